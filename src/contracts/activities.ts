@@ -1,0 +1,59 @@
+// Activity interfaces: what workflows may ask of the region (database) and of a rack (hardware).
+// Workflows proxy these types; src/activities implements them. Every activity is idempotent
+// because Temporal runs an activity again after a crash or a timeout.
+
+import type { MachineStatus } from './lifecycle';
+import type { BootPurpose, PowerState } from './workflows';
+
+export interface EventInput {
+  systemId: string;
+  /** MAAS event type name, e.g. "Commissioning", "Powering on", "Failed commissioning". */
+  type: string;
+  description: string;
+  level: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | 'AUDIT';
+  /** Makes the event idempotent: a retried activity does not record it twice. */
+  dedupeKey: string;
+}
+
+export interface TransitionInput {
+  systemId: string;
+  workflowId: string;
+  to: MachineStatus;
+  message: string;
+  /**
+   * Only apply while the machine is still driven by this workflow and in one of these statuses;
+   * otherwise the workflow lost its claim (an operator moved the machine on) and nothing changes.
+   */
+  expectFrom: MachineStatus[];
+}
+
+export interface TransitionResult {
+  applied: boolean;
+  status: MachineStatus;
+}
+
+export interface RegionActivities {
+  /** Claim the machine for this workflow and move it to the workflow's in-progress status. */
+  beginTransition(input: TransitionInput): Promise<TransitionResult>;
+  /** Record the workflow's outcome and release the machine from it. */
+  finishTransition(input: TransitionInput): Promise<TransitionResult>;
+  recordEvent(input: EventInput): Promise<void>;
+  setBootPurpose(input: { systemId: string; purpose: BootPurpose }): Promise<void>;
+  recordPowerState(input: { systemId: string; state: PowerState }): Promise<void>;
+  /** READY when the machine has passed commissioning, else NEW (MAAS's release destination). */
+  releaseDestination(input: { systemId: string }): Promise<MachineStatus>;
+  clearWorkloadAnnotations(input: { systemId: string }): Promise<void>;
+}
+
+/** Retry or give up: a wrong BMC password is fatal, a BMC that does not answer is worth retrying. */
+export const POWER_FATAL_ERROR = 'PowerFatalError';
+
+export interface RackActivities {
+  /** Set next boot to PXE (once) and power on; cycles a machine that is already on. */
+  powerOn(input: { systemId: string }): Promise<PowerState>;
+  powerOff(input: { systemId: string }): Promise<PowerState>;
+  powerCycle(input: { systemId: string }): Promise<PowerState>;
+  queryPower(input: { systemId: string }): Promise<PowerState>;
+  /** Fetch and cache the machine's boot configuration so its next PXE boot gets it. */
+  prepareBoot(input: { systemId: string; purpose: BootPurpose }): Promise<void>;
+}

@@ -1,0 +1,166 @@
+// The machine lifecycle: MAAS's statuses (the integers are part of the wire contract) and
+// MAAS's transition table (src/maasserver/node_status.py), checked here and nowhere else.
+// Pure data and functions: imported by the API, the region activities and the workflows.
+
+export const MachineStatus = {
+  NEW: 0,
+  COMMISSIONING: 1,
+  FAILED_COMMISSIONING: 2,
+  MISSING: 3,
+  READY: 4,
+  RESERVED: 5,
+  DEPLOYED: 6,
+  RETIRED: 7,
+  BROKEN: 8,
+  DEPLOYING: 9,
+  ALLOCATED: 10,
+  FAILED_DEPLOYMENT: 11,
+  RELEASING: 12,
+  FAILED_RELEASING: 13,
+  DISK_ERASING: 14,
+  FAILED_DISK_ERASING: 15,
+  RESCUE_MODE: 16,
+  ENTERING_RESCUE_MODE: 17,
+  FAILED_ENTERING_RESCUE_MODE: 18,
+  EXITING_RESCUE_MODE: 19,
+  FAILED_EXITING_RESCUE_MODE: 20,
+  TESTING: 21,
+  FAILED_TESTING: 22,
+} as const;
+
+export type MachineStatus = (typeof MachineStatus)[keyof typeof MachineStatus];
+export type MachineStatusName = keyof typeof MachineStatus;
+
+const S = MachineStatus;
+
+/** MAAS's human labels, as in `status_name` and in transition errors. */
+export const STATUS_LABELS: Readonly<Record<MachineStatus, string>> = {
+  [S.NEW]: 'New',
+  [S.COMMISSIONING]: 'Commissioning',
+  [S.FAILED_COMMISSIONING]: 'Failed commissioning',
+  [S.MISSING]: 'Missing',
+  [S.READY]: 'Ready',
+  [S.RESERVED]: 'Reserved',
+  [S.DEPLOYED]: 'Deployed',
+  [S.RETIRED]: 'Retired',
+  [S.BROKEN]: 'Broken',
+  [S.DEPLOYING]: 'Deploying',
+  [S.ALLOCATED]: 'Allocated',
+  [S.FAILED_DEPLOYMENT]: 'Failed deployment',
+  [S.RELEASING]: 'Releasing',
+  [S.FAILED_RELEASING]: 'Releasing failed',
+  [S.DISK_ERASING]: 'Disk erasing',
+  [S.FAILED_DISK_ERASING]: 'Failed disk erasing',
+  [S.RESCUE_MODE]: 'Rescue mode',
+  [S.ENTERING_RESCUE_MODE]: 'Entering rescue mode',
+  [S.FAILED_ENTERING_RESCUE_MODE]: 'Failed to enter rescue mode',
+  [S.EXITING_RESCUE_MODE]: 'Exiting rescue mode',
+  [S.FAILED_EXITING_RESCUE_MODE]: 'Failed to exit rescue mode',
+  [S.TESTING]: 'Testing',
+  [S.FAILED_TESTING]: 'Failed testing',
+};
+
+const ALL_STATUSES = Object.values(MachineStatus) as MachineStatus[];
+
+/** Statuses that testing may return a machine to (MAAS: NODE_TESTING_RESET_READY_TRANSITIONS). */
+const TESTING_RESETS: MachineStatus[] = [
+  S.COMMISSIONING, S.FAILED_DEPLOYMENT, S.MISSING, S.RETIRED, S.BROKEN, S.FAILED_RELEASING,
+  S.FAILED_DISK_ERASING, S.FAILED_ENTERING_RESCUE_MODE, S.FAILED_EXITING_RESCUE_MODE,
+  S.FAILED_TESTING,
+];
+
+/**
+ * MAAS's NODE_TRANSITIONS, plus the two edges MAAS 3.x added outside that table and that the
+ * reference names: a machine created already deployed (`null -> DEPLOYED`), and mark_fixed
+ * returning a broken deployed machine to DEPLOYED (`BROKEN -> DEPLOYED`).
+ */
+export const TRANSITIONS: Readonly<Record<MachineStatus | 'created', readonly MachineStatus[]>> = {
+  created: [S.NEW, S.MISSING, S.RETIRED, S.DEPLOYED],
+  [S.NEW]: [S.COMMISSIONING, S.MISSING, S.READY, S.RETIRED, S.BROKEN, S.ENTERING_RESCUE_MODE],
+  [S.COMMISSIONING]: [S.FAILED_COMMISSIONING, S.READY, S.RETIRED, S.MISSING, S.NEW, S.BROKEN, S.TESTING],
+  [S.FAILED_COMMISSIONING]: [S.COMMISSIONING, S.MISSING, S.RETIRED, S.BROKEN, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.READY]: [S.ENTERING_RESCUE_MODE, S.COMMISSIONING, S.ALLOCATED, S.RESERVED, S.RETIRED, S.MISSING, S.BROKEN, S.TESTING],
+  [S.RESERVED]: [S.READY, S.ALLOCATED, S.RETIRED, S.MISSING, S.BROKEN, S.DISK_ERASING, S.RELEASING, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.ALLOCATED]: [S.READY, S.RETIRED, S.MISSING, S.BROKEN, S.DEPLOYING, S.DISK_ERASING, S.RELEASING, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.RELEASING]: [S.ALLOCATED, S.RESERVED, S.DEPLOYED, S.READY, S.NEW, S.BROKEN, S.MISSING, S.FAILED_DEPLOYMENT, S.FAILED_DISK_ERASING, S.FAILED_RELEASING, S.DISK_ERASING],
+  [S.DEPLOYING]: [S.ALLOCATED, S.MISSING, S.BROKEN, S.FAILED_DEPLOYMENT, S.DEPLOYED, S.READY, S.DISK_ERASING, S.RELEASING],
+  [S.FAILED_DEPLOYMENT]: [S.ALLOCATED, S.MISSING, S.BROKEN, S.READY, S.DISK_ERASING, S.RELEASING, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.DEPLOYED]: [S.ALLOCATED, S.MISSING, S.BROKEN, S.READY, S.DISK_ERASING, S.RELEASING, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.MISSING]: [S.NEW, S.READY, S.ALLOCATED, S.COMMISSIONING, S.BROKEN, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.RETIRED]: [S.NEW, S.READY, S.MISSING, S.BROKEN, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.BROKEN]: [S.COMMISSIONING, S.READY, S.DEPLOYED, S.DISK_ERASING, S.RELEASING, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.FAILED_RELEASING]: [S.RELEASING, S.DISK_ERASING, S.READY, S.BROKEN, S.TESTING],
+  [S.DISK_ERASING]: [S.BROKEN, S.DISK_ERASING, S.FAILED_DISK_ERASING, S.READY, S.NEW, S.RELEASING],
+  [S.FAILED_DISK_ERASING]: [S.DISK_ERASING, S.RELEASING, S.BROKEN, S.ALLOCATED, S.READY, S.ENTERING_RESCUE_MODE, S.TESTING],
+  [S.ENTERING_RESCUE_MODE]: [S.READY, S.BROKEN, S.DEPLOYED, S.RESCUE_MODE, S.FAILED_ENTERING_RESCUE_MODE, S.EXITING_RESCUE_MODE],
+  [S.FAILED_ENTERING_RESCUE_MODE]: [S.BROKEN, S.ENTERING_RESCUE_MODE, S.EXITING_RESCUE_MODE, S.TESTING],
+  [S.RESCUE_MODE]: [S.BROKEN, S.EXITING_RESCUE_MODE, S.TESTING],
+  [S.EXITING_RESCUE_MODE]: [
+    S.NEW, S.BROKEN, S.FAILED_COMMISSIONING, S.READY, S.RESERVED, S.ALLOCATED, S.FAILED_DEPLOYMENT,
+    S.DEPLOYED, S.MISSING, S.RETIRED, S.FAILED_RELEASING, S.FAILED_DISK_ERASING, S.RESCUE_MODE,
+    S.FAILED_ENTERING_RESCUE_MODE, S.FAILED_EXITING_RESCUE_MODE, S.FAILED_TESTING,
+  ],
+  [S.FAILED_EXITING_RESCUE_MODE]: [S.BROKEN, S.EXITING_RESCUE_MODE, S.TESTING],
+  [S.TESTING]: [S.BROKEN, S.NEW, S.READY, S.RESERVED, S.ALLOCATED, S.DEPLOYED, ...TESTING_RESETS],
+  [S.FAILED_TESTING]: [S.COMMISSIONING, S.BROKEN, S.MISSING, S.ENTERING_RESCUE_MODE, S.TESTING, S.READY, S.DEPLOYED],
+};
+
+/** In-progress status → the status a failure (or a timeout) leaves (NODE_FAILURE_STATUS_TRANSITIONS). */
+export const FAILURE_STATUS: Readonly<Partial<Record<MachineStatus, MachineStatus>>> = {
+  [S.COMMISSIONING]: S.FAILED_COMMISSIONING,
+  [S.DEPLOYING]: S.FAILED_DEPLOYMENT,
+  [S.RELEASING]: S.FAILED_RELEASING,
+  [S.DISK_ERASING]: S.FAILED_DISK_ERASING,
+  [S.ENTERING_RESCUE_MODE]: S.FAILED_ENTERING_RESCUE_MODE,
+  [S.EXITING_RESCUE_MODE]: S.FAILED_EXITING_RESCUE_MODE,
+  [S.TESTING]: S.FAILED_TESTING,
+};
+
+/** Statuses that exist only while a workflow drives the machine. */
+export const TRANSITIONAL_STATUSES: readonly MachineStatus[] = Object.keys(FAILURE_STATUS).map(
+  (s) => Number(s) as MachineStatus,
+);
+
+export class InvalidTransitionError extends Error {
+  constructor(
+    readonly from: MachineStatus | null,
+    readonly to: MachineStatus,
+  ) {
+    super(`Invalid transition: ${from === null ? 'Unknown' : labelOf(from)} -> ${labelOf(to)}.`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+export function isMachineStatus(value: unknown): value is MachineStatus {
+  return typeof value === 'number' && ALL_STATUSES.includes(value as MachineStatus);
+}
+
+export function labelOf(status: MachineStatus): string {
+  return STATUS_LABELS[status] ?? 'Unknown';
+}
+
+/** MAAS's `status_name` is the label; `status` lookups by enum name go through here. */
+export function statusFromName(name: string): MachineStatus | undefined {
+  const upper = name.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  if (upper in MachineStatus) return MachineStatus[upper as MachineStatusName];
+  const byLabel = ALL_STATUSES.find((s) => labelOf(s).toLowerCase() === name.trim().toLowerCase());
+  return byLabel;
+}
+
+export function canTransition(from: MachineStatus | null, to: MachineStatus): boolean {
+  const allowed = TRANSITIONS[from === null ? 'created' : from];
+  return allowed.includes(to);
+}
+
+/** The one check every status change goes through. */
+export function assertTransition(from: MachineStatus | null, to: MachineStatus): void {
+  if (!canTransition(from, to)) throw new InvalidTransitionError(from, to);
+}
+
+export function failureStatusOf(status: MachineStatus): MachineStatus | undefined {
+  return FAILURE_STATUS[status];
+}
+
+export function isTransitional(status: MachineStatus): boolean {
+  return TRANSITIONAL_STATUSES.includes(status);
+}

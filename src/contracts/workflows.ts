@@ -1,0 +1,110 @@
+// Neutral ground between the region, the rack and the workflow sandbox: task queues, workflow
+// names and IDs, signal payloads and parameter types. No I/O, no imports beyond contracts.
+
+import type { MachineStatus } from './lifecycle';
+
+/** Database work runs on the region's queue; hardware work on the queue of the rack that reaches it. */
+export const REGION_TASK_QUEUE = 'region';
+export const rackTaskQueue = (rackSystemId: string): string => `rack:${rackSystemId}`;
+
+/**
+ * One lifecycle workflow per machine at a time: every lifecycle workflow of a machine shares this
+ * ID, so Temporal itself refuses a second one while the first runs.
+ */
+export const lifecycleWorkflowId = (systemId: string): string => `machine:${systemId}`;
+/** Power actions requested through the API run beside the lifecycle, one at a time per machine. */
+export const powerWorkflowId = (systemId: string): string => `power:${systemId}`;
+
+export const WorkflowType = {
+  commission: 'commissionWorkflow',
+  deploy: 'deployWorkflow',
+  release: 'releaseWorkflow',
+  abort: 'abortWorkflow',
+  enlist: 'enlistWorkflow',
+  registerDeployed: 'registerDeployedWorkflow',
+  power: 'powerWorkflow',
+} as const;
+export type WorkflowType = (typeof WorkflowType)[keyof typeof WorkflowType];
+
+/** Search attributes registered on the Temporal server so operators find a machine's workflows. */
+export const SearchAttribute = {
+  systemId: 'SystemId',
+  hostname: 'Hostname',
+  machineStatus: 'MachineStatus',
+} as const;
+export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute);
+
+/** The signal every machine report (metadata `op=signal`, user-data fetch, status events) becomes. */
+export const MACHINE_SIGNAL = 'machineSignal';
+export type MachineSignalStatus =
+  | 'OK'
+  | 'FAILED'
+  | 'WORKING'
+  | 'COMMISSIONING'
+  | 'TESTING'
+  | 'TIMEDOUT'
+  | 'INSTALLING'
+  | 'RELEASING'
+  | 'DEPLOYING';
+export interface MachineSignal {
+  /** `signal`: op=signal; `deployed-os`: the installed OS fetched its user-data (MAAS's "deployed"). */
+  kind: 'signal' | 'deployed-os' | 'progress';
+  status: MachineSignalStatus;
+  message: string;
+}
+
+/** Query name answered by every lifecycle workflow: where in its runbook it is. */
+export const STEP_QUERY = 'currentStep';
+
+export type BootPurpose = 'commissioning' | 'enlist' | 'xinstall' | 'local' | 'poweroff';
+export type PowerAction = 'on' | 'off' | 'cycle' | 'query';
+export type PowerState = 'on' | 'off' | 'unknown' | 'error';
+
+/** Deadlines, in milliseconds (MAAS's node_timeout defaults to 30 minutes; deploy gets 2×). */
+export interface Deadlines {
+  nodeTimeoutMs: number;
+}
+export const DEFAULT_NODE_TIMEOUT_MS = 30 * 60 * 1000;
+
+interface MachineRef {
+  systemId: string;
+  hostname: string;
+  /** The task queue of the rack that can reach this machine's BMC and boot network. */
+  rackQueue: string;
+  deadlines: Deadlines;
+}
+
+export interface CommissionParams extends MachineRef {
+  enableSsh: boolean;
+  skipBmcConfig: boolean;
+  skipNetworking: boolean;
+  skipStorage: boolean;
+}
+export interface DeployParams extends MachineRef {
+  distroSeries: string;
+  /** The status a failed or aborted deployment returns to before DEPLOYING (ALLOCATED). */
+  ephemeral: boolean;
+}
+export interface ReleaseParams extends MachineRef {
+  erase: boolean;
+  secureErase: boolean;
+  quickErase: boolean;
+}
+export interface AbortParams extends MachineRef {
+  /** The transitional status being aborted, when the workflow that drove it is gone. */
+  from: MachineStatus;
+}
+export type EnlistParams = MachineRef;
+export type RegisterDeployedParams = Omit<MachineRef, 'rackQueue'>;
+export interface PowerParams extends MachineRef {
+  action: PowerAction;
+}
+export interface PowerResult {
+  state: PowerState;
+}
+
+/** How a lifecycle workflow ended; also what the region records on the machine. */
+export interface LifecycleOutcome {
+  status: MachineStatus;
+  message: string;
+}

@@ -1,0 +1,26 @@
+import { DataSource } from 'typeorm';
+import { ENTITIES } from './entities';
+import { Initial0001 } from './migrations/0001-initial';
+
+export const MIGRATIONS = [Initial0001];
+
+/** The region's database. Schema changes only through migrations (never `synchronize`). */
+export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: ['error'],
+    extra: { max: options.poolSize ?? 20 },
+  });
+}
+
+export async function openDatabase(url: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<DataSource> {
+  const ds = createDataSource(url, options);
+  await ds.initialize();
+  if (options.migrate ?? true) await ds.runMigrations();
+  return ds;
+}

@@ -1,0 +1,15 @@
+import type { EntityManager } from 'typeorm';
+import type { EventInput } from '../../contracts/activities';
+
+/** Per-machine events. A dedupe key makes recording idempotent (activities are retried). */
+export async function recordEvent(
+  manager: EntityManager,
+  machineId: number,
+  e: Omit<EventInput, 'systemId' | 'dedupeKey'> & { dedupeKey?: string },
+): Promise<void> {
+  await manager.query(
+    `INSERT INTO events (machine_id, type, description, level, dedupe_key) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [machineId, e.type, e.description, e.level, e.dedupeKey ?? null],
+  );
+}

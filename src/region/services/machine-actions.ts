@@ -1,0 +1,178 @@
+// The API's lifecycle operations. Each one checks the transition, records it, and starts the
+// machine's workflow inside the same transaction: if Temporal refuses, nothing is written; if the
+// commit fails after the start, the workflow's own first step re-applies the transition.
+import type { DataSource, EntityManager } from 'typeorm';
+import { assertTransition, isTransitional, labelOf, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
+import {
+  lifecycleWorkflowId,
+  powerWorkflowId,
+  WorkflowType,
+  type Deadlines,
+  type PowerAction,
+  type PowerResult,
+} from '../../contracts/workflows';
+import type { Machine } from '../db/entities';
+import { ConflictError, ForbiddenError } from '../errors';
+import { recordEvent } from './events';
+import { isAdmin, type Principal } from './principal';
+import type { RackService } from './racks';
+import { changeStatus, lockMachine } from './transitions';
+import type { WorkflowGateway } from './workflow-gateway';
+
+export interface CommissionOptions { enableSsh: boolean; skipBmcConfig: boolean; skipNetworking: boolean; skipStorage: boolean }
+export interface DeployOptions { distroSeries: string; userData: string; hweKernel: string; agentName: string; comment: string; ephemeral: boolean }
+export interface ReleaseOptions { erase: boolean; secureErase: boolean; quickErase: boolean; force: boolean; comment: string }
+
+const ABORTABLE: MachineStatus[] = [S.COMMISSIONING, S.DEPLOYING, S.DISK_ERASING, S.TESTING, S.RELEASING];
+/** How long the API waits for an aborted workflow's cleanup before answering. */
+const ABORT_WAIT_MS = 15_000;
+
+export class MachineActions {
+  constructor(
+    private readonly db: DataSource,
+    private readonly workflows: WorkflowGateway,
+    private readonly racks: RackService,
+    private readonly deadlines: () => Promise<Deadlines>,
+  ) {}
+
+  async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
+    requireAdmin(caller, 'commission machines');
+    await this.startLifecycle(systemId, S.COMMISSIONING, WorkflowType.commission, async (_m, ref) => ({ ...ref, ...o }), () => ({ enableSsh: o.enableSsh }));
+  }
+
+  async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
+    await this.startLifecycle(
+      systemId,
+      S.DEPLOYING,
+      WorkflowType.deploy,
+      async (_m, ref) => ({ ...ref, distroSeries: o.distroSeries, ephemeral: o.ephemeral }),
+      () => ({ distroSeries: o.distroSeries, osystem: 'ubuntu', userData: o.userData, hweKernel: o.hweKernel, agentName: o.agentName || undefined }),
+      async (tx, m) => {
+        this.assertMayUse(caller, m, 'deploy');
+        if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
+        // MAAS deploys a READY machine by allocating it to the caller first.
+        if (m.status === S.READY) return changeStatus(tx, m, { to: S.ALLOCATED, extra: { ownerId: callerId(caller) }, event: { description: `Allocated to ${callerName(caller)}.` } });
+        return m;
+      },
+    );
+  }
+
+  async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
+    await this.startLifecycle(
+      systemId,
+      S.RELEASING,
+      WorkflowType.release,
+      async (_m, ref) => ({ ...ref, erase: o.erase || o.secureErase || o.quickErase, secureErase: o.secureErase, quickErase: o.quickErase }),
+      () => ({}),
+      async (_tx, m) => {
+        this.assertMayUse(caller, m, 'release');
+        if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
+        return m;
+      },
+    );
+  }
+
+  /**
+   * Abort: cancel the running workflow, whose cleanup powers off and leaves MAAS's abort status.
+   * If the workflow is gone, an abort workflow does the same cleanup.
+   */
+  async abort(caller: Principal, systemId: string, comment = ''): Promise<void> {
+    const machine = await this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      this.assertMayUse(caller, m, 'abort');
+      if (!ABORTABLE.includes(m.status)) throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
+      if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
+      return m;
+    });
+    const id = lifecycleWorkflowId(systemId);
+    if (machine.workflowId === id && (await this.workflows.cancel(id))) {
+      await this.workflows.waitForClose(id, ABORT_WAIT_MS);
+      return;
+    }
+    const queue = await this.racks.queueFor(machine.rackId);
+    await this.workflows.start(WorkflowType.abort, id, {
+      systemId, hostname: machine.hostname, rackQueue: queue, deadlines: await this.deadlines(), from: machine.status,
+    });
+    await this.workflows.waitForClose(id, ABORT_WAIT_MS);
+  }
+
+  async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
+    const stale = await this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      this.assertMayUse(caller, m, 'mark broken');
+      // Releasing the machine from its workflow first means that workflow's cleanup cannot
+      // overwrite BROKEN when it is cancelled below.
+      await changeStatus(tx, m, { to: S.BROKEN, message, workflow: null, event: { description: message || 'Marked broken.' } });
+      return m.workflowId && isTransitional(m.status) ? m.workflowId : null;
+    });
+    if (stale) await this.workflows.cancel(stale);
+  }
+
+  async markFixed(caller: Principal, systemId: string): Promise<void> {
+    requireAdmin(caller, 'mark machines fixed');
+    await this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      if (m.status !== S.BROKEN) throw new ConflictError(`Cannot mark fixed in current state: ${labelOf(m.status)}.`);
+      const to = m.previousStatus === S.DEPLOYED ? S.DEPLOYED : S.READY;
+      await changeStatus(tx, m, { to, event: { description: 'Marked fixed.' } });
+    });
+  }
+
+  async lock(caller: Principal, systemId: string, locked: boolean, comment = ''): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      this.assertMayUse(caller, m, locked ? 'lock' : 'unlock');
+      if (locked && m.status !== S.DEPLOYED && m.status !== S.DEPLOYING) {
+        throw new ConflictError('Can only lock machines that are deployed or deploying.');
+      }
+      if (m.locked === locked) return;
+      await tx.query(`UPDATE machines SET locked = $2, updated = now() WHERE id = $1`, [m.id, locked]);
+      await recordEvent(tx, m.id, { type: locked ? 'Locked' : 'Unlocked', description: comment || (locked ? 'Machine locked.' : 'Machine unlocked.'), level: 'AUDIT' });
+    });
+  }
+
+  async power(caller: Principal, systemId: string, action: PowerAction): Promise<PowerResult> {
+    const m = await this.db.transaction((tx) => lockMachine(tx, systemId));
+    if (action !== 'query') {
+      this.assertMayUse(caller, m, `power ${action}`);
+      if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
+    }
+    const queue = await this.racks.queueFor(m.rackId);
+    return this.workflows.execute<PowerResult>(WorkflowType.power, powerWorkflowId(systemId), {
+      systemId, hostname: m.hostname, rackQueue: queue, deadlines: await this.deadlines(), action,
+    }, 120_000);
+  }
+
+  /** Owners and admins may act on a machine; others may only look at unowned ones. */
+  assertMayUse(caller: Principal, m: Machine, what: string): void {
+    if (isAdmin(caller)) return;
+    if (caller.kind === 'user' && m.ownerId === caller.user.id) return;
+    throw new ForbiddenError(`You do not have permission to ${what} machine ${m.systemId}.`);
+  }
+
+  private async startLifecycle(
+    systemId: string,
+    to: MachineStatus,
+    type: WorkflowType,
+    params: (m: Machine, ref: { systemId: string; hostname: string; rackQueue: string; deadlines: Deadlines }) => Promise<object>,
+    extra: (m: Machine) => Partial<Machine>,
+    prepare: (tx: EntityManager, m: Machine) => Promise<Machine> = async (_tx, m) => m,
+  ): Promise<void> {
+    const deadlines = await this.deadlines();
+    await this.db.transaction(async (tx) => {
+      const locked = await lockMachine(tx, systemId);
+      const m = await prepare(tx, locked);
+      assertTransition(m.status, to);
+      const rackQueue = await this.racks.queueFor(m.rackId, tx);
+      const workflowId = lifecycleWorkflowId(systemId);
+      await changeStatus(tx, m, { to, workflow: { id: workflowId, type }, extra: extra(m) });
+      await this.workflows.start(type, workflowId, await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines }));
+    });
+  }
+}
+
+function requireAdmin(caller: Principal, what: string): void {
+  if (!isAdmin(caller)) throw new ForbiddenError(`You do not have permission to ${what}.`);
+}
+const callerId = (c: Principal): number | null => (c.kind === 'user' ? c.user.id : null);
+const callerName = (c: Principal): string => (c.kind === 'user' ? c.user.username : c.machine.hostname);

@@ -1,0 +1,154 @@
+// Reading machines with everything a presenter needs, in a fixed number of queries whatever the
+// count (MAAS's listing is slow at scale because it does not).
+import type { DataSource, EntityManager } from 'typeorm';
+import type { MachineStatus } from '../../contracts/lifecycle';
+import { MachineEntity, type Interface, type Machine, type Rack, type ResourcePool, type Zone } from '../db/entities';
+import { NotFoundError } from '../errors';
+import { isAdmin, type Principal } from './principal';
+
+export interface MachineView {
+  machine: Machine;
+  owner: string | null;
+  zone: Pick<Zone, 'id' | 'name' | 'description'>;
+  pool: Pick<ResourcePool, 'id' | 'name' | 'description'> | null;
+  tags: string[];
+  interfaces: Interface[];
+  rack: Pick<Rack, 'systemId' | 'name'> | null;
+}
+
+export interface MachineFilter {
+  hostname?: string[];
+  systemId?: string[];
+  macAddress?: string[];
+  zone?: string[];
+  pool?: string[];
+  status?: MachineStatus[];
+  owner?: string[];
+  tags?: string[];
+  arch?: string[];
+}
+
+/** Users see unowned machines and their own; admins see all (the 2017 reservation model). */
+export function visibilitySql(caller: Principal | null, alias = 'm', params: unknown[]): string {
+  if (isAdmin(caller)) return 'TRUE';
+  if (caller?.kind !== 'user') return 'FALSE';
+  params.push(caller.user.id);
+  return `(${alias}.owner_id IS NULL OR ${alias}.owner_id = $${params.length})`;
+}
+
+function filterSql(f: MachineFilter, params: unknown[]): string[] {
+  const where: string[] = [];
+  const any = (column: string, values: unknown[] | undefined, cast = 'text[]') => {
+    if (!values || values.length === 0) return;
+    params.push(values);
+    where.push(`${column} = ANY($${params.length}::${cast})`);
+  };
+  any('m.hostname', f.hostname);
+  any('m.system_id', f.systemId);
+  any('m.status', f.status, 'smallint[]');
+  any('m.architecture', f.arch);
+  if (f.macAddress?.length) {
+    params.push(f.macAddress);
+    where.push(`EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY($${params.length}::macaddr[]))`);
+  }
+  if (f.zone?.length) {
+    params.push(f.zone);
+    where.push(`m.zone_id IN (SELECT id FROM zones WHERE name = ANY($${params.length}::text[]))`);
+  }
+  if (f.pool?.length) {
+    params.push(f.pool);
+    where.push(`m.pool_id IN (SELECT id FROM resource_pools WHERE name = ANY($${params.length}::text[]))`);
+  }
+  if (f.owner?.length) {
+    params.push(f.owner);
+    where.push(`m.owner_id IN (SELECT id FROM users WHERE username = ANY($${params.length}::text[]))`);
+  }
+  for (const tag of f.tags ?? []) {
+    params.push(tag);
+    where.push(`EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = $${params.length})`);
+  }
+  return where;
+}
+
+export class MachineQueries {
+  constructor(private readonly db: DataSource) {}
+
+  async list(caller: Principal | null, filter: MachineFilter = {}, manager: EntityManager = this.db.manager): Promise<MachineView[]> {
+    const params: unknown[] = [];
+    const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)];
+    const ids: Array<{ id: number }> = await manager.query(
+      `SELECT m.id FROM machines m WHERE ${where.join(' AND ')} ORDER BY m.id`,
+      params,
+    );
+    return this.views(ids.map((r) => r.id), manager);
+  }
+
+  /** One machine the caller may see, else 404 (what may not be seen does not exist). */
+  async get(caller: Principal | null, systemId: string, manager: EntityManager = this.db.manager): Promise<MachineView> {
+    const params: unknown[] = [systemId];
+    const rows: Array<{ id: number }> = await manager.query(
+      `SELECT m.id FROM machines m WHERE m.system_id = $1 AND ${visibilitySql(caller, 'm', params)}`,
+      params,
+    );
+    const view = rows[0] ? (await this.views([rows[0].id], manager))[0] : undefined;
+    if (!view) throw new NotFoundError('No Machine matches the given query.');
+    return view;
+  }
+
+  async views(ids: number[], manager: EntityManager = this.db.manager): Promise<MachineView[]> {
+    if (ids.length === 0) return [];
+    const machines = await manager.getRepository(MachineEntity).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids }).orderBy('m.id').getMany();
+    const [names, tags, interfaces] = await Promise.all([
+      manager.query(
+        `SELECT m.id, u.username, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
+                p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
+                r.system_id AS rack_system_id, r.name AS rack_name
+           FROM machines m JOIN zones z ON z.id = m.zone_id
+           LEFT JOIN users u ON u.id = m.owner_id
+           LEFT JOIN resource_pools p ON p.id = m.pool_id
+           LEFT JOIN racks r ON r.id = m.rack_id
+          WHERE m.id = ANY($1::int[])`,
+        [ids],
+      ) as Promise<Array<Record<string, string | number | null>>>,
+      manager.query(
+        `SELECT mt.machine_id, t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
+          WHERE mt.machine_id = ANY($1::int[]) ORDER BY t.name`,
+        [ids],
+      ) as Promise<Array<{ machine_id: number; name: string }>>,
+      manager.query(
+        `SELECT id, machine_id, name, type, mac_address::text AS mac_address, enabled, link_speed, is_boot
+           FROM interfaces WHERE machine_id = ANY($1::int[]) ORDER BY id`,
+        [ids],
+      ) as Promise<Array<{ id: number; machine_id: number; name: string; type: string; mac_address: string; enabled: boolean; link_speed: number; is_boot: boolean }>>,
+    ]);
+    const nameById = new Map(names.map((n) => [Number(n.id), n]));
+    const tagsById = group(tags, (t) => t.machine_id, (t) => t.name);
+    const ifacesById = group(interfaces, (i) => i.machine_id, (i): Interface => ({
+      id: i.id, machineId: i.machine_id, name: i.name, type: i.type, macAddress: i.mac_address,
+      enabled: i.enabled, linkSpeed: i.link_speed, isBoot: i.is_boot,
+    }));
+    return machines.map((machine) => {
+      const n = nameById.get(machine.id)!;
+      return {
+        machine,
+        owner: (n.username as string | null) ?? null,
+        zone: { id: Number(n.zone_id), name: String(n.zone_name), description: String(n.zone_description ?? '') },
+        pool: n.pool_id === null ? null : { id: Number(n.pool_id), name: String(n.pool_name), description: String(n.pool_description ?? '') },
+        tags: tagsById.get(machine.id) ?? [],
+        interfaces: ifacesById.get(machine.id) ?? [],
+        rack: n.rack_system_id === null ? null : { systemId: String(n.rack_system_id), name: String(n.rack_name) },
+      };
+    });
+  }
+}
+
+function group<T, V>(rows: T[], key: (r: T) => number, value: (r: T) => V): Map<number, V[]> {
+  const out = new Map<number, V[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = out.get(k);
+    if (list) list.push(value(row));
+    else out.set(k, [value(row)]);
+  }
+  return out;
+}

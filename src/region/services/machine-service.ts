@@ -1,0 +1,180 @@
+// Creating, editing and deleting machines. Status changes live in machine-actions.ts.
+import type { DataSource, EntityManager } from 'typeorm';
+import { MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
+import { lifecycleWorkflowId, WorkflowType } from '../../contracts/workflows';
+import { ApiTokenEntity, InterfaceEntity, MachineEntity, type ApiToken, type Machine } from '../db/entities';
+import { ConflictError, ValidationError } from '../errors';
+import { newConsumerKey, newSystemId, newTokenKey, newTokenSecret } from '../ids';
+import type { SecretBox } from '../secrets';
+import { recordEvent } from './events';
+import { generatedHostname, validateArchitecture, validateHostname, validateMacs } from './machine-validation';
+import { validatePowerParameters } from './power-parameters';
+import type { RackService } from './racks';
+import { lockMachine } from './transitions';
+
+export interface CreateMachineInput {
+  hostname?: string;
+  architecture?: string;
+  macAddresses: string[];
+  description?: string;
+  powerType?: string;
+  powerParameters: Record<string, string>;
+  zone?: string;
+  pool?: string;
+  domain?: string;
+  /** Already running a workload: registered DEPLOYED, owned by the caller, never powered. */
+  deployed: boolean;
+  ownerId: number | null;
+}
+
+export interface UpdateMachineInput {
+  hostname?: string;
+  architecture?: string;
+  description?: string;
+  powerType?: string;
+  powerParameters: Record<string, string>;
+  zone?: string;
+  pool?: string;
+  cpuCount?: number;
+  memory?: number;
+}
+
+export class MachineService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly secrets: SecretBox,
+    private readonly racks: RackService,
+  ) {}
+
+  async create(input: CreateMachineInput): Promise<Machine> {
+    const errors: Record<string, string[]> = {};
+    const collect = <T>(f: () => T): T | undefined => {
+      try {
+        return f();
+      } catch (e) {
+        if (e instanceof ValidationError) Object.assign(errors, e.fields);
+        else throw e;
+        return undefined;
+      }
+    };
+    const architecture = input.architecture ? collect(() => validateArchitecture(input.architecture!)) : input.deployed ? '' : undefined;
+    if (architecture === undefined && !input.architecture) errors.architecture = ['This field is required.'];
+    const macs = collect(() => validateMacs(input.macAddresses)) ?? [];
+    if (macs.length === 0 && !input.deployed && !errors.mac_addresses) errors.mac_addresses = ['This field is required.'];
+    const hostname = input.hostname ? collect(() => validateHostname(input.hostname!)) : undefined;
+    const powerType = input.powerType ?? (input.deployed ? 'manual' : '');
+    const power = powerType ? collect(() => validatePowerParameters(powerType, input.powerParameters)) : undefined;
+    if (!powerType && Object.keys(input.powerParameters).length > 0) errors.power_type = ['Power parameters given without a power type.'];
+    if (Object.keys(errors).length > 0) throw new ValidationError(errors);
+
+    return this.db.transaction(async (tx) => {
+      const zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone ?? 'default');
+      const poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool ?? 'default');
+      await this.assertMacsFree(tx, macs);
+      const systemId = newSystemId();
+      const name = hostname ?? generatedHostname(systemId);
+      if (await tx.getRepository(MachineEntity).existsBy({ hostname: name })) {
+        throw ValidationError.field('hostname', `Node with hostname "${name}" already exists.`);
+      }
+      const status: MachineStatus = input.deployed ? S.DEPLOYED : S.NEW;
+      const machine = await tx.getRepository(MachineEntity).save({
+        systemId,
+        hostname: name,
+        description: input.description ?? '',
+        domain: input.domain ?? 'maas',
+        architecture: architecture ?? '',
+        status,
+        previousStatus: status,
+        statusMessage: '',
+        ownerId: input.deployed ? input.ownerId : null,
+        powerType,
+        powerParameters: power?.visible ?? {},
+        powerSecrets: this.secrets.seal(power?.secret ?? {}),
+        zoneId,
+        poolId,
+        rackId: await this.racks.defaultRackId(tx),
+        workflowId: input.deployed ? lifecycleWorkflowId(systemId) : null,
+        workflowType: input.deployed ? WorkflowType.registerDeployed : null,
+      } as Partial<Machine>);
+      await tx.getRepository(InterfaceEntity).save(
+        macs.map((mac, i) => ({ machineId: machine.id, name: `eth${i}`, type: 'physical', macAddress: mac, enabled: true, linkSpeed: 0, isBoot: i === 0 })),
+      );
+      await recordEvent(tx, machine.id, { type: input.deployed ? 'Deployed' : 'New', description: input.deployed ? 'Registered as deployed.' : 'Machine created.', level: 'INFO' });
+      return machine;
+    });
+  }
+
+  async update(systemId: string, input: UpdateMachineInput): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const machine = await lockMachine(tx, systemId);
+      if (machine.locked) throw new ConflictError(`Cannot edit machine ${systemId}: it is locked.`);
+      const patch: Partial<Machine> = {};
+      if (input.hostname !== undefined) {
+        patch.hostname = validateHostname(input.hostname);
+        const clash = await tx.getRepository(MachineEntity).findOneBy({ hostname: patch.hostname });
+        if (clash && clash.id !== machine.id) throw ValidationError.field('hostname', `Node with hostname "${patch.hostname}" already exists.`);
+      }
+      if (input.architecture !== undefined) patch.architecture = validateArchitecture(input.architecture);
+      if (input.description !== undefined) patch.description = input.description;
+      if (input.cpuCount !== undefined) patch.cpuCount = input.cpuCount;
+      if (input.memory !== undefined) patch.memory = input.memory;
+      if (input.powerType !== undefined || Object.keys(input.powerParameters).length > 0) {
+        const type = input.powerType ?? machine.powerType;
+        const current = type === machine.powerType ? { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) } : {};
+        const power = validatePowerParameters(type, input.powerParameters, current);
+        patch.powerType = type;
+        patch.powerParameters = power.visible;
+        patch.powerSecrets = this.secrets.seal(power.secret);
+      }
+      if (input.zone !== undefined) patch.zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone);
+      if (input.pool !== undefined) patch.poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool);
+      if (Object.keys(patch).length > 0) await tx.getRepository(MachineEntity).update({ id: machine.id }, patch);
+    });
+  }
+
+  async delete(systemId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const machine = await lockMachine(tx, systemId);
+      if (machine.locked) throw new ConflictError(`Cannot delete machine ${systemId}: it is locked.`);
+      if (machine.workflowId && machine.status !== S.DEPLOYED) {
+        throw new ConflictError(`Cannot delete machine ${systemId} while an operation is in progress; abort it first.`);
+      }
+      await tx.getRepository(MachineEntity).delete({ id: machine.id });
+    });
+  }
+
+  /** Power parameters with secrets, for admins and for the rack that drives the BMC. */
+  powerParametersOf(machine: Machine): Record<string, string> {
+    return { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) };
+  }
+
+  /** The machine's own OAuth token for the metadata server (one per machine). */
+  async machineToken(machineId: number, regenerate = false, manager: EntityManager = this.db.manager): Promise<ApiToken> {
+    const repo = manager.getRepository(ApiTokenEntity);
+    const existing = await repo.findOneBy({ machineId });
+    if (existing && !regenerate) return existing;
+    if (existing) await repo.delete({ id: existing.id });
+    const fresh = { userId: null, machineId, name: 'machine', consumerKey: newConsumerKey(), tokenKey: newTokenKey(), tokenSecret: newTokenSecret() };
+    await manager.query(
+      `INSERT INTO api_tokens (user_id, machine_id, name, consumer_key, token_key, token_secret)
+       VALUES (NULL, $1, $2, $3, $4, $5) ON CONFLICT (machine_id) WHERE machine_id IS NOT NULL DO NOTHING`,
+      [machineId, fresh.name, fresh.consumerKey, fresh.tokenKey, fresh.tokenSecret],
+    );
+    return (await repo.findOneBy({ machineId }))!;
+  }
+
+  private async nameToId(manager: EntityManager, table: 'zones' | 'resource_pools', field: string, name: string): Promise<number> {
+    const rows: Array<{ id: number }> = await manager.query(`SELECT id FROM ${table} WHERE name = $1`, [name]);
+    if (!rows[0]) throw ValidationError.field(field, `No such ${field}: '${name}'.`);
+    return rows[0].id;
+  }
+
+  private async assertMacsFree(manager: EntityManager, macs: string[]): Promise<void> {
+    if (macs.length === 0) return;
+    const taken: Array<{ mac: string }> = await manager.query(
+      `SELECT mac_address::text AS mac FROM interfaces WHERE mac_address = ANY($1::macaddr[])`,
+      [macs],
+    );
+    if (taken[0]) throw ValidationError.field('mac_addresses', `MAC address ${taken[0].mac} already in use on another machine.`);
+  }
+}

@@ -1,0 +1,48 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { RackHeartbeat, RackRegistered, RackRegistration } from '../../contracts/rack-api';
+import { rackTaskQueue } from '../../contracts/workflows';
+import { RackEntity, type Rack } from '../db/entities';
+import { NotFoundError, UnavailableError, ValidationError } from '../errors';
+import { newSystemId } from '../ids';
+
+/** Rack controllers: registration (idempotent by name), service health, and which rack serves a machine. */
+export class RackService {
+  constructor(private readonly db: DataSource) {}
+
+  async register(reg: RackRegistration): Promise<RackRegistered> {
+    if (!reg.name || !/^[\w.-]{1,63}$/.test(reg.name)) throw ValidationError.field('name', 'A rack needs a name of letters, digits, dots, dashes.');
+    const rows: Array<{ system_id: string }> = await this.db.query(
+      `INSERT INTO racks (system_id, name, interfaces, version, last_seen) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (name) DO UPDATE SET interfaces = EXCLUDED.interfaces, version = EXCLUDED.version, last_seen = now()
+       RETURNING system_id`,
+      [newSystemId(), reg.name, JSON.stringify(reg.interfaces ?? []), reg.version ?? ''],
+    );
+    const systemId = rows[0]!.system_id;
+    // Machines that no rack serves yet (created before any rack registered) get this one.
+    await this.db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE rack_id IS NULL`, [systemId]);
+    return { systemId, taskQueue: rackTaskQueue(systemId) };
+  }
+
+  async heartbeat(systemId: string, hb: RackHeartbeat): Promise<void> {
+    const result = await this.db.getRepository(RackEntity).update({ systemId }, { services: hb.services, lastSeen: new Date() });
+    if (!result.affected) throw new NotFoundError(`No rack controller ${systemId}.`);
+  }
+
+  list(): Promise<Rack[]> {
+    return this.db.getRepository(RackEntity).find({ order: { id: 'ASC' } });
+  }
+
+  /** The rack a new machine is served by: the one heard from most recently. */
+  async defaultRackId(manager: EntityManager = this.db.manager): Promise<number | null> {
+    const rows: Array<{ id: number }> = await manager.query(`SELECT id FROM racks ORDER BY last_seen DESC, id LIMIT 1`);
+    return rows[0]?.id ?? null;
+  }
+
+  /** The task queue of the rack that reaches this machine. */
+  async queueFor(rackId: number | null, manager: EntityManager = this.db.manager): Promise<string> {
+    const id = rackId ?? (await this.defaultRackId(manager));
+    const rack = id === null ? null : await manager.getRepository(RackEntity).findOneBy({ id });
+    if (!rack) throw new UnavailableError('No rack controller is connected to reach this machine.');
+    return rackTaskQueue(rack.systemId);
+  }
+}

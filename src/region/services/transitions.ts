@@ -1,0 +1,52 @@
+// Every status change of a machine, from the API and from workflows, is written here, after the
+// lifecycle table (src/contracts/lifecycle.ts) said yes.
+import type { EntityManager } from 'typeorm';
+import { assertTransition, labelOf, type MachineStatus } from '../../contracts/lifecycle';
+import { MachineEntity, type Machine } from '../db/entities';
+import { NotFoundError } from '../errors';
+import { recordEvent } from './events';
+
+/** Load a machine and hold its row lock until the transaction ends. */
+export async function lockMachine(manager: EntityManager, systemId: string): Promise<Machine> {
+  const machine = await manager
+    .getRepository(MachineEntity)
+    .createQueryBuilder('m')
+    .setLock('pessimistic_write')
+    .where('m.system_id = :systemId', { systemId })
+    .getOne();
+  if (!machine) throw new NotFoundError(`No Machine matches the given query.`);
+  return machine;
+}
+
+export interface StatusChange {
+  to: MachineStatus;
+  message?: string;
+  /** The workflow that drives the machine from now on; null releases the machine from any. */
+  workflow?: { id: string; type: string } | null;
+  extra?: Partial<Machine>;
+  event?: { type?: string; description?: string; level?: 'INFO' | 'WARNING' | 'ERROR' | 'AUDIT' };
+}
+
+/** Apply a checked status change to a locked machine and record it as an event. */
+export async function changeStatus(manager: EntityManager, machine: Machine, change: StatusChange): Promise<Machine> {
+  if (machine.status !== change.to) assertTransition(machine.status, change.to);
+  const patch: Partial<Machine> = {
+    ...change.extra,
+    status: change.to,
+    previousStatus: machine.status === change.to ? machine.previousStatus : machine.status,
+    statusMessage: change.message ?? '',
+  };
+  if (change.workflow !== undefined) {
+    patch.workflowId = change.workflow?.id ?? null;
+    patch.workflowType = change.workflow?.type ?? machine.workflowType;
+  }
+  await manager.getRepository(MachineEntity).update({ id: machine.id }, patch);
+  if (machine.status !== change.to) {
+    await recordEvent(manager, machine.id, {
+      type: change.event?.type ?? labelOf(change.to),
+      description: change.event?.description ?? (change.message || `${labelOf(machine.status)} -> ${labelOf(change.to)}.`),
+      level: change.event?.level ?? 'INFO',
+    });
+  }
+  return { ...machine, ...patch };
+}

@@ -1,0 +1,21 @@
+import type { MachineSignal, WorkflowType } from '../../contracts/workflows';
+
+export type WorkflowState = 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued' | 'not_found';
+
+/**
+ * What region services need from Temporal, owned here so services can be tested against a fake.
+ * `start` fails with ConflictError when a workflow with that ID is running, and with
+ * UnavailableError when Temporal cannot be reached.
+ */
+export interface WorkflowGateway {
+  start(type: WorkflowType, workflowId: string, params: object): Promise<void>;
+  /** Request cancellation; false when no such workflow is running. */
+  cancel(workflowId: string): Promise<boolean>;
+  /** Deliver a machine's report; false when no such workflow is running. */
+  signal(workflowId: string, report: MachineSignal): Promise<boolean>;
+  state(workflowId: string): Promise<WorkflowState>;
+  /** Wait up to `timeoutMs` for the workflow to close; returns its final state. */
+  waitForClose(workflowId: string, timeoutMs: number): Promise<WorkflowState>;
+  /** Run a short workflow to completion and return its result (power actions). */
+  execute<T>(type: WorkflowType, workflowId: string, params: object, timeoutMs: number): Promise<T>;
+}

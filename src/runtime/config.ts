@@ -1,0 +1,46 @@
+// Process configuration from the environment: only entry points read it, everything else is given
+// what it needs.
+import path from 'node:path';
+
+export interface Config {
+  stateDir: string;
+  databaseUrl: string | undefined;
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  temporalCliPath: string | undefined;
+  temporalUiPort: number;
+  apiHost: string;
+  apiPort: number;
+  /** The URL machines and racks use to reach the region. */
+  regionUrl: string;
+  nodeTimeoutMs: number | undefined;
+  rackName: string;
+  /** `fake` until the rack issues land real boot and power: said plainly in logs and JSON. */
+  rackMode: 'fake';
+}
+
+function int(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`Expected a whole number, got "${value}".`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const apiPort = int(env.METALFLOW_API_PORT, 5240);
+  const apiHost = env.METALFLOW_API_HOST ?? '127.0.0.1';
+  return {
+    stateDir: path.resolve(env.METALFLOW_STATE_DIR ?? '.metalflow'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
+    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
+    temporalUiPort: int(env.TEMPORAL_UI_PORT, 8233),
+    apiHost,
+    apiPort,
+    regionUrl: (env.METALFLOW_REGION_URL ?? `http://${apiHost}:${apiPort}/MAAS`).replace(/\/$/, ''),
+    nodeTimeoutMs: env.METALFLOW_NODE_TIMEOUT_SECONDS ? int(env.METALFLOW_NODE_TIMEOUT_SECONDS, 0) * 1000 : undefined,
+    rackName: env.METALFLOW_RACK_NAME ?? 'rack-local',
+    rackMode: 'fake',
+  };
+}

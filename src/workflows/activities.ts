@@ -1,0 +1,28 @@
+// Activity proxies: database work on the region's queue, hardware work on the machine's rack queue.
+import { proxyActivities } from '@temporalio/workflow';
+import type { RackActivities, RegionActivities } from '../contracts/activities';
+import { POWER_FATAL_ERROR } from '../contracts/activities';
+import { REGION_TASK_QUEUE } from '../contracts/workflows';
+
+export const region = proxyActivities<RegionActivities>({
+  taskQueue: REGION_TASK_QUEUE,
+  startToCloseTimeout: '30 seconds',
+  // The database coming back is worth waiting for: a region restart must not fail a machine.
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+export function rackOf(rackQueue: string): RackActivities {
+  return proxyActivities<RackActivities>({
+    taskQueue: rackQueue,
+    // A BMC gets a few minutes (the driver retries inside with backoff); the rack may be down,
+    // so the wait for a worker to pick the task up is bounded too.
+    startToCloseTimeout: '3 minutes',
+    scheduleToCloseTimeout: '15 minutes',
+    retry: {
+      initialInterval: '2 seconds',
+      maximumInterval: '1 minute',
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: [POWER_FATAL_ERROR],
+    },
+  });
+}

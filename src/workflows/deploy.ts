@@ -1,0 +1,50 @@
+import { MachineStatus as S } from '../contracts/lifecycle';
+import type { DeployParams, LifecycleOutcome } from '../contracts/workflows';
+import { rackOf, region } from './activities';
+import { Lifecycle, operationFailed, timedOut } from './lifecycle';
+import { MachineReports } from './signals';
+
+/**
+ * Deployment: netboot the installer, which writes the image and reports; then boot from disk and
+ * mark DEPLOYED only when the installed OS checks in (fetches its user-data), as MAAS does.
+ */
+export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome> {
+  const reports = new MachineReports();
+  const rack = rackOf(p.rackQueue);
+  // MAAS bounds deployment by twice the node timeout.
+  const silence = 2 * p.deadlines.nodeTimeoutMs;
+  const life = new Lifecycle({
+    systemId: p.systemId,
+    hostname: p.hostname,
+    rackQueue: p.rackQueue,
+    operation: 'Deploying',
+    inProgress: S.DEPLOYING,
+    expectFrom: [S.ALLOCATED],
+    abortTo: S.ALLOCATED,
+    failTo: S.FAILED_DEPLOYMENT,
+    powerOffOnStop: true,
+  });
+  return life.run(async () => {
+    life.at('boot the installer');
+    await region.setBootPurpose({ systemId: p.systemId, purpose: 'xinstall' });
+    await rack.prepareBoot({ systemId: p.systemId, purpose: 'xinstall' });
+    await life.event(`Powering on to deploy ${p.distroSeries}.`);
+    await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
+
+    life.at('wait for the installation');
+    const installed = await reports.waitFor((r) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED'), silence);
+    if (!installed) throw operationFailed(timedOut('Deploying', silence));
+    if (installed.status === 'FAILED') throw operationFailed(installed.message || 'Installation failed.');
+
+    life.at('boot from disk');
+    await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
+    await rack.prepareBoot({ systemId: p.systemId, purpose: 'local' });
+    await life.event('Installation finished; booting from disk.');
+
+    life.at('wait for the installed OS to check in');
+    const checkedIn = await reports.waitFor((r) => r.kind === 'deployed-os' || (r.kind === 'signal' && r.status === 'FAILED'), silence);
+    if (!checkedIn) throw operationFailed(timedOut('Deploying', silence));
+    if (checkedIn.status === 'FAILED') throw operationFailed(checkedIn.message || 'The installed OS reported a failure.');
+    return { status: S.DEPLOYED, message: `Deployed ${p.distroSeries}.` };
+  });
+}

@@ -1,0 +1,179 @@
+// The frame every lifecycle workflow runs in: claim the machine, run the runbook, record the
+// outcome. Failures and timeouts leave MAAS's failure status with the reason; a cancellation
+// (API abort or `temporal workflow cancel`) powers the machine off and leaves MAAS's abort status,
+// in a scope that cannot itself be cancelled.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  defineQuery,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { type MachineStatus, labelOf } from '../contracts/lifecycle';
+import { SearchAttribute, STEP_QUERY, type LifecycleOutcome } from '../contracts/workflows';
+import { rackOf, region } from './activities';
+
+export interface LifecyclePlan {
+  systemId: string;
+  hostname: string;
+  rackQueue: string | null;
+  /** MAAS event type for this operation, e.g. "Commissioning". */
+  operation: string;
+  inProgress: MachineStatus;
+  expectFrom: MachineStatus[];
+  /** Where a cancellation leaves the machine. */
+  abortTo: MachineStatus;
+  /** Where a failure or a timeout leaves the machine. */
+  failTo: MachineStatus;
+  /** Power the machine off when the operation fails or is aborted. */
+  powerOffOnStop: boolean;
+}
+
+/** A failure the runbook chose, with the message that goes into status_message. */
+export function operationFailed(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'OperationFailed');
+}
+
+const stepQuery = defineQuery<string>(STEP_QUERY);
+
+export class Lifecycle {
+  private step = 'starting';
+  private readonly workflowId = workflowInfo().workflowId;
+
+  constructor(private plan: LifecyclePlan) {
+    setHandler(stepQuery, () => this.step);
+  }
+
+  /** Record where in the runbook the workflow is: visible to `temporal workflow query`. */
+  at(step: string): void {
+    this.step = step;
+  }
+
+  async event(description: string, level: 'INFO' | 'WARNING' | 'ERROR' = 'INFO', type = this.plan.operation): Promise<void> {
+    const info = workflowInfo();
+    await region.recordEvent({
+      systemId: this.plan.systemId,
+      type,
+      description,
+      level,
+      // Replays and retries of the same step in the same run must not record the event twice.
+      dedupeKey: `${info.workflowId}/${info.runId}/${type}/${description}`,
+    });
+  }
+
+  async run(runbook: () => Promise<LifecycleOutcome>): Promise<LifecycleOutcome> {
+    const { systemId, hostname } = this.plan;
+    upsertSearchAttributes({
+      [SearchAttribute.systemId]: [systemId],
+      [SearchAttribute.hostname]: [hostname],
+    });
+    const claimed = await region.beginTransition({
+      systemId,
+      workflowId: this.workflowId,
+      to: this.plan.inProgress,
+      message: '',
+      expectFrom: this.plan.expectFrom,
+    });
+    this.markStatus(claimed.status);
+    if (!claimed.applied) {
+      throw operationFailed(
+        `Machine ${systemId} is ${labelOf(claimed.status)}, not ready for ${this.plan.operation.toLowerCase()}.`,
+      );
+    }
+    try {
+      const outcome = await runbook();
+      await this.finish(outcome);
+      return outcome;
+    } catch (err) {
+      if (isCancellation(err)) {
+        await CancellationScope.nonCancellable(() => this.stop(this.plan.abortTo, `Aborted ${this.plan.operation.toLowerCase()}.`));
+        throw err;
+      }
+      const reason = failureMessage(err);
+      await CancellationScope.nonCancellable(() => this.stop(this.plan.failTo, reason));
+      return { status: this.plan.failTo, message: reason };
+    }
+  }
+
+  /** Take over a machine whose workflow is gone, and stop it the way a cancellation would. */
+  async runAbort(message: string, to: MachineStatus): Promise<LifecycleOutcome> {
+    upsertSearchAttributes({
+      [SearchAttribute.systemId]: [this.plan.systemId],
+      [SearchAttribute.hostname]: [this.plan.hostname],
+    });
+    const claimed = await region.beginTransition({
+      systemId: this.plan.systemId,
+      workflowId: this.workflowId,
+      to: this.plan.inProgress,
+      message: '',
+      expectFrom: this.plan.expectFrom,
+    });
+    this.markStatus(claimed.status);
+    if (!claimed.applied) return { status: claimed.status, message: 'Nothing to abort.' };
+    await CancellationScope.nonCancellable(() => this.stop(to, message));
+    return { status: to, message };
+  }
+
+  /** Move to the next in-progress status of the same operation (releasing → disk erasing). */
+  async advance(to: MachineStatus, failTo: MachineStatus, operation: string): Promise<void> {
+    const result = await region.beginTransition({
+      systemId: this.plan.systemId,
+      workflowId: this.workflowId,
+      to,
+      message: '',
+      expectFrom: [this.plan.inProgress],
+    });
+    this.markStatus(result.status);
+    if (!result.applied) throw operationFailed(`Machine left ${labelOf(this.plan.inProgress)} while ${operation.toLowerCase()}.`);
+    this.plan = { ...this.plan, inProgress: to, failTo, abortTo: failTo, operation };
+  }
+
+  private async stop(to: MachineStatus, message: string): Promise<void> {
+    this.at(`stopping: ${message}`);
+    if (this.plan.powerOffOnStop && this.plan.rackQueue) {
+      try {
+        await rackOf(this.plan.rackQueue).powerOff({ systemId: this.plan.systemId });
+      } catch (err) {
+        await this.event(`Could not power off: ${failureMessage(err)}`, 'WARNING');
+      }
+    }
+    await this.finish({ status: to, message });
+  }
+
+  private async finish(outcome: LifecycleOutcome): Promise<void> {
+    const result = await region.finishTransition({
+      systemId: this.plan.systemId,
+      workflowId: this.workflowId,
+      to: outcome.status,
+      message: outcome.message,
+      expectFrom: [this.plan.inProgress],
+    });
+    this.markStatus(result.status);
+    const level = outcome.status === this.plan.failTo ? 'ERROR' : 'INFO';
+    await this.event(outcome.message || `${labelOf(outcome.status)}.`, level, labelOf(outcome.status));
+    this.at(`done: ${labelOf(outcome.status)}`);
+  }
+
+  markStatus(status: MachineStatus): void {
+    upsertSearchAttributes({ [SearchAttribute.machineStatus]: [labelOf(status)] });
+  }
+}
+
+/** The most specific human message in a chain of Temporal failures. */
+export function failureMessage(err: unknown): string {
+  let current: unknown = err;
+  let message = 'Unknown error.';
+  while (current instanceof Error) {
+    if (current.message) message = current.message;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return message;
+}
+
+/** MAAS's wording for a machine that went silent. */
+export function timedOut(operation: string, ms: number): string {
+  const duration = ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${Math.round(ms / 1000)} seconds`;
+  return `Node operation '${operation}' timed out after ${duration}.`;
+}

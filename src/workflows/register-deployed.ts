@@ -1,0 +1,24 @@
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { MachineStatus as S } from '../contracts/lifecycle';
+import { SearchAttribute, type LifecycleOutcome, type RegisterDeployedParams } from '../contracts/workflows';
+import { region } from './activities';
+
+/**
+ * Registration of a machine that already runs a workload (MAAS 3.1): the machine row was created
+ * DEPLOYED by the API; this records it. No power action is ever taken.
+ */
+export async function registerDeployedWorkflow(p: RegisterDeployedParams): Promise<LifecycleOutcome> {
+  upsertSearchAttributes({
+    [SearchAttribute.systemId]: [p.systemId],
+    [SearchAttribute.hostname]: [p.hostname],
+    [SearchAttribute.machineStatus]: ['Deployed'],
+  });
+  await region.recordEvent({
+    systemId: p.systemId,
+    type: 'Deployed',
+    description: 'Registered as an already deployed machine; no power action taken.',
+    level: 'INFO',
+    dedupeKey: `register-deployed/${p.systemId}`,
+  });
+  return { status: S.DEPLOYED, message: '' };
+}

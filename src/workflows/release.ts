@@ -1,0 +1,47 @@
+import { MachineStatus as S } from '../contracts/lifecycle';
+import type { LifecycleOutcome, ReleaseParams } from '../contracts/workflows';
+import { rackOf, region } from './activities';
+import { Lifecycle, operationFailed, timedOut } from './lifecycle';
+import { MachineReports } from './signals';
+
+/** Release: power off, optionally erase the disks in the ephemeral environment, back to the pool. */
+export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcome> {
+  const reports = new MachineReports();
+  const rack = rackOf(p.rackQueue);
+  const life = new Lifecycle({
+    systemId: p.systemId,
+    hostname: p.hostname,
+    rackQueue: p.rackQueue,
+    operation: 'Releasing',
+    inProgress: S.RELEASING,
+    expectFrom: [S.ALLOCATED, S.DEPLOYED, S.DEPLOYING, S.FAILED_DEPLOYMENT, S.FAILED_RELEASING, S.FAILED_DISK_ERASING, S.BROKEN, S.RESERVED],
+    abortTo: S.FAILED_RELEASING,
+    failTo: S.FAILED_RELEASING,
+    powerOffOnStop: false,
+  });
+  return life.run(async () => {
+    life.at('power off');
+    await life.event('Powering off to release.');
+    await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOff({ systemId: p.systemId }) });
+
+    if (p.erase) {
+      const mode = p.secureErase ? 'secure' : p.quickErase ? 'quick' : 'full';
+      await life.advance(S.DISK_ERASING, S.FAILED_DISK_ERASING, 'Disk erasing');
+      life.at(`erase disks (${mode})`);
+      await region.setBootPurpose({ systemId: p.systemId, purpose: 'commissioning' });
+      await rack.prepareBoot({ systemId: p.systemId, purpose: 'commissioning' });
+      await life.event(`Powering on to erase disks (${mode}).`);
+      await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
+      const report = await reports.waitFor((r) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED'), p.deadlines.nodeTimeoutMs);
+      if (!report) throw operationFailed(timedOut('Disk erasing', p.deadlines.nodeTimeoutMs));
+      if (report.status === 'FAILED') throw operationFailed(report.message || 'Disk erasure failed.');
+      await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOff({ systemId: p.systemId }) });
+    }
+
+    life.at('return to the pool');
+    await region.setBootPurpose({ systemId: p.systemId, purpose: 'poweroff' });
+    await region.clearWorkloadAnnotations({ systemId: p.systemId });
+    const destination = await region.releaseDestination({ systemId: p.systemId });
+    return { status: destination, message: '' };
+  });
+}
