@@ -69,20 +69,25 @@ export class Lifecycle {
       [SearchAttribute.systemId]: [systemId],
       [SearchAttribute.hostname]: [hostname],
     });
-    const claimed = await region.beginTransition({
-      systemId,
-      workflowId: this.workflowId,
-      to: this.plan.inProgress,
-      message: '',
-      expectFrom: this.plan.expectFrom,
-    });
-    this.markStatus(claimed.status);
-    if (!claimed.applied) {
-      throw operationFailed(
-        `Machine ${systemId} is ${labelOf(claimed.status)}, not ready for ${this.plan.operation.toLowerCase()}.`,
-      );
-    }
+    let claimed = false;
     try {
+      // Claiming is inside the try: a cancellation that arrives before the first step still
+      // gets the cleanup (the API already moved the machine to the in-progress status).
+      const claim = await region.beginTransition({
+        systemId,
+        workflowId: this.workflowId,
+        to: this.plan.inProgress,
+        message: '',
+        expectFrom: this.plan.expectFrom,
+      });
+      this.markStatus(claim.status);
+      if (!claim.applied) {
+        throw ApplicationFailure.nonRetryable(
+          `Machine ${systemId} is ${labelOf(claim.status)}, not ready for ${this.plan.operation.toLowerCase()}.`,
+          'NotClaimed',
+        );
+      }
+      claimed = true;
       const outcome = await runbook();
       await this.finish(outcome);
       return outcome;
@@ -91,6 +96,7 @@ export class Lifecycle {
         await CancellationScope.nonCancellable(() => this.stop(this.plan.abortTo, `Aborted ${this.plan.operation.toLowerCase()}.`));
         throw err;
       }
+      if (!claimed) throw err;
       const reason = failureMessage(err);
       await CancellationScope.nonCancellable(() => this.stop(this.plan.failTo, reason));
       return { status: this.plan.failTo, message: reason };
@@ -150,9 +156,8 @@ export class Lifecycle {
       message: outcome.message,
       expectFrom: [this.plan.inProgress],
     });
+    // finishTransition records the status change as the machine's event.
     this.markStatus(result.status);
-    const level = outcome.status === this.plan.failTo ? 'ERROR' : 'INFO';
-    await this.event(outcome.message || `${labelOf(outcome.status)}.`, level, labelOf(outcome.status));
     this.at(`done: ${labelOf(outcome.status)}`);
   }
 

@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
-import { Initial0001 } from './migrations/0001-initial';
+import { Initial1763769600000 } from './migrations/0001-initial';
 
-export const MIGRATIONS = [Initial0001];
+export const MIGRATIONS = [Initial1763769600000];
 
 /** The region's database. Schema changes only through migrations (never `synchronize`). */
 export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {

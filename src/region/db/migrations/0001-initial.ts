@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The whole initial schema, as SQL: the migration is the source of truth, entities map onto it. */
-export class Initial0001 implements MigrationInterface {
-  name = 'Initial0001';
+export class Initial1763769600000 implements MigrationInterface {
+  name = 'Initial1763769600000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`

@@ -1,0 +1,72 @@
+// Region-side activities: the database work workflows ask for. Each is idempotent: Temporal runs
+// an activity again after a worker crash or a timeout, so every write checks what is there first.
+import type { DataSource } from 'typeorm';
+import type { EventInput, RegionActivities, TransitionInput, TransitionResult } from '../../contracts/activities';
+import { canTransition, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
+import type { BootPurpose, PowerState } from '../../contracts/workflows';
+import { MachineEntity } from '../../region/db/entities';
+import { recordEvent } from '../../region/services/events';
+import { changeStatus, lockMachine } from '../../region/services/transitions';
+
+export function createRegionActivities(db: DataSource): RegionActivities {
+  const machineId = async (systemId: string): Promise<number | null> =>
+    (await db.getRepository(MachineEntity).findOne({ where: { systemId }, select: { id: true } }))?.id ?? null;
+
+  return {
+    async beginTransition(i: TransitionInput): Promise<TransitionResult> {
+      return db.transaction(async (tx) => {
+        const m = await lockMachine(tx, i.systemId);
+        if (m.workflowId === i.workflowId && m.status === i.to) return { applied: true, status: m.status };
+        const claimable = i.expectFrom.includes(m.status) && (m.status === i.to || canTransition(m.status, i.to));
+        if (!claimable) return { applied: false, status: m.status };
+        // The API normally applied this already; a lost commit or a take-over lands here.
+        await changeStatus(tx, m, { to: i.to, message: i.message, workflow: { id: i.workflowId, type: m.workflowType ?? '' } });
+        return { applied: true, status: i.to };
+      });
+    },
+
+    async finishTransition(i: TransitionInput): Promise<TransitionResult> {
+      return db.transaction(async (tx) => {
+        const m = await lockMachine(tx, i.systemId);
+        if (m.workflowId !== i.workflowId) {
+          // Already finished by an earlier attempt, or an operator moved the machine on
+          // (mark_broken releases it from the workflow): either way, not ours to change.
+          return { applied: m.workflowId === null && m.status === i.to, status: m.status };
+        }
+        if (!i.expectFrom.includes(m.status) && m.status !== i.to) return { applied: false, status: m.status };
+        const extra = i.to === S.READY && m.status === S.COMMISSIONING ? { commissioningPassed: true } : {};
+        await changeStatus(tx, m, { to: i.to, message: i.message, workflow: null, extra });
+        return { applied: true, status: i.to };
+      });
+    },
+
+    async recordEvent(e: EventInput): Promise<void> {
+      const id = await machineId(e.systemId);
+      if (id === null) return; // The machine was deleted; nothing to record against.
+      await recordEvent(db.manager, id, e);
+    },
+
+    async setBootPurpose({ systemId, purpose }: { systemId: string; purpose: BootPurpose }): Promise<void> {
+      await db.getRepository(MachineEntity).update({ systemId }, { bootPurpose: purpose });
+    },
+
+    async recordPowerState({ systemId, state }: { systemId: string; state: PowerState }): Promise<void> {
+      await db.getRepository(MachineEntity).update({ systemId }, { powerState: state });
+    },
+
+    async releaseDestination({ systemId }: { systemId: string }): Promise<MachineStatus> {
+      const m = await db.getRepository(MachineEntity).findOneByOrFail({ systemId });
+      return m.commissioningPassed ? S.READY : S.NEW;
+    },
+
+    async clearWorkloadAnnotations({ systemId }: { systemId: string }): Promise<void> {
+      // Release also gives the machine back: no owner, no deployment leftovers.
+      await db.query(
+        `UPDATE machines SET workload_annotations = '{}', owner_id = NULL, agent_name = '', user_data = '',
+                distro_series = '', osystem = '', hwe_kernel = '', locked = false, updated = now()
+          WHERE system_id = $1`,
+        [systemId],
+      );
+    },
+  };
+}

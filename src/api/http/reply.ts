@@ -1,0 +1,74 @@
+// How handler results become HTTP responses. A plain value is JSON with status 200; a Reply says
+// otherwise (201, 204, text, bytes). Content types are set explicitly because Koa would append
+// "; charset=utf-8" to JSON, and the `maas` CLI rejects describe/ unless it reads exactly
+// "application/json".
+import type Koa from 'koa';
+import { APPLICATION_JSON, type ApiError, TEXT_PLAIN } from './errors';
+
+export class Reply {
+  constructor(
+    readonly status: number,
+    /** A string or Buffer is sent as-is; anything else as JSON; undefined sends no body. */
+    readonly body: unknown,
+    readonly contentType?: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
+
+  static json(body: unknown, status = 200): Reply {
+    return new Reply(status, body, APPLICATION_JSON);
+  }
+  static created(body: unknown): Reply {
+    return Reply.json(body, 201);
+  }
+  static noContent(): Reply {
+    return new Reply(204, undefined);
+  }
+  static text(body: string, status = 200): Reply {
+    return new Reply(status, body, TEXT_PLAIN);
+  }
+  static bytes(body: Buffer, contentType = 'application/octet-stream', status = 200): Reply {
+    return new Reply(status, body, contentType);
+  }
+}
+
+/** Writes a handler's return value: Reply as described, undefined → 204, anything else → JSON 200. */
+export function sendResult(ctx: Koa.Context, result: unknown): void {
+  if (result instanceof Reply) sendReply(ctx, result);
+  else if (result === undefined) sendReply(ctx, Reply.noContent());
+  else sendJson(ctx, 200, result);
+}
+
+export function sendReply(ctx: Koa.Context, reply: Reply): void {
+  for (const [name, value] of Object.entries(reply.headers)) ctx.set(name, value);
+  if (reply.body === undefined || reply.status === 204) {
+    ctx.status = reply.status;
+    ctx.body = null;
+    return;
+  }
+  if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) {
+    write(ctx, reply.status, reply.contentType ?? (typeof reply.body === 'string' ? TEXT_PLAIN : 'application/octet-stream'), reply.body);
+    return;
+  }
+  write(ctx, reply.status, reply.contentType ?? APPLICATION_JSON, JSON.stringify(reply.body));
+}
+
+export function sendJson(ctx: Koa.Context, status: number, value: unknown): void {
+  write(ctx, status, APPLICATION_JSON, JSON.stringify(value));
+}
+
+export function sendText(ctx: Koa.Context, status: number, text: string): void {
+  write(ctx, status, TEXT_PLAIN, text);
+}
+
+export function sendApiError(ctx: Koa.Context, error: ApiError): void {
+  for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
+  const body = typeof error.body === 'string' ? error.body : JSON.stringify(error.body);
+  write(ctx, error.status, error.contentType, body);
+}
+
+function write(ctx: Koa.Context, status: number, contentType: string, body: string | Buffer): void {
+  ctx.status = status;
+  // Set before the body: Koa only picks a content type itself when none is set.
+  ctx.set('Content-Type', contentType);
+  ctx.body = body;
+}

@@ -1,0 +1,91 @@
+// The declarative API registry. One list of resources drives both request dispatch (router.ts)
+// and the API description clients build themselves from (describe.ts), so the two cannot drift.
+import type Koa from 'koa';
+import type { Params } from './params';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export const METHODS: readonly Method[] = ['GET', 'POST', 'PUT', 'DELETE'];
+
+/** MAAS names RESTful (op-less) actions after piston's CRUD map. */
+export const RESTFUL_ACTION_NAMES: Readonly<Record<Method, string>> = {
+  GET: 'read',
+  POST: 'create',
+  PUT: 'update',
+  DELETE: 'delete',
+};
+
+export interface ActionContext<P> {
+  /** null only for actions marked `anonymous` called without credentials. */
+  principal: P | null;
+  params: Params;
+  /** Values of the `{name}` placeholders of the resource path, percent-decoded. */
+  path: Record<string, string>;
+  koa: Koa.Context;
+}
+
+export interface Action<P> {
+  /** Defaults to `op`, or read/create/update/delete for RESTful actions; if given it must agree. */
+  name?: string;
+  method: Method;
+  /** The named operation (`?op=NAME` or `/op-NAME`); undefined for the RESTful action of `method`. */
+  op?: string;
+  /** Reachable without credentials; the handler then sees principal === null. */
+  anonymous?: boolean;
+  doc: string;
+  /** Return a plain value for JSON 200, a Reply for anything else, undefined for 204. */
+  handle(c: ActionContext<P>): Promise<unknown>;
+}
+
+export interface Resource<P> {
+  /** MAAS handler class name, e.g. 'MachinesHandler'; python-libmaas exposes it as `Machines`. */
+  name: string;
+  /** Relative to the API prefix, with `{name}` placeholders: '/machines/{system_id}/'. */
+  path: string;
+  doc: string;
+  actions: Array<Action<P>>;
+  /** Name of the anonymous variant in describe/; default 'Anon' + name (MAAS's convention). */
+  anonName?: string;
+  /** Doc of the anonymous variant; default `doc`. */
+  anonDoc?: string;
+}
+
+export function actionName(action: Pick<Action<unknown>, 'method' | 'op'>): string {
+  return action.op ?? RESTFUL_ACTION_NAMES[action.method];
+}
+
+/** `{system_id}` placeholders in order: describe/'s `params`, which clients interpolate into `uri`. */
+export function pathParamNames(path: string): string[] {
+  return [...path.matchAll(/\{([^{}/]+)\}/g)].map((m) => m[1] ?? '');
+}
+
+/** Throws on a registry that would route ambiguously or describe itself wrongly. Run at startup. */
+export function validateResources(resources: ReadonlyArray<Resource<unknown>>): void {
+  const names = new Set<string>();
+  const paths = new Set<string>();
+  for (const resource of resources) {
+    const where = `resource ${resource.name} (${resource.path})`;
+    if (!resource.path.startsWith('/')) throw new Error(`${where}: path must start with "/".`);
+    if (names.has(resource.name)) throw new Error(`${where}: another resource has the same name.`);
+    const pathKey = resource.path.replace(/\{[^{}/]+\}/g, '{}').replace(/\/$/, '');
+    if (paths.has(pathKey)) throw new Error(`${where}: another resource has the same path.`);
+    const params = pathParamNames(resource.path);
+    if (new Set(params).size !== params.length) throw new Error(`${where}: a path placeholder repeats.`);
+    names.add(resource.name);
+    paths.add(pathKey);
+
+    const signatures = new Set<string>();
+    const actionNames = new Set<string>();
+    for (const action of resource.actions) {
+      const derived = actionName(action);
+      const label = `${where}: action ${action.method} op=${action.op ?? 'None'}`;
+      if (action.op !== undefined && !/^[A-Za-z0-9_-]+$/.test(action.op)) throw new Error(`${label}: op must be a plain word.`);
+      if (action.name !== undefined && action.name !== derived) throw new Error(`${label}: name must be "${derived}".`);
+      const signature = `${action.method} ${action.op ?? ''}`;
+      if (signatures.has(signature)) throw new Error(`${label}: declared twice.`);
+      // Clients (CLI subcommands, python-libmaas attributes) key actions by name alone.
+      if (actionNames.has(derived)) throw new Error(`${label}: another action is already named "${derived}".`);
+      signatures.add(signature);
+      actionNames.add(derived);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// The API router: matches a resource, authenticates, reads parameters, dispatches to the action
+// named by (method, op) as MAAS's OperationsHandler.dispatch does, and writes the result. It also
+// serves describe/ from the same registry, and the unversioned /MAAS/api/version/.
+import type Koa from 'koa';
+import { type BodyLimits, ensureParams } from './body';
+import { apiDescriptionHash, describeApi, describeForOrigin } from './describe';
+import { badRequest, methodNotAllowed, unauthorized } from './errors';
+import { PathMatcher } from './path-match';
+import { sendJson, sendResult, sendText } from './reply';
+import { type Action, METHODS, type Method, type Resource, validateResources } from './resource';
+import { versionResource, type VersionInfo } from './version';
+
+export interface ApiRouterOptions<P> {
+  /** Default '/MAAS/api/2.0'. Its last segment is the API version served at <parent>/version/. */
+  prefix?: string;
+  resources: ReadonlyArray<Resource<P>>;
+  /** Principal from the request's credentials, null when it has none; throws ApiError(401) on bad ones. */
+  authenticate: (ctx: Koa.Context) => Promise<P | null>;
+  bodyLimits?: BodyLimits;
+  /** The VersionHandler is added unless `resources` has one; this overrides its defaults. */
+  version?: Partial<VersionInfo>;
+}
+
+const AUTH_REQUIRED = 'Authorization Error: this action needs credentials; sign the request with a MAAS API key (OAuth PLAINTEXT).';
+
+/** Koa middleware answering everything under the prefix that the registry knows; other paths pass through. */
+export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware {
+  const prefix = (options.prefix ?? '/MAAS/api/2.0').replace(/\/$/, '');
+  const resources = options.resources.some((r) => r.name === 'VersionHandler')
+    ? [...options.resources]
+    : [...options.resources, versionResource<P>(options.version)];
+  validateResources(resources);
+
+  const description = describeApi(resources, prefix);
+  const hash = apiDescriptionHash(description);
+  const matcher = new PathMatcher(resources.map((r) => ({ template: r.path, value: r })));
+  const apiVersion = prefix.slice(prefix.lastIndexOf('/') + 1);
+  const versionPath = `${prefix.slice(0, prefix.lastIndexOf('/'))}/version`;
+
+  return async function maasApi(ctx, next) {
+    const path = ctx.path;
+    if (path === versionPath || path === `${versionPath}/`) {
+      if (!isRead(ctx.method)) throw methodNotAllowed(ctx.method, ['GET']);
+      sendText(ctx, 200, apiVersion);
+      return;
+    }
+    if (!path.startsWith(`${prefix}/`)) return next();
+    const relative = path.slice(prefix.length);
+    if (relative === '/describe/' || relative === '/describe') {
+      if (!isRead(ctx.method)) throw methodNotAllowed(ctx.method, ['GET']);
+      sendJson(ctx, 200, describeForOrigin(description, hash, ctx.origin));
+      return;
+    }
+    const match = matcher.match(relative);
+    if (!match) return next();
+
+    ctx.set('X-MAAS-API-Hash', hash);
+    const resource = match.value;
+    const method = dispatchMethod(ctx.method);
+    const allowed = METHODS.filter((m) => resource.actions.some((a) => a.method === m));
+    if (!method || !allowed.includes(method)) throw methodNotAllowed(ctx.method, allowed);
+
+    // Credentials come from headers alone, so refuse anonymous callers before reading a body
+    // they could not use.
+    const principal = await options.authenticate(ctx);
+    if (principal === null && !resource.actions.some((a) => a.method === method && a.anonymous)) throw unauthorized(AUTH_REQUIRED);
+
+    const params = await ensureParams(ctx, options.bodyLimits);
+    // MAAS: request.GET op, else request.POST op, else the path suffix; an empty op counts as none.
+    const op = params.fromQuery('op') || params.fromBody('op') || match.op || undefined;
+    const action = findAction(resource, method, op);
+    if (!action) throw badRequest(`Unrecognised signature: method=${method} op=${op ?? 'None'}`);
+    if (principal === null && !action.anonymous) throw unauthorized(AUTH_REQUIRED);
+
+    const result = await action.handle({ principal, params, path: match.params, koa: ctx });
+    sendResult(ctx, result);
+  };
+}
+
+function findAction<P>(resource: Resource<P>, method: Method, op: string | undefined): Action<P> | undefined {
+  return resource.actions.find((a) => a.method === method && a.op === op);
+}
+
+/** HEAD is answered as GET (Koa drops the body); anything else MAAS does not route is unknown. */
+function dispatchMethod(method: string): Method | undefined {
+  const m = method === 'HEAD' ? 'GET' : method;
+  return (METHODS as readonly string[]).includes(m) ? (m as Method) : undefined;
+}
+
+function isRead(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
+}

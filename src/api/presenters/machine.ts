@@ -1,0 +1,98 @@
+// Machine JSON with MAAS's field names and types. Admins see power parameters including secrets;
+// everyone else sees none of them.
+import { labelOf } from '../../contracts/lifecycle';
+import type { MachineView } from '../../region/services/machine-queries';
+
+export interface PresentOptions {
+  /** Absolute base of the API, e.g. http://host:5240/MAAS/api/2.0 */
+  apiBase: string;
+  temporalUiUrl: string | null;
+  temporalNamespace: string;
+}
+
+const COMMISSIONING_STATUS = { pending: 0, passed: 2, none: -1 } as const;
+
+export function presentMachine(v: MachineView, o: PresentOptions): Record<string, unknown> {
+  const m = v.machine;
+  const fqdn = `${m.hostname}.${m.domain}`;
+  const interfaces = v.interfaces.map((i) => ({
+    id: i.id,
+    name: i.name,
+    type: i.type,
+    mac_address: i.macAddress,
+    enabled: i.enabled,
+    link_speed: i.linkSpeed,
+    links: [],
+    vlan: null,
+    resource_uri: `/MAAS/api/2.0/nodes/${m.systemId}/interfaces/${i.id}/`,
+  }));
+  const boot = interfaces.find((_, idx) => v.interfaces[idx]?.isBoot) ?? interfaces[0] ?? null;
+  const blockdevices = m.blockDevices.map((d, idx) => ({
+    id: idx + 1,
+    name: d.name,
+    path: d.path,
+    size: d.size,
+    serial: d.serial,
+    model: d.model,
+    type: 'physical',
+    resource_uri: `/MAAS/api/2.0/nodes/${m.systemId}/blockdevices/${idx + 1}/`,
+  }));
+  return {
+    system_id: m.systemId,
+    hostname: m.hostname,
+    fqdn,
+    domain: { id: 0, name: m.domain, resource_record_count: 0, ttl: null, authoritative: true, is_default: m.domain === 'maas' },
+    description: m.description,
+    node_type: 0,
+    node_type_name: 'Machine',
+    owner: v.owner,
+    owner_data: m.workloadAnnotations,
+    workload_annotations: m.workloadAnnotations,
+    locked: m.locked,
+    architecture: m.architecture,
+    min_hwe_kernel: '',
+    hwe_kernel: m.hweKernel || null,
+    osystem: m.osystem,
+    distro_series: m.distroSeries,
+    cpu_count: m.cpuCount,
+    cpu_speed: m.cpuSpeed,
+    memory: m.memory,
+    storage: m.storage,
+    status: m.status,
+    status_name: labelOf(m.status),
+    status_message: m.statusMessage || null,
+    status_action: '',
+    netboot: m.bootPurpose !== 'local',
+    power_type: m.powerType,
+    power_state: m.powerState,
+    tag_names: v.tags,
+    ip_addresses: [],
+    interface_set: interfaces,
+    boot_interface: boot,
+    blockdevice_set: blockdevices,
+    physicalblockdevice_set: blockdevices,
+    zone: { id: v.zone.id, name: v.zone.name, description: v.zone.description, resource_uri: `/MAAS/api/2.0/zones/${encodeURIComponent(v.zone.name)}/` },
+    pool: v.pool ? { id: v.pool.id, name: v.pool.name, description: v.pool.description, resource_uri: `/MAAS/api/2.0/resourcepool/${v.pool.id}/` } : null,
+    hardware_info: { system_vendor: 'Unknown', system_product: 'Unknown', system_serial: 'Unknown', system_uuid: 'Unknown', cpu_model: 'Unknown', ...nonEmpty(m.hardwareInfo) },
+    commissioning_status: m.commissioningPassed ? COMMISSIONING_STATUS.passed : COMMISSIONING_STATUS.none,
+    commissioning_status_name: m.commissioningPassed ? 'Passed' : 'None',
+    swap_size: null,
+    virtualmachine_id: null,
+    pod: null,
+    current_workflow: m.workflowId ? presentWorkflow(m.workflowId, m.workflowType, o) : null,
+    rack_controller: v.rack ? { system_id: v.rack.systemId, name: v.rack.name } : null,
+    resource_uri: `/MAAS/api/2.0/machines/${m.systemId}/`,
+  };
+}
+
+function presentWorkflow(id: string, type: string | null, o: PresentOptions): Record<string, unknown> {
+  return {
+    workflow_id: id,
+    workflow_type: type,
+    temporal_ui_url: o.temporalUiUrl ? `${o.temporalUiUrl}/namespaces/${o.temporalNamespace}/workflows/${encodeURIComponent(id)}` : null,
+  };
+}
+
+function nonEmpty(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== ''));
+}

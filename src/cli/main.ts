@@ -1,0 +1,110 @@
+// `metalflow <command>`: the only place that reads argv and the environment.
+import { startRack } from '../rack/rack-process';
+import { openDatabase } from '../region/db/data-source';
+import { loadRackSecret } from '../region/secrets';
+import { formatApiKey, UserService } from '../region/services/users';
+import { loadConfig } from '../runtime/config';
+import { parseArgs, required } from './args';
+import { ensureDatabase, ensureInfrastructure } from './infrastructure';
+import { startRegion, type RegionRoles } from './region';
+
+const log = (line: string) => console.error(`[${new Date().toISOString()}] ${line}`);
+
+const USAGE = `usage: metalflow <command>
+  start                     everything: embedded PostgreSQL and Temporal unless configured, region, one rack
+  region [--api-only|--worker-only]
+                            a region process (needs DATABASE_URL/TEMPORAL_ADDRESS or a running start)
+  rack                      a rack process (needs METALFLOW_REGION_URL, METALFLOW_RACK_SECRET, TEMPORAL_ADDRESS)
+  createadmin --username U --password P --email E
+  apikey --username U [--generate]
+  migrate                   apply database migrations`;
+
+function onSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log('stopping…');
+    stop().then(() => process.exit(0), (err) => {
+      log(`stop failed: ${(err as Error).message}`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function withDatabase<T>(fn: (users: UserService) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const pg = await ensureDatabase(config, log);
+  const db = await openDatabase(pg.url, { migrate: true, poolSize: 2 });
+  try {
+    return await fn(new UserService(db));
+  } finally {
+    await db.destroy();
+    await pg.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { command, options } = parseArgs(argv);
+  const config = loadConfig();
+  switch (command) {
+    case 'start': {
+      const infra = await ensureInfrastructure(config, log);
+      const region = await startRegion(config, infra, { api: true, worker: true }, log);
+      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log });
+      console.log(`metalflow is running (rack "${config.rackName}" is a FAKE rack: simulated power and boot)`);
+      console.log(`  MAAS API:    ${region.url}api/2.0/`);
+      console.log(`  Temporal UI: ${infra.temporalUiUrl ?? '(external Temporal: see your cluster)'}`);
+      console.log(`  API key:     npx metalflow createadmin --username admin --password … --email …; npx metalflow apikey --username admin`);
+      onSignal(async () => {
+        await rack.stop();
+        await region.stop();
+        await infra.stop();
+      });
+      return;
+    }
+    case 'region': {
+      const roles: RegionRoles = { api: !options.has('worker-only'), worker: !options.has('api-only') };
+      const infra = await ensureInfrastructure(config, log);
+      const region = await startRegion(config, infra, roles, log);
+      log(`region running (${[roles.api && 'api', roles.worker && 'worker'].filter(Boolean).join(' + ')})${roles.api ? ` at ${region.url}` : ''}`);
+      onSignal(async () => {
+        await region.stop();
+        await infra.stop();
+      });
+      return;
+    }
+    case 'rack': {
+      if (!config.temporalAddress) throw new Error('A rack process needs TEMPORAL_ADDRESS (the region\'s Temporal cluster).');
+      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: config.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log });
+      log(`rack ${config.rackName} running as ${rack.systemId}`);
+      onSignal(() => rack.stop());
+      return;
+    }
+    case 'createadmin':
+      await withDatabase(async (users) => {
+        const user = await users.create({ username: required(options, 'username'), password: required(options, 'password'), email: required(options, 'email'), isSuperuser: true });
+        console.log(`Created admin ${user.username}.`);
+      });
+      return;
+    case 'apikey':
+      await withDatabase(async (users) => {
+        console.log(formatApiKey(await users.apiKeyFor(required(options, 'username'), options.has('generate'))));
+      });
+      return;
+    case 'migrate':
+      await withDatabase(async () => console.log('Migrations applied.'));
+      return;
+    default:
+      console.log(USAGE);
+      if (command !== 'help') process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const e = err as Error & { fields?: Record<string, string[]> };
+  console.error(`metalflow: ${e.message}`);
+  process.exit(1);
+});

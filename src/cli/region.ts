@@ -1,0 +1,77 @@
+// The region process: API (MAAS API, metadata server, rack API), region worker, reconciler.
+import type http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createApp } from '../api/app';
+import type { Config } from '../runtime/config';
+import { openDatabase } from '../region/db/data-source';
+import { Reconciler } from '../region/reconciler';
+import { loadRackSecret, loadSecretKey, SecretBox } from '../region/secrets';
+import { createRegionServices } from '../region/services';
+import { TemporalWorkflowGateway } from '../region/temporal/gateway';
+import { createRegionWorker } from '../region/worker';
+
+export interface RegionRoles {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface RunningRegion {
+  db: DataSource;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRegion(
+  config: Config,
+  infra: { databaseUrl: string; temporalAddress: string; temporalUiUrl: string | null },
+  roles: RegionRoles,
+  log: (line: string) => void,
+): Promise<RunningRegion> {
+  const db = await openDatabase(infra.databaseUrl, { migrate: true });
+  const connection = await Connection.connect({ address: infra.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const workflows = new TemporalWorkflowGateway(client);
+  const services = createRegionServices({ db, workflows, secrets: new SecretBox(loadSecretKey(config.stateDir)), nodeTimeoutMs: config.nodeTimeoutMs });
+  const stops: Array<() => Promise<void> | void> = [];
+
+  let server: http.Server | undefined;
+  if (roles.api) {
+    const app = createApp(services, {
+      rackSecret: loadRackSecret(config.stateDir),
+      regionUrl: config.regionUrl,
+      temporalUiUrl: infra.temporalUiUrl,
+      temporalNamespace: config.temporalNamespace,
+      log,
+    });
+    server = app.listen(config.apiPort, config.apiHost);
+    await new Promise<void>((resolve, reject) => {
+      server!.once('listening', resolve);
+      server!.once('error', reject);
+    });
+    stops.push(() => new Promise<void>((r) => server!.close(() => r())));
+    const stopReconciler = new Reconciler(db, workflows, { graceMs: 30_000, log }).start(15_000);
+    stops.push(stopReconciler);
+  }
+  let worker: Worker | undefined;
+  if (roles.worker) {
+    const created = await createRegionWorker({ address: infra.temporalAddress, namespace: config.temporalNamespace, db });
+    worker = created.worker;
+    const running = worker.run();
+    stops.push(async () => {
+      worker!.shutdown();
+      await running.catch(() => undefined);
+      await created.connection.close();
+    });
+  }
+  return {
+    db,
+    url: `http://${config.apiHost}:${config.apiPort}/MAAS/`,
+    stop: async () => {
+      for (const stop of stops.reverse()) await stop();
+      await connection.close();
+      await db.destroy();
+    },
+  };
+}

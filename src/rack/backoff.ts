@@ -1,0 +1,54 @@
+// Bounded retry with exponential backoff, abortable: the region may restart under a rack (a crash
+// test kills it with kill -9), so rack-side HTTP waits for it, but never forever.
+
+export interface RetryOptions {
+  /** Give up after this long in total (the last error is thrown). */
+  maxElapsedMs: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Only errors that say retrying helps are retried; the rest are thrown at once. */
+  isRetryable: (err: unknown) => boolean;
+  signal?: AbortSignal;
+  /** Told about each failed attempt that will be retried. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted.', 'AbortError');
+}
+
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  const started = Date.now();
+  let delay = o.initialDelayMs ?? 500;
+  for (let attempt = 1; ; attempt++) {
+    if (o.signal?.aborted) throw abortReason(o.signal);
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (o.signal?.aborted || !o.isRetryable(err)) throw err;
+      const left = o.maxElapsedMs - (Date.now() - started);
+      if (left <= 0) throw err;
+      // Jitter keeps a crowd of fake machines from hammering a restarting region in lockstep.
+      const wait = Math.min(delay * (0.75 + Math.random() * 0.5), left);
+      o.onRetry?.(err, attempt, Math.round(wait));
+      await sleep(wait, o.signal);
+      delay = Math.min(delay * 2, o.maxDelayMs ?? 10_000);
+    }
+  }
+}

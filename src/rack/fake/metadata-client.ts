@@ -1,0 +1,109 @@
+// What a FAKE machine says to the region's metadata server, over real HTTP, authenticated with
+// its own OAuth PLAINTEXT token from the boot config (as on MAAS's kernel command line).
+import crypto from 'node:crypto';
+import type { BootConfig } from '../../contracts/rack-api';
+import type { MachineSignalStatus } from '../../contracts/workflows';
+import { withRetry } from '../backoff';
+
+export const METADATA_VERSION = '2012-03-01';
+
+/** A metadata request failed; `retryable` for 5xx and network trouble (a restarting region). */
+export class MetadataError extends Error {
+  override name = 'MetadataError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** MAAS's PLAINTEXT OAuth 1.0 header: signature = "&" + token secret (empty consumer secret). */
+export function plaintextAuthorization(creds: BootConfig['credentials'], now = Date.now()): string {
+  const fields: Array<[string, string]> = [
+    ['oauth_version', '1.0'],
+    ['oauth_signature_method', 'PLAINTEXT'],
+    ['oauth_consumer_key', creds.consumerKey],
+    ['oauth_token', creds.tokenKey],
+    ['oauth_signature', `&${creds.tokenSecret}`],
+    ['oauth_nonce', crypto.randomUUID()],
+    ['oauth_timestamp', String(Math.floor(now / 1000))],
+  ];
+  return `OAuth ${fields.map(([k, v]) => `${k}="${v}"`).join(', ')}`;
+}
+
+export interface SignalFile {
+  name: string;
+  content: string;
+  contentType?: string;
+}
+
+export interface MetadataClientOptions {
+  /** Powering the machine off aborts every request at once. */
+  signal: AbortSignal;
+  /** How long to keep retrying one request while the region is down (about 2 minutes). */
+  maxElapsedMs?: number;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export class MetadataClient {
+  private readonly base: string;
+
+  constructor(
+    private readonly boot: BootConfig,
+    private readonly o: MetadataClientOptions,
+  ) {
+    this.base = `${boot.metadataUrl.replace(/\/+$/, '')}/${METADATA_VERSION}`;
+  }
+
+  /** `op=signal`: form-encoded, or multipart when result files go with it (as MAAS's scripts do). */
+  async signal(status: MachineSignalStatus, extra: { error?: string; files?: SignalFile[] } = {}): Promise<void> {
+    const fields: Record<string, string> = { op: 'signal', status, ...(extra.error ? { error: extra.error } : {}) };
+    await this.send('POST', '/', () => {
+      if (!extra.files?.length) return new URLSearchParams(fields);
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      for (const f of extra.files) form.append(f.name, new Blob([f.content], { type: f.contentType ?? 'application/octet-stream' }), f.name);
+      return form;
+    });
+  }
+
+  /** The installed OS fetching its user-data: how MAAS learns a deployment finished. */
+  userData(): Promise<string> {
+    return this.send('GET', '/user-data', () => undefined);
+  }
+
+  private send(method: 'GET' | 'POST', path: string, body: () => URLSearchParams | FormData | undefined): Promise<string> {
+    const url = `${this.base}${path}`;
+    return withRetry(
+      async () => {
+        const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 15_000);
+        let res: Response;
+        try {
+          // A fresh body and nonce for every attempt: bodies are single-use streams.
+          res = await fetch(url, {
+            method,
+            headers: { authorization: plaintextAuthorization(this.boot.credentials) },
+            body: body(),
+            signal: AbortSignal.any([this.o.signal, timeout]),
+          });
+        } catch (err) {
+          if (this.o.signal.aborted) throw err;
+          throw new MetadataError(`${method} ${url}: ${timeout.aborted ? 'no answer' : (err as Error).message}`, true);
+        }
+        const text = await res.text().catch(() => '');
+        if (!res.ok) {
+          throw new MetadataError(`${method} ${url} answered ${res.status}: ${text.trim().slice(0, 300)}`, res.status >= 500 || res.status === 429);
+        }
+        return text;
+      },
+      {
+        maxElapsedMs: this.o.maxElapsedMs ?? 120_000,
+        isRetryable: (err) => err instanceof MetadataError && err.retryable,
+        signal: this.o.signal,
+        onRetry: (err, attempt, delay) => this.o.log?.(`${(err as Error).message}; retry ${attempt} in ${delay} ms`),
+      },
+    );
+  }
+}

@@ -1,0 +1,105 @@
+// A rack process (FAKE rack: simulated power and boot until the DHCP/TFTP/IPMI issues land):
+// register with the region, run the rack's activity worker on its own task queue, heartbeat.
+// The rack talks to the region only over the rack API; it never imports region code.
+import { NativeConnection } from '@temporalio/worker';
+import type { RackRegistered } from '../contracts/rack-api';
+import { rackTaskQueue } from '../contracts/workflows';
+import { createRackActivities } from '../activities/rack';
+import { withRetry } from './backoff';
+import { BootCache } from './boot-cache';
+import { netbootSource } from './fake/boot-source';
+import { FakePowerDriver } from './fake/fake-power';
+import { fakeRackServices, heartbeatLoop } from './heartbeat';
+import { rackRegistration, readIdentity, writeIdentity } from './identity';
+import { createPowerRegistry } from './power/registry';
+import { isRetryableRegionError, RegionClient } from './region-client';
+import { startRackWorker } from './worker';
+
+export interface RackProcessOptions {
+  /** The region as MAAS racks are given it, e.g. http://10.0.0.1:5240/MAAS. */
+  regionUrl: string;
+  /** The region's shared rack secret. */
+  secret: string;
+  /** Unique per rack; registration by the same name is the same rack. */
+  name: string;
+  temporal: { address: string; namespace: string };
+  stateDir: string;
+  log: (line: string) => void;
+  heartbeatEveryMs?: number;
+  /** How long to wait for the region to come up before giving up (default 10 minutes). */
+  registerTimeoutMs?: number;
+}
+
+export interface RunningRack {
+  systemId: string;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
+  const log = (line: string) => o.log(`[rack ${o.name}] ${line}`);
+  const region = new RegionClient({ regionUrl: o.regionUrl, secret: o.secret });
+
+  const register = async (): Promise<RackRegistered> => {
+    const got = await region.register(rackRegistration(o.name));
+    const before = await readIdentity(o.stateDir, o.name);
+    if (before && before.systemId !== got.systemId) log(`the region now knows this rack as ${got.systemId} (was ${before.systemId})`);
+    await writeIdentity(o.stateDir, { ...got, name: o.name, registeredAt: new Date().toISOString() });
+    return got;
+  };
+  const identity = await withRetry(register, {
+    maxElapsedMs: o.registerTimeoutMs ?? 10 * 60_000,
+    initialDelayMs: 1_000,
+    isRetryable: isRetryableRegionError,
+    onRetry: (err, attempt, delay) => log(`waiting for the region (${(err as Error).message}); retry ${attempt} in ${delay} ms`),
+  });
+  const taskQueue = rackTaskQueue(identity.systemId);
+  log(`registered as ${identity.systemId}; FAKE rack: simulated power and boot`);
+
+  const bootCache = new BootCache();
+  const fake = new FakePowerDriver({ netboot: netbootSource({ region, bootCache, log }), log });
+  const activities = createRackActivities({ region, drivers: createPowerRegistry(log, [fake]), bootCache, log });
+
+  const connection = await NativeConnection.connect({ address: o.temporal.address });
+  let worker;
+  try {
+    worker = await startRackWorker({ connection, namespace: o.temporal.namespace, taskQueue, activities, log });
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  log(`worker running on task queue ${taskQueue}`);
+
+  const stopping = new AbortController();
+  const heartbeats = heartbeatLoop(
+    {
+      region,
+      rackSystemId: () => identity.systemId,
+      status: () => fakeRackServices(taskQueue),
+      everyMs: o.heartbeatEveryMs ?? 10_000,
+      log,
+      // Same name, same rack: the region hands back the same system_id unless its database was
+      // replaced, in which case this process's task queue is stale and it must be restarted.
+      reregister: async () => {
+        const again = await register();
+        if (again.systemId !== identity.systemId) log(`WARNING: re-registered as ${again.systemId}; restart this rack to serve its new task queue`);
+      },
+    },
+    stopping.signal,
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    systemId: identity.systemId,
+    taskQueue,
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping.abort();
+        await heartbeats;
+        await worker.stop();
+        await fake.stopAll();
+        await connection.close();
+        log('stopped');
+      })()),
+  };
+}

@@ -1,0 +1,72 @@
+// The hardware report the ephemeral environment uploads (file `metalflow-hardware.json` with
+// `op=signal`), validated and applied to the machine as MAAS applies commissioning results.
+import type { EntityManager } from 'typeorm';
+import type { BlockDevice, Machine } from '../db/entities';
+import { ValidationError } from '../errors';
+import { normaliseMac } from './machine-validation';
+
+export const HARDWARE_FILE = 'metalflow-hardware.json';
+
+export interface HardwareReport {
+  architecture?: string;
+  cpu: { count: number; model: string; speed_mhz: number };
+  memory_mib: number;
+  block_devices: Array<{ name: string; size_bytes: number; serial: string; model: string }>;
+  interfaces: Array<{ name: string; mac: string; link_speed_mbps: number }>;
+  dmi: Record<string, string>;
+}
+
+const num = (v: unknown, field: string): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw ValidationError.field(HARDWARE_FILE, `${field} must be a non-negative number.`);
+  return v;
+};
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+export function parseHardwareReport(raw: Buffer): HardwareReport {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw ValidationError.field(HARDWARE_FILE, 'Not valid JSON.');
+  }
+  const cpu = (data.cpu ?? {}) as Record<string, unknown>;
+  const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
+  return {
+    architecture: str(data.architecture) || undefined,
+    cpu: { count: num(cpu.count ?? 0, 'cpu.count'), model: str(cpu.model), speed_mhz: num(cpu.speed_mhz ?? 0, 'cpu.speed_mhz') },
+    memory_mib: num(data.memory_mib ?? 0, 'memory_mib'),
+    block_devices: list(data.block_devices).map((d) => ({ name: str(d.name), size_bytes: num(d.size_bytes ?? 0, 'block_devices.size_bytes'), serial: str(d.serial), model: str(d.model) })),
+    interfaces: list(data.interfaces).flatMap((i) => {
+      const mac = normaliseMac(str(i.mac));
+      return mac ? [{ name: str(i.name) || 'eth', mac, link_speed_mbps: Number(i.link_speed_mbps) || 0 }] : [];
+    }),
+    dmi: Object.fromEntries(Object.entries((data.dmi ?? {}) as Record<string, unknown>).map(([k, v]) => [k, str(v)])),
+  };
+}
+
+export async function applyHardwareReport(manager: EntityManager, machine: Machine, r: HardwareReport): Promise<void> {
+  const blockDevices: BlockDevice[] = r.block_devices.map((d) => ({ name: d.name, size: d.size_bytes, serial: d.serial, model: d.model, path: `/dev/${d.name}` }));
+  const storageMb = r.block_devices.reduce((sum, d) => sum + d.size_bytes, 0) / 1_000_000;
+  const hardwareInfo: Record<string, string> = {
+    cpu_model: r.cpu.model,
+    system_vendor: r.dmi.vendor ?? '',
+    system_product: r.dmi.product ?? '',
+    system_serial: r.dmi.serial ?? '',
+    system_uuid: r.dmi.uuid ?? '',
+  };
+  await manager.query(
+    `UPDATE machines SET cpu_count = $2, cpu_speed = $3, memory = $4, storage = $5, block_devices = $6,
+            hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8), updated = now()
+      WHERE id = $1`,
+    [machine.id, r.cpu.count, r.cpu.speed_mhz, r.memory_mib, storageMb, JSON.stringify(blockDevices), JSON.stringify(hardwareInfo), r.architecture ?? ''],
+  );
+  for (const [i, nic] of r.interfaces.entries()) {
+    await manager.query(
+      `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
+       VALUES ($1, $2, 'physical', $3, true, $4, false)
+       ON CONFLICT (mac_address) DO UPDATE SET name = EXCLUDED.name, link_speed = EXCLUDED.link_speed
+       WHERE interfaces.machine_id = EXCLUDED.machine_id`,
+      [machine.id, nic.name || `eth${i}`, nic.mac, nic.link_speed_mbps],
+    );
+  }
+}

@@ -1,0 +1,42 @@
+// The region's services, composed once per process over one database and one workflow gateway.
+import type { DataSource } from 'typeorm';
+import { DEFAULT_NODE_TIMEOUT_MS, type Deadlines } from '../../contracts/workflows';
+import type { SecretBox } from '../secrets';
+import { AllocationService } from './allocation';
+import { MachineActions } from './machine-actions';
+import { MachineQueries } from './machine-queries';
+import { MachineService } from './machine-service';
+import { MetadataService } from './metadata';
+import { RackService } from './racks';
+import { UserService } from './users';
+import type { WorkflowGateway } from './workflow-gateway';
+
+export interface RegionServices {
+  db: DataSource;
+  users: UserService;
+  machines: MachineService;
+  queries: MachineQueries;
+  actions: MachineActions;
+  allocation: AllocationService;
+  metadata: MetadataService;
+  racks: RackService;
+  workflows: WorkflowGateway;
+  secrets: SecretBox;
+}
+
+export function createRegionServices(o: { db: DataSource; workflows: WorkflowGateway; secrets: SecretBox; nodeTimeoutMs?: number }): RegionServices {
+  const racks = new RackService(o.db);
+  const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS });
+  return {
+    db: o.db,
+    users: new UserService(o.db),
+    machines: new MachineService(o.db, o.secrets, racks),
+    queries: new MachineQueries(o.db),
+    actions: new MachineActions(o.db, o.workflows, racks, deadlines),
+    allocation: new AllocationService(o.db),
+    metadata: new MetadataService(o.db, o.workflows),
+    racks,
+    workflows: o.workflows,
+    secrets: o.secrets,
+  };
+}

@@ -1,0 +1,65 @@
+// What machines tell the metadata server, turned into events and signals for their workflow.
+import type { DataSource } from 'typeorm';
+import { MachineStatus as S } from '../../contracts/lifecycle';
+import { lifecycleWorkflowId, type MachineSignalStatus } from '../../contracts/workflows';
+import type { Machine } from '../db/entities';
+import { ValidationError } from '../errors';
+import { recordEvent } from './events';
+import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
+import { lockMachine } from './transitions';
+import type { WorkflowGateway } from './workflow-gateway';
+
+const SIGNAL_STATUSES: MachineSignalStatus[] = ['OK', 'FAILED', 'WORKING', 'COMMISSIONING', 'TESTING', 'TIMEDOUT', 'INSTALLING', 'RELEASING', 'DEPLOYING'];
+
+export interface SignalInput {
+  status: string;
+  error: string;
+  files: Map<string, Buffer>;
+}
+
+export class MetadataService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly workflows: WorkflowGateway,
+  ) {}
+
+  /** `op=signal`: store results, record the event, wake the workflow. */
+  async signal(machine: Machine, input: SignalInput): Promise<void> {
+    const status = input.status.toUpperCase() as MachineSignalStatus;
+    if (!SIGNAL_STATUSES.includes(status)) throw ValidationError.field('status', `Unknown status '${input.status}'; expected one of ${SIGNAL_STATUSES.join(', ')}.`);
+    const hardware = input.files.get(HARDWARE_FILE);
+    const report = hardware ? parseHardwareReport(hardware) : undefined;
+    await this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, machine.systemId);
+      if (report && (m.status === S.COMMISSIONING || m.status === S.DEPLOYED)) await applyHardwareReport(tx, m, report);
+      const files = [...input.files.keys()];
+      await recordEvent(tx, m.id, {
+        type: status === 'FAILED' ? 'Script result failed' : 'Node status event',
+        description: `Signal ${status}${input.error ? `: ${input.error}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
+        level: status === 'FAILED' ? 'ERROR' : 'INFO',
+      });
+    });
+    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+      kind: status === 'OK' || status === 'FAILED' ? 'signal' : 'progress',
+      status,
+      message: input.error,
+    });
+  }
+
+  /** The installed OS fetching its user-data is how a deployment is known to be done. */
+  async userDataFetched(machine: Machine): Promise<void> {
+    if (machine.status !== S.DEPLOYING || machine.bootPurpose !== 'local') return;
+    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), { kind: 'deployed-os', status: 'OK', message: '' });
+  }
+
+  /** cloud-init / curtin reporting events (`POST status/<system_id>`). */
+  async statusEvent(machine: Machine, e: { event_type?: string; name?: string; description?: string; result?: string; origin?: string }): Promise<void> {
+    const failed = e.result === 'FAIL' || e.result === 'FAILURE';
+    await recordEvent(this.db.manager, machine.id, {
+      type: `${e.origin ?? 'cloud-init'} ${e.event_type ?? 'event'}`.slice(0, 100),
+      description: [e.name, e.description].filter(Boolean).join(': ').slice(0, 2000),
+      level: failed ? 'ERROR' : 'DEBUG',
+    });
+    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), { kind: 'progress', status: 'WORKING', message: e.name ?? '' });
+  }
+}

@@ -1,0 +1,126 @@
+// The region's WorkflowGateway over a real Temporal client.
+import {
+  Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowExecutionStatusName,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { MACHINE_SIGNAL, REGION_TASK_QUEUE, SearchAttribute, type MachineSignal, type WorkflowType } from '../../contracts/workflows';
+import { ConflictError, UnavailableError } from '../errors';
+import type { WorkflowGateway, WorkflowState } from '../services/workflow-gateway';
+
+const STATE: Record<WorkflowExecutionStatusName, WorkflowState> = {
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+  CONTINUED_AS_NEW: 'continued',
+  UNKNOWN: 'not_found',
+  UNSPECIFIED: 'not_found',
+  PAUSED: 'running',
+} as Record<WorkflowExecutionStatusName, WorkflowState>;
+
+/** How long a new operation waits for the machine's previous workflow to finish closing. */
+const CLOSING_GRACE_MS = 5_000;
+
+export class TemporalWorkflowGateway implements WorkflowGateway {
+  constructor(private readonly client: Client) {}
+
+  async start(type: WorkflowType, workflowId: string, params: object): Promise<void> {
+    try {
+      await this.startOnce(type, workflowId, params);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      // The previous lifecycle may have recorded its outcome and be a moment from closing.
+      if ((await this.waitForClose(workflowId, CLOSING_GRACE_MS)) === 'running') throw err;
+      await this.startOnce(type, workflowId, params);
+    }
+  }
+
+  private async startOnce(type: WorkflowType, workflowId: string, params: object): Promise<void> {
+    const p = params as { systemId?: string; hostname?: string };
+    try {
+      await this.client.workflow.start(type, {
+        taskQueue: REGION_TASK_QUEUE,
+        workflowId,
+        args: [params],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        searchAttributes: {
+          ...(p.systemId ? { [SearchAttribute.systemId]: [p.systemId] } : {}),
+          ...(p.hostname ? { [SearchAttribute.hostname]: [p.hostname] } : {}),
+        },
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ConflictError(`Another operation is in progress on this machine (workflow ${workflowId}).`);
+      }
+      throw unavailable(err);
+    }
+  }
+
+  async cancel(workflowId: string): Promise<boolean> {
+    if ((await this.state(workflowId)) !== 'running') return false;
+    try {
+      await this.client.workflow.getHandle(workflowId).cancel();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw unavailable(err);
+    }
+  }
+
+  async signal(workflowId: string, report: MachineSignal): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(workflowId).signal(MACHINE_SIGNAL, report);
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw unavailable(err);
+    }
+  }
+
+  async state(workflowId: string): Promise<WorkflowState> {
+    try {
+      const d = await this.client.workflow.getHandle(workflowId).describe();
+      return STATE[d.status.name] ?? 'not_found';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'not_found';
+      throw unavailable(err);
+    }
+  }
+
+  async waitForClose(workflowId: string, timeoutMs: number): Promise<WorkflowState> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = await this.state(workflowId);
+      if (state !== 'running' || Date.now() > deadline) return state;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async execute<T>(type: WorkflowType, workflowId: string, params: object, timeoutMs: number): Promise<T> {
+    try {
+      const handle = await this.client.workflow.start(type, {
+        taskQueue: REGION_TASK_QUEUE,
+        workflowId,
+        args: [params],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowExecutionTimeout: timeoutMs,
+      });
+      return (await handle.result()) as T;
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+}
+
+function unavailable(err: unknown): Error {
+  if (err instanceof ConflictError) return err;
+  const e = err as { message?: string; cause?: { message?: string } };
+  const reason = e.cause?.message ?? e.message ?? String(err);
+  return new UnavailableError(`Workflow service: ${reason}`);
+}

@@ -1,0 +1,29 @@
+// The region worker: every workflow, plus the database activities, on the `region` task queue.
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createRegionActivities } from '../activities/region';
+import { REGION_TASK_QUEUE } from '../contracts/workflows';
+
+export interface RegionWorkerOptions {
+  address: string;
+  namespace: string;
+  db: DataSource;
+  /** A pre-built bundle (tests build it once); otherwise the workflows are bundled on start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export async function createRegionWorker(o: RegionWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: o.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: o.namespace,
+    taskQueue: REGION_TASK_QUEUE,
+    activities: createRegionActivities(o.db),
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    // Workflows are few and short; bounded so one region cannot starve the database pool.
+    maxConcurrentActivityTaskExecutions: 50,
+  });
+  return { worker, connection };
+}

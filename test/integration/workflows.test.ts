@@ -1,0 +1,140 @@
+// Lifecycle workflows on a real Temporal dev server and real PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { lifecycleWorkflowId, SearchAttribute } from '../../src/contracts/workflows';
+import { Reconciler } from '../../src/region/reconciler';
+import { createAdmin, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { ScriptedRack } from '../helpers/scripted-rack';
+
+const NODE_TIMEOUT_MS = 3_000;
+
+describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
+  let region: TestRegion;
+  const rack = new ScriptedRack();
+  let admin: Awaited<ReturnType<typeof createAdmin>>;
+
+  before(async () => {
+    region = await startTestRegion({ nodeTimeoutMs: NODE_TIMEOUT_MS, rack: rack.activities() });
+    rack.services = region.services;
+    admin = await createAdmin(region.services);
+  });
+  after(async () => region?.stop());
+
+  const newMachine = async (hostname: string) =>
+    region.services.machines.create({ hostname, architecture: 'amd64', macAddresses: [randomMac()], powerType: 'manual', powerParameters: {}, deployed: false, ownerId: null });
+  const events = async (systemId: string) =>
+    (await region.services.db.query(`SELECT e.type, e.description FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`, [systemId])) as Array<{ type: string; description: string }>;
+  const commissionOpts = { enableSsh: false, skipBmcConfig: false, skipNetworking: false, skipStorage: false };
+
+  it('commissions: power on, wait for the machine, power off, READY', async () => {
+    const m = await newMachine('c-ok');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    const done = await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(done.commissioningPassed, true);
+    assert.equal(done.workflowId, null);
+    assert.deepEqual(rack.calls.filter((c) => c.endsWith(m.systemId)), [`boot:commissioning:${m.systemId}`, `on:${m.systemId}`, `off:${m.systemId}`]);
+    const handle = region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId));
+    await handle.result();
+    const described = await handle.describe();
+    assert.deepEqual(described.searchAttributes[SearchAttribute.systemId], [m.systemId]);
+    assert.deepEqual(described.searchAttributes[SearchAttribute.machineStatus], ['Ready']);
+    assert.ok((await events(m.systemId)).some((e) => e.type === 'Commissioning'));
+  });
+
+  it('fails commissioning with a reason when the machine reports FAILED', async () => {
+    const m = await newMachine('c-fail');
+    rack.behaviour.set(m.systemId, 'fails');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
+    assert.match(failed.statusMessage, /00-maas-01-cpuinfo failed/);
+    assert.ok(rack.calls.includes(`off:${m.systemId}`), 'powered off after the failure');
+  });
+
+  it('times out a silent machine into FAILED_COMMISSIONING', async () => {
+    const m = await newMachine('c-silent');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING, 20_000);
+    assert.equal(failed.statusMessage, "Node operation 'Commissioning' timed out after 3 seconds.");
+  });
+
+  it('a fatal BMC error fails at once with the BMC reason', async () => {
+    const m = await newMachine('c-bmc');
+    rack.behaviour.set(m.systemId, 'bmc-rejects');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING, 10_000);
+    assert.match(failed.statusMessage, /wrong password/);
+  });
+
+  it('`temporal workflow cancel` leaves the abort status (NEW) and powers off', async () => {
+    const m = await newMachine('c-cancel');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    await new Promise((r) => setTimeout(r, 500));
+    await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).cancel();
+    const aborted = await waitForStatus(region.services, m.systemId, S.NEW);
+    assert.match(aborted.statusMessage, /Aborted commissioning/);
+    assert.ok(rack.calls.includes(`off:${m.systemId}`));
+  });
+
+  it('deploys, aborts a deployment back to ALLOCATED, releases to READY', async () => {
+    const m = await newMachine('d-ok');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    const deployOpts = { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false };
+    await region.services.actions.deploy(admin, m.systemId, deployOpts);
+    const deployed = await waitForStatus(region.services, m.systemId, S.DEPLOYED);
+    assert.equal(deployed.ownerId, admin.user.id);
+    assert.equal(deployed.bootPurpose, 'local');
+
+    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    const released = await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(released.ownerId, null);
+
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.deploy(admin, m.systemId, deployOpts);
+    await waitForStatus(region.services, m.systemId, S.DEPLOYING);
+    await region.services.actions.abort(admin, m.systemId);
+    const aborted = await waitForStatus(region.services, m.systemId, S.ALLOCATED);
+    assert.match(aborted.statusMessage, /Aborted deploying/);
+  });
+
+  it('releases a machine that never passed commissioning to NEW', async () => {
+    const m = await region.services.machines.create({ hostname: 'reg-dep', macAddresses: [], powerParameters: {}, deployed: true, ownerId: admin.user.id });
+    assert.equal(m.status, S.DEPLOYED);
+    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    await waitForStatus(region.services, m.systemId, S.NEW);
+  });
+
+  it('a terminated workflow does not strand the machine: the reconciler fails it', async () => {
+    const m = await newMachine('c-term');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
+    const reconciler = new Reconciler(region.services.db, region.services.workflows, { graceMs: 0, log: () => undefined });
+    assert.deepEqual(await reconciler.reconcile(), [m.systemId]);
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
+    assert.match(failed.statusMessage, /was terminated/);
+    assert.deepEqual(await reconciler.reconcile(), [], 'a second pass finds nothing');
+  });
+
+  it('refuses a second lifecycle while one runs, and invalid transitions', async () => {
+    const m = await newMachine('c-twice');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await assert.rejects(region.services.actions.commission(admin, m.systemId, commissionOpts), /Invalid transition: Commissioning -> Commissioning|in progress/);
+    await assert.rejects(
+      region.services.actions.deploy(admin, m.systemId, { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false }),
+      /Invalid transition: Commissioning -> (Allocated|Deploying)\./,
+    );
+    await region.services.actions.abort(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.NEW);
+  });
+});
+
+function randomMac(): string {
+  return ['52', '54', ...Array.from({ length: 4 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0'))].join(':');
+}

@@ -1,0 +1,116 @@
+// The activities are called directly (outside a Temporal worker); they must cope with no
+// activity context, and turn driver and region errors into the right Temporal failures.
+import { ApplicationFailure } from '@temporalio/activity';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { POWER_FATAL_ERROR } from '../../../src/contracts/activities';
+import type { BootConfig, PowerConfig } from '../../../src/contracts/rack-api';
+import type { PowerState } from '../../../src/contracts/workflows';
+import { createRackActivities } from '../../../src/activities/rack';
+import { POWER_RETRYABLE_ERROR, RACK_REGION_ERROR, toActivityFailure } from '../../../src/activities/rack/failures';
+import { BootCache } from '../../../src/rack/boot-cache';
+import { PowerError, type PowerDriver } from '../../../src/rack/power/driver';
+import { createPowerRegistry } from '../../../src/rack/power/registry';
+import { RegionError } from '../../../src/rack/region-client';
+
+class RecordingDriver implements PowerDriver {
+  readonly name = 'recording';
+  readonly queryable = true;
+  calls: string[] = [];
+  state: PowerState = 'off';
+  failWith: PowerError | undefined;
+  private act(name: string, to: PowerState): Promise<PowerState> {
+    this.calls.push(name);
+    if (this.failWith) return Promise.reject(this.failWith);
+    this.state = to;
+    return Promise.resolve(to);
+  }
+  on = () => this.act('on', 'on');
+  off = () => this.act('off', 'off');
+  cycle = () => this.act('cycle', 'on');
+  query = () => Promise.resolve(this.state);
+  setNextBootPxe = async () => void this.calls.push('pxe');
+}
+
+function setup(powerType = 'recording', regionError?: RegionError) {
+  const driver = new RecordingDriver();
+  const seen: string[] = [];
+  const region = {
+    powerConfig: async (systemId: string): Promise<PowerConfig> => {
+      seen.push(`power:${systemId}`);
+      if (regionError) throw regionError;
+      return { systemId, powerType, parameters: { power_pass: 'secret' } };
+    },
+    bootConfig: async (systemId: string): Promise<BootConfig> => ({
+      systemId, hostname: 'h', purpose: 'xinstall', macAddresses: [], metadataUrl: 'http://x/MAAS/metadata/', credentials: { consumerKey: 'a', tokenKey: 'b', tokenSecret: 'c' },
+    }),
+  };
+  const bootCache = new BootCache();
+  const activities = createRackActivities({ region, drivers: createPowerRegistry(() => undefined, [driver]), bootCache });
+  return { driver, seen, activities, bootCache };
+}
+
+function assertFailure(err: unknown, type: string, nonRetryable: boolean): true {
+  assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
+  assert.equal(err.type, type);
+  assert.equal(err.nonRetryable, nonRetryable);
+  return true;
+}
+
+describe('rack activities', () => {
+  it('power on: fetches the power config at run time, sets PXE, powers on', async () => {
+    const { driver, seen, activities } = setup();
+    assert.equal(await activities.powerOn({ systemId: 'm1' }), 'on');
+    assert.deepEqual(seen, ['power:m1']);
+    assert.deepEqual(driver.calls, ['pxe', 'on']);
+  });
+
+  it('power on cycles a machine that is already on, so it netboots now', async () => {
+    const { driver, activities } = setup();
+    driver.state = 'on';
+    assert.equal(await activities.powerOn({ systemId: 'm1' }), 'on');
+    assert.deepEqual(driver.calls, ['pxe', 'cycle']);
+  });
+
+  it('power off, query; manual answers unknown', async () => {
+    const { activities } = setup();
+    assert.equal(await activities.powerOff({ systemId: 'm1' }), 'off');
+    assert.equal(await activities.queryPower({ systemId: 'm1' }), 'off');
+    assert.equal(await setup('manual').activities.queryPower({ systemId: 'm1' }), 'unknown');
+  });
+
+  it('a fatal power error becomes a non-retryable PowerFatalError', async () => {
+    const { driver, activities } = setup();
+    driver.failWith = PowerError.fatal('BMC refused the credentials.');
+    await assert.rejects(activities.powerOff({ systemId: 'm1' }), (err) => assertFailure(err, POWER_FATAL_ERROR, true));
+    await assert.rejects(setup('ipmi').activities.powerOn({ systemId: 'm1' }), (err) => assertFailure(err, POWER_FATAL_ERROR, true));
+  });
+
+  it('a retryable power error stays retryable', async () => {
+    const { driver, activities } = setup();
+    driver.failWith = PowerError.retryable('BMC did not answer.');
+    await assert.rejects(activities.powerCycle({ systemId: 'm1' }), (err) => assertFailure(err, POWER_RETRYABLE_ERROR, false));
+  });
+
+  it('region errors: 404 is fatal, 5xx and unreachable are retried', async () => {
+    await assert.rejects(setup('recording', new RegionError('gone', false, 404)).activities.powerOn({ systemId: 'm1' }), (err) => assertFailure(err, RACK_REGION_ERROR, true));
+    await assert.rejects(setup('recording', new RegionError('down', true, 503)).activities.powerOn({ systemId: 'm1' }), (err) => assertFailure(err, RACK_REGION_ERROR, false));
+    await assert.rejects(setup('recording', new RegionError('down', true)).activities.queryPower({ systemId: 'm1' }), (err) => assertFailure(err, RACK_REGION_ERROR, false));
+  });
+
+  it('prepareBoot caches the boot config; running it twice is harmless', async () => {
+    const { activities, bootCache } = setup();
+    await activities.prepareBoot({ systemId: 'm1', purpose: 'xinstall' });
+    await activities.prepareBoot({ systemId: 'm1', purpose: 'xinstall' });
+    assert.equal(bootCache.get('m1')?.purpose, 'xinstall');
+  });
+
+  it('leaves other errors and cancellations alone', () => {
+    const other = new Error('boom');
+    assert.equal(toActivityFailure(other), other);
+    const cancelled = new AbortController();
+    cancelled.abort();
+    const fatal = PowerError.fatal('x');
+    assert.equal(toActivityFailure(fatal, cancelled.signal), fatal);
+  });
+});
