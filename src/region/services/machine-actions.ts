@@ -96,6 +96,16 @@ export class MachineActions {
     await this.workflows.waitForClose(id, ABORT_WAIT_MS);
   }
 
+  /** Start the workflow a newly created machine gets (enlistment or deployed registration). */
+  async startForNewMachine(m: Machine, kind: 'enlist' | 'registerDeployed'): Promise<void> {
+    const base = { systemId: m.systemId, hostname: m.hostname, deadlines: await this.deadlines() };
+    if (kind === 'registerDeployed') {
+      await this.workflows.start(WorkflowType.registerDeployed, lifecycleWorkflowId(m.systemId), base);
+      return;
+    }
+    await this.workflows.start(WorkflowType.enlist, lifecycleWorkflowId(m.systemId), { ...base, rackQueue: await this.racks.queueFor(m.rackId) });
+  }
+
   async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
     const stale = await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);

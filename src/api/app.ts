@@ -1,0 +1,37 @@
+// The region's HTTP application: MAAS API 2.0, the metadata server, the rack API.
+import Koa from 'koa';
+import type { RegionServices } from '../region/services';
+import type { Principal } from '../region/services/principal';
+import { tokenStore } from './auth';
+import { mapDomainError } from './domain-errors';
+import { createApiRouter, errorBoundary, oauthAuthenticator, type Resource } from './http';
+import { metadataRouter } from './metadata/router';
+import { rackApiRouter } from './rack-api';
+import { machineResources } from './resources/machines';
+
+export interface AppOptions {
+  rackSecret: string;
+  /** How machines and racks reach the region, e.g. http://10.0.0.1:5240/MAAS */
+  regionUrl: string;
+  temporalUiUrl: string | null;
+  temporalNamespace: string;
+  log: (line: string) => void;
+}
+
+export function createApp(services: RegionServices, o: AppOptions): Koa {
+  const store = tokenStore(services.db);
+  const present = { apiBase: `${o.regionUrl}/api/2.0`, temporalUiUrl: o.temporalUiUrl, temporalNamespace: o.temporalNamespace };
+  const resources: Array<Resource<Principal>> = [...machineResources(services, present)];
+  const app = new Koa();
+  app.proxy = true;
+  app.use(errorBoundary({ map: mapDomainError, log: (err, ctx) => o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`) }));
+  app.use(createApiRouter<Principal>({ resources, authenticate: oauthAuthenticator(store) }));
+  app.use(metadataRouter(services, store));
+  app.use(rackApiRouter(services, { rackSecret: o.rackSecret, regionUrl: o.regionUrl }));
+  app.use(async (ctx) => {
+    ctx.status = 404;
+    ctx.type = 'text/plain';
+    ctx.body = `Not found: ${ctx.path}`;
+  });
+  return app;
+}

@@ -1,0 +1,16 @@
+// Region domain errors → MAAS's status codes. The one place that knows both sides.
+import { InvalidTransitionError } from '../contracts/lifecycle';
+import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../region/errors';
+import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable } from './http';
+
+export function mapDomainError(err: unknown): ApiError | undefined {
+  if (err instanceof ValidationError) return badRequest(err.fields);
+  if (err instanceof NotFoundError) return notFound(err.message);
+  if (err instanceof ForbiddenError) return forbidden(err.message);
+  if (err instanceof ConflictError || err instanceof InvalidTransitionError) return conflict(err.message);
+  if (err instanceof UnavailableError) return serviceUnavailable(err.message);
+  // Two requests racing to create the same name or MAC: the database's unique index decides.
+  const pg = err as { code?: string; detail?: string };
+  if (pg.code === '23505') return conflict(`Already exists: ${pg.detail ?? 'a unique value is taken'}.`);
+  return undefined;
+}

@@ -1,0 +1,127 @@
+// Request parameters of the machine endpoints → typed service inputs. Validation errors name the
+// field, as MAAS's forms do.
+import { statusFromName, type MachineStatus } from '../../contracts/lifecycle';
+import { ValidationError } from '../../region/errors';
+import type { AllocateConstraints } from '../../region/services/allocation';
+import type { CommissionOptions as CommissionCommand, DeployOptions as DeployCommand, ReleaseOptions as ReleaseCommand } from '../../region/services/machine-actions';
+import type { MachineFilter } from '../../region/services/machine-queries';
+import { powerParametersFromForm } from '../../region/services/power-parameters';
+import type { CreateMachineInput, UpdateMachineInput } from '../../region/services/machine-service';
+import type { Params } from '../http';
+
+const powerParameters = (p: Params) =>
+  powerParametersFromForm(p.names().flatMap((n) => p.getAll(n).slice(-1).map((v): [string, string] => [n, v])));
+
+export function createForm(p: Params, ownerId: number | null): CreateMachineInput & { commission: boolean } {
+  return {
+    hostname: p.string('hostname', { maxLength: 63 }),
+    architecture: p.string('architecture'),
+    macAddresses: p.list('mac_addresses'),
+    description: p.string('description', { maxLength: 10_000 }),
+    powerType: p.string('power_type'),
+    powerParameters: powerParameters(p),
+    zone: p.string('zone'),
+    pool: p.string('pool'),
+    domain: p.string('domain'),
+    deployed: p.bool('deployed') ?? false,
+    commission: p.bool('commission') ?? true,
+    ownerId,
+  };
+}
+
+export function updateForm(p: Params): UpdateMachineInput {
+  return {
+    hostname: p.string('hostname', { maxLength: 63 }),
+    architecture: p.string('architecture'),
+    description: p.string('description', { maxLength: 10_000 }),
+    powerType: p.string('power_type'),
+    powerParameters: powerParameters(p),
+    zone: p.string('zone'),
+    pool: p.string('pool'),
+    cpuCount: p.int('cpu_count', { min: 0, max: 100_000 }),
+    memory: p.int('memory', { min: 0, max: 1 << 30 }),
+  };
+}
+
+export function filterForm(p: Params): MachineFilter {
+  const statuses = p.list('status').map((name): MachineStatus => {
+    const status = statusFromName(name);
+    if (status === undefined) throw ValidationError.field('status', `'${name}' is not a valid status.`);
+    return status;
+  });
+  return {
+    hostname: p.list('hostname'),
+    systemId: p.list('id'),
+    macAddress: p.list('mac_address'),
+    zone: p.list('zone'),
+    pool: p.list('pool'),
+    status: statuses,
+    owner: p.list('owner'),
+    tags: p.list('tags'),
+    arch: p.list('arch'),
+  };
+}
+
+export function allocateForm(p: Params): AllocateConstraints {
+  const cpu = p.string('cpu_count');
+  const mem = p.string('mem');
+  const number = (field: string, value: string | undefined) => {
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw ValidationError.field(field, `Invalid ${field}: '${value}' is not a non-negative number.`);
+    return n;
+  };
+  const csv = (name: string) => p.list(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return {
+    name: p.string('name'),
+    systemId: p.string('system_id'),
+    arch: p.string('arch'),
+    cpuCount: number('cpu_count', cpu),
+    mem: number('mem', mem),
+    tags: csv('tags'),
+    notTags: csv('not_tags'),
+    zone: p.string('zone'),
+    notInZone: csv('not_in_zone'),
+    pool: p.string('pool'),
+    notInPool: csv('not_in_pool'),
+    agentName: p.string('agent_name'),
+    comment: p.string('comment'),
+    dryRun: p.bool('dry_run') ?? false,
+  };
+}
+
+export function commissionForm(p: Params): CommissionCommand {
+  return {
+    enableSsh: p.bool('enable_ssh') ?? false,
+    skipBmcConfig: p.bool('skip_bmc_config') ?? false,
+    skipNetworking: p.bool('skip_networking') ?? false,
+    skipStorage: p.bool('skip_storage') ?? false,
+  };
+}
+
+export function deployForm(p: Params): DeployCommand {
+  const userData = p.string('user_data') ?? '';
+  if (userData && !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(userData)) {
+    throw ValidationError.field('user_data', 'user_data must be base64-encoded.');
+  }
+  const series = p.string('distro_series') ?? 'jammy';
+  if (!/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series)) throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
+  return {
+    distroSeries: series.includes('/') ? series.split('/').pop()! : series,
+    userData,
+    hweKernel: p.string('hwe_kernel') ?? '',
+    agentName: p.string('agent_name') ?? '',
+    comment: p.string('comment') ?? '',
+    ephemeral: p.bool('ephemeral_deploy') ?? false,
+  };
+}
+
+export function releaseForm(p: Params): ReleaseCommand {
+  return {
+    erase: p.bool('erase') ?? false,
+    secureErase: p.bool('secure_erase') ?? false,
+    quickErase: p.bool('quick_erase') ?? false,
+    force: p.bool('force') ?? false,
+    comment: p.string('comment') ?? '',
+  };
+}

@@ -1,0 +1,182 @@
+// MAAS's MachinesHandler and MachineHandler: thin routes, auth → form → service → presenter.
+import { isAdmin, type Principal } from '../../region/services/principal';
+import type { RegionServices } from '../../region/services';
+import { ForbiddenError, UnavailableError } from '../../region/errors';
+import { normaliseMac } from '../../region/services/machine-validation';
+import { forbidden, Reply, type ActionContext, type Resource } from '../http';
+import { presentMachine, type PresentOptions } from '../presenters/machine';
+import { allocateForm, commissionForm, createForm, deployForm, filterForm, releaseForm, updateForm } from './machine-forms';
+
+type Ctx = ActionContext<Principal>;
+
+export function machineResources(services: RegionServices, present: PresentOptions): Array<Resource<Principal>> {
+  const user = (c: Ctx): Principal => {
+    if (c.principal?.kind !== 'user') throw forbidden('Machine credentials can only use the metadata API.');
+    return c.principal;
+  };
+  const admin = (c: Ctx): Principal => {
+    const p = user(c);
+    if (!isAdmin(p)) throw forbidden('You do not have permission to do this: admin only.');
+    return p;
+  };
+  const show = async (c: Ctx, systemId: string) => presentMachine(await services.queries.get(c.principal, systemId), present);
+  /** Everything but reading needs the machine to be visible first: 404 beats 403. */
+  const visible = async (c: Ctx) => {
+    const p = user(c);
+    await services.queries.get(p, c.path.system_id!);
+    return p;
+  };
+  const act = (op: string, doc: string, run: (p: Principal, c: Ctx, systemId: string) => Promise<unknown>, method: 'POST' | 'GET' = 'POST') => ({
+    method,
+    op,
+    doc,
+    async handle(c: Ctx) {
+      const p = await visible(c);
+      const result = await run(p, c, c.path.system_id!);
+      return result === undefined ? show(c, c.path.system_id!) : result;
+    },
+  });
+
+  const collection: Resource<Principal> = {
+    name: 'MachinesHandler',
+    path: '/machines/',
+    doc: 'Manage the collection of all the machines in the MAAS.',
+    actions: [
+      {
+        method: 'GET',
+        doc: 'List machines visible to the caller, filtered by hostname, mac_address, id, zone, pool, status, owner, tags, arch.',
+        async handle(c) {
+          const views = await services.queries.list(user(c), filterForm(c.params));
+          return views.map((v) => presentMachine(v, present));
+        },
+      },
+      {
+        method: 'POST',
+        anonymous: true,
+        doc: 'Create a machine. Admins: commissioned unless commission=false; deployed=true registers a machine already running a workload. Anonymous: enlistment.',
+        async handle(c) {
+          if (c.principal && !isAdmin(c.principal)) throw forbidden('You do not have permission to create machines.');
+          const form = createForm(c.params, c.principal?.kind === 'user' ? c.principal.user.id : null);
+          if (!c.principal && form.deployed) throw forbidden('Registering a deployed machine needs an admin API key.');
+          const machine = await services.machines.create(form);
+          try {
+            if (form.deployed) await services.actions.startForNewMachine(machine, 'registerDeployed');
+            else if (!c.principal) await services.actions.startForNewMachine(machine, 'enlist');
+            else if (form.commission) await services.actions.commission(c.principal, machine.systemId, { enableSsh: false, skipBmcConfig: false, skipNetworking: false, skipStorage: false });
+          } catch (err) {
+            // Creation is all or nothing: a machine whose workflow could not start is not kept.
+            await services.machines.delete(machine.systemId).catch(() => undefined);
+            throw err instanceof UnavailableError ? err : err;
+          }
+          return presentMachine((await services.queries.views([machine.id]))[0]!, present);
+        },
+      },
+      {
+        method: 'POST',
+        op: 'allocate',
+        doc: 'Allocate a READY machine matching the constraints (name, system_id, arch, cpu_count, mem, tags, not_tags, zone, not_in_zone, pool, not_in_pool, dry_run).',
+        async handle(c) {
+          const constraints = allocateForm(c.params);
+          const systemId = await services.allocation.allocate(user(c), constraints);
+          const body = presentMachine(await services.queries.get(c.principal, systemId), present);
+          return { ...body, constraints_by_type: {} };
+        },
+      },
+      {
+        method: 'GET',
+        op: 'is_registered',
+        anonymous: true,
+        doc: 'Whether a MAC address is registered to a machine (used by enlistment).',
+        async handle(c) {
+          const mac = normaliseMac(c.params.string('mac_address', { required: true }));
+          if (!mac) return Reply.json(false);
+          const rows: unknown[] = await services.db.query(`SELECT 1 FROM interfaces WHERE mac_address = $1::macaddr`, [mac]);
+          return rows.length > 0;
+        },
+      },
+      {
+        method: 'GET',
+        op: 'list_allocated',
+        doc: 'Machines allocated to the caller.',
+        async handle(c) {
+          const p = user(c);
+          const views = await services.queries.list(p, { owner: [p.kind === 'user' ? p.user.username : ''] });
+          return views.map((v) => presentMachine(v, present));
+        },
+      },
+      {
+        method: 'GET',
+        op: 'power_parameters',
+        doc: 'Power parameters of machines (admin only): a map of system_id to parameters.',
+        async handle(c) {
+          admin(c);
+          const ids = c.params.list('id');
+          const views = await services.queries.list(c.principal, ids.length ? { systemId: ids } : {});
+          return Object.fromEntries(views.map((v) => [v.machine.systemId, services.machines.powerParametersOf(v.machine)]));
+        },
+      },
+    ],
+  };
+
+  const element: Resource<Principal> = {
+    name: 'MachineHandler',
+    path: '/machines/{system_id}/',
+    doc: 'Manage an individual machine.',
+    actions: [
+      { method: 'GET', doc: 'Read a machine.', handle: (c) => show(c, c.path.system_id!) },
+      {
+        method: 'PUT',
+        doc: 'Update a machine (admin): hostname, architecture, description, power_type, power_parameters_*, zone, pool, cpu_count, memory.',
+        async handle(c) {
+          admin(c);
+          await services.machines.update(c.path.system_id!, updateForm(c.params));
+          return show(c, c.path.system_id!);
+        },
+      },
+      {
+        method: 'DELETE',
+        doc: 'Delete a machine (admin).',
+        async handle(c) {
+          admin(c);
+          await services.queries.get(c.principal, c.path.system_id!);
+          await services.machines.delete(c.path.system_id!);
+          return Reply.noContent();
+        },
+      },
+      act('commission', 'Commission: boot the ephemeral environment and record the hardware (enable_ssh, skip_bmc_config, skip_networking, skip_storage).', (p, c, id) => services.actions.commission(p, id, commissionForm(c.params))),
+      act('deploy', 'Deploy an OS (distro_series, user_data base64, hwe_kernel, agent_name, comment). A READY machine is allocated to the caller first.', (p, c, id) => services.actions.deploy(p, id, deployForm(c.params))),
+      act('release', 'Release to the pool (erase, secure_erase, quick_erase, force, comment).', (p, c, id) => services.actions.release(p, id, releaseForm(c.params))),
+      act('abort', 'Abort the current operation (commissioning, deploying, disk erasing, testing).', (p, c, id) => services.actions.abort(p, id, c.params.string('comment') ?? '')),
+      act('mark_broken', 'Mark broken (comment).', (p, c, id) => services.actions.markBroken(p, id, c.params.string('comment') ?? c.params.string('error_description') ?? '')),
+      act('mark_fixed', 'Mark fixed (admin).', (p, _c, id) => services.actions.markFixed(p, id)),
+      act('lock', 'Lock a deployed machine against changes (comment).', (p, c, id) => services.actions.lock(p, id, true, c.params.string('comment') ?? '')),
+      act('unlock', 'Unlock a machine (comment).', (p, c, id) => services.actions.lock(p, id, false, c.params.string('comment') ?? '')),
+      act('power_on', 'Power on (through the rack that reaches the BMC).', async (p, _c, id) => void (await services.actions.power(p, id, 'on'))),
+      act('power_off', 'Power off (stop_mode soft|hard).', async (p, _c, id) => void (await services.actions.power(p, id, 'off'))),
+      act('query_power_state', 'Query the BMC for the power state: {"state": "on"|"off"|"unknown"|"error"}.', async (p, _c, id) => services.actions.power(p, id, 'query'), 'GET'),
+      act('get_token', "The machine's own OAuth token for the metadata server (owner and admins).", async (p, c, id) => {
+        const view = await services.queries.get(p, id);
+        if (!isAdmin(p) && !(p.kind === 'user' && view.machine.ownerId === p.user.id)) throw new ForbiddenError('Only the owner or an admin can see a machine token.');
+        const t = await services.machines.machineToken(view.machine.id);
+        return { token_key: t.tokenKey, token_secret: t.tokenSecret, consumer_key: t.consumerKey };
+      }, 'GET'),
+      act('set_workload_annotations', 'Set workload annotations: key=value pairs; an empty value removes the key.', async (p, c, id) => {
+        const view = await services.queries.get(p, id);
+        if (!isAdmin(p) && !(p.kind === 'user' && view.machine.ownerId === p.user.id)) throw new ForbiddenError('Only the owner or an admin can annotate a machine.');
+        const annotations = { ...view.machine.workloadAnnotations };
+        for (const key of c.params.names()) {
+          if (key === 'op') continue;
+          const value = c.params.get(key) ?? '';
+          if (value === '') delete annotations[key];
+          else annotations[key] = value;
+        }
+        await services.db.query(`UPDATE machines SET workload_annotations = $2, updated = now() WHERE id = $1`, [view.machine.id, JSON.stringify(annotations)]);
+      }),
+      act('power_parameters', 'Power parameters of this machine, secrets included (admin).', async (p, _c, id) => {
+        if (!isAdmin(p)) throw new ForbiddenError('Power parameters are shown to admins only.');
+        return services.machines.powerParametersOf((await services.queries.get(p, id)).machine);
+      }, 'GET'),
+    ],
+  };
+  return [collection, element];
+}
