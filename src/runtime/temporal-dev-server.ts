@@ -67,7 +67,7 @@ export async function startTemporalDevServer(o: TemporalDevOptions): Promise<Run
     await waitForPort('127.0.0.1', o.port, 30_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`temporal server start-dev did not come up (see ${o.logFile}): ${(err as Error).message}`);
+    throw new Error(`temporal server start-dev did not come up (see ${o.logFile}): ${(err as Error).message}`, { cause: err });
   }
   return {
     address: `127.0.0.1:${o.port}`,

@@ -21,6 +21,19 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
 export async function openDatabase(url: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<DataSource> {
   const ds = createDataSource(url, options);
   await ds.initialize();
-  if (options.migrate ?? true) await ds.runMigrations();
+  if (options.migrate ?? true) await migrate(ds);
   return ds;
+}
+
+/** Several region processes may start at once: one migrates while the others wait. */
+async function migrate(ds: DataSource): Promise<void> {
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(5240001)');
+    await ds.runMigrations();
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock(5240001)').catch(() => undefined);
+    await lock.release();
+  }
 }

@@ -1,6 +1,6 @@
 // The region's WorkflowGateway over a real Temporal client.
 import {
-  Client,
+  type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type WorkflowExecutionStatusName,

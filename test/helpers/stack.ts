@@ -1,0 +1,117 @@
+// metalflow as real separate processes (region API, region worker, rack) on the shared test
+// PostgreSQL and Temporal: what crash tests kill with SIGKILL and restart, and benchmarks load.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { oauthHeader } from '../../src/api/http';
+import { freshDatabase, freshNamespace, testInfra } from './infra';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export type Role = 'api' | 'worker' | 'rack';
+const ARGS: Record<Role, string[]> = { api: ['region', '--api-only'], worker: ['region', '--worker-only'], rack: ['rack'] };
+const READY: Record<Role, RegExp> = { api: /region running/, worker: /region running \(worker\)/, rack: /worker running on task queue/ };
+
+export interface Stack {
+  apiUrl: string;
+  adminKey: string;
+  env: NodeJS.ProcessEnv;
+  dbUrl: string;
+  start(role: Role): Promise<void>;
+  kill(role: Role): Promise<void>;
+  call(method: string, path: string, form?: Record<string, string | string[]>, key?: string): Promise<{ status: number; body: unknown; text: string }>;
+  logs(role: Role): string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(o: { nodeTimeoutSeconds?: number; port: number; roles?: Role[] }): Promise<Stack> {
+  const { temporalAddress } = testInfra();
+  const database = await freshDatabase();
+  await database.db.destroy();
+  const ns = await freshNamespace();
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-stack-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: ns.namespace,
+    METALFLOW_STATE_DIR: stateDir,
+    METALFLOW_API_PORT: String(o.port),
+    METALFLOW_REGION_URL: `http://127.0.0.1:${o.port}/MAAS`,
+    METALFLOW_NODE_TIMEOUT_SECONDS: String(o.nodeTimeoutSeconds ?? 60),
+    METALFLOW_RACK_NAME: 'rack-test',
+  };
+  const children = new Map<Role, ChildProcess>();
+  const output = new Map<Role, string>();
+
+  const start = async (role: Role) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), ...ARGS[role]], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.set(role, child);
+    output.set(role, '');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${role} did not start:\n${output.get(role)}`)), 60_000);
+      const onData = (chunk: Buffer) => {
+        const text = (output.get(role) ?? '') + chunk.toString();
+        output.set(role, text.length > 200_000 ? text.slice(-100_000) : text);
+        if (READY[role].test(text)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${role} exited with ${code}:\n${output.get(role)}`));
+      });
+    });
+  };
+  const kill = async (role: Role) => {
+    const child = children.get(role);
+    if (!child || child.exitCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  };
+
+  for (const role of o.roles ?? (['api', 'worker', 'rack'] as Role[])) await start(role);
+  const run = (args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), ...args], { cwd: ROOT, env });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
+    });
+  await run(['createadmin', '--username', 'admin', '--password', 'pw', '--email', 'admin@example.com']);
+  const adminKey = (await run(['apikey', '--username', 'admin'])).trim().split('\n').pop()!;
+  const apiUrl = `http://127.0.0.1:${o.port}/MAAS/api/2.0`;
+
+  return {
+    apiUrl,
+    adminKey,
+    env,
+    dbUrl: database.url,
+    start,
+    kill,
+    logs: (role) => output.get(role) ?? '',
+    async call(method, p, form, key = adminKey) {
+      const body = form ? new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]))) : undefined;
+      const r = await fetch(apiUrl + p, { method, headers: { Authorization: oauthHeader(key) }, body });
+      const text = await r.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // plain-text answer
+      }
+      return { status: r.status, body: parsed, text };
+    },
+    async stop() {
+      for (const role of ['rack', 'worker', 'api'] as Role[]) await kill(role);
+      await ns.connection.close();
+      await database.drop();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
