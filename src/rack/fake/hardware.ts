@@ -1,19 +1,12 @@
 // The hardware report a FAKE machine uploads when commissioned (file metalflow-hardware.json):
 // the same shape the region parses from a real ephemeral environment.
 import crypto from 'node:crypto';
+import type { HardwareReport } from '../../contracts/hardware';
 import type { BootConfig } from '../../contracts/rack-api';
 import type { FakeParams } from './params';
 
-export const HARDWARE_FILE = 'metalflow-hardware.json';
-
-export interface FakeHardwareReport {
-  architecture: string;
-  cpu: { count: number; model: string; speed_mhz: number };
-  memory_mib: number;
-  block_devices: Array<{ name: string; size_bytes: number; serial: string; model: string }>;
-  interfaces: Array<{ name: string; mac: string; link_speed_mbps: number }>;
-  dmi: { vendor: string; product: string; serial: string; uuid: string };
-}
+export { HARDWARE_FILE } from '../../contracts/hardware';
+export type FakeHardwareReport = HardwareReport;
 
 /** Stable per machine, so re-commissioning reports the same serials and UUID. */
 function digest(systemId: string): Buffer {

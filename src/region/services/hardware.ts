@@ -1,20 +1,12 @@
 // The hardware report the ephemeral environment uploads (file `metalflow-hardware.json` with
 // `op=signal`), validated and applied to the machine as MAAS applies commissioning results.
 import type { EntityManager } from 'typeorm';
+import { HARDWARE_FILE, type HardwareReport } from '../../contracts/hardware';
 import type { BlockDevice, Machine } from '../db/entities';
 import { ValidationError } from '../errors';
 import { normaliseMac } from './machine-validation';
 
-export const HARDWARE_FILE = 'metalflow-hardware.json';
-
-export interface HardwareReport {
-  architecture?: string;
-  cpu: { count: number; model: string; speed_mhz: number };
-  memory_mib: number;
-  block_devices: Array<{ name: string; size_bytes: number; serial: string; model: string }>;
-  interfaces: Array<{ name: string; mac: string; link_speed_mbps: number }>;
-  dmi: Record<string, string>;
-}
+export { HARDWARE_FILE };
 
 const num = (v: unknown, field: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw ValidationError.field(HARDWARE_FILE, `${field} must be a non-negative number.`);

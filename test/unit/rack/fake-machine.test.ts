@@ -54,7 +54,7 @@ describe('FAKE machine (power_type fake)', () => {
     assert.equal(hw.memory_mib, 32768);
     assert.equal(hw.block_devices[0]?.size_bytes, 100_000_000_000);
     assert.equal(hw.interfaces[0]?.mac, '52:54:00:12:34:56');
-    assert.match(hw.dmi.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(hw.dmi.uuid ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
 
     for (const post of [working, ok]) {
       const auth = String(post.headers.authorization);
