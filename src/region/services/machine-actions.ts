@@ -48,10 +48,13 @@ export class MachineActions {
       async (_m, ref) => ({ ...ref, distroSeries: o.distroSeries, ephemeral: o.ephemeral }),
       () => ({ distroSeries: o.distroSeries, osystem: 'ubuntu', userData: o.userData, hweKernel: o.hweKernel, agentName: o.agentName || undefined }),
       async (tx, m) => {
-        this.assertMayUse(caller, m, 'deploy');
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
-        // MAAS deploys a READY machine by allocating it to the caller first.
-        if (m.status === S.READY) return changeStatus(tx, m, { to: S.ALLOCATED, extra: { ownerId: callerId(caller) }, event: { description: `Allocated to ${callerName(caller)}.` } });
+        // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
+        // have allocated it (unowned, or reserved to them).
+        if (m.status === S.READY && (m.ownerId === null || m.ownerId === callerId(caller))) {
+          return changeStatus(tx, m, { to: S.ALLOCATED, extra: { ownerId: callerId(caller) }, event: { description: `Allocated to ${callerName(caller)}.` } });
+        }
+        this.assertMayUse(caller, m, 'deploy');
         return m;
       },
     );

@@ -1,0 +1,228 @@
+// The machines API over real HTTP, on real PostgreSQL and Temporal (the rack is scripted).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { startApi, type ApiClient } from '../helpers/api';
+import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { ScriptedRack } from '../helpers/scripted-rack';
+
+type Json = Record<string, unknown>;
+
+describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
+  let region: TestRegion;
+  let api: ApiClient;
+  let admin: string;
+  let alice: string;
+  let bob: string;
+  const rack = new ScriptedRack(50);
+  let macs = 0;
+  const mac = () => `52:54:00:aa:00:${(macs++).toString(16).padStart(2, '0')}`;
+  const count = async () => Number(((await region.services.db.query('SELECT count(*) AS n FROM machines')) as Array<{ n: string }>)[0]!.n);
+
+  before(async () => {
+    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
+    rack.services = region.services;
+    api = await startApi(region);
+    admin = await api.keyFor('admin', true);
+    alice = await api.keyFor('alice');
+    bob = await api.keyFor('bob');
+  });
+  after(async () => {
+    await api?.close();
+    await region?.stop();
+  });
+
+  const create = async (form: Record<string, string | string[]>, key = admin) => api.call('POST', '/MAAS/api/2.0/machines/', { key, form });
+  const macOf = new Map<string, string>();
+  const ready = async (hostname: string, extra: Record<string, string> = {}) => {
+    const address = mac();
+    macOf.set(hostname, address);
+    const r = await create({ hostname, architecture: 'amd64/generic', mac_addresses: address, power_type: 'manual', ...extra });
+    assert.equal(r.status, 200, r.text);
+    const systemId = (r.body as Json).system_id as string;
+    await waitForStatus(region.services, systemId, S.READY);
+    return systemId;
+  };
+
+  it('answers the version endpoints and describes itself', async () => {
+    assert.equal((await api.call('GET', '/MAAS/api/version/')).text, '2.0');
+    const v = (await api.call('GET', '/MAAS/api/2.0/version/')).body as Json;
+    assert.ok(Array.isArray(v.capabilities) && v.capabilities.includes('networks-management'));
+    const d = (await api.call('GET', '/MAAS/api/2.0/describe/')).body as { resources: Array<{ name: string; auth: { actions: Array<{ name: string }> } | null; anon: unknown }> };
+    const machine = d.resources.find((r) => r.name === 'MachineHandler');
+    assert.ok(machine?.auth);
+    for (const op of ['commission', 'deploy', 'release', 'abort', 'mark_broken', 'mark_fixed', 'lock', 'unlock', 'power_on', 'power_off', 'query_power_state', 'get_token', 'set_workload_annotations']) {
+      assert.ok(machine.auth.actions.some((a) => a.name === op), `describe names ${op}`);
+    }
+    const machines = d.resources.find((r) => r.name === 'MachinesHandler');
+    assert.ok(machines?.anon, 'anonymous enlistment is described');
+  });
+
+  it('rejects missing and bad credentials with 401', async () => {
+    assert.equal((await api.call('GET', '/MAAS/api/2.0/machines/')).status, 401);
+    const [ck, tk] = admin.split(':');
+    const forged = await api.call('GET', '/MAAS/api/2.0/machines/', { key: `${ck}:${tk}:wrongsecret` });
+    assert.equal(forged.status, 401);
+    assert.equal((await api.call('GET', '/MAAS/api/2.0/machines/', { key: 'a:b:c' })).status, 401);
+  });
+
+  it('creates and commissions; bad input is a 400 naming the field and writes nothing', async () => {
+    const before = await count();
+    const cases: Array<[Record<string, string | string[]>, string]> = [
+      [{ architecture: 'amd64', mac_addresses: 'zz:zz:zz' }, 'mac_addresses'],
+      [{ architecture: 'amd64', mac_addresses: [mac(), 'nonsense'] }, 'mac_addresses'],
+      [{ mac_addresses: mac() }, 'architecture'],
+      [{ architecture: 'sparc', mac_addresses: mac() }, 'architecture'],
+      [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'telepathy' }, 'power_type'],
+      [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi' }, 'power_parameters_power_address'],
+      [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi', power_parameters_power_address: '10.0.0.1', power_parameters_bogus: 'x' }, 'power_parameters_bogus'],
+      [{ architecture: 'amd64', mac_addresses: mac(), hostname: '-bad-' }, 'hostname'],
+      [{ architecture: 'amd64', mac_addresses: mac(), zone: 'nowhere' }, 'zone'],
+    ];
+    for (const [form, field] of cases) {
+      const r = await create(form);
+      assert.equal(r.status, 400, `${JSON.stringify(form)} → ${r.text}`);
+      assert.ok(Object.keys(r.body as Json).includes(field), `${field} named in ${r.text}`);
+    }
+    assert.equal(await count(), before, 'nothing was written');
+
+    const id = await ready('node-a');
+    const m = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/`, { key: admin })).body as Json;
+    assert.equal(m.status, S.READY);
+    assert.equal(m.status_name, 'Ready');
+    assert.equal(m.architecture, 'amd64/generic');
+    assert.equal((m.boot_interface as Json).mac_address, macOf.get('node-a'));
+    const dup = await create({ architecture: 'amd64', mac_addresses: macOf.get('node-a')!.toUpperCase() });
+    assert.equal(dup.status, 400, 'a MAC in use is refused');
+    const sameName = await create({ architecture: 'amd64', mac_addresses: mac(), hostname: 'node-a' });
+    assert.equal(sameName.status, 400);
+  });
+
+  it('keeps BMC secrets encrypted at rest and shows them only to admins', async () => {
+    const r = await create({ hostname: 'bmc-node', architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi', power_parameters_power_address: '10.1.1.1', power_parameters_power_user: 'root', power_parameters_power_pass: 'hunter2', commission: 'false' });
+    assert.equal(r.status, 200, r.text);
+    const id = (r.body as Json).system_id as string;
+    assert.ok(!r.text.includes('hunter2'), 'machine JSON has no secrets');
+    const row = ((await region.services.db.query('SELECT power_parameters::text AS p, power_secrets AS s FROM machines WHERE system_id = $1', [id])) as Array<{ p: string; s: string }>)[0]!;
+    assert.ok(!row.p.includes('hunter2') && !row.s.includes('hunter2') && row.s.startsWith('v1:'), 'encrypted at rest');
+    const asAdmin = await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=power_parameters`, { key: admin });
+    assert.equal((asAdmin.body as Json).power_pass, 'hunter2');
+    const asUser = await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=power_parameters`, { key: alice });
+    assert.equal(asUser.status, 403);
+  });
+
+  it('allocates by constraints, cheapest first; dry_run allocates nothing; no match is a 409', async () => {
+    const small = await ready('alloc-small');
+    await region.services.db.query(`UPDATE machines SET cpu_count = 2, memory = 4096 WHERE system_id = $1`, [small]);
+    const big = await ready('alloc-big');
+    await region.services.db.query(`UPDATE machines SET cpu_count = 16, memory = 65536 WHERE system_id = $1`, [big]);
+    await region.services.db.query(`UPDATE machines SET cpu_count = 64 WHERE status = $1 AND system_id NOT IN ($2, $3)`, [S.READY, small, big]);
+
+    const dry = await api.call('POST', '/MAAS/api/2.0/machines/?op=allocate', { key: alice, form: { cpu_count: '2', dry_run: 'true' } });
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal((dry.body as Json).system_id, small);
+    assert.equal((await waitForStatus(region.services, small, S.READY)).ownerId, null, 'dry_run changed nothing');
+
+    const got = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: alice, form: { cpu_count: '8', mem: '8192' } });
+    assert.equal(got.status, 200, got.text);
+    assert.equal((got.body as Json).system_id, big);
+    assert.equal((got.body as Json).owner, 'alice');
+    assert.equal((got.body as Json).status_name, 'Allocated');
+
+    const none = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { cpu_count: '1000' } });
+    assert.equal(none.status, 409);
+    assert.match(none.text, /No available machine matches constraints: cpu_count=1000/);
+    const badTag = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { tags: 'gpu' } });
+    assert.equal(badTag.status, 400);
+    assert.match(badTag.text, /No such tag/);
+    const badMem = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { mem: 'lots' } });
+    assert.equal(badMem.status, 400);
+    assert.match(badMem.text, /mem/);
+  });
+
+  it("hides other users' machines (404) and forbids acting on unowned ones (403)", async () => {
+    const mine = ((await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: alice, form: {} })).body as Json).system_id as string;
+    assert.equal((await api.call('GET', `/MAAS/api/2.0/machines/${mine}/`, { key: bob })).status, 404);
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${mine}/op-release`, { key: bob })).status, 404);
+    const bobSees = (await api.call('GET', '/MAAS/api/2.0/machines/', { key: bob })).body as Json[];
+    assert.ok(!bobSees.some((m) => m.system_id === mine));
+    assert.ok(bobSees.every((m) => m.owner === null || m.owner === 'bob'));
+    const unowned = bobSees.find((m) => m.owner === null)!;
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${unowned.system_id as string}/op-commission`, { key: bob })).status, 403);
+    assert.equal((await create({ architecture: 'amd64', mac_addresses: mac() }, bob)).status, 403);
+    const token = await api.call('GET', `/MAAS/api/2.0/machines/${mine}/?op=get_token`, { key: alice });
+    assert.equal(token.status, 200);
+    assert.deepEqual(Object.keys(token.body as Json).sort(), ['consumer_key', 'token_key', 'token_secret']);
+  });
+
+  it('drives the lifecycle: deploy, lock, invalid transitions (409), release, mark broken/fixed', async () => {
+    const id = await ready('life-1');
+    const deploy = await api.call('POST', `/MAAS/api/2.0/machines/${id}/?op=deploy`, { key: alice, form: { distro_series: 'jammy', user_data: Buffer.from('#!/bin/sh\necho hi\n').toString('base64') } });
+    assert.equal(deploy.status, 200, deploy.text);
+    assert.equal((deploy.body as Json).status_name, 'Deploying');
+    assert.equal(((deploy.body as Json).current_workflow as Json).workflow_id, `machine:${id}`);
+    await waitForStatus(region.services, id, S.DEPLOYED);
+
+    const commission = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-commission`, { key: admin });
+    assert.equal(commission.status, 409);
+    assert.equal(commission.text, 'Invalid transition: Deployed -> Commissioning.');
+
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: alice })).status, 200);
+    const locked = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice });
+    assert.equal(locked.status, 409);
+    assert.match(locked.text, /locked/);
+    assert.equal((await api.call('PUT', `/MAAS/api/2.0/machines/${id}/`, { key: admin, form: { description: 'x' } })).status, 409);
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-unlock`, { key: alice })).status, 200);
+
+    const annotated = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-set_workload_annotations`, { key: alice, form: { app: 'web' } });
+    assert.deepEqual((annotated.body as Json).workload_annotations, { app: 'web' });
+
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 200);
+    const released = await waitForStatus(region.services, id, S.READY);
+    assert.deepEqual(released.workloadAnnotations, {});
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin })).status, 409);
+
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: admin })).status, 409, 'only deployed machines lock');
+    const broken = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_broken`, { key: admin, form: { comment: 'bad RAM' } });
+    assert.equal((broken.body as Json).status_name, 'Broken');
+    assert.equal((broken.body as Json).status_message, 'bad RAM');
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: alice })).status, 403);
+    assert.equal(((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: admin })).body as Json).status_name, 'Ready');
+  });
+
+  it('filters the listing', async () => {
+    const all = (await api.call('GET', '/MAAS/api/2.0/machines/', { key: admin })).body as Json[];
+    const byName = (await api.call('GET', '/MAAS/api/2.0/machines/?hostname=node-a', { key: admin })).body as Json[];
+    assert.deepEqual(byName.map((m) => m.hostname), ['node-a']);
+    const byMac = (await api.call('GET', `/MAAS/api/2.0/machines/?mac_address=${macOf.get('node-a')!.toUpperCase().replaceAll(':', '-')}`, { key: admin })).body as Json[];
+    assert.deepEqual(byMac.map((m) => m.hostname), ['node-a']);
+    const readyOnes = (await api.call('GET', '/MAAS/api/2.0/machines/?status=ready', { key: admin })).body as Json[];
+    assert.ok(readyOnes.length > 0 && readyOnes.length < all.length && readyOnes.every((m) => m.status === S.READY));
+    assert.equal((await api.call('GET', '/MAAS/api/2.0/machines/?status=sleepy', { key: admin })).status, 400);
+  });
+
+  it('refuses huge bodies with 413, unknown ops with 400, unknown machines with 404', async () => {
+    const before = await count();
+    const huge = await api.call('POST', '/MAAS/api/2.0/machines/', { key: admin, form: { architecture: 'amd64', mac_addresses: mac(), description: 'x'.repeat(11 * 1024 * 1024) } });
+    assert.equal(huge.status, 413);
+    assert.equal(await count(), before);
+    const op = await api.call('POST', '/MAAS/api/2.0/machines/?op=frobnicate', { key: admin });
+    assert.equal(op.status, 400);
+    assert.match(op.text, /Unrecognised signature: method=POST op=frobnicate/);
+    assert.equal((await api.call('GET', '/MAAS/api/2.0/machines/nosuch/', { key: admin })).status, 404);
+  });
+
+  it('keeps machine tokens to the metadata server and user keys out of it', async () => {
+    const id = await ready('meta-1');
+    const t = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=get_token`, { key: admin })).body as Json;
+    const machineKey = `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
+    assert.equal((await api.call('GET', '/MAAS/api/2.0/machines/', { key: machineKey })).status, 403);
+    assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id', { key: machineKey })).text, id);
+    assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/local-hostname', { key: machineKey })).text, 'meta-1');
+    assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id', { key: admin })).status, 403);
+    assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id')).status, 401);
+    const bad = await api.call('POST', '/MAAS/metadata/2012-03-01/', { key: machineKey, form: { op: 'signal', status: 'DANCING' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /status/);
+  });
+});
