@@ -8,7 +8,7 @@ import type { TestRegion } from './region';
 
 export interface ApiClient {
   base: string;
-  call(method: string, path: string, o?: { key?: string | null; form?: Record<string, string | string[]>; body?: BodyInit; headers?: Record<string, string> }): Promise<{ status: number; body: unknown; text: string }>;
+  call(method: string, path: string, o?: { key?: string | null; form?: Record<string, string | string[]>; body?: RequestInit['body']; headers?: Record<string, string> }): Promise<{ status: number; body: unknown; text: string }>;
   keyFor(username: string, admin?: boolean): Promise<string>;
   close(): Promise<void>;
 }
