@@ -51,7 +51,7 @@ export async function startRegion(
       server!.once('error', reject);
     });
     stops.push(() => new Promise<void>((r) => server!.close(() => r())));
-    const stopReconciler = new Reconciler(db, workflows, { graceMs: 30_000, log }).start(15_000);
+    const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(config.reconcileIntervalMs);
     stops.push(stopReconciler);
   }
   let worker: Worker | undefined;

@@ -12,6 +12,8 @@ export const rackTaskQueue = (rackSystemId: string): string => `rack:${rackSyste
  * ID, so Temporal itself refuses a second one while the first runs.
  */
 export const lifecycleWorkflowId = (systemId: string): string => `machine:${systemId}`;
+/** Enlistment does not hold the lifecycle: the machine stays NEW and can be commissioned at once. */
+export const enlistWorkflowId = (systemId: string): string => `enlist:${systemId}`;
 /** Power actions requested through the API run beside the lifecycle, one at a time per machine. */
 export const powerWorkflowId = (systemId: string): string => `power:${systemId}`;
 

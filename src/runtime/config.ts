@@ -15,6 +15,9 @@ export interface Config {
   regionUrl: string;
   nodeTimeoutMs: number | undefined;
   rackName: string;
+  /** How often the reconciler looks for stranded machines, and how long it leaves fresh changes alone. */
+  reconcileIntervalMs: number;
+  reconcileGraceMs: number;
   /** `fake` until the rack issues land real boot and power: said plainly in logs and JSON. */
   rackMode: 'fake';
 }
@@ -41,6 +44,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     regionUrl: (env.METALFLOW_REGION_URL ?? `http://${apiHost}:${apiPort}/MAAS`).replace(/\/$/, ''),
     nodeTimeoutMs: env.METALFLOW_NODE_TIMEOUT_SECONDS ? int(env.METALFLOW_NODE_TIMEOUT_SECONDS, 0) * 1000 : undefined,
     rackName: env.METALFLOW_RACK_NAME ?? 'rack-local',
+    reconcileIntervalMs: int(env.METALFLOW_RECONCILE_INTERVAL_SECONDS, 15) * 1000,
+    reconcileGraceMs: int(env.METALFLOW_RECONCILE_GRACE_SECONDS, 30) * 1000,
     rackMode: 'fake',
   };
 }

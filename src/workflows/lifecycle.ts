@@ -140,7 +140,8 @@ export class Lifecycle {
     this.at(`stopping: ${message}`);
     if (this.plan.powerOffOnStop && this.plan.rackQueue) {
       try {
-        await rackOf(this.plan.rackQueue).powerOff({ systemId: this.plan.systemId });
+        const state = await rackOf(this.plan.rackQueue).powerOff({ systemId: this.plan.systemId });
+        await region.recordPowerState({ systemId: this.plan.systemId, state });
       } catch (err) {
         await this.event(`Could not power off: ${failureMessage(err)}`, 'WARNING');
       }

@@ -14,6 +14,8 @@ const READY: Record<Role, RegExp> = { api: /region running/, worker: /region run
 
 export interface Stack {
   apiUrl: string;
+  namespace: string;
+  temporalAddress: string;
   adminKey: string;
   env: NodeJS.ProcessEnv;
   dbUrl: string;
@@ -40,6 +42,8 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port: number;
     METALFLOW_REGION_URL: `http://127.0.0.1:${o.port}/MAAS`,
     METALFLOW_NODE_TIMEOUT_SECONDS: String(o.nodeTimeoutSeconds ?? 60),
     METALFLOW_RACK_NAME: 'rack-test',
+    METALFLOW_RECONCILE_INTERVAL_SECONDS: '2',
+    METALFLOW_RECONCILE_GRACE_SECONDS: '2',
   };
   const children = new Map<Role, ChildProcess>();
   const output = new Map<Role, string>();
@@ -89,6 +93,8 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port: number;
 
   return {
     apiUrl,
+    namespace: ns.namespace,
+    temporalAddress,
     adminKey,
     env,
     dbUrl: database.url,

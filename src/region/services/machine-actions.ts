@@ -4,6 +4,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { assertTransition, isTransitional, labelOf, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import {
+  enlistWorkflowId,
   lifecycleWorkflowId,
   powerWorkflowId,
   WorkflowType,
@@ -106,7 +107,7 @@ export class MachineActions {
       await this.workflows.start(WorkflowType.registerDeployed, lifecycleWorkflowId(m.systemId), base);
       return;
     }
-    await this.workflows.start(WorkflowType.enlist, lifecycleWorkflowId(m.systemId), { ...base, rackQueue: await this.racks.queueFor(m.rackId) });
+    await this.workflows.start(WorkflowType.enlist, enlistWorkflowId(m.systemId), { ...base, rackQueue: await this.racks.queueFor(m.rackId) });
   }
 
   async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
