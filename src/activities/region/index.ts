@@ -1,18 +1,35 @@
 // Region-side activities: the database work workflows ask for. Each is idempotent: Temporal runs
 // an activity again after a worker crash or a timeout, so every write checks what is there first.
+import { ApplicationFailure } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
 import type { EventInput, RegionActivities, TransitionInput, TransitionResult } from '../../contracts/activities';
 import { canTransition, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
+import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
 import { changeStatus, lockMachine } from '../../region/services/transitions';
+
+/**
+ * A machine deleted under a running workflow will not come back: say so once instead of letting
+ * Temporal retry forever.
+ */
+function final<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`The machine no longer exists: ${err.message}`, 'MachineGone');
+      throw err;
+    }
+  };
+}
 
 export function createRegionActivities(db: DataSource): RegionActivities {
   const machineId = async (systemId: string): Promise<number | null> =>
     (await db.getRepository(MachineEntity).findOne({ where: { systemId }, select: { id: true } }))?.id ?? null;
 
-  return {
+  const activities: RegionActivities = {
     async beginTransition(i: TransitionInput): Promise<TransitionResult> {
       return db.transaction(async (tx) => {
         const m = await lockMachine(tx, i.systemId);
@@ -55,7 +72,8 @@ export function createRegionActivities(db: DataSource): RegionActivities {
     },
 
     async releaseDestination({ systemId }: { systemId: string }): Promise<MachineStatus> {
-      const m = await db.getRepository(MachineEntity).findOneByOrFail({ systemId });
+      const m = await db.getRepository(MachineEntity).findOneBy({ systemId });
+      if (!m) throw new NotFoundError(`No machine ${systemId}.`);
       return m.commissioningPassed ? S.READY : S.NEW;
     },
 
@@ -69,4 +87,5 @@ export function createRegionActivities(db: DataSource): RegionActivities {
       );
     },
   };
+  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, final(fn as (...a: unknown[]) => Promise<unknown>)])) as unknown as RegionActivities;
 }

@@ -1,7 +1,7 @@
 // Creating, editing and deleting machines. Status changes live in machine-actions.ts.
 import type { DataSource, EntityManager } from 'typeorm';
-import { MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
-import { lifecycleWorkflowId, WorkflowType } from '../../contracts/workflows';
+import { isTransitional, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
+import { WorkflowType } from '../../contracts/workflows';
 import { ApiTokenEntity, InterfaceEntity, MachineEntity, type ApiToken, type Machine } from '../db/entities';
 import { ConflictError, ValidationError } from '../errors';
 import { newConsumerKey, newSystemId, newTokenKey, newTokenSecret } from '../ids';
@@ -93,7 +93,7 @@ export class MachineService {
         zoneId,
         poolId,
         rackId: await this.racks.defaultRackId(tx),
-        workflowId: input.deployed ? lifecycleWorkflowId(systemId) : null,
+        workflowId: null,
         workflowType: input.deployed ? WorkflowType.registerDeployed : null,
       } as Partial<Machine>);
       await tx.getRepository(InterfaceEntity).save(
@@ -136,7 +136,7 @@ export class MachineService {
     await this.db.transaction(async (tx) => {
       const machine = await lockMachine(tx, systemId);
       if (machine.locked) throw new ConflictError(`Cannot delete machine ${systemId}: it is locked.`);
-      if (machine.workflowId && machine.status !== S.DEPLOYED) {
+      if (isTransitional(machine.status)) {
         throw new ConflictError(`Cannot delete machine ${systemId} while an operation is in progress; abort it first.`);
       }
       await tx.getRepository(MachineEntity).delete({ id: machine.id });
