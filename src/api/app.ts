@@ -7,7 +7,14 @@ import { mapDomainError } from './domain-errors';
 import { createApiRouter, errorBoundary, oauthAuthenticator, type Resource } from './http';
 import { metadataRouter } from './metadata/router';
 import { rackApiRouter } from './rack-api';
+import { accountResources } from './resources/account';
+import { eventResources } from './resources/events';
 import { machineResources } from './resources/machines';
+import { poolResources } from './resources/pools';
+import { sshKeyResources } from './resources/sshkeys';
+import { tagResources } from './resources/tags';
+import { userResources } from './resources/users';
+import { zoneResources } from './resources/zones';
 
 export interface AppOptions {
   rackSecret: string;
@@ -21,7 +28,16 @@ export interface AppOptions {
 export function createApp(services: RegionServices, o: AppOptions): Koa {
   const store = tokenStore(services.db);
   const present = { apiBase: `${o.regionUrl}/api/2.0`, temporalUiUrl: o.temporalUiUrl, temporalNamespace: o.temporalNamespace };
-  const resources: Array<Resource<Principal>> = [...machineResources(services, present)];
+  const resources: Array<Resource<Principal>> = [
+    ...machineResources(services, present),
+    ...userResources({ services }),
+    ...accountResources({ services }),
+    ...sshKeyResources({ services }),
+    ...zoneResources({ services }),
+    ...poolResources({ services }),
+    ...tagResources({ services, present }),
+    ...eventResources({ services }),
+  ];
   const app = new Koa();
   app.proxy = true;
   app.use(errorBoundary({ map: mapDomainError, log: (err, ctx) => o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`) }));

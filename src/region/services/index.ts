@@ -2,18 +2,28 @@
 import type { DataSource } from 'typeorm';
 import { DEFAULT_NODE_TIMEOUT_MS, type Deadlines } from '../../contracts/workflows';
 import type { SecretBox } from '../secrets';
+import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
+import { EventQueries } from './event-queries';
 import { MachineActions } from './machine-actions';
 import { MachineQueries } from './machine-queries';
 import { MachineService } from './machine-service';
 import { MetadataService } from './metadata';
+import { PoolService } from './pools';
 import { RackService } from './racks';
+import { TagService } from './tags';
 import { UserService } from './users';
 import type { WorkflowGateway } from './workflow-gateway';
+import { ZoneService } from './zones';
 
 export interface RegionServices {
   db: DataSource;
   users: UserService;
+  accounts: AccountService;
+  zones: ZoneService;
+  pools: PoolService;
+  tags: TagService;
+  events: EventQueries;
   machines: MachineService;
   queries: MachineQueries;
   actions: MachineActions;
@@ -30,6 +40,11 @@ export function createRegionServices(o: { db: DataSource; workflows: WorkflowGat
   return {
     db: o.db,
     users: new UserService(o.db),
+    accounts: new AccountService(o.db),
+    zones: new ZoneService(o.db),
+    pools: new PoolService(o.db),
+    tags: new TagService(o.db),
+    events: new EventQueries(o.db),
     machines: new MachineService(o.db, o.secrets, racks),
     queries: new MachineQueries(o.db),
     actions: new MachineActions(o.db, o.workflows, racks, deadlines),

@@ -1,0 +1,77 @@
+// The API resources under test, served over real HTTP on a fresh, migrated PostgreSQL database,
+// with the same error boundary and OAuth authentication as the region's app. No Temporal: these
+// resources start no workflows (the gateway refuses, should one try).
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { tokenStore } from '../../src/api/auth';
+import { mapDomainError } from '../../src/api/domain-errors';
+import { createApiRouter, errorBoundary, oauthAuthenticator, oauthHeader, type Resource } from '../../src/api/http';
+import type { PresentOptions } from '../../src/api/presenters/machine';
+import { UnavailableError } from '../../src/region/errors';
+import { SecretBox } from '../../src/region/secrets';
+import { createRegionServices, type RegionServices } from '../../src/region/services';
+import type { Principal } from '../../src/region/services/principal';
+import { formatApiKey } from '../../src/region/services/users';
+import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
+import type { ApiClient } from './api';
+import { freshDatabase } from './infra';
+
+export const PRESENT: PresentOptions = { apiBase: 'http://127.0.0.1/MAAS/api/2.0', temporalUiUrl: null, temporalNamespace: 'test' };
+
+const noWorkflows: WorkflowGateway = {
+  start: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
+  cancel: () => Promise.resolve(false),
+  signal: () => Promise.resolve(false),
+  state: () => Promise.resolve('not_found'),
+  waitForClose: () => Promise.resolve('not_found'),
+  execute: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
+};
+
+export interface ResourceApi extends ApiClient {
+  services: RegionServices;
+  /** A user and their API key. */
+  user(username: string, admin?: boolean): Promise<{ id: number; key: string }>;
+}
+
+export async function startResourceApi(resources: (services: RegionServices) => Array<Resource<Principal>>): Promise<ResourceApi> {
+  const database = await freshDatabase();
+  const services = createRegionServices({ db: database.db, workflows: noWorkflows, secrets: new SecretBox(crypto.randomBytes(32)) });
+  const app = new Koa();
+  app.use(errorBoundary({ map: mapDomainError, log: (err) => console.error(err) }));
+  app.use(createApiRouter<Principal>({ resources: resources(services), authenticate: oauthAuthenticator(tokenStore(services.db)) }));
+  let server!: http.Server;
+  const port = await new Promise<number>((resolve) => {
+    server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const user = async (username: string, admin = false) => {
+    const u = await services.users.create({ username, password: 'pw', email: `${username}@example.com`, isSuperuser: admin });
+    return { id: u.id, key: formatApiKey(await services.users.createToken(u.id)) };
+  };
+  return {
+    base,
+    services,
+    user,
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.key) headers.Authorization = oauthHeader(o.key);
+      const body = o.form ? new URLSearchParams(Object.entries(o.form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]))) : o.body;
+      const r = await fetch(base + path, { method, headers, body });
+      const text = await r.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // plain text
+      }
+      return { status: r.status, body: parsed, text };
+    },
+    keyFor: async (username, admin = false) => (await user(username, admin)).key,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      await database.drop();
+    },
+  };
+}

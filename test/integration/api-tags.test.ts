@@ -1,0 +1,102 @@
+// MAAS API: tags/ over real HTTP on PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { tagResources } from '../../src/api/resources/tags';
+import { PRESENT, startResourceApi, type ResourceApi } from '../helpers/resource-api';
+
+type Json = Record<string, unknown>;
+const TAGS = '/MAAS/api/2.0/tags/';
+
+describe('MAAS API: tags', () => {
+  let api: ResourceApi;
+  let admin: string;
+  let alice: { id: number; key: string };
+  let bob: { id: number; key: string };
+  const ids: Record<string, string> = {};
+  const tagNames = async () => ((await api.services.db.query('SELECT name FROM tags ORDER BY name')) as Array<{ name: string }>).map((t) => t.name);
+  const machine = async (hostname: string, ownerId: number | null) => {
+    const m = await api.services.machines.create({ hostname, macAddresses: [], powerParameters: {}, deployed: true, ownerId });
+    ids[hostname] = m.systemId;
+  };
+
+  before(async () => {
+    api = await startResourceApi((services) => tagResources({ services, present: PRESENT }));
+    admin = (await api.user('admin', true)).key;
+    alice = await api.user('alice');
+    bob = await api.user('bob');
+    await machine('free', null);
+    await machine('alices', alice.id);
+    await machine('bobs', bob.id);
+  });
+  after(async () => api?.close());
+
+  it('admins create tags; everyone reads them (MAAS shape)', async () => {
+    const c = await api.call('POST', TAGS, { key: admin, form: { name: 'gpu', comment: 'has a GPU', definition: '//node[@class="display"]', kernel_opts: 'nomodeset' } });
+    assert.equal(c.status, 200, c.text);
+    assert.deepEqual(c.body, { name: 'gpu', definition: '//node[@class="display"]', comment: 'has a GPU', kernel_opts: 'nomodeset', resource_uri: `${TAGS}gpu/` });
+    assert.deepEqual((await api.call('GET', `${TAGS}gpu/`, { key: alice.key })).body, c.body);
+    assert.deepEqual((await api.call('GET', TAGS, { key: alice.key })).body, [c.body]);
+    assert.equal((await api.call('GET', `${TAGS}nope/`, { key: alice.key })).status, 404);
+  });
+
+  it('tag names follow MAAS (^[a-zA-Z0-9_-]+$): a 400 naming name, nothing written', async () => {
+    const before = await tagNames();
+    for (const name of ['', 'has space', 'dot.ted', 'slash/ed', 'ünï', 'gpu']) {
+      const r = await api.call('POST', TAGS, { key: admin, form: name === '' ? {} : { name } });
+      assert.equal(r.status, 400, `${name}: ${r.text}`);
+      assert.ok('name' in (r.body as Json), r.text);
+    }
+    const rename = await api.call('PUT', `${TAGS}gpu/`, { key: admin, form: { name: 'bad name' } });
+    assert.equal(rename.status, 400);
+    assert.ok('name' in (rename.body as Json));
+    assert.deepEqual(await tagNames(), before);
+  });
+
+  it('update_nodes tags and untags machines (admin only); op=machines lists those the caller may see', async () => {
+    const r = await api.call('POST', `${TAGS}gpu/?op=update_nodes`, { key: admin, form: { add: [ids.free!, ids.alices!, ids.bobs!, 'nosuch'] } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { added: 3, removed: 0 });
+
+    const seen = async (key: string) => ((await api.call('GET', `${TAGS}gpu/?op=machines`, { key })).body as Json[]).map((m) => m.hostname).sort();
+    assert.deepEqual(await seen(admin), ['alices', 'bobs', 'free']);
+    assert.deepEqual(await seen(alice.key), ['alices', 'free']);
+    assert.deepEqual(await seen(bob.key), ['bobs', 'free']);
+    const listed = (await api.call('GET', `${TAGS}gpu/?op=machines`, { key: alice.key })).body as Json[];
+    assert.ok(listed.every((m) => (m.tag_names as string[]).includes('gpu') && typeof m.system_id === 'string'));
+    assert.equal((await api.call('GET', `${TAGS}nope/?op=machines`, { key: alice.key })).status, 404);
+
+    const rm = await api.call('POST', `${TAGS}gpu/op-update_nodes`, { key: admin, form: { remove: ids.free! } });
+    assert.deepEqual(rm.body, { added: 0, removed: 1 });
+    assert.deepEqual(await seen(alice.key), ['alices']);
+
+    const stale = await api.call('POST', `${TAGS}gpu/?op=update_nodes`, { key: admin, form: { add: ids.free!, definition: 'old' } });
+    assert.equal(stale.status, 409);
+    assert.deepEqual(await seen(admin), ['alices', 'bobs']);
+
+    assert.equal((await api.call('POST', `${TAGS}gpu/?op=update_nodes`, { key: alice.key, form: { add: ids.free! } })).status, 403);
+    assert.deepEqual(await seen(admin), ['alices', 'bobs']);
+  });
+
+  it('admins update and delete tags; machines lose a deleted tag', async () => {
+    const u = await api.call('PUT', `${TAGS}gpu/`, { key: admin, form: { name: 'accel', comment: 'accelerators' } });
+    assert.equal(u.status, 200, u.text);
+    assert.deepEqual(u.body, { name: 'accel', definition: '//node[@class="display"]', comment: 'accelerators', kernel_opts: 'nomodeset', resource_uri: `${TAGS}accel/` });
+    assert.equal((await api.call('GET', `${TAGS}gpu/`, { key: admin })).status, 404);
+    assert.equal(((await api.call('GET', `${TAGS}accel/?op=machines`, { key: admin })).body as Json[]).length, 2, 'the rename keeps the machines');
+
+    const del = await api.call('DELETE', `${TAGS}accel/`, { key: admin });
+    assert.equal(del.status, 204, del.text);
+    assert.deepEqual(await tagNames(), []);
+    const rows = (await api.services.db.query('SELECT count(*)::int AS n FROM machine_tags')) as Array<{ n: number }>;
+    assert.equal(rows[0]!.n, 0);
+    assert.equal((await api.call('DELETE', `${TAGS}accel/`, { key: admin })).status, 404);
+  });
+
+  it('non-admins may not create, change or delete tags (403)', async () => {
+    await api.call('POST', TAGS, { key: admin, form: { name: 'fixed' } });
+    assert.equal((await api.call('POST', TAGS, { key: alice.key, form: { name: 'mine' } })).status, 403);
+    assert.equal((await api.call('PUT', `${TAGS}fixed/`, { key: alice.key, form: { comment: 'x' } })).status, 403);
+    assert.equal((await api.call('DELETE', `${TAGS}fixed/`, { key: alice.key })).status, 403);
+    assert.deepEqual(await tagNames(), ['fixed']);
+  });
+});
