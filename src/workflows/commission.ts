@@ -1,13 +1,12 @@
 import { MachineStatus as S } from '../contracts/lifecycle';
 import type { CommissionParams, LifecycleOutcome } from '../contracts/workflows';
-import { rackOf, region } from './activities';
-import { Lifecycle, operationFailed, timedOut } from './lifecycle';
+import { Lifecycle } from './lifecycle';
 import { MachineReports } from './signals';
+import { awaitResult, netboot, powerOff } from './steps';
 
 /** Commissioning: boot the ephemeral environment, let it report the hardware, power off, READY. */
 export async function commissionWorkflow(p: CommissionParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
-  const rack = rackOf(p.rackQueue);
   const life = new Lifecycle({
     systemId: p.systemId,
     hostname: p.hostname,
@@ -21,18 +20,13 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
   });
   return life.run(async () => {
     life.at('boot the ephemeral environment');
-    await region.setBootPurpose({ systemId: p.systemId, purpose: 'commissioning' });
-    await rack.prepareBoot({ systemId: p.systemId, purpose: 'commissioning' });
-    await life.event('Powering on to commission.');
-    await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
+    await netboot(life, p, 'commissioning', 'Powering on to commission.');
 
     life.at('wait for the commissioning results');
-    const report = await reports.waitFor((r) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED'), p.deadlines.nodeTimeoutMs);
-    if (!report) throw operationFailed(timedOut('Commissioning', p.deadlines.nodeTimeoutMs));
-    if (report.status === 'FAILED') throw operationFailed(report.message || 'Commissioning scripts failed.');
+    await awaitResult(reports, 'Commissioning', p.deadlines.nodeTimeoutMs, 'Commissioning scripts failed.');
 
     life.at('power off');
-    await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOff({ systemId: p.systemId }) });
+    await powerOff(p);
     return { status: S.READY, message: '' };
   });
 }

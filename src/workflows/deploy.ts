@@ -3,6 +3,7 @@ import type { DeployParams, LifecycleOutcome } from '../contracts/workflows';
 import { rackOf, region } from './activities';
 import { Lifecycle, operationFailed, timedOut } from './lifecycle';
 import { MachineReports } from './signals';
+import { awaitResult, netboot } from './steps';
 
 /**
  * Deployment: netboot the installer, which writes the image and reports; then boot from disk and
@@ -26,15 +27,10 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
   });
   return life.run(async () => {
     life.at('boot the installer');
-    await region.setBootPurpose({ systemId: p.systemId, purpose: 'xinstall' });
-    await rack.prepareBoot({ systemId: p.systemId, purpose: 'xinstall' });
-    await life.event(`Powering on to deploy ${p.distroSeries}.`);
-    await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
+    await netboot(life, p, 'xinstall', `Powering on to deploy ${p.distroSeries}.`);
 
     life.at('wait for the installation');
-    const installed = await reports.waitFor((r) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED'), silence);
-    if (!installed) throw operationFailed(timedOut('Deploying', silence));
-    if (installed.status === 'FAILED') throw operationFailed(installed.message || 'Installation failed.');
+    await awaitResult(reports, 'Deploying', silence, 'Installation failed.');
 
     life.at('boot from disk');
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });

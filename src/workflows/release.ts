@@ -1,13 +1,13 @@
 import { MachineStatus as S } from '../contracts/lifecycle';
 import type { LifecycleOutcome, ReleaseParams } from '../contracts/workflows';
-import { rackOf, region } from './activities';
-import { Lifecycle, operationFailed, timedOut } from './lifecycle';
+import { region } from './activities';
+import { Lifecycle } from './lifecycle';
 import { MachineReports } from './signals';
+import { awaitResult, netboot, powerOff } from './steps';
 
 /** Release: power off, optionally erase the disks in the ephemeral environment, back to the pool. */
 export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
-  const rack = rackOf(p.rackQueue);
   const life = new Lifecycle({
     systemId: p.systemId,
     hostname: p.hostname,
@@ -22,20 +22,15 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
   return life.run(async () => {
     life.at('power off');
     await life.event('Powering off to release.');
-    await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOff({ systemId: p.systemId }) });
+    await powerOff(p);
 
     if (p.erase) {
       const mode = p.secureErase ? 'secure' : p.quickErase ? 'quick' : 'full';
       await life.advance(S.DISK_ERASING, S.FAILED_DISK_ERASING, 'Disk erasing');
       life.at(`erase disks (${mode})`);
-      await region.setBootPurpose({ systemId: p.systemId, purpose: 'commissioning' });
-      await rack.prepareBoot({ systemId: p.systemId, purpose: 'commissioning' });
-      await life.event(`Powering on to erase disks (${mode}).`);
-      await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
-      const report = await reports.waitFor((r) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED'), p.deadlines.nodeTimeoutMs);
-      if (!report) throw operationFailed(timedOut('Disk erasing', p.deadlines.nodeTimeoutMs));
-      if (report.status === 'FAILED') throw operationFailed(report.message || 'Disk erasure failed.');
-      await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOff({ systemId: p.systemId }) });
+      await netboot(life, p, 'commissioning', `Powering on to erase disks (${mode}).`);
+      await awaitResult(reports, 'Disk erasing', p.deadlines.nodeTimeoutMs, 'Disk erasure failed.');
+      await powerOff(p);
     }
 
     life.at('return to the pool');

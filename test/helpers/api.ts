@@ -2,9 +2,9 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
-import { oauthHeader } from '../../src/api/http';
 import { formatApiKey } from '../../src/region/services/users';
 import type { TestRegion } from './region';
+import { signedCall } from './http';
 
 export interface ApiClient {
   base: string;
@@ -22,20 +22,7 @@ export async function startApi(region: TestRegion, rackSecret = 'test-rack-secre
   const base = `http://127.0.0.1:${port}`;
   return {
     base,
-    async call(method, path, o = {}) {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.key) headers.Authorization = oauthHeader(o.key);
-      const body = o.form ? new URLSearchParams(Object.entries(o.form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]))) : o.body;
-      const r = await fetch(base + path, { method, headers, body });
-      const text = await r.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // plain text
-      }
-      return { status: r.status, body: parsed, text };
-    },
+    call: (method, path, o = {}) => signedCall(base + path, method, o),
     async keyFor(username, admin = false) {
       const user = await region.services.users.create({ username, password: 'pw', email: `${username}@example.com`, isSuperuser: admin });
       return formatApiKey(await region.services.users.createToken(user.id));

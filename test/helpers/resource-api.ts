@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { tokenStore } from '../../src/api/auth';
 import { mapDomainError } from '../../src/api/domain-errors';
-import { createApiRouter, errorBoundary, oauthAuthenticator, oauthHeader, type Resource } from '../../src/api/http';
+import { createApiRouter, errorBoundary, oauthAuthenticator, type Resource } from '../../src/api/http';
 import type { PresentOptions } from '../../src/api/presenters/machine';
 import { UnavailableError } from '../../src/region/errors';
 import { SecretBox } from '../../src/region/secrets';
@@ -17,6 +17,7 @@ import { formatApiKey } from '../../src/region/services/users';
 import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import type { ApiClient } from './api';
 import { freshDatabase } from './infra';
+import { signedCall } from './http';
 
 export const PRESENT: PresentOptions = { apiBase: 'http://127.0.0.1/MAAS/api/2.0', temporalUiUrl: null, temporalNamespace: 'test' };
 
@@ -54,20 +55,7 @@ export async function startResourceApi(resources: (services: RegionServices) => 
     base,
     services,
     user,
-    async call(method, path, o = {}) {
-      const headers: Record<string, string> = { ...o.headers };
-      if (o.key) headers.Authorization = oauthHeader(o.key);
-      const body = o.form ? new URLSearchParams(Object.entries(o.form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]))) : o.body;
-      const r = await fetch(base + path, { method, headers, body });
-      const text = await r.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // plain text
-      }
-      return { status: r.status, body: parsed, text };
-    },
+    call: (method, path, o = {}) => signedCall(base + path, method, o),
     keyFor: async (username, admin = false) => (await user(username, admin)).key,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { oauthHeader } from '../../src/api/http';
+import { signedCall } from './http';
 import { freshDatabase, freshNamespace, testInfra } from './infra';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -101,18 +101,7 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port: number;
     start,
     kill,
     logs: (role) => output.get(role) ?? '',
-    async call(method, p, form, key = adminKey) {
-      const body = form ? new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]))) : undefined;
-      const r = await fetch(apiUrl + p, { method, headers: { Authorization: oauthHeader(key) }, body });
-      const text = await r.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // plain-text answer
-      }
-      return { status: r.status, body: parsed, text };
-    },
+    call: (method, p, form, key = adminKey) => signedCall(apiUrl + p, method, { key, form }),
     async stop() {
       for (const role of ['rack', 'worker', 'api'] as Role[]) await kill(role);
       await ns.connection.close();

@@ -3,22 +3,15 @@ import { isAdmin, type Principal } from '../../region/services/principal';
 import type { RegionServices } from '../../region/services';
 import { ForbiddenError, UnavailableError } from '../../region/errors';
 import { normaliseMac } from '../../region/services/machine-validation';
-import { forbidden, Reply, type ActionContext, type Resource } from '../http';
+import { forbidden, Reply, type Resource } from '../http';
+import { adminOf, userOf, type Ctx } from './access';
 import { presentMachine, type PresentOptions } from '../presenters/machine';
 import { allocateForm, commissionForm, createForm, deployForm, filterForm, releaseForm, updateForm } from './machine-forms';
 
-type Ctx = ActionContext<Principal>;
 
 export function machineResources(services: RegionServices, present: PresentOptions): Array<Resource<Principal>> {
-  const user = (c: Ctx): Principal => {
-    if (c.principal?.kind !== 'user') throw forbidden('Machine credentials can only use the metadata API.');
-    return c.principal;
-  };
-  const admin = (c: Ctx): Principal => {
-    const p = user(c);
-    if (!isAdmin(p)) throw forbidden('You do not have permission to do this: admin only.');
-    return p;
-  };
+  const user = (c: Ctx): Principal => ({ kind: 'user', user: userOf(c) });
+  const admin = (c: Ctx): Principal => ({ kind: 'user', user: adminOf(c) });
   const show = async (c: Ctx, systemId: string) => presentMachine(await services.queries.get(c.principal, systemId), present);
   /** Everything but reading needs the machine to be visible first: 404 beats 403. */
   const visible = async (c: Ctx) => {

@@ -1,0 +1,28 @@
+// Runbook steps several workflows share.
+import type { MachineSignal } from '../contracts/workflows';
+import type { BootPurpose } from '../contracts/workflows';
+import { rackOf, region } from './activities';
+import { operationFailed, timedOut, type Lifecycle } from './lifecycle';
+import type { MachineReports } from './signals';
+
+/** Point the machine's next netboot at `purpose`, then power it on with next boot PXE. */
+export async function netboot(life: Lifecycle, m: { systemId: string; rackQueue: string }, purpose: BootPurpose, announcement: string): Promise<void> {
+  const rack = rackOf(m.rackQueue);
+  await region.setBootPurpose({ systemId: m.systemId, purpose });
+  await rack.prepareBoot({ systemId: m.systemId, purpose });
+  await life.event(announcement);
+  await region.recordPowerState({ systemId: m.systemId, state: await rack.powerOn({ systemId: m.systemId }) });
+}
+
+export async function powerOff(m: { systemId: string; rackQueue: string }): Promise<void> {
+  await region.recordPowerState({ systemId: m.systemId, state: await rackOf(m.rackQueue).powerOff({ systemId: m.systemId }) });
+}
+
+const finished = (r: MachineSignal) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED');
+
+/** Wait for the machine's OK; FAILED or silence for `silenceMs` fail the operation with the reason. */
+export async function awaitResult(reports: MachineReports, operation: string, silenceMs: number, failedMessage: string): Promise<void> {
+  const report = await reports.waitFor(finished, silenceMs);
+  if (!report) throw operationFailed(timedOut(operation, silenceMs));
+  if (report.status === 'FAILED') throw operationFailed(report.message || failedMessage);
+}
