@@ -15,8 +15,10 @@ const log = (line) => console.error(`[bootstrap] ${line}`);
 
 const installed = path.join(root, 'node_modules', '.package-lock.json');
 if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(path.join(root, 'package-lock.json')).mtimeMs) {
-  log('installing npm dependencies (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // Not `npm ci`: the registry here serves no other-platform @swc/core binaries, so the lock
+  // file lacks them and `npm ci` refuses it; `npm install` keeps to the lock all the same.
+  log('installing npm dependencies');
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 const venvTemporal = path.join(root, '.venv', 'bin', 'temporal');

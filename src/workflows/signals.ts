@@ -24,8 +24,9 @@ export class MachineReports {
     for (;;) {
       const index = this.inbox.findIndex(wanted);
       if (index >= 0) return this.inbox.splice(index, 1)[0];
-      // Progress reports only prove the machine is alive; they have done their job.
-      this.inbox.length = 0;
+      // Progress reports only prove the machine is alive; they have done their job. Other
+      // reports stay for a later step that waits for them.
+      for (let i = this.inbox.length - 1; i >= 0; i--) if (this.inbox[i]!.kind === 'progress') this.inbox.splice(i, 1);
       const heardBefore = this.heard;
       const woke = await condition(() => this.heard !== heardBefore, silenceMs);
       if (!woke) return undefined;
