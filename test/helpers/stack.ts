@@ -23,10 +23,12 @@ export interface Stack {
   kill(role: Role): Promise<void>;
   call(method: string, path: string, form?: Record<string, string | string[]>, key?: string): Promise<{ status: number; body: unknown; text: string }>;
   logs(role: Role): string;
+  /** The OS process id of a running role (benchmarks read its /proc entries). */
+  pid(role: Role): number | undefined;
   stop(): Promise<void>;
 }
 
-export async function startStack(o: { nodeTimeoutSeconds?: number; port: number; roles?: Role[] }): Promise<Stack> {
+export async function startStack(o: { nodeTimeoutSeconds?: number; port: number; roles?: Role[]; env?: NodeJS.ProcessEnv }): Promise<Stack> {
   const { temporalAddress } = testInfra();
   const database = await freshDatabase();
   await database.db.destroy();
@@ -44,6 +46,7 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port: number;
     METALFLOW_RACK_NAME: 'rack-test',
     METALFLOW_RECONCILE_INTERVAL_SECONDS: '2',
     METALFLOW_RECONCILE_GRACE_SECONDS: '2',
+    ...o.env,
   };
   const children = new Map<Role, ChildProcess>();
   const output = new Map<Role, string>();
@@ -101,6 +104,10 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port: number;
     start,
     kill,
     logs: (role) => output.get(role) ?? '',
+    pid: (role) => {
+      const child = children.get(role);
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     call: (method, p, form, key = adminKey) => signedCall(apiUrl + p, method, { key, form }),
     async stop() {
       for (const role of ['rack', 'worker', 'api'] as Role[]) await kill(role);

@@ -98,6 +98,17 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal(sameName.status, 400);
   });
 
+  it('takes power_parameters as a JSON object too (python-libmaas sends that); bad JSON is a 400', async () => {
+    const r = await create({ hostname: 'json-power', architecture: 'amd64', mac_addresses: mac(), commission: 'false', power_type: 'ipmi', power_parameters: JSON.stringify({ power_address: '10.9.9.9', power_pass: 'pw' }), power_parameters_power_user: 'ops' });
+    assert.equal(r.status, 200, r.text);
+    const params = (await api.call('GET', `/MAAS/api/2.0/machines/${(r.body as Json).system_id as string}/?op=power_parameters`, { key: admin })).body as Json;
+    assert.equal(params.power_address, '10.9.9.9');
+    assert.equal(params.power_user, 'ops');
+    const bad = await create({ hostname: 'json-bad', architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi', power_parameters: '{nope' });
+    assert.equal(bad.status, 400);
+    assert.ok(Object.keys(bad.body as Json).includes('power_parameters'));
+  });
+
   it('keeps BMC secrets encrypted at rest and shows them only to admins', async () => {
     const r = await create({ hostname: 'bmc-node', architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi', power_parameters_power_address: '10.1.1.1', power_parameters_power_user: 'root', power_parameters_power_pass: 'hunter2', commission: 'false' });
     assert.equal(r.status, 200, r.text);
@@ -132,6 +143,8 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const none = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { cpu_count: '1000' } });
     assert.equal(none.status, 409);
     assert.match(none.text, /No available machine matches constraints: cpu_count=1000/);
+    const huge = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { mem: String(2 ** 40), cpu_count: '1.5' } });
+    assert.equal(huge.status, 409, 'sizes beyond any machine match nothing (not a 500)');
     const badTag = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { tags: 'gpu' } });
     assert.equal(badTag.status, 400);
     assert.match(badTag.text, /No such tag/);

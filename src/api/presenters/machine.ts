@@ -2,6 +2,7 @@
 // everyone else sees none of them.
 import { labelOf } from '../../contracts/lifecycle';
 import type { MachineView } from '../../region/services/machine-queries';
+import { NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
 
 export interface PresentOptions {
   /** Absolute base of the API, e.g. http://host:5240/MAAS/api/2.0 */
@@ -15,28 +16,10 @@ const COMMISSIONING_STATUS = { pending: 0, passed: 2, none: -1 } as const;
 export function presentMachine(v: MachineView, o: PresentOptions): Record<string, unknown> {
   const m = v.machine;
   const fqdn = `${m.hostname}.${m.domain}`;
-  const interfaces = v.interfaces.map((i) => ({
-    id: i.id,
-    name: i.name,
-    type: i.type,
-    mac_address: i.macAddress,
-    enabled: i.enabled,
-    link_speed: i.linkSpeed,
-    links: [],
-    vlan: null,
-    resource_uri: `/MAAS/api/2.0/nodes/${m.systemId}/interfaces/${i.id}/`,
-  }));
-  const boot = interfaces.find((_, idx) => v.interfaces[idx]?.isBoot) ?? interfaces[0] ?? null;
-  const blockdevices = m.blockDevices.map((d, idx) => ({
-    id: idx + 1,
-    name: d.name,
-    path: d.path,
-    size: d.size,
-    serial: d.serial,
-    model: d.model,
-    type: 'physical',
-    resource_uri: `/MAAS/api/2.0/nodes/${m.systemId}/blockdevices/${idx + 1}/`,
-  }));
+  const interfaces = v.interfaces.map((i) => presentInterface(m.systemId, i));
+  const bootIndex = v.interfaces.findIndex((i) => i.isBoot);
+  const boot = interfaces[bootIndex >= 0 ? bootIndex : 0] ?? null;
+  const blockdevices = m.blockDevices.map((d, idx) => presentBlockDevice(m.systemId, d, idx));
   return {
     system_id: m.systemId,
     hostname: m.hostname,
@@ -71,6 +54,32 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     boot_interface: boot,
     blockdevice_set: blockdevices,
     physicalblockdevice_set: blockdevices,
+    virtualblockdevice_set: [],
+    boot_disk: blockdevices[0] ?? null,
+    volume_groups: [],
+    raids: [],
+    cache_sets: [],
+    bcaches: [],
+    special_filesystems: [],
+    numanode_set: [{ index: 0, memory: m.memory, cores: Array.from({ length: m.cpuCount }, (_, i) => i), hugepages_set: [] }],
+    disable_ipv4: false,
+    address_ttl: null,
+    default_gateways: { ipv4: { gateway_ip: null, link_id: null }, ipv6: { gateway_ip: null, link_id: null } },
+    hardware_uuid: m.hardwareInfo.system_uuid || null,
+    bios_boot_method: null,
+    ephemeral_deploy: false,
+    error_description: '',
+    parent: null,
+    is_dpu: false,
+    enable_hw_sync: false,
+    enable_kernel_crash_dump: false,
+    last_sync: null,
+    sync_interval: null,
+    next_sync: null,
+    current_commissioning_result_id: null,
+    current_testing_result_id: null,
+    current_installation_result_id: null,
+    ...NO_TEST_RESULTS,
     zone: { id: v.zone.id, name: v.zone.name, description: v.zone.description, resource_uri: `/MAAS/api/2.0/zones/${encodeURIComponent(v.zone.name)}/` },
     pool: v.pool ? { id: v.pool.id, name: v.pool.name, description: v.pool.description, resource_uri: `/MAAS/api/2.0/resourcepool/${v.pool.id}/` } : null,
     hardware_info: { system_vendor: 'Unknown', system_product: 'Unknown', system_serial: 'Unknown', system_uuid: 'Unknown', cpu_model: 'Unknown', ...nonEmpty(m.hardwareInfo) },

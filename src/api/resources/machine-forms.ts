@@ -9,8 +9,28 @@ import { powerParametersFromForm } from '../../region/services/power-parameters'
 import type { CreateMachineInput, UpdateMachineInput } from '../../region/services/machine-service';
 import type { Params } from '../http';
 
-const powerParameters = (p: Params) =>
-  powerParametersFromForm(p.names().flatMap((n) => p.getAll(n).slice(-1).map((v): [string, string] => [n, v])));
+/**
+ * MAAS takes power parameters two ways: `power_parameters` as a JSON object (python-libmaas sends
+ * this) and `power_parameters_<name>` fields, which win.
+ */
+function powerParameters(p: Params): Record<string, string> {
+  const fromJson: Record<string, string> = {};
+  const json = p.get('power_parameters');
+  if (json !== undefined && json !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw ValidationError.field('power_parameters', 'Failed to parse JSON power_parameters.');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw ValidationError.field('power_parameters', 'power_parameters must be a JSON object.');
+    }
+    for (const [k, v] of Object.entries(parsed)) fromJson[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  const fields = powerParametersFromForm(p.names().flatMap((n) => p.getAll(n).slice(-1).map((v): [string, string] => [n, v])));
+  return { ...fromJson, ...fields };
+}
 
 export function createForm(p: Params, ownerId: number | null): CreateMachineInput & { commission: boolean } {
   return {

@@ -1,7 +1,9 @@
 // power_type → driver. An unknown power type is a configuration error, hence fatal.
 import { PowerError, type PowerDriver, type RackLog } from './driver';
+import { IpmiPowerDriver } from './ipmi';
 import { ManualPowerDriver } from './manual';
-import { UnavailablePowerDriver } from './unavailable';
+import { RedfishPowerDriver } from './redfish';
+import { WebhookPowerDriver } from './webhook';
 
 export class PowerDriverRegistry {
   private readonly drivers = new Map<string, PowerDriver>();
@@ -24,13 +26,14 @@ export class PowerDriverRegistry {
   }
 }
 
-/** The drivers of this (fake) rack: manual, the given extras (e.g. fake), and placeholders. */
+/** The rack's drivers: manual, the real BMC drivers (MAAS's retry schedule), and the given
+ * extras (e.g. fake), which may also replace one of them (tests inject faster schedules). */
 export function createPowerRegistry(log: RackLog, extra: PowerDriver[] = []): PowerDriverRegistry {
   return new PowerDriverRegistry([
     new ManualPowerDriver(log),
-    new UnavailablePowerDriver('ipmi'),
-    new UnavailablePowerDriver('redfish'),
-    new UnavailablePowerDriver('webhook'),
+    new IpmiPowerDriver({ log }),
+    new RedfishPowerDriver({ log }),
+    new WebhookPowerDriver({ log }),
     ...extra,
   ]);
 }

@@ -42,8 +42,8 @@ export class AllocationService {
     if (c.name) add((p) => `(m.hostname = ${p} OR m.hostname || '.' || m.domain = ${p})`, c.name);
     if (c.systemId) add((p) => `m.system_id = ${p}`, c.systemId);
     if (c.arch) add((p) => `m.architecture = ${p}`, validateArchitecture(c.arch));
-    if (c.cpuCount !== undefined) add((p) => `m.cpu_count >= ${p}`, c.cpuCount);
-    if (c.mem !== undefined) add((p) => `m.memory >= ${p}`, c.mem);
+    if (c.cpuCount !== undefined) add((p) => `m.cpu_count >= ${p}::numeric`, c.cpuCount);
+    if (c.mem !== undefined) add((p) => `m.memory >= ${p}::numeric`, c.mem);
     for (const tag of c.tags) add((p) => `EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = ${p})`, tag);
     if (c.notTags.length) add((p) => `NOT EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = ANY(${p}::text[]))`, c.notTags);
     if (c.zone) add((p) => `m.zone_id = (SELECT id FROM zones WHERE name = ${p})`, c.zone);
