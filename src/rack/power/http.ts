@@ -19,6 +19,8 @@ export interface BmcRequest {
 export interface BmcResponse {
   status: number;
   text: string;
+  /** The Location header of a redirect. */
+  location?: string;
 }
 
 export function bmcRequest(req: BmcRequest): Promise<BmcResponse> {
@@ -37,7 +39,7 @@ export function bmcRequest(req: BmcRequest): Promise<BmcResponse> {
     const r = lib.request(url, { method: req.method, headers, timeout: req.timeoutMs, signal: req.signal, rejectUnauthorized: req.verifyTls }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), location: res.headers.location }));
       res.on('error', (err) => reject(networkError(req, err)));
     });
     r.on('timeout', () => r.destroy(PowerError.retryable(`${req.method} ${url.origin}${url.pathname}: no answer within ${req.timeoutMs / 1000} s.`)));

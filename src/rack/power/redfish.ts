@@ -93,17 +93,30 @@ export class RedfishPowerDriver implements PowerDriver {
     if (!address) throw PowerError.fatal('redfish: power_address is not set.');
     // MAAS: an address without a scheme is https.
     const base = /^https?:\/\//i.test(address) ? address.replace(/\/+$/, '') : `https://${address}`;
-    const res = await bmcRequest({
+    let url = `${base}${req.path}`;
+    let res = await this.send(cfg, req, url, signal);
+    // Some BMCs (sushy among them) redirect a system's name to its UUID: follow a few hops on
+    // the same BMC; 307/308 keep the method and body.
+    for (let hops = 0; [301, 302, 307, 308].includes(res.status) && res.location && hops < 3; hops++) {
+      url = new URL(res.location, url).href;
+      if (!url.startsWith(`${new URL(base).origin}/`)) break;
+      res = await this.send(cfg, req, url, signal);
+    }
+    if (res.status >= 200 && res.status < 300) return res.text ? parseJson(res.text) : {};
+    throw httpFailure(`${this.what(cfg, `${req.method} ${req.path}`)}`, res, redfishMessage(res.text));
+  }
+
+  private send(cfg: PowerConfig, req: { method: BmcRequest['method']; body?: unknown }, url: string, signal: AbortSignal) {
+    const p = cfg.parameters;
+    return bmcRequest({
       method: req.method,
-      url: `${base}${req.path}`,
+      url,
       headers: { Authorization: basicAuth(p.power_user ?? '', p.power_pass ?? ''), 'OData-Version': '4.0' },
       body: req.body,
       verifyTls: p.power_verify_ssl === 'y',
       timeoutMs: this.opts.timeoutMs ?? 30_000,
       signal,
     });
-    if (res.status >= 200 && res.status < 300) return res.text ? parseJson(res.text) : {};
-    throw httpFailure(`${this.what(cfg, `${req.method} ${req.path}`)}`, res, redfishMessage(res.text));
   }
 }
 

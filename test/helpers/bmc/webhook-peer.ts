@@ -1,0 +1,50 @@
+// A webhook power endpoint for tests: a local Node HTTP(S) server that keeps one machine's power
+// state, answers the query URI with MAAS's default shapes ({"status": "running"|"stopped"}) and
+// wants a bearer token or Basic credentials.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface WebhookPeer {
+  url: string;
+  /** Requests seen, "METHOD /path auth-header". */
+  requests: string[];
+  state: 'running' | 'stopped';
+  /** Answer the next N requests with 503 (a struggling endpoint). */
+  failNext: number;
+  stop(): Promise<void>;
+}
+
+export async function startWebhookPeer(opts: { token?: string; basic?: string; tls?: boolean } = {}): Promise<WebhookPeer> {
+  const peer: WebhookPeer = { url: '', requests: [], state: 'stopped', failNext: 0, stop: async () => undefined };
+  const handler: http.RequestListener = (req, res) => {
+    const auth = req.headers.authorization ?? '';
+    peer.requests.push(`${req.method} ${req.url} ${auth}`.trim());
+    const allowed = (opts.token && auth === `Bearer ${opts.token}`) || (opts.basic && auth === `Basic ${Buffer.from(opts.basic).toString('base64')}`);
+    if (!allowed) return void res.writeHead(401).end('{"error": "bad token"}');
+    if (peer.failNext > 0) {
+      peer.failNext--;
+      return void res.writeHead(503).end('busy');
+    }
+    if (req.method === 'POST' && req.url === '/on') peer.state = 'running';
+    else if (req.method === 'POST' && req.url === '/off') peer.state = 'stopped';
+    else if (!(req.method === 'GET' && req.url === '/status')) return void res.writeHead(404).end();
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: peer.state }));
+  };
+  let server: http.Server;
+  if (opts.tls) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-webhook-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=webhook.test',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, handler);
+    fs.rmSync(dir, { recursive: true, force: true });
+  } else server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  peer.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  peer.stop = () => new Promise((resolve) => server.close(() => resolve()));
+  return peer;
+}
