@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.metalflow/**', 'bench/results/**', 'bin/**', 'scripts/*.mjs', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/**', '.venv/**', '.metalflow/**', 'bench/results/**', 'bin/**', 'scripts/*.mjs', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
