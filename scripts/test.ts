@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/runtime/embedded-postgres';
 import { findTemporalCli, startTemporalDevServer } from '../src/runtime/temporal-dev-server';
+import { freePort } from '../test/helpers/ports';
 
 const root = path.resolve(__dirname, '..');
+
 const only = process.argv[2];
 const log = (l: string) => console.error(`[test-setup] ${l}`);
 
@@ -34,13 +36,13 @@ async function main(): Promise<number> {
   const env = { ...process.env };
   try {
     if (!env.DATABASE_URL) {
-      const pg = await startEmbeddedPostgres(stateDir, 54399, log);
+      const pg = await startEmbeddedPostgres(stateDir, await freePort(), log);
       stops.push(pg.stop);
       env.METALFLOW_TEST_PG_URL = pg.url;
     } else env.METALFLOW_TEST_PG_URL = env.DATABASE_URL;
     if (!env.TEMPORAL_ADDRESS) {
       const temporal = await startTemporalDevServer({
-        cli: findTemporalCli(env.TEMPORAL_CLI_PATH), dbFile: null, port: 17299, uiPort: null, logFile: path.join(stateDir, 'temporal.log'),
+        cli: findTemporalCli(env.TEMPORAL_CLI_PATH), dbFile: null, port: await freePort(), uiPort: null, logFile: path.join(stateDir, 'temporal.log'),
       });
       stops.push(temporal.stop);
       env.METALFLOW_TEST_TEMPORAL = temporal.address;
@@ -58,6 +60,6 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
+  console.error('test setup failed:', err instanceof Error ? err.stack : err);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import { mapDomainError } from './domain-errors';
 import { createApiRouter, errorBoundary, oauthAuthenticator, type Resource } from './http';
 import { metadataRouter } from './metadata/router';
 import { rackApiRouter } from './rack-api';
+import { runScriptsRoute } from './run-scripts/route';
 import { accountResources } from './resources/account';
 import { eventResources } from './resources/events';
 import { machineResources } from './resources/machines';
@@ -43,6 +44,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
   app.use(errorBoundary({ map: mapDomainError, log: (err, ctx) => o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`) }));
   app.use(createApiRouter<Principal>({ resources, authenticate: oauthAuthenticator(store) }));
   app.use(metadataRouter(services, store));
+  app.use(runScriptsRoute());
   app.use(rackApiRouter(services, { rackSecret: o.rackSecret, regionUrl: o.regionUrl }));
   app.use(async (ctx) => {
     ctx.status = 404;

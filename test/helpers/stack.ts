@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { signedCall } from './http';
 import { freshDatabase, freshNamespace, testInfra } from './infra';
+import { freePort } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export type Role = 'api' | 'worker' | 'rack';
@@ -28,8 +29,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(o: { nodeTimeoutSeconds?: number; port: number; roles?: Role[]; env?: NodeJS.ProcessEnv }): Promise<Stack> {
+export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number; roles?: Role[]; env?: NodeJS.ProcessEnv }): Promise<Stack> {
   const { temporalAddress } = testInfra();
+  const port = o.port ?? (await freePort());
   const database = await freshDatabase();
   await database.db.destroy();
   const ns = await freshNamespace();
@@ -40,8 +42,8 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port: number;
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: ns.namespace,
     METALFLOW_STATE_DIR: stateDir,
-    METALFLOW_API_PORT: String(o.port),
-    METALFLOW_REGION_URL: `http://127.0.0.1:${o.port}/MAAS`,
+    METALFLOW_API_PORT: String(port),
+    METALFLOW_REGION_URL: `http://127.0.0.1:${port}/MAAS`,
     METALFLOW_NODE_TIMEOUT_SECONDS: String(o.nodeTimeoutSeconds ?? 60),
     METALFLOW_RACK_NAME: 'rack-test',
     METALFLOW_RECONCILE_INTERVAL_SECONDS: '2',
@@ -92,7 +94,7 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port: number;
     });
   await run(['createadmin', '--username', 'admin', '--password', 'pw', '--email', 'admin@example.com']);
   const adminKey = (await run(['apikey', '--username', 'admin'])).trim().split('\n').pop()!;
-  const apiUrl = `http://127.0.0.1:${o.port}/MAAS/api/2.0`;
+  const apiUrl = `http://127.0.0.1:${port}/MAAS/api/2.0`;
 
   return {
     apiUrl,

@@ -10,7 +10,7 @@ interface EventsJson { events: Array<{ type: string; description: string }> }
 describe('crash safety (separate processes, kill -9)', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ port: 15241, nodeTimeoutSeconds: 300 });
+    stack = await startStack({ nodeTimeoutSeconds: 300 });
   });
   after(async () => stack?.stop());
 

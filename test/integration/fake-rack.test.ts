@@ -13,7 +13,7 @@ const run = promisify(execFile);
 describe('fake rack end to end (separate processes, temporal CLI)', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ port: 15245, nodeTimeoutSeconds: 120 });
+    stack = await startStack({ nodeTimeoutSeconds: 120 });
   });
   after(async () => stack?.stop());
 

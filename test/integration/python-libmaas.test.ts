@@ -43,7 +43,7 @@ describe('python-libmaas 0.6.8 against metalflow (separate processes)', () => {
 
   before(async () => {
     assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: install python-libmaas with .venv/bin/pip install -r test/compat/requirements.txt`);
-    stack = await startStack({ port: 15251 });
+    stack = await startStack({});
     result = await runFlow(stack.apiUrl.replace(/api\/2\.0$/, ''), stack.adminKey);
   });
   after(async () => stack?.stop());

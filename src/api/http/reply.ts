@@ -2,6 +2,7 @@
 // otherwise (201, 204, text, bytes). Content types are set explicitly because Koa would append
 // "; charset=utf-8" to JSON, and the `maas` CLI rejects describe/ unless it reads exactly
 // "application/json".
+import { Readable } from 'node:stream';
 import type Koa from 'koa';
 import { APPLICATION_JSON, type ApiError, TEXT_PLAIN } from './errors';
 
@@ -26,6 +27,10 @@ export class Reply {
   static text(body: string, status = 200): Reply {
     return new Reply(status, body, TEXT_PLAIN);
   }
+  /** A JSON array written element by element as the source yields them (large listings). */
+  static jsonArray(items: AsyncIterable<unknown[]>): Reply {
+    return new Reply(200, Readable.from(jsonArrayChunks(items)), APPLICATION_JSON);
+  }
   static bytes(body: Buffer, contentType = 'application/octet-stream', status = 200): Reply {
     return new Reply(status, body, contentType);
   }
@@ -43,6 +48,12 @@ export function sendReply(ctx: Koa.Context, reply: Reply): void {
   if (reply.body === undefined || reply.status === 204) {
     ctx.status = reply.status;
     ctx.body = null;
+    return;
+  }
+  if (reply.body instanceof Readable) {
+    ctx.status = reply.status;
+    ctx.set('Content-Type', reply.contentType ?? APPLICATION_JSON);
+    ctx.body = reply.body;
     return;
   }
   if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) {
@@ -71,4 +82,16 @@ function write(ctx: Koa.Context, status: number, contentType: string, body: stri
   // Set before the body: Koa only picks a content type itself when none is set.
   ctx.set('Content-Type', contentType);
   ctx.body = body;
+}
+
+async function* jsonArrayChunks(items: AsyncIterable<unknown[]>): AsyncGenerator<string> {
+  let first = true;
+  yield '[';
+  for await (const chunk of items) {
+    if (chunk.length === 0) continue;
+    const text = chunk.map((item) => JSON.stringify(item)).join(',');
+    yield first ? text : `,${text}`;
+    first = false;
+  }
+  yield ']';
 }

@@ -44,6 +44,8 @@ export function createForm(p: Params, ownerId: number | null): CreateMachineInpu
     pool: p.string('pool'),
     domain: p.string('domain'),
     deployed: p.bool('deployed') ?? false,
+    // metalflow's addition for deployed=true: the host's stable identity (maas-run-scripts sends it).
+    hostId: p.string('host_id', { maxLength: 128 }),
     commission: p.bool('commission') ?? true,
     ownerId,
   };

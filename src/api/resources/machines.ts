@@ -2,6 +2,7 @@
 import { isAdmin, type Principal } from '../../region/services/principal';
 import type { RegionServices } from '../../region/services';
 import { ForbiddenError, UnavailableError } from '../../region/errors';
+import { reregisterHost } from '../../region/services/host-registration';
 import { normaliseMac } from '../../region/services/machine-validation';
 import { forbidden, Reply, type Resource } from '../http';
 import { adminOf, userOf, type Ctx } from './access';
@@ -30,6 +31,13 @@ export function machineResources(services: RegionServices, present: PresentOptio
     },
   });
 
+  const tokenHolder = async (p: Principal, systemId: string) => {
+    const { machine } = await services.queries.get(p, systemId);
+    if (!isAdmin(p) && !(p.kind === 'user' && machine.ownerId === p.user.id)) throw new ForbiddenError('Only the owner or an admin can see or regenerate a machine token.');
+    return machine;
+  };
+  const presentToken = (t: { tokenKey: string; tokenSecret: string; consumerKey: string }) => ({ token_key: t.tokenKey, token_secret: t.tokenSecret, consumer_key: t.consumerKey });
+
   const collection: Resource<Principal> = {
     name: 'MachinesHandler',
     path: '/machines/',
@@ -39,18 +47,22 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'GET',
         doc: 'List machines visible to the caller, filtered by hostname, mac_address, id, zone, pool, status, owner, tags, arch.',
         async handle(c) {
-          const views = await services.queries.list(user(c), filterForm(c.params));
-          return views.map((v) => presentMachine(v, present));
+          const views = services.queries.chunks(user(c), filterForm(c.params));
+          return Reply.jsonArray(mapChunks(views, (v) => presentMachine(v, present)));
         },
       },
       {
         method: 'POST',
         anonymous: true,
-        doc: 'Create a machine. Admins: commissioned unless commission=false; deployed=true registers a machine already running a workload. Anonymous: enlistment.',
+        doc: 'Create a machine. Admins: commissioned unless commission=false; deployed=true registers a machine already running a workload (with host_id, registering the same host again returns its machine). Anonymous: enlistment.',
         async handle(c) {
           if (c.principal && !isAdmin(c.principal)) throw forbidden('You do not have permission to create machines.');
           const form = createForm(c.params, c.principal?.kind === 'user' ? c.principal.user.id : null);
           if (!c.principal && form.deployed) throw forbidden('Registering a deployed machine needs an admin API key.');
+          if (form.deployed && form.hostId) {
+            const again = await reregisterHost(services.db, form.hostId, form.hostname);
+            if (again) return presentMachine((await services.queries.views([again.id]))[0]!, present);
+          }
           const machine = await services.machines.create(form);
           try {
             if (form.deployed) await services.actions.startForNewMachine(machine, 'registerDeployed');
@@ -116,7 +128,8 @@ export function machineResources(services: RegionServices, present: PresentOptio
     path: '/machines/{system_id}/',
     doc: 'Manage an individual machine.',
     actions: [
-      { method: 'GET', doc: 'Read a machine.', handle: (c) => show(c, c.path.system_id!) },
+      // user(c) first: a machine token gets the same 403 as on every other user endpoint.
+      { method: 'GET', doc: 'Read a machine.', handle: (c) => (user(c), show(c, c.path.system_id!)) },
       {
         method: 'PUT',
         doc: 'Update a machine (admin): hostname, architecture, description, power_type, power_parameters_*, zone, pool, cpu_count, memory.',
@@ -147,12 +160,16 @@ export function machineResources(services: RegionServices, present: PresentOptio
       act('power_on', 'Power on (through the rack that reaches the BMC).', async (p, _c, id) => void (await services.actions.power(p, id, 'on'))),
       act('power_off', 'Power off (stop_mode soft|hard).', async (p, _c, id) => void (await services.actions.power(p, id, 'off'))),
       act('query_power_state', 'Query the BMC for the power state: {"state": "on"|"off"|"unknown"|"error"}.', async (p, _c, id) => services.actions.power(p, id, 'query'), 'GET'),
-      act('get_token', "The machine's own OAuth token for the metadata server (owner and admins).", async (p, c, id) => {
-        const view = await services.queries.get(p, id);
-        if (!isAdmin(p) && !(p.kind === 'user' && view.machine.ownerId === p.user.id)) throw new ForbiddenError('Only the owner or an admin can see a machine token.');
-        const t = await services.machines.machineToken(view.machine.id);
-        return { token_key: t.tokenKey, token_secret: t.tokenSecret, consumer_key: t.consumerKey };
+      act('get_token', "The machine's own OAuth token for the metadata server (owner and admins).", async (p, _c, id) => {
+        const machine = await tokenHolder(p, id);
+        return presentToken(await services.machines.machineToken(machine.id));
       }, 'GET'),
+      // metalflow's addition (MAAS has no way to rotate a machine token): a new token at once, the
+      // old one refused from the next request on (tokens are looked up per request).
+      act('regenerate_token', "Replace the machine's token (owner and admins); the old one stops working at once. Returns the new one like get_token.", async (p, _c, id) => {
+        const machine = await tokenHolder(p, id);
+        return presentToken(await services.db.transaction((tx) => services.machines.machineToken(machine.id, true, tx)));
+      }),
       act('set_workload_annotations', 'Set workload annotations: key=value pairs; an empty value removes the key.', async (p, c, id) => {
         const view = await services.queries.get(p, id);
         if (!isAdmin(p) && !(p.kind === 'user' && view.machine.ownerId === p.user.id)) throw new ForbiddenError('Only the owner or an admin can annotate a machine.');
@@ -172,4 +189,8 @@ export function machineResources(services: RegionServices, present: PresentOptio
     ],
   };
   return [collection, element];
+}
+
+async function* mapChunks<T, U>(chunks: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
+  for await (const chunk of chunks) yield chunk.map(f);
 }

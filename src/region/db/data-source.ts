@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { Initial1763769600000 } from './migrations/0001-initial';
+import { HostId1764000000000 } from './migrations/0002-host-id';
 
-export const MIGRATIONS = [Initial1763769600000];
+export const MIGRATIONS = [Initial1763769600000, HostId1764000000000];
 
 /** The region's database. Schema changes only through migrations (never `synchronize`). */
 export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {

@@ -71,6 +71,8 @@ export interface Machine {
   blockDevices: BlockDevice[];
   commissioningPassed: boolean;
   enableSsh: boolean;
+  /** Stable identity of a registered deployed host (see migration 0002); null otherwise. */
+  hostId: string | null;
   created: Date;
   updated: Date;
 }
@@ -200,6 +202,7 @@ export const MachineEntity = new EntitySchema<Machine>({
     blockDevices: { type: 'jsonb', name: 'block_devices' },
     commissioningPassed: { type: Boolean, name: 'commissioning_passed' },
     enableSsh: { type: Boolean, name: 'enable_ssh' },
+    hostId: { ...text, name: 'host_id', nullable: true },
     created,
     updated,
   },

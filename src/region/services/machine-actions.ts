@@ -12,9 +12,10 @@ import {
   type PowerAction,
   type PowerResult,
 } from '../../contracts/workflows';
-import type { Machine } from '../db/entities';
+import { MachineEntity, type Machine } from '../db/entities';
 import { ConflictError, ForbiddenError } from '../errors';
 import { recordEvent } from './events';
+import { assertCanNetboot } from './mac-rules';
 import { isAdmin, type Principal } from './principal';
 import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
@@ -27,6 +28,8 @@ export interface ReleaseOptions { erase: boolean; secureErase: boolean; quickEra
 const ABORTABLE: MachineStatus[] = [S.COMMISSIONING, S.DEPLOYING, S.DISK_ERASING, S.TESTING, S.RELEASING];
 /** How long the API waits for an aborted workflow's cleanup before answering. */
 const ABORT_WAIT_MS = 15_000;
+/** How long a new operation waits for a settled machine's previous workflow to close. */
+const SETTLE_MS = 5_000;
 
 export class MachineActions {
   constructor(
@@ -50,6 +53,7 @@ export class MachineActions {
       () => ({ distroSeries: o.distroSeries, osystem: 'ubuntu', userData: o.userData, hweKernel: o.hweKernel, agentName: o.agentName || undefined }),
       async (tx, m) => {
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
+        await assertCanNetboot(tx, m, 'deploy');
         // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
         // have allocated it (unowned, or reserved to them).
         if (m.status === S.READY && (m.ownerId === null || m.ownerId === callerId(caller))) {
@@ -68,9 +72,10 @@ export class MachineActions {
       WorkflowType.release,
       async (_m, ref) => ({ ...ref, erase: o.erase || o.secureErase || o.quickErase, secureErase: o.secureErase, quickErase: o.quickErase }),
       () => ({}),
-      async (_tx, m) => {
+      async (tx, m) => {
         this.assertMayUse(caller, m, 'release');
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
+        if (o.erase || o.secureErase || o.quickErase) await assertCanNetboot(tx, m, 'erase the disks of');
         return m;
       },
     );
@@ -164,6 +169,20 @@ export class MachineActions {
     throw new ForbiddenError(`You do not have permission to ${what} machine ${m.systemId}.`);
   }
 
+  /**
+   * The machine's previous workflow may have recorded its outcome and still be closing (e.g.
+   * register-deployed recording its event right after the API answered). Its last activity can
+   * need this machine's row, which startLifecycle then locks while Temporal refuses the new
+   * workflow ID: let it close first, outside the lock. Skipped when an operation is in progress
+   * (the transition check answers 409 at once).
+   */
+  private async settlePrevious(systemId: string): Promise<void> {
+    const m = await this.db.getRepository(MachineEntity).findOne({ where: { systemId }, select: { status: true } });
+    if (!m || isTransitional(m.status)) return;
+    const id = lifecycleWorkflowId(systemId);
+    if ((await this.workflows.state(id)) === 'running') await this.workflows.waitForClose(id, SETTLE_MS);
+  }
+
   private async startLifecycle(
     systemId: string,
     to: MachineStatus,
@@ -173,6 +192,7 @@ export class MachineActions {
     prepare: (tx: EntityManager, m: Machine) => Promise<Machine> = async (_tx, m) => m,
   ): Promise<void> {
     const deadlines = await this.deadlines();
+    await this.settlePrevious(systemId);
     await this.db.transaction(async (tx) => {
       const locked = await lockMachine(tx, systemId);
       const m = await prepare(tx, locked);

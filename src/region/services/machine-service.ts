@@ -7,6 +7,8 @@ import { ConflictError, ValidationError } from '../errors';
 import { newConsumerKey, newSystemId, newTokenKey, newTokenSecret } from '../ids';
 import type { SecretBox } from '../secrets';
 import { recordEvent } from './events';
+import { validateHostId } from './host-registration';
+import { hasMac, powerTypeNeedsMac } from './mac-rules';
 import { generatedHostname, validateArchitecture, validateHostname, validateMacs } from './machine-validation';
 import { validatePowerParameters } from './power-parameters';
 import type { RackService } from './racks';
@@ -24,6 +26,8 @@ export interface CreateMachineInput {
   domain?: string;
   /** Already running a workload: registered DEPLOYED, owned by the caller, never powered. */
   deployed: boolean;
+  /** A deployed host's stable identity (see host-registration.ts); kept only with deployed. */
+  hostId?: string;
   ownerId: number | null;
 }
 
@@ -65,6 +69,10 @@ export class MachineService {
     const powerType = input.powerType ?? (input.deployed ? 'manual' : '');
     const power = powerType ? collect(() => validatePowerParameters(powerType, input.powerParameters)) : undefined;
     if (!powerType && Object.keys(input.powerParameters).length > 0) errors.power_type = ['Power parameters given without a power type.'];
+    if (macs.length === 0 && input.deployed && powerTypeNeedsMac(powerType) && !errors.mac_addresses) {
+      errors.mac_addresses = [`A MAC address is required with power type '${powerType}' (only manual and ipmi machines may have none).`];
+    }
+    const hostId = input.deployed && input.hostId ? collect(() => validateHostId(input.hostId!)) : undefined;
     if (Object.keys(errors).length > 0) throw new ValidationError(errors);
 
     return this.db.transaction(async (tx) => {
@@ -95,6 +103,7 @@ export class MachineService {
         rackId: await this.racks.defaultRackId(tx),
         workflowId: null,
         workflowType: input.deployed ? WorkflowType.registerDeployed : null,
+        hostId: hostId ?? null,
       } as Partial<Machine>);
       await tx.getRepository(InterfaceEntity).save(
         macs.map((mac, i) => ({ machineId: machine.id, name: `eth${i}`, type: 'physical', macAddress: mac, enabled: true, linkSpeed: 0, isBoot: i === 0 })),
@@ -120,6 +129,10 @@ export class MachineService {
       if (input.memory !== undefined) patch.memory = input.memory;
       if (input.powerType !== undefined || Object.keys(input.powerParameters).length > 0) {
         const type = input.powerType ?? machine.powerType;
+        // Checked first: without a MAC the driver's parameters are moot (issue 7's rule).
+        if (powerTypeNeedsMac(type) && !(await hasMac(tx, machine.id))) {
+          throw ValidationError.field('mac_addresses', `Machine ${systemId} has no MAC address; power type '${type}' needs one (only manual and ipmi machines may have none).`);
+        }
         const current = type === machine.powerType ? { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) } : {};
         const power = validatePowerParameters(type, input.powerParameters, current);
         patch.powerType = type;

@@ -32,6 +32,11 @@ export class MetadataService {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, machine.systemId);
       if (report && (m.status === S.COMMISSIONING || m.status === S.DEPLOYED)) await applyHardwareReport(tx, m, report);
+      // A deployed machine's own successful report (maas-run-scripts report-results) stands in
+      // for commissioning: it shows as commissioned, and release returns it to READY, not NEW.
+      if (report && m.status === S.DEPLOYED && status === 'OK' && !m.commissioningPassed) {
+        await tx.query(`UPDATE machines SET commissioning_passed = true WHERE id = $1`, [m.id]);
+      }
       const files = [...input.files.keys()];
       await recordEvent(tx, m.id, {
         type: status === 'FAILED' ? 'Script result failed' : 'Node status event',
