@@ -56,7 +56,7 @@ export class AllocationService {
       const rows: Array<{ system_id: string }> = await tx.query(
         `SELECT m.system_id FROM machines m WHERE ${where.join(' AND ')}
           ORDER BY (m.owner_id IS NULL), (m.cpu_count + m.memory / 1024.0), m.id
-          LIMIT 1 FOR UPDATE OF m ${c.dryRun ? '' : 'SKIP LOCKED'}`,
+          LIMIT 1 FOR NO KEY UPDATE OF m ${c.dryRun ? '' : 'SKIP LOCKED'}`,
         params,
       );
       const found = rows[0];

@@ -6,12 +6,15 @@ import { MachineEntity, type Machine } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { recordEvent } from './events';
 
-/** Load a machine and hold its row lock until the transaction ends. */
+/**
+ * Load a machine and hold its row lock until the transaction ends. FOR NO KEY UPDATE, not FOR
+ * UPDATE: inserting an event for the machine (a foreign-key check) must not wait for it.
+ */
 export async function lockMachine(manager: EntityManager, systemId: string): Promise<Machine> {
   const machine = await manager
     .getRepository(MachineEntity)
     .createQueryBuilder('m')
-    .setLock('pessimistic_write')
+    .setLock('for_no_key_update')
     .where('m.system_id = :systemId', { systemId })
     .getOne();
   if (!machine) throw new NotFoundError(`No Machine matches the given query.`);
