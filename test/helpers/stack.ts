@@ -24,6 +24,8 @@ export interface Stack {
   kill(role: Role): Promise<void>;
   call(method: string, path: string, form?: Record<string, string | string[]>, key?: string): Promise<{ status: number; body: unknown; text: string }>;
   logs(role: Role): string;
+  /** Poll a machine until its status_name is `status`; throws with where it is otherwise. */
+  waitForStatus(systemId: string, status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** The OS process id of a running role (benchmarks read its /proc entries). */
   pid(role: Role): number | undefined;
   stop(): Promise<void>;
@@ -111,6 +113,15 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number
       return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
     call: (method, p, form, key = adminKey) => signedCall(apiUrl + p, method, { key, form }),
+    async waitForStatus(systemId, status, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = (await signedCall(`${apiUrl}/machines/${systemId}/`, 'GET', { key: adminKey }).catch(() => undefined))?.body as Record<string, unknown> | undefined;
+        if (m?.status_name === status) return m;
+        if (Date.now() > deadline) throw new Error(`${systemId} is ${String(m?.status_name)} (${String(m?.status_message)}), not ${status}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     async stop() {
       for (const role of ['rack', 'worker', 'api'] as Role[]) await kill(role);
       await ns.connection.close();

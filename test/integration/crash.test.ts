@@ -14,16 +14,7 @@ describe('crash safety (separate processes, kill -9)', () => {
   });
   after(async () => stack?.stop());
 
-  const machine = async (systemId: string) => (await stack.call('GET', `/machines/${systemId}/`)).body as MachineJson;
-  const waitFor = async (systemId: string, status: string, timeoutMs = 120_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = await machine(systemId).catch(() => undefined);
-      if (m?.status_name === status) return m;
-      if (Date.now() > deadline) throw new Error(`${systemId} is ${m?.status_name} (${m?.status_message}), not ${status}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const waitFor = (systemId: string, status: string) => stack.waitForStatus(systemId, status, 120_000);
   const events = async (systemId: string) => ((await stack.call('GET', `/events/?op=query&id=${systemId}&limit=1000`)).body as EventsJson).events;
   const dbEvents = async (systemId: string) => {
     const pg = await import('pg');

@@ -80,15 +80,7 @@ describe('deployed-machine registration with maas-run-scripts (real script, proc
     form.append('metalflow-hardware.json', new Blob([JSON.stringify(report)], { type: 'application/json' }), 'metalflow-hardware.json');
     return form;
   };
-  const waitFor = async (id: string, status: string, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = await machine(id);
-      if (m.status_name === status) return m;
-      if (Date.now() > deadline) throw new Error(`${id} is ${String(m.status_name)} (${String(m.status_message)}), not ${status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const waitFor = (id: string, status: string, timeoutMs?: number) => stack.waitForStatus(id, status, timeoutMs);
 
   it('serves the script anonymously, and only for reading', async () => {
     const r = await fetch(`${maasUrl}/maas-run-scripts`);

@@ -20,15 +20,7 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
   const temporal = (...args: string[]) =>
     run(findTemporalCli(process.env.TEMPORAL_CLI_PATH), [...args, '--address', stack.temporalAddress, '--namespace', stack.namespace]);
   const machine = async (id: string) => (await stack.call('GET', `/machines/${id}/`)).body as Json;
-  const waitFor = async (id: string, status: string, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = await machine(id);
-      if (m.status_name === status) return m;
-      if (Date.now() > deadline) throw new Error(`${id} is ${String(m.status_name)} (${String(m.status_message)}), not ${status}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const waitFor = (id: string, status: string, timeoutMs?: number) => stack.waitForStatus(id, status, timeoutMs);
   const create = async (hostname: string, params: Record<string, string> = {}) => {
     const r = await stack.call('POST', '/machines/', {
       hostname, architecture: 'amd64', mac_addresses: randomMac(), power_type: 'fake', power_parameters_fake_delay_ms: '100', ...params,
