@@ -25,6 +25,8 @@ async function main(): Promise<number> {
   const unknown = wanted.filter((w) => !BENCHMARKS[w]);
   if (unknown.length) throw new Error(`Unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   const names = wanted.length ? wanted : Object.keys(BENCHMARKS);
+  // Taken once, before any metalflow process loads the code: what was measured.
+  const env = environment();
   const infra = await startBenchInfra(log);
   const outcomes: Array<BenchOutcome & { error?: string; seconds: number; quiet?: boolean; otherCpu?: number }> = [];
   try {
@@ -43,7 +45,7 @@ async function main(): Promise<number> {
         writeResult(name, {
           ...outcome.result, ok: outcome.ok, bench_seconds: seconds, load_generator_cpu_seconds: benchCpu,
           machine_load: { ...machine, quiet, note: 'CPU used by processes outside this bench (e.g. a test run) while it ran; quiet = under 5% of one CPU' },
-          environment: environment(),
+          environment: env,
         });
         outcomes.push({ ...outcome, seconds, quiet, otherCpu: machine.other_processes_cpu_seconds });
         log(`${name}: ${outcome.ok ? 'done' : 'CORRECTNESS VIOLATION'} in ${seconds} s`);
@@ -51,7 +53,7 @@ async function main(): Promise<number> {
         const message = (err as Error).stack ?? String(err);
         log(`${name}: FAILED: ${message}`);
         const seconds = round((Date.now() - t) / 1000);
-        writeResult(name, { benchmark: name, ok: false, error: message, bench_seconds: seconds, environment: environment() });
+        writeResult(name, { benchmark: name, ok: false, error: message, bench_seconds: seconds, environment: env });
         outcomes.push({ name, ok: false, result: {}, summary: [`failed: ${(err as Error).message}`], error: message, seconds });
       }
     }
@@ -62,13 +64,13 @@ async function main(): Promise<number> {
     ok: outcomes.every((o) => o.ok),
     total_seconds: round((Date.now() - started) / 1000),
     infrastructure: { postgres: infra.postgres, temporal: infra.temporal },
-    environment: environment(),
+    environment: env,
     benchmarks: Object.fromEntries(outcomes.map((o) => [o.name, {
       ok: o.ok, seconds: o.seconds, summary: o.summary, machine_quiet: o.quiet, other_processes_cpu_seconds: o.otherCpu, ...(o.error ? { error: o.error } : {}),
     }])),
   };
   writeResult('summary', summary);
-  console.log(`\nmetalflow benchmarks (${summary.environment.cpus as number} CPUs, ${summary.environment.memory_gib as number} GiB; results in ${RESULTS_DIR})`);
+  console.log(`\nmetalflow benchmarks (${env.cpus as number} CPUs, ${env.memory_gib as number} GiB; results in ${RESULTS_DIR})`);
   for (const o of outcomes) {
     console.log(`${o.ok ? 'ok  ' : 'FAIL'} ${o.name} (${o.seconds} s)${o.quiet === false ? ` [disturbed: other processes used ${o.otherCpu} CPU-s meanwhile]` : ''}`);
     for (const line of o.summary) console.log(`       ${line}`);
