@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { lockMachine } from '../../src/region/services/transitions';
 import { startApi, type ApiClient } from '../helpers/api';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
@@ -151,6 +152,28 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const badMem = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { mem: 'lots' } });
     assert.equal(badMem.status, 400);
     assert.match(badMem.text, /mem/);
+  });
+
+  it('waits for a machine another kind of change holds for a moment, instead of a false 409', async () => {
+    const id = await ready('held-1');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const holder = region.services.db.transaction(async (tx) => {
+      await lockMachine(tx, id); // e.g. an admin editing it
+      await held;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const allocation = api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { system_id: id } });
+    const dry = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { system_id: id, dry_run: 'true' } });
+    assert.equal(dry.status, 200, 'a dry run neither waits nor locks');
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await holder;
+    const got = await allocation;
+    assert.equal(got.status, 200, got.text);
+    assert.equal((got.body as Json).owner, 'bob');
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: bob })).status, 200);
+    await waitForStatus(region.services, id, S.READY);
   });
 
   it("hides other users' machines (404) and forbids acting on unowned ones (403)", async () => {

@@ -53,12 +53,18 @@ export class AllocationService {
 
     return this.db.transaction(async (tx) => {
       // Machines reserved for the caller first, then unowned ones; cheapest first as MAAS orders.
-      const rows: Array<{ system_id: string }> = await tx.query(
-        `SELECT m.system_id FROM machines m WHERE ${where.join(' AND ')}
-          ORDER BY (m.owner_id IS NULL), (m.cpu_count + m.memory / 1024.0), m.id
-          LIMIT 1 FOR NO KEY UPDATE OF m ${c.dryRun ? '' : 'SKIP LOCKED'}`,
-        params,
-      );
+      const candidates = (lock: string): Promise<Array<{ system_id: string }>> =>
+        tx.query(
+          `SELECT m.system_id FROM machines m WHERE ${where.join(' AND ')}
+            ORDER BY (m.owner_id IS NULL), (m.cpu_count + m.memory / 1024.0), m.id
+            LIMIT 1 ${lock}`,
+          params,
+        );
+      // A dry run locks nothing. A real one skips machines other allocations hold; if that leaves
+      // nothing, a machine may only be held for a moment by another kind of change (an edit, a
+      // transition), so wait for it once instead of answering "No machine available" too early.
+      let rows = c.dryRun ? await candidates('') : await candidates('FOR NO KEY UPDATE OF m SKIP LOCKED');
+      if (!rows[0] && !c.dryRun) rows = await candidates('FOR NO KEY UPDATE OF m');
       const found = rows[0];
       if (!found) throw new ConflictError(describeNoMatch(c));
       if (c.dryRun) return found.system_id;
