@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
       const infra = await ensureInfrastructure(config, log);
       const region = await startRegion(config, infra, { api: true, worker: true }, log);
       const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log });
-      console.log(`metalflow is running (rack "${config.rackName}" is a FAKE rack: simulated power and boot)`);
+      console.log(`metalflow is running (rack "${config.rackName}": real power drivers, FAKE boot: power type fake simulates machines)`);
       console.log(`  MAAS API:    ${region.url}api/2.0/`);
       console.log(`  Temporal UI: ${infra.temporalUiUrl ?? '(external Temporal: see your cluster)'}`);
       console.log(`  API key:     npx metalflow createadmin --username admin --password … --email …; npx metalflow apikey --username admin`);

@@ -1,5 +1,6 @@
-// A rack process (FAKE rack: simulated power and boot until the DHCP/TFTP/IPMI issues land):
-// register with the region, run the rack's activity worker on its own task queue, heartbeat.
+// A rack process: real power drivers (ipmi, redfish, webhook, manual); boot is still FAKE (power type
+// `fake` simulates machines) until the DHCP/TFTP/HTTP boot issue lands.
+// It registers with the region, run the rack's activity worker on its own task queue, heartbeat.
 // The rack talks to the region only over the rack API; it never imports region code.
 import { NativeConnection } from '@temporalio/worker';
 import type { RackRegistered } from '../contracts/rack-api';
@@ -54,7 +55,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     onRetry: (err, attempt, delay) => log(`waiting for the region (${(err as Error).message}); retry ${attempt} in ${delay} ms`),
   });
   const taskQueue = rackTaskQueue(identity.systemId);
-  log(`registered as ${identity.systemId}; FAKE rack: simulated power and boot`);
+  log(`registered as ${identity.systemId}; boot is FAKE (no DHCP/TFTP yet): power type fake simulates machines`);
 
   const bootCache = new BootCache();
   const fake = new FakePowerDriver({ netboot: netbootSource({ region, bootCache, log }), log });
