@@ -1,6 +1,6 @@
 // A rack process: real power drivers (ipmi, redfish, webhook, manual); boot is still FAKE (power type
 // `fake` simulates machines) until the DHCP/TFTP/HTTP boot issue lands.
-// It registers with the region, run the rack's activity worker on its own task queue, heartbeat.
+// It registers with the region, runs the rack's activity worker on its own task queue, heartbeats.
 // The rack talks to the region only over the rack API; it never imports region code.
 import { NativeConnection } from '@temporalio/worker';
 import type { RackRegistered } from '../contracts/rack-api';
