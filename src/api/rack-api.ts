@@ -2,7 +2,7 @@
 // the moment it acts (BMC credentials, a machine's boot configuration with its token).
 import crypto from 'node:crypto';
 import type Koa from 'koa';
-import { RACK_API_PREFIX, type BootConfig, type PowerConfig, type RackHeartbeat, type RackRegistration } from '../contracts/rack-api';
+import { RACK_API_PREFIX, type BootConfig, type PowerConfig, type PowerStates, type PowerTargets, type RackHeartbeat, type RackRegistration } from '../contracts/rack-api';
 import type { BootPurpose } from '../contracts/workflows';
 import { MachineEntity } from '../region/db/entities';
 import type { RegionServices } from '../region/services';
@@ -38,6 +38,14 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     }
     if (ctx.method === 'POST' && a === 'racks' && b && c === 'heartbeat') {
       await services.racks.heartbeat(b, await json<RackHeartbeat>(ctx));
+      return sendResult(ctx, Reply.noContent());
+    }
+    if (ctx.method === 'GET' && a === 'racks' && b && c === 'power-targets') {
+      const body: PowerTargets = { systemIds: await services.racks.powerTargets(b) };
+      return sendResult(ctx, body);
+    }
+    if (ctx.method === 'POST' && a === 'racks' && b && c === 'power-states') {
+      await services.racks.recordPowerStates(b, (await json<PowerStates>(ctx)).states ?? {});
       return sendResult(ctx, Reply.noContent());
     }
     if (ctx.method === 'GET' && a === 'machines' && b && c === 'power') {

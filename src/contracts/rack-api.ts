@@ -40,9 +40,20 @@ export interface BootConfig {
   credentials: { consumerKey: string; tokenKey: string; tokenSecret: string };
 }
 
+/** GET racks/{rack}/power-targets: the machines this rack polls (queryable power types only). */
+export interface PowerTargets {
+  systemIds: string[];
+}
+/** POST racks/{rack}/power-states: what the BMCs said, by system_id. */
+export interface PowerStates {
+  states: Record<string, 'on' | 'off' | 'unknown' | 'error'>;
+}
+
 export const rackPaths = {
   register: '/register',
   heartbeat: (rackSystemId: string) => `/racks/${rackSystemId}/heartbeat`,
+  powerTargets: (rackSystemId: string) => `/racks/${rackSystemId}/power-targets`,
+  powerStates: (rackSystemId: string) => `/racks/${rackSystemId}/power-states`,
   power: (systemId: string) => `/machines/${systemId}/power`,
   bootConfig: (systemId: string) => `/machines/${systemId}/boot-config`,
 } as const;

@@ -5,6 +5,8 @@ import {
   rackPaths,
   type BootConfig,
   type PowerConfig,
+  type PowerStates,
+  type PowerTargets,
   type RackHeartbeat,
   type RackRegistered,
   type RackRegistration,
@@ -76,6 +78,14 @@ export class RegionClient implements RegionApi {
 
   bootConfig(systemId: string, signal?: AbortSignal): Promise<BootConfig> {
     return this.request<BootConfig>('GET', rackPaths.bootConfig(systemId), undefined, signal);
+  }
+
+  powerTargets(rackSystemId: string, signal?: AbortSignal): Promise<PowerTargets> {
+    return this.request<PowerTargets>('GET', rackPaths.powerTargets(rackSystemId), undefined, signal);
+  }
+
+  async reportPowerStates(rackSystemId: string, report: PowerStates, signal?: AbortSignal): Promise<void> {
+    await this.request('POST', rackPaths.powerStates(rackSystemId), report, signal);
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<T> {

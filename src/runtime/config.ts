@@ -17,6 +17,8 @@ export interface Config {
   rackName: string;
   /** How often the reconciler looks for stranded machines, and how long it leaves fresh changes alone. */
   reconcileIntervalMs: number;
+  /** How often a rack polls its machines' BMCs, and how many at once. */
+  powerPoll: { everyMs: number; concurrency: number };
   reconcileGraceMs: number;
   /** `fake` until the rack issues land real boot and power: said plainly in logs and JSON. */
   rackMode: 'fake';
@@ -45,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeTimeoutMs: env.METALFLOW_NODE_TIMEOUT_SECONDS ? int(env.METALFLOW_NODE_TIMEOUT_SECONDS, 0) * 1000 : undefined,
     rackName: env.METALFLOW_RACK_NAME ?? 'rack-local',
     reconcileIntervalMs: int(env.METALFLOW_RECONCILE_INTERVAL_SECONDS, 15) * 1000,
+    powerPoll: { everyMs: int(env.METALFLOW_POWER_POLL_SECONDS, 15) * 1000, concurrency: Math.max(1, int(env.METALFLOW_POWER_POLL_CONCURRENCY, 10)) },
     reconcileGraceMs: int(env.METALFLOW_RECONCILE_GRACE_SECONDS, 30) * 1000,
     rackMode: 'fake',
   };

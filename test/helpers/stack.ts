@@ -50,6 +50,7 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number
     METALFLOW_RACK_NAME: 'rack-test',
     METALFLOW_RECONCILE_INTERVAL_SECONDS: '2',
     METALFLOW_RECONCILE_GRACE_SECONDS: '2',
+    METALFLOW_POWER_POLL_SECONDS: '1',
     ...o.env,
   };
   const children = new Map<Role, ChildProcess>();

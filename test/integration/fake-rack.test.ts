@@ -48,6 +48,24 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
     assert.deepEqual((await stack.call('GET', `/machines/${id}/?op=query_power_state`)).body, { state: 'off' });
   });
 
+  it('the rack polls BMCs and keeps power_state current', async () => {
+    const id = await create('poll-1', { commission: 'false' });
+    assert.equal(((await stack.call('POST', `/machines/${id}/op-power_on`)).body as Json).power_state, 'on');
+    const pg = await import('pg');
+    const db = new pg.default.Client({ connectionString: stack.dbUrl });
+    await db.connect();
+    try {
+      await db.query(`UPDATE machines SET power_state = 'unknown' WHERE system_id = $1`, [id]);
+      const deadline = Date.now() + 15_000;
+      while ((await machine(id)).power_state !== 'on') {
+        if (Date.now() > deadline) throw new Error('the poller did not report the power state');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await db.end();
+    }
+  });
+
   it('`temporal workflow cancel` aborts commissioning: powered off, back to New', async () => {
     const id = await create('cancel-1', { power_parameters_fake_behaviour: 'silent' });
     await waitFor(id, 'Commissioning');

@@ -1,9 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RackHeartbeat, RackRegistered, RackRegistration } from '../../contracts/rack-api';
+import { POWER_TYPES } from '../../contracts/power';
 import { rackTaskQueue } from '../../contracts/workflows';
 import { RackEntity, type Rack } from '../db/entities';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { newSystemId } from '../ids';
+
+const POWER_STATES = ['on', 'off', 'unknown', 'error'];
 
 /** Rack controllers: registration (idempotent by name), service health, and which rack serves a machine. */
 export class RackService {
@@ -26,6 +29,29 @@ export class RackService {
   async heartbeat(systemId: string, hb: RackHeartbeat): Promise<void> {
     const result = await this.db.getRepository(RackEntity).update({ systemId }, { services: hb.services, lastSeen: new Date() });
     if (!result.affected) throw new NotFoundError(`No rack controller ${systemId}.`);
+  }
+
+  /** Machines this rack serves whose power type can be queried (MAAS polls these). */
+  async powerTargets(rackSystemId: string): Promise<string[]> {
+    const queryable = Object.values(POWER_TYPES).filter((t) => t.queryable).map((t) => t.name);
+    const rows: Array<{ system_id: string }> = await this.db.query(
+      `SELECT m.system_id FROM machines m JOIN racks r ON r.id = m.rack_id
+        WHERE r.system_id = $1 AND m.power_type = ANY($2::text[]) ORDER BY m.id`,
+      [rackSystemId, queryable],
+    );
+    return rows.map((r) => r.system_id);
+  }
+
+  /** What the rack's BMCs answered; only changes are written, and only for this rack's machines. */
+  async recordPowerStates(rackSystemId: string, states: Record<string, string>): Promise<void> {
+    const valid = Object.entries(states).filter(([, s]) => POWER_STATES.includes(s));
+    if (valid.length === 0) return;
+    await this.db.query(
+      `UPDATE machines m SET power_state = s.state
+         FROM unnest($2::text[], $3::text[]) AS s(system_id, state), racks r
+        WHERE m.system_id = s.system_id AND r.id = m.rack_id AND r.system_id = $1 AND m.power_state <> s.state`,
+      [rackSystemId, valid.map(([id]) => id), valid.map(([, s]) => s)],
+    );
   }
 
   list(): Promise<Rack[]> {

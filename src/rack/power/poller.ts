@@ -1,0 +1,67 @@
+// The rack polls the power state of the machines it serves (MAAS: every 15 s), a bounded number
+// of BMCs at a time, and reports the answers to the region in one request per round.
+import type { PowerConfig, PowerStates, PowerTargets } from '../../contracts/rack-api';
+import type { PowerState } from '../../contracts/workflows';
+import { sleep } from '../backoff';
+import type { PowerDriverRegistry } from './registry';
+
+export interface PollerRegion {
+  powerTargets(rackSystemId: string, signal?: AbortSignal): Promise<PowerTargets>;
+  powerConfig(systemId: string, signal?: AbortSignal): Promise<PowerConfig>;
+  reportPowerStates(rackSystemId: string, report: PowerStates, signal?: AbortSignal): Promise<void>;
+}
+
+export interface PollerOptions {
+  region: PollerRegion;
+  drivers: Pick<PowerDriverRegistry, 'get'>;
+  rackSystemId: () => string;
+  everyMs: number;
+  /** BMCs queried at once: enough to keep a round short, few enough not to flood the BMC network. */
+  concurrency: number;
+  /** One slow BMC must not hold up a round. */
+  queryTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+/** One round: query every target, `concurrency` at a time; a failed query reports `error`. */
+export async function pollOnce(o: PollerOptions, signal: AbortSignal): Promise<PowerStates> {
+  const { systemIds } = await o.region.powerTargets(o.rackSystemId(), signal);
+  const states: PowerStates['states'] = {};
+  let next = 0;
+  const worker = async () => {
+    while (next < systemIds.length && !signal.aborted) {
+      const systemId = systemIds[next++]!;
+      states[systemId] = await queryOne(o, systemId, signal);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency, systemIds.length) }, worker));
+  if (Object.keys(states).length > 0) await o.region.reportPowerStates(o.rackSystemId(), { states }, signal);
+  return { states };
+}
+
+async function queryOne(o: PollerOptions, systemId: string, outer: AbortSignal): Promise<PowerState> {
+  const signal = AbortSignal.any([outer, AbortSignal.timeout(o.queryTimeoutMs)]);
+  try {
+    const config = await o.region.powerConfig(systemId, signal);
+    const driver = o.drivers.get(config.powerType);
+    if (!driver.queryable) return 'unknown';
+    return await driver.query(config, signal);
+  } catch {
+    return 'error';
+  }
+}
+
+/** Poll until `signal` aborts; a failed round is logged once and retried next round. */
+export async function pollLoop(o: PollerOptions, signal: AbortSignal): Promise<void> {
+  let failing = false;
+  while (!signal.aborted) {
+    try {
+      await pollOnce(o, signal);
+      failing = false;
+    } catch (err) {
+      if (!failing && !signal.aborted) o.log(`power polling failed: ${(err as Error).message}`);
+      failing = true;
+    }
+    await sleep(o.everyMs, signal).catch(() => undefined);
+  }
+}
