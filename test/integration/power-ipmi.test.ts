@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PowerConfig } from '../../src/contracts/rack-api';
-import { PowerError } from '../../src/rack/power/driver';
 import { IpmiPowerDriver, type IpmiDriverOptions } from '../../src/rack/power/ipmi';
 import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmi-sim';
-import { freePort, skipUnless } from '../helpers/bmc/peers';
+import { freePort, isPowerError, skipUnless } from '../helpers/bmc/peers';
 
 const skip = skipUnless('ipmi_sim', 'apt-get install openipmi ipmitool');
 const never = new AbortController().signal;
@@ -18,14 +17,6 @@ function driver(opts: IpmiDriverOptions = {}) {
   return { d, retries };
 }
 
-function isPowerError(retryable: boolean, pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof PowerError, `not a PowerError: ${String(err)}`);
-    assert.equal(err.retryable, retryable, err.message);
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 describe('ipmi driver against ipmi_sim', { skip }, () => {
   let sim: IpmiSim;

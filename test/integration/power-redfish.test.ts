@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PowerConfig } from '../../src/contracts/rack-api';
-import { PowerError } from '../../src/rack/power/driver';
 import { RedfishPowerDriver } from '../../src/rack/power/redfish';
-import { freePort, skipUnless } from '../helpers/bmc/peers';
+import { freePort, isPowerError, skipUnless } from '../helpers/bmc/peers';
 import { SUSHY, startSushy, type Sushy } from '../helpers/bmc/sushy';
 
 const skip = skipUnless(SUSHY, '.venv/bin/pip install sushy-tools');
@@ -18,14 +17,6 @@ function driver(backoffMs = SCHEDULE) {
   return { d: new RedfishPowerDriver({ backoffMs, timeoutMs: 5_000, log: (l) => retries.push(l) }), retries };
 }
 
-function isPowerError(retryable: boolean, pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof PowerError, `not a PowerError: ${String(err)}`);
-    assert.equal(err.retryable, retryable, err.message);
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 const cfg = (address: string, params: Record<string, string> = {}): PowerConfig => ({
   systemId: 'abc123',

@@ -2,9 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PowerConfig } from '../../src/contracts/rack-api';
-import { PowerError } from '../../src/rack/power/driver';
 import { WebhookPowerDriver } from '../../src/rack/power/webhook';
-import { freePort } from '../helpers/bmc/peers';
+import { freePort, isPowerError } from '../helpers/bmc/peers';
 import { startWebhookPeer, type WebhookPeer } from '../helpers/bmc/webhook-peer';
 
 const never = new AbortController().signal;
@@ -23,14 +22,6 @@ const cfg = (peer: WebhookPeer | string, params: Record<string, string> = {}): P
   };
 };
 
-function isPowerError(retryable: boolean, pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof PowerError, `not a PowerError: ${String(err)}`);
-    assert.equal(err.retryable, retryable, err.message);
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
 
 describe('webhook driver against a local endpoint', () => {
   it('on, query, cycle, off with a bearer token and MAAS\'s default regexes', async () => {

@@ -3,6 +3,8 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
+import assert from 'node:assert/strict';
+import { PowerError } from '../../../src/rack/power/driver';
 
 /** A port nothing listens on right now (the peer binds it a moment later; fine on a test box). */
 export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
@@ -51,4 +53,14 @@ export function installed(program: string): boolean {
 export function skipUnless(program: string, hint: string): string | false {
   if (installed(program) || process.env.METALFLOW_TEST_REQUIRE_BMC_PEERS) return false;
   return `${program} is not installed (${hint})`;
+}
+
+/** For assert.rejects: the driver failed with a PowerError of the given kind and wording. */
+export function isPowerError(retryable: boolean, pattern: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof PowerError, `not a PowerError: ${String(err)}`);
+    assert.equal(err.retryable, retryable, err.message);
+    assert.match(err.message, pattern);
+    return true;
+  };
 }
