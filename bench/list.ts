@@ -206,7 +206,7 @@ async function whereTimeGoes(stack: Stack): Promise<Record<string, number>> {
   try {
     const admin: Principal = { kind: 'user', user: await ds.getRepository(UserEntity).findOneByOrFail({ username: 'admin' }) };
     const queries = new MachineQueries(ds);
-    const present = { apiBase: `${stack.apiUrl}`, temporalUiUrl: null, temporalNamespace: stack.namespace };
+    const present = { temporalUiUrl: null, temporalNamespace: stack.namespace };
     const parts = {
       total: [] as number[],
       read_chunks: [] as number[],

@@ -28,7 +28,7 @@ export interface AppOptions {
 
 export function createApp(services: RegionServices, o: AppOptions): Koa {
   const store = tokenStore(services.db);
-  const present = { apiBase: `${o.regionUrl}/api/2.0`, temporalUiUrl: o.temporalUiUrl, temporalNamespace: o.temporalNamespace };
+  const present = { temporalUiUrl: o.temporalUiUrl, temporalNamespace: o.temporalNamespace };
   const resources: Array<Resource<Principal>> = [
     ...machineResources(services, present),
     ...userResources({ services }),

@@ -1,9 +1,8 @@
 // Real PostgreSQL and Temporal for a process: the configured ones, or embedded ones started here.
-import net from 'node:net';
 import path from 'node:path';
 import type { Config } from '../runtime/config';
 import { startEmbeddedPostgres } from '../runtime/embedded-postgres';
-import { findTemporalCli, startTemporalDevServer } from '../runtime/temporal-dev-server';
+import { findTemporalCli, isListening, startTemporalDevServer } from '../runtime/temporal-dev-server';
 
 export interface Infrastructure {
   databaseUrl: string;
@@ -15,15 +14,7 @@ export interface Infrastructure {
 const EMBEDDED_PG_PORT = Number(process.env.METALFLOW_PG_PORT ?? 54320);
 const EMBEDDED_TEMPORAL_PORT = Number(process.env.METALFLOW_TEMPORAL_PORT ?? 7233);
 
-async function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.end();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
+const listening = (port: number): Promise<boolean> => isListening('127.0.0.1', port);
 
 export async function ensureDatabase(config: Config, log: (l: string) => void): Promise<{ url: string; stop(): Promise<void> }> {
   if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined };

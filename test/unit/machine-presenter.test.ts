@@ -27,7 +27,7 @@ const view: MachineView = {
   ],
   rack: { systemId: 'rck001', name: 'rack-1' },
 };
-const options = { apiBase: 'http://h/MAAS/api/2.0', temporalUiUrl: 'http://ui:8233', temporalNamespace: 'default' };
+const options = { temporalUiUrl: 'http://ui:8233', temporalNamespace: 'default' };
 
 describe('machine presenter', () => {
   const json = presentMachine(view, options);

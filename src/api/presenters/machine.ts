@@ -5,8 +5,6 @@ import type { MachineView } from '../../region/services/machine-queries';
 import { NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
 
 export interface PresentOptions {
-  /** Absolute base of the API, e.g. http://host:5240/MAAS/api/2.0 */
-  apiBase: string;
   temporalUiUrl: string | null;
   temporalNamespace: string;
 }

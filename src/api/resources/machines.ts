@@ -1,7 +1,7 @@
 // MAAS's MachinesHandler and MachineHandler: thin routes, auth → form → service → presenter.
 import { isAdmin, type Principal } from '../../region/services/principal';
 import type { RegionServices } from '../../region/services';
-import { ForbiddenError, UnavailableError } from '../../region/errors';
+import { ForbiddenError } from '../../region/errors';
 import { reregisterHost } from '../../region/services/host-registration';
 import { normaliseMac } from '../../region/services/machine-validation';
 import { forbidden, Reply, type Resource } from '../http';
@@ -71,7 +71,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
           } catch (err) {
             // Creation is all or nothing: a machine whose workflow could not start is not kept.
             await services.machines.delete(machine.systemId).catch(() => undefined);
-            throw err instanceof UnavailableError ? err : err;
+            throw err;
           }
           return presentMachine((await services.queries.views([machine.id]))[0]!, present);
         },

@@ -13,7 +13,7 @@ import {
   type PowerResult,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ConflictError, ForbiddenError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
 import { isAdmin, type Principal } from './principal';
@@ -151,7 +151,9 @@ export class MachineActions {
   }
 
   async power(caller: Principal, systemId: string, action: PowerAction): Promise<PowerResult> {
-    const m = await this.db.transaction((tx) => lockMachine(tx, systemId));
+    // Only read: the power workflow changes no status, so no row lock is held across it.
+    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    if (!m) throw new NotFoundError('No Machine matches the given query.');
     if (action !== 'query') {
       this.assertMayUse(caller, m, `power ${action}`);
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);

@@ -2,9 +2,9 @@
 // stopping a child process, and whether a peer program is installed.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import assert from 'node:assert/strict';
 import { PowerError } from '../../../src/rack/power/driver';
+import { freePort as freeTcpPort } from '../ports';
 
 /** A port nothing listens on right now (the peer binds it a moment later; fine on a test box). */
 export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
@@ -15,11 +15,7 @@ export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
     await new Promise<void>((resolve) => sock.close(() => resolve()));
     return port;
   }
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
+  return freeTcpPort();
 }
 
 export async function waitFor(what: string, ready: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
