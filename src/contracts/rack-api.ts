@@ -49,6 +49,49 @@ export interface PowerStates {
   states: Record<string, 'on' | 'off' | 'unknown' | 'error'>;
 }
 
+/** GET racks/{rack}/boot-config/{mac}: what a PXE request from this MAC gets (MAAS's pxeconfig). */
+export type MacBootConfig =
+  | ({ known: true } & BootConfig)
+  /** A MAC the region has never seen: MAAS's enlistment path (anonymous, no token). */
+  | { known: false; purpose: 'enlist'; mac: string; metadataUrl: string };
+
+/** One subnet a rack serves DHCP on (its VLAN has dhcp_on and this rack is primary or secondary). */
+export interface DhcpSubnetConfig {
+  subnetId: number;
+  cidr: string; // e.g. 10.77.0.0/24
+  gatewayIp: string | null;
+  dnsServers: string[];
+  ntpServers: string[];
+  domain: string;
+  /** Dynamic ranges: the only addresses handed to unknown clients. */
+  dynamicRanges: Array<{ start: string; end: string }>;
+  /** Reserved ranges: never handed out. */
+  reservedRanges: Array<{ start: string; end: string }>;
+  /** Fixed addresses (MAAS's reserved IPs with a MAC, static machine addresses). */
+  fixed: Array<{ mac: string; ip: string; hostname: string }>;
+  /** Lease time for ordinary clients in seconds; PXE clients get a short one (see DHCP server). */
+  leaseSeconds: number;
+}
+export interface DhcpConfig {
+  subnets: DhcpSubnetConfig[];
+}
+
+/** POST racks/{rack}/leases: what the rack's DHCP server did since its last report. */
+export interface DhcpLeaseEvent {
+  action: 'commit' | 'release' | 'expiry';
+  ip: string;
+  mac: string;
+  hostname: string;
+  /** ISO time the lease ends (commit); the time of the event otherwise. */
+  at: string;
+}
+export interface DhcpLeaseReport {
+  events: DhcpLeaseEvent[];
+}
+
+/** The rack's boot servers (MAAS's rack HTTP port is 5248). */
+export const RACK_HTTP_PORT = 5248;
+
 export const rackPaths = {
   register: '/register',
   heartbeat: (rackSystemId: string) => `/racks/${rackSystemId}/heartbeat`,
@@ -56,4 +99,7 @@ export const rackPaths = {
   powerStates: (rackSystemId: string) => `/racks/${rackSystemId}/power-states`,
   power: (systemId: string) => `/machines/${systemId}/power`,
   bootConfig: (systemId: string) => `/machines/${systemId}/boot-config`,
+  bootConfigByMac: (rackSystemId: string, mac: string) => `/racks/${rackSystemId}/boot-config/${encodeURIComponent(mac)}`,
+  dhcpConfig: (rackSystemId: string) => `/racks/${rackSystemId}/dhcp-config`,
+  leases: (rackSystemId: string) => `/racks/${rackSystemId}/leases`,
 } as const;

@@ -1,0 +1,40 @@
+// What crosses from the rack's boot servers into a booting machine: the kernel command line the
+// rack's iPXE script writes and the ephemeral environment reads, and where the rack serves images.
+// The rack writes these (src/rack/boot), the environment reads them (images/ephemeral/init).
+
+/** Kernel command-line keys (`key=value`), besides Linux's own `BOOTIF=01-aa-bb-…`. */
+export const CMDLINE = {
+  /** What to do: commissioning | enlist (other purposes never boot the ephemeral environment). */
+  purpose: 'mf.purpose',
+  /** Metadata server root as the machine reaches it, e.g. http://10.77.0.1:5248/MAAS/metadata */
+  metadataUrl: 'mf.metadata',
+  /** MAAS API root as the machine reaches it (enlistment), e.g. http://10.77.0.1:5248/MAAS */
+  apiUrl: 'mf.api',
+  /** The machine's own OAuth credentials (MAAS puts them on the kernel command line too). */
+  consumerKey: 'mf.ck',
+  tokenKey: 'mf.tk',
+  tokenSecret: 'mf.ts',
+  /** The machine's system_id (absent when enlisting). */
+  systemId: 'mf.system_id',
+} as const;
+
+/** Paths on the rack's HTTP boot server (port RACK_HTTP_PORT). */
+export const BOOT_HTTP = {
+  /** The first iPXE script (DHCP hands it to iPXE clients): chains to the per-MAC script. */
+  bootScript: '/ipxe/boot.ipxe',
+  /** Per-MAC script, built from the region's boot config for that MAC. */
+  macScript: (mac: string) => `/ipxe/mac/${mac.toLowerCase().replace(/:/g, '-')}.ipxe`,
+  /** The ephemeral environment (built by images/ephemeral/build.sh). */
+  ephemeralKernel: (arch: string) => `/images/ephemeral/${arch}/vmlinuz`,
+  ephemeralInitrd: (arch: string) => `/images/ephemeral/${arch}/initrd.gz`,
+  /** Everything under /MAAS/ is proxied to the region (metadata server, enlistment API). */
+  regionProxyPrefix: '/MAAS/',
+} as const;
+
+/** TFTP file names handed out by DHCP to non-iPXE firmware (Debian package `ipxe` provides them). */
+export const TFTP_FILES = {
+  biosIpxe: 'undionly.kpxe',
+  uefiIpxe: 'ipxe.efi',
+  /** iPXE asking over TFTP instead of HTTP gets the same first script. */
+  bootScript: 'boot.ipxe',
+} as const;
