@@ -4,6 +4,9 @@ import {
   RACK_API_PREFIX,
   rackPaths,
   type BootConfig,
+  type DhcpConfig,
+  type DhcpLeaseReport,
+  type MacBootConfig,
   type PowerConfig,
   type PowerStates,
   type PowerTargets,
@@ -78,6 +81,19 @@ export class RegionClient implements RegionApi {
 
   bootConfig(systemId: string, signal?: AbortSignal): Promise<BootConfig> {
     return this.request<BootConfig>('GET', rackPaths.bootConfig(systemId), undefined, signal);
+  }
+
+  /** What a PXE request from `mac` should boot (enlist when the region does not know the MAC). */
+  bootConfigByMac(rackSystemId: string, mac: string, signal?: AbortSignal): Promise<MacBootConfig> {
+    return this.request<MacBootConfig>('GET', rackPaths.bootConfigByMac(rackSystemId, mac), undefined, signal);
+  }
+
+  dhcpConfig(rackSystemId: string, signal?: AbortSignal): Promise<DhcpConfig> {
+    return this.request<DhcpConfig>('GET', rackPaths.dhcpConfig(rackSystemId), undefined, signal);
+  }
+
+  async reportLeases(rackSystemId: string, report: DhcpLeaseReport, signal?: AbortSignal): Promise<void> {
+    await this.request('POST', rackPaths.leases(rackSystemId), report, signal);
   }
 
   powerTargets(rackSystemId: string, signal?: AbortSignal): Promise<PowerTargets> {
