@@ -10,9 +10,13 @@ import { rackApiRouter } from './rack-api';
 import { runScriptsRoute } from './run-scripts/route';
 import { accountResources } from './resources/account';
 import { eventResources } from './resources/events';
+import { fabricResources } from './resources/fabrics';
+import { ipAddressResources } from './resources/ipaddresses';
 import { machineResources } from './resources/machines';
 import { poolResources } from './resources/pools';
+import { rackControllerResources } from './resources/rackcontrollers';
 import { sshKeyResources } from './resources/sshkeys';
+import { subnetResources } from './resources/subnets';
 import { tagResources } from './resources/tags';
 import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
@@ -38,6 +42,10 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
     ...poolResources({ services }),
     ...tagResources({ services, present }),
     ...eventResources({ services }),
+    ...fabricResources({ services }),
+    ...subnetResources({ services }),
+    ...ipAddressResources({ services }),
+    ...rackControllerResources({ services }),
   ];
   const app = new Koa();
   app.proxy = true;

@@ -2,10 +2,18 @@
 // the moment it acts (BMC credentials, a machine's boot configuration with its token).
 import crypto from 'node:crypto';
 import type Koa from 'koa';
-import { RACK_API_PREFIX, type BootConfig, type PowerConfig, type PowerStates, type PowerTargets, type RackHeartbeat, type RackRegistration } from '../contracts/rack-api';
-import type { BootPurpose } from '../contracts/workflows';
+import {
+  RACK_API_PREFIX,
+  type DhcpLeaseReport,
+  type PowerConfig,
+  type PowerStates,
+  type PowerTargets,
+  type RackHeartbeat,
+  type RackRegistration,
+} from '../contracts/rack-api';
 import { MachineEntity } from '../region/db/entities';
 import type { RegionServices } from '../region/services';
+import { BootConfigService } from '../region/services/boot-config';
 import { badRequest, ensureParams, notFound, rawBodyOf, sendResult, unauthorized, Reply } from './http';
 
 export function rackApiRouter(services: RegionServices, o: { rackSecret: string; regionUrl: string }): Koa.Middleware {
@@ -28,11 +36,13 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     }
   };
 
+  const boot = new BootConfigService(services.db, services.machines, `${o.regionUrl}/metadata`);
+
   return async function rackApi(ctx, next) {
     if (!ctx.path.startsWith(`${RACK_API_PREFIX}/`)) return next();
     if (!authorised(ctx)) throw unauthorized('Rack authorisation failed: wrong or missing shared secret.');
     const parts = ctx.path.slice(RACK_API_PREFIX.length).split('/').filter(Boolean);
-    const [a, b, c] = parts;
+    const [a, b, c, d] = parts;
     if (ctx.method === 'POST' && a === 'register' && !b) {
       return sendResult(ctx, await services.racks.register(await json<RackRegistration>(ctx)));
     }
@@ -54,18 +64,19 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
       return sendResult(ctx, body);
     }
     if (ctx.method === 'GET' && a === 'machines' && b && c === 'boot-config') {
-      const m = await machine(b);
-      const token = await services.machines.machineToken(m.id);
-      const macs: Array<{ mac: string }> = await services.db.query(`SELECT mac_address::text AS mac FROM interfaces WHERE machine_id = $1 ORDER BY is_boot DESC, id`, [m.id]);
-      const body: BootConfig = {
-        systemId: m.systemId,
-        hostname: m.hostname,
-        purpose: m.bootPurpose as BootPurpose,
-        macAddresses: macs.map((r) => r.mac),
-        metadataUrl: `${o.regionUrl}/metadata`,
-        credentials: { consumerKey: token.consumerKey, tokenKey: token.tokenKey, tokenSecret: token.tokenSecret },
-      };
-      return sendResult(ctx, body);
+      return sendResult(ctx, await boot.forSystemId(b));
+    }
+    if (ctx.method === 'GET' && a === 'racks' && b && c === 'boot-config' && d) {
+      return sendResult(ctx, await boot.forMac(decodeURIComponent(d)));
+    }
+    if (ctx.method === 'GET' && a === 'racks' && b && c === 'dhcp-config') {
+      return sendResult(ctx, await services.rackDhcp.config(b));
+    }
+    if (ctx.method === 'POST' && a === 'racks' && b && c === 'leases') {
+      const report = await json<DhcpLeaseReport>(ctx);
+      if (!Array.isArray(report.events)) throw badRequest('Expected {"events": [...]}.');
+      await services.rackDhcp.recordLeases(b, report.events);
+      return sendResult(ctx, Reply.noContent());
     }
     throw notFound(`No rack API endpoint ${ctx.method} ${ctx.path}.`);
   };

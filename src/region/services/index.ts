@@ -9,6 +9,11 @@ import { MachineActions } from './machine-actions';
 import { MachineQueries } from './machine-queries';
 import { MachineService } from './machine-service';
 import { MetadataService } from './metadata';
+import { FabricService, VlanService } from './network/fabrics';
+import { IpRangeService } from './network/ip-ranges';
+import { RackDhcpService } from './network/rack-dhcp';
+import { ReservedIpService } from './network/reserved-ips';
+import { SubnetService } from './network/subnets';
 import { PoolService } from './pools';
 import { RackService } from './racks';
 import { TagService } from './tags';
@@ -30,12 +35,20 @@ export interface RegionServices {
   allocation: AllocationService;
   metadata: MetadataService;
   racks: RackService;
+  fabrics: FabricService;
+  vlans: VlanService;
+  subnets: SubnetService;
+  ipRanges: IpRangeService;
+  reservedIps: ReservedIpService;
+  rackDhcp: RackDhcpService;
   workflows: WorkflowGateway;
   secrets: SecretBox;
 }
 
 export function createRegionServices(o: { db: DataSource; workflows: WorkflowGateway; secrets: SecretBox; nodeTimeoutMs?: number }): RegionServices {
-  const racks = new RackService(o.db);
+  const fabrics = new FabricService(o.db);
+  const subnets = new SubnetService(o.db);
+  const racks = new RackService(o.db, { fabrics, subnets });
   const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS });
   return {
     db: o.db,
@@ -51,6 +64,12 @@ export function createRegionServices(o: { db: DataSource; workflows: WorkflowGat
     allocation: new AllocationService(o.db),
     metadata: new MetadataService(o.db, o.workflows),
     racks,
+    fabrics,
+    vlans: new VlanService(o.db),
+    subnets,
+    ipRanges: new IpRangeService(o.db, subnets),
+    reservedIps: new ReservedIpService(o.db, subnets),
+    rackDhcp: new RackDhcpService(o.db),
     workflows: o.workflows,
     secrets: o.secrets,
   };

@@ -5,21 +5,30 @@ import { rackTaskQueue } from '../../contracts/workflows';
 import { RackEntity, type Rack } from '../db/entities';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { newSystemId } from '../ids';
+import type { FabricService } from './network/fabrics';
+import { learnRackNetworks } from './network/rack-networks';
+import type { SubnetService } from './network/subnets';
 
 const POWER_STATES = ['on', 'off', 'unknown', 'error'];
 
 /** Rack controllers: registration (idempotent by name), service health, and which rack serves a machine. */
 export class RackService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly networks: { fabrics: FabricService; subnets: SubnetService },
+  ) {}
 
   async register(reg: RackRegistration): Promise<RackRegistered> {
     if (!reg.name || !/^[\w.-]{1,63}$/.test(reg.name)) throw ValidationError.field('name', 'A rack needs a name of letters, digits, dots, dashes.');
-    const rows: Array<{ system_id: string }> = await this.db.query(
+    const rows: Array<{ system_id: string }> = await this.db.transaction(async (tx) => {
+      await learnRackNetworks(tx, this.networks, reg.interfaces);
+      return tx.query(
       `INSERT INTO racks (system_id, name, interfaces, version, last_seen) VALUES ($1, $2, $3, $4, now())
        ON CONFLICT (name) DO UPDATE SET interfaces = EXCLUDED.interfaces, version = EXCLUDED.version, last_seen = now()
        RETURNING system_id`,
       [newSystemId(), reg.name, JSON.stringify(reg.interfaces ?? []), reg.version ?? ''],
-    );
+      );
+    });
     const systemId = rows[0]!.system_id;
     // Machines that no rack serves yet (created before any rack registered) get this one.
     await this.db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE rack_id IS NULL`, [systemId]);

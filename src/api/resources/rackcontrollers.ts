@@ -1,0 +1,45 @@
+// MAAS's RackControllersHandler/RackControllerHandler, read-only: which racks exist, what they
+// are attached to, and how their services (DHCP, TFTP, HTTP boot, worker) are doing.
+import type { RegionServices } from '../../region/services';
+import type { Principal } from '../../region/services/principal';
+import { notFound, type Resource } from '../http';
+import { presentRack } from '../presenters/rack';
+import { userOf } from './access';
+
+export function rackControllerResources(deps: { services: Pick<RegionServices, 'racks'> }): Array<Resource<Principal>> {
+  const { racks } = deps.services;
+  return [
+    {
+      name: 'RackControllersHandler',
+      path: '/rackcontrollers/',
+      doc: 'Rack controllers: DHCP, TFTP, HTTP boot and power for the machines they reach.',
+      actions: [
+        {
+          method: 'GET',
+          doc: 'List rack controllers with their services (service_set).',
+          async handle(c) {
+            userOf(c);
+            return (await racks.list()).map((r) => presentRack(r));
+          },
+        },
+      ],
+    },
+    {
+      name: 'RackControllerHandler',
+      path: '/rackcontrollers/{system_id}/',
+      doc: 'A rack controller.',
+      actions: [
+        {
+          method: 'GET',
+          doc: 'A rack controller by system_id, with its services and interfaces.',
+          async handle(c) {
+            userOf(c);
+            const rack = (await racks.list()).find((r) => r.systemId === c.path.system_id);
+            if (!rack) throw notFound('No RackController matches the given query.');
+            return presentRack(rack);
+          },
+        },
+      ],
+    },
+  ];
+}

@@ -1,0 +1,45 @@
+// What a machine's next network boot gets (MAAS's pxeconfig): its boot purpose and its own
+// metadata credentials; a MAC nobody registered enlists.
+import type { DataSource } from 'typeorm';
+import type { BootConfig, MacBootConfig } from '../../contracts/rack-api';
+import type { BootPurpose } from '../../contracts/workflows';
+import { MachineEntity, type Machine } from '../db/entities';
+import { NotFoundError, ValidationError } from '../errors';
+import type { MachineService } from './machine-service';
+import { normaliseMac } from './machine-validation';
+
+export class BootConfigService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly machines: Pick<MachineService, 'machineToken'>,
+    private readonly metadataUrl: string,
+  ) {}
+
+  async forSystemId(systemId: string): Promise<BootConfig> {
+    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    if (!m) throw new NotFoundError(`No machine ${systemId}.`);
+    return this.of(m);
+  }
+
+  async forMac(rawMac: string): Promise<MacBootConfig> {
+    const mac = normaliseMac(rawMac);
+    if (!mac) throw ValidationError.field('mac', `'${rawMac}' is not a valid MAC address.`);
+    const rows: Array<{ id: number }> = await this.db.query(`SELECT machine_id AS id FROM interfaces WHERE mac_address = $1::macaddr LIMIT 1`, [mac]);
+    const m = rows[0] ? await this.db.getRepository(MachineEntity).findOneBy({ id: rows[0].id }) : null;
+    if (!m) return { known: false, purpose: 'enlist', mac, metadataUrl: this.metadataUrl };
+    return { known: true, ...(await this.of(m)) };
+  }
+
+  private async of(m: Machine): Promise<BootConfig> {
+    const token = await this.machines.machineToken(m.id);
+    const macs: Array<{ mac: string }> = await this.db.query(`SELECT mac_address::text AS mac FROM interfaces WHERE machine_id = $1 ORDER BY is_boot DESC, id`, [m.id]);
+    return {
+      systemId: m.systemId,
+      hostname: m.hostname,
+      purpose: m.bootPurpose as BootPurpose,
+      macAddresses: macs.map((r) => r.mac),
+      metadataUrl: this.metadataUrl,
+      credentials: { consumerKey: token.consumerKey, tokenKey: token.tokenKey, tokenSecret: token.tokenSecret },
+    };
+  }
+}

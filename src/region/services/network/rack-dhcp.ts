@@ -1,0 +1,87 @@
+// What a rack controller's DHCP server serves, and what it reports back. A VLAN with DHCP on is
+// served by its primary rack; its secondary takes over when the primary has been silent for
+// FAILOVER_AFTER_S, so one rack dying does not stop machines from booting.
+import type { DataSource } from 'typeorm';
+import type { DhcpConfig, DhcpLeaseEvent, DhcpSubnetConfig } from '../../../contracts/rack-api';
+import net from 'node:net';
+import { NotFoundError, ValidationError } from '../../errors';
+import { normaliseMac } from '../machine-validation';
+
+/** Three missed heartbeats (every 10 s) plus slack. */
+export const FAILOVER_AFTER_S = 45;
+/** MAAS's dhcpd default-lease-time. */
+const LEASE_SECONDS = 600;
+
+interface SubnetConfigRow {
+  subnetId: number;
+  cidr: string;
+  gatewayIp: string | null;
+  dnsServers: string[];
+  ranges: Array<{ type: string; start: string; end: string }> | null;
+  fixed: Array<{ mac: string; ip: string; hostname: string }> | null;
+}
+
+export class RackDhcpService {
+  constructor(private readonly db: DataSource) {}
+
+  async config(rackSystemId: string): Promise<DhcpConfig> {
+    const rack = await this.rackId(rackSystemId);
+    const rows: SubnetConfigRow[] = await this.db.query(
+      `SELECT s.id AS "subnetId", s.cidr::text AS cidr, host(s.gateway_ip) AS "gatewayIp", s.dns_servers AS "dnsServers",
+              (SELECT json_agg(json_build_object('type', r.type, 'start', host(r.start_ip), 'end', host(r.end_ip)) ORDER BY r.start_ip)
+                 FROM ip_ranges r WHERE r.subnet_id = s.id) AS ranges,
+              (SELECT json_agg(json_build_object('mac', x.mac_address::text, 'ip', host(x.ip), 'hostname', x.hostname) ORDER BY x.ip)
+                 FROM reserved_ips x WHERE x.subnet_id = s.id AND x.mac_address IS NOT NULL) AS fixed
+         FROM subnets s JOIN vlans v ON v.id = s.vlan_id
+         LEFT JOIN racks p ON p.id = v.primary_rack_id
+        WHERE v.dhcp_on AND family(s.cidr) = 4
+          AND (v.primary_rack_id = $1
+               OR (v.secondary_rack_id = $1 AND (p.id IS NULL OR p.last_seen < now() - make_interval(secs => $2))))
+        ORDER BY s.id`,
+      [rack, FAILOVER_AFTER_S],
+    );
+    return { subnets: rows.map(toSubnetConfig).filter((s) => s.dynamicRanges.length > 0 || s.fixed.length > 0) };
+  }
+
+  /** Commits upsert the lease; releases and expiries remove it (only if the same MAC still holds it). */
+  async recordLeases(rackSystemId: string, events: DhcpLeaseEvent[]): Promise<void> {
+    const rack = await this.rackId(rackSystemId);
+    const bad = events.find((e) => !net.isIPv4(String(e.ip)) || !normaliseMac(String(e.mac)) || Number.isNaN(Date.parse(String(e.at))));
+    if (bad) throw ValidationError.field('events', `Invalid lease event: ${JSON.stringify(bad).slice(0, 200)}.`);
+    for (const e of events) {
+      if (e.action === 'commit') {
+        await this.db.query(
+          `INSERT INTO dhcp_leases (ip, mac_address, hostname, subnet_id, rack_id, expires, updated)
+           VALUES ($1::inet, $2::macaddr, $3, (SELECT id FROM subnets WHERE $1::inet << cidr ORDER BY masklen(cidr) DESC LIMIT 1), $4, $5, now())
+           ON CONFLICT (ip) DO UPDATE SET mac_address = EXCLUDED.mac_address, hostname = EXCLUDED.hostname,
+             subnet_id = EXCLUDED.subnet_id, rack_id = EXCLUDED.rack_id, expires = EXCLUDED.expires, updated = now()`,
+          [e.ip, e.mac, e.hostname ?? '', rack, e.at],
+        );
+      } else {
+        await this.db.query(`DELETE FROM dhcp_leases WHERE ip = $1::inet AND mac_address = $2::macaddr`, [e.ip, e.mac]);
+      }
+    }
+  }
+
+  private async rackId(systemId: string): Promise<number> {
+    const rows: Array<{ id: number }> = await this.db.query(`SELECT id FROM racks WHERE system_id = $1`, [systemId]);
+    if (!rows[0]) throw new NotFoundError(`No rack controller ${systemId}.`);
+    return rows[0].id;
+  }
+}
+
+function toSubnetConfig(r: SubnetConfigRow): DhcpSubnetConfig {
+  const ranges = r.ranges ?? [];
+  return {
+    subnetId: r.subnetId,
+    cidr: r.cidr,
+    gatewayIp: r.gatewayIp,
+    dnsServers: r.dnsServers,
+    ntpServers: [],
+    domain: 'maas',
+    dynamicRanges: ranges.filter((x) => x.type === 'dynamic').map(({ start, end }) => ({ start, end })),
+    reservedRanges: ranges.filter((x) => x.type === 'reserved').map(({ start, end }) => ({ start, end })),
+    fixed: r.fixed ?? [],
+    leaseSeconds: LEASE_SECONDS,
+  };
+}

@@ -1,0 +1,71 @@
+// MAAS's `ipaddresses` reservations (USER_RESERVED): an address kept out of every pool, and, with
+// a MAC, the fixed address the rack's DHCP server gives that MAC and no one else.
+import type { DataSource } from 'typeorm';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors';
+import { ipField, macField } from './addresses';
+import { RESERVED_IP_SELECT, type ReservedIpRow } from './rows';
+import type { SubnetService } from './subnets';
+
+export interface ReserveInput {
+  ip?: string;
+  subnet?: string;
+  macAddress?: string;
+  hostname?: string;
+  comment?: string;
+}
+
+export class ReservedIpService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly subnets: SubnetService,
+  ) {}
+
+  /** A user's own reservations; admins may ask for everyone's. */
+  list(userId: number | null): Promise<ReservedIpRow[]> {
+    return userId === null
+      ? this.db.query(`${RESERVED_IP_SELECT} ORDER BY r.ip`)
+      : this.db.query(`${RESERVED_IP_SELECT} WHERE r.user_id = $1 ORDER BY r.ip`, [userId]);
+  }
+
+  reserve(input: ReserveInput, userId: number): Promise<ReservedIpRow> {
+    return this.db.transaction(async (tx) => {
+      const ip = ipField('ip', input.ip, true);
+      const mac = macField('mac', input.macAddress);
+      const subnet = input.subnet ? await this.subnets.get(input.subnet, tx) : await this.subnets.containing(ip, tx);
+      if (!subnet) throw ValidationError.field('ip', `No subnet contains ${ip}.`);
+      const [row] = (await tx.query(
+        `SELECT $1::inet << cidr AS inside, family(cidr) = 4 AND host($1::inet) IN (host(network(cidr)), host(broadcast(cidr))) AS edge,
+                gateway_ip = $1::inet AS gateway FROM subnets WHERE id = $2 FOR UPDATE`,
+        [ip, subnet.id],
+      )) as [{ inside: boolean; edge: boolean; gateway: boolean | null }];
+      if (!row.inside) throw ValidationError.field('ip', `IP address ${ip} is not within subnet ${subnet.cidr}.`);
+      if (row.edge || row.gateway) throw ValidationError.field('ip', `IP address ${ip} is the subnet's network, broadcast or gateway address.`);
+      const dynamic: unknown[] = await tx.query(`SELECT 1 FROM ip_ranges WHERE subnet_id = $1 AND type = 'dynamic' AND $2::inet BETWEEN start_ip AND end_ip`, [
+        subnet.id,
+        ip,
+      ]);
+      if (dynamic.length) throw ValidationError.field('ip', `IP address ${ip} is inside a dynamic range; reserve an address outside the DHCP pool.`);
+      const taken: unknown[] = await tx.query(`SELECT 1 FROM reserved_ips WHERE ip = $1::inet`, [ip]);
+      if (taken.length) throw new ConflictError(`The IP address ${ip} is already in use.`);
+      if (mac) {
+        const twice: unknown[] = await tx.query(`SELECT 1 FROM reserved_ips WHERE subnet_id = $1 AND mac_address = $2::macaddr`, [subnet.id, mac]);
+        if (twice.length) throw new ConflictError(`MAC address ${mac} already has a reserved IP address on ${subnet.cidr}.`);
+      }
+      const [{ id }] = (await tx.query(
+        `INSERT INTO reserved_ips (subnet_id, ip, mac_address, hostname, comment, user_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+        [subnet.id, ip, mac ?? null, input.hostname ?? '', input.comment ?? '', userId],
+      )) as [{ id: number }];
+      const [created] = (await tx.query(`${RESERVED_IP_SELECT} WHERE r.id = $1`, [id])) as [ReservedIpRow];
+      return created;
+    });
+  }
+
+  /** Only the owner (or an admin, `userId` null) may release a reservation. */
+  async release(ip: string | undefined, userId: number | null): Promise<void> {
+    const addr = ipField('ip', ip, true);
+    const rows: Array<{ id: number; userId: number | null }> = await this.db.query(`SELECT id, user_id AS "userId" FROM reserved_ips WHERE ip = $1::inet`, [addr]);
+    const row = rows[0];
+    if (!row || (userId !== null && row.userId !== userId)) throw new NotFoundError(`No reserved IP address ${addr} belongs to you.`);
+    await this.db.query(`DELETE FROM reserved_ips WHERE id = $1`, [row.id]);
+  }
+}
