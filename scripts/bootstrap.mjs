@@ -32,16 +32,47 @@ if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CLI_PATH && !onPath('
 if (process.argv.includes('--test')) {
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'python'))) run('python3', ['-m', 'venv', '.venv']);
   run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', 'test/compat/requirements.txt']);
-  // Real BMC peers for the power driver tests: ipmitool (what the ipmi driver runs), ipmi_sim
-  // (Debian openipmi, an IPMI BMC) and sushy-emulator (a Redfish BMC).
-  if ((!onPath('ipmitool') || !onPath('ipmi_sim')) && os.userInfo().uid === 0) {
-    log('installing ipmitool and openipmi (apt)');
+  // Real peers for the hardware-edge tests and benchmarks, from Debian: ipmitool (what the ipmi
+  // driver runs) and ipmi_sim (an IPMI BMC); QEMU with its iPXE ROMs and SeaBIOS (the machine
+  // that PXE-boots in the e2e test); busybox-static and cpio (the ephemeral environment's build);
+  // iPXE's first-stage loaders for TFTP; and the DHCP/TFTP servers the benchmarks compare with.
+  const wanted = [
+    ['ipmitool', 'ipmitool'],
+    ['ipmi_sim', 'openipmi'],
+    ['qemu-system-x86_64', 'qemu-system-x86'],
+    ['/usr/lib/ipxe/qemu/pxe-virtio.rom', 'ipxe-qemu'],
+    ['/usr/share/seabios/bios-256k.bin', 'seabios'],
+    ['/usr/lib/ipxe/undionly.kpxe', 'ipxe'],
+    ['/bin/busybox', 'busybox-static'],
+    ['cpio', 'cpio'],
+    ['perfdhcp', 'kea-admin'],
+    ['kea-dhcp4', 'kea-dhcp4-server'],
+    ['dnsmasq', 'dnsmasq-base'],
+    ['in.tftpd', 'tftpd-hpa'],
+    ['curl', 'curl'],
+    ['ip', 'iproute2'],
+  ];
+  const missing = wanted.filter(([what]) => (what.startsWith('/') ? !fs.existsSync(what) : !onPath(what))).map(([, pkg]) => pkg);
+  if (missing.length && os.userInfo().uid === 0) {
+    log(`installing ${missing.join(' ')} (apt)`);
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'ipmitool', 'openipmi']);
+    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]);
   }
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))) {
     log('installing sushy-tools (PyPI) into .venv');
     run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'sushy-tools==2.2.0']);
+  }
+}
+
+// The ephemeral environment machines PXE-boot into (kernel + initramfs from Debian packages);
+// build.sh does nothing when it is up to date. Without it the rack still serves everything else.
+const ephemeral = path.join(root, 'images', 'ephemeral', 'build.sh');
+if (fs.existsSync(ephemeral) && fs.existsSync('/bin/busybox')) {
+  try {
+    run('bash', [ephemeral]);
+  } catch (err) {
+    log(`WARNING: could not build the ephemeral environment (${err.message}); PXE boots will find no kernel`);
+    if (process.argv.includes('--test')) process.exit(1);
   }
 }
 
