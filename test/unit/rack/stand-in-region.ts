@@ -3,7 +3,7 @@
 // exactly what a fake machine sent over the wire.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BootConfig, PowerConfig } from '../../../src/contracts/rack-api';
+import type { BootConfig, MacBootConfig, PowerConfig } from '../../../src/contracts/rack-api';
 
 export interface Recorded {
   method: string;
@@ -55,6 +55,15 @@ export async function startStandIn(): Promise<StandIn> {
         if (req.headers.authorization !== `Bearer ${SECRET}`) return json(401, { error: 'bad secret' });
         const found = rack[2] === 'power' ? power.get(rack[1]!) : boot.get(rack[1]!);
         return found ? json(200, found) : res.writeHead(404).end(`No machine ${rack[1]}.`);
+      }
+      // What a PXE request from a MAC boots: the machine whose boot config lists it, else enlist.
+      const byMac = /^\/MAAS\/rack\/v1\/racks\/[^/]+\/boot-config\/([^/]+)$/.exec(r.path);
+      if (byMac) {
+        if (req.headers.authorization !== `Bearer ${SECRET}`) return json(401, { error: 'bad secret' });
+        const mac = decodeURIComponent(byMac[1]!).toLowerCase();
+        const known = [...boot.values()].find((c) => c.macAddresses.some((m) => m.toLowerCase() === mac));
+        const answer: MacBootConfig = known ? { known: true, ...known } : { known: false, purpose: 'enlist', mac, metadataUrl: `${url}/MAAS/metadata/` };
+        return json(200, answer);
       }
       if (r.path.startsWith('/MAAS/metadata/2012-03-01/user-data')) return res.writeHead(200).end('#cloud-config\n');
       if (r.path === '/MAAS/metadata/2012-03-01/' && r.method === 'POST') return res.writeHead(200).end('OK');

@@ -1,0 +1,98 @@
+// The rack's HTTP boot server (MAAS's rack port 5248): iPXE scripts, files from the boot root,
+// and the /MAAS/ proxy to the region. One line of log per request.
+import http from 'node:http';
+import { BOOT_HTTP, TFTP_FILES } from '../../contracts/boot';
+import { bootLayout } from './boot-root';
+import { bootScript, httpBase, macScript } from './ipxe-script';
+import { macConfig, type MacConfigDeps } from './mac-config';
+import { macFromHyphens } from './mac';
+import { regionProxy } from './region-proxy';
+import { serveFile } from './static-files';
+
+export interface HttpBootOptions extends MacConfigDeps {
+  bootRoot: string;
+  regionUrl: string;
+  /** Ephemeral environment architecture (default amd64). */
+  arch?: string;
+  /** Timeout for proxied region requests (default 60 s). */
+  proxyTimeoutMs?: number;
+  log: (line: string) => void;
+}
+
+const MAC_SCRIPT = /^\/ipxe\/mac\/([^/]+)\.ipxe$/;
+// UEFI HTTP boot and curious operators fetch the loaders by their bare names.
+const FIRMWARE = new Set<string>([TFTP_FILES.uefiIpxe, TFTP_FILES.biosIpxe]);
+
+type Reply = { status: number; body: string; type?: string };
+const text = (status: number, body: string): Reply => ({ status, body: `${body}\n`, type: 'text/plain; charset=utf-8' });
+
+/** Creates (does not start) the server; `listen` it on RACK_HTTP_PORT or wherever configured. */
+export function createHttpBootServer(o: HttpBootOptions): http.Server {
+  const { root, tftpDir } = bootLayout(o.bootRoot);
+  const proxy = regionProxy({ regionUrl: o.regionUrl, timeoutMs: o.proxyTimeoutMs });
+
+  // The machine asked this address: the scripts send it back to the same one.
+  const baseOf = (req: http.IncomingMessage) => httpBase(req.socket.localAddress ?? '127.0.0.1', req.socket.localPort ?? 0);
+
+  const script = async (req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<Reply & { note?: string }> => {
+    if (pathname === BOOT_HTTP.bootScript) return { status: 200, body: bootScript(baseOf(req)), type: 'text/plain; charset=utf-8' };
+    const mac = macFromHyphens(MAC_SCRIPT.exec(pathname)?.[1] ?? '');
+    if (!mac) return text(400, `Not a MAC address in ${pathname}: expected /ipxe/mac/aa-bb-cc-dd-ee-ff.ipxe`);
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    const answer = await macConfig(o, mac, gone.signal);
+    if (!answer.ok) return { ...text(answer.status, answer.message), note: answer.message };
+    const body = macScript(answer.config, { base: baseOf(req), arch: o.arch });
+    return { status: 200, body, type: 'text/plain; charset=utf-8', note: `${answer.config.purpose} from ${answer.source}` };
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<string> => {
+    const url = req.url ?? '/';
+    if (url.startsWith(BOOT_HTTP.regionProxyPrefix)) return proxy(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Only GET and HEAD here (and anything under /MAAS/).\n');
+      return '';
+    }
+    // The raw path, decoded here and nowhere else: WHATWG URL parsing would quietly resolve
+    // `..` and `%2e%2e`, hiding a traversal attempt instead of refusing it.
+    const rawPath = url.split('?')[0] ?? '/';
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(rawPath);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Malformed percent-encoding in the path.\n');
+      return '';
+    }
+    if (pathname.startsWith('/ipxe/')) {
+      const reply = await script(req, res, pathname);
+      if (!res.writableEnded && !res.destroyed) {
+        res.writeHead(reply.status, { 'content-type': reply.type ?? 'text/plain', 'content-length': Buffer.byteLength(reply.body), 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : reply.body);
+      }
+      return reply.note ?? '';
+    }
+    const name = pathname.slice(1);
+    if (FIRMWARE.has(name)) return serveFile(req, res, tftpDir, name);
+    return serveFile(req, res, root, pathname);
+  };
+
+  return http.createServer((req, res) => {
+    const started = Date.now();
+    // Read now: a closed connection no longer knows its peer.
+    const { socket } = req;
+    const peer = socket.remoteAddress ?? '?';
+    const written = socket.bytesWritten;
+    const line = (status: number | string, note: string) =>
+      o.log(`http-boot: ${peer} ${req.method ?? '?'} ${req.url ?? ''} ${status} ${socket.bytesWritten - written} B ${Date.now() - started} ms${note ? ` (${note})` : ''}`);
+    handle(req, res).then(
+      (note) => line(res.statusCode, note),
+      (err: unknown) => {
+        // A bug or an odd region answer (e.g. an unsafe value): this request fails, the server lives.
+        const message = (err as Error).message;
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metalflow rack: ${message}\n`);
+        else res.destroy();
+        line(500, message);
+      },
+    );
+  });
+}
