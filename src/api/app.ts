@@ -10,9 +10,11 @@ import { rackApiRouter } from './rack-api';
 import { runScriptsRoute } from './run-scripts/route';
 import { accountResources } from './resources/account';
 import { eventResources } from './resources/events';
+import { groupResources } from './resources/groups';
 import { fabricResources } from './resources/fabrics';
 import { ipAddressResources } from './resources/ipaddresses';
 import { machineResources } from './resources/machines';
+import { placementRuleResources } from './resources/placement-rules';
 import { poolResources } from './resources/pools';
 import { rackControllerResources } from './resources/rackcontrollers';
 import { sshKeyResources } from './resources/sshkeys';
@@ -42,6 +44,8 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
     ...poolResources({ services }),
     ...tagResources({ services, present }),
     ...eventResources({ services }),
+    ...groupResources({ services }),
+    ...placementRuleResources({ services }),
     ...fabricResources({ services }),
     ...subnetResources({ services }),
     ...ipAddressResources({ services }),

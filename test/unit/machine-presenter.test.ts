@@ -13,11 +13,12 @@ const machine: Machine = {
   workflowType: 'deployWorkflow', bootPurpose: 'xinstall', osystem: 'ubuntu', distroSeries: 'jammy', hweKernel: '',
   userData: '', agentName: '', workloadAnnotations: { app: 'db' }, hardwareInfo: { system_serial: 'SER1', cpu_model: '' },
   blockDevices: [{ name: 'sda', size: 100_000_000_000, serial: 'D1', model: 'QEMU', path: '/dev/sda' }],
-  commissioningPassed: true, enableSsh: false, hostId: null, created: new Date(0), updated: new Date(0),
+  commissioningPassed: true, enableSsh: false, hostId: null, reservedUserId: null, reservedGroupId: 7, created: new Date(0), updated: new Date(0),
 };
 const view: MachineView = {
   machine,
   owner: 'alice',
+  reservedFor: 'group:team-a',
   zone: { id: 1, name: 'default', description: '' },
   pool: { id: 1, name: 'default', description: '' },
   tags: ['gpu'],

@@ -27,6 +27,8 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     node_type: 0,
     node_type_name: 'Machine',
     owner: v.owner,
+    // metalflow's addition: who allocates this machine (a username or `group:<name>`); kept across release.
+    reserved_for: v.reservedFor,
     owner_data: m.workloadAnnotations,
     workload_annotations: m.workloadAnnotations,
     locked: m.locked,

@@ -3,6 +3,7 @@
 import { statusFromName, type MachineStatus } from '../../contracts/lifecycle';
 import { ValidationError } from '../../region/errors';
 import type { AllocateConstraints } from '../../region/services/allocation';
+import { parseInterfaces, parseStorage } from '../../region/services/allocation-constraints';
 import type { CommissionOptions as CommissionCommand, DeployOptions as DeployCommand, ReleaseOptions as ReleaseCommand } from '../../region/services/machine-actions';
 import type { MachineFilter } from '../../region/services/machine-queries';
 import { powerParametersFromForm } from '../../region/services/power-parameters';
@@ -85,30 +86,34 @@ export function filterForm(p: Params): MachineFilter {
 }
 
 export function allocateForm(p: Params): AllocateConstraints {
-  const cpu = p.string('cpu_count');
-  const mem = p.string('mem');
-  const number = (field: string, value: string | undefined) => {
+  const number = (field: string) => {
+    const value = p.string(field);
     if (value === undefined || value === '') return undefined;
     const n = Number(value);
     if (!Number.isFinite(n) || n < 0) throw ValidationError.field(field, `Invalid ${field}: '${value}' is not a non-negative number.`);
     return n;
   };
-  const csv = (name: string) => p.list(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  // MAAS's parse_legacy_tags: repeated fields, each comma- or space-separated.
+  const list = (name: string) => p.list(name).flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
   return {
     name: p.string('name'),
     systemId: p.string('system_id'),
-    arch: p.string('arch'),
-    cpuCount: number('cpu_count', cpu),
-    mem: number('mem', mem),
-    tags: csv('tags'),
-    notTags: csv('not_tags'),
+    arch: list('arch'),
+    cpuCount: number('cpu_count'),
+    cpuSpeed: number('cpu_speed'),
+    mem: number('mem'),
+    tags: list('tags'),
+    notTags: list('not_tags'),
     zone: p.string('zone'),
-    notInZone: csv('not_in_zone'),
+    notInZone: list('not_in_zone'),
     pool: p.string('pool'),
-    notInPool: csv('not_in_pool'),
+    notInPool: list('not_in_pool'),
+    storage: parseStorage(p.string('storage')),
+    interfaces: parseInterfaces(p.string('interfaces')),
     agentName: p.string('agent_name'),
     comment: p.string('comment'),
     dryRun: p.bool('dry_run') ?? false,
+    verbose: p.bool('verbose') ?? false,
   };
 }
 

@@ -79,12 +79,12 @@ export function machineResources(services: RegionServices, present: PresentOptio
       {
         method: 'POST',
         op: 'allocate',
-        doc: 'Allocate a READY machine matching the constraints (name, system_id, arch, cpu_count, mem, tags, not_tags, zone, not_in_zone, pool, not_in_pool, dry_run).',
+        doc: 'Allocate a READY machine matching the constraints (name, system_id, arch, cpu_count, cpu_speed, mem, tags, not_tags, zone, not_in_zone, pool, not_in_pool, storage, interfaces, agent_name, comment, dry_run, verbose): one reserved for the caller or their group first, then an unassigned one, cheapest first.',
         async handle(c) {
           const constraints = allocateForm(c.params);
-          const systemId = await services.allocation.allocate(user(c), constraints);
-          const body = presentMachine(await services.queries.get(c.principal, systemId), present);
-          return { ...body, constraints_by_type: {} };
+          const got = await services.allocation.allocate(user(c), constraints);
+          const body = presentMachine(await services.queries.get(c.principal, got.systemId), present);
+          return { ...body, constraints_by_type: got.constraintsByType };
         },
       },
       {
@@ -155,6 +155,8 @@ export function machineResources(services: RegionServices, present: PresentOptio
       act('abort', 'Abort the current operation (commissioning, deploying, disk erasing, testing).', (p, c, id) => services.actions.abort(p, id, c.params.string('comment') ?? '')),
       act('mark_broken', 'Mark broken (comment).', (p, c, id) => services.actions.markBroken(p, id, c.params.string('comment') ?? c.params.string('error_description') ?? '')),
       act('mark_fixed', 'Mark fixed (admin).', (p, _c, id) => services.actions.markFixed(p, id)),
+      act('reserve', "Reserve the machine for a user or group (admins, or pool admins): reserved_for=USERNAME or group:NAME, comment. Only they allocate it, before any unassigned machine; the reservation outlives release.", (p, c, id) => services.reservations.reserve(p, id, c.params.string('reserved_for', { required: true }), c.params.string('comment') ?? '')),
+      act('unreserve', 'Remove the reservation (admins, or pool admins): the machine becomes unassigned (comment).', (p, c, id) => services.reservations.reserve(p, id, '', c.params.string('comment') ?? '')),
       act('lock', 'Lock a deployed machine against changes (comment).', (p, c, id) => services.actions.lock(p, id, true, c.params.string('comment') ?? '')),
       act('unlock', 'Unlock a machine (comment).', (p, c, id) => services.actions.lock(p, id, false, c.params.string('comment') ?? '')),
       act('power_on', 'Power on (through the rack that reaches the BMC).', async (p, _c, id) => void (await services.actions.power(p, id, 'on'))),

@@ -73,6 +73,9 @@ export interface Machine {
   enableSsh: boolean;
   /** Stable identity of a registered deployed host (see migration 0002); null otherwise. */
   hostId: string | null;
+  /** Reserved for one user or one group (migration 0004): who allocates it; survives release. */
+  reservedUserId: number | null;
+  reservedGroupId: number | null;
   created: Date;
   updated: Date;
 }
@@ -203,6 +206,8 @@ export const MachineEntity = new EntitySchema<Machine>({
     commissioningPassed: { type: Boolean, name: 'commissioning_passed' },
     enableSsh: { type: Boolean, name: 'enable_ssh' },
     hostId: { ...text, name: 'host_id', nullable: true },
+    reservedUserId: { type: Number, name: 'reserved_user_id', nullable: true },
+    reservedGroupId: { type: Number, name: 'reserved_group_id', nullable: true },
     created,
     updated,
   },

@@ -5,6 +5,7 @@ import type { SecretBox } from '../secrets';
 import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
 import { EventQueries } from './event-queries';
+import { GroupService } from './groups';
 import { MachineActions } from './machine-actions';
 import { MachineQueries } from './machine-queries';
 import { MachineService } from './machine-service';
@@ -14,8 +15,10 @@ import { IpRangeService } from './network/ip-ranges';
 import { RackDhcpService } from './network/rack-dhcp';
 import { ReservedIpService } from './network/reserved-ips';
 import { SubnetService } from './network/subnets';
+import { PlacementService } from './placement';
 import { PoolService } from './pools';
 import { RackService } from './racks';
+import { ReservationService } from './reservations';
 import { TagService } from './tags';
 import { UserService } from './users';
 import type { WorkflowGateway } from './workflow-gateway';
@@ -33,6 +36,9 @@ export interface RegionServices {
   queries: MachineQueries;
   actions: MachineActions;
   allocation: AllocationService;
+  groups: GroupService;
+  reservations: ReservationService;
+  placement: PlacementService;
   metadata: MetadataService;
   racks: RackService;
   fabrics: FabricService;
@@ -62,6 +68,9 @@ export function createRegionServices(o: { db: DataSource; workflows: WorkflowGat
     queries: new MachineQueries(o.db),
     actions: new MachineActions(o.db, o.workflows, racks, deadlines),
     allocation: new AllocationService(o.db),
+    groups: new GroupService(o.db),
+    reservations: new ReservationService(o.db),
+    placement: new PlacementService(o.db),
     metadata: new MetadataService(o.db, o.workflows),
     racks,
     fabrics,

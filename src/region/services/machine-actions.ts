@@ -17,6 +17,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
 import { isAdmin, type Principal } from './principal';
+import { mayTake } from './reservations';
 import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
@@ -55,8 +56,9 @@ export class MachineActions {
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
         await assertCanNetboot(tx, m, 'deploy');
         // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
-        // have allocated it (unowned, or reserved to them).
+        // have allocated it (unowned, not reserved for someone else, a pool they may deploy from).
         if (m.status === S.READY && (m.ownerId === null || m.ownerId === callerId(caller))) {
+          if (!(await mayTake(tx, caller, m.id))) throw new ConflictError(`Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`);
           return changeStatus(tx, m, { to: S.ALLOCATED, extra: { ownerId: callerId(caller) }, event: { description: `Allocated to ${callerName(caller)}.` } });
         }
         this.assertMayUse(caller, m, 'deploy');

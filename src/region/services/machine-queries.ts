@@ -5,10 +5,13 @@ import type { MachineStatus } from '../../contracts/lifecycle';
 import { MachineEntity, type Interface, type Machine, type Rack, type ResourcePool, type Zone } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { isAdmin, type Principal } from './principal';
+import { userVisibilitySql } from './tenancy-sql';
 
 export interface MachineView {
   machine: Machine;
   owner: string | null;
+  /** `username`, `group:<name>`, or null (see reservations). */
+  reservedFor: string | null;
   zone: Pick<Zone, 'id' | 'name' | 'description'>;
   pool: Pick<ResourcePool, 'id' | 'name' | 'description'> | null;
   tags: string[];
@@ -28,12 +31,15 @@ export interface MachineFilter {
   arch?: string[];
 }
 
-/** Users see unowned machines and their own; admins see all (the 2017 reservation model). */
+/**
+ * Users see their own machines and unassigned ones (neither owned nor reserved for someone else)
+ * in pools they may view; admins see all (see tenancy-sql).
+ */
 export function visibilitySql(caller: Principal | null, alias = 'm', params: unknown[]): string {
   if (isAdmin(caller)) return 'TRUE';
   if (caller?.kind !== 'user') return 'FALSE';
   params.push(caller.user.id);
-  return `(${alias}.owner_id IS NULL OR ${alias}.owner_id = $${params.length})`;
+  return userVisibilitySql(alias, `$${params.length}`);
 }
 
 function filterSql(f: MachineFilter, params: unknown[]): string[] {
@@ -113,11 +119,13 @@ export class MachineQueries {
     const machines = await manager.getRepository(MachineEntity).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids }).orderBy('m.id').getMany();
     const [names, tags, interfaces] = await Promise.all([
       manager.query(
-        `SELECT m.id, u.username, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
+        `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
                 p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
                 r.system_id AS rack_system_id, r.name AS rack_name
            FROM machines m JOIN zones z ON z.id = m.zone_id
            LEFT JOIN users u ON u.id = m.owner_id
+           LEFT JOIN users ru ON ru.id = m.reserved_user_id
+           LEFT JOIN user_groups rg ON rg.id = m.reserved_group_id
            LEFT JOIN resource_pools p ON p.id = m.pool_id
            LEFT JOIN racks r ON r.id = m.rack_id
           WHERE m.id = ANY($1::int[])`,
@@ -145,6 +153,7 @@ export class MachineQueries {
       return {
         machine,
         owner: (n.username as string | null) ?? null,
+        reservedFor: (n.reserved_for as string | null) ?? null,
         zone: { id: Number(n.zone_id), name: String(n.zone_name), description: String(n.zone_description ?? '') },
         pool: n.pool_id === null ? null : { id: Number(n.pool_id), name: String(n.pool_name), description: String(n.pool_description ?? '') },
         tags: tagsById.get(machine.id) ?? [],

@@ -1,0 +1,131 @@
+// Placement rules: where a newly commissioned machine lands (pool, reservation), decided in the same
+// transaction, under the same row lock, as its COMMISSIONING → READY transition. No one can see it
+// READY and unassigned in between, which is the window MAAS's reservation model leaves open (an
+// admin reserves a machine only after it is READY, by which time anyone may have allocated it).
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Machine } from '../db/entities';
+import { NotFoundError, ValidationError } from '../errors';
+import { recordEvent } from './events';
+import { resolveReservation } from './reservations';
+
+/** What a rule looks at: all given criteria must hold (hardware facts are minimums). */
+export interface PlacementMatch {
+  pool?: string;
+  zone?: string;
+  tags?: string[];
+  /** `amd64` matches `amd64/generic` (MAAS's arch wildcards). */
+  arch?: string;
+  cpu_count?: number;
+  mem?: number;
+  hostname_prefix?: string;
+}
+
+export interface PlacementRule {
+  id: number;
+  name: string;
+  priority: number;
+  match: PlacementMatch;
+  pool: string | null;
+  reservedFor: string | null;
+}
+
+export interface PlacementRuleInput {
+  name?: string;
+  priority?: number;
+  match: PlacementMatch;
+  pool?: string;
+  reservedFor?: string;
+}
+
+export interface MachineFacts { pool: string | null; zone: string; tags: string[]; arch: string; cpuCount: number; memory: number; hostname: string }
+
+export function ruleMatches(match: PlacementMatch, f: MachineFacts): boolean {
+  if (match.pool !== undefined && match.pool !== f.pool) return false;
+  if (match.zone !== undefined && match.zone !== f.zone) return false;
+  if (match.tags && !match.tags.every((t) => f.tags.includes(t))) return false;
+  if (match.arch !== undefined && f.arch !== match.arch && !f.arch.startsWith(`${match.arch}/`)) return false;
+  if (match.cpu_count !== undefined && f.cpuCount < match.cpu_count) return false;
+  if (match.mem !== undefined && f.memory < match.mem) return false;
+  if (match.hostname_prefix !== undefined && !f.hostname.startsWith(match.hostname_prefix)) return false;
+  return true;
+}
+
+const RULES_SQL = `
+  SELECT r.id, r.name, r.priority, r.match, p.name AS pool, COALESCE(u.username, 'group:' || g.name) AS reserved_for,
+         r.pool_id, r.reserved_user_id, r.reserved_group_id
+    FROM placement_rules r
+    LEFT JOIN resource_pools p ON p.id = r.pool_id
+    LEFT JOIN users u ON u.id = r.reserved_user_id
+    LEFT JOIN user_groups g ON g.id = r.reserved_group_id`;
+interface RuleRow { id: number; name: string; priority: number; match: PlacementMatch; pool: string | null; reserved_for: string | null; pool_id: number | null; reserved_user_id: number | null; reserved_group_id: number | null }
+const toRule = (r: RuleRow): PlacementRule => ({ id: r.id, name: r.name, priority: r.priority, match: r.match, pool: r.pool, reservedFor: r.reserved_for });
+
+export class PlacementService {
+  constructor(private readonly db: DataSource) {}
+
+  async list(): Promise<PlacementRule[]> {
+    return ((await this.db.query(`${RULES_SQL} ORDER BY r.priority DESC, r.id`)) as RuleRow[]).map(toRule);
+  }
+
+  async get(id: string): Promise<PlacementRule> {
+    const rows: RuleRow[] = /^\d{1,9}$/.test(id) ? await this.db.query(`${RULES_SQL} WHERE r.id = $1`, [Number(id)]) : [];
+    if (!rows[0]) throw new NotFoundError('No PlacementRule matches the given query.');
+    return toRule(rows[0]);
+  }
+
+  async create(input: PlacementRuleInput): Promise<PlacementRule> {
+    if (!input.name) throw ValidationError.field('name', 'This field is required.');
+    if (!input.pool && !input.reservedFor) throw new ValidationError({ __all__: ['A rule must set a pool, reserved_for, or both.'] });
+    return this.db.transaction(async (tx) => {
+      const pools: Array<{ id: number }> = input.pool ? await tx.query(`SELECT id FROM resource_pools WHERE name = $1`, [input.pool]) : [];
+      if (input.pool && !pools[0]) throw ValidationError.field('pool', `No resource pool '${input.pool}'.`);
+      if (input.match.pool) {
+        const known: unknown[] = await tx.query(`SELECT 1 FROM resource_pools WHERE name = $1`, [input.match.pool]);
+        if (!known.length) throw ValidationError.field('match_pool', `No resource pool '${input.match.pool}'.`);
+      }
+      const target = await resolveReservation(tx, input.reservedFor ?? '');
+      const rows: Array<{ id: number }> = await tx.query(
+        `INSERT INTO placement_rules (name, priority, match, pool_id, reserved_user_id, reserved_group_id)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id`,
+        [input.name, input.priority ?? 0, JSON.stringify(input.match), pools[0]?.id ?? null, target.userId, target.groupId],
+      );
+      if (!rows[0]) throw ValidationError.field('name', 'Placement rule with this Name already exists.');
+      return toRule(((await tx.query(`${RULES_SQL} WHERE r.id = $1`, [rows[0].id])) as RuleRow[])[0]!);
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    const rule = await this.get(id);
+    await this.db.query(`DELETE FROM placement_rules WHERE id = $1`, [rule.id]);
+  }
+}
+
+/**
+ * Apply the first matching rule (highest priority, then oldest) to a machine the caller holds
+ * locked, inside the transaction that makes it READY. Returns the rule's name, if any.
+ */
+export async function applyPlacement(tx: EntityManager, m: Machine): Promise<string | null> {
+  const rules: RuleRow[] = await tx.query(`${RULES_SQL} ORDER BY r.priority DESC, r.id`);
+  if (rules.length === 0) return null;
+  const facts: Array<{ pool: string | null; zone: string; tags: string[] }> = await tx.query(
+    `SELECT p.name AS pool, z.name AS zone,
+            ARRAY(SELECT t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id) AS tags
+       FROM machines m JOIN zones z ON z.id = m.zone_id LEFT JOIN resource_pools p ON p.id = m.pool_id WHERE m.id = $1`,
+    [m.id],
+  );
+  const f = facts[0];
+  if (!f) return null;
+  const rule = rules.find((r) => ruleMatches(r.match, { ...f, arch: m.architecture, cpuCount: m.cpuCount, memory: m.memory, hostname: m.hostname }));
+  if (!rule) return null;
+  const reserve = rule.reserved_user_id !== null || rule.reserved_group_id !== null;
+  await tx.query(
+    `UPDATE machines SET pool_id = COALESCE($2, pool_id),
+            reserved_user_id = CASE WHEN $3 THEN $4::int ELSE reserved_user_id END,
+            reserved_group_id = CASE WHEN $3 THEN $5::int ELSE reserved_group_id END, updated = now()
+      WHERE id = $1`,
+    [m.id, rule.pool_id, reserve, rule.reserved_user_id, rule.reserved_group_id],
+  );
+  const what = [rule.pool ? `pool ${rule.pool}` : '', rule.reserved_for ? `reserved for ${rule.reserved_for}` : ''].filter(Boolean).join(', ');
+  await recordEvent(tx, m.id, { type: 'Placed', description: `Placement rule ${rule.name}: ${what}.`, level: 'AUDIT' });
+  return rule.name;
+}

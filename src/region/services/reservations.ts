@@ -1,0 +1,67 @@
+// Reservations (the 2017 MAAS model, made durable): an admin reserves a machine for a user or a
+// group; only they allocate it (before any unassigned machine), others do not see it while it is
+// unowned. Unlike MAAS, whose reservation is the owner field, it survives allocate and release.
+import type { DataSource, EntityManager } from 'typeorm';
+import { ForbiddenError, ValidationError } from '../errors';
+import { recordEvent } from './events';
+import { isAdmin, type Principal } from './principal';
+import { reservationAllowsSql, userMayTakeSql } from './tenancy-sql';
+import { lockMachine } from './transitions';
+
+export interface ReservationTarget { userId: number | null; groupId: number | null; label: string }
+
+/** `alice` → user, `group:team-a` → group, empty → no reservation. Unknown names are a 400. */
+export async function resolveReservation(manager: EntityManager, value: string, field = 'reserved_for'): Promise<ReservationTarget> {
+  const v = value.trim();
+  if (v === '') return { userId: null, groupId: null, label: '' };
+  const group = v.startsWith('group:') ? v.slice('group:'.length) : undefined;
+  const rows: Array<{ id: number }> = await manager.query(
+    group === undefined ? `SELECT id FROM users WHERE username = $1` : `SELECT id FROM user_groups WHERE name = $1`,
+    [group ?? v],
+  );
+  if (!rows[0]) throw ValidationError.field(field, group === undefined ? `No user '${v}'.` : `No user group '${group}'.`);
+  return group === undefined ? { userId: rows[0].id, groupId: null, label: v } : { userId: null, groupId: rows[0].id, label: v };
+}
+
+export class ReservationService {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Reserve (or with '' release the reservation of) a machine in any status: it takes effect
+   * whenever the machine is READY and unowned. Admins, and groups with `admin` on its pool.
+   */
+  async reserve(caller: Principal, systemId: string, reservedFor: string, comment = ''): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      if (!(await mayAdministerPool(tx, caller, m.poolId))) throw new ForbiddenError(`You do not have permission to reserve machine ${systemId}.`);
+      const target = await resolveReservation(tx, reservedFor);
+      await tx.query(`UPDATE machines SET reserved_user_id = $2, reserved_group_id = $3, updated = now() WHERE id = $1`, [m.id, target.userId, target.groupId]);
+      const what = target.label ? `Reserved for ${target.label}.` : 'Reservation removed.';
+      await recordEvent(tx, m.id, { type: target.label ? 'Reserved' : 'Unreserved', description: comment ? `${what} ${comment}` : what, level: 'AUDIT' });
+    });
+  }
+}
+
+/** Admins, or a member of a group holding `admin` on the pool. */
+export async function mayAdministerPool(manager: EntityManager, caller: Principal, poolId: number | null): Promise<boolean> {
+  if (isAdmin(caller)) return true;
+  if (caller.kind !== 'user' || poolId === null) return false;
+  const rows: unknown[] = await manager.query(
+    `SELECT 1 FROM pool_entitlements pe JOIN user_group_members gm ON gm.group_id = pe.group_id
+      WHERE pe.pool_id = $1 AND gm.user_id = $2 AND pe.entitlement = 'admin'`,
+    [poolId, caller.user.id],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Whether the caller may take this (READY, unowned) machine: not reserved for someone else, and
+ * (non-admins) a pool they may deploy from. Admins are bound by reservations too: a reserved
+ * machine stays its team's until an admin removes the reservation.
+ */
+export async function mayTake(manager: EntityManager, caller: Principal, machineId: number): Promise<boolean> {
+  if (caller.kind !== 'user') return false;
+  const rule = isAdmin(caller) ? reservationAllowsSql('m', '$2') : userMayTakeSql('m', '$2');
+  const rows: unknown[] = await manager.query(`SELECT 1 FROM machines m WHERE m.id = $1 AND ${rule}`, [machineId, caller.user.id]);
+  return rows.length > 0;
+}
