@@ -12,6 +12,9 @@ import { freePort } from '../test/helpers/ports';
 const root = path.resolve(__dirname, '..');
 
 const only = process.argv[2];
+/** Set by scripts/e2e.ts inside its lab namespace: run the e2e tests, and only those. */
+const inLab = Boolean(process.env.METALFLOW_E2E_NETNS);
+const isE2e = (f: string) => f.startsWith(`test${path.sep}e2e${path.sep}`);
 const log = (l: string) => console.error(`[test-setup] ${l}`);
 
 function testFiles(): string[] {
@@ -24,12 +27,32 @@ function testFiles(): string[] {
     }
   };
   walk(path.join(root, 'test'));
-  return files.filter((f) => !only || f.includes(only)).sort();
+  return files.filter((f) => (!only || f.includes(only)) && isE2e(f) === inLab).sort();
+}
+
+/** The e2e tests need their own namespace: scripts/e2e.ts makes it and runs this script in it. */
+function e2eWanted(): boolean {
+  if (inLab) return false;
+  const e2e = path.join(root, 'test', 'e2e');
+  return fs.existsSync(e2e) && fs.readdirSync(e2e).some((f) => f.endsWith('.test.ts') && (!only || path.join('test', 'e2e', f).includes(only)));
+}
+
+function runE2e(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'e2e.ts'), ...(only ? [only] : [])], { cwd: root, stdio: 'inherit' });
+    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
 }
 
 async function main(): Promise<number> {
   const files = testFiles();
-  if (files.length === 0) throw new Error(`No test files match "${only}".`);
+  const e2e = e2eWanted();
+  if (files.length === 0 && !e2e) throw new Error(`No test files match "${only}".`);
+  const code = files.length ? await runTests(files) : 0;
+  return e2e ? Math.max(code, await runE2e()) : code;
+}
+
+async function runTests(files: string[]): Promise<number> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-test-'));
   fs.chmodSync(stateDir, 0o755);
   const stops: Array<() => Promise<void>> = [];

@@ -41,10 +41,10 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
   const storageMb = r.block_devices.reduce((sum, d) => sum + d.size_bytes, 0) / 1_000_000;
   const hardwareInfo: Record<string, string> = {
     cpu_model: r.cpu.model,
-    system_vendor: r.dmi.vendor ?? '',
-    system_product: r.dmi.product ?? '',
-    system_serial: r.dmi.serial ?? '',
-    system_uuid: r.dmi.uuid ?? '',
+    system_vendor: r.dmi.vendor ?? r.dmi.sys_vendor ?? '',
+    system_product: r.dmi.product ?? r.dmi.product_name ?? '',
+    system_serial: r.dmi.serial ?? r.dmi.product_serial ?? '',
+    system_uuid: r.dmi.uuid ?? r.dmi.product_uuid ?? '',
   };
   await manager.query(
     `UPDATE machines SET cpu_count = $2, cpu_speed = $3, memory = $4, storage = $5, block_devices = $6,

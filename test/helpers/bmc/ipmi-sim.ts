@@ -62,10 +62,18 @@ export interface IpmiSim {
   stop(): Promise<void>;
 }
 
-export async function startIpmiSim(): Promise<IpmiSim> {
+export interface IpmiSimOptions {
+  /** The chassis_control script (default: one that only records); run from the BMC's directory. */
+  chassisScript?: string;
+  /** Files the chassis script needs, written into the BMC's directory before it starts. */
+  prepare?: (dir: string) => void;
+}
+
+export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSim & { dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-ipmisim-'));
   const port = await freePort('udp');
-  fs.writeFileSync(path.join(dir, 'chassis.sh'), CHASSIS, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'chassis.sh'), o.chassisScript ?? CHASSIS, { mode: 0o755 });
+  o.prepare?.(dir);
   fs.writeFileSync(path.join(dir, 'lan.conf'), lanConf(dir, port));
   fs.writeFileSync(path.join(dir, 'bmc.emu'), EMU);
   const child: ChildProcess = spawn('ipmi_sim', ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', path.join(dir, 'state'), '-n'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -83,6 +91,7 @@ export async function startIpmiSim(): Promise<IpmiSim> {
   });
   const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
   return {
+    dir,
     address: `127.0.0.1:${port}`,
     chassisLog: () => (fs.existsSync(path.join(dir, 'chassis.log')) ? read('chassis.log').trim().split('\n') : []),
     power: () => (fs.existsSync(path.join(dir, 'power')) && read('power').trim() === '1' ? 'on' : 'off'),

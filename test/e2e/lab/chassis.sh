@@ -1,0 +1,51 @@
+#!/bin/bash
+# ipmi_sim's chassis_control program for the e2e lab (after ../shared/lab/chassis.sh): power on
+# starts a QEMU VM on tap0 (PXE first when the boot device is pxe), power off kills it. ipmi_sim
+# runs this synchronously and reads stdout to EOF, so QEMU daemonizes with its output elsewhere.
+#   chassis.sh <device> get power|boot ...   /   chassis.sh <device> set power 0|1 reset 1 boot pxe ...
+# The VM's shape comes from $D/vm.env (written by test/helpers/pxe-lab.ts).
+D=$(cd "$(dirname "$0")" && pwd); PIDF=$D/vm.pid; BOOTF=$D/bootdev; QMP=$D/qmp.sock
+# shellcheck disable=SC1091
+. "$D/vm.env"
+echo "$(date +%s.%N) chassis.sh $*" >> "$D/chassis.log"
+shift; op=$1; shift
+# alive = the pid exists and is not a zombie (a killed daemonized QEMU lingers as Z for a while)
+alive() { local st; st=$(awk '/^State:/{print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
+running() { [ -f "$PIDF" ] && alive "$(cat "$PIDF")"; }
+start_vm() {
+  local boot=order=cn; case "$(cat "$BOOTF" 2>/dev/null)" in pxe) boot=order=nc ;; default) boot=order=c ;; esac
+  rm -f "$PIDF"
+  qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
+    -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" -boot "$boot" \
+    -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
+    -drive "file=$D/disk0.qcow2,if=none,id=d0,format=qcow2" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL" \
+    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" \
+    </dev/null >>"$D/qemu.log" 2>&1
+}
+stop_vm() {
+  running || return 0; local p; p=$(cat "$PIDF"); kill -TERM "$p"
+  for _ in $(seq 1 50); do alive "$p" || break; sleep 0.05; done
+  alive "$p" && kill -KILL "$p"; rm -f "$PIDF"
+}
+case $op in
+get)
+  for p in "$@"; do case $p in
+    power) running && echo "power:1" || echo "power:0" ;;
+    boot)  echo "boot:$(cat "$BOOTF" 2>/dev/null || echo default)" ;;
+    *) echo "Invalid parameter: $p"; exit 1 ;;
+  esac; done ;;
+set)
+  while [ $# -gt 0 ]; do p=$1; v=$2; shift 2
+    case $p in
+      power) if [ "$v" = 1 ]; then running || start_vm; else stop_vm; fi ;;
+      reset) stop_vm; start_vm ;;
+      shutdown) stop_vm ;;
+      boot) echo "$v" > "$BOOTF" ;;
+      identify) shift ;;
+      *) echo "Invalid parameter: $p"; exit 1 ;;
+    esac
+  done ;;
+check) exit 1 ;;
+*) echo "Unknown operation: $op"; exit 1 ;;
+esac
+exit 0
