@@ -53,8 +53,8 @@ async function main(argv: string[]): Promise<void> {
     case 'start': {
       const infra = await ensureInfrastructure(config, log);
       const region = await startRegion(config, infra, { api: true, worker: true }, log);
-      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log, powerPoll: config.powerPoll });
-      console.log(`metalflow is running (rack "${config.rackName}": real power drivers, FAKE boot: power type fake simulates machines)`);
+      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log, powerPoll: config.powerPoll, boot: config.rackBoot });
+      console.log(`metalflow is running (rack "${config.rackName}": DHCP, TFTP and HTTP boot from ${config.rackBoot.bootRoot}; power type fake simulates machines for scale tests)`);
       console.log(`  MAAS API:    ${region.url}api/2.0/`);
       console.log(`  Temporal UI: ${infra.temporalUiUrl ?? '(external Temporal: see your cluster)'}`);
       console.log(`  API key:     npx metalflow createadmin --username admin --password … --email …; npx metalflow apikey --username admin`);
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'rack': {
       if (!config.temporalAddress) throw new Error('A rack process needs TEMPORAL_ADDRESS (the region\'s Temporal cluster).');
-      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: config.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log, powerPoll: config.powerPoll });
+      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: config.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log, powerPoll: config.powerPoll, boot: config.rackBoot });
       log(`rack ${config.rackName} running as ${rack.systemId}`);
       onSignal(() => rack.stop());
       return;

@@ -1,5 +1,5 @@
 // The boot configurations this rack has prepared (prepareBoot), by machine. A real rack renders
-// its PXE/iPXE/GRUB files from them; the fake machines read them when the region is unreachable.
+// its per-MAC iPXE scripts from them while the region is unreachable; so do the fake machines.
 import type { BootConfig } from '../contracts/rack-api';
 
 export class BootCache {
@@ -11,6 +11,12 @@ export class BootCache {
 
   get(systemId: string): BootConfig | undefined {
     return this.configs.get(systemId);
+  }
+
+  /** The prepared config of the machine with this MAC (colon form, lower case). */
+  byMac(mac: string): BootConfig | undefined {
+    for (const c of this.configs.values()) if (c.macAddresses.some((m) => m.toLowerCase() === mac)) return c;
+    return undefined;
   }
 
   delete(systemId: string): void {

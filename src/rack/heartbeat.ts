@@ -1,18 +1,20 @@
-// Tells the region, every few seconds, that this rack lives and how its services are. The FAKE
-// rack runs only its worker; DHCP, TFTP and HTTP boot are reported off, plainly.
-import type { RackHeartbeat } from '../contracts/rack-api';
+// Tells the region, every few seconds, that this rack lives and how its services are: the worker,
+// DHCP, TFTP and HTTP boot, as MAAS's service tracking shows them (rackcontrollers service_set).
+import type { RackHeartbeat, ServiceStatus } from '../contracts/rack-api';
 import { sleep } from './backoff';
 import { RegionError, type RegionApi } from './region-client';
 
-const NOT_YET = 'fake rack: not implemented yet';
+type Service = { status: ServiceStatus; message: string };
 
-export function fakeRackServices(taskQueue: string): RackHeartbeat {
+/** One heartbeat's services; a server this rack was not configured to run is reported off. */
+export function rackServices(taskQueue: string, parts: { dhcp?: Service; boot?: Record<'tftp' | 'http-boot', Service> }): RackHeartbeat {
+  const off = (what: string): Service => ({ status: 'off', message: `${what} is turned off on this rack` });
   return {
     services: {
-      'rack-worker': { status: 'running', message: `fake rack: power and boot activities on task queue ${taskQueue}` },
-      dhcp: { status: 'off', message: NOT_YET },
-      tftp: { status: 'off', message: NOT_YET },
-      'http-boot': { status: 'off', message: NOT_YET },
+      'rack-worker': { status: 'running', message: `power and boot activities on task queue ${taskQueue}` },
+      dhcp: parts.dhcp ?? off('DHCP'),
+      tftp: parts.boot?.tftp ?? off('TFTP'),
+      'http-boot': parts.boot?.['http-boot'] ?? off('HTTP boot'),
     },
   };
 }

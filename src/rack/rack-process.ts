@@ -1,16 +1,19 @@
-// A rack process: real power drivers (ipmi, redfish, webhook, manual); boot is still FAKE (power type
-// `fake` simulates machines) until the DHCP/TFTP/HTTP boot issue lands.
+// A rack process: DHCP, TFTP and HTTP boot servers for machines that PXE-boot, real power drivers
+// (ipmi, redfish, webhook, manual) and simulated machines (power type `fake`, for scale tests).
 // It registers with the region, runs the rack's activity worker on its own task queue, heartbeats.
 // The rack talks to the region only over the rack API; it never imports region code.
+import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { RackRegistered } from '../contracts/rack-api';
 import { rackTaskQueue } from '../contracts/workflows';
 import { createRackActivities } from '../activities/rack';
 import { withRetry } from './backoff';
 import { BootCache } from './boot-cache';
+import { startBootServices, type BootServices } from './boot/service';
+import { startDhcpService, type DhcpService } from './dhcp/service';
 import { netbootSource } from './fake/boot-source';
 import { FakePowerDriver } from './fake/fake-power';
-import { fakeRackServices, heartbeatLoop } from './heartbeat';
+import { heartbeatLoop, rackServices } from './heartbeat';
 import { rackRegistration, readIdentity, writeIdentity } from './identity';
 import { pollLoop } from './power/poller';
 import { createPowerRegistry } from './power/registry';
@@ -32,6 +35,8 @@ export interface RackProcessOptions {
   registerTimeoutMs?: number;
   /** Power polling: every 15 s (MAAS's default), 10 BMCs at a time, unless told otherwise. */
   powerPoll?: { everyMs: number; concurrency: number };
+  /** The boot servers (ports: 0 = any free port, null = off); no boot servers when absent. */
+  boot?: { bootRoot: string; dhcpPort: number | null; tftpPort: number | null; httpPort: number | null; dhcpPollMs: number };
 }
 
 export interface RunningRack {
@@ -58,19 +63,49 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     onRetry: (err, attempt, delay) => log(`waiting for the region (${(err as Error).message}); retry ${attempt} in ${delay} ms`),
   });
   const taskQueue = rackTaskQueue(identity.systemId);
-  log(`registered as ${identity.systemId}; boot is FAKE (no DHCP/TFTP yet): power type fake simulates machines`);
+  log(`registered as ${identity.systemId}`);
 
   const bootCache = new BootCache();
+  let boot: BootServices | undefined;
+  let dhcp: DhcpService | undefined;
+  if (o.boot) {
+    boot = await startBootServices({
+      bootRoot: o.boot.bootRoot,
+      httpPort: o.boot.httpPort,
+      tftpPort: o.boot.tftpPort,
+      regionUrl: o.regionUrl,
+      bootConfigByMac: (mac, signal) => region.bootConfigByMac(identity.systemId, mac, signal),
+      bootCache,
+      log,
+    });
+    if (o.boot.dhcpPort !== null) {
+      dhcp = startDhcpService({
+        region,
+        rackSystemId: () => identity.systemId,
+        stateDir: path.join(o.stateDir, `rack-${o.name}-dhcp`),
+        port: o.boot.dhcpPort,
+        httpPort: boot.ports().http ?? o.boot.httpPort ?? undefined,
+        pollEveryMs: o.boot.dhcpPollMs,
+        log,
+      });
+    }
+  }
   const fake = new FakePowerDriver({ netboot: netbootSource({ region, bootCache, log }), log });
   const drivers = createPowerRegistry(log, [fake]);
   const activities = createRackActivities({ region, drivers, bootCache, log });
 
-  const connection = await NativeConnection.connect({ address: o.temporal.address });
+  const stopServers = async () => {
+    await dhcp?.stop();
+    await boot?.stop();
+  };
+  let connection: NativeConnection | undefined;
   let worker;
   try {
+    connection = await NativeConnection.connect({ address: o.temporal.address });
     worker = await startRackWorker({ connection, namespace: o.temporal.namespace, taskQueue, activities, log });
   } catch (err) {
-    await connection.close();
+    await connection?.close();
+    await stopServers();
     throw err;
   }
   log(`worker running on task queue ${taskQueue}`);
@@ -80,7 +115,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     {
       region,
       rackSystemId: () => identity.systemId,
-      status: () => fakeRackServices(taskQueue),
+      status: () => rackServices(taskQueue, { dhcp: dhcp?.status(), boot: boot?.status() }),
       everyMs: o.heartbeatEveryMs ?? 10_000,
       log,
       // Same name, same rack: the region hands back the same system_id unless its database was
@@ -117,6 +152,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
         await polling;
         await worker.stop();
         await fake.stopAll();
+        await stopServers();
         await connection.close();
         log('stopped');
       })()),

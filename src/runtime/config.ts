@@ -20,8 +20,22 @@ export interface Config {
   /** How often a rack polls its machines' BMCs, and how many at once. */
   powerPoll: { everyMs: number; concurrency: number };
   reconcileGraceMs: number;
-  /** `fake` until the rack issues land real boot and power: said plainly in logs and JSON. */
-  rackMode: 'fake';
+  /** The rack's boot servers: ports (0 = any free port, null = off) and the directory they serve. */
+  rackBoot: RackBootConfig;
+}
+
+export interface RackBootConfig {
+  bootRoot: string;
+  dhcpPort: number | null;
+  tftpPort: number | null;
+  httpPort: number | null;
+  dhcpPollMs: number;
+}
+
+/** `METALFLOW_DHCP_PORT=off` turns a server off; unset is its standard port. */
+function port(value: string | undefined, standard: number): number | null {
+  if (value === 'off') return null;
+  return int(value, standard);
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -49,6 +63,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileIntervalMs: int(env.METALFLOW_RECONCILE_INTERVAL_SECONDS, 15) * 1000,
     powerPoll: { everyMs: int(env.METALFLOW_POWER_POLL_SECONDS, 15) * 1000, concurrency: Math.max(1, int(env.METALFLOW_POWER_POLL_CONCURRENCY, 10)) },
     reconcileGraceMs: int(env.METALFLOW_RECONCILE_GRACE_SECONDS, 30) * 1000,
-    rackMode: 'fake',
+    rackBoot: {
+      bootRoot: path.resolve(env.METALFLOW_BOOT_ROOT ?? path.join(__dirname, '..', '..', 'build', 'boot')),
+      dhcpPort: port(env.METALFLOW_DHCP_PORT, 67),
+      tftpPort: port(env.METALFLOW_TFTP_PORT, 69),
+      httpPort: port(env.METALFLOW_HTTP_BOOT_PORT, 5248),
+      dhcpPollMs: int(env.METALFLOW_DHCP_POLL_SECONDS, 10) * 1000,
+    },
   };
 }

@@ -51,6 +51,10 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number
     METALFLOW_RECONCILE_INTERVAL_SECONDS: '2',
     METALFLOW_RECONCILE_GRACE_SECONDS: '2',
     METALFLOW_POWER_POLL_SECONDS: '1',
+    // Boot servers on any free port and no DHCP: tests outside the e2e lab share the host's network.
+    METALFLOW_DHCP_PORT: 'off',
+    METALFLOW_TFTP_PORT: '0',
+    METALFLOW_HTTP_BOOT_PORT: '0',
     ...o.env,
   };
   const children = new Map<Role, ChildProcess>();

@@ -151,7 +151,7 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
 
   it('boot config by MAC: a known machine gets its purpose and token, an unknown MAC enlists', async () => {
     const boot = new BootConfigService(api.services.db, api.services.machines, 'http://region/MAAS/metadata');
-    const m = await api.services.machines.create({ hostname: 'pxe-1', architecture: 'amd64/generic', macAddresses: ['52:54:00:aa:bb:cc'], powerParameters: {}, ownerId: null });
+    const m = await api.services.machines.create({ hostname: 'pxe-1', architecture: 'amd64/generic', macAddresses: ['52:54:00:aa:bb:cc'], powerParameters: {}, deployed: false, ownerId: null });
     const known = await boot.forMac('52-54-00-AA-BB-CC');
     assert.equal(known.known, true);
     assert.ok(known.known && known.systemId === m.systemId && known.credentials.tokenKey.length > 0);

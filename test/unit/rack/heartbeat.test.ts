@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RackHeartbeat } from '../../../src/contracts/rack-api';
-import { fakeRackServices, heartbeatLoop } from '../../../src/rack/heartbeat';
+import { heartbeatLoop, rackServices } from '../../../src/rack/heartbeat';
 import { RegionError } from '../../../src/rack/region-client';
 import { until } from './stand-in-region';
 
 describe('rack heartbeat', () => {
-  it('reports the worker running and the fake services off', () => {
-    const hb = fakeRackServices('rack:abc');
+  it('reports the worker running, each boot server as it says, and a server not configured as off', () => {
+    const hb = rackServices('rack:abc', { dhcp: { status: 'dead', message: 'bind 0.0.0.0:67: EADDRINUSE' } });
     assert.equal(hb.services['rack-worker']?.status, 'running');
-    for (const s of ['dhcp', 'tftp', 'http-boot']) assert.deepEqual(hb.services[s], { status: 'off', message: 'fake rack: not implemented yet' });
+    assert.deepEqual(hb.services.dhcp, { status: 'dead', message: 'bind 0.0.0.0:67: EADDRINUSE' });
+    for (const s of ['tftp', 'http-boot']) assert.equal(hb.services[s]?.status, 'off');
+    const all = rackServices('rack:abc', { boot: { tftp: { status: 'running', message: 'a' }, 'http-boot': { status: 'running', message: 'b' } } });
+    assert.deepEqual(all.services.tftp, { status: 'running', message: 'a' });
+    assert.equal(all.services.dhcp?.status, 'off');
   });
 
   it('beats at once and then periodically, re-registers on 404, survives failures, stops on abort', async () => {
@@ -28,7 +32,7 @@ describe('rack heartbeat', () => {
           },
         },
         rackSystemId: () => 'abc',
-        status: () => fakeRackServices('rack:abc'),
+        status: () => rackServices('rack:abc', {}),
         everyMs: 10,
         log: () => undefined,
         reregister: async () => void reregistered++,
