@@ -18,6 +18,10 @@
 # with a fixed machine-id. MAAS_RUN_SCRIPTS_HTTP=python3|curl|wget forces the HTTP client.
 #
 # Example timer (cron): */15 * * * * root cd /etc/maas && sh maas-run-scripts report-results --config host-creds.yaml --periodic
+#
+# Also a library: `MAAS_RUN_SCRIPTS_LIB=1 . maas-run-scripts` defines the functions (HTTP with
+# OAuth, multipart bodies, the hardware report) and runs nothing. metalflow's ephemeral
+# environment (images/ephemeral/init, busybox) uses it that way; it sets $WORK itself.
 set -u
 
 PROG=maas-run-scripts
@@ -35,10 +39,6 @@ usage: $PROG register-machine [--hostname H] MAAS_URL API_KEY
 EOF
 }
 
-WORK=$(mktemp -d 2>/dev/null) || die "cannot create a temporary directory"
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-
 # --- HTTP -----------------------------------------------------------------------------------
 
 pick_http() {
@@ -48,9 +48,12 @@ pick_http() {
     return
   fi
   for HTTP in python3 curl wget; do
-    command -v "$HTTP" >/dev/null 2>&1 && return
+    command -v "$HTTP" >/dev/null 2>&1 && break
   done
-  die "needs python3, curl or wget to talk to MAAS"
+  command -v "$HTTP" >/dev/null 2>&1 || die "needs python3, curl or wget to talk to MAAS"
+  # BusyBox's wget (the ephemeral environment's only client) speaks GET and POST with a body file.
+  [ "$HTTP" = wget ] && wget --help 2>&1 | head -n 1 | grep -q BusyBox && HTTP=busybox-wget
+  return 0
 }
 
 # urllib keeps the body of error answers (MAAS explains refusals there).
@@ -94,31 +97,56 @@ check_key() {
   [ -n "${1%%:*}" ] && [ -n "${_r%%:*}" ] && [ -n "${_r#*:}" ] || die "$2 must look like consumer_key:token_key:token_secret"
 }
 
-# call METHOD URL KEY [BODYFILE CONTENT_TYPE]: the answer goes to $WORK/resp; fails unless 2xx.
-call() {
-  _method=$1 _url=$2 _auth=$(oauth_header "$3") _body=${4:-} _ctype=${5:-}
+# http_request METHOD URL AUTHORIZATION [BODYFILE CONTENT_TYPE]: one request (AUTHORIZATION
+# empty: anonymous). The answer goes to $WORK/resp, the status to $HTTP_STATUS (0: no answer).
+# Returns 0 on 2xx.
+http_request() {
+  _method=$1 _url=$2 _auth=$3 _body=${4:-} _ctype=${5:-}
   _out=$WORK/resp
   : >"$_out"
   case $HTTP in
     python3)
-      _status=$(python3 -c "$PY_HTTP" "$_method" "$_url" "$_auth" "$_ctype" "$_body" "$_out")
+      HTTP_STATUS=$(python3 -c "$PY_HTTP" "$_method" "$_url" "$_auth" "$_ctype" "$_body" "$_out")
       ;;
     curl)
-      set -- -sS -o "$_out" -w '%{http_code}' -X "$_method" -H "Authorization: $_auth"
+      set -- -sS -o "$_out" -w '%{http_code}' -X "$_method"
+      [ -n "$_auth" ] && set -- "$@" -H "Authorization: $_auth"
       [ -n "$_body" ] && set -- "$@" -H "Content-Type: $_ctype" --data-binary "@$_body"
-      _status=$(curl "$@" "$_url")
+      HTTP_STATUS=$(curl "$@" "$_url")
       ;;
     wget)
-      set -- -O "$_out" --server-response --content-on-error --method="$_method" --header="Authorization: $_auth"
+      set -- -O "$_out" --server-response --content-on-error --method="$_method"
+      [ -n "$_auth" ] && set -- "$@" --header="Authorization: $_auth"
       [ -n "$_body" ] && set -- "$@" --header="Content-Type: $_ctype" --body-file="$_body"
-      _status=$(wget "$@" "$_url" 2>&1 | awk '/^ *HTTP\//{c=$2} END{print c}')
+      HTTP_STATUS=$(wget "$@" "$_url" 2>&1 | awk '/^ *HTTP\//{c=$2} END{print c}')
+      ;;
+    busybox-wget)
+      # No body on error answers. Debian 12's BusyBox wget crashes with -T: timeout bounds it.
+      set -- wget -O "$_out" -S
+      command -v timeout >/dev/null 2>&1 && set -- timeout 120 "$@"
+      [ -n "$_auth" ] && set -- "$@" --header "Authorization: $_auth"
+      case $_method in
+        GET) ;;
+        POST) set -- "$@" --header "Content-Type: ${_ctype:-application/x-www-form-urlencoded}" --post-file "${_body:-/dev/null}" ;;
+        *) die "BusyBox wget cannot send $_method" ;;
+      esac
+      HTTP_STATUS=$("$@" "$_url" 2>&1 | awk '/^ *HTTP\//{c=$2} END{print c}')
       ;;
     *) die "unknown HTTP client $HTTP" ;;
   esac
-  case $_status in
+  case $HTTP_STATUS in
     2[0-9][0-9]) return 0 ;;
-    '' | 0 | 000) die "cannot reach $_url" ;;
-    *) die "$_method $_url refused ($_status): $(head -c 2000 "$_out")" ;;
+    '' | 000) HTTP_STATUS=0 ;;
+  esac
+  return 1
+}
+
+# call METHOD URL KEY [BODYFILE CONTENT_TYPE]: signed with KEY; fails unless 2xx.
+call() {
+  http_request "$1" "$2" "$(oauth_header "$3")" "${4:-}" "${5:-}" && return 0
+  case $HTTP_STATUS in
+    0) die "cannot reach $2" ;;
+    *) die "$1 $2 refused ($HTTP_STATUS): $(head -c 2000 "$WORK/resp")" ;;
   esac
 }
 
@@ -192,6 +220,12 @@ json_escape() {
   printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g'
 }
 
+# What the running kernel manages (MemTotal). The ephemeral environment counts the installed
+# modules instead (DMI type 17) by defining its own memory_mib after loading this file.
+memory_mib() {
+  awk '/^MemTotal:/ { print int($2 / 1024); exit }' /proc/meminfo
+}
+
 # The hardware report (src/contracts/hardware.ts), built from /proc and /sys only.
 collect_hardware() {
   _count=$(grep -c '^processor' /proc/cpuinfo 2>/dev/null)
@@ -204,7 +238,7 @@ collect_hardware() {
   else
     _mhz=$(awk -F': *' '/^cpu MHz/ { split($2, a, "."); print a[1]; exit }' /proc/cpuinfo 2>/dev/null)
   fi
-  _mem=$(awk '/^MemTotal:/ { print int($2 / 1024); exit }' /proc/meminfo)
+  _mem=$(memory_mib)
 
   printf '{"architecture":"%s","cpu":{"count":%s,"model":"%s","speed_mhz":%s},"memory_mib":%s,' \
     "${_arch%/generic}" "${_count:-0}" "$(json_escape "$_model")" "${_mhz:-0}" "${_mem:-0}"
@@ -239,7 +273,8 @@ collect_hardware() {
   printf '],"dmi":{'
   _sep=
   for _pair in vendor:sys_vendor product:product_name serial:product_serial uuid:product_uuid \
-    board_vendor:board_vendor board_name:board_name bios_vendor:bios_vendor bios_version:bios_version; do
+    board_vendor:board_vendor board_name:board_name board_serial:board_serial chassis_vendor:chassis_vendor \
+    chassis_type:chassis_type chassis_serial:chassis_serial bios_vendor:bios_vendor bios_version:bios_version; do
     _v=$(read_file "/sys/class/dmi/id/${_pair#*:}")
     [ -n "$_v" ] || continue
     printf '%s"%s":"%s"' "$_sep" "${_pair%%:*}" "$(json_escape "$_v")"
@@ -366,7 +401,12 @@ report_results() {
   printf 'Hardware reported.\n'
 }
 
+[ "${MAAS_RUN_SCRIPTS_LIB:-}" = 1 ] && return 0
+
 [ $# -ge 1 ] || { usage >&2; exit 2; }
+WORK=$(mktemp -d 2>/dev/null) || die "cannot create a temporary directory"
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
 _command=$1
 shift
 case $_command in
