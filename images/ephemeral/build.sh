@@ -1,0 +1,235 @@
+#!/bin/bash
+# Builds metalflow's ephemeral environment (what a machine PXE-boots into for enlistment and
+# commissioning) from Debian packages: the kernel linux-image-amd64 depends on (only vmlinuz and
+# the NIC and disk driver modules) and a busybox-static initramfs whose /init is
+# images/ephemeral/init.
+#
+#   images/ephemeral/build.sh [--force] [--verify] [OUTDIR]
+#
+# OUTDIR defaults to build/boot/images/ephemeral/amd64, where the rack's HTTP boot server serves
+# vmlinuz and initrd.gz (bootRoot build/boot). The kernel .deb is cached in build/cache.
+# Reproducible: fixed mtimes (SOURCE_DATE_EPOCH, by default the kernel's own build time), a sorted
+# newc archive with owner 0:0 and renumbered inodes, gzip -n. The same inputs give the same bytes;
+# --verify builds a second time elsewhere and compares. Nothing is rebuilt while the outputs match
+# the stamp (kernel package, busybox version, hash of the inputs); --force rebuilds anyway.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+LIBRARY=$ROOT/src/api/run-scripts/maas-run-scripts.sh
+CACHE=$ROOT/build/cache
+# What a QEMU or ordinary PC needs to reach the network and see its disks: virtio, e1000, and
+# IDE/SATA/SCSI (all modules in Debian's kernel; their dependencies are added from the .ko files).
+MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net e1000
+  virtio_blk scsi_common scsi_mod sd_mod virtio_scsi libata ata_piix ata_generic libahci ahci)
+
+FORCE=no VERIFY=no OUT=''
+for arg in "$@"; do
+  case $arg in
+    --force) FORCE=yes ;;
+    --verify) VERIFY=yes ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
+    *) [ -z "$OUT" ] || { echo "build.sh: one OUTDIR only" >&2; exit 2; }; OUT=$arg ;;
+  esac
+done
+OUT=${OUT:-$ROOT/build/boot/images/ephemeral/amd64}
+mkdir -p "$OUT" "$CACHE"
+OUT=$(cd "$OUT" && pwd)
+
+say() { echo "build.sh: $*" >&2; }
+fail() { say "$*"; exit 1; }
+START=$(date +%s%N)
+
+for tool in apt-get apt-cache dpkg-deb dpkg-query tar gzip sha256sum; do
+  command -v "$tool" >/dev/null || fail "needs $tool (a Debian system)"
+done
+cpio --help 2>/dev/null | grep -q -- --reproducible || fail "needs GNU cpio with --reproducible (apt-get install cpio)"
+
+as_root_apt() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else fail "needs root for: $* (or install it yourself)"; fi
+}
+
+# --- inputs ----------------------------------------------------------------------------------
+
+if [ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null)" != 'install ok installed' ]; then
+  say "installing busybox-static"
+  as_root_apt apt-get install -y --no-install-recommends busybox-static >&2
+fi
+BUSYBOX_VERSION=$(dpkg-query -W -f='${Version}' busybox-static)
+
+KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+if [ -n "$KPKG" ]; then
+  KVERSION=$(apt-cache show --no-all-versions "$KPKG" | awk '/^Version:/ { print $2; exit }')
+  DEB=$CACHE/${KPKG}_${KVERSION//:/%3a}_amd64.deb
+  if [ ! -f "$DEB" ]; then
+    say "downloading $KPKG $KVERSION"
+    DL=$(mktemp -d "$CACHE/download.XXXXXX")
+    sandbox=()
+    [ "$(id -u)" != 0 ] || sandbox=(-o APT::Sandbox::User=root)
+    (cd "$DL" && apt-get download -q "${sandbox[@]}" "$KPKG=$KVERSION" >&2) || { rm -rf "$DL"; fail "apt-get download $KPKG failed"; }
+    mv "$DL"/*.deb "$DEB"
+    rmdir "$DL"
+  fi
+else
+  # No package lists (offline, or apt-get update never ran): the newest cached kernel will do.
+  DEB=$(find "$CACHE" -maxdepth 1 -name 'linux-image-*-amd64_*.deb' | sort -V | tail -n 1)
+  [ -n "$DEB" ] || fail "apt-cache does not know linux-image-amd64 and build/cache holds no kernel: run apt-get update"
+  KPKG=$(dpkg-deb -f "$DEB" Package)
+  say "apt-cache does not know linux-image-amd64; using the cached $(basename "$DEB")"
+fi
+KABI=${KPKG#linux-image-}
+
+INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/build.sh" "$LIBRARY")
+STAMP=$(
+  echo "kernel $(basename "$DEB")"
+  echo "busybox-static $BUSYBOX_VERSION"
+  echo "modules ${MODULES[*]}"
+  echo "epoch ${SOURCE_DATE_EPOCH:-kernel}"
+  (cd "$ROOT" && sha256sum "${INPUTS[@]#"$ROOT/"}")
+)
+
+report() {
+  (cd "$OUT" && for f in vmlinuz initrd.gz; do
+    printf '%s  %s bytes  sha256 %s\n' "$OUT/$f" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
+  done)
+}
+
+outputs_match_stamp() {
+  [ -f "$OUT/.stamp" ] && [ -f "$OUT/vmlinuz" ] && [ -f "$OUT/initrd.gz" ] || return 1
+  [ "$(sed '/^output /d' "$OUT/.stamp")" = "$STAMP" ] || return 1
+  [ "$(sed -n 's/^output //p' "$OUT/.stamp")" = "$(cd "$OUT" && sha256sum vmlinuz initrd.gz)" ]
+}
+
+if [ "$FORCE" = no ] && [ "$VERIFY" = no ] && outputs_match_stamp; then
+  say "up to date ($KPKG, busybox $BUSYBOX_VERSION)"
+  report
+  exit 0
+fi
+
+# --- the kernel: vmlinuz and the modules with their dependencies ------------------------------
+
+KDIR=$CACHE/$(basename "$DEB" .deb)
+mkdir -p "$KDIR"
+if [ ! -s "$KDIR/contents" ]; then
+  dpkg-deb --fsys-tarfile "$DEB" | tar -t >"$KDIR/contents.tmp"
+  mv "$KDIR/contents.tmp" "$KDIR/contents"
+fi
+
+extract() { # paths in the package that are not extracted yet
+  local missing=() p
+  for p in "$@"; do [ -e "$KDIR/$p" ] || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] || dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$KDIR" "${missing[@]}"
+}
+
+VMLINUZ=./boot/vmlinuz-$KABI
+BUILTIN=./lib/modules/$KABI/modules.builtin
+grep -qx "$VMLINUZ" "$KDIR/contents" || fail "$VMLINUZ is not in $(basename "$DEB")"
+extract "$VMLINUZ" "$BUILTIN"
+
+declare -A PATH_OF=() BUILTIN_NAMES=()
+while read -r p; do
+  case $p in
+    *.ko | *.ko.xz | *.ko.zst) n=${p##*/}; n=${n%%.ko*}; PATH_OF[${n//-/_}]=$p ;;
+  esac
+done <"$KDIR/contents"
+while read -r p; do n=${p##*/}; n=${n%.ko}; BUILTIN_NAMES[${n//-/_}]=1; done <"$KDIR/$BUILTIN"
+
+# Plain .ko in the cache (busybox insmod does not decompress).
+plain_ko() {
+  local p=$1 out=$KDIR/${1%%.ko*}.ko
+  if [ ! -e "$out" ]; then
+    case $p in
+      *.xz) xz -dc "$KDIR/$p" >"$out" ;;
+      *.zst) zstd -qdc "$KDIR/$p" >"$out" ;;
+    esac
+  fi
+  echo "$out"
+}
+depends_of() {
+  tr '\0' '\n' <"$(plain_ko "${PATH_OF[$1]}")" | sed -n 's/^depends=//p' | tr ',' ' '
+}
+
+# Fetch the closure a level at a time (one pass over the package each), then order it so every
+# module comes after what it depends on.
+declare -A DEPS=()
+level=()
+for m in "${MODULES[@]}"; do
+  if [ -n "${BUILTIN_NAMES[$m]:-}" ]; then say "$m is built into $KABI"; continue; fi
+  [ -n "${PATH_OF[$m]:-}" ] || fail "module $m is neither in $(basename "$DEB") nor built in"
+  level+=("$m")
+done
+while [ ${#level[@]} -gt 0 ]; do
+  paths=()
+  for m in "${level[@]}"; do paths+=("${PATH_OF[$m]}"); done
+  extract "${paths[@]}"
+  next=()
+  for m in "${level[@]}"; do
+    DEPS[$m]=''
+    for d in $(depends_of "$m"); do
+      d=${d//-/_}
+      [ -n "${BUILTIN_NAMES[$d]:-}" ] && continue
+      [ -n "${PATH_OF[$d]:-}" ] || fail "$m depends on $d, which is not in the package"
+      DEPS[$m]+=" $d"
+      [ -n "${DEPS[$d]+x}" ] || [[ " ${next[*]} ${level[*]} " == *" $d "* ]] || next+=("$d")
+    done
+  done
+  level=("${next[@]}")
+done
+ORDER=()
+declare -A PLACED=()
+place() {
+  local m=$1 d
+  [ -z "${PLACED[$m]:-}" ] || return 0
+  PLACED[$m]=1
+  for d in ${DEPS[$m]}; do place "$d"; done
+  ORDER+=("$m")
+}
+for m in "${MODULES[@]}"; do [ -n "${BUILTIN_NAMES[$m]:-}" ] || place "$m"; done
+
+# --- the initramfs ---------------------------------------------------------------------------
+
+EPOCH=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$KDIR/$VMLINUZ")}
+STAGE=$(mktemp -d "$ROOT/build/ephemeral-stage.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+R=$STAGE/root
+mkdir -p "$R"/{bin,dev,etc,proc,run,sys,tmp,lib/modules,lib/metalflow,usr/share/udhcpc}
+install -m 0755 /bin/busybox "$R/bin/busybox"
+install -m 0755 "$HERE/init" "$R/init"
+install -m 0755 "$HERE/udhcpc.script" "$R/usr/share/udhcpc/default.script"
+install -m 0644 "$LIBRARY" "$R/lib/metalflow/maas-run-scripts.sh"
+for m in "${ORDER[@]}"; do
+  install -m 0644 "$(plain_ko "${PATH_OF[$m]}")" "$R/lib/modules/$m.ko"
+  echo "$m"
+done >"$R/lib/modules/load-order"
+chmod 0644 "$R/lib/modules/load-order"
+printf 'kernel=%s\nbusybox=%s\n' "$(basename "$DEB" .deb)" "$BUSYBOX_VERSION" >"$R/etc/metalflow-ephemeral"
+chmod 0644 "$R/etc/metalflow-ephemeral"
+find "$R" -type d -exec chmod 0755 {} +
+chmod 1777 "$R/tmp"
+find "$R" -exec touch -h -d "@$EPOCH" {} +
+
+(cd "$R" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+  cpio -o -H newc --null --reproducible --owner=0:0 --quiet) | gzip -n -9 >"$STAGE/initrd.gz"
+install -m 0644 "$KDIR/$VMLINUZ" "$STAGE/vmlinuz"
+touch -d "@$EPOCH" "$STAGE/vmlinuz"
+mv -f "$STAGE/vmlinuz" "$OUT/vmlinuz"
+mv -f "$STAGE/initrd.gz" "$OUT/initrd.gz"
+{
+  echo "$STAMP"
+  (cd "$OUT" && sha256sum vmlinuz initrd.gz) | sed 's/^/output /'
+} >"$OUT/.stamp"
+
+say "built $KPKG with ${#ORDER[@]} modules (${ORDER[*]}) in $((($(date +%s%N) - START) / 1000000)) ms"
+report
+
+if [ "$VERIFY" = yes ]; then
+  AGAIN=$(mktemp -d "$ROOT/build/ephemeral-verify.XXXXXX")
+  "$0" --force "$AGAIN" >/dev/null
+  if cmp -s "$OUT/initrd.gz" "$AGAIN/initrd.gz" && cmp -s "$OUT/vmlinuz" "$AGAIN/vmlinuz"; then
+    rm -rf "$AGAIN"
+    say "reproducible: a second build gave the same bytes"
+  else
+    fail "NOT reproducible: compare $OUT and $AGAIN"
+  fi
+fi
