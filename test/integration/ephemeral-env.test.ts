@@ -1,0 +1,186 @@
+// The ephemeral environment (images/ephemeral: Debian kernel + busybox initramfs) booted in QEMU,
+// reporting to a recording HTTP server on this host (QEMU's user network reaches it as 10.0.2.2).
+// No region, no database: what is checked is exactly what the machine sends. Two boots (~7 s of
+// CPU each).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { CMDLINE } from '../../src/contracts/boot';
+import { HARDWARE_FILE, type HardwareReport } from '../../src/contracts/hardware';
+import { parseHardwareReport } from '../../src/region/services/hardware';
+import { requireQemu, startQemu, type QemuVm } from '../helpers/qemu';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const OUT = path.join(ROOT, 'build', 'boot', 'images', 'ephemeral', 'amd64');
+const MAC = '52:54:00:4d:46:01';
+const BOOTIF = `BOOTIF=01-${MAC.replace(/:/g, '-')}`;
+const UUID = '4d460000-1111-4222-8333-444455556666';
+const DISK_BYTES = 3 * 1024 ** 3 + 512 * 1024;
+const DISK_SERIAL = 'MF-DISK-0001';
+const KEY = { ck: 'consumerKEY1', tk: 'tokenKEY22', ts: 'tokenSECRET333' };
+const BOOT_TIMEOUT_MS = 150_000;
+
+interface Recorded {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Records every request; answers like the region would for the paths the environment uses. */
+async function startReceiver(): Promise<{ port: number; requests: Recorded[]; close(): Promise<void> }> {
+  const requests: Recorded[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks) });
+      const url = new URL(req.url!, 'http://x');
+      const json = (value: unknown) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(value));
+      };
+      if (req.method === 'POST' && url.pathname === '/MAAS/metadata/2012-03-01/') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('OK');
+      } else if (req.method === 'GET' && url.pathname === '/MAAS/api/2.0/machines/' && url.searchParams.get('op') === 'is_registered') {
+        json(false);
+      } else if (req.method === 'POST' && url.pathname === '/MAAS/api/2.0/machines/') {
+        json({ system_id: 'enl123', hostname: 'brave-otter-enl123', status_name: 'New' });
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end(`No handler for ${req.method} ${req.url}`);
+      }
+    });
+  });
+  // QEMU's user network turns the guest's connections to 10.0.2.2 into connections to 127.0.0.1.
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A multipart body as the region's form parser would see it. */
+async function formOf(r: Recorded): Promise<FormData> {
+  return new Response(new Uint8Array(r.body), { headers: { 'content-type': r.headers['content-type'] ?? '' } }).formData();
+}
+
+function oauthParams(header: string | undefined): Record<string, string> {
+  assert.ok(header !== undefined && header.startsWith('OAuth '), `an OAuth Authorization header, got ${header}`);
+  return Object.fromEntries([...header.slice(6).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+}
+
+describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const vms: QemuVm[] = [];
+
+  before(async () => {
+    requireQemu();
+    // Skips when the artifacts are up to date.
+    await promisify(execFile)('bash', [path.join(ROOT, 'images', 'ephemeral', 'build.sh'), OUT], { cwd: ROOT, timeout: 300_000 });
+    receiver = await startReceiver();
+  });
+  after(async () => {
+    for (const vm of vms) await vm.stop();
+    await receiver?.close();
+  });
+
+  const boot = async (cmdline: Record<string, string>) => {
+    const append = [...Object.entries(cmdline).map(([k, v]) => `${k}=${v}`), BOOTIF, 'panic=-1'].join(' ');
+    const vm = await startQemu({
+      kernel: path.join(OUT, 'vmlinuz'),
+      initrd: path.join(OUT, 'initrd.gz'),
+      append,
+      memoryMib: 512,
+      cpus: 2,
+      // No iPXE option ROM: the kernel is booted directly.
+      nics: [{ mac: MAC, netdev: 'user', deviceOptions: 'romfile=' }],
+      disks: [{ sizeBytes: DISK_BYTES, serial: DISK_SERIAL }],
+      smbios: { manufacturer: 'Metalflow Test', product: 'Ephemeral VM', serial: 'MF-TEST-SERIAL', uuid: UUID },
+    });
+    vms.push(vm);
+    await vm.waitForExit(BOOT_TIMEOUT_MS);
+    const console = vm.console();
+    assert.match(console, /metalflow: .*powering off/, 'the environment powers the machine off itself');
+    return console;
+  };
+  const since = (n: number) => receiver.requests.slice(n);
+
+  it('commissioning: signals WORKING, then OK with the machine\'s real hardware, OAuth PLAINTEXT', async () => {
+    const first = receiver.requests.length;
+    const metadata = `http://10.0.2.2:${receiver.port}/MAAS/metadata`;
+    const console = await boot({
+      [CMDLINE.purpose]: 'commissioning',
+      [CMDLINE.metadataUrl]: metadata,
+      [CMDLINE.consumerKey]: KEY.ck,
+      [CMDLINE.tokenKey]: KEY.tk,
+      [CMDLINE.tokenSecret]: KEY.ts,
+      [CMDLINE.systemId]: 'abc123',
+    });
+    const requests = since(first);
+    assert.ok(requests.length >= 1, `the region heard from the machine\n${console}`);
+    const signals = [];
+    for (const r of requests) {
+      assert.equal(r.method, 'POST');
+      assert.equal(r.url, '/MAAS/metadata/2012-03-01/');
+      const oauth = oauthParams(r.headers.authorization);
+      assert.equal(oauth.oauth_signature_method, 'PLAINTEXT');
+      assert.equal(oauth.oauth_version, '1.0');
+      assert.equal(oauth.oauth_consumer_key, KEY.ck);
+      assert.equal(oauth.oauth_token, KEY.tk);
+      assert.equal(oauth.oauth_signature, `&${KEY.ts}`);
+      assert.match(oauth.oauth_nonce ?? '', /^[0-9a-f]{32}$/);
+      assert.ok(Math.abs(Number(oauth.oauth_timestamp) - Date.now() / 1000) < 600, 'a current timestamp');
+      assert.match(r.headers['content-type'] ?? '', /^multipart\/form-data; boundary=/);
+      const form = await formOf(r);
+      assert.equal(form.get('op'), 'signal');
+      signals.push({ status: form.get('status'), file: form.get(HARDWARE_FILE), nonce: oauth.oauth_nonce });
+    }
+    assert.deepEqual(signals.map((s) => s.status), ['WORKING', 'OK']);
+    assert.notEqual(signals[0]!.nonce, signals[1]!.nonce, 'a fresh nonce per request');
+
+    const file = signals[1]!.file;
+    assert.ok(file instanceof File, 'the hardware report is a file part');
+    assert.equal(file.name, HARDWARE_FILE);
+    const raw = Buffer.from(await file.arrayBuffer());
+    const report = JSON.parse(raw.toString('utf8')) as HardwareReport;
+    assert.deepEqual(parseHardwareReport(raw), { ...report, architecture: 'amd64' }, 'the region takes it as is');
+    assert.equal(report.architecture, 'amd64');
+    assert.equal(report.cpu.count, 2);
+    assert.ok(report.cpu.model.length > 0, 'a CPU model');
+    assert.ok(report.cpu.speed_mhz > 0, 'a CPU speed');
+    assert.equal(report.memory_mib, 512, 'exactly what QEMU was given (-m 512), not MemTotal');
+    assert.deepEqual(report.block_devices, [{ name: 'vda', size_bytes: DISK_BYTES, serial: DISK_SERIAL, model: '' }]);
+    assert.deepEqual(report.interfaces, [{ name: 'eth0', mac: MAC, link_speed_mbps: report.interfaces[0]!.link_speed_mbps }]);
+    assert.equal(report.dmi.vendor, 'Metalflow Test');
+    assert.equal(report.dmi.product, 'Ephemeral VM');
+    assert.equal(report.dmi.serial, 'MF-TEST-SERIAL');
+    assert.equal(report.dmi.uuid, UUID);
+    assert.match(console, /metalflow: purpose=commissioning system_id=abc123 boot_mac=52:54:00:4d:46:01/);
+    assert.match(console, /metalflow: signal OK sent/);
+  });
+
+  it('enlist: asks is_registered for its MAC anonymously, then creates itself', async () => {
+    const first = receiver.requests.length;
+    const console = await boot({
+      [CMDLINE.purpose]: 'enlist',
+      [CMDLINE.metadataUrl]: `http://10.0.2.2:${receiver.port}/MAAS/metadata`,
+      [CMDLINE.apiUrl]: `http://10.0.2.2:${receiver.port}/MAAS`,
+    });
+    const requests = since(first);
+    assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`), [
+      `GET /MAAS/api/2.0/machines/?op=is_registered&mac_address=${MAC}`,
+      'POST /MAAS/api/2.0/machines/',
+    ], console);
+    for (const r of requests) assert.equal(r.headers.authorization, undefined, 'anonymous');
+    const form = await formOf(requests[1]!);
+    assert.equal(form.get('architecture'), 'amd64/generic');
+    assert.deepEqual(form.getAll('mac_addresses'), [MAC]);
+    assert.match(console, /metalflow: enlisted as enl123 \(brave-otter-enl123\)/);
+  });
+});
