@@ -165,3 +165,91 @@ function countBy(xs: string[]): Map<string, number> {
   for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
   return m;
 }
+
+const SCALE_MACHINES = 10_000;
+const SCALE_READY = 2_000;
+const SCALE_REQUESTS = 1_000;
+const SCALE_USERS = 20;
+
+/**
+ * allocate-10k: 10,000 machines (2,000 READY, the rest deployed by tenants), 1,000 concurrent
+ * allocations with constraints (cpu_count, mem, tags, zone/not_in_zone, storage) from 20 users; 500
+ * READY machines are reserved for a 5-user group. Checks: none handed out twice, every answer meets
+ * its constraints and its caller's reservations.
+ */
+export async function allocateAtScale(log: Log): Promise<BenchOutcome> {
+  const stack = await startStack({ roles: ['api'] });
+  const db = await connect(stack.dbUrl);
+  try {
+    const apiPid = stack.pid('api')!;
+    const users = await createUsers(db, Array.from({ length: SCALE_USERS }, (_, i) => `scale${i}`));
+    const zones = [...(await ensureNamed(db, 'zones', ['default', 'az1', 'az2', 'az3'])).values()];
+    const pool = (await ensureNamed(db, 'resource_pools', ['default'])).get('default')!;
+    const tags = await ensureNamed(db, 'tags', ['gpu', 'ssd']);
+    await insertMachines(db, Array.from({ length: SCALE_MACHINES }, (_, i) => ({
+      hostname: `scale-${i}`, status: i < SCALE_READY ? S.READY : S.DEPLOYED, ownerId: i < SCALE_READY ? null : users[i % SCALE_USERS]!.id,
+      zoneId: zones[i % zones.length]!, poolId: pool, rackId: null, tagIds: i % 10 === 0 ? [tags.get('gpu')!] : i % 3 === 0 ? [tags.get('ssd')!] : [], index: i,
+    })));
+    const group: Array<{ id: number }> = (await db.query(`INSERT INTO user_groups (name) VALUES ('scale-team') RETURNING id`)).rows;
+    for (const u of users.slice(0, 5)) await db.query(`INSERT INTO user_group_members (group_id, user_id) VALUES ($1, $2)`, [group[0]!.id, u.id]);
+    await db.query(`UPDATE machines SET reserved_group_id = $1 WHERE id IN (SELECT id FROM machines WHERE status = $2 ORDER BY id LIMIT 500)`, [group[0]!.id, S.READY]);
+    const forms: Array<Record<string, string>> = [{ cpu_count: '16' }, { mem: '65536' }, { tags: 'gpu' }, { zone: 'az1', cpu_count: '8' }, { not_in_zone: 'az3', mem: '32768' }, { storage: 'root:400,data:3000' }];
+    const url = `${stack.apiUrl}/machines/op-allocate`;
+    for (const u of users) await timedCall(url, 'POST', u.apiKey, { dry_run: 'true' });
+    const cpu0 = cpuSecondsOf(apiPid) ?? NaN;
+    const start = process.hrtime.bigint();
+    const answers = await Promise.all(Array.from({ length: SCALE_REQUESTS }, async (_, i) => {
+      const user = users[i % SCALE_USERS]!;
+      const form = forms[i % forms.length]!;
+      return { user, form, ...(await timedCall(url, 'POST', user.apiKey, form)), at: ms(start) };
+    }));
+    const wallMs = ms(start);
+    const cpu = (cpuSecondsOf(apiPid) ?? NaN) - cpu0;
+    const ok = answers.filter((a) => a.status === 200);
+    const violations: string[] = [];
+    const seen = new Set<string>();
+    const others = answers.filter((a) => a.status !== 200 && a.status !== 409);
+    if (others.length) violations.push(`${others.length} answered neither 200 nor 409, e.g. ${others[0]!.status}: ${others[0]!.text.slice(0, 200)}`);
+    const facts = new Map(((await db.query(
+      `SELECT m.system_id, m.cpu_count, m.memory, z.name AS zone, m.reserved_group_id,
+              ARRAY(SELECT t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id) AS tags
+         FROM machines m JOIN zones z ON z.id = m.zone_id WHERE m.status = $1`, [S.ALLOCATED])).rows as Array<{ system_id: string; cpu_count: number; memory: number; zone: string; reserved_group_id: number | null; tags: string[] }>).map((r) => [r.system_id, r]));
+    for (const a of ok) {
+      const id = parse<{ system_id: string }>(a).system_id;
+      if (seen.has(id)) violations.push(`${id} handed out twice`);
+      seen.add(id);
+      const f = facts.get(id);
+      if (!f) { violations.push(`${id} is not Allocated in the database`); continue; }
+      if (f.reserved_group_id !== null && users.indexOf(a.user) >= 5) violations.push(`${id} reserved for the team went to ${a.user.username}`);
+      if (a.form.cpu_count && f.cpu_count < Number(a.form.cpu_count)) violations.push(`${id}: cpu_count ${f.cpu_count}`);
+      if (a.form.mem && f.memory < Number(a.form.mem)) violations.push(`${id}: memory ${f.memory}`);
+      if (a.form.tags && !f.tags.includes(a.form.tags)) violations.push(`${id}: no tag ${a.form.tags}`);
+      if (a.form.zone && f.zone !== a.form.zone) violations.push(`${id}: zone ${f.zone}`);
+      if (a.form.not_in_zone && f.zone === a.form.not_in_zone) violations.push(`${id}: in zone ${f.zone}`);
+    }
+    const lastSuccessMs = Math.max(...ok.map((a) => a.at));
+    const result = {
+      benchmark: 'allocate-10k',
+      description: `${SCALE_REQUESTS} concurrent POST machines/op-allocate with constraints (${forms.map((f) => new URLSearchParams(f).toString()).join(' | ')}) from ${SCALE_USERS} users; ${SCALE_MACHINES} machines, ${SCALE_READY} READY (500 reserved for a 5-user group).`,
+      ok_200: ok.length,
+      conflict_409: answers.filter((a) => a.status === 409).length,
+      wall_ms: round(wallMs),
+      allocations_per_second: round(ok.length / (lastSuccessMs / 1000), 1),
+      requests_per_second: round(SCALE_REQUESTS / (wallMs / 1000), 1),
+      latency_ms_200: summarize(ok.map((a) => a.ms)),
+      latency_ms_409: summarize(answers.filter((a) => a.status === 409).map((a) => a.ms)),
+      api_cpu_seconds: round(cpu, 3),
+      violations,
+    };
+    log(`allocate-10k: ${result.ok_200}×200 ${result.conflict_409}×409 in ${result.wall_ms} ms, ${result.allocations_per_second} allocations/s, p50 ${result.latency_ms_200.p50} ms p99 ${result.latency_ms_200.p99} ms${violations.length ? `; VIOLATIONS: ${violations.slice(0, 5).join('; ')}` : ''}`);
+    return {
+      name: 'allocate-10k',
+      ok: violations.length === 0,
+      result,
+      summary: [`${SCALE_REQUESTS} concurrent constrained allocations at ${SCALE_MACHINES} machines: ${result.ok_200}×200/${result.conflict_409}×409, ${result.allocations_per_second} allocations/s, 200s p50 ${result.latency_ms_200.p50} ms p99 ${result.latency_ms_200.p99} ms; violations: ${violations.length}`],
+    };
+  } finally {
+    await db.end();
+    await stack.stop();
+  }
+}

@@ -2,7 +2,7 @@
 // does), runs each benchmark against metalflow as separate processes (test/helpers/stack.ts), and
 // writes bench/results/<name>.json plus summary.json. Benchmarks measure and record; the exit
 // code is non-zero only when a correctness check failed or a benchmark could not run.
-import { allocate } from './allocate';
+import { allocate, allocateAtScale } from './allocate';
 import { commission } from './commission';
 import { startBenchInfra } from './lib/infra';
 import { cpuSecondsOf, foreignCpuMeter } from './lib/proc';
@@ -14,6 +14,7 @@ import { listMachines } from './list';
 const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'list-machines': listMachines,
   allocate,
+  'allocate-10k': allocateAtScale,
   'commission-1000': commission,
 };
 
