@@ -41,7 +41,8 @@ export function makeBootRoot(): BootRootFixture {
   fs.symlinkSync(path.join(dir, 'outside'), path.join(root, 'images', 'outside-dir'));
   fs.symlinkSync(secret, path.join(root, 'tftp', 'secret-link'));
   fs.symlinkSync(path.join(dir, 'outside'), path.join(root, 'tftp', 'outside-dir'));
-  // A link that stays inside is fine.
+  // A link that stays inside is fine; one into the rest of the boot root is outside TFTP's tree.
+  fs.symlinkSync('undionly.kpxe', path.join(root, 'tftp', 'loader-link'));
   fs.symlinkSync(path.join(images, 'vmlinuz'), path.join(root, 'tftp', 'kernel-link'));
 
   return { dir, root, secret, kernel, initrd, loader, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
