@@ -1,0 +1,217 @@
+// The rack's DHCP server: one UDP socket on 0.0.0.0:67, the responder's decisions, leases made
+// durable before their ACK leaves, expiry sweeps. It serves while the config has subnets and
+// closes its socket when it has none. Nothing a packet contains can throw out of the handler.
+import dgram from 'node:dgram';
+import type { DhcpConfig, DhcpLeaseEvent } from '../../contracts/rack-api';
+import { formatIp, parseCidr, parseIp, type Ip } from './ipv4';
+import { LeaseTable, type Lease } from './lease-table';
+import type { LeaseJournal } from './lease-store';
+import { hostAddresses, kernelRouteSource, type LocalAddresses, type RouteSource } from './local-addresses';
+import { MalformedPacketError } from './malformed';
+import { decodePacket, encodePacket, type DhcpPacket } from './packet';
+import { rateLimitedLog } from './rate-limited-log';
+import { destinationOf, type ReplyPorts } from './reply';
+import { leaseEvent, Responder, type ResponderOptions } from './responder';
+import { compileSubnets, type ServedSubnet } from './subnets';
+
+export const DHCP_SERVER_PORT = 67;
+export const DHCP_CLIENT_PORT = 68;
+
+export interface DhcpServerOptions extends ResponderOptions {
+  /** Where to listen (67); 0 picks a free port (tests). */
+  port: number;
+  /** Where replies to relays go (67); tests point it at their own socket. */
+  relayPort?: number;
+  clientPort?: number;
+  journal: LeaseJournal;
+  /** Leases the journal held at startup. */
+  leases?: Iterable<Lease>;
+  onLeaseEvent?: (event: DhcpLeaseEvent) => void;
+  localAddresses?: LocalAddresses;
+  routeSource?: RouteSource;
+  log: (line: string) => void;
+  now?: () => number;
+  sweepEveryMs?: number;
+}
+
+export interface DhcpServerStats {
+  received: number;
+  malformed: number;
+  replies: number;
+  /** Replies withheld because their lease could not be made durable. */
+  unjournaled: number;
+}
+
+export class DhcpServer {
+  private readonly table = new LeaseTable();
+  private readonly responder: Responder;
+  private readonly now: () => number;
+  private readonly ports: ReplyPorts;
+  private readonly complain: (line: string) => void;
+  private subnets: ServedSubnet[] = [];
+  private socket: dgram.Socket | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private guessNoted = false;
+  private readonly counters: DhcpServerStats = { received: 0, malformed: 0, replies: 0, unjournaled: 0 };
+
+  constructor(private readonly o: DhcpServerOptions) {
+    for (const l of o.leases ?? []) this.table.set(l);
+    this.responder = new Responder(this.table, o);
+    this.now = o.now ?? Date.now;
+    this.ports = { relay: o.relayPort ?? DHCP_SERVER_PORT, client: o.clientPort ?? DHCP_CLIENT_PORT };
+    this.complain = rateLimitedLog(o.log, 20, 60_000);
+  }
+
+  /**
+   * Serves `config` from now on: binds the socket when there is a subnet to serve (rejecting with
+   * the bind error, e.g. EADDRINUSE), closes it when there is none.
+   */
+  async apply(config: DhcpConfig): Promise<void> {
+    this.subnets = await this.compile(config);
+    this.responder.setSubnets(this.subnets);
+    this.guessNoted = false;
+    if (this.subnets.length && !this.socket) await this.listen();
+    else if (!this.subnets.length && this.socket) await this.close();
+  }
+
+  get listening(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number | undefined {
+    return this.socket?.address().port;
+  }
+
+  get servedSubnets(): readonly ServedSubnet[] {
+    return this.subnets;
+  }
+
+  stats(): DhcpServerStats {
+    return { ...this.counters };
+  }
+
+  leases(): Lease[] {
+    return [...this.table.all()].map((l) => ({ ...l }));
+  }
+
+  /** Stops listening and sweeping (the journal belongs to the caller). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const sock = this.socket;
+    this.socket = undefined;
+    if (sock) await new Promise<void>((resolve) => sock.close(() => resolve()));
+  }
+
+  /** Marks bound leases past their end as expired and reports them. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    this.table.lapse(now);
+    const expired = this.table.expiredBindings(now).map((l): Lease => ({ ...l, state: 'expired' }));
+    if (!expired.length) return;
+    for (const l of expired) this.table.set(l);
+    try {
+      await this.o.journal.append(expired);
+    } catch (err) {
+      this.complain(`dhcp: lease expiry not journaled: ${(err as Error).message}`);
+    }
+    for (const l of expired) this.o.onLeaseEvent?.(leaseEvent('expiry', l, now));
+  }
+
+  private async compile(config: DhcpConfig): Promise<ServedSubnet[]> {
+    const localIps = (this.o.localAddresses ?? hostAddresses)().map((a) => parseIp(a)).filter((ip) => ip !== undefined);
+    const routeSources = new Map<number, Ip>();
+    for (const s of config.subnets) {
+      // A relayed subnet: our address is the one the kernel would send from toward it.
+      let cidr;
+      try {
+        cidr = parseCidr(s.cidr);
+      } catch {
+        continue; // compileSubnets says why
+      }
+      if (localIps.some((ip) => ip >= cidr.network && ip <= cidr.broadcast)) continue;
+      const toward = s.gatewayIp ?? formatIp(cidr.network + 1);
+      const source = await (this.o.routeSource ?? kernelRouteSource)(toward);
+      const ip = source === undefined ? undefined : parseIp(source);
+      if (ip !== undefined) routeSources.set(s.subnetId, ip);
+    }
+    return compileSubnets(config, localIps, routeSources, (line) => this.o.log(`dhcp: ${line}`));
+  }
+
+  private async listen(): Promise<void> {
+    const sock = dgram.createSocket({ type: 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(this.o.port, '0.0.0.0', () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    }).catch((err: unknown) => {
+      sock.close();
+      throw err;
+    });
+    sock.setBroadcast(true);
+    try {
+      // Room for bursts (a rack full of machines powered on at once); the kernel caps it.
+      sock.setRecvBufferSize(4 << 20);
+    } catch {
+      // the default buffer then
+    }
+    sock.on('error', (err) => this.complain(`dhcp socket: ${err.message}`));
+    sock.on('message', (buf) => this.onMessage(buf));
+    this.socket = sock;
+    this.sweeper = setInterval(() => void this.sweep(), this.o.sweepEveryMs ?? 10_000);
+    this.sweeper.unref();
+  }
+
+  private onMessage(buf: Buffer): void {
+    this.counters.received += 1;
+    let req: DhcpPacket;
+    try {
+      req = decodePacket(buf);
+    } catch (err) {
+      this.counters.malformed += 1;
+      const why = err instanceof MalformedPacketError ? err.message : `decoder bug: ${(err as Error).stack ?? String(err)}`;
+      this.complain(`dhcp: dropped a malformed packet (${buf.length} bytes): ${why}`);
+      return;
+    }
+    try {
+      this.handle(req);
+    } catch (err) {
+      this.complain(`dhcp: dropped a packet that could not be handled: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  private handle(req: DhcpPacket): void {
+    const out = this.responder.respond(req, this.now());
+    if (out.note) this.complain(`dhcp: ${out.note}`);
+    if (out.guessedSubnet && !this.guessNoted) {
+      this.guessNoted = true;
+      this.o.log('dhcp: several directly attached subnets and a request without a hint: answering from the first (the receiving interface is unknown to Node)');
+    }
+    const finish = () => {
+      for (const e of out.events) this.o.onLeaseEvent?.(e);
+      if (out.reply) this.send(req, out.reply);
+    };
+    if (!out.changes.length) return finish();
+    this.o.journal.append(out.changes).then(finish, (err: unknown) => {
+      this.counters.unjournaled += 1;
+      this.complain(`dhcp: lease not journaled, reply withheld: ${(err as Error).message}`);
+    });
+  }
+
+  private send(req: DhcpPacket, reply: DhcpPacket): void {
+    const sock = this.socket;
+    if (!sock) return;
+    const to = destinationOf(req, reply, this.ports);
+    try {
+      sock.send(encodePacket(reply), to.port, to.address, (err) => {
+        if (err) this.complain(`dhcp: reply to ${to.address}:${to.port} failed: ${err.message}`);
+      });
+      this.counters.replies += 1;
+    } catch (err) {
+      this.complain(`dhcp: reply to ${to.address}:${to.port} failed: ${(err as Error).message}`);
+    }
+  }
+}
