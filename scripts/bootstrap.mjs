@@ -40,6 +40,7 @@ if (process.argv.includes('--test')) {
     ['ipmitool', 'ipmitool'],
     ['ipmi_sim', 'openipmi'],
     ['qemu-system-x86_64', 'qemu-system-x86'],
+    ['qemu-img', 'qemu-utils'],
     ['/usr/lib/ipxe/qemu/pxe-virtio.rom', 'ipxe-qemu'],
     ['/usr/share/seabios/bios-256k.bin', 'seabios'],
     ['/usr/lib/ipxe/undionly.kpxe', 'ipxe'],

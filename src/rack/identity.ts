@@ -1,19 +1,14 @@
 // Who this rack is: what it tells the region when registering, and the system_id the region gave
 // it, kept in the state directory so operators (and a restarted rack) can see it.
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { RackRegistered, RackRegistration } from '../contracts/rack-api';
+import { hostInterfaces } from './host-interfaces';
 
-export const RACK_VERSION = '0.1.0 (fake rack)';
+export const RACK_VERSION = '0.2.0';
 
 export function rackRegistration(name: string): RackRegistration {
-  const interfaces = Object.entries(os.networkInterfaces()).flatMap(([ifname, addrs]) => {
-    const external = (addrs ?? []).filter((a) => !a.internal);
-    const first = external[0];
-    return first ? [{ name: ifname, mac: first.mac, addresses: external.map((a) => a.cidr ?? a.address) }] : [];
-  });
-  return { name, version: RACK_VERSION, interfaces };
+  return { name, version: RACK_VERSION, interfaces: hostInterfaces() };
 }
 
 export interface StoredIdentity extends RackRegistered {

@@ -98,7 +98,10 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
   });
 
   it('the operator turns DHCP on for the subnet the rack is on; the rack reports DHCP, TFTP and HTTP boot running', async () => {
-    const subnet = (await stack.call('GET', `/subnets/${encodeURIComponent('10.77.0.0/24')}/`)).body as Json;
+    const found = await stack.call('GET', `/subnets/${encodeURIComponent('10.77.0.0/24')}/`);
+    const racks = (await stack.call('GET', '/rackcontrollers/')).text;
+    assert.equal(found.status, 200, `the rack's subnet is known: ${found.text}; racks: ${racks}; subnets: ${(await stack.call('GET', '/subnets/')).text}`);
+    const subnet = found.body as Json;
     const vlan = subnet.vlan as Json;
     const range = await stack.call('POST', '/ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' });
     assert.equal(range.status, 200, range.text);

@@ -1,15 +1,16 @@
 // This host's IPv4 addresses: how the DHCP server knows which subnets are directly attached and
 // what its own address is on each.
 import dgram from 'node:dgram';
-import os from 'node:os';
+import net from 'node:net';
+import { hostInterfaces } from '../host-interfaces';
 
 export type LocalAddresses = () => string[];
 
 export const hostAddresses: LocalAddresses = () =>
-  Object.values(os.networkInterfaces())
-    .flatMap((list) => list ?? [])
-    .filter((a) => a.family === 'IPv4')
-    .map((a) => a.address);
+  hostInterfaces()
+    .flatMap((i) => i.addresses)
+    .map((cidr) => cidr.split('/')[0]!)
+    .filter((a) => net.isIPv4(a));
 
 /** Our source address toward `ip` by the kernel's routing table (a UDP connect sends nothing). */
 export type RouteSource = (ip: string) => Promise<string | undefined>;
