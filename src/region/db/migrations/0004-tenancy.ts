@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * put newly commissioned machines in a pool and reserve them in the same transaction that makes
  * them READY.
  */
-export class Tenancy1763769600004 implements MigrationInterface {
-  name = 'Tenancy1763769600004';
+export class Tenancy1764200000000 implements MigrationInterface {
+  name = 'Tenancy1764200000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
