@@ -10,12 +10,14 @@ import { environment, RESULTS_DIR, writeResult } from './lib/results';
 import { round } from './lib/stats';
 import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
+import { tftp } from './tftp';
 
 const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'list-machines': listMachines,
   allocate,
   'allocate-10k': allocateAtScale,
   'commission-1000': commission,
+  tftp,
 };
 
 const started = Date.now();

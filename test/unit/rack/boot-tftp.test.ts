@@ -82,6 +82,27 @@ class RawPeer {
       };
     });
   }
+  /** Sends an RRQ to the server's request port; resolves with the first answer. */
+  request(port: number, file: string, options: Record<string, string> = {}): Promise<Packet> {
+    this.send(rrq(file, options), port);
+    return this.next();
+  }
+  /** Receives the rest of a file from transfer port `tid`, ACKing each block `acksEach` times. */
+  async receiveFile(tid: number, blksize: number, o: { have?: Buffer[]; acksEach?: number } = {}): Promise<Buffer> {
+    const parts = [...(o.have ?? [])];
+    let block = parts.length;
+    for (;;) {
+      for (let i = 0; i < (o.acksEach ?? 1); i++) this.send(ack(block & 0xffff), tid);
+      const p = await this.next();
+      assert.equal(p.op, 3, `after block ${block}: opcode ${p.op} ${p.text ?? ''}`);
+      if (p.block !== ((block + 1) & 0xffff)) continue; // a repeat of what we have
+      block++;
+      parts.push(p.data!);
+      if (p.data!.length < blksize) break;
+    }
+    this.send(ack(block & 0xffff), tid);
+    return Buffer.concat(parts);
+  }
   close(): void {
     this.socket.close();
   }
@@ -133,14 +154,12 @@ describe('TFTP server', () => {
   it('answers tsize in the OACK; a client that stops after it (as PXE ROMs do) does not hurt the server', async () => {
     const peer = await RawPeer.open();
     try {
-      peer.send(rrq('undionly.kpxe', { tsize: '0', blksize: '1456' }), port);
-      const oack = await peer.next();
+      const oack = await peer.request(port, 'undionly.kpxe', { tsize: '0', blksize: '1456' });
       assert.equal(oack.op, 6);
       assert.deepEqual(oack.options, { blksize: '1456', tsize: String(fx.loader.length) });
       // "tsize query": the ROM aborts, then asks again for real.
       peer.send(Buffer.from([0, 5, 0, 8, ...Buffer.from('tsize query'), 0]), oack.port);
-      peer.send(rrq('undionly.kpxe'), port);
-      const first = await peer.next();
+      const first = await peer.request(port, 'undionly.kpxe');
       assert.equal(first.op, 3);
       assert.equal(first.block, 1);
       assert.equal(first.data!.length, 512);
@@ -164,8 +183,7 @@ describe('TFTP server', () => {
     const peer = await RawPeer.open();
     try {
       for (const file of ['../outside/secret', 'a/../../outside/secret', '../../../../etc/passwd', '/../outside/secret', '..\\outside\\secret', 'secret-link', 'outside-dir/secret', 'kernel-link']) {
-        peer.send(rrq(file, { tsize: '0' }), port);
-        const reply = await peer.next();
+        const reply = await peer.request(port, file, { tsize: '0' });
         assert.equal(reply.op, 5, `${file}: got opcode ${reply.op}, not an error`);
         assert.ok(reply.code === 1 || reply.code === 2 || reply.code === 0, `${file}: code ${reply.code} ${reply.text}`);
       }
@@ -215,8 +233,7 @@ describe('TFTP server', () => {
       for (const g of garbage) junk.send(g, port);
 
       // A transfer in progress (no options: 512-byte blocks, one at a time).
-      peer.send(rrq('undionly.kpxe'), port);
-      const first = await peer.next();
+      const first = await peer.request(port, 'undionly.kpxe');
       assert.equal(first.op, 3);
       const tid = first.port;
       // A stranger is told "unknown transfer ID" and changes nothing.
@@ -233,19 +250,7 @@ describe('TFTP server', () => {
       peer.send(Buffer.from([0]), tid);
       peer.send(Buffer.from([0, 4, 0]), tid);
       // The transfer goes on to the end.
-      const parts = [first.data!];
-      let block = 1;
-      for (;;) {
-        peer.send(ack(block), tid);
-        const p = await peer.next();
-        assert.equal(p.op, 3, `block ${block + 1}: opcode ${p.op} ${p.text ?? ''}`);
-        if (p.block === block) continue; // a retransmission
-        block = p.block!;
-        parts.push(p.data!);
-        if (p.data!.length < 512) break;
-      }
-      peer.send(ack(block), tid);
-      assert.ok(Buffer.concat(parts).equals(fx.loader));
+      assert.ok((await peer.receiveFile(tid, 512, { have: [first.data!] })).equals(fx.loader));
     } finally {
       junk.close();
       peer.close();
@@ -258,24 +263,9 @@ describe('TFTP server', () => {
     const peer = await RawPeer.open();
     try {
       for (const blksize of [512, 1024]) {
-        peer.send(rrq('big.bin', { blksize: String(blksize) }), port);
-        const oack = await peer.next();
+        const oack = await peer.request(port, 'big.bin', { blksize: String(blksize) });
         assert.equal(oack.op, 6);
-        const tid = oack.port;
-        const parts: Buffer[] = [];
-        let block = 0;
-        for (;;) {
-          peer.send(ack(block & 0xffff), tid);
-          peer.send(ack(block & 0xffff), tid);
-          const p = await peer.next();
-          assert.equal(p.op, 3, `after block ${block}: opcode ${p.op} ${p.text ?? ''}`);
-          if (p.block !== ((block + 1) & 0xffff)) continue; // a repeat of what we have
-          block++;
-          parts.push(p.data!);
-          if (p.data!.length < blksize) break;
-        }
-        peer.send(ack(block & 0xffff), tid);
-        assert.ok(Buffer.concat(parts).equals(big), `blksize ${blksize}: file differs`);
+        assert.ok((await peer.receiveFile(oack.port, blksize, { acksEach: 2 })).equals(big), `blksize ${blksize}: file differs`);
         while (await peer.next(100).catch(() => undefined)); // drain repeats
       }
     } finally {
@@ -287,8 +277,7 @@ describe('TFTP server', () => {
     const peer = await RawPeer.open();
     try {
       // Duplicate ACKs at every step, as a client with a short timeout sends them.
-      peer.send(rrq('big.bin', { blksize: '1024', windowsize: '4' }), port);
-      const oack = await peer.next();
+      const oack = await peer.request(port, 'big.bin', { blksize: '1024', windowsize: '4' });
       assert.equal(oack.op, 6);
       for (let i = 0; i < 50; i++) peer.send(ack(i % 5), oack.port);
       await new Promise((r) => setTimeout(r, 200));
