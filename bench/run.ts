@@ -4,12 +4,14 @@
 // code is non-zero only when a correctness check failed or a benchmark could not run.
 import { allocate, allocateAtScale } from './allocate';
 import { commission } from './commission';
+import { dhcp } from './dhcp';
 import { startBenchInfra } from './lib/infra';
 import { cpuSecondsOf, foreignCpuMeter } from './lib/proc';
 import { environment, RESULTS_DIR, writeResult } from './lib/results';
 import { round } from './lib/stats';
 import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
+import { powerQuery } from './power';
 import { tftp } from './tftp';
 
 const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
@@ -17,7 +19,9 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   allocate,
   'allocate-10k': allocateAtScale,
   'commission-1000': commission,
+  dhcp,
   tftp,
+  'power-query': powerQuery,
 };
 
 const started = Date.now();
