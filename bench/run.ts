@@ -11,7 +11,6 @@ import { environment, RESULTS_DIR, writeResult } from './lib/results';
 import { round } from './lib/stats';
 import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
-import { powerQuery } from './power';
 import { tftp } from './tftp';
 
 const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
@@ -21,7 +20,6 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'commission-1000': commission,
   dhcp,
   tftp,
-  'power-query': powerQuery,
 };
 
 const started = Date.now();
