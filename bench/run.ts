@@ -11,6 +11,7 @@ import { environment, RESULTS_DIR, writeResult } from './lib/results';
 import { round } from './lib/stats';
 import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
+import { powerQuery } from './power';
 import { tftp } from './tftp';
 
 const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'commission-1000': commission,
   dhcp,
   tftp,
+  'power-query': powerQuery,
 };
 
 const started = Date.now();

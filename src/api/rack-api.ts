@@ -55,7 +55,8 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
       return sendResult(ctx, body);
     }
     if (ctx.method === 'POST' && a === 'racks' && b && c === 'power-states') {
-      await services.racks.recordPowerStates(b, (await json<PowerStates>(ctx)).states ?? {});
+      const report = await json<PowerStates>(ctx);
+      await services.racks.recordPowerStates(b, report.states ?? {}, report.errors ?? {});
       return sendResult(ctx, Reply.noContent());
     }
     if (ctx.method === 'GET' && a === 'machines' && b && c === 'power') {

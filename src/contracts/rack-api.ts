@@ -47,6 +47,8 @@ export interface PowerTargets {
 /** POST racks/{rack}/power-states: what the BMCs said, by system_id. */
 export interface PowerStates {
   states: Record<string, 'on' | 'off' | 'unknown' | 'error'>;
+  /** Why a query failed (the BMC's words), for the machines reported as `error`. */
+  errors?: Record<string, string>;
 }
 
 /** GET racks/{rack}/boot-config/{mac}: what a PXE request from this MAC gets (MAAS's pxeconfig). */

@@ -151,6 +151,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
         await heartbeats;
         await polling;
         await worker.stop();
+        await drivers.close();
         await fake.stopAll();
         await stopServers();
         await connection.close();

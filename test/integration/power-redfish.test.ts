@@ -1,10 +1,12 @@
 // The redfish driver against a real Redfish service: sushy-emulator (PyPI sushy-tools) with its
-// fake driver, Basic auth, over HTTP and over HTTPS with a self-signed certificate.
+// fake driver, Basic auth (sushy has no SessionService: the driver falls back to Basic), over HTTP
+// and over HTTPS with a self-signed certificate; sessions against a small node:http Redfish BMC.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PowerConfig } from '../../src/contracts/rack-api';
 import { RedfishPowerDriver } from '../../src/rack/power/redfish';
 import { freePort, isPowerError, skipUnless } from '../helpers/bmc/peers';
+import { startRedfishPeer, type RedfishPeer } from '../helpers/bmc/redfish-peer';
 import { SUSHY, startSushy, type Sushy } from '../helpers/bmc/sushy';
 
 const skip = skipUnless(SUSHY, '.venv/bin/pip install sushy-tools');
@@ -76,5 +78,60 @@ describe('redfish driver over HTTPS with a self-signed certificate', { skip }, (
     // MAAS's form: an address without a scheme means https.
     assert.equal(await d.query(cfg(bmc.address.replace('https://', ''), { power_verify_ssl: 'n' }), never), 'off');
     await assert.rejects(d.query(cfg(bmc.address, { power_verify_ssl: 'y' }), never), isPowerError(false, /certificate/));
+  });
+});
+
+describe('redfish sessions (node:http Redfish BMC with a SessionService)', () => {
+  let bmc: RedfishPeer;
+  before(async () => (bmc = await startRedfishPeer({ systems: 2, record: true })));
+  after(async () => bmc?.stop());
+  const node = (id: string, params: Record<string, string> = {}) => cfg(bmc.addresses[0]!, { node_id: id, ...params });
+
+  it('logs in once (concurrent requests share the login), reuses the token, logs out on close', async () => {
+    const { d, retries } = driver();
+    bmc.requests.length = 0;
+    const states = await Promise.all([d.query(node('0'), never), d.query(node('1'), never), d.query(node('0'), never)]);
+    assert.deepEqual(states, ['off', 'on', 'off']);
+    for (let i = 0; i < 3; i++) assert.equal(await d.query(node('1'), never), 'on');
+    assert.equal(bmc.logins, 1);
+    assert.deepEqual(bmc.requests.filter((r) => r.startsWith('POST')), ['POST /redfish/v1/SessionService/Sessions none']);
+    assert.ok(bmc.requests.filter((r) => r.startsWith('GET /redfish/v1/Systems')).every((r) => r.endsWith(' token')), bmc.requests.join('\n'));
+    await d.close();
+    assert.equal(bmc.logouts, 1);
+    assert.deepEqual(retries, []);
+  });
+
+  it('an expired token is replaced by one new login, and the request succeeds', async () => {
+    const { d } = driver();
+    assert.equal(await d.query(node('1'), never), 'on');
+    const logins = bmc.logins;
+    bmc.expireSessions();
+    bmc.requests.length = 0;
+    assert.equal(await d.query(node('1'), never), 'on');
+    assert.equal(bmc.logins, logins + 1);
+    assert.deepEqual(bmc.requests, ['GET /redfish/v1/Systems/1 token', 'GET /redfish/v1 none', 'POST /redfish/v1/SessionService/Sessions none', 'GET /redfish/v1/Systems/1 token']);
+    assert.equal(await d.query(node('1'), never), 'on');
+    assert.equal(bmc.logins, logins + 1);
+  });
+
+  it('a wrong password fails fatally at login, without retries, and is not remembered', async () => {
+    const { d, retries } = driver();
+    await assert.rejects(d.query(node('0', { power_pass: 'wrong' }), never), isPowerError(false, /login.*authentication failed \(HTTP 401\): Invalid username or password/));
+    assert.deepEqual(retries, []);
+    assert.equal(await d.query(node('0'), never), 'off', 'the right password logs in');
+  });
+
+  it('a BMC whose service root names no sessions gets Basic auth, and is asked only once', async () => {
+    const basic = await startRedfishPeer({ systems: 1, sessions: false, record: true });
+    try {
+      const { d } = driver();
+      for (let i = 0; i < 3; i++) assert.equal(await d.query(cfg(basic.addresses[0]!, { node_id: '0' }), never), 'off');
+      assert.deepEqual(basic.requests, [
+        'GET /redfish/v1 none',
+        ...Array(3).fill('GET /redfish/v1/Systems/0 basic'),
+      ]);
+    } finally {
+      await basic.stop();
+    }
   });
 });

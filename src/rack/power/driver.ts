@@ -15,6 +15,8 @@ export interface PowerDriver {
   query(cfg: PowerConfig, signal: AbortSignal): Promise<PowerState>;
   /** Make the next boot (only) a network boot, where the BMC supports it (IPMI, Redfish). */
   setNextBootPxe?(cfg: PowerConfig, signal: AbortSignal): Promise<void>;
+  /** Let go of what the driver holds open at BMCs (Redfish sessions) when the rack stops. */
+  close?(): Promise<void>;
 }
 
 /**

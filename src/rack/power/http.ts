@@ -6,7 +6,7 @@ import https from 'node:https';
 import { PowerError } from './driver';
 
 export interface BmcRequest {
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: unknown;
@@ -19,8 +19,10 @@ export interface BmcRequest {
 export interface BmcResponse {
   status: number;
   text: string;
-  /** The Location header of a redirect. */
+  /** The Location header (a redirect's target, a created resource). */
   location?: string;
+  /** Redfish's session token, answering a login. */
+  authToken?: string;
 }
 
 export function bmcRequest(req: BmcRequest): Promise<BmcResponse> {
@@ -39,7 +41,10 @@ export function bmcRequest(req: BmcRequest): Promise<BmcResponse> {
     const r = lib.request(url, { method: req.method, headers, timeout: req.timeoutMs, signal: req.signal, rejectUnauthorized: req.verifyTls }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), location: res.headers.location }));
+      res.on('end', () => {
+        const token = res.headers['x-auth-token'];
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), location: res.headers.location, authToken: typeof token === 'string' ? token : undefined });
+      });
       res.on('error', (err) => reject(networkError(req, err)));
     });
     r.on('timeout', () => r.destroy(PowerError.retryable(`${req.method} ${url.origin}${url.pathname}: no answer within ${req.timeoutMs / 1000} s.`)));

@@ -27,27 +27,33 @@ export interface PollerOptions {
 export async function pollOnce(o: PollerOptions, signal: AbortSignal): Promise<PowerStates> {
   const { systemIds } = await o.region.powerTargets(o.rackSystemId(), signal);
   const states: PowerStates['states'] = {};
+  const errors: Record<string, string> = {};
   let next = 0;
   const worker = async () => {
     while (next < systemIds.length && !signal.aborted) {
       const systemId = systemIds[next++]!;
-      states[systemId] = await queryOne(o, systemId, signal);
+      const answer = await queryOne(o, systemId, signal);
+      states[systemId] = answer.state;
+      if (answer.error) errors[systemId] = answer.error;
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, systemIds.length) }, worker));
-  if (Object.keys(states).length > 0) await o.region.reportPowerStates(o.rackSystemId(), { states }, signal);
-  return { states };
+  const report: PowerStates = Object.keys(errors).length ? { states, errors } : { states };
+  if (Object.keys(states).length > 0) await o.region.reportPowerStates(o.rackSystemId(), report, signal);
+  return report;
 }
 
-async function queryOne(o: PollerOptions, systemId: string, outer: AbortSignal): Promise<PowerState> {
-  const signal = AbortSignal.any([outer, AbortSignal.timeout(o.queryTimeoutMs)]);
+async function queryOne(o: PollerOptions, systemId: string, outer: AbortSignal): Promise<{ state: PowerState; error?: string }> {
+  const timeout = AbortSignal.timeout(o.queryTimeoutMs);
+  const signal = AbortSignal.any([outer, timeout]);
   try {
     const config = await o.region.powerConfig(systemId, signal);
     const driver = o.drivers.get(config.powerType);
-    if (!driver.queryable) return 'unknown';
-    return await driver.query(config, signal);
-  } catch {
-    return 'error';
+    if (!driver.queryable) return { state: 'unknown' };
+    return { state: await driver.query(config, signal) };
+  } catch (err) {
+    const error = timeout.aborted ? `no answer within ${o.queryTimeoutMs / 1000} s` : (err as Error).message;
+    return { state: 'error', error: error.slice(0, 500) };
   }
 }
 

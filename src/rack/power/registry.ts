@@ -21,6 +21,11 @@ export class PowerDriverRegistry {
     return driver;
   }
 
+  /** Closes every driver (logs out of BMC sessions); never throws. */
+  async close(): Promise<void> {
+    await Promise.all([...this.drivers.values()].map((d) => d.close?.().catch(() => undefined)));
+  }
+
   get powerTypes(): string[] {
     return [...this.drivers.keys()];
   }

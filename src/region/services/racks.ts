@@ -51,15 +51,33 @@ export class RackService {
     return rows.map((r) => r.system_id);
   }
 
-  /** What the rack's BMCs answered; only changes are written, and only for this rack's machines. */
-  async recordPowerStates(rackSystemId: string, states: Record<string, string>): Promise<void> {
+  /**
+   * What the rack's BMCs answered; only changes are written, and only for this rack's machines.
+   * Each change is recorded as a machine event in the same statement (MAAS: "Power state
+   * changed"), so a report applied twice, or two racks' reports racing, cannot record one change
+   * twice: the row lock makes the second see the state already changed.
+   */
+  async recordPowerStates(rackSystemId: string, states: Record<string, string>, errors: Record<string, string> = {}): Promise<void> {
     const valid = Object.entries(states).filter(([, s]) => POWER_STATES.includes(s));
     if (valid.length === 0) return;
     await this.db.query(
-      `UPDATE machines m SET power_state = s.state
-         FROM unnest($2::text[], $3::text[]) AS s(system_id, state), racks r
-        WHERE m.system_id = s.system_id AND r.id = m.rack_id AND r.system_id = $1 AND m.power_state <> s.state`,
-      [rackSystemId, valid.map(([id]) => id), valid.map(([, s]) => s)],
+      `WITH report AS (
+         SELECT s.system_id, s.state, s.error FROM unnest($2::text[], $3::text[], $4::text[]) AS s(system_id, state, error)
+       ), prev AS (
+         SELECT m.id, m.power_state AS old, report.state AS new, report.error, r.name AS rack
+           FROM machines m JOIN report ON report.system_id = m.system_id JOIN racks r ON r.id = m.rack_id
+          WHERE r.system_id = $1 AND m.power_state <> report.state
+          FOR UPDATE OF m
+       ), changed AS (
+         UPDATE machines m SET power_state = prev.new FROM prev WHERE m.id = prev.id RETURNING m.id
+       )
+       INSERT INTO events (machine_id, type, description, level)
+       SELECT prev.id, 'Power state changed',
+              'Power state changed from ' || prev.old || ' to ' || prev.new || ' (queried by rack ' || prev.rack || ')'
+                || CASE WHEN prev.error <> '' THEN ': ' || prev.error ELSE '' END,
+              CASE WHEN prev.new = 'error' THEN 'ERROR' ELSE 'INFO' END
+         FROM prev JOIN changed ON changed.id = prev.id`,
+      [rackSystemId, valid.map(([id]) => id), valid.map(([, s]) => s), valid.map(([id, s]) => (s === 'error' ? (errors[id] ?? '').slice(0, 500) : ''))],
     );
   }
 

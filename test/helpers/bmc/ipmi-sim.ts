@@ -54,6 +54,8 @@ set_working_mc 0x20
 
 export interface IpmiSim {
   address: string;
+  /** The ipmi_sim process (benchmarks read its CPU time). */
+  pid: number | undefined;
   /** Lines the chassis script was called with, e.g. "set boot pxe", "set power 1". */
   chassisLog(): string[];
   power(): 'on' | 'off';
@@ -93,6 +95,7 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSim & { 
   return {
     dir,
     address: `127.0.0.1:${port}`,
+    pid: child.pid,
     chassisLog: () => (fs.existsSync(path.join(dir, 'chassis.log')) ? read('chassis.log').trim().split('\n') : []),
     power: () => (fs.existsSync(path.join(dir, 'power')) && read('power').trim() === '1' ? 'on' : 'off'),
     slow: (seconds) => (seconds > 0 ? fs.writeFileSync(path.join(dir, 'slow'), String(seconds)) : fs.rmSync(path.join(dir, 'slow'), { force: true })),

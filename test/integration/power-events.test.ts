@@ -1,0 +1,110 @@
+// Power state changes the rack's poller sees become machine events (MAAS: "Power state
+// changed"), recorded with the change itself, only on change, once even when reports race; a
+// failed query carries the BMC's reason. The poller (pollOnce) runs against the real region
+// service on PostgreSQL; the BMCs are in-memory drivers.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventResources } from '../../src/api/resources/events';
+import type { PowerConfig } from '../../src/contracts/rack-api';
+import type { PowerState } from '../../src/contracts/workflows';
+import { PowerError, type PowerDriver } from '../../src/rack/power/driver';
+import { pollOnce, type PollerOptions } from '../../src/rack/power/poller';
+import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
+
+type Json = Record<string, unknown>;
+
+describe('power state events from the rack poller', () => {
+  let api: ResourceApi;
+  let admin: string;
+  let rack: string;
+  const ids: string[] = [];
+  /** What each machine's BMC answers next: a state, or an error. */
+  const bmc = new Map<string, PowerState | Error>();
+
+  const driver: PowerDriver = {
+    name: 'ipmi',
+    queryable: true,
+    query: async (cfg: PowerConfig) => {
+      const answer = bmc.get(cfg.systemId)!;
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    on: () => Promise.reject(new Error('unused')),
+    off: () => Promise.reject(new Error('unused')),
+    cycle: () => Promise.reject(new Error('unused')),
+  };
+  const poller = (): PollerOptions => ({
+    region: {
+      powerTargets: async () => ({ systemIds: ids }),
+      powerConfig: async (systemId) => ({ systemId, powerType: 'ipmi', parameters: {} }),
+      reportPowerStates: (r, report) => api.services.racks.recordPowerStates(r, report.states, report.errors),
+    },
+    drivers: { get: () => driver },
+    rackSystemId: () => rack,
+    everyMs: 0,
+    concurrency: 2,
+    queryTimeoutMs: 5_000,
+    log: () => undefined,
+  });
+  const never = new AbortController().signal;
+  const powerEvents = async (systemId: string) => {
+    const r = await api.call('GET', `/MAAS/api/2.0/events/?op=query&id=${systemId}&level=DEBUG`, { key: admin });
+    assert.equal(r.status, 200, r.text);
+    return ((r.body as { events: Json[] }).events).filter((e) => e.type === 'Power state changed').map((e) => `${e.level as string} ${e.description as string}`).reverse();
+  };
+
+  before(async () => {
+    api = await startResourceApi((services) => eventResources({ services }));
+    admin = (await api.user('admin', true)).key;
+    rack = (await api.services.racks.register({ name: 'rack-a', interfaces: [], version: 'test' })).systemId;
+    for (const hostname of ['m1', 'm2']) {
+      const m = await api.services.machines.create({ hostname, macAddresses: [], powerType: 'ipmi', powerParameters: { power_address: '192.0.2.1' }, deployed: true, ownerId: null, zone: 'default' });
+      ids.push(m.systemId);
+    }
+  });
+  after(async () => api?.close());
+
+  it('records a change once, with the rack that saw it; no event while the state holds', async () => {
+    const [m1, m2] = ids as [string, string];
+    bmc.set(m1, 'on');
+    bmc.set(m2, 'off');
+    await pollOnce(poller(), never);
+    await pollOnce(poller(), never);
+    const initial = async (id: string) => (await api.services.db.query(`SELECT power_state FROM machines WHERE system_id = $1`, [id]))[0].power_state as string;
+    assert.equal(await initial(m1), 'on');
+    assert.deepEqual(await powerEvents(m1), [`INFO Power state changed from unknown to on (queried by rack rack-a)`]);
+    assert.deepEqual(await powerEvents(m2), [`INFO Power state changed from unknown to off (queried by rack rack-a)`]);
+
+    bmc.set(m1, 'off');
+    await pollOnce(poller(), never);
+    assert.deepEqual((await powerEvents(m1)).slice(1), [`INFO Power state changed from on to off (queried by rack rack-a)`]);
+    assert.equal((await powerEvents(m2)).length, 1, 'm2 did not change');
+  });
+
+  it('a failed query is an ERROR event with the BMC\'s reason, once', async () => {
+    const [m1] = ids as [string];
+    bmc.set(m1, PowerError.fatal('ipmi query m1: the BMC refused the request: RAKP 2 HMAC is invalid'));
+    await pollOnce(poller(), never);
+    await pollOnce(poller(), never);
+    const events = await powerEvents(m1);
+    assert.equal(events.at(-1), 'ERROR Power state changed from off to error (queried by rack rack-a): ipmi query m1: the BMC refused the request: RAKP 2 HMAC is invalid');
+    assert.equal(events.filter((e) => e.startsWith('ERROR')).length, 1);
+  });
+
+  it('the same report applied concurrently records one event', async () => {
+    const [m1] = ids as [string];
+    const before = (await powerEvents(m1)).length;
+    await Promise.all(Array.from({ length: 8 }, () => api.services.racks.recordPowerStates(rack, { [m1]: 'on' })));
+    const events = await powerEvents(m1);
+    assert.equal(events.length, before + 1, events.join('\n'));
+    assert.equal(events.at(-1), 'INFO Power state changed from error to on (queried by rack rack-a)');
+  });
+
+  it('another rack\'s report about a machine it does not serve changes nothing', async () => {
+    const [m1] = ids as [string];
+    const other = (await api.services.racks.register({ name: 'rack-b', interfaces: [], version: 'test' })).systemId;
+    const before = await powerEvents(m1);
+    await api.services.racks.recordPowerStates(other, { [m1]: 'off' });
+    assert.deepEqual(await powerEvents(m1), before);
+  });
+});
