@@ -1,7 +1,8 @@
 // Leases on disk: an append-only JSON-lines journal in the rack's state dir. Appends are group
 // committed (one write + fdatasync for everything that arrived within a few ms), so a burst of
 // ACKs costs one disk flush, yet no ACK leaves before its lease is durable. Startup folds the
-// journal into one line per address and rewrites it atomically (compaction).
+// journal into one line per address and rewrites it atomically (compaction); so does a running
+// journal once it holds several times more lines than addresses (renewals add a line each).
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatIp, parseIp } from './ipv4';
@@ -36,6 +37,8 @@ export interface OpenedJournal {
 export interface JournalOptions {
   /** How long an append waits for others to share its flush. */
   groupCommitMs?: number;
+  /** Compact while running once the file has this many lines and 4× more than addresses. */
+  compactAfterLines?: number;
   log?: (line: string) => void;
   now?: () => number;
 }
@@ -45,9 +48,8 @@ export async function openLeaseJournal(stateDir: string, o: JournalOptions = {})
   await fs.promises.mkdir(stateDir, { recursive: true });
   const file = path.join(stateDir, LEASE_FILE);
   const leases = await readJournal(file, o.log ?? (() => undefined), (o.now ?? Date.now)());
-  await rewrite(file, leases);
-  const handle = await fs.promises.open(file, 'a');
-  return { journal: new FileLeaseJournal(handle, o.groupCommitMs ?? 2), leases };
+  const handle = await rewrite(file, leases);
+  return { journal: new FileLeaseJournal(file, handle, leases, o), leases };
 }
 
 async function readJournal(file: string, log: (line: string) => void, now: number): Promise<Lease[]> {
@@ -68,8 +70,11 @@ async function readJournal(file: string, log: (line: string) => void, now: numbe
   }
   // A torn last line is what a crash mid-write leaves; its ACK was never sent.
   if (bad) log(`dhcp lease journal ${file}: ${bad} unreadable line(s) skipped`);
-  return [...byIp.values()].filter((l) => l.state === 'bound' || l.state === 'declined' || now - l.expiresAt < REMEMBER_FREE_MS);
+  return worthKeeping(byIp.values(), now);
 }
+
+const worthKeeping = (leases: Iterable<Lease>, now: number): Lease[] =>
+  [...leases].filter((l) => l.state === 'bound' || l.state === 'declined' || now - l.expiresAt < REMEMBER_FREE_MS);
 
 function fromLine(raw: string): Lease | undefined {
   try {
@@ -85,8 +90,11 @@ function fromLine(raw: string): Lease | undefined {
 const toLine = (l: Lease): string =>
   `${JSON.stringify({ ip: formatIp(l.ip), mac: l.mac, hostname: l.hostname, state: l.state, expiresAt: l.expiresAt } satisfies Line)}\n`;
 
-/** Write-to-temp, fsync, rename, fsync the directory: a crash leaves the old or the new file. */
-async function rewrite(file: string, leases: readonly Lease[]): Promise<void> {
+/**
+ * Write-to-temp, fsync, rename, fsync the directory: a crash leaves the old or the new file.
+ * Returns the new file opened for appending.
+ */
+async function rewrite(file: string, leases: readonly Lease[]): Promise<fs.promises.FileHandle> {
   const tmp = `${file}.tmp`;
   const h = await fs.promises.open(tmp, 'w');
   try {
@@ -95,13 +103,21 @@ async function rewrite(file: string, leases: readonly Lease[]): Promise<void> {
   } finally {
     await h.close();
   }
-  await fs.promises.rename(tmp, file);
-  const dir = await fs.promises.open(path.dirname(file), 'r');
+  // Opened before the rename, so the handle is the new file's whatever happens next.
+  const appender = await fs.promises.open(tmp, 'a');
   try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+    await fs.promises.rename(tmp, file);
+    const dir = await fs.promises.open(path.dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch (err) {
+    await appender.close();
+    throw err;
   }
+  return appender;
 }
 
 interface Waiter {
@@ -110,19 +126,34 @@ interface Waiter {
 }
 
 export class FileLeaseJournal implements LeaseJournal {
-  private pending: string[] = [];
+  private pending: Lease[] = [];
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
   /** The last write failed and may have left half a line: the next batch starts on a new one. */
   private torn = false;
+  /** What a compaction would write: the latest state per address. */
+  private readonly latest = new Map<number, Lease>();
+  private lines: number;
+  private readonly groupCommitMs: number;
+  private readonly compactAfterLines: number;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
 
-  constructor(private readonly handle: fs.promises.FileHandle, private readonly groupCommitMs: number) {}
+  constructor(private readonly file: string, private handle: fs.promises.FileHandle, initial: readonly Lease[], o: JournalOptions = {}) {
+    for (const l of initial) this.latest.set(l.ip, l);
+    this.lines = initial.length;
+    this.groupCommitMs = o.groupCommitMs ?? 2;
+    this.compactAfterLines = o.compactAfterLines ?? 100_000;
+    this.now = o.now ?? Date.now;
+    this.log = o.log ?? (() => undefined);
+  }
 
   append(leases: readonly Lease[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the DHCP lease journal is closed'));
-    for (const l of leases) this.pending.push(toLine(l));
+    // Copies: the caller's lease objects change later (the table updates them in place).
+    for (const l of leases) this.pending.push({ ...l });
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.schedule();
     return done;
@@ -149,25 +180,45 @@ export class FileLeaseJournal implements LeaseJournal {
   }
 
   private async flush(): Promise<void> {
-    const lines = this.pending;
+    const leases = this.pending;
     const waiters = this.waiters;
     this.pending = [];
     this.waiters = [];
     const run = (async () => {
       try {
-        await this.handle.write((this.torn ? '\n' : '') + lines.join(''));
+        await this.handle.write((this.torn ? '\n' : '') + leases.map(toLine).join(''));
         await this.handle.datasync();
         this.torn = false;
         for (const w of waiters) w.resolve();
       } catch (err) {
         this.torn = true;
         for (const w of waiters) w.reject(err as Error);
+        return;
       }
+      for (const l of leases) this.latest.set(l.ip, l);
+      this.lines += leases.length;
+      if (this.lines >= this.compactAfterLines && this.lines >= 4 * this.latest.size) await this.compact();
     })();
     this.flushing = run;
     await run;
     this.flushing = undefined;
     if (this.waiters.length && !this.closed) this.schedule();
+  }
+
+  /** Rewrites the file as one line per address; on failure the old file simply keeps growing. */
+  private async compact(): Promise<void> {
+    const keep = worthKeeping(this.latest.values(), this.now());
+    try {
+      const appender = await rewrite(this.file, keep);
+      await this.handle.close().catch(() => undefined);
+      this.handle = appender;
+      this.latest.clear();
+      for (const l of keep) this.latest.set(l.ip, l);
+      this.lines = keep.length;
+    } catch (err) {
+      this.lines = 0; // try again after as many lines once more
+      this.log(`dhcp lease journal ${this.file}: compaction failed: ${(err as Error).message}`);
+    }
   }
 }
 

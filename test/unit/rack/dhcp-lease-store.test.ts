@@ -78,6 +78,17 @@ describe('DHCP lease journal', () => {
     assert.deepEqual(again.leases.map((l) => formatIp(l.ip)).sort(), ['10.0.0.2', '10.0.0.3']);
   });
 
+  it('compacts while running once renewals pile up, and keeps appending to the new file', async () => {
+    const { journal } = await openLeaseJournal(dir, { compactAfterLines: 20 });
+    for (let k = 1; k <= 30; k++) await journal.append([lease('10.0.0.1', 'aa:01', 'bound', NOW + k), lease('10.0.0.2', 'aa:02', 'bound', NOW + k)]);
+    await journal.append([lease('10.0.0.3', 'aa:03')]);
+    await journal.close();
+    assert.ok(lines(dir).length < 20, `${lines(dir).length} lines after 61 appends`);
+    const again = await openLeaseJournal(dir);
+    await again.journal.close();
+    assert.deepEqual(again.leases.map((l) => [formatIp(l.ip), l.expiresAt]).sort(), [['10.0.0.1', NOW + 30], ['10.0.0.2', NOW + 30], ['10.0.0.3', NOW + 3600_000]]);
+  });
+
   it('refuses appends after close', async () => {
     const { journal } = await openLeaseJournal(dir);
     await journal.close();
