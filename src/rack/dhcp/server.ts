@@ -52,6 +52,7 @@ export class DhcpServer {
   private socket: dgram.Socket | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private guessNoted = false;
+  private journalError: string | undefined;
   private readonly counters: DhcpServerStats = { received: 0, malformed: 0, replies: 0, unjournaled: 0 };
 
   constructor(private readonly o: DhcpServerOptions) {
@@ -91,6 +92,11 @@ export class DhcpServer {
     return { ...this.counters };
   }
 
+  /** Why the last lease write failed, until one succeeds again (replies wait for it meanwhile). */
+  get journalFailure(): string | undefined {
+    return this.journalError;
+  }
+
   leases(): Lease[] {
     return [...this.table.all()].map((l) => ({ ...l }));
   }
@@ -113,7 +119,9 @@ export class DhcpServer {
     for (const l of expired) this.table.set(l);
     try {
       await this.o.journal.append(expired);
+      this.journalError = undefined;
     } catch (err) {
+      this.journalError = (err as Error).message;
       this.complain(`dhcp: lease expiry not journaled: ${(err as Error).message}`);
     }
     for (const l of expired) this.o.onLeaseEvent?.(leaseEvent('expiry', l, now));
@@ -195,8 +203,12 @@ export class DhcpServer {
       if (out.reply) this.send(req, out.reply);
     };
     if (!out.changes.length) return finish();
-    this.o.journal.append(out.changes).then(finish, (err: unknown) => {
+    this.o.journal.append(out.changes).then(() => {
+      this.journalError = undefined;
+      finish();
+    }, (err: unknown) => {
       this.counters.unjournaled += 1;
+      this.journalError = (err as Error).message;
       this.complain(`dhcp: lease not journaled, reply withheld: ${(err as Error).message}`);
     });
   }

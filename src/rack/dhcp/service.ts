@@ -159,6 +159,7 @@ function describe(s: StatusInputs): DhcpServiceStatus {
   const troubles = [
     served.length < s.config.subnets.length ? `${s.config.subnets.length - served.length} subnet(s) not servable (see log)` : undefined,
     s.configError ? `config may be stale: ${s.configError}` : undefined,
+    s.server.journalFailure ? `lease journal failing, no ACKs: ${s.server.journalFailure}` : undefined,
     s.reporter?.failing ? `lease reports failing (${s.reporter.pending} queued): ${s.reporter.failing}` : undefined,
   ].filter((t) => t !== undefined);
   return troubles.length ? { status: 'degraded', message: `${what}; ${troubles.join('; ')}` } : { status: 'running', message: what };

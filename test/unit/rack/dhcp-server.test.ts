@@ -282,7 +282,7 @@ describe('DHCP server over UDP (relay mode)', () => {
       },
       close: async () => undefined,
     };
-    const { relay, log } = await open({ journal: slow });
+    const { relay, log, server } = await open({ journal: slow });
     const mac = newMac();
     const offer = await relay.exchange({ type: MSG.discover, mac });
     const ack = relay.exchange({ type: MSG.request, mac, requestedIp: ipOf(offer)!, serverId: SERVER_IP }, 2_000);
@@ -293,6 +293,10 @@ describe('DHCP server over UDP (relay mode)', () => {
     slow.fail = true;
     assert.equal(await relay.exchange({ type: MSG.request, mac, ciaddr: ipOf(offer)! }, QUIET_MS), undefined);
     assert.ok(log.some((l) => l.includes('disk full')));
+    assert.equal(server.journalFailure, 'disk full', 'the service reports it as degraded');
+    slow.fail = false;
+    assert.equal(typeOf(await relay.exchange({ type: MSG.request, mac, ciaddr: ipOf(offer)! })), MSG.ack);
+    assert.equal(server.journalFailure, undefined);
   });
 
   it('expires leases in a sweep, reports them, and hands the address to others', async () => {
