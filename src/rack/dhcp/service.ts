@@ -7,7 +7,7 @@ import { sleep } from '../backoff';
 import type { RegionClient } from '../region-client';
 import { type LeaseJournal, openLeaseJournal } from './lease-store';
 import { LeaseReporter } from './lease-reporter';
-import type { LocalAddresses, RouteSource } from './local-addresses';
+import { hostAddresses, type LocalAddresses, type RouteSource } from './local-addresses';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer } from './server';
 
 export type DhcpServiceStatus = RackHeartbeat['services'][string];
@@ -90,7 +90,8 @@ export function startDhcpService(o: DhcpServiceOptions): DhcpService {
         if (state.configError) o.log('dhcp: config from the region again');
         state.configError = undefined;
         state.config = config;
-        const key = JSON.stringify(config);
+        // Our own addresses count too: an interface that gets its address late attaches a subnet.
+        const key = JSON.stringify([config, (o.localAddresses ?? hostAddresses)()]);
         if (key !== applied) applied = await apply(state.server, config, key);
       } catch (err) {
         if (signal.aborted) break;

@@ -66,10 +66,10 @@ describe('DHCP service', () => {
     await relay.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const start = (region: ReturnType<typeof fakeRegion>, port = 0) => {
+  const start = (region: ReturnType<typeof fakeRegion>, port = 0, localAddresses = () => ['127.0.0.1']) => {
     service = startDhcpService({
       region, rackSystemId: () => 'rack01', stateDir: dir, port, httpPort: 5248, log: (l) => log.push(l), pollEveryMs: 20,
-      relayPort: relay.port, localAddresses: () => ['127.0.0.1'], reportEveryMs: 10,
+      relayPort: relay.port, localAddresses, routeSource: async () => undefined, reportEveryMs: 10,
     });
     return service;
   };
@@ -143,6 +143,18 @@ describe('DHCP service', () => {
     await new Promise<void>((r) => squatter.close(() => r()));
     await until('running', () => s.status().status === 'running');
     assert.equal(s.server?.port, port);
+  });
+
+  it('serves a subnet once this host gets an address in it, and is dead until then', async () => {
+    const region = fakeRegion();
+    region.config = { subnets: [subnet(['127.0.0.10', '127.0.0.19'])] };
+    let addresses: string[] = [];
+    const s = start(region, 0, () => addresses);
+    await s.firstPoll;
+    assert.equal(s.status().status, 'dead');
+    assert.match(s.status().message, /none of the 1 configured subnet/);
+    addresses = ['127.0.0.1'];
+    await until('running', () => s.status().status === 'running');
   });
 
   it('keeps leases in the state dir across a stop and start', async () => {
