@@ -169,7 +169,7 @@ export class DhcpServer {
     sock.on('error', (err) => this.complain(`dhcp socket: ${err.message}`));
     sock.on('message', (buf) => this.onMessage(buf));
     this.socket = sock;
-    this.sweeper = setInterval(() => void this.sweep(), this.o.sweepEveryMs ?? 10_000);
+    this.sweeper = setInterval(() => void this.sweep().catch((err: unknown) => this.complain(`dhcp: lease sweep failed: ${(err as Error).message}`)), this.o.sweepEveryMs ?? 10_000);
     this.sweeper.unref();
   }
 
@@ -199,8 +199,13 @@ export class DhcpServer {
       this.o.log('dhcp: several directly attached subnets and a request without a hint: answering from the first (the receiving interface is unknown to Node)');
     }
     const finish = () => {
-      for (const e of out.events) this.o.onLeaseEvent?.(e);
       if (out.reply) this.send(req, out.reply);
+      try {
+        for (const e of out.events) this.o.onLeaseEvent?.(e);
+      } catch (err) {
+        // A listener's bug must not become an unhandled rejection (the rack process would exit).
+        this.complain(`dhcp: lease event listener failed: ${(err as Error).message}`);
+      }
     };
     if (!out.changes.length) return finish();
     this.o.journal.append(out.changes).then(() => {
