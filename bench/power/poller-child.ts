@@ -69,6 +69,7 @@ async function main(): Promise<void> {
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const c1 = cpu();
+  await registry.close();
   process.stdout.write(`${JSON.stringify({
     seconds, roundSeconds, latencies, states: counts,
     cpu: { rack_own: c1.own - c0.own, ipmitool_children: c1.children - c0.children },

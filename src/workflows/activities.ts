@@ -11,7 +11,15 @@ export const region = proxyActivities<RegionActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-export function rackOf(rackQueue: string): RackActivities {
+/** Rack activities. `answerWithinMs`: someone waits on an API call (power_on, query_power_state):
+ * one attempt (the driver already retries on MAAS's schedule inside it), bounded, so the caller
+ * gets the BMC's answer or its failure instead of waiting on Temporal's retries. */
+export function rackOf(rackQueue: string, answerWithinMs?: number): RackActivities {
+  if (answerWithinMs !== undefined) {
+    return proxyActivities<RackActivities>({
+      taskQueue: rackQueue, heartbeatTimeout: '30 seconds', scheduleToCloseTimeout: answerWithinMs, retry: { maximumAttempts: 1 },
+    });
+  }
   return proxyActivities<RackActivities>({
     taskQueue: rackQueue,
     // A BMC gets several minutes: the driver retries inside with MAAS's 4/8/16/32 s backoff and

@@ -2,10 +2,11 @@
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { MACHINE_SIGNAL, REGION_TASK_QUEUE, SearchAttribute, type MachineSignal, type WorkflowType } from '../../contracts/workflows';
 import { ConflictError, UnavailableError } from '../errors';
 import type { WorkflowGateway, WorkflowState } from '../services/workflow-gateway';
@@ -120,6 +121,8 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
 
 function unavailable(err: unknown): Error {
   if (err instanceof ConflictError) return err;
+  // The workflow failed on purpose and said why (e.g. the BMC refused): that, without our prefix.
+  if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) return new UnavailableError(err.cause.message);
   const e = err as { message?: string; cause?: { message?: string } };
   const reason = e.cause?.message ?? e.message ?? String(err);
   return new UnavailableError(`Workflow service: ${reason}`);
