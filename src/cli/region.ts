@@ -9,6 +9,8 @@ import { openDatabase } from '../region/db/data-source';
 import { Reconciler } from '../region/reconciler';
 import { loadRackSecret, loadSecretKey, SecretBox } from '../region/secrets';
 import { createRegionServices } from '../region/services';
+import { ensureControllerMachine } from '../region/services/controller-machines';
+import { hostInterfaces } from '../rack/host-interfaces';
 import { TemporalWorkflowGateway } from '../region/temporal/gateway';
 import { createRegionWorker } from '../region/worker';
 
@@ -53,6 +55,8 @@ export async function startRegion(
     stops.push(() => new Promise<void>((r) => server!.close(() => r())));
     const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(config.reconcileIntervalMs);
     stops.push(stopReconciler);
+    // The region as a machine (DEPLOYED, locked), as each rack is when it registers.
+    await ensureControllerMachine(db, { role: 'region', id: config.regionName, hostname: config.regionName, interfaces: hostInterfaces() });
   }
   let worker: Worker | undefined;
   if (roles.worker) {

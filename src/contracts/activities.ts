@@ -42,6 +42,7 @@ export interface RegionActivities {
   recordPowerState(input: { systemId: string; state: PowerState }): Promise<void>;
   /** READY when the machine has passed commissioning, else NEW (MAAS's release destination). */
   releaseDestination(input: { systemId: string }): Promise<MachineStatus>;
+  /** Release's cleanup: annotations, owner, deployment fields, lock; VLAN/bridge/bond interfaces. */
   clearWorkloadAnnotations(input: { systemId: string }): Promise<void>;
 }
 

@@ -8,6 +8,10 @@ export interface HardwareReport {
   cpu: { count: number; model: string; speed_mhz: number };
   memory_mib: number;
   block_devices: Array<{ name: string; size_bytes: number; serial: string; model: string }>;
-  interfaces: Array<{ name: string; mac: string; link_speed_mbps: number }>;
+  /** type: physical when absent; VLANs, bridges and bonds are the workload's (release removes them). */
+  interfaces: Array<{ name: string; mac: string; link_speed_mbps: number; type?: InterfaceType }>;
   dmi: Record<string, string>;
 }
+
+export const INTERFACE_TYPES = ['physical', 'vlan', 'bridge', 'bond'] as const;
+export type InterfaceType = (typeof INTERFACE_TYPES)[number];

@@ -1,5 +1,6 @@
 // Process configuration from the environment: only entry points read it, everything else is given
 // what it needs.
+import os from 'node:os';
 import path from 'node:path';
 
 export interface Config {
@@ -15,6 +16,8 @@ export interface Config {
   regionUrl: string;
   nodeTimeoutMs: number | undefined;
   rackName: string;
+  /** The region controller's name (its machine's hostname): METALFLOW_REGION_NAME, else the host's name. */
+  regionName: string;
   /** How often the reconciler looks for stranded machines, and how long it leaves fresh changes alone. */
   reconcileIntervalMs: number;
   /** How often a rack polls its machines' BMCs, and how many at once. */
@@ -60,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     regionUrl: (env.METALFLOW_REGION_URL ?? `http://${apiHost}:${apiPort}/MAAS`).replace(/\/$/, ''),
     nodeTimeoutMs: env.METALFLOW_NODE_TIMEOUT_SECONDS ? int(env.METALFLOW_NODE_TIMEOUT_SECONDS, 0) * 1000 : undefined,
     rackName: env.METALFLOW_RACK_NAME ?? 'rack-local',
+    regionName: env.METALFLOW_REGION_NAME || os.hostname().split('.')[0]!.toLowerCase(),
     reconcileIntervalMs: int(env.METALFLOW_RECONCILE_INTERVAL_SECONDS, 15) * 1000,
     powerPoll: { everyMs: int(env.METALFLOW_POWER_POLL_SECONDS, 15) * 1000, concurrency: Math.max(1, int(env.METALFLOW_POWER_POLL_CONCURRENCY, 10)) },
     reconcileGraceMs: int(env.METALFLOW_RECONCILE_GRACE_SECONDS, 30) * 1000,

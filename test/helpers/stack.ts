@@ -48,6 +48,7 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number
     METALFLOW_REGION_URL: `http://127.0.0.1:${port}/MAAS`,
     METALFLOW_NODE_TIMEOUT_SECONDS: String(o.nodeTimeoutSeconds ?? 60),
     METALFLOW_RACK_NAME: 'rack-test',
+    METALFLOW_REGION_NAME: 'region-test',
     METALFLOW_RECONCILE_INTERVAL_SECONDS: '2',
     METALFLOW_RECONCILE_GRACE_SECONDS: '2',
     METALFLOW_POWER_POLL_SECONDS: '1',

@@ -122,6 +122,23 @@ describe('deployed-machine registration with maas-run-scripts (real script, proc
     assert.ok(!stack.logs('rack').includes(systemId), 'the rack never acted on it');
   });
 
+  it('the controllers are machines: the region (at startup) and the rack (registering), DEPLOYED, locked, unowned', async () => {
+    const all = (await stack.call('GET', '/machines/')).body as Json[];
+    const controllers = all.filter((m) => (m.workload_annotations as Record<string, string>).controller);
+    const rack = ((await stack.call('GET', '/rackcontrollers/')).body as Json[])[0]!;
+    // Region and rack run on this one host: when they share a MAC they are one machine.
+    const roles = controllers.map((m) => (m.workload_annotations as Record<string, string>).controller).sort();
+    assert.ok(JSON.stringify(roles) === '["rack+region"]' || JSON.stringify(roles) === '["rack","region"]', JSON.stringify(roles));
+    for (const m of controllers) {
+      assert.equal(m.status_name, 'Deployed');
+      assert.equal(m.locked, true);
+      assert.equal(m.owner, null);
+      assert.equal(m.power_type, 'manual');
+    }
+    assert.ok(controllers.some((m) => (m.workload_annotations as Record<string, string>).rack_system_id === rack.system_id));
+    assert.ok(controllers.some((m) => (m.workload_annotations as Record<string, string>).region_name === 'region-test'));
+  });
+
   it('register-machine again (curl this time) updates the same machine; a renamed host keeps its machine name', async () => {
     const host = os.hostname().split('.')[0]!.toLowerCase();
     const before = await machineCount();
@@ -146,6 +163,11 @@ describe('deployed-machine registration with maas-run-scripts (real script, proc
     const r = await sh(['report-results', '--config', config]);
     assert.equal(r.code, 0, r.stderr);
     const expected = thisHost();
+    // A MAC belongs to one machine: the controllers' machines (region and rack run on this host
+    // too) keep the ones they registered first.
+    const taken = new Set(((await stack.call('GET', '/machines/')).body as Json[]).filter((o) => o.system_id !== systemId)
+      .flatMap((o) => (o.interface_set as Json[]).map((i) => i.mac_address as string)));
+    expected.macs = expected.macs.filter((mac) => !taken.has(mac));
     const m = await machine(systemId);
     assert.equal(m.cpu_count, expected.cpuCount);
     assert.equal(m.memory, expected.memoryMib);

@@ -89,6 +89,8 @@ export function createRegionActivities(db: DataSource): RegionActivities {
           WHERE system_id = $1`,
         [systemId],
       );
+      // The workload's VLANs, bridges and bonds go with it; the NICs stay.
+      await db.query(`DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`, [systemId]);
     },
   };
   return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, final(fn as (...a: unknown[]) => Promise<unknown>)])) as unknown as RegionActivities;

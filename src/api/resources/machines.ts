@@ -63,7 +63,14 @@ export function machineResources(services: RegionServices, present: PresentOptio
             const again = await reregisterHost(services.db, form.hostId, form.hostname);
             if (again) return presentMachine((await services.queries.views([again.id]))[0]!, present);
           }
-          const machine = await services.machines.create(form);
+          const machine = await services.machines.create(form).catch(async (err: unknown) => {
+            // The same host registering twice at the same moment: the first one's machine won
+            // (the unique host_id or hostname refused the second), so this is a re-registration.
+            const again = form.deployed && form.hostId ? await reregisterHost(services.db, form.hostId, form.hostname) : null;
+            if (!again) throw err;
+            return { ...again, reregistered: true as const };
+          });
+          if ('reregistered' in machine) return presentMachine((await services.queries.views([machine.id]))[0]!, present);
           try {
             if (form.deployed) await services.actions.startForNewMachine(machine, 'registerDeployed');
             else if (!c.principal) await services.actions.startForNewMachine(machine, 'enlist');

@@ -1,10 +1,10 @@
-// MAAS's RackControllersHandler/RackControllerHandler, read-only: which racks exist, what they
-// are attached to, and how their services (DHCP, TFTP, HTTP boot, worker) are doing.
+// MAAS's RackControllersHandler/RackControllerHandler: which racks exist, what they are attached
+// to, and how their services (DHCP, TFTP, HTTP boot, worker) are doing; admins may remove one.
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import { notFound, type Resource } from '../http';
+import { notFound, Reply, type Resource } from '../http';
 import { presentRack } from '../presenters/rack';
-import { userOf } from './access';
+import { adminOf, userOf } from './access';
 
 export function rackControllerResources(deps: { services: Pick<RegionServices, 'racks'> }): Array<Resource<Principal>> {
   const { racks } = deps.services;
@@ -37,6 +37,15 @@ export function rackControllerResources(deps: { services: Pick<RegionServices, '
             const rack = (await racks.list()).find((r) => r.systemId === c.path.system_id);
             if (!rack) throw notFound('No RackController matches the given query.');
             return presentRack(rack);
+          },
+        },
+        {
+          method: 'DELETE',
+          doc: 'Remove a rack controller (admin only). Its machine is unlocked, or deleted when it has no BMC (power type manual); machines it served move to another rack (or to none); a VLAN it was primary for gets its secondary as primary. A rack process still running registers again as a new rack.',
+          async handle(c) {
+            adminOf(c);
+            await racks.remove(c.path.system_id!);
+            return Reply.noContent();
           },
         },
       ],

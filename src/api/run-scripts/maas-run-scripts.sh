@@ -9,7 +9,8 @@
 #       <hostname>-creds.yaml in the current directory. Running it again on the same host returns
 #       the same machine (found by this host's identity, below); the machine keeps its name.
 #   report-results --config CREDS.yaml [--periodic]
-#       Upload this host's hardware (CPU, memory, disks, NICs, DMI) with the machine's token.
+#       Upload this host's hardware (CPU, memory, disks, NICs and its VLANs, bridges and bonds, DMI)
+#       with the machine's token.
 #       --periodic (for a timer) sends only when something changed since the last report; the
 #       last report's hash is kept in CREDS.yaml.last-report.
 #
@@ -258,15 +259,28 @@ collect_hardware() {
     _sep=,
   done
 
-  # NICs: physical ones (backed by a device); VLANs, bridges, bonds and veths are not hardware.
+  # NICs: physical ones (backed by a device), and the workload's VLANs, bridges and bonds with
+  # their type (release removes those); veths, tunnels and the like are left out.
   printf '],"interfaces":['
   _sep=
   for _n in /sys/class/net/*; do
-    [ -e "$_n/device" ] || continue
-    _mac=$(read_file "$_n/address")
+    if [ -e "$_n/device" ]; then
+      _type=physical
+    elif [ -d "$_n/bridge" ]; then
+      _type=bridge
+    elif [ -d "$_n/bonding" ]; then
+      _type=bond
+    elif [ -e "/proc/net/vlan/${_n##*/}" ] || grep -qx 'DEVTYPE=vlan' "$_n/uevent" 2>/dev/null; then
+      _type=vlan
+    else
+      continue
+    fi
+    # A bond's ports show the bond's MAC; their own is perm_hwaddr.
+    _mac=$(read_file "$_n/bonding_slave/perm_hwaddr")
+    [ -n "$_mac" ] || _mac=$(read_file "$_n/address")
     _speed=$(read_file "$_n/speed")
     [ "${_speed:-0}" -gt 0 ] 2>/dev/null || _speed=0
-    printf '%s{"name":"%s","mac":"%s","link_speed_mbps":%s}' "$_sep" "${_n##*/}" "$_mac" "$_speed"
+    printf '%s{"name":"%s","type":"%s","mac":"%s","link_speed_mbps":%s}' "$_sep" "${_n##*/}" "$_type" "$_mac" "$_speed"
     _sep=,
   done
 

@@ -1,7 +1,7 @@
 // The hardware report the ephemeral environment uploads (file `metalflow-hardware.json` with
 // `op=signal`), validated and applied to the machine as MAAS applies commissioning results.
 import type { EntityManager } from 'typeorm';
-import { HARDWARE_FILE, type HardwareReport } from '../../contracts/hardware';
+import { HARDWARE_FILE, INTERFACE_TYPES, type HardwareReport, type InterfaceType } from '../../contracts/hardware';
 import type { BlockDevice, Machine } from '../db/entities';
 import { ValidationError } from '../errors';
 import { normaliseMac } from './machine-validation';
@@ -30,7 +30,8 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
     block_devices: list(data.block_devices).map((d) => ({ name: str(d.name), size_bytes: num(d.size_bytes ?? 0, 'block_devices.size_bytes'), serial: str(d.serial), model: str(d.model) })),
     interfaces: list(data.interfaces).flatMap((i) => {
       const mac = normaliseMac(str(i.mac));
-      return mac ? [{ name: str(i.name) || 'eth', mac, link_speed_mbps: Number(i.link_speed_mbps) || 0 }] : [];
+      const type: InterfaceType = INTERFACE_TYPES.find((t) => t === i.type) ?? 'physical';
+      return mac ? [{ name: str(i.name) || 'eth', mac, link_speed_mbps: Number(i.link_speed_mbps) || 0, type }] : [];
     }),
     dmi: Object.fromEntries(Object.entries((data.dmi ?? {}) as Record<string, unknown>).map(([k, v]) => [k, str(v)])),
   };
@@ -52,13 +53,28 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       WHERE id = $1`,
     [machine.id, r.cpu.count, r.cpu.speed_mhz, r.memory_mib, storageMb, JSON.stringify(blockDevices), JSON.stringify(hardwareInfo), r.architecture ?? ''],
   );
+  const virtual: string[] = [];
   for (const [i, nic] of r.interfaces.entries()) {
+    if ((nic.type ?? 'physical') === 'physical') {
+      await manager.query(
+        `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
+         VALUES ($1, $2, 'physical', $3, true, $4, false)
+         ON CONFLICT (mac_address) WHERE type = 'physical' DO UPDATE SET name = EXCLUDED.name, link_speed = EXCLUDED.link_speed
+         WHERE interfaces.machine_id = EXCLUDED.machine_id`,
+        [machine.id, nic.name || `eth${i}`, nic.mac, nic.link_speed_mbps],
+      );
+      continue;
+    }
+    // A VLAN, bridge or bond shares a MAC with a NIC: it is known by its machine and name.
+    virtual.push(nic.name);
     await manager.query(
       `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
-       VALUES ($1, $2, 'physical', $3, true, $4, false)
-       ON CONFLICT (mac_address) DO UPDATE SET name = EXCLUDED.name, link_speed = EXCLUDED.link_speed
-       WHERE interfaces.machine_id = EXCLUDED.machine_id`,
-      [machine.id, nic.name || `eth${i}`, nic.mac, nic.link_speed_mbps],
+       VALUES ($1, $2, $3, $4, true, $5, false)
+       ON CONFLICT (machine_id, name) WHERE type <> 'physical'
+       DO UPDATE SET type = EXCLUDED.type, mac_address = EXCLUDED.mac_address, link_speed = EXCLUDED.link_speed`,
+      [machine.id, nic.name, nic.type, nic.mac, nic.link_speed_mbps],
     );
   }
+  // The host's current VLANs, bridges and bonds replace the ones reported before.
+  await manager.query(`DELETE FROM interfaces WHERE machine_id = $1 AND type <> 'physical' AND NOT (name = ANY($2::text[]))`, [machine.id, virtual]);
 }

@@ -110,6 +110,13 @@ export class MachineService {
       );
       await recordEvent(tx, machine.id, { type: input.deployed ? 'Deployed' : 'New', description: input.deployed ? 'Registered as deployed.' : 'Machine created.', level: 'INFO' });
       return machine;
+    }).catch((err: unknown) => {
+      // Two creations at the same moment pass the checks above together; the unique index decides.
+      const pg = err as { code?: string; constraint?: string };
+      if (pg.code === '23505' && pg.constraint === 'machines_hostname_key') {
+        throw ValidationError.field('hostname', `Node with hostname "${hostname ?? ''}" already exists.`);
+      }
+      throw err;
     });
   }
 

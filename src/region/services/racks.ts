@@ -5,6 +5,7 @@ import { rackTaskQueue } from '../../contracts/workflows';
 import { RackEntity, type Rack } from '../db/entities';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { newSystemId } from '../ids';
+import { ensureControllerMachine, removeRack } from './controller-machines';
 import type { FabricService } from './network/fabrics';
 import { learnRackNetworks } from './network/rack-networks';
 import type { SubnetService } from './network/subnets';
@@ -32,7 +33,14 @@ export class RackService {
     const systemId = rows[0]!.system_id;
     // Machines that no rack serves yet (created before any rack registered) get this one.
     await this.db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE rack_id IS NULL`, [systemId]);
+    // The rack as a machine (DEPLOYED, locked; see controller-machines.ts).
+    await ensureControllerMachine(this.db, { role: 'rack', id: systemId, hostname: reg.name, interfaces: reg.interfaces ?? [] });
     return { systemId, taskQueue: rackTaskQueue(systemId) };
+  }
+
+  /** DELETE rackcontrollers/{id}: the rack goes; its machine is unlocked, or deleted without a BMC. */
+  remove(systemId: string): Promise<void> {
+    return removeRack(this.db, systemId);
   }
 
   async heartbeat(systemId: string, hb: RackHeartbeat): Promise<void> {

@@ -18,11 +18,36 @@ const HTPASSWD = 'admin:$2b$04$AAFs3IT3aVC9nDdLhwuzLeWEA43RtFJCYKObFLu0yD7Icvtna
 // The config is Python, run by Flask. The fake driver applies a power change 1–11 s after the
 // request (random.randint(1, 11)); pinning that to 1 keeps the "BMC is slow to change state"
 // behaviour our drivers wait for (0–1 s here) without making the tests wait up to 11 s.
-const config = (dir: string) => `SUSHY_EMULATOR_FAKE_DRIVER = True
+const config = (dir: string, hardware: boolean) => `SUSHY_EMULATOR_FAKE_DRIVER = True
 SUSHY_EMULATOR_AUTH_FILE = ${JSON.stringify(path.join(dir, 'htpasswd'))}
 SUSHY_EMULATOR_STATE_DIR = ${JSON.stringify(path.join(dir, 'state'))}
 import random as _random
 _random.randint = lambda a, b: 1
+${hardware ? HARDWARE : ''}`;
+
+/**
+ * The fake system with inventory (opts.hardware): the fake driver has NICs only, so this gives it
+ * CPUs and memory (its driver methods) and a storage controller with two drives (sushy's static
+ * storage). What SUSHY_HARDWARE describes, for assertions.
+ */
+export const SUSHY_HARDWARE = {
+  uuid: '27946b59-9e44-4fa7-8e91-f3527a1ef094',
+  cpus: [{ id: 'CPU0', model: 'Fake Xeon 6230', threads: 8 }, { id: 'CPU1', model: 'Fake Xeon 6230', threads: 8 }],
+  memoryGib: 64,
+  nics: ['52:54:00:aa:00:01', '52:54:00:aa:00:02'],
+  drives: [{ id: 'disk0', bytes: 480103981056 }, { id: 'disk1', bytes: 1920383410176 }],
+};
+const HARDWARE = `
+_UUID = ${JSON.stringify(SUSHY_HARDWARE.uuid)}
+SUSHY_EMULATOR_FAKE_SYSTEMS = [{'uuid': _UUID, 'name': 'fake', 'power_state': 'On', 'external_notifier': False,
+  'nics': [${SUSHY_HARDWARE.nics.map((m) => `{'mac': '${m}'}`).join(', ')}]}]
+SUSHY_EMULATOR_STORAGE = {_UUID: [{'Id': '1', 'Name': 'Local Storage Controller',
+  'StorageControllers': [{'MemberId': '0', 'Name': 'RAID', 'SpeedGbps': 12}], 'Drives': [${SUSHY_HARDWARE.drives.map((d) => `'${d.id}'`).join(', ')}]}]}
+SUSHY_EMULATOR_DRIVES = {(_UUID, '1'): [${SUSHY_HARDWARE.drives.map((d) => `{'Id': '${d.id}', 'Name': '${d.id}', 'CapacityBytes': ${d.bytes}, 'Protocol': 'SAS'}`).join(', ')}]}
+from sushy_tools.emulator.resources.systems import fakedriver as _fd
+_fd.FakeDriver.get_total_memory = lambda self, identity: ${SUSHY_HARDWARE.memoryGib}
+_fd.FakeDriver.get_total_cpus = lambda self, identity: ${SUSHY_HARDWARE.cpus.length}
+_fd.FakeDriver.get_processors = lambda self, identity: [${SUSHY_HARDWARE.cpus.map((c, i) => `{'id': '${c.id}', 'Id': '${c.id}', 'socket': 'CPU ${i}', 'model': '${c.model}', 'vendor': 'Intel', 'cores': ${c.threads / 2}, 'threads': ${c.threads}}`).join(', ')}]
 `;
 
 export interface Sushy {
@@ -33,11 +58,11 @@ export interface Sushy {
   stop(): Promise<void>;
 }
 
-export async function startSushy(opts: { tls?: boolean } = {}): Promise<Sushy> {
+export async function startSushy(opts: { tls?: boolean; hardware?: boolean } = {}): Promise<Sushy> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-sushy-'));
   fs.mkdirSync(path.join(dir, 'state'));
   fs.writeFileSync(path.join(dir, 'htpasswd'), HTPASSWD);
-  fs.writeFileSync(path.join(dir, 'emulator.conf'), config(dir));
+  fs.writeFileSync(path.join(dir, 'emulator.conf'), config(dir, opts.hardware ?? false));
   const port = await freePort('tcp');
   const args = ['--config', path.join(dir, 'emulator.conf'), '-i', '127.0.0.1', '-p', String(port)];
   if (opts.tls) {
