@@ -40,6 +40,9 @@ export async function startRegion(
 
   let server: http.Server | undefined;
   if (roles.api) {
+    // The region as a machine (DEPLOYED, locked), as each rack is when it registers; there before
+    // the API answers.
+    await ensureControllerMachine(db, { role: 'region', id: config.regionName, hostname: config.regionName, interfaces: hostInterfaces() });
     const app = createApp(services, {
       rackSecret: loadRackSecret(config.stateDir),
       regionUrl: config.regionUrl,
@@ -55,8 +58,6 @@ export async function startRegion(
     stops.push(() => new Promise<void>((r) => server!.close(() => r())));
     const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(config.reconcileIntervalMs);
     stops.push(stopReconciler);
-    // The region as a machine (DEPLOYED, locked), as each rack is when it registers.
-    await ensureControllerMachine(db, { role: 'region', id: config.regionName, hostname: config.regionName, interfaces: hostInterfaces() });
   }
   let worker: Worker | undefined;
   if (roles.worker) {
