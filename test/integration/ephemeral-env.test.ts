@@ -156,7 +156,7 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     assert.ok(report.cpu.speed_mhz > 0, 'a CPU speed');
     assert.equal(report.memory_mib, 512, 'exactly what QEMU was given (-m 512), not MemTotal');
     assert.deepEqual(report.block_devices, [{ name: 'vda', size_bytes: DISK_BYTES, serial: DISK_SERIAL, model: '' }]);
-    assert.deepEqual(report.interfaces, [{ name: 'eth0', mac: MAC, link_speed_mbps: report.interfaces[0]!.link_speed_mbps }]);
+    assert.deepEqual(report.interfaces, [{ name: 'eth0', mac: MAC, link_speed_mbps: report.interfaces[0]!.link_speed_mbps, type: 'physical' }]);
     assert.equal(report.dmi.vendor, 'Metalflow Test');
     assert.equal(report.dmi.product, 'Ephemeral VM');
     assert.equal(report.dmi.serial, 'MF-TEST-SERIAL');
