@@ -78,6 +78,11 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     const reserved = await api.call('POST', `${API}/ipranges/`, { key: alice, form: { type: 'reserved', start_ip: '10.77.0.151', end_ip: '10.77.0.160', comment: 'switches' } });
     assert.equal(reserved.status, 200, reserved.text);
     assert.equal(((reserved.body as Json).user as Json).username, 'alice');
+    const mine = `${API}/ipranges/${(reserved.body as Json).id}/`;
+    const renamed = await api.call('PUT', mine, { key: alice, form: { comment: 'core switches' } });
+    assert.equal((renamed.body as Json).comment, 'core switches', 'users change their own reserved ranges');
+    assert.equal((await api.call('PUT', mine, { key: alice, form: { type: 'dynamic' } })).status, 403, 'but may not make them dynamic');
+    assert.equal((await api.call('DELETE', `${API}/ipranges/${(dyn.body as Json).id}/`, { key: alice })).status, 403);
 
     const secondaryIsPrimary = await api.call('PUT', vlanUri, { key: admin, form: { dhcp_on: 'True', primary_rack: rack, secondary_rack: rack } });
     assert.equal(secondaryIsPrimary.status, 400);

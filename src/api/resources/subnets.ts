@@ -7,7 +7,7 @@ import type { SubnetInput } from '../../region/services/network/subnets';
 import type { Principal } from '../../region/services/principal';
 import { forbidden, notFound, Reply, type Params, type Resource } from '../http';
 import { presentIpRange, presentSubnet } from '../presenters/network';
-import { adminOf, userOf } from './access';
+import { adminOf, userOf, type Ctx } from './access';
 import { networkView } from './network-view';
 
 const subnetForm = (p: Params): SubnetInput => ({
@@ -39,6 +39,16 @@ export function subnetResources(deps: { services: Pick<RegionServices, 'fabrics'
   const subnetJson = async (key: string | number) => {
     const s = await subnets.get(key);
     return presentSubnet(s, (await networkView(services, false)).vlan(s.vlanId));
+  };
+  /** Users change only their own reserved ranges (and may not make them dynamic); admins any. */
+  const changeableRange = async (c: Ctx, newType?: string): Promise<number> => {
+    const user = userOf(c);
+    const id = rangeId(c.path.id);
+    const current = await ipRanges.get(id);
+    if (!user.isSuperuser && (current.userId !== user.id || current.type === 'dynamic' || newType === 'dynamic')) {
+      throw forbidden('Only administrators can change or delete this IP range.');
+    }
+    return id;
   };
   const rangeJson = async (id: number) => {
     const r = await ipRanges.get(id);
@@ -144,12 +154,7 @@ export function subnetResources(deps: { services: Pick<RegionServices, 'fabrics'
           method: 'PUT',
           doc: "Update a range: type, start_ip, end_ip, comment. Users may change their own reserved ranges; admins any.",
           async handle(c) {
-            const user = userOf(c);
-            const id = rangeId(c.path.id);
-            const current = await ipRanges.get(id);
-            if (!user.isSuperuser && (current.userId !== user.id || current.type === 'dynamic' || c.params.get('type') === 'dynamic')) {
-              throw forbidden('Only administrators can change this IP range.');
-            }
+            const id = await changeableRange(c, c.params.get('type'));
             return rangeJson((await ipRanges.update(id, rangeForm(c.params))).id);
           },
         },
@@ -157,11 +162,7 @@ export function subnetResources(deps: { services: Pick<RegionServices, 'fabrics'
           method: 'DELETE',
           doc: 'Delete a range. Users may delete their own reserved ranges; admins any.',
           async handle(c) {
-            const user = userOf(c);
-            const id = rangeId(c.path.id);
-            const current = await ipRanges.get(id);
-            if (!user.isSuperuser && (current.userId !== user.id || current.type === 'dynamic')) throw forbidden('Only administrators can delete this IP range.');
-            await ipRanges.delete(id);
+            await ipRanges.delete(await changeableRange(c));
             return Reply.noContent();
           },
         },
