@@ -52,6 +52,13 @@ if (process.argv.includes('--test')) {
     ['in.tftpd', 'tftpd-hpa'],
     ['curl', 'curl'],
     ['ip', 'iproute2'],
+    // The deployable OS image (images/os/build.sh) and the image benchmark's nginx.
+    ['syslinux', 'syslinux'],
+    ['/usr/lib/syslinux/mbr/mbr.bin', 'syslinux-common'],
+    ['mcopy', 'mtools'],
+    ['/usr/sbin/mkfs.fat', 'dosfstools'],
+    ['/usr/sbin/sfdisk', 'fdisk'],
+    ['/usr/sbin/nginx', 'nginx-light'],
   ];
   const missing = wanted.filter(([what]) => (what.startsWith('/') ? !fs.existsSync(what) : !onPath(what))).map(([, pkg]) => pkg);
   if (missing.length && os.userInfo().uid === 0) {
@@ -73,6 +80,18 @@ if (fs.existsSync(ephemeral) && fs.existsSync('/bin/busybox')) {
     run('bash', [ephemeral]);
   } catch (err) {
     log(`WARNING: could not build the ephemeral environment (${err.message}); PXE boots will find no kernel`);
+    if (process.argv.includes('--test')) process.exit(1);
+  }
+}
+
+// The deployable image (debian/bookworm: the same kernel, booted from disk by SYSLINUX); up to
+// date means nothing is done. Without it the region lists no boot resources.
+const osImage = path.join(root, 'images', 'os', 'build.sh');
+if (fs.existsSync(osImage) && onPath('syslinux') && onPath('mcopy')) {
+  try {
+    run('bash', [osImage]);
+  } catch (err) {
+    log(`WARNING: could not build the OS image (${err.message}); deploys of real machines will find no image`);
     if (process.argv.includes('--test')) process.exit(1);
   }
 }

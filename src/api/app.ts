@@ -9,6 +9,7 @@ import { metadataRouter } from './metadata/router';
 import { rackApiRouter } from './rack-api';
 import { runScriptsRoute } from './run-scripts/route';
 import { accountResources } from './resources/account';
+import { bootResourceResources } from './resources/boot-resources';
 import { eventResources } from './resources/events';
 import { groupResources } from './resources/groups';
 import { fabricResources } from './resources/fabrics';
@@ -50,6 +51,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
     ...subnetResources({ services }),
     ...ipAddressResources({ services }),
     ...rackControllerResources({ services }),
+    ...bootResourceResources({ services }),
   ];
   const app = new Koa();
   app.proxy = true;

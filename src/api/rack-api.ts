@@ -36,7 +36,7 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     }
   };
 
-  const boot = new BootConfigService(services.db, services.machines, `${o.regionUrl}/metadata`);
+  const boot = new BootConfigService(services.db, services.machines, `${o.regionUrl}/metadata`, services.bootResources);
 
   return async function rackApi(ctx, next) {
     if (!ctx.path.startsWith(`${RACK_API_PREFIX}/`)) return next();

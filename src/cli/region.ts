@@ -35,7 +35,7 @@ export async function startRegion(
   const connection = await Connection.connect({ address: infra.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const workflows = new TemporalWorkflowGateway(client);
-  const services = createRegionServices({ db, workflows, secrets: new SecretBox(loadSecretKey(config.stateDir)), nodeTimeoutMs: config.nodeTimeoutMs });
+  const services = createRegionServices({ db, workflows, secrets: new SecretBox(loadSecretKey(config.stateDir)), nodeTimeoutMs: config.nodeTimeoutMs, bootRoot: config.rackBoot.bootRoot });
   const stops: Array<() => Promise<void> | void> = [];
 
   let server: http.Server | undefined;

@@ -2,6 +2,7 @@
 // Workflows proxy these types; src/activities implements them. Every activity is idempotent
 // because Temporal runs an activity again after a crash or a timeout.
 
+import type { EraseMode } from './boot';
 import type { MachineStatus } from './lifecycle';
 import type { BootPurpose, PowerState } from './workflows';
 
@@ -38,7 +39,8 @@ export interface RegionActivities {
   /** Record the workflow's outcome and release the machine from it. */
   finishTransition(input: TransitionInput): Promise<TransitionResult>;
   recordEvent(input: EventInput): Promise<void>;
-  setBootPurpose(input: { systemId: string; purpose: BootPurpose }): Promise<void>;
+  /** The next netboot's purpose; `erase` (release) makes commissioning erase the disks instead. */
+  setBootPurpose(input: { systemId: string; purpose: BootPurpose; erase?: EraseMode }): Promise<void>;
   recordPowerState(input: { systemId: string; state: PowerState }): Promise<void>;
   /** READY when the machine has passed commissioning, else NEW (MAAS's release destination). */
   releaseDestination(input: { systemId: string }): Promise<MachineStatus>;

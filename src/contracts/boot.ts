@@ -16,7 +16,21 @@ export const CMDLINE = {
   tokenSecret: 'mf.ts',
   /** The machine's system_id (absent when enlisting). */
   systemId: 'mf.system_id',
+  /** xinstall: the gzip'd raw disk image to write to the first disk, as the machine reaches it. */
+  image: 'mf.image',
+  /** xinstall: SHA-256 of that download (hex), checked while it streams. */
+  imageSha256: 'mf.image_sha256',
+  /** commissioning for release: erase the disks instead (quick | full | secure | secure,quick). */
+  erase: 'mf.erase',
 } as const;
+
+/** How release erases disks (MAAS: secure falls back to quick when both were asked for, else full). */
+export type EraseMode = 'quick' | 'full' | 'secure' | 'secure,quick';
+
+/** Where boot resources (deployable images) live under the boot root: images/os/<os>/<series>/<arch>/. */
+export const OS_IMAGES_DIR = 'images/os';
+/** The manifest images/os/build.sh writes next to each image; the region lists these. */
+export const OS_IMAGE_MANIFEST = 'metalflow.json';
 
 /** Paths on the rack's HTTP boot server (port RACK_HTTP_PORT). */
 export const BOOT_HTTP = {

@@ -3,6 +3,7 @@
 // Secrets (BMC passwords, machine tokens) travel here at the moment they are needed, never
 // through workflow history.
 
+import type { EraseMode } from './boot';
 import type { BootPurpose } from './workflows';
 
 export const RACK_API_PREFIX = '/MAAS/rack/v1';
@@ -38,6 +39,10 @@ export interface BootConfig {
   /** The metadata server and the machine's own OAuth credentials (on MAAS's kernel command line). */
   metadataUrl: string;
   credentials: { consumerKey: string; tokenKey: string; tokenSecret: string };
+  /** xinstall: the image to write (path on the rack's HTTP boot server, under the boot root). */
+  image?: { name: string; path: string; sha256: string };
+  /** commissioning during release: erase the disks instead. */
+  erase?: EraseMode;
 }
 
 /** GET racks/{rack}/power-targets: the machines this rack polls (queryable power types only). */

@@ -1,9 +1,14 @@
 import { MachineStatus as S } from '../contracts/lifecycle';
-import type { DeployParams, LifecycleOutcome } from '../contracts/workflows';
+import type { DeployParams, LifecycleOutcome, MachineSignal } from '../contracts/workflows';
 import { rackOf, region } from './activities';
 import { Lifecycle, operationFailed, timedOut } from './lifecycle';
 import { MachineReports } from './signals';
 import { awaitResult, netboot } from './steps';
+
+/** How often, and how many times, to look for the installer having powered the machine off. */
+const OFF_POLL_MS = 3_000;
+const OFF_POLLS = 20;
+const checkedInOrFailed = (r: MachineSignal) => r.kind === 'deployed-os' || (r.kind === 'signal' && r.status === 'FAILED');
 
 /**
  * Deployment: netboot the installer, which writes the image and reports; then boot from disk and
@@ -36,9 +41,23 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
     await rack.prepareBoot({ systemId: p.systemId, purpose: 'local' });
     await life.event('Installation finished; booting from disk.');
+    // The installer powers the machine off once the image is written (MAAS's curtin reboots it
+    // instead): once the BMC says it is off, power it on again. It netboots first, as MAAS
+    // machines do, and the rack's `local` script hands over to the disk. A machine that reboots
+    // by itself checks in meanwhile; one whose power cannot be queried is left to do so.
+    let report: MachineSignal | undefined;
+    for (let poll = 0; poll < OFF_POLLS && !report; poll++) {
+      const state = await rack.queryPower({ systemId: p.systemId });
+      if (state === 'off') {
+        await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
+        break;
+      }
+      if (state !== 'on') break;
+      report = await reports.waitFor(checkedInOrFailed, OFF_POLL_MS);
+    }
 
     life.at('wait for the installed OS to check in');
-    const checkedIn = await reports.waitFor((r) => r.kind === 'deployed-os' || (r.kind === 'signal' && r.status === 'FAILED'), silence);
+    const checkedIn = report ?? (await reports.waitFor(checkedInOrFailed, silence));
     if (!checkedIn) throw operationFailed(timedOut('Deploying', silence));
     if (checkedIn.status === 'FAILED') throw operationFailed(checkedIn.message || 'The installed OS reported a failure.');
     return { status: S.DEPLOYED, message: `Deployed ${p.distroSeries}.` };

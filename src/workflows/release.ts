@@ -1,3 +1,4 @@
+import type { EraseMode } from '../contracts/boot';
 import { MachineStatus as S } from '../contracts/lifecycle';
 import type { LifecycleOutcome, ReleaseParams } from '../contracts/workflows';
 import { region } from './activities';
@@ -25,10 +26,11 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     await powerOff(p);
 
     if (p.erase) {
-      const mode = p.secureErase ? 'secure' : p.quickErase ? 'quick' : 'full';
+      // MAAS: secure erase falls back to quick when both were asked for, else to a full erase.
+      const mode: EraseMode = p.secureErase ? (p.quickErase ? 'secure,quick' : 'secure') : p.quickErase ? 'quick' : 'full';
       await life.advance(S.DISK_ERASING, S.FAILED_DISK_ERASING, 'Disk erasing');
       life.at(`erase disks (${mode})`);
-      await netboot(life, p, 'commissioning', `Powering on to erase disks (${mode}).`);
+      await netboot(life, p, 'commissioning', `Powering on to erase disks (${mode}).`, mode);
       await awaitResult(reports, 'Disk erasing', p.deadlines.nodeTimeoutMs, 'Disk erasure failed.');
       await powerOff(p);
     }

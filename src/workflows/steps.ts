@@ -1,14 +1,18 @@
 // Runbook steps several workflows share.
+import type { EraseMode } from '../contracts/boot';
 import type { MachineSignal } from '../contracts/workflows';
 import type { BootPurpose } from '../contracts/workflows';
 import { rackOf, region } from './activities';
 import { operationFailed, timedOut, type Lifecycle } from './lifecycle';
 import type { MachineReports } from './signals';
 
-/** Point the machine's next netboot at `purpose`, then power it on with next boot PXE. */
-export async function netboot(life: Lifecycle, m: { systemId: string; rackQueue: string }, purpose: BootPurpose, announcement: string): Promise<void> {
+/**
+ * Point the machine's next netboot at `purpose` (with `erase`, commissioning erases the disks),
+ * then power it on with next boot PXE (a machine that is on is power-cycled).
+ */
+export async function netboot(life: Lifecycle, m: { systemId: string; rackQueue: string }, purpose: BootPurpose, announcement: string, erase?: EraseMode): Promise<void> {
   const rack = rackOf(m.rackQueue);
-  await region.setBootPurpose({ systemId: m.systemId, purpose });
+  await region.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
   await rack.prepareBoot({ systemId: m.systemId, purpose });
   await life.event(announcement);
   await region.recordPowerState({ systemId: m.systemId, state: await rack.powerOn({ systemId: m.systemId }) });

@@ -4,114 +4,32 @@
 // environment; an unknown VM enlists itself (NEW), then commissioning ends READY with the
 // hardware QEMU was given. Region, rack, PostgreSQL and Temporal are real processes.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { IpmiPowerDriver } from '../../src/rack/power/ipmi';
-import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmi-sim';
-import { startStack, type Stack } from '../helpers/stack';
-
-type Json = Record<string, unknown>;
-const ROOT = path.resolve(__dirname, '..', '..');
-const VM = {
-  mac: '52:54:00:4d:46:01',
-  memoryMib: 768,
-  cpus: 2,
-  diskBytes: 3 * 1024 ** 3,
-  diskSerial: 'MF-DISK-0001',
-  serial: 'MF-E2E-0001',
-  uuid: '6d657461-6c66-6c6f-7700-000000000001',
-};
+import { startLab, VM, type Json, type Lab } from './lab/lab';
 
 describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { timeout: 15 * 60_000 }, () => {
-  let stack: Stack;
-  let bmc: IpmiSim & { dir: string };
+  let lab: Lab;
+  let stack: Lab['stack'];
+  let bmc: Lab['bmc'];
   let rackId: string;
-  const ipmiParams = () => {
-    const [host, port] = bmc.address.split(':');
-    return { power_address: `${host!}:${port!}`, power_user: 'admin', power_pass: 'password', cipher_suite_id: '3' };
-  };
-  const driver = new IpmiPowerDriver({ backoffMs: [1000, 2000] });
-  const power = (action: 'on' | 'off' | 'query') => {
-    const cfg = { systemId: 'e2e-vm', powerType: 'ipmi', parameters: ipmiParams() };
-    const signal = AbortSignal.timeout(60_000);
-    return action === 'on' ? driver.setNextBootPxe!(cfg, signal).then(() => driver.on(cfg, signal)) : action === 'off' ? driver.off(cfg, signal) : driver.query(cfg, signal);
-  };
-  const until = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const got = await probe().catch(() => undefined);
-      if (got !== undefined) return got;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n--- VM serial (tail) ---\n${serialLog().slice(-4000)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
-  const serialLog = () =>
-    fs
-      .readdirSync(bmc.dir)
-      .filter((f) => f.startsWith('vm-serial-'))
-      .sort()
-      .map((f) => fs.readFileSync(path.join(bmc.dir, f), 'utf8'))
-      .join('\n=== next boot ===\n');
+  const power = (action: 'on' | 'off' | 'query') => lab.power(action);
+  const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => lab.until(what, timeoutMs, probe);
+  const ipmiParams = () => lab.ipmiParams();
 
   before(async () => {
-    assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
-    assert.ok(fs.existsSync(path.join(ROOT, 'build/boot/images/ephemeral/amd64/initrd.gz')), 'the ephemeral environment is built (images/ephemeral/build.sh)');
-    bmc = await startIpmiSim({
-      chassisScript: fs.readFileSync(path.join(__dirname, 'lab', 'chassis.sh'), 'utf8'),
-      prepare: (dir) => {
-        fs.writeFileSync(
-          path.join(dir, 'vm.env'),
-          [
-            `VM_MEMORY_MIB=${VM.memoryMib}`,
-            `VM_CPUS=${VM.cpus}`,
-            `VM_MAC=${VM.mac}`,
-            `VM_VENDOR=MetalflowLab`,
-            `VM_PRODUCT=PXE-VM`,
-            `VM_SERIAL=${VM.serial}`,
-            `VM_UUID=${VM.uuid}`,
-            `VM_DISK_SERIAL=${VM.diskSerial}`,
-          ].join('\n') + '\n',
-        );
-        execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', path.join(dir, 'disk0.qcow2'), String(VM.diskBytes)]);
-      },
-    });
-    stack = await startStack({
-      nodeTimeoutSeconds: 300,
-      env: {
-        METALFLOW_DHCP_PORT: '67',
-        METALFLOW_TFTP_PORT: '69',
-        METALFLOW_HTTP_BOOT_PORT: '5248',
-        METALFLOW_DHCP_POLL_SECONDS: '1',
-        METALFLOW_BOOT_ROOT: path.join(ROOT, 'build', 'boot'),
-      },
-    });
-    const racks = (await stack.call('GET', '/rackcontrollers/')).body as Json[];
-    rackId = racks[0]!.system_id as string;
+    lab = await startLab();
+    ({ stack, bmc, rackId } = lab);
   });
   after(async () => {
-    await power('off').catch(() => undefined);
-    await stack?.stop();
-    await bmc?.stop();
+    await lab?.stop();
   });
 
   it('the operator turns DHCP on for the subnet the rack is on; the rack reports DHCP, TFTP and HTTP boot running', async () => {
-    const found = await stack.call('GET', `/subnets/${encodeURIComponent('10.77.0.0/24')}/`);
-    const racks = (await stack.call('GET', '/rackcontrollers/')).text;
-    assert.equal(found.status, 200, `the rack's subnet is known: ${found.text}; racks: ${racks}; subnets: ${(await stack.call('GET', '/subnets/')).text}`);
-    const subnet = found.body as Json;
-    const vlan = subnet.vlan as Json;
-    const range = await stack.call('POST', '/ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' });
-    assert.equal(range.status, 200, range.text);
-    const on = await stack.call('PUT', `/fabrics/${vlan.fabric_id as number}/vlans/${vlan.vid as number}/`, { dhcp_on: 'True', primary_rack: rackId });
-    assert.equal(on.status, 200, on.text);
-    await until('the rack to serve DHCP', 30_000, async () => {
-      const rack = (await stack.call('GET', `/rackcontrollers/${rackId}/`)).body as Json;
-      const services = Object.fromEntries((rack.service_set as Json[]).map((s) => [s.name, s.status]));
-      return services.dhcp === 'running' && services.tftp === 'running' && services['http-boot'] === 'running' ? services : undefined;
-    });
+    await lab.enableDhcp();
+    assert.ok(rackId);
   });
 
   it('an unknown VM powered on through IPMI PXE-boots, enlists itself as NEW with its MAC, and powers itself off', async () => {

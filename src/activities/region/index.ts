@@ -2,6 +2,7 @@
 // an activity again after a worker crash or a timeout, so every write checks what is there first.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
+import type { EraseMode } from '../../contracts/boot';
 import type { EventInput, RegionActivities, TransitionInput, TransitionResult } from '../../contracts/activities';
 import { canTransition, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import type { BootPurpose, PowerState } from '../../contracts/workflows';
@@ -67,8 +68,8 @@ export function createRegionActivities(db: DataSource): RegionActivities {
       await recordEvent(db.manager, id, e);
     },
 
-    async setBootPurpose({ systemId, purpose }: { systemId: string; purpose: BootPurpose }): Promise<void> {
-      await db.getRepository(MachineEntity).update({ systemId }, { bootPurpose: purpose });
+    async setBootPurpose({ systemId, purpose, erase }: { systemId: string; purpose: BootPurpose; erase?: EraseMode }): Promise<void> {
+      await db.getRepository(MachineEntity).update({ systemId }, { bootPurpose: purpose, bootErase: erase ?? '' });
     },
 
     async recordPowerState({ systemId, state }: { systemId: string; state: PowerState }): Promise<void> {

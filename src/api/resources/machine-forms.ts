@@ -131,10 +131,11 @@ export function deployForm(p: Params): DeployCommand {
   if (userData && !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(userData)) {
     throw ValidationError.field('user_data', 'user_data must be base64-encoded.');
   }
-  const series = p.string('distro_series') ?? 'jammy';
-  if (!/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series)) throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
+  // Empty: the region's default boot resource (see MachineActions.deploy).
+  const series = p.string('distro_series') ?? '';
+  if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series)) throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
   return {
-    distroSeries: series.includes('/') ? series.split('/').pop()! : series,
+    distroSeries: series,
     userData,
     hweKernel: p.string('hwe_kernel') ?? '',
     agentName: p.string('agent_name') ?? '',

@@ -92,6 +92,8 @@ function ephemeral(config: MacBootConfig, base: string, arch: string): string[] 
       [CMDLINE.tokenSecret, config.credentials.tokenSecret],
       [CMDLINE.systemId, config.systemId],
     );
+    if (config.purpose === 'xinstall' && config.image) args.push([CMDLINE.image, `${base}${config.image.path}`], [CMDLINE.imageSha256, config.image.sha256]);
+    if (config.purpose === 'commissioning' && config.erase) args.push([CMDLINE.erase, config.erase]);
   }
   const kernel = [
     `kernel ${base}${BOOT_HTTP.ephemeralKernel(arch)}`,

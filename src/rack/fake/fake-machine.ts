@@ -40,12 +40,17 @@ export class FakeMachine {
     if (this.d.params.behaviour === 'silent') return this.say('silent: will never report');
     switch (boot.purpose) {
       case 'commissioning':
-        return this.commission(boot);
+        return boot.erase ? this.erase(boot) : this.commission(boot);
       case 'xinstall':
         await this.install(boot);
         return this.rebootIntoInstalledOs();
+      case 'local':
+        // The installed OS boots from disk and checks in (cloud-init fetches its user-data).
+        await this.step();
+        await this.metadata(boot).userData();
+        return this.say('booted the installed OS; fetched user-data');
       default:
-        // local, poweroff, enlist: nothing to report (enlistment is not simulated yet).
+        // poweroff, enlist: nothing to report (enlistment is not simulated yet).
         return this.say(`nothing to do for purpose ${boot.purpose}`);
     }
   }
@@ -62,6 +67,15 @@ export class FakeMachine {
     const report = fakeHardwareReport(boot, this.d.params);
     await md.signal('OK', { files: [{ name: HARDWARE_FILE, content: JSON.stringify(report), contentType: 'application/json' }] });
     this.say('commissioning reported OK');
+  }
+
+  private async erase(boot: BootConfig): Promise<void> {
+    const md = this.metadata(boot);
+    await this.step();
+    await md.signal('WORKING', { error: `Erasing disks (${boot.erase})` });
+    await this.step();
+    await md.signal('OK', { error: 'Disks erased' });
+    this.say(`erased disks (${boot.erase})`);
   }
 
   private async install(boot: BootConfig): Promise<void> {

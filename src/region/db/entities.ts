@@ -61,6 +61,8 @@ export interface Machine {
   workflowId: string | null;
   workflowType: string | null;
   bootPurpose: string;
+  /** quick | full | secure | secure,quick while release erases the disks, else ''. */
+  bootErase: string;
   osystem: string;
   distroSeries: string;
   hweKernel: string;
@@ -195,6 +197,7 @@ export const MachineEntity = new EntitySchema<Machine>({
     workflowId: { ...text, name: 'workflow_id', nullable: true },
     workflowType: { ...text, name: 'workflow_type', nullable: true },
     bootPurpose: { ...text, name: 'boot_purpose' },
+    bootErase: { ...text, name: 'boot_erase' },
     osystem: text,
     distroSeries: { ...text, name: 'distro_series' },
     hweKernel: { ...text, name: 'hwe_kernel' },

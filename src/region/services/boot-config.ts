@@ -1,10 +1,12 @@
 // What a machine's next network boot gets (MAAS's pxeconfig): its boot purpose and its own
 // metadata credentials; a MAC nobody registered enlists.
 import type { DataSource } from 'typeorm';
+import type { EraseMode } from '../../contracts/boot';
 import type { BootConfig, MacBootConfig } from '../../contracts/rack-api';
 import type { BootPurpose } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
 import { NotFoundError, ValidationError } from '../errors';
+import type { BootResourceService } from './boot-resources';
 import type { MachineService } from './machine-service';
 import { normaliseMac } from './machine-validation';
 
@@ -13,6 +15,7 @@ export class BootConfigService {
     private readonly db: DataSource,
     private readonly machines: Pick<MachineService, 'machineToken'>,
     private readonly metadataUrl: string,
+    private readonly images?: Pick<BootResourceService, 'resolve'>,
   ) {}
 
   async forSystemId(systemId: string): Promise<BootConfig> {
@@ -40,6 +43,17 @@ export class BootConfigService {
       macAddresses: macs.map((r) => r.mac),
       metadataUrl: this.metadataUrl,
       credentials: { consumerKey: token.consumerKey, tokenKey: token.tokenKey, tokenSecret: token.tokenSecret },
+      ...this.extras(m),
     };
+  }
+
+  /** xinstall: the image of the machine's distro_series; commissioning during release: the erase. */
+  private extras(m: Machine): Pick<BootConfig, 'image' | 'erase'> {
+    if (m.bootPurpose === 'xinstall') {
+      const image = this.images?.resolve(m.distroSeries);
+      return image ? { image: { name: image.name, path: image.path, sha256: image.sha256 } } : {};
+    }
+    if (m.bootPurpose === 'commissioning' && m.bootErase) return { erase: m.bootErase as EraseMode };
+    return {};
   }
 }

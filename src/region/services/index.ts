@@ -4,6 +4,7 @@ import { DEFAULT_NODE_TIMEOUT_MS, type Deadlines } from '../../contracts/workflo
 import type { SecretBox } from '../secrets';
 import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
+import { BootResourceService } from './boot-resources';
 import { EventQueries } from './event-queries';
 import { GroupService } from './groups';
 import { MachineActions } from './machine-actions';
@@ -49,13 +50,15 @@ export interface RegionServices {
   rackDhcp: RackDhcpService;
   workflows: WorkflowGateway;
   secrets: SecretBox;
+  bootResources: BootResourceService;
 }
 
-export function createRegionServices(o: { db: DataSource; workflows: WorkflowGateway; secrets: SecretBox; nodeTimeoutMs?: number }): RegionServices {
+export function createRegionServices(o: { db: DataSource; workflows: WorkflowGateway; secrets: SecretBox; nodeTimeoutMs?: number; bootRoot?: string }): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
   const racks = new RackService(o.db, { fabrics, subnets });
   const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS });
+  const bootResources = new BootResourceService(o.bootRoot);
   return {
     db: o.db,
     users: new UserService(o.db),
@@ -66,7 +69,7 @@ export function createRegionServices(o: { db: DataSource; workflows: WorkflowGat
     events: new EventQueries(o.db),
     machines: new MachineService(o.db, o.secrets, racks),
     queries: new MachineQueries(o.db),
-    actions: new MachineActions(o.db, o.workflows, racks, deadlines),
+    actions: new MachineActions(o.db, o.workflows, racks, deadlines, bootResources),
     allocation: new AllocationService(o.db),
     groups: new GroupService(o.db),
     reservations: new ReservationService(o.db),
@@ -81,5 +84,6 @@ export function createRegionServices(o: { db: DataSource; workflows: WorkflowGat
     rackDhcp: new RackDhcpService(o.db),
     workflows: o.workflows,
     secrets: o.secrets,
+    bootResources,
   };
 }

@@ -13,7 +13,8 @@ import {
   type PowerResult,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
 import { isAdmin, type Principal } from './principal';
@@ -38,6 +39,7 @@ export class MachineActions {
     private readonly workflows: WorkflowGateway,
     private readonly racks: RackService,
     private readonly deadlines: () => Promise<Deadlines>,
+    private readonly images?: Pick<BootResourceService, 'resolve' | 'list'>,
   ) {}
 
   async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
@@ -46,15 +48,25 @@ export class MachineActions {
   }
 
   async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
+    // distro_series names a boot resource (`bookworm` or `debian/bookworm`); none given: the
+    // first one. A region with no images at all, and simulated (fake) machines, which write
+    // nothing, take any series as given (MAAS's default, jammy, when none is).
+    const image = this.images?.resolve(o.distroSeries);
+    const osystem = image?.os ?? (o.distroSeries.includes('/') ? o.distroSeries.split('/')[0]! : 'ubuntu');
+    const series = image?.series ?? (o.distroSeries.split('/').pop() || 'jammy');
     await this.startLifecycle(
       systemId,
       S.DEPLOYING,
       WorkflowType.deploy,
-      async (_m, ref) => ({ ...ref, distroSeries: o.distroSeries, ephemeral: o.ephemeral }),
-      () => ({ distroSeries: o.distroSeries, osystem: 'ubuntu', userData: o.userData, hweKernel: o.hweKernel, agentName: o.agentName || undefined }),
+      async (_m, ref) => ({ ...ref, distroSeries: series, ephemeral: o.ephemeral }),
+      () => ({ distroSeries: series, osystem, userData: o.userData, hweKernel: o.hweKernel, agentName: o.agentName || undefined }),
       async (tx, m) => {
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
         await assertCanNetboot(tx, m, 'deploy');
+        const known = this.images?.list() ?? [];
+        if (!image && known.length > 0 && m.powerType !== 'fake') {
+          throw ValidationError.field('distro_series', `'${o.distroSeries}' is not a boot resource this region has; choose one of: ${[...new Set(known.map((r) => r.name))].join(', ')}.`);
+        }
         // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
         // have allocated it (unowned, not reserved for someone else, a pool they may deploy from).
         if (m.status === S.READY && (m.ownerId === null || m.ownerId === callerId(caller))) {

@@ -3,7 +3,8 @@
 # starts a QEMU VM on tap0 (PXE first when the boot device is pxe), power off kills it. ipmi_sim
 # runs this synchronously and reads stdout to EOF, so QEMU daemonizes with its output elsewhere.
 #   chassis.sh <device> get power|boot ...   /   chassis.sh <device> set power 0|1 reset 1 boot pxe ...
-# The VM's shape comes from $D/vm.env (written by test/helpers/pxe-lab.ts).
+# The VM's shape comes from $D/vm.env (written by test/e2e/lab/lab.ts); the disk is $VM_DISK
+# ($VM_DISK_FORMAT, default disk0.qcow2), raw when a test reads what was written to it.
 D=$(cd "$(dirname "$0")" && pwd); PIDF=$D/vm.pid; BOOTF=$D/bootdev; QMP=$D/qmp.sock
 # shellcheck disable=SC1091
 . "$D/vm.env"
@@ -18,7 +19,7 @@ start_vm() {
   qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
     -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" -boot "$boot" \
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
-    -drive "file=$D/disk0.qcow2,if=none,id=d0,format=qcow2" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL" \
+    -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL" \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" \
     </dev/null >>"$D/qemu.log" 2>&1
 }

@@ -61,6 +61,19 @@ describe('iPXE scripts', () => {
     });
   }
 
+  it('xinstall carries the image URL on this rack and its SHA-256; commissioning for release carries the erase mode', () => {
+    const sha = 'a'.repeat(64);
+    const install = cmdline(macScript(machine('xinstall', { image: { name: 'debian/bookworm', path: '/images/os/debian/bookworm/amd64/disk.img.gz', sha256: sha } }), { base: BASE }));
+    assert.equal(install.get(CMDLINE.image), `${BASE}/images/os/debian/bookworm/amd64/disk.img.gz`);
+    assert.equal(install.get(CMDLINE.imageSha256), sha);
+    assert.equal(install.get(CMDLINE.erase), undefined);
+    const erase = cmdline(macScript(machine('commissioning', { erase: 'secure,quick' }), { base: BASE }));
+    assert.equal(erase.get(CMDLINE.erase), 'secure,quick');
+    assert.equal(erase.get(CMDLINE.image), undefined);
+    assert.equal(cmdline(macScript(machine('commissioning'), { base: BASE })).get(CMDLINE.erase), undefined);
+    assert.throws(() => macScript(machine('xinstall', { image: { name: 'x', path: '/images/a b', sha256: sha } }), { base: BASE }), UnsafeBootValueError);
+  });
+
   it('enlistment is anonymous: no credentials, no system_id', () => {
     const unknown: MacBootConfig = { known: false, purpose: 'enlist', mac: '52:54:00:aa:bb:cc', metadataUrl: 'http://region/MAAS/metadata/' };
     for (const config of [unknown, machine('enlist')]) {

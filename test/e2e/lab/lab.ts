@@ -1,0 +1,154 @@
+// The e2e lab both e2e files share (inside the namespace scripts/e2e.ts made): ipmi_sim whose
+// chassis script (chassis.sh) runs a QEMU VM on tap0, the real stack (region API + worker + rack
+// with its DHCP, TFTP and HTTP boot servers on their standard ports), and helpers to power the VM
+// through metalflow's IPMI driver, poll, and read the VM's serial consoles.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { IpmiPowerDriver } from '../../../src/rack/power/ipmi';
+import { startIpmiSim, type IpmiSim } from '../../helpers/bmc/ipmi-sim';
+import { startStack, type Stack } from '../../helpers/stack';
+
+export type Json = Record<string, unknown>;
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const VM = {
+  mac: '52:54:00:4d:46:01',
+  memoryMib: 768,
+  cpus: 2,
+  diskBytes: 3 * 1024 ** 3,
+  diskSerial: 'MF-DISK-0001',
+  serial: 'MF-E2E-0001',
+  uuid: '6d657461-6c66-6c6f-7700-000000000001',
+};
+
+export interface Lab {
+  stack: Stack;
+  bmc: IpmiSim & { dir: string };
+  rackId: string;
+  /** The VM's disk file (raw when the lab was asked for one, so a test can read it). */
+  diskPath: string;
+  ipmiParams(): Record<string, string>;
+  /** Power the VM through metalflow's IPMI driver (on: next boot PXE, as the rack does). */
+  power(action: 'on' | 'off' | 'query'): Promise<string>;
+  until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T>;
+  /** Every boot's serial console so far, oldest first. */
+  serialLog(): string;
+  /** Turn DHCP on for the rack's subnet (dynamic range .100-.150) and wait until the rack serves. */
+  enableDhcp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLab(o: { diskFormat?: 'qcow2' | 'raw'; nodeTimeoutSeconds?: number } = {}): Promise<Lab> {
+  assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
+  assert.ok(fs.existsSync(path.join(ROOT, 'build/boot/images/ephemeral/amd64/initrd.gz')), 'the ephemeral environment is built (images/ephemeral/build.sh)');
+  const format = o.diskFormat ?? 'qcow2';
+  const diskName = `disk0.${format === 'raw' ? 'img' : 'qcow2'}`;
+  const bmc = await startIpmiSim({
+    chassisScript: fs.readFileSync(path.join(__dirname, 'chassis.sh'), 'utf8'),
+    prepare: (dir) => {
+      fs.writeFileSync(
+        path.join(dir, 'vm.env'),
+        [
+          `VM_MEMORY_MIB=${VM.memoryMib}`,
+          `VM_CPUS=${VM.cpus}`,
+          `VM_MAC=${VM.mac}`,
+          `VM_VENDOR=MetalflowLab`,
+          `VM_PRODUCT=PXE-VM`,
+          `VM_SERIAL=${VM.serial}`,
+          `VM_UUID=${VM.uuid}`,
+          `VM_DISK_SERIAL=${VM.diskSerial}`,
+          `VM_DISK=${diskName}`,
+          `VM_DISK_FORMAT=${format}`,
+        ].join('\n') + '\n',
+      );
+      execFileSync('qemu-img', ['create', '-q', '-f', format, path.join(dir, diskName), String(VM.diskBytes)]);
+    },
+  });
+  const stack = await startStack({
+    nodeTimeoutSeconds: o.nodeTimeoutSeconds ?? 300,
+    env: {
+      METALFLOW_DHCP_PORT: '67',
+      METALFLOW_TFTP_PORT: '69',
+      METALFLOW_HTTP_BOOT_PORT: '5248',
+      METALFLOW_DHCP_POLL_SECONDS: '1',
+      METALFLOW_BOOT_ROOT: path.join(ROOT, 'build', 'boot'),
+    },
+  });
+  const racks = (await stack.call('GET', '/rackcontrollers/')).body as Json[];
+  const rackId = racks[0]!.system_id as string;
+
+  const ipmiParams = () => {
+    const [host, port] = bmc.address.split(':');
+    return { power_address: `${host!}:${port!}`, power_user: 'admin', power_pass: 'password', cipher_suite_id: '3' };
+  };
+  const driver = new IpmiPowerDriver({ backoffMs: [1000, 2000] });
+  const power = (action: 'on' | 'off' | 'query'): Promise<string> => {
+    const cfg = { systemId: 'e2e-vm', powerType: 'ipmi', parameters: ipmiParams() };
+    const signal = AbortSignal.timeout(60_000);
+    return action === 'on' ? driver.setNextBootPxe!(cfg, signal).then(() => driver.on(cfg, signal)) : action === 'off' ? driver.off(cfg, signal) : driver.query(cfg, signal);
+  };
+  const serialLog = () =>
+    fs
+      .readdirSync(bmc.dir)
+      .filter((f) => f.startsWith('vm-serial-'))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(bmc.dir, f), 'utf8'))
+      .join('\n=== next boot ===\n');
+  const until = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let got: T | undefined;
+      try {
+        got = await probe();
+      } catch (err) {
+        if ((err as { fatal?: boolean }).fatal) throw err;
+      }
+      if (got !== undefined) return got;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n--- VM serial (tail) ---\n${serialLog().slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+
+  return {
+    stack,
+    bmc,
+    rackId,
+    diskPath: path.join(bmc.dir, diskName),
+    ipmiParams,
+    power,
+    until,
+    serialLog,
+    async enableDhcp() {
+      const found = await stack.call('GET', `/subnets/${encodeURIComponent('10.77.0.0/24')}/`);
+      const racksNow = (await stack.call('GET', '/rackcontrollers/')).text;
+      assert.equal(found.status, 200, `the rack's subnet is known: ${found.text}; racks: ${racksNow}; subnets: ${(await stack.call('GET', '/subnets/')).text}`);
+      const vlan = (found.body as Json).vlan as Json;
+      const range = await stack.call('POST', '/ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' });
+      assert.equal(range.status, 200, range.text);
+      const on = await stack.call('PUT', `/fabrics/${vlan.fabric_id as number}/vlans/${vlan.vid as number}/`, { dhcp_on: 'True', primary_rack: rackId });
+      assert.equal(on.status, 200, on.text);
+      await until('the rack to serve DHCP', 30_000, async () => {
+        const rack = (await stack.call('GET', `/rackcontrollers/${rackId}/`)).body as Json;
+        const services = Object.fromEntries((rack.service_set as Json[]).map((s) => [s.name, s.status]));
+        return services.dhcp === 'running' && services.tftp === 'running' && services['http-boot'] === 'running' ? services : undefined;
+      });
+    },
+    async stop() {
+      await power('off').catch(() => undefined);
+      await stack.stop();
+      await bmc.stop();
+    },
+  };
+}
+
+/** Poll a machine until `status`; a Failed… status ends the wait at once with its message. */
+export function waitForMachine(lab: Lab, id: string, status: string, timeoutMs: number): Promise<Json> {
+  return lab.until(`${id} to be ${status}`, timeoutMs, async () => {
+    const m = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
+    if (String(m.status_name).startsWith('Failed') && !status.startsWith('Failed')) {
+      throw Object.assign(new Error(`${id} is ${String(m.status_name)}: ${String(m.status_message)}\n--- VM serial (tail) ---\n${lab.serialLog().slice(-4000)}`), { fatal: true });
+    }
+    return m.status_name === status ? m : undefined;
+  });
+}
