@@ -86,7 +86,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
       {
         method: 'POST',
         op: 'allocate',
-        doc: 'Allocate a READY machine matching the constraints (name, system_id, arch, cpu_count, cpu_speed, mem, tags, not_tags, zone, not_in_zone, pool, not_in_pool, storage, interfaces, agent_name, comment, dry_run, verbose): one reserved for the caller or their group first, then an unassigned one, cheapest first.',
+        doc: 'Allocate a READY machine matching the constraints (name, system_id, arch, cpu_count, cpu_speed, mem, tags, not_tags, zone, not_in_zone, pool, not_in_pool, subnets, not_subnets, fabrics, not_fabrics, vlans, not_vlans, storage, interfaces, agent_name, comment, dry_run, verbose): one reserved for the caller or their group first, then an unassigned one, cheapest first.',
         async handle(c) {
           const constraints = allocateForm(c.params);
           const got = await services.allocation.allocate(user(c), constraints);

@@ -55,7 +55,10 @@ export function storageByLabel(matched: Map<number, string>): Record<string, num
   return out;
 }
 
-/** Keys answerable from the interfaces table; MAAS's networking keys wait for the networking model. */
+/**
+ * Keys answerable from the interfaces table. MAAS's per-interface networking keys are not matched yet
+ * (the machine-wide subnets/fabrics/vlans constraints are; see allocation-network).
+ */
 const INTERFACE_KEYS = new Set(['id', 'name', 'type', 'hostname', 'link_speed']);
 const NETWORK_KEYS = new Set(['fabric', 'fabric_class', 'ip', 'mode', 'subnet', 'space', 'subnet_cidr', 'vlan', 'vid', 'tag',
   'not_fabric', 'not_fabric_class', 'not_subnet', 'not_space', 'not_subnet_cidr', 'not_vid', 'not_vlan']);
@@ -76,7 +79,7 @@ export function parseInterfaces(value: string | undefined): InterfaceConstraint[
       if (eq <= 0) throw bad(`'${pair}' is not key=value.`);
       const key = pair.slice(0, eq).trim();
       const v = pair.slice(eq + 1).trim();
-      if (NETWORK_KEYS.has(key)) throw ValidationError.field('interfaces', `Interfaces constraint '${key}' needs the networking model, which this metalflow does not have yet.`);
+      if (NETWORK_KEYS.has(key)) throw ValidationError.field('interfaces', `Interfaces constraint '${key}' is not supported yet; use the subnets, fabrics or vlans constraints.`);
       if (!INTERFACE_KEYS.has(key)) throw ValidationError.field('interfaces', `Unknown interfaces constraint: '${key}'.`);
       if (key === 'id' || key === 'link_speed') {
         if (!/^\d{1,9}$/.test(v)) throw bad(`${key} must be a number.`);

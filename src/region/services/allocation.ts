@@ -7,13 +7,14 @@ import { MachineStatus as S } from '../../contracts/lifecycle';
 import type { BlockDevice } from '../db/entities';
 import { ConflictError, ValidationError } from '../errors';
 import { matchStorage, storageByLabel, type InterfaceConstraint, type StorageConstraint } from './allocation-constraints';
+import { describeNetwork, networkWhereSql, resolveNetwork, type NetworkConstraints } from './allocation-network';
 import { recordEvent } from './events';
 import { ARCHITECTURES } from './machine-validation';
 import { isAdmin, type Principal } from './principal';
 import { reservationAllowsSql, reservedToSql, userMayTakeSql } from './tenancy-sql';
 import { changeStatus, lockMachine } from './transitions';
 
-export interface AllocateConstraints {
+export interface AllocateConstraints extends NetworkConstraints {
   name?: string;
   systemId?: string;
   /** Any of these; `amd64` stands for every `amd64/…` (MAAS's wildcards). */
@@ -78,6 +79,8 @@ export class AllocationService {
       const sql = interfaceSql(ic, params);
       where.push(`EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND ${sql})`);
     }
+    // subnets/fabrics/vlans (and not_*): resolved to ids, then matched in this same query.
+    networkWhereSql(await resolveNetwork(this.db.manager, c), add);
     const checkRows = c.storage.length > 1;
 
     return this.db.transaction(async (tx) => {
@@ -200,5 +203,6 @@ function describeNoMatch(c: AllocateConstraints): string {
   if (c.notInPool.length) parts.push(`not_in_pool=${c.notInPool.join(',')}`);
   if (c.storage.length) parts.push(`storage=${c.storage.map((s) => `${s.label ? `${s.label}:` : ''}${s.sizeBytes / 1000 ** 3}${s.tags.length ? `(${s.tags.join(',')})` : ''}`).join(',')}`);
   if (c.interfaces.length) parts.push(`interfaces=${c.interfaces.map((i) => i.label).join(';')}`);
+  parts.push(...describeNetwork(c));
   return parts.length ? `No available machine matches constraints: ${parts.join(' ')}` : 'No machine available.';
 }
