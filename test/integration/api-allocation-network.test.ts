@@ -120,6 +120,29 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
     assert.equal(await picks({ subnets: 'net-b', cpu_count: '4' }), 'both', 'the allocated machine is taken');
   });
 
+  it("shows each DHCP lease as a link of the interface with its MAC, with subnet, VLAN and fabric; reserved IPs are not links", async () => {
+    const r = await api.call('GET', `/MAAS/api/2.0/machines/${sys.both}/`, { key: alice });
+    assert.equal(r.status, 200, r.text);
+    const body = r.body as Json;
+    assert.deepEqual(body.ip_addresses, ['10.1.0.40', '10.2.0.40']);
+    const [eth0, eth1] = body.interface_set as Json[];
+    const [link] = eth1!.links as Json[];
+    assert.deepEqual(eth0!.links, [{
+      id: 1, mode: 'dhcp', ip_address: '10.1.0.40',
+      subnet: {
+        id: ids.netA, name: 'net-a', cidr: '10.1.0.0/24', resource_uri: `/MAAS/api/2.0/subnets/${ids.netA}/`,
+        vlan: { id: ids.vlanA, vid: 0, name: 'untagged', fabric: 'fabric-a', fabric_id: ids.fabricA, mtu: 1500, dhcp_on: false, resource_uri: `/MAAS/api/2.0/vlans/${ids.vlanA}/` },
+      },
+    }]);
+    assert.equal(((link!.subnet as Json).vlan as Json).vid, 20);
+    const list = (await api.call('GET', '/MAAS/api/2.0/machines/', { key: alice })).body as Json[];
+    const reserved = list.find((m) => m.system_id === sys.reserved)!;
+    assert.deepEqual(reserved.ip_addresses, []);
+    assert.deepEqual((reserved.interface_set as Json[]).map((i) => i.links), [[], []]);
+    const b = list.find((m) => m.system_id === sys.b)!;
+    assert.deepEqual(b.ip_addresses, ['10.2.0.10', 'fd00:2::10']);
+  });
+
   it('answers 400 naming the field for a specifier that matches nothing or does not parse', async () => {
     for (const [form, field] of [
       [{ subnets: 'name:nope' }, 'subnets'], [{ subnets: 'nope' }, 'subnets'], [{ subnets: '99999' }, 'subnets'],

@@ -1,8 +1,28 @@
 // The nested objects of machine JSON (interfaces, block devices), with every key python-libmaas
 // reads (it raises AttributeError on a missing one).
 import type { BlockDevice, Interface } from '../../region/db/entities';
+import type { InterfaceLink } from '../../region/services/machine-queries';
 
-export function presentInterface(systemId: string, i: Interface): Record<string, unknown> {
+const API = '/MAAS/api/2.0';
+
+/** A DHCP lease as MAAS's interface link; ids number the interface's links from 1. */
+function presentLink(l: InterfaceLink, index: number): Record<string, unknown> {
+  const v = l.vlan;
+  return {
+    id: index + 1,
+    mode: 'dhcp',
+    ip_address: l.ip,
+    subnet: {
+      id: l.subnet.id,
+      name: l.subnet.name,
+      cidr: l.subnet.cidr,
+      vlan: { id: v.id, vid: v.vid, name: v.name || (v.vid === 0 ? 'untagged' : String(v.vid)), fabric: v.fabricName, fabric_id: v.fabricId, mtu: v.mtu, dhcp_on: v.dhcpOn, resource_uri: `${API}/vlans/${v.id}/` },
+      resource_uri: `${API}/subnets/${l.subnet.id}/`,
+    },
+  };
+}
+
+export function presentInterface(systemId: string, i: Interface, links: InterfaceLink[] = []): Record<string, unknown> {
   return {
     id: i.id,
     system_id: systemId,
@@ -16,7 +36,7 @@ export function presentInterface(systemId: string, i: Interface): Record<string,
     effective_mtu: 1500,
     params: {},
     tags: [],
-    links: [],
+    links: links.map(presentLink),
     discovered: [],
     parents: [],
     children: [],

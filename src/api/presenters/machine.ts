@@ -14,7 +14,7 @@ const COMMISSIONING_STATUS = { pending: 0, passed: 2, none: -1 } as const;
 export function presentMachine(v: MachineView, o: PresentOptions): Record<string, unknown> {
   const m = v.machine;
   const fqdn = `${m.hostname}.${m.domain}`;
-  const interfaces = v.interfaces.map((i) => presentInterface(m.systemId, i));
+  const interfaces = v.interfaces.map((i) => presentInterface(m.systemId, i, v.links?.get(i.id)));
   const bootIndex = v.interfaces.findIndex((i) => i.isBoot);
   const boot = interfaces[bootIndex >= 0 ? bootIndex : 0] ?? null;
   const blockdevices = m.blockDevices.map((d, idx) => presentBlockDevice(m.systemId, d, idx));
@@ -49,7 +49,8 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     power_type: m.powerType,
     power_state: m.powerState,
     tag_names: v.tags,
-    ip_addresses: [],
+    // MAAS shows discovered (DHCP) addresses when a machine has no static ones.
+    ip_addresses: v.interfaces.flatMap((i) => (v.links?.get(i.id) ?? []).map((l) => l.ip)),
     interface_set: interfaces,
     boot_interface: boot,
     blockdevice_set: blockdevices,

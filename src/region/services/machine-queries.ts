@@ -16,7 +16,15 @@ export interface MachineView {
   pool: Pick<ResourcePool, 'id' | 'name' | 'description'> | null;
   tags: string[];
   interfaces: Interface[];
+  /** Interface id → the addresses DHCP leased to its MAC (MAAS's DHCP links), each with its subnet. */
+  links?: Map<number, InterfaceLink[]>;
   rack: Pick<Rack, 'systemId' | 'name'> | null;
+}
+
+export interface InterfaceLink {
+  ip: string;
+  subnet: { id: number; name: string; cidr: string };
+  vlan: { id: number; vid: number; name: string; mtu: number; dhcpOn: boolean; fabricId: number; fabricName: string };
 }
 
 export interface MachineFilter {
@@ -117,7 +125,7 @@ export class MachineQueries {
   async views(ids: number[], manager: EntityManager = this.db.manager): Promise<MachineView[]> {
     if (ids.length === 0) return [];
     const machines = await manager.getRepository(MachineEntity).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids }).orderBy('m.id').getMany();
-    const [names, tags, interfaces] = await Promise.all([
+    const [names, tags, interfaces, leases] = await Promise.all([
       manager.query(
         `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
                 p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
@@ -141,12 +149,28 @@ export class MachineQueries {
            FROM interfaces WHERE machine_id = ANY($1::int[]) ORDER BY id`,
         [ids],
       ) as Promise<Array<{ id: number; machine_id: number; name: string; type: string; mac_address: string; enabled: boolean; link_speed: number; is_boot: boolean }>>,
+      // A lease shows on one interface of its MAC: the physical one when a bond, bridge or VLAN
+      // interface shares it (the table does not say which of them asked for the lease).
+      manager.query(
+        `SELECT DISTINCT ON (l.ip) ai.id AS interface_id, host(l.ip) AS ip, s.id AS subnet_id, s.name AS subnet_name, s.cidr::text AS cidr,
+                v.id AS vlan_id, v.vid, v.name AS vlan_name, v.mtu, v.dhcp_on, f.id AS fabric_id, f.name AS fabric_name
+           FROM interfaces ai JOIN dhcp_leases l ON l.mac_address = ai.mac_address
+           JOIN subnets s ON s.id = l.subnet_id JOIN vlans v ON v.id = s.vlan_id JOIN fabrics f ON f.id = v.fabric_id
+          WHERE ai.machine_id = ANY($1::int[])
+          ORDER BY l.ip, (ai.type = 'physical') DESC, ai.id`,
+        [ids],
+      ) as Promise<Array<{ interface_id: number; ip: string; subnet_id: number; subnet_name: string; cidr: string; vlan_id: number; vid: number; vlan_name: string; mtu: number; dhcp_on: boolean; fabric_id: number; fabric_name: string }>>,
     ]);
     const nameById = new Map(names.map((n) => [Number(n.id), n]));
     const tagsById = group(tags, (t) => t.machine_id, (t) => t.name);
     const ifacesById = group(interfaces, (i) => i.machine_id, (i): Interface => ({
       id: i.id, machineId: i.machine_id, name: i.name, type: i.type, macAddress: i.mac_address,
       enabled: i.enabled, linkSpeed: i.link_speed, isBoot: i.is_boot,
+    }));
+    const links = group(leases, (l) => l.interface_id, (l): InterfaceLink => ({
+      ip: l.ip,
+      subnet: { id: l.subnet_id, name: l.subnet_name, cidr: l.cidr },
+      vlan: { id: l.vlan_id, vid: l.vid, name: l.vlan_name, mtu: l.mtu, dhcpOn: l.dhcp_on, fabricId: l.fabric_id, fabricName: l.fabric_name },
     }));
     return machines.map((machine) => {
       const n = nameById.get(machine.id)!;
@@ -158,6 +182,7 @@ export class MachineQueries {
         pool: n.pool_id === null ? null : { id: Number(n.pool_id), name: String(n.pool_name), description: String(n.pool_description ?? '') },
         tags: tagsById.get(machine.id) ?? [],
         interfaces: ifacesById.get(machine.id) ?? [],
+        links,
         rack: n.rack_system_id === null ? null : { systemId: String(n.rack_system_id), name: String(n.rack_name) },
       };
     });
