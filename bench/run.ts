@@ -5,6 +5,7 @@
 import { allocate, allocateAtScale } from './allocate';
 import { commission } from './commission';
 import { dhcp } from './dhcp';
+import { image } from './image';
 import { startBenchInfra } from './lib/infra';
 import { cpuSecondsOf, foreignCpuMeter } from './lib/proc';
 import { environment, RESULTS_DIR, writeResult } from './lib/results';
@@ -22,6 +23,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   dhcp,
   tftp,
   'power-query': powerQuery,
+  image,
 };
 
 const started = Date.now();

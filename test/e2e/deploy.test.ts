@@ -92,17 +92,45 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
   it('deploys: the image is on the disk, the VM boots from it and receives the owner\'s SSH key and user-data', async () => {
     const key = await lab.stack.call('POST', '/account/prefs/sshkeys/', { key: SSH_KEY });
     assert.equal(key.status, 201, key.text);
+    // The deploy's own phases, from the machine's events as they appear (±0.5 s).
+    const milestones: Array<[string, RegExp]> = [
+      ['installer up (WORKING)', /Signal WORKING: Writing/],
+      ['image written + verified (OK)', /Signal OK/],
+      ['boot from disk ordered', /booting from disk/],
+    ];
+    const seen = new Map<string, number>();
+    // Commissioning signalled OK too: a milestone is an event beyond those already there.
+    const count = (ev: string[], re: RegExp) => ev.filter((e) => re.test(e)).length;
+    const before = await events();
+    const baseline = new Map(milestones.map(([name, re]) => [name, count(before, re)]));
+    const t0 = Date.now();
     const deployed = await phase('deploy', async () => {
       const r = await lab.stack.call('POST', `/machines/${id}/op-deploy`, { distro_series: 'debian/bookworm', user_data: Buffer.from(USER_DATA).toString('base64') });
       assert.equal(r.status, 200, r.text);
-      return waitForMachine(lab, id, 'Deployed', 600_000);
+      return lab.until('the deployment', 600_000, async () => {
+        const ev = await events();
+        for (const [name, re] of milestones) if (!seen.has(name) && count(ev, re) > baseline.get(name)!) seen.set(name, Date.now() - t0);
+        const m = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
+        if (String(m.status_name).startsWith('Failed')) throw Object.assign(new Error(`deploy failed: ${String(m.status_message)}\n${lab.serialLog().slice(-4000)}`), { fatal: true });
+        return m.status_name === 'Deployed' ? m : undefined;
+      });
     });
+    let last = 0;
+    for (const [name] of milestones) {
+      const at = seen.get(name);
+      if (at === undefined) continue;
+      console.log(`[deploy e2e]   deploy step ${name}: +${((at - last) / 1000).toFixed(1)} s (at ${(at / 1000).toFixed(1)} s)`);
+      last = at;
+    }
+    console.log(`[deploy e2e]   deploy step installed OS checked in (DEPLOYED): +${((Date.now() - t0 - last) / 1000).toFixed(1)} s (at ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     assert.equal(deployed.osystem, 'debian');
     assert.equal(deployed.distro_series, 'bookworm');
     const serial = lab.serialLog();
     assert.match(serial, /sha256 [0-9a-f]{64} verified/, 'the installer checked the image');
     assert.ok(serial.includes(`metalflow: ssh key: ${SSH_KEY}`), `the installed OS received the key:\n${serial.slice(-3000)}`);
-    assert.match(serial, /user-data script exited 0: metalflow user-data ran on e2e-deploy/);
+    // Fetching the user-data is the check-in; the script runs right after it.
+    await lab.until('the user-data script to run', 30_000, async () => (/user-data script exited/.test(lab.serialLog()) ? true : undefined));
+    assert.match(lab.serialLog(), /user-data script exited 0: metalflow user-data ran on e2e-deploy/);
     // What is on the disk is the image: everything but the config area the installer writes.
     const raw = zlib.gunzipSync(fs.readFileSync(path.join(IMAGE_DIR, 'disk.img.gz')));
     const disk = readDisk(lab.diskPath, 0, raw.length);
