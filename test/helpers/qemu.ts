@@ -25,6 +25,8 @@ export interface QemuDisk {
   format?: 'raw' | 'qcow2';
   /** Device model (default virtio-blk-pci). */
   model?: string;
+  /** raw only: every byte of the disk starts as this value (default: a sparse file of zeros). */
+  fill?: number;
 }
 
 export interface QemuOptions {
@@ -134,7 +136,9 @@ export async function startQemu(o: QemuOptions): Promise<QemuVm> {
   const diskImages = (o.disks ?? []).map((disk, i) => {
     const file = path.join(workDir, `disk${i}.${disk.format ?? 'raw'}`);
     if (disk.format === 'qcow2') execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', file, String(disk.sizeBytes)]);
-    else {
+    else if (disk.fill !== undefined) {
+      fs.writeFileSync(file, Buffer.alloc(disk.sizeBytes, disk.fill));
+    } else {
       fs.writeFileSync(file, '');
       fs.truncateSync(file, disk.sizeBytes);
     }

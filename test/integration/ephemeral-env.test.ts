@@ -1,17 +1,20 @@
 // The ephemeral environment (images/ephemeral: Debian kernel + busybox initramfs) booted in QEMU,
 // reporting to a recording HTTP server on this host (QEMU's user network reaches it as 10.0.2.2).
-// No region, no database: what is checked is exactly what the machine sends. Two boots (~7 s of
-// CPU each).
+// No region, no database: what is checked is exactly what the machine sends, and what it wrote to
+// its disk (xinstall, erase). Six boots (~7 s of CPU each).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { CMDLINE } from '../../src/contracts/boot';
 import { HARDWARE_FILE, type HardwareReport } from '../../src/contracts/hardware';
 import { parseHardwareReport } from '../../src/region/services/hardware';
-import { requireQemu, startQemu, type QemuVm } from '../helpers/qemu';
+import { requireQemu, startQemu, type QemuDisk, type QemuVm } from '../helpers/qemu';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const OUT = path.join(ROOT, 'build', 'boot', 'images', 'ephemeral', 'amd64');
@@ -31,8 +34,10 @@ interface Recorded {
 }
 
 /** Records every request; answers like the region would for the paths the environment uses. */
-async function startReceiver(): Promise<{ port: number; requests: Recorded[]; close(): Promise<void> }> {
+async function startReceiver(): Promise<{ port: number; requests: Recorded[]; files: Map<string, Buffer>; close(): Promise<void> }> {
   const requests: Recorded[] = [];
+  // Served as GET /images/<name>, like the rack's HTTP boot server serves images.
+  const files = new Map<string, Buffer>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -46,6 +51,9 @@ async function startReceiver(): Promise<{ port: number; requests: Recorded[]; cl
       if (req.method === 'POST' && url.pathname === '/MAAS/metadata/2012-03-01/') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('OK');
+      } else if (req.method === 'GET' && files.has(url.pathname.replace(/^\/images\//, ''))) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(files.get(url.pathname.replace(/^\/images\//, '')));
       } else if (req.method === 'GET' && url.pathname === '/MAAS/api/2.0/machines/' && url.searchParams.get('op') === 'is_registered') {
         json(false);
       } else if (req.method === 'POST' && url.pathname === '/MAAS/api/2.0/machines/') {
@@ -61,6 +69,7 @@ async function startReceiver(): Promise<{ port: number; requests: Recorded[]; cl
   return {
     port: (server.address() as { port: number }).port,
     requests,
+    files,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -90,7 +99,8 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     await receiver?.close();
   });
 
-  const boot = async (cmdline: Record<string, string>) => {
+  let lastVm: QemuVm | undefined;
+  const boot = async (cmdline: Record<string, string>, disks: QemuDisk[] = [{ sizeBytes: DISK_BYTES, serial: DISK_SERIAL }]) => {
     const append = [...Object.entries(cmdline).map(([k, v]) => `${k}=${v}`), BOOTIF, 'panic=-1'].join(' ');
     const vm = await startQemu({
       kernel: path.join(OUT, 'vmlinuz'),
@@ -100,10 +110,11 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
       cpus: 2,
       // No iPXE option ROM: the kernel is booted directly.
       nics: [{ mac: MAC, netdev: 'user', deviceOptions: 'romfile=' }],
-      disks: [{ sizeBytes: DISK_BYTES, serial: DISK_SERIAL }],
+      disks,
       smbios: { manufacturer: 'Metalflow Test', product: 'Ephemeral VM', serial: 'MF-TEST-SERIAL', uuid: UUID },
     });
     vms.push(vm);
+    lastVm = vm;
     await vm.waitForExit(BOOT_TIMEOUT_MS);
     const console = vm.console();
     assert.match(console, /metalflow: .*powering off/, 'the environment powers the machine off itself');
@@ -182,5 +193,78 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     assert.equal(form.get('architecture'), 'amd64/generic');
     assert.deepEqual(form.getAll('mac_addresses'), [MAC]);
     assert.match(console, /metalflow: enlisted as enl123 \(brave-otter-enl123\)/);
+  });
+
+  // Signals (status and error) the machine sent since request `first`.
+  const signalsSince = async (first: number) => {
+    const out: Array<{ status: string; error: string }> = [];
+    for (const r of since(first)) {
+      if (r.method !== 'POST') continue;
+      const form = await formOf(r);
+      out.push({ status: String(form.get('status')), error: String(form.get('error') ?? '') });
+    }
+    return out;
+  };
+  const credentials = () => ({
+    [CMDLINE.metadataUrl]: `http://10.0.2.2:${receiver.port}/MAAS/metadata`,
+    [CMDLINE.consumerKey]: KEY.ck,
+    [CMDLINE.tokenKey]: KEY.tk,
+    [CMDLINE.tokenSecret]: KEY.ts,
+    [CMDLINE.systemId]: 'abc123',
+  });
+  const MIB = 1024 * 1024;
+  const diskOf = (vm: QemuVm) => fs.readFileSync(path.join(vm.workDir, 'disk0.raw'));
+
+  it('xinstall: streams the image onto the disk, checks its SHA-256, writes the config area, signals OK', async () => {
+    const raw = Buffer.alloc(3 * MIB);
+    for (let i = 0; i < raw.length; i += 4096) raw.writeUInt32BE(i, i);
+    const gz = zlib.gzipSync(raw);
+    receiver.files.set('good.img.gz', gz);
+    const first = receiver.requests.length;
+    const console = await boot(
+      { [CMDLINE.purpose]: 'xinstall', ...credentials(), [CMDLINE.image]: `http://10.0.2.2:${receiver.port}/images/good.img.gz`, [CMDLINE.imageSha256]: crypto.createHash('sha256').update(gz).digest('hex') },
+      [{ sizeBytes: 8 * MIB, fill: 0xee }],
+    );
+    assert.deepEqual((await signalsSince(first)).map((s) => s.status), ['WORKING', 'OK'], console);
+    const disk = diskOf(lastVm!);
+    assert.ok(disk.subarray(0, 512 * 1024).equals(raw.subarray(0, 512 * 1024)), 'the image up to the config area');
+    assert.ok(disk.subarray(MIB, raw.length).equals(raw.subarray(MIB)), 'the image after the config area');
+    assert.match(disk.subarray(512 * 1024, 576 * 1024).toString('latin1'), /^#metalflow-os-config\nmetadata=http:\/\/10\.0\.2\.2:\d+\/MAAS\/metadata\nck=consumerKEY1\ntk=tokenKEY22\nts=tokenSECRET333\nsystem_id=abc123\n\0/);
+    assert.equal(disk[raw.length], 0xee, 'nothing written past the image');
+  });
+
+  it('xinstall: a checksum mismatch is reported FAILED with the reason', async () => {
+    receiver.files.set('bad.img.gz', zlib.gzipSync(Buffer.alloc(MIB, 1)));
+    const first = receiver.requests.length;
+    const console = await boot(
+      { [CMDLINE.purpose]: 'xinstall', ...credentials(), [CMDLINE.image]: `http://10.0.2.2:${receiver.port}/images/bad.img.gz`, [CMDLINE.imageSha256]: '0'.repeat(64) },
+      [{ sizeBytes: 4 * MIB }],
+    );
+    const signals = await signalsSince(first);
+    assert.deepEqual(signals.map((s) => s.status), ['WORKING', 'FAILED'], console);
+    assert.match(signals[1]!.error, /^Checksum mismatch for http:\/\/10\.0\.2\.2:\d+\/images\/bad\.img\.gz: sha256 [0-9a-f]{64}, expected 0{64}\.$/);
+  });
+
+  it('erase full: zeros over the whole disk (not a whole number of MiB), progress signals, OK', async () => {
+    const size = 40 * MIB + 512 * 1024;
+    const first = receiver.requests.length;
+    const console = await boot({ [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'full' }, [{ sizeBytes: size, fill: 0xff }]);
+    const signals = await signalsSince(first);
+    assert.equal(signals.at(-1)!.status, 'OK', console);
+    assert.equal(signals[0]!.error, 'Erasing /dev/vda (full, 40 MiB)');
+    assert.ok(signals.some((s) => s.error === 'Erasing /dev/vda: 100 %'), JSON.stringify(signals));
+    assert.ok(diskOf(lastVm!).equals(Buffer.alloc(size)), 'every byte is zero');
+  });
+
+  it('erase secure,quick: no secure erase here, so it says so and falls back to quick (first and last 2 MiB)', async () => {
+    const size = 16 * MIB;
+    const first = receiver.requests.length;
+    const console = await boot({ [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'secure,quick' }, [{ sizeBytes: size, fill: 0xff }]);
+    const signals = await signalsSince(first);
+    assert.deepEqual(signals.map((s) => s.error), ['Secure erase is not supported on /dev/vda; falling back to quick erase', 'Erasing /dev/vda (quick, 16 MiB)', 'Disks erased'], console);
+    const disk = diskOf(lastVm!);
+    assert.ok(disk.subarray(0, 2 * MIB).equals(Buffer.alloc(2 * MIB)), 'the first 2 MiB');
+    assert.ok(disk.subarray(size - 2 * MIB).equals(Buffer.alloc(2 * MIB)), 'the last 2 MiB');
+    assert.ok(disk.subarray(2 * MIB, size - 2 * MIB).every((b) => b === 0xff), 'the middle is left alone');
   });
 });
