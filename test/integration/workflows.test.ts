@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId, SearchAttribute } from '../../src/contracts/workflows';
 import { Reconciler } from '../../src/region/reconciler';
+import { BootConfigService } from '../../src/region/services/boot-config';
 import { createAdmin, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
@@ -99,6 +100,42 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await region.services.actions.abort(admin, m.systemId);
     const aborted = await waitForStatus(region.services, m.systemId, S.ALLOCATED);
     assert.match(aborted.statusMessage, /Aborted deploying/);
+  });
+
+  it('release with erase: the boot config carries the mode while DISK_ERASING; silence fails it FAILED_DISK_ERASING; an erase that reports OK ends READY', async () => {
+    const m = await newMachine('r-erase');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    const deployOpts = { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false };
+    await region.services.actions.deploy(admin, m.systemId, deployOpts);
+    await waitForStatus(region.services, m.systemId, S.DEPLOYED);
+
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.release(admin, m.systemId, { erase: true, secureErase: true, quickErase: false, force: false, comment: '' });
+    await waitForStatus(region.services, m.systemId, S.DISK_ERASING);
+    const boot = await new BootConfigService(region.services.db, region.services.machines, 'http://region/MAAS/metadata', region.services.bootResources).forSystemId(m.systemId);
+    assert.equal(boot.purpose, 'commissioning');
+    assert.equal(boot.erase, 'secure', 'secure without quick: the environment falls back to full');
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_DISK_ERASING, 20_000);
+    assert.equal(failed.statusMessage, "Node operation 'Disk erasing' timed out after 3 seconds.");
+
+    rack.behaviour.set(m.systemId, 'answers');
+    await region.services.actions.release(admin, m.systemId, { erase: true, secureErase: false, quickErase: true, force: false, comment: '' });
+    const released = await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(released.bootErase, '', 'the erase mode does not outlive the release');
+    assert.equal(released.ownerId, null);
+    assert.ok((await events(m.systemId)).some((e) => e.description === 'Powering on to erase disks (quick).'));
+  });
+
+  it('a failed installation ends FAILED_DEPLOYMENT with the reason, powered off', async () => {
+    const m = await newMachine('d-fail');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    rack.behaviour.set(m.systemId, 'fails');
+    await region.services.actions.deploy(admin, m.systemId, { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false });
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_DEPLOYMENT);
+    assert.match(failed.statusMessage, /00-maas-01-cpuinfo failed/);
+    assert.equal(rack.calls.filter((c) => c.endsWith(m.systemId)).at(-1), `off:${m.systemId}`);
   });
 
   it('releases a machine that never passed commissioning to NEW', async () => {
