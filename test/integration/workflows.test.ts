@@ -27,6 +27,14 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   const events = async (systemId: string) =>
     (await region.services.db.query(`SELECT e.type, e.description FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`, [systemId])) as Array<{ type: string; description: string }>;
   const commissionOpts = { enableSsh: false, skipBmcConfig: false, skipNetworking: false, skipStorage: false };
+  const deployOpts = { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false };
+  /** A new machine, commissioned READY. */
+  const readyMachine = async (hostname: string) => {
+    const m = await newMachine(hostname);
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    return m;
+  };
 
   it('commissions: power on, wait for the machine, power off, READY', async () => {
     const m = await newMachine('c-ok');
@@ -81,10 +89,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   });
 
   it('deploys, aborts a deployment back to ALLOCATED, releases to READY', async () => {
-    const m = await newMachine('d-ok');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
-    await waitForStatus(region.services, m.systemId, S.READY);
-    const deployOpts = { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false };
+    const m = await readyMachine('d-ok');
     await region.services.actions.deploy(admin, m.systemId, deployOpts);
     const deployed = await waitForStatus(region.services, m.systemId, S.DEPLOYED);
     assert.equal(deployed.ownerId, admin.user.id);
@@ -103,10 +108,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   });
 
   it('release with erase: the boot config carries the mode while DISK_ERASING; silence fails it FAILED_DISK_ERASING; an erase that reports OK ends READY', async () => {
-    const m = await newMachine('r-erase');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
-    await waitForStatus(region.services, m.systemId, S.READY);
-    const deployOpts = { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false };
+    const m = await readyMachine('r-erase');
     await region.services.actions.deploy(admin, m.systemId, deployOpts);
     await waitForStatus(region.services, m.systemId, S.DEPLOYED);
 
@@ -128,11 +130,9 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   });
 
   it('a failed installation ends FAILED_DEPLOYMENT with the reason, powered off', async () => {
-    const m = await newMachine('d-fail');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
-    await waitForStatus(region.services, m.systemId, S.READY);
+    const m = await readyMachine('d-fail');
     rack.behaviour.set(m.systemId, 'fails');
-    await region.services.actions.deploy(admin, m.systemId, { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false });
+    await region.services.actions.deploy(admin, m.systemId, deployOpts);
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_DEPLOYMENT);
     assert.match(failed.statusMessage, /00-maas-01-cpuinfo failed/);
     assert.equal(rack.calls.filter((c) => c.endsWith(m.systemId)).at(-1), `off:${m.systemId}`);
