@@ -36,7 +36,7 @@ export interface RackProcessOptions {
   /** Power polling: every 15 s (MAAS's default), 10 BMCs at a time, unless told otherwise. */
   powerPoll?: { everyMs: number; concurrency: number };
   /** The boot servers (ports: 0 = any free port, null = off); no boot servers when absent. */
-  boot?: { bootRoot: string; dhcpPort: number | null; tftpPort: number | null; httpPort: number | null; dhcpPollMs: number };
+  boot?: { bootRoot: string; dhcpPort: number | null; tftpPort: number | null; httpPort: number | null; dhcpPollMs: number; dhcpBroadcastsEverywhere?: boolean };
 }
 
 export interface RunningRack {
@@ -86,6 +86,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
         port: o.boot.dhcpPort,
         httpPort: boot.ports().http ?? o.boot.httpPort ?? undefined,
         pollEveryMs: o.boot.dhcpPollMs,
+        answerBroadcastsOnEveryNetwork: o.boot.dhcpBroadcastsEverywhere,
         log,
       });
     }

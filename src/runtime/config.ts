@@ -33,6 +33,8 @@ export interface RackBootConfig {
   tftpPort: number | null;
   httpPort: number | null;
   dhcpPollMs: number;
+  /** METALFLOW_DHCP_BROADCASTS=all: answer unrelayed broadcasts though this host has unserved networks. */
+  dhcpBroadcastsEverywhere: boolean;
 }
 
 /** `METALFLOW_DHCP_PORT=off` turns a server off; unset is its standard port. */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tftpPort: port(env.METALFLOW_TFTP_PORT, 69),
       httpPort: port(env.METALFLOW_HTTP_BOOT_PORT, 5248),
       dhcpPollMs: int(env.METALFLOW_DHCP_POLL_SECONDS, 10) * 1000,
+      dhcpBroadcastsEverywhere: env.METALFLOW_DHCP_BROADCASTS === 'all',
     },
   };
 }

@@ -37,6 +37,7 @@ const DEFAULT_LEASE_SECONDS = 3600;
 
 export class Responder {
   private subnets: readonly ServedSubnet[] = [];
+  private directRefusal: string | undefined;
   private readonly allocator: Allocator;
   private readonly offerHoldMs: number;
   private readonly quarantineMs: number;
@@ -49,15 +50,22 @@ export class Responder {
     this.pxeLeaseSeconds = o.pxeLeaseSeconds ?? 600;
   }
 
-  setSubnets(subnets: readonly ServedSubnet[]): void {
+  /**
+   * `directRefusal`: why requests that were neither relayed nor sent from an address (DISCOVER,
+   * REQUEST while selecting, INIT-REBOOT) must not be answered, or undefined when they may be.
+   */
+  setSubnets(subnets: readonly ServedSubnet[], directRefusal?: string): void {
     this.subnets = subnets;
+    this.directRefusal = directRefusal;
   }
 
   respond(req: DhcpPacket, now: number): Outcome {
     const type = messageTypeOf(req);
     if (req.op !== BOOTREQUEST) return ignore('not a BOOTREQUEST');
     if (type === undefined) return ignore('no DHCP message type (BOOTP is not served)');
-    if (req.hlen === 0) return ignore('no client hardware address');
+    // Only Ethernet clients: a MAC of another length would reach the region as an invalid address.
+    if (req.htype !== 1 || req.hlen !== 6) return ignore(`hardware type ${req.htype}/length ${req.hlen} is not Ethernet`);
+    if (req.giaddr === 0 && req.ciaddr === 0 && this.directRefusal) return ignore(this.directRefusal);
     if (req.hops > RELAY_HOP_LIMIT) return ignore(`relayed ${req.hops} times`);
     const requested = optIp(req.options, OPT.requestedIp);
     const { subnet, guessed } = selectSubnet(this.subnets, { giaddr: req.giaddr, ciaddr: req.ciaddr, requestedIp: requested });

@@ -17,7 +17,21 @@ import { compileSubnets, type ServedSubnet } from './subnets';
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
 
+/**
+ * Node's dgram cannot tell on which interface a broadcast arrived (no IP_PKTINFO, no
+ * SO_BINDTODEVICE), so a rack that also has networks DHCP does not serve (a management LAN, say)
+ * would answer clients there with addresses of a served subnet and NAK their renewals: a rogue
+ * DHCP server. Unless told otherwise, it then serves only relayed requests and renewals.
+ */
+export function directRefusal(subnets: readonly ServedSubnet[], localIps: readonly number[]): string | undefined {
+  const foreign = localIps.filter((ip) => (ip >>> 24) !== 127 && !subnets.some((s) => s.attached && ip >= s.cidr.network && ip <= s.cidr.broadcast));
+  if (!foreign.length || !subnets.some((s) => s.attached)) return undefined;
+  return `broadcast requests are not answered: this host is also on networks DHCP does not serve (${foreign.map(formatIp).join(', ')}) and cannot tell where a broadcast came from; use a DHCP relay, or set METALFLOW_DHCP_BROADCASTS=all if every such network may be answered`;
+}
+
 export interface DhcpServerOptions extends ResponderOptions {
+  /** Answer unrelayed broadcasts even when this host has networks DHCP does not serve. */
+  answerBroadcastsOnEveryNetwork?: boolean;
   /** Where to listen (67); 0 picks a free port (tests). */
   port: number;
   /** Where replies to relays go (67); tests point it at their own socket. */
@@ -69,7 +83,8 @@ export class DhcpServer {
    */
   async apply(config: DhcpConfig): Promise<void> {
     this.subnets = await this.compile(config);
-    this.responder.setSubnets(this.subnets);
+    this.directRefusal = this.o.answerBroadcastsOnEveryNetwork ? undefined : directRefusal(this.subnets, this.localIps());
+    this.responder.setSubnets(this.subnets, this.directRefusal);
     this.guessNoted = false;
     if (this.subnets.length && !this.socket) await this.listen();
     else if (!this.subnets.length && this.socket) await this.close();
@@ -82,6 +97,13 @@ export class DhcpServer {
   /** The bound port (useful with port 0). */
   get port(): number | undefined {
     return this.socket?.address().port;
+  }
+
+  /** Why broadcast requests are not answered (this host has networks DHCP does not serve), if so. */
+  directRefusal: string | undefined;
+
+  private localIps(): number[] {
+    return (this.o.localAddresses ?? hostAddresses)().map((a) => parseIp(a)).filter((ip) => ip !== undefined);
   }
 
   get servedSubnets(): readonly ServedSubnet[] {
@@ -128,7 +150,7 @@ export class DhcpServer {
   }
 
   private async compile(config: DhcpConfig): Promise<ServedSubnet[]> {
-    const localIps = (this.o.localAddresses ?? hostAddresses)().map((a) => parseIp(a)).filter((ip) => ip !== undefined);
+    const localIps = this.localIps();
     const routeSources = new Map<number, Ip>();
     for (const s of config.subnets) {
       // A relayed subnet: our address is the one the kernel would send from toward it.

@@ -29,6 +29,8 @@ export interface DhcpServiceOptions {
   localAddresses?: LocalAddresses;
   routeSource?: RouteSource;
   reportEveryMs?: number;
+  /** See directRefusal in server.ts: answer broadcasts even with networks DHCP does not serve. */
+  answerBroadcastsOnEveryNetwork?: boolean;
 }
 
 export interface DhcpService {
@@ -75,6 +77,7 @@ export function startDhcpService(o: DhcpServiceOptions): DhcpService {
         onLeaseEvent: (e) => reporter.push(e),
         localAddresses: o.localAddresses,
         routeSource: o.routeSource,
+        answerBroadcastsOnEveryNetwork: o.answerBroadcastsOnEveryNetwork,
         log: o.log,
       });
     } catch (err) {
@@ -160,6 +163,7 @@ function describe(s: StatusInputs): DhcpServiceStatus {
   const troubles = [
     served.length < s.config.subnets.length ? `${s.config.subnets.length - served.length} subnet(s) not servable (see log)` : undefined,
     s.configError ? `config may be stale: ${s.configError}` : undefined,
+    s.server.directRefusal,
     s.server.journalFailure ? `lease journal failing, no ACKs: ${s.server.journalFailure}` : undefined,
     s.reporter?.failing ? `lease reports failing (${s.reporter.pending} queued): ${s.reporter.failing}` : undefined,
   ].filter((t) => t !== undefined);
