@@ -115,7 +115,13 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     rack.behaviour.set(m.systemId, 'silent');
     await region.services.actions.release(admin, m.systemId, { erase: true, secureErase: true, quickErase: false, force: false, comment: '' });
     await waitForStatus(region.services, m.systemId, S.DISK_ERASING);
-    const boot = await new BootConfigService(region.services.db, region.services.machines, 'http://region/MAAS/metadata', region.services.bootResources).forSystemId(m.systemId);
+    // DISK_ERASING comes first, then the boot purpose for the erase.
+    const configs = new BootConfigService(region.services.db, region.services.machines, 'http://region/MAAS/metadata', region.services.bootResources);
+    let boot = await configs.forSystemId(m.systemId);
+    for (let i = 0; i < 40 && boot.purpose !== 'commissioning'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      boot = await configs.forSystemId(m.systemId);
+    }
     assert.equal(boot.purpose, 'commissioning');
     assert.equal(boot.erase, 'secure', 'secure without quick: the environment falls back to full');
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_DISK_ERASING, 20_000);
