@@ -135,21 +135,23 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.deepEqual((await api.services.rackDhcp.config(rack)).subnets[0]!.fixed, []);
   });
 
-  it('records leases racks report, and rejects malformed ones whole', async () => {
+  it('records leases racks report, skipping malformed events', async () => {
     const at = new Date(Date.now() + 600_000).toISOString();
     await api.services.rackDhcp.recordLeases(rack, [{ action: 'commit', ip: '10.77.0.101', mac: '52:54:00:12:34:56', hostname: 'pxe', at }]);
     const rows = (await api.services.db.query(`SELECT host(ip) AS ip, mac_address::text AS mac, subnet_id FROM dhcp_leases`)) as Json[];
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.mac, '52:54:00:12:34:56');
     assert.ok(rows[0]!.subnet_id, 'the lease is tied to its subnet');
-    await assert.rejects(
-      api.services.rackDhcp.recordLeases(rack, [
-        { action: 'release', ip: '10.77.0.101', mac: '52:54:00:12:34:56', hostname: '', at },
-        { action: 'commit', ip: 'nope', mac: '52:54:00:12:34:56', hostname: '', at },
-      ]),
-      /Invalid lease event/,
-    );
-    assert.equal(((await api.services.db.query(`SELECT count(*)::int AS n FROM dhcp_leases`)) as Json[])[0]!.n, 1, 'nothing of a bad report is applied');
+    const mixed = await api.services.rackDhcp.recordLeases(rack, [
+      { action: 'commit', ip: 'nope', mac: '52:54:00:12:34:56', hostname: '', at },
+      { action: 'commit', ip: '10.77.0.102', mac: '01:02:03:04:05:06:07:08', hostname: '', at },
+      { action: 'commit', ip: '10.77.0.103', mac: '52:54:00:12:34:57', hostname: 'a\u0000b\nc', at },
+    ]);
+    assert.deepEqual(mixed, { recorded: 1, skipped: 2 }, 'a bad event is skipped, the rest recorded');
+    const odd = (await api.services.db.query(`SELECT hostname FROM dhcp_leases WHERE ip = '10.77.0.103'`)) as Json[];
+    assert.equal(odd[0]!.hostname, 'abc', 'control characters in a client hostname are dropped');
+    await api.services.rackDhcp.recordLeases(rack, [{ action: 'release', ip: '10.77.0.103', mac: '52:54:00:12:34:57', hostname: '', at }]);
+    assert.equal(((await api.services.db.query(`SELECT count(*)::int AS n FROM dhcp_leases`)) as Json[])[0]!.n, 1);
     await api.services.rackDhcp.recordLeases(rack, [{ action: 'release', ip: '10.77.0.101', mac: '52:54:00:12:34:56', hostname: '', at }]);
     assert.equal(((await api.services.db.query(`SELECT count(*)::int AS n FROM dhcp_leases`)) as Json[])[0]!.n, 0);
   });
@@ -162,6 +164,9 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.ok(known.known && known.systemId === m.systemId && known.credentials.tokenKey.length > 0);
     assert.deepEqual(await boot.forMac('52:54:00:00:00:77'), { known: false, purpose: 'enlist', mac: '52:54:00:00:00:77', metadataUrl: 'http://region/MAAS/metadata' });
     await assert.rejects(boot.forMac('garbage'), /not a valid MAC/);
+    const theirs = await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: alice, form: { ip: '10.77.0.30', mac: '52:54:00:aa:bb:cc' } });
+    assert.equal(theirs.status, 403, "a user cannot pin another machine's MAC to an address");
+    assert.equal((await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: admin, form: { ip: '10.77.0.30', mac: '52:54:00:aa:bb:cc' } })).status, 200);
   });
 
   it('subnet validation: bad CIDR, overlap, gateway outside', async () => {
@@ -182,5 +187,18 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.deepEqual((ok.body as Json).dns_servers, ['10.9.0.2', '10.9.0.3']);
     assert.equal(((ok.body as Json).vlan as Json).fabric, 'fabric-0');
     assert.equal((await api.call('DELETE', `${API}/subnets/${(ok.body as Json).id}/`, { key: admin })).status, 204);
+  });
+
+  it('a rack with aliases, privacy addresses, odd addresses or networks an admin described differently still registers', async () => {
+    await api.services.subnets.create({ cidr: '10.99.0.0/16' });
+    const reg = await api.services.racks.register({
+      name: 'rack-c',
+      version: 'test',
+      interfaces: [{ name: 'eth7', mac: '02:00:00:00:00:07', addresses: ['10.88.0.1/24', '10.88.0.2/24', '10.0.0.1/33', 'fe80::1%eth7/64', '10.99.1.1/24', 'junk'] }],
+    });
+    assert.ok(reg.systemId);
+    const cidrs = ((await api.call('GET', `${API}/subnets/`, { key: alice })).body as Json[]).map((s) => s.cidr);
+    assert.equal(cidrs.filter((c) => c === '10.88.0.0/24').length, 1, 'one subnet for two addresses in it');
+    assert.ok(!cidrs.includes('10.99.1.0/24'), "the admin's overlapping 10.99.0.0/16 stands");
   });
 });

@@ -42,6 +42,7 @@ export function ipAddressResources(deps: { services: Pick<RegionServices, 'fabri
                 comment: p.string('comment', { maxLength: 10_000 }),
               },
               user.id,
+              user.isSuperuser,
             );
             return presentReservedIp(row, (await networkView(services)).subnet(row.subnetId));
           },

@@ -48,7 +48,14 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<string> => {
     const url = req.url ?? '/';
-    if (url.startsWith(BOOT_HTTP.regionProxyPrefix)) return proxy(req, res);
+    if (url.startsWith(BOOT_HTTP.regionProxyPrefix)) {
+      // Machines need the metadata server and the MAAS API (enlistment), never the racks' own API.
+      if (/^\/MAAS\/+rack(\/|$|%2f)/i.test(url)) {
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('The rack API is not reachable through a rack.\n');
+        return '';
+      }
+      return proxy(req, res);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Only GET and HEAD here (and anything under /MAAS/).\n');
       return '';

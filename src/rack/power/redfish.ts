@@ -183,10 +183,15 @@ export class RedfishPowerDriver implements PowerDriver {
     const root = await request('GET', `${base}/redfish/v1`);
     const path = root.status === 200 ? sessionsPath(root.text) : undefined;
     if (!path) return { kind: 'basic' };
-    const url = new URL(path, base).href;
+    // The service root is read without credentials: a sessions path (or a session's location)
+    // on another origin must never receive the BMC's password or token.
+    const origin = new URL(base).origin;
+    const sameOrigin = (u: string | undefined, from: string) => (u !== undefined && new URL(u, from).origin === origin ? new URL(u, from).href : undefined);
+    const url = sameOrigin(path, base);
+    if (!url) return { kind: 'basic' };
     const res = await request('POST', url, { UserName: p.power_user ?? '', Password: p.power_pass ?? '' });
     if (res.status >= 200 && res.status < 300 && res.authToken) {
-      return { kind: 'session', token: res.authToken, url: res.location ? new URL(res.location, url).href : undefined };
+      return { kind: 'session', token: res.authToken, url: sameOrigin(res.location, url) };
     }
     if (NO_SESSIONS.has(res.status) || (res.status >= 200 && res.status < 300)) return { kind: 'basic' };
     // 401/403 (wrong credentials) are fatal, a struggling BMC is retried: as for any request.

@@ -20,7 +20,10 @@ export function parseStorage(value: string | undefined): StorageConstraint[] {
   const parsed = parts.map((part): StorageConstraint => {
     const m = STORAGE_PART.exec(part.trim());
     if (!m) throw ValidationError.field('storage', `Malformed storage constraint, "${value}".`);
-    return { label: m[1] ?? '', sizeBytes: Math.round(Number(m[2]) * 1000 ** 3), tags: m[3] ? m[3].split(',').map((t) => t.trim()).filter(Boolean) : [] };
+    const sizeBytes = Math.round(Number(m[2]) * 1000 ** 3);
+    // The size goes into SQL as a number: a 300-digit one would be Infinity there.
+    if (!Number.isSafeInteger(sizeBytes)) throw ValidationError.field('storage', `Storage size too large in "${part.trim()}".`);
+    return { label: m[1] ?? '', sizeBytes, tags: m[3] ? m[3].split(',').map((t) => t.trim()).filter(Boolean) : [] };
   });
   const [head, ...tail] = parsed;
   return head ? [head, ...tail.sort((a, b) => b.tags.length - a.tags.length)] : [];

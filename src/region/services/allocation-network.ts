@@ -4,7 +4,7 @@
 // (USER_RESERVED); its fabrics and VLANs are those of its subnets. Specifiers are resolved to ids
 // first (one query each, a 400 naming the field when one matches nothing, as MAAS's "No matching
 // subnets found."); the machine filter is then plain SQL over `m` in the allocation query.
-import { isIP } from 'node:net';
+import { isIP as nodeIsIP } from 'node:net';
 import type { EntityManager } from 'typeorm';
 import { ValidationError } from '../errors';
 
@@ -28,6 +28,9 @@ const PREFIXES: Record<Kind, Set<string>> = {
   vlan: new Set(['id', 'vid', 'name', 'fabric', 'subnet']),
   fabric: new Set(['id', 'name']),
 };
+
+/** An address PostgreSQL's inet takes: net.isIP also passes IPv6 zones (fe80::1%eth0), inet does not. */
+const isIP = (v: string): number => (v.includes('%') ? 0 : nodeIsIP(v));
 
 /** `10.0.0.0/24`, `fd00::/64` (host bits allowed: the subnet is the network). */
 function isCidr(v: string): boolean {

@@ -4,7 +4,7 @@
 import type { DataSource } from 'typeorm';
 import type { DhcpConfig, DhcpLeaseEvent, DhcpSubnetConfig } from '../../../contracts/rack-api';
 import net from 'node:net';
-import { NotFoundError, ValidationError } from '../../errors';
+import { NotFoundError } from '../../errors';
 import { normaliseMac } from '../machine-validation';
 
 /** Three missed heartbeats (every 10 s) plus slack. */
@@ -43,24 +43,30 @@ export class RackDhcpService {
     return { subnets: rows.map(toSubnetConfig).filter((s) => s.dynamicRanges.length > 0 || s.fixed.length > 0) };
   }
 
-  /** Commits upsert the lease; releases and expiries remove it (only if the same MAC still holds it). */
-  async recordLeases(rackSystemId: string, events: DhcpLeaseEvent[]): Promise<void> {
+  /**
+   * Commits upsert the lease; releases and expiries remove it (only if the same MAC still holds it).
+   * An event that makes no sense (a client's odd hardware address, say) is skipped and counted, not
+   * allowed to hold back the rest of the report: the rack would otherwise drop or resend it whole.
+   */
+  async recordLeases(rackSystemId: string, events: DhcpLeaseEvent[]): Promise<{ recorded: number; skipped: number }> {
     const rack = await this.rackId(rackSystemId);
-    const bad = events.find((e) => !net.isIPv4(String(e.ip)) || !normaliseMac(String(e.mac)) || Number.isNaN(Date.parse(String(e.at))));
-    if (bad) throw ValidationError.field('events', `Invalid lease event: ${JSON.stringify(bad).slice(0, 200)}.`);
-    for (const e of events) {
-      if (e.action === 'commit') {
-        await this.db.query(
-          `INSERT INTO dhcp_leases (ip, mac_address, hostname, subnet_id, rack_id, expires, updated)
-           VALUES ($1::inet, $2::macaddr, $3, (SELECT id FROM subnets WHERE $1::inet << cidr ORDER BY masklen(cidr) DESC LIMIT 1), $4, $5, now())
-           ON CONFLICT (ip) DO UPDATE SET mac_address = EXCLUDED.mac_address, hostname = EXCLUDED.hostname,
-             subnet_id = EXCLUDED.subnet_id, rack_id = EXCLUDED.rack_id, expires = EXCLUDED.expires, updated = now()`,
-          [e.ip, e.mac, e.hostname ?? '', rack, e.at],
-        );
-      } else {
-        await this.db.query(`DELETE FROM dhcp_leases WHERE ip = $1::inet AND mac_address = $2::macaddr`, [e.ip, e.mac]);
+    const valid = events.filter((e) => net.isIPv4(String(e.ip)) && normaliseMac(String(e.mac)) && !Number.isNaN(Date.parse(String(e.at))));
+    await this.db.transaction(async (tx) => {
+      for (const e of valid) {
+        if (e.action === 'commit') {
+          await tx.query(
+            `INSERT INTO dhcp_leases (ip, mac_address, hostname, subnet_id, rack_id, expires, updated)
+             VALUES ($1::inet, $2::macaddr, $3, (SELECT id FROM subnets WHERE $1::inet << cidr ORDER BY masklen(cidr) DESC LIMIT 1), $4, $5, now())
+             ON CONFLICT (ip) DO UPDATE SET mac_address = EXCLUDED.mac_address, hostname = EXCLUDED.hostname,
+               subnet_id = EXCLUDED.subnet_id, rack_id = EXCLUDED.rack_id, expires = EXCLUDED.expires, updated = now()`,
+            [e.ip, normaliseMac(e.mac), printable(e.hostname), rack, e.at],
+          );
+        } else {
+          await tx.query(`DELETE FROM dhcp_leases WHERE ip = $1::inet AND mac_address = $2::macaddr`, [e.ip, normaliseMac(e.mac)]);
+        }
       }
-    }
+    });
+    return { recorded: valid.length, skipped: events.length - valid.length };
   }
 
   private async rackId(systemId: string): Promise<number> {
@@ -84,4 +90,9 @@ function toSubnetConfig(r: SubnetConfigRow): DhcpSubnetConfig {
     fixed: r.fixed ?? [],
     leaseSeconds: LEASE_SECONDS,
   };
+}
+
+/** A client's hostname option may hold anything, NUL bytes included, which PostgreSQL text refuses. */
+function printable(value: unknown): string {
+  return [...String(value ?? '')].filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f).join('').slice(0, 255);
 }

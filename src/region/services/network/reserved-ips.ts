@@ -1,7 +1,7 @@
 // MAAS's `ipaddresses` reservations (USER_RESERVED): an address kept out of every pool, and, with
 // a MAC, the fixed address the rack's DHCP server gives that MAC and no one else.
 import type { DataSource } from 'typeorm';
-import { ConflictError, NotFoundError, ValidationError } from '../../errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors';
 import { ipField, macField } from './addresses';
 import { RESERVED_IP_SELECT, type ReservedIpRow } from './rows';
 import type { SubnetService } from './subnets';
@@ -27,7 +27,8 @@ export class ReservedIpService {
       : this.db.query(`${RESERVED_IP_SELECT} WHERE r.user_id = $1 ORDER BY r.ip`, [userId]);
   }
 
-  reserve(input: ReserveInput, userId: number): Promise<ReservedIpRow> {
+  /** `admin`: may give a fixed address to any MAC; users only to MACs of no machine or their own. */
+  reserve(input: ReserveInput, userId: number, admin = false): Promise<ReservedIpRow> {
     return this.db.transaction(async (tx) => {
       const ip = ipField('ip', input.ip, true);
       const mac = macField('mac', input.macAddress);
@@ -47,6 +48,13 @@ export class ReservedIpService {
       if (dynamic.length) throw ValidationError.field('ip', `IP address ${ip} is inside a dynamic range; reserve an address outside the DHCP pool.`);
       const taken: unknown[] = await tx.query(`SELECT 1 FROM reserved_ips WHERE ip = $1::inet`, [ip]);
       if (taken.length) throw new ConflictError(`The IP address ${ip} is already in use.`);
+      if (mac && !admin) {
+        const others: unknown[] = await tx.query(
+          `SELECT 1 FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1::macaddr AND m.owner_id IS DISTINCT FROM $2`,
+          [mac, userId],
+        );
+        if (others.length) throw new ForbiddenError(`MAC address ${mac} belongs to a machine that is not yours; only an administrator can reserve an address for it.`);
+      }
       if (mac) {
         const twice: unknown[] = await tx.query(`SELECT 1 FROM reserved_ips WHERE subnet_id = $1 AND mac_address = $2::macaddr`, [subnet.id, mac]);
         if (twice.length) throw new ConflictError(`MAC address ${mac} already has a reserved IP address on ${subnet.cidr}.`);

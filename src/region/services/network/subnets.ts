@@ -18,6 +18,8 @@ export interface SubnetInput {
   managed?: boolean;
 }
 
+export const SUBNET_CREATE_LOCK = 5240002;
+
 export class SubnetService {
   constructor(private readonly db: DataSource) {}
 
@@ -48,6 +50,8 @@ export class SubnetService {
   create(input: SubnetInput, manager?: EntityManager): Promise<SubnetRow> {
     const run = async (tx: EntityManager) => {
       const cidr = cidrField('cidr', input.cidr);
+      // The overlap check below must see every concurrent create (racks learning subnets take it too).
+      await tx.query(`SELECT pg_advisory_xact_lock(${SUBNET_CREATE_LOCK})`);
       const [{ network }] = (await tx.query(`SELECT network($1::inet)::cidr::text AS network`, [cidr])) as [{ network: string }];
       const taken: unknown[] = await tx.query(`SELECT 1 FROM subnets WHERE cidr && $1::cidr`, [network]);
       if (taken.length) throw ValidationError.field('cidr', `Subnet ${network} overlaps an existing subnet.`);
