@@ -1,7 +1,8 @@
 import { MachineStatus as S } from '../contracts/lifecycle';
 import type { DeployParams, LifecycleOutcome, MachineSignal } from '../contracts/workflows';
+import { isCancellation } from '@temporalio/workflow';
 import { rackOf, region } from './activities';
-import { Lifecycle, operationFailed, timedOut } from './lifecycle';
+import { failureMessage, Lifecycle, operationFailed, timedOut } from './lifecycle';
 import { MachineReports } from './signals';
 import { awaitResult, netboot } from './steps';
 
@@ -47,7 +48,16 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     // by itself checks in meanwhile; one whose power cannot be queried is left to do so.
     let report: MachineSignal | undefined;
     for (let poll = 0; poll < OFF_POLLS && !report; poll++) {
-      const state = await rack.queryPower({ systemId: p.systemId });
+      let state: string;
+      try {
+        state = await rack.queryPower({ systemId: p.systemId });
+      } catch (err) {
+        // The image is on disk: a BMC that stopped answering (or whose password changed) must not
+        // fail the deployment; the installed OS may still check in by itself.
+        if (isCancellation(err)) throw err;
+        await life.event(`Could not query the power state after installation (${failureMessage(err)}); waiting for the machine to check in.`, 'WARNING');
+        break;
+      }
       if (state === 'off') {
         await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
         break;
