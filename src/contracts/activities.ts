@@ -42,6 +42,11 @@ export interface RegionActivities {
   /** The next netboot's purpose; `erase` (release) makes commissioning erase the disks instead. */
   setBootPurpose(input: { systemId: string; purpose: BootPurpose; erase?: EraseMode }): Promise<void>;
   recordPowerState(input: { systemId: string; state: PowerState }): Promise<void>;
+  /**
+   * Set status_message while the machine stays claimed by this workflow (e.g. what the operator
+   * of a manual machine must do); changes nothing once another workflow or an operator has it.
+   */
+  setStatusMessage(input: { systemId: string; workflowId: string; message: string }): Promise<void>;
   /** READY when the machine has passed commissioning, else NEW (MAAS's release destination). */
   releaseDestination(input: { systemId: string }): Promise<MachineStatus>;
   /** Release's cleanup: annotations, owner, deployment fields, lock; VLAN/bridge/bond interfaces. */
@@ -51,11 +56,22 @@ export interface RegionActivities {
 /** Retry or give up: a wrong BMC password is fatal, a BMC that does not answer is worth retrying. */
 export const POWER_FATAL_ERROR = 'PowerFatalError';
 
+/** What a power action did. */
+export interface PowerActionResult {
+  /** The power state the driver ended with ('unknown' when it cannot tell). */
+  state: PowerState;
+  /**
+   * The rack cannot act on this machine itself (power type manual): an operator must press the
+   * button. The workflow tells them (event, status_message) and waits for the machine as usual.
+   */
+  byHand?: boolean;
+}
+
 export interface RackActivities {
   /** Set next boot to PXE (once) and power on; cycles a machine that is already on. */
-  powerOn(input: { systemId: string }): Promise<PowerState>;
-  powerOff(input: { systemId: string }): Promise<PowerState>;
-  powerCycle(input: { systemId: string }): Promise<PowerState>;
+  powerOn(input: { systemId: string }): Promise<PowerActionResult>;
+  powerOff(input: { systemId: string }): Promise<PowerActionResult>;
+  powerCycle(input: { systemId: string }): Promise<PowerActionResult>;
   queryPower(input: { systemId: string }): Promise<PowerState>;
   /** Fetch and cache the machine's boot configuration so its next PXE boot gets it. */
   prepareBoot(input: { systemId: string; purpose: BootPurpose }): Promise<void>;

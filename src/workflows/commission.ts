@@ -26,7 +26,7 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     await awaitResult(reports, 'Commissioning', p.deadlines.nodeTimeoutMs, 'Commissioning scripts failed.');
 
     life.at('power off');
-    await powerOff(p);
+    await powerOff(life);
     return { status: S.READY, message: '' };
   });
 }

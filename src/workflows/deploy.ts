@@ -59,7 +59,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
         break;
       }
       if (state === 'off') {
-        await region.recordPowerState({ systemId: p.systemId, state: await rack.powerOn({ systemId: p.systemId }) });
+        await life.power('on');
         break;
       }
       if (state !== 'on') break;

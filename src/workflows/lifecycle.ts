@@ -11,9 +11,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { PowerActionResult } from '../contracts/activities';
 import { type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { SearchAttribute, STEP_QUERY, type LifecycleOutcome } from '../contracts/workflows';
 import { rackOf, region } from './activities';
+import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 
 export interface LifecyclePlan {
   systemId: string;
@@ -40,6 +42,7 @@ const stepQuery = defineQuery<string>(STEP_QUERY);
 
 export class Lifecycle {
   private step = 'starting';
+  private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
 
   constructor(private plan: LifecyclePlan) {
@@ -58,9 +61,44 @@ export class Lifecycle {
       type,
       description,
       level,
-      // Replays and retries of the same step in the same run must not record the event twice.
-      dedupeKey: `${info.workflowId}/${info.runId}/${type}/${description}`,
+      // Retries of the same step in the same run must not record the event twice. The sequence
+      // number is deterministic (workflow code replays in order), and lets a run record the same
+      // words twice, e.g. the two power-offs of a release with erase.
+      dedupeKey: `${info.workflowId}/${info.runId}/${++this.events}/${type}`,
     });
+  }
+
+  /**
+   * A power action through the machine's rack, with MAAS's events: "Powering on" before; after,
+   * "Node powered on" with the state the BMC reports, or, for a machine an operator powers
+   * (manual), what they must do (a power-on also says so in status_message while the machine is
+   * waited for). A failure records "Failed to power on node" (ERROR) with the BMC's reason and is
+   * rethrown: the frame turns it into the failure status, whose event is the status change.
+   * Powering on always sets the next boot to PXE first (the rack's powerOn).
+   */
+  async power(action: 'on' | 'off'): Promise<PowerActionResult> {
+    const { systemId, hostname, rackQueue } = this.plan;
+    if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
+    const rack = rackOf(rackQueue);
+    await this.event(action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`, 'INFO', POWER_STARTING[action]);
+    let result: PowerActionResult;
+    try {
+      result = asPowerResult(await (action === 'on' ? rack.powerOn({ systemId }) : rack.powerOff({ systemId })));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      await region.recordPowerState({ systemId, state: 'error' });
+      await this.event(bmcReason(err), 'ERROR', POWER_FAILED[action]);
+      throw err;
+    }
+    await region.recordPowerState({ systemId, state: result.state });
+    if (result.byHand) {
+      const message = byHandMessage(action, hostname, action === 'on');
+      await this.event(message, 'WARNING', POWER_STARTING[action]);
+      if (action === 'on') await region.setStatusMessage({ systemId, workflowId: this.workflowId, message });
+    } else {
+      await this.event(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action]);
+    }
+    return result;
   }
 
   async run(runbook: () => Promise<LifecycleOutcome>): Promise<LifecycleOutcome> {
@@ -139,12 +177,8 @@ export class Lifecycle {
   private async stop(to: MachineStatus, message: string): Promise<void> {
     this.at(`stopping: ${message}`);
     if (this.plan.powerOffOnStop && this.plan.rackQueue) {
-      try {
-        const state = await rackOf(this.plan.rackQueue).powerOff({ systemId: this.plan.systemId });
-        await region.recordPowerState({ systemId: this.plan.systemId, state });
-      } catch (err) {
-        await this.event(`Could not power off: ${failureMessage(err)}`, 'WARNING');
-      }
+      // A failure is already an ERROR event ("Failed to power off node"); the stop goes on.
+      await this.power('off').catch(() => undefined);
     }
     await this.finish({ status: to, message });
   }

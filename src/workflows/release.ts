@@ -23,7 +23,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
   return life.run(async () => {
     life.at('power off');
     await life.event('Powering off to release.');
-    await powerOff(p);
+    await powerOff(life);
 
     if (p.erase) {
       // MAAS: secure erase falls back to quick when both were asked for, else to a full erase.
@@ -32,7 +32,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
       life.at(`erase disks (${mode})`);
       await netboot(life, p, 'commissioning', `Powering on to erase disks (${mode}).`, mode);
       await awaitResult(reports, 'Disk erasing', p.deadlines.nodeTimeoutMs, 'Disk erasure failed.');
-      await powerOff(p);
+      await powerOff(life);
     }
 
     life.at('return to the pool');

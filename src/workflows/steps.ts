@@ -15,11 +15,12 @@ export async function netboot(life: Lifecycle, m: { systemId: string; rackQueue:
   await region.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
   await rack.prepareBoot({ systemId: m.systemId, purpose });
   await life.event(announcement);
-  await region.recordPowerState({ systemId: m.systemId, state: await rack.powerOn({ systemId: m.systemId }) });
+  await life.power('on');
 }
 
-export async function powerOff(m: { systemId: string; rackQueue: string }): Promise<void> {
-  await region.recordPowerState({ systemId: m.systemId, state: await rackOf(m.rackQueue).powerOff({ systemId: m.systemId }) });
+/** Power the machine off (events for the action and its outcome: Lifecycle.power). */
+export async function powerOff(life: Lifecycle): Promise<void> {
+  await life.power('off');
 }
 
 const finished = (r: MachineSignal) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED');

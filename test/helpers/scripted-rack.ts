@@ -1,12 +1,14 @@
 // Rack activities for workflow tests: power is recorded, and a powered-on machine answers the way
 // the test says, through the region's real metadata service (as the metadata API would).
 import { ApplicationFailure } from '@temporalio/activity';
-import { POWER_FATAL_ERROR, type RackActivities } from '../../src/contracts/activities';
-import type { BootPurpose, PowerState } from '../../src/contracts/workflows';
+import { POWER_FATAL_ERROR, type PowerActionResult, type RackActivities } from '../../src/contracts/activities';
+import type { BootPurpose } from '../../src/contracts/workflows';
 import { MachineEntity } from '../../src/region/db/entities';
 import type { RegionServices } from '../../src/region/services';
 
-export type Behaviour = 'answers' | 'silent' | 'fails' | 'bmc-rejects';
+/** `manual`: the rack answers as for power type manual (by hand) and the machine boots only
+ * when the test presses its power button. */
+export type Behaviour = 'answers' | 'silent' | 'fails' | 'bmc-rejects' | 'manual';
 
 export class ScriptedRack {
   readonly calls: string[] = [];
@@ -17,13 +19,15 @@ export class ScriptedRack {
   constructor(private readonly delayMs = 150) {}
 
   activities(): RackActivities {
-    const power = async (systemId: string, action: 'on' | 'off' | 'cycle'): Promise<PowerState> => {
+    const power = async (systemId: string, action: 'on' | 'off' | 'cycle'): Promise<PowerActionResult> => {
       this.calls.push(`${action}:${systemId}`);
-      if (this.behaviour.get(systemId) === 'bmc-rejects') {
+      const behaviour = this.behaviour.get(systemId);
+      if (behaviour === 'bmc-rejects') {
         throw ApplicationFailure.create({ message: 'BMC refused the credentials: wrong password.', type: POWER_FATAL_ERROR, nonRetryable: true });
       }
+      if (behaviour === 'manual') return { state: 'unknown', byHand: true };
       if (action !== 'off') this.boot(systemId);
-      return action === 'off' ? 'off' : 'on';
+      return { state: action === 'off' ? 'off' : 'on' };
     };
     return {
       powerOn: ({ systemId }) => power(systemId, 'on'),
@@ -39,8 +43,13 @@ export class ScriptedRack {
     };
   }
 
-  private boot(systemId: string): void {
-    const behaviour = this.behaviour.get(systemId) ?? 'answers';
+  /** The operator of a manual machine powers it on: it netboots and answers. */
+  pressPowerButton(systemId: string): void {
+    this.boot(systemId, 'answers');
+  }
+
+  private boot(systemId: string, as?: Behaviour): void {
+    const behaviour = as ?? this.behaviour.get(systemId) ?? 'answers';
     if (behaviour === 'silent') return;
     setTimeout(() => {
       void (async () => {

@@ -18,8 +18,8 @@ describe('deployed machines: release removes non-physical interfaces; concurrent
   let admin: string;
 
   before(async () => {
-    const off = async () => 'off' as const;
-    region = await startTestRegion({ rack: { powerOn: off, powerOff: off, powerCycle: off, queryPower: off, prepareBoot: async () => undefined } });
+    const off = async () => ({ state: 'off' as const });
+    region = await startTestRegion({ rack: { powerOn: off, powerOff: off, powerCycle: off, queryPower: async () => 'off', prepareBoot: async () => undefined } });
     api = await startApi(region);
     admin = await api.keyFor('admin', true);
   });

@@ -1,10 +1,12 @@
 // Lifecycle workflows on a real Temporal dev server and real PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId, SearchAttribute } from '../../src/contracts/workflows';
 import { Reconciler } from '../../src/region/reconciler';
 import { BootConfigService } from '../../src/region/services/boot-config';
+import { workflowBundle } from '../helpers/infra';
 import { createAdmin, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
@@ -25,7 +27,10 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   const newMachine = async (hostname: string) =>
     region.services.machines.create({ hostname, architecture: 'amd64', macAddresses: [randomMac()], powerType: 'manual', powerParameters: {}, deployed: false, ownerId: null });
   const events = async (systemId: string) =>
-    (await region.services.db.query(`SELECT e.type, e.description FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`, [systemId])) as Array<{ type: string; description: string }>;
+    (await region.services.db.query(`SELECT e.type, e.description, e.level FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`, [systemId])) as Array<{ type: string; description: string; level: string }>;
+  /** The power events (MAAS's types: Powering on/off, Node powered on/off, Failed to …), in order. */
+  const powerEvents = async (systemId: string) =>
+    (await events(systemId)).filter((e) => /^(Powering|Node powered|Failed to power)/.test(e.type)).map((e) => `${e.level} ${e.type}: ${e.description}`);
   const commissionOpts = { enableSsh: false, skipBmcConfig: false, skipNetworking: false, skipStorage: false };
   const deployOpts = { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false };
   /** A new machine, commissioned READY. */
@@ -49,6 +54,36 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.deepEqual(described.searchAttributes[SearchAttribute.systemId], [m.systemId]);
     assert.deepEqual(described.searchAttributes[SearchAttribute.machineStatus], ['Ready']);
     assert.ok((await events(m.systemId)).some((e) => e.type === 'Commissioning'));
+    // Every power action and its outcome is an event, exactly once.
+    assert.deepEqual(await powerEvents(m.systemId), [
+      'INFO Powering on: Powering on c-ok, next boot from the network.',
+      'INFO Node powered on: Power state: on.',
+      'INFO Powering off: Powering off c-ok.',
+      'INFO Node powered off: Power state: off.',
+    ]);
+    // The history replays with the power steps as they are (deterministic; nothing scheduled twice).
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
+  });
+
+  it('a manual machine: the operator is told to power it on (event + status_message), nothing fails, and its boot is waited for', async () => {
+    const m = await newMachine('c-manual');
+    rack.behaviour.set(m.systemId, 'manual');
+    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    const expected = 'Power on c-manual by hand (manual power type); waiting for it to boot from the network.';
+    let waiting = await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    for (let i = 0; i < 100 && waiting.statusMessage !== expected; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      waiting = await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    }
+    assert.equal(waiting.statusMessage, expected);
+    assert.deepEqual(await powerEvents(m.systemId), [
+      'INFO Powering on: Powering on c-manual, next boot from the network.',
+      `WARNING Powering on: ${expected}`,
+    ]);
+    rack.pressPowerButton(m.systemId);
+    const done = await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(done.statusMessage, '', 'READY clears what the operator was asked');
+    assert.equal((await powerEvents(m.systemId)).at(-1), 'WARNING Powering off: Power off c-manual by hand (manual power type).');
   });
 
   it('fails commissioning with a reason when the machine reports FAILED', async () => {
@@ -74,6 +109,18 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await region.services.actions.commission(admin, m.systemId, commissionOpts);
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING, 10_000);
     assert.match(failed.statusMessage, /wrong password/);
+    // The power action's failure is one ERROR event with the BMC's words; the failed power-off of
+    // the cleanup too; the status change (Failed commissioning) is its own event, not an ERROR copy.
+    assert.deepEqual(await powerEvents(m.systemId), [
+      'INFO Powering on: Powering on c-bmc, next boot from the network.',
+      'ERROR Failed to power on node: BMC refused the credentials: wrong password.',
+      'INFO Powering off: Powering off c-bmc.',
+      'ERROR Failed to power off node: BMC refused the credentials: wrong password.',
+    ]);
+    const all = await events(m.systemId);
+    assert.equal(all.filter((e) => e.level === 'ERROR').length, 2);
+    assert.ok(all.some((e) => e.type === 'Failed commissioning' && /wrong password/.test(e.description)));
+    assert.equal((await region.services.db.query(`SELECT power_state FROM machines WHERE system_id = $1`, [m.systemId]))[0].power_state, 'error');
   });
 
   it('`temporal workflow cancel` leaves the abort status (NEW) and powers off', async () => {
@@ -133,6 +180,16 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.equal(released.bootErase, '', 'the erase mode does not outlive the release');
     assert.equal(released.ownerId, null);
     assert.ok((await events(m.systemId)).some((e) => e.description === 'Powering on to erase disks (quick).'));
+    // The same words twice in one run (off before and after the erase) are two events, not deduped away.
+    const eraseRun = await powerEvents(m.systemId);
+    assert.deepEqual(eraseRun.slice(-6), [
+      'INFO Powering off: Powering off r-erase.',
+      'INFO Node powered off: Power state: off.',
+      'INFO Powering on: Powering on r-erase, next boot from the network.',
+      'INFO Node powered on: Power state: on.',
+      'INFO Powering off: Powering off r-erase.',
+      'INFO Node powered off: Power state: off.',
+    ]);
   });
 
   it('a failed installation ends FAILED_DEPLOYMENT with the reason, powered off', async () => {

@@ -2,8 +2,9 @@
 // reaches. Power parameters, BMC secrets included, are fetched from the region when the activity
 // runs, so they never enter workflow history. Every activity is safe to run twice.
 import { asyncLocalStorage } from '@temporalio/activity';
-import type { RackActivities } from '../../contracts/activities';
+import type { PowerActionResult, RackActivities } from '../../contracts/activities';
 import type { PowerConfig } from '../../contracts/rack-api';
+import type { PowerState } from '../../contracts/workflows';
 import type { BootCache } from '../../rack/boot-cache';
 import type { PowerDriver, RackLog } from '../../rack/power/driver';
 import type { PowerDriverRegistry } from '../../rack/power/registry';
@@ -46,9 +47,17 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     });
   }
 
+  /** A power action's result: the state, and whether an operator must do it (manual). */
+  function action(systemId: string, what: string, act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<PowerState>): Promise<PowerActionResult> {
+    return power(systemId, what, async (driver, cfg, signal) => {
+      const state = await act(driver, cfg, signal);
+      return driver.byHand ? { state, byHand: true } : { state };
+    });
+  }
+
   return {
     powerOn: ({ systemId }) =>
-      power(systemId, 'power on', async (driver, cfg, signal) => {
+      action(systemId, 'power on', async (driver, cfg, signal) => {
         // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
         // so it netboots now.
         await driver.setNextBootPxe?.(cfg, signal);
@@ -58,13 +67,13 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
       }),
 
     powerOff: ({ systemId }) =>
-      power(systemId, 'power off', (driver, cfg, signal) => {
+      action(systemId, 'power off', (driver, cfg, signal) => {
         log(`power off ${systemId} (${cfg.powerType})`);
         return driver.off(cfg, signal);
       }),
 
     powerCycle: ({ systemId }) =>
-      power(systemId, 'power cycle', async (driver, cfg, signal) => {
+      action(systemId, 'power cycle', async (driver, cfg, signal) => {
         await driver.setNextBootPxe?.(cfg, signal);
         log(`power cycle ${systemId} (${cfg.powerType})`);
         return driver.cycle(cfg, signal);

@@ -76,6 +76,11 @@ export function createRegionActivities(db: DataSource): RegionActivities {
       await db.getRepository(MachineEntity).update({ systemId }, { powerState: state });
     },
 
+    async setStatusMessage({ systemId, workflowId, message }: { systemId: string; workflowId: string; message: string }): Promise<void> {
+      // Only while this workflow still drives the machine: a stale workflow must not overwrite it.
+      await db.query(`UPDATE machines SET status_message = $3, updated = now() WHERE system_id = $1 AND workflow_id = $2`, [systemId, workflowId, message]);
+    },
+
     async releaseDestination({ systemId }: { systemId: string }): Promise<MachineStatus> {
       const m = await db.getRepository(MachineEntity).findOneBy({ systemId });
       if (!m) throw new NotFoundError(`No machine ${systemId}.`);

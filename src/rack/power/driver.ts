@@ -9,6 +9,8 @@ export interface PowerDriver {
   readonly name: string;
   /** False when the rack cannot learn the power state (manual): query answers "unknown". */
   readonly queryable: boolean;
+  /** True when an operator, not the rack, powers the machine (manual): the workflow tells them. */
+  readonly byHand?: boolean;
   on(cfg: PowerConfig, signal: AbortSignal): Promise<PowerState>;
   off(cfg: PowerConfig, signal: AbortSignal): Promise<PowerState>;
   cycle(cfg: PowerConfig, signal: AbortSignal): Promise<PowerState>;

@@ -1,5 +1,6 @@
-// power_type "manual": an operator presses the button. Nothing to do here but say so; the
-// workflow then waits for the machine's own report, as MAAS does.
+// power_type "manual": an operator presses the button. Nothing to do here but log it; the rack
+// activity answers `byHand`, so the workflow tells the operator (an event and status_message)
+// and then waits for the machine's own report, as MAAS does.
 import type { PowerConfig } from '../../contracts/rack-api';
 import type { PowerState } from '../../contracts/workflows';
 import type { PowerDriver, RackLog } from './driver';
@@ -7,6 +8,7 @@ import type { PowerDriver, RackLog } from './driver';
 export class ManualPowerDriver implements PowerDriver {
   readonly name = 'manual';
   readonly queryable = false;
+  readonly byHand = true;
 
   constructor(private readonly log: RackLog) {}
 

@@ -60,7 +60,7 @@ function assertFailure(err: unknown, type: string, nonRetryable: boolean): true 
 describe('rack activities', () => {
   it('power on: fetches the power config at run time, sets PXE, powers on', async () => {
     const { driver, seen, activities } = setup();
-    assert.equal(await activities.powerOn({ systemId: 'm1' }), 'on');
+    assert.deepEqual(await activities.powerOn({ systemId: 'm1' }), { state: 'on' });
     assert.deepEqual(seen, ['power:m1']);
     assert.deepEqual(driver.calls, ['pxe', 'on']);
   });
@@ -68,15 +68,17 @@ describe('rack activities', () => {
   it('power on cycles a machine that is already on, so it netboots now', async () => {
     const { driver, activities } = setup();
     driver.state = 'on';
-    assert.equal(await activities.powerOn({ systemId: 'm1' }), 'on');
+    assert.deepEqual(await activities.powerOn({ systemId: 'm1' }), { state: 'on' });
     assert.deepEqual(driver.calls, ['pxe', 'cycle']);
   });
 
-  it('power off, query; manual answers unknown', async () => {
+  it('power off, query; manual answers unknown, and that an operator must act', async () => {
     const { activities } = setup();
-    assert.equal(await activities.powerOff({ systemId: 'm1' }), 'off');
+    assert.deepEqual(await activities.powerOff({ systemId: 'm1' }), { state: 'off' });
     assert.equal(await activities.queryPower({ systemId: 'm1' }), 'off');
-    assert.equal(await setup('manual').activities.queryPower({ systemId: 'm1' }), 'unknown');
+    const manual = setup('manual').activities;
+    assert.equal(await manual.queryPower({ systemId: 'm1' }), 'unknown');
+    for (const act of [manual.powerOn, manual.powerOff, manual.powerCycle]) assert.deepEqual(await act({ systemId: 'm1' }), { state: 'unknown', byHand: true });
   });
 
   it('a fatal power error becomes a non-retryable PowerFatalError', async () => {
