@@ -6,12 +6,42 @@ import { RegionError, type RegionApi } from './region-client';
 
 type Service = { status: ServiceStatus; message: string };
 
+/** What the rack's Temporal worker says of itself (@temporalio/worker's State and PollerState). */
+export interface WorkerHealth {
+  runState: 'INITIALIZED' | 'RUNNING' | 'STOPPED' | 'STOPPING' | 'DRAINING' | 'DRAINED' | 'FAILED';
+  activityPollerState?: 'POLLING' | 'SHUTDOWN' | 'FAILED';
+  /** Why run() rejected, once it has. */
+  failure?: Error;
+}
+
+/** The rack-worker service as MAAS's service tracking shows it: running only while it polls. */
+export function workerService(taskQueue: string, w: WorkerHealth): Service {
+  const queue = `task queue ${taskQueue}`;
+  if (w.failure) return { status: 'dead', message: `the worker on ${queue} stopped with an error: ${w.failure.message}` };
+  switch (w.runState) {
+    case 'RUNNING':
+      return w.activityPollerState === 'FAILED'
+        ? { status: 'degraded', message: `the worker on ${queue} cannot poll Temporal for activities` }
+        : { status: 'running', message: `power and boot activities on ${queue}` };
+    case 'INITIALIZED':
+      return { status: 'degraded', message: `the worker on ${queue} is starting` };
+    case 'STOPPING':
+    case 'DRAINING':
+    case 'DRAINED':
+      return { status: 'degraded', message: `the worker on ${queue} is shutting down` };
+    case 'FAILED':
+      return { status: 'dead', message: `the worker on ${queue} failed` };
+    case 'STOPPED':
+      return { status: 'dead', message: `the worker on ${queue} is stopped` };
+  }
+}
+
 /** One heartbeat's services; a server this rack was not configured to run is reported off. */
-export function rackServices(taskQueue: string, parts: { dhcp?: Service; boot?: Record<'tftp' | 'http-boot', Service> }): RackHeartbeat {
+export function rackServices(taskQueue: string, parts: { worker: WorkerHealth; dhcp?: Service; boot?: Record<'tftp' | 'http-boot', Service> }): RackHeartbeat {
   const off = (what: string): Service => ({ status: 'off', message: `${what} is turned off on this rack` });
   return {
     services: {
-      'rack-worker': { status: 'running', message: `power and boot activities on task queue ${taskQueue}` },
+      'rack-worker': workerService(taskQueue, parts.worker),
       dhcp: parts.dhcp ?? off('DHCP'),
       tftp: parts.boot?.tftp ?? off('TFTP'),
       'http-boot': parts.boot?.['http-boot'] ?? off('HTTP boot'),

@@ -116,7 +116,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     {
       region,
       rackSystemId: () => identity.systemId,
-      status: () => rackServices(taskQueue, { dhcp: dhcp?.status(), boot: boot?.status() }),
+      status: () => rackServices(taskQueue, { worker: worker.health(), dhcp: dhcp?.status(), boot: boot?.status() }),
       everyMs: o.heartbeatEveryMs ?? 10_000,
       log,
       // Same name, same rack: the region hands back the same system_id unless its database was

@@ -2,6 +2,7 @@
 // so hardware work lands on the rack that reaches the hardware. Workflows run on the region.
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { RackActivities } from '../contracts/activities';
+import type { WorkerHealth } from './heartbeat';
 
 export interface RackWorkerOptions {
   connection: NativeConnection;
@@ -15,6 +16,8 @@ export interface RunningRackWorker {
   worker: Worker;
   /** Settles when the worker stops; rejects on a fatal worker error. */
   running: Promise<void>;
+  /** What the heartbeat reports: the worker's own state, and the error its run() ended with. */
+  health(): WorkerHealth;
   stop(): Promise<void>;
 }
 
@@ -29,10 +32,18 @@ export async function startRackWorker(o: RackWorkerOptions): Promise<RunningRack
     shutdownGraceTime: '10 seconds',
   });
   const running = worker.run();
-  running.catch((err: unknown) => o.log?.(`rack worker stopped with an error: ${(err as Error).message}`));
+  let failure: Error | undefined;
+  running.catch((err: unknown) => {
+    failure = err instanceof Error ? err : new Error(String(err));
+    o.log?.(`rack worker stopped with an error: ${failure.message}`);
+  });
   return {
     worker,
     running,
+    health: () => {
+      const status = worker.getStatus();
+      return { runState: status.runState, activityPollerState: status.activityPollerState, ...(failure ? { failure } : {}) };
+    },
     stop: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
