@@ -18,18 +18,24 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
   const power = (action: 'on' | 'off' | 'query') => lab.power(action);
   const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => lab.until(what, timeoutMs, probe);
   const ipmiParams = () => lab.ipmiParams();
+  let chassisLog: string;
 
   before(async () => {
     lab = await startLab();
     ({ stack, bmc, rackId } = lab);
+    chassisLog = path.join(bmc.dir, 'chassis.log');
   });
   after(async () => {
     await lab?.stop();
   });
 
-  it('the operator turns DHCP on for the subnet the rack is on; the rack reports DHCP, TFTP and HTTP boot running', async () => {
+  it('the operator turns DHCP on for the subnet the rack is on; the rack reports DHCP, TFTP, HTTP boot and its worker running', async () => {
     await lab.enableDhcp();
     assert.ok(rackId);
+    // rack-controllers read: the worker's service is what its Temporal worker says of itself.
+    const rack = (await stack.call('GET', `/rackcontrollers/${rackId}/`)).body as Json;
+    const worker = (rack.service_set as Json[]).find((s) => s.name === 'rack-worker');
+    assert.deepEqual(worker, { name: 'rack-worker', status: 'running', status_info: `power and boot activities on task queue rack:${rackId}` });
   });
 
   it('an unknown VM powered on through IPMI PXE-boots, enlists itself as NEW with its MAC, and powers itself off', async () => {
@@ -55,6 +61,10 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
       ...Object.fromEntries(Object.entries(params).map(([k, v]) => [`power_parameters_${k}`, v])),
     });
     assert.equal(set.status, 200, set.text);
+    // From here on the chassis log holds only what commissioning did: no boot device left over
+    // from the enlistment's power-on (the test's own), an empty log.
+    fs.rmSync(path.join(bmc.dir, 'bootdev'), { force: true });
+    fs.truncateSync(chassisLog);
     const started = await stack.call('POST', `/machines/${id}/op-commission`);
     assert.equal(started.status, 200, started.text);
     const ready = await until('commissioning to end', 300_000, async () => {
@@ -74,9 +84,29 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     assert.equal(String(hw.system_uuid).toLowerCase(), VM.uuid);
     assert.equal(hw.system_vendor, 'MetalflowLab');
     assert.equal(ready.power_state, 'off', 'the workflow powered the VM off through IPMI');
+    // What the BMC was told during commissioning, in order (queries left out): the workflow's
+    // power-on set the next boot to PXE and powered on, that boot used (and cleared) it, and the
+    // workflow's power-off reached the BMC after it.
+    const told = fs
+      .readFileSync(chassisLog, 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/^\S+ (chassis\.sh 0x20 )?/, ''))
+      .filter((l) => l && !l.startsWith('get '));
+    const at = (re: RegExp, from = 0) => told.findIndex((l, i) => i >= from && re.test(l));
+    const pxe = at(/^set boot pxe$/);
+    const on = at(/^set (power 1|reset 1)$/, pxe + 1);
+    const booted = at(/^vm start boot=pxe$/, on + 1);
+    const off = at(/^set power 0$/, booted + 1);
+    assert.ok(pxe >= 0 && on > pxe && booted > on && off > booted, `bootdev pxe, power on, a PXE boot, power off, in that order:\n${told.join('\n')}`);
+    assert.equal(at(/^vm start/, booted + 1), -1, `the VM booted once:\n${told.join('\n')}`);
+    assert.ok(!fs.existsSync(path.join(bmc.dir, 'bootdev')), 'the PXE boot consumed the one-time boot device');
     assert.equal(await power('query'), 'off');
-    const chassis = fs.readFileSync(path.join(bmc.dir, 'chassis.log'), 'utf8');
-    assert.match(chassis, /set boot pxe/, "metalflow's IPMI driver set the next boot to PXE");
+    // The workflow's events for those power actions.
+    const events = ((await stack.call('GET', `/events/?op=query&id=${id}&limit=100`)).body as Json).events as Json[];
+    const said = events.map((e) => `${String(e.type)}: ${String(e.description)}`);
+    for (const want of ['Powering on: ', 'Node powered on: Power state: on.', 'Powering off: ', 'Node powered off: Power state: off.']) {
+      assert.ok(said.some((e) => e.startsWith(want)), `an event "${want}…":\n${said.join('\n')}`);
+    }
   });
 });
 

@@ -2,6 +2,9 @@
 # ipmi_sim's chassis_control program for the e2e lab (after ../shared/lab/chassis.sh): power on
 # starts a QEMU VM on tap0 (PXE first when the boot device is pxe), power off kills it. ipmi_sim
 # runs this synchronously and reads stdout to EOF, so QEMU daemonizes with its output elsewhere.
+# The boot device is IPMI's one-time override: the boot that uses it clears it, so a PXE boot
+# after it needs `chassis bootdev pxe` again. chassis.log records every call, each VM start with
+# the boot device it used, and whether a power off found the VM running.
 #   chassis.sh <device> get power|boot ...   /   chassis.sh <device> set power 0|1 reset 1 boot pxe ...
 # The VM's shape comes from $D/vm.env (written by test/e2e/lab/lab.ts); the disk is $VM_DISK
 # ($VM_DISK_FORMAT, default disk0.qcow2), raw when a test reads what was written to it.
@@ -14,8 +17,11 @@ shift; op=$1; shift
 alive() { local st; st=$(awk '/^State:/{print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
 running() { [ -f "$PIDF" ] && alive "$(cat "$PIDF")"; }
 start_vm() {
-  local boot=order=cn; case "$(cat "$BOOTF" 2>/dev/null)" in pxe) boot=order=nc ;; default) boot=order=c ;; esac
-  rm -f "$PIDF"
+  local dev boot=order=cn; dev=$(cat "$BOOTF" 2>/dev/null)
+  case "$dev" in pxe) boot=order=nc ;; default) boot=order=c ;; esac
+  # "once": this boot consumes the override; the next one uses the firmware's own order.
+  rm -f "$BOOTF" "$PIDF"
+  echo "$(date +%s.%N) vm start boot=${dev:-none}" >> "$D/chassis.log"
   qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
     -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" -boot "$boot" \
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
@@ -24,7 +30,9 @@ start_vm() {
     </dev/null >>"$D/qemu.log" 2>&1
 }
 stop_vm() {
-  running || return 0; local p; p=$(cat "$PIDF"); kill -TERM "$p"
+  if ! running; then echo "$(date +%s.%N) vm stop: already off" >> "$D/chassis.log"; return 0; fi
+  echo "$(date +%s.%N) vm stop: was running" >> "$D/chassis.log"
+  local p; p=$(cat "$PIDF"); kill -TERM "$p"
   for _ in $(seq 1 50); do alive "$p" || break; sleep 0.05; done
   alive "$p" && kill -KILL "$p"; rm -f "$PIDF"
 }
