@@ -267,11 +267,42 @@ describe('deployed-machine registration with maas-run-scripts (real script, proc
     assert.match(deploy.text, /no known MAC address/);
     assert.equal((await machine(ipmiId)).status_name, 'Ready', 'not allocated either');
 
-    // Commissioning is the exception: it is how the MACs get known.
+    // Commissioning is the exception: it is how the MACs get known. Its netboot comes from a MAC
+    // nobody registered, which becomes the machine's boot interface instead of enlisting.
+    const other = (await stack.call('POST', '/machines/', { hostname: 'ipmi-2', deployed: 'true', power_type: 'manual' })).body as Json;
+    const otherId = other.system_id as string;
+    assert.equal((await stack.call('POST', `/machines/${otherId}/op-release`)).status, 200);
+    await waitFor(otherId, 'New');
     const commission = await stack.call('POST', `/machines/${ipmiId}/op-commission`);
     assert.equal(commission.status, 200, commission.text);
     assert.equal((commission.body as Json).status_name, 'Commissioning');
-    assert.equal((await stack.call('POST', `/machines/${ipmiId}/op-abort`)).status, 200);
+    const second = await stack.call('POST', `/machines/${otherId}/op-commission`);
+    assert.equal(second.status, 409, 'two MAC-less commissionings could not be told apart: ' + second.text);
+    assert.match(second.text, new RegExp(`no known MAC address.*${ipmiId}`));
+    assert.equal((await machine(otherId)).status_name, 'New', 'nothing applied');
+
+    const rackId = (((await stack.call('GET', '/rackcontrollers/')).body as Json[])[0]!).system_id as string;
+    const secret = fs.readFileSync(path.join(stack.env.METALFLOW_STATE_DIR!, 'rack-secret'), 'utf8').trim();
+    const rackApi = async (p: string) => {
+      const r = await fetch(`${maasUrl}/rack/v1${p}`, { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(r.status, 200, p);
+      return (await r.json()) as Json;
+    };
+    for (let i = 0; (await rackApi(`/machines/${ipmiId}/boot-config`)).purpose !== 'commissioning'; i++) {
+      assert.ok(i < 100, 'the commissioning workflow set the boot purpose');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const booted = await rackApi(`/racks/${rackId}/boot-config/52:54:00:ab:cd:01`);
+    assert.equal(booted.known, true, JSON.stringify(booted));
+    assert.equal(booted.systemId, ipmiId);
+    assert.equal(booted.purpose, 'commissioning');
+    const stranger = await rackApi(`/racks/${rackId}/boot-config/52:54:00:ab:cd:02`);
+    assert.equal(stranger.known, false, 'a second unknown MAC enlists: the MAC-less machine has its MAC now');
+    const withMac = await machine(ipmiId);
+    assert.deepEqual((withMac.interface_set as Json[]).map((i) => i.mac_address), ['52:54:00:ab:cd:01']);
+    assert.equal(((withMac.boot_interface as Json) ?? {}).mac_address, '52:54:00:ab:cd:01');
+    assert.equal((await stack.call('POST', `/machines/${otherId}/op-commission`)).status, 200, 'no MAC-less commissioning is ambiguous now');
+    for (const id of [ipmiId, otherId]) assert.equal((await stack.call('POST', `/machines/${id}/op-abort`)).status, 200);
   });
 
   it('release: READY with passed hardware data, NEW without; re-registering a released host is refused', async () => {

@@ -1,5 +1,6 @@
 // What a machine's next network boot gets (MAAS's pxeconfig): its boot purpose and its own
-// metadata credentials; a MAC nobody registered enlists.
+// metadata credentials; a MAC nobody registered enlists, unless a machine with no known MAC is
+// commissioning (macless-commissioning.ts).
 import type { DataSource } from 'typeorm';
 import type { EraseMode } from '../../contracts/boot';
 import type { BootConfig, MacBootConfig } from '../../contracts/rack-api';
@@ -8,6 +9,7 @@ import { MachineEntity, type Machine } from '../db/entities';
 import { NotFoundError, ValidationError } from '../errors';
 import type { BootResourceService } from './boot-resources';
 import type { MachineService } from './machine-service';
+import { claimUnknownMac } from './macless-commissioning';
 import { normaliseMac } from './machine-validation';
 
 export class BootConfigService {
@@ -28,7 +30,8 @@ export class BootConfigService {
     const mac = normaliseMac(rawMac);
     if (!mac) throw ValidationError.field('mac', `'${rawMac}' is not a valid MAC address.`);
     const rows: Array<{ id: number }> = await this.db.query(`SELECT machine_id AS id FROM interfaces WHERE mac_address = $1::macaddr LIMIT 1`, [mac]);
-    const m = rows[0] ? await this.db.getRepository(MachineEntity).findOneBy({ id: rows[0].id }) : null;
+    const id = rows[0]?.id ?? (await this.db.transaction((tx) => claimUnknownMac(tx, mac)));
+    const m = id !== null ? await this.db.getRepository(MachineEntity).findOneBy({ id }) : null;
     if (!m) return { known: false, purpose: 'enlist', mac, metadataUrl: this.metadataUrl };
     return { known: true, ...(await this.of(m)) };
   }

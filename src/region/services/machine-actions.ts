@@ -17,6 +17,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
+import { assertNoOtherMaclessCommissioning } from './macless-commissioning';
 import { isAdmin, type Principal } from './principal';
 import { mayTake } from './reservations';
 import type { RackService } from './racks';
@@ -44,7 +45,10 @@ export class MachineActions {
 
   async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
     requireAdmin(caller, 'commission machines');
-    await this.startLifecycle(systemId, S.COMMISSIONING, WorkflowType.commission, async (_m, ref) => ({ ...ref, ...o }), () => ({ enableSsh: o.enableSsh }));
+    await this.startLifecycle(systemId, S.COMMISSIONING, WorkflowType.commission, async (_m, ref) => ({ ...ref, ...o }), () => ({ enableSsh: o.enableSsh }), async (tx, m) => {
+      await assertNoOtherMaclessCommissioning(tx, m);
+      return m;
+    });
   }
 
   async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {

@@ -1,0 +1,59 @@
+// Commissioning a machine that has no known MAC address (a deployed machine registered with IPMI
+// or manual power and nothing else). Its network boot arrives from a MAC nobody registered, which
+// would otherwise enlist a second machine. MAAS recognises such a machine by its BMC address at
+// enlistment; the ephemeral environment here cannot read the BMC, so the region keeps the case
+// unambiguous instead: one MAC-less machine commissions at a time, and while it does, the first
+// unknown MAC that netboots is taken to be its boot interface. Its hardware report then fills in
+// the rest (commissioning replaces the machine's hardware facts).
+import type { EntityManager } from 'typeorm';
+import { MachineStatus as S } from '../../contracts/lifecycle';
+import type { Machine } from '../db/entities';
+import { ConflictError } from '../errors';
+import { recordEvent } from './events';
+import { hasMac } from './mac-rules';
+
+/** Serialises the check below across regions and API processes (taken only for MAC-less machines). */
+const MACLESS_COMMISSIONING_LOCK = 0x6d6163_6c; // "macl"
+
+const commissioningMacless = `
+  SELECT m.id, m.system_id AS "systemId", m.hostname FROM machines m
+   WHERE m.status = ${S.COMMISSIONING}
+     AND NOT EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id)`;
+
+/** Inside the commission transaction: refuse a second MAC-less commissioning while one runs. */
+export async function assertNoOtherMaclessCommissioning(tx: EntityManager, m: Machine): Promise<void> {
+  if (await hasMac(tx, m.id)) return;
+  await tx.query(`SELECT pg_advisory_xact_lock($1)`, [MACLESS_COMMISSIONING_LOCK]);
+  const others: Array<{ systemId: string; hostname: string }> = await tx.query(`${commissioningMacless} AND m.id <> $1`, [m.id]);
+  if (others.length === 0) return;
+  throw new ConflictError(
+    `Cannot commission machine ${m.systemId}: it has no known MAC address, and machine ${others[0]!.systemId} ` +
+      `(${others[0]!.hostname}), which has none either, is commissioning. Its network boot could not be told apart; ` +
+      'commission one at a time, or give this machine its MAC address first.',
+  );
+}
+
+/**
+ * An unknown MAC is netbooting: if a MAC-less machine is commissioning, the MAC becomes its boot
+ * interface and the machine's id is returned; otherwise null (the MAC enlists).
+ */
+export async function claimUnknownMac(tx: EntityManager, mac: string): Promise<number | null> {
+  const candidates: Array<{ id: number }> = await tx.query(`${commissioningMacless} AND m.boot_purpose = 'commissioning' ORDER BY m.id FOR UPDATE OF m`);
+  if (candidates.length !== 1) return null;
+  const id = candidates[0]!.id;
+  // A second unknown MAC that waited on the row lock must see the first one's interface (a new
+  // statement, a new snapshot), and the MAC may have been registered meanwhile.
+  if (await hasMac(tx, id)) return null;
+  const taken: unknown[] = await tx.query(`SELECT 1 FROM interfaces WHERE mac_address = $1::macaddr AND type = 'physical'`, [mac]);
+  if (taken.length > 0) return null;
+  await tx.query(
+    `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot) VALUES ($1, 'eth0', 'physical', $2, true, 0, true)`,
+    [id, mac],
+  );
+  await recordEvent(tx, id, {
+    type: 'Commissioning',
+    description: `Network boot from ${mac}, a MAC address no machine had, while this machine (no known MAC address) is commissioning: taken as its boot interface.`,
+    level: 'INFO',
+  });
+  return id;
+}
