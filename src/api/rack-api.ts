@@ -76,7 +76,7 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     if (ctx.method === 'POST' && a === 'racks' && b && c === 'leases') {
       const report = await json<DhcpLeaseReport>(ctx);
       if (!Array.isArray(report.events)) throw badRequest('Expected {"events": [...]}.');
-      return sendResult(ctx, await services.rackDhcp.recordLeases(b, report.events));
+      return sendResult(ctx, await services.rackDhcp.recordLeases(b, report.events, { replace: report.replace === true }));
     }
     throw notFound(`No rack API endpoint ${ctx.method} ${ctx.path}.`);
   };

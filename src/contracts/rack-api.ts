@@ -94,6 +94,8 @@ export interface DhcpLeaseEvent {
 }
 export interface DhcpLeaseReport {
   events: DhcpLeaseEvent[];
+  /** The events are the rack's whole lease table: the region drops this rack's other leases. */
+  replace?: boolean;
 }
 
 /** The rack's boot servers (MAAS's rack HTTP port is 5248). */

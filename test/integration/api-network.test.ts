@@ -156,6 +156,23 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.equal(((await api.services.db.query(`SELECT count(*)::int AS n FROM dhcp_leases`)) as Json[])[0]!.n, 0);
   });
 
+  it('a rack\'s lease table (replace) replaces its leases: what a restart or an outage lost is corrected', async () => {
+    const at = new Date(Date.now() + 600_000).toISOString();
+    const commit = (ip: string, mac: string) => ({ action: 'commit' as const, ip, mac, hostname: '', at });
+    const ips = async () => ((await api.services.db.query(`SELECT host(ip) AS ip FROM dhcp_leases ORDER BY ip`)) as Json[]).map((r) => r.ip);
+    await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.110', '52:54:00:00:01:10'), commit('10.77.0.111', '52:54:00:00:01:11')]);
+    // The rack restarted: .110's release never reached the region, .112 was leased meanwhile.
+    await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.111', '52:54:00:00:01:11'), commit('10.77.0.112', '52:54:00:00:01:12')], { replace: true });
+    assert.deepEqual(await ips(), ['10.77.0.111', '10.77.0.112']);
+    await assert.rejects(
+      api.services.rackDhcp.recordLeases(rack, [{ ...commit('10.77.0.111', '52:54:00:00:01:11'), action: 'release' }], { replace: true }),
+      /commits only/,
+    );
+    assert.deepEqual(await ips(), ['10.77.0.111', '10.77.0.112'], 'a refused table changes nothing');
+    await api.services.rackDhcp.recordLeases(rack, [], { replace: true });
+    assert.deepEqual(await ips(), [], 'an empty table: the rack holds no leases');
+  });
+
   it('boot config by MAC: a known machine gets its purpose and token, an unknown MAC enlists', async () => {
     const boot = new BootConfigService(api.services.db, api.services.machines, 'http://region/MAAS/metadata');
     const m = await api.services.machines.create({ hostname: 'pxe-1', architecture: 'amd64/generic', macAddresses: ['52:54:00:aa:bb:cc'], powerParameters: {}, deployed: false, ownerId: null });

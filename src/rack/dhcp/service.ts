@@ -1,12 +1,14 @@
 // The rack's DHCP service: polls the region for this rack's DHCP config, serves it (socket open
 // while there is a subnet, config swapped live), keeps leases in the state dir and reports lease
-// events to the region. `status()` is what the rack heartbeat says about DHCP.
+// events to the region (first the whole lease table, so a restart loses nothing the region should
+// know). `status()` is what the rack heartbeat says about DHCP.
 import type { DhcpConfig, RackHeartbeat } from '../../contracts/rack-api';
 import { RACK_HTTP_PORT } from '../../contracts/rack-api';
 import { sleep } from '../backoff';
 import type { RegionClient } from '../region-client';
 import { type LeaseJournal, openLeaseJournal } from './lease-store';
 import { LeaseReporter } from './lease-reporter';
+import { leaseEvent } from './responder';
 import { hostAddresses, type LocalAddresses, type RouteSource } from './local-addresses';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer } from './server';
 
@@ -62,7 +64,12 @@ export function startDhcpService(o: DhcpServiceOptions): DhcpService {
       const opened = await openLeaseJournal(o.stateDir, { log: o.log });
       state.journal = opened.journal;
       const reporter = new LeaseReporter({
-        report: (events, s) => o.region.reportLeases(o.rackSystemId(), { events }, s),
+        report: (events, s, replace) => o.region.reportLeases(o.rackSystemId(), { events, ...(replace ? { replace } : {}) }, s),
+        // Bound leases only: an offer is not the client's yet.
+        snapshot: () => {
+          const now = Date.now();
+          return (state.server?.leases() ?? opened.leases).filter((l) => l.state === 'bound' && l.expiresAt > now).map((l) => leaseEvent('commit', l, l.expiresAt));
+        },
         log: o.log,
         everyMs: o.reportEveryMs,
       });
@@ -165,7 +172,7 @@ function describe(s: StatusInputs): DhcpServiceStatus {
     s.configError ? `config may be stale: ${s.configError}` : undefined,
     s.server.directRefusal,
     s.server.journalFailure ? `lease journal failing, no ACKs: ${s.server.journalFailure}` : undefined,
-    s.reporter?.failing ? `lease reports failing (${s.reporter.pending} queued): ${s.reporter.failing}` : undefined,
+    s.reporter?.failing ? `lease reports failing (${s.reporter.backlog}): ${s.reporter.failing}` : undefined,
   ].filter((t) => t !== undefined);
   return troubles.length ? { status: 'degraded', message: `${what}; ${troubles.join('; ')}` } : { status: 'running', message: what };
 }

@@ -77,4 +77,38 @@ describe('DHCP lease reports to the region', () => {
     await r.stop();
     assert.deepEqual(delivered.map((e) => e.ip), ['10.0.0.1']);
   });
+
+  it('sends the whole lease table first, and again after the queue overflowed; the table covers the events queued before it', async () => {
+    let down = true;
+    let table: DhcpLeaseEvent[] = [ev(1), ev(2)];
+    const reports: Array<{ ips: string[]; replace: boolean }> = [];
+    const r = new LeaseReporter({
+      report: async (events, _signal, replace) => {
+        if (down) throw new RegionError('Region answered 503', true, 503);
+        reports.push({ ips: events.map((e) => e.ip), replace: replace === true });
+      },
+      snapshot: () => table,
+      log: () => undefined, everyMs: 5, maxQueue: 3, maxRetryDelayMs: 20,
+    });
+    r.push(ev(3));
+    table = [ev(1), ev(2), ev(3)];
+    await until(() => r.failing !== undefined);
+    down = false;
+    await until(() => r.pending === 0);
+    assert.deepEqual(reports, [{ ips: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], replace: true }], 'the table taken at send time; event 3 not sent again');
+
+    r.push(ev(4));
+    await until(() => r.pending === 0);
+    assert.deepEqual(reports[1], { ips: ['10.0.0.4'], replace: false });
+
+    down = true;
+    r.push(ev(5));
+    await until(() => r.failing !== undefined);
+    for (let k = 6; k <= 9; k++) r.push(ev(k)); // over maxQueue: events were dropped
+    table = [ev(1), ev(9)];
+    down = false;
+    await until(() => r.pending === 0);
+    assert.deepEqual(reports.slice(2), [{ ips: ['10.0.0.1', '10.0.0.9'], replace: true }], 'after an overflow the table, not the surviving events');
+    await r.stop();
+  });
 });

@@ -109,12 +109,19 @@ describe('DHCP service', () => {
     target(s);
     for (const mac of ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03']) await relay.dora(mac);
     await until('degraded', () => s.status().status === 'degraded');
-    assert.match(s.status().message, /lease reports failing \(3 queued\)/);
+    // The region never got the first lease table either: it goes first and covers the three.
+    assert.match(s.status().message, /lease reports failing \(3 event\(s\) and the lease table queued\)/);
     region.reportFails = 0;
-    await until('reported', () => region.reports.flatMap((r) => r.events).length === 3, 10_000);
-    assert.deepEqual(region.reports.flatMap((r) => r.events).map((e) => [e.action, e.mac]), [
+    await until('reported', () => region.reports.length > 0, 10_000);
+    assert.equal(region.reports[0]!.replace, true);
+    assert.deepEqual(region.reports.flatMap((r) => r.events).map((e) => [e.action, e.mac]).sort(), [
       ['commit', '02:00:00:00:00:01'], ['commit', '02:00:00:00:00:02'], ['commit', '02:00:00:00:00:03'],
     ]);
+    // From then on, events in order.
+    for (const mac of ['02:00:00:00:00:04', '02:00:00:00:00:05']) await relay.dora(mac);
+    await until('events after the table', () => region.reports.flatMap((r) => r.events).length === 5, 10_000);
+    assert.deepEqual(region.reports.slice(1).flatMap((r) => r.events).map((e) => [e.action, e.mac]), [['commit', '02:00:00:00:00:04'], ['commit', '02:00:00:00:00:05']]);
+    assert.ok(region.reports.slice(1).every((r) => !r.replace));
     await until('running again', () => s.status().status === 'running');
   });
 
@@ -169,8 +176,14 @@ describe('DHCP service', () => {
     service = undefined;
     assert.equal(fs.readFileSync(path.join(dir, LEASE_FILE), 'utf8').trim().split('\n').length, 2);
 
+    // Whatever the first run had not reported yet is gone with it: the new run's first report is
+    // the whole lease table, which replaces the region's view of this rack.
+    region.reports.length = 0;
     s = start(region);
     await until('running', () => s.server?.listening === true);
+    await until('the lease table', () => region.reports.length > 0);
+    assert.equal(region.reports[0]!.replace, true);
+    assert.deepEqual(region.reports[0]!.events.map((e) => `${e.action} ${e.mac}`).sort(), ['commit 02:00:00:00:00:01', 'commit 02:00:00:00:00:02']);
     target(s);
     const again = await relay.exchange({ type: MSG.discover, mac: '02:00:00:00:00:02' });
     assert.equal(again && formatIp(again.yiaddr), formatIp(ack!.yiaddr));

@@ -4,7 +4,7 @@
 import type { DataSource } from 'typeorm';
 import type { DhcpConfig, DhcpLeaseEvent, DhcpSubnetConfig } from '../../../contracts/rack-api';
 import net from 'node:net';
-import { NotFoundError } from '../../errors';
+import { NotFoundError, ValidationError } from '../../errors';
 import { normaliseMac } from '../machine-validation';
 
 /** Three missed heartbeats (every 10 s) plus slack. */
@@ -48,10 +48,13 @@ export class RackDhcpService {
    * An event that makes no sense (a client's odd hardware address, say) is skipped and counted, not
    * allowed to hold back the rest of the report: the rack would otherwise drop or resend it whole.
    */
-  async recordLeases(rackSystemId: string, events: DhcpLeaseEvent[]): Promise<{ recorded: number; skipped: number }> {
+  /** `replace`: the events are the rack's whole lease table; its leases not in it are gone. */
+  async recordLeases(rackSystemId: string, events: DhcpLeaseEvent[], o: { replace?: boolean } = {}): Promise<{ recorded: number; skipped: number }> {
     const rack = await this.rackId(rackSystemId);
     const valid = events.filter((e) => net.isIPv4(String(e.ip)) && normaliseMac(String(e.mac)) && !Number.isNaN(Date.parse(String(e.at))));
+    if (o.replace && valid.some((e) => e.action !== 'commit')) throw ValidationError.field('replace', 'A lease table (replace) holds commits only.');
     await this.db.transaction(async (tx) => {
+      if (o.replace) await tx.query(`DELETE FROM dhcp_leases WHERE rack_id = $1 AND NOT (ip = ANY($2::inet[]))`, [rack, valid.map((e) => e.ip)]);
       for (const e of valid) {
         if (e.action === 'commit') {
           await tx.query(
