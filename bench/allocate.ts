@@ -145,7 +145,9 @@ async function verify(db: Db, answers: Answer[]): Promise<string[]> {
   const rows = (await db.query(
     `SELECT m.system_id, m.status, u.username,
             (SELECT count(*)::int FROM events e WHERE e.machine_id = m.id AND e.type = 'Allocated') AS allocated_events
-       FROM machines m LEFT JOIN users u ON u.id = m.owner_id`,
+       FROM machines m LEFT JOIN users u ON u.id = m.owner_id
+      -- The controllers (rack, region) are machines too: DEPLOYED, owned by nobody, never allocatable.
+      WHERE NOT (m.workload_annotations ? 'controller')`,
   )).rows as Array<{ system_id: string; status: number; username: string | null; allocated_events: number }>;
   for (const r of rows) {
     const who = handedTo.get(r.system_id);
