@@ -14,6 +14,7 @@ import {
 import { MachineEntity } from '../region/db/entities';
 import type { RegionServices } from '../region/services';
 import { BootConfigService } from '../region/services/boot-config';
+import { mayNetboot } from '../region/services/macless-commissioning';
 import { badRequest, ensureParams, notFound, rawBodyOf, sendResult, unauthorized, Reply } from './http';
 
 export function rackApiRouter(services: RegionServices, o: { rackSecret: string; regionUrl: string }): Koa.Middleware {
@@ -61,7 +62,7 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     }
     if (ctx.method === 'GET' && a === 'machines' && b && c === 'power') {
       const m = await machine(b);
-      const body: PowerConfig = { systemId: m.systemId, powerType: m.powerType, parameters: services.machines.powerParametersOf(m) };
+      const body: PowerConfig = { systemId: m.systemId, powerType: m.powerType, parameters: services.machines.powerParametersOf(m), netboot: await mayNetboot(services.db.manager, m) };
       return sendResult(ctx, body);
     }
     if (ctx.method === 'GET' && a === 'machines' && b && c === 'boot-config') {

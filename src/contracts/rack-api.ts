@@ -28,6 +28,12 @@ export interface PowerConfig {
   systemId: string;
   powerType: string;
   parameters: Record<string, string>;
+  /**
+   * Whether power on/cycle sets next boot PXE. False for a machine with no known MAC that is not
+   * commissioning: its netboot would come from a MAC nobody knows and enlist it as a new machine,
+   * so it boots its default device (its installed OS) instead. Absent: true.
+   */
+  netboot?: boolean;
 }
 
 /** GET machines/{system_id}/boot-config: what the machine's next netboot gets. */

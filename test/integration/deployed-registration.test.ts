@@ -273,14 +273,6 @@ describe('deployed-machine registration with maas-run-scripts (real script, proc
     const otherId = other.system_id as string;
     assert.equal((await stack.call('POST', `/machines/${otherId}/op-release`)).status, 200);
     await waitFor(otherId, 'New');
-    const commission = await stack.call('POST', `/machines/${ipmiId}/op-commission`);
-    assert.equal(commission.status, 200, commission.text);
-    assert.equal((commission.body as Json).status_name, 'Commissioning');
-    const second = await stack.call('POST', `/machines/${otherId}/op-commission`);
-    assert.equal(second.status, 409, 'two MAC-less commissionings could not be told apart: ' + second.text);
-    assert.match(second.text, new RegExp(`no known MAC address.*${ipmiId}`));
-    assert.equal((await machine(otherId)).status_name, 'New', 'nothing applied');
-
     const rackId = (((await stack.call('GET', '/rackcontrollers/')).body as Json[])[0]!).system_id as string;
     const secret = fs.readFileSync(path.join(stack.env.METALFLOW_STATE_DIR!, 'rack-secret'), 'utf8').trim();
     const rackApi = async (p: string) => {
@@ -288,6 +280,17 @@ describe('deployed-machine registration with maas-run-scripts (real script, proc
       assert.equal(r.status, 200, p);
       return (await r.json()) as Json;
     };
+    // Powered on outside commissioning, it boots its own disk: a netboot would enlist it anew.
+    assert.equal((await rackApi(`/machines/${ipmiId}/power`)).netboot, false);
+    const commission = await stack.call('POST', `/machines/${ipmiId}/op-commission`);
+    assert.equal(commission.status, 200, commission.text);
+    assert.equal((commission.body as Json).status_name, 'Commissioning');
+    assert.equal((await rackApi(`/machines/${ipmiId}/power`)).netboot, true, 'commissioning netboots');
+    const second = await stack.call('POST', `/machines/${otherId}/op-commission`);
+    assert.equal(second.status, 409, 'two MAC-less commissionings could not be told apart: ' + second.text);
+    assert.match(second.text, new RegExp(`no known MAC address.*${ipmiId}`));
+    assert.equal((await machine(otherId)).status_name, 'New', 'nothing applied');
+
     for (let i = 0; (await rackApi(`/machines/${ipmiId}/boot-config`)).purpose !== 'commissioning'; i++) {
       assert.ok(i < 100, 'the commissioning workflow set the boot purpose');
       await new Promise((r) => setTimeout(r, 100));

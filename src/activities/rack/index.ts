@@ -59,8 +59,8 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     powerOn: ({ systemId }) =>
       action(systemId, 'power on', async (driver, cfg, signal) => {
         // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
-        // so it netboots now.
-        await driver.setNextBootPxe?.(cfg, signal);
+        // so it netboots now. Not for a machine whose netboot the region could not recognise.
+        if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
         const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
         log(`power on ${systemId} (${cfg.powerType}, was ${now})`);
         return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
@@ -74,7 +74,7 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
 
     powerCycle: ({ systemId }) =>
       action(systemId, 'power cycle', async (driver, cfg, signal) => {
-        await driver.setNextBootPxe?.(cfg, signal);
+        if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
         log(`power cycle ${systemId} (${cfg.powerType})`);
         return driver.cycle(cfg, signal);
       }),

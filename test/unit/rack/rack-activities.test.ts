@@ -32,14 +32,14 @@ class RecordingDriver implements PowerDriver {
   setNextBootPxe = async () => void this.calls.push('pxe');
 }
 
-function setup(powerType = 'recording', regionError?: RegionError) {
+function setup(powerType = 'recording', regionError?: RegionError, netboot?: boolean) {
   const driver = new RecordingDriver();
   const seen: string[] = [];
   const region = {
     powerConfig: async (systemId: string): Promise<PowerConfig> => {
       seen.push(`power:${systemId}`);
       if (regionError) throw regionError;
-      return { systemId, powerType, parameters: { power_pass: 'secret' } };
+      return { systemId, powerType, parameters: { power_pass: 'secret' }, ...(netboot === undefined ? {} : { netboot }) };
     },
     bootConfig: async (systemId: string): Promise<BootConfig> => ({
       systemId, hostname: 'h', purpose: 'xinstall', macAddresses: [], metadataUrl: 'http://x/MAAS/metadata/', credentials: { consumerKey: 'a', tokenKey: 'b', tokenSecret: 'c' },
@@ -70,6 +70,16 @@ describe('rack activities', () => {
     driver.state = 'on';
     assert.deepEqual(await activities.powerOn({ systemId: 'm1' }), { state: 'on' });
     assert.deepEqual(driver.calls, ['pxe', 'cycle']);
+  });
+
+  it('a machine the region says must not netboot (no known MAC) is powered on and cycled without setting PXE', async () => {
+    const { driver, activities } = setup('recording', undefined, false);
+    await activities.powerOn({ systemId: 'm1' });
+    await activities.powerCycle({ systemId: 'm1' });
+    assert.deepEqual(driver.calls, ['on', 'cycle']);
+    const netboots = setup('recording', undefined, true);
+    await netboots.activities.powerCycle({ systemId: 'm1' });
+    assert.deepEqual(netboots.driver.calls, ['pxe', 'cycle']);
   });
 
   it('power off, query; manual answers unknown, and that an operator must act', async () => {
