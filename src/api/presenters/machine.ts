@@ -99,8 +99,13 @@ function presentWorkflow(id: string, type: string | null, o: PresentOptions): Re
   return {
     workflow_id: id,
     workflow_type: type,
-    temporal_ui_url: o.temporalUiUrl ? `${o.temporalUiUrl}/namespaces/${o.temporalNamespace}/workflows/${encodeURIComponent(id)}` : null,
+    temporal_ui_url: temporalWorkflowUrl(id, o),
   };
+}
+
+/** The workflow's page in the Temporal UI, when there is one. */
+export function temporalWorkflowUrl(id: string, o: PresentOptions): string | null {
+  return o.temporalUiUrl ? `${o.temporalUiUrl}/namespaces/${o.temporalNamespace}/workflows/${encodeURIComponent(id)}` : null;
 }
 
 function nonEmpty(record: Record<string, string>): Record<string, string> {

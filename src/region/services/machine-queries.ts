@@ -37,6 +37,8 @@ export interface MachineFilter {
   owner?: string[];
   tags?: string[];
   arch?: string[];
+  /** Hostnames containing this text, case-insensitively (the web UI's search). */
+  hostnameContains?: string;
 }
 
 /**
@@ -61,6 +63,10 @@ function filterSql(f: MachineFilter, params: unknown[]): string[] {
   any('m.system_id', f.systemId);
   any('m.status', f.status, 'smallint[]');
   any('m.architecture', f.arch);
+  if (f.hostnameContains) {
+    params.push(f.hostnameContains.toLowerCase());
+    where.push(`strpos(lower(m.hostname), $${params.length}) > 0`);
+  }
   if (f.macAddress?.length) {
     params.push(f.macAddress);
     where.push(`EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY($${params.length}::macaddr[]))`);
@@ -100,11 +106,27 @@ export class MachineQueries {
     for (let i = 0; i < ids.length; i += size) yield await this.views(ids.slice(i, i + size));
   }
 
-  private async ids(caller: Principal | null, filter: MachineFilter, manager: EntityManager): Promise<number[]> {
+  /** One page of the listing (LIMIT/OFFSET in SQL, by id) and how many machines match in all. */
+  async page(caller: Principal | null, filter: MachineFilter, page: { limit: number; offset: number }): Promise<{ total: number; views: MachineView[] }> {
+    const params: unknown[] = [];
+    const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)].join(' AND ');
+    const [count, ids] = await Promise.all([
+      this.db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<Array<{ n: number }>>,
+      this.ids(caller, filter, this.db.manager, page),
+    ]);
+    return { total: count[0]!.n, views: await this.views(ids) };
+  }
+
+  private async ids(caller: Principal | null, filter: MachineFilter, manager: EntityManager, page?: { limit: number; offset: number }): Promise<number[]> {
     const params: unknown[] = [];
     const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)];
+    let limit = '';
+    if (page) {
+      params.push(page.limit, page.offset);
+      limit = ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    }
     const rows: Array<{ id: number }> = await manager.query(
-      `SELECT m.id FROM machines m WHERE ${where.join(' AND ')} ORDER BY m.id`,
+      `SELECT m.id FROM machines m WHERE ${where.join(' AND ')} ORDER BY m.id${limit}`,
       params,
     );
     return rows.map((r) => r.id);

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ApiTokenEntity, SshKeyEntity, UserEntity, type ApiToken, type SshKey, type User } from '../db/entities';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newConsumerKey, newTokenKey, newTokenSecret } from '../ids';
-import { hashPassword } from '../passwords';
+import { hashPassword, verifyPassword } from '../passwords';
 
 export interface ApiKey {
   consumerKey: string;
@@ -14,6 +14,9 @@ export const formatApiKey = (t: Pick<ApiKey, 'consumerKey' | 'tokenKey' | 'token
   `${t.consumerKey}:${t.tokenKey}:${t.tokenSecret}`;
 
 const USERNAME = /^[\w.@+-]{1,150}$/;
+
+let dummy: Promise<string> | undefined;
+const dummyHash = () => (dummy ??= hashPassword('no such user'));
 
 /** Users, their API tokens and SSH keys. */
 export class UserService {
@@ -38,6 +41,16 @@ export class UserService {
     const user = await this.db.getRepository(UserEntity).findOneBy({ username });
     if (!user) throw new NotFoundError(`No User matches the given query.`);
     return user;
+  }
+
+  /**
+   * The user whose password this is, else null (whichever part was wrong). An unknown username
+   * costs the same scrypt as a wrong password, so timing does not tell which it was.
+   */
+  async checkPassword(username: string, password: string): Promise<User | null> {
+    const user = await this.db.getRepository(UserEntity).findOneBy({ username });
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
+    return user && ok ? user : null;
   }
 
   list(): Promise<User[]> {
