@@ -1,4 +1,4 @@
-// The region's HTTP application: MAAS API 2.0, the metadata server, the rack API.
+// The region's HTTP application: MAAS API 2.0, the metadata server, the rack API, the web UI.
 import Koa from 'koa';
 import type { RegionServices } from '../region/services';
 import type { Principal } from '../region/services/principal';
@@ -23,6 +23,7 @@ import { subnetResources } from './resources/subnets';
 import { tagResources } from './resources/tags';
 import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
+import { uiRouter } from './ui/router';
 
 export interface AppOptions {
   rackSecret: string;
@@ -60,6 +61,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
   app.use(metadataRouter(services, store));
   app.use(runScriptsRoute());
   app.use(rackApiRouter(services, { rackSecret: o.rackSecret, regionUrl: o.regionUrl }));
+  app.use(uiRouter(services, present));
   app.use(async (ctx) => {
     ctx.status = 404;
     ctx.type = 'text/plain';

@@ -1,0 +1,31 @@
+// The machine pages: the caller's principal → the same query services as the API (visibility in
+// SQL, tenancy-sql) → the views. An invisible machine is the services' NotFoundError → 404 page.
+import type Koa from 'koa';
+import type { RegionServices } from '../../region/services';
+import { isAdmin, type Principal } from '../../region/services/principal';
+import { temporalWorkflowUrl, type PresentOptions } from '../presenters/machine';
+import { machineDetail, machineList } from './machine-views';
+import { page, sendPage, type PageUser } from './layout';
+
+export const PAGE_SIZE = 100;
+const RECENT_EVENTS = 50;
+const MAX_QUERY = 200;
+
+export function machinePages(services: RegionServices, o: PresentOptions) {
+  return {
+    async list(ctx: Koa.Context, caller: Principal, user: PageUser): Promise<void> {
+      const q = (typeof ctx.query.q === 'string' ? ctx.query.q : '').trim().slice(0, MAX_QUERY);
+      const pageNo = Math.max(1, Math.min(1_000_000, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1));
+      const { total, views } = await services.queries.page(caller, q ? { hostnameContains: q } : {}, { limit: PAGE_SIZE, offset: (pageNo - 1) * PAGE_SIZE });
+      sendPage(ctx, 200, page('Machines', machineList({ views, total, q, page: pageNo, limit: PAGE_SIZE }), user));
+    },
+
+    async detail(ctx: Koa.Context, caller: Principal, user: PageUser, systemId: string): Promise<void> {
+      const view = await services.queries.get(caller, systemId);
+      const events = await services.events.query(caller, { systemId: [view.machine.systemId], level: 'DEBUG' }, { limit: RECENT_EVENTS });
+      const workflowId = view.machine.workflowId;
+      const temporalUrl = workflowId && isAdmin(caller) ? temporalWorkflowUrl(workflowId, o) : null;
+      sendPage(ctx, 200, page(view.machine.hostname, machineDetail({ view, events, temporalUrl }), user));
+    },
+  };
+}

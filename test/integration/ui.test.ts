@@ -1,0 +1,241 @@
+// The web UI (/MAAS/r/) over real HTTP on PostgreSQL: login and sessions, CSRF, visibility (the
+// same 404 for an invisible machine as for none), admin-only Temporal links, escaping.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { recordEvent } from '../../src/region/services/events';
+import { startApi, type ApiClient } from '../helpers/api';
+import { startTestRegion, type TestRegion } from '../helpers/region';
+
+const UI = '/MAAS/r';
+const XSS = '<script>alert(1)</script>';
+
+interface Answer { status: number; text: string; location: string | null; setCookies: string[]; csp: string | null }
+
+/** A cookie jar over fetch, without following redirects. */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  constructor(private readonly base: string) {}
+
+  async request(method: string, path: string, form?: Record<string, string>): Promise<Answer> {
+    const headers: Record<string, string> = {};
+    if (this.cookies.size) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const r = await fetch(this.base + path, { method, headers, redirect: 'manual', body: form ? new URLSearchParams(form) : undefined });
+    const setCookies = r.headers.getSetCookie();
+    for (const c of setCookies) {
+      const [pair] = c.split(';');
+      const [name, value] = pair!.split('=') as [string, string];
+      if (!value || /expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return { status: r.status, text: await r.text(), location: r.headers.get('location'), setCookies, csp: r.headers.get('content-security-policy') };
+  }
+  get = (path: string) => this.request('GET', path);
+
+  /** The CSRF token of the page's first form. */
+  static csrf(page: string): string {
+    const m = /name="csrf" value="([^"]+)"/.exec(page);
+    assert.ok(m, `no CSRF token in ${page}`);
+    return m[1]!;
+  }
+
+  async login(username: string, password: string, next?: string): Promise<Answer> {
+    const form = await this.get(`${UI}/login`);
+    assert.equal(form.status, 200, form.text);
+    return this.request('POST', `${UI}/login`, { username, password, csrf: Browser.csrf(form.text), ...(next ? { next } : {}) });
+  }
+
+  async loggedIn(username: string, password = 'pw'): Promise<this> {
+    const r = await this.login(username, password);
+    assert.equal(r.status, 303, r.text);
+    return this;
+  }
+}
+
+describe('web UI (real HTTP, PostgreSQL)', () => {
+  let region: TestRegion;
+  let api: ApiClient;
+  const ids: Record<string, string> = {};
+  const users: Record<string, number> = {};
+  const browser = () => new Browser(api.base);
+
+  before(async () => {
+    region = await startTestRegion({});
+    api = await startApi(region);
+    const s = region.services;
+    for (const [name, admin] of [['admin', true], ['alice', false], ['bob', false]] as const) {
+      users[name] = (await s.users.create({ username: name, password: 'pw', email: `${name}@example.com`, isSuperuser: admin })).id;
+    }
+    const machine = async (hostname: string, ownerId: number | null, macs: string[] = []) => {
+      const m = await s.machines.create({ hostname, macAddresses: macs, powerParameters: {}, deployed: true, ownerId, zone: 'default' });
+      ids[hostname] = m.systemId;
+      await recordEvent(s.db.manager, m.id, { type: 'Test', description: `event-of-${hostname}`, level: 'INFO' });
+      await s.db.query(`UPDATE machines SET workflow_id = $2, workflow_type = 'CommissionWorkflow' WHERE id = $1`, [m.id, `machine:${m.systemId}`]);
+      return m;
+    };
+    await machine('free', null, ['52:54:00:ee:00:01']);
+    await machine('alices', users.alice!, ['52:54:00:ee:00:02']);
+    await machine('bobs', users.bob!);
+    const xss = await machine('xss', null);
+    // Hostnames come from machines themselves; the database holds whatever was reported.
+    await s.db.query(`UPDATE machines SET hostname = $2 WHERE id = $1`, [xss.id, XSS]);
+    await recordEvent(s.db.manager, xss.id, { type: 'Test', description: '<img src=x onerror=alert(2)>', level: 'INFO' });
+    for (let i = 0; i < 105; i++) await s.machines.create({ hostname: `bulk-${String(i).padStart(3, '0')}`, macAddresses: [], powerParameters: {}, deployed: true, ownerId: null, zone: 'default' });
+  });
+  after(async () => {
+    await api?.close();
+    await region?.stop();
+  });
+
+  it('redirects every page to the login when logged out', async () => {
+    const b = browser();
+    for (const path of [`${UI}/machines`, `${UI}/machine/${ids.free!}`, `${UI}/`, `${UI}/nowhere`]) {
+      const r = await b.get(path);
+      assert.equal(r.status, 302, path);
+      assert.equal(r.location, `${UI}/login?next=${encodeURIComponent(path)}`);
+      assert.doesNotMatch(r.text, /free|event-of/);
+    }
+    assert.equal((await b.request('POST', `${UI}/logout`, {})).status, 302);
+  });
+
+  it('logs in with the right password only: 401 with one message for a wrong password or user, no session', async () => {
+    const wrongPassword = await browser().login('alice', 'nope');
+    const wrongUser = await browser().login('mallory', 'pw');
+    for (const r of [wrongPassword, wrongUser]) {
+      assert.equal(r.status, 401);
+      assert.match(r.text, /Invalid username or password\./);
+      assert.ok(!r.setCookies.some((c) => c.startsWith('metalflow_session=')));
+    }
+    const strip = (t: string) => t.replace(/value="[^"]*"/g, '');
+    assert.equal(strip(wrongPassword.text), strip(wrongUser.text), 'nothing says which part was wrong');
+
+    const b = browser();
+    const ok = await b.login('alice', 'pw');
+    assert.equal(ok.status, 303);
+    assert.equal(ok.location, `${UI}/machines`);
+    const cookie = ok.setCookies.find((c) => c.startsWith('metalflow_session='));
+    assert.ok(cookie);
+    assert.match(cookie, /; path=\/MAAS\/r/);
+    assert.match(cookie, /; samesite=lax/i);
+    assert.match(cookie, /; httponly/i);
+    assert.ok(b.cookies.get('metalflow_session')!.length >= 40, 'an unguessable token');
+    const list = await b.get(`${UI}/machines`);
+    assert.equal(list.status, 200);
+    assert.match(list.text, /alice/);
+  });
+
+  it('login needs its CSRF token and returns only to pages of the UI', async () => {
+    const b = browser();
+    await b.get(`${UI}/login`);
+    const forged = await b.request('POST', `${UI}/login`, { username: 'alice', password: 'pw', csrf: 'guessed' });
+    assert.equal(forged.status, 403);
+    assert.equal(b.cookies.has('metalflow_session'), false);
+
+    const next = await browser().login('alice', 'pw', `${UI}/machine/${ids.free!}`);
+    assert.equal(next.location, `${UI}/machine/${ids.free!}`);
+    for (const evil of ['https://evil.example/', '//evil.example/MAAS/r/', `${UI}/../../evil`]) {
+      assert.equal((await browser().login('alice', 'pw', evil)).location, `${UI}/machines`, evil);
+    }
+  });
+
+  it('logout needs the CSRF token, then the session cookie is worthless', async () => {
+    const b = await browser().loggedIn('alice');
+    const token = b.cookies.get('metalflow_session')!;
+    const page = await b.get(`${UI}/machines`);
+    assert.equal((await b.request('POST', `${UI}/logout`, {})).status, 403, 'no token');
+    assert.equal((await b.request('POST', `${UI}/logout`, { csrf: 'x'.repeat(43) })).status, 403, 'wrong token');
+    const other = await browser().loggedIn('alice');
+    const otherCsrf = Browser.csrf((await other.get(`${UI}/machines`)).text);
+    assert.equal((await b.request('POST', `${UI}/logout`, { csrf: otherCsrf })).status, 403, "another session's token");
+    assert.equal((await b.request('POST', `${UI}/machines`, {})).status, 403, 'any POST');
+    assert.equal((await b.get(`${UI}/machines`)).status, 200, 'still logged in');
+
+    const out = await b.request('POST', `${UI}/logout`, { csrf: Browser.csrf(page.text) });
+    assert.equal(out.status, 303);
+    assert.equal(out.location, `${UI}/login`);
+    assert.equal(b.cookies.has('metalflow_session'), false, 'the cookie is cleared');
+    const replay = new Browser(api.base);
+    replay.cookies.set('metalflow_session', token);
+    assert.equal((await replay.get(`${UI}/machines`)).status, 302, 'the old cookie no longer works');
+    assert.equal((await other.get(`${UI}/machines`)).status, 200, 'other sessions stay');
+  });
+
+  it("users see their own and unassigned machines, not another user's (404 like a machine that does not exist)", async () => {
+    const alice = await browser().loggedIn('alice');
+    const list = (await alice.get(`${UI}/machines`)).text;
+    assert.match(list, new RegExp(`href="${UI}/machine/${ids.alices!}">alices<`));
+    assert.match(list, new RegExp(`href="${UI}/machine/${ids.free!}">free<`));
+    assert.doesNotMatch(list, />bobs</);
+    assert.ok(!list.includes(ids.bobs!));
+
+    const own = await alice.get(`${UI}/machine/${ids.alices!}`);
+    assert.equal(own.status, 200);
+    assert.match(own.text, /event-of-alices/);
+    assert.match(own.text, /52:54:00:ee:00:02/);
+
+    const bobs = await alice.get(`${UI}/machine/${ids.bobs!}`);
+    const none = await alice.get(`${UI}/machine/nosuch`);
+    assert.equal(bobs.status, 404);
+    assert.equal(none.status, 404);
+    assert.equal(bobs.text, none.text, 'invisible and nonexistent look the same');
+    assert.doesNotMatch(bobs.text, /bobs|event-of-bobs/);
+
+    const admin = await browser().loggedIn('admin');
+    const all = (await admin.get(`${UI}/machines`)).text;
+    for (const h of ['alices', 'bobs', 'free']) assert.match(all, new RegExp(`>${h}<`));
+    const asAdmin = await admin.get(`${UI}/machine/${ids.bobs!}`);
+    assert.equal(asAdmin.status, 200);
+    assert.match(asAdmin.text, /event-of-bobs/);
+    assert.match(asAdmin.text, /<td>bob<\/td>/);
+  });
+
+  it('events of machines the user may not see never appear', async () => {
+    const alice = await browser().loggedIn('alice');
+    for (const id of [ids.alices!, ids.free!]) {
+      const t = (await alice.get(`${UI}/machine/${id}`)).text;
+      assert.doesNotMatch(t, /event-of-bobs/);
+    }
+    const bob = await browser().loggedIn('bob');
+    assert.match((await bob.get(`${UI}/machine/${ids.bobs!}`)).text, /event-of-bobs/);
+    assert.doesNotMatch((await bob.get(`${UI}/machine/${ids.free!}`)).text, /event-of-alices/);
+  });
+
+  it('shows the current workflow to everyone who may see the machine, the Temporal UI link to admins only', async () => {
+    const link = `http://127.0.0.1:8233/namespaces/${region.namespace}/workflows/machine%3A${ids.alices!}`;
+    const alice = (await (await browser().loggedIn('alice')).get(`${UI}/machine/${ids.alices!}`)).text;
+    assert.match(alice, new RegExp(`machine:${ids.alices!}`));
+    assert.match(alice, /CommissionWorkflow/);
+    assert.ok(!alice.includes('8233'), 'no Temporal link for a user');
+    const admin = (await (await browser().loggedIn('admin')).get(`${UI}/machine/${ids.alices!}`)).text;
+    assert.ok(admin.includes(`href="${link}"`), admin);
+  });
+
+  it('escapes every value: a hostname or event that is HTML stays text', async () => {
+    const admin = await browser().loggedIn('admin');
+    for (const path of [`${UI}/machines`, `${UI}/machines?q=${encodeURIComponent(XSS)}`, `${UI}/machine/${ids.xss!}`]) {
+      const r = await admin.get(path);
+      assert.equal(r.status, 200);
+      assert.ok(r.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), path);
+      assert.ok(!r.text.includes(XSS), path);
+      assert.ok(!r.text.includes('<img'), path);
+      assert.match(r.csp ?? '', /default-src 'none'/, 'and no script could run anyway');
+    }
+    assert.ok((await admin.get(`${UI}/machine/${ids.xss!}`)).text.includes('&lt;img src=x onerror=alert(2)&gt;'));
+    const search = (await admin.get(`${UI}/machines?q=${encodeURIComponent('"><b>')}`)).text;
+    assert.ok(search.includes('value="&quot;&gt;&lt;b&gt;"'));
+  });
+
+  it('filters by hostname and pages with LIMIT/OFFSET', async () => {
+    const alice = await browser().loggedIn('alice');
+    const rows = (t: string) => [...t.matchAll(/<tr>\s*<td><a href="[^"]+">(bulk-\d+)</g)].map((m) => m[1]);
+    const first = (await alice.get(`${UI}/machines?q=BULK-`)).text;
+    assert.match(first, /Machines 1–100 of 105/);
+    assert.equal(rows(first).length, 100);
+    assert.equal(rows(first)[0], 'bulk-000');
+    assert.match(first, /href="\/MAAS\/r\/machines\?q=BULK-&amp;page=2">next</);
+    const second = (await alice.get(`${UI}/machines?q=BULK-&page=2`)).text;
+    assert.deepEqual(rows(second), ['bulk-100', 'bulk-101', 'bulk-102', 'bulk-103', 'bulk-104']);
+    assert.match(second, /Machines 101–105 of 105/);
+    assert.match((await alice.get(`${UI}/machines?q=bob`)).text, /Machines 0–0 of 0/, "bob's machine is not found by its name either");
+    assert.match((await (await browser().loggedIn('admin')).get(`${UI}/machines?q=bob`)).text, /Machines 1–1 of 1/);
+  });
+});
