@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
       const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log, powerPoll: config.powerPoll, boot: config.rackBoot });
       console.log(`metalflow is running (rack "${config.rackName}": DHCP, TFTP and HTTP boot from ${config.rackBoot.bootRoot}; power type fake simulates machines for scale tests)`);
       console.log(`  MAAS API:    ${region.url}api/2.0/`);
+      console.log(`  Web UI:      ${region.url}r/`);
       console.log(`  Temporal UI: ${infra.temporalUiUrl ?? '(external Temporal: see your cluster)'}`);
       console.log(`  API key:     npx metalflow createadmin --username admin --password … --email …; npx metalflow apikey --username admin`);
       onSignal(async () => {
