@@ -4,6 +4,7 @@
 // code is non-zero only when a correctness check failed or a benchmark could not run.
 import { allocate, allocateAtScale } from './allocate';
 import { commission } from './commission';
+import { deploy } from './deploy';
 import { dhcp } from './dhcp';
 import { image } from './image';
 import { startBenchInfra } from './lib/infra';
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   tftp,
   'power-query': powerQuery,
   image,
+  deploy,
 };
 
 const started = Date.now();

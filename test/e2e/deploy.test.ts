@@ -50,8 +50,13 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
     lab = await startLab({ diskFormat: 'raw' });
     await lab.enableDhcp();
   });
+  /** The deploy's own steps, seconds since op-deploy (for the phases file). */
+  const deploySteps: Array<[string, number]> = [];
   after(async () => {
     if (phases.length) console.log(`[deploy e2e] phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}`);
+    // `npm run bench -- deploy` runs this file and reads the phases from here.
+    const file = process.env.METALFLOW_DEPLOY_PHASES_FILE;
+    if (file) fs.writeFileSync(file, `${JSON.stringify({ phases: Object.fromEntries(phases), deploy_steps: Object.fromEntries(deploySteps) }, null, 2)}\n`);
     await lab?.stop();
   });
 
@@ -120,9 +125,11 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
       const at = seen.get(name);
       if (at === undefined) continue;
       console.log(`[deploy e2e]   deploy step ${name}: +${((at - last) / 1000).toFixed(1)} s (at ${(at / 1000).toFixed(1)} s)`);
+      deploySteps.push([name, at / 1000]);
       last = at;
     }
     console.log(`[deploy e2e]   deploy step installed OS checked in (DEPLOYED): +${((Date.now() - t0 - last) / 1000).toFixed(1)} s (at ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    deploySteps.push(['installed OS checked in (DEPLOYED)', (Date.now() - t0) / 1000]);
     assert.equal(deployed.osystem, 'debian');
     assert.equal(deployed.distro_series, 'bookworm');
     const serial = lab.serialLog();
