@@ -8,7 +8,8 @@ import type { RegionServices } from '../../src/region/services';
 
 /** `manual`: the rack answers as for power type manual (by hand) and the machine boots only
  * when the test presses its power button. */
-export type Behaviour = 'answers' | 'silent' | 'fails' | 'bmc-rejects' | 'manual';
+/** `never-checks-in`: the install reports OK, but the installed OS never fetches its user-data. */
+export type Behaviour = 'answers' | 'silent' | 'fails' | 'bmc-rejects' | 'manual' | 'never-checks-in';
 
 export class ScriptedRack {
   readonly calls: string[] = [];
@@ -33,12 +34,14 @@ export class ScriptedRack {
       powerOn: ({ systemId }) => power(systemId, 'on'),
       powerOff: ({ systemId }) => power(systemId, 'off'),
       powerCycle: ({ systemId }) => power(systemId, 'cycle'),
-      queryPower: async () => 'on',
+      // The installer powers the machine off once the image is written (a machine that never
+      // checks in is found off and powered on again); everyone else says on.
+      queryPower: async ({ systemId }) => (this.behaviour.get(systemId) === 'never-checks-in' ? 'off' : 'on'),
       prepareBoot: async ({ systemId, purpose }) => {
         this.calls.push(`boot:${purpose}:${systemId}`);
         this.purpose.set(systemId, purpose);
         // A deployed machine reboots into its installed OS, which checks in.
-        if (purpose === 'local') setTimeout(() => void this.checkIn(systemId), this.delayMs);
+        if (purpose === 'local' && this.behaviour.get(systemId) !== 'never-checks-in') setTimeout(() => void this.checkIn(systemId), this.delayMs);
       },
     };
   }

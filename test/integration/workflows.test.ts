@@ -201,6 +201,36 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.equal(rack.calls.filter((c) => c.endsWith(m.systemId)).at(-1), `off:${m.systemId}`);
   });
 
+  it('deadlines: a silent installation, and an installed OS that never checks in, end FAILED_DEPLOYMENT (2× node_timeout), powered off', async () => {
+    const silent = await readyMachine('d-silent');
+    rack.behaviour.set(silent.systemId, 'silent');
+    const quiet = await readyMachine('d-no-check-in');
+    rack.behaviour.set(quiet.systemId, 'never-checks-in');
+    await region.services.actions.deploy(admin, silent.systemId, deployOpts);
+    await region.services.actions.deploy(admin, quiet.systemId, deployOpts);
+    for (const m of [silent, quiet]) {
+      const failed = await waitForStatus(region.services, m.systemId, S.FAILED_DEPLOYMENT, 30_000);
+      assert.equal(failed.statusMessage, "Node operation 'Deploying' timed out after 6 seconds.", m.hostname);
+      assert.equal(rack.calls.filter((c) => c.endsWith(m.systemId)).at(-1), `off:${m.systemId}`, `${m.hostname} powered off`);
+    }
+    const quietCalls = rack.calls.filter((c) => c.endsWith(quiet.systemId));
+    assert.deepEqual(quietCalls.slice(quietCalls.indexOf(`boot:local:${quiet.systemId}`)), [`boot:local:${quiet.systemId}`, `on:${quiet.systemId}`, `off:${quiet.systemId}`], 'installed, booted from disk, then silence');
+  });
+
+  it('a BMC that refuses the power-off fails the release FAILED_RELEASING with its reason; a later release succeeds', async () => {
+    const m = await readyMachine('r-bmc');
+    await region.services.actions.deploy(admin, m.systemId, deployOpts);
+    await waitForStatus(region.services, m.systemId, S.DEPLOYED);
+    rack.behaviour.set(m.systemId, 'bmc-rejects');
+    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_RELEASING);
+    assert.match(failed.statusMessage, /wrong password/);
+    assert.ok((await events(m.systemId)).some((e) => e.type === 'Failed to power off node' && /wrong password/.test(e.description)));
+    rack.behaviour.set(m.systemId, 'answers');
+    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    assert.equal((await waitForStatus(region.services, m.systemId, S.READY)).ownerId, null);
+  });
+
   it('releases a machine that never passed commissioning to NEW', async () => {
     const m = await region.services.machines.create({ hostname: 'reg-dep', macAddresses: [], powerParameters: {}, deployed: true, ownerId: admin.user.id });
     assert.equal(m.status, S.DEPLOYED);
