@@ -9,7 +9,6 @@ import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
-import { applyPlacement } from '../../region/services/placement';
 import { changeStatus, lockMachine } from '../../region/services/transitions';
 
 /**
@@ -54,8 +53,8 @@ export function createRegionActivities(db: DataSource): RegionActivities {
         }
         if (!i.expectFrom.includes(m.status) && m.status !== i.to) return { applied: false, status: m.status };
         const commissioned = i.to === S.READY && m.status === S.COMMISSIONING;
-        // Placement in the same transaction as READY: nobody can allocate the machine in between.
-        if (commissioned) await applyPlacement(tx, m);
+        // changeStatus places a machine that becomes READY in this same transaction: nobody can
+        // allocate it in between.
         const extra = commissioned ? { commissioningPassed: true } : {};
         await changeStatus(tx, m, { to: i.to, message: i.message, workflow: null, extra });
         return { applied: true, status: i.to };

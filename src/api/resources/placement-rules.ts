@@ -9,7 +9,10 @@ import { adminOf } from './access';
 
 const present = (r: PlacementRule) => ({ id: r.id, name: r.name, priority: r.priority, match: r.match, pool: r.pool, reserved_for: r.reservedFor, resource_uri: `/MAAS/api/2.0/placement-rule/${r.id}/` });
 
-function matchForm(p: Params): PlacementMatch {
+/** Allocate's subnet/VLAN specifiers (repeated or comma-separated). */
+const specs = (p: Params, field: string) => p.list(field).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+
+function matchForm(p: Params): Omit<PlacementMatch, 'subnets' | 'vlans'> {
   const num = (field: string) => {
     const v = p.string(field);
     if (v === undefined || v === '') return undefined;
@@ -26,7 +29,7 @@ function matchForm(p: Params): PlacementMatch {
     mem: num('match_mem'),
     hostname_prefix: p.string('match_hostname_prefix') || undefined,
   };
-  return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as PlacementMatch;
+  return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) as Omit<PlacementMatch, 'subnets' | 'vlans'>;
 }
 
 export function placementRuleResources(deps: { services: Pick<RegionServices, 'placement'> }): Array<Resource<Principal>> {
@@ -40,12 +43,12 @@ export function placementRuleResources(deps: { services: Pick<RegionServices, 'p
         { method: 'GET', doc: 'List rules, highest priority first (the first match wins).', handle: async (c) => (adminOf(c), (await placement.list()).map(present)) },
         {
           method: 'POST',
-          doc: 'Create a rule: name, priority, match_pool, match_zone, match_tags, match_arch, match_cpu_count, match_mem, match_hostname_prefix (all must hold); then pool and/or reserved_for (USERNAME or group:NAME).',
+          doc: 'Create a rule: name, priority, match_pool, match_zone, match_tags, match_arch, match_cpu_count, match_mem, match_hostname_prefix, match_subnets, match_vlans (specifiers as for allocate, stored as ids; attached = one of its MACs holds a DHCP lease or reserved IP there), all of which must hold; then pool and/or reserved_for (USERNAME or group:NAME).',
           async handle(c) {
             adminOf(c);
             const p = c.params;
             const priority = p.int('priority', { min: -1_000_000, max: 1_000_000 });
-            return present(await placement.create({ name: p.string('name', { maxLength: 256 }), priority, match: matchForm(p), pool: p.string('pool') || undefined, reservedFor: p.string('reserved_for') || undefined }));
+            return present(await placement.create({ name: p.string('name', { maxLength: 256 }), priority, match: matchForm(p), matchSubnets: specs(p, 'match_subnets'), matchVlans: specs(p, 'match_vlans'), pool: p.string('pool') || undefined, reservedFor: p.string('reserved_for') || undefined }));
           },
         },
       ],

@@ -1,10 +1,14 @@
-// Placement rules: where a newly commissioned machine lands (pool, reservation), decided in the same
-// transaction, under the same row lock, as its COMMISSIONING → READY transition. No one can see it
-// READY and unassigned in between, which is the window MAAS's reservation model leaves open (an
-// admin reserves a machine only after it is READY, by which time anyone may have allocated it).
+// Placement rules: where a machine lands (pool, reservation) when it becomes READY, decided in the
+// same transaction, under the same row lock, as that transition (transitions.ts calls
+// applyPlacement from changeStatus, the one place a status changes). No one can see it READY and
+// unassigned in between, which is the window MAAS's reservation model leaves open (an admin
+// reserves a machine only after it is READY, by which time anyone may have allocated it). A
+// machine is placed once: every transition to READY (commissioning, release, mark_fixed) tries
+// the rules until one has matched; a machine that is already reserved is left as it is.
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Machine } from '../db/entities';
 import { NotFoundError, ValidationError } from '../errors';
+import { attachedSubnetsSql, resolveNetwork } from './allocation-network';
 import { recordEvent } from './events';
 import { resolveReservation } from './reservations';
 
@@ -18,6 +22,9 @@ export interface PlacementMatch {
   cpu_count?: number;
   mem?: number;
   hostname_prefix?: string;
+  /** Subnet / VLAN ids the machine must be attached to, all of them (allocate's `subnets`/`vlans`). */
+  subnets?: number[];
+  vlans?: number[];
 }
 
 export interface PlacementRule {
@@ -32,12 +39,19 @@ export interface PlacementRule {
 export interface PlacementRuleInput {
   name?: string;
   priority?: number;
-  match: PlacementMatch;
+  /** `subnets`/`vlans` come as specifiers (`match_subnets`, `match_vlans`) and are stored as ids. */
+  match: Omit<PlacementMatch, 'subnets' | 'vlans'>;
+  matchSubnets?: string[];
+  matchVlans?: string[];
   pool?: string;
   reservedFor?: string;
 }
 
-export interface MachineFacts { pool: string | null; zone: string; tags: string[]; arch: string; cpuCount: number; memory: number; hostname: string }
+export interface MachineFacts {
+  pool: string | null; zone: string; tags: string[]; arch: string; cpuCount: number; memory: number; hostname: string;
+  /** Subnets (and their VLANs) the machine is attached to, as allocate decides it. */
+  subnets: number[]; vlans: number[];
+}
 
 export function ruleMatches(match: PlacementMatch, f: MachineFacts): boolean {
   if (match.pool !== undefined && match.pool !== f.pool) return false;
@@ -47,6 +61,8 @@ export function ruleMatches(match: PlacementMatch, f: MachineFacts): boolean {
   if (match.cpu_count !== undefined && f.cpuCount < match.cpu_count) return false;
   if (match.mem !== undefined && f.memory < match.mem) return false;
   if (match.hostname_prefix !== undefined && !f.hostname.startsWith(match.hostname_prefix)) return false;
+  if (match.subnets && !match.subnets.every((id) => f.subnets.includes(id))) return false;
+  if (match.vlans && !match.vlans.every((id) => f.vlans.includes(id))) return false;
   return true;
 }
 
@@ -83,11 +99,12 @@ export class PlacementService {
         const known: unknown[] = await tx.query(`SELECT 1 FROM resource_pools WHERE name = $1`, [input.match.pool]);
         if (!known.length) throw ValidationError.field('match_pool', `No resource pool '${input.match.pool}'.`);
       }
+      const match: PlacementMatch = { ...input.match, ...(await resolveMatchNetwork(tx, input.matchSubnets ?? [], input.matchVlans ?? [])) };
       const target = await resolveReservation(tx, input.reservedFor ?? '');
       const rows: Array<{ id: number }> = await tx.query(
         `INSERT INTO placement_rules (name, priority, match, pool_id, reserved_user_id, reserved_group_id)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id`,
-        [input.name, input.priority ?? 0, JSON.stringify(input.match), pools[0]?.id ?? null, target.userId, target.groupId],
+        [input.name, input.priority ?? 0, JSON.stringify(match), pools[0]?.id ?? null, target.userId, target.groupId],
       );
       if (!rows[0]) throw ValidationError.field('name', 'Placement rule with this Name already exists.');
       return toRule(((await tx.query(`${RULES_SQL} WHERE r.id = $1`, [rows[0].id])) as RuleRow[])[0]!);
@@ -100,32 +117,45 @@ export class PlacementService {
   }
 }
 
+/** Subnet/VLAN specifiers as allocate takes them → ids; one matching nothing is a 400 on match_<field>. */
+async function resolveMatchNetwork(tx: EntityManager, subnets: string[], vlans: string[]): Promise<Pick<PlacementMatch, 'subnets' | 'vlans'>> {
+  try {
+    const r = await resolveNetwork(tx, { subnets, notSubnets: [], fabrics: [], notFabrics: [], vlans, notVlans: [] });
+    return { ...(r.subnets.length ? { subnets: r.subnets } : {}), ...(r.vlans.length ? { vlans: r.vlans } : {}) };
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [`match_${k}`, v])));
+    throw err;
+  }
+}
+
 /**
- * Apply the first matching rule (highest priority, then oldest) to a machine the caller holds
- * locked, inside the transaction that makes it READY. Returns the rule's name, if any.
+ * Called by changeStatus for every transition to READY, with the machine locked, before the
+ * status is written. Applies the first matching rule (highest priority, then oldest) to a machine
+ * no rule has placed yet and nobody has reserved; returns what it changed.
  */
-export async function applyPlacement(tx: EntityManager, m: Machine): Promise<string | null> {
+export async function applyPlacement(tx: EntityManager, m: Machine): Promise<Partial<Machine>> {
   const rules: RuleRow[] = await tx.query(`${RULES_SQL} ORDER BY r.priority DESC, r.id`);
-  if (rules.length === 0) return null;
-  const facts: Array<{ pool: string | null; zone: string; tags: string[] }> = await tx.query(
+  if (rules.length === 0) return {};
+  const facts: Array<{ pool: string | null; zone: string; tags: string[]; subnets: number[]; vlans: number[] }> = await tx.query(
     `SELECT p.name AS pool, z.name AS zone,
-            ARRAY(SELECT t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id) AS tags
-       FROM machines m JOIN zones z ON z.id = m.zone_id LEFT JOIN resource_pools p ON p.id = m.pool_id WHERE m.id = $1`,
+            ARRAY(SELECT t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id) AS tags,
+            ARRAY(SELECT DISTINCT a.subnet_id FROM (${attachedSubnetsSql('m')}) a(subnet_id)) AS subnets,
+            ARRAY(SELECT DISTINCT s.vlan_id FROM subnets s WHERE s.id IN (${attachedSubnetsSql('m')})) AS vlans
+       FROM machines m JOIN zones z ON z.id = m.zone_id LEFT JOIN resource_pools p ON p.id = m.pool_id
+      WHERE m.id = $1 AND NOT m.placed AND m.reserved_user_id IS NULL AND m.reserved_group_id IS NULL`,
     [m.id],
   );
   const f = facts[0];
-  if (!f) return null;
+  if (!f) return {};
   const rule = rules.find((r) => ruleMatches(r.match, { ...f, arch: m.architecture, cpuCount: m.cpuCount, memory: m.memory, hostname: m.hostname }));
-  if (!rule) return null;
-  const reserve = rule.reserved_user_id !== null || rule.reserved_group_id !== null;
-  await tx.query(
-    `UPDATE machines SET pool_id = COALESCE($2, pool_id),
-            reserved_user_id = CASE WHEN $3 THEN $4::int ELSE reserved_user_id END,
-            reserved_group_id = CASE WHEN $3 THEN $5::int ELSE reserved_group_id END, updated = now()
-      WHERE id = $1`,
-    [m.id, rule.pool_id, reserve, rule.reserved_user_id, rule.reserved_group_id],
+  if (!rule) return {};
+  const rows: Array<{ pool_id: number | null; reserved_user_id: number | null; reserved_group_id: number | null }> = await tx.query(
+    `UPDATE machines SET pool_id = COALESCE($2, pool_id), reserved_user_id = $3, reserved_group_id = $4, placed = true, updated = now()
+      WHERE id = $1 RETURNING pool_id, reserved_user_id, reserved_group_id`,
+    [m.id, rule.pool_id, rule.reserved_user_id, rule.reserved_group_id],
   );
   const what = [rule.pool ? `pool ${rule.pool}` : '', rule.reserved_for ? `reserved for ${rule.reserved_for}` : ''].filter(Boolean).join(', ');
   await recordEvent(tx, m.id, { type: 'Placed', description: `Placement rule ${rule.name}: ${what}.`, level: 'AUDIT' });
-  return rule.name;
+  const r = rows[0]!;
+  return { poolId: r.pool_id, reservedUserId: r.reserved_user_id, reservedGroupId: r.reserved_group_id };
 }

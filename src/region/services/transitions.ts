@@ -1,10 +1,11 @@
 // Every status change of a machine, from the API and from workflows, is written here, after the
 // lifecycle table (src/contracts/lifecycle.ts) said yes.
 import type { EntityManager } from 'typeorm';
-import { assertTransition, labelOf, type MachineStatus } from '../../contracts/lifecycle';
+import { assertTransition, labelOf, MachineStatus as S } from '../../contracts/lifecycle';
 import { MachineEntity, type Machine } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { recordEvent } from './events';
+import { applyPlacement } from './placement';
 
 /**
  * Load a machine and hold its row lock until the transaction ends. FOR NO KEY UPDATE, not FOR
@@ -22,7 +23,7 @@ export async function lockMachine(manager: EntityManager, systemId: string): Pro
 }
 
 export interface StatusChange {
-  to: MachineStatus;
+  to: S;
   message?: string;
   /** The workflow that drives the machine from now on; null releases the machine from any. */
   workflow?: { id: string; type: string } | null;
@@ -30,10 +31,16 @@ export interface StatusChange {
   event?: { type?: string; description?: string; level?: 'INFO' | 'WARNING' | 'ERROR' | 'AUDIT' };
 }
 
-/** Apply a checked status change to a locked machine and record it as an event. */
+/**
+ * Apply a checked status change to a locked machine and record it as an event. Becoming READY
+ * (from anywhere: commissioning, release, mark_fixed) applies the placement rules first, in the
+ * same transaction, so the machine is never READY and unplaced.
+ */
 export async function changeStatus(manager: EntityManager, machine: Machine, change: StatusChange): Promise<Machine> {
   if (machine.status !== change.to) assertTransition(machine.status, change.to);
+  const placed = change.to === S.READY && machine.status !== S.READY ? await applyPlacement(manager, machine) : {};
   const patch: Partial<Machine> = {
+    ...placed,
     ...change.extra,
     status: change.to,
     previousStatus: machine.status === change.to ? machine.previousStatus : machine.status,
