@@ -38,7 +38,7 @@ export function groupResources(deps: { services: Pick<RegionServices, 'groups'> 
         { method: 'PUT', doc: 'Update name or description (admin only).', handle: async (c) => (adminOf(c), presentGroup(await groups.update(c.path.id!, form(c.params)))) },
         {
           method: 'DELETE',
-          doc: 'Delete a user group (admin only): its entitlements go, machines reserved for it become unassigned.',
+          doc: 'Delete a user group (admin only): its entitlements go (a pool left with none stays restricted: admins only), machines reserved for it become unassigned.',
           async handle(c) {
             adminOf(c);
             await groups.delete(c.path.id!);

@@ -7,7 +7,7 @@ import { Reply, type Resource } from '../http';
 import { presentPool } from '../presenters/pool';
 import { adminOf, userOf } from './access';
 
-const form = (p: Params) => ({ name: p.string('name'), description: p.string('description', { maxLength: 10_000 }) });
+const form = (p: Params) => ({ name: p.string('name'), description: p.string('description', { maxLength: 10_000 }), restricted: p.bool('restricted') });
 
 export function poolResources(deps: { services: Pick<RegionServices, 'pools'> }): Array<Resource<Principal>> {
   const { pools } = deps.services;
@@ -50,7 +50,7 @@ export function poolResources(deps: { services: Pick<RegionServices, 'pools'> })
         },
         {
           method: 'PUT',
-          doc: "Update a resource pool's name or description (admin only). The default pool cannot be renamed.",
+          doc: "Update a resource pool's name or description (admin only). The default pool cannot be renamed. restricted=false opens a pool whose entitlements are all gone to every user again (it stays admins-only until then).",
           async handle(c) {
             adminOf(c);
             return presentPool(await pools.update(c.path.id!, form(c.params)));

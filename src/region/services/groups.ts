@@ -60,7 +60,10 @@ export class GroupService {
     return this.get(String(id));
   }
 
-  /** Reservations for the group lapse (the machines become unassigned); its entitlements go. */
+  /**
+   * Reservations for the group lapse (the machines become unassigned); its entitlements go, and a
+   * pool left with none stays restricted (admins only), not open.
+   */
   async delete(spec: string): Promise<void> {
     const id = await this.idOf(this.db.manager, spec);
     await this.db.query(`DELETE FROM user_groups WHERE id = $1`, [id]);
@@ -103,12 +106,17 @@ export class GroupService {
     );
     if (!pools[0]) throw ValidationError.field('resource_id', `No resource pool '${e.resourceId ?? ''}'.`);
     const id = await this.idOf(this.db.manager, spec);
-    await this.db.query(
-      granted
-        ? `INSERT INTO pool_entitlements (pool_id, group_id, entitlement) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
-        : `DELETE FROM pool_entitlements WHERE pool_id = $1 AND group_id = $2 AND entitlement = $3`,
-      [pools[0].id, id, e.entitlement],
-    );
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        granted
+          ? `INSERT INTO pool_entitlements (pool_id, group_id, entitlement) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+          : `DELETE FROM pool_entitlements WHERE pool_id = $1 AND group_id = $2 AND entitlement = $3`,
+        [pools[0]!.id, id, e.entitlement],
+      );
+      // The first entitlement restricts the pool for good: revoking the last one (or deleting its
+      // group) leaves it admins-only, never silently open (see tenancy-sql.ts).
+      if (granted) await tx.query(`UPDATE resource_pools SET restricted = true, updated = now() WHERE id = $1 AND NOT restricted`, [pools[0]!.id]);
+    });
     return this.entitlements(String(id));
   }
 

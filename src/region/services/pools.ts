@@ -10,6 +10,8 @@ export const DEFAULT_POOL = 'default';
 export interface PoolInput {
   name?: string;
   description?: string;
+  /** false opens a restricted pool to every user again (true restricts one nobody is entitled to). */
+  restricted?: boolean;
 }
 
 /**
@@ -57,6 +59,11 @@ export class PoolService {
         pool.name = name;
       }
       if (input.description !== undefined) pool.description = input.description;
+      if (input.restricted === false) {
+        const held: unknown[] = await tx.query(`SELECT 1 FROM pool_entitlements WHERE pool_id = $1 LIMIT 1`, [pool.id]);
+        if (held.length) throw ValidationError.field('restricted', 'Groups hold entitlements on this pool: it is restricted while they do.');
+      }
+      if (input.restricted !== undefined) await tx.query(`UPDATE resource_pools SET restricted = $2 WHERE id = $1`, [pool.id, input.restricted]);
       return tx.getRepository(ResourcePoolEntity).save(pool);
     });
   }

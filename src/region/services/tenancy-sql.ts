@@ -1,7 +1,9 @@
 // Who may see and who may allocate a machine, as SQL over the machine row (so listings, events and
 // allocation filter in the database, in one query, whatever the count). Entitlements are per pool
-// and held by groups; a pool on which no group holds any entitlement is open to every user (how
-// metalflow behaved before groups, and MAAS before RBAC).
+// and held by groups. A pool nobody was ever entitled to is open to every user (how metalflow
+// behaved before groups, and MAAS before RBAC); the first entitlement makes it `restricted`, and it
+// stays so, fail-closed (admins only), when its last entitlement goes (revoked, or its group
+// deleted), until an admin opens it again (PUT resourcepool/{id}/ restricted=false).
 export type Entitlement = 'view' | 'deploy' | 'admin';
 export const ENTITLEMENTS: readonly Entitlement[] = ['view', 'deploy', 'admin'];
 
@@ -14,7 +16,7 @@ const poolsEntitled = (user: string, levels: readonly Entitlement[]) =>
 
 /** The pool lets the user do what `levels` allow (an open pool lets everyone). */
 export function poolAllowsSql(m: string, user: string, levels: readonly Entitlement[]): string {
-  return `(${m}.pool_id IS NULL OR ${m}.pool_id NOT IN (SELECT pool_id FROM pool_entitlements) OR ${m}.pool_id IN ${poolsEntitled(user, levels)})`;
+  return `(${m}.pool_id IS NULL OR ${m}.pool_id NOT IN (SELECT id FROM resource_pools WHERE restricted) OR ${m}.pool_id IN ${poolsEntitled(user, levels)})`;
 }
 
 /** Reserved for the user or for one of their groups. */
