@@ -4,6 +4,7 @@ import type { RegionServices } from '../../region/services';
 import { ForbiddenError } from '../../region/errors';
 import { reregisterHost } from '../../region/services/host-registration';
 import { normaliseMac } from '../../region/services/machine-validation';
+import { mayAdministerPool } from '../../region/services/reservations';
 import { forbidden, Reply, type Resource } from '../http';
 import { adminOf, userOf, type Ctx } from './access';
 import { presentMachine, type PresentOptions } from '../presenters/machine';
@@ -139,10 +140,17 @@ export function machineResources(services: RegionServices, present: PresentOptio
       { method: 'GET', doc: 'Read a machine.', handle: (c) => (user(c), show(c, c.path.system_id!)) },
       {
         method: 'PUT',
-        doc: 'Update a machine (admin): hostname, architecture, description, power_type, power_parameters_*, zone, pool, cpu_count, memory.',
+        doc: "Update a machine (admins, and admins of the machine's pool, who may move it only to another pool they administer): hostname, architecture, description, power_type, power_parameters_*, zone, pool, cpu_count, memory.",
         async handle(c) {
-          admin(c);
-          await services.machines.update(c.path.system_id!, updateForm(c.params));
+          const p = await visible(c);
+          const form = updateForm(c.params);
+          if (!isAdmin(p)) {
+            const { machine } = await services.queries.get(p, c.path.system_id!);
+            await services.actions.assertMayUse(services.db.manager, p, machine, 'edit', { owner: false });
+            const target: Array<{ id: number }> = form.pool ? await services.db.query(`SELECT id FROM resource_pools WHERE name = $1`, [form.pool]) : [];
+            if (target[0] && !(await mayAdministerPool(services.db.manager, p, target[0].id))) throw new ForbiddenError(`You do not have permission to move machines to pool ${form.pool!}.`);
+          }
+          await services.machines.update(c.path.system_id!, form);
           return show(c, c.path.system_id!);
         },
       },
@@ -161,7 +169,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
       act('release', 'Release to the pool (erase, secure_erase, quick_erase, force, comment).', (p, c, id) => services.actions.release(p, id, releaseForm(c.params))),
       act('abort', 'Abort the current operation (commissioning, deploying, disk erasing, testing).', (p, c, id) => services.actions.abort(p, id, c.params.string('comment') ?? '')),
       act('mark_broken', 'Mark broken (comment).', (p, c, id) => services.actions.markBroken(p, id, c.params.string('comment') ?? c.params.string('error_description') ?? '')),
-      act('mark_fixed', 'Mark fixed (admin).', (p, _c, id) => services.actions.markFixed(p, id)),
+      act('mark_fixed', "Mark fixed (admins, and admins of the machine's pool). Back to DEPLOYED if it was deployed, else READY, where placement rules apply to a machine none has placed yet.", (p, _c, id) => services.actions.markFixed(p, id)),
       act('reserve', "Reserve the machine for a user or group (admins, or pool admins): reserved_for=USERNAME or group:NAME, comment. Only they allocate it, before any unassigned machine; the reservation outlives release.", (p, c, id) => services.reservations.reserve(p, id, c.params.string('reserved_for', { required: true }), c.params.string('comment') ?? '')),
       act('unreserve', 'Remove the reservation (admins, or pool admins): the machine becomes unassigned (comment).', (p, c, id) => services.reservations.reserve(p, id, '', c.params.string('comment') ?? '')),
       act('lock', 'Lock a deployed machine against changes (comment).', (p, c, id) => services.actions.lock(p, id, true, c.params.string('comment') ?? '')),

@@ -19,7 +19,7 @@ import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
 import { assertNoOtherMaclessCommissioning } from './macless-commissioning';
 import { isAdmin, type Principal } from './principal';
-import { mayTake } from './reservations';
+import { mayAdministerPool, mayTake } from './reservations';
 import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
@@ -44,8 +44,8 @@ export class MachineActions {
   ) {}
 
   async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
-    requireAdmin(caller, 'commission machines');
     await this.startLifecycle(systemId, S.COMMISSIONING, WorkflowType.commission, async (_m, ref) => ({ ...ref, ...o }), () => ({ enableSsh: o.enableSsh }), async (tx, m) => {
+      await this.assertMayUse(tx, caller, m, 'commission', { owner: false });
       await assertNoOtherMaclessCommissioning(tx, m);
       return m;
     });
@@ -77,7 +77,7 @@ export class MachineActions {
           if (!(await mayTake(tx, caller, m.id))) throw new ConflictError(`Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`);
           return changeStatus(tx, m, { to: S.ALLOCATED, extra: { ownerId: callerId(caller) }, event: { description: `Allocated to ${callerName(caller)}.` } });
         }
-        this.assertMayUse(caller, m, 'deploy');
+        await this.assertMayUse(tx, caller, m, 'deploy');
         return m;
       },
     );
@@ -91,7 +91,7 @@ export class MachineActions {
       async (_m, ref) => ({ ...ref, erase: o.erase || o.secureErase || o.quickErase, secureErase: o.secureErase, quickErase: o.quickErase }),
       () => ({}),
       async (tx, m) => {
-        this.assertMayUse(caller, m, 'release');
+        await this.assertMayUse(tx, caller, m, 'release');
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
         if (o.erase || o.secureErase || o.quickErase) await assertCanNetboot(tx, m, 'erase the disks of');
         return m;
@@ -106,7 +106,7 @@ export class MachineActions {
   async abort(caller: Principal, systemId: string, comment = ''): Promise<void> {
     const machine = await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
-      this.assertMayUse(caller, m, 'abort');
+      await this.assertMayUse(tx, caller, m, 'abort');
       if (!ABORTABLE.includes(m.status)) throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
       return m;
@@ -136,7 +136,7 @@ export class MachineActions {
   async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
     const stale = await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
-      this.assertMayUse(caller, m, 'mark broken');
+      await this.assertMayUse(tx, caller, m, 'mark broken');
       // Releasing the machine from its workflow first means that workflow's cleanup cannot
       // overwrite BROKEN when it is cancelled below.
       await changeStatus(tx, m, { to: S.BROKEN, message, workflow: null, event: { description: message || 'Marked broken.' } });
@@ -146,9 +146,9 @@ export class MachineActions {
   }
 
   async markFixed(caller: Principal, systemId: string): Promise<void> {
-    requireAdmin(caller, 'mark machines fixed');
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
+      await this.assertMayUse(tx, caller, m, 'mark fixed', { owner: false });
       if (m.status !== S.BROKEN) throw new ConflictError(`Cannot mark fixed in current state: ${labelOf(m.status)}.`);
       const to = m.previousStatus === S.DEPLOYED ? S.DEPLOYED : S.READY;
       await changeStatus(tx, m, { to, event: { description: 'Marked fixed.' } });
@@ -158,7 +158,7 @@ export class MachineActions {
   async lock(caller: Principal, systemId: string, locked: boolean, comment = ''): Promise<void> {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
-      this.assertMayUse(caller, m, locked ? 'lock' : 'unlock');
+      await this.assertMayUse(tx, caller, m, locked ? 'lock' : 'unlock');
       if (locked && m.status !== S.DEPLOYED && m.status !== S.DEPLOYING) {
         throw new ConflictError('Can only lock machines that are deployed or deploying.');
       }
@@ -173,7 +173,7 @@ export class MachineActions {
     const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
     if (!m) throw new NotFoundError('No Machine matches the given query.');
     if (action !== 'query') {
-      this.assertMayUse(caller, m, `power ${action}`);
+      await this.assertMayUse(this.db.manager, caller, m, `power ${action}`);
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
     }
     const queue = await this.racks.queueFor(m.rackId);
@@ -182,10 +182,16 @@ export class MachineActions {
     }, 120_000);
   }
 
-  /** Owners and admins may act on a machine; others may only look at unowned ones. */
-  assertMayUse(caller: Principal, m: Machine, what: string): void {
+  /**
+   * The one access check for acting on a machine: admins; members of a group with `admin` on the
+   * machine's pool (MAAS 3.8: pool admins administer its machines, whoever owns them; controllers
+   * stay admins-only); and, unless `owner: false` (commission, mark_fixed, edit), its owner.
+   * Others may only look at unowned ones.
+   */
+  async assertMayUse(manager: EntityManager, caller: Principal, m: Machine, what: string, o: { owner?: boolean } = {}): Promise<void> {
     if (isAdmin(caller)) return;
-    if (caller.kind === 'user' && m.ownerId === caller.user.id) return;
+    if ((o.owner ?? true) && caller.kind === 'user' && m.ownerId === caller.user.id) return;
+    if (!m.workloadAnnotations?.controller && (await mayAdministerPool(manager, caller, m.poolId))) return;
     throw new ForbiddenError(`You do not have permission to ${what} machine ${m.systemId}.`);
   }
 
@@ -225,8 +231,5 @@ export class MachineActions {
   }
 }
 
-function requireAdmin(caller: Principal, what: string): void {
-  if (!isAdmin(caller)) throw new ForbiddenError(`You do not have permission to ${what}.`);
-}
 const callerId = (c: Principal): number | null => (c.kind === 'user' ? c.user.id : null);
 const callerName = (c: Principal): string => (c.kind === 'user' ? c.user.username : c.machine.hostname);
