@@ -230,4 +230,181 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
       }
     }
   });
+
+  const put = (path: string, key: string, form: Record<string, string> = {}) => api.call('PUT', `/MAAS/api/2.0/${path}`, { key, form });
+  const one = async (sql: string, params: unknown[]) => Number(((await region.services.db.query(sql, params)) as Array<{ id: number }>)[0]!.id);
+
+  it('placement by subnet and VLAN: machines on different networks land with different owners and pools; unknown networks are a 400 naming the field', async () => {
+    const fabric = await one(`INSERT INTO fabrics (name) VALUES ('place-fabric') RETURNING id`, []);
+    const vlanX = await one(`INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 31, 'place-x') RETURNING id`, [fabric]);
+    const vlanY = await one(`INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 32, 'place-y') RETURNING id`, [fabric]);
+    const netX = await one(`INSERT INTO subnets (name, cidr, vlan_id) VALUES ('place-net-x', '10.31.0.0/24', $1) RETURNING id`, [vlanX]);
+    const netY = await one(`INSERT INTO subnets (name, cidr, vlan_id) VALUES ('place-net-y', '10.32.0.0/24', $1) RETURNING id`, [vlanY]);
+    for (const pool of ['net-x-pool', 'net-y-pool']) assert.equal((await post('resourcepools/', admin, { name: pool })).status, 200);
+
+    for (const [form, field] of [[{ match_subnets: 'cidr:10.99.0.0/24' }, 'match_subnets'], [{ match_vlans: 'name:nowhere' }, 'match_vlans'], [{ match_subnets: 'colour:red' }, 'match_subnets']] as const) {
+      const r = await post('placement-rules/', admin, { name: 'bad-net', pool: 'net-x-pool', ...form });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.text, new RegExp(field));
+    }
+    const byNet = await post('placement-rules/', admin, { name: 'on-net-x', match_subnets: 'cidr:10.31.0.0/24', pool: 'net-x-pool', reserved_for: 'alice' });
+    assert.equal(byNet.status, 200, byNet.text);
+    assert.deepEqual((byNet.body as Json).match, { subnets: [netX] });
+    const byVlan = await post('placement-rules/', admin, { name: 'on-vlan-y', match_vlans: 'vid:32', pool: 'net-y-pool', reserved_for: 'bob' });
+    assert.equal(byVlan.status, 200, byVlan.text);
+    assert.deepEqual((byVlan.body as Json).match, { vlans: [vlanY] });
+
+    // Attached as allocate sees it: a DHCP lease of one of its MACs (x), a reserved IP (y).
+    const [macX, macY] = [mac(), mac()];
+    await region.services.db.query(`INSERT INTO dhcp_leases (ip, mac_address, subnet_id) VALUES ('10.31.0.10', $1::macaddr, $2)`, [macX, netX]);
+    await region.services.db.query(`INSERT INTO reserved_ips (subnet_id, ip, mac_address) VALUES ($1, '10.32.0.10', $2::macaddr)`, [netY, macY]);
+    const create = async (hostname: string, m: string) => {
+      const r = await post('machines/', admin, { hostname, architecture: 'amd64/generic', mac_addresses: m, power_type: 'manual' });
+      assert.equal(r.status, 200, r.text);
+      return waitForStatus(region.services, (r.body as Json).system_id as string, S.READY);
+    };
+    const [x, y, none] = [await create('net-x-1', macX), await create('net-y-1', macY), await create('net-none-1', mac())];
+    const poolOf = async (id: number | null) => ((await region.services.db.query(`SELECT name FROM resource_pools WHERE id = $1`, [id])) as Array<{ name: string }>)[0]?.name;
+    assert.equal(await poolOf(x.poolId), 'net-x-pool');
+    assert.equal(await poolOf(y.poolId), 'net-y-pool');
+    assert.equal(await poolOf(none.poolId), 'default', 'on neither network: no rule');
+    const userId = async (name: string) => one(`SELECT id FROM users WHERE username = $1`, [name]);
+    assert.equal(x.reservedUserId, await userId('alice'));
+    assert.equal(y.reservedUserId, await userId('bob'));
+    assert.equal(none.reservedUserId, null);
+    assert.equal((await get(`machines/${x.systemId}/`, bob)).status, 404, "alice's by placement");
+    assert.equal((await get(`machines/${y.systemId}/`, alice)).status, 404, "bob's by placement");
+    for (const rule of [byNet, byVlan]) assert.equal((await api.call('DELETE', `/MAAS/api/2.0/placement-rule/${(rule.body as Json).id as number}/`, { key: admin })).status, 204);
+  });
+
+  it('every way to READY places an unplaced machine (mark_fixed after a broken commissioning, release of a registered deployed machine), never over an existing reservation', async () => {
+    assert.equal((await post('resourcepools/', admin, { name: 'fixed-pool' })).status, 200);
+    const rule = await post('placement-rules/', admin, { name: 'late', match_hostname_prefix: 'late-', pool: 'fixed-pool', reserved_for: 'carol' });
+    assert.equal(rule.status, 200, rule.text);
+    const carolId = await one(`SELECT id FROM users WHERE username = 'carol'`, []);
+    const bobId = await one(`SELECT id FROM users WHERE username = 'bob'`, []);
+
+    // Commissioning that never finishes, marked broken, then fixed: READY, so placed then.
+    const brokenCommissioning = async (hostname: string, reserveFor?: string) => {
+      const r = await post('machines/', admin, { hostname, architecture: 'amd64/generic', mac_addresses: mac(), power_type: 'manual', commission: 'false' });
+      assert.equal(r.status, 200, r.text);
+      const id = (r.body as Json).system_id as string;
+      rack.behaviour.set(id, 'silent');
+      if (reserveFor) assert.equal((await post(`machines/${id}/op-reserve`, admin, { reserved_for: reserveFor })).status, 200);
+      assert.equal((await post(`machines/${id}/op-commission`, admin)).status, 200);
+      await waitForStatus(region.services, id, S.COMMISSIONING);
+      // Once the workflow has claimed the machine and powered it on (its first step would take a
+      // BROKEN machine over again).
+      for (let i = 0; i < 100 && !rack.calls.includes(`on:${id}`); i++) await new Promise((res) => setTimeout(res, 50));
+      assert.ok(rack.calls.includes(`on:${id}`));
+      assert.equal((await post(`machines/${id}/op-mark_broken`, admin, { comment: 'stuck' })).status, 200);
+      const fixed = await post(`machines/${id}/op-mark_fixed`, admin);
+      assert.equal(fixed.status, 200, fixed.text);
+      return region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: id });
+    };
+    const fixed = await brokenCommissioning('late-fixed');
+    assert.equal(fixed.status, S.READY);
+    assert.equal(fixed.reservedUserId, carolId, 'placed as it became READY');
+    const kept = await brokenCommissioning('late-kept', 'bob');
+    assert.equal(kept.status, S.READY);
+    assert.equal(kept.reservedUserId, bobId, 'an existing reservation is never overridden');
+    assert.notEqual(kept.poolId, fixed.poolId, 'a reserved machine is left where it is');
+
+    // Registered as deployed (never commissioned), hardware reported, released: READY, placed.
+    const reg = await post('machines/', admin, { hostname: 'late-deployed', deployed: 'true', power_type: 'manual' });
+    assert.equal(reg.status, 200, reg.text);
+    const dep = (reg.body as Json).system_id as string;
+    await waitForStatus(region.services, dep, S.DEPLOYED);
+    await region.services.db.query(`UPDATE machines SET commissioning_passed = true WHERE system_id = $1`, [dep]);
+    assert.equal((await post(`machines/${dep}/op-release`, admin)).status, 200);
+    const released = await waitForStatus(region.services, dep, S.READY);
+    assert.equal(released.reservedUserId, carolId);
+    assert.equal(((await get(`machines/${dep}/`, carol)).body as Json).reserved_for, 'carol');
+
+    // Placed once: moved by hand, it stays where the admin put it through later READYs.
+    assert.equal((await put(`machines/${fixed.systemId}/`, admin, { pool: 'default' })).status, 200);
+    assert.equal((await post(`machines/${fixed.systemId}/op-mark_broken`, admin)).status, 200);
+    assert.equal((await post(`machines/${fixed.systemId}/op-mark_fixed`, admin)).status, 200);
+    const again = await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: fixed.systemId });
+    assert.equal(await one(`SELECT id FROM resource_pools WHERE name = 'default'`, []), again.poolId);
+    assert.equal((await api.call('DELETE', `/MAAS/api/2.0/placement-rule/${(rule.body as Json).id as number}/`, { key: admin })).status, 204);
+  });
+
+  it("pool admin: members administer the pool's machines (release others', lock, mark broken/fixed, commission, edit), not other pools'", async () => {
+    const dave = await api.keyFor('dave');
+    assert.equal((await post('resourcepools/', admin, { name: 'ops-pool' })).status, 200);
+    const inPool = await ready('ops-1');
+    const elsewhere = await ready('ops-2');
+    await only([inPool, elsewhere]);
+    assert.equal((await put(`machines/${inPool}/`, admin, { pool: 'ops-pool' })).status, 200);
+    for (const id of [inPool, elsewhere]) assert.equal((await post('machines/op-allocate', alice, { system_id: id })).status, 200);
+    assert.equal((await post('user-groups/', admin, { name: 'ops' })).status, 200);
+    assert.equal((await post('user-group/ops/op-add_member', admin, { username: 'dave' })).status, 200);
+    assert.equal((await post('user-group/ops/op-add_entitlement', admin, { resource_type: 'pool', resource_id: 'ops-pool', entitlement: 'admin' })).status, 200);
+
+    assert.equal((await get(`machines/${inPool}/`, dave)).status, 200, "a pool admin sees alice's machine in the pool");
+    assert.equal((await post(`machines/${elsewhere}/op-release`, dave)).status, 404, "alice's machine in another pool: not visible");
+    assert.equal((await put(`machines/${inPool}/`, dave, { description: 'racked in row 3' })).status, 200, 'edit');
+    assert.equal((await put(`machines/${inPool}/`, dave, { pool: 'default' })).status, 403, 'not into a pool they do not administer');
+    assert.equal((await put(`machines/${inPool}/`, bob, { description: 'x' })).status, 404);
+    const released = await post(`machines/${inPool}/op-release`, dave);
+    assert.equal(released.status, 200, released.text);
+    const back = await waitForStatus(region.services, inPool, S.READY);
+    assert.equal(back.ownerId, null);
+    assert.equal((await post(`machines/${inPool}/op-mark_broken`, dave)).status, 200);
+    assert.equal((await post(`machines/${inPool}/op-mark_fixed`, dave)).status, 200);
+    assert.equal((await post(`machines/${inPool}/op-commission`, dave)).status, 200);
+    await waitForStatus(region.services, inPool, S.READY);
+    assert.equal((await post(`machines/${inPool}/op-commission`, bob)).status, 404, 'restricted pool: bob cannot see it');
+    // Lock/unlock a machine someone else deployed in the pool.
+    assert.equal((await post(`machines/${inPool}/op-deploy`, dave)).status, 200);
+    await waitForStatus(region.services, inPool, S.DEPLOYED);
+    await region.services.db.query(`UPDATE machines SET owner_id = (SELECT id FROM users WHERE username = 'alice') WHERE system_id = $1`, [inPool]);
+    assert.equal(((await post(`machines/${inPool}/op-lock`, dave)).body as Json).locked, true);
+    assert.equal(((await post(`machines/${inPool}/op-unlock`, dave)).body as Json).locked, false);
+    assert.equal((await post(`machines/${elsewhere}/op-release`, alice)).status, 200);
+    await waitForStatus(region.services, elsewhere, S.READY);
+  });
+
+  it('fails closed: a pool whose last entitled group is deleted stays restricted (admins only) until an admin opens it', async () => {
+    assert.equal((await post('resourcepools/', admin, { name: 'closing' })).status, 200);
+    const id = await ready('closing-1');
+    await only([id]);
+    assert.equal((await put(`machines/${id}/`, admin, { pool: 'closing' })).status, 200);
+    assert.equal((await post('user-groups/', admin, { name: 'temp' })).status, 200);
+    assert.equal((await post('user-group/temp/op-add_member', admin, { username: 'bob' })).status, 200);
+    assert.equal((await post('user-group/temp/op-add_entitlement', admin, { resource_type: 'pool', resource_id: 'closing', entitlement: 'deploy' })).status, 200);
+    assert.equal((await get(`machines/${id}/`, alice)).status, 404);
+    assert.equal((await get(`machines/${id}/`, bob)).status, 200);
+    const open = await put('resourcepool/closing/', admin, { restricted: 'false' });
+    assert.equal(open.status, 400, 'not while a group holds an entitlement');
+    assert.match(open.text, /restricted/);
+
+    assert.equal((await api.call('DELETE', '/MAAS/api/2.0/user-group/temp/', { key: admin })).status, 204);
+    assert.equal((await region.services.db.query(`SELECT 1 FROM pool_entitlements pe JOIN resource_pools p ON p.id = pe.pool_id WHERE p.name = 'closing'`)).length, 0, 'cascaded');
+    for (const key of [alice, bob]) {
+      assert.equal((await get(`machines/${id}/`, key)).status, 404, 'still restricted, not open to all');
+      assert.equal((await post('machines/op-allocate', key, { system_id: id })).status, 409);
+    }
+    assert.equal((await get(`machines/${id}/`, admin)).status, 200);
+    assert.equal((await put('resourcepool/closing/', admin, { restricted: 'false' })).status, 200);
+    assert.equal((await get(`machines/${id}/`, alice)).status, 200, 'opened by an admin');
+  });
+
+  it('machine tokens: a user who can see a machine but does not own it gets 403 from get_token and regenerate_token', async () => {
+    const unowned = await ready('tok-unowned');
+    const viewed = await ready('tok-viewed');
+    assert.equal((await post('resourcepools/', admin, { name: 'tok-pool' })).status, 200);
+    assert.equal((await put(`machines/${viewed}/`, admin, { pool: 'tok-pool' })).status, 200);
+    assert.equal((await post('user-groups/', admin, { name: 'tok-viewers' })).status, 200);
+    assert.equal((await post('user-group/tok-viewers/op-add_member', admin, { username: 'bob' })).status, 200);
+    assert.equal((await post('user-group/tok-viewers/op-add_entitlement', admin, { resource_type: 'pool', resource_id: 'tok-pool', entitlement: 'view' })).status, 200);
+    for (const id of [unowned, viewed]) {
+      assert.equal((await get(`machines/${id}/`, bob)).status, 200, 'bob can see it');
+      const before = (await get(`machines/${id}/?op=get_token`, admin)).body as Json;
+      assert.equal((await get(`machines/${id}/?op=get_token`, bob)).status, 403);
+      assert.equal((await post(`machines/${id}/op-regenerate_token`, bob)).status, 403);
+      assert.equal(((await get(`machines/${id}/?op=get_token`, admin)).body as Json).token_key, before.token_key, 'not regenerated');
+    }
+  });
 });
