@@ -3,6 +3,7 @@
 // 250 machines (reservations, pool entitlements and constraints all in play).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { startApi, type ApiClient } from '../helpers/api';
 import { startTestRegion, type TestRegion } from '../helpers/region';
@@ -178,5 +179,49 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     // Reserved machines went to their own people first: every member of teamA got reserved ones
     // before any unassigned one could be... at least the reserved set is used up by its team.
     assert.ok([...teamA].every((id) => handed.has(id)));
+  });
+
+  it('zone=X picks the machine in zone X, even when a cheaper one is elsewhere', async () => {
+    await clear();
+    await db().query(`INSERT INTO zones (name) VALUES ('rack-b') ON CONFLICT DO NOTHING`);
+    const [cheap] = await insert(1, { prefix: 'zone-cheap', cpu: 1, mem: 1024 });
+    const [inB] = await insert(1, { prefix: 'zone-b', cpu: 8, mem: 16384 });
+    const [pricier] = await insert(1, { prefix: 'zone-b-big', cpu: 32, mem: 65536 });
+    await db().query(`UPDATE machines SET zone_id = (SELECT id FROM zones WHERE name = 'rack-b') WHERE system_id = ANY($1)`, [[inB, pricier]]);
+    const pick = async (form: Record<string, string>) => ((await allocate(alice, { ...form, dry_run: 'true' })).body as Json).system_id;
+    assert.equal(await pick({}), cheap);
+    assert.equal(await pick({ zone: 'rack-b' }), inB, 'the cheapest machine of that zone');
+    assert.equal(await pick({ zone: 'default' }), cheap);
+    const got = await allocate(alice, { zone: 'rack-b' });
+    assert.equal(got.status, 200, got.text);
+    assert.equal((got.body as Json).system_id, inB);
+    assert.equal(((got.body as Json).zone as Json).name, 'rack-b');
+    assert.equal(((await allocate(alice, { zone: 'rack-b' })).body as Json).system_id, pricier, 'then the next one there');
+    assert.equal((await allocate(alice, { zone: 'rack-b' })).status, 409, 'none left in the zone (the cheap one is not in it)');
+  });
+
+  it('row locks, not a global lock: a READY machine held FOR UPDATE by another transaction does not stop an allocation from taking another at once', async () => {
+    await clear();
+    const [held] = await insert(1, { prefix: 'held', cpu: 1, mem: 1024 });
+    const [free] = await insert(1, { prefix: 'free', cpu: 2, mem: 2048 });
+    const client = new pg.Client({ connectionString: (db().options as { url?: string }).url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      const locked = await client.query(`SELECT id FROM machines WHERE system_id = $1 FOR UPDATE`, [held]);
+      assert.equal(locked.rowCount, 1);
+      assert.equal(((await allocate(alice, { dry_run: 'true' })).body as Json).system_id, held, 'the held machine is the cheapest');
+      const started = Date.now();
+      const got = await allocate(alice);
+      const ms = Date.now() - started;
+      assert.equal(got.status, 200, got.text);
+      assert.equal((got.body as Json).system_id, free, 'the other machine, not a wait for the held one');
+      assert.ok(ms < 2000, `promptly (${ms} ms)`);
+      const status: Array<{ status: number }> = await db().query(`SELECT status FROM machines WHERE system_id = $1`, [held]);
+      assert.equal(status[0]!.status, S.READY, 'the held one is untouched');
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end();
+    }
   });
 });
