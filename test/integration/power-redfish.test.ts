@@ -114,6 +114,31 @@ describe('redfish sessions (node:http Redfish BMC with a SessionService)', () =>
     assert.equal(bmc.logins, logins + 1);
   });
 
+  it('next boot: PATCHes BootSourceOverrideTarget Pxe with BootSourceOverrideEnabled Once on the system', async () => {
+    const { d } = driver();
+    bmc.patches.length = 0;
+    await d.setNextBootPxe(node('1'), never);
+    assert.deepEqual(bmc.patches, [{ path: '/redfish/v1/Systems/1', body: { Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' } } }]);
+    await d.close();
+  });
+
+  it('a slow BMC: answers within the timeout are waited for; past it, retried, then a retryable error naming the wait', async () => {
+    bmc.delayMs = 300;
+    try {
+      const patient = new RedfishPowerDriver({ backoffMs: [50, 50], timeoutMs: 2_000, log: () => undefined });
+      assert.equal(await patient.query(node('1'), never), 'on');
+      await patient.close();
+      const retries: string[] = [];
+      const hasty = new RedfishPowerDriver({ backoffMs: [50, 50], timeoutMs: 100, log: (l) => retries.push(l) });
+      const t0 = Date.now();
+      await assert.rejects(hasty.query(node('1'), never), isPowerError(true, /no answer within 0\.1 s/));
+      assert.equal(retries.length, 2, `retried twice: ${retries.join(' | ')}`);
+      assert.ok(Date.now() - t0 < 5_000, 'bounded by timeouts and backoff');
+    } finally {
+      bmc.delayMs = 0;
+    }
+  });
+
   it('a wrong password fails fatally at login, without retries, and is not remembered', async () => {
     const { d, retries } = driver();
     await assert.rejects(d.query(node('0', { power_pass: 'wrong' }), never), isPowerError(false, /login.*authentication failed \(HTTP 401\): Invalid username or password/));

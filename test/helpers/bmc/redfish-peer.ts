@@ -14,6 +14,10 @@ export interface RedfishPeer {
   logouts: number;
   /** "METHOD /path auth", when started with record. */
   requests: string[];
+  /** PATCH bodies by system path (the boot override the driver set). */
+  patches: Array<{ path: string; body: unknown }>;
+  /** Every answer waits this long (a slow BMC). */
+  delayMs: number;
   /** Forget every session, as a BMC does when they time out or it restarts. */
   expireSessions(): void;
   stop(): Promise<void>;
@@ -29,7 +33,7 @@ export async function startRedfishPeer(o: { systems?: number; ports?: number; se
   const tokens = new Map<string, [number, string]>();
   let next = 1;
   const peer: RedfishPeer = {
-    addresses: [], logins: 0, logouts: 0, requests: [],
+    addresses: [], logins: 0, logouts: 0, requests: [], patches: [], delayMs: 0,
     expireSessions: () => tokens.clear(),
     stop: async () => {
       for (const s of servers) {
@@ -45,8 +49,9 @@ export async function startRedfishPeer(o: { systems?: number; ports?: number; se
       const url = req.url ?? '/';
       const token = typeof req.headers['x-auth-token'] === 'string' ? req.headers['x-auth-token'] : undefined;
       if (o.record) peer.requests.push(`${req.method} ${url} ${token ? 'token' : req.headers.authorization ? 'basic' : 'none'}`);
-      const send = (status: number, body?: unknown, headers: Record<string, string> = {}) =>
+      const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) =>
         void res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(body === undefined ? '' : JSON.stringify(body));
+      const send: typeof reply = (...args) => void (peer.delayMs ? setTimeout(() => !res.destroyed && reply(...args), peer.delayMs) : reply(...args));
       if (url === '/redfish/v1' || url === '/redfish/v1/') {
         return send(200, withSessions ? { SessionService: { '@odata.id': '/redfish/v1/SessionService' }, Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } } } : {});
       }
@@ -69,8 +74,13 @@ export async function startRedfishPeer(o: { systems?: number; ports?: number; se
       }
       const m = /^\/redfish\/v1\/Systems\/(\d+)$/.exec(url);
       if (req.method === 'GET' && m && Number(m[1]) < systems) {
-        return send(200, { '@odata.id': url, Id: m[1], PowerState: Number(m[1]) % 2 ? 'On' : 'Off',
+        const boot = [...peer.patches].reverse().find((p) => p.path === url)?.body as { Boot?: unknown } | undefined;
+        return send(200, { '@odata.id': url, Id: m[1], PowerState: Number(m[1]) % 2 ? 'On' : 'Off', Boot: boot?.Boot ?? { BootSourceOverrideEnabled: 'Disabled' },
           Actions: { '#ComputerSystem.Reset': { target: `${url}/Actions/ComputerSystem.Reset` } } });
+      }
+      if (req.method === 'PATCH' && m && Number(m[1]) < systems) {
+        peer.patches.push({ path: url, body: JSON.parse(Buffer.concat(chunks).toString() || '{}') as unknown });
+        return send(204);
       }
       if (req.method === 'GET' && url === '/redfish/v1/Systems') {
         return send(200, { Members: Array.from({ length: systems }, (_, i) => ({ '@odata.id': `/redfish/v1/Systems/${i}` })) });
