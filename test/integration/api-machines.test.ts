@@ -197,6 +197,8 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal(deploy.status, 200, deploy.text);
     assert.equal((deploy.body as Json).status_name, 'Deploying');
     assert.equal(((deploy.body as Json).current_workflow as Json).workflow_id, `machine:${id}`);
+    // The Temporal UI has no login and shows every machine's workflows: its link is for admins.
+    assert.equal(((deploy.body as Json).current_workflow as Json).temporal_ui_url, null, 'not for alice');
     await waitForStatus(region.services, id, S.DEPLOYED);
 
     const commission = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-commission`, { key: admin });

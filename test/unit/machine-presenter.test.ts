@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { presentMachine } from '../../src/api/presenters/machine';
+import { presentMachine, presentOptionsFor } from '../../src/api/presenters/machine';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
-import type { Machine } from '../../src/region/db/entities';
+import type { Machine, User } from '../../src/region/db/entities';
 import type { MachineView } from '../../src/region/services/machine-queries';
 
 const machine: Machine = {
@@ -68,6 +68,15 @@ describe('machine presenter', () => {
       workflow_type: 'deployWorkflow',
       temporal_ui_url: 'http://ui:8233/namespaces/default/workflows/machine%3Aabc123',
     });
+  });
+
+  it('gives the Temporal UI link to admins only (the Temporal UI has no login)', () => {
+    const user = (isSuperuser: boolean) => ({ kind: 'user' as const, user: { id: 1, username: 'u', isSuperuser } as User });
+    const linkFor = (caller: Parameters<typeof presentOptionsFor>[1]) =>
+      (presentMachine(view, presentOptionsFor(options, caller)).current_workflow as { temporal_ui_url: string | null }).temporal_ui_url;
+    assert.equal(linkFor(user(true)), 'http://ui:8233/namespaces/default/workflows/machine%3Aabc123');
+    assert.equal(linkFor(user(false)), null);
+    assert.equal(linkFor(null), null);
   });
 
   it('never shows power parameters or secrets', () => {

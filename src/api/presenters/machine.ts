@@ -2,11 +2,17 @@
 // everyone else sees none of them.
 import { labelOf } from '../../contracts/lifecycle';
 import type { MachineView } from '../../region/services/machine-queries';
+import { isAdmin, type Principal } from '../../region/services/principal';
 import { NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
 
 export interface PresentOptions {
   temporalUiUrl: string | null;
   temporalNamespace: string;
+}
+
+/** The Temporal UI has no login and shows every machine's workflows: only admins get its links. */
+export function presentOptionsFor(o: PresentOptions, caller: Principal | null | undefined): PresentOptions {
+  return caller && isAdmin(caller) ? o : { ...o, temporalUiUrl: null };
 }
 
 const COMMISSIONING_STATUS = { pending: 0, passed: 2, none: -1 } as const;

@@ -7,14 +7,15 @@ import { normaliseMac } from '../../region/services/machine-validation';
 import { mayAdministerPool } from '../../region/services/reservations';
 import { forbidden, Reply, type Resource } from '../http';
 import { adminOf, userOf, type Ctx } from './access';
-import { presentMachine, type PresentOptions } from '../presenters/machine';
+import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import { allocateForm, commissionForm, createForm, deployForm, filterForm, releaseForm, updateForm } from './machine-forms';
 
 
 export function machineResources(services: RegionServices, present: PresentOptions): Array<Resource<Principal>> {
   const user = (c: Ctx): Principal => ({ kind: 'user', user: userOf(c) });
   const admin = (c: Ctx): Principal => ({ kind: 'user', user: adminOf(c) });
-  const show = async (c: Ctx, systemId: string) => presentMachine(await services.queries.get(c.principal, systemId), present);
+  const presentFor = (c: Ctx) => presentOptionsFor(present, c.principal);
+  const show = async (c: Ctx, systemId: string) => presentMachine(await services.queries.get(c.principal, systemId), presentFor(c));
   /** Everything but reading needs the machine to be visible first: 404 beats 403. */
   const visible = async (c: Ctx) => {
     const p = user(c);
@@ -49,7 +50,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         doc: 'List machines visible to the caller, filtered by hostname, mac_address, id, zone, pool, status, owner, tags, arch.',
         async handle(c) {
           const views = services.queries.chunks(user(c), filterForm(c.params));
-          return Reply.jsonArray(mapChunks(views, (v) => presentMachine(v, present)));
+          return Reply.jsonArray(mapChunks(views, (v) => presentMachine(v, presentFor(c))));
         },
       },
       {
@@ -62,7 +63,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
           if (!c.principal && form.deployed) throw forbidden('Registering a deployed machine needs an admin API key.');
           if (form.deployed && form.hostId) {
             const again = await reregisterHost(services.db, form.hostId, form.hostname);
-            if (again) return presentMachine((await services.queries.views([again.id]))[0]!, present);
+            if (again) return presentMachine((await services.queries.views([again.id]))[0]!, presentFor(c));
           }
           const machine = await services.machines.create(form).catch(async (err: unknown) => {
             // The same host registering twice at the same moment: the first one's machine won
@@ -71,7 +72,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
             if (!again) throw err;
             return { ...again, reregistered: true as const };
           });
-          if ('reregistered' in machine) return presentMachine((await services.queries.views([machine.id]))[0]!, present);
+          if ('reregistered' in machine) return presentMachine((await services.queries.views([machine.id]))[0]!, presentFor(c));
           try {
             if (form.deployed) await services.actions.startForNewMachine(machine, 'registerDeployed');
             else if (!c.principal) await services.actions.startForNewMachine(machine, 'enlist');
@@ -81,7 +82,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
             await services.machines.delete(machine.systemId).catch(() => undefined);
             throw err;
           }
-          return presentMachine((await services.queries.views([machine.id]))[0]!, present);
+          return presentMachine((await services.queries.views([machine.id]))[0]!, presentFor(c));
         },
       },
       {
@@ -91,7 +92,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         async handle(c) {
           const constraints = allocateForm(c.params);
           const got = await services.allocation.allocate(user(c), constraints);
-          const body = presentMachine(await services.queries.get(c.principal, got.systemId), present);
+          const body = presentMachine(await services.queries.get(c.principal, got.systemId), presentFor(c));
           return { ...body, constraints_by_type: got.constraintsByType };
         },
       },
@@ -114,7 +115,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         async handle(c) {
           const p = user(c);
           const views = await services.queries.list(p, { owner: [p.kind === 'user' ? p.user.username : ''] });
-          return views.map((v) => presentMachine(v, present));
+          return views.map((v) => presentMachine(v, presentFor(c)));
         },
       },
       {

@@ -6,7 +6,7 @@ import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
 import type { Params } from '../http';
 import { Reply, type Resource } from '../http';
-import { presentMachine, type PresentOptions } from '../presenters/machine';
+import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import { presentTag } from '../presenters/tag';
 import { adminOf, userOf, type Ctx } from './access';
 
@@ -23,7 +23,7 @@ export function tagResources(deps: { services: Pick<RegionServices, 'tags' | 'qu
     const user = userOf(c);
     const tag = await tags.get(c.path.name!);
     const views = await queries.list({ kind: 'user', user }, { tags: [tag.name] });
-    return views.map((v) => presentMachine(v, deps.present));
+    return views.map((v) => presentMachine(v, presentOptionsFor(deps.present, c.principal)));
   };
   return [
     {

@@ -2,8 +2,8 @@
 // SQL, tenancy-sql) → the views. An invisible machine is the services' NotFoundError → 404 page.
 import type Koa from 'koa';
 import type { RegionServices } from '../../region/services';
-import { isAdmin, type Principal } from '../../region/services/principal';
-import { temporalWorkflowUrl, type PresentOptions } from '../presenters/machine';
+import type { Principal } from '../../region/services/principal';
+import { presentOptionsFor, temporalWorkflowUrl, type PresentOptions } from '../presenters/machine';
 import { machineDetail, machineList } from './machine-views';
 import { page, sendPage, type PageUser } from './layout';
 
@@ -24,7 +24,7 @@ export function machinePages(services: RegionServices, o: PresentOptions) {
       const view = await services.queries.get(caller, systemId);
       const events = await services.events.query(caller, { systemId: [view.machine.systemId], level: 'DEBUG' }, { limit: RECENT_EVENTS });
       const workflowId = view.machine.workflowId;
-      const temporalUrl = workflowId && isAdmin(caller) ? temporalWorkflowUrl(workflowId, o) : null;
+      const temporalUrl = workflowId ? temporalWorkflowUrl(workflowId, presentOptionsFor(o, caller)) : null;
       sendPage(ctx, 200, page(view.machine.hostname, machineDetail({ view, events, temporalUrl }), user));
     },
   };
