@@ -287,6 +287,68 @@ describe('TFTP server', () => {
     assert.ok((await fetchFile(port, 'undionly.kpxe')).data.equals(fx.loader));
   });
 
+  it('windowsize (RFC 7440): the OACK carries the agreed window and that many DATA blocks come per ACK; without it, lock-step', async () => {
+    const peer = await RawPeer.open();
+    const quiet = async (ms = 300) => {
+      const extra = await peer.next(ms).catch(() => undefined);
+      assert.equal(extra, undefined, `nothing more before the next ACK, got opcode ${extra?.op} block ${extra?.block}`);
+    };
+    const blocks = async (n: number) => {
+      const got: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = await peer.next();
+        assert.equal(p.op, 3, `opcode ${p.op} ${p.text ?? ''}`);
+        got.push(p.block!);
+      }
+      return got;
+    };
+    try {
+      // windowsize=4: after the OACK's ACK, blocks 1-4 arrive without any ACK in between; then the
+      // server waits; ACK 4 opens the next window.
+      const oack = await peer.request(port, 'big.bin', { blksize: '512', windowsize: '4' });
+      assert.equal(oack.op, 6);
+      assert.deepEqual(oack.options, { blksize: '512', windowsize: '4' });
+      peer.send(ack(0), oack.port);
+      assert.deepEqual(await blocks(4), [1, 2, 3, 4]);
+      await quiet();
+      peer.send(ack(4), oack.port);
+      assert.deepEqual(await blocks(4), [5, 6, 7, 8]);
+      await quiet();
+      peer.send(Buffer.from([0, 5, 0, 0, 0]), oack.port);
+
+      // More than the server's maximum (16) is cut down to it, in the OACK and on the wire.
+      const capped = await peer.request(port, 'big.bin', { blksize: '512', windowsize: '64' });
+      assert.deepEqual(capped.options, { blksize: '512', windowsize: '16' });
+      peer.send(ack(0), capped.port);
+      assert.deepEqual(await blocks(16), Array.from({ length: 16 }, (_, i) => i + 1));
+      await quiet();
+      peer.send(Buffer.from([0, 5, 0, 0, 0]), capped.port);
+
+      // No windowsize asked for: the OACK has none and every block waits for its ACK.
+      const plain = await peer.request(port, 'big.bin', { blksize: '512' });
+      assert.deepEqual(plain.options, { blksize: '512' });
+      for (let block = 0; block < 3; block++) {
+        peer.send(ack(block), plain.port);
+        assert.deepEqual(await blocks(1), [block + 1]);
+        await quiet();
+      }
+      peer.send(Buffer.from([0, 5, 0, 0, 0]), plain.port);
+
+      // No options at all (no OACK): block 1 at once, then one block per ACK.
+      const first = await peer.request(port, 'big.bin');
+      assert.equal(first.op, 3);
+      assert.equal(first.block, 1);
+      await quiet();
+      peer.send(ack(1), first.port);
+      assert.deepEqual(await blocks(1), [2]);
+      await quiet();
+      peer.send(Buffer.from([0, 5, 0, 0, 0]), first.port);
+    } finally {
+      peer.close();
+    }
+    assert.ok((await fetchFile(port, 'undionly.kpxe')).data.equals(fx.loader));
+  });
+
   it('logs one line per transfer', () => {
     assert.ok(lines.some((l) => /^tftp: 127\.0\.0\.1:\d+ RRQ undionly\.kpxe done \d+ ms$/.test(l)), lines.slice(0, 5).join('\n'));
     assert.ok(lines.some((l) => /RRQ secret-link refused \(resolves outside/.test(l)));
