@@ -18,6 +18,7 @@ import { machineResources } from './resources/machines';
 import { placementRuleResources } from './resources/placement-rules';
 import { poolResources } from './resources/pools';
 import { rackControllerResources } from './resources/rackcontrollers';
+import { regionControllerResources } from './resources/regioncontrollers';
 import { sshKeyResources } from './resources/sshkeys';
 import { subnetResources } from './resources/subnets';
 import { tagResources } from './resources/tags';
@@ -52,6 +53,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
     ...subnetResources({ services }),
     ...ipAddressResources({ services }),
     ...rackControllerResources({ services }),
+    ...regionControllerResources({ db: services.db }),
     ...bootResourceResources({ services }),
   ];
   const app = new Koa();

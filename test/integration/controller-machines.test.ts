@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { machineResources } from '../../src/api/resources/machines';
 import { rackControllerResources } from '../../src/api/resources/rackcontrollers';
+import { regionControllerResources } from '../../src/api/resources/regioncontrollers';
 import { ensureControllerMachine } from '../../src/region/services/controller-machines';
 import { PRESENT, startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
@@ -17,7 +18,7 @@ describe('controllers as machines', () => {
   let alice: string;
 
   before(async () => {
-    api = await startResourceApi((services) => [...machineResources(services, PRESENT), ...rackControllerResources({ services })]);
+    api = await startResourceApi((services) => [...machineResources(services, PRESENT), ...rackControllerResources({ services }), ...regionControllerResources({ db: services.db })]);
     admin = (await api.user('admin', true)).key;
     alice = (await api.user('alice')).key;
   });
@@ -100,5 +101,29 @@ describe('controllers as machines', () => {
     assert.equal(after.locked, false);
     assert.equal(after.status_name, 'Deployed');
     assert.deepEqual(await annotations(systemId), {});
+  });
+
+  it('regioncontrollers/: listed with MAAS node types; DELETE (admin only) drops the region role: kept as a rack when it is one, else deleted without a BMC', async () => {
+    const alone = await ensureControllerMachine(api.services.db, { role: 'region', id: 'region-b', hostname: 'region-b', interfaces: [{ name: 'eth0', mac: '02:00:00:00:06:01' }] });
+    const both = await ensureControllerMachine(api.services.db, { role: 'region', id: 'region-c', hostname: 'region-c', interfaces: [{ name: 'eth0', mac: '02:00:00:00:06:02' }] });
+    const rack = await api.services.racks.register({ name: 'rack-c', version: 'test', interfaces: [{ name: 'eth0', mac: '02:00:00:00:06:02', addresses: [] }] });
+    const list = (await api.call('GET', `${API}/regioncontrollers/`, { key: alice })).body as Json[];
+    const of = (id: string) => list.find((r) => r.system_id === id);
+    assert.equal(of(alone)?.node_type, 3);
+    assert.equal(of(both)?.node_type, 4, 'region and rack controller');
+    assert.equal((await api.call('GET', `${API}/regioncontrollers/${alone}/`, { key: alice })).status, 200);
+
+    assert.equal((await api.call('DELETE', `${API}/regioncontrollers/${alone}/`, { key: alice })).status, 403);
+    assert.equal((await api.call('DELETE', `${API}/regioncontrollers/${alone}/`, { key: admin })).status, 204);
+    assert.equal((await api.call('GET', `${API}/regioncontrollers/${alone}/`, { key: admin })).status, 404);
+    assert.deepEqual(await byHostname('region-b'), [], 'no BMC: deleted');
+    assert.equal((await api.call('DELETE', `${API}/regioncontrollers/${alone}/`, { key: admin })).status, 404);
+
+    assert.equal((await api.call('DELETE', `${API}/regioncontrollers/${both}/`, { key: admin })).status, 204);
+    assert.deepEqual(await annotations(both), { controller: 'rack', rack_system_id: rack.systemId }, 'still the rack, still locked');
+    assert.equal((await byHostname('region-c'))[0]!.locked, true);
+    const machine = (await machines()).find((m) => m.system_id === alone);
+    assert.equal(machine, undefined);
+    assert.equal((await api.call('DELETE', `${API}/regioncontrollers/${both}/`, { key: admin })).status, 404, 'a rack-only machine is no region controller');
   });
 });

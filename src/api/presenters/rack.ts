@@ -2,6 +2,7 @@
 // heartbeat for a while is shown with every service dead, saying since when: the region cannot
 // know more than that, and showing the last report as current would hide an outage.
 import type { Rack } from '../../region/db/entities';
+import type { RegionController } from '../../region/services/controller-machines';
 import { FAILOVER_AFTER_S } from '../../region/services/network/rack-dhcp';
 
 const RACK_CONTROLLER = 2;
@@ -33,3 +34,13 @@ export function presentRack(r: Rack, now = new Date()): Record<string, unknown> 
     resource_uri: `/MAAS/api/2.0/rackcontrollers/${r.systemId}/`,
   };
 }
+
+/** MAAS's node types: 3 region controller, 4 region and rack controller. */
+export const presentRegion = (r: RegionController): Record<string, unknown> => ({
+  system_id: r.systemId,
+  hostname: r.hostname,
+  fqdn: `${r.hostname}.maas`,
+  node_type: r.alsoRack ? 4 : 3,
+  node_type_name: r.alsoRack ? 'Region and rack controller' : 'Region controller',
+  resource_uri: `/MAAS/api/2.0/regioncontrollers/${r.systemId}/`,
+});

@@ -153,3 +153,32 @@ export async function removeRack(db: DataSource, systemId: string): Promise<void
     await removeControllerRole(tx, 'rack', systemId);
   });
 }
+
+export interface RegionController {
+  systemId: string;
+  hostname: string;
+  name: string;
+  /** Also a rack on the same host. */
+  alsoRack: boolean;
+}
+
+/** The regions that registered themselves (their machines carry `region_name`). */
+export async function listRegions(db: DataSource): Promise<RegionController[]> {
+  const rows: Array<Row & { hostname: string }> = await db.query(
+    `SELECT id, system_id, hostname, workload_annotations, power_type FROM machines WHERE workload_annotations ? 'region_name' ORDER BY id`,
+  );
+  return rows.map((r) => ({ systemId: r.system_id, hostname: r.hostname, name: r.workload_annotations.region_name!, alsoRack: rolesOf(r.workload_annotations).includes('rack') }));
+}
+
+/**
+ * DELETE regioncontrollers/{id}: the region's machine loses its region role (above: unlocked, or
+ * deleted without a BMC; kept when it is also a rack). A region process still running registers
+ * itself again when it next starts, as a rack does.
+ */
+export async function removeRegion(db: DataSource, systemId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const rows: Array<{ name: string }> = await tx.query(`SELECT workload_annotations->>'region_name' AS name FROM machines WHERE system_id = $1 AND workload_annotations ? 'region_name'`, [systemId]);
+    if (!rows[0]) throw new NotFoundError('No RegionController matches the given query.');
+    await removeControllerRole(tx, 'region', rows[0].name);
+  });
+}
