@@ -171,6 +171,17 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.deepEqual(await ips(), ['10.77.0.111', '10.77.0.112'], 'a refused table changes nothing');
     await api.services.rackDhcp.recordLeases(rack, [], { replace: true });
     assert.deepEqual(await ips(), [], 'an empty table: the rack holds no leases');
+
+    // While rack-a was down its secondary leased .113 to another MAC: rack-a's table, restating
+    // its old lease of .113, neither takes the live lease over nor deletes the secondary's.
+    await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.113', '52:54:00:00:01:13')]);
+    await api.services.rackDhcp.recordLeases(standby, [commit('10.77.0.113', '52:54:00:00:01:99')]);
+    await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.113', '52:54:00:00:01:13')], { replace: true });
+    const held = (await api.services.db.query(`SELECT mac_address::text AS mac, r.system_id AS rack FROM dhcp_leases l JOIN racks r ON r.id = l.rack_id WHERE ip = '10.77.0.113'`)) as Json[];
+    assert.deepEqual(held, [{ mac: '52:54:00:00:01:99', rack: standby }]);
+    await api.services.rackDhcp.recordLeases(rack, [], { replace: true });
+    assert.deepEqual(await ips(), ['10.77.0.113'], 'the secondary\'s lease is not rack-a\'s to drop');
+    await api.services.rackDhcp.recordLeases(standby, [], { replace: true });
   });
 
   it('boot config by MAC: a known machine gets its purpose and token, an unknown MAC enlists', async () => {

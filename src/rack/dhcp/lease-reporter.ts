@@ -125,8 +125,14 @@ export class LeaseReporter {
   private async sendNext(signal: AbortSignal, batch = this.queue.slice(0, this.batchSize)): Promise<void> {
     if (this.resync && this.o.snapshot) {
       const upTo = this.seq; // the snapshot is taken now, so it includes every event pushed so far
-      await this.o.report(this.o.snapshot(), signal, true);
+      // Cleared before sending: an overflow while the report is in flight asks for another.
       this.resync = false;
+      try {
+        await this.o.report(this.o.snapshot(), signal, true);
+      } catch (err) {
+        this.resync = true;
+        throw err;
+      }
       this.forget([{ seq: upTo }]);
     } else {
       if (!batch.length) return;

@@ -111,4 +111,26 @@ describe('DHCP lease reports to the region', () => {
     assert.deepEqual(reports.slice(2), [{ ips: ['10.0.0.1', '10.0.0.9'], replace: true }], 'after an overflow the table, not the surviving events');
     await r.stop();
   });
+
+  it('a queue overflow while the lease table is in flight asks for another table', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const reports: Array<{ ips: string[]; replace: boolean }> = [];
+    let table = [ev(1)];
+    const r = new LeaseReporter({
+      report: async (events, _signal, replace) => {
+        if (reports.length === 0) await gate; // the first table waits on a slow region
+        reports.push({ ips: events.map((e) => e.ip), replace: replace === true });
+      },
+      snapshot: () => table,
+      log: () => undefined, everyMs: 5, maxQueue: 2, maxRetryDelayMs: 20,
+    });
+    await new Promise((res) => setTimeout(res, 20));
+    for (let k = 2; k <= 5; k++) r.push(ev(k)); // overflows: events dropped meanwhile
+    table = [ev(1), ev(5)];
+    release();
+    await until(() => r.pending === 0);
+    assert.deepEqual(reports, [{ ips: ['10.0.0.1'], replace: true }, { ips: ['10.0.0.1', '10.0.0.5'], replace: true }]);
+    await r.stop();
+  });
 });

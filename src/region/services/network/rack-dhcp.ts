@@ -61,8 +61,11 @@ export class RackDhcpService {
             `INSERT INTO dhcp_leases (ip, mac_address, hostname, subnet_id, rack_id, expires, updated)
              VALUES ($1::inet, $2::macaddr, $3, (SELECT id FROM subnets WHERE $1::inet << cidr ORDER BY masklen(cidr) DESC LIMIT 1), $4, $5, now())
              ON CONFLICT (ip) DO UPDATE SET mac_address = EXCLUDED.mac_address, hostname = EXCLUDED.hostname,
-               subnet_id = EXCLUDED.subnet_id, rack_id = EXCLUDED.rack_id, expires = EXCLUDED.expires, updated = now()`,
-            [e.ip, normaliseMac(e.mac), printable(e.hostname), rack, e.at],
+               subnet_id = EXCLUDED.subnet_id, rack_id = EXCLUDED.rack_id, expires = EXCLUDED.expires, updated = now()
+             -- A lease table restates what this rack held: it never takes over a live lease that
+             -- another rack (the secondary, during a failover) gave out since.
+             WHERE NOT $6 OR dhcp_leases.rack_id IS NOT DISTINCT FROM EXCLUDED.rack_id OR dhcp_leases.expires < now()`,
+            [e.ip, normaliseMac(e.mac), printable(e.hostname), rack, e.at, o.replace === true],
           );
         } else {
           await tx.query(`DELETE FROM dhcp_leases WHERE ip = $1::inet AND mac_address = $2::macaddr`, [e.ip, normaliseMac(e.mac)]);
