@@ -295,10 +295,13 @@ describe('deployed-machine registration with maas-run-scripts (real script, proc
       assert.ok(i < 100, 'the commissioning workflow set the boot purpose');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const booted = await rackApi(`/racks/${rackId}/boot-config/52:54:00:ab:cd:01`);
-    assert.equal(booted.known, true, JSON.stringify(booted));
-    assert.equal(booted.systemId, ipmiId);
-    assert.equal(booted.purpose, 'commissioning');
+    // The same MAC asking twice at once (the rack or iPXE retrying) gets the machine both times.
+    const [booted, again] = await Promise.all([0, 1].map(() => rackApi(`/racks/${rackId}/boot-config/52:54:00:ab:cd:01`)));
+    for (const b of [booted!, again!]) {
+      assert.equal(b.known, true, JSON.stringify(b));
+      assert.equal(b.systemId, ipmiId);
+      assert.equal(b.purpose, 'commissioning');
+    }
     const stranger = await rackApi(`/racks/${rackId}/boot-config/52:54:00:ab:cd:02`);
     assert.equal(stranger.known, false, 'a second unknown MAC enlists: the MAC-less machine has its MAC now');
     const withMac = await machine(ipmiId);

@@ -38,14 +38,20 @@ export async function assertNoOtherMaclessCommissioning(tx: EntityManager, m: Ma
  * interface and the machine's id is returned; otherwise null (the MAC enlists).
  */
 export async function claimUnknownMac(tx: EntityManager, mac: string): Promise<number | null> {
+  const holderOf = async (): Promise<number | undefined> =>
+    ((await tx.query(`SELECT machine_id AS id FROM interfaces WHERE mac_address = $1::macaddr AND type = 'physical'`, [mac])) as Array<{ id: number }>)[0]?.id;
+  // Claimed since the caller looked (the same MAC asking twice: the rack or iPXE retrying).
+  const known = await holderOf();
+  if (known !== undefined) return known;
   const candidates: Array<{ id: number }> = await tx.query(`${commissioningMacless} AND m.boot_purpose = 'commissioning' ORDER BY m.id FOR UPDATE OF m`);
-  if (candidates.length !== 1) return null;
+  if (candidates.length !== 1) return (await holderOf()) ?? null;
   const id = candidates[0]!.id;
-  // A second unknown MAC that waited on the row lock must see the first one's interface (a new
-  // statement, a new snapshot), and the MAC may have been registered meanwhile.
+  // Whoever waited on the row lock looks again (a new statement, a new snapshot): the same MAC
+  // asking twice (the rack or iPXE retrying) finds it claimed by this machine and gets it; another
+  // unknown MAC finds the machine has its MAC now; the MAC may also have been registered meanwhile.
+  const holder = await holderOf();
+  if (holder !== undefined) return holder;
   if (await hasMac(tx, id)) return null;
-  const taken: unknown[] = await tx.query(`SELECT 1 FROM interfaces WHERE mac_address = $1::macaddr AND type = 'physical'`, [mac]);
-  if (taken.length > 0) return null;
   await tx.query(
     `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot) VALUES ($1, 'eth0', 'physical', $2, true, 0, true)`,
     [id, mac],
