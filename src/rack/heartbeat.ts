@@ -20,9 +20,11 @@ export function workerService(taskQueue: string, w: WorkerHealth): Service {
   if (w.failure) return { status: 'dead', message: `the worker on ${queue} stopped with an error: ${w.failure.message}` };
   switch (w.runState) {
     case 'RUNNING':
+      // (No poller state: a worker that does not say; the SDK's getStatus() always does.)
+      if (w.activityPollerState === 'POLLING' || w.activityPollerState === undefined) return { status: 'running', message: `power and boot activities on ${queue}` };
       return w.activityPollerState === 'FAILED'
         ? { status: 'degraded', message: `the worker on ${queue} cannot poll Temporal for activities` }
-        : { status: 'running', message: `power and boot activities on ${queue}` };
+        : { status: 'degraded', message: `the worker on ${queue} is not polling for activities` };
     case 'INITIALIZED':
       return { status: 'degraded', message: `the worker on ${queue} is starting` };
     case 'STOPPING':

@@ -24,6 +24,7 @@ describe('rack heartbeat', () => {
     assert.equal(workerService(q, running).status, 'running');
     assert.equal(workerService(q, { runState: 'RUNNING' }).status, 'running');
     assert.deepEqual(workerService(q, { runState: 'RUNNING', activityPollerState: 'FAILED' }), { status: 'degraded', message: 'the worker on task queue rack:abc cannot poll Temporal for activities' });
+    assert.deepEqual(workerService(q, { runState: 'RUNNING', activityPollerState: 'SHUTDOWN' }), { status: 'degraded', message: 'the worker on task queue rack:abc is not polling for activities' });
     for (const runState of ['INITIALIZED', 'STOPPING', 'DRAINING', 'DRAINED'] as const) assert.equal(workerService(q, { runState }).status, 'degraded', runState);
     assert.deepEqual(workerService(q, { runState: 'STOPPED' }), { status: 'dead', message: 'the worker on task queue rack:abc is stopped' });
     assert.deepEqual(workerService(q, { runState: 'FAILED' }), { status: 'dead', message: 'the worker on task queue rack:abc failed' });
