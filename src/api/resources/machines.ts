@@ -141,11 +141,14 @@ export function machineResources(services: RegionServices, present: PresentOptio
       { method: 'GET', doc: 'Read a machine.', handle: (c) => (user(c), show(c, c.path.system_id!)) },
       {
         method: 'PUT',
-        doc: "Update a machine (admins, and admins of the machine's pool, who may move it only to another pool they administer): hostname, architecture, description, power_type, power_parameters_*, zone, pool, cpu_count, memory.",
+        doc: "Update a machine (admins, and admins of the machine's pool, who may move it only to another pool they administer and may not change power settings): hostname, architecture, description, power_type, power_parameters_*, zone, pool, cpu_count, memory.",
         async handle(c) {
           const p = await visible(c);
           const form = updateForm(c.params);
           if (!isAdmin(p)) {
+            // BMC settings stay with admins: with the stored credentials kept across an address
+            // change, a new power_address would send them wherever it points.
+            if (form.powerType !== undefined || Object.keys(form.powerParameters).length > 0) throw new ForbiddenError('Only admins can change power settings.');
             const { machine } = await services.queries.get(p, c.path.system_id!);
             await services.actions.assertMayUse(services.db.manager, p, machine, 'edit', { owner: false });
             const target: Array<{ id: number }> = form.pool ? await services.db.query(`SELECT id FROM resource_pools WHERE name = $1`, [form.pool]) : [];
