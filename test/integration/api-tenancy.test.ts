@@ -346,7 +346,7 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal((await post(`machines/${elsewhere}/op-release`, dave)).status, 404, "alice's machine in another pool: not visible");
     assert.equal((await put(`machines/${inPool}/`, dave, { description: 'racked in row 3' })).status, 200, 'edit');
     assert.equal((await put(`machines/${inPool}/`, dave, { pool: 'default' })).status, 403, 'not into a pool they do not administer');
-    for (const power of [{ power_parameters_power_address: '203.0.113.9' }, { power_type: 'manual' }]) {
+    for (const power of [{ power_parameters_power_address: '203.0.113.9' }, { power_type: 'manual' }] as Array<Record<string, string>>) {
       const r = await put(`machines/${inPool}/`, dave, power);
       assert.equal(r.status, 403, `BMC settings stay with admins: ${r.text}`);
     }
