@@ -238,4 +238,18 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     assert.match((await alice.get(`${UI}/machines?q=bob`)).text, /Machines 0–0 of 0/, "bob's machine is not found by its name either");
     assert.match((await (await browser().loggedIn('admin')).get(`${UI}/machines?q=bob`)).text, /Machines 1–1 of 1/);
   });
+
+  // Last: it leaves this test client's address throttled.
+  it('throttles password guessing: after 10 failures the username and the address get 429 with Retry-After, even with the right password', async () => {
+    const failures: number[] = [];
+    for (let i = 0; i < 10; i++) failures.push((await browser().login('bob', `guess-${i}`)).status);
+    // Earlier tests' failures from this address count too: 401s until the brake, then 429s.
+    const firstBrake = failures.indexOf(429);
+    assert.ok(failures.slice(0, firstBrake === -1 ? undefined : firstBrake).every((f) => f === 401) && failures.slice(firstBrake === -1 ? 10 : firstBrake).every((f) => f === 429), failures.join(' '));
+    const right = await browser().login('bob', 'pw');
+    assert.equal(right.status, 429);
+    assert.match(right.text, /Too many failed logins; try again in \d+ s\./);
+    assert.ok(!right.setCookies.some((c) => c.startsWith('metalflow_session=')), 'no session');
+    assert.equal((await browser().login('alice', 'pw')).status, 429, 'the address is braked for any username');
+  });
 });

@@ -1,10 +1,12 @@
 // Login and logout. Credentials are checked by the user service (scrypt); a wrong username and a
 // wrong password get the same 401. The login form carries a CSRF token double-submitted through a
 // cookie (there is no session yet); a successful login starts a new session (never reuses one).
+// Repeated failures for a username or from an address are throttled (login-throttle.ts).
 import type Koa from 'koa';
 import type { RegionServices } from '../../region/services';
 import { ensureParams } from '../http';
 import { html } from './html';
+import { LoginThrottle } from './login-throttle';
 import { page, redirectAfterPost, sendPage, UI_PREFIX } from './layout';
 import { clearCookie, LOGIN_CSRF_COOKIE, randomToken, sameToken, SESSION_COOKIE, setCookie, type UiSession, type UiSessions } from './session';
 
@@ -35,7 +37,7 @@ function showLogin(ctx: Koa.Context, status: number, o: { next: string; error?: 
 </form>`));
 }
 
-export function loginRoutes(services: RegionServices, sessions: UiSessions) {
+export function loginRoutes(services: RegionServices, sessions: UiSessions, throttle = new LoginThrottle()) {
   return {
     async login(ctx: Koa.Context, session: UiSession | null): Promise<void> {
       const params = await ensureParams(ctx);
@@ -48,8 +50,19 @@ export function loginRoutes(services: RegionServices, sessions: UiSessions) {
       if (!sameToken(params.get('csrf'), ctx.cookies.get(LOGIN_CSRF_COOKIE))) {
         return showLogin(ctx, 403, { next, username, error: 'The login form expired or did not come from this site. Please log in again.' });
       }
+      // A success clears the username's failures, not the address's: one known password does not reset a guesser.
+      const keys = [`user:${username.toLowerCase()}`, `ip:${ctx.ip}`];
+      const wait = throttle.retryAfter(keys);
+      if (wait > 0) {
+        ctx.set('Retry-After', String(wait));
+        return showLogin(ctx, 429, { next, username, error: `Too many failed logins; try again in ${wait} s.` });
+      }
       const user = await services.users.checkPassword(username, params.get('password') ?? '');
-      if (!user) return showLogin(ctx, 401, { next, username, error: 'Invalid username or password.' });
+      if (!user) {
+        throttle.failed(keys);
+        return showLogin(ctx, 401, { next, username, error: 'Invalid username or password.' });
+      }
+      throttle.succeeded([`user:${username.toLowerCase()}`]);
       if (session) await sessions.end(session);
       setCookie(ctx, SESSION_COOKIE, await sessions.create(user.id));
       clearCookie(ctx, LOGIN_CSRF_COOKIE);
