@@ -71,6 +71,35 @@ describe('webhook driver against a local endpoint', () => {
     }
   });
 
+  it('a slow endpoint: answers within the timeout are waited for; past it, retried, then a retryable error naming the wait', async () => {
+    const peer = await startWebhookPeer({ token: 's3cret' });
+    peer.delayMs = 300;
+    try {
+      const patientRetries: string[] = [];
+      const patient = new WebhookPowerDriver({ backoffMs: [50, 50], timeoutMs: 2_000, log: (l) => patientRetries.push(l) });
+      assert.equal(await patient.query(cfg(peer), never), 'off');
+      assert.equal(await patient.on(cfg(peer), never), 'on');
+      assert.deepEqual(patientRetries, [], 'a slow answer within the timeout is not a failure');
+
+      const retries: string[] = [];
+      const hasty = new WebhookPowerDriver({ backoffMs: [50, 50], timeoutMs: 100, log: (l) => retries.push(l) });
+      for (const [action, path] of [['query', 'GET /status'], ['off', 'POST /off']] as const) {
+        retries.length = 0;
+        peer.requests.length = 0;
+        const t0 = Date.now();
+        await assert.rejects(hasty[action](cfg(peer), never), isPowerError(true, /no answer within 0\.1 s.*gave up after 3 attempts/));
+        assert.equal(retries.length, 2, `${action} retried twice: ${retries.join(' | ')}`);
+        assert.ok(retries.every((l) => /retrying in 50 ms: .*no answer within 0\.1 s/.test(l)), retries.join(' | '));
+        assert.deepEqual(peer.requests.map((r) => r.split(' ').slice(0, 2).join(' ')), [path, path, path], 'three attempts reached the endpoint');
+        assert.ok(Date.now() - t0 < 5_000, 'bounded by timeouts and backoff');
+      }
+      await new Promise((r) => setTimeout(r, 400)); // the abandoned requests' timers run out
+      assert.equal(peer.state, 'running', 'an off the driver gave up on was not carried out late');
+    } finally {
+      await peer.stop();
+    }
+  });
+
   it('verify_ssl: n accepts a self-signed endpoint, y refuses it fatally', async () => {
     const peer = await startWebhookPeer({ token: 's3cret', tls: true });
     try {

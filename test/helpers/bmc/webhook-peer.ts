@@ -16,14 +16,21 @@ export interface WebhookPeer {
   state: 'running' | 'stopped';
   /** Answer the next N requests with 503 (a struggling endpoint). */
   failNext: number;
+  /** Every request is handled this long after it arrived (a slow endpoint); 0 = at once. */
+  delayMs: number;
   stop(): Promise<void>;
 }
 
 export async function startWebhookPeer(opts: { token?: string; basic?: string; tls?: boolean } = {}): Promise<WebhookPeer> {
-  const peer: WebhookPeer = { url: '', requests: [], state: 'stopped', failNext: 0, stop: async () => undefined };
+  const peer: WebhookPeer = { url: '', requests: [], state: 'stopped', failNext: 0, delayMs: 0, stop: async () => undefined };
   const handler: http.RequestListener = (req, res) => {
+    peer.requests.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`.trim());
+    // A caller that gave up meanwhile has closed the connection: nothing is done for it.
+    if (peer.delayMs) setTimeout(() => !res.destroyed && answer(req, res), peer.delayMs);
+    else answer(req, res);
+  };
+  const answer: http.RequestListener = (req, res) => {
     const auth = req.headers.authorization ?? '';
-    peer.requests.push(`${req.method} ${req.url} ${auth}`.trim());
     const allowed = (opts.token && auth === `Bearer ${opts.token}`) || (opts.basic && auth === `Basic ${Buffer.from(opts.basic).toString('base64')}`);
     if (!allowed) return void res.writeHead(401).end('{"error": "bad token"}');
     if (peer.failNext > 0) {
