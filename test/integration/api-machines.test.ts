@@ -123,6 +123,71 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal(asUser.status, 403);
   });
 
+  it('checks power parameter values on create and update: a bad address, URL or regex is a 400 naming the field and writes nothing', async () => {
+    const webhook = { power_type: 'webhook', power_parameters_power_on_uri: 'http://hooks.example.com/on', power_parameters_power_off_uri: 'https://hooks.example.com:8443/off' };
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ power_type: 'ipmi', power_parameters_power_address: 'not an address!' }, 'power_parameters_power_address', /valid IP address or hostname/],
+      [{ power_type: 'ipmi', power_parameters_power_address: '10.0.0.999' }, 'power_parameters_power_address', /valid IP address/],
+      [{ power_type: 'ipmi', power_parameters_power_address: '   ' }, 'power_parameters_power_address', /valid IP address/],
+      [{ power_type: 'ipmi', power_parameters_power_address: '10.0.0.1:99999' }, 'power_parameters_power_address', /:port/],
+      [{ power_type: 'redfish', power_parameters_power_address: 'ftp://bmc.example.com' }, 'power_parameters_power_address', /http\(s\):\/\/ URL of the BMC/],
+      [{ power_type: 'redfish', power_parameters_power_address: 'bmc name' }, 'power_parameters_power_address', /valid IP address, hostname or http/],
+      [{ ...webhook, power_parameters_power_on_uri: 'not a url' }, 'power_parameters_power_on_uri', /valid http:\/\/ or https:\/\/ URL: 'not a url'/],
+      [{ ...webhook, power_parameters_power_off_uri: 'ftp://hooks.example.com/off' }, 'power_parameters_power_off_uri', /valid http/],
+      [{ ...webhook, power_parameters_power_query_uri: '/status' }, 'power_parameters_power_query_uri', /valid http/],
+      [{ ...webhook, power_parameters_power_on_regex: 'status.*(running' }, 'power_parameters_power_on_regex', /valid regular expression/],
+      [{ ...webhook, power_parameters_power_off_regex: '[stopped' }, 'power_parameters_power_off_regex', /valid regular expression/],
+    ];
+    const before = await count();
+    for (const [form, field, message] of cases) {
+      const r = await create({ architecture: 'amd64', mac_addresses: mac(), commission: 'false', ...form });
+      assert.equal(r.status, 400, `${JSON.stringify(form)} → ${r.text}`);
+      const body = r.body as Record<string, string[]>;
+      assert.deepEqual(Object.keys(body), [field], `only ${field} named in ${r.text}`);
+      assert.ok(Array.isArray(body[field]) && message.test(body[field][0]!), `${field}: ${r.text}`);
+    }
+    // The JSON form python-libmaas sends is checked the same way.
+    const json = await create({ architecture: 'amd64', mac_addresses: mac(), power_type: 'webhook', power_parameters: JSON.stringify({ power_on_uri: 'http://h/on', power_off_uri: 'http://h/off', power_on_regex: '(' }) });
+    assert.equal(json.status, 400, json.text);
+    assert.ok(Object.keys(json.body as Json).includes('power_parameters_power_on_regex'), json.text);
+    assert.equal(await count(), before, 'nothing was written');
+
+    // Good values of every shape are taken.
+    for (const form of [
+      { power_type: 'ipmi', power_parameters_power_address: 'bmc-7.example.com:623' },
+      { power_type: 'ipmi', power_parameters_power_address: '[fd00::7]:623' },
+      { power_type: 'redfish', power_parameters_power_address: 'https://10.0.0.7:8443/' },
+      { power_type: 'redfish', power_parameters_power_address: '10.0.0.7' },
+      { ...webhook, power_parameters_power_query_uri: 'http://127.0.0.1:8080/status?node=7', power_parameters_power_on_regex: '"state": *"on"' },
+    ] as Array<Record<string, string>>) {
+      const r = await create({ architecture: 'amd64', mac_addresses: mac(), commission: 'false', ...form });
+      assert.equal(r.status, 200, `${JSON.stringify(form)} → ${r.text}`);
+    }
+
+    // Update: the same rules; a refused update changes nothing that was stored.
+    const made = await create({ hostname: 'hook-node', architecture: 'amd64', mac_addresses: mac(), commission: 'false', ...webhook, power_parameters_power_query_uri: 'http://hooks.example.com/status' });
+    assert.equal(made.status, 200, made.text);
+    const id = (made.body as Json).system_id as string;
+    const stored = async () => (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=power_parameters`, { key: admin })).body as Json;
+    const original = await stored();
+    for (const [form, field] of [
+      [{ power_parameters_power_off_regex: '(stopped', description: 'changed' }, 'power_parameters_power_off_regex'],
+      [{ power_parameters_power_query_uri: 'hooks.example.com/status' }, 'power_parameters_power_query_uri'],
+      [{ power_type: 'ipmi', power_parameters_power_address: 'bmc..example.com' }, 'power_parameters_power_address'],
+    ] as Array<[Record<string, string>, string]>) {
+      const r = await api.call('PUT', `/MAAS/api/2.0/machines/${id}/`, { key: admin, form });
+      assert.equal(r.status, 400, `${JSON.stringify(form)} → ${r.text}`);
+      assert.deepEqual(Object.keys(r.body as Json), [field], r.text);
+    }
+    assert.deepEqual(await stored(), original, 'power parameters unchanged');
+    const m = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/`, { key: admin })).body as Json;
+    assert.equal(m.power_type, 'webhook');
+    assert.equal(m.description, '', 'nothing else in the refused update was written');
+    const ok = await api.call('PUT', `/MAAS/api/2.0/machines/${id}/`, { key: admin, form: { power_parameters_power_off_regex: '"stopped"' } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal((await stored()).power_off_regex, '"stopped"');
+  });
+
   it('allocates by constraints, cheapest first; dry_run allocates nothing; no match is a 409', async () => {
     const small = await ready('alloc-small');
     await region.services.db.query(`UPDATE machines SET cpu_count = 2, memory = 4096 WHERE system_id = $1`, [small]);

@@ -10,7 +10,9 @@ export interface SplitPowerParameters {
 
 /**
  * Validate `power_parameters_<name>` against the power type's fields (MAAS's names), filling
- * defaults. `current` carries the stored values an update does not mention.
+ * defaults. `current` carries the stored values an update does not mention. Values given now are
+ * checked against their field's rule (contracts/power.ts: addresses, URLs, regexes), so a bad one
+ * is a 400 naming it rather than a surprise when the driver runs; stored values are not rechecked.
  */
 export function validatePowerParameters(
   powerType: string,
@@ -34,6 +36,8 @@ export function validatePowerParameters(
       errors[`power_parameters_${field.name}`] = [`Select a valid choice. ${value} is not one of the available choices: ${field.choices.join(', ')}.`];
     }
     if (value === '') continue;
+    const problem = given[field.name] !== undefined && !errors[`power_parameters_${field.name}`] ? field.check?.(value) : undefined;
+    if (problem) errors[`power_parameters_${field.name}`] = [problem];
     (field.secret ? out.secret : out.visible)[field.name] = value;
   }
   if (Object.keys(errors).length > 0) throw new ValidationError(errors);
