@@ -26,6 +26,13 @@ export interface TransitionInput {
    * otherwise the workflow lost its claim (an operator moved the machine on) and nothing changes.
    */
   expectFrom: MachineStatus[];
+  /**
+   * The token of the API's start that launched this workflow (LifecycleStart.claimToken). A
+   * machine that carries it but is not claimed by this workflow was released after the API's
+   * commit (mark_broken, abort): beginTransition then leaves it alone instead of re-applying the
+   * transition, which it does only when the commit was lost (the machine carries another token).
+   */
+  claimToken?: string;
 }
 
 export interface TransitionResult {

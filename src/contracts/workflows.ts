@@ -76,18 +76,28 @@ interface MachineRef {
   deadlines: Deadlines;
 }
 
-export interface CommissionParams extends MachineRef {
+/** A lifecycle operation the API started (commission, deploy, release). */
+interface LifecycleStart extends MachineRef {
+  /**
+   * Written on the machine (`claim_token`) in the transaction that claims it and starts this
+   * workflow: tells the workflow's first step whether that commit happened. Absent in workflows
+   * started before it existed.
+   */
+  claimToken?: string;
+}
+
+export interface CommissionParams extends LifecycleStart {
   enableSsh: boolean;
   skipBmcConfig: boolean;
   skipNetworking: boolean;
   skipStorage: boolean;
 }
-export interface DeployParams extends MachineRef {
+export interface DeployParams extends LifecycleStart {
   distroSeries: string;
   /** The status a failed or aborted deployment returns to before DEPLOYING (ALLOCATED). */
   ephemeral: boolean;
 }
-export interface ReleaseParams extends MachineRef {
+export interface ReleaseParams extends LifecycleStart {
   erase: boolean;
   secureErase: boolean;
   quickErase: boolean;

@@ -14,6 +14,9 @@ function randomString(alphabet: string, length: number): string {
 /** A random 6-character lowercase id, like MAAS's `wxwwga`. */
 export const newSystemId = (): string => randomString(SYSTEM_ID_ALPHABET, 6);
 
+/** Names one lifecycle start: the claim its transaction writes on the machine (claim_token). */
+export const newClaimToken = (): string => crypto.randomUUID();
+
 /** MAAS's OAuth credentials: 18-character consumer and token keys, a 32-character secret. */
 export const newConsumerKey = (): string => randomString(KEY_ALPHABET, 18);
 export const newTokenKey = (): string => randomString(KEY_ALPHABET, 18);

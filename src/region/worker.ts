@@ -2,6 +2,7 @@
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createRegionActivities } from '../activities/region';
+import type { RegionActivities } from '../contracts/activities';
 import { REGION_TASK_QUEUE } from '../contracts/workflows';
 
 export interface RegionWorkerOptions {
@@ -10,6 +11,8 @@ export interface RegionWorkerOptions {
   db: DataSource;
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled on start. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Tests wrap the region activities (e.g. to hold one at a chosen moment). */
+  wrapActivities?: (activities: RegionActivities) => RegionActivities;
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -20,7 +23,7 @@ export async function createRegionWorker(o: RegionWorkerOptions): Promise<{ work
     connection,
     namespace: o.namespace,
     taskQueue: REGION_TASK_QUEUE,
-    activities: createRegionActivities(o.db),
+    activities: (o.wrapActivities ?? ((a) => a))(createRegionActivities(o.db)),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Workflows are few and short; bounded so one region cannot starve the database pool.
     maxConcurrentActivityTaskExecutions: 50,

@@ -11,6 +11,7 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,
+    claimToken: p.claimToken,
     operation: 'Commissioning',
     inProgress: S.COMMISSIONING,
     expectFrom: [S.NEW, S.READY, S.FAILED_COMMISSIONING, S.BROKEN, S.MISSING, S.FAILED_TESTING],

@@ -24,6 +24,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,
+    claimToken: p.claimToken,
     operation: 'Deploying',
     inProgress: S.DEPLOYING,
     expectFrom: [S.ALLOCATED],

@@ -31,6 +31,8 @@ export interface LifecyclePlan {
   failTo: MachineStatus;
   /** Power the machine off when the operation fails or is aborted. */
   powerOffOnStop: boolean;
+  /** The API's start that launched this workflow (LifecycleStart.claimToken); none for a take-over. */
+  claimToken?: string;
 }
 
 /** A failure the runbook chose, with the message that goes into status_message. */
@@ -117,6 +119,7 @@ export class Lifecycle {
         to: this.plan.inProgress,
         message: '',
         expectFrom: this.plan.expectFrom,
+        claimToken: this.plan.claimToken,
       });
       this.markStatus(claim.status);
       if (!claim.applied) {
@@ -168,6 +171,7 @@ export class Lifecycle {
       to,
       message: '',
       expectFrom: [this.plan.inProgress],
+      claimToken: this.plan.claimToken,
     });
     this.markStatus(result.status);
     if (!result.applied) throw operationFailed(`Machine left ${labelOf(this.plan.inProgress)} while ${operation.toLowerCase()}.`);

@@ -13,6 +13,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,
+    claimToken: p.claimToken,
     operation: 'Releasing',
     inProgress: S.RELEASING,
     expectFrom: [S.ALLOCATED, S.DEPLOYED, S.DEPLOYING, S.FAILED_DEPLOYMENT, S.FAILED_RELEASING, S.FAILED_DISK_ERASING, S.BROKEN, S.RESERVED],

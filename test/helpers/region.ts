@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import crypto from 'node:crypto';
-import type { RackActivities } from '../../src/contracts/activities';
+import type { RackActivities, RegionActivities } from '../../src/contracts/activities';
 import type { MachineStatus } from '../../src/contracts/lifecycle';
 import { MachineEntity, type Machine } from '../../src/region/db/entities';
 import { SecretBox } from '../../src/region/secrets';
@@ -21,13 +21,13 @@ export interface TestRegion {
   stop(): Promise<void>;
 }
 
-export async function startTestRegion(o: { nodeTimeoutMs?: number; rack?: RackActivities }): Promise<TestRegion> {
+export async function startTestRegion(o: { nodeTimeoutMs?: number; rack?: RackActivities; wrapRegionActivities?: (a: RegionActivities) => RegionActivities }): Promise<TestRegion> {
   const { temporalAddress } = testInfra();
   const database = await freshDatabase();
   const ns = await freshNamespace();
   const gateway = new TemporalWorkflowGateway(ns.client);
   const services = createRegionServices({ db: database.db, workflows: gateway, secrets: new SecretBox(crypto.randomBytes(32)), nodeTimeoutMs: o.nodeTimeoutMs });
-  const region = await createRegionWorker({ address: temporalAddress, namespace: ns.namespace, db: database.db, workflowBundle: await workflowBundle() });
+  const region = await createRegionWorker({ address: temporalAddress, namespace: ns.namespace, db: database.db, workflowBundle: await workflowBundle(), wrapActivities: o.wrapRegionActivities });
   const regionRun = region.worker.run();
   const rack = await services.racks.register({ name: 'test-rack', version: 'test', interfaces: [] });
   let rackWorker: Worker | undefined;

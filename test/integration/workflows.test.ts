@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { MachineStatus as S } from '../../src/contracts/lifecycle';
-import { lifecycleWorkflowId, SearchAttribute } from '../../src/contracts/workflows';
+import type { RegionActivities, TransitionResult } from '../../src/contracts/activities';
+import { labelOf, MachineStatus as S } from '../../src/contracts/lifecycle';
+import { lifecycleWorkflowId, SearchAttribute, WorkflowType } from '../../src/contracts/workflows';
 import { Reconciler } from '../../src/region/reconciler';
 import { BootConfigService } from '../../src/region/services/boot-config';
 import { workflowBundle } from '../helpers/infra';
@@ -12,13 +13,52 @@ import { ScriptedRack } from '../helpers/scripted-rack';
 
 const NODE_TIMEOUT_MS = 3_000;
 
+/**
+ * Holds the first beginTransition of an armed machine once it has started (as if it waited for
+ * the machine's row lock), until the test lets it go.
+ */
+class FirstStepHold {
+  private readonly armed = new Map<string, { reached: () => void; go: Promise<void>; done: (r: Promise<TransitionResult>) => void }>();
+
+  arm(systemId: string): { reached: Promise<void>; go: () => void; done: Promise<TransitionResult> } {
+    let reached!: () => void;
+    let go!: () => void;
+    let done!: (r: Promise<TransitionResult>) => void;
+    const hold = {
+      reached: new Promise<void>((r) => (reached = r)),
+      go: new Promise<void>((r) => (go = r)),
+      done: new Promise<TransitionResult>((r) => (done = r)),
+    };
+    this.armed.set(systemId, { reached, go: hold.go, done });
+    return { reached: hold.reached, go, done: hold.done };
+  }
+
+  wrap(a: RegionActivities): RegionActivities {
+    return {
+      ...a,
+      beginTransition: async (i) => {
+        const hold = this.armed.get(i.systemId);
+        if (!hold) return a.beginTransition(i);
+        this.armed.delete(i.systemId);
+        hold.reached();
+        await hold.go;
+        const result = a.beginTransition(i);
+        hold.done(result);
+        return result;
+      },
+    };
+  }
+}
+
 describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   let region: TestRegion;
   const rack = new ScriptedRack();
   let admin: Awaited<ReturnType<typeof createAdmin>>;
 
+  const held = new FirstStepHold();
+
   before(async () => {
-    region = await startTestRegion({ nodeTimeoutMs: NODE_TIMEOUT_MS, rack: rack.activities() });
+    region = await startTestRegion({ nodeTimeoutMs: NODE_TIMEOUT_MS, rack: rack.activities(), wrapRegionActivities: (a) => held.wrap(a) });
     rack.services = region.services;
     admin = await createAdmin(region.services);
   });
@@ -249,6 +289,79 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
     assert.match(failed.statusMessage, /was terminated/);
     assert.deepEqual(await reconciler.reconcile(), [], 'a second pass finds nothing');
+  });
+
+  // The window between the API's commit and the workflow's first step (beginTransition): an
+  // operator who moves the machine on in it (mark_broken, abort) has the last word, even though
+  // the workflow's first step could otherwise claim the machine from where the operator left it.
+  const release = { erase: false, secureErase: false, quickErase: false, force: false, comment: '' };
+  const windowCases = [
+    {
+      name: 'mark_broken while commissioning starts: BROKEN stands',
+      setup: (hostname: string) => newMachine(hostname),
+      start: (systemId: string) => region.services.actions.commission(admin, systemId, commissionOpts),
+      inProgress: S.COMMISSIONING,
+      operator: (systemId: string) => region.services.actions.markBroken(admin, systemId, 'bad disk'),
+      ends: S.BROKEN,
+    },
+    {
+      name: 'abort while deployment starts: ALLOCATED stands',
+      setup: (hostname: string) => readyMachine(hostname),
+      start: (systemId: string) => region.services.actions.deploy(admin, systemId, deployOpts),
+      inProgress: S.DEPLOYING,
+      operator: (systemId: string) => region.services.actions.abort(admin, systemId),
+      ends: S.ALLOCATED,
+    },
+    {
+      name: 'mark_broken while release starts: BROKEN stands',
+      setup: async (hostname: string) => {
+        const m = await readyMachine(hostname);
+        await region.services.actions.deploy(admin, m.systemId, deployOpts);
+        await waitForStatus(region.services, m.systemId, S.DEPLOYED);
+        return m;
+      },
+      start: (systemId: string) => region.services.actions.release(admin, systemId, release),
+      inProgress: S.RELEASING,
+      operator: (systemId: string) => region.services.actions.markBroken(admin, systemId, 'bad disk'),
+      ends: S.BROKEN,
+    },
+  ];
+  windowCases.forEach((c, n) => {
+    it(`${c.name}: the workflow's first step, run after it, does not claim the machine back`, async () => {
+      const m = await c.setup(`window-${n}`);
+      rack.behaviour.set(m.systemId, 'silent');
+      const hold = held.arm(m.systemId);
+      await c.start(m.systemId);
+      // The API committed the in-progress status; the workflow's first step has started and is held.
+      await hold.reached;
+      assert.equal((await waitForStatus(region.services, m.systemId, c.inProgress)).workflowId, lifecycleWorkflowId(m.systemId));
+      await c.operator(m.systemId);
+      hold.go();
+      const first = await hold.done;
+      assert.equal(first.applied, false, 'the first step leaves the machine alone');
+      const handle = region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId));
+      await handle.result().catch(() => undefined);
+      assert.equal((await handle.describe()).status.name, 'CANCELLED');
+      const settled = await waitForStatus(region.services, m.systemId, c.ends, 1_000);
+      assert.equal(settled.workflowId, null);
+      const log = (await events(m.systemId)).map((e) => e.type);
+      const operatorAt = log.lastIndexOf(labelOf(c.ends));
+      assert.ok(operatorAt >= 0, `the operator's ${labelOf(c.ends)} is recorded`);
+      assert.deepEqual(log.slice(operatorAt).filter((t) => t === labelOf(c.inProgress)), [], `no ${labelOf(c.inProgress)} after ${labelOf(c.ends)}: ${log.join(', ')}`);
+    });
+  });
+
+  it('a start whose commit was lost (Temporal accepted it, the machine was never written): the workflow applies the transition itself', async () => {
+    // Commissioned once: the machine carries that finished start's token, released.
+    const m = await readyMachine('lost-commit');
+    assert.equal(m.workflowId, null);
+    await region.services.workflows.start(WorkflowType.commission, lifecycleWorkflowId(m.systemId), {
+      systemId: m.systemId, hostname: m.hostname, rackQueue: region.rackQueue, deadlines: { nodeTimeoutMs: NODE_TIMEOUT_MS }, ...commissionOpts, claimToken: 'a-start-whose-commit-was-lost',
+    });
+    const done = await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(done.workflowId, null);
+    const log = (await events(m.systemId)).map((e) => e.type);
+    assert.equal(log.filter((t) => t === 'Commissioning').length >= 2, true, `commissioned twice: ${log.join(', ')}`);
   });
 
   it('refuses a second lifecycle while one runs, and invalid transitions', async () => {

@@ -10,7 +10,7 @@ const machine: Machine = {
   cpuCount: 4, cpuSpeed: 2400, memory: 8192, storage: 100000, status: S.DEPLOYING, previousStatus: S.ALLOCATED,
   statusMessage: '', ownerId: 3, locked: false, powerType: 'ipmi', powerParameters: { power_address: '10.0.0.9' },
   powerSecrets: 'v1:secret', powerState: 'on', zoneId: 1, poolId: 1, rackId: 1, workflowId: 'machine:abc123',
-  workflowType: 'deployWorkflow', bootPurpose: 'xinstall', bootErase: '', osystem: 'ubuntu', distroSeries: 'jammy', hweKernel: '',
+  workflowType: 'deployWorkflow', claimToken: null, bootPurpose: 'xinstall', bootErase: '', osystem: 'ubuntu', distroSeries: 'jammy', hweKernel: '',
   userData: '', agentName: '', workloadAnnotations: { app: 'db' }, hardwareInfo: { system_serial: 'SER1', cpu_model: '' },
   blockDevices: [{ name: 'sda', size: 100_000_000_000, serial: 'D1', model: 'QEMU', path: '/dev/sda' }],
   commissioningPassed: true, enableSsh: false, hostId: null, reservedUserId: null, reservedGroupId: 7, created: new Date(0), updated: new Date(0),

@@ -35,10 +35,15 @@ export function createRegionActivities(db: DataSource): RegionActivities {
       return db.transaction(async (tx) => {
         const m = await lockMachine(tx, i.systemId);
         if (m.workflowId === i.workflowId && m.status === i.to) return { applied: true, status: m.status };
+        // The API's commit (or an earlier attempt of this step) claimed the machine for this start,
+        // and the claim is gone: an operator moved the machine on (mark_broken, abort), and that
+        // stands. Releasing keeps claim_token, so this holds on every retry.
+        if (i.claimToken !== undefined && m.claimToken === i.claimToken && m.workflowId !== i.workflowId) return { applied: false, status: m.status };
         const claimable = i.expectFrom.includes(m.status) && (m.status === i.to || canTransition(m.status, i.to));
         if (!claimable) return { applied: false, status: m.status };
-        // The API normally applied this already; a lost commit or a take-over lands here.
-        await changeStatus(tx, m, { to: i.to, message: i.message, workflow: { id: i.workflowId, type: m.workflowType ?? '' } });
+        // The API normally applied this already; a lost commit (the machine carries another
+        // token) or a take-over lands here.
+        await changeStatus(tx, m, { to: i.to, message: i.message, workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken } });
         return { applied: true, status: i.to };
       });
     },

@@ -60,6 +60,11 @@ export interface Machine {
   rackId: number | null;
   workflowId: string | null;
   workflowType: string | null;
+  /**
+   * The token of the lifecycle start that last claimed the machine; kept when the claim is
+   * released, so that start's workflow can tell it was released (beginTransition).
+   */
+  claimToken: string | null;
   bootPurpose: string;
   /** quick | full | secure | secure,quick while release erases the disks, else ''. */
   bootErase: string;
@@ -196,6 +201,7 @@ export const MachineEntity = new EntitySchema<Machine>({
     rackId: { type: Number, name: 'rack_id', nullable: true },
     workflowId: { ...text, name: 'workflow_id', nullable: true },
     workflowType: { ...text, name: 'workflow_type', nullable: true },
+    claimToken: { ...text, name: 'claim_token', nullable: true },
     bootPurpose: { ...text, name: 'boot_purpose' },
     bootErase: { ...text, name: 'boot_erase' },
     osystem: text,

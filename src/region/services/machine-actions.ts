@@ -1,6 +1,7 @@
 // The API's lifecycle operations. Each one checks the transition, records it, and starts the
 // machine's workflow inside the same transaction: if Temporal refuses, nothing is written; if the
-// commit fails after the start, the workflow's own first step re-applies the transition.
+// commit fails after the start, the workflow's own first step re-applies the transition (only
+// then: the claim token it carries tells that apart from an operator having released the claim).
 import type { DataSource, EntityManager } from 'typeorm';
 import { assertTransition, isTransitional, labelOf, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
@@ -225,8 +227,10 @@ export class MachineActions {
       assertTransition(m.status, to);
       const rackQueue = await this.racks.queueFor(m.rackId, tx);
       const workflowId = lifecycleWorkflowId(systemId);
-      await changeStatus(tx, m, { to, workflow: { id: workflowId, type }, extra: extra(m) });
-      await this.workflows.start(type, workflowId, await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines }));
+      // The token tells the workflow whether this commit happened (see beginTransition).
+      const claimToken = newClaimToken();
+      await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: extra(m) });
+      await this.workflows.start(type, workflowId, { ...(await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines })), claimToken });
     });
   }
 }

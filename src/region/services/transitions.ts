@@ -25,8 +25,12 @@ export async function lockMachine(manager: EntityManager, systemId: string): Pro
 export interface StatusChange {
   to: S;
   message?: string;
-  /** The workflow that drives the machine from now on; null releases the machine from any. */
-  workflow?: { id: string; type: string } | null;
+  /**
+   * The workflow that drives the machine from now on, with the token of the start that claims it
+   * (none for a take-over); null releases the machine from any and keeps the token, the sign
+   * that this claim was released (see beginTransition).
+   */
+  workflow?: { id: string; type: string; claimToken?: string } | null;
   extra?: Partial<Machine>;
   event?: { type?: string; description?: string; level?: 'INFO' | 'WARNING' | 'ERROR' | 'AUDIT' };
 }
@@ -49,6 +53,7 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
   if (change.workflow !== undefined) {
     patch.workflowId = change.workflow?.id ?? null;
     patch.workflowType = change.workflow?.type ?? machine.workflowType;
+    if (change.workflow) patch.claimToken = change.workflow.claimToken ?? null;
   }
   await manager.getRepository(MachineEntity).update({ id: machine.id }, patch);
   if (machine.status !== change.to) {
