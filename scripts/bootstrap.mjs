@@ -34,7 +34,8 @@ if (process.argv.includes('--test')) {
   run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', 'test/compat/requirements.txt']);
   // Real peers for the hardware-edge tests and benchmarks, from Debian: ipmitool (what the ipmi
   // driver runs) and ipmi_sim (an IPMI BMC); QEMU with its iPXE ROMs and SeaBIOS (the machine
-  // that PXE-boots in the e2e test); busybox-static and cpio (the ephemeral environment's build);
+  // that PXE-boots in the e2e test); busybox-static, cpio, gcc and libc6-dev (the ephemeral
+  // environment's build, which compiles its nvme-format helper; hdparm it downloads itself);
   // iPXE's first-stage loaders for TFTP; and the DHCP/TFTP servers the benchmarks compare with.
   const wanted = [
     ['ipmitool', 'ipmitool'],
@@ -46,6 +47,8 @@ if (process.argv.includes('--test')) {
     ['/usr/lib/ipxe/undionly.kpxe', 'ipxe'],
     ['/bin/busybox', 'busybox-static'],
     ['cpio', 'cpio'],
+    ['gcc', 'gcc'],
+    ['/usr/include/linux/nvme_ioctl.h', 'libc6-dev'],
     ['perfdhcp', 'kea-admin'],
     ['kea-dhcp4', 'kea-dhcp4-server'],
     ['dnsmasq', 'dnsmasq-base'],

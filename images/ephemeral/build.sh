@@ -2,16 +2,18 @@
 # Builds metalflow's ephemeral environment (what a machine PXE-boots into for enlistment and
 # commissioning) from Debian packages: the kernel linux-image-amd64 depends on (only vmlinuz and
 # the NIC and disk driver modules) and a busybox-static initramfs whose /init is
-# images/ephemeral/init.
+# images/ephemeral/init. For secure erase it also holds hdparm (from Debian's package; ATA
+# security erase) and nvme-format (images/ephemeral/nvme-format.c, compiled here with gcc: NVMe
+# Format NVM with Secure Erase Settings), with the C library they run on (the build host's libc6).
 #
 #   images/ephemeral/build.sh [--force] [--verify] [OUTDIR]
 #
 # OUTDIR defaults to build/boot/images/ephemeral/amd64, where the rack's HTTP boot server serves
-# vmlinuz and initrd.gz (bootRoot build/boot). The kernel .deb is cached in build/cache.
+# vmlinuz and initrd.gz (bootRoot build/boot). The kernel and hdparm .debs are cached in build/cache.
 # Reproducible: fixed mtimes (SOURCE_DATE_EPOCH, by default the kernel's own build time), a sorted
 # newc archive with owner 0:0 and renumbered inodes, gzip -n. The same inputs give the same bytes;
 # --verify builds a second time elsewhere and compares. Nothing is rebuilt while the outputs match
-# the stamp (kernel package, busybox version, hash of the inputs); --force rebuilds anyway.
+# the stamp (packages, versions, hash of the inputs); --force rebuilds anyway.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,16 +21,17 @@ ROOT=$(cd "$HERE/../.." && pwd)
 LIBRARY=$ROOT/src/api/run-scripts/maas-run-scripts.sh
 CACHE=$ROOT/build/cache
 # What a QEMU or ordinary PC needs to reach the network and see its disks: virtio, e1000, and
-# IDE/SATA/SCSI (all modules in Debian's kernel; their dependencies are added from the .ko files).
+# IDE/SATA/SCSI and NVMe (all modules in Debian's kernel; their dependencies are added from the .ko
+# files).
 MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net e1000
-  virtio_blk scsi_common scsi_mod sd_mod virtio_scsi libata ata_piix ata_generic libahci ahci)
+  virtio_blk scsi_common scsi_mod sd_mod virtio_scsi libata ata_piix ata_generic libahci ahci nvme_core nvme)
 
 FORCE=no VERIFY=no OUT=''
 for arg in "$@"; do
   case $arg in
     --force) FORCE=yes ;;
     --verify) VERIFY=yes ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
     *) [ -z "$OUT" ] || { echo "build.sh: one OUTDIR only" >&2; exit 2; }; OUT=$arg ;;
   esac
@@ -44,6 +47,7 @@ START=$(date +%s%N)
 for tool in apt-get apt-cache dpkg-deb dpkg-query tar gzip sha256sum; do
   command -v "$tool" >/dev/null || fail "needs $tool (a Debian system)"
 done
+command -v gcc >/dev/null && [ -f /usr/include/linux/nvme_ioctl.h ] || fail "needs gcc and the C library headers (apt-get install gcc libc6-dev)"
 cpio --help 2>/dev/null | grep -q -- --reproducible || fail "needs GNU cpio with --reproducible (apt-get install cpio)"
 
 as_root_apt() {
@@ -58,32 +62,52 @@ if [ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null)" != 'install ok
 fi
 BUSYBOX_VERSION=$(dpkg-query -W -f='${Version}' busybox-static)
 
+# fetch_deb PACKAGE: the path of PACKAGE's candidate .deb in build/cache (downloaded once); with no
+# package lists (offline, or apt-get update never ran), the newest cached one of that name.
+fetch_deb() {
+  local pkg=$1 version deb dl sandbox=()
+  version=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+  if [ -z "$version" ]; then
+    deb=$(find "$CACHE" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n 1)
+    [ -n "$deb" ] || fail "apt-cache does not know $pkg and build/cache holds no $pkg: run apt-get update"
+    say "apt-cache does not know $pkg; using the cached $(basename "$deb")"
+    echo "$deb"
+    return
+  fi
+  deb=$CACHE/${pkg}_${version//:/%3a}_amd64.deb
+  if [ ! -f "$deb" ]; then
+    say "downloading $pkg $version"
+    dl=$(mktemp -d "$CACHE/download.XXXXXX")
+    [ "$(id -u)" != 0 ] || sandbox=(-o APT::Sandbox::User=root)
+    (cd "$dl" && apt-get download -q "${sandbox[@]}" "$pkg=$version" >&2) || { rm -rf "$dl"; fail "apt-get download $pkg failed"; }
+    mv "$dl"/*.deb "$deb"
+    rmdir "$dl"
+  fi
+  echo "$deb"
+}
+
 KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
 if [ -n "$KPKG" ]; then
-  KVERSION=$(apt-cache show --no-all-versions "$KPKG" | awk '/^Version:/ { print $2; exit }')
-  DEB=$CACHE/${KPKG}_${KVERSION//:/%3a}_amd64.deb
-  if [ ! -f "$DEB" ]; then
-    say "downloading $KPKG $KVERSION"
-    DL=$(mktemp -d "$CACHE/download.XXXXXX")
-    sandbox=()
-    [ "$(id -u)" != 0 ] || sandbox=(-o APT::Sandbox::User=root)
-    (cd "$DL" && apt-get download -q "${sandbox[@]}" "$KPKG=$KVERSION" >&2) || { rm -rf "$DL"; fail "apt-get download $KPKG failed"; }
-    mv "$DL"/*.deb "$DEB"
-    rmdir "$DL"
-  fi
+  DEB=$(fetch_deb "$KPKG")
 else
-  # No package lists (offline, or apt-get update never ran): the newest cached kernel will do.
+  # No package lists: the newest cached kernel will do.
   DEB=$(find "$CACHE" -maxdepth 1 -name 'linux-image-*-amd64_*.deb' | sort -V | tail -n 1)
   [ -n "$DEB" ] || fail "apt-cache does not know linux-image-amd64 and build/cache holds no kernel: run apt-get update"
   KPKG=$(dpkg-deb -f "$DEB" Package)
   say "apt-cache does not know linux-image-amd64; using the cached $(basename "$DEB")"
 fi
 KABI=${KPKG#linux-image-}
+HDPARM_DEB=$(fetch_deb hdparm)
+LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
+GCC_VERSION=$(gcc -dumpfullversion)
 
-INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/build.sh" "$LIBRARY")
+INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY")
 STAMP=$(
   echo "kernel $(basename "$DEB")"
   echo "busybox-static $BUSYBOX_VERSION"
+  echo "hdparm $(basename "$HDPARM_DEB")"
+  echo "libc6 $LIBC_VERSION"
+  echo "gcc $GCC_VERSION"
   echo "modules ${MODULES[*]}"
   echo "epoch ${SOURCE_DATE_EPOCH:-kernel}"
   (cd "$ROOT" && sha256sum "${INPUTS[@]#"$ROOT/"}")
@@ -193,8 +217,16 @@ EPOCH=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$KDIR/$VMLINUZ")}
 STAGE=$(mktemp -d "$ROOT/build/ephemeral-stage.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 R=$STAGE/root
-mkdir -p "$R"/{bin,dev,etc,proc,run,sys,tmp,lib/modules,lib/metalflow,usr/share/udhcpc}
+mkdir -p "$R"/{bin,dev,etc,proc,run,sys,tmp,lib/modules,lib/metalflow,lib/x86_64-linux-gnu,lib64,usr/sbin,usr/share/udhcpc}
 install -m 0755 /bin/busybox "$R/bin/busybox"
+# Secure erase: hdparm from its package, nvme-format compiled here (no build id, stripped: the same
+# compiler and C library give the same bytes), and the two files of the C library they load.
+dpkg-deb --fsys-tarfile "$HDPARM_DEB" | tar -x -O ./sbin/hdparm >"$STAGE/hdparm"
+install -m 0755 "$STAGE/hdparm" "$R/usr/sbin/hdparm"
+gcc -Os -Wall -s -Wl,--build-id=none -o "$STAGE/nvme-format" "$HERE/nvme-format.c"
+install -m 0755 "$STAGE/nvme-format" "$R/usr/sbin/nvme-format"
+install -m 0755 "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)" "$R/lib/x86_64-linux-gnu/libc.so.6"
+install -m 0755 "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$R/lib64/ld-linux-x86-64.so.2"
 install -m 0755 "$HERE/init" "$R/init"
 install -m 0755 "$HERE/udhcpc.script" "$R/usr/share/udhcpc/default.script"
 install -m 0644 "$LIBRARY" "$R/lib/metalflow/maas-run-scripts.sh"
@@ -203,7 +235,7 @@ for m in "${ORDER[@]}"; do
   echo "$m"
 done >"$R/lib/modules/load-order"
 chmod 0644 "$R/lib/modules/load-order"
-printf 'kernel=%s\nbusybox=%s\n' "$(basename "$DEB" .deb)" "$BUSYBOX_VERSION" >"$R/etc/metalflow-ephemeral"
+printf 'kernel=%s\nbusybox=%s\nhdparm=%s\nlibc6=%s\n' "$(basename "$DEB" .deb)" "$BUSYBOX_VERSION" "$(basename "$HDPARM_DEB" .deb)" "$LIBC_VERSION" >"$R/etc/metalflow-ephemeral"
 chmod 0644 "$R/etc/metalflow-ephemeral"
 find "$R" -type d -exec chmod 0755 {} +
 chmod 1777 "$R/tmp"

@@ -1,7 +1,7 @@
 // The ephemeral environment (images/ephemeral: Debian kernel + busybox initramfs) booted in QEMU,
 // reporting to a recording HTTP server on this host (QEMU's user network reaches it as 10.0.2.2).
 // No region, no database: what is checked is exactly what the machine sends, and what it wrote to
-// its disk (xinstall, erase). Six boots (~7 s of CPU each).
+// its disk (xinstall, erase). Seven boots (~7 s of CPU each).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -256,15 +256,42 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     assert.ok(diskOf(lastVm!).equals(Buffer.alloc(size)), 'every byte is zero');
   });
 
-  it('erase secure,quick: no secure erase here, so it says so and falls back to quick (first and last 2 MiB)', async () => {
+  it('erase secure,quick: a virtio disk has no secure erase, so it says so and falls back to quick (first and last 2 MiB)', async () => {
     const size = 16 * MIB;
     const first = receiver.requests.length;
     const console = await boot({ [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'secure,quick' }, [{ sizeBytes: size, fill: 0xff }]);
     const signals = await signalsSince(first);
-    assert.deepEqual(signals.map((s) => s.error), ['Secure erase is not supported on /dev/vda; falling back to quick erase', 'Erasing /dev/vda (quick, 16 MiB)', 'Disks erased'], console);
+    assert.deepEqual(signals.map((s) => s.error), ['Secure erase is not supported on /dev/vda (not an ATA drive); falling back to quick erase', 'Erasing /dev/vda (quick, 16 MiB)', 'Disks erased'], console);
     const disk = diskOf(lastVm!);
     assert.ok(disk.subarray(0, 2 * MIB).equals(Buffer.alloc(2 * MIB)), 'the first 2 MiB');
     assert.ok(disk.subarray(size - 2 * MIB).equals(Buffer.alloc(2 * MIB)), 'the last 2 MiB');
     assert.ok(disk.subarray(2 * MIB, size - 2 * MIB).every((b) => b === 0xff), 'the middle is left alone');
+  });
+
+  // QEMU's NVMe controller has Format NVM (OACS bit 1) and formats by writing zeros over the
+  // namespace; its IDE disk has no ATA security feature set, so hdparm finds nothing to use.
+  it('erase secure: an NVMe drive gets Format NVM with secure erase and reads back zero; an IDE disk without ATA security falls back to full', async () => {
+    const nvme = 24 * MIB;
+    const ide = 8 * MIB;
+    const first = receiver.requests.length;
+    const console = await boot({ [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'secure' }, [
+      { sizeBytes: nvme, fill: 0xff, model: 'nvme', serial: 'MF-NVME-0001' },
+      { sizeBytes: ide, fill: 0xff, model: 'ide-hd', serial: 'MF-IDE-0001' },
+    ]);
+    const signals = await signalsSince(first);
+    const how = /NVMe Format NVM, (user data|cryptographic) erase/.exec(signals[0]?.error ?? '')?.[0];
+    assert.ok(how, console);
+    assert.deepEqual(signals.map((s) => s.error), [
+      `Secure erasing /dev/nvme0n1 (${how})`,
+      `Securely erased /dev/nvme0n1 (${how}, 24 MiB)`,
+      'Secure erase is not supported on /dev/sda (the drive has no ATA security feature set); falling back to full erase',
+      'Erasing /dev/sda (full, 8 MiB)',
+      'Erasing /dev/sda: 100 %',
+      'Disks erased',
+    ], console);
+    assert.match(console, /nvme0n1: format=1 crypto=[01] nsid=1 lbaf=\d+/, 'nvme-format read the controller');
+    assert.match(console, /\/dev\/sda ATA security: /, 'hdparm read the IDE disk');
+    assert.ok(fs.readFileSync(path.join(lastVm!.workDir, 'disk0.raw')).equals(Buffer.alloc(nvme)), 'every byte of the NVMe namespace is zero');
+    assert.ok(fs.readFileSync(path.join(lastVm!.workDir, 'disk1.raw')).equals(Buffer.alloc(ide)), 'every byte of the IDE disk is zero (full fallback)');
   });
 });
