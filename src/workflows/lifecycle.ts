@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   setHandler,
   defineQuery,
   upsertSearchAttributes,
@@ -42,6 +43,12 @@ export function operationFailed(message: string): ApplicationFailure {
 
 const stepQuery = defineQuery<string>(STEP_QUERY);
 
+/**
+ * Power actions record events (Lifecycle.power) since this patch; a workflow that started before
+ * it replays its history without them, so a region upgraded mid-operation carries it on.
+ */
+export const POWER_EVENTS_PATCH = 'power-events';
+
 export class Lifecycle {
   private step = 'starting';
   private events = 0;
@@ -76,11 +83,13 @@ export class Lifecycle {
    * (manual), what they must do (a power-on also says so in status_message while the machine is
    * waited for). A failure records "Failed to power on node" (ERROR) with the BMC's reason and is
    * rethrown: the frame turns it into the failure status, whose event is the status change.
-   * Powering on always sets the next boot to PXE first (the rack's powerOn).
+   * Powering on sets the next boot to PXE first (the rack's powerOn), unless the region says the
+   * machine must not netboot (no known MAC, not commissioning).
    */
   async power(action: 'on' | 'off'): Promise<PowerActionResult> {
     const { systemId, hostname, rackQueue } = this.plan;
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
+    if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
     const rack = rackOf(rackQueue);
     await this.event(action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`, 'INFO', POWER_STARTING[action]);
     let result: PowerActionResult;
@@ -100,6 +109,15 @@ export class Lifecycle {
     } else {
       await this.event(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action]);
     }
+    return result;
+  }
+
+  /** What a power action was before its events (histories of workflows started then replay it). */
+  private async powerWithoutEvents(action: 'on' | 'off'): Promise<PowerActionResult> {
+    const { systemId } = this.plan;
+    const rack = rackOf(this.plan.rackQueue!);
+    const result = asPowerResult(await (action === 'on' ? rack.powerOn({ systemId }) : rack.powerOff({ systemId })));
+    await region.recordPowerState({ systemId, state: result.state });
     return result;
   }
 
@@ -181,8 +199,16 @@ export class Lifecycle {
   private async stop(to: MachineStatus, message: string): Promise<void> {
     this.at(`stopping: ${message}`);
     if (this.plan.powerOffOnStop && this.plan.rackQueue) {
-      // A failure is already an ERROR event ("Failed to power off node"); the stop goes on.
-      await this.power('off').catch(() => undefined);
+      if (patched(POWER_EVENTS_PATCH)) {
+        // A failure is already an ERROR event ("Failed to power off node"); the stop goes on.
+        await this.power('off').catch(() => undefined);
+      } else {
+        try {
+          await this.powerWithoutEvents('off');
+        } catch (err) {
+          await this.event(`Could not power off: ${failureMessage(err)}`, 'WARNING');
+        }
+      }
     }
     await this.finish({ status: to, message });
   }
