@@ -341,7 +341,9 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       assert.equal(first.applied, false, 'the first step leaves the machine alone');
       const handle = region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId));
       await handle.result().catch(() => undefined);
-      assert.equal((await handle.describe()).status.name, 'CANCELLED');
+      // The operator's cancel and the first step's answer (not applied) race to the workflow: it
+      // ends cancelled, or failed ("Machine left …"); either way it changed nothing.
+      assert.ok(['CANCELLED', 'FAILED'].includes((await handle.describe()).status.name ?? ''), (await handle.describe()).status.name);
       const settled = await waitForStatus(region.services, m.systemId, c.ends, 1_000);
       assert.equal(settled.workflowId, null);
       const log = (await events(m.systemId)).map((e) => e.type);
