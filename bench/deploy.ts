@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { round } from './lib/stats';
 import type { BenchOutcome, Log } from './lib/types';
 
 const ROOT = path.resolve(__dirname, '..');
-const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 
 export async function deploy(log: Log): Promise<BenchOutcome> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mf-bench-deploy-')), 'phases.json');
