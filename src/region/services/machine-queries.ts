@@ -110,23 +110,18 @@ export class MachineQueries {
   async page(caller: Principal | null, filter: MachineFilter, page: { limit: number; offset: number }): Promise<{ total: number; views: MachineView[] }> {
     const params: unknown[] = [];
     const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)].join(' AND ');
-    const [count, ids] = await Promise.all([
+    const [count, rows] = await Promise.all([
       this.db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<Array<{ n: number }>>,
-      this.ids(caller, filter, this.db.manager, page),
+      this.db.query(`SELECT m.id FROM machines m WHERE ${where} ORDER BY m.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [...params, page.limit, page.offset]) as Promise<Array<{ id: number }>>,
     ]);
-    return { total: count[0]!.n, views: await this.views(ids) };
+    return { total: count[0]!.n, views: await this.views(rows.map((r) => r.id)) };
   }
 
-  private async ids(caller: Principal | null, filter: MachineFilter, manager: EntityManager, page?: { limit: number; offset: number }): Promise<number[]> {
+  private async ids(caller: Principal | null, filter: MachineFilter, manager: EntityManager): Promise<number[]> {
     const params: unknown[] = [];
     const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)];
-    let limit = '';
-    if (page) {
-      params.push(page.limit, page.offset);
-      limit = ` LIMIT $${params.length - 1} OFFSET $${params.length}`;
-    }
     const rows: Array<{ id: number }> = await manager.query(
-      `SELECT m.id FROM machines m WHERE ${where.join(' AND ')} ORDER BY m.id${limit}`,
+      `SELECT m.id FROM machines m WHERE ${where.join(' AND ')} ORDER BY m.id`,
       params,
     );
     return rows.map((r) => r.id);
