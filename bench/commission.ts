@@ -43,14 +43,22 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
 
   // 1. Create the machines (not part of the commissioning clock).
   const createStart = process.hrtime.bigint();
-  const created = await pool(Array.from({ length: MACHINES }, (_, i) => i), CREATE_CONCURRENCY, async (i) => {
-    const r = await timedCall(`${stack.apiUrl}/machines/`, 'POST', stack.adminKey, {
-      hostname: `fake-${String(i).padStart(4, '0')}`, architecture: 'amd64', mac_addresses: macFor(i, 0),
-      power_type: 'fake', power_parameters_fake_delay_ms: String(FAKE_DELAY_MS), commission: 'false',
-    });
-    if (r.status !== 200) throw new Error(`creating machine ${i}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
-    return { ms: r.ms, systemId: parse<{ system_id: string }>(r).system_id };
-  });
+  const created = await pool(
+    Array.from({ length: MACHINES }, (_, i) => i),
+    CREATE_CONCURRENCY,
+    async (i) => {
+      const r = await timedCall(`${stack.apiUrl}/machines/`, 'POST', stack.adminKey, {
+        hostname: `fake-${String(i).padStart(4, '0')}`,
+        architecture: 'amd64',
+        mac_addresses: macFor(i, 0),
+        power_type: 'fake',
+        power_parameters_fake_delay_ms: String(FAKE_DELAY_MS),
+        commission: 'false',
+      });
+      if (r.status !== 200) throw new Error(`creating machine ${i}: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+      return { ms: r.ms, systemId: parse<{ system_id: string }>(r).system_id };
+    },
+  );
   const createMs = ms(createStart);
   log(`commission-1000: created ${MACHINES} machines in ${round(createMs / 1000, 1)} s; commissioning them`);
 
@@ -76,7 +84,11 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
     if (elapsed - lastReport >= 5) {
       progress.push({ s: round(elapsed), counts });
       lastReport = elapsed;
-      log(`commission-1000: +${Math.round(elapsed)} s ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      log(
+        `commission-1000: +${Math.round(elapsed)} s ${Object.entries(counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
     if (issued && !counts.Commissioning) break;
     if (elapsed > TIMEOUT_S) {
@@ -94,8 +106,9 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
   progress.push({ s: round(waitedMs / 1000), counts: finalCounts });
 
   // 3. What happened, from the database's events (the region's own clock).
-  const timing = (await db.query(
-    `WITH per AS (
+  const timing = (
+    await db.query(
+      `WITH per AS (
        SELECT m.system_id, m.status,
               (SELECT min(created) FROM events e WHERE e.machine_id = m.id AND e.type = 'Commissioning') AS began,
               (SELECT max(created) FROM events e WHERE e.machine_id = m.id AND e.type = 'Ready') AS ready
@@ -104,21 +117,39 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
             extract(epoch FROM (ready - $1::timestamptz)) * 1000 AS ready_ms,
             extract(epoch FROM (ready - began)) * 1000 AS took_ms
        FROM per`,
-    [t0],
-  )).rows as Array<{ system_id: string; status: MachineStatus; began_ms: number | null; ready_ms: number | null; took_ms: number | null }>;
+      [t0],
+    )
+  ).rows as Array<{
+    system_id: string;
+    status: MachineStatus;
+    began_ms: number | null;
+    ready_ms: number | null;
+    took_ms: number | null;
+  }>;
   const ready = timing.filter((r) => r.status === S.READY && r.ready_ms !== null);
   const lastReadyMs = ready.length ? Math.max(...ready.map((r) => Number(r.ready_ms))) : NaN;
   const firstReadyMs = ready.length ? Math.min(...ready.map((r) => Number(r.ready_ms))) : NaN;
 
   // Correctness: what a Ready machine must look like, and no step recorded twice.
-  const wrong = (await db.query(
-    `SELECT m.system_id,
+  const wrong = (
+    await db.query(
+      `SELECT m.system_id,
             m.commissioning_passed, m.hardware_info->>'system_vendor' AS vendor, m.power_state, m.workflow_id, m.cpu_count,
             (SELECT count(*)::int FROM events e WHERE e.machine_id = m.id AND e.description = 'Powering on to commission.') AS power_ons,
             (SELECT count(*)::int FROM events e WHERE e.machine_id = m.id AND e.type = 'Ready') AS readies
        FROM machines m WHERE m.status = $1`,
-    [S.READY],
-  )).rows as Array<{ system_id: string; commissioning_passed: boolean; vendor: string | null; power_state: string; workflow_id: string | null; cpu_count: number; power_ons: number; readies: number }>;
+      [S.READY],
+    )
+  ).rows as Array<{
+    system_id: string;
+    commissioning_passed: boolean;
+    vendor: string | null;
+    power_state: string;
+    workflow_id: string | null;
+    cpu_count: number;
+    power_ons: number;
+    readies: number;
+  }>;
   for (const m of wrong) {
     const bad = [
       !m.commissioning_passed && 'commissioning_passed is false',
@@ -130,15 +161,20 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
     ].filter(Boolean);
     if (bad.length) violations.push(`${m.system_id} is Ready but ${bad.join(', ')}`);
   }
-  const failures = (await db.query(
-    `SELECT status, status_message, count(*)::int AS n FROM machines WHERE status NOT IN ($1, $2) GROUP BY 1, 2 ORDER BY n DESC LIMIT 10`,
-    [S.READY, S.COMMISSIONING],
-  )).rows as Array<{ status: MachineStatus; status_message: string; n: number }>;
+  const failures = (
+    await db.query(
+      `SELECT status, status_message, count(*)::int AS n FROM machines WHERE status NOT IN ($1, $2) GROUP BY 1, 2 ORDER BY n DESC LIMIT 10`,
+      [S.READY, S.COMMISSIONING],
+    )
+  ).rows as Array<{ status: MachineStatus; status_message: string; n: number }>;
   const workflows = await temporalCounts(stack, created[0]?.systemId);
 
   const rejected = commissionAnswers.filter((a) => a.status !== 200);
   const cpu = Object.fromEntries(ROLES.map((r) => [r, round(cpu1[r] - cpu0[r], 2)]));
-  const infra = { postgres: round(cpu1.postgres - cpu0.postgres, 2), temporal: round(cpu1.temporal - cpu0.temporal, 2) };
+  const infra = {
+    postgres: round(cpu1.postgres - cpu0.postgres, 2),
+    temporal: round(cpu1.temporal - cpu0.temporal, 2),
+  };
   const wallS = lastReadyMs / 1000;
   const complete = ready.length === MACHINES;
   const result = {
@@ -146,8 +182,18 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
     description: `${MACHINES} machines, power_type=fake (FAKE rack: simulated boot, real HTTP to the metadata server), fake_delay_ms=${FAKE_DELAY_MS}; created with commission=false, then op=commission (${COMMISSION_CONCURRENCY} requests in flight); the clock starts at the first commission request.`,
     machines: MACHINES,
     machines_note: MACHINES === 1000 ? undefined : `METALFLOW_BENCH_COMMISSION_COUNT=${MACHINES} was set`,
-    settings: { fake_delay_ms: FAKE_DELAY_MS, node_timeout_s: NODE_TIMEOUT_S, reconcile_interval_s: Number(RECONCILE_INTERVAL_S), reconcile_grace_s: 30, timeout_s: TIMEOUT_S },
-    create: { wall_ms: round(createMs), per_second: round(MACHINES / (createMs / 1000), 1), latency_ms: summarize(created.map((c) => c.ms)) },
+    settings: {
+      fake_delay_ms: FAKE_DELAY_MS,
+      node_timeout_s: NODE_TIMEOUT_S,
+      reconcile_interval_s: Number(RECONCILE_INTERVAL_S),
+      reconcile_grace_s: 30,
+      timeout_s: TIMEOUT_S,
+    },
+    create: {
+      wall_ms: round(createMs),
+      per_second: round(MACHINES / (createMs / 1000), 1),
+      latency_ms: summarize(created.map((c) => c.ms)),
+    },
     commission_requests: {
       ok_200: commissionAnswers.length - rejected.length,
       rejected: rejected.length,
@@ -159,14 +205,24 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
     timed_out: timedOut,
     ready: ready.length,
     final_status_counts: finalCounts,
-    not_ready_examples: failures.map((f) => ({ status: labelOf(f.status), status_message: f.status_message, machines: f.n })),
+    not_ready_examples: failures.map((f) => ({
+      status: labelOf(f.status),
+      status_message: f.status_message,
+      machines: f.n,
+    })),
     wall_ms_to_last_ready: round(lastReadyMs),
     first_ready_ms: round(firstReadyMs),
     workflows_per_second: round(ready.length / wallS, 2),
     per_machine_ms: summarize(ready.map((r) => Number(r.took_ms))),
     temporal_commission_workflows: workflows,
-    cpu_seconds: { ...cpu, ...infra, note: 'utime+stime during the commissioning phase, whole process trees; postgres and temporal = the servers this bench started' },
-    cpu_seconds_per_machine: Object.fromEntries(Object.entries({ ...cpu, ...infra }).map(([k, v]) => [k, round(v / Math.max(1, ready.length), 4)])),
+    cpu_seconds: {
+      ...cpu,
+      ...infra,
+      note: 'utime+stime during the commissioning phase, whole process trees; postgres and temporal = the servers this bench started',
+    },
+    cpu_seconds_per_machine: Object.fromEntries(
+      Object.entries({ ...cpu, ...infra }).map(([k, v]) => [k, round(v / Math.max(1, ready.length), 4)]),
+    ),
     rss_at_start_mib: rssAtStart,
     rss_peak_mib: peaks,
     vm_hwm_mib: Object.fromEntries(ROLES.map((r) => [r, memory[r]?.hwmMiB])),
@@ -174,7 +230,9 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
     progress,
     violations,
   };
-  log(`commission-1000: ${ready.length}/${MACHINES} Ready; last at ${round(wallS, 1)} s; ${result.workflows_per_second} workflows/s`);
+  log(
+    `commission-1000: ${ready.length}/${MACHINES} Ready; last at ${round(wallS, 1)} s; ${result.workflows_per_second} workflows/s`,
+  );
   return {
     name: 'commission-1000',
     ok: violations.length === 0,
@@ -197,7 +255,8 @@ async function dbNow(db: Db): Promise<string> {
 }
 
 async function statusCounts(db: Db): Promise<Record<string, number>> {
-  const rows = (await db.query(`SELECT status, count(*)::int AS n FROM machines GROUP BY status ORDER BY status`)).rows as Array<{ status: MachineStatus; n: number }>;
+  const rows = (await db.query(`SELECT status, count(*)::int AS n FROM machines GROUP BY status ORDER BY status`))
+    .rows as Array<{ status: MachineStatus; n: number }>;
   return Object.fromEntries(rows.map((r) => [labelOf(r.status), r.n]));
 }
 
@@ -211,7 +270,9 @@ async function temporalCounts(stack: Stack, sample: string | undefined): Promise
     const client = new Client({ connection, namespace: stack.namespace });
     const out: Record<string, unknown> = {};
     for (const status of ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'TimedOut']) {
-      out[status] = (await client.workflow.count(`WorkflowType = '${WorkflowType.commission}' AND ExecutionStatus = '${status}'`)).count;
+      out[status] = (
+        await client.workflow.count(`WorkflowType = '${WorkflowType.commission}' AND ExecutionStatus = '${status}'`)
+      ).count;
     }
     if (sample) {
       const history = await client.workflow.getHandle(lifecycleWorkflowId(sample)).fetchHistory();

@@ -16,11 +16,15 @@ export async function deploy(log: Log): Promise<BenchOutcome> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mf-bench-deploy-')), 'phases.json');
   const started = Date.now();
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'e2e.ts'), 'test/e2e/deploy'], {
-      cwd: ROOT,
-      env: { ...process.env, METALFLOW_DEPLOY_PHASES_FILE: file },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'scripts', 'e2e.ts'), 'test/e2e/deploy'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, METALFLOW_DEPLOY_PHASES_FILE: file },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const relay = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) if (line.includes('[deploy e2e]')) log(`deploy: ${line.trim()}`);
     };
@@ -29,7 +33,10 @@ export async function deploy(log: Log): Promise<BenchOutcome> {
     child.on('exit', (c) => resolve(c ?? 1));
   });
   if (!fs.existsSync(file)) throw new Error(`the e2e deploy test wrote no phases (exit ${code})`);
-  const measured = JSON.parse(fs.readFileSync(file, 'utf8')) as { phases: Record<string, number>; deploy_steps: Record<string, number> };
+  const measured = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    phases: Record<string, number>;
+    deploy_steps: Record<string, number>;
+  };
   const phases = Object.fromEntries(Object.entries(measured.phases).map(([k, v]) => [k, round(v, 1)]));
   const steps = Object.fromEntries(Object.entries(measured.deploy_steps).map(([k, v]) => [k, round(v, 1)]));
   return {
@@ -37,15 +44,20 @@ export async function deploy(log: Log): Promise<BenchOutcome> {
     ok: code === 0,
     result: {
       benchmark: 'deploy',
-      description: 'One real deployment of a QEMU VM (-accel tcg) through ipmi_sim and the rack\'s DHCP/TFTP/HTTP boot: wall seconds per phase, and the deploy\'s steps as seconds since op-deploy. QEMU is started by ipmi_sim\'s chassis script, outside this bench\'s process tree, so machine_load counts the VM as other processes.',
+      description:
+        "One real deployment of a QEMU VM (-accel tcg) through ipmi_sim and the rack's DHCP/TFTP/HTTP boot: wall seconds per phase, and the deploy's steps as seconds since op-deploy. QEMU is started by ipmi_sim's chassis script, outside this bench's process tree, so machine_load counts the VM as other processes.",
       e2e_exit_code: code,
       phases_seconds: phases,
       deploy_steps_seconds_since_op_deploy: steps,
       wall_seconds: round((Date.now() - started) / 1000, 1),
     },
     summary: [
-      `phases: ${Object.entries(phases).map(([k, v]) => `${k} ${v} s`).join(', ')}`,
-      `deploy steps (s since op-deploy): ${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `phases: ${Object.entries(phases)
+        .map(([k, v]) => `${k} ${v} s`)
+        .join(', ')}`,
+      `deploy steps (s since op-deploy): ${Object.entries(steps)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
     ],
   };
 }

@@ -64,18 +64,29 @@ function requireTools(): void {
   if (process.getuid?.() !== 0) throw new Error('the dhcp benchmark needs root (network namespaces, port 67)');
   const missing = Object.entries(TOOLS).filter(([tool]) => {
     try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } });
+      execFileSync('sh', ['-c', `command -v ${tool}`], {
+        stdio: 'ignore',
+        env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` },
+      });
       return false;
     } catch {
       return true;
     }
   });
   if (missing.length) {
-    throw new Error(`missing ${missing.map(([t]) => t).join(', ')}: apt-get install -y --no-install-recommends ${missing.map(([, pkg]) => pkg).join(' ')}`);
+    throw new Error(
+      `missing ${missing.map(([t]) => t).join(', ')}: apt-get install -y --no-install-recommends ${missing.map(([, pkg]) => pkg).join(' ')}`,
+    );
   }
 }
 
-async function measure(name: ServerName, net: BenchNet, dir: string, log: Log, started: StartedServer[]): Promise<ServerResult> {
+async function measure(
+  name: ServerName,
+  net: BenchNet,
+  dir: string,
+  log: Log,
+  started: StartedServer[],
+): Promise<ServerResult> {
   const server = startServer(name, net, dir);
   started.push(server);
   try {
@@ -87,14 +98,22 @@ async function measure(name: ServerName, net: BenchNet, dir: string, log: Log, s
   const run = async (rate: number): Promise<Step> => {
     const cpu0 = cpuSecondsOf(server.pid) ?? NaN;
     const busy0 = machineBusySeconds();
-    const r = await runPerfdhcp({ namespace: net.client, iface: net.clientIf, rate, seconds: SECONDS, clients: CLIENTS });
+    const r = await runPerfdhcp({
+      namespace: net.client,
+      iface: net.clientIf,
+      rate,
+      seconds: SECONDS,
+      clients: CLIENTS,
+    });
     const step = {
       ...r,
       server_cpu_seconds: Number(((cpuSecondsOf(server.pid) ?? NaN) - cpu0).toFixed(2)),
       machine_busy_seconds: Number((machineBusySeconds() - busy0).toFixed(2)),
     };
     steps.push(step);
-    log(`dhcp ${name}: ${rate}/s offered → ${r.doraPerSecond} DORA/s, ${r.dropPercent}% lost, ACK after ${r.ackDelayMs} ms (machine busy ${step.machine_busy_seconds} CPU-s)`);
+    log(
+      `dhcp ${name}: ${rate}/s offered → ${r.doraPerSecond} DORA/s, ${r.dropPercent}% lost, ACK after ${r.ackDelayMs} ms (machine busy ${step.machine_busy_seconds} CPU-s)`,
+    );
     return step;
   };
   const best = await highestPassingRate(run);
@@ -106,7 +125,8 @@ async function measure(name: ServerName, net: BenchNet, dir: string, log: Log, s
     at_rate: best?.rate ?? null,
     drop_percent: best?.dropPercent ?? null,
     ack_delay_ms: best?.ackDelayMs ?? null,
-    server_cpu_ms_per_dora: best && best.acks ? Number(((best.server_cpu_seconds * 1000) / best.acks).toFixed(3)) : null,
+    server_cpu_ms_per_dora:
+      best && best.acks ? Number(((best.server_cpu_seconds * 1000) / best.acks).toFixed(3)) : null,
     peak_rss_mib: peak,
     leases,
     steps,
@@ -135,7 +155,7 @@ async function highestPassingRate(runOnce: (rate: number) => Promise<Step>): Pro
   };
   let best: Step | undefined;
   let failedAt: number | undefined;
-  for (let rate = FIRST_RATE; ; ) {
+  for (let rate = FIRST_RATE; ;) {
     const s = await run(rate);
     if (passes(s)) {
       best = s;
@@ -158,7 +178,10 @@ async function highestPassingRate(runOnce: (rate: number) => Promise<Step>): Pro
 
 function outcome(results: Record<ServerName, ServerResult>): BenchOutcome {
   const mf = results.metalflow;
-  const ratio = (other: ServerResult) => (mf.max_dora_per_second && other.max_dora_per_second ? Number((mf.max_dora_per_second / other.max_dora_per_second).toFixed(2)) : null);
+  const ratio = (other: ServerResult) =>
+    mf.max_dora_per_second && other.max_dora_per_second
+      ? Number((mf.max_dora_per_second / other.max_dora_per_second).toFixed(2))
+      : null;
   const ok = mf.leases.clientsWithSeveral === 0 && mf.leases.addresses > 0 && mf.leases.clients <= CLIENTS;
   return {
     name: 'dhcp',
@@ -169,13 +192,17 @@ function outcome(results: Record<ServerName, ServerResult>): BenchOutcome {
         tool: 'perfdhcp -4 -r <rate> -p 5 -R 1000 -W 300000 all (relay mode), from a second netns over a veth into the server netns bridge',
         pass: `at most ${MAX_DROP_PERCENT}% of DORAs without an ACK`,
         search: `from ${FIRST_RATE}/s doubling (or halving) to the first change of verdict, then two bisections`,
-        durability: 'metalflow: every ACK waits for its lease line to be fdatasync-ed (group commit); dnsmasq: rewrites its lease file per change; kea: memfile CSV append (persist=true)',
+        durability:
+          'metalflow: every ACK waits for its lease line to be fdatasync-ed (group commit); dnsmasq: rewrites its lease file per change; kea: memfile CSV append (persist=true)',
       },
       servers: results,
       ratios: { metalflow_vs_dnsmasq: ratio(results.dnsmasq), metalflow_vs_kea: ratio(results.kea) },
       correctness: {
-        check: 'at the end no client holds two addresses in metalflow\'s lease journal (an address held by two clients cannot be recorded)',
-        metalflow: mf.leases, dnsmasq: results.dnsmasq.leases, kea: results.kea.leases,
+        check:
+          "at the end no client holds two addresses in metalflow's lease journal (an address held by two clients cannot be recorded)",
+        metalflow: mf.leases,
+        dnsmasq: results.dnsmasq.leases,
+        kea: results.kea.leases,
       },
     },
     summary: [

@@ -53,7 +53,9 @@ export async function image(log: Log): Promise<BenchOutcome> {
   const expected = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   const starters: Record<string, () => Promise<Server>> = { metalflow: startMetalflow, nginx: startNginx };
   const names = Object.keys(starters);
-  const runs: Record<string, Record<string, Run[]>> = Object.fromEntries(names.map((n) => [n, Object.fromEntries(CONCURRENCY.map((c) => [`c${c}`, []]))]));
+  const runs: Record<string, Record<string, Run[]>> = Object.fromEntries(
+    names.map((n) => [n, Object.fromEntries(CONCURRENCY.map((c) => [`c${c}`, []]))]),
+  );
   for (let r = 1; r <= ROUNDS; r++) {
     const order = names.map((_, i) => names[(i + r - 1) % names.length]!);
     for (const name of order) {
@@ -89,7 +91,9 @@ export async function image(log: Log): Promise<BenchOutcome> {
             failures,
           };
           runs[name]![`c${c}`]!.push(run);
-          log(`image: round ${r} ${name} ${c} concurrent: ${run.mb_per_s} MB/s in ${run.seconds} s${failures.length ? `, ${failures.length} FAILED: ${failures[0]}` : ''}`);
+          log(
+            `image: round ${r} ${name} ${c} concurrent: ${run.mb_per_s} MB/s in ${run.seconds} s${failures.length ? `, ${failures.length} FAILED: ${failures[0]}` : ''}`,
+          );
         }
       } finally {
         await stopChild(server.proc);
@@ -119,7 +123,8 @@ export async function image(log: Log): Promise<BenchOutcome> {
   );
   const ok = names.every((n) => CONCURRENCY.every((c) => runs[n]![`c${c}`]!.every((x) => x.failures.length === 0)));
   const summary = CONCURRENCY.map((c) => {
-    const m = (n: string) => table[n]![`c${c}`] as { median_mb_per_s: number; median_server_cpu_seconds_per_gb: number };
+    const m = (n: string) =>
+      table[n]![`c${c}`] as { median_mb_per_s: number; median_server_cpu_seconds_per_gb: number };
     return (
       `image ${c} concurrent (${Math.ceil(PER_SCENARIO / c)} each) x ${round(bytes / 1e6, 1)} MB: metalflow ${m('metalflow').median_mb_per_s} MB/s ` +
       `(${m('metalflow').median_server_cpu_seconds_per_gb} CPU-s/GB), nginx ${m('nginx').median_mb_per_s} MB/s (${m('nginx').median_server_cpu_seconds_per_gb} CPU-s/GB)`
@@ -135,7 +140,8 @@ export async function image(log: Log): Promise<BenchOutcome> {
       rounds: ROUNDS,
       concurrency: CONCURRENCY,
       downloads_per_scenario: PER_SCENARIO,
-      client: 'node http in the bench process (one thread), streaming SHA-256 per download; on 2 CPUs it competes with the server, so MB/s is partly client-bound',
+      client:
+        'node http in the bench process (one thread), streaming SHA-256 per download; on 2 CPUs it competes with the server, so MB/s is partly client-bound',
       nginx: 'Debian nginx-light, worker_processes 1, sendfile on, access_log off',
       servers: table,
     },
@@ -165,7 +171,10 @@ function download(port: number, sha256: string): Promise<string | undefined> {
 }
 
 async function startMetalflow(): Promise<Server> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'image', 'serve.ts'), BOOT_ROOT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'image', 'serve.ts'), BOOT_ROOT], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {

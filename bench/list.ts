@@ -23,7 +23,10 @@ const TENANTS = 20;
 const CONCURRENT = 4;
 const CONCURRENT_ROUNDS = 3;
 
-interface MachineJson { system_id: string; owner: string | null }
+interface MachineJson {
+  system_id: string;
+  owner: string | null;
+}
 
 export async function listMachines(log: Log): Promise<BenchOutcome> {
   const stack = await startStack({ roles: ['api'] });
@@ -48,12 +51,19 @@ async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
     controllers = Number((await db.query(`SELECT count(*) AS n FROM machines`)).rows[0].n);
     const t = process.hrtime.bigint();
     const [viewer] = await createUsers(db, ['viewer']);
-    const tenants = await createUsers(db, Array.from({ length: TENANTS }, (_, i) => `tenant${i}`));
+    const tenants = await createUsers(
+      db,
+      Array.from({ length: TENANTS }, (_, i) => `tenant${i}`),
+    );
     viewerKey = viewer!.apiKey;
     viewerName = viewer!.username;
     const zones = [...(await ensureNamed(db, 'zones', ['default', 'az1', 'az2', 'az3'])).values()];
     const pools = [...(await ensureNamed(db, 'resource_pools', ['default', 'compute', 'storage'])).values()];
-    const tags = [...(await ensureNamed(db, 'tags', ['virtual', 'gpu', 'ssd', 'nvme', 'rack-a', 'rack-b', 'rack-c', '10g'])).values()];
+    const tags = [
+      ...(
+        await ensureNamed(db, 'tags', ['virtual', 'gpu', 'ssd', 'nvme', 'rack-a', 'rack-b', 'rack-c', '10g'])
+      ).values(),
+    ];
     const rackId = await createRack(db, 'rack-bench');
     const specs: MachineSpec[] = Array.from({ length: MACHINES }, (_, i) => {
       // The user sees 100: 60 unowned READY machines and 40 of their own. Every other machine
@@ -68,9 +78,14 @@ async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
         ownerId = tenants[i % TENANTS]!.id;
       }
       return {
-        hostname: `node-${String(i).padStart(5, '0')}`, status, ownerId,
-        zoneId: zones[i % zones.length]!, poolId: pools[i % pools.length]!, rackId,
-        tagIds: [tags[i % tags.length]!, tags[(i + 3) % tags.length]!], index: i,
+        hostname: `node-${String(i).padStart(5, '0')}`,
+        status,
+        ownerId,
+        zoneId: zones[i % zones.length]!,
+        poolId: pools[i % pools.length]!,
+        rackId,
+        tagIds: [tags[i % tags.length]!, tags[(i + 3) % tags.length]!],
+        index: i,
       };
     });
     await insertMachines(db, specs);
@@ -101,7 +116,9 @@ async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
     const after = memoryOf(apiPid);
     const cpu = (cpuSecondsOf(apiPid) ?? NaN) - cpu0;
     const latency = summarize(runs.map((r) => r.ms));
-    log(`list-machines: ${who}: ${expectCount} machines, p50 ${latency.p50} ms, p99 ${latency.p99} ms, ${(runs[0]!.bytes / 2 ** 20).toFixed(2)} MiB, API RSS peak ${peak.api} MiB`);
+    log(
+      `list-machines: ${who}: ${expectCount} machines, p50 ${latency.p50} ms, p99 ${latency.p99} ms, ${(runs[0]!.bytes / 2 ** 20).toFixed(2)} MiB, API RSS peak ${peak.api} MiB`,
+    );
     return {
       machines_returned: body.length,
       runs: RUNS,
@@ -118,12 +135,17 @@ async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
   const admin = await measure('admin', stack.adminKey, MACHINES + controllers, () => undefined);
   const user = await measure('user', viewerKey, VISIBLE_TO_USER + controllers, (machines) => {
     const foreign = machines.filter((m) => m.owner !== null && m.owner !== viewerName);
-    if (foreign.length) violations.push(`the user saw ${foreign.length} machines owned by others (e.g. ${foreign[0]!.system_id})`);
+    if (foreign.length)
+      violations.push(`the user saw ${foreign.length} machines owned by others (e.g. ${foreign[0]!.system_id})`);
   });
   const blocking = await probeDuringListing(stack, url);
-  log(`list-machines: GET version/ while an admin listing runs: p50 ${blocking.during_admin_listing_ms.p50} ms max ${blocking.during_admin_listing_ms.max} ms (idle p50 ${blocking.idle_ms.p50} ms)`);
+  log(
+    `list-machines: GET version/ while an admin listing runs: p50 ${blocking.during_admin_listing_ms.p50} ms max ${blocking.during_admin_listing_ms.max} ms (idle p50 ${blocking.idle_ms.p50} ms)`,
+  );
   const concurrent = await concurrentAdmins(url, stack.adminKey, apiPid, violations);
-  log(`list-machines: ${CONCURRENT} concurrent admin listings: p50 ${concurrent.latency_ms.p50} ms, API RSS peak ${concurrent.api_rss_peak_mib} MiB`);
+  log(
+    `list-machines: ${CONCURRENT} concurrent admin listings: p50 ${concurrent.latency_ms.p50} ms, API RSS peak ${concurrent.api_rss_peak_mib} MiB`,
+  );
   const breakdown = await whereTimeGoes(stack);
 
   const result = {
@@ -167,7 +189,8 @@ async function probeDuringListing(stack: Stack, url: string) {
     await listing;
   }
   return {
-    probe: 'anonymous GET /MAAS/api/2.0/version/ (no database), back to back while an admin listing of 10,000 runs (5 listings)',
+    probe:
+      'anonymous GET /MAAS/api/2.0/version/ (no database), back to back while an admin listing of 10,000 runs (5 listings)',
     idle_ms: summarize(idle),
     during_admin_listing_ms: summarize(during),
   };
@@ -207,7 +230,10 @@ async function concurrentAdmins(url: string, key: string, apiPid: number, violat
 async function whereTimeGoes(stack: Stack): Promise<Record<string, number>> {
   const ds = await openDatabase(stack.dbUrl, { migrate: false, poolSize: 4 });
   try {
-    const admin: Principal = { kind: 'user', user: await ds.getRepository(UserEntity).findOneByOrFail({ username: 'admin' }) };
+    const admin: Principal = {
+      kind: 'user',
+      user: await ds.getRepository(UserEntity).findOneByOrFail({ username: 'admin' }),
+    };
     const queries = new MachineQueries(ds);
     const present = { temporalUiUrl: null, temporalNamespace: stack.namespace };
     const parts = {
@@ -242,7 +268,12 @@ async function whereTimeGoes(stack: Stack): Promise<Record<string, number>> {
       parts.stringify.push(sums.stringify);
       let t = process.hrtime.bigint();
       for (let k = 0; k < ids.length; k += 500) {
-        await ds.getRepository(MachineEntity).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids: ids.slice(k, k + 500) }).orderBy('m.id').getMany();
+        await ds
+          .getRepository(MachineEntity)
+          .createQueryBuilder('m')
+          .where('m.id = ANY(:ids)', { ids: ids.slice(k, k + 500) })
+          .orderBy('m.id')
+          .getMany();
       }
       parts.of_which_machines_statement_typeorm_getMany.push(ms(t));
       t = process.hrtime.bigint();

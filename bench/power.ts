@@ -32,7 +32,9 @@ interface ChildResult {
 
 function runPoller(configs: PowerConfig[], concurrency: number, rounds: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'poller-child.ts')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'poller-child.ts')], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -47,13 +49,18 @@ function runPoller(configs: PowerConfig[], concurrency: number, rounds: number):
 
 async function startRedfishPeer(ports: number): Promise<{ pid: number; addresses: string[]; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'redfish-peer.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SYSTEMS: String(BMCS), PORTS: String(ports) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SYSTEMS: String(BMCS), PORTS: String(ports) },
   });
   const line = await new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`redfish peer exited ${code}`)));
   });
-  return { pid: child.pid!, addresses: (JSON.parse(line) as { addresses: string[] }).addresses, stop: () => stopChild(child) };
+  return {
+    pid: child.pid!,
+    addresses: (JSON.parse(line) as { addresses: string[] }).addresses,
+    stop: () => stopChild(child),
+  };
 }
 
 export async function powerQuery(log: Log): Promise<BenchOutcome> {
@@ -65,12 +72,19 @@ export async function powerQuery(log: Log): Promise<BenchOutcome> {
     log(`power-query: ${IPMI_SIMS} ipmi_sim instances and a Redfish peer on ${BMCS} ports are up`);
     const configs: Record<string, PowerConfig[]> = {
       ipmi: Array.from({ length: BMCS }, (_, i) => ({
-        systemId: `ipmi${i}`, powerType: 'ipmi',
+        systemId: `ipmi${i}`,
+        powerType: 'ipmi',
         parameters: { power_address: sims[i % IPMI_SIMS]!.address, power_user: 'admin', power_pass: 'password' },
       })),
       redfish: Array.from({ length: BMCS }, (_, i) => ({
-        systemId: `rf${i}`, powerType: 'redfish',
-        parameters: { power_address: redfish!.addresses[i]!, node_id: String(i), power_user: 'admin', power_pass: 'password' },
+        systemId: `rf${i}`,
+        powerType: 'redfish',
+        parameters: {
+          power_address: redfish!.addresses[i]!,
+          node_id: String(i),
+          power_user: 'admin',
+          power_pass: 'password',
+        },
       })),
     };
     const peerCpu: Record<string, () => number> = {
@@ -92,10 +106,19 @@ export async function powerQuery(log: Log): Promise<BenchOutcome> {
         const rackCpu = r.cpu.rack_own + r.cpu.ipmitool_children;
         const key = `${type}_c${concurrency}`;
         results[key] = {
-          bmcs: BMCS, rounds, concurrency, queries, failed_queries: failed,
-          queries_per_second: round(queries / r.seconds), round_seconds: r.roundSeconds.map((s) => round(s, 2)),
+          bmcs: BMCS,
+          rounds,
+          concurrency,
+          queries,
+          failed_queries: failed,
+          queries_per_second: round(queries / r.seconds),
+          round_seconds: r.roundSeconds.map((s) => round(s, 2)),
           latency_ms: summarize(r.latencies),
-          rack_cpu_seconds: { node: round(r.cpu.rack_own, 2), ipmitool_children: round(r.cpu.ipmitool_children, 2), total: round(rackCpu, 2) },
+          rack_cpu_seconds: {
+            node: round(r.cpu.rack_own, 2),
+            ipmitool_children: round(r.cpu.ipmitool_children, 2),
+            total: round(rackCpu, 2),
+          },
           rack_cpu_ms_per_query: round((rackCpu / queries) * 1000, 2),
           peer_cpu_seconds: round(peerSeconds, 2),
         };
@@ -105,7 +128,9 @@ export async function powerQuery(log: Log): Promise<BenchOutcome> {
       }
     }
     return {
-      name: 'power-query', ok, summary,
+      name: 'power-query',
+      ok,
+      summary,
       result: {
         benchmark: 'power-query',
         what: 'the rack poller (pollOnce) querying 500 BMCs with bounded concurrency; in-memory region (no region HTTP)',
@@ -113,7 +138,8 @@ export async function powerQuery(log: Log): Promise<BenchOutcome> {
           ipmi: `real ipmi_sim (openipmi) + real ipmitool (lanplus, cipher 3); the 500 BMC configs point at ${IPMI_SIMS} ipmi_sim instances on their own UDP ports (${BMCS / IPMI_SIMS} configs each); ipmi_sim's chassis script is a shell script (its CPU is peer_cpu_seconds)`,
           redfish: `bench/power/redfish-peer.ts (test/helpers/bmc/redfish-peer.ts): one node:http process listening on ${BMCS} ports (one BMC, one system each), SessionService + Basic auth; sushy-emulator cannot serve 500 systems cheaply`,
         },
-        cpu_note: 'rack_cpu_seconds from the poller process\'s /proc/self/stat: utime+stime (node) and cutime+cstime (reaped ipmitool children); the machine\'s 2 CPUs were shared with other engineers\' work, see machine_load',
+        cpu_note:
+          "rack_cpu_seconds from the poller process's /proc/self/stat: utime+stime (node) and cutime+cstime (reaped ipmitool children); the machine's 2 CPUs were shared with other engineers' work, see machine_load",
         ...results,
       },
     };

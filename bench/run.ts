@@ -34,7 +34,8 @@ const log: Log = (line) => console.error(`[bench +${((Date.now() - started) / 10
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !BENCHMARKS[w]);
-  if (unknown.length) throw new Error(`Unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`Unknown benchmark(s) ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   const names = wanted.length ? wanted : Object.keys(BENCHMARKS);
   // Taken once, before any metalflow process loads the code: what was measured.
   const env = environment();
@@ -52,10 +53,20 @@ async function main(): Promise<number> {
         const benchCpu = round((cpuSecondsOf(process.pid) ?? 0) - cpu0, 2);
         const machine = foreign();
         const quiet = machine.other_processes_cpu_seconds < 0.05 * seconds;
-        if (!quiet) log(`${name}: NOTE other processes used ${machine.other_processes_cpu_seconds} CPU-s meanwhile; these numbers are disturbed`);
+        if (!quiet)
+          log(
+            `${name}: NOTE other processes used ${machine.other_processes_cpu_seconds} CPU-s meanwhile; these numbers are disturbed`,
+          );
         writeResult(name, {
-          ...outcome.result, ok: outcome.ok, bench_seconds: seconds, load_generator_cpu_seconds: benchCpu,
-          machine_load: { ...machine, quiet, note: 'CPU used by processes outside this bench (e.g. a test run) while it ran; quiet = under 5% of one CPU' },
+          ...outcome.result,
+          ok: outcome.ok,
+          bench_seconds: seconds,
+          load_generator_cpu_seconds: benchCpu,
+          machine_load: {
+            ...machine,
+            quiet,
+            note: 'CPU used by processes outside this bench (e.g. a test run) while it ran; quiet = under 5% of one CPU',
+          },
           environment: env,
         });
         outcomes.push({ ...outcome, seconds, quiet, otherCpu: machine.other_processes_cpu_seconds });
@@ -65,7 +76,14 @@ async function main(): Promise<number> {
         log(`${name}: FAILED: ${message}`);
         const seconds = round((Date.now() - t) / 1000);
         writeResult(name, { benchmark: name, ok: false, error: message, bench_seconds: seconds, environment: env });
-        outcomes.push({ name, ok: false, result: {}, summary: [`failed: ${(err as Error).message}`], error: message, seconds });
+        outcomes.push({
+          name,
+          ok: false,
+          result: {},
+          summary: [`failed: ${(err as Error).message}`],
+          error: message,
+          seconds,
+        });
       }
     }
   } finally {
@@ -76,20 +94,37 @@ async function main(): Promise<number> {
     total_seconds: round((Date.now() - started) / 1000),
     infrastructure: { postgres: infra.postgres, temporal: infra.temporal },
     environment: env,
-    benchmarks: Object.fromEntries(outcomes.map((o) => [o.name, {
-      ok: o.ok, seconds: o.seconds, summary: o.summary, machine_quiet: o.quiet, other_processes_cpu_seconds: o.otherCpu, ...(o.error ? { error: o.error } : {}),
-    }])),
+    benchmarks: Object.fromEntries(
+      outcomes.map((o) => [
+        o.name,
+        {
+          ok: o.ok,
+          seconds: o.seconds,
+          summary: o.summary,
+          machine_quiet: o.quiet,
+          other_processes_cpu_seconds: o.otherCpu,
+          ...(o.error ? { error: o.error } : {}),
+        },
+      ]),
+    ),
   };
   writeResult('summary', summary);
-  console.log(`\nmetalflow benchmarks (${env.cpus as number} CPUs, ${env.memory_gib as number} GiB; results in ${RESULTS_DIR})`);
+  console.log(
+    `\nmetalflow benchmarks (${env.cpus as number} CPUs, ${env.memory_gib as number} GiB; results in ${RESULTS_DIR})`,
+  );
   for (const o of outcomes) {
-    console.log(`${o.ok ? 'ok  ' : 'FAIL'} ${o.name} (${o.seconds} s)${o.quiet === false ? ` [disturbed: other processes used ${o.otherCpu} CPU-s meanwhile]` : ''}`);
+    console.log(
+      `${o.ok ? 'ok  ' : 'FAIL'} ${o.name} (${o.seconds} s)${o.quiet === false ? ` [disturbed: other processes used ${o.otherCpu} CPU-s meanwhile]` : ''}`,
+    );
     for (const line of o.summary) console.log(`       ${line}`);
   }
   return summary.ok ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

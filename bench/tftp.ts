@@ -46,11 +46,15 @@ export async function tftp(log: Log): Promise<BenchOutcome> {
   let ns: Netns | undefined;
   try {
     const big = writeFile(root, 'big.bin', BIG);
-    const small = Array.from({ length: CONCURRENT }, (_, i) => writeFile(root, `c${String(i).padStart(3, '0')}.bin`, SMALL));
+    const small = Array.from({ length: CONCURRENT }, (_, i) =>
+      writeFile(root, `c${String(i).padStart(3, '0')}.bin`, SMALL),
+    );
     const probe = writeFile(root, 'probe.bin', 1000);
     ns = createNetns(`mf-bench-tftp-${process.pid}`);
 
-    const runs: Record<string, Record<Scenario, Run[]>> = Object.fromEntries(SERVERS.map((s) => [s.name, { single_64mib: [], concurrent_100x2mib: [] }]));
+    const runs: Record<string, Record<Scenario, Run[]>> = Object.fromEntries(
+      SERVERS.map((s) => [s.name, { single_64mib: [], concurrent_100x2mib: [] }]),
+    );
     for (let r = 1; r <= ROUNDS; r++) {
       const order = SERVERS.map((_, i) => SERVERS[(i + r - 1) % SERVERS.length]!);
       for (const server of order) {
@@ -62,7 +66,9 @@ export async function tftp(log: Log): Promise<BenchOutcome> {
             const cpu = proc.pid && !server.cpuUnreadable ? treeCpuSeconds(proc.pid) - cpu0 : NaN;
             const run = toRun(r, got, cpu);
             runs[server.name]![scenario].push(run);
-            log(`tftp: round ${r} ${server.name} ${scenario}: ${run.mb_per_s} MB/s (${run.seconds} s)${run.failures.length ? `; FAILED: ${run.failures.slice(0, 3).join('; ')}` : ''}`);
+            log(
+              `tftp: round ${r} ${server.name} ${scenario}: ${run.mb_per_s} MB/s (${run.seconds} s)${run.failures.length ? `; FAILED: ${run.failures.slice(0, 3).join('; ')}` : ''}`,
+            );
           };
           await measure('single_64mib', [big]);
           await measure('concurrent_100x2mib', small);
@@ -94,19 +100,28 @@ const toRun = (r: number, got: FetchResult, cpu: number): Run => ({
 });
 
 /** Starts a server and waits until it hands out a file (up to 10 s). */
-async function startServer(ns: Netns, server: TftpPeer, root: string, probe: ServedFile, out: string): Promise<ChildProcess> {
+async function startServer(
+  ns: Netns,
+  server: TftpPeer,
+  root: string,
+  probe: ServedFile,
+  out: string,
+): Promise<ChildProcess> {
   const proc = server.start(ns, root);
   let stderr = '';
   proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   proc.stdout?.resume();
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${server.name} exited with ${proc.exitCode}: ${stderr.trim().slice(0, 500)}`);
+    if (proc.exitCode !== null)
+      throw new Error(`${server.name} exited with ${proc.exitCode}: ${stderr.trim().slice(0, 500)}`);
     const got = await curlFetch(ns, [probe], out, { blksize: BLKSIZE, timeoutS: 2 });
     if (got.failures.length === 0) return proc;
     if (Date.now() > deadline) {
       await stopChild(proc);
-      throw new Error(`${server.name} did not serve a file within 10 s: ${got.failures.join('; ')} ${stderr.trim().slice(0, 500)}`);
+      throw new Error(
+        `${server.name} did not serve a file within 10 s: ${got.failures.join('; ')} ${stderr.trim().slice(0, 500)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -126,18 +141,31 @@ interface ScenarioSummary {
 
 function summarizeRuns(rs: Run[]): ScenarioSummary {
   const cpu = rs.map((r) => r.server_cpu_seconds).filter((c): c is number => c !== null);
-  return { mb_per_s_median: median(rs.map((r) => r.mb_per_s)), server_cpu_seconds_median: cpu.length ? median(cpu) : null, failed_runs: rs.filter((r) => r.failures.length).length, runs: rs };
+  return {
+    mb_per_s_median: median(rs.map((r) => r.mb_per_s)),
+    server_cpu_seconds_median: cpu.length ? median(cpu) : null,
+    failed_runs: rs.filter((r) => r.failures.length).length,
+    runs: rs,
+  };
 }
 
 function outcome(runs: Record<string, Record<Scenario, Run[]>>): BenchOutcome {
   const scenarios: Scenario[] = ['single_64mib', 'concurrent_100x2mib'];
   const servers: Record<string, Record<Scenario, ScenarioSummary>> = {};
   for (const [name, byScenario] of Object.entries(runs)) {
-    servers[name] = { single_64mib: summarizeRuns(byScenario.single_64mib), concurrent_100x2mib: summarizeRuns(byScenario.concurrent_100x2mib) };
+    servers[name] = {
+      single_64mib: summarizeRuns(byScenario.single_64mib),
+      concurrent_100x2mib: summarizeRuns(byScenario.concurrent_100x2mib),
+    };
   }
   const mbs = (server: string, sc: Scenario) => servers[server]?.[sc].mb_per_s_median ?? NaN;
   const ratio = (sc: Scenario, peer: string) => round(mbs('metalflow', sc) / mbs(peer, sc), 2);
-  const ratios = Object.fromEntries(scenarios.map((sc) => [sc, { 'metalflow/tftpd-hpa': ratio(sc, 'tftpd-hpa'), 'metalflow/dnsmasq': ratio(sc, 'dnsmasq') }]));
+  const ratios = Object.fromEntries(
+    scenarios.map((sc) => [
+      sc,
+      { 'metalflow/tftpd-hpa': ratio(sc, 'tftpd-hpa'), 'metalflow/dnsmasq': ratio(sc, 'dnsmasq') },
+    ]),
+  );
   // A correctness failure is metalflow losing or corrupting a file; the peers' failures are
   // recorded (they show in their throughput) but are not ours to fail on.
   const ok = scenarios.every((sc) => servers.metalflow?.[sc].failed_runs === 0);
@@ -153,10 +181,15 @@ function outcome(runs: Record<string, Record<Scenario, Run[]>>): BenchOutcome {
       network: 'loopback in a private network namespace, each server on 127.0.0.1:69 in turn',
       units: 'MB/s with MB = 10^6 bytes, verified (SHA-256) bytes only; medians over rounds',
       rounds: ROUNDS,
-      server_cpu_unreadable: Object.fromEntries(SERVERS.filter((s) => s.cpuUnreadable).map((s) => [s.name, s.cpuUnreadable])),
+      server_cpu_unreadable: Object.fromEntries(
+        SERVERS.filter((s) => s.cpuUnreadable).map((s) => [s.name, s.cpuUnreadable]),
+      ),
       servers,
       ratios,
     },
-    summary: [line('single_64mib', 'one 64 MiB file'), line('concurrent_100x2mib', `${CONCURRENT} concurrent 2 MiB files`)],
+    summary: [
+      line('single_64mib', 'one 64 MiB file'),
+      line('concurrent_100x2mib', `${CONCURRENT} concurrent 2 MiB files`),
+    ],
   };
 }

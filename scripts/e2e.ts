@@ -46,11 +46,24 @@ async function main(): Promise<number> {
   log(`lab namespace ${ns}: br0 10.77.0.1/24 + tap0`);
   try {
     return await new Promise<number>((resolve) => {
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', path.join(root, 'scripts', 'test.ts'), process.argv[2] ?? 'test/e2e/'], {
-        cwd: root,
-        stdio: 'inherit',
-        env: { ...process.env, METALFLOW_E2E_NETNS: ns },
-      });
+      const child = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          '--import',
+          'tsx',
+          path.join(root, 'scripts', 'test.ts'),
+          process.argv[2] ?? 'test/e2e/',
+        ],
+        {
+          cwd: root,
+          stdio: 'inherit',
+          env: { ...process.env, METALFLOW_E2E_NETNS: ns },
+        },
+      );
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
     });
   } finally {
@@ -58,12 +71,15 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error('e2e failed:', err instanceof Error ? err.stack : err);
-  try {
-    tearDown();
-  } catch {
-    /* nothing to clean */
-  }
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('e2e failed:', err instanceof Error ? err.stack : err);
+    try {
+      tearDown();
+    } catch {
+      /* nothing to clean */
+    }
+    process.exit(1);
+  },
+);

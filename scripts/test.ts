@@ -34,12 +34,19 @@ function testFiles(): string[] {
 function e2eWanted(): boolean {
   if (inLab) return false;
   const e2e = path.join(root, 'test', 'e2e');
-  return fs.existsSync(e2e) && fs.readdirSync(e2e).some((f) => f.endsWith('.test.ts') && (!only || path.join('test', 'e2e', f).includes(only)));
+  return (
+    fs.existsSync(e2e) &&
+    fs.readdirSync(e2e).some((f) => f.endsWith('.test.ts') && (!only || path.join('test', 'e2e', f).includes(only)))
+  );
 }
 
 function runE2e(): Promise<number> {
   return new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'e2e.ts'), ...(only ? [only] : [])], { cwd: root, stdio: 'inherit' });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'scripts', 'e2e.ts'), ...(only ? [only] : [])],
+      { cwd: root, stdio: 'inherit' },
+    );
     child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
 }
@@ -65,14 +72,22 @@ async function runTests(files: string[]): Promise<number> {
     } else env.METALFLOW_TEST_PG_URL = env.DATABASE_URL;
     if (!env.TEMPORAL_ADDRESS) {
       const temporal = await startTemporalDevServer({
-        cli: findTemporalCli(env.TEMPORAL_CLI_PATH), dbFile: null, port: await freePort(), uiPort: null, logFile: path.join(stateDir, 'temporal.log'),
+        cli: findTemporalCli(env.TEMPORAL_CLI_PATH),
+        dbFile: null,
+        port: await freePort(),
+        uiPort: null,
+        logFile: path.join(stateDir, 'temporal.log'),
       });
       stops.push(temporal.stop);
       env.METALFLOW_TEST_TEMPORAL = temporal.address;
     } else env.METALFLOW_TEST_TEMPORAL = env.TEMPORAL_ADDRESS;
     env.METALFLOW_TEST_STATE_DIR = stateDir;
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=900000', ...files], { cwd: root, stdio: 'inherit', env });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=900000', ...files],
+        { cwd: root, stdio: 'inherit', env },
+      );
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
     });
     return code;
@@ -82,7 +97,10 @@ async function runTests(files: string[]): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error('test setup failed:', err instanceof Error ? err.stack : err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('test setup failed:', err instanceof Error ? err.stack : err);
+    process.exit(1);
+  },
+);

@@ -18,7 +18,11 @@ export function checkLeases(name: ServerName, file: string): LeaseCheck {
   }
   const perClient = new Map<string, number>();
   for (const mac of holder.values()) perClient.set(mac, (perClient.get(mac) ?? 0) + 1);
-  return { addresses: holder.size, clients: perClient.size, clientsWithSeveral: [...perClient.values()].filter((n) => n > 1).length };
+  return {
+    addresses: holder.size,
+    clients: perClient.size,
+    clientsWithSeveral: [...perClient.values()].filter((n) => n > 1).length,
+  };
 }
 
 /** [ip, mac] per record in file order; mac '' when the record frees the address. */

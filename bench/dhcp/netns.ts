@@ -27,7 +27,12 @@ export function createBenchNet(): BenchNet {
   const sideS = `mfd${process.pid}s`;
   const sideC = `mfd${process.pid}c`;
   const net: BenchNet = {
-    server, client, clientIf: sideC, serverIp: '10.78.0.1', cidr: '10.78.0.0/16', pool: { start: '10.78.1.0', end: '10.78.255.254' },
+    server,
+    client,
+    clientIf: sideC,
+    serverIp: '10.78.0.1',
+    cidr: '10.78.0.0/16',
+    pool: { start: '10.78.1.0', end: '10.78.255.254' },
     destroy: () => {
       for (const ns of [server, client]) {
         try {
@@ -58,7 +63,10 @@ export function createBenchNet(): BenchNet {
     ip('-n', client, 'route', 'add', '255.255.255.255/32', 'dev', sideC);
   } catch (err) {
     net.destroy();
-    throw new Error(`creating the benchmark namespaces failed (root needed): ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? (err as Error).message}`, { cause: err });
+    throw new Error(
+      `creating the benchmark namespaces failed (root needed): ${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
   return net;
 }

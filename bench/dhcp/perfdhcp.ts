@@ -27,14 +27,29 @@ export interface PerfdhcpOptions {
 
 export function runPerfdhcp(o: PerfdhcpOptions): Promise<PerfdhcpRun> {
   const args = [
-    'netns', 'exec', o.namespace, 'perfdhcp', '-4', '-l', o.iface, '-r', String(o.rate), '-p', String(o.seconds), '-R', String(o.clients),
+    'netns',
+    'exec',
+    o.namespace,
+    'perfdhcp',
+    '-4',
+    '-l',
+    o.iface,
+    '-r',
+    String(o.rate),
+    '-p',
+    String(o.seconds),
+    '-R',
+    String(o.clients),
     // Wait 300 ms after the last DISCOVER for the answers still in flight.
-    '-W', '300000', 'all',
+    '-W',
+    '300000',
+    'all',
   ];
   return new Promise((resolve, reject) => {
     execFile('ip', args, { timeout: (o.seconds + 15) * 1000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       // perfdhcp exits 3 when packets were dropped: a measurement, not a failure.
-      if (err && !/Statistics for: DISCOVER-OFFER/.test(stdout)) return reject(new Error(`perfdhcp failed: ${err.message}\n${stderr}`));
+      if (err && !/Statistics for: DISCOVER-OFFER/.test(stdout))
+        return reject(new Error(`perfdhcp failed: ${err.message}\n${stderr}`));
       try {
         resolve(parseReport(stdout, o.rate));
       } catch (e) {
@@ -49,7 +64,13 @@ export async function waitForDora(namespace: string, iface: string, timeoutMs: n
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) =>
-      execFile('ip', ['netns', 'exec', namespace, 'perfdhcp', '-4', '-l', iface, '-r', '10', '-n', '3', '-W', '500000', 'all'], { timeout: 5_000 }, (err) => resolve(!err)));
+      execFile(
+        'ip',
+        ['netns', 'exec', namespace, 'perfdhcp', '-4', '-l', iface, '-r', '10', '-n', '3', '-W', '500000', 'all'],
+        { timeout: 5_000 },
+        (err) => resolve(!err),
+      ),
+    );
     if (ok) return;
     if (Date.now() > until) throw new Error(`no DHCP server answered in namespace ${namespace} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));

@@ -22,38 +22,80 @@ export function startServer(name: ServerName, net: BenchNet, dir: string): Start
   fs.mkdirSync(dir, { recursive: true });
   switch (name) {
     case 'metalflow':
-      return launch(name, net, [process.execPath, '--import', 'tsx', path.join(__dirname, 'server.ts'), dir, net.cidr, net.pool.start, net.pool.end], path.join(dir, 'dhcp-leases.jsonl'));
+      return launch(
+        name,
+        net,
+        [
+          process.execPath,
+          '--import',
+          'tsx',
+          path.join(__dirname, 'server.ts'),
+          dir,
+          net.cidr,
+          net.pool.start,
+          net.pool.end,
+        ],
+        path.join(dir, 'dhcp-leases.jsonl'),
+      );
     case 'dnsmasq': {
       const leaseFile = path.join(dir, 'dnsmasq.leases');
-      return launch(name, net, [
-        'dnsmasq', '--keep-in-foreground', '--port=0', '--interface=br0', '--bind-interfaces', '--no-resolv', '--no-hosts', '--quiet-dhcp',
-        '--dhcp-authoritative', '--no-ping', `--dhcp-range=${net.pool.start},${net.pool.end},255.255.0.0,1h`, '--dhcp-lease-max=200000',
-        `--dhcp-leasefile=${leaseFile}`, `--pid-file=${path.join(dir, 'dnsmasq.pid')}`, '--log-facility=-',
-      ], leaseFile);
+      return launch(
+        name,
+        net,
+        [
+          'dnsmasq',
+          '--keep-in-foreground',
+          '--port=0',
+          '--interface=br0',
+          '--bind-interfaces',
+          '--no-resolv',
+          '--no-hosts',
+          '--quiet-dhcp',
+          '--dhcp-authoritative',
+          '--no-ping',
+          `--dhcp-range=${net.pool.start},${net.pool.end},255.255.0.0,1h`,
+          '--dhcp-lease-max=200000',
+          `--dhcp-leasefile=${leaseFile}`,
+          `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
+          '--log-facility=-',
+        ],
+        leaseFile,
+      );
     }
     case 'kea': {
       const leaseFile = path.join(dir, 'kea-leases4.csv');
       const config = path.join(dir, 'kea-dhcp4.json');
-      fs.writeFileSync(config, JSON.stringify({
-        Dhcp4: {
-          // Raw sockets (the default): a UDP socket bound to the bridge address misses broadcasts.
-          'interfaces-config': { interfaces: ['br0'] },
-          'lease-database': { type: 'memfile', persist: true, name: leaseFile, 'lfc-interval': 0 },
-          'valid-lifetime': 3600,
-          authoritative: true,
-          subnet4: [{ id: 1, subnet: net.cidr, pools: [{ pool: `${net.pool.start} - ${net.pool.end}` }] }],
-          loggers: [{ name: 'kea-dhcp4', severity: 'WARN', output_options: [{ output: 'stderr' }] }],
-        },
-      }));
+      fs.writeFileSync(
+        config,
+        JSON.stringify({
+          Dhcp4: {
+            // Raw sockets (the default): a UDP socket bound to the bridge address misses broadcasts.
+            'interfaces-config': { interfaces: ['br0'] },
+            'lease-database': { type: 'memfile', persist: true, name: leaseFile, 'lfc-interval': 0 },
+            'valid-lifetime': 3600,
+            authoritative: true,
+            subnet4: [{ id: 1, subnet: net.cidr, pools: [{ pool: `${net.pool.start} - ${net.pool.end}` }] }],
+            loggers: [{ name: 'kea-dhcp4', severity: 'WARN', output_options: [{ output: 'stderr' }] }],
+          },
+        }),
+      );
       return launch(name, net, ['kea-dhcp4', '-c', config], leaseFile, { KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir });
     }
   }
 }
 
-function launch(name: string, net: BenchNet, argv: string[], leaseFile: string, env: Record<string, string> = {}): StartedServer {
+function launch(
+  name: string,
+  net: BenchNet,
+  argv: string[],
+  leaseFile: string,
+  env: Record<string, string> = {},
+): StartedServer {
   // `ip netns exec` execs the command: the child's pid is the server's own (for CPU readings).
   const child: ChildProcess = spawn('ip', ['netns', 'exec', net.server, ...argv], {
-    cwd: path.resolve(__dirname, '..', '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const keep = (b: Buffer) => (out = (out + b.toString()).slice(-4096));

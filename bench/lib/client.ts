@@ -15,9 +15,18 @@ export interface Timed {
 }
 
 /** `key` null: an anonymous request. */
-export async function timedCall(url: string, method: string, key: string | null, form?: Record<string, string | string[]>): Promise<Timed> {
+export async function timedCall(
+  url: string,
+  method: string,
+  key: string | null,
+  form?: Record<string, string | string[]>,
+): Promise<Timed> {
   const start = process.hrtime.bigint();
-  const r = await fetch(url, { method, headers: key ? { Authorization: oauthHeader(key) } : {}, body: form ? formBody(form) : undefined });
+  const r = await fetch(url, {
+    method,
+    headers: key ? { Authorization: oauthHeader(key) } : {},
+    body: form ? formBody(form) : undefined,
+  });
   const ttfbMs = ms(start);
   const body = Buffer.from(await r.arrayBuffer());
   const total = ms(start);
@@ -33,7 +42,11 @@ export function parse<T>(t: Timed): T {
 }
 
 /** Runs `task` for each item with at most `limit` in flight; results in input order. */
-export async function pool<I, O>(items: readonly I[], limit: number, task: (item: I, index: number) => Promise<O>): Promise<O[]> {
+export async function pool<I, O>(
+  items: readonly I[],
+  limit: number,
+  task: (item: I, index: number) => Promise<O>,
+): Promise<O[]> {
   const out = new Array<O>(items.length);
   let next = 0;
   const lane = async () => {

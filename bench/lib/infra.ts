@@ -42,7 +42,11 @@ export async function startBenchInfra(log: (line: string) => void): Promise<Benc
       const port = await freePort();
       log(`starting temporal server start-dev on port ${port}`);
       const t = await startTemporalDevServer({
-        cli: findTemporalCli(process.env.TEMPORAL_CLI_PATH), dbFile: null, port, uiPort: null, logFile: path.join(stateDir, 'temporal.log'),
+        cli: findTemporalCli(process.env.TEMPORAL_CLI_PATH),
+        dbFile: null,
+        port,
+        uiPort: null,
+        logFile: path.join(stateDir, 'temporal.log'),
       });
       stops.push(t.stop);
       temporalAddress = t.address;

@@ -112,9 +112,14 @@ export function infraCpuSeconds(exclude: number[]): { postgres: number; temporal
   const mine = treeOf(process.pid, stats).filter((s) => !excluded.has(s.pid) && s.pid !== process.pid);
   const byPid = new Map(mine.map((s) => [s.pid, s]));
   // A group's root is its topmost process with that name: its reaped time covers dead children.
-  const roots = (match: (s: Stat) => boolean) => mine.filter((s) => match(s) && !(byPid.get(s.ppid) && match(byPid.get(s.ppid)!)));
-  const total = (match: (s: Stat) => boolean) => round3(roots(match).reduce((sum, r) => sum + treeCpuSeconds(r.pid, stats), 0));
-  return { postgres: total((s) => s.comm.startsWith('postgres')), temporal: total((s) => s.comm.startsWith('temporal')) };
+  const roots = (match: (s: Stat) => boolean) =>
+    mine.filter((s) => match(s) && !(byPid.get(s.ppid) && match(byPid.get(s.ppid)!)));
+  const total = (match: (s: Stat) => boolean) =>
+    round3(roots(match).reduce((sum, r) => sum + treeCpuSeconds(r.pid, stats), 0));
+  return {
+    postgres: total((s) => s.comm.startsWith('postgres')),
+    temporal: total((s) => s.comm.startsWith('temporal')),
+  };
 }
 
 /** CPU seconds the whole machine has been busy (all CPUs), from /proc/stat. */
@@ -135,7 +140,10 @@ export function foreignCpuMeter(): () => { other_processes_cpu_seconds: number; 
   const tree0 = treeCpuSeconds(process.pid);
   return () => {
     const tree = treeCpuSeconds(process.pid) - tree0;
-    return { other_processes_cpu_seconds: round3(Math.max(0, machineBusySeconds() - busy0 - tree)), bench_tree_cpu_seconds: round3(tree) };
+    return {
+      other_processes_cpu_seconds: round3(Math.max(0, machineBusySeconds() - busy0 - tree)),
+      bench_tree_cpu_seconds: round3(tree),
+    };
   };
 }
 
@@ -152,7 +160,10 @@ export class RssSampler {
   private readonly peaks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pids: Record<string, number | undefined>, private readonly everyMs = 250) {}
+  constructor(
+    private readonly pids: Record<string, number | undefined>,
+    private readonly everyMs = 250,
+  ) {}
 
   start(): this {
     this.sample();

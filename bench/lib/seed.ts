@@ -23,29 +23,47 @@ export interface SeededUser {
 
 /** Users with one API token each (passwords are never used: an unusable hash). */
 export async function createUsers(db: Db, usernames: string[], admin = false): Promise<SeededUser[]> {
-  const rows = (await db.query(
-    `INSERT INTO users (username, email, password_hash, is_superuser)
+  const rows = (
+    await db.query(
+      `INSERT INTO users (username, email, password_hash, is_superuser)
      SELECT u, u || '@example.com', 'unusable', $2 FROM unnest($1::text[]) AS u RETURNING id, username`,
-    [usernames, admin],
-  )).rows as Array<{ id: number; username: string }>;
+      [usernames, admin],
+    )
+  ).rows as Array<{ id: number; username: string }>;
   const tokens = rows.map((r) => ({ ...r, consumer: newConsumerKey(), key: newTokenKey(), secret: newTokenSecret() }));
   await db.query(
     `INSERT INTO api_tokens (user_id, name, consumer_key, token_key, token_secret)
      SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-    [tokens.map((t) => t.id), tokens.map(() => 'bench'), tokens.map((t) => t.consumer), tokens.map((t) => t.key), tokens.map((t) => t.secret)],
+    [
+      tokens.map((t) => t.id),
+      tokens.map(() => 'bench'),
+      tokens.map((t) => t.consumer),
+      tokens.map((t) => t.key),
+      tokens.map((t) => t.secret),
+    ],
   );
   return tokens.map((t) => ({ id: t.id, username: t.username, apiKey: `${t.consumer}:${t.key}:${t.secret}` }));
 }
 
 /** Named rows in zones / resource_pools / tags; returns name → id, including existing ones. */
-export async function ensureNamed(db: Db, table: 'zones' | 'resource_pools' | 'tags', names: string[]): Promise<Map<string, number>> {
+export async function ensureNamed(
+  db: Db,
+  table: 'zones' | 'resource_pools' | 'tags',
+  names: string[],
+): Promise<Map<string, number>> {
   await db.query(`INSERT INTO ${table} (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING`, [names]);
-  const rows = (await db.query(`SELECT id, name FROM ${table} WHERE name = ANY($1::text[])`, [names])).rows as Array<{ id: number; name: string }>;
+  const rows = (await db.query(`SELECT id, name FROM ${table} WHERE name = ANY($1::text[])`, [names])).rows as Array<{
+    id: number;
+    name: string;
+  }>;
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
 export async function createRack(db: Db, name: string): Promise<number> {
-  const r = await db.query(`INSERT INTO racks (system_id, name, version) VALUES ($1, $2, 'bench') RETURNING id`, [systemIds(1)[0], name]);
+  const r = await db.query(`INSERT INTO racks (system_id, name, version) VALUES ($1, $2, 'bench') RETURNING id`, [
+    systemIds(1)[0],
+    name,
+  ]);
   return (r.rows[0] as { id: number }).id;
 }
 
@@ -63,7 +81,9 @@ export function systemIds(n: number): string[] {
 /** A locally administered MAC unique per (machine index, nic). */
 export function macFor(index: number, nic: number, prefix = 0x52): string {
   const n = index * 4 + nic;
-  return [prefix, 0x54, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return [prefix, 0x54, (n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join(':');
 }
 
 export interface MachineSpec {
@@ -79,18 +99,44 @@ export interface MachineSpec {
   nics?: number;
 }
 
-const COMMISSIONED: MachineStatus[] = [S.READY, S.ALLOCATED, S.DEPLOYED, S.DEPLOYING, S.BROKEN, S.FAILED_DEPLOYMENT, S.RELEASING];
+const COMMISSIONED: MachineStatus[] = [
+  S.READY,
+  S.ALLOCATED,
+  S.DEPLOYED,
+  S.DEPLOYING,
+  S.BROKEN,
+  S.FAILED_DEPLOYMENT,
+  S.RELEASING,
+];
 const HAS_OS: MachineStatus[] = [S.DEPLOYED, S.DEPLOYING, S.FAILED_DEPLOYMENT];
 
 /** Inserts machines with their interfaces and tags; returns their system_ids in order. */
 export async function insertMachines(db: Db, specs: MachineSpec[]): Promise<string[]> {
   const ids = systemIds(specs.length);
   const cols = {
-    system_id: [] as string[], hostname: [] as string[], architecture: [] as string[], cpu_count: [] as number[], cpu_speed: [] as number[],
-    memory: [] as number[], storage: [] as number[], status: [] as number[], previous_status: [] as number[], owner_id: [] as Array<number | null>,
-    power_type: [] as string[], power_parameters: [] as string[], power_state: [] as string[], zone_id: [] as number[], pool_id: [] as number[],
-    rack_id: [] as Array<number | null>, boot_purpose: [] as string[], osystem: [] as string[], distro_series: [] as string[],
-    hardware_info: [] as string[], block_devices: [] as string[], commissioning_passed: [] as boolean[], workload_annotations: [] as string[],
+    system_id: [] as string[],
+    hostname: [] as string[],
+    architecture: [] as string[],
+    cpu_count: [] as number[],
+    cpu_speed: [] as number[],
+    memory: [] as number[],
+    storage: [] as number[],
+    status: [] as number[],
+    previous_status: [] as number[],
+    owner_id: [] as Array<number | null>,
+    power_type: [] as string[],
+    power_parameters: [] as string[],
+    power_state: [] as string[],
+    zone_id: [] as number[],
+    pool_id: [] as number[],
+    rack_id: [] as Array<number | null>,
+    boot_purpose: [] as string[],
+    osystem: [] as string[],
+    distro_series: [] as string[],
+    hardware_info: [] as string[],
+    block_devices: [] as string[],
+    commissioning_passed: [] as boolean[],
+    workload_annotations: [] as string[],
     description: [] as string[],
   };
   specs.forEach((s, k) => {
@@ -102,7 +148,13 @@ export async function insertMachines(db: Db, specs: MachineSpec[]): Promise<stri
     const disks = commissioned
       ? [
           { name: 'sda', size: 480_103_981_056, serial: `${serial}-D0`, model: 'SAMSUNG MZ7LH480', path: '/dev/sda' },
-          { name: 'nvme0n1', size: 3_840_755_982_336, serial: `${serial}-D1`, model: 'INTEL SSDPE2KX040T8', path: '/dev/nvme0n1' },
+          {
+            name: 'nvme0n1',
+            size: 3_840_755_982_336,
+            serial: `${serial}-D1`,
+            model: 'INTEL SSDPE2KX040T8',
+            path: '/dev/nvme0n1',
+          },
         ]
       : [];
     cols.system_id.push(ids[k]!);
@@ -116,10 +168,18 @@ export async function insertMachines(db: Db, specs: MachineSpec[]): Promise<stri
     cols.previous_status.push(s.status === S.READY ? S.COMMISSIONING : S.READY);
     cols.owner_id.push(s.ownerId);
     cols.power_type.push('ipmi');
-    cols.power_parameters.push(JSON.stringify({
-      power_driver: 'LAN_2_0', power_boot_type: 'auto', power_address: `10.${(s.index >> 16) & 255}.${(s.index >> 8) & 255}.${s.index & 255}`,
-      power_user: 'maas', cipher_suite_id: '3', privilege_level: 'OPERATOR', workaround_flags: '', mac_address: '',
-    }));
+    cols.power_parameters.push(
+      JSON.stringify({
+        power_driver: 'LAN_2_0',
+        power_boot_type: 'auto',
+        power_address: `10.${(s.index >> 16) & 255}.${(s.index >> 8) & 255}.${s.index & 255}`,
+        power_user: 'maas',
+        cipher_suite_id: '3',
+        privilege_level: 'OPERATOR',
+        workaround_flags: '',
+        mac_address: '',
+      }),
+    );
     cols.power_state.push(deployed ? 'on' : 'off');
     cols.zone_id.push(s.zoneId);
     cols.pool_id.push(s.poolId);
@@ -127,16 +187,29 @@ export async function insertMachines(db: Db, specs: MachineSpec[]): Promise<stri
     cols.boot_purpose.push(deployed ? 'local' : 'poweroff');
     cols.osystem.push(deployed ? 'ubuntu' : '');
     cols.distro_series.push(deployed ? 'jammy' : '');
-    cols.hardware_info.push(JSON.stringify(commissioned
-      ? { cpu_model: 'Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz', system_vendor: 'Dell Inc.', system_product: 'PowerEdge R640', system_serial: serial, system_uuid: crypto.randomUUID() }
-      : {}));
+    cols.hardware_info.push(
+      JSON.stringify(
+        commissioned
+          ? {
+              cpu_model: 'Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz',
+              system_vendor: 'Dell Inc.',
+              system_product: 'PowerEdge R640',
+              system_serial: serial,
+              system_uuid: crypto.randomUUID(),
+            }
+          : {},
+      ),
+    );
     cols.block_devices.push(JSON.stringify(disks));
     cols.commissioning_passed.push(commissioned);
-    cols.workload_annotations.push(JSON.stringify(deployed ? { app: ['web', 'db', 'cache', 'batch'][s.index % 4]!, env: 'prod' } : {}));
+    cols.workload_annotations.push(
+      JSON.stringify(deployed ? { app: ['web', 'db', 'cache', 'batch'][s.index % 4]!, env: 'prod' } : {}),
+    );
     cols.description.push(s.index % 10 === 0 ? `bench machine ${s.index}` : '');
   });
-  const rows = (await db.query(
-    `INSERT INTO machines (system_id, hostname, architecture, cpu_count, cpu_speed, memory, storage, status, previous_status, owner_id,
+  const rows = (
+    await db.query(
+      `INSERT INTO machines (system_id, hostname, architecture, cpu_count, cpu_speed, memory, storage, status, previous_status, owner_id,
                            power_type, power_parameters, power_state, zone_id, pool_id, rack_id, boot_purpose, osystem, distro_series,
                            hardware_info, block_devices, commissioning_passed, workload_annotations, description)
      SELECT system_id, hostname, architecture, cpu_count, cpu_speed, memory, storage, status, previous_status, owner_id,
@@ -149,8 +222,9 @@ export async function insertMachines(db: Db, specs: MachineSpec[]): Promise<stri
               power_type, power_parameters, power_state, zone_id, pool_id, rack_id, boot_purpose, osystem, distro_series,
               hardware_info, block_devices, commissioning_passed, workload_annotations, description)
      RETURNING id, system_id`,
-    Object.values(cols),
-  )).rows as Array<{ id: number; system_id: string }>;
+      Object.values(cols),
+    )
+  ).rows as Array<{ id: number; system_id: string }>;
   const idBySystemId = new Map(rows.map((r) => [r.system_id, r.id]));
   const machineIds = ids.map((sid) => idBySystemId.get(sid)!);
 
@@ -175,10 +249,16 @@ export async function insertMachines(db: Db, specs: MachineSpec[]): Promise<stri
     [nic.machine, nic.name, nic.mac, nic.boot],
   );
   if (tag.machine.length) {
-    await db.query(`INSERT INTO machine_tags (machine_id, tag_id) SELECT * FROM unnest($1::int[], $2::int[])`, [tag.machine, tag.tag]);
+    await db.query(`INSERT INTO machine_tags (machine_id, tag_id) SELECT * FROM unnest($1::int[], $2::int[])`, [
+      tag.machine,
+      tag.tag,
+    ]);
   }
   // A "Machine created" event each, as the API would have left.
-  await db.query(`INSERT INTO events (machine_id, type, description) SELECT unnest($1::int[]), 'New', 'Machine created.'`, [machineIds]);
+  await db.query(
+    `INSERT INTO events (machine_id, type, description) SELECT unnest($1::int[]), 'New', 'Machine created.'`,
+    [machineIds],
+  );
   await db.query('ANALYZE');
   return ids;
 }

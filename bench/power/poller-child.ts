@@ -16,7 +16,10 @@ interface Job {
 
 function cpu(): { own: number; children: number } {
   const text = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = text
+    .slice(text.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   const hz = 100; // USER_HZ: 100 on Linux
   return { own: (f[11]! + f[12]!) / hz, children: (f[13]! + f[14]!) / hz };
 }
@@ -70,13 +73,21 @@ async function main(): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const c1 = cpu();
   await registry.close();
-  process.stdout.write(`${JSON.stringify({
-    seconds, roundSeconds, latencies, states: counts,
-    cpu: { rack_own: c1.own - c0.own, ipmitool_children: c1.children - c0.children },
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      seconds,
+      roundSeconds,
+      latencies,
+      states: counts,
+      cpu: { rack_own: c1.own - c0.own, ipmitool_children: c1.children - c0.children },
+    })}\n`,
+  );
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

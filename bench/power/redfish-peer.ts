@@ -4,7 +4,10 @@
 import { startRedfishPeer } from '../../test/helpers/bmc/redfish-peer';
 
 async function main(): Promise<void> {
-  const peer = await startRedfishPeer({ systems: Number(process.env.SYSTEMS ?? 500), ports: Number(process.env.PORTS ?? 1) });
+  const peer = await startRedfishPeer({
+    systems: Number(process.env.SYSTEMS ?? 500),
+    ports: Number(process.env.PORTS ?? 1),
+  });
   process.stdout.write(`${JSON.stringify({ addresses: peer.addresses })}\n`);
   process.on('SIGTERM', () => {
     process.stderr.write(`redfish peer: ${peer.logins} sessions opened, ${peer.logouts} closed\n`);

@@ -21,9 +21,15 @@ export interface FetchResult {
 
 export const sha256 = (data: Buffer): string => crypto.createHash('sha256').update(data).digest('hex');
 
-export async function curlFetch(ns: Netns, files: ServedFile[], outDir: string, o: { blksize: number; timeoutS: number }): Promise<FetchResult> {
+export async function curlFetch(
+  ns: Netns,
+  files: ServedFile[],
+  outDir: string,
+  o: { blksize: number; timeoutS: number },
+): Promise<FetchResult> {
   const args = ['-sS', '--tftp-blksize', String(o.blksize), '-m', String(o.timeoutS)];
-  if (files.length > 1) args.push('--parallel', '--parallel-immediate', '--parallel-max', String(Math.min(files.length, 300)));
+  if (files.length > 1)
+    args.push('--parallel', '--parallel-immediate', '--parallel-max', String(Math.min(files.length, 300)));
   for (const f of files) args.push('-o', path.join(outDir, f.name), `tftp://127.0.0.1/${f.name}`);
 
   const started = process.hrtime.bigint();
@@ -47,7 +53,10 @@ export async function curlFetch(ns: Netns, files: ServedFile[], outDir: string, 
     }
     fs.rmSync(out, { force: true });
     if (data.length === f.size && sha256(data) === f.sha256) verifiedBytes += f.size;
-    else failures.push(`${f.name}: ${data.length} of ${f.size} bytes, checksum ${data.length === f.size ? 'differs' : 'not checked'}`);
+    else
+      failures.push(
+        `${f.name}: ${data.length} of ${f.size} bytes, checksum ${data.length === f.size ? 'differs' : 'not checked'}`,
+      );
   }
   return { seconds, verifiedBytes, failures };
 }

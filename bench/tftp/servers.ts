@@ -18,14 +18,24 @@ export const SERVERS: TftpPeer[] = [
   {
     name: 'metalflow',
     binary: process.execPath,
-    start: (ns, root) => ns.spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'server.ts'), root, '127.0.0.1', '69'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] }),
+    start: (ns, root) =>
+      ns.spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'server.ts'), root, '127.0.0.1', '69'], {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
   },
   {
     // Debian tftpd-hpa, standalone; chrooted into the root, serving as nobody (its defaults).
     name: 'tftpd-hpa',
     binary: '/usr/sbin/in.tftpd',
-    cpuUnreadable: 'forks a process per transfer and lets the kernel reap it: its CPU time is never added to the parent',
-    start: (ns, root) => ns.spawn('/usr/sbin/in.tftpd', ['-4', '--listen', '--foreground', '--address', '127.0.0.1:69', '--secure', root], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    cpuUnreadable:
+      'forks a process per transfer and lets the kernel reap it: its CPU time is never added to the parent',
+    start: (ns, root) =>
+      ns.spawn(
+        '/usr/sbin/in.tftpd',
+        ['-4', '--listen', '--foreground', '--address', '127.0.0.1:69', '--secure', root],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
   },
   {
     // dnsmasq as TFTP only (--port=0: no DNS); its default of 50 simultaneous transfers raised.
@@ -34,7 +44,18 @@ export const SERVERS: TftpPeer[] = [
     start: (ns, root) =>
       ns.spawn(
         '/usr/sbin/dnsmasq',
-        ['--conf-file=/dev/null', '--port=0', '--enable-tftp', `--tftp-root=${root}`, '--tftp-max=1000', '--keep-in-foreground', '--listen-address=127.0.0.1', '--bind-interfaces', '--pid-file=', '--user=nobody'],
+        [
+          '--conf-file=/dev/null',
+          '--port=0',
+          '--enable-tftp',
+          `--tftp-root=${root}`,
+          '--tftp-max=1000',
+          '--keep-in-foreground',
+          '--listen-address=127.0.0.1',
+          '--bind-interfaces',
+          '--pid-file=',
+          '--user=nobody',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       ),
   },

@@ -58,7 +58,12 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
   ];
   const app = new Koa();
   app.proxy = true;
-  app.use(errorBoundary({ map: mapDomainError, log: (err, ctx) => o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`) }));
+  app.use(
+    errorBoundary({
+      map: mapDomainError,
+      log: (err, ctx) => o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`),
+    }),
+  );
   app.use(createApiRouter<Principal>({ resources, authenticate: oauthAuthenticator(store) }));
   app.use(metadataRouter(services, store));
   app.use(runScriptsRoute());

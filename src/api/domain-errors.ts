@@ -7,7 +7,9 @@ export function mapDomainError(err: unknown): ApiError | undefined {
   if (err instanceof ValidationError) {
     // A form-wide error (Django's __all__) is plain text in MAAS; field errors are JSON.
     const keys = Object.keys(err.fields);
-    return keys.length === 1 && keys[0] === '__all__' ? badRequest(err.fields.__all__!.join(' ')) : badRequest(err.fields);
+    return keys.length === 1 && keys[0] === '__all__'
+      ? badRequest(err.fields.__all__!.join(' '))
+      : badRequest(err.fields);
   }
   if (err instanceof NotFoundError) return notFound(err.message);
   if (err instanceof ForbiddenError) return forbidden(err.message);

@@ -62,7 +62,12 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     }
     if (ctx.method === 'GET' && a === 'machines' && b && c === 'power') {
       const m = await machine(b);
-      const body: PowerConfig = { systemId: m.systemId, powerType: m.powerType, parameters: services.machines.powerParametersOf(m), netboot: await mayNetboot(services.db.manager, m) };
+      const body: PowerConfig = {
+        systemId: m.systemId,
+        powerType: m.powerType,
+        parameters: services.machines.powerParametersOf(m),
+        netboot: await mayNetboot(services.db.manager, m),
+      };
       return sendResult(ctx, body);
     }
     if (ctx.method === 'GET' && a === 'machines' && b && c === 'boot-config') {
@@ -77,7 +82,10 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     if (ctx.method === 'POST' && a === 'racks' && b && c === 'leases') {
       const report = await json<DhcpLeaseReport>(ctx);
       if (!Array.isArray(report.events)) throw badRequest('Expected {"events": [...]}.');
-      return sendResult(ctx, await services.rackDhcp.recordLeases(b, report.events, { replace: report.replace === true }));
+      return sendResult(
+        ctx,
+        await services.rackDhcp.recordLeases(b, report.events, { replace: report.replace === true }),
+      );
     }
     throw notFound(`No rack API endpoint ${ctx.method} ${ctx.path}.`);
   };

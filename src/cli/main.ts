@@ -25,10 +25,13 @@ function onSignal(stop: () => Promise<void>): void {
     if (stopping) process.exit(1);
     stopping = true;
     log('stopping…');
-    stop().then(() => process.exit(0), (err) => {
-      log(`stop failed: ${(err as Error).message}`);
-      process.exit(1);
-    });
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        log(`stop failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -53,12 +56,25 @@ async function main(argv: string[]): Promise<void> {
     case 'start': {
       const infra = await ensureInfrastructure(config, log);
       const region = await startRegion(config, infra, { api: true, worker: true }, log);
-      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log, powerPoll: config.powerPoll, boot: config.rackBoot });
-      console.log(`metalflow is running (rack "${config.rackName}": DHCP, TFTP and HTTP boot from ${config.rackBoot.bootRoot}; power type fake simulates machines for scale tests)`);
+      const rack = await startRack({
+        regionUrl: config.regionUrl,
+        secret: loadRackSecret(config.stateDir),
+        name: config.rackName,
+        temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace },
+        stateDir: config.stateDir,
+        log,
+        powerPoll: config.powerPoll,
+        boot: config.rackBoot,
+      });
+      console.log(
+        `metalflow is running (rack "${config.rackName}": DHCP, TFTP and HTTP boot from ${config.rackBoot.bootRoot}; power type fake simulates machines for scale tests)`,
+      );
       console.log(`  MAAS API:    ${region.url}api/2.0/`);
       console.log(`  Web UI:      ${region.url}r/`);
       console.log(`  Temporal UI: ${infra.temporalUiUrl ?? '(external Temporal: see your cluster)'}`);
-      console.log(`  API key:     npx metalflow createadmin --username admin --password … --email …; npx metalflow apikey --username admin`);
+      console.log(
+        `  API key:     npx metalflow createadmin --username admin --password … --email …; npx metalflow apikey --username admin`,
+      );
       onSignal(async () => {
         await rack.stop();
         await region.stop();
@@ -70,7 +86,9 @@ async function main(argv: string[]): Promise<void> {
       const roles: RegionRoles = { api: !options.has('worker-only'), worker: !options.has('api-only') };
       const infra = await ensureInfrastructure(config, log);
       const region = await startRegion(config, infra, roles, log);
-      log(`region running (${[roles.api && 'api', roles.worker && 'worker'].filter(Boolean).join(' + ')})${roles.api ? ` at ${region.url}` : ''}`);
+      log(
+        `region running (${[roles.api && 'api', roles.worker && 'worker'].filter(Boolean).join(' + ')})${roles.api ? ` at ${region.url}` : ''}`,
+      );
       onSignal(async () => {
         await region.stop();
         await infra.stop();
@@ -78,15 +96,30 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'rack': {
-      if (!config.temporalAddress) throw new Error('A rack process needs TEMPORAL_ADDRESS (the region\'s Temporal cluster).');
-      const rack = await startRack({ regionUrl: config.regionUrl, secret: loadRackSecret(config.stateDir), name: config.rackName, temporal: { address: config.temporalAddress, namespace: config.temporalNamespace }, stateDir: config.stateDir, log, powerPoll: config.powerPoll, boot: config.rackBoot });
+      if (!config.temporalAddress)
+        throw new Error("A rack process needs TEMPORAL_ADDRESS (the region's Temporal cluster).");
+      const rack = await startRack({
+        regionUrl: config.regionUrl,
+        secret: loadRackSecret(config.stateDir),
+        name: config.rackName,
+        temporal: { address: config.temporalAddress, namespace: config.temporalNamespace },
+        stateDir: config.stateDir,
+        log,
+        powerPoll: config.powerPoll,
+        boot: config.rackBoot,
+      });
       log(`rack ${config.rackName} running as ${rack.systemId}`);
       onSignal(() => rack.stop());
       return;
     }
     case 'createadmin':
       await withDatabase(async (users) => {
-        const user = await users.create({ username: required(options, 'username'), password: required(options, 'password'), email: required(options, 'email'), isSuperuser: true });
+        const user = await users.create({
+          username: required(options, 'username'),
+          password: required(options, 'password'),
+          email: required(options, 'email'),
+          isSuperuser: true,
+        });
         console.log(`Created admin ${user.username}.`);
       });
       return;

@@ -35,14 +35,25 @@ export async function startRegion(
   const connection = await Connection.connect({ address: infra.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const workflows = new TemporalWorkflowGateway(client);
-  const services = createRegionServices({ db, workflows, secrets: new SecretBox(loadSecretKey(config.stateDir)), nodeTimeoutMs: config.nodeTimeoutMs, bootRoot: config.rackBoot.bootRoot });
+  const services = createRegionServices({
+    db,
+    workflows,
+    secrets: new SecretBox(loadSecretKey(config.stateDir)),
+    nodeTimeoutMs: config.nodeTimeoutMs,
+    bootRoot: config.rackBoot.bootRoot,
+  });
   const stops: Array<() => Promise<void> | void> = [];
 
   let server: http.Server | undefined;
   if (roles.api) {
     // The region as a machine (DEPLOYED, locked), as each rack is when it registers; there before
     // the API answers.
-    await ensureControllerMachine(db, { role: 'region', id: config.regionName, hostname: config.regionName, interfaces: hostInterfaces() });
+    await ensureControllerMachine(db, {
+      role: 'region',
+      id: config.regionName,
+      hostname: config.regionName,
+      interfaces: hostInterfaces(),
+    });
     const app = createApp(services, {
       rackSecret: loadRackSecret(config.stateDir),
       regionUrl: config.regionUrl,
@@ -56,12 +67,18 @@ export async function startRegion(
       server!.once('error', reject);
     });
     stops.push(() => new Promise<void>((r) => server!.close(() => r())));
-    const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(config.reconcileIntervalMs);
+    const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(
+      config.reconcileIntervalMs,
+    );
     stops.push(stopReconciler);
   }
   let worker: Worker | undefined;
   if (roles.worker) {
-    const created = await createRegionWorker({ address: infra.temporalAddress, namespace: config.temporalNamespace, db });
+    const created = await createRegionWorker({
+      address: infra.temporalAddress,
+      namespace: config.temporalNamespace,
+      db,
+    });
     worker = created.worker;
     const running = worker.run();
     stops.push(async () => {

@@ -22,7 +22,8 @@ export interface PowerTypeSpec {
 
 // --- Value rules (pure): the region checks values against them on create and update. ---
 
-const DNS_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const DNS_NAME =
+  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 function isIpv6(text: string): boolean {
   if (!text.includes(':') || !/^[0-9a-f:.]+$/i.test(text)) return false;
@@ -49,7 +50,11 @@ const isPort = (text: string): boolean => /^\d{1,5}$/.test(text) && Number(text)
 function checkBmcAddress(value: string): string | undefined {
   const text = value.trim();
   const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
-  const [host, port] = bracketed ? [bracketed[1] ?? '', bracketed[2]] : text.split(':').length === 2 ? text.split(':') : [text, undefined];
+  const [host, port] = bracketed
+    ? [bracketed[1] ?? '', bracketed[2]]
+    : text.split(':').length === 2
+      ? text.split(':')
+      : [text, undefined];
   const hostOk = bracketed ? isIpv6(host!) : isHost(host!);
   if (hostOk && (port === undefined || isPort(port))) return undefined;
   return `Enter a valid IP address or hostname, optionally with :port (IPv6 as [address]:port): '${value}'.`;
@@ -71,7 +76,8 @@ function checkHttpUrl(value: string): string | undefined {
 /** Redfish, as MAAS: an http(s) URL, or an address without a scheme, which means https. */
 function checkRedfishAddress(value: string): string | undefined {
   const text = value.trim();
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return checkHttpUrl(text) && `Enter a valid IP address, hostname or http(s):// URL of the BMC: '${value}'.`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    return checkHttpUrl(text) && `Enter a valid IP address, hostname or http(s):// URL of the BMC: '${value}'.`;
   return checkBmcAddress(text) && `Enter a valid IP address, hostname or http(s):// URL of the BMC: '${value}'.`;
 }
 
@@ -103,7 +109,12 @@ export const POWER_TYPES: Readonly<Record<string, PowerTypeSpec>> = {
       pass,
       { name: 'k_g', label: 'K_g BMC key', secret: true },
       { name: 'cipher_suite_id', label: 'Cipher Suite ID', choices: ['17', '3', '8', '12'], default: '3' },
-      { name: 'privilege_level', label: 'Privilege Level', choices: ['USER', 'OPERATOR', 'ADMIN'], default: 'OPERATOR' },
+      {
+        name: 'privilege_level',
+        label: 'Privilege Level',
+        choices: ['USER', 'OPERATOR', 'ADMIN'],
+        default: 'OPERATOR',
+      },
       { name: 'workaround_flags', label: 'Workaround flags' },
       { name: 'mac_address', label: 'Power MAC' },
     ],
@@ -112,7 +123,13 @@ export const POWER_TYPES: Readonly<Record<string, PowerTypeSpec>> = {
     name: 'redfish',
     description: 'Redfish',
     queryable: true,
-    fields: [{ ...address, check: checkRedfishAddress }, user, pass, { name: 'node_id', label: 'Node ID' }, { name: 'power_verify_ssl', label: 'Verify SSL', choices: ['y', 'n'], default: 'n' }],
+    fields: [
+      { ...address, check: checkRedfishAddress },
+      user,
+      pass,
+      { name: 'node_id', label: 'Node ID' },
+      { name: 'power_verify_ssl', label: 'Verify SSL', choices: ['y', 'n'], default: 'n' },
+    ],
   },
   webhook: {
     name: 'webhook',
@@ -122,12 +139,27 @@ export const POWER_TYPES: Readonly<Record<string, PowerTypeSpec>> = {
       { name: 'power_on_uri', label: 'URI to power on the node', required: true, check: checkHttpUrl },
       { name: 'power_off_uri', label: 'URI to power off the node', required: true, check: checkHttpUrl },
       { name: 'power_query_uri', label: 'URI to query the nodes power status', check: checkHttpUrl },
-      { name: 'power_on_regex', label: 'Regex to confirm the node is on', default: 'status.*:.*running', check: checkRegex },
-      { name: 'power_off_regex', label: 'Regex to confirm the node is off', default: 'status.*:.*stopped', check: checkRegex },
+      {
+        name: 'power_on_regex',
+        label: 'Regex to confirm the node is on',
+        default: 'status.*:.*running',
+        check: checkRegex,
+      },
+      {
+        name: 'power_off_regex',
+        label: 'Regex to confirm the node is off',
+        default: 'status.*:.*stopped',
+        check: checkRegex,
+      },
       user,
       pass,
       { name: 'power_token', label: 'Power token, will be used in place of power_user and power_pass', secret: true },
-      { name: 'power_verify_ssl', label: 'Verify SSL connections with system CA certificates', choices: ['y', 'n'], default: 'n' },
+      {
+        name: 'power_verify_ssl',
+        label: 'Verify SSL connections with system CA certificates',
+        choices: ['y', 'n'],
+        default: 'n',
+      },
     ],
   },
   // The stand-in for real hardware until the rack's boot and power issues land. Its "machines"

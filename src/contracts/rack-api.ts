@@ -114,7 +114,8 @@ export const rackPaths = {
   powerStates: (rackSystemId: string) => `/racks/${rackSystemId}/power-states`,
   power: (systemId: string) => `/machines/${systemId}/power`,
   bootConfig: (systemId: string) => `/machines/${systemId}/boot-config`,
-  bootConfigByMac: (rackSystemId: string, mac: string) => `/racks/${rackSystemId}/boot-config/${encodeURIComponent(mac)}`,
+  bootConfigByMac: (rackSystemId: string, mac: string) =>
+    `/racks/${rackSystemId}/boot-config/${encodeURIComponent(mac)}`,
   dhcpConfig: (rackSystemId: string) => `/racks/${rackSystemId}/dhcp-config`,
   leases: (rackSystemId: string) => `/racks/${rackSystemId}/leases`,
 } as const;

@@ -39,15 +39,7 @@ export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute);
 /** The signal every machine report (metadata `op=signal`, user-data fetch, status events) becomes. */
 export const MACHINE_SIGNAL = 'machineSignal';
 export type MachineSignalStatus =
-  | 'OK'
-  | 'FAILED'
-  | 'WORKING'
-  | 'COMMISSIONING'
-  | 'TESTING'
-  | 'TIMEDOUT'
-  | 'INSTALLING'
-  | 'RELEASING'
-  | 'DEPLOYING';
+  'OK' | 'FAILED' | 'WORKING' | 'COMMISSIONING' | 'TESTING' | 'TIMEDOUT' | 'INSTALLING' | 'RELEASING' | 'DEPLOYING';
 export interface MachineSignal {
   /** `signal`: op=signal; `deployed-os`: the installed OS fetched its user-data (MAAS's "deployed"). */
   kind: 'signal' | 'deployed-os' | 'progress';

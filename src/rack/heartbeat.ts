@@ -17,11 +17,13 @@ export interface WorkerHealth {
 /** The rack-worker service as MAAS's service tracking shows it: running only while it polls. */
 export function workerService(taskQueue: string, w: WorkerHealth): Service {
   const queue = `task queue ${taskQueue}`;
-  if (w.failure) return { status: 'dead', message: `the worker on ${queue} stopped with an error: ${w.failure.message}` };
+  if (w.failure)
+    return { status: 'dead', message: `the worker on ${queue} stopped with an error: ${w.failure.message}` };
   switch (w.runState) {
     case 'RUNNING':
       // (No poller state: a worker that does not say; the SDK's getStatus() always does.)
-      if (w.activityPollerState === 'POLLING' || w.activityPollerState === undefined) return { status: 'running', message: `power and boot activities on ${queue}` };
+      if (w.activityPollerState === 'POLLING' || w.activityPollerState === undefined)
+        return { status: 'running', message: `power and boot activities on ${queue}` };
       return w.activityPollerState === 'FAILED'
         ? { status: 'degraded', message: `the worker on ${queue} cannot poll Temporal for activities` }
         : { status: 'degraded', message: `the worker on ${queue} is not polling for activities` };
@@ -39,7 +41,10 @@ export function workerService(taskQueue: string, w: WorkerHealth): Service {
 }
 
 /** One heartbeat's services; a server this rack was not configured to run is reported off. */
-export function rackServices(taskQueue: string, parts: { worker: WorkerHealth; dhcp?: Service; boot?: Record<'tftp' | 'http-boot', Service> }): RackHeartbeat {
+export function rackServices(
+  taskQueue: string,
+  parts: { worker: WorkerHealth; dhcp?: Service; boot?: Record<'tftp' | 'http-boot', Service> },
+): RackHeartbeat {
   const off = (what: string): Service => ({ status: 'off', message: `${what} is turned off on this rack` });
   return {
     services: {

@@ -20,10 +20,20 @@ interface IpAddrJson {
 
 export function hostInterfaces(): HostInterface[] {
   try {
-    const parsed = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'ignore'] })) as IpAddrJson[];
+    const parsed = JSON.parse(
+      execFileSync('ip', ['-j', 'addr', 'show'], {
+        encoding: 'utf8',
+        timeout: 5_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as IpAddrJson[];
     return parsed
       .filter((i) => i.link_type !== 'loopback' && (i.addr_info ?? []).length > 0)
-      .map((i) => ({ name: i.ifname, mac: i.address ?? '', addresses: (i.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`) }));
+      .map((i) => ({
+        name: i.ifname,
+        mac: i.address ?? '',
+        addresses: (i.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
+      }));
   } catch {
     // No iproute2: what libuv sees (interfaces with carrier only).
     return Object.entries(os.networkInterfaces()).flatMap(([name, addrs]) => {

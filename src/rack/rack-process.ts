@@ -36,7 +36,14 @@ export interface RackProcessOptions {
   /** Power polling: every 15 s (MAAS's default), 10 BMCs at a time, unless told otherwise. */
   powerPoll?: { everyMs: number; concurrency: number };
   /** The boot servers (ports: 0 = any free port, null = off); no boot servers when absent. */
-  boot?: { bootRoot: string; dhcpPort: number | null; tftpPort: number | null; httpPort: number | null; dhcpPollMs: number; dhcpBroadcastsEverywhere?: boolean };
+  boot?: {
+    bootRoot: string;
+    dhcpPort: number | null;
+    tftpPort: number | null;
+    httpPort: number | null;
+    dhcpPollMs: number;
+    dhcpBroadcastsEverywhere?: boolean;
+  };
 }
 
 export interface RunningRack {
@@ -52,7 +59,8 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
   const register = async (): Promise<RackRegistered> => {
     const got = await region.register(rackRegistration(o.name));
     const before = await readIdentity(o.stateDir, o.name);
-    if (before && before.systemId !== got.systemId) log(`the region now knows this rack as ${got.systemId} (was ${before.systemId})`);
+    if (before && before.systemId !== got.systemId)
+      log(`the region now knows this rack as ${got.systemId} (was ${before.systemId})`);
     await writeIdentity(o.stateDir, { ...got, name: o.name, registeredAt: new Date().toISOString() });
     return got;
   };
@@ -60,7 +68,8 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     maxElapsedMs: o.registerTimeoutMs ?? 10 * 60_000,
     initialDelayMs: 1_000,
     isRetryable: isRetryableRegionError,
-    onRetry: (err, attempt, delay) => log(`waiting for the region (${(err as Error).message}); retry ${attempt} in ${delay} ms`),
+    onRetry: (err, attempt, delay) =>
+      log(`waiting for the region (${(err as Error).message}); retry ${attempt} in ${delay} ms`),
   });
   const taskQueue = rackTaskQueue(identity.systemId);
   log(`registered as ${identity.systemId}`);
@@ -123,7 +132,8 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
       // replaced, in which case this process's task queue is stale and it must be restarted.
       reregister: async () => {
         const again = await register();
-        if (again.systemId !== identity.systemId) log(`WARNING: re-registered as ${again.systemId}; restart this rack to serve its new task queue`);
+        if (again.systemId !== identity.systemId)
+          log(`WARNING: re-registered as ${again.systemId}; restart this rack to serve its new task queue`);
       },
     },
     stopping.signal,

@@ -128,7 +128,11 @@ export class RegionClient implements RegionApi {
     const text = await res.text().catch(() => '');
     if (!res.ok) {
       const detail = text.trim().slice(0, 300) || res.statusText;
-      throw new RegionError(`Region answered ${res.status} to ${method} ${url}: ${detail}`, res.status >= 500 || res.status === 429, res.status);
+      throw new RegionError(
+        `Region answered ${res.status} to ${method} ${url}: ${detail}`,
+        res.status >= 500 || res.status === 429,
+        res.status,
+      );
     }
     if (!text) return undefined as T;
     try {

@@ -42,7 +42,11 @@ export async function startRackWorker(o: RackWorkerOptions): Promise<RunningRack
     running,
     health: () => {
       const status = worker.getStatus();
-      return { runState: status.runState, activityPollerState: status.activityPollerState, ...(failure ? { failure } : {}) };
+      return {
+        runState: status.runState,
+        activityPollerState: status.activityPollerState,
+        ...(failure ? { failure } : {}),
+      };
     },
     stop: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

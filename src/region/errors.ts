@@ -1,7 +1,11 @@
 // Domain errors raised by region services; the API's error boundary maps them to MAAS's codes.
 export class ValidationError extends Error {
   constructor(readonly fields: Record<string, string[]>) {
-    super(Object.entries(fields).map(([k, v]) => `${k}: ${v.join(' ')}`).join('; '));
+    super(
+      Object.entries(fields)
+        .map(([k, v]) => `${k}: ${v.join(' ')}`)
+        .join('; '),
+    );
     this.name = 'ValidationError';
   }
   static field(name: string, message: string): ValidationError {

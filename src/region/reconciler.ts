@@ -2,7 +2,13 @@
 // out, or vanished (a reset Temporal database) leaves the machine with no driver. The reconciler
 // finds such machines and fails them with a status_message that says what happened.
 import type { DataSource } from 'typeorm';
-import { failureStatusOf, labelOf, MachineStatus as S, TRANSITIONAL_STATUSES, type MachineStatus } from '../contracts/lifecycle';
+import {
+  failureStatusOf,
+  labelOf,
+  MachineStatus as S,
+  TRANSITIONAL_STATUSES,
+  type MachineStatus,
+} from '../contracts/lifecycle';
 import { lifecycleWorkflowId } from '../contracts/workflows';
 import { changeStatus, lockMachine } from './services/transitions';
 import type { WorkflowGateway, WorkflowState } from './services/workflow-gateway';
@@ -42,7 +48,13 @@ export class Reconciler {
       const workflowId = row.workflow_id ?? lifecycleWorkflowId(row.system_id);
       const state = await this.workflows.state(workflowId);
       if (state === 'running') continue;
-      if (await this.fail(row.system_id, row.workflow_id, `Workflow ${workflowId} ${DESCRIBE[state]}; the ${labelOf(row.status).toLowerCase()} operation did not finish.`)) {
+      if (
+        await this.fail(
+          row.system_id,
+          row.workflow_id,
+          `Workflow ${workflowId} ${DESCRIBE[state]}; the ${labelOf(row.status).toLowerCase()} operation did not finish.`,
+        )
+      ) {
         failed.push(row.system_id);
         this.o.log(`reconciler: failed ${row.system_id} (${labelOf(row.status)}): workflow ${state}`);
       }

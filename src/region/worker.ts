@@ -17,7 +17,9 @@ export interface RegionWorkerOptions {
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export async function createRegionWorker(o: RegionWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createRegionWorker(
+  o: RegionWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: o.address });
   const worker = await Worker.create({
     connection,

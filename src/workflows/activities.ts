@@ -17,7 +17,10 @@ export const region = proxyActivities<RegionActivities>({
 export function rackOf(rackQueue: string, answerWithinMs?: number): RackActivities {
   if (answerWithinMs !== undefined) {
     return proxyActivities<RackActivities>({
-      taskQueue: rackQueue, heartbeatTimeout: '30 seconds', scheduleToCloseTimeout: answerWithinMs, retry: { maximumAttempts: 1 },
+      taskQueue: rackQueue,
+      heartbeatTimeout: '30 seconds',
+      scheduleToCloseTimeout: answerWithinMs,
+      retry: { maximumAttempts: 1 },
     });
   }
   return proxyActivities<RackActivities>({

@@ -9,7 +9,8 @@ import { awaitResult, netboot } from './steps';
 /** How often, and how many times, to look for the installer having powered the machine off. */
 const OFF_POLL_MS = 3_000;
 const OFF_POLLS = 20;
-const checkedInOrFailed = (r: MachineSignal) => r.kind === 'deployed-os' || (r.kind === 'signal' && r.status === 'FAILED');
+const checkedInOrFailed = (r: MachineSignal) =>
+  r.kind === 'deployed-os' || (r.kind === 'signal' && r.status === 'FAILED');
 
 /**
  * Deployment: netboot the installer, which writes the image and reports; then boot from disk and
@@ -56,7 +57,10 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
         // The image is on disk: a BMC that stopped answering (or whose password changed) must not
         // fail the deployment; the installed OS may still check in by itself.
         if (isCancellation(err)) throw err;
-        await life.event(`Could not query the power state after installation (${failureMessage(err)}); waiting for the machine to check in.`, 'WARNING');
+        await life.event(
+          `Could not query the power state after installation (${failureMessage(err)}); waiting for the machine to check in.`,
+          'WARNING',
+        );
         break;
       }
       if (state === 'off') {
@@ -70,7 +74,8 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     life.at('wait for the installed OS to check in');
     const checkedIn = report ?? (await reports.waitFor(checkedInOrFailed, silence));
     if (!checkedIn) throw operationFailed(timedOut('Deploying', silence));
-    if (checkedIn.status === 'FAILED') throw operationFailed(checkedIn.message || 'The installed OS reported a failure.');
+    if (checkedIn.status === 'FAILED')
+      throw operationFailed(checkedIn.message || 'The installed OS reported a failure.');
     return { status: S.DEPLOYED, message: `Deployed ${p.distroSeries}.` };
   });
 }

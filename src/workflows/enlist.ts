@@ -17,6 +17,12 @@ export async function enlistWorkflow(p: EnlistParams): Promise<LifecycleOutcome>
     [SearchAttribute.machineStatus]: ['New'],
   });
   const message = 'Enlisted by the machine itself; it powers itself off.';
-  await region.recordEvent({ systemId: p.systemId, type: 'Enlisting', description: message, level: 'INFO', dedupeKey: `enlist/${p.systemId}` });
+  await region.recordEvent({
+    systemId: p.systemId,
+    type: 'Enlisting',
+    description: message,
+    level: 'INFO',
+    dedupeKey: `enlist/${p.systemId}`,
+  });
   return { status: S.NEW, message };
 }

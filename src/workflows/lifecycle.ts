@@ -63,7 +63,11 @@ export class Lifecycle {
     this.step = step;
   }
 
-  async event(description: string, level: 'INFO' | 'WARNING' | 'ERROR' = 'INFO', type = this.plan.operation): Promise<void> {
+  async event(
+    description: string,
+    level: 'INFO' | 'WARNING' | 'ERROR' = 'INFO',
+    type = this.plan.operation,
+  ): Promise<void> {
     const info = workflowInfo();
     await region.recordEvent({
       systemId: this.plan.systemId,
@@ -91,7 +95,11 @@ export class Lifecycle {
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
     if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
     const rack = rackOf(rackQueue);
-    await this.event(action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`, 'INFO', POWER_STARTING[action]);
+    await this.event(
+      action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`,
+      'INFO',
+      POWER_STARTING[action],
+    );
     let result: PowerActionResult;
     try {
       result = asPowerResult(await (action === 'on' ? rack.powerOn({ systemId }) : rack.powerOff({ systemId })));
@@ -152,7 +160,9 @@ export class Lifecycle {
       return outcome;
     } catch (err) {
       if (isCancellation(err)) {
-        await CancellationScope.nonCancellable(() => this.stop(this.plan.abortTo, `Aborted ${this.plan.operation.toLowerCase()}.`));
+        await CancellationScope.nonCancellable(() =>
+          this.stop(this.plan.abortTo, `Aborted ${this.plan.operation.toLowerCase()}.`),
+        );
         throw err;
       }
       if (!claimed) throw err;
@@ -192,7 +202,8 @@ export class Lifecycle {
       claimToken: this.plan.claimToken,
     });
     this.markStatus(result.status);
-    if (!result.applied) throw operationFailed(`Machine left ${labelOf(this.plan.inProgress)} while ${operation.toLowerCase()}.`);
+    if (!result.applied)
+      throw operationFailed(`Machine left ${labelOf(this.plan.inProgress)} while ${operation.toLowerCase()}.`);
     this.plan = { ...this.plan, inProgress: to, failTo, abortTo: failTo, operation };
   }
 

@@ -7,11 +7,26 @@ import type { PowerState } from '../contracts/workflows';
 export type PowerAction = 'on' | 'off' | 'cycle' | 'query';
 
 /** Recorded before the action. */
-export const POWER_STARTING = { on: 'Powering on', off: 'Powering off', cycle: 'Power cycling', query: 'Querying power state' } as const;
+export const POWER_STARTING = {
+  on: 'Powering on',
+  off: 'Powering off',
+  cycle: 'Power cycling',
+  query: 'Querying power state',
+} as const;
 /** Recorded after it, with the state the BMC ended in. */
-export const POWER_DONE = { on: 'Node powered on', off: 'Node powered off', cycle: 'Node powered on', query: 'Queried power state' } as const;
+export const POWER_DONE = {
+  on: 'Node powered on',
+  off: 'Node powered off',
+  cycle: 'Node powered on',
+  query: 'Queried power state',
+} as const;
 /** A failed action (ERROR, with the BMC's reason). */
-export const POWER_FAILED = { on: 'Failed to power on node', off: 'Failed to power off node', cycle: 'Failed to power cycle node', query: "Failed to query node's BMC" } as const;
+export const POWER_FAILED = {
+  on: 'Failed to power on node',
+  off: 'Failed to power off node',
+  cycle: 'Failed to power cycle node',
+  query: "Failed to query node's BMC",
+} as const;
 
 /** What the operator of a manual machine must do. */
 export function byHandMessage(action: Exclude<PowerAction, 'query'>, hostname: string, netboot: boolean): string {

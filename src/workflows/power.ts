@@ -4,7 +4,12 @@ import { SearchAttribute, type PowerParams, type PowerResult } from '../contract
 import { rackOf, region } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_FAILED, POWER_STARTING } from './power-events';
 
-const UNABLE = { on: 'Failed to power on', off: 'Failed to power off', cycle: 'Failed to power cycle', query: 'Failed to query the BMC of' } as const;
+const UNABLE = {
+  on: 'Failed to power on',
+  off: 'Failed to power off',
+  cycle: 'Failed to power cycle',
+  query: 'Failed to query the BMC of',
+} as const;
 /** The API waits (MachineActions.power: 120 s) on this workflow: the rack must answer before. The
  * driver's own MAAS retries (4+8+16+32 s) fit. */
 const ANSWER_WITHIN_MS = 100_000;
@@ -26,7 +31,13 @@ export async function powerWorkflow(p: PowerParams): Promise<PowerResult> {
     // The BMC's own words (the activity failure's cause), for the event and the API's 503.
     const reason = bmcReason(err);
     await region.recordPowerState({ systemId: p.systemId, state: 'error' });
-    await region.recordEvent({ systemId: p.systemId, type: POWER_FAILED[p.action], description: reason, level: 'ERROR', dedupeKey: `power/${workflowInfo().runId}` });
+    await region.recordEvent({
+      systemId: p.systemId,
+      type: POWER_FAILED[p.action],
+      description: reason,
+      level: 'ERROR',
+      dedupeKey: `power/${workflowInfo().runId}`,
+    });
     throw ApplicationFailure.nonRetryable(`${UNABLE[p.action]} ${p.hostname}: ${reason}`, 'PowerActionFailed');
   }
   const { state } = result;
@@ -36,7 +47,9 @@ export async function powerWorkflow(p: PowerParams): Promise<PowerResult> {
       systemId: p.systemId,
       type: POWER_STARTING[p.action],
       // A manual machine: the operator is the BMC.
-      description: result.byHand ? byHandMessage(p.action, p.hostname, false) : `${POWER_STARTING[p.action]}: power is ${state}.`,
+      description: result.byHand
+        ? byHandMessage(p.action, p.hostname, false)
+        : `${POWER_STARTING[p.action]}: power is ${state}.`,
       level: 'INFO',
       dedupeKey: `power/${workflowInfo().runId}`,
     });

@@ -16,7 +16,16 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     claimToken: p.claimToken,
     operation: 'Releasing',
     inProgress: S.RELEASING,
-    expectFrom: [S.ALLOCATED, S.DEPLOYED, S.DEPLOYING, S.FAILED_DEPLOYMENT, S.FAILED_RELEASING, S.FAILED_DISK_ERASING, S.BROKEN, S.RESERVED],
+    expectFrom: [
+      S.ALLOCATED,
+      S.DEPLOYED,
+      S.DEPLOYING,
+      S.FAILED_DEPLOYMENT,
+      S.FAILED_RELEASING,
+      S.FAILED_DISK_ERASING,
+      S.BROKEN,
+      S.RESERVED,
+    ],
     abortTo: S.FAILED_RELEASING,
     failTo: S.FAILED_RELEASING,
     powerOffOnStop: false,
@@ -28,7 +37,13 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
 
     if (p.erase) {
       // MAAS: secure erase falls back to quick when both were asked for, else to a full erase.
-      const mode: EraseMode = p.secureErase ? (p.quickErase ? 'secure,quick' : 'secure') : p.quickErase ? 'quick' : 'full';
+      const mode: EraseMode = p.secureErase
+        ? p.quickErase
+          ? 'secure,quick'
+          : 'secure'
+        : p.quickErase
+          ? 'quick'
+          : 'full';
       await life.advance(S.DISK_ERASING, S.FAILED_DISK_ERASING, 'Disk erasing');
       life.at(`erase disks (${mode})`);
       await netboot(life, p, 'commissioning', `Powering on to erase disks (${mode}).`, mode);

@@ -10,7 +10,13 @@ import type { MachineReports } from './signals';
  * Point the machine's next netboot at `purpose` (with `erase`, commissioning erases the disks),
  * then power it on with next boot PXE (a machine that is on is power-cycled).
  */
-export async function netboot(life: Lifecycle, m: { systemId: string; rackQueue: string }, purpose: BootPurpose, announcement: string, erase?: EraseMode): Promise<void> {
+export async function netboot(
+  life: Lifecycle,
+  m: { systemId: string; rackQueue: string },
+  purpose: BootPurpose,
+  announcement: string,
+  erase?: EraseMode,
+): Promise<void> {
   const rack = rackOf(m.rackQueue);
   await region.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
   await rack.prepareBoot({ systemId: m.systemId, purpose });
@@ -26,7 +32,12 @@ export async function powerOff(life: Lifecycle): Promise<void> {
 const finished = (r: MachineSignal) => r.kind === 'signal' && (r.status === 'OK' || r.status === 'FAILED');
 
 /** Wait for the machine's OK; FAILED or silence for `silenceMs` fail the operation with the reason. */
-export async function awaitResult(reports: MachineReports, operation: string, silenceMs: number, failedMessage: string): Promise<void> {
+export async function awaitResult(
+  reports: MachineReports,
+  operation: string,
+  silenceMs: number,
+  failedMessage: string,
+): Promise<void> {
   const report = await reports.waitFor(finished, silenceMs);
   if (!report) throw operationFailed(timedOut(operation, silenceMs));
   if (report.status === 'FAILED') throw operationFailed(report.message || failedMessage);

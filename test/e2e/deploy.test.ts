@@ -53,10 +53,15 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
   /** The deploy's own steps, seconds since op-deploy (for the phases file). */
   const deploySteps: Array<[string, number]> = [];
   after(async () => {
-    if (phases.length) console.log(`[deploy e2e] phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}`);
+    if (phases.length)
+      console.log(`[deploy e2e] phases: ${phases.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')}`);
     // `npm run bench -- deploy` runs this file and reads the phases from here.
     const file = process.env.METALFLOW_DEPLOY_PHASES_FILE;
-    if (file) fs.writeFileSync(file, `${JSON.stringify({ phases: Object.fromEntries(phases), deploy_steps: Object.fromEntries(deploySteps) }, null, 2)}\n`);
+    if (file)
+      fs.writeFileSync(
+        file,
+        `${JSON.stringify({ phases: Object.fromEntries(phases), deploy_steps: Object.fromEntries(deploySteps) }, null, 2)}\n`,
+      );
     await lab?.stop();
   });
 
@@ -94,7 +99,7 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
     assert.equal(((await lab.stack.call('GET', `/machines/${id}/`)).body as Json).status_name, 'Ready');
   });
 
-  it('deploys: the image is on the disk, the VM boots from it and receives the owner\'s SSH key and user-data', async () => {
+  it("deploys: the image is on the disk, the VM boots from it and receives the owner's SSH key and user-data", async () => {
     const key = await lab.stack.call('POST', '/account/prefs/sshkeys/', { key: SSH_KEY });
     assert.equal(key.status, 201, key.text);
     // The deploy's own phases, from the machine's events as they appear (±0.5 s).
@@ -110,13 +115,21 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
     const baseline = new Map(milestones.map(([name, re]) => [name, count(before, re)]));
     const t0 = Date.now();
     const deployed = await phase('deploy', async () => {
-      const r = await lab.stack.call('POST', `/machines/${id}/op-deploy`, { distro_series: 'debian/bookworm', user_data: Buffer.from(USER_DATA).toString('base64') });
+      const r = await lab.stack.call('POST', `/machines/${id}/op-deploy`, {
+        distro_series: 'debian/bookworm',
+        user_data: Buffer.from(USER_DATA).toString('base64'),
+      });
       assert.equal(r.status, 200, r.text);
       return lab.until('the deployment', 600_000, async () => {
         const ev = await events();
-        for (const [name, re] of milestones) if (!seen.has(name) && count(ev, re) > baseline.get(name)!) seen.set(name, Date.now() - t0);
+        for (const [name, re] of milestones)
+          if (!seen.has(name) && count(ev, re) > baseline.get(name)!) seen.set(name, Date.now() - t0);
         const m = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
-        if (String(m.status_name).startsWith('Failed')) throw Object.assign(new Error(`deploy failed: ${String(m.status_message)}\n${lab.serialLog().slice(-4000)}`), { fatal: true });
+        if (String(m.status_name).startsWith('Failed'))
+          throw Object.assign(
+            new Error(`deploy failed: ${String(m.status_message)}\n${lab.serialLog().slice(-4000)}`),
+            { fatal: true },
+          );
         return m.status_name === 'Deployed' ? m : undefined;
       });
     });
@@ -124,29 +137,50 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
     for (const [name] of milestones) {
       const at = seen.get(name);
       if (at === undefined) continue;
-      console.log(`[deploy e2e]   deploy step ${name}: +${((at - last) / 1000).toFixed(1)} s (at ${(at / 1000).toFixed(1)} s)`);
+      console.log(
+        `[deploy e2e]   deploy step ${name}: +${((at - last) / 1000).toFixed(1)} s (at ${(at / 1000).toFixed(1)} s)`,
+      );
       deploySteps.push([name, at / 1000]);
       last = at;
     }
-    console.log(`[deploy e2e]   deploy step installed OS checked in (DEPLOYED): +${((Date.now() - t0 - last) / 1000).toFixed(1)} s (at ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `[deploy e2e]   deploy step installed OS checked in (DEPLOYED): +${((Date.now() - t0 - last) / 1000).toFixed(1)} s (at ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     deploySteps.push(['installed OS checked in (DEPLOYED)', (Date.now() - t0) / 1000]);
     assert.equal(deployed.osystem, 'debian');
     assert.equal(deployed.distro_series, 'bookworm');
     const serial = lab.serialLog();
     assert.match(serial, /sha256 [0-9a-f]{64} verified/, 'the installer checked the image');
-    assert.ok(serial.includes(`metalflow: ssh key: ${SSH_KEY}`), `the installed OS received the key:\n${serial.slice(-3000)}`);
+    assert.ok(
+      serial.includes(`metalflow: ssh key: ${SSH_KEY}`),
+      `the installed OS received the key:\n${serial.slice(-3000)}`,
+    );
     // Fetching the user-data is the check-in; the script runs right after it.
-    await lab.until('the user-data script to run', 30_000, async () => (/user-data script exited/.test(lab.serialLog()) ? true : undefined));
+    await lab.until('the user-data script to run', 30_000, async () =>
+      /user-data script exited/.test(lab.serialLog()) ? true : undefined,
+    );
     assert.match(lab.serialLog(), /user-data script exited 0: metalflow user-data ran on e2e-deploy/);
     // What is on the disk is the image: everything but the config area the installer writes.
     const raw = zlib.gunzipSync(fs.readFileSync(path.join(IMAGE_DIR, 'disk.img.gz')));
     const disk = readDisk(lab.diskPath, 0, raw.length);
-    assert.ok(disk.subarray(0, 512 * 1024).equals(raw.subarray(0, 512 * 1024)), 'MBR and the start of the disk match the image');
+    assert.ok(
+      disk.subarray(0, 512 * 1024).equals(raw.subarray(0, 512 * 1024)),
+      'MBR and the start of the disk match the image',
+    );
     assert.ok(disk.subarray(MIB).equals(raw.subarray(MIB)), 'the partition matches the image');
-    assert.match(disk.subarray(512 * 1024, 576 * 1024).toString('latin1'), new RegExp(`^#metalflow-os-config\\nmetadata=http://10\\.77\\.0\\.1:5248/MAAS/metadata\\n[^]*system_id=${id}\\n`));
+    assert.match(
+      disk.subarray(512 * 1024, 576 * 1024).toString('latin1'),
+      new RegExp(`^#metalflow-os-config\\nmetadata=http://10\\.77\\.0\\.1:5248/MAAS/metadata\\n[^]*system_id=${id}\\n`),
+    );
     const ev = await events();
-    assert.ok(ev.some((e) => /Writing http:\/\/10\.77\.0\.1:5248\/images\/os\/debian\/bookworm\/amd64\/disk\.img\.gz/.test(e)), ev.join('\n'));
-    assert.ok(ev.some((e) => /booting from disk/.test(e)), ev.join('\n'));
+    assert.ok(
+      ev.some((e) => /Writing http:\/\/10\.77\.0\.1:5248\/images\/os\/debian\/bookworm\/amd64\/disk\.img\.gz/.test(e)),
+      ev.join('\n'),
+    );
+    assert.ok(
+      ev.some((e) => /booting from disk/.test(e)),
+      ev.join('\n'),
+    );
     const chassis = fs.readFileSync(path.join(lab.bmc.dir, 'chassis.log'), 'utf8');
     assert.match(chassis, /set boot pxe/);
   });
@@ -168,6 +202,9 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
     assert.ok(readDisk(lab.diskPath, tail, 2 * MIB).equals(Buffer.alloc(2 * MIB)), 'the last 2 MiB are zero');
     assert.equal(await lab.power('query'), 'off');
     const ev = await events();
-    assert.ok(ev.some((e) => /Erasing \/dev\/vda \(quick/.test(e)), ev.join('\n'));
+    assert.ok(
+      ev.some((e) => /Erasing \/dev\/vda \(quick/.test(e)),
+      ev.join('\n'),
+    );
   });
 });

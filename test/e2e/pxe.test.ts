@@ -16,7 +16,8 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
   let bmc: Lab['bmc'];
   let rackId: string;
   const power = (action: 'on' | 'off' | 'query') => lab.power(action);
-  const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) => lab.until(what, timeoutMs, probe);
+  const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>) =>
+    lab.until(what, timeoutMs, probe);
   const ipmiParams = () => lab.ipmiParams();
   let chassisLog: string;
 
@@ -35,7 +36,11 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     // rack-controllers read: the worker's service is what its Temporal worker says of itself.
     const rack = (await stack.call('GET', `/rackcontrollers/${rackId}/`)).body as Json;
     const worker = (rack.service_set as Json[]).find((s) => s.name === 'rack-worker');
-    assert.deepEqual(worker, { name: 'rack-worker', status: 'running', status_info: `power and boot activities on task queue rack:${rackId}` });
+    assert.deepEqual(worker, {
+      name: 'rack-worker',
+      status: 'running',
+      status_info: `power and boot activities on task queue rack:${rackId}`,
+    });
   });
 
   it('an unknown VM powered on through IPMI PXE-boots, enlists itself as NEW with its MAC, and powers itself off', async () => {
@@ -46,10 +51,19 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
       return list.length ? list[0] : undefined;
     });
     assert.equal(machine.status_name, 'New');
-    assert.deepEqual((machine.interface_set as Json[]).map((i) => i.mac_address), [VM.mac]);
-    await until('the enlisted VM to power itself off', 120_000, async () => ((await power('query')) === 'off' ? true : undefined));
+    assert.deepEqual(
+      (machine.interface_set as Json[]).map((i) => i.mac_address),
+      [VM.mac],
+    );
+    await until('the enlisted VM to power itself off', 120_000, async () =>
+      (await power('query')) === 'off' ? true : undefined,
+    );
     const lease = await leaseOf(stack.dbUrl, VM.mac);
-    assert.match(lease ?? '', /^10\.77\.0\.(1[0-4]\d|150)$/, 'the rack reported the lease it gave the VM, from the dynamic range');
+    assert.match(
+      lease ?? '',
+      /^10\.77\.0\.(1[0-4]\d|150)$/,
+      'the rack reported the lease it gave the VM, from the dynamic range',
+    );
   });
 
   it('commissioning through the IPMI driver ends READY with the hardware QEMU was given', async () => {
@@ -69,7 +83,8 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     assert.equal(started.status, 200, started.text);
     const ready = await until('commissioning to end', 300_000, async () => {
       const m = (await stack.call('GET', `/machines/${id}/`)).body as Json;
-      if (String(m.status_name).startsWith('Failed')) throw Object.assign(new Error(`commissioning failed: ${String(m.status_message)}`), { fatal: true });
+      if (String(m.status_name).startsWith('Failed'))
+        throw Object.assign(new Error(`commissioning failed: ${String(m.status_message)}`), { fatal: true });
       return m.status_name === 'Ready' ? m : undefined;
     });
     assert.equal(ready.cpu_count, VM.cpus);
@@ -78,7 +93,10 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     assert.equal(disks.length, 1, JSON.stringify(disks));
     assert.equal(disks[0]!.size, VM.diskBytes);
     assert.equal(disks[0]!.serial, VM.diskSerial);
-    assert.deepEqual((ready.interface_set as Json[]).map((i) => i.mac_address), [VM.mac]);
+    assert.deepEqual(
+      (ready.interface_set as Json[]).map((i) => i.mac_address),
+      [VM.mac],
+    );
     const hw = ready.hardware_info as Json;
     assert.equal(hw.system_serial, VM.serial);
     assert.equal(String(hw.system_uuid).toLowerCase(), VM.uuid);
@@ -97,15 +115,26 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     const on = at(/^set (power 1|reset 1)$/, pxe + 1);
     const booted = at(/^vm start boot=pxe$/, on + 1);
     const off = at(/^set power 0$/, booted + 1);
-    assert.ok(pxe >= 0 && on > pxe && booted > on && off > booted, `bootdev pxe, power on, a PXE boot, power off, in that order:\n${told.join('\n')}`);
+    assert.ok(
+      pxe >= 0 && on > pxe && booted > on && off > booted,
+      `bootdev pxe, power on, a PXE boot, power off, in that order:\n${told.join('\n')}`,
+    );
     assert.equal(at(/^vm start/, booted + 1), -1, `the VM booted once:\n${told.join('\n')}`);
     assert.ok(!fs.existsSync(path.join(bmc.dir, 'bootdev')), 'the PXE boot consumed the one-time boot device');
     assert.equal(await power('query'), 'off');
     // The workflow's events for those power actions.
     const events = ((await stack.call('GET', `/events/?op=query&id=${id}&limit=100`)).body as Json).events as Json[];
     const said = events.map((e) => `${String(e.type)}: ${String(e.description)}`);
-    for (const want of ['Powering on: ', 'Node powered on: Power state: on.', 'Powering off: ', 'Node powered off: Power state: off.']) {
-      assert.ok(said.some((e) => e.startsWith(want)), `an event "${want}…":\n${said.join('\n')}`);
+    for (const want of [
+      'Powering on: ',
+      'Node powered on: Power state: on.',
+      'Powering off: ',
+      'Node powered off: Power state: off.',
+    ]) {
+      assert.ok(
+        said.some((e) => e.startsWith(want)),
+        `an event "${want}…":\n${said.join('\n')}`,
+      );
     }
   });
 });
@@ -114,7 +143,10 @@ async function leaseOf(dbUrl: string, mac: string): Promise<string | undefined> 
   const client = new pg.Client({ connectionString: dbUrl });
   await client.connect();
   try {
-    const r = await client.query<{ ip: string }>(`SELECT host(ip) AS ip FROM dhcp_leases WHERE mac_address = $1::macaddr`, [mac]);
+    const r = await client.query<{ ip: string }>(
+      `SELECT host(ip) AS ip FROM dhcp_leases WHERE mac_address = $1::macaddr`,
+      [mac],
+    );
     return r.rows[0]?.ip;
   } finally {
     await client.end();

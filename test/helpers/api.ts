@@ -8,7 +8,16 @@ import { signedCall } from './http';
 
 export interface ApiClient {
   base: string;
-  call(method: string, path: string, o?: { key?: string | null; form?: Record<string, string | string[]>; body?: RequestInit['body']; headers?: Record<string, string> }): Promise<{ status: number; body: unknown; text: string }>;
+  call(
+    method: string,
+    path: string,
+    o?: {
+      key?: string | null;
+      form?: Record<string, string | string[]>;
+      body?: RequestInit['body'];
+      headers?: Record<string, string>;
+    },
+  ): Promise<{ status: number; body: unknown; text: string }>;
   keyFor(username: string, admin?: boolean): Promise<string>;
   close(): Promise<void>;
 }
@@ -16,7 +25,13 @@ export interface ApiClient {
 export async function startApi(region: TestRegion, rackSecret = 'test-rack-secret'): Promise<ApiClient> {
   let server: http.Server;
   const port = await new Promise<number>((resolve) => {
-    const app = createApp(region.services, { rackSecret, regionUrl: 'http://127.0.0.1:0/MAAS', temporalUiUrl: 'http://127.0.0.1:8233', temporalNamespace: region.namespace, log: () => undefined });
+    const app = createApp(region.services, {
+      rackSecret,
+      regionUrl: 'http://127.0.0.1:0/MAAS',
+      temporalUiUrl: 'http://127.0.0.1:8233',
+      temporalNamespace: region.namespace,
+      log: () => undefined,
+    });
     server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
   const base = `http://127.0.0.1:${port}`;
@@ -24,7 +39,12 @@ export async function startApi(region: TestRegion, rackSecret = 'test-rack-secre
     base,
     call: (method, path, o = {}) => signedCall(base + path, method, o),
     async keyFor(username, admin = false) {
-      const user = await region.services.users.create({ username, password: 'pw', email: `${username}@example.com`, isSuperuser: admin });
+      const user = await region.services.users.create({
+        username,
+        password: 'pw',
+        email: `${username}@example.com`,
+        isSuperuser: admin,
+      });
       return formatApiKey(await region.services.users.createToken(user.id));
     },
     close: () => new Promise<void>((r) => server.close(() => r())),

@@ -14,7 +14,9 @@ export interface CallResult {
 }
 
 export function formBody(form: Record<string, string | string[]>): URLSearchParams {
-  return new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x])));
+  return new URLSearchParams(
+    Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x])),
+  );
 }
 
 export async function signedCall(url: string, method: string, o: CallOptions = {}): Promise<CallResult> {

@@ -13,7 +13,8 @@ import { WORKFLOWS_PATH } from '../../src/region/worker';
 export function testInfra(): { pgUrl: string; temporalAddress: string } {
   const pgUrl = process.env.METALFLOW_TEST_PG_URL ?? process.env.DATABASE_URL;
   const temporalAddress = process.env.METALFLOW_TEST_TEMPORAL ?? process.env.TEMPORAL_ADDRESS;
-  if (!pgUrl || !temporalAddress) throw new Error('Run integration tests through `npm test` (it starts PostgreSQL and Temporal).');
+  if (!pgUrl || !temporalAddress)
+    throw new Error('Run integration tests through `npm test` (it starts PostgreSQL and Temporal).');
   return { pgUrl, temporalAddress };
 }
 
@@ -68,6 +69,9 @@ export async function freshNamespace(): Promise<{ namespace: string; client: Cli
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test process (~2 s). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+  });
   return bundle;
 }

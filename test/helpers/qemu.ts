@@ -85,7 +85,10 @@ export function findQemu(): string | undefined {
 /** Throws a clear error when QEMU is not installed. */
 export function requireQemu(): string {
   const qemu = findQemu();
-  if (!qemu) throw new Error(`${QEMU_BINARY} is not installed: apt-get install --no-install-recommends qemu-system-x86 (CI installs it).`);
+  if (!qemu)
+    throw new Error(
+      `${QEMU_BINARY} is not installed: apt-get install --no-install-recommends qemu-system-x86 (CI installs it).`,
+    );
   return qemu;
 }
 
@@ -110,12 +113,17 @@ export function qemuArgs(o: QemuOptions, files: { serialLog: string; diskImages:
     args.push('-append', /(^|\s)console=/.test(append) ? append : `console=ttyS0 ${append}`.trim());
   }
   if (o.smbios) {
-    const fields = Object.entries(o.smbios).filter(([, v]) => v !== undefined).map(([k, v]) => `,${k}=${String(v).replace(/,/g, ',,')}`);
+    const fields = Object.entries(o.smbios)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `,${k}=${String(v).replace(/,/g, ',,')}`);
     args.push('-smbios', `type=1${fields.join('')}`);
   }
   (o.nics ?? []).forEach((nic, i) => {
     args.push('-netdev', `${nic.netdev ?? 'user'},id=n${i}`);
-    args.push('-device', `${nic.model ?? 'virtio-net-pci'},netdev=n${i},mac=${nic.mac}${nic.deviceOptions ? `,${nic.deviceOptions}` : ''}`);
+    args.push(
+      '-device',
+      `${nic.model ?? 'virtio-net-pci'},netdev=n${i},mac=${nic.mac}${nic.deviceOptions ? `,${nic.deviceOptions}` : ''}`,
+    );
   });
   if (!o.nics?.length) args.push('-nic', 'none');
   (o.disks ?? []).forEach((disk, i) => {
@@ -135,7 +143,8 @@ export async function startQemu(o: QemuOptions): Promise<QemuVm> {
   fs.writeFileSync(serialLog, '');
   const diskImages = (o.disks ?? []).map((disk, i) => {
     const file = path.join(workDir, `disk${i}.${disk.format ?? 'raw'}`);
-    if (disk.format === 'qcow2') execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', file, String(disk.sizeBytes)]);
+    if (disk.format === 'qcow2')
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', file, String(disk.sizeBytes)]);
     else if (disk.fill !== undefined) {
       fs.writeFileSync(file, Buffer.alloc(disk.sizeBytes, disk.fill));
     } else {
@@ -165,7 +174,8 @@ export async function startQemu(o: QemuOptions): Promise<QemuVm> {
   void exited.then(() => (done = true));
 
   const readConsole = () => (fs.existsSync(serialLog) ? fs.readFileSync(serialLog, 'utf8') : '');
-  const tail = () => `\n--- console (last 3000 chars) ---\n${readConsole().slice(-3000)}${stderr ? `\n--- qemu stderr ---\n${stderr}` : ''}`;
+  const tail = () =>
+    `\n--- console (last 3000 chars) ---\n${readConsole().slice(-3000)}${stderr ? `\n--- qemu stderr ---\n${stderr}` : ''}`;
   const poll = <T>(check: () => T | undefined, timeoutMs: number, what: string) =>
     new Promise<T>((resolve, reject) => {
       const started = Date.now();
@@ -177,7 +187,8 @@ export async function startQemu(o: QemuOptions): Promise<QemuVm> {
           return reject(err as Error);
         }
         if (value !== undefined) return resolve(value);
-        if (Date.now() - started > timeoutMs) return reject(new Error(`QEMU: timed out after ${timeoutMs} ms waiting for ${what}${tail()}`));
+        if (Date.now() - started > timeoutMs)
+          return reject(new Error(`QEMU: timed out after ${timeoutMs} ms waiting for ${what}${tail()}`));
         setTimeout(tick, 100);
       };
       tick();
@@ -191,12 +202,16 @@ export async function startQemu(o: QemuOptions): Promise<QemuVm> {
     exited,
     console: readConsole,
     async waitForConsole(pattern, timeoutMs) {
-      return poll(() => {
-        const text = readConsole();
-        if (pattern.test(text)) return text;
-        if (done) throw new Error(`QEMU exited before the console matched ${pattern}${tail()}`);
-        return undefined;
-      }, timeoutMs, String(pattern));
+      return poll(
+        () => {
+          const text = readConsole();
+          if (pattern.test(text)) return text;
+          if (done) throw new Error(`QEMU exited before the console matched ${pattern}${tail()}`);
+          return undefined;
+        },
+        timeoutMs,
+        String(pattern),
+      );
     },
     async waitForExit(timeoutMs) {
       let result: { code: number | null; signal: NodeJS.Signals | null } | undefined;

@@ -21,13 +21,28 @@ export interface TestRegion {
   stop(): Promise<void>;
 }
 
-export async function startTestRegion(o: { nodeTimeoutMs?: number; rack?: RackActivities; wrapRegionActivities?: (a: RegionActivities) => RegionActivities }): Promise<TestRegion> {
+export async function startTestRegion(o: {
+  nodeTimeoutMs?: number;
+  rack?: RackActivities;
+  wrapRegionActivities?: (a: RegionActivities) => RegionActivities;
+}): Promise<TestRegion> {
   const { temporalAddress } = testInfra();
   const database = await freshDatabase();
   const ns = await freshNamespace();
   const gateway = new TemporalWorkflowGateway(ns.client);
-  const services = createRegionServices({ db: database.db, workflows: gateway, secrets: new SecretBox(crypto.randomBytes(32)), nodeTimeoutMs: o.nodeTimeoutMs });
-  const region = await createRegionWorker({ address: temporalAddress, namespace: ns.namespace, db: database.db, workflowBundle: await workflowBundle(), wrapActivities: o.wrapRegionActivities });
+  const services = createRegionServices({
+    db: database.db,
+    workflows: gateway,
+    secrets: new SecretBox(crypto.randomBytes(32)),
+    nodeTimeoutMs: o.nodeTimeoutMs,
+  });
+  const region = await createRegionWorker({
+    address: temporalAddress,
+    namespace: ns.namespace,
+    db: database.db,
+    workflowBundle: await workflowBundle(),
+    wrapActivities: o.wrapRegionActivities,
+  });
   const regionRun = region.worker.run();
   const rack = await services.racks.register({ name: 'test-rack', version: 'test', interfaces: [] });
   let rackWorker: Worker | undefined;
@@ -35,7 +50,12 @@ export async function startTestRegion(o: { nodeTimeoutMs?: number; rack?: RackAc
   let rackRun: Promise<void> | undefined;
   if (o.rack) {
     rackConnection = await NativeConnection.connect({ address: temporalAddress });
-    rackWorker = await Worker.create({ connection: rackConnection, namespace: ns.namespace, taskQueue: rack.taskQueue, activities: o.rack });
+    rackWorker = await Worker.create({
+      connection: rackConnection,
+      namespace: ns.namespace,
+      taskQueue: rack.taskQueue,
+      activities: o.rack,
+    });
     rackRun = rackWorker.run();
   }
   return {
@@ -58,7 +78,12 @@ export async function startTestRegion(o: { nodeTimeoutMs?: number; rack?: RackAc
 }
 
 /** Poll until the machine reaches `status` (or throw with what it is after `timeoutMs`). */
-export async function waitForStatus(services: RegionServices, systemId: string, status: MachineStatus, timeoutMs = 30_000): Promise<Machine> {
+export async function waitForStatus(
+  services: RegionServices,
+  systemId: string,
+  status: MachineStatus,
+  timeoutMs = 30_000,
+): Promise<Machine> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const m = await services.db.query(`SELECT status, status_message FROM machines WHERE system_id = $1`, [systemId]);
@@ -66,12 +91,20 @@ export async function waitForStatus(services: RegionServices, systemId: string, 
     if (row?.status === status) {
       return services.db.getRepository(MachineEntity).findOneByOrFail({ systemId });
     }
-    if (Date.now() > deadline) throw new Error(`machine ${systemId} is ${row?.status} (${row?.status_message}), not ${status}, after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `machine ${systemId} is ${row?.status} (${row?.status_message}), not ${status}, after ${timeoutMs} ms`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 export async function createAdmin(services: RegionServices, username = 'admin') {
-  const user = await services.users.create({ username, password: 'pw', email: `${username}@example.com`, isSuperuser: true });
+  const user = await services.users.create({
+    username,
+    password: 'pw',
+    email: `${username}@example.com`,
+    isSuperuser: true,
+  });
   return { kind: 'user' as const, user };
 }

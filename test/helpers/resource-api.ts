@@ -36,19 +36,35 @@ export interface ResourceApi extends ApiClient {
   user(username: string, admin?: boolean): Promise<{ id: number; key: string }>;
 }
 
-export async function startResourceApi(resources: (services: RegionServices) => Array<Resource<Principal>>): Promise<ResourceApi> {
+export async function startResourceApi(
+  resources: (services: RegionServices) => Array<Resource<Principal>>,
+): Promise<ResourceApi> {
   const database = await freshDatabase();
-  const services = createRegionServices({ db: database.db, workflows: noWorkflows, secrets: new SecretBox(crypto.randomBytes(32)) });
+  const services = createRegionServices({
+    db: database.db,
+    workflows: noWorkflows,
+    secrets: new SecretBox(crypto.randomBytes(32)),
+  });
   const app = new Koa();
   app.use(errorBoundary({ map: mapDomainError, log: (err) => console.error(err) }));
-  app.use(createApiRouter<Principal>({ resources: resources(services), authenticate: oauthAuthenticator(tokenStore(services.db)) }));
+  app.use(
+    createApiRouter<Principal>({
+      resources: resources(services),
+      authenticate: oauthAuthenticator(tokenStore(services.db)),
+    }),
+  );
   let server!: http.Server;
   const port = await new Promise<number>((resolve) => {
     server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
   const base = `http://127.0.0.1:${port}`;
   const user = async (username: string, admin = false) => {
-    const u = await services.users.create({ username, password: 'pw', email: `${username}@example.com`, isSuperuser: admin });
+    const u = await services.users.create({
+      username,
+      password: 'pw',
+      email: `${username}@example.com`,
+      isSuperuser: admin,
+    });
     return { id: u.id, key: formatApiKey(await services.users.createToken(u.id)) };
   };
   return {

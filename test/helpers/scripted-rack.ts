@@ -24,7 +24,11 @@ export class ScriptedRack {
       this.calls.push(`${action}:${systemId}`);
       const behaviour = this.behaviour.get(systemId);
       if (behaviour === 'bmc-rejects') {
-        throw ApplicationFailure.create({ message: 'BMC refused the credentials: wrong password.', type: POWER_FATAL_ERROR, nonRetryable: true });
+        throw ApplicationFailure.create({
+          message: 'BMC refused the credentials: wrong password.',
+          type: POWER_FATAL_ERROR,
+          nonRetryable: true,
+        });
       }
       if (behaviour === 'manual') return { state: 'unknown', byHand: true };
       if (action !== 'off') this.boot(systemId);
@@ -41,7 +45,8 @@ export class ScriptedRack {
         this.calls.push(`boot:${purpose}:${systemId}`);
         this.purpose.set(systemId, purpose);
         // A deployed machine reboots into its installed OS, which checks in.
-        if (purpose === 'local' && this.behaviour.get(systemId) !== 'never-checks-in') setTimeout(() => void this.checkIn(systemId), this.delayMs);
+        if (purpose === 'local' && this.behaviour.get(systemId) !== 'never-checks-in')
+          setTimeout(() => void this.checkIn(systemId), this.delayMs);
       },
     };
   }

@@ -10,8 +10,16 @@ import { freePort } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export type Role = 'api' | 'worker' | 'rack';
-const ARGS: Record<Role, string[]> = { api: ['region', '--api-only'], worker: ['region', '--worker-only'], rack: ['rack'] };
-const READY: Record<Role, RegExp> = { api: /region running/, worker: /region running \(worker\)/, rack: /worker running on task queue/ };
+const ARGS: Record<Role, string[]> = {
+  api: ['region', '--api-only'],
+  worker: ['region', '--worker-only'],
+  rack: ['rack'],
+};
+const READY: Record<Role, RegExp> = {
+  api: /region running/,
+  worker: /region running \(worker\)/,
+  rack: /worker running on task queue/,
+};
 
 export interface Stack {
   apiUrl: string;
@@ -22,7 +30,12 @@ export interface Stack {
   dbUrl: string;
   start(role: Role): Promise<void>;
   kill(role: Role): Promise<void>;
-  call(method: string, path: string, form?: Record<string, string | string[]>, key?: string): Promise<{ status: number; body: unknown; text: string }>;
+  call(
+    method: string,
+    path: string,
+    form?: Record<string, string | string[]>,
+    key?: string,
+  ): Promise<{ status: number; body: unknown; text: string }>;
   logs(role: Role): string;
   /** Poll a machine until its status_name is `status`; throws with where it is otherwise. */
   waitForStatus(systemId: string, status: string, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -31,7 +44,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number; roles?: Role[]; env?: NodeJS.ProcessEnv }): Promise<Stack> {
+export async function startStack(o: {
+  nodeTimeoutSeconds?: number;
+  port?: number;
+  roles?: Role[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<Stack> {
   const { temporalAddress } = testInfra();
   const port = o.port ?? (await freePort());
   const database = await freshDatabase();
@@ -62,7 +80,11 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number
   const output = new Map<Role, string>();
 
   const start = async (role: Role) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), ...ARGS[role]], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), ...ARGS[role]], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.set(role, child);
     output.set(role, '');
     await new Promise<void>((resolve, reject) => {
@@ -122,9 +144,11 @@ export async function startStack(o: { nodeTimeoutSeconds?: number; port?: number
     async waitForStatus(systemId, status, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const m = (await signedCall(`${apiUrl}/machines/${systemId}/`, 'GET', { key: adminKey }).catch(() => undefined))?.body as Record<string, unknown> | undefined;
+        const m = (await signedCall(`${apiUrl}/machines/${systemId}/`, 'GET', { key: adminKey }).catch(() => undefined))
+          ?.body as Record<string, unknown> | undefined;
         if (m?.status_name === status) return m;
-        if (Date.now() > deadline) throw new Error(`${systemId} is ${String(m?.status_name)} (${String(m?.status_message)}), not ${status}`);
+        if (Date.now() > deadline)
+          throw new Error(`${systemId} is ${String(m?.status_name)} (${String(m?.status_message)}), not ${status}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

@@ -11,7 +11,8 @@ describe('MAAS API: account tokens', () => {
   let api: ResourceApi;
   let alice: { id: number; key: string };
   let bob: { id: number; key: string };
-  const list = async (key: string) => (await api.call('GET', `${ACCOUNT}?op=list_authorisation_tokens`, { key })).body as Json[];
+  const list = async (key: string) =>
+    (await api.call('GET', `${ACCOUNT}?op=list_authorisation_tokens`, { key })).body as Json[];
 
   before(async () => {
     api = await startResourceApi((services) => accountResources({ services }));
@@ -21,13 +22,19 @@ describe('MAAS API: account tokens', () => {
   after(async () => api?.close());
 
   it('creates a token that works as an API key, named or "MAAS consumer" by default', async () => {
-    const r = await api.call('POST', `${ACCOUNT}?op=create_authorisation_token`, { key: alice.key, form: { name: 'ci' } });
+    const r = await api.call('POST', `${ACCOUNT}?op=create_authorisation_token`, {
+      key: alice.key,
+      form: { name: 'ci' },
+    });
     assert.equal(r.status, 200, r.text);
     const t = r.body as Record<string, string>;
     assert.deepEqual(Object.keys(t).sort(), ['consumer_key', 'name', 'token_key', 'token_secret']);
     assert.equal(t.name, 'ci');
     const newKey = `${t.consumer_key}:${t.token_key}:${t.token_secret}`;
-    assert.ok((await list(newKey)).some((e) => e.token === newKey && e.name === 'ci'), 'the new key signs requests and is listed');
+    assert.ok(
+      (await list(newKey)).some((e) => e.token === newKey && e.name === 'ci'),
+      'the new key signs requests and is listed',
+    );
 
     const unnamed = await api.call('POST', `${ACCOUNT}?op=create_authorisation_token`, { key: alice.key });
     assert.equal((unnamed.body as Json).name, 'MAAS consumer');
@@ -48,35 +55,72 @@ describe('MAAS API: account tokens', () => {
 
   it('renames a token by key or by whole API key; 202 "Accepted"', async () => {
     const tokenKey = alice.key.split(':')[1]!;
-    const r = await api.call('POST', `${ACCOUNT}?op=update_token_name`, { key: alice.key, form: { token: tokenKey, name: 'laptop' } });
+    const r = await api.call('POST', `${ACCOUNT}?op=update_token_name`, {
+      key: alice.key,
+      form: { token: tokenKey, name: 'laptop' },
+    });
     assert.equal(r.status, 202, r.text);
     assert.equal(r.text, 'Accepted');
     assert.equal((await list(alice.key)).find((e) => e.token === alice.key)!.name, 'laptop');
-    await api.call('POST', `${ACCOUNT}?op=update_token_name`, { key: alice.key, form: { token: alice.key, name: 'desk' } });
+    await api.call('POST', `${ACCOUNT}?op=update_token_name`, {
+      key: alice.key,
+      form: { token: alice.key, name: 'desk' },
+    });
     assert.equal((await list(alice.key)).find((e) => e.token === alice.key)!.name, 'desk');
 
-    const missing = await api.call('POST', `${ACCOUNT}?op=update_token_name`, { key: alice.key, form: { token: tokenKey } });
+    const missing = await api.call('POST', `${ACCOUNT}?op=update_token_name`, {
+      key: alice.key,
+      form: { token: tokenKey },
+    });
     assert.equal(missing.status, 400);
     assert.ok('name' in (missing.body as Json));
     const noToken = await api.call('POST', `${ACCOUNT}?op=update_token_name`, { key: alice.key, form: { name: 'x' } });
     assert.ok('token' in (noToken.body as Json));
     const bobsToken = bob.key.split(':')[1]!;
-    assert.equal((await api.call('POST', `${ACCOUNT}?op=update_token_name`, { key: alice.key, form: { token: bobsToken, name: 'mine now' } })).status, 404);
+    assert.equal(
+      (
+        await api.call('POST', `${ACCOUNT}?op=update_token_name`, {
+          key: alice.key,
+          form: { token: bobsToken, name: 'mine now' },
+        })
+      ).status,
+      404,
+    );
     assert.equal((await list(bob.key))[0]!.name, '', "bob's token is untouched");
   });
 
   it("deletes the caller's own tokens only", async () => {
-    const created = (await api.call('POST', `${ACCOUNT}?op=create_authorisation_token`, { key: alice.key })).body as Record<string, string>;
+    const created = (await api.call('POST', `${ACCOUNT}?op=create_authorisation_token`, { key: alice.key }))
+      .body as Record<string, string>;
     const doomed = `${created.consumer_key}:${created.token_key}:${created.token_secret}`;
     const noKey = await api.call('POST', `${ACCOUNT}?op=delete_authorisation_token`, { key: alice.key });
     assert.equal(noKey.status, 400);
     assert.ok('token_key' in (noKey.body as Json));
-    assert.equal((await api.call('POST', `${ACCOUNT}?op=delete_authorisation_token`, { key: alice.key, form: { token_key: bob.key.split(':')[1]! } })).status, 404);
+    assert.equal(
+      (
+        await api.call('POST', `${ACCOUNT}?op=delete_authorisation_token`, {
+          key: alice.key,
+          form: { token_key: bob.key.split(':')[1]! },
+        })
+      ).status,
+      404,
+    );
     assert.equal((await list(bob.key)).length, 1);
 
-    const r = await api.call('POST', `${ACCOUNT}?op=delete_authorisation_token`, { key: alice.key, form: { token_key: created.token_key! } });
+    const r = await api.call('POST', `${ACCOUNT}?op=delete_authorisation_token`, {
+      key: alice.key,
+      form: { token_key: created.token_key! },
+    });
     assert.equal(r.status, 204, r.text);
     assert.equal((await api.call('GET', `${ACCOUNT}?op=list_authorisation_tokens`, { key: doomed })).status, 401);
-    assert.equal((await api.call('POST', `${ACCOUNT}?op=delete_authorisation_token`, { key: alice.key, form: { token_key: created.token_key! } })).status, 404);
+    assert.equal(
+      (
+        await api.call('POST', `${ACCOUNT}?op=delete_authorisation_token`, {
+          key: alice.key,
+          form: { token_key: created.token_key! },
+        })
+      ).status,
+      404,
+    );
   });
 });

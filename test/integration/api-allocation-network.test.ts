@@ -17,8 +17,10 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
   const sys: Record<string, string> = {};
 
   const db = () => region.services.db;
-  const one = async (sql: string, params: unknown[]) => Number(((await db().query(sql, params)) as Array<{ id: number }>)[0]!.id);
-  const allocate = (form: Record<string, string | string[]>) => api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: alice, form });
+  const one = async (sql: string, params: unknown[]) =>
+    Number(((await db().query(sql, params)) as Array<{ id: number }>)[0]!.id);
+  const allocate = (form: Record<string, string | string[]>) =>
+    api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: alice, form });
 
   before(async () => {
     region = await startTestRegion({});
@@ -28,13 +30,30 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
     // fabric-a: untagged VLAN, 10.1.0.0/24 (net-a); fabric-b: VID 20, 10.2.0.0/24 (net-b) and fd00:2::/64.
     ids.fabricA = await one(`INSERT INTO fabrics (name) VALUES ('fabric-a') RETURNING id`, []);
     ids.fabricB = await one(`INSERT INTO fabrics (name) VALUES ('fabric-b') RETURNING id`, []);
-    ids.vlanA = await one(`INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 0, 'untagged') RETURNING id`, [ids.fabricA]);
-    ids.vlanB = await one(`INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 20, 'b-vlan20') RETURNING id`, [ids.fabricB]);
-    ids.netA = await one(`INSERT INTO subnets (name, cidr, vlan_id) VALUES ('net-a', '10.1.0.0/24', $1) RETURNING id`, [ids.vlanA]);
-    ids.netB = await one(`INSERT INTO subnets (name, cidr, vlan_id) VALUES ('net-b', '10.2.0.0/24', $1) RETURNING id`, [ids.vlanB]);
-    ids.netB6 = await one(`INSERT INTO subnets (name, cidr, vlan_id) VALUES ('net-b6', 'fd00:2::/64', $1) RETURNING id`, [ids.vlanB]);
+    ids.vlanA = await one(`INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 0, 'untagged') RETURNING id`, [
+      ids.fabricA,
+    ]);
+    ids.vlanB = await one(`INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 20, 'b-vlan20') RETURNING id`, [
+      ids.fabricB,
+    ]);
+    ids.netA = await one(`INSERT INTO subnets (name, cidr, vlan_id) VALUES ('net-a', '10.1.0.0/24', $1) RETURNING id`, [
+      ids.vlanA,
+    ]);
+    ids.netB = await one(`INSERT INTO subnets (name, cidr, vlan_id) VALUES ('net-b', '10.2.0.0/24', $1) RETURNING id`, [
+      ids.vlanB,
+    ]);
+    ids.netB6 = await one(
+      `INSERT INTO subnets (name, cidr, vlan_id) VALUES ('net-b6', 'fd00:2::/64', $1) RETURNING id`,
+      [ids.vlanB],
+    );
     // Cheapest first: none (1 CPU) < a (2) < b (3) < reserved (4) < both (8).
-    const machines: Array<[string, number]> = [['none', 1], ['a', 2], ['b', 3], ['reserved', 4], ['both', 8]];
+    const machines: Array<[string, number]> = [
+      ['none', 1],
+      ['a', 2],
+      ['b', 3],
+      ['reserved', 4],
+      ['both', 8],
+    ];
     for (const [i, [name, cpu]] of machines.entries()) {
       const rows: Array<{ id: number; system_id: string }> = await db().query(
         `INSERT INTO machines (system_id, hostname, status, architecture, cpu_count, cpu_speed, memory, block_devices, zone_id, pool_id, commissioning_passed)
@@ -44,14 +63,26 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
       );
       sys[name] = rows[0]!.system_id;
       for (const n of [0, 1]) {
-        await db().query(`INSERT INTO interfaces (machine_id, name, mac_address) VALUES ($1, $2, $3::macaddr)`, [rows[0]!.id, `eth${n}`, `52:54:00:00:0${i}:0${n}`]);
+        await db().query(`INSERT INTO interfaces (machine_id, name, mac_address) VALUES ($1, $2, $3::macaddr)`, [
+          rows[0]!.id,
+          `eth${n}`,
+          `52:54:00:00:0${i}:0${n}`,
+        ]);
       }
     }
-    const lease = (ip: string, mac: string, subnet: number) => db().query(`INSERT INTO dhcp_leases (ip, mac_address, subnet_id) VALUES ($1::inet, $2::macaddr, $3)`, [ip, mac, subnet]);
+    const lease = (ip: string, mac: string, subnet: number) =>
+      db().query(`INSERT INTO dhcp_leases (ip, mac_address, subnet_id) VALUES ($1::inet, $2::macaddr, $3)`, [
+        ip,
+        mac,
+        subnet,
+      ]);
     await lease('10.1.0.10', '52:54:00:00:01:00', ids.netA);
     await lease('10.2.0.10', '52:54:00:00:02:00', ids.netB);
     await lease('fd00:2::10', '52:54:00:00:02:01', ids.netB6);
-    await db().query(`INSERT INTO reserved_ips (subnet_id, ip, mac_address) VALUES ($1, '10.2.0.30', '52:54:00:00:03:01')`, [ids.netB]);
+    await db().query(
+      `INSERT INTO reserved_ips (subnet_id, ip, mac_address) VALUES ($1, '10.2.0.30', '52:54:00:00:03:01')`,
+      [ids.netB],
+    );
     await lease('10.1.0.40', '52:54:00:00:04:00', ids.netA);
     await lease('10.2.0.40', '52:54:00:00:04:01', ids.netB);
     // A lease for a MAC no machine has, and one without a subnet, attach nothing.
@@ -110,8 +141,15 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
     const none = await allocate({ subnets: 'net-a', not_fabrics: 'fabric-a' });
     assert.equal(none.status, 409);
     assert.match(none.text, /No available machine matches constraints: subnets=net-a not_fabrics=fabric-a/);
-    const statuses: Array<{ status: number }> = await db().query(`SELECT status FROM machines WHERE system_id = ANY($1::text[])`, [Object.values(sys)]);
-    assert.deepEqual(statuses.map((s) => s.status), Object.values(sys).map(() => S.READY), 'dry runs allocate nothing');
+    const statuses: Array<{ status: number }> = await db().query(
+      `SELECT status FROM machines WHERE system_id = ANY($1::text[])`,
+      [Object.values(sys)],
+    );
+    assert.deepEqual(
+      statuses.map((s) => s.status),
+      Object.values(sys).map(() => S.READY),
+      'dry runs allocate nothing',
+    );
 
     const got = await allocate({ subnets: 'net-b', cpu_count: '4' });
     assert.equal(got.status, 200, got.text);
@@ -120,36 +158,63 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
     assert.equal(await picks({ subnets: 'net-b', cpu_count: '4' }), 'both', 'the allocated machine is taken');
   });
 
-  it("shows each DHCP lease as a link of the interface with its MAC, with subnet, VLAN and fabric; reserved IPs are not links", async () => {
+  it('shows each DHCP lease as a link of the interface with its MAC, with subnet, VLAN and fabric; reserved IPs are not links', async () => {
     const r = await api.call('GET', `/MAAS/api/2.0/machines/${sys.both}/`, { key: alice });
     assert.equal(r.status, 200, r.text);
     const body = r.body as Json;
     assert.deepEqual(body.ip_addresses, ['10.1.0.40', '10.2.0.40']);
     const [eth0, eth1] = body.interface_set as Json[];
     const [link] = eth1!.links as Json[];
-    assert.deepEqual(eth0!.links, [{
-      id: 1, mode: 'dhcp', ip_address: '10.1.0.40',
-      subnet: {
-        id: ids.netA, name: 'net-a', cidr: '10.1.0.0/24', resource_uri: `/MAAS/api/2.0/subnets/${ids.netA}/`,
-        vlan: { id: ids.vlanA, vid: 0, name: 'untagged', fabric: 'fabric-a', fabric_id: ids.fabricA, mtu: 1500, dhcp_on: false, resource_uri: `/MAAS/api/2.0/vlans/${ids.vlanA}/` },
+    assert.deepEqual(eth0!.links, [
+      {
+        id: 1,
+        mode: 'dhcp',
+        ip_address: '10.1.0.40',
+        subnet: {
+          id: ids.netA,
+          name: 'net-a',
+          cidr: '10.1.0.0/24',
+          resource_uri: `/MAAS/api/2.0/subnets/${ids.netA}/`,
+          vlan: {
+            id: ids.vlanA,
+            vid: 0,
+            name: 'untagged',
+            fabric: 'fabric-a',
+            fabric_id: ids.fabricA,
+            mtu: 1500,
+            dhcp_on: false,
+            resource_uri: `/MAAS/api/2.0/vlans/${ids.vlanA}/`,
+          },
+        },
       },
-    }]);
+    ]);
     assert.equal(((link!.subnet as Json).vlan as Json).vid, 20);
     const list = (await api.call('GET', '/MAAS/api/2.0/machines/', { key: alice })).body as Json[];
     const reserved = list.find((m) => m.system_id === sys.reserved)!;
     assert.deepEqual(reserved.ip_addresses, []);
-    assert.deepEqual((reserved.interface_set as Json[]).map((i) => i.links), [[], []]);
+    assert.deepEqual(
+      (reserved.interface_set as Json[]).map((i) => i.links),
+      [[], []],
+    );
     const b = list.find((m) => m.system_id === sys.b)!;
     assert.deepEqual(b.ip_addresses, ['10.2.0.10', 'fd00:2::10']);
   });
 
   it('answers 400 naming the field for a specifier that matches nothing or does not parse', async () => {
     for (const [form, field] of [
-      [{ subnets: 'name:nope' }, 'subnets'], [{ subnets: 'nope' }, 'subnets'], [{ subnets: '99999' }, 'subnets'],
-      [{ subnets: 'cidr:10.9.0.0/24' }, 'subnets'], [{ subnets: 'cidr:10.1.0/99' }, 'subnets'], [{ subnets: 'colour:red' }, 'subnets'],
-      [{ subnets: 'space:default' }, 'subnets'], [{ not_subnets: 'net-z' }, 'not_subnets'],
-      [{ fabrics: 'fabric-z' }, 'fabrics'], [{ not_fabrics: '424242' }, 'not_fabrics'],
-      [{ vlans: 'vid:999' }, 'vlans'], [{ vlans: 'vid:x' }, 'vlans'], [{ not_vlans: 'name:nope' }, 'not_vlans'],
+      [{ subnets: 'name:nope' }, 'subnets'],
+      [{ subnets: 'nope' }, 'subnets'],
+      [{ subnets: '99999' }, 'subnets'],
+      [{ subnets: 'cidr:10.9.0.0/24' }, 'subnets'],
+      [{ subnets: 'cidr:10.1.0/99' }, 'subnets'],
+      [{ subnets: 'colour:red' }, 'subnets'],
+      [{ subnets: 'space:default' }, 'subnets'],
+      [{ not_subnets: 'net-z' }, 'not_subnets'],
+      [{ fabrics: 'fabric-z' }, 'fabrics'],
+      [{ not_fabrics: '424242' }, 'not_fabrics'],
+      [{ vlans: 'vid:999' }, 'vlans'],
+      [{ vlans: 'vid:x' }, 'vlans'],
+      [{ not_vlans: 'name:nope' }, 'not_vlans'],
       [{ subnets: 'net-a', fabrics: 'fabric-z' }, 'fabrics'],
     ] as Array<[Record<string, string>, string]>) {
       const r = await allocate(form);

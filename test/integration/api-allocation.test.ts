@@ -30,9 +30,23 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
   });
 
   const db = () => region.services.db;
-  const allocate = (key: string, form: Record<string, string | string[]> = {}) => api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key, form });
+  const allocate = (key: string, form: Record<string, string | string[]> = {}) =>
+    api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key, form });
   /** READY machines straight into the database (commissioning is not what is tested here). */
-  async function insert(count: number, o: { prefix?: string; cpu?: number; mem?: number; speed?: number; arch?: string; pool?: string; devices?: unknown[]; reservedGroup?: string; reservedUser?: string } = {}): Promise<string[]> {
+  async function insert(
+    count: number,
+    o: {
+      prefix?: string;
+      cpu?: number;
+      mem?: number;
+      speed?: number;
+      arch?: string;
+      pool?: string;
+      devices?: unknown[];
+      reservedGroup?: string;
+      reservedUser?: string;
+    } = {},
+  ): Promise<string[]> {
     const rows: Array<{ system_id: string }> = await db().query(
       `INSERT INTO machines (system_id, hostname, status, architecture, cpu_count, cpu_speed, memory, block_devices, zone_id, pool_id,
                              reserved_group_id, reserved_user_id, commissioning_passed)
@@ -41,7 +55,20 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
               (SELECT id FROM user_groups WHERE name = $10), (SELECT id FROM users WHERE username = $11), true
          FROM generate_series(0, $12::int - 1) g
        RETURNING system_id`,
-      [n, o.prefix ?? 'm', S.READY, o.arch ?? 'amd64/generic', o.cpu ?? 4, o.speed ?? 2000, o.mem ?? 8192, JSON.stringify(o.devices ?? []), o.pool ?? 'default', o.reservedGroup ?? null, o.reservedUser ?? null, count],
+      [
+        n,
+        o.prefix ?? 'm',
+        S.READY,
+        o.arch ?? 'amd64/generic',
+        o.cpu ?? 4,
+        o.speed ?? 2000,
+        o.mem ?? 8192,
+        JSON.stringify(o.devices ?? []),
+        o.pool ?? 'default',
+        o.reservedGroup ?? null,
+        o.reservedUser ?? null,
+        count,
+      ],
     );
     n += count;
     return rows.map((r) => r.system_id);
@@ -54,18 +81,32 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     const [fast] = await insert(1, { prefix: 'fast', cpu: 8, mem: 16384, speed: 3600 });
     const [arm] = await insert(1, { prefix: 'arm', arch: 'arm64/generic', cpu: 2, mem: 2048 });
     const [disks] = await insert(1, {
-      prefix: 'disks', cpu: 16, mem: 65536,
+      prefix: 'disks',
+      cpu: 16,
+      mem: 65536,
       devices: [
         { name: 'sda', size: 100 * GB, serial: '', model: '', path: '/dev/sda', tags: ['ssd'] },
         { name: 'sdb', size: 2000 * GB, serial: '', model: '', path: '/dev/sdb', tags: ['rotary'] },
         { name: 'sdc', size: 500 * GB, serial: '', model: '', path: '/dev/sdc', tags: ['ssd'] },
       ],
     });
-    await db().query(`INSERT INTO interfaces (machine_id, name, type, mac_address, link_speed) SELECT id, 'eth0', 'physical', '52:54:00:bb:00:01', 1000 FROM machines WHERE system_id = $1`, [fast]);
-    await db().query(`INSERT INTO interfaces (machine_id, name, type, mac_address, link_speed) SELECT id, 'eth1', 'physical', '52:54:00:bb:00:02', 25000 FROM machines WHERE system_id = $1`, [fast]);
+    await db().query(
+      `INSERT INTO interfaces (machine_id, name, type, mac_address, link_speed) SELECT id, 'eth0', 'physical', '52:54:00:bb:00:01', 1000 FROM machines WHERE system_id = $1`,
+      [fast],
+    );
+    await db().query(
+      `INSERT INTO interfaces (machine_id, name, type, mac_address, link_speed) SELECT id, 'eth1', 'physical', '52:54:00:bb:00:02', 25000 FROM machines WHERE system_id = $1`,
+      [fast],
+    );
     await db().query(`INSERT INTO tags (name) VALUES ('gpu'), ('spare')`);
-    await db().query(`INSERT INTO machine_tags SELECT m.id, t.id FROM machines m, tags t WHERE m.system_id = $1 AND t.name = 'gpu'`, [fast]);
-    await db().query(`INSERT INTO machine_tags SELECT m.id, t.id FROM machines m, tags t WHERE m.system_id = $1 AND t.name = 'spare'`, [plain]);
+    await db().query(
+      `INSERT INTO machine_tags SELECT m.id, t.id FROM machines m, tags t WHERE m.system_id = $1 AND t.name = 'gpu'`,
+      [fast],
+    );
+    await db().query(
+      `INSERT INTO machine_tags SELECT m.id, t.id FROM machines m, tags t WHERE m.system_id = $1 AND t.name = 'spare'`,
+      [plain],
+    );
 
     const pick = async (form: Record<string, string | string[]>) => {
       const r = await allocate(alice, { ...form, dry_run: 'true' });
@@ -89,7 +130,11 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     assert.equal(await pick({ interfaces: 'a:name=eth0;b:name=eth1,type=physical' }), fast);
     assert.equal(await pick({ interfaces: 'a:name=eth2' }), 409);
 
-    const storage = await allocate(alice, { storage: 'root:50(ssd),big:1000,fast:200(ssd)', dry_run: 'true', verbose: 'true' });
+    const storage = await allocate(alice, {
+      storage: 'root:50(ssd),big:1000,fast:200(ssd)',
+      dry_run: 'true',
+      verbose: 'true',
+    });
     assert.equal(storage.status, 200, storage.text);
     const s = storage.body as Json;
     assert.equal(s.system_id, disks);
@@ -103,8 +148,12 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     assert.deepEqual(((ifaces.body as Json).constraints_by_type as Json).interfaces, { data: [eth1] });
 
     for (const [form, field] of [
-      [{ arch: 'sparc' }, 'arch'], [{ cpu_speed: 'fast' }, 'cpu_speed'], [{ storage: 'root:lots' }, 'storage'],
-      [{ interfaces: 'a:vid=10' }, 'interfaces'], [{ interfaces: 'a:colour=red' }, 'interfaces'], [{ not_in_pool: 'nowhere' }, 'pool'],
+      [{ arch: 'sparc' }, 'arch'],
+      [{ cpu_speed: 'fast' }, 'cpu_speed'],
+      [{ storage: 'root:lots' }, 'storage'],
+      [{ interfaces: 'a:vid=10' }, 'interfaces'],
+      [{ interfaces: 'a:colour=red' }, 'interfaces'],
+      [{ not_in_pool: 'nowhere' }, 'pool'],
     ] as Array<[Record<string, string>, string]>) {
       const r = await allocate(alice, form);
       assert.equal(r.status, 400, `${JSON.stringify(form)} → ${r.text}`);
@@ -122,16 +171,43 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
 
   it('500 concurrent allocations by 20 users over 250 machines: 250 succeed, none twice, reservations, entitlements and constraints hold', async () => {
     await clear();
-    const users = await Promise.all(Array.from({ length: 20 }, async (_, i) => ({ name: `u${i}`, key: await api.keyFor(`u${i}`) })));
+    const users = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => ({ name: `u${i}`, key: await api.keyFor(`u${i}`) })),
+    );
     // teamA (u0–u4) has 50 machines reserved; teamB (u5–u9) alone may deploy from pool "restricted";
     // teamC (u10, u11) may only view it; u12 has 10 machines reserved for them alone.
-    for (const [team, members] of [['teamA', [0, 1, 2, 3, 4]], ['teamB', [5, 6, 7, 8, 9]], ['teamC', [10, 11]]] as const) {
-      assert.equal((await api.call('POST', '/MAAS/api/2.0/user-groups/', { key: admin, form: { name: team } })).status, 200);
-      for (const i of members) assert.equal((await api.call('POST', `/MAAS/api/2.0/user-group/${team}/op-add_member`, { key: admin, form: { username: `u${i}` } })).status, 200);
+    for (const [team, members] of [
+      ['teamA', [0, 1, 2, 3, 4]],
+      ['teamB', [5, 6, 7, 8, 9]],
+      ['teamC', [10, 11]],
+    ] as const) {
+      assert.equal(
+        (await api.call('POST', '/MAAS/api/2.0/user-groups/', { key: admin, form: { name: team } })).status,
+        200,
+      );
+      for (const i of members)
+        assert.equal(
+          (
+            await api.call('POST', `/MAAS/api/2.0/user-group/${team}/op-add_member`, {
+              key: admin,
+              form: { username: `u${i}` },
+            })
+          ).status,
+          200,
+        );
     }
-    assert.equal((await api.call('POST', '/MAAS/api/2.0/resourcepools/', { key: admin, form: { name: 'restricted' } })).status, 200);
-    for (const [team, entitlement] of [['teamB', 'deploy'], ['teamC', 'view']] as const) {
-      const r = await api.call('POST', `/MAAS/api/2.0/user-group/${team}/op-add_entitlement`, { key: admin, form: { resource_type: 'pool', resource_id: 'restricted', entitlement } });
+    assert.equal(
+      (await api.call('POST', '/MAAS/api/2.0/resourcepools/', { key: admin, form: { name: 'restricted' } })).status,
+      200,
+    );
+    for (const [team, entitlement] of [
+      ['teamB', 'deploy'],
+      ['teamC', 'view'],
+    ] as const) {
+      const r = await api.call('POST', `/MAAS/api/2.0/user-group/${team}/op-add_entitlement`, {
+        key: admin,
+        form: { resource_type: 'pool', resource_id: 'restricted', entitlement },
+      });
       assert.equal(r.status, 200, r.text);
     }
     const teamA = new Set(await insert(50, { prefix: 'ta', reservedGroup: 'teamA', cpu: 8 }));
@@ -150,7 +226,11 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     const wallMs = Date.now() - started;
     const ok = answers.filter((a) => a.r.status === 200);
     const others = answers.filter((a) => a.r.status !== 200 && a.r.status !== 409);
-    assert.deepEqual(others.map((a) => `${a.r.status} ${a.r.text.slice(0, 200)}`), [], 'only 200 or 409');
+    assert.deepEqual(
+      others.map((a) => `${a.r.status} ${a.r.text.slice(0, 200)}`),
+      [],
+      'only 200 or 409',
+    );
     assert.equal(ok.length, 250, `exactly 250 allocations (in ${wallMs} ms)`);
     const handed = new Map<string, string>();
     for (const a of ok) {
@@ -166,10 +246,11 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
       if (a.form.mem) assert.ok((body.memory as number) >= 4096, `${id} has ${String(body.memory)} MiB`);
       if (a.form.cpu_count) assert.ok((body.cpu_count as number) >= 3);
     }
-    const rows: Array<{ system_id: string; status: number; username: string | null; events: number }> = await db().query(
-      `SELECT m.system_id, m.status, u.username, (SELECT count(*)::int FROM events e WHERE e.machine_id = m.id AND e.type = 'Allocated') AS events
+    const rows: Array<{ system_id: string; status: number; username: string | null; events: number }> =
+      await db().query(
+        `SELECT m.system_id, m.status, u.username, (SELECT count(*)::int FROM events e WHERE e.machine_id = m.id AND e.type = 'Allocated') AS events
          FROM machines m LEFT JOIN users u ON u.id = m.owner_id`,
-    );
+      );
     for (const r of rows) {
       assert.equal(r.status, S.ALLOCATED, `${r.system_id} is allocated`);
       assert.equal(r.username, handed.get(r.system_id), `${r.system_id}'s owner in the database`);
@@ -187,8 +268,12 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     const [cheap] = await insert(1, { prefix: 'zone-cheap', cpu: 1, mem: 1024 });
     const [inB] = await insert(1, { prefix: 'zone-b', cpu: 8, mem: 16384 });
     const [pricier] = await insert(1, { prefix: 'zone-b-big', cpu: 32, mem: 65536 });
-    await db().query(`UPDATE machines SET zone_id = (SELECT id FROM zones WHERE name = 'rack-b') WHERE system_id = ANY($1)`, [[inB, pricier]]);
-    const pick = async (form: Record<string, string>) => ((await allocate(alice, { ...form, dry_run: 'true' })).body as Json).system_id;
+    await db().query(
+      `UPDATE machines SET zone_id = (SELECT id FROM zones WHERE name = 'rack-b') WHERE system_id = ANY($1)`,
+      [[inB, pricier]],
+    );
+    const pick = async (form: Record<string, string>) =>
+      ((await allocate(alice, { ...form, dry_run: 'true' })).body as Json).system_id;
     assert.equal(await pick({}), cheap);
     assert.equal(await pick({ zone: 'rack-b' }), inB, 'the cheapest machine of that zone');
     assert.equal(await pick({ zone: 'default' }), cheap);
@@ -196,8 +281,16 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     assert.equal(got.status, 200, got.text);
     assert.equal((got.body as Json).system_id, inB);
     assert.equal(((got.body as Json).zone as Json).name, 'rack-b');
-    assert.equal(((await allocate(alice, { zone: 'rack-b' })).body as Json).system_id, pricier, 'then the next one there');
-    assert.equal((await allocate(alice, { zone: 'rack-b' })).status, 409, 'none left in the zone (the cheap one is not in it)');
+    assert.equal(
+      ((await allocate(alice, { zone: 'rack-b' })).body as Json).system_id,
+      pricier,
+      'then the next one there',
+    );
+    assert.equal(
+      (await allocate(alice, { zone: 'rack-b' })).status,
+      409,
+      'none left in the zone (the cheap one is not in it)',
+    );
   });
 
   it('row locks, not a global lock: a READY machine held FOR UPDATE by another transaction does not stop an allocation from taking another at once', async () => {
@@ -210,14 +303,20 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
       await client.query('BEGIN');
       const locked = await client.query(`SELECT id FROM machines WHERE system_id = $1 FOR UPDATE`, [held]);
       assert.equal(locked.rowCount, 1);
-      assert.equal(((await allocate(alice, { dry_run: 'true' })).body as Json).system_id, held, 'the held machine is the cheapest');
+      assert.equal(
+        ((await allocate(alice, { dry_run: 'true' })).body as Json).system_id,
+        held,
+        'the held machine is the cheapest',
+      );
       const started = Date.now();
       const got = await allocate(alice);
       const ms = Date.now() - started;
       assert.equal(got.status, 200, got.text);
       assert.equal((got.body as Json).system_id, free, 'the other machine, not a wait for the held one');
       assert.ok(ms < 2000, `promptly (${ms} ms)`);
-      const status: Array<{ status: number }> = await db().query(`SELECT status FROM machines WHERE system_id = $1`, [held]);
+      const status: Array<{ status: number }> = await db().query(`SELECT status FROM machines WHERE system_id = $1`, [
+        held,
+      ]);
       assert.equal(status[0]!.status, S.READY, 'the held one is untouched');
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -6,7 +6,12 @@ import { recordEvent } from '../../src/region/services/events';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
 type Json = Record<string, unknown>;
-interface Page { count: number; events: Json[]; next_uri: string; prev_uri: string | null }
+interface Page {
+  count: number;
+  events: Json[];
+  next_uri: string;
+  prev_uri: string | null;
+}
 const EVENTS = '/MAAS/api/2.0/events/';
 
 describe('MAAS API: events', () => {
@@ -28,11 +33,22 @@ describe('MAAS API: events', () => {
     alice = await api.user('alice');
     bob = await api.user('bob');
     const machine = async (hostname: string, ownerId: number | null, macs: string[] = []) => {
-      const m = await api.services.machines.create({ hostname, macAddresses: macs, powerParameters: {}, deployed: true, ownerId, zone: 'default' });
+      const m = await api.services.machines.create({
+        hostname,
+        macAddresses: macs,
+        powerParameters: {},
+        deployed: true,
+        ownerId,
+        zone: 'default',
+      });
       ids[hostname] = m.systemId;
       // Besides the creation event (INFO): one of each other level, in this order.
       for (const level of ['DEBUG', 'WARNING', 'ERROR', 'AUDIT'] as const) {
-        await recordEvent(api.services.db.manager, m.id, { type: `${level} type`, description: `${hostname} ${level.toLowerCase()}`, level });
+        await recordEvent(api.services.db.manager, m.id, {
+          type: `${level} type`,
+          description: `${hostname} ${level.toLowerCase()}`,
+          level,
+        });
       }
     };
     await machine('free', null, ['52:54:00:00:00:01']);
@@ -47,15 +63,30 @@ describe('MAAS API: events', () => {
     assert.equal(p.count, 9, '3 machines × INFO, WARNING, ERROR');
     assert.equal(p.events.length, 9);
     const e = p.events[0]!;
-    assert.deepEqual(Object.keys(e).sort(), ['created', 'description', 'hostname', 'id', 'level', 'node', 'type', 'username']);
+    assert.deepEqual(Object.keys(e).sort(), [
+      'created',
+      'description',
+      'hostname',
+      'id',
+      'level',
+      'node',
+      'type',
+      'username',
+    ]);
     assert.equal(e.node, ids.bobs);
     assert.equal(e.hostname, 'bobs');
     assert.equal(e.level, 'ERROR');
     assert.equal(e.type, 'ERROR type');
     assert.equal(e.description, 'bobs error');
-    assert.match(String(e.created), /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\. \d{4} \d{2}:\d{2}:\d{2}$/);
+    assert.match(
+      String(e.created),
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\. \d{4} \d{2}:\d{2}:\d{2}$/,
+    );
     const evIds = p.events.map((x) => x.id as number);
-    assert.deepEqual(evIds, [...evIds].sort((a, b) => b - a));
+    assert.deepEqual(
+      evIds,
+      [...evIds].sort((a, b) => b - a),
+    );
     assert.ok(p.events.every((x) => ['INFO', 'WARNING', 'ERROR'].includes(x.level as string)));
   });
 
@@ -65,11 +96,15 @@ describe('MAAS API: events', () => {
     assert.deepEqual(hosts(await query(bob.key)), ['bobs', 'free']);
     assert.equal((await query(alice.key, `&id=${ids.bobs!}`)).count, 0);
     assert.equal((await query(alice.key, '&hostname=bobs&level=DEBUG')).count, 0);
-    assert.equal((await query(alice.key, '&level=AUDIT')).events.some((e) => e.hostname === 'bobs'), false);
+    assert.equal(
+      (await query(alice.key, '&level=AUDIT')).events.some((e) => e.hostname === 'bobs'),
+      false,
+    );
   });
 
   it('filters by level (a minimum; AUDIT alone), id, hostname, mac_address and zone', async () => {
-    const levels = async (q: string) => [...new Set((await query(admin, q)).events.map((e) => e.level as string))].sort();
+    const levels = async (q: string) =>
+      [...new Set((await query(admin, q)).events.map((e) => e.level as string))].sort();
     assert.deepEqual(await levels('&level=DEBUG'), ['DEBUG', 'ERROR', 'INFO', 'WARNING']);
     assert.deepEqual(await levels('&level=WARNING'), ['ERROR', 'WARNING']);
     assert.deepEqual(await levels('&level=ERROR'), ['ERROR']);
@@ -86,14 +121,24 @@ describe('MAAS API: events', () => {
     const all = (await query(admin, '&level=DEBUG')).events.map((e) => e.id as number);
     assert.equal(all.length, 12);
     const first = await query(admin, '&level=DEBUG&limit=5');
-    assert.deepEqual(first.events.map((e) => e.id), all.slice(0, 5));
+    assert.deepEqual(
+      first.events.map((e) => e.id),
+      all.slice(0, 5),
+    );
     assert.equal(first.next_uri, `${EVENTS}?op=query&level=DEBUG&limit=5&after=${all[0]!}`);
     assert.equal(first.prev_uri, `${EVENTS}?op=query&level=DEBUG&limit=5&before=${all[4]!}`);
 
     const older = await query(admin, `&level=DEBUG&limit=5&before=${all[4]!}`);
-    assert.deepEqual(older.events.map((e) => e.id), all.slice(5, 10));
+    assert.deepEqual(
+      older.events.map((e) => e.id),
+      all.slice(5, 10),
+    );
     const newer = await query(admin, `&level=DEBUG&limit=3&after=${all[8]!}`);
-    assert.deepEqual(newer.events.map((e) => e.id), all.slice(5, 8), 'the oldest 3 newer than `after`, newest first');
+    assert.deepEqual(
+      newer.events.map((e) => e.id),
+      all.slice(5, 8),
+      'the oldest 3 newer than `after`, newest first',
+    );
 
     const none = await query(admin, `&level=DEBUG&after=${all[0]!}`);
     assert.equal(none.count, 0);

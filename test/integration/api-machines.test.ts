@@ -18,7 +18,8 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
   const rack = new ScriptedRack(50);
   let macs = 0;
   const mac = () => `52:54:00:aa:00:${(macs++).toString(16).padStart(2, '0')}`;
-  const count = async () => Number(((await region.services.db.query('SELECT count(*) AS n FROM machines')) as Array<{ n: string }>)[0]!.n);
+  const count = async () =>
+    Number(((await region.services.db.query('SELECT count(*) AS n FROM machines')) as Array<{ n: string }>)[0]!.n);
 
   before(async () => {
     region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
@@ -33,12 +34,19 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     await region?.stop();
   });
 
-  const create = async (form: Record<string, string | string[]>, key = admin) => api.call('POST', '/MAAS/api/2.0/machines/', { key, form });
+  const create = async (form: Record<string, string | string[]>, key = admin) =>
+    api.call('POST', '/MAAS/api/2.0/machines/', { key, form });
   const macOf = new Map<string, string>();
   const ready = async (hostname: string, extra: Record<string, string> = {}) => {
     const address = mac();
     macOf.set(hostname, address);
-    const r = await create({ hostname, architecture: 'amd64/generic', mac_addresses: address, power_type: 'manual', ...extra });
+    const r = await create({
+      hostname,
+      architecture: 'amd64/generic',
+      mac_addresses: address,
+      power_type: 'manual',
+      ...extra,
+    });
     assert.equal(r.status, 200, r.text);
     const systemId = (r.body as Json).system_id as string;
     await waitForStatus(region.services, systemId, S.READY);
@@ -49,11 +57,30 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal((await api.call('GET', '/MAAS/api/version/')).text, '2.0');
     const v = (await api.call('GET', '/MAAS/api/2.0/version/')).body as Json;
     assert.ok(Array.isArray(v.capabilities) && v.capabilities.includes('networks-management'));
-    const d = (await api.call('GET', '/MAAS/api/2.0/describe/')).body as { resources: Array<{ name: string; auth: { actions: Array<{ name: string }> } | null; anon: unknown }> };
+    const d = (await api.call('GET', '/MAAS/api/2.0/describe/')).body as {
+      resources: Array<{ name: string; auth: { actions: Array<{ name: string }> } | null; anon: unknown }>;
+    };
     const machine = d.resources.find((r) => r.name === 'MachineHandler');
     assert.ok(machine?.auth);
-    for (const op of ['commission', 'deploy', 'release', 'abort', 'mark_broken', 'mark_fixed', 'lock', 'unlock', 'power_on', 'power_off', 'query_power_state', 'get_token', 'set_workload_annotations']) {
-      assert.ok(machine.auth.actions.some((a) => a.name === op), `describe names ${op}`);
+    for (const op of [
+      'commission',
+      'deploy',
+      'release',
+      'abort',
+      'mark_broken',
+      'mark_fixed',
+      'lock',
+      'unlock',
+      'power_on',
+      'power_off',
+      'query_power_state',
+      'get_token',
+      'set_workload_annotations',
+    ]) {
+      assert.ok(
+        machine.auth.actions.some((a) => a.name === op),
+        `describe names ${op}`,
+      );
     }
     const machines = d.resources.find((r) => r.name === 'MachinesHandler');
     assert.ok(machines?.anon, 'anonymous enlistment is described');
@@ -76,7 +103,16 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
       [{ architecture: 'sparc', mac_addresses: mac() }, 'architecture'],
       [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'telepathy' }, 'power_type'],
       [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi' }, 'power_parameters_power_address'],
-      [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi', power_parameters_power_address: '10.0.0.1', power_parameters_bogus: 'x' }, 'power_parameters_bogus'],
+      [
+        {
+          architecture: 'amd64',
+          mac_addresses: mac(),
+          power_type: 'ipmi',
+          power_parameters_power_address: '10.0.0.1',
+          power_parameters_bogus: 'x',
+        },
+        'power_parameters_bogus',
+      ],
       [{ architecture: 'amd64', mac_addresses: mac(), hostname: '-bad-' }, 'hostname'],
       [{ architecture: 'amd64', mac_addresses: mac(), zone: 'nowhere' }, 'zone'],
     ];
@@ -100,22 +136,54 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
   });
 
   it('takes power_parameters as a JSON object too (python-libmaas sends that); bad JSON is a 400', async () => {
-    const r = await create({ hostname: 'json-power', architecture: 'amd64', mac_addresses: mac(), commission: 'false', power_type: 'ipmi', power_parameters: JSON.stringify({ power_address: '10.9.9.9', power_pass: 'pw' }), power_parameters_power_user: 'ops' });
+    const r = await create({
+      hostname: 'json-power',
+      architecture: 'amd64',
+      mac_addresses: mac(),
+      commission: 'false',
+      power_type: 'ipmi',
+      power_parameters: JSON.stringify({ power_address: '10.9.9.9', power_pass: 'pw' }),
+      power_parameters_power_user: 'ops',
+    });
     assert.equal(r.status, 200, r.text);
-    const params = (await api.call('GET', `/MAAS/api/2.0/machines/${(r.body as Json).system_id as string}/?op=power_parameters`, { key: admin })).body as Json;
+    const params = (
+      await api.call('GET', `/MAAS/api/2.0/machines/${(r.body as Json).system_id as string}/?op=power_parameters`, {
+        key: admin,
+      })
+    ).body as Json;
     assert.equal(params.power_address, '10.9.9.9');
     assert.equal(params.power_user, 'ops');
-    const bad = await create({ hostname: 'json-bad', architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi', power_parameters: '{nope' });
+    const bad = await create({
+      hostname: 'json-bad',
+      architecture: 'amd64',
+      mac_addresses: mac(),
+      power_type: 'ipmi',
+      power_parameters: '{nope',
+    });
     assert.equal(bad.status, 400);
     assert.ok(Object.keys(bad.body as Json).includes('power_parameters'));
   });
 
   it('keeps BMC secrets encrypted at rest and shows them only to admins', async () => {
-    const r = await create({ hostname: 'bmc-node', architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi', power_parameters_power_address: '10.1.1.1', power_parameters_power_user: 'root', power_parameters_power_pass: 'hunter2', commission: 'false' });
+    const r = await create({
+      hostname: 'bmc-node',
+      architecture: 'amd64',
+      mac_addresses: mac(),
+      power_type: 'ipmi',
+      power_parameters_power_address: '10.1.1.1',
+      power_parameters_power_user: 'root',
+      power_parameters_power_pass: 'hunter2',
+      commission: 'false',
+    });
     assert.equal(r.status, 200, r.text);
     const id = (r.body as Json).system_id as string;
     assert.ok(!r.text.includes('hunter2'), 'machine JSON has no secrets');
-    const row = ((await region.services.db.query('SELECT power_parameters::text AS p, power_secrets AS s FROM machines WHERE system_id = $1', [id])) as Array<{ p: string; s: string }>)[0]!;
+    const row = (
+      (await region.services.db.query(
+        'SELECT power_parameters::text AS p, power_secrets AS s FROM machines WHERE system_id = $1',
+        [id],
+      )) as Array<{ p: string; s: string }>
+    )[0]!;
     assert.ok(!row.p.includes('hunter2') && !row.s.includes('hunter2') && row.s.startsWith('v1:'), 'encrypted at rest');
     const asAdmin = await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=power_parameters`, { key: admin });
     assert.equal((asAdmin.body as Json).power_pass, 'hunter2');
@@ -124,19 +192,63 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
   });
 
   it('checks power parameter values on create and update: a bad address, URL or regex is a 400 naming the field and writes nothing', async () => {
-    const webhook = { power_type: 'webhook', power_parameters_power_on_uri: 'http://hooks.example.com/on', power_parameters_power_off_uri: 'https://hooks.example.com:8443/off' };
+    const webhook = {
+      power_type: 'webhook',
+      power_parameters_power_on_uri: 'http://hooks.example.com/on',
+      power_parameters_power_off_uri: 'https://hooks.example.com:8443/off',
+    };
     const cases: Array<[Record<string, string>, string, RegExp]> = [
-      [{ power_type: 'ipmi', power_parameters_power_address: 'not an address!' }, 'power_parameters_power_address', /valid IP address or hostname/],
-      [{ power_type: 'ipmi', power_parameters_power_address: '10.0.0.999' }, 'power_parameters_power_address', /valid IP address/],
-      [{ power_type: 'ipmi', power_parameters_power_address: '   ' }, 'power_parameters_power_address', /valid IP address/],
-      [{ power_type: 'ipmi', power_parameters_power_address: '10.0.0.1:99999' }, 'power_parameters_power_address', /:port/],
-      [{ power_type: 'redfish', power_parameters_power_address: 'ftp://bmc.example.com' }, 'power_parameters_power_address', /http\(s\):\/\/ URL of the BMC/],
-      [{ power_type: 'redfish', power_parameters_power_address: 'bmc name' }, 'power_parameters_power_address', /valid IP address, hostname or http/],
-      [{ ...webhook, power_parameters_power_on_uri: 'not a url' }, 'power_parameters_power_on_uri', /valid http:\/\/ or https:\/\/ URL: 'not a url'/],
-      [{ ...webhook, power_parameters_power_off_uri: 'ftp://hooks.example.com/off' }, 'power_parameters_power_off_uri', /valid http/],
+      [
+        { power_type: 'ipmi', power_parameters_power_address: 'not an address!' },
+        'power_parameters_power_address',
+        /valid IP address or hostname/,
+      ],
+      [
+        { power_type: 'ipmi', power_parameters_power_address: '10.0.0.999' },
+        'power_parameters_power_address',
+        /valid IP address/,
+      ],
+      [
+        { power_type: 'ipmi', power_parameters_power_address: '   ' },
+        'power_parameters_power_address',
+        /valid IP address/,
+      ],
+      [
+        { power_type: 'ipmi', power_parameters_power_address: '10.0.0.1:99999' },
+        'power_parameters_power_address',
+        /:port/,
+      ],
+      [
+        { power_type: 'redfish', power_parameters_power_address: 'ftp://bmc.example.com' },
+        'power_parameters_power_address',
+        /http\(s\):\/\/ URL of the BMC/,
+      ],
+      [
+        { power_type: 'redfish', power_parameters_power_address: 'bmc name' },
+        'power_parameters_power_address',
+        /valid IP address, hostname or http/,
+      ],
+      [
+        { ...webhook, power_parameters_power_on_uri: 'not a url' },
+        'power_parameters_power_on_uri',
+        /valid http:\/\/ or https:\/\/ URL: 'not a url'/,
+      ],
+      [
+        { ...webhook, power_parameters_power_off_uri: 'ftp://hooks.example.com/off' },
+        'power_parameters_power_off_uri',
+        /valid http/,
+      ],
       [{ ...webhook, power_parameters_power_query_uri: '/status' }, 'power_parameters_power_query_uri', /valid http/],
-      [{ ...webhook, power_parameters_power_on_regex: 'status.*(running' }, 'power_parameters_power_on_regex', /valid regular expression/],
-      [{ ...webhook, power_parameters_power_off_regex: '[stopped' }, 'power_parameters_power_off_regex', /valid regular expression/],
+      [
+        { ...webhook, power_parameters_power_on_regex: 'status.*(running' },
+        'power_parameters_power_on_regex',
+        /valid regular expression/,
+      ],
+      [
+        { ...webhook, power_parameters_power_off_regex: '[stopped' },
+        'power_parameters_power_off_regex',
+        /valid regular expression/,
+      ],
     ];
     const before = await count();
     for (const [form, field, message] of cases) {
@@ -147,7 +259,16 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
       assert.ok(Array.isArray(body[field]) && message.test(body[field][0]!), `${field}: ${r.text}`);
     }
     // The JSON form python-libmaas sends is checked the same way.
-    const json = await create({ architecture: 'amd64', mac_addresses: mac(), power_type: 'webhook', power_parameters: JSON.stringify({ power_on_uri: 'http://h/on', power_off_uri: 'http://h/off', power_on_regex: '(' }) });
+    const json = await create({
+      architecture: 'amd64',
+      mac_addresses: mac(),
+      power_type: 'webhook',
+      power_parameters: JSON.stringify({
+        power_on_uri: 'http://h/on',
+        power_off_uri: 'http://h/off',
+        power_on_regex: '(',
+      }),
+    });
     assert.equal(json.status, 400, json.text);
     assert.ok(Object.keys(json.body as Json).includes('power_parameters_power_on_regex'), json.text);
     assert.equal(await count(), before, 'nothing was written');
@@ -158,17 +279,29 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
       { power_type: 'ipmi', power_parameters_power_address: '[fd00::7]:623' },
       { power_type: 'redfish', power_parameters_power_address: 'https://10.0.0.7:8443/' },
       { power_type: 'redfish', power_parameters_power_address: '10.0.0.7' },
-      { ...webhook, power_parameters_power_query_uri: 'http://127.0.0.1:8080/status?node=7', power_parameters_power_on_regex: '"state": *"on"' },
+      {
+        ...webhook,
+        power_parameters_power_query_uri: 'http://127.0.0.1:8080/status?node=7',
+        power_parameters_power_on_regex: '"state": *"on"',
+      },
     ] as Array<Record<string, string>>) {
       const r = await create({ architecture: 'amd64', mac_addresses: mac(), commission: 'false', ...form });
       assert.equal(r.status, 200, `${JSON.stringify(form)} → ${r.text}`);
     }
 
     // Update: the same rules; a refused update changes nothing that was stored.
-    const made = await create({ hostname: 'hook-node', architecture: 'amd64', mac_addresses: mac(), commission: 'false', ...webhook, power_parameters_power_query_uri: 'http://hooks.example.com/status' });
+    const made = await create({
+      hostname: 'hook-node',
+      architecture: 'amd64',
+      mac_addresses: mac(),
+      commission: 'false',
+      ...webhook,
+      power_parameters_power_query_uri: 'http://hooks.example.com/status',
+    });
     assert.equal(made.status, 200, made.text);
     const id = (made.body as Json).system_id as string;
-    const stored = async () => (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=power_parameters`, { key: admin })).body as Json;
+    const stored = async () =>
+      (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=power_parameters`, { key: admin })).body as Json;
     const original = await stored();
     for (const [form, field] of [
       [{ power_parameters_power_off_regex: '(stopped', description: 'changed' }, 'power_parameters_power_off_regex'],
@@ -183,7 +316,10 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const m = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/`, { key: admin })).body as Json;
     assert.equal(m.power_type, 'webhook');
     assert.equal(m.description, '', 'nothing else in the refused update was written');
-    const ok = await api.call('PUT', `/MAAS/api/2.0/machines/${id}/`, { key: admin, form: { power_parameters_power_off_regex: '"stopped"' } });
+    const ok = await api.call('PUT', `/MAAS/api/2.0/machines/${id}/`, {
+      key: admin,
+      form: { power_parameters_power_off_regex: '"stopped"' },
+    });
     assert.equal(ok.status, 200, ok.text);
     assert.equal((await stored()).power_off_regex, '"stopped"');
   });
@@ -193,23 +329,38 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     await region.services.db.query(`UPDATE machines SET cpu_count = 2, memory = 4096 WHERE system_id = $1`, [small]);
     const big = await ready('alloc-big');
     await region.services.db.query(`UPDATE machines SET cpu_count = 16, memory = 65536 WHERE system_id = $1`, [big]);
-    await region.services.db.query(`UPDATE machines SET cpu_count = 64 WHERE status = $1 AND system_id NOT IN ($2, $3)`, [S.READY, small, big]);
+    await region.services.db.query(
+      `UPDATE machines SET cpu_count = 64 WHERE status = $1 AND system_id NOT IN ($2, $3)`,
+      [S.READY, small, big],
+    );
 
-    const dry = await api.call('POST', '/MAAS/api/2.0/machines/?op=allocate', { key: alice, form: { cpu_count: '2', dry_run: 'true' } });
+    const dry = await api.call('POST', '/MAAS/api/2.0/machines/?op=allocate', {
+      key: alice,
+      form: { cpu_count: '2', dry_run: 'true' },
+    });
     assert.equal(dry.status, 200, dry.text);
     assert.equal((dry.body as Json).system_id, small);
     assert.equal((await waitForStatus(region.services, small, S.READY)).ownerId, null, 'dry_run changed nothing');
 
-    const got = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: alice, form: { cpu_count: '8', mem: '8192' } });
+    const got = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', {
+      key: alice,
+      form: { cpu_count: '8', mem: '8192' },
+    });
     assert.equal(got.status, 200, got.text);
     assert.equal((got.body as Json).system_id, big);
     assert.equal((got.body as Json).owner, 'alice');
     assert.equal((got.body as Json).status_name, 'Allocated');
 
-    const none = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { cpu_count: '1000' } });
+    const none = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', {
+      key: bob,
+      form: { cpu_count: '1000' },
+    });
     assert.equal(none.status, 409);
     assert.match(none.text, /No available machine matches constraints: cpu_count=1000/);
-    const huge = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { mem: String(2 ** 40), cpu_count: '1.5' } });
+    const huge = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', {
+      key: bob,
+      form: { mem: String(2 ** 40), cpu_count: '1.5' },
+    });
     assert.equal(huge.status, 409, 'sizes beyond any machine match nothing (not a 500)');
     const badTag = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { tags: 'gpu' } });
     assert.equal(badTag.status, 400);
@@ -229,7 +380,10 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     });
     await new Promise((r) => setTimeout(r, 100));
     const allocation = api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { system_id: id } });
-    const dry = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: bob, form: { system_id: id, dry_run: 'true' } });
+    const dry = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', {
+      key: bob,
+      form: { system_id: id, dry_run: 'true' },
+    });
     assert.equal(dry.status, 200, 'a dry run neither waits nor locks');
     await new Promise((r) => setTimeout(r, 300));
     release();
@@ -242,14 +396,19 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
   });
 
   it("hides other users' machines (404) and forbids acting on unowned ones (403)", async () => {
-    const mine = ((await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: alice, form: {} })).body as Json).system_id as string;
+    const mine = ((await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', { key: alice, form: {} })).body as Json)
+      .system_id as string;
     assert.equal((await api.call('GET', `/MAAS/api/2.0/machines/${mine}/`, { key: bob })).status, 404);
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${mine}/op-release`, { key: bob })).status, 404);
     const bobSees = (await api.call('GET', '/MAAS/api/2.0/machines/', { key: bob })).body as Json[];
     assert.ok(!bobSees.some((m) => m.system_id === mine));
     assert.ok(bobSees.every((m) => m.owner === null || m.owner === 'bob'));
     const unowned = bobSees.find((m) => m.owner === null)!;
-    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${unowned.system_id as string}/op-commission`, { key: bob })).status, 403);
+    assert.equal(
+      (await api.call('POST', `/MAAS/api/2.0/machines/${unowned.system_id as string}/op-commission`, { key: bob }))
+        .status,
+      403,
+    );
     assert.equal((await create({ architecture: 'amd64', mac_addresses: mac() }, bob)).status, 403);
     const token = await api.call('GET', `/MAAS/api/2.0/machines/${mine}/?op=get_token`, { key: alice });
     assert.equal(token.status, 200);
@@ -258,7 +417,10 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
 
   it('drives the lifecycle: deploy, lock, invalid transitions (409), release, mark broken/fixed', async () => {
     const id = await ready('life-1');
-    const deploy = await api.call('POST', `/MAAS/api/2.0/machines/${id}/?op=deploy`, { key: alice, form: { distro_series: 'jammy', user_data: Buffer.from('#!/bin/sh\necho hi\n').toString('base64') } });
+    const deploy = await api.call('POST', `/MAAS/api/2.0/machines/${id}/?op=deploy`, {
+      key: alice,
+      form: { distro_series: 'jammy', user_data: Buffer.from('#!/bin/sh\necho hi\n').toString('base64') },
+    });
     assert.equal(deploy.status, 200, deploy.text);
     assert.equal((deploy.body as Json).status_name, 'Deploying');
     assert.equal(((deploy.body as Json).current_workflow as Json).workflow_id, `machine:${id}`);
@@ -274,10 +436,16 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const locked = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice });
     assert.equal(locked.status, 409);
     assert.match(locked.text, /locked/);
-    assert.equal((await api.call('PUT', `/MAAS/api/2.0/machines/${id}/`, { key: admin, form: { description: 'x' } })).status, 409);
+    assert.equal(
+      (await api.call('PUT', `/MAAS/api/2.0/machines/${id}/`, { key: admin, form: { description: 'x' } })).status,
+      409,
+    );
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-unlock`, { key: alice })).status, 200);
 
-    const annotated = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-set_workload_annotations`, { key: alice, form: { app: 'web' } });
+    const annotated = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-set_workload_annotations`, {
+      key: alice,
+      form: { app: 'web' },
+    });
     assert.deepEqual((annotated.body as Json).workload_annotations, { app: 'web' });
 
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 200);
@@ -285,20 +453,42 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.deepEqual(released.workloadAnnotations, {});
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin })).status, 409);
 
-    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: admin })).status, 409, 'only deployed machines lock');
-    const broken = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_broken`, { key: admin, form: { comment: 'bad RAM' } });
+    assert.equal(
+      (await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: admin })).status,
+      409,
+      'only deployed machines lock',
+    );
+    const broken = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_broken`, {
+      key: admin,
+      form: { comment: 'bad RAM' },
+    });
     assert.equal((broken.body as Json).status_name, 'Broken');
     assert.equal((broken.body as Json).status_message, 'bad RAM');
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: alice })).status, 403);
-    assert.equal(((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: admin })).body as Json).status_name, 'Ready');
+    assert.equal(
+      ((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: admin })).body as Json).status_name,
+      'Ready',
+    );
   });
 
   it('filters the listing', async () => {
     const all = (await api.call('GET', '/MAAS/api/2.0/machines/', { key: admin })).body as Json[];
     const byName = (await api.call('GET', '/MAAS/api/2.0/machines/?hostname=node-a', { key: admin })).body as Json[];
-    assert.deepEqual(byName.map((m) => m.hostname), ['node-a']);
-    const byMac = (await api.call('GET', `/MAAS/api/2.0/machines/?mac_address=${macOf.get('node-a')!.toUpperCase().replaceAll(':', '-')}`, { key: admin })).body as Json[];
-    assert.deepEqual(byMac.map((m) => m.hostname), ['node-a']);
+    assert.deepEqual(
+      byName.map((m) => m.hostname),
+      ['node-a'],
+    );
+    const byMac = (
+      await api.call(
+        'GET',
+        `/MAAS/api/2.0/machines/?mac_address=${macOf.get('node-a')!.toUpperCase().replaceAll(':', '-')}`,
+        { key: admin },
+      )
+    ).body as Json[];
+    assert.deepEqual(
+      byMac.map((m) => m.hostname),
+      ['node-a'],
+    );
     const readyOnes = (await api.call('GET', '/MAAS/api/2.0/machines/?status=ready', { key: admin })).body as Json[];
     assert.ok(readyOnes.length > 0 && readyOnes.length < all.length && readyOnes.every((m) => m.status === S.READY));
     assert.equal((await api.call('GET', '/MAAS/api/2.0/machines/?status=sleepy', { key: admin })).status, 400);
@@ -306,7 +496,10 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
 
   it('refuses huge bodies with 413, unknown ops with 400, unknown machines with 404', async () => {
     const before = await count();
-    const huge = await api.call('POST', '/MAAS/api/2.0/machines/', { key: admin, form: { architecture: 'amd64', mac_addresses: mac(), description: 'x'.repeat(11 * 1024 * 1024) } });
+    const huge = await api.call('POST', '/MAAS/api/2.0/machines/', {
+      key: admin,
+      form: { architecture: 'amd64', mac_addresses: mac(), description: 'x'.repeat(11 * 1024 * 1024) },
+    });
     assert.equal(huge.status, 413);
     assert.equal(await count(), before);
     const op = await api.call('POST', '/MAAS/api/2.0/machines/?op=frobnicate', { key: admin });
@@ -320,11 +513,23 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const t = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=get_token`, { key: admin })).body as Json;
     const machineKey = `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
     assert.equal((await api.call('GET', '/MAAS/api/2.0/machines/', { key: machineKey })).status, 403);
-    assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id', { key: machineKey })).text, id);
-    assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/local-hostname', { key: machineKey })).text, 'meta-1');
-    assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id', { key: admin })).status, 403);
+    assert.equal(
+      (await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id', { key: machineKey })).text,
+      id,
+    );
+    assert.equal(
+      (await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/local-hostname', { key: machineKey })).text,
+      'meta-1',
+    );
+    assert.equal(
+      (await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id', { key: admin })).status,
+      403,
+    );
     assert.equal((await api.call('GET', '/MAAS/metadata/2012-03-01/meta-data/instance-id')).status, 401);
-    const bad = await api.call('POST', '/MAAS/metadata/2012-03-01/', { key: machineKey, form: { op: 'signal', status: 'DANCING' } });
+    const bad = await api.call('POST', '/MAAS/metadata/2012-03-01/', {
+      key: machineKey,
+      form: { op: 'signal', status: 'DANCING' },
+    });
     assert.equal(bad.status, 400);
     assert.match(bad.text, /status/);
   });

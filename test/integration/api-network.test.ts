@@ -29,12 +29,25 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     admin = (await api.user('admin', true)).key;
     alice = (await api.user('alice')).key;
     const iface = { name: 'br0', mac: '02:00:00:00:00:01', addresses: ['10.77.0.1/24', 'fd77::1/64', 'fe80::1/64'] };
-    rack = (await api.services.racks.register({ name: 'rack-a', version: 'test', interfaces: [iface, { name: 'lo', mac: '00:00:00:00:00:00', addresses: ['127.0.0.1/8'] }] })).systemId;
-    standby = (await api.services.racks.register({ name: 'rack-b', version: 'test', interfaces: [{ ...iface, addresses: ['10.77.0.2/24'] }] })).systemId;
+    rack = (
+      await api.services.racks.register({
+        name: 'rack-a',
+        version: 'test',
+        interfaces: [iface, { name: 'lo', mac: '00:00:00:00:00:00', addresses: ['127.0.0.1/8'] }],
+      })
+    ).systemId;
+    standby = (
+      await api.services.racks.register({
+        name: 'rack-b',
+        version: 'test',
+        interfaces: [{ ...iface, addresses: ['10.77.0.2/24'] }],
+      })
+    ).systemId;
   });
   after(async () => api?.close());
 
-  const subnetOf = async (cidr: string) => (await api.call('GET', `${API}/subnets/${encodeURIComponent(cidr)}/`, { key: alice })).body as Json;
+  const subnetOf = async (cidr: string) =>
+    (await api.call('GET', `${API}/subnets/${encodeURIComponent(cidr)}/`, { key: alice })).body as Json;
 
   it("learns a rack's subnets on a new fabric, one VLAN per interface, skipping loopback and link-local", async () => {
     const subnets = (await api.call('GET', `${API}/subnets/`, { key: alice })).body as Json[];
@@ -43,7 +56,10 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.equal((v4.vlan as Json).id, (v6.vlan as Json).id, 'addresses of one interface share its VLAN');
     assert.equal((v4.vlan as Json).fabric, 'fabric-1');
     const fabrics = (await api.call('GET', `${API}/fabrics/`, { key: alice })).body as Json[];
-    assert.deepEqual(fabrics.map((f) => f.name), ['fabric-0', 'fabric-1']);
+    assert.deepEqual(
+      fabrics.map((f) => f.name),
+      ['fabric-0', 'fabric-1'],
+    );
     assert.equal(((fabrics[1]!.vlans as Json[])[0] as Json).vid, 0);
   });
 
@@ -66,27 +82,49 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
       assert.equal(r.status, 400, `${JSON.stringify(form)} → ${r.status} ${r.text}`);
       assert.match(r.text, why);
     }
-    const users = await api.call('POST', `${API}/ipranges/`, { key: alice, form: { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' } });
+    const users = await api.call('POST', `${API}/ipranges/`, {
+      key: alice,
+      form: { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' },
+    });
     assert.equal(users.status, 403, 'only admins create dynamic ranges');
 
-    const dyn = await api.call('POST', `${API}/ipranges/`, { key: admin, form: { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' } });
+    const dyn = await api.call('POST', `${API}/ipranges/`, {
+      key: admin,
+      form: { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' },
+    });
     assert.equal(dyn.status, 200, dyn.text);
     assert.equal(((dyn.body as Json).subnet as Json).cidr, '10.77.0.0/24', 'the subnet is found from start_ip');
-    const overlap = await api.call('POST', `${API}/ipranges/`, { key: alice, form: { type: 'reserved', start_ip: '10.77.0.150', end_ip: '10.77.0.160' } });
+    const overlap = await api.call('POST', `${API}/ipranges/`, {
+      key: alice,
+      form: { type: 'reserved', start_ip: '10.77.0.150', end_ip: '10.77.0.160' },
+    });
     assert.equal(overlap.status, 400);
     assert.match(overlap.text, /conflicts with an existing dynamic range: 10\.77\.0\.100-10\.77\.0\.150/);
-    const reserved = await api.call('POST', `${API}/ipranges/`, { key: alice, form: { type: 'reserved', start_ip: '10.77.0.151', end_ip: '10.77.0.160', comment: 'switches' } });
+    const reserved = await api.call('POST', `${API}/ipranges/`, {
+      key: alice,
+      form: { type: 'reserved', start_ip: '10.77.0.151', end_ip: '10.77.0.160', comment: 'switches' },
+    });
     assert.equal(reserved.status, 200, reserved.text);
     assert.equal(((reserved.body as Json).user as Json).username, 'alice');
     const mine = `${API}/ipranges/${(reserved.body as Json).id}/`;
     const renamed = await api.call('PUT', mine, { key: alice, form: { comment: 'core switches' } });
     assert.equal((renamed.body as Json).comment, 'core switches', 'users change their own reserved ranges');
-    assert.equal((await api.call('PUT', mine, { key: alice, form: { type: 'dynamic' } })).status, 403, 'but may not make them dynamic');
+    assert.equal(
+      (await api.call('PUT', mine, { key: alice, form: { type: 'dynamic' } })).status,
+      403,
+      'but may not make them dynamic',
+    );
     assert.equal((await api.call('DELETE', `${API}/ipranges/${(dyn.body as Json).id}/`, { key: alice })).status, 403);
 
-    const secondaryIsPrimary = await api.call('PUT', vlanUri, { key: admin, form: { dhcp_on: 'True', primary_rack: rack, secondary_rack: rack } });
+    const secondaryIsPrimary = await api.call('PUT', vlanUri, {
+      key: admin,
+      form: { dhcp_on: 'True', primary_rack: rack, secondary_rack: rack },
+    });
     assert.equal(secondaryIsPrimary.status, 400);
-    const on = await api.call('PUT', vlanUri, { key: admin, form: { dhcp_on: 'True', primary_rack: rack, secondary_rack: standby } });
+    const on = await api.call('PUT', vlanUri, {
+      key: admin,
+      form: { dhcp_on: 'True', primary_rack: rack, secondary_rack: standby },
+    });
     assert.equal(on.status, 200, on.text);
     assert.equal((on.body as Json).dhcp_on, true);
     assert.equal((on.body as Json).primary_rack, rack);
@@ -94,19 +132,35 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
 
     const last = await api.call('DELETE', `${API}/ipranges/${(dyn.body as Json).id}/`, { key: admin });
     assert.equal(last.status, 400, 'the last dynamic range of a VLAN serving DHCP stays');
-    assert.equal((await api.call('PUT', `${API}/vlans/${(on.body as Json).id}/`, { key: alice, form: { dhcp_on: 'False' } })).status, 403);
+    assert.equal(
+      (await api.call('PUT', `${API}/vlans/${(on.body as Json).id}/`, { key: alice, form: { dhcp_on: 'False' } }))
+        .status,
+      403,
+    );
   });
 
   it('reserved IPs with a MAC are fixed DHCP hosts; the primary rack serves, the secondary only when the primary is silent', async () => {
-    const inPool = await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: alice, form: { ip: '10.77.0.120', mac: '52:54:00:00:00:09' } });
+    const inPool = await api.call('POST', `${API}/ipaddresses/?op=reserve`, {
+      key: alice,
+      form: { ip: '10.77.0.120', mac: '52:54:00:00:00:09' },
+    });
     assert.equal(inPool.status, 400);
     assert.match(inPool.text, /dynamic range/);
-    const badMac = await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: alice, form: { ip: '10.77.0.20', mac: 'zz' } });
+    const badMac = await api.call('POST', `${API}/ipaddresses/?op=reserve`, {
+      key: alice,
+      form: { ip: '10.77.0.20', mac: 'zz' },
+    });
     assert.equal(badMac.status, 400);
-    const fixed = await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: alice, form: { ip: '10.77.0.20', mac: '52-54-00-00-00-09', hostname: 'printer' } });
+    const fixed = await api.call('POST', `${API}/ipaddresses/?op=reserve`, {
+      key: alice,
+      form: { ip: '10.77.0.20', mac: '52-54-00-00-00-09', hostname: 'printer' },
+    });
     assert.equal(fixed.status, 200, fixed.text);
     assert.equal((fixed.body as Json).mac_address, '52:54:00:00:00:09');
-    assert.equal((await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: admin, form: { ip: '10.77.0.20' } })).status, 409);
+    assert.equal(
+      (await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: admin, form: { ip: '10.77.0.20' } })).status,
+      409,
+    );
 
     const config = await api.services.rackDhcp.config(rack);
     assert.equal(config.subnets.length, 1, 'IPv4 subnets with DHCP on only');
@@ -115,30 +169,54 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.deepEqual(s.dynamicRanges, [{ start: '10.77.0.100', end: '10.77.0.150' }]);
     assert.deepEqual(s.reservedRanges, [{ start: '10.77.0.151', end: '10.77.0.160' }]);
     assert.deepEqual(s.fixed, [{ mac: '52:54:00:00:00:09', ip: '10.77.0.20', hostname: 'printer' }]);
-    assert.deepEqual((await api.services.rackDhcp.config(standby)).subnets, [], 'the secondary waits while the primary is alive');
+    assert.deepEqual(
+      (await api.services.rackDhcp.config(standby)).subnets,
+      [],
+      'the secondary waits while the primary is alive',
+    );
 
-    await api.services.db.query(`UPDATE racks SET last_seen = now() - interval '5 minutes' WHERE system_id = $1`, [rack]);
-    assert.equal((await api.services.rackDhcp.config(standby)).subnets.length, 1, 'the secondary takes over from a silent primary');
+    await api.services.db.query(`UPDATE racks SET last_seen = now() - interval '5 minutes' WHERE system_id = $1`, [
+      rack,
+    ]);
+    assert.equal(
+      (await api.services.rackDhcp.config(standby)).subnets.length,
+      1,
+      'the secondary takes over from a silent primary',
+    );
     const racks = (await api.call('GET', `${API}/rackcontrollers/`, { key: alice })).body as Json[];
-    assert.deepEqual(racks.map((r) => r.hostname), ['rack-a', 'rack-b']);
-    await api.services.racks.heartbeat(standby, { services: { dhcp: { status: 'running', message: 'serving 1 subnet' } } });
+    assert.deepEqual(
+      racks.map((r) => r.hostname),
+      ['rack-a', 'rack-b'],
+    );
+    await api.services.racks.heartbeat(standby, {
+      services: { dhcp: { status: 'running', message: 'serving 1 subnet' } },
+    });
     const b = (await api.call('GET', `${API}/rackcontrollers/${standby}/`, { key: alice })).body as Json;
     assert.deepEqual(b.service_set, [{ name: 'dhcp', status: 'running', status_info: 'serving 1 subnet' }]);
     await api.services.racks.heartbeat(rack, { services: { dhcp: { status: 'running', message: 'ok' } } });
-    await api.services.db.query(`UPDATE racks SET last_seen = now() - interval '5 minutes' WHERE system_id = $1`, [rack]);
+    await api.services.db.query(`UPDATE racks SET last_seen = now() - interval '5 minutes' WHERE system_id = $1`, [
+      rack,
+    ]);
     const a = (await api.call('GET', `${API}/rackcontrollers/${rack}/`, { key: alice })).body as Json;
     assert.equal((a.service_set as Json[])[0]!.status, 'dead', 'a silent rack shows its services dead');
     assert.equal((await api.call('GET', `${API}/rackcontrollers/nope/`, { key: alice })).status, 404);
 
     await api.services.db.query(`UPDATE racks SET last_seen = now()`);
-    assert.equal((await api.call('POST', `${API}/ipaddresses/?op=release`, { key: admin, form: { ip: '10.77.0.20' } })).status, 204);
+    assert.equal(
+      (await api.call('POST', `${API}/ipaddresses/?op=release`, { key: admin, form: { ip: '10.77.0.20' } })).status,
+      204,
+    );
     assert.deepEqual((await api.services.rackDhcp.config(rack)).subnets[0]!.fixed, []);
   });
 
   it('records leases racks report, skipping malformed events', async () => {
     const at = new Date(Date.now() + 600_000).toISOString();
-    await api.services.rackDhcp.recordLeases(rack, [{ action: 'commit', ip: '10.77.0.101', mac: '52:54:00:12:34:56', hostname: 'pxe', at }]);
-    const rows = (await api.services.db.query(`SELECT host(ip) AS ip, mac_address::text AS mac, subnet_id FROM dhcp_leases`)) as Json[];
+    await api.services.rackDhcp.recordLeases(rack, [
+      { action: 'commit', ip: '10.77.0.101', mac: '52:54:00:12:34:56', hostname: 'pxe', at },
+    ]);
+    const rows = (await api.services.db.query(
+      `SELECT host(ip) AS ip, mac_address::text AS mac, subnet_id FROM dhcp_leases`,
+    )) as Json[];
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.mac, '52:54:00:12:34:56');
     assert.ok(rows[0]!.subnet_id, 'the lease is tied to its subnet');
@@ -150,22 +228,36 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     assert.deepEqual(mixed, { recorded: 1, skipped: 2 }, 'a bad event is skipped, the rest recorded');
     const odd = (await api.services.db.query(`SELECT hostname FROM dhcp_leases WHERE ip = '10.77.0.103'`)) as Json[];
     assert.equal(odd[0]!.hostname, 'abc', 'control characters in a client hostname are dropped');
-    await api.services.rackDhcp.recordLeases(rack, [{ action: 'release', ip: '10.77.0.103', mac: '52:54:00:12:34:57', hostname: '', at }]);
+    await api.services.rackDhcp.recordLeases(rack, [
+      { action: 'release', ip: '10.77.0.103', mac: '52:54:00:12:34:57', hostname: '', at },
+    ]);
     assert.equal(((await api.services.db.query(`SELECT count(*)::int AS n FROM dhcp_leases`)) as Json[])[0]!.n, 1);
-    await api.services.rackDhcp.recordLeases(rack, [{ action: 'release', ip: '10.77.0.101', mac: '52:54:00:12:34:56', hostname: '', at }]);
+    await api.services.rackDhcp.recordLeases(rack, [
+      { action: 'release', ip: '10.77.0.101', mac: '52:54:00:12:34:56', hostname: '', at },
+    ]);
     assert.equal(((await api.services.db.query(`SELECT count(*)::int AS n FROM dhcp_leases`)) as Json[])[0]!.n, 0);
   });
 
-  it('a rack\'s lease table (replace) replaces its leases: what a restart or an outage lost is corrected', async () => {
+  it("a rack's lease table (replace) replaces its leases: what a restart or an outage lost is corrected", async () => {
     const at = new Date(Date.now() + 600_000).toISOString();
     const commit = (ip: string, mac: string) => ({ action: 'commit' as const, ip, mac, hostname: '', at });
-    const ips = async () => ((await api.services.db.query(`SELECT host(ip) AS ip FROM dhcp_leases ORDER BY ip`)) as Json[]).map((r) => r.ip);
-    await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.110', '52:54:00:00:01:10'), commit('10.77.0.111', '52:54:00:00:01:11')]);
+    const ips = async () =>
+      ((await api.services.db.query(`SELECT host(ip) AS ip FROM dhcp_leases ORDER BY ip`)) as Json[]).map((r) => r.ip);
+    await api.services.rackDhcp.recordLeases(rack, [
+      commit('10.77.0.110', '52:54:00:00:01:10'),
+      commit('10.77.0.111', '52:54:00:00:01:11'),
+    ]);
     // The rack restarted: .110's release never reached the region, .112 was leased meanwhile.
-    await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.111', '52:54:00:00:01:11'), commit('10.77.0.112', '52:54:00:00:01:12')], { replace: true });
+    await api.services.rackDhcp.recordLeases(
+      rack,
+      [commit('10.77.0.111', '52:54:00:00:01:11'), commit('10.77.0.112', '52:54:00:00:01:12')],
+      { replace: true },
+    );
     assert.deepEqual(await ips(), ['10.77.0.111', '10.77.0.112']);
     await assert.rejects(
-      api.services.rackDhcp.recordLeases(rack, [{ ...commit('10.77.0.111', '52:54:00:00:01:11'), action: 'release' }], { replace: true }),
+      api.services.rackDhcp.recordLeases(rack, [{ ...commit('10.77.0.111', '52:54:00:00:01:11'), action: 'release' }], {
+        replace: true,
+      }),
       /commits only/,
     );
     assert.deepEqual(await ips(), ['10.77.0.111', '10.77.0.112'], 'a refused table changes nothing');
@@ -177,24 +269,49 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.113', '52:54:00:00:01:13')]);
     await api.services.rackDhcp.recordLeases(standby, [commit('10.77.0.113', '52:54:00:00:01:99')]);
     await api.services.rackDhcp.recordLeases(rack, [commit('10.77.0.113', '52:54:00:00:01:13')], { replace: true });
-    const held = (await api.services.db.query(`SELECT mac_address::text AS mac, r.system_id AS rack FROM dhcp_leases l JOIN racks r ON r.id = l.rack_id WHERE ip = '10.77.0.113'`)) as Json[];
+    const held = (await api.services.db.query(
+      `SELECT mac_address::text AS mac, r.system_id AS rack FROM dhcp_leases l JOIN racks r ON r.id = l.rack_id WHERE ip = '10.77.0.113'`,
+    )) as Json[];
     assert.deepEqual(held, [{ mac: '52:54:00:00:01:99', rack: standby }]);
     await api.services.rackDhcp.recordLeases(rack, [], { replace: true });
-    assert.deepEqual(await ips(), ['10.77.0.113'], 'the secondary\'s lease is not rack-a\'s to drop');
+    assert.deepEqual(await ips(), ['10.77.0.113'], "the secondary's lease is not rack-a's to drop");
     await api.services.rackDhcp.recordLeases(standby, [], { replace: true });
   });
 
   it('boot config by MAC: a known machine gets its purpose and token, an unknown MAC enlists', async () => {
     const boot = new BootConfigService(api.services.db, api.services.machines, 'http://region/MAAS/metadata');
-    const m = await api.services.machines.create({ hostname: 'pxe-1', architecture: 'amd64/generic', macAddresses: ['52:54:00:aa:bb:cc'], powerParameters: {}, deployed: false, ownerId: null });
+    const m = await api.services.machines.create({
+      hostname: 'pxe-1',
+      architecture: 'amd64/generic',
+      macAddresses: ['52:54:00:aa:bb:cc'],
+      powerParameters: {},
+      deployed: false,
+      ownerId: null,
+    });
     const known = await boot.forMac('52-54-00-AA-BB-CC');
     assert.equal(known.known, true);
     assert.ok(known.known && known.systemId === m.systemId && known.credentials.tokenKey.length > 0);
-    assert.deepEqual(await boot.forMac('52:54:00:00:00:77'), { known: false, purpose: 'enlist', mac: '52:54:00:00:00:77', metadataUrl: 'http://region/MAAS/metadata' });
+    assert.deepEqual(await boot.forMac('52:54:00:00:00:77'), {
+      known: false,
+      purpose: 'enlist',
+      mac: '52:54:00:00:00:77',
+      metadataUrl: 'http://region/MAAS/metadata',
+    });
     await assert.rejects(boot.forMac('garbage'), /not a valid MAC/);
-    const theirs = await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: alice, form: { ip: '10.77.0.30', mac: '52:54:00:aa:bb:cc' } });
+    const theirs = await api.call('POST', `${API}/ipaddresses/?op=reserve`, {
+      key: alice,
+      form: { ip: '10.77.0.30', mac: '52:54:00:aa:bb:cc' },
+    });
     assert.equal(theirs.status, 403, "a user cannot pin another machine's MAC to an address");
-    assert.equal((await api.call('POST', `${API}/ipaddresses/?op=reserve`, { key: admin, form: { ip: '10.77.0.30', mac: '52:54:00:aa:bb:cc' } })).status, 200);
+    assert.equal(
+      (
+        await api.call('POST', `${API}/ipaddresses/?op=reserve`, {
+          key: admin,
+          form: { ip: '10.77.0.30', mac: '52:54:00:aa:bb:cc' },
+        })
+      ).status,
+      200,
+    );
   });
 
   it('subnet validation: bad CIDR, overlap, gateway outside', async () => {
@@ -208,8 +325,14 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
       assert.equal(r.status, 400, `${JSON.stringify(form)}: ${r.text}`);
       assert.match(r.text, why);
     }
-    assert.equal((await api.call('POST', `${API}/subnets/`, { key: alice, form: { cidr: '10.9.0.0/24' } })).status, 403);
-    const ok = await api.call('POST', `${API}/subnets/`, { key: admin, form: { cidr: '10.9.0.7/24', gateway_ip: '10.9.0.1', dns_servers: '10.9.0.2 10.9.0.3' } });
+    assert.equal(
+      (await api.call('POST', `${API}/subnets/`, { key: alice, form: { cidr: '10.9.0.0/24' } })).status,
+      403,
+    );
+    const ok = await api.call('POST', `${API}/subnets/`, {
+      key: admin,
+      form: { cidr: '10.9.0.7/24', gateway_ip: '10.9.0.1', dns_servers: '10.9.0.2 10.9.0.3' },
+    });
     assert.equal(ok.status, 200, ok.text);
     assert.equal((ok.body as Json).cidr, '10.9.0.0/24', 'host bits are cleared');
     assert.deepEqual((ok.body as Json).dns_servers, ['10.9.0.2', '10.9.0.3']);
@@ -222,7 +345,13 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     const reg = await api.services.racks.register({
       name: 'rack-c',
       version: 'test',
-      interfaces: [{ name: 'eth7', mac: '02:00:00:00:00:07', addresses: ['10.88.0.1/24', '10.88.0.2/24', '10.0.0.1/33', 'fe80::1%eth7/64', '10.99.1.1/24', 'junk'] }],
+      interfaces: [
+        {
+          name: 'eth7',
+          mac: '02:00:00:00:00:07',
+          addresses: ['10.88.0.1/24', '10.88.0.2/24', '10.0.0.1/33', 'fe80::1%eth7/64', '10.99.1.1/24', 'junk'],
+        },
+      ],
     });
     assert.ok(reg.systemId);
     const cidrs = ((await api.call('GET', `${API}/subnets/`, { key: alice })).body as Json[]).map((s) => s.cidr);

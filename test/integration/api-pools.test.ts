@@ -12,7 +12,10 @@ describe('MAAS API: resource pools', () => {
   let api: ResourceApi;
   let admin: string;
   let alice: string;
-  const poolNames = async () => ((await api.services.db.query('SELECT name FROM resource_pools ORDER BY name')) as Array<{ name: string }>).map((p) => p.name);
+  const poolNames = async () =>
+    ((await api.services.db.query('SELECT name FROM resource_pools ORDER BY name')) as Array<{ name: string }>).map(
+      (p) => p.name,
+    );
 
   before(async () => {
     api = await startResourceApi((services) => poolResources({ services }));
@@ -24,7 +27,12 @@ describe('MAAS API: resource pools', () => {
   it('lists the default pool to everyone, with a singular resource_uri by id', async () => {
     const pools = (await api.call('GET', POOLS, { key: alice })).body as Json[];
     assert.equal(pools.length, 1);
-    assert.deepEqual(pools[0], { id: pools[0]!.id, name: 'default', description: 'Default pool', resource_uri: `${POOL}${String(pools[0]!.id)}/` });
+    assert.deepEqual(pools[0], {
+      id: pools[0]!.id,
+      name: 'default',
+      description: 'Default pool',
+      resource_uri: `${POOL}${String(pools[0]!.id)}/`,
+    });
   });
 
   it('admins create pools; they are found by id or by name; updated and deleted', async () => {
@@ -70,7 +78,14 @@ describe('MAAS API: resource pools', () => {
     assert.ok('name' in (ren.body as Json));
 
     await api.call('POST', POOLS, { key: admin, form: { name: 'busy' } });
-    await api.services.machines.create({ hostname: 'in-busy', macAddresses: [], powerParameters: {}, deployed: true, ownerId: null, pool: 'busy' });
+    await api.services.machines.create({
+      hostname: 'in-busy',
+      macAddresses: [],
+      powerParameters: {},
+      deployed: true,
+      ownerId: null,
+      pool: 'busy',
+    });
     const busy = await api.call('DELETE', `${POOL}busy/`, { key: admin });
     assert.equal(busy.status, 400);
     assert.match(busy.text, /Pool has machines in it, it cannot be deleted/);

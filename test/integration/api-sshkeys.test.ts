@@ -14,7 +14,8 @@ describe('MAAS API: SSH keys', () => {
   let alice: { id: number; key: string };
   let bob: { id: number; key: string };
   let alicesKey: Json;
-  const keyCount = async () => Number(((await api.services.db.query('SELECT count(*) AS n FROM ssh_keys')) as Array<{ n: string }>)[0]!.n);
+  const keyCount = async () =>
+    Number(((await api.services.db.query('SELECT count(*) AS n FROM ssh_keys')) as Array<{ n: string }>)[0]!.n);
 
   before(async () => {
     api = await startResourceApi((services) => sshKeyResources({ services }));
@@ -27,7 +28,12 @@ describe('MAAS API: SSH keys', () => {
     const r = await api.call('POST', KEYS, { key: alice.key, form: { key: ED25519 } });
     assert.equal(r.status, 201, r.text);
     alicesKey = r.body as Json;
-    assert.deepEqual(alicesKey, { id: alicesKey.id, key: ED25519, keysource: '', resource_uri: `${KEYS}${String(alicesKey.id)}/` });
+    assert.deepEqual(alicesKey, {
+      id: alicesKey.id,
+      key: ED25519,
+      keysource: '',
+      resource_uri: `${KEYS}${String(alicesKey.id)}/`,
+    });
     const listed = await api.call('GET', KEYS, { key: alice.key });
     assert.deepEqual(listed.body, [alicesKey]);
     const one = await api.call('GET', `${KEYS}${String(alicesKey.id)}/`, { key: alice.key });
@@ -36,7 +42,13 @@ describe('MAAS API: SSH keys', () => {
 
   it('bad keys and duplicates are a 400 naming key, and store nothing', async () => {
     const before = await keyCount();
-    for (const form of <Array<Record<string, string>>>[{}, { key: '' }, { key: 'not a key' }, { key: 'ssh-rsa !!!notbase64' }, { key: ED25519 }]) {
+    for (const form of <Array<Record<string, string>>>[
+      {},
+      { key: '' },
+      { key: 'not a key' },
+      { key: 'ssh-rsa !!!notbase64' },
+      { key: ED25519 },
+    ]) {
       const r = await api.call('POST', KEYS, { key: alice.key, form });
       assert.equal(r.status, 400, `${JSON.stringify(form)}: ${r.text}`);
       assert.ok('key' in (r.body as Json), r.text);
@@ -46,10 +58,17 @@ describe('MAAS API: SSH keys', () => {
 
   it("another user's key is a 404, for reading and deleting", async () => {
     await api.call('POST', KEYS, { key: bob.key, form: { key: RSA } });
-    assert.deepEqual(((await api.call('GET', KEYS, { key: bob.key })).body as Json[]).map((k) => k.key), [RSA]);
+    assert.deepEqual(
+      ((await api.call('GET', KEYS, { key: bob.key })).body as Json[]).map((k) => k.key),
+      [RSA],
+    );
     assert.equal((await api.call('GET', `${KEYS}${String(alicesKey.id)}/`, { key: bob.key })).status, 404);
     assert.equal((await api.call('DELETE', `${KEYS}${String(alicesKey.id)}/`, { key: bob.key })).status, 404);
-    assert.equal((await api.call('GET', `${KEYS}${String(alicesKey.id)}/`, { key: alice.key })).status, 200, 'still there');
+    assert.equal(
+      (await api.call('GET', `${KEYS}${String(alicesKey.id)}/`, { key: alice.key })).status,
+      200,
+      'still there',
+    );
     assert.equal((await api.call('GET', `${KEYS}999999/`, { key: alice.key })).status, 404);
     assert.equal((await api.call('GET', `${KEYS}abc/`, { key: alice.key })).status, 404);
   });

@@ -13,9 +13,18 @@ describe('MAAS API: tags', () => {
   let alice: { id: number; key: string };
   let bob: { id: number; key: string };
   const ids: Record<string, string> = {};
-  const tagNames = async () => ((await api.services.db.query('SELECT name FROM tags ORDER BY name')) as Array<{ name: string }>).map((t) => t.name);
+  const tagNames = async () =>
+    ((await api.services.db.query('SELECT name FROM tags ORDER BY name')) as Array<{ name: string }>).map(
+      (t) => t.name,
+    );
   const machine = async (hostname: string, ownerId: number | null) => {
-    const m = await api.services.machines.create({ hostname, macAddresses: [], powerParameters: {}, deployed: true, ownerId });
+    const m = await api.services.machines.create({
+      hostname,
+      macAddresses: [],
+      powerParameters: {},
+      deployed: true,
+      ownerId,
+    });
     ids[hostname] = m.systemId;
   };
 
@@ -31,9 +40,18 @@ describe('MAAS API: tags', () => {
   after(async () => api?.close());
 
   it('admins create tags; everyone reads them (MAAS shape)', async () => {
-    const c = await api.call('POST', TAGS, { key: admin, form: { name: 'gpu', comment: 'has a GPU', definition: '//node[@class="display"]', kernel_opts: 'nomodeset' } });
+    const c = await api.call('POST', TAGS, {
+      key: admin,
+      form: { name: 'gpu', comment: 'has a GPU', definition: '//node[@class="display"]', kernel_opts: 'nomodeset' },
+    });
     assert.equal(c.status, 200, c.text);
-    assert.deepEqual(c.body, { name: 'gpu', definition: '//node[@class="display"]', comment: 'has a GPU', kernel_opts: 'nomodeset', resource_uri: `${TAGS}gpu/` });
+    assert.deepEqual(c.body, {
+      name: 'gpu',
+      definition: '//node[@class="display"]',
+      comment: 'has a GPU',
+      kernel_opts: 'nomodeset',
+      resource_uri: `${TAGS}gpu/`,
+    });
     assert.deepEqual((await api.call('GET', `${TAGS}gpu/`, { key: alice.key })).body, c.body);
     assert.deepEqual((await api.call('GET', TAGS, { key: alice.key })).body, [c.body]);
     assert.equal((await api.call('GET', `${TAGS}nope/`, { key: alice.key })).status, 404);
@@ -53,11 +71,15 @@ describe('MAAS API: tags', () => {
   });
 
   it('update_nodes tags and untags machines (admin only); op=machines lists those the caller may see', async () => {
-    const r = await api.call('POST', `${TAGS}gpu/?op=update_nodes`, { key: admin, form: { add: [ids.free!, ids.alices!, ids.bobs!, 'nosuch'] } });
+    const r = await api.call('POST', `${TAGS}gpu/?op=update_nodes`, {
+      key: admin,
+      form: { add: [ids.free!, ids.alices!, ids.bobs!, 'nosuch'] },
+    });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, { added: 3, removed: 0 });
 
-    const seen = async (key: string) => ((await api.call('GET', `${TAGS}gpu/?op=machines`, { key })).body as Json[]).map((m) => m.hostname).sort();
+    const seen = async (key: string) =>
+      ((await api.call('GET', `${TAGS}gpu/?op=machines`, { key })).body as Json[]).map((m) => m.hostname).sort();
     assert.deepEqual(await seen(admin), ['alices', 'bobs', 'free']);
     assert.deepEqual(await seen(alice.key), ['alices', 'free']);
     assert.deepEqual(await seen(bob.key), ['bobs', 'free']);
@@ -69,20 +91,36 @@ describe('MAAS API: tags', () => {
     assert.deepEqual(rm.body, { added: 0, removed: 1 });
     assert.deepEqual(await seen(alice.key), ['alices']);
 
-    const stale = await api.call('POST', `${TAGS}gpu/?op=update_nodes`, { key: admin, form: { add: ids.free!, definition: 'old' } });
+    const stale = await api.call('POST', `${TAGS}gpu/?op=update_nodes`, {
+      key: admin,
+      form: { add: ids.free!, definition: 'old' },
+    });
     assert.equal(stale.status, 409);
     assert.deepEqual(await seen(admin), ['alices', 'bobs']);
 
-    assert.equal((await api.call('POST', `${TAGS}gpu/?op=update_nodes`, { key: alice.key, form: { add: ids.free! } })).status, 403);
+    assert.equal(
+      (await api.call('POST', `${TAGS}gpu/?op=update_nodes`, { key: alice.key, form: { add: ids.free! } })).status,
+      403,
+    );
     assert.deepEqual(await seen(admin), ['alices', 'bobs']);
   });
 
   it('admins update and delete tags; machines lose a deleted tag', async () => {
     const u = await api.call('PUT', `${TAGS}gpu/`, { key: admin, form: { name: 'accel', comment: 'accelerators' } });
     assert.equal(u.status, 200, u.text);
-    assert.deepEqual(u.body, { name: 'accel', definition: '//node[@class="display"]', comment: 'accelerators', kernel_opts: 'nomodeset', resource_uri: `${TAGS}accel/` });
+    assert.deepEqual(u.body, {
+      name: 'accel',
+      definition: '//node[@class="display"]',
+      comment: 'accelerators',
+      kernel_opts: 'nomodeset',
+      resource_uri: `${TAGS}accel/`,
+    });
     assert.equal((await api.call('GET', `${TAGS}gpu/`, { key: admin })).status, 404);
-    assert.equal(((await api.call('GET', `${TAGS}accel/?op=machines`, { key: admin })).body as Json[]).length, 2, 'the rename keeps the machines');
+    assert.equal(
+      ((await api.call('GET', `${TAGS}accel/?op=machines`, { key: admin })).body as Json[]).length,
+      2,
+      'the rename keeps the machines',
+    );
 
     const del = await api.call('DELETE', `${TAGS}accel/`, { key: admin });
     assert.equal(del.status, 204, del.text);

@@ -10,7 +10,8 @@ describe('MAAS API: users', () => {
   let api: ResourceApi;
   let admin: { id: number; key: string };
   let alice: { id: number; key: string };
-  const userCount = async () => Number(((await api.services.db.query('SELECT count(*) AS n FROM users')) as Array<{ n: string }>)[0]!.n);
+  const userCount = async () =>
+    Number(((await api.services.db.query('SELECT count(*) AS n FROM users')) as Array<{ n: string }>)[0]!.n);
 
   before(async () => {
     api = await startResourceApi((services) => userResources({ services }));
@@ -23,7 +24,12 @@ describe('MAAS API: users', () => {
     const r = await api.call('GET', '/MAAS/api/2.0/users/?op=whoami', { key: alice.key });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, {
-      id: alice.id, username: 'alice', email: 'alice@example.com', is_superuser: false, is_local: true, last_name: '',
+      id: alice.id,
+      username: 'alice',
+      email: 'alice@example.com',
+      is_superuser: false,
+      is_local: true,
+      last_name: '',
       resource_uri: '/MAAS/api/2.0/users/alice/',
     });
     const a = await api.call('GET', '/MAAS/api/2.0/users/op-whoami', { key: admin.key });
@@ -45,7 +51,10 @@ describe('MAAS API: users', () => {
   });
 
   it('admins create users; bad input is a 400 naming the field and creates nothing', async () => {
-    const r = await api.call('POST', '/MAAS/api/2.0/users/', { key: admin.key, form: { username: 'carol', email: 'carol@example.com', password: 'secret', is_superuser: '0' } });
+    const r = await api.call('POST', '/MAAS/api/2.0/users/', {
+      key: admin.key,
+      form: { username: 'carol', email: 'carol@example.com', password: 'secret', is_superuser: '0' },
+    });
     assert.equal(r.status, 200, r.text);
     assert.equal((r.body as Json).username, 'carol');
     assert.equal((r.body as Json).is_superuser, false);
@@ -72,7 +81,10 @@ describe('MAAS API: users', () => {
 
   it('non-admins may not create or delete users (403)', async () => {
     const before = await userCount();
-    const r = await api.call('POST', '/MAAS/api/2.0/users/', { key: alice.key, form: { username: 'eve', email: 'e@example.com', password: 'p', is_superuser: '1' } });
+    const r = await api.call('POST', '/MAAS/api/2.0/users/', {
+      key: alice.key,
+      form: { username: 'eve', email: 'e@example.com', password: 'p', is_superuser: '1' },
+    });
     assert.equal(r.status, 403);
     assert.equal((await api.call('DELETE', '/MAAS/api/2.0/users/admin/', { key: alice.key })).status, 403);
     assert.equal(await userCount(), before);
@@ -80,22 +92,36 @@ describe('MAAS API: users', () => {
 
   it('admins delete users, not themselves, and not owners of machines unless transferring them', async () => {
     const frank = await api.user('frank');
-    const machine = await api.services.machines.create({ hostname: 'franks', macAddresses: [], powerParameters: {}, deployed: true, ownerId: frank.id });
+    const machine = await api.services.machines.create({
+      hostname: 'franks',
+      macAddresses: [],
+      powerParameters: {},
+      deployed: true,
+      ownerId: frank.id,
+    });
 
     assert.equal((await api.call('DELETE', '/MAAS/api/2.0/users/admin/', { key: admin.key })).status, 400);
     const refused = await api.call('DELETE', '/MAAS/api/2.0/users/frank/', { key: admin.key });
     assert.equal(refused.status, 400);
     assert.match(refused.text, /still allocated/);
-    const badHeir = await api.call('DELETE', '/MAAS/api/2.0/users/frank/?transfer_resources_to=nobody', { key: admin.key });
+    const badHeir = await api.call('DELETE', '/MAAS/api/2.0/users/frank/?transfer_resources_to=nobody', {
+      key: admin.key,
+    });
     assert.equal(badHeir.status, 400);
     assert.ok('transfer_resources_to' in (badHeir.body as Json));
 
     const ok = await api.call('DELETE', '/MAAS/api/2.0/users/frank/?transfer_resources_to=alice', { key: admin.key });
     assert.equal(ok.status, 204, ok.text);
-    const owner = (await api.services.db.query('SELECT owner_id FROM machines WHERE id = $1', [machine.id])) as Array<{ owner_id: number }>;
+    const owner = (await api.services.db.query('SELECT owner_id FROM machines WHERE id = $1', [machine.id])) as Array<{
+      owner_id: number;
+    }>;
     assert.equal(owner[0]!.owner_id, alice.id);
     assert.equal((await api.call('GET', '/MAAS/api/2.0/users/frank/', { key: admin.key })).status, 404);
-    assert.equal((await api.call('GET', '/MAAS/api/2.0/users/?op=whoami', { key: frank.key })).status, 401, "the deleted user's key is gone");
+    assert.equal(
+      (await api.call('GET', '/MAAS/api/2.0/users/?op=whoami', { key: frank.key })).status,
+      401,
+      "the deleted user's key is gone",
+    );
     assert.equal((await api.call('DELETE', '/MAAS/api/2.0/users/frank/', { key: admin.key })).status, 404);
   });
 });

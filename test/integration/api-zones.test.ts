@@ -11,7 +11,10 @@ describe('MAAS API: zones', () => {
   let api: ResourceApi;
   let admin: string;
   let alice: string;
-  const zoneNames = async () => ((await api.services.db.query('SELECT name FROM zones ORDER BY name')) as Array<{ name: string }>).map((z) => z.name);
+  const zoneNames = async () =>
+    ((await api.services.db.query('SELECT name FROM zones ORDER BY name')) as Array<{ name: string }>).map(
+      (z) => z.name,
+    );
 
   before(async () => {
     api = await startResourceApi((services) => zoneResources({ services }));
@@ -37,18 +40,36 @@ describe('MAAS API: zones', () => {
     assert.equal((c.body as Json).description, 'first rack');
     assert.deepEqual((await api.call('GET', `${ZONES}rack-1/`, { key: alice })).body, c.body);
 
-    const u = await api.call('PUT', `${ZONES}rack-1/`, { key: admin, form: { name: 'rack-one', description: 'renamed' } });
+    const u = await api.call('PUT', `${ZONES}rack-1/`, {
+      key: admin,
+      form: { name: 'rack-one', description: 'renamed' },
+    });
     assert.equal(u.status, 200, u.text);
-    assert.deepEqual(u.body, { id: (c.body as Json).id, name: 'rack-one', description: 'renamed', resource_uri: `${ZONES}rack-one/` });
+    assert.deepEqual(u.body, {
+      id: (c.body as Json).id,
+      name: 'rack-one',
+      description: 'renamed',
+      resource_uri: `${ZONES}rack-one/`,
+    });
     assert.equal((await api.call('GET', `${ZONES}rack-1/`, { key: admin })).status, 404);
     const d = await api.call('PUT', `${ZONES}rack-one/`, { key: admin, form: { description: 'only the description' } });
     assert.equal((d.body as Json).name, 'rack-one');
 
-    const m = await api.services.machines.create({ hostname: 'in-rack-one', macAddresses: [], powerParameters: {}, deployed: true, ownerId: null, zone: 'rack-one' });
+    const m = await api.services.machines.create({
+      hostname: 'in-rack-one',
+      macAddresses: [],
+      powerParameters: {},
+      deployed: true,
+      ownerId: null,
+      zone: 'rack-one',
+    });
     const del = await api.call('DELETE', `${ZONES}rack-one/`, { key: admin });
     assert.equal(del.status, 204, del.text);
     assert.deepEqual(await zoneNames(), ['default']);
-    const moved = (await api.services.db.query('SELECT z.name FROM machines m JOIN zones z ON z.id = m.zone_id WHERE m.id = $1', [m.id])) as Array<{ name: string }>;
+    const moved = (await api.services.db.query(
+      'SELECT z.name FROM machines m JOIN zones z ON z.id = m.zone_id WHERE m.id = $1',
+      [m.id],
+    )) as Array<{ name: string }>;
     assert.equal(moved[0]!.name, 'default', "a deleted zone's machines move to the default zone");
     assert.equal((await api.call('DELETE', `${ZONES}rack-one/`, { key: admin })).status, 404);
     assert.equal((await api.call('PUT', `${ZONES}nowhere/`, { key: admin, form: { description: 'x' } })).status, 404);
@@ -57,7 +78,14 @@ describe('MAAS API: zones', () => {
   it('bad input is a 400 naming the field and writes nothing', async () => {
     await api.call('POST', ZONES, { key: admin, form: { name: 'taken' } });
     const before = await zoneNames();
-    for (const form of <Array<Record<string, string>>>[{}, { name: '' }, { name: 'bad/name' }, { name: '-leading' }, { name: 'x'.repeat(300) }, { name: 'taken' }]) {
+    for (const form of <Array<Record<string, string>>>[
+      {},
+      { name: '' },
+      { name: 'bad/name' },
+      { name: '-leading' },
+      { name: 'x'.repeat(300) },
+      { name: 'taken' },
+    ]) {
       const r = await api.call('POST', ZONES, { key: admin, form });
       assert.equal(r.status, 400, `${JSON.stringify(form)}: ${r.text}`);
       assert.ok('name' in (r.body as Json), r.text);

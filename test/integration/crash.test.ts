@@ -4,8 +4,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startStack, type Role, type Stack } from '../helpers/stack';
 
-interface MachineJson { system_id: string; status_name: string; status_message: string | null }
-interface EventsJson { events: Array<{ type: string; description: string }> }
+interface MachineJson {
+  system_id: string;
+  status_name: string;
+  status_message: string | null;
+}
+interface EventsJson {
+  events: Array<{ type: string; description: string }>;
+}
 
 describe('crash safety (separate processes, kill -9)', () => {
   let stack: Stack;
@@ -15,12 +21,16 @@ describe('crash safety (separate processes, kill -9)', () => {
   after(async () => stack?.stop());
 
   const waitFor = (systemId: string, status: string) => stack.waitForStatus(systemId, status, 120_000);
-  const events = async (systemId: string) => ((await stack.call('GET', `/events/?op=query&id=${systemId}&limit=1000`)).body as EventsJson).events;
+  const events = async (systemId: string) =>
+    ((await stack.call('GET', `/events/?op=query&id=${systemId}&limit=1000`)).body as EventsJson).events;
   const dbEvents = async (systemId: string) => {
     const pg = await import('pg');
     const c = new pg.default.Client({ connectionString: stack.dbUrl });
     await c.connect();
-    const r = await c.query(`SELECT e.type, e.description FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`, [systemId]);
+    const r = await c.query(
+      `SELECT e.type, e.description FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`,
+      [systemId],
+    );
     await c.end();
     return r.rows as Array<{ type: string; description: string }>;
   };
@@ -28,7 +38,11 @@ describe('crash safety (separate processes, kill -9)', () => {
   const create = async (hostname: string) => {
     // A slow fake machine: each step takes 1.5 s, so there is time to kill a process mid-way.
     const r = await stack.call('POST', '/machines/', {
-      hostname, architecture: 'amd64', mac_addresses: randomMac(), power_type: 'fake', power_parameters_fake_delay_ms: '1500',
+      hostname,
+      architecture: 'amd64',
+      mac_addresses: randomMac(),
+      power_type: 'fake',
+      power_parameters_fake_delay_ms: '1500',
     });
     assert.equal(r.status, 200, r.text);
     return (r.body as MachineJson).system_id;
@@ -49,8 +63,14 @@ describe('crash safety (separate processes, kill -9)', () => {
       const m = await waitFor(id, 'Ready');
       assert.equal(m.status_message, null);
       const log = await dbEvents(id);
-      assert.ok(log.some((e) => e.type === 'Commissioning'), 'the commissioning event is kept');
-      assert.ok(log.some((e) => e.type === 'Ready'), 'the outcome is recorded');
+      assert.ok(
+        log.some((e) => e.type === 'Commissioning'),
+        'the commissioning event is kept',
+      );
+      assert.ok(
+        log.some((e) => e.type === 'Ready'),
+        'the outcome is recorded',
+      );
       const poweringOn = log.filter((e) => e.description === 'Powering on to commission.');
       assert.equal(poweringOn.length, 1, 'a replayed step does not record its event twice');
     });
@@ -70,5 +90,13 @@ describe('crash safety (separate processes, kill -9)', () => {
 });
 
 function randomMac(): string {
-  return ['52', '54', ...Array.from({ length: 4 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0'))].join(':');
+  return [
+    '52',
+    '54',
+    ...Array.from({ length: 4 }, () =>
+      Math.floor(Math.random() * 256)
+        .toString(16)
+        .padStart(2, '0'),
+    ),
+  ].join(':');
 }

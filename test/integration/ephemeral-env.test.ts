@@ -34,7 +34,12 @@ interface Recorded {
 }
 
 /** Records every request; answers like the region would for the paths the environment uses. */
-async function startReceiver(): Promise<{ port: number; requests: Recorded[]; files: Map<string, Buffer>; close(): Promise<void> }> {
+async function startReceiver(): Promise<{
+  port: number;
+  requests: Recorded[];
+  files: Map<string, Buffer>;
+  close(): Promise<void>;
+}> {
   const requests: Recorded[] = [];
   // Served as GET /images/<name>, like the rack's HTTP boot server serves images.
   const files = new Map<string, Buffer>();
@@ -54,7 +59,11 @@ async function startReceiver(): Promise<{ port: number; requests: Recorded[]; fi
       } else if (req.method === 'GET' && files.has(url.pathname.replace(/^\/images\//, ''))) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(files.get(url.pathname.replace(/^\/images\//, '')));
-      } else if (req.method === 'GET' && url.pathname === '/MAAS/api/2.0/machines/' && url.searchParams.get('op') === 'is_registered') {
+      } else if (
+        req.method === 'GET' &&
+        url.pathname === '/MAAS/api/2.0/machines/' &&
+        url.searchParams.get('op') === 'is_registered'
+      ) {
         json(false);
       } else if (req.method === 'POST' && url.pathname === '/MAAS/api/2.0/machines/') {
         json({ system_id: 'enl123', hostname: 'brave-otter-enl123', status_name: 'New' });
@@ -76,7 +85,9 @@ async function startReceiver(): Promise<{ port: number; requests: Recorded[]; fi
 
 /** A multipart body as the region's form parser would see it. */
 async function formOf(r: Recorded): Promise<FormData> {
-  return new Response(new Uint8Array(r.body), { headers: { 'content-type': r.headers['content-type'] ?? '' } }).formData();
+  return new Response(new Uint8Array(r.body), {
+    headers: { 'content-type': r.headers['content-type'] ?? '' },
+  }).formData();
 }
 
 function oauthParams(header: string | undefined): Record<string, string> {
@@ -91,7 +102,10 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
   before(async () => {
     requireQemu();
     // Skips when the artifacts are up to date.
-    await promisify(execFile)('bash', [path.join(ROOT, 'images', 'ephemeral', 'build.sh'), OUT], { cwd: ROOT, timeout: 300_000 });
+    await promisify(execFile)('bash', [path.join(ROOT, 'images', 'ephemeral', 'build.sh'), OUT], {
+      cwd: ROOT,
+      timeout: 300_000,
+    });
     receiver = await startReceiver();
   });
   after(async () => {
@@ -100,7 +114,10 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
   });
 
   let lastVm: QemuVm | undefined;
-  const boot = async (cmdline: Record<string, string>, disks: QemuDisk[] = [{ sizeBytes: DISK_BYTES, serial: DISK_SERIAL }]) => {
+  const boot = async (
+    cmdline: Record<string, string>,
+    disks: QemuDisk[] = [{ sizeBytes: DISK_BYTES, serial: DISK_SERIAL }],
+  ) => {
     const append = [...Object.entries(cmdline).map(([k, v]) => `${k}=${v}`), BOOTIF, 'panic=-1'].join(' ');
     const vm = await startQemu({
       kernel: path.join(OUT, 'vmlinuz'),
@@ -122,7 +139,7 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
   };
   const since = (n: number) => receiver.requests.slice(n);
 
-  it('commissioning: signals WORKING, then OK with the machine\'s real hardware, OAuth PLAINTEXT', async () => {
+  it("commissioning: signals WORKING, then OK with the machine's real hardware, OAuth PLAINTEXT", async () => {
     const first = receiver.requests.length;
     const metadata = `http://10.0.2.2:${receiver.port}/MAAS/metadata`;
     const console = await boot({
@@ -152,7 +169,10 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
       assert.equal(form.get('op'), 'signal');
       signals.push({ status: form.get('status'), file: form.get(HARDWARE_FILE), nonce: oauth.oauth_nonce });
     }
-    assert.deepEqual(signals.map((s) => s.status), ['WORKING', 'OK']);
+    assert.deepEqual(
+      signals.map((s) => s.status),
+      ['WORKING', 'OK'],
+    );
     assert.notEqual(signals[0]!.nonce, signals[1]!.nonce, 'a fresh nonce per request');
 
     const file = signals[1]!.file;
@@ -167,7 +187,9 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     assert.ok(report.cpu.speed_mhz > 0, 'a CPU speed');
     assert.equal(report.memory_mib, 512, 'exactly what QEMU was given (-m 512), not MemTotal');
     assert.deepEqual(report.block_devices, [{ name: 'vda', size_bytes: DISK_BYTES, serial: DISK_SERIAL, model: '' }]);
-    assert.deepEqual(report.interfaces, [{ name: 'eth0', mac: MAC, link_speed_mbps: report.interfaces[0]!.link_speed_mbps, type: 'physical' }]);
+    assert.deepEqual(report.interfaces, [
+      { name: 'eth0', mac: MAC, link_speed_mbps: report.interfaces[0]!.link_speed_mbps, type: 'physical' },
+    ]);
     assert.equal(report.dmi.vendor, 'Metalflow Test');
     assert.equal(report.dmi.product, 'Ephemeral VM');
     assert.equal(report.dmi.serial, 'MF-TEST-SERIAL');
@@ -184,10 +206,11 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
       [CMDLINE.apiUrl]: `http://10.0.2.2:${receiver.port}/MAAS`,
     });
     const requests = since(first);
-    assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`), [
-      `GET /MAAS/api/2.0/machines/?op=is_registered&mac_address=${MAC}`,
-      'POST /MAAS/api/2.0/machines/',
-    ], console);
+    assert.deepEqual(
+      requests.map((r) => `${r.method} ${r.url}`),
+      [`GET /MAAS/api/2.0/machines/?op=is_registered&mac_address=${MAC}`, 'POST /MAAS/api/2.0/machines/'],
+      console,
+    );
     for (const r of requests) assert.equal(r.headers.authorization, undefined, 'anonymous');
     const form = await formOf(requests[1]!);
     assert.equal(form.get('architecture'), 'amd64/generic');
@@ -222,14 +245,26 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     receiver.files.set('good.img.gz', gz);
     const first = receiver.requests.length;
     const console = await boot(
-      { [CMDLINE.purpose]: 'xinstall', ...credentials(), [CMDLINE.image]: `http://10.0.2.2:${receiver.port}/images/good.img.gz`, [CMDLINE.imageSha256]: crypto.createHash('sha256').update(gz).digest('hex') },
+      {
+        [CMDLINE.purpose]: 'xinstall',
+        ...credentials(),
+        [CMDLINE.image]: `http://10.0.2.2:${receiver.port}/images/good.img.gz`,
+        [CMDLINE.imageSha256]: crypto.createHash('sha256').update(gz).digest('hex'),
+      },
       [{ sizeBytes: 8 * MIB, fill: 0xee }],
     );
-    assert.deepEqual((await signalsSince(first)).map((s) => s.status), ['WORKING', 'OK'], console);
+    assert.deepEqual(
+      (await signalsSince(first)).map((s) => s.status),
+      ['WORKING', 'OK'],
+      console,
+    );
     const disk = diskOf(lastVm!);
     assert.ok(disk.subarray(0, 512 * 1024).equals(raw.subarray(0, 512 * 1024)), 'the image up to the config area');
     assert.ok(disk.subarray(MIB, raw.length).equals(raw.subarray(MIB)), 'the image after the config area');
-    assert.match(disk.subarray(512 * 1024, 576 * 1024).toString('latin1'), /^#metalflow-os-config\nmetadata=http:\/\/10\.0\.2\.2:\d+\/MAAS\/metadata\nck=consumerKEY1\ntk=tokenKEY22\nts=tokenSECRET333\nsystem_id=abc123\n\0/);
+    assert.match(
+      disk.subarray(512 * 1024, 576 * 1024).toString('latin1'),
+      /^#metalflow-os-config\nmetadata=http:\/\/10\.0\.2\.2:\d+\/MAAS\/metadata\nck=consumerKEY1\ntk=tokenKEY22\nts=tokenSECRET333\nsystem_id=abc123\n\0/,
+    );
     assert.equal(disk[raw.length], 0xee, 'nothing written past the image');
   });
 
@@ -237,35 +272,66 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     receiver.files.set('bad.img.gz', zlib.gzipSync(Buffer.alloc(MIB, 1)));
     const first = receiver.requests.length;
     const console = await boot(
-      { [CMDLINE.purpose]: 'xinstall', ...credentials(), [CMDLINE.image]: `http://10.0.2.2:${receiver.port}/images/bad.img.gz`, [CMDLINE.imageSha256]: '0'.repeat(64) },
+      {
+        [CMDLINE.purpose]: 'xinstall',
+        ...credentials(),
+        [CMDLINE.image]: `http://10.0.2.2:${receiver.port}/images/bad.img.gz`,
+        [CMDLINE.imageSha256]: '0'.repeat(64),
+      },
       [{ sizeBytes: 4 * MIB }],
     );
     const signals = await signalsSince(first);
-    assert.deepEqual(signals.map((s) => s.status), ['WORKING', 'FAILED'], console);
-    assert.match(signals[1]!.error, /^Checksum mismatch for http:\/\/10\.0\.2\.2:\d+\/images\/bad\.img\.gz: sha256 [0-9a-f]{64}, expected 0{64}\.$/);
+    assert.deepEqual(
+      signals.map((s) => s.status),
+      ['WORKING', 'FAILED'],
+      console,
+    );
+    assert.match(
+      signals[1]!.error,
+      /^Checksum mismatch for http:\/\/10\.0\.2\.2:\d+\/images\/bad\.img\.gz: sha256 [0-9a-f]{64}, expected 0{64}\.$/,
+    );
   });
 
   it('erase full: zeros over the whole disk (not a whole number of MiB), progress signals, OK', async () => {
     const size = 40 * MIB + 512 * 1024;
     const first = receiver.requests.length;
-    const console = await boot({ [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'full' }, [{ sizeBytes: size, fill: 0xff }]);
+    const console = await boot({ [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'full' }, [
+      { sizeBytes: size, fill: 0xff },
+    ]);
     const signals = await signalsSince(first);
     assert.equal(signals.at(-1)!.status, 'OK', console);
     assert.equal(signals[0]!.error, 'Erasing /dev/vda (full, 40 MiB)');
-    assert.ok(signals.some((s) => s.error === 'Erasing /dev/vda: 100 %'), JSON.stringify(signals));
+    assert.ok(
+      signals.some((s) => s.error === 'Erasing /dev/vda: 100 %'),
+      JSON.stringify(signals),
+    );
     assert.ok(diskOf(lastVm!).equals(Buffer.alloc(size)), 'every byte is zero');
   });
 
   it('erase secure,quick: a virtio disk has no secure erase, so it says so and falls back to quick (first and last 2 MiB)', async () => {
     const size = 16 * MIB;
     const first = receiver.requests.length;
-    const console = await boot({ [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'secure,quick' }, [{ sizeBytes: size, fill: 0xff }]);
+    const console = await boot(
+      { [CMDLINE.purpose]: 'commissioning', ...credentials(), [CMDLINE.erase]: 'secure,quick' },
+      [{ sizeBytes: size, fill: 0xff }],
+    );
     const signals = await signalsSince(first);
-    assert.deepEqual(signals.map((s) => s.error), ['Secure erase is not supported on /dev/vda (not an ATA drive); falling back to quick erase', 'Erasing /dev/vda (quick, 16 MiB)', 'Disks erased'], console);
+    assert.deepEqual(
+      signals.map((s) => s.error),
+      [
+        'Secure erase is not supported on /dev/vda (not an ATA drive); falling back to quick erase',
+        'Erasing /dev/vda (quick, 16 MiB)',
+        'Disks erased',
+      ],
+      console,
+    );
     const disk = diskOf(lastVm!);
     assert.ok(disk.subarray(0, 2 * MIB).equals(Buffer.alloc(2 * MIB)), 'the first 2 MiB');
     assert.ok(disk.subarray(size - 2 * MIB).equals(Buffer.alloc(2 * MIB)), 'the last 2 MiB');
-    assert.ok(disk.subarray(2 * MIB, size - 2 * MIB).every((b) => b === 0xff), 'the middle is left alone');
+    assert.ok(
+      disk.subarray(2 * MIB, size - 2 * MIB).every((b) => b === 0xff),
+      'the middle is left alone',
+    );
   });
 
   // QEMU's NVMe controller has Format NVM (OACS bit 1) and formats by writing zeros over the
@@ -281,17 +347,27 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     const signals = await signalsSince(first);
     const how = /NVMe Format NVM, (user data|cryptographic) erase/.exec(signals[0]?.error ?? '')?.[0];
     assert.ok(how, console);
-    assert.deepEqual(signals.map((s) => s.error), [
-      `Secure erasing /dev/nvme0n1 (${how})`,
-      `Securely erased /dev/nvme0n1 (${how}, 24 MiB)`,
-      'Secure erase is not supported on /dev/sda (the drive has no ATA security feature set); falling back to full erase',
-      'Erasing /dev/sda (full, 8 MiB)',
-      'Erasing /dev/sda: 100 %',
-      'Disks erased',
-    ], console);
+    assert.deepEqual(
+      signals.map((s) => s.error),
+      [
+        `Secure erasing /dev/nvme0n1 (${how})`,
+        `Securely erased /dev/nvme0n1 (${how}, 24 MiB)`,
+        'Secure erase is not supported on /dev/sda (the drive has no ATA security feature set); falling back to full erase',
+        'Erasing /dev/sda (full, 8 MiB)',
+        'Erasing /dev/sda: 100 %',
+        'Disks erased',
+      ],
+      console,
+    );
     assert.match(console, /nvme0n1: format=1 crypto=[01] nsid=1 lbaf=\d+/, 'nvme-format read the controller');
     assert.match(console, /\/dev\/sda ATA security: /, 'hdparm read the IDE disk');
-    assert.ok(fs.readFileSync(path.join(lastVm!.workDir, 'disk0.raw')).equals(Buffer.alloc(nvme)), 'every byte of the NVMe namespace is zero');
-    assert.ok(fs.readFileSync(path.join(lastVm!.workDir, 'disk1.raw')).equals(Buffer.alloc(ide)), 'every byte of the IDE disk is zero (full fallback)');
+    assert.ok(
+      fs.readFileSync(path.join(lastVm!.workDir, 'disk0.raw')).equals(Buffer.alloc(nvme)),
+      'every byte of the NVMe namespace is zero',
+    );
+    assert.ok(
+      fs.readFileSync(path.join(lastVm!.workDir, 'disk1.raw')).equals(Buffer.alloc(ide)),
+      'every byte of the IDE disk is zero (full fallback)',
+    );
   });
 });

@@ -18,19 +18,34 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
   after(async () => stack?.stop());
 
   const temporal = (...args: string[]) =>
-    run(findTemporalCli(process.env.TEMPORAL_CLI_PATH), [...args, '--address', stack.temporalAddress, '--namespace', stack.namespace]);
+    run(findTemporalCli(process.env.TEMPORAL_CLI_PATH), [
+      ...args,
+      '--address',
+      stack.temporalAddress,
+      '--namespace',
+      stack.namespace,
+    ]);
   const machine = async (id: string) => (await stack.call('GET', `/machines/${id}/`)).body as Json;
   const waitFor = (id: string, status: string, timeoutMs?: number) => stack.waitForStatus(id, status, timeoutMs);
   const create = async (hostname: string, params: Record<string, string> = {}) => {
     const r = await stack.call('POST', '/machines/', {
-      hostname, architecture: 'amd64', mac_addresses: randomMac(), power_type: 'fake', power_parameters_fake_delay_ms: '100', ...params,
+      hostname,
+      architecture: 'amd64',
+      mac_addresses: randomMac(),
+      power_type: 'fake',
+      power_parameters_fake_delay_ms: '100',
+      ...params,
     });
     assert.equal(r.status, 200, r.text);
     return (r.body as Json).system_id as string;
   };
 
   it('commissions a simulated machine and records the hardware it reports', async () => {
-    const id = await create('hw-1', { power_parameters_fake_cpu_count: '8', power_parameters_fake_memory_mib: '16384', power_parameters_fake_disk_bytes: '200000000000' });
+    const id = await create('hw-1', {
+      power_parameters_fake_cpu_count: '8',
+      power_parameters_fake_memory_mib: '16384',
+      power_parameters_fake_disk_bytes: '200000000000',
+    });
     const m = await waitFor(id, 'Ready');
     assert.equal(m.cpu_count, 8);
     assert.equal(m.memory, 16384);
@@ -89,7 +104,15 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
 
   it('enlists an unknown machine anonymously, and it can be commissioned at once', async () => {
     const mac = randomMac();
-    const r = await fetch(`${stack.apiUrl}/machines/`, { method: 'POST', body: new URLSearchParams({ architecture: 'amd64', mac_addresses: mac, power_type: 'fake', power_parameters_fake_delay_ms: '100' }) });
+    const r = await fetch(`${stack.apiUrl}/machines/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        architecture: 'amd64',
+        mac_addresses: mac,
+        power_type: 'fake',
+        power_parameters_fake_delay_ms: '100',
+      }),
+    });
     assert.equal(r.status, 200);
     const enlisted = (await r.json()) as Json;
     assert.equal(enlisted.status_name, 'New');
@@ -113,5 +136,13 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
 });
 
 function randomMac(): string {
-  return ['52', '54', ...Array.from({ length: 4 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0'))].join(':');
+  return [
+    '52',
+    '54',
+    ...Array.from({ length: 4 }, () =>
+      Math.floor(Math.random() * 256)
+        .toString(16)
+        .padStart(2, '0'),
+    ),
+  ].join(':');
 }

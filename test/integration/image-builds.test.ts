@@ -20,14 +20,18 @@ describe('image builds are reproducible', { timeout: 5 * 60_000 }, () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const verify = async (script: string, out: string) => {
-    const r = await run('bash', [path.join(ROOT, 'images', script), '--verify', out], { cwd: ROOT, maxBuffer: 16 << 20 });
+    const r = await run('bash', [path.join(ROOT, 'images', script), '--verify', out], {
+      cwd: ROOT,
+      maxBuffer: 16 << 20,
+    });
     assert.match(r.stdout + r.stderr, /reproducible: a second build gave the same bytes/);
   };
 
   it('the ephemeral environment (kernel + initramfs)', async () => {
     const out = path.join(dir, 'ephemeral');
     await verify('ephemeral/build.sh', out);
-    for (const f of ['vmlinuz', 'initrd.gz']) assert.equal(sha256(path.join(out, f)), sha256(path.join(BOOT, 'ephemeral', 'amd64', f)), f);
+    for (const f of ['vmlinuz', 'initrd.gz'])
+      assert.equal(sha256(path.join(out, f)), sha256(path.join(BOOT, 'ephemeral', 'amd64', f)), f);
   });
 
   it('the deployable OS image debian/bookworm, with the checksum its manifest lists', async () => {
@@ -36,6 +40,9 @@ describe('image builds are reproducible', { timeout: 5 * 60_000 }, () => {
     const built = sha256(path.join(out, 'disk.img.gz'));
     assert.equal(built, sha256(path.join(BOOT, 'os', 'debian', 'bookworm', 'amd64', 'disk.img.gz')));
     assert.equal(fs.readFileSync(path.join(out, 'disk.img.gz.sha256'), 'utf8').split(/\s+/)[0], built);
-    assert.ok(fs.readFileSync(path.join(out, 'metalflow.json'), 'utf8').includes(built), 'the manifest names the checksum');
+    assert.ok(
+      fs.readFileSync(path.join(out, 'metalflow.json'), 'utf8').includes(built),
+      'the manifest names the checksum',
+    );
   });
 });

@@ -24,7 +24,12 @@ describe('several racks at once (processes)', () => {
   const startRackB = async (rackSecret = secret) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), 'rack'], {
       cwd: ROOT,
-      env: { ...stack.env, METALFLOW_RACK_NAME: 'rack-b', METALFLOW_STATE_DIR: rackBDir, METALFLOW_RACK_SECRET: rackSecret },
+      env: {
+        ...stack.env,
+        METALFLOW_RACK_NAME: 'rack-b',
+        METALFLOW_STATE_DIR: rackBDir,
+        METALFLOW_RACK_SECRET: rackSecret,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -51,7 +56,10 @@ describe('several racks at once (processes)', () => {
     rackB.child.kill('SIGTERM');
     await gone;
   };
-  const racks = async () => ((await stack.call('GET', '/rackcontrollers/')).body as Json[]).sort((a, b) => String(a.hostname).localeCompare(String(b.hostname)));
+  const racks = async () =>
+    ((await stack.call('GET', '/rackcontrollers/')).body as Json[]).sort((a, b) =>
+      String(a.hostname).localeCompare(String(b.hostname)),
+    );
 
   before(async () => {
     stack = await startStack({ nodeTimeoutSeconds: 120 });
@@ -74,11 +82,19 @@ describe('several racks at once (processes)', () => {
       seen = await racks();
       const workers = seen.map((r) => (r.service_set as Json[]).find((s) => s.name === 'rack-worker'));
       if (seen.length === 2 && workers.every((w) => w?.status === 'running')) break;
-      assert.ok(Date.now() < deadline, `both racks report a running worker: ${JSON.stringify(seen.map((r) => [r.hostname, r.service_set]))}`);
+      assert.ok(
+        Date.now() < deadline,
+        `both racks report a running worker: ${JSON.stringify(seen.map((r) => [r.hostname, r.service_set]))}`,
+      );
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.deepEqual(seen.map((r) => r.hostname), ['rack-b', 'rack-test']);
-    const queues = seen.map((r) => String((r.service_set as Json[]).find((s) => s.name === 'rack-worker')!.status_info));
+    assert.deepEqual(
+      seen.map((r) => r.hostname),
+      ['rack-b', 'rack-test'],
+    );
+    const queues = seen.map((r) =>
+      String((r.service_set as Json[]).find((s) => s.name === 'rack-worker')!.status_info),
+    );
     for (const [i, r] of seen.entries()) assert.ok(queues[i]!.includes(`rack:${String(r.system_id)}`), queues[i]);
   });
 
@@ -86,8 +102,15 @@ describe('several racks at once (processes)', () => {
     const [b, a] = await racks();
     const create = async (hostname: string) => {
       const r = await stack.call('POST', '/machines/', {
-        hostname, architecture: 'amd64', mac_addresses: `52:54:00:${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0').replace(/(..)(..)(..)/, '$1:$2:$3')}`,
-        power_type: 'fake', power_parameters_fake_delay_ms: '100', commission: 'false',
+        hostname,
+        architecture: 'amd64',
+        mac_addresses: `52:54:00:${Math.floor(Math.random() * 0xffffff)
+          .toString(16)
+          .padStart(6, '0')
+          .replace(/(..)(..)(..)/, '$1:$2:$3')}`,
+        power_type: 'fake',
+        power_parameters_fake_delay_ms: '100',
+        commission: 'false',
       });
       assert.equal(r.status, 200, r.text);
       return (r.body as Json).system_id as string;
@@ -96,8 +119,14 @@ describe('several racks at once (processes)', () => {
     const onB = await create('served-by-b');
     // Which rack serves a machine is the region's record (MAAS derives it from the machine's
     // VLAN); this test sets it directly.
-    await db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $2) WHERE system_id = $1`, [onA, a!.system_id]);
-    await db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $2) WHERE system_id = $1`, [onB, b!.system_id]);
+    await db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $2) WHERE system_id = $1`, [
+      onA,
+      a!.system_id,
+    ]);
+    await db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $2) WHERE system_id = $1`, [
+      onB,
+      b!.system_id,
+    ]);
     for (const id of [onA, onB]) assert.equal((await stack.call('POST', `/machines/${id}/op-commission`)).status, 200);
     const [readyA, readyB] = await Promise.all([stack.waitForStatus(onA, 'Ready'), stack.waitForStatus(onB, 'Ready')]);
     assert.equal((readyA.rack_controller as Json).system_id, a!.system_id);
@@ -112,13 +141,19 @@ describe('several racks at once (processes)', () => {
     const before = (await racks()).map((r) => r.system_id);
     await stopRackB();
     await startRackB();
-    assert.deepEqual((await racks()).map((r) => r.system_id), before, 'no second rack-b');
+    assert.deepEqual(
+      (await racks()).map((r) => r.system_id),
+      before,
+      'no second rack-b',
+    );
     const identity = JSON.parse(fs.readFileSync(path.join(rackBDir, 'rack-rack-b.json'), 'utf8')) as Json;
     assert.ok(before.includes(identity.systemId), 'the identity in the state dir is the registered rack');
 
     const maasUrl = stack.apiUrl.replace(/\/api\/2\.0$/, '');
     const wrong = await fetch(`${maasUrl}/rack/v1/register`, {
-      method: 'POST', headers: { authorization: 'Bearer not-the-secret', 'content-type': 'application/json' }, body: JSON.stringify({ name: 'intruder', interfaces: [] }),
+      method: 'POST',
+      headers: { authorization: 'Bearer not-the-secret', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'intruder', interfaces: [] }),
     });
     assert.equal(wrong.status, 401);
     assert.match(await wrong.text(), /shared secret/);

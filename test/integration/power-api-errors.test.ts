@@ -31,10 +31,20 @@ describe('power API against a BMC that refuses the password', { skip }, () => {
       },
       bootConfig: () => Promise.reject(new Error('unused')),
     };
-    const drivers = createPowerRegistry(() => undefined, [new IpmiPowerDriver({ backoffMs: [10, 10], retransmit: { intervalS: 1, retries: 1 } })]);
-    region = await startTestRegion({ rack: createRackActivities({ region: rackRegion, drivers, bootCache: new BootCache() }) });
+    const drivers = createPowerRegistry(
+      () => undefined,
+      [new IpmiPowerDriver({ backoffMs: [10, 10], retransmit: { intervalS: 1, retries: 1 } })],
+    );
+    region = await startTestRegion({
+      rack: createRackActivities({ region: rackRegion, drivers, bootCache: new BootCache() }),
+    });
     const m = await region.services.machines.create({
-      hostname: 'bmc-wrong-pass', macAddresses: [], powerType: 'ipmi', deployed: true, ownerId: null, zone: 'default',
+      hostname: 'bmc-wrong-pass',
+      macAddresses: [],
+      powerType: 'ipmi',
+      deployed: true,
+      ownerId: null,
+      zone: 'default',
       powerParameters: { power_address: sim.address, power_user: 'admin', power_pass: 'wrong' },
     });
     systemId = m.systemId;
@@ -45,13 +55,22 @@ describe('power API against a BMC that refuses the password', { skip }, () => {
   });
 
   const events = async () =>
-    (await region.services.db.query(`SELECT e.type, e.level, e.description FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`, [systemId])) as Array<{ type: string; level: string; description: string }>;
+    (await region.services.db.query(
+      `SELECT e.type, e.level, e.description FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`,
+      [systemId],
+    )) as Array<{ type: string; level: string; description: string }>;
 
-  for (const [action, type] of [['query', "Failed to query node's BMC"], ['on', 'Failed to power on node']] as const) {
+  for (const [action, type] of [
+    ['query', "Failed to query node's BMC"],
+    ['on', 'Failed to power on node'],
+  ] as const) {
     it(`${action}: 503 with the BMC's reason within seconds, an ERROR event, power_state error`, async () => {
       const admin = await createAdmin(region.services, `admin-${action}`);
       const started = Date.now();
-      const err = await region.services.actions.power(admin, systemId, action).then(() => undefined, (e: unknown) => e);
+      const err = await region.services.actions.power(admin, systemId, action).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof UnavailableError, `expected UnavailableError, got ${String(err)}`);
       assert.match(err.message, /bmc-wrong-pass: .*RAKP 2 HMAC is invalid/);
       assert.doesNotMatch(err.message, /Workflow service|Activity task failed/);

@@ -50,7 +50,10 @@ describe('power state events from the rack poller', () => {
   const powerEvents = async (systemId: string) => {
     const r = await api.call('GET', `/MAAS/api/2.0/events/?op=query&id=${systemId}&level=DEBUG`, { key: admin });
     assert.equal(r.status, 200, r.text);
-    return ((r.body as { events: Json[] }).events).filter((e) => e.type === 'Power state changed').map((e) => `${e.level as string} ${e.description as string}`).reverse();
+    return (r.body as { events: Json[] }).events
+      .filter((e) => e.type === 'Power state changed')
+      .map((e) => `${e.level as string} ${e.description as string}`)
+      .reverse();
   };
 
   before(async () => {
@@ -58,7 +61,15 @@ describe('power state events from the rack poller', () => {
     admin = (await api.user('admin', true)).key;
     rack = (await api.services.racks.register({ name: 'rack-a', interfaces: [], version: 'test' })).systemId;
     for (const hostname of ['m1', 'm2']) {
-      const m = await api.services.machines.create({ hostname, macAddresses: [], powerType: 'ipmi', powerParameters: { power_address: '192.0.2.1' }, deployed: true, ownerId: null, zone: 'default' });
+      const m = await api.services.machines.create({
+        hostname,
+        macAddresses: [],
+        powerType: 'ipmi',
+        powerParameters: { power_address: '192.0.2.1' },
+        deployed: true,
+        ownerId: null,
+        zone: 'default',
+      });
       ids.push(m.systemId);
     }
   });
@@ -70,24 +81,31 @@ describe('power state events from the rack poller', () => {
     bmc.set(m2, 'off');
     await pollOnce(poller(), never);
     await pollOnce(poller(), never);
-    const initial = async (id: string) => (await api.services.db.query(`SELECT power_state FROM machines WHERE system_id = $1`, [id]))[0].power_state as string;
+    const initial = async (id: string) =>
+      (await api.services.db.query(`SELECT power_state FROM machines WHERE system_id = $1`, [id]))[0]
+        .power_state as string;
     assert.equal(await initial(m1), 'on');
     assert.deepEqual(await powerEvents(m1), [`INFO Power state changed from unknown to on (queried by rack rack-a)`]);
     assert.deepEqual(await powerEvents(m2), [`INFO Power state changed from unknown to off (queried by rack rack-a)`]);
 
     bmc.set(m1, 'off');
     await pollOnce(poller(), never);
-    assert.deepEqual((await powerEvents(m1)).slice(1), [`INFO Power state changed from on to off (queried by rack rack-a)`]);
+    assert.deepEqual((await powerEvents(m1)).slice(1), [
+      `INFO Power state changed from on to off (queried by rack rack-a)`,
+    ]);
     assert.equal((await powerEvents(m2)).length, 1, 'm2 did not change');
   });
 
-  it('a failed query is an ERROR event with the BMC\'s reason, once', async () => {
+  it("a failed query is an ERROR event with the BMC's reason, once", async () => {
     const [m1] = ids as [string];
     bmc.set(m1, PowerError.fatal('ipmi query m1: the BMC refused the request: RAKP 2 HMAC is invalid'));
     await pollOnce(poller(), never);
     await pollOnce(poller(), never);
     const events = await powerEvents(m1);
-    assert.equal(events.at(-1), 'ERROR Power state changed from off to error (queried by rack rack-a): ipmi query m1: the BMC refused the request: RAKP 2 HMAC is invalid');
+    assert.equal(
+      events.at(-1),
+      'ERROR Power state changed from off to error (queried by rack rack-a): ipmi query m1: the BMC refused the request: RAKP 2 HMAC is invalid',
+    );
     assert.equal(events.filter((e) => e.startsWith('ERROR')).length, 1);
   });
 
@@ -100,7 +118,7 @@ describe('power state events from the rack poller', () => {
     assert.equal(events.at(-1), 'INFO Power state changed from error to on (queried by rack rack-a)');
   });
 
-  it('another rack\'s report about a machine it does not serve changes nothing', async () => {
+  it("another rack's report about a machine it does not serve changes nothing", async () => {
     const [m1] = ids as [string];
     const other = (await api.services.racks.register({ name: 'rack-b', interfaces: [], version: 'test' })).systemId;
     const before = await powerEvents(m1);

@@ -13,10 +13,14 @@ const never = new AbortController().signal;
 /** Drivers with a fast schedule; `retries` collects the lines logged for each retry. */
 function driver(opts: IpmiDriverOptions = {}) {
   const retries: string[] = [];
-  const d = new IpmiPowerDriver({ backoffMs: [10, 10], retransmit: { intervalS: 1, retries: 1 }, log: (l) => retries.push(l), ...opts });
+  const d = new IpmiPowerDriver({
+    backoffMs: [10, 10],
+    retransmit: { intervalS: 1, retries: 1 },
+    log: (l) => retries.push(l),
+    ...opts,
+  });
   return { d, retries };
 }
-
 
 describe('ipmi driver against ipmi_sim', { skip }, () => {
   let sim: IpmiSim;
@@ -40,7 +44,13 @@ describe('ipmi driver against ipmi_sim', { skip }, () => {
     assert.equal(await d.query(cfg(), never), 'on');
     const before = sim.chassisLog().length;
     assert.equal(await d.cycle(cfg(), never), 'on');
-    assert.deepEqual(sim.chassisLog().slice(before).filter((l) => l.startsWith('set')), ['set power 0', 'set power 1']);
+    assert.deepEqual(
+      sim
+        .chassisLog()
+        .slice(before)
+        .filter((l) => l.startsWith('set')),
+      ['set power 0', 'set power 1'],
+    );
     assert.equal(await d.off(cfg(), never), 'off');
     assert.equal(sim.power(), 'off');
     // cycle of a machine that is off powers it on (MAAS: --cycle --on-if-off)
@@ -56,24 +66,33 @@ describe('ipmi driver against ipmi_sim', { skip }, () => {
     assert.equal(sim.chassisLog().at(-1), 'set boot pxe');
   });
 
-  it('a wrong password fails fatally on the first attempt, with the BMC\'s words', async () => {
+  it("a wrong password fails fatally on the first attempt, with the BMC's words", async () => {
     const { d, retries } = driver();
     await assert.rejects(d.on(cfg({ power_pass: 'wrong' }), never), isPowerError(false, /RAKP 2 HMAC is invalid/));
     await assert.rejects(d.query(cfg({ power_user: 'nobody' }), never), isPowerError(false, /unauthorized name/));
-    await assert.rejects(d.query(cfg({ power_driver: 'LAN', power_pass: 'wrong' }), never), isPowerError(false, /Activate Session/));
+    await assert.rejects(
+      d.query(cfg({ power_driver: 'LAN', power_pass: 'wrong' }), never),
+      isPowerError(false, /Activate Session/),
+    );
     assert.deepEqual(retries, [], 'no retries for refused credentials');
   });
 
   it('a privilege level too low for power control is fatal', async () => {
     const { d, retries } = driver();
-    await assert.rejects(d.on(cfg({ privilege_level: 'USER' }), never), isPowerError(false, /Insufficient privilege level/));
+    await assert.rejects(
+      d.on(cfg({ privilege_level: 'USER' }), never),
+      isPowerError(false, /Insufficient privilege level/),
+    );
     assert.deepEqual(retries, []);
   });
 
   it('a BMC that is down is retried on the schedule, then fails retryably with the reason', async () => {
     const { d, retries } = driver();
     const down = `127.0.0.1:${await freePort('udp')}`;
-    await assert.rejects(d.query(cfg({ power_address: down }), never), isPowerError(true, /Get Auth Capabilities error.*gave up after 3 attempts/));
+    await assert.rejects(
+      d.query(cfg({ power_address: down }), never),
+      isPowerError(true, /Get Auth Capabilities error.*gave up after 3 attempts/),
+    );
     assert.equal(retries.length, 2);
     assert.match(retries[0]!, /attempt 1\/3 failed, retrying in 10 ms/);
   });
@@ -85,7 +104,10 @@ describe('ipmi driver against ipmi_sim', { skip }, () => {
       assert.equal(await driver({ retransmit: { intervalS: 3, retries: 1 } }).d.query(cfg(), never), 'off');
       const { d, retries } = driver({ timeoutMs: 600, backoffMs: [10] });
       sim.slow(2);
-      await assert.rejects(d.query(cfg(), never), isPowerError(true, /did not answer within 0.6 s.*gave up after 2 attempts/));
+      await assert.rejects(
+        d.query(cfg(), never),
+        isPowerError(true, /did not answer within 0.6 s.*gave up after 2 attempts/),
+      );
       assert.equal(retries.length, 1);
       const ctl = new AbortController();
       setTimeout(() => ctl.abort(new Error('activity cancelled')), 200);

@@ -19,7 +19,6 @@ function driver(backoffMs = SCHEDULE) {
   return { d: new RedfishPowerDriver({ backoffMs, timeoutMs: 5_000, log: (l) => retries.push(l) }), retries };
 }
 
-
 const cfg = (address: string, params: Record<string, string> = {}): PowerConfig => ({
   systemId: 'abc123',
   powerType: 'redfish',
@@ -53,9 +52,12 @@ describe('redfish driver against sushy-emulator (fake driver)', { skip }, () => 
     await assert.rejects(d.query(cfg(bmc.address, { node_id: 'nope' }), never), isPowerError(false, /HTTP 404/));
   });
 
-  it('a wrong password fails fatally on the first attempt, with the BMC\'s words', async () => {
+  it("a wrong password fails fatally on the first attempt, with the BMC's words", async () => {
     const { d, retries } = driver();
-    await assert.rejects(d.on(cfg(bmc.address, { power_pass: 'wrong' }), never), isPowerError(false, /authentication failed \(HTTP 401\)/));
+    await assert.rejects(
+      d.on(cfg(bmc.address, { power_pass: 'wrong' }), never),
+      isPowerError(false, /authentication failed \(HTTP 401\)/),
+    );
     assert.deepEqual(retries, []);
   });
 
@@ -77,7 +79,10 @@ describe('redfish driver over HTTPS with a self-signed certificate', { skip }, (
     assert.equal(await d.query(cfg(bmc.address), never), 'off');
     // MAAS's form: an address without a scheme means https.
     assert.equal(await d.query(cfg(bmc.address.replace('https://', ''), { power_verify_ssl: 'n' }), never), 'off');
-    await assert.rejects(d.query(cfg(bmc.address, { power_verify_ssl: 'y' }), never), isPowerError(false, /certificate/));
+    await assert.rejects(
+      d.query(cfg(bmc.address, { power_verify_ssl: 'y' }), never),
+      isPowerError(false, /certificate/),
+    );
   });
 });
 
@@ -94,8 +99,14 @@ describe('redfish sessions (node:http Redfish BMC with a SessionService)', () =>
     assert.deepEqual(states, ['off', 'on', 'off']);
     for (let i = 0; i < 3; i++) assert.equal(await d.query(node('1'), never), 'on');
     assert.equal(bmc.logins, 1);
-    assert.deepEqual(bmc.requests.filter((r) => r.startsWith('POST')), ['POST /redfish/v1/SessionService/Sessions none']);
-    assert.ok(bmc.requests.filter((r) => r.startsWith('GET /redfish/v1/Systems')).every((r) => r.endsWith(' token')), bmc.requests.join('\n'));
+    assert.deepEqual(
+      bmc.requests.filter((r) => r.startsWith('POST')),
+      ['POST /redfish/v1/SessionService/Sessions none'],
+    );
+    assert.ok(
+      bmc.requests.filter((r) => r.startsWith('GET /redfish/v1/Systems')).every((r) => r.endsWith(' token')),
+      bmc.requests.join('\n'),
+    );
     await d.close();
     assert.equal(bmc.logouts, 1);
     assert.deepEqual(retries, []);
@@ -109,7 +120,12 @@ describe('redfish sessions (node:http Redfish BMC with a SessionService)', () =>
     bmc.requests.length = 0;
     assert.equal(await d.query(node('1'), never), 'on');
     assert.equal(bmc.logins, logins + 1);
-    assert.deepEqual(bmc.requests, ['GET /redfish/v1/Systems/1 token', 'GET /redfish/v1 none', 'POST /redfish/v1/SessionService/Sessions none', 'GET /redfish/v1/Systems/1 token']);
+    assert.deepEqual(bmc.requests, [
+      'GET /redfish/v1/Systems/1 token',
+      'GET /redfish/v1 none',
+      'POST /redfish/v1/SessionService/Sessions none',
+      'GET /redfish/v1/Systems/1 token',
+    ]);
     assert.equal(await d.query(node('1'), never), 'on');
     assert.equal(bmc.logins, logins + 1);
   });
@@ -118,7 +134,12 @@ describe('redfish sessions (node:http Redfish BMC with a SessionService)', () =>
     const { d } = driver();
     bmc.patches.length = 0;
     await d.setNextBootPxe(node('1'), never);
-    assert.deepEqual(bmc.patches, [{ path: '/redfish/v1/Systems/1', body: { Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' } } }]);
+    assert.deepEqual(bmc.patches, [
+      {
+        path: '/redfish/v1/Systems/1',
+        body: { Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' } },
+      },
+    ]);
     await d.close();
   });
 
@@ -141,7 +162,10 @@ describe('redfish sessions (node:http Redfish BMC with a SessionService)', () =>
 
   it('a wrong password fails fatally at login, without retries, and is not remembered', async () => {
     const { d, retries } = driver();
-    await assert.rejects(d.query(node('0', { power_pass: 'wrong' }), never), isPowerError(false, /login.*authentication failed \(HTTP 401\): Invalid username or password/));
+    await assert.rejects(
+      d.query(node('0', { power_pass: 'wrong' }), never),
+      isPowerError(false, /login.*authentication failed \(HTTP 401\): Invalid username or password/),
+    );
     assert.deepEqual(retries, []);
     assert.equal(await d.query(node('0'), never), 'off', 'the right password logs in');
   });
@@ -151,10 +175,7 @@ describe('redfish sessions (node:http Redfish BMC with a SessionService)', () =>
     try {
       const { d } = driver();
       for (let i = 0; i < 3; i++) assert.equal(await d.query(cfg(basic.addresses[0]!, { node_id: '0' }), never), 'off');
-      assert.deepEqual(basic.requests, [
-        'GET /redfish/v1 none',
-        ...Array(3).fill('GET /redfish/v1/Systems/0 basic'),
-      ]);
+      assert.deepEqual(basic.requests, ['GET /redfish/v1 none', ...Array(3).fill('GET /redfish/v1/Systems/0 basic')]);
     } finally {
       await basic.stop();
     }

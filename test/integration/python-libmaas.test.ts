@@ -14,15 +14,32 @@ const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
 const FLOW = path.join(ROOT, 'test', 'compat', 'libmaas_flow.py');
 const FLOW_TIMEOUT_MS = 300_000;
 
-interface Step { step: string; ok: boolean; error?: string; traceback?: string | null; [field: string]: unknown }
+interface Step {
+  step: string;
+  ok: boolean;
+  error?: string;
+  traceback?: string | null;
+  [field: string]: unknown;
+}
 
-function runFlow(url: string, key: string): Promise<{ code: number | null; steps: Step[]; stdout: string; stderr: string }> {
+function runFlow(
+  url: string,
+  key: string,
+): Promise<{ code: number | null; steps: Step[]; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(PYTHON, [FLOW, url, key], { cwd: ROOT, timeout: FLOW_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-      const steps = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Step);
-      resolve({ code, steps, stdout, stderr });
-    });
+    execFile(
+      PYTHON,
+      [FLOW, url, key],
+      { cwd: ROOT, timeout: FLOW_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        const steps = stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Step);
+        resolve({ code, steps, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -42,20 +59,41 @@ describe('python-libmaas 0.6.8 against metalflow (separate processes)', () => {
   };
 
   before(async () => {
-    assert.ok(fs.existsSync(PYTHON), `${PYTHON} is missing: install python-libmaas with .venv/bin/pip install -r test/compat/requirements.txt`);
+    assert.ok(
+      fs.existsSync(PYTHON),
+      `${PYTHON} is missing: install python-libmaas with .venv/bin/pip install -r test/compat/requirements.txt`,
+    );
     stack = await startStack({});
     result = await runFlow(stack.apiUrl.replace(/api\/2\.0$/, ''), stack.adminKey);
   });
   after(async () => stack?.stop());
 
   it('runs the whole flow without a failed step', () => {
-    const failed = result.steps.filter((s) => !s.ok && s.step !== 'summary').map((s) => `${s.step}: ${s.error}${s.traceback ? `\n${s.traceback}` : ''}`);
+    const failed = result.steps
+      .filter((s) => !s.ok && s.step !== 'summary')
+      .map((s) => `${s.step}: ${s.error}${s.traceback ? `\n${s.traceback}` : ''}`);
     assert.deepEqual(failed, [], `failed steps:\n${failed.join('\n\n')}\n--- stderr\n${result.stderr}`);
     assert.equal(result.code, 0, `exit ${result.code}\n${result.stdout}\n${result.stderr}`);
     assert.deepEqual(
       result.steps.map((s) => s.step),
-      ['describe', 'connect', 'whoami', 'version', 'create', 'power_parameters', 'commissioned', 'inspect', 'list',
-        'allocate', 'deploy', 'deployed', 'release', 'released', 'allocate_impossible', 'summary'],
+      [
+        'describe',
+        'connect',
+        'whoami',
+        'version',
+        'create',
+        'power_parameters',
+        'commissioned',
+        'inspect',
+        'list',
+        'allocate',
+        'deploy',
+        'deployed',
+        'release',
+        'released',
+        'allocate_impossible',
+        'summary',
+      ],
     );
   });
 
@@ -68,7 +106,10 @@ describe('python-libmaas 0.6.8 against metalflow (separate processes)', () => {
   });
 
   it('knows who it is and which MAAS it talks to', () => {
-    assert.deepEqual({ ...passed('whoami') }, { step: 'whoami', ok: true, username: 'admin', email: 'admin@example.com', is_admin: true });
+    assert.deepEqual(
+      { ...passed('whoami') },
+      { step: 'whoami', ok: true, username: 'admin', email: 'admin@example.com', is_admin: true },
+    );
     const v = passed('version');
     assert.match(String(v.version), /^\d+\.\d+/);
     assert.ok((v.capabilities as string[]).includes('authenticate-api'));
@@ -87,7 +128,10 @@ describe('python-libmaas 0.6.8 against metalflow (separate processes)', () => {
 
   it('allocates by constraints, deploys jammy, and releases back to READY', () => {
     const id = passed('create').system_id;
-    assert.deepEqual({ ...passed('allocate') }, { step: 'allocate', ok: true, system_id: id, status: 'ALLOCATED', owner: 'admin' });
+    assert.deepEqual(
+      { ...passed('allocate') },
+      { step: 'allocate', ok: true, system_id: id, status: 'ALLOCATED', owner: 'admin' },
+    );
     assert.ok(['DEPLOYING', 'DEPLOYED'].includes(String(passed('deploy').status)));
     const d = passed('deployed');
     assert.equal(d.status, 'DEPLOYED');

@@ -11,7 +11,13 @@ import { freshNamespace, testInfra } from '../helpers/infra';
 const never = async (): Promise<never> => {
   throw new Error('not called');
 };
-const activities: RackActivities = { powerOn: never, powerOff: never, powerCycle: never, queryPower: never, prepareBoot: never };
+const activities: RackActivities = {
+  powerOn: never,
+  powerOff: never,
+  powerCycle: never,
+  queryPower: never,
+  prepareBoot: never,
+};
 
 describe('rack worker health (real Temporal)', () => {
   let ns: Awaited<ReturnType<typeof freshNamespace>>;

@@ -39,9 +39,14 @@ describe('examples/redfish-hardware.py against sushy-emulator', () => {
 
   const example = async (args: string[]) => {
     try {
-      const r = await run('python3', [EXAMPLE, '--bmc', bmc.address, '--user', 'admin', '--password-env', 'BMC_PASSWORD', ...args], {
-        cwd: dir, env: { PATH: process.env.PATH, BMC_PASSWORD: 'password' },
-      });
+      const r = await run(
+        'python3',
+        [EXAMPLE, '--bmc', bmc.address, '--user', 'admin', '--password-env', 'BMC_PASSWORD', ...args],
+        {
+          cwd: dir,
+          env: { PATH: process.env.PATH, BMC_PASSWORD: 'password' },
+        },
+      );
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -55,13 +60,25 @@ describe('examples/redfish-hardware.py against sushy-emulator', () => {
     const tls = await example(['--dry-run']);
     assert.notEqual(tls.code, 0);
     assert.match(tls.stderr, /cannot reach the BMC|CERTIFICATE/i);
-    const wrong = await run('python3', [EXAMPLE, '--bmc', bmc.address, '--user', 'admin', '--password', 'nope', '--insecure', '--dry-run'])
-      .then((r) => ({ code: 0, stderr: r.stderr }), (e: { code: number; stderr: string }) => e);
+    const wrong = await run('python3', [
+      EXAMPLE,
+      '--bmc',
+      bmc.address,
+      '--user',
+      'admin',
+      '--password',
+      'nope',
+      '--insecure',
+      '--dry-run',
+    ]).then(
+      (r) => ({ code: 0, stderr: r.stderr }),
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stderr, /401/);
   });
 
-  it('--register makes the machine (identity: the BMC system UUID) and reports the BMC\'s inventory; again finds the same machine', async () => {
+  it("--register makes the machine (identity: the BMC system UUID) and reports the BMC's inventory; again finds the same machine", async () => {
     const r = await example(['--insecure', '--register', `${api.base}/MAAS`, admin, '--hostname', 'server7']);
     assert.equal(r.code, 0, r.stderr);
     const creds = fs.readFileSync(path.join(dir, 'server7-creds.yaml'), 'utf8');
@@ -69,12 +86,18 @@ describe('examples/redfish-hardware.py against sushy-emulator', () => {
     const m = await machine(systemId);
     assert.equal(m.hostname, 'server7');
     assert.equal(m.status_name, 'Deployed');
-    assert.equal(m.cpu_count, SUSHY_HARDWARE.cpus.reduce((s, c) => s + c.threads, 0));
+    assert.equal(
+      m.cpu_count,
+      SUSHY_HARDWARE.cpus.reduce((s, c) => s + c.threads, 0),
+    );
     assert.equal(m.memory, SUSHY_HARDWARE.memoryGib * 1024);
     assert.equal(m.storage, totalStorageMb);
     assert.equal(m.architecture, 'amd64/generic');
     assert.deepEqual((m.interface_set as Json[]).map((i) => i.mac_address).sort(), SUSHY_HARDWARE.nics);
-    assert.deepEqual((m.blockdevice_set as Json[]).map((d) => [d.name, d.size, d.serial]).sort(), [['disk0', 480103981056, '1234570'], ['disk1', 1920383410176, '1234570']]);
+    assert.deepEqual((m.blockdevice_set as Json[]).map((d) => [d.name, d.size, d.serial]).sort(), [
+      ['disk0', 480103981056, '1234570'],
+      ['disk1', 1920383410176, '1234570'],
+    ]);
     const info = m.hardware_info as Json;
     assert.equal(info.cpu_model, 'Fake Xeon 6230');
     assert.equal(info.system_vendor, 'Sushy Emulator');
@@ -83,15 +106,20 @@ describe('examples/redfish-hardware.py against sushy-emulator', () => {
 
     const again = await example(['--insecure', '--register', `${api.base}/MAAS/`, admin, '--hostname', 'server7']);
     assert.equal(again.code, 0, again.stderr);
-    const count = (await region.services.db.query(`SELECT count(*)::int AS n FROM machines WHERE host_id = $1`, [`redfish-${SUSHY_HARDWARE.uuid}`])) as Array<{ n: number }>;
+    const count = (await region.services.db.query(`SELECT count(*)::int AS n FROM machines WHERE host_id = $1`, [
+      `redfish-${SUSHY_HARDWARE.uuid}`,
+    ])) as Array<{ n: number }>;
     assert.equal(count[0]!.n, 1);
   });
 
-  it('--config reports with the machine\'s token only; a bad token is refused', async () => {
+  it("--config reports with the machine's token only; a bad token is refused", async () => {
     const r = await example(['--insecure', '--config', 'server7-creds.yaml']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /16 CPUs, 65536 MiB, 2 disks, 2 NICs/);
-    fs.writeFileSync(path.join(dir, 'bad-creds.yaml'), fs.readFileSync(path.join(dir, 'server7-creds.yaml'), 'utf8').replace(/token_secret: \S+/, 'token_secret: wrong'));
+    fs.writeFileSync(
+      path.join(dir, 'bad-creds.yaml'),
+      fs.readFileSync(path.join(dir, 'server7-creds.yaml'), 'utf8').replace(/token_secret: \S+/, 'token_secret: wrong'),
+    );
     const bad = await example(['--insecure', '--config', 'bad-creds.yaml']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /401/);

@@ -9,7 +9,13 @@ import { startTestRegion, type TestRegion } from '../helpers/region';
 const UI = '/MAAS/r';
 const XSS = '<script>alert(1)</script>';
 
-interface Answer { status: number; text: string; location: string | null; setCookies: string[]; csp: string | null }
+interface Answer {
+  status: number;
+  text: string;
+  location: string | null;
+  setCookies: string[];
+  csp: string | null;
+}
 
 /** A cookie jar over fetch, without following redirects. */
 class Browser {
@@ -19,7 +25,12 @@ class Browser {
   async request(method: string, path: string, form?: Record<string, string>): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (this.cookies.size) headers.Cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const r = await fetch(this.base + path, { method, headers, redirect: 'manual', body: form ? new URLSearchParams(form) : undefined });
+    const r = await fetch(this.base + path, {
+      method,
+      headers,
+      redirect: 'manual',
+      body: form ? new URLSearchParams(form) : undefined,
+    });
     const setCookies = r.headers.getSetCookie();
     for (const c of setCookies) {
       const [pair] = c.split(';');
@@ -27,7 +38,13 @@ class Browser {
       if (!value || /expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    return { status: r.status, text: await r.text(), location: r.headers.get('location'), setCookies, csp: r.headers.get('content-security-policy') };
+    return {
+      status: r.status,
+      text: await r.text(),
+      location: r.headers.get('location'),
+      setCookies,
+      csp: r.headers.get('content-security-policy'),
+    };
   }
   get = (path: string) => this.request('GET', path);
 
@@ -41,7 +58,12 @@ class Browser {
   async login(username: string, password: string, next?: string): Promise<Answer> {
     const form = await this.get(`${UI}/login`);
     assert.equal(form.status, 200, form.text);
-    return this.request('POST', `${UI}/login`, { username, password, csrf: Browser.csrf(form.text), ...(next ? { next } : {}) });
+    return this.request('POST', `${UI}/login`, {
+      username,
+      password,
+      csrf: Browser.csrf(form.text),
+      ...(next ? { next } : {}),
+    });
   }
 
   async loggedIn(username: string, password = 'pw'): Promise<this> {
@@ -62,14 +84,30 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     region = await startTestRegion({});
     api = await startApi(region);
     const s = region.services;
-    for (const [name, admin] of [['admin', true], ['alice', false], ['bob', false]] as const) {
-      users[name] = (await s.users.create({ username: name, password: 'pw', email: `${name}@example.com`, isSuperuser: admin })).id;
+    for (const [name, admin] of [
+      ['admin', true],
+      ['alice', false],
+      ['bob', false],
+    ] as const) {
+      users[name] = (
+        await s.users.create({ username: name, password: 'pw', email: `${name}@example.com`, isSuperuser: admin })
+      ).id;
     }
     const machine = async (hostname: string, ownerId: number | null, macs: string[] = []) => {
-      const m = await s.machines.create({ hostname, macAddresses: macs, powerParameters: {}, deployed: true, ownerId, zone: 'default' });
+      const m = await s.machines.create({
+        hostname,
+        macAddresses: macs,
+        powerParameters: {},
+        deployed: true,
+        ownerId,
+        zone: 'default',
+      });
       ids[hostname] = m.systemId;
       await recordEvent(s.db.manager, m.id, { type: 'Test', description: `event-of-${hostname}`, level: 'INFO' });
-      await s.db.query(`UPDATE machines SET workflow_id = $2, workflow_type = 'CommissionWorkflow' WHERE id = $1`, [m.id, `machine:${m.systemId}`]);
+      await s.db.query(`UPDATE machines SET workflow_id = $2, workflow_type = 'CommissionWorkflow' WHERE id = $1`, [
+        m.id,
+        `machine:${m.systemId}`,
+      ]);
       return m;
     };
     await machine('free', null, ['52:54:00:ee:00:01']);
@@ -78,8 +116,20 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     const xss = await machine('xss', null);
     // Hostnames come from machines themselves; the database holds whatever was reported.
     await s.db.query(`UPDATE machines SET hostname = $2 WHERE id = $1`, [xss.id, XSS]);
-    await recordEvent(s.db.manager, xss.id, { type: 'Test', description: '<img src=x onerror=alert(2)>', level: 'INFO' });
-    for (let i = 0; i < 105; i++) await s.machines.create({ hostname: `bulk-${String(i).padStart(3, '0')}`, macAddresses: [], powerParameters: {}, deployed: true, ownerId: null, zone: 'default' });
+    await recordEvent(s.db.manager, xss.id, {
+      type: 'Test',
+      description: '<img src=x onerror=alert(2)>',
+      level: 'INFO',
+    });
+    for (let i = 0; i < 105; i++)
+      await s.machines.create({
+        hostname: `bulk-${String(i).padStart(3, '0')}`,
+        macAddresses: [],
+        powerParameters: {},
+        deployed: true,
+        ownerId: null,
+        zone: 'default',
+      });
   });
   after(async () => {
     await api?.close();
@@ -235,7 +285,11 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     const second = (await alice.get(`${UI}/machines?q=BULK-&page=2`)).text;
     assert.deepEqual(rows(second), ['bulk-100', 'bulk-101', 'bulk-102', 'bulk-103', 'bulk-104']);
     assert.match(second, /Machines 101–105 of 105/);
-    assert.match((await alice.get(`${UI}/machines?q=bob`)).text, /Machines 0–0 of 0/, "bob's machine is not found by its name either");
+    assert.match(
+      (await alice.get(`${UI}/machines?q=bob`)).text,
+      /Machines 0–0 of 0/,
+      "bob's machine is not found by its name either",
+    );
     assert.match((await (await browser().loggedIn('admin')).get(`${UI}/machines?q=bob`)).text, /Machines 1–1 of 1/);
   });
 
@@ -245,7 +299,11 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     for (let i = 0; i < 10; i++) failures.push((await browser().login('bob', `guess-${i}`)).status);
     // Earlier tests' failures from this address count too: 401s until the brake, then 429s.
     const firstBrake = failures.indexOf(429);
-    assert.ok(failures.slice(0, firstBrake === -1 ? undefined : firstBrake).every((f) => f === 401) && failures.slice(firstBrake === -1 ? 10 : firstBrake).every((f) => f === 429), failures.join(' '));
+    assert.ok(
+      failures.slice(0, firstBrake === -1 ? undefined : firstBrake).every((f) => f === 401) &&
+        failures.slice(firstBrake === -1 ? 10 : firstBrake).every((f) => f === 429),
+      failures.join(' '),
+    );
     const right = await browser().login('bob', 'pw');
     assert.equal(right.status, 429);
     assert.match(right.text, /Too many failed logins; try again in \d+ s\./);

@@ -18,7 +18,10 @@ const NODE_TIMEOUT_MS = 3_000;
  * the machine's row lock), until the test lets it go.
  */
 class FirstStepHold {
-  private readonly armed = new Map<string, { reached: () => void; go: Promise<void>; done: (r: Promise<TransitionResult>) => void }>();
+  private readonly armed = new Map<
+    string,
+    { reached: () => void; go: Promise<void>; done: (r: Promise<TransitionResult>) => void }
+  >();
 
   arm(systemId: string): { reached: Promise<void>; go: () => void; done: Promise<TransitionResult> } {
     let reached!: () => void;
@@ -58,21 +61,45 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   const held = new FirstStepHold();
 
   before(async () => {
-    region = await startTestRegion({ nodeTimeoutMs: NODE_TIMEOUT_MS, rack: rack.activities(), wrapRegionActivities: (a) => held.wrap(a) });
+    region = await startTestRegion({
+      nodeTimeoutMs: NODE_TIMEOUT_MS,
+      rack: rack.activities(),
+      wrapRegionActivities: (a) => held.wrap(a),
+    });
     rack.services = region.services;
     admin = await createAdmin(region.services);
   });
   after(async () => region?.stop());
 
   const newMachine = async (hostname: string) =>
-    region.services.machines.create({ hostname, architecture: 'amd64', macAddresses: [randomMac()], powerType: 'manual', powerParameters: {}, deployed: false, ownerId: null });
+    region.services.machines.create({
+      hostname,
+      architecture: 'amd64',
+      macAddresses: [randomMac()],
+      powerType: 'manual',
+      powerParameters: {},
+      deployed: false,
+      ownerId: null,
+    });
   const events = async (systemId: string) =>
-    (await region.services.db.query(`SELECT e.type, e.description, e.level FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`, [systemId])) as Array<{ type: string; description: string; level: string }>;
+    (await region.services.db.query(
+      `SELECT e.type, e.description, e.level FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`,
+      [systemId],
+    )) as Array<{ type: string; description: string; level: string }>;
   /** The power events (MAAS's types: Powering on/off, Node powered on/off, Failed to …), in order. */
   const powerEvents = async (systemId: string) =>
-    (await events(systemId)).filter((e) => /^(Powering|Node powered|Failed to power)/.test(e.type)).map((e) => `${e.level} ${e.type}: ${e.description}`);
+    (await events(systemId))
+      .filter((e) => /^(Powering|Node powered|Failed to power)/.test(e.type))
+      .map((e) => `${e.level} ${e.type}: ${e.description}`);
   const commissionOpts = { enableSsh: false, skipBmcConfig: false, skipNetworking: false, skipStorage: false };
-  const deployOpts = { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false };
+  const deployOpts = {
+    distroSeries: 'jammy',
+    userData: '',
+    hweKernel: '',
+    agentName: '',
+    comment: '',
+    ephemeral: false,
+  };
   /** A new machine, commissioned READY. */
   const readyMachine = async (hostname: string) => {
     const m = await newMachine(hostname);
@@ -87,7 +114,10 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     const done = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(done.commissioningPassed, true);
     assert.equal(done.workflowId, null);
-    assert.deepEqual(rack.calls.filter((c) => c.endsWith(m.systemId)), [`boot:commissioning:${m.systemId}`, `on:${m.systemId}`, `off:${m.systemId}`]);
+    assert.deepEqual(
+      rack.calls.filter((c) => c.endsWith(m.systemId)),
+      [`boot:commissioning:${m.systemId}`, `on:${m.systemId}`, `off:${m.systemId}`],
+    );
     const handle = region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId));
     await handle.result();
     const described = await handle.describe();
@@ -102,7 +132,11 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       'INFO Node powered off: Power state: off.',
     ]);
     // The history replays with the power steps as they are (deterministic; nothing scheduled twice).
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle() },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
   });
 
   it('a manual machine: the operator is told to power it on (event + status_message), nothing fails, and its boot is waited for', async () => {
@@ -123,7 +157,10 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     rack.pressPowerButton(m.systemId);
     const done = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(done.statusMessage, '', 'READY clears what the operator was asked');
-    assert.equal((await powerEvents(m.systemId)).at(-1), 'WARNING Powering off: Power off c-manual by hand (manual power type).');
+    assert.equal(
+      (await powerEvents(m.systemId)).at(-1),
+      'WARNING Powering off: Power off c-manual by hand (manual power type).',
+    );
   });
 
   it('fails commissioning with a reason when the machine reports FAILED', async () => {
@@ -160,7 +197,11 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     const all = await events(m.systemId);
     assert.equal(all.filter((e) => e.level === 'ERROR').length, 2);
     assert.ok(all.some((e) => e.type === 'Failed commissioning' && /wrong password/.test(e.description)));
-    assert.equal((await region.services.db.query(`SELECT power_state FROM machines WHERE system_id = $1`, [m.systemId]))[0].power_state, 'error');
+    assert.equal(
+      (await region.services.db.query(`SELECT power_state FROM machines WHERE system_id = $1`, [m.systemId]))[0]
+        .power_state,
+      'error',
+    );
   });
 
   it('`temporal workflow cancel` leaves the abort status (NEW) and powers off', async () => {
@@ -182,7 +223,13 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.equal(deployed.ownerId, admin.user.id);
     assert.equal(deployed.bootPurpose, 'local');
 
-    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    await region.services.actions.release(admin, m.systemId, {
+      erase: false,
+      secureErase: false,
+      quickErase: false,
+      force: false,
+      comment: '',
+    });
     const released = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(released.ownerId, null);
 
@@ -200,10 +247,21 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await waitForStatus(region.services, m.systemId, S.DEPLOYED);
 
     rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.release(admin, m.systemId, { erase: true, secureErase: true, quickErase: false, force: false, comment: '' });
+    await region.services.actions.release(admin, m.systemId, {
+      erase: true,
+      secureErase: true,
+      quickErase: false,
+      force: false,
+      comment: '',
+    });
     await waitForStatus(region.services, m.systemId, S.DISK_ERASING);
     // DISK_ERASING comes first, then the boot purpose for the erase.
-    const configs = new BootConfigService(region.services.db, region.services.machines, 'http://region/MAAS/metadata', region.services.bootResources);
+    const configs = new BootConfigService(
+      region.services.db,
+      region.services.machines,
+      'http://region/MAAS/metadata',
+      region.services.bootResources,
+    );
     let boot = await configs.forSystemId(m.systemId);
     for (let i = 0; i < 40 && boot.purpose !== 'commissioning'; i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -215,7 +273,13 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.equal(failed.statusMessage, "Node operation 'Disk erasing' timed out after 3 seconds.");
 
     rack.behaviour.set(m.systemId, 'answers');
-    await region.services.actions.release(admin, m.systemId, { erase: true, secureErase: false, quickErase: true, force: false, comment: '' });
+    await region.services.actions.release(admin, m.systemId, {
+      erase: true,
+      secureErase: false,
+      quickErase: true,
+      force: false,
+      comment: '',
+    });
     const released = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(released.bootErase, '', 'the erase mode does not outlive the release');
     assert.equal(released.ownerId, null);
@@ -251,10 +315,18 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     for (const m of [silent, quiet]) {
       const failed = await waitForStatus(region.services, m.systemId, S.FAILED_DEPLOYMENT, 30_000);
       assert.equal(failed.statusMessage, "Node operation 'Deploying' timed out after 6 seconds.", m.hostname);
-      assert.equal(rack.calls.filter((c) => c.endsWith(m.systemId)).at(-1), `off:${m.systemId}`, `${m.hostname} powered off`);
+      assert.equal(
+        rack.calls.filter((c) => c.endsWith(m.systemId)).at(-1),
+        `off:${m.systemId}`,
+        `${m.hostname} powered off`,
+      );
     }
     const quietCalls = rack.calls.filter((c) => c.endsWith(quiet.systemId));
-    assert.deepEqual(quietCalls.slice(quietCalls.indexOf(`boot:local:${quiet.systemId}`)), [`boot:local:${quiet.systemId}`, `on:${quiet.systemId}`, `off:${quiet.systemId}`], 'installed, booted from disk, then silence');
+    assert.deepEqual(
+      quietCalls.slice(quietCalls.indexOf(`boot:local:${quiet.systemId}`)),
+      [`boot:local:${quiet.systemId}`, `on:${quiet.systemId}`, `off:${quiet.systemId}`],
+      'installed, booted from disk, then silence',
+    );
   });
 
   it('a BMC that refuses the power-off fails the release FAILED_RELEASING with its reason; a later release succeeds', async () => {
@@ -262,19 +334,47 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await region.services.actions.deploy(admin, m.systemId, deployOpts);
     await waitForStatus(region.services, m.systemId, S.DEPLOYED);
     rack.behaviour.set(m.systemId, 'bmc-rejects');
-    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    await region.services.actions.release(admin, m.systemId, {
+      erase: false,
+      secureErase: false,
+      quickErase: false,
+      force: false,
+      comment: '',
+    });
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_RELEASING);
     assert.match(failed.statusMessage, /wrong password/);
-    assert.ok((await events(m.systemId)).some((e) => e.type === 'Failed to power off node' && /wrong password/.test(e.description)));
+    assert.ok(
+      (await events(m.systemId)).some(
+        (e) => e.type === 'Failed to power off node' && /wrong password/.test(e.description),
+      ),
+    );
     rack.behaviour.set(m.systemId, 'answers');
-    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    await region.services.actions.release(admin, m.systemId, {
+      erase: false,
+      secureErase: false,
+      quickErase: false,
+      force: false,
+      comment: '',
+    });
     assert.equal((await waitForStatus(region.services, m.systemId, S.READY)).ownerId, null);
   });
 
   it('releases a machine that never passed commissioning to NEW', async () => {
-    const m = await region.services.machines.create({ hostname: 'reg-dep', macAddresses: [], powerParameters: {}, deployed: true, ownerId: admin.user.id });
+    const m = await region.services.machines.create({
+      hostname: 'reg-dep',
+      macAddresses: [],
+      powerParameters: {},
+      deployed: true,
+      ownerId: admin.user.id,
+    });
     assert.equal(m.status, S.DEPLOYED);
-    await region.services.actions.release(admin, m.systemId, { erase: false, secureErase: false, quickErase: false, force: false, comment: '' });
+    await region.services.actions.release(admin, m.systemId, {
+      erase: false,
+      secureErase: false,
+      quickErase: false,
+      force: false,
+      comment: '',
+    });
     await waitForStatus(region.services, m.systemId, S.NEW);
   });
 
@@ -284,7 +384,10 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await region.services.actions.commission(admin, m.systemId, commissionOpts);
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
-    const reconciler = new Reconciler(region.services.db, region.services.workflows, { graceMs: 0, log: () => undefined });
+    const reconciler = new Reconciler(region.services.db, region.services.workflows, {
+      graceMs: 0,
+      log: () => undefined,
+    });
     assert.deepEqual(await reconciler.reconcile(), [m.systemId]);
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
     assert.match(failed.statusMessage, /was terminated/);
@@ -334,7 +437,10 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       await c.start(m.systemId);
       // The API committed the in-progress status; the workflow's first step has started and is held.
       await hold.reached;
-      assert.equal((await waitForStatus(region.services, m.systemId, c.inProgress)).workflowId, lifecycleWorkflowId(m.systemId));
+      assert.equal(
+        (await waitForStatus(region.services, m.systemId, c.inProgress)).workflowId,
+        lifecycleWorkflowId(m.systemId),
+      );
       await c.operator(m.systemId);
       hold.go();
       const first = await hold.done;
@@ -343,13 +449,20 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       await handle.result().catch(() => undefined);
       // The operator's cancel and the first step's answer (not applied) race to the workflow: it
       // ends cancelled, or failed ("Machine left …"); either way it changed nothing.
-      assert.ok(['CANCELLED', 'FAILED'].includes((await handle.describe()).status.name ?? ''), (await handle.describe()).status.name);
+      assert.ok(
+        ['CANCELLED', 'FAILED'].includes((await handle.describe()).status.name ?? ''),
+        (await handle.describe()).status.name,
+      );
       const settled = await waitForStatus(region.services, m.systemId, c.ends, 1_000);
       assert.equal(settled.workflowId, null);
       const log = (await events(m.systemId)).map((e) => e.type);
       const operatorAt = log.lastIndexOf(labelOf(c.ends));
       assert.ok(operatorAt >= 0, `the operator's ${labelOf(c.ends)} is recorded`);
-      assert.deepEqual(log.slice(operatorAt).filter((t) => t === labelOf(c.inProgress)), [], `no ${labelOf(c.inProgress)} after ${labelOf(c.ends)}: ${log.join(', ')}`);
+      assert.deepEqual(
+        log.slice(operatorAt).filter((t) => t === labelOf(c.inProgress)),
+        [],
+        `no ${labelOf(c.inProgress)} after ${labelOf(c.ends)}: ${log.join(', ')}`,
+      );
     });
   });
 
@@ -358,7 +471,12 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     const m = await readyMachine('lost-commit');
     assert.equal(m.workflowId, null);
     await region.services.workflows.start(WorkflowType.commission, lifecycleWorkflowId(m.systemId), {
-      systemId: m.systemId, hostname: m.hostname, rackQueue: region.rackQueue, deadlines: { nodeTimeoutMs: NODE_TIMEOUT_MS }, ...commissionOpts, claimToken: 'a-start-whose-commit-was-lost',
+      systemId: m.systemId,
+      hostname: m.hostname,
+      rackQueue: region.rackQueue,
+      deadlines: { nodeTimeoutMs: NODE_TIMEOUT_MS },
+      ...commissionOpts,
+      claimToken: 'a-start-whose-commit-was-lost',
     });
     const done = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(done.workflowId, null);
@@ -370,9 +488,19 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     const m = await newMachine('c-twice');
     rack.behaviour.set(m.systemId, 'silent');
     await region.services.actions.commission(admin, m.systemId, commissionOpts);
-    await assert.rejects(region.services.actions.commission(admin, m.systemId, commissionOpts), /Invalid transition: Commissioning -> Commissioning|in progress/);
     await assert.rejects(
-      region.services.actions.deploy(admin, m.systemId, { distroSeries: 'jammy', userData: '', hweKernel: '', agentName: '', comment: '', ephemeral: false }),
+      region.services.actions.commission(admin, m.systemId, commissionOpts),
+      /Invalid transition: Commissioning -> Commissioning|in progress/,
+    );
+    await assert.rejects(
+      region.services.actions.deploy(admin, m.systemId, {
+        distroSeries: 'jammy',
+        userData: '',
+        hweKernel: '',
+        agentName: '',
+        comment: '',
+        ephemeral: false,
+      }),
       /Invalid transition: Commissioning -> (Allocated|Deploying)\./,
     );
     await region.services.actions.abort(admin, m.systemId);
@@ -381,5 +509,13 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
 });
 
 function randomMac(): string {
-  return ['52', '54', ...Array.from({ length: 4 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0'))].join(':');
+  return [
+    '52',
+    '54',
+    ...Array.from({ length: 4 }, () =>
+      Math.floor(Math.random() * 256)
+        .toString(16)
+        .padStart(2, '0'),
+    ),
+  ].join(':');
 }

@@ -16,7 +16,15 @@ function bootRoot(images: Array<{ dir: string; manifest?: object; file?: boolean
   return root;
 }
 
-const manifest = (sha: string) => ({ file: 'disk.img.gz', sha256: sha, size: 1, raw_size: 64, raw_sha256: 'r', title: 't', built: '2025-01-02T03:04:05Z' });
+const manifest = (sha: string) => ({
+  file: 'disk.img.gz',
+  sha256: sha,
+  size: 1,
+  raw_size: 64,
+  raw_sha256: 'r',
+  title: 't',
+  built: '2025-01-02T03:04:05Z',
+});
 
 describe('boot resources (manifests under the boot root)', () => {
   it('lists images in name order with MAAS names, and resolves a distro_series by series, os/series or default', () => {
@@ -27,10 +35,13 @@ describe('boot resources (manifests under the boot root)', () => {
       { dir: 'debian/sid/amd64', manifest: manifest('c'), file: false }, // manifest without its file
     ]);
     const s = new BootResourceService(root);
-    assert.deepEqual(s.list().map((r) => [r.id, r.name, r.architecture, r.path]), [
-      [1, 'debian/bookworm', 'amd64/generic', '/images/os/debian/bookworm/amd64/disk.img.gz'],
-      [2, 'ubuntu/noble', 'amd64/generic', '/images/os/ubuntu/noble/amd64/disk.img.gz'],
-    ]);
+    assert.deepEqual(
+      s.list().map((r) => [r.id, r.name, r.architecture, r.path]),
+      [
+        [1, 'debian/bookworm', 'amd64/generic', '/images/os/debian/bookworm/amd64/disk.img.gz'],
+        [2, 'ubuntu/noble', 'amd64/generic', '/images/os/ubuntu/noble/amd64/disk.img.gz'],
+      ],
+    );
     assert.equal(s.resolve('bookworm')?.sha256, 'a');
     assert.equal(s.resolve('ubuntu/noble')?.sha256, 'b');
     assert.equal(s.resolve('')?.name, 'debian/bookworm', 'the default is the first');

@@ -17,7 +17,19 @@ describe('machine lifecycle table', () => {
   it("keeps MAAS's 23 status integers", () => {
     assert.equal(Object.keys(S).length, 23);
     assert.deepEqual(
-      [S.NEW, S.COMMISSIONING, S.READY, S.DEPLOYED, S.BROKEN, S.DEPLOYING, S.ALLOCATED, S.RELEASING, S.DISK_ERASING, S.TESTING, S.FAILED_TESTING],
+      [
+        S.NEW,
+        S.COMMISSIONING,
+        S.READY,
+        S.DEPLOYED,
+        S.BROKEN,
+        S.DEPLOYING,
+        S.ALLOCATED,
+        S.RELEASING,
+        S.DISK_ERASING,
+        S.TESTING,
+        S.FAILED_TESTING,
+      ],
       [0, 1, 4, 6, 8, 9, 10, 12, 14, 21, 22],
     );
     assert.equal(Object.keys(STATUS_LABELS).length, 23);
@@ -26,11 +38,29 @@ describe('machine lifecycle table', () => {
 
   it('allows the main edges of the reference', () => {
     const edges: Array<[S | null, S]> = [
-      [S.NEW, S.COMMISSIONING], [S.COMMISSIONING, S.READY], [S.COMMISSIONING, S.FAILED_COMMISSIONING], [S.COMMISSIONING, S.NEW],
-      [S.READY, S.ALLOCATED], [S.READY, S.COMMISSIONING], [S.ALLOCATED, S.DEPLOYING], [S.ALLOCATED, S.RELEASING], [S.ALLOCATED, S.READY],
-      [S.DEPLOYING, S.DEPLOYED], [S.DEPLOYING, S.FAILED_DEPLOYMENT], [S.DEPLOYING, S.ALLOCATED], [S.DEPLOYED, S.RELEASING],
-      [S.DEPLOYED, S.DISK_ERASING], [S.RELEASING, S.READY], [S.RELEASING, S.NEW], [S.RELEASING, S.FAILED_RELEASING],
-      [S.DISK_ERASING, S.READY], [S.DISK_ERASING, S.FAILED_DISK_ERASING], [S.BROKEN, S.READY], [S.BROKEN, S.DEPLOYED], [null, S.DEPLOYED], [null, S.NEW],
+      [S.NEW, S.COMMISSIONING],
+      [S.COMMISSIONING, S.READY],
+      [S.COMMISSIONING, S.FAILED_COMMISSIONING],
+      [S.COMMISSIONING, S.NEW],
+      [S.READY, S.ALLOCATED],
+      [S.READY, S.COMMISSIONING],
+      [S.ALLOCATED, S.DEPLOYING],
+      [S.ALLOCATED, S.RELEASING],
+      [S.ALLOCATED, S.READY],
+      [S.DEPLOYING, S.DEPLOYED],
+      [S.DEPLOYING, S.FAILED_DEPLOYMENT],
+      [S.DEPLOYING, S.ALLOCATED],
+      [S.DEPLOYED, S.RELEASING],
+      [S.DEPLOYED, S.DISK_ERASING],
+      [S.RELEASING, S.READY],
+      [S.RELEASING, S.NEW],
+      [S.RELEASING, S.FAILED_RELEASING],
+      [S.DISK_ERASING, S.READY],
+      [S.DISK_ERASING, S.FAILED_DISK_ERASING],
+      [S.BROKEN, S.READY],
+      [S.BROKEN, S.DEPLOYED],
+      [null, S.DEPLOYED],
+      [null, S.NEW],
     ];
     for (const [from, to] of edges) assert.ok(canTransition(from, to), `${from} -> ${to}`);
   });
@@ -43,7 +73,10 @@ describe('machine lifecycle table', () => {
   });
 
   it("refuses what MAAS refuses, with MAAS's message", () => {
-    assert.throws(() => assertTransition(S.NEW, S.DEPLOYED), (e: unknown) => e instanceof InvalidTransitionError && e.message === 'Invalid transition: New -> Deployed.');
+    assert.throws(
+      () => assertTransition(S.NEW, S.DEPLOYED),
+      (e: unknown) => e instanceof InvalidTransitionError && e.message === 'Invalid transition: New -> Deployed.',
+    );
     assert.throws(() => assertTransition(S.READY, S.DEPLOYING), /Invalid transition: Ready -> Deploying\./);
     assert.throws(() => assertTransition(S.COMMISSIONING, S.ALLOCATED), InvalidTransitionError);
     assert.ok(!canTransition(S.DEPLOYED, S.COMMISSIONING));

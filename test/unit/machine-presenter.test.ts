@@ -6,14 +6,48 @@ import type { Machine, User } from '../../src/region/db/entities';
 import type { MachineView } from '../../src/region/services/machine-queries';
 
 const machine: Machine = {
-  id: 7, systemId: 'abc123', hostname: 'node1', description: '', domain: 'maas', architecture: 'amd64/generic',
-  cpuCount: 4, cpuSpeed: 2400, memory: 8192, storage: 100000, status: S.DEPLOYING, previousStatus: S.ALLOCATED,
-  statusMessage: '', ownerId: 3, locked: false, powerType: 'ipmi', powerParameters: { power_address: '10.0.0.9' },
-  powerSecrets: 'v1:secret', powerState: 'on', zoneId: 1, poolId: 1, rackId: 1, workflowId: 'machine:abc123',
-  workflowType: 'deployWorkflow', claimToken: null, bootPurpose: 'xinstall', bootErase: '', osystem: 'ubuntu', distroSeries: 'jammy', hweKernel: '',
-  userData: '', agentName: '', workloadAnnotations: { app: 'db' }, hardwareInfo: { system_serial: 'SER1', cpu_model: '' },
+  id: 7,
+  systemId: 'abc123',
+  hostname: 'node1',
+  description: '',
+  domain: 'maas',
+  architecture: 'amd64/generic',
+  cpuCount: 4,
+  cpuSpeed: 2400,
+  memory: 8192,
+  storage: 100000,
+  status: S.DEPLOYING,
+  previousStatus: S.ALLOCATED,
+  statusMessage: '',
+  ownerId: 3,
+  locked: false,
+  powerType: 'ipmi',
+  powerParameters: { power_address: '10.0.0.9' },
+  powerSecrets: 'v1:secret',
+  powerState: 'on',
+  zoneId: 1,
+  poolId: 1,
+  rackId: 1,
+  workflowId: 'machine:abc123',
+  workflowType: 'deployWorkflow',
+  claimToken: null,
+  bootPurpose: 'xinstall',
+  bootErase: '',
+  osystem: 'ubuntu',
+  distroSeries: 'jammy',
+  hweKernel: '',
+  userData: '',
+  agentName: '',
+  workloadAnnotations: { app: 'db' },
+  hardwareInfo: { system_serial: 'SER1', cpu_model: '' },
   blockDevices: [{ name: 'sda', size: 100_000_000_000, serial: 'D1', model: 'QEMU', path: '/dev/sda' }],
-  commissioningPassed: true, enableSsh: false, hostId: null, reservedUserId: null, reservedGroupId: 7, created: new Date(0), updated: new Date(0),
+  commissioningPassed: true,
+  enableSsh: false,
+  hostId: null,
+  reservedUserId: null,
+  reservedGroupId: 7,
+  created: new Date(0),
+  updated: new Date(0),
 };
 const view: MachineView = {
   machine,
@@ -23,8 +57,26 @@ const view: MachineView = {
   pool: { id: 1, name: 'default', description: '' },
   tags: ['gpu'],
   interfaces: [
-    { id: 10, machineId: 7, name: 'eth1', type: 'physical', macAddress: '52:54:00:00:00:02', enabled: true, linkSpeed: 1000, isBoot: false },
-    { id: 11, machineId: 7, name: 'eth0', type: 'physical', macAddress: '52:54:00:00:00:01', enabled: true, linkSpeed: 1000, isBoot: true },
+    {
+      id: 10,
+      machineId: 7,
+      name: 'eth1',
+      type: 'physical',
+      macAddress: '52:54:00:00:00:02',
+      enabled: true,
+      linkSpeed: 1000,
+      isBoot: false,
+    },
+    {
+      id: 11,
+      machineId: 7,
+      name: 'eth0',
+      type: 'physical',
+      macAddress: '52:54:00:00:00:01',
+      enabled: true,
+      linkSpeed: 1000,
+      isBoot: true,
+    },
   ],
   rack: { systemId: 'rck001', name: 'rack-1' },
 };
@@ -71,9 +123,13 @@ describe('machine presenter', () => {
   });
 
   it('gives the Temporal UI link to admins only (the Temporal UI has no login)', () => {
-    const user = (isSuperuser: boolean) => ({ kind: 'user' as const, user: { id: 1, username: 'u', isSuperuser } as User });
+    const user = (isSuperuser: boolean) => ({
+      kind: 'user' as const,
+      user: { id: 1, username: 'u', isSuperuser } as User,
+    });
     const linkFor = (caller: Parameters<typeof presentOptionsFor>[1]) =>
-      (presentMachine(view, presentOptionsFor(options, caller)).current_workflow as { temporal_ui_url: string | null }).temporal_ui_url;
+      (presentMachine(view, presentOptionsFor(options, caller)).current_workflow as { temporal_ui_url: string | null })
+        .temporal_ui_url;
     assert.equal(linkFor(user(true)), 'http://ui:8233/namespaces/default/workflows/machine%3Aabc123');
     assert.equal(linkFor(user(false)), null);
     assert.equal(linkFor(null), null);

@@ -40,7 +40,11 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     }
   }
 
-  function power<T>(systemId: string, what: string, act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<T>): Promise<T> {
+  function power<T>(
+    systemId: string,
+    what: string,
+    act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     return activity(`${what} ${systemId}`, async (signal) => {
       const cfg = await deps.region.powerConfig(systemId, signal);
       return act(deps.drivers.get(cfg.powerType), cfg, signal);
@@ -48,7 +52,11 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
   }
 
   /** A power action's result: the state, and whether an operator must do it (manual). */
-  function action(systemId: string, what: string, act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<PowerState>): Promise<PowerActionResult> {
+  function action(
+    systemId: string,
+    what: string,
+    act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<PowerState>,
+  ): Promise<PowerActionResult> {
     return power(systemId, what, async (driver, cfg, signal) => {
       const state = await act(driver, cfg, signal);
       return driver.byHand ? { state, byHand: true } : { state };
@@ -80,14 +88,17 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
       }),
 
     queryPower: ({ systemId }) =>
-      power(systemId, 'query power', (driver, cfg, signal) => (driver.queryable ? driver.query(cfg, signal) : Promise.resolve('unknown'))),
+      power(systemId, 'query power', (driver, cfg, signal) =>
+        driver.queryable ? driver.query(cfg, signal) : Promise.resolve('unknown'),
+      ),
 
     prepareBoot: ({ systemId, purpose }) =>
       activity(`prepare boot ${systemId}`, async (signal) => {
         const config = await deps.region.bootConfig(systemId, signal);
         // The workflow set the purpose just before; a different one means someone moved the
         // machine on meanwhile. Serve what the region says, which is the truth, and say so.
-        if (config.purpose !== purpose) log(`prepare boot ${systemId}: asked for ${purpose}, region says ${config.purpose}`);
+        if (config.purpose !== purpose)
+          log(`prepare boot ${systemId}: asked for ${purpose}, region says ${config.purpose}`);
         deps.bootCache.set(config);
       }),
   };

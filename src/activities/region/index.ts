@@ -20,7 +20,8 @@ function final<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args
     try {
       return await fn(...args);
     } catch (err) {
-      if (err instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`The machine no longer exists: ${err.message}`, 'MachineGone');
+      if (err instanceof NotFoundError)
+        throw ApplicationFailure.nonRetryable(`The machine no longer exists: ${err.message}`, 'MachineGone');
       throw err;
     }
   };
@@ -38,12 +39,17 @@ export function createRegionActivities(db: DataSource): RegionActivities {
         // The API's commit (or an earlier attempt of this step) claimed the machine for this start,
         // and the claim is gone: an operator moved the machine on (mark_broken, abort), and that
         // stands. Releasing keeps claim_token, so this holds on every retry.
-        if (i.claimToken !== undefined && m.claimToken === i.claimToken && m.workflowId !== i.workflowId) return { applied: false, status: m.status };
+        if (i.claimToken !== undefined && m.claimToken === i.claimToken && m.workflowId !== i.workflowId)
+          return { applied: false, status: m.status };
         const claimable = i.expectFrom.includes(m.status) && (m.status === i.to || canTransition(m.status, i.to));
         if (!claimable) return { applied: false, status: m.status };
         // The API normally applied this already; a lost commit (the machine carries another
         // token) or a take-over lands here.
-        await changeStatus(tx, m, { to: i.to, message: i.message, workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken } });
+        await changeStatus(tx, m, {
+          to: i.to,
+          message: i.message,
+          workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken },
+        });
         return { applied: true, status: i.to };
       });
     },
@@ -72,7 +78,15 @@ export function createRegionActivities(db: DataSource): RegionActivities {
       await recordEvent(db.manager, id, e);
     },
 
-    async setBootPurpose({ systemId, purpose, erase }: { systemId: string; purpose: BootPurpose; erase?: EraseMode }): Promise<void> {
+    async setBootPurpose({
+      systemId,
+      purpose,
+      erase,
+    }: {
+      systemId: string;
+      purpose: BootPurpose;
+      erase?: EraseMode;
+    }): Promise<void> {
       await db.getRepository(MachineEntity).update({ systemId }, { bootPurpose: purpose, bootErase: erase ?? '' });
     },
 
@@ -80,9 +94,20 @@ export function createRegionActivities(db: DataSource): RegionActivities {
       await db.getRepository(MachineEntity).update({ systemId }, { powerState: state });
     },
 
-    async setStatusMessage({ systemId, workflowId, message }: { systemId: string; workflowId: string; message: string }): Promise<void> {
+    async setStatusMessage({
+      systemId,
+      workflowId,
+      message,
+    }: {
+      systemId: string;
+      workflowId: string;
+      message: string;
+    }): Promise<void> {
       // Only while this workflow still drives the machine: a stale workflow must not overwrite it.
-      await db.query(`UPDATE machines SET status_message = $3, updated = now() WHERE system_id = $1 AND workflow_id = $2`, [systemId, workflowId, message]);
+      await db.query(
+        `UPDATE machines SET status_message = $3, updated = now() WHERE system_id = $1 AND workflow_id = $2`,
+        [systemId, workflowId, message],
+      );
     },
 
     async releaseDestination({ systemId }: { systemId: string }): Promise<MachineStatus> {
@@ -100,8 +125,13 @@ export function createRegionActivities(db: DataSource): RegionActivities {
         [systemId],
       );
       // The workload's VLANs, bridges and bonds go with it; the NICs stay.
-      await db.query(`DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`, [systemId]);
+      await db.query(
+        `DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`,
+        [systemId],
+      );
     },
   };
-  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, final(fn as (...a: unknown[]) => Promise<unknown>)])) as unknown as RegionActivities;
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, final(fn as (...a: unknown[]) => Promise<unknown>)]),
+  ) as unknown as RegionActivities;
 }

@@ -90,15 +90,18 @@ function multipartParams(
     // A part is bytes when it says so: a filename, or a non-text type (the CLI's `name@=path`
     // sends application/octet-stream without a filename). Unnamed parts stay fields too, as in
     // Django, so `params.get()` still sees them.
-    const isFile = part.filename !== undefined || (part.contentType !== undefined && !part.contentType.startsWith('text/'));
+    const isFile =
+      part.filename !== undefined || (part.contentType !== undefined && !part.contentType.startsWith('text/'));
     if (isFile) {
       files.set(part.name, part.data);
       fileBytes += part.data.length;
     } else fieldBytes += part.data.length;
     if (part.filename === undefined) body.push([part.name, part.data.toString('utf8')]);
   }
-  if (fieldBytes > fieldsLimit) throw payloadTooLarge(`Request body too large: form fields may total at most ${fieldsLimit} bytes.`);
-  if (fileBytes > filesLimit) throw payloadTooLarge(`Request body too large: uploaded files may total at most ${filesLimit} bytes.`);
+  if (fieldBytes > fieldsLimit)
+    throw payloadTooLarge(`Request body too large: form fields may total at most ${fieldsLimit} bytes.`);
+  if (fileBytes > filesLimit)
+    throw payloadTooLarge(`Request body too large: uploaded files may total at most ${filesLimit} bytes.`);
   return new Params({ query, body, files });
 }
 

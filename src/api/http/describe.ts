@@ -54,13 +54,27 @@ export function describeApi(resources: ReadonlyArray<Resource<unknown>>, prefix:
 function describeResource(resource: Resource<unknown>, prefix: string): ResourceDescription {
   const anonymous = resource.actions.filter((a) => a.anonymous);
   if (resource.actions.length > 0 && anonymous.length === resource.actions.length) {
-    return { anon: describeHandler(resource.name, resource.doc, resource, resource.actions, prefix), auth: null, name: resource.name };
+    return {
+      anon: describeHandler(resource.name, resource.doc, resource, resource.actions, prefix),
+      auth: null,
+      name: resource.name,
+    };
   }
   const anon =
     anonymous.length === 0
       ? null
-      : describeHandler(resource.anonName ?? `Anon${resource.name}`, resource.anonDoc ?? resource.doc, resource, anonymous, prefix);
-  return { anon, auth: describeHandler(resource.name, resource.doc, resource, resource.actions, prefix), name: resource.name };
+      : describeHandler(
+          resource.anonName ?? `Anon${resource.name}`,
+          resource.anonDoc ?? resource.doc,
+          resource,
+          anonymous,
+          prefix,
+        );
+  return {
+    anon,
+    auth: describeHandler(resource.name, resource.doc, resource, resource.actions, prefix),
+    name: resource.name,
+  };
 }
 
 function describeHandler(
@@ -71,16 +85,19 @@ function describeHandler(
   prefix: string,
 ): HandlerDescription {
   const described = actions
-    .map((a): ActionDescription => ({ doc: a.doc, method: a.method, name: actionName(a), op: a.op ?? null, restful: a.op === undefined }))
+    .map((a): ActionDescription => ({
+      doc: a.doc,
+      method: a.method,
+      name: actionName(a),
+      op: a.op ?? null,
+      restful: a.op === undefined,
+    }))
     .sort((a, b) => compare(a.name, b.name));
   return { actions: described, doc, name, params: pathParamNames(resource.path), path: `${prefix}${resource.path}` };
 }
 
 function handlersOf(resources: ResourceDescription[]): HandlerDescription[] {
-  return [
-    ...resources.flatMap((r) => (r.anon ? [r.anon] : [])),
-    ...resources.flatMap((r) => (r.auth ? [r.auth] : [])),
-  ];
+  return [...resources.flatMap((r) => (r.anon ? [r.anon] : [])), ...resources.flatMap((r) => (r.auth ? [r.auth] : []))];
 }
 
 /** SHA-1 hex over a canonical (sorted-key) JSON of the relative description, like MAAS's hash. */

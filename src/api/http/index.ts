@@ -1,6 +1,12 @@
 // The HTTP framework the API routes plug into; see each module for the why.
 export { bodyParser, DEFAULT_BODY_LIMITS, ensureParams, paramsOf, rawBodyOf, type BodyLimits } from './body';
-export { apiDescriptionHash, describeApi, describeForOrigin, type ApiDescription, type HandlerDescription } from './describe';
+export {
+  apiDescriptionHash,
+  describeApi,
+  describeForOrigin,
+  type ApiDescription,
+  type HandlerDescription,
+} from './describe';
 export {
   ApiError,
   APPLICATION_JSON,
@@ -16,9 +22,24 @@ export {
   unauthorized,
 } from './errors';
 export { errorBoundary, type ErrorBoundaryOptions } from './errors-middleware';
-export { authenticateOAuth, oauthAuthenticator, oauthHeader, parseOAuthHeader, type CredentialStore, type OAuthParams } from './oauth';
+export {
+  authenticateOAuth,
+  oauthAuthenticator,
+  oauthHeader,
+  parseOAuthHeader,
+  type CredentialStore,
+  type OAuthParams,
+} from './oauth';
 export { Params } from './params';
 export { Reply, sendResult } from './reply';
-export { actionName, RESTFUL_ACTION_NAMES, validateResources, type Action, type ActionContext, type Method, type Resource } from './resource';
+export {
+  actionName,
+  RESTFUL_ACTION_NAMES,
+  validateResources,
+  type Action,
+  type ActionContext,
+  type Method,
+  type Resource,
+} from './resource';
 export { createApiRouter, type ApiRouterOptions } from './router';
 export { DEFAULT_VERSION_INFO, MAAS_CAPABILITIES, versionResource, type VersionInfo } from './version';

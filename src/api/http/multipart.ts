@@ -73,7 +73,8 @@ function splitHeaders(raw: Buffer): { headerText: string; content: Buffer } {
   if (raw[0] === CR && raw[1] === LF) return { headerText: '', content: raw.subarray(2) };
   const crlf = raw.indexOf('\r\n\r\n');
   const lf = raw.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { headerText: raw.subarray(0, crlf).toString('utf8'), content: raw.subarray(crlf + 4) };
+  if (crlf >= 0 && (lf < 0 || crlf < lf))
+    return { headerText: raw.subarray(0, crlf).toString('utf8'), content: raw.subarray(crlf + 4) };
   if (lf >= 0) return { headerText: raw.subarray(0, lf).toString('utf8'), content: raw.subarray(lf + 2) };
   return { headerText: raw.toString('utf8'), content: Buffer.alloc(0) };
 }
@@ -139,7 +140,10 @@ function decodeExtended(value: string): string {
   const match = /^([^']*)'[^']*'(.*)$/.exec(value);
   if (!match) return value;
   const charset = (match[1] ?? '').toLowerCase();
-  const bytes = Buffer.from((match[2] ?? '').replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  const bytes = Buffer.from(
+    (match[2] ?? '').replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  );
   return bytes.toString(charset === 'iso-8859-1' || charset === 'latin1' ? 'latin1' : 'utf8');
 }
 
@@ -151,5 +155,8 @@ function decodeTransfer(content: Buffer, encoding: string): Buffer {
 
 function decodeQuotedPrintable(text: string): Buffer {
   const unfolded = text.replace(/=\r?\n/g, ''); // soft line breaks
-  return Buffer.from(unfolded.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  return Buffer.from(
+    unfolded.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  );
 }

@@ -26,13 +26,18 @@ export interface OAuthParams {
  * (anonymous). Throws 401 for a malformed header, an unknown token or a wrong signature: a client
  * that tried to authenticate and failed must not be silently treated as anonymous.
  */
-export async function authenticateOAuth<P>(authorization: string | undefined, store: CredentialStore<P>): Promise<P | null> {
+export async function authenticateOAuth<P>(
+  authorization: string | undefined,
+  store: CredentialStore<P>,
+): Promise<P | null> {
   if (authorization === undefined || !/^oauth(\s|$)/i.test(authorization.trim())) return null;
   const oauth = parseOAuthHeader(authorization);
   const credentials = await store.findByTokenKey(oauth.tokenKey);
   if (!credentials) throw unauthorized('Authorization Error: Invalid access token.');
-  if (!secretsEqual(oauth.consumerKey, credentials.consumerKey)) throw unauthorized('Authorization Error: Invalid API key.');
-  if (!signatureMatches(oauth.signature, credentials.tokenSecret)) throw unauthorized('Authorization Error: Invalid signature.');
+  if (!secretsEqual(oauth.consumerKey, credentials.consumerKey))
+    throw unauthorized('Authorization Error: Invalid API key.');
+  if (!signatureMatches(oauth.signature, credentials.tokenSecret))
+    throw unauthorized('Authorization Error: Invalid signature.');
   return credentials.principal;
 }
 
@@ -48,7 +53,8 @@ export function parseOAuthHeader(header: string): OAuthParams {
   const text = match[1] ?? '';
   const pair = /([^\s=,]+)\s*=\s*(?:"([^"]*)"|([^\s,"]*))/g;
   // Whatever is not a key=value pair must be separators only.
-  if (text.replace(pair, '').replace(/[\s,]/g, '') !== '') throw unauthorized('Authorization Error: malformed OAuth header.');
+  if (text.replace(pair, '').replace(/[\s,]/g, '') !== '')
+    throw unauthorized('Authorization Error: malformed OAuth header.');
   const values = new Map<string, string>();
   for (const m of text.matchAll(pair)) {
     const key = percentDecode(m[1] ?? '');
@@ -62,7 +68,9 @@ export function parseOAuthHeader(header: string): OAuthParams {
   };
   const signatureMethod = required('oauth_signature_method');
   if (signatureMethod.toUpperCase() !== 'PLAINTEXT') {
-    throw unauthorized(`Authorization Error: unsupported signature method ${signatureMethod}; MAAS API keys use PLAINTEXT.`);
+    throw unauthorized(
+      `Authorization Error: unsupported signature method ${signatureMethod}; MAAS API keys use PLAINTEXT.`,
+    );
   }
   return {
     consumerKey: required('oauth_consumer_key'),

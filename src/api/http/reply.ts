@@ -57,7 +57,12 @@ export function sendReply(ctx: Koa.Context, reply: Reply): void {
     return;
   }
   if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) {
-    write(ctx, reply.status, reply.contentType ?? (typeof reply.body === 'string' ? TEXT_PLAIN : 'application/octet-stream'), reply.body);
+    write(
+      ctx,
+      reply.status,
+      reply.contentType ?? (typeof reply.body === 'string' ? TEXT_PLAIN : 'application/octet-stream'),
+      reply.body,
+    );
     return;
   }
   write(ctx, reply.status, reply.contentType ?? APPLICATION_JSON, JSON.stringify(reply.body));

@@ -78,7 +78,8 @@ export function validateResources(resources: ReadonlyArray<Resource<unknown>>): 
     for (const action of resource.actions) {
       const derived = actionName(action);
       const label = `${where}: action ${action.method} op=${action.op ?? 'None'}`;
-      if (action.op !== undefined && !/^[A-Za-z0-9_-]+$/.test(action.op)) throw new Error(`${label}: op must be a plain word.`);
+      if (action.op !== undefined && !/^[A-Za-z0-9_-]+$/.test(action.op))
+        throw new Error(`${label}: op must be a plain word.`);
       if (action.name !== undefined && action.name !== derived) throw new Error(`${label}: name must be "${derived}".`);
       const signature = `${action.method} ${action.op ?? ''}`;
       if (signatures.has(signature)) throw new Error(`${label}: declared twice.`);

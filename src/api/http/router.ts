@@ -21,7 +21,8 @@ export interface ApiRouterOptions<P> {
   version?: Partial<VersionInfo>;
 }
 
-const AUTH_REQUIRED = 'Authorization Error: this action needs credentials; sign the request with a MAAS API key (OAuth PLAINTEXT).';
+const AUTH_REQUIRED =
+  'Authorization Error: this action needs credentials; sign the request with a MAAS API key (OAuth PLAINTEXT).';
 
 /** Koa middleware answering everything under the prefix that the registry knows; other paths pass through. */
 export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware {
@@ -65,7 +66,8 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     // Credentials come from headers alone, so refuse anonymous callers before reading a body
     // they could not use.
     const principal = await options.authenticate(ctx);
-    if (principal === null && !resource.actions.some((a) => a.method === method && a.anonymous)) throw unauthorized(AUTH_REQUIRED);
+    if (principal === null && !resource.actions.some((a) => a.method === method && a.anonymous))
+      throw unauthorized(AUTH_REQUIRED);
 
     const params = await ensureParams(ctx, options.bodyLimits);
     // MAAS: request.GET op, else request.POST op, else the path suffix; an empty op counts as none.

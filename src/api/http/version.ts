@@ -38,7 +38,11 @@ export function versionResource<P>(info: Partial<VersionInfo> = {}): Resource<P>
         method: 'GET',
         anonymous: true,
         doc: 'MAAS version information\n\nRead version and capabilities of this MAAS instance.',
-        handle: async () => ({ capabilities: [...body.capabilities], version: body.version, subversion: body.subversion }),
+        handle: async () => ({
+          capabilities: [...body.capabilities],
+          version: body.version,
+          subversion: body.subversion,
+        }),
       },
     ],
   };

@@ -5,7 +5,18 @@ import type Koa from 'koa';
 import type { DataSource } from 'typeorm';
 import { MachineEntity, type Machine } from '../../region/db/entities';
 import type { RegionServices } from '../../region/services';
-import { authenticateOAuth, badRequest, ensureParams, rawBodyOf, forbidden, notFound, Reply, sendResult, unauthorized, type CredentialStore } from '../http';
+import {
+  authenticateOAuth,
+  badRequest,
+  ensureParams,
+  rawBodyOf,
+  forbidden,
+  notFound,
+  Reply,
+  sendResult,
+  unauthorized,
+  type CredentialStore,
+} from '../http';
 import type { Principal } from '../../region/services/principal';
 
 const VERSIONS = ['2012-03-01', 'latest'];
@@ -14,7 +25,7 @@ const PREFIX = '/MAAS/metadata';
 export function metadataRouter(services: RegionServices, store: CredentialStore<Principal>): Koa.Middleware {
   const machineOf = async (ctx: Koa.Context): Promise<Machine> => {
     const principal = await authenticateOAuth(ctx.get('authorization') || undefined, store);
-    if (!principal) throw unauthorized('Authorization Error: the metadata server needs the machine\'s OAuth token.');
+    if (!principal) throw unauthorized("Authorization Error: the metadata server needs the machine's OAuth token.");
     if (principal.kind !== 'machine') throw forbidden('Only a machine token can use the metadata server.');
     // Fresh state: the token lookup may predate a status change.
     return services.db.getRepository(MachineEntity).findOneByOrFail({ id: principal.machine.id });
@@ -38,7 +49,11 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
       const params = await ensureParams(ctx);
       const op = params.get('op');
       if (op !== 'signal') throw badRequest(`Unrecognised signature: method=POST op=${op ?? 'None'}`);
-      await services.metadata.signal(machine, { status: params.string('status', { required: true }), error: params.get('error') ?? '', files: new Map(params.files) });
+      await services.metadata.signal(machine, {
+        status: params.string('status', { required: true }),
+        error: params.get('error') ?? '',
+        files: new Map(params.files),
+      });
       return sendResult(ctx, Reply.text('OK'));
     }
     if (ctx.method !== 'GET') throw notFound(`No ${ctx.method} handler for ${ctx.path}`);
@@ -61,7 +76,10 @@ async function metaData(db: DataSource, machine: Machine, item: string | undefin
     case 'local-hostname':
       return machine.hostname;
     case 'public-keys': {
-      const rows: Array<{ key: string }> = machine.ownerId === null ? [] : await db.query(`SELECT key FROM ssh_keys WHERE user_id = $1 ORDER BY id`, [machine.ownerId]);
+      const rows: Array<{ key: string }> =
+        machine.ownerId === null
+          ? []
+          : await db.query(`SELECT key FROM ssh_keys WHERE user_id = $1 ORDER BY id`, [machine.ownerId]);
       return rows.map((r) => r.key).join('\n');
     }
     case 'vendor-data':
@@ -79,7 +97,9 @@ async function readJson(ctx: Koa.Context): Promise<Record<string, string>> {
   try {
     const value = JSON.parse(raw.toString('utf8')) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    );
   } catch {
     throw badRequest('The event body is not a JSON object.');
   }

@@ -16,7 +16,16 @@ function presentLink(l: InterfaceLink, index: number): Record<string, unknown> {
       id: l.subnet.id,
       name: l.subnet.name,
       cidr: l.subnet.cidr,
-      vlan: { id: v.id, vid: v.vid, name: v.name || (v.vid === 0 ? 'untagged' : String(v.vid)), fabric: v.fabricName, fabric_id: v.fabricId, mtu: v.mtu, dhcp_on: v.dhcpOn, resource_uri: `${API}/vlans/${v.id}/` },
+      vlan: {
+        id: v.id,
+        vid: v.vid,
+        name: v.name || (v.vid === 0 ? 'untagged' : String(v.vid)),
+        fabric: v.fabricName,
+        fabric_id: v.fabricId,
+        mtu: v.mtu,
+        dhcp_on: v.dhcpOn,
+        resource_uri: `${API}/vlans/${v.id}/`,
+      },
       resource_uri: `${API}/subnets/${l.subnet.id}/`,
     },
   };
@@ -77,8 +86,10 @@ export function presentBlockDevice(systemId: string, d: BlockDevice, index: numb
 
 /** MAAS's status fields of results we do not run yet: "None" (-1), so clients see no result. */
 export const NO_TEST_RESULTS: Readonly<Record<string, unknown>> = Object.fromEntries(
-  ['testing', 'cpu_test', 'memory_test', 'network_test', 'storage_test', 'other_test', 'interface_test'].flatMap((k) => [
-    [`${k}_status`, -1],
-    [`${k}_status_name`, 'None'],
-  ]),
+  ['testing', 'cpu_test', 'memory_test', 'network_test', 'storage_test', 'other_test', 'interface_test'].flatMap(
+    (k) => [
+      [`${k}_status`, -1],
+      [`${k}_status_name`, 'None'],
+    ],
+  ),
 );

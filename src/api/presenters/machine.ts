@@ -28,7 +28,14 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     system_id: m.systemId,
     hostname: m.hostname,
     fqdn,
-    domain: { id: 0, name: m.domain, resource_record_count: 0, ttl: null, authoritative: true, is_default: m.domain === 'maas' },
+    domain: {
+      id: 0,
+      name: m.domain,
+      resource_record_count: 0,
+      ttl: null,
+      authoritative: true,
+      is_default: m.domain === 'maas',
+    },
     description: m.description,
     node_type: 0,
     node_type_name: 'Machine',
@@ -68,7 +75,9 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     cache_sets: [],
     bcaches: [],
     special_filesystems: [],
-    numanode_set: [{ index: 0, memory: m.memory, cores: Array.from({ length: m.cpuCount }, (_, i) => i), hugepages_set: [] }],
+    numanode_set: [
+      { index: 0, memory: m.memory, cores: Array.from({ length: m.cpuCount }, (_, i) => i), hugepages_set: [] },
+    ],
     disable_ipv4: false,
     address_ttl: null,
     default_gateways: { ipv4: { gateway_ip: null, link_id: null }, ipv6: { gateway_ip: null, link_id: null } },
@@ -87,9 +96,28 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     current_testing_result_id: null,
     current_installation_result_id: null,
     ...NO_TEST_RESULTS,
-    zone: { id: v.zone.id, name: v.zone.name, description: v.zone.description, resource_uri: `/MAAS/api/2.0/zones/${encodeURIComponent(v.zone.name)}/` },
-    pool: v.pool ? { id: v.pool.id, name: v.pool.name, description: v.pool.description, resource_uri: `/MAAS/api/2.0/resourcepool/${v.pool.id}/` } : null,
-    hardware_info: { system_vendor: 'Unknown', system_product: 'Unknown', system_serial: 'Unknown', system_uuid: 'Unknown', cpu_model: 'Unknown', ...nonEmpty(m.hardwareInfo) },
+    zone: {
+      id: v.zone.id,
+      name: v.zone.name,
+      description: v.zone.description,
+      resource_uri: `/MAAS/api/2.0/zones/${encodeURIComponent(v.zone.name)}/`,
+    },
+    pool: v.pool
+      ? {
+          id: v.pool.id,
+          name: v.pool.name,
+          description: v.pool.description,
+          resource_uri: `/MAAS/api/2.0/resourcepool/${v.pool.id}/`,
+        }
+      : null,
+    hardware_info: {
+      system_vendor: 'Unknown',
+      system_product: 'Unknown',
+      system_serial: 'Unknown',
+      system_uuid: 'Unknown',
+      cpu_model: 'Unknown',
+      ...nonEmpty(m.hardwareInfo),
+    },
     commissioning_status: m.commissioningPassed ? COMMISSIONING_STATUS.passed : COMMISSIONING_STATUS.none,
     commissioning_status_name: m.commissioningPassed ? 'Passed' : 'None',
     swap_size: null,
@@ -111,7 +139,9 @@ function presentWorkflow(id: string, type: string | null, o: PresentOptions): Re
 
 /** The workflow's page in the Temporal UI, when there is one. */
 export function temporalWorkflowUrl(id: string, o: PresentOptions): string | null {
-  return o.temporalUiUrl ? `${o.temporalUiUrl}/namespaces/${o.temporalNamespace}/workflows/${encodeURIComponent(id)}` : null;
+  return o.temporalUiUrl
+    ? `${o.temporalUiUrl}/namespaces/${o.temporalNamespace}/workflows/${encodeURIComponent(id)}`
+    : null;
 }
 
 function nonEmpty(record: Record<string, string>): Record<string, string> {

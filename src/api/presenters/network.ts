@@ -61,7 +61,10 @@ export function presentIpRange(r: IpRangeRow, subnet: Record<string, unknown> | 
     end_ip: r.endIp,
     comment: r.comment,
     subnet,
-    user: r.username === null ? null : { username: r.username, resource_uri: `${API}/users/${encodeURIComponent(r.username)}/` },
+    user:
+      r.username === null
+        ? null
+        : { username: r.username, resource_uri: `${API}/users/${encodeURIComponent(r.username)}/` },
     resource_uri: `${API}/ipranges/${r.id}/`,
   };
 }

@@ -15,7 +15,9 @@ export function presentRack(r: Rack, now = new Date()): Record<string, unknown> 
     .map(([name, s]) => ({
       name,
       status: silent ? 'dead' : s.status,
-      status_info: silent ? `rack controller not heard from for ${silentFor} s (last: ${s.status}${s.message ? `, ${s.message}` : ''})` : s.message,
+      status_info: silent
+        ? `rack controller not heard from for ${silentFor} s (last: ${s.status}${s.message ? `, ${s.message}` : ''})`
+        : s.message,
     }));
   return {
     system_id: r.systemId,

@@ -2,5 +2,10 @@
 import type { Zone } from '../../region/db/entities';
 
 export function presentZone(z: Pick<Zone, 'id' | 'name' | 'description'>): Record<string, unknown> {
-  return { id: z.id, name: z.name, description: z.description, resource_uri: `/MAAS/api/2.0/zones/${encodeURIComponent(z.name)}/` };
+  return {
+    id: z.id,
+    name: z.name,
+    description: z.description,
+    resource_uri: `/MAAS/api/2.0/zones/${encodeURIComponent(z.name)}/`,
+  };
 }

@@ -8,7 +8,9 @@ import { userOf } from './access';
 /** MAAS's GENERIC_CONSUMER: the name of a token created without one. */
 const DEFAULT_TOKEN_NAME = 'MAAS consumer';
 
-export function accountResources(deps: { services: Pick<RegionServices, 'users' | 'accounts'> }): Array<Resource<Principal>> {
+export function accountResources(deps: {
+  services: Pick<RegionServices, 'users' | 'accounts'>;
+}): Array<Resource<Principal>> {
   const { users, accounts } = deps.services;
   return [
     {

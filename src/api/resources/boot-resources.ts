@@ -8,7 +8,13 @@ import { userOf } from './access';
 
 const uri = (id: number) => `/MAAS/api/2.0/boot-resources/${id}/`;
 
-const summary = (r: BootResource) => ({ id: r.id, type: 'Uploaded', name: r.name, architecture: r.architecture, resource_uri: uri(r.id) });
+const summary = (r: BootResource) => ({
+  id: r.id,
+  type: 'Uploaded',
+  name: r.name,
+  architecture: r.architecture,
+  resource_uri: uri(r.id),
+});
 
 function detail(r: BootResource) {
   const version = r.built.slice(0, 10).replace(/-/g, '') || 'current';
@@ -24,7 +30,14 @@ function detail(r: BootResource) {
         size: r.size,
         complete: true,
         files: {
-          [r.filetype]: { filename: r.filetype, filetype: r.filetype, size: r.size, sha256: r.sha256, complete: true, url: r.path },
+          [r.filetype]: {
+            filename: r.filetype,
+            filetype: r.filetype,
+            size: r.size,
+            sha256: r.sha256,
+            complete: true,
+            url: r.path,
+          },
         },
       },
     },
@@ -32,13 +45,15 @@ function detail(r: BootResource) {
   };
 }
 
-export function bootResourceResources(deps: { services: Pick<RegionServices, 'bootResources'> }): Array<Resource<Principal>> {
+export function bootResourceResources(deps: {
+  services: Pick<RegionServices, 'bootResources'>;
+}): Array<Resource<Principal>> {
   const { bootResources } = deps.services;
   return [
     {
       name: 'BootResourcesHandler',
       path: '/boot-resources/',
-      doc: 'The deployable images (boot resources) this region has; a deploy\'s distro_series names one.',
+      doc: "The deployable images (boot resources) this region has; a deploy's distro_series names one.",
       actions: [
         {
           method: 'GET',

@@ -13,13 +13,19 @@ const CARRIED = ['op', 'agent_name', 'domain', 'hostname', 'id', 'level', 'limit
 
 function levelOf(p: Params): EventLevel {
   const raw = (p.string('level') || 'INFO').toUpperCase();
-  if (!(raw in EVENT_LEVELS)) throw badRequest({ level: [`Unrecognised log level: ${p.string('level') ?? ''}. Choose from: ${Object.keys(EVENT_LEVELS).sort().join(', ')}.`] });
+  if (!(raw in EVENT_LEVELS))
+    throw badRequest({
+      level: [
+        `Unrecognised log level: ${p.string('level') ?? ''}. Choose from: ${Object.keys(EVENT_LEVELS).sort().join(', ')}.`,
+      ],
+    });
   return raw as EventLevel;
 }
 
 function limitOf(p: Params): number {
   const limit = p.int('limit') ?? DEFAULT_EVENTS;
-  if (limit > MAX_EVENTS) throw badRequest({ limit: [`Requested number of events ${limit} is greater than limit: ${MAX_EVENTS}`] });
+  if (limit > MAX_EVENTS)
+    throw badRequest({ limit: [`Requested number of events ${limit} is greater than limit: ${MAX_EVENTS}`] });
   return Math.max(limit, 1);
 }
 
@@ -58,7 +64,10 @@ export function eventResources(deps: { services: Pick<RegionServices, 'events'> 
             const user = userOf(c);
             const p = c.params;
             // MAAS filters on who caused each event; metalflow does not record that (see presentEvent).
-            if (p.has('owner')) throw badRequest({ owner: ['Filtering events by owner is not supported: metalflow does not record who caused an event.'] });
+            if (p.has('owner'))
+              throw badRequest({
+                owner: ['Filtering events by owner is not supported: metalflow does not record who caused an event.'],
+              });
             const filter = {
               hostname: p.list('hostname').map((h) => h.split('.')[0] ?? h),
               macAddress: macsOf(p),

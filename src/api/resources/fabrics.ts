@@ -8,7 +8,10 @@ import { notFound, Reply, type Params, type Resource } from '../http';
 import { presentFabric, presentVlan } from '../presenters/network';
 import { adminOf, userOf } from './access';
 
-const fabricForm = (p: Params) => ({ name: p.string('name'), description: p.string('description', { maxLength: 10_000 }) });
+const fabricForm = (p: Params) => ({
+  name: p.string('name'),
+  description: p.string('description', { maxLength: 10_000 }),
+});
 const vlanForm = (p: Params): VlanInput => ({
   vid: p.int('vid'),
   name: p.string('name'),
@@ -23,7 +26,9 @@ const int = (value: string | undefined, what: string): number => {
   return Number(value);
 };
 
-export function fabricResources(deps: { services: Pick<RegionServices, 'fabrics' | 'vlans'> }): Array<Resource<Principal>> {
+export function fabricResources(deps: {
+  services: Pick<RegionServices, 'fabrics' | 'vlans'>;
+}): Array<Resource<Principal>> {
   const { fabrics, vlans } = deps.services;
   const fabricJson = async (id: number) => presentFabric(await fabrics.get(id), await fabrics.vlans(id));
   return [
@@ -126,7 +131,9 @@ export function fabricResources(deps: { services: Pick<RegionServices, 'fabrics'
           doc: 'Update a VLAN (admin only): name, mtu, description, vid, dhcp_on, primary_rack, secondary_rack. DHCP needs a primary rack and a dynamic range.',
           async handle(c) {
             adminOf(c);
-            return presentVlan(await vlans.update(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN'), vlanForm(c.params)));
+            return presentVlan(
+              await vlans.update(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN'), vlanForm(c.params)),
+            );
           },
         },
         {

@@ -7,7 +7,9 @@ import { presentReservedIp } from '../presenters/network';
 import { userOf } from './access';
 import { networkView } from './network-view';
 
-export function ipAddressResources(deps: { services: Pick<RegionServices, 'fabrics' | 'subnets' | 'reservedIps'> }): Array<Resource<Principal>> {
+export function ipAddressResources(deps: {
+  services: Pick<RegionServices, 'fabrics' | 'subnets' | 'reservedIps'>;
+}): Array<Resource<Principal>> {
   const { services } = deps;
   const { reservedIps } = services;
   return [
@@ -18,12 +20,14 @@ export function ipAddressResources(deps: { services: Pick<RegionServices, 'fabri
       actions: [
         {
           method: 'GET',
-          doc: 'Your reserved IP addresses; admins may pass all=true for everyone\'s.',
+          doc: "Your reserved IP addresses; admins may pass all=true for everyone's.",
           async handle(c) {
             const user = userOf(c);
             const everyone = user.isSuperuser && c.params.bool('all') === true;
             const view = await networkView(services);
-            return (await reservedIps.list(everyone ? null : user.id)).map((r) => presentReservedIp(r, view.subnet(r.subnetId)));
+            return (await reservedIps.list(everyone ? null : user.id)).map((r) =>
+              presentReservedIp(r, view.subnet(r.subnetId)),
+            );
           },
         },
         {
@@ -53,7 +57,10 @@ export function ipAddressResources(deps: { services: Pick<RegionServices, 'fabri
           doc: 'Release a reserved IP address: ip. Users release their own; admins any.',
           async handle(c) {
             const user = userOf(c);
-            await reservedIps.release(c.params.string('ip') ?? c.params.string('ip_address'), user.isSuperuser ? null : user.id);
+            await reservedIps.release(
+              c.params.string('ip') ?? c.params.string('ip_address'),
+              user.isSuperuser ? null : user.id,
+            );
             return Reply.noContent();
           },
         },

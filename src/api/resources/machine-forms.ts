@@ -4,7 +4,11 @@ import { statusFromName, type MachineStatus } from '../../contracts/lifecycle';
 import { ValidationError } from '../../region/errors';
 import type { AllocateConstraints } from '../../region/services/allocation';
 import { parseInterfaces, parseStorage } from '../../region/services/allocation-constraints';
-import type { CommissionOptions as CommissionCommand, DeployOptions as DeployCommand, ReleaseOptions as ReleaseCommand } from '../../region/services/machine-actions';
+import type {
+  CommissionOptions as CommissionCommand,
+  DeployOptions as DeployCommand,
+  ReleaseOptions as ReleaseCommand,
+} from '../../region/services/machine-actions';
 import type { MachineFilter } from '../../region/services/machine-queries';
 import { powerParametersFromForm } from '../../region/services/power-parameters';
 import type { CreateMachineInput, UpdateMachineInput } from '../../region/services/machine-service';
@@ -29,7 +33,14 @@ function powerParameters(p: Params): Record<string, string> {
     }
     for (const [k, v] of Object.entries(parsed)) fromJson[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
-  const fields = powerParametersFromForm(p.names().flatMap((n) => p.getAll(n).slice(-1).map((v): [string, string] => [n, v])));
+  const fields = powerParametersFromForm(
+    p.names().flatMap((n) =>
+      p
+        .getAll(n)
+        .slice(-1)
+        .map((v): [string, string] => [n, v]),
+    ),
+  );
   return { ...fromJson, ...fields };
 }
 
@@ -90,11 +101,16 @@ export function allocateForm(p: Params): AllocateConstraints {
     const value = p.string(field);
     if (value === undefined || value === '') return undefined;
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw ValidationError.field(field, `Invalid ${field}: '${value}' is not a non-negative number.`);
+    if (!Number.isFinite(n) || n < 0)
+      throw ValidationError.field(field, `Invalid ${field}: '${value}' is not a non-negative number.`);
     return n;
   };
   // MAAS's parse_legacy_tags: repeated fields, each comma- or space-separated.
-  const list = (name: string) => p.list(name).flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
+  const list = (name: string) =>
+    p
+      .list(name)
+      .flatMap((v) => v.split(/[\s,]+/))
+      .filter(Boolean);
   return {
     name: p.string('name'),
     systemId: p.string('system_id'),
@@ -139,7 +155,8 @@ export function deployForm(p: Params): DeployCommand {
   }
   // Empty: the region's default boot resource (see MachineActions.deploy).
   const series = p.string('distro_series') ?? '';
-  if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series)) throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
+  if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series))
+    throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
   return {
     distroSeries: series,
     userData,

@@ -8,21 +8,34 @@ import { mayAdministerPool } from '../../region/services/reservations';
 import { forbidden, Reply, type Resource } from '../http';
 import { adminOf, userOf, type Ctx } from './access';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
-import { allocateForm, commissionForm, createForm, deployForm, filterForm, releaseForm, updateForm } from './machine-forms';
-
+import {
+  allocateForm,
+  commissionForm,
+  createForm,
+  deployForm,
+  filterForm,
+  releaseForm,
+  updateForm,
+} from './machine-forms';
 
 export function machineResources(services: RegionServices, present: PresentOptions): Array<Resource<Principal>> {
   const user = (c: Ctx): Principal => ({ kind: 'user', user: userOf(c) });
   const admin = (c: Ctx): Principal => ({ kind: 'user', user: adminOf(c) });
   const presentFor = (c: Ctx) => presentOptionsFor(present, c.principal);
-  const show = async (c: Ctx, systemId: string) => presentMachine(await services.queries.get(c.principal, systemId), presentFor(c));
+  const show = async (c: Ctx, systemId: string) =>
+    presentMachine(await services.queries.get(c.principal, systemId), presentFor(c));
   /** Everything but reading needs the machine to be visible first: 404 beats 403. */
   const visible = async (c: Ctx) => {
     const p = user(c);
     await services.queries.get(p, c.path.system_id!);
     return p;
   };
-  const act = (op: string, doc: string, run: (p: Principal, c: Ctx, systemId: string) => Promise<unknown>, method: 'POST' | 'GET' = 'POST') => ({
+  const act = (
+    op: string,
+    doc: string,
+    run: (p: Principal, c: Ctx, systemId: string) => Promise<unknown>,
+    method: 'POST' | 'GET' = 'POST',
+  ) => ({
     method,
     op,
     doc,
@@ -35,10 +48,15 @@ export function machineResources(services: RegionServices, present: PresentOptio
 
   const tokenHolder = async (p: Principal, systemId: string) => {
     const { machine } = await services.queries.get(p, systemId);
-    if (!isAdmin(p) && !(p.kind === 'user' && machine.ownerId === p.user.id)) throw new ForbiddenError('Only the owner or an admin can see or regenerate a machine token.');
+    if (!isAdmin(p) && !(p.kind === 'user' && machine.ownerId === p.user.id))
+      throw new ForbiddenError('Only the owner or an admin can see or regenerate a machine token.');
     return machine;
   };
-  const presentToken = (t: { tokenKey: string; tokenSecret: string; consumerKey: string }) => ({ token_key: t.tokenKey, token_secret: t.tokenSecret, consumer_key: t.consumerKey });
+  const presentToken = (t: { tokenKey: string; tokenSecret: string; consumerKey: string }) => ({
+    token_key: t.tokenKey,
+    token_secret: t.tokenSecret,
+    consumer_key: t.consumerKey,
+  });
 
   const collection: Resource<Principal> = {
     name: 'MachinesHandler',
@@ -68,15 +86,23 @@ export function machineResources(services: RegionServices, present: PresentOptio
           const machine = await services.machines.create(form).catch(async (err: unknown) => {
             // The same host registering twice at the same moment: the first one's machine won
             // (the unique host_id or hostname refused the second), so this is a re-registration.
-            const again = form.deployed && form.hostId ? await reregisterHost(services.db, form.hostId, form.hostname) : null;
+            const again =
+              form.deployed && form.hostId ? await reregisterHost(services.db, form.hostId, form.hostname) : null;
             if (!again) throw err;
             return { ...again, reregistered: true as const };
           });
-          if ('reregistered' in machine) return presentMachine((await services.queries.views([machine.id]))[0]!, presentFor(c));
+          if ('reregistered' in machine)
+            return presentMachine((await services.queries.views([machine.id]))[0]!, presentFor(c));
           try {
             if (form.deployed) await services.actions.startForNewMachine(machine, 'registerDeployed');
             else if (!c.principal) await services.actions.startForNewMachine(machine, 'enlist');
-            else if (form.commission) await services.actions.commission(c.principal, machine.systemId, { enableSsh: false, skipBmcConfig: false, skipNetworking: false, skipStorage: false });
+            else if (form.commission)
+              await services.actions.commission(c.principal, machine.systemId, {
+                enableSsh: false,
+                skipBmcConfig: false,
+                skipNetworking: false,
+                skipStorage: false,
+              });
           } catch (err) {
             // Creation is all or nothing: a machine whose workflow could not start is not kept.
             await services.machines.delete(machine.systemId).catch(() => undefined);
@@ -104,7 +130,9 @@ export function machineResources(services: RegionServices, present: PresentOptio
         async handle(c) {
           const mac = normaliseMac(c.params.string('mac_address', { required: true }));
           if (!mac) return Reply.json(false);
-          const rows: unknown[] = await services.db.query(`SELECT 1 FROM interfaces WHERE mac_address = $1::macaddr`, [mac]);
+          const rows: unknown[] = await services.db.query(`SELECT 1 FROM interfaces WHERE mac_address = $1::macaddr`, [
+            mac,
+          ]);
           return rows.length > 0;
         },
       },
@@ -126,7 +154,9 @@ export function machineResources(services: RegionServices, present: PresentOptio
           admin(c);
           const ids = c.params.list('id');
           const views = await services.queries.list(c.principal, ids.length ? { systemId: ids } : {});
-          return Object.fromEntries(views.map((v) => [v.machine.systemId, services.machines.powerParametersOf(v.machine)]));
+          return Object.fromEntries(
+            views.map((v) => [v.machine.systemId, services.machines.powerParametersOf(v.machine)]),
+          );
         },
       },
     ],
@@ -148,11 +178,15 @@ export function machineResources(services: RegionServices, present: PresentOptio
           if (!isAdmin(p)) {
             // BMC settings stay with admins: with the stored credentials kept across an address
             // change, a new power_address would send them wherever it points.
-            if (form.powerType !== undefined || Object.keys(form.powerParameters).length > 0) throw new ForbiddenError('Only admins can change power settings.');
+            if (form.powerType !== undefined || Object.keys(form.powerParameters).length > 0)
+              throw new ForbiddenError('Only admins can change power settings.');
             const { machine } = await services.queries.get(p, c.path.system_id!);
             await services.actions.assertMayUse(services.db.manager, p, machine, 'edit', { owner: false });
-            const target: Array<{ id: number }> = form.pool ? await services.db.query(`SELECT id FROM resource_pools WHERE name = $1`, [form.pool]) : [];
-            if (target[0] && !(await mayAdministerPool(services.db.manager, p, target[0].id))) throw new ForbiddenError(`You do not have permission to move machines to pool ${form.pool!}.`);
+            const target: Array<{ id: number }> = form.pool
+              ? await services.db.query(`SELECT id FROM resource_pools WHERE name = $1`, [form.pool])
+              : [];
+            if (target[0] && !(await mayAdministerPool(services.db.manager, p, target[0].id)))
+              throw new ForbiddenError(`You do not have permission to move machines to pool ${form.pool!}.`);
           }
           await services.machines.update(c.path.system_id!, form);
           return show(c, c.path.system_id!);
@@ -168,45 +202,118 @@ export function machineResources(services: RegionServices, present: PresentOptio
           return Reply.noContent();
         },
       },
-      act('commission', 'Commission: boot the ephemeral environment and record the hardware (enable_ssh, skip_bmc_config, skip_networking, skip_storage).', (p, c, id) => services.actions.commission(p, id, commissionForm(c.params))),
-      act('deploy', 'Deploy an OS (distro_series, user_data base64, hwe_kernel, agent_name, comment). A READY machine is allocated to the caller first.', (p, c, id) => services.actions.deploy(p, id, deployForm(c.params))),
-      act('release', 'Release to the pool (erase, secure_erase, quick_erase, force, comment).', (p, c, id) => services.actions.release(p, id, releaseForm(c.params))),
-      act('abort', 'Abort the current operation (commissioning, deploying, disk erasing, testing).', (p, c, id) => services.actions.abort(p, id, c.params.string('comment') ?? '')),
-      act('mark_broken', 'Mark broken (comment).', (p, c, id) => services.actions.markBroken(p, id, c.params.string('comment') ?? c.params.string('error_description') ?? '')),
-      act('mark_fixed', "Mark fixed (admins, and admins of the machine's pool). Back to DEPLOYED if it was deployed, else READY, where placement rules apply to a machine none has placed yet.", (p, _c, id) => services.actions.markFixed(p, id)),
-      act('reserve', "Reserve the machine for a user or group (admins, or pool admins): reserved_for=USERNAME or group:NAME, comment. Only they allocate it, before any unassigned machine; the reservation outlives release.", (p, c, id) => services.reservations.reserve(p, id, c.params.string('reserved_for', { required: true }), c.params.string('comment') ?? '')),
-      act('unreserve', 'Remove the reservation (admins, or pool admins): the machine becomes unassigned (comment).', (p, c, id) => services.reservations.reserve(p, id, '', c.params.string('comment') ?? '')),
-      act('lock', 'Lock a deployed machine against changes (comment).', (p, c, id) => services.actions.lock(p, id, true, c.params.string('comment') ?? '')),
-      act('unlock', 'Unlock a machine (comment).', (p, c, id) => services.actions.lock(p, id, false, c.params.string('comment') ?? '')),
-      act('power_on', 'Power on (through the rack that reaches the BMC).', async (p, _c, id) => void (await services.actions.power(p, id, 'on'))),
-      act('power_off', 'Power off (stop_mode soft|hard).', async (p, _c, id) => void (await services.actions.power(p, id, 'off'))),
-      act('query_power_state', 'Query the BMC for the power state: {"state": "on"|"off"|"unknown"|"error"}.', async (p, _c, id) => services.actions.power(p, id, 'query'), 'GET'),
-      act('get_token', "The machine's own OAuth token for the metadata server (owner and admins).", async (p, _c, id) => {
-        const machine = await tokenHolder(p, id);
-        return presentToken(await services.machines.machineToken(machine.id));
-      }, 'GET'),
+      act(
+        'commission',
+        'Commission: boot the ephemeral environment and record the hardware (enable_ssh, skip_bmc_config, skip_networking, skip_storage).',
+        (p, c, id) => services.actions.commission(p, id, commissionForm(c.params)),
+      ),
+      act(
+        'deploy',
+        'Deploy an OS (distro_series, user_data base64, hwe_kernel, agent_name, comment). A READY machine is allocated to the caller first.',
+        (p, c, id) => services.actions.deploy(p, id, deployForm(c.params)),
+      ),
+      act('release', 'Release to the pool (erase, secure_erase, quick_erase, force, comment).', (p, c, id) =>
+        services.actions.release(p, id, releaseForm(c.params)),
+      ),
+      act('abort', 'Abort the current operation (commissioning, deploying, disk erasing, testing).', (p, c, id) =>
+        services.actions.abort(p, id, c.params.string('comment') ?? ''),
+      ),
+      act('mark_broken', 'Mark broken (comment).', (p, c, id) =>
+        services.actions.markBroken(p, id, c.params.string('comment') ?? c.params.string('error_description') ?? ''),
+      ),
+      act(
+        'mark_fixed',
+        "Mark fixed (admins, and admins of the machine's pool). Back to DEPLOYED if it was deployed, else READY, where placement rules apply to a machine none has placed yet.",
+        (p, _c, id) => services.actions.markFixed(p, id),
+      ),
+      act(
+        'reserve',
+        'Reserve the machine for a user or group (admins, or pool admins): reserved_for=USERNAME or group:NAME, comment. Only they allocate it, before any unassigned machine; the reservation outlives release.',
+        (p, c, id) =>
+          services.reservations.reserve(
+            p,
+            id,
+            c.params.string('reserved_for', { required: true }),
+            c.params.string('comment') ?? '',
+          ),
+      ),
+      act(
+        'unreserve',
+        'Remove the reservation (admins, or pool admins): the machine becomes unassigned (comment).',
+        (p, c, id) => services.reservations.reserve(p, id, '', c.params.string('comment') ?? ''),
+      ),
+      act('lock', 'Lock a deployed machine against changes (comment).', (p, c, id) =>
+        services.actions.lock(p, id, true, c.params.string('comment') ?? ''),
+      ),
+      act('unlock', 'Unlock a machine (comment).', (p, c, id) =>
+        services.actions.lock(p, id, false, c.params.string('comment') ?? ''),
+      ),
+      act(
+        'power_on',
+        'Power on (through the rack that reaches the BMC).',
+        async (p, _c, id) => void (await services.actions.power(p, id, 'on')),
+      ),
+      act(
+        'power_off',
+        'Power off (stop_mode soft|hard).',
+        async (p, _c, id) => void (await services.actions.power(p, id, 'off')),
+      ),
+      act(
+        'query_power_state',
+        'Query the BMC for the power state: {"state": "on"|"off"|"unknown"|"error"}.',
+        async (p, _c, id) => services.actions.power(p, id, 'query'),
+        'GET',
+      ),
+      act(
+        'get_token',
+        "The machine's own OAuth token for the metadata server (owner and admins).",
+        async (p, _c, id) => {
+          const machine = await tokenHolder(p, id);
+          return presentToken(await services.machines.machineToken(machine.id));
+        },
+        'GET',
+      ),
       // metalflow's addition (MAAS has no way to rotate a machine token): a new token at once, the
       // old one refused from the next request on (tokens are looked up per request).
-      act('regenerate_token', "Replace the machine's token (owner and admins); the old one stops working at once. Returns the new one like get_token.", async (p, _c, id) => {
-        const machine = await tokenHolder(p, id);
-        return presentToken(await services.db.transaction((tx) => services.machines.machineToken(machine.id, true, tx)));
-      }),
-      act('set_workload_annotations', 'Set workload annotations: key=value pairs; an empty value removes the key.', async (p, c, id) => {
-        const view = await services.queries.get(p, id);
-        if (!isAdmin(p) && !(p.kind === 'user' && view.machine.ownerId === p.user.id)) throw new ForbiddenError('Only the owner or an admin can annotate a machine.');
-        const annotations = { ...view.machine.workloadAnnotations };
-        for (const key of c.params.names()) {
-          if (key === 'op') continue;
-          const value = c.params.get(key) ?? '';
-          if (value === '') delete annotations[key];
-          else annotations[key] = value;
-        }
-        await services.db.query(`UPDATE machines SET workload_annotations = $2, updated = now() WHERE id = $1`, [view.machine.id, JSON.stringify(annotations)]);
-      }),
-      act('power_parameters', 'Power parameters of this machine, secrets included (admin).', async (p, _c, id) => {
-        if (!isAdmin(p)) throw new ForbiddenError('Power parameters are shown to admins only.');
-        return services.machines.powerParametersOf((await services.queries.get(p, id)).machine);
-      }, 'GET'),
+      act(
+        'regenerate_token',
+        "Replace the machine's token (owner and admins); the old one stops working at once. Returns the new one like get_token.",
+        async (p, _c, id) => {
+          const machine = await tokenHolder(p, id);
+          return presentToken(
+            await services.db.transaction((tx) => services.machines.machineToken(machine.id, true, tx)),
+          );
+        },
+      ),
+      act(
+        'set_workload_annotations',
+        'Set workload annotations: key=value pairs; an empty value removes the key.',
+        async (p, c, id) => {
+          const view = await services.queries.get(p, id);
+          if (!isAdmin(p) && !(p.kind === 'user' && view.machine.ownerId === p.user.id))
+            throw new ForbiddenError('Only the owner or an admin can annotate a machine.');
+          const annotations = { ...view.machine.workloadAnnotations };
+          for (const key of c.params.names()) {
+            if (key === 'op') continue;
+            const value = c.params.get(key) ?? '';
+            if (value === '') delete annotations[key];
+            else annotations[key] = value;
+          }
+          await services.db.query(`UPDATE machines SET workload_annotations = $2, updated = now() WHERE id = $1`, [
+            view.machine.id,
+            JSON.stringify(annotations),
+          ]);
+        },
+      ),
+      act(
+        'power_parameters',
+        'Power parameters of this machine, secrets included (admin).',
+        async (p, _c, id) => {
+          if (!isAdmin(p)) throw new ForbiddenError('Power parameters are shown to admins only.');
+          return services.machines.powerParametersOf((await services.queries.get(p, id)).machine);
+        },
+        'GET',
+      ),
     ],
   };
   return [collection, element];

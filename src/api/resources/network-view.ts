@@ -9,7 +9,10 @@ export interface NetworkView {
   subnet(id: number): Record<string, unknown> | null;
 }
 
-export async function networkView(services: Pick<RegionServices, 'fabrics' | 'subnets'>, withSubnets = true): Promise<NetworkView> {
+export async function networkView(
+  services: Pick<RegionServices, 'fabrics' | 'subnets'>,
+  withSubnets = true,
+): Promise<NetworkView> {
   const vlans = new Map((await services.fabrics.vlans()).map((v) => [v.id, v]));
   const subnets = new Map<number, SubnetRow>(withSubnets ? (await services.subnets.list()).map((s) => [s.id, s]) : []);
   return {

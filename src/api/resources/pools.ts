@@ -7,7 +7,11 @@ import { Reply, type Resource } from '../http';
 import { presentPool } from '../presenters/pool';
 import { adminOf, userOf } from './access';
 
-const form = (p: Params) => ({ name: p.string('name'), description: p.string('description', { maxLength: 10_000 }), restricted: p.bool('restricted') });
+const form = (p: Params) => ({
+  name: p.string('name'),
+  description: p.string('description', { maxLength: 10_000 }),
+  restricted: p.bool('restricted'),
+});
 
 export function poolResources(deps: { services: Pick<RegionServices, 'pools'> }): Array<Resource<Principal>> {
   const { pools } = deps.services;

@@ -19,20 +19,30 @@ export function regionControllerResources(deps: { db: DataSource }): Array<Resou
       name: 'RegionControllersHandler',
       path: '/regioncontrollers/',
       doc: 'Region controllers: the API, metadata server and workflows.',
-      actions: [{ method: 'GET', doc: 'List region controllers.', async handle(c) {
-        userOf(c);
-        return (await listRegions(deps.db)).map(presentRegion);
-      } }],
+      actions: [
+        {
+          method: 'GET',
+          doc: 'List region controllers.',
+          async handle(c) {
+            userOf(c);
+            return (await listRegions(deps.db)).map(presentRegion);
+          },
+        },
+      ],
     },
     {
       name: 'RegionControllerHandler',
       path: '/regioncontrollers/{system_id}/',
       doc: 'A region controller.',
       actions: [
-        { method: 'GET', doc: 'A region controller by system_id.', async handle(c) {
-          userOf(c);
-          return presentRegion(await one(c.path.system_id!));
-        } },
+        {
+          method: 'GET',
+          doc: 'A region controller by system_id.',
+          async handle(c) {
+            userOf(c);
+            return presentRegion(await one(c.path.system_id!));
+          },
+        },
         {
           method: 'DELETE',
           doc: 'Remove a region controller (admin only): its machine is unlocked, or deleted when it has no BMC (power type manual); kept as a rack when it is one. A region process still running registers itself again when it next starts.',

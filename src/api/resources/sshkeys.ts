@@ -53,14 +53,14 @@ export function sshKeyResources(deps: { services: Pick<RegionServices, 'users'> 
       actions: [
         {
           method: 'GET',
-          doc: 'One of the caller\'s SSH keys; 404 for any other.',
+          doc: "One of the caller's SSH keys; 404 for any other.",
           async handle(c) {
             return presentSshKey(await users.sshKey(userOf(c).id, keyId(c)));
           },
         },
         {
           method: 'DELETE',
-          doc: 'Delete one of the caller\'s SSH keys; 404 for any other.',
+          doc: "Delete one of the caller's SSH keys; 404 for any other.",
           async handle(c) {
             await users.deleteSshKey(userOf(c).id, keyId(c));
             return Reply.noContent();

@@ -33,7 +33,9 @@ const rangeId = (value: string | undefined): number => {
   return Number(value);
 };
 
-export function subnetResources(deps: { services: Pick<RegionServices, 'fabrics' | 'subnets' | 'ipRanges'> }): Array<Resource<Principal>> {
+export function subnetResources(deps: {
+  services: Pick<RegionServices, 'fabrics' | 'subnets' | 'ipRanges'>;
+}): Array<Resource<Principal>> {
   const { services } = deps;
   const { subnets, ipRanges } = services;
   const subnetJson = async (key: string | number) => {
@@ -131,7 +133,8 @@ export function subnetResources(deps: { services: Pick<RegionServices, 'fabrics'
           async handle(c) {
             const user = userOf(c);
             const form = rangeForm(c.params);
-            if (form.type === 'dynamic' && !user.isSuperuser) throw forbidden('Only administrators can create dynamic IP ranges.');
+            if (form.type === 'dynamic' && !user.isSuperuser)
+              throw forbidden('Only administrators can create dynamic IP ranges.');
             return rangeJson((await ipRanges.create(form, user.id)).id);
           },
         },
@@ -152,7 +155,7 @@ export function subnetResources(deps: { services: Pick<RegionServices, 'fabrics'
         },
         {
           method: 'PUT',
-          doc: "Update a range: type, start_ip, end_ip, comment. Users may change their own reserved ranges; admins any.",
+          doc: 'Update a range: type, start_ip, end_ip, comment. Users may change their own reserved ranges; admins any.',
           async handle(c) {
             const id = await changeableRange(c, c.params.get('type'));
             return rangeJson((await ipRanges.update(id, rangeForm(c.params))).id);

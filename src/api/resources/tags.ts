@@ -17,7 +17,10 @@ const form = (p: Params) => ({
   kernelOpts: p.string('kernel_opts', { maxLength: 10_000 }),
 });
 
-export function tagResources(deps: { services: Pick<RegionServices, 'tags' | 'queries'>; present: PresentOptions }): Array<Resource<Principal>> {
+export function tagResources(deps: {
+  services: Pick<RegionServices, 'tags' | 'queries'>;
+  present: PresentOptions;
+}): Array<Resource<Principal>> {
   const { tags, queries } = deps.services;
   const taggedMachines = async (c: Ctx) => {
     const user = userOf(c);
@@ -95,7 +98,7 @@ export function tagResources(deps: { services: Pick<RegionServices, 'tags' | 'qu
         {
           method: 'POST',
           op: 'update_nodes',
-          doc: 'Tag (add) and untag (remove) machines by system_id (admin only); returns {added, removed}. A given definition must match the tag\'s (else 409).',
+          doc: "Tag (add) and untag (remove) machines by system_id (admin only); returns {added, removed}. A given definition must match the tag's (else 409).",
           async handle(c) {
             adminOf(c);
             return tags.updateMachines(c.path.name!, {

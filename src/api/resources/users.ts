@@ -7,7 +7,9 @@ import { Reply, type Resource } from '../http';
 import { presentUser } from '../presenters/user';
 import { adminOf, userOf } from './access';
 
-export function userResources(deps: { services: Pick<RegionServices, 'users' | 'accounts'> }): Array<Resource<Principal>> {
+export function userResources(deps: {
+  services: Pick<RegionServices, 'users' | 'accounts'>;
+}): Array<Resource<Principal>> {
   const { users, accounts } = deps.services;
   return [
     {
@@ -21,7 +23,9 @@ export function userResources(deps: { services: Pick<RegionServices, 'users' | '
           async handle(c) {
             userOf(c);
             const all = await users.list();
-            return all.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0)).map(presentUser);
+            return all
+              .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
+              .map(presentUser);
           },
         },
         {

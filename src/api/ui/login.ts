@@ -8,7 +8,16 @@ import { ensureParams } from '../http';
 import { html } from './html';
 import { LoginThrottle } from './login-throttle';
 import { page, redirectAfterPost, sendPage, UI_PREFIX } from './layout';
-import { clearCookie, LOGIN_CSRF_COOKIE, randomToken, sameToken, SESSION_COOKIE, setCookie, type UiSession, type UiSessions } from './session';
+import {
+  clearCookie,
+  LOGIN_CSRF_COOKIE,
+  randomToken,
+  sameToken,
+  SESSION_COOKIE,
+  setCookie,
+  type UiSession,
+  type UiSessions,
+} from './session';
 
 export const LOGIN_PATH = `${UI_PREFIX}/login`;
 const HOME = `${UI_PREFIX}/machines`;
@@ -18,7 +27,9 @@ const ORIGIN = 'http://region.invalid';
 export function safeNext(next: string | undefined): string {
   if (!next?.startsWith(`${UI_PREFIX}/`)) return HOME;
   const url = new URL(next, ORIGIN);
-  return url.origin === ORIGIN && url.pathname.startsWith(`${UI_PREFIX}/`) && url.pathname !== LOGIN_PATH ? url.pathname + url.search : HOME;
+  return url.origin === ORIGIN && url.pathname.startsWith(`${UI_PREFIX}/`) && url.pathname !== LOGIN_PATH
+    ? url.pathname + url.search
+    : HOME;
 }
 
 export function redirectToLogin(ctx: Koa.Context): void {
@@ -28,13 +39,26 @@ export function redirectToLogin(ctx: Koa.Context): void {
 function showLogin(ctx: Koa.Context, status: number, o: { next: string; error?: string; username?: string }): void {
   const csrf = randomToken();
   setCookie(ctx, LOGIN_CSRF_COOKIE, csrf);
-  sendPage(ctx, status, page('Log in', html`${o.error ? html`<p class="error">${o.error}</p>` : ''}
-<form method="post" action="${LOGIN_PATH}">
-<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="next" value="${o.next}">
-<p><label>Username <input name="username" autocomplete="username" value="${o.username ?? ''}" required autofocus></label></p>
-<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><button type="submit">Log in</button></p>
-</form>`));
+  sendPage(
+    ctx,
+    status,
+    page(
+      'Log in',
+      html`${o.error ? html`<p class="error">${o.error}</p>` : ''}
+        <form method="post" action="${LOGIN_PATH}">
+          <input type="hidden" name="csrf" value="${csrf}" /><input type="hidden" name="next" value="${o.next}" />
+          <p>
+            <label
+              >Username <input name="username" autocomplete="username" value="${o.username ?? ''}" required autofocus
+            /></label>
+          </p>
+          <p>
+            <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+          </p>
+          <p><button type="submit">Log in</button></p>
+        </form>`,
+    ),
+  );
 }
 
 export function loginRoutes(services: RegionServices, sessions: UiSessions, throttle = new LoginThrottle()) {
@@ -48,7 +72,11 @@ export function loginRoutes(services: RegionServices, sessions: UiSessions, thro
       }
       const username = params.get('username') ?? '';
       if (!sameToken(params.get('csrf'), ctx.cookies.get(LOGIN_CSRF_COOKIE))) {
-        return showLogin(ctx, 403, { next, username, error: 'The login form expired or did not come from this site. Please log in again.' });
+        return showLogin(ctx, 403, {
+          next,
+          username,
+          error: 'The login form expired or did not come from this site. Please log in again.',
+        });
       }
       // A success clears the username's failures, not the address's: one known password does not reset a guesser.
       const keys = [`user:${username.toLowerCase()}`, `ip:${ctx.ip}`];

@@ -16,13 +16,20 @@ export function machinePages(services: RegionServices, o: PresentOptions) {
     async list(ctx: Koa.Context, caller: Principal, user: PageUser): Promise<void> {
       const q = (typeof ctx.query.q === 'string' ? ctx.query.q : '').trim().slice(0, MAX_QUERY);
       const pageNo = Math.max(1, Math.min(1_000_000, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1));
-      const { total, views } = await services.queries.page(caller, q ? { hostnameContains: q } : {}, { limit: PAGE_SIZE, offset: (pageNo - 1) * PAGE_SIZE });
+      const { total, views } = await services.queries.page(caller, q ? { hostnameContains: q } : {}, {
+        limit: PAGE_SIZE,
+        offset: (pageNo - 1) * PAGE_SIZE,
+      });
       sendPage(ctx, 200, page('Machines', machineList({ views, total, q, page: pageNo, limit: PAGE_SIZE }), user));
     },
 
     async detail(ctx: Koa.Context, caller: Principal, user: PageUser, systemId: string): Promise<void> {
       const view = await services.queries.get(caller, systemId);
-      const events = await services.events.query(caller, { systemId: [view.machine.systemId], level: 'DEBUG' }, { limit: RECENT_EVENTS });
+      const events = await services.events.query(
+        caller,
+        { systemId: [view.machine.systemId], level: 'DEBUG' },
+        { limit: RECENT_EVENTS },
+      );
       const workflowId = view.machine.workflowId;
       const temporalUrl = workflowId ? temporalWorkflowUrl(workflowId, presentOptionsFor(o, caller)) : null;
       sendPage(ctx, 200, page(view.machine.hostname, machineDetail({ view, events, temporalUrl }), user));

@@ -16,7 +16,10 @@ import { sameToken, SESSION_COOKIE, UiSessions } from './session';
 const NOT_FOUND = 'No machine or page matches the given query.';
 
 function securityHeaders(ctx: Koa.Context): void {
-  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  ctx.set(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  );
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Referrer-Policy', 'no-referrer');
@@ -40,7 +43,9 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
     if (ctx.path !== UI_PREFIX && !ctx.path.startsWith(`${UI_PREFIX}/`)) return next();
     securityHeaders(ctx);
     const session = await sessions.find(ctx.cookies.get(SESSION_COOKIE));
-    const user: PageUser | undefined = session ? { username: session.user.username, isAdmin: session.user.isSuperuser, csrf: session.csrf } : undefined;
+    const user: PageUser | undefined = session
+      ? { username: session.user.username, isAdmin: session.user.isSuperuser, csrf: session.csrf }
+      : undefined;
     try {
       if (ctx.path === LOGIN_PATH) return await auth.login(ctx, session);
       if (!session || !user) return redirectToLogin(ctx);
@@ -49,7 +54,15 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
       if (ctx.method === 'POST') {
         const params = await ensureParams(ctx);
         if (!sameToken(params.get('csrf'), session.csrf)) {
-          return sendPage(ctx, 403, messagePage('Forbidden', 'This form expired or did not come from this site. Reload the page and try again.', user));
+          return sendPage(
+            ctx,
+            403,
+            messagePage(
+              'Forbidden',
+              'This form expired or did not come from this site. Reload the page and try again.',
+              user,
+            ),
+          );
         }
         if (rest === '/logout') return await auth.logout(ctx, session);
         return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
@@ -66,7 +79,8 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
       return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
     } catch (err) {
       if (err instanceof NotFoundError) return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
-      if (err instanceof ApiError && err.status < 500) return sendPage(ctx, err.status, messagePage('Request refused', err.message, user));
+      if (err instanceof ApiError && err.status < 500)
+        return sendPage(ctx, err.status, messagePage('Request refused', err.message, user));
       throw err;
     }
   };

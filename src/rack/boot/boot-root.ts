@@ -48,7 +48,8 @@ export async function openInRoot(root: string, relative: string): Promise<RootFi
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { ok: false, reason: 'not-found', detail: 'no such file' };
-    if (code === 'ELOOP' || code === 'EACCES' || code === 'EPERM') return { ok: false, reason: 'forbidden', detail: code };
+    if (code === 'ELOOP' || code === 'EACCES' || code === 'EPERM')
+      return { ok: false, reason: 'forbidden', detail: code };
     throw err;
   }
   const stat = await handle.stat().catch(async (err: unknown) => {

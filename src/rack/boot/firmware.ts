@@ -27,7 +27,10 @@ export async function installIpxeFirmware(tftpDir: string, sourceDir = DEBIAN_IP
     const target = path.join(tftpDir, name);
     // Loaders are about 1 MB: comparing the bytes is cheap and catches a package upgrade that
     // kept the size (mtimes from a .deb say nothing about which copy is newer).
-    const [from, to] = await Promise.all([fs.readFile(source).catch(() => undefined), fs.readFile(target).catch(() => undefined)]);
+    const [from, to] = await Promise.all([
+      fs.readFile(source).catch(() => undefined),
+      fs.readFile(target).catch(() => undefined),
+    ]);
     if (!from) {
       if (!to) report.missing.push(name);
       continue;

@@ -24,7 +24,11 @@ const MAC_SCRIPT = /^\/ipxe\/mac\/([^/]+)\.ipxe$/;
 const FIRMWARE = new Set<string>([TFTP_FILES.uefiIpxe, TFTP_FILES.biosIpxe]);
 
 type Reply = { status: number; body: string; type?: string };
-const text = (status: number, body: string): Reply => ({ status, body: `${body}\n`, type: 'text/plain; charset=utf-8' });
+const text = (status: number, body: string): Reply => ({
+  status,
+  body: `${body}\n`,
+  type: 'text/plain; charset=utf-8',
+});
 
 /** Creates (does not start) the server; `listen` it on RACK_HTTP_PORT or wherever configured. */
 export function createHttpBootServer(o: HttpBootOptions): http.Server {
@@ -32,10 +36,16 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
   const proxy = regionProxy({ regionUrl: o.regionUrl, timeoutMs: o.proxyTimeoutMs });
 
   // The machine asked this address: the scripts send it back to the same one.
-  const baseOf = (req: http.IncomingMessage) => httpBase(req.socket.localAddress ?? '127.0.0.1', req.socket.localPort ?? 0);
+  const baseOf = (req: http.IncomingMessage) =>
+    httpBase(req.socket.localAddress ?? '127.0.0.1', req.socket.localPort ?? 0);
 
-  const script = async (req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<Reply & { note?: string }> => {
-    if (pathname === BOOT_HTTP.bootScript) return { status: 200, body: bootScript(baseOf(req)), type: 'text/plain; charset=utf-8' };
+  const script = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    pathname: string,
+  ): Promise<Reply & { note?: string }> => {
+    if (pathname === BOOT_HTTP.bootScript)
+      return { status: 200, body: bootScript(baseOf(req)), type: 'text/plain; charset=utf-8' };
     const mac = macFromHyphens(MAC_SCRIPT.exec(pathname)?.[1] ?? '');
     if (!mac) return text(400, `Not a MAC address in ${pathname}: expected /ipxe/mac/aa-bb-cc-dd-ee-ff.ipxe`);
     const gone = new AbortController();
@@ -43,7 +53,12 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
     const answer = await macConfig(o, mac, gone.signal);
     if (!answer.ok) return { ...text(answer.status, answer.message), note: answer.message };
     const body = macScript(answer.config, { base: baseOf(req), arch: o.arch });
-    return { status: 200, body, type: 'text/plain; charset=utf-8', note: `${answer.config.purpose} from ${answer.source}` };
+    return {
+      status: 200,
+      body,
+      type: 'text/plain; charset=utf-8',
+      note: `${answer.config.purpose} from ${answer.source}`,
+    };
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<string> => {
@@ -51,13 +66,17 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
     if (url.startsWith(BOOT_HTTP.regionProxyPrefix)) {
       // Machines need the metadata server and the MAAS API (enlistment), never the racks' own API.
       if (/^\/MAAS\/+rack(\/|$|%2f)/i.test(url)) {
-        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('The rack API is not reachable through a rack.\n');
+        res
+          .writeHead(403, { 'content-type': 'text/plain; charset=utf-8' })
+          .end('The rack API is not reachable through a rack.\n');
         return '';
       }
       return proxy(req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Only GET and HEAD here (and anything under /MAAS/).\n');
+      res
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+        .end('Only GET and HEAD here (and anything under /MAAS/).\n');
       return '';
     }
     // The raw path, decoded here and nowhere else: WHATWG URL parsing would quietly resolve
@@ -67,13 +86,19 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
     try {
       pathname = decodeURIComponent(rawPath);
     } catch {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Malformed percent-encoding in the path.\n');
+      res
+        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('Malformed percent-encoding in the path.\n');
       return '';
     }
     if (pathname.startsWith('/ipxe/')) {
       const reply = await script(req, res, pathname);
       if (!res.writableEnded && !res.destroyed) {
-        res.writeHead(reply.status, { 'content-type': reply.type ?? 'text/plain', 'content-length': Buffer.byteLength(reply.body), 'cache-control': 'no-store' });
+        res.writeHead(reply.status, {
+          'content-type': reply.type ?? 'text/plain',
+          'content-length': Buffer.byteLength(reply.body),
+          'cache-control': 'no-store',
+        });
         res.end(req.method === 'HEAD' ? undefined : reply.body);
       }
       return reply.note ?? '';
@@ -90,13 +115,16 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
     const peer = socket.remoteAddress ?? '?';
     const written = socket.bytesWritten;
     const line = (status: number | string, note: string) =>
-      o.log(`http-boot: ${peer} ${req.method ?? '?'} ${req.url ?? ''} ${status} ${socket.bytesWritten - written} B ${Date.now() - started} ms${note ? ` (${note})` : ''}`);
+      o.log(
+        `http-boot: ${peer} ${req.method ?? '?'} ${req.url ?? ''} ${status} ${socket.bytesWritten - written} B ${Date.now() - started} ms${note ? ` (${note})` : ''}`,
+      );
     handle(req, res).then(
       (note) => line(res.statusCode, note),
       (err: unknown) => {
         // A bug or an odd region answer (e.g. an unsafe value): this request fails, the server lives.
         const message = (err as Error).message;
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metalflow rack: ${message}\n`);
+        if (!res.headersSent)
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metalflow rack: ${message}\n`);
         else res.destroy();
         line(500, message);
       },

@@ -14,7 +14,10 @@ export class UnsafeBootValueError extends Error {
 const SAFE = /^[A-Za-z0-9._~:/@%+,=[\]-]+$/;
 
 function safe(what: string, value: string): string {
-  if (!SAFE.test(value)) throw new UnsafeBootValueError(`Refusing to put ${what} ${JSON.stringify(value)} in an iPXE script: only letters, digits and ._~:/@%+,=[]- are allowed.`);
+  if (!SAFE.test(value))
+    throw new UnsafeBootValueError(
+      `Refusing to put ${what} ${JSON.stringify(value)} in an iPXE script: only letters, digits and ._~:/@%+,=[]- are allowed.`,
+    );
   return value;
 }
 
@@ -41,7 +44,11 @@ export function bootScript(base: string): string {
   const lines = ['#!ipxe', '# metalflow: what this machine boots is decided per MAC by the region'];
   for (let attempt = 1; attempt <= CHAIN_ATTEMPTS; attempt++) {
     lines.push(`chain ${url} || goto failed${attempt}`, `:failed${attempt}`);
-    if (attempt < CHAIN_ATTEMPTS) lines.push(`echo metalflow: no boot script from the rack (attempt ${attempt} of ${CHAIN_ATTEMPTS}), retrying in ${RETRY_SECONDS} s`, `sleep ${RETRY_SECONDS}`);
+    if (attempt < CHAIN_ATTEMPTS)
+      lines.push(
+        `echo metalflow: no boot script from the rack (attempt ${attempt} of ${CHAIN_ATTEMPTS}), retrying in ${RETRY_SECONDS} s`,
+        `sleep ${RETRY_SECONDS}`,
+      );
   }
   lines.push('echo metalflow: no boot script from the rack, trying the next boot device', 'exit', '');
   return lines.join('\n');
@@ -68,10 +75,15 @@ export function macScript(config: MacBootConfig, o: MacScriptOptions): string {
     case 'commissioning':
     case 'enlist':
     case 'xinstall':
-      return script(`${config.purpose} for ${who}`, ephemeral(config, base, safe('the architecture', o.arch ?? 'amd64')));
+      return script(
+        `${config.purpose} for ${who}`,
+        ephemeral(config, base, safe('the architecture', o.arch ?? 'amd64')),
+      );
     default: {
       const unknown: never = config;
-      throw new UnsafeBootValueError(`Unknown boot purpose ${JSON.stringify((unknown as { purpose: unknown }).purpose)}.`);
+      throw new UnsafeBootValueError(
+        `Unknown boot purpose ${JSON.stringify((unknown as { purpose: unknown }).purpose)}.`,
+      );
     }
   }
 }
@@ -92,7 +104,8 @@ function ephemeral(config: MacBootConfig, base: string, arch: string): string[] 
       [CMDLINE.tokenSecret, config.credentials.tokenSecret],
       [CMDLINE.systemId, config.systemId],
     );
-    if (config.purpose === 'xinstall' && config.image) args.push([CMDLINE.image, `${base}${config.image.path}`], [CMDLINE.imageSha256, config.image.sha256]);
+    if (config.purpose === 'xinstall' && config.image)
+      args.push([CMDLINE.image, `${base}${config.image.path}`], [CMDLINE.imageSha256, config.image.sha256]);
     if (config.purpose === 'commissioning' && config.erase) args.push([CMDLINE.erase, config.erase]);
   }
   const kernel = [

@@ -33,10 +33,15 @@ export async function macConfig(deps: MacConfigDeps, mac: string, signal: AbortS
   } catch (err) {
     if (signal.aborted) throw err;
     // The region answered, and said no (4xx): booting a stale cached config would be wrong.
-    if (err instanceof RegionError && !err.retryable) return { ok: false, status: 502, message: `The region refused the boot config for ${mac}: ${err.message}` };
+    if (err instanceof RegionError && !err.retryable)
+      return { ok: false, status: 502, message: `The region refused the boot config for ${mac}: ${err.message}` };
     why = deadline.aborted ? 'the region did not answer in time' : (err as Error).message;
   }
   const cached = deps.prepared?.byMac(mac);
   if (cached) return { ok: true, config: { known: true, ...cached }, source: 'cache' };
-  return { ok: false, status: 503, message: `No boot config for ${mac}: ${why}, and this rack has none prepared for that MAC. Try again later.` };
+  return {
+    ok: false,
+    status: 503,
+    message: `No boot config for ${mac}: ${why}, and this rack has none prepared for that MAC. Try again later.`,
+  };
 }

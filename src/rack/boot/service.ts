@@ -92,8 +92,11 @@ export async function startBootServices(o: BootServicesOptions): Promise<BootSer
   if (tftpPortWanted !== null) {
     try {
       const firmware = await installIpxeFirmware(tftpDir, o.firmwareDir);
-      if (firmware.installed.length) o.log(`tftp: copied ${firmware.installed.join(', ')} from ${o.firmwareDir ?? DEBIAN_IPXE_DIR}`);
-      const missing = firmware.missing.length ? `; missing ${firmware.missing.join(', ')} (install the Debian package ipxe)` : '';
+      if (firmware.installed.length)
+        o.log(`tftp: copied ${firmware.installed.join(', ')} from ${o.firmwareDir ?? DEBIAN_IPXE_DIR}`);
+      const missing = firmware.missing.length
+        ? `; missing ${firmware.missing.join(', ')} (install the Debian package ipxe)`
+        : '';
       if (missing) o.log(`tftp: WARNING${missing}`);
       tftp = await startTftpServer({
         root: tftpDir,

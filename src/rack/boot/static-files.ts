@@ -29,7 +29,11 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
-const TYPES: Record<string, string> = { ipxe: 'text/plain; charset=utf-8', cfg: 'text/plain; charset=utf-8', txt: 'text/plain; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  ipxe: 'text/plain; charset=utf-8',
+  cfg: 'text/plain; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+};
 
 function contentType(file: string): string {
   const ext = /\.([a-z0-9]+)$/i.exec(file)?.[1]?.toLowerCase() ?? '';
@@ -37,11 +41,18 @@ function contentType(file: string): string {
 }
 
 /** Answers a GET or HEAD for `relative` under `root`; returns a short note for the request log. */
-export async function serveFile(req: http.IncomingMessage, res: http.ServerResponse, root: string, relative: string): Promise<string> {
+export async function serveFile(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  root: string,
+  relative: string,
+): Promise<string> {
   const file = await openInRoot(root, relative);
   if (!file.ok) {
     const status = file.reason === 'not-found' ? 404 : 403;
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${status === 404 ? 'Not found' : 'Forbidden'}: ${req.url ?? ''}\n`);
+    res
+      .writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(`${status === 404 ? 'Not found' : 'Forbidden'}: ${req.url ?? ''}\n`);
     return file.detail;
   }
   const { handle, size } = file;

@@ -40,7 +40,9 @@ export function hardenTftpTransfers(log: (line: string) => void): void {
       try {
         onMessage.call(this, message, rinfo);
       } catch (err) {
-        log(`tftp: transfer to ${rinfo.address}:${rinfo.port} aborted on a packet the library could not handle (${(err as Error).message})`);
+        log(
+          `tftp: transfer to ${rinfo.address}:${rinfo.port} aborted on a packet the library could not handle (${(err as Error).message})`,
+        );
         try {
           this.abort(MALFORMED);
         } catch {

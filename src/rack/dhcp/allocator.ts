@@ -35,7 +35,8 @@ export class Allocator {
     let reusable: Ip | undefined;
     const cursor = this.cursors.get(subnet.cidr.network);
     // A cursor left outside the ranges by a config change moves to the next range first.
-    let ip = cursor === undefined ? subnet.dynamic[0]?.start : inPool(subnet, cursor) ? cursor : nextInPool(subnet, cursor);
+    let ip =
+      cursor === undefined ? subnet.dynamic[0]?.start : inPool(subnet, cursor) ? cursor : nextInPool(subnet, cursor);
     for (let n = 0; n < subnet.poolSize && ip !== undefined; n++, ip = nextInPool(subnet, ip)) {
       if (!isPoolAddress(subnet, ip) || this.table.heldByOther(ip, mac, now)) continue;
       if (this.table.isFresh(ip)) {

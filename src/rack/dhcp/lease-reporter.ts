@@ -44,7 +44,10 @@ export class LeaseReporter {
       const over = this.queue.length - max;
       this.queue.splice(0, over);
       if (this.dropped === 0) {
-        this.o.log(`dhcp lease reports: queue full (${max}); dropping the oldest events until the region catches up` + (this.o.snapshot ? ', then sending the whole lease table' : ''));
+        this.o.log(
+          `dhcp lease reports: queue full (${max}); dropping the oldest events until the region catches up` +
+            (this.o.snapshot ? ', then sending the whole lease table' : ''),
+        );
       }
       this.dropped += over;
       if (this.o.snapshot) this.resync = true;
@@ -76,7 +79,9 @@ export class LeaseReporter {
     try {
       await this.sendNext(AbortSignal.timeout(graceMs));
     } catch (err) {
-      this.o.log(`dhcp lease reports: ${this.queue.length} event(s) not delivered at shutdown: ${(err as Error).message}`);
+      this.o.log(
+        `dhcp lease reports: ${this.queue.length} event(s) not delivered at shutdown: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -87,7 +92,8 @@ export class LeaseReporter {
       this.wake = undefined;
       if (signal.aborted) break;
       // A full batch goes at once; a few events wait a moment for company.
-      if (!this.resync && this.queue.length < this.batchSize) await sleep(this.o.everyMs ?? 1_000, signal).catch(() => undefined);
+      if (!this.resync && this.queue.length < this.batchSize)
+        await sleep(this.o.everyMs ?? 1_000, signal).catch(() => undefined);
       if (signal.aborted) break;
       const batch = this.queue.slice(0, this.batchSize);
       try {
@@ -136,7 +142,10 @@ export class LeaseReporter {
       this.forget([{ seq: upTo }]);
     } else {
       if (!batch.length) return;
-      await this.o.report(batch.map((b) => b.event), signal);
+      await this.o.report(
+        batch.map((b) => b.event),
+        signal,
+      );
       this.forget(batch);
     }
     if (this.dropped) {

@@ -80,8 +80,21 @@ function fromLine(raw: string): Lease | undefined {
   try {
     const l = JSON.parse(raw) as Partial<Line>;
     const ip = typeof l.ip === 'string' ? parseIp(l.ip) : undefined;
-    if (ip === undefined || typeof l.mac !== 'string' || typeof l.state !== 'string' || !STATES.has(l.state) || typeof l.expiresAt !== 'number') return undefined;
-    return { ip, mac: l.mac, hostname: typeof l.hostname === 'string' ? l.hostname : '', state: l.state, expiresAt: l.expiresAt };
+    if (
+      ip === undefined ||
+      typeof l.mac !== 'string' ||
+      typeof l.state !== 'string' ||
+      !STATES.has(l.state) ||
+      typeof l.expiresAt !== 'number'
+    )
+      return undefined;
+    return {
+      ip,
+      mac: l.mac,
+      hostname: typeof l.hostname === 'string' ? l.hostname : '',
+      state: l.state,
+      expiresAt: l.expiresAt,
+    };
   } catch {
     return undefined;
   }
@@ -141,7 +154,12 @@ export class FileLeaseJournal implements LeaseJournal {
   private readonly now: () => number;
   private readonly log: (line: string) => void;
 
-  constructor(private readonly file: string, private handle: fs.promises.FileHandle, initial: readonly Lease[], o: JournalOptions = {}) {
+  constructor(
+    private readonly file: string,
+    private handle: fs.promises.FileHandle,
+    initial: readonly Lease[],
+    o: JournalOptions = {},
+  ) {
     for (const l of initial) this.latest.set(l.ip, l);
     this.lines = initial.length;
     this.groupCommitMs = o.groupCommitMs ?? 2;

@@ -37,7 +37,9 @@ export const OPT = {
 
 export const MSG = { discover: 1, offer: 2, request: 3, decline: 4, ack: 5, nak: 6, release: 7, inform: 8 } as const;
 export type MessageType = (typeof MSG)[keyof typeof MSG];
-export const MSG_NAME: Record<number, string> = Object.fromEntries(Object.entries(MSG).map(([name, code]) => [code, name.toUpperCase()]));
+export const MSG_NAME: Record<number, string> = Object.fromEntries(
+  Object.entries(MSG).map(([name, code]) => [code, name.toUpperCase()]),
+);
 
 /** Option code → value. A code seen several times is one value (RFC 3396 concatenation). */
 export type DhcpOptions = Map<number, Buffer>;
@@ -119,7 +121,7 @@ export function optUserClasses(opts: DhcpOptions): string[] {
   const v = opts.get(OPT.userClass);
   if (!v || v.length === 0) return [];
   const classes: string[] = [];
-  for (let i = 0; i < v.length; ) {
+  for (let i = 0; i < v.length;) {
     const len = v[i]!;
     if (len === 0 || i + 1 + len > v.length) return [v.toString('latin1')];
     classes.push(v.subarray(i + 1, i + 1 + len).toString('latin1'));

@@ -33,12 +33,15 @@ export interface DhcpPacket {
 }
 
 export function decodePacket(buf: Buffer): DhcpPacket {
-  if (buf.length < OPTIONS_AT) throw new MalformedPacketError(`${buf.length} bytes is shorter than a DHCP message (${OPTIONS_AT})`);
+  if (buf.length < OPTIONS_AT)
+    throw new MalformedPacketError(`${buf.length} bytes is shorter than a DHCP message (${OPTIONS_AT})`);
   const op = buf[0]!;
-  if (op !== BOOTREQUEST && op !== BOOTREPLY) throw new MalformedPacketError(`op ${op} is neither BOOTREQUEST nor BOOTREPLY`);
+  if (op !== BOOTREQUEST && op !== BOOTREPLY)
+    throw new MalformedPacketError(`op ${op} is neither BOOTREQUEST nor BOOTREPLY`);
   const hlen = buf[2]!;
   if (hlen > 16) throw new MalformedPacketError(`hardware address length ${hlen} exceeds 16`);
-  if (buf.readUInt32BE(HEADER) !== MAGIC_COOKIE) throw new MalformedPacketError('no DHCP magic cookie (plain BOOTP is not served)');
+  if (buf.readUInt32BE(HEADER) !== MAGIC_COOKIE)
+    throw new MalformedPacketError('no DHCP magic cookie (plain BOOTP is not served)');
   // Option 52 (overload) would put more options into sname/file; no PXE client does, so those
   // fields are read as the names they normally are and the overload is ignored.
   return {

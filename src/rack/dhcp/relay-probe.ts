@@ -30,9 +30,21 @@ export function clientMessage(m: ClientMessage, defaultGiaddr: Ip): DhcpPacket {
   if (m.serverId) options.set(OPT.serverId, ipList([ip(m.serverId)]));
   for (const [code, value] of m.options ?? []) options.set(code, value);
   return {
-    op: BOOTREQUEST, htype: 1, hlen: macBytes.length, hops: 1, xid: m.xid ?? crypto.randomBytes(4).readUInt32BE(0), secs: 0, flags: m.flags ?? 0,
-    ciaddr: m.ciaddr ? ip(m.ciaddr) : 0, yiaddr: 0, siaddr: 0, giaddr: m.giaddr === undefined ? defaultGiaddr : ip(m.giaddr),
-    chaddr, sname: '', file: '', options,
+    op: BOOTREQUEST,
+    htype: 1,
+    hlen: macBytes.length,
+    hops: 1,
+    xid: m.xid ?? crypto.randomBytes(4).readUInt32BE(0),
+    secs: 0,
+    flags: m.flags ?? 0,
+    ciaddr: m.ciaddr ? ip(m.ciaddr) : 0,
+    yiaddr: 0,
+    siaddr: 0,
+    giaddr: m.giaddr === undefined ? defaultGiaddr : ip(m.giaddr),
+    chaddr,
+    sname: '',
+    file: '',
+    options,
   };
 }
 
@@ -59,7 +71,11 @@ export class RelayProbe {
 
   server: { address: string; port: number };
 
-  private constructor(private readonly sock: dgram.Socket, o: RelayProbeOptions, private readonly giaddr: Ip) {
+  private constructor(
+    private readonly sock: dgram.Socket,
+    o: RelayProbeOptions,
+    private readonly giaddr: Ip,
+  ) {
     this.server = o.server ?? { address: '127.0.0.1', port: 67 };
     sock.on('message', (buf) => {
       let p: DhcpPacket;
@@ -113,13 +129,19 @@ export class RelayProbe {
     if (!offer) return {};
     const serverId = offer.options.get(OPT.serverId);
     const ack = await this.exchange({
-      type: MSG.request, mac, requestedIp: formatIp(offer.yiaddr), serverId: serverId?.length === 4 ? formatIp(serverId.readUInt32BE(0)) : undefined, options: extra,
+      type: MSG.request,
+      mac,
+      requestedIp: formatIp(offer.yiaddr),
+      serverId: serverId?.length === 4 ? formatIp(serverId.readUInt32BE(0)) : undefined,
+      options: extra,
     });
     return { offer, ack };
   }
 
   sendRaw(buf: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.sock.send(buf, this.server.port, this.server.address, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.sock.send(buf, this.server.port, this.server.address, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   close(): Promise<void> {

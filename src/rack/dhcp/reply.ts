@@ -15,7 +15,12 @@ export interface Grant {
   boot?: BootFile;
 }
 
-export function offerOrAck(req: DhcpPacket, type: typeof MSG.offer | typeof MSG.ack, subnet: ServedSubnet, g: Grant): DhcpPacket {
+export function offerOrAck(
+  req: DhcpPacket,
+  type: typeof MSG.offer | typeof MSG.ack,
+  subnet: ServedSubnet,
+  g: Grant,
+): DhcpPacket {
   const opts: DhcpOptions = new Map();
   opts.set(OPT.messageType, u8(type));
   opts.set(OPT.serverId, ipList([subnet.serverIp]));
@@ -66,8 +71,21 @@ function echoRelayInfo(req: DhcpPacket, opts: DhcpOptions): void {
 
 function replyHeader(req: DhcpPacket): DhcpPacket {
   return {
-    op: BOOTREPLY, htype: req.htype, hlen: req.hlen, hops: 0, xid: req.xid, secs: 0, flags: req.flags,
-    ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: req.giaddr, chaddr: req.chaddr, sname: '', file: '', options: new Map(),
+    op: BOOTREPLY,
+    htype: req.htype,
+    hlen: req.hlen,
+    hops: 0,
+    xid: req.xid,
+    secs: 0,
+    flags: req.flags,
+    ciaddr: 0,
+    yiaddr: 0,
+    siaddr: 0,
+    giaddr: req.giaddr,
+    chaddr: req.chaddr,
+    sname: '',
+    file: '',
+    options: new Map(),
   };
 }
 
@@ -91,6 +109,7 @@ export interface ReplyPorts {
 export function destinationOf(req: DhcpPacket, reply: DhcpPacket, ports: ReplyPorts): Destination {
   if (req.giaddr !== 0) return { address: formatIp(req.giaddr), port: ports.relay };
   const isNak = reply.options.get(OPT.messageType)?.[0] === MSG.nak;
-  if (!isNak && req.ciaddr !== 0 && (req.flags & BROADCAST_FLAG) === 0) return { address: formatIp(req.ciaddr), port: ports.client };
+  if (!isNak && req.ciaddr !== 0 && (req.flags & BROADCAST_FLAG) === 0)
+    return { address: formatIp(req.ciaddr), port: ports.client };
   return { address: '255.255.255.255', port: ports.client };
 }

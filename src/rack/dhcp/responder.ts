@@ -43,7 +43,10 @@ export class Responder {
   private readonly quarantineMs: number;
   private readonly pxeLeaseSeconds: number;
 
-  constructor(private readonly table: LeaseTable, private readonly o: ResponderOptions) {
+  constructor(
+    private readonly table: LeaseTable,
+    private readonly o: ResponderOptions,
+  ) {
     this.allocator = new Allocator(table);
     this.offerHoldMs = o.offerHoldMs ?? 60_000;
     this.quarantineMs = o.declineQuarantineMs ?? 10 * 60_000;
@@ -64,12 +67,18 @@ export class Responder {
     if (req.op !== BOOTREQUEST) return ignore('not a BOOTREQUEST');
     if (type === undefined) return ignore('no DHCP message type (BOOTP is not served)');
     // Only Ethernet clients: a MAC of another length would reach the region as an invalid address.
-    if (req.htype !== 1 || req.hlen !== 6) return ignore(`hardware type ${req.htype}/length ${req.hlen} is not Ethernet`);
+    if (req.htype !== 1 || req.hlen !== 6)
+      return ignore(`hardware type ${req.htype}/length ${req.hlen} is not Ethernet`);
     if (req.giaddr === 0 && req.ciaddr === 0 && this.directRefusal) return ignore(this.directRefusal);
     if (req.hops > RELAY_HOP_LIMIT) return ignore(`relayed ${req.hops} times`);
     const requested = optIp(req.options, OPT.requestedIp);
-    const { subnet, guessed } = selectSubnet(this.subnets, { giaddr: req.giaddr, ciaddr: req.ciaddr, requestedIp: requested });
-    if (!subnet) return ignore(`${MSG_NAME[type] ?? type} from ${macOf(req)}: no served subnet (giaddr ${formatIp(req.giaddr)})`);
+    const { subnet, guessed } = selectSubnet(this.subnets, {
+      giaddr: req.giaddr,
+      ciaddr: req.ciaddr,
+      requestedIp: requested,
+    });
+    if (!subnet)
+      return ignore(`${MSG_NAME[type] ?? type} from ${macOf(req)}: no served subnet (giaddr ${formatIp(req.giaddr)})`);
     const c: Context = { req, subnet, mac: macOf(req), requested, now, firmware: clientFirmware(req.options) };
     const out = this.dispatch(type, c);
     return guessed ? { ...out, guessedSubnet: true } : out;
@@ -86,7 +95,11 @@ export class Responder {
       case MSG.release:
         return this.release(c);
       case MSG.inform:
-        return { reply: offerOrAck(c.req, MSG.ack, c.subnet, { yiaddr: 0, boot: this.bootFile(c) }), changes: [], events: [] };
+        return {
+          reply: offerOrAck(c.req, MSG.ack, c.subnet, { yiaddr: 0, boot: this.bootFile(c) }),
+          changes: [],
+          events: [],
+        };
       default:
         return ignore(`message type ${MSG_NAME[type] ?? type} is not for a server`);
     }
@@ -94,13 +107,25 @@ export class Responder {
 
   private discover(c: Context): Outcome {
     const ip = this.allocator.choose(c.subnet, c.mac, c.requested, c.now);
-    if (ip === undefined) return ignore(`DISCOVER from ${c.mac}: no free address in ${c.subnet.config.cidr} (pool exhausted)`);
+    if (ip === undefined)
+      return ignore(`DISCOVER from ${c.mac}: no free address in ${c.subnet.config.cidr} (pool exhausted)`);
     const held = this.table.get(ip);
     // An OFFER to a client that already holds the address must not shorten its lease.
     if (!(held?.mac === c.mac && held.state === 'bound' && held.expiresAt > c.now)) {
-      this.table.set({ ip, mac: c.mac, hostname: this.hostnameOf(c, ip), state: 'offered', expiresAt: c.now + this.offerHoldMs });
+      this.table.set({
+        ip,
+        mac: c.mac,
+        hostname: this.hostnameOf(c, ip),
+        state: 'offered',
+        expiresAt: c.now + this.offerHoldMs,
+      });
     }
-    const reply = offerOrAck(c.req, MSG.offer, c.subnet, { yiaddr: ip, leaseSeconds: this.leaseSeconds(c), hostname: this.fixedHostname(c, ip), boot: this.bootFile(c) });
+    const reply = offerOrAck(c.req, MSG.offer, c.subnet, {
+      yiaddr: ip,
+      leaseSeconds: this.leaseSeconds(c),
+      hostname: this.fixedHostname(c, ip),
+      boot: this.bootFile(c),
+    });
     return { reply, changes: [], events: [] };
   }
 
@@ -133,7 +158,13 @@ export class Responder {
       return this.refuse(c, `${formatIp(ip)} is not available to ${c.mac}`);
     }
     const leaseSeconds = this.leaseSeconds(c);
-    const lease: Lease = { ip, mac: c.mac, hostname: this.hostnameOf(c, ip), state: 'bound', expiresAt: c.now + leaseSeconds * 1000 };
+    const lease: Lease = {
+      ip,
+      mac: c.mac,
+      hostname: this.hostnameOf(c, ip),
+      state: 'bound',
+      expiresAt: c.now + leaseSeconds * 1000,
+    };
     const changes: Lease[] = [];
     const events: DhcpLeaseEvent[] = [];
     // Moving to another address gives the old one back (one binding per client and subnet).
@@ -147,7 +178,12 @@ export class Responder {
     this.table.set(lease);
     changes.push(lease);
     events.push(leaseEvent('commit', lease, lease.expiresAt));
-    const reply = offerOrAck(c.req, MSG.ack, c.subnet, { yiaddr: ip, leaseSeconds, hostname: this.fixedHostname(c, ip), boot: this.bootFile(c) });
+    const reply = offerOrAck(c.req, MSG.ack, c.subnet, {
+      yiaddr: ip,
+      leaseSeconds,
+      hostname: this.fixedHostname(c, ip),
+      boot: this.bootFile(c),
+    });
     return { reply, changes, events };
   }
 
@@ -157,24 +193,37 @@ export class Responder {
 
   private decline(c: Context): Outcome {
     const serverId = optIp(c.req.options, OPT.serverId);
-    if (serverId !== undefined && !c.subnet.ownIps.has(serverId)) return ignore(`DECLINE from ${c.mac} is for server ${formatIp(serverId)}`);
+    if (serverId !== undefined && !c.subnet.ownIps.has(serverId))
+      return ignore(`DECLINE from ${c.mac} is for server ${formatIp(serverId)}`);
     const ip = c.requested;
     const lease = ip === undefined ? undefined : this.table.get(ip);
     // Only the address's own client can take it out of use; others could empty the pool.
     if (!lease || lease.mac !== c.mac || (lease.state !== 'bound' && lease.state !== 'offered')) {
       return ignore(`DECLINE from ${c.mac} for ${ip === undefined ? 'no address' : formatIp(ip)} it does not hold`);
     }
-    const quarantined: Lease = { ip: lease.ip, mac: '', hostname: '', state: 'declined', expiresAt: c.now + this.quarantineMs };
+    const quarantined: Lease = {
+      ip: lease.ip,
+      mac: '',
+      hostname: '',
+      state: 'declined',
+      expiresAt: c.now + this.quarantineMs,
+    };
     this.table.set(quarantined);
     const events = lease.state === 'bound' ? [leaseEvent('release', lease, c.now)] : [];
-    return { changes: [quarantined], events, note: `DECLINE from ${c.mac}: ${formatIp(lease.ip)} is in use by someone else; quarantined` };
+    return {
+      changes: [quarantined],
+      events,
+      note: `DECLINE from ${c.mac}: ${formatIp(lease.ip)} is in use by someone else; quarantined`,
+    };
   }
 
   private release(c: Context): Outcome {
     const serverId = optIp(c.req.options, OPT.serverId);
-    if (serverId !== undefined && !c.subnet.ownIps.has(serverId)) return ignore(`RELEASE from ${c.mac} is for server ${formatIp(serverId)}`);
+    if (serverId !== undefined && !c.subnet.ownIps.has(serverId))
+      return ignore(`RELEASE from ${c.mac} is for server ${formatIp(serverId)}`);
     const lease = this.table.get(c.req.ciaddr);
-    if (!lease || lease.mac !== c.mac || lease.state !== 'bound') return ignore(`RELEASE from ${c.mac} for ${formatIp(c.req.ciaddr)} it does not hold`);
+    if (!lease || lease.mac !== c.mac || lease.state !== 'bound')
+      return ignore(`RELEASE from ${c.mac} for ${formatIp(c.req.ciaddr)} it does not hold`);
     const released: Lease = { ...lease, state: 'released', expiresAt: c.now };
     this.table.set(released);
     return { changes: [released], events: [leaseEvent('release', released, c.now)] };

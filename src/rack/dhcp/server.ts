@@ -24,7 +24,9 @@ export const DHCP_CLIENT_PORT = 68;
  * DHCP server. Unless told otherwise, it then serves only relayed requests and renewals.
  */
 export function directRefusal(subnets: readonly ServedSubnet[], localIps: readonly number[]): string | undefined {
-  const foreign = localIps.filter((ip) => (ip >>> 24) !== 127 && !subnets.some((s) => s.attached && ip >= s.cidr.network && ip <= s.cidr.broadcast));
+  const foreign = localIps.filter(
+    (ip) => ip >>> 24 !== 127 && !subnets.some((s) => s.attached && ip >= s.cidr.network && ip <= s.cidr.broadcast),
+  );
   if (!foreign.length || !subnets.some((s) => s.attached)) return undefined;
   return `broadcast requests are not answered: this host is also on networks DHCP does not serve (${foreign.map(formatIp).join(', ')}) and cannot tell where a broadcast came from; use a DHCP relay, or set METALFLOW_DHCP_BROADCASTS=all if every such network may be answered`;
 }
@@ -83,7 +85,9 @@ export class DhcpServer {
    */
   async apply(config: DhcpConfig): Promise<void> {
     this.subnets = await this.compile(config);
-    this.directRefusal = this.o.answerBroadcastsOnEveryNetwork ? undefined : directRefusal(this.subnets, this.localIps());
+    this.directRefusal = this.o.answerBroadcastsOnEveryNetwork
+      ? undefined
+      : directRefusal(this.subnets, this.localIps());
     this.responder.setSubnets(this.subnets, this.directRefusal);
     this.guessNoted = false;
     if (this.subnets.length && !this.socket) await this.listen();
@@ -103,7 +107,9 @@ export class DhcpServer {
   directRefusal: string | undefined;
 
   private localIps(): number[] {
-    return (this.o.localAddresses ?? hostAddresses)().map((a) => parseIp(a)).filter((ip) => ip !== undefined);
+    return (this.o.localAddresses ?? hostAddresses)()
+      .map((a) => parseIp(a))
+      .filter((ip) => ip !== undefined);
   }
 
   get servedSubnets(): readonly ServedSubnet[] {
@@ -191,7 +197,11 @@ export class DhcpServer {
     sock.on('error', (err) => this.complain(`dhcp socket: ${err.message}`));
     sock.on('message', (buf) => this.onMessage(buf));
     this.socket = sock;
-    this.sweeper = setInterval(() => void this.sweep().catch((err: unknown) => this.complain(`dhcp: lease sweep failed: ${(err as Error).message}`)), this.o.sweepEveryMs ?? 10_000);
+    this.sweeper = setInterval(
+      () =>
+        void this.sweep().catch((err: unknown) => this.complain(`dhcp: lease sweep failed: ${(err as Error).message}`)),
+      this.o.sweepEveryMs ?? 10_000,
+    );
     this.sweeper.unref();
   }
 
@@ -202,7 +212,8 @@ export class DhcpServer {
       req = decodePacket(buf);
     } catch (err) {
       this.counters.malformed += 1;
-      const why = err instanceof MalformedPacketError ? err.message : `decoder bug: ${(err as Error).stack ?? String(err)}`;
+      const why =
+        err instanceof MalformedPacketError ? err.message : `decoder bug: ${(err as Error).stack ?? String(err)}`;
       this.complain(`dhcp: dropped a malformed packet (${buf.length} bytes): ${why}`);
       return;
     }
@@ -218,7 +229,9 @@ export class DhcpServer {
     if (out.note) this.complain(`dhcp: ${out.note}`);
     if (out.guessedSubnet && !this.guessNoted) {
       this.guessNoted = true;
-      this.o.log('dhcp: several directly attached subnets and a request without a hint: answering from the first (the receiving interface is unknown to Node)');
+      this.o.log(
+        'dhcp: several directly attached subnets and a request without a hint: answering from the first (the receiving interface is unknown to Node)',
+      );
     }
     const finish = () => {
       if (out.reply) this.send(req, out.reply);
@@ -230,14 +243,17 @@ export class DhcpServer {
       }
     };
     if (!out.changes.length) return finish();
-    this.o.journal.append(out.changes).then(() => {
-      this.journalError = undefined;
-      finish();
-    }, (err: unknown) => {
-      this.counters.unjournaled += 1;
-      this.journalError = (err as Error).message;
-      this.complain(`dhcp: lease not journaled, reply withheld: ${(err as Error).message}`);
-    });
+    this.o.journal.append(out.changes).then(
+      () => {
+        this.journalError = undefined;
+        finish();
+      },
+      (err: unknown) => {
+        this.counters.unjournaled += 1;
+        this.journalError = (err as Error).message;
+        this.complain(`dhcp: lease not journaled, reply withheld: ${(err as Error).message}`);
+      },
+    );
   }
 
   private send(req: DhcpPacket, reply: DhcpPacket): void {

@@ -64,11 +64,14 @@ export function startDhcpService(o: DhcpServiceOptions): DhcpService {
       const opened = await openLeaseJournal(o.stateDir, { log: o.log });
       state.journal = opened.journal;
       const reporter = new LeaseReporter({
-        report: (events, s, replace) => o.region.reportLeases(o.rackSystemId(), { events, ...(replace ? { replace } : {}) }, s),
+        report: (events, s, replace) =>
+          o.region.reportLeases(o.rackSystemId(), { events, ...(replace ? { replace } : {}) }, s),
         // Bound leases only: an offer is not the client's yet.
         snapshot: () => {
           const now = Date.now();
-          return (state.server?.leases() ?? opened.leases).filter((l) => l.state === 'bound' && l.expiresAt > now).map((l) => leaseEvent('commit', l, l.expiresAt));
+          return (state.server?.leases() ?? opened.leases)
+            .filter((l) => l.state === 'bound' && l.expiresAt > now)
+            .map((l) => leaseEvent('commit', l, l.expiresAt));
         },
         log: o.log,
         everyMs: o.reportEveryMs,
@@ -159,20 +162,30 @@ function describe(s: StatusInputs): DhcpServiceStatus {
   if (s.fatal) return { status: 'dead', message: s.fatal };
   if (s.bindError) return { status: 'dead', message: s.bindError };
   if (!s.config) {
-    return { status: 'off', message: s.configError ? `no DHCP config yet: ${s.configError}` : 'waiting for the DHCP config from the region' };
+    return {
+      status: 'off',
+      message: s.configError ? `no DHCP config yet: ${s.configError}` : 'waiting for the DHCP config from the region',
+    };
   }
   const served = s.server?.servedSubnets ?? [];
   if (!s.config.subnets.length) return { status: 'off', message: 'no subnet of this rack has DHCP enabled' };
   if (!served.length || !s.server?.listening) {
-    return { status: 'dead', message: `none of the ${s.config.subnets.length} configured subnet(s) can be served from this host (no address of ours reaches them)` };
+    return {
+      status: 'dead',
+      message: `none of the ${s.config.subnets.length} configured subnet(s) can be served from this host (no address of ours reaches them)`,
+    };
   }
   const what = `serving ${served.map((x) => x.config.cidr).join(', ')} on UDP port ${s.server.port}`;
   const troubles = [
-    served.length < s.config.subnets.length ? `${s.config.subnets.length - served.length} subnet(s) not servable (see log)` : undefined,
+    served.length < s.config.subnets.length
+      ? `${s.config.subnets.length - served.length} subnet(s) not servable (see log)`
+      : undefined,
     s.configError ? `config may be stale: ${s.configError}` : undefined,
     s.server.directRefusal,
     s.server.journalFailure ? `lease journal failing, no ACKs: ${s.server.journalFailure}` : undefined,
     s.reporter?.failing ? `lease reports failing (${s.reporter.backlog}): ${s.reporter.failing}` : undefined,
   ].filter((t) => t !== undefined);
-  return troubles.length ? { status: 'degraded', message: `${what}; ${troubles.join('; ')}` } : { status: 'running', message: what };
+  return troubles.length
+    ? { status: 'degraded', message: `${what}; ${troubles.join('; ')}` }
+    : { status: 'running', message: what };
 }

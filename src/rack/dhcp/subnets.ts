@@ -35,7 +35,12 @@ export const normaliseMac = (mac: string): string => mac.trim().toLowerCase().re
  * One subnet; `routeSource` is our address toward it when none of ours is inside it (a relayed
  * subnet). Throws on a config it cannot serve safely (bad CIDR, no address of ours).
  */
-export function compileSubnet(config: DhcpSubnetConfig, localIps: readonly Ip[], routeSource: Ip | undefined, warn: (line: string) => void): ServedSubnet {
+export function compileSubnet(
+  config: DhcpSubnetConfig,
+  localIps: readonly Ip[],
+  routeSource: Ip | undefined,
+  warn: (line: string) => void,
+): ServedSubnet {
   const cidr = parseCidr(config.cidr);
   const inside = localIps.find((ip) => inCidr(cidr, ip));
   const serverIp = inside ?? routeSource;
@@ -45,7 +50,10 @@ export function compileSubnet(config: DhcpSubnetConfig, localIps: readonly Ip[],
     const end = Math.min(requireIp(r.end, what), cidr.broadcast);
     return start <= end ? { start, end } : undefined;
   };
-  const dynamic = config.dynamicRanges.map((r) => clip(r, 'dynamic range')).filter((r) => r !== undefined).sort((a, b) => a.start - b.start);
+  const dynamic = config.dynamicRanges
+    .map((r) => clip(r, 'dynamic range'))
+    .filter((r) => r !== undefined)
+    .sort((a, b) => a.start - b.start);
   const subnet: ServedSubnet = {
     config,
     cidr,
@@ -65,8 +73,16 @@ export function compileSubnet(config: DhcpSubnetConfig, localIps: readonly Ip[],
   for (const f of config.fixed) {
     const ip = parseIp(f.ip);
     const mac = normaliseMac(f.mac);
-    if (ip === undefined || !inCidr(cidr, ip) || isUnusable(subnet, ip) || inRanges(subnet.reserved, ip) || subnet.fixedOwner.has(ip)) {
-      warn(`subnet ${config.cidr}: fixed address ${f.ip} for ${f.mac} cannot be handed out (outside the subnet, reserved, ours or taken); skipped`);
+    if (
+      ip === undefined ||
+      !inCidr(cidr, ip) ||
+      isUnusable(subnet, ip) ||
+      inRanges(subnet.reserved, ip) ||
+      subnet.fixedOwner.has(ip)
+    ) {
+      warn(
+        `subnet ${config.cidr}: fixed address ${f.ip} for ${f.mac} cannot be handed out (outside the subnet, reserved, ours or taken); skipped`,
+      );
       continue;
     }
     subnet.fixedByMac.set(mac, { ip, hostname: f.hostname });
@@ -76,7 +92,12 @@ export function compileSubnet(config: DhcpSubnetConfig, localIps: readonly Ip[],
 }
 
 /** Every subnet that can be served; one broken subnet is logged and left out, not fatal. */
-export function compileSubnets(config: DhcpConfig, localIps: readonly Ip[], routeSources: ReadonlyMap<number, Ip>, warn: (line: string) => void): ServedSubnet[] {
+export function compileSubnets(
+  config: DhcpConfig,
+  localIps: readonly Ip[],
+  routeSources: ReadonlyMap<number, Ip>,
+  warn: (line: string) => void,
+): ServedSubnet[] {
   const out: ServedSubnet[] = [];
   for (const s of config.subnets) {
     try {
@@ -121,12 +142,16 @@ export interface SubnetHint {
  * IP_PKTINFO), so with several attached subnets and no hint the first is a guess (`guessed` lets
  * the caller say so once).
  */
-export function selectSubnet(subnets: readonly ServedSubnet[], hint: SubnetHint): { subnet: ServedSubnet | undefined; guessed: boolean } {
+export function selectSubnet(
+  subnets: readonly ServedSubnet[],
+  hint: SubnetHint,
+): { subnet: ServedSubnet | undefined; guessed: boolean } {
   if (hint.giaddr !== 0) return { subnet: subnets.find((s) => inCidr(s.cidr, hint.giaddr)), guessed: false };
   const byCiaddr = hint.ciaddr ? subnets.find((s) => inCidr(s.cidr, hint.ciaddr)) : undefined;
   if (byCiaddr) return { subnet: byCiaddr, guessed: false };
   const attached = subnets.filter((s) => s.attached);
-  const byRequested = hint.requestedIp === undefined ? undefined : attached.find((s) => inCidr(s.cidr, hint.requestedIp!));
+  const byRequested =
+    hint.requestedIp === undefined ? undefined : attached.find((s) => inCidr(s.cidr, hint.requestedIp!));
   if (byRequested) return { subnet: byRequested, guessed: false };
   return { subnet: attached[0], guessed: attached.length > 1 };
 }

@@ -29,7 +29,10 @@ export function netbootSource(deps: {
         maxElapsedMs: deps.maxElapsedMs ?? 120_000,
         isRetryable: isRetryableRegionError,
         signal,
-        onRetry: (err, attempt, delay) => deps.log(`fake machine ${systemId}: no boot config (${(err as Error).message}); retry ${attempt} in ${delay} ms`),
+        onRetry: (err, attempt, delay) =>
+          deps.log(
+            `fake machine ${systemId}: no boot config (${(err as Error).message}); retry ${attempt} in ${delay} ms`,
+          ),
       },
     );
 }

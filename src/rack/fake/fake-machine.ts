@@ -61,11 +61,15 @@ export class FakeMachine {
     await md.signal('WORKING');
     await this.step();
     if (this.d.params.behaviour === 'fail') {
-      await md.signal('FAILED', { error: 'fake machine: commissioning script 00-maas-01-cpuinfo failed (fake_behaviour=fail)' });
+      await md.signal('FAILED', {
+        error: 'fake machine: commissioning script 00-maas-01-cpuinfo failed (fake_behaviour=fail)',
+      });
       return this.say('commissioning reported FAILED');
     }
     const report = fakeHardwareReport(boot, this.d.params);
-    await md.signal('OK', { files: [{ name: HARDWARE_FILE, content: JSON.stringify(report), contentType: 'application/json' }] });
+    await md.signal('OK', {
+      files: [{ name: HARDWARE_FILE, content: JSON.stringify(report), contentType: 'application/json' }],
+    });
     this.say('commissioning reported OK');
   }
 

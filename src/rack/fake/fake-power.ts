@@ -68,7 +68,10 @@ export class FakePowerDriver implements PowerDriver {
     const params = parseFakeParams(cfg.parameters);
     this.state.set(cfg.systemId, 'on');
     this.o.log(`fake power: ${cfg.systemId} on (FAKE machine, behaviour ${params.behaviour})`);
-    const machine = new FakeMachine({ systemId: cfg.systemId, params, netboot: this.o.netboot, log: this.o.log, maxWaitMs: this.o.maxWaitMs }, controller.signal);
+    const machine = new FakeMachine(
+      { systemId: cfg.systemId, params, netboot: this.o.netboot, log: this.o.log, maxWaitMs: this.o.maxWaitMs },
+      controller.signal,
+    );
     const entry: Running = { controller, done: Promise.resolve() };
     entry.done = machine.run().finally(() => {
       if (this.running.get(cfg.systemId) === entry) this.running.delete(cfg.systemId);

@@ -64,7 +64,8 @@ export class MetadataClient {
       if (!extra.files?.length) return new URLSearchParams(fields);
       const form = new FormData();
       for (const [k, v] of Object.entries(fields)) form.append(k, v);
-      for (const f of extra.files) form.append(f.name, new Blob([f.content], { type: f.contentType ?? 'application/octet-stream' }), f.name);
+      for (const f of extra.files)
+        form.append(f.name, new Blob([f.content], { type: f.contentType ?? 'application/octet-stream' }), f.name);
       return form;
     });
   }
@@ -74,7 +75,11 @@ export class MetadataClient {
     return this.send('GET', '/user-data', () => undefined);
   }
 
-  private send(method: 'GET' | 'POST', path: string, body: () => URLSearchParams | FormData | undefined): Promise<string> {
+  private send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: () => URLSearchParams | FormData | undefined,
+  ): Promise<string> {
     const url = `${this.base}${path}`;
     return withRetry(
       async () => {
@@ -94,7 +99,10 @@ export class MetadataClient {
         }
         const text = await res.text().catch(() => '');
         if (!res.ok) {
-          throw new MetadataError(`${method} ${url} answered ${res.status}: ${text.trim().slice(0, 300)}`, res.status >= 500 || res.status === 429);
+          throw new MetadataError(
+            `${method} ${url} answered ${res.status}: ${text.trim().slice(0, 300)}`,
+            res.status >= 500 || res.status === 429,
+          );
         }
         return text;
       },

@@ -27,7 +27,13 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Runs `attempt` until it succeeds, fails fatally, or the schedule is used up. The last retryable
  * error is rethrown with how often it was tried, so the machine's status_message says so.
  */
-export async function withRetries<T>(what: string, schedule: readonly number[], signal: AbortSignal, log: RackLog, attempt: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(
+  what: string,
+  schedule: readonly number[],
+  signal: AbortSignal,
+  log: RackLog,
+  attempt: () => Promise<T>,
+): Promise<T> {
   const attempts = schedule.length + 1;
   for (let i = 0; ; i++) {
     try {
@@ -35,7 +41,8 @@ export async function withRetries<T>(what: string, schedule: readonly number[], 
     } catch (err) {
       if (signal.aborted || !(err instanceof PowerError) || !err.retryable) throw err;
       const wait = schedule[i];
-      if (wait === undefined) throw PowerError.retryable(`${err.message} (${what}: gave up after ${attempts} attempts)`, err);
+      if (wait === undefined)
+        throw PowerError.retryable(`${err.message} (${what}: gave up after ${attempts} attempts)`, err);
       log(`${what}: attempt ${i + 1}/${attempts} failed, retrying in ${wait} ms: ${err.message}`);
       await sleep(wait, signal);
     }
@@ -46,7 +53,13 @@ export async function withRetries<T>(what: string, schedule: readonly number[], 
  * After an accepted power action, waits (on the same schedule) until the BMC reports the state
  * asked for: many BMCs answer "accepted" first and change state a few seconds later.
  */
-export async function awaitState(what: string, desired: PowerState, schedule: readonly number[], signal: AbortSignal, query: () => Promise<PowerState>): Promise<PowerState> {
+export async function awaitState(
+  what: string,
+  desired: PowerState,
+  schedule: readonly number[],
+  signal: AbortSignal,
+  query: () => Promise<PowerState>,
+): Promise<PowerState> {
   let state = await query();
   for (const wait of schedule) {
     if (state === desired) return state;

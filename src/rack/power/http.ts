@@ -38,16 +38,29 @@ export function bmcRequest(req: BmcRequest): Promise<BmcResponse> {
   const lib = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
   if (!lib) return Promise.reject(PowerError.fatal(`Unsupported URL scheme '${url.protocol}' (http or https).`));
   return new Promise((resolve, reject) => {
-    const r = lib.request(url, { method: req.method, headers, timeout: req.timeoutMs, signal: req.signal, rejectUnauthorized: req.verifyTls }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const token = res.headers['x-auth-token'];
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), location: res.headers.location, authToken: typeof token === 'string' ? token : undefined });
-      });
-      res.on('error', (err) => reject(networkError(req, err)));
-    });
-    r.on('timeout', () => r.destroy(PowerError.retryable(`${req.method} ${url.origin}${url.pathname}: no answer within ${req.timeoutMs / 1000} s.`)));
+    const r = lib.request(
+      url,
+      { method: req.method, headers, timeout: req.timeoutMs, signal: req.signal, rejectUnauthorized: req.verifyTls },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const token = res.headers['x-auth-token'];
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            location: res.headers.location,
+            authToken: typeof token === 'string' ? token : undefined,
+          });
+        });
+        res.on('error', (err) => reject(networkError(req, err)));
+      },
+    );
+    r.on('timeout', () =>
+      r.destroy(
+        PowerError.retryable(`${req.method} ${url.origin}${url.pathname}: no answer within ${req.timeoutMs / 1000} s.`),
+      ),
+    );
     r.on('error', (err) => reject(req.signal.aborted ? (req.signal.reason as Error) : networkError(req, err)));
     r.end(body);
   });
@@ -59,7 +72,10 @@ function networkError(req: BmcRequest, err: Error): PowerError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const where = `${req.method} ${safeUrl(req.url)}`;
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT/.test(code)) {
-    return PowerError.fatal(`${where}: TLS certificate not trusted (${err.message}); set power_verify_ssl to n for a self-signed BMC.`, err);
+    return PowerError.fatal(
+      `${where}: TLS certificate not trusted (${err.message}); set power_verify_ssl to n for a self-signed BMC.`,
+      err,
+    );
   }
   return PowerError.retryable(`${where}: ${err.message}`, err);
 }
@@ -67,8 +83,10 @@ function networkError(req: BmcRequest, err: Error): PowerError {
 /** HTTP status → PowerError: credentials refused are fatal, a struggling server is not. */
 export function httpFailure(what: string, res: BmcResponse, said: string): PowerError {
   const detail = said ? `: ${said}` : '';
-  if (res.status === 401 || res.status === 403) return PowerError.fatal(`${what}: authentication failed (HTTP ${res.status})${detail}`);
-  if (res.status >= 500 || res.status === 408 || res.status === 429) return PowerError.retryable(`${what}: HTTP ${res.status}${detail}`);
+  if (res.status === 401 || res.status === 403)
+    return PowerError.fatal(`${what}: authentication failed (HTTP ${res.status})${detail}`);
+  if (res.status >= 500 || res.status === 408 || res.status === 429)
+    return PowerError.retryable(`${what}: HTTP ${res.status}${detail}`);
   return PowerError.fatal(`${what}: HTTP ${res.status}${detail}`);
 }
 

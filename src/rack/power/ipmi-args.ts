@@ -32,7 +32,8 @@ export function ipmitoolArgs(
   const cipher = p.cipher_suite_id || '3';
   if (!/^\d{1,2}$/.test(cipher)) throw PowerError.fatal(`ipmi: invalid cipher_suite_id '${cipher}'.`);
   const privilege = PRIVILEGE[(p.privilege_level || 'OPERATOR').toUpperCase()];
-  if (!privilege) throw PowerError.fatal(`ipmi: invalid privilege_level '${p.privilege_level}' (USER, OPERATOR or ADMIN).`);
+  if (!privilege)
+    throw PowerError.fatal(`ipmi: invalid privilege_level '${p.privilege_level}' (USER, OPERATOR or ADMIN).`);
 
   // -E: IPMI_PASSWORD is always set, even empty: unset, ipmitool would prompt on a terminal.
   const env: Record<string, string> = { IPMI_PASSWORD: p.power_pass ?? '' };
@@ -69,7 +70,8 @@ function kgArgs(kg: string, env: Record<string, string>): string[] {
 }
 
 /** Lines ipmitool -v prints on every run; they say nothing about the failure. */
-const NOISE = /^(Loading IANA PEN Registry|Running Get VSO|Invalid completion code received|Discovered IPMB|Get HPM\.x Capabilities|Password:)/;
+const NOISE =
+  /^(Loading IANA PEN Registry|Running Get VSO|Invalid completion code received|Discovered IPMB|Get HPM\.x Capabilities|Password:)/;
 
 /** What the BMC said when it refused us: retrying cannot fix these. */
 const FATAL = [
@@ -86,10 +88,16 @@ const FATAL = [
 /** ipmitool exited non-zero: fatal when the BMC refused the credentials or settings, otherwise
  * (no answer, session setup timed out, BMC busy) worth another try. */
 export function ipmiFailure(what: string, output: string, cause?: unknown): PowerError {
-  const lines = output.split('\n').map((l) => l.replace(/^>\s*/, '').trim()).filter((l) => l && !NOISE.test(l));
+  const lines = output
+    .split('\n')
+    .map((l) => l.replace(/^>\s*/, '').trim())
+    .filter((l) => l && !NOISE.test(l));
   const said = [...new Set(lines)].join('; ') || 'ipmitool failed without saying why';
   if (FATAL.some((re) => lines.some((l) => re.test(l)))) {
-    return PowerError.fatal(`${what}: the BMC refused the request (check power_user, power_pass, k_g, privilege_level): ${said}`, cause);
+    return PowerError.fatal(
+      `${what}: the BMC refused the request (check power_user, power_pass, k_g, privilege_level): ${said}`,
+      cause,
+    );
   }
   return PowerError.retryable(`${what}: ${said}`, cause);
 }

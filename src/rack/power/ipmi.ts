@@ -72,7 +72,10 @@ export class IpmiPowerDriver implements PowerDriver {
   private async status(cfg: PowerConfig, signal: AbortSignal): Promise<PowerState> {
     const out = await this.run(cfg, ['chassis', 'power', 'status'], signal);
     const m = /Chassis Power is (on|off)/i.exec(out);
-    if (!m?.[1]) throw PowerError.retryable(`${this.what(cfg, 'query')}: unexpected answer from ipmitool: ${out.trim() || '(nothing)'}`);
+    if (!m?.[1])
+      throw PowerError.retryable(
+        `${this.what(cfg, 'query')}: unexpected answer from ipmitool: ${out.trim() || '(nothing)'}`,
+      );
     return m[1].toLowerCase() === 'on' ? 'on' : 'off';
   }
 
@@ -85,14 +88,24 @@ export class IpmiPowerDriver implements PowerDriver {
         this.opts.ipmitool ?? 'ipmitool',
         args,
         // A minimal environment: the secrets, PATH, and C messages (the error mapping reads them).
-        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', ...env }, timeout, killSignal: 'SIGKILL', signal, maxBuffer: 1 << 20 },
+        {
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', ...env },
+          timeout,
+          killSignal: 'SIGKILL',
+          signal,
+          maxBuffer: 1 << 20,
+        },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           if (signal.aborted) return reject(signal.reason as Error);
           const what = this.what(cfg, command.slice(1).join(' '));
           const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return reject(PowerError.fatal(`${what}: ipmitool is not installed on this rack (Debian package ipmitool).`, err));
-          if (err.killed) return reject(PowerError.retryable(`${what}: the BMC did not answer within ${timeout / 1000} s.`, err));
+          if (code === 'ENOENT')
+            return reject(
+              PowerError.fatal(`${what}: ipmitool is not installed on this rack (Debian package ipmitool).`, err),
+            );
+          if (err.killed)
+            return reject(PowerError.retryable(`${what}: the BMC did not answer within ${timeout / 1000} s.`, err));
           reject(ipmiFailure(what, `${stderr}\n${stdout}`, err));
         },
       );

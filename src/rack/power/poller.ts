@@ -43,7 +43,11 @@ export async function pollOnce(o: PollerOptions, signal: AbortSignal): Promise<P
   return report;
 }
 
-async function queryOne(o: PollerOptions, systemId: string, outer: AbortSignal): Promise<{ state: PowerState; error?: string }> {
+async function queryOne(
+  o: PollerOptions,
+  systemId: string,
+  outer: AbortSignal,
+): Promise<{ state: PowerState; error?: string }> {
   const timeout = AbortSignal.timeout(o.queryTimeoutMs);
   const signal = AbortSignal.any([outer, timeout]);
   try {

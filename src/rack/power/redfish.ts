@@ -28,7 +28,13 @@ type Auth = { kind: 'basic' } | { kind: 'session'; token: string; /** DELETE thi
 const NO_SESSIONS = new Set([400, 404, 405, 501]);
 
 /** Transitional states count as the state being left, so awaitState keeps waiting. */
-const STATES: Readonly<Record<string, PowerState>> = { On: 'on', Off: 'off', PoweringOn: 'off', PoweringOff: 'on', Paused: 'on' };
+const STATES: Readonly<Record<string, PowerState>> = {
+  On: 'on',
+  Off: 'off',
+  PoweringOn: 'off',
+  PoweringOff: 'on',
+  Paused: 'on',
+};
 
 export class RedfishPowerDriver implements PowerDriver {
   readonly name = 'redfish';
@@ -64,18 +70,29 @@ export class RedfishPowerDriver implements PowerDriver {
   setNextBootPxe(cfg: PowerConfig, signal: AbortSignal): Promise<void> {
     return this.retried(cfg, 'set boot device', signal, async () => {
       const { path } = await this.system(cfg, signal);
-      await this.call(cfg, signal, { method: 'PATCH', path, body: { Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' } } });
+      await this.call(cfg, signal, {
+        method: 'PATCH',
+        path,
+        body: { Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once' } },
+      });
     });
   }
 
-  private async reset(cfg: PowerConfig, resetType: string, desired: PowerState, signal: AbortSignal): Promise<PowerState> {
+  private async reset(
+    cfg: PowerConfig,
+    resetType: string,
+    desired: PowerState,
+    signal: AbortSignal,
+  ): Promise<PowerState> {
     await this.retried(cfg, resetType, signal, async () => {
       const { path, body } = await this.system(cfg, signal);
       // The spec's way to find the action; older BMCs omit it and use the conventional path.
       const target = body.Actions?.['#ComputerSystem.Reset']?.target ?? `${path}/Actions/ComputerSystem.Reset`;
       await this.call(cfg, signal, { method: 'POST', path: target, body: { ResetType: resetType } });
     });
-    return awaitState(this.what(cfg, resetType), desired, this.backoff, signal, async () => stateOf((await this.system(cfg, signal)).body));
+    return awaitState(this.what(cfg, resetType), desired, this.backoff, signal, async () =>
+      stateOf((await this.system(cfg, signal)).body),
+    );
   }
 
   private retried<T>(cfg: PowerConfig, action: string, signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
@@ -91,14 +108,20 @@ export class RedfishPowerDriver implements PowerDriver {
     const nodeId = cfg.parameters.node_id?.trim();
     let path = nodeId ? `/redfish/v1/Systems/${encodeURIComponent(nodeId)}` : undefined;
     if (!path) {
-      const list = (await this.call(cfg, signal, { method: 'GET', path: '/redfish/v1/Systems' })) as { Members?: Array<{ '@odata.id'?: string }> };
+      const list = (await this.call(cfg, signal, { method: 'GET', path: '/redfish/v1/Systems' })) as {
+        Members?: Array<{ '@odata.id'?: string }>;
+      };
       path = list.Members?.[0]?.['@odata.id'];
       if (!path) throw PowerError.fatal(`${this.what(cfg, 'query')}: the BMC lists no systems; set node_id.`);
     }
     return { path, body: (await this.call(cfg, signal, { method: 'GET', path })) as SystemResource };
   }
 
-  private async call(cfg: PowerConfig, signal: AbortSignal, req: { method: BmcRequest['method']; path: string; body?: unknown }): Promise<unknown> {
+  private async call(
+    cfg: PowerConfig,
+    signal: AbortSignal,
+    req: { method: BmcRequest['method']; path: string; body?: unknown },
+  ): Promise<unknown> {
     const p = cfg.parameters;
     const address = p.power_address?.trim();
     if (!address) throw PowerError.fatal('redfish: power_address is not set.');
@@ -118,7 +141,13 @@ export class RedfishPowerDriver implements PowerDriver {
 
   /** Some BMCs (sushy among them) redirect a system's name to its UUID: follow a few hops on the
    * same BMC; 307/308 keep the method and body. */
-  private async follow(cfg: PowerConfig, req: { method: BmcRequest['method']; path: string; body?: unknown }, base: string, auth: Auth, signal: AbortSignal): Promise<BmcResponse> {
+  private async follow(
+    cfg: PowerConfig,
+    req: { method: BmcRequest['method']; path: string; body?: unknown },
+    base: string,
+    auth: Auth,
+    signal: AbortSignal,
+  ): Promise<BmcResponse> {
     let url = `${base}${req.path}`;
     let res = await this.send(cfg, req, url, auth, signal);
     for (let hops = 0; [301, 302, 307, 308].includes(res.status) && res.location && hops < 3; hops++) {
@@ -129,12 +158,23 @@ export class RedfishPowerDriver implements PowerDriver {
     return res;
   }
 
-  private send(cfg: PowerConfig, req: { method: BmcRequest['method']; body?: unknown }, url: string, auth: Auth, signal: AbortSignal) {
+  private send(
+    cfg: PowerConfig,
+    req: { method: BmcRequest['method']; body?: unknown },
+    url: string,
+    auth: Auth,
+    signal: AbortSignal,
+  ) {
     const p = cfg.parameters;
     return bmcRequest({
       method: req.method,
       url,
-      headers: { ...(auth.kind === 'session' ? { 'X-Auth-Token': auth.token } : { Authorization: basicAuth(p.power_user ?? '', p.power_pass ?? '') }), 'OData-Version': '4.0' },
+      headers: {
+        ...(auth.kind === 'session'
+          ? { 'X-Auth-Token': auth.token }
+          : { Authorization: basicAuth(p.power_user ?? '', p.power_pass ?? '') }),
+        'OData-Version': '4.0',
+      },
       body: req.body,
       verifyTls: p.power_verify_ssl === 'y',
       timeoutMs: this.opts.timeoutMs ?? 30_000,
@@ -148,7 +188,11 @@ export class RedfishPowerDriver implements PowerDriver {
     const pass = cfg.parameters.power_pass ?? '';
     const known = this.sessions.get(key);
     if (known?.pass === pass) return known.auth;
-    if (known) void known.auth.then((a) => this.logout(cfg, a), () => undefined);
+    if (known)
+      void known.auth.then(
+        (a) => this.logout(cfg, a),
+        () => undefined,
+      );
     const auth = this.login(cfg, base);
     const entry = { pass, auth };
     this.sessions.set(key, entry);
@@ -160,7 +204,8 @@ export class RedfishPowerDriver implements PowerDriver {
   private async forget(cfg: PowerConfig, base: string, auth: Auth): Promise<void> {
     const key = this.key(cfg, base);
     const entry = this.sessions.get(key);
-    if (entry && (await entry.auth.catch(() => undefined)) === auth && this.sessions.get(key) === entry) this.sessions.delete(key);
+    if (entry && (await entry.auth.catch(() => undefined)) === auth && this.sessions.get(key) === entry)
+      this.sessions.delete(key);
   }
 
   private key(cfg: PowerConfig, base: string): string {
@@ -176,17 +221,24 @@ export class RedfishPowerDriver implements PowerDriver {
    */
   private async login(cfg: PowerConfig, base: string): Promise<Auth> {
     const p = cfg.parameters;
-    const request = (method: BmcRequest['method'], url: string, body?: unknown) => bmcRequest({
-      method, url, headers: { 'OData-Version': '4.0' }, body,
-      verifyTls: p.power_verify_ssl === 'y', timeoutMs: this.opts.timeoutMs ?? 30_000, signal: new AbortController().signal,
-    });
+    const request = (method: BmcRequest['method'], url: string, body?: unknown) =>
+      bmcRequest({
+        method,
+        url,
+        headers: { 'OData-Version': '4.0' },
+        body,
+        verifyTls: p.power_verify_ssl === 'y',
+        timeoutMs: this.opts.timeoutMs ?? 30_000,
+        signal: new AbortController().signal,
+      });
     const root = await request('GET', `${base}/redfish/v1`);
     const path = root.status === 200 ? sessionsPath(root.text) : undefined;
     if (!path) return { kind: 'basic' };
     // The service root is read without credentials: a sessions path (or a session's location)
     // on another origin must never receive the BMC's password or token.
     const origin = new URL(base).origin;
-    const sameOrigin = (u: string | undefined, from: string) => (u !== undefined && new URL(u, from).origin === origin ? new URL(u, from).href : undefined);
+    const sameOrigin = (u: string | undefined, from: string) =>
+      u !== undefined && new URL(u, from).origin === origin ? new URL(u, from).href : undefined;
     const url = sameOrigin(path, base);
     if (!url) return { kind: 'basic' };
     const res = await request('POST', url, { UserName: p.power_user ?? '', Password: p.power_pass ?? '' });
@@ -201,8 +253,12 @@ export class RedfishPowerDriver implements PowerDriver {
   private async logout(cfg: PowerConfig, auth: Auth): Promise<void> {
     if (auth.kind !== 'session' || !auth.url) return;
     await bmcRequest({
-      method: 'DELETE', url: auth.url, headers: { 'X-Auth-Token': auth.token, 'OData-Version': '4.0' },
-      verifyTls: cfg.parameters.power_verify_ssl === 'y', timeoutMs: 5_000, signal: new AbortController().signal,
+      method: 'DELETE',
+      url: auth.url,
+      headers: { 'X-Auth-Token': auth.token, 'OData-Version': '4.0' },
+      verifyTls: cfg.parameters.power_verify_ssl === 'y',
+      timeoutMs: 5_000,
+      signal: new AbortController().signal,
     }).catch(() => undefined);
   }
 
@@ -219,7 +275,10 @@ export class RedfishPowerDriver implements PowerDriver {
 /** The service root's sessions collection: Links.Sessions (the spec's), else under SessionService. */
 function sessionsPath(rootText: string): string | undefined {
   try {
-    const root = JSON.parse(rootText) as { Links?: { Sessions?: { '@odata.id'?: string } }; SessionService?: { '@odata.id'?: string } };
+    const root = JSON.parse(rootText) as {
+      Links?: { Sessions?: { '@odata.id'?: string } };
+      SessionService?: { '@odata.id'?: string };
+    };
     const service = root.SessionService?.['@odata.id'];
     return root.Links?.Sessions?.['@odata.id'] ?? (service ? `${service.replace(/\/+$/, '')}/Sessions` : undefined);
   } catch {
@@ -244,7 +303,9 @@ function parseJson(text: string): unknown {
 /** The BMC's own words from a Redfish error body ({"error": {"message", "@Message.ExtendedInfo"}}). */
 function redfishMessage(text: string): string {
   try {
-    const e = (JSON.parse(text) as { error?: { message?: string; '@Message.ExtendedInfo'?: Array<{ Message?: string }> } }).error;
+    const e = (
+      JSON.parse(text) as { error?: { message?: string; '@Message.ExtendedInfo'?: Array<{ Message?: string }> } }
+    ).error;
     const extended = (e?.['@Message.ExtendedInfo'] ?? []).map((i) => i.Message).filter(Boolean);
     return [e?.message, ...extended].filter(Boolean).join('; ');
   } catch {

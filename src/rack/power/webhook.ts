@@ -53,10 +53,17 @@ export class WebhookPowerDriver implements PowerDriver {
     });
   }
 
-  private async act(cfg: PowerConfig, field: 'power_on_uri' | 'power_off_uri', desired: PowerState, signal: AbortSignal): Promise<PowerState> {
+  private async act(
+    cfg: PowerConfig,
+    field: 'power_on_uri' | 'power_off_uri',
+    desired: PowerState,
+    signal: AbortSignal,
+  ): Promise<PowerState> {
     const uri = cfg.parameters[field];
     if (!uri) throw PowerError.fatal(`webhook: ${field} is not set.`);
-    await withRetries(this.what(cfg, field), this.backoff, signal, this.log, () => this.request(cfg, 'POST', uri, signal));
+    await withRetries(this.what(cfg, field), this.backoff, signal, this.log, () =>
+      this.request(cfg, 'POST', uri, signal),
+    );
     if (!cfg.parameters.power_query_uri) return 'unknown';
     return awaitState(this.what(cfg, field), desired, this.backoff, signal, () => this.query(cfg, signal));
   }
@@ -65,12 +72,24 @@ export class WebhookPowerDriver implements PowerDriver {
     return `webhook ${action} ${cfg.systemId}`;
   }
 
-  private async request(cfg: PowerConfig, method: 'GET' | 'POST', url: string, signal: AbortSignal): Promise<BmcResponse> {
+  private async request(
+    cfg: PowerConfig,
+    method: 'GET' | 'POST',
+    url: string,
+    signal: AbortSignal,
+  ): Promise<BmcResponse> {
     const p = cfg.parameters;
     const headers: Record<string, string> = { System_Id: cfg.systemId };
     if (p.power_token) headers.Authorization = `Bearer ${p.power_token}`;
     else if (p.power_user && p.power_pass) headers.Authorization = basicAuth(p.power_user, p.power_pass);
-    const res = await bmcRequest({ method, url, headers, verifyTls: p.power_verify_ssl === 'y', timeoutMs: this.opts.timeoutMs ?? 30_000, signal });
+    const res = await bmcRequest({
+      method,
+      url,
+      headers,
+      verifyTls: p.power_verify_ssl === 'y',
+      timeoutMs: this.opts.timeoutMs ?? 30_000,
+      signal,
+    });
     if (res.status >= 200 && res.status < 300) return res;
     throw httpFailure(`${this.what(cfg, method)} ${safeUrl(url)}`, res, res.text.slice(0, 200).trim());
   }

@@ -10,7 +10,17 @@ import { UiSessions1764500000000 } from './migrations/0007-ui-sessions';
 import { TenancyClosed1764600000000 } from './migrations/0008-tenancy-closed';
 import { ClaimToken1764700000000 } from './migrations/0009-claim-token';
 
-export const MIGRATIONS = [Initial1763769600000, HostId1764000000000, Network1764100000000, Tenancy1764200000000, InterfaceTypes1764300000000, BootErase1764450000000, UiSessions1764500000000, TenancyClosed1764600000000, ClaimToken1764700000000];
+export const MIGRATIONS = [
+  Initial1763769600000,
+  HostId1764000000000,
+  Network1764100000000,
+  Tenancy1764200000000,
+  InterfaceTypes1764300000000,
+  BootErase1764450000000,
+  UiSessions1764500000000,
+  TenancyClosed1764600000000,
+  ClaimToken1764700000000,
+];
 
 /** The region's database. Schema changes only through migrations (never `synchronize`). */
 export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {
@@ -26,7 +36,10 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
   });
 }
 
-export async function openDatabase(url: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<DataSource> {
+export async function openDatabase(
+  url: string,
+  options: { poolSize?: number; migrate?: boolean } = {},
+): Promise<DataSource> {
   const ds = createDataSource(url, options);
   await ds.initialize();
   if (options.migrate ?? true) await migrate(ds);

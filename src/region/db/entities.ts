@@ -11,9 +11,27 @@ export interface User {
   isSuperuser: boolean;
   created: Date;
 }
-export interface Zone { id: number; name: string; description: string; created: Date; updated: Date }
-export interface ResourcePool { id: number; name: string; description: string; created: Date; updated: Date }
-export interface Tag { id: number; name: string; definition: string; comment: string; kernelOpts: string }
+export interface Zone {
+  id: number;
+  name: string;
+  description: string;
+  created: Date;
+  updated: Date;
+}
+export interface ResourcePool {
+  id: number;
+  name: string;
+  description: string;
+  created: Date;
+  updated: Date;
+}
+export interface Tag {
+  id: number;
+  name: string;
+  definition: string;
+  comment: string;
+  kernelOpts: string;
+}
 export interface Rack {
   id: number;
   systemId: string;
@@ -34,7 +52,13 @@ export interface Interface {
   linkSpeed: number;
   isBoot: boolean;
 }
-export interface BlockDevice { name: string; size: number; serial: string; model: string; path: string }
+export interface BlockDevice {
+  name: string;
+  size: number;
+  serial: string;
+  model: string;
+  path: string;
+}
 export interface Machine {
   id: number;
   systemId: string;
@@ -96,7 +120,12 @@ export interface ApiToken {
   tokenSecret: string;
   created: Date;
 }
-export interface SshKey { id: number; userId: number; key: string; created: Date }
+export interface SshKey {
+  id: number;
+  userId: number;
+  key: string;
+  created: Date;
+}
 export interface MachineEvent {
   id: string;
   machineId: number;
@@ -258,6 +287,14 @@ export const MachineEventEntity = new EntitySchema<MachineEvent>({
 });
 
 export const ENTITIES = [
-  UserEntity, ZoneEntity, ResourcePoolEntity, TagEntity, RackEntity, InterfaceEntity, MachineEntity,
-  ApiTokenEntity, SshKeyEntity, MachineEventEntity,
+  UserEntity,
+  ZoneEntity,
+  ResourcePoolEntity,
+  TagEntity,
+  RackEntity,
+  InterfaceEntity,
+  MachineEntity,
+  ApiTokenEntity,
+  SshKeyEntity,
+  MachineEventEntity,
 ];

@@ -22,20 +22,29 @@ export class AccountService {
   async deleteUser(callerId: number, username: string, transferTo?: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const users = tx.getRepository(UserEntity);
-      const user = await users.createQueryBuilder('u').setLock('pessimistic_write').where('u.username = :username', { username }).getOne();
+      const user = await users
+        .createQueryBuilder('u')
+        .setLock('pessimistic_write')
+        .where('u.username = :username', { username })
+        .getOne();
       if (!user) throw new NotFoundError('No User matches the given query.');
       if (user.id === callerId) throw new ValidationError({ __all__: ['An administrator cannot self-delete.'] });
       if (transferTo !== undefined) {
         const heir = await users.findOneBy({ username: transferTo });
         if (!heir) throw ValidationError.field('transfer_resources_to', `No user named '${transferTo}'.`);
-        if (heir.id === user.id) throw ValidationError.field('transfer_resources_to', 'Cannot transfer resources to the user being deleted.');
+        if (heir.id === user.id)
+          throw ValidationError.field('transfer_resources_to', 'Cannot transfer resources to the user being deleted.');
         await tx.query(`UPDATE machines SET owner_id = $1, updated = now() WHERE owner_id = $2`, [heir.id, user.id]);
       }
       // The user's row lock makes a concurrent allocation to them wait (its foreign-key check
       // needs a key-share lock on that row), so the count cannot miss a machine.
-      const owned: Array<{ id: number }> = await tx.query(`SELECT id FROM machines WHERE owner_id = $1 FOR UPDATE`, [user.id]);
+      const owned: Array<{ id: number }> = await tx.query(`SELECT id FROM machines WHERE owner_id = $1 FOR UPDATE`, [
+        user.id,
+      ]);
       if (owned.length > 0) {
-        throw new ValidationError({ __all__: [`User ${username} cannot be deleted: ${owned.length} node(s) are still allocated.`] });
+        throw new ValidationError({
+          __all__: [`User ${username} cannot be deleted: ${owned.length} node(s) are still allocated.`],
+        });
       }
       await users.delete({ id: user.id });
     });

@@ -3,9 +3,23 @@
 // Pure functions: the SQL prefilters with them, the exact storage match runs here.
 import { ValidationError } from '../errors';
 
-export interface StorageConstraint { label: string; sizeBytes: number; tags: string[] }
-export interface InterfaceConstraint { label: string; ids: number[]; names: string[]; types: string[]; hostnames: string[]; linkSpeed?: number }
-export interface DeviceLike { size: number; tags?: string[] }
+export interface StorageConstraint {
+  label: string;
+  sizeBytes: number;
+  tags: string[];
+}
+export interface InterfaceConstraint {
+  label: string;
+  ids: number[];
+  names: string[];
+  types: string[];
+  hostnames: string[];
+  linkSpeed?: number;
+}
+export interface DeviceLike {
+  size: number;
+  tags?: string[];
+}
 
 const STORAGE_PART = /^(?:([a-zA-Z0-9]+):)?([0-9]+(?:\.[0-9]+)?)(?:\(([^)]+)\))?$/;
 
@@ -22,8 +36,18 @@ export function parseStorage(value: string | undefined): StorageConstraint[] {
     if (!m) throw ValidationError.field('storage', `Malformed storage constraint, "${value}".`);
     const sizeBytes = Math.round(Number(m[2]) * 1000 ** 3);
     // The size goes into SQL as a number: a 300-digit one would be Infinity there.
-    if (!Number.isSafeInteger(sizeBytes)) throw ValidationError.field('storage', `Storage size too large in "${part.trim()}".`);
-    return { label: m[1] ?? '', sizeBytes, tags: m[3] ? m[3].split(',').map((t) => t.trim()).filter(Boolean) : [] };
+    if (!Number.isSafeInteger(sizeBytes))
+      throw ValidationError.field('storage', `Storage size too large in "${part.trim()}".`);
+    return {
+      label: m[1] ?? '',
+      sizeBytes,
+      tags: m[3]
+        ? m[3]
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : [],
+    };
   });
   const [head, ...tail] = parsed;
   return head ? [head, ...tail.sort((a, b) => b.tags.length - a.tags.length)] : [];
@@ -32,7 +56,8 @@ export function parseStorage(value: string | undefined): StorageConstraint[] {
 /** MAAS's nodes_by_storage for one machine: device id (1-based, as presented) → label, or null. */
 export function matchStorage(devices: DeviceLike[], constraints: StorageConstraint[]): Map<number, string> | null {
   const matched = new Map<number, string>();
-  const fits = (d: DeviceLike, c: StorageConstraint) => d.size >= c.sizeBytes && c.tags.every((t) => (d.tags ?? []).includes(t));
+  const fits = (d: DeviceLike, c: StorageConstraint) =>
+    d.size >= c.sizeBytes && c.tags.every((t) => (d.tags ?? []).includes(t));
   for (const [i, c] of constraints.entries()) {
     if (i === 0) {
       const root = devices[0];
@@ -63,16 +88,36 @@ export function storageByLabel(matched: Map<number, string>): Record<string, num
  * (the machine-wide subnets/fabrics/vlans constraints are; see allocation-network).
  */
 const INTERFACE_KEYS = new Set(['id', 'name', 'type', 'hostname', 'link_speed']);
-const NETWORK_KEYS = new Set(['fabric', 'fabric_class', 'ip', 'mode', 'subnet', 'space', 'subnet_cidr', 'vlan', 'vid', 'tag',
-  'not_fabric', 'not_fabric_class', 'not_subnet', 'not_space', 'not_subnet_cidr', 'not_vid', 'not_vlan']);
+const NETWORK_KEYS = new Set([
+  'fabric',
+  'fabric_class',
+  'ip',
+  'mode',
+  'subnet',
+  'space',
+  'subnet_cidr',
+  'vlan',
+  'vid',
+  'tag',
+  'not_fabric',
+  'not_fabric_class',
+  'not_subnet',
+  'not_space',
+  'not_subnet_cidr',
+  'not_vid',
+  'not_vlan',
+]);
 
 /** MAAS's LabeledConstraintMap: `eth0:name=eth0,link_speed=10000;san:type=bond`. */
 export function parseInterfaces(value: string | undefined): InterfaceConstraint[] {
   if (value === undefined || value.trim() === '') return [];
-  const bad = (why: string) => ValidationError.field('interfaces', `Malformed interfaces constraint "${value}": ${why}`);
+  const bad = (why: string) =>
+    ValidationError.field('interfaces', `Malformed interfaces constraint "${value}": ${why}`);
   const seen = new Set<string>();
   return value.split(';').map((part, i) => {
-    const [label, body] = part.includes(':') ? [part.slice(0, part.indexOf(':')).trim(), part.slice(part.indexOf(':') + 1)] : [String(i), part];
+    const [label, body] = part.includes(':')
+      ? [part.slice(0, part.indexOf(':')).trim(), part.slice(part.indexOf(':') + 1)]
+      : [String(i), part];
     if (!/^[a-zA-Z0-9_-]+$/.test(label)) throw bad(`bad label '${label}'.`);
     if (seen.has(label)) throw bad(`label '${label}' is given twice.`);
     seen.add(label);
@@ -82,8 +127,13 @@ export function parseInterfaces(value: string | undefined): InterfaceConstraint[
       if (eq <= 0) throw bad(`'${pair}' is not key=value.`);
       const key = pair.slice(0, eq).trim();
       const v = pair.slice(eq + 1).trim();
-      if (NETWORK_KEYS.has(key)) throw ValidationError.field('interfaces', `Interfaces constraint '${key}' is not supported yet; use the subnets, fabrics or vlans constraints.`);
-      if (!INTERFACE_KEYS.has(key)) throw ValidationError.field('interfaces', `Unknown interfaces constraint: '${key}'.`);
+      if (NETWORK_KEYS.has(key))
+        throw ValidationError.field(
+          'interfaces',
+          `Interfaces constraint '${key}' is not supported yet; use the subnets, fabrics or vlans constraints.`,
+        );
+      if (!INTERFACE_KEYS.has(key))
+        throw ValidationError.field('interfaces', `Unknown interfaces constraint: '${key}'.`);
       if (key === 'id' || key === 'link_speed') {
         if (!/^\d{1,9}$/.test(v)) throw bad(`${key} must be a number.`);
         if (key === 'id') c.ids.push(Number(v));

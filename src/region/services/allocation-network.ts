@@ -20,7 +20,14 @@ export interface NetworkConstraints {
 export type NetworkField = 'subnets' | 'not_subnets' | 'fabrics' | 'not_fabrics' | 'vlans' | 'not_vlans';
 
 /** Ids each constraint resolved to. `subnets` and `vlans` need every id (as MAAS); the others any. */
-export interface ResolvedNetwork { subnets: number[]; notSubnets: number[]; fabrics: number[]; notFabrics: number[]; vlans: number[]; notVlans: number[] }
+export interface ResolvedNetwork {
+  subnets: number[];
+  notSubnets: number[];
+  fabrics: number[];
+  notFabrics: number[];
+  vlans: number[];
+  notVlans: number[];
+}
 
 type Kind = 'subnet' | 'vlan' | 'fabric';
 const PREFIXES: Record<Kind, Set<string>> = {
@@ -52,7 +59,11 @@ function specifierSql(kind: Kind, field: NetworkField, spec: string, params: unk
   const prefix = colon > 0 ? spec.slice(0, colon) : '';
   // An IPv6 address or CIDR has colons of its own: only a known prefix is a prefix.
   const [key, value] = PREFIXES[kind].has(prefix) ? [prefix, spec.slice(colon + 1)] : ['', spec];
-  if (key === '' && colon > 0 && !isIP(spec) && !isCidr(spec)) throw ValidationError.field(field, `Unknown ${field} specifier '${spec}' (${[...PREFIXES[kind]].map((p) => `${p}:`).join(', ')} or a bare value).`);
+  if (key === '' && colon > 0 && !isIP(spec) && !isCidr(spec))
+    throw ValidationError.field(
+      field,
+      `Unknown ${field} specifier '${spec}' (${[...PREFIXES[kind]].map((p) => `${p}:`).join(', ')} or a bare value).`,
+    );
   const p = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
@@ -108,7 +119,10 @@ export async function resolveNetwork(db: EntityManager, c: NetworkConstraints): 
     const ids = new Set<number>();
     for (const spec of specs) {
       const params: unknown[] = [];
-      const rows: Array<{ id: number }> = await db.query(`${FROM[kind]} WHERE ${specifierSql(kind, field, spec, params)}`, params);
+      const rows: Array<{ id: number }> = await db.query(
+        `${FROM[kind]} WHERE ${specifierSql(kind, field, spec, params)}`,
+        params,
+      );
       if (rows.length === 0) throw ValidationError.field(field, `No matching ${PLURAL[kind]} found for '${spec}'.`);
       for (const r of rows) ids.add(Number(r.id));
     }
@@ -138,16 +152,30 @@ export function networkWhereSql(r: ResolvedNetwork, add: (sql: (p: string) => st
   const attached = attachedSubnetsSql();
   const withVlans = `SELECT ns.id AS subnet_id, nv.id AS vlan_id, nv.fabric_id FROM subnets ns JOIN vlans nv ON nv.id = ns.vlan_id WHERE ns.id IN (${attached})`;
   if (r.subnets.length) add((p) => `ARRAY(${attached}) @> ${p}::int[]`, r.subnets);
-  if (r.notSubnets.length) add((p) => `NOT EXISTS (SELECT 1 FROM (${attached}) a(subnet_id) WHERE a.subnet_id = ANY(${p}::int[]))`, r.notSubnets);
+  if (r.notSubnets.length)
+    add(
+      (p) => `NOT EXISTS (SELECT 1 FROM (${attached}) a(subnet_id) WHERE a.subnet_id = ANY(${p}::int[]))`,
+      r.notSubnets,
+    );
   if (r.vlans.length) add((p) => `ARRAY(SELECT vlan_id FROM (${withVlans}) a) @> ${p}::int[]`, r.vlans);
-  if (r.notVlans.length) add((p) => `NOT EXISTS (SELECT 1 FROM (${withVlans}) a WHERE a.vlan_id = ANY(${p}::int[]))`, r.notVlans);
-  if (r.fabrics.length) add((p) => `EXISTS (SELECT 1 FROM (${withVlans}) a WHERE a.fabric_id = ANY(${p}::int[]))`, r.fabrics);
-  if (r.notFabrics.length) add((p) => `NOT EXISTS (SELECT 1 FROM (${withVlans}) a WHERE a.fabric_id = ANY(${p}::int[]))`, r.notFabrics);
+  if (r.notVlans.length)
+    add((p) => `NOT EXISTS (SELECT 1 FROM (${withVlans}) a WHERE a.vlan_id = ANY(${p}::int[]))`, r.notVlans);
+  if (r.fabrics.length)
+    add((p) => `EXISTS (SELECT 1 FROM (${withVlans}) a WHERE a.fabric_id = ANY(${p}::int[]))`, r.fabrics);
+  if (r.notFabrics.length)
+    add((p) => `NOT EXISTS (SELECT 1 FROM (${withVlans}) a WHERE a.fabric_id = ANY(${p}::int[]))`, r.notFabrics);
 }
 
 export function describeNetwork(c: NetworkConstraints): string[] {
   const out: string[] = [];
-  const entries: Array<[string, string[]]> = [['subnets', c.subnets], ['not_subnets', c.notSubnets], ['fabrics', c.fabrics], ['not_fabrics', c.notFabrics], ['vlans', c.vlans], ['not_vlans', c.notVlans]];
+  const entries: Array<[string, string[]]> = [
+    ['subnets', c.subnets],
+    ['not_subnets', c.notSubnets],
+    ['fabrics', c.fabrics],
+    ['not_fabrics', c.notFabrics],
+    ['vlans', c.vlans],
+    ['not_vlans', c.notVlans],
+  ];
   for (const [k, v] of entries) if (v.length) out.push(`${k}=${v.join(',')}`);
   return out;
 }

@@ -6,7 +6,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { MachineStatus as S } from '../../contracts/lifecycle';
 import type { BlockDevice } from '../db/entities';
 import { ConflictError, ValidationError } from '../errors';
-import { matchStorage, storageByLabel, type InterfaceConstraint, type StorageConstraint } from './allocation-constraints';
+import {
+  matchStorage,
+  storageByLabel,
+  type InterfaceConstraint,
+  type StorageConstraint,
+} from './allocation-constraints';
 import { describeNetwork, networkWhereSql, resolveNetwork, type NetworkConstraints } from './allocation-network';
 import { recordEvent } from './events';
 import { ARCHITECTURES } from './machine-validation';
@@ -52,28 +57,55 @@ export class AllocationService {
     if (caller.kind !== 'user') throw new ConflictError('Only users can allocate machines.');
     await this.assertNamesExist(c);
     const params: unknown[] = [S.READY, caller.user.id];
-    const where = ['m.status = $1', 'NOT m.locked', isAdmin(caller) ? `(m.owner_id IS NULL OR m.owner_id = $2) AND ${reservationAllowsSql('m', '$2')}` : userMayTakeSql('m', '$2')];
+    const where = [
+      'm.status = $1',
+      'NOT m.locked',
+      isAdmin(caller)
+        ? `(m.owner_id IS NULL OR m.owner_id = $2) AND ${reservationAllowsSql('m', '$2')}`
+        : userMayTakeSql('m', '$2'),
+    ];
     const add = (sql: (n: string) => string, value: unknown) => {
       params.push(value);
       where.push(sql(`$${params.length}`));
     };
     if (c.name) add((p) => `(m.hostname = ${p} OR m.hostname || '.' || m.domain = ${p})`, c.name);
     if (c.systemId) add((p) => `m.system_id = ${p}`, c.systemId);
-    if (c.arch.length) add((p) => `(m.architecture = ANY(${p}::text[]) OR split_part(m.architecture, '/', 1) = ANY(${p}::text[]))`, archNames(c.arch));
+    if (c.arch.length)
+      add(
+        (p) => `(m.architecture = ANY(${p}::text[]) OR split_part(m.architecture, '/', 1) = ANY(${p}::text[]))`,
+        archNames(c.arch),
+      );
     if (c.cpuCount !== undefined) add((p) => `m.cpu_count >= ${p}::numeric`, c.cpuCount);
     if (c.cpuSpeed !== undefined) add((p) => `m.cpu_speed >= ${p}::numeric`, c.cpuSpeed);
     if (c.mem !== undefined) add((p) => `m.memory >= ${p}::numeric`, c.mem);
-    for (const tag of c.tags) add((p) => `EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = ${p})`, tag);
-    if (c.notTags.length) add((p) => `NOT EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = ANY(${p}::text[]))`, c.notTags);
+    for (const tag of c.tags)
+      add(
+        (p) =>
+          `EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = ${p})`,
+        tag,
+      );
+    if (c.notTags.length)
+      add(
+        (p) =>
+          `NOT EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = ANY(${p}::text[]))`,
+        c.notTags,
+      );
     if (c.zone) add((p) => `m.zone_id = (SELECT id FROM zones WHERE name = ${p})`, c.zone);
-    if (c.notInZone.length) add((p) => `m.zone_id NOT IN (SELECT id FROM zones WHERE name = ANY(${p}::text[]))`, c.notInZone);
+    if (c.notInZone.length)
+      add((p) => `m.zone_id NOT IN (SELECT id FROM zones WHERE name = ANY(${p}::text[]))`, c.notInZone);
     if (c.pool) add((p) => `m.pool_id = (SELECT id FROM resource_pools WHERE name = ${p})`, c.pool);
-    if (c.notInPool.length) add((p) => `m.pool_id NOT IN (SELECT id FROM resource_pools WHERE name = ANY(${p}::text[]))`, c.notInPool);
+    if (c.notInPool.length)
+      add((p) => `m.pool_id NOT IN (SELECT id FROM resource_pools WHERE name = ANY(${p}::text[]))`, c.notInPool);
     // Storage: each constraint needs a fitting device (the first on the root disk); the exact
     // one-device-per-constraint match is checked per candidate below.
     for (const [i, s] of c.storage.entries()) {
-      const fits = (d: string) => `(${d}->>'size')::numeric >= ${s.sizeBytes} AND COALESCE(${d}->'tags', '[]'::jsonb) @> ${lit(JSON.stringify(s.tags))}::jsonb`;
-      where.push(i === 0 ? `(${fits(`(m.block_devices->0)`)})` : `EXISTS (SELECT 1 FROM jsonb_array_elements(m.block_devices) WITH ORDINALITY d(v, n) WHERE n > 1 AND ${fits('d.v')})`);
+      const fits = (d: string) =>
+        `(${d}->>'size')::numeric >= ${s.sizeBytes} AND COALESCE(${d}->'tags', '[]'::jsonb) @> ${lit(JSON.stringify(s.tags))}::jsonb`;
+      where.push(
+        i === 0
+          ? `(${fits(`(m.block_devices->0)`)})`
+          : `EXISTS (SELECT 1 FROM jsonb_array_elements(m.block_devices) WITH ORDINALITY d(v, n) WHERE n > 1 AND ${fits('d.v')})`,
+      );
     }
     for (const ic of c.interfaces) {
       const sql = interfaceSql(ic, params);
@@ -84,7 +116,9 @@ export class AllocationService {
     const checkRows = c.storage.length > 1;
 
     return this.db.transaction(async (tx) => {
-      const pick = async (lock: string): Promise<{ systemId: string; id: number; storage: Map<number, string> | null } | undefined> => {
+      const pick = async (
+        lock: string,
+      ): Promise<{ systemId: string; id: number; storage: Map<number, string> | null } | undefined> => {
         const rejected: number[] = [];
         for (;;) {
           const rows: Array<{ id: number; system_id: string; block_devices: BlockDevice[] }> = await tx.query(
@@ -121,28 +155,42 @@ export class AllocationService {
     });
   }
 
-  private async constraintsByType(tx: EntityManager, found: { id: number; storage: Map<number, string> | null }, c: AllocateConstraints): Promise<Record<string, unknown>> {
+  private async constraintsByType(
+    tx: EntityManager,
+    found: { id: number; storage: Map<number, string> | null },
+    c: AllocateConstraints,
+  ): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     if (found.storage && found.storage.size > 0) out.storage = storageByLabel(found.storage);
     if (c.interfaces.length) {
       const byLabel: Record<string, number[]> = {};
       for (const ic of c.interfaces) {
         const params: unknown[] = [found.id];
-        const rows: Array<{ id: number }> = await tx.query(`SELECT i.id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.machine_id = $1 AND ${interfaceSql(ic, params)} ORDER BY i.id`, params);
+        const rows: Array<{ id: number }> = await tx.query(
+          `SELECT i.id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.machine_id = $1 AND ${interfaceSql(ic, params)} ORDER BY i.id`,
+          params,
+        );
         byLabel[ic.label] = rows.map((r) => r.id);
       }
       out.interfaces = byLabel;
-      if (c.verbose) out.verbose_interfaces = Object.fromEntries(Object.entries(byLabel).map(([label, ids]) => [label, { [found.id]: ids }]));
+      if (c.verbose)
+        out.verbose_interfaces = Object.fromEntries(
+          Object.entries(byLabel).map(([label, ids]) => [label, { [found.id]: ids }]),
+        );
     }
     // MAAS's verbose maps cover every matching machine; here, the one chosen.
-    if (c.verbose && c.storage.length) out.verbose_storage = found.storage ? { [found.id]: Object.fromEntries(found.storage) } : {};
+    if (c.verbose && c.storage.length)
+      out.verbose_storage = found.storage ? { [found.id]: Object.fromEntries(found.storage) } : {};
     return out;
   }
 
   private async assertNamesExist(c: AllocateConstraints): Promise<void> {
     const missing = async (table: string, names: string[]) => {
       if (names.length === 0) return [];
-      const rows: Array<{ name: string }> = await this.db.query(`SELECT name FROM ${table} WHERE name = ANY($1::text[])`, [names]);
+      const rows: Array<{ name: string }> = await this.db.query(
+        `SELECT name FROM ${table} WHERE name = ANY($1::text[])`,
+        [names],
+      );
       const found = new Set(rows.map((r) => r.name));
       return names.filter((n) => !found.has(n));
     };
@@ -160,7 +208,8 @@ function archNames(values: string[]): string[] {
   const primaries = new Set(ARCHITECTURES.map((a) => a.split('/')[0]!));
   return values.map((v) => {
     const name = v === 'arm' ? 'armhf' : v;
-    if (!ARCHITECTURES.includes(name) && !primaries.has(name)) throw ValidationError.field('arch', `Architecture '${v}' not recognised.`);
+    if (!ARCHITECTURES.includes(name) && !primaries.has(name))
+      throw ValidationError.field('arch', `Architecture '${v}' not recognised.`);
     return name;
   });
 }
@@ -201,7 +250,10 @@ function describeNoMatch(c: AllocateConstraints): string {
   if (c.notInZone.length) parts.push(`not_in_zone=${c.notInZone.join(',')}`);
   if (c.pool) parts.push(`pool=${c.pool}`);
   if (c.notInPool.length) parts.push(`not_in_pool=${c.notInPool.join(',')}`);
-  if (c.storage.length) parts.push(`storage=${c.storage.map((s) => `${s.label ? `${s.label}:` : ''}${s.sizeBytes / 1000 ** 3}${s.tags.length ? `(${s.tags.join(',')})` : ''}`).join(',')}`);
+  if (c.storage.length)
+    parts.push(
+      `storage=${c.storage.map((s) => `${s.label ? `${s.label}:` : ''}${s.sizeBytes / 1000 ** 3}${s.tags.length ? `(${s.tags.join(',')})` : ''}`).join(',')}`,
+    );
   if (c.interfaces.length) parts.push(`interfaces=${c.interfaces.map((i) => i.label).join(';')}`);
   parts.push(...describeNetwork(c));
   return parts.length ? `No available machine matches constraints: ${parts.join(' ')}` : 'No machine available.';

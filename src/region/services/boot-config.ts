@@ -29,7 +29,10 @@ export class BootConfigService {
   async forMac(rawMac: string): Promise<MacBootConfig> {
     const mac = normaliseMac(rawMac);
     if (!mac) throw ValidationError.field('mac', `'${rawMac}' is not a valid MAC address.`);
-    const rows: Array<{ id: number }> = await this.db.query(`SELECT machine_id AS id FROM interfaces WHERE mac_address = $1::macaddr LIMIT 1`, [mac]);
+    const rows: Array<{ id: number }> = await this.db.query(
+      `SELECT machine_id AS id FROM interfaces WHERE mac_address = $1::macaddr LIMIT 1`,
+      [mac],
+    );
     const id = rows[0]?.id ?? (await this.db.transaction((tx) => claimUnknownMac(tx, mac)));
     const m = id !== null ? await this.db.getRepository(MachineEntity).findOneBy({ id }) : null;
     if (!m) return { known: false, purpose: 'enlist', mac, metadataUrl: this.metadataUrl };
@@ -38,7 +41,10 @@ export class BootConfigService {
 
   private async of(m: Machine): Promise<BootConfig> {
     const token = await this.machines.machineToken(m.id);
-    const macs: Array<{ mac: string }> = await this.db.query(`SELECT mac_address::text AS mac FROM interfaces WHERE machine_id = $1 ORDER BY is_boot DESC, id`, [m.id]);
+    const macs: Array<{ mac: string }> = await this.db.query(
+      `SELECT mac_address::text AS mac FROM interfaces WHERE machine_id = $1 ORDER BY is_boot DESC, id`,
+      [m.id],
+    );
     return {
       systemId: m.systemId,
       hostname: m.hostname,

@@ -102,7 +102,9 @@ function scan(bootRoot: string): BootResource[] {
       }
     }
   }
-  found.sort((a, b) => (a.name === b.name ? a.architecture.localeCompare(b.architecture) : a.name.localeCompare(b.name)));
+  found.sort((a, b) =>
+    a.name === b.name ? a.architecture.localeCompare(b.architecture) : a.name.localeCompare(b.name),
+  );
   return found.map((r, i) => ({ id: i + 1, ...r }));
 }
 

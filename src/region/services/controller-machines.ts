@@ -28,7 +28,8 @@ export interface ControllerHost {
 const LOCK = 0x6d66636d;
 const ID_KEY: Record<ControllerRole, string> = { rack: 'rack_system_id', region: 'region_name' };
 
-const rolesOf = (a: Record<string, string>): ControllerRole[] => (a.controller ?? '').split('+').filter((r): r is ControllerRole => r === 'rack' || r === 'region');
+const rolesOf = (a: Record<string, string>): ControllerRole[] =>
+  (a.controller ?? '').split('+').filter((r): r is ControllerRole => r === 'rack' || r === 'region');
 const annotate = (a: Record<string, string>, roles: ControllerRole[]): Record<string, string> => {
   const out = { ...a };
   if (roles.length) out.controller = [...new Set(roles)].sort().join('+');
@@ -36,10 +37,23 @@ const annotate = (a: Record<string, string>, roles: ControllerRole[]): Record<st
   return out;
 };
 
-interface Row { id: number; system_id: string; workload_annotations: Record<string, string>; power_type: string }
+interface Row {
+  id: number;
+  system_id: string;
+  workload_annotations: Record<string, string>;
+  power_type: string;
+}
 
-async function findController(tx: EntityManager, role: ControllerRole, id: string, macs: string[]): Promise<Row | undefined> {
-  const byId: Row[] = await tx.query(`SELECT id, system_id, workload_annotations, power_type FROM machines WHERE workload_annotations->>$1 = $2 ORDER BY id LIMIT 1`, [ID_KEY[role], id]);
+async function findController(
+  tx: EntityManager,
+  role: ControllerRole,
+  id: string,
+  macs: string[],
+): Promise<Row | undefined> {
+  const byId: Row[] = await tx.query(
+    `SELECT id, system_id, workload_annotations, power_type FROM machines WHERE workload_annotations->>$1 = $2 ORDER BY id LIMIT 1`,
+    [ID_KEY[role], id],
+  );
   if (byId[0] || macs.length === 0) return byId[0];
   // The other controller on the same host (region and rack together): one machine, both roles.
   const byMac: Row[] = await tx.query(
@@ -54,7 +68,12 @@ async function findController(tx: EntityManager, role: ControllerRole, id: strin
 
 /** A hostname MAAS accepts, derived from a controller's name. */
 function hostnameFor(name: string): string {
-  const h = name.toLowerCase().split('.')[0]!.replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 56);
+  const h = name
+    .toLowerCase()
+    .split('.')[0]!
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 56);
   return h || 'controller';
 }
 
@@ -72,9 +91,16 @@ export async function ensureControllerMachine(db: DataSource, c: ControllerHost)
     if (found) {
       const roles = [...rolesOf(found.workload_annotations), c.role];
       const annotations = annotate({ ...found.workload_annotations, [ID_KEY[c.role]]: c.id }, roles);
-      await tx.query(`UPDATE machines SET workload_annotations = $2, locked = true, updated = now() WHERE id = $1`, [found.id, JSON.stringify(annotations)]);
+      await tx.query(`UPDATE machines SET workload_annotations = $2, locked = true, updated = now() WHERE id = $1`, [
+        found.id,
+        JSON.stringify(annotations),
+      ]);
       if (!rolesOf(found.workload_annotations).includes(c.role)) {
-        await recordEvent(tx, found.id, { type: 'Controller', description: `Also the ${c.role} controller ${c.hostname}.`, level: 'DEBUG' });
+        await recordEvent(tx, found.id, {
+          type: 'Controller',
+          description: `Also the ${c.role} controller ${c.hostname}.`,
+          level: 'DEBUG',
+        });
       }
       machineId = found.id;
       systemId = found.system_id;
@@ -92,7 +118,11 @@ export async function ensureControllerMachine(db: DataSource, c: ControllerHost)
         [systemId, hostname, S.DEPLOYED, JSON.stringify(annotate({ [ID_KEY[c.role]]: c.id }, [c.role]))],
       );
       machineId = rows[0]!.id;
-      await recordEvent(tx, machineId, { type: 'Controller', description: `The ${c.role} controller ${c.hostname}, registered as a deployed, locked machine.`, level: 'DEBUG' });
+      await recordEvent(tx, machineId, {
+        type: 'Controller',
+        description: `The ${c.role} controller ${c.hostname}, registered as a deployed, locked machine.`,
+        level: 'DEBUG',
+      });
     }
     // MACs another machine already has stay with it (a physical MAC belongs to one machine).
     for (const nic of nics) {
@@ -113,7 +143,11 @@ export async function ensureControllerMachine(db: DataSource, c: ControllerHost)
  * deleted when it has no BMC (power type manual or none): nothing could power or reuse it.
  * Returns what happened to the machine.
  */
-export async function removeControllerRole(tx: EntityManager, role: ControllerRole, id: string): Promise<'none' | 'kept' | 'unlocked' | 'deleted'> {
+export async function removeControllerRole(
+  tx: EntityManager,
+  role: ControllerRole,
+  id: string,
+): Promise<'none' | 'kept' | 'unlocked' | 'deleted'> {
   await tx.query(`SELECT pg_advisory_xact_lock($1)`, [LOCK]);
   const found = await findController(tx, role, id, []);
   if (!found) return 'none';
@@ -121,16 +155,30 @@ export async function removeControllerRole(tx: EntityManager, role: ControllerRo
   const annotations = annotate(found.workload_annotations, roles);
   delete annotations[ID_KEY[role]];
   if (roles.length) {
-    await tx.query(`UPDATE machines SET workload_annotations = $2, updated = now() WHERE id = $1`, [found.id, JSON.stringify(annotations)]);
-    await recordEvent(tx, found.id, { type: 'Controller', description: `No longer the ${role} controller.`, level: 'INFO' });
+    await tx.query(`UPDATE machines SET workload_annotations = $2, updated = now() WHERE id = $1`, [
+      found.id,
+      JSON.stringify(annotations),
+    ]);
+    await recordEvent(tx, found.id, {
+      type: 'Controller',
+      description: `No longer the ${role} controller.`,
+      level: 'INFO',
+    });
     return 'kept';
   }
   if (found.power_type === 'manual' || found.power_type === '') {
     await tx.query(`DELETE FROM machines WHERE id = $1`, [found.id]);
     return 'deleted';
   }
-  await tx.query(`UPDATE machines SET workload_annotations = $2, locked = false, updated = now() WHERE id = $1`, [found.id, JSON.stringify(annotations)]);
-  await recordEvent(tx, found.id, { type: 'Unlocked', description: `The ${role} controller was removed; the machine is unlocked.`, level: 'AUDIT' });
+  await tx.query(`UPDATE machines SET workload_annotations = $2, locked = false, updated = now() WHERE id = $1`, [
+    found.id,
+    JSON.stringify(annotations),
+  ]);
+  await recordEvent(tx, found.id, {
+    type: 'Unlocked',
+    description: `The ${role} controller was removed; the machine is unlocked.`,
+    level: 'AUDIT',
+  });
   return 'unlocked';
 }
 
@@ -141,14 +189,19 @@ export async function removeControllerRole(tx: EntityManager, role: ControllerRo
  */
 export async function removeRack(db: DataSource, systemId: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM racks WHERE system_id = $1 FOR UPDATE`, [systemId]);
+    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM racks WHERE system_id = $1 FOR UPDATE`, [
+      systemId,
+    ]);
     const rack = rows[0];
     if (!rack) throw new NotFoundError('No RackController matches the given query.');
     await tx.query(
       `UPDATE machines SET rack_id = (SELECT id FROM racks WHERE id <> $1 ORDER BY last_seen DESC, id LIMIT 1) WHERE rack_id = $1`,
       [rack.id],
     );
-    await tx.query(`UPDATE vlans SET primary_rack_id = secondary_rack_id, secondary_rack_id = NULL WHERE primary_rack_id = $1`, [rack.id]);
+    await tx.query(
+      `UPDATE vlans SET primary_rack_id = secondary_rack_id, secondary_rack_id = NULL WHERE primary_rack_id = $1`,
+      [rack.id],
+    );
     await tx.query(`DELETE FROM racks WHERE id = $1`, [rack.id]);
     await removeControllerRole(tx, 'rack', systemId);
   });
@@ -167,7 +220,12 @@ export async function listRegions(db: DataSource): Promise<RegionController[]> {
   const rows: Array<Row & { hostname: string }> = await db.query(
     `SELECT id, system_id, hostname, workload_annotations, power_type FROM machines WHERE workload_annotations ? 'region_name' ORDER BY id`,
   );
-  return rows.map((r) => ({ systemId: r.system_id, hostname: r.hostname, name: r.workload_annotations.region_name!, alsoRack: rolesOf(r.workload_annotations).includes('rack') }));
+  return rows.map((r) => ({
+    systemId: r.system_id,
+    hostname: r.hostname,
+    name: r.workload_annotations.region_name!,
+    alsoRack: rolesOf(r.workload_annotations).includes('rack'),
+  }));
 }
 
 /**
@@ -177,7 +235,10 @@ export async function listRegions(db: DataSource): Promise<RegionController[]> {
  */
 export async function removeRegion(db: DataSource, systemId: string): Promise<void> {
   await db.transaction(async (tx) => {
-    const rows: Array<{ name: string }> = await tx.query(`SELECT workload_annotations->>'region_name' AS name FROM machines WHERE system_id = $1 AND workload_annotations ? 'region_name'`, [systemId]);
+    const rows: Array<{ name: string }> = await tx.query(
+      `SELECT workload_annotations->>'region_name' AS name FROM machines WHERE system_id = $1 AND workload_annotations ? 'region_name'`,
+      [systemId],
+    );
     if (!rows[0]) throw new NotFoundError('No RegionController matches the given query.');
     await removeControllerRole(tx, 'region', rows[0].name);
   });

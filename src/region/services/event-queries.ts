@@ -66,7 +66,11 @@ export class EventQueries {
     any((p) => `m.agent_name = ANY(${p})`, f.agentName);
     any((p) => `m.domain = ANY(${p})`, f.domain);
     any((p) => `m.zone_id IN (SELECT id FROM zones WHERE name = ANY(${p}))`, f.zone);
-    any((p) => `EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY(${p}))`, f.macAddress, 'macaddr[]');
+    any(
+      (p) => `EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY(${p}))`,
+      f.macAddress,
+      'macaddr[]',
+    );
     any((p) => `e.level = ANY(${p})`, levelsFor(f.level));
     let order = 'DESC';
     if (page.before !== undefined) {
@@ -78,7 +82,15 @@ export class EventQueries {
       order = 'ASC';
     }
     params.push(page.limit);
-    const rows: Array<{ id: string; system_id: string; hostname: string; level: string; type: string; description: string; created: Date }> = await this.db.query(
+    const rows: Array<{
+      id: string;
+      system_id: string;
+      hostname: string;
+      level: string;
+      type: string;
+      description: string;
+      created: Date;
+    }> = await this.db.query(
       `SELECT e.id, m.system_id, m.hostname, e.level, e.type, e.description, e.created
          FROM events e JOIN machines m ON m.id = e.machine_id
         WHERE ${where.join(' AND ')}
@@ -86,7 +98,15 @@ export class EventQueries {
         LIMIT $${params.length}`,
       params,
     );
-    const events = rows.map((r) => ({ id: Number(r.id), systemId: r.system_id, hostname: r.hostname, level: r.level, type: r.type, description: r.description, created: r.created }));
+    const events = rows.map((r) => ({
+      id: Number(r.id),
+      systemId: r.system_id,
+      hostname: r.hostname,
+      level: r.level,
+      type: r.type,
+      description: r.description,
+      created: r.created,
+    }));
     return order === 'ASC' ? events.reverse() : events;
   }
 }

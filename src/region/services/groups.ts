@@ -7,8 +7,18 @@ import { parsePoolSpecifier } from './pools';
 import { ENTITLEMENTS, type Entitlement } from './tenancy-sql';
 import { checkModelName } from './zones';
 
-export interface Group { id: number; name: string; description: string; members: string[] }
-export interface GroupEntitlement { resourceType: 'pool'; resourceId: number; resourceName: string; entitlement: Entitlement }
+export interface Group {
+  id: number;
+  name: string;
+  description: string;
+  members: string[];
+}
+export interface GroupEntitlement {
+  resourceType: 'pool';
+  resourceId: number;
+  resourceName: string;
+  entitlement: Entitlement;
+}
 
 const NOT_FOUND = 'No UserGroup matches the given query.';
 
@@ -52,9 +62,13 @@ export class GroupService {
     const name = checkModelName(input.name, false);
     const id = await this.idOf(this.db.manager, spec);
     try {
-      await this.db.query(`UPDATE user_groups SET name = COALESCE($2, name), description = COALESCE($3, description) WHERE id = $1`, [id, name ?? null, input.description ?? null]);
+      await this.db.query(
+        `UPDATE user_groups SET name = COALESCE($2, name), description = COALESCE($3, description) WHERE id = $1`,
+        [id, name ?? null, input.description ?? null],
+      );
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw ValidationError.field('name', 'User group with this Name already exists.');
+      if ((err as { code?: string }).code === '23505')
+        throw ValidationError.field('name', 'User group with this Name already exists.');
       throw err;
     }
     return this.get(String(id));
@@ -72,7 +86,10 @@ export class GroupService {
   async addMember(spec: string, username: string): Promise<Group> {
     const id = await this.idOf(this.db.manager, spec);
     const userId = await this.userId(username);
-    await this.db.query(`INSERT INTO user_group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [id, userId]);
+    await this.db.query(`INSERT INTO user_group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+      id,
+      userId,
+    ]);
     return this.get(String(id));
   }
 
@@ -90,20 +107,37 @@ export class GroupService {
         WHERE pe.group_id = $1 ORDER BY p.name, pe.entitlement`,
       [id],
     );
-    return rows.map((r) => ({ resourceType: 'pool', resourceId: r.pool_id, resourceName: r.name, entitlement: r.entitlement }));
+    return rows.map((r) => ({
+      resourceType: 'pool',
+      resourceId: r.pool_id,
+      resourceName: r.name,
+      entitlement: r.entitlement,
+    }));
   }
 
   /** `resource_type` is `pool` (MAAS's other type, `maas`, is what is_superuser means here). */
-  async setEntitlement(spec: string, e: { resourceType?: string; resourceId?: string; entitlement?: string }, granted: boolean): Promise<GroupEntitlement[]> {
-    if (e.resourceType !== 'pool') throw ValidationError.field('resource_type', "Only 'pool' entitlements exist here (admins are users with is_superuser).");
+  async setEntitlement(
+    spec: string,
+    e: { resourceType?: string; resourceId?: string; entitlement?: string },
+    granted: boolean,
+  ): Promise<GroupEntitlement[]> {
+    if (e.resourceType !== 'pool')
+      throw ValidationError.field(
+        'resource_type',
+        "Only 'pool' entitlements exist here (admins are users with is_superuser).",
+      );
     if (!e.entitlement || !(ENTITLEMENTS as string[]).includes(e.entitlement)) {
       throw ValidationError.field('entitlement', `'${e.entitlement ?? ''}' is not one of: ${ENTITLEMENTS.join(', ')}.`);
     }
     const where = e.resourceId === undefined ? undefined : parsePoolSpecifier(e.resourceId);
-    const pools: Array<{ id: number }> = !where ? [] : await this.db.query(
-      'id' in where ? `SELECT id FROM resource_pools WHERE id = $1` : `SELECT id FROM resource_pools WHERE name = $1`,
-      ['id' in where ? where.id : where.name],
-    );
+    const pools: Array<{ id: number }> = !where
+      ? []
+      : await this.db.query(
+          'id' in where
+            ? `SELECT id FROM resource_pools WHERE id = $1`
+            : `SELECT id FROM resource_pools WHERE name = $1`,
+          ['id' in where ? where.id : where.name],
+        );
     if (!pools[0]) throw ValidationError.field('resource_id', `No resource pool '${e.resourceId ?? ''}'.`);
     const id = await this.idOf(this.db.manager, spec);
     await this.db.transaction(async (tx) => {
@@ -115,7 +149,11 @@ export class GroupService {
       );
       // The first entitlement restricts the pool for good: revoking the last one (or deleting its
       // group) leaves it admins-only, never silently open (see tenancy-sql.ts).
-      if (granted) await tx.query(`UPDATE resource_pools SET restricted = true, updated = now() WHERE id = $1 AND NOT restricted`, [pools[0]!.id]);
+      if (granted)
+        await tx.query(
+          `UPDATE resource_pools SET restricted = true, updated = now() WHERE id = $1 AND NOT restricted`,
+          [pools[0]!.id],
+        );
     });
     return this.entitlements(String(id));
   }

@@ -9,7 +9,8 @@ import { normaliseMac } from './machine-validation';
 export { HARDWARE_FILE };
 
 const num = (v: unknown, field: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw ValidationError.field(HARDWARE_FILE, `${field} must be a non-negative number.`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw ValidationError.field(HARDWARE_FILE, `${field} must be a non-negative number.`);
   return v;
 };
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -25,9 +26,18 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
   const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
   return {
     architecture: str(data.architecture) || undefined,
-    cpu: { count: num(cpu.count ?? 0, 'cpu.count'), model: str(cpu.model), speed_mhz: num(cpu.speed_mhz ?? 0, 'cpu.speed_mhz') },
+    cpu: {
+      count: num(cpu.count ?? 0, 'cpu.count'),
+      model: str(cpu.model),
+      speed_mhz: num(cpu.speed_mhz ?? 0, 'cpu.speed_mhz'),
+    },
     memory_mib: num(data.memory_mib ?? 0, 'memory_mib'),
-    block_devices: list(data.block_devices).map((d) => ({ name: str(d.name), size_bytes: num(d.size_bytes ?? 0, 'block_devices.size_bytes'), serial: str(d.serial), model: str(d.model) })),
+    block_devices: list(data.block_devices).map((d) => ({
+      name: str(d.name),
+      size_bytes: num(d.size_bytes ?? 0, 'block_devices.size_bytes'),
+      serial: str(d.serial),
+      model: str(d.model),
+    })),
     interfaces: list(data.interfaces).flatMap((i) => {
       const mac = normaliseMac(str(i.mac));
       const type: InterfaceType = INTERFACE_TYPES.find((t) => t === i.type) ?? 'physical';
@@ -38,7 +48,13 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
 }
 
 export async function applyHardwareReport(manager: EntityManager, machine: Machine, r: HardwareReport): Promise<void> {
-  const blockDevices: BlockDevice[] = r.block_devices.map((d) => ({ name: d.name, size: d.size_bytes, serial: d.serial, model: d.model, path: `/dev/${d.name}` }));
+  const blockDevices: BlockDevice[] = r.block_devices.map((d) => ({
+    name: d.name,
+    size: d.size_bytes,
+    serial: d.serial,
+    model: d.model,
+    path: `/dev/${d.name}`,
+  }));
   const storageMb = r.block_devices.reduce((sum, d) => sum + d.size_bytes, 0) / 1_000_000;
   const hardwareInfo: Record<string, string> = {
     cpu_model: r.cpu.model,
@@ -51,7 +67,16 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
     `UPDATE machines SET cpu_count = $2, cpu_speed = $3, memory = $4, storage = $5, block_devices = $6,
             hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8), updated = now()
       WHERE id = $1`,
-    [machine.id, r.cpu.count, r.cpu.speed_mhz, r.memory_mib, storageMb, JSON.stringify(blockDevices), JSON.stringify(hardwareInfo), r.architecture ?? ''],
+    [
+      machine.id,
+      r.cpu.count,
+      r.cpu.speed_mhz,
+      r.memory_mib,
+      storageMb,
+      JSON.stringify(blockDevices),
+      JSON.stringify(hardwareInfo),
+      r.architecture ?? '',
+    ],
   );
   const virtual: string[] = [];
   for (const [i, nic] of r.interfaces.entries()) {
@@ -76,5 +101,8 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
     );
   }
   // The host's current VLANs, bridges and bonds replace the ones reported before.
-  await manager.query(`DELETE FROM interfaces WHERE machine_id = $1 AND type <> 'physical' AND NOT (name = ANY($2::text[]))`, [machine.id, virtual]);
+  await manager.query(
+    `DELETE FROM interfaces WHERE machine_id = $1 AND type <> 'physical' AND NOT (name = ANY($2::text[]))`,
+    [machine.id, virtual],
+  );
 }

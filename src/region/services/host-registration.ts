@@ -15,25 +15,41 @@ const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
 
 export function validateHostId(value: string): string {
   const id = value.trim().toLowerCase();
-  if (!HOST_ID.test(id)) throw ValidationError.field('host_id', `Invalid host_id '${value}': 8-128 letters, digits, '.', '_', ':' or '-'.`);
+  if (!HOST_ID.test(id))
+    throw ValidationError.field('host_id', `Invalid host_id '${value}': 8-128 letters, digits, '.', '_', ':' or '-'.`);
   return id;
 }
 
 /** The machine already registered from this host, or null when the host is new. */
-export async function reregisterHost(db: DataSource, hostId: string, requestedHostname: string | undefined): Promise<Machine | null> {
+export async function reregisterHost(
+  db: DataSource,
+  hostId: string,
+  requestedHostname: string | undefined,
+): Promise<Machine | null> {
   const id = validateHostId(hostId);
   return db.transaction(async (tx) => {
-    const rows: Array<{ system_id: string }> = await tx.query(`SELECT system_id FROM machines WHERE host_id = $1`, [id]);
+    const rows: Array<{ system_id: string }> = await tx.query(`SELECT system_id FROM machines WHERE host_id = $1`, [
+      id,
+    ]);
     if (!rows[0]) return null;
     const m = await lockMachine(tx, rows[0].system_id);
     // Anything but DEPLOYED means metalflow now drives the machine (released to the pool,
     // allocated, being commissioned): declaring it "running a workload" again could let it be
     // deployed over that workload, so the operator has to decide.
     if (m.status !== S.DEPLOYED) {
-      throw new ConflictError(`This host is already registered as machine ${m.systemId} (${m.hostname}), which is ${labelOf(m.status)}; delete it or deploy it through metalflow.`);
+      throw new ConflictError(
+        `This host is already registered as machine ${m.systemId} (${m.hostname}), which is ${labelOf(m.status)}; delete it or deploy it through metalflow.`,
+      );
     }
-    const renamed = requestedHostname && requestedHostname.toLowerCase() !== m.hostname ? ` (the host now calls itself "${requestedHostname}"; the machine keeps its name)` : '';
-    await recordEvent(tx, m.id, { type: 'Registered again', description: `register-machine ran again on this host${renamed}.`, level: 'INFO' });
+    const renamed =
+      requestedHostname && requestedHostname.toLowerCase() !== m.hostname
+        ? ` (the host now calls itself "${requestedHostname}"; the machine keeps its name)`
+        : '';
+    await recordEvent(tx, m.id, {
+      type: 'Registered again',
+      description: `register-machine ran again on this host${renamed}.`,
+      level: 'INFO',
+    });
     return m;
   });
 }

@@ -53,7 +53,13 @@ export interface RegionServices {
   bootResources: BootResourceService;
 }
 
-export function createRegionServices(o: { db: DataSource; workflows: WorkflowGateway; secrets: SecretBox; nodeTimeoutMs?: number; bootRoot?: string }): RegionServices {
+export function createRegionServices(o: {
+  db: DataSource;
+  workflows: WorkflowGateway;
+  secrets: SecretBox;
+  nodeTimeoutMs?: number;
+  bootRoot?: string;
+}): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
   const racks = new RackService(o.db, { fabrics, subnets });

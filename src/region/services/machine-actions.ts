@@ -3,7 +3,13 @@
 // commit fails after the start, the workflow's own first step re-applies the transition (only
 // then: the claim token it carries tells that apart from an operator having released the claim).
 import type { DataSource, EntityManager } from 'typeorm';
-import { assertTransition, isTransitional, labelOf, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
+import {
+  assertTransition,
+  isTransitional,
+  labelOf,
+  MachineStatus as S,
+  type MachineStatus,
+} from '../../contracts/lifecycle';
 import {
   enlistWorkflowId,
   lifecycleWorkflowId,
@@ -26,9 +32,27 @@ import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
-export interface CommissionOptions { enableSsh: boolean; skipBmcConfig: boolean; skipNetworking: boolean; skipStorage: boolean }
-export interface DeployOptions { distroSeries: string; userData: string; hweKernel: string; agentName: string; comment: string; ephemeral: boolean }
-export interface ReleaseOptions { erase: boolean; secureErase: boolean; quickErase: boolean; force: boolean; comment: string }
+export interface CommissionOptions {
+  enableSsh: boolean;
+  skipBmcConfig: boolean;
+  skipNetworking: boolean;
+  skipStorage: boolean;
+}
+export interface DeployOptions {
+  distroSeries: string;
+  userData: string;
+  hweKernel: string;
+  agentName: string;
+  comment: string;
+  ephemeral: boolean;
+}
+export interface ReleaseOptions {
+  erase: boolean;
+  secureErase: boolean;
+  quickErase: boolean;
+  force: boolean;
+  comment: string;
+}
 
 const ABORTABLE: MachineStatus[] = [S.COMMISSIONING, S.DEPLOYING, S.DISK_ERASING, S.TESTING, S.RELEASING];
 /** How long the API waits for an aborted workflow's cleanup before answering. */
@@ -46,11 +70,18 @@ export class MachineActions {
   ) {}
 
   async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
-    await this.startLifecycle(systemId, S.COMMISSIONING, WorkflowType.commission, async (_m, ref) => ({ ...ref, ...o }), () => ({ enableSsh: o.enableSsh }), async (tx, m) => {
-      await this.assertMayUse(tx, caller, m, 'commission', { owner: false });
-      await assertNoOtherMaclessCommissioning(tx, m);
-      return m;
-    });
+    await this.startLifecycle(
+      systemId,
+      S.COMMISSIONING,
+      WorkflowType.commission,
+      async (_m, ref) => ({ ...ref, ...o }),
+      () => ({ enableSsh: o.enableSsh }),
+      async (tx, m) => {
+        await this.assertMayUse(tx, caller, m, 'commission', { owner: false });
+        await assertNoOtherMaclessCommissioning(tx, m);
+        return m;
+      },
+    );
   }
 
   async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
@@ -65,19 +96,35 @@ export class MachineActions {
       S.DEPLOYING,
       WorkflowType.deploy,
       async (_m, ref) => ({ ...ref, distroSeries: series, ephemeral: o.ephemeral }),
-      () => ({ distroSeries: series, osystem, userData: o.userData, hweKernel: o.hweKernel, agentName: o.agentName || undefined }),
+      () => ({
+        distroSeries: series,
+        osystem,
+        userData: o.userData,
+        hweKernel: o.hweKernel,
+        agentName: o.agentName || undefined,
+      }),
       async (tx, m) => {
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
         await assertCanNetboot(tx, m, 'deploy');
         const known = this.images?.list() ?? [];
         if (!image && known.length > 0 && m.powerType !== 'fake') {
-          throw ValidationError.field('distro_series', `'${o.distroSeries}' is not a boot resource this region has; choose one of: ${[...new Set(known.map((r) => r.name))].join(', ')}.`);
+          throw ValidationError.field(
+            'distro_series',
+            `'${o.distroSeries}' is not a boot resource this region has; choose one of: ${[...new Set(known.map((r) => r.name))].join(', ')}.`,
+          );
         }
         // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
         // have allocated it (unowned, not reserved for someone else, a pool they may deploy from).
         if (m.status === S.READY && (m.ownerId === null || m.ownerId === callerId(caller))) {
-          if (!(await mayTake(tx, caller, m.id))) throw new ConflictError(`Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`);
-          return changeStatus(tx, m, { to: S.ALLOCATED, extra: { ownerId: callerId(caller) }, event: { description: `Allocated to ${callerName(caller)}.` } });
+          if (!(await mayTake(tx, caller, m.id)))
+            throw new ConflictError(
+              `Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`,
+            );
+          return changeStatus(tx, m, {
+            to: S.ALLOCATED,
+            extra: { ownerId: callerId(caller) },
+            event: { description: `Allocated to ${callerName(caller)}.` },
+          });
         }
         await this.assertMayUse(tx, caller, m, 'deploy');
         return m;
@@ -90,7 +137,12 @@ export class MachineActions {
       systemId,
       S.RELEASING,
       WorkflowType.release,
-      async (_m, ref) => ({ ...ref, erase: o.erase || o.secureErase || o.quickErase, secureErase: o.secureErase, quickErase: o.quickErase }),
+      async (_m, ref) => ({
+        ...ref,
+        erase: o.erase || o.secureErase || o.quickErase,
+        secureErase: o.secureErase,
+        quickErase: o.quickErase,
+      }),
       () => ({}),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'release');
@@ -109,7 +161,8 @@ export class MachineActions {
     const machine = await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'abort');
-      if (!ABORTABLE.includes(m.status)) throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
+      if (!ABORTABLE.includes(m.status))
+        throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
       return m;
     });
@@ -120,7 +173,11 @@ export class MachineActions {
     }
     const queue = await this.racks.queueFor(machine.rackId);
     await this.workflows.start(WorkflowType.abort, id, {
-      systemId, hostname: machine.hostname, rackQueue: queue, deadlines: await this.deadlines(), from: machine.status,
+      systemId,
+      hostname: machine.hostname,
+      rackQueue: queue,
+      deadlines: await this.deadlines(),
+      from: machine.status,
     });
     await this.workflows.waitForClose(id, ABORT_WAIT_MS);
   }
@@ -132,7 +189,10 @@ export class MachineActions {
       await this.workflows.start(WorkflowType.registerDeployed, lifecycleWorkflowId(m.systemId), base);
       return;
     }
-    await this.workflows.start(WorkflowType.enlist, enlistWorkflowId(m.systemId), { ...base, rackQueue: await this.racks.queueFor(m.rackId) });
+    await this.workflows.start(WorkflowType.enlist, enlistWorkflowId(m.systemId), {
+      ...base,
+      rackQueue: await this.racks.queueFor(m.rackId),
+    });
   }
 
   async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
@@ -141,7 +201,12 @@ export class MachineActions {
       await this.assertMayUse(tx, caller, m, 'mark broken');
       // Releasing the machine from its workflow first means that workflow's cleanup cannot
       // overwrite BROKEN when it is cancelled below.
-      await changeStatus(tx, m, { to: S.BROKEN, message, workflow: null, event: { description: message || 'Marked broken.' } });
+      await changeStatus(tx, m, {
+        to: S.BROKEN,
+        message,
+        workflow: null,
+        event: { description: message || 'Marked broken.' },
+      });
       return m.workflowId && isTransitional(m.status) ? m.workflowId : null;
     });
     if (stale) await this.workflows.cancel(stale);
@@ -166,7 +231,11 @@ export class MachineActions {
       }
       if (m.locked === locked) return;
       await tx.query(`UPDATE machines SET locked = $2, updated = now() WHERE id = $1`, [m.id, locked]);
-      await recordEvent(tx, m.id, { type: locked ? 'Locked' : 'Unlocked', description: comment || (locked ? 'Machine locked.' : 'Machine unlocked.'), level: 'AUDIT' });
+      await recordEvent(tx, m.id, {
+        type: locked ? 'Locked' : 'Unlocked',
+        description: comment || (locked ? 'Machine locked.' : 'Machine unlocked.'),
+        level: 'AUDIT',
+      });
     });
   }
 
@@ -179,9 +248,18 @@ export class MachineActions {
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
     }
     const queue = await this.racks.queueFor(m.rackId);
-    return this.workflows.execute<PowerResult>(WorkflowType.power, powerWorkflowId(systemId), {
-      systemId, hostname: m.hostname, rackQueue: queue, deadlines: await this.deadlines(), action,
-    }, 120_000);
+    return this.workflows.execute<PowerResult>(
+      WorkflowType.power,
+      powerWorkflowId(systemId),
+      {
+        systemId,
+        hostname: m.hostname,
+        rackQueue: queue,
+        deadlines: await this.deadlines(),
+        action,
+      },
+      120_000,
+    );
   }
 
   /**
@@ -190,7 +268,13 @@ export class MachineActions {
    * stay admins-only); and, unless `owner: false` (commission, mark_fixed, edit), its owner.
    * Others may only look at unowned ones.
    */
-  async assertMayUse(manager: EntityManager, caller: Principal, m: Machine, what: string, o: { owner?: boolean } = {}): Promise<void> {
+  async assertMayUse(
+    manager: EntityManager,
+    caller: Principal,
+    m: Machine,
+    what: string,
+    o: { owner?: boolean } = {},
+  ): Promise<void> {
     if (isAdmin(caller)) return;
     if ((o.owner ?? true) && caller.kind === 'user' && m.ownerId === caller.user.id) return;
     if (!m.workloadAnnotations?.controller && (await mayAdministerPool(manager, caller, m.poolId))) return;
@@ -215,7 +299,10 @@ export class MachineActions {
     systemId: string,
     to: MachineStatus,
     type: WorkflowType,
-    params: (m: Machine, ref: { systemId: string; hostname: string; rackQueue: string; deadlines: Deadlines }) => Promise<object>,
+    params: (
+      m: Machine,
+      ref: { systemId: string; hostname: string; rackQueue: string; deadlines: Deadlines },
+    ) => Promise<object>,
     extra: (m: Machine) => Partial<Machine>,
     prepare: (tx: EntityManager, m: Machine) => Promise<Machine> = async (_tx, m) => m,
   ): Promise<void> {
@@ -230,7 +317,10 @@ export class MachineActions {
       // The token tells the workflow whether this commit happened (see beginTransition).
       const claimToken = newClaimToken();
       await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: extra(m) });
-      await this.workflows.start(type, workflowId, { ...(await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines })), claimToken });
+      await this.workflows.start(type, workflowId, {
+        ...(await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines })),
+        claimToken,
+      });
     });
   }
 }

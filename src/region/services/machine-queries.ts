@@ -69,7 +69,9 @@ function filterSql(f: MachineFilter, params: unknown[]): string[] {
   }
   if (f.macAddress?.length) {
     params.push(f.macAddress);
-    where.push(`EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY($${params.length}::macaddr[]))`);
+    where.push(
+      `EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY($${params.length}::macaddr[]))`,
+    );
   }
   if (f.zone?.length) {
     params.push(f.zone);
@@ -85,7 +87,9 @@ function filterSql(f: MachineFilter, params: unknown[]): string[] {
   }
   for (const tag of f.tags ?? []) {
     params.push(tag);
-    where.push(`EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = $${params.length})`);
+    where.push(
+      `EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = $${params.length})`,
+    );
   }
   return where;
 }
@@ -93,7 +97,11 @@ function filterSql(f: MachineFilter, params: unknown[]): string[] {
 export class MachineQueries {
   constructor(private readonly db: DataSource) {}
 
-  async list(caller: Principal | null, filter: MachineFilter = {}, manager: EntityManager = this.db.manager): Promise<MachineView[]> {
+  async list(
+    caller: Principal | null,
+    filter: MachineFilter = {},
+    manager: EntityManager = this.db.manager,
+  ): Promise<MachineView[]> {
     return this.views(await this.ids(caller, filter, manager), manager);
   }
 
@@ -107,12 +115,21 @@ export class MachineQueries {
   }
 
   /** One page of the listing (LIMIT/OFFSET in SQL, by id) and how many machines match in all. */
-  async page(caller: Principal | null, filter: MachineFilter, page: { limit: number; offset: number }): Promise<{ total: number; views: MachineView[] }> {
+  async page(
+    caller: Principal | null,
+    filter: MachineFilter,
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; views: MachineView[] }> {
     const params: unknown[] = [];
     const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)].join(' AND ');
     const [count, rows] = await Promise.all([
-      this.db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<Array<{ n: number }>>,
-      this.db.query(`SELECT m.id FROM machines m WHERE ${where} ORDER BY m.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [...params, page.limit, page.offset]) as Promise<Array<{ id: number }>>,
+      this.db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<
+        Array<{ n: number }>
+      >,
+      this.db.query(
+        `SELECT m.id FROM machines m WHERE ${where} ORDER BY m.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, page.limit, page.offset],
+      ) as Promise<Array<{ id: number }>>,
     ]);
     return { total: count[0]!.n, views: await this.views(rows.map((r) => r.id)) };
   }
@@ -128,7 +145,11 @@ export class MachineQueries {
   }
 
   /** One machine the caller may see, else 404 (what may not be seen does not exist). */
-  async get(caller: Principal | null, systemId: string, manager: EntityManager = this.db.manager): Promise<MachineView> {
+  async get(
+    caller: Principal | null,
+    systemId: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<MachineView> {
     const params: unknown[] = [systemId];
     const rows: Array<{ id: number }> = await manager.query(
       `SELECT m.id FROM machines m WHERE m.system_id = $1 AND ${visibilitySql(caller, 'm', params)}`,
@@ -141,7 +162,12 @@ export class MachineQueries {
 
   async views(ids: number[], manager: EntityManager = this.db.manager): Promise<MachineView[]> {
     if (ids.length === 0) return [];
-    const machines = await manager.getRepository(MachineEntity).createQueryBuilder('m').where('m.id = ANY(:ids)', { ids }).orderBy('m.id').getMany();
+    const machines = await manager
+      .getRepository(MachineEntity)
+      .createQueryBuilder('m')
+      .where('m.id = ANY(:ids)', { ids })
+      .orderBy('m.id')
+      .getMany();
     const [names, tags, interfaces, leases] = await Promise.all([
       manager.query(
         `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
@@ -165,7 +191,18 @@ export class MachineQueries {
         `SELECT id, machine_id, name, type, mac_address::text AS mac_address, enabled, link_speed, is_boot
            FROM interfaces WHERE machine_id = ANY($1::int[]) ORDER BY id`,
         [ids],
-      ) as Promise<Array<{ id: number; machine_id: number; name: string; type: string; mac_address: string; enabled: boolean; link_speed: number; is_boot: boolean }>>,
+      ) as Promise<
+        Array<{
+          id: number;
+          machine_id: number;
+          name: string;
+          type: string;
+          mac_address: string;
+          enabled: boolean;
+          link_speed: number;
+          is_boot: boolean;
+        }>
+      >,
       // A lease shows on one interface of its MAC: the physical one when a bond, bridge or VLAN
       // interface shares it (the table does not say which of them asked for the lease).
       manager.query(
@@ -176,19 +213,60 @@ export class MachineQueries {
           WHERE ai.machine_id = ANY($1::int[])
           ORDER BY l.ip, (ai.type = 'physical') DESC, ai.id`,
         [ids],
-      ) as Promise<Array<{ interface_id: number; ip: string; subnet_id: number; subnet_name: string; cidr: string; vlan_id: number; vid: number; vlan_name: string; mtu: number; dhcp_on: boolean; fabric_id: number; fabric_name: string }>>,
+      ) as Promise<
+        Array<{
+          interface_id: number;
+          ip: string;
+          subnet_id: number;
+          subnet_name: string;
+          cidr: string;
+          vlan_id: number;
+          vid: number;
+          vlan_name: string;
+          mtu: number;
+          dhcp_on: boolean;
+          fabric_id: number;
+          fabric_name: string;
+        }>
+      >,
     ]);
     const nameById = new Map(names.map((n) => [Number(n.id), n]));
-    const tagsById = group(tags, (t) => t.machine_id, (t) => t.name);
-    const ifacesById = group(interfaces, (i) => i.machine_id, (i): Interface => ({
-      id: i.id, machineId: i.machine_id, name: i.name, type: i.type, macAddress: i.mac_address,
-      enabled: i.enabled, linkSpeed: i.link_speed, isBoot: i.is_boot,
-    }));
-    const links = group(leases, (l) => l.interface_id, (l): InterfaceLink => ({
-      ip: l.ip,
-      subnet: { id: l.subnet_id, name: l.subnet_name, cidr: l.cidr },
-      vlan: { id: l.vlan_id, vid: l.vid, name: l.vlan_name, mtu: l.mtu, dhcpOn: l.dhcp_on, fabricId: l.fabric_id, fabricName: l.fabric_name },
-    }));
+    const tagsById = group(
+      tags,
+      (t) => t.machine_id,
+      (t) => t.name,
+    );
+    const ifacesById = group(
+      interfaces,
+      (i) => i.machine_id,
+      (i): Interface => ({
+        id: i.id,
+        machineId: i.machine_id,
+        name: i.name,
+        type: i.type,
+        macAddress: i.mac_address,
+        enabled: i.enabled,
+        linkSpeed: i.link_speed,
+        isBoot: i.is_boot,
+      }),
+    );
+    const links = group(
+      leases,
+      (l) => l.interface_id,
+      (l): InterfaceLink => ({
+        ip: l.ip,
+        subnet: { id: l.subnet_id, name: l.subnet_name, cidr: l.cidr },
+        vlan: {
+          id: l.vlan_id,
+          vid: l.vid,
+          name: l.vlan_name,
+          mtu: l.mtu,
+          dhcpOn: l.dhcp_on,
+          fabricId: l.fabric_id,
+          fabricName: l.fabric_name,
+        },
+      }),
+    );
     return machines.map((machine) => {
       const n = nameById.get(machine.id)!;
       return {
@@ -196,7 +274,10 @@ export class MachineQueries {
         owner: (n.username as string | null) ?? null,
         reservedFor: (n.reserved_for as string | null) ?? null,
         zone: { id: Number(n.zone_id), name: String(n.zone_name), description: String(n.zone_description ?? '') },
-        pool: n.pool_id === null ? null : { id: Number(n.pool_id), name: String(n.pool_name), description: String(n.pool_description ?? '') },
+        pool:
+          n.pool_id === null
+            ? null
+            : { id: Number(n.pool_id), name: String(n.pool_name), description: String(n.pool_description ?? '') },
         tags: tagsById.get(machine.id) ?? [],
         interfaces: ifacesById.get(machine.id) ?? [],
         links,

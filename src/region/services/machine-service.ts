@@ -61,63 +61,85 @@ export class MachineService {
         return undefined;
       }
     };
-    const architecture = input.architecture ? collect(() => validateArchitecture(input.architecture!)) : input.deployed ? '' : undefined;
+    const architecture = input.architecture
+      ? collect(() => validateArchitecture(input.architecture!))
+      : input.deployed
+        ? ''
+        : undefined;
     if (architecture === undefined && !input.architecture) errors.architecture = ['This field is required.'];
     const macs = collect(() => validateMacs(input.macAddresses)) ?? [];
-    if (macs.length === 0 && !input.deployed && !errors.mac_addresses) errors.mac_addresses = ['This field is required.'];
+    if (macs.length === 0 && !input.deployed && !errors.mac_addresses)
+      errors.mac_addresses = ['This field is required.'];
     const hostname = input.hostname ? collect(() => validateHostname(input.hostname!)) : undefined;
     const powerType = input.powerType ?? (input.deployed ? 'manual' : '');
     const power = powerType ? collect(() => validatePowerParameters(powerType, input.powerParameters)) : undefined;
-    if (!powerType && Object.keys(input.powerParameters).length > 0) errors.power_type = ['Power parameters given without a power type.'];
+    if (!powerType && Object.keys(input.powerParameters).length > 0)
+      errors.power_type = ['Power parameters given without a power type.'];
     if (macs.length === 0 && input.deployed && powerTypeNeedsMac(powerType) && !errors.mac_addresses) {
-      errors.mac_addresses = [`A MAC address is required with power type '${powerType}' (only manual and ipmi machines may have none).`];
+      errors.mac_addresses = [
+        `A MAC address is required with power type '${powerType}' (only manual and ipmi machines may have none).`,
+      ];
     }
     const hostId = input.deployed && input.hostId ? collect(() => validateHostId(input.hostId!)) : undefined;
     if (Object.keys(errors).length > 0) throw new ValidationError(errors);
 
-    return this.db.transaction(async (tx) => {
-      const zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone ?? 'default');
-      const poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool ?? 'default');
-      await this.assertMacsFree(tx, macs);
-      const systemId = newSystemId();
-      const name = hostname ?? generatedHostname(systemId);
-      if (await tx.getRepository(MachineEntity).existsBy({ hostname: name })) {
-        throw ValidationError.field('hostname', `Node with hostname "${name}" already exists.`);
-      }
-      const status: MachineStatus = input.deployed ? S.DEPLOYED : S.NEW;
-      const machine = await tx.getRepository(MachineEntity).save({
-        systemId,
-        hostname: name,
-        description: input.description ?? '',
-        domain: input.domain ?? 'maas',
-        architecture: architecture ?? '',
-        status,
-        previousStatus: status,
-        statusMessage: '',
-        ownerId: input.deployed ? input.ownerId : null,
-        powerType,
-        powerParameters: power?.visible ?? {},
-        powerSecrets: this.secrets.seal(power?.secret ?? {}),
-        zoneId,
-        poolId,
-        rackId: await this.racks.defaultRackId(tx),
-        workflowId: null,
-        workflowType: input.deployed ? WorkflowType.registerDeployed : null,
-        hostId: hostId ?? null,
-      } as Partial<Machine>);
-      await tx.getRepository(InterfaceEntity).save(
-        macs.map((mac, i) => ({ machineId: machine.id, name: `eth${i}`, type: 'physical', macAddress: mac, enabled: true, linkSpeed: 0, isBoot: i === 0 })),
-      );
-      await recordEvent(tx, machine.id, { type: input.deployed ? 'Deployed' : 'New', description: input.deployed ? 'Registered as deployed.' : 'Machine created.', level: 'INFO' });
-      return machine;
-    }).catch((err: unknown) => {
-      // Two creations at the same moment pass the checks above together; the unique index decides.
-      const pg = err as { code?: string; constraint?: string };
-      if (pg.code === '23505' && pg.constraint === 'machines_hostname_key') {
-        throw ValidationError.field('hostname', `Node with hostname "${hostname ?? ''}" already exists.`);
-      }
-      throw err;
-    });
+    return this.db
+      .transaction(async (tx) => {
+        const zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone ?? 'default');
+        const poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool ?? 'default');
+        await this.assertMacsFree(tx, macs);
+        const systemId = newSystemId();
+        const name = hostname ?? generatedHostname(systemId);
+        if (await tx.getRepository(MachineEntity).existsBy({ hostname: name })) {
+          throw ValidationError.field('hostname', `Node with hostname "${name}" already exists.`);
+        }
+        const status: MachineStatus = input.deployed ? S.DEPLOYED : S.NEW;
+        const machine = await tx.getRepository(MachineEntity).save({
+          systemId,
+          hostname: name,
+          description: input.description ?? '',
+          domain: input.domain ?? 'maas',
+          architecture: architecture ?? '',
+          status,
+          previousStatus: status,
+          statusMessage: '',
+          ownerId: input.deployed ? input.ownerId : null,
+          powerType,
+          powerParameters: power?.visible ?? {},
+          powerSecrets: this.secrets.seal(power?.secret ?? {}),
+          zoneId,
+          poolId,
+          rackId: await this.racks.defaultRackId(tx),
+          workflowId: null,
+          workflowType: input.deployed ? WorkflowType.registerDeployed : null,
+          hostId: hostId ?? null,
+        } as Partial<Machine>);
+        await tx.getRepository(InterfaceEntity).save(
+          macs.map((mac, i) => ({
+            machineId: machine.id,
+            name: `eth${i}`,
+            type: 'physical',
+            macAddress: mac,
+            enabled: true,
+            linkSpeed: 0,
+            isBoot: i === 0,
+          })),
+        );
+        await recordEvent(tx, machine.id, {
+          type: input.deployed ? 'Deployed' : 'New',
+          description: input.deployed ? 'Registered as deployed.' : 'Machine created.',
+          level: 'INFO',
+        });
+        return machine;
+      })
+      .catch((err: unknown) => {
+        // Two creations at the same moment pass the checks above together; the unique index decides.
+        const pg = err as { code?: string; constraint?: string };
+        if (pg.code === '23505' && pg.constraint === 'machines_hostname_key') {
+          throw ValidationError.field('hostname', `Node with hostname "${hostname ?? ''}" already exists.`);
+        }
+        throw err;
+      });
   }
 
   async update(systemId: string, input: UpdateMachineInput): Promise<void> {
@@ -128,7 +150,8 @@ export class MachineService {
       if (input.hostname !== undefined) {
         patch.hostname = validateHostname(input.hostname);
         const clash = await tx.getRepository(MachineEntity).findOneBy({ hostname: patch.hostname });
-        if (clash && clash.id !== machine.id) throw ValidationError.field('hostname', `Node with hostname "${patch.hostname}" already exists.`);
+        if (clash && clash.id !== machine.id)
+          throw ValidationError.field('hostname', `Node with hostname "${patch.hostname}" already exists.`);
       }
       if (input.architecture !== undefined) patch.architecture = validateArchitecture(input.architecture);
       if (input.description !== undefined) patch.description = input.description;
@@ -138,9 +161,13 @@ export class MachineService {
         const type = input.powerType ?? machine.powerType;
         // Checked first: without a MAC the driver's parameters are moot (issue 7's rule).
         if (powerTypeNeedsMac(type) && !(await hasMac(tx, machine.id))) {
-          throw ValidationError.field('mac_addresses', `Machine ${systemId} has no MAC address; power type '${type}' needs one (only manual and ipmi machines may have none).`);
+          throw ValidationError.field(
+            'mac_addresses',
+            `Machine ${systemId} has no MAC address; power type '${type}' needs one (only manual and ipmi machines may have none).`,
+          );
         }
-        const current = type === machine.powerType ? { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) } : {};
+        const current =
+          type === machine.powerType ? { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) } : {};
         const power = validatePowerParameters(type, input.powerParameters, current);
         patch.powerType = type;
         patch.powerParameters = power.visible;
@@ -169,12 +196,23 @@ export class MachineService {
   }
 
   /** The machine's own OAuth token for the metadata server (one per machine). */
-  async machineToken(machineId: number, regenerate = false, manager: EntityManager = this.db.manager): Promise<ApiToken> {
+  async machineToken(
+    machineId: number,
+    regenerate = false,
+    manager: EntityManager = this.db.manager,
+  ): Promise<ApiToken> {
     const repo = manager.getRepository(ApiTokenEntity);
     const existing = await repo.findOneBy({ machineId });
     if (existing && !regenerate) return existing;
     if (existing) await repo.delete({ id: existing.id });
-    const fresh = { userId: null, machineId, name: 'machine', consumerKey: newConsumerKey(), tokenKey: newTokenKey(), tokenSecret: newTokenSecret() };
+    const fresh = {
+      userId: null,
+      machineId,
+      name: 'machine',
+      consumerKey: newConsumerKey(),
+      tokenKey: newTokenKey(),
+      tokenSecret: newTokenSecret(),
+    };
     await manager.query(
       `INSERT INTO api_tokens (user_id, machine_id, name, consumer_key, token_key, token_secret)
        VALUES (NULL, $1, $2, $3, $4, $5) ON CONFLICT (machine_id) WHERE machine_id IS NOT NULL DO NOTHING`,
@@ -183,7 +221,12 @@ export class MachineService {
     return (await repo.findOneBy({ machineId }))!;
   }
 
-  private async nameToId(manager: EntityManager, table: 'zones' | 'resource_pools', field: string, name: string): Promise<number> {
+  private async nameToId(
+    manager: EntityManager,
+    table: 'zones' | 'resource_pools',
+    field: string,
+    name: string,
+  ): Promise<number> {
     const rows: Array<{ id: number }> = await manager.query(`SELECT id FROM ${table} WHERE name = $1`, [name]);
     if (!rows[0]) throw ValidationError.field(field, `No such ${field}: '${name}'.`);
     return rows[0].id;
@@ -195,6 +238,7 @@ export class MachineService {
       `SELECT mac_address::text AS mac FROM interfaces WHERE mac_address = ANY($1::macaddr[])`,
       [macs],
     );
-    if (taken[0]) throw ValidationError.field('mac_addresses', `MAC address ${taken[0].mac} already in use on another machine.`);
+    if (taken[0])
+      throw ValidationError.field('mac_addresses', `MAC address ${taken[0].mac} already in use on another machine.`);
   }
 }

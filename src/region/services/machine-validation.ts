@@ -1,8 +1,17 @@
 import { ValidationError } from '../errors';
 
-const MAC = /^([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})$/i;
+const MAC =
+  /^([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})[:-]?([0-9a-f]{2})$/i;
 const HOSTNAME_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
-export const ARCHITECTURES = ['amd64/generic', 'arm64/generic', 'i386/generic', 'armhf/generic', 'ppc64el/generic', 's390x/generic', 'riscv64/generic'];
+export const ARCHITECTURES = [
+  'amd64/generic',
+  'arm64/generic',
+  'i386/generic',
+  'armhf/generic',
+  'ppc64el/generic',
+  's390x/generic',
+  'riscv64/generic',
+];
 
 /** `AA-BB-cc:dd...` → `aa:bb:cc:dd:ee:ff`, or undefined when it is no MAC address. */
 export function normaliseMac(value: string): string | undefined {
@@ -22,7 +31,10 @@ export function validateMacs(values: string[], field = 'mac_addresses'): string[
 export function validateHostname(value: string): string {
   const name = value.trim().toLowerCase();
   if (!HOSTNAME_LABEL.test(name)) {
-    throw ValidationError.field('hostname', `Invalid hostname: '${value}' must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.`);
+    throw ValidationError.field(
+      'hostname',
+      `Invalid hostname: '${value}' must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen.`,
+    );
   }
   return name;
 }
@@ -31,13 +43,54 @@ export function validateHostname(value: string): string {
 export function validateArchitecture(value: string): string {
   const arch = value.includes('/') ? value : `${value}/generic`;
   if (!ARCHITECTURES.includes(arch)) {
-    throw ValidationError.field('architecture', `'${value}' is not a valid architecture. It should be one of: ${ARCHITECTURES.join(', ')}.`);
+    throw ValidationError.field(
+      'architecture',
+      `'${value}' is not a valid architecture. It should be one of: ${ARCHITECTURES.join(', ')}.`,
+    );
   }
   return arch;
 }
 
-const ADJECTIVES = ['amber', 'brave', 'calm', 'deft', 'eager', 'fair', 'glad', 'hardy', 'keen', 'lucid', 'merry', 'noble', 'proud', 'quick', 'sunny', 'tidy', 'vivid', 'witty'];
-const NOUNS = ['badger', 'crane', 'dingo', 'egret', 'ferret', 'gecko', 'heron', 'ibis', 'koala', 'lemur', 'moth', 'newt', 'otter', 'panda', 'quail', 'raven', 'stoat', 'tapir'];
+const ADJECTIVES = [
+  'amber',
+  'brave',
+  'calm',
+  'deft',
+  'eager',
+  'fair',
+  'glad',
+  'hardy',
+  'keen',
+  'lucid',
+  'merry',
+  'noble',
+  'proud',
+  'quick',
+  'sunny',
+  'tidy',
+  'vivid',
+  'witty',
+];
+const NOUNS = [
+  'badger',
+  'crane',
+  'dingo',
+  'egret',
+  'ferret',
+  'gecko',
+  'heron',
+  'ibis',
+  'koala',
+  'lemur',
+  'moth',
+  'newt',
+  'otter',
+  'panda',
+  'quail',
+  'raven',
+  'stoat',
+  'tapir',
+];
 
 /** A friendly name like MAAS's `adapting-moth`, with the system_id to keep it unique. */
 export function generatedHostname(systemId: string): string {

@@ -24,7 +24,10 @@ const commissioningMacless = `
 export async function assertNoOtherMaclessCommissioning(tx: EntityManager, m: Machine): Promise<void> {
   if (await hasMac(tx, m.id)) return;
   await tx.query(`SELECT pg_advisory_xact_lock($1)`, [MACLESS_COMMISSIONING_LOCK]);
-  const others: Array<{ systemId: string; hostname: string }> = await tx.query(`${commissioningMacless} AND m.id <> $1`, [m.id]);
+  const others: Array<{ systemId: string; hostname: string }> = await tx.query(
+    `${commissioningMacless} AND m.id <> $1`,
+    [m.id],
+  );
   if (others.length === 0) return;
   throw new ConflictError(
     `Cannot commission machine ${m.systemId}: it has no known MAC address, and machine ${others[0]!.systemId} ` +
@@ -39,11 +42,17 @@ export async function assertNoOtherMaclessCommissioning(tx: EntityManager, m: Ma
  */
 export async function claimUnknownMac(tx: EntityManager, mac: string): Promise<number | null> {
   const holderOf = async (): Promise<number | undefined> =>
-    ((await tx.query(`SELECT machine_id AS id FROM interfaces WHERE mac_address = $1::macaddr AND type = 'physical'`, [mac])) as Array<{ id: number }>)[0]?.id;
+    (
+      (await tx.query(`SELECT machine_id AS id FROM interfaces WHERE mac_address = $1::macaddr AND type = 'physical'`, [
+        mac,
+      ])) as Array<{ id: number }>
+    )[0]?.id;
   // Claimed since the caller looked (the same MAC asking twice: the rack or iPXE retrying).
   const known = await holderOf();
   if (known !== undefined) return known;
-  const candidates: Array<{ id: number }> = await tx.query(`${commissioningMacless} AND m.boot_purpose = 'commissioning' ORDER BY m.id FOR UPDATE OF m`);
+  const candidates: Array<{ id: number }> = await tx.query(
+    `${commissioningMacless} AND m.boot_purpose = 'commissioning' ORDER BY m.id FOR UPDATE OF m`,
+  );
   if (candidates.length !== 1) return (await holderOf()) ?? null;
   const id = candidates[0]!.id;
   // Whoever waited on the row lock looks again (a new statement, a new snapshot): the same MAC

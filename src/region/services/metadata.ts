@@ -9,7 +9,17 @@ import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardw
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
-const SIGNAL_STATUSES: MachineSignalStatus[] = ['OK', 'FAILED', 'WORKING', 'COMMISSIONING', 'TESTING', 'TIMEDOUT', 'INSTALLING', 'RELEASING', 'DEPLOYING'];
+const SIGNAL_STATUSES: MachineSignalStatus[] = [
+  'OK',
+  'FAILED',
+  'WORKING',
+  'COMMISSIONING',
+  'TESTING',
+  'TIMEDOUT',
+  'INSTALLING',
+  'RELEASING',
+  'DEPLOYING',
+];
 
 export interface SignalInput {
   status: string;
@@ -26,7 +36,11 @@ export class MetadataService {
   /** `op=signal`: store results, record the event, wake the workflow. */
   async signal(machine: Machine, input: SignalInput): Promise<void> {
     const status = input.status.toUpperCase() as MachineSignalStatus;
-    if (!SIGNAL_STATUSES.includes(status)) throw ValidationError.field('status', `Unknown status '${input.status}'; expected one of ${SIGNAL_STATUSES.join(', ')}.`);
+    if (!SIGNAL_STATUSES.includes(status))
+      throw ValidationError.field(
+        'status',
+        `Unknown status '${input.status}'; expected one of ${SIGNAL_STATUSES.join(', ')}.`,
+      );
     const hardware = input.files.get(HARDWARE_FILE);
     const report = hardware ? parseHardwareReport(hardware) : undefined;
     await this.db.transaction(async (tx) => {
@@ -54,17 +68,28 @@ export class MetadataService {
   /** The installed OS fetching its user-data is how a deployment is known to be done. */
   async userDataFetched(machine: Machine): Promise<void> {
     if (machine.status !== S.DEPLOYING || machine.bootPurpose !== 'local') return;
-    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), { kind: 'deployed-os', status: 'OK', message: '' });
+    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+      kind: 'deployed-os',
+      status: 'OK',
+      message: '',
+    });
   }
 
   /** cloud-init / curtin reporting events (`POST status/<system_id>`). */
-  async statusEvent(machine: Machine, e: { event_type?: string; name?: string; description?: string; result?: string; origin?: string }): Promise<void> {
+  async statusEvent(
+    machine: Machine,
+    e: { event_type?: string; name?: string; description?: string; result?: string; origin?: string },
+  ): Promise<void> {
     const failed = e.result === 'FAIL' || e.result === 'FAILURE';
     await recordEvent(this.db.manager, machine.id, {
       type: `${e.origin ?? 'cloud-init'} ${e.event_type ?? 'event'}`.slice(0, 100),
       description: [e.name, e.description].filter(Boolean).join(': ').slice(0, 2000),
       level: failed ? 'ERROR' : 'DEBUG',
     });
-    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), { kind: 'progress', status: 'WORKING', message: e.name ?? '' });
+    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+      kind: 'progress',
+      status: 'WORKING',
+      message: e.name ?? '',
+    });
   }
 }

@@ -48,9 +48,16 @@ export interface PlacementRuleInput {
 }
 
 export interface MachineFacts {
-  pool: string | null; zone: string; tags: string[]; arch: string; cpuCount: number; memory: number; hostname: string;
+  pool: string | null;
+  zone: string;
+  tags: string[];
+  arch: string;
+  cpuCount: number;
+  memory: number;
+  hostname: string;
   /** Subnets (and their VLANs) the machine is attached to, as allocate decides it. */
-  subnets: number[]; vlans: number[];
+  subnets: number[];
+  vlans: number[];
 }
 
 export function ruleMatches(match: PlacementMatch, f: MachineFacts): boolean {
@@ -73,8 +80,25 @@ const RULES_SQL = `
     LEFT JOIN resource_pools p ON p.id = r.pool_id
     LEFT JOIN users u ON u.id = r.reserved_user_id
     LEFT JOIN user_groups g ON g.id = r.reserved_group_id`;
-interface RuleRow { id: number; name: string; priority: number; match: PlacementMatch; pool: string | null; reserved_for: string | null; pool_id: number | null; reserved_user_id: number | null; reserved_group_id: number | null }
-const toRule = (r: RuleRow): PlacementRule => ({ id: r.id, name: r.name, priority: r.priority, match: r.match, pool: r.pool, reservedFor: r.reserved_for });
+interface RuleRow {
+  id: number;
+  name: string;
+  priority: number;
+  match: PlacementMatch;
+  pool: string | null;
+  reserved_for: string | null;
+  pool_id: number | null;
+  reserved_user_id: number | null;
+  reserved_group_id: number | null;
+}
+const toRule = (r: RuleRow): PlacementRule => ({
+  id: r.id,
+  name: r.name,
+  priority: r.priority,
+  match: r.match,
+  pool: r.pool,
+  reservedFor: r.reserved_for,
+});
 
 export class PlacementService {
   constructor(private readonly db: DataSource) {}
@@ -84,22 +108,30 @@ export class PlacementService {
   }
 
   async get(id: string): Promise<PlacementRule> {
-    const rows: RuleRow[] = /^\d{1,9}$/.test(id) ? await this.db.query(`${RULES_SQL} WHERE r.id = $1`, [Number(id)]) : [];
+    const rows: RuleRow[] = /^\d{1,9}$/.test(id)
+      ? await this.db.query(`${RULES_SQL} WHERE r.id = $1`, [Number(id)])
+      : [];
     if (!rows[0]) throw new NotFoundError('No PlacementRule matches the given query.');
     return toRule(rows[0]);
   }
 
   async create(input: PlacementRuleInput): Promise<PlacementRule> {
     if (!input.name) throw ValidationError.field('name', 'This field is required.');
-    if (!input.pool && !input.reservedFor) throw new ValidationError({ __all__: ['A rule must set a pool, reserved_for, or both.'] });
+    if (!input.pool && !input.reservedFor)
+      throw new ValidationError({ __all__: ['A rule must set a pool, reserved_for, or both.'] });
     return this.db.transaction(async (tx) => {
-      const pools: Array<{ id: number }> = input.pool ? await tx.query(`SELECT id FROM resource_pools WHERE name = $1`, [input.pool]) : [];
+      const pools: Array<{ id: number }> = input.pool
+        ? await tx.query(`SELECT id FROM resource_pools WHERE name = $1`, [input.pool])
+        : [];
       if (input.pool && !pools[0]) throw ValidationError.field('pool', `No resource pool '${input.pool}'.`);
       if (input.match.pool) {
         const known: unknown[] = await tx.query(`SELECT 1 FROM resource_pools WHERE name = $1`, [input.match.pool]);
         if (!known.length) throw ValidationError.field('match_pool', `No resource pool '${input.match.pool}'.`);
       }
-      const match: PlacementMatch = { ...input.match, ...(await resolveMatchNetwork(tx, input.matchSubnets ?? [], input.matchVlans ?? [])) };
+      const match: PlacementMatch = {
+        ...input.match,
+        ...(await resolveMatchNetwork(tx, input.matchSubnets ?? [], input.matchVlans ?? [])),
+      };
       const target = await resolveReservation(tx, input.reservedFor ?? '');
       const rows: Array<{ id: number }> = await tx.query(
         `INSERT INTO placement_rules (name, priority, match, pool_id, reserved_user_id, reserved_group_id)
@@ -118,12 +150,17 @@ export class PlacementService {
 }
 
 /** Subnet/VLAN specifiers as allocate takes them → ids; one matching nothing is a 400 on match_<field>. */
-async function resolveMatchNetwork(tx: EntityManager, subnets: string[], vlans: string[]): Promise<Pick<PlacementMatch, 'subnets' | 'vlans'>> {
+async function resolveMatchNetwork(
+  tx: EntityManager,
+  subnets: string[],
+  vlans: string[],
+): Promise<Pick<PlacementMatch, 'subnets' | 'vlans'>> {
   try {
     const r = await resolveNetwork(tx, { subnets, notSubnets: [], fabrics: [], notFabrics: [], vlans, notVlans: [] });
     return { ...(r.subnets.length ? { subnets: r.subnets } : {}), ...(r.vlans.length ? { vlans: r.vlans } : {}) };
   } catch (err) {
-    if (err instanceof ValidationError) throw new ValidationError(Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [`match_${k}`, v])));
+    if (err instanceof ValidationError)
+      throw new ValidationError(Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [`match_${k}`, v])));
     throw err;
   }
 }
@@ -136,25 +173,31 @@ async function resolveMatchNetwork(tx: EntityManager, subnets: string[], vlans: 
 export async function applyPlacement(tx: EntityManager, m: Machine): Promise<Partial<Machine>> {
   const rules: RuleRow[] = await tx.query(`${RULES_SQL} ORDER BY r.priority DESC, r.id`);
   if (rules.length === 0) return {};
-  const facts: Array<{ pool: string | null; zone: string; tags: string[]; subnets: number[]; vlans: number[] }> = await tx.query(
-    `SELECT p.name AS pool, z.name AS zone,
+  const facts: Array<{ pool: string | null; zone: string; tags: string[]; subnets: number[]; vlans: number[] }> =
+    await tx.query(
+      `SELECT p.name AS pool, z.name AS zone,
             ARRAY(SELECT t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id) AS tags,
             ARRAY(SELECT DISTINCT a.subnet_id FROM (${attachedSubnetsSql('m')}) a(subnet_id)) AS subnets,
             ARRAY(SELECT DISTINCT s.vlan_id FROM subnets s WHERE s.id IN (${attachedSubnetsSql('m')})) AS vlans
        FROM machines m JOIN zones z ON z.id = m.zone_id LEFT JOIN resource_pools p ON p.id = m.pool_id
       WHERE m.id = $1 AND NOT m.placed AND m.reserved_user_id IS NULL AND m.reserved_group_id IS NULL`,
-    [m.id],
-  );
+      [m.id],
+    );
   const f = facts[0];
   if (!f) return {};
-  const rule = rules.find((r) => ruleMatches(r.match, { ...f, arch: m.architecture, cpuCount: m.cpuCount, memory: m.memory, hostname: m.hostname }));
-  if (!rule) return {};
-  const rows: Array<{ pool_id: number | null; reserved_user_id: number | null; reserved_group_id: number | null }> = await tx.query(
-    `UPDATE machines SET pool_id = COALESCE($2, pool_id), reserved_user_id = $3, reserved_group_id = $4, placed = true, updated = now()
-      WHERE id = $1 RETURNING pool_id, reserved_user_id, reserved_group_id`,
-    [m.id, rule.pool_id, rule.reserved_user_id, rule.reserved_group_id],
+  const rule = rules.find((r) =>
+    ruleMatches(r.match, { ...f, arch: m.architecture, cpuCount: m.cpuCount, memory: m.memory, hostname: m.hostname }),
   );
-  const what = [rule.pool ? `pool ${rule.pool}` : '', rule.reserved_for ? `reserved for ${rule.reserved_for}` : ''].filter(Boolean).join(', ');
+  if (!rule) return {};
+  const rows: Array<{ pool_id: number | null; reserved_user_id: number | null; reserved_group_id: number | null }> =
+    await tx.query(
+      `UPDATE machines SET pool_id = COALESCE($2, pool_id), reserved_user_id = $3, reserved_group_id = $4, placed = true, updated = now()
+      WHERE id = $1 RETURNING pool_id, reserved_user_id, reserved_group_id`,
+      [m.id, rule.pool_id, rule.reserved_user_id, rule.reserved_group_id],
+    );
+  const what = [rule.pool ? `pool ${rule.pool}` : '', rule.reserved_for ? `reserved for ${rule.reserved_for}` : '']
+    .filter(Boolean)
+    .join(', ');
   await recordEvent(tx, m.id, { type: 'Placed', description: `Placement rule ${rule.name}: ${what}.`, level: 'AUDIT' });
   const r = rows[0]!;
   return { poolId: r.pool_id, reservedUserId: r.reserved_user_id, reservedGroupId: r.reserved_group_id };

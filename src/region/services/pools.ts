@@ -54,16 +54,22 @@ export class PoolService {
     return this.db.transaction(async (tx) => {
       const pool = await this.lock(tx, spec);
       if (name !== undefined && name !== pool.name) {
-        if (pool.name === DEFAULT_POOL) throw ValidationError.field('name', 'This is the default pool, it cannot be renamed.');
+        if (pool.name === DEFAULT_POOL)
+          throw ValidationError.field('name', 'This is the default pool, it cannot be renamed.');
         await this.assertFree(tx, name);
         pool.name = name;
       }
       if (input.description !== undefined) pool.description = input.description;
       if (input.restricted === false) {
         const held: unknown[] = await tx.query(`SELECT 1 FROM pool_entitlements WHERE pool_id = $1 LIMIT 1`, [pool.id]);
-        if (held.length) throw ValidationError.field('restricted', 'Groups hold entitlements on this pool: it is restricted while they do.');
+        if (held.length)
+          throw ValidationError.field(
+            'restricted',
+            'Groups hold entitlements on this pool: it is restricted while they do.',
+          );
       }
-      if (input.restricted !== undefined) await tx.query(`UPDATE resource_pools SET restricted = $2 WHERE id = $1`, [pool.id, input.restricted]);
+      if (input.restricted !== undefined)
+        await tx.query(`UPDATE resource_pools SET restricted = $2 WHERE id = $1`, [pool.id, input.restricted]);
       return tx.getRepository(ResourcePoolEntity).save(pool);
     });
   }
@@ -73,9 +79,13 @@ export class PoolService {
       // Locked first: a machine being put in the pool holds a key-share lock on this row, so the
       // count below cannot miss it, and none can join after it.
       const pool = await this.lock(tx, spec);
-      if (pool.name === DEFAULT_POOL) throw new ValidationError({ __all__: ['This is the default pool, it cannot be deleted.'] });
-      const rows: Array<{ n: number }> = await tx.query(`SELECT count(*)::int AS n FROM machines WHERE pool_id = $1`, [pool.id]);
-      if ((rows[0]?.n ?? 0) > 0) throw new ValidationError({ __all__: ['Pool has machines in it, it cannot be deleted.'] });
+      if (pool.name === DEFAULT_POOL)
+        throw new ValidationError({ __all__: ['This is the default pool, it cannot be deleted.'] });
+      const rows: Array<{ n: number }> = await tx.query(`SELECT count(*)::int AS n FROM machines WHERE pool_id = $1`, [
+        pool.id,
+      ]);
+      if ((rows[0]?.n ?? 0) > 0)
+        throw new ValidationError({ __all__: ['Pool has machines in it, it cannot be deleted.'] });
       await tx.getRepository(ResourcePoolEntity).delete({ id: pool.id });
     });
   }
@@ -83,7 +93,11 @@ export class PoolService {
   private async lock(tx: EntityManager, spec: string): Promise<ResourcePool> {
     const where = parsePoolSpecifier(spec);
     const qb = tx.getRepository(ResourcePoolEntity).createQueryBuilder('p').setLock('pessimistic_write');
-    const pool = !where ? null : 'id' in where ? await qb.where('p.id = :id', where).getOne() : await qb.where('p.name = :name', where).getOne();
+    const pool = !where
+      ? null
+      : 'id' in where
+        ? await qb.where('p.id = :id', where).getOne()
+        : await qb.where('p.name = :name', where).getOne();
     if (!pool) throw new NotFoundError('No ResourcePool matches the given query.');
     return pool;
   }

@@ -20,7 +20,10 @@ export function validatePowerParameters(
   current: Record<string, string> = {},
 ): SplitPowerParameters {
   if (!isPowerType(powerType)) {
-    throw ValidationError.field('power_type', `Select a valid choice. ${powerType} is not one of the available choices: ${Object.keys(POWER_TYPES).join(', ')}.`);
+    throw ValidationError.field(
+      'power_type',
+      `Select a valid choice. ${powerType} is not one of the available choices: ${Object.keys(POWER_TYPES).join(', ')}.`,
+    );
   }
   const spec = POWER_TYPES[powerType]!;
   const known = new Set(spec.fields.map((f) => f.name));
@@ -33,10 +36,13 @@ export function validatePowerParameters(
     const value = given[field.name] ?? current[field.name] ?? field.default ?? '';
     if (field.required && value === '') errors[`power_parameters_${field.name}`] = ['This field is required.'];
     if (field.choices && value !== '' && !field.choices.includes(value)) {
-      errors[`power_parameters_${field.name}`] = [`Select a valid choice. ${value} is not one of the available choices: ${field.choices.join(', ')}.`];
+      errors[`power_parameters_${field.name}`] = [
+        `Select a valid choice. ${value} is not one of the available choices: ${field.choices.join(', ')}.`,
+      ];
     }
     if (value === '') continue;
-    const problem = given[field.name] !== undefined && !errors[`power_parameters_${field.name}`] ? field.check?.(value) : undefined;
+    const problem =
+      given[field.name] !== undefined && !errors[`power_parameters_${field.name}`] ? field.check?.(value) : undefined;
     if (problem) errors[`power_parameters_${field.name}`] = [problem];
     (field.secret ? out.secret : out.visible)[field.name] = value;
   }

@@ -20,21 +20,30 @@ export class RackService {
   ) {}
 
   async register(reg: RackRegistration): Promise<RackRegistered> {
-    if (!reg.name || !/^[\w.-]{1,63}$/.test(reg.name)) throw ValidationError.field('name', 'A rack needs a name of letters, digits, dots, dashes.');
+    if (!reg.name || !/^[\w.-]{1,63}$/.test(reg.name))
+      throw ValidationError.field('name', 'A rack needs a name of letters, digits, dots, dashes.');
     const rows: Array<{ system_id: string }> = await this.db.transaction(async (tx) => {
       await learnRackNetworks(tx, this.networks, reg.interfaces);
       return tx.query(
-      `INSERT INTO racks (system_id, name, interfaces, version, last_seen) VALUES ($1, $2, $3, $4, now())
+        `INSERT INTO racks (system_id, name, interfaces, version, last_seen) VALUES ($1, $2, $3, $4, now())
        ON CONFLICT (name) DO UPDATE SET interfaces = EXCLUDED.interfaces, version = EXCLUDED.version, last_seen = now()
        RETURNING system_id`,
-      [newSystemId(), reg.name, JSON.stringify(reg.interfaces ?? []), reg.version ?? ''],
+        [newSystemId(), reg.name, JSON.stringify(reg.interfaces ?? []), reg.version ?? ''],
       );
     });
     const systemId = rows[0]!.system_id;
     // Machines that no rack serves yet (created before any rack registered) get this one.
-    await this.db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE rack_id IS NULL`, [systemId]);
+    await this.db.query(
+      `UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE rack_id IS NULL`,
+      [systemId],
+    );
     // The rack as a machine (DEPLOYED, locked; see controller-machines.ts).
-    await ensureControllerMachine(this.db, { role: 'rack', id: systemId, hostname: reg.name, interfaces: reg.interfaces ?? [] });
+    await ensureControllerMachine(this.db, {
+      role: 'rack',
+      id: systemId,
+      hostname: reg.name,
+      interfaces: reg.interfaces ?? [],
+    });
     return { systemId, taskQueue: rackTaskQueue(systemId) };
   }
 
@@ -44,13 +53,17 @@ export class RackService {
   }
 
   async heartbeat(systemId: string, hb: RackHeartbeat): Promise<void> {
-    const result = await this.db.getRepository(RackEntity).update({ systemId }, { services: hb.services, lastSeen: new Date() });
+    const result = await this.db
+      .getRepository(RackEntity)
+      .update({ systemId }, { services: hb.services, lastSeen: new Date() });
     if (!result.affected) throw new NotFoundError(`No rack controller ${systemId}.`);
   }
 
   /** Machines this rack serves whose power type can be queried (MAAS polls these). */
   async powerTargets(rackSystemId: string): Promise<string[]> {
-    const queryable = Object.values(POWER_TYPES).filter((t) => t.queryable).map((t) => t.name);
+    const queryable = Object.values(POWER_TYPES)
+      .filter((t) => t.queryable)
+      .map((t) => t.name);
     const rows: Array<{ system_id: string }> = await this.db.query(
       `SELECT m.system_id FROM machines m JOIN racks r ON r.id = m.rack_id
         WHERE r.system_id = $1 AND m.power_type = ANY($2::text[]) ORDER BY m.id`,
@@ -65,7 +78,11 @@ export class RackService {
    * changed"), so a report applied twice, or two racks' reports racing, cannot record one change
    * twice: the row lock makes the second see the state already changed.
    */
-  async recordPowerStates(rackSystemId: string, states: Record<string, string>, errors: Record<string, string> = {}): Promise<void> {
+  async recordPowerStates(
+    rackSystemId: string,
+    states: Record<string, string>,
+    errors: Record<string, string> = {},
+  ): Promise<void> {
     const valid = Object.entries(states).filter(([, s]) => POWER_STATES.includes(s));
     if (valid.length === 0) return;
     await this.db.query(
@@ -85,7 +102,12 @@ export class RackService {
                 || CASE WHEN prev.error <> '' THEN ': ' || prev.error ELSE '' END,
               CASE WHEN prev.new = 'error' THEN 'ERROR' ELSE 'INFO' END
          FROM prev JOIN changed ON changed.id = prev.id`,
-      [rackSystemId, valid.map(([id]) => id), valid.map(([, s]) => s), valid.map(([id, s]) => (s === 'error' ? (errors[id] ?? '').slice(0, 500) : ''))],
+      [
+        rackSystemId,
+        valid.map(([id]) => id),
+        valid.map(([, s]) => s),
+        valid.map(([id, s]) => (s === 'error' ? (errors[id] ?? '').slice(0, 500) : '')),
+      ],
     );
   }
 

@@ -8,10 +8,18 @@ import { isAdmin, type Principal } from './principal';
 import { reservationAllowsSql, userMayTakeSql } from './tenancy-sql';
 import { lockMachine } from './transitions';
 
-export interface ReservationTarget { userId: number | null; groupId: number | null; label: string }
+export interface ReservationTarget {
+  userId: number | null;
+  groupId: number | null;
+  label: string;
+}
 
 /** `alice` → user, `group:team-a` → group, empty → no reservation. Unknown names are a 400. */
-export async function resolveReservation(manager: EntityManager, value: string, field = 'reserved_for'): Promise<ReservationTarget> {
+export async function resolveReservation(
+  manager: EntityManager,
+  value: string,
+  field = 'reserved_for',
+): Promise<ReservationTarget> {
   const v = value.trim();
   if (v === '') return { userId: null, groupId: null, label: '' };
   const group = v.startsWith('group:') ? v.slice('group:'.length) : undefined;
@@ -19,8 +27,11 @@ export async function resolveReservation(manager: EntityManager, value: string, 
     group === undefined ? `SELECT id FROM users WHERE username = $1` : `SELECT id FROM user_groups WHERE name = $1`,
     [group ?? v],
   );
-  if (!rows[0]) throw ValidationError.field(field, group === undefined ? `No user '${v}'.` : `No user group '${group}'.`);
-  return group === undefined ? { userId: rows[0].id, groupId: null, label: v } : { userId: null, groupId: rows[0].id, label: v };
+  if (!rows[0])
+    throw ValidationError.field(field, group === undefined ? `No user '${v}'.` : `No user group '${group}'.`);
+  return group === undefined
+    ? { userId: rows[0].id, groupId: null, label: v }
+    : { userId: null, groupId: rows[0].id, label: v };
 }
 
 export class ReservationService {
@@ -33,17 +44,29 @@ export class ReservationService {
   async reserve(caller: Principal, systemId: string, reservedFor: string, comment = ''): Promise<void> {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
-      if (!(await mayAdministerPool(tx, caller, m.poolId))) throw new ForbiddenError(`You do not have permission to reserve machine ${systemId}.`);
+      if (!(await mayAdministerPool(tx, caller, m.poolId)))
+        throw new ForbiddenError(`You do not have permission to reserve machine ${systemId}.`);
       const target = await resolveReservation(tx, reservedFor);
-      await tx.query(`UPDATE machines SET reserved_user_id = $2, reserved_group_id = $3, updated = now() WHERE id = $1`, [m.id, target.userId, target.groupId]);
+      await tx.query(
+        `UPDATE machines SET reserved_user_id = $2, reserved_group_id = $3, updated = now() WHERE id = $1`,
+        [m.id, target.userId, target.groupId],
+      );
       const what = target.label ? `Reserved for ${target.label}.` : 'Reservation removed.';
-      await recordEvent(tx, m.id, { type: target.label ? 'Reserved' : 'Unreserved', description: comment ? `${what} ${comment}` : what, level: 'AUDIT' });
+      await recordEvent(tx, m.id, {
+        type: target.label ? 'Reserved' : 'Unreserved',
+        description: comment ? `${what} ${comment}` : what,
+        level: 'AUDIT',
+      });
     });
   }
 }
 
 /** Admins, or a member of a group holding `admin` on the pool. */
-export async function mayAdministerPool(manager: EntityManager, caller: Principal, poolId: number | null): Promise<boolean> {
+export async function mayAdministerPool(
+  manager: EntityManager,
+  caller: Principal,
+  poolId: number | null,
+): Promise<boolean> {
   if (isAdmin(caller)) return true;
   if (caller.kind !== 'user' || poolId === null) return false;
   const rows: unknown[] = await manager.query(
@@ -62,6 +85,9 @@ export async function mayAdministerPool(manager: EntityManager, caller: Principa
 export async function mayTake(manager: EntityManager, caller: Principal, machineId: number): Promise<boolean> {
   if (caller.kind !== 'user') return false;
   const rule = isAdmin(caller) ? reservationAllowsSql('m', '$2') : userMayTakeSql('m', '$2');
-  const rows: unknown[] = await manager.query(`SELECT 1 FROM machines m WHERE m.id = $1 AND ${rule}`, [machineId, caller.user.id]);
+  const rows: unknown[] = await manager.query(`SELECT 1 FROM machines m WHERE m.id = $1 AND ${rule}`, [
+    machineId,
+    caller.user.id,
+  ]);
   return rows.length > 0;
 }

@@ -24,8 +24,13 @@ export interface TagInput {
 function checkName(name: string | undefined, required: boolean): string | undefined {
   if (name === undefined && !required) return undefined;
   if (name === undefined || name === '') throw ValidationError.field('name', 'This field is required.');
-  if (name.length > TAG_NAME_MAX) throw ValidationError.field('name', `Ensure this value has at most ${TAG_NAME_MAX} characters (it has ${name.length}).`);
-  if (!TAG_NAME.test(name)) throw ValidationError.field('name', 'Enter a valid value: tag names are letters, digits, "_" and "-" only.');
+  if (name.length > TAG_NAME_MAX)
+    throw ValidationError.field(
+      'name',
+      `Ensure this value has at most ${TAG_NAME_MAX} characters (it has ${name.length}).`,
+    );
+  if (!TAG_NAME.test(name))
+    throw ValidationError.field('name', 'Enter a valid value: tag names are letters, digits, "_" and "-" only.');
   return name;
 }
 
@@ -83,16 +88,24 @@ export class TagService {
    * are ignored, and the counts are of the machines that matched, as MAAS reports them. A given
    * `definition` that differs from the tag's means the caller is out of date: 409, nothing changes.
    */
-  async updateMachines(name: string, o: { add: string[]; remove: string[]; definition?: string }): Promise<{ added: number; removed: number }> {
+  async updateMachines(
+    name: string,
+    o: { add: string[]; remove: string[]; definition?: string },
+  ): Promise<{ added: number; removed: number }> {
     return this.db.transaction(async (tx) => {
       const tag = await this.lock(tx, name);
       if (o.definition !== undefined && o.definition !== tag.definition) {
-        throw new ConflictError(`Definition supplied '${o.definition}' doesn't match current definition '${tag.definition}'`);
+        throw new ConflictError(
+          `Definition supplied '${o.definition}' doesn't match current definition '${tag.definition}'`,
+        );
       }
       let added = 0;
       let removed = 0;
       if (o.add.length > 0) {
-        const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM machines WHERE system_id = ANY($1::text[])`, [o.add]);
+        const rows: Array<{ id: number }> = await tx.query(
+          `SELECT id FROM machines WHERE system_id = ANY($1::text[])`,
+          [o.add],
+        );
         added = rows.length;
         await tx.query(
           `INSERT INTO machine_tags (machine_id, tag_id) SELECT unnest($1::int[]), $2 ON CONFLICT DO NOTHING`,
@@ -100,21 +113,33 @@ export class TagService {
         );
       }
       if (o.remove.length > 0) {
-        const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM machines WHERE system_id = ANY($1::text[])`, [o.remove]);
+        const rows: Array<{ id: number }> = await tx.query(
+          `SELECT id FROM machines WHERE system_id = ANY($1::text[])`,
+          [o.remove],
+        );
         removed = rows.length;
-        await tx.query(`DELETE FROM machine_tags WHERE tag_id = $1 AND machine_id = ANY($2::int[])`, [tag.id, rows.map((r) => r.id)]);
+        await tx.query(`DELETE FROM machine_tags WHERE tag_id = $1 AND machine_id = ANY($2::int[])`, [
+          tag.id,
+          rows.map((r) => r.id),
+        ]);
       }
       return { added, removed };
     });
   }
 
   private async lock(tx: EntityManager, name: string): Promise<Tag> {
-    const tag = await tx.getRepository(TagEntity).createQueryBuilder('t').setLock('pessimistic_write').where('t.name = :name', { name }).getOne();
+    const tag = await tx
+      .getRepository(TagEntity)
+      .createQueryBuilder('t')
+      .setLock('pessimistic_write')
+      .where('t.name = :name', { name })
+      .getOne();
     if (!tag) throw new NotFoundError('No Tag matches the given query.');
     return tag;
   }
 
   private async assertFree(tx: EntityManager, name: string): Promise<void> {
-    if (await tx.getRepository(TagEntity).existsBy({ name })) throw ValidationError.field('name', 'Tag with this Name already exists.');
+    if (await tx.getRepository(TagEntity).existsBy({ name }))
+      throw ValidationError.field('name', 'Tag with this Name already exists.');
   }
 }

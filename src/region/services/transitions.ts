@@ -59,7 +59,8 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
   if (machine.status !== change.to) {
     await recordEvent(manager, machine.id, {
       type: change.event?.type ?? labelOf(change.to),
-      description: change.event?.description ?? (change.message || `${labelOf(machine.status)} -> ${labelOf(change.to)}.`),
+      description:
+        change.event?.description ?? (change.message || `${labelOf(machine.status)} -> ${labelOf(change.to)}.`),
       level: change.event?.level ?? 'INFO',
     });
   }

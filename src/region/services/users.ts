@@ -23,7 +23,8 @@ export class UserService {
   constructor(private readonly db: DataSource) {}
 
   async create(input: { username: string; password: string; email: string; isSuperuser: boolean }): Promise<User> {
-    if (!USERNAME.test(input.username)) throw ValidationError.field('username', 'Enter a valid username: letters, digits and @/./+/-/_ only.');
+    if (!USERNAME.test(input.username))
+      throw ValidationError.field('username', 'Enter a valid username: letters, digits and @/./+/-/_ only.');
     if (input.password.length < 1) throw ValidationError.field('password', 'This field is required.');
     const repo = this.db.getRepository(UserEntity);
     if (await repo.findOneBy({ username: input.username })) {
@@ -96,11 +97,16 @@ export class UserService {
 
   async addSshKey(userId: number, key: string): Promise<SshKey> {
     const trimmed = key.trim();
-    if (!/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/.test(trimmed)) {
+    if (
+      !/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/.test(
+        trimmed,
+      )
+    ) {
       throw ValidationError.field('key', 'Invalid SSH public key format.');
     }
     const repo = this.db.getRepository(SshKeyEntity);
-    if (await repo.findOneBy({ userId, key: trimmed })) throw new ConflictError('This key has already been added for this user.');
+    if (await repo.findOneBy({ userId, key: trimmed }))
+      throw new ConflictError('This key has already been added for this user.');
     return repo.save({ userId, key: trimmed });
   }
 

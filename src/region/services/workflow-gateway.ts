@@ -1,6 +1,7 @@
 import type { MachineSignal, WorkflowType } from '../../contracts/workflows';
 
-export type WorkflowState = 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued' | 'not_found';
+export type WorkflowState =
+  'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued' | 'not_found';
 
 /**
  * What region services need from Temporal, owned here so services can be tested against a fake.

@@ -19,10 +19,16 @@ export function checkModelName(name: string | undefined, required: boolean): str
   if (name === undefined && !required) return undefined;
   if (name === undefined || name.trim() === '') throw ValidationError.field('name', 'This field is required.');
   if (name.length > MODEL_NAME_MAX) {
-    throw ValidationError.field('name', `Ensure this value has at most ${MODEL_NAME_MAX} characters (it has ${name.length}).`);
+    throw ValidationError.field(
+      'name',
+      `Ensure this value has at most ${MODEL_NAME_MAX} characters (it has ${name.length}).`,
+    );
   }
   if (!MODEL_NAME.test(name)) {
-    throw ValidationError.field('name', 'Enter a valid value: a letter, digit or underscore, then letters, digits, spaces, "_" or "-".');
+    throw ValidationError.field(
+      'name',
+      'Enter a valid value: a letter, digit or underscore, then letters, digits, spaces, "_" or "-".',
+    );
   }
   return name;
 }
@@ -53,7 +59,8 @@ export class ZoneService {
     return this.db.transaction(async (tx) => {
       const zone = await this.lock(tx, current);
       if (name !== undefined && name !== zone.name) {
-        if (zone.name === DEFAULT_ZONE) throw ValidationError.field('name', 'This zone is the default zone, it cannot be renamed.');
+        if (zone.name === DEFAULT_ZONE)
+          throw ValidationError.field('name', 'This zone is the default zone, it cannot be renamed.');
         await this.assertFree(tx, name);
         zone.name = name;
       }
@@ -66,7 +73,8 @@ export class ZoneService {
   async delete(name: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const zone = await this.lock(tx, name);
-      if (zone.name === DEFAULT_ZONE) throw new ValidationError({ __all__: ['This zone is the default zone, it cannot be deleted.'] });
+      if (zone.name === DEFAULT_ZONE)
+        throw new ValidationError({ __all__: ['This zone is the default zone, it cannot be deleted.'] });
       const fallback = await this.get(DEFAULT_ZONE, tx);
       await tx.query(`UPDATE machines SET zone_id = $1, updated = now() WHERE zone_id = $2`, [fallback.id, zone.id]);
       await tx.getRepository(ZoneEntity).delete({ id: zone.id });
@@ -75,7 +83,12 @@ export class ZoneService {
 
   /** The row lock makes delete and rename wait for machines being placed in the zone, and vice versa. */
   private async lock(tx: EntityManager, name: string): Promise<Zone> {
-    const zone = await tx.getRepository(ZoneEntity).createQueryBuilder('z').setLock('pessimistic_write').where('z.name = :name', { name }).getOne();
+    const zone = await tx
+      .getRepository(ZoneEntity)
+      .createQueryBuilder('z')
+      .setLock('pessimistic_write')
+      .where('z.name = :name', { name })
+      .getOne();
     if (!zone) throw new NotFoundError('No Zone matches the given query.');
     return zone;
   }

@@ -7,7 +7,13 @@ import {
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { MACHINE_SIGNAL, REGION_TASK_QUEUE, SearchAttribute, type MachineSignal, type WorkflowType } from '../../contracts/workflows';
+import {
+  MACHINE_SIGNAL,
+  REGION_TASK_QUEUE,
+  SearchAttribute,
+  type MachineSignal,
+  type WorkflowType,
+} from '../../contracts/workflows';
 import { ConflictError, UnavailableError } from '../errors';
 import type { WorkflowGateway, WorkflowState } from '../services/workflow-gateway';
 
@@ -122,7 +128,8 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
 function unavailable(err: unknown): Error {
   if (err instanceof ConflictError) return err;
   // The workflow failed on purpose and said why (e.g. the BMC refused): that, without our prefix.
-  if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) return new UnavailableError(err.cause.message);
+  if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure)
+    return new UnavailableError(err.cause.message);
   const e = err as { message?: string; cause?: { message?: string } };
   const reason = e.cause?.message ?? e.message ?? String(err);
   return new UnavailableError(`Workflow service: ${reason}`);

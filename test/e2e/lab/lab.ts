@@ -41,7 +41,10 @@ export interface Lab {
 
 export async function startLab(o: { diskFormat?: 'qcow2' | 'raw'; nodeTimeoutSeconds?: number } = {}): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
-  assert.ok(fs.existsSync(path.join(ROOT, 'build/boot/images/ephemeral/amd64/initrd.gz')), 'the ephemeral environment is built (images/ephemeral/build.sh)');
+  assert.ok(
+    fs.existsSync(path.join(ROOT, 'build/boot/images/ephemeral/amd64/initrd.gz')),
+    'the ephemeral environment is built (images/ephemeral/build.sh)',
+  );
   const format = o.diskFormat ?? 'qcow2';
   const diskName = `disk0.${format === 'raw' ? 'img' : 'qcow2'}`;
   const bmc = await startIpmiSim({
@@ -86,7 +89,11 @@ export async function startLab(o: { diskFormat?: 'qcow2' | 'raw'; nodeTimeoutSec
   const power = (action: 'on' | 'off' | 'query'): Promise<string> => {
     const cfg = { systemId: 'e2e-vm', powerType: 'ipmi', parameters: ipmiParams() };
     const signal = AbortSignal.timeout(60_000);
-    return action === 'on' ? driver.setNextBootPxe!(cfg, signal).then(() => driver.on(cfg, signal)) : action === 'off' ? driver.off(cfg, signal) : driver.query(cfg, signal);
+    return action === 'on'
+      ? driver.setNextBootPxe!(cfg, signal).then(() => driver.on(cfg, signal))
+      : action === 'off'
+        ? driver.off(cfg, signal)
+        : driver.query(cfg, signal);
   };
   const serialLog = () =>
     fs
@@ -105,7 +112,10 @@ export async function startLab(o: { diskFormat?: 'qcow2' | 'raw'; nodeTimeoutSec
         if ((err as { fatal?: boolean }).fatal) throw err;
       }
       if (got !== undefined) return got;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n--- VM serial (tail) ---\n${serialLog().slice(-4000)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for ${what}\n--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n--- VM serial (tail) ---\n${serialLog().slice(-4000)}`,
+        );
       await new Promise((r) => setTimeout(r, 500));
     }
   };
@@ -122,16 +132,29 @@ export async function startLab(o: { diskFormat?: 'qcow2' | 'raw'; nodeTimeoutSec
     async enableDhcp() {
       const found = await stack.call('GET', `/subnets/${encodeURIComponent('10.77.0.0/24')}/`);
       const racksNow = (await stack.call('GET', '/rackcontrollers/')).text;
-      assert.equal(found.status, 200, `the rack's subnet is known: ${found.text}; racks: ${racksNow}; subnets: ${(await stack.call('GET', '/subnets/')).text}`);
+      assert.equal(
+        found.status,
+        200,
+        `the rack's subnet is known: ${found.text}; racks: ${racksNow}; subnets: ${(await stack.call('GET', '/subnets/')).text}`,
+      );
       const vlan = (found.body as Json).vlan as Json;
-      const range = await stack.call('POST', '/ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.150' });
+      const range = await stack.call('POST', '/ipranges/', {
+        type: 'dynamic',
+        start_ip: '10.77.0.100',
+        end_ip: '10.77.0.150',
+      });
       assert.equal(range.status, 200, range.text);
-      const on = await stack.call('PUT', `/fabrics/${vlan.fabric_id as number}/vlans/${vlan.vid as number}/`, { dhcp_on: 'True', primary_rack: rackId });
+      const on = await stack.call('PUT', `/fabrics/${vlan.fabric_id as number}/vlans/${vlan.vid as number}/`, {
+        dhcp_on: 'True',
+        primary_rack: rackId,
+      });
       assert.equal(on.status, 200, on.text);
       await until('the rack to serve DHCP', 30_000, async () => {
         const rack = (await stack.call('GET', `/rackcontrollers/${rackId}/`)).body as Json;
         const services = Object.fromEntries((rack.service_set as Json[]).map((s) => [s.name, s.status]));
-        return services.dhcp === 'running' && services.tftp === 'running' && services['http-boot'] === 'running' ? services : undefined;
+        return services.dhcp === 'running' && services.tftp === 'running' && services['http-boot'] === 'running'
+          ? services
+          : undefined;
       });
     },
     async stop() {
@@ -147,7 +170,12 @@ export function waitForMachine(lab: Lab, id: string, status: string, timeoutMs: 
   return lab.until(`${id} to be ${status}`, timeoutMs, async () => {
     const m = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
     if (String(m.status_name).startsWith('Failed') && !status.startsWith('Failed')) {
-      throw Object.assign(new Error(`${id} is ${String(m.status_name)}: ${String(m.status_message)}\n--- VM serial (tail) ---\n${lab.serialLog().slice(-4000)}`), { fatal: true });
+      throw Object.assign(
+        new Error(
+          `${id} is ${String(m.status_name)}: ${String(m.status_message)}\n--- VM serial (tail) ---\n${lab.serialLog().slice(-4000)}`,
+        ),
+        { fatal: true },
+      );
     }
     return m.status_name === status ? m : undefined;
   });

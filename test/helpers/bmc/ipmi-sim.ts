@@ -78,7 +78,11 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSim & { 
   o.prepare?.(dir);
   fs.writeFileSync(path.join(dir, 'lan.conf'), lanConf(dir, port));
   fs.writeFileSync(path.join(dir, 'bmc.emu'), EMU);
-  const child: ChildProcess = spawn('ipmi_sim', ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', path.join(dir, 'state'), '-n'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'ipmi_sim',
+    ['-c', 'lan.conf', '-f', 'bmc.emu', '-s', path.join(dir, 'state'), '-n'],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const portHex = port.toString(16).toUpperCase().padStart(4, '0');
@@ -98,7 +102,10 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSim & { 
     pid: child.pid,
     chassisLog: () => (fs.existsSync(path.join(dir, 'chassis.log')) ? read('chassis.log').trim().split('\n') : []),
     power: () => (fs.existsSync(path.join(dir, 'power')) && read('power').trim() === '1' ? 'on' : 'off'),
-    slow: (seconds) => (seconds > 0 ? fs.writeFileSync(path.join(dir, 'slow'), String(seconds)) : fs.rmSync(path.join(dir, 'slow'), { force: true })),
+    slow: (seconds) =>
+      seconds > 0
+        ? fs.writeFileSync(path.join(dir, 'slow'), String(seconds))
+        : fs.rmSync(path.join(dir, 'slow'), { force: true }),
     stop: async () => {
       await stopChild(child);
       fs.rmSync(dir, { recursive: true, force: true });

@@ -18,10 +18,19 @@ export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   return freeTcpPort();
 }
 
-export async function waitFor(what: string, ready: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  ready: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await Promise.resolve().then(ready).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(ready)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);

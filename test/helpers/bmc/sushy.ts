@@ -10,7 +10,9 @@ import path from 'node:path';
 import { freePort, stopChild, waitFor } from './peers';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-export const SUSHY = fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator')) ? path.join(root, '.venv', 'bin', 'sushy-emulator') : 'sushy-emulator';
+export const SUSHY = fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))
+  ? path.join(root, '.venv', 'bin', 'sushy-emulator')
+  : 'sushy-emulator';
 
 /** bcrypt("password"): sushy accepts only bcrypt entries in its htpasswd file. */
 const HTPASSWD = 'admin:$2b$04$AAFs3IT3aVC9nDdLhwuzLeWEA43RtFJCYKObFLu0yD7Icvtnaz7pu\n';
@@ -32,10 +34,16 @@ ${hardware ? HARDWARE : ''}`;
  */
 export const SUSHY_HARDWARE = {
   uuid: '27946b59-9e44-4fa7-8e91-f3527a1ef094',
-  cpus: [{ id: 'CPU0', model: 'Fake Xeon 6230', threads: 8 }, { id: 'CPU1', model: 'Fake Xeon 6230', threads: 8 }],
+  cpus: [
+    { id: 'CPU0', model: 'Fake Xeon 6230', threads: 8 },
+    { id: 'CPU1', model: 'Fake Xeon 6230', threads: 8 },
+  ],
   memoryGib: 64,
   nics: ['52:54:00:aa:00:01', '52:54:00:aa:00:02'],
-  drives: [{ id: 'disk0', bytes: 480103981056 }, { id: 'disk1', bytes: 1920383410176 }],
+  drives: [
+    { id: 'disk0', bytes: 480103981056 },
+    { id: 'disk1', bytes: 1920383410176 },
+  ],
 };
 const HARDWARE = `
 _UUID = ${JSON.stringify(SUSHY_HARDWARE.uuid)}
@@ -66,8 +74,25 @@ export async function startSushy(opts: { tls?: boolean; hardware?: boolean } = {
   const port = await freePort('tcp');
   const args = ['--config', path.join(dir, 'emulator.conf'), '-i', '127.0.0.1', '-p', String(port)];
   if (opts.tls) {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bmc.test',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=bmc.test',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     args.push('--ssl-certificate', path.join(dir, 'cert.pem'), '--ssl-key', path.join(dir, 'key.pem'));
   }
   const child: ChildProcess = spawn(SUSHY, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -76,10 +101,14 @@ export async function startSushy(opts: { tls?: boolean; hardware?: boolean } = {
   const address = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const auth = `Basic ${Buffer.from('admin:password').toString('base64')}`;
   // The service root needs no auth: it answering means the BMC is up.
-  await waitFor(`sushy-emulator on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`sushy-emulator exited: ${stderr}`);
-    return (await getJson(`${address}/redfish/v1`, '')).status === 200;
-  }, 30_000).catch(async (err: unknown) => {
+  await waitFor(
+    `sushy-emulator on ${port}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`sushy-emulator exited: ${stderr}`);
+      return (await getJson(`${address}/redfish/v1`, '')).status === 200;
+    },
+    30_000,
+  ).catch(async (err: unknown) => {
     await stopChild(child);
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -87,8 +116,13 @@ export async function startSushy(opts: { tls?: boolean; hardware?: boolean } = {
   return {
     address,
     system: async () => {
-      const list = (await getJson(`${address}/redfish/v1/Systems`, auth)).body as { Members: Array<{ '@odata.id': string }> };
-      return (await getJson(`${address}${list.Members[0]!['@odata.id']}`, auth)).body as { PowerState: string; Boot: Record<string, string> };
+      const list = (await getJson(`${address}/redfish/v1/Systems`, auth)).body as {
+        Members: Array<{ '@odata.id': string }>;
+      };
+      return (await getJson(`${address}${list.Members[0]!['@odata.id']}`, auth)).body as {
+        PowerState: string;
+        Boot: Record<string, string>;
+      };
     },
     stop: async () => {
       await stopChild(child);
@@ -106,7 +140,10 @@ function getJson(url: string, auth: string): Promise<{ status: number; body: unk
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => {
         try {
-          resolve({ status: res.statusCode ?? 0, body: text && res.headers['content-type']?.includes('json') ? (JSON.parse(text) as unknown) : text });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text && res.headers['content-type']?.includes('json') ? (JSON.parse(text) as unknown) : text,
+          });
         } catch (err) {
           reject(err as Error);
         }

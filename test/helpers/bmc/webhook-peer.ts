@@ -21,8 +21,17 @@ export interface WebhookPeer {
   stop(): Promise<void>;
 }
 
-export async function startWebhookPeer(opts: { token?: string; basic?: string; tls?: boolean } = {}): Promise<WebhookPeer> {
-  const peer: WebhookPeer = { url: '', requests: [], state: 'stopped', failNext: 0, delayMs: 0, stop: async () => undefined };
+export async function startWebhookPeer(
+  opts: { token?: string; basic?: string; tls?: boolean } = {},
+): Promise<WebhookPeer> {
+  const peer: WebhookPeer = {
+    url: '',
+    requests: [],
+    state: 'stopped',
+    failNext: 0,
+    delayMs: 0,
+    stop: async () => undefined,
+  };
   const handler: http.RequestListener = (req, res) => {
     peer.requests.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`.trim());
     // A caller that gave up meanwhile has closed the connection: nothing is done for it.
@@ -31,7 +40,9 @@ export async function startWebhookPeer(opts: { token?: string; basic?: string; t
   };
   const answer: http.RequestListener = (req, res) => {
     const auth = req.headers.authorization ?? '';
-    const allowed = (opts.token && auth === `Bearer ${opts.token}`) || (opts.basic && auth === `Basic ${Buffer.from(opts.basic).toString('base64')}`);
+    const allowed =
+      (opts.token && auth === `Bearer ${opts.token}`) ||
+      (opts.basic && auth === `Basic ${Buffer.from(opts.basic).toString('base64')}`);
     if (!allowed) return void res.writeHead(401).end('{"error": "bad token"}');
     if (peer.failNext > 0) {
       peer.failNext--;
@@ -45,9 +56,29 @@ export async function startWebhookPeer(opts: { token?: string; basic?: string; t
   let server: http.Server;
   if (opts.tls) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-webhook-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=webhook.test',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-    server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, handler);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=webhook.test',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    server = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
+      handler,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   } else server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -33,18 +33,30 @@ interface Echo {
   raw: string | null;
 }
 
-async function post(path: string, body: NonNullable<RequestInit['body']>, headers: Record<string, string> = {}): Promise<Response> {
+async function post(
+  path: string,
+  body: NonNullable<RequestInit['body']>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${server.url}${path}`, { method: 'POST', body, headers });
 }
 
 /** A body as Python's email package writes it for the `maas` CLI: every part base64, MIME headers. */
-function cliMultipart(parts: Array<{ name: string; data: Buffer; text?: boolean }>): { body: Buffer; contentType: string } {
+function cliMultipart(parts: Array<{ name: string; data: Buffer; text?: boolean }>): {
+  body: Buffer;
+  contentType: string;
+} {
   const boundary = '===============4518369204761425370==';
   const lines: string[] = [];
   for (const part of parts) {
     lines.push(`--${boundary}`);
     lines.push(part.text ? 'Content-Type: text/plain; charset="utf-8"' : 'Content-Type: application/octet-stream');
-    lines.push('MIME-Version: 1.0', 'Content-Transfer-Encoding: base64', `Content-Disposition: form-data; name="${part.name}"`, '');
+    lines.push(
+      'MIME-Version: 1.0',
+      'Content-Transfer-Encoding: base64',
+      `Content-Disposition: form-data; name="${part.name}"`,
+      '',
+    );
     lines.push(...(part.data.toString('base64').match(/.{1,76}/g) ?? ['']));
   }
   lines.push(`--${boundary}--`, '');
@@ -53,9 +65,13 @@ function cliMultipart(parts: Array<{ name: string; data: Buffer; text?: boolean 
 
 describe('body parsing', () => {
   it('keeps repeated keys of the query string and of a form body, query first', async () => {
-    const res = await post('/x?op=create&tags=q1&tags=q2', 'mac_addresses=aa%3Abb&mac_addresses=cc%3Add&hostname=my+node&tags=b1', {
-      'Content-Type': 'application/x-www-form-urlencoded',
-    });
+    const res = await post(
+      '/x?op=create&tags=q1&tags=q2',
+      'mac_addresses=aa%3Abb&mac_addresses=cc%3Add&hostname=my+node&tags=b1',
+      {
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+    );
     assert.equal(res.status, 200);
     const echo = (await res.json()) as Echo;
     assert.deepEqual(echo.values.mac_addresses, ['aa:bb', 'cc:dd']);
@@ -95,7 +111,8 @@ describe('body parsing', () => {
   });
 
   it('parses a hand-written multipart part without headers beyond its name, with LF line ends', async () => {
-    const body = '--b\nContent-Disposition: form-data; name="a"\n\none\n--b\nContent-Disposition: form-data; name="a"\n\ntwo\n--b--\n';
+    const body =
+      '--b\nContent-Disposition: form-data; name="a"\n\none\n--b\nContent-Disposition: form-data; name="a"\n\ntwo\n--b--\n';
     const echo = (await (await post('/x', body, { 'Content-Type': 'multipart/form-data; boundary=b' })).json()) as Echo;
     assert.deepEqual(echo.values.a, ['one', 'two']);
   });
@@ -126,7 +143,9 @@ describe('body parsing', () => {
 
   it('refuses bodies over the field limit with 413, before any handler runs', async () => {
     const before = handled;
-    const declared = await post('/x', `a=${'x'.repeat(64 * 1024)}`, { 'Content-Type': 'application/x-www-form-urlencoded' });
+    const declared = await post('/x', `a=${'x'.repeat(64 * 1024)}`, {
+      'Content-Type': 'application/x-www-form-urlencoded',
+    });
     assert.equal(declared.status, 413);
     assert.match(await declared.text(), /Request body too large: a request body may be at most 1024 bytes/);
     const chunks = [Buffer.from('a='), Buffer.alloc(8 * 1024, 'y')];

@@ -63,7 +63,7 @@ function libmaasHandlers(withCredentials: boolean): Map<string, Handler> {
 }
 
 describe('describe/', () => {
-  it("is anonymous JSON with exactly the content type the maas CLI demands", () => {
+  it('is anonymous JSON with exactly the content type the maas CLI demands', () => {
     assert.equal(contentType, 'application/json');
   });
 
@@ -81,10 +81,16 @@ describe('describe/', () => {
   it('splits anonymous and authenticated handlers as MAAS does', () => {
     const machines = resource('MachinesHandler');
     assert.equal(machines.auth?.name, 'MachinesHandler');
-    assert.deepEqual(machines.auth?.actions.map((a) => a.name), ['allocate', 'create', 'is_registered', 'read']);
+    assert.deepEqual(
+      machines.auth?.actions.map((a) => a.name),
+      ['allocate', 'create', 'is_registered', 'read'],
+    );
     assert.equal(machines.anon?.name, 'AnonMachinesHandler');
     assert.equal(machines.anon?.doc, 'Anonymous access to Machines.');
-    assert.deepEqual(machines.anon?.actions.map((a) => a.name), ['create', 'is_registered']);
+    assert.deepEqual(
+      machines.anon?.actions.map((a) => a.name),
+      ['create', 'is_registered'],
+    );
     assert.equal(resource('MachineHandler').anon, null);
     const version = resource('VersionHandler');
     assert.equal(version.auth, null, 'an all-anonymous resource is described like an unauthenticated MAAS resource');
@@ -121,12 +127,20 @@ describe('describe/', () => {
     assert.deepEqual([...anon.keys()].sort(), ['Machines', 'Version']);
     // maascli.utils.handler_command_name
     const command = (name: string) =>
-      (name.match(/([A-Z]*[a-z0-9]+|[A-Z]+)(?=[^a-z0-9]|$)/g) ?? []).map((p) => p.toLowerCase()).filter((p) => p !== 'handler').join('-');
-    assert.deepEqual(description.resources.map((r) => command(r.name)), ['machine', 'machines', 'node-results', 'version']);
+      (name.match(/([A-Z]*[a-z0-9]+|[A-Z]+)(?=[^a-z0-9]|$)/g) ?? [])
+        .map((p) => p.toLowerCase())
+        .filter((p) => p !== 'handler')
+        .join('-');
+    assert.deepEqual(
+      description.resources.map((r) => command(r.name)),
+      ['machine', 'machines', 'node-results', 'version'],
+    );
   });
 
   it('builds uri from the forwarded scheme and host when the app trusts its proxy', async () => {
-    const res = await fetch(`${server.url}/MAAS/api/2.0/describe`, { headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'maas.example:5443' } });
+    const res = await fetch(`${server.url}/MAAS/api/2.0/describe`, {
+      headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'maas.example:5443' },
+    });
     const forwarded = (await res.json()) as Description;
     assert.equal(forwarded.resources[0]?.auth?.uri, 'https://maas.example:5443/MAAS/api/2.0/machines/{system_id}/');
     assert.equal(forwarded.hash, description.hash, 'the hash does not depend on the host');
@@ -158,7 +172,13 @@ describe('version endpoints', () => {
     const body = (await res.json()) as { capabilities: string[]; version: string; subversion: string };
     assert.equal(body.version, '3.5.0');
     assert.equal(body.subversion, 'metalflow');
-    for (const cap of ['networks-management', 'static-ipaddresses', 'devices-management', 'network-deployment-ubuntu', 'authenticate-api']) {
+    for (const cap of [
+      'networks-management',
+      'static-ipaddresses',
+      'devices-management',
+      'network-deployment-ubuntu',
+      'authenticate-api',
+    ]) {
       assert.ok(body.capabilities.includes(cap), cap);
     }
   });

@@ -45,12 +45,24 @@ async function get(path: string): Promise<{ status: number; type: string | null;
 
 describe('error boundary', () => {
   it('sends ApiErrors as MAAS does: plain text, or JSON field errors', async () => {
-    assert.deepEqual(await get('/not-found'), { status: 404, type: 'text/plain; charset=utf-8', text: 'No Machine matches the given query.' });
-    assert.deepEqual(await get('/invalid'), { status: 400, type: 'application/json', text: '{"hostname":["This field is required."]}' });
+    assert.deepEqual(await get('/not-found'), {
+      status: 404,
+      type: 'text/plain; charset=utf-8',
+      text: 'No Machine matches the given query.',
+    });
+    assert.deepEqual(await get('/invalid'), {
+      status: 400,
+      type: 'application/json',
+      text: '{"hostname":["This field is required."]}',
+    });
   });
 
   it("maps the app's domain errors through its hook", async () => {
-    assert.deepEqual(await get('/domain'), { status: 409, type: 'text/plain; charset=utf-8', text: 'Invalid transition: Deployed -> Commissioning.' });
+    assert.deepEqual(await get('/domain'), {
+      status: 409,
+      type: 'text/plain; charset=utf-8',
+      text: 'Invalid transition: Deployed -> Commissioning.',
+    });
   });
 
   it('keeps Koa client errors, and logs 5xx ApiErrors', async () => {

@@ -9,7 +9,9 @@ const TOKEN = 'tOkEnKeY12345678';
 const SECRET = 'sEcReT1234567890abcdefghijklmnop';
 const API_KEY = `${CONSUMER}:${TOKEN}:${SECRET}`;
 
-function storeWith(entries: Record<string, { consumerKey: string; tokenSecret: string; principal: string }>): CredentialStore<string> {
+function storeWith(
+  entries: Record<string, { consumerKey: string; tokenSecret: string; principal: string }>,
+): CredentialStore<string> {
   return { findByTokenKey: async (key) => entries[key] ?? null };
 }
 const store = storeWith({ [TOKEN]: { consumerKey: CONSUMER, tokenSecret: SECRET, principal: 'alice' } });
@@ -37,7 +39,9 @@ function header(overrides: Record<string, string | undefined> = {}): string {
     oauth_timestamp: '1700000000',
     ...overrides,
   };
-  const parts = Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}="${v}"`);
+  const parts = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}="${v}"`);
   return `OAuth realm="", ${parts.join(', ')}`;
 }
 
@@ -77,7 +81,10 @@ describe('MAAS OAuth (PLAINTEXT)', () => {
   });
 
   it('refuses signature methods other than PLAINTEXT', async () => {
-    await rejects401(authenticateOAuth(header({ oauth_signature_method: 'HMAC-SHA1' }), store), /unsupported signature method HMAC-SHA1/);
+    await rejects401(
+      authenticateOAuth(header({ oauth_signature_method: 'HMAC-SHA1' }), store),
+      /unsupported signature method HMAC-SHA1/,
+    );
   });
 
   it('rejects malformed headers', async () => {
@@ -95,17 +102,25 @@ describe('MAAS OAuth (PLAINTEXT)', () => {
     const parsed = parseOAuthHeader(built);
     assert.equal(parsed.consumerKey, 'con sumer');
     assert.equal(parsed.tokenKey, 'tok/en');
-    assert.equal(parsed.signature, `&${encodeURIComponent(secret).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`);
+    assert.equal(
+      parsed.signature,
+      `&${encodeURIComponent(secret).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`,
+    );
     // A signature whose "&" was not encoded in the header is the same signature.
     assert.equal(await authenticateOAuth(header({ oauth_signature: `&${SECRET}` }), store), 'alice');
   });
 
   it('accepts headers produced by the oauth-1.0a package, as the CLI and benchmarks build them', async () => {
     const oauth = new OAuth({ consumer: { key: CONSUMER, secret: '' }, signature_method: 'PLAINTEXT' });
-    const data = oauth.authorize({ url: 'http://maas/MAAS/api/2.0/machines/', method: 'GET' }, { key: TOKEN, secret: SECRET });
+    const data = oauth.authorize(
+      { url: 'http://maas/MAAS/api/2.0/machines/', method: 'GET' },
+      { key: TOKEN, secret: SECRET },
+    );
     const { Authorization } = oauth.toHeader(data);
     assert.equal(await authenticateOAuth(Authorization, store), 'alice');
-    const wrong = oauth.toHeader(oauth.authorize({ url: 'http://maas/', method: 'GET' }, { key: TOKEN, secret: 'nope' }));
+    const wrong = oauth.toHeader(
+      oauth.authorize({ url: 'http://maas/', method: 'GET' }, { key: TOKEN, secret: 'nope' }),
+    );
     await rejects401(authenticateOAuth(wrong.Authorization, store), /Invalid signature/);
   });
 

@@ -17,7 +17,11 @@ before(async () => {
 });
 after(() => server.close());
 
-function call(method: string, path: string, options: { user?: string; form?: Record<string, string> } = {}): Promise<Response> {
+function call(
+  method: string,
+  path: string,
+  options: { user?: string; form?: Record<string, string> } = {},
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (options.user) headers.Authorization = `Test ${options.user}`;
   const body = options.form ? new URLSearchParams(options.form).toString() : undefined;
@@ -56,7 +60,9 @@ describe('API router', () => {
   });
 
   it('reads op from the query before the body, as MAAS does', async () => {
-    const res = await json(await call('POST', '/machines/abc123/?op=deploy', { user: 'alice', form: { op: 'frobnicate' } }));
+    const res = await json(
+      await call('POST', '/machines/abc123/?op=deploy', { user: 'alice', form: { op: 'frobnicate' } }),
+    );
     assert.equal(res.action, 'deploy');
   });
 
@@ -134,9 +140,15 @@ describe('API router', () => {
   it('refuses an ambiguous registry at startup', () => {
     const [machines] = sampleResources();
     assert.ok(machines);
-    const twice = { ...machines, actions: [...machines.actions, { method: 'POST' as const, op: 'allocate', doc: '', handle: async () => 1 }] };
+    const twice = {
+      ...machines,
+      actions: [...machines.actions, { method: 'POST' as const, op: 'allocate', doc: '', handle: async () => 1 }],
+    };
     assert.throws(() => validateResources([twice]), /declared twice/);
-    const misnamed = { ...machines, actions: [{ name: 'list', method: 'GET' as const, doc: '', handle: async () => 1 }] };
+    const misnamed = {
+      ...machines,
+      actions: [{ name: 'list', method: 'GET' as const, doc: '', handle: async () => 1 }],
+    };
     assert.throws(() => validateResources([misnamed]), /name must be "read"/);
     assert.throws(() => validateResources([machines, { ...machines, name: 'Other' }]), /same path/);
   });

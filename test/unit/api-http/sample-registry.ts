@@ -21,7 +21,12 @@ export async function testAuthenticate(ctx: Koa.Context): Promise<User | null> {
 
 /** Every handler reports what it saw, so tests can check dispatch. */
 function echo(action: string) {
-  return async (c: ActionContext<User>) => ({ action, principal: c.principal?.name ?? null, path: c.path, tags: c.params.getAll('tags') });
+  return async (c: ActionContext<User>) => ({
+    action,
+    principal: c.principal?.name ?? null,
+    path: c.path,
+    tags: c.params.getAll('tags'),
+  });
 }
 
 export function sampleResources(): Array<Resource<User>> {
@@ -35,7 +40,13 @@ export function sampleResources(): Array<Resource<User>> {
         { method: 'GET', doc: 'List Nodes visible to the user.', handle: echo('read') },
         { method: 'POST', anonymous: true, doc: 'Create a new machine.', handle: echo('create') },
         { method: 'POST', op: 'allocate', doc: 'Allocate an available machine.', handle: echo('allocate') },
-        { method: 'GET', op: 'is_registered', anonymous: true, doc: 'Is a MAC address registered?', handle: echo('is_registered') },
+        {
+          method: 'GET',
+          op: 'is_registered',
+          anonymous: true,
+          doc: 'Is a MAC address registered?',
+          handle: echo('is_registered'),
+        },
       ],
     },
     {
@@ -47,7 +58,12 @@ export function sampleResources(): Array<Resource<User>> {
         { method: 'PUT', doc: 'Update a machine.', handle: async () => Reply.text('updated', 202) },
         { method: 'DELETE', doc: 'Delete a machine.', handle: async () => undefined },
         { method: 'POST', op: 'deploy', doc: 'Deploy an operating system.', handle: echo('deploy') },
-        { method: 'POST', op: 'release', doc: 'Release a machine.', handle: async (c) => Reply.created({ released: c.path.system_id }) },
+        {
+          method: 'POST',
+          op: 'release',
+          doc: 'Release a machine.',
+          handle: async (c) => Reply.created({ released: c.path.system_id }),
+        },
       ],
     },
     {

@@ -17,20 +17,32 @@ interface Got {
 }
 
 /** A request with the path sent exactly as given (no client-side `..` resolution). */
-function request(port: number, rawPath: string, o: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer } = {}): Promise<Got> {
+function request(
+  port: number,
+  rawPath: string,
+  o: { method?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer } = {},
+): Promise<Got> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method: o.method ?? 'GET', headers: o.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: rawPath, method: o.method ?? 'GET', headers: o.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(o.body);
   });
 }
 
-async function serve(o: Partial<HttpBootOptions> & Pick<HttpBootOptions, 'bootRoot' | 'regionUrl' | 'bootConfigByMac'>, lines: string[]): Promise<{ port: number; close(): Promise<void> }> {
+async function serve(
+  o: Partial<HttpBootOptions> & Pick<HttpBootOptions, 'bootRoot' | 'regionUrl' | 'bootConfigByMac'>,
+  lines: string[],
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = createHttpBootServer({ log: (l) => lines.push(l), ...o });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -76,18 +88,27 @@ describe('HTTP boot server', () => {
   it('serves the first script pointing at the address and port the request arrived on', async () => {
     const got = await request(rack.port, '/ipxe/boot.ipxe');
     assert.equal(got.status, 200);
-    assert.match(got.body.toString(), new RegExp(`^chain http://127\\.0\\.0\\.1:${rack.port}/ipxe/mac/\\$\\{mac:hexhyp\\}\\.ipxe `, 'm'));
+    assert.match(
+      got.body.toString(),
+      new RegExp(`^chain http://127\\.0\\.0\\.1:${rack.port}/ipxe/mac/\\$\\{mac:hexhyp\\}\\.ipxe `, 'm'),
+    );
     assert.equal(Number(got.headers['content-length']), got.body.length);
   });
 
   it("renders the per-MAC script from the region's boot config for that MAC", async () => {
     region.boot.set('m1', { ...bootConfig(region, 'm1', 'commissioning'), macAddresses: [MAC] });
-    const got = await request(rack.port, MAC_PATH.toUpperCase().replace('/IPXE/MAC/', '/ipxe/mac/').replace('.IPXE', '.ipxe'));
+    const got = await request(
+      rack.port,
+      MAC_PATH.toUpperCase().replace('/IPXE/MAC/', '/ipxe/mac/').replace('.IPXE', '.ipxe'),
+    );
     assert.equal(got.status, 200, got.body.toString());
     const script = got.body.toString();
     assert.match(script, /mf\.purpose=commissioning /);
     assert.match(script, /mf\.system_id=m1\b/);
-    assert.match(script, new RegExp(`mf\\.ck=${CREDS.consumerKey} mf\\.tk=${CREDS.tokenKey} mf\\.ts=${CREDS.tokenSecret}`));
+    assert.match(
+      script,
+      new RegExp(`mf\\.ck=${CREDS.consumerKey} mf\\.tk=${CREDS.tokenKey} mf\\.ts=${CREDS.tokenSecret}`),
+    );
     assert.match(script, new RegExp(`mf\\.metadata=http://127\\.0\\.0\\.1:${rack.port}/MAAS/metadata `));
     const asked = region.requests.filter((r) => r.path.startsWith('/MAAS/rack/v1/racks/rack1/boot-config/'));
     assert.equal(decodeURIComponent(asked.at(-1)!.path.split('/').at(-1)!), MAC);
@@ -101,7 +122,13 @@ describe('HTTP boot server', () => {
   });
 
   it('anything but a MAC in the script path is a 400', async () => {
-    for (const bad of ['/ipxe/mac/zz-54-00-12-34-56.ipxe', '/ipxe/mac/52-54-00-12-34.ipxe', '/ipxe/mac/52:54:00:12:34:56.ipxe', '/ipxe/mac/../boot.ipxe', '/ipxe/other.ipxe']) {
+    for (const bad of [
+      '/ipxe/mac/zz-54-00-12-34-56.ipxe',
+      '/ipxe/mac/52-54-00-12-34.ipxe',
+      '/ipxe/mac/52:54:00:12:34:56.ipxe',
+      '/ipxe/mac/../boot.ipxe',
+      '/ipxe/other.ipxe',
+    ]) {
       const got = await request(rack.port, bad);
       assert.equal(got.status, 400, bad);
       assert.match(got.body.toString(), /MAC/);
@@ -115,7 +142,10 @@ describe('HTTP boot server', () => {
       const got = await request(rack.port, MAC_PATH);
       assert.equal(got.status, 200, got.body.toString());
       assert.match(got.body.toString(), /mf\.purpose=xinstall/);
-      assert.ok(lines.some((l) => l.includes(MAC_PATH) && l.includes('from cache')), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => l.includes(MAC_PATH) && l.includes('from cache')),
+        lines.join('\n'),
+      );
 
       region.failNext('/boot-config/', 500);
       const none = await request(rack.port, '/ipxe/mac/52-54-00-00-00-01.ipxe');
@@ -130,10 +160,35 @@ describe('HTTP boot server', () => {
   it('an unreachable or hanging region → cache or 503; a region that refuses (4xx) → 502', async () => {
     const prepared = new Map([[MAC, { ...bootConfig(region, 'm9', 'commissioning'), macAddresses: [MAC] }]]);
     const down = new RegionClient({ regionUrl: 'http://127.0.0.1:1/MAAS', secret: SECRET });
-    const offline = await serve({ bootRoot: fx.root, regionUrl: 'http://127.0.0.1:1/MAAS', bootConfigByMac: (m, s) => down.bootConfigByMac('r', m, s), prepared: { byMac: (m) => prepared.get(m) } }, []);
-    const hanging = await serve({ bootRoot: fx.root, regionUrl: region.url, bootConfigByMac: (_m, s) => new Promise((_, reject) => s.addEventListener('abort', () => reject(s.reason as Error))), timeoutMs: 100 }, []);
+    const offline = await serve(
+      {
+        bootRoot: fx.root,
+        regionUrl: 'http://127.0.0.1:1/MAAS',
+        bootConfigByMac: (m, s) => down.bootConfigByMac('r', m, s),
+        prepared: { byMac: (m) => prepared.get(m) },
+      },
+      [],
+    );
+    const hanging = await serve(
+      {
+        bootRoot: fx.root,
+        regionUrl: region.url,
+        bootConfigByMac: (_m, s) =>
+          new Promise((_, reject) => s.addEventListener('abort', () => reject(s.reason as Error))),
+        timeoutMs: 100,
+      },
+      [],
+    );
     const wrong = new RegionClient({ regionUrl: region.url, secret: 'wrong' });
-    const refused = await serve({ bootRoot: fx.root, regionUrl: region.url, bootConfigByMac: (m, s) => wrong.bootConfigByMac('r', m, s), prepared: { byMac: (m) => prepared.get(m) } }, []);
+    const refused = await serve(
+      {
+        bootRoot: fx.root,
+        regionUrl: region.url,
+        bootConfigByMac: (m, s) => wrong.bootConfigByMac('r', m, s),
+        prepared: { byMac: (m) => prepared.get(m) },
+      },
+      [],
+    );
     try {
       assert.match((await request(offline.port, MAC_PATH)).body.toString(), /mf\.system_id=m9/);
       const unknown = await request(offline.port, '/ipxe/mac/52-54-00-00-00-02.ipxe');
@@ -151,7 +206,11 @@ describe('HTTP boot server', () => {
   });
 
   it('a boot config with a value unsafe for a kernel command line is a 500, not a script', async () => {
-    region.boot.set('m2', { ...bootConfig(region, 'm2', 'commissioning'), macAddresses: ['52:54:00:00:00:22'], credentials: { ...CREDS, tokenSecret: 'x init=/bin/sh' } });
+    region.boot.set('m2', {
+      ...bootConfig(region, 'm2', 'commissioning'),
+      macAddresses: ['52:54:00:00:00:22'],
+      credentials: { ...CREDS, tokenSecret: 'x init=/bin/sh' },
+    });
     const got = await request(rack.port, '/ipxe/mac/52-54-00-00-00-22.ipxe');
     assert.equal(got.status, 500);
     assert.doesNotMatch(got.body.toString(), /kernel/);
@@ -175,7 +234,9 @@ describe('HTTP boot server', () => {
     assert.ok(part.body.equals(fx.kernel.subarray(1000, 2000)));
     const tail = await request(rack.port, '/images/ephemeral/amd64/vmlinuz', { headers: { range: 'bytes=-10' } });
     assert.ok(tail.body.equals(fx.kernel.subarray(-10)));
-    const beyond = await request(rack.port, '/images/ephemeral/amd64/vmlinuz', { headers: { range: `bytes=${fx.kernel.length}-` } });
+    const beyond = await request(rack.port, '/images/ephemeral/amd64/vmlinuz', {
+      headers: { range: `bytes=${fx.kernel.length}-` },
+    });
     assert.equal(beyond.status, 416);
     assert.equal(beyond.headers['content-range'], `bytes */${fx.kernel.length}`);
 
@@ -229,7 +290,11 @@ describe('HTTP boot server', () => {
     form.set('status', 'WORKING');
     const blob = crypto.randomBytes(200_000);
     form.set('lshw.xml', new Blob([blob]), 'lshw.xml');
-    const res = await fetch(`http://127.0.0.1:${rack.port}/MAAS/metadata/2012-03-01/`, { method: 'POST', body: form, headers: { authorization: 'OAuth oauth_token="tk"' } });
+    const res = await fetch(`http://127.0.0.1:${rack.port}/MAAS/metadata/2012-03-01/`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: 'OAuth oauth_token="tk"' },
+    });
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'OK');
     const got = region.requests.slice(before).find((r) => r.method === 'POST');
@@ -257,9 +322,20 @@ describe('HTTP boot server', () => {
   });
 
   it('proxy: a region that is down is a 502 with a message that says so', async () => {
-    const offline = await serve({ bootRoot: fx.root, regionUrl: 'http://127.0.0.1:1/MAAS', bootConfigByMac: () => Promise.reject(new Error('down')) }, []);
+    const offline = await serve(
+      {
+        bootRoot: fx.root,
+        regionUrl: 'http://127.0.0.1:1/MAAS',
+        bootConfigByMac: () => Promise.reject(new Error('down')),
+      },
+      [],
+    );
     try {
-      const got = await request(offline.port, '/MAAS/metadata/2012-03-01/', { method: 'POST', body: Buffer.from('op=signal&status=OK'), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const got = await request(offline.port, '/MAAS/metadata/2012-03-01/', {
+        method: 'POST',
+        body: Buffer.from('op=signal&status=OK'),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       assert.equal(got.status, 502);
       assert.match(got.body.toString(), /region at http:\/\/127\.0\.0\.1:1 is unreachable \(ECONNREFUSED\)/);
     } finally {

@@ -21,7 +21,12 @@ const machine = (purpose: BootConfig['purpose'], patch: Partial<BootConfig> = {}
 function cmdline(script: string): Map<string, string> {
   const line = script.split('\n').find((l) => l.startsWith('kernel '));
   assert.ok(line, `no kernel line in:\n${script}`);
-  return new Map(line.split(' ').slice(2).map((arg) => [arg.split('=')[0]!, arg.slice(arg.indexOf('=') + 1)]));
+  return new Map(
+    line
+      .split(' ')
+      .slice(2)
+      .map((arg) => [arg.split('=')[0]!, arg.slice(arg.indexOf('=') + 1)]),
+  );
 }
 
 describe('iPXE scripts', () => {
@@ -42,7 +47,10 @@ describe('iPXE scripts', () => {
       const script = macScript(machine(purpose), { base: BASE });
       const lines = script.split('\n');
       assert.equal(lines[0], '#!ipxe');
-      assert.ok(lines.some((l) => l.startsWith(`kernel ${BASE}/images/ephemeral/amd64/vmlinuz initrd=initrd.gz `)), script);
+      assert.ok(
+        lines.some((l) => l.startsWith(`kernel ${BASE}/images/ephemeral/amd64/vmlinuz initrd=initrd.gz `)),
+        script,
+      );
       assert.ok(lines.includes(`initrd ${BASE}/images/ephemeral/amd64/initrd.gz`), script);
       assert.equal(lines.filter(Boolean).at(-1), 'boot');
       const args = cmdline(script);
@@ -63,7 +71,14 @@ describe('iPXE scripts', () => {
 
   it('xinstall carries the image URL on this rack and its SHA-256; commissioning for release carries the erase mode', () => {
     const sha = 'a'.repeat(64);
-    const install = cmdline(macScript(machine('xinstall', { image: { name: 'debian/bookworm', path: '/images/os/debian/bookworm/amd64/disk.img.gz', sha256: sha } }), { base: BASE }));
+    const install = cmdline(
+      macScript(
+        machine('xinstall', {
+          image: { name: 'debian/bookworm', path: '/images/os/debian/bookworm/amd64/disk.img.gz', sha256: sha },
+        }),
+        { base: BASE },
+      ),
+    );
     assert.equal(install.get(CMDLINE.image), `${BASE}/images/os/debian/bookworm/amd64/disk.img.gz`);
     assert.equal(install.get(CMDLINE.imageSha256), sha);
     assert.equal(install.get(CMDLINE.erase), undefined);
@@ -71,16 +86,25 @@ describe('iPXE scripts', () => {
     assert.equal(erase.get(CMDLINE.erase), 'secure,quick');
     assert.equal(erase.get(CMDLINE.image), undefined);
     assert.equal(cmdline(macScript(machine('commissioning'), { base: BASE })).get(CMDLINE.erase), undefined);
-    assert.throws(() => macScript(machine('xinstall', { image: { name: 'x', path: '/images/a b', sha256: sha } }), { base: BASE }), UnsafeBootValueError);
+    assert.throws(
+      () => macScript(machine('xinstall', { image: { name: 'x', path: '/images/a b', sha256: sha } }), { base: BASE }),
+      UnsafeBootValueError,
+    );
   });
 
   it('enlistment is anonymous: no credentials, no system_id', () => {
-    const unknown: MacBootConfig = { known: false, purpose: 'enlist', mac: '52:54:00:aa:bb:cc', metadataUrl: 'http://region/MAAS/metadata/' };
+    const unknown: MacBootConfig = {
+      known: false,
+      purpose: 'enlist',
+      mac: '52:54:00:aa:bb:cc',
+      metadataUrl: 'http://region/MAAS/metadata/',
+    };
     for (const config of [unknown, machine('enlist')]) {
       const args = cmdline(macScript(config, { base: BASE }));
       assert.equal(args.get(CMDLINE.purpose), 'enlist');
       assert.equal(args.get(CMDLINE.apiUrl), `${BASE}/MAAS`);
-      for (const key of [CMDLINE.consumerKey, CMDLINE.tokenKey, CMDLINE.tokenSecret, CMDLINE.systemId]) assert.equal(args.has(key), false, key);
+      for (const key of [CMDLINE.consumerKey, CMDLINE.tokenKey, CMDLINE.tokenSecret, CMDLINE.systemId])
+        assert.equal(args.has(key), false, key);
     }
   });
 
@@ -98,21 +122,50 @@ describe('iPXE scripts', () => {
   });
 
   it('refuses values that would break out of a kernel argument or an iPXE line', () => {
-    const bad = [' space', 'tab\there', 'new\nline', 'ctl\u0001', 'quote"', "single'", '${evil}', 'a;b', 'a|b', 'a&b', 'back\\slash', ''];
+    const bad = [
+      ' space',
+      'tab\there',
+      'new\nline',
+      'ctl\u0001',
+      'quote"',
+      "single'",
+      '${evil}',
+      'a;b',
+      'a|b',
+      'a&b',
+      'back\\slash',
+      '',
+    ];
     for (const value of bad) {
-      for (const patch of [{ credentials: { consumerKey: 'ck', tokenKey: value, tokenSecret: 'ts' } }, { systemId: value }]) {
-        assert.throws(() => macScript(machine('commissioning', patch), { base: BASE }), UnsafeBootValueError, JSON.stringify(value));
+      for (const patch of [
+        { credentials: { consumerKey: 'ck', tokenKey: value, tokenSecret: 'ts' } },
+        { systemId: value },
+      ]) {
+        assert.throws(
+          () => macScript(machine('commissioning', patch), { base: BASE }),
+          UnsafeBootValueError,
+          JSON.stringify(value),
+        );
       }
     }
-    assert.throws(() => macScript(machine('commissioning'), { base: BASE, arch: 'amd64 init=/bin/sh' }), UnsafeBootValueError);
+    assert.throws(
+      () => macScript(machine('commissioning'), { base: BASE, arch: 'amd64 init=/bin/sh' }),
+      UnsafeBootValueError,
+    );
     assert.throws(() => bootScript('http://x y'), UnsafeBootValueError);
     // Characters tokens and URLs really use pass.
-    const ok = macScript(machine('commissioning', { credentials: { consumerKey: 'Ab9-_.~', tokenKey: 'x%2B', tokenSecret: 'a+b=c,d' } }), { base: BASE });
+    const ok = macScript(
+      machine('commissioning', { credentials: { consumerKey: 'Ab9-_.~', tokenKey: 'x%2B', tokenSecret: 'a+b=c,d' } }),
+      { base: BASE },
+    );
     assert.equal(cmdline(ok).get(CMDLINE.tokenSecret), 'a+b=c,d');
   });
 
   it('an unknown purpose from the region is refused, not rendered', () => {
-    assert.throws(() => macScript({ ...machine('local'), purpose: 'rescue' } as unknown as MacBootConfig, { base: BASE }), UnsafeBootValueError);
+    assert.throws(
+      () => macScript({ ...machine('local'), purpose: 'rescue' } as unknown as MacBootConfig, { base: BASE }),
+      UnsafeBootValueError,
+    );
   });
 
   it('server URLs: IPv4, v4-mapped IPv6 unwrapped, IPv6 in brackets', () => {
@@ -123,6 +176,14 @@ describe('iPXE scripts', () => {
 
   it('MACs in script URLs', () => {
     assert.equal(macFromHyphens('52-54-00-AB-cd-EF'), '52:54:00:ab:cd:ef');
-    for (const bad of ['52:54:00:ab:cd:ef', '52-54-00-ab-cd', '52-54-00-ab-cd-ef-01', 'zz-54-00-ab-cd-ef', '../etc/passwd', '']) assert.equal(macFromHyphens(bad), undefined, bad);
+    for (const bad of [
+      '52:54:00:ab:cd:ef',
+      '52-54-00-ab-cd',
+      '52-54-00-ab-cd-ef-01',
+      'zz-54-00-ab-cd-ef',
+      '../etc/passwd',
+      '',
+    ])
+      assert.equal(macFromHyphens(bad), undefined, bad);
   });
 });

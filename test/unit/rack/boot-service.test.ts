@@ -53,7 +53,10 @@ describe('boot services', () => {
       assert.ok(http && tftpPort);
       assert.equal((await tftpGet(tftpPort, 'undionly.kpxe')).toString(), 'bios loader');
       assert.equal((await tftpGet(tftpPort, 'ipxe.efi')).toString(), 'uefi loader');
-      assert.match((await tftpGet(tftpPort, 'boot.ipxe')).toString(), new RegExp(`^chain http://127\\.0\\.0\\.1:${http}/ipxe/mac/`, 'm'));
+      assert.match(
+        (await tftpGet(tftpPort, 'boot.ipxe')).toString(),
+        new RegExp(`^chain http://127\\.0\\.0\\.1:${http}/ipxe/mac/`, 'm'),
+      );
       const script = await fetch(`http://127.0.0.1:${http}/ipxe/boot.ipxe`);
       assert.equal(script.status, 200);
       // Over HTTP too, for UEFI HTTP boot.
@@ -83,16 +86,28 @@ describe('boot services', () => {
       await first.stop();
     }
     const off = await startBootServices({ ...base, httpPort: null, tftpPort: null });
-    assert.deepEqual(off.status(), { 'http-boot': { status: 'off', message: 'not configured' }, tftp: { status: 'off', message: 'not configured' } });
+    assert.deepEqual(off.status(), {
+      'http-boot': { status: 'off', message: 'not configured' },
+      tftp: { status: 'off', message: 'not configured' },
+    });
     await off.stop();
   });
 
   it('says when loaders or the ephemeral kernel are missing', async () => {
     const bare = path.join(fx.dir, 'bare');
     fs.mkdirSync(bare);
-    const services = await startBootServices({ ...base, bootRoot: bare, firmwareDir: path.join(fx.dir, 'nowhere'), httpPort: 0, tftpPort: await freePort('udp') });
+    const services = await startBootServices({
+      ...base,
+      bootRoot: bare,
+      firmwareDir: path.join(fx.dir, 'nowhere'),
+      httpPort: 0,
+      tftpPort: await freePort('udp'),
+    });
     try {
-      assert.match(services.status().tftp.message, /missing undionly\.kpxe, ipxe\.efi \(install the Debian package ipxe\)/);
+      assert.match(
+        services.status().tftp.message,
+        /missing undionly\.kpxe, ipxe\.efi \(install the Debian package ipxe\)/,
+      );
       assert.match(services.status()['http-boot'].message, /no ephemeral kernel/);
     } finally {
       await services.stop();
@@ -101,7 +116,10 @@ describe('boot services', () => {
 
   it('loaders are copied again only when the source changed', async () => {
     const dir = path.join(fx.dir, 'tftp-copy');
-    assert.deepEqual(await installIpxeFirmware(dir, firmware), { installed: ['undionly.kpxe', 'ipxe.efi'], missing: [] });
+    assert.deepEqual(await installIpxeFirmware(dir, firmware), {
+      installed: ['undionly.kpxe', 'ipxe.efi'],
+      missing: [],
+    });
     assert.deepEqual(await installIpxeFirmware(dir, firmware), { installed: [], missing: [] });
     fs.writeFileSync(path.join(firmware, 'ipxe.efi'), 'uefi loader v2');
     assert.deepEqual(await installIpxeFirmware(dir, firmware), { installed: ['ipxe.efi'], missing: [] });

@@ -11,7 +11,11 @@ import { freePort } from '../../helpers/bmc/peers';
 import { makeBootRoot, type BootRootFixture } from './boot-fixtures';
 
 /** Fetches a file with the npm tftp client (what the library's own users do). */
-function fetchFile(port: number, file: string, o: tftp.ClientOptions = {}): Promise<{ data: Buffer; stats: tftp.TransferStats }> {
+function fetchFile(
+  port: number,
+  file: string,
+  o: tftp.ClientOptions = {},
+): Promise<{ data: Buffer; stats: tftp.TransferStats }> {
   return new Promise((resolve, reject) => {
     const client = tftp.createClient({ host: '127.0.0.1', port, retries: 3, timeout: 1000, ...o });
     const chunks: Buffer[] = [];
@@ -26,7 +30,15 @@ function fetchFile(port: number, file: string, o: tftp.ClientOptions = {}): Prom
 }
 
 // --- Raw packets, for what the npm client will not send. ---
-type Packet = { op: number; block?: number; code?: number; text?: string; data?: Buffer; options?: Record<string, string>; port: number };
+type Packet = {
+  op: number;
+  block?: number;
+  code?: number;
+  text?: string;
+  data?: Buffer;
+  options?: Record<string, string>;
+  port: number;
+};
 
 function rrq(file: string, options: Record<string, string> = {}): Buffer {
   const parts = [file, 'octet', ...Object.entries(options).flat()];
@@ -182,10 +194,22 @@ describe('TFTP server', () => {
   it('refuses ../ traversal and symlinks that lead out of the root', async () => {
     const peer = await RawPeer.open();
     try {
-      for (const file of ['../outside/secret', 'a/../../outside/secret', '../../../../etc/passwd', '/../outside/secret', '..\\outside\\secret', 'secret-link', 'outside-dir/secret', 'kernel-link']) {
+      for (const file of [
+        '../outside/secret',
+        'a/../../outside/secret',
+        '../../../../etc/passwd',
+        '/../outside/secret',
+        '..\\outside\\secret',
+        'secret-link',
+        'outside-dir/secret',
+        'kernel-link',
+      ]) {
         const reply = await peer.request(port, file, { tsize: '0' });
         assert.equal(reply.op, 5, `${file}: got opcode ${reply.op}, not an error`);
-        assert.ok(reply.code === 1 || reply.code === 2 || reply.code === 0, `${file}: code ${reply.code} ${reply.text}`);
+        assert.ok(
+          reply.code === 1 || reply.code === 2 || reply.code === 0,
+          `${file}: code ${reply.code} ${reply.text}`,
+        );
       }
     } finally {
       peer.close();
@@ -209,7 +233,9 @@ describe('TFTP server', () => {
   it('20 concurrent transfers all arrive intact', async () => {
     const files = Array.from({ length: 20 }, (_, i) => (i % 4 === 0 ? 'big.bin' : 'undionly.kpxe'));
     const got = await Promise.all(files.map((f) => fetchFile(port, f)));
-    got.forEach((g, i) => assert.ok(g.data.equals(files[i] === 'big.bin' ? big : fx.loader), `transfer ${i} corrupted`));
+    got.forEach((g, i) =>
+      assert.ok(g.data.equals(files[i] === 'big.bin' ? big : fx.loader), `transfer ${i} corrupted`),
+    );
   });
 
   it('garbage on the request port, and on a transfer port from anyone, crashes nothing; transfers go on', async () => {
@@ -259,13 +285,16 @@ describe('TFTP server', () => {
     assert.ok((await fetchFile(port, 'undionly.kpxe')).data.equals(fx.loader));
   });
 
-  it('a client that repeats every ACK still gets its file (no sorcerer\'s apprentice)', async () => {
+  it("a client that repeats every ACK still gets its file (no sorcerer's apprentice)", async () => {
     const peer = await RawPeer.open();
     try {
       for (const blksize of [512, 1024]) {
         const oack = await peer.request(port, 'big.bin', { blksize: String(blksize) });
         assert.equal(oack.op, 6);
-        assert.ok((await peer.receiveFile(oack.port, blksize, { acksEach: 2 })).equals(big), `blksize ${blksize}: file differs`);
+        assert.ok(
+          (await peer.receiveFile(oack.port, blksize, { acksEach: 2 })).equals(big),
+          `blksize ${blksize}: file differs`,
+        );
         while (await peer.next(100).catch(() => undefined)); // drain repeats
       }
     } finally {
@@ -320,7 +349,10 @@ describe('TFTP server', () => {
       const capped = await peer.request(port, 'big.bin', { blksize: '512', windowsize: '64' });
       assert.deepEqual(capped.options, { blksize: '512', windowsize: '16' });
       peer.send(ack(0), capped.port);
-      assert.deepEqual(await blocks(16), Array.from({ length: 16 }, (_, i) => i + 1));
+      assert.deepEqual(
+        await blocks(16),
+        Array.from({ length: 16 }, (_, i) => i + 1),
+      );
       await quiet();
       peer.send(Buffer.from([0, 5, 0, 0, 0]), capped.port);
 
@@ -350,18 +382,33 @@ describe('TFTP server', () => {
   });
 
   it('logs one line per transfer', () => {
-    assert.ok(lines.some((l) => /^tftp: 127\.0\.0\.1:\d+ RRQ undionly\.kpxe done \d+ ms$/.test(l)), lines.slice(0, 5).join('\n'));
+    assert.ok(
+      lines.some((l) => /^tftp: 127\.0\.0\.1:\d+ RRQ undionly\.kpxe done \d+ ms$/.test(l)),
+      lines.slice(0, 5).join('\n'),
+    );
     assert.ok(lines.some((l) => /RRQ secret-link refused \(resolves outside/.test(l)));
   });
 
   it('close() aborts transfers in flight and frees the port', async () => {
     const p2 = await freePort('udp');
-    const second = await startTftpServer({ root: path.join(fx.root, 'tftp'), host: '127.0.0.1', port: p2, bootScript: () => Promise.resolve(''), log: () => undefined });
+    const second = await startTftpServer({
+      root: path.join(fx.root, 'tftp'),
+      host: '127.0.0.1',
+      port: p2,
+      bootScript: () => Promise.resolve(''),
+      log: () => undefined,
+    });
     const slow = fetchFile(p2, 'big.bin', { blockSize: 512, windowSize: 1 });
     await new Promise((r) => setTimeout(r, 50));
     await second.close();
     await assert.rejects(slow);
-    const again = await startTftpServer({ root: path.join(fx.root, 'tftp'), host: '127.0.0.1', port: p2, bootScript: () => Promise.resolve(''), log: () => undefined });
+    const again = await startTftpServer({
+      root: path.join(fx.root, 'tftp'),
+      host: '127.0.0.1',
+      port: p2,
+      bootScript: () => Promise.resolve(''),
+      log: () => undefined,
+    });
     await again.close();
   });
 });

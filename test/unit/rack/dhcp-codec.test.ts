@@ -34,7 +34,10 @@ const IPXE_DISCOVER = Buffer.concat([
   tlv(60, 'PXEClient:Arch:00007:UNDI:003010'),
   tlv(77, 'iPXE'),
   tlv(55, [1, 3, 6, 7, 12, 15, 17, 26, 43, 60, 66, 67, 119, 128, 129, 130, 131, 132, 133, 134, 135, 175, 203]),
-  tlv(175, [0xb1, 0x05, 0x01, 0x80, 0x86, 0x10, 0x0e, 0xeb, 0x03, 0x01, 0x15, 0x00, 0x17, 0x01, 0x01, 0x15, 0x01, 0x01]),
+  tlv(
+    175,
+    [0xb1, 0x05, 0x01, 0x80, 0x86, 0x10, 0x0e, 0xeb, 0x03, 0x01, 0x15, 0x00, 0x17, 0x01, 0x01, 0x15, 0x01, 0x01],
+  ),
   tlv(61, [1, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56]),
   tlv(97, [0, ...Array.from({ length: 16 }, (_, i) => i)]),
   Buffer.from([0, 0, 0]), // PAD between options: the npm `dhcp` codec desynchronises here
@@ -73,7 +76,10 @@ describe('DHCP packet codec', () => {
     assert.equal(formatIp(p.giaddr), '10.78.0.2');
     assert.equal(p.hops, 1);
     assert.equal(messageTypeOf(p), MSG.discover);
-    assert.deepEqual([...p.options.get(OPT.relayAgentInfo)!], [1, 4, 0x65, 0x74, 0x68, 0x30, 2, 6, 0, 0x0c, 1, 2, 3, 4]);
+    assert.deepEqual(
+      [...p.options.get(OPT.relayAgentInfo)!],
+      [1, 4, 0x65, 0x74, 0x68, 0x30, 2, 6, 0, 0x0c, 1, 2, 3, 4],
+    );
   });
 
   it('round-trips a packet: header fields, names, options byte for byte', () => {
@@ -87,7 +93,11 @@ describe('DHCP packet codec', () => {
 
   it('writes the message type first, option 82 last and END, and pads to 300 bytes', () => {
     const p = decodePacket(PERFDHCP_DISCOVER);
-    p.options = new Map([[OPT.relayAgentInfo, Buffer.from([1, 1, 9])], [OPT.hostname, Buffer.from('x')], [OPT.messageType, Buffer.from([2])]]);
+    p.options = new Map([
+      [OPT.relayAgentInfo, Buffer.from([1, 1, 9])],
+      [OPT.hostname, Buffer.from('x')],
+      [OPT.messageType, Buffer.from([2])],
+    ]);
     const wire = encodePacket(p);
     assert.equal(wire.length, 300);
     assert.deepEqual([...wire.subarray(240, 240 + 3 + 3 + 5 + 1)], [53, 1, 2, 12, 1, 0x78, 82, 3, 1, 1, 9, 255]);
@@ -106,7 +116,11 @@ describe('DHCP packet codec', () => {
     const withClasses = (v: Buffer) => new Map([[OPT.userClass, v]]);
     assert.deepEqual(optUserClasses(withClasses(Buffer.from('\x04iPXE\x03foo', 'latin1'))), ['iPXE', 'foo']);
     assert.deepEqual(optUserClasses(withClasses(Buffer.from('iPXE'))), ['iPXE']);
-    assert.deepEqual(optUserClasses(withClasses(Buffer.from('\x09iPXE', 'latin1'))), ['\x09iPXE'], 'a length past the end means plain text');
+    assert.deepEqual(
+      optUserClasses(withClasses(Buffer.from('\x09iPXE', 'latin1'))),
+      ['\x09iPXE'],
+      'a length past the end means plain text',
+    );
   });
 
   it('accepts options that run to the end of the packet without END', () => {

@@ -14,8 +14,16 @@ import { compileSubnets } from '../../../src/rack/dhcp/subnets';
 const CONFIG: DhcpConfig = {
   subnets: [
     {
-      subnetId: 1, cidr: '10.77.0.0/24', gatewayIp: null, dnsServers: [], ntpServers: [], domain: 'maas',
-      dynamicRanges: [{ start: '10.77.0.100', end: '10.77.0.150' }], reservedRanges: [], fixed: [], leaseSeconds: 600,
+      subnetId: 1,
+      cidr: '10.77.0.0/24',
+      gatewayIp: null,
+      dnsServers: [],
+      ntpServers: [],
+      domain: 'maas',
+      dynamicRanges: [{ start: '10.77.0.100', end: '10.77.0.150' }],
+      reservedRanges: [],
+      fixed: [],
+      leaseSeconds: 600,
     },
   ],
 };
@@ -35,16 +43,28 @@ describe('DHCP: unrelayed broadcasts on a host with other networks', () => {
     const responder = new Responder(new LeaseTable(), { httpPort: 5248 });
     responder.setSubnets(subnets, directRefusal(subnets, local));
     const now = Date.now();
-    const discover = responder.respond(clientMessage({ type: MSG.discover, mac: '52:54:00:00:00:01', giaddr: '0.0.0.0' }, 0), now);
+    const discover = responder.respond(
+      clientMessage({ type: MSG.discover, mac: '52:54:00:00:00:01', giaddr: '0.0.0.0' }, 0),
+      now,
+    );
     assert.equal(discover.reply, undefined);
     assert.match(discover.note ?? '', /not answered/);
-    const reboot = responder.respond(clientMessage({ type: MSG.request, mac: '52:54:00:00:00:01', giaddr: '0.0.0.0', requestedIp: '192.168.1.77' }, 0), now);
+    const reboot = responder.respond(
+      clientMessage({ type: MSG.request, mac: '52:54:00:00:00:01', giaddr: '0.0.0.0', requestedIp: '192.168.1.77' }, 0),
+      now,
+    );
     assert.equal(reboot.reply, undefined, 'no NAK for a client of a network we do not serve');
-    const relayed = responder.respond(clientMessage({ type: MSG.discover, mac: '52:54:00:00:00:02', giaddr: '10.77.0.1' }, 0), now);
+    const relayed = responder.respond(
+      clientMessage({ type: MSG.discover, mac: '52:54:00:00:00:02', giaddr: '10.77.0.1' }, 0),
+      now,
+    );
     assert.equal(optU8(relayed.reply!.options, OPT.messageType), MSG.offer);
 
     responder.setSubnets(subnets, undefined);
-    const allowed = responder.respond(clientMessage({ type: MSG.discover, mac: '52:54:00:00:00:03', giaddr: '0.0.0.0' }, 0), now);
+    const allowed = responder.respond(
+      clientMessage({ type: MSG.discover, mac: '52:54:00:00:00:03', giaddr: '0.0.0.0' }, 0),
+      now,
+    );
     assert.equal(optU8(allowed.reply!.options, OPT.messageType), MSG.offer, 'answered once the operator allows it');
   });
 

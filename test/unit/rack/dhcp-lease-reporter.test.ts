@@ -4,7 +4,13 @@ import type { DhcpLeaseEvent } from '../../../src/contracts/rack-api';
 import { LeaseReporter } from '../../../src/rack/dhcp/lease-reporter';
 import { RegionError } from '../../../src/rack/region-client';
 
-const ev = (k: number): DhcpLeaseEvent => ({ action: 'commit', ip: `10.0.0.${k}`, mac: `aa:${k}`, hostname: '', at: new Date(0).toISOString() });
+const ev = (k: number): DhcpLeaseEvent => ({
+  action: 'commit',
+  ip: `10.0.0.${k}`,
+  mac: `aa:${k}`,
+  hostname: '',
+  at: new Date(0).toISOString(),
+});
 const until = async (cond: () => boolean, ms = 3_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -23,11 +29,17 @@ describe('DHCP lease reports to the region', () => {
         if (failures-- > 0) throw new RegionError('Region unreachable', true);
         delivered.push(events);
       },
-      log: (l) => log.push(l), everyMs: 5, batchSize: 4, maxRetryDelayMs: 20,
+      log: (l) => log.push(l),
+      everyMs: 5,
+      batchSize: 4,
+      maxRetryDelayMs: 20,
     });
     for (let k = 1; k <= 10; k++) r.push(ev(k));
     await until(() => r.pending === 0);
-    assert.deepEqual(delivered.flat().map((e) => e.ip), Array.from({ length: 10 }, (_, k) => `10.0.0.${k + 1}`));
+    assert.deepEqual(
+      delivered.flat().map((e) => e.ip),
+      Array.from({ length: 10 }, (_, k) => `10.0.0.${k + 1}`),
+    );
     assert.ok(delivered.every((b) => b.length <= 4));
     assert.equal(r.failing, undefined);
     assert.equal(log.filter((l) => l.includes('failing')).length, 1, 'one log line per outage');
@@ -42,7 +54,10 @@ describe('DHCP lease reports to the region', () => {
         if (down) throw new RegionError('Region answered 503', true, 503);
         delivered.push(...events);
       },
-      log: () => undefined, everyMs: 5, maxQueue: 5, maxRetryDelayMs: 20,
+      log: () => undefined,
+      everyMs: 5,
+      maxQueue: 5,
+      maxRetryDelayMs: 20,
     });
     r.push(ev(1));
     await until(() => r.failing !== undefined);
@@ -50,7 +65,10 @@ describe('DHCP lease reports to the region', () => {
     assert.equal(r.pending, 5);
     down = false;
     await until(() => r.pending === 0);
-    assert.deepEqual(delivered.map((e) => e.ip), ['10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '10.0.0.8']);
+    assert.deepEqual(
+      delivered.map((e) => e.ip),
+      ['10.0.0.4', '10.0.0.5', '10.0.0.6', '10.0.0.7', '10.0.0.8'],
+    );
     await r.stop();
   });
 
@@ -61,7 +79,9 @@ describe('DHCP lease reports to the region', () => {
         seen.push(events.map((e) => e.ip));
         if (events[0]!.ip === '10.0.0.1') throw new RegionError('Region answered 400', false, 400);
       },
-      log: () => undefined, everyMs: 5, batchSize: 1,
+      log: () => undefined,
+      everyMs: 5,
+      batchSize: 1,
     });
     r.push(ev(1));
     r.push(ev(2));
@@ -72,10 +92,17 @@ describe('DHCP lease reports to the region', () => {
 
   it('tries to deliver what is left when stopped', async () => {
     const delivered: DhcpLeaseEvent[] = [];
-    const r = new LeaseReporter({ report: async (events) => void delivered.push(...events), log: () => undefined, everyMs: 60_000 });
+    const r = new LeaseReporter({
+      report: async (events) => void delivered.push(...events),
+      log: () => undefined,
+      everyMs: 60_000,
+    });
     r.push(ev(1));
     await r.stop();
-    assert.deepEqual(delivered.map((e) => e.ip), ['10.0.0.1']);
+    assert.deepEqual(
+      delivered.map((e) => e.ip),
+      ['10.0.0.1'],
+    );
   });
 
   it('sends the whole lease table first, and again after the queue overflowed; the table covers the events queued before it', async () => {
@@ -88,14 +115,21 @@ describe('DHCP lease reports to the region', () => {
         reports.push({ ips: events.map((e) => e.ip), replace: replace === true });
       },
       snapshot: () => table,
-      log: () => undefined, everyMs: 5, maxQueue: 3, maxRetryDelayMs: 20,
+      log: () => undefined,
+      everyMs: 5,
+      maxQueue: 3,
+      maxRetryDelayMs: 20,
     });
     r.push(ev(3));
     table = [ev(1), ev(2), ev(3)];
     await until(() => r.failing !== undefined);
     down = false;
     await until(() => r.pending === 0);
-    assert.deepEqual(reports, [{ ips: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], replace: true }], 'the table taken at send time; event 3 not sent again');
+    assert.deepEqual(
+      reports,
+      [{ ips: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], replace: true }],
+      'the table taken at send time; event 3 not sent again',
+    );
 
     r.push(ev(4));
     await until(() => r.pending === 0);
@@ -108,7 +142,11 @@ describe('DHCP lease reports to the region', () => {
     table = [ev(1), ev(9)];
     down = false;
     await until(() => r.pending === 0);
-    assert.deepEqual(reports.slice(2), [{ ips: ['10.0.0.1', '10.0.0.9'], replace: true }], 'after an overflow the table, not the surviving events');
+    assert.deepEqual(
+      reports.slice(2),
+      [{ ips: ['10.0.0.1', '10.0.0.9'], replace: true }],
+      'after an overflow the table, not the surviving events',
+    );
     await r.stop();
   });
 
@@ -123,14 +161,20 @@ describe('DHCP lease reports to the region', () => {
         reports.push({ ips: events.map((e) => e.ip), replace: replace === true });
       },
       snapshot: () => table,
-      log: () => undefined, everyMs: 5, maxQueue: 2, maxRetryDelayMs: 20,
+      log: () => undefined,
+      everyMs: 5,
+      maxQueue: 2,
+      maxRetryDelayMs: 20,
     });
     await new Promise((res) => setTimeout(res, 20));
     for (let k = 2; k <= 5; k++) r.push(ev(k)); // overflows: events dropped meanwhile
     table = [ev(1), ev(5)];
     release();
     await until(() => r.pending === 0);
-    assert.deepEqual(reports, [{ ips: ['10.0.0.1'], replace: true }, { ips: ['10.0.0.1', '10.0.0.5'], replace: true }]);
+    assert.deepEqual(reports, [
+      { ips: ['10.0.0.1'], replace: true },
+      { ips: ['10.0.0.1', '10.0.0.5'], replace: true },
+    ]);
     await r.stop();
   });
 });

@@ -25,15 +25,29 @@ const POOL = ['2', '3', '4', '7', '8', '9', '10', '11', '250', '251', '252', '25
 
 function subnet(over: Partial<DhcpSubnetConfig> = {}): DhcpSubnetConfig {
   return {
-    subnetId: 1, cidr: '127.0.0.0/24', gatewayIp: '127.0.0.254', dnsServers: ['127.0.0.53'], ntpServers: ['127.0.0.123'], domain: 'maas',
-    dynamicRanges: [{ start: '127.0.0.0', end: '127.0.0.12' }, { start: '127.0.0.250', end: '127.0.0.255' }],
+    subnetId: 1,
+    cidr: '127.0.0.0/24',
+    gatewayIp: '127.0.0.254',
+    dnsServers: ['127.0.0.53'],
+    ntpServers: ['127.0.0.123'],
+    domain: 'maas',
+    dynamicRanges: [
+      { start: '127.0.0.0', end: '127.0.0.12' },
+      { start: '127.0.0.250', end: '127.0.0.255' },
+    ],
     reservedRanges: [{ start: '127.0.0.5', end: '127.0.0.6' }],
-    fixed: [{ mac: FIXED_MAC, ip: '127.0.0.50', hostname: 'fixed-one' }, { mac: FIXED_IN_POOL_MAC, ip: '127.0.0.12', hostname: '' }],
-    leaseSeconds: 3600, ...over,
+    fixed: [
+      { mac: FIXED_MAC, ip: '127.0.0.50', hostname: 'fixed-one' },
+      { mac: FIXED_IN_POOL_MAC, ip: '127.0.0.12', hostname: '' },
+    ],
+    leaseSeconds: 3600,
+    ...over,
   };
 }
 /** A pool of exactly the addresses given. */
-const tinyPool = (...ips: string[]): Partial<DhcpSubnetConfig> => ({ dynamicRanges: ips.map((a) => ({ start: a, end: a })) });
+const tinyPool = (...ips: string[]): Partial<DhcpSubnetConfig> => ({
+  dynamicRanges: ips.map((a) => ({ start: a, end: a })),
+});
 
 interface Harness {
   server: DhcpServer;
@@ -44,15 +58,24 @@ interface Harness {
   stop(): Promise<void>;
 }
 
-async function start(o: { config?: DhcpConfig; journal?: LeaseJournal; leases?: Lease[]; subnetOver?: Partial<DhcpSubnetConfig> } = {}): Promise<Harness> {
+async function start(
+  o: { config?: DhcpConfig; journal?: LeaseJournal; leases?: Lease[]; subnetOver?: Partial<DhcpSubnetConfig> } = {},
+): Promise<Harness> {
   const events: DhcpLeaseEvent[] = [];
   const log: string[] = [];
   const clock = { now: Date.now() };
   const relay = await RelayProbe.open({});
   const server = new DhcpServer({
-    port: 0, httpPort: 5248, relayPort: relay.port, journal: o.journal ?? new MemoryLeaseJournal(), leases: o.leases,
-    onLeaseEvent: (e) => events.push(e), localAddresses: () => [SERVER_IP], routeSource: async () => SERVER_IP,
-    log: (l) => log.push(l), now: () => clock.now,
+    port: 0,
+    httpPort: 5248,
+    relayPort: relay.port,
+    journal: o.journal ?? new MemoryLeaseJournal(),
+    leases: o.leases,
+    onLeaseEvent: (e) => events.push(e),
+    localAddresses: () => [SERVER_IP],
+    routeSource: async () => SERVER_IP,
+    log: (l) => log.push(l),
+    now: () => clock.now,
   });
   await server.apply(o.config ?? { subnets: [subnet(o.subnetOver)] });
   relay.server = { address: SERVER_IP, port: server.port! };
@@ -60,7 +83,8 @@ async function start(o: { config?: DhcpConfig; journal?: LeaseJournal; leases?: 
 }
 
 let macSeq = 0;
-const newMac = () => `02:00:00:00:${((++macSeq >> 8) & 255).toString(16).padStart(2, '0')}:${(macSeq & 255).toString(16).padStart(2, '0')}`;
+const newMac = () =>
+  `02:00:00:00:${((++macSeq >> 8) & 255).toString(16).padStart(2, '0')}:${(macSeq & 255).toString(16).padStart(2, '0')}`;
 const arch = (n: number): [number, Buffer] => [OPT.clientArch, Buffer.from([n >> 8, n & 255])];
 const leaseSecondsOf = (p: DhcpPacket | undefined) => p?.options.get(OPT.leaseTime)?.readUInt32BE(0);
 const typeOf = (p: DhcpPacket | undefined) => (p ? optU8(p.options, OPT.messageType) : undefined);
@@ -97,8 +121,14 @@ describe('DHCP server over UDP (relay mode)', () => {
     assert.equal(formatIp(offer!.giaddr), SERVER_IP);
     assert.equal(typeOf(ack), MSG.ack);
     assert.equal(ipOf(ack), ipOf(offer));
-    assert.deepEqual(journal.appended.map((l) => [formatIp(l.ip), l.mac, l.hostname, l.state]), [[ipOf(ack), mac, 'web-1', 'bound']]);
-    assert.deepEqual(events.map((e) => [e.action, e.ip, e.mac, e.hostname]), [['commit', ipOf(ack), mac, 'web-1']]);
+    assert.deepEqual(
+      journal.appended.map((l) => [formatIp(l.ip), l.mac, l.hostname, l.state]),
+      [[ipOf(ack), mac, 'web-1', 'bound']],
+    );
+    assert.deepEqual(
+      events.map((e) => [e.action, e.ip, e.mac, e.hostname]),
+      [['commit', ipOf(ack), mac, 'web-1']],
+    );
     assert.ok(Date.parse(events[0]!.at) > Date.now() + 3500_000, 'a commit says when the lease ends');
   });
 
@@ -111,7 +141,12 @@ describe('DHCP server over UDP (relay mode)', () => {
       assert.deepEqual(p?.options.get(OPT.relayAgentInfo), info);
       assert.equal([...p!.options.keys()].at(-1), OPT.relayAgentInfo);
     }
-    const nak = await relay.exchange({ type: MSG.request, mac, requestedIp: '10.1.2.3', options: [[OPT.relayAgentInfo, info]] });
+    const nak = await relay.exchange({
+      type: MSG.request,
+      mac,
+      requestedIp: '10.1.2.3',
+      options: [[OPT.relayAgentInfo, info]],
+    });
     assert.equal(typeOf(nak), MSG.nak);
     assert.deepEqual(nak?.options.get(OPT.relayAgentInfo), info);
   });
@@ -122,12 +157,19 @@ describe('DHCP server over UDP (relay mode)', () => {
     const offer = await relay.exchange({ type: MSG.discover, mac: a });
     assert.equal(ipOf(offer), '127.0.0.9');
     const b = newMac();
-    assert.equal(await relay.exchange({ type: MSG.discover, mac: b }, QUIET_MS), undefined, 'the only address is held by the offer');
-    assert.equal(await relay.exchange({ type: MSG.request, mac: a, serverId: '10.9.9.9', requestedIp: '127.0.0.9' }, QUIET_MS), undefined);
+    assert.equal(
+      await relay.exchange({ type: MSG.discover, mac: b }, QUIET_MS),
+      undefined,
+      'the only address is held by the offer',
+    );
+    assert.equal(
+      await relay.exchange({ type: MSG.request, mac: a, serverId: '10.9.9.9', requestedIp: '127.0.0.9' }, QUIET_MS),
+      undefined,
+    );
     assert.equal(ipOf(await relay.exchange({ type: MSG.discover, mac: b })), '127.0.0.9');
   });
 
-  it('NAKs INIT-REBOOT and SELECTING requests for addresses that are not the client\'s', async () => {
+  it("NAKs INIT-REBOOT and SELECTING requests for addresses that are not the client's", async () => {
     const { relay } = await open();
     const owner = newMac();
     const { ack } = await relay.dora(owner);
@@ -135,10 +177,13 @@ describe('DHCP server over UDP (relay mode)', () => {
     const cases: Array<[string, Parameters<RelayProbe['exchange']>[0]]> = [
       ['another network', { type: MSG.request, mac: other, requestedIp: '10.1.2.3' }],
       ['leased to someone else', { type: MSG.request, mac: other, requestedIp: ipOf(ack)! }],
-      ['selecting someone else\'s address', { type: MSG.request, mac: other, requestedIp: ipOf(ack)!, serverId: SERVER_IP }],
+      [
+        "selecting someone else's address",
+        { type: MSG.request, mac: other, requestedIp: ipOf(ack)!, serverId: SERVER_IP },
+      ],
       ['reserved', { type: MSG.request, mac: other, requestedIp: '127.0.0.5' }],
       ['the gateway', { type: MSG.request, mac: other, requestedIp: '127.0.0.254' }],
-      ['someone\'s fixed address', { type: MSG.request, mac: other, requestedIp: '127.0.0.12' }],
+      ["someone's fixed address", { type: MSG.request, mac: other, requestedIp: '127.0.0.12' }],
       ['outside the dynamic ranges', { type: MSG.request, mac: other, requestedIp: '127.0.0.100' }],
       ['a fixed client asking for a pool address', { type: MSG.request, mac: FIXED_MAC, requestedIp: '127.0.0.3' }],
       ['renewing an address it does not hold', { type: MSG.request, mac: other, ciaddr: ipOf(ack)! }],
@@ -151,7 +196,7 @@ describe('DHCP server over UDP (relay mode)', () => {
     }
   });
 
-  it('ACKs INIT-REBOOT and RENEWING for the client\'s own address, extending the lease', async () => {
+  it("ACKs INIT-REBOOT and RENEWING for the client's own address, extending the lease", async () => {
     const { relay, clock, server } = await open();
     const mac = newMac();
     const { ack } = await relay.dora(mac);
@@ -170,24 +215,39 @@ describe('DHCP server over UDP (relay mode)', () => {
     const a = newMac();
     await relay.dora(a);
     const before = relay.replies.length;
-    await relay.sendRaw(encodePacket(clientMessage({ type: MSG.release, mac: a, ciaddr: '127.0.0.9', serverId: SERVER_IP }, 0x7f000001)));
+    await relay.sendRaw(
+      encodePacket(clientMessage({ type: MSG.release, mac: a, ciaddr: '127.0.0.9', serverId: SERVER_IP }, 0x7f000001)),
+    );
     const b = newMac();
     assert.equal(ipOf((await relay.dora(b)).ack), '127.0.0.9');
     assert.equal(relay.replies.length, before + 2, 'only the OFFER and ACK for b');
-    assert.deepEqual(events.map((e) => [e.action, e.mac]), [['commit', a], ['release', a], ['commit', b]]);
+    assert.deepEqual(
+      events.map((e) => [e.action, e.mac]),
+      [
+        ['commit', a],
+        ['release', a],
+        ['commit', b],
+      ],
+    );
   });
 
   it('DECLINE quarantines the address; a DECLINE for an address the client does not hold changes nothing', async () => {
     const { relay, server } = await open({ subnetOver: tinyPool('127.0.0.9', '127.0.0.10') });
     const a = newMac();
     const first = ipOf((await relay.dora(a)).ack)!;
-    await relay.sendRaw(encodePacket(clientMessage({ type: MSG.decline, mac: a, requestedIp: first, serverId: SERVER_IP }, 0x7f000001)));
+    await relay.sendRaw(
+      encodePacket(clientMessage({ type: MSG.decline, mac: a, requestedIp: first, serverId: SERVER_IP }, 0x7f000001)),
+    );
     const b = newMac();
     const second = ipOf((await relay.dora(b)).ack)!;
     assert.notEqual(second, first);
     const c = newMac();
     await relay.sendRaw(encodePacket(clientMessage({ type: MSG.decline, mac: c, requestedIp: second }, 0x7f000001)));
-    assert.equal(await relay.exchange({ type: MSG.discover, mac: c }, QUIET_MS), undefined, 'one address quarantined, the other leased');
+    assert.equal(
+      await relay.exchange({ type: MSG.discover, mac: c }, QUIET_MS),
+      undefined,
+      'one address quarantined, the other leased',
+    );
     assert.equal(server.leases().find((l) => formatIp(l.ip) === second)?.mac, b, 'b keeps its lease');
     const renewed = await relay.exchange({ type: MSG.request, mac: a, requestedIp: first });
     assert.equal(typeOf(renewed), MSG.nak, 'not even the decliner gets a quarantined address back');
@@ -218,20 +278,36 @@ describe('DHCP server over UDP (relay mode)', () => {
     for (let k = 0; k < POOL.length; k++) got.push(ipOf((await relay.dora(newMac())).ack)!);
     assert.deepEqual(got.sort(), [...POOL].sort());
     assert.equal(await relay.exchange({ type: MSG.discover, mac: newMac() }, QUIET_MS), undefined);
-    assert.ok(log.some((l) => l.includes('pool exhausted')), log.join('\n'));
+    assert.ok(
+      log.some((l) => l.includes('pool exhausted')),
+      log.join('\n'),
+    );
     assert.equal(ipOf((await relay.dora(FIXED_MAC)).ack), '127.0.0.50', 'a fixed client is still served');
   });
 
   it('gives PXE firmware a short lease and other clients the configured one', async () => {
     const { relay } = await open();
     assert.equal(leaseSecondsOf(await relay.exchange({ type: MSG.discover, mac: newMac(), options: [arch(0)] })), 600);
-    assert.equal(leaseSecondsOf(await relay.exchange({ type: MSG.discover, mac: newMac(), options: [[OPT.vendorClass, Buffer.from('PXEClient')]] })), 600);
+    assert.equal(
+      leaseSecondsOf(
+        await relay.exchange({
+          type: MSG.discover,
+          mac: newMac(),
+          options: [[OPT.vendorClass, Buffer.from('PXEClient')]],
+        }),
+      ),
+      600,
+    );
     assert.equal(leaseSecondsOf(await relay.exchange({ type: MSG.discover, mac: newMac() })), 3600);
   });
 
   it('sets next server, file and options 66/67 per architecture, 175 for iPXE, nothing for non-PXE', async () => {
     const { relay } = await open();
-    const bios = await relay.exchange({ type: MSG.discover, mac: newMac(), options: [arch(0), [OPT.vendorClass, Buffer.from('PXEClient:Arch:00000')]] });
+    const bios = await relay.exchange({
+      type: MSG.discover,
+      mac: newMac(),
+      options: [arch(0), [OPT.vendorClass, Buffer.from('PXEClient:Arch:00000')]],
+    });
     assert.equal(bios!.file, 'undionly.kpxe');
     assert.equal(formatIp(bios!.siaddr), SERVER_IP);
     assert.equal(optText(bios!.options, OPT.tftpServer), SERVER_IP);
@@ -239,10 +315,18 @@ describe('DHCP server over UDP (relay mode)', () => {
     assert.equal(bios!.options.get(OPT.ipxe), undefined);
     const efi = await relay.exchange({ type: MSG.discover, mac: newMac(), options: [arch(7)] });
     assert.equal(efi!.file, 'ipxe.efi');
-    const ipxe = await relay.exchange({ type: MSG.discover, mac: newMac(), options: [arch(7), [OPT.userClass, Buffer.from('iPXE')]] });
+    const ipxe = await relay.exchange({
+      type: MSG.discover,
+      mac: newMac(),
+      options: [arch(7), [OPT.userClass, Buffer.from('iPXE')]],
+    });
     assert.equal(ipxe!.file, 'http://127.0.0.1:5248/ipxe/boot.ipxe');
     assert.deepEqual([...ipxe!.options.get(OPT.ipxe)!], [176, 1, 1]);
-    const http = await relay.exchange({ type: MSG.discover, mac: newMac(), options: [arch(16), [OPT.vendorClass, Buffer.from('HTTPClient:Arch:00016')]] });
+    const http = await relay.exchange({
+      type: MSG.discover,
+      mac: newMac(),
+      options: [arch(16), [OPT.vendorClass, Buffer.from('HTTPClient:Arch:00016')]],
+    });
     assert.equal(optText(http!.options, OPT.bootfileName), 'http://127.0.0.1:5248/ipxe.efi');
     assert.equal(optText(http!.options, OPT.vendorClass), 'HTTPClient');
     const plain = await relay.exchange({ type: MSG.discover, mac: newMac() });
@@ -252,7 +336,19 @@ describe('DHCP server over UDP (relay mode)', () => {
   });
 
   it('answers a relay for a routed subnet from that subnet, and no relay for a subnet it does not serve', async () => {
-    const config = { subnets: [subnet(), subnet({ subnetId: 2, cidr: '127.1.0.0/24', gatewayIp: '127.1.0.1', fixed: [], reservedRanges: [], ...tinyPool('127.1.0.20') })] };
+    const config = {
+      subnets: [
+        subnet(),
+        subnet({
+          subnetId: 2,
+          cidr: '127.1.0.0/24',
+          gatewayIp: '127.1.0.1',
+          fixed: [],
+          reservedRanges: [],
+          ...tinyPool('127.1.0.20'),
+        }),
+      ],
+    };
     const { server, relay } = await open({ config });
     // Relays on other addresses, on the port the server sends relay replies to (as real ones share 67).
     const target = { address: SERVER_IP, port: server.port! };
@@ -305,7 +401,13 @@ describe('DHCP server over UDP (relay mode)', () => {
     await relay.dora(a);
     clock.now += 3600_000 + 1;
     await server.sweep();
-    assert.deepEqual(events.map((e) => [e.action, e.mac, e.ip]), [['commit', a, '127.0.0.9'], ['expiry', a, '127.0.0.9']]);
+    assert.deepEqual(
+      events.map((e) => [e.action, e.mac, e.ip]),
+      [
+        ['commit', a, '127.0.0.9'],
+        ['expiry', a, '127.0.0.9'],
+      ],
+    );
     assert.equal(ipOf((await relay.dora(newMac())).ack), '127.0.0.9');
   });
 });
@@ -315,7 +417,10 @@ describe('DHCP leases survive a restart', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-dhcp-'));
     try {
       const first = await openLeaseJournal(dir);
-      const before = await start({ journal: first.journal, subnetOver: tinyPool('127.0.0.9', '127.0.0.10', '127.0.0.11') });
+      const before = await start({
+        journal: first.journal,
+        subnetOver: tinyPool('127.0.0.9', '127.0.0.10', '127.0.0.11'),
+      });
       const a = newMac();
       const b = newMac();
       const ipA = ipOf((await before.relay.dora(a)).ack);
@@ -324,15 +429,32 @@ describe('DHCP leases survive a restart', () => {
       await first.journal.close();
 
       const second = await openLeaseJournal(dir);
-      assert.deepEqual(second.leases.map((l) => [formatIp(l.ip), l.mac, l.state]).sort(), [[ipA, a, 'bound'], [ipB, b, 'bound']].sort());
-      const after = await start({ journal: second.journal, leases: second.leases, subnetOver: tinyPool('127.0.0.9', '127.0.0.10', '127.0.0.11') });
+      assert.deepEqual(
+        second.leases.map((l) => [formatIp(l.ip), l.mac, l.state]).sort(),
+        [
+          [ipA, a, 'bound'],
+          [ipB, b, 'bound'],
+        ].sort(),
+      );
+      const after = await start({
+        journal: second.journal,
+        leases: second.leases,
+        subnetOver: tinyPool('127.0.0.9', '127.0.0.10', '127.0.0.11'),
+      });
       try {
         assert.equal(ipOf(await after.relay.exchange({ type: MSG.discover, mac: a })), ipA);
         const c = newMac();
         const ipC = ipOf((await after.relay.dora(c)).ack);
         assert.ok(ipC !== ipA && ipC !== ipB, `c got ${ipC}`);
-        assert.equal(await after.relay.exchange({ type: MSG.discover, mac: newMac() }, QUIET_MS), undefined, 'all three leased');
-        assert.equal(typeOf(await after.relay.exchange({ type: MSG.request, mac: newMac(), requestedIp: ipB! })), MSG.nak);
+        assert.equal(
+          await after.relay.exchange({ type: MSG.discover, mac: newMac() }, QUIET_MS),
+          undefined,
+          'all three leased',
+        );
+        assert.equal(
+          typeOf(await after.relay.exchange({ type: MSG.request, mac: newMac(), requestedIp: ipB! })),
+          MSG.nak,
+        );
       } finally {
         await after.stop();
         await second.journal.close();
@@ -348,13 +470,34 @@ describe('DHCP server under garbage', () => {
     const h = await start();
     try {
       const seed = [
-        encodePacket(clientMessage({ type: MSG.discover, mac: newMac(), options: [arch(0), [OPT.userClass, Buffer.from('iPXE')]] }, 0x7f000001)),
-        encodePacket(clientMessage({ type: MSG.request, mac: newMac(), requestedIp: '127.0.0.3', serverId: SERVER_IP }, 0x7f000001)),
+        encodePacket(
+          clientMessage(
+            { type: MSG.discover, mac: newMac(), options: [arch(0), [OPT.userClass, Buffer.from('iPXE')]] },
+            0x7f000001,
+          ),
+        ),
+        encodePacket(
+          clientMessage(
+            { type: MSG.request, mac: newMac(), requestedIp: '127.0.0.3', serverId: SERVER_IP },
+            0x7f000001,
+          ),
+        ),
         encodePacket(clientMessage({ type: MSG.release, mac: newMac(), ciaddr: '127.0.0.3' }, 0x7f000001)),
-        encodePacket(clientMessage({ type: MSG.inform, mac: newMac(), ciaddr: '127.0.0.3', options: [[OPT.relayAgentInfo, Buffer.from([1, 2, 3])]] }, 0x7f000001)),
+        encodePacket(
+          clientMessage(
+            {
+              type: MSG.inform,
+              mac: newMac(),
+              ciaddr: '127.0.0.3',
+              options: [[OPT.relayAgentInfo, Buffer.from([1, 2, 3])]],
+            },
+            0x7f000001,
+          ),
+        ),
       ];
       const raw = dgram.createSocket('udp4');
-      const send = (buf: Buffer) => new Promise<void>((resolve) => raw.send(buf, h.server.port!, SERVER_IP, () => resolve()));
+      const send = (buf: Buffer) =>
+        new Promise<void>((resolve) => raw.send(buf, h.server.port!, SERVER_IP, () => resolve()));
       const rnd = (n: number) => crypto.randomInt(n);
       let sent = 0;
       for (let k = 0; k < 4000; k++) {
@@ -384,11 +527,21 @@ describe('DHCP server under garbage', () => {
   });
 
   it('decodes or rejects (with MalformedPacketError) every mutation of real packets in process', async () => {
-    const base = encodePacket(clientMessage({ type: MSG.discover, mac: '52:54:00:12:34:56', options: [arch(7), [OPT.vendorClass, Buffer.from('PXEClient')], [OPT.relayAgentInfo, Buffer.from([1, 1, 1])]] }, 0x7f000001));
+    const base = encodePacket(
+      clientMessage(
+        {
+          type: MSG.discover,
+          mac: '52:54:00:12:34:56',
+          options: [arch(7), [OPT.vendorClass, Buffer.from('PXEClient')], [OPT.relayAgentInfo, Buffer.from([1, 1, 1])]],
+        },
+        0x7f000001,
+      ),
+    );
     let decoded = 0;
     for (let k = 0; k < 20_000; k++) {
       const buf = Buffer.from(base.subarray(0, 240 + crypto.randomInt(base.length - 239)));
-      for (let m = 0, n = 1 + crypto.randomInt(6); m < n; m++) buf[crypto.randomInt(buf.length)] = crypto.randomInt(256);
+      for (let m = 0, n = 1 + crypto.randomInt(6); m < n; m++)
+        buf[crypto.randomInt(buf.length)] = crypto.randomInt(256);
       try {
         decodePacket(buf);
         decoded += 1;

@@ -13,8 +13,16 @@ import { startDhcpService, type DhcpService } from '../../../src/rack/dhcp/servi
 import { RegionError } from '../../../src/rack/region-client';
 
 const subnet = (range: [string, string]): DhcpSubnetConfig => ({
-  subnetId: 7, cidr: '127.0.0.0/24', gatewayIp: null, dnsServers: [], ntpServers: [], domain: '',
-  dynamicRanges: [{ start: range[0], end: range[1] }], reservedRanges: [], fixed: [], leaseSeconds: 600,
+  subnetId: 7,
+  cidr: '127.0.0.0/24',
+  gatewayIp: null,
+  dnsServers: [],
+  ntpServers: [],
+  domain: '',
+  dynamicRanges: [{ start: range[0], end: range[1] }],
+  reservedRanges: [],
+  fixed: [],
+  leaseSeconds: 600,
 });
 
 /** The region's two DHCP endpoints, scriptable. */
@@ -68,8 +76,17 @@ describe('DHCP service', () => {
   });
   const start = (region: ReturnType<typeof fakeRegion>, port = 0, localAddresses = () => ['127.0.0.1']) => {
     service = startDhcpService({
-      region, rackSystemId: () => 'rack01', stateDir: dir, port, httpPort: 5248, log: (l) => log.push(l), pollEveryMs: 20,
-      relayPort: relay.port, localAddresses, routeSource: async () => undefined, reportEveryMs: 10,
+      region,
+      rackSystemId: () => 'rack01',
+      stateDir: dir,
+      port,
+      httpPort: 5248,
+      log: (l) => log.push(l),
+      pollEveryMs: 20,
+      relayPort: relay.port,
+      localAddresses,
+      routeSource: async () => undefined,
+      reportEveryMs: 10,
     });
     return service;
   };
@@ -114,13 +131,30 @@ describe('DHCP service', () => {
     region.reportFails = 0;
     await until('reported', () => region.reports.length > 0, 10_000);
     assert.equal(region.reports[0]!.replace, true);
-    assert.deepEqual(region.reports.flatMap((r) => r.events).map((e) => [e.action, e.mac]).sort(), [
-      ['commit', '02:00:00:00:00:01'], ['commit', '02:00:00:00:00:02'], ['commit', '02:00:00:00:00:03'],
-    ]);
+    assert.deepEqual(
+      region.reports
+        .flatMap((r) => r.events)
+        .map((e) => [e.action, e.mac])
+        .sort(),
+      [
+        ['commit', '02:00:00:00:00:01'],
+        ['commit', '02:00:00:00:00:02'],
+        ['commit', '02:00:00:00:00:03'],
+      ],
+    );
     // From then on, events in order.
     for (const mac of ['02:00:00:00:00:04', '02:00:00:00:00:05']) await relay.dora(mac);
     await until('events after the table', () => region.reports.flatMap((r) => r.events).length === 5, 10_000);
-    assert.deepEqual(region.reports.slice(1).flatMap((r) => r.events).map((e) => [e.action, e.mac]), [['commit', '02:00:00:00:00:04'], ['commit', '02:00:00:00:00:05']]);
+    assert.deepEqual(
+      region.reports
+        .slice(1)
+        .flatMap((r) => r.events)
+        .map((e) => [e.action, e.mac]),
+      [
+        ['commit', '02:00:00:00:00:04'],
+        ['commit', '02:00:00:00:00:05'],
+      ],
+    );
     assert.ok(region.reports.slice(1).every((r) => !r.replace));
     await until('running again', () => s.status().status === 'running');
   });
@@ -183,7 +217,10 @@ describe('DHCP service', () => {
     await until('running', () => s.server?.listening === true);
     await until('the lease table', () => region.reports.length > 0);
     assert.equal(region.reports[0]!.replace, true);
-    assert.deepEqual(region.reports[0]!.events.map((e) => `${e.action} ${e.mac}`).sort(), ['commit 02:00:00:00:00:01', 'commit 02:00:00:00:00:02']);
+    assert.deepEqual(region.reports[0]!.events.map((e) => `${e.action} ${e.mac}`).sort(), [
+      'commit 02:00:00:00:00:01',
+      'commit 02:00:00:00:00:02',
+    ]);
     target(s);
     const again = await relay.exchange({ type: MSG.discover, mac: '02:00:00:00:00:02' });
     assert.equal(again && formatIp(again.yiaddr), formatIp(ack!.yiaddr));

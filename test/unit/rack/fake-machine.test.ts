@@ -25,7 +25,11 @@ describe('FAKE machine (power_type fake)', () => {
   function newDriver(maxWaitMs = 5_000): FakePowerDriver {
     cache = new BootCache();
     const client = new RegionClient({ regionUrl: `${region.url}/MAAS`, secret: SECRET, timeoutMs: 2_000 });
-    driver = new FakePowerDriver({ netboot: netbootSource({ region: client, bootCache: cache, log: () => undefined, maxElapsedMs: maxWaitMs }), log: () => undefined, maxWaitMs });
+    driver = new FakePowerDriver({
+      netboot: netbootSource({ region: client, bootCache: cache, log: () => undefined, maxElapsedMs: maxWaitMs }),
+      log: () => undefined,
+      maxWaitMs,
+    });
     return driver;
   }
 
@@ -35,7 +39,10 @@ describe('FAKE machine (power_type fake)', () => {
     assert.equal(await d.on(fakePower('m1', { fake_cpu_count: '16', fake_memory_mib: '32768' })), 'on');
     await d.settled('m1');
 
-    assert.ok(region.requests.some((r) => r.path === '/MAAS/rack/v1/machines/m1/boot-config'), 'netbooted through the rack API');
+    assert.ok(
+      region.requests.some((r) => r.path === '/MAAS/rack/v1/machines/m1/boot-config'),
+      'netbooted through the rack API',
+    );
     const [working, ok, ...rest] = region.posts();
     assert.equal(rest.length, 0);
     assert.ok(working && ok);

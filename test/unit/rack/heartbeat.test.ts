@@ -9,12 +9,21 @@ describe('rack heartbeat', () => {
   const running: WorkerHealth = { runState: 'RUNNING', activityPollerState: 'POLLING' };
 
   it('reports the worker as it is, each boot server as it says, and a server not configured as off', () => {
-    const hb = rackServices('rack:abc', { worker: running, dhcp: { status: 'dead', message: 'bind 0.0.0.0:67: EADDRINUSE' } });
-    assert.deepEqual(hb.services['rack-worker'], { status: 'running', message: 'power and boot activities on task queue rack:abc' });
+    const hb = rackServices('rack:abc', {
+      worker: running,
+      dhcp: { status: 'dead', message: 'bind 0.0.0.0:67: EADDRINUSE' },
+    });
+    assert.deepEqual(hb.services['rack-worker'], {
+      status: 'running',
+      message: 'power and boot activities on task queue rack:abc',
+    });
     assert.equal(rackServices('rack:abc', { worker: { runState: 'FAILED' } }).services['rack-worker']?.status, 'dead');
     assert.deepEqual(hb.services.dhcp, { status: 'dead', message: 'bind 0.0.0.0:67: EADDRINUSE' });
     for (const s of ['tftp', 'http-boot']) assert.equal(hb.services[s]?.status, 'off');
-    const all = rackServices('rack:abc', { worker: running, boot: { tftp: { status: 'running', message: 'a' }, 'http-boot': { status: 'running', message: 'b' } } });
+    const all = rackServices('rack:abc', {
+      worker: running,
+      boot: { tftp: { status: 'running', message: 'a' }, 'http-boot': { status: 'running', message: 'b' } },
+    });
     assert.deepEqual(all.services.tftp, { status: 'running', message: 'a' });
     assert.equal(all.services.dhcp?.status, 'off');
   });
@@ -23,11 +32,24 @@ describe('rack heartbeat', () => {
     const q = 'rack:abc';
     assert.equal(workerService(q, running).status, 'running');
     assert.equal(workerService(q, { runState: 'RUNNING' }).status, 'running');
-    assert.deepEqual(workerService(q, { runState: 'RUNNING', activityPollerState: 'FAILED' }), { status: 'degraded', message: 'the worker on task queue rack:abc cannot poll Temporal for activities' });
-    assert.deepEqual(workerService(q, { runState: 'RUNNING', activityPollerState: 'SHUTDOWN' }), { status: 'degraded', message: 'the worker on task queue rack:abc is not polling for activities' });
-    for (const runState of ['INITIALIZED', 'STOPPING', 'DRAINING', 'DRAINED'] as const) assert.equal(workerService(q, { runState }).status, 'degraded', runState);
-    assert.deepEqual(workerService(q, { runState: 'STOPPED' }), { status: 'dead', message: 'the worker on task queue rack:abc is stopped' });
-    assert.deepEqual(workerService(q, { runState: 'FAILED' }), { status: 'dead', message: 'the worker on task queue rack:abc failed' });
+    assert.deepEqual(workerService(q, { runState: 'RUNNING', activityPollerState: 'FAILED' }), {
+      status: 'degraded',
+      message: 'the worker on task queue rack:abc cannot poll Temporal for activities',
+    });
+    assert.deepEqual(workerService(q, { runState: 'RUNNING', activityPollerState: 'SHUTDOWN' }), {
+      status: 'degraded',
+      message: 'the worker on task queue rack:abc is not polling for activities',
+    });
+    for (const runState of ['INITIALIZED', 'STOPPING', 'DRAINING', 'DRAINED'] as const)
+      assert.equal(workerService(q, { runState }).status, 'degraded', runState);
+    assert.deepEqual(workerService(q, { runState: 'STOPPED' }), {
+      status: 'dead',
+      message: 'the worker on task queue rack:abc is stopped',
+    });
+    assert.deepEqual(workerService(q, { runState: 'FAILED' }), {
+      status: 'dead',
+      message: 'the worker on task queue rack:abc failed',
+    });
     // run() rejected: the error says why, whatever getState() still answers.
     assert.deepEqual(workerService(q, { runState: 'RUNNING', failure: new Error('Namespace rack-ns is not found') }), {
       status: 'dead',

@@ -19,7 +19,10 @@ describe('power drivers of the rack', () => {
   });
 
   it('an unknown power type is a fatal configuration error', () => {
-    assert.throws(() => createPowerRegistry(() => undefined).get('virsh'), (err: unknown) => err instanceof PowerError && !err.retryable && /virsh/.test(err.message));
+    assert.throws(
+      () => createPowerRegistry(() => undefined).get('virsh'),
+      (err: unknown) => err instanceof PowerError && !err.retryable && /virsh/.test(err.message),
+    );
   });
 
   it('manual: not queryable, logs what the operator must do', async () => {

@@ -27,7 +27,11 @@ function network(count: number, queryMs: number) {
   const ids = [...Array.from({ length: count }, (_, i) => `m${i}`), 'broken', 'manual'];
   const region = {
     powerTargets: async () => ({ systemIds: ids }),
-    powerConfig: async (systemId: string): Promise<PowerConfig> => ({ systemId, powerType: systemId === 'manual' ? 'manual' : 'test', parameters: {} }),
+    powerConfig: async (systemId: string): Promise<PowerConfig> => ({
+      systemId,
+      powerType: systemId === 'manual' ? 'manual' : 'test',
+      parameters: {},
+    }),
     reportPowerStates: async (_rack: string, report: PowerStates) => void reports.push(report),
   };
   const manual: PowerDriver = { ...driver, name: 'manual', queryable: false };
@@ -39,7 +43,15 @@ describe('rack power polling', () => {
   it('queries every machine at most `concurrency` at a time and reports one round', async () => {
     const net = network(25, 20);
     const result = await pollOnce(
-      { region: net.region, drivers: net.drivers, rackSystemId: () => 'rack1', everyMs: 1000, concurrency: 4, queryTimeoutMs: 1000, log: () => undefined },
+      {
+        region: net.region,
+        drivers: net.drivers,
+        rackSystemId: () => 'rack1',
+        everyMs: 1000,
+        concurrency: 4,
+        queryTimeoutMs: 1000,
+        log: () => undefined,
+      },
       new AbortController().signal,
     );
     assert.equal(net.peak(), 4);
@@ -55,14 +67,25 @@ describe('rack power polling', () => {
     const net = network(1, 500);
     const result = await pollOnce(
       {
-        region: { ...net.region, powerConfig: async (systemId: string, signal?: AbortSignal) => {
-          await new Promise((resolve, reject) => {
-            const t = setTimeout(resolve, 5_000);
-            signal?.addEventListener('abort', () => { clearTimeout(t); reject(new Error('aborted')); });
-          });
-          return { systemId, powerType: 'test', parameters: {} };
-        } },
-        drivers: net.drivers, rackSystemId: () => 'rack1', everyMs: 1000, concurrency: 2, queryTimeoutMs: 50, log: () => undefined,
+        region: {
+          ...net.region,
+          powerConfig: async (systemId: string, signal?: AbortSignal) => {
+            await new Promise((resolve, reject) => {
+              const t = setTimeout(resolve, 5_000);
+              signal?.addEventListener('abort', () => {
+                clearTimeout(t);
+                reject(new Error('aborted'));
+              });
+            });
+            return { systemId, powerType: 'test', parameters: {} };
+          },
+        },
+        drivers: net.drivers,
+        rackSystemId: () => 'rack1',
+        everyMs: 1000,
+        concurrency: 2,
+        queryTimeoutMs: 50,
+        log: () => undefined,
       },
       new AbortController().signal,
     );

@@ -39,14 +39,28 @@ function setup(powerType = 'recording', regionError?: RegionError, netboot?: boo
     powerConfig: async (systemId: string): Promise<PowerConfig> => {
       seen.push(`power:${systemId}`);
       if (regionError) throw regionError;
-      return { systemId, powerType, parameters: { power_pass: 'secret' }, ...(netboot === undefined ? {} : { netboot }) };
+      return {
+        systemId,
+        powerType,
+        parameters: { power_pass: 'secret' },
+        ...(netboot === undefined ? {} : { netboot }),
+      };
     },
     bootConfig: async (systemId: string): Promise<BootConfig> => ({
-      systemId, hostname: 'h', purpose: 'xinstall', macAddresses: [], metadataUrl: 'http://x/MAAS/metadata/', credentials: { consumerKey: 'a', tokenKey: 'b', tokenSecret: 'c' },
+      systemId,
+      hostname: 'h',
+      purpose: 'xinstall',
+      macAddresses: [],
+      metadataUrl: 'http://x/MAAS/metadata/',
+      credentials: { consumerKey: 'a', tokenKey: 'b', tokenSecret: 'c' },
     }),
   };
   const bootCache = new BootCache();
-  const activities = createRackActivities({ region, drivers: createPowerRegistry(() => undefined, [driver]), bootCache });
+  const activities = createRackActivities({
+    region,
+    drivers: createPowerRegistry(() => undefined, [driver]),
+    bootCache,
+  });
   return { driver, seen, activities, bootCache };
 }
 
@@ -88,26 +102,40 @@ describe('rack activities', () => {
     assert.equal(await activities.queryPower({ systemId: 'm1' }), 'off');
     const manual = setup('manual').activities;
     assert.equal(await manual.queryPower({ systemId: 'm1' }), 'unknown');
-    for (const act of [manual.powerOn, manual.powerOff, manual.powerCycle]) assert.deepEqual(await act({ systemId: 'm1' }), { state: 'unknown', byHand: true });
+    for (const act of [manual.powerOn, manual.powerOff, manual.powerCycle])
+      assert.deepEqual(await act({ systemId: 'm1' }), { state: 'unknown', byHand: true });
   });
 
   it('a fatal power error becomes a non-retryable PowerFatalError', async () => {
     const { driver, activities } = setup();
     driver.failWith = PowerError.fatal('BMC refused the credentials.');
     await assert.rejects(activities.powerOff({ systemId: 'm1' }), (err) => assertFailure(err, POWER_FATAL_ERROR, true));
-    await assert.rejects(setup('ipmi').activities.powerOn({ systemId: 'm1' }), (err) => assertFailure(err, POWER_FATAL_ERROR, true));
+    await assert.rejects(setup('ipmi').activities.powerOn({ systemId: 'm1' }), (err) =>
+      assertFailure(err, POWER_FATAL_ERROR, true),
+    );
   });
 
   it('a retryable power error stays retryable', async () => {
     const { driver, activities } = setup();
     driver.failWith = PowerError.retryable('BMC did not answer.');
-    await assert.rejects(activities.powerCycle({ systemId: 'm1' }), (err) => assertFailure(err, POWER_RETRYABLE_ERROR, false));
+    await assert.rejects(activities.powerCycle({ systemId: 'm1' }), (err) =>
+      assertFailure(err, POWER_RETRYABLE_ERROR, false),
+    );
   });
 
   it('region errors: 404 is fatal, 5xx and unreachable are retried', async () => {
-    await assert.rejects(setup('recording', new RegionError('gone', false, 404)).activities.powerOn({ systemId: 'm1' }), (err) => assertFailure(err, RACK_REGION_ERROR, true));
-    await assert.rejects(setup('recording', new RegionError('down', true, 503)).activities.powerOn({ systemId: 'm1' }), (err) => assertFailure(err, RACK_REGION_ERROR, false));
-    await assert.rejects(setup('recording', new RegionError('down', true)).activities.queryPower({ systemId: 'm1' }), (err) => assertFailure(err, RACK_REGION_ERROR, false));
+    await assert.rejects(
+      setup('recording', new RegionError('gone', false, 404)).activities.powerOn({ systemId: 'm1' }),
+      (err) => assertFailure(err, RACK_REGION_ERROR, true),
+    );
+    await assert.rejects(
+      setup('recording', new RegionError('down', true, 503)).activities.powerOn({ systemId: 'm1' }),
+      (err) => assertFailure(err, RACK_REGION_ERROR, false),
+    );
+    await assert.rejects(
+      setup('recording', new RegionError('down', true)).activities.queryPower({ systemId: 'm1' }),
+      (err) => assertFailure(err, RACK_REGION_ERROR, false),
+    );
   });
 
   it('prepareBoot caches the boot config; running it twice is harmless', async () => {

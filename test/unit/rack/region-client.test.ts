@@ -29,20 +29,39 @@ describe('RegionClient', () => {
 
   it('4xx is not retryable (404 says not found); 5xx is', async () => {
     const client = new RegionClient({ regionUrl: region.url, secret: SECRET });
-    await assert.rejects(client.powerConfig('nope'), (e: unknown) => e instanceof RegionError && !e.retryable && e.notFound);
-    await assert.rejects(new RegionClient({ regionUrl: region.url, secret: 'wrong' }).powerConfig('m1'), (e: unknown) => e instanceof RegionError && !e.retryable && e.status === 401);
+    await assert.rejects(
+      client.powerConfig('nope'),
+      (e: unknown) => e instanceof RegionError && !e.retryable && e.notFound,
+    );
+    await assert.rejects(
+      new RegionClient({ regionUrl: region.url, secret: 'wrong' }).powerConfig('m1'),
+      (e: unknown) => e instanceof RegionError && !e.retryable && e.status === 401,
+    );
     region.failNext('/machines/m1/power', 503);
-    await assert.rejects(client.powerConfig('m1'), (e: unknown) => e instanceof RegionError && e.retryable && e.status === 503);
+    await assert.rejects(
+      client.powerConfig('m1'),
+      (e: unknown) => e instanceof RegionError && e.retryable && e.status === 503,
+    );
   });
 
   it('an unreachable or hanging region is retryable', async () => {
     const down = new RegionClient({ regionUrl: 'http://127.0.0.1:1', secret: SECRET });
-    await assert.rejects(down.bootConfig('m1'), (e: unknown) => e instanceof RegionError && e.retryable && e.status === undefined);
+    await assert.rejects(
+      down.bootConfig('m1'),
+      (e: unknown) => e instanceof RegionError && e.retryable && e.status === undefined,
+    );
     const hang = http.createServer(() => undefined);
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
     try {
-      const slow = new RegionClient({ regionUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`, secret: SECRET, timeoutMs: 100 });
-      await assert.rejects(slow.bootConfig('m1'), (e: unknown) => e instanceof RegionError && e.retryable && /no answer/.test(e.message));
+      const slow = new RegionClient({
+        regionUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`,
+        secret: SECRET,
+        timeoutMs: 100,
+      });
+      await assert.rejects(
+        slow.bootConfig('m1'),
+        (e: unknown) => e instanceof RegionError && e.retryable && /no answer/.test(e.message),
+      );
     } finally {
       hang.closeAllConnections();
       hang.close();

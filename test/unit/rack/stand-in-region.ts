@@ -40,7 +40,12 @@ export async function startStandIn(): Promise<StandIn> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const r: Recorded = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       const failure = failures.find((f) => f.n > 0 && r.path.includes(f.fragment));
       if (failure) {
         failure.n--;
@@ -49,7 +54,8 @@ export async function startStandIn(): Promise<StandIn> {
       }
       requests.push(r);
       self.onRequest?.(r);
-      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const json = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const rack = /^\/MAAS\/rack\/v1\/machines\/([^/]+)\/(power|boot-config)$/.exec(r.path);
       if (rack) {
         if (req.headers.authorization !== `Bearer ${SECRET}`) return json(401, { error: 'bad secret' });
@@ -62,7 +68,9 @@ export async function startStandIn(): Promise<StandIn> {
         if (req.headers.authorization !== `Bearer ${SECRET}`) return json(401, { error: 'bad secret' });
         const mac = decodeURIComponent(byMac[1]!).toLowerCase();
         const known = [...boot.values()].find((c) => c.macAddresses.some((m) => m.toLowerCase() === mac));
-        const answer: MacBootConfig = known ? { known: true, ...known } : { known: false, purpose: 'enlist', mac, metadataUrl: `${url}/MAAS/metadata/` };
+        const answer: MacBootConfig = known
+          ? { known: true, ...known }
+          : { known: false, purpose: 'enlist', mac, metadataUrl: `${url}/MAAS/metadata/` };
         return json(200, answer);
       }
       if (r.path.startsWith('/MAAS/metadata/2012-03-01/user-data')) return res.writeHead(200).end('#cloud-config\n');

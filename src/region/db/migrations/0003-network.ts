@@ -70,7 +70,9 @@ export class Network1764100000000 implements MigrationInterface {
         user_id integer REFERENCES users(id) ON DELETE SET NULL,
         created timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE UNIQUE INDEX reserved_ips_subnet_mac ON reserved_ips (subnet_id, mac_address) WHERE mac_address IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX reserved_ips_subnet_mac ON reserved_ips (subnet_id, mac_address) WHERE mac_address IS NOT NULL`,
+    );
     await q.query(`
       CREATE TABLE dhcp_leases (
         ip inet PRIMARY KEY,
@@ -87,6 +89,7 @@ export class Network1764100000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['dhcp_leases', 'reserved_ips', 'ip_ranges', 'subnets', 'vlans', 'fabrics']) await q.query(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of ['dhcp_leases', 'reserved_ips', 'ip_ranges', 'subnets', 'vlans', 'fabrics'])
+      await q.query(`DROP TABLE IF EXISTS ${t}`);
   }
 }

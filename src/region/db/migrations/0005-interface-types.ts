@@ -12,7 +12,9 @@ export class InterfaceTypes1764300000000 implements MigrationInterface {
     await q.query(`ALTER TABLE interfaces DROP CONSTRAINT interfaces_mac_address_key`);
     await q.query(`CREATE UNIQUE INDEX interfaces_physical_mac ON interfaces (mac_address) WHERE type = 'physical'`);
     await q.query(`CREATE INDEX interfaces_mac ON interfaces (mac_address)`);
-    await q.query(`CREATE UNIQUE INDEX interfaces_virtual_name ON interfaces (machine_id, name) WHERE type <> 'physical'`);
+    await q.query(
+      `CREATE UNIQUE INDEX interfaces_virtual_name ON interfaces (machine_id, name) WHERE type <> 'physical'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -20,6 +20,8 @@ export class TenancyClosed1764600000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE resource_pools DROP COLUMN IF EXISTS restricted; ALTER TABLE machines DROP COLUMN IF EXISTS placed`);
+    await q.query(
+      `ALTER TABLE resource_pools DROP COLUMN IF EXISTS restricted; ALTER TABLE machines DROP COLUMN IF EXISTS placed`,
+    );
   }
 }

@@ -12,7 +12,8 @@ export function ipField(field: string, value: string | undefined, required = fal
     return undefined;
   }
   // IPv6 zones (fe80::1%eth0) pass net.isIP but are no address PostgreSQL stores.
-  if (!net.isIP(value) || value.includes('%')) throw ValidationError.field(field, `Enter a valid IPv4 or IPv6 address (got "${value}").`);
+  if (!net.isIP(value) || value.includes('%'))
+    throw ValidationError.field(field, `Enter a valid IPv4 or IPv6 address (got "${value}").`);
   return value;
 }
 
@@ -22,7 +23,14 @@ export function cidrField(field: string, value: string | undefined): string {
   const [addr, bits, extra] = value.split('/');
   const family = net.isIP(addr ?? '');
   const max = family === 4 ? 32 : 128;
-  if (!family || (addr ?? '').includes('%') || extra !== undefined || bits === undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > max) {
+  if (
+    !family ||
+    (addr ?? '').includes('%') ||
+    extra !== undefined ||
+    bits === undefined ||
+    !/^\d{1,3}$/.test(bits) ||
+    Number(bits) > max
+  ) {
     throw ValidationError.field(field, `Enter a valid network in CIDR notation, e.g. 10.0.0.0/24 (got "${value}").`);
   }
   return value;

@@ -31,12 +31,17 @@ export class FabricService {
   /** A new fabric with its untagged VLAN; named fabric-<id> unless a name is given (MAAS). */
   create(input: { name?: string; description?: string }, manager?: EntityManager): Promise<FabricRow> {
     const run = async (tx: EntityManager) => {
-      if (input.name !== undefined && !/^[\w.-]{1,256}$/.test(input.name)) throw ValidationError.field('name', 'Enter a valid name: letters, digits, ".", "_" or "-".');
+      if (input.name !== undefined && !/^[\w.-]{1,256}$/.test(input.name))
+        throw ValidationError.field('name', 'Enter a valid name: letters, digits, ".", "_" or "-".');
       const [{ id }] = (await tx.query(`SELECT nextval('fabrics_id_seq')::int AS id`)) as [{ id: number }];
       const name = input.name ?? `fabric-${id}`;
       const taken: unknown[] = await tx.query(`SELECT 1 FROM fabrics WHERE name = $1`, [name]);
       if (taken.length) throw ValidationError.field('name', `Fabric with this Name already exists.`);
-      await tx.query(`INSERT INTO fabrics (id, name, description) VALUES ($1, $2, $3)`, [id, name, input.description ?? '']);
+      await tx.query(`INSERT INTO fabrics (id, name, description) VALUES ($1, $2, $3)`, [
+        id,
+        name,
+        input.description ?? '',
+      ]);
       await tx.query(`INSERT INTO vlans (fabric_id, vid, name) VALUES ($1, 0, 'untagged')`, [id]);
       return this.get(id, tx);
     };
@@ -46,23 +51,30 @@ export class FabricService {
   async update(id: number, input: { name?: string; description?: string }): Promise<FabricRow> {
     await this.get(id);
     if (input.name !== undefined) {
-      if (!/^[\w.-]{1,256}$/.test(input.name)) throw ValidationError.field('name', 'Enter a valid name: letters, digits, ".", "_" or "-".');
-      const taken: unknown[] = await this.db.query(`SELECT 1 FROM fabrics WHERE name = $1 AND id <> $2`, [input.name, id]);
+      if (!/^[\w.-]{1,256}$/.test(input.name))
+        throw ValidationError.field('name', 'Enter a valid name: letters, digits, ".", "_" or "-".');
+      const taken: unknown[] = await this.db.query(`SELECT 1 FROM fabrics WHERE name = $1 AND id <> $2`, [
+        input.name,
+        id,
+      ]);
       if (taken.length) throw ValidationError.field('name', `Fabric with this Name already exists.`);
     }
-    await this.db.query(`UPDATE fabrics SET name = COALESCE($2, name), description = COALESCE($3, description), updated = now() WHERE id = $1`, [
-      id,
-      input.name ?? null,
-      input.description ?? null,
-    ]);
+    await this.db.query(
+      `UPDATE fabrics SET name = COALESCE($2, name), description = COALESCE($3, description), updated = now() WHERE id = $1`,
+      [id, input.name ?? null, input.description ?? null],
+    );
     return this.get(id);
   }
 
   async delete(id: number): Promise<void> {
     if (id === 0) throw new ConflictError('The default fabric (fabric-0) cannot be deleted.');
     await this.get(id);
-    const used: unknown[] = await this.db.query(`SELECT 1 FROM subnets s JOIN vlans v ON v.id = s.vlan_id WHERE v.fabric_id = $1 LIMIT 1`, [id]);
-    if (used.length) throw new ConflictError('Cannot delete a fabric that still has subnets; delete or move them first.');
+    const used: unknown[] = await this.db.query(
+      `SELECT 1 FROM subnets s JOIN vlans v ON v.id = s.vlan_id WHERE v.fabric_id = $1 LIMIT 1`,
+      [id],
+    );
+    if (used.length)
+      throw new ConflictError('Cannot delete a fabric that still has subnets; delete or move them first.');
     await this.db.query(`DELETE FROM fabrics WHERE id = $1`, [id]);
   }
 
@@ -78,7 +90,10 @@ export class VlanService {
 
   /** By fabric and VID (`/fabrics/{fabric_id}/vlans/{vid}/`). */
   async get(fabricId: number, vid: number, manager: EntityManager = this.db.manager): Promise<VlanRow> {
-    const rows: VlanRow[] = await manager.query(`${VLAN_SELECT} WHERE v.fabric_id = $1 AND v.vid = $2`, [fabricId, vid]);
+    const rows: VlanRow[] = await manager.query(`${VLAN_SELECT} WHERE v.fabric_id = $1 AND v.vid = $2`, [
+      fabricId,
+      vid,
+    ]);
     if (!rows[0]) throw new NotFoundError('No VLAN matches the given query.');
     return rows[0];
   }
@@ -95,7 +110,10 @@ export class VlanService {
     checkVid(input.vid);
     const fabric: unknown[] = await this.db.query(`SELECT 1 FROM fabrics WHERE id = $1`, [fabricId]);
     if (!fabric.length) throw new NotFoundError('No Fabric matches the given query.');
-    const taken: unknown[] = await this.db.query(`SELECT 1 FROM vlans WHERE fabric_id = $1 AND vid = $2`, [fabricId, input.vid]);
+    const taken: unknown[] = await this.db.query(`SELECT 1 FROM vlans WHERE fabric_id = $1 AND vid = $2`, [
+      fabricId,
+      input.vid,
+    ]);
     if (taken.length) throw ValidationError.field('vid', `VLAN with this Fabric and Vid already exists.`);
     await this.db.query(`INSERT INTO vlans (fabric_id, vid, name, description, mtu) VALUES ($1, $2, $3, $4, $5)`, [
       fabricId,
@@ -115,34 +133,53 @@ export class VlanService {
   update(fabricId: number, vid: number, input: VlanInput): Promise<VlanRow> {
     return this.db.transaction(async (tx) => {
       const current = await this.get(fabricId, vid, tx);
-      const [locked] = (await tx.query(`SELECT primary_rack_id AS p, secondary_rack_id AS s FROM vlans WHERE id = $1 FOR UPDATE`, [current.id])) as [
-        { p: number | null; s: number | null },
-      ];
+      const [locked] = (await tx.query(
+        `SELECT primary_rack_id AS p, secondary_rack_id AS s FROM vlans WHERE id = $1 FOR UPDATE`,
+        [current.id],
+      )) as [{ p: number | null; s: number | null }];
       if (input.vid !== undefined && input.vid !== vid) {
         if (vid === 0) throw ValidationError.field('vid', 'The untagged VLAN of a fabric cannot be renumbered.');
         checkVid(input.vid);
-        const taken: unknown[] = await tx.query(`SELECT 1 FROM vlans WHERE fabric_id = $1 AND vid = $2`, [fabricId, input.vid]);
+        const taken: unknown[] = await tx.query(`SELECT 1 FROM vlans WHERE fabric_id = $1 AND vid = $2`, [
+          fabricId,
+          input.vid,
+        ]);
         if (taken.length) throw ValidationError.field('vid', `VLAN with this Fabric and Vid already exists.`);
       }
       const after = {
         dhcpOn: input.dhcpOn ?? current.dhcpOn,
         primary: input.primaryRack === undefined ? locked.p : await this.rackId(tx, 'primary_rack', input.primaryRack),
-        secondary: input.secondaryRack === undefined ? locked.s : await this.rackId(tx, 'secondary_rack', input.secondaryRack),
+        secondary:
+          input.secondaryRack === undefined ? locked.s : await this.rackId(tx, 'secondary_rack', input.secondaryRack),
       };
       if (after.dhcpOn) {
-        if (after.primary === null) throw ValidationError.field('dhcp_on', 'dhcp can only be turned on when a primary rack controller is set.');
+        if (after.primary === null)
+          throw ValidationError.field('dhcp_on', 'dhcp can only be turned on when a primary rack controller is set.');
         const dynamic: unknown[] = await tx.query(
           `SELECT 1 FROM ip_ranges r JOIN subnets s ON s.id = r.subnet_id WHERE s.vlan_id = $1 AND r.type = 'dynamic' LIMIT 1`,
           [current.id],
         );
-        if (!dynamic.length) throw ValidationError.field('dhcp_on', 'dhcp can only be turned on when a dynamic IP range is defined.');
+        if (!dynamic.length)
+          throw ValidationError.field('dhcp_on', 'dhcp can only be turned on when a dynamic IP range is defined.');
       }
       if (after.secondary !== null && after.secondary === after.primary) {
-        throw ValidationError.field('secondary_rack', 'Primary rack controller cannot be the secondary rack controller.');
+        throw ValidationError.field(
+          'secondary_rack',
+          'Primary rack controller cannot be the secondary rack controller.',
+        );
       }
       await tx.query(
         `UPDATE vlans SET vid = $2, name = $3, description = $4, mtu = $5, dhcp_on = $6, primary_rack_id = $7, secondary_rack_id = $8 WHERE id = $1`,
-        [current.id, input.vid ?? vid, input.name ?? current.name, input.description ?? current.description, checkMtu(input.mtu ?? current.mtu), after.dhcpOn, after.primary, after.secondary],
+        [
+          current.id,
+          input.vid ?? vid,
+          input.name ?? current.name,
+          input.description ?? current.description,
+          checkMtu(input.mtu ?? current.mtu),
+          after.dhcpOn,
+          after.primary,
+          after.secondary,
+        ],
       );
       return this.byId(current.id, tx);
     });
@@ -159,16 +196,21 @@ export class VlanService {
   /** null clears; a system_id that names no rack is a 400 on that field. */
   private async rackId(tx: EntityManager, field: string, systemId: string): Promise<number | null> {
     if (systemId === '') return null;
-    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM racks WHERE system_id = $1 OR name = $1`, [systemId]);
-    if (!rows[0]) throw ValidationError.field(field, `Select a valid choice. ${systemId} is not one of the available choices.`);
+    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM racks WHERE system_id = $1 OR name = $1`, [
+      systemId,
+    ]);
+    if (!rows[0])
+      throw ValidationError.field(field, `Select a valid choice. ${systemId} is not one of the available choices.`);
     return rows[0].id;
   }
 }
 
 function checkVid(vid: number): void {
-  if (!Number.isInteger(vid) || vid < 0 || vid > 4094) throw ValidationError.field('vid', 'VID must be between 0 and 4094.');
+  if (!Number.isInteger(vid) || vid < 0 || vid > 4094)
+    throw ValidationError.field('vid', 'VID must be between 0 and 4094.');
 }
 function checkMtu(mtu: number): number {
-  if (!Number.isInteger(mtu) || mtu < 552 || mtu > 65535) throw ValidationError.field('mtu', 'Ensure this value is between 552 and 65535.');
+  if (!Number.isInteger(mtu) || mtu < 552 || mtu > 65535)
+    throw ValidationError.field('mtu', 'Ensure this value is between 552 and 65535.');
   return mtu;
 }

@@ -37,11 +37,16 @@ export class IpRangeService {
   create(input: IpRangeInput, userId: number): Promise<IpRangeRow> {
     return this.db.transaction(async (tx) => {
       const type = input.type as IpRangeType;
-      if (!TYPES.includes(type)) throw ValidationError.field('type', `Select a valid choice. ${input.type ?? ''} is not one of the available choices: dynamic, reserved.`);
+      if (!TYPES.includes(type))
+        throw ValidationError.field(
+          'type',
+          `Select a valid choice. ${input.type ?? ''} is not one of the available choices: dynamic, reserved.`,
+        );
       const start = ipField('start_ip', input.startIp, true);
       const end = ipField('end_ip', input.endIp, true);
       const subnet = input.subnet ? await this.subnets.get(input.subnet, tx) : await this.subnets.containing(start, tx);
-      if (!subnet) throw ValidationError.field('subnet', `No subnet contains ${start}; create the subnet first or name it.`);
+      if (!subnet)
+        throw ValidationError.field('subnet', `No subnet contains ${start}; create the subnet first or name it.`);
       await this.check(tx, subnet.id, { type, start, end }, null);
       const [{ id }] = (await tx.query(
         `INSERT INTO ip_ranges (subnet_id, type, start_ip, end_ip, comment, user_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -55,18 +60,19 @@ export class IpRangeService {
     return this.db.transaction(async (tx) => {
       const current = await this.get(id, tx);
       const type = (input.type ?? current.type) as IpRangeType;
-      if (!TYPES.includes(type)) throw ValidationError.field('type', `Select a valid choice. ${type} is not one of the available choices: dynamic, reserved.`);
+      if (!TYPES.includes(type))
+        throw ValidationError.field(
+          'type',
+          `Select a valid choice. ${type} is not one of the available choices: dynamic, reserved.`,
+        );
       const start = ipField('start_ip', input.startIp) ?? current.startIp;
       const end = ipField('end_ip', input.endIp) ?? current.endIp;
       if (current.type === 'dynamic' && type !== 'dynamic') await this.assertNotLastDynamic(tx, current);
       await this.check(tx, current.subnetId, { type, start, end }, id);
-      await tx.query(`UPDATE ip_ranges SET type = $2, start_ip = $3, end_ip = $4, comment = $5, updated = now() WHERE id = $1`, [
-        id,
-        type,
-        start,
-        end,
-        input.comment ?? current.comment,
-      ]);
+      await tx.query(
+        `UPDATE ip_ranges SET type = $2, start_ip = $3, end_ip = $4, comment = $5, updated = now() WHERE id = $1`,
+        [id, type, start, end, input.comment ?? current.comment],
+      );
       return this.get(id, tx);
     });
   }
@@ -80,7 +86,12 @@ export class IpRangeService {
     });
   }
 
-  private async check(tx: EntityManager, subnetId: number, r: { type: IpRangeType; start: string; end: string }, self: number | null): Promise<void> {
+  private async check(
+    tx: EntityManager,
+    subnetId: number,
+    r: { type: IpRangeType; start: string; end: string },
+    self: number | null,
+  ): Promise<void> {
     const [s] = (await tx.query(
       `SELECT cidr::text AS cidr, $2::inet << cidr AS "startIn", $3::inet << cidr AS "endIn", $2::inet <= $3::inet AS ordered,
               family(cidr) = 4 AND (host($2::inet) = host(network(cidr)) OR host($3::inet) = host(broadcast(cidr))) AS "edges",
@@ -91,20 +102,27 @@ export class IpRangeService {
     if (!s.startIn) throw ValidationError.field('start_ip', `Start IP address must be within subnet: ${s.cidr}.`);
     if (!s.endIn) throw ValidationError.field('end_ip', `End IP address must be within subnet: ${s.cidr}.`);
     if (!s.ordered) throw ValidationError.field('end_ip', 'End IP address must not be less than Start IP address.');
-    if (s.edges) throw ValidationError.field('start_ip', "A range may not hold the subnet's network or broadcast address.");
-    if (r.type === 'dynamic' && s.holdsGateway) throw ValidationError.field('start_ip', "A dynamic range may not hold the subnet's gateway IP.");
+    if (s.edges)
+      throw ValidationError.field('start_ip', "A range may not hold the subnet's network or broadcast address.");
+    if (r.type === 'dynamic' && s.holdsGateway)
+      throw ValidationError.field('start_ip', "A dynamic range may not hold the subnet's gateway IP.");
     const clash: Array<{ type: string; start: string; end: string }> = await tx.query(
       `SELECT type, host(start_ip) AS start, host(end_ip) AS end FROM ip_ranges
         WHERE subnet_id = $1 AND id IS DISTINCT FROM $4 AND start_ip <= $3::inet AND end_ip >= $2::inet LIMIT 1`,
       [subnetId, r.start, r.end, self],
     );
-    if (clash[0]) throw ValidationError.field('__all__', `Requested ${r.type} range conflicts with an existing ${clash[0].type} range: ${clash[0].start}-${clash[0].end}.`);
+    if (clash[0])
+      throw ValidationError.field(
+        '__all__',
+        `Requested ${r.type} range conflicts with an existing ${clash[0].type} range: ${clash[0].start}-${clash[0].end}.`,
+      );
     if (r.type === 'dynamic') {
       const fixed: Array<{ ip: string }> = await tx.query(
         `SELECT host(ip) AS ip FROM reserved_ips WHERE subnet_id = $1 AND ip BETWEEN $2::inet AND $3::inet LIMIT 1`,
         [subnetId, r.start, r.end],
       );
-      if (fixed[0]) throw ValidationError.field('__all__', `Requested dynamic range holds the reserved IP address ${fixed[0].ip}.`);
+      if (fixed[0])
+        throw ValidationError.field('__all__', `Requested dynamic range holds the reserved IP address ${fixed[0].ip}.`);
     }
   }
 
@@ -116,6 +134,10 @@ export class IpRangeService {
           SELECT 1 FROM ip_ranges r JOIN subnets s2 ON s2.id = r.subnet_id WHERE s2.vlan_id = v.id AND r.type = 'dynamic' AND r.id <> $2)`,
       [range.subnetId, range.id],
     );
-    if (rows.length) throw ValidationError.field('__all__', 'Cannot remove the last dynamic range of a VLAN with DHCP on; turn DHCP off first.');
+    if (rows.length)
+      throw ValidationError.field(
+        '__all__',
+        'Cannot remove the last dynamic range of a VLAN with DHCP on; turn DHCP off first.',
+      );
   }
 }

@@ -49,12 +49,23 @@ export class RackDhcpService {
    * allowed to hold back the rest of the report: the rack would otherwise drop or resend it whole.
    */
   /** `replace`: the events are the rack's whole lease table; its leases not in it are gone. */
-  async recordLeases(rackSystemId: string, events: DhcpLeaseEvent[], o: { replace?: boolean } = {}): Promise<{ recorded: number; skipped: number }> {
+  async recordLeases(
+    rackSystemId: string,
+    events: DhcpLeaseEvent[],
+    o: { replace?: boolean } = {},
+  ): Promise<{ recorded: number; skipped: number }> {
     const rack = await this.rackId(rackSystemId);
-    const valid = events.filter((e) => net.isIPv4(String(e.ip)) && normaliseMac(String(e.mac)) && !Number.isNaN(Date.parse(String(e.at))));
-    if (o.replace && valid.some((e) => e.action !== 'commit')) throw ValidationError.field('replace', 'A lease table (replace) holds commits only.');
+    const valid = events.filter(
+      (e) => net.isIPv4(String(e.ip)) && normaliseMac(String(e.mac)) && !Number.isNaN(Date.parse(String(e.at))),
+    );
+    if (o.replace && valid.some((e) => e.action !== 'commit'))
+      throw ValidationError.field('replace', 'A lease table (replace) holds commits only.');
     await this.db.transaction(async (tx) => {
-      if (o.replace) await tx.query(`DELETE FROM dhcp_leases WHERE rack_id = $1 AND NOT (ip = ANY($2::inet[]))`, [rack, valid.map((e) => e.ip)]);
+      if (o.replace)
+        await tx.query(`DELETE FROM dhcp_leases WHERE rack_id = $1 AND NOT (ip = ANY($2::inet[]))`, [
+          rack,
+          valid.map((e) => e.ip),
+        ]);
       for (const e of valid) {
         if (e.action === 'commit') {
           await tx.query(
@@ -68,7 +79,10 @@ export class RackDhcpService {
             [e.ip, normaliseMac(e.mac), printable(e.hostname), rack, e.at, o.replace === true],
           );
         } else {
-          await tx.query(`DELETE FROM dhcp_leases WHERE ip = $1::inet AND mac_address = $2::macaddr`, [e.ip, normaliseMac(e.mac)]);
+          await tx.query(`DELETE FROM dhcp_leases WHERE ip = $1::inet AND mac_address = $2::macaddr`, [
+            e.ip,
+            normaliseMac(e.mac),
+          ]);
         }
       }
     });
@@ -100,5 +114,8 @@ function toSubnetConfig(r: SubnetConfigRow): DhcpSubnetConfig {
 
 /** A client's hostname option may hold anything, NUL bytes included, which PostgreSQL text refuses. */
 function printable(value: unknown): string {
-  return [...String(value ?? '')].filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f).join('').slice(0, 255);
+  return [...String(value ?? '')]
+    .filter((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f)
+    .join('')
+    .slice(0, 255);
 }

@@ -21,12 +21,13 @@ export async function learnRackNetworks(
     for (const address of iface.addresses ?? []) {
       // Checked here, not by a failing cast: an error inside the transaction would abort it.
       if (!isCidrAddress(address)) continue;
-      const rows: Array<{ cidr: string; skip: boolean; known: number | null; vlan: number | null; overlaps: boolean }> = await tx.query(
-        `SELECT network(a)::cidr::text AS cidr, a <<= ANY($2::cidr[]) AS skip, s.id AS known, s.vlan_id AS vlan,
+      const rows: Array<{ cidr: string; skip: boolean; known: number | null; vlan: number | null; overlaps: boolean }> =
+        await tx.query(
+          `SELECT network(a)::cidr::text AS cidr, a <<= ANY($2::cidr[]) AS skip, s.id AS known, s.vlan_id AS vlan,
                 EXISTS (SELECT 1 FROM subnets o WHERE o.cidr && network(a)::cidr AND o.cidr <> network(a)::cidr) AS overlaps
            FROM (SELECT $1::inet AS a) x LEFT JOIN subnets s ON s.cidr = network(a)::cidr`,
-        [address, NOT_A_NETWORK],
-      );
+          [address, NOT_A_NETWORK],
+        );
       const row = rows[0];
       // A network an admin already described differently (overlapping) is theirs to keep; a second
       // address in the same network (an alias, an IPv6 privacy address) is the same network.
@@ -37,7 +38,9 @@ export async function learnRackNetworks(
     let vlan = [...networks.values()].find((n) => n.vlan !== null)?.vlan ?? null;
     if (vlan === null) {
       const fabric = await deps.fabrics.create({}, tx);
-      const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM vlans WHERE fabric_id = $1 AND vid = 0`, [fabric.id]);
+      const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM vlans WHERE fabric_id = $1 AND vid = 0`, [
+        fabric.id,
+      ]);
       vlan = rows[0]!.id;
     }
     for (const cidr of unknown) await deps.subnets.create({ cidr, vlan }, tx);
@@ -48,5 +51,12 @@ export async function learnRackNetworks(
 function isCidrAddress(value: string): boolean {
   const [addr, bits, extra] = value.split('/');
   const family = net.isIP(addr ?? '');
-  return family !== 0 && extra === undefined && bits !== undefined && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128) && !value.includes('%');
+  return (
+    family !== 0 &&
+    extra === undefined &&
+    bits !== undefined &&
+    /^\d{1,3}$/.test(bits) &&
+    Number(bits) <= (family === 4 ? 32 : 128) &&
+    !value.includes('%')
+  );
 }

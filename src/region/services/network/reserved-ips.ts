@@ -40,12 +40,17 @@ export class ReservedIpService {
         [ip, subnet.id],
       )) as [{ inside: boolean; edge: boolean; gateway: boolean | null }];
       if (!row.inside) throw ValidationError.field('ip', `IP address ${ip} is not within subnet ${subnet.cidr}.`);
-      if (row.edge || row.gateway) throw ValidationError.field('ip', `IP address ${ip} is the subnet's network, broadcast or gateway address.`);
-      const dynamic: unknown[] = await tx.query(`SELECT 1 FROM ip_ranges WHERE subnet_id = $1 AND type = 'dynamic' AND $2::inet BETWEEN start_ip AND end_ip`, [
-        subnet.id,
-        ip,
-      ]);
-      if (dynamic.length) throw ValidationError.field('ip', `IP address ${ip} is inside a dynamic range; reserve an address outside the DHCP pool.`);
+      if (row.edge || row.gateway)
+        throw ValidationError.field('ip', `IP address ${ip} is the subnet's network, broadcast or gateway address.`);
+      const dynamic: unknown[] = await tx.query(
+        `SELECT 1 FROM ip_ranges WHERE subnet_id = $1 AND type = 'dynamic' AND $2::inet BETWEEN start_ip AND end_ip`,
+        [subnet.id, ip],
+      );
+      if (dynamic.length)
+        throw ValidationError.field(
+          'ip',
+          `IP address ${ip} is inside a dynamic range; reserve an address outside the DHCP pool.`,
+        );
       const taken: unknown[] = await tx.query(`SELECT 1 FROM reserved_ips WHERE ip = $1::inet`, [ip]);
       if (taken.length) throw new ConflictError(`The IP address ${ip} is already in use.`);
       if (mac && !admin) {
@@ -53,11 +58,18 @@ export class ReservedIpService {
           `SELECT 1 FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1::macaddr AND m.owner_id IS DISTINCT FROM $2`,
           [mac, userId],
         );
-        if (others.length) throw new ForbiddenError(`MAC address ${mac} belongs to a machine that is not yours; only an administrator can reserve an address for it.`);
+        if (others.length)
+          throw new ForbiddenError(
+            `MAC address ${mac} belongs to a machine that is not yours; only an administrator can reserve an address for it.`,
+          );
       }
       if (mac) {
-        const twice: unknown[] = await tx.query(`SELECT 1 FROM reserved_ips WHERE subnet_id = $1 AND mac_address = $2::macaddr`, [subnet.id, mac]);
-        if (twice.length) throw new ConflictError(`MAC address ${mac} already has a reserved IP address on ${subnet.cidr}.`);
+        const twice: unknown[] = await tx.query(
+          `SELECT 1 FROM reserved_ips WHERE subnet_id = $1 AND mac_address = $2::macaddr`,
+          [subnet.id, mac],
+        );
+        if (twice.length)
+          throw new ConflictError(`MAC address ${mac} already has a reserved IP address on ${subnet.cidr}.`);
       }
       const [{ id }] = (await tx.query(
         `INSERT INTO reserved_ips (subnet_id, ip, mac_address, hostname, comment, user_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -71,9 +83,13 @@ export class ReservedIpService {
   /** Only the owner (or an admin, `userId` null) may release a reservation. */
   async release(ip: string | undefined, userId: number | null): Promise<void> {
     const addr = ipField('ip', ip, true);
-    const rows: Array<{ id: number; userId: number | null }> = await this.db.query(`SELECT id, user_id AS "userId" FROM reserved_ips WHERE ip = $1::inet`, [addr]);
+    const rows: Array<{ id: number; userId: number | null }> = await this.db.query(
+      `SELECT id, user_id AS "userId" FROM reserved_ips WHERE ip = $1::inet`,
+      [addr],
+    );
     const row = rows[0];
-    if (!row || (userId !== null && row.userId !== userId)) throw new NotFoundError(`No reserved IP address ${addr} belongs to you.`);
+    if (!row || (userId !== null && row.userId !== userId))
+      throw new NotFoundError(`No reserved IP address ${addr} belongs to you.`);
     await this.db.query(`DELETE FROM reserved_ips WHERE id = $1`, [row.id]);
   }
 }

@@ -1,5 +1,9 @@
 // Rows of the networking tables as the services read them (camelCase; addresses as text).
-export interface FabricRow { id: number; name: string; description: string }
+export interface FabricRow {
+  id: number;
+  name: string;
+  description: string;
+}
 export interface VlanRow {
   id: number;
   fabricId: number;

@@ -43,7 +43,10 @@ export class SubnetService {
 
   /** The subnet holding an address, if any (the most specific one). */
   async containing(ip: string, manager: EntityManager = this.db.manager): Promise<SubnetRow | undefined> {
-    const rows: SubnetRow[] = await manager.query(`${SUBNET_SELECT} WHERE $1::inet <<= s.cidr ORDER BY masklen(s.cidr) DESC LIMIT 1`, [ip]);
+    const rows: SubnetRow[] = await manager.query(
+      `${SUBNET_SELECT} WHERE $1::inet <<= s.cidr ORDER BY masklen(s.cidr) DESC LIMIT 1`,
+      [ip],
+    );
     return rows[0];
   }
 
@@ -52,14 +55,24 @@ export class SubnetService {
       const cidr = cidrField('cidr', input.cidr);
       // The overlap check below must see every concurrent create (racks learning subnets take it too).
       await tx.query(`SELECT pg_advisory_xact_lock(${SUBNET_CREATE_LOCK})`);
-      const [{ network }] = (await tx.query(`SELECT network($1::inet)::cidr::text AS network`, [cidr])) as [{ network: string }];
+      const [{ network }] = (await tx.query(`SELECT network($1::inet)::cidr::text AS network`, [cidr])) as [
+        { network: string },
+      ];
       const taken: unknown[] = await tx.query(`SELECT 1 FROM subnets WHERE cidr && $1::cidr`, [network]);
       if (taken.length) throw ValidationError.field('cidr', `Subnet ${network} overlaps an existing subnet.`);
       const vlanId = await this.vlanFor(tx, input);
       const gateway = await this.checkGateway(tx, network, input.gatewayIp);
       const [{ id }] = (await tx.query(
         `INSERT INTO subnets (name, cidr, vlan_id, gateway_ip, dns_servers, managed, description) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        [input.name || network, network, vlanId, gateway ?? null, checkDns(input.dnsServers ?? []), input.managed ?? true, input.description ?? ''],
+        [
+          input.name || network,
+          network,
+          vlanId,
+          gateway ?? null,
+          checkDns(input.dnsServers ?? []),
+          input.managed ?? true,
+          input.description ?? '',
+        ],
       )) as [{ id: number }];
       return this.get(id, tx);
     };
@@ -71,11 +84,17 @@ export class SubnetService {
       const current = await this.get(key, tx);
       await tx.query(`SELECT 1 FROM subnets WHERE id = $1 FOR UPDATE`, [current.id]);
       if (input.cidr !== undefined) {
-        const [{ same }] = (await tx.query(`SELECT network($1::inet)::cidr = $2::cidr AS same`, [cidrField('cidr', input.cidr), current.cidr])) as [{ same: boolean }];
-        if (!same) throw ValidationError.field('cidr', "A subnet's CIDR cannot be changed; create a new subnet instead.");
+        const [{ same }] = (await tx.query(`SELECT network($1::inet)::cidr = $2::cidr AS same`, [
+          cidrField('cidr', input.cidr),
+          current.cidr,
+        ])) as [{ same: boolean }];
+        if (!same)
+          throw ValidationError.field('cidr', "A subnet's CIDR cannot be changed; create a new subnet instead.");
       }
-      const vlanId = input.vlan !== undefined || input.fabric !== undefined ? await this.vlanFor(tx, input) : current.vlanId;
-      const gateway = input.gatewayIp === undefined ? current.gatewayIp : await this.checkGateway(tx, current.cidr, input.gatewayIp);
+      const vlanId =
+        input.vlan !== undefined || input.fabric !== undefined ? await this.vlanFor(tx, input) : current.vlanId;
+      const gateway =
+        input.gatewayIp === undefined ? current.gatewayIp : await this.checkGateway(tx, current.cidr, input.gatewayIp);
       await tx.query(
         `UPDATE subnets SET name = $2, vlan_id = $3, gateway_ip = $4, dns_servers = $5, managed = $6, description = $7, updated = now() WHERE id = $1`,
         [
@@ -99,30 +118,48 @@ export class SubnetService {
          SELECT 1 FROM ip_ranges r JOIN subnets s ON s.id = r.subnet_id WHERE s.vlan_id = v.id AND s.id <> $2 AND r.type = 'dynamic')`,
       [subnet.vlanId, subnet.id],
     );
-    if (dhcp.length) throw new ConflictError('This subnet holds the last dynamic range of a VLAN with DHCP on; turn DHCP off first.');
+    if (dhcp.length)
+      throw new ConflictError('This subnet holds the last dynamic range of a VLAN with DHCP on; turn DHCP off first.');
     await this.db.query(`DELETE FROM subnets WHERE id = $1`, [subnet.id]);
   }
 
   private async vlanFor(tx: EntityManager, input: SubnetInput): Promise<number> {
     if (input.vlan !== undefined) {
       const rows: unknown[] = await tx.query(`SELECT 1 FROM vlans WHERE id = $1`, [input.vlan]);
-      if (!rows.length) throw ValidationError.field('vlan', `Select a valid choice. ${input.vlan} is not one of the available choices.`);
+      if (!rows.length)
+        throw ValidationError.field(
+          'vlan',
+          `Select a valid choice. ${input.vlan} is not one of the available choices.`,
+        );
       return input.vlan;
     }
-    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM vlans WHERE fabric_id = $1 AND vid = $2`, [input.fabric ?? 0, input.vid ?? 0]);
-    if (!rows[0]) throw ValidationError.field(input.fabric === undefined ? 'vid' : 'fabric', 'No VLAN with this fabric and VID.');
+    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM vlans WHERE fabric_id = $1 AND vid = $2`, [
+      input.fabric ?? 0,
+      input.vid ?? 0,
+    ]);
+    if (!rows[0])
+      throw ValidationError.field(input.fabric === undefined ? 'vid' : 'fabric', 'No VLAN with this fabric and VID.');
     return rows[0].id;
   }
 
-  private async checkGateway(tx: EntityManager, cidr: string, gatewayIp: string | undefined): Promise<string | undefined> {
+  private async checkGateway(
+    tx: EntityManager,
+    cidr: string,
+    gatewayIp: string | undefined,
+  ): Promise<string | undefined> {
     const gateway = ipField('gateway_ip', gatewayIp);
     if (gateway === undefined) return undefined;
-    const [{ inside }] = (await tx.query(`SELECT $1::inet << $2::cidr AS inside`, [gateway, cidr])) as [{ inside: boolean }];
+    const [{ inside }] = (await tx.query(`SELECT $1::inet << $2::cidr AS inside`, [gateway, cidr])) as [
+      { inside: boolean },
+    ];
     if (!inside) throw ValidationError.field('gateway_ip', `Gateway IP must be within CIDR range ${cidr}.`);
     return gateway;
   }
 }
 
 function checkDns(servers: string[]): string[] {
-  return servers.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean).map((s) => ipField('dns_servers', s, true));
+  return servers
+    .flatMap((s) => s.split(/[\s,]+/))
+    .filter(Boolean)
+    .map((s) => ipField('dns_servers', s, true));
 }
