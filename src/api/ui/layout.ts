@@ -25,28 +25,21 @@ th { background: #f4f4f4; }
 export function page(title: string, body: HtmlValue, user?: PageUser): string {
   const nav = user
     ? html`<a href="${UI_PREFIX}/machines">Machines</a>
-        <span class="who">${user.username}${user.isAdmin ? ' (admin)' : ''}</span>
-        <form class="inline" method="post" action="${UI_PREFIX}/logout">
-          <input type="hidden" name="csrf" value="${user.csrf}" /><button type="submit">Log out</button>
-        </form>`
+  <span class="who">${user.username}${user.isAdmin ? ' (admin)' : ''}</span>
+  <form class="inline" method="post" action="${UI_PREFIX}/logout"><input type="hidden" name="csrf" value="${user.csrf}"><button type="submit">Log out</button></form>`
     : '';
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <title>${title} | metalflow</title>
-        <style>
-          ${new Html(STYLE)}
-        </style>
-      </head>
-      <body>
-        <header><strong>metalflow</strong> ${nav}</header>
-        <main>
-          <h1>${title}</h1>
-          ${body}
-        </main>
-      </body>
-    </html> `.text;
+<html lang="en">
+<head><meta charset="utf-8"><title>${title} | metalflow</title><style>${new Html(STYLE)}</style></head>
+<body>
+<header><strong>metalflow</strong> ${nav}</header>
+<main>
+<h1>${title}</h1>
+${body}
+</main>
+</body>
+</html>
+`.text;
 }
 
 /** An error or notice page (404, 401, 403): the message only, nothing about the request. */

@@ -45,18 +45,12 @@ function showLogin(ctx: Koa.Context, status: number, o: { next: string; error?: 
     page(
       'Log in',
       html`${o.error ? html`<p class="error">${o.error}</p>` : ''}
-        <form method="post" action="${LOGIN_PATH}">
-          <input type="hidden" name="csrf" value="${csrf}" /><input type="hidden" name="next" value="${o.next}" />
-          <p>
-            <label
-              >Username <input name="username" autocomplete="username" value="${o.username ?? ''}" required autofocus
-            /></label>
-          </p>
-          <p>
-            <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
-          </p>
-          <p><button type="submit">Log in</button></p>
-        </form>`,
+<form method="post" action="${LOGIN_PATH}">
+<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="next" value="${o.next}">
+<p><label>Username <input name="username" autocomplete="username" value="${o.username ?? ''}" required autofocus></label></p>
+<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+<p><button type="submit">Log in</button></p>
+</form>`,
     ),
   );
 }
