@@ -14,7 +14,7 @@ import { MemoryLeaseJournal, openLeaseJournal, type LeaseJournal } from '../../.
 import type { Lease } from '../../../src/rack/dhcp/lease-table';
 import { MSG, OPT, optIp, optText, optU8 } from '../../../src/rack/dhcp/options';
 import { BROADCAST_FLAG, decodePacket, encodePacket, type DhcpPacket } from '../../../src/rack/dhcp/packet';
-import { clientMessage, RelayProbe } from '../../../src/rack/dhcp/relay-probe';
+import { clientMessage, RelayProbe } from './relay-probe';
 import { DhcpServer } from '../../../src/rack/dhcp/server';
 
 const SERVER_IP = '127.0.0.1';
