@@ -1,5 +1,6 @@
 // Power types and their parameters, with MAAS's names (API fields `power_parameters_<name>`).
-// Shared by the region (validation, encryption of secrets) and the rack (drivers).
+// Shared by the region (validation; `secret` fields are sealed apart from the others) and the rack
+// (drivers read their defaults).
 
 export interface PowerField {
   name: string;
@@ -162,8 +163,8 @@ export const POWER_TYPES: Readonly<Record<string, PowerTypeSpec>> = {
       },
     ],
   },
-  // The stand-in for real hardware until the rack's boot and power issues land. Its "machines"
-  // are simulated inside the rack process and talk to the metadata server over real HTTP.
+  // Simulated machines (src/rack/fake) for scale tests and benchmarks, beside the real drivers:
+  // they live inside the rack process and talk to the metadata server over real HTTP.
   fake: {
     name: 'fake',
     description: 'Fake (simulated machine, for tests and benchmarks)',

@@ -86,7 +86,7 @@ export interface CommissionParams extends LifecycleStart {
 }
 export interface DeployParams extends LifecycleStart {
   distroSeries: string;
-  /** The status a failed or aborted deployment returns to before DEPLOYING (ALLOCATED). */
+  /** MAAS's `ephemeral_deploy` (run from RAM, no install to disk). deployWorkflow does not read it yet. */
   ephemeral: boolean;
 }
 export interface ReleaseParams extends LifecycleStart {

@@ -98,13 +98,3 @@ export async function waitForStatus(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-export async function createAdmin(services: RegionServices, username = 'admin') {
-  const user = await services.users.create({
-    username,
-    password: 'pw',
-    email: `${username}@example.com`,
-    isSuperuser: true,
-  });
-  return { kind: 'user' as const, user };
-}

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lockMachine } from '../../src/region/services/transitions';
 import { startApi, type ApiClient } from '../helpers/api';
+import { macAddress } from '../helpers/factories';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
@@ -16,8 +17,6 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
   let alice: string;
   let bob: string;
   const rack = new ScriptedRack(50);
-  let macs = 0;
-  const mac = () => `52:54:00:aa:00:${(macs++).toString(16).padStart(2, '0')}`;
   const count = async () =>
     Number(((await region.services.db.query('SELECT count(*) AS n FROM machines')) as Array<{ n: string }>)[0]!.n);
 
@@ -38,7 +37,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     api.call('POST', '/MAAS/api/2.0/machines/', { key, form });
   const macOf = new Map<string, string>();
   const ready = async (hostname: string, extra: Record<string, string> = {}) => {
-    const address = mac();
+    const address = macAddress();
     macOf.set(hostname, address);
     const r = await create({
       hostname,
@@ -98,23 +97,23 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const before = await count();
     const cases: Array<[Record<string, string | string[]>, string]> = [
       [{ architecture: 'amd64', mac_addresses: 'zz:zz:zz' }, 'mac_addresses'],
-      [{ architecture: 'amd64', mac_addresses: [mac(), 'nonsense'] }, 'mac_addresses'],
-      [{ mac_addresses: mac() }, 'architecture'],
-      [{ architecture: 'sparc', mac_addresses: mac() }, 'architecture'],
-      [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'telepathy' }, 'power_type'],
-      [{ architecture: 'amd64', mac_addresses: mac(), power_type: 'ipmi' }, 'power_parameters_power_address'],
+      [{ architecture: 'amd64', mac_addresses: [macAddress(), 'nonsense'] }, 'mac_addresses'],
+      [{ mac_addresses: macAddress() }, 'architecture'],
+      [{ architecture: 'sparc', mac_addresses: macAddress() }, 'architecture'],
+      [{ architecture: 'amd64', mac_addresses: macAddress(), power_type: 'telepathy' }, 'power_type'],
+      [{ architecture: 'amd64', mac_addresses: macAddress(), power_type: 'ipmi' }, 'power_parameters_power_address'],
       [
         {
           architecture: 'amd64',
-          mac_addresses: mac(),
+          mac_addresses: macAddress(),
           power_type: 'ipmi',
           power_parameters_power_address: '10.0.0.1',
           power_parameters_bogus: 'x',
         },
         'power_parameters_bogus',
       ],
-      [{ architecture: 'amd64', mac_addresses: mac(), hostname: '-bad-' }, 'hostname'],
-      [{ architecture: 'amd64', mac_addresses: mac(), zone: 'nowhere' }, 'zone'],
+      [{ architecture: 'amd64', mac_addresses: macAddress(), hostname: '-bad-' }, 'hostname'],
+      [{ architecture: 'amd64', mac_addresses: macAddress(), zone: 'nowhere' }, 'zone'],
     ];
     for (const [form, field] of cases) {
       const r = await create(form);
@@ -131,7 +130,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal((m.boot_interface as Json).mac_address, macOf.get('node-a'));
     const dup = await create({ architecture: 'amd64', mac_addresses: macOf.get('node-a')!.toUpperCase() });
     assert.equal(dup.status, 400, 'a MAC in use is refused');
-    const sameName = await create({ architecture: 'amd64', mac_addresses: mac(), hostname: 'node-a' });
+    const sameName = await create({ architecture: 'amd64', mac_addresses: macAddress(), hostname: 'node-a' });
     assert.equal(sameName.status, 400);
   });
 
@@ -139,7 +138,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const r = await create({
       hostname: 'json-power',
       architecture: 'amd64',
-      mac_addresses: mac(),
+      mac_addresses: macAddress(),
       commission: 'false',
       power_type: 'ipmi',
       power_parameters: JSON.stringify({ power_address: '10.9.9.9', power_pass: 'pw' }),
@@ -156,7 +155,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const bad = await create({
       hostname: 'json-bad',
       architecture: 'amd64',
-      mac_addresses: mac(),
+      mac_addresses: macAddress(),
       power_type: 'ipmi',
       power_parameters: '{nope',
     });
@@ -168,7 +167,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const r = await create({
       hostname: 'bmc-node',
       architecture: 'amd64',
-      mac_addresses: mac(),
+      mac_addresses: macAddress(),
       power_type: 'ipmi',
       power_parameters_power_address: '10.1.1.1',
       power_parameters_power_user: 'root',
@@ -252,7 +251,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     ];
     const before = await count();
     for (const [form, field, message] of cases) {
-      const r = await create({ architecture: 'amd64', mac_addresses: mac(), commission: 'false', ...form });
+      const r = await create({ architecture: 'amd64', mac_addresses: macAddress(), commission: 'false', ...form });
       assert.equal(r.status, 400, `${JSON.stringify(form)} → ${r.text}`);
       const body = r.body as Record<string, string[]>;
       assert.deepEqual(Object.keys(body), [field], `only ${field} named in ${r.text}`);
@@ -261,7 +260,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     // The JSON form python-libmaas sends is checked the same way.
     const json = await create({
       architecture: 'amd64',
-      mac_addresses: mac(),
+      mac_addresses: macAddress(),
       power_type: 'webhook',
       power_parameters: JSON.stringify({
         power_on_uri: 'http://h/on',
@@ -285,7 +284,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
         power_parameters_power_on_regex: '"state": *"on"',
       },
     ] as Array<Record<string, string>>) {
-      const r = await create({ architecture: 'amd64', mac_addresses: mac(), commission: 'false', ...form });
+      const r = await create({ architecture: 'amd64', mac_addresses: macAddress(), commission: 'false', ...form });
       assert.equal(r.status, 200, `${JSON.stringify(form)} → ${r.text}`);
     }
 
@@ -293,7 +292,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const made = await create({
       hostname: 'hook-node',
       architecture: 'amd64',
-      mac_addresses: mac(),
+      mac_addresses: macAddress(),
       commission: 'false',
       ...webhook,
       power_parameters_power_query_uri: 'http://hooks.example.com/status',
@@ -409,7 +408,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
         .status,
       403,
     );
-    assert.equal((await create({ architecture: 'amd64', mac_addresses: mac() }, bob)).status, 403);
+    assert.equal((await create({ architecture: 'amd64', mac_addresses: macAddress() }, bob)).status, 403);
     const token = await api.call('GET', `/MAAS/api/2.0/machines/${mine}/?op=get_token`, { key: alice });
     assert.equal(token.status, 200);
     assert.deepEqual(Object.keys(token.body as Json).sort(), ['consumer_key', 'token_key', 'token_secret']);
@@ -498,7 +497,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     const before = await count();
     const huge = await api.call('POST', '/MAAS/api/2.0/machines/', {
       key: admin,
-      form: { architecture: 'amd64', mac_addresses: mac(), description: 'x'.repeat(11 * 1024 * 1024) },
+      form: { architecture: 'amd64', mac_addresses: macAddress(), description: 'x'.repeat(11 * 1024 * 1024) },
     });
     assert.equal(huge.status, 413);
     assert.equal(await count(), before);

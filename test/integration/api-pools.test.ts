@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { poolResources } from '../../src/api/resources/pools';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
+import { deployedMachineInput } from '../helpers/factories';
 
 type Json = Record<string, unknown>;
 const POOLS = '/MAAS/api/2.0/resourcepools/';
@@ -78,14 +79,7 @@ describe('MAAS API: resource pools', () => {
     assert.ok('name' in (ren.body as Json));
 
     await api.call('POST', POOLS, { key: admin, form: { name: 'busy' } });
-    await api.services.machines.create({
-      hostname: 'in-busy',
-      macAddresses: [],
-      powerParameters: {},
-      deployed: true,
-      ownerId: null,
-      pool: 'busy',
-    });
+    await api.services.machines.create(deployedMachineInput('in-busy', null, { pool: 'busy' }));
     const busy = await api.call('DELETE', `${POOL}busy/`, { key: admin });
     assert.equal(busy.status, 400);
     assert.match(busy.text, /Pool has machines in it, it cannot be deleted/);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tagResources } from '../../src/api/resources/tags';
 import { PRESENT, startResourceApi, type ResourceApi } from '../helpers/resource-api';
+import { deployedMachineInput } from '../helpers/factories';
 
 type Json = Record<string, unknown>;
 const TAGS = '/MAAS/api/2.0/tags/';
@@ -18,13 +19,7 @@ describe('MAAS API: tags', () => {
       (t) => t.name,
     );
   const machine = async (hostname: string, ownerId: number | null) => {
-    const m = await api.services.machines.create({
-      hostname,
-      macAddresses: [],
-      powerParameters: {},
-      deployed: true,
-      ownerId,
-    });
+    const m = await api.services.machines.create(deployedMachineInput(hostname, ownerId));
     ids[hostname] = m.systemId;
   };
 

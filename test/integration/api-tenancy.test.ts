@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { MachineEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
+import { macAddress } from '../helpers/factories';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
@@ -20,9 +21,6 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
   let bob: string;
   let carol: string;
   const rack = new ScriptedRack(50);
-  let macs = 0;
-  const mac = () =>
-    `52:54:00:cc:${(macs >> 8).toString(16).padStart(2, '0')}:${(macs++ & 255).toString(16).padStart(2, '0')}`;
 
   before(async () => {
     region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
@@ -45,7 +43,7 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
     const r = await post('machines/', admin, {
       hostname,
       architecture: 'amd64/generic',
-      mac_addresses: mac(),
+      mac_addresses: macAddress(),
       power_type: 'manual',
       ...extra,
     });
@@ -228,7 +226,7 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
     const r = await post('machines/', admin, {
       hostname: 'tb-1',
       architecture: 'amd64/generic',
-      mac_addresses: mac(),
+      mac_addresses: macAddress(),
       power_type: 'manual',
     });
     assert.equal(r.status, 200, r.text);
@@ -397,7 +395,7 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
     assert.deepEqual((byVlan.body as Json).match, { vlans: [vlanY] });
 
     // Attached as allocate sees it: a DHCP lease of one of its MACs (x), a reserved IP (y).
-    const [macX, macY] = [mac(), mac()];
+    const [macX, macY] = [macAddress(), macAddress()];
     await region.services.db.query(
       `INSERT INTO dhcp_leases (ip, mac_address, subnet_id) VALUES ('10.31.0.10', $1::macaddr, $2)`,
       [macX, netX],
@@ -419,7 +417,7 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
     const [x, y, none] = [
       await create('net-x-1', macX),
       await create('net-y-1', macY),
-      await create('net-none-1', mac()),
+      await create('net-none-1', macAddress()),
     ];
     const poolOf = async (id: number | null) =>
       (
@@ -461,7 +459,7 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
       const r = await post('machines/', admin, {
         hostname,
         architecture: 'amd64/generic',
-        mac_addresses: mac(),
+        mac_addresses: macAddress(),
         power_type: 'manual',
         commission: 'false',
       });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { userResources } from '../../src/api/resources/users';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
+import { deployedMachineInput } from '../helpers/factories';
 
 type Json = Record<string, unknown>;
 
@@ -92,13 +93,7 @@ describe('MAAS API: users', () => {
 
   it('admins delete users, not themselves, and not owners of machines unless transferring them', async () => {
     const frank = await api.user('frank');
-    const machine = await api.services.machines.create({
-      hostname: 'franks',
-      macAddresses: [],
-      powerParameters: {},
-      deployed: true,
-      ownerId: frank.id,
-    });
+    const machine = await api.services.machines.create(deployedMachineInput('franks', frank.id));
 
     assert.equal((await api.call('DELETE', '/MAAS/api/2.0/users/admin/', { key: admin.key })).status, 400);
     const refused = await api.call('DELETE', '/MAAS/api/2.0/users/frank/', { key: admin.key });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { zoneResources } from '../../src/api/resources/zones';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
+import { deployedMachineInput } from '../helpers/factories';
 
 type Json = Record<string, unknown>;
 const ZONES = '/MAAS/api/2.0/zones/';
@@ -55,14 +56,7 @@ describe('MAAS API: zones', () => {
     const d = await api.call('PUT', `${ZONES}rack-one/`, { key: admin, form: { description: 'only the description' } });
     assert.equal((d.body as Json).name, 'rack-one');
 
-    const m = await api.services.machines.create({
-      hostname: 'in-rack-one',
-      macAddresses: [],
-      powerParameters: {},
-      deployed: true,
-      ownerId: null,
-      zone: 'rack-one',
-    });
+    const m = await api.services.machines.create(deployedMachineInput('in-rack-one', null, { zone: 'rack-one' }));
     const del = await api.call('DELETE', `${ZONES}rack-one/`, { key: admin });
     assert.equal(del.status, 204, del.text);
     assert.deepEqual(await zoneNames(), ['default']);

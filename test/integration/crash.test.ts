@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startStack, type Role, type Stack } from '../helpers/stack';
+import { macAddress } from '../helpers/factories';
 
 interface MachineJson {
   system_id: string;
@@ -40,7 +41,7 @@ describe('crash safety (separate processes, kill -9)', () => {
     const r = await stack.call('POST', '/machines/', {
       hostname,
       architecture: 'amd64',
-      mac_addresses: randomMac(),
+      mac_addresses: macAddress(),
       power_type: 'fake',
       power_parameters_fake_delay_ms: '1500',
     });
@@ -88,15 +89,3 @@ describe('crash safety (separate processes, kill -9)', () => {
     });
   }
 });
-
-function randomMac(): string {
-  return [
-    '52',
-    '54',
-    ...Array.from({ length: 4 }, () =>
-      Math.floor(Math.random() * 256)
-        .toString(16)
-        .padStart(2, '0'),
-    ),
-  ].join(':');
-}

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { findTemporalCli } from '../../src/runtime/temporal-dev-server';
 import { startStack, type Stack } from '../helpers/stack';
+import { macAddress } from '../helpers/factories';
 
 type Json = Record<string, unknown>;
 const run = promisify(execFile);
@@ -31,7 +32,7 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
     const r = await stack.call('POST', '/machines/', {
       hostname,
       architecture: 'amd64',
-      mac_addresses: randomMac(),
+      mac_addresses: macAddress(),
       power_type: 'fake',
       power_parameters_fake_delay_ms: '100',
       ...params,
@@ -103,7 +104,7 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
   });
 
   it('enlists an unknown machine anonymously, and it can be commissioned at once', async () => {
-    const mac = randomMac();
+    const mac = macAddress();
     const r = await fetch(`${stack.apiUrl}/machines/`, {
       method: 'POST',
       body: new URLSearchParams({
@@ -134,15 +135,3 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
     assert.match(described.stdout, /registerDeployedWorkflow/);
   });
 });
-
-function randomMac(): string {
-  return [
-    '52',
-    '54',
-    ...Array.from({ length: 4 }, () =>
-      Math.floor(Math.random() * 256)
-        .toString(16)
-        .padStart(2, '0'),
-    ),
-  ].join(':');
-}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { macAddress } from '../helpers/factories';
 import { startStack, type Stack } from '../helpers/stack';
 
 type Json = Record<string, unknown>;
@@ -104,10 +105,7 @@ describe('several racks at once (processes)', () => {
       const r = await stack.call('POST', '/machines/', {
         hostname,
         architecture: 'amd64',
-        mac_addresses: `52:54:00:${Math.floor(Math.random() * 0xffffff)
-          .toString(16)
-          .padStart(6, '0')
-          .replace(/(..)(..)(..)/, '$1:$2:$3')}`,
+        mac_addresses: macAddress(),
         power_type: 'fake',
         power_parameters_fake_delay_ms: '100',
         commission: 'false',

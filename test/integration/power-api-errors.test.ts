@@ -13,7 +13,8 @@ import { MachineEntity } from '../../src/region/db/entities';
 import { UnavailableError } from '../../src/region/errors';
 import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmi-sim';
 import { skipUnless } from '../helpers/bmc/peers';
-import { createAdmin, startTestRegion, type TestRegion } from '../helpers/region';
+import { createAdmin } from '../helpers/factories';
+import { startTestRegion, type TestRegion } from '../helpers/region';
 
 const skip = skipUnless('ipmi_sim', 'apt-get install openipmi ipmitool');
 

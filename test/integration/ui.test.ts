@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { recordEvent } from '../../src/region/services/events';
 import { startApi, type ApiClient } from '../helpers/api';
+import { createUser, deployedMachineInput } from '../helpers/factories';
 import { startTestRegion, type TestRegion } from '../helpers/region';
 
 const UI = '/MAAS/r';
@@ -89,19 +90,12 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
       ['alice', false],
       ['bob', false],
     ] as const) {
-      users[name] = (
-        await s.users.create({ username: name, password: 'pw', email: `${name}@example.com`, isSuperuser: admin })
-      ).id;
+      users[name] = (await createUser(s, name, { admin })).id;
     }
     const machine = async (hostname: string, ownerId: number | null, macs: string[] = []) => {
-      const m = await s.machines.create({
-        hostname,
-        macAddresses: macs,
-        powerParameters: {},
-        deployed: true,
-        ownerId,
-        zone: 'default',
-      });
+      const m = await s.machines.create(
+        deployedMachineInput(hostname, ownerId, { macAddresses: macs, zone: 'default' }),
+      );
       ids[hostname] = m.systemId;
       await recordEvent(s.db.manager, m.id, { type: 'Test', description: `event-of-${hostname}`, level: 'INFO' });
       await s.db.query(`UPDATE machines SET workflow_id = $2, workflow_type = 'CommissionWorkflow' WHERE id = $1`, [

@@ -7,8 +7,9 @@ import { labelOf, MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId, SearchAttribute, WorkflowType } from '../../src/contracts/workflows';
 import { Reconciler } from '../../src/region/reconciler';
 import { BootConfigService } from '../../src/region/services/boot-config';
+import { createAdmin, machineInput } from '../helpers/factories';
 import { workflowBundle } from '../helpers/infra';
-import { createAdmin, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 const NODE_TIMEOUT_MS = 3_000;
@@ -71,16 +72,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   });
   after(async () => region?.stop());
 
-  const newMachine = async (hostname: string) =>
-    region.services.machines.create({
-      hostname,
-      architecture: 'amd64',
-      macAddresses: [randomMac()],
-      powerType: 'manual',
-      powerParameters: {},
-      deployed: false,
-      ownerId: null,
-    });
+  const newMachine = async (hostname: string) => region.services.machines.create(machineInput({ hostname }));
   const events = async (systemId: string) =>
     (await region.services.db.query(
       `SELECT e.type, e.description, e.level FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1 ORDER BY e.id`,
@@ -507,15 +499,3 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await waitForStatus(region.services, m.systemId, S.NEW);
   });
 });
-
-function randomMac(): string {
-  return [
-    '52',
-    '54',
-    ...Array.from({ length: 4 }, () =>
-      Math.floor(Math.random() * 256)
-        .toString(16)
-        .padStart(2, '0'),
-    ),
-  ].join(':');
-}

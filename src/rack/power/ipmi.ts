@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import type { PowerConfig } from '../../contracts/rack-api';
 import type { PowerState } from '../../contracts/workflows';
-import { MAAS_BACKOFF_MS, awaitState, withRetries } from './backoff';
+import { MAAS_BACKOFF_MS, awaitState, withRetries } from './retries';
 import { PowerError, type PowerDriver, type RackLog } from './driver';
 import { ipmiFailure, ipmitoolArgs } from './ipmi-args';
 

@@ -5,7 +5,7 @@
 // the BMC one password check instead of one per request, which is what slow BMCs spend on.
 import type { PowerConfig } from '../../contracts/rack-api';
 import type { PowerState } from '../../contracts/workflows';
-import { MAAS_BACKOFF_MS, awaitState, withRetries } from './backoff';
+import { MAAS_BACKOFF_MS, awaitState, withRetries } from './retries';
 import { PowerError, type PowerDriver, type RackLog } from './driver';
 import { basicAuth, bmcRequest, httpFailure, type BmcRequest, type BmcResponse } from './http';
 

@@ -4,7 +4,7 @@
 import type { PowerConfig } from '../../contracts/rack-api';
 import { POWER_TYPES } from '../../contracts/power';
 import type { PowerState } from '../../contracts/workflows';
-import { MAAS_BACKOFF_MS, awaitState, withRetries } from './backoff';
+import { MAAS_BACKOFF_MS, awaitState, withRetries } from './retries';
 import { PowerError, type PowerDriver, type RackLog } from './driver';
 import { basicAuth, bmcRequest, httpFailure, safeUrl, type BmcResponse } from './http';
 

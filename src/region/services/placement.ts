@@ -10,7 +10,7 @@ import type { Machine } from '../db/entities';
 import { NotFoundError, ValidationError } from '../errors';
 import { attachedSubnetsSql, resolveNetwork } from './allocation-network';
 import { recordEvent } from './events';
-import { resolveReservation } from './reservations';
+import { resolveReservation } from './reservation-target';
 
 /** What a rule looks at: all given criteria must hold (hardware facts are minimums). */
 export interface PlacementMatch {

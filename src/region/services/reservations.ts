@@ -2,37 +2,12 @@
 // group; only they allocate it (before any unassigned machine), others do not see it while it is
 // unowned. Unlike MAAS, whose reservation is the owner field, it survives allocate and release.
 import type { DataSource, EntityManager } from 'typeorm';
-import { ForbiddenError, ValidationError } from '../errors';
+import { ForbiddenError } from '../errors';
 import { recordEvent } from './events';
 import { isAdmin, type Principal } from './principal';
+import { resolveReservation } from './reservation-target';
 import { reservationAllowsSql, userMayTakeSql } from './tenancy-sql';
 import { lockMachine } from './transitions';
-
-export interface ReservationTarget {
-  userId: number | null;
-  groupId: number | null;
-  label: string;
-}
-
-/** `alice` → user, `group:team-a` → group, empty → no reservation. Unknown names are a 400. */
-export async function resolveReservation(
-  manager: EntityManager,
-  value: string,
-  field = 'reserved_for',
-): Promise<ReservationTarget> {
-  const v = value.trim();
-  if (v === '') return { userId: null, groupId: null, label: '' };
-  const group = v.startsWith('group:') ? v.slice('group:'.length) : undefined;
-  const rows: Array<{ id: number }> = await manager.query(
-    group === undefined ? `SELECT id FROM users WHERE username = $1` : `SELECT id FROM user_groups WHERE name = $1`,
-    [group ?? v],
-  );
-  if (!rows[0])
-    throw ValidationError.field(field, group === undefined ? `No user '${v}'.` : `No user group '${group}'.`);
-  return group === undefined
-    ? { userId: rows[0].id, groupId: null, label: v }
-    : { userId: null, groupId: rows[0].id, label: v };
-}
 
 export class ReservationService {
   constructor(private readonly db: DataSource) {}

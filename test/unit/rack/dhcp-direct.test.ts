@@ -6,7 +6,7 @@ import type { DhcpConfig } from '../../../src/contracts/rack-api';
 import { parseIp } from '../../../src/rack/dhcp/ipv4';
 import { LeaseTable } from '../../../src/rack/dhcp/lease-table';
 import { MSG, OPT, optU8 } from '../../../src/rack/dhcp/options';
-import { clientMessage } from '../../../src/rack/dhcp/relay-probe';
+import { clientMessage } from './relay-probe';
 import { Responder } from '../../../src/rack/dhcp/responder';
 import { directRefusal } from '../../../src/rack/dhcp/server';
 import { compileSubnets } from '../../../src/rack/dhcp/subnets';

@@ -14,7 +14,8 @@ import { MemoryLeaseJournal, openLeaseJournal, type LeaseJournal } from '../../.
 import type { Lease } from '../../../src/rack/dhcp/lease-table';
 import { MSG, OPT, optIp, optText, optU8 } from '../../../src/rack/dhcp/options';
 import { BROADCAST_FLAG, decodePacket, encodePacket, type DhcpPacket } from '../../../src/rack/dhcp/packet';
-import { clientMessage, RelayProbe } from '../../../src/rack/dhcp/relay-probe';
+import { macAddress } from '../../helpers/factories';
+import { clientMessage, RelayProbe } from './relay-probe';
 import { DhcpServer } from '../../../src/rack/dhcp/server';
 
 const SERVER_IP = '127.0.0.1';
@@ -82,9 +83,7 @@ async function start(
   return { server, relay, events, log, clock, stop: async () => (await relay.close(), await server.close()) };
 }
 
-let macSeq = 0;
-const newMac = () =>
-  `02:00:00:00:${((++macSeq >> 8) & 255).toString(16).padStart(2, '0')}:${(macSeq & 255).toString(16).padStart(2, '0')}`;
+const newMac = () => macAddress('02:00:00');
 const arch = (n: number): [number, Buffer] => [OPT.clientArch, Buffer.from([n >> 8, n & 255])];
 const leaseSecondsOf = (p: DhcpPacket | undefined) => p?.options.get(OPT.leaseTime)?.readUInt32BE(0);
 const typeOf = (p: DhcpPacket | undefined) => (p ? optU8(p.options, OPT.messageType) : undefined);

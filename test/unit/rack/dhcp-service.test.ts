@@ -8,7 +8,7 @@ import type { DhcpConfig, DhcpLeaseReport, DhcpSubnetConfig } from '../../../src
 import { formatIp } from '../../../src/rack/dhcp/ipv4';
 import { LEASE_FILE } from '../../../src/rack/dhcp/lease-store';
 import { MSG } from '../../../src/rack/dhcp/options';
-import { RelayProbe } from '../../../src/rack/dhcp/relay-probe';
+import { RelayProbe } from './relay-probe';
 import { startDhcpService, type DhcpService } from '../../../src/rack/dhcp/service';
 import { RegionError } from '../../../src/rack/region-client';
 

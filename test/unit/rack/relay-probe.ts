@@ -1,11 +1,11 @@
 // A fake DHCP relay agent beside the real server: it sends client messages the way a relay does
 // (giaddr set, from its own UDP port) and hands back the server's replies by transaction id.
-// Tests drive the server through it over real UDP; it can also check a live server answers.
+// Tests drive the server through it over real UDP (test-only: it lives beside the tests that use it).
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
-import { formatIp, parseIp, type Ip } from './ipv4';
-import { ipList, MSG, OPT, u8, type DhcpOptions, type MessageType } from './options';
-import { BOOTREQUEST, decodePacket, encodePacket, type DhcpPacket } from './packet';
+import { formatIp, parseIp, type Ip } from '../../../src/rack/dhcp/ipv4';
+import { ipList, MSG, OPT, u8, type DhcpOptions, type MessageType } from '../../../src/rack/dhcp/options';
+import { BOOTREQUEST, decodePacket, encodePacket, type DhcpPacket } from '../../../src/rack/dhcp/packet';
 
 export interface ClientMessage {
   type: MessageType;

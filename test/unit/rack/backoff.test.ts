@@ -1,0 +1,89 @@
+// The rack's one backoff module and MAAS's power retries built on it. Zero-length schedules keep
+// these tests instant; what is checked is who gets retried, how often, and what is thrown.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { retryOnSchedule, sleep } from '../../../src/rack/backoff';
+import { PowerError } from '../../../src/rack/power/driver';
+import { awaitState, withRetries } from '../../../src/rack/power/retries';
+
+const failing = (errors: unknown[], value = 'ok') => {
+  let calls = 0;
+  const fn = async () => {
+    const err = errors[calls++];
+    if (err !== undefined) throw err;
+    return value;
+  };
+  return { fn, calls: () => calls };
+};
+
+describe('rack backoff', () => {
+  it('retryOnSchedule: one attempt more than waits, then the last error (or onExhausted)', async () => {
+    const boom = new Error('boom');
+    const f = failing([boom, boom, boom, boom]);
+    await assert.rejects(retryOnSchedule([0, 0], f.fn, { isRetryable: () => true }), boom);
+    assert.equal(f.calls(), 3);
+    const g = failing([boom, boom, boom]);
+    await assert.rejects(
+      retryOnSchedule([0, 0], g.fn, { isRetryable: () => true, onExhausted: (_e, n) => new Error(`after ${n}`) }),
+      /after 3/,
+    );
+  });
+
+  it('retryOnSchedule: an error not worth retrying is thrown at once; success returns', async () => {
+    const fatal = new Error('fatal');
+    const f = failing([fatal]);
+    await assert.rejects(retryOnSchedule([0, 0], f.fn, { isRetryable: (e) => e !== fatal }), fatal);
+    assert.equal(f.calls(), 1);
+    const retried: number[] = [];
+    const g = failing([new Error('once')]);
+    assert.equal(
+      await retryOnSchedule([0], g.fn, { isRetryable: () => true, onRetry: (_e, n) => retried.push(n) }),
+      'ok',
+    );
+    assert.deepEqual(retried, [1]);
+  });
+
+  it('sleep rejects with the signal reason when aborted, before or during the wait', async () => {
+    const reason = new Error('cancelled');
+    await assert.rejects(sleep(0, AbortSignal.abort(reason)), reason);
+    const ac = new AbortController();
+    const waiting = sleep(60_000, ac.signal);
+    ac.abort(reason);
+    await assert.rejects(waiting, reason);
+  });
+
+  it('withRetries (power): retries only retryable PowerErrors and says how often it tried', async () => {
+    const lines: string[] = [];
+    const f = failing([
+      PowerError.retryable('no answer'),
+      PowerError.retryable('no answer'),
+      PowerError.retryable('no answer'),
+    ]);
+    await assert.rejects(
+      withRetries('ipmi on', [0, 0], new AbortController().signal, (l) => lines.push(l), f.fn),
+      (err) => {
+        assert.ok(err instanceof PowerError && err.retryable);
+        assert.match(err.message, /no answer \(ipmi on: gave up after 3 attempts\)/);
+        return true;
+      },
+    );
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, /attempt 1\/3 failed/);
+    const g = failing([PowerError.fatal('bad password')]);
+    await assert.rejects(
+      withRetries('ipmi on', [0, 0], new AbortController().signal, () => {}, g.fn),
+      /bad password/,
+    );
+    assert.equal(g.calls(), 1);
+  });
+
+  it('awaitState polls on the schedule until the BMC reports the state asked for', async () => {
+    const states = ['off', 'off', 'on'] as const;
+    let i = 0;
+    assert.equal(await awaitState('on', 'on', [0, 0, 0], new AbortController().signal, async () => states[i++]!), 'on');
+    await assert.rejects(
+      awaitState('on', 'on', [0], new AbortController().signal, async () => 'off'),
+      /still off, not on/,
+    );
+  });
+});
