@@ -15,3 +15,28 @@ export interface HardwareReport {
 
 export const INTERFACE_TYPES = ['physical', 'vlan', 'bridge', 'bond'] as const;
 export type InterfaceType = (typeof INTERFACE_TYPES)[number];
+
+/**
+ * What the region accepts in a report (issue 15): beyond these a report is refused with a 400
+ * naming the path in the report, and nothing is stored. Generous for real hardware, small enough
+ * that nothing derived from a report (rows, JSON, presenters) can grow without bound.
+ */
+export const HARDWARE_LIMITS = {
+  /** Logical CPUs (Linux's NR_CPUS maximum is 8,192 on x86; twice that for headroom). */
+  cpuCount: 16_384,
+  cpuSpeedMhz: 1_000_000,
+  /** 64 TiB. */
+  memoryMib: 64 * 1024 * 1024,
+  blockDevices: 1_024,
+  /** Integer bytes JSON numbers represent exactly (8 PiB per disk). */
+  diskBytes: Number.MAX_SAFE_INTEGER,
+  interfaces: 1_024,
+  linkSpeedMbps: 10_000_000,
+  dmiKeys: 64,
+  /** Names (devices, interfaces, DMI keys, the architecture). */
+  nameLength: 64,
+  /** Free text (models, serials, DMI values). */
+  textLength: 1_024,
+  /** The report file itself. */
+  fileBytes: 2 * 1024 * 1024,
+} as const;

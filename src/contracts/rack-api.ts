@@ -44,11 +44,22 @@ export interface BootConfig {
   macAddresses: string[];
   /** The metadata server and the machine's own OAuth credentials (on MAAS's kernel command line). */
   metadataUrl: string;
-  credentials: { consumerKey: string; tokenKey: string; tokenSecret: string };
+  /**
+   * Only while the machine's status is a netboot phase that reports with them (commissioning,
+   * deploying, disk erasing); absent otherwise, whatever the purpose. A rack hands them only to the
+   * address its DHCP server leased to the booting MAC.
+   */
+  credentials?: MachineCredentials;
   /** xinstall: the image to write (path on the rack's HTTP boot server, under the boot root). */
   image?: { name: string; path: string; sha256: string };
   /** commissioning during release: erase the disks instead. */
   erase?: EraseMode;
+}
+
+export interface MachineCredentials {
+  consumerKey: string;
+  tokenKey: string;
+  tokenSecret: string;
 }
 
 /** GET racks/{rack}/power-targets: the machines this rack polls (queryable power types only). */

@@ -85,6 +85,8 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
       regionUrl: o.regionUrl,
       bootConfigByMac: (mac, signal) => region.bootConfigByMac(identity.systemId, mac, signal),
       bootCache,
+      // DHCP starts after the boot servers (it needs their port): look the service up per request.
+      leasedAddresses: o.boot.dhcpPort !== null ? (mac) => dhcp?.leasedTo(mac) ?? [] : undefined,
       log,
     });
     if (o.boot.dhcpPort !== null) {

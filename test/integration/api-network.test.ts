@@ -278,7 +278,7 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     await api.services.rackDhcp.recordLeases(standby, [], { replace: true });
   });
 
-  it('boot config by MAC: a known machine gets its purpose and token, an unknown MAC enlists', async () => {
+  it('boot config by MAC: a known machine gets its purpose (a token only in a netboot phase), an unknown MAC enlists', async () => {
     const boot = new BootConfigService(api.services.db, api.services.machines, 'http://region/MAAS/metadata');
     const m = await api.services.machines.create({
       hostname: 'pxe-1',
@@ -290,7 +290,8 @@ describe('MAAS API: networking and rack DHCP configuration', () => {
     });
     const known = await boot.forMac('52-54-00-AA-BB-CC');
     assert.equal(known.known, true);
-    assert.ok(known.known && known.systemId === m.systemId && known.credentials.tokenKey.length > 0);
+    // A NEW machine is in no netboot phase: it powers off, and its token stays in the region.
+    assert.ok(known.known && known.systemId === m.systemId && known.purpose === 'poweroff' && !known.credentials);
     assert.deepEqual(await boot.forMac('52:54:00:00:00:77'), {
       known: false,
       purpose: 'enlist',

@@ -274,6 +274,10 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     });
     const released = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(released.bootErase, '', 'the erase mode does not outlive the release');
+    // Issue 15: the phase is over, and so are the credentials on the boot network.
+    const afterwards = await configs.forSystemId(m.systemId);
+    assert.equal(afterwards.purpose, 'poweroff');
+    assert.equal(afterwards.credentials, undefined);
     assert.equal(released.ownerId, null);
     assert.ok((await events(m.systemId)).some((e) => e.description === 'Powering on to erase disks (quick).'));
     // The same words twice in one run (off before and after the erase) are two events, not deduped away.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { presentMachine, presentOptionsFor } from '../../src/api/presenters/machine';
+import { HARDWARE_LIMITS } from '../../src/contracts/hardware';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import type { Machine, User } from '../../src/region/db/entities';
 import type { MachineView } from '../../src/region/services/machine-queries';
@@ -101,6 +102,20 @@ describe('machine presenter', () => {
     assert.equal((json.pool as { resource_uri: string }).resource_uri, '/MAAS/api/2.0/resourcepool/1/');
     assert.equal(json.resource_uri, '/MAAS/api/2.0/machines/abc123/');
     assert.equal(json.netboot, true);
+  });
+
+  it('never allocates in proportion to cpu_count (issue 15): NUMA core ids stop at the report limit', () => {
+    const cores = (cpuCount: number) =>
+      (
+        presentMachine({ ...view, machine: { ...machine, cpuCount } }, options).numanode_set as Array<{
+          cores: number[];
+        }>
+      )[0]!.cores;
+    assert.deepEqual(cores(4), [0, 1, 2, 3]);
+    // 2^31 - 1 would be an out-of-memory crash of the region if allocated.
+    assert.equal(cores(2 ** 31 - 1).length, HARDWARE_LIMITS.cpuCount);
+    assert.deepEqual(cores(-1), []);
+    assert.deepEqual(cores(1.5), []);
   });
 
   it('picks the boot interface, not the first one', () => {

@@ -1,5 +1,6 @@
 // Machine JSON with MAAS's field names and types. Admins see power parameters including secrets;
 // everyone else sees none of them.
+import { HARDWARE_LIMITS } from '../../contracts/hardware';
 import { labelOf } from '../../contracts/lifecycle';
 import type { MachineView } from '../../region/services/machine-queries';
 import { isAdmin, type Principal } from '../../region/services/principal';
@@ -75,9 +76,7 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     cache_sets: [],
     bcaches: [],
     special_filesystems: [],
-    numanode_set: [
-      { index: 0, memory: m.memory, cores: Array.from({ length: m.cpuCount }, (_, i) => i), hugepages_set: [] },
-    ],
+    numanode_set: [{ index: 0, memory: m.memory, cores: coreIds(m.cpuCount), hugepages_set: [] }],
     disable_ipv4: false,
     address_ttl: null,
     default_gateways: { ipv4: { gateway_ip: null, link_id: null }, ipv6: { gateway_ip: null, link_id: null } },
@@ -142,6 +141,16 @@ export function temporalWorkflowUrl(id: string, o: PresentOptions): string | nul
   return o.temporalUiUrl
     ? `${o.temporalUiUrl}/namespaces/${o.temporalNamespace}/workflows/${encodeURIComponent(id)}`
     : null;
+}
+
+/**
+ * MAAS lists a NUMA node's core ids. A presenter must never allocate in proportion to a number a
+ * machine reported (or an old row holds): at most HARDWARE_LIMITS.cpuCount ids, the most a report
+ * may claim; a bad stored value (negative, fractional) gives none.
+ */
+function coreIds(cpuCount: number): number[] {
+  const n = Number.isSafeInteger(cpuCount) && cpuCount > 0 ? Math.min(cpuCount, HARDWARE_LIMITS.cpuCount) : 0;
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 function nonEmpty(record: Record<string, string>): Record<string, string> {

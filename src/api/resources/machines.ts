@@ -5,6 +5,7 @@ import { ForbiddenError } from '../../region/errors';
 import { reregisterHost } from '../../region/services/host-registration';
 import { normaliseMac } from '../../region/services/machine-validation';
 import { mayAdministerPool } from '../../region/services/reservations';
+import { annotate } from '../../region/services/workload-annotations';
 import { forbidden, Reply, type Resource } from '../http';
 import { adminOf, userOf, type Ctx } from './access';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
@@ -292,13 +293,11 @@ export function machineResources(services: RegionServices, present: PresentOptio
           const view = await services.queries.get(p, id);
           if (!isAdmin(p) && !(p.kind === 'user' && view.machine.ownerId === p.user.id))
             throw new ForbiddenError('Only the owner or an admin can annotate a machine.');
-          const annotations = { ...view.machine.workloadAnnotations };
-          for (const key of c.params.names()) {
-            if (key === 'op') continue;
-            const value = c.params.get(key) ?? '';
-            if (value === '') delete annotations[key];
-            else annotations[key] = value;
-          }
+          const changes = c.params
+            .names()
+            .filter((key) => key !== 'op')
+            .map((key) => [key, c.params.get(key) ?? ''] as const);
+          const annotations = annotate(view.machine.workloadAnnotations, changes);
           await services.db.query(`UPDATE machines SET workload_annotations = $2, updated = now() WHERE id = $1`, [
             view.machine.id,
             JSON.stringify(annotations),

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { BOOT_HTTP, TFTP_FILES } from '../../contracts/boot';
 import { bootLayout } from './boot-root';
+import { credentialGate, type LeasedAddresses } from './credential-gate';
 import { bootScript, httpBase, macScript } from './ipxe-script';
 import { macConfig, type MacConfigDeps } from './mac-config';
 import { macFromHyphens } from './mac';
@@ -16,6 +17,8 @@ export interface HttpBootOptions extends MacConfigDeps {
   arch?: string;
   /** Timeout for proxied region requests (default 60 s). */
   proxyTimeoutMs?: number;
+  /** This rack's DHCP leases: scripts with credentials go only to the leased address (credential-gate.ts). */
+  leasedAddresses?: LeasedAddresses;
   log: (line: string) => void;
 }
 
@@ -52,6 +55,10 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
     res.on('close', () => gone.abort());
     const answer = await macConfig(o, mac, gone.signal);
     if (!answer.ok) return { ...text(answer.status, answer.message), note: answer.message };
+    if (answer.config.known && answer.config.credentials) {
+      const gate = credentialGate(o.leasedAddresses, mac, req.socket.remoteAddress ?? '');
+      if (!gate.ok) return { ...text(403, gate.message), note: gate.message };
+    }
     const body = macScript(answer.config, { base: baseOf(req), arch: o.arch });
     return {
       status: 200,

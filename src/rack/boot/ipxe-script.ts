@@ -98,10 +98,14 @@ function ephemeral(config: MacBootConfig, base: string, arch: string): string[] 
   ];
   // Enlistment is anonymous, as in MAAS: a machine that is not known yet has no token.
   if (config.known && config.purpose !== 'enlist') {
+    const creds = config.credentials;
+    // The region sends credentials with every purpose that reports; without them the environment
+    // could only fail, so the machine is told nothing rather than booted to no end.
+    if (!creds) throw new UnsafeBootValueError(`No credentials for ${config.systemId}'s ${config.purpose} boot.`);
     args.push(
-      [CMDLINE.consumerKey, config.credentials.consumerKey],
-      [CMDLINE.tokenKey, config.credentials.tokenKey],
-      [CMDLINE.tokenSecret, config.credentials.tokenSecret],
+      [CMDLINE.consumerKey, creds.consumerKey],
+      [CMDLINE.tokenKey, creds.tokenKey],
+      [CMDLINE.tokenSecret, creds.tokenSecret],
       [CMDLINE.systemId, config.systemId],
     );
     if (config.purpose === 'xinstall' && config.image)

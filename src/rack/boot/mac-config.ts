@@ -10,6 +10,8 @@ export type BootConfigByMac = (mac: string, signal: AbortSignal) => Promise<MacB
 /** The boot configs this rack prepared, found by one of the machine's MACs. */
 export interface PreparedBoots {
   byMac(mac: string): BootConfig | undefined;
+  /** Drops a machine's prepared config (the region says its netboot phase is over). */
+  delete?(systemId: string): void;
 }
 
 export type MacConfigAnswer =
@@ -29,7 +31,11 @@ export async function macConfig(deps: MacConfigDeps, mac: string, signal: AbortS
   const deadline = AbortSignal.timeout(deps.timeoutMs ?? 10_000);
   let why: string;
   try {
-    return { ok: true, config: await deps.bootConfigByMac(mac, AbortSignal.any([signal, deadline])), source: 'region' };
+    const config = await deps.bootConfigByMac(mac, AbortSignal.any([signal, deadline]));
+    // No credentials: the machine's netboot phase is over, so what was prepared for it (with its
+    // token) must not be served during a later region outage either.
+    if (config.known && !config.credentials) deps.prepared?.delete?.(config.systemId);
+    return { ok: true, config, source: 'region' };
   } catch (err) {
     if (signal.aborted) throw err;
     // The region answered, and said no (4xx): booting a stale cached config would be wrong.

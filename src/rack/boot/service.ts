@@ -11,6 +11,7 @@ import { DEBIAN_IPXE_DIR, installIpxeFirmware } from './firmware';
 import { createHttpBootServer } from './http-server';
 import { bootScript, httpBase } from './ipxe-script';
 import { isWildcard, localAddressFor } from './local-address';
+import type { LeasedAddresses } from './credential-gate';
 import type { BootConfigByMac, PreparedBoots } from './mac-config';
 import { startTftpServer, type RunningTftp } from './tftp-server';
 
@@ -34,6 +35,8 @@ export interface BootServicesOptions {
   bootConfigByMac: BootConfigByMac;
   /** What this rack prepared, used while the region is unreachable. */
   bootCache?: PreparedBoots;
+  /** This rack's DHCP leases; without them no boot script carries machine credentials. */
+  leasedAddresses?: LeasedAddresses;
   log: (line: string) => void;
   /** Ephemeral environment architecture (default amd64). */
   arch?: string;
@@ -71,6 +74,7 @@ export async function startBootServices(o: BootServicesOptions): Promise<BootSer
       regionUrl: o.regionUrl,
       bootConfigByMac: o.bootConfigByMac,
       prepared: o.bootCache,
+      leasedAddresses: o.leasedAddresses,
       timeoutMs: o.regionTimeoutMs,
       arch: o.arch,
       log: o.log,

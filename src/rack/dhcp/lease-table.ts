@@ -50,6 +50,14 @@ export class LeaseTable {
     return best;
   }
 
+  /** The addresses `mac` holds a live binding on (an offer is not the client's yet). */
+  boundTo(mac: string, now: number): Ip[] {
+    return (this.byMac.get(mac) ?? []).filter((ip) => {
+      const l = this.byIp.get(ip);
+      return l !== undefined && l.state === 'bound' && l.expiresAt > now;
+    });
+  }
+
   /** Records `lease` as the address's current state (replacing whatever was there). */
   set(lease: Lease): void {
     const before = this.byIp.get(lease.ip);

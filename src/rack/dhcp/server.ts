@@ -125,6 +125,11 @@ export class DhcpServer {
     return this.journalError;
   }
 
+  /** The addresses this server has leased to `mac` (colon form, lower case) right now. */
+  leasedTo(mac: string): string[] {
+    return this.table.boundTo(mac, this.now()).map(formatIp);
+  }
+
   leases(): Lease[] {
     return [...this.table.all()].map((l) => ({ ...l }));
   }

@@ -39,6 +39,8 @@ export interface DhcpService {
   status(): DhcpServiceStatus;
   /** The running server (once the journal is open), for tests and diagnostics. */
   readonly server: DhcpServer | undefined;
+  /** The addresses this rack's DHCP server has leased to `mac` right now (none before it runs). */
+  leasedTo(mac: string): string[];
   /** Resolves after the first config poll was handled (served, or found empty or failing). */
   readonly firstPoll: Promise<void>;
   /** Stops polling and serving, delivers what it can of the pending lease events, closes the journal. */
@@ -138,6 +140,7 @@ export function startDhcpService(o: DhcpServiceOptions): DhcpService {
     get server() {
       return state.server;
     },
+    leasedTo: (mac) => state.server?.leasedTo(mac) ?? [],
     firstPoll,
     async stop() {
       abort.abort();

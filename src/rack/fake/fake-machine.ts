@@ -45,8 +45,10 @@ export class FakeMachine {
         await this.install(boot);
         return this.rebootIntoInstalledOs();
       case 'local':
-        // The installed OS boots from disk and checks in (cloud-init fetches its user-data).
+        // The installed OS boots from disk and checks in (cloud-init fetches its user-data) while
+        // the deployment waits for it; the region sends no credentials outside a netboot phase.
         await this.step();
+        if (!boot.credentials) return this.say('booted the installed OS');
         await this.metadata(boot).userData();
         return this.say('booted the installed OS; fetched user-data');
       default:

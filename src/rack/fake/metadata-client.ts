@@ -1,7 +1,7 @@
 // What a FAKE machine says to the region's metadata server, over real HTTP, authenticated with
 // its own OAuth PLAINTEXT token from the boot config (as on MAAS's kernel command line).
 import crypto from 'node:crypto';
-import type { BootConfig } from '../../contracts/rack-api';
+import type { BootConfig, MachineCredentials } from '../../contracts/rack-api';
 import type { MachineSignalStatus } from '../../contracts/workflows';
 import { withRetry } from '../backoff';
 
@@ -19,7 +19,7 @@ export class MetadataError extends Error {
 }
 
 /** MAAS's PLAINTEXT OAuth 1.0 header: signature = "&" + token secret (empty consumer secret). */
-export function plaintextAuthorization(creds: BootConfig['credentials'], now = Date.now()): string {
+export function plaintextAuthorization(creds: MachineCredentials, now = Date.now()): string {
   const fields: Array<[string, string]> = [
     ['oauth_version', '1.0'],
     ['oauth_signature_method', 'PLAINTEXT'],
@@ -49,11 +49,15 @@ export interface MetadataClientOptions {
 
 export class MetadataClient {
   private readonly base: string;
+  private readonly credentials: MachineCredentials;
 
   constructor(
-    private readonly boot: BootConfig,
+    boot: BootConfig,
     private readonly o: MetadataClientOptions,
   ) {
+    // The region sends credentials only while the machine's status is a netboot phase.
+    if (!boot.credentials) throw new MetadataError(`no credentials in the ${boot.purpose} boot config`, false);
+    this.credentials = boot.credentials;
     this.base = `${boot.metadataUrl.replace(/\/+$/, '')}/${METADATA_VERSION}`;
   }
 
@@ -89,7 +93,7 @@ export class MetadataClient {
           // A fresh body and nonce for every attempt: bodies are single-use streams.
           res = await fetch(url, {
             method,
-            headers: { authorization: plaintextAuthorization(this.boot.credentials) },
+            headers: { authorization: plaintextAuthorization(this.credentials) },
             body: body(),
             signal: AbortSignal.any([this.o.signal, timeout]),
           });

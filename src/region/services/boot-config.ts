@@ -1,14 +1,14 @@
-// What a machine's next network boot gets (MAAS's pxeconfig): its boot purpose and its own
-// metadata credentials; a MAC nobody registered enlists, unless a machine with no known MAC is
-// commissioning (macless-commissioning.ts).
+// What a machine's next network boot gets (MAAS's pxeconfig): its boot purpose and, only while its
+// status is a netboot phase that reports with it (boot-phase.ts), its own metadata credentials; a
+// MAC nobody registered enlists, unless a machine with no known MAC is commissioning
+// (macless-commissioning.ts).
 import type { DataSource } from 'typeorm';
-import type { EraseMode } from '../../contracts/boot';
 import type { BootConfig, MacBootConfig } from '../../contracts/rack-api';
-import type { BootPurpose } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
 import { NotFoundError, ValidationError } from '../errors';
 import type { BootResourceService } from './boot-resources';
 import type { MachineService } from './machine-service';
+import { servedBoot } from './boot-phase';
 import { claimUnknownMac } from './macless-commissioning';
 import { normaliseMac } from './machine-validation';
 
@@ -40,29 +40,32 @@ export class BootConfigService {
   }
 
   private async of(m: Machine): Promise<BootConfig> {
-    const token = await this.machines.machineToken(m.id);
+    const served = servedBoot(m.status, m.bootPurpose, m.bootErase);
     const macs: Array<{ mac: string }> = await this.db.query(
       `SELECT mac_address::text AS mac FROM interfaces WHERE machine_id = $1 ORDER BY is_boot DESC, id`,
       [m.id],
     );
-    return {
+    const config: BootConfig = {
       systemId: m.systemId,
       hostname: m.hostname,
-      purpose: m.bootPurpose as BootPurpose,
+      purpose: served.purpose,
       macAddresses: macs.map((r) => r.mac),
       metadataUrl: this.metadataUrl,
+    };
+    if (!served.credentials) return config;
+    const token = await this.machines.machineToken(m.id);
+    return {
+      ...config,
       credentials: { consumerKey: token.consumerKey, tokenKey: token.tokenKey, tokenSecret: token.tokenSecret },
-      ...this.extras(m),
+      ...this.image(m, served.purpose),
+      ...(served.erase ? { erase: served.erase } : {}),
     };
   }
 
-  /** xinstall: the image of the machine's distro_series; commissioning during release: the erase. */
-  private extras(m: Machine): Pick<BootConfig, 'image' | 'erase'> {
-    if (m.bootPurpose === 'xinstall') {
-      const image = this.images?.resolve(m.distroSeries);
-      return image ? { image: { name: image.name, path: image.path, sha256: image.sha256 } } : {};
-    }
-    if (m.bootPurpose === 'commissioning' && m.bootErase) return { erase: m.bootErase as EraseMode };
-    return {};
+  /** xinstall: the image of the machine's distro_series. */
+  private image(m: Machine, purpose: BootConfig['purpose']): Pick<BootConfig, 'image'> {
+    if (purpose !== 'xinstall') return {};
+    const image = this.images?.resolve(m.distroSeries);
+    return image ? { image: { name: image.name, path: image.path, sha256: image.sha256 } } : {};
   }
 }

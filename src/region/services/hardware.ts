@@ -1,51 +1,12 @@
 // The hardware report the ephemeral environment uploads (file `metalflow-hardware.json` with
-// `op=signal`), validated and applied to the machine as MAAS applies commissioning results.
+// `op=signal`), applied to the machine as MAAS applies commissioning results once
+// hardware-report-schema.ts has validated it.
 import type { EntityManager } from 'typeorm';
-import { HARDWARE_FILE, INTERFACE_TYPES, type HardwareReport, type InterfaceType } from '../../contracts/hardware';
+import { HARDWARE_FILE, type HardwareReport } from '../../contracts/hardware';
 import type { BlockDevice, Machine } from '../db/entities';
-import { ValidationError } from '../errors';
-import { normaliseMac } from './machine-validation';
 
 export { HARDWARE_FILE };
-
-const num = (v: unknown, field: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    throw ValidationError.field(HARDWARE_FILE, `${field} must be a non-negative number.`);
-  return v;
-};
-const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-
-export function parseHardwareReport(raw: Buffer): HardwareReport {
-  let data: Record<string, unknown>;
-  try {
-    data = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw ValidationError.field(HARDWARE_FILE, 'Not valid JSON.');
-  }
-  const cpu = (data.cpu ?? {}) as Record<string, unknown>;
-  const list = (v: unknown) => (Array.isArray(v) ? (v as Array<Record<string, unknown>>) : []);
-  return {
-    architecture: str(data.architecture) || undefined,
-    cpu: {
-      count: num(cpu.count ?? 0, 'cpu.count'),
-      model: str(cpu.model),
-      speed_mhz: num(cpu.speed_mhz ?? 0, 'cpu.speed_mhz'),
-    },
-    memory_mib: num(data.memory_mib ?? 0, 'memory_mib'),
-    block_devices: list(data.block_devices).map((d) => ({
-      name: str(d.name),
-      size_bytes: num(d.size_bytes ?? 0, 'block_devices.size_bytes'),
-      serial: str(d.serial),
-      model: str(d.model),
-    })),
-    interfaces: list(data.interfaces).flatMap((i) => {
-      const mac = normaliseMac(str(i.mac));
-      const type: InterfaceType = INTERFACE_TYPES.find((t) => t === i.type) ?? 'physical';
-      return mac ? [{ name: str(i.name) || 'eth', mac, link_speed_mbps: Number(i.link_speed_mbps) || 0, type }] : [];
-    }),
-    dmi: Object.fromEntries(Object.entries((data.dmi ?? {}) as Record<string, unknown>).map(([k, v]) => [k, str(v)])),
-  };
-}
+export { parseHardwareReport } from './hardware-report-schema';
 
 export async function applyHardwareReport(manager: EntityManager, machine: Machine, r: HardwareReport): Promise<void> {
   const blockDevices: BlockDevice[] = r.block_devices.map((d) => ({

@@ -19,7 +19,15 @@ export function normaliseMac(value: string): string | undefined {
   return m ? m.slice(1, 7).join(':').toLowerCase() : undefined;
 }
 
+/** A machine's MAC addresses as a client may give them (issue 15: thousands were accepted). */
+export const MAX_MACS_PER_MACHINE = 64;
+
 export function validateMacs(values: string[], field = 'mac_addresses'): string[] {
+  if (values.length > MAX_MACS_PER_MACHINE)
+    throw ValidationError.field(
+      field,
+      `At most ${MAX_MACS_PER_MACHINE} MAC addresses per machine; ${values.length} were given.`,
+    );
   const bad = values.filter((v) => !normaliseMac(v));
   if (bad.length) throw ValidationError.field(field, `'${bad[0]}' is not a valid MAC address.`);
   const macs = values.map((v) => normaliseMac(v)!);

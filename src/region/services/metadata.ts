@@ -6,6 +6,7 @@ import type { Machine } from '../db/entities';
 import { ValidationError } from '../errors';
 import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
+import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
@@ -41,6 +42,8 @@ export class MetadataService {
         'status',
         `Unknown status '${input.status}'; expected one of ${SIGNAL_STATUSES.join(', ')}.`,
       );
+    checkSignal(input.error, [...input.files.keys()]);
+    // Validated whole before the transaction: a bad report stores nothing, not even the event.
     const hardware = input.files.get(HARDWARE_FILE);
     const report = hardware ? parseHardwareReport(hardware) : undefined;
     await this.db.transaction(async (tx) => {
@@ -81,15 +84,22 @@ export class MetadataService {
     e: { event_type?: string; name?: string; description?: string; result?: string; origin?: string },
   ): Promise<void> {
     const failed = e.result === 'FAIL' || e.result === 'FAILURE';
-    await recordEvent(this.db.manager, machine.id, {
-      type: `${e.origin ?? 'cloud-init'} ${e.event_type ?? 'event'}`.slice(0, 100),
-      description: [e.name, e.description].filter(Boolean).join(': ').slice(0, 2000),
-      level: failed ? 'ERROR' : 'DEBUG',
-    });
+    const type = eventText(
+      'event_type',
+      `${e.origin ?? 'cloud-init'} ${e.event_type ?? 'event'}`,
+      SIGNAL_LIMITS.eventTypeLength,
+    );
+    const description = eventText(
+      'description',
+      [e.name, e.description].filter(Boolean).join(': '),
+      SIGNAL_LIMITS.eventDescriptionLength,
+    );
+    await recordEvent(this.db.manager, machine.id, { type, description, level: failed ? 'ERROR' : 'DEBUG' });
     await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
       kind: 'progress',
       status: 'WORKING',
-      message: e.name ?? '',
+      // Into the workflow's history: as bounded as the event.
+      message: eventText('name', e.name ?? '', SIGNAL_LIMITS.eventDescriptionLength),
     });
   }
 }

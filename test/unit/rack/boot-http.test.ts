@@ -64,6 +64,10 @@ describe('HTTP boot server', () => {
   let rack: { port: number; close(): Promise<void> };
   const lines: string[] = [];
   const cached = new Map<string, BootConfig>();
+  // This rack's DHCP leases (a fake): every MAC holds 127.0.0.1, the test client's address,
+  // unless a test leases it elsewhere.
+  const leasedElsewhere = new Map<string, string[]>();
+  const leasedAddresses = (mac: string) => leasedElsewhere.get(mac) ?? ['127.0.0.1'];
 
   before(async () => {
     fx = makeBootRoot();
@@ -74,7 +78,8 @@ describe('HTTP boot server', () => {
         bootRoot: fx.root,
         regionUrl: `${region.url}/MAAS`,
         bootConfigByMac: (mac, signal) => client.bootConfigByMac('rack1', mac, signal),
-        prepared: { byMac: (mac) => cached.get(mac) },
+        prepared: { byMac: (mac) => cached.get(mac), delete: (id) => cached.delete(id) },
+        leasedAddresses,
       },
       lines,
     );
@@ -112,6 +117,70 @@ describe('HTTP boot server', () => {
     assert.match(script, new RegExp(`mf\\.metadata=http://127\\.0\\.0\\.1:${rack.port}/MAAS/metadata `));
     const asked = region.requests.filter((r) => r.path.startsWith('/MAAS/rack/v1/racks/rack1/boot-config/'));
     assert.equal(decodeURIComponent(asked.at(-1)!.path.split('/').at(-1)!), MAC);
+  });
+
+  it('credentials go only to the address this rack leased to the MAC (issue 15)', async () => {
+    region.boot.set('m3', { ...bootConfig(region, 'm3', 'commissioning'), macAddresses: ['52:54:00:00:00:33'] });
+    const path = '/ipxe/mac/52-54-00-00-00-33.ipxe';
+    try {
+      // A stranger asking for another machine's script: the MAC's lease is someone else's address.
+      leasedElsewhere.set('52:54:00:00:00:33', ['10.0.0.33']);
+      const stranger = await request(rack.port, path);
+      assert.equal(stranger.status, 403);
+      assert.match(stranger.body.toString(), /only to the address this rack leased to it, not to 127\.0\.0\.1/);
+      assert.doesNotMatch(stranger.body.toString(), new RegExp(CREDS.tokenSecret));
+      // No lease on this rack at all (another rack's or an external DHCP server's client).
+      leasedElsewhere.set('52:54:00:00:00:33', []);
+      const unleased = await request(rack.port, path);
+      assert.equal(unleased.status, 403);
+      assert.match(unleased.body.toString(), /holds no lease here/);
+      // The machine itself, from its leased address.
+      leasedElsewhere.set('52:54:00:00:00:33', ['10.0.0.9', '127.0.0.1']);
+      const own = await request(rack.port, path);
+      assert.equal(own.status, 200);
+      assert.match(own.body.toString(), new RegExp(`mf\\.ts=${CREDS.tokenSecret}`));
+      // Boots without credentials (power off, local) are nobody's secret: anyone gets them.
+      leasedElsewhere.set('52:54:00:00:00:33', []);
+      const { credentials: _, ...noCreds } = bootConfig(region, 'm3', 'poweroff');
+      region.boot.set('m3', { ...noCreds, macAddresses: ['52:54:00:00:00:33'] });
+      const off = await request(rack.port, path);
+      assert.equal(off.status, 200);
+      assert.match(off.body.toString(), /poweroff/);
+    } finally {
+      leasedElsewhere.clear();
+      region.boot.delete('m3');
+    }
+  });
+
+  it('a rack without DHCP hands out no credentials; the cache forgets a machine whose phase ended', async () => {
+    const MAC4 = '52:54:00:00:00:44';
+    const MAC4_PATH = '/ipxe/mac/52-54-00-00-00-44.ipxe';
+    const client = new RegionClient({ regionUrl: `${region.url}/MAAS`, secret: SECRET });
+    const prepared = new Map([['m4', { ...bootConfig(region, 'm4', 'commissioning'), macAddresses: [MAC4] }]]);
+    const byMac = (mac: string) => [...prepared.values()].find((c) => c.macAddresses.includes(mac));
+    const noDhcp = await serve(
+      {
+        bootRoot: fx.root,
+        regionUrl: `${region.url}/MAAS`,
+        bootConfigByMac: (m, s) => client.bootConfigByMac('rack1', m, s),
+        prepared: { byMac, delete: (id) => prepared.delete(id) },
+      },
+      [],
+    );
+    try {
+      region.boot.set('m4', { ...bootConfig(region, 'm4', 'commissioning'), macAddresses: [MAC4] });
+      const refused = await request(noDhcp.port, MAC4_PATH);
+      assert.equal(refused.status, 403);
+      assert.match(refused.body.toString(), /this rack serves no DHCP/);
+      // The region says the phase is over (no credentials): the prepared config goes too.
+      const { credentials: _, ...ready } = bootConfig(region, 'm4', 'poweroff');
+      region.boot.set('m4', { ...ready, macAddresses: [MAC4] });
+      assert.equal((await request(noDhcp.port, MAC4_PATH)).status, 200);
+      assert.equal(prepared.size, 0, 'the commissioning config (with the token) is no longer prepared');
+    } finally {
+      region.boot.delete('m4');
+      await noDhcp.close();
+    }
   });
 
   it('a MAC the region does not know enlists', async () => {
@@ -166,6 +235,7 @@ describe('HTTP boot server', () => {
         regionUrl: 'http://127.0.0.1:1/MAAS',
         bootConfigByMac: (m, s) => down.bootConfigByMac('r', m, s),
         prepared: { byMac: (m) => prepared.get(m) },
+        leasedAddresses,
       },
       [],
     );

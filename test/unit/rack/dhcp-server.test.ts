@@ -209,6 +209,19 @@ describe('DHCP server over UDP (relay mode)', () => {
     assert.equal(lease?.expiresAt, clock.now + 3600_000);
   });
 
+  it("leasedTo: the MAC's bound address only (an offer, a release or an expiry is not a lease)", async () => {
+    const { relay, server, clock } = await open({ subnetOver: tinyPool('127.0.0.9', '127.0.0.10') });
+    const a = newMac();
+    assert.deepEqual(server.leasedTo(a), []);
+    await relay.exchange({ type: MSG.discover, mac: a });
+    assert.deepEqual(server.leasedTo(a), [], 'offered, not leased');
+    const { ack } = await relay.dora(a);
+    assert.deepEqual(server.leasedTo(a), [ipOf(ack)]);
+    assert.deepEqual(server.leasedTo(newMac()), []);
+    clock.now += 3600_000 + 1;
+    assert.deepEqual(server.leasedTo(a), [], 'expired');
+  });
+
   it('RELEASE frees the address at once and reports it; nothing is sent back', async () => {
     const { relay, events } = await open({ subnetOver: tinyPool('127.0.0.9') });
     const a = newMac();

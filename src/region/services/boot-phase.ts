@@ -1,0 +1,40 @@
+// Which netboot a machine's status allows, and whether that boot gets the machine's credentials.
+// The boot purpose a workflow stored is only a wish: it outlives the phase that set it (a READY
+// machine still carries `commissioning`), and the rack's HTTP boot server answers anyone on the
+// boot network. So the status decides: the machine's token goes out only while it is in a netboot
+// phase whose ephemeral environment reports with it (commissioning, deploying, disk erasing), and
+// only with a purpose that phase uses. Enlisting needs no token (an unknown MAC; anonymous).
+import type { EraseMode } from '../../contracts/boot';
+import { MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
+import type { BootPurpose } from '../../contracts/workflows';
+
+export interface ServedBoot {
+  purpose: BootPurpose;
+  /** Whether the boot config carries the machine's OAuth credentials. */
+  credentials: boolean;
+  erase?: EraseMode;
+}
+
+/** The purposes each netboot phase's workflow sets (deploy: the installer, then the disk). */
+const PHASES: ReadonlyMap<MachineStatus, readonly BootPurpose[]> = new Map<MachineStatus, readonly BootPurpose[]>([
+  [S.COMMISSIONING, ['commissioning']],
+  [S.DEPLOYING, ['xinstall', 'local']],
+  // Release's erase boots the commissioning environment with mf.erase.
+  [S.DISK_ERASING, ['commissioning']],
+]);
+
+export function servedBoot(status: number, stored: string, erase: string): ServedBoot {
+  const purposes = PHASES.get(status as MachineStatus);
+  const wanted = stored as BootPurpose;
+  if (purposes?.includes(wanted)) {
+    if (status === S.DISK_ERASING) {
+      // Erasing without an erase mode would commission instead: not what this phase is for.
+      if (!erase) return { purpose: 'poweroff', credentials: false };
+      return { purpose: wanted, credentials: true, erase: erase as EraseMode };
+    }
+    return { purpose: wanted, credentials: true };
+  }
+  // Outside those phases: a machine that boots from its disk keeps doing so (deployed); anything
+  // else powers off, as MAAS's pxeconfig does for machines with nothing to netboot.
+  return { purpose: stored === 'local' ? 'local' : 'poweroff', credentials: false };
+}
