@@ -4,6 +4,7 @@ import type { RegionServices } from '../region/services';
 import type { Principal } from '../region/services/principal';
 import { tokenStore } from './auth';
 import { mapDomainError } from './domain-errors';
+import { forwardedHeaders } from './forwarded-headers';
 import { createApiRouter, errorBoundary, oauthAuthenticator, type Resource } from './http';
 import { metadataRouter } from './metadata/router';
 import { rackApiRouter } from './rack-api';
@@ -32,6 +33,8 @@ export interface AppOptions {
   regionUrl: string;
   temporalUiUrl: string | null;
   temporalNamespace: string;
+  /** Peers (IPs, CIDRs) whose X-Forwarded-For/-Host/-Proto are believed; none by default. */
+  trustedProxies?: readonly string[];
   log: (line: string) => void;
 }
 
@@ -57,7 +60,9 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
     ...bootResourceResources({ services }),
   ];
   const app = new Koa();
+  // On, but forwardedHeaders removes the headers it reads unless the peer is a trusted proxy.
   app.proxy = true;
+  app.use(forwardedHeaders(o.trustedProxies ?? []));
   app.use(
     errorBoundary({
       map: mapDomainError,

@@ -15,8 +15,9 @@ export function mapDomainError(err: unknown): ApiError | undefined {
   if (err instanceof ForbiddenError) return forbidden(err.message);
   if (err instanceof ConflictError || err instanceof InvalidTransitionError) return conflict(err.message);
   if (err instanceof UnavailableError) return serviceUnavailable(err.message);
-  // Two requests racing to create the same name or MAC: the database's unique index decides.
-  const pg = err as { code?: string; detail?: string };
-  if (pg.code === '23505') return conflict(`Already exists: ${pg.detail ?? 'a unique value is taken'}.`);
+  // Two requests racing to create the same name: the database's unique index decided. Services
+  // map the indexes they know to MAAS's field errors; PostgreSQL's own text never reaches a client.
+  const pg = err as { code?: string };
+  if (pg.code === '23505') return conflict('Already exists: another request took the same unique value first.');
   return undefined;
 }

@@ -57,6 +57,7 @@ export async function startRegion(
     const app = createApp(services, {
       rackSecret: loadRackSecret(config.stateDir),
       regionUrl: config.regionUrl,
+      trustedProxies: config.trustedProxies,
       temporalUiUrl: infra.temporalUiUrl,
       temporalNamespace: config.temporalNamespace,
       log,

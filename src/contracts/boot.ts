@@ -41,7 +41,7 @@ export const BOOT_HTTP = {
   /** The ephemeral environment (built by images/ephemeral/build.sh). */
   ephemeralKernel: (arch: string) => `/images/ephemeral/${arch}/vmlinuz`,
   ephemeralInitrd: (arch: string) => `/images/ephemeral/${arch}/initrd.gz`,
-  /** Everything under /MAAS/ is proxied to the region (metadata server, enlistment API). */
+  /** Under /MAAS/, what machines use is proxied to the region (metadata server, enlistment API, run-scripts). */
   regionProxyPrefix: '/MAAS/',
 } as const;
 

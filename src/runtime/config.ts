@@ -1,5 +1,6 @@
 // Process configuration from the environment: only entry points read it, everything else is given
 // what it needs.
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -14,6 +15,8 @@ export interface Config {
   apiPort: number;
   /** The URL machines and racks use to reach the region. */
   regionUrl: string;
+  /** METALFLOW_TRUSTED_PROXIES: peers (IPs, CIDRs) whose X-Forwarded-* headers the region believes. */
+  trustedProxies: string[];
   nodeTimeoutMs: number | undefined;
   rackName: string;
   /** The region controller's name (its machine's hostname): METALFLOW_REGION_NAME, else the host's name. */
@@ -50,6 +53,25 @@ function int(value: string | undefined, fallback: number): number {
   return n;
 }
 
+/** Comma-separated IPs and CIDRs; a typo fails at start rather than trusting nothing silently. */
+function addressList(name: string, value: string | undefined): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = net.isIP(address);
+    const ok =
+      family !== 0 &&
+      rest.length === 0 &&
+      (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)));
+    if (!ok)
+      throw new Error(`${name}: "${entry}" is not an IP address or CIDR (e.g. 10.0.0.5, 10.0.0.0/24, fd00::/8).`);
+  }
+  return entries;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const apiPort = int(env.METALFLOW_API_PORT, 5240);
   const apiHost = env.METALFLOW_API_HOST ?? '127.0.0.1';
@@ -63,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiHost,
     apiPort,
     regionUrl: (env.METALFLOW_REGION_URL ?? `http://${apiHost}:${apiPort}/MAAS`).replace(/\/$/, ''),
+    trustedProxies: addressList('METALFLOW_TRUSTED_PROXIES', env.METALFLOW_TRUSTED_PROXIES),
     nodeTimeoutMs: env.METALFLOW_NODE_TIMEOUT_SECONDS ? int(env.METALFLOW_NODE_TIMEOUT_SECONDS, 0) * 1000 : undefined,
     rackName: env.METALFLOW_RACK_NAME ?? 'rack-local',
     regionName: env.METALFLOW_REGION_NAME || os.hostname().split('.')[0]!.toLowerCase(),

@@ -22,7 +22,11 @@ export interface ApiClient {
   close(): Promise<void>;
 }
 
-export async function startApi(region: TestRegion, rackSecret = 'test-rack-secret'): Promise<ApiClient> {
+export async function startApi(
+  region: TestRegion,
+  rackSecret = 'test-rack-secret',
+  o: { trustedProxies?: string[] } = {},
+): Promise<ApiClient> {
   let server: http.Server;
   const port = await new Promise<number>((resolve) => {
     const app = createApp(region.services, {
@@ -30,6 +34,7 @@ export async function startApi(region: TestRegion, rackSecret = 'test-rack-secre
       regionUrl: 'http://127.0.0.1:0/MAAS',
       temporalUiUrl: 'http://127.0.0.1:8233',
       temporalNamespace: region.namespace,
+      trustedProxies: o.trustedProxies,
       log: () => undefined,
     });
     server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));

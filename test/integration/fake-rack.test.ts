@@ -107,12 +107,8 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
     const mac = macAddress();
     const r = await fetch(`${stack.apiUrl}/machines/`, {
       method: 'POST',
-      body: new URLSearchParams({
-        architecture: 'amd64',
-        mac_addresses: mac,
-        power_type: 'fake',
-        power_parameters_fake_delay_ms: '100',
-      }),
+      // What an ephemeral environment sends; anonymous enlistment does not take power type fake.
+      body: new URLSearchParams({ architecture: 'amd64', mac_addresses: mac }),
     });
     assert.equal(r.status, 200);
     const enlisted = (await r.json()) as Json;
@@ -120,6 +116,11 @@ describe('fake rack end to end (separate processes, temporal CLI)', () => {
     const registered = await fetch(`${stack.apiUrl}/machines/?op=is_registered&mac_address=${mac}`);
     assert.equal(await registered.text(), 'true');
     const id = enlisted.system_id as string;
+    const powered = await stack.call('PUT', `/machines/${id}/`, {
+      power_type: 'fake',
+      power_parameters_fake_delay_ms: '100',
+    });
+    assert.equal(powered.status, 200, powered.text);
     assert.equal((await stack.call('POST', `/machines/${id}/op-commission`)).status, 200);
     await waitFor(id, 'Ready');
   });

@@ -2,6 +2,7 @@
 import { isAdmin, type Principal } from '../../region/services/principal';
 import type { RegionServices } from '../../region/services';
 import { ForbiddenError } from '../../region/errors';
+import { assertEnlistmentInput } from '../../region/services/enlistment';
 import { reregisterHost } from '../../region/services/host-registration';
 import { normaliseMac } from '../../region/services/machine-validation';
 import { mayAdministerPool } from '../../region/services/reservations';
@@ -78,6 +79,12 @@ export function machineResources(services: RegionServices, present: PresentOptio
         doc: 'Create a machine. Admins: commissioned unless commission=false; deployed=true registers a machine already running a workload (with host_id, registering the same host again returns its machine). Anonymous: enlistment.',
         async handle(c) {
           if (c.principal && !isAdmin(c.principal)) throw forbidden('You do not have permission to create machines.');
+          // `op` is here only when empty (MAAS: an empty op counts as none).
+          if (!c.principal)
+            assertEnlistmentInput(
+              c.params.names().filter((n) => n !== 'op'),
+              c.params.string('power_type'),
+            );
           const form = createForm(c.params, c.principal?.kind === 'user' ? c.principal.user.id : null);
           if (!c.principal && form.deployed) throw forbidden('Registering a deployed machine needs an admin API key.');
           if (form.deployed && form.hostId) {
@@ -197,8 +204,9 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'DELETE',
         doc: 'Delete a machine (admin).',
         async handle(c) {
+          // Visible first: a 403 for a machine the caller may not see would say that it exists.
+          await visible(c);
           admin(c);
-          await services.queries.get(c.principal, c.path.system_id!);
           await services.machines.delete(c.path.system_id!);
           return Reply.noContent();
         },

@@ -65,26 +65,27 @@ export function loginRoutes(services: RegionServices, sessions: UiSessions, thro
         return showLogin(ctx, 200, { next });
       }
       const username = params.get('username') ?? '';
-      if (!sameToken(params.get('csrf'), ctx.cookies.get(LOGIN_CSRF_COOKIE))) {
+      if (!sameToken(params.fromBody('csrf'), ctx.cookies.get(LOGIN_CSRF_COOKIE))) {
         return showLogin(ctx, 403, {
           next,
           username,
           error: 'The login form expired or did not come from this site. Please log in again.',
         });
       }
-      // A success clears the username's failures, not the address's: one known password does not reset a guesser.
-      const keys = [`user:${username.toLowerCase()}`, `ip:${ctx.ip}`];
-      const wait = throttle.retryAfter(keys);
+      // The attempt counts as a failure before the (asynchronous) password check, so concurrent
+      // guesses cannot all pass the limit. A success clears the username's failures and takes
+      // back only its own count from the address: one known password does not reset a guesser.
+      const userKey = `user:${username.toLowerCase()}`;
+      const addressKey = `ip:${ctx.ip}`;
+      const wait = throttle.reserve([userKey, addressKey]);
       if (wait > 0) {
         ctx.set('Retry-After', String(wait));
         return showLogin(ctx, 429, { next, username, error: `Too many failed logins; try again in ${wait} s.` });
       }
       const user = await services.users.checkPassword(username, params.get('password') ?? '');
-      if (!user) {
-        throttle.failed(keys);
-        return showLogin(ctx, 401, { next, username, error: 'Invalid username or password.' });
-      }
-      throttle.succeeded([`user:${username.toLowerCase()}`]);
+      if (!user) return showLogin(ctx, 401, { next, username, error: 'Invalid username or password.' });
+      throttle.succeeded([userKey]);
+      throttle.refund([addressKey]);
       if (session) await sessions.end(session);
       setCookie(ctx, SESSION_COOKIE, await sessions.create(user.id));
       clearCookie(ctx, LOGIN_CSRF_COOKIE);

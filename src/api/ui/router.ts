@@ -53,7 +53,8 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
       const rest = ctx.path.slice(UI_PREFIX.length).replace(/\/+$/, '');
       if (ctx.method === 'POST') {
         const params = await ensureParams(ctx);
-        if (!sameToken(params.get('csrf'), session.csrf)) {
+        // From the form body only: a token in a URL leaks through logs, history and Referer.
+        if (!sameToken(params.fromBody('csrf'), session.csrf)) {
           return sendPage(
             ctx,
             403,

@@ -1,5 +1,5 @@
 // The rack's HTTP boot server (MAAS's rack port 5248): iPXE scripts, files from the boot root,
-// and the /MAAS/ proxy to the region. One line of log per request.
+// and the /MAAS/ proxy to the region (for what machines use: machine-routes.ts). One line of log per request.
 import http from 'node:http';
 import { BOOT_HTTP, TFTP_FILES } from '../../contracts/boot';
 import { bootLayout } from './boot-root';
@@ -7,6 +7,7 @@ import { credentialGate, type LeasedAddresses } from './credential-gate';
 import { bootScript, httpBase, macScript } from './ipxe-script';
 import { macConfig, type MacConfigDeps } from './mac-config';
 import { macFromHyphens } from './mac';
+import { machineMayReach } from './machine-routes';
 import { regionProxy } from './region-proxy';
 import { serveFile } from './static-files';
 
@@ -71,12 +72,13 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<string> => {
     const url = req.url ?? '/';
     if (url.startsWith(BOOT_HTTP.regionProxyPrefix)) {
-      // Machines need the metadata server and the MAAS API (enlistment), never the racks' own API.
-      if (/^\/MAAS\/+rack(\/|$|%2f)/i.test(url)) {
+      // Machines need the metadata server, enlistment and the run-scripts; the rest of the region
+      // (UI, user API, the racks' API) is not published on the boot network.
+      if (!machineMayReach({ method: req.method ?? '', url, authorized: Boolean(req.headers.authorization) })) {
         res
-          .writeHead(403, { 'content-type': 'text/plain; charset=utf-8' })
-          .end('The rack API is not reachable through a rack.\n');
-        return '';
+          .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+          .end('Not found: a rack forwards to the region only what booting machines use.\n');
+        return 'not for machines';
       }
       return proxy(req, res);
     }

@@ -1,6 +1,6 @@
-// Everything under /MAAS/ on the rack's HTTP boot port goes to the region, as MAAS racks proxy
-// to theirs: a booting machine reaches the metadata server and the enlistment API only through
-// its rack. Method, headers and bodies are streamed both ways; nothing is buffered.
+// Requests under /MAAS/ on the rack's HTTP boot port go to the region, as MAAS racks proxy to
+// theirs: a booting machine reaches the metadata server and the enlistment API only through its
+// rack (which requests: machine-routes.ts, checked by the caller). Method, headers and bodies are streamed both ways; nothing is buffered.
 import http from 'node:http';
 import https from 'node:https';
 

@@ -9,7 +9,13 @@ import type { SecretBox } from '../secrets';
 import { recordEvent } from './events';
 import { validateHostId } from './host-registration';
 import { hasMac, powerTypeNeedsMac } from './mac-rules';
-import { generatedHostname, validateArchitecture, validateHostname, validateMacs } from './machine-validation';
+import {
+  generatedHostname,
+  validateArchitecture,
+  validateDomain,
+  validateHostname,
+  validateMacs,
+} from './machine-validation';
 import { validatePowerParameters } from './power-parameters';
 import type { RackService } from './racks';
 import { lockMachine } from './transitions';
@@ -43,6 +49,22 @@ export interface UpdateMachineInput {
   memory?: number;
 }
 
+/**
+ * Two requests at the same moment pass the checks for a free hostname or MAC together; the unique
+ * index then refuses the loser. It gets the same 400 as a request that came second, in MAAS's
+ * words: PostgreSQL's own text ("Key (mac_address)=…") never reaches the client.
+ */
+function raceLoser(err: unknown): ValidationError | undefined {
+  const pg = err as { code?: string; constraint?: string; detail?: string };
+  if (pg.code !== '23505') return undefined;
+  const value = /^Key \([^)]*\)=\((.*)\) already exists\.$/.exec(pg.detail ?? '')?.[1] ?? '';
+  if (pg.constraint === 'machines_hostname_key')
+    return ValidationError.field('hostname', `Node with hostname "${value}" already exists.`);
+  if (pg.constraint === 'interfaces_physical_mac')
+    return ValidationError.field('mac_addresses', `MAC address ${value} already in use on another machine.`);
+  return undefined;
+}
+
 export class MachineService {
   constructor(
     private readonly db: DataSource,
@@ -71,6 +93,7 @@ export class MachineService {
     if (macs.length === 0 && !input.deployed && !errors.mac_addresses)
       errors.mac_addresses = ['This field is required.'];
     const hostname = input.hostname ? collect(() => validateHostname(input.hostname!)) : undefined;
+    const domain = input.domain ? collect(() => validateDomain(input.domain!)) : undefined;
     const powerType = input.powerType ?? (input.deployed ? 'manual' : '');
     const power = powerType ? collect(() => validatePowerParameters(powerType, input.powerParameters)) : undefined;
     if (!powerType && Object.keys(input.powerParameters).length > 0)
@@ -98,7 +121,7 @@ export class MachineService {
           systemId,
           hostname: name,
           description: input.description ?? '',
-          domain: input.domain ?? 'maas',
+          domain: domain ?? 'maas',
           architecture: architecture ?? '',
           status,
           previousStatus: status,
@@ -133,50 +156,51 @@ export class MachineService {
         return machine;
       })
       .catch((err: unknown) => {
-        // Two creations at the same moment pass the checks above together; the unique index decides.
-        const pg = err as { code?: string; constraint?: string };
-        if (pg.code === '23505' && pg.constraint === 'machines_hostname_key') {
-          throw ValidationError.field('hostname', `Node with hostname "${hostname ?? ''}" already exists.`);
-        }
-        throw err;
+        throw raceLoser(err) ?? err;
       });
   }
 
   async update(systemId: string, input: UpdateMachineInput): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const machine = await lockMachine(tx, systemId);
-      if (machine.locked) throw new ConflictError(`Cannot edit machine ${systemId}: it is locked.`);
-      const patch: Partial<Machine> = {};
-      if (input.hostname !== undefined) {
-        patch.hostname = validateHostname(input.hostname);
-        const clash = await tx.getRepository(MachineEntity).findOneBy({ hostname: patch.hostname });
-        if (clash && clash.id !== machine.id)
-          throw ValidationError.field('hostname', `Node with hostname "${patch.hostname}" already exists.`);
-      }
-      if (input.architecture !== undefined) patch.architecture = validateArchitecture(input.architecture);
-      if (input.description !== undefined) patch.description = input.description;
-      if (input.cpuCount !== undefined) patch.cpuCount = input.cpuCount;
-      if (input.memory !== undefined) patch.memory = input.memory;
-      if (input.powerType !== undefined || Object.keys(input.powerParameters).length > 0) {
-        const type = input.powerType ?? machine.powerType;
-        // Checked first: without a MAC the driver's parameters are moot (issue 7's rule).
-        if (powerTypeNeedsMac(type) && !(await hasMac(tx, machine.id))) {
-          throw ValidationError.field(
-            'mac_addresses',
-            `Machine ${systemId} has no MAC address; power type '${type}' needs one (only manual and ipmi machines may have none).`,
-          );
+    await this.db
+      .transaction(async (tx) => {
+        const machine = await lockMachine(tx, systemId);
+        if (machine.locked) throw new ConflictError(`Cannot edit machine ${systemId}: it is locked.`);
+        const patch: Partial<Machine> = {};
+        if (input.hostname !== undefined) {
+          patch.hostname = validateHostname(input.hostname);
+          const clash = await tx.getRepository(MachineEntity).findOneBy({ hostname: patch.hostname });
+          if (clash && clash.id !== machine.id)
+            throw ValidationError.field('hostname', `Node with hostname "${patch.hostname}" already exists.`);
         }
-        const current =
-          type === machine.powerType ? { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) } : {};
-        const power = validatePowerParameters(type, input.powerParameters, current);
-        patch.powerType = type;
-        patch.powerParameters = power.visible;
-        patch.powerSecrets = this.secrets.seal(power.secret);
-      }
-      if (input.zone !== undefined) patch.zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone);
-      if (input.pool !== undefined) patch.poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool);
-      if (Object.keys(patch).length > 0) await tx.getRepository(MachineEntity).update({ id: machine.id }, patch);
-    });
+        if (input.architecture !== undefined) patch.architecture = validateArchitecture(input.architecture);
+        if (input.description !== undefined) patch.description = input.description;
+        if (input.cpuCount !== undefined) patch.cpuCount = input.cpuCount;
+        if (input.memory !== undefined) patch.memory = input.memory;
+        if (input.powerType !== undefined || Object.keys(input.powerParameters).length > 0) {
+          const type = input.powerType ?? machine.powerType;
+          // Checked first: without a MAC the driver's parameters are moot (issue 7's rule).
+          if (powerTypeNeedsMac(type) && !(await hasMac(tx, machine.id))) {
+            throw ValidationError.field(
+              'mac_addresses',
+              `Machine ${systemId} has no MAC address; power type '${type}' needs one (only manual and ipmi machines may have none).`,
+            );
+          }
+          const current =
+            type === machine.powerType
+              ? { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) }
+              : {};
+          const power = validatePowerParameters(type, input.powerParameters, current);
+          patch.powerType = type;
+          patch.powerParameters = power.visible;
+          patch.powerSecrets = this.secrets.seal(power.secret);
+        }
+        if (input.zone !== undefined) patch.zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone);
+        if (input.pool !== undefined) patch.poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool);
+        if (Object.keys(patch).length > 0) await tx.getRepository(MachineEntity).update({ id: machine.id }, patch);
+      })
+      .catch((err: unknown) => {
+        throw raceLoser(err) ?? err;
+      });
   }
 
   async delete(systemId: string): Promise<void> {

@@ -36,8 +36,13 @@ export function validateMacs(values: string[], field = 'mac_addresses'): string[
   return macs;
 }
 
+// MAAS's domain NAMESPEC (dot-separated labels, an optional final dot, at most 255 characters),
+// with DNS's 63-character label limit (MAAS's pattern lets 64 through).
+const DOMAIN_NAME = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?$/i;
+
+/** As given, never trimmed: `web1\n` is refused, not quietly stored as `web1`. */
 export function validateHostname(value: string): string {
-  const name = value.trim().toLowerCase();
+  const name = value.toLowerCase();
   if (!HOSTNAME_LABEL.test(name)) {
     throw ValidationError.field(
       'hostname',
@@ -45,6 +50,14 @@ export function validateHostname(value: string): string {
     );
   }
   return name;
+}
+
+/** A DNS name, as MAAS's validate_domain_name; stored lower-case without the final dot. */
+export function validateDomain(value: string): string {
+  if (value.length > 255 || !DOMAIN_NAME.test(value)) {
+    throw ValidationError.field('domain', `Invalid domain name: ${value}.`);
+  }
+  return value.toLowerCase().replace(/\.$/, '');
 }
 
 /** MAAS accepts `amd64` for `amd64/generic`. */

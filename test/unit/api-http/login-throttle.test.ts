@@ -29,4 +29,18 @@ describe('login throttle', () => {
     assert.equal(t.retryAfter(['a']), 0, 'the oldest was forgotten');
     assert.ok(t.retryAfter(['c']) > 0);
   });
+
+  it('reserve counts an attempt before it is checked, so no more than the limit go ahead at once; refund takes one back', () => {
+    const t = new LoginThrottle({ maxFailures: 3, windowMs: 60_000, now: () => 1_000_000 });
+    const keys = ['user:alice', 'ip:10.0.0.1'];
+    assert.deepEqual(
+      Array.from({ length: 5 }, () => t.reserve(keys)),
+      [0, 0, 0, 60, 60],
+      'three reserved, two refused',
+    );
+    t.refund(['ip:10.0.0.1']);
+    assert.equal(t.reserve(['ip:10.0.0.1']), 0, 'a refunded attempt frees its place');
+    assert.equal(t.reserve(['user:bob', 'ip:10.0.0.1']), 60, 'a refused attempt counts against no key');
+    assert.equal(t.reserve(['user:bob']), 0);
+  });
 });

@@ -382,11 +382,17 @@ describe('HTTP boot server', () => {
     assert.equal(userData.body.toString(), '#cloud-config\n');
     assert.equal(region.requests.at(-1)!.path, '/MAAS/metadata/2012-03-01/user-data?x=1');
     // The region's own errors pass through untouched.
-    assert.equal((await request(rack.port, '/MAAS/api/2.0/nothing')).status, 404);
-    // The racks' own API is never proxied for machines.
+    assert.equal((await request(rack.port, '/MAAS/metadata/nothing')).status, 404);
+    assert.equal(region.requests.at(-1)!.path, '/MAAS/metadata/nothing');
+    // The racks' own API and the rest of the region are never proxied for machines.
     const seen = region.requests.length;
-    for (const p of ['/MAAS/rack/v1/racks/rack1/dhcp-config', '/MAAS//rack/v1/register', '/MAAS/RACK/v1/x']) {
-      assert.equal((await request(rack.port, p)).status, 403, p);
+    for (const p of [
+      '/MAAS/rack/v1/racks/rack1/dhcp-config',
+      '/MAAS//rack/v1/register',
+      '/MAAS/RACK/v1/x',
+      '/MAAS/api/2.0/nothing',
+    ]) {
+      assert.equal((await request(rack.port, p)).status, 404, p);
     }
     assert.equal(region.requests.length, seen, 'nothing reached the region');
   });
