@@ -1,7 +1,15 @@
 // Region domain errors → MAAS's status codes. The one place that knows both sides.
 import { InvalidTransitionError } from '../contracts/lifecycle';
-import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../region/errors';
-import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable } from './http';
+import { QueryAbandonedError } from '../region/db/cancellable';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnavailableError,
+  ValidationError,
+} from '../region/errors';
+import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable, tooManyRequests } from './http';
 
 export function mapDomainError(err: unknown): ApiError | undefined {
   if (err instanceof ValidationError) {
@@ -15,8 +23,16 @@ export function mapDomainError(err: unknown): ApiError | undefined {
   if (err instanceof ForbiddenError) return forbidden(err.message);
   if (err instanceof ConflictError || err instanceof InvalidTransitionError) return conflict(err.message);
   if (err instanceof UnavailableError) return serviceUnavailable(err.message);
+  if (err instanceof TooManyRequestsError) return tooManyRequests(err.message, err.retryAfterSeconds);
+  // The client is gone; nobody reads this answer, but it is no server fault either.
+  if (err instanceof QueryAbandonedError) return serviceUnavailable(err.message);
   // Two requests racing to create the same name or MAC: the database's unique index decides.
   const pg = err as { code?: string; detail?: string };
   if (pg.code === '23505') return conflict(`Already exists: ${pg.detail ?? 'a unique value is taken'}.`);
+  // query_canceled: statement_timeout (or an operator's pg_cancel_backend) stopped the statement.
+  if (pg.code === '57014')
+    return serviceUnavailable(
+      'The database stopped this request because it ran too long (statement timeout); narrow the filter or try again later.',
+    );
   return undefined;
 }
