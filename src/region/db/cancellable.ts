@@ -35,6 +35,11 @@ export async function withCancellableConnection<T>(
       throw new UnavailableError('The database is busy with other listings; try again shortly.');
     throw err;
   }
+  if (signal?.aborted) {
+    // It left while this waited for a free connection of the pool.
+    await runner.release();
+    throw new QueryAbandonedError('The request went away before its query started.');
+  }
   let cancelling: Promise<unknown> | undefined;
   const cancel = () => {
     const pid = connection.processID;
