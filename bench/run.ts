@@ -15,6 +15,7 @@ import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
 import { powerQuery } from './power';
 import { tftp } from './tftp';
+import { whoamiUnderAbuse } from './whoami-under-abuse';
 
 const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'list-machines': listMachines,
@@ -26,6 +27,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'power-query': powerQuery,
   image,
   deploy,
+  'whoami-under-abuse': whoamiUnderAbuse,
 };
 
 const started = Date.now();

@@ -1,7 +1,15 @@
 // Region domain errors → MAAS's status codes. The one place that knows both sides.
 import { InvalidTransitionError } from '../contracts/lifecycle';
-import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../region/errors';
-import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable } from './http';
+import { QueryAbandonedError } from '../region/db/cancellable';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnavailableError,
+  ValidationError,
+} from '../region/errors';
+import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable, tooManyRequests } from './http';
 
 export function mapDomainError(err: unknown): ApiError | undefined {
   if (err instanceof ValidationError) {
@@ -15,9 +23,17 @@ export function mapDomainError(err: unknown): ApiError | undefined {
   if (err instanceof ForbiddenError) return forbidden(err.message);
   if (err instanceof ConflictError || err instanceof InvalidTransitionError) return conflict(err.message);
   if (err instanceof UnavailableError) return serviceUnavailable(err.message);
+  if (err instanceof TooManyRequestsError) return tooManyRequests(err.message, err.retryAfterSeconds);
+  // The client is gone; nobody reads this answer, but it is no server fault either.
+  if (err instanceof QueryAbandonedError) return serviceUnavailable(err.message);
   // Two requests racing to create the same name: the database's unique index decided. Services
   // map the indexes they know to MAAS's field errors; PostgreSQL's own text never reaches a client.
   const pg = err as { code?: string };
   if (pg.code === '23505') return conflict('Already exists: another request took the same unique value first.');
+  // query_canceled: statement_timeout (or an operator's pg_cancel_backend) stopped the statement.
+  if (pg.code === '57014')
+    return serviceUnavailable(
+      'The database stopped this request because it ran too long (statement timeout); narrow the filter or try again later.',
+    );
   return undefined;
 }

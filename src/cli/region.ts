@@ -31,7 +31,25 @@ export async function startRegion(
   roles: RegionRoles,
   log: (line: string) => void,
 ): Promise<RunningRegion> {
-  const db = await openDatabase(infra.databaseUrl, { migrate: true });
+  const limits = config.database;
+  // Two pools: the main one (authentication, writes, workflow activities) and a capped one for
+  // machine listings, so a tenant's heavy listings can never take the connections the rest needs.
+  const db = await openDatabase(infra.databaseUrl, {
+    migrate: true,
+    poolSize: limits.poolSize,
+    statementTimeoutMs: limits.statementTimeoutMs,
+    applicationName: 'metalflow',
+  });
+  const listingDb = roles.api
+    ? await openDatabase(infra.databaseUrl, {
+        migrate: false,
+        poolSize: limits.listingPoolSize,
+        statementTimeoutMs: limits.statementTimeoutMs,
+        // A listing waits this long for a connection of its pool, then gets a 503 (never hangs).
+        connectionWaitMs: 10_000,
+        applicationName: 'metalflow-listings',
+      })
+    : undefined;
   const connection = await Connection.connect({ address: infra.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const workflows = new TemporalWorkflowGateway(client);
@@ -41,6 +59,7 @@ export async function startRegion(
     secrets: new SecretBox(loadSecretKey(config.stateDir)),
     nodeTimeoutMs: config.nodeTimeoutMs,
     bootRoot: config.rackBoot.bootRoot,
+    listing: { db: listingDb, perUser: limits.listingsPerUser },
   });
   const stops: Array<() => Promise<void> | void> = [];
 
@@ -94,6 +113,7 @@ export async function startRegion(
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
       await connection.close();
+      await listingDb?.destroy();
       await db.destroy();
     },
   };

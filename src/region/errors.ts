@@ -27,3 +27,13 @@ export class ConflictError extends Error {
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
 }
+/** 429: the caller already has as much running as it may; it can retry after `retryAfterSeconds`. */
+export class TooManyRequestsError extends Error {
+  override name = 'TooManyRequestsError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

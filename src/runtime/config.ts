@@ -28,6 +28,19 @@ export interface Config {
   reconcileGraceMs: number;
   /** The rack's boot servers: ports (0 = any free port, null = off) and the directory they serve. */
   rackBoot: RackBootConfig;
+  /** How the region uses PostgreSQL: two pools, so heavy listings cannot starve everything else. */
+  database: DatabaseLimits;
+}
+
+export interface DatabaseLimits {
+  /** Connections for everything but machine listings: authentication, writes, workflow activities. */
+  poolSize: number;
+  /** Connections machine listings (API and UI) may use at once; the rest of the region never waits for them. */
+  listingPoolSize: number;
+  /** PostgreSQL's statement_timeout on every region connection (0 = none; migrations never have one). */
+  statementTimeoutMs: number;
+  /** How many machine listings one user may run at once; past it, 429 with Retry-After. */
+  listingsPerUser: number;
 }
 
 export interface RackBootConfig {
@@ -102,6 +115,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       httpPort: port(env.METALFLOW_HTTP_BOOT_PORT, 5248),
       dhcpPollMs: int(env.METALFLOW_DHCP_POLL_SECONDS, 10) * 1000,
       dhcpBroadcastsEverywhere: env.METALFLOW_DHCP_BROADCASTS === 'all',
+    },
+    database: {
+      poolSize: Math.max(2, int(env.METALFLOW_DB_POOL_SIZE, 20)),
+      listingPoolSize: Math.max(1, int(env.METALFLOW_DB_LISTING_POOL_SIZE, 6)),
+      statementTimeoutMs: int(env.METALFLOW_DB_STATEMENT_TIMEOUT_MS, 30_000),
+      listingsPerUser: Math.max(1, int(env.METALFLOW_LISTINGS_PER_USER, 4)),
     },
   };
 }

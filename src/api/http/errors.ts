@@ -71,3 +71,8 @@ export function payloadTooLarge(message: string): ApiError {
 export function serviceUnavailable(message: string): ApiError {
   return new ApiError(503, message);
 }
+
+/** 429: the caller has too much running already; Retry-After says when to try again. */
+export function tooManyRequests(message: string, retryAfterSeconds: number): ApiError {
+  return new ApiError(429, message, TEXT_PLAIN, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+}

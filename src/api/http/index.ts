@@ -19,6 +19,7 @@ export {
   payloadTooLarge,
   serviceUnavailable,
   TEXT_PLAIN,
+  tooManyRequests,
   unauthorized,
 } from './errors';
 export { errorBoundary, type ErrorBoundaryOptions } from './errors-middleware';
@@ -32,6 +33,7 @@ export {
 } from './oauth';
 export { Params } from './params';
 export { Reply, sendResult } from './reply';
+export { requestSignal } from './request-signal';
 export {
   actionName,
   RESTFUL_ACTION_NAMES,

@@ -27,9 +27,22 @@ export class Reply {
   static text(body: string, status = 200): Reply {
     return new Reply(status, body, TEXT_PLAIN);
   }
-  /** A JSON array written element by element as the source yields them (large listings). */
-  static jsonArray(items: AsyncIterable<unknown[]>): Reply {
-    return new Reply(200, Readable.from(jsonArrayChunks(items)), APPLICATION_JSON);
+  /**
+   * A JSON array written element by element as the source yields them (large listings). The
+   * first chunk is read before the status is chosen, so a source that fails at once (a filter
+   * the database refuses, a timeout, a limit) is an ordinary error reply, not a 200 cut short.
+   * A failure after that ends the connection without the closing chunk of the chunked encoding,
+   * which every client reports as an error, never as a complete array.
+   */
+  static async jsonArray(items: AsyncIterable<unknown[]>): Promise<Reply> {
+    const iterator = items[Symbol.asyncIterator]();
+    let first = await iterator.next();
+    while (!first.done && first.value.length === 0) first = await iterator.next();
+    const stream = Readable.from(jsonArrayChunks(iterator, first));
+    // Readable.from closes only the wrapper; the source (which may hold a database connection
+    // and a per-user slot) must be told too, also when the client left before the first read.
+    stream.once('close', () => void iterator.return?.(undefined).catch(() => undefined));
+    return new Reply(200, stream, APPLICATION_JSON);
   }
   static bytes(body: Buffer, contentType = 'application/octet-stream', status = 200): Reply {
     return new Reply(status, body, contentType);
@@ -89,14 +102,18 @@ function write(ctx: Koa.Context, status: number, contentType: string, body: stri
   ctx.body = body;
 }
 
-async function* jsonArrayChunks(items: AsyncIterable<unknown[]>): AsyncGenerator<string> {
-  let first = true;
-  yield '[';
-  for await (const chunk of items) {
-    if (chunk.length === 0) continue;
-    const text = chunk.map((item) => JSON.stringify(item)).join(',');
-    yield first ? text : `,${text}`;
-    first = false;
+async function* jsonArrayChunks(
+  iterator: AsyncIterator<unknown[]>,
+  first: IteratorResult<unknown[]>,
+): AsyncGenerator<string> {
+  const text = (chunk: unknown[]) => chunk.map((item) => JSON.stringify(item)).join(',');
+  if (first.done) {
+    yield '[]';
+    return;
+  }
+  yield `[${text(first.value)}`;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+    if (next.value.length > 0) yield `,${text(next.value)}`;
   }
   yield ']';
 }

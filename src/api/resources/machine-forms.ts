@@ -9,7 +9,7 @@ import type {
   DeployOptions as DeployCommand,
   ReleaseOptions as ReleaseCommand,
 } from '../../region/services/machine-actions';
-import type { MachineFilter } from '../../region/services/machine-queries';
+import { normaliseFilter, type MachineFilter } from '../../region/services/machine-filter';
 import { powerParametersFromForm } from '../../region/services/power-parameters';
 import type { CreateMachineInput, UpdateMachineInput } from '../../region/services/machine-service';
 import type { Params } from '../http';
@@ -83,7 +83,8 @@ export function filterForm(p: Params): MachineFilter {
     if (status === undefined) throw ValidationError.field('status', `'${name}' is not a valid status.`);
     return status;
   });
-  return {
+  // Checked here, before any query runs: caps, MAC syntax, repeats dropped (a 400 names the field).
+  return normaliseFilter({
     hostname: p.list('hostname'),
     systemId: p.list('id'),
     macAddress: p.list('mac_address'),
@@ -93,7 +94,7 @@ export function filterForm(p: Params): MachineFilter {
     owner: p.list('owner'),
     tags: p.list('tags'),
     arch: p.list('arch'),
-  };
+  });
 }
 
 export function allocateForm(p: Params): AllocateConstraints {

@@ -7,7 +7,7 @@ import { reregisterHost } from '../../region/services/host-registration';
 import { normaliseMac } from '../../region/services/machine-validation';
 import { mayAdministerPool } from '../../region/services/reservations';
 import { annotate } from '../../region/services/workload-annotations';
-import { forbidden, Reply, type Resource } from '../http';
+import { forbidden, Reply, requestSignal, type Resource } from '../http';
 import { adminOf, userOf, type Ctx } from './access';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import {
@@ -69,7 +69,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'GET',
         doc: 'List machines visible to the caller, filtered by hostname, mac_address, id, zone, pool, status, owner, tags, arch.',
         async handle(c) {
-          const views = services.queries.chunks(user(c), filterForm(c.params));
+          const views = services.queries.chunks(user(c), filterForm(c.params), { signal: requestSignal(c.koa) });
           return Reply.jsonArray(mapChunks(views, (v) => presentMachine(v, presentFor(c))));
         },
       },

@@ -22,8 +22,18 @@ export const MIGRATIONS = [
   ClaimToken1764700000000,
 ];
 
+export interface DatabaseOptions {
+  poolSize?: number;
+  /** PostgreSQL's statement_timeout for every connection of the pool; 0 or absent = none. */
+  statementTimeoutMs?: number;
+  /** How long a caller waits for a free connection before failing (pg's connectionTimeoutMillis); absent = forever. */
+  connectionWaitMs?: number;
+  /** Shown in pg_stat_activity, so an operator can tell the pools apart. */
+  applicationName?: string;
+}
+
 /** The region's database. Schema changes only through migrations (never `synchronize`). */
-export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {
+export function createDataSource(url: string, options: DatabaseOptions = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -32,17 +42,33 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: ['error'],
-    extra: { max: options.poolSize ?? 20 },
+    applicationName: options.applicationName ?? 'metalflow',
+    extra: {
+      max: options.poolSize ?? 20,
+      // Sent in the startup packet: the server enforces it on every statement of the connection.
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(options.connectionWaitMs ? { connectionTimeoutMillis: options.connectionWaitMs } : {}),
+    },
   });
 }
 
 export async function openDatabase(
   url: string,
-  options: { poolSize?: number; migrate?: boolean } = {},
+  options: DatabaseOptions & { migrate?: boolean } = {},
 ): Promise<DataSource> {
+  // Migrations run on their own short-lived connections without statement_timeout: rewriting a
+  // big table may rightly take longer than any API statement should.
+  if (options.migrate ?? true) {
+    const migrator = createDataSource(url, { poolSize: 2, applicationName: 'metalflow-migrate' });
+    await migrator.initialize();
+    try {
+      await migrate(migrator);
+    } finally {
+      await migrator.destroy();
+    }
+  }
   const ds = createDataSource(url, options);
   await ds.initialize();
-  if (options.migrate ?? true) await migrate(ds);
   return ds;
 }
 

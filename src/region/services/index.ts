@@ -7,6 +7,7 @@ import { AllocationService } from './allocation';
 import { BootResourceService } from './boot-resources';
 import { EventQueries } from './event-queries';
 import { GroupService } from './groups';
+import { ListingLimiter } from './listing-limiter';
 import { MachineActions } from './machine-actions';
 import { MachineQueries } from './machine-queries';
 import { MachineService } from './machine-service';
@@ -59,6 +60,8 @@ export function createRegionServices(o: {
   secrets: SecretBox;
   nodeTimeoutMs?: number;
   bootRoot?: string;
+  /** The pool machine listings read from (default: `db`), and how many one user may run at once (default: no limit). */
+  listing?: { db?: DataSource; perUser?: number };
 }): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
@@ -74,7 +77,10 @@ export function createRegionServices(o: {
     tags: new TagService(o.db),
     events: new EventQueries(o.db),
     machines: new MachineService(o.db, o.secrets, racks),
-    queries: new MachineQueries(o.db),
+    queries: new MachineQueries(o.db, {
+      db: o.listing?.db ?? o.db,
+      limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser) : undefined,
+    }),
     actions: new MachineActions(o.db, o.workflows, racks, deadlines, bootResources),
     allocation: new AllocationService(o.db),
     groups: new GroupService(o.db),

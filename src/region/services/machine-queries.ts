@@ -1,9 +1,11 @@
 // Reading machines with everything a presenter needs, in a fixed number of queries whatever the
 // count (MAAS's listing is slow at scale because it does not).
 import type { DataSource, EntityManager } from 'typeorm';
-import type { MachineStatus } from '../../contracts/lifecycle';
+import { withCancellableConnection } from '../db/cancellable';
 import { MachineEntity, type Interface, type Machine, type Rack, type ResourcePool, type Zone } from '../db/entities';
 import { NotFoundError } from '../errors';
+import type { ListingLimiter } from './listing-limiter';
+import { normaliseFilter, type MachineFilter } from './machine-filter';
 import { isAdmin, type Principal } from './principal';
 import { userVisibilitySql } from './tenancy-sql';
 
@@ -27,19 +29,7 @@ export interface InterfaceLink {
   vlan: { id: number; vid: number; name: string; mtu: number; dhcpOn: boolean; fabricId: number; fabricName: string };
 }
 
-export interface MachineFilter {
-  hostname?: string[];
-  systemId?: string[];
-  macAddress?: string[];
-  zone?: string[];
-  pool?: string[];
-  status?: MachineStatus[];
-  owner?: string[];
-  tags?: string[];
-  arch?: string[];
-  /** Hostnames containing this text, case-insensitively (the web UI's search). */
-  hostnameContains?: string;
-}
+export type { MachineFilter } from './machine-filter';
 
 /**
  * Users see their own machines and unassigned ones (neither owned nor reserved for someone else)
@@ -52,7 +42,8 @@ export function visibilitySql(caller: Principal | null, alias = 'm', params: unk
   return userVisibilitySql(alias, `$${params.length}`);
 }
 
-function filterSql(f: MachineFilter, params: unknown[]): string[] {
+/** The filter as SQL conditions over `m`: one condition per field, whatever the number of values. */
+export function filterSql(f: MachineFilter, params: unknown[]): string[] {
   const where: string[] = [];
   const any = (column: string, values: unknown[] | undefined, cast = 'text[]') => {
     if (!values || values.length === 0) return;
@@ -85,33 +76,65 @@ function filterSql(f: MachineFilter, params: unknown[]): string[] {
     params.push(f.owner);
     where.push(`m.owner_id IN (SELECT id FROM users WHERE username = ANY($${params.length}::text[]))`);
   }
-  for (const tag of f.tags ?? []) {
-    params.push(tag);
+  if (f.tags?.length) {
+    // Every tag (MAAS's AND), as one semi-join over the array: its cost does not grow per value.
+    const tags = [...new Set(f.tags)];
+    params.push(tags);
     where.push(
-      `EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = $${params.length})`,
+      `m.id IN (SELECT mt.machine_id FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE t.name = ANY($${params.length}::text[]) GROUP BY mt.machine_id HAVING count(DISTINCT t.id) = ${tags.length})`,
     );
   }
   return where;
 }
 
+/**
+ * Where listings read: their own capped pool (so they cannot starve authentication or workflow
+ * activities of connections) and a per-caller limit. Absent, listings share the main pool.
+ */
+export interface ListingResources {
+  db: DataSource;
+  limiter?: ListingLimiter;
+}
+
 export class MachineQueries {
-  constructor(private readonly db: DataSource) {}
+  private readonly listing: ListingResources;
+
+  constructor(
+    private readonly db: DataSource,
+    listing?: ListingResources,
+  ) {
+    this.listing = listing ?? { db };
+  }
 
   async list(
     caller: Principal | null,
     filter: MachineFilter = {},
     manager: EntityManager = this.db.manager,
   ): Promise<MachineView[]> {
-    return this.views(await this.ids(caller, filter, manager), manager);
+    return this.views(await this.ids(caller, normaliseFilter(filter), manager), manager);
   }
 
   /**
    * The same listing in chunks, so a 10,000-machine answer is never held in memory at once: the
-   * API streams each chunk out as it is read.
+   * API streams each chunk out as it is read. Each query runs on the listing pool and is
+   * cancelled in PostgreSQL when `signal` aborts (the client went away).
    */
-  async *chunks(caller: Principal | null, filter: MachineFilter = {}, size = 500): AsyncGenerator<MachineView[]> {
-    const ids = await this.ids(caller, filter, this.db.manager);
-    for (let i = 0; i < ids.length; i += size) yield await this.views(ids.slice(i, i + size));
+  async *chunks(
+    caller: Principal | null,
+    filter: MachineFilter = {},
+    o: { size?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<MachineView[]> {
+    const size = o.size ?? 500;
+    const checked = normaliseFilter(filter);
+    const leave = this.listing.limiter?.enter(callerKey(caller));
+    try {
+      const read = <T>(work: (m: EntityManager) => Promise<T>) =>
+        withCancellableConnection(this.listing.db, this.db, o.signal, work);
+      const ids = await read((m) => this.ids(caller, checked, m));
+      for (let i = 0; i < ids.length; i += size) yield await read((m) => this.views(ids.slice(i, i + size), m));
+    } finally {
+      leave?.();
+    }
   }
 
   /** One page of the listing (LIMIT/OFFSET in SQL, by id) and how many machines match in all. */
@@ -121,17 +144,22 @@ export class MachineQueries {
     page: { limit: number; offset: number },
   ): Promise<{ total: number; views: MachineView[] }> {
     const params: unknown[] = [];
-    const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)].join(' AND ');
+    const where = [visibilitySql(caller, 'm', params), ...filterSql(normaliseFilter(filter), params)].join(' AND ');
+    const db = this.listing.db;
     const [count, rows] = await Promise.all([
-      this.db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<
-        Array<{ n: number }>
-      >,
-      this.db.query(
+      db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<Array<{ n: number }>>,
+      db.query(
         `SELECT m.id FROM machines m WHERE ${where} ORDER BY m.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
         [...params, page.limit, page.offset],
       ) as Promise<Array<{ id: number }>>,
     ]);
-    return { total: count[0]!.n, views: await this.views(rows.map((r) => r.id)) };
+    return {
+      total: count[0]!.n,
+      views: await this.views(
+        rows.map((r) => r.id),
+        db.manager,
+      ),
+    };
   }
 
   private async ids(caller: Principal | null, filter: MachineFilter, manager: EntityManager): Promise<number[]> {
@@ -285,6 +313,13 @@ export class MachineQueries {
       };
     });
   }
+}
+
+/** Whose listings count together for the per-caller limit. */
+function callerKey(caller: Principal | null): string {
+  if (caller?.kind === 'user') return `user:${caller.user.id}`;
+  if (caller?.kind === 'machine') return `machine:${caller.machine.id}`;
+  return 'anonymous';
 }
 
 function group<T, V>(rows: T[], key: (r: T) => number, value: (r: T) => V): Map<number, V[]> {
