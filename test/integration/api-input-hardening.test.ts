@@ -234,6 +234,21 @@ describe('input hardening (real HTTP, PostgreSQL, Temporal)', () => {
     assert.deepEqual(await counts(), before);
   });
 
+  it('the rack API refuses malformed MACs in its path and deep JSON with 4xx', async () => {
+    const rack = { Authorization: 'Bearer test-rack-secret' };
+    for (const mac of ['%00', '%E0%A4%A', '52%3A54%0A']) {
+      const r = await api.call('GET', `/MAAS/rack/v1/racks/${region.rackSystemId}/boot-config/${mac}`, {
+        headers: rack,
+      });
+      assert.equal(r.status, 404, `${mac}: ${r.status} ${r.text}`);
+    }
+    const deep = await api.call('POST', `/MAAS/rack/v1/racks/${region.rackSystemId}/heartbeat`, {
+      headers: { ...rack, 'Content-Type': 'text/plain' },
+      body: `{"a":${'['.repeat(50_000)}${']'.repeat(50_000)}}`,
+    });
+    assert.equal(deep.status, 400, deep.text.slice(0, 200));
+  });
+
   it("the UI's search box and machine path refuse control characters (400/404 pages, not 500)", async () => {
     await region.services.users.create({
       username: 'uiuser',
