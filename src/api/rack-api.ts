@@ -15,7 +15,17 @@ import { MachineEntity } from '../region/db/entities';
 import type { RegionServices } from '../region/services';
 import { BootConfigService } from '../region/services/boot-config';
 import { mayNetboot } from '../region/services/macless-commissioning';
-import { badRequest, ensureParams, notFound, rawBodyOf, sendResult, unauthorized, Reply } from './http';
+import {
+  badRequest,
+  ensureParams,
+  hasAnyControl,
+  notFound,
+  parseJson,
+  rawBodyOf,
+  sendResult,
+  unauthorized,
+  Reply,
+} from './http';
 
 export function rackApiRouter(services: RegionServices, o: { rackSecret: string; regionUrl: string }): Koa.Middleware {
   const expected = Buffer.from(`Bearer ${o.rackSecret}`);
@@ -30,11 +40,18 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
   };
   const json = async <T>(ctx: Koa.Context): Promise<T> => {
     await ensureParams(ctx);
+    return parseJson(rawBodyOf(ctx) ?? Buffer.from('{}'), undefined, 'rack API body') as T;
+  };
+  /** A percent-encoded path segment (a MAC); malformed or holding a control character, it names nothing. */
+  const segment = (raw: string): string => {
+    let decoded: string;
     try {
-      return JSON.parse((rawBodyOf(ctx) ?? Buffer.from('{}')).toString('utf8')) as T;
+      decoded = decodeURIComponent(raw);
     } catch {
-      throw badRequest('Expected a JSON body.');
+      throw notFound(`Malformed path segment: ${raw}`);
     }
+    if (hasAnyControl(decoded)) throw notFound(`Malformed path segment: ${raw}`);
+    return decoded;
   };
 
   const boot = new BootConfigService(services.db, services.machines, `${o.regionUrl}/metadata`, services.bootResources);
@@ -74,7 +91,7 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
       return sendResult(ctx, await boot.forSystemId(b));
     }
     if (ctx.method === 'GET' && a === 'racks' && b && c === 'boot-config' && d) {
-      return sendResult(ctx, await boot.forMac(decodeURIComponent(d)));
+      return sendResult(ctx, await boot.forMac(segment(d)));
     }
     if (ctx.method === 'GET' && a === 'racks' && b && c === 'dhcp-config') {
       return sendResult(ctx, await services.rackDhcp.config(b));

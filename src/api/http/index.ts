@@ -1,5 +1,13 @@
 // The HTTP framework the API routes plug into; see each module for the why.
-export { bodyParser, DEFAULT_BODY_LIMITS, ensureParams, paramsOf, rawBodyOf, type BodyLimits } from './body';
+export {
+  ANONYMOUS_BODY_LIMITS,
+  bodyParser,
+  DEFAULT_BODY_LIMITS,
+  ensureParams,
+  paramsOf,
+  rawBodyOf,
+  type BodyLimits,
+} from './body';
 export {
   apiDescriptionHash,
   describeApi,
@@ -22,6 +30,8 @@ export {
   tooManyRequests,
   unauthorized,
 } from './errors';
+export { assertText, controlCharOf, hasAnyControl } from './control-chars';
+export { DEFAULT_JSON_DEPTH, parseJson } from './json-depth';
 export { errorBoundary, type ErrorBoundaryOptions } from './errors-middleware';
 export {
   authenticateOAuth,
@@ -31,7 +41,8 @@ export {
   type CredentialStore,
   type OAuthParams,
 } from './oauth';
-export { Params } from './params';
+export { INT4_MAX, INT4_MIN, PARAM_LIMITS, Params } from './params';
+export { pathId } from './path-ids';
 export { Reply, sendResult } from './reply';
 export { requestSignal } from './request-signal';
 export {

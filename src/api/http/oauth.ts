@@ -4,6 +4,7 @@
 // nonces and timestamps carry no security and are not checked; TLS is what protects the secret.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
+import { hasAnyControl } from './control-chars';
 import { unauthorized } from './errors';
 
 /** What the API needs from wherever tokens live. Owned here; the region implements it. */
@@ -107,11 +108,15 @@ function secretsEqual(a: string, b: string): boolean {
 }
 
 function percentDecode(value: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(value);
+    decoded = decodeURIComponent(value);
   } catch {
     throw unauthorized('Authorization Error: malformed percent-encoding in the OAuth header.');
   }
+  // Keys, tokens and secrets are printable; a NUL would otherwise travel on to the token lookup.
+  if (hasAnyControl(decoded)) throw unauthorized('Authorization Error: control characters in the OAuth header.');
+  return decoded;
 }
 
 /** RFC 3986 / RFC 5849 §3.6 encoding: encodeURIComponent leaves !'()* alone, OAuth does not. */

@@ -2,9 +2,10 @@
 // named by (method, op) as MAAS's OperationsHandler.dispatch does, and writes the result. It also
 // serves describe/ from the same registry, and the unversioned /MAAS/api/version/.
 import type Koa from 'koa';
-import { type BodyLimits, ensureParams } from './body';
+import { ANONYMOUS_BODY_LIMITS, type BodyLimits, ensureParams } from './body';
 import { apiDescriptionHash, describeApi, describeForOrigin } from './describe';
-import { badRequest, methodNotAllowed, unauthorized } from './errors';
+import { hasAnyControl } from './control-chars';
+import { badRequest, methodNotAllowed, notFound, unauthorized } from './errors';
 import { PathMatcher } from './path-match';
 import { sendJson, sendResult, sendText } from './reply';
 import { type Action, METHODS, type Method, type Resource, validateResources } from './resource';
@@ -16,7 +17,10 @@ export interface ApiRouterOptions<P> {
   resources: ReadonlyArray<Resource<P>>;
   /** Principal from the request's credentials, null when it has none; throws ApiError(401) on bad ones. */
   authenticate: (ctx: Koa.Context) => Promise<P | null>;
+  /** Body limits of authenticated requests; default DEFAULT_BODY_LIMITS. */
   bodyLimits?: BodyLimits;
+  /** Body limits of requests without credentials (anonymous enlistment); default ANONYMOUS_BODY_LIMITS. */
+  anonymousBodyLimits?: BodyLimits;
   /** The VersionHandler is added unless `resources` has one; this overrides its defaults. */
   version?: Partial<VersionInfo>;
 }
@@ -56,6 +60,8 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     }
     const match = matcher.match(relative);
     if (!match) return next();
+    // No object is named with a control character; a NUL must not travel on to an SQL lookup.
+    if (Object.values(match.params).some(hasAnyControl)) throw notFound();
 
     ctx.set('X-MAAS-API-Hash', hash);
     const resource = match.value;
@@ -69,7 +75,9 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     if (principal === null && !resource.actions.some((a) => a.method === method && a.anonymous))
       throw unauthorized(AUTH_REQUIRED);
 
-    const params = await ensureParams(ctx, options.bodyLimits);
+    // A stranger gets the small limits: nobody is accountable for what an anonymous body costs.
+    const limits = principal === null ? (options.anonymousBodyLimits ?? ANONYMOUS_BODY_LIMITS) : options.bodyLimits;
+    const params = await ensureParams(ctx, limits);
     // MAAS: request.GET op, else request.POST op, else the path suffix; an empty op counts as none.
     const op = params.fromQuery('op') || params.fromBody('op') || match.op || undefined;
     const action = findAction(resource, method, op);

@@ -6,12 +6,14 @@ import type { DataSource } from 'typeorm';
 import { MachineEntity, type Machine } from '../../region/db/entities';
 import type { RegionServices } from '../../region/services';
 import {
+  assertText,
   authenticateOAuth,
   badRequest,
   ensureParams,
   rawBodyOf,
   forbidden,
   notFound,
+  parseJson,
   Reply,
   sendResult,
   unauthorized,
@@ -89,18 +91,21 @@ async function metaData(db: DataSource, machine: Machine, item: string | undefin
   }
 }
 
-/** cloud-init's reporting events arrive as a JSON body. */
+/** cloud-init's reporting events arrive as a JSON body; its fields are text like any parameter. */
 async function readJson(ctx: Koa.Context): Promise<Record<string, string>> {
   await ensureParams(ctx);
   const raw = rawBodyOf(ctx);
   if (!raw || raw.length === 0) throw badRequest('Expected a JSON event body.');
-  try {
-    const value = JSON.parse(raw.toString('utf8')) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
-    );
-  } catch {
+  const value = parseJson(raw, undefined, 'event body');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw badRequest('The event body is not a JSON object.');
+  const fields = Object.entries(value).map(([k, v]): [string, string] => [
+    k,
+    typeof v === 'string' ? v : JSON.stringify(v),
+  ]);
+  for (const [k, v] of fields) {
+    assertText(k, k);
+    assertText(k, v);
   }
+  return Object.fromEntries(fields);
 }

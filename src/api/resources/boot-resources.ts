@@ -3,7 +3,7 @@
 import type { RegionServices } from '../../region/services';
 import type { BootResource } from '../../region/services/boot-resources';
 import type { Principal } from '../../region/services/principal';
-import { notFound, type Resource } from '../http';
+import { notFound, pathId, type Resource } from '../http';
 import { userOf } from './access';
 
 const uri = (id: number) => `/MAAS/api/2.0/boot-resources/${id}/`;
@@ -75,8 +75,8 @@ export function bootResourceResources(deps: {
           doc: 'A boot resource by id.',
           async handle(c) {
             userOf(c);
-            const id = Number(c.path.id);
-            if (!Number.isInteger(id)) throw notFound('No BootResource matches the given query.');
+            const id = pathId(c.path.id);
+            if (id === undefined) throw notFound('No BootResource matches the given query.');
             return detail(bootResources.get(id));
           },
         },

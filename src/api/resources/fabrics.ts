@@ -4,7 +4,7 @@
 import type { RegionServices } from '../../region/services';
 import type { VlanInput } from '../../region/services/network/fabrics';
 import type { Principal } from '../../region/services/principal';
-import { notFound, Reply, type Params, type Resource } from '../http';
+import { notFound, pathId, Reply, type Params, type Resource } from '../http';
 import { presentFabric, presentVlan } from '../presenters/network';
 import { adminOf, userOf } from './access';
 
@@ -22,8 +22,9 @@ const vlanForm = (p: Params): VlanInput => ({
   secondaryRack: p.has('secondary_rack') ? (p.string('secondary_rack') ?? '') : undefined,
 });
 const int = (value: string | undefined, what: string): number => {
-  if (!value || !/^\d+$/.test(value)) throw notFound(`No ${what} matches the given query.`);
-  return Number(value);
+  const id = pathId(value);
+  if (id === undefined) throw notFound(`No ${what} matches the given query.`);
+  return id;
 };
 
 export function fabricResources(deps: {

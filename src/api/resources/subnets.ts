@@ -5,7 +5,7 @@ import type { RegionServices } from '../../region/services';
 import type { IpRangeInput } from '../../region/services/network/ip-ranges';
 import type { SubnetInput } from '../../region/services/network/subnets';
 import type { Principal } from '../../region/services/principal';
-import { forbidden, notFound, Reply, type Params, type Resource } from '../http';
+import { forbidden, notFound, pathId, Reply, type Params, type Resource } from '../http';
 import { presentIpRange, presentSubnet } from '../presenters/network';
 import { adminOf, userOf, type Ctx } from './access';
 import { networkView } from './network-view';
@@ -29,8 +29,9 @@ const rangeForm = (p: Params): IpRangeInput => ({
   comment: p.string('comment', { maxLength: 10_000 }),
 });
 const rangeId = (value: string | undefined): number => {
-  if (!value || !/^\d+$/.test(value)) throw notFound('No IPRange matches the given query.');
-  return Number(value);
+  const id = pathId(value);
+  if (id === undefined) throw notFound('No IPRange matches the given query.');
+  return id;
 };
 
 export function subnetResources(deps: {

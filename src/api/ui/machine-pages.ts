@@ -3,6 +3,7 @@
 import type Koa from 'koa';
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
+import { ensureParams } from '../http';
 import { presentOptionsFor, temporalWorkflowUrl, type PresentOptions } from '../presenters/machine';
 import { machineDetail, machineList } from './machine-views';
 import { page, sendPage, type PageUser } from './layout';
@@ -14,7 +15,8 @@ const MAX_QUERY = 200;
 export function machinePages(services: RegionServices, o: PresentOptions) {
   return {
     async list(ctx: Koa.Context, caller: Principal, user: PageUser): Promise<void> {
-      const q = (typeof ctx.query.q === 'string' ? ctx.query.q : '').trim().slice(0, MAX_QUERY);
+      // Through Params like every API parameter: a control character in the search is a 400 page.
+      const q = ((await ensureParams(ctx)).string('q') ?? '').trim().slice(0, MAX_QUERY);
       const pageNo = Math.max(1, Math.min(1_000_000, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1));
       const { total, views } = await services.queries.page(caller, q ? { hostnameContains: q } : {}, {
         limit: PAGE_SIZE,

@@ -6,7 +6,7 @@ import type Koa from 'koa';
 import { NotFoundError } from '../../region/errors';
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import { ApiError, ensureParams } from '../http';
+import { ApiError, type BodyLimits, ensureParams, hasAnyControl } from '../http';
 import type { PresentOptions } from '../presenters/machine';
 import { messagePage, sendPage, UI_PREFIX, type PageUser } from './layout';
 import { LOGIN_PATH, loginRoutes, redirectToLogin } from './login';
@@ -14,6 +14,8 @@ import { machinePages } from './machine-pages';
 import { sameToken, SESSION_COOKIE, UiSessions } from './session';
 
 const NOT_FOUND = 'No machine or page matches the given query.';
+/** The UI's forms (login, logout) are a few short fields; anyone may post the login form. */
+const UI_BODY_LIMITS: BodyLimits = { fieldsBytes: 64 * 1024, filesBytes: 0, parts: 20, partBytes: 64 * 1024 };
 
 function securityHeaders(ctx: Koa.Context): void {
   ctx.set(
@@ -26,9 +28,11 @@ function securityHeaders(ctx: Koa.Context): void {
   ctx.set('Cache-Control', 'no-store');
 }
 
+/** The decoded segment, or null (a 404) when it is malformed or holds a control character. */
 function pathSegment(raw: string): string | null {
   try {
-    return decodeURIComponent(raw);
+    const segment = decodeURIComponent(raw);
+    return hasAnyControl(segment) ? null : segment;
   } catch {
     return null;
   }
@@ -47,6 +51,8 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
       ? { username: session.user.username, isAdmin: session.user.isSuperuser, csrf: session.csrf }
       : undefined;
     try {
+      // Read first, with the UI's limits: later ensureParams calls (login.ts) get these Params.
+      if (ctx.method === 'POST') await ensureParams(ctx, UI_BODY_LIMITS);
       if (ctx.path === LOGIN_PATH) return await auth.login(ctx, session);
       if (!session || !user) return redirectToLogin(ctx);
       const caller: Principal = { kind: 'user', user: session.user };

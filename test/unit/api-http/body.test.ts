@@ -16,7 +16,13 @@ before(async () => {
       const params = paramsOf(ctx);
       assert.ok(params);
       ctx.body = {
-        values: Object.fromEntries(params.names().map((n) => [n, params.getAll(n)])),
+        // Binary parts are bytes: they are echoed under files, not read as text.
+        values: Object.fromEntries(
+          params
+            .names()
+            .filter((n) => !params.files.has(n))
+            .map((n) => [n, params.getAll(n)]),
+        ),
         files: Object.fromEntries([...params.files].map(([n, b]) => [n, b.toString('base64')])),
         op: { query: params.fromQuery('op') ?? null, body: params.fromBody('op') ?? null },
         raw: rawBodyOf(ctx)?.toString('utf8') ?? null,
@@ -180,5 +186,123 @@ describe('body parsing', () => {
     assert.equal(overFields.status, 413);
     assert.match(await overFields.text(), /form fields may total at most 1024 bytes/);
     assert.equal(handled, before);
+  });
+});
+
+describe('body limits while streaming', () => {
+  let capped: Served;
+  let reached = 0;
+  before(async () => {
+    capped = await serve((app) => {
+      app.use(errorBoundary({ log: () => {} }));
+      app.use(bodyParser({ parts: 3, partBytes: 100, jsonDepth: 4 }));
+      app.use((ctx) => {
+        reached++;
+        ctx.body = { names: paramsOf(ctx)?.names() ?? [] };
+      });
+    });
+  });
+  after(() => capped.close());
+
+  /**
+   * A body that sends `chunks` and then stays open until `end()`: a reply that arrives before
+   * then shows the server refused the body while it was still streaming, not once it was complete.
+   */
+  function openBody(chunks: Buffer[]): { body: ReadableStream<Uint8Array>; end: () => void } {
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    let i = 0;
+    return {
+      body: new ReadableStream({
+        pull: async (c) => {
+          const chunk = chunks[i++];
+          if (chunk !== undefined) return c.enqueue(chunk);
+          await ended;
+          c.close();
+        },
+      }),
+      end,
+    };
+  }
+  function streamed(chunks: Buffer[]): { body: ReadableStream<Uint8Array> } {
+    let i = 0;
+    return {
+      body: new ReadableStream({
+        pull: (c) => {
+          const chunk = chunks[i++];
+          if (chunk === undefined) c.close();
+          else c.enqueue(chunk);
+        },
+      }),
+    };
+  }
+  const part = (name: string, value: string) =>
+    Buffer.from(`--b\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+
+  it('refuses a JSON body nested deeper than the limit with a 400, even 50,000 deep', async () => {
+    for (const json of ['{"a":[[[[1]]]]}', `{"a":${'['.repeat(50_000)}${']'.repeat(50_000)}}`]) {
+      const res = await fetch(`${capped.url}/x`, {
+        method: 'POST',
+        body: json,
+        headers: { 'Content-Type': 'application/json' },
+      });
+      assert.equal(res.status, 400);
+      assert.match(await res.text(), /nested more than 4 levels deep/);
+    }
+    const ok = await fetch(`${capped.url}/x`, {
+      method: 'POST',
+      body: '{"a":[[["[[[[[["]]]}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    assert.equal(ok.status, 200, 'brackets inside strings do not count');
+  });
+
+  it('refuses the part past the cap while the body is still streaming', { timeout: 30_000 }, async () => {
+    const before = reached;
+    const ok = await fetch(`${capped.url}/x`, {
+      method: 'POST',
+      body: Buffer.concat([part('a', '1'), part('b', '2'), part('c', '3'), Buffer.from('--b--\r\n')]),
+      headers: { 'Content-Type': 'multipart/form-data; boundary=b' },
+    });
+    assert.equal(ok.status, 200);
+    const s = openBody(Array.from({ length: 5 }, (_, i) => part(`p${i}`, 'x')));
+    const tooMany = await fetch(`${capped.url}/x`, {
+      method: 'POST',
+      body: s.body,
+      headers: { 'Content-Type': 'multipart/form-data; boundary=b' },
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(tooMany.status, 413);
+    assert.match(await tooMany.text(), /at most 3 parts/);
+    s.end();
+    assert.equal(reached, before + 1);
+  });
+
+  it('refuses one oversized part while it streams, split delimiters included', { timeout: 30_000 }, async () => {
+    const big = openBody([
+      Buffer.from('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n'),
+      ...Array.from({ length: 2 }, () => Buffer.alloc(16 * 1024, 'y')),
+    ]);
+    const res = await fetch(`${capped.url}/x`, {
+      method: 'POST',
+      body: big.body,
+      headers: { 'Content-Type': 'multipart/form-data; boundary=b' },
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.match(await res.text(), /one multipart part may take at most/);
+    big.end();
+
+    // A delimiter split across chunks still ends a part: three small parts, byte by byte.
+    const whole = Buffer.concat([part('a', '1'), part('b', '2'), part('c', '3'), Buffer.from('--b--\r\n')]);
+    const bytes = streamed([...whole].map((b) => Buffer.from([b])));
+    const split = await fetch(`${capped.url}/x`, {
+      method: 'POST',
+      body: bytes.body,
+      headers: { 'Content-Type': 'multipart/form-data; boundary=b' },
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(split.status, 200);
+    assert.deepEqual(((await split.json()) as { names: string[] }).names, ['a', 'b', 'c']);
   });
 });

@@ -93,6 +93,20 @@ describe('MAAS OAuth (PLAINTEXT)', () => {
     await rejects401(authenticateOAuth(`${header()}, oauth_token="again"`, store), /appears twice/);
   });
 
+  it('refuses control characters in any decoded value before the token lookup (401)', async () => {
+    let lookups = 0;
+    const counting: CredentialStore<string> = {
+      findByTokenKey: async (key) => (lookups++, store.findByTokenKey(key)),
+    };
+    for (const field of ['oauth_token', 'oauth_consumer_key', 'oauth_signature', 'oauth_nonce']) {
+      for (const bad of ['%00', 'a%0Ab', '%09', '%7F', '%1B']) {
+        await rejects401(authenticateOAuth(header({ [field]: bad }), counting), /control characters/);
+      }
+    }
+    await rejects401(authenticateOAuth(`${header()}, x%00="1"`, counting), /control characters/);
+    assert.equal(lookups, 0);
+  });
+
   it('percent-decodes values, and a secret with reserved characters round-trips', async () => {
     const secret = 'a b&c/d+é=%';
     const odd = storeWith({ 'tok/en': { consumerKey: 'con sumer', tokenSecret: secret, principal: 'bob' } });

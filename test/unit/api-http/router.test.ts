@@ -107,6 +107,35 @@ describe('API router', () => {
     assert.equal(await res.text(), 'Authorization Error: Invalid access token.');
   });
 
+  it('gives anonymous callers the small body limits, decided before the body is read', async () => {
+    const multipart = (size: number) => {
+      const form = new FormData();
+      form.append('hostname', 'x');
+      form.append('blob', new Blob([Buffer.alloc(size, 1)]), 'blob.bin');
+      return form;
+    };
+    const big = 2 * 1024 * 1024; // over ANONYMOUS_BODY_LIMITS, far under DEFAULT_BODY_LIMITS
+    const anonymous = await fetch(`${server.url}${API}/machines/`, { method: 'POST', body: multipart(big) });
+    assert.equal(anonymous.status, 413);
+    const signed = await fetch(`${server.url}${API}/machines/`, {
+      method: 'POST',
+      body: multipart(big),
+      headers: { Authorization: 'Test alice' },
+    });
+    assert.equal(signed.status, 200);
+    const small = await fetch(`${server.url}${API}/machines/`, { method: 'POST', body: multipart(1000) });
+    assert.equal(small.status, 200);
+  });
+
+  it('answers 404 to a path placeholder holding a control character', async () => {
+    for (const id of ['%00', 'a%01b', '%7F', 'x%1B']) {
+      const res = await call('GET', `/machines/${id}/`, { user: 'alice' });
+      assert.equal(res.status, 404, id);
+    }
+    assert.equal((await call('GET', '/machines/a%09b/', { user: 'alice' })).status, 404);
+    assert.equal((await call('GET', '/machines/%C3%A9/', { user: 'alice' })).status, 200, 'unicode is fine');
+  });
+
   it('writes Reply statuses, 204 for undefined, and the API hash header', async () => {
     const updated = await call('PUT', '/machines/abc/', { user: 'alice' });
     assert.equal(updated.status, 202);

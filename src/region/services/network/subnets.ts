@@ -31,7 +31,9 @@ export class SubnetService {
   async get(key: string | number, manager: EntityManager = this.db.manager): Promise<SubnetRow> {
     const byId = typeof key === 'number' || /^\d+$/.test(key);
     let rows: SubnetRow[] = [];
-    if (byId) rows = await manager.query(`${SUBNET_SELECT} WHERE s.id = $1`, [Number(key)]);
+    // An id past PostgreSQL's integer range names no subnet (and would be an SQL error).
+    if (byId && Number(key) <= 2_147_483_647)
+      rows = await manager.query(`${SUBNET_SELECT} WHERE s.id = $1`, [Number(key)]);
     else if (typeof key === 'string' && key.includes('/')) {
       const cidr = key.replace(/^cidr:/, '');
       cidrField('subnet', cidr);
