@@ -9,7 +9,7 @@ import type {
   DeployOptions as DeployCommand,
   ReleaseOptions as ReleaseCommand,
 } from '../../region/services/machine-actions';
-import { normaliseFilter, type MachineFilter } from '../../region/services/machine-filter';
+import { MACHINE_FILTER_CAPS, normaliseFilter, type MachineFilter } from '../../region/services/machine-filter';
 import { powerParametersFromForm } from '../../region/services/power-parameters';
 import type { CreateMachineInput, UpdateMachineInput } from '../../region/services/machine-service';
 import type { Params } from '../http';
@@ -78,22 +78,25 @@ export function updateForm(p: Params): UpdateMachineInput {
 }
 
 export function filterForm(p: Params): MachineFilter {
-  const statuses = p.list('status').map((name): MachineStatus => {
+  // The listing's own caps (some above Params' default of 100: clients list machines by many ids).
+  const list = (name: string, field: keyof typeof MACHINE_FILTER_CAPS) =>
+    p.list(name, { maxValues: MACHINE_FILTER_CAPS[field] });
+  const statuses = list('status', 'status').map((name): MachineStatus => {
     const status = statusFromName(name);
     if (status === undefined) throw ValidationError.field('status', `'${name}' is not a valid status.`);
     return status;
   });
   // Checked here, before any query runs: caps, MAC syntax, repeats dropped (a 400 names the field).
   return normaliseFilter({
-    hostname: p.list('hostname'),
-    systemId: p.list('id'),
-    macAddress: p.list('mac_address'),
-    zone: p.list('zone'),
-    pool: p.list('pool'),
+    hostname: list('hostname', 'hostname'),
+    systemId: list('id', 'systemId'),
+    macAddress: list('mac_address', 'macAddress'),
+    zone: list('zone', 'zone'),
+    pool: list('pool', 'pool'),
     status: statuses,
-    owner: p.list('owner'),
-    tags: p.list('tags'),
-    arch: p.list('arch'),
+    owner: list('owner', 'owner'),
+    tags: list('tags', 'tags'),
+    arch: list('arch', 'arch'),
   });
 }
 
