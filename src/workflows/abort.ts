@@ -1,6 +1,6 @@
 import { MachineStatus as S, type MachineStatus } from '../contracts/lifecycle';
 import type { AbortParams, LifecycleOutcome } from '../contracts/workflows';
-import { Lifecycle } from './lifecycle';
+import { OperationFrame } from './frame';
 
 /** MAAS's abort destinations: what an aborted operation leaves behind. */
 export const ABORT_STATUS: Partial<Record<MachineStatus, MachineStatus>> = {
@@ -18,7 +18,7 @@ export const ABORT_STATUS: Partial<Record<MachineStatus, MachineStatus>> = {
  */
 export async function abortWorkflow(p: AbortParams): Promise<LifecycleOutcome> {
   const to = ABORT_STATUS[p.from] ?? S.BROKEN;
-  const life = new Lifecycle({
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,

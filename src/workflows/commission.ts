@@ -1,13 +1,13 @@
 import { MachineStatus as S } from '../contracts/lifecycle';
 import type { CommissionParams, LifecycleOutcome } from '../contracts/workflows';
-import { Lifecycle } from './lifecycle';
+import { OperationFrame } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
 
 /** Commissioning: boot the ephemeral environment, let it report the hardware, power off, READY. */
 export async function commissionWorkflow(p: CommissionParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
-  const life = new Lifecycle({
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,

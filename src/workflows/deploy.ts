@@ -2,7 +2,7 @@ import { MachineStatus as S } from '../contracts/lifecycle';
 import type { DeployParams, LifecycleOutcome, MachineSignal } from '../contracts/workflows';
 import { isCancellation } from '@temporalio/workflow';
 import { rackOf, region } from './activities';
-import { failureMessage, Lifecycle, operationFailed, timedOut } from './lifecycle';
+import { failureMessage, OperationFrame, operationFailed, timedOut } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot } from './steps';
 
@@ -21,7 +21,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
   const rack = rackOf(p.rackQueue);
   // MAAS bounds deployment by twice the node timeout.
   const silence = 2 * p.deadlines.nodeTimeoutMs;
-  const life = new Lifecycle({
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,

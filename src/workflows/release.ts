@@ -2,14 +2,14 @@ import type { EraseMode } from '../contracts/boot';
 import { MachineStatus as S } from '../contracts/lifecycle';
 import type { LifecycleOutcome, ReleaseParams } from '../contracts/workflows';
 import { region } from './activities';
-import { Lifecycle } from './lifecycle';
+import { OperationFrame } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
 
 /** Release: power off, optionally erase the disks in the ephemeral environment, back to the pool. */
 export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
-  const life = new Lifecycle({
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,

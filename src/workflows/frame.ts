@@ -18,7 +18,7 @@ import { SearchAttribute, STEP_QUERY, type LifecycleOutcome } from '../contracts
 import { rackOf, region } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 
-export interface LifecyclePlan {
+export interface FramePlan {
   systemId: string;
   hostname: string;
   rackQueue: string | null;
@@ -44,17 +44,17 @@ export function operationFailed(message: string): ApplicationFailure {
 const stepQuery = defineQuery<string>(STEP_QUERY);
 
 /**
- * Power actions record events (Lifecycle.power) since this patch; a workflow that started before
+ * Power actions record events (OperationFrame.power) since this patch; a workflow that started before
  * it replays its history without them, so a region upgraded mid-operation carries it on.
  */
 export const POWER_EVENTS_PATCH = 'power-events';
 
-export class Lifecycle {
+export class OperationFrame {
   private step = 'starting';
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
 
-  constructor(private plan: LifecyclePlan) {
+  constructor(private plan: FramePlan) {
     setHandler(stepQuery, () => this.step);
   }
 
