@@ -1,6 +1,6 @@
-import { MachineStatus as S } from '../contracts/lifecycle';
+import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { CommissionParams, LifecycleOutcome } from '../contracts/workflows';
-import { OperationFrame } from './frame';
+import { OperationFrame, silenceOf, statusesOf } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
 
@@ -12,11 +12,7 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
-    operation: 'Commissioning',
-    inProgress: S.COMMISSIONING,
-    expectFrom: [S.NEW, S.READY, S.FAILED_COMMISSIONING, S.BROKEN, S.MISSING, S.FAILED_TESTING],
-    abortTo: S.NEW,
-    failTo: S.FAILED_COMMISSIONING,
+    ...statusesOf(LIFECYCLE.commission),
     powerOffOnStop: true,
   });
   return life.run(async () => {
@@ -24,7 +20,12 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     await netboot(life, p, 'commissioning', 'Powering on to commission.');
 
     life.at('wait for the commissioning results');
-    await awaitResult(reports, 'Commissioning', p.deadlines.nodeTimeoutMs, 'Commissioning scripts failed.');
+    await awaitResult(
+      reports,
+      LIFECYCLE.commission.event,
+      silenceOf(LIFECYCLE.commission, p.deadlines),
+      'Commissioning scripts failed.',
+    );
 
     life.at('power off');
     await powerOff(life);

@@ -4,11 +4,14 @@
 // then: the claim token it carries tells that apart from an operator having released the claim).
 import type { DataSource, EntityManager } from 'typeorm';
 import {
+  ABORTABLE_STATUSES,
   assertTransition,
+  InvalidTransitionError,
   isTransitional,
   labelOf,
+  LIFECYCLE,
   MachineStatus as S,
-  type MachineStatus,
+  type LifecycleOperation,
 } from '../../contracts/lifecycle';
 import {
   enlistWorkflowId,
@@ -54,7 +57,6 @@ export interface ReleaseOptions {
   comment: string;
 }
 
-const ABORTABLE: MachineStatus[] = [S.COMMISSIONING, S.DEPLOYING, S.DISK_ERASING, S.TESTING, S.RELEASING];
 /** How long the API waits for an aborted workflow's cleanup before answering. */
 const ABORT_WAIT_MS = 15_000;
 /** How long a new operation waits for a settled machine's previous workflow to close. */
@@ -72,7 +74,7 @@ export class MachineActions {
   async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
     await this.startLifecycle(
       systemId,
-      S.COMMISSIONING,
+      LIFECYCLE.commission,
       WorkflowType.commission,
       async (_m, ref) => ({ ...ref, ...o }),
       () => ({ enableSsh: o.enableSsh }),
@@ -93,7 +95,7 @@ export class MachineActions {
     const series = image?.series ?? (o.distroSeries.split('/').pop() || 'jammy');
     await this.startLifecycle(
       systemId,
-      S.DEPLOYING,
+      LIFECYCLE.deploy,
       WorkflowType.deploy,
       async (_m, ref) => ({ ...ref, distroSeries: series, ephemeral: o.ephemeral }),
       () => ({
@@ -135,7 +137,7 @@ export class MachineActions {
   async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
     await this.startLifecycle(
       systemId,
-      S.RELEASING,
+      LIFECYCLE.release,
       WorkflowType.release,
       async (_m, ref) => ({
         ...ref,
@@ -161,7 +163,7 @@ export class MachineActions {
     const machine = await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'abort');
-      if (!ABORTABLE.includes(m.status))
+      if (!ABORTABLE_STATUSES.includes(m.status))
         throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
       return m;
@@ -297,7 +299,7 @@ export class MachineActions {
 
   private async startLifecycle(
     systemId: string,
-    to: MachineStatus,
+    op: LifecycleOperation,
     type: WorkflowType,
     params: (
       m: Machine,
@@ -311,6 +313,10 @@ export class MachineActions {
     await this.db.transaction(async (tx) => {
       const locked = await lockMachine(tx, systemId);
       const m = await prepare(tx, locked);
+      const to = op.inProgress!;
+      // The lifecycle table says where the operation may start; its workflow claims the machine
+      // only from there, so anything else is refused here rather than failed there.
+      if (!op.startFrom.includes(m.status)) throw new InvalidTransitionError(m.status, to);
       assertTransition(m.status, to);
       const rackQueue = await this.racks.queueFor(m.rackId, tx);
       const workflowId = lifecycleWorkflowId(systemId);
