@@ -112,3 +112,19 @@ export interface LifecycleOutcome {
   status: MachineStatus;
   message: string;
 }
+
+/**
+ * Each workflow type's parameter and result. The region's WorkflowGateway starts a workflow only
+ * with its own parameter type, and the workflow bundle (workflows/index.ts) is checked against it.
+ */
+export interface WorkflowSignatures {
+  [WorkflowType.commission]: { params: CommissionParams; result: LifecycleOutcome };
+  [WorkflowType.deploy]: { params: DeployParams; result: LifecycleOutcome };
+  [WorkflowType.release]: { params: ReleaseParams; result: LifecycleOutcome };
+  [WorkflowType.abort]: { params: AbortParams; result: LifecycleOutcome };
+  [WorkflowType.enlist]: { params: EnlistParams; result: LifecycleOutcome };
+  [WorkflowType.registerDeployed]: { params: RegisterDeployedParams; result: LifecycleOutcome };
+  [WorkflowType.power]: { params: PowerParams; result: PowerResult };
+}
+export type WorkflowParams<T extends WorkflowType> = WorkflowSignatures[T]['params'];
+export type WorkflowResult<T extends WorkflowType> = WorkflowSignatures[T]['result'];

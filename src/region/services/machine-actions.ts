@@ -21,6 +21,7 @@ import {
   type Deadlines,
   type PowerAction,
   type PowerResult,
+  type WorkflowParams,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
@@ -250,7 +251,7 @@ export class MachineActions {
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
     }
     const queue = await this.racks.queueFor(m.rackId);
-    return this.workflows.execute<PowerResult>(
+    return this.workflows.execute(
       WorkflowType.power,
       powerWorkflowId(systemId),
       {
@@ -297,14 +298,11 @@ export class MachineActions {
     if ((await this.workflows.state(id)) === 'running') await this.workflows.waitForClose(id, SETTLE_MS);
   }
 
-  private async startLifecycle(
+  private async startLifecycle<T extends LifecycleWorkflowType>(
     systemId: string,
     op: LifecycleOperation,
-    type: WorkflowType,
-    params: (
-      m: Machine,
-      ref: { systemId: string; hostname: string; rackQueue: string; deadlines: Deadlines },
-    ) => Promise<object>,
+    type: T,
+    params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>,
     extra: (m: Machine) => Partial<Machine>,
     prepare: (tx: EntityManager, m: Machine) => Promise<Machine> = async (_tx, m) => m,
   ): Promise<void> {
@@ -323,12 +321,23 @@ export class MachineActions {
       // The token tells the workflow whether this commit happened (see beginTransition).
       const claimToken = newClaimToken();
       await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: extra(m) });
-      await this.workflows.start(type, workflowId, {
-        ...(await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines })),
-        claimToken,
-      });
+      await this.workflows.start(
+        type,
+        workflowId,
+        await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines, claimToken }),
+      );
     });
   }
+}
+
+/** The workflows the API starts through startLifecycle, and what each gets besides its options. */
+type LifecycleWorkflowType = typeof WorkflowType.commission | typeof WorkflowType.deploy | typeof WorkflowType.release;
+interface LifecycleStartRef {
+  systemId: string;
+  hostname: string;
+  rackQueue: string;
+  deadlines: Deadlines;
+  claimToken: string;
 }
 
 const callerId = (c: Principal): number | null => (c.kind === 'user' ? c.user.id : null);
