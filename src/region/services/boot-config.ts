@@ -17,7 +17,7 @@ export class BootConfigService {
     private readonly db: DataSource,
     private readonly machines: Pick<MachineService, 'machineToken'>,
     private readonly metadataUrl: string,
-    private readonly images?: Pick<BootResourceService, 'resolve'>,
+    private readonly images?: Pick<BootResourceService, 'named'>,
   ) {}
 
   async forSystemId(systemId: string): Promise<BootConfig> {
@@ -56,10 +56,10 @@ export class BootConfigService {
     };
   }
 
-  /** xinstall: the image of the machine's distro_series; commissioning during release: the erase. */
+  /** xinstall: the image the deployment resolved to; commissioning during release: the erase. */
   private extras(m: Machine): Pick<BootConfig, 'image' | 'erase'> {
     if (m.bootPurpose === 'xinstall') {
-      const image = this.images?.resolve(m.distroSeries);
+      const image = this.images?.named(`${m.osystem}/${m.distroSeries}`);
       return image ? { image: { name: image.name, path: image.path, sha256: image.sha256 } } : {};
     }
     if (m.bootPurpose === 'commissioning' && m.bootErase) return { erase: m.bootErase as EraseMode };
