@@ -78,16 +78,14 @@ interface LifecycleStart extends MachineRef {
   claimToken?: string;
 }
 
-export interface CommissionParams extends LifecycleStart {
-  enableSsh: boolean;
-  skipBmcConfig: boolean;
-  skipNetworking: boolean;
-  skipStorage: boolean;
-}
+/**
+ * Workflows started before the API refused the options they never read (enable_ssh, skip_*,
+ * ephemeral_deploy) carry them in their input still; nothing reads them.
+ */
+export type CommissionParams = LifecycleStart;
 export interface DeployParams extends LifecycleStart {
+  /** The series of the boot resource the API resolved (for the workflow's messages). */
   distroSeries: string;
-  /** The status a failed or aborted deployment returns to before DEPLOYING (ALLOCATED). */
-  ephemeral: boolean;
 }
 export interface ReleaseParams extends LifecycleStart {
   erase: boolean;

@@ -9,7 +9,7 @@ import type { WorkflowGateway } from '../../src/region/services/workflow-gateway
 import { workflowsByType } from '../../src/workflows/index';
 
 const ref = { systemId: 'abc123', hostname: 'node', rackQueue: 'rack:r1', deadlines: { nodeTimeoutMs: 60_000 } };
-const deploy: DeployParams = { ...ref, distroSeries: 'bookworm', ephemeral: false, claimToken: 't' };
+const deploy: DeployParams = { ...ref, distroSeries: 'bookworm', claimToken: 't' };
 
 /** Never called: compiled only. */
 export async function misuses(gateway: WorkflowGateway): Promise<void> {

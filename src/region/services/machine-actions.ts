@@ -36,25 +36,19 @@ import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
-export interface CommissionOptions {
-  enableSsh: boolean;
-  skipBmcConfig: boolean;
-  skipNetworking: boolean;
-  skipStorage: boolean;
-}
+// Commissioning takes no options: the API refuses the ones it cannot honour (machine-forms.ts).
 export interface DeployOptions {
   distroSeries: string;
   userData: string;
-  hweKernel: string;
   agentName: string;
+  /** For the request event (MAAS: "User starting deployment"). */
   comment: string;
-  ephemeral: boolean;
 }
 export interface ReleaseOptions {
   erase: boolean;
   secureErase: boolean;
   quickErase: boolean;
-  force: boolean;
+  /** For the request event (MAAS: "User releasing node"). */
   comment: string;
 }
 
@@ -72,13 +66,13 @@ export class MachineActions {
     private readonly images?: Pick<BootResourceService, 'resolve' | 'list'>,
   ) {}
 
-  async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
+  async commission(caller: Principal, systemId: string): Promise<void> {
     await this.startLifecycle(
       systemId,
       LIFECYCLE.commission,
       WorkflowType.commission,
-      async (_m, ref) => ({ ...ref, ...o }),
-      () => ({ enableSsh: o.enableSsh }),
+      async (_m, ref) => ref,
+      () => ({}),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'commission', { owner: false });
         await assertNoOtherMaclessCommissioning(tx, m);
@@ -98,12 +92,12 @@ export class MachineActions {
       systemId,
       LIFECYCLE.deploy,
       WorkflowType.deploy,
-      async (_m, ref) => ({ ...ref, distroSeries: series, ephemeral: o.ephemeral }),
+      async (_m, ref) => ({ ...ref, distroSeries: series }),
+      // The boot config finds the image again by exactly this os/series (BootConfigService).
       () => ({
         distroSeries: series,
         osystem,
         userData: o.userData,
-        hweKernel: o.hweKernel,
         agentName: o.agentName || undefined,
       }),
       async (tx, m) => {
@@ -123,6 +117,7 @@ export class MachineActions {
             throw new ConflictError(
               `Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`,
             );
+          await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
           return changeStatus(tx, m, {
             to: S.ALLOCATED,
             extra: { ownerId: callerId(caller) },
@@ -130,6 +125,7 @@ export class MachineActions {
           });
         }
         await this.assertMayUse(tx, caller, m, 'deploy');
+        await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
         return m;
       },
     );
@@ -151,6 +147,7 @@ export class MachineActions {
         await this.assertMayUse(tx, caller, m, 'release');
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
         if (o.erase || o.secureErase || o.quickErase) await assertCanNetboot(tx, m, 'erase the disks of');
+        await recordRequest(tx, m, caller, 'User releasing node', o.comment);
         return m;
       },
     );
@@ -338,6 +335,21 @@ interface LifecycleStartRef {
   rackQueue: string;
   deadlines: Deadlines;
   claimToken: string;
+}
+
+/**
+ * MAAS's request event (Node._register_request_event): who asked, with their comment. Written in
+ * the operation's transaction, so a refused start leaves none.
+ */
+async function recordRequest(
+  tx: EntityManager,
+  m: Machine,
+  caller: Principal,
+  type: string,
+  comment: string,
+): Promise<void> {
+  const who = `(${callerName(caller)})`;
+  await recordEvent(tx, m.id, { type, description: comment ? `${who} - ${comment}` : who, level: 'INFO' });
 }
 
 const callerId = (c: Principal): number | null => (c.kind === 'user' ? c.user.id : null);
