@@ -270,3 +270,142 @@ export function failureStatusOf(status: MachineStatus): MachineStatus | undefine
 export function isTransitional(status: MachineStatus): boolean {
   return TRANSITIONAL_STATUSES.includes(status);
 }
+
+/** Where an operation may start: a status, or `created` (the operation creates the machine). */
+export type LifecycleOrigin = MachineStatus | 'created';
+
+/**
+ * One lifecycle operation: the statuses it moves a machine through. Workflows (their frame),
+ * machine actions (start, abort) and the reconciler read these instead of keeping their own.
+ */
+export interface LifecycleOperation {
+  /** MAAS's event type for the operation's events, e.g. "Commissioning". */
+  event: string;
+  /** The status while it runs; null: none (the machine is created in its outcome). */
+  inProgress: MachineStatus | null;
+  /**
+   * The statuses it may start from: the API refuses others, and the workflow's first step claims
+   * the machine only from these. The order is part of recorded workflow histories: keep it.
+   */
+  startFrom: readonly LifecycleOrigin[];
+  /** Where a success may leave the machine. */
+  succeedTo: readonly MachineStatus[];
+  /** Where an abort leaves it; null: it cannot be aborted. */
+  abortTo: MachineStatus | null;
+  /** Where a failure or a timeout leaves it (MAAS's failure map); null: it cannot fail. */
+  failTo: MachineStatus | null;
+  /**
+   * How long the machine may stay silent before the operation times out, in node_timeouts
+   * (counted from the last time it was heard from); null: no deadline of its own.
+   */
+  silenceInNodeTimeouts: number | null;
+}
+
+/** The operations metalflow runs (a workflow, or an abort), keyed like WorkflowType. */
+export const LIFECYCLE = {
+  commission: {
+    event: 'Commissioning',
+    inProgress: S.COMMISSIONING,
+    startFrom: [S.NEW, S.READY, S.FAILED_COMMISSIONING, S.BROKEN, S.MISSING, S.FAILED_TESTING],
+    succeedTo: [S.READY],
+    abortTo: S.NEW,
+    failTo: S.FAILED_COMMISSIONING,
+    silenceInNodeTimeouts: 1,
+  },
+  deploy: {
+    event: 'Deploying',
+    inProgress: S.DEPLOYING,
+    // A READY machine is allocated to the caller first (MachineActions.deploy).
+    startFrom: [S.ALLOCATED],
+    succeedTo: [S.DEPLOYED],
+    abortTo: S.ALLOCATED,
+    failTo: S.FAILED_DEPLOYMENT,
+    // MAAS bounds deployment by twice the node timeout.
+    silenceInNodeTimeouts: 2,
+  },
+  release: {
+    event: 'Releasing',
+    inProgress: S.RELEASING,
+    // MAAS's RELEASABLE_STATUSES.
+    startFrom: [
+      S.ALLOCATED,
+      S.DEPLOYED,
+      S.DEPLOYING,
+      S.FAILED_DEPLOYMENT,
+      S.FAILED_RELEASING,
+      S.FAILED_DISK_ERASING,
+      S.BROKEN,
+      S.RESERVED,
+    ],
+    // READY once commissioned, else NEW (the releaseDestination activity).
+    succeedTo: [S.READY, S.NEW],
+    abortTo: S.FAILED_RELEASING,
+    failTo: S.FAILED_RELEASING,
+    // Powering off waits on the BMC only; erasing (diskErase) has the deadline.
+    silenceInNodeTimeouts: null,
+  },
+  /** Release with erase: the second phase of the release workflow. */
+  diskErase: {
+    event: 'Disk erasing',
+    inProgress: S.DISK_ERASING,
+    startFrom: [S.RELEASING],
+    succeedTo: [S.READY, S.NEW],
+    abortTo: S.FAILED_DISK_ERASING,
+    failTo: S.FAILED_DISK_ERASING,
+    silenceInNodeTimeouts: 1,
+  },
+  /** No workflow runs tests yet; a machine found TESTING can still be aborted or reconciled. */
+  test: {
+    event: 'Testing',
+    inProgress: S.TESTING,
+    startFrom: [],
+    succeedTo: [],
+    abortTo: S.FAILED_TESTING,
+    failTo: S.FAILED_TESTING,
+    silenceInNodeTimeouts: null,
+  },
+  /** A machine that netbooted unknown creates itself NEW; nothing runs long enough to abort. */
+  enlist: {
+    event: 'Enlisting',
+    inProgress: null,
+    startFrom: ['created'],
+    succeedTo: [S.NEW],
+    abortTo: null,
+    failTo: null,
+    silenceInNodeTimeouts: null,
+  },
+  /** A machine already running a workload is created DEPLOYED; no power action. */
+  registerDeployed: {
+    event: 'Deployed',
+    inProgress: null,
+    startFrom: ['created'],
+    succeedTo: [S.DEPLOYED],
+    abortTo: null,
+    failTo: null,
+    silenceInNodeTimeouts: null,
+  },
+} as const satisfies Record<string, LifecycleOperation>;
+
+export type LifecycleOperationName = keyof typeof LIFECYCLE;
+
+const OPERATIONS: ReadonlyArray<LifecycleOperation> = Object.values(LIFECYCLE);
+
+/** The operation whose in-progress status this is (one each), if any. */
+export function operationIn(status: MachineStatus): LifecycleOperation | undefined {
+  return OPERATIONS.find((op) => op.inProgress === status);
+}
+
+/** In-progress statuses an operation can be aborted in (the API's `abort`). */
+export const ABORTABLE_STATUSES: readonly MachineStatus[] = OPERATIONS.filter((op) => op.abortTo !== null).map(
+  (op) => op.inProgress!,
+);
+
+/** Where aborting the operation in progress leaves the machine; undefined when it cannot be aborted. */
+export function abortStatusOf(status: MachineStatus): MachineStatus | undefined {
+  return operationIn(status)?.abortTo ?? undefined;
+}
+
+/** In-progress statuses of the operations metalflow drives: a machine in one needs a workflow. */
+export const OPERATION_STATUSES: readonly MachineStatus[] = OPERATIONS.flatMap((op) =>
+  op.inProgress === null ? [] : [op.inProgress],
+);

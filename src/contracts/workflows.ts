@@ -78,16 +78,14 @@ interface LifecycleStart extends MachineRef {
   claimToken?: string;
 }
 
-export interface CommissionParams extends LifecycleStart {
-  enableSsh: boolean;
-  skipBmcConfig: boolean;
-  skipNetworking: boolean;
-  skipStorage: boolean;
-}
+/**
+ * Workflows started before the API refused the options they never read (enable_ssh, skip_*,
+ * ephemeral_deploy) carry them in their input still; nothing reads them.
+ */
+export type CommissionParams = LifecycleStart;
 export interface DeployParams extends LifecycleStart {
+  /** The series of the boot resource the API resolved (for the workflow's messages). */
   distroSeries: string;
-  /** MAAS's `ephemeral_deploy` (run from RAM, no install to disk). deployWorkflow does not read it yet. */
-  ephemeral: boolean;
 }
 export interface ReleaseParams extends LifecycleStart {
   erase: boolean;
@@ -112,3 +110,19 @@ export interface LifecycleOutcome {
   status: MachineStatus;
   message: string;
 }
+
+/**
+ * Each workflow type's parameter and result. The region's WorkflowGateway starts a workflow only
+ * with its own parameter type, and the workflow bundle (workflows/index.ts) is checked against it.
+ */
+export interface WorkflowSignatures {
+  [WorkflowType.commission]: { params: CommissionParams; result: LifecycleOutcome };
+  [WorkflowType.deploy]: { params: DeployParams; result: LifecycleOutcome };
+  [WorkflowType.release]: { params: ReleaseParams; result: LifecycleOutcome };
+  [WorkflowType.abort]: { params: AbortParams; result: LifecycleOutcome };
+  [WorkflowType.enlist]: { params: EnlistParams; result: LifecycleOutcome };
+  [WorkflowType.registerDeployed]: { params: RegisterDeployedParams; result: LifecycleOutcome };
+  [WorkflowType.power]: { params: PowerParams; result: PowerResult };
+}
+export type WorkflowParams<T extends WorkflowType> = WorkflowSignatures[T]['params'];
+export type WorkflowResult<T extends WorkflowType> = WorkflowSignatures[T]['result'];

@@ -1,12 +1,13 @@
-// Nothing may strand a machine in a transitional status: a workflow that was terminated, timed
-// out, or vanished (a reset Temporal database) leaves the machine with no driver. The reconciler
-// finds such machines and fails them with a status_message that says what happened.
+// Nothing may strand a machine in an operation's in-progress status (the lifecycle table): a
+// workflow that was terminated, timed out, or vanished (a reset Temporal database) leaves the
+// machine with no driver. The reconciler finds such machines and fails them with a status_message
+// that says what happened.
 import type { DataSource } from 'typeorm';
 import {
-  failureStatusOf,
   labelOf,
   MachineStatus as S,
-  TRANSITIONAL_STATUSES,
+  OPERATION_STATUSES,
+  operationIn,
   type MachineStatus,
 } from '../contracts/lifecycle';
 import { lifecycleWorkflowId } from '../contracts/workflows';
@@ -41,7 +42,7 @@ export class Reconciler {
     const rows: Array<{ system_id: string; status: MachineStatus; workflow_id: string | null }> = await this.db.query(
       `SELECT system_id, status, workflow_id FROM machines
         WHERE status = ANY($1::smallint[]) AND updated < now() - make_interval(secs => $2)`,
-      [TRANSITIONAL_STATUSES, this.o.graceMs / 1000],
+      [OPERATION_STATUSES, this.o.graceMs / 1000],
     );
     const failed: string[] = [];
     for (const row of rows) {
@@ -66,8 +67,9 @@ export class Reconciler {
     return this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       // Re-checked under the row lock: the machine may have moved on since the scan.
-      if (m.workflowId !== workflowId || !TRANSITIONAL_STATUSES.includes(m.status)) return false;
-      const to = failureStatusOf(m.status) ?? S.BROKEN;
+      if (m.workflowId !== workflowId || !OPERATION_STATUSES.includes(m.status)) return false;
+      // The operation's failure destination in the lifecycle table.
+      const to = operationIn(m.status)?.failTo ?? S.BROKEN;
       await changeStatus(tx, m, { to, message, workflow: null, event: { level: 'ERROR' } });
       return true;
     });

@@ -1,15 +1,6 @@
-import { MachineStatus as S, type MachineStatus } from '../contracts/lifecycle';
+import { abortStatusOf, MachineStatus as S } from '../contracts/lifecycle';
 import type { AbortParams, LifecycleOutcome } from '../contracts/workflows';
-import { Lifecycle } from './lifecycle';
-
-/** MAAS's abort destinations: what an aborted operation leaves behind. */
-export const ABORT_STATUS: Partial<Record<MachineStatus, MachineStatus>> = {
-  [S.COMMISSIONING]: S.NEW,
-  [S.DEPLOYING]: S.ALLOCATED,
-  [S.DISK_ERASING]: S.FAILED_DISK_ERASING,
-  [S.RELEASING]: S.FAILED_RELEASING,
-  [S.TESTING]: S.FAILED_TESTING,
-};
+import { OperationFrame } from './frame';
 
 /**
  * Abort for a machine whose operation has no running workflow any more (it was terminated, or
@@ -17,8 +8,9 @@ export const ABORT_STATUS: Partial<Record<MachineStatus, MachineStatus>> = {
  * aborted by cancelling its workflow instead, which cleans up the same way.
  */
 export async function abortWorkflow(p: AbortParams): Promise<LifecycleOutcome> {
-  const to = ABORT_STATUS[p.from] ?? S.BROKEN;
-  const life = new Lifecycle({
+  // The lifecycle table's abort destination (contracts/lifecycle.ts LIFECYCLE).
+  const to = abortStatusOf(p.from) ?? S.BROKEN;
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,

@@ -1,22 +1,18 @@
-import { MachineStatus as S } from '../contracts/lifecycle';
+import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { CommissionParams, LifecycleOutcome } from '../contracts/workflows';
-import { Lifecycle } from './lifecycle';
+import { OperationFrame, silenceOf, statusesOf } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
 
 /** Commissioning: boot the ephemeral environment, let it report the hardware, power off, READY. */
 export async function commissionWorkflow(p: CommissionParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
-  const life = new Lifecycle({
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
-    operation: 'Commissioning',
-    inProgress: S.COMMISSIONING,
-    expectFrom: [S.NEW, S.READY, S.FAILED_COMMISSIONING, S.BROKEN, S.MISSING, S.FAILED_TESTING],
-    abortTo: S.NEW,
-    failTo: S.FAILED_COMMISSIONING,
+    ...statusesOf(LIFECYCLE.commission),
     powerOffOnStop: true,
   });
   return life.run(async () => {
@@ -24,7 +20,12 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     await netboot(life, p, 'commissioning', 'Powering on to commission.');
 
     life.at('wait for the commissioning results');
-    await awaitResult(reports, 'Commissioning', p.deadlines.nodeTimeoutMs, 'Commissioning scripts failed.');
+    await awaitResult(
+      reports,
+      LIFECYCLE.commission.event,
+      silenceOf(LIFECYCLE.commission, p.deadlines),
+      'Commissioning scripts failed.',
+    );
 
     life.at('power off');
     await powerOff(life);

@@ -1,8 +1,8 @@
-import { MachineStatus as S } from '../contracts/lifecycle';
+import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { DeployParams, LifecycleOutcome, MachineSignal } from '../contracts/workflows';
 import { isCancellation } from '@temporalio/workflow';
 import { rackOf, region } from './activities';
-import { failureMessage, Lifecycle, operationFailed, timedOut } from './lifecycle';
+import { failureMessage, OperationFrame, operationFailed, silenceOf, statusesOf, timedOut } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot } from './steps';
 
@@ -19,18 +19,13 @@ const checkedInOrFailed = (r: MachineSignal) =>
 export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
   const rack = rackOf(p.rackQueue);
-  // MAAS bounds deployment by twice the node timeout.
-  const silence = 2 * p.deadlines.nodeTimeoutMs;
-  const life = new Lifecycle({
+  const silence = silenceOf(LIFECYCLE.deploy, p.deadlines);
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
-    operation: 'Deploying',
-    inProgress: S.DEPLOYING,
-    expectFrom: [S.ALLOCATED],
-    abortTo: S.ALLOCATED,
-    failTo: S.FAILED_DEPLOYMENT,
+    ...statusesOf(LIFECYCLE.deploy),
     powerOffOnStop: true,
   });
   return life.run(async () => {
@@ -38,7 +33,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     await netboot(life, p, 'xinstall', `Powering on to deploy ${p.distroSeries}.`);
 
     life.at('wait for the installation');
-    await awaitResult(reports, 'Deploying', silence, 'Installation failed.');
+    await awaitResult(reports, LIFECYCLE.deploy.event, silence, 'Installation failed.');
 
     life.at('boot from disk');
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
@@ -73,7 +68,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
 
     life.at('wait for the installed OS to check in');
     const checkedIn = report ?? (await reports.waitFor(checkedInOrFailed, silence));
-    if (!checkedIn) throw operationFailed(timedOut('Deploying', silence));
+    if (!checkedIn) throw operationFailed(timedOut(LIFECYCLE.deploy.event, silence));
     if (checkedIn.status === 'FAILED')
       throw operationFailed(checkedIn.message || 'The installed OS reported a failure.');
     return { status: S.DEPLOYED, message: `Deployed ${p.distroSeries}.` };

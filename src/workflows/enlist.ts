@@ -1,4 +1,4 @@
-import { MachineStatus as S } from '../contracts/lifecycle';
+import { labelOf, LIFECYCLE } from '../contracts/lifecycle';
 import type { EnlistParams, LifecycleOutcome } from '../contracts/workflows';
 import { region } from './activities';
 import { upsertSearchAttributes } from '@temporalio/workflow';
@@ -11,18 +11,20 @@ import { SearchAttribute } from '../contracts/workflows';
  * is not known yet) could only race a commissioning the operator starts next.
  */
 export async function enlistWorkflow(p: EnlistParams): Promise<LifecycleOutcome> {
+  const op = LIFECYCLE.enlist;
+  const [status] = op.succeedTo;
   upsertSearchAttributes({
     [SearchAttribute.systemId]: [p.systemId],
     [SearchAttribute.hostname]: [p.hostname],
-    [SearchAttribute.machineStatus]: ['New'],
+    [SearchAttribute.machineStatus]: [labelOf(status)],
   });
   const message = 'Enlisted by the machine itself; it powers itself off.';
   await region.recordEvent({
     systemId: p.systemId,
-    type: 'Enlisting',
+    type: op.event,
     description: message,
     level: 'INFO',
     dedupeKey: `enlist/${p.systemId}`,
   });
-  return { status: S.NEW, message };
+  return { status, message };
 }

@@ -1,8 +1,34 @@
 // The workflow bundle's entry point: every workflow the region and rack workers run.
-export { commissionWorkflow } from './commission';
-export { deployWorkflow } from './deploy';
-export { releaseWorkflow } from './release';
-export { abortWorkflow } from './abort';
-export { enlistWorkflow } from './enlist';
-export { registerDeployedWorkflow } from './register-deployed';
-export { powerWorkflow } from './power';
+import type { WorkflowType, WorkflowParams, WorkflowResult } from '../contracts/workflows';
+import { abortWorkflow } from './abort';
+import { commissionWorkflow } from './commission';
+import { deployWorkflow } from './deploy';
+import { enlistWorkflow } from './enlist';
+import { powerWorkflow } from './power';
+import { registerDeployedWorkflow } from './register-deployed';
+import { releaseWorkflow } from './release';
+
+export {
+  commissionWorkflow,
+  deployWorkflow,
+  releaseWorkflow,
+  abortWorkflow,
+  enlistWorkflow,
+  registerDeployedWorkflow,
+  powerWorkflow,
+};
+
+/**
+ * Temporal registers each export under its function name: written shorthand, the keys here are
+ * those names, so the type checks both that they are the WorkflowType names and that each workflow
+ * takes and returns what WorkflowSignatures (contracts/workflows.ts) says its starters pass.
+ */
+export const workflowsByType: { [T in WorkflowType]: (params: WorkflowParams<T>) => Promise<WorkflowResult<T>> } = {
+  commissionWorkflow,
+  deployWorkflow,
+  releaseWorkflow,
+  abortWorkflow,
+  enlistWorkflow,
+  registerDeployedWorkflow,
+  powerWorkflow,
+};

@@ -1,5 +1,5 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
-import { MachineStatus as S } from '../contracts/lifecycle';
+import { labelOf, LIFECYCLE } from '../contracts/lifecycle';
 import { SearchAttribute, type LifecycleOutcome, type RegisterDeployedParams } from '../contracts/workflows';
 import { region } from './activities';
 
@@ -8,17 +8,19 @@ import { region } from './activities';
  * DEPLOYED by the API; this records it. No power action is ever taken.
  */
 export async function registerDeployedWorkflow(p: RegisterDeployedParams): Promise<LifecycleOutcome> {
+  const op = LIFECYCLE.registerDeployed;
+  const [status] = op.succeedTo;
   upsertSearchAttributes({
     [SearchAttribute.systemId]: [p.systemId],
     [SearchAttribute.hostname]: [p.hostname],
-    [SearchAttribute.machineStatus]: ['Deployed'],
+    [SearchAttribute.machineStatus]: [labelOf(status)],
   });
   await region.recordEvent({
     systemId: p.systemId,
-    type: 'Deployed',
+    type: op.event,
     description: 'Registered as an already deployed machine; no power action taken.',
     level: 'INFO',
     dedupeKey: `register-deployed/${p.systemId}`,
   });
-  return { status: S.DEPLOYED, message: '' };
+  return { status, message: '' };
 }

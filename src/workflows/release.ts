@@ -1,33 +1,20 @@
 import type { EraseMode } from '../contracts/boot';
-import { MachineStatus as S } from '../contracts/lifecycle';
+import { LIFECYCLE } from '../contracts/lifecycle';
 import type { LifecycleOutcome, ReleaseParams } from '../contracts/workflows';
 import { region } from './activities';
-import { Lifecycle } from './lifecycle';
+import { OperationFrame, silenceOf, statusesOf } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
 
 /** Release: power off, optionally erase the disks in the ephemeral environment, back to the pool. */
 export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
-  const life = new Lifecycle({
+  const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
-    operation: 'Releasing',
-    inProgress: S.RELEASING,
-    expectFrom: [
-      S.ALLOCATED,
-      S.DEPLOYED,
-      S.DEPLOYING,
-      S.FAILED_DEPLOYMENT,
-      S.FAILED_RELEASING,
-      S.FAILED_DISK_ERASING,
-      S.BROKEN,
-      S.RESERVED,
-    ],
-    abortTo: S.FAILED_RELEASING,
-    failTo: S.FAILED_RELEASING,
+    ...statusesOf(LIFECYCLE.release),
     powerOffOnStop: false,
   });
   return life.run(async () => {
@@ -44,10 +31,15 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
         : p.quickErase
           ? 'quick'
           : 'full';
-      await life.advance(S.DISK_ERASING, S.FAILED_DISK_ERASING, 'Disk erasing');
+      await life.advance(LIFECYCLE.diskErase);
       life.at(`erase disks (${mode})`);
       await netboot(life, p, 'commissioning', `Powering on to erase disks (${mode}).`, mode);
-      await awaitResult(reports, 'Disk erasing', p.deadlines.nodeTimeoutMs, 'Disk erasure failed.');
+      await awaitResult(
+        reports,
+        LIFECYCLE.diskErase.event,
+        silenceOf(LIFECYCLE.diskErase, p.deadlines),
+        'Disk erasure failed.',
+      );
       await powerOff(life);
     }
 

@@ -3,7 +3,7 @@ import type { EraseMode } from '../contracts/boot';
 import type { MachineSignal } from '../contracts/workflows';
 import type { BootPurpose } from '../contracts/workflows';
 import { rackOf, region } from './activities';
-import { operationFailed, timedOut, type Lifecycle } from './lifecycle';
+import { operationFailed, timedOut, type OperationFrame } from './frame';
 import type { MachineReports } from './signals';
 
 /**
@@ -11,7 +11,7 @@ import type { MachineReports } from './signals';
  * then power it on with next boot PXE (a machine that is on is power-cycled).
  */
 export async function netboot(
-  life: Lifecycle,
+  life: OperationFrame,
   m: { systemId: string; rackQueue: string },
   purpose: BootPurpose,
   announcement: string,
@@ -24,8 +24,8 @@ export async function netboot(
   await life.power('on');
 }
 
-/** Power the machine off (events for the action and its outcome: Lifecycle.power). */
-export async function powerOff(life: Lifecycle): Promise<void> {
+/** Power the machine off (events for the action and its outcome: OperationFrame.power). */
+export async function powerOff(life: OperationFrame): Promise<void> {
   await life.power('off');
 }
 

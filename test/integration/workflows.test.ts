@@ -83,26 +83,23 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     (await events(systemId))
       .filter((e) => /^(Powering|Node powered|Failed to power)/.test(e.type))
       .map((e) => `${e.level} ${e.type}: ${e.description}`);
-  const commissionOpts = { enableSsh: false, skipBmcConfig: false, skipNetworking: false, skipStorage: false };
   const deployOpts = {
     distroSeries: 'jammy',
     userData: '',
-    hweKernel: '',
     agentName: '',
     comment: '',
-    ephemeral: false,
   };
   /** A new machine, commissioned READY. */
   const readyMachine = async (hostname: string) => {
     const m = await newMachine(hostname);
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.READY);
     return m;
   };
 
   it('commissions: power on, wait for the machine, power off, READY', async () => {
     const m = await newMachine('c-ok');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     const done = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(done.commissioningPassed, true);
     assert.equal(done.workflowId, null);
@@ -134,7 +131,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('a manual machine: the operator is told to power it on (event + status_message), nothing fails, and its boot is waited for', async () => {
     const m = await newMachine('c-manual');
     rack.behaviour.set(m.systemId, 'manual');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     const expected = 'Power on c-manual by hand (manual power type); waiting for it to boot from the network.';
     let waiting = await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     for (let i = 0; i < 100 && waiting.statusMessage !== expected; i++) {
@@ -158,7 +155,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('fails commissioning with a reason when the machine reports FAILED', async () => {
     const m = await newMachine('c-fail');
     rack.behaviour.set(m.systemId, 'fails');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
     assert.match(failed.statusMessage, /00-maas-01-cpuinfo failed/);
     assert.ok(rack.calls.includes(`off:${m.systemId}`), 'powered off after the failure');
@@ -167,7 +164,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('times out a silent machine into FAILED_COMMISSIONING', async () => {
     const m = await newMachine('c-silent');
     rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING, 20_000);
     assert.equal(failed.statusMessage, "Node operation 'Commissioning' timed out after 3 seconds.");
   });
@@ -175,7 +172,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('a fatal BMC error fails at once with the BMC reason', async () => {
     const m = await newMachine('c-bmc');
     rack.behaviour.set(m.systemId, 'bmc-rejects');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING, 10_000);
     assert.match(failed.statusMessage, /wrong password/);
     // The power action's failure is one ERROR event with the BMC's words; the failed power-off of
@@ -199,7 +196,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('`temporal workflow cancel` leaves the abort status (NEW) and powers off', async () => {
     const m = await newMachine('c-cancel');
     rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     await new Promise((r) => setTimeout(r, 500));
     await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).cancel();
@@ -219,7 +216,6 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       erase: false,
       secureErase: false,
       quickErase: false,
-      force: false,
       comment: '',
     });
     const released = await waitForStatus(region.services, m.systemId, S.READY);
@@ -243,7 +239,6 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       erase: true,
       secureErase: true,
       quickErase: false,
-      force: false,
       comment: '',
     });
     await waitForStatus(region.services, m.systemId, S.DISK_ERASING);
@@ -269,7 +264,6 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       erase: true,
       secureErase: false,
       quickErase: true,
-      force: false,
       comment: '',
     });
     const released = await waitForStatus(region.services, m.systemId, S.READY);
@@ -334,7 +328,6 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       erase: false,
       secureErase: false,
       quickErase: false,
-      force: false,
       comment: '',
     });
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_RELEASING);
@@ -349,7 +342,6 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       erase: false,
       secureErase: false,
       quickErase: false,
-      force: false,
       comment: '',
     });
     assert.equal((await waitForStatus(region.services, m.systemId, S.READY)).ownerId, null);
@@ -368,7 +360,6 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       erase: false,
       secureErase: false,
       quickErase: false,
-      force: false,
       comment: '',
     });
     await waitForStatus(region.services, m.systemId, S.NEW);
@@ -377,7 +368,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('a terminated workflow does not strand the machine: the reconciler fails it', async () => {
     const m = await newMachine('c-term');
     rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
     const reconciler = new Reconciler(region.services.db, region.services.workflows, {
@@ -393,12 +384,12 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   // The window between the API's commit and the workflow's first step (beginTransition): an
   // operator who moves the machine on in it (mark_broken, abort) has the last word, even though
   // the workflow's first step could otherwise claim the machine from where the operator left it.
-  const release = { erase: false, secureErase: false, quickErase: false, force: false, comment: '' };
+  const release = { erase: false, secureErase: false, quickErase: false, comment: '' };
   const windowCases = [
     {
       name: 'mark_broken while commissioning starts: BROKEN stands',
       setup: (hostname: string) => newMachine(hostname),
-      start: (systemId: string) => region.services.actions.commission(admin, systemId, commissionOpts),
+      start: (systemId: string) => region.services.actions.commission(admin, systemId),
       inProgress: S.COMMISSIONING,
       operator: (systemId: string) => region.services.actions.markBroken(admin, systemId, 'bad disk'),
       ends: S.BROKEN,
@@ -471,7 +462,6 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       hostname: m.hostname,
       rackQueue: region.rackQueue,
       deadlines: { nodeTimeoutMs: NODE_TIMEOUT_MS },
-      ...commissionOpts,
       claimToken: 'a-start-whose-commit-was-lost',
     });
     const done = await waitForStatus(region.services, m.systemId, S.READY);
@@ -483,19 +473,17 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('refuses a second lifecycle while one runs, and invalid transitions', async () => {
     const m = await newMachine('c-twice');
     rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.commission(admin, m.systemId, commissionOpts);
+    await region.services.actions.commission(admin, m.systemId);
     await assert.rejects(
-      region.services.actions.commission(admin, m.systemId, commissionOpts),
+      region.services.actions.commission(admin, m.systemId),
       /Invalid transition: Commissioning -> Commissioning|in progress/,
     );
     await assert.rejects(
       region.services.actions.deploy(admin, m.systemId, {
         distroSeries: 'jammy',
         userData: '',
-        hweKernel: '',
         agentName: '',
         comment: '',
-        ephemeral: false,
       }),
       /Invalid transition: Commissioning -> (Allocated|Deploying)\./,
     );

@@ -51,6 +51,19 @@ describe('boot resources (manifests under the boot root)', () => {
     assert.throws(() => s.get(9), /No BootResource/);
   });
 
+  it('finds the image a deployment resolved to by its exact os/series, not by a series two OSes share', () => {
+    const root = bootRoot([
+      { dir: 'custom/stable/amd64', manifest: manifest('custom') },
+      { dir: 'debian/stable/amd64', manifest: manifest('debian') },
+    ]);
+    const s = new BootResourceService(root);
+    const resolved = s.resolve('debian/stable')!;
+    assert.equal(s.resolve(resolved.series)?.sha256, 'custom', 'by series alone: the wrong image');
+    assert.equal(s.named(`${resolved.os}/${resolved.series}`)?.sha256, 'debian');
+    assert.equal(s.named('stable'), undefined);
+    assert.equal(s.named('debian/stable', 'arm64'), undefined);
+  });
+
   it('no boot root, or an empty one: no images', () => {
     assert.deepEqual(new BootResourceService(undefined).list(), []);
     assert.deepEqual(new BootResourceService(bootRoot([])).list(), []);

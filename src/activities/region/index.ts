@@ -9,6 +9,7 @@ import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
+import { clearDeployment, releaseDestination } from '../../region/services/release';
 import { changeStatus, lockMachine } from '../../region/services/transitions';
 
 /**
@@ -111,24 +112,11 @@ export function createRegionActivities(db: DataSource): RegionActivities {
     },
 
     async releaseDestination({ systemId }: { systemId: string }): Promise<MachineStatus> {
-      const m = await db.getRepository(MachineEntity).findOneBy({ systemId });
-      if (!m) throw new NotFoundError(`No machine ${systemId}.`);
-      return m.commissioningPassed ? S.READY : S.NEW;
+      return releaseDestination(db, systemId);
     },
 
     async clearWorkloadAnnotations({ systemId }: { systemId: string }): Promise<void> {
-      // Release also gives the machine back: no owner, no deployment leftovers.
-      await db.query(
-        `UPDATE machines SET workload_annotations = '{}', owner_id = NULL, agent_name = '', user_data = '',
-                distro_series = '', osystem = '', hwe_kernel = '', locked = false, updated = now()
-          WHERE system_id = $1`,
-        [systemId],
-      );
-      // The workload's VLANs, bridges and bonds go with it; the NICs stay.
-      await db.query(
-        `DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`,
-        [systemId],
-      );
+      await clearDeployment(db, systemId);
     },
   };
   return Object.fromEntries(

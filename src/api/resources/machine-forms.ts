@@ -5,7 +5,6 @@ import { ValidationError } from '../../region/errors';
 import type { AllocateConstraints } from '../../region/services/allocation';
 import { parseInterfaces, parseStorage } from '../../region/services/allocation-constraints';
 import type {
-  CommissionOptions as CommissionCommand,
   DeployOptions as DeployCommand,
   ReleaseOptions as ReleaseCommand,
 } from '../../region/services/machine-actions';
@@ -143,13 +142,19 @@ export function allocateForm(p: Params): AllocateConstraints {
   };
 }
 
-export function commissionForm(p: Params): CommissionCommand {
-  return {
-    enableSsh: p.bool('enable_ssh') ?? false,
-    skipBmcConfig: p.bool('skip_bmc_config') ?? false,
-    skipNetworking: p.bool('skip_networking') ?? false,
-    skipStorage: p.bool('skip_storage') ?? false,
-  };
+/** A parameter MAAS has that metalflow cannot honour yet: 400 naming it, rather than ignoring it. */
+const unsupported = (field: string, why: string) =>
+  ValidationError.field(field, `${field} is not supported yet: ${why}`);
+
+/** Commissioning takes no options; this refuses the ones it cannot honour. */
+export function checkCommissionForm(p: Params): void {
+  if (p.bool('enable_ssh'))
+    throw unsupported('enable_ssh', 'the machine is powered off once commissioning finishes, so it cannot be reached.');
+  // Checked as booleans, then nothing to carry: metalflow's commissioning never reconfigures the
+  // BMC, the networking or the storage, which is what these ask to skip (MAAS's default is to).
+  p.bool('skip_bmc_config');
+  p.bool('skip_networking');
+  p.bool('skip_storage');
 }
 
 export function deployForm(p: Params): DeployCommand {
@@ -161,22 +166,25 @@ export function deployForm(p: Params): DeployCommand {
   const series = p.string('distro_series') ?? '';
   if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series))
     throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
+  if (p.string('hwe_kernel')) throw unsupported('hwe_kernel', "the image's own kernel is installed.");
+  if (p.bool('ephemeral_deploy'))
+    throw unsupported('ephemeral_deploy', 'deployment always installs the image to disk.');
   return {
     distroSeries: series,
     userData,
-    hweKernel: p.string('hwe_kernel') ?? '',
     agentName: p.string('agent_name') ?? '',
     comment: p.string('comment') ?? '',
-    ephemeral: p.bool('ephemeral_deploy') ?? false,
   };
 }
 
 export function releaseForm(p: Params): ReleaseCommand {
+  // MAAS's force also deletes a KVM host's virtual machines; metalflow has no KVM hosts, so a
+  // forced release is a release (checked as a boolean, nothing to carry).
+  p.bool('force');
   return {
     erase: p.bool('erase') ?? false,
     secureErase: p.bool('secure_erase') ?? false,
     quickErase: p.bool('quick_erase') ?? false,
-    force: p.bool('force') ?? false,
     comment: p.string('comment') ?? '',
   };
 }

@@ -12,7 +12,7 @@ import { adminOf, userOf, type Ctx } from './access';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import {
   allocateForm,
-  commissionForm,
+  checkCommissionForm,
   createForm,
   deployForm,
   filterForm,
@@ -104,13 +104,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
           try {
             if (form.deployed) await services.actions.startForNewMachine(machine, 'registerDeployed');
             else if (!c.principal) await services.actions.startForNewMachine(machine, 'enlist');
-            else if (form.commission)
-              await services.actions.commission(c.principal, machine.systemId, {
-                enableSsh: false,
-                skipBmcConfig: false,
-                skipNetworking: false,
-                skipStorage: false,
-              });
+            else if (form.commission) await services.actions.commission(c.principal, machine.systemId);
           } catch (err) {
             // Creation is all or nothing: a machine whose workflow could not start is not kept.
             await services.machines.delete(machine.systemId).catch(() => undefined);
@@ -213,16 +207,21 @@ export function machineResources(services: RegionServices, present: PresentOptio
       },
       act(
         'commission',
-        'Commission: boot the ephemeral environment and record the hardware (enable_ssh, skip_bmc_config, skip_networking, skip_storage).',
-        (p, c, id) => services.actions.commission(p, id, commissionForm(c.params)),
+        'Commission: boot the ephemeral environment and record the hardware (skip_bmc_config, skip_networking, skip_storage: accepted, nothing is reconfigured; enable_ssh=1: 400, not supported yet).',
+        (p, c, id) => {
+          checkCommissionForm(c.params);
+          return services.actions.commission(p, id);
+        },
       ),
       act(
         'deploy',
-        'Deploy an OS (distro_series, user_data base64, hwe_kernel, agent_name, comment). A READY machine is allocated to the caller first.',
+        'Deploy an OS (distro_series, user_data base64, agent_name, comment; hwe_kernel and ephemeral_deploy=1: 400, not supported yet). A READY machine is allocated to the caller first.',
         (p, c, id) => services.actions.deploy(p, id, deployForm(c.params)),
       ),
-      act('release', 'Release to the pool (erase, secure_erase, quick_erase, force, comment).', (p, c, id) =>
-        services.actions.release(p, id, releaseForm(c.params)),
+      act(
+        'release',
+        'Release to the pool (erase, secure_erase, quick_erase, comment; force: no KVM hosts here, so a plain release).',
+        (p, c, id) => services.actions.release(p, id, releaseForm(c.params)),
       ),
       act('abort', 'Abort the current operation (commissioning, deploying, disk erasing, testing).', (p, c, id) =>
         services.actions.abort(p, id, c.params.string('comment') ?? ''),

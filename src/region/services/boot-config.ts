@@ -17,7 +17,7 @@ export class BootConfigService {
     private readonly db: DataSource,
     private readonly machines: Pick<MachineService, 'machineToken'>,
     private readonly metadataUrl: string,
-    private readonly images?: Pick<BootResourceService, 'resolve'>,
+    private readonly images?: Pick<BootResourceService, 'named'>,
   ) {}
 
   async forSystemId(systemId: string): Promise<BootConfig> {
@@ -62,10 +62,10 @@ export class BootConfigService {
     };
   }
 
-  /** xinstall: the image of the machine's distro_series. */
+  /** xinstall: the image the deployment resolved to (its os/series, not the series alone). */
   private image(m: Machine, purpose: BootConfig['purpose']): Pick<BootConfig, 'image'> {
     if (purpose !== 'xinstall') return {};
-    const image = this.images?.resolve(m.distroSeries);
+    const image = this.images?.named(`${m.osystem}/${m.distroSeries}`);
     return image ? { image: { name: image.name, path: image.path, sha256: image.sha256 } } : {};
   }
 }

@@ -69,6 +69,14 @@ export class BootResourceService {
     if (!series) return forArch[0];
     return forArch.find((r) => r.name === series || r.series === series);
   }
+
+  /**
+   * The image a deployment resolved to (`os/series`, which MachineActions.deploy stores on the
+   * machine): looked up by exactly that name, never by series alone, which two OSes may share.
+   */
+  named(name: string, arch = 'amd64'): BootResource | undefined {
+    return this.list().find((r) => r.name === name && r.architecture.split('/')[0] === arch);
+  }
 }
 
 function scan(bootRoot: string): BootResource[] {

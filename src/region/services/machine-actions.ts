@@ -4,11 +4,14 @@
 // then: the claim token it carries tells that apart from an operator having released the claim).
 import type { DataSource, EntityManager } from 'typeorm';
 import {
+  ABORTABLE_STATUSES,
   assertTransition,
+  InvalidTransitionError,
   isTransitional,
   labelOf,
+  LIFECYCLE,
   MachineStatus as S,
-  type MachineStatus,
+  type LifecycleOperation,
 } from '../../contracts/lifecycle';
 import {
   enlistWorkflowId,
@@ -18,6 +21,7 @@ import {
   type Deadlines,
   type PowerAction,
   type PowerResult,
+  type WorkflowParams,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
@@ -32,29 +36,22 @@ import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
-export interface CommissionOptions {
-  enableSsh: boolean;
-  skipBmcConfig: boolean;
-  skipNetworking: boolean;
-  skipStorage: boolean;
-}
+// Commissioning takes no options: the API refuses the ones it cannot honour (machine-forms.ts).
 export interface DeployOptions {
   distroSeries: string;
   userData: string;
-  hweKernel: string;
   agentName: string;
+  /** For the request event (MAAS: "User starting deployment"). */
   comment: string;
-  ephemeral: boolean;
 }
 export interface ReleaseOptions {
   erase: boolean;
   secureErase: boolean;
   quickErase: boolean;
-  force: boolean;
+  /** For the request event (MAAS: "User releasing node"). */
   comment: string;
 }
 
-const ABORTABLE: MachineStatus[] = [S.COMMISSIONING, S.DEPLOYING, S.DISK_ERASING, S.TESTING, S.RELEASING];
 /** How long the API waits for an aborted workflow's cleanup before answering. */
 const ABORT_WAIT_MS = 15_000;
 /** How long a new operation waits for a settled machine's previous workflow to close. */
@@ -69,13 +66,13 @@ export class MachineActions {
     private readonly images?: Pick<BootResourceService, 'resolve' | 'list'>,
   ) {}
 
-  async commission(caller: Principal, systemId: string, o: CommissionOptions): Promise<void> {
+  async commission(caller: Principal, systemId: string): Promise<void> {
     await this.startLifecycle(
       systemId,
-      S.COMMISSIONING,
+      LIFECYCLE.commission,
       WorkflowType.commission,
-      async (_m, ref) => ({ ...ref, ...o }),
-      () => ({ enableSsh: o.enableSsh }),
+      async (_m, ref) => ref,
+      () => ({}),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'commission', { owner: false });
         await assertNoOtherMaclessCommissioning(tx, m);
@@ -93,14 +90,14 @@ export class MachineActions {
     const series = image?.series ?? (o.distroSeries.split('/').pop() || 'jammy');
     await this.startLifecycle(
       systemId,
-      S.DEPLOYING,
+      LIFECYCLE.deploy,
       WorkflowType.deploy,
-      async (_m, ref) => ({ ...ref, distroSeries: series, ephemeral: o.ephemeral }),
+      async (_m, ref) => ({ ...ref, distroSeries: series }),
+      // The boot config finds the image again by exactly this os/series (BootConfigService).
       () => ({
         distroSeries: series,
         osystem,
         userData: o.userData,
-        hweKernel: o.hweKernel,
         agentName: o.agentName || undefined,
       }),
       async (tx, m) => {
@@ -120,6 +117,7 @@ export class MachineActions {
             throw new ConflictError(
               `Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`,
             );
+          await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
           return changeStatus(tx, m, {
             to: S.ALLOCATED,
             extra: { ownerId: callerId(caller) },
@@ -127,6 +125,7 @@ export class MachineActions {
           });
         }
         await this.assertMayUse(tx, caller, m, 'deploy');
+        await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
         return m;
       },
     );
@@ -135,7 +134,7 @@ export class MachineActions {
   async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
     await this.startLifecycle(
       systemId,
-      S.RELEASING,
+      LIFECYCLE.release,
       WorkflowType.release,
       async (_m, ref) => ({
         ...ref,
@@ -148,6 +147,7 @@ export class MachineActions {
         await this.assertMayUse(tx, caller, m, 'release');
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
         if (o.erase || o.secureErase || o.quickErase) await assertCanNetboot(tx, m, 'erase the disks of');
+        await recordRequest(tx, m, caller, 'User releasing node', o.comment);
         return m;
       },
     );
@@ -161,7 +161,7 @@ export class MachineActions {
     const machine = await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'abort');
-      if (!ABORTABLE.includes(m.status))
+      if (!ABORTABLE_STATUSES.includes(m.status))
         throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
       return m;
@@ -248,7 +248,7 @@ export class MachineActions {
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
     }
     const queue = await this.racks.queueFor(m.rackId);
-    return this.workflows.execute<PowerResult>(
+    return this.workflows.execute(
       WorkflowType.power,
       powerWorkflowId(systemId),
       {
@@ -295,14 +295,11 @@ export class MachineActions {
     if ((await this.workflows.state(id)) === 'running') await this.workflows.waitForClose(id, SETTLE_MS);
   }
 
-  private async startLifecycle(
+  private async startLifecycle<T extends LifecycleWorkflowType>(
     systemId: string,
-    to: MachineStatus,
-    type: WorkflowType,
-    params: (
-      m: Machine,
-      ref: { systemId: string; hostname: string; rackQueue: string; deadlines: Deadlines },
-    ) => Promise<object>,
+    op: LifecycleOperation,
+    type: T,
+    params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>,
     extra: (m: Machine) => Partial<Machine>,
     prepare: (tx: EntityManager, m: Machine) => Promise<Machine> = async (_tx, m) => m,
   ): Promise<void> {
@@ -311,18 +308,48 @@ export class MachineActions {
     await this.db.transaction(async (tx) => {
       const locked = await lockMachine(tx, systemId);
       const m = await prepare(tx, locked);
+      const to = op.inProgress!;
+      // The lifecycle table says where the operation may start; its workflow claims the machine
+      // only from there, so anything else is refused here rather than failed there.
+      if (!op.startFrom.includes(m.status)) throw new InvalidTransitionError(m.status, to);
       assertTransition(m.status, to);
       const rackQueue = await this.racks.queueFor(m.rackId, tx);
       const workflowId = lifecycleWorkflowId(systemId);
       // The token tells the workflow whether this commit happened (see beginTransition).
       const claimToken = newClaimToken();
       await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: extra(m) });
-      await this.workflows.start(type, workflowId, {
-        ...(await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines })),
-        claimToken,
-      });
+      await this.workflows.start(
+        type,
+        workflowId,
+        await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines, claimToken }),
+      );
     });
   }
+}
+
+/** The workflows the API starts through startLifecycle, and what each gets besides its options. */
+type LifecycleWorkflowType = typeof WorkflowType.commission | typeof WorkflowType.deploy | typeof WorkflowType.release;
+interface LifecycleStartRef {
+  systemId: string;
+  hostname: string;
+  rackQueue: string;
+  deadlines: Deadlines;
+  claimToken: string;
+}
+
+/**
+ * MAAS's request event (Node._register_request_event): who asked, with their comment. Written in
+ * the operation's transaction, so a refused start leaves none.
+ */
+async function recordRequest(
+  tx: EntityManager,
+  m: Machine,
+  caller: Principal,
+  type: string,
+  comment: string,
+): Promise<void> {
+  const who = `(${callerName(caller)})`;
+  await recordEvent(tx, m.id, { type, description: comment ? `${who} - ${comment}` : who, level: 'INFO' });
 }
 
 const callerId = (c: Principal): number | null => (c.kind === 'user' ? c.user.id : null);

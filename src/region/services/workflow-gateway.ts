@@ -1,4 +1,4 @@
-import type { MachineSignal, WorkflowType } from '../../contracts/workflows';
+import type { MachineSignal, WorkflowParams, WorkflowResult, WorkflowType } from '../../contracts/workflows';
 
 export type WorkflowState =
   'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued' | 'not_found';
@@ -9,7 +9,7 @@ export type WorkflowState =
  * UnavailableError when Temporal cannot be reached.
  */
 export interface WorkflowGateway {
-  start(type: WorkflowType, workflowId: string, params: object): Promise<void>;
+  start<T extends WorkflowType>(type: T, workflowId: string, params: WorkflowParams<T>): Promise<void>;
   /** Request cancellation; false when no such workflow is running. */
   cancel(workflowId: string): Promise<boolean>;
   /** Deliver a machine's report; false when no such workflow is running. */
@@ -18,5 +18,10 @@ export interface WorkflowGateway {
   /** Wait up to `timeoutMs` for the workflow to close; returns its final state. */
   waitForClose(workflowId: string, timeoutMs: number): Promise<WorkflowState>;
   /** Run a short workflow to completion and return its result (power actions). */
-  execute<T>(type: WorkflowType, workflowId: string, params: object, timeoutMs: number): Promise<T>;
+  execute<T extends WorkflowType>(
+    type: T,
+    workflowId: string,
+    params: WorkflowParams<T>,
+    timeoutMs: number,
+  ): Promise<WorkflowResult<T>>;
 }

@@ -12,6 +12,8 @@ import {
   REGION_TASK_QUEUE,
   SearchAttribute,
   type MachineSignal,
+  type WorkflowParams,
+  type WorkflowResult,
   type WorkflowType,
 } from '../../contracts/workflows';
 import { ConflictError, UnavailableError } from '../errors';
@@ -36,7 +38,7 @@ const CLOSING_GRACE_MS = 5_000;
 export class TemporalWorkflowGateway implements WorkflowGateway {
   constructor(private readonly client: Client) {}
 
-  async start(type: WorkflowType, workflowId: string, params: object): Promise<void> {
+  async start<T extends WorkflowType>(type: T, workflowId: string, params: WorkflowParams<T>): Promise<void> {
     try {
       await this.startOnce(type, workflowId, params);
     } catch (err) {
@@ -47,8 +49,11 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     }
   }
 
-  private async startOnce(type: WorkflowType, workflowId: string, params: object): Promise<void> {
-    const p = params as { systemId?: string; hostname?: string };
+  private async startOnce<T extends WorkflowType>(
+    type: T,
+    workflowId: string,
+    params: WorkflowParams<T>,
+  ): Promise<void> {
     try {
       await this.client.workflow.start(type, {
         taskQueue: REGION_TASK_QUEUE,
@@ -57,8 +62,8 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         searchAttributes: {
-          ...(p.systemId ? { [SearchAttribute.systemId]: [p.systemId] } : {}),
-          ...(p.hostname ? { [SearchAttribute.hostname]: [p.hostname] } : {}),
+          ...(params.systemId ? { [SearchAttribute.systemId]: [params.systemId] } : {}),
+          ...(params.hostname ? { [SearchAttribute.hostname]: [params.hostname] } : {}),
         },
       });
     } catch (err) {
@@ -109,7 +114,12 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     }
   }
 
-  async execute<T>(type: WorkflowType, workflowId: string, params: object, timeoutMs: number): Promise<T> {
+  async execute<T extends WorkflowType>(
+    type: T,
+    workflowId: string,
+    params: WorkflowParams<T>,
+    timeoutMs: number,
+  ): Promise<WorkflowResult<T>> {
     try {
       const handle = await this.client.workflow.start(type, {
         taskQueue: REGION_TASK_QUEUE,
@@ -118,7 +128,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowExecutionTimeout: timeoutMs,
       });
-      return (await handle.result()) as T;
+      return (await handle.result()) as WorkflowResult<T>;
     } catch (err) {
       throw unavailable(err);
     }

@@ -13,12 +13,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PowerActionResult } from '../contracts/activities';
-import { type MachineStatus, labelOf } from '../contracts/lifecycle';
-import { SearchAttribute, STEP_QUERY, type LifecycleOutcome } from '../contracts/workflows';
+import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
+import { SearchAttribute, STEP_QUERY, type Deadlines, type LifecycleOutcome } from '../contracts/workflows';
 import { rackOf, region } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 
-export interface LifecyclePlan {
+export interface FramePlan {
   systemId: string;
   hostname: string;
   rackQueue: string | null;
@@ -36,6 +36,23 @@ export interface LifecyclePlan {
   claimToken?: string;
 }
 
+type FrameStatuses = Pick<FramePlan, 'operation' | 'inProgress' | 'expectFrom' | 'abortTo' | 'failTo'>;
+
+/** The frame's statuses for an operation of the lifecycle table (contracts/lifecycle.ts LIFECYCLE). */
+export function statusesOf(op: LifecycleOperation): FrameStatuses {
+  const { inProgress, abortTo, failTo } = op;
+  const expectFrom = op.startFrom.filter((s): s is MachineStatus => s !== 'created');
+  if (inProgress === null || abortTo === null || failTo === null || expectFrom.length !== op.startFrom.length)
+    throw new Error(`${op.event} does not run in the operation frame.`);
+  return { operation: op.event, inProgress, expectFrom, abortTo, failTo };
+}
+
+/** How long the machine may stay silent in the operation (its timeout rule in the lifecycle table). */
+export function silenceOf(op: LifecycleOperation, deadlines: Deadlines): number {
+  if (op.silenceInNodeTimeouts === null) throw new Error(`${op.event} has no deadline of its own.`);
+  return op.silenceInNodeTimeouts * deadlines.nodeTimeoutMs;
+}
+
 /** A failure the runbook chose, with the message that goes into status_message. */
 export function operationFailed(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, 'OperationFailed');
@@ -44,17 +61,17 @@ export function operationFailed(message: string): ApplicationFailure {
 const stepQuery = defineQuery<string>(STEP_QUERY);
 
 /**
- * Power actions record events (Lifecycle.power) since this patch; a workflow that started before
+ * Power actions record events (OperationFrame.power) since this patch; a workflow that started before
  * it replays its history without them, so a region upgraded mid-operation carries it on.
  */
 export const POWER_EVENTS_PATCH = 'power-events';
 
-export class Lifecycle {
+export class OperationFrame {
   private step = 'starting';
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
 
-  constructor(private plan: LifecyclePlan) {
+  constructor(private plan: FramePlan) {
     setHandler(stepQuery, () => this.step);
   }
 
@@ -191,20 +208,21 @@ export class Lifecycle {
     return { status: to, message };
   }
 
-  /** Move to the next in-progress status of the same operation (releasing → disk erasing). */
-  async advance(to: MachineStatus, failTo: MachineStatus, operation: string): Promise<void> {
+  /** Move on to the next operation of the same workflow (releasing → disk erasing). */
+  async advance(op: LifecycleOperation): Promise<void> {
+    const next = statusesOf(op);
     const result = await region.beginTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
-      to,
+      to: next.inProgress,
       message: '',
-      expectFrom: [this.plan.inProgress],
+      expectFrom: next.expectFrom,
       claimToken: this.plan.claimToken,
     });
     this.markStatus(result.status);
     if (!result.applied)
-      throw operationFailed(`Machine left ${labelOf(this.plan.inProgress)} while ${operation.toLowerCase()}.`);
-    this.plan = { ...this.plan, inProgress: to, failTo, abortTo: failTo, operation };
+      throw operationFailed(`Machine left ${labelOf(this.plan.inProgress)} while ${next.operation.toLowerCase()}.`);
+    this.plan = { ...this.plan, ...next };
   }
 
   private async stop(to: MachineStatus, message: string): Promise<void> {

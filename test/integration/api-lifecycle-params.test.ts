@@ -1,0 +1,117 @@
+// Every parameter the lifecycle operations accept is honoured or refused (400 naming it, nothing
+// written): commission's enable_ssh and skip_*, deploy's ephemeral_deploy, hwe_kernel and comment,
+// release's force and comment. Real HTTP, PostgreSQL and Temporal (the rack is scripted).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { startApi, type ApiClient } from '../helpers/api';
+import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { ScriptedRack } from '../helpers/scripted-rack';
+
+type Json = Record<string, unknown>;
+
+describe('MAAS API: lifecycle parameters are honoured or refused', () => {
+  let region: TestRegion;
+  let api: ApiClient;
+  let admin: string;
+  let alice: string;
+  const rack = new ScriptedRack(50);
+  let macs = 0;
+
+  before(async () => {
+    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
+    rack.services = region.services;
+    api = await startApi(region);
+    admin = await api.keyFor('admin', true);
+    alice = await api.keyFor('alice');
+  });
+  after(async () => {
+    await api?.close();
+    await region?.stop();
+  });
+
+  const ready = async (hostname: string) => {
+    const r = await api.call('POST', '/MAAS/api/2.0/machines/', {
+      key: admin,
+      form: {
+        hostname,
+        architecture: 'amd64/generic',
+        mac_addresses: `52:54:00:bb:00:${(macs++).toString(16).padStart(2, '0')}`,
+        power_type: 'manual',
+      },
+    });
+    assert.equal(r.status, 200, r.text);
+    const systemId = (r.body as Json).system_id as string;
+    await waitForStatus(region.services, systemId, S.READY);
+    return systemId;
+  };
+  const op = (id: string, name: string, form: Record<string, string>, key = admin) =>
+    api.call('POST', `/MAAS/api/2.0/machines/${id}/op-${name}`, { key, form });
+  /** What a refused request must leave untouched. */
+  const state = async (id: string) =>
+    (await region.services.db.query(
+      `SELECT m.status, m.owner_id, m.workflow_id, (SELECT count(*) FROM events e WHERE e.machine_id = m.id) AS events
+         FROM machines m WHERE m.system_id = $1`,
+      [id],
+    )) as unknown[];
+  const events = async (id: string, type: string) =>
+    (
+      (await region.services.db.query(
+        `SELECT e.description FROM events e JOIN machines m ON m.id = e.machine_id
+          WHERE m.system_id = $1 AND e.type = $2 ORDER BY e.id`,
+        [id, type],
+      )) as Array<{ description: string }>
+    ).map((e) => e.description);
+
+  it('refuses what it cannot honour with a 400 naming the field, and writes nothing', async () => {
+    const id = await ready('params-refused');
+    const before = await state(id);
+    const refused: Array<[string, Record<string, string>, string, RegExp]> = [
+      ['commission', { enable_ssh: '1' }, 'enable_ssh', /^enable_ssh is not supported yet: .*powered off/],
+      ['commission', { skip_storage: 'banana' }, 'skip_storage', /not a valid boolean/],
+      ['deploy', { ephemeral_deploy: 'true' }, 'ephemeral_deploy', /^ephemeral_deploy is not supported yet/],
+      ['deploy', { hwe_kernel: 'ga-22.04' }, 'hwe_kernel', /^hwe_kernel is not supported yet/],
+      ['release', { force: 'maybe' }, 'force', /not a valid boolean/],
+    ];
+    for (const [name, form, field, message] of refused) {
+      const r = await op(id, name, form);
+      assert.equal(r.status, 400, `${name} ${JSON.stringify(form)}: ${r.text}`);
+      const body = r.body as Record<string, string[]>;
+      assert.deepEqual(Object.keys(body), [field], r.text);
+      assert.match(body[field]![0]!, message);
+    }
+    assert.deepEqual(await state(id), before, 'a refused request changes nothing');
+  });
+
+  it("accepts commission's skip_* (metalflow reconfigures nothing after commissioning) and enable_ssh=0", async () => {
+    const id = await ready('params-skip');
+    const r = await op(id, 'commission', {
+      enable_ssh: '0',
+      skip_bmc_config: '1',
+      skip_networking: '1',
+      skip_storage: '1',
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((r.body as Json).status_name, 'Commissioning');
+    await waitForStatus(region.services, id, S.READY);
+  });
+
+  it("records deploy's and release's comment in MAAS's request events; a forced release is a release", async () => {
+    const id = await ready('params-comment');
+    const deploy = await op(id, 'deploy', { distro_series: 'jammy', comment: 'going live' }, alice);
+    assert.equal(deploy.status, 200, deploy.text);
+    await waitForStatus(region.services, id, S.DEPLOYED);
+    assert.deepEqual(await events(id, 'User starting deployment'), ['(alice) - going live']);
+
+    const release = await op(id, 'release', { comment: 'done with it', force: 'true' }, alice);
+    assert.equal(release.status, 200, release.text);
+    await waitForStatus(region.services, id, S.READY);
+    assert.deepEqual(await events(id, 'User releasing node'), ['(alice) - done with it']);
+
+    // No comment: who asked, as MAAS words it.
+    await waitForStatus(region.services, id, S.READY);
+    assert.equal((await op(id, 'deploy', { distro_series: 'jammy' })).status, 200);
+    await waitForStatus(region.services, id, S.DEPLOYED);
+    assert.deepEqual(await events(id, 'User starting deployment'), ['(alice) - going live', '(admin)']);
+  });
+});
