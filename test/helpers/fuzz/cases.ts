@@ -2,7 +2,14 @@
 // budget: every principal with real ids and no parameters, hostile path ids, and hostile values
 // for the action's parameters, every value category at least once per action.
 import type { FuzzAction } from './actions';
-import { hostileValues, HOSTILE_PATH_IDS, VALUE_CATEGORIES, type HostileValue, type ValueCategory } from './values';
+import {
+  hostileAuthorizations,
+  hostileValues,
+  HOSTILE_PATH_IDS,
+  VALUE_CATEGORIES,
+  type HostileValue,
+  type ValueCategory,
+} from './values';
 import { PRINCIPALS, type PrincipalName } from './world';
 
 export interface FuzzCase {
@@ -12,13 +19,16 @@ export interface FuzzCase {
   hostilePathId: { label: string; raw: string } | null;
   param: string | null;
   value: HostileValue | null;
+  /** A hostile Authorization header instead of the principal's credentials. */
+  authorization: { label: string; header: string } | null;
 }
 
 /** Case category in the counts table: a value category, or the two that send no hostile value. */
-export type CaseCategory = ValueCategory | 'baseline' | 'path-id';
+export type CaseCategory = ValueCategory | 'baseline' | 'path-id' | 'auth-header';
 
 export function categoryOf(c: FuzzCase): CaseCategory {
-  return c.value ? c.value.category : c.hostilePathId ? 'path-id' : 'baseline';
+  if (c.value) return c.value.category;
+  return c.hostilePathId ? 'path-id' : c.authorization ? 'auth-header' : 'baseline';
 }
 
 /**
@@ -57,18 +67,26 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 export interface CaseBudget {
   /** Hostile-value cases per action (the largest share of requests). */
   valuesPerAction: number;
+  /**
+   * Hostile Authorization headers, made from this real API key; authentication runs before
+   * dispatch, the same for every action, so the test asks for them once per resource path.
+   */
+  authorizationsFrom?: string;
 }
 
 export function casesFor(action: FuzzAction, paramNames: readonly string[], budget: CaseBudget): FuzzCase[] {
   const random = prng(seedOf(`${action.method} ${action.template} ${action.op ?? ''}`));
   const hasPlaceholder = action.template.includes('{');
   const cases: FuzzCase[] = [];
-  const base = { hostilePathId: null, param: null, value: null };
+  const base = { hostilePathId: null, param: null, value: null, authorization: null };
 
   // GET carries parameters in the query string: a JSON body is not something a GET can send.
   const categories = VALUE_CATEGORIES.filter((k) => action.method !== 'GET' || !k.startsWith('json'));
   const names = paramNames.length > 0 ? paramNames : ['name'];
   const queues = categories.map((k) => shuffled(names, random).map((n) => ({ k, n })));
+  // Per-action offset: the same rotation in every action would pair each category with the
+  // same principals everywhere.
+  const offset = Math.floor(random() * VALUE_PRINCIPALS.length);
   let n = 0;
   for (let round = 0; n < budget.valuesPerAction && queues.some((q) => q.length > round); round++) {
     for (const q of queues) {
@@ -77,7 +95,7 @@ export function casesFor(action: FuzzAction, paramNames: readonly string[], budg
       const values = hostileValues(pick.k, pick.n);
       cases.push({
         ...base,
-        principal: VALUE_PRINCIPALS[n % VALUE_PRINCIPALS.length]!,
+        principal: VALUE_PRINCIPALS[(n + offset) % VALUE_PRINCIPALS.length]!,
         realIdIndex: n,
         param: pick.n,
         value: values[Math.floor(random() * values.length)]!,
@@ -89,6 +107,10 @@ export function casesFor(action: FuzzAction, paramNames: readonly string[], budg
     HOSTILE_PATH_IDS.forEach((hostilePathId, i) =>
       cases.push({ ...base, hostilePathId, principal: PRINCIPALS[i % PRINCIPALS.length]!, realIdIndex: 0 }),
     );
+  }
+  if (budget.authorizationsFrom) {
+    for (const authorization of hostileAuthorizations(budget.authorizationsFrom))
+      cases.push({ ...base, authorization, principal: 'anonymous', realIdIndex: 0 });
   }
   // Last, so a successful DELETE or state change by an admin affects no later case of the action
   // (the world is restored after every write anyway; this keeps the order readable).

@@ -109,15 +109,22 @@ export async function databaseDump(db: DataSource): Promise<DatabaseDump> {
   return { tables: dumped, sequences };
 }
 
-export async function restoreDump(db: DataSource, dump: DatabaseDump): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.query(`TRUNCATE ${dump.tables.map((t) => `"${t.name}"`).join(', ')} CASCADE`);
-    for (const t of dump.tables) {
-      await tx.query(`INSERT INTO "${t.name}" SELECT * FROM json_populate_recordset(NULL::"${t.name}", $1::json)`, [
-        t.rows,
-      ]);
-    }
-    for (const s of dump.sequences)
-      await tx.query(`SELECT setval($1, $2::bigint, $3)`, [s.name, s.lastValue, s.isCalled]);
-  });
+/**
+ * One statement list, sent in one round trip: PostgreSQL runs a multi-statement simple query as
+ * one transaction, so a restore is all or nothing (and fast enough to run after every write).
+ */
+export function restoreSql(dump: DatabaseDump): string {
+  const literal = (text: string) => `$fuzz_dump$${text}$fuzz_dump$`;
+  return [
+    `TRUNCATE ${dump.tables.map((t) => `"${t.name}"`).join(', ')} CASCADE`,
+    ...dump.tables.map(
+      (t) =>
+        `INSERT INTO "${t.name}" SELECT * FROM json_populate_recordset(NULL::"${t.name}", ${literal(t.rows)}::json)`,
+    ),
+    ...dump.sequences.map((s) => `SELECT setval('"${s.name}"', ${s.lastValue}, ${s.isCalled})`),
+  ].join(';\n');
+}
+
+export async function restoreDump(db: DataSource, sql: string): Promise<void> {
+  await db.query(sql);
 }

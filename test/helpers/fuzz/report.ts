@@ -6,7 +6,7 @@ import type { Failure, FailureKind, Outcome } from './runner';
 import { PRINCIPALS, type PrincipalName } from './world';
 
 const KINDS: readonly FailureKind[] = ['5xx', 'hang', 'cut-off', 'secret', 'half-write'];
-const CATEGORIES: readonly CaseCategory[] = ['baseline', 'path-id', ...VALUE_CATEGORIES];
+const CATEGORIES: readonly CaseCategory[] = ['baseline', 'path-id', 'auth-header', ...VALUE_CATEGORIES];
 
 export class Tally {
   private readonly tries = new Map<string, number>();
@@ -58,6 +58,12 @@ export class Tally {
 
 export function describeFailure(f: Failure): string {
   const op = f.op ? `?op=${f.op}` : '';
-  const param = f.param ? ` ${f.param}=<${f.value}>` : f.value ? ` path id <${f.value}>` : '';
+  const param = f.param
+    ? ` ${f.param}=<${f.value}>`
+    : f.category === 'auth-header'
+      ? ` Authorization <${f.value}>`
+      : f.value
+        ? ` path id <${f.value}>`
+        : '';
   return `[${f.kind}] ${f.principal} ${f.method} ${f.template}${op}${param} (${f.category}) → ${f.status ?? 'no status'}: ${f.detail}`;
 }

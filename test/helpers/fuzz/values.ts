@@ -110,3 +110,32 @@ export const HOSTILE_PATH_IDS: ReadonlyArray<{ label: string; raw: string }> = [
   { label: "'x'×300", raw: 'x'.repeat(300) },
   { label: 'bad UTF-8 %FF', raw: '%FF' },
 ];
+
+/**
+ * Authorization headers that try to authenticate and must fail with a 401 (never a 5xx): hostile
+ * OAuth field values (percent-encoded, as a header cannot carry raw NUL), and a real token key
+ * (`realKey`, consumer:token:secret) with a wrong signature.
+ */
+export function hostileAuthorizations(realKey: string): Array<{ label: string; header: string }> {
+  const [consumer = '', token = ''] = realKey.split(':');
+  const oauth = (fields: Record<string, string>) =>
+    `OAuth ${Object.entries({
+      oauth_consumer_key: consumer,
+      oauth_token: token,
+      oauth_signature_method: 'PLAINTEXT',
+      oauth_signature: '%26wrong',
+      ...fields,
+    })
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(', ')}`;
+  return [
+    { label: 'oauth_token NUL', header: oauth({ oauth_token: 'a%00b' }) },
+    { label: 'oauth_consumer_key NUL', header: oauth({ oauth_consumer_key: '%00' }) },
+    { label: 'oauth_token ESC', header: oauth({ oauth_token: '%1B%5B31m' }) },
+    { label: 'oauth_token 8 KiB', header: oauth({ oauth_token: 'x'.repeat(8 * 1024) }) },
+    { label: 'oauth_token emoji', header: oauth({ oauth_token: '%F0%9F%98%80' }) },
+    { label: 'oauth_token bad %-escape', header: oauth({ oauth_token: '%ZZ%' }) },
+    { label: 'real token, wrong signature', header: oauth({}) },
+    { label: 'OAuth garbage', header: 'OAuth ,,=,"' },
+  ];
+}

@@ -15,6 +15,7 @@ import {
   databaseDump,
   installWriteCounter,
   restoreDump,
+  restoreSql,
   snapshot,
   writeCounts,
   type DatabaseDump,
@@ -41,8 +42,11 @@ export interface FuzzWorld {
   snapshot(): Promise<Snapshot>;
   /** Committed row writes per table so far: cheap, for checking each request. */
   writes(): Promise<Snapshot>;
-  /** The seeded world again, exactly (ids included); seeded machines' workflows terminated. */
-  restore(): Promise<void>;
+  /**
+   * The seeded world again, exactly (ids included). With `workflows`, the seeded machines'
+   * workflows are terminated first (a write to a machine may have started one).
+   */
+  restore(o?: { workflows?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -186,6 +190,7 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     admin: adminKey,
   };
   const dump: DatabaseDump = await databaseDump(db);
+  const restoreStatements = restoreSql(dump);
   await installWriteCounter(db);
   const seededSystemIds = seeded.map((s) => s.systemId);
   return {
@@ -196,18 +201,19 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     seededSystemIds,
     snapshot: () => snapshot(db),
     writes: () => writeCounts(db),
-    async restore() {
-      await Promise.all(
-        seededSystemIds
-          .flatMap((s) => [lifecycleWorkflowId(s), powerWorkflowId(s)])
-          .map((id) =>
-            region.client.workflow
-              .getHandle(id)
-              .terminate('fuzz world restored')
-              .catch(() => undefined),
-          ),
-      );
-      await restoreDump(db, dump);
+    async restore(o = { workflows: true }) {
+      if (o.workflows)
+        await Promise.all(
+          seededSystemIds
+            .flatMap((s) => [lifecycleWorkflowId(s), powerWorkflowId(s)])
+            .map((id) =>
+              region.client.workflow
+                .getHandle(id)
+                .terminate('fuzz world restored')
+                .catch(() => undefined),
+            ),
+        );
+      await restoreDump(db, restoreStatements);
     },
     async stop() {
       await api.close();
