@@ -30,10 +30,14 @@ export {
   type CredentialStore,
   type OAuthParams,
 } from './oauth';
+export * as field from './form';
+export { actionDoc, form, formDocLines, NO_PARAMETERS, type FieldSpec, type Form } from './form';
 export { Params } from './params';
 export { Reply, sendResult } from './reply';
 export {
   actionName,
+  actionsOf,
+  type AccessRule,
   RESTFUL_ACTION_NAMES,
   validateResources,
   type Action,

@@ -7,7 +7,7 @@ import { apiDescriptionHash, describeApi, describeForOrigin } from './describe';
 import { badRequest, methodNotAllowed, unauthorized } from './errors';
 import { PathMatcher } from './path-match';
 import { sendJson, sendResult, sendText } from './reply';
-import { type Action, METHODS, type Method, type Resource, validateResources } from './resource';
+import { type AccessRule, type Action, METHODS, type Method, type Resource, validateResources } from './resource';
 import { versionResource, type VersionInfo } from './version';
 
 export interface ApiRouterOptions<P> {
@@ -17,6 +17,8 @@ export interface ApiRouterOptions<P> {
   /** Principal from the request's credentials, null when it has none; throws ApiError(401) on bad ones. */
   authenticate: (ctx: Koa.Context) => Promise<P | null>;
   bodyLimits?: BodyLimits;
+  /** Answers an action's access rule for a caller with credentials; throws to refuse. */
+  authorize?: (principal: P, access: AccessRule) => void | Promise<void>;
   /** The VersionHandler is added unless `resources` has one; this overrides its defaults. */
   version?: Partial<VersionInfo>;
 }
@@ -76,7 +78,12 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     if (!action) throw badRequest(`Unrecognised signature: method=${method} op=${op ?? 'None'}`);
     if (principal === null && !action.anonymous) throw unauthorized(AUTH_REQUIRED);
 
-    const result = await action.handle({ principal, params, path: match.params, koa: ctx });
+    if (principal !== null && action.access) {
+      if (!options.authorize) throw new Error(`${resource.name}: an access rule needs the authorize option.`);
+      await options.authorize(principal, action.access);
+    }
+    const form: unknown = action.form ? action.form.parse(params) : undefined;
+    const result = await action.handle({ principal, form, params, path: match.params, koa: ctx });
     sendResult(ctx, result);
   };
 }

@@ -1,4 +1,5 @@
-// Request parameters of the machine endpoints → typed service inputs. Validation errors name the
+// Request parameters of the machine endpoints → typed service inputs, declared once: the same
+// declaration parses the request and documents it in describe/. Validation errors name the
 // field, as MAAS's forms do.
 import { statusFromName, type MachineStatus } from '../../contracts/lifecycle';
 import { ValidationError } from '../../region/errors';
@@ -12,15 +13,19 @@ import type {
 import type { MachineFilter } from '../../region/services/machine-queries';
 import { powerParametersFromForm } from '../../region/services/power-parameters';
 import type { CreateMachineInput, UpdateMachineInput } from '../../region/services/machine-service';
-import type { Params } from '../http';
+import { field, form } from '../http';
+
+const POWER_PARAMETERS = field.json(
+  'The power parameters as a JSON object (python-libmaas sends this); power_parameters_{key} fields win.',
+);
+const POWER_FIELDS = field.prefixed("One power parameter of the power type (MAAS's names, e.g. power_address).");
 
 /**
  * MAAS takes power parameters two ways: `power_parameters` as a JSON object (python-libmaas sends
  * this) and `power_parameters_<name>` fields, which win.
  */
-function powerParameters(p: Params): Record<string, string> {
+function powerParameters(json: string | undefined, fieldValues: Record<string, string>): Record<string, string> {
   const fromJson: Record<string, string> = {};
-  const json = p.get('power_parameters');
   if (json !== undefined && json !== '') {
     let parsed: unknown;
     try {
@@ -33,146 +38,236 @@ function powerParameters(p: Params): Record<string, string> {
     }
     for (const [k, v] of Object.entries(parsed)) fromJson[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
-  const fields = powerParametersFromForm(
-    p.names().flatMap((n) =>
-      p
-        .getAll(n)
-        .slice(-1)
-        .map((v): [string, string] => [n, v]),
-    ),
-  );
-  return { ...fromJson, ...fields };
+  return { ...fromJson, ...powerParametersFromForm(Object.entries(fieldValues)) };
 }
 
-export function createForm(p: Params, ownerId: number | null): CreateMachineInput & { commission: boolean } {
-  return {
-    hostname: p.string('hostname', { maxLength: 63 }),
-    architecture: p.string('architecture'),
-    macAddresses: p.list('mac_addresses'),
-    description: p.string('description', { maxLength: 10_000 }),
-    powerType: p.string('power_type'),
-    powerParameters: powerParameters(p),
-    zone: p.string('zone'),
-    pool: p.string('pool'),
-    domain: p.string('domain'),
-    deployed: p.bool('deployed') ?? false,
+export const createForm = form(
+  {
+    hostname: field.text('The hostname; generated when absent.', { maxLength: 63 }),
+    architecture: field.text('The architecture, e.g. amd64/generic.'),
+    mac_addresses: field.list('A MAC address of the machine.'),
+    description: field.text('A description.', { maxLength: 10_000 }),
+    power_type: field.text('The power type, e.g. ipmi, redfish, webhook, manual.'),
+    power_parameters: POWER_PARAMETERS,
+    power_parameters_: POWER_FIELDS,
+    zone: field.text('The zone.'),
+    pool: field.text('The resource pool.'),
+    domain: field.text('The DNS domain.'),
+    deployed: field.bool('Register a machine already running a workload (admins): it is not commissioned.'),
     // metalflow's addition for deployed=true: the host's stable identity (maas-run-scripts sends it).
-    hostId: p.string('host_id', { maxLength: 128 }),
-    commission: p.bool('commission') ?? true,
-    ownerId,
+    host_id: field.text("With deployed=true: the host's stable identity; registering it again returns its machine.", {
+      maxLength: 128,
+    }),
+    commission: field.bool('Commission the new machine (default true).'),
+  },
+  (v): Omit<CreateMachineInput, 'ownerId'> & { commission: boolean } => ({
+    hostname: v.hostname,
+    architecture: v.architecture,
+    macAddresses: v.mac_addresses,
+    description: v.description,
+    powerType: v.power_type,
+    powerParameters: powerParameters(v.power_parameters, v.power_parameters_),
+    zone: v.zone,
+    pool: v.pool,
+    domain: v.domain,
+    deployed: v.deployed ?? false,
+    hostId: v.host_id,
+    commission: v.commission ?? true,
+  }),
+);
+
+export const updateForm = form(
+  {
+    hostname: field.text('The new hostname.', { maxLength: 63 }),
+    architecture: field.text('The architecture.'),
+    description: field.text('A description.', { maxLength: 10_000 }),
+    power_type: field.text('The power type (admins).'),
+    power_parameters: POWER_PARAMETERS,
+    power_parameters_: POWER_FIELDS,
+    zone: field.text('The zone.'),
+    pool: field.text('The resource pool (pool admins: one they administer).'),
+    cpu_count: field.int('The number of CPUs.', { min: 0, max: 100_000 }),
+    memory: field.int('The memory in MiB.', { min: 0, max: 1 << 30 }),
+  },
+  (v): UpdateMachineInput => ({
+    hostname: v.hostname,
+    architecture: v.architecture,
+    description: v.description,
+    powerType: v.power_type,
+    powerParameters: powerParameters(v.power_parameters, v.power_parameters_),
+    zone: v.zone,
+    pool: v.pool,
+    cpuCount: v.cpu_count,
+    memory: v.memory,
+  }),
+);
+
+export const filterForm = form(
+  {
+    hostname: field.list('Only machines with this hostname.'),
+    id: field.list('Only the machine with this system_id.'),
+    mac_address: field.list('Only machines with this MAC address.'),
+    zone: field.list('Only machines in this zone.'),
+    pool: field.list('Only machines in this pool.'),
+    status: field.list("Only machines in this status (MAAS's names, e.g. ready, deployed)."),
+    owner: field.list('Only machines owned by this user.'),
+    tags: field.list('Only machines with this tag.'),
+    arch: field.list('Only machines of this architecture.'),
+  },
+  (v): MachineFilter => {
+    const statuses = v.status.map((name): MachineStatus => {
+      const status = statusFromName(name);
+      if (status === undefined) throw ValidationError.field('status', `'${name}' is not a valid status.`);
+      return status;
+    });
+    return {
+      hostname: v.hostname,
+      systemId: v.id,
+      macAddress: v.mac_address,
+      zone: v.zone,
+      pool: v.pool,
+      status: statuses,
+      owner: v.owner,
+      tags: v.tags,
+      arch: v.arch,
+    };
+  },
+);
+
+/** A non-negative number constraint: MAAS accepts decimals for cpu_count, cpu_speed and mem. */
+function number(name: string, doc: string) {
+  return {
+    ...field.text(doc),
+    type: 'Float' as const,
+    read: (p: Parameters<ReturnType<typeof field.text>['read']>[0]) => {
+      const value = p.string(name);
+      if (value === undefined || value === '') return undefined;
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < 0)
+        throw ValidationError.field(name, `Invalid ${name}: '${value}' is not a non-negative number.`);
+      return n;
+    },
   };
 }
 
-export function updateForm(p: Params): UpdateMachineInput {
-  return {
-    hostname: p.string('hostname', { maxLength: 63 }),
-    architecture: p.string('architecture'),
-    description: p.string('description', { maxLength: 10_000 }),
-    powerType: p.string('power_type'),
-    powerParameters: powerParameters(p),
-    zone: p.string('zone'),
-    pool: p.string('pool'),
-    cpuCount: p.int('cpu_count', { min: 0, max: 100_000 }),
-    memory: p.int('memory', { min: 0, max: 1 << 30 }),
-  };
-}
+// MAAS's parse_legacy_tags: repeated fields, each comma- or space-separated.
+const words = (values: string[]) => values.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
 
-export function filterForm(p: Params): MachineFilter {
-  const statuses = p.list('status').map((name): MachineStatus => {
-    const status = statusFromName(name);
-    if (status === undefined) throw ValidationError.field('status', `'${name}' is not a valid status.`);
-    return status;
-  });
-  return {
-    hostname: p.list('hostname'),
-    systemId: p.list('id'),
-    macAddress: p.list('mac_address'),
-    zone: p.list('zone'),
-    pool: p.list('pool'),
-    status: statuses,
-    owner: p.list('owner'),
-    tags: p.list('tags'),
-    arch: p.list('arch'),
-  };
-}
+export const allocateForm = form(
+  {
+    name: field.text('The hostname of the machine to allocate.'),
+    system_id: field.text('The system_id of the machine to allocate.'),
+    arch: field.list('Architecture (comma- or space-separated values allowed).'),
+    cpu_count: number('cpu_count', 'The minimum number of CPUs.'),
+    cpu_speed: number('cpu_speed', 'The minimum CPU speed in MHz.'),
+    mem: number('mem', 'The minimum memory in MiB.'),
+    tags: field.list('Tags the machine must have (comma- or space-separated).'),
+    not_tags: field.list('Tags the machine must not have.'),
+    zone: field.text('The zone the machine must be in.'),
+    not_in_zone: field.list('Zones the machine must not be in.'),
+    pool: field.text('The pool the machine must be in.'),
+    not_in_pool: field.list('Pools the machine must not be in.'),
+    storage: field.text("Storage constraints, MAAS's syntax: label:size(tag,...),..."),
+    interfaces: field.text("Interface constraints, MAAS's syntax: label:key=value,...;..."),
+    subnets: field.list('Subnets the machine must be attached to.'),
+    not_subnets: field.list('Subnets the machine must not be attached to.'),
+    fabrics: field.list('Fabrics the machine must be attached to.'),
+    not_fabrics: field.list('Fabrics the machine must not be attached to.'),
+    vlans: field.list('VLANs the machine must be attached to.'),
+    not_vlans: field.list('VLANs the machine must not be attached to.'),
+    agent_name: field.text('An agent name recorded on the machine (Juju).'),
+    comment: field.text('A comment for the event log.'),
+    dry_run: field.bool('Find the machine without allocating it.'),
+    verbose: field.bool('With dry_run: say which machines matched each constraint.'),
+  },
+  (v): AllocateConstraints => ({
+    name: v.name,
+    systemId: v.system_id,
+    arch: words(v.arch),
+    cpuCount: v.cpu_count,
+    cpuSpeed: v.cpu_speed,
+    mem: v.mem,
+    tags: words(v.tags),
+    notTags: words(v.not_tags),
+    zone: v.zone,
+    notInZone: words(v.not_in_zone),
+    pool: v.pool,
+    notInPool: words(v.not_in_pool),
+    storage: parseStorage(v.storage),
+    interfaces: parseInterfaces(v.interfaces),
+    subnets: words(v.subnets),
+    notSubnets: words(v.not_subnets),
+    fabrics: words(v.fabrics),
+    notFabrics: words(v.not_fabrics),
+    vlans: words(v.vlans),
+    notVlans: words(v.not_vlans),
+    agentName: v.agent_name,
+    comment: v.comment,
+    dryRun: v.dry_run ?? false,
+    verbose: v.verbose ?? false,
+  }),
+);
 
-export function allocateForm(p: Params): AllocateConstraints {
-  const number = (field: string) => {
-    const value = p.string(field);
-    if (value === undefined || value === '') return undefined;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0)
-      throw ValidationError.field(field, `Invalid ${field}: '${value}' is not a non-negative number.`);
-    return n;
-  };
-  // MAAS's parse_legacy_tags: repeated fields, each comma- or space-separated.
-  const list = (name: string) =>
-    p
-      .list(name)
-      .flatMap((v) => v.split(/[\s,]+/))
-      .filter(Boolean);
-  return {
-    name: p.string('name'),
-    systemId: p.string('system_id'),
-    arch: list('arch'),
-    cpuCount: number('cpu_count'),
-    cpuSpeed: number('cpu_speed'),
-    mem: number('mem'),
-    tags: list('tags'),
-    notTags: list('not_tags'),
-    zone: p.string('zone'),
-    notInZone: list('not_in_zone'),
-    pool: p.string('pool'),
-    notInPool: list('not_in_pool'),
-    storage: parseStorage(p.string('storage')),
-    interfaces: parseInterfaces(p.string('interfaces')),
-    subnets: list('subnets'),
-    notSubnets: list('not_subnets'),
-    fabrics: list('fabrics'),
-    notFabrics: list('not_fabrics'),
-    vlans: list('vlans'),
-    notVlans: list('not_vlans'),
-    agentName: p.string('agent_name'),
-    comment: p.string('comment'),
-    dryRun: p.bool('dry_run') ?? false,
-    verbose: p.bool('verbose') ?? false,
-  };
-}
+export const commissionForm = form(
+  {
+    enable_ssh: field.bool('Keep the ephemeral environment running with SSH when commissioning ends.'),
+    skip_bmc_config: field.bool('Do not configure the BMC.'),
+    skip_networking: field.bool('Do not probe the network configuration.'),
+    skip_storage: field.bool('Do not probe the storage configuration.'),
+  },
+  (v): CommissionCommand => ({
+    enableSsh: v.enable_ssh ?? false,
+    skipBmcConfig: v.skip_bmc_config ?? false,
+    skipNetworking: v.skip_networking ?? false,
+    skipStorage: v.skip_storage ?? false,
+  }),
+);
 
-export function commissionForm(p: Params): CommissionCommand {
-  return {
-    enableSsh: p.bool('enable_ssh') ?? false,
-    skipBmcConfig: p.bool('skip_bmc_config') ?? false,
-    skipNetworking: p.bool('skip_networking') ?? false,
-    skipStorage: p.bool('skip_storage') ?? false,
-  };
-}
+export const deployForm = form(
+  {
+    user_data: field.text('Base64-encoded user data (cloud-init) for the deployed OS.'),
+    distro_series: field.text("The OS release to deploy; default: the region's default boot resource."),
+    hwe_kernel: field.text('The kernel to boot.'),
+    agent_name: field.text('An agent name recorded on the machine (Juju).'),
+    comment: field.text('A comment for the event log.'),
+    ephemeral_deploy: field.bool('Deploy to memory (the ephemeral environment) instead of disk.'),
+  },
+  (v): DeployCommand => {
+    const userData = v.user_data ?? '';
+    if (userData && !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(userData)) {
+      throw ValidationError.field('user_data', 'user_data must be base64-encoded.');
+    }
+    // Empty: the region's default boot resource (see MachineActions.deploy).
+    const series = v.distro_series ?? '';
+    if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series))
+      throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
+    return {
+      distroSeries: series,
+      userData,
+      hweKernel: v.hwe_kernel ?? '',
+      agentName: v.agent_name ?? '',
+      comment: v.comment ?? '',
+      ephemeral: v.ephemeral_deploy ?? false,
+    };
+  },
+);
 
-export function deployForm(p: Params): DeployCommand {
-  const userData = p.string('user_data') ?? '';
-  if (userData && !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(userData)) {
-    throw ValidationError.field('user_data', 'user_data must be base64-encoded.');
-  }
-  // Empty: the region's default boot resource (see MachineActions.deploy).
-  const series = p.string('distro_series') ?? '';
-  if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series))
-    throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
-  return {
-    distroSeries: series,
-    userData,
-    hweKernel: p.string('hwe_kernel') ?? '',
-    agentName: p.string('agent_name') ?? '',
-    comment: p.string('comment') ?? '',
-    ephemeral: p.bool('ephemeral_deploy') ?? false,
-  };
-}
+export const releaseForm = form(
+  {
+    erase: field.bool('Erase the disks before releasing.'),
+    secure_erase: field.bool("With erase: use the disks' secure erase."),
+    quick_erase: field.bool('With erase: wipe the start and end of each disk only.'),
+    force: field.bool('Release even if the machine is in a state that would refuse it.'),
+    comment: field.text('A comment for the event log.'),
+  },
+  (v): ReleaseCommand => ({
+    erase: v.erase ?? false,
+    secureErase: v.secure_erase ?? false,
+    quickErase: v.quick_erase ?? false,
+    force: v.force ?? false,
+    comment: v.comment ?? '',
+  }),
+);
 
-export function releaseForm(p: Params): ReleaseCommand {
-  return {
-    erase: p.bool('erase') ?? false,
-    secureErase: p.bool('secure_erase') ?? false,
-    quickErase: p.bool('quick_erase') ?? false,
-    force: p.bool('force') ?? false,
-    comment: p.string('comment') ?? '',
-  };
-}
+/** The event log comment most operations take. */
+export const commentForm = form({ comment: field.text('A comment for the event log.') }, (v) => v.comment ?? '');
