@@ -132,4 +132,38 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The API reaches the region through its service facade (region/services), the policy and the
+    // domain errors: never the database layer (entity types come re-exported from region/services).
+    // A rule of its own name, so it adds to the folder rules above instead of replacing them.
+    files: ['src/api/**/*.ts'],
+    // UI sessions still run their own SQL (ARCHITECTURE.md, api section: what is left).
+    ignores: ['src/api/ui/session.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/region/db', '**/region/db/**', 'typeorm', 'typeorm/*', 'pg', 'pg/*'],
+              message: 'api uses region services, not the database: add a service method (types: region/services).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // MAAS actions read only their declared form (c.form), so describe/ documents every parameter.
+    files: ['src/api/resources/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='c'][property.name='params']",
+          message: "Declare the parameter in the action's form and read c.form: describe/ is built from it.",
+        },
+      ],
+    },
+  },
 );

@@ -2,9 +2,7 @@
 // authenticated by each machine's own OAuth token. What a machine says becomes events and a
 // signal to its running workflow.
 import type Koa from 'koa';
-import type { DataSource } from 'typeorm';
-import { MachineEntity, type Machine } from '../../region/db/entities';
-import type { RegionServices } from '../../region/services';
+import type { Machine, RegionServices } from '../../region/services';
 import {
   authenticateOAuth,
   badRequest,
@@ -28,7 +26,7 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
     if (!principal) throw unauthorized("Authorization Error: the metadata server needs the machine's OAuth token.");
     if (principal.kind !== 'machine') throw forbidden('Only a machine token can use the metadata server.');
     // Fresh state: the token lookup may predate a status change.
-    return services.db.getRepository(MachineEntity).findOneByOrFail({ id: principal.machine.id });
+    return services.metadata.machine(principal.machine.id);
   };
 
   return async function metadata(ctx, next) {
@@ -62,12 +60,16 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
       await services.metadata.userDataFetched(machine);
       return sendResult(ctx, Reply.bytes(Buffer.from(machine.userData, 'base64'), 'application/octet-stream'));
     }
-    if (second === 'meta-data') return sendResult(ctx, Reply.text(await metaData(services.db, machine, third)));
+    if (second === 'meta-data') return sendResult(ctx, Reply.text(await metaData(services, machine, third)));
     throw notFound(`Unknown metadata path: ${ctx.path}`);
   };
 }
 
-async function metaData(db: DataSource, machine: Machine, item: string | undefined): Promise<string> {
+async function metaData(
+  services: Pick<RegionServices, 'metadata'>,
+  machine: Machine,
+  item: string | undefined,
+): Promise<string> {
   switch (item) {
     case undefined:
       return 'instance-id\nlocal-hostname\npublic-keys\nvendor-data\n';
@@ -75,13 +77,8 @@ async function metaData(db: DataSource, machine: Machine, item: string | undefin
       return machine.systemId;
     case 'local-hostname':
       return machine.hostname;
-    case 'public-keys': {
-      const rows: Array<{ key: string }> =
-        machine.ownerId === null
-          ? []
-          : await db.query(`SELECT key FROM ssh_keys WHERE user_id = $1 ORDER BY id`, [machine.ownerId]);
-      return rows.map((r) => r.key).join('\n');
-    }
+    case 'public-keys':
+      return (await services.metadata.publicKeys(machine)).join('\n');
     case 'vendor-data':
       return '#cloud-config\n{}\n';
     default:

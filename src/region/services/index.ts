@@ -4,6 +4,7 @@ import { DEFAULT_NODE_TIMEOUT_MS, type Deadlines } from '../../contracts/workflo
 import type { SecretBox } from '../secrets';
 import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
+import { BootConfigService } from './boot-config';
 import { BootResourceService } from './boot-resources';
 import { CredentialService } from './credentials';
 import { EventQueries } from './event-queries';
@@ -27,6 +28,20 @@ import { TagService } from './tags';
 import { UserService } from './users';
 import type { WorkflowGateway } from './workflow-gateway';
 import { ZoneService } from './zones';
+
+/** Entity types the API presents; the API imports them from here, never from region/db. */
+export type {
+  ApiToken,
+  BlockDevice,
+  Interface,
+  Machine,
+  Rack,
+  ResourcePool,
+  SshKey,
+  Tag,
+  User,
+  Zone,
+} from '../db/entities';
 
 export interface RegionServices {
   db: DataSource;
@@ -59,6 +74,8 @@ export interface RegionServices {
   workflows: WorkflowGateway;
   secrets: SecretBox;
   bootResources: BootResourceService;
+  /** What a machine's (or a MAC's) next netboot gets, with the metadata URL machines reach the region by. */
+  bootConfig(metadataUrl: string): BootConfigService;
 }
 
 export function createRegionServices(o: {
@@ -106,5 +123,6 @@ export function createRegionServices(o: {
     workflows: o.workflows,
     secrets: o.secrets,
     bootResources,
+    bootConfig: (metadataUrl) => new BootConfigService(o.db, machines, metadataUrl, bootResources),
   };
 }
