@@ -41,9 +41,6 @@ export function form<F extends Record<string, FieldSpec<unknown>>, T = Values<F>
   };
 }
 
-/** The form of an action that takes no parameters. */
-export const NO_PARAMETERS: Form<Record<string, never>> = form({});
-
 interface Caps {
   maxLength?: number;
 }

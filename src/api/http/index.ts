@@ -31,7 +31,7 @@ export {
   type OAuthParams,
 } from './oauth';
 export * as field from './form';
-export { actionDoc, form, formDocLines, NO_PARAMETERS, type FieldSpec, type Form } from './form';
+export { actionDoc, form, formDocLines, type FieldSpec, type Form } from './form';
 export { Params } from './params';
 export { Reply, sendResult } from './reply';
 export {

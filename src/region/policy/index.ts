@@ -58,9 +58,6 @@ export function authorizeIpRange(principal: Principal, range: IpRangeFacts | nul
   if (reason !== null) throw new ForbiddenError(reason);
 }
 
-/** Whether a user is an admin: for presentation choices (what a listing shows), not for access. */
-export const isAdministrator = (p: Principal | null): boolean => p?.kind === 'user' && p.user.isSuperuser;
-
 /** The operation names services use in messages ("mark broken", "power on") → the policy's verb. */
 export function machineVerbOf(what: string): MachineVerb {
   const verb = what.startsWith('power ') ? 'power' : what.replace(/ /g, '-');
