@@ -33,6 +33,8 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     ? [...options.resources]
     : [...options.resources, versionResource<P>(options.version)];
   validateResources(resources);
+  if (!options.authorize && resources.some((r) => r.actions.some((a) => a.access)))
+    throw new Error('createApiRouter: actions declare access rules, so the authorize option is required.');
 
   const description = describeApi(resources, prefix);
   const hash = apiDescriptionHash(description);
@@ -78,10 +80,8 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     if (!action) throw badRequest(`Unrecognised signature: method=${method} op=${op ?? 'None'}`);
     if (principal === null && !action.anonymous) throw unauthorized(AUTH_REQUIRED);
 
-    if (principal !== null && action.access) {
-      if (!options.authorize) throw new Error(`${resource.name}: an access rule needs the authorize option.`);
-      await options.authorize(principal, action.access);
-    }
+    // The chain: access rule (callers with credentials) → form → handler.
+    if (principal !== null && action.access) await options.authorize?.(principal, action.access);
     const form: unknown = action.form ? action.form.parse(params) : undefined;
     const result = await action.handle({ principal, form, params, path: match.params, koa: ctx });
     sendResult(ctx, result);
