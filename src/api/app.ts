@@ -2,10 +2,10 @@
 import Koa from 'koa';
 import type { RegionServices } from '../region/services';
 import type { Principal } from '../region/services/principal';
-import { tokenStore } from './auth';
+import { maasApiRouter, tokenStore } from './auth';
 import { mapDomainError } from './domain-errors';
 import { forwardedHeaders } from './forwarded-headers';
-import { createApiRouter, errorBoundary, oauthAuthenticator, type Resource } from './http';
+import { errorBoundary, type Resource } from './http';
 import { metadataRouter } from './metadata/router';
 import { rackApiRouter } from './rack-api';
 import { runScriptsRoute } from './run-scripts/route';
@@ -39,7 +39,7 @@ export interface AppOptions {
 }
 
 export function createApp(services: RegionServices, o: AppOptions): Koa {
-  const store = tokenStore(services.db);
+  const store = tokenStore(services);
   const present = { temporalUiUrl: o.temporalUiUrl, temporalNamespace: o.temporalNamespace };
   const resources: Array<Resource<Principal>> = [
     ...machineResources(services, present),
@@ -56,7 +56,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
     ...subnetResources({ services }),
     ...ipAddressResources({ services }),
     ...rackControllerResources({ services }),
-    ...regionControllerResources({ db: services.db }),
+    ...regionControllerResources({ services }),
     ...bootResourceResources({ services }),
   ];
   const app = new Koa();
@@ -69,7 +69,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
       log: (err, ctx) => o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`),
     }),
   );
-  app.use(createApiRouter<Principal>({ resources, authenticate: oauthAuthenticator(store) }));
+  app.use(maasApiRouter(services, resources));
   app.use(metadataRouter(services, store));
   app.use(runScriptsRoute());
   app.use(rackApiRouter(services, { rackSecret: o.rackSecret, regionUrl: o.regionUrl }));

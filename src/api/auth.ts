@@ -1,33 +1,24 @@
-// OAuth credentials → who is calling: a user (API key) or a machine (its own token).
-import type { DataSource } from 'typeorm';
-import { MachineEntity, UserEntity } from '../region/db/entities';
+// The MAAS API's chain ends: OAuth credentials → principal (region's CredentialService), and an
+// action's declared access rule → the region's policy. The app and the test harness share these.
+import type Koa from 'koa';
+import { authorize, type Access } from '../region/policy';
+import type { RegionServices } from '../region/services';
 import type { Principal } from '../region/services/principal';
-import type { CredentialStore } from './http';
+import { createApiRouter, oauthAuthenticator, type CredentialStore, type Resource } from './http';
 
-export function tokenStore(db: DataSource): CredentialStore<Principal> {
-  return {
-    async findByTokenKey(tokenKey) {
-      const rows: Array<{
-        consumer_key: string;
-        token_secret: string;
-        user_id: number | null;
-        machine_id: number | null;
-      }> = await db.query(
-        `SELECT consumer_key, token_secret, user_id, machine_id FROM api_tokens WHERE token_key = $1`,
-        [tokenKey],
-      );
-      const row = rows[0];
-      if (!row) return null;
-      if (row.user_id !== null) {
-        const user = await db.getRepository(UserEntity).findOneBy({ id: row.user_id });
-        return user
-          ? { consumerKey: row.consumer_key, tokenSecret: row.token_secret, principal: { kind: 'user', user } }
-          : null;
-      }
-      const machine = await db.getRepository(MachineEntity).findOneBy({ id: row.machine_id! });
-      return machine
-        ? { consumerKey: row.consumer_key, tokenSecret: row.token_secret, principal: { kind: 'machine', machine } }
-        : null;
-    },
-  };
+export function tokenStore(services: Pick<RegionServices, 'credentials'>): CredentialStore<Principal> {
+  return { findByTokenKey: (tokenKey) => services.credentials.findByTokenKey(tokenKey) };
+}
+
+/** The MAAS API 2.0 over `resources`: authenticated by OAuth, each action's access rule asked of the policy. */
+export function maasApiRouter(
+  services: Pick<RegionServices, 'credentials'>,
+  resources: Array<Resource<Principal>>,
+): Koa.Middleware {
+  return createApiRouter<Principal>({
+    resources,
+    authenticate: oauthAuthenticator(tokenStore(services)),
+    // Resources declare access with the policy's `may()` (resources/access.ts), so the rule is an Access.
+    authorize: (principal, access) => authorize(principal, access as Access),
+  });
 }

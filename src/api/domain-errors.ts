@@ -1,10 +1,10 @@
 // Region domain errors → MAAS's status codes. The one place that knows both sides.
 import { InvalidTransitionError } from '../contracts/lifecycle';
-import { QueryAbandonedError } from '../region/db/cancellable';
 import {
   ConflictError,
   ForbiddenError,
   NotFoundError,
+  QueryAbandonedError,
   TooManyRequestsError,
   UnavailableError,
   ValidationError,

@@ -37,3 +37,8 @@ export class TooManyRequestsError extends Error {
     super(message);
   }
 }
+
+/** A query whose request went away (its signal aborted): nobody is waiting for the answer any more. */
+export class QueryAbandonedError extends Error {
+  override name = 'QueryAbandonedError';
+}

@@ -5,9 +5,9 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { tokenStore } from '../../src/api/auth';
+import { maasApiRouter } from '../../src/api/auth';
 import { mapDomainError } from '../../src/api/domain-errors';
-import { createApiRouter, errorBoundary, oauthAuthenticator, type Resource } from '../../src/api/http';
+import { errorBoundary, type Resource } from '../../src/api/http';
 import type { PresentOptions } from '../../src/api/presenters/machine';
 import { UnavailableError } from '../../src/region/errors';
 import { SecretBox } from '../../src/region/secrets';
@@ -47,12 +47,7 @@ export async function startResourceApi(
   });
   const app = new Koa();
   app.use(errorBoundary({ map: mapDomainError, log: (err) => console.error(err) }));
-  app.use(
-    createApiRouter<Principal>({
-      resources: resources(services),
-      authenticate: oauthAuthenticator(tokenStore(services.db)),
-    }),
-  );
+  app.use(maasApiRouter(services, resources(services)));
   let server!: http.Server;
   const port = await new Promise<number>((resolve) => {
     server = app.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { tokenStore } from '../../src/api/auth';
+import { maasApiRouter } from '../../src/api/auth';
 import { mapDomainError } from '../../src/api/domain-errors';
-import { createApiRouter, errorBoundary, oauthAuthenticator, oauthHeader } from '../../src/api/http';
+import { errorBoundary, oauthHeader } from '../../src/api/http';
 import { machineResources } from '../../src/api/resources/machines';
 import { userResources } from '../../src/api/resources/users';
 import { openDatabase } from '../../src/region/db/data-source';
@@ -19,7 +19,7 @@ import { UnavailableError } from '../../src/region/errors';
 import { SecretBox } from '../../src/region/secrets';
 import { createRegionServices, type RegionServices } from '../../src/region/services';
 import { filterSql } from '../../src/region/services/machine-queries';
-import type { Principal } from '../../src/region/services/principal';
+
 import { formatApiKey } from '../../src/region/services/users';
 import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { signedCall } from '../helpers/http';
@@ -64,12 +64,7 @@ describe('Machine listings protect the database (real PostgreSQL)', () => {
     const app = new Koa();
     app.on('error', () => undefined); // a stream cut by a leaving client is expected here
     app.use(errorBoundary({ map: mapDomainError, log: () => undefined }));
-    app.use(
-      createApiRouter<Principal>({
-        resources: [...machineResources(s, PRESENT), ...userResources({ services: s })],
-        authenticate: oauthAuthenticator(tokenStore(s.db)),
-      }),
-    );
+    app.use(maasApiRouter(s, [...machineResources(s, PRESENT), ...userResources({ services: s })]));
     const server = app.listen(0, '127.0.0.1');
     await new Promise<void>((r) => server.once('listening', r));
     servers.push(server);

@@ -21,7 +21,7 @@ describe('controllers as machines', () => {
     api = await startResourceApi((services) => [
       ...machineResources(services, PRESENT),
       ...rackControllerResources({ services }),
-      ...regionControllerResources({ db: services.db }),
+      ...regionControllerResources({ services }),
     ]);
     admin = (await api.user('admin', true)).key;
     alice = (await api.user('alice')).key;

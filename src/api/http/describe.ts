@@ -13,6 +13,7 @@
 // - `hash` identifies the description; the same value goes out as X-MAAS-API-Hash on every API
 //   response, and the CLI warns the user to `maas refresh` when they differ.
 import { createHash } from 'node:crypto';
+import { actionDoc } from './form';
 import { actionName, type Method, pathParamNames, type Resource } from './resource';
 
 export interface ActionDescription {
@@ -86,7 +87,7 @@ function describeHandler(
 ): HandlerDescription {
   const described = actions
     .map((a): ActionDescription => ({
-      doc: a.doc,
+      doc: actionDoc(a.doc, a.form),
       method: a.method,
       name: actionName(a),
       op: a.op ?? null,

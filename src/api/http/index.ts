@@ -43,10 +43,14 @@ export {
 } from './oauth';
 export { INT4_MAX, INT4_MIN, PARAM_LIMITS, Params } from './params';
 export { pathId } from './path-ids';
+export * as field from './form';
+export { actionDoc, form, formDocLines, type FieldSpec, type Form } from './form';
 export { Reply, sendResult } from './reply';
 export { requestSignal } from './request-signal';
 export {
   actionName,
+  actionsOf,
+  type AccessRule,
   RESTFUL_ACTION_NAMES,
   validateResources,
   type Action,

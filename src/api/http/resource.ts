@@ -1,6 +1,10 @@
 // The declarative API registry. One list of resources drives both request dispatch (router.ts)
 // and the API description clients build themselves from (describe.ts), so the two cannot drift.
+// Each action is a chain: access rule (checked by the router through its `authorize` option) →
+// form (parsed by the router; the same declaration writes the doc's :param lines) → handle (one
+// service call and its presenter).
 import type Koa from 'koa';
+import type { Form } from './form';
 import type { Params } from './params';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -14,16 +18,26 @@ export const RESTFUL_ACTION_NAMES: Readonly<Record<Method, string>> = {
   DELETE: 'delete',
 };
 
-export interface ActionContext<P> {
+export interface ActionContext<P, F = unknown> {
   /** null only for actions marked `anonymous` called without credentials. */
   principal: P | null;
+  /** The action's parsed form; undefined when it declares none. */
+  form: F;
+  /** The raw parameters, for the framework's own actions; MAAS resources read `form` only. */
   params: Params;
   /** Values of the `{name}` placeholders of the resource path, percent-decoded. */
   path: Record<string, string>;
   koa: Koa.Context;
 }
 
-export interface Action<P> {
+/** A verb on a kind of object, answered by the application's policy (see ApiRouterOptions.authorize). */
+export interface AccessRule {
+  verb: string;
+  object: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds actions of every form type
+export interface Action<P, F = any> {
   /** Defaults to `op`, or read/create/update/delete for RESTful actions; if given it must agree. */
   name?: string;
   method: Method;
@@ -31,9 +45,18 @@ export interface Action<P> {
   op?: string;
   /** Reachable without credentials; the handler then sees principal === null. */
   anonymous?: boolean;
+  /** Asked of every caller with credentials before the form is read; anonymous callers skip it. */
+  access?: AccessRule;
+  /** The parameters the action takes; describe/ lists them after `doc`. */
+  form?: Form<F>;
   doc: string;
   /** Return a plain value for JSON 200, a Reply for anything else, undefined for 204. */
-  handle(c: ActionContext<P>): Promise<unknown>;
+  handle(c: ActionContext<P, F>): Promise<unknown>;
+}
+
+/** Types one action's handler by its form (inference needs a call per action). */
+export function actionsOf<P>() {
+  return <F>(action: Action<P, F>): Action<P> => action;
 }
 
 export interface Resource<P> {

@@ -8,7 +8,7 @@ import { hasAnyControl } from './control-chars';
 import { badRequest, methodNotAllowed, notFound, unauthorized } from './errors';
 import { PathMatcher } from './path-match';
 import { sendJson, sendResult, sendText } from './reply';
-import { type Action, METHODS, type Method, type Resource, validateResources } from './resource';
+import { type AccessRule, type Action, METHODS, type Method, type Resource, validateResources } from './resource';
 import { versionResource, type VersionInfo } from './version';
 
 export interface ApiRouterOptions<P> {
@@ -21,6 +21,8 @@ export interface ApiRouterOptions<P> {
   bodyLimits?: BodyLimits;
   /** Body limits of requests without credentials (anonymous enlistment); default ANONYMOUS_BODY_LIMITS. */
   anonymousBodyLimits?: BodyLimits;
+  /** Answers an action's access rule for a caller with credentials; throws to refuse. */
+  authorize?: (principal: P, access: AccessRule) => void | Promise<void>;
   /** The VersionHandler is added unless `resources` has one; this overrides its defaults. */
   version?: Partial<VersionInfo>;
 }
@@ -35,6 +37,8 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     ? [...options.resources]
     : [...options.resources, versionResource<P>(options.version)];
   validateResources(resources);
+  if (!options.authorize && resources.some((r) => r.actions.some((a) => a.access)))
+    throw new Error('createApiRouter: actions declare access rules, so the authorize option is required.');
 
   const description = describeApi(resources, prefix);
   const hash = apiDescriptionHash(description);
@@ -84,7 +88,10 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     if (!action) throw badRequest(`Unrecognised signature: method=${method} op=${op ?? 'None'}`);
     if (principal === null && !action.anonymous) throw unauthorized(AUTH_REQUIRED);
 
-    const result = await action.handle({ principal, params, path: match.params, koa: ctx });
+    // The chain: access rule (callers with credentials) → form → handler.
+    if (principal !== null && action.access) await options.authorize?.(principal, action.access);
+    const form: unknown = action.form ? action.form.parse(params) : undefined;
+    const result = await action.handle({ principal, form, params, path: match.params, koa: ctx });
     sendResult(ctx, result);
   };
 }

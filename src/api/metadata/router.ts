@@ -1,10 +1,8 @@
 // The metadata server machines talk to (cloud-init's MAAS datasource, MAAS's signal protocol),
 // authenticated by each machine's own OAuth token. What a machine says becomes events and a
-// signal to its running workflow.
+// signal to its running workflow. Routed like the rack API: a declared route table.
 import type Koa from 'koa';
-import type { DataSource } from 'typeorm';
-import { MachineEntity, type Machine } from '../../region/db/entities';
-import type { RegionServices } from '../../region/services';
+import type { Machine, RegionServices } from '../../region/services';
 import {
   assertText,
   authenticateOAuth,
@@ -15,10 +13,10 @@ import {
   notFound,
   parseJson,
   Reply,
-  sendResult,
   unauthorized,
   type CredentialStore,
 } from '../http';
+import { routeTable, type Route } from '../http/routes';
 import type { Principal } from '../../region/services/principal';
 
 const VERSIONS = ['2012-03-01', 'latest'];
@@ -30,46 +28,79 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
     if (!principal) throw unauthorized("Authorization Error: the metadata server needs the machine's OAuth token.");
     if (principal.kind !== 'machine') throw forbidden('Only a machine token can use the metadata server.');
     // Fresh state: the token lookup may predate a status change.
-    return services.db.getRepository(MachineEntity).findOneByOrFail({ id: principal.machine.id });
+    return services.metadata.machine(principal.machine.id);
+  };
+  /** The machine behind a request to one of the versioned paths. */
+  const versioned = async (ctx: Koa.Context, version: string | undefined): Promise<Machine> => {
+    if (!version || !VERSIONS.includes(version)) throw notFound(`Unknown metadata version or path: ${ctx.path}`);
+    return machineOf(ctx);
   };
 
-  return async function metadata(ctx, next) {
-    if (ctx.path !== PREFIX && !ctx.path.startsWith(`${PREFIX}/`)) return next();
-    const parts = ctx.path.slice(PREFIX.length).split('/').filter(Boolean);
-    const [first, second, third] = parts;
-    if (parts.length === 0) return sendResult(ctx, Reply.text(`${VERSIONS.join('\n')}\n`));
-    if (first === 'status' && second && ctx.method === 'POST') {
-      const machine = await machineOf(ctx);
-      if (machine.systemId !== second) throw notFound('No Machine matches the given query.');
-      const body = await readJson(ctx);
-      await services.metadata.statusEvent(machine, body);
-      return sendResult(ctx, Reply.text('OK'));
-    }
-    if (!first || !VERSIONS.includes(first)) throw notFound(`Unknown metadata version or path: ${ctx.path}`);
-    const machine = await machineOf(ctx);
-    if (!second && ctx.method === 'POST') {
-      const params = await ensureParams(ctx);
-      const op = params.get('op');
-      if (op !== 'signal') throw badRequest(`Unrecognised signature: method=POST op=${op ?? 'None'}`);
-      await services.metadata.signal(machine, {
-        status: params.string('status', { required: true }),
-        error: params.get('error') ?? '',
-        files: new Map(params.files),
-      });
-      return sendResult(ctx, Reply.text('OK'));
-    }
-    if (ctx.method !== 'GET') throw notFound(`No ${ctx.method} handler for ${ctx.path}`);
-    if (!second) return sendResult(ctx, Reply.text('meta-data\nuser-data\n'));
-    if (second === 'user-data') {
-      await services.metadata.userDataFetched(machine);
-      return sendResult(ctx, Reply.bytes(Buffer.from(machine.userData, 'base64'), 'application/octet-stream'));
-    }
-    if (second === 'meta-data') return sendResult(ctx, Reply.text(await metaData(services.db, machine, third)));
-    throw notFound(`Unknown metadata path: ${ctx.path}`);
-  };
+  const routes: Route[] = [
+    { method: 'GET', path: '/', handle: async () => Reply.text(`${VERSIONS.join('\n')}\n`) },
+    {
+      method: 'POST',
+      path: '/status/{system_id}',
+      async handle(ctx, p) {
+        const machine = await machineOf(ctx);
+        if (machine.systemId !== p.system_id) throw notFound('No Machine matches the given query.');
+        await services.metadata.statusEvent(machine, await readJson(ctx));
+        return Reply.text('OK');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/{version}/',
+      handle: async (ctx, p) => (await versioned(ctx, p.version), Reply.text('meta-data\nuser-data\n')),
+    },
+    {
+      method: 'POST',
+      path: '/{version}/',
+      async handle(ctx, p) {
+        const machine = await versioned(ctx, p.version);
+        const params = await ensureParams(ctx);
+        const op = params.get('op');
+        if (op !== 'signal') throw badRequest(`Unrecognised signature: method=POST op=${op ?? 'None'}`);
+        await services.metadata.signal(machine, {
+          status: params.string('status', { required: true }),
+          error: params.get('error') ?? '',
+          files: new Map(params.files),
+        });
+        return Reply.text('OK');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/{version}/user-data',
+      async handle(ctx, p) {
+        const machine = await versioned(ctx, p.version);
+        await services.metadata.userDataFetched(machine);
+        return Reply.bytes(Buffer.from(machine.userData, 'base64'), 'application/octet-stream');
+      },
+    },
+    {
+      method: 'GET',
+      path: '/{version}/meta-data/',
+      handle: async (ctx, p) => Reply.text(await metaData(services, await versioned(ctx, p.version), undefined)),
+    },
+    {
+      method: 'GET',
+      path: '/{version}/meta-data/{item}',
+      handle: async (ctx, p) => Reply.text(await metaData(services, await versioned(ctx, p.version), p.item)),
+    },
+  ];
+  return routeTable({
+    prefix: PREFIX,
+    routes,
+    unknown: (ctx) => notFound(`Unknown metadata version or path: ${ctx.path}`),
+  });
 }
 
-async function metaData(db: DataSource, machine: Machine, item: string | undefined): Promise<string> {
+async function metaData(
+  services: Pick<RegionServices, 'metadata'>,
+  machine: Machine,
+  item: string | undefined,
+): Promise<string> {
   switch (item) {
     case undefined:
       return 'instance-id\nlocal-hostname\npublic-keys\nvendor-data\n';
@@ -77,13 +108,8 @@ async function metaData(db: DataSource, machine: Machine, item: string | undefin
       return machine.systemId;
     case 'local-hostname':
       return machine.hostname;
-    case 'public-keys': {
-      const rows: Array<{ key: string }> =
-        machine.ownerId === null
-          ? []
-          : await db.query(`SELECT key FROM ssh_keys WHERE user_id = $1 ORDER BY id`, [machine.ownerId]);
-      return rows.map((r) => r.key).join('\n');
-    }
+    case 'public-keys':
+      return (await services.metadata.publicKeys(machine)).join('\n');
     case 'vendor-data':
       return '#cloud-config\n{}\n';
     default:

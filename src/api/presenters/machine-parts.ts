@@ -1,6 +1,6 @@
 // The nested objects of machine JSON (interfaces, block devices), with every key python-libmaas
 // reads (it raises AttributeError on a missing one).
-import type { BlockDevice, Interface } from '../../region/db/entities';
+import type { BlockDevice, Interface } from '../../region/services';
 import type { InterfaceLink } from '../../region/services/machine-queries';
 
 const API = '/MAAS/api/2.0';

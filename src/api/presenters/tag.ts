@@ -1,5 +1,5 @@
 // MAAS's tag JSON (TagHandler.fields + resource_uri).
-import type { Tag } from '../../region/db/entities';
+import type { Tag } from '../../region/services';
 
 export function presentTag(t: Tag): Record<string, unknown> {
   return {

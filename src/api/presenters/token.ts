@@ -1,5 +1,5 @@
 // API tokens as MAAS's AccountHandler shows them.
-import type { ApiToken } from '../../region/db/entities';
+import type { ApiToken } from '../../region/services';
 import { formatApiKey } from '../../region/services/users';
 
 /** create_authorisation_token's answer. */

@@ -1,6 +1,6 @@
 // MAAS's user JSON (UserHandler: username, email, is_local, is_superuser, resource_uri), plus the
 // id and last_name that newer MAAS and python-libmaas read.
-import type { User } from '../../region/db/entities';
+import type { User } from '../../region/services';
 
 /** As Django's reverse(): percent-encoded, but "@" and "+" (legal in usernames) stay as they are. */
 export const userUri = (username: string): string =>

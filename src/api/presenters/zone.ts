@@ -1,5 +1,5 @@
 // MAAS's zone JSON (DISPLAYED_ZONE_FIELDS + resource_uri).
-import type { Zone } from '../../region/db/entities';
+import type { Zone } from '../../region/services';
 
 export function presentZone(z: Pick<Zone, 'id' | 'name' | 'description'>): Record<string, unknown> {
   return {

@@ -1,18 +1,27 @@
-// Who may call: user API keys only (machine tokens are for the metadata server), and admins for
-// what MAAS reserves to them. Shared by the small resource files.
-import type { User } from '../../region/db/entities';
+// The access rules resources declare, in the policy's terms (region/policy). The router asks the
+// policy before the form is read; nothing here decides who may do what.
+import type { Access, CollectionObject, CollectionVerb } from '../../region/policy';
 import type { Principal } from '../../region/services/principal';
-import { forbidden, type ActionContext } from '../http';
+import { actionsOf, type ActionContext } from '../http';
 
-export type Ctx = ActionContext<Principal>;
+export type Ctx<F = unknown> = ActionContext<Principal, F>;
 
-export function userOf(c: Ctx): User {
-  if (c.principal?.kind !== 'user') throw forbidden('Machine credentials can only use the metadata API.');
-  return c.principal.user;
+/** Declares one action with its handler typed by its form. */
+export const action = actionsOf<Principal>();
+
+/** `may('zone', 'create')`: the action's access rule. */
+export function may<O extends CollectionObject>(object: O, verb: CollectionVerb<O>): Access {
+  return { object, verb } as Access;
 }
 
-export function adminOf(c: Ctx): User {
-  const user = userOf(c);
-  if (!user.isSuperuser) throw forbidden('You do not have permission to do this: admin only.');
-  return user;
+/**
+ * The calling user, once the access rule admitted the call (every rule refuses machine tokens
+ * before a handler runs); a programming error otherwise, not a permission check.
+ */
+export function caller(c: Ctx): Extract<Principal, { kind: 'user' }> {
+  if (c.principal?.kind !== 'user') throw new Error('caller(): the action declares no access rule for users');
+  return c.principal;
 }
+
+/** The calling user entity (see caller). */
+export const callerUser = (c: Ctx) => caller(c).user;

@@ -4,7 +4,7 @@ import type { RegionServices } from '../../region/services';
 import type { BootResource } from '../../region/services/boot-resources';
 import type { Principal } from '../../region/services/principal';
 import { notFound, pathId, type Resource } from '../http';
-import { userOf } from './access';
+import { action, may } from './access';
 
 const uri = (id: number) => `/MAAS/api/2.0/boot-resources/${id}/`;
 
@@ -55,14 +55,14 @@ export function bootResourceResources(deps: {
       path: '/boot-resources/',
       doc: "The deployable images (boot resources) this region has; a deploy's distro_series names one.",
       actions: [
-        {
+        action({
+          access: may('boot-resource', 'read'),
           method: 'GET',
           doc: 'List boot resources: id, type, name (os/series), architecture.',
-          async handle(c) {
-            userOf(c);
+          async handle() {
             return bootResources.list().map(summary);
           },
-        },
+        }),
       ],
     },
     {
@@ -70,16 +70,16 @@ export function bootResourceResources(deps: {
       path: '/boot-resources/{id}/',
       doc: 'One boot resource, with its set of files and their SHA-256.',
       actions: [
-        {
+        action({
+          access: may('boot-resource', 'read'),
           method: 'GET',
           doc: 'A boot resource by id.',
           async handle(c) {
-            userOf(c);
             const id = pathId(c.path.id);
             if (id === undefined) throw notFound('No BootResource matches the given query.');
             return detail(bootResources.get(id));
           },
-        },
+        }),
       ],
     },
   ];

@@ -4,23 +4,36 @@
 import type { RegionServices } from '../../region/services';
 import type { VlanInput } from '../../region/services/network/fabrics';
 import type { Principal } from '../../region/services/principal';
-import { notFound, pathId, Reply, type Params, type Resource } from '../http';
+import { field, form, notFound, pathId, Reply, type Resource } from '../http';
 import { presentFabric, presentVlan } from '../presenters/network';
-import { adminOf, userOf } from './access';
+import { action, may } from './access';
 
-const fabricForm = (p: Params) => ({
-  name: p.string('name'),
-  description: p.string('description', { maxLength: 10_000 }),
+const fabricForm = form({
+  name: field.text('The name (default fabric-<id>).'),
+  description: field.text('A description.', { maxLength: 10_000 }),
 });
-const vlanForm = (p: Params): VlanInput => ({
-  vid: p.int('vid'),
-  name: p.string('name'),
-  description: p.string('description', { maxLength: 10_000 }),
-  mtu: p.int('mtu'),
-  dhcpOn: p.bool('dhcp_on'),
-  primaryRack: p.has('primary_rack') ? (p.string('primary_rack') ?? '') : undefined,
-  secondaryRack: p.has('secondary_rack') ? (p.string('secondary_rack') ?? '') : undefined,
-});
+/** Sent empty, a rack field clears the rack; absent, it is left as it is. */
+const rackField = (doc: string) => field.present(field.text(doc));
+const vlanForm = form(
+  {
+    vid: field.int('The VLAN id (required to create one).'),
+    name: field.text('The name.'),
+    description: field.text('A description.', { maxLength: 10_000 }),
+    mtu: field.int('The MTU.'),
+    dhcp_on: field.bool('Serve DHCP on this VLAN (needs a primary rack and a dynamic range).'),
+    primary_rack: rackField('The system_id of the rack that serves DHCP; empty clears it.'),
+    secondary_rack: rackField('The system_id of the failover rack; empty clears it.'),
+  },
+  (v): VlanInput => ({
+    vid: v.vid,
+    name: v.name,
+    description: v.description,
+    mtu: v.mtu,
+    dhcpOn: v.dhcp_on,
+    primaryRack: v.primary_rack === undefined ? undefined : (v.primary_rack ?? ''),
+    secondaryRack: v.secondary_rack === undefined ? undefined : (v.secondary_rack ?? ''),
+  }),
+);
 const int = (value: string | undefined, what: string): number => {
   const id = pathId(value);
   if (id === undefined) throw notFound(`No ${what} matches the given query.`);
@@ -38,23 +51,24 @@ export function fabricResources(deps: {
       path: '/fabrics/',
       doc: 'Manage fabrics.',
       actions: [
-        {
+        action({
+          access: may('network', 'read'),
           method: 'GET',
           doc: 'List fabrics with their VLANs.',
-          async handle(c) {
-            userOf(c);
+          async handle() {
             const all = await fabrics.vlans();
             return (await fabrics.list()).map((f) => presentFabric(f, all));
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'create'),
+          form: fabricForm,
           method: 'POST',
           doc: 'Create a fabric (admin only): name (default fabric-<id>), description. It gets an untagged VLAN.',
           async handle(c) {
-            adminOf(c);
-            return fabricJson((await fabrics.create(fabricForm(c.params))).id);
+            return fabricJson((await fabrics.create(c.form)).id);
           },
-        },
+        }),
       ],
     },
     {
@@ -62,31 +76,32 @@ export function fabricResources(deps: {
       path: '/fabrics/{id}/',
       doc: 'Manage a fabric.',
       actions: [
-        {
+        action({
+          access: may('network', 'read'),
           method: 'GET',
           doc: 'A fabric by id.',
           async handle(c) {
-            userOf(c);
             return fabricJson(int(c.path.id, 'Fabric'));
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'update'),
+          form: fabricForm,
           method: 'PUT',
           doc: 'Update a fabric (admin only): name, description.',
           async handle(c) {
-            adminOf(c);
-            return fabricJson((await fabrics.update(int(c.path.id, 'Fabric'), fabricForm(c.params))).id);
+            return fabricJson((await fabrics.update(int(c.path.id, 'Fabric'), c.form)).id);
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'delete'),
           method: 'DELETE',
           doc: 'Delete a fabric (admin only); not fabric-0, not one with subnets.',
           async handle(c) {
-            adminOf(c);
             await fabrics.delete(int(c.path.id, 'Fabric'));
             return Reply.noContent();
           },
-        },
+        }),
       ],
     },
     {
@@ -94,24 +109,25 @@ export function fabricResources(deps: {
       path: '/fabrics/{fabric_id}/vlans/',
       doc: 'Manage VLANs on a fabric.',
       actions: [
-        {
+        action({
+          access: may('network', 'read'),
           method: 'GET',
           doc: "A fabric's VLANs.",
           async handle(c) {
-            userOf(c);
             const id = int(c.path.fabric_id, 'Fabric');
             await fabrics.get(id);
             return (await fabrics.vlans(id)).map(presentVlan);
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'create'),
+          form: vlanForm,
           method: 'POST',
           doc: 'Create a VLAN (admin only): vid (required), name, mtu, description.',
           async handle(c) {
-            adminOf(c);
-            return presentVlan(await vlans.create(int(c.path.fabric_id, 'Fabric'), vlanForm(c.params)));
+            return presentVlan(await vlans.create(int(c.path.fabric_id, 'Fabric'), c.form));
           },
-        },
+        }),
       ],
     },
     {
@@ -119,33 +135,32 @@ export function fabricResources(deps: {
       path: '/fabrics/{fabric_id}/vlans/{vid}/',
       doc: 'Manage a VLAN on a fabric, by VID.',
       actions: [
-        {
+        action({
+          access: may('network', 'read'),
           method: 'GET',
           doc: 'A VLAN by fabric and VID.',
           async handle(c) {
-            userOf(c);
             return presentVlan(await vlans.get(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN')));
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'update'),
+          form: vlanForm,
           method: 'PUT',
           doc: 'Update a VLAN (admin only): name, mtu, description, vid, dhcp_on, primary_rack, secondary_rack. DHCP needs a primary rack and a dynamic range.',
           async handle(c) {
-            adminOf(c);
-            return presentVlan(
-              await vlans.update(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN'), vlanForm(c.params)),
-            );
+            return presentVlan(await vlans.update(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN'), c.form));
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'delete'),
           method: 'DELETE',
           doc: 'Delete a VLAN (admin only); not the untagged VLAN, not one with subnets.',
           async handle(c) {
-            adminOf(c);
             await vlans.delete(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN'));
             return Reply.noContent();
           },
-        },
+        }),
       ],
     },
     {
@@ -153,23 +168,24 @@ export function fabricResources(deps: {
       path: '/vlans/{id}/',
       doc: 'A VLAN by its database id (the resource_uri of VLAN JSON).',
       actions: [
-        {
+        action({
+          access: may('network', 'read'),
           method: 'GET',
           doc: 'A VLAN by id.',
           async handle(c) {
-            userOf(c);
             return presentVlan(await vlans.byId(int(c.path.id, 'VLAN')));
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'update'),
+          form: vlanForm,
           method: 'PUT',
           doc: 'Update a VLAN by id (admin only); the same fields as on its fabric.',
           async handle(c) {
-            adminOf(c);
             const v = await vlans.byId(int(c.path.id, 'VLAN'));
-            return presentVlan(await vlans.update(v.fabricId, v.vid, vlanForm(c.params)));
+            return presentVlan(await vlans.update(v.fabricId, v.vid, c.form));
           },
-        },
+        }),
       ],
     },
   ];

@@ -4,10 +4,15 @@
 import type { RegionServices } from '../../region/services';
 import type { Group, GroupEntitlement } from '../../region/services/groups';
 import type { Principal } from '../../region/services/principal';
-import { Reply, type Params, type Resource } from '../http';
-import { adminOf, userOf, type Ctx } from './access';
+import { mayDo } from '../../region/policy';
+import { field, form, Reply, type Resource } from '../http';
+import { action, caller, may, type Ctx } from './access';
 
-const form = (p: Params) => ({ name: p.string('name'), description: p.string('description', { maxLength: 10_000 }) });
+const groupForm = form({
+  name: field.text('The name of the group.'),
+  description: field.text('A description.', { maxLength: 10_000 }),
+});
+const memberForm = form({ username: field.text('The user.', { required: true }) });
 const presentGroup = (g: Group) => ({
   id: g.id,
   name: g.name,
@@ -21,35 +26,43 @@ const presentEntitlement = (e: GroupEntitlement) => ({
   resource_name: e.resourceName,
   entitlement: e.entitlement,
 });
-const entitlementForm = (p: Params) => ({
-  resourceType: p.string('resource_type') ?? 'pool',
-  resourceId: p.string('resource_id'),
-  entitlement: p.string('entitlement'),
-});
+const entitlementForm = form(
+  {
+    resource_type: field.text('The kind of resource: pool (the default and only one).'),
+    resource_id: field.text('The pool, by id or name.'),
+    entitlement: field.text('view, deploy or admin.'),
+  },
+  (v) => ({ resourceType: v.resource_type ?? 'pool', resourceId: v.resource_id, entitlement: v.entitlement }),
+);
 
 export function groupResources(deps: { services: Pick<RegionServices, 'groups'> }): Array<Resource<Principal>> {
   const { groups } = deps.services;
   /** Admins see every group; users only their own. */
   const scope = (c: Ctx) => {
-    const user = userOf(c);
-    return user.isSuperuser ? undefined : user.id;
+    const p = caller(c);
+    return mayDo(p, may('group', 'read-all')) ? undefined : p.user.id;
   };
+  const read = may('group', 'read');
+  const update = may('group', 'update');
   return [
     {
       name: 'UserGroupsHandler',
       path: '/user-groups/',
       doc: 'Manage user groups (teams).',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: read,
           doc: 'List user groups (users: the groups they belong to).',
           handle: async (c) => (await groups.list(scope(c))).map(presentGroup),
-        },
-        {
+        }),
+        action({
           method: 'POST',
-          doc: 'Create a user group (admin only): name, description.',
-          handle: async (c) => (adminOf(c), presentGroup(await groups.create(form(c.params)))),
-        },
+          access: may('group', 'create'),
+          form: groupForm,
+          doc: 'Create a user group (admin only).',
+          handle: async (c) => presentGroup(await groups.create(c.form)),
+        }),
       ],
     },
     {
@@ -57,70 +70,67 @@ export function groupResources(deps: { services: Pick<RegionServices, 'groups'> 
       path: '/user-group/{id}/',
       doc: 'Manage a user group, by id or name.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: read,
           doc: 'A user group with its members.',
           handle: async (c) => presentGroup(await groups.get(c.path.id!, scope(c))),
-        },
-        {
+        }),
+        action({
           method: 'PUT',
+          access: update,
+          form: groupForm,
           doc: 'Update name or description (admin only).',
-          handle: async (c) => (adminOf(c), presentGroup(await groups.update(c.path.id!, form(c.params)))),
-        },
-        {
+          handle: async (c) => presentGroup(await groups.update(c.path.id!, c.form)),
+        }),
+        action({
           method: 'DELETE',
+          access: may('group', 'delete'),
           doc: 'Delete a user group (admin only): its entitlements go (a pool left with none stays restricted: admins only), machines reserved for it become unassigned.',
-          async handle(c) {
-            adminOf(c);
-            await groups.delete(c.path.id!);
-            return Reply.noContent();
-          },
-        },
-        {
+          handle: async (c) => (await groups.delete(c.path.id!), Reply.noContent()),
+        }),
+        action({
           method: 'POST',
           op: 'add_member',
-          doc: 'Add a user (username) to the group (admin only).',
-          handle: async (c) => (
-            adminOf(c),
-            presentGroup(await groups.addMember(c.path.id!, c.params.string('username', { required: true })!))
-          ),
-        },
-        {
+          access: update,
+          form: memberForm,
+          doc: 'Add a user to the group (admin only).',
+          handle: async (c) => presentGroup(await groups.addMember(c.path.id!, c.form.username)),
+        }),
+        action({
           method: 'POST',
           op: 'remove_member',
-          doc: 'Remove a user (username) from the group (admin only).',
-          handle: async (c) => (
-            adminOf(c),
-            presentGroup(await groups.removeMember(c.path.id!, c.params.string('username', { required: true })!))
-          ),
-        },
-        {
+          access: update,
+          form: memberForm,
+          doc: 'Remove a user from the group (admin only).',
+          handle: async (c) => presentGroup(await groups.removeMember(c.path.id!, c.form.username)),
+        }),
+        action({
           method: 'GET',
           op: 'list_entitlements',
+          access: read,
           doc: "The group's entitlements (admins, and members).",
           async handle(c) {
             await groups.get(c.path.id!, scope(c));
             return (await groups.entitlements(c.path.id!)).map(presentEntitlement);
           },
-        },
-        {
+        }),
+        action({
           method: 'POST',
           op: 'add_entitlement',
-          doc: 'Grant an entitlement (admin only): resource_type=pool, resource_id (pool id or name), entitlement=view|deploy|admin. A pool on which no group holds an entitlement is open to every user.',
-          handle: async (c) => (
-            adminOf(c),
-            (await groups.setEntitlement(c.path.id!, entitlementForm(c.params), true)).map(presentEntitlement)
-          ),
-        },
-        {
+          access: update,
+          form: entitlementForm,
+          doc: 'Grant an entitlement (admin only). A pool on which no group holds an entitlement is open to every user.',
+          handle: async (c) => (await groups.setEntitlement(c.path.id!, c.form, true)).map(presentEntitlement),
+        }),
+        action({
           method: 'POST',
           op: 'remove_entitlement',
-          doc: 'Withdraw an entitlement (admin only): resource_type, resource_id, entitlement.',
-          handle: async (c) => (
-            adminOf(c),
-            (await groups.setEntitlement(c.path.id!, entitlementForm(c.params), false)).map(presentEntitlement)
-          ),
-        },
+          access: update,
+          form: entitlementForm,
+          doc: 'Withdraw an entitlement (admin only).',
+          handle: async (c) => (await groups.setEntitlement(c.path.id!, c.form, false)).map(presentEntitlement),
+        }),
       ],
     },
   ];

@@ -2,9 +2,12 @@
 // `mac` makes it that MAC's fixed DHCP address; `op=release` gives it back.
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import { Reply, type Resource } from '../http';
+import { mayDo } from '../../region/policy';
+import { field, form, Reply, type Resource } from '../http';
 import { presentReservedIp } from '../presenters/network';
-import { userOf } from './access';
+import { action, caller, may } from './access';
+
+const ipField = { ip: field.text('The IP address.'), ip_address: field.text('The IP address (when ip is absent).') };
 import { networkView } from './network-view';
 
 export function ipAddressResources(deps: {
@@ -18,52 +21,63 @@ export function ipAddressResources(deps: {
       path: '/ipaddresses/',
       doc: 'Manage IP addresses reserved by users.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('ip-address', 'read'),
+          form: form({ all: field.bool("Admins: everyone's addresses.") }),
           doc: "Your reserved IP addresses; admins may pass all=true for everyone's.",
           async handle(c) {
-            const user = userOf(c);
-            const everyone = user.isSuperuser && c.params.bool('all') === true;
+            const p = caller(c);
+            const user = p.user;
+            const everyone = c.form.all === true && mayDo(p, may('ip-address', 'administer'));
             const view = await networkView(services);
             return (await reservedIps.list(everyone ? null : user.id)).map((r) =>
               presentReservedIp(r, view.subnet(r.subnetId)),
             );
           },
-        },
-        {
+        }),
+        action({
           method: 'POST',
           op: 'reserve',
-          doc: 'Reserve an IP address: ip (or ip_address; required), subnet (id or CIDR; found from ip if omitted), mac (its fixed DHCP address), hostname, comment.',
+          access: may('ip-address', 'create'),
+          form: form(
+            {
+              ...ipField,
+              subnet: field.text('The subnet, by id or CIDR (found from the address if omitted).'),
+              mac: field.text(
+                "A MAC address: the address becomes its fixed DHCP address (one of the caller's machines').",
+              ),
+              mac_address: field.text('The MAC address (when mac is absent).'),
+              hostname: field.text('A hostname for the address.'),
+              comment: field.text('A comment.', { maxLength: 10_000 }),
+            },
+            (v) => ({
+              ip: v.ip ?? v.ip_address,
+              subnet: v.subnet,
+              macAddress: v.mac ?? v.mac_address,
+              hostname: v.hostname,
+              comment: v.comment,
+            }),
+          ),
+          doc: 'Reserve an IP address (ip or ip_address is required).',
           async handle(c) {
-            const user = userOf(c);
-            const p = c.params;
-            const row = await reservedIps.reserve(
-              {
-                ip: p.string('ip') ?? p.string('ip_address'),
-                subnet: p.string('subnet'),
-                macAddress: p.string('mac') ?? p.string('mac_address'),
-                hostname: p.string('hostname'),
-                comment: p.string('comment', { maxLength: 10_000 }),
-              },
-              user.id,
-              user.isSuperuser,
-            );
+            const p = caller(c);
+            const row = await reservedIps.reserve(c.form, p.user.id, mayDo(p, may('ip-address', 'administer')));
             return presentReservedIp(row, (await networkView(services)).subnet(row.subnetId));
           },
-        },
-        {
+        }),
+        action({
           method: 'POST',
           op: 'release',
-          doc: 'Release a reserved IP address: ip. Users release their own; admins any.',
+          access: may('ip-address', 'delete'),
+          form: form(ipField, (v) => v.ip ?? v.ip_address),
+          doc: 'Release a reserved IP address. Users release their own; admins any.',
           async handle(c) {
-            const user = userOf(c);
-            await reservedIps.release(
-              c.params.string('ip') ?? c.params.string('ip_address'),
-              user.isSuperuser ? null : user.id,
-            );
+            const p = caller(c);
+            await reservedIps.release(c.form, mayDo(p, may('ip-address', 'administer')) ? null : p.user.id);
             return Reply.noContent();
           },
-        },
+        }),
       ],
     },
   ];

@@ -1,4 +1,5 @@
-// Request parameters of the machine endpoints → typed service inputs. Validation errors name the
+// Request parameters of the machine endpoints → typed service inputs, declared once: the same
+// declaration parses the request and documents it in describe/. Validation errors name the
 // field, as MAAS's forms do.
 import { statusFromName, type MachineStatus } from '../../contracts/lifecycle';
 import { ValidationError } from '../../region/errors';
@@ -10,16 +11,21 @@ import type {
 } from '../../region/services/machine-actions';
 import { MACHINE_FILTER_CAPS, normaliseFilter, type MachineFilter } from '../../region/services/machine-filter';
 import { powerParametersFromForm } from '../../region/services/power-parameters';
-import type { CreateMachineInput, UpdateMachineInput } from '../../region/services/machine-service';
-import type { Params } from '../http';
+import type { UpdateMachineInput } from '../../region/services/machine-service';
+import type { EnrolInput } from '../../region/services/machine-operations';
+import { field, form } from '../http';
+
+const POWER_PARAMETERS = field.json(
+  'The power parameters as a JSON object (python-libmaas sends this); power_parameters_{key} fields win.',
+);
+const POWER_FIELDS = field.prefixed("One power parameter of the power type (MAAS's names, e.g. power_address).");
 
 /**
  * MAAS takes power parameters two ways: `power_parameters` as a JSON object (python-libmaas sends
  * this) and `power_parameters_<name>` fields, which win.
  */
-function powerParameters(p: Params): Record<string, string> {
+function powerParameters(json: string | undefined, fieldValues: Record<string, string>): Record<string, string> {
   const fromJson: Record<string, string> = {};
-  const json = p.get('power_parameters');
   if (json !== undefined && json !== '') {
     let parsed: unknown;
     try {
@@ -32,159 +38,259 @@ function powerParameters(p: Params): Record<string, string> {
     }
     for (const [k, v] of Object.entries(parsed)) fromJson[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
-  const fields = powerParametersFromForm(
-    p.names().flatMap((n) =>
-      p
-        .getAll(n)
-        .slice(-1)
-        .map((v): [string, string] => [n, v]),
-    ),
-  );
-  return { ...fromJson, ...fields };
+  return { ...fromJson, ...powerParametersFromForm(Object.entries(fieldValues)) };
 }
 
-export function createForm(p: Params, ownerId: number | null): CreateMachineInput & { commission: boolean } {
-  return {
-    hostname: p.string('hostname', { maxLength: 63 }),
-    architecture: p.string('architecture'),
-    macAddresses: p.list('mac_addresses'),
-    description: p.string('description', { maxLength: 10_000 }),
-    powerType: p.string('power_type'),
-    powerParameters: powerParameters(p),
-    zone: p.string('zone'),
-    pool: p.string('pool'),
-    domain: p.string('domain'),
-    deployed: p.bool('deployed') ?? false,
+/** The parameter names a request gave, of a form's parsed values (prefixed fields by their own names). */
+function givenNames(values: Record<string, unknown>): string[] {
+  return Object.entries(values).flatMap(([name, value]): string[] => {
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) return [];
+    if (name.endsWith('_') && typeof value === 'object' && value !== null && !Array.isArray(value))
+      return Object.keys(value);
+    return [name];
+  });
+}
+
+export const createForm = form(
+  {
+    hostname: field.text('The hostname; generated when absent.', { maxLength: 63 }),
+    architecture: field.text('The architecture, e.g. amd64/generic.'),
+    mac_addresses: field.list('A MAC address of the machine.'),
+    description: field.text('A description.', { maxLength: 10_000 }),
+    power_type: field.text('The power type, e.g. ipmi, redfish, webhook, manual.'),
+    power_parameters: POWER_PARAMETERS,
+    power_parameters_: POWER_FIELDS,
+    zone: field.text('The zone.'),
+    pool: field.text('The resource pool.'),
+    domain: field.text('The DNS domain.'),
+    deployed: field.bool('Register a machine already running a workload (admins): it is not commissioned.'),
     // metalflow's addition for deployed=true: the host's stable identity (maas-run-scripts sends it).
-    hostId: p.string('host_id', { maxLength: 128 }),
-    commission: p.bool('commission') ?? true,
-    ownerId,
-  };
-}
+    host_id: field.text("With deployed=true: the host's stable identity; registering it again returns its machine.", {
+      maxLength: 128,
+    }),
+    commission: field.bool('Commission the new machine (default true).'),
+  },
+  (v): EnrolInput => ({
+    hostname: v.hostname,
+    architecture: v.architecture,
+    macAddresses: v.mac_addresses,
+    description: v.description,
+    powerType: v.power_type,
+    powerParameters: powerParameters(v.power_parameters, v.power_parameters_),
+    zone: v.zone,
+    pool: v.pool,
+    domain: v.domain,
+    deployed: v.deployed ?? false,
+    hostId: v.host_id,
+    commission: v.commission ?? true,
+    given: givenNames(v),
+  }),
+);
 
-export function updateForm(p: Params): UpdateMachineInput {
+export const updateForm = form(
+  {
+    hostname: field.text('The new hostname.', { maxLength: 63 }),
+    architecture: field.text('The architecture.'),
+    description: field.text('A description.', { maxLength: 10_000 }),
+    power_type: field.text('The power type (admins).'),
+    power_parameters: POWER_PARAMETERS,
+    power_parameters_: POWER_FIELDS,
+    zone: field.text('The zone.'),
+    pool: field.text('The resource pool (pool admins: one they administer).'),
+    cpu_count: field.int('The number of CPUs.', { min: 0, max: 100_000 }),
+    memory: field.int('The memory in MiB.', { min: 0, max: 1 << 30 }),
+  },
+  (v): UpdateMachineInput => ({
+    hostname: v.hostname,
+    architecture: v.architecture,
+    description: v.description,
+    powerType: v.power_type,
+    powerParameters: powerParameters(v.power_parameters, v.power_parameters_),
+    zone: v.zone,
+    pool: v.pool,
+    cpuCount: v.cpu_count,
+    memory: v.memory,
+  }),
+);
+
+// The listing's own caps (MACHINE_FILTER_CAPS; some above Params' default of 100: Juju lists machines by id).
+const filterList = (doc: string, cap: number) => field.list(doc, { maxValues: cap });
+export const filterForm = form(
+  {
+    hostname: filterList('Only machines with this hostname.', MACHINE_FILTER_CAPS.hostname),
+    id: filterList('Only the machine with this system_id.', MACHINE_FILTER_CAPS.systemId),
+    mac_address: filterList('Only machines with this MAC address.', MACHINE_FILTER_CAPS.macAddress),
+    zone: filterList('Only machines in this zone.', MACHINE_FILTER_CAPS.zone),
+    pool: filterList('Only machines in this pool.', MACHINE_FILTER_CAPS.pool),
+    status: filterList(
+      "Only machines in this status (MAAS's names, e.g. ready, deployed).",
+      MACHINE_FILTER_CAPS.status,
+    ),
+    owner: filterList('Only machines owned by this user.', MACHINE_FILTER_CAPS.owner),
+    tags: filterList('Only machines with this tag.', MACHINE_FILTER_CAPS.tags),
+    arch: filterList('Only machines of this architecture.', MACHINE_FILTER_CAPS.arch),
+  },
+  (v): MachineFilter => {
+    const statuses = v.status.map((name): MachineStatus => {
+      const status = statusFromName(name);
+      if (status === undefined) throw ValidationError.field('status', `'${name}' is not a valid status.`);
+      return status;
+    });
+    // Checked here, before any query runs: caps, MAC syntax, repeats dropped (a 400 names the field).
+    return normaliseFilter({
+      hostname: v.hostname,
+      systemId: v.id,
+      macAddress: v.mac_address,
+      zone: v.zone,
+      pool: v.pool,
+      status: statuses,
+      owner: v.owner,
+      tags: v.tags,
+      arch: v.arch,
+    });
+  },
+);
+
+/** A non-negative number constraint: MAAS accepts decimals for cpu_count, cpu_speed and mem. */
+function number(name: string, doc: string) {
   return {
-    hostname: p.string('hostname', { maxLength: 63 }),
-    architecture: p.string('architecture'),
-    description: p.string('description', { maxLength: 10_000 }),
-    powerType: p.string('power_type'),
-    powerParameters: powerParameters(p),
-    zone: p.string('zone'),
-    pool: p.string('pool'),
-    cpuCount: p.int('cpu_count', { min: 0, max: 100_000 }),
-    memory: p.int('memory', { min: 0, max: 1 << 30 }),
+    ...field.text(doc),
+    type: 'Float' as const,
+    read: (p: Parameters<ReturnType<typeof field.text>['read']>[0]) => {
+      const value = p.string(name);
+      if (value === undefined || value === '') return undefined;
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < 0)
+        throw ValidationError.field(name, `Invalid ${name}: '${value}' is not a non-negative number.`);
+      return n;
+    },
   };
 }
 
-export function filterForm(p: Params): MachineFilter {
-  // The listing's own caps (some above Params' default of 100: clients list machines by many ids).
-  const list = (name: string, field: keyof typeof MACHINE_FILTER_CAPS) =>
-    p.list(name, { maxValues: MACHINE_FILTER_CAPS[field] });
-  const statuses = list('status', 'status').map((name): MachineStatus => {
-    const status = statusFromName(name);
-    if (status === undefined) throw ValidationError.field('status', `'${name}' is not a valid status.`);
-    return status;
-  });
-  // Checked here, before any query runs: caps, MAC syntax, repeats dropped (a 400 names the field).
-  return normaliseFilter({
-    hostname: list('hostname', 'hostname'),
-    systemId: list('id', 'systemId'),
-    macAddress: list('mac_address', 'macAddress'),
-    zone: list('zone', 'zone'),
-    pool: list('pool', 'pool'),
-    status: statuses,
-    owner: list('owner', 'owner'),
-    tags: list('tags', 'tags'),
-    arch: list('arch', 'arch'),
-  });
-}
+// MAAS's parse_legacy_tags: repeated fields, each comma- or space-separated.
+const words = (values: string[]) => values.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
 
-export function allocateForm(p: Params): AllocateConstraints {
-  const number = (field: string) => {
-    const value = p.string(field);
-    if (value === undefined || value === '') return undefined;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0)
-      throw ValidationError.field(field, `Invalid ${field}: '${value}' is not a non-negative number.`);
-    return n;
-  };
-  // MAAS's parse_legacy_tags: repeated fields, each comma- or space-separated.
-  const list = (name: string) =>
-    p
-      .list(name)
-      .flatMap((v) => v.split(/[\s,]+/))
-      .filter(Boolean);
-  return {
-    name: p.string('name'),
-    systemId: p.string('system_id'),
-    arch: list('arch'),
-    cpuCount: number('cpu_count'),
-    cpuSpeed: number('cpu_speed'),
-    mem: number('mem'),
-    tags: list('tags'),
-    notTags: list('not_tags'),
-    zone: p.string('zone'),
-    notInZone: list('not_in_zone'),
-    pool: p.string('pool'),
-    notInPool: list('not_in_pool'),
-    storage: parseStorage(p.string('storage')),
-    interfaces: parseInterfaces(p.string('interfaces')),
-    subnets: list('subnets'),
-    notSubnets: list('not_subnets'),
-    fabrics: list('fabrics'),
-    notFabrics: list('not_fabrics'),
-    vlans: list('vlans'),
-    notVlans: list('not_vlans'),
-    agentName: p.string('agent_name'),
-    comment: p.string('comment'),
-    dryRun: p.bool('dry_run') ?? false,
-    verbose: p.bool('verbose') ?? false,
-  };
-}
+export const allocateForm = form(
+  {
+    name: field.text('The hostname of the machine to allocate.'),
+    system_id: field.text('The system_id of the machine to allocate.'),
+    arch: field.list('Architecture (comma- or space-separated values allowed).'),
+    cpu_count: number('cpu_count', 'The minimum number of CPUs.'),
+    cpu_speed: number('cpu_speed', 'The minimum CPU speed in MHz.'),
+    mem: number('mem', 'The minimum memory in MiB.'),
+    tags: field.list('Tags the machine must have (comma- or space-separated).'),
+    not_tags: field.list('Tags the machine must not have.'),
+    zone: field.text('The zone the machine must be in.'),
+    not_in_zone: field.list('Zones the machine must not be in.'),
+    pool: field.text('The pool the machine must be in.'),
+    not_in_pool: field.list('Pools the machine must not be in.'),
+    storage: field.text("Storage constraints, MAAS's syntax: label:size(tag,...),..."),
+    interfaces: field.text("Interface constraints, MAAS's syntax: label:key=value,...;..."),
+    subnets: field.list('Subnets the machine must be attached to.'),
+    not_subnets: field.list('Subnets the machine must not be attached to.'),
+    fabrics: field.list('Fabrics the machine must be attached to.'),
+    not_fabrics: field.list('Fabrics the machine must not be attached to.'),
+    vlans: field.list('VLANs the machine must be attached to.'),
+    not_vlans: field.list('VLANs the machine must not be attached to.'),
+    agent_name: field.text('An agent name recorded on the machine (Juju).'),
+    comment: field.text('A comment for the event log.'),
+    dry_run: field.bool('Find the machine without allocating it.'),
+    verbose: field.bool('With dry_run: say which machines matched each constraint.'),
+  },
+  (v): AllocateConstraints => ({
+    name: v.name,
+    systemId: v.system_id,
+    arch: words(v.arch),
+    cpuCount: v.cpu_count,
+    cpuSpeed: v.cpu_speed,
+    mem: v.mem,
+    tags: words(v.tags),
+    notTags: words(v.not_tags),
+    zone: v.zone,
+    notInZone: words(v.not_in_zone),
+    pool: v.pool,
+    notInPool: words(v.not_in_pool),
+    storage: parseStorage(v.storage),
+    interfaces: parseInterfaces(v.interfaces),
+    subnets: words(v.subnets),
+    notSubnets: words(v.not_subnets),
+    fabrics: words(v.fabrics),
+    notFabrics: words(v.not_fabrics),
+    vlans: words(v.vlans),
+    notVlans: words(v.not_vlans),
+    agentName: v.agent_name,
+    comment: v.comment,
+    dryRun: v.dry_run ?? false,
+    verbose: v.verbose ?? false,
+  }),
+);
 
 /** A parameter MAAS has that metalflow cannot honour yet: 400 naming it, rather than ignoring it. */
-const unsupported = (field: string, why: string) =>
-  ValidationError.field(field, `${field} is not supported yet: ${why}`);
+const unsupported = (name: string, why: string) => ValidationError.field(name, `${name} is not supported yet: ${why}`);
 
-/** Commissioning takes no options; this refuses the ones it cannot honour. */
-export function checkCommissionForm(p: Params): void {
-  if (p.bool('enable_ssh'))
-    throw unsupported('enable_ssh', 'the machine is powered off once commissioning finishes, so it cannot be reached.');
-  // Checked as booleans, then nothing to carry: metalflow's commissioning never reconfigures the
-  // BMC, the networking or the storage, which is what these ask to skip (MAAS's default is to).
-  p.bool('skip_bmc_config');
-  p.bool('skip_networking');
-  p.bool('skip_storage');
-}
+/**
+ * Commissioning carries no options: enable_ssh=true is refused; the skip_* flags are checked as
+ * booleans and need nothing carried, because metalflow's commissioning never reconfigures the BMC,
+ * the networking or the storage, which is what they ask to skip.
+ */
+export const commissionForm = form(
+  {
+    enable_ssh: field.bool(
+      'Not supported yet (true is refused): the machine is powered off once commissioning finishes.',
+    ),
+    skip_bmc_config: field.bool('Accepted: commissioning here never configures the BMC.'),
+    skip_networking: field.bool('Accepted: commissioning here never reconfigures the networking.'),
+    skip_storage: field.bool('Accepted: commissioning here never reconfigures the storage.'),
+  },
+  (v): void => {
+    if (v.enable_ssh)
+      throw unsupported(
+        'enable_ssh',
+        'the machine is powered off once commissioning finishes, so it cannot be reached.',
+      );
+  },
+);
 
-export function deployForm(p: Params): DeployCommand {
-  const userData = p.string('user_data') ?? '';
-  if (userData && !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(userData)) {
-    throw ValidationError.field('user_data', 'user_data must be base64-encoded.');
-  }
-  // Empty: the region's default boot resource (see MachineActions.deploy).
-  const series = p.string('distro_series') ?? '';
-  if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series))
-    throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
-  if (p.string('hwe_kernel')) throw unsupported('hwe_kernel', "the image's own kernel is installed.");
-  if (p.bool('ephemeral_deploy'))
-    throw unsupported('ephemeral_deploy', 'deployment always installs the image to disk.');
-  return {
-    distroSeries: series,
-    userData,
-    agentName: p.string('agent_name') ?? '',
-    comment: p.string('comment') ?? '',
-  };
-}
+export const deployForm = form(
+  {
+    user_data: field.text('Base64-encoded user data (cloud-init) for the deployed OS.'),
+    distro_series: field.text("The OS release to deploy; default: the region's default boot resource."),
+    hwe_kernel: field.text("Not supported yet (a non-empty value is refused): the image's own kernel is installed."),
+    agent_name: field.text('An agent name recorded on the machine (Juju).'),
+    comment: field.text('A comment for the event log.'),
+    ephemeral_deploy: field.bool('Not supported yet (true is refused): deployment always installs the image to disk.'),
+  },
+  (v): DeployCommand => {
+    const userData = v.user_data ?? '';
+    if (userData && !/^[A-Za-z0-9+/\r\n]*={0,2}\s*$/.test(userData)) {
+      throw ValidationError.field('user_data', 'user_data must be base64-encoded.');
+    }
+    // Empty: the region's default boot resource (see MachineActions.deploy).
+    const series = v.distro_series ?? '';
+    if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series))
+      throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
+    if (v.hwe_kernel) throw unsupported('hwe_kernel', "the image's own kernel is installed.");
+    if (v.ephemeral_deploy) throw unsupported('ephemeral_deploy', 'deployment always installs the image to disk.');
+    return { distroSeries: series, userData, agentName: v.agent_name ?? '', comment: v.comment ?? '' };
+  },
+);
 
-export function releaseForm(p: Params): ReleaseCommand {
-  // MAAS's force also deletes a KVM host's virtual machines; metalflow has no KVM hosts, so a
-  // forced release is a release (checked as a boolean, nothing to carry).
-  p.bool('force');
-  return {
-    erase: p.bool('erase') ?? false,
-    secureErase: p.bool('secure_erase') ?? false,
-    quickErase: p.bool('quick_erase') ?? false,
-    comment: p.string('comment') ?? '',
-  };
-}
+export const releaseForm = form(
+  {
+    erase: field.bool('Erase the disks before releasing.'),
+    secure_erase: field.bool("With erase: use the disks' secure erase."),
+    quick_erase: field.bool('With erase: wipe the start and end of each disk only.'),
+    // MAAS's force also deletes a KVM host's virtual machines; there are no KVM hosts here.
+    force: field.bool('Accepted: with no KVM hosts here, a forced release is a release.'),
+    comment: field.text('A comment for the event log.'),
+  },
+  (v): ReleaseCommand => ({
+    erase: v.erase ?? false,
+    secureErase: v.secure_erase ?? false,
+    quickErase: v.quick_erase ?? false,
+    comment: v.comment ?? '',
+  }),
+);
+
+/** The event log comment most operations take. */
+export const commentForm = form({ comment: field.text('A comment for the event log.') }, (v) => v.comment ?? '');

@@ -2,15 +2,16 @@
 // singular, with the pool's id or name). Everyone reads pools; admins create, edit and delete them.
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import type { Params } from '../http';
-import { Reply, type Resource } from '../http';
+import { field, form, Reply, type Resource } from '../http';
 import { presentPool } from '../presenters/pool';
-import { adminOf, userOf } from './access';
+import { action, may } from './access';
 
-const form = (p: Params) => ({
-  name: p.string('name'),
-  description: p.string('description', { maxLength: 10_000 }),
-  restricted: p.bool('restricted'),
+const poolForm = form({
+  name: field.text('The name of the pool.'),
+  description: field.text('A description of the pool.', { maxLength: 10_000 }),
+  restricted: field.bool(
+    'false opens a pool whose entitlements are all gone to every user again (it stays admins-only until then).',
+  ),
 });
 
 export function poolResources(deps: { services: Pick<RegionServices, 'pools'> }): Array<Resource<Principal>> {
@@ -21,22 +22,19 @@ export function poolResources(deps: { services: Pick<RegionServices, 'pools'> })
       path: '/resourcepools/',
       doc: 'Manage resource pools.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('pool', 'read'),
           doc: 'List resource pools, ordered by name. There is always at least one: default.',
-          async handle(c) {
-            userOf(c);
-            return (await pools.list()).map(presentPool);
-          },
-        },
-        {
+          handle: async () => (await pools.list()).map(presentPool),
+        }),
+        action({
           method: 'POST',
-          doc: 'Create a resource pool (admin only): name, description.',
-          async handle(c) {
-            adminOf(c);
-            return presentPool(await pools.create(form(c.params)));
-          },
-        },
+          access: may('pool', 'create'),
+          form: poolForm,
+          doc: 'Create a resource pool (admin only).',
+          handle: async (c) => presentPool(await pools.create(c.form)),
+        }),
       ],
     },
     {
@@ -44,31 +42,25 @@ export function poolResources(deps: { services: Pick<RegionServices, 'pools'> })
       path: '/resourcepool/{id}/',
       doc: 'Manage a resource pool, by id or name.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('pool', 'read'),
           doc: 'A resource pool by id or name.',
-          async handle(c) {
-            userOf(c);
-            return presentPool(await pools.get(c.path.id!));
-          },
-        },
-        {
+          handle: async (c) => presentPool(await pools.get(c.path.id!)),
+        }),
+        action({
           method: 'PUT',
-          doc: "Update a resource pool's name or description (admin only). The default pool cannot be renamed. restricted=false opens a pool whose entitlements are all gone to every user again (it stays admins-only until then).",
-          async handle(c) {
-            adminOf(c);
-            return presentPool(await pools.update(c.path.id!, form(c.params)));
-          },
-        },
-        {
+          access: may('pool', 'update'),
+          form: poolForm,
+          doc: "Update a resource pool's name or description (admin only). The default pool cannot be renamed.",
+          handle: async (c) => presentPool(await pools.update(c.path.id!, c.form)),
+        }),
+        action({
           method: 'DELETE',
+          access: may('pool', 'delete'),
           doc: 'Delete a resource pool (admin only). The default pool, and a pool with machines, cannot be deleted.',
-          async handle(c) {
-            adminOf(c);
-            await pools.delete(c.path.id!);
-            return Reply.noContent();
-          },
-        },
+          handle: async (c) => (await pools.delete(c.path.id!), Reply.noContent()),
+        }),
       ],
     },
   ];

@@ -1,16 +1,18 @@
 // MAAS's RegionControllersHandler/RegionControllerHandler: the regions (each registers its host as
 // a locked DEPLOYED machine when it starts); admins may remove one, which unlocks its machine or
 // deletes it when it has no BMC, as removing a rack does.
-import type { DataSource } from 'typeorm';
-import { listRegions, removeRegion } from '../../region/services/controller-machines';
+import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
 import { notFound, Reply, type Resource } from '../http';
 import { presentRegion } from '../presenters/rack';
-import { adminOf, userOf } from './access';
+import { action, may } from './access';
 
-export function regionControllerResources(deps: { db: DataSource }): Array<Resource<Principal>> {
+export function regionControllerResources(deps: {
+  services: Pick<RegionServices, 'regions'>;
+}): Array<Resource<Principal>> {
+  const { regions } = deps.services;
   const one = async (systemId: string) => {
-    const region = (await listRegions(deps.db)).find((r) => r.systemId === systemId);
+    const region = (await regions.list()).find((r) => r.systemId === systemId);
     if (!region) throw notFound('No RegionController matches the given query.');
     return region;
   };
@@ -20,14 +22,14 @@ export function regionControllerResources(deps: { db: DataSource }): Array<Resou
       path: '/regioncontrollers/',
       doc: 'Region controllers: the API, metadata server and workflows.',
       actions: [
-        {
+        action({
+          access: may('controller', 'read'),
           method: 'GET',
           doc: 'List region controllers.',
-          async handle(c) {
-            userOf(c);
-            return (await listRegions(deps.db)).map(presentRegion);
+          async handle() {
+            return (await regions.list()).map(presentRegion);
           },
-        },
+        }),
       ],
     },
     {
@@ -35,23 +37,23 @@ export function regionControllerResources(deps: { db: DataSource }): Array<Resou
       path: '/regioncontrollers/{system_id}/',
       doc: 'A region controller.',
       actions: [
-        {
+        action({
+          access: may('controller', 'read'),
           method: 'GET',
           doc: 'A region controller by system_id.',
           async handle(c) {
-            userOf(c);
             return presentRegion(await one(c.path.system_id!));
           },
-        },
-        {
+        }),
+        action({
+          access: may('controller', 'delete'),
           method: 'DELETE',
           doc: 'Remove a region controller (admin only): its machine is unlocked, or deleted when it has no BMC (power type manual); kept as a rack when it is one. A region process still running registers itself again when it next starts.',
           async handle(c) {
-            adminOf(c);
-            await removeRegion(deps.db, c.path.system_id!);
+            await regions.remove(c.path.system_id!);
             return Reply.noContent();
           },
-        },
+        }),
       ],
     },
   ];

@@ -4,9 +4,9 @@
 import type { RegionServices } from '../../region/services';
 import { ConflictError } from '../../region/errors';
 import type { Principal } from '../../region/services/principal';
-import { badRequest, noMatch, Reply, type Resource } from '../http';
+import { badRequest, field, form, noMatch, Reply, type Resource } from '../http';
 import { presentSshKey } from '../presenters/sshkey';
-import { userOf, type Ctx } from './access';
+import { action, callerUser, may, type Ctx } from './access';
 
 export function sshKeyResources(deps: { services: Pick<RegionServices, 'users'> }): Array<Resource<Principal>> {
   const { users } = deps.services;
@@ -22,28 +22,29 @@ export function sshKeyResources(deps: { services: Pick<RegionServices, 'users'> 
       path: '/account/prefs/sshkeys/',
       doc: 'Manage the SSH keys of the logged-in user.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('sshkey', 'read'),
           doc: "List the caller's SSH keys.",
-          async handle(c) {
-            return (await users.sshKeys(userOf(c).id)).map(presentSshKey);
-          },
-        },
-        {
+          handle: async (c) => (await users.sshKeys(callerUser(c).id)).map(presentSshKey),
+        }),
+        action({
           method: 'POST',
-          doc: 'Add a public SSH key (key="type base64-data [comment]") to the caller\'s account; 201 with the key.',
+          access: may('sshkey', 'create'),
+          form: form({
+            key: field.text('The public key: "type base64-data [comment]".', { required: true, maxLength: 16_384 }),
+          }),
+          doc: "Add a public SSH key to the caller's account; 201 with the key.",
           async handle(c) {
-            const user = userOf(c);
-            const key = c.params.string('key', { required: true, maxLength: 16_384 });
             try {
-              return Reply.created(presentSshKey(await users.addSshKey(user.id, key)));
+              return Reply.created(presentSshKey(await users.addSshKey(callerUser(c).id, c.form.key)));
             } catch (err) {
               // MAAS reports a duplicate as a form error on `key` (400), not as a conflict.
               if (err instanceof ConflictError) throw badRequest({ key: [err.message] });
               throw err;
             }
           },
-        },
+        }),
       ],
     },
     {
@@ -51,21 +52,18 @@ export function sshKeyResources(deps: { services: Pick<RegionServices, 'users'> 
       path: '/account/prefs/sshkeys/{id}/',
       doc: 'Manage one of the SSH keys of the logged-in user.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('sshkey', 'read'),
           doc: "One of the caller's SSH keys; 404 for any other.",
-          async handle(c) {
-            return presentSshKey(await users.sshKey(userOf(c).id, keyId(c)));
-          },
-        },
-        {
+          handle: async (c) => presentSshKey(await users.sshKey(callerUser(c).id, keyId(c))),
+        }),
+        action({
           method: 'DELETE',
+          access: may('sshkey', 'delete'),
           doc: "Delete one of the caller's SSH keys; 404 for any other.",
-          async handle(c) {
-            await users.deleteSshKey(userOf(c).id, keyId(c));
-            return Reply.noContent();
-          },
-        },
+          handle: async (c) => (await users.deleteSshKey(callerUser(c).id, keyId(c)), Reply.noContent()),
+        }),
       ],
     },
   ];

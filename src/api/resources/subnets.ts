@@ -5,29 +5,52 @@ import type { RegionServices } from '../../region/services';
 import type { IpRangeInput } from '../../region/services/network/ip-ranges';
 import type { SubnetInput } from '../../region/services/network/subnets';
 import type { Principal } from '../../region/services/principal';
-import { forbidden, notFound, pathId, Reply, type Params, type Resource } from '../http';
+import { authorizeIpRange } from '../../region/policy';
+import { field, form, notFound, pathId, Reply, type Resource } from '../http';
 import { presentIpRange, presentSubnet } from '../presenters/network';
-import { adminOf, userOf, type Ctx } from './access';
+import { action, caller, may, type Ctx } from './access';
 import { networkView } from './network-view';
 
-const subnetForm = (p: Params): SubnetInput => ({
-  cidr: p.string('cidr'),
-  name: p.string('name'),
-  description: p.string('description', { maxLength: 10_000 }),
-  vlan: p.int('vlan'),
-  fabric: p.int('fabric'),
-  vid: p.int('vid'),
-  gatewayIp: p.has('gateway_ip') ? (p.string('gateway_ip') ?? '') : undefined,
-  dnsServers: p.has('dns_servers') ? p.list('dns_servers') : undefined,
-  managed: p.bool('managed'),
-});
-const rangeForm = (p: Params): IpRangeInput => ({
-  type: p.string('type'),
-  startIp: p.string('start_ip'),
-  endIp: p.string('end_ip'),
-  subnet: p.string('subnet'),
-  comment: p.string('comment', { maxLength: 10_000 }),
-});
+const subnetForm = form(
+  {
+    cidr: field.text('The network, e.g. 10.0.0.0/24 (required to create; it cannot change).'),
+    name: field.text('The name.'),
+    description: field.text('A description.', { maxLength: 10_000 }),
+    vlan: field.int("The VLAN's id (default: fabric-0's untagged VLAN)."),
+    fabric: field.int('With vid: the fabric of the VLAN.'),
+    vid: field.int('With fabric: the VID of the VLAN.'),
+    gateway_ip: field.present(field.text('The gateway; empty clears it.')),
+    dns_servers: field.present(field.list('A DNS server; sent empty, clears them.')),
+    managed: field.bool('Whether MAAS manages addresses on it.'),
+  },
+  (v): SubnetInput => ({
+    cidr: v.cidr,
+    name: v.name,
+    description: v.description,
+    vlan: v.vlan,
+    fabric: v.fabric,
+    vid: v.vid,
+    gatewayIp: v.gateway_ip === undefined ? undefined : (v.gateway_ip ?? ''),
+    dnsServers: v.dns_servers,
+    managed: v.managed,
+  }),
+);
+const rangeForm = form(
+  {
+    type: field.text('dynamic (the DHCP pool; admins) or reserved (never handed out).'),
+    start_ip: field.text('The first address.'),
+    end_ip: field.text('The last address.'),
+    subnet: field.text('The subnet, by id or CIDR (found from start_ip if omitted).'),
+    comment: field.text('A comment.', { maxLength: 10_000 }),
+  },
+  (v): IpRangeInput => ({
+    type: v.type,
+    startIp: v.start_ip,
+    endIp: v.end_ip,
+    subnet: v.subnet,
+    comment: v.comment,
+  }),
+);
 const rangeId = (value: string | undefined): number => {
   const id = pathId(value);
   if (id === undefined) throw notFound('No IPRange matches the given query.');
@@ -45,12 +68,8 @@ export function subnetResources(deps: {
   };
   /** Users change only their own reserved ranges (and may not make them dynamic); admins any. */
   const changeableRange = async (c: Ctx, newType?: string): Promise<number> => {
-    const user = userOf(c);
     const id = rangeId(c.path.id);
-    const current = await ipRanges.get(id);
-    if (!user.isSuperuser && (current.userId !== user.id || current.type === 'dynamic' || newType === 'dynamic')) {
-      throw forbidden('Only administrators can change or delete this IP range.');
-    }
+    authorizeIpRange(caller(c), await ipRanges.get(id), newType);
     return id;
   };
   const rangeJson = async (id: number) => {
@@ -63,23 +82,24 @@ export function subnetResources(deps: {
       path: '/subnets/',
       doc: 'Manage subnets.',
       actions: [
-        {
+        action({
+          access: may('network', 'read'),
           method: 'GET',
           doc: 'List subnets.',
-          async handle(c) {
-            userOf(c);
+          async handle() {
             const view = await networkView(services, false);
             return (await subnets.list()).map((s) => presentSubnet(s, view.vlan(s.vlanId)));
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'create'),
+          form: subnetForm,
           method: 'POST',
           doc: "Create a subnet (admin only): cidr (required), name, description, vlan (id) or fabric + vid (default fabric-0's untagged VLAN), gateway_ip, dns_servers, managed.",
           async handle(c) {
-            adminOf(c);
-            return subnetJson((await subnets.create(subnetForm(c.params))).id);
+            return subnetJson((await subnets.create(c.form)).id);
           },
-        },
+        }),
       ],
     },
     {
@@ -87,31 +107,32 @@ export function subnetResources(deps: {
       path: '/subnets/{id}/',
       doc: 'Manage a subnet, by id or CIDR.',
       actions: [
-        {
+        action({
+          access: may('network', 'read'),
           method: 'GET',
           doc: 'A subnet by id or CIDR.',
           async handle(c) {
-            userOf(c);
             return subnetJson(c.path.id!);
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'update'),
+          form: subnetForm,
           method: 'PUT',
           doc: 'Update a subnet (admin only): name, description, vlan, gateway_ip, dns_servers, managed. The CIDR cannot change.',
           async handle(c) {
-            adminOf(c);
-            return subnetJson((await subnets.update(c.path.id!, subnetForm(c.params))).id);
+            return subnetJson((await subnets.update(c.path.id!, c.form)).id);
           },
-        },
-        {
+        }),
+        action({
+          access: may('network', 'delete'),
           method: 'DELETE',
           doc: 'Delete a subnet and its ranges (admin only).',
           async handle(c) {
-            adminOf(c);
             await subnets.delete(c.path.id!);
             return Reply.noContent();
           },
-        },
+        }),
       ],
     },
     {
@@ -119,26 +140,26 @@ export function subnetResources(deps: {
       path: '/ipranges/',
       doc: 'Manage IP ranges: dynamic (the DHCP pool) and reserved (never handed out).',
       actions: [
-        {
+        action({
+          access: may('ip-range', 'read'),
           method: 'GET',
           doc: 'List IP ranges.',
-          async handle(c) {
-            userOf(c);
+          async handle() {
             const view = await networkView(services);
             return (await ipRanges.list()).map((r) => presentIpRange(r, view.subnet(r.subnetId)));
           },
-        },
-        {
+        }),
+        action({
+          access: may('ip-range', 'create'),
+          form: rangeForm,
           method: 'POST',
           doc: 'Create a range: type (dynamic|reserved), start_ip, end_ip, subnet (id or CIDR; found from start_ip if omitted), comment. Dynamic ranges are admin only.',
           async handle(c) {
-            const user = userOf(c);
-            const form = rangeForm(c.params);
-            if (form.type === 'dynamic' && !user.isSuperuser)
-              throw forbidden('Only administrators can create dynamic IP ranges.');
-            return rangeJson((await ipRanges.create(form, user.id)).id);
+            const p = caller(c);
+            authorizeIpRange(p, null, c.form.type);
+            return rangeJson((await ipRanges.create(c.form, p.user.id)).id);
           },
-        },
+        }),
       ],
     },
     {
@@ -146,30 +167,33 @@ export function subnetResources(deps: {
       path: '/ipranges/{id}/',
       doc: 'Manage an IP range.',
       actions: [
-        {
+        action({
+          access: may('ip-range', 'read'),
           method: 'GET',
           doc: 'An IP range by id.',
           async handle(c) {
-            userOf(c);
             return rangeJson(rangeId(c.path.id));
           },
-        },
-        {
+        }),
+        action({
+          access: may('ip-range', 'update'),
+          form: rangeForm,
           method: 'PUT',
           doc: 'Update a range: type, start_ip, end_ip, comment. Users may change their own reserved ranges; admins any.',
           async handle(c) {
-            const id = await changeableRange(c, c.params.get('type'));
-            return rangeJson((await ipRanges.update(id, rangeForm(c.params))).id);
+            const id = await changeableRange(c, c.form.type);
+            return rangeJson((await ipRanges.update(id, c.form)).id);
           },
-        },
-        {
+        }),
+        action({
+          access: may('ip-range', 'delete'),
           method: 'DELETE',
           doc: 'Delete a range. Users may delete their own reserved ranges; admins any.',
           async handle(c) {
             await ipRanges.delete(await changeableRange(c));
             return Reply.noContent();
           },
-        },
+        }),
       ],
     },
   ];

@@ -4,18 +4,20 @@
 // tag them automatically) is stored and returned but NOT evaluated: see region/services/tags.ts.
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import type { Params } from '../http';
-import { Reply, type Resource } from '../http';
+import { field, form, Reply, type Resource } from '../http';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import { presentTag } from '../presenters/tag';
-import { adminOf, userOf, type Ctx } from './access';
+import { action, caller, may, type Ctx } from './access';
 
-const form = (p: Params) => ({
-  name: p.string('name'),
-  comment: p.string('comment', { maxLength: 10_000 }),
-  definition: p.string('definition', { maxLength: 10_000 }),
-  kernelOpts: p.string('kernel_opts', { maxLength: 10_000 }),
-});
+const tagForm = form(
+  {
+    name: field.text('The name: letters, digits, "_" and "-".'),
+    comment: field.text('A comment.', { maxLength: 10_000 }),
+    definition: field.text('An XPath expression (stored, not evaluated).', { maxLength: 10_000 }),
+    kernel_opts: field.text('Kernel options for machines with this tag.', { maxLength: 10_000 }),
+  },
+  (v) => ({ name: v.name, comment: v.comment, definition: v.definition, kernelOpts: v.kernel_opts }),
+);
 
 export function tagResources(deps: {
   services: Pick<RegionServices, 'tags' | 'queries'>;
@@ -23,9 +25,8 @@ export function tagResources(deps: {
 }): Array<Resource<Principal>> {
   const { tags, queries } = deps.services;
   const taggedMachines = async (c: Ctx) => {
-    const user = userOf(c);
     const tag = await tags.get(c.path.name!);
-    const views = await queries.list({ kind: 'user', user }, { tags: [tag.name] });
+    const views = await queries.list(caller(c), { tags: [tag.name] });
     return views.map((v) => presentMachine(v, presentOptionsFor(deps.present, c.principal)));
   };
   return [
@@ -34,23 +35,19 @@ export function tagResources(deps: {
       path: '/tags/',
       doc: 'Manage all tags known to MAAS.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('tag', 'read'),
           doc: 'List tags.',
-          async handle(c) {
-            userOf(c);
-            return (await tags.list()).map(presentTag);
-          },
-        },
-        {
+          handle: async () => (await tags.list()).map(presentTag),
+        }),
+        action({
           method: 'POST',
-          doc: 'Create a tag (admin only): name (letters, digits, "_", "-"), comment, definition (stored, not evaluated), kernel_opts.',
-          async handle(c) {
-            adminOf(c);
-            const input = form(c.params);
-            return presentTag(await tags.create(input));
-          },
-        },
+          access: may('tag', 'create'),
+          form: tagForm,
+          doc: 'Create a tag (admin only).',
+          handle: async (c) => presentTag(await tags.create(c.form)),
+        }),
       ],
     },
     {
@@ -58,56 +55,51 @@ export function tagResources(deps: {
       path: '/tags/{name}/',
       doc: 'A tag: a label on machines, usable to select them when allocating.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('tag', 'read'),
           doc: 'A tag by name.',
-          async handle(c) {
-            userOf(c);
-            return presentTag(await tags.get(c.path.name!));
-          },
-        },
-        {
+          handle: async (c) => presentTag(await tags.get(c.path.name!)),
+        }),
+        action({
           method: 'PUT',
-          doc: 'Update a tag (admin only): name, comment, definition, kernel_opts.',
-          async handle(c) {
-            adminOf(c);
-            return presentTag(await tags.update(c.path.name!, form(c.params)));
-          },
-        },
-        {
+          access: may('tag', 'update'),
+          form: tagForm,
+          doc: 'Update a tag (admin only).',
+          handle: async (c) => presentTag(await tags.update(c.path.name!, c.form)),
+        }),
+        action({
           method: 'DELETE',
+          access: may('tag', 'delete'),
           doc: 'Delete a tag (admin only); machines lose it.',
-          async handle(c) {
-            adminOf(c);
-            await tags.delete(c.path.name!);
-            return Reply.noContent();
-          },
-        },
-        {
+          handle: async (c) => (await tags.delete(c.path.name!), Reply.noContent()),
+        }),
+        action({
           method: 'GET',
           op: 'machines',
+          access: may('tag', 'read'),
           doc: 'The machines with this tag that the caller may see.',
           handle: taggedMachines,
-        },
-        {
+        }),
+        action({
           method: 'GET',
           op: 'nodes',
+          access: may('tag', 'read'),
           doc: 'The nodes with this tag that the caller may see (metalflow manages machines only).',
           handle: taggedMachines,
-        },
-        {
+        }),
+        action({
           method: 'POST',
           op: 'update_nodes',
-          doc: "Tag (add) and untag (remove) machines by system_id (admin only); returns {added, removed}. A given definition must match the tag's (else 409).",
-          async handle(c) {
-            adminOf(c);
-            return tags.updateMachines(c.path.name!, {
-              add: c.params.list('add'),
-              remove: c.params.list('remove'),
-              definition: c.params.string('definition'),
-            });
-          },
-        },
+          access: may('tag', 'update'),
+          form: form({
+            add: field.list('The system_id of a machine to tag.'),
+            remove: field.list('The system_id of a machine to untag.'),
+            definition: field.text("The tag's definition as the caller knows it; a different one is a 409."),
+          }),
+          doc: 'Tag (add) and untag (remove) machines (admin only); returns {added, removed}.',
+          handle: async (c) => tags.updateMachines(c.path.name!, c.form),
+        }),
       ],
     },
   ];

@@ -3,9 +3,22 @@
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
 import { ValidationError } from '../../region/errors';
-import { Reply, type Resource } from '../http';
+import { field, form, Reply, type Resource } from '../http';
 import { presentUser } from '../presenters/user';
-import { adminOf, userOf } from './access';
+import { action, callerUser, may } from './access';
+
+const createUserForm = form(
+  {
+    username: field.text('The username.', { required: true, maxLength: 150 }),
+    email: field.text('The email address.', { required: true, maxLength: 254 }),
+    password: field.text('The password.', { required: true }),
+    is_superuser: field.bool('Whether the user is an administrator (true/false, 1/0).', { required: true }),
+  },
+  (v) => {
+    if (!/^[^@\s]+@[^@\s]+$/.test(v.email)) throw ValidationError.field('email', 'Enter a valid email address.');
+    return { username: v.username, email: v.email, password: v.password, isSuperuser: v.is_superuser };
+  },
+);
 
 export function userResources(deps: {
   services: Pick<RegionServices, 'users' | 'accounts'>;
@@ -17,39 +30,31 @@ export function userResources(deps: {
       path: '/users/',
       doc: 'Manage the user accounts of this MAAS.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('user', 'read'),
           doc: 'List users, ordered by username.',
-          async handle(c) {
-            userOf(c);
+          async handle() {
             const all = await users.list();
             return all
               .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
               .map(presentUser);
           },
-        },
-        {
+        }),
+        action({
           method: 'POST',
-          doc: 'Create a user (admin only): username, email, password, is_superuser (true/false, 1/0).',
-          async handle(c) {
-            adminOf(c);
-            const p = c.params;
-            const username = p.string('username', { required: true, maxLength: 150 });
-            const email = p.string('email', { required: true, maxLength: 254 });
-            const password = p.string('password', { required: true });
-            const isSuperuser = p.bool('is_superuser', { required: true });
-            if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw ValidationError.field('email', 'Enter a valid email address.');
-            return presentUser(await users.create({ username, email, password, isSuperuser }));
-          },
-        },
-        {
+          access: may('user', 'create'),
+          form: createUserForm,
+          doc: 'Create a user (admin only).',
+          handle: async (c) => presentUser(await users.create(c.form)),
+        }),
+        action({
           method: 'GET',
           op: 'whoami',
+          access: may('user', 'read'),
           doc: 'The user whose API key signed the request.',
-          async handle(c) {
-            return presentUser(userOf(c));
-          },
-        },
+          handle: async (c) => presentUser(callerUser(c)),
+        }),
       ],
     },
     {
@@ -57,24 +62,22 @@ export function userResources(deps: {
       path: '/users/{username}/',
       doc: 'Manage a user account.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('user', 'read'),
           doc: "A user's details.",
-          async handle(c) {
-            userOf(c);
-            return presentUser(await users.byUsername(c.path.username!));
-          },
-        },
-        {
+          handle: async (c) => presentUser(await users.byUsername(c.path.username!)),
+        }),
+        action({
           method: 'DELETE',
+          access: may('user', 'delete'),
+          form: form({ transfer_resources_to: field.text("The user who gets the deleted user's machines.") }),
           doc: 'Delete a user (admin only). One who still owns machines is refused unless transfer_resources_to names who gets them.',
           async handle(c) {
-            const admin = adminOf(c);
-            const transferTo = c.params.string('transfer_resources_to') || undefined;
-            await accounts.deleteUser(admin.id, c.path.username!, transferTo);
+            await accounts.deleteUser(callerUser(c).id, c.path.username!, c.form.transfer_resources_to || undefined);
             return Reply.noContent();
           },
-        },
+        }),
       ],
     },
   ];

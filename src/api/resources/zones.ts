@@ -1,12 +1,14 @@
 // MAAS's ZonesHandler and ZoneHandler. Everyone reads zones; admins create, edit and delete them.
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import type { Params } from '../http';
-import { Reply, type Resource } from '../http';
+import { field, form, Reply, type Resource } from '../http';
 import { presentZone } from '../presenters/zone';
-import { adminOf, userOf } from './access';
+import { action, may } from './access';
 
-const form = (p: Params) => ({ name: p.string('name'), description: p.string('description', { maxLength: 10_000 }) });
+const zoneForm = form({
+  name: field.text('The name of the zone.'),
+  description: field.text('A description of the zone.', { maxLength: 10_000 }),
+});
 
 export function zoneResources(deps: { services: Pick<RegionServices, 'zones'> }): Array<Resource<Principal>> {
   const { zones } = deps.services;
@@ -16,22 +18,19 @@ export function zoneResources(deps: { services: Pick<RegionServices, 'zones'> })
       path: '/zones/',
       doc: 'Manage physical zones.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('zone', 'read'),
           doc: 'List zones, ordered by name. There is always at least one: default.',
-          async handle(c) {
-            userOf(c);
-            return (await zones.list()).map(presentZone);
-          },
-        },
-        {
+          handle: async () => (await zones.list()).map(presentZone),
+        }),
+        action({
           method: 'POST',
-          doc: 'Create a zone (admin only): name, description.',
-          async handle(c) {
-            adminOf(c);
-            return presentZone(await zones.create(form(c.params)));
-          },
-        },
+          access: may('zone', 'create'),
+          form: zoneForm,
+          doc: 'Create a zone (admin only).',
+          handle: async (c) => presentZone(await zones.create(c.form)),
+        }),
       ],
     },
     {
@@ -39,31 +38,25 @@ export function zoneResources(deps: { services: Pick<RegionServices, 'zones'> })
       path: '/zones/{name}/',
       doc: 'Manage a physical zone. Only administrators can modify zones; other users can view them.',
       actions: [
-        {
+        action({
           method: 'GET',
+          access: may('zone', 'read'),
           doc: 'A zone by name.',
-          async handle(c) {
-            userOf(c);
-            return presentZone(await zones.get(c.path.name!));
-          },
-        },
-        {
+          handle: async (c) => presentZone(await zones.get(c.path.name!)),
+        }),
+        action({
           method: 'PUT',
+          access: may('zone', 'update'),
+          form: zoneForm,
           doc: "Update a zone's name or description (admin only). The default zone cannot be renamed.",
-          async handle(c) {
-            adminOf(c);
-            return presentZone(await zones.update(c.path.name!, form(c.params)));
-          },
-        },
-        {
+          handle: async (c) => presentZone(await zones.update(c.path.name!, c.form)),
+        }),
+        action({
           method: 'DELETE',
+          access: may('zone', 'delete'),
           doc: 'Delete a zone (admin only); its machines move to the default zone, which cannot be deleted.',
-          async handle(c) {
-            adminOf(c);
-            await zones.delete(c.path.name!);
-            return Reply.noContent();
-          },
-        },
+          handle: async (c) => (await zones.delete(c.path.name!), Reply.noContent()),
+        }),
       ],
     },
   ];

@@ -4,12 +4,8 @@
 // a pool connection) long after the client gave up.
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { UnavailableError } from '../errors';
+import { QueryAbandonedError, UnavailableError } from '../errors';
 
-/** Raised when the signal aborted: nobody is waiting for the answer any more. */
-export class QueryAbandonedError extends Error {
-  override name = 'QueryAbandonedError';
-}
 
 /**
  * Runs `work` on a connection of `pool` held for its whole duration. On abort the running

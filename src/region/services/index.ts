@@ -4,11 +4,15 @@ import { DEFAULT_NODE_TIMEOUT_MS, type Deadlines } from '../../contracts/workflo
 import type { SecretBox } from '../secrets';
 import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
+import { BootConfigService } from './boot-config';
 import { BootResourceService } from './boot-resources';
+import { CredentialService } from './credentials';
 import { EventQueries } from './event-queries';
 import { GroupService } from './groups';
 import { ListingLimiter } from './listing-limiter';
+import { listRegions, removeRegion } from './controller-machines';
 import { MachineActions } from './machine-actions';
+import { MachineOperations } from './machine-operations';
 import { MachineQueries } from './machine-queries';
 import { MachineService } from './machine-service';
 import { MetadataService } from './metadata';
@@ -26,9 +30,24 @@ import { UserService } from './users';
 import type { WorkflowGateway } from './workflow-gateway';
 import { ZoneService } from './zones';
 
+/** Entity types the API presents; the API imports them from here, never from region/db. */
+export type {
+  ApiToken,
+  BlockDevice,
+  Interface,
+  Machine,
+  Rack,
+  ResourcePool,
+  SshKey,
+  Tag,
+  User,
+  Zone,
+} from '../db/entities';
+
 export interface RegionServices {
   db: DataSource;
   users: UserService;
+  credentials: CredentialService;
   accounts: AccountService;
   zones: ZoneService;
   pools: PoolService;
@@ -37,6 +56,8 @@ export interface RegionServices {
   machines: MachineService;
   queries: MachineQueries;
   actions: MachineActions;
+  /** The API's machine operations: visibility, policy, then the work. */
+  machineOps: MachineOperations;
   allocation: AllocationService;
   groups: GroupService;
   reservations: ReservationService;
@@ -49,9 +70,13 @@ export interface RegionServices {
   ipRanges: IpRangeService;
   reservedIps: ReservedIpService;
   rackDhcp: RackDhcpService;
+  /** Region controllers (their hosts registered as machines). */
+  regions: { list: () => ReturnType<typeof listRegions>; remove: (systemId: string) => Promise<void> };
   workflows: WorkflowGateway;
   secrets: SecretBox;
   bootResources: BootResourceService;
+  /** What a machine's (or a MAC's) next netboot gets, with the metadata URL machines reach the region by. */
+  bootConfig(metadataUrl: string): BootConfigService;
 }
 
 export function createRegionServices(o: {
@@ -68,23 +93,29 @@ export function createRegionServices(o: {
   const racks = new RackService(o.db, { fabrics, subnets });
   const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS });
   const bootResources = new BootResourceService(o.bootRoot);
+  const machines = new MachineService(o.db, o.secrets, racks);
+  const queries = new MachineQueries(o.db, {
+    db: o.listing?.db ?? o.db,
+    limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser) : undefined,
+  });
+  const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources);
+  const reservations = new ReservationService(o.db);
   return {
     db: o.db,
     users: new UserService(o.db),
+    credentials: new CredentialService(o.db),
     accounts: new AccountService(o.db),
     zones: new ZoneService(o.db),
     pools: new PoolService(o.db),
     tags: new TagService(o.db),
     events: new EventQueries(o.db),
-    machines: new MachineService(o.db, o.secrets, racks),
-    queries: new MachineQueries(o.db, {
-      db: o.listing?.db ?? o.db,
-      limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser) : undefined,
-    }),
-    actions: new MachineActions(o.db, o.workflows, racks, deadlines, bootResources),
+    machines,
+    queries,
+    actions,
+    machineOps: new MachineOperations(o.db, queries, machines, actions, reservations),
     allocation: new AllocationService(o.db),
     groups: new GroupService(o.db),
-    reservations: new ReservationService(o.db),
+    reservations,
     placement: new PlacementService(o.db),
     metadata: new MetadataService(o.db, o.workflows),
     racks,
@@ -94,8 +125,10 @@ export function createRegionServices(o: {
     ipRanges: new IpRangeService(o.db, subnets),
     reservedIps: new ReservedIpService(o.db, subnets),
     rackDhcp: new RackDhcpService(o.db),
+    regions: { list: () => listRegions(o.db), remove: (systemId) => removeRegion(o.db, systemId) },
     workflows: o.workflows,
     secrets: o.secrets,
     bootResources,
+    bootConfig: (metadataUrl) => new BootConfigService(o.db, machines, metadataUrl, bootResources),
   };
 }

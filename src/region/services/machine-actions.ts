@@ -24,14 +24,16 @@ import {
   type WorkflowParams,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
 import { assertNoOtherMaclessCommissioning } from './macless-commissioning';
-import { isAdmin, type Principal } from './principal';
-import { mayAdministerPool, mayTake } from './reservations';
+import type { Principal } from './principal';
+import { mayTake } from './reservations';
+import { machineFacts } from './policy-facts';
+import { authorizeMachine, machineVerbOf } from '../policy';
 import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
@@ -263,10 +265,9 @@ export class MachineActions {
   }
 
   /**
-   * The one access check for acting on a machine: admins; members of a group with `admin` on the
-   * machine's pool (MAAS 3.8: pool admins administer its machines, whoever owns them; controllers
-   * stay admins-only); and, unless `owner: false` (commission, mark_fixed, edit), its owner.
-   * Others may only look at unowned ones.
+   * The one access check for acting on a machine, answered by the policy (region/policy/rules.ts:
+   * admins; pool admins of the machine's pool, controllers excepted; the owner unless
+   * `owner: false`, i.e. commission, mark_fixed, edit).
    */
   async assertMayUse(
     manager: EntityManager,
@@ -275,10 +276,11 @@ export class MachineActions {
     what: string,
     o: { owner?: boolean } = {},
   ): Promise<void> {
-    if (isAdmin(caller)) return;
-    if ((o.owner ?? true) && caller.kind === 'user' && m.ownerId === caller.user.id) return;
-    if (!m.workloadAnnotations?.controller && (await mayAdministerPool(manager, caller, m.poolId))) return;
-    throw new ForbiddenError(`You do not have permission to ${what} machine ${m.systemId}.`);
+    const verb = machineVerbOf(what);
+    // `owner: false` predates the policy; the policy's rule for the verb must agree with it.
+    if (o.owner === false && !['commission', 'mark-fixed', 'edit'].includes(verb))
+      throw new Error(`${verb}: owner rule`);
+    authorizeMachine(caller, verb, await machineFacts(manager, caller, m), what);
   }
 
   /**

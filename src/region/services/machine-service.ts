@@ -3,12 +3,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { isTransitional, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import { WorkflowType } from '../../contracts/workflows';
 import { ApiTokenEntity, InterfaceEntity, MachineEntity, type ApiToken, type Machine } from '../db/entities';
-import { ConflictError, ValidationError } from '../errors';
+import type { PowerConfig } from '../../contracts/rack-api';
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newConsumerKey, newSystemId, newTokenKey, newTokenSecret } from '../ids';
 import type { SecretBox } from '../secrets';
 import { recordEvent } from './events';
 import { validateHostId } from './host-registration';
 import { hasMac, powerTypeNeedsMac } from './mac-rules';
+import { mayNetboot } from './macless-commissioning';
 import {
   generatedHostname,
   validateArchitecture,
@@ -212,6 +214,18 @@ export class MachineService {
       }
       await tx.getRepository(MachineEntity).delete({ id: machine.id });
     });
+  }
+
+  /** What the rack's power driver needs for one machine (rack API), secrets decrypted. */
+  async powerConfig(systemId: string): Promise<PowerConfig> {
+    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    if (!m) throw new NotFoundError(`No machine ${systemId}.`);
+    return {
+      systemId: m.systemId,
+      powerType: m.powerType,
+      parameters: this.powerParametersOf(m),
+      netboot: await mayNetboot(this.db.manager, m),
+    };
   }
 
   /** Power parameters with secrets, for admins and for the rack that drives the BMC. */

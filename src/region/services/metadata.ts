@@ -2,7 +2,7 @@
 import type { DataSource } from 'typeorm';
 import { MachineStatus as S } from '../../contracts/lifecycle';
 import { lifecycleWorkflowId, type MachineSignalStatus } from '../../contracts/workflows';
-import type { Machine } from '../db/entities';
+import { MachineEntity, type Machine } from '../db/entities';
 import { ValidationError } from '../errors';
 import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
@@ -101,5 +101,20 @@ export class MetadataService {
       // Into the workflow's history: as bounded as the event.
       message: eventText('name', e.name ?? '', SIGNAL_LIMITS.eventDescriptionLength),
     });
+  }
+
+  /** The machine as it is now (a token lookup may predate a status change). */
+  async machine(id: number): Promise<Machine> {
+    return this.db.getRepository(MachineEntity).findOneByOrFail({ id });
+  }
+
+  /** The public SSH keys cloud-init installs: the owner's, none for an unowned machine. */
+  async publicKeys(machine: Machine): Promise<string[]> {
+    if (machine.ownerId === null) return [];
+    const rows: Array<{ key: string }> = await this.db.query(
+      `SELECT key FROM ssh_keys WHERE user_id = $1 ORDER BY id`,
+      [machine.ownerId],
+    );
+    return rows.map((r) => r.key);
   }
 }

@@ -2,7 +2,8 @@
 // group; only they allocate it (before any unassigned machine), others do not see it while it is
 // unowned. Unlike MAAS, whose reservation is the owner field, it survives allocate and release.
 import type { DataSource, EntityManager } from 'typeorm';
-import { ForbiddenError } from '../errors';
+import { authorizeMachine } from '../policy';
+import { machineFacts } from './policy-facts';
 import { recordEvent } from './events';
 import { isAdmin, type Principal } from './principal';
 import { resolveReservation } from './reservation-target';
@@ -19,8 +20,7 @@ export class ReservationService {
   async reserve(caller: Principal, systemId: string, reservedFor: string, comment = ''): Promise<void> {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
-      if (!(await mayAdministerPool(tx, caller, m.poolId)))
-        throw new ForbiddenError(`You do not have permission to reserve machine ${systemId}.`);
+      authorizeMachine(caller, 'reserve', await machineFacts(tx, caller, m));
       const target = await resolveReservation(tx, reservedFor);
       await tx.query(
         `UPDATE machines SET reserved_user_id = $2, reserved_group_id = $3, updated = now() WHERE id = $1`,
@@ -34,22 +34,6 @@ export class ReservationService {
       });
     });
   }
-}
-
-/** Admins, or a member of a group holding `admin` on the pool. */
-export async function mayAdministerPool(
-  manager: EntityManager,
-  caller: Principal,
-  poolId: number | null,
-): Promise<boolean> {
-  if (isAdmin(caller)) return true;
-  if (caller.kind !== 'user' || poolId === null) return false;
-  const rows: unknown[] = await manager.query(
-    `SELECT 1 FROM pool_entitlements pe JOIN user_group_members gm ON gm.group_id = pe.group_id
-      WHERE pe.pool_id = $1 AND gm.user_id = $2 AND pe.entitlement = 'admin'`,
-    [poolId, caller.user.id],
-  );
-  return rows.length > 0;
 }
 
 /**

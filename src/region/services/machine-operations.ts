@@ -1,0 +1,202 @@
+// What the API does to machines, each operation one call: the machine must be visible to the
+// caller (404 before any 403), the policy must allow the verb, then the service that does the work
+// runs. The API's machine handlers call only this (and the queries that present the result).
+import type { DataSource } from 'typeorm';
+import type { PowerAction, PowerResult } from '../../contracts/workflows';
+import type { Machine } from '../db/entities';
+import { authorizeMachine, type MachineVerb } from '../policy';
+import { ForbiddenError } from '../errors';
+import type { MachineFilter, MachineQueries, MachineView } from './machine-queries';
+import type { DeployOptions, MachineActions, ReleaseOptions } from './machine-actions';
+import type { CreateMachineInput, MachineService, UpdateMachineInput } from './machine-service';
+import { normaliseMac } from './machine-validation';
+import { assertEnlistmentInput } from './enlistment';
+import { reregisterHost } from './host-registration';
+import { administersPool, machineFacts } from './policy-facts';
+import type { Principal } from './principal';
+import type { ReservationService } from './reservations';
+import { annotate } from './workload-annotations';
+
+export type EnrolInput = Omit<CreateMachineInput, 'ownerId'> & {
+  commission: boolean;
+  /** The parameter names the request gave (anonymous enlistment takes only some). */
+  given: readonly string[];
+};
+
+export interface MachineTokenCredentials {
+  tokenKey: string;
+  tokenSecret: string;
+  consumerKey: string;
+}
+
+export class MachineOperations {
+  constructor(
+    private readonly db: DataSource,
+    private readonly queries: MachineQueries,
+    private readonly machines: MachineService,
+    private readonly actions: MachineActions,
+    private readonly reservations: ReservationService,
+  ) {}
+
+  /**
+   * POST machines/: admins create (commissioned unless commission=false; deployed=true registers a
+   * running host, again for the same host_id returns its machine); anonymous callers enlist. All
+   * or nothing: a machine whose workflow could not start is deleted again.
+   */
+  async enrol(caller: Principal | null, input: EnrolInput): Promise<MachineView> {
+    if (!caller && input.deployed) throw new ForbiddenError('Registering a deployed machine needs an admin API key.');
+    if (!caller) assertEnlistmentInput(input.given, input.powerType);
+    const again = () => (input.deployed && input.hostId ? reregisterHost(this.db, input.hostId, input.hostname) : null);
+    const existing = await again();
+    if (existing) return this.view(existing.id);
+    const ownerId = caller?.kind === 'user' ? caller.user.id : null;
+    let machine: Machine;
+    try {
+      machine = await this.machines.create({ ...input, ownerId });
+    } catch (err) {
+      // The same host registering twice at the same moment: the first one's machine won (the
+      // unique host_id or hostname refused the second), so this is a re-registration.
+      const raced = await again();
+      if (!raced) throw err;
+      return this.view(raced.id);
+    }
+    try {
+      if (input.deployed) await this.actions.startForNewMachine(machine, 'registerDeployed');
+      else if (!caller) await this.actions.startForNewMachine(machine, 'enlist');
+      else if (input.commission) await this.actions.commission(caller, machine.systemId);
+    } catch (err) {
+      await this.machines.delete(machine.systemId).catch(() => undefined);
+      throw err;
+    }
+    return this.view(machine.id);
+  }
+
+  /** Whether a MAC address belongs to a machine (enlistment asks before it creates one). */
+  async isRegistered(mac: string): Promise<boolean> {
+    const normalised = normaliseMac(mac);
+    if (!normalised) return false;
+    const rows: unknown[] = await this.db.query(`SELECT 1 FROM interfaces WHERE mac_address = $1::macaddr`, [
+      normalised,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** PUT: admins; pool admins, who may not touch power settings and move only to pools they administer. */
+  async edit(caller: Principal, systemId: string, input: UpdateMachineInput): Promise<void> {
+    const machine = await this.visible(caller, systemId);
+    // BMC settings stay with admins: with the stored credentials kept across an address change, a
+    // new power_address would send them wherever it points.
+    if (input.powerType !== undefined || Object.keys(input.powerParameters).length > 0)
+      await this.authorize(caller, 'edit-power', machine);
+    await this.authorize(caller, 'edit', machine);
+    if (input.pool) {
+      const target: Array<{ id: number }> = await this.db.query(`SELECT id FROM resource_pools WHERE name = $1`, [
+        input.pool,
+      ]);
+      if (target[0] && !(await administersPool(this.db.manager, caller, target[0].id)))
+        throw new ForbiddenError(`You do not have permission to move machines to pool ${input.pool}.`);
+    }
+    await this.machines.update(systemId, input);
+  }
+
+  async delete(caller: Principal, systemId: string): Promise<void> {
+    await this.authorize(caller, 'delete', await this.visible(caller, systemId));
+    await this.machines.delete(systemId);
+  }
+
+  async commission(caller: Principal, systemId: string): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.commission(caller, systemId);
+  }
+  async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.deploy(caller, systemId, o);
+  }
+  async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.release(caller, systemId, o);
+  }
+  async abort(caller: Principal, systemId: string, comment: string): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.abort(caller, systemId, comment);
+  }
+  async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.markBroken(caller, systemId, message);
+  }
+  async markFixed(caller: Principal, systemId: string): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.markFixed(caller, systemId);
+  }
+  async reserve(caller: Principal, systemId: string, reservedFor: string, comment: string): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.reservations.reserve(caller, systemId, reservedFor, comment);
+  }
+  async lock(caller: Principal, systemId: string, locked: boolean, comment: string): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.lock(caller, systemId, locked, comment);
+  }
+  async power(caller: Principal, systemId: string, action: PowerAction): Promise<PowerResult> {
+    await this.visible(caller, systemId);
+    return this.actions.power(caller, systemId, action);
+  }
+
+  /** The machine's own token (owner and admins); `regenerate` replaces it, the old one refused at once. */
+  async token(caller: Principal, systemId: string, regenerate: boolean): Promise<MachineTokenCredentials> {
+    const machine = await this.visible(caller, systemId);
+    await this.authorize(caller, 'read-token', machine);
+    return regenerate
+      ? this.db.transaction((tx) => this.machines.machineToken(machine.id, true, tx))
+      : this.machines.machineToken(machine.id);
+  }
+
+  /** Set workload annotations (owner and admins): an empty value removes the key. */
+  async annotate(caller: Principal, systemId: string, entries: Record<string, string>): Promise<void> {
+    const machine = await this.visible(caller, systemId);
+    await this.authorize(caller, 'annotate', machine);
+    const annotations = annotate(machine.workloadAnnotations, Object.entries(entries));
+    await this.db.query(`UPDATE machines SET workload_annotations = $2, updated = now() WHERE id = $1`, [
+      machine.id,
+      JSON.stringify(annotations),
+    ]);
+  }
+
+  /** One machine's power parameters, secrets included (admins). */
+  async powerParameters(caller: Principal, systemId: string): Promise<Record<string, string>> {
+    const machine = await this.visible(caller, systemId);
+    await this.authorize(caller, 'read-power-parameters', machine);
+    return this.machines.powerParametersOf(machine);
+  }
+
+  /** Power parameters of the visible machines (all, or those listed), by system_id (admins: the route's rule). */
+  async powerParametersOfMany(caller: Principal, systemIds: string[]): Promise<Record<string, Record<string, string>>> {
+    const views = await this.queries.list(caller, systemIds.length ? { systemId: systemIds } : {});
+    return Object.fromEntries(views.map((v) => [v.machine.systemId, this.machines.powerParametersOf(v.machine)]));
+  }
+
+  /** Machines allocated to the caller. */
+  async allocatedTo(caller: Principal): Promise<MachineView[]> {
+    return this.queries.list(caller, { owner: [caller.kind === 'user' ? caller.user.username : ''] });
+  }
+
+  async read(caller: Principal | null, systemId: string): Promise<MachineView> {
+    return this.queries.get(caller, systemId);
+  }
+
+  /** The listing in chunks; `signal` (the request going away) cancels its query. */
+  list(caller: Principal, filter: MachineFilter, signal?: AbortSignal): AsyncGenerator<MachineView[]> {
+    return this.queries.chunks(caller, filter, { signal });
+  }
+
+  private async visible(caller: Principal, systemId: string): Promise<Machine> {
+    return (await this.queries.get(caller, systemId)).machine;
+  }
+
+  private async authorize(caller: Principal, verb: MachineVerb, machine: Machine): Promise<void> {
+    authorizeMachine(caller, verb, await machineFacts(this.db.manager, caller, machine));
+  }
+
+  private async view(id: number): Promise<MachineView> {
+    return (await this.queries.views([id]))[0]!;
+  }
+}
