@@ -6,7 +6,6 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { QueryAbandonedError, UnavailableError } from '../errors';
 
-
 /**
  * Runs `work` on a connection of `pool` held for its whole duration. On abort the running
  * statement is cancelled with pg_cancel_backend through `control` (a different pool: the
