@@ -104,7 +104,8 @@ export class Params {
   getAll(name: string, options: ValuesOptions = {}): string[] {
     const values = [...(this.queryValues.get(name) ?? []), ...(this.bodyValues.get(name) ?? [])];
     const max = Math.min(options.maxValues ?? PARAM_LIMITS.valuesPerName, PARAM_LIMITS.values);
-    if (values.length > max) throw fieldError(name, `At most ${max} values are allowed (got ${values.length}).`);
+    if (values.length > max)
+      throw fieldError(name, `At most ${max} values of ${name} are allowed (got ${values.length}).`);
     if (this.byteNames.has(name)) for (const v of values) assertText(name, v);
     return values;
   }

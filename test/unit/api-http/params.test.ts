@@ -194,7 +194,11 @@ describe('Params', () => {
     assert.equal(p.list('ok').length, PARAM_LIMITS.valuesPerName);
     assert.deepEqual(
       fieldErrorOf(() => p.list('tags')),
-      { tags: [`At most ${PARAM_LIMITS.valuesPerName} values are allowed (got ${PARAM_LIMITS.valuesPerName + 1}).`] },
+      {
+        tags: [
+          `At most ${PARAM_LIMITS.valuesPerName} values of tags are allowed (got ${PARAM_LIMITS.valuesPerName + 1}).`,
+        ],
+      },
     );
     assert.ok(fieldErrorOf(() => p.getAll('tags')).tags);
     assert.equal(p.list('tags', { maxValues: 500 }).length, PARAM_LIMITS.valuesPerName + 1);
