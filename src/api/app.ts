@@ -26,6 +26,7 @@ import { tagResources } from './resources/tags';
 import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
 import { uiRouter } from './ui/router';
+import type { PresentOptions } from './presenters/machine';
 
 export interface AppOptions {
   rackSecret: string;
@@ -41,24 +42,7 @@ export interface AppOptions {
 export function createApp(services: RegionServices, o: AppOptions): Koa {
   const store = tokenStore(services);
   const present = { temporalUiUrl: o.temporalUiUrl, temporalNamespace: o.temporalNamespace };
-  const resources: Array<Resource<Principal>> = [
-    ...machineResources(services, present),
-    ...userResources({ services }),
-    ...accountResources({ services }),
-    ...sshKeyResources({ services }),
-    ...zoneResources({ services }),
-    ...poolResources({ services }),
-    ...tagResources({ services, present }),
-    ...eventResources({ services }),
-    ...groupResources({ services }),
-    ...placementRuleResources({ services }),
-    ...fabricResources({ services }),
-    ...subnetResources({ services }),
-    ...ipAddressResources({ services }),
-    ...rackControllerResources({ services }),
-    ...regionControllerResources({ services }),
-    ...bootResourceResources({ services }),
-  ];
+  const resources = apiResources(services, present);
   const app = new Koa();
   // On, but forwardedHeaders removes the headers it reads unless the peer is a trusted proxy.
   app.proxy = true;
@@ -80,4 +64,26 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
     ctx.body = `Not found: ${ctx.path}`;
   });
   return app;
+}
+
+/** Every MAAS API resource: the app serves these, and the forms test checks each one's describe/ doc. */
+export function apiResources(services: RegionServices, present: PresentOptions): Array<Resource<Principal>> {
+  return [
+    ...machineResources(services, present),
+    ...userResources({ services }),
+    ...accountResources({ services }),
+    ...sshKeyResources({ services }),
+    ...zoneResources({ services }),
+    ...poolResources({ services }),
+    ...tagResources({ services, present }),
+    ...eventResources({ services }),
+    ...groupResources({ services }),
+    ...placementRuleResources({ services }),
+    ...fabricResources({ services }),
+    ...subnetResources({ services }),
+    ...ipAddressResources({ services }),
+    ...rackControllerResources({ services }),
+    ...regionControllerResources({ services }),
+    ...bootResourceResources({ services }),
+  ];
 }

@@ -16,6 +16,8 @@ export interface FieldSpec<T> {
   repeated?: boolean;
   /** Every parameter named `<name><suffix>` (power_parameters_*): the name ends with '_'. */
   prefixed?: boolean;
+  /** Not a parameter but a fact about the request the form's checks need: left out of describe/. */
+  undocumented?: boolean;
   read(params: Params, name: string): T;
 }
 
@@ -123,9 +125,21 @@ export function prefixed(doc: string): FieldSpec<Record<string, string>> {
   };
 }
 
+/** Every parameter name the request gave but `op`: for a form that refuses what it does not take. */
+export function requestNames(): FieldSpec<string[]> {
+  return {
+    type: 'String',
+    doc: '',
+    required: false,
+    undocumented: true,
+    read: (p) => p.names().filter((n) => n !== 'op'),
+  };
+}
+
 /** MAAS's docstring parameter fields for a form, one `:param`/`:type` pair per field. */
 export function formDocLines(f: Form<unknown>): string[] {
   return Object.entries(f.fields).flatMap(([name, spec]) => {
+    if (spec.undocumented) return [];
     const shown = spec.prefixed ? `${name}{key}` : name;
     const text = `${spec.required ? 'Required.' : 'Optional.'} ${spec.doc}${spec.repeated ? ' Repeat the parameter for several values.' : ''}`;
     return [`:param ${shown}: ${text}`, `:type ${shown}: ${spec.type}`];

@@ -41,16 +41,6 @@ function powerParameters(json: string | undefined, fieldValues: Record<string, s
   return { ...fromJson, ...powerParametersFromForm(Object.entries(fieldValues)) };
 }
 
-/** The parameter names a request gave, of a form's parsed values (prefixed fields by their own names). */
-function givenNames(values: Record<string, unknown>): string[] {
-  return Object.entries(values).flatMap(([name, value]): string[] => {
-    if (value === undefined || (Array.isArray(value) && value.length === 0)) return [];
-    if (name.endsWith('_') && typeof value === 'object' && value !== null && !Array.isArray(value))
-      return Object.keys(value);
-    return [name];
-  });
-}
-
 export const createForm = form(
   {
     hostname: field.text('The hostname; generated when absent.', { maxLength: 63 }),
@@ -69,6 +59,8 @@ export const createForm = form(
       maxLength: 128,
     }),
     commission: field.bool('Commission the new machine (default true).'),
+    // Anonymous enlistment refuses every name it does not take, declared here or not.
+    request_names: field.requestNames(),
   },
   (v): EnrolInput => ({
     hostname: v.hostname,
@@ -83,7 +75,7 @@ export const createForm = form(
     deployed: v.deployed ?? false,
     hostId: v.host_id,
     commission: v.commission ?? true,
-    given: givenNames(v),
+    given: v.request_names,
   }),
 );
 

@@ -1,6 +1,7 @@
 // MAAS's MachinesHandler and MachineHandler as declarations: access rule → form → one service call
 // (MachineOperations: visibility, policy, work) → presenter.
 import type { RegionServices } from '../../region/services';
+import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import type { Principal } from '../../region/services/principal';
 import { field, form, Reply, requestSignal, type Resource } from '../http';
 import { action, caller, may, type Ctx } from './access';
@@ -15,6 +16,9 @@ import {
   releaseForm,
   updateForm,
 } from './machine-forms';
+
+/** Lists of machines by system_id take as many as the machine listing's filter does (Juju names many). */
+const MACHINE_ID_LIST_MAX = MACHINE_FILTER_CAPS.systemId;
 
 const presentToken = (t: { tokenKey: string; tokenSecret: string; consumerKey: string }) => ({
   token_key: t.tokenKey,
@@ -84,7 +88,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'GET',
         op: 'power_parameters',
         access: may('machine', 'read-power-parameters'),
-        form: form({ id: field.list('Only the machine with this system_id.') }),
+        form: form({ id: field.list('Only the machine with this system_id.', { maxValues: MACHINE_ID_LIST_MAX }) }),
         doc: 'Power parameters of machines (admin only): a map of system_id to parameters.',
         handle: async (c) => ops.powerParametersOfMany(caller(c), c.form.id),
       }),
@@ -106,7 +110,8 @@ export function machineResources(services: RegionServices, present: PresentOptio
       }),
       action({
         method: 'DELETE',
-        access: may('machine', 'delete'),
+        // Read here: MachineOperations.delete asks 'delete' once the machine is visible (404 before 403).
+        access: operate,
         doc: 'Delete a machine (admin).',
         handle: async (c) => (await ops.delete(caller(c), id(c)), Reply.noContent()),
       }),

@@ -3,6 +3,7 @@
 // A tag's `definition` (MAAS: an XPath expression evaluated against machines' hardware details to
 // tag them automatically) is stored and returned but NOT evaluated: see region/services/tags.ts.
 import type { RegionServices } from '../../region/services';
+import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import type { Principal } from '../../region/services/principal';
 import { field, form, Reply, type Resource } from '../http';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
@@ -93,8 +94,8 @@ export function tagResources(deps: {
           op: 'update_nodes',
           access: may('tag', 'update'),
           form: form({
-            add: field.list('The system_id of a machine to tag.'),
-            remove: field.list('The system_id of a machine to untag.'),
+            add: field.list('The system_id of a machine to tag.', { maxValues: MACHINE_FILTER_CAPS.systemId }),
+            remove: field.list('The system_id of a machine to untag.', { maxValues: MACHINE_FILTER_CAPS.systemId }),
             definition: field.text("The tag's definition as the caller knows it; a different one is a 409."),
           }),
           doc: 'Tag (add) and untag (remove) machines (admin only); returns {added, removed}.',

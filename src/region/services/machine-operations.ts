@@ -44,7 +44,7 @@ export class MachineOperations {
    * or nothing: a machine whose workflow could not start is deleted again.
    */
   async enrol(caller: Principal | null, input: EnrolInput): Promise<MachineView> {
-    if (!caller && input.deployed) throw new ForbiddenError('Registering a deployed machine needs an admin API key.');
+    // Anonymous: enlistment's allowlist (deployed=true, like every field it does not take, is a 400).
     if (!caller) assertEnlistmentInput(input.given, input.powerType);
     const again = () => (input.deployed && input.hostId ? reregisterHost(this.db, input.hostId, input.hostname) : null);
     const existing = await again();

@@ -2,27 +2,12 @@
 // reads, no more and no fewer, and every action declares who may call it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { apiResources } from '../../../src/api/app';
 import { describeApi } from '../../../src/api/http/describe';
 import * as field from '../../../src/api/http/form';
 import { actionDoc, form, type Form } from '../../../src/api/http/form';
 import { Params } from '../../../src/api/http/params';
 import type { Action, Resource } from '../../../src/api/http/resource';
-import { accountResources } from '../../../src/api/resources/account';
-import { bootResourceResources } from '../../../src/api/resources/boot-resources';
-import { eventResources } from '../../../src/api/resources/events';
-import { fabricResources } from '../../../src/api/resources/fabrics';
-import { groupResources } from '../../../src/api/resources/groups';
-import { ipAddressResources } from '../../../src/api/resources/ipaddresses';
-import { machineResources } from '../../../src/api/resources/machines';
-import { placementRuleResources } from '../../../src/api/resources/placement-rules';
-import { poolResources } from '../../../src/api/resources/pools';
-import { rackControllerResources } from '../../../src/api/resources/rackcontrollers';
-import { regionControllerResources } from '../../../src/api/resources/regioncontrollers';
-import { sshKeyResources } from '../../../src/api/resources/sshkeys';
-import { subnetResources } from '../../../src/api/resources/subnets';
-import { tagResources } from '../../../src/api/resources/tags';
-import { userResources } from '../../../src/api/resources/users';
-import { zoneResources } from '../../../src/api/resources/zones';
 import type { RegionServices } from '../../../src/region/services';
 import type { Principal } from '../../../src/region/services/principal';
 
@@ -32,24 +17,7 @@ const services = unused as RegionServices;
 const present = { temporalUiUrl: null, temporalNamespace: 'test' };
 
 function registry(): Array<Resource<Principal>> {
-  return [
-    ...machineResources(services, present),
-    ...userResources({ services }),
-    ...accountResources({ services }),
-    ...sshKeyResources({ services }),
-    ...zoneResources({ services }),
-    ...poolResources({ services }),
-    ...tagResources({ services, present }),
-    ...eventResources({ services }),
-    ...groupResources({ services }),
-    ...placementRuleResources({ services }),
-    ...fabricResources({ services }),
-    ...subnetResources({ services }),
-    ...ipAddressResources({ services }),
-    ...rackControllerResources({ services }),
-    ...regionControllerResources({ services }),
-    ...bootResourceResources({ services }),
-  ];
+  return apiResources(services, present);
 }
 
 /** Params that record every name read and hold no values. */
@@ -77,6 +45,7 @@ class RecordingParams extends Params {
 function namesRead(f: Form<unknown>): Set<string> {
   const names = new Set<string>();
   for (const [name, spec] of Object.entries(f.fields)) {
+    if (spec.undocumented) continue; // a fact about the request (e.g. its names), not a parameter
     const params = new RecordingParams();
     try {
       spec.read(params, name);
