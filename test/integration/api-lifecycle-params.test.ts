@@ -1,6 +1,7 @@
 // Every parameter the lifecycle operations accept is honoured or refused (400 naming it, nothing
 // written): commission's enable_ssh and skip_*, deploy's ephemeral_deploy, hwe_kernel and comment,
-// release's force and comment. Real HTTP, PostgreSQL and Temporal (the rack is scripted).
+// release's force and comment; MAAS's options metalflow has no use for (install_kvm, bridge_*,
+// commissioning_scripts, …) are refused when they ask for something. Real HTTP, PostgreSQL and Temporal (the rack is scripted).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
@@ -72,6 +73,13 @@ describe('MAAS API: lifecycle parameters are honoured or refused', () => {
       ['deploy', { ephemeral_deploy: 'true' }, 'ephemeral_deploy', /^ephemeral_deploy is not supported yet/],
       ['deploy', { hwe_kernel: 'ga-22.04' }, 'hwe_kernel', /^hwe_kernel is not supported yet/],
       ['release', { force: 'maybe' }, 'force', /not a valid boolean/],
+      ['commission', { commissioning_scripts: 'smartctl' }, 'commissioning_scripts', /is not supported yet/],
+      ['commission', { testing_scripts: 'none' }, 'testing_scripts', /^testing_scripts is not supported yet/],
+      ['deploy', { install_kvm: 'true' }, 'install_kvm', /^install_kvm is not supported yet: .*KVM/],
+      ['deploy', { register_vmhost: '1' }, 'register_vmhost', /^register_vmhost is not supported yet/],
+      ['deploy', { bridge_all: 'true' }, 'bridge_all', /^bridge_all is not supported yet/],
+      ['deploy', { bridge_type: 'ovs' }, 'bridge_type', /^bridge_type is not supported yet/],
+      ['deploy', { enable_hw_sync: 'on' }, 'enable_hw_sync', /^enable_hw_sync is not supported yet/],
     ];
     for (const [name, form, field, message] of refused) {
       const r = await op(id, name, form);
@@ -98,7 +106,13 @@ describe('MAAS API: lifecycle parameters are honoured or refused', () => {
 
   it("records deploy's and release's comment in MAAS's request events; a forced release is a release", async () => {
     const id = await ready('params-comment');
-    const deploy = await op(id, 'deploy', { distro_series: 'jammy', comment: 'going live' }, alice);
+    // MAAS's options that ask for nothing (false, empty) are accepted: nothing to honour.
+    const deploy = await op(
+      id,
+      'deploy',
+      { distro_series: 'jammy', comment: 'going live', install_kvm: 'false', bridge_type: '' },
+      alice,
+    );
     assert.equal(deploy.status, 200, deploy.text);
     await waitForStatus(region.services, id, S.DEPLOYED);
     assert.deepEqual(await events(id, 'User starting deployment'), ['(alice) - going live']);

@@ -3,6 +3,7 @@
 // `:type` lines of the action's describe/ doc (MAAS's docstring fields, from which the `maas` CLI
 // 3.6+ builds its arguments). `build` sees only the declared values, so a parameter cannot be
 // accepted but undocumented, or documented but never read.
+import { badRequest } from './errors';
 import type { Params } from './params';
 
 /** MAAS's docstring type names. */
@@ -122,6 +123,23 @@ export function prefixed(doc: string): FieldSpec<Record<string, string>> {
           .filter((n) => n.startsWith(prefix) && n.length > prefix.length)
           .map((n) => [n, p.get(n) ?? '']),
       ),
+  };
+}
+
+/**
+ * A MAAS parameter metalflow cannot honour yet: documented as such, and a 400 naming it when the
+ * request asks for it (a true Boolean, a non-empty String), never accepted and ignored.
+ */
+export function unsupported(why: string, type: 'Boolean' | 'String' = 'String'): FieldSpec<undefined> {
+  const refuse = (name: string) => badRequest({ [name]: [`${name} is not supported yet: ${why}`] });
+  return {
+    type,
+    doc: `Not supported yet (${type === 'Boolean' ? 'true' : 'a value'} is refused): ${why}`,
+    required: false,
+    read: (p, name) => {
+      if (type === 'Boolean' ? p.bool(name) : p.list(name).length > 0) throw refuse(name);
+      return undefined;
+    },
   };
 }
 

@@ -233,6 +233,8 @@ export const commissionForm = form(
     skip_bmc_config: field.bool('Accepted: commissioning here never configures the BMC.'),
     skip_networking: field.bool('Accepted: commissioning here never reconfigures the networking.'),
     skip_storage: field.bool('Accepted: commissioning here never reconfigures the storage.'),
+    commissioning_scripts: field.unsupported('commissioning runs its built-in hardware report, no scripts.'),
+    testing_scripts: field.unsupported('there is no hardware testing yet.'),
   },
   (v): void => {
     if (v.enable_ssh)
@@ -251,6 +253,17 @@ export const deployForm = form(
     agent_name: field.text('An agent name recorded on the machine (Juju).'),
     comment: field.text('A comment for the event log.'),
     ephemeral_deploy: field.bool('Not supported yet (true is refused): deployment always installs the image to disk.'),
+
+    install_kvm: field.unsupported('metalflow has no KVM hosts.', 'Boolean'),
+    register_vmhost: field.unsupported('metalflow has no VM hosts.', 'Boolean'),
+    install_rackd: field.unsupported('a rack controller is installed with `metalflow rack`, not by deploy.', 'Boolean'),
+    enable_hw_sync: field.unsupported('hardware is synced with maas-run-scripts report-results --periodic.', 'Boolean'),
+    enable_kernel_crash_dump: field.unsupported("the deployed image's kernel settings are its own.", 'Boolean'),
+    bridge_all: field.unsupported('the deployed network configuration has no bridges yet.', 'Boolean'),
+    bridge_type: field.unsupported('the deployed network configuration has no bridges yet.'),
+    bridge_stp: field.unsupported('the deployed network configuration has no bridges yet.', 'Boolean'),
+    bridge_fd: field.unsupported('the deployed network configuration has no bridges yet.'),
+    vcenter_registration: field.unsupported('no VMware images are deployed.', 'Boolean'),
   },
   (v): DeployCommand => {
     const userData = v.user_data ?? '';
