@@ -76,7 +76,7 @@ export class MachineActions {
       async (_m, ref) => ref,
       () => ({}),
       async (tx, m) => {
-        await this.assertMayUse(tx, caller, m, 'commission', { owner: false });
+        await this.assertMayUse(tx, caller, m, 'commission');
         await assertNoOtherMaclessCommissioning(tx, m);
         return m;
       },
@@ -217,7 +217,7 @@ export class MachineActions {
   async markFixed(caller: Principal, systemId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
-      await this.assertMayUse(tx, caller, m, 'mark fixed', { owner: false });
+      await this.assertMayUse(tx, caller, m, 'mark fixed');
       if (m.status !== S.BROKEN) throw new ConflictError(`Cannot mark fixed in current state: ${labelOf(m.status)}.`);
       const to = m.previousStatus === S.DEPLOYED ? S.DEPLOYED : S.READY;
       await changeStatus(tx, m, { to, event: { description: 'Marked fixed.' } });
@@ -266,21 +266,11 @@ export class MachineActions {
 
   /**
    * The one access check for acting on a machine, answered by the policy (region/policy/rules.ts:
-   * admins; pool admins of the machine's pool, controllers excepted; the owner unless
-   * `owner: false`, i.e. commission, mark_fixed, edit).
+   * admins; pool admins of the machine's pool, controllers excepted; the owner where the verb's
+   * rule allows it). `what` is the operation in MAAS's words, for the refusal's message.
    */
-  async assertMayUse(
-    manager: EntityManager,
-    caller: Principal,
-    m: Machine,
-    what: string,
-    o: { owner?: boolean } = {},
-  ): Promise<void> {
-    const verb = machineVerbOf(what);
-    // `owner: false` predates the policy; the policy's rule for the verb must agree with it.
-    if (o.owner === false && !['commission', 'mark-fixed', 'edit'].includes(verb))
-      throw new Error(`${verb}: owner rule`);
-    authorizeMachine(caller, verb, await machineFacts(manager, caller, m), what);
+  async assertMayUse(manager: EntityManager, caller: Principal, m: Machine, what: string): Promise<void> {
+    authorizeMachine(caller, machineVerbOf(what), await machineFacts(manager, caller, m), what);
   }
 
   /**
