@@ -11,7 +11,7 @@ import type { PresentOptions } from '../presenters/machine';
 import { messagePage, sendPage, UI_PREFIX, type PageUser } from './layout';
 import { LOGIN_PATH, loginRoutes, redirectToLogin } from './login';
 import { machinePages } from './machine-pages';
-import { sameToken, SESSION_COOKIE, UiSessions } from './session';
+import { sameToken, SESSION_COOKIE } from './session';
 
 const NOT_FOUND = 'No machine or page matches the given query.';
 /** The UI's forms (login, logout) are a few short fields; anyone may post the login form. */
@@ -39,8 +39,8 @@ function pathSegment(raw: string): string | null {
 }
 
 export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middleware {
-  const sessions = new UiSessions(services.db);
-  const auth = loginRoutes(services, sessions);
+  const sessions = services.uiSessions;
+  const auth = loginRoutes(services);
   const machines = machinePages(services, o);
 
   return async function ui(ctx, next) {
