@@ -182,8 +182,6 @@ export default tseslint.config(
     // domain errors: never the database layer (entity types come re-exported from region/services).
     // A rule of its own name, so it adds to the folder rules above instead of replacing them.
     files: ['src/api/**/*.ts'],
-    // UI sessions still run their own SQL (ARCHITECTURE.md, api section: what is left).
-    ignores: ['src/api/ui/session.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

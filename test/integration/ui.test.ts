@@ -287,6 +287,46 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     assert.match((await (await browser().loggedIn('admin')).get(`${UI}/machines?q=bob`)).text, /Machines 1–1 of 1/);
   });
 
+  it('routes: security headers, the root to the list, HTML 404 for unknown pages and ids, 405 for other methods, login for any method', async () => {
+    const alice = await browser().loggedIn('alice');
+    const csrf = Browser.csrf((await alice.get(`${UI}/machines`)).text);
+    for (const path of [UI, `${UI}/`]) {
+      const root = await alice.get(path);
+      assert.equal(root.status, 302, path);
+      assert.equal(root.location, `${UI}/machines`);
+      assert.match(root.csp ?? '', /default-src 'none'/);
+    }
+    assert.equal((await alice.get(`${UI}/machines/`)).status, 200, 'a trailing slash');
+    assert.equal((await alice.get(`${UI}/machine/${ids.free!}/`)).status, 200, 'a trailing slash');
+    for (const path of [
+      `${UI}/nosuch`,
+      `${UI}/logout`,
+      `${UI}/machine/a%01b`,
+      `${UI}/machine/a/b`,
+      `${UI}/machines/op-x`,
+    ]) {
+      const r = await alice.get(path);
+      assert.equal(r.status, 404, path);
+      assert.match(r.text, /<h1>Not found<\/h1>/, path);
+      assert.match(r.csp ?? '', /default-src 'none'/, path);
+    }
+    for (const path of [`${UI}/machines`, `${UI}/nosuch`]) {
+      const r = await alice.request('POST', path, { csrf });
+      assert.equal(r.status, 404, `POST ${path}`);
+      assert.match(r.text, /<h1>Not found<\/h1>/);
+    }
+    for (const path of [`${UI}/machines`, `${UI}/nosuch`]) {
+      const r = await alice.request('DELETE', path);
+      assert.equal(r.status, 405, `DELETE ${path}`);
+      assert.match(r.text, /DELETE is not allowed here/);
+    }
+    assert.equal((await browser().request('DELETE', `${UI}/nosuch`)).status, 302, 'logged out: the login first');
+    const login = await browser().request('PUT', `${UI}/login`);
+    assert.equal(login.status, 200);
+    assert.match(login.text, /<h1>Log in<\/h1>/);
+    assert.equal((await alice.get(`${UI}/login`)).location, `${UI}/machines`, 'signed in: on to the next page');
+  });
+
   // Last: it leaves this test client's address throttled.
   it('throttles password guessing: after 10 failures the username and the address get 429 with Retry-After, even with the right password', async () => {
     const failures: number[] = [];

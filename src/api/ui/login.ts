@@ -3,21 +3,12 @@
 // cookie (there is no session yet); a successful login starts a new session (never reuses one).
 // Repeated failures for a username or from an address are throttled (login-throttle.ts).
 import type Koa from 'koa';
-import type { RegionServices } from '../../region/services';
+import type { RegionServices, UiSession } from '../../region/services';
 import { ensureParams } from '../http';
 import { html } from './html';
 import { LoginThrottle } from './login-throttle';
 import { page, redirectAfterPost, sendPage, UI_PREFIX } from './layout';
-import {
-  clearCookie,
-  LOGIN_CSRF_COOKIE,
-  randomToken,
-  sameToken,
-  SESSION_COOKIE,
-  setCookie,
-  type UiSession,
-  type UiSessions,
-} from './session';
+import { clearCookie, LOGIN_CSRF_COOKIE, randomToken, sameToken, SESSION_COOKIE, setCookie } from './session';
 
 export const LOGIN_PATH = `${UI_PREFIX}/login`;
 const HOME = `${UI_PREFIX}/machines`;
@@ -55,7 +46,8 @@ function showLogin(ctx: Koa.Context, status: number, o: { next: string; error?: 
   );
 }
 
-export function loginRoutes(services: RegionServices, sessions: UiSessions, throttle = new LoginThrottle()) {
+export function loginRoutes(services: RegionServices, throttle = new LoginThrottle()) {
+  const sessions = services.uiSessions;
   return {
     async login(ctx: Koa.Context, session: UiSession | null): Promise<void> {
       const params = await ensureParams(ctx);

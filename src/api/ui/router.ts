@@ -1,17 +1,19 @@
-// The web UI at /MAAS/r/ (MAAS's UI path): server-rendered pages, no client JS. Every page but the
-// login needs a session (else 302 to the login); every POST needs the session's CSRF token.
-// Failures become HTML pages; a machine the user may not see is the same 404 as one that does not
-// exist, because both come from the same query service as the API.
+// The web UI at /MAAS/r/ (MAAS's UI path): server-rendered pages, no client JS, on a route table
+// (http/routes.ts) like the rack API. Every page but the login needs a session (else 302 to the
+// login); every POST needs the session's CSRF token. Failures become HTML pages; a machine the user
+// may not see is the same 404 as one that does not exist, because both come from the same query
+// service as the API.
 import type Koa from 'koa';
 import { NotFoundError } from '../../region/errors';
-import type { RegionServices } from '../../region/services';
+import type { RegionServices, UiSession } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import { ApiError, type BodyLimits, ensureParams, hasAnyControl } from '../http';
+import { ApiError, type BodyLimits, ensureParams, hasAnyControl, notFound } from '../http';
+import { ANSWERED, routeTable, type Route } from '../http/routes';
 import type { PresentOptions } from '../presenters/machine';
 import { messagePage, sendPage, UI_PREFIX, type PageUser } from './layout';
 import { LOGIN_PATH, loginRoutes, redirectToLogin } from './login';
 import { machinePages } from './machine-pages';
-import { sameToken, SESSION_COOKIE, UiSessions } from './session';
+import { sameToken, SESSION_COOKIE } from './session';
 
 const NOT_FOUND = 'No machine or page matches the given query.';
 /** The UI's forms (login, logout) are a few short fields; anyone may post the login form. */
@@ -28,20 +30,91 @@ function securityHeaders(ctx: Koa.Context): void {
   ctx.set('Cache-Control', 'no-store');
 }
 
-/** The decoded segment, or null (a 404) when it is malformed or holds a control character. */
-function pathSegment(raw: string): string | null {
-  try {
-    const segment = decodeURIComponent(raw);
-    return hasAnyControl(segment) ? null : segment;
-  } catch {
-    return null;
-  }
+/** Who is signed in, looked up once per request (ctx.state.ui). */
+interface Visit {
+  session: UiSession | null;
+  user?: PageUser;
+}
+interface SignedIn {
+  session: UiSession;
+  user: PageUser;
+  caller: Principal;
+}
+
+const visitOf = (ctx: Koa.Context): Visit => ctx.state.ui as Visit;
+
+/** Past the guard, every page but the login has a session. */
+function signedIn(ctx: Koa.Context): SignedIn {
+  const { session, user } = visitOf(ctx);
+  if (!session || !user) throw new Error('UI route reached without a session');
+  return { session, user, caller: { kind: 'user', user: session.user } };
+}
+
+/** A UI route: the handler writes its page (or redirect) itself. */
+function page(
+  method: Route['method'],
+  path: string,
+  handle: (ctx: Koa.Context, path: Record<string, string>) => Promise<void>,
+): Route {
+  return {
+    method,
+    path,
+    handle: async (ctx, p) => {
+      await handle(ctx, p);
+      return ANSWERED;
+    },
+  };
 }
 
 export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middleware {
-  const sessions = new UiSessions(services.db);
-  const auth = loginRoutes(services, sessions);
+  const sessions = services.uiSessions;
+  const auth = loginRoutes(services);
   const machines = machinePages(services, o);
+
+  const routes: Route[] = [
+    // Any method: the login handles POST, and shows the form (or returns a signed-in user) otherwise.
+    page('*', '/login', (ctx) => auth.login(ctx, visitOf(ctx).session)),
+    page('GET', '/', async (ctx) => ctx.redirect(`${UI_PREFIX}/machines`)),
+    page('GET', '/machines', async (ctx) => {
+      const { caller, user } = signedIn(ctx);
+      await machines.list(ctx, caller, user);
+    }),
+    page('GET', '/machine/{system_id}', async (ctx, p) => {
+      const { caller, user } = signedIn(ctx);
+      if (hasAnyControl(p.system_id!)) throw notFound(NOT_FOUND);
+      await machines.detail(ctx, caller, user, p.system_id!);
+    }),
+    page('POST', '/logout', (ctx) => auth.logout(ctx, signedIn(ctx).session)),
+  ];
+
+  const table = routeTable({
+    prefix: UI_PREFIX,
+    routes,
+    async guard(ctx) {
+      // Read first, with the UI's limits: later ensureParams calls (login.ts) get these Params.
+      if (ctx.method === 'POST') await ensureParams(ctx, UI_BODY_LIMITS);
+      if (ctx.path === LOGIN_PATH) return;
+      const { session, user } = visitOf(ctx);
+      if (!session || !user) {
+        redirectToLogin(ctx);
+        return ANSWERED;
+      }
+      if (ctx.method === 'POST') {
+        const params = await ensureParams(ctx);
+        // From the form body only: a token in a URL leaks through logs, history and Referer.
+        if (sameToken(params.fromBody('csrf'), session.csrf)) return;
+        const message = 'This form expired or did not come from this site. Reload the page and try again.';
+        sendPage(ctx, 403, messagePage('Forbidden', message, user));
+        return ANSWERED;
+      }
+      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+        ctx.set('Allow', 'GET, HEAD, POST');
+        sendPage(ctx, 405, messagePage('Method not allowed', `${ctx.method} is not allowed here.`, user));
+        return ANSWERED;
+      }
+    },
+    unknown: () => notFound(NOT_FOUND),
+  });
 
   return async function ui(ctx, next) {
     if (ctx.path !== UI_PREFIX && !ctx.path.startsWith(`${UI_PREFIX}/`)) return next();
@@ -50,42 +123,12 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
     const user: PageUser | undefined = session
       ? { username: session.user.username, isAdmin: session.user.isSuperuser, csrf: session.csrf }
       : undefined;
+    ctx.state.ui = { session, user } satisfies Visit;
     try {
-      // Read first, with the UI's limits: later ensureParams calls (login.ts) get these Params.
-      if (ctx.method === 'POST') await ensureParams(ctx, UI_BODY_LIMITS);
-      if (ctx.path === LOGIN_PATH) return await auth.login(ctx, session);
-      if (!session || !user) return redirectToLogin(ctx);
-      const caller: Principal = { kind: 'user', user: session.user };
-      const rest = ctx.path.slice(UI_PREFIX.length).replace(/\/+$/, '');
-      if (ctx.method === 'POST') {
-        const params = await ensureParams(ctx);
-        // From the form body only: a token in a URL leaks through logs, history and Referer.
-        if (!sameToken(params.fromBody('csrf'), session.csrf)) {
-          return sendPage(
-            ctx,
-            403,
-            messagePage(
-              'Forbidden',
-              'This form expired or did not come from this site. Reload the page and try again.',
-              user,
-            ),
-          );
-        }
-        if (rest === '/logout') return await auth.logout(ctx, session);
-        return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
-      }
-      if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-        ctx.set('Allow', 'GET, HEAD, POST');
-        return sendPage(ctx, 405, messagePage('Method not allowed', `${ctx.method} is not allowed here.`, user));
-      }
-      if (rest === '') return ctx.redirect(`${UI_PREFIX}/machines`);
-      if (rest === '/machines') return await machines.list(ctx, caller, user);
-      const match = /^\/machine\/([^/]+)$/.exec(rest);
-      const systemId = match ? pathSegment(match[1]!) : null;
-      if (systemId !== null) return await machines.detail(ctx, caller, user, systemId);
-      return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
+      await table(ctx, next);
     } catch (err) {
-      if (err instanceof NotFoundError) return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
+      if (err instanceof NotFoundError || (err instanceof ApiError && err.status === 404))
+        return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
       if (err instanceof ApiError && err.status < 500)
         return sendPage(ctx, err.status, messagePage('Request refused', err.message, user));
       throw err;

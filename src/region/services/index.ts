@@ -26,6 +26,7 @@ import { PoolService } from './pools';
 import { RackService } from './racks';
 import { ReservationService } from './reservations';
 import { TagService } from './tags';
+import { UiSessionService } from './ui-sessions';
 import { UserService } from './users';
 import type { WorkflowGateway } from './workflow-gateway';
 import { ZoneService } from './zones';
@@ -43,10 +44,13 @@ export type {
   User,
   Zone,
 } from '../db/entities';
+export type { UiSession } from './ui-sessions';
 
 export interface RegionServices {
   db: DataSource;
   users: UserService;
+  /** The web UI's login sessions. */
+  uiSessions: UiSessionService;
   credentials: CredentialService;
   accounts: AccountService;
   zones: ZoneService;
@@ -103,6 +107,7 @@ export function createRegionServices(o: {
   return {
     db: o.db,
     users: new UserService(o.db),
+    uiSessions: new UiSessionService(o.db),
     credentials: new CredentialService(o.db),
     accounts: new AccountService(o.db),
     zones: new ZoneService(o.db),
