@@ -262,13 +262,20 @@ describe('TFTP server', () => {
       const first = await peer.request(port, 'undionly.kpxe');
       assert.equal(first.op, 3);
       const tid = first.port;
-      // A stranger is told "unknown transfer ID" and changes nothing.
-      junk.send(Buffer.from([7]), tid);
-      junk.send(ack(1), tid);
-      junk.send(Buffer.from([0, 5, 0, 0, 0]), tid);
+      // A stranger is told "unknown transfer ID" and changes nothing. A socket of its own: the junk
+      // socket may still hold replies to its garbage from an earlier transfer whose port the OS
+      // has since given to this one.
+      const outsider = await RawPeer.open();
       let stranger: Packet;
-      do stranger = await junk.next();
-      while (stranger.port !== tid);
+      try {
+        outsider.send(Buffer.from([7]), tid);
+        outsider.send(ack(1), tid);
+        outsider.send(Buffer.from([0, 5, 0, 0, 0]), tid);
+        do stranger = await outsider.next();
+        while (stranger.port !== tid);
+      } finally {
+        outsider.close();
+      }
       assert.equal(stranger.op, 5);
       assert.equal(stranger.code, 5);
       // Short and odd packets from the client itself are dropped or end only this transfer.
