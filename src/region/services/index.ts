@@ -6,11 +6,11 @@ import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
 import { BootConfigService } from './boot-config';
 import { BootResourceService } from './boot-resources';
+import { ControllerService } from './controller-machines';
 import { CredentialService } from './credentials';
 import { EventQueries } from './event-queries';
 import { GroupService } from './groups';
 import { ListingLimiter } from './listing-limiter';
-import { listRegions, removeRegion } from './controller-machines';
 import { MachineActions } from './machine-actions';
 import { MachineOperations } from './machine-operations';
 import { MachineQueries } from './machine-queries';
@@ -43,6 +43,7 @@ export type {
   User,
   Zone,
 } from '../db/entities';
+export type { RegionController } from './controller-machines';
 
 export interface RegionServices {
   db: DataSource;
@@ -70,8 +71,8 @@ export interface RegionServices {
   ipRanges: IpRangeService;
   reservedIps: ReservedIpService;
   rackDhcp: RackDhcpService;
-  /** Region controllers (their hosts registered as machines). */
-  regions: { list: () => ReturnType<typeof listRegions>; remove: (systemId: string) => Promise<void> };
+  /** Controllers (racks, regions) as machines: registering, removing, listing the regions. */
+  controllers: ControllerService;
   workflows: WorkflowGateway;
   secrets: SecretBox;
   bootResources: BootResourceService;
@@ -90,7 +91,8 @@ export function createRegionServices(o: {
 }): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
-  const racks = new RackService(o.db, { fabrics, subnets });
+  const controllers = new ControllerService(o.db);
+  const racks = new RackService(o.db, { fabrics, subnets }, controllers);
   const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS });
   const bootResources = new BootResourceService(o.bootRoot);
   const machines = new MachineService(o.db, o.secrets, racks);
@@ -125,7 +127,7 @@ export function createRegionServices(o: {
     ipRanges: new IpRangeService(o.db, subnets),
     reservedIps: new ReservedIpService(o.db, subnets),
     rackDhcp: new RackDhcpService(o.db),
-    regions: { list: () => listRegions(o.db), remove: (systemId) => removeRegion(o.db, systemId) },
+    controllers,
     workflows: o.workflows,
     secrets: o.secrets,
     bootResources,
