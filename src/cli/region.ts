@@ -97,6 +97,7 @@ export async function startRegion(
       address: infra.temporalAddress,
       namespace: config.temporalNamespace,
       db,
+      services,
     });
     worker = created.worker;
     const running = worker.run();

@@ -24,6 +24,7 @@ import { SubnetService } from './network/subnets';
 import { PlacementService } from './placement';
 import { PoolService } from './pools';
 import { RackService } from './racks';
+import { ReleaseService } from './release';
 import { ReservationService } from './reservations';
 import { TagService } from './tags';
 import { UserService } from './users';
@@ -62,6 +63,8 @@ export interface RegionServices {
   allocation: AllocationService;
   groups: GroupService;
   reservations: ReservationService;
+  /** Release's rules (the release workflow's activities): what a machine gives back, where it goes. */
+  release: ReleaseService;
   placement: PlacementService;
   metadata: MetadataService;
   racks: RackService;
@@ -118,6 +121,7 @@ export function createRegionServices(o: {
     allocation: new AllocationService(o.db),
     groups: new GroupService(o.db),
     reservations,
+    release: new ReleaseService(o.db),
     placement: new PlacementService(o.db),
     metadata: new MetadataService(o.db, o.workflows),
     racks,
