@@ -9,7 +9,6 @@ import { openDatabase } from '../region/db/data-source';
 import { Reconciler } from '../region/reconciler';
 import { loadRackSecret, loadSecretKey, SecretBox } from '../region/secrets';
 import { createRegionServices } from '../region/services';
-import { ensureControllerMachine } from '../region/services/controller-machines';
 import { hostInterfaces } from '../rack/host-interfaces';
 import { TemporalWorkflowGateway } from '../region/temporal/gateway';
 import { createRegionWorker } from '../region/worker';
@@ -67,7 +66,7 @@ export async function startRegion(
   if (roles.api) {
     // The region as a machine (DEPLOYED, locked), as each rack is when it registers; there before
     // the API answers.
-    await ensureControllerMachine(db, {
+    await services.controllers.ensureMachine({
       role: 'region',
       id: config.regionName,
       hostname: config.regionName,
@@ -98,6 +97,7 @@ export async function startRegion(
       address: infra.temporalAddress,
       namespace: config.temporalNamespace,
       db,
+      services,
     });
     worker = created.worker;
     const running = worker.run();

@@ -3,12 +3,15 @@ import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@tem
 import type { DataSource } from 'typeorm';
 import { createRegionActivities } from '../activities/region';
 import type { RegionActivities } from '../contracts/activities';
+import type { RegionServices } from './services';
 import { REGION_TASK_QUEUE } from '../contracts/workflows';
 
 export interface RegionWorkerOptions {
   address: string;
   namespace: string;
   db: DataSource;
+  /** The services the activities call (composed once by createRegionServices). */
+  services: Pick<RegionServices, 'release'>;
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled on start. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Tests wrap the region activities (e.g. to hold one at a chosen moment). */
@@ -25,7 +28,7 @@ export async function createRegionWorker(
     connection,
     namespace: o.namespace,
     taskQueue: REGION_TASK_QUEUE,
-    activities: (o.wrapActivities ?? ((a) => a))(createRegionActivities(o.db)),
+    activities: (o.wrapActivities ?? ((a) => a))(createRegionActivities(o.db, o.services)),
     ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     // Workflows are few and short; bounded so one region cannot starve the database pool.
     maxConcurrentActivityTaskExecutions: 50,

@@ -40,6 +40,7 @@ export async function startTestRegion(o: {
     address: temporalAddress,
     namespace: ns.namespace,
     db: database.db,
+    services,
     workflowBundle: await workflowBundle(),
     wrapActivities: o.wrapRegionActivities,
   });

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { machineResources } from '../../src/api/resources/machines';
 import { rackControllerResources } from '../../src/api/resources/rackcontrollers';
 import { regionControllerResources } from '../../src/api/resources/regioncontrollers';
-import { ensureControllerMachine } from '../../src/region/services/controller-machines';
 import { PRESENT, startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
 type Json = Record<string, unknown>;
@@ -97,14 +96,14 @@ describe('controllers as machines', () => {
   });
 
   it('the region and a rack on the same host (a shared MAC) are one machine, controller=rack+region', async () => {
-    const sid = await ensureControllerMachine(api.services.db, {
+    const sid = await api.services.controllers.ensureMachine({
       role: 'region',
       id: 'region-host',
       hostname: 'region-host',
       interfaces: [{ name: 'eth0', mac: '02:00:00:00:03:01' }],
     });
     assert.equal(
-      await ensureControllerMachine(api.services.db, {
+      await api.services.controllers.ensureMachine({
         role: 'region',
         id: 'region-host',
         hostname: 'region-host',
@@ -182,13 +181,13 @@ describe('controllers as machines', () => {
   });
 
   it('regioncontrollers/: listed with MAAS node types; DELETE (admin only) drops the region role: kept as a rack when it is one, else deleted without a BMC', async () => {
-    const alone = await ensureControllerMachine(api.services.db, {
+    const alone = await api.services.controllers.ensureMachine({
       role: 'region',
       id: 'region-b',
       hostname: 'region-b',
       interfaces: [{ name: 'eth0', mac: '02:00:00:00:06:01' }],
     });
-    const both = await ensureControllerMachine(api.services.db, {
+    const both = await api.services.controllers.ensureMachine({
       role: 'region',
       id: 'region-c',
       hostname: 'region-c',

@@ -9,7 +9,7 @@ import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
-import { clearDeployment, releaseDestination } from '../../region/services/release';
+import type { RegionServices } from '../../region/services';
 import { changeStatus, lockMachine } from '../../region/services/transitions';
 
 /**
@@ -28,7 +28,7 @@ function final<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args
   };
 }
 
-export function createRegionActivities(db: DataSource): RegionActivities {
+export function createRegionActivities(db: DataSource, services: Pick<RegionServices, 'release'>): RegionActivities {
   const machineId = async (systemId: string): Promise<number | null> =>
     (await db.getRepository(MachineEntity).findOne({ where: { systemId }, select: { id: true } }))?.id ?? null;
 
@@ -112,11 +112,11 @@ export function createRegionActivities(db: DataSource): RegionActivities {
     },
 
     async releaseDestination({ systemId }: { systemId: string }): Promise<MachineStatus> {
-      return releaseDestination(db, systemId);
+      return services.release.destination(systemId);
     },
 
     async clearWorkloadAnnotations({ systemId }: { systemId: string }): Promise<void> {
-      await clearDeployment(db, systemId);
+      await services.release.clearDeployment(systemId);
     },
   };
   return Object.fromEntries(

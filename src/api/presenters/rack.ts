@@ -1,8 +1,7 @@
 // MAAS's rack controller JSON: a node of type 2 with its service_set. A rack that has not sent a
 // heartbeat for a while is shown with every service dead, saying since when: the region cannot
 // know more than that, and showing the last report as current would hide an outage.
-import type { Rack } from '../../region/services';
-import type { RegionController } from '../../region/services/controller-machines';
+import type { Rack, RegionController } from '../../region/services';
 import { FAILOVER_AFTER_S } from '../../region/services/network/rack-dhcp';
 
 const RACK_CONTROLLER = 2;

@@ -8,11 +8,11 @@ import { presentRegion } from '../presenters/rack';
 import { action, may } from './access';
 
 export function regionControllerResources(deps: {
-  services: Pick<RegionServices, 'regions'>;
+  services: Pick<RegionServices, 'controllers'>;
 }): Array<Resource<Principal>> {
-  const { regions } = deps.services;
+  const { controllers } = deps.services;
   const one = async (systemId: string) => {
-    const region = (await regions.list()).find((r) => r.systemId === systemId);
+    const region = (await controllers.listRegions()).find((r) => r.systemId === systemId);
     if (!region) throw notFound('No RegionController matches the given query.');
     return region;
   };
@@ -27,7 +27,7 @@ export function regionControllerResources(deps: {
           method: 'GET',
           doc: 'List region controllers.',
           async handle() {
-            return (await regions.list()).map(presentRegion);
+            return (await controllers.listRegions()).map(presentRegion);
           },
         }),
       ],
@@ -50,7 +50,7 @@ export function regionControllerResources(deps: {
           method: 'DELETE',
           doc: 'Remove a region controller (admin only): its machine is unlocked, or deleted when it has no BMC (power type manual); kept as a rack when it is one. A region process still running registers itself again when it next starts.',
           async handle(c) {
-            await regions.remove(c.path.system_id!);
+            await controllers.removeRegion(c.path.system_id!);
             return Reply.noContent();
           },
         }),

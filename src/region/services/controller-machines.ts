@@ -77,67 +77,6 @@ function hostnameFor(name: string): string {
   return h || 'controller';
 }
 
-/** Create or update the machine of a controller; returns its system_id. */
-export async function ensureControllerMachine(db: DataSource, c: ControllerHost): Promise<string> {
-  const nics = c.interfaces
-    .map((i) => ({ name: i.name, mac: normaliseMac(i.mac ?? '') }))
-    .filter((i): i is { name: string; mac: string } => !!i.mac && i.mac !== '00:00:00:00:00:00');
-  const macs = [...new Set(nics.map((i) => i.mac))];
-  return db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock($1)`, [LOCK]);
-    const found = await findController(tx, c.role, c.id, macs);
-    let machineId: number;
-    let systemId: string;
-    if (found) {
-      const roles = [...rolesOf(found.workload_annotations), c.role];
-      const annotations = annotate({ ...found.workload_annotations, [ID_KEY[c.role]]: c.id }, roles);
-      await tx.query(`UPDATE machines SET workload_annotations = $2, locked = true, updated = now() WHERE id = $1`, [
-        found.id,
-        JSON.stringify(annotations),
-      ]);
-      if (!rolesOf(found.workload_annotations).includes(c.role)) {
-        await recordEvent(tx, found.id, {
-          type: 'Controller',
-          description: `Also the ${c.role} controller ${c.hostname}.`,
-          level: 'DEBUG',
-        });
-      }
-      machineId = found.id;
-      systemId = found.system_id;
-    } else {
-      systemId = newSystemId();
-      let hostname = hostnameFor(c.hostname);
-      const clash: unknown[] = await tx.query(`SELECT 1 FROM machines WHERE hostname = $1`, [hostname]);
-      if (clash.length) hostname = `${hostname}-${systemId}`;
-      const rows: Array<{ id: number }> = await tx.query(
-        `INSERT INTO machines (system_id, hostname, status, previous_status, owner_id, locked, power_type, zone_id, pool_id,
-                               workload_annotations, osystem)
-         VALUES ($1, $2, $3, $3, NULL, true, 'manual', (SELECT id FROM zones WHERE name = 'default'),
-                 (SELECT id FROM resource_pools WHERE name = 'default'), $4, 'ubuntu')
-         RETURNING id`,
-        [systemId, hostname, S.DEPLOYED, JSON.stringify(annotate({ [ID_KEY[c.role]]: c.id }, [c.role]))],
-      );
-      machineId = rows[0]!.id;
-      await recordEvent(tx, machineId, {
-        type: 'Controller',
-        description: `The ${c.role} controller ${c.hostname}, registered as a deployed, locked machine.`,
-        level: 'DEBUG',
-      });
-    }
-    // MACs another machine already has stay with it (a physical MAC belongs to one machine).
-    for (const nic of nics) {
-      await tx.query(
-        `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
-         VALUES ($1, $2, 'physical', $3, true, 0, false)
-         ON CONFLICT (mac_address) WHERE type = 'physical' DO UPDATE SET name = EXCLUDED.name
-         WHERE interfaces.machine_id = EXCLUDED.machine_id`,
-        [machineId, nic.name, nic.mac],
-      );
-    }
-    return systemId;
-  });
-}
-
 /**
  * A controller is gone: its machine loses that role. A machine with no role left is unlocked, and
  * deleted when it has no BMC (power type manual or none): nothing could power or reuse it.
@@ -182,31 +121,6 @@ export async function removeControllerRole(
   return 'unlocked';
 }
 
-/**
- * DELETE rackcontrollers/{id}: the rack, then its machine (above). Machines it served move to the
- * rack heard from most recently (NULL when none is left: the FK's ON DELETE SET NULL); a VLAN whose
- * primary it was gets its secondary as primary; its DHCP leases go with it (ON DELETE CASCADE).
- */
-export async function removeRack(db: DataSource, systemId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM racks WHERE system_id = $1 FOR UPDATE`, [
-      systemId,
-    ]);
-    const rack = rows[0];
-    if (!rack) throw new NotFoundError('No RackController matches the given query.');
-    await tx.query(
-      `UPDATE machines SET rack_id = (SELECT id FROM racks WHERE id <> $1 ORDER BY last_seen DESC, id LIMIT 1) WHERE rack_id = $1`,
-      [rack.id],
-    );
-    await tx.query(
-      `UPDATE vlans SET primary_rack_id = secondary_rack_id, secondary_rack_id = NULL WHERE primary_rack_id = $1`,
-      [rack.id],
-    );
-    await tx.query(`DELETE FROM racks WHERE id = $1`, [rack.id]);
-    await removeControllerRole(tx, 'rack', systemId);
-  });
-}
-
 export interface RegionController {
   systemId: string;
   hostname: string;
@@ -215,31 +129,126 @@ export interface RegionController {
   alsoRack: boolean;
 }
 
-/** The regions that registered themselves (their machines carry `region_name`). */
-export async function listRegions(db: DataSource): Promise<RegionController[]> {
-  const rows: Array<Row & { hostname: string }> = await db.query(
-    `SELECT id, system_id, hostname, workload_annotations, power_type FROM machines WHERE workload_annotations ? 'region_name' ORDER BY id`,
-  );
-  return rows.map((r) => ({
-    systemId: r.system_id,
-    hostname: r.hostname,
-    name: r.workload_annotations.region_name!,
-    alsoRack: rolesOf(r.workload_annotations).includes('rack'),
-  }));
-}
-
 /**
- * DELETE regioncontrollers/{id}: the region's machine loses its region role (above: unlocked, or
- * deleted without a BMC; kept when it is also a rack). A region process still running registers
- * itself again when it next starts, as a rack does.
+ * The whole operations on controllers' machines: registering one (a rack when it registers, the
+ * region when it starts), removing a rack or a region, listing the regions. Composed once in
+ * createRegionServices (`services.controllers`).
  */
-export async function removeRegion(db: DataSource, systemId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const rows: Array<{ name: string }> = await tx.query(
-      `SELECT workload_annotations->>'region_name' AS name FROM machines WHERE system_id = $1 AND workload_annotations ? 'region_name'`,
-      [systemId],
+export class ControllerService {
+  constructor(private readonly db: DataSource) {}
+
+  /** Create or update the machine of a controller; returns its system_id. */
+  async ensureMachine(c: ControllerHost): Promise<string> {
+    const nics = c.interfaces
+      .map((i) => ({ name: i.name, mac: normaliseMac(i.mac ?? '') }))
+      .filter((i): i is { name: string; mac: string } => !!i.mac && i.mac !== '00:00:00:00:00:00');
+    const macs = [...new Set(nics.map((i) => i.mac))];
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock($1)`, [LOCK]);
+      const found = await findController(tx, c.role, c.id, macs);
+      let machineId: number;
+      let systemId: string;
+      if (found) {
+        const roles = [...rolesOf(found.workload_annotations), c.role];
+        const annotations = annotate({ ...found.workload_annotations, [ID_KEY[c.role]]: c.id }, roles);
+        await tx.query(`UPDATE machines SET workload_annotations = $2, locked = true, updated = now() WHERE id = $1`, [
+          found.id,
+          JSON.stringify(annotations),
+        ]);
+        if (!rolesOf(found.workload_annotations).includes(c.role)) {
+          await recordEvent(tx, found.id, {
+            type: 'Controller',
+            description: `Also the ${c.role} controller ${c.hostname}.`,
+            level: 'DEBUG',
+          });
+        }
+        machineId = found.id;
+        systemId = found.system_id;
+      } else {
+        systemId = newSystemId();
+        let hostname = hostnameFor(c.hostname);
+        const clash: unknown[] = await tx.query(`SELECT 1 FROM machines WHERE hostname = $1`, [hostname]);
+        if (clash.length) hostname = `${hostname}-${systemId}`;
+        const rows: Array<{ id: number }> = await tx.query(
+          `INSERT INTO machines (system_id, hostname, status, previous_status, owner_id, locked, power_type, zone_id, pool_id,
+                                 workload_annotations, osystem)
+           VALUES ($1, $2, $3, $3, NULL, true, 'manual', (SELECT id FROM zones WHERE name = 'default'),
+                   (SELECT id FROM resource_pools WHERE name = 'default'), $4, 'ubuntu')
+           RETURNING id`,
+          [systemId, hostname, S.DEPLOYED, JSON.stringify(annotate({ [ID_KEY[c.role]]: c.id }, [c.role]))],
+        );
+        machineId = rows[0]!.id;
+        await recordEvent(tx, machineId, {
+          type: 'Controller',
+          description: `The ${c.role} controller ${c.hostname}, registered as a deployed, locked machine.`,
+          level: 'DEBUG',
+        });
+      }
+      // MACs another machine already has stay with it (a physical MAC belongs to one machine).
+      for (const nic of nics) {
+        await tx.query(
+          `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
+           VALUES ($1, $2, 'physical', $3, true, 0, false)
+           ON CONFLICT (mac_address) WHERE type = 'physical' DO UPDATE SET name = EXCLUDED.name
+           WHERE interfaces.machine_id = EXCLUDED.machine_id`,
+          [machineId, nic.name, nic.mac],
+        );
+      }
+      return systemId;
+    });
+  }
+
+  /**
+   * DELETE rackcontrollers/{id}: the rack, then its machine (above). Machines it served move to the
+   * rack heard from most recently (NULL when none is left: the FK's ON DELETE SET NULL); a VLAN whose
+   * primary it was gets its secondary as primary; its DHCP leases go with it (ON DELETE CASCADE).
+   */
+  async removeRack(systemId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM racks WHERE system_id = $1 FOR UPDATE`, [
+        systemId,
+      ]);
+      const rack = rows[0];
+      if (!rack) throw new NotFoundError('No RackController matches the given query.');
+      await tx.query(
+        `UPDATE machines SET rack_id = (SELECT id FROM racks WHERE id <> $1 ORDER BY last_seen DESC, id LIMIT 1) WHERE rack_id = $1`,
+        [rack.id],
+      );
+      await tx.query(
+        `UPDATE vlans SET primary_rack_id = secondary_rack_id, secondary_rack_id = NULL WHERE primary_rack_id = $1`,
+        [rack.id],
+      );
+      await tx.query(`DELETE FROM racks WHERE id = $1`, [rack.id]);
+      await removeControllerRole(tx, 'rack', systemId);
+    });
+  }
+
+  /** The regions that registered themselves (their machines carry `region_name`). */
+  async listRegions(): Promise<RegionController[]> {
+    const rows: Array<Row & { hostname: string }> = await this.db.query(
+      `SELECT id, system_id, hostname, workload_annotations, power_type FROM machines WHERE workload_annotations ? 'region_name' ORDER BY id`,
     );
-    if (!rows[0]) throw new NotFoundError('No RegionController matches the given query.');
-    await removeControllerRole(tx, 'region', rows[0].name);
-  });
+    return rows.map((r) => ({
+      systemId: r.system_id,
+      hostname: r.hostname,
+      name: r.workload_annotations.region_name!,
+      alsoRack: rolesOf(r.workload_annotations).includes('rack'),
+    }));
+  }
+
+  /**
+   * DELETE regioncontrollers/{id}: the region's machine loses its region role (above: unlocked, or
+   * deleted without a BMC; kept when it is also a rack). A region process still running registers
+   * itself again when it next starts, as a rack does.
+   */
+  async removeRegion(systemId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rows: Array<{ name: string }> = await tx.query(
+        `SELECT workload_annotations->>'region_name' AS name FROM machines WHERE system_id = $1 AND workload_annotations ? 'region_name'`,
+        [systemId],
+      );
+      if (!rows[0]) throw new NotFoundError('No RegionController matches the given query.');
+      await removeControllerRole(tx, 'region', rows[0].name);
+    });
+  }
 }

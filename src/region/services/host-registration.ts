@@ -3,7 +3,7 @@
 // or after the host was renamed, updates the one machine instead of creating a second. The
 // machine keeps its name, owner, hardware and token: the credentials file written earlier stays
 // valid.
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { labelOf, MachineStatus as S } from '../../contracts/lifecycle';
 import type { Machine } from '../db/entities';
 import { ConflictError, ValidationError } from '../errors';
@@ -20,36 +20,35 @@ export function validateHostId(value: string): string {
   return id;
 }
 
-/** The machine already registered from this host, or null when the host is new. */
+/**
+ * The machine already registered from this host, or null when the host is new. A step in the
+ * caller's transaction (the machine row is locked until it commits).
+ */
 export async function reregisterHost(
-  db: DataSource,
+  tx: EntityManager,
   hostId: string,
   requestedHostname: string | undefined,
 ): Promise<Machine | null> {
   const id = validateHostId(hostId);
-  return db.transaction(async (tx) => {
-    const rows: Array<{ system_id: string }> = await tx.query(`SELECT system_id FROM machines WHERE host_id = $1`, [
-      id,
-    ]);
-    if (!rows[0]) return null;
-    const m = await lockMachine(tx, rows[0].system_id);
-    // Anything but DEPLOYED means metalflow now drives the machine (released to the pool,
-    // allocated, being commissioned): declaring it "running a workload" again could let it be
-    // deployed over that workload, so the operator has to decide.
-    if (m.status !== S.DEPLOYED) {
-      throw new ConflictError(
-        `This host is already registered as machine ${m.systemId} (${m.hostname}), which is ${labelOf(m.status)}; delete it or deploy it through metalflow.`,
-      );
-    }
-    const renamed =
-      requestedHostname && requestedHostname.toLowerCase() !== m.hostname
-        ? ` (the host now calls itself "${requestedHostname}"; the machine keeps its name)`
-        : '';
-    await recordEvent(tx, m.id, {
-      type: 'Registered again',
-      description: `register-machine ran again on this host${renamed}.`,
-      level: 'INFO',
-    });
-    return m;
+  const rows: Array<{ system_id: string }> = await tx.query(`SELECT system_id FROM machines WHERE host_id = $1`, [id]);
+  if (!rows[0]) return null;
+  const m = await lockMachine(tx, rows[0].system_id);
+  // Anything but DEPLOYED means metalflow now drives the machine (released to the pool,
+  // allocated, being commissioned): declaring it "running a workload" again could let it be
+  // deployed over that workload, so the operator has to decide.
+  if (m.status !== S.DEPLOYED) {
+    throw new ConflictError(
+      `This host is already registered as machine ${m.systemId} (${m.hostname}), which is ${labelOf(m.status)}; delete it or deploy it through metalflow.`,
+    );
+  }
+  const renamed =
+    requestedHostname && requestedHostname.toLowerCase() !== m.hostname
+      ? ` (the host now calls itself "${requestedHostname}"; the machine keeps its name)`
+      : '';
+  await recordEvent(tx, m.id, {
+    type: 'Registered again',
+    description: `register-machine ran again on this host${renamed}.`,
+    level: 'INFO',
   });
+  return m;
 }

@@ -6,11 +6,11 @@ import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
 import { BootConfigService } from './boot-config';
 import { BootResourceService } from './boot-resources';
+import { ControllerService } from './controller-machines';
 import { CredentialService } from './credentials';
 import { EventQueries } from './event-queries';
 import { GroupService } from './groups';
 import { ListingLimiter } from './listing-limiter';
-import { listRegions, removeRegion } from './controller-machines';
 import { MachineActions } from './machine-actions';
 import { MachineOperations } from './machine-operations';
 import { MachineQueries } from './machine-queries';
@@ -24,6 +24,7 @@ import { SubnetService } from './network/subnets';
 import { PlacementService } from './placement';
 import { PoolService } from './pools';
 import { RackService } from './racks';
+import { ReleaseService } from './release';
 import { ReservationService } from './reservations';
 import { TagService } from './tags';
 import { UiSessionService } from './ui-sessions';
@@ -45,6 +46,7 @@ export type {
   Zone,
 } from '../db/entities';
 export type { UiSession } from './ui-sessions';
+export type { RegionController } from './controller-machines';
 
 export interface RegionServices {
   db: DataSource;
@@ -65,6 +67,8 @@ export interface RegionServices {
   allocation: AllocationService;
   groups: GroupService;
   reservations: ReservationService;
+  /** Release's rules (the release workflow's activities): what a machine gives back, where it goes. */
+  release: ReleaseService;
   placement: PlacementService;
   metadata: MetadataService;
   racks: RackService;
@@ -74,8 +78,8 @@ export interface RegionServices {
   ipRanges: IpRangeService;
   reservedIps: ReservedIpService;
   rackDhcp: RackDhcpService;
-  /** Region controllers (their hosts registered as machines). */
-  regions: { list: () => ReturnType<typeof listRegions>; remove: (systemId: string) => Promise<void> };
+  /** Controllers (racks, regions) as machines: registering, removing, listing the regions. */
+  controllers: ControllerService;
   workflows: WorkflowGateway;
   secrets: SecretBox;
   bootResources: BootResourceService;
@@ -94,7 +98,8 @@ export function createRegionServices(o: {
 }): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
-  const racks = new RackService(o.db, { fabrics, subnets });
+  const controllers = new ControllerService(o.db);
+  const racks = new RackService(o.db, { fabrics, subnets }, controllers);
   const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS });
   const bootResources = new BootResourceService(o.bootRoot);
   const machines = new MachineService(o.db, o.secrets, racks);
@@ -121,6 +126,7 @@ export function createRegionServices(o: {
     allocation: new AllocationService(o.db),
     groups: new GroupService(o.db),
     reservations,
+    release: new ReleaseService(o.db),
     placement: new PlacementService(o.db),
     metadata: new MetadataService(o.db, o.workflows),
     racks,
@@ -130,7 +136,7 @@ export function createRegionServices(o: {
     ipRanges: new IpRangeService(o.db, subnets),
     reservedIps: new ReservedIpService(o.db, subnets),
     rackDhcp: new RackDhcpService(o.db),
-    regions: { list: () => listRegions(o.db), remove: (systemId) => removeRegion(o.db, systemId) },
+    controllers,
     workflows: o.workflows,
     secrets: o.secrets,
     bootResources,

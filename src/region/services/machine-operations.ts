@@ -46,7 +46,8 @@ export class MachineOperations {
   async enrol(caller: Principal | null, input: EnrolInput): Promise<MachineView> {
     // Anonymous: enlistment's allowlist (deployed=true, like every field it does not take, is a 400).
     if (!caller) assertEnlistmentInput(input.given, input.powerType);
-    const again = () => (input.deployed && input.hostId ? reregisterHost(this.db, input.hostId, input.hostname) : null);
+    const hostId = input.deployed ? input.hostId : undefined;
+    const again = () => (hostId ? this.db.transaction((tx) => reregisterHost(tx, hostId, input.hostname)) : null);
     const existing = await again();
     if (existing) return this.view(existing.id);
     const ownerId = caller?.kind === 'user' ? caller.user.id : null;

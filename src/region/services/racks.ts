@@ -5,7 +5,7 @@ import { rackTaskQueue } from '../../contracts/workflows';
 import { RackEntity, type Rack } from '../db/entities';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { newSystemId } from '../ids';
-import { ensureControllerMachine, removeRack } from './controller-machines';
+import type { ControllerService } from './controller-machines';
 import type { FabricService } from './network/fabrics';
 import { learnRackNetworks } from './network/rack-networks';
 import type { SubnetService } from './network/subnets';
@@ -17,6 +17,7 @@ export class RackService {
   constructor(
     private readonly db: DataSource,
     private readonly networks: { fabrics: FabricService; subnets: SubnetService },
+    private readonly controllers: ControllerService,
   ) {}
 
   async register(reg: RackRegistration): Promise<RackRegistered> {
@@ -38,7 +39,7 @@ export class RackService {
       [systemId],
     );
     // The rack as a machine (DEPLOYED, locked; see controller-machines.ts).
-    await ensureControllerMachine(this.db, {
+    await this.controllers.ensureMachine({
       role: 'rack',
       id: systemId,
       hostname: reg.name,
@@ -49,7 +50,7 @@ export class RackService {
 
   /** DELETE rackcontrollers/{id}: the rack goes; its machine is unlocked, or deleted without a BMC. */
   remove(systemId: string): Promise<void> {
-    return removeRack(this.db, systemId);
+    return this.controllers.removeRack(systemId);
   }
 
   async heartbeat(systemId: string, hb: RackHeartbeat): Promise<void> {

@@ -5,29 +5,33 @@ import { MachineStatus as S, type MachineStatus } from '../../contracts/lifecycl
 import { MachineEntity } from '../db/entities';
 import { NotFoundError } from '../errors';
 
-/**
- * Give the machine back: no owner, no deployment leftovers (annotations, agent, user data, OS,
- * kernel, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay). One
- * transaction, and idempotent: the activity may run it again.
- */
-export async function clearDeployment(db: DataSource, systemId: string): Promise<void> {
-  await db.transaction(async (tx: EntityManager) => {
-    await tx.query(
-      `UPDATE machines SET workload_annotations = '{}', owner_id = NULL, agent_name = '', user_data = '',
-              distro_series = '', osystem = '', hwe_kernel = '', locked = false, updated = now()
-        WHERE system_id = $1`,
-      [systemId],
-    );
-    await tx.query(
-      `DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`,
-      [systemId],
-    );
-  });
-}
+export class ReleaseService {
+  constructor(private readonly db: DataSource) {}
 
-/** MAAS's release destination: READY when the machine has passed commissioning, else NEW. */
-export async function releaseDestination(db: DataSource, systemId: string): Promise<MachineStatus> {
-  const m = await db.getRepository(MachineEntity).findOneBy({ systemId });
-  if (!m) throw new NotFoundError(`No machine ${systemId}.`);
-  return m.commissioningPassed ? S.READY : S.NEW;
+  /**
+   * Give the machine back: no owner, no deployment leftovers (annotations, agent, user data, OS,
+   * kernel, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay). One
+   * transaction, and idempotent: the activity may run it again.
+   */
+  async clearDeployment(systemId: string): Promise<void> {
+    await this.db.transaction(async (tx: EntityManager) => {
+      await tx.query(
+        `UPDATE machines SET workload_annotations = '{}', owner_id = NULL, agent_name = '', user_data = '',
+                distro_series = '', osystem = '', hwe_kernel = '', locked = false, updated = now()
+          WHERE system_id = $1`,
+        [systemId],
+      );
+      await tx.query(
+        `DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`,
+        [systemId],
+      );
+    });
+  }
+
+  /** MAAS's release destination: READY when the machine has passed commissioning, else NEW. */
+  async destination(systemId: string): Promise<MachineStatus> {
+    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    if (!m) throw new NotFoundError(`No machine ${systemId}.`);
+    return m.commissioningPassed ? S.READY : S.NEW;
+  }
 }
