@@ -39,7 +39,7 @@ export interface DatabaseLimits {
   listingPoolSize: number;
   /** PostgreSQL's statement_timeout on every region connection (0 = none; migrations never have one). */
   statementTimeoutMs: number;
-  /** How many machine listings one user may run at once; past it, 429 with Retry-After. */
+  /** How many machine listings one user may run at once; more wait their turn (up to 16, 30 s), then 429. */
   listingsPerUser: number;
 }
 
@@ -120,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolSize: Math.max(2, int(env.METALFLOW_DB_POOL_SIZE, 20)),
       listingPoolSize: Math.max(1, int(env.METALFLOW_DB_LISTING_POOL_SIZE, 6)),
       statementTimeoutMs: int(env.METALFLOW_DB_STATEMENT_TIMEOUT_MS, 30_000),
-      listingsPerUser: Math.max(1, int(env.METALFLOW_LISTINGS_PER_USER, 4)),
+      listingsPerUser: Math.max(1, int(env.METALFLOW_LISTINGS_PER_USER, 1)),
     },
   };
 }

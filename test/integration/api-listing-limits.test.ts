@@ -230,7 +230,8 @@ describe('Machine listings protect the database (real PostgreSQL)', () => {
         db: main,
         workflows: noWorkflows,
         secrets: new SecretBox(crypto.randomBytes(32)),
-        listing: { db: listing, perUser: PER_USER },
+        // No queue: past the cap, a 429 at once (the queue has its own test below).
+        listing: { db: listing, perUser: PER_USER, queue: { length: 0, maxWaitMs: 0 } },
       }),
     );
     const unlock = await lockMachines();
@@ -252,6 +253,34 @@ describe('Machine listings protect the database (real PostgreSQL)', () => {
       assert.equal(whoami.status, 200, whoami.text);
       assert.equal((whoami.body as { username: string }).username, 'admin');
       assert.equal(await waitingListings(), 2, 'the listings were still waiting');
+    } finally {
+      await unlock();
+    }
+    for (const r of await Promise.all(pending)) {
+      assert.equal(r.status, 200);
+      assert.equal((r.body as unknown[]).length, 3);
+    }
+  });
+
+  it("a user's listings past the cap wait their turn, in the region, and then get their answer", async () => {
+    const listing = await openDatabase(database.url, { migrate: false, poolSize: 2, applicationName: LISTING_APP });
+    pools.push(listing);
+    const base = await serve(
+      createRegionServices({
+        db: database.db,
+        workflows: noWorkflows,
+        secrets: new SecretBox(crypto.randomBytes(32)),
+        listing: { db: listing, perUser: 1 },
+      }),
+    );
+    const unlock = await lockMachines();
+    let pending: Array<Promise<{ status: number; body: unknown }>> = [];
+    try {
+      pending = [get(base, '/machines/', alice), get(base, '/machines/', alice)];
+      await eventually('the first listing is in PostgreSQL', async () => (await waitingListings()) === 1);
+      // The second waits in the region for alice's slot, not in PostgreSQL for a connection.
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await waitingListings(), 1, "alice's second listing waits for her first");
     } finally {
       await unlock();
     }

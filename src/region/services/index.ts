@@ -10,7 +10,7 @@ import { ControllerService } from './controller-machines';
 import { CredentialService } from './credentials';
 import { EventQueries } from './event-queries';
 import { GroupService } from './groups';
-import { ListingLimiter } from './listing-limiter';
+import { ListingLimiter, type ListingQueue } from './listing-limiter';
 import { MachineActions } from './machine-actions';
 import { MachineOperations } from './machine-operations';
 import { MachineQueries } from './machine-queries';
@@ -94,7 +94,8 @@ export function createRegionServices(o: {
   nodeTimeoutMs?: number;
   bootRoot?: string;
   /** The pool machine listings read from (default: `db`), and how many one user may run at once (default: no limit). */
-  listing?: { db?: DataSource; perUser?: number };
+  /** The listing pool, how many listings one user runs at once, and how many may wait for a turn. */
+  listing?: { db?: DataSource; perUser?: number; queue?: ListingQueue };
 }): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
@@ -105,7 +106,7 @@ export function createRegionServices(o: {
   const machines = new MachineService(o.db, o.secrets, racks);
   const queries = new MachineQueries(o.db, {
     db: o.listing?.db ?? o.db,
-    limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser) : undefined,
+    limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser, o.listing.queue) : undefined,
   });
   const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources);
   const reservations = new ReservationService(o.db);

@@ -126,7 +126,7 @@ export class MachineQueries {
   ): AsyncGenerator<MachineView[]> {
     const size = o.size ?? 500;
     const checked = normaliseFilter(filter);
-    const leave = this.listing.limiter?.enter(callerKey(caller));
+    const leave = await this.listing.limiter?.enter(callerKey(caller), o.signal);
     try {
       const read = <T>(work: (m: EntityManager) => Promise<T>) =>
         withCancellableConnection(this.listing.db, this.db, o.signal, work);
