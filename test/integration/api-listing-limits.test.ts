@@ -274,9 +274,8 @@ describe('Machine listings protect the database (real PostgreSQL)', () => {
       }),
     );
     const unlock = await lockMachines();
-    let pending: Array<Promise<{ status: number; body: unknown }>> = [];
+    const pending = [get(base, '/machines/', alice), get(base, '/machines/', alice)];
     try {
-      pending = [get(base, '/machines/', alice), get(base, '/machines/', alice)];
       await eventually('the first listing is in PostgreSQL', async () => (await waitingListings()) === 1);
       // The second waits in the region for alice's slot, not in PostgreSQL for a connection.
       await new Promise((r) => setTimeout(r, 200));
