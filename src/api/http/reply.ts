@@ -56,9 +56,22 @@ export function sendResult(ctx: Koa.Context, result: unknown): void {
   else sendJson(ctx, 200, result);
 }
 
+/**
+ * 204 with a Content-Type, as Django sends it: the `maas` CLI reads the type of every reply and
+ * crashes on one without. Koa strips it from every 204, so this answer bypasses Koa's respond.
+ */
+function sendNoContent(ctx: Koa.Context): void {
+  ctx.status = 204;
+  ctx.respond = false;
+  ctx.res.statusCode = 204;
+  ctx.res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  ctx.res.end();
+}
+
 export function sendReply(ctx: Koa.Context, reply: Reply): void {
   for (const [name, value] of Object.entries(reply.headers)) ctx.set(name, value);
-  if (reply.body === undefined || reply.status === 204) {
+  if (reply.status === 204) return sendNoContent(ctx);
+  if (reply.body === undefined) {
     ctx.status = reply.status;
     ctx.body = null;
     return;

@@ -147,6 +147,8 @@ describe('API router', () => {
     const deleted = await call('DELETE', '/machines/abc/', { user: 'alice' });
     assert.equal(deleted.status, 204);
     assert.equal(await deleted.text(), '');
+    // The maas CLI reads every reply's Content-Type (utils.is_response_textual) and crashes without one.
+    assert.equal(deleted.headers.get('content-type'), 'text/html; charset=utf-8');
     const describe = (await (await fetch(`${server.url}${API}/describe/`)).json()) as { hash: string };
     assert.match(describe.hash, /^[0-9a-f]{40}$/);
     assert.equal(deleted.headers.get('x-maas-api-hash'), describe.hash);
