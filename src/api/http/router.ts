@@ -75,7 +75,10 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
 
     // Credentials come from headers alone, so refuse anonymous callers before reading a body
     // they could not use.
-    const principal = await options.authenticate(ctx);
+    // A resource with only anonymous actions (version/) is served whatever the Authorization
+    // header says, as MAAS serves its unauthenticated handlers: a bad token there is no error.
+    const anonymousOnly = resource.actions.every((a) => a.anonymous);
+    const principal = anonymousOnly ? null : await options.authenticate(ctx);
     if (principal === null && !resource.actions.some((a) => a.method === method && a.anonymous))
       throw unauthorized(AUTH_REQUIRED);
 

@@ -166,6 +166,16 @@ describe('version endpoints', () => {
     }
   });
 
+  it('serves version/ and describe/ whatever the Authorization header says, as MAAS does', async () => {
+    for (const path of ['/MAAS/api/2.0/version/', '/MAAS/api/2.0/describe/']) {
+      for (const authorization of ['Test !', 'Test alice']) {
+        const res = await fetch(`${server.url}${path}`, { headers: { Authorization: authorization } });
+        assert.equal(res.status, 200, `${path} with ${authorization}: ${await res.clone().text()}`);
+        assert.ok(await res.json());
+      }
+    }
+  });
+
   it("GET /MAAS/api/2.0/version/ is anonymous JSON with MAAS's capabilities", async () => {
     const res = await fetch(`${server.url}/MAAS/api/2.0/version/`);
     assert.equal(res.status, 200);
