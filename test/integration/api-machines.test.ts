@@ -75,6 +75,7 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
       'query_power_state',
       'get_token',
       'set_workload_annotations',
+      'set_owner_data',
     ]) {
       assert.ok(
         machine.auth.actions.some((a) => a.name === op),
@@ -446,6 +447,13 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
       form: { app: 'web' },
     });
     assert.deepEqual((annotated.body as Json).workload_annotations, { app: 'web' });
+    // MAAS's earlier name, which Juju's gomaasapi sends: the same annotations ('' removes a key).
+    const owned = await api.call('POST', `/MAAS/api/2.0/machines/${id}/?op=set_owner_data`, {
+      key: alice,
+      form: { app: '', 'juju-model-uuid': 'u-1' },
+    });
+    assert.equal(owned.status, 200, owned.text);
+    assert.deepEqual((owned.body as Json).workload_annotations, { 'juju-model-uuid': 'u-1' });
 
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 200);
     const released = await waitForStatus(region.services, id, S.READY);

@@ -21,6 +21,14 @@ import {
 /** Lists of machines by system_id take as many as the machine listing's filter does (Juju names many). */
 const MACHINE_ID_LIST_MAX = MACHINE_FILTER_CAPS.systemId;
 
+const annotationsForm = form(
+  { '': field.prefixed('A workload annotation key=value; an empty value removes the key.') },
+  (v) => {
+    const { op: _op, ...annotations } = v[''];
+    return annotations;
+  },
+);
+
 const presentToken = (t: { tokenKey: string; tokenSecret: string; consumerKey: string }) => ({
   token_key: t.tokenKey,
   token_secret: t.tokenSecret,
@@ -245,11 +253,18 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'POST',
         op: 'set_workload_annotations',
         access: operate,
-        form: form({ '': field.prefixed('A workload annotation key=value; an empty value removes the key.') }, (v) => {
-          const { op: _op, ...annotations } = v[''];
-          return annotations;
-        }),
+        form: annotationsForm,
         doc: 'Set workload annotations: key=value pairs; an empty value removes the key.',
+        handle: async (c) => (await ops.annotate(caller(c), id(c), c.form), show(c)),
+      }),
+      // MAAS 3.x still answers the name Juju's gomaasapi and python-libmaas send (owner data was
+      // renamed workload annotations); the same annotations, the same rules.
+      action({
+        method: 'POST',
+        op: 'set_owner_data',
+        access: operate,
+        form: annotationsForm,
+        doc: 'Set owner data (the earlier name of workload annotations): key=value pairs; an empty value removes the key.',
         handle: async (c) => (await ops.annotate(caller(c), id(c), c.form), show(c)),
       }),
       action({
