@@ -1,13 +1,14 @@
 // A real Redfish BMC for tests: sushy-emulator (PyPI sushy-tools, in the repo's .venv) with its
 // fake driver, Basic auth from an htpasswd file (admin/password), on a free local port, over
 // HTTPS with a self-signed certificate when asked.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, stopChild, waitFor } from './peers';
+import { selfSignedCert } from './self-signed';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 export const SUSHY = fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))
@@ -74,26 +75,8 @@ export async function startSushy(opts: { tls?: boolean; hardware?: boolean } = {
   const port = await freePort('tcp');
   const args = ['--config', path.join(dir, 'emulator.conf'), '-i', '127.0.0.1', '-p', String(port)];
   if (opts.tls) {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=bmc.test',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    args.push('--ssl-certificate', path.join(dir, 'cert.pem'), '--ssl-key', path.join(dir, 'key.pem'));
+    const tls = selfSignedCert(dir, 'bmc.test');
+    args.push('--ssl-certificate', tls.cert, '--ssl-key', tls.key);
   }
   const child: ChildProcess = spawn(SUSHY, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

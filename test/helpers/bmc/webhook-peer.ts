@@ -1,13 +1,13 @@
 // A webhook power endpoint for tests: a local Node HTTP(S) server that keeps one machine's power
 // state, answers the query URI with MAAS's default shapes ({"status": "running"|"stopped"}) and
 // wants a bearer token or Basic credentials.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { selfSignedCert } from './self-signed';
 
 export interface WebhookPeer {
   url: string;
@@ -56,29 +56,8 @@ export async function startWebhookPeer(
   let server: http.Server;
   if (opts.tls) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-webhook-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=webhook.test',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    server = https.createServer(
-      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
-      handler,
-    );
+    const tls = selfSignedCert(dir, 'webhook.test');
+    server = https.createServer({ key: fs.readFileSync(tls.key), cert: fs.readFileSync(tls.cert) }, handler);
     fs.rmSync(dir, { recursive: true, force: true });
   } else server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
