@@ -8,7 +8,8 @@ import { openDatabase } from '../src/region/db/data-source';
 import { MachineEntity, UserEntity } from '../src/region/db/entities';
 import type { Principal } from '../src/region/services/principal';
 import { MachineQueries } from '../src/region/services/machine-queries';
-import { startStack, type Stack } from '../test/helpers/stack';
+import { type Stack } from '../test/helpers/stack';
+import { withApiStack } from './lib/api-stack';
 import { parse, timedCall, type Timed } from './lib/client';
 import { cpuSecondsOf, memoryOf, RssSampler } from './lib/proc';
 import { connect, createRack, createUsers, ensureNamed, insertMachines, type MachineSpec } from './lib/seed';
@@ -29,12 +30,7 @@ interface MachineJson {
 }
 
 export async function listMachines(log: Log): Promise<BenchOutcome> {
-  const stack = await startStack({ roles: ['api'] });
-  try {
-    return await run(stack, log);
-  } finally {
-    await stack.stop();
-  }
+  return withApiStack((stack) => run(stack, log));
 }
 
 async function run(stack: Stack, log: Log): Promise<BenchOutcome> {

@@ -3,7 +3,8 @@
 // next as soon as one answers, 429s included) over 10,000 machines. Target: p99 under 100 ms. The
 // idle latency is measured first for comparison.
 import { MachineStatus as S } from '../src/contracts/lifecycle';
-import { startStack, type Stack } from '../test/helpers/stack';
+import { type Stack } from '../test/helpers/stack';
+import { withApiStack } from './lib/api-stack';
 import { timedCall } from './lib/client';
 import { connect, createRack, createUsers, ensureNamed, insertMachines, type MachineSpec } from './lib/seed';
 import { ms, round, summarize } from './lib/stats';
@@ -18,12 +19,7 @@ const TAG_VALUES = 100;
 const TARGET_P99_MS = 100;
 
 export async function whoamiUnderAbuse(log: Log): Promise<BenchOutcome> {
-  const stack = await startStack({ roles: ['api'] });
-  try {
-    return await run(stack, log);
-  } finally {
-    await stack.stop();
-  }
+  return withApiStack((stack) => run(stack, log));
 }
 
 async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
