@@ -458,6 +458,12 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 200);
     const released = await waitForStatus(region.services, id, S.READY);
     assert.deepEqual(released.workloadAnnotations, {});
+    // As MAAS: releasing a READY machine again is a retry that succeeds and does nothing; a
+    // caller who may not release it is still refused.
+    const again = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: admin });
+    assert.equal(again.status, 200, again.text);
+    assert.equal((again.body as Json).status_name, 'Ready');
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 403);
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin })).status, 409);
 
     assert.equal(

@@ -322,6 +322,9 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
     assert.ok(['Releasing', 'Disk erasing', 'Ready'].includes(started.status_name), started.status_name);
     const ready = await waitFor(ids.fake!, 'Ready', ['Releasing', 'Disk erasing']);
     assert.equal(ready.owner, null);
+    // A retried release (e.g. after a lost reply) succeeds and does nothing, as in MAAS.
+    const retried = await cli.json<Machine>('machine', 'release', ids.fake!, 'erase=true', 'quick_erase=true');
+    assert.equal(retried.status_name, 'Ready');
     const events = await cli.json<{ events: Json[] }>('events', 'query', `id=${ids.fake}`, 'limit=30');
     assert.ok(
       events.events.some((e) => /Erasing disks \(quick\)/.test(String(e.description))),

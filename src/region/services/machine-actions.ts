@@ -134,6 +134,7 @@ export class MachineActions {
   }
 
   async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
+    if (await this.releasedAlready(caller, systemId)) return;
     await this.startLifecycle(
       systemId,
       LIFECYCLE.release,
@@ -153,6 +154,20 @@ export class MachineActions {
         return m;
       },
     );
+  }
+
+  /**
+   * MAAS answers a release of a machine that is READY or already RELEASING with success and does
+   * nothing: it is a client's redundant retry, whose postcondition holds. Who may release it is
+   * still asked. A status that changes after this look is the transition check's to refuse.
+   */
+  private async releasedAlready(caller: Principal, systemId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      if (m.status !== S.READY && m.status !== S.RELEASING) return false;
+      await this.assertMayUse(tx, caller, m, 'release');
+      return true;
+    });
   }
 
   /**
