@@ -192,12 +192,21 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
     'powers the ipmi machine on and off through the rack and the real BMC',
     { skip: !installed('ipmi_sim') },
     async () => {
-      await cli.json('machine', 'power-on', ids.ipmi!);
+      await cli.json('machine', 'power-on', ids.ipmi!, 'comment=burn-in');
       assert.equal(bmc!.power(), 'on');
       assert.deepEqual(await cli.json('machine', 'query-power-state', ids.ipmi!), { state: 'on' });
-      await cli.json('machine', 'power-off', ids.ipmi!);
+      await refused(400, /stop_mode=soft is not supported/, 'machine', 'power-off', ids.ipmi!, 'stop_mode=soft');
+      assert.equal(bmc!.power(), 'on', 'a refused power-off did nothing');
+      await cli.json('machine', 'power-off', ids.ipmi!, 'stop_mode=hard', 'comment=burn-in done');
       assert.equal(bmc!.power(), 'off');
       assert.deepEqual(await cli.json('machine', 'query-power-state', ids.ipmi!), { state: 'off' });
+      const events = await cli.json<{ events: Json[] }>('events', 'query', `id=${ids.ipmi}`, 'level=DEBUG');
+      assert.deepEqual(
+        events.events
+          .filter((e) => String(e.type).startsWith('User powering'))
+          .map((e) => `${String(e.type)}: ${String(e.description)}`),
+        ['User powering down node: (admin) - burn-in done', 'User powering up node: (admin) - burn-in'],
+      );
     },
   );
 
