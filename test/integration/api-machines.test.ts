@@ -458,6 +458,12 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 200);
     const released = await waitForStatus(region.services, id, S.READY);
     assert.deepEqual(released.workloadAnnotations, {});
+    // As MAAS: releasing a READY machine again is a retry that succeeds and does nothing; a
+    // caller who may not release it is still refused.
+    const again = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: admin });
+    assert.equal(again.status, 200, again.text);
+    assert.equal((again.body as Json).status_name, 'Ready');
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 403);
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin })).status, 409);
 
     assert.equal(
@@ -472,10 +478,14 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal((broken.body as Json).status_name, 'Broken');
     assert.equal((broken.body as Json).status_message, 'bad RAM');
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: alice })).status, 403);
-    assert.equal(
-      ((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: admin })).body as Json).status_name,
-      'Ready',
-    );
+    const fixed = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, {
+      key: admin,
+      form: { comment: 'RAM replaced' },
+    });
+    assert.equal((fixed.body as Json).status_name, 'Ready', fixed.text);
+    const events = await api.call('GET', `/MAAS/api/2.0/events/?op=query&id=${id}&level=DEBUG&limit=5`, { key: admin });
+    const request = (events.body as { events: Json[] }).events.find((e) => e.type === 'User marking node fixed');
+    assert.equal(request?.description, '(admin) - RAM replaced', events.text);
   });
 
   it('filters the listing', async () => {

@@ -20,9 +20,10 @@ const OP_SUFFIX = /^(.*)\/op-([^/]+)\/?$/;
 export class PathMatcher<T> {
   private readonly routes: Array<Compiled<T>>;
 
-  constructor(entries: Iterable<{ template: string; value: T }>) {
+  /** `cidrPlaceholders`: placeholders that also match `10.0.0.0/24` (a prefix length after a slash). */
+  constructor(entries: Iterable<{ template: string; value: T; cidrPlaceholders?: readonly string[] }>) {
     this.routes = [...entries]
-      .map(({ template, value }) => compile(template, value))
+      .map(({ template, value, cidrPlaceholders }) => compile(template, value, cidrPlaceholders ?? []))
       // Literal segments beat placeholders: '/tags/special/' before '/tags/{name}/'.
       .sort((a, b) => a.names.length - b.names.length);
   }
@@ -55,15 +56,16 @@ export class PathMatcher<T> {
   }
 }
 
-function compile<T>(template: string, value: T): Compiled<T> {
+function compile<T>(template: string, value: T, cidrPlaceholders: readonly string[]): Compiled<T> {
   const names: string[] = [];
   const source = trimSlash(template)
     .split(/(\{[^{}/]+\})/)
     .map((piece) => {
       const placeholder = /^\{([^{}/]+)\}$/.exec(piece);
       if (!placeholder) return piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(placeholder[1] ?? '');
-      return '([^/]+)';
+      const name = placeholder[1] ?? '';
+      names.push(name);
+      return cidrPlaceholders.includes(name) ? '([^/]+(?:/\\d{1,3})?)' : '([^/]+)';
     })
     .join('');
   return { value, regex: new RegExp(`^${source}$`), names };

@@ -70,6 +70,11 @@ export interface Resource<P> {
   anonName?: string;
   /** Doc of the anonymous variant; default `doc`. */
   anonDoc?: string;
+  /**
+   * Placeholders that may hold a CIDR, whose prefix length is one more path segment: MAAS routes
+   * `subnets/10.0.0.0/24/` to the subnet, and the maas CLI puts `subnet read 10.0.0.0/24` there.
+   */
+  cidrPlaceholders?: readonly string[];
 }
 
 export function actionName(action: Pick<Action<unknown>, 'method' | 'op'>): string {

@@ -297,5 +297,32 @@ export const releaseForm = form(
   }),
 );
 
+/** power_on: MAAS's event log comment; its user_data (cloud-init for this boot) is refused. */
+export const powerOnForm = form(
+  {
+    comment: field.text('A comment for the event log.'),
+    user_data: field.unsupported('a machine boots with the user data it was deployed with.'),
+  },
+  (v) => v.comment ?? '',
+);
+
+/** power_off: MAAS's stop_mode (hard, the default, is what every power driver does) and comment. */
+export const powerOffForm = form(
+  {
+    stop_mode: field.text("'hard' (the default) cuts the power. 'soft' (an ACPI shutdown) is not supported yet."),
+    comment: field.text('A comment for the event log.'),
+  },
+  (v) => {
+    const mode = v.stop_mode ?? 'hard';
+    if (mode === 'soft')
+      throw ValidationError.field(
+        'stop_mode',
+        'stop_mode=soft is not supported yet: the power drivers only cut the power.',
+      );
+    if (mode !== 'hard') throw ValidationError.field('stop_mode', `stop_mode must be 'hard' or 'soft', not '${mode}'.`);
+    return v.comment ?? '';
+  },
+);
+
 /** The event log comment most operations take. */
 export const commentForm = form({ comment: field.text('A comment for the event log.') }, (v) => v.comment ?? '');

@@ -105,6 +105,7 @@ export function subnetResources(deps: {
     {
       name: 'SubnetHandler',
       path: '/subnets/{id}/',
+      cidrPlaceholders: ['id'],
       doc: 'Manage a subnet, by id or CIDR.',
       actions: [
         action({

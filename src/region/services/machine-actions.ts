@@ -134,6 +134,7 @@ export class MachineActions {
   }
 
   async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
+    if (await this.releasedAlready(caller, systemId)) return;
     await this.startLifecycle(
       systemId,
       LIFECYCLE.release,
@@ -153,6 +154,20 @@ export class MachineActions {
         return m;
       },
     );
+  }
+
+  /**
+   * MAAS answers a release of a machine that is READY or already RELEASING with success and does
+   * nothing: it is a client's redundant retry, whose postcondition holds. Who may release it is
+   * still asked. A status that changes after this look is the transition check's to refuse.
+   */
+  private async releasedAlready(caller: Principal, systemId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      if (m.status !== S.READY && m.status !== S.RELEASING) return false;
+      await this.assertMayUse(tx, caller, m, 'release');
+      return true;
+    });
   }
 
   /**
@@ -214,11 +229,12 @@ export class MachineActions {
     if (stale) await this.workflows.cancel(stale);
   }
 
-  async markFixed(caller: Principal, systemId: string): Promise<void> {
+  async markFixed(caller: Principal, systemId: string, comment = ''): Promise<void> {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'mark fixed');
       if (m.status !== S.BROKEN) throw new ConflictError(`Cannot mark fixed in current state: ${labelOf(m.status)}.`);
+      await recordRequest(tx, m, caller, 'User marking node fixed', comment);
       const to = m.previousStatus === S.DEPLOYED ? S.DEPLOYED : S.READY;
       await changeStatus(tx, m, { to, event: { description: 'Marked fixed.' } });
     });
@@ -241,13 +257,18 @@ export class MachineActions {
     });
   }
 
-  async power(caller: Principal, systemId: string, action: PowerAction): Promise<PowerResult> {
+  async power(caller: Principal, systemId: string, action: PowerAction, comment = ''): Promise<PowerResult> {
     // Only read: the power workflow changes no status, so no row lock is held across it.
     const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
     if (!m) throw new NotFoundError('No Machine matches the given query.');
     if (action !== 'query') {
       await this.assertMayUse(this.db.manager, caller, m, `power ${action}`);
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
+    }
+    // MAAS's request events for the API's power actions (REQUEST_NODE_START/STOP), with the comment.
+    if (action === 'on' || action === 'off') {
+      const type = action === 'on' ? 'User powering up node' : 'User powering down node';
+      await recordRequest(this.db.manager, m, caller, type, comment);
     }
     const queue = await this.racks.queueFor(m.rackId);
     return this.workflows.execute(

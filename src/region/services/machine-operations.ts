@@ -125,9 +125,9 @@ export class MachineOperations {
     await this.visible(caller, systemId);
     await this.actions.markBroken(caller, systemId, message);
   }
-  async markFixed(caller: Principal, systemId: string): Promise<void> {
+  async markFixed(caller: Principal, systemId: string, comment = ''): Promise<void> {
     await this.visible(caller, systemId);
-    await this.actions.markFixed(caller, systemId);
+    await this.actions.markFixed(caller, systemId, comment);
   }
   async reserve(caller: Principal, systemId: string, reservedFor: string, comment: string): Promise<void> {
     await this.visible(caller, systemId);
@@ -137,9 +137,9 @@ export class MachineOperations {
     await this.visible(caller, systemId);
     await this.actions.lock(caller, systemId, locked, comment);
   }
-  async power(caller: Principal, systemId: string, action: PowerAction): Promise<PowerResult> {
+  async power(caller: Principal, systemId: string, action: PowerAction, comment = ''): Promise<PowerResult> {
     await this.visible(caller, systemId);
-    return this.actions.power(caller, systemId, action);
+    return this.actions.power(caller, systemId, action, comment);
   }
 
   /** The machine's own token (owner and admins); `regenerate` replaces it, the old one refused at once. */
