@@ -198,6 +198,28 @@ describe('MAAS API: devices', () => {
     assert.equal((await link({ mode: 'STATIC', subnet: String(subnetId) }, bob.key)).status, 404);
   });
 
+  it('answers 409 when a subnet has no free address left, and picks IPv6 addresses too', async () => {
+    const tiny = await api.services.subnets.create({ cidr: '10.31.0.0/30', gatewayIp: '10.31.0.1' });
+    const link = async (subnet: number) => {
+      const d = await createDevice(alice.key, { mac_addresses: macAddress() });
+      return api.call('POST', `${ifaceUri(d)}?op=link_subnet`, {
+        key: alice.key,
+        form: { mode: 'STATIC', subnet: String(subnet) },
+      });
+    };
+    const first = await link(tiny.id);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(((first.body as Json).links as Json[])[0]!.ip_address, '10.31.0.2');
+    const none = await link(tiny.id);
+    assert.equal(none.status, 409, none.text);
+    assert.match(none.text, /No free IP address/);
+
+    const v6 = await api.services.subnets.create({ cidr: 'fd00:31::/64' });
+    const r = await link(v6.id);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(((r.body as Json).links as Json[])[0]!.ip_address, 'fd00:31::1');
+  });
+
   it('picks distinct addresses for concurrent STATIC links', async () => {
     const devices = await Promise.all(
       Array.from({ length: 6 }, () => createDevice(alice.key, { mac_addresses: macAddress() })),
