@@ -25,6 +25,8 @@ import { subnetResources } from './resources/subnets';
 import { tagResources } from './resources/tags';
 import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
+import { deviceResources } from './resources/devices';
+import { nodeInterfaceResources } from './resources/node-interfaces';
 import { uiRouter } from './ui/router';
 import type { PresentOptions } from './presenters/machine';
 
@@ -85,5 +87,7 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...rackControllerResources({ services }),
     ...regionControllerResources({ services }),
     ...bootResourceResources({ services }),
+    ...deviceResources({ services }),
+    ...nodeInterfaceResources({ services }),
   ];
 }

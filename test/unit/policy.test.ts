@@ -9,7 +9,7 @@ import {
   MACHINE_TOKEN_DENIED,
   type MachineFacts,
 } from '../../src/region/policy';
-import { ipRangeRule } from '../../src/region/policy/rules';
+import { deviceRule, ipRangeRule } from '../../src/region/policy/rules';
 import { ForbiddenError } from '../../src/region/errors';
 import type { Machine, User } from '../../src/region/db/entities';
 import type { Principal } from '../../src/region/services/principal';
@@ -103,5 +103,18 @@ describe('policy: IP ranges', () => {
     assert.equal(ipRangeRule(alice, null, 'reserved'), null);
     assert.equal(ipRangeRule(alice, null, 'dynamic'), 'Only administrators can create dynamic IP ranges.');
     assert.equal(ipRangeRule(admin, { userId: 3, type: 'dynamic' }, 'dynamic'), null);
+  });
+});
+
+describe('policy: devices', () => {
+  it("the device's effective owner and admins change it; others and machine tokens do not", () => {
+    const device = { systemId: 'dev123', ownerId: 2 };
+    assert.equal(deviceRule(alice, device), null);
+    assert.equal(deviceRule(admin, device), null);
+    assert.equal(deviceRule(bob, device), 'You do not have permission to change device dev123.');
+    assert.equal(deviceRule(bob, { ...device, ownerId: null }), 'You do not have permission to change device dev123.');
+    assert.equal(deviceRule(machineToken, device), MACHINE_TOKEN_DENIED);
+    assert.equal(decide(machineToken, { object: 'device', verb: 'read' }), MACHINE_TOKEN_DENIED);
+    assert.equal(decide(alice, { object: 'device', verb: 'create' }), null);
   });
 });

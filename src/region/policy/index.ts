@@ -5,11 +5,13 @@ import { ForbiddenError } from '../errors';
 import type { Principal } from '../services/principal';
 import {
   COLLECTION_RULES,
+  deviceRule,
   ipRangeRule,
   MACHINE_RULES,
   type CollectionObject,
   type CollectionVerb,
   type Decision,
+  type DeviceFacts,
   type IpRangeFacts,
   type MachineFacts,
   type MachineVerb,
@@ -19,6 +21,7 @@ export {
   MACHINE_TOKEN_DENIED,
   type CollectionObject,
   type CollectionVerb,
+  type DeviceFacts,
   type IpRangeFacts,
   type MachineFacts,
   type MachineVerb,
@@ -63,4 +66,9 @@ export function machineVerbOf(what: string): MachineVerb {
   const verb = what.startsWith('power ') ? 'power' : what.replace(/ /g, '-');
   if (!(verb in MACHINE_RULES)) throw new Error(`policy: no machine rule for "${what}"`);
   return verb as MachineVerb;
+}
+
+export function authorizeDevice(principal: Principal, device: DeviceFacts): void {
+  const reason = deviceRule(principal, device);
+  if (reason !== null) throw new ForbiddenError(reason);
 }

@@ -54,6 +54,8 @@ export const COLLECTION_RULES = {
     delete: apiAdmin,
     'read-power-parameters': apiAdmin,
   },
+  /** Devices (Juju's containers): any user lists the ones they may see and creates their own. */
+  device: { read: apiUser, create: apiUser, update: apiUser, delete: apiUser },
 } satisfies Record<string, Record<string, (p: Principal) => Decision>>;
 
 export type CollectionObject = keyof typeof COLLECTION_RULES;
@@ -132,4 +134,20 @@ export function ipRangeRule(p: Principal, r: IpRangeFacts | null, newType?: stri
   return isUser(p) && r.userId === p.user.id && r.type !== 'dynamic' && newType !== 'dynamic'
     ? null
     : 'Only administrators can change or delete this IP range.';
+}
+
+/**
+ * Facts about one device. `ownerId` is the device's effective owner: its parent machine's owner
+ * when it has a parent (Juju's containers belong to whoever holds the machine), else its creator.
+ */
+export interface DeviceFacts {
+  systemId: string;
+  ownerId: number | null;
+}
+
+/** Changing or deleting a device (its interfaces and addresses too): its owner and admins. */
+export function deviceRule(p: Principal, d: DeviceFacts): Decision {
+  const base = apiUser(p);
+  if (base || isAdminUser(p) || owns(p, { ...d, controller: false, administersPool: false })) return base;
+  return `You do not have permission to change device ${d.systemId}.`;
 }

@@ -31,6 +31,9 @@ import { UiSessionService } from './ui-sessions';
 import { UserService } from './users';
 import type { WorkflowGateway } from './workflow-gateway';
 import { ZoneService } from './zones';
+import { DeviceService } from './devices/devices';
+import { DeviceInterfaceService } from './devices/device-interfaces';
+import { NodeInterfaceService } from './devices/node-interfaces';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -85,6 +88,12 @@ export interface RegionServices {
   bootResources: BootResourceService;
   /** What a machine's (or a MAC's) next netboot gets, with the metadata URL machines reach the region by. */
   bootConfig(metadataUrl: string): BootConfigService;
+  /** Devices (Juju's containers): non-deployable nodes, usually with a parent machine. */
+  devices: DeviceService;
+  /** A device's interfaces and their links to subnets (static addresses, DHCP, link-up). */
+  deviceInterfaces: DeviceInterfaceService;
+  /** nodes/{system_id}/interfaces/: a device's (read and changed) or a machine's (read-only). */
+  nodeInterfaces: NodeInterfaceService;
 }
 
 export function createRegionServices(o: {
@@ -110,6 +119,8 @@ export function createRegionServices(o: {
   });
   const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources);
   const reservations = new ReservationService(o.db);
+  const vlans = new VlanService(o.db);
+  const devices = new DeviceService(o.db);
   return {
     db: o.db,
     users: new UserService(o.db),
@@ -132,7 +143,7 @@ export function createRegionServices(o: {
     metadata: new MetadataService(o.db, o.workflows),
     racks,
     fabrics,
-    vlans: new VlanService(o.db),
+    vlans,
     subnets,
     ipRanges: new IpRangeService(o.db, subnets),
     reservedIps: new ReservedIpService(o.db, subnets),
@@ -142,5 +153,8 @@ export function createRegionServices(o: {
     secrets: o.secrets,
     bootResources,
     bootConfig: (metadataUrl) => new BootConfigService(o.db, machines, metadataUrl, bootResources),
+    devices,
+    deviceInterfaces: new DeviceInterfaceService(o.db, devices, subnets, vlans),
+    nodeInterfaces: new NodeInterfaceService(devices, queries),
   };
 }

@@ -10,8 +10,9 @@ export class ReleaseService {
 
   /**
    * Give the machine back: no owner, no deployment leftovers (annotations, agent, user data, OS,
-   * kernel, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay). One
-   * transaction, and idempotent: the activity may run it again.
+   * kernel, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay), and so
+   * do its child devices (Juju's containers, with their addresses), as in MAAS. One transaction,
+   * and idempotent: the activity may run it again.
    */
   async clearDeployment(systemId: string): Promise<void> {
     await this.db.transaction(async (tx: EntityManager) => {
@@ -25,6 +26,9 @@ export class ReleaseService {
         `DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`,
         [systemId],
       );
+      await tx.query(`DELETE FROM devices WHERE parent_id = (SELECT id FROM machines WHERE system_id = $1)`, [
+        systemId,
+      ]);
     });
   }
 

@@ -51,7 +51,11 @@ export class ReservedIpService {
           'ip',
           `IP address ${ip} is inside a dynamic range; reserve an address outside the DHCP pool.`,
         );
-      const taken: unknown[] = await tx.query(`SELECT 1 FROM reserved_ips WHERE ip = $1::inet`, [ip]);
+      // A device's static address is taken too (devices/static-addresses.ts picks under the same subnet lock).
+      const taken: unknown[] = await tx.query(
+        `SELECT 1 FROM reserved_ips WHERE ip = $1::inet UNION ALL SELECT 1 FROM device_links WHERE host(ip) = host($1::inet)`,
+        [ip],
+      );
       if (taken.length) throw new ConflictError(`The IP address ${ip} is already in use.`);
       if (mac && !admin) {
         const others: unknown[] = await tx.query(
