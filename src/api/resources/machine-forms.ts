@@ -188,6 +188,7 @@ export const allocateForm = form(
     comment: field.text('A comment for the event log.'),
     dry_run: field.bool('Find the machine without allocating it.'),
     verbose: field.bool('With dry_run: say which machines matched each constraint.'),
+    given: field.requestValues(),
   },
   (v): AllocateConstraints => ({
     name: v.name,
@@ -214,6 +215,7 @@ export const allocateForm = form(
     comment: v.comment,
     dryRun: v.dry_run ?? false,
     verbose: v.verbose ?? false,
+    given: v.given,
   }),
 );
 

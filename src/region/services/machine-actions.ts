@@ -6,7 +6,6 @@ import type { DataSource, EntityManager } from 'typeorm';
 import {
   ABORTABLE_STATUSES,
   assertTransition,
-  InvalidTransitionError,
   isTransitional,
   labelOf,
   LIFECYCLE,
@@ -24,7 +23,7 @@ import {
   type WorkflowParams,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, FormValidationError, NotFoundError, ValidationError } from '../errors';
 import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
@@ -147,6 +146,8 @@ export class MachineActions {
       () => ({}),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'release');
+        // MAAS (api/machines.py release): already released or releasing is the postcondition, a success.
+        if (m.status === S.READY || m.status === S.RELEASING) return null;
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
         if (o.erase || o.secureErase || o.quickErase) await assertCanNetboot(tx, m, 'erase the disks of');
         await recordRequest(tx, m, caller, 'User releasing node', o.comment);
@@ -164,7 +165,7 @@ export class MachineActions {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'abort');
       if (!ABORTABLE_STATUSES.includes(m.status))
-        throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
+        throw new ConflictError(`Cannot abort in current state: node ${systemId} is in state ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
       return m;
     });
@@ -218,7 +219,7 @@ export class MachineActions {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'mark fixed');
-      if (m.status !== S.BROKEN) throw new ConflictError(`Cannot mark fixed in current state: ${labelOf(m.status)}.`);
+      if (m.status !== S.BROKEN) throw new ConflictError("Can't mark a non-broken node as 'Ready'.");
       const to = m.previousStatus === S.DEPLOYED ? S.DEPLOYED : S.READY;
       await changeStatus(tx, m, { to, event: { description: 'Marked fixed.' } });
     });
@@ -228,10 +229,11 @@ export class MachineActions {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, locked ? 'lock' : 'unlock');
+      // MAAS's words and order (api/machines.py lock/unlock, models/node.py lock).
+      if (m.locked === locked) throw new ConflictError(locked ? 'Machine is already locked' : 'Machine is not locked');
       if (locked && m.status !== S.DEPLOYED && m.status !== S.DEPLOYING) {
-        throw new ConflictError('Can only lock machines that are deployed or deploying.');
+        throw new ConflictError("Can't lock, node is not deployed or deploying");
       }
-      if (m.locked === locked) return;
       await tx.query(`UPDATE machines SET locked = $2, updated = now() WHERE id = $1`, [m.id, locked]);
       await recordEvent(tx, m.id, {
         type: locked ? 'Locked' : 'Unlocked',
@@ -293,17 +295,19 @@ export class MachineActions {
     type: T,
     params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>,
     extra: (m: Machine) => Partial<Machine>,
-    prepare: (tx: EntityManager, m: Machine) => Promise<Machine> = async (_tx, m) => m,
+    /** Checks and steps in the transaction before the transition; null: nothing to do (a success). */
+    prepare: (tx: EntityManager, m: Machine) => Promise<Machine | null> = async (_tx, m) => m,
   ): Promise<void> {
     const deadlines = await this.deadlines();
     await this.settlePrevious(systemId);
     await this.db.transaction(async (tx) => {
       const locked = await lockMachine(tx, systemId);
       const m = await prepare(tx, locked);
+      if (m === null) return;
       const to = op.inProgress!;
       // The lifecycle table says where the operation may start; its workflow claims the machine
       // only from there, so anything else is refused here rather than failed there.
-      if (!op.startFrom.includes(m.status)) throw new InvalidTransitionError(m.status, to);
+      if (!op.startFrom.includes(m.status)) throw notStartable(type, m);
       assertTransition(m.status, to);
       const rackQueue = await this.racks.queueFor(m.rackId, tx);
       const workflowId = lifecycleWorkflowId(systemId);
@@ -316,6 +320,21 @@ export class MachineActions {
         await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines, claimToken }),
       );
     });
+  }
+}
+
+/** MAAS's refusal when an operation cannot start from the machine's status, in its words and codes. */
+function notStartable(type: LifecycleWorkflowType, m: Machine): Error {
+  switch (type) {
+    case WorkflowType.commission:
+      // forms/ephemeral.py: CommissionForm.clean, a form error (400).
+      return new FormValidationError({
+        __all__: ['Commission is not available because of the current state of the node.'],
+      });
+    case WorkflowType.deploy:
+      return new ConflictError(`Can't deploy a machine that is in the '${labelOf(m.status)}' state`);
+    case WorkflowType.release:
+      return new ConflictError(`Machine cannot be released in its current state ('${labelOf(m.status)}').`);
   }
 }
 
