@@ -37,7 +37,13 @@ import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
-// Commissioning takes no options: the API refuses the ones it cannot honour (machine-forms.ts).
+/** MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices. */
+export interface CommissionOptions {
+  skipNetworking: boolean;
+  skipStorage: boolean;
+}
+const NO_SKIPS: CommissionOptions = { skipNetworking: false, skipStorage: false };
+
 export interface DeployOptions {
   distroSeries: string;
   userData: string;
@@ -67,13 +73,14 @@ export class MachineActions {
     private readonly images?: Pick<BootResourceService, 'resolve' | 'list'>,
   ) {}
 
-  async commission(caller: Principal, systemId: string): Promise<void> {
+  async commission(caller: Principal, systemId: string, o: CommissionOptions = NO_SKIPS): Promise<void> {
     await this.startLifecycle(
       systemId,
       LIFECYCLE.commission,
       WorkflowType.commission,
       async (_m, ref) => ref,
-      () => ({}),
+      // Read when this commissioning's hardware report arrives (hardware.ts), which clears them.
+      () => ({ skipNetworking: o.skipNetworking, skipStorage: o.skipStorage }),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'commission');
         await assertNoOtherMaclessCommissioning(tx, m);
