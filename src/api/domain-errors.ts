@@ -3,6 +3,7 @@ import { InvalidTransitionError } from '../contracts/lifecycle';
 import {
   ConflictError,
   ForbiddenError,
+  FormValidationError,
   NotFoundError,
   QueryAbandonedError,
   TooManyRequestsError,
@@ -12,6 +13,7 @@ import {
 import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable, tooManyRequests } from './http';
 
 export function mapDomainError(err: unknown): ApiError | undefined {
+  if (err instanceof FormValidationError) return badRequest(err.fields);
   if (err instanceof ValidationError) {
     // A form-wide error (Django's __all__) is plain text in MAAS; field errors are JSON.
     const keys = Object.keys(err.fields);

@@ -12,6 +12,13 @@ export class ValidationError extends Error {
     return new ValidationError({ [name]: [message] });
   }
 }
+/**
+ * A Django form's errors (MAASAPIValidationError(form.errors)): always MAAS's JSON shape, even a
+ * form-wide (`__all__`) one, which a bare ValidationError sends as text.
+ */
+export class FormValidationError extends ValidationError {
+  override name = 'FormValidationError';
+}
 /** 404: what does not exist and what the caller may not see look the same. */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';

@@ -161,7 +161,20 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
     }
     const none = await allocate(alice, { cpu_speed: '9999', tags: 'gpu' });
     assert.equal(none.status, 409);
-    assert.match(none.text, /No available machine matches constraints: cpu_speed=9999 tags=gpu/);
+    // MAAS's NodesNotAvailable: the parameters as sent (Python's repr) and as resolved.
+    assert.equal(
+      none.text,
+      `No available machine matches constraints: [('cpu_speed', ['9999']), ('tags', ['gpu'])] (resolved to "cpu_speed=9999 tags=gpu")`,
+    );
+    const quoted = await allocate(alice, { cpu_count: '1000', comment: "it's" });
+    assert.equal(quoted.status, 409, quoted.text);
+    assert.equal(
+      quoted.text,
+      `No available machine matches constraints: [('cpu_count', ['1000']), ('comment', ["it's"])] (resolved to "cpu_count=1000")`,
+    );
+    const byId = await allocate(alice, { system_id: 'nosuch' });
+    assert.equal(byId.status, 409, byId.text);
+    assert.equal(byId.text, 'No machine with system ID nosuch available.');
 
     const got = await allocate(alice, { tags: 'gpu', agent_name: 'juju', comment: 'for the db' });
     assert.equal(got.status, 200, got.text);

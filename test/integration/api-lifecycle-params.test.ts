@@ -1,10 +1,13 @@
 // Every parameter the lifecycle operations accept is honoured or refused (400 naming it, nothing
-// written): commission's enable_ssh and skip_*, deploy's ephemeral_deploy, hwe_kernel and comment,
+// written): commission's enable_ssh, skip_* (skip_networking / skip_storage keep the interfaces /
+// block devices through the hardware report) and testing_scripts=none, deploy's ephemeral_deploy, hwe_kernel and comment,
 // release's force and comment; MAAS's options metalflow has no use for (install_kvm, bridge_*,
 // commissioning_scripts, …) are refused when they ask for something. Real HTTP, PostgreSQL and Temporal (the rack is scripted).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { HARDWARE_FILE } from '../../src/contracts/hardware';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { MachineEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
@@ -74,7 +77,13 @@ describe('MAAS API: lifecycle parameters are honoured or refused', () => {
       ['deploy', { hwe_kernel: 'ga-22.04' }, 'hwe_kernel', /^hwe_kernel is not supported yet/],
       ['release', { force: 'maybe' }, 'force', /not a valid boolean/],
       ['commission', { commissioning_scripts: 'smartctl' }, 'commissioning_scripts', /is not supported yet/],
-      ['commission', { testing_scripts: 'none' }, 'testing_scripts', /^testing_scripts is not supported yet/],
+      [
+        'commission',
+        { testing_scripts: 'smartctl-validate' },
+        'testing_scripts',
+        /^testing_scripts is not supported yet/,
+      ],
+      ['commission', { testing_scripts: 'none,memtester' }, 'testing_scripts', /only 'none'/],
       ['deploy', { install_kvm: 'true' }, 'install_kvm', /^install_kvm is not supported yet: .*KVM/],
       ['deploy', { register_vmhost: '1' }, 'register_vmhost', /^register_vmhost is not supported yet/],
       ['deploy', { bridge_all: 'true' }, 'bridge_all', /^bridge_all is not supported yet/],
@@ -91,17 +100,77 @@ describe('MAAS API: lifecycle parameters are honoured or refused', () => {
     assert.deepEqual(await state(id), before, 'a refused request changes nothing');
   });
 
-  it("accepts commission's skip_* (metalflow reconfigures nothing after commissioning) and enable_ssh=0", async () => {
+  it('accepts skip_bmc_config (no BMC is configured here), enable_ssh=0 and testing_scripts=none', async () => {
     const id = await ready('params-skip');
-    const r = await op(id, 'commission', {
-      enable_ssh: '0',
-      skip_bmc_config: '1',
-      skip_networking: '1',
-      skip_storage: '1',
-    });
+    const r = await op(id, 'commission', { enable_ssh: '0', skip_bmc_config: '1', testing_scripts: 'none' });
     assert.equal(r.status, 200, r.text);
     assert.equal((r.body as Json).status_name, 'Commissioning');
     await waitForStatus(region.services, id, S.READY);
+  });
+
+  /** Commission `id` with `form`; its hardware report has one new NIC and one disk of `diskBytes`. */
+  const commissionWithReport = async (id: string, form: Record<string, string>, nicMac: string, diskBytes: number) => {
+    rack.behaviour.set(id, 'silent');
+    const r = await op(id, 'commission', form);
+    assert.equal(r.status, 200, r.text);
+    const report = {
+      architecture: 'amd64',
+      cpu: { count: 8, model: 'Test CPU', speed_mhz: 2000 },
+      memory_mib: 8192,
+      block_devices: [{ name: 'sdz', size_bytes: diskBytes, serial: 'S1', model: 'Disk' }],
+      interfaces: [{ name: 'enp9s0', type: 'physical', mac: nicMac, link_speed_mbps: 1000 }],
+      dmi: { vendor: 'Test' },
+    };
+    const m = await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: id });
+    await region.services.metadata.signal(m, {
+      status: 'OK',
+      error: '',
+      files: new Map([[HARDWARE_FILE, Buffer.from(JSON.stringify(report))]]),
+    });
+    rack.behaviour.delete(id);
+    return waitForStatus(region.services, id, S.READY);
+  };
+  const macsOf = async (id: string) =>
+    (
+      (await region.services.db.query(
+        `SELECT i.mac_address FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1 ORDER BY 1`,
+        [id],
+      )) as Array<{ mac_address: string }>
+    ).map((r) => r.mac_address);
+
+  it('skip_networking and skip_storage keep the interfaces and block devices through the hardware report, once', async () => {
+    const id = await ready('params-skips');
+    const nics = await macsOf(id);
+    const disks = (await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: id }))
+      .blockDevices;
+
+    const skipped = await commissionWithReport(
+      id,
+      { skip_networking: 'true', skip_storage: 'true' },
+      '52:54:00:cc:00:01',
+      2_000_000_000_000,
+    );
+    assert.deepEqual(await macsOf(id), nics, 'skip_networking: the interfaces are as they were');
+    assert.deepEqual(skipped.blockDevices, disks, 'skip_storage: the block devices are as they were');
+    assert.equal(skipped.cpuCount, 8, 'the rest of the report is applied');
+    assert.deepEqual([skipped.skipNetworking, skipped.skipStorage], [false, false], 'cleared by the report');
+
+    // Without them (the default), the next commissioning's report applies both.
+    const applied = await commissionWithReport(id, {}, '52:54:00:cc:00:02', 3_000_000_000_000);
+    assert.ok((await macsOf(id)).includes('52:54:00:cc:00:02'));
+    assert.deepEqual(
+      applied.blockDevices.map((d) => d.size),
+      [3_000_000_000_000],
+    );
+  });
+
+  it('skip_storage alone keeps the block devices and applies the interfaces', async () => {
+    const id = await ready('params-skip-storage');
+    const before = (await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: id }))
+      .blockDevices;
+    const after = await commissionWithReport(id, { skip_storage: '1' }, '52:54:00:cc:00:03', 4_000_000_000_000);
+    assert.deepEqual(after.blockDevices, before);
+    assert.ok((await macsOf(id)).includes('52:54:00:cc:00:03'));
   });
 
   it("records deploy's and release's comment in MAAS's request events; a forced release is a release", async () => {

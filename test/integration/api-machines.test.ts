@@ -356,7 +356,10 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
       form: { cpu_count: '1000' },
     });
     assert.equal(none.status, 409);
-    assert.match(none.text, /No available machine matches constraints: cpu_count=1000/);
+    assert.match(
+      none.text,
+      /^No available machine matches constraints: \[\('cpu_count', \['1000'\]\)\] \(resolved to "cpu_count=1000"\)$/,
+    );
     const huge = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', {
       key: bob,
       form: { mem: String(2 ** 40), cpu_count: '1.5' },
@@ -429,10 +432,18 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     await waitForStatus(region.services, id, S.DEPLOYED);
 
     const commission = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-commission`, { key: admin });
-    assert.equal(commission.status, 409);
-    assert.equal(commission.text, 'Invalid transition: Deployed -> Commissioning.');
+    // MAAS's CommissionForm refuses it: a form error, 400.
+    assert.equal(commission.status, 400);
+    assert.deepEqual(commission.body, {
+      __all__: ['Commission is not available because of the current state of the node.'],
+    });
+    const again = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-deploy`, { key: alice });
+    assert.equal(again.status, 409);
+    assert.equal(again.text, "Can't deploy a machine that is in the 'Deployed' state");
 
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: alice })).status, 200);
+    const twice = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: alice });
+    assert.deepEqual([twice.status, twice.text], [409, 'Machine is already locked']);
     const locked = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice });
     assert.equal(locked.status, 409);
     assert.match(locked.text, /locked/);
@@ -441,6 +452,8 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
       409,
     );
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-unlock`, { key: alice })).status, 200);
+    const unlocked = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-unlock`, { key: alice });
+    assert.deepEqual([unlocked.status, unlocked.text], [409, 'Machine is not locked']);
 
     const annotated = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-set_workload_annotations`, {
       key: alice,
@@ -464,13 +477,13 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal(again.status, 200, again.text);
     assert.equal((again.body as Json).status_name, 'Ready');
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 403);
-    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin })).status, 409);
+    const abort = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin });
+    assert.deepEqual([abort.status, abort.text], [409, `Cannot abort in current state: node ${id} is in state Ready.`]);
+    const notBroken = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_fixed`, { key: admin });
+    assert.deepEqual([notBroken.status, notBroken.text], [409, "Can't mark a non-broken node as 'Ready'."]);
 
-    assert.equal(
-      (await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: admin })).status,
-      409,
-      'only deployed machines lock',
-    );
+    const lock = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-lock`, { key: admin });
+    assert.deepEqual([lock.status, lock.text], [409, "Can't lock, node is not deployed or deploying"]);
     const broken = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-mark_broken`, {
       key: admin,
       form: { comment: 'bad RAM' },

@@ -476,7 +476,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await region.services.actions.commission(admin, m.systemId);
     await assert.rejects(
       region.services.actions.commission(admin, m.systemId),
-      /Invalid transition: Commissioning -> Commissioning|in progress/,
+      /Commission is not available because of the current state of the node\./,
     );
     await assert.rejects(
       region.services.actions.deploy(admin, m.systemId, {
@@ -485,7 +485,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
         agentName: '',
         comment: '',
       }),
-      /Invalid transition: Commissioning -> (Allocated|Deploying)\./,
+      /Can't deploy a machine that is in the 'Commissioning' state/,
     );
     await region.services.actions.abort(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.NEW);

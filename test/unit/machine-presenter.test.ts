@@ -44,6 +44,8 @@ const machine: Machine = {
   blockDevices: [{ name: 'sda', size: 100_000_000_000, serial: 'D1', model: 'QEMU', path: '/dev/sda' }],
   commissioningPassed: true,
   enableSsh: false,
+  skipNetworking: false,
+  skipStorage: false,
   hostId: null,
   reservedUserId: null,
   reservedGroupId: 7,

@@ -154,6 +154,24 @@ export function requestNames(): FieldSpec<string[]> {
   };
 }
 
+/**
+ * Every parameter the request gave but `op`, with its values, in request order: MAAS quotes them
+ * back (allocate's "No available machine matches constraints: [('cpu_count', ['2'])] …").
+ */
+export function requestValues(): FieldSpec<Array<[string, string[]]>> {
+  return {
+    type: 'String',
+    doc: '',
+    required: false,
+    undocumented: true,
+    read: (p) =>
+      p
+        .names()
+        .filter((n) => n !== 'op')
+        .map((n): [string, string[]] => [n, p.getAll(n, { maxValues: Number.MAX_SAFE_INTEGER })]),
+  };
+}
+
 /** MAAS's docstring parameter fields for a form, one `:param`/`:type` pair per field. */
 export function formDocLines(f: Form<unknown>): string[] {
   return Object.entries(f.fields).flatMap(([name, spec]) => {

@@ -30,7 +30,7 @@ export interface ApiRouterOptions<P> {
 const AUTH_REQUIRED =
   'Authorization Error: this action needs credentials; sign the request with a MAAS API key (OAuth PLAINTEXT).';
 
-/** Koa middleware answering everything under the prefix that the registry knows; other paths pass through. */
+/** Koa middleware answering everything under the prefix (unknown paths: MAAS's 404); other paths pass through. */
 export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware {
   const prefix = (options.prefix ?? '/MAAS/api/2.0').replace(/\/$/, '');
   const resources = options.resources.some((r) => r.name === 'VersionHandler')
@@ -65,7 +65,9 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
       return;
     }
     const match = matcher.match(relative);
-    if (!match) return next();
+    // MAAS's last-resort route (urls_api.py handler_404 → api/not_found.py): 404 in its words,
+    // whoever asks; nothing else is served under the API prefix.
+    if (!match) throw notFound(`Unknown API endpoint: ${path}.`);
     // No object is named with a control character; a NUL must not travel on to an SQL lookup.
     if (Object.values(match.params).some(hasAnyControl)) throw notFound();
 

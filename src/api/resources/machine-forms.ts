@@ -6,6 +6,7 @@ import { ValidationError } from '../../region/errors';
 import type { AllocateConstraints } from '../../region/services/allocation';
 import { parseInterfaces, parseStorage } from '../../region/services/allocation-constraints';
 import type {
+  CommissionOptions as CommissionCommand,
   DeployOptions as DeployCommand,
   ReleaseOptions as ReleaseCommand,
 } from '../../region/services/machine-actions';
@@ -188,6 +189,7 @@ export const allocateForm = form(
     comment: field.text('A comment for the event log.'),
     dry_run: field.bool('Find the machine without allocating it.'),
     verbose: field.bool('With dry_run: say which machines matched each constraint.'),
+    given: field.requestValues(),
   },
   (v): AllocateConstraints => ({
     name: v.name,
@@ -214,6 +216,7 @@ export const allocateForm = form(
     comment: v.comment,
     dryRun: v.dry_run ?? false,
     verbose: v.verbose ?? false,
+    given: v.given,
   }),
 );
 
@@ -221,27 +224,35 @@ export const allocateForm = form(
 const unsupported = (name: string, why: string) => ValidationError.field(name, `${name} is not supported yet: ${why}`);
 
 /**
- * Commissioning carries no options: enable_ssh=true is refused; the skip_* flags are checked as
- * booleans and need nothing carried, because metalflow's commissioning never reconfigures the BMC,
- * the networking or the storage, which is what they ask to skip.
+ * Commissioning's options: skip_networking / skip_storage are carried (the hardware report then
+ * keeps the interfaces / block devices, as MAAS's hooks do); skip_bmc_config is a boolean with
+ * nothing to skip, since commissioning here never configures the BMC; testing_scripts=none is
+ * what always happens (no tests); enable_ssh=true and any script are refused.
  */
 export const commissionForm = form(
   {
     enable_ssh: field.bool(
       'Not supported yet (true is refused): the machine is powered off once commissioning finishes.',
     ),
-    skip_bmc_config: field.bool('Accepted: commissioning here never configures the BMC.'),
-    skip_networking: field.bool('Accepted: commissioning here never reconfigures the networking.'),
-    skip_storage: field.bool('Accepted: commissioning here never reconfigures the storage.'),
+    skip_bmc_config: field.bool('Either value: commissioning here never configures the BMC.'),
+    skip_networking: field.bool("Keep the machine's interfaces as they are: the hardware report does not change them."),
+    skip_storage: field.bool("Keep the machine's block devices as they are: the hardware report does not change them."),
     commissioning_scripts: field.unsupported('commissioning runs its built-in hardware report, no scripts.'),
-    testing_scripts: field.unsupported('there is no hardware testing yet.'),
+    testing_scripts: field.list("Only 'none' (no tests run, which is what happens here); any script is refused."),
   },
-  (v): void => {
+  (v): CommissionCommand => {
     if (v.enable_ssh)
       throw unsupported(
         'enable_ssh',
         'the machine is powered off once commissioning finishes, so it cannot be reached.',
       );
+    const tests = v.testing_scripts
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (tests.some((s) => s !== 'none'))
+      throw unsupported('testing_scripts', "there is no hardware testing yet; only 'none' is accepted.");
+    return { skipNetworking: v.skip_networking ?? false, skipStorage: v.skip_storage ?? false };
   },
 );
 

@@ -132,7 +132,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         access: operate,
         form: commissionForm,
         doc: 'Commission: boot the ephemeral environment and record the hardware.',
-        handle: async (c) => (await ops.commission(caller(c), id(c)), show(c)),
+        handle: async (c) => (await ops.commission(caller(c), id(c), c.form), show(c)),
       }),
       action({
         method: 'POST',

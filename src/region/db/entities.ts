@@ -102,6 +102,9 @@ export interface Machine {
   blockDevices: BlockDevice[];
   commissioningPassed: boolean;
   enableSsh: boolean;
+  /** Set by commission (migration 0014): its hardware report keeps the interfaces / block devices. */
+  skipNetworking: boolean;
+  skipStorage: boolean;
   /** Stable identity of a registered deployed host (see migration 0002); null otherwise. */
   hostId: string | null;
   /** Reserved for one user or one group (migration 0004): who allocates it; survives release. */
@@ -243,6 +246,8 @@ export const MachineEntity = new EntitySchema<Machine>({
     blockDevices: { type: 'jsonb', name: 'block_devices' },
     commissioningPassed: { type: Boolean, name: 'commissioning_passed' },
     enableSsh: { type: Boolean, name: 'enable_ssh' },
+    skipNetworking: { type: Boolean, name: 'skip_networking' },
+    skipStorage: { type: Boolean, name: 'skip_storage' },
     hostId: { ...text, name: 'host_id', nullable: true },
     reservedUserId: { type: Number, name: 'reserved_user_id', nullable: true },
     reservedGroupId: { type: Number, name: 'reserved_group_id', nullable: true },

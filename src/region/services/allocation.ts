@@ -20,6 +20,8 @@ import { reservationAllowsSql, reservedToSql, userMayTakeSql } from './tenancy-s
 import { changeStatus, lockMachine } from './transitions';
 
 export interface AllocateConstraints extends NetworkConstraints {
+  /** The request's parameters as given (but op), which MAAS quotes when nothing matches. */
+  given?: Array<[string, string[]]>;
   name?: string;
   systemId?: string;
   /** Any of these; `amd64` stands for every `amd64/…` (MAAS's wildcards). */
@@ -256,5 +258,19 @@ function describeNoMatch(c: AllocateConstraints): string {
     );
   if (c.interfaces.length) parts.push(`interfaces=${c.interfaces.map((i) => i.label).join(';')}`);
   parts.push(...describeNetwork(c));
-  return parts.length ? `No available machine matches constraints: ${parts.join(' ')}` : 'No machine available.';
+  // MAAS's NodesNotAvailable (api/machines.py allocate): the constraints as sent (Python's repr of
+  // request.data.lists()) and as resolved (Juju-like, by name).
+  if (parts.length === 0) return 'No machine available.';
+  if (c.systemId) return `No machine with system ID ${c.systemId} available.`;
+  const resolved = parts.sort().join(' ');
+  return `No available machine matches constraints: ${pyRepr(c.given ?? [])} (resolved to "${resolved}")`;
+}
+
+/** Python's repr() of a list of (name, [values]) tuples, as MAAS's message prints it. */
+function pyRepr(given: Array<[string, string[]]>): string {
+  const str = (s: string) =>
+    s.includes("'") && !s.includes('"')
+      ? `"${s.replaceAll('\\', '\\\\')}"`
+      : `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  return `[${given.map(([n, vs]) => `(${str(n)}, [${vs.map(str).join(', ')}])`).join(', ')}]`;
 }

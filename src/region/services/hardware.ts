@@ -8,6 +8,10 @@ import type { BlockDevice, Machine } from '../db/entities';
 export { HARDWARE_FILE };
 export { parseHardwareReport } from './hardware-report-schema';
 
+/**
+ * `machine` is the locked row: its skip_networking / skip_storage (set by this commissioning's
+ * start) keep the interfaces / block devices as they were, and are cleared here, as MAAS's hooks do.
+ */
 export async function applyHardwareReport(manager: EntityManager, machine: Machine, r: HardwareReport): Promise<void> {
   const blockDevices: BlockDevice[] = r.block_devices.map((d) => ({
     name: d.name,
@@ -25,8 +29,11 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
     system_uuid: r.dmi.uuid ?? r.dmi.product_uuid ?? '',
   };
   await manager.query(
-    `UPDATE machines SET cpu_count = $2, cpu_speed = $3, memory = $4, storage = $5, block_devices = $6,
-            hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8), updated = now()
+    `UPDATE machines SET cpu_count = $2, cpu_speed = $3, memory = $4,
+            storage = CASE WHEN $9 THEN storage ELSE $5 END,
+            block_devices = CASE WHEN $9 THEN block_devices ELSE $6 END,
+            hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8),
+            skip_networking = false, skip_storage = false, updated = now()
       WHERE id = $1`,
     [
       machine.id,
@@ -37,8 +44,10 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       JSON.stringify(blockDevices),
       JSON.stringify(hardwareInfo),
       r.architecture ?? '',
+      machine.skipStorage,
     ],
   );
+  if (machine.skipNetworking) return;
   const virtual: string[] = [];
   for (const [i, nic] of r.interfaces.entries()) {
     if ((nic.type ?? 'physical') === 'physical') {

@@ -6,7 +6,6 @@ import type { DataSource, EntityManager } from 'typeorm';
 import {
   ABORTABLE_STATUSES,
   assertTransition,
-  InvalidTransitionError,
   isTransitional,
   labelOf,
   LIFECYCLE,
@@ -24,7 +23,7 @@ import {
   type WorkflowParams,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, FormValidationError, NotFoundError, ValidationError } from '../errors';
 import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
@@ -38,7 +37,13 @@ import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
-// Commissioning takes no options: the API refuses the ones it cannot honour (machine-forms.ts).
+/** MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices. */
+export interface CommissionOptions {
+  skipNetworking: boolean;
+  skipStorage: boolean;
+}
+const NO_SKIPS: CommissionOptions = { skipNetworking: false, skipStorage: false };
+
 export interface DeployOptions {
   distroSeries: string;
   userData: string;
@@ -68,13 +73,14 @@ export class MachineActions {
     private readonly images?: Pick<BootResourceService, 'resolve' | 'list'>,
   ) {}
 
-  async commission(caller: Principal, systemId: string): Promise<void> {
+  async commission(caller: Principal, systemId: string, o: CommissionOptions = NO_SKIPS): Promise<void> {
     await this.startLifecycle(
       systemId,
       LIFECYCLE.commission,
       WorkflowType.commission,
       async (_m, ref) => ref,
-      () => ({}),
+      // Read when this commissioning's hardware report arrives (hardware.ts), which clears them.
+      () => ({ skipNetworking: o.skipNetworking, skipStorage: o.skipStorage }),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'commission');
         await assertNoOtherMaclessCommissioning(tx, m);
@@ -134,7 +140,6 @@ export class MachineActions {
   }
 
   async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
-    if (await this.releasedAlready(caller, systemId)) return;
     await this.startLifecycle(
       systemId,
       LIFECYCLE.release,
@@ -148,26 +153,14 @@ export class MachineActions {
       () => ({}),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'release');
+        // MAAS (api/machines.py release): already released or releasing is the postcondition, a success.
+        if (m.status === S.READY || m.status === S.RELEASING) return null;
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
         if (o.erase || o.secureErase || o.quickErase) await assertCanNetboot(tx, m, 'erase the disks of');
         await recordRequest(tx, m, caller, 'User releasing node', o.comment);
         return m;
       },
     );
-  }
-
-  /**
-   * MAAS answers a release of a machine that is READY or already RELEASING with success and does
-   * nothing: it is a client's redundant retry, whose postcondition holds. Who may release it is
-   * still asked. A status that changes after this look is the transition check's to refuse.
-   */
-  private async releasedAlready(caller: Principal, systemId: string): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const m = await lockMachine(tx, systemId);
-      if (m.status !== S.READY && m.status !== S.RELEASING) return false;
-      await this.assertMayUse(tx, caller, m, 'release');
-      return true;
-    });
   }
 
   /**
@@ -179,7 +172,7 @@ export class MachineActions {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'abort');
       if (!ABORTABLE_STATUSES.includes(m.status))
-        throw new ConflictError(`Cannot abort in current state: ${labelOf(m.status)}.`);
+        throw new ConflictError(`Cannot abort in current state: node ${systemId} is in state ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
       return m;
     });
@@ -233,7 +226,7 @@ export class MachineActions {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'mark fixed');
-      if (m.status !== S.BROKEN) throw new ConflictError(`Cannot mark fixed in current state: ${labelOf(m.status)}.`);
+      if (m.status !== S.BROKEN) throw new ConflictError("Can't mark a non-broken node as 'Ready'.");
       await recordRequest(tx, m, caller, 'User marking node fixed', comment);
       const to = m.previousStatus === S.DEPLOYED ? S.DEPLOYED : S.READY;
       await changeStatus(tx, m, { to, event: { description: 'Marked fixed.' } });
@@ -244,10 +237,11 @@ export class MachineActions {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, locked ? 'lock' : 'unlock');
+      // MAAS's words and order (api/machines.py lock/unlock, models/node.py lock).
+      if (m.locked === locked) throw new ConflictError(locked ? 'Machine is already locked' : 'Machine is not locked');
       if (locked && m.status !== S.DEPLOYED && m.status !== S.DEPLOYING) {
-        throw new ConflictError('Can only lock machines that are deployed or deploying.');
+        throw new ConflictError("Can't lock, node is not deployed or deploying");
       }
-      if (m.locked === locked) return;
       await tx.query(`UPDATE machines SET locked = $2, updated = now() WHERE id = $1`, [m.id, locked]);
       await recordEvent(tx, m.id, {
         type: locked ? 'Locked' : 'Unlocked',
@@ -314,17 +308,19 @@ export class MachineActions {
     type: T,
     params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>,
     extra: (m: Machine) => Partial<Machine>,
-    prepare: (tx: EntityManager, m: Machine) => Promise<Machine> = async (_tx, m) => m,
+    /** Checks and steps in the transaction before the transition; null: nothing to do (a success). */
+    prepare: (tx: EntityManager, m: Machine) => Promise<Machine | null> = async (_tx, m) => m,
   ): Promise<void> {
     const deadlines = await this.deadlines();
     await this.settlePrevious(systemId);
     await this.db.transaction(async (tx) => {
       const locked = await lockMachine(tx, systemId);
       const m = await prepare(tx, locked);
+      if (m === null) return;
       const to = op.inProgress!;
       // The lifecycle table says where the operation may start; its workflow claims the machine
       // only from there, so anything else is refused here rather than failed there.
-      if (!op.startFrom.includes(m.status)) throw new InvalidTransitionError(m.status, to);
+      if (!op.startFrom.includes(m.status)) throw notStartable(type, m);
       assertTransition(m.status, to);
       const rackQueue = await this.racks.queueFor(m.rackId, tx);
       const workflowId = lifecycleWorkflowId(systemId);
@@ -337,6 +333,21 @@ export class MachineActions {
         await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines, claimToken }),
       );
     });
+  }
+}
+
+/** MAAS's refusal when an operation cannot start from the machine's status, in its words and codes. */
+function notStartable(type: LifecycleWorkflowType, m: Machine): Error {
+  switch (type) {
+    case WorkflowType.commission:
+      // forms/ephemeral.py: CommissionForm.clean, a form error (400).
+      return new FormValidationError({
+        __all__: ['Commission is not available because of the current state of the node.'],
+      });
+    case WorkflowType.deploy:
+      return new ConflictError(`Can't deploy a machine that is in the '${labelOf(m.status)}' state`);
+    case WorkflowType.release:
+      return new ConflictError(`Machine cannot be released in its current state ('${labelOf(m.status)}').`);
   }
 }
 

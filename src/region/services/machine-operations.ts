@@ -7,7 +7,7 @@ import type { Machine } from '../db/entities';
 import { authorizeMachine, type MachineVerb } from '../policy';
 import { ForbiddenError } from '../errors';
 import type { MachineFilter, MachineQueries, MachineView } from './machine-queries';
-import type { DeployOptions, MachineActions, ReleaseOptions } from './machine-actions';
+import type { CommissionOptions, DeployOptions, MachineActions, ReleaseOptions } from './machine-actions';
 import type { CreateMachineInput, MachineService, UpdateMachineInput } from './machine-service';
 import { normaliseMac } from './machine-validation';
 import { assertEnlistmentInput } from './enlistment';
@@ -105,9 +105,9 @@ export class MachineOperations {
     await this.machines.delete(systemId);
   }
 
-  async commission(caller: Principal, systemId: string): Promise<void> {
+  async commission(caller: Principal, systemId: string, o?: CommissionOptions): Promise<void> {
     await this.visible(caller, systemId);
-    await this.actions.commission(caller, systemId);
+    await this.actions.commission(caller, systemId, o);
   }
   async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
     await this.visible(caller, systemId);

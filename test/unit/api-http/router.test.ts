@@ -74,6 +74,9 @@ describe('API router', () => {
     const noOp = await call('POST', '/machines/abc123/', { user: 'alice' });
     assert.equal(noOp.status, 400);
     assert.equal(await noOp.text(), 'Unrecognised signature: method=POST op=None');
+    const get = await call('GET', '/machines/abc123/?op=foo', { user: 'alice' });
+    assert.equal(get.status, 400);
+    assert.equal(await get.text(), 'Unrecognised signature: method=GET op=foo');
   });
 
   it('answers 405 with Allow for a method the resource never accepts', async () => {
@@ -161,11 +164,23 @@ describe('API router', () => {
     assert.deepEqual(slash.path, { system_id: 'abc', id: '7' });
   });
 
-  it('answers HEAD as GET and leaves unknown paths to later middleware', async () => {
+  it('answers HEAD as GET and leaves paths outside the API to later middleware', async () => {
     const head = await call('HEAD', '/machines/', { user: 'alice' });
     assert.equal(head.status, 200);
-    assert.equal((await call('GET', '/nothing-here/', { user: 'alice' })).status, 404);
     assert.equal((await fetch(`${server.url}/elsewhere`)).status, 404);
+  });
+
+  it("answers an unknown endpoint under the API with MAAS's 404, whoever asks", async () => {
+    for (const user of ['alice', undefined]) {
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        const res = await call(method, '/nothing-here/?op=read', { user });
+        assert.equal(res.status, 404, `${method} ${user}`);
+        assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+        assert.equal(await res.text(), 'Unknown API endpoint: /MAAS/api/2.0/nothing-here/.');
+      }
+    }
+    const nested = await call('GET', '/machines/abc123/frobnicate/', { user: 'alice' });
+    assert.equal(await nested.text(), 'Unknown API endpoint: /MAAS/api/2.0/machines/abc123/frobnicate/.');
   });
 
   it('refuses an ambiguous registry at startup', () => {
