@@ -473,9 +473,9 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.deepEqual(released.workloadAnnotations, {});
     // As MAAS: releasing a READY machine again is a retry that succeeds and does nothing; a
     // caller who may not release it is still refused.
-    const again = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: admin });
-    assert.equal(again.status, 200, again.text);
-    assert.equal((again.body as Json).status_name, 'Ready');
+    const releasedAgain = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: admin });
+    assert.equal(releasedAgain.status, 200, releasedAgain.text);
+    assert.equal((releasedAgain.body as Json).status_name, 'Ready');
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, { key: alice })).status, 403);
     const abort = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin });
     assert.deepEqual([abort.status, abort.text], [409, `Cannot abort in current state: node ${id} is in state Ready.`]);
