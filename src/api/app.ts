@@ -25,6 +25,7 @@ import { subnetResources } from './resources/subnets';
 import { tagResources } from './resources/tags';
 import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
+import { maasResources } from './resources/maas';
 import { uiRouter } from './ui/router';
 import type { PresentOptions } from './presenters/machine';
 
@@ -85,5 +86,6 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...rackControllerResources({ services }),
     ...regionControllerResources({ services }),
     ...bootResourceResources({ services }),
+    ...maasResources({ services }),
   ];
 }

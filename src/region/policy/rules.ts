@@ -54,6 +54,8 @@ export const COLLECTION_RULES = {
     delete: apiAdmin,
     'read-power-parameters': apiAdmin,
   },
+  /** The `maas` handler's settings: users read them, admins set them. */
+  config: { read: apiUser, update: apiAdmin },
 } satisfies Record<string, Record<string, (p: Principal) => Decision>>;
 
 export type CollectionObject = keyof typeof COLLECTION_RULES;
