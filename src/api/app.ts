@@ -26,6 +26,7 @@ import { tagResources } from './resources/tags';
 import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
 import { maasResources } from './resources/maas';
+import { bootSourceResources } from './resources/boot-sources';
 import { uiRouter } from './ui/router';
 import type { PresentOptions } from './presenters/machine';
 
@@ -87,5 +88,6 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...regionControllerResources({ services }),
     ...bootResourceResources({ services }),
     ...maasResources({ services }),
+    ...bootSourceResources({ services }),
   ];
 }
