@@ -27,6 +27,7 @@ import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
 import { maasResources } from './resources/maas';
 import { bootSourceResources } from './resources/boot-sources';
+import { nodeResultResources } from './resources/node-results';
 import { uiRouter } from './ui/router';
 import type { PresentOptions } from './presenters/machine';
 
@@ -89,5 +90,6 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...bootResourceResources({ services }),
     ...maasResources({ services }),
     ...bootSourceResources({ services }),
+    ...nodeResultResources({ services }),
   ];
 }

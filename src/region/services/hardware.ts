@@ -26,7 +26,8 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
   };
   await manager.query(
     `UPDATE machines SET cpu_count = $2, cpu_speed = $3, memory = $4, storage = $5, block_devices = $6,
-            hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8), updated = now()
+            hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8), updated = now(),
+            hardware_report = $9, hardware_report_at = now()
       WHERE id = $1`,
     [
       machine.id,
@@ -37,6 +38,8 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       JSON.stringify(blockDevices),
       JSON.stringify(hardwareInfo),
       r.architecture ?? '',
+      // As validated: node-results/ and the machine's details show what commissioning reported.
+      JSON.stringify(r),
     ],
   );
   const virtual: string[] = [];

@@ -17,6 +17,7 @@ import { MachineOperations } from './machine-operations';
 import { MachineQueries } from './machine-queries';
 import { MachineService } from './machine-service';
 import { MetadataService } from './metadata';
+import { NodeResultsService } from './node-results';
 import { FabricService, VlanService } from './network/fabrics';
 import { IpRangeService } from './network/ip-ranges';
 import { RackDhcpService } from './network/rack-dhcp';
@@ -86,6 +87,8 @@ export interface RegionServices {
   bootResources: BootResourceService;
   /** The `maas` handler's settings (get_config/set_config) and the defaults they drive. */
   config: ConfigService;
+  /** node-results/ and a machine's details: what commissioning reported. */
+  nodeResults: NodeResultsService;
   /** What a machine's (or a MAC's) next netboot gets, with the metadata URL machines reach the region by. */
   bootConfig(metadataUrl: string): BootConfigService;
 }
@@ -148,6 +151,7 @@ export function createRegionServices(o: {
     secrets: o.secrets,
     bootResources,
     config,
+    nodeResults: new NodeResultsService(o.db, queries),
     bootConfig: (metadataUrl) => new BootConfigService(o.db, machines, metadataUrl, bootResources),
   };
 }
