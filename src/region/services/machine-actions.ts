@@ -270,6 +270,31 @@ export class MachineActions {
       await this.assertMayUse(this.db.manager, caller, m, `power ${action}`);
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
     }
+    return this.runPower(m, action);
+  }
+
+  /**
+   * A rack controller's power (its controller machine, found by the rack's system_id), for admins
+   * (the API's access rule): no owner to check, and the lock that keeps lifecycle operations off
+   * a controller does not stop its BMC being driven, as MAAS's rack power actions are not stopped.
+   */
+  async powerRack(rackSystemId: string, action: PowerAction): Promise<PowerResult> {
+    return this.runPower(await this.rackMachine(rackSystemId), action);
+  }
+
+  /** The controller machine of a rack (controller-machines.ts annotates it with rack_system_id). */
+  async rackMachine(rackSystemId: string): Promise<Machine> {
+    const m = await this.db
+      .getRepository(MachineEntity)
+      .createQueryBuilder('m')
+      .where(`m.workload_annotations->>'rack_system_id' = :id`, { id: rackSystemId })
+      .getOne();
+    if (!m) throw new NotFoundError('No RackController matches the given query.');
+    return m;
+  }
+
+  private async runPower(m: Machine, action: PowerAction): Promise<PowerResult> {
+    const systemId = m.systemId;
     const queue = await this.racks.queueFor(m.rackId);
     return this.workflows.execute(
       WorkflowType.power,
