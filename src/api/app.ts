@@ -27,6 +27,9 @@ import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
 import { deviceResources } from './resources/devices';
 import { nodeInterfaceResources } from './resources/node-interfaces';
+import { maasResources } from './resources/maas';
+import { bootSourceResources } from './resources/boot-sources';
+import { nodeResultResources } from './resources/node-results';
 import { uiRouter } from './ui/router';
 import type { PresentOptions } from './presenters/machine';
 
@@ -89,5 +92,8 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...bootResourceResources({ services }),
     ...deviceResources({ services }),
     ...nodeInterfaceResources({ services }),
+    ...maasResources({ services }),
+    ...bootSourceResources({ services }),
+    ...nodeResultResources({ services }),
   ];
 }

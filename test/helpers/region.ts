@@ -23,6 +23,8 @@ export interface TestRegion {
 
 export async function startTestRegion(o: {
   nodeTimeoutMs?: number;
+  /** Where the region finds deployable images (test/helpers/boot-images.ts); none by default. */
+  bootRoot?: string;
   rack?: RackActivities;
   wrapRegionActivities?: (a: RegionActivities) => RegionActivities;
 }): Promise<TestRegion> {
@@ -35,6 +37,7 @@ export async function startTestRegion(o: {
     workflows: gateway,
     secrets: new SecretBox(crypto.randomBytes(32)),
     nodeTimeoutMs: o.nodeTimeoutMs,
+    bootRoot: o.bootRoot,
   });
   const region = await createRegionWorker({
     address: temporalAddress,

@@ -301,9 +301,10 @@ export const releaseForm = form(
     comment: field.text('A comment for the event log.'),
   },
   (v): ReleaseCommand => ({
-    erase: v.erase ?? false,
-    secureErase: v.secure_erase ?? false,
-    quickErase: v.quick_erase ?? false,
+    // Absent: the `maas` config's defaults (enable_disk_erasing_on_release, disk_erase_with_*).
+    erase: v.erase,
+    secureErase: v.secure_erase,
+    quickErase: v.quick_erase,
     comment: v.comment ?? '',
   }),
 );

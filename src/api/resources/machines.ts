@@ -6,6 +6,7 @@ import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import type { Principal } from '../../region/services/principal';
 import { field, form, Reply, requestSignal, type Resource } from '../http';
 import { action, caller, may, type Ctx } from './access';
+import { machineDetails } from '../presenters/machine-details';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import {
   allocateForm,
@@ -278,6 +279,13 @@ export function machineResources(services: RegionServices, present: PresentOptio
         access: operate,
         doc: 'Power parameters of this machine, secrets included (admin).',
         handle: async (c) => ops.powerParameters(caller(c), id(c)),
+      }),
+      action({
+        method: 'GET',
+        op: 'details',
+        access: may('machine', 'read'),
+        doc: "The machine's probe details as MAAS sends them: BSON (application/bson) of {lshw, lldp}, lshw's XML built from the hardware report commissioning stored (null before it commissioned); lldp is always null (not collected).",
+        handle: async (c) => machineDetails(await services.nodeResults.details(caller(c), id(c))),
       }),
     ],
   };

@@ -1,13 +1,23 @@
 // MAAS's RackControllersHandler/RackControllerHandler: which racks exist, what they are attached
-// to, and how their services (DHCP, TFTP, HTTP boot, worker) are doing; admins may remove one.
+// to, and how their services (DHCP, TFTP, HTTP boot, worker) are doing; admins may remove one,
+// drive its power (through its controller machine) and list the power types racks drive.
+import { POWER_TYPES } from '../../contracts/power';
 import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import { notFound, Reply, type Resource } from '../http';
+import { field, form, notFound, Reply, type Resource } from '../http';
+import { presentPowerType } from '../presenters/power-types';
 import { presentRack } from '../presenters/rack';
 import { action, may } from './access';
 
-export function rackControllerResources(deps: { services: Pick<RegionServices, 'racks'> }): Array<Resource<Principal>> {
-  const { racks } = deps.services;
+export function rackControllerResources(deps: {
+  services: Pick<RegionServices, 'racks' | 'actions' | 'machines'>;
+}): Array<Resource<Principal>> {
+  const { racks, actions, machines } = deps.services;
+  const rackOf = async (systemId: string | undefined) => {
+    const rack = (await racks.list()).find((r) => r.systemId === systemId);
+    if (!rack) throw notFound('No RackController matches the given query.');
+    return rack;
+  };
   return [
     {
       name: 'RackControllersHandler',
@@ -22,6 +32,27 @@ export function rackControllerResources(deps: { services: Pick<RegionServices, '
             return (await racks.list()).map((r) => presentRack(r));
           },
         }),
+        action({
+          access: may('controller', 'update'),
+          method: 'GET',
+          op: 'describe_power_types',
+          doc: 'The power types the rack controllers drive, with their parameter fields (admin only).',
+          handle: async () => Object.values(POWER_TYPES).map(presentPowerType),
+        }),
+        action({
+          access: may('controller', 'update'),
+          method: 'GET',
+          op: 'power_parameters',
+          form: form({ id: field.list('Only these rack controllers (system_id).', { maxValues: 100 }) }),
+          doc: 'Power parameters of the rack controllers (all, or those given by id), secrets included (admin only): a map of system_id to parameters.',
+          async handle(c) {
+            const all = (await racks.list()).filter((r) => c.form.id.length === 0 || c.form.id.includes(r.systemId));
+            const entries = await Promise.all(
+              all.map(async (r) => [r.systemId, machines.powerParametersOf(await actions.rackMachine(r.systemId))]),
+            );
+            return Object.fromEntries(entries);
+          },
+        }),
       ],
     },
     {
@@ -34,10 +65,45 @@ export function rackControllerResources(deps: { services: Pick<RegionServices, '
           method: 'GET',
           doc: 'A rack controller by system_id, with its services and interfaces.',
           async handle(c) {
-            const rack = (await racks.list()).find((r) => r.systemId === c.path.system_id);
-            if (!rack) throw notFound('No RackController matches the given query.');
+            return presentRack(await rackOf(c.path.system_id));
+          },
+        }),
+        action({
+          access: may('controller', 'update'),
+          method: 'POST',
+          op: 'power_on',
+          doc: "Power on the rack controller's host through its BMC (admin only; a rack controller registers with power type manual until an admin sets one on its machine).",
+          async handle(c) {
+            const rack = await rackOf(c.path.system_id);
+            await actions.powerRack(rack.systemId, 'on');
             return presentRack(rack);
           },
+        }),
+        action({
+          access: may('controller', 'update'),
+          method: 'POST',
+          op: 'power_off',
+          doc: "Power off the rack controller's host through its BMC (admin only).",
+          async handle(c) {
+            const rack = await rackOf(c.path.system_id);
+            await actions.powerRack(rack.systemId, 'off');
+            return presentRack(rack);
+          },
+        }),
+        action({
+          access: may('controller', 'read'),
+          method: 'GET',
+          op: 'query_power_state',
+          doc: 'Query the BMC of the rack controller\'s host: {"state": "on"|"off"|"unknown"|"error"}.',
+          handle: async (c) => actions.powerRack((await rackOf(c.path.system_id)).systemId, 'query'),
+        }),
+        action({
+          access: may('controller', 'update'),
+          method: 'GET',
+          op: 'power_parameters',
+          doc: "Power parameters of the rack controller's host, secrets included (admin only).",
+          handle: async (c) =>
+            machines.powerParametersOf(await actions.rackMachine((await rackOf(c.path.system_id)).systemId)),
         }),
         action({
           access: may('controller', 'delete'),

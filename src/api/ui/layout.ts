@@ -9,6 +9,8 @@ export interface PageUser {
   username: string;
   isAdmin: boolean;
   csrf: string;
+  /** The `maas` config's maas_name, which MAAS's UI shows: in every signed-in page's title and header. */
+  maasName?: string;
 }
 
 const STYLE = `
@@ -30,9 +32,9 @@ export function page(title: string, body: HtmlValue, user?: PageUser): string {
     : '';
   return html`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>${title} | metalflow</title><style>${new Html(STYLE)}</style></head>
+<head><meta charset="utf-8"><title>${title} | ${user?.maasName ?? 'metalflow'}</title><style>${new Html(STYLE)}</style></head>
 <body>
-<header><strong>metalflow</strong> ${nav}</header>
+<header><strong>${user?.maasName ?? 'metalflow'}</strong> ${nav}</header>
 <main>
 <h1>${title}</h1>
 ${body}

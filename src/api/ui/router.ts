@@ -121,7 +121,12 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
     securityHeaders(ctx);
     const session = await sessions.find(ctx.cookies.get(SESSION_COOKIE));
     const user: PageUser | undefined = session
-      ? { username: session.user.username, isAdmin: session.user.isSuperuser, csrf: session.csrf }
+      ? {
+          username: session.user.username,
+          isAdmin: session.user.isSuperuser,
+          csrf: session.csrf,
+          maasName: await services.config.maasName(),
+        }
       : undefined;
     ctx.state.ui = { session, user } satisfies Visit;
     try {

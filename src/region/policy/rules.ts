@@ -45,7 +45,8 @@ export const COLLECTION_RULES = {
   /** Reserving and releasing addresses on a subnet: one's own (the service checks a MAC's owner). */
   'ip-address': { read: apiUser, create: apiUser, update: apiUser, delete: apiUser, administer: apiAdmin },
   controller: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
-  'boot-resource': { read: apiUser },
+  /** Boot resources and sources: users read them; changing them is for admins (refused anyway: built locally). */
+  'boot-resource': { read: apiUser, change: apiAdmin },
   /** The machine collection: anyone lists (visibility filters), admins create, users allocate. */
   machine: {
     read: apiUser,
@@ -56,6 +57,8 @@ export const COLLECTION_RULES = {
   },
   /** Devices (Juju's containers): any user lists the ones they may see and creates their own. */
   device: { read: apiUser, create: apiUser, update: apiUser, delete: apiUser },
+  /** The `maas` handler's settings: users read them, admins set them. */
+  config: { read: apiUser, update: apiAdmin },
 } satisfies Record<string, Record<string, (p: Principal) => Decision>>;
 
 export type CollectionObject = keyof typeof COLLECTION_RULES;

@@ -33,7 +33,8 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
             storage = CASE WHEN $9 THEN storage ELSE $5 END,
             block_devices = CASE WHEN $9 THEN block_devices ELSE $6 END,
             hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8),
-            skip_networking = false, skip_storage = false, updated = now()
+            skip_networking = false, skip_storage = false, updated = now(),
+            hardware_report = $10, hardware_report_at = now()
       WHERE id = $1`,
     [
       machine.id,
@@ -45,6 +46,8 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       JSON.stringify(hardwareInfo),
       r.architecture ?? '',
       machine.skipStorage,
+      // As validated: node-results/ and the machine's details show what commissioning reported.
+      JSON.stringify(r),
     ],
   );
   if (machine.skipNetworking) return;

@@ -1,11 +1,12 @@
 // The region's services, composed once per process over one database and one workflow gateway.
 import type { DataSource } from 'typeorm';
-import { DEFAULT_NODE_TIMEOUT_MS, type Deadlines } from '../../contracts/workflows';
+import type { Deadlines } from '../../contracts/workflows';
 import type { SecretBox } from '../secrets';
 import { AccountService } from './accounts';
 import { AllocationService } from './allocation';
 import { BootConfigService } from './boot-config';
 import { BootResourceService } from './boot-resources';
+import { ConfigService } from './config';
 import { ControllerService } from './controller-machines';
 import { CredentialService } from './credentials';
 import { EventQueries } from './event-queries';
@@ -16,6 +17,7 @@ import { MachineOperations } from './machine-operations';
 import { MachineQueries } from './machine-queries';
 import { MachineService } from './machine-service';
 import { MetadataService } from './metadata';
+import { NodeResultsService } from './node-results';
 import { FabricService, VlanService } from './network/fabrics';
 import { IpRangeService } from './network/ip-ranges';
 import { RackDhcpService } from './network/rack-dhcp';
@@ -86,6 +88,10 @@ export interface RegionServices {
   workflows: WorkflowGateway;
   secrets: SecretBox;
   bootResources: BootResourceService;
+  /** The `maas` handler's settings (get_config/set_config) and the defaults they drive. */
+  config: ConfigService;
+  /** node-results/ and a machine's details: what commissioning reported. */
+  nodeResults: NodeResultsService;
   /** What a machine's (or a MAC's) next netboot gets, with the metadata URL machines reach the region by. */
   bootConfig(metadataUrl: string): BootConfigService;
   /** Devices (Juju's containers): non-deployable nodes, usually with a parent machine. */
@@ -110,14 +116,17 @@ export function createRegionServices(o: {
   const subnets = new SubnetService(o.db);
   const controllers = new ControllerService(o.db);
   const racks = new RackService(o.db, { fabrics, subnets }, controllers);
-  const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: o.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS });
   const bootResources = new BootResourceService(o.bootRoot);
+  // node_timeout (the `maas` config; METALFLOW_NODE_TIMEOUT_SECONDS is its default) is read at each
+  // workflow start and passed in its parameters: running workflows keep the deadline they began with.
+  const config = new ConfigService(o.db, bootResources, { nodeTimeoutMsFromEnv: o.nodeTimeoutMs });
+  const deadlines = async (): Promise<Deadlines> => ({ nodeTimeoutMs: await config.nodeTimeoutMs() });
   const machines = new MachineService(o.db, o.secrets, racks);
   const queries = new MachineQueries(o.db, {
     db: o.listing?.db ?? o.db,
     limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser, o.listing.queue) : undefined,
   });
-  const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources);
+  const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources, config);
   const reservations = new ReservationService(o.db);
   const vlans = new VlanService(o.db);
   const devices = new DeviceService(o.db);
@@ -152,6 +161,8 @@ export function createRegionServices(o: {
     workflows: o.workflows,
     secrets: o.secrets,
     bootResources,
+    config,
+    nodeResults: new NodeResultsService(o.db, queries),
     bootConfig: (metadataUrl) => new BootConfigService(o.db, machines, metadataUrl, bootResources),
     devices,
     deviceInterfaces: new DeviceInterfaceService(o.db, devices, subnets, vlans),

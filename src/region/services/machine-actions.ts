@@ -33,6 +33,7 @@ import type { Principal } from './principal';
 import { mayTake } from './reservations';
 import { machineFacts } from './policy-facts';
 import { authorizeMachine, machineVerbOf } from '../policy';
+import type { ConfigService } from './config';
 import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
@@ -51,10 +52,11 @@ export interface DeployOptions {
   /** For the request event (MAAS: "User starting deployment"). */
   comment: string;
 }
+/** An erase option left undefined takes the `maas` config's default (ConfigService.eraseDefaults). */
 export interface ReleaseOptions {
-  erase: boolean;
-  secureErase: boolean;
-  quickErase: boolean;
+  erase?: boolean;
+  secureErase?: boolean;
+  quickErase?: boolean;
   /** For the request event (MAAS: "User releasing node"). */
   comment: string;
 }
@@ -71,6 +73,7 @@ export class MachineActions {
     private readonly racks: RackService,
     private readonly deadlines: () => Promise<Deadlines>,
     private readonly images?: Pick<BootResourceService, 'resolve' | 'list'>,
+    private readonly config?: Pick<ConfigService, 'defaultDeployImage' | 'eraseDefaults'>,
   ) {}
 
   async commission(caller: Principal, systemId: string, o: CommissionOptions = NO_SKIPS): Promise<void> {
@@ -92,10 +95,12 @@ export class MachineActions {
   async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
     // distro_series names a boot resource (`bookworm` or `debian/bookworm`); none given: the
     // first one. A region with no images at all, and simulated (fake) machines, which write
-    // nothing, take any series as given (MAAS's default, jammy, when none is).
-    const image = this.images?.resolve(o.distroSeries);
-    const osystem = image?.os ?? (o.distroSeries.includes('/') ? o.distroSeries.split('/')[0]! : 'ubuntu');
-    const series = image?.series ?? (o.distroSeries.split('/').pop() || 'jammy');
+    // nothing, take any series as given (MAAS's default, jammy, when none is). None given: the
+    // `maas` config's default_osystem/default_distro_series.
+    const wanted = o.distroSeries || ((await this.config?.defaultDeployImage()) ?? '');
+    const image = this.images?.resolve(wanted);
+    const osystem = image?.os ?? (wanted.includes('/') ? wanted.split('/')[0]! : 'ubuntu');
+    const series = image?.series ?? (wanted.split('/').pop() || 'jammy');
     await this.startLifecycle(
       systemId,
       LIFECYCLE.deploy,
@@ -115,7 +120,7 @@ export class MachineActions {
         if (!image && known.length > 0 && m.powerType !== 'fake') {
           throw ValidationError.field(
             'distro_series',
-            `'${o.distroSeries}' is not a boot resource this region has; choose one of: ${[...new Set(known.map((r) => r.name))].join(', ')}.`,
+            `'${wanted}' is not a boot resource this region has; choose one of: ${[...new Set(known.map((r) => r.name))].join(', ')}.`,
           );
         }
         // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
@@ -139,7 +144,8 @@ export class MachineActions {
     );
   }
 
-  async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
+  async release(caller: Principal, systemId: string, options: ReleaseOptions): Promise<void> {
+    const o = await this.withEraseDefaults(options);
     await this.startLifecycle(
       systemId,
       LIFECYCLE.release,
@@ -161,6 +167,21 @@ export class MachineActions {
         return m;
       },
     );
+  }
+
+  /**
+   * MAAS: enable_disk_erasing_on_release forces an erase; an erase's secure/quick mode the release
+   * does not give comes from disk_erase_with_secure_erase/quick_erase.
+   */
+  private async withEraseDefaults(o: ReleaseOptions): Promise<Required<ReleaseOptions>> {
+    const d = (await this.config?.eraseDefaults()) ?? { erase: false, secureErase: false, quickErase: false };
+    const erase = o.erase === true || o.secureErase === true || o.quickErase === true || d.erase;
+    return {
+      erase,
+      secureErase: erase && (o.secureErase ?? d.secureErase),
+      quickErase: erase && (o.quickErase ?? d.quickErase),
+      comment: o.comment,
+    };
   }
 
   /**
@@ -264,6 +285,31 @@ export class MachineActions {
       const type = action === 'on' ? 'User powering up node' : 'User powering down node';
       await recordRequest(this.db.manager, m, caller, type, comment);
     }
+    return this.runPower(m, action);
+  }
+
+  /**
+   * A rack controller's power (its controller machine, found by the rack's system_id), for admins
+   * (the API's access rule): no owner to check, and the lock that keeps lifecycle operations off
+   * a controller does not stop its BMC being driven, as MAAS's rack power actions are not stopped.
+   */
+  async powerRack(rackSystemId: string, action: PowerAction): Promise<PowerResult> {
+    return this.runPower(await this.rackMachine(rackSystemId), action);
+  }
+
+  /** The controller machine of a rack (controller-machines.ts annotates it with rack_system_id). */
+  async rackMachine(rackSystemId: string): Promise<Machine> {
+    const m = await this.db
+      .getRepository(MachineEntity)
+      .createQueryBuilder('m')
+      .where(`m.workload_annotations->>'rack_system_id' = :id`, { id: rackSystemId })
+      .getOne();
+    if (!m) throw new NotFoundError('No RackController matches the given query.');
+    return m;
+  }
+
+  private async runPower(m: Machine, action: PowerAction): Promise<PowerResult> {
+    const systemId = m.systemId;
     const queue = await this.racks.queueFor(m.rackId);
     return this.workflows.execute(
       WorkflowType.power,

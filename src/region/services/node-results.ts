@@ -1,0 +1,81 @@
+// MAAS's node results (NodeResultsHandler) and a machine's probe details, from what metalflow's
+// commissioning keeps: the last hardware report a machine uploaded (machines.hardware_report, as
+// validated), which is its one commissioning result, `metalflow-hardware.json`, exit status 0.
+import type { DataSource } from 'typeorm';
+import { HARDWARE_FILE, type HardwareReport } from '../../contracts/hardware';
+import { ValidationError } from '../errors';
+import type { MachineQueries } from './machine-queries';
+import { visibilitySql } from './machine-queries';
+import type { Principal } from './principal';
+
+/** MAAS's result types (metadataserver.enum.RESULT_TYPE). */
+export const RESULT_TYPE = { commissioning: 0, testing: 1, installation: 2 } as const;
+
+/** A listing's cap: each result carries a report of up to HARDWARE_LIMITS.fileBytes. */
+export const MAX_NODE_RESULTS = 200;
+
+export interface NodeResult {
+  id: number;
+  systemId: string;
+  name: string;
+  resultType: number;
+  exitStatus: number;
+  report: HardwareReport;
+  created: Date;
+}
+
+export interface NodeResultsFilter {
+  systemIds: string[];
+  names: string[];
+  resultType?: number;
+}
+
+export class NodeResultsService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly queries: Pick<MachineQueries, 'get'>,
+  ) {}
+
+  /** The visible machines' results, filtered as MAAS filters them; more than MAX_NODE_RESULTS is a 400. */
+  async list(caller: Principal, f: NodeResultsFilter): Promise<NodeResult[]> {
+    if (f.resultType !== undefined && f.resultType !== RESULT_TYPE.commissioning) return [];
+    if (f.names.length > 0 && !f.names.includes(HARDWARE_FILE)) return [];
+    const params: unknown[] = [];
+    const where = [visibilitySql(caller, 'm', params), 'm.hardware_report IS NOT NULL'];
+    if (f.systemIds.length > 0) {
+      params.push(f.systemIds);
+      where.push(`m.system_id = ANY($${params.length}::text[])`);
+    }
+    params.push(MAX_NODE_RESULTS + 1);
+    const rows = (await this.db.query(
+      `SELECT m.id, m.system_id, m.hardware_report, m.hardware_report_at FROM machines m
+        WHERE ${where.join(' AND ')} ORDER BY m.id LIMIT $${params.length}`,
+      params,
+    )) as Array<{ id: number; system_id: string; hardware_report: HardwareReport; hardware_report_at: Date }>;
+    if (rows.length > MAX_NODE_RESULTS)
+      throw ValidationError.field(
+        'system_id',
+        `More than ${MAX_NODE_RESULTS} machines have results; ask for fewer with system_id.`,
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      systemId: r.system_id,
+      name: HARDWARE_FILE,
+      resultType: RESULT_TYPE.commissioning,
+      exitStatus: 0,
+      report: r.hardware_report,
+      created: r.hardware_report_at,
+    }));
+  }
+
+  /** A visible machine's hostname and its last hardware report (null before it commissioned). */
+  async details(caller: Principal, systemId: string): Promise<{ hostname: string; report: HardwareReport | null }> {
+    const view = await this.queries.get(caller, systemId);
+    const rows = (await this.db.query(`SELECT hardware_report FROM machines WHERE id = $1`, [
+      view.machine.id,
+    ])) as Array<{
+      hardware_report: HardwareReport | null;
+    }>;
+    return { hostname: view.machine.hostname, report: rows[0]?.hardware_report ?? null };
+  }
+}

@@ -1,0 +1,24 @@
+// A boot root with deployable-image manifests (images/os/<os>/<series>/amd64/metalflow.json), as
+// images/os/build.sh writes them: for tests that need the region to know some images.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** `names`: `os/series`, e.g. debian/bookworm. */
+export function bootRootWith(names: string[]): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-test-images-'));
+  for (const name of names) {
+    const dir = path.join(root, 'images', 'os', name, 'amd64');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'disk.img.gz'), 'x');
+    const manifest = {
+      file: 'disk.img.gz',
+      sha256: `sha-${name}`,
+      size: 1,
+      title: name,
+      built: '2026-01-02T03:04:05Z',
+    };
+    fs.writeFileSync(path.join(dir, 'metalflow.json'), JSON.stringify(manifest));
+  }
+  return root;
+}
