@@ -25,6 +25,9 @@ import { subnetResources } from './resources/subnets';
 import { tagResources } from './resources/tags';
 import { userResources } from './resources/users';
 import { zoneResources } from './resources/zones';
+import { spaceResources } from './resources/spaces';
+import { domainResources } from './resources/domains';
+import { staticRouteResources } from './resources/static-routes';
 import { uiRouter } from './ui/router';
 import type { PresentOptions } from './presenters/machine';
 
@@ -85,5 +88,8 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...rackControllerResources({ services }),
     ...regionControllerResources({ services }),
     ...bootResourceResources({ services }),
+    ...spaceResources({ services }),
+    ...domainResources({ services }),
+    ...staticRouteResources({ services }),
   ];
 }

@@ -24,8 +24,11 @@ function presentLink(l: InterfaceLink, index: number): Record<string, unknown> {
         fabric_id: v.fabricId,
         mtu: v.mtu,
         dhcp_on: v.dhcpOn,
+        space: v.space ?? 'undefined',
         resource_uri: `${API}/vlans/${v.id}/`,
       },
+      // Juju reads a link's space from its subnet to bind the interface.
+      space: v.space ?? 'undefined',
       resource_uri: `${API}/subnets/${l.subnet.id}/`,
     },
   };

@@ -52,7 +52,7 @@ export const createForm = form(
     power_parameters_: POWER_FIELDS,
     zone: field.text('The zone.'),
     pool: field.text('The resource pool.'),
-    domain: field.text('The DNS domain.'),
+    domain: field.text('The DNS domain (an existing one; see domains/); default: the default domain.'),
     deployed: field.bool('Register a machine already running a workload (admins): it is not commissioned.'),
     // metalflow's addition for deployed=true: the host's stable identity (maas-run-scripts sends it).
     host_id: field.text("With deployed=true: the host's stable identity; registering it again returns its machine.", {
@@ -89,6 +89,7 @@ export const updateForm = form(
     power_parameters_: POWER_FIELDS,
     zone: field.text('The zone.'),
     pool: field.text('The resource pool (pool admins: one they administer).'),
+    domain: field.text('The DNS domain (an existing one; see domains/).'),
     cpu_count: field.int('The number of CPUs.', { min: 0, max: 100_000 }),
     memory: field.int('The memory in MiB.', { min: 0, max: 1 << 30 }),
   },
@@ -100,6 +101,7 @@ export const updateForm = form(
     powerParameters: powerParameters(v.power_parameters, v.power_parameters_),
     zone: v.zone,
     pool: v.pool,
+    domain: v.domain,
     cpuCount: v.cpu_count,
     memory: v.memory,
   }),

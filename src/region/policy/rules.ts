@@ -46,6 +46,8 @@ export const COLLECTION_RULES = {
   'ip-address': { read: apiUser, create: apiUser, update: apiUser, delete: apiUser, administer: apiAdmin },
   controller: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
   'boot-resource': { read: apiUser },
+  /** DNS domains: users read them (machines name theirs), admins change them and pick the default. */
+  domain: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
   /** The machine collection: anyone lists (visibility filters), admins create, users allocate. */
   machine: {
     read: apiUser,

@@ -31,6 +31,9 @@ import { UiSessionService } from './ui-sessions';
 import { UserService } from './users';
 import type { WorkflowGateway } from './workflow-gateway';
 import { ZoneService } from './zones';
+import { DomainService } from './domains';
+import { SpaceService } from './network/spaces';
+import { StaticRouteService } from './network/static-routes';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -85,6 +88,9 @@ export interface RegionServices {
   bootResources: BootResourceService;
   /** What a machine's (or a MAC's) next netboot gets, with the metadata URL machines reach the region by. */
   bootConfig(metadataUrl: string): BootConfigService;
+  spaces: SpaceService;
+  domains: DomainService;
+  staticRoutes: StaticRouteService;
 }
 
 export function createRegionServices(o: {
@@ -142,5 +148,8 @@ export function createRegionServices(o: {
     secrets: o.secrets,
     bootResources,
     bootConfig: (metadataUrl) => new BootConfigService(o.db, machines, metadataUrl, bootResources),
+    spaces: new SpaceService(o.db),
+    domains: new DomainService(o.db),
+    staticRoutes: new StaticRouteService(o.db),
   };
 }
