@@ -174,6 +174,7 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
           id: ids.netA,
           name: 'net-a',
           cidr: '10.1.0.0/24',
+          space: 'undefined',
           resource_uri: `/MAAS/api/2.0/subnets/${ids.netA}/`,
           vlan: {
             id: ids.vlanA,
@@ -183,6 +184,7 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
             fabric_id: ids.fabricA,
             mtu: 1500,
             dhcp_on: false,
+            space: 'undefined',
             resource_uri: `/MAAS/api/2.0/vlans/${ids.vlanA}/`,
           },
         },
