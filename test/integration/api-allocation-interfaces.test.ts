@@ -150,6 +150,11 @@ describe('MAAS API: allocation by interfaces= and spaces (real HTTP, PostgreSQL)
     const link = (eth1.links as Json[])[0]!;
     assert.equal((link.subnet as Json).space, 'storage');
     assert.equal(((link.subnet as Json).vlan as Json).space, 'storage');
+    // gomaasapi's subnet and VLAN schemas refuse a link without these keys.
+    for (const key of ['gateway_ip', 'dns_servers', 'resource_uri', 'id', 'name', 'cidr'])
+      assert.ok(key in (link.subnet as Json), key);
+    for (const key of ['primary_rack', 'secondary_rack', 'fabric', 'vid', 'mtu', 'dhcp_on'])
+      assert.ok(key in ((link.subnet as Json).vlan as Json), key);
     assert.equal(
       (await api.services.db.query(`SELECT status FROM machines WHERE system_id = $1`, [sys.both]))[0].status,
       S.ALLOCATED,

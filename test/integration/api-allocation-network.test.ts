@@ -174,6 +174,8 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
           id: ids.netA,
           name: 'net-a',
           cidr: '10.1.0.0/24',
+          gateway_ip: null,
+          dns_servers: [],
           space: 'undefined',
           resource_uri: `/MAAS/api/2.0/subnets/${ids.netA}/`,
           vlan: {
@@ -184,6 +186,8 @@ describe('MAAS API: allocation by subnets, fabrics and VLANs (real HTTP, Postgre
             fabric_id: ids.fabricA,
             mtu: 1500,
             dhcp_on: false,
+            primary_rack: null,
+            secondary_rack: null,
             space: 'undefined',
             resource_uri: `/MAAS/api/2.0/vlans/${ids.vlanA}/`,
           },
