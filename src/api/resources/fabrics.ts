@@ -125,7 +125,7 @@ export function fabricResources(deps: {
           access: may('network', 'create'),
           form: vlanForm,
           method: 'POST',
-          doc: 'Create a VLAN (admin only): vid (required), name, mtu, description.',
+          doc: 'Create a VLAN (admin only): vid (required), name, mtu, description, space.',
           async handle(c) {
             return presentVlan(await vlans.create(int(c.path.fabric_id, 'Fabric'), c.form));
           },
@@ -149,7 +149,7 @@ export function fabricResources(deps: {
           access: may('network', 'update'),
           form: vlanForm,
           method: 'PUT',
-          doc: 'Update a VLAN (admin only): name, mtu, description, vid, dhcp_on, primary_rack, secondary_rack. DHCP needs a primary rack and a dynamic range.',
+          doc: 'Update a VLAN (admin only): name, mtu, description, vid, dhcp_on, primary_rack, secondary_rack, space. DHCP needs a primary rack and a dynamic range.',
           async handle(c) {
             return presentVlan(await vlans.update(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN'), c.form));
           },

@@ -60,6 +60,9 @@ export interface UpdateMachineInput {
  */
 function raceLoser(err: unknown): ValidationError | undefined {
   const pg = err as { code?: string; constraint?: string; detail?: string };
+  // The domain named was deleted (or renamed) between the check and the insert.
+  if (pg.code === '23503' && pg.constraint === 'machines_domain_fk')
+    return ValidationError.field('domain', 'Select a valid choice. That choice is not one of the available choices.');
   if (pg.code !== '23505') return undefined;
   const value = /^Key \([^)]*\)=\((.*)\) already exists\.$/.exec(pg.detail ?? '')?.[1] ?? '';
   if (pg.constraint === 'machines_hostname_key')
