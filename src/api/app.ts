@@ -30,6 +30,9 @@ import { nodeInterfaceResources } from './resources/node-interfaces';
 import { maasResources } from './resources/maas';
 import { bootSourceResources } from './resources/boot-sources';
 import { nodeResultResources } from './resources/node-results';
+import { spaceResources } from './resources/spaces';
+import { domainResources } from './resources/domains';
+import { staticRouteResources } from './resources/static-routes';
 import { uiRouter } from './ui/router';
 import type { PresentOptions } from './presenters/machine';
 
@@ -95,5 +98,8 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...maasResources({ services }),
     ...bootSourceResources({ services }),
     ...nodeResultResources({ services }),
+    ...spaceResources({ services }),
+    ...domainResources({ services }),
+    ...staticRouteResources({ services }),
   ];
 }

@@ -151,7 +151,8 @@ describe('MAAS API: allocation by constraints, in parallel (real HTTP, PostgreSQ
       [{ arch: 'sparc' }, 'arch'],
       [{ cpu_speed: 'fast' }, 'cpu_speed'],
       [{ storage: 'root:lots' }, 'storage'],
-      [{ interfaces: 'a:vid=10' }, 'interfaces'],
+      [{ interfaces: 'a:fabric_class=10g' }, 'interfaces'],
+      [{ interfaces: 'a:space=nowhere' }, 'interfaces'],
       [{ interfaces: 'a:colour=red' }, 'interfaces'],
       [{ not_in_pool: 'nowhere' }, 'pool'],
     ] as Array<[Record<string, string>, string]>) {

@@ -35,6 +35,8 @@ describe('machines API hardening (real HTTP, PostgreSQL, Temporal)', () => {
     admin = await api.keyFor('admin', true);
     alice = await api.keyFor('alice');
     await api.keyFor('bob');
+    // A machine's domain must exist (MAAS's choice field); these tests name this one.
+    await region.services.domains.create({ name: 'lab.example' });
   });
   after(async () => {
     await api?.close();
@@ -104,6 +106,11 @@ describe('machines API hardening (real HTTP, PostgreSQL, Temporal)', () => {
       `SELECT domain FROM machines WHERE hostname = 'in-a-domain'`,
     );
     assert.equal(rows[0]?.domain, 'lab.example');
+    const unknown = await create({ domain: 'nowhere.example' });
+    assert.equal(unknown.status, 400, unknown.text);
+    assert.deepEqual((unknown.body as Json).domain, [
+      'Select a valid choice. nowhere.example is not one of the available choices.',
+    ]);
   });
 
   it("refuses a hostname's trailing newline instead of trimming it", async () => {

@@ -5,7 +5,10 @@ import type { InterfaceLink } from '../../region/services/machine-queries';
 
 const API = '/MAAS/api/2.0';
 
-/** A DHCP lease as MAAS's interface link; ids number the interface's links from 1. */
+/**
+ * A DHCP lease as MAAS's interface link; ids number the interface's links from 1. The subnet and
+ * its VLAN carry every key gomaasapi's subnet/VLAN schemas require (Juju reads a link's space).
+ */
 function presentLink(l: InterfaceLink, index: number): Record<string, unknown> {
   const v = l.vlan;
   return {
@@ -16,6 +19,8 @@ function presentLink(l: InterfaceLink, index: number): Record<string, unknown> {
       id: l.subnet.id,
       name: l.subnet.name,
       cidr: l.subnet.cidr,
+      gateway_ip: l.subnet.gatewayIp,
+      dns_servers: l.subnet.dnsServers,
       vlan: {
         id: v.id,
         vid: v.vid,
@@ -24,8 +29,12 @@ function presentLink(l: InterfaceLink, index: number): Record<string, unknown> {
         fabric_id: v.fabricId,
         mtu: v.mtu,
         dhcp_on: v.dhcpOn,
+        primary_rack: v.primaryRack,
+        secondary_rack: v.secondaryRack,
+        space: v.space ?? 'undefined',
         resource_uri: `${API}/vlans/${v.id}/`,
       },
+      space: v.space ?? 'undefined',
       resource_uri: `${API}/subnets/${l.subnet.id}/`,
     },
   };

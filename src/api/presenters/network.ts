@@ -1,5 +1,14 @@
 // MAAS's JSON for fabrics, VLANs, subnets, IP ranges and reserved IP addresses.
-import type { FabricRow, IpRangeRow, ReservedIpRow, SubnetRow, VlanRow } from '../../region/services/network/rows';
+import type {
+  FabricRow,
+  IpRangeRow,
+  ReservedIpRow,
+  SpaceRow,
+  StaticRouteRow,
+  SubnetRow,
+  VlanRow,
+} from '../../region/services/network/rows';
+import { UNDEFINED_SPACE, UNDEFINED_SPACE_ID } from '../../region/services/network/spaces';
 
 const API = '/MAAS/api/2.0';
 
@@ -17,7 +26,7 @@ export function presentVlan(v: VlanRow): Record<string, unknown> {
     relay_vlan: null,
     primary_rack: v.primaryRack,
     secondary_rack: v.secondaryRack,
-    space: 'undefined',
+    space: v.spaceName ?? UNDEFINED_SPACE,
     resource_uri: `${API}/vlans/${v.id}/`,
   };
 }
@@ -47,7 +56,7 @@ export function presentSubnet(s: SubnetRow, vlan: VlanRow | undefined): Record<s
     allow_proxy: true,
     active_discovery: false,
     rdns_mode: 2,
-    space: 'undefined',
+    space: vlan?.spaceName ?? UNDEFINED_SPACE,
     disabled_boot_architectures: [],
     resource_uri: `${API}/subnets/${s.id}/`,
   };
@@ -83,5 +92,38 @@ export function presentReservedIp(r: ReservedIpRow, subnet: Record<string, unkno
     subnet,
     interface_set: [],
     resource_uri: `${API}/ipaddresses/`,
+  };
+}
+
+/**
+ * MAAS's space JSON (DISPLAYED_SPACE_FIELDS). `space` null is the undefined pseudo-space: the
+ * VLANs in no space and their subnets, id -1, resource_uri by the name "undefined".
+ */
+export function presentSpace(space: SpaceRow | null, vlans: VlanRow[], subnets: SubnetRow[]): Record<string, unknown> {
+  const id = space?.id ?? null;
+  const mine = vlans.filter((v) => v.spaceId === id);
+  const byId = new Map(mine.map((v) => [v.id, v]));
+  return {
+    id: space?.id ?? UNDEFINED_SPACE_ID,
+    name: space?.name ?? UNDEFINED_SPACE,
+    description: space?.description ?? '',
+    vlans: mine.map(presentVlan),
+    subnets: subnets.filter((s) => byId.has(s.vlanId)).map((s) => presentSubnet(s, byId.get(s.vlanId))),
+    resource_uri: `${API}/spaces/${space ? space.id : UNDEFINED_SPACE}/`,
+  };
+}
+
+/** MAAS's static route JSON: the source and destination subnets nested. */
+export function presentStaticRoute(
+  r: StaticRouteRow,
+  subnet: (id: number) => Record<string, unknown> | null,
+): Record<string, unknown> {
+  return {
+    id: r.id,
+    source: subnet(r.sourceId),
+    destination: subnet(r.destinationId),
+    gateway_ip: r.gatewayIp,
+    metric: r.metric,
+    resource_uri: `${API}/static-routes/${r.id}/`,
   };
 }

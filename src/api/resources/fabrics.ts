@@ -23,6 +23,7 @@ const vlanForm = form(
     dhcp_on: field.bool('Serve DHCP on this VLAN (needs a primary rack and a dynamic range).'),
     primary_rack: rackField('The system_id of the rack that serves DHCP; empty clears it.'),
     secondary_rack: rackField('The system_id of the failover rack; empty clears it.'),
+    space: field.present(field.text('The space (id or name) the VLAN is in; empty or "undefined" clears it.')),
   },
   (v): VlanInput => ({
     vid: v.vid,
@@ -32,6 +33,7 @@ const vlanForm = form(
     dhcpOn: v.dhcp_on,
     primaryRack: v.primary_rack === undefined ? undefined : (v.primary_rack ?? ''),
     secondaryRack: v.secondary_rack === undefined ? undefined : (v.secondary_rack ?? ''),
+    space: v.space === undefined ? undefined : (v.space ?? ''),
   }),
 );
 const int = (value: string | undefined, what: string): number => {
@@ -123,7 +125,7 @@ export function fabricResources(deps: {
           access: may('network', 'create'),
           form: vlanForm,
           method: 'POST',
-          doc: 'Create a VLAN (admin only): vid (required), name, mtu, description.',
+          doc: 'Create a VLAN (admin only): vid (required), name, mtu, description, space.',
           async handle(c) {
             return presentVlan(await vlans.create(int(c.path.fabric_id, 'Fabric'), c.form));
           },
@@ -147,7 +149,7 @@ export function fabricResources(deps: {
           access: may('network', 'update'),
           form: vlanForm,
           method: 'PUT',
-          doc: 'Update a VLAN (admin only): name, mtu, description, vid, dhcp_on, primary_rack, secondary_rack. DHCP needs a primary rack and a dynamic range.',
+          doc: 'Update a VLAN (admin only): name, mtu, description, vid, dhcp_on, primary_rack, secondary_rack, space. DHCP needs a primary rack and a dynamic range.',
           async handle(c) {
             return presentVlan(await vlans.update(int(c.path.fabric_id, 'Fabric'), int(c.path.vid, 'VLAN'), c.form));
           },

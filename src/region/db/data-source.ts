@@ -9,6 +9,7 @@ import { BootErase1764450000000 } from './migrations/0006-boot-erase';
 import { UiSessions1764500000000 } from './migrations/0007-ui-sessions';
 import { TenancyClosed1764600000000 } from './migrations/0008-tenancy-closed';
 import { ClaimToken1764700000000 } from './migrations/0009-claim-token';
+import { SpacesDomainsRoutes1764800000000 } from './migrations/0010-spaces-domains-routes';
 import { Devices1764810000000 } from './migrations/0011-devices';
 import { ConfigHardwareReport1764830000000 } from './migrations/0013-config-hardware-report';
 import { CommissionSkips1764840000000 } from './migrations/0014-commission-skips';
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   UiSessions1764500000000,
   TenancyClosed1764600000000,
   ClaimToken1764700000000,
+  SpacesDomainsRoutes1764800000000,
   Devices1764810000000,
   ConfigHardwareReport1764830000000,
   CommissionSkips1764840000000,

@@ -47,6 +47,8 @@ export const COLLECTION_RULES = {
   controller: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
   /** Boot resources and sources: users read them; changing them is for admins (refused anyway: built locally). */
   'boot-resource': { read: apiUser, change: apiAdmin },
+  /** DNS domains: users read them (machines name theirs), admins change them and pick the default. */
+  domain: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
   /** The machine collection: anyone lists (visibility filters), admins create, users allocate. */
   machine: {
     read: apiUser,

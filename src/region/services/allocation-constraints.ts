@@ -15,6 +15,12 @@ export interface InterfaceConstraint {
   types: string[];
   hostnames: string[];
   linkSpeed?: number;
+  /**
+   * MAAS's per-interface networking keys (space, not_space, fabric, subnet, vid, tag, mode, ip…)
+   * with their values as given; allocation-network resolves them (names to ids, a 400 for one
+   * that names nothing). Values of one key are alternatives; different keys must all hold.
+   */
+  network: Partial<Record<InterfaceNetworkKey, string[]>>;
 }
 export interface DeviceLike {
   size: number;
@@ -83,32 +89,33 @@ export function storageByLabel(matched: Map<number, string>): Record<string, num
   return out;
 }
 
-/**
- * Keys answerable from the interfaces table. MAAS's per-interface networking keys are not matched yet
- * (the machine-wide subnets/fabrics/vlans constraints are; see allocation-network).
- */
+/** Keys answerable from the interfaces table. */
 const INTERFACE_KEYS = new Set(['id', 'name', 'type', 'hostname', 'link_speed']);
-const NETWORK_KEYS = new Set([
+/** MAAS's per-interface networking keys metalflow matches (see allocation-network). */
+export const INTERFACE_NETWORK_KEYS = [
+  'space',
+  'not_space',
   'fabric',
-  'fabric_class',
+  'not_fabric',
+  'subnet',
+  'not_subnet',
+  'subnet_cidr',
+  'not_subnet_cidr',
+  'vlan',
+  'not_vlan',
+  'vid',
+  'not_vid',
   'ip',
   'mode',
-  'subnet',
-  'space',
-  'subnet_cidr',
-  'vlan',
-  'vid',
   'tag',
-  'not_fabric',
-  'not_fabric_class',
-  'not_subnet',
-  'not_space',
-  'not_subnet_cidr',
-  'not_vid',
-  'not_vlan',
-]);
+  'not_tag',
+] as const;
+export type InterfaceNetworkKey = (typeof INTERFACE_NETWORK_KEYS)[number];
+const NETWORK_KEYS = new Set<string>(INTERFACE_NETWORK_KEYS);
+/** MAAS has fabric classes; metalflow's fabrics have none, so a class constraint could not be honoured. */
+const UNSUPPORTED_KEYS = new Set(['fabric_class', 'not_fabric_class']);
 
-/** MAAS's LabeledConstraintMap: `eth0:name=eth0,link_speed=10000;san:type=bond`. */
+/** MAAS's LabeledConstraintMap: `eth0:name=eth0,link_speed=10000;san:type=bond`, `0:space=dmz`. */
 export function parseInterfaces(value: string | undefined): InterfaceConstraint[] {
   if (value === undefined || value.trim() === '') return [];
   const bad = (why: string) =>
@@ -121,17 +128,22 @@ export function parseInterfaces(value: string | undefined): InterfaceConstraint[
     if (!/^[a-zA-Z0-9_-]+$/.test(label)) throw bad(`bad label '${label}'.`);
     if (seen.has(label)) throw bad(`label '${label}' is given twice.`);
     seen.add(label);
-    const c: InterfaceConstraint = { label, ids: [], names: [], types: [], hostnames: [] };
+    const c: InterfaceConstraint = { label, ids: [], names: [], types: [], hostnames: [], network: {} };
     for (const pair of body.split(',')) {
       const eq = pair.indexOf('=');
       if (eq <= 0) throw bad(`'${pair}' is not key=value.`);
       const key = pair.slice(0, eq).trim();
       const v = pair.slice(eq + 1).trim();
-      if (NETWORK_KEYS.has(key))
+      if (UNSUPPORTED_KEYS.has(key))
         throw ValidationError.field(
           'interfaces',
-          `Interfaces constraint '${key}' is not supported yet; use the subnets, fabrics or vlans constraints.`,
+          `Interfaces constraint '${key}' is not supported: metalflow's fabrics have no class.`,
         );
+      if (NETWORK_KEYS.has(key)) {
+        if (v === '') throw bad(`'${key}' needs a value.`);
+        (c.network[key as InterfaceNetworkKey] ??= []).push(v);
+        continue;
+      }
       if (!INTERFACE_KEYS.has(key))
         throw ValidationError.field('interfaces', `Unknown interfaces constraint: '${key}'.`);
       if (key === 'id' || key === 'link_speed') {

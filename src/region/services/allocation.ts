@@ -12,7 +12,15 @@ import {
   type InterfaceConstraint,
   type StorageConstraint,
 } from './allocation-constraints';
-import { describeNetwork, networkWhereSql, resolveNetwork, type NetworkConstraints } from './allocation-network';
+import {
+  describeNetwork,
+  interfaceNetworkSql,
+  networkWhereSql,
+  resolveInterfaceNetwork,
+  resolveNetwork,
+  type NetworkConstraints,
+  type ResolvedInterfaceNetwork,
+} from './allocation-network';
 import { recordEvent } from './events';
 import { ARCHITECTURES } from './machine-validation';
 import { isAdmin, type Principal } from './principal';
@@ -109,8 +117,11 @@ export class AllocationService {
           : `EXISTS (SELECT 1 FROM jsonb_array_elements(m.block_devices) WITH ORDINALITY d(v, n) WHERE n > 1 AND ${fits('d.v')})`,
       );
     }
-    for (const ic of c.interfaces) {
-      const sql = interfaceSql(ic, params);
+    // Each label needs an interface matching all its keys (its networking keys resolved first).
+    const labels: Array<[InterfaceConstraint, ResolvedInterfaceNetwork]> = [];
+    for (const ic of c.interfaces) labels.push([ic, await resolveInterfaceNetwork(this.db.manager, ic)]);
+    for (const [ic, net] of labels) {
+      const sql = interfaceSql(ic, net, params);
       where.push(`EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND ${sql})`);
     }
     // subnets/fabrics/vlans (and not_*): resolved to ids, then matched in this same query.
@@ -144,7 +155,7 @@ export class AllocationService {
       let found = c.dryRun ? await pick('') : await pick('FOR NO KEY UPDATE OF m SKIP LOCKED');
       if (!found && !c.dryRun) found = await pick('FOR NO KEY UPDATE OF m');
       if (!found) throw new ConflictError(describeNoMatch(c));
-      const constraintsByType = await this.constraintsByType(tx, found, c);
+      const constraintsByType = await this.constraintsByType(tx, found, c, labels);
       if (c.dryRun) return { systemId: found.systemId, constraintsByType };
       const machine = await lockMachine(tx, found.systemId);
       await changeStatus(tx, machine, {
@@ -161,15 +172,17 @@ export class AllocationService {
     tx: EntityManager,
     found: { id: number; storage: Map<number, string> | null },
     c: AllocateConstraints,
+    labels: Array<[InterfaceConstraint, ResolvedInterfaceNetwork]>,
   ): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     if (found.storage && found.storage.size > 0) out.storage = storageByLabel(found.storage);
-    if (c.interfaces.length) {
+    if (labels.length) {
+      // Juju reads its interface bindings from here: label → the matching interfaces' ids.
       const byLabel: Record<string, number[]> = {};
-      for (const ic of c.interfaces) {
+      for (const [ic, net] of labels) {
         const params: unknown[] = [found.id];
         const rows: Array<{ id: number }> = await tx.query(
-          `SELECT i.id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.machine_id = $1 AND ${interfaceSql(ic, params)} ORDER BY i.id`,
+          `SELECT i.id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.machine_id = $1 AND ${interfaceSql(ic, net, params)} ORDER BY i.id`,
           params,
         );
         byLabel[ic.label] = rows.map((r) => r.id);
@@ -217,7 +230,7 @@ function archNames(values: string[]): string[] {
 }
 
 /** One interfaces label as SQL over `i` (and `m` for hostname); values go into `params`. */
-function interfaceSql(ic: InterfaceConstraint, params: unknown[]): string {
+function interfaceSql(ic: InterfaceConstraint, net: ResolvedInterfaceNetwork, params: unknown[]): string {
   const parts = ['TRUE'];
   const any = (column: string, values: unknown[], cast: string) => {
     if (!values.length) return;
@@ -232,6 +245,7 @@ function interfaceSql(ic: InterfaceConstraint, params: unknown[]): string {
     params.push(ic.linkSpeed);
     parts.push(`i.link_speed >= $${params.length}`);
   }
+  parts.push(...interfaceNetworkSql(net, params));
   return parts.join(' AND ');
 }
 
@@ -256,7 +270,7 @@ function describeNoMatch(c: AllocateConstraints): string {
     parts.push(
       `storage=${c.storage.map((s) => `${s.label ? `${s.label}:` : ''}${s.sizeBytes / 1000 ** 3}${s.tags.length ? `(${s.tags.join(',')})` : ''}`).join(',')}`,
     );
-  if (c.interfaces.length) parts.push(`interfaces=${c.interfaces.map((i) => i.label).join(';')}`);
+  if (c.interfaces.length) parts.push(`interfaces=${c.interfaces.map(describeLabel).join(';')}`);
   parts.push(...describeNetwork(c));
   // MAAS's NodesNotAvailable (api/machines.py allocate): the constraints as sent (Python's repr of
   // request.data.lists()) and as resolved (Juju-like, by name).
@@ -273,4 +287,10 @@ function pyRepr(given: Array<[string, string[]]>): string {
       ? `"${s.replaceAll('\\', '\\\\')}"`
       : `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
   return `[${given.map(([n, vs]) => `(${str(n)}, [${vs.map(str).join(', ')}])`).join(', ')}]`;
+}
+
+/** A label and its networking keys, as given (`0:space=dmz`). */
+function describeLabel(ic: InterfaceConstraint): string {
+  const keys = Object.entries(ic.network).flatMap(([k, values]) => values.map((v) => `${k}=${v}`));
+  return keys.length ? `${ic.label}:${keys.join(',')}` : ic.label;
 }

@@ -36,6 +36,9 @@ import { ZoneService } from './zones';
 import { DeviceService } from './devices/devices';
 import { DeviceInterfaceService } from './devices/device-interfaces';
 import { NodeInterfaceService } from './devices/node-interfaces';
+import { DomainService } from './domains';
+import { SpaceService } from './network/spaces';
+import { StaticRouteService } from './network/static-routes';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -100,6 +103,9 @@ export interface RegionServices {
   deviceInterfaces: DeviceInterfaceService;
   /** nodes/{system_id}/interfaces/: a device's (read and changed) or a machine's (read-only). */
   nodeInterfaces: NodeInterfaceService;
+  spaces: SpaceService;
+  domains: DomainService;
+  staticRoutes: StaticRouteService;
 }
 
 export function createRegionServices(o: {
@@ -167,5 +173,8 @@ export function createRegionServices(o: {
     devices,
     deviceInterfaces: new DeviceInterfaceService(o.db, devices, subnets, vlans),
     nodeInterfaces: new NodeInterfaceService(devices, queries),
+    spaces: new SpaceService(o.db),
+    domains: new DomainService(o.db),
+    staticRoutes: new StaticRouteService(o.db),
   };
 }

@@ -21,12 +21,36 @@ export interface MachineView {
   /** Interface id → the addresses DHCP leased to its MAC (MAAS's DHCP links), each with its subnet. */
   links?: Map<number, InterfaceLink[]>;
   rack: Pick<Rack, 'systemId' | 'name'> | null;
+  /** The machine's DNS domain (machines.domain names it). */
+  domain?: DomainRef;
+}
+
+export interface DomainRef {
+  id: number;
+  name: string;
+  ttl: number | null;
+  authoritative: boolean;
+  isDefault: boolean;
+  /** MAAS counts the domain's DNS records; here, the machines in it. */
+  resourceRecordCount: number;
 }
 
 export interface InterfaceLink {
   ip: string;
-  subnet: { id: number; name: string; cidr: string };
-  vlan: { id: number; vid: number; name: string; mtu: number; dhcpOn: boolean; fabricId: number; fabricName: string };
+  subnet: { id: number; name: string; cidr: string; gatewayIp: string | null; dnsServers: string[] };
+  vlan: {
+    id: number;
+    vid: number;
+    name: string;
+    mtu: number;
+    dhcpOn: boolean;
+    fabricId: number;
+    fabricName: string;
+    /** The VLAN's space; null is MAAS's "undefined". */
+    space: string | null;
+    primaryRack: string | null;
+    secondaryRack: string | null;
+  };
 }
 
 export type { MachineFilter } from './machine-filter';
@@ -196,12 +220,14 @@ export class MachineQueries {
       .where('m.id = ANY(:ids)', { ids })
       .orderBy('m.id')
       .getMany();
-    const [names, tags, interfaces, leases] = await Promise.all([
+    const [names, tags, interfaces, leases, domainCounts] = await Promise.all([
       manager.query(
         `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
                 p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
-                r.system_id AS rack_system_id, r.name AS rack_name
+                r.system_id AS rack_system_id, r.name AS rack_name,
+                d.id AS domain_id, d.ttl AS domain_ttl, d.authoritative AS domain_authoritative, d.is_default AS domain_is_default
            FROM machines m JOIN zones z ON z.id = m.zone_id
+           LEFT JOIN domains d ON d.name = m.domain
            LEFT JOIN users u ON u.id = m.owner_id
            LEFT JOIN users ru ON ru.id = m.reserved_user_id
            LEFT JOIN user_groups rg ON rg.id = m.reserved_group_id
@@ -235,9 +261,13 @@ export class MachineQueries {
       // interface shares it (the table does not say which of them asked for the lease).
       manager.query(
         `SELECT DISTINCT ON (l.ip) ai.id AS interface_id, host(l.ip) AS ip, s.id AS subnet_id, s.name AS subnet_name, s.cidr::text AS cidr,
-                v.id AS vlan_id, v.vid, v.name AS vlan_name, v.mtu, v.dhcp_on, f.id AS fabric_id, f.name AS fabric_name
+                v.id AS vlan_id, v.vid, v.name AS vlan_name, v.mtu, v.dhcp_on, f.id AS fabric_id, f.name AS fabric_name,
+                sp.name AS space_name, host(s.gateway_ip) AS gateway_ip, s.dns_servers,
+                pr.system_id AS primary_rack, sr.system_id AS secondary_rack
            FROM interfaces ai JOIN dhcp_leases l ON l.mac_address = ai.mac_address
            JOIN subnets s ON s.id = l.subnet_id JOIN vlans v ON v.id = s.vlan_id JOIN fabrics f ON f.id = v.fabric_id
+           LEFT JOIN spaces sp ON sp.id = v.space_id
+           LEFT JOIN racks pr ON pr.id = v.primary_rack_id LEFT JOIN racks sr ON sr.id = v.secondary_rack_id
           WHERE ai.machine_id = ANY($1::int[])
           ORDER BY l.ip, (ai.type = 'physical') DESC, ai.id`,
         [ids],
@@ -255,9 +285,21 @@ export class MachineQueries {
           dhcp_on: boolean;
           fabric_id: number;
           fabric_name: string;
+          space_name: string | null;
+          gateway_ip: string | null;
+          dns_servers: string[];
+          primary_rack: string | null;
+          secondary_rack: string | null;
         }>
       >,
+      // Machines per domain, for the domains of these machines only (one grouped query).
+      manager.query(
+        `SELECT domain, count(*)::int AS n FROM machines
+          WHERE domain IN (SELECT domain FROM machines WHERE id = ANY($1::int[])) GROUP BY domain`,
+        [ids],
+      ) as Promise<Array<{ domain: string; n: number }>>,
     ]);
+    const inDomain = new Map(domainCounts.map((d) => [d.domain, d.n]));
     const nameById = new Map(names.map((n) => [Number(n.id), n]));
     const tagsById = group(
       tags,
@@ -283,7 +325,13 @@ export class MachineQueries {
       (l) => l.interface_id,
       (l): InterfaceLink => ({
         ip: l.ip,
-        subnet: { id: l.subnet_id, name: l.subnet_name, cidr: l.cidr },
+        subnet: {
+          id: l.subnet_id,
+          name: l.subnet_name,
+          cidr: l.cidr,
+          gatewayIp: l.gateway_ip,
+          dnsServers: l.dns_servers,
+        },
         vlan: {
           id: l.vlan_id,
           vid: l.vid,
@@ -292,6 +340,9 @@ export class MachineQueries {
           dhcpOn: l.dhcp_on,
           fabricId: l.fabric_id,
           fabricName: l.fabric_name,
+          space: l.space_name,
+          primaryRack: l.primary_rack,
+          secondaryRack: l.secondary_rack,
         },
       }),
     );
@@ -310,6 +361,14 @@ export class MachineQueries {
         interfaces: ifacesById.get(machine.id) ?? [],
         links,
         rack: n.rack_system_id === null ? null : { systemId: String(n.rack_system_id), name: String(n.rack_name) },
+        domain: {
+          id: Number(n.domain_id),
+          name: machine.domain,
+          ttl: n.domain_ttl === null ? null : Number(n.domain_ttl),
+          authoritative: Boolean(n.domain_authoritative),
+          isDefault: Boolean(n.domain_is_default),
+          resourceRecordCount: inDomain.get(machine.domain) ?? 0,
+        },
       };
     });
   }

@@ -18,6 +18,7 @@ import {
   validateHostname,
   validateMacs,
 } from './machine-validation';
+import { defaultDomainName, existingDomain } from './domains';
 import { validatePowerParameters } from './power-parameters';
 import type { RackService } from './racks';
 import { lockMachine } from './transitions';
@@ -47,6 +48,7 @@ export interface UpdateMachineInput {
   powerParameters: Record<string, string>;
   zone?: string;
   pool?: string;
+  domain?: string;
   cpuCount?: number;
   memory?: number;
 }
@@ -58,6 +60,9 @@ export interface UpdateMachineInput {
  */
 function raceLoser(err: unknown): ValidationError | undefined {
   const pg = err as { code?: string; constraint?: string; detail?: string };
+  // The domain named was deleted (or renamed) between the check and the insert.
+  if (pg.code === '23503' && pg.constraint === 'machines_domain_fk')
+    return ValidationError.field('domain', 'Select a valid choice. That choice is not one of the available choices.');
   if (pg.code !== '23505') return undefined;
   const value = /^Key \([^)]*\)=\((.*)\) already exists\.$/.exec(pg.detail ?? '')?.[1] ?? '';
   if (pg.constraint === 'machines_hostname_key')
@@ -123,7 +128,7 @@ export class MachineService {
           systemId,
           hostname: name,
           description: input.description ?? '',
-          domain: domain ?? 'maas',
+          domain: domain ? await existingDomain(tx, domain) : await defaultDomainName(tx),
           architecture: architecture ?? '',
           status,
           previousStatus: status,
@@ -198,6 +203,7 @@ export class MachineService {
         }
         if (input.zone !== undefined) patch.zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone);
         if (input.pool !== undefined) patch.poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool);
+        if (input.domain !== undefined) patch.domain = await existingDomain(tx, input.domain);
         if (Object.keys(patch).length > 0) await tx.getRepository(MachineEntity).update({ id: machine.id }, patch);
       })
       .catch((err: unknown) => {

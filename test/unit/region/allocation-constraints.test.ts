@@ -66,17 +66,33 @@ describe('allocation constraints: storage', () => {
 describe('allocation constraints: interfaces', () => {
   it("parses MAAS's labeled constraint map; unlabelled parts are labelled by position", () => {
     assert.deepEqual(parseInterfaces('eth0:name=eth0,link_speed=1000,link_speed=10000;san:type=bond,hostname=h'), [
-      { label: 'eth0', ids: [], names: ['eth0'], types: [], hostnames: [], linkSpeed: 10000 },
-      { label: 'san', ids: [], names: [], types: ['bond'], hostnames: ['h'] },
+      { label: 'eth0', ids: [], names: ['eth0'], types: [], hostnames: [], linkSpeed: 10000, network: {} },
+      { label: 'san', ids: [], names: [], types: ['bond'], hostnames: ['h'], network: {} },
     ]);
-    assert.deepEqual(parseInterfaces('id=7'), [{ label: '0', ids: [7], names: [], types: [], hostnames: [] }]);
+    assert.deepEqual(parseInterfaces('id=7'), [
+      { label: '0', ids: [7], names: [], types: [], hostnames: [], network: {} },
+    ]);
     assert.deepEqual(parseInterfaces(undefined), []);
+  });
+
+  it("keeps MAAS's per-interface networking keys for allocation-network to resolve", () => {
+    assert.deepEqual(parseInterfaces('0:space=1;1:space=dmz,not_fabric=f1,vid=10,vid=20,mode=dhcp,not_space=storage'), [
+      { label: '0', ids: [], names: [], types: [], hostnames: [], network: { space: ['1'] } },
+      {
+        label: '1',
+        ids: [],
+        names: [],
+        types: [],
+        hostnames: [],
+        network: { space: ['dmz'], not_fabric: ['f1'], vid: ['10', '20'], mode: ['dhcp'], not_space: ['storage'] },
+      },
+    ]);
   });
 
   it('refuses what it does not honour with a 400 on interfaces', () => {
     const cases: Array<[string, RegExp]> = [
-      ['a:vlan=5', /not supported yet/],
-      ['a:not_subnet=x', /not supported yet/],
+      ['a:fabric_class=10g', /not supported: metalflow's fabrics have no class/],
+      ['a:space=', /'space' needs a value/],
       ['a:colour=red', /Unknown interfaces constraint: 'colour'/],
       ['a:name', /is not key=value/],
       ['a:id=x', /id must be a number/],

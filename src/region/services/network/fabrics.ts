@@ -3,6 +3,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors';
 import { VLAN_SELECT, type FabricRow, type VlanRow } from './rows';
+import { spaceIdFor } from './spaces';
 
 export interface VlanInput {
   vid?: number;
@@ -13,6 +14,8 @@ export interface VlanInput {
   /** Rack system_id, '' to clear. */
   primaryRack?: string;
   secondaryRack?: string;
+  /** A space id or name; '' or 'undefined' takes the VLAN out of its space. */
+  space?: string;
 }
 
 export class FabricService {
@@ -115,13 +118,11 @@ export class VlanService {
       input.vid,
     ]);
     if (taken.length) throw ValidationError.field('vid', `VLAN with this Fabric and Vid already exists.`);
-    await this.db.query(`INSERT INTO vlans (fabric_id, vid, name, description, mtu) VALUES ($1, $2, $3, $4, $5)`, [
-      fabricId,
-      input.vid,
-      input.name ?? '',
-      input.description ?? '',
-      checkMtu(input.mtu ?? 1500),
-    ]);
+    const spaceId = input.space === undefined ? null : await spaceIdFor(this.db.manager, input.space);
+    await this.db.query(
+      `INSERT INTO vlans (fabric_id, vid, name, description, mtu, space_id) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [fabricId, input.vid, input.name ?? '', input.description ?? '', checkMtu(input.mtu ?? 1500), spaceId],
+    );
     return this.get(fabricId, input.vid);
   }
 
@@ -168,8 +169,9 @@ export class VlanService {
           'Primary rack controller cannot be the secondary rack controller.',
         );
       }
+      const spaceId = input.space === undefined ? current.spaceId : await spaceIdFor(tx, input.space);
       await tx.query(
-        `UPDATE vlans SET vid = $2, name = $3, description = $4, mtu = $5, dhcp_on = $6, primary_rack_id = $7, secondary_rack_id = $8 WHERE id = $1`,
+        `UPDATE vlans SET vid = $2, name = $3, description = $4, mtu = $5, dhcp_on = $6, primary_rack_id = $7, secondary_rack_id = $8, space_id = $9 WHERE id = $1`,
         [
           current.id,
           input.vid ?? vid,
@@ -179,6 +181,7 @@ export class VlanService {
           after.dhcpOn,
           after.primary,
           after.secondary,
+          spaceId,
         ],
       );
       return this.byId(current.id, tx);
