@@ -25,6 +25,8 @@ export async function startTestRegion(o: {
   nodeTimeoutMs?: number;
   rack?: RackActivities;
   wrapRegionActivities?: (a: RegionActivities) => RegionActivities;
+  /** Where the region finds its images (boot-resources/); none by default. */
+  bootRoot?: string;
 }): Promise<TestRegion> {
   const { temporalAddress } = testInfra();
   const database = await freshDatabase();
@@ -35,6 +37,7 @@ export async function startTestRegion(o: {
     workflows: gateway,
     secrets: new SecretBox(crypto.randomBytes(32)),
     nodeTimeoutMs: o.nodeTimeoutMs,
+    bootRoot: o.bootRoot,
   });
   const region = await createRegionWorker({
     address: temporalAddress,
