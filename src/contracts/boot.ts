@@ -29,7 +29,12 @@ export type EraseMode = 'quick' | 'full' | 'secure' | 'secure,quick';
 
 /** Where boot resources (deployable images) live under the boot root: images/os/<os>/<series>/<arch>/. */
 export const OS_IMAGES_DIR = 'images/os';
-/** The manifest images/os/build.sh writes next to each image; the region lists these. */
+/**
+ * Where real root filesystem images (root-tgz, built by images/debian/build.sh) live under the
+ * boot root: images/rootfs/<os>/<series>/<arch>/, with the image's kernel and initrd beside them.
+ */
+export const OS_ROOTFS_DIR = 'images/rootfs';
+/** The manifest each image build writes next to its image; the region lists these. */
 export const OS_IMAGE_MANIFEST = 'metalflow.json';
 
 /** Paths on the rack's HTTP boot server (port RACK_HTTP_PORT). */

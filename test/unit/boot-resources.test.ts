@@ -64,6 +64,55 @@ describe('boot resources (manifests under the boot root)', () => {
     assert.equal(s.named('debian/stable', 'arm64'), undefined);
   });
 
+  it('lists a real root-tgz image with its files but resolves deploys only to deployable images', () => {
+    const root = bootRoot([{ dir: 'debian/bookworm/amd64', manifest: { ...manifest('standin'), format: 'raw.gz' } }]);
+    const rootfs = path.join(root, 'images', 'rootfs', 'debian', 'bookworm', 'amd64');
+    fs.mkdirSync(rootfs, { recursive: true });
+    for (const f of ['root.tgz', 'vmlinuz', 'initrd.img']) fs.writeFileSync(path.join(rootfs, f), 'x');
+    const file = (filetype: string, sha256: string) => ({ filetype, size: 1, sha256 });
+    fs.writeFileSync(
+      path.join(rootfs, 'metalflow.json'),
+      JSON.stringify({
+        name: 'debian/bookworm',
+        file: 'root.tgz',
+        format: 'root-tgz',
+        sha256: 'real',
+        size: 1,
+        deployable: false,
+        state: 'built; not deployable until the installer exists',
+        files: {
+          'root.tgz': file('root-tgz', 'real'),
+          vmlinuz: file('boot-kernel', 'k'),
+          'initrd.img': file('boot-initrd', 'i'),
+        },
+      }),
+    );
+    const s = new BootResourceService(root);
+    assert.deepEqual(
+      s.list().map((r) => [r.id, r.name, r.filetype, r.deployable, r.role]),
+      [
+        [1, 'debian/bookworm', 'root-dd.gz', true, 'stand-in for fast tests: kernel + busybox, no sshd, no cloud-init'],
+        [2, 'debian/bookworm', 'root-tgz', false, 'built; not deployable until the installer exists'],
+      ],
+    );
+    assert.deepEqual(
+      s.get(2).files.map((f) => [f.filetype, f.sha256, f.path]),
+      [
+        ['root-tgz', 'real', '/images/rootfs/debian/bookworm/amd64/root.tgz'],
+        ['boot-kernel', 'k', '/images/rootfs/debian/bookworm/amd64/vmlinuz'],
+        ['boot-initrd', 'i', '/images/rootfs/debian/bookworm/amd64/initrd.img'],
+      ],
+    );
+    assert.equal(s.resolve('bookworm')?.sha256, 'standin', 'a deploy gets the deployable image');
+    assert.equal(s.named('debian/bookworm')?.sha256, 'standin');
+    fs.rmSync(path.join(root, 'images', 'os'), { recursive: true });
+    const onlyReal = new BootResourceService(root);
+    assert.equal(onlyReal.list().length, 1, 'still listed');
+    assert.equal(onlyReal.resolve('bookworm'), undefined, 'but no deploy resolves to it');
+    assert.equal(onlyReal.resolve(''), undefined);
+    assert.equal(onlyReal.named('debian/bookworm'), undefined);
+  });
+
   it('no boot root, or an empty one: no images', () => {
     assert.deepEqual(new BootResourceService(undefined).list(), []);
     assert.deepEqual(new BootResourceService(bootRoot([])).list(), []);

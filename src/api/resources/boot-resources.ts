@@ -1,5 +1,7 @@
-// MAAS's BootResourcesHandler and BootResourceHandler (read-only): the deployable images the
-// region knows (src/region/services/boot-resources.ts), each a set with its one file and SHA-256.
+// MAAS's BootResourcesHandler and BootResourceHandler (read-only): the images the region knows
+// (src/region/services/boot-resources.ts), each a set with its files and their SHA-256. Each
+// says whether a deploy can use it (`metalflow_deployable`, and its role in `metalflow.role`):
+// the real Debian image is listed before its installer exists, marked not deployable.
 import type { RegionServices } from '../../region/services';
 import type { BootResource } from '../../region/services/boot-resources';
 import type { Principal } from '../../region/services/principal';
@@ -14,6 +16,7 @@ const summary = (r: BootResource) => ({
   name: r.name,
   architecture: r.architecture,
   resource_uri: uri(r.id),
+  metalflow_deployable: r.deployable,
 });
 
 function detail(r: BootResource) {
@@ -27,21 +30,32 @@ function detail(r: BootResource) {
       [version]: {
         version,
         label: 'uploaded',
-        size: r.size,
+        size: r.files.reduce((sum, f) => sum + f.size, 0),
         complete: true,
-        files: {
-          [r.filetype]: {
-            filename: r.filetype,
-            filetype: r.filetype,
-            size: r.size,
-            sha256: r.sha256,
-            complete: true,
-            url: r.path,
-          },
-        },
+        // Keyed by filetype, as MAAS keys a set's files (root-tgz, boot-kernel, boot-initrd).
+        files: Object.fromEntries(
+          r.files.map((f) => [
+            f.filetype,
+            {
+              filename: f.filetype,
+              filetype: f.filetype,
+              size: f.size,
+              sha256: f.sha256,
+              complete: true,
+              url: f.path,
+            },
+          ]),
+        ),
       },
     },
-    metalflow: { path: r.path, raw_size: r.rawSize, raw_sha256: r.rawSha256, built: r.built },
+    metalflow: {
+      path: r.path,
+      deployable: r.deployable,
+      role: r.role,
+      raw_size: r.rawSize,
+      raw_sha256: r.rawSha256,
+      built: r.built,
+    },
   };
 }
 
@@ -58,7 +72,7 @@ export function bootResourceResources(deps: {
         action({
           access: may('boot-resource', 'read'),
           method: 'GET',
-          doc: 'List boot resources: id, type, name (os/series), architecture.',
+          doc: 'List boot resources: id, type, name (os/series), architecture, and whether a deploy can use it (metalflow_deployable).',
           async handle() {
             return bootResources.list().map(summary);
           },

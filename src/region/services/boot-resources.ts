@@ -1,11 +1,17 @@
-// Boot resources: the deployable images the region knows, MAAS's `boot-resources/`. They are the
-// manifests images/os/build.sh writes next to each image under the boot root
-// (<bootRoot>/images/os/<os>/<series>/<arch>/metalflow.json), the same directory the racks serve
-// over HTTP, so what the region lists is what a rack can hand to an installer. Read from disk on
-// demand (a few small files), so a rebuilt image is listed without a restart.
+// Boot resources: the images the region knows, MAAS's `boot-resources/`. They are the manifests
+// the image builds write next to each image under the boot root, the same directory the racks
+// serve over HTTP, so what the region lists is what a rack can hand to an installer:
+//   <bootRoot>/images/os/<os>/<series>/<arch>/metalflow.json      images/os/build.sh: the raw-disk
+//       stand-in for fast tests (kernel + busybox), what deploys write today
+//   <bootRoot>/images/rootfs/<os>/<series>/<arch>/metalflow.json  images/debian/build.sh: the real
+//       Debian root filesystem (root-tgz); its manifest says `deployable: false` until the
+//       installer that lays it on disk exists (issue 13 part 2)
+// Every image is listed, each saying whether a deploy can use it; only deployable ones resolve
+// a deploy's distro_series. Read from disk on demand (a few small files), so a rebuilt image is
+// listed without a restart.
 import fs from 'node:fs';
 import path from 'node:path';
-import { OS_IMAGE_MANIFEST, OS_IMAGES_DIR } from '../../contracts/boot';
+import { OS_IMAGE_MANIFEST, OS_IMAGES_DIR, OS_ROOTFS_DIR } from '../../contracts/boot';
 import { NotFoundError } from '../errors';
 
 export interface BootResource {
@@ -20,7 +26,14 @@ export interface BootResource {
   title: string;
   /** The file on the rack's HTTP boot server (a path under the boot root). */
   path: string;
+  /** MAAS's filetype of that file: root-dd.gz (a raw disk), root-tgz (a root filesystem). */
   filetype: string;
+  /** Whether a deploy can use it (resolve and named see only these). */
+  deployable: boolean;
+  /** What it is for, in words: the listing says it, so no one mistakes the stand-in for an OS. */
+  role: string;
+  /** Every file of the image (the root archive, and a real image's kernel and initrd). */
+  files: BootResourceFile[];
   size: number;
   sha256: string;
   rawSize: number;
@@ -28,10 +41,23 @@ export interface BootResource {
   built: string;
 }
 
+export interface BootResourceFile {
+  filename: string;
+  filetype: string;
+  size: number;
+  sha256: string;
+  path: string;
+}
+
 interface Manifest {
   name?: string;
   title?: string;
   architecture?: string;
+  deployable?: boolean;
+  role?: string;
+  state?: string;
+  format?: string;
+  files?: Record<string, { filetype?: string; size?: number; sha256?: string }>;
   file?: string;
   size?: number;
   sha256?: string;
@@ -65,7 +91,7 @@ export class BootResourceService {
    * first (the default series). Undefined when the region has no such image.
    */
   resolve(series: string, arch = 'amd64'): BootResource | undefined {
-    const forArch = this.list().filter((r) => r.architecture.split('/')[0] === arch);
+    const forArch = this.list().filter((r) => r.deployable && r.architecture.split('/')[0] === arch);
     if (!series) return forArch[0];
     return forArch.find((r) => r.name === series || r.series === series);
   }
@@ -75,12 +101,29 @@ export class BootResourceService {
    * machine): looked up by exactly that name, never by series alone, which two OSes may share.
    */
   named(name: string, arch = 'amd64'): BootResource | undefined {
-    return this.list().find((r) => r.name === name && r.architecture.split('/')[0] === arch);
+    return this.list().find((r) => r.deployable && r.name === name && r.architecture.split('/')[0] === arch);
   }
 }
 
+/** MAAS's filetype for a manifest's `format`. */
+const FILETYPES: Record<string, string> = { 'raw.gz': 'root-dd.gz', 'root-tgz': 'root-tgz' };
+const STAND_IN_ROLE = 'stand-in for fast tests: kernel + busybox, no sshd, no cloud-init';
+
 function scan(bootRoot: string): BootResource[] {
-  const base = path.join(bootRoot, OS_IMAGES_DIR);
+  const found = [...scanTree(bootRoot, OS_IMAGES_DIR), ...scanTree(bootRoot, OS_ROOTFS_DIR)];
+  // Name, then architecture; a deployable image before one that is not, so ids stay put when a
+  // not-yet-deployable image of the same name appears.
+  found.sort(
+    (a, b) =>
+      a.name.localeCompare(b.name) ||
+      a.architecture.localeCompare(b.architecture) ||
+      Number(b.deployable) - Number(a.deployable),
+  );
+  return found.map((r, i) => ({ id: i + 1, ...r }));
+}
+
+function scanTree(bootRoot: string, tree: string): Array<Omit<BootResource, 'id'>> {
+  const base = path.join(bootRoot, tree);
   const found: Array<Omit<BootResource, 'id'>> = [];
   for (const os of dirs(base)) {
     for (const series of dirs(path.join(base, os))) {
@@ -93,15 +136,32 @@ function scan(bootRoot: string): BootResource[] {
           continue; // no manifest (or a half-written one): not a boot resource yet
         }
         if (!m.file || !m.sha256 || !fs.existsSync(path.join(dir, m.file))) continue;
+        const name = `${os}/${series}`;
+        const urlOf = (file: string) => `/${path.posix.join(tree, os, series, arch, file)}`;
+        const filetype = FILETYPES[m.format ?? 'raw.gz'] ?? m.format ?? 'root-dd.gz';
+        const size = m.size ?? fs.statSync(path.join(dir, m.file)).size;
+        const deployable = m.deployable !== false;
+        const role = roleOf(m, deployable, filetype);
         found.push({
-          name: `${os}/${series}`,
+          name,
           os,
           series,
           architecture: m.architecture ?? `${arch}/generic`,
-          title: m.title ?? `${os}/${series}`,
-          path: `/${path.posix.join(OS_IMAGES_DIR, os, series, arch, m.file)}`,
-          filetype: 'root-dd.gz',
-          size: m.size ?? fs.statSync(path.join(dir, m.file)).size,
+          title: role === STAND_IN_ROLE ? `Stand-in for fast tests: ${m.title ?? name}` : (m.title ?? name),
+          path: urlOf(m.file),
+          filetype,
+          deployable,
+          role,
+          files: m.files
+            ? Object.entries(m.files).map(([filename, f]) => ({
+                filename,
+                filetype: f.filetype ?? filename,
+                size: f.size ?? 0,
+                sha256: f.sha256 ?? '',
+                path: urlOf(filename),
+              }))
+            : [{ filename: m.file, filetype, size, sha256: m.sha256, path: urlOf(m.file) }],
+          size,
           sha256: m.sha256,
           rawSize: m.raw_size ?? 0,
           rawSha256: m.raw_sha256 ?? '',
@@ -110,10 +170,17 @@ function scan(bootRoot: string): BootResource[] {
       }
     }
   }
-  found.sort((a, b) =>
-    a.name === b.name ? a.architecture.localeCompare(b.architecture) : a.name.localeCompare(b.name),
-  );
-  return found.map((r, i) => ({ id: i + 1, ...r }));
+  return found;
+}
+
+/**
+ * What an image is for. A raw disk (images/os/build.sh's format) is only ever the stand-in, whose
+ * manifest predates roles; a real image that cannot be deployed yet says why in its `state`.
+ */
+function roleOf(m: Manifest, deployable: boolean, filetype: string): string {
+  if (m.role) return m.role;
+  if (!deployable) return m.state ?? 'not deployable';
+  return filetype === 'root-dd.gz' ? STAND_IN_ROLE : 'deployable';
 }
 
 function dirs(dir: string): string[] {

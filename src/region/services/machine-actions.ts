@@ -118,9 +118,15 @@ export class MachineActions {
         await assertCanNetboot(tx, m, 'deploy');
         const known = this.images?.list() ?? [];
         if (!image && known.length > 0 && m.powerType !== 'fake') {
+          // Listed images that are not deployable (the real image before its installer) are
+          // never offered as a choice.
+          const names = (rs: typeof known) => [...new Set(rs.map((r) => r.name))].join(', ');
+          const deployable = known.filter((r) => r.deployable);
           throw ValidationError.field(
             'distro_series',
-            `'${wanted}' is not a boot resource this region has; choose one of: ${[...new Set(known.map((r) => r.name))].join(', ')}.`,
+            deployable.length
+              ? `'${wanted}' is not a boot resource this region has; choose one of: ${names(deployable)}.`
+              : `'${wanted}' cannot be deployed: this region's images (${names(known)}) are not deployable yet.`,
           );
         }
         // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
