@@ -90,8 +90,9 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'GET',
         op: 'list_allocated',
         access: may('machine', 'read'),
+        form: form({ id: field.list('Only the machine with this system_id.', { maxValues: MACHINE_ID_LIST_MAX }) }),
         doc: 'Machines allocated to the caller.',
-        handle: async (c) => (await ops.allocatedTo(caller(c))).map((v) => presentMachine(v, presentFor(c))),
+        handle: async (c) => (await ops.allocatedTo(caller(c), c.form.id)).map((v) => presentMachine(v, presentFor(c))),
       }),
       action({
         method: 'GET',

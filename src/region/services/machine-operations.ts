@@ -2,6 +2,7 @@
 // caller (404 before any 403), the policy must allow the verb, then the service that does the work
 // runs. The API's machine handlers call only this (and the queries that present the result).
 import type { DataSource } from 'typeorm';
+import { MachineStatus as S } from '../../contracts/lifecycle';
 import type { PowerAction, PowerResult } from '../../contracts/workflows';
 import type { Machine } from '../db/entities';
 import { authorizeMachine, type MachineVerb } from '../policy';
@@ -175,9 +176,14 @@ export class MachineOperations {
     return Object.fromEntries(views.map((v) => [v.machine.systemId, this.machines.powerParametersOf(v.machine)]));
   }
 
-  /** Machines allocated to the caller. */
-  async allocatedTo(caller: Principal): Promise<MachineView[]> {
-    return this.queries.list(caller, { owner: [caller.kind === 'user' ? caller.user.username : ''] });
+  /** Machines allocated to the caller (MAAS: owned and ALLOCATED), those listed when `systemIds` are given. */
+  async allocatedTo(caller: Principal, systemIds: string[] = []): Promise<MachineView[]> {
+    if (caller.kind !== 'user') return [];
+    return this.queries.list(caller, {
+      owner: [caller.user.username],
+      status: [S.ALLOCATED],
+      ...(systemIds.length ? { systemId: systemIds } : {}),
+    });
   }
 
   async read(caller: Principal | null, systemId: string): Promise<MachineView> {
