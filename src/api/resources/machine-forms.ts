@@ -402,5 +402,27 @@ export const releaseForm = form(
   }),
 );
 
+/** Bulk release: the machines, and what the single release takes (MAAS's bulk release takes the comment only). */
+export const bulkReleaseForm = form(
+  {
+    machines: field.list('A system_id of a machine to release (an empty list is acceptable).', {
+      maxValues: MACHINE_FILTER_CAPS.systemId,
+    }),
+    erase: field.bool('Erase the disks before releasing.'),
+    secure_erase: field.bool("With erase: use the disks' secure erase."),
+    quick_erase: field.bool('With erase: wipe the start and end of each disk only.'),
+    comment: field.text('A comment for the event log.'),
+  },
+  (v): { systemIds: string[]; options: ReleaseCommand } => ({
+    systemIds: v.machines,
+    options: {
+      erase: v.erase ?? false,
+      secureErase: v.secure_erase ?? false,
+      quickErase: v.quick_erase ?? false,
+      comment: v.comment ?? '',
+    },
+  }),
+);
+
 /** The event log comment most operations take. */
 export const commentForm = form({ comment: field.text('A comment for the event log.') }, (v) => v.comment ?? '');

@@ -9,6 +9,7 @@ import { action, caller, may, type Ctx } from './access';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import {
   allocateForm,
+  bulkReleaseForm,
   commentForm,
   commissionForm,
   createForm,
@@ -93,6 +94,14 @@ export function machineResources(services: RegionServices, present: PresentOptio
         form: form({ id: field.list('Only the machine with this system_id.', { maxValues: MACHINE_ID_LIST_MAX }) }),
         doc: 'Machines allocated to the caller.',
         handle: async (c) => (await ops.allocatedTo(caller(c), c.form.id)).map((v) => presentMachine(v, presentFor(c))),
+      }),
+      action({
+        method: 'POST',
+        op: 'release',
+        access: may('machine', 'read'),
+        form: bulkReleaseForm,
+        doc: 'Release machines: all or none. Unknown machines are a 400, machines the caller may not release a 403, machines in a state that cannot be released a 409, each naming them; READY machines are left alone. Returns the system_ids whose release started.',
+        handle: async (c) => ops.releaseMany(caller(c), c.form.systemIds, c.form.options),
       }),
       action({
         method: 'GET',

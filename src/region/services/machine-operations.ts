@@ -118,6 +118,10 @@ export class MachineOperations {
     await this.visible(caller, systemId);
     await this.actions.release(caller, systemId, o);
   }
+  /** Bulk release: visibility and policy are checked per machine inside (MAAS's all-or-nothing). */
+  async releaseMany(caller: Principal, systemIds: string[], o: ReleaseOptions): Promise<string[]> {
+    return this.actions.releaseMany(caller, systemIds, o);
+  }
   async abort(caller: Principal, systemId: string, comment: string): Promise<void> {
     await this.visible(caller, systemId);
     await this.actions.abort(caller, systemId, comment);
