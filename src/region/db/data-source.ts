@@ -9,6 +9,7 @@ import { BootErase1764450000000 } from './migrations/0006-boot-erase';
 import { UiSessions1764500000000 } from './migrations/0007-ui-sessions';
 import { TenancyClosed1764600000000 } from './migrations/0008-tenancy-closed';
 import { ClaimToken1764700000000 } from './migrations/0009-claim-token';
+import { EventsOutliveMachines1764820000000 } from './migrations/0012-events-outlive-machines';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   UiSessions1764500000000,
   TenancyClosed1764600000000,
   ClaimToken1764700000000,
+  EventsOutliveMachines1764820000000,
 ];
 
 export interface DatabaseOptions {
