@@ -130,4 +130,72 @@ describe('machines: bulk operations', () => {
     assert.equal(r.text, `You don't have the required permission to release the following machine(s): ${d}.`);
     assert.equal(await status(d), S.ALLOCATED);
   });
+
+  it('accept: NEW machines start commissioning; others already accepted are left out; 400/403/409 name the machines', async () => {
+    const n1 = await create('accept-1', false);
+    const n2 = await create('accept-2', false);
+    const done = await ready('accept-ready');
+    const post = (key: string, op: string, form: Record<string, string | string[]> = {}) =>
+      api.call('POST', `/MAAS/api/2.0/machines/?op=${op}`, { key, form });
+
+    const unknown = await post(admin, 'accept', { machines: [n1, 'nosuch'] });
+    assert.equal(unknown.status, 400, unknown.text);
+    assert.equal(unknown.text, 'Unknown machine(s): nosuch.');
+    const denied = await post(alice, 'accept', { machines: [n1] });
+    assert.equal(denied.status, 403, denied.text);
+    assert.equal(denied.text, `You don't have the required permission to accept the following machine(s): ${n1}.`);
+    await region.services.db.query('UPDATE machines SET status = $2 WHERE system_id = $1', [n2, S.BROKEN]);
+    const wrong = await post(admin, 'accept', { machines: [n1, n2] });
+    assert.equal(wrong.status, 409, wrong.text);
+    assert.equal(wrong.text, `Cannot accept node enlistment: node ${n2} is in state Broken.`);
+    assert.equal(await status(n1), S.NEW);
+
+    const ok = await post(admin, 'accept', { machines: [n1, done] });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(
+      (ok.body as Json[]).map((m) => m.system_id),
+      [n1],
+    );
+    await waitForStatus(region.services, n1, S.READY);
+
+    await region.services.db.query('UPDATE machines SET status = $2 WHERE system_id = $1', [n2, S.NEW]);
+    assert.deepEqual((await post(alice, 'accept_all')).body, []);
+    const all = await post(admin, 'accept_all');
+    assert.equal(all.status, 200, all.text);
+    assert.ok(
+      (all.body as Json[]).some((m) => m.system_id === n2),
+      all.text,
+    );
+    await waitForStatus(region.services, n2, S.READY);
+  });
+
+  it('set_zone moves every node named, or none (admins)', async () => {
+    await api.call('POST', '/MAAS/api/2.0/zones/', { key: admin, form: { name: 'bulk-zone' } });
+    const a = await create('zone-a', false);
+    const b = await create('zone-b', false);
+    const zoneOf = async (id: string) =>
+      (
+        (await region.services.db.query(
+          'SELECT z.name FROM machines m JOIN zones z ON z.id = m.zone_id WHERE m.system_id = $1',
+          [id],
+        )) as Array<{ name: string }>
+      )[0]!.name;
+    const setZone = (key: string, form: Record<string, string | string[]>) =>
+      api.call('POST', '/MAAS/api/2.0/machines/?op=set_zone', { key, form });
+
+    const user = await setZone(alice, { zone: 'bulk-zone', nodes: [a] });
+    assert.equal(user.status, 403, user.text);
+    const missing = await setZone(admin, { zone: 'bulk-zone', nodes: [a, 'nosuch'] });
+    assert.equal(missing.status, 400, missing.text);
+    assert.deepEqual(missing.body, { system_id: ['Some of the given system ids are invalid system ids.'] });
+    assert.equal(await zoneOf(a), 'default');
+    const noZone = await setZone(admin, { zone: 'nozone', nodes: [a] });
+    assert.equal(noZone.status, 400, noZone.text);
+    assert.ok('zone' in (noZone.body as Json));
+
+    const ok = await setZone(admin, { zone: 'bulk-zone', nodes: [a, b] });
+    assert.equal(ok.status, 204, ok.text);
+    assert.equal(await zoneOf(a), 'bulk-zone');
+    assert.equal(await zoneOf(b), 'bulk-zone');
+  });
 });

@@ -104,6 +104,23 @@ export function machineResources(services: RegionServices, present: PresentOptio
         handle: async (c) => ops.releaseMany(caller(c), c.form.systemIds, c.form.options),
       }),
       action({
+        method: 'POST',
+        op: 'accept',
+        access: may('machine', 'read'),
+        form: machinesForm('A system_id of a machine whose enlistment to accept (an empty list is acceptable).'),
+        doc: 'Accept enlisted (NEW) machines: they start commissioning. Machines already READY or commissioning are left out of the answer; unknown machines are a 400, machines the caller may not commission a 403, any other state a 409. All or nothing. Returns the accepted machines.',
+        handle: async (c) =>
+          (await ops.acceptMany(caller(c), c.form.machines)).map((v) => presentMachine(v, presentFor(c))),
+      }),
+      action({
+        method: 'POST',
+        op: 'accept_all',
+        access: may('machine', 'read'),
+        doc: 'Accept every enlisted (NEW) machine the caller may commission. Returns the accepted machines.',
+        handle: async (c) => (await ops.acceptAll(caller(c))).map((v) => presentMachine(v, presentFor(c))),
+      }),
+      setZoneAction(ops),
+      action({
         method: 'GET',
         op: 'power_parameters',
         access: may('machine', 'read-power-parameters'),
@@ -287,6 +304,23 @@ export function machineResources(services: RegionServices, present: PresentOptio
     ],
   };
   return [collection, element];
+}
+
+const machinesForm = (doc: string) => form({ machines: field.list(doc, { maxValues: MACHINE_ID_LIST_MAX }) });
+
+/** MAAS's set_zone (NodesHandler's, so machines/ and nodes/ both have it): admins; 204. */
+export function setZoneAction(ops: RegionServices['machineOps']) {
+  return action({
+    method: 'POST',
+    op: 'set_zone',
+    access: may('machine', 'set-zone'),
+    form: form({
+      zone: field.text('The zone name.', { required: true }),
+      nodes: field.list('A system_id of a node to move.', { required: true, maxValues: MACHINE_ID_LIST_MAX }),
+    }),
+    doc: 'Move nodes to a zone (admins). Every node must exist, else none moves.',
+    handle: async (c) => (await ops.setZone(c.form.zone, c.form.nodes), Reply.noContent()),
+  });
 }
 
 const PRESENT_SLICE = 50;

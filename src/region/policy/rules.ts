@@ -53,6 +53,8 @@ export const COLLECTION_RULES = {
     allocate: apiUser,
     delete: apiAdmin,
     'read-power-parameters': apiAdmin,
+    /** Moving nodes between zones in bulk (MAAS's set_zone): admins. */
+    'set-zone': (p: Principal) => apiAdmin(p, 'This method is reserved for admin users.'),
   },
 } satisfies Record<string, Record<string, (p: Principal) => Decision>>;
 

@@ -160,51 +160,147 @@ export class MachineActions {
   async releaseMany(caller: Principal, systemIds: string[], o: ReleaseOptions): Promise<string[]> {
     const wanted = [...new Set(systemIds)];
     if (wanted.length === 0) return [];
-    const deadlines = await this.deadlines();
-    for (const systemId of wanted) await this.settlePrevious(systemId);
-    const started: Array<{ systemId: string; claimToken: string }> = [];
-    let startsDone = false;
-    try {
-      return await this.db.transaction(async (tx) => {
-        const machines = await lockVisibleMachines(tx, caller, wanted);
-        const unknown = wanted.filter((id) => !machines.some((m) => m.systemId === id));
-        if (unknown.length) throw ValidationError.field('__all__', `Unknown machine(s): ${unknown.join(', ')}.`);
-        const denied: string[] = [];
-        for (const m of machines) {
-          try {
-            await this.assertMayUse(tx, caller, m, 'release');
-          } catch (err) {
-            if (!(err instanceof ForbiddenError)) throw err;
-            denied.push(m.systemId);
-          }
-        }
-        if (denied.length)
-          throw new ForbiddenError(
-            `You don't have the required permission to release the following machine(s): ${denied.join(', ')}.`,
-          );
-        const releasing = machines.filter((m) => m.status !== S.READY);
-        const failed = releasing
-          .filter((m) => m.locked || !(LIFECYCLE.release.startFrom as readonly unknown[]).includes(m.status))
-          .map((m) => `${m.systemId} ('${labelOf(m.status)}'${m.locked ? ', locked' : ''})`);
-        if (failed.length)
-          throw new ConflictError(`Machine(s) cannot be released in their current state: ${failed.join(', ')}.`);
-        for (const m of releasing) {
-          await prepareRelease(tx, caller, m, o);
-          const claimToken = await this.startLocked(tx, m, LIFECYCLE.release, WorkflowType.release, deadlines, {
+    return this.inBulk(wanted, async (tx, deadlines, started) => {
+      const machines = await lockVisibleMachines(tx, caller, wanted);
+      const unknown = wanted.filter((id) => !machines.some((m) => m.systemId === id));
+      if (unknown.length) throw ValidationError.field('__all__', `Unknown machine(s): ${unknown.join(', ')}.`);
+      await this.assertMayUseAll(tx, caller, machines, 'release');
+      const releasing = machines.filter((m) => m.status !== S.READY);
+      const failed = releasing
+        .filter((m) => m.locked || !(LIFECYCLE.release.startFrom as readonly unknown[]).includes(m.status))
+        .map((m) => `${m.systemId} ('${labelOf(m.status)}'${m.locked ? ', locked' : ''})`);
+      if (failed.length)
+        throw new ConflictError(`Machine(s) cannot be released in their current state: ${failed.join(', ')}.`);
+      for (const m of releasing) {
+        await prepareRelease(tx, caller, m, o);
+        started(
+          m.systemId,
+          await this.startLocked(tx, m, LIFECYCLE.release, WorkflowType.release, deadlines, {
             params: releaseParams(o),
             extra: () => ({}),
-          });
-          started.push({ systemId: m.systemId, claimToken });
+          }),
+        );
+      }
+      return releasing.map((m) => m.systemId);
+    });
+  }
+
+  /**
+   * MAAS's accept (MachinesHandler.accept): NEW machines start commissioning; READY and
+   * COMMISSIONING ones were accepted already and are left out of the answer; any other state is
+   * a 409 naming the machine. Unknown → 400 and not the caller's to commission → 403, naming
+   * them, before anything starts; all start in one transaction. Returns the accepted system_ids.
+   */
+  async acceptMany(caller: Principal, systemIds: string[]): Promise<string[]> {
+    const wanted = [...new Set(systemIds)];
+    if (wanted.length === 0) return [];
+    return this.inBulk(wanted, async (tx, deadlines, started) => {
+      const machines = await lockVisibleMachines(tx, caller, wanted);
+      const unknown = wanted.filter((id) => !machines.some((m) => m.systemId === id));
+      if (unknown.length) throw ValidationError.field('__all__', `Unknown machine(s): ${unknown.join(', ')}.`);
+      await this.assertMayUseAll(tx, caller, machines, 'commission', 'accept');
+      return this.acceptLocked(tx, caller, machines, deadlines, started);
+    });
+  }
+
+  /** MAAS's accept_all: every NEW machine the caller may commission starts commissioning. */
+  async acceptAll(caller: Principal): Promise<string[]> {
+    const rows: Array<{ system_id: string }> = await this.db.query(`SELECT system_id FROM machines WHERE status = $1`, [
+      S.NEW,
+    ]);
+    const wanted = rows.map((r) => r.system_id);
+    if (wanted.length === 0) return [];
+    return this.inBulk(wanted, async (tx, deadlines, started) => {
+      const mine: Machine[] = [];
+      for (const m of await lockVisibleMachines(tx, caller, wanted)) {
+        if (m.status !== S.NEW) continue;
+        try {
+          await this.assertMayUse(tx, caller, m, 'commission');
+          mine.push(m);
+        } catch (err) {
+          if (!(err instanceof ForbiddenError)) throw err;
         }
-        startsDone = true;
-        return releasing.map((m) => m.systemId);
+      }
+      return this.acceptLocked(tx, caller, mine, deadlines, started);
+    });
+  }
+
+  private async acceptLocked(
+    tx: EntityManager,
+    _caller: Principal,
+    machines: Machine[],
+    deadlines: Deadlines,
+    started: (systemId: string, claimToken: string) => void,
+  ): Promise<string[]> {
+    const accepting = machines.filter((m) => m.status !== S.READY && m.status !== S.COMMISSIONING);
+    const wrong = accepting.find((m) => m.status !== S.NEW);
+    if (wrong)
+      throw new ConflictError(
+        `Cannot accept node enlistment: node ${wrong.systemId} is in state ${labelOf(wrong.status)}.`,
+      );
+    for (const m of accepting) {
+      await assertNoOtherMaclessCommissioning(tx, m);
+      started(
+        m.systemId,
+        await this.startLocked(tx, m, LIFECYCLE.commission, WorkflowType.commission, deadlines, {
+          params: async (_m, ref) => ref,
+          extra: () => ({}),
+        }),
+      );
+    }
+    return accepting.map((m) => m.systemId);
+  }
+
+  /** Every machine may be used so, else a 403 naming all that may not (MAAS's bulk wording). */
+  private async assertMayUseAll(
+    tx: EntityManager,
+    caller: Principal,
+    machines: Machine[],
+    verb: string,
+    what = verb,
+  ): Promise<void> {
+    const denied: string[] = [];
+    for (const m of machines) {
+      try {
+        await this.assertMayUse(tx, caller, m, verb);
+      } catch (err) {
+        if (!(err instanceof ForbiddenError)) throw err;
+        denied.push(m.systemId);
+      }
+    }
+    if (denied.length)
+      throw new ForbiddenError(
+        `You don't have the required permission to ${what} the following machine(s): ${denied.join(', ')}.`,
+      );
+  }
+
+  /**
+   * A bulk operation: its machines' previous workflows settled, then `work` in one transaction,
+   * reporting each workflow it starts. If a start is refused after others went out, the
+   * transaction is rolled back, and each started workflow must not take that for a lost commit
+   * and act anyway: leaving its claim token on the machine (without its workflow id) is what
+   * tells it the claim is gone (see beginTransition), so it stops without touching the machine.
+   */
+  private async inBulk<T>(
+    systemIds: string[],
+    work: (
+      tx: EntityManager,
+      deadlines: Deadlines,
+      started: (systemId: string, claimToken: string) => void,
+    ) => Promise<T>,
+  ): Promise<T> {
+    const deadlines = await this.deadlines();
+    for (const systemId of systemIds) await this.settlePrevious(systemId);
+    const starts: Array<{ systemId: string; claimToken: string }> = [];
+    let workDone = false;
+    try {
+      return await this.db.transaction(async (tx) => {
+        const result = await work(tx, deadlines, (systemId, claimToken) => starts.push({ systemId, claimToken }));
+        workDone = true;
+        return result;
       });
     } catch (err) {
-      // A start was refused after others went out: the transaction is rolled back, and each
-      // started workflow must not take that for a lost commit and release its machine anyway.
-      // Leaving its claim token on the machine (without its workflow id) is what tells it that
-      // the claim is gone (see beginTransition), so it stops without touching the machine.
-      if (!startsDone && started.length) await this.disown(started);
+      if (!workDone && starts.length) await this.disown(starts);
       throw err;
     }
   }
