@@ -15,6 +15,7 @@ import { eventResources } from './resources/events';
 import { groupResources } from './resources/groups';
 import { fabricResources } from './resources/fabrics';
 import { ipAddressResources } from './resources/ipaddresses';
+import { nodeResources } from './resources/nodes';
 import { machineResources } from './resources/machines';
 import { placementRuleResources } from './resources/placement-rules';
 import { poolResources } from './resources/pools';
@@ -85,5 +86,6 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...rackControllerResources({ services }),
     ...regionControllerResources({ services }),
     ...bootResourceResources({ services }),
+    ...nodeResources(services, present),
   ];
 }

@@ -330,7 +330,7 @@ const PRESENT_SLICE = 50;
  * between slices: a 10,000-machine listing is ~1 s of presenting and serialising, and held in one
  * piece it would stall every other request on this process (issue 15: whoami behind 20 listings).
  */
-async function* mapChunks<T, U>(chunks: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
+export async function* mapChunks<T, U>(chunks: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
   for await (const chunk of chunks) {
     for (let i = 0; i < chunk.length; i += PRESENT_SLICE) {
       if (i > 0) await setImmediate();
