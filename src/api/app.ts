@@ -15,6 +15,7 @@ import { eventResources } from './resources/events';
 import { groupResources } from './resources/groups';
 import { fabricResources } from './resources/fabrics';
 import { ipAddressResources } from './resources/ipaddresses';
+import { nodeResources } from './resources/nodes';
 import { machineResources } from './resources/machines';
 import { placementRuleResources } from './resources/placement-rules';
 import { poolResources } from './resources/pools';
@@ -101,5 +102,6 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...spaceResources({ services }),
     ...domainResources({ services }),
     ...staticRouteResources({ services }),
+    ...nodeResources(services, present),
   ];
 }

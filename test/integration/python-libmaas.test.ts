@@ -102,7 +102,8 @@ describe('python-libmaas 0.6.8 against metalflow (separate processes)', () => {
     for (const name of ['Machine', 'Machines', 'Users', 'Version', 'Account', 'Tags', 'Zones', 'ResourcePools']) {
       assert.ok((d.handlers as string[]).includes(name), `describe/ lacks ${name}: ${JSON.stringify(d.handlers)}`);
     }
-    assert.deepEqual(d.anonymous_handlers, ['Machines', 'Version']);
+    // MAAS serves is_registered on nodes/ anonymously too (AnonNodesHandler).
+    assert.deepEqual(d.anonymous_handlers, ['Machines', 'Nodes', 'Version']);
   });
 
   it('knows who it is and which MAAS it talks to', () => {

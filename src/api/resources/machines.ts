@@ -10,6 +10,7 @@ import { machineDetails } from '../presenters/machine-details';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import {
   allocateForm,
+  bulkReleaseForm,
   commentForm,
   commissionForm,
   createForm,
@@ -93,9 +94,35 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'GET',
         op: 'list_allocated',
         access: may('machine', 'read'),
+        form: form({ id: field.list('Only the machine with this system_id.', { maxValues: MACHINE_ID_LIST_MAX }) }),
         doc: 'Machines allocated to the caller.',
-        handle: async (c) => (await ops.allocatedTo(caller(c))).map((v) => presentMachine(v, presentFor(c))),
+        handle: async (c) => (await ops.allocatedTo(caller(c), c.form.id)).map((v) => presentMachine(v, presentFor(c))),
       }),
+      action({
+        method: 'POST',
+        op: 'release',
+        access: may('machine', 'read'),
+        form: bulkReleaseForm,
+        doc: 'Release machines: all or none. Unknown machines are a 400, machines the caller may not release a 403, machines in a state that cannot be released a 409, each naming them; READY machines are left alone. Returns the system_ids whose release started.',
+        handle: async (c) => ops.releaseMany(caller(c), c.form.systemIds, c.form.options),
+      }),
+      action({
+        method: 'POST',
+        op: 'accept',
+        access: may('machine', 'read'),
+        form: machinesForm('A system_id of a machine whose enlistment to accept (an empty list is acceptable).'),
+        doc: 'Accept enlisted (NEW) machines: they start commissioning. Machines already READY or commissioning are left out of the answer; unknown machines are a 400, machines the caller may not commission a 403, any other state a 409. All or nothing. Returns the accepted machines.',
+        handle: async (c) =>
+          (await ops.acceptMany(caller(c), c.form.machines)).map((v) => presentMachine(v, presentFor(c))),
+      }),
+      action({
+        method: 'POST',
+        op: 'accept_all',
+        access: may('machine', 'read'),
+        doc: 'Accept every enlisted (NEW) machine the caller may commission. Returns the accepted machines.',
+        handle: async (c) => (await ops.acceptAll(caller(c))).map((v) => presentMachine(v, presentFor(c))),
+      }),
+      setZoneAction(ops),
       action({
         method: 'GET',
         op: 'power_parameters',
@@ -292,6 +319,23 @@ export function machineResources(services: RegionServices, present: PresentOptio
   return [collection, element];
 }
 
+const machinesForm = (doc: string) => form({ machines: field.list(doc, { maxValues: MACHINE_ID_LIST_MAX }) });
+
+/** MAAS's set_zone (NodesHandler's, so machines/ and nodes/ both have it): admins; 204. */
+export function setZoneAction(ops: RegionServices['machineOps']) {
+  return action({
+    method: 'POST',
+    op: 'set_zone',
+    access: may('machine', 'set-zone'),
+    form: form({
+      zone: field.text('The zone name.', { required: true }),
+      nodes: field.list('A system_id of a node to move.', { required: true, maxValues: MACHINE_ID_LIST_MAX }),
+    }),
+    doc: 'Move nodes to a zone (admins). Every node must exist, else none moves.',
+    handle: async (c) => (await ops.setZone(c.form.zone, c.form.nodes), Reply.noContent()),
+  });
+}
+
 const PRESENT_SLICE = 50;
 
 /**
@@ -299,7 +343,7 @@ const PRESENT_SLICE = 50;
  * between slices: a 10,000-machine listing is ~1 s of presenting and serialising, and held in one
  * piece it would stall every other request on this process (issue 15: whoami behind 20 listings).
  */
-async function* mapChunks<T, U>(chunks: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
+export async function* mapChunks<T, U>(chunks: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
   for await (const chunk of chunks) {
     for (let i = 0; i < chunk.length; i += PRESENT_SLICE) {
       if (i > 0) await setImmediate();

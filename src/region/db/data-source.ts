@@ -11,6 +11,7 @@ import { TenancyClosed1764600000000 } from './migrations/0008-tenancy-closed';
 import { ClaimToken1764700000000 } from './migrations/0009-claim-token';
 import { SpacesDomainsRoutes1764800000000 } from './migrations/0010-spaces-domains-routes';
 import { Devices1764810000000 } from './migrations/0011-devices';
+import { EventsOutliveMachines1764820000000 } from './migrations/0012-events-outlive-machines';
 import { ConfigHardwareReport1764830000000 } from './migrations/0013-config-hardware-report';
 import { CommissionSkips1764840000000 } from './migrations/0014-commission-skips';
 
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   ClaimToken1764700000000,
   SpacesDomainsRoutes1764800000000,
   Devices1764810000000,
+  EventsOutliveMachines1764820000000,
   ConfigHardwareReport1764830000000,
   CommissionSkips1764840000000,
 ];

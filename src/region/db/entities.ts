@@ -131,12 +131,16 @@ export interface SshKey {
 }
 export interface MachineEvent {
   id: string;
-  machineId: number;
+  /** Null once the machine is deleted (its event stays, with nodeSystemId / nodeHostname). */
+  machineId: number | null;
   type: string;
   description: string;
   level: string;
   dedupeKey: string | null;
   created: Date;
+  /** Set when the machine is deleted (migration 0012's trigger). */
+  nodeSystemId: string | null;
+  nodeHostname: string;
 }
 
 const id = { type: Number, primary: true, generated: 'increment' } as const;
@@ -282,12 +286,14 @@ export const MachineEventEntity = new EntitySchema<MachineEvent>({
   tableName: 'events',
   columns: {
     id: { type: 'bigint', primary: true, generated: 'increment' },
-    machineId: { type: Number, name: 'machine_id' },
+    machineId: { type: Number, name: 'machine_id', nullable: true },
     type: text,
     description: text,
     level: text,
     dedupeKey: { ...text, name: 'dedupe_key', nullable: true },
     created,
+    nodeSystemId: { ...text, name: 'node_system_id', nullable: true },
+    nodeHostname: { ...text, name: 'node_hostname' },
   },
 });
 

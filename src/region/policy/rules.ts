@@ -56,6 +56,8 @@ export const COLLECTION_RULES = {
     allocate: apiUser,
     delete: apiAdmin,
     'read-power-parameters': apiAdmin,
+    /** Moving nodes between zones in bulk (MAAS's set_zone): admins. */
+    'set-zone': (p: Principal) => apiAdmin(p, 'This method is reserved for admin users.'),
   },
   /** Devices (Juju's containers): any user lists the ones they may see and creates their own. */
   device: { read: apiUser, create: apiUser, update: apiUser, delete: apiUser },

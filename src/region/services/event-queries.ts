@@ -1,9 +1,10 @@
 // Reading machine events (MAAS's events/?op=query): only events of machines the caller may see,
-// newest first, paged by event id.
+// newest first, paged by event id. A deleted machine's events stay (machine_id NULL, with the
+// hostname and system_id it had: migration 0012); admins see them, found by hostname or id.
 import type { DataSource } from 'typeorm';
 import { ValidationError } from '../errors';
 import { visibilitySql } from './machine-queries';
-import type { Principal } from './principal';
+import { isAdmin, type Principal } from './principal';
 
 /** MAAS's LOGGING_LEVELS: Python's numbers, with AUDIT (0) below everything. */
 export const EVENT_LEVELS = { AUDIT: 0, DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 } as const;
@@ -31,7 +32,8 @@ export interface EventPage {
 
 export interface EventRow {
   id: number;
-  systemId: string;
+  /** Null when the machine has been deleted (MAAS shows `node: null`). */
+  systemId: string | null;
   hostname: string;
   level: string;
   type: string;
@@ -55,14 +57,17 @@ export class EventQueries {
       throw new ValidationError({ before: [message], after: [message] });
     }
     const params: unknown[] = [];
-    const where = [visibilitySql(caller, 'm', params)];
+    // A deleted machine's events: admins only (nobody owns them any more).
+    const where = [
+      `(m.id IS NOT NULL AND ${visibilitySql(caller, 'm', params)} OR e.machine_id IS NULL AND ${isAdmin(caller)})`,
+    ];
     const any = (sql: (p: string) => string, values: unknown[] | undefined, cast = 'text[]') => {
       if (!values || values.length === 0) return;
       params.push(values);
       where.push(sql(`$${params.length}::${cast}`));
     };
-    any((p) => `m.hostname = ANY(${p})`, f.hostname);
-    any((p) => `m.system_id = ANY(${p})`, f.systemId);
+    any((p) => `(m.hostname = ANY(${p}) OR e.machine_id IS NULL AND e.node_hostname = ANY(${p}))`, f.hostname);
+    any((p) => `(m.system_id = ANY(${p}) OR e.machine_id IS NULL AND e.node_system_id = ANY(${p}))`, f.systemId);
     any((p) => `m.agent_name = ANY(${p})`, f.agentName);
     any((p) => `m.domain = ANY(${p})`, f.domain);
     any((p) => `m.zone_id IN (SELECT id FROM zones WHERE name = ANY(${p}))`, f.zone);
@@ -84,15 +89,16 @@ export class EventQueries {
     params.push(page.limit);
     const rows: Array<{
       id: string;
-      system_id: string;
+      system_id: string | null;
       hostname: string;
       level: string;
       type: string;
       description: string;
       created: Date;
     }> = await this.db.query(
-      `SELECT e.id, m.system_id, m.hostname, e.level, e.type, e.description, e.created
-         FROM events e JOIN machines m ON m.id = e.machine_id
+      `SELECT e.id, m.system_id, COALESCE(m.hostname, NULLIF(e.node_hostname, ''), 'unknown') AS hostname,
+              e.level, e.type, e.description, e.created
+         FROM events e LEFT JOIN machines m ON m.id = e.machine_id
         WHERE ${where.join(' AND ')}
         ORDER BY e.id ${order}
         LIMIT $${params.length}`,

@@ -23,13 +23,14 @@ import {
   type WorkflowParams,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ConflictError, FormValidationError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, ForbiddenError, FormValidationError, NotFoundError, ValidationError } from '../errors';
 import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
 import { assertNoOtherMaclessCommissioning } from './macless-commissioning';
 import type { Principal } from './principal';
+import { visibilitySql } from './machine-queries';
 import { mayTake } from './reservations';
 import { machineFacts } from './policy-facts';
 import { authorizeMachine, machineVerbOf } from '../policy';
@@ -156,20 +157,14 @@ export class MachineActions {
       systemId,
       LIFECYCLE.release,
       WorkflowType.release,
-      async (_m, ref) => ({
-        ...ref,
-        erase: o.erase || o.secureErase || o.quickErase,
-        secureErase: o.secureErase,
-        quickErase: o.quickErase,
-      }),
+      releaseParams(o),
       () => ({}),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'release');
         // MAAS (api/machines.py release): already released or releasing is the postcondition, a success.
         if (m.status === S.READY || m.status === S.RELEASING) return null;
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
-        if (o.erase || o.secureErase || o.quickErase) await assertCanNetboot(tx, m, 'erase the disks of');
-        await recordRequest(tx, m, caller, 'User releasing node', o.comment);
+        await prepareRelease(tx, caller, m, o);
         return m;
       },
     );
@@ -188,6 +183,167 @@ export class MachineActions {
       quickErase: erase && (o.quickErase ?? d.quickErase),
       comment: o.comment,
     };
+  }
+
+  /**
+   * MAAS's bulk release (MachinesHandler.release): everything is checked before anything happens,
+   * in MAAS's order and words: unknown (or not visible) → 400, not the caller's to release → 403,
+   * in a state that cannot be released → 409, each naming every machine concerned. READY
+   * machines are left alone. Then every release starts in one transaction under the machines' row
+   * locks, as the single release does. Returns the system_ids whose release started.
+   */
+  async releaseMany(caller: Principal, systemIds: string[], options: ReleaseOptions): Promise<string[]> {
+    const wanted = [...new Set(systemIds)];
+    if (wanted.length === 0) return [];
+    const o = await this.withEraseDefaults(options);
+    return this.inBulk(wanted, async (tx, deadlines, started) => {
+      const machines = await lockVisibleMachines(tx, caller, wanted);
+      const unknown = wanted.filter((id) => !machines.some((m) => m.systemId === id));
+      if (unknown.length) throw ValidationError.field('__all__', `Unknown machine(s): ${unknown.join(', ')}.`);
+      await this.assertMayUseAll(tx, caller, machines, 'release');
+      const releasing = machines.filter((m) => m.status !== S.READY);
+      const failed = releasing
+        .filter((m) => m.locked || !(LIFECYCLE.release.startFrom as readonly unknown[]).includes(m.status))
+        .map((m) => `${m.systemId} ('${labelOf(m.status)}'${m.locked ? ', locked' : ''})`);
+      if (failed.length)
+        throw new ConflictError(`Machine(s) cannot be released in their current state: ${failed.join(', ')}.`);
+      for (const m of releasing) {
+        await prepareRelease(tx, caller, m, o);
+        started(
+          m.systemId,
+          await this.startLocked(tx, m, LIFECYCLE.release, WorkflowType.release, deadlines, {
+            params: releaseParams(o),
+            extra: () => ({}),
+          }),
+        );
+      }
+      return releasing.map((m) => m.systemId);
+    });
+  }
+
+  /**
+   * MAAS's accept (MachinesHandler.accept): NEW machines start commissioning; READY and
+   * COMMISSIONING ones were accepted already and are left out of the answer; any other state is
+   * a 409 naming the machine. Unknown → 400 and not the caller's to commission → 403, naming
+   * them, before anything starts; all start in one transaction. Returns the accepted system_ids.
+   */
+  async acceptMany(caller: Principal, systemIds: string[]): Promise<string[]> {
+    const wanted = [...new Set(systemIds)];
+    if (wanted.length === 0) return [];
+    return this.inBulk(wanted, async (tx, deadlines, started) => {
+      const machines = await lockVisibleMachines(tx, caller, wanted);
+      const unknown = wanted.filter((id) => !machines.some((m) => m.systemId === id));
+      if (unknown.length) throw ValidationError.field('__all__', `Unknown machine(s): ${unknown.join(', ')}.`);
+      await this.assertMayUseAll(tx, caller, machines, 'commission', 'accept');
+      return this.acceptLocked(tx, caller, machines, deadlines, started);
+    });
+  }
+
+  /** MAAS's accept_all: every NEW machine the caller may commission starts commissioning. */
+  async acceptAll(caller: Principal): Promise<string[]> {
+    const rows: Array<{ system_id: string }> = await this.db.query(`SELECT system_id FROM machines WHERE status = $1`, [
+      S.NEW,
+    ]);
+    const wanted = rows.map((r) => r.system_id);
+    if (wanted.length === 0) return [];
+    return this.inBulk(wanted, async (tx, deadlines, started) => {
+      const mine: Machine[] = [];
+      for (const m of await lockVisibleMachines(tx, caller, wanted)) {
+        if (m.status !== S.NEW) continue;
+        try {
+          await this.assertMayUse(tx, caller, m, 'commission');
+          mine.push(m);
+        } catch (err) {
+          if (!(err instanceof ForbiddenError)) throw err;
+        }
+      }
+      return this.acceptLocked(tx, caller, mine, deadlines, started);
+    });
+  }
+
+  private async acceptLocked(
+    tx: EntityManager,
+    _caller: Principal,
+    machines: Machine[],
+    deadlines: Deadlines,
+    started: (systemId: string, claimToken: string) => void,
+  ): Promise<string[]> {
+    const accepting = machines.filter((m) => m.status !== S.READY && m.status !== S.COMMISSIONING);
+    const wrong = accepting.find((m) => m.status !== S.NEW);
+    if (wrong)
+      throw new ConflictError(
+        `Cannot accept node enlistment: node ${wrong.systemId} is in state ${labelOf(wrong.status)}.`,
+      );
+    for (const m of accepting) {
+      await assertNoOtherMaclessCommissioning(tx, m);
+      started(
+        m.systemId,
+        await this.startLocked(tx, m, LIFECYCLE.commission, WorkflowType.commission, deadlines, {
+          params: async (_m, ref) => ref,
+          extra: () => ({}),
+        }),
+      );
+    }
+    return accepting.map((m) => m.systemId);
+  }
+
+  /** Every machine may be used so, else a 403 naming all that may not (MAAS's bulk wording). */
+  private async assertMayUseAll(
+    tx: EntityManager,
+    caller: Principal,
+    machines: Machine[],
+    verb: string,
+    what = verb,
+  ): Promise<void> {
+    const denied: string[] = [];
+    for (const m of machines) {
+      try {
+        await this.assertMayUse(tx, caller, m, verb);
+      } catch (err) {
+        if (!(err instanceof ForbiddenError)) throw err;
+        denied.push(m.systemId);
+      }
+    }
+    if (denied.length)
+      throw new ForbiddenError(
+        `You don't have the required permission to ${what} the following machine(s): ${denied.join(', ')}.`,
+      );
+  }
+
+  /**
+   * A bulk operation: its machines' previous workflows settled, then `work` in one transaction,
+   * reporting each workflow it starts. If a start is refused after others went out, the
+   * transaction is rolled back, and each started workflow must not take that for a lost commit
+   * and act anyway: leaving its claim token on the machine (without its workflow id) is what
+   * tells it the claim is gone (see beginTransition), so it stops without touching the machine.
+   */
+  private async inBulk<T>(
+    systemIds: string[],
+    work: (
+      tx: EntityManager,
+      deadlines: Deadlines,
+      started: (systemId: string, claimToken: string) => void,
+    ) => Promise<T>,
+  ): Promise<T> {
+    const deadlines = await this.deadlines();
+    for (const systemId of systemIds) await this.settlePrevious(systemId);
+    const starts: Array<{ systemId: string; claimToken: string }> = [];
+    let workDone = false;
+    try {
+      return await this.db.transaction(async (tx) => {
+        const result = await work(tx, deadlines, (systemId, claimToken) => starts.push({ systemId, claimToken }));
+        workDone = true;
+        return result;
+      });
+    } catch (err) {
+      if (!workDone && starts.length) await this.disown(starts);
+      throw err;
+    }
+  }
+
+  private async disown(starts: Array<{ systemId: string; claimToken: string }>): Promise<void> {
+    for (const s of starts)
+      await this.db.query(`UPDATE machines SET claim_token = $2 WHERE system_id = $1`, [s.systemId, s.claimToken]);
   }
 
   /**
@@ -369,23 +525,80 @@ export class MachineActions {
       const locked = await lockMachine(tx, systemId);
       const m = await prepare(tx, locked);
       if (m === null) return;
-      const to = op.inProgress!;
-      // The lifecycle table says where the operation may start; its workflow claims the machine
-      // only from there, so anything else is refused here rather than failed there.
-      if (!op.startFrom.includes(m.status)) throw notStartable(type, m);
-      assertTransition(m.status, to);
-      const rackQueue = await this.racks.queueFor(m.rackId, tx);
-      const workflowId = lifecycleWorkflowId(systemId);
-      // The token tells the workflow whether this commit happened (see beginTransition).
-      const claimToken = newClaimToken();
-      await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: extra(m) });
-      await this.workflows.start(
-        type,
-        workflowId,
-        await params(m, { systemId, hostname: m.hostname, rackQueue, deadlines, claimToken }),
-      );
+      await this.startLocked(tx, m, op, type, deadlines, { params, extra });
     });
   }
+
+  /** The transition and the workflow start of one machine already locked in `tx`; returns the start's claim token. */
+  private async startLocked<T extends LifecycleWorkflowType>(
+    tx: EntityManager,
+    m: Machine,
+    op: LifecycleOperation,
+    type: T,
+    deadlines: Deadlines,
+    o: {
+      params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>;
+      extra: (m: Machine) => Partial<Machine>;
+    },
+  ): Promise<string> {
+    const to = op.inProgress!;
+    // The lifecycle table says where the operation may start; its workflow claims the machine
+    // only from there, so anything else is refused here rather than failed there.
+    if (!op.startFrom.includes(m.status)) throw notStartable(type, m);
+    assertTransition(m.status, to);
+    const systemId = m.systemId;
+    const rackQueue = await this.racks.queueFor(m.rackId, tx);
+    const workflowId = lifecycleWorkflowId(systemId);
+    // The token tells the workflow whether this commit happened (see beginTransition).
+    const claimToken = newClaimToken();
+    await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: o.extra(m) });
+    await this.workflows.start(
+      type,
+      workflowId,
+      await o.params(m, { systemId, hostname: m.hostname, rackQueue, deadlines, claimToken }),
+    );
+    return claimToken;
+  }
+}
+
+const releaseParams =
+  (o: Required<ReleaseOptions>) =>
+  async (_m: Machine, ref: LifecycleStartRef): Promise<WorkflowParams<typeof WorkflowType.release>> => ({
+    ...ref,
+    erase: o.erase,
+    secureErase: o.secureErase,
+    quickErase: o.quickErase,
+  });
+
+/** What releasing one (checked, locked) machine records before its workflow starts. */
+async function prepareRelease(
+  tx: EntityManager,
+  caller: Principal,
+  m: Machine,
+  o: Required<ReleaseOptions>,
+): Promise<void> {
+  if (o.erase) await assertCanNetboot(tx, m, 'erase the disks of');
+  await recordRequest(tx, m, caller, 'User releasing node', o.comment);
+}
+
+/**
+ * The machines of `systemIds` the caller can see, locked in id order (two bulk operations naming
+ * the same machines cannot deadlock); a machine the caller cannot see is not there.
+ */
+async function lockVisibleMachines(tx: EntityManager, caller: Principal, systemIds: string[]): Promise<Machine[]> {
+  const params: unknown[] = [systemIds];
+  const visible = visibilitySql(caller, 'm', params);
+  const rows: Array<{ id: number }> = await tx.query(
+    `SELECT m.id FROM machines m WHERE m.system_id = ANY($1::text[]) AND ${visible} ORDER BY m.id FOR NO KEY UPDATE OF m`,
+    params,
+  );
+  if (rows.length === 0) return [];
+  return tx
+    .getRepository(MachineEntity)
+    .createQueryBuilder('m')
+    .where('m.id = ANY(:ids)', { ids: rows.map((r) => r.id) })
+    .orderBy('m.id')
+    .getMany();
 }
 
 /** MAAS's refusal when an operation cannot start from the machine's status, in its words and codes. */

@@ -3,19 +3,44 @@
 // compares each field once, as an array, so its cost does not grow with a client's repetitions,
 // and these caps keep the arrays themselves small.
 import type { MachineStatus } from '../../contracts/lifecycle';
+import type { NetworkConstraints } from './allocation-network';
 import { ValidationError } from '../errors';
 import { normaliseMac } from './machine-validation';
 
 export interface MachineFilter {
   hostname?: string[];
+  notHostname?: string[];
   systemId?: string[];
+  notSystemId?: string[];
   macAddress?: string[];
+  domain?: string[];
+  notDomain?: string[];
+  /** Exact names; an empty one matches machines without an agent name (MAAS's `agent_name=`). */
+  agentName?: string[];
+  notAgentName?: string[];
   zone?: string[];
+  notInZone?: string[];
   pool?: string[];
+  notInPool?: string[];
   status?: MachineStatus[];
+  notStatus?: MachineStatus[];
   owner?: string[];
+  notOwner?: string[];
+  /** Every one of them (MAAS's AND). */
   tags?: string[];
+  /** None of them. */
+  notTags?: string[];
   arch?: string[];
+  notArch?: string[];
+  powerState?: string[];
+  notPowerState?: string[];
+  /** Network specifiers (see allocation-network): resolved to ids when the listing runs. */
+  network?: Partial<NetworkConstraints>;
+  /** At least this many CPUs / MiB / MHz, and an interface at least this fast (Mbit/s): MAAS takes the smallest given. */
+  minCpuCount?: number;
+  minMemory?: number;
+  minCpuSpeed?: number;
+  minLinkSpeed?: number;
   /** Hostnames containing this text, case-insensitively (the web UI's search). */
   hostnameContains?: string;
 }
@@ -23,15 +48,35 @@ export interface MachineFilter {
 /** The API's parameter name of each filter field (what a 400 names). */
 const FIELD_NAMES = {
   hostname: 'hostname',
+  notHostname: 'not_hostname',
   systemId: 'id',
+  notSystemId: 'not_id',
   macAddress: 'mac_address',
+  domain: 'domain',
+  notDomain: 'not_domain',
+  agentName: 'agent_name',
+  notAgentName: 'not_agent_name',
   zone: 'zone',
+  notInZone: 'not_in_zone',
   pool: 'pool',
+  notInPool: 'not_in_pool',
   status: 'status',
+  notStatus: 'not_status',
   owner: 'owner',
+  notOwner: 'not_owner',
   tags: 'tags',
+  notTags: 'not_tags',
   arch: 'arch',
-} as const satisfies Record<Exclude<keyof MachineFilter, 'hostnameContains'>, string>;
+  notArch: 'not_arch',
+  powerState: 'power_state',
+  notPowerState: 'not_power_state',
+} as const satisfies Record<
+  Exclude<
+    keyof MachineFilter,
+    'hostnameContains' | 'network' | 'minCpuCount' | 'minMemory' | 'minCpuSpeed' | 'minLinkSpeed'
+  >,
+  string
+>;
 
 type ListField = keyof typeof FIELD_NAMES;
 
@@ -41,15 +86,32 @@ type ListField = keyof typeof FIELD_NAMES;
  */
 export const MACHINE_FILTER_CAPS: Readonly<Record<ListField, number>> = {
   hostname: 1000,
+  notHostname: 1000,
   systemId: 1000,
+  notSystemId: 1000,
   macAddress: 1000,
+  domain: 100,
+  notDomain: 100,
+  agentName: 100,
+  notAgentName: 100,
   zone: 100,
+  notInZone: 100,
   pool: 100,
+  notInPool: 100,
   status: 50,
+  notStatus: 50,
   owner: 100,
+  notOwner: 100,
   tags: 100,
+  notTags: 100,
   arch: 50,
+  notArch: 50,
+  powerState: 10,
+  notPowerState: 10,
 };
+
+/** Network specifiers per field (each is one query when the listing resolves it). */
+export const MACHINE_FILTER_NETWORK_CAP = 50;
 
 /** No name, tag or architecture metalflow stores is longer. */
 export const MACHINE_FILTER_VALUE_MAX_LENGTH = 255;
@@ -78,6 +140,13 @@ export function normaliseFilter(filter: MachineFilter): MachineFilter {
     });
     (out as Record<ListField, unknown>)[key] = [...new Set(checked)];
   }
+  for (const [key, specs] of Object.entries(filter.network ?? {}) as Array<[string, string[]]>) {
+    if (specs.length > MACHINE_FILTER_NETWORK_CAP)
+      throw ValidationError.field(
+        NETWORK_FIELD_NAMES[key] ?? key,
+        `At most ${MACHINE_FILTER_NETWORK_CAP} values of ${NETWORK_FIELD_NAMES[key] ?? key} may be given (got ${specs.length}).`,
+      );
+  }
   if (filter.hostnameContains !== undefined && filter.hostnameContains.length > MACHINE_FILTER_VALUE_MAX_LENGTH)
     throw ValidationError.field(
       'hostname',
@@ -85,3 +154,12 @@ export function normaliseFilter(filter: MachineFilter): MachineFilter {
     );
   return out;
 }
+
+const NETWORK_FIELD_NAMES: Record<string, string> = {
+  subnets: 'subnets',
+  notSubnets: 'not_subnets',
+  fabrics: 'fabrics',
+  notFabrics: 'not_fabrics',
+  vlans: 'vlans',
+  notVlans: 'not_vlans',
+};

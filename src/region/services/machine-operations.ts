@@ -2,10 +2,11 @@
 // caller (404 before any 403), the policy must allow the verb, then the service that does the work
 // runs. The API's machine handlers call only this (and the queries that present the result).
 import type { DataSource } from 'typeorm';
+import { MachineStatus as S } from '../../contracts/lifecycle';
 import type { PowerAction, PowerResult } from '../../contracts/workflows';
 import type { Machine } from '../db/entities';
 import { authorizeMachine, type MachineVerb } from '../policy';
-import { ForbiddenError } from '../errors';
+import { ForbiddenError, ValidationError } from '../errors';
 import type { MachineFilter, MachineQueries, MachineView } from './machine-queries';
 import type { CommissionOptions, DeployOptions, MachineActions, ReleaseOptions } from './machine-actions';
 import type { CreateMachineInput, MachineService, UpdateMachineInput } from './machine-service';
@@ -117,6 +118,42 @@ export class MachineOperations {
     await this.visible(caller, systemId);
     await this.actions.release(caller, systemId, o);
   }
+  /** Bulk release: visibility and policy are checked per machine inside (MAAS's all-or-nothing). */
+  async releaseMany(caller: Principal, systemIds: string[], o: ReleaseOptions): Promise<string[]> {
+    return this.actions.releaseMany(caller, systemIds, o);
+  }
+  /** Accept enlisted machines (they start commissioning); returns them as they are now. */
+  async acceptMany(caller: Principal, systemIds: string[]): Promise<MachineView[]> {
+    return this.viewsOf(caller, await this.actions.acceptMany(caller, systemIds));
+  }
+  async acceptAll(caller: Principal): Promise<MachineView[]> {
+    return this.viewsOf(caller, await this.actions.acceptAll(caller));
+  }
+
+  /**
+   * MAAS's set_zone (admins: the route's rule): every node named must exist, else nothing moves
+   * and the 400 says so in MAAS's words.
+   */
+  async setZone(zone: string, systemIds: string[]): Promise<void> {
+    const wanted = [...new Set(systemIds)];
+    if (wanted.length === 0) throw ValidationError.field('system_id', 'No node selected.');
+    await this.db.transaction(async (tx) => {
+      const zones: Array<{ id: number }> = await tx.query(`SELECT id FROM zones WHERE name = $1`, [zone]);
+      if (!zones[0])
+        throw ValidationError.field('zone', 'Select a valid choice. That choice is not one of the available choices.');
+      const found: Array<{ id: number }> = await tx.query(
+        `SELECT id FROM machines WHERE system_id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+        [wanted],
+      );
+      if (found.length !== wanted.length)
+        throw ValidationError.field('system_id', 'Some of the given system ids are invalid system ids.');
+      await tx.query(`UPDATE machines SET zone_id = $1, updated = now() WHERE id = ANY($2::int[])`, [
+        zones[0].id,
+        found.map((r) => r.id),
+      ]);
+    });
+  }
+
   async abort(caller: Principal, systemId: string, comment: string): Promise<void> {
     await this.visible(caller, systemId);
     await this.actions.abort(caller, systemId, comment);
@@ -175,9 +212,14 @@ export class MachineOperations {
     return Object.fromEntries(views.map((v) => [v.machine.systemId, this.machines.powerParametersOf(v.machine)]));
   }
 
-  /** Machines allocated to the caller. */
-  async allocatedTo(caller: Principal): Promise<MachineView[]> {
-    return this.queries.list(caller, { owner: [caller.kind === 'user' ? caller.user.username : ''] });
+  /** Machines allocated to the caller (MAAS: owned and ALLOCATED), those listed when `systemIds` are given. */
+  async allocatedTo(caller: Principal, systemIds: string[] = []): Promise<MachineView[]> {
+    if (caller.kind !== 'user') return [];
+    return this.queries.list(caller, {
+      owner: [caller.user.username],
+      status: [S.ALLOCATED],
+      ...(systemIds.length ? { systemId: systemIds } : {}),
+    });
   }
 
   async read(caller: Principal | null, systemId: string): Promise<MachineView> {
@@ -187,6 +229,10 @@ export class MachineOperations {
   /** The listing in chunks; `signal` (the request going away) cancels its query. */
   list(caller: Principal, filter: MachineFilter, signal?: AbortSignal): AsyncGenerator<MachineView[]> {
     return this.queries.chunks(caller, filter, { signal });
+  }
+
+  private async viewsOf(caller: Principal, systemIds: string[]): Promise<MachineView[]> {
+    return systemIds.length ? this.queries.list(caller, { systemId: systemIds }) : [];
   }
 
   private async visible(caller: Principal, systemId: string): Promise<Machine> {

@@ -6,6 +6,7 @@ import { MachineEntity, type Interface, type Machine, type Rack, type ResourcePo
 import { NotFoundError } from '../errors';
 import type { ListingLimiter } from './listing-limiter';
 import { normaliseFilter, type MachineFilter } from './machine-filter';
+import { filterSql, resolveFilter } from './machine-filter-sql';
 import { isAdmin, type Principal } from './principal';
 import { userVisibilitySql } from './tenancy-sql';
 
@@ -54,6 +55,7 @@ export interface InterfaceLink {
 }
 
 export type { MachineFilter } from './machine-filter';
+export { filterSql } from './machine-filter-sql';
 
 /**
  * Users see their own machines and unassigned ones (neither owned nor reserved for someone else)
@@ -64,51 +66,6 @@ export function visibilitySql(caller: Principal | null, alias = 'm', params: unk
   if (caller?.kind !== 'user') return 'FALSE';
   params.push(caller.user.id);
   return userVisibilitySql(alias, `$${params.length}`);
-}
-
-/** The filter as SQL conditions over `m`: one condition per field, whatever the number of values. */
-export function filterSql(f: MachineFilter, params: unknown[]): string[] {
-  const where: string[] = [];
-  const any = (column: string, values: unknown[] | undefined, cast = 'text[]') => {
-    if (!values || values.length === 0) return;
-    params.push(values);
-    where.push(`${column} = ANY($${params.length}::${cast})`);
-  };
-  any('m.hostname', f.hostname);
-  any('m.system_id', f.systemId);
-  any('m.status', f.status, 'smallint[]');
-  any('m.architecture', f.arch);
-  if (f.hostnameContains) {
-    params.push(f.hostnameContains.toLowerCase());
-    where.push(`strpos(lower(m.hostname), $${params.length}) > 0`);
-  }
-  if (f.macAddress?.length) {
-    params.push(f.macAddress);
-    where.push(
-      `EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY($${params.length}::macaddr[]))`,
-    );
-  }
-  if (f.zone?.length) {
-    params.push(f.zone);
-    where.push(`m.zone_id IN (SELECT id FROM zones WHERE name = ANY($${params.length}::text[]))`);
-  }
-  if (f.pool?.length) {
-    params.push(f.pool);
-    where.push(`m.pool_id IN (SELECT id FROM resource_pools WHERE name = ANY($${params.length}::text[]))`);
-  }
-  if (f.owner?.length) {
-    params.push(f.owner);
-    where.push(`m.owner_id IN (SELECT id FROM users WHERE username = ANY($${params.length}::text[]))`);
-  }
-  if (f.tags?.length) {
-    // Every tag (MAAS's AND), as one semi-join over the array: its cost does not grow per value.
-    const tags = [...new Set(f.tags)];
-    params.push(tags);
-    where.push(
-      `m.id IN (SELECT mt.machine_id FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE t.name = ANY($${params.length}::text[]) GROUP BY mt.machine_id HAVING count(DISTINCT t.id) = ${tags.length})`,
-    );
-  }
-  return where;
 }
 
 /**
@@ -167,9 +124,12 @@ export class MachineQueries {
     filter: MachineFilter,
     page: { limit: number; offset: number },
   ): Promise<{ total: number; views: MachineView[] }> {
-    const params: unknown[] = [];
-    const where = [visibilitySql(caller, 'm', params), ...filterSql(normaliseFilter(filter), params)].join(' AND ');
     const db = this.listing.db;
+    const resolved = await resolveFilter(db.manager, normaliseFilter(filter));
+    const params: unknown[] = [];
+    const where = [visibilitySql(caller, 'm', params), ...filterSql(resolved.filter, params, resolved.network)].join(
+      ' AND ',
+    );
     const [count, rows] = await Promise.all([
       db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<Array<{ n: number }>>,
       db.query(
@@ -187,8 +147,9 @@ export class MachineQueries {
   }
 
   private async ids(caller: Principal | null, filter: MachineFilter, manager: EntityManager): Promise<number[]> {
+    const resolved = await resolveFilter(manager, filter);
     const params: unknown[] = [];
-    const where = [visibilitySql(caller, 'm', params), ...filterSql(filter, params)];
+    const where = [visibilitySql(caller, 'm', params), ...filterSql(resolved.filter, params, resolved.network)];
     const rows: Array<{ id: number }> = await manager.query(
       `SELECT m.id FROM machines m WHERE ${where.join(' AND ')} ORDER BY m.id`,
       params,
