@@ -150,13 +150,17 @@ describe('machines: bulk operations', () => {
     assert.equal(wrong.text, `Cannot accept node enlistment: node ${n2} is in state Broken.`);
     assert.equal(await status(n1), S.NEW);
 
+    // What an aborted `commission skip_storage=true` leaves behind must not reach the accepted
+    // commissioning (this scripted rack sends no hardware report, which would clear it too).
+    await region.services.db.query(`UPDATE machines SET skip_storage = true WHERE system_id = $1`, [n1]);
     const ok = await post(admin, 'accept', { machines: [n1, done] });
     assert.equal(ok.status, 200, ok.text);
     assert.deepEqual(
       (ok.body as Json[]).map((m) => m.system_id),
       [n1],
     );
-    await waitForStatus(region.services, n1, S.READY);
+    const accepted = await waitForStatus(region.services, n1, S.READY);
+    assert.equal(accepted.skipStorage, false);
 
     await region.services.db.query('UPDATE machines SET status = $2 WHERE system_id = $1', [n2, S.NEW]);
     assert.deepEqual((await post(alice, 'accept_all')).body, []);

@@ -1,10 +1,11 @@
 // MAAS's NodeResultsHandler (`installation-results/`, the URI MAAS's describe/ gives it): the
 // results of the machines the caller can see, from what commissioning stored (services/node-results.ts).
 import type { RegionServices } from '../../region/services';
-import { MAX_NODE_RESULTS, type NodeResult } from '../../region/services/node-results';
+import { MAX_NODE_RESULT_IDS, type NodeResult } from '../../region/services/node-results';
 import type { Principal } from '../../region/services/principal';
-import { field, form, type Resource } from '../http';
+import { field, form, Reply, type Resource } from '../http';
 import { action, caller, may } from './access';
+import { mapChunks } from './machines';
 
 const RESOURCE_URI = '/MAAS/api/2.0/installation-results/';
 /** Django's datetime as MAAS's API emits it. */
@@ -24,7 +25,9 @@ const presentResult = (r: NodeResult) => ({
 
 const readForm = form(
   {
-    system_id: field.list('Only the results of the machines with these system ids.', { maxValues: MAX_NODE_RESULTS }),
+    system_id: field.list('Only the results of the machines with these system ids.', {
+      maxValues: MAX_NODE_RESULT_IDS,
+    }),
     name: field.list("Only the results with these names (metalflow's commissioning result: metalflow-hardware.json)."),
     result_type: field.int('Only results of this type: 0 commissioning, 1 testing, 2 installation.', {
       min: 0,
@@ -48,8 +51,8 @@ export function nodeResultResources(deps: {
           method: 'GET',
           access: may('machine', 'read'),
           form: readForm,
-          doc: `List the results of the machines you can see: each commissioned machine's hardware report (metalflow-hardware.json, result_type 0, data base64-encoded). At most ${MAX_NODE_RESULTS} machines' results per request: filter with system_id.`,
-          handle: async (c) => (await nodeResults.list(caller(c), c.form)).map(presentResult),
+          doc: `List the results of the machines you can see: each commissioned machine's hardware report (metalflow-hardware.json, result_type 0, data base64-encoded).`,
+          handle: async (c) => Reply.jsonArray(mapChunks(nodeResults.list(caller(c), c.form), presentResult)),
         }),
       ],
     },

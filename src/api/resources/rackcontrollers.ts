@@ -7,7 +7,8 @@ import type { Principal } from '../../region/services/principal';
 import { field, form, notFound, Reply, type Resource } from '../http';
 import { presentPowerType } from '../presenters/power-types';
 import { presentRack } from '../presenters/rack';
-import { action, may } from './access';
+import { action, caller, may } from './access';
+import { powerOffForm, powerOnForm } from './machine-forms';
 
 export function rackControllerResources(deps: {
   services: Pick<RegionServices, 'racks' | 'actions' | 'machines'>;
@@ -45,13 +46,7 @@ export function rackControllerResources(deps: {
           op: 'power_parameters',
           form: form({ id: field.list('Only these rack controllers (system_id).', { maxValues: 100 }) }),
           doc: 'Power parameters of the rack controllers (all, or those given by id), secrets included (admin only): a map of system_id to parameters.',
-          async handle(c) {
-            const all = (await racks.list()).filter((r) => c.form.id.length === 0 || c.form.id.includes(r.systemId));
-            const entries = await Promise.all(
-              all.map(async (r) => [r.systemId, machines.powerParametersOf(await actions.rackMachine(r.systemId))]),
-            );
-            return Object.fromEntries(entries);
-          },
+          handle: async (c) => machines.rackPowerParameters(c.form.id),
         }),
       ],
     },
@@ -72,10 +67,11 @@ export function rackControllerResources(deps: {
           access: may('controller', 'update'),
           method: 'POST',
           op: 'power_on',
+          form: powerOnForm,
           doc: "Power on the rack controller's host through its BMC (admin only; a rack controller registers with power type manual until an admin sets one on its machine).",
           async handle(c) {
             const rack = await rackOf(c.path.system_id);
-            await actions.powerRack(rack.systemId, 'on');
+            await actions.powerRack(caller(c), rack.systemId, 'on', c.form);
             return presentRack(rack);
           },
         }),
@@ -83,10 +79,11 @@ export function rackControllerResources(deps: {
           access: may('controller', 'update'),
           method: 'POST',
           op: 'power_off',
+          form: powerOffForm,
           doc: "Power off the rack controller's host through its BMC (admin only).",
           async handle(c) {
             const rack = await rackOf(c.path.system_id);
-            await actions.powerRack(rack.systemId, 'off');
+            await actions.powerRack(caller(c), rack.systemId, 'off', c.form);
             return presentRack(rack);
           },
         }),
@@ -95,15 +92,18 @@ export function rackControllerResources(deps: {
           method: 'GET',
           op: 'query_power_state',
           doc: 'Query the BMC of the rack controller\'s host: {"state": "on"|"off"|"unknown"|"error"}.',
-          handle: async (c) => actions.powerRack((await rackOf(c.path.system_id)).systemId, 'query'),
+          handle: async (c) => actions.powerRack(caller(c), c.path.system_id!, 'query'),
         }),
         action({
           access: may('controller', 'update'),
           method: 'GET',
           op: 'power_parameters',
           doc: "Power parameters of the rack controller's host, secrets included (admin only).",
-          handle: async (c) =>
-            machines.powerParametersOf(await actions.rackMachine((await rackOf(c.path.system_id)).systemId)),
+          async handle(c) {
+            const parameters = (await machines.rackPowerParameters([c.path.system_id!]))[c.path.system_id!];
+            if (!parameters) throw notFound('No RackController matches the given query.');
+            return parameters;
+          },
         }),
         action({
           access: may('controller', 'delete'),

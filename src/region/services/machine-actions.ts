@@ -269,10 +269,10 @@ export class MachineActions {
     started: (systemId: string, claimToken: string) => void,
   ): Promise<string[]> {
     const accepting = machines.filter((m) => m.status !== S.READY && m.status !== S.COMMISSIONING);
-    const wrong = accepting.find((m) => m.status !== S.NEW);
-    if (wrong)
+    const wrong = accepting.filter((m) => m.status !== S.NEW);
+    if (wrong.length)
       throw new ConflictError(
-        `Cannot accept node enlistment: node ${wrong.systemId} is in state ${labelOf(wrong.status)}.`,
+        `Cannot accept node enlistment: ${wrong.map((m) => `node ${m.systemId} is in state ${labelOf(m.status)}`).join('; ')}.`,
       );
     for (const m of accepting) {
       await assertNoOtherMaclessCommissioning(tx, m);
@@ -280,7 +280,8 @@ export class MachineActions {
         m.systemId,
         await this.startLocked(tx, m, LIFECYCLE.commission, WorkflowType.commission, deadlines, {
           params: async (_m, ref) => ref,
-          extra: () => ({}),
+          // An accepted machine commissions in full: skips left by an aborted commission do not carry over.
+          extra: () => ({ ...NO_SKIPS }),
         }),
       );
     }
@@ -442,12 +443,7 @@ export class MachineActions {
       await this.assertMayUse(this.db.manager, caller, m, `power ${action}`);
       if (m.locked) throw new ConflictError(`Cannot power ${action} machine ${systemId}: it is locked.`);
     }
-    // MAAS's request events for the API's power actions (REQUEST_NODE_START/STOP), with the comment.
-    if (action === 'on' || action === 'off') {
-      const type = action === 'on' ? 'User powering up node' : 'User powering down node';
-      await recordRequest(this.db.manager, m, caller, type, comment);
-    }
-    return this.runPower(m, action);
+    return this.requestPower(caller, m, action, comment);
   }
 
   /**
@@ -455,8 +451,22 @@ export class MachineActions {
    * (the API's access rule): no owner to check, and the lock that keeps lifecycle operations off
    * a controller does not stop its BMC being driven, as MAAS's rack power actions are not stopped.
    */
-  async powerRack(rackSystemId: string, action: PowerAction): Promise<PowerResult> {
-    return this.runPower(await this.rackMachine(rackSystemId), action);
+  async powerRack(caller: Principal, rackSystemId: string, action: PowerAction, comment = ''): Promise<PowerResult> {
+    return this.requestPower(caller, await this.rackMachine(rackSystemId), action, comment);
+  }
+
+  /** MAAS's request events for the API's power actions (REQUEST_NODE_START/STOP), with the comment; then the power. */
+  private async requestPower(
+    caller: Principal,
+    m: Machine,
+    action: PowerAction,
+    comment: string,
+  ): Promise<PowerResult> {
+    if (action === 'on' || action === 'off') {
+      const type = action === 'on' ? 'User powering up node' : 'User powering down node';
+      await recordRequest(this.db.manager, m, caller, type, comment);
+    }
+    return this.runPower(m, action);
   }
 
   /** The controller machine of a rack (controller-machines.ts annotates it with rack_system_id). */

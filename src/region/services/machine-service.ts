@@ -234,6 +234,21 @@ export class MachineService {
     };
   }
 
+  /**
+   * The power parameters (secrets included, for admins) of the racks' controller machines, by rack
+   * system_id: all racks, or those named (controller-machines.ts annotates each with rack_system_id).
+   */
+  async rackPowerParameters(rackSystemIds: string[]): Promise<Record<string, Record<string, string>>> {
+    const q = this.db
+      .getRepository(MachineEntity)
+      .createQueryBuilder('m')
+      .where(`m.workload_annotations ? 'rack_system_id'`);
+    if (rackSystemIds.length > 0)
+      q.andWhere(`m.workload_annotations->>'rack_system_id' = ANY(:ids)`, { ids: rackSystemIds });
+    const rows = await q.getMany();
+    return Object.fromEntries(rows.map((m) => [m.workloadAnnotations.rack_system_id!, this.powerParametersOf(m)]));
+  }
+
   /** Power parameters with secrets, for admins and for the rack that drives the BMC. */
   powerParametersOf(machine: Machine): Record<string, string> {
     return { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) };

@@ -3,7 +3,6 @@
 // validated), which is its one commissioning result, `metalflow-hardware.json`, exit status 0.
 import type { DataSource } from 'typeorm';
 import { HARDWARE_FILE, type HardwareReport } from '../../contracts/hardware';
-import { ValidationError } from '../errors';
 import type { MachineQueries } from './machine-queries';
 import { visibilitySql } from './machine-queries';
 import type { Principal } from './principal';
@@ -11,8 +10,10 @@ import type { Principal } from './principal';
 /** MAAS's result types (metadataserver.enum.RESULT_TYPE). */
 export const RESULT_TYPE = { commissioning: 0, testing: 1, installation: 2 } as const;
 
-/** A listing's cap: each result carries a report of up to HARDWARE_LIMITS.fileBytes. */
-export const MAX_NODE_RESULTS = 200;
+/** Reports read per query while a listing streams: each may be up to HARDWARE_LIMITS.fileBytes (2 MiB). */
+export const NODE_RESULTS_BATCH = 8;
+/** How many system_id values one request may name. */
+export const MAX_NODE_RESULT_IDS = 1_000;
 
 export interface NodeResult {
   id: number;
@@ -36,36 +37,41 @@ export class NodeResultsService {
     private readonly queries: Pick<MachineQueries, 'get'>,
   ) {}
 
-  /** The visible machines' results, filtered as MAAS filters them; more than MAX_NODE_RESULTS is a 400. */
-  async list(caller: Principal, f: NodeResultsFilter): Promise<NodeResult[]> {
-    if (f.resultType !== undefined && f.resultType !== RESULT_TYPE.commissioning) return [];
-    if (f.names.length > 0 && !f.names.includes(HARDWARE_FILE)) return [];
+  /**
+   * The visible machines' results, filtered as MAAS filters them, in batches: the ids are read
+   * first (small rows), then the reports NODE_RESULTS_BATCH at a time, so a listing of many
+   * commissioned machines never holds more than one batch of reports in memory.
+   */
+  async *list(caller: Principal, f: NodeResultsFilter): AsyncGenerator<NodeResult[]> {
+    if (f.resultType !== undefined && f.resultType !== RESULT_TYPE.commissioning) return;
+    if (f.names.length > 0 && !f.names.includes(HARDWARE_FILE)) return;
     const params: unknown[] = [];
     const where = [visibilitySql(caller, 'm', params), 'm.hardware_report IS NOT NULL'];
     if (f.systemIds.length > 0) {
       params.push(f.systemIds);
       where.push(`m.system_id = ANY($${params.length}::text[])`);
     }
-    params.push(MAX_NODE_RESULTS + 1);
-    const rows = (await this.db.query(
-      `SELECT m.id, m.system_id, m.hardware_report, m.hardware_report_at FROM machines m
-        WHERE ${where.join(' AND ')} ORDER BY m.id LIMIT $${params.length}`,
-      params,
-    )) as Array<{ id: number; system_id: string; hardware_report: HardwareReport; hardware_report_at: Date }>;
-    if (rows.length > MAX_NODE_RESULTS)
-      throw ValidationError.field(
-        'system_id',
-        `More than ${MAX_NODE_RESULTS} machines have results; ask for fewer with system_id.`,
-      );
-    return rows.map((r) => ({
-      id: r.id,
-      systemId: r.system_id,
-      name: HARDWARE_FILE,
-      resultType: RESULT_TYPE.commissioning,
-      exitStatus: 0,
-      report: r.hardware_report,
-      created: r.hardware_report_at,
-    }));
+    const ids = (
+      (await this.db.query(`SELECT m.id FROM machines m WHERE ${where.join(' AND ')} ORDER BY m.id`, params)) as Array<{
+        id: number;
+      }>
+    ).map((r) => r.id);
+    for (let i = 0; i < ids.length; i += NODE_RESULTS_BATCH) {
+      const rows = (await this.db.query(
+        `SELECT id, system_id, hardware_report, hardware_report_at FROM machines
+          WHERE id = ANY($1::int[]) AND hardware_report IS NOT NULL ORDER BY id`,
+        [ids.slice(i, i + NODE_RESULTS_BATCH)],
+      )) as Array<{ id: number; system_id: string; hardware_report: HardwareReport; hardware_report_at: Date }>;
+      yield rows.map((r) => ({
+        id: r.id,
+        systemId: r.system_id,
+        name: HARDWARE_FILE,
+        resultType: RESULT_TYPE.commissioning,
+        exitStatus: 0,
+        report: r.hardware_report,
+        created: r.hardware_report_at,
+      }));
+    }
   }
 
   /** A visible machine's hostname and its last hardware report (null before it commissioned). */
