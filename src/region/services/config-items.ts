@@ -1,6 +1,8 @@
 // MAAS's global settings (src/maasserver/forms/settings.py CONFIG_ITEMS) as metalflow honours
 // them: each supported name with its default, its parser (MAAS's validation and wording) and what
-// it drives. Every other MAAS name is refused by name, so nothing is stored that changes nothing.
+// it drives. Every other MAAS name is refused by name. A few supported names are checked and
+// stored for the work that will read them (default_storage_layout, ntp_servers, upstream_dns,
+// commissioning_distro_series, default_min_hwe_kernel): their docs in describe/ say so.
 // Pure: the images and the other settings a rule needs come in as a ConfigContext.
 import { ValidationError } from '../errors';
 

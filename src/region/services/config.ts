@@ -92,7 +92,8 @@ export class ConfigService {
 
   private context(stored: Map<string, ConfigValue>): ConfigContext {
     const ctx: ConfigContext = {
-      images: this.images.list(),
+      // Only what a deploy would take: a default naming an image not deployable yet is refused.
+      images: this.images.list().filter((r) => r.deployable),
       nodeTimeoutMsFromEnv: this.o.nodeTimeoutMsFromEnv,
       hostname: this.o.hostname ?? os.hostname(),
       current: (name: SupportedConfigName) =>
