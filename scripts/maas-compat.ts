@@ -60,7 +60,6 @@ const NOT_SERVED_REASONS: ReadonlyArray<[RegExp, string]> = [
   ],
   [/^(BlockDevice|BlockDevices)Handler$/, "block devices are listed in the machine's JSON, not editable yet."],
   [/^(Interface|Interfaces)Handler$/, "interfaces are listed in the machine's JSON, not editable yet."],
-  [/^(DNSResource|DNSResources|DNSResourceRecord|DNSResourceRecords)Handler$/, 'metalflow serves no DNS yet.'],
   [/^(DHCPSnippet|DHCPSnippets)Handler$/, "the rack's own DHCP server has no ISC dhcpd snippets."],
   [
     /^(PackageRepository|PackageRepositories)Handler$/,
