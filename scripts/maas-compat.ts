@@ -67,8 +67,8 @@ const NOT_SERVED_REASONS: ReadonlyArray<[RegExp, string]> = [
   ],
   [/^(LicenseKey|LicenseKeys)Handler$/, 'no images that need a licence key (Windows, RHEL) are deployed.'],
   [
-    /^(CommissioningScript|CommissioningScripts|NodeScript|NodeScripts|NodeScriptResult|NodeScriptResults)Handler$/,
-    'commissioning runs a built-in hardware report; no user scripts or script results (the commissioning-scripts issue).',
+    /^(CommissioningScript|CommissioningScripts)Handler$/,
+    "commissioning runs one built-in script, listed read-only at scripts/; user scripts (MAAS's older commissioning-scripts API included) are issue 20.",
   ],
   [/^(Discoveries|Discovery)Handler$/, 'no network discovery.'],
   [/^(Network|Networks)Handler$/, "MAAS's deprecated networks API (replaced by subnets)."],

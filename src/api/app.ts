@@ -32,6 +32,8 @@ import { maasResources } from './resources/maas';
 import { bootSourceResources } from './resources/boot-sources';
 import { nodeResultResources } from './resources/node-results';
 import { spaceResources } from './resources/spaces';
+import { nodeScriptResultResources } from './resources/node-script-results';
+import { scriptResources } from './resources/scripts';
 import { dnsResourceResources } from './resources/dns-resources';
 import { domainResources } from './resources/domains';
 import { staticRouteResources } from './resources/static-routes';
@@ -105,5 +107,7 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...staticRouteResources({ services }),
     ...nodeResources(services, present),
     ...dnsResourceResources({ services }),
+    ...scriptResources(),
+    ...nodeScriptResultResources({ services }),
   ];
 }
