@@ -104,7 +104,18 @@ export class DnsResourceService {
   }
 
   /** MAAS's DNSResourceForm on an instance: name, domain (or fqdn), address_ttl, ip_addresses. */
-  update(key: string, input: DnsResourceInput): Promise<DnsResourceRow> {
+  async update(key: string, input: DnsResourceInput): Promise<DnsResourceRow> {
+    try {
+      return await this.updateOnce(key, input);
+    } catch (err) {
+      // A rename racing a create of the same label passes the check together; the index refuses one.
+      if ((err as { constraint?: string }).constraint === 'dns_resources_domain_id_name_key')
+        throw ValidationError.field('__all__', LABEL_TAKEN);
+      throw err;
+    }
+  }
+
+  private updateOnce(key: string, input: DnsResourceInput): Promise<DnsResourceRow> {
     const addresses = input.ipAddresses === undefined ? undefined : parseAddresses(input.ipAddresses);
     return this.db.transaction(async (tx) => {
       const resource = await lockResource(tx, idOf(key, RESOURCE_NOT_FOUND));
