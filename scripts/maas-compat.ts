@@ -60,7 +60,6 @@ const NOT_SERVED_REASONS: ReadonlyArray<[RegExp, string]> = [
   ],
   [/^(BlockDevice|BlockDevices)Handler$/, "block devices are listed in the machine's JSON, not editable yet."],
   [/^(Interface|Interfaces)Handler$/, "interfaces are listed in the machine's JSON, not editable yet."],
-  [/^(DNSResource|DNSResources|DNSResourceRecord|DNSResourceRecords)Handler$/, 'metalflow serves no DNS yet.'],
   [/^(DHCPSnippet|DHCPSnippets)Handler$/, "the rack's own DHCP server has no ISC dhcpd snippets."],
   [
     /^(PackageRepository|PackageRepositories)Handler$/,
@@ -68,8 +67,8 @@ const NOT_SERVED_REASONS: ReadonlyArray<[RegExp, string]> = [
   ],
   [/^(LicenseKey|LicenseKeys)Handler$/, 'no images that need a licence key (Windows, RHEL) are deployed.'],
   [
-    /^(CommissioningScript|CommissioningScripts|NodeScript|NodeScripts|NodeScriptResult|NodeScriptResults)Handler$/,
-    'commissioning runs a built-in hardware report; no user scripts or script results (the commissioning-scripts issue).',
+    /^(CommissioningScript|CommissioningScripts)Handler$/,
+    "commissioning runs one built-in script, listed read-only at scripts/; user scripts (MAAS's older commissioning-scripts API included) are issue 20.",
   ],
   [/^(Discoveries|Discovery)Handler$/, 'no network discovery.'],
   [/^(Network|Networks)Handler$/, "MAAS's deprecated networks API (replaced by subnets)."],
@@ -90,13 +89,23 @@ export function notServedReason(name: string): string {
 
 /** metalflow's describe/ as the router serves it: the app's registry plus the VersionHandler. */
 export function metalflowDescription(): ApiDescription {
+  return describeApi(metalflowResources(), PREFIX);
+}
+
+function metalflowResources() {
   // Declarations only: no handler runs, so the services are never called.
   const unused: unknown = new Proxy(() => unused, { get: () => unused, apply: () => unused });
-  const resources = [
+  return [
     ...apiResources(unused as RegionServices, { temporalUiUrl: null, temporalNamespace: 'compat' }),
     versionResource(),
   ];
-  return describeApi(resources, PREFIX);
+}
+
+/** Handler name → the absolute alias paths it is also routed at (not in describe/, so not in `ours`). */
+export type AliasPaths = ReadonlyMap<string, readonly string[]>;
+
+export function metalflowAliasPaths(): AliasPaths {
+  return new Map(metalflowResources().map((r) => [r.name, (r.aliasPaths ?? []).map((p) => `${PREFIX}${p}`)]));
 }
 
 export type Status = 'served' | 'partial' | 'not served';
@@ -160,7 +169,11 @@ function compareActions(
   return { missing, params, served };
 }
 
-export function compare(maas: MaasApiList, ours: ApiDescription): { reports: HandlerReport[]; extra: string[] } {
+export function compare(
+  maas: MaasApiList,
+  ours: ApiDescription,
+  aliases: AliasPaths = new Map(),
+): { reports: HandlerReport[]; extra: string[] } {
   const resources = new Map(ours.resources.map((r) => [r.name, r]));
   const reports = maas.handlers.map((h): HandlerReport => {
     const resource = resources.get(h.name);
@@ -174,7 +187,7 @@ export function compare(maas: MaasApiList, ours: ApiDescription): { reports: Han
     if (missing.length > 0) notes.push(`missing: ${missing.map(code).join(', ')}`);
     notes.push(...main.params, ...anon.params);
     const path = auth?.path ?? '';
-    if (path !== h.path) notes.push(`served at ${code(path)}`);
+    if (path !== h.path && !(aliases.get(h.name) ?? []).includes(h.path)) notes.push(`served at ${code(path)}`);
     return { maas: h, status: notes.length === 0 ? 'served' : 'partial', notes };
   });
 
@@ -205,8 +218,8 @@ function cell(s: string): string {
   return s.replace(/\|/g, '\\|');
 }
 
-export function renderCompat(maas: MaasApiList, ours: ApiDescription): string {
-  const { reports, extra } = compare(maas, ours);
+export function renderCompat(maas: MaasApiList, ours: ApiDescription, aliases: AliasPaths = new Map()): string {
+  const { reports, extra } = compare(maas, ours, aliases);
   const count = (s: Status) => reports.filter((r) => r.status === s).length;
   const actions = (r: HandlerReport) => r.maas.actions.length + (r.maas.anonymous_actions?.length ?? 0);
   const lines = [
@@ -257,7 +270,7 @@ export function readMaasList(file = MAAS_LIST_FILE): MaasApiList {
 }
 
 export function currentCompat(): string {
-  return renderCompat(readMaasList(), metalflowDescription());
+  return renderCompat(readMaasList(), metalflowDescription(), metalflowAliasPaths());
 }
 
 if (require.main === module) {

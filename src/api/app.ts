@@ -32,6 +32,9 @@ import { maasResources } from './resources/maas';
 import { bootSourceResources } from './resources/boot-sources';
 import { nodeResultResources } from './resources/node-results';
 import { spaceResources } from './resources/spaces';
+import { nodeScriptResultResources } from './resources/node-script-results';
+import { scriptResources } from './resources/scripts';
+import { dnsResourceResources } from './resources/dns-resources';
 import { domainResources } from './resources/domains';
 import { staticRouteResources } from './resources/static-routes';
 import { uiRouter } from './ui/router';
@@ -103,5 +106,8 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...domainResources({ services }),
     ...staticRouteResources({ services }),
     ...nodeResources(services, present),
+    ...dnsResourceResources({ services }),
+    ...scriptResources(),
+    ...nodeScriptResultResources({ services }),
   ];
 }

@@ -75,6 +75,12 @@ export interface Resource<P> {
    * `subnets/10.0.0.0/24/` to the subnet, and the maas CLI puts `subnet read 10.0.0.0/24` there.
    */
   cidrPlaceholders?: readonly string[];
+  /**
+   * More paths routed to this resource but left out of describe/, as MAAS routes two URLs to one
+   * handler (commissioning-results/ and installation-results/) and describes only the one its
+   * resource_uri reverses to. Same placeholders as `path`.
+   */
+  aliasPaths?: readonly string[];
 }
 
 export function actionName(action: Pick<Action<unknown>, 'method' | 'op'>): string {
@@ -94,12 +100,17 @@ export function validateResources(resources: ReadonlyArray<Resource<unknown>>): 
     const where = `resource ${resource.name} (${resource.path})`;
     if (!resource.path.startsWith('/')) throw new Error(`${where}: path must start with "/".`);
     if (names.has(resource.name)) throw new Error(`${where}: another resource has the same name.`);
-    const pathKey = resource.path.replace(/\{[^{}/]+\}/g, '{}').replace(/\/$/, '');
-    if (paths.has(pathKey)) throw new Error(`${where}: another resource has the same path.`);
     const params = pathParamNames(resource.path);
     if (new Set(params).size !== params.length) throw new Error(`${where}: a path placeholder repeats.`);
     names.add(resource.name);
-    paths.add(pathKey);
+    for (const path of [resource.path, ...(resource.aliasPaths ?? [])]) {
+      if (!path.startsWith('/')) throw new Error(`${where}: alias ${path} must start with "/".`);
+      const pathKey = path.replace(/\{[^{}/]+\}/g, '{}').replace(/\/$/, '');
+      if (paths.has(pathKey)) throw new Error(`${where}: another resource has the same path (${path}).`);
+      if (pathParamNames(path).join() !== params.join())
+        throw new Error(`${where}: alias ${path} must have the placeholders of its path.`);
+      paths.add(pathKey);
+    }
 
     const signatures = new Set<string>();
     const actionNames = new Set<string>();

@@ -43,7 +43,13 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
   const description = describeApi(resources, prefix);
   const hash = apiDescriptionHash(description);
   const matcher = new PathMatcher(
-    resources.map((r) => ({ template: r.path, value: r, cidrPlaceholders: r.cidrPlaceholders })),
+    resources.flatMap((r) =>
+      [r.path, ...(r.aliasPaths ?? [])].map((template) => ({
+        template,
+        value: r,
+        cidrPlaceholders: r.cidrPlaceholders,
+      })),
+    ),
   );
   const apiVersion = prefix.slice(prefix.lastIndexOf('/') + 1);
   const versionPath = `${prefix.slice(0, prefix.lastIndexOf('/'))}/version`;

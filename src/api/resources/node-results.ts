@@ -1,5 +1,5 @@
-// MAAS's NodeResultsHandler (`installation-results/`, the URI MAAS's describe/ gives it): the
-// results of the machines the caller can see, from what commissioning stored (services/node-results.ts).
+// MAAS's NodeResultsHandler (`installation-results/`, the URI MAAS's describe/ gives it; MAAS
+// routes `commissioning-results/`, the path older clients call, to it too): the results of the machines the caller can see, from what commissioning stored (services/node-results.ts).
 import type { RegionServices } from '../../region/services';
 import { MAX_NODE_RESULT_IDS, type NodeResult } from '../../region/services/node-results';
 import type { Principal } from '../../region/services/principal';
@@ -45,6 +45,7 @@ export function nodeResultResources(deps: {
     {
       name: 'NodeResultsHandler',
       path: '/installation-results/',
+      aliasPaths: ['/commissioning-results/'],
       doc: 'Read the collection of commissioning script results.',
       actions: [
         action({

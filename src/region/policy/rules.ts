@@ -63,6 +63,10 @@ export const COLLECTION_RULES = {
   device: { read: apiUser, create: apiUser, update: apiUser, delete: apiUser },
   /** The `maas` handler's settings: users read them, admins set them. */
   config: { read: apiUser, update: apiAdmin },
+  /** DNS resources and their records: users read them, admins change them (MAAS's admin_method). */
+  dns: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
+  /** Commissioning scripts: users read the built-in one; changes are admins' (and refused: issue 20). */
+  script: { read: apiUser, change: apiAdmin },
 } satisfies Record<string, Record<string, (p: Principal) => Decision>>;
 
 export type CollectionObject = keyof typeof COLLECTION_RULES;

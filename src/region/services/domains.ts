@@ -12,7 +12,7 @@ export interface DomainRow {
   authoritative: boolean;
   ttl: number | null;
   isDefault: boolean;
-  /** MAAS counts a domain's DNS records; here, the machines named in it. */
+  /** MAAS counts a domain's DNS records: its machines, its DNS resources' addresses and records. */
   resourceRecordCount: number;
 }
 
@@ -29,7 +29,10 @@ export const TTL_MAX = 604800;
 
 const SELECT = `
   SELECT d.id, d.name, d.authoritative, d.ttl, d.is_default AS "isDefault",
-         (SELECT count(*)::int FROM machines m WHERE m.domain = d.name) AS "resourceRecordCount"
+         (SELECT count(*)::int FROM machines m WHERE m.domain = d.name)
+         + (SELECT count(*)::int FROM dns_data x JOIN dns_resources r ON r.id = x.resource_id WHERE r.domain_id = d.id)
+         + (SELECT count(*)::int FROM dns_resource_addresses a JOIN dns_resources r ON r.id = a.resource_id
+             WHERE r.domain_id = d.id) AS "resourceRecordCount"
     FROM domains d`;
 const NOT_FOUND = 'No Domain matches the given query.';
 
@@ -86,6 +89,15 @@ export class DomainService {
       const domain = await this.lock(tx, key);
       if (domain.isDefault)
         throw new ValidationError({ __all__: ['This domain is the default domain, it cannot be deleted.'] });
+      const dnsResources: unknown[] = await tx.query(`SELECT 1 FROM dns_resources WHERE domain_id = $1 LIMIT 1`, [
+        domain.id,
+      ]);
+      if (dnsResources.length)
+        throw new ValidationError({
+          __all__: [
+            `Cannot delete some instances of model 'Domain' because they are referenced through protected foreign keys: 'DNSResource.domain'.`,
+          ],
+        });
       if (domain.resourceRecordCount > 0)
         throw new ValidationError({
           __all__: [

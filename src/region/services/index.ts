@@ -37,6 +37,8 @@ import { DeviceService } from './devices/devices';
 import { DeviceInterfaceService } from './devices/device-interfaces';
 import { NodeInterfaceService } from './devices/node-interfaces';
 import { DomainService } from './domains';
+import { DnsResourceService } from './dns/dns-resources';
+import { DnsRecordService } from './dns/dns-records';
 import { SpaceService } from './network/spaces';
 import { StaticRouteService } from './network/static-routes';
 
@@ -106,6 +108,9 @@ export interface RegionServices {
   spaces: SpaceService;
   domains: DomainService;
   staticRoutes: StaticRouteService;
+  /** dnsresources/ (with the implicit records of machines and devices) and dnsresourcerecords/. */
+  dnsResources: DnsResourceService;
+  dnsRecords: DnsRecordService;
 }
 
 export function createRegionServices(o: {
@@ -176,5 +181,7 @@ export function createRegionServices(o: {
     spaces: new SpaceService(o.db),
     domains: new DomainService(o.db),
     staticRoutes: new StaticRouteService(o.db),
+    dnsResources: new DnsResourceService(o.db),
+    dnsRecords: new DnsRecordService(o.db),
   };
 }
