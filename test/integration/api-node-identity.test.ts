@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { deviceResources } from '../../src/api/resources/devices';
 import { domainResources } from '../../src/api/resources/domains';
 import { machineResources } from '../../src/api/resources/machines';
+import { MachineEntity } from '../../src/region/db/entities';
+import { applyHardwareReport } from '../../src/region/services/hardware';
 import { deployedMachineInput, macAddress } from '../helpers/factories';
 import { PRESENT, startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
@@ -191,5 +193,37 @@ describe('devices in domains; hostnames and MACs unique across machines and devi
     assert.equal((await api.call('DELETE', `${DEVICES}${d.system_id as string}/`, { key: admin })).status, 204);
     const again = await machine({ hostname: 'dev-direct', mac_addresses: mac });
     assert.equal(again.status, 200, 'the hostname and the MAC are free again');
+  });
+
+  it("a commissioning report naming a device's MAC leaves it the device's; the rest is stored", async () => {
+    const mac = macAddress();
+    assert.equal((await device({ hostname: 'dev-reported', mac_addresses: mac })).status, 200);
+    const m = (await machine({ hostname: 'machine-reporting', mac_addresses: macAddress() })).body as Json;
+    const entity = await api.services.db
+      .getRepository(MachineEntity)
+      .findOneByOrFail({ systemId: m.system_id as string });
+    const own = macAddress();
+    await api.services.db.transaction((tx) =>
+      applyHardwareReport(tx, entity, {
+        architecture: 'amd64/generic',
+        cpu: { count: 2, model: 'Test CPU', speed_mhz: 2400 },
+        memory_mib: 4096,
+        dmi: { vendor: 'ACME', product: 'Box', serial: 'S1', uuid: 'a0b1c2d3-0000-0000-0000-000000000009' },
+        block_devices: [],
+        interfaces: [
+          { name: 'eth1', mac, link_speed_mbps: 1000 },
+          { name: 'eth2', mac: own, link_speed_mbps: 1000 },
+        ],
+      }),
+    );
+    const macs = (await api.services.db.query(
+      `SELECT mac_address::text AS mac FROM interfaces WHERE machine_id = $1 ORDER BY id`,
+      [entity.id],
+    )) as Array<{ mac: string }>;
+    assert.ok(
+      macs.some((x) => x.mac === own),
+      JSON.stringify(macs),
+    );
+    assert.ok(!macs.some((x) => x.mac === mac), JSON.stringify(macs));
   });
 });
