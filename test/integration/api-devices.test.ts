@@ -124,6 +124,8 @@ describe('MAAS API: devices', () => {
 
   it("lists with MAAS's filters", async () => {
     const mac = macAddress();
+    // A device's domain must exist (migration 0015), as a machine's does.
+    await api.services.domains.create({ name: 'lab.example' });
     const d = await createDevice(alice.key, { hostname: 'filtered-1', mac_addresses: mac, domain: 'lab.example' });
     const ids = async (query: string) =>
       ((await api.call('GET', `${DEVICES}?${query}`, { key: alice.key })).body as Json[]).map((x) => x.system_id);

@@ -157,8 +157,9 @@ describe('machines API hardening (real HTTP, PostgreSQL, Temporal)', () => {
       Array.from({ length: 8 }, (_, i) => create({ hostname: `race-mac-${i}`, mac_addresses: shared })),
     );
     const sameName = await Promise.all(Array.from({ length: 8 }, () => create({ hostname: 'race-name' })));
+    const winner = (sameMac.find((r) => r.status === 200)?.body as Json | undefined)?.hostname;
     for (const [results, field, message] of [
-      [sameMac, 'mac_addresses', `MAC address ${shared} already in use on another machine.`],
+      [sameMac, 'mac_addresses', `MAC address ${shared} already in use on ${String(winner)}.`],
       [sameName, 'hostname', 'Node with hostname "race-name" already exists.'],
     ] as const) {
       assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(' '));

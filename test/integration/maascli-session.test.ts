@@ -24,7 +24,17 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
   let stack: Stack;
   let cli: MaasCli & { login: CliResult };
   let bmc: IpmiSim | undefined;
-  const ids: { fake?: string; ipmi?: string; fabric?: number; vlanVid?: number; subnet?: number } = {};
+  const ids: {
+    fake?: string;
+    ipmi?: string;
+    accepted?: string;
+    fabric?: number;
+    vlanVid?: number;
+    subnet?: number;
+    subnet2?: number;
+    space?: number;
+    route?: number;
+  } = {};
   const ranges: number[] = [];
   let sshKeyId: number;
   let tokenKey: string;
@@ -87,9 +97,46 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
     assert.equal(me.is_superuser, true);
   });
 
-  // The `maas` config handler (`maas admin maas get-config name=…` / `set-config name=… value=…`)
-  // is being built separately; its steps (e.g. maas_name, default_distro_series,
-  // enable_disk_erasing_on_release) go here once `describe/` serves it.
+  it('reads and sets the maas config; a bad value and an unsupported name are 400s the CLI shows', async () => {
+    const setConfig = async (name: string, value: string) => {
+      const r = await cli.api('maas', 'set-config', `name=${name}`, `value=${value}`);
+      assert.equal(r.exitCode, 0, describeCall(r));
+      assert.equal(r.status, 200, describeCall(r));
+      assert.equal(r.stdout.trim(), 'OK', describeCall(r));
+    };
+    // MAAS answers get_config with a JSON value; the CLI prints a JSON string bare.
+    const getConfig = async (name: string) => {
+      const r = await cli.api('maas', 'get-config', `name=${name}`);
+      assert.equal(r.status, 200, describeCall(r));
+      assert.match(r.headers['content-type'] ?? '', /^application\/json/, describeCall(r));
+      return r.stdout.trim();
+    };
+    assert.notEqual(await getConfig('maas_name'), '');
+    await setConfig('maas_name', 'cli-maas');
+    assert.equal(await getConfig('maas_name'), 'cli-maas');
+    // Used later: a deploy without distro_series, and a release that does not ask for an erase.
+    await setConfig('default_distro_series', 'bookworm');
+    assert.equal(await getConfig('default_distro_series'), 'bookworm');
+    await setConfig('enable_disk_erasing_on_release', 'true');
+    assert.equal(await getConfig('enable_disk_erasing_on_release'), 'true');
+    await refused(
+      400,
+      /'noble' is not a valid release/,
+      'maas',
+      'set-config',
+      'name=default_distro_series',
+      'value=noble',
+    );
+    await refused(
+      400,
+      /metalflow does not support the MAAS setting http_proxy/,
+      'maas',
+      'set-config',
+      'name=http_proxy',
+      'value=http://proxy:3128',
+    );
+    assert.equal(await getConfig('default_distro_series'), 'bookworm');
+  });
 
   it('creates, updates and reads a zone and a resource pool', async () => {
     const zone = await cli.json('zones', 'create', 'name=cli-zone', 'description=racks 1-4');
@@ -248,6 +295,39 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
     );
   });
 
+  it("reads nodes, node-results, boot-sources and the rack controllers' power types", async () => {
+    const nodes = await cli.json<Machine[]>('nodes', 'read', 'hostname=cli-fake', 'hostname=cli-ipmi');
+    assert.deepEqual(nodes.map((n) => [n.hostname, n.node_type_name]).sort(), [
+      ['cli-fake', 'Machine'],
+      ['cli-ipmi', 'Machine'],
+    ]);
+    assert.equal((await cli.json<Machine>('node', 'read', ids.fake!)).hostname, 'cli-fake');
+
+    const results = await cli.json<Json[]>('node-results', 'read', `system_id=${ids.fake}`);
+    assert.ok(results.length > 0, 'the commissioned machine has results');
+    for (const r of results) {
+      assert.equal((r.node as Json).system_id, ids.fake);
+      assert.equal(r.result_type, 0);
+      const report = JSON.parse(Buffer.from(String(r.data), 'base64').toString()) as Json;
+      assert.ok(report.cpu && report.interfaces, `a hardware report: ${JSON.stringify(report).slice(0, 200)}`);
+    }
+    assert.deepEqual(await cli.json('node-results', 'read', `system_id=${ids.ipmi}`), [], 'never commissioned');
+
+    const sources = await cli.json<Json[]>('boot-sources', 'read');
+    assert.equal(sources.length, 1, JSON.stringify(sources));
+    assert.ok(typeof sources[0]!.url === 'string' && typeof sources[0]!.id === 'number', JSON.stringify(sources));
+    assert.equal((await cli.json('boot-source', 'read', String(sources[0]!.id))).id, sources[0]!.id);
+
+    const types = await cli.json<Json[]>('rack-controllers', 'describe-power-types');
+    const names = types.map((t) => t.name);
+    for (const name of ['ipmi', 'manual', 'redfish', 'webhook']) assert.ok(names.includes(name), String(names));
+    const ipmi = types.find((t) => t.name === 'ipmi')!;
+    assert.ok(
+      (ipmi.fields as Json[]).some((f) => f.name === 'power_address'),
+      JSON.stringify(ipmi.fields),
+    );
+  });
+
   it('tags the fake machine and lists machines by hostname, status, zone, pool and tag', async () => {
     assert.deepEqual(await cli.json('tag', 'update-nodes', 'cli-tag', `add=${ids.fake}`), { added: 1, removed: 0 });
     assert.deepEqual(hostnames(await cli.json<Machine[]>('tag', 'machines', 'cli-tag')), ['cli-fake']);
@@ -341,6 +421,52 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
     );
   });
 
+  it('accepts a New machine (it commissions), moves it with set-zone, and bulk-releases by the config', async () => {
+    const created = await cli.json<Machine>(
+      'machines',
+      'create',
+      'hostname=cli-accept',
+      'architecture=amd64/generic',
+      'mac_addresses=52:54:00:c1:10:03',
+      'power_type=fake',
+      'commission=false',
+    );
+    ids.accepted = created.system_id;
+    assert.equal(created.status_name, 'New');
+    const accepted = await cli.json<Machine[]>('machines', 'accept', `machines=${ids.accepted}`);
+    assert.deepEqual(
+      accepted.map((m) => m.system_id),
+      [ids.accepted],
+    );
+    await waitFor(ids.accepted, 'Ready', ['New', 'Commissioning']);
+    // Already accepted: left out of the answer, as in MAAS.
+    assert.deepEqual(await cli.json('machines', 'accept', `machines=${ids.accepted}`), []);
+    await refused(400, /nosuch/, 'machines', 'accept', 'machines=nosuch');
+
+    const zone = await cli.api('machines', 'set-zone', 'zone=cli-zone', `nodes=${ids.accepted}`, `nodes=${ids.fake}`);
+    assert.equal(zone.exitCode, 0, describeCall(zone));
+    assert.ok([200, 204].includes(zone.status!), describeCall(zone));
+    for (const id of [ids.accepted, ids.fake!]) assert.equal(((await readMachine(id)).zone as Json).name, 'cli-zone');
+    await refused(400, /zone/, 'machines', 'set-zone', 'zone=no-such-zone', `nodes=${ids.accepted}`);
+
+    // The config's default_distro_series for a deploy that names none; its forced erase on release.
+    await cli.json('machines', 'allocate', `system_id=${ids.fake}`);
+    await cli.json('machine', 'deploy', ids.fake!);
+    const deployed = await waitFor(ids.fake!, 'Deployed', ['Deploying']);
+    assert.deepEqual([deployed.osystem, deployed.distro_series], ['debian', 'bookworm']);
+    const erases = async () =>
+      (await cli.json<{ events: Json[] }>('events', 'query', `id=${ids.fake}`, 'limit=100')).events.filter((e) =>
+        /erase disks/.test(String(e.description)),
+      ).length;
+    const erasedBefore = await erases();
+    await refused(400, /erase/, 'machines', 'release', `machines=${ids.fake}`, 'erase=bogus');
+    const released = await cli.json<unknown>('machines', 'release', `machines=${ids.fake}`, `machines=${ids.accepted}`);
+    // The Ready machine is left alone; the deployed one is released.
+    assert.deepEqual(released, [ids.fake]);
+    await waitFor(ids.fake!, 'Ready', ['Releasing', 'Disk erasing']);
+    assert.equal(await erases(), erasedBefore + 1, 'enable_disk_erasing_on_release erased without erase=');
+  });
+
   it('creates a fabric, a VLAN, subnets and IP ranges, and reads them back', async () => {
     const fabric = await cli.json('fabrics', 'create', 'name=cli-fabric');
     ids.fabric = Number(fabric.id);
@@ -398,6 +524,111 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
     await refused(400, /./, 'ipranges', 'create', 'type=dynamic', 'start_ip=10.199.0.140', 'end_ip=10.199.0.160');
   });
 
+  it('creates a space, a domain and a static route, and reads them back', async () => {
+    const space = await cli.json('spaces', 'create', 'name=cli-space', 'description=storage network');
+    ids.space = Number(space.id);
+    assert.deepEqual([space.name, space.description], ['cli-space', 'storage network']);
+    assert.ok((await cli.json<Json[]>('spaces', 'read')).some((sp) => sp.name === 'cli-space'));
+    assert.equal((await cli.json('space', 'read', String(ids.space))).name, 'cli-space');
+    assert.equal((await cli.json('space', 'update', String(ids.space), 'description=storage')).description, 'storage');
+
+    const domain = await cli.json('domains', 'create', 'name=cli.example', 'ttl=300');
+    assert.deepEqual([domain.name, domain.ttl, domain.is_default], ['cli.example', 300, false]);
+    const domains = await cli.json<Json[]>('domains', 'read');
+    assert.deepEqual(
+      domains.map((d) => [d.name, d.is_default]),
+      [
+        ['maas', true],
+        ['cli.example', false],
+      ],
+    );
+    assert.equal((await cli.json('domain', 'read', String(domain.id))).name, 'cli.example');
+    await refused(400, /name/, 'domains', 'create', 'name=cli.example');
+
+    const second = await cli.json('subnets', 'create', 'cidr=10.198.0.0/24', `fabric=${ids.fabric}`);
+    ids.subnet2 = Number(second.id);
+    const route = await cli.json(
+      'static-routes',
+      'create',
+      `source=${ids.subnet}`,
+      'destination=10.198.0.0/24',
+      'gateway_ip=10.199.0.254',
+      'metric=5',
+    );
+    ids.route = Number(route.id);
+    assert.deepEqual(
+      [(route.source as Json).cidr, (route.destination as Json).cidr, route.gateway_ip, route.metric],
+      ['10.199.0.0/24', '10.198.0.0/24', '10.199.0.254', 5],
+    );
+    assert.deepEqual(
+      (await cli.json<Json[]>('static-routes', 'read')).map((r) => r.id),
+      [ids.route],
+    );
+    assert.equal((await cli.json('static-route', 'read', String(ids.route))).gateway_ip, '10.199.0.254');
+    await refused(
+      400,
+      /gateway_ip/,
+      'static-routes',
+      'create',
+      `source=${ids.subnet}`,
+      `destination=${ids.subnet2}`,
+      'gateway_ip=10.198.0.1',
+    );
+  });
+
+  it('creates a device with a parent in a domain, reads it, and deletes it', async () => {
+    const device = await cli.json<Machine>(
+      'devices',
+      'create',
+      'hostname=cli-dev',
+      'mac_addresses=52:54:00:c1:10:09',
+      `parent=${ids.fake}`,
+      'domain=cli.example',
+    );
+    assert.deepEqual(
+      [device.hostname, device.fqdn, device.parent, device.node_type_name],
+      ['cli-dev', 'cli-dev.cli.example', ids.fake, 'Device'],
+    );
+    assert.deepEqual([(device.domain as Json).name, (device.domain as Json).resource_record_count], ['cli.example', 1]);
+    assert.deepEqual(
+      (device.interface_set as Json[]).map((i) => i.mac_address),
+      ['52:54:00:c1:10:09'],
+    );
+    assert.equal((await cli.json('device', 'read', device.system_id)).fqdn, 'cli-dev.cli.example');
+    assert.deepEqual(
+      (await cli.json<Machine[]>('devices', 'read', 'hostname=cli-dev')).map((d) => d.system_id),
+      [device.system_id],
+    );
+    // One hostname and one MAC per node, machines and devices alike.
+    await refused(
+      400,
+      /Node with hostname \\"cli-dev\\" already exists/,
+      'machines',
+      'create',
+      'hostname=cli-dev',
+      'architecture=amd64/generic',
+      'mac_addresses=52:54:00:c1:10:0b',
+      'power_type=manual',
+      'commission=false',
+    );
+    await refused(
+      400,
+      /MAC address 52:54:00:c1:10:09 already in use on cli-dev/,
+      'machines',
+      'create',
+      'hostname=cli-dev-twin',
+      'architecture=amd64/generic',
+      'mac_addresses=52:54:00:c1:10:09',
+      'power_type=manual',
+      'commission=false',
+    );
+    await refused(400, /protected foreign keys: 'Node.domain'/, 'domain', 'delete', 'cli.example');
+    await refused(400, /domain/, 'devices', 'create', 'mac_addresses=52:54:00:c1:10:0a', 'domain=nowhere.example');
+    await deleted('device', device.system_id);
+    await refused(404, /./, 'device', 'read', device.system_id);
+    await deleted('domain', 'cli.example');
+  });
+
   it('creates a user and an API token, and lists the tokens', async () => {
     const bob = await cli.json(
       'users',
@@ -420,8 +651,11 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
   });
 
   it('deletes everything it made, each a 204 with a Content-Type, and each gone afterwards', async () => {
+    await deleted('static-route', String(ids.route));
     for (const id of ranges) await deleted('iprange', String(id));
+    await deleted('subnet', String(ids.subnet2));
     await deleted('subnet', String(ids.subnet));
+    await deleted('space', String(ids.space));
     await deleted('vlan', String(ids.fabric), String(ids.vlanVid));
     await deleted('fabric', String(ids.fabric));
     await refused(404, /./, 'fabric', 'read', String(ids.fabric));
@@ -435,6 +669,7 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
     assert.equal(((await readMachine(ids.fake!)).zone as Json).name, 'default');
     await deleted('machine', ids.fake!);
     await deleted('machine', ids.ipmi!);
+    await deleted('machine', ids.accepted!);
     await refused(404, /./, 'machine', 'read', ids.fake!);
     assert.deepEqual(await cli.json('machines', 'read', 'hostname=cli-fake', 'hostname=cli-ipmi'), []);
     await deleted('resource-pool', 'cli-pool');

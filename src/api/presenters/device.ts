@@ -1,6 +1,7 @@
 // MAAS's device JSON (DeviceHandler's fields) and its interfaces, with every key gomaasapi's
 // device_2_0 and interface_2_0 schemas require (they refuse a reply missing one).
 import type { DeviceInterface, DeviceLink, DeviceView } from '../../region/services/devices/rows';
+import { presentNodeDomain } from './domain';
 import { presentSubnet, presentVlan } from './network';
 import { presentZone } from './zone';
 
@@ -49,16 +50,8 @@ export function presentDevice(v: DeviceView): Record<string, unknown> {
     system_id: d.systemId,
     hostname: d.hostname,
     description: d.description,
-    // The domains table is not linked yet: the domain is known by name (id 0 like machines').
-    domain: {
-      id: 0,
-      name: d.domain,
-      resource_record_count: 0,
-      ttl: null,
-      authoritative: true,
-      is_default: d.domain === 'maas',
-    },
-    fqdn: `${d.hostname}.${d.domain}`,
+    domain: presentNodeDomain(d.domain.name, d.domain),
+    fqdn: `${d.hostname}.${d.domain.name}`,
     owner: d.owner,
     owner_data: d.workloadAnnotations,
     workload_annotations: d.workloadAnnotations,

@@ -4,6 +4,7 @@ import { HARDWARE_LIMITS } from '../../contracts/hardware';
 import { labelOf } from '../../contracts/lifecycle';
 import type { MachineView } from '../../region/services/machine-queries';
 import { isAdmin, type Principal } from '../../region/services/principal';
+import { presentNodeDomain } from './domain';
 import { NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
 
 export interface PresentOptions {
@@ -29,15 +30,7 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     system_id: m.systemId,
     hostname: m.hostname,
     fqdn,
-    domain: {
-      id: v.domain?.id ?? 0,
-      name: m.domain,
-      resource_record_count: v.domain?.resourceRecordCount ?? 0,
-      ttl: v.domain?.ttl ?? null,
-      authoritative: v.domain?.authoritative ?? true,
-      is_default: v.domain?.isDefault ?? m.domain === 'maas',
-      resource_uri: `/MAAS/api/2.0/domains/${v.domain?.id ?? 0}/`,
-    },
+    domain: presentNodeDomain(m.domain, v.domain),
     description: m.description,
     node_type: 0,
     node_type_name: 'Machine',

@@ -39,7 +39,9 @@ const filterForm = form(
 const common = {
   hostname: field.text('The hostname of the device.', { maxLength: 63 }),
   description: field.text('A description of the device.', { maxLength: 10_000 }),
-  domain: field.text("The device's domain (default: maas).", { maxLength: 255 }),
+  domain: field.text("The device's DNS domain (an existing one; see domains/); default: the default domain.", {
+    maxLength: 255,
+  }),
   parent: field.text(
     'The system_id of the parent machine, one allocated to the caller (admins: any); the device goes when the machine is released or deleted. Empty: no parent.',
     { maxLength: 6 },

@@ -14,6 +14,7 @@ import { Devices1764810000000 } from './migrations/0011-devices';
 import { EventsOutliveMachines1764820000000 } from './migrations/0012-events-outlive-machines';
 import { ConfigHardwareReport1764830000000 } from './migrations/0013-config-hardware-report';
 import { CommissionSkips1764840000000 } from './migrations/0014-commission-skips';
+import { DeviceDomainsNodeIdentity1764850000000 } from './migrations/0015-device-domains-node-identity';
 import { DnsResources1764870000000 } from './migrations/0017-dns-resources';
 
 export const MIGRATIONS = [
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   EventsOutliveMachines1764820000000,
   ConfigHardwareReport1764830000000,
   CommissionSkips1764840000000,
+  DeviceDomainsNodeIdentity1764850000000,
   DnsResources1764870000000,
 ];
 

@@ -184,11 +184,12 @@ export class ControllerService {
           level: 'DEBUG',
         });
       }
-      // MACs another machine already has stay with it (a physical MAC belongs to one machine).
+      // MACs another machine or a device already has stay with it (a physical MAC belongs to one node).
       for (const nic of nics) {
         await tx.query(
           `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
-           VALUES ($1, $2, 'physical', $3, true, 0, false)
+           SELECT $1::int, $2::text, 'physical', $3::macaddr, true, 0, false
+            WHERE NOT EXISTS (SELECT 1 FROM device_interfaces WHERE mac_address = $3::macaddr)
            ON CONFLICT (mac_address) WHERE type = 'physical' DO UPDATE SET name = EXCLUDED.name
            WHERE interfaces.machine_id = EXCLUDED.machine_id`,
           [machineId, nic.name, nic.mac],

@@ -1,6 +1,6 @@
-// MAAS's DNS domains. Machines name theirs (machines.domain, a foreign key to domains.name, so a
-// rename follows onto them and a domain in use cannot be deleted); exactly one is the default,
-// which new machines get and which cannot be deleted. `maas` (id 0) is the default at first.
+// MAAS's DNS domains. Machines and devices name theirs (machines.domain and devices.domain, foreign
+// keys to domains.name, so a rename follows onto them and a domain in use cannot be deleted);
+// exactly one is the default, which new nodes get and which cannot be deleted. `maas` (id 0) is the default at first.
 // Serving DNS for them is another issue: here they are names, TTLs and a default.
 import type { DataSource, EntityManager } from 'typeorm';
 import { NotFoundError, ValidationError } from '../errors';
@@ -12,9 +12,13 @@ export interface DomainRow {
   authoritative: boolean;
   ttl: number | null;
   isDefault: boolean;
-  /** MAAS counts a domain's DNS records: its machines, its DNS resources' addresses and records. */
+  /** MAAS counts a domain's DNS records: its nodes (machines and devices), its DNS resources' addresses and records. */
   resourceRecordCount: number;
 }
+
+/** SQL: the nodes in the domain named by `name` (a column or placeholder), machines and devices. */
+export const nodesInDomainSql = (name: string) =>
+  `((SELECT count(*) FROM machines WHERE domain = ${name}) + (SELECT count(*) FROM devices WHERE domain = ${name}))::int`;
 
 export interface DomainInput {
   name?: string;
@@ -29,7 +33,7 @@ export const TTL_MAX = 604800;
 
 const SELECT = `
   SELECT d.id, d.name, d.authoritative, d.ttl, d.is_default AS "isDefault",
-         (SELECT count(*)::int FROM machines m WHERE m.domain = d.name)
+         ${nodesInDomainSql('d.name')}
          + (SELECT count(*)::int FROM dns_data x JOIN dns_resources r ON r.id = x.resource_id WHERE r.domain_id = d.id)
          + (SELECT count(*)::int FROM dns_resource_addresses a JOIN dns_resources r ON r.id = a.resource_id
              WHERE r.domain_id = d.id) AS "resourceRecordCount"
@@ -72,7 +76,7 @@ export class DomainService {
     return this.db.transaction(async (tx) => {
       const domain = await this.lock(tx, key);
       if (name !== undefined) await assertFree(tx, name, domain.id);
-      // Renaming cascades onto machines.domain (ON UPDATE CASCADE).
+      // Renaming cascades onto machines.domain and devices.domain (ON UPDATE CASCADE).
       await tx.query(`UPDATE domains SET name = $2, authoritative = $3, ttl = $4, updated = now() WHERE id = $1`, [
         domain.id,
         name ?? domain.name,
@@ -83,7 +87,7 @@ export class DomainService {
     });
   }
 
-  /** MAAS refuses to delete the default domain, and (PROTECT) a domain machines are in. */
+  /** MAAS refuses to delete the default domain, and (PROTECT) a domain machines or devices are in. */
   async delete(key: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const domain = await this.lock(tx, key);
@@ -101,7 +105,7 @@ export class DomainService {
       if (domain.resourceRecordCount > 0)
         throw new ValidationError({
           __all__: [
-            `Cannot delete some instances of model 'Domain' because they are referenced through protected foreign keys: 'Node.domain'. (${domain.resourceRecordCount} machine(s) are in domain ${domain.name}.)`,
+            `Cannot delete some instances of model 'Domain' because they are referenced through protected foreign keys: 'Node.domain'. (${domain.resourceRecordCount} machine(s) or device(s) are in domain ${domain.name}.)`,
           ],
         });
       await tx.query(`DELETE FROM domains WHERE id = $1`, [domain.id]);
@@ -136,7 +140,7 @@ export async function defaultDomainName(tx: EntityManager): Promise<string> {
   return rows[0]?.name ?? 'maas';
 }
 
-/** A machine's `domain=`: a valid DNS name that names an existing domain (MAAS's choice field). */
+/** A machine's or device's `domain=`: a valid DNS name that names an existing domain (MAAS's choice field). */
 export async function existingDomain(tx: EntityManager, value: string): Promise<string> {
   const name = validateDomain(value);
   const rows: unknown[] = await tx.query(`SELECT 1 FROM domains WHERE name = $1`, [name]);

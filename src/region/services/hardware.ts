@@ -55,8 +55,10 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
   for (const [i, nic] of r.interfaces.entries()) {
     if ((nic.type ?? 'physical') === 'physical') {
       await manager.query(
+        // A MAC a device has stays the device's, as one another machine has stays that machine's.
         `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
-         VALUES ($1, $2, 'physical', $3, true, $4, false)
+         SELECT $1::int, $2::text, 'physical', $3::macaddr, true, $4::int, false
+          WHERE NOT EXISTS (SELECT 1 FROM device_interfaces WHERE mac_address = $3::macaddr)
          ON CONFLICT (mac_address) WHERE type = 'physical' DO UPDATE SET name = EXCLUDED.name, link_speed = EXCLUDED.link_speed
          WHERE interfaces.machine_id = EXCLUDED.machine_id`,
         [machine.id, nic.name || `eth${i}`, nic.mac, nic.link_speed_mbps],

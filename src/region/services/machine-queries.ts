@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { withCancellableConnection } from '../db/cancellable';
 import { MachineEntity, type Interface, type Machine, type Rack, type ResourcePool, type Zone } from '../db/entities';
 import { NotFoundError } from '../errors';
+import { nodesInDomainSql } from './domains';
 import type { ListingLimiter } from './listing-limiter';
 import { normaliseFilter, type MachineFilter } from './machine-filter';
 import { filterSql, resolveFilter } from './machine-filter-sql';
@@ -32,7 +33,7 @@ export interface DomainRef {
   ttl: number | null;
   authoritative: boolean;
   isDefault: boolean;
-  /** MAAS counts the domain's DNS records; here, the machines in it. */
+  /** MAAS counts the domain's DNS records; here, the machines and devices in it. */
   resourceRecordCount: number;
 }
 
@@ -253,10 +254,10 @@ export class MachineQueries {
           secondary_rack: string | null;
         }>
       >,
-      // Machines per domain, for the domains of these machines only (one grouped query).
+      // Nodes (machines and devices) per domain, for the domains of these machines only.
       manager.query(
-        `SELECT domain, count(*)::int AS n FROM machines
-          WHERE domain IN (SELECT domain FROM machines WHERE id = ANY($1::int[])) GROUP BY domain`,
+        `SELECT d.name AS domain, ${nodesInDomainSql('d.name')} AS n FROM domains d
+          WHERE d.name IN (SELECT domain FROM machines WHERE id = ANY($1::int[]))`,
         [ids],
       ) as Promise<Array<{ domain: string; n: number }>>,
     ]);

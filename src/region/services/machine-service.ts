@@ -19,6 +19,7 @@ import {
   validateMacs,
 } from './machine-validation';
 import { defaultDomainName, existingDomain } from './domains';
+import { assertHostnameFree, assertMacsFree, identityClash } from './node-identity';
 import { validatePowerParameters } from './power-parameters';
 import type { RackService } from './racks';
 import { lockMachine } from './transitions';
@@ -54,22 +55,16 @@ export interface UpdateMachineInput {
 }
 
 /**
- * Two requests at the same moment pass the checks for a free hostname or MAC together; the unique
- * index then refuses the loser. It gets the same 400 as a request that came second, in MAAS's
- * words: PostgreSQL's own text ("Key (mac_address)=…") never reaches the client.
+ * Two requests at the same moment pass the checks for a free hostname or MAC together (a machine
+ * and a device too); the database then refuses the loser. It gets the same 400 as a request that
+ * came second, in MAAS's words: PostgreSQL's own text ("Key (mac_address)=…") never reaches the client.
  */
-function raceLoser(err: unknown): ValidationError | undefined {
-  const pg = err as { code?: string; constraint?: string; detail?: string };
+async function raceLoser(err: unknown, m: EntityManager): Promise<ValidationError | undefined> {
+  const pg = err as { code?: string; constraint?: string };
   // The domain named was deleted (or renamed) between the check and the insert.
   if (pg.code === '23503' && pg.constraint === 'machines_domain_fk')
     return ValidationError.field('domain', 'Select a valid choice. That choice is not one of the available choices.');
-  if (pg.code !== '23505') return undefined;
-  const value = /^Key \([^)]*\)=\((.*)\) already exists\.$/.exec(pg.detail ?? '')?.[1] ?? '';
-  if (pg.constraint === 'machines_hostname_key')
-    return ValidationError.field('hostname', `Node with hostname "${value}" already exists.`);
-  if (pg.constraint === 'interfaces_physical_mac')
-    return ValidationError.field('mac_addresses', `MAC address ${value} already in use on another machine.`);
-  return undefined;
+  return identityClash(err, m);
 }
 
 export class MachineService {
@@ -117,12 +112,10 @@ export class MachineService {
       .transaction(async (tx) => {
         const zoneId = await this.nameToId(tx, 'zones', 'zone', input.zone ?? 'default');
         const poolId = await this.nameToId(tx, 'resource_pools', 'pool', input.pool ?? 'default');
-        await this.assertMacsFree(tx, macs);
+        await assertMacsFree(tx, macs);
         const systemId = newSystemId();
         const name = hostname ?? generatedHostname(systemId);
-        if (await tx.getRepository(MachineEntity).existsBy({ hostname: name })) {
-          throw ValidationError.field('hostname', `Node with hostname "${name}" already exists.`);
-        }
+        await assertHostnameFree(tx, name);
         const status: MachineStatus = input.deployed ? S.DEPLOYED : S.NEW;
         const machine = await tx.getRepository(MachineEntity).save({
           systemId,
@@ -162,8 +155,8 @@ export class MachineService {
         });
         return machine;
       })
-      .catch((err: unknown) => {
-        throw raceLoser(err) ?? err;
+      .catch(async (err: unknown) => {
+        throw (await raceLoser(err, this.db.manager)) ?? err;
       });
   }
 
@@ -175,9 +168,7 @@ export class MachineService {
         const patch: Partial<Machine> = {};
         if (input.hostname !== undefined) {
           patch.hostname = validateHostname(input.hostname);
-          const clash = await tx.getRepository(MachineEntity).findOneBy({ hostname: patch.hostname });
-          if (clash && clash.id !== machine.id)
-            throw ValidationError.field('hostname', `Node with hostname "${patch.hostname}" already exists.`);
+          await assertHostnameFree(tx, patch.hostname, { table: 'machines', id: machine.id });
         }
         if (input.architecture !== undefined) patch.architecture = validateArchitecture(input.architecture);
         if (input.description !== undefined) patch.description = input.description;
@@ -206,8 +197,8 @@ export class MachineService {
         if (input.domain !== undefined) patch.domain = await existingDomain(tx, input.domain);
         if (Object.keys(patch).length > 0) await tx.getRepository(MachineEntity).update({ id: machine.id }, patch);
       })
-      .catch((err: unknown) => {
-        throw raceLoser(err) ?? err;
+      .catch(async (err: unknown) => {
+        throw (await raceLoser(err, this.db.manager)) ?? err;
       });
   }
 
@@ -289,15 +280,5 @@ export class MachineService {
     const rows: Array<{ id: number }> = await manager.query(`SELECT id FROM ${table} WHERE name = $1`, [name]);
     if (!rows[0]) throw ValidationError.field(field, `No such ${field}: '${name}'.`);
     return rows[0].id;
-  }
-
-  private async assertMacsFree(manager: EntityManager, macs: string[]): Promise<void> {
-    if (macs.length === 0) return;
-    const taken: Array<{ mac: string }> = await manager.query(
-      `SELECT mac_address::text AS mac FROM interfaces WHERE mac_address = ANY($1::macaddr[])`,
-      [macs],
-    );
-    if (taken[0])
-      throw ValidationError.field('mac_addresses', `MAC address ${taken[0].mac} already in use on another machine.`);
   }
 }

@@ -61,6 +61,8 @@ export async function claimUnknownMac(tx: EntityManager, mac: string): Promise<n
   const holder = await holderOf();
   if (holder !== undefined) return holder;
   if (await hasMac(tx, id)) return null;
+  // A device's MAC is not unknown: it stays the device's (one MAC, one node).
+  if ((await tx.query(`SELECT 1 FROM device_interfaces WHERE mac_address = $1::macaddr`, [mac])).length) return null;
   await tx.query(
     `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot) VALUES ($1, 'eth0', 'physical', $2, true, 0, true)`,
     [id, mac],

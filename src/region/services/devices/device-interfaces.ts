@@ -8,6 +8,7 @@ import { macField } from '../network/addresses';
 import type { SubnetService } from '../network/subnets';
 import type { VlanService } from '../network/fabrics';
 import type { Principal } from '../principal';
+import { assertMacsFree } from '../node-identity';
 import { deviceRaceLoser, type DeviceService } from './devices';
 import type { DeviceInterface, LinkMode } from './rows';
 import { checkStaticAddress, pickStaticAddress } from './static-addresses';
@@ -61,7 +62,7 @@ export class DeviceInterfaceService {
     return this.change(caller, systemId, async (tx, deviceId) => {
       const mac = macField('mac_address', input.macAddress);
       if (!mac) throw ValidationError.field('mac_address', 'This field is required.');
-      await this.devices.checkMacsFree([mac], tx);
+      await assertMacsFree(tx, [mac], 'mac_address');
       const vlanId = input.vlan === undefined ? null : await this.vlanId(input.vlan, tx);
       const name = input.name === undefined ? await this.nextName(deviceId, tx) : interfaceName(input.name);
       await this.checkNameFree(deviceId, name, null, tx);
@@ -83,7 +84,7 @@ export class DeviceInterfaceService {
       }
       const mac = macField('mac_address', input.macAddress);
       if (mac && mac !== iface.macAddress) {
-        await this.devices.checkMacsFree([mac], tx);
+        await assertMacsFree(tx, [mac], 'mac_address');
         await tx.query(`UPDATE device_interfaces SET mac_address = $2 WHERE id = $1`, [id, mac]);
       }
       if (input.vlan !== undefined) {
@@ -213,7 +214,7 @@ export class DeviceInterfaceService {
         throw new ConflictError('The IP address was taken by another request at the same time; try again.');
       if (pg.code === '23505' && pg.constraint === 'device_interfaces_device_id_name_key')
         throw ValidationError.field('name', 'Another interface of this device has that name.');
-      throw deviceRaceLoser(err) ?? err;
+      throw (await deviceRaceLoser(err, this.db.manager)) ?? err;
     }
   }
 

@@ -5,7 +5,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { authorizeDevice } from '../../policy';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors';
 import { newSystemId } from '../../ids';
+import { existingDomain } from '../domains';
 import { generatedHostname, normaliseMac, validateDomain, validateHostname, validateMacs } from '../machine-validation';
+import { assertHostnameFree, assertMacsFree, identityClash } from '../node-identity';
 import type { Principal } from '../principal';
 import { annotate } from '../workload-annotations';
 import { DEVICE_SELECT, loadDeviceViews, type DeviceRow, type DeviceView } from './rows';
@@ -41,26 +43,16 @@ export interface DeviceFilter {
 type User = Extract<Principal, { kind: 'user' }>;
 
 /**
- * Two requests taking the same hostname or MAC pass the checks together; the unique index refuses
- * the second, which gets the same 400 as a request that came later.
+ * Two requests taking the same hostname or MAC (a device's or a machine's) pass the checks
+ * together; the database refuses the second, which gets the same 400 as a request that came later.
+ * `m` reads who won, outside the failed transaction.
  */
-export function deviceRaceLoser(err: unknown): ValidationError | undefined {
-  const pg = err as { code?: string; constraint?: string; detail?: string };
-  if (pg.code !== '23505') return undefined;
-  const value = /^Key \([^)]*\)=\((.*)\) already exists\.$/.exec(pg.detail ?? '')?.[1] ?? '';
-  if (pg.constraint === 'devices_hostname_key')
-    return ValidationError.field('hostname', `Node with hostname "${value}" already exists.`);
-  if (pg.constraint === 'device_interfaces_mac_address_key')
-    return ValidationError.field('mac_addresses', `MAC address ${value} already in use.`);
-  return undefined;
-}
-
-async function mapRace<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (err) {
-    throw deviceRaceLoser(err) ?? err;
-  }
+export async function deviceRaceLoser(err: unknown, m: EntityManager): Promise<ValidationError | undefined> {
+  const pg = err as { code?: string; constraint?: string };
+  // The domain named was deleted (or renamed) between the check and the write.
+  if (pg.code === '23503' && pg.constraint === 'devices_domain_fk')
+    return ValidationError.field('domain', 'Select a valid choice. That choice is not one of the available choices.');
+  return identityClash(err, m);
 }
 
 export class DeviceService {
@@ -119,7 +111,7 @@ export class DeviceService {
   }
 
   create(caller: User, input: CreateDeviceInput): Promise<DeviceView> {
-    return mapRace(
+    return this.mapRace(
       this.db.transaction(async (tx) => {
         const errors: Record<string, string[]> = {};
         const collect = <T>(f: () => T): T | undefined => {
@@ -134,15 +126,17 @@ export class DeviceService {
         const macs = collect(() => validateMacs(input.macAddresses)) ?? [];
         if (macs.length === 0 && !errors.mac_addresses) errors.mac_addresses = ['This field is required.'];
         const hostname = input.hostname ? collect(() => validateHostname(input.hostname!)) : undefined;
-        const domain = input.domain ? collect(() => validateDomain(input.domain!)) : 'maas';
+        if (input.domain) collect(() => validateDomain(input.domain!));
         if (Object.keys(errors).length) throw new ValidationError(errors);
+        // None named: the default domain, filled in by the database (devices_default_domain).
+        const domain = input.domain ? await existingDomain(tx, input.domain) : null;
 
         const parentId = input.parent === undefined ? null : await this.parentId(caller, input.parent, tx);
         const zoneId = await this.zoneId(input.zone, tx);
-        await this.checkMacsFree(macs, tx);
+        await assertMacsFree(tx, macs);
         const systemId = await this.freeSystemId(tx);
         const name = hostname ?? generatedHostname(systemId);
-        await this.checkHostnameFree(name, null, tx);
+        await assertHostnameFree(tx, name);
         const [{ id }] = (await tx.query(
           `INSERT INTO devices (system_id, hostname, description, domain, owner_id, parent_id, zone_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -160,7 +154,7 @@ export class DeviceService {
   }
 
   update(caller: User, systemId: string, input: UpdateDeviceInput): Promise<DeviceView> {
-    return mapRace(
+    return this.mapRace(
       this.db.transaction(async (tx) => {
         const device = await this.editable(caller, systemId, tx);
         const sets: string[] = [];
@@ -168,10 +162,10 @@ export class DeviceService {
         const set = (column: string, value: unknown) => (args.push(value), sets.push(`${column} = $${args.length}`));
         if (input.hostname !== undefined) {
           const name = validateHostname(input.hostname);
-          await this.checkHostnameFree(name, device.id, tx);
+          await assertHostnameFree(tx, name, { table: 'devices', id: device.id });
           set('hostname', name);
         }
-        if (input.domain !== undefined) set('domain', validateDomain(input.domain));
+        if (input.domain !== undefined) set('domain', await existingDomain(tx, input.domain));
         if (input.description !== undefined) set('description', input.description);
         if (input.parent !== undefined) set('parent_id', await this.parentId(caller, input.parent, tx));
         if (input.zone !== undefined) set('zone_id', await this.zoneId(input.zone, tx));
@@ -229,27 +223,13 @@ export class DeviceService {
     return rows[0].id;
   }
 
-  /** MAAS keeps a physical MAC on one node: the machines' NICs and the devices' alike. */
-  async checkMacsFree(macs: string[], tx: EntityManager): Promise<void> {
-    if (macs.length === 0) return;
-    const used: Array<{ mac: string; node: string }> = await tx.query(
-      `SELECT i.mac_address::text AS mac, m.hostname AS node FROM interfaces i JOIN machines m ON m.id = i.machine_id
-        WHERE i.type = 'physical' AND i.mac_address = ANY($1::macaddr[])
-       UNION ALL
-       SELECT di.mac_address::text, d.hostname FROM device_interfaces di JOIN devices d ON d.id = di.device_id
-        WHERE di.mac_address = ANY($1::macaddr[])`,
-      [macs],
-    );
-    if (used[0])
-      throw ValidationError.field('mac_addresses', `MAC address ${used[0].mac} already in use on ${used[0].node}.`);
-  }
-
-  private async checkHostnameFree(hostname: string, deviceId: number | null, tx: EntityManager): Promise<void> {
-    const taken: unknown[] = await tx.query(
-      `SELECT 1 FROM machines WHERE hostname = $1 UNION ALL SELECT 1 FROM devices WHERE hostname = $1 AND id IS DISTINCT FROM $2`,
-      [hostname, deviceId],
-    );
-    if (taken.length) throw ValidationError.field('hostname', `Node with hostname "${hostname}" already exists.`);
+  /** Lost races become MAAS's 400s. */
+  private async mapRace<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      throw (await deviceRaceLoser(err, this.db.manager)) ?? err;
+    }
   }
 
   /** A system_id no machine or device has (nodes/{system_id}/ must name one node). */

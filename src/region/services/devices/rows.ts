@@ -2,6 +2,7 @@
 // rows of a listing, then their interfaces, links, VLANs and subnets in one query each, whatever
 // the number of devices.
 import type { EntityManager } from 'typeorm';
+import { nodesInDomainSql, type DomainRow } from '../domains';
 import { SUBNET_SELECT, VLAN_SELECT, type SubnetRow, type VlanRow } from '../network/rows';
 
 export interface DeviceRow {
@@ -9,7 +10,8 @@ export interface DeviceRow {
   systemId: string;
   hostname: string;
   description: string;
-  domain: string;
+  /** The device's DNS domain (devices.domain names it), with its node count. */
+  domain: DomainRow;
   ownerId: number | null;
   /** The parent machine's owner when the device has a parent, else ownerId: who the device belongs to. */
   effectiveOwnerId: number | null;
@@ -52,10 +54,13 @@ export const DEVICE_FROM = `
     FROM devices d
     LEFT JOIN machines pm ON pm.id = d.parent_id
     LEFT JOIN users u ON u.id = ${EFFECTIVE_OWNER_SQL}
-    LEFT JOIN zones z ON z.id = COALESCE(d.zone_id, (SELECT id FROM zones WHERE name = 'default'))`;
+    LEFT JOIN zones z ON z.id = COALESCE(d.zone_id, (SELECT id FROM zones WHERE name = 'default'))
+    JOIN domains dom ON dom.name = d.domain`;
 
 export const DEVICE_SELECT = `
-  SELECT d.id, d.system_id AS "systemId", d.hostname, d.description, d.domain, d.owner_id AS "ownerId",
+  SELECT d.id, d.system_id AS "systemId", d.hostname, d.description, d.owner_id AS "ownerId",
+         json_build_object('id', dom.id, 'name', dom.name, 'authoritative', dom.authoritative, 'ttl', dom.ttl,
+           'isDefault', dom.is_default, 'resourceRecordCount', ${nodesInDomainSql('dom.name')}) AS domain,
          ${EFFECTIVE_OWNER_SQL} AS "effectiveOwnerId", u.username AS owner, pm.system_id AS parent,
          d.agent_name AS "agentName", d.workload_annotations AS "workloadAnnotations",
          json_build_object('id', z.id, 'name', z.name, 'description', z.description) AS zone
