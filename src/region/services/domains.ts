@@ -12,13 +12,20 @@ export interface DomainRow {
   authoritative: boolean;
   ttl: number | null;
   isDefault: boolean;
-  /** MAAS counts a domain's DNS records: its nodes (machines and devices), its DNS resources' addresses and records. */
   resourceRecordCount: number;
 }
 
-/** SQL: the nodes in the domain named by `name` (a column or placeholder), machines and devices. */
-export const nodesInDomainSql = (name: string) =>
-  `((SELECT count(*) FROM machines WHERE domain = ${name}) + (SELECT count(*) FROM devices WHERE domain = ${name}))::int`;
+/**
+ * MAAS's resource_record_count of the domain named by the SQL expression `name`: its nodes
+ * (machines and devices) and its DNS resources' addresses and records. One definition, for
+ * domains/ and for the domain object inside machine and device JSON.
+ */
+export const domainRecordCountSql = (name: string) =>
+  `((SELECT count(*) FROM machines WHERE domain = ${name}) + (SELECT count(*) FROM devices WHERE domain = ${name})
+    + (SELECT count(*) FROM dns_data x JOIN dns_resources r ON r.id = x.resource_id
+        JOIN domains rd ON rd.id = r.domain_id WHERE rd.name = ${name})
+    + (SELECT count(*) FROM dns_resource_addresses a JOIN dns_resources r ON r.id = a.resource_id
+        JOIN domains rd ON rd.id = r.domain_id WHERE rd.name = ${name}))::int`;
 
 export interface DomainInput {
   name?: string;
@@ -33,10 +40,7 @@ export const TTL_MAX = 604800;
 
 const SELECT = `
   SELECT d.id, d.name, d.authoritative, d.ttl, d.is_default AS "isDefault",
-         ${nodesInDomainSql('d.name')}
-         + (SELECT count(*)::int FROM dns_data x JOIN dns_resources r ON r.id = x.resource_id WHERE r.domain_id = d.id)
-         + (SELECT count(*)::int FROM dns_resource_addresses a JOIN dns_resources r ON r.id = a.resource_id
-             WHERE r.domain_id = d.id) AS "resourceRecordCount"
+         ${domainRecordCountSql('d.name')} AS "resourceRecordCount"
     FROM domains d`;
 const NOT_FOUND = 'No Domain matches the given query.';
 

@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { withCancellableConnection } from '../db/cancellable';
 import { MachineEntity, type Interface, type Machine, type Rack, type ResourcePool, type Zone } from '../db/entities';
 import { NotFoundError } from '../errors';
-import { nodesInDomainSql } from './domains';
+import { domainRecordCountSql } from './domains';
 import type { ListingLimiter } from './listing-limiter';
 import { normaliseFilter, type MachineFilter } from './machine-filter';
 import { filterSql, resolveFilter } from './machine-filter-sql';
@@ -256,7 +256,7 @@ export class MachineQueries {
       >,
       // Nodes (machines and devices) per domain, for the domains of these machines only.
       manager.query(
-        `SELECT d.name AS domain, ${nodesInDomainSql('d.name')} AS n FROM domains d
+        `SELECT d.name AS domain, ${domainRecordCountSql('d.name')} AS n FROM domains d
           WHERE d.name IN (SELECT domain FROM machines WHERE id = ANY($1::int[]))`,
         [ids],
       ) as Promise<Array<{ domain: string; n: number }>>,

@@ -2,7 +2,7 @@
 // rows of a listing, then their interfaces, links, VLANs and subnets in one query each, whatever
 // the number of devices.
 import type { EntityManager } from 'typeorm';
-import { nodesInDomainSql, type DomainRow } from '../domains';
+import { domainRecordCountSql, type DomainRow } from '../domains';
 import { SUBNET_SELECT, VLAN_SELECT, type SubnetRow, type VlanRow } from '../network/rows';
 
 export interface DeviceRow {
@@ -60,7 +60,7 @@ export const DEVICE_FROM = `
 export const DEVICE_SELECT = `
   SELECT d.id, d.system_id AS "systemId", d.hostname, d.description, d.owner_id AS "ownerId",
          json_build_object('id', dom.id, 'name', dom.name, 'authoritative', dom.authoritative, 'ttl', dom.ttl,
-           'isDefault', dom.is_default, 'resourceRecordCount', ${nodesInDomainSql('dom.name')}) AS domain,
+           'isDefault', dom.is_default, 'resourceRecordCount', ${domainRecordCountSql('dom.name')}) AS domain,
          ${EFFECTIVE_OWNER_SQL} AS "effectiveOwnerId", u.username AS owner, pm.system_id AS parent,
          d.agent_name AS "agentName", d.workload_annotations AS "workloadAnnotations",
          json_build_object('id', z.id, 'name', z.name, 'description', z.description) AS zone
