@@ -68,6 +68,24 @@ describe('MAAS API: parameters an action does not declare are refused', () => {
     assert.deepEqual(await row('SELECT count(*)::int AS n FROM machines'), before);
   });
 
+  it("allocate refuses python-libmaas's not_in_zones (MAAS's name is not_in_zone) and documents its pod/bridge options as refused", async () => {
+    const allocate = (form: Record<string, string>) =>
+      api.call('POST', `${API}/machines/?op=allocate`, { key: admin.key, form });
+    assertUnknown(await allocate({ not_in_zones: 'default' }), ['not_in_zones']);
+    const pod = await allocate({ pod: 'p1' });
+    assert.equal(pod.status, 400);
+    assert.match(((pod.body as Json).pod as string[])[0]!, /^pod is not supported yet: /);
+    // false asks for nothing metalflow lacks: the request goes on (and finds no Ready machine).
+    assert.equal((await allocate({ bridge_all: 'false' })).status, 409);
+    const create = await api.call('POST', `${API}/machines/`, {
+      key: admin.key,
+      form: { architecture: 'amd64', subarchitecture: 'generic', mac_addresses: '52:54:00:aa:bb:02' },
+    });
+    assert.equal(create.status, 400);
+    assert.deepEqual(Object.keys(create.body as Json), ['subarchitecture']);
+    assert.equal(await row("SELECT id FROM interfaces WHERE mac_address = '52:54:00:aa:bb:02'"), null);
+  });
+
   it('workload annotations still take any key, and power_parameters_* still reach the machine', async () => {
     const a = await api.call('POST', `${API}/machines/${systemId}/?op=set_workload_annotations`, {
       key: admin.key,
