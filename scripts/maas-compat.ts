@@ -163,7 +163,9 @@ function compareActions(
     const { taken, refused } = paramsOf(mine.doc);
     const absent = action.params.filter((p) => !inPath.has(p) && !taken.has(p) && !takenByPrefix(taken, p));
     const no = action.params.filter((p) => refused.has(p));
-    if (absent.length > 0) params.push(`${who}${label(action)} does not take ${absent.map(code).join(', ')}`);
+    // The router refuses a parameter no field declares (src/api/http/known-params.ts): never dropped.
+    if (absent.length > 0)
+      params.push(`${who}${label(action)} does not take ${absent.map(code).join(', ')} (refused: 400)`);
     if (no.length > 0) params.push(`${who}${label(action)} refuses ${no.map(code).join(', ')} (400)`);
   }
   return { missing, params, served };
@@ -230,8 +232,9 @@ export function renderCompat(maas: MaasApiList, ours: ApiDescription, aliases: A
     `Every handler and action MAAS ${maas.rev} registers (${maas.source} at ${maas.commit ?? 'unknown commit'},`,
     `read from its source by \`scripts/maas-api-list.py\` into \`docs/maas-api-3.7.json\`), against what`,
     "metalflow's `describe/` declares. **served**: every action, with every parameter MAAS documents;",
-    '**partial**: what is missing is listed (an action absent, a parameter not taken, or one refused with a',
-    "400 naming it); **not served**: why. An endpoint metalflow does not serve answers MAAS's 404",
+    '**partial**: what is missing is listed (an action absent, a parameter it does not take, or one documented',
+    'as not supported yet); a request that sends either kind of parameter gets a 400 naming it, never a',
+    "silent drop. **not served**: why. An endpoint metalflow does not serve answers MAAS's 404",
     "`Unknown API endpoint: <path>.`, an unknown op MAAS's 400 `Unrecognised signature: method=GET op=<op>`.",
     '',
     `Regenerate after changing an API action: \`${REGENERATE}\` (\`test/unit/maas-compat.test.ts\``,

@@ -109,7 +109,7 @@ describe('the comparison', () => {
     assert.deepEqual(compare(maas, ours(null)).reports[0]!.notes, ['missing: `POST (create)`']);
     const noDescription = 'Create.\n\n:param name: Required. The name.\n:type name: String\n';
     assert.deepEqual(compare(maas, ours(noDescription)).reports[0]!.notes, [
-      'POST (create) does not take `description`',
+      'POST (create) does not take `description` (refused: 400)',
     ]);
     const refused = full.replace('Optional. Text.', 'Optional. Not supported yet (a value is refused): no.');
     assert.deepEqual(compare(maas, ours(refused)).reports[0]!.notes, ['POST (create) refuses `description` (400)']);

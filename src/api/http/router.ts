@@ -5,10 +5,19 @@ import type Koa from 'koa';
 import { ANONYMOUS_BODY_LIMITS, type BodyLimits, ensureParams } from './body';
 import { apiDescriptionHash, describeApi, describeForOrigin } from './describe';
 import { hasAnyControl } from './control-chars';
+import { assertKnownParameters } from './known-params';
 import { badRequest, methodNotAllowed, notFound, unauthorized } from './errors';
 import { PathMatcher } from './path-match';
 import { sendJson, sendResult, sendText } from './reply';
-import { type AccessRule, type Action, METHODS, type Method, type Resource, validateResources } from './resource';
+import {
+  type AccessRule,
+  type Action,
+  actionName,
+  METHODS,
+  type Method,
+  type Resource,
+  validateResources,
+} from './resource';
 import { versionResource, type VersionInfo } from './version';
 
 export interface ApiRouterOptions<P> {
@@ -101,8 +110,10 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     if (!action) throw badRequest(`Unrecognised signature: method=${method} op=${op ?? 'None'}`);
     if (principal === null && !action.anonymous) throw unauthorized(AUTH_REQUIRED);
 
-    // The chain: access rule (callers with credentials) → form → handler.
+    // The chain: access rule (callers with credentials) → form → handler. A parameter the form
+    // does not declare is refused before the form is read, so the handler never runs on it.
     if (principal !== null && action.access) await options.authorize?.(principal, action.access);
+    assertKnownParameters(action.form, params, actionLabel(action));
     const form: unknown = action.form ? action.form.parse(params) : undefined;
     const result = await action.handle({ principal, form, params, path: match.params, koa: ctx });
     sendResult(ctx, result);
@@ -111,6 +122,11 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
 
 function findAction<P>(resource: Resource<P>, method: Method, op: string | undefined): Action<P> | undefined {
   return resource.actions.find((a) => a.method === method && a.op === op);
+}
+
+/** How describe/ and docs/maas-compat.md name an action: `POST op=deploy`, `PUT (update)`. */
+function actionLabel(action: Action<unknown>): string {
+  return action.op === undefined ? `${action.method} (${actionName(action)})` : `${action.method} op=${action.op}`;
 }
 
 /** HEAD is answered as GET (Koa drops the body); anything else MAAS does not route is unknown. */

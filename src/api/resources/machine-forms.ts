@@ -65,6 +65,9 @@ export const createForm = form(
       maxLength: 128,
     }),
     commission: field.bool('Commission the new machine (default true).'),
+    // MAAS's options python-libmaas's Machines.create() sends when asked: a documented 400.
+    subarchitecture: field.unsupported('give it in architecture as arch/subarch, e.g. amd64/generic.'),
+    min_hwe_kernel: field.unsupported("the image's own kernel is installed."),
     // Anonymous enlistment refuses every name it does not take, declared here or not.
     request_names: field.requestNames(),
   },
@@ -300,6 +303,14 @@ export const allocateForm = form(
     comment: field.text('A comment for the event log.'),
     dry_run: field.bool('Find the machine without allocating it.'),
     verbose: field.bool('With dry_run: say which machines matched each constraint.'),
+    // MAAS's options python-libmaas's allocate() sends when asked: a documented 400, not an unknown one.
+    pod: field.unsupported(NO_PODS),
+    not_pod: field.unsupported(NO_PODS),
+    pod_type: field.unsupported(NO_PODS),
+    not_pod_type: field.unsupported(NO_PODS),
+    bridge_all: field.unsupported('the deployed network configuration has no bridges yet.', 'Boolean'),
+    bridge_stp: field.unsupported('the deployed network configuration has no bridges yet.', 'Boolean'),
+    bridge_fd: field.unsupported('the deployed network configuration has no bridges yet.'),
     given: field.requestValues(),
   },
   (v): AllocateConstraints => ({

@@ -62,9 +62,17 @@ describe('the action chain', () => {
     assert.deepEqual(handled, []);
   });
 
-  it('then parses the form with its caps, and the handler sees only declared fields', async () => {
+  it('then refuses parameters the form does not declare, parses it with its caps, and runs the handler', async () => {
     assert.equal((await post('admin', 'name=far-too-long')).status, 400);
-    const ok = await post('admin', 'name=z1&other=x');
+    const unknown = await post('admin', 'name=z1&other=x');
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(await unknown.json(), {
+      other: [
+        "Unknown parameter: metalflow's POST (create) does not take it (describe/ lists the parameters it takes).",
+      ],
+    });
+    assert.deepEqual(handled, [], 'the handler never ran');
+    const ok = await post('admin', 'name=z1');
     assert.equal(ok.status, 200);
     assert.deepEqual(await ok.json(), { name: 'z1' });
   });

@@ -125,9 +125,26 @@ describe('API router', () => {
       body: multipart(big),
       headers: { Authorization: 'Test alice' },
     });
-    assert.equal(signed.status, 200);
+    // Read whole, past the anonymous limit: then refused for the file part no form takes.
+    assert.equal(signed.status, 400);
+    assert.deepEqual(Object.keys((await signed.json()) as object), ['blob']);
     const small = await fetch(`${server.url}${API}/machines/`, { method: 'POST', body: multipart(1000) });
-    assert.equal(small.status, 200);
+    assert.equal(small.status, 400);
+    assert.match(await small.text(), /"blob":\["Unknown parameter: POST \(create\) takes no file uploads/);
+  });
+
+  it('refuses a parameter the action does not declare, a GET with no form included, before its handler runs', async () => {
+    const get = await call('GET', '/machines/abc/?foo=1', { user: 'alice' });
+    assert.equal(get.status, 400);
+    assert.deepEqual(await json(get), {
+      foo: ["Unknown parameter: metalflow's GET (read) does not take it (describe/ lists the parameters it takes)."],
+    });
+    // PUT's handler answers 202: a 400 shows it never ran.
+    const put = await call('PUT', '/machines/abc/', { user: 'alice', form: { swap_size: '1G' } });
+    assert.equal(put.status, 400);
+    assert.deepEqual(Object.keys(await json(put)), ['swap_size']);
+    const allocate = await call('POST', '/machines/?op=allocate&tags=a', { user: 'alice', form: { tag: 'b' } });
+    assert.deepEqual(Object.keys(await json(allocate)), ['tag']);
   });
 
   it('answers 404 to a path placeholder holding a control character', async () => {

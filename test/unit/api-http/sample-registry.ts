@@ -1,6 +1,7 @@
 // A small registry shaped like MAAS's machines API, shared by the router and describe tests.
 import type Koa from 'koa';
 import { unauthorized } from '../../../src/api/http/errors';
+import { form, list, text } from '../../../src/api/http/form';
 import { Reply } from '../../../src/api/http/reply';
 import type { ActionContext, Resource } from '../../../src/api/http/resource';
 
@@ -18,6 +19,9 @@ export async function testAuthenticate(ctx: Koa.Context): Promise<User | null> {
   if (name === '!') throw unauthorized('Authorization Error: Invalid access token.');
   return { name };
 }
+
+/** What create and allocate take; every other action takes no parameter. */
+const tagsForm = form({ tags: list('Tags.'), hostname: text('A hostname.') });
 
 /** Every handler reports what it saw, so tests can check dispatch. */
 function echo(action: string) {
@@ -38,8 +42,14 @@ export function sampleResources(): Array<Resource<User>> {
       anonDoc: 'Anonymous access to Machines.',
       actions: [
         { method: 'GET', doc: 'List Nodes visible to the user.', handle: echo('read') },
-        { method: 'POST', anonymous: true, doc: 'Create a new machine.', handle: echo('create') },
-        { method: 'POST', op: 'allocate', doc: 'Allocate an available machine.', handle: echo('allocate') },
+        { method: 'POST', anonymous: true, doc: 'Create a new machine.', form: tagsForm, handle: echo('create') },
+        {
+          method: 'POST',
+          op: 'allocate',
+          doc: 'Allocate an available machine.',
+          form: tagsForm,
+          handle: echo('allocate'),
+        },
         {
           method: 'GET',
           op: 'is_registered',
