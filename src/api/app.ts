@@ -31,6 +31,8 @@ import { nodeInterfaceResources } from './resources/node-interfaces';
 import { maasResources } from './resources/maas';
 import { bootSourceResources } from './resources/boot-sources';
 import { nodeResultResources } from './resources/node-results';
+import { blockDeviceResources } from './resources/block-devices';
+import { volumeGroupResources } from './resources/volume-groups';
 import { spaceResources } from './resources/spaces';
 import { domainResources } from './resources/domains';
 import { staticRouteResources } from './resources/static-routes';
@@ -103,5 +105,7 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...domainResources({ services }),
     ...staticRouteResources({ services }),
     ...nodeResources(services, present),
+    ...blockDeviceResources({ services }),
+    ...volumeGroupResources({ services }),
   ];
 }

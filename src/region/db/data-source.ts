@@ -14,6 +14,7 @@ import { Devices1764810000000 } from './migrations/0011-devices';
 import { EventsOutliveMachines1764820000000 } from './migrations/0012-events-outlive-machines';
 import { ConfigHardwareReport1764830000000 } from './migrations/0013-config-hardware-report';
 import { CommissionSkips1764840000000 } from './migrations/0014-commission-skips';
+import { Storage1764860000000 } from './migrations/0016-storage';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   EventsOutliveMachines1764820000000,
   ConfigHardwareReport1764830000000,
   CommissionSkips1764840000000,
+  Storage1764860000000,
 ];
 
 export interface DatabaseOptions {

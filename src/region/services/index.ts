@@ -39,6 +39,7 @@ import { NodeInterfaceService } from './devices/node-interfaces';
 import { DomainService } from './domains';
 import { SpaceService } from './network/spaces';
 import { StaticRouteService } from './network/static-routes';
+import { StorageService } from './storage/storage-service';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -106,6 +107,8 @@ export interface RegionServices {
   spaces: SpaceService;
   domains: DomainService;
   staticRoutes: StaticRouteService;
+  /** A machine's storage: block devices, partitions, volume groups, RAIDs, layouts. */
+  storage: StorageService;
 }
 
 export function createRegionServices(o: {
@@ -176,5 +179,6 @@ export function createRegionServices(o: {
     spaces: new SpaceService(o.db),
     domains: new DomainService(o.db),
     staticRoutes: new StaticRouteService(o.db),
+    storage: new StorageService(o.db, queries),
   };
 }
