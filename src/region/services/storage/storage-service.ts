@@ -12,6 +12,7 @@ import { machineFacts } from '../policy-facts';
 import type { Principal } from '../principal';
 import { lockMachine } from '../transitions';
 import { StorageEdits } from './edits';
+import { installerStorage, type InstallerStorage } from './installer-description';
 import { applyLayout, defaultLayoutOf } from './default-layout';
 import { APPLIED_LAYOUTS, type AppliedLayout, type LayoutParams } from './layouts';
 import type { MachineStorage, StoredBlockDevice, StoredGroup, StoredPartition } from './model';
@@ -101,6 +102,13 @@ export class StorageService {
         `Cannot ${w.operation} ${w.object} because you don't have the permissions on a Ready machine.`,
       );
     authorizeMachine(caller, 'edit-storage', facts, 'change the storage of');
+  }
+
+  /** The description install-to-disk.sh takes, for the deploy installer (no caller: the region's own use). */
+  async installerStorage(systemId: string): Promise<InstallerStorage> {
+    const rows: Array<{ id: number }> = await this.db.query(`SELECT id FROM machines WHERE system_id = $1`, [systemId]);
+    if (!rows[0]) throw new NotFoundError('No Machine matches the given query.');
+    return installerStorage(await loadOne(this.db.manager, rows[0].id));
   }
 
   /** Machine op=set_storage_layout: MAAS's layouts flat, lvm, blank; others are refused by name. */
