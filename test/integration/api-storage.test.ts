@@ -42,9 +42,9 @@ describe('MAAS API: storage model', () => {
   const rack = new ScriptedRack(50);
   const base = () => `/MAAS/api/2.0/nodes/${sid}`;
 
-  const commission = async (disks: HardwareReport['block_devices']) => {
+  const commission = async (disks: HardwareReport['block_devices'], form: Record<string, string> = {}) => {
     rack.behaviour.set(sid, 'silent');
-    const r = await api.call('POST', `/MAAS/api/2.0/machines/${sid}/op-commission`, { key: admin });
+    const r = await api.call('POST', `/MAAS/api/2.0/machines/${sid}/op-commission`, { key: admin, form });
     assert.equal(r.status, 200, r.text);
     await waitForStatus(region.services, sid, S.COMMISSIONING);
     const m = await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: sid });
@@ -140,6 +140,9 @@ describe('MAAS API: storage model', () => {
       assert.equal(idOf(afterwards, key), idOf(before, key));
     assert.equal(afterwards.find((d) => d.serial === 'SER-A')!.name, 'sdz');
     await commission(DISKS);
+    const kept = await snapshot();
+    await commission([DISKS[0]!], { skip_storage: 'true' });
+    assert.equal(await snapshot(), kept);
   });
 
   it('set_storage_layout lvm: ESP, a PV partition, the volume group and its root LV', async () => {
@@ -375,5 +378,33 @@ describe('MAAS API: storage model', () => {
     assert.equal(await snapshot(), before);
     const fixed = await api.call('POST', `/MAAS/api/2.0/machines/${sid}/op-mark_fixed`, { key: admin });
     assert.equal(fixed.status, 200, fixed.text);
+  });
+
+  it('allocate matches storage constraints on the block devices (their ids and tags); the owner edits an Allocated machine', async () => {
+    const sda = await device('sda');
+    const sdb = await device('sdb');
+    assert.equal((await post(`/blockdevices/${sdb.id}/op-add_tag`, { tag: 'fast' })).status, 200);
+    const none = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', {
+      key: alice,
+      form: { storage: 'root:10,data:40(nvme)' },
+    });
+    assert.equal(none.status, 409, none.text);
+    const r = await api.call('POST', '/MAAS/api/2.0/machines/op-allocate', {
+      key: alice,
+      form: { storage: 'root:10,data:40(fast)' },
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual((r.body as Json).constraints_by_type.storage, { root: [sda.id], data: [sdb.id] });
+    // Allocated to alice: she formats and mounts; another user cannot.
+    const formatted = await post(`/blockdevices/${sdb.id}/op-format`, { fstype: 'xfs' }, alice);
+    assert.equal(formatted.status, 200, formatted.text);
+    const bob = await api.keyFor('bob');
+    const denied = await post(`/blockdevices/${sdb.id}/op-mount`, { mount_point: '/data' }, bob);
+    assert.ok([403, 404].includes(denied.status), denied.text);
+    const layoutByOwner = await api.call('POST', `/MAAS/api/2.0/machines/${sid}/op-set_storage_layout`, {
+      key: admin,
+      form: { storage_layout: 'flat' },
+    });
+    assert.equal(layoutByOwner.status, 409, layoutByOwner.text);
   });
 });
