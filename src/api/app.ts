@@ -31,6 +31,8 @@ import { nodeInterfaceResources } from './resources/node-interfaces';
 import { maasResources } from './resources/maas';
 import { bootSourceResources } from './resources/boot-sources';
 import { nodeResultResources } from './resources/node-results';
+import { blockDeviceResources } from './resources/block-devices';
+import { volumeGroupResources } from './resources/volume-groups';
 import { spaceResources } from './resources/spaces';
 import { nodeScriptResultResources } from './resources/node-script-results';
 import { scriptResources } from './resources/scripts';
@@ -109,5 +111,7 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...dnsResourceResources({ services }),
     ...scriptResources(),
     ...nodeScriptResultResources({ services }),
+    ...blockDeviceResources({ services }),
+    ...volumeGroupResources({ services }),
   ];
 }

@@ -7,11 +7,27 @@ export interface HardwareReport {
   architecture?: string;
   cpu: { count: number; model: string; speed_mhz: number };
   memory_mib: number;
-  block_devices: Array<{ name: string; size_bytes: number; serial: string; model: string }>;
+  /**
+   * id_path: a stable path (/dev/disk/by-id/...) when the disk has no serial; block_size: its
+   * logical sector size (512 when absent). Both optional: older environments do not send them.
+   */
+  block_devices: Array<{
+    name: string;
+    size_bytes: number;
+    serial: string;
+    model: string;
+    id_path?: string;
+    block_size?: number;
+  }>;
+  /** How the environment was booted (`/sys/firmware/efi` exists: uefi); MAAS's bios_boot_method. */
+  firmware?: Firmware;
   /** type: physical when absent; VLANs, bridges and bonds are the workload's (release removes them). */
   interfaces: Array<{ name: string; mac: string; link_speed_mbps: number; type?: InterfaceType }>;
   dmi: Record<string, string>;
 }
+
+export const FIRMWARES = ['bios', 'uefi'] as const;
+export type Firmware = (typeof FIRMWARES)[number];
 
 export const INTERFACE_TYPES = ['physical', 'vlan', 'bridge', 'bond'] as const;
 export type InterfaceType = (typeof INTERFACE_TYPES)[number];

@@ -186,7 +186,11 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     assert.ok(report.cpu.model.length > 0, 'a CPU model');
     assert.ok(report.cpu.speed_mhz > 0, 'a CPU speed');
     assert.equal(report.memory_mib, 512, 'exactly what QEMU was given (-m 512), not MemTotal');
-    assert.deepEqual(report.block_devices, [{ name: 'vda', size_bytes: DISK_BYTES, serial: DISK_SERIAL, model: '' }]);
+    assert.deepEqual(report.block_devices, [
+      { name: 'vda', size_bytes: DISK_BYTES, serial: DISK_SERIAL, model: '', block_size: 512 },
+    ]);
+    // QEMU's SeaBIOS: the storage layout then needs no ESP.
+    assert.equal(report.firmware, 'bios');
     assert.deepEqual(report.interfaces, [
       { name: 'eth0', mac: MAC, link_speed_mbps: report.interfaces[0]!.link_speed_mbps, type: 'physical' },
     ]);

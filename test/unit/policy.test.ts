@@ -74,6 +74,15 @@ describe('policy: one machine', () => {
     assert.equal(decideMachine(admin, 'commission', facts({ controller: true })), null);
   });
 
+  it("storage: the owner edits what they hold (format, mount, partitions); layouts, VGs and RAIDs are admins'", () => {
+    const owned = facts({ ownerId: 2 });
+    assert.equal(decideMachine(alice, 'edit-storage', owned), null);
+    assert.notEqual(decideMachine(alice, 'configure-storage', owned), null);
+    assert.notEqual(decideMachine(bob, 'edit-storage', owned), null);
+    assert.equal(decideMachine(bob, 'configure-storage', facts({ administersPool: true })), null);
+    assert.equal(decideMachine(admin, 'configure-storage', facts()), null);
+  });
+
   it('power settings and parameters stay with admins; tokens and annotations with owner and admins', () => {
     const poolAdmin = facts({ administersPool: true });
     assert.equal(decideMachine(bob, 'edit-power', poolAdmin), 'Only admins can change power settings.');

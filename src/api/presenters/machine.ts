@@ -6,6 +6,7 @@ import type { MachineView } from '../../region/services/machine-queries';
 import { isAdmin, type Principal } from '../../region/services/principal';
 import { presentNodeDomain } from './domain';
 import { NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
+import { presentMachineStorage } from './storage';
 
 export interface PresentOptions {
   temporalUiUrl: string | null;
@@ -26,6 +27,9 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
   const bootIndex = v.interfaces.findIndex((i) => i.isBoot);
   const boot = interfaces[bootIndex >= 0 ? bootIndex : 0] ?? null;
   const blockdevices = m.blockDevices.map((d, idx) => presentBlockDevice(m.systemId, d, idx));
+  // The storage model when commissioning filled it; machines commissioned before it existed show
+  // the devices their last report listed, as before.
+  const storage = v.storage?.devices.length ? presentMachineStorage(v.storage) : undefined;
   return {
     system_id: m.systemId,
     hostname: m.hostname,
@@ -48,7 +52,7 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     cpu_count: m.cpuCount,
     cpu_speed: m.cpuSpeed,
     memory: m.memory,
-    storage: m.storage,
+    storage: storage?.storage ?? m.storage,
     status: m.status,
     status_name: labelOf(m.status),
     status_message: m.statusMessage || null,
@@ -61,12 +65,12 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     ip_addresses: v.interfaces.flatMap((i) => (v.links?.get(i.id) ?? []).map((l) => l.ip)),
     interface_set: interfaces,
     boot_interface: boot,
-    blockdevice_set: blockdevices,
-    physicalblockdevice_set: blockdevices,
-    virtualblockdevice_set: [],
-    boot_disk: blockdevices[0] ?? null,
-    volume_groups: [],
-    raids: [],
+    blockdevice_set: storage?.blockdevice_set ?? blockdevices,
+    physicalblockdevice_set: storage?.physicalblockdevice_set ?? blockdevices,
+    virtualblockdevice_set: storage?.virtualblockdevice_set ?? [],
+    boot_disk: storage ? storage.boot_disk : (blockdevices[0] ?? null),
+    volume_groups: storage?.volume_groups ?? [],
+    raids: storage?.raids ?? [],
     cache_sets: [],
     bcaches: [],
     special_filesystems: [],
@@ -75,7 +79,7 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     address_ttl: null,
     default_gateways: { ipv4: { gateway_ip: null, link_id: null }, ipv6: { gateway_ip: null, link_id: null } },
     hardware_uuid: m.hardwareInfo.system_uuid || null,
-    bios_boot_method: null,
+    bios_boot_method: v.storage?.biosBootMethod || null,
     ephemeral_deploy: false,
     error_description: '',
     parent: null,

@@ -6,6 +6,7 @@ import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import type { Principal } from '../../region/services/principal';
 import { field, form, Reply, requestSignal, type Resource } from '../http';
 import { action, caller, may, type Ctx } from './access';
+import { machineStorageActions } from './machine-storage';
 import { machineDetails } from '../presenters/machine-details';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import {
@@ -140,6 +141,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
     doc: 'Manage an individual machine.',
     actions: [
       action({ method: 'GET', access: operate, doc: 'Read a machine.', handle: show }),
+      ...machineStorageActions(services, show),
       action({
         method: 'PUT',
         access: operate,

@@ -254,8 +254,10 @@ collect_hardware() {
     _serial=$(read_file "$_d/device/serial")
     [ -n "$_serial" ] || _serial=$(read_file "$_d/serial")
     _dmodel=$(read_file "$_d/device/model")
-    printf '%s{"name":"%s","size_bytes":%s,"serial":"%s","model":"%s"}' "$_sep" "${_d##*/}" "$((_sectors * 512))" \
-      "$(json_escape "$_serial" | sed 's/^ *//; s/ *$//')" "$(json_escape "$_dmodel" | sed 's/^ *//; s/ *$//')"
+    _bsize=$(read_file "$_d/queue/logical_block_size")
+    [ "${_bsize:-0}" -gt 0 ] 2>/dev/null || _bsize=512
+    printf '%s{"name":"%s","size_bytes":%s,"serial":"%s","model":"%s","block_size":%s}' "$_sep" "${_d##*/}" "$((_sectors * 512))" \
+      "$(json_escape "$_serial" | sed 's/^ *//; s/ *$//')" "$(json_escape "$_dmodel" | sed 's/^ *//; s/ *$//')" "$_bsize"
     _sep=,
   done
 
@@ -294,7 +296,10 @@ collect_hardware() {
     printf '%s"%s":"%s"' "$_sep" "${_pair%%:*}" "$(json_escape "$_v")"
     _sep=,
   done
-  printf '}}\n'
+  # How this system booted (MAAS's bios_boot_method): UEFI firmware shows /sys/firmware/efi.
+  _firmware=bios
+  [ -d /sys/firmware/efi ] && _firmware=uefi
+  printf '},"firmware":"%s"}\n' "$_firmware"
 }
 
 # --- commands -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import { EventsOutliveMachines1764820000000 } from './migrations/0012-events-out
 import { ConfigHardwareReport1764830000000 } from './migrations/0013-config-hardware-report';
 import { CommissionSkips1764840000000 } from './migrations/0014-commission-skips';
 import { DeviceDomainsNodeIdentity1764850000000 } from './migrations/0015-device-domains-node-identity';
+import { Storage1764860000000 } from './migrations/0016-storage';
 import { DnsResources1764870000000 } from './migrations/0017-dns-resources';
 
 export const MIGRATIONS = [
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   ConfigHardwareReport1764830000000,
   CommissionSkips1764840000000,
   DeviceDomainsNodeIdentity1764850000000,
+  Storage1764860000000,
   DnsResources1764870000000,
 ];
 

@@ -107,6 +107,10 @@ export const MACHINE_RULES = {
   'read-token': ownerOrAdmin('Only the owner or an admin can see or regenerate a machine token.'),
   annotate: ownerOrAdmin('Only the owner or an admin can annotate a machine.'),
   delete: adminOnly(ADMIN_ONLY),
+  /** MAAS's storage edits (NodePermission.edit): formatting, mounting, partitioning what one holds. */
+  'edit-storage': ownerOrPoolAdmin,
+  /** MAAS's NodePermission.admin storage edits: layouts, volume groups, RAIDs, tags, the boot disk. */
+  'configure-storage': poolAdmin,
 } satisfies Record<string, (p: Principal, m: MachineFacts, what: string) => Decision>;
 
 export type MachineVerb = keyof typeof MACHINE_RULES;

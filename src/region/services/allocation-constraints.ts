@@ -23,6 +23,8 @@ export interface InterfaceConstraint {
   network: Partial<Record<InterfaceNetworkKey, string[]>>;
 }
 export interface DeviceLike {
+  /** Its block device id; absent, its 1-based position (the list a hardware report stored). */
+  id?: number;
   size: number;
   tags?: string[];
 }
@@ -59,7 +61,7 @@ export function parseStorage(value: string | undefined): StorageConstraint[] {
   return head ? [head, ...tail.sort((a, b) => b.tags.length - a.tags.length)] : [];
 }
 
-/** MAAS's nodes_by_storage for one machine: device id (1-based, as presented) → label, or null. */
+/** MAAS's nodes_by_storage for one machine: device id → label, or null. */
 export function matchStorage(devices: DeviceLike[], constraints: StorageConstraint[]): Map<number, string> | null {
   const matched = new Map<number, string>();
   const fits = (d: DeviceLike, c: StorageConstraint) =>
@@ -68,12 +70,12 @@ export function matchStorage(devices: DeviceLike[], constraints: StorageConstrai
     if (i === 0) {
       const root = devices[0];
       if (!root || !fits(root, c)) return null;
-      matched.set(1, c.label);
+      matched.set(root.id ?? 1, c.label);
       continue;
     }
     // The smallest free device that fits.
     const pick = devices
-      .map((d, idx) => ({ d, id: idx + 1 }))
+      .map((d, idx) => ({ d, id: d.id ?? idx + 1 }))
       .filter(({ d, id }) => !matched.has(id) && fits(d, c))
       .sort((a, b) => a.d.size - b.d.size || a.id - b.id)[0];
     if (!pick) return null;

@@ -57,6 +57,14 @@ export interface Allocation {
   constraintsByType: Record<string, unknown>;
 }
 
+/**
+ * A machine's physical disks to match storage constraints against, the boot disk first: the
+ * storage tables (migration 0016), whose ids and tags blockdevices/ shows and Juju looks up from
+ * constraints_by_type; else the list its last hardware report stored.
+ */
+const DISKS_SQL = `COALESCE((SELECT jsonb_agg(jsonb_build_object('id', sd.id, 'size', sd.size, 'tags', to_jsonb(sd.tags))
+    ORDER BY sd.is_boot DESC, sd.id) FROM storage_block_devices sd WHERE sd.machine_id = m.id AND sd.type = 'physical'), m.block_devices)`;
+
 /** How many candidates to lock at once when a match must be checked row by row (storage). */
 const BATCH = 20;
 
@@ -113,8 +121,8 @@ export class AllocationService {
         `(${d}->>'size')::numeric >= ${s.sizeBytes} AND COALESCE(${d}->'tags', '[]'::jsonb) @> ${lit(JSON.stringify(s.tags))}::jsonb`;
       where.push(
         i === 0
-          ? `(${fits(`(m.block_devices->0)`)})`
-          : `EXISTS (SELECT 1 FROM jsonb_array_elements(m.block_devices) WITH ORDINALITY d(v, n) WHERE n > 1 AND ${fits('d.v')})`,
+          ? `(${fits(`(${DISKS_SQL}->0)`)})`
+          : `EXISTS (SELECT 1 FROM jsonb_array_elements(${DISKS_SQL}) WITH ORDINALITY d(v, n) WHERE n > 1 AND ${fits('d.v')})`,
       );
     }
     // Each label needs an interface matching all its keys (its networking keys resolved first).
@@ -135,7 +143,7 @@ export class AllocationService {
         const rejected: number[] = [];
         for (;;) {
           const rows: Array<{ id: number; system_id: string; block_devices: BlockDevice[] }> = await tx.query(
-            `SELECT m.id, m.system_id, m.block_devices FROM machines m
+            `SELECT m.id, m.system_id, ${DISKS_SQL} AS block_devices FROM machines m
               WHERE ${where.join(' AND ')} AND m.id <> ALL($${params.length + 1}::int[])
               ORDER BY (${reservedToSql('m', '$2')}) IS TRUE DESC, (m.cpu_count + m.memory / 1024.0), m.id
               LIMIT ${checkRows ? BATCH : 1} ${lock}`,

@@ -5,6 +5,7 @@
 // in the report (e.g. `cpu.count`, `interfaces[3].mac`). Absent fields keep their old defaults
 // (a partial report from a BMC-side tool, e.g. examples/redfish-hardware.py, is still a report).
 import {
+  FIRMWARES,
   HARDWARE_FILE,
   HARDWARE_LIMITS as L,
   INTERFACE_TYPES,
@@ -62,7 +63,9 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
   } catch {
     throw ValidationError.field(HARDWARE_FILE, 'Not valid JSON.');
   }
-  const top = object(data, '', ['architecture', 'cpu', 'memory_mib', 'block_devices', 'interfaces', 'dmi']);
+  const top = object(data, '', ['architecture', 'cpu', 'memory_mib', 'block_devices', 'interfaces', 'dmi', 'firmware']);
+  const firmware = top.firmware === undefined ? undefined : FIRMWARES.find((f) => f === top.firmware);
+  if (top.firmware !== undefined && !firmware) refuse('firmware', `must be one of ${FIRMWARES.join(', ')}.`);
   const cpu = top.cpu === undefined ? {} : object(top.cpu, 'cpu', ['count', 'model', 'speed_mhz']);
   return {
     architecture: text(top.architecture, 'architecture', L.nameLength) || undefined,
@@ -74,12 +77,14 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
     memory_mib: integer(top.memory_mib, 'memory_mib', L.memoryMib),
     block_devices: array(top.block_devices, 'block_devices', L.blockDevices).map((d, i) => {
       const at = `block_devices[${i}]`;
-      const disk = object(d, at, ['name', 'size_bytes', 'serial', 'model']);
+      const disk = object(d, at, ['name', 'size_bytes', 'serial', 'model', 'id_path', 'block_size']);
       return {
         name: text(disk.name, `${at}.name`, L.nameLength),
         size_bytes: integer(disk.size_bytes, `${at}.size_bytes`, L.diskBytes),
         serial: text(disk.serial, `${at}.serial`, L.textLength),
         model: text(disk.model, `${at}.model`, L.textLength),
+        ...(disk.id_path === undefined ? {} : { id_path: text(disk.id_path, `${at}.id_path`, L.textLength) }),
+        ...(disk.block_size === undefined ? {} : { block_size: integer(disk.block_size, `${at}.block_size`, 65_536) }),
       };
     }),
     interfaces: array(top.interfaces, 'interfaces', L.interfaces).flatMap((n, i) => {
@@ -95,6 +100,7 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
       return mac ? [{ name: name || 'eth', mac, link_speed_mbps, type: type as InterfaceType }] : [];
     }),
     dmi: dmiOf(top.dmi),
+    ...(firmware ? { firmware } : {}),
   };
 }
 

@@ -3,7 +3,10 @@
 // hardware-report-schema.ts has validated it.
 import type { EntityManager } from 'typeorm';
 import { HARDWARE_FILE, type HardwareReport } from '../../contracts/hardware';
+import { MachineStatus } from '../../contracts/lifecycle';
 import type { BlockDevice, Machine } from '../db/entities';
+import { applyDefaultLayout } from './storage/default-layout';
+import { syncPhysicalDevices } from './storage/repository';
 
 export { HARDWARE_FILE };
 export { parseHardwareReport } from './hardware-report-schema';
@@ -50,6 +53,7 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       JSON.stringify(r),
     ],
   );
+  await applyStorageReport(manager, machine, r);
   if (machine.skipNetworking) return;
   const virtual: string[] = [];
   for (const [i, nic] of r.interfaces.entries()) {
@@ -80,4 +84,32 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
     `DELETE FROM interfaces WHERE machine_id = $1 AND type <> 'physical' AND NOT (name = ANY($2::text[]))`,
     [machine.id, virtual],
   );
+}
+
+/**
+ * The storage tables (migration 0016): the reported disks become the machine's physical block
+ * devices (ids kept for the same disk), and at the end of a commissioning the default layout is
+ * laid out on them, as MAAS does; skip_storage keeps all of it. A deployed machine's own report
+ * (maas-run-scripts) updates its disks but lays nothing out.
+ */
+async function applyStorageReport(manager: EntityManager, machine: Machine, r: HardwareReport): Promise<void> {
+  if (r.firmware)
+    await manager.query(`UPDATE machines SET bios_boot_method = $2 WHERE id = $1`, [
+      machine.id,
+      r.firmware === 'uefi' ? 'uefi' : 'pxe',
+    ]);
+  if (machine.skipStorage) return;
+  await syncPhysicalDevices(
+    manager,
+    machine.id,
+    r.block_devices.map((d) => ({
+      name: d.name,
+      size: d.size_bytes,
+      serial: d.serial,
+      model: d.model,
+      idPath: d.id_path ?? '',
+      blockSize: d.block_size || 512,
+    })),
+  );
+  if (machine.status === MachineStatus.COMMISSIONING) await applyDefaultLayout(manager, machine.id);
 }

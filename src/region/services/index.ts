@@ -41,6 +41,7 @@ import { DnsResourceService } from './dns/dns-resources';
 import { DnsRecordService } from './dns/dns-records';
 import { SpaceService } from './network/spaces';
 import { StaticRouteService } from './network/static-routes';
+import { StorageService } from './storage/storage-service';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -111,6 +112,8 @@ export interface RegionServices {
   /** dnsresources/ (with the implicit records of machines and devices) and dnsresourcerecords/. */
   dnsResources: DnsResourceService;
   dnsRecords: DnsRecordService;
+  /** A machine's storage: block devices, partitions, volume groups, RAIDs, layouts. */
+  storage: StorageService;
 }
 
 export function createRegionServices(o: {
@@ -183,5 +186,6 @@ export function createRegionServices(o: {
     staticRoutes: new StaticRouteService(o.db),
     dnsResources: new DnsResourceService(o.db),
     dnsRecords: new DnsRecordService(o.db),
+    storage: new StorageService(o.db, queries),
   };
 }

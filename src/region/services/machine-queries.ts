@@ -10,6 +10,8 @@ import { normaliseFilter, type MachineFilter } from './machine-filter';
 import { filterSql, resolveFilter } from './machine-filter-sql';
 import { isAdmin, type Principal } from './principal';
 import { userVisibilitySql } from './tenancy-sql';
+import type { MachineStorage } from './storage/model';
+import { loadStorage } from './storage/repository';
 
 export interface MachineView {
   machine: Machine;
@@ -25,6 +27,8 @@ export interface MachineView {
   rack: Pick<Rack, 'systemId' | 'name'> | null;
   /** The machine's DNS domain (machines.domain names it). */
   domain?: DomainRef;
+  /** Its storage model (migration 0016): block devices, partitions, filesystems, VGs, RAIDs. */
+  storage?: MachineStorage;
 }
 
 export interface DomainRef {
@@ -182,7 +186,7 @@ export class MachineQueries {
       .where('m.id = ANY(:ids)', { ids })
       .orderBy('m.id')
       .getMany();
-    const [names, tags, interfaces, leases, domainCounts] = await Promise.all([
+    const [names, tags, interfaces, leases, domainCounts, storage] = await Promise.all([
       manager.query(
         `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
                 p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
@@ -260,6 +264,7 @@ export class MachineQueries {
           WHERE d.name IN (SELECT domain FROM machines WHERE id = ANY($1::int[]))`,
         [ids],
       ) as Promise<Array<{ domain: string; n: number }>>,
+      loadStorage(manager, ids),
     ]);
     const inDomain = new Map(domainCounts.map((d) => [d.domain, d.n]));
     const nameById = new Map(names.map((n) => [Number(n.id), n]));
@@ -331,6 +336,7 @@ export class MachineQueries {
           isDefault: Boolean(n.domain_is_default),
           resourceRecordCount: inDomain.get(machine.domain) ?? 0,
         },
+        storage: storage.get(machine.id),
       };
     });
   }
