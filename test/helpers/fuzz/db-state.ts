@@ -110,6 +110,12 @@ export async function databaseDump(db: DataSource): Promise<DatabaseDump> {
 }
 
 /**
+ * Tables the database's own triggers fill from others (migration 0015: one hostname and one MAC
+ * per node): restoring their owners' rows restores them; inserting them too would collide.
+ */
+const TRIGGER_MAINTAINED = new Set(['node_hostnames', 'node_macs']);
+
+/**
  * One statement list, sent in one round trip: PostgreSQL runs a multi-statement simple query as
  * one transaction, so a restore is all or nothing (and fast enough to run after every write).
  */
@@ -117,10 +123,12 @@ export function restoreSql(dump: DatabaseDump): string {
   const literal = (text: string) => `$fuzz_dump$${text}$fuzz_dump$`;
   return [
     `TRUNCATE ${dump.tables.map((t) => `"${t.name}"`).join(', ')} CASCADE`,
-    ...dump.tables.map(
-      (t) =>
-        `INSERT INTO "${t.name}" SELECT * FROM json_populate_recordset(NULL::"${t.name}", ${literal(t.rows)}::json)`,
-    ),
+    ...dump.tables
+      .filter((t) => !TRIGGER_MAINTAINED.has(t.name))
+      .map(
+        (t) =>
+          `INSERT INTO "${t.name}" SELECT * FROM json_populate_recordset(NULL::"${t.name}", ${literal(t.rows)}::json)`,
+      ),
     ...dump.sequences.map((s) => `SELECT setval('"${s.name}"', ${s.lastValue}, ${s.isCalled})`),
   ].join(';\n');
 }
