@@ -28,11 +28,11 @@ MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
   crc32c_generic crc16 mbcache jbd2 ext4)
 # ext4 for the deploy installer's target (crc32c_generic first: ext4 asks the crypto API for crc32c,
 # which no `depends=` names). What install-to-disk.sh runs that busybox lacks or does differently,
-# from the build host's Debian packages with the shared libraries they load: bash, util-linux's
-# sfdisk/wipefs/partx/blkid, mke2fs, mkfs.fat, GNU tar (xattrs), mtools (the ESP). GRUB runs
-# chrooted in the installed image, which has its own.
-INSTALLER_PACKAGES=(bash util-linux fdisk e2fsprogs dosfstools tar mtools)
-INSTALLER_TOOLS=(bash sfdisk wipefs partx blkid mke2fs mkfs.fat tar mtools)
+# from the build host's Debian packages with the shared libraries they load: bash, coreutils'
+# install, util-linux's sfdisk/wipefs/partx/blkid, mke2fs, mkfs.fat, GNU tar (xattrs), mtools (the
+# ESP). GRUB runs chrooted in the installed image, which has its own.
+INSTALLER_PACKAGES=(bash coreutils util-linux fdisk e2fsprogs dosfstools tar mtools)
+INSTALLER_TOOLS=(bash install sfdisk wipefs partx blkid mke2fs mkfs.fat tar mtools)
 INSTALLER=$ROOT/images/installer/install-to-disk.sh
 
 FORCE=no VERIFY=no OUT=''
@@ -255,6 +255,11 @@ ln -s mkfs.fat "$R/bin/mkfs.vfat"
 ln -s mtools "$R/bin/mcopy"
 ln -s mtools "$R/bin/mmd"
 install -m 0644 /etc/mke2fs.conf "$R/etc/mke2fs.conf"
+# mtools converts FAT names through iconv to its default codepage (850): glibc's module for it and
+# the module cache (the same libc6 as the one installed above).
+GCONV=/usr/lib/x86_64-linux-gnu/gconv
+mkdir -p "$R$GCONV"
+install -m 0644 "$GCONV/IBM850.so" "$GCONV/gconv-modules.cache" "$R$GCONV/"
 install -m 0755 "$INSTALLER" "$R/lib/metalflow/install-to-disk.sh"
 install -m 0755 "$HERE/init" "$R/init"
 install -m 0755 "$HERE/udhcpc.script" "$R/usr/share/udhcpc/default.script"
