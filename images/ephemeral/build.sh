@@ -24,7 +24,16 @@ CACHE=$ROOT/build/cache
 # IDE/SATA/SCSI and NVMe (all modules in Debian's kernel; their dependencies are added from the .ko
 # files).
 MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net e1000
-  virtio_blk scsi_common scsi_mod sd_mod virtio_scsi libata ata_piix ata_generic libahci ahci nvme_core nvme)
+  virtio_blk scsi_common scsi_mod sd_mod virtio_scsi libata ata_piix ata_generic libahci ahci nvme_core nvme
+  crc32c_generic crc16 mbcache jbd2 ext4)
+# ext4 for the deploy installer's target (crc32c_generic first: ext4 asks the crypto API for crc32c,
+# which no `depends=` names). What install-to-disk.sh runs that busybox lacks or does differently,
+# from the build host's Debian packages with the shared libraries they load: bash, coreutils'
+# install, util-linux's sfdisk/wipefs/partx/blkid, mke2fs, mkfs.fat, GNU tar (xattrs), mtools (the
+# ESP). GRUB runs chrooted in the installed image, which has its own.
+INSTALLER_PACKAGES=(bash coreutils util-linux fdisk e2fsprogs dosfstools tar mtools)
+INSTALLER_TOOLS=(bash install sfdisk wipefs partx blkid mke2fs mkfs.fat tar mtools)
+INSTALLER=$ROOT/images/installer/install-to-disk.sh
 
 FORCE=no VERIFY=no OUT=''
 for arg in "$@"; do
@@ -49,6 +58,9 @@ for tool in apt-get apt-cache dpkg-deb dpkg-query tar gzip sha256sum; do
 done
 command -v gcc >/dev/null && [ -f /usr/include/linux/nvme_ioctl.h ] || fail "needs gcc and the C library headers (apt-get install gcc libc6-dev)"
 cpio --help 2>/dev/null | grep -q -- --reproducible || fail "needs GNU cpio with --reproducible (apt-get install cpio)"
+for tool in "${INSTALLER_TOOLS[@]}"; do
+  command -v "$tool" >/dev/null || fail "needs $tool for the deploy installer (apt-get install ${INSTALLER_PACKAGES[*]})"
+done
 
 as_root_apt() {
   if [ "$(id -u)" = 0 ]; then "$@"; else fail "needs root for: $* (or install it yourself)"; fi
@@ -101,13 +113,14 @@ HDPARM_DEB=$(fetch_deb hdparm)
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
-INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY")
+INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER")
 STAMP=$(
   echo "kernel $(basename "$DEB")"
   echo "busybox-static $BUSYBOX_VERSION"
   echo "hdparm $(basename "$HDPARM_DEB")"
   echo "libc6 $LIBC_VERSION"
   echo "gcc $GCC_VERSION"
+  echo "installer-tools $(dpkg-query -W -f='${Package}=${Version} ' "${INSTALLER_PACKAGES[@]}")"
   echo "modules ${MODULES[*]}"
   echo "epoch ${SOURCE_DATE_EPOCH:-kernel}"
   (cd "$ROOT" && sha256sum "${INPUTS[@]#"$ROOT/"}")
@@ -227,6 +240,27 @@ gcc -Os -Wall -s -Wl,--build-id=none -o "$STAGE/nvme-format" "$HERE/nvme-format.
 install -m 0755 "$STAGE/nvme-format" "$R/usr/sbin/nvme-format"
 install -m 0755 "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)" "$R/lib/x86_64-linux-gnu/libc.so.6"
 install -m 0755 "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$R/lib64/ld-linux-x86-64.so.2"
+# The deploy installer's tools in /bin, before busybox's links (`--install -s` leaves a name that
+# exists alone), with every library they load at the path the loader looks for it.
+for tool in "${INSTALLER_TOOLS[@]}"; do
+  bin=$(readlink -f "$(command -v "$tool")")
+  install -m 0755 "$bin" "$R/bin/$tool"
+  ldd "$bin" | grep -o '/[^ ]*\.so[^ ]*' | while read -r lib; do
+    mkdir -p "$R$(dirname "$lib")"
+    install -m 0755 "$(readlink -f "$lib")" "$R$lib"
+  done
+done
+ln -s mke2fs "$R/bin/mkfs.ext4"
+ln -s mkfs.fat "$R/bin/mkfs.vfat"
+ln -s mtools "$R/bin/mcopy"
+ln -s mtools "$R/bin/mmd"
+install -m 0644 /etc/mke2fs.conf "$R/etc/mke2fs.conf"
+# mtools converts FAT names through iconv to its default codepage (850): glibc's module for it and
+# the module cache (the same libc6 as the one installed above).
+GCONV=/usr/lib/x86_64-linux-gnu/gconv
+mkdir -p "$R$GCONV"
+install -m 0644 "$GCONV/IBM850.so" "$GCONV/gconv-modules.cache" "$R$GCONV/"
+install -m 0755 "$INSTALLER" "$R/lib/metalflow/install-to-disk.sh"
 install -m 0755 "$HERE/init" "$R/init"
 install -m 0755 "$HERE/udhcpc.script" "$R/usr/share/udhcpc/default.script"
 install -m 0644 "$LIBRARY" "$R/lib/metalflow/maas-run-scripts.sh"

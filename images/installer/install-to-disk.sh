@@ -5,7 +5,7 @@
 # will run it in the ephemeral environment with a description made from the machine's storage
 # configuration); today the boot benchmark (bench/debian-boot.sh) runs it on a loop device.
 #
-#   install-to-disk.sh --storage FILE --image ROOT_TGZ [--firmware bios|uefi|both]
+#   install-to-disk.sh --storage FILE --image ROOT_TGZ|- [--firmware bios|uefi|both]
 #                      [--cloud-config FILE]... [--target DIR]
 #
 # The storage description, one item a line (`#` comments):
@@ -16,6 +16,8 @@
 #     FSTYPE     ext4, vfat, swap or none; MOUNTPOINT an absolute path, or none
 # e.g.  disk /dev/vda / part bios_grub 1M none none / part esp 512M vfat /boot/efi /
 #       part linux rest ext4 / root
+# `--image -` reads the archive from stdin at the unpack step (the deploy installer streams it from
+# the rack: the ephemeral environment has no room to hold it).
 # Each step is announced on stderr as `install-to-disk: step NAME` (the installer turns these into
 # events); a failure exits non-zero with `install-to-disk: FAILED at step NAME: why`.
 set -euo pipefail
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
     --firmware) FIRMWARE=$2; shift 2 ;;
     --cloud-config) CLOUD_CONFIGS+=("$2"); shift 2 ;;
     --target) TARGET=$2; shift 2 ;;
-    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-to-disk: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +50,7 @@ cleanup() {
 mnt() { mount "$@" && MOUNTED+=("${!#}"); }
 
 [ -f "$STORAGE" ] || die "--storage FILE is required and must exist"
-[ -f "$IMAGE" ] || die "--image ROOT_TGZ is required and must exist"
+[ "$IMAGE" = - ] || [ -f "$IMAGE" ] || die "--image ROOT_TGZ (or - for stdin) is required and must exist"
 case $FIRMWARE in bios | uefi | both) ;; *) die "--firmware is bios, uefi or both, not $FIRMWARE" ;; esac
 for c in "${CLOUD_CONFIGS[@]}"; do [ -f "$c" ] || die "no such cloud-config file: $c"; done
 

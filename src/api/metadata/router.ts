@@ -79,6 +79,13 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
       },
     },
     {
+      // metalflow's installer (images/ephemeral/init, xinstall of a root-tgz image): what to lay
+      // out on disk, as install-to-disk.sh reads it. MAAS hands curtin its storage config instead.
+      method: 'GET',
+      path: '/{version}/storage-layout',
+      handle: async (ctx, p) => Reply.text(services.metadata.storageLayout(await versioned(ctx, p.version))),
+    },
+    {
       method: 'GET',
       path: '/{version}/meta-data/',
       handle: async (ctx, p) => Reply.text(await metaData(services, await versioned(ctx, p.version), undefined)),

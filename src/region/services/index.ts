@@ -163,7 +163,7 @@ export function createRegionServices(o: {
     reservations,
     release: new ReleaseService(o.db),
     placement: new PlacementService(o.db),
-    metadata: new MetadataService(o.db, o.workflows),
+    metadata: new MetadataService(o.db, o.workflows, bootResources),
     racks,
     fabrics,
     vlans,

@@ -3,10 +3,12 @@ import type { DataSource } from 'typeorm';
 import { MachineStatus as S } from '../../contracts/lifecycle';
 import { lifecycleWorkflowId, type MachineSignalStatus } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ValidationError } from '../errors';
+import { ConflictError, ValidationError } from '../errors';
+import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
+import { installerStorageLayout } from './storage-layout';
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
@@ -32,6 +34,7 @@ export class MetadataService {
   constructor(
     private readonly db: DataSource,
     private readonly workflows: WorkflowGateway,
+    private readonly images?: Pick<BootResourceService, 'named'>,
   ) {}
 
   /** `op=signal`: store results, record the event, wake the workflow. */
@@ -68,9 +71,13 @@ export class MetadataService {
     });
   }
 
-  /** The installed OS fetching its user-data is how a deployment is known to be done. */
+  /**
+   * The stand-in's installed OS fetching its user-data is how its deployment is known to be done.
+   * A real OS's cloud-init fetches it long before it has run it: its final report decides instead.
+   */
   async userDataFetched(machine: Machine): Promise<void> {
     if (machine.status !== S.DEPLOYING || machine.bootPurpose !== 'local') return;
+    if (this.finishesWithCloudInit(machine)) return;
     await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
       kind: 'deployed-os',
       status: 'OK',
@@ -95,12 +102,54 @@ export class MetadataService {
       SIGNAL_LIMITS.eventDescriptionLength,
     );
     await recordEvent(this.db.manager, machine.id, { type, description, level: failed ? 'ERROR' : 'DEBUG' });
+    if (this.isCloudInitFinal(machine, e)) {
+      // SUCCESS or WARN (a module warned): the OS is up and configured, as the user asked.
+      await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+        kind: 'deployed-os',
+        status: failed ? 'FAILED' : 'OK',
+        message: failed
+          ? eventText('description', `cloud-init failed: ${description}`, SIGNAL_LIMITS.eventDescriptionLength)
+          : '',
+      });
+      return;
+    }
     await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
       kind: 'progress',
       status: 'WORKING',
       // Into the workflow's history: as bounded as the event.
       message: eventText('name', e.name ?? '', SIGNAL_LIMITS.eventDescriptionLength),
     });
+  }
+
+  /**
+   * The storage description the deploy installer lays out (storage-layout.ts); only while the
+   * machine is being deployed, the one time an installer asks.
+   */
+  storageLayout(machine: Machine): string {
+    if (machine.status !== S.DEPLOYING)
+      throw new ConflictError('The storage layout is served to the installer only while the machine is deploying.');
+    return installerStorageLayout(machine);
+  }
+
+  /**
+   * cloud-init's last stage finishing on the installed OS (its webhook reporter, configured by the
+   * installer: origin `cloudinit`, `finish` of `modules-final`) ends a real image's deployment.
+   * The installer runs no cloud-init, so the boot purpose `local` leaves no ambiguity.
+   */
+  private isCloudInitFinal(machine: Machine, e: { event_type?: string; name?: string; origin?: string }): boolean {
+    return (
+      machine.status === S.DEPLOYING &&
+      machine.bootPurpose === 'local' &&
+      e.origin === 'cloudinit' &&
+      e.event_type === 'finish' &&
+      e.name === 'modules-final' &&
+      this.finishesWithCloudInit(machine)
+    );
+  }
+
+  /** A real OS (root-tgz, unpacked by the installer) runs cloud-init; the raw stand-in does not. */
+  private finishesWithCloudInit(machine: Machine): boolean {
+    return this.images?.named(`${machine.osystem}/${machine.distroSeries}`)?.filetype === 'root-tgz';
   }
 
   /** The machine as it is now (a token lookup may predate a status change). */

@@ -39,10 +39,18 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-export async function startLab(o: { diskFormat?: 'qcow2' | 'raw'; nodeTimeoutSeconds?: number } = {}): Promise<Lab> {
+export async function startLab(
+  o: {
+    diskFormat?: 'qcow2' | 'raw';
+    nodeTimeoutSeconds?: number;
+    /** The rack's boot root (default build/boot): a test that needs other images makes its own. */
+    bootRoot?: string;
+  } = {},
+): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
+  const bootRoot = o.bootRoot ?? path.join(ROOT, 'build', 'boot');
   assert.ok(
-    fs.existsSync(path.join(ROOT, 'build/boot/images/ephemeral/amd64/initrd.gz')),
+    fs.existsSync(path.join(bootRoot, 'images/ephemeral/amd64/initrd.gz')),
     'the ephemeral environment is built (images/ephemeral/build.sh)',
   );
   const format = o.diskFormat ?? 'qcow2';
@@ -75,7 +83,7 @@ export async function startLab(o: { diskFormat?: 'qcow2' | 'raw'; nodeTimeoutSec
       METALFLOW_TFTP_PORT: '69',
       METALFLOW_HTTP_BOOT_PORT: '5248',
       METALFLOW_DHCP_POLL_SECONDS: '1',
-      METALFLOW_BOOT_ROOT: path.join(ROOT, 'build', 'boot'),
+      METALFLOW_BOOT_ROOT: bootRoot,
     },
   });
   const racks = (await stack.call('GET', '/rackcontrollers/')).body as Json[];
