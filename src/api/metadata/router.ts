@@ -83,7 +83,7 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
       // out on disk, as install-to-disk.sh reads it. MAAS hands curtin its storage config instead.
       method: 'GET',
       path: '/{version}/storage-layout',
-      handle: async (ctx, p) => Reply.text(services.metadata.storageLayout(await versioned(ctx, p.version))),
+      handle: async (ctx, p) => Reply.text(await services.metadata.storageLayout(await versioned(ctx, p.version))),
     },
     {
       method: 'GET',

@@ -140,6 +140,7 @@ export function createRegionServices(o: {
     db: o.listing?.db ?? o.db,
     limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser, o.listing.queue) : undefined,
   });
+  const storage = new StorageService(o.db, queries);
   const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources, config);
   const reservations = new ReservationService(o.db);
   const vlans = new VlanService(o.db);
@@ -163,7 +164,7 @@ export function createRegionServices(o: {
     reservations,
     release: new ReleaseService(o.db),
     placement: new PlacementService(o.db),
-    metadata: new MetadataService(o.db, o.workflows, bootResources),
+    metadata: new MetadataService(o.db, o.workflows, bootResources, storage),
     racks,
     fabrics,
     vlans,
@@ -186,6 +187,6 @@ export function createRegionServices(o: {
     staticRoutes: new StaticRouteService(o.db),
     dnsResources: new DnsResourceService(o.db),
     dnsRecords: new DnsRecordService(o.db),
-    storage: new StorageService(o.db, queries),
+    storage,
   };
 }

@@ -8,7 +8,7 @@ import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
-import { installerStorageLayout } from './storage-layout';
+import type { StorageService } from './storage/storage-service';
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
@@ -35,6 +35,7 @@ export class MetadataService {
     private readonly db: DataSource,
     private readonly workflows: WorkflowGateway,
     private readonly images?: Pick<BootResourceService, 'named'>,
+    private readonly storage?: Pick<StorageService, 'installerStorage'>,
   ) {}
 
   /** `op=signal`: store results, record the event, wake the workflow. */
@@ -122,13 +123,18 @@ export class MetadataService {
   }
 
   /**
-   * The storage description the deploy installer lays out (storage-layout.ts); only while the
-   * machine is being deployed, the one time an installer asks.
+   * The storage description the deploy installer lays out: the machine's own storage
+   * configuration (storage/installer-description.ts), served only while the machine is being
+   * deployed, the one time an installer asks. A configuration it cannot deploy is a 409 naming
+   * the problems, which the installer reports as its failed step (FAILED_DEPLOYMENT).
    */
-  storageLayout(machine: Machine): string {
+  async storageLayout(machine: Machine): Promise<string> {
     if (machine.status !== S.DEPLOYING)
       throw new ConflictError('The storage layout is served to the installer only while the machine is deploying.');
-    return installerStorageLayout(machine);
+    if (!this.storage) throw new ConflictError('This region has no storage service.');
+    const r = await this.storage.installerStorage(machine.systemId);
+    if (!r.ok) throw new ConflictError(`Cannot deploy this storage configuration: ${r.problems.join(' ')}`);
+    return r.description;
   }
 
   /**
