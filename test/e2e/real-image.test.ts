@@ -71,7 +71,8 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-key-'));
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e-owner', '-f', path.join(work, 'key')]);
     bootRoot = bootRootWithRealImage();
-    lab = await startLab({ diskFormat: 'raw', bootRoot, nodeTimeoutSeconds: 1200 });
+    // 5 GiB: MAAS's flat layout (the default storage layout commissioning applies) wants a 3 GiB root.
+    lab = await startLab({ diskFormat: 'raw', bootRoot, nodeTimeoutSeconds: 1200, diskBytes: 5 * 1024 ** 3 });
     await lab.enableDhcp();
   });
   after(async () => {

@@ -45,6 +45,8 @@ export async function startLab(
     nodeTimeoutSeconds?: number;
     /** The rack's boot root (default build/boot): a test that needs other images makes its own. */
     bootRoot?: string;
+    /** The VM's disk (VM.diskBytes by default); a real image's flat layout needs MAAS's 3 GiB root + boot. */
+    diskBytes?: number;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -73,7 +75,14 @@ export async function startLab(
           `VM_DISK_FORMAT=${format}`,
         ].join('\n') + '\n',
       );
-      execFileSync('qemu-img', ['create', '-q', '-f', format, path.join(dir, diskName), String(VM.diskBytes)]);
+      execFileSync('qemu-img', [
+        'create',
+        '-q',
+        '-f',
+        format,
+        path.join(dir, diskName),
+        String(o.diskBytes ?? VM.diskBytes),
+      ]);
     },
   });
   const stack = await startStack({
