@@ -76,10 +76,12 @@ done <"$STORAGE"
 ROOT_INDEX=''
 for i in "${!MOUNTS[@]}"; do [ "${MOUNTS[$i]}" != / ] || ROOT_INDEX=$i; done
 [ -n "$ROOT_INDEX" ] || die "no partition is mounted at /"
-if [ "$FIRMWARE" != uefi ]; then printf '%s\n' "${ROLES[@]}" | grep -qx bios_grub || die "BIOS boot needs a bios_grub partition"; fi
+# No `printf | grep -q` here: under pipefail, grep leaving early can SIGPIPE printf and fail the check.
+has_role() { local r; for r in "${ROLES[@]}"; do [ "$r" != "$1" ] || return 0; done; return 1; }
+if [ "$FIRMWARE" != uefi ]; then has_role bios_grub || die "BIOS boot needs a bios_grub partition"; fi
 if [ "$FIRMWARE" != bios ]; then
   for i in "${!ROLES[@]}"; do [ "${ROLES[$i]}" != esp ] || [ "${MOUNTS[$i]}" = /boot/efi ] || die "the ESP must be mounted at /boot/efi"; done
-  printf '%s\n' "${ROLES[@]}" | grep -qx esp || die "UEFI boot needs an esp partition"
+  has_role esp || die "UEFI boot needs an esp partition"
 fi
 
 step partition
