@@ -16,12 +16,12 @@ import {
   commissionForm,
   createForm,
   deployForm,
-  filterForm,
   powerOffForm,
   powerOnForm,
   releaseForm,
   updateForm,
 } from './machine-forms';
+import { filterForm } from './machine-filter-forms';
 
 /** Lists of machines by system_id take as many as the machine listing's filter does (Juju names many). */
 const MACHINE_ID_LIST_MAX = MACHINE_FILTER_CAPS.systemId;

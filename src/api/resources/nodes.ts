@@ -7,7 +7,7 @@ import { field, form, Reply, requestSignal, type Resource } from '../http';
 import { presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import { presentNode } from '../presenters/node';
 import { action, caller, may, type Ctx } from './access';
-import { filterForm } from './machine-forms';
+import { filterForm } from './machine-filter-forms';
 import { mapChunks, setZoneAction } from './machines';
 
 export function nodeResources(services: RegionServices, present: PresentOptions): Array<Resource<Principal>> {
