@@ -19,6 +19,20 @@ export function rackControllerResources(deps: {
     if (!rack) throw notFound('No RackController matches the given query.');
     return rack;
   };
+  /** power_on / power_off: the same request event and power path as machines', on the rack's host. */
+  const powerAction = (power: 'on' | 'off', powerForm: typeof powerOnForm, doc: string) =>
+    action({
+      access: may('controller', 'update'),
+      method: 'POST',
+      op: `power_${power}`,
+      form: powerForm,
+      doc,
+      async handle(c) {
+        const rack = await rackOf(c.path.system_id);
+        await actions.powerRack(caller(c), rack.systemId, power, c.form);
+        return presentRack(rack);
+      },
+    });
   return [
     {
       name: 'RackControllersHandler',
@@ -63,30 +77,12 @@ export function rackControllerResources(deps: {
             return presentRack(await rackOf(c.path.system_id));
           },
         }),
-        action({
-          access: may('controller', 'update'),
-          method: 'POST',
-          op: 'power_on',
-          form: powerOnForm,
-          doc: "Power on the rack controller's host through its BMC (admin only; a rack controller registers with power type manual until an admin sets one on its machine).",
-          async handle(c) {
-            const rack = await rackOf(c.path.system_id);
-            await actions.powerRack(caller(c), rack.systemId, 'on', c.form);
-            return presentRack(rack);
-          },
-        }),
-        action({
-          access: may('controller', 'update'),
-          method: 'POST',
-          op: 'power_off',
-          form: powerOffForm,
-          doc: "Power off the rack controller's host through its BMC (admin only).",
-          async handle(c) {
-            const rack = await rackOf(c.path.system_id);
-            await actions.powerRack(caller(c), rack.systemId, 'off', c.form);
-            return presentRack(rack);
-          },
-        }),
+        powerAction(
+          'on',
+          powerOnForm,
+          "Power on the rack controller's host through its BMC (admin only; a rack controller registers with power type manual until an admin sets one on its machine).",
+        ),
+        powerAction('off', powerOffForm, "Power off the rack controller's host through its BMC (admin only)."),
         action({
           access: may('controller', 'read'),
           method: 'GET',
