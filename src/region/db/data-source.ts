@@ -17,6 +17,7 @@ import { CommissionSkips1764840000000 } from './migrations/0014-commission-skips
 import { DeviceDomainsNodeIdentity1764850000000 } from './migrations/0015-device-domains-node-identity';
 import { Storage1764860000000 } from './migrations/0016-storage';
 import { DnsResources1764870000000 } from './migrations/0017-dns-resources';
+import { MachineNetwork1764880000000 } from './migrations/0018-machine-network';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   DeviceDomainsNodeIdentity1764850000000,
   Storage1764860000000,
   DnsResources1764870000000,
+  MachineNetwork1764880000000,
 ];
 
 export interface DatabaseOptions {
