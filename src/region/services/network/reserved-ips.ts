@@ -51,9 +51,10 @@ export class ReservedIpService {
           'ip',
           `IP address ${ip} is inside a dynamic range; reserve an address outside the DHCP pool.`,
         );
-      // A device's static address is taken too (devices/static-addresses.ts picks under the same subnet lock).
+      // A device's or a machine's static address is taken too (devices/static-addresses.ts picks under the same subnet lock).
       const taken: unknown[] = await tx.query(
-        `SELECT 1 FROM reserved_ips WHERE ip = $1::inet UNION ALL SELECT 1 FROM device_links WHERE host(ip) = host($1::inet)`,
+        `SELECT 1 FROM reserved_ips WHERE ip = $1::inet UNION ALL SELECT 1 FROM device_links WHERE host(ip) = host($1::inet)
+         UNION ALL SELECT 1 FROM interface_links WHERE host(ip) = host($1::inet)`,
         [ip],
       );
       if (taken.length) throw new ConflictError(`The IP address ${ip} is already in use.`);
