@@ -81,3 +81,19 @@ export function presentSubnetAddress(
     };
   return data;
 }
+
+/** MAAS 3.6's reserved IP (api/reservedip.py DISPLAYED_RESERVEDIP_FIELDS): the subnet and its VLAN nested. */
+export function presentReservedIpEntry(
+  r: { id: number; ip: string; macAddress: string | null; comment: string },
+  subnet: Record<string, unknown> | null,
+): Record<string, unknown> {
+  return {
+    id: r.id,
+    ip: r.ip,
+    subnet,
+    vlan: subnet?.vlan ?? null,
+    mac_address: r.macAddress,
+    comment: r.comment,
+    resource_uri: `/MAAS/api/2.0/reservedips/${r.id}/`,
+  };
+}
