@@ -73,6 +73,13 @@ describe('IPAM: AUTO addresses at deploy, under concurrency', () => {
        SELECT i.id, $2, $3, $4::inet FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`,
       [systemId, mode, subnetId, ip],
     );
+  /** An AUTO link on the given subnet, on the machine's boot interface. */
+  const autoLinkOn = (systemId: string, subnet: number) =>
+    region.services.db.query(
+      `INSERT INTO interface_links (interface_id, mode, subnet_id)
+       SELECT i.id, 'auto', $2 FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`,
+      [systemId, subnet],
+    );
   const autoIp = async (systemId: string): Promise<string | null> => {
     const rows: Array<{ ip: string | null }> = await region.services.db.query(
       `SELECT host(l.ip) AS ip FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
@@ -127,5 +134,39 @@ describe('IPAM: AUTO addresses at deploy, under concurrency', () => {
     const again = await Promise.all(refused.map(({ id }) => autoIp(id)));
     assert.equal(new Set(again).size, refused.length);
     for (const ip of again) assert.ok(FREE.includes(ip!), `${ip} is one of the free addresses`);
+  });
+
+  it("claims all of a machine's AUTO addresses or none: a full second subnet refuses the deploy and keeps the first free", async () => {
+    // Subnets are claimed in id order: the free one first, so its address is claimed, then undone.
+    const free = await api.call('POST', `${API}/subnets/`, { key: admin, form: { cidr: '10.97.0.0/29' } });
+    const full = await api.call('POST', `${API}/subnets/`, {
+      key: admin,
+      form: { cidr: '10.98.0.0/30', gateway_ip: '10.98.0.1' },
+    });
+    assert.equal(full.status, 200, full.text);
+    const reserved = await api.call('POST', `${API}/ipaddresses/?op=reserve`, {
+      key: admin,
+      form: { ip: '10.98.0.2' },
+    });
+    assert.equal(reserved.status, 200, reserved.text);
+    const id = await ready('ipam-two-links');
+    await autoLinkOn(id, (free.body as Json).id as number);
+    await autoLinkOn(id, (full.body as Json).id as number);
+    const r = await deploy(id);
+    assert.deepEqual([r.status, r.text], [503, 'No more IPs available in subnet: 10.98.0.0/30.']);
+    const ips: Array<{ ip: string | null }> = await region.services.db.query(
+      `SELECT host(l.ip) AS ip FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+         JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`,
+      [id],
+    );
+    assert.deepEqual(
+      ips.map((x) => x.ip),
+      [null, null],
+      "the first subnet's address was not kept",
+    );
+    const [m] = (await region.services.db.query(`SELECT status FROM machines WHERE system_id = $1`, [id])) as Array<{
+      status: number;
+    }>;
+    assert.equal(m!.status, S.READY);
   });
 });
