@@ -15,6 +15,7 @@ import { eventResources } from './resources/events';
 import { groupResources } from './resources/groups';
 import { fabricResources } from './resources/fabrics';
 import { ipAddressResources } from './resources/ipaddresses';
+import { reservedIpResources } from './resources/reserved-ips';
 import { nodeResources } from './resources/nodes';
 import { machineResources } from './resources/machines';
 import { placementRuleResources } from './resources/placement-rules';
@@ -113,5 +114,6 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...nodeScriptResultResources({ services }),
     ...blockDeviceResources({ services }),
     ...volumeGroupResources({ services }),
+    ...reservedIpResources({ services }),
   ];
 }

@@ -7,6 +7,7 @@ import type { SubnetInput } from '../../region/services/network/subnets';
 import type { Principal } from '../../region/services/principal';
 import { authorizeIpRange } from '../../region/policy';
 import { field, form, notFound, pathId, Reply, type Resource } from '../http';
+import { presentRange, presentStatistics, presentSubnetAddress } from '../presenters/ipam';
 import { presentIpRange, presentSubnet } from '../presenters/network';
 import { action, caller, may, type Ctx } from './access';
 import { networkView } from './network-view';
@@ -58,10 +59,10 @@ const rangeId = (value: string | undefined): number => {
 };
 
 export function subnetResources(deps: {
-  services: Pick<RegionServices, 'fabrics' | 'subnets' | 'ipRanges'>;
+  services: Pick<RegionServices, 'fabrics' | 'subnets' | 'ipRanges' | 'subnetUsage'>;
 }): Array<Resource<Principal>> {
   const { services } = deps;
-  const { subnets, ipRanges } = services;
+  const { subnets, ipRanges, subnetUsage } = services;
   const subnetJson = async (key: string | number) => {
     const s = await subnets.get(key);
     return presentSubnet(s, (await networkView(services, false)).vlan(s.vlanId));
@@ -123,6 +124,60 @@ export function subnetResources(deps: {
           doc: 'Update a subnet (admin only): name, description, vlan, gateway_ip, dns_servers, managed. The CIDR cannot change.',
           async handle(c) {
             return subnetJson((await subnets.update(c.path.id!, c.form)).id);
+          },
+        }),
+        action({
+          access: may('network', 'read'),
+          method: 'GET',
+          op: 'ip_addresses',
+          form: form({
+            with_username: field.bool("Whether to show each address's user (default true)."),
+            with_summary: field.bool('Whether to show the node holding each address (default true).'),
+            with_node_summary: field.bool('Deprecated: with_summary.'),
+          }),
+          doc: 'The addresses held on the subnet (machines, devices, reservations, DHCP leases) with their user and node.',
+          async handle(c) {
+            const o = {
+              withUsername: c.form.with_username ?? true,
+              withSummary: (c.form.with_summary ?? true) && c.form.with_node_summary !== false,
+            };
+            return (await subnetUsage.addresses(c.path.id!)).map((a) => presentSubnetAddress(a, o));
+          },
+        }),
+        action({
+          access: may('network', 'read'),
+          method: 'GET',
+          op: 'statistics',
+          form: form({
+            include_ranges: field.bool("Whether to include the subnet's ranges and their purposes."),
+            include_suggestions: field.bool('Whether to include a suggested gateway and dynamic range.'),
+          }),
+          doc: "The subnet's usage: available and unavailable addresses, the largest free block, optionally its ranges and suggestions.",
+          async handle(c) {
+            return presentStatistics(await subnetUsage.statistics(c.path.id!), {
+              includeRanges: c.form.include_ranges ?? false,
+              includeSuggestions: c.form.include_suggestions ?? false,
+            });
+          },
+        }),
+        action({
+          access: may('network', 'read'),
+          method: 'GET',
+          op: 'reserved_ip_ranges',
+          doc: 'The ranges in use on the subnet, each with its purposes (gateway-ip, dns-server, dynamic, reserved, assigned-ip, …).',
+          async handle(c) {
+            const { version, ranges } = await subnetUsage.reservedRanges(c.path.id!);
+            return ranges.map((r) => presentRange(r, version));
+          },
+        }),
+        action({
+          access: may('network', 'read'),
+          method: 'GET',
+          op: 'unreserved_ip_ranges',
+          doc: 'The free ranges of the subnet.',
+          async handle(c) {
+            const { version, ranges } = await subnetUsage.unreservedRanges(c.path.id!);
+            return ranges.map((r) => presentRange(r, version, false));
           },
         }),
         action({

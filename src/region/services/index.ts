@@ -22,6 +22,7 @@ import { FabricService, VlanService } from './network/fabrics';
 import { IpRangeService } from './network/ip-ranges';
 import { RackDhcpService } from './network/rack-dhcp';
 import { ReservedIpService } from './network/reserved-ips';
+import { SubnetUsageService } from './network/subnet-usage';
 import { SubnetService } from './network/subnets';
 import { PlacementService } from './placement';
 import { PoolService } from './pools';
@@ -114,6 +115,8 @@ export interface RegionServices {
   dnsRecords: DnsRecordService;
   /** A machine's storage: block devices, partitions, volume groups, RAIDs, layouts. */
   storage: StorageService;
+  /** What a subnet's addresses are used for (subnets/{id}/'s ip_addresses, statistics, …_ip_ranges). */
+  subnetUsage: SubnetUsageService;
 }
 
 export function createRegionServices(o: {
@@ -188,5 +191,6 @@ export function createRegionServices(o: {
     dnsResources: new DnsResourceService(o.db),
     dnsRecords: new DnsRecordService(o.db),
     storage,
+    subnetUsage: new SubnetUsageService(o.db, subnets),
   };
 }

@@ -28,6 +28,7 @@ import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
+import { claimAutoAddresses } from './network/auto-addresses';
 import { assertNoOtherMaclessCommissioning } from './macless-commissioning';
 import type { Principal } from './principal';
 import { visibilitySql } from './machine-queries';
@@ -138,6 +139,8 @@ export class MachineActions {
               `Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`,
             );
           await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
+          // MAAS's claim_auto_ips: in this transaction, so a refused deploy holds no address.
+          await claimAutoAddresses(tx, m.id);
           return changeStatus(tx, m, {
             to: S.ALLOCATED,
             extra: { ownerId: callerId(caller) },
@@ -146,6 +149,8 @@ export class MachineActions {
         }
         await this.assertMayUse(tx, caller, m, 'deploy');
         await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
+        // A machine deploy cannot start from gets its 409 (startLocked), not an address.
+        if ((LIFECYCLE.deploy.startFrom as readonly S[]).includes(m.status)) await claimAutoAddresses(tx, m.id);
         return m;
       },
     );

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import { MachineEntity } from '../db/entities';
 import { NotFoundError } from '../errors';
+import { releaseAutoAddresses } from './network/auto-addresses';
 
 export class ReleaseService {
   constructor(private readonly db: DataSource) {}
@@ -11,7 +12,8 @@ export class ReleaseService {
   /**
    * Give the machine back: no owner, no deployment leftovers (annotations, agent, user data, OS,
    * kernel, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay), and so
-   * do its child devices (Juju's containers, with their addresses), as in MAAS. One transaction,
+   * do its child devices (Juju's containers, with their addresses), and its AUTO links' addresses
+   * (MAAS's release_auto_ips), as in MAAS. One transaction,
    * and idempotent: the activity may run it again.
    */
   async clearDeployment(systemId: string): Promise<void> {
@@ -22,6 +24,10 @@ export class ReleaseService {
           WHERE system_id = $1`,
         [systemId],
       );
+      const [machine] = (await tx.query(`SELECT id FROM machines WHERE system_id = $1`, [systemId])) as Array<{
+        id: number;
+      }>;
+      if (machine) await releaseAutoAddresses(tx, machine.id);
       await tx.query(
         `DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`,
         [systemId],

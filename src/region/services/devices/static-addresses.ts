@@ -1,10 +1,12 @@
-// Static addresses for device links. Every check runs under the subnet's row lock, which reserving
-// an IP address (network/reserved-ips.ts) takes too, so a free address is picked or checked once
-// at a time per subnet; device_links.ip is UNIQUE besides, so a lost race cannot keep an address.
+// The region's one pool of static addresses: devices' links, machines' STATIC links and the
+// AUTO addresses deploy claims (network/auto-addresses.ts) all pick and check here. Every check
+// runs under the subnet's row lock, which reserving an IP address (network/reserved-ips.ts) takes
+// too, so a free address is picked or checked once at a time per subnet; device_links.ip and
+// interface_links.ip are UNIQUE besides, so a lost race cannot keep an address.
 // An address is free when it is in the subnet and is not its network, broadcast or gateway
 // address, not inside any IP range (dynamic: the DHCP pool; reserved: kept out of every pool),
 // not reserved (ipaddresses), not held by a current DHCP lease, not a rack's own address and not
-// another link's.
+// another link's (a device's or a machine's).
 import net from 'node:net';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, ValidationError } from '../../errors';
@@ -18,6 +20,7 @@ const FREE = (candidate: string) => `
   AND NOT EXISTS (SELECT 1 FROM reserved_ips ri WHERE host(ri.ip) = host(${candidate}))
   AND NOT EXISTS (SELECT 1 FROM dhcp_leases l WHERE host(l.ip) = host(${candidate}) AND (l.expires IS NULL OR l.expires > now()))
   AND NOT EXISTS (SELECT 1 FROM device_links dl WHERE host(dl.ip) = host(${candidate}))
+  AND NOT EXISTS (SELECT 1 FROM interface_links il WHERE host(il.ip) = host(${candidate}))
   AND NOT (host(${candidate}) = ANY($2::text[]))`;
 
 /** The racks' own addresses (reported as `10.0.0.2/24`), host part only. */
@@ -40,6 +43,19 @@ async function lockSubnet(tx: EntityManager, subnetId: number): Promise<{ cidr: 
 
 /** The lowest free address of the subnet, or a 409 when none is left in the scanned part. */
 export async function pickStaticAddress(tx: EntityManager, subnetId: number): Promise<string> {
+  const picked = await pickFreeAddress(tx, subnetId);
+  if (picked.ip === null)
+    throw new ConflictError(
+      `No free IP address is left on subnet ${picked.cidr}: every address is in an IP range, reserved or in use.`,
+    );
+  return picked.ip;
+}
+
+/** The lowest free address of the subnet (null: none in the scanned part), with the subnet's CIDR for messages. */
+export async function pickFreeAddress(
+  tx: EntityManager,
+  subnetId: number,
+): Promise<{ ip: string | null; cidr: string }> {
   const subnet = await lockSubnet(tx, subnetId);
   const racks = await rackAddresses(tx);
   // Offsets from the network address: IPv4 leaves out the network and broadcast addresses, IPv6
@@ -56,11 +72,7 @@ export async function pickStaticAddress(tx: EntityManager, subnetId: number): Pr
       ORDER BY c.n LIMIT 1`,
     [subnetId, racks, STATIC_PICK_SCAN],
   );
-  if (!rows[0])
-    throw new ConflictError(
-      `No free IP address is left on subnet ${subnet.cidr}: every address is in an IP range, reserved or in use.`,
-    );
-  return rows[0].ip;
+  return { ip: rows[0]?.ip ?? null, cidr: subnet.cidr };
 }
 
 /** Checks a requested address (400 when it can never be used here, 409 when another holds it). */

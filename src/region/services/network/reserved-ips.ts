@@ -51,9 +51,10 @@ export class ReservedIpService {
           'ip',
           `IP address ${ip} is inside a dynamic range; reserve an address outside the DHCP pool.`,
         );
-      // A device's static address is taken too (devices/static-addresses.ts picks under the same subnet lock).
+      // A device's or a machine's static address is taken too (devices/static-addresses.ts picks under the same subnet lock).
       const taken: unknown[] = await tx.query(
-        `SELECT 1 FROM reserved_ips WHERE ip = $1::inet UNION ALL SELECT 1 FROM device_links WHERE host(ip) = host($1::inet)`,
+        `SELECT 1 FROM reserved_ips WHERE ip = $1::inet UNION ALL SELECT 1 FROM device_links WHERE host(ip) = host($1::inet)
+         UNION ALL SELECT 1 FROM interface_links WHERE host(ip) = host($1::inet)`,
         [ip],
       );
       if (taken.length) throw new ConflictError(`The IP address ${ip} is already in use.`);
@@ -82,6 +83,34 @@ export class ReservedIpService {
       const [created] = (await tx.query(`${RESERVED_IP_SELECT} WHERE r.id = $1`, [id])) as [ReservedIpRow];
       return created;
     });
+  }
+
+  /** MAAS 3.6's reservedips/{id}/: any reservation by id. */
+  async get(id: number): Promise<ReservedIpRow> {
+    const rows: ReservedIpRow[] =
+      id <= 2_147_483_647 ? await this.db.query(`${RESERVED_IP_SELECT} WHERE r.id = $1`, [id]) : [];
+    if (!rows[0]) throw new NotFoundError('No ReservedIP matches the given query.');
+    return rows[0];
+  }
+
+  /** Changes a reservation's comment (its ip, MAC and subnet never change); its owner's or an admin's (`userId` null). */
+  async setComment(id: number, comment: string, userId: number | null): Promise<ReservedIpRow> {
+    const row = await this.owned(id, userId);
+    await this.db.query(`UPDATE reserved_ips SET comment = $2 WHERE id = $1`, [row.id, comment]);
+    return this.get(row.id);
+  }
+
+  /** Deletes a reservation by id; its owner's or an admin's (`userId` null). */
+  async delete(id: number, userId: number | null): Promise<void> {
+    const row = await this.owned(id, userId);
+    await this.db.query(`DELETE FROM reserved_ips WHERE id = $1`, [row.id]);
+  }
+
+  private async owned(id: number, userId: number | null): Promise<ReservedIpRow> {
+    const row = await this.get(id);
+    if (userId !== null && row.userId !== userId)
+      throw new ForbiddenError('Only the user who reserved this IP address, or an administrator, may change it.');
+    return row;
   }
 
   /** Only the owner (or an admin, `userId` null) may release a reservation. */

@@ -1,0 +1,204 @@
+// What a subnet's addresses are used for, as MAAS's subnet ops report it (models/subnet.py
+// get_ipranges_in_use, render_json_for_related_ips): the gateway and static routes' gateways, DNS
+// servers, dynamic and reserved ranges, and every assigned address — machines' links, devices'
+// links, reservations, racks' own addresses and current DHCP leases — the same set the address
+// pool (devices/static-addresses.ts) keeps clear.
+import net from 'node:net';
+import type { DataSource } from 'typeorm';
+import {
+  condense,
+  fullRange,
+  ipToBigInt,
+  parseNetwork,
+  statistics,
+  unusedRanges,
+  type Network,
+  type PurposedRange,
+  type RangeStatistics,
+} from './ip-sets';
+import type { SubnetRow } from './rows';
+import type { SubnetService } from './subnets';
+
+/** MAAS's IPADDRESS_TYPE values. */
+export const ALLOC_TYPE = { AUTO: 0, STICKY: 1, USER_RESERVED: 4, DISCOVERED: 6 } as const;
+
+/** One address of the subnet, for `op=ip_addresses`. */
+export interface SubnetAddress {
+  ip: string;
+  allocType: number;
+  created: Date;
+  /** The reservation's user, or the owner of the node holding the address. */
+  username: string | null;
+  node: {
+    systemId: string;
+    nodeType: number;
+    hostname: string;
+    domain: string;
+    isContainer: boolean;
+    via: string;
+  } | null;
+}
+
+export interface SubnetUsage {
+  network: Network;
+  managed: boolean;
+  /** In use, reserved ranges included (MAAS's get_ipranges_in_use()). */
+  inUse: PurposedRange[];
+  /** In use without the reserved ranges (an unmanaged subnet allocates only inside them). */
+  inUseWithoutReserved: PurposedRange[];
+}
+
+export class SubnetUsageService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly subnets: SubnetService,
+  ) {}
+
+  async usage(key: string): Promise<SubnetUsage> {
+    const subnet = await this.subnets.get(key);
+    const network = parseNetwork(subnet.cidr);
+    const inNetwork = (ip: string | null | undefined): ip is string => {
+      if (!ip || net.isIP(ip) !== (network.version === 4 ? 4 : 6)) return false;
+      const v = ipToBigInt(ip);
+      return network.first <= v && v <= network.last;
+    };
+    const one = (ip: string, purpose: string): PurposedRange => {
+      const v = ipToBigInt(ip);
+      return { first: v, last: v, purposes: [purpose] };
+    };
+    const used: PurposedRange[] = [];
+    if (network.version === 6) {
+      // MAAS keeps ::1-::ffff:ffff of a /64 for itself and the subnet-router anycast address out.
+      if (network.prefix === 64)
+        used.push({ first: network.first + 1n, last: network.first + 0xffffffffn, purposes: ['reserved'] });
+      if (network.prefix < 127) used.push({ first: network.first, last: network.first, purposes: ['rfc-4291-2.6.1'] });
+    }
+    if (inNetwork(subnet.gatewayIp)) used.push(one(subnet.gatewayIp, 'gateway-ip'));
+    for (const dns of subnet.dnsServers) if (inNetwork(dns)) used.push(one(dns, 'dns-server'));
+    const routes: Array<{ ip: string }> = await this.db.query(
+      `SELECT host(gateway_ip) AS ip FROM static_routes WHERE source_id = $1`,
+      [subnet.id],
+    );
+    for (const r of routes) if (inNetwork(r.ip)) used.push(one(r.ip, 'gateway-ip'));
+    for (const ip of await this.assignedAddresses(subnet)) if (inNetwork(ip)) used.push(one(ip, 'assigned-ip'));
+    const ranges: Array<{ type: string; start: string; end: string }> = await this.db.query(
+      `SELECT type, host(start_ip) AS start, host(end_ip) AS "end" FROM ip_ranges WHERE subnet_id = $1`,
+      [subnet.id],
+    );
+    const rangeOf = (r: { type: string; start: string; end: string }): PurposedRange => ({
+      first: ipToBigInt(r.start),
+      last: ipToBigInt(r.end),
+      purposes: [r.type],
+    });
+    const dynamic = ranges.filter((r) => r.type !== 'reserved').map(rangeOf);
+    const reserved = ranges.filter((r) => r.type === 'reserved').map(rangeOf);
+    return {
+      network,
+      managed: subnet.managed,
+      inUse: [...used, ...reserved, ...dynamic],
+      inUseWithoutReserved: [...used, ...dynamic],
+    };
+  }
+
+  /** `op=reserved_ip_ranges`: the ranges in use, with their purposes. */
+  async reservedRanges(key: string): Promise<{ version: 4 | 6; ranges: PurposedRange[] }> {
+    const u = await this.usage(key);
+    return { version: u.network.version, ranges: condense(u.inUse) };
+  }
+
+  /**
+   * `op=unreserved_ip_ranges`: the free ranges. On an unmanaged subnet "reserved" means the
+   * opposite (MAAS may allocate only inside reserved ranges), so only their free parts are listed.
+   */
+  async unreservedRanges(key: string): Promise<{ version: 4 | 6; ranges: PurposedRange[] }> {
+    const u = await this.usage(key);
+    const version = u.network.version;
+    if (u.managed) return { version, ranges: unusedRanges(u.inUse, u.network) };
+    const outside = unusedRanges(u.inUse, u.network, 'unmanaged');
+    return { version, ranges: unusedRanges([...u.inUseWithoutReserved, ...outside], u.network) };
+  }
+
+  /** `op=statistics`: MAAS's IPRangeStatistics over the subnet's full range. */
+  async statistics(key: string): Promise<RangeStatistics & { version: 4 | 6 }> {
+    const u = await this.usage(key);
+    return { ...statistics(fullRange(u.inUse, u.network), u.network), version: u.network.version };
+  }
+
+  /** `op=ip_addresses`: every address held on the subnet, lowest first. */
+  async addresses(key: string): Promise<SubnetAddress[]> {
+    const subnet = await this.subnets.get(key);
+    const rows: Array<{
+      ip: string;
+      allocType: number;
+      created: Date;
+      username: string | null;
+      systemId: string | null;
+      nodeType: number | null;
+      hostname: string | null;
+      domain: string | null;
+      isContainer: boolean | null;
+      via: string | null;
+    }> = await this.db.query(
+      `SELECT host(l.ip) AS ip, CASE l.mode WHEN 'auto' THEN ${ALLOC_TYPE.AUTO} ELSE ${ALLOC_TYPE.STICKY} END AS "allocType",
+              l.created, u.username, m.system_id AS "systemId", 0 AS "nodeType", m.hostname, m.domain,
+              false AS "isContainer", i.name AS via
+         FROM interface_links l JOIN interfaces i ON i.id = l.interface_id JOIN machines m ON m.id = i.machine_id
+         LEFT JOIN users u ON u.id = m.owner_id
+        WHERE l.subnet_id = $1 AND l.ip IS NOT NULL
+       UNION ALL
+       SELECT host(l.ip), ${ALLOC_TYPE.STICKY}, l.created, u.username, d.system_id, 1, d.hostname, d.domain,
+              d.parent_id IS NOT NULL, i.name
+         FROM device_links l JOIN device_interfaces i ON i.id = l.interface_id JOIN devices d ON d.id = i.device_id
+         LEFT JOIN users u ON u.id = d.owner_id
+        WHERE l.subnet_id = $1 AND l.ip IS NOT NULL
+       UNION ALL
+       SELECT host(r.ip), ${ALLOC_TYPE.USER_RESERVED}, r.created, u.username, NULL, NULL, NULL, NULL, NULL, NULL
+         FROM reserved_ips r LEFT JOIN users u ON u.id = r.user_id
+        WHERE r.subnet_id = $1
+       UNION ALL
+       SELECT host(dl.ip), ${ALLOC_TYPE.DISCOVERED}, dl.updated, NULL, m.system_id, 0, m.hostname, m.domain, false, i.name
+         FROM dhcp_leases dl LEFT JOIN interfaces i ON i.mac_address = dl.mac_address LEFT JOIN machines m ON m.id = i.machine_id
+        WHERE dl.ip << $2::cidr AND (dl.expires IS NULL OR dl.expires > now())
+        ORDER BY 1`,
+      [subnet.id, subnet.cidr],
+    );
+    return rows
+      .map((r) => ({
+        ip: r.ip,
+        allocType: r.allocType,
+        created: new Date(r.created),
+        username: r.username,
+        node:
+          r.systemId === null
+            ? null
+            : {
+                systemId: r.systemId,
+                nodeType: r.nodeType ?? 0,
+                hostname: r.hostname ?? '',
+                domain: r.domain ?? '',
+                isContainer: r.isContainer ?? false,
+                via: r.via ?? '',
+              },
+      }))
+      .sort((a, b) => {
+        const x = ipToBigInt(a.ip);
+        const y = ipToBigInt(b.ip);
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
+  }
+
+  /** The addresses held on the subnet: links, reservations, racks' own addresses, current leases. */
+  private async assignedAddresses(subnet: SubnetRow): Promise<string[]> {
+    const rows: Array<{ ip: string }> = await this.db.query(
+      `SELECT host(ip) AS ip FROM interface_links WHERE subnet_id = $1 AND ip IS NOT NULL
+       UNION SELECT host(ip) FROM device_links WHERE subnet_id = $1 AND ip IS NOT NULL
+       UNION SELECT host(ip) FROM reserved_ips WHERE subnet_id = $1
+       UNION SELECT host(ip) FROM dhcp_leases WHERE ip << $2::cidr AND (expires IS NULL OR expires > now())
+       UNION SELECT split_part(a, '/', 1) FROM racks,
+               jsonb_array_elements(CASE WHEN jsonb_typeof(interfaces) = 'array' THEN interfaces ELSE '[]' END) i,
+               jsonb_array_elements_text(CASE WHEN jsonb_typeof(i->'addresses') = 'array' THEN i->'addresses' ELSE '[]' END) a`,
+      [subnet.id, subnet.cidr],
+    );
+    return rows.map((r) => r.ip);
+  }
+}
