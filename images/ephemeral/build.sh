@@ -57,7 +57,8 @@ for tool in apt-get apt-cache dpkg-deb dpkg-query tar gzip sha256sum; do
   command -v "$tool" >/dev/null || fail "needs $tool (a Debian system)"
 done
 command -v gcc >/dev/null && [ -f /usr/include/linux/nvme_ioctl.h ] || fail "needs gcc and the C library headers (apt-get install gcc libc6-dev)"
-cpio --help 2>/dev/null | grep -q -- --reproducible || fail "needs GNU cpio with --reproducible (apt-get install cpio)"
+# (captured first: under pipefail, `cpio --help | grep -q` fails when grep leaves early and cpio gets SIGPIPE)
+grep -q -- --reproducible <<<"$(cpio --help 2>/dev/null)" || fail "needs GNU cpio with --reproducible (apt-get install cpio)"
 for tool in "${INSTALLER_TOOLS[@]}"; do
   command -v "$tool" >/dev/null || fail "needs $tool for the deploy installer (apt-get install ${INSTALLER_PACKAGES[*]})"
 done

@@ -110,25 +110,22 @@ export async function databaseDump(db: DataSource): Promise<DatabaseDump> {
 }
 
 /**
- * Tables the database's own triggers fill from others (migration 0015: one hostname and one MAC
- * per node): restoring their owners' rows restores them; inserting them too would collide.
- */
-const TRIGGER_MAINTAINED = new Set(['node_hostnames', 'node_macs']);
-
-/**
  * One statement list, sent in one round trip: PostgreSQL runs a multi-statement simple query as
  * one transaction, so a restore is all or nothing (and fast enough to run after every write).
+ * It runs as a replica session (no triggers, no foreign-key checks while it lasts): the schema
+ * has reference cycles (machines' default gateway links → interface_links → interfaces →
+ * machines), so no table order restores every row, and the tables the database's own triggers
+ * fill (node_hostnames, node_macs) are restored from the dump like the rest instead of refilled.
  */
 export function restoreSql(dump: DatabaseDump): string {
   const literal = (text: string) => `$fuzz_dump$${text}$fuzz_dump$`;
   return [
+    `SET LOCAL session_replication_role = replica`,
     `TRUNCATE ${dump.tables.map((t) => `"${t.name}"`).join(', ')} CASCADE`,
-    ...dump.tables
-      .filter((t) => !TRIGGER_MAINTAINED.has(t.name))
-      .map(
-        (t) =>
-          `INSERT INTO "${t.name}" SELECT * FROM json_populate_recordset(NULL::"${t.name}", ${literal(t.rows)}::json)`,
-      ),
+    ...dump.tables.map(
+      (t) =>
+        `INSERT INTO "${t.name}" SELECT * FROM json_populate_recordset(NULL::"${t.name}", ${literal(t.rows)}::json)`,
+    ),
     ...dump.sequences.map((s) => `SELECT setval('"${s.name}"', ${s.lastValue}, ${s.isCalled})`),
   ].join(';\n');
 }
