@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderNetworkConfig } from '../../../src/region/services/network/deploy-network-config';
-import { ELSEWHERE, MAC0, MAC1, MODELS } from '../../helpers/network-models';
+import { ELSEWHERE, LAN, MAC0, MAC1, MODELS } from '../../helpers/network-models';
 
 type Entry = Record<string, unknown>;
 const entries = (m: keyof typeof MODELS): Entry[] => renderNetworkConfig(MODELS[m]).network.config;
@@ -89,6 +89,18 @@ describe('network config v1 for the deployed OS', () => {
     const br = named('bridgeOnBond', 'br0');
     assert.deepEqual(br.bridge_interfaces, ['bond0']);
     assert.deepEqual(br.params, { bridge_stp: 0, bridge_fd: 15 });
+  });
+
+  it("puts the default gateway on one link per family: the chosen one, else the boot interface's", () => {
+    const m = structuredClone(MODELS.vlan);
+    m.interfaces[0]!.links = [{ id: 10, mode: 'static', ip: '10.77.0.9', subnet: LAN }];
+    const gatewayOf = (name: string) =>
+      (renderNetworkConfig(m).network.config.find((e) => e.name === name)!.subnets as Entry[])[0]!.gateway;
+    assert.deepEqual([gatewayOf('eth0'), gatewayOf('eth0.42')], [undefined, '10.88.0.1']);
+    m.gatewayLinkIpv4 = null;
+    assert.deepEqual([gatewayOf('eth0'), gatewayOf('eth0.42')], ['10.77.0.1', undefined]);
+    m.gatewayLinkIpv4 = 999; // a link of another family or machine chooses nothing
+    assert.deepEqual([gatewayOf('eth0'), gatewayOf('eth0.42')], ['10.77.0.1', undefined]);
   });
 
   it('leaves out disabled interfaces and AUTO links whose address is not picked yet', () => {

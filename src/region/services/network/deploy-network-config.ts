@@ -194,13 +194,15 @@ function defaultGateways(model: MachineNetworkModel, interfaces: NetworkInterfac
     .sort((a, b) => Number(b.isBoot) - Number(a.isBoot))
     .flatMap((i) => i.links.slice().sort((a, b) => a.id - b.id))
     .filter((l) => hasAddress(l) && l.subnet?.gatewayIp);
-  const pick = (family: 4 | 6, chosen: number | null) =>
-    links.find((l) => l.id === chosen) ?? links.find((l) => familyOf(l.subnet!.cidr) === family);
+  const pick = (family: 4 | 6, chosen: number | null) => {
+    const ofFamily = links.filter((l) => familyOf(l.subnet!.cidr) === family);
+    return ofFamily.find((l) => l.id === chosen) ?? ofFamily[0];
+  };
   const out: Gateways = {};
   const v4 = pick(4, model.gatewayLinkIpv4);
   const v6 = pick(6, model.gatewayLinkIpv6);
-  if (v4 && familyOf(v4.subnet!.cidr) === 4) out[4] = v4;
-  if (v6 && familyOf(v6.subnet!.cidr) === 6) out[6] = v6;
+  if (v4) out[4] = v4;
+  if (v6) out[6] = v6;
   return out;
 }
 
