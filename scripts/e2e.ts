@@ -19,9 +19,12 @@ function setUp(): void {
   ip('-n', ns, 'link', 'set', 'br0', 'up');
   // A namespace without a default route cannot send to 255.255.255.255 (ENETUNREACH) otherwise.
   ip('-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'br0');
-  ip('-n', ns, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap');
-  ip('-n', ns, 'link', 'set', 'tap0', 'master', 'br0');
-  ip('-n', ns, 'link', 'set', 'tap0', 'up');
+  // tap1 is the second NIC of a two-NIC VM (startLab({ nics: 2 })); unused, it carries nothing.
+  for (const tap of ['tap0', 'tap1']) {
+    ip('-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap');
+    ip('-n', ns, 'link', 'set', tap, 'master', 'br0');
+    ip('-n', ns, 'link', 'set', tap, 'up');
+  }
 }
 
 function tearDown(): void {
@@ -43,7 +46,7 @@ async function main(): Promise<number> {
     return 1;
   }
   setUp();
-  log(`lab namespace ${ns}: br0 10.77.0.1/24 + tap0`);
+  log(`lab namespace ${ns}: br0 10.77.0.1/24 + tap0, tap1`);
   try {
     return await new Promise<number>((resolve) => {
       const child = spawn(

@@ -86,6 +86,13 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
       handle: async (ctx, p) => Reply.text(await services.metadata.storageLayout(await versioned(ctx, p.version))),
     },
     {
+      // The same installer: the deployed OS's network configuration (cloud-init's network config
+      // v1, which MAAS puts in curtin's config), for cloud.cfg.d/50-curtin-networking.cfg.
+      method: 'GET',
+      path: '/{version}/network-config',
+      handle: async (ctx, p) => Reply.text(await services.metadata.networkConfig(await versioned(ctx, p.version))),
+    },
+    {
       method: 'GET',
       path: '/{version}/meta-data/',
       handle: async (ctx, p) => Reply.text(await metaData(services, await versioned(ctx, p.version), undefined)),

@@ -7,6 +7,8 @@ import { ConflictError, ValidationError } from '../errors';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
+import { renderNetworkConfig } from './network/deploy-network-config';
+import { loadMachineNetwork } from './network/machine-network-model';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
 import type { StorageService } from './storage/storage-service';
 import { lockMachine } from './transitions';
@@ -135,6 +137,20 @@ export class MetadataService {
     const r = await this.storage.installerStorage(machine.systemId);
     if (!r.ok) throw new ConflictError(`Cannot deploy this storage configuration: ${r.problems.join(' ')}`);
     return r.description;
+  }
+
+  /**
+   * The deployed OS's network configuration (network config v1, as MAAS hands curtin), which the
+   * installer writes as /etc/cloud/cloud.cfg.d/50-curtin-networking.cfg: cloud-init renders it
+   * on first boot. JSON is YAML, so the text is both. Served only while deploying, like the storage.
+   */
+  async networkConfig(machine: Machine): Promise<string> {
+    if (machine.status !== S.DEPLOYING)
+      throw new ConflictError(
+        'The network configuration is served to the installer only while the machine is deploying.',
+      );
+    const config = renderNetworkConfig(await loadMachineNetwork(this.db.manager, machine.id));
+    return `# ${machine.systemId}: written by metalflow from the machine's network configuration\n${JSON.stringify(config, null, 2)}\n`;
   }
 
   /**

@@ -1,6 +1,6 @@
 #!/bin/bash
 # ipmi_sim's chassis_control program for the e2e lab (after ../shared/lab/chassis.sh): power on
-# starts a QEMU VM on tap0 (PXE first when the boot device is pxe), power off kills it. ipmi_sim
+# starts a QEMU VM on tap0 (and tap1 with a second NIC; PXE first when the boot device is pxe), power off kills it. ipmi_sim
 # runs this synchronously and reads stdout to EOF, so QEMU daemonizes with its output elsewhere.
 # The boot device is IPMI's one-time override: the boot that uses it clears it, so a PXE boot
 # after it needs `chassis bootdev pxe` again. chassis.log records every call, each VM start with
@@ -22,12 +22,17 @@ start_vm() {
   # "once": this boot consumes the override; the next one uses the firmware's own order.
   rm -f "$BOOTF" "$PIDF"
   echo "$(date +%s.%N) vm start boot=${dev:-none}" >> "$D/chassis.log"
+  # A two-NIC VM (VM_MAC2 in vm.env) gets a second NIC on tap1, without a boot ROM: it netboots
+  # from the first, as the machine's boot interface says.
+  local second_nic=()
+  [ -z "${VM_MAC2:-}" ] || second_nic=(-netdev tap,id=n1,ifname=tap1,script=no,downscript=no
+    -device "virtio-net-pci,netdev=n1,mac=$VM_MAC2,romfile=")
   qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
     -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" -boot "$boot" \
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
     -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL" \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" \
-    </dev/null >>"$D/qemu.log" 2>&1
+    "${second_nic[@]}" </dev/null >>"$D/qemu.log" 2>&1
 }
 stop_vm() {
   if ! running; then echo "$(date +%s.%N) vm stop: already off" >> "$D/chassis.log"; return 0; fi

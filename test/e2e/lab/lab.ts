@@ -14,6 +14,8 @@ export type Json = Record<string, unknown>;
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const VM = {
   mac: '52:54:00:4d:46:01',
+  /** The second NIC of a two-NIC lab (on tap1). */
+  mac2: '52:54:00:4d:46:02',
   memoryMib: 768,
   cpus: 2,
   diskBytes: 3 * 1024 ** 3,
@@ -47,6 +49,8 @@ export async function startLab(
     bootRoot?: string;
     /** The VM's disk (VM.diskBytes by default); a real image's flat layout needs MAAS's 3 GiB root + boot. */
     diskBytes?: number;
+    /** 2: a second virtio NIC (VM.mac2) on tap1 in br0; it does not netboot. */
+    nics?: 1 | 2;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -73,6 +77,7 @@ export async function startLab(
           `VM_DISK_SERIAL=${VM.diskSerial}`,
           `VM_DISK=${diskName}`,
           `VM_DISK_FORMAT=${format}`,
+          ...(o.nics === 2 ? [`VM_MAC2=${VM.mac2}`] : []),
         ].join('\n') + '\n',
       );
       execFileSync('qemu-img', [
