@@ -239,6 +239,8 @@ if [ "$FIRMWARE" != uefi ]; then
   chroot "$TARGET" grub-install --target=i386-pc --recheck "$DISK"
 fi
 if [ "$FIRMWARE" != bios ]; then install_uefi; fi
+# grub-install makes /boot/grub; on a UEFI-only install nothing ran it (shim and GRUB were copied).
+mkdir -p "$TARGET/boot/grub"
 chroot "$TARGET" update-grub
 grep -q "root=UUID=$(blkid -s UUID -o value "${DEVS[$ROOT_INDEX]}")" "$TARGET/boot/grub/grub.cfg" ||
   die "grub.cfg does not name the root filesystem by UUID"
