@@ -44,6 +44,8 @@ describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over 
     assert.equal(machine.bios_boot_method, 'uefi');
     const chassis = fs.readFileSync(`${lab.bmc.dir}/chassis.log`, 'utf8');
     assert.match(chassis, /vm start boot=\S+ firmware=uefi/);
+    // OVMF's own PXE (option 93: EFI) was handed the rack's EFI loader over TFTP.
+    assert.match(lab.stack.logs('rack'), /tftp: \S+ RRQ ipxe\.efi/);
     // The boot after the installer powered off went through the network first: iPXE printed the
     // rack's `local` answer on the serial console, then exited to the next BootOrder entry.
     const boots = lab.serialLog().split('\n=== next boot ===\n');

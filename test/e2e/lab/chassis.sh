@@ -26,8 +26,11 @@ start_vm() {
   local dev boot=order=cn firmware; dev=$(cat "$BOOTF" 2>/dev/null)
   case "$dev" in pxe) boot=order=nc ;; default) boot=order=c ;; esac
   firmware=(-boot "$boot")
-  [ "${VM_FIRMWARE:-bios}" != uefi ] || firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
-    -drive "if=pflash,format=raw,unit=1,file=$D/ovmf-vars.fd")
+  local nic="virtio-net-pci,netdev=n0,mac=$VM_MAC"
+  # UEFI: no iPXE option ROM on the NIC, so OVMF's own PXE boots it as a server's firmware would
+  # (DHCP option 93: EFI, then the rack's ipxe.efi over TFTP).
+  [ "${VM_FIRMWARE:-bios}" != uefi ] || { firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
+    -drive "if=pflash,format=raw,unit=1,file=$D/ovmf-vars.fd"); nic+=",romfile="; }
   # "once": this boot consumes the override; the next one uses the firmware's own order.
   rm -f "$BOOTF" "$PIDF"
   echo "$(date +%s.%N) vm start boot=${dev:-none}${VM_FIRMWARE:+ firmware=$VM_FIRMWARE}" >> "$D/chassis.log"
@@ -35,7 +38,7 @@ start_vm() {
     -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" "${firmware[@]}" \
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
     -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL" \
-    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" \
+    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "$nic" \
     </dev/null >>"$D/qemu.log" 2>&1
 }
 stop_vm() {
