@@ -66,8 +66,8 @@ if (process.argv.includes('--test')) {
     'test/compat/requirements.txt',
   ]);
   // Real peers for the hardware-edge tests and benchmarks, from Debian: ipmitool (what the ipmi
-  // driver runs) and ipmi_sim (an IPMI BMC); QEMU with its iPXE ROMs and SeaBIOS (the machine
-  // that PXE-boots in the e2e test); and the DHCP/TFTP servers the benchmarks compare with.
+  // driver runs) and ipmi_sim (an IPMI BMC); QEMU with its iPXE ROMs, SeaBIOS and OVMF (the
+  // machines that PXE-boot in the e2e tests); and the DHCP/TFTP servers the benchmarks compare with.
   aptInstall([
     ['ipmitool', 'ipmitool'],
     ['ipmi_sim', 'openipmi'],
@@ -75,6 +75,8 @@ if (process.argv.includes('--test')) {
     ['qemu-img', 'qemu-utils'],
     ['/usr/lib/ipxe/qemu/pxe-virtio.rom', 'ipxe-qemu'],
     ['/usr/share/seabios/bios-256k.bin', 'seabios'],
+    // OVMF: the UEFI firmware of the e2e lab's UEFI machine (test/e2e/real-image-uefi.test.ts).
+    ['/usr/share/OVMF/OVMF_CODE_4M.fd', 'ovmf'],
     ['perfdhcp', 'kea-admin'],
     ['kea-dhcp4', 'kea-dhcp4-server'],
     ['dnsmasq', 'dnsmasq-base'],

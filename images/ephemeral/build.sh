@@ -25,15 +25,16 @@ CACHE=$ROOT/build/cache
 # files).
 MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net e1000
   virtio_blk scsi_common scsi_mod sd_mod virtio_scsi libata ata_piix ata_generic libahci ahci nvme_core nvme
-  crc32c_generic crc16 mbcache jbd2 ext4)
+  crc32c_generic crc16 mbcache jbd2 ext4 efivarfs)
 # ext4 for the deploy installer's target (crc32c_generic first: ext4 asks the crypto API for crc32c,
-# which no `depends=` names). What install-to-disk.sh runs that busybox lacks or does differently,
+# which no `depends=` names); efivarfs for the UEFI boot entry it registers. What install-to-disk.sh runs that busybox lacks or does differently,
 # from the build host's Debian packages with the shared libraries they load: bash, coreutils'
 # install, util-linux's sfdisk/wipefs/partx/blkid, mke2fs, mkfs.fat, GNU tar (xattrs), mtools (the
 # ESP). GRUB runs chrooted in the installed image, which has its own.
 INSTALLER_PACKAGES=(bash coreutils util-linux fdisk e2fsprogs dosfstools tar mtools)
 INSTALLER_TOOLS=(bash install sfdisk wipefs partx blkid mke2fs mkfs.fat tar mtools)
 INSTALLER=$ROOT/images/installer/install-to-disk.sh
+UEFI_ENTRIES=$ROOT/images/installer/uefi-boot-entries.sh
 
 FORCE=no VERIFY=no OUT=''
 for arg in "$@"; do
@@ -114,7 +115,7 @@ HDPARM_DEB=$(fetch_deb hdparm)
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
-INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER")
+INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER" "$UEFI_ENTRIES")
 STAMP=$(
   echo "kernel $(basename "$DEB")"
   echo "busybox-static $BUSYBOX_VERSION"
@@ -262,6 +263,7 @@ GCONV=/usr/lib/x86_64-linux-gnu/gconv
 mkdir -p "$R$GCONV"
 install -m 0644 "$GCONV/IBM850.so" "$GCONV/gconv-modules.cache" "$R$GCONV/"
 install -m 0755 "$INSTALLER" "$R/lib/metalflow/install-to-disk.sh"
+install -m 0755 "$UEFI_ENTRIES" "$R/lib/metalflow/uefi-boot-entries.sh"
 install -m 0755 "$HERE/init" "$R/init"
 install -m 0755 "$HERE/udhcpc.script" "$R/usr/share/udhcpc/default.script"
 install -m 0644 "$LIBRARY" "$R/lib/metalflow/maas-run-scripts.sh"

@@ -23,6 +23,7 @@
 set -euo pipefail
 
 STORAGE='' IMAGE='' FIRMWARE=both TARGET=/tmp/install-target
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLOUD_CONFIGS=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -173,7 +174,7 @@ for c in "${CLOUD_CONFIGS[@]}"; do install -m 0600 "$c" "$TARGET/etc/cloud/cloud
 # UEFI, as grub-install --uefi-secure-boot --removable lays it out, written with mtools: Debian's
 # signed shim and GRUB in EFI/debian and in the removable path EFI/BOOT (which firmware boots
 # without an NVRAM entry), and a grub.cfg that finds /boot/grub by filesystem UUID. On a machine
-# booted by UEFI, the `debian` entry is registered too.
+# booted by UEFI, the `debian` entry is registered too (register_uefi_entry).
 install_uefi() {
   local esp_index='' esp boot_index=$ROOT_INDEX prefix=/boot/grub dir f
   for i in "${!ROLES[@]}"; do
@@ -200,10 +201,27 @@ install_uefi() {
     mcopy -i "$esp" "$TARGET/tmp/esp-grub.cfg" "::/EFI/$dir/grub.cfg"
   done
   rm -f "$TARGET/tmp/esp-grub.cfg"
-  if [ -d /sys/firmware/efi/efivars ]; then
-    efibootmgr -q -c -d "$DISK" -p $((esp_index + 1)) -L debian -l '\EFI\debian\shimx64.efi' ||
-      die "could not register the UEFI boot entry"
-  fi
+  # Only with --firmware uefi (the deploy installer on a machine that booted by UEFI): `both` is
+  # for images and benchmarks built on a host whose NVRAM is not ours to change.
+  if [ "$FIRMWARE" = uefi ]; then register_uefi_entry $((esp_index + 1)); fi
+}
+
+# The `debian` boot entry in NVRAM, made with the image's own efibootmgr (chrooted, the installer
+# carries none) through efivarfs; a previous deploy's entry goes first, and the network entry this
+# machine booted from stays first in BootOrder, as curtin leaves a MAAS machine (uefi-boot-entries.sh).
+register_uefi_entry() {
+  local part=$1 efivars=$TARGET/sys/firmware/efi/efivars n order
+  local entries=$HERE/uefi-boot-entries.sh
+  [ -d /sys/firmware/efi ] || die "--firmware uefi, but this system did not boot by UEFI (no /sys/firmware/efi)"
+  [ -e "$TARGET/usr/bin/efibootmgr" ] || [ -e "$TARGET/bin/efibootmgr" ] || die "the image has no efibootmgr"
+  efi() { chroot "$TARGET" efibootmgr "$@"; }
+  # /sys is bound into the target without its submounts: efivarfs is mounted there itself.
+  mnt -t efivarfs efivarfs "$efivars" || die "could not mount efivarfs on $efivars"
+  for n in $(efi | "$entries" stale debian); do efi -q -b "$n" -B || die "could not remove the old boot entry Boot$n"; done
+  efi -q -c -d "$DISK" -p "$part" -L debian -l '\EFI\debian\shimx64.efi' || die "could not register the UEFI boot entry"
+  order=$(efi | "$entries" order)
+  [ -z "$order" ] || efi -q -o "$order" || die "could not set BootOrder $order"
+  echo "install-to-disk: UEFI $(efi | grep -E '^Boot(Current|Order):' | tr '\n' ' ')" >&2
 }
 
 step bootloader
@@ -221,6 +239,8 @@ if [ "$FIRMWARE" != uefi ]; then
   chroot "$TARGET" grub-install --target=i386-pc --recheck "$DISK"
 fi
 if [ "$FIRMWARE" != bios ]; then install_uefi; fi
+# grub-install makes /boot/grub; on a UEFI-only install nothing ran it (shim and GRUB were copied).
+mkdir -p "$TARGET/boot/grub"
 chroot "$TARGET" update-grub
 grep -q "root=UUID=$(blkid -s UUID -o value "${DEVS[$ROOT_INDEX]}")" "$TARGET/boot/grub/grub.cfg" ||
   die "grub.cfg does not name the root filesystem by UUID"

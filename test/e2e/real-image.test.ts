@@ -4,72 +4,23 @@
 // config with the machine's token; the VM boots GRUB from its disk, Debian's cloud-init reads
 // meta-data and user-data from the metadata server and its final report makes the machine
 // DEPLOYED. Then `ssh -i <owner's key>` into it (inside the lab namespace): hostname, `findmnt /`,
-// `cloud-init status`, and the user_data's mark. The lab gets its own boot root: the ephemeral
-// environment built from this tree (images/ephemeral/build.sh, which holds the installer's tools)
-// and the real image's files with a manifest that makes it the deployable debian/bookworm (the
-// shared build/boot keeps the stand-in for deploy.test.ts).
+// `cloud-init status`, and the user_data's mark. The lab gets its own boot root with the real
+// image (lab/real-image.ts, shared with the UEFI run in real-image-uefi.test.ts).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, startLab, VM, waitForMachine, type Json, type Lab } from './lab/lab';
+import { startLab, type Json, type Lab } from './lab/lab';
+import { bootRootWithRealImage, commissionAndDeploy, ownerKeyDir, sshToDeployed } from './lab/real-image';
 
-const REAL_IMAGE = path.join(ROOT, 'build/boot/images/rootfs/debian/bookworm/amd64');
 const HOSTNAME = 'e2e-real';
-const USER_DATA = '#!/bin/sh\necho "metalflow user-data ran on $(hostname)" >/var/tmp/metalflow-user-data\n';
-
-/** Hard links where the filesystem allows (root.tgz is 250+ MB), else a copy. */
-function linkOrCopy(from: string, to: string): void {
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  try {
-    fs.linkSync(from, to);
-  } catch {
-    fs.copyFileSync(from, to);
-  }
-}
-
-function bootRootWithRealImage(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-'));
-  for (const f of fs.readdirSync(path.join(ROOT, 'build/boot/tftp')))
-    linkOrCopy(path.join(ROOT, 'build/boot/tftp', f), path.join(root, 'tftp', f));
-  execFileSync(path.join(ROOT, 'images/ephemeral/build.sh'), [path.join(root, 'images/ephemeral/amd64')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const dir = path.join(root, 'images/rootfs/debian/bookworm/amd64');
-  for (const f of ['root.tgz', 'vmlinuz', 'initrd.img']) linkOrCopy(path.join(REAL_IMAGE, f), path.join(dir, f));
-  const manifest = JSON.parse(fs.readFileSync(path.join(REAL_IMAGE, 'metalflow.json'), 'utf8')) as Json;
-  delete manifest.state;
-  fs.writeFileSync(path.join(dir, 'metalflow.json'), JSON.stringify({ ...manifest, deployable: true }));
-  return root;
-}
-
-/** The address the deployed VM leased from the rack: the one host of the dynamic range with SSH. */
-async function sshHost(): Promise<string | undefined> {
-  const probes = Array.from({ length: 51 }, (_, i) => `10.77.0.${100 + i}`).map(
-    (host) =>
-      new Promise<string | undefined>((resolve) => {
-        const s = net.connect({ host, port: 22, timeout: 1000 });
-        s.once('connect', () => (s.destroy(), resolve(host)));
-        s.once('timeout', () => (s.destroy(), resolve(undefined)));
-        s.once('error', () => resolve(undefined));
-      }),
-  );
-  return (await Promise.all(probes)).find(Boolean);
-}
 
 describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 40 * 60_000 }, () => {
   let lab: Lab;
-  let id: string;
   let work: string;
   let bootRoot: string;
 
   before(async () => {
-    assert.ok(fs.existsSync(path.join(REAL_IMAGE, 'root.tgz')), 'the real image is built (images/debian/build.sh)');
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-key-'));
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e-owner', '-f', path.join(work, 'key')]);
+    work = ownerKeyDir();
     bootRoot = bootRootWithRealImage();
     // 5 GiB: MAAS's flat layout (the default storage layout commissioning applies) wants a 3 GiB root.
     lab = await startLab({ diskFormat: 'raw', bootRoot, nodeTimeoutSeconds: 1200, diskBytes: 5 * 1024 ** 3 });
@@ -89,53 +40,8 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
   });
 
   it('commissions, deploys (DEPLOYED by cloud-init), and the owner logs in with the key', async () => {
-    const r = await lab.stack.call('POST', '/machines/', {
-      architecture: 'amd64/generic',
-      mac_addresses: VM.mac,
-      hostname: HOSTNAME,
-      power_type: 'ipmi',
-      ...Object.fromEntries(Object.entries(lab.ipmiParams()).map(([k, v]) => [`power_parameters_${k}`, v])),
-    });
-    assert.equal(r.status, 200, r.text);
-    id = (r.body as Json).system_id as string;
-    await waitForMachine(lab, id, 'Ready', 300_000);
-
-    const key = await lab.stack.call('POST', '/account/prefs/sshkeys/', {
-      key: fs.readFileSync(path.join(work, 'key.pub'), 'utf8').trim(),
-    });
-    assert.equal(key.status, 201, key.text);
-    const d = await lab.stack.call('POST', `/machines/${id}/op-deploy`, {
-      distro_series: 'debian/bookworm',
-      user_data: Buffer.from(USER_DATA).toString('base64'),
-    });
-    assert.equal(d.status, 200, d.text);
-    await waitForMachine(lab, id, 'Deployed', 30 * 60_000);
-
-    const ev = ((await lab.stack.call('GET', `/events/?op=query&id=${id}&limit=500&level=DEBUG`)).body as Json)
-      .events as Json[];
-    const lines = ev.map((e) => `${String(e.type)}: ${String(e.description)}`);
-    for (const step of ['partition', 'format', 'unpack', 'fstab', 'cloud-init', 'bootloader'])
-      assert.ok(
-        lines.some((l) => l.includes(`Installing: ${step}`)),
-        `event for step ${step}:\n${lines.join('\n')}`,
-      );
-    assert.ok(
-      lines.some((l) => /^cloudinit finish: modules-final/.test(l)),
-      `cloud-init's final report:\n${lines.join('\n')}`,
-    );
-
-    const host = await lab.until('SSH on the deployed VM', 120_000, sshHost);
-    const ssh = (command: string) =>
-      execFileSync(
-        'ssh',
-        [
-          ...['-i', path.join(work, 'key'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
-          ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR'],
-          `debian@${host}`,
-          command,
-        ],
-        { encoding: 'utf8' },
-      ).trim();
+    await commissionAndDeploy(lab, { hostname: HOSTNAME, keyDir: work });
+    const ssh = await sshToDeployed(lab, work);
     assert.equal(ssh('hostname'), HOSTNAME);
     // MAAS's flat layout, which commissioning applied, on a BIOS machine: the bios_grub partition
     // install-to-disk.sh adds, then the root partition on the rest of the disk.

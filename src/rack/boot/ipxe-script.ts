@@ -36,6 +36,9 @@ const RETRY_SECONDS = 5;
  * The first script (BOOT_HTTP.bootScript, and TFTP's boot.ipxe): fetch the per-MAC script. A
  * rack that cannot answer yet (region down, nothing cached: 503) is asked again a few times, then
  * iPXE exits so the firmware tries its next boot device (a deployed machine's disk).
+ * `--replace`: the per-MAC script takes this one's place, so its exit status reaches the firmware
+ * (a UEFI local boot's `exit 1`) instead of counting here as a failed fetch. Exits are non-zero:
+ * UEFI firmware answers a successful return with its boot menu, not the next BootOrder entry.
  */
 export function bootScript(base: string): string {
   // BOOT_HTTP.macScript's shape, with iPXE filling in the MAC (macScript itself would rewrite the
@@ -43,14 +46,14 @@ export function bootScript(base: string): string {
   const url = `${safe('the server URL', base)}/ipxe/mac/${IPXE_MAC_HYPHENS}.ipxe`;
   const lines = ['#!ipxe', '# metalflow: what this machine boots is decided per MAC by the region'];
   for (let attempt = 1; attempt <= CHAIN_ATTEMPTS; attempt++) {
-    lines.push(`chain ${url} || goto failed${attempt}`, `:failed${attempt}`);
+    lines.push(`chain --replace ${url} || goto failed${attempt}`, `:failed${attempt}`);
     if (attempt < CHAIN_ATTEMPTS)
       lines.push(
         `echo metalflow: no boot script from the rack (attempt ${attempt} of ${CHAIN_ATTEMPTS}), retrying in ${RETRY_SECONDS} s`,
         `sleep ${RETRY_SECONDS}`,
       );
   }
-  lines.push('echo metalflow: no boot script from the rack, trying the next boot device', 'exit', '');
+  lines.push('echo metalflow: no boot script from the rack, trying the next boot device', 'exit 1', '');
   return lines.join('\n');
 }
 
@@ -67,9 +70,10 @@ export function macScript(config: MacBootConfig, o: MacScriptOptions): string {
   const who = config.known ? safe('the system_id', config.systemId) : 'unknown machine';
   switch (config.purpose) {
     case 'local':
-      // BIOS: boot the first disk. UEFI has no drive 0x80: `exit` hands back to the firmware,
-      // which moves on to the next boot entry (the installed OS).
-      return script(`local boot for ${who}`, ['sanboot --no-describe --drive 0x80 || exit']);
+      // BIOS: boot the first disk. UEFI has no drive 0x80: `exit 1` hands back to the firmware,
+      // which moves on to the next BootOrder entry (the installed OS, which the installer put
+      // right after the network entry, as curtin does for MAAS); `exit` (0) would stop at its menu.
+      return script(`local boot for ${who}`, ['sanboot --no-describe --drive 0x80 || exit 1']);
     case 'poweroff':
       return script(`power off for ${who}`, ['poweroff']);
     case 'commissioning':

@@ -8,6 +8,12 @@
 #   chassis.sh <device> get power|boot ...   /   chassis.sh <device> set power 0|1 reset 1 boot pxe ...
 # The VM's shape comes from $D/vm.env (written by test/e2e/lab/lab.ts); the disk is $VM_DISK
 # ($VM_DISK_FORMAT, default disk0.qcow2), raw when a test reads what was written to it.
+# VM_FIRMWARE=uefi boots OVMF (Debian's ovmf): its code read-only, its variables from this VM's own
+# copy ($D/ovmf-vars.fd, writable), so boot entries and BootOrder persist across power cycles as in
+# a machine's NVRAM. OVMF reads no `-boot order` (that is SeaBIOS's CMOS), and a bootindex would
+# make it rewrite BootOrder on every boot: so on UEFI the NVRAM alone decides what boots, and the
+# IPMI boot override is only recorded, like a BMC whose override does not reach the firmware. The
+# machine PXE-boots after a deploy only because the installer put the network entry first (MAAS).
 D=$(cd "$(dirname "$0")" && pwd); PIDF=$D/vm.pid; BOOTF=$D/bootdev; QMP=$D/qmp.sock
 # shellcheck disable=SC1091
 . "$D/vm.env"
@@ -17,21 +23,27 @@ shift; op=$1; shift
 alive() { local st; st=$(awk '/^State:/{print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
 running() { [ -f "$PIDF" ] && alive "$(cat "$PIDF")"; }
 start_vm() {
-  local dev boot=order=cn; dev=$(cat "$BOOTF" 2>/dev/null)
+  local dev boot=order=cn firmware; dev=$(cat "$BOOTF" 2>/dev/null)
   case "$dev" in pxe) boot=order=nc ;; default) boot=order=c ;; esac
+  firmware=(-boot "$boot")
+  local nic="virtio-net-pci,netdev=n0,mac=$VM_MAC"
+  # UEFI: no iPXE option ROM on the NIC, so OVMF's own PXE boots it as a server's firmware would
+  # (DHCP option 93: EFI, then the rack's ipxe.efi over TFTP).
+  [ "${VM_FIRMWARE:-bios}" != uefi ] || { firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
+    -drive "if=pflash,format=raw,unit=1,file=$D/ovmf-vars.fd"); nic+=",romfile="; }
   # "once": this boot consumes the override; the next one uses the firmware's own order.
   rm -f "$BOOTF" "$PIDF"
-  echo "$(date +%s.%N) vm start boot=${dev:-none}" >> "$D/chassis.log"
+  echo "$(date +%s.%N) vm start boot=${dev:-none}${VM_FIRMWARE:+ firmware=$VM_FIRMWARE}" >> "$D/chassis.log"
   # A two-NIC VM (VM_MAC2 in vm.env) gets a second NIC on tap1, without a boot ROM: it netboots
   # from the first, as the machine's boot interface says.
   local second_nic=()
   [ -z "${VM_MAC2:-}" ] || second_nic=(-netdev tap,id=n1,ifname=tap1,script=no,downscript=no
     -device "virtio-net-pci,netdev=n1,mac=$VM_MAC2,romfile=")
   qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
-    -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" -boot "$boot" \
+    -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" "${firmware[@]}" \
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
     -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL" \
-    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" \
+    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "$nic" \
     "${second_nic[@]}" </dev/null >>"$D/qemu.log" 2>&1
 }
 stop_vm() {

@@ -11,6 +11,8 @@ import { startIpmiSim, type IpmiSim } from '../../helpers/bmc/ipmi-sim';
 import { startStack, type Stack } from '../../helpers/stack';
 
 export type Json = Record<string, unknown>;
+/** Debian's ovmf: the firmware code (read-only) and the variable store each UEFI VM gets a copy of. */
+export const OVMF = { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' };
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const VM = {
   mac: '52:54:00:4d:46:01',
@@ -51,6 +53,8 @@ export async function startLab(
     diskBytes?: number;
     /** 2: a second virtio NIC (VM.mac2) on tap1 in br0; it does not netboot. */
     nics?: 1 | 2;
+    /** SeaBIOS (default) or OVMF, with this VM's own NVRAM (chassis.sh). */
+    firmware?: 'bios' | 'uefi';
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -59,6 +63,8 @@ export async function startLab(
     fs.existsSync(path.join(bootRoot, 'images/ephemeral/amd64/initrd.gz')),
     'the ephemeral environment is built (images/ephemeral/build.sh)',
   );
+  const uefi = o.firmware === 'uefi';
+  if (uefi) for (const f of [OVMF.code, OVMF.vars]) assert.ok(fs.existsSync(f), `${f} exists (apt-get install ovmf)`);
   const format = o.diskFormat ?? 'qcow2';
   const diskName = `disk0.${format === 'raw' ? 'img' : 'qcow2'}`;
   const bmc = await startIpmiSim({
@@ -78,8 +84,11 @@ export async function startLab(
           `VM_DISK=${diskName}`,
           `VM_DISK_FORMAT=${format}`,
           ...(o.nics === 2 ? [`VM_MAC2=${VM.mac2}`] : []),
+          ...(uefi ? ['VM_FIRMWARE=uefi', `VM_OVMF_CODE=${OVMF.code}`] : []),
         ].join('\n') + '\n',
       );
+      // A fresh NVRAM: no boot entries yet, as a new machine's.
+      if (uefi) fs.copyFileSync(OVMF.vars, path.join(dir, 'ovmf-vars.fd'));
       execFileSync('qemu-img', [
         'create',
         '-q',

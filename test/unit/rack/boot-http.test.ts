@@ -95,7 +95,7 @@ describe('HTTP boot server', () => {
     assert.equal(got.status, 200);
     assert.match(
       got.body.toString(),
-      new RegExp(`^chain http://127\\.0\\.0\\.1:${rack.port}/ipxe/mac/\\$\\{mac:hexhyp\\}\\.ipxe `, 'm'),
+      new RegExp(`^chain --replace http://127\\.0\\.0\\.1:${rack.port}/ipxe/mac/\\$\\{mac:hexhyp\\}\\.ipxe `, 'm'),
     );
     assert.equal(Number(got.headers['content-length']), got.body.length);
   });

@@ -34,12 +34,12 @@ describe('iPXE scripts', () => {
     const script = bootScript(BASE);
     assert.match(script, /^#!ipxe\n/);
     const chain = script.split('\n').find((l) => l.startsWith('chain '));
-    assert.equal(chain, `chain ${BASE}/ipxe/mac/\${mac:hexhyp}.ipxe || goto failed1`);
+    assert.equal(chain, `chain --replace ${BASE}/ipxe/mac/\${mac:hexhyp}.ipxe || goto failed1`);
     // What iPXE requests once it substitutes the MAC is exactly the contract's path.
-    const url = chain!.split(' ')[1]!.replace('${mac:hexhyp}', '52-54-00-12-34-56');
+    const url = chain!.split(' ')[2]!.replace('${mac:hexhyp}', '52-54-00-12-34-56');
     assert.equal(url, `${BASE}${BOOT_HTTP.macScript('52:54:00:12:34:56')}`);
     // It gives up eventually (a deployed machine then boots its disk).
-    assert.match(script, /\nexit\n$/);
+    assert.match(script, /\nexit 1\n$/);
   });
 
   for (const purpose of ['commissioning', 'xinstall'] as const) {
@@ -110,7 +110,7 @@ describe('iPXE scripts', () => {
 
   it('local boots the first disk (or hands back to UEFI); poweroff powers off; neither loads a kernel', () => {
     const local = macScript(machine('local'), { base: BASE });
-    assert.match(local, /\nsanboot --no-describe --drive 0x80 \|\| exit\n/);
+    assert.match(local, /\nsanboot --no-describe --drive 0x80 \|\| exit 1\n/);
     const off = macScript(machine('poweroff'), { base: BASE });
     assert.match(off, /\npoweroff\n/);
     for (const s of [local, off]) assert.doesNotMatch(s, /^kernel /m);

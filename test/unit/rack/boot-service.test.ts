@@ -55,7 +55,7 @@ describe('boot services', () => {
       assert.equal((await tftpGet(tftpPort, 'ipxe.efi')).toString(), 'uefi loader');
       assert.match(
         (await tftpGet(tftpPort, 'boot.ipxe')).toString(),
-        new RegExp(`^chain http://127\\.0\\.0\\.1:${http}/ipxe/mac/`, 'm'),
+        new RegExp(`^chain --replace http://127\\.0\\.0\\.1:${http}/ipxe/mac/`, 'm'),
       );
       const script = await fetch(`http://127.0.0.1:${http}/ipxe/boot.ipxe`);
       assert.equal(script.status, 200);

@@ -186,7 +186,10 @@ describe('TFTP server', () => {
     for (const name of ['boot.ipxe', '/boot.ipxe']) {
       const got = await fetchFile(port, name);
       assert.match(got.data.toString(), /^#!ipxe\n/);
-      assert.match(got.data.toString(), /^chain http:\/\/127\.0\.0\.1:5248\/ipxe\/mac\/\$\{mac:hexhyp\}\.ipxe /m);
+      assert.match(
+        got.data.toString(),
+        /^chain --replace http:\/\/127\.0\.0\.1:5248\/ipxe\/mac\/\$\{mac:hexhyp\}\.ipxe /m,
+      );
       assert.equal(got.stats.size, got.data.length);
     }
   });

@@ -1,0 +1,128 @@
+// What the real-image e2e files share (BIOS: real-image.test.ts, UEFI: real-image-uefi.test.ts):
+// a boot root holding the real Debian image as the deployable debian/bookworm, the owner's SSH key,
+// enlisting + commissioning + deploying the lab's VM with it, and SSH into the deployed OS.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, VM, waitForMachine, type Json, type Lab } from './lab';
+
+export const REAL_IMAGE = path.join(ROOT, 'build/boot/images/rootfs/debian/bookworm/amd64');
+export const USER_DATA = '#!/bin/sh\necho "metalflow user-data ran on $(hostname)" >/var/tmp/metalflow-user-data\n';
+
+/** Hard links where the filesystem allows (root.tgz is 250+ MB), else a copy. */
+function linkOrCopy(from: string, to: string): void {
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to);
+  }
+}
+
+/**
+ * The lab's own boot root: the ephemeral environment built from this tree (images/ephemeral/build.sh,
+ * which holds the installer's tools) and the real image's files with a manifest that makes it the
+ * deployable debian/bookworm (the shared build/boot keeps the stand-in for deploy.test.ts).
+ */
+export function bootRootWithRealImage(): string {
+  assert.ok(fs.existsSync(path.join(REAL_IMAGE, 'root.tgz')), 'the real image is built (images/debian/build.sh)');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-'));
+  for (const f of fs.readdirSync(path.join(ROOT, 'build/boot/tftp')))
+    linkOrCopy(path.join(ROOT, 'build/boot/tftp', f), path.join(root, 'tftp', f));
+  execFileSync(path.join(ROOT, 'images/ephemeral/build.sh'), [path.join(root, 'images/ephemeral/amd64')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const dir = path.join(root, 'images/rootfs/debian/bookworm/amd64');
+  for (const f of ['root.tgz', 'vmlinuz', 'initrd.img']) linkOrCopy(path.join(REAL_IMAGE, f), path.join(dir, f));
+  const manifest = JSON.parse(fs.readFileSync(path.join(REAL_IMAGE, 'metalflow.json'), 'utf8')) as Json;
+  delete manifest.state;
+  fs.writeFileSync(path.join(dir, 'metalflow.json'), JSON.stringify({ ...manifest, deployable: true }));
+  return root;
+}
+
+/** A directory holding the owner's new SSH key pair (`key`, `key.pub`). */
+export function ownerKeyDir(): string {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-key-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e-owner', '-f', path.join(work, 'key')]);
+  return work;
+}
+
+/** The address the deployed VM leased from the rack: the one host of the dynamic range with SSH. */
+async function sshHost(): Promise<string | undefined> {
+  const probes = Array.from({ length: 51 }, (_, i) => `10.77.0.${100 + i}`).map(
+    (host) =>
+      new Promise<string | undefined>((resolve) => {
+        const s = net.connect({ host, port: 22, timeout: 1000 });
+        s.once('connect', () => (s.destroy(), resolve(host)));
+        s.once('timeout', () => (s.destroy(), resolve(undefined)));
+        s.once('error', () => resolve(undefined));
+      }),
+  );
+  return (await Promise.all(probes)).find(Boolean);
+}
+
+/**
+ * Enlist the VM by hand (IPMI through the lab's BMC), commission it (which lays out the default
+ * storage for the firmware it booted with), give the owner's key to the account and deploy the real
+ * image with USER_DATA; resolves once cloud-init's final report made it Deployed, with its system_id
+ * and its events as `type: description` lines, after checking the installer's steps are among them.
+ */
+export async function commissionAndDeploy(
+  lab: Lab,
+  o: { hostname: string; keyDir: string },
+): Promise<{ id: string; events: string[] }> {
+  const r = await lab.stack.call('POST', '/machines/', {
+    architecture: 'amd64/generic',
+    mac_addresses: VM.mac,
+    hostname: o.hostname,
+    power_type: 'ipmi',
+    ...Object.fromEntries(Object.entries(lab.ipmiParams()).map(([k, v]) => [`power_parameters_${k}`, v])),
+  });
+  assert.equal(r.status, 200, r.text);
+  const id = (r.body as Json).system_id as string;
+  await waitForMachine(lab, id, 'Ready', 300_000);
+
+  const key = await lab.stack.call('POST', '/account/prefs/sshkeys/', {
+    key: fs.readFileSync(path.join(o.keyDir, 'key.pub'), 'utf8').trim(),
+  });
+  assert.equal(key.status, 201, key.text);
+  const d = await lab.stack.call('POST', `/machines/${id}/op-deploy`, {
+    distro_series: 'debian/bookworm',
+    user_data: Buffer.from(USER_DATA).toString('base64'),
+  });
+  assert.equal(d.status, 200, d.text);
+  await waitForMachine(lab, id, 'Deployed', 30 * 60_000);
+
+  const ev = ((await lab.stack.call('GET', `/events/?op=query&id=${id}&limit=500&level=DEBUG`)).body as Json)
+    .events as Json[];
+  const events = ev.map((e) => `${String(e.type)}: ${String(e.description)}`);
+  for (const step of ['partition', 'format', 'unpack', 'fstab', 'cloud-init', 'bootloader'])
+    assert.ok(
+      events.some((l) => l.includes(`Installing: ${step}`)),
+      `event for step ${step}:\n${events.join('\n')}`,
+    );
+  assert.ok(
+    events.some((l) => /^cloudinit finish: modules-final/.test(l)),
+    `cloud-init's final report:\n${events.join('\n')}`,
+  );
+  return { id, events };
+}
+
+/** Wait for SSH on the deployed VM; then run commands there as the owner (`debian`, the owner's key). */
+export async function sshToDeployed(lab: Lab, keyDir: string): Promise<(command: string) => string> {
+  const host = await lab.until('SSH on the deployed VM', 120_000, sshHost);
+  return (command: string) =>
+    execFileSync(
+      'ssh',
+      [
+        ...['-i', path.join(keyDir, 'key'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
+        ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR'],
+        `debian@${host}`,
+        command,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+}
