@@ -1,5 +1,6 @@
 // BIND 9's named, run by the region: in the foreground (-g, its log to a file), configured from
-// files this region writes under its state dir, reloaded through rndc with a key made at each start.
+// files this region writes under its state dir, reloaded through rndc with a key made at each start,
+// and never outliving the region (TIED_TO_PARENT).
 // Restarted when it exits unexpectedly, so one crash does not end DNS for the region's lifetime.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -39,6 +40,20 @@ function writeAtomically(file: string, text: string): void {
   fs.writeFileSync(tmp, text, { mode: 0o640 });
   fs.renameSync(tmp, file);
 }
+
+/**
+ * Runs "$0" "$@" (named) and ends it when this process goes, however it goes: SIGTERM/SIGINT to the
+ * shell are passed on, and when the region dies (even SIGKILL) the pipe on the shell's stdin closes,
+ * `read` returns and named is stopped. Node cannot ask the kernel for a parent-death signal itself.
+ */
+const TIED_TO_PARENT = `exec 3<&0
+"$0" "$@" </dev/null &
+pid=$!
+trap 'kill $pid 2>/dev/null' TERM INT
+( read _ <&3; kill $pid 2>/dev/null ) &
+wait $pid; status=$?
+wait $pid 2>/dev/null && status=$?
+exit $status`;
 
 const READY_TIMEOUT_MS = 20_000;
 const RESTART_DELAY_MS = 2_000;
@@ -116,9 +131,13 @@ export class NamedProcess {
     // One previous log is kept: named logs each reload, and a region runs for months.
     if (fs.existsSync(logFile) && fs.statSync(logFile).size > LOG_MAX_BYTES) fs.renameSync(logFile, `${logFile}.1`);
     const out = fs.openSync(logFile, 'a');
-    const child = spawn(this.bin.named, ['-g', '-c', path.join(this.dir, 'named.conf')], {
-      stdio: ['ignore', out, out],
-    });
+    const child = spawn(
+      '/bin/sh',
+      ['-c', TIED_TO_PARENT, this.bin.named, '-g', '-c', path.join(this.dir, 'named.conf')],
+      {
+        stdio: ['pipe', out, out],
+      },
+    );
     fs.closeSync(out);
     this.child = child;
     let exited = false;
@@ -159,6 +178,8 @@ export class NamedProcess {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
+    // Ends the shell's watcher of this process too.
+    child.stdin?.destroy();
     await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
