@@ -6,6 +6,7 @@ import { allocate, allocateAtScale } from './allocate';
 import { commission } from './commission';
 import { deploy } from './deploy';
 import { dhcp } from './dhcp';
+import { dns } from './dns';
 import { image } from './image';
 import { startBenchInfra } from './lib/infra';
 import { cpuSecondsOf, foreignCpuMeter } from './lib/proc';
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   image,
   deploy,
   'whoami-under-abuse': whoamiUnderAbuse,
+  dns,
 };
 
 const started = Date.now();

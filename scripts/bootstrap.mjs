@@ -85,6 +85,8 @@ if (process.argv.includes('--test')) {
     ['ip', 'iproute2'],
     // The image benchmark's nginx.
     ['/usr/sbin/nginx', 'nginx-light'],
+    // The DNS benchmark's load generator (bench/dns.ts).
+    ['dnsperf', 'dnsperf'],
   ]);
   // Juju's MAAS provider library (gomaasapi, pinned by go.sum) for test/integration/gomaasapi:
   // fetched and compiled once here, so the test's own `go build` is a build-cache hit. Go keeps
@@ -152,6 +154,24 @@ aptInstall([
   ['mmdebstrap', 'mmdebstrap'],
   ['jq', 'jq'],
 ]);
+
+// The region's DNS server (src/region/dns-server, docs/adr/0004-bind-for-dns.md): BIND 9's named and
+// rndc, named-checkzone for the tests, dig. The region runs its own named; Debian's package also
+// enables a system named on port 53, which would hold the port, so a fresh install turns it off.
+const hadBind = fs.existsSync('/usr/sbin/named');
+aptInstall([
+  ['/usr/sbin/named', 'bind9'],
+  ['/usr/sbin/rndc', 'bind9-utils'],
+  ['dig', 'bind9-dnsutils'],
+]);
+if (!hadBind && fs.existsSync('/usr/sbin/named') && onPath('systemctl')) {
+  log('turning off the system named that the bind9 package enabled (the region runs its own)');
+  try {
+    execFileSync('systemctl', ['disable', '--now', 'named'], { stdio: 'ignore' });
+  } catch {
+    log('could not disable named.service: if it holds port 53, stop it or set METALFLOW_DNS_LISTEN');
+  }
+}
 
 // The ephemeral environment machines PXE-boot into (kernel + initramfs from Debian packages);
 // build.sh does nothing when it is up to date. Without it the rack still serves everything else.

@@ -12,6 +12,7 @@ import { createRegionServices } from '../region/services';
 import { hostInterfaces } from '../rack/host-interfaces';
 import { TemporalWorkflowGateway } from '../region/temporal/gateway';
 import { createRegionWorker } from '../region/worker';
+import { startDnsServer } from '../region/dns-server';
 
 export interface RegionRoles {
   api: boolean;
@@ -90,6 +91,21 @@ export async function startRegion(
       config.reconcileIntervalMs,
     );
     stops.push(stopReconciler);
+    // The API process serves DNS (one named per region process that answers the API).
+    if (config.dnsListen) {
+      const dns = await startDnsServer({
+        db,
+        databaseUrl: infra.databaseUrl,
+        stateDir: config.stateDir,
+        listen: config.dnsListen,
+        regionName: config.regionName,
+        log,
+      }).catch((err: Error) => {
+        log(`DNS: not serving: ${err.message}`);
+        return undefined;
+      });
+      if (dns) stops.push(() => dns.stop());
+    } else log('DNS: off (METALFLOW_DNS_LISTEN=off)');
   }
   let worker: Worker | undefined;
   if (roles.worker) {

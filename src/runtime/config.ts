@@ -30,6 +30,8 @@ export interface Config {
   rackBoot: RackBootConfig;
   /** How the region uses PostgreSQL: two pools, so heavy listings cannot starve everything else. */
   database: DatabaseLimits;
+  /** METALFLOW_DNS_LISTEN: where the region's named answers (addr:port, [v6]:port), or null (off). */
+  dnsListen: { host: string; port: number } | null;
 }
 
 export interface DatabaseLimits {
@@ -85,6 +87,24 @@ function addressList(name: string, value: string | undefined): string[] {
   return entries;
 }
 
+/** Port 53 needs root; otherwise a high port of metalflow's range, next to the API's 5240. */
+const DNS_DEFAULT_PORT_UNPRIVILEGED = 5255;
+
+/** METALFLOW_DNS_LISTEN: `off`, `addr`, `addr:port` or `[v6addr]:port`; default all IPv4 addresses. */
+export function dnsListen(value: string | undefined, isRoot: boolean): { host: string; port: number } | null {
+  const defaultPort = isRoot ? 53 : DNS_DEFAULT_PORT_UNPRIVILEGED;
+  if (value === 'off') return null;
+  if (value === undefined || value === '') return { host: '0.0.0.0', port: defaultPort };
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(value);
+  const host = m?.[1] ?? (net.isIPv6(value) ? value : '');
+  const port = m?.[2] === undefined ? defaultPort : Number(m[2]);
+  if (net.isIP(host) === 0 || port < 1 || port > 65535)
+    throw new Error(
+      `METALFLOW_DNS_LISTEN: "${value}" is not off, an IP address, addr:port or [v6addr]:port (e.g. 10.0.0.1:53).`,
+    );
+  return { host, port };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const apiPort = int(env.METALFLOW_API_PORT, 5240);
   const apiHost = env.METALFLOW_API_HOST ?? '127.0.0.1';
@@ -122,5 +142,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: int(env.METALFLOW_DB_STATEMENT_TIMEOUT_MS, 30_000),
       listingsPerUser: Math.max(1, int(env.METALFLOW_LISTINGS_PER_USER, 1)),
     },
+    dnsListen: dnsListen(env.METALFLOW_DNS_LISTEN, process.getuid?.() === 0),
   };
 }

@@ -21,7 +21,8 @@ import { signedCall } from './http';
 
 export const PRESENT: PresentOptions = { temporalUiUrl: null, temporalNamespace: 'test' };
 
-const noWorkflows: WorkflowGateway = {
+/** A gateway for tests without Temporal: starts are refused as when it is down. */
+export const noWorkflows: WorkflowGateway = {
   start: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
   cancel: () => Promise.resolve(false),
   signal: () => Promise.resolve(false),

@@ -74,6 +74,8 @@ export async function startStack(o: {
     METALFLOW_DHCP_PORT: 'off',
     METALFLOW_TFTP_PORT: '0',
     METALFLOW_HTTP_BOOT_PORT: '0',
+    // No DNS server unless a test asks (METALFLOW_DNS_LISTEN in o.env): stacks run side by side.
+    METALFLOW_DNS_LISTEN: 'off',
     ...o.env,
   };
   const children = new Map<Role, ChildProcess>();

@@ -1,7 +1,7 @@
 // MAAS's global settings (src/maasserver/forms/settings.py CONFIG_ITEMS) as metalflow honours
 // them: each supported name with its default, its parser (MAAS's validation and wording) and what
 // it drives. Every other MAAS name is refused by name. A few supported names are checked and
-// stored for the work that will read them (default_storage_layout, ntp_servers, upstream_dns,
+// stored for the work that will read them (default_storage_layout, ntp_servers,
 // commissioning_distro_series, default_min_hwe_kernel): their docs in describe/ say so.
 // Pure: the images and the other settings a rule needs come in as a ConfigContext.
 import { ValidationError } from '../errors';
@@ -168,10 +168,20 @@ export const SUPPORTED_CONFIG: Readonly<Record<string, ConfigItem>> = {
       ),
   },
   upstream_dns: {
-    doc: 'Upstream DNS used to resolve domains not managed by this MAAS (space-separated IP addresses): stored.',
+    doc: "Upstream DNS used to resolve domains not managed by this MAAS (space-separated IP addresses): the region's DNS server forwards to them.",
     default: () => null,
     parse: (raw, _ctx, name) =>
       list(raw, name, isIp, (s) => `Invalid IP address: ${s}; provide a list of space-separated IP addresses`),
+  },
+  dnssec_validation: {
+    doc: "Enable DNSSEC validation of upstream zones: the region's DNS server's dnssec-validation (auto: with the built-in trust anchor; yes: with configured ones; no: off).",
+    default: () => 'auto',
+    parse: (raw, _ctx, name) => {
+      const v = raw.trim();
+      if (!['auto', 'yes', 'no'].includes(v))
+        throw invalid(name, `Select a valid choice. ${v} is not one of the available choices.`);
+      return v;
+    },
   },
   node_timeout: {
     doc: `Time, in minutes, until the node times out during commissioning, deploying or releasing: lifecycle operations started after the change wait this long for the machine (1 to ${MAX_NODE_TIMEOUT_MINUTES}).`,
@@ -204,7 +214,6 @@ export const UNSUPPORTED_CONFIG = [
   'default_boot_interface_link_type',
   'default_dns_ttl',
   'dns_trusted_acl',
-  'dnssec_validation',
   'enable_analytics',
   'enable_http_proxy',
   'enable_kernel_crash_dump',

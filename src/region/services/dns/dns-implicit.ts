@@ -1,6 +1,6 @@
 // The records MAAS shows with `dnsresources/?all=true` for what it knows of nodes: each machine's
-// FQDN → the address of its boot interface (the reserved IP of its MAC, else its DHCP lease), each
-// device's FQDN → its static links' addresses. Only the machines and devices the caller can see.
+// FQDN → the address of its boot interface (the reserved IP of its MAC, else its DHCP lease) and
+// its interfaces' linked addresses, each device's FQDN → its static links' addresses. Only the machines and devices the caller can see.
 import type { EntityManager } from 'typeorm';
 import { userVisibilitySql } from '../tenancy-sql';
 import { deviceVisibilitySql } from '../devices/visibility';
@@ -29,6 +29,36 @@ export interface ImplicitResource {
   records: ImplicitRecord[];
 }
 
+/**
+ * The addresses nodes answer to, one row per (node, address): (hostname, system_id, node_type,
+ * user_id, domain, ip), ip possibly NULL. A machine's are its boot interface's (its MAC's reserved
+ * IP, else its DHCP lease) and every address linked to its interfaces (interface_links: STATIC, and
+ * AUTO once picked); a device's are its links' addresses. `machineWhere` filters `m` (machines),
+ * `deviceWhere` filters `d` (devices) and `pm` (the device's parent machine). Shared by the API's
+ * implicit records and the DNS server's zones, so both give the same answer.
+ */
+export function nodeAddressesSql(machineWhere: string, deviceWhere: string): string {
+  return `
+       SELECT m.hostname, m.system_id, ${NODE_TYPE.machine} AS node_type, m.owner_id AS user_id, m.domain,
+              COALESCE(
+                (SELECT r.ip FROM reserved_ips r WHERE r.mac_address = i.mac_address ORDER BY r.id LIMIT 1),
+                (SELECT l.ip FROM dhcp_leases l WHERE l.mac_address = i.mac_address ORDER BY l.updated DESC LIMIT 1)
+              ) AS ip
+         FROM machines m JOIN interfaces i ON i.machine_id = m.id AND i.is_boot
+        WHERE ${machineWhere}
+       UNION
+       SELECT m.hostname, m.system_id, ${NODE_TYPE.machine}, m.owner_id, m.domain, l.ip
+         FROM machines m JOIN interfaces i ON i.machine_id = m.id
+         JOIN interface_links l ON l.interface_id = i.id AND l.ip IS NOT NULL
+        WHERE ${machineWhere}
+       UNION
+       SELECT d.hostname, d.system_id, ${NODE_TYPE.device}, d.owner_id, d.domain, l.ip
+         FROM devices d LEFT JOIN machines pm ON pm.id = d.parent_id
+         JOIN device_interfaces di ON di.device_id = d.id
+         JOIN device_links l ON l.interface_id = di.id AND l.ip IS NOT NULL
+        WHERE ${deviceWhere}`;
+}
+
 export async function implicitRecords(
   m: EntityManager,
   caller: User,
@@ -52,21 +82,10 @@ export async function implicitRecords(
     ttl: number;
     ip: string;
   }> = await m.query(
-    `WITH nodes AS (
-       SELECT m.hostname, m.system_id, ${NODE_TYPE.machine} AS node_type, m.owner_id AS user_id, m.domain,
-              COALESCE(
-                (SELECT r.ip FROM reserved_ips r WHERE r.mac_address = i.mac_address ORDER BY r.id LIMIT 1),
-                (SELECT l.ip FROM dhcp_leases l WHERE l.mac_address = i.mac_address ORDER BY l.updated DESC LIMIT 1)
-              ) AS ip
-         FROM machines m JOIN interfaces i ON i.machine_id = m.id AND i.is_boot
-        WHERE ${admin ? 'TRUE' : userVisibilitySql('m', userParam)}
-       UNION ALL
-       SELECT d.hostname, d.system_id, ${NODE_TYPE.device}, d.owner_id, d.domain, l.ip
-         FROM devices d LEFT JOIN machines pm ON pm.id = d.parent_id
-         JOIN device_interfaces di ON di.device_id = d.id
-         JOIN device_links l ON l.interface_id = di.id AND l.ip IS NOT NULL
-        WHERE ${admin ? 'TRUE' : deviceVisibilitySql(userParam)}
-     )
+    `WITH nodes AS (${nodeAddressesSql(
+      admin ? 'TRUE' : userVisibilitySql('m', userParam),
+      admin ? 'TRUE' : deviceVisibilitySql(userParam),
+    )})
      SELECT dm.id AS domain_id, dm.name AS domain, n.hostname, n.system_id, n.node_type, n.user_id,
             COALESCE(dm.ttl, $1) AS ttl, host(n.ip) AS ip
        FROM nodes n JOIN domains dm ON dm.name = n.domain
