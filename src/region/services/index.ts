@@ -42,6 +42,10 @@ import { DnsRecordService } from './dns/dns-records';
 import { SpaceService } from './network/spaces';
 import { StaticRouteService } from './network/static-routes';
 import { StorageService } from './storage/storage-service';
+import { MachineNetworkEditor } from './machine-network/machine-edit';
+import { MachineInterfaceService } from './machine-network/machine-interfaces';
+import { MachineLinkService } from './machine-network/machine-links';
+import { MachineNetworkRestore } from './machine-network/restore';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -114,6 +118,12 @@ export interface RegionServices {
   dnsRecords: DnsRecordService;
   /** A machine's storage: block devices, partitions, volume groups, RAIDs, layouts. */
   storage: StorageService;
+  /** A machine's interfaces in MAAS's network model: bonds, bridges, VLANs, updates, tags. */
+  machineInterfaces: MachineInterfaceService;
+  /** A machine interface's links to subnets and the machine's default gateway. */
+  machineLinks: MachineLinkService;
+  /** restore_networking_configuration / restore_default_configuration. */
+  machineNetworkRestore: MachineNetworkRestore;
 }
 
 export function createRegionServices(o: {
@@ -188,5 +198,15 @@ export function createRegionServices(o: {
     dnsResources: new DnsResourceService(o.db),
     dnsRecords: new DnsRecordService(o.db),
     storage,
+    ...machineNetwork(o.db, queries, vlans, subnets),
+  };
+}
+
+function machineNetwork(db: DataSource, queries: MachineQueries, vlans: VlanService, subnets: SubnetService) {
+  const editor = new MachineNetworkEditor(db, queries);
+  return {
+    machineInterfaces: new MachineInterfaceService(editor, vlans),
+    machineLinks: new MachineLinkService(editor, subnets),
+    machineNetworkRestore: new MachineNetworkRestore(editor),
   };
 }
