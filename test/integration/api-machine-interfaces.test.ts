@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { machineResources } from '../../src/api/resources/machines';
 import { nodeInterfaceResources } from '../../src/api/resources/node-interfaces';
+import { MachineEntity } from '../../src/region/db/entities';
+import { applyHardwareReport } from '../../src/region/services/hardware';
 import { machineInput, macAddress } from '../helpers/factories';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
@@ -18,7 +21,10 @@ describe('MAAS API: machine interfaces', () => {
   let vlanId: number;
 
   before(async () => {
-    api = await startResourceApi((services) => [...nodeInterfaceResources({ services })]);
+    api = await startResourceApi((services) => [
+      ...machineResources(services, { temporalUiUrl: null, temporalNamespace: 'default' }),
+      ...nodeInterfaceResources({ services }),
+    ]);
     admin = (await api.user('admin', true)).key;
     alice = await api.user('alice');
     const subnet = await api.services.subnets.create({ cidr: '10.40.0.0/24', gatewayIp: '10.40.0.1' });
@@ -164,33 +170,107 @@ describe('MAAS API: machine interfaces', () => {
     assert.equal((rename.body as Json).name, 'eno1');
   });
 
-  it('restore_networking_configuration removes bonds and gives the boot NIC its AUTO link back', async () => {
-    const mac = macAddress();
-    const { systemId, ids } = await readyMachine([mac, macAddress()]);
-    await api.services.db.query(`UPDATE interfaces SET is_boot = (id = $1) WHERE id = ANY($2::int[])`, [ids[0], ids]);
+  it('commissioning: carrier and speed per NIC, the boot NIC AUTO on the subnet it booted from, other connected NICs LINK_UP; restore returns to exactly that', async () => {
+    const [bootMac, upMac, downMac] = [macAddress(), macAddress(), macAddress()];
+    const { systemId, ids } = await readyMachine([bootMac, upMac, downMac]);
+    await api.services.db.query(`UPDATE interfaces SET vlan_id = NULL, is_boot = (id = $1) WHERE id = ANY($2::int[])`, [
+      ids[0],
+      ids,
+    ]);
     await api.services.db.query(`INSERT INTO dhcp_leases (ip, mac_address, subnet_id) VALUES ('10.40.0.101', $1, $2)`, [
-      mac,
+      bootMac,
       subnetId,
     ]);
+    await api.services.db.query(`UPDATE machines SET status = $2 WHERE system_id = $1`, [systemId, S.COMMISSIONING]);
+    const entity = await api.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId });
+    await api.services.db.transaction((tx) =>
+      applyHardwareReport(tx, entity, {
+        cpu: { count: 2, model: 'Test CPU', speed_mhz: 2400 },
+        memory_mib: 4096,
+        dmi: {},
+        block_devices: [],
+        interfaces: [
+          { name: 'eth0', mac: bootMac, link_speed_mbps: 1000, link_connected: true },
+          { name: 'eth1', mac: upMac, link_speed_mbps: 10000 },
+          { name: 'eth2', mac: downMac, link_speed_mbps: 0, link_connected: false },
+        ],
+      }),
+    );
+    await api.services.db.query(`UPDATE machines SET status = $2 WHERE system_id = $1`, [systemId, S.READY]);
+    const read = async () =>
+      (await api.call('GET', `${API}/nodes/${systemId}/interfaces/`, { key: admin })).body as Json[];
+    const shape = (ifaces: Json[]) =>
+      ifaces.map((i) => ({
+        name: i.name,
+        type: i.type,
+        link_connected: i.link_connected,
+        link_speed: i.link_speed,
+        interface_speed: i.interface_speed,
+        vlan: (i.vlan as Json | null)?.id ?? null,
+        links: (i.links as Json[]).map((l) => [
+          l.mode,
+          (l.subnet as Json | undefined)?.id ?? null,
+          l.ip_address ?? null,
+        ]),
+      }));
+    const commissioned = shape(await read());
+    assert.deepEqual(commissioned, [
+      {
+        name: 'eth0',
+        type: 'physical',
+        link_connected: true,
+        link_speed: 1000,
+        interface_speed: 1000,
+        vlan: vlanId,
+        links: [['auto', subnetId, null]],
+      },
+      {
+        name: 'eth1',
+        type: 'physical',
+        link_connected: true,
+        link_speed: 10000,
+        interface_speed: 10000,
+        vlan: null,
+        links: [['link_up', null, null]],
+      },
+      {
+        name: 'eth2',
+        type: 'physical',
+        link_connected: false,
+        link_speed: 0,
+        interface_speed: 0,
+        vlan: null,
+        links: [],
+      },
+    ]);
+
     const bond = await post(admin, `${systemId}/interfaces/`, 'create_bond', {
       name: 'bond0',
-      parents: ids.map(String),
+      parents: [String(ids[1])],
     });
     assert.equal(bond.status, 200, bond.text);
-    await api.services.machineNetworkRestore
-      .restore({ kind: 'user', user: { id: 0, isSuperuser: true } } as never, systemId, 'networking')
-      .catch(async () => {
-        const r = await post(admin, `machines/${systemId}/`, 'restore_networking_configuration');
-        assert.equal(r.status, 200, r.text);
-      });
-    const list = await api.call('GET', `${API}/nodes/${systemId}/interfaces/`, { key: admin });
-    const ifaces = list.body as Json[];
+    const tagged = await post(admin, `${systemId}/interfaces/${ids[0]}/`, 'add_tag', { tag: 'uplink' });
+    assert.deepEqual((tagged.body as Json).tags, ['uplink']);
+    // Its owner sees it, and still may not restore it (MAAS: NodePermission.admin).
+    await api.services.db.query(`UPDATE machines SET owner_id = $2 WHERE system_id = $1`, [systemId, alice.id]);
+    const ownerTry = await api.call('POST', `${API}/machines/${systemId}/?op=restore_networking_configuration`, {
+      key: alice.key,
+    });
+    assert.equal(ownerTry.status, 403, ownerTry.text);
+    const r = await api.call('POST', `${API}/machines/${systemId}/?op=restore_networking_configuration`, {
+      key: admin,
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(shape(await read()), commissioned);
     assert.deepEqual(
-      ifaces.map((i) => i.type),
-      ['physical', 'physical'],
+      (await read()).map((i) => i.tags),
+      [[], [], []],
     );
-    assert.deepEqual(((ifaces[0]!.links as Json[])[0] as Json).mode, 'auto');
-    assert.deepEqual((((ifaces[0]!.links as Json[])[0] as Json).subnet as Json).id, subnetId);
-    assert.deepEqual(((ifaces[1]!.links as Json[])[0] as Json).mode, 'link_up');
+
+    await api.services.db.query(`UPDATE machines SET status = $2 WHERE system_id = $1`, [systemId, S.ALLOCATED]);
+    const wrongState = await api.call('POST', `${API}/machines/${systemId}/?op=restore_networking_configuration`, {
+      key: admin,
+    });
+    assert.equal(wrongState.status, 409, wrongState.text);
   });
 });
