@@ -273,4 +273,24 @@ describe('MAAS API: machine interfaces', () => {
     });
     assert.equal(wrongState.status, 409, wrongState.text);
   });
+  it('release keeps the bonds users configured and drops the ones the workload reported', async () => {
+    const { systemId, ids } = await readyMachine([macAddress(), macAddress()]);
+    const bond = await post(admin, `${systemId}/interfaces/`, 'create_bond', {
+      name: 'bond0',
+      parents: ids.map(String),
+    });
+    assert.equal(bond.status, 200, bond.text);
+    await api.services.db.query(
+      `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
+       SELECT machine_id, 'br-workload', 'bridge', mac_address, true, 0, false FROM interfaces WHERE id = $1`,
+      [ids[0]],
+    );
+    await api.services.release.clearDeployment(systemId);
+    const left = (await api.call('GET', `${API}/nodes/${systemId}/interfaces/`, { key: admin })).body as Json[];
+    assert.ok(
+      left.some((i) => i.name === 'bond0'),
+      JSON.stringify(left.map((i) => i.name)),
+    );
+    assert.ok(!left.some((i) => i.name === 'br-workload'), JSON.stringify(left.map((i) => i.name)));
+  });
 });

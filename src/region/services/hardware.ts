@@ -83,10 +83,12 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       [machine.id, nic.name, nic.type, nic.mac, nic.link_speed_mbps],
     );
   }
-  // The host's current VLANs, bridges and bonds replace the ones reported before.
+  // The host's current VLANs, bridges and bonds replace the ones reported before. The ones users
+  // configured (they name their parents) stay, but commissioning starts the network afresh.
   await manager.query(
-    `DELETE FROM interfaces WHERE machine_id = $1 AND type <> 'physical' AND NOT (name = ANY($2::text[]))`,
-    [machine.id, virtual],
+    `DELETE FROM interfaces i WHERE i.machine_id = $1 AND i.type <> 'physical' AND NOT (i.name = ANY($2::text[]))
+        AND ($3 OR NOT EXISTS (SELECT 1 FROM interface_parents p WHERE p.child_id = i.id))`,
+    [machine.id, virtual, machine.status === MachineStatus.COMMISSIONING],
   );
   // Commissioning (not a deployed host's own report) sets MAAS's initial network configuration.
   if (machine.status === MachineStatus.COMMISSIONING) await setInitialNetworking(manager, machine.id);
