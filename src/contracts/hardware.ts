@@ -22,7 +22,14 @@ export interface HardwareReport {
   /** How the environment was booted (`/sys/firmware/efi` exists: uefi); MAAS's bios_boot_method. */
   firmware?: Firmware;
   /** type: physical when absent; VLANs, bridges and bonds are the workload's (release removes them). */
-  interfaces: Array<{ name: string; mac: string; link_speed_mbps: number; type?: InterfaceType }>;
+  /** link_connected: the NIC's carrier (sysfs carrier); absent when it could not be read. */
+  interfaces: Array<{
+    name: string;
+    mac: string;
+    link_speed_mbps: number;
+    type?: InterfaceType;
+    link_connected?: boolean;
+  }>;
   dmi: Record<string, string>;
 }
 

@@ -5,7 +5,7 @@ import { labelOf } from '../../contracts/lifecycle';
 import type { MachineView } from '../../region/services/machine-queries';
 import { isAdmin, type Principal } from '../../region/services/principal';
 import { presentNodeDomain } from './domain';
-import { NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
+import { interfaceAddresses, NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
 import { presentMachineStorage } from './storage';
 
 export interface PresentOptions {
@@ -23,7 +23,7 @@ const COMMISSIONING_STATUS = { pending: 0, passed: 2, none: -1 } as const;
 export function presentMachine(v: MachineView, o: PresentOptions): Record<string, unknown> {
   const m = v.machine;
   const fqdn = `${m.hostname}.${m.domain}`;
-  const interfaces = v.interfaces.map((i) => presentInterface(m.systemId, i, v.links?.get(i.id)));
+  const interfaces = v.interfaces.map((i) => presentInterface(m.systemId, i, v.links?.get(i.id), v.nics?.get(i.id)));
   const bootIndex = v.interfaces.findIndex((i) => i.isBoot);
   const boot = interfaces[bootIndex >= 0 ? bootIndex : 0] ?? null;
   const blockdevices = m.blockDevices.map((d, idx) => presentBlockDevice(m.systemId, d, idx));
@@ -61,8 +61,8 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     power_type: m.powerType,
     power_state: m.powerState,
     tag_names: v.tags,
-    // MAAS shows discovered (DHCP) addresses when a machine has no static ones.
-    ip_addresses: v.interfaces.flatMap((i) => (v.links?.get(i.id) ?? []).map((l) => l.ip)),
+    // MAAS shows its links' addresses, and discovered (DHCP) ones where nothing is configured.
+    ip_addresses: v.interfaces.flatMap((i) => interfaceAddresses(v.links?.get(i.id), v.nics?.get(i.id))),
     interface_set: interfaces,
     boot_interface: boot,
     blockdevice_set: storage?.blockdevice_set ?? blockdevices,

@@ -7,6 +7,7 @@ import type { Principal } from '../../region/services/principal';
 import { field, form, Reply, requestSignal, type Resource } from '../http';
 import { action, caller, may, type Ctx } from './access';
 import { machineStorageActions } from './machine-storage';
+import { machineNetworkActions } from './machine-network';
 import { machineDetails } from '../presenters/machine-details';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import {
@@ -142,6 +143,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
     actions: [
       action({ method: 'GET', access: operate, doc: 'Read a machine.', handle: show }),
       ...machineStorageActions(services, show),
+      ...machineNetworkActions(services, show),
       action({
         method: 'PUT',
         access: operate,

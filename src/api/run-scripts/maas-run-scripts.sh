@@ -282,7 +282,10 @@ collect_hardware() {
     [ -n "$_mac" ] || _mac=$(read_file "$_n/address")
     _speed=$(read_file "$_n/speed")
     [ "${_speed:-0}" -gt 0 ] 2>/dev/null || _speed=0
-    printf '%s{"name":"%s","type":"%s","mac":"%s","link_speed_mbps":%s}' "$_sep" "${_n##*/}" "$_type" "$_mac" "$_speed"
+    # The carrier reads only on an interface that is up; unknown is left out (the region keeps its default).
+    _carrier=$(read_file "$_n/carrier")
+    case "$_carrier" in 1) _carrier=',"link_connected":true' ;; 0) _carrier=',"link_connected":false' ;; *) _carrier= ;; esac
+    printf '%s{"name":"%s","type":"%s","mac":"%s","link_speed_mbps":%s%s}' "$_sep" "${_n##*/}" "$_type" "$_mac" "$_speed" "$_carrier"
     _sep=,
   done
 

@@ -111,6 +111,8 @@ export const MACHINE_RULES = {
   'edit-storage': ownerOrPoolAdmin,
   /** MAAS's NodePermission.admin storage edits: layouts, volume groups, RAIDs, tags, the boot disk. */
   'configure-storage': poolAdmin,
+  /** MAAS's NodePermission.admin interface edits: bonds, bridges, VLANs, links, restoring the network. */
+  'configure-network': poolAdmin,
 } satisfies Record<string, (p: Principal, m: MachineFacts, what: string) => Decision>;
 
 export type MachineVerb = keyof typeof MACHINE_RULES;

@@ -89,7 +89,9 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
     }),
     interfaces: array(top.interfaces, 'interfaces', L.interfaces).flatMap((n, i) => {
       const at = `interfaces[${i}]`;
-      const nic = object(n, at, ['name', 'mac', 'link_speed_mbps', 'type']);
+      const nic = object(n, at, ['name', 'mac', 'link_speed_mbps', 'type', 'link_connected']);
+      if (nic.link_connected !== undefined && typeof nic.link_connected !== 'boolean')
+        refuse(`${at}.link_connected`, 'must be true or false.');
       const name = text(nic.name, `${at}.name`, L.nameLength);
       const link_speed_mbps = integer(nic.link_speed_mbps, `${at}.link_speed_mbps`, L.linkSpeedMbps);
       const type = nic.type === undefined ? 'physical' : INTERFACE_TYPES.find((t) => t === nic.type);
@@ -97,7 +99,8 @@ export function parseHardwareReport(raw: Buffer): HardwareReport {
       // Not an Ethernet MAC (e.g. InfiniBand's 20 bytes): not a NIC a machine record can hold;
       // left out, as before, rather than failing the whole commissioning.
       const mac = normaliseMac(text(nic.mac, `${at}.mac`, L.nameLength));
-      return mac ? [{ name: name || 'eth', mac, link_speed_mbps, type: type as InterfaceType }] : [];
+      const carrier = nic.link_connected === undefined ? {} : { link_connected: nic.link_connected as boolean };
+      return mac ? [{ name: name || 'eth', mac, link_speed_mbps, type: type as InterfaceType, ...carrier }] : [];
     }),
     dmi: dmiOf(top.dmi),
     ...(firmware ? { firmware } : {}),

@@ -7,6 +7,7 @@ import { MachineStatus } from '../../contracts/lifecycle';
 import type { BlockDevice, Machine } from '../db/entities';
 import { applyDefaultLayout } from './storage/default-layout';
 import { syncPhysicalDevices } from './storage/repository';
+import { setInitialNetworking } from './machine-network/initial-config';
 
 export { HARDWARE_FILE };
 export { parseHardwareReport } from './hardware-report-schema';
@@ -58,14 +59,17 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
   const virtual: string[] = [];
   for (const [i, nic] of r.interfaces.entries()) {
     if ((nic.type ?? 'physical') === 'physical') {
+      // sysfs gives the negotiated speed only: it is the interface's speed too while the link is
+      // up, and a NIC seen down keeps the interface speed it had. Carrier unknown: connected.
       await manager.query(
         // A MAC a device has stays the device's, as one another machine has stays that machine's.
-        `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot)
-         SELECT $1::int, $2::text, 'physical', $3::macaddr, true, $4::int, false
+        `INSERT INTO interfaces (machine_id, name, type, mac_address, enabled, link_speed, is_boot, link_connected, interface_speed)
+         SELECT $1::int, $2::text, 'physical', $3::macaddr, true, $4::int, false, $5::boolean, $4::int
           WHERE NOT EXISTS (SELECT 1 FROM device_interfaces WHERE mac_address = $3::macaddr)
-         ON CONFLICT (mac_address) WHERE type = 'physical' DO UPDATE SET name = EXCLUDED.name, link_speed = EXCLUDED.link_speed
+         ON CONFLICT (mac_address) WHERE type = 'physical' DO UPDATE SET name = EXCLUDED.name, link_speed = EXCLUDED.link_speed,
+           link_connected = EXCLUDED.link_connected, interface_speed = GREATEST(EXCLUDED.interface_speed, interfaces.interface_speed)
          WHERE interfaces.machine_id = EXCLUDED.machine_id`,
-        [machine.id, nic.name || `eth${i}`, nic.mac, nic.link_speed_mbps],
+        [machine.id, nic.name || `eth${i}`, nic.mac, nic.link_speed_mbps, nic.link_connected ?? true],
       );
       continue;
     }
@@ -79,11 +83,15 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       [machine.id, nic.name, nic.type, nic.mac, nic.link_speed_mbps],
     );
   }
-  // The host's current VLANs, bridges and bonds replace the ones reported before.
+  // The host's current VLANs, bridges and bonds replace the ones reported before. The ones users
+  // configured (they name their parents) stay, but commissioning starts the network afresh.
   await manager.query(
-    `DELETE FROM interfaces WHERE machine_id = $1 AND type <> 'physical' AND NOT (name = ANY($2::text[]))`,
-    [machine.id, virtual],
+    `DELETE FROM interfaces i WHERE i.machine_id = $1 AND i.type <> 'physical' AND NOT (i.name = ANY($2::text[]))
+        AND ($3 OR NOT EXISTS (SELECT 1 FROM interface_parents p WHERE p.child_id = i.id))`,
+    [machine.id, virtual, machine.status === MachineStatus.COMMISSIONING],
   );
+  // Commissioning (not a deployed host's own report) sets MAAS's initial network configuration.
+  if (machine.status === MachineStatus.COMMISSIONING) await setInitialNetworking(manager, machine.id);
 }
 
 /**

@@ -43,6 +43,10 @@ import { DnsRecordService } from './dns/dns-records';
 import { SpaceService } from './network/spaces';
 import { StaticRouteService } from './network/static-routes';
 import { StorageService } from './storage/storage-service';
+import { MachineNetworkEditor } from './machine-network/machine-edit';
+import { MachineInterfaceService } from './machine-network/machine-interfaces';
+import { MachineLinkService } from './machine-network/machine-links';
+import { MachineNetworkRestore } from './machine-network/restore';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -117,6 +121,12 @@ export interface RegionServices {
   storage: StorageService;
   /** What a subnet's addresses are used for (subnets/{id}/'s ip_addresses, statistics, …_ip_ranges). */
   subnetUsage: SubnetUsageService;
+  /** A machine's interfaces in MAAS's network model: bonds, bridges, VLANs, updates, tags. */
+  machineInterfaces: MachineInterfaceService;
+  /** A machine interface's links to subnets and the machine's default gateway. */
+  machineLinks: MachineLinkService;
+  /** restore_networking_configuration / restore_default_configuration. */
+  machineNetworkRestore: MachineNetworkRestore;
 }
 
 export function createRegionServices(o: {
@@ -192,5 +202,15 @@ export function createRegionServices(o: {
     dnsRecords: new DnsRecordService(o.db),
     storage,
     subnetUsage: new SubnetUsageService(o.db, subnets),
+    ...machineNetwork(o.db, queries, vlans, subnets),
+  };
+}
+
+function machineNetwork(db: DataSource, queries: MachineQueries, vlans: VlanService, subnets: SubnetService) {
+  const editor = new MachineNetworkEditor(db, queries);
+  return {
+    machineInterfaces: new MachineInterfaceService(editor, vlans),
+    machineLinks: new MachineLinkService(editor, subnets),
+    machineNetworkRestore: new MachineNetworkRestore(editor),
   };
 }

@@ -12,6 +12,7 @@ import { isAdmin, type Principal } from './principal';
 import { userVisibilitySql } from './tenancy-sql';
 import type { MachineStorage } from './storage/model';
 import { loadStorage } from './storage/repository';
+import { loadMachineNics, type MachineNic } from './machine-network/model';
 
 export interface MachineView {
   machine: Machine;
@@ -24,6 +25,8 @@ export interface MachineView {
   interfaces: Interface[];
   /** Interface id → the addresses DHCP leased to its MAC (MAAS's DHCP links), each with its subnet. */
   links?: Map<number, InterfaceLink[]>;
+  /** Interface id → the interface in MAAS's network model: VLAN, params, parents, configured links. */
+  nics?: Map<number, MachineNic>;
   rack: Pick<Rack, 'systemId' | 'name'> | null;
   /** The machine's DNS domain (machines.domain names it). */
   domain?: DomainRef;
@@ -207,22 +210,7 @@ export class MachineQueries {
           WHERE mt.machine_id = ANY($1::int[]) ORDER BY t.name`,
         [ids],
       ) as Promise<Array<{ machine_id: number; name: string }>>,
-      manager.query(
-        `SELECT id, machine_id, name, type, mac_address::text AS mac_address, enabled, link_speed, is_boot
-           FROM interfaces WHERE machine_id = ANY($1::int[]) ORDER BY id`,
-        [ids],
-      ) as Promise<
-        Array<{
-          id: number;
-          machine_id: number;
-          name: string;
-          type: string;
-          mac_address: string;
-          enabled: boolean;
-          link_speed: number;
-          is_boot: boolean;
-        }>
-      >,
+      loadMachineNics(manager, ids),
       // A lease shows on one interface of its MAC: the physical one when a bond, bridge or VLAN
       // interface shares it (the table does not say which of them asked for the lease).
       manager.query(
@@ -273,20 +261,7 @@ export class MachineQueries {
       (t) => t.machine_id,
       (t) => t.name,
     );
-    const ifacesById = group(
-      interfaces,
-      (i) => i.machine_id,
-      (i): Interface => ({
-        id: i.id,
-        machineId: i.machine_id,
-        name: i.name,
-        type: i.type,
-        macAddress: i.mac_address,
-        enabled: i.enabled,
-        linkSpeed: i.link_speed,
-        isBoot: i.is_boot,
-      }),
-    );
+    const nicsById = new Map([...interfaces.values()].flat().map((n) => [n.id, n]));
     const links = group(
       leases,
       (l) => l.interface_id,
@@ -325,8 +300,9 @@ export class MachineQueries {
             ? null
             : { id: Number(n.pool_id), name: String(n.pool_name), description: String(n.pool_description ?? '') },
         tags: tagsById.get(machine.id) ?? [],
-        interfaces: ifacesById.get(machine.id) ?? [],
+        interfaces: interfaces.get(machine.id) ?? [],
         links,
+        nics: nicsById,
         rack: n.rack_system_id === null ? null : { systemId: String(n.rack_system_id), name: String(n.rack_name) },
         domain: {
           id: Number(n.domain_id),

@@ -11,7 +11,8 @@ export class ReleaseService {
 
   /**
    * Give the machine back: no owner, no deployment leftovers (annotations, agent, user data, OS,
-   * kernel, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay), and so
+   * kernel, lock), and the VLANs, bridges and bonds its workload reported go with it (the NICs and
+   * the configured ones stay), and so
    * do its child devices (Juju's containers, with their addresses), and its AUTO links' addresses
    * (MAAS's release_auto_ips), as in MAAS. One transaction,
    * and idempotent: the activity may run it again.
@@ -29,7 +30,10 @@ export class ReleaseService {
       }>;
       if (machine) await releaseAutoAddresses(tx, machine.id);
       await tx.query(
-        `DELETE FROM interfaces WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1) AND type <> 'physical'`,
+        // Only what the workload's own reports added (no parents): the bonds, bridges and VLAN
+        // interfaces users configured are the machine's network model and stay, as in MAAS.
+        `DELETE FROM interfaces i WHERE i.machine_id = (SELECT id FROM machines WHERE system_id = $1) AND i.type <> 'physical'
+            AND NOT EXISTS (SELECT 1 FROM interface_parents p WHERE p.child_id = i.id)`,
         [systemId],
       );
       await tx.query(`DELETE FROM devices WHERE parent_id = (SELECT id FROM machines WHERE system_id = $1)`, [
