@@ -123,36 +123,37 @@ describe("the deployed OS's network configuration, served and read by Debian's c
     const early = await get();
     assert.equal(early.status, 409, await early.text());
 
-    // TODO(merge): the interfaces API — POST nodes/{id}/interfaces/?op=create_bond (bond_mode=active-backup,
-    // parents = both NICs) and ?op=link_subnet (mode=STATIC, ip_address=10.77.0.60) once h1's API lands.
-    const db = region.services.db;
-    const [m] = (await db.query(`SELECT id FROM machines WHERE system_id = $1`, [id])) as Array<{ id: number }>;
-    await db.query(
-      `INSERT INTO interfaces (machine_id, name, type, mac_address, is_boot) VALUES ($1, 'eth1', 'physical', $2, false)`,
-      [m!.id, MAC_B],
-    );
-    await db.query(`UPDATE interfaces SET name = 'eth0', is_boot = true WHERE machine_id = $1 AND mac_address = $2`, [
-      m!.id,
-      MAC_A,
-    ]);
-    const [subnet] = (await db.query(
-      `INSERT INTO subnets (name, cidr, vlan_id, gateway_ip, dns_servers)
-       VALUES ('netcfg', '10.79.0.0/24', (SELECT id FROM vlans ORDER BY id LIMIT 1), '10.79.0.1', '{192.0.2.53}') RETURNING id`,
-    )) as Array<{ id: number }>;
-    const [bond] = (await db.query(
-      `INSERT INTO interfaces (machine_id, name, type, mac_address, params)
-       VALUES ($1, 'bond0', 'bond', $2, '{"bond_mode": "active-backup", "bond_miimon": 100}') RETURNING id`,
-      [m!.id, MAC_A],
-    )) as Array<{ id: number }>;
-    await db.query(
-      `INSERT INTO interface_parents (child_id, parent_id) SELECT $1, id FROM interfaces WHERE machine_id = $2 AND type = 'physical'`,
-      [bond!.id, m!.id],
-    );
-    await db.query(
-      `INSERT INTO interface_links (interface_id, mode, subnet_id, ip) VALUES ($1, 'static', $2, '10.79.0.60')`,
-      [bond!.id, subnet!.id],
-    );
-    // end TODO(merge)
+    // As an operator does it: a subnet, the second NIC, a bond of both with a static address.
+    const call = async (method: 'GET' | 'POST' | 'PUT', url: string, form?: Record<string, string | string[]>) => {
+      const res = await api.call(method, `/MAAS/api/2.0${url}`, form ? { key: admin, form } : { key: admin });
+      assert.equal(res.status, 200, `${method} ${url}: ${res.text}`);
+      return res.body as Json;
+    };
+    const subnet = await call('POST', '/subnets/', {
+      cidr: '10.79.0.0/24',
+      gateway_ip: '10.79.0.1',
+      dns_servers: '192.0.2.53',
+    });
+    const vlan = String((subnet.vlan as Json).id);
+    const [nic0] = (await call('GET', `/nodes/${id}/interfaces/`)) as unknown as Json[];
+    await call('PUT', `/nodes/${id}/interfaces/${nic0!.id as number}/`, { name: 'eth0', vlan });
+    const nic1 = await call('POST', `/nodes/${id}/interfaces/?op=create_physical`, {
+      name: 'eth1',
+      mac_address: MAC_B,
+      vlan,
+    });
+    const bond = await call('POST', `/nodes/${id}/interfaces/?op=create_bond`, {
+      name: 'bond0',
+      parents: [String(nic0!.id), String(nic1.id)],
+      bond_mode: 'active-backup',
+      bond_miimon: '100',
+      vlan,
+    });
+    await call('POST', `/nodes/${id}/interfaces/${bond.id as number}/?op=link_subnet`, {
+      mode: 'STATIC',
+      subnet: String(subnet.id),
+      ip_address: '10.79.0.60',
+    });
 
     const d = await api.call('POST', `/MAAS/api/2.0/machines/${id}/?op=deploy`, {
       key: admin,
@@ -187,7 +188,15 @@ describe("the deployed OS's network configuration, served and read by Debian's c
       assert.deepEqual(bond.interfaces, ['eth0', 'eth1']);
       assert.deepEqual(bond.addresses, ['10.79.0.60/24']);
       assert.equal(bond.gateway4, '10.79.0.1');
-      assert.deepEqual(bond.parameters, { mode: 'active-backup', 'mii-monitor-interval': 100 });
+      // MAAS's defaults for the bond parameters the API did not set, as create_bond stores them.
+      assert.deepEqual(bond.parameters, {
+        mode: 'active-backup',
+        'mii-monitor-interval': 100,
+        'down-delay': 0,
+        'up-delay': 0,
+        'gratuitous-arp': 1,
+        'transmit-hash-policy': 'layer2',
+      });
       assert.deepEqual(bond.nameservers, { addresses: ['192.0.2.53'], search: ['maas'] });
       const eths = netplan.ethernets as Record<string, Json>;
       assert.deepEqual(eths.eth0!.match, { macaddress: MAC_A });
