@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { ROOT, startLab, VM, waitForMachine, type Json, type Lab } from './lab/lab';
 
 const REAL_IMAGE = path.join(ROOT, 'build/boot/images/rootfs/debian/bookworm/amd64');
@@ -100,32 +99,24 @@ describe(
         const gw = await lab.stack.call('PUT', `/subnets/${subnet.id as number}/`, { gateway_ip: GATEWAY });
         assert.equal(gw.status, 200, gw.text);
 
-        // TODO(merge): the interfaces API. With h1's handlers this block is, as a user does it:
-        //   POST /nodes/{id}/interfaces/?op=create_bond  name=bond0 parents=<eth ids> bond_mode=active-backup
-        //   POST /nodes/{id}/interfaces/{bond}/?op=link_subnet  mode=STATIC subnet=<id> ip_address=STATIC_IP
-        const db = new pg.Client({ connectionString: lab.stack.dbUrl });
-        await db.connect();
-        try {
-          const { rows: m } = await db.query<{ id: number }>(`SELECT id FROM machines WHERE system_id = $1`, [id]);
-          const { rows: bond } = await db.query<{ id: number }>(
-            `INSERT INTO interfaces (machine_id, name, type, mac_address, params, vlan_id)
-         VALUES ($1, 'bond0', 'bond', $2, '{"bond_mode": "active-backup", "bond_miimon": 100}',
-                 (SELECT vlan_id FROM subnets WHERE id = $3)) RETURNING id`,
-            [m[0]!.id, VM.mac, subnet.id],
-          );
-          await db.query(
-            `INSERT INTO interface_parents (child_id, parent_id)
-         SELECT $1, id FROM interfaces WHERE machine_id = $2 AND type = 'physical'`,
-            [bond[0]!.id, m[0]!.id],
-          );
-          await db.query(
-            `INSERT INTO interface_links (interface_id, mode, subnet_id, ip) VALUES ($1, 'static', $2, $3)`,
-            [bond[0]!.id, subnet.id, STATIC_IP],
-          );
-        } finally {
-          await db.end();
-        }
-        // end TODO(merge)
+        // As an operator does it: a bond of the two NICs, with a static address on the lab's subnet.
+        const call = async (method: 'POST' | 'PUT', url: string, form: Record<string, string | string[]>) => {
+          const res = await lab.stack.call(method, url, form);
+          assert.equal(res.status, 200, `${method} ${url}: ${res.text}`);
+          return res.body as Json;
+        };
+        const bond = await call('POST', `/nodes/${id}/interfaces/?op=create_bond`, {
+          name: 'bond0',
+          parents: found.map((i) => String(i.id)),
+          bond_mode: 'active-backup',
+          vlan: String((subnet.vlan as Json).id),
+        });
+        await call('POST', `/nodes/${id}/interfaces/${bond.id as number}/?op=link_subnet`, {
+          mode: 'STATIC',
+          subnet: String(subnet.id),
+          ip_address: STATIC_IP,
+          default_gateway: 'true',
+        });
 
         const key = await lab.stack.call('POST', '/account/prefs/sshkeys/', {
           key: fs.readFileSync(path.join(work, 'key.pub'), 'utf8').trim(),
