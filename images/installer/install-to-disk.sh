@@ -67,7 +67,8 @@ mnt() { mount "$@" && MOUNTED+=("${!#}"); }
 # LVM without udev (the ephemeral environment, a container) makes its /dev nodes itself.
 LVM_CONFIG=''
 [ -e /run/udev/control ] || LVM_CONFIG='activation { udev_sync = 0 udev_rules = 0 } devices { obtain_device_list_from_udev = 0 }'
-lvm_() { local cmd=$1; shift; lvm "$cmd" ${LVM_CONFIG:+--config "$LVM_CONFIG"} "$@"; }
+export LVM_SUPPRESS_FD_WARNINGS=1
+lvm_() { local cmd=$1; shift; mkdir -p /run/lock; lvm "$cmd" ${LVM_CONFIG:+--config "$LVM_CONFIG"} "$@"; }
 
 [ -f "$STORAGE" ] || die "--storage FILE is required and must exist"
 [ "$IMAGE" = - ] || [ -f "$IMAGE" ] || die "--image ROOT_TGZ (or - for stdin) is required and must exist"
@@ -344,8 +345,8 @@ uuid_of() { blkid -s UUID -o value "${DEV[${F_NAME[$1]}]}" || true; }
     case ${F_TYPE[$i]} in
       ext4) [ "${F_MOUNT[$i]}" = / ] && pass=1 || pass=2
         echo "UUID=$uuid ${F_MOUNT[$i]} ext4 ${opts/#-/errors=remount-ro} 0 $pass" ;;
-      xfs) [ "${F_MOUNT[$i]}" = / ] && pass=1 || pass=2
-        echo "UUID=$uuid ${F_MOUNT[$i]} xfs ${opts/#-/defaults} 0 $pass" ;;
+      # fsck.xfs does nothing (xfs replays its log at mount), and the image need not have it.
+      xfs) echo "UUID=$uuid ${F_MOUNT[$i]} xfs ${opts/#-/defaults} 0 0" ;;
       vfat) echo "UUID=$uuid ${F_MOUNT[$i]} vfat ${opts/#-/umask=0077} 0 1" ;;
     esac
   done < <(for i in "${!F_MOUNT[@]}"; do
