@@ -295,13 +295,15 @@ create_lv() {
   [ -b "${DEV[$1]}" ] || die "the logical volume ${DEV[$1]} did not appear"
 }
 
-# Partition tables, RAIDs, volume groups and logical volumes, in the description's order.
+# Partition tables, RAIDs, volume groups and logical volumes, in the description's order; a step
+# is announced when it changes (two disks are one partition event).
+step_to() { [ "$STEP" = "$1" ] || step "$1"; }
 for a in "${ACTIONS[@]}"; do
   case $a in
-    disk:*) step partition; partition_disk "${a#disk:}" ;;
-    raid:*) step raid; create_raid "${a#raid:}" ;;
-    vg:*) step lvm; create_vg "${a#vg:}" ;;
-    lv:*) step lvm; create_lv "${a#lv:}" ;;
+    disk:*) step_to partition; partition_disk "${a#disk:}" ;;
+    raid:*) step_to raid; create_raid "${a#raid:}" ;;
+    vg:*) step_to lvm; create_vg "${a#vg:}" ;;
+    lv:*) step_to lvm; create_lv "${a#lv:}" ;;
   esac
 done
 
