@@ -407,14 +407,13 @@ for i in "${!F_NAME[@]}"; do
   ln -s "$dev" "/dev/disk/by-uuid/$uuid"
   BY_UUID_LINKS+=("/dev/disk/by-uuid/$uuid")
 done
-# The installed OS assembles its RAIDs from mdadm.conf and activates LVM from its initramfs: both
-# rebuilt here, as curtin does, when the layout has them.
+# The installed OS assembles its RAIDs from mdadm.conf, which its initramfs carries: both written
+# here, as curtin does. LVM needs no rebuild: the image's initramfs has lvm2's hook (it activates
+# a /dev/mapper root), and the running system activates the other VGs through udev.
 if [ "$RAID_COUNT" != 0 ]; then
   mkdir -p "$TARGET/etc/mdadm"
   { echo "# RAIDs written by metalflow's installer"; mdadm --detail --scan; } >>"$TARGET/etc/mdadm/mdadm.conf" ||
     die "mdadm --detail --scan failed"
-fi
-if [ "$RAID_COUNT" != 0 ] || [ ${#VG_MEMBERS[@]} != 0 ]; then
   chroot "$TARGET" update-initramfs -u -k all || die "update-initramfs failed in the target"
 fi
 if [ "$FIRMWARE" != uefi ]; then

@@ -39,9 +39,10 @@ function bootRootWithRealImage(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-'));
   for (const f of fs.readdirSync(path.join(ROOT, 'build/boot/tftp')))
     linkOrCopy(path.join(ROOT, 'build/boot/tftp', f), path.join(root, 'tftp', f));
-  execFileSync(path.join(ROOT, 'images/ephemeral/build.sh'), [path.join(root, 'images/ephemeral/amd64')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  // Built (or found up to date: minutes saved) in this tree's build/boot, then linked in.
+  execFileSync(path.join(ROOT, 'images/ephemeral/build.sh'), [], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (const f of ['vmlinuz', 'initrd.gz'])
+    linkOrCopy(path.join(ROOT, 'build/boot/images/ephemeral/amd64', f), path.join(root, 'images/ephemeral/amd64', f));
   const dir = path.join(root, 'images/rootfs/debian/bookworm/amd64');
   for (const f of ['root.tgz', 'vmlinuz', 'initrd.img']) linkOrCopy(path.join(REAL_IMAGE, f), path.join(dir, f));
   const manifest = JSON.parse(fs.readFileSync(path.join(REAL_IMAGE, 'metalflow.json'), 'utf8')) as Json;
