@@ -25,7 +25,7 @@ CACHE=$ROOT/build/cache
 # files).
 MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net e1000
   virtio_blk scsi_common scsi_mod sd_mod virtio_scsi libata ata_piix ata_generic libahci ahci nvme_core nvme
-  crc32c_generic crc16 mbcache jbd2 ext4 efivarfs)
+  crc32c_generic crc16 mbcache jbd2 ext4 dm_mod md_mod raid0 raid1 raid10 raid456 xfs efivarfs)
 # ext4 for the deploy installer's target (crc32c_generic first: ext4 asks the crypto API for crc32c,
 # which no `depends=` names); efivarfs for the UEFI boot entry it registers. What install-to-disk.sh runs that busybox lacks or does differently,
 # from the build host's Debian packages with the shared libraries they load: bash, coreutils'
@@ -35,6 +35,13 @@ INSTALLER_PACKAGES=(bash coreutils util-linux fdisk e2fsprogs dosfstools tar mto
 INSTALLER_TOOLS=(bash install sfdisk wipefs partx blkid mke2fs mkfs.fat tar mtools)
 INSTALLER=$ROOT/images/installer/install-to-disk.sh
 UEFI_ENTRIES=$ROOT/images/installer/uefi-boot-entries.sh
+# The installer's LVM, md RAID and xfs (dm_mod, md_mod, raid*, xfs above): Debian's lvm2, mdadm and
+# xfsprogs, downloaded once into build/cache as hdparm is (installing them on the build host would
+# bring udev and a systemd upgrade), with the libraries of theirs the host lacks; the rest of what
+# they load comes from the host like the tools above. No udev in the environment: the script
+# tells LVM to make its own /dev nodes.
+STORAGE_PACKAGES=(lvm2 libdevmapper1.02.1 libdevmapper-event1.02.1 libaio1 mdadm xfsprogs libinih1 liburcu8)
+STORAGE_TOOLS=(sbin/lvm sbin/mdadm sbin/mkfs.xfs)
 
 FORCE=no VERIFY=no OUT=''
 for arg in "$@"; do
@@ -112,6 +119,8 @@ else
 fi
 KABI=${KPKG#linux-image-}
 HDPARM_DEB=$(fetch_deb hdparm)
+STORAGE_DEBS=()
+for pkg in "${STORAGE_PACKAGES[@]}"; do STORAGE_DEBS+=("$(fetch_deb "$pkg")"); done
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
@@ -120,6 +129,7 @@ STAMP=$(
   echo "kernel $(basename "$DEB")"
   echo "busybox-static $BUSYBOX_VERSION"
   echo "hdparm $(basename "$HDPARM_DEB")"
+  for deb in "${STORAGE_DEBS[@]}"; do echo "storage $(basename "$deb")"; done
   echo "libc6 $LIBC_VERSION"
   echo "gcc $GCC_VERSION"
   echo "installer-tools $(dpkg-query -W -f='${Package}=${Version} ' "${INSTALLER_PACKAGES[@]}")"
@@ -251,6 +261,19 @@ for tool in "${INSTALLER_TOOLS[@]}"; do
     mkdir -p "$R$(dirname "$lib")"
     install -m 0755 "$(readlink -f "$lib")" "$R$lib"
   done
+done
+X=$STAGE/storage-debs
+mkdir -p "$X"
+for deb in "${STORAGE_DEBS[@]}"; do dpkg-deb -x "$deb" "$X"; done
+for tool in "${STORAGE_TOOLS[@]}"; do
+  install -m 0755 "$X/$tool" "$R/bin/${tool##*/}"
+  LD_LIBRARY_PATH=$X/lib/x86_64-linux-gnu:$X/usr/lib/x86_64-linux-gnu ldd "$X/$tool" | grep -o '/[^ ]*\.so[^ ]*' |
+    while read -r lib; do
+      case $lib in
+        "$X"/*) install -m 0755 "$(readlink -f "$lib")" "$R/lib/x86_64-linux-gnu/${lib##*/}" ;;
+        *) mkdir -p "$R$(dirname "$lib")"; install -m 0755 "$(readlink -f "$lib")" "$R$lib" ;;
+      esac
+    done
 done
 ln -s mke2fs "$R/bin/mkfs.ext4"
 ln -s mkfs.fat "$R/bin/mkfs.vfat"

@@ -51,7 +51,7 @@ describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over 
     const boots = lab.serialLog().split('\n=== next boot ===\n');
     assert.match(boots.at(-1)!, new RegExp(`metalflow: local boot for ${id}`), boots.at(-1)!.slice(-3000));
 
-    const ssh = await sshToDeployed(lab, work);
+    const ssh = await sshToDeployed(lab, work, id);
     assert.equal(ssh('hostname'), HOSTNAME);
     assert.equal(ssh('[ -d /sys/firmware/efi ] && echo uefi || echo bios'), 'uefi');
     // MAAS's flat layout on a UEFI machine: the ESP first, then root on the rest of the disk.

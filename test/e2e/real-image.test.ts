@@ -1,21 +1,50 @@
 // Deploy the real Debian image (images/debian/build.sh: root.tgz) to the lab's QEMU VM (SeaBIOS)
 // and check it as its owner would: the installer in the ephemeral environment lays the image out
-// with install-to-disk.sh (GPT: BIOS boot + ESP + ext4 root), writes cloud-init's MAAS datasource
+// with install-to-disk.sh (the storage the API set up, below), writes cloud-init's MAAS datasource
 // config with the machine's token; the VM boots GRUB from its disk, Debian's cloud-init reads
 // meta-data and user-data from the metadata server and its final report makes the machine
-// DEPLOYED. Then `ssh -i <owner's key>` into it (inside the lab namespace): hostname, `findmnt /`,
-// `cloud-init status`, and the user_data's mark. The lab gets its own boot root with the real
+// DEPLOYED. The layout is custom, set up through the storage API as a user would (blank, then
+// partitions formatted and mounted, one of them an LVM volume group's PV): / ext4, /srv xfs with
+// mount options, /data ext4 on a logical volume. Then `ssh -i <owner's key>` into it (inside the
+// lab namespace): hostname, `lsblk`/`findmnt` against that layout, `cloud-init status`, and the
+// user_data's mark. Last, release with a quick erase: the raw disk holds no partition table and no
+// signature where the filesystems and the PV were. The lab gets its own boot root with the real
 // image (lab/real-image.ts, shared with the UEFI run in real-image-uefi.test.ts).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { startLab, type Json, type Lab } from './lab/lab';
+import { startLab, waitForMachine, type Json, type Lab } from './lab/lab';
 import { bootRootWithRealImage, commissionAndDeploy, ownerKeyDir, sshToDeployed } from './lab/real-image';
 
 const HOSTNAME = 'e2e-real';
 
+/** blkid's probe of the raw disk at a byte offset: the signature's TYPE there, '' for none. */
+function signatureAt(disk: string, offset: number): string {
+  try {
+    return execFileSync('blkid', ['-p', '-O', String(offset), '-s', 'TYPE', '-o', 'value', disk], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The GPT's partitions of the raw disk file (byte offsets), [] when it has no table. */
+function partitionStarts(disk: string): number[] {
+  try {
+    const t = JSON.parse(execFileSync('sfdisk', ['-J', disk], { encoding: 'utf8' })) as {
+      partitiontable: { sectorsize?: number; partitions: { start: number }[] };
+    };
+    return t.partitiontable.partitions.map((p) => p.start * (t.partitiontable.sectorsize ?? 512));
+  } catch {
+    return [];
+  }
+}
+
 describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 40 * 60_000 }, () => {
   let lab: Lab;
+  let id: string;
   let work: string;
   let bootRoot: string;
 
@@ -31,6 +60,39 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     for (const d of [work, bootRoot]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
+  /** The custom layout, through MAAS's storage API: blank, then partitions formatted and mounted. */
+  async function customLayout(machine: string): Promise<void> {
+    const call = async (method: 'GET' | 'POST', uri: string, form?: Record<string, string | string[]>) => {
+      const r = await lab.stack.call(method, uri, form);
+      assert.ok(r.status === 200 || r.status === 201, `${method} ${uri}: ${r.status} ${r.text}`);
+      return r.body as Json;
+    };
+    await call('POST', `/machines/${machine}/op-set_storage_layout`, { storage_layout: 'blank' });
+    const devices = (await call('GET', `/nodes/${machine}/blockdevices/`)) as unknown as Json[];
+    const vda = devices.find((d) => d.type === 'physical')!;
+    const base = `/nodes/${machine}/blockdevices/${vda.id as number}`;
+    const root = await call('POST', `${base}/partitions/`, { size: '3G' });
+    await call('POST', `${base}/partition/${root.id as number}/op-format`, { fstype: 'ext4', label: 'root' });
+    await call('POST', `${base}/partition/${root.id as number}/op-mount`, { mount_point: '/' });
+    const srv = await call('POST', `${base}/partitions/`, { size: '512M' });
+    await call('POST', `${base}/partition/${srv.id as number}/op-format`, { fstype: 'xfs' });
+    await call('POST', `${base}/partition/${srv.id as number}/op-mount`, {
+      mount_point: '/srv',
+      mount_options: 'noatime',
+    });
+    const pv = await call('POST', `${base}/partitions/`, {});
+    const vg = await call('POST', `/nodes/${machine}/volume-groups/`, {
+      name: 'vgdata',
+      partitions: String(pv.id as number),
+    });
+    await call('POST', `/nodes/${machine}/volume-group/${vg.id as number}/op-create_logical_volume`, { name: 'data' });
+    const lv = ((await call('GET', `/nodes/${machine}/blockdevices/`)) as unknown as Json[]).find(
+      (d) => d.name === 'vgdata-data',
+    )!;
+    await call('POST', `/nodes/${machine}/blockdevices/${lv.id as number}/op-format`, { fstype: 'ext4' });
+    await call('POST', `/nodes/${machine}/blockdevices/${lv.id as number}/op-mount`, { mount_point: '/data' });
+  }
+
   it('lists the real image as the deployable debian/bookworm', async () => {
     const list = (await lab.stack.call('GET', '/boot-resources/')).body as Json[];
     const bookworm = list.find((r) => r.name === 'debian/bookworm');
@@ -39,14 +101,52 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     assert.ok(JSON.stringify(one).includes('root-tgz'), JSON.stringify(one));
   });
 
-  it('commissions, deploys (DEPLOYED by cloud-init), and the owner logs in with the key', async () => {
-    await commissionAndDeploy(lab, { hostname: HOSTNAME, keyDir: work });
-    const ssh = await sshToDeployed(lab, work);
+  it('commissions, deploys a custom layout (DEPLOYED by cloud-init), and the owner logs in with the key', async () => {
+    ({ id } = await commissionAndDeploy(lab, {
+      hostname: HOSTNAME,
+      keyDir: work,
+      beforeDeploy: customLayout,
+      steps: ['lvm'],
+    }));
+    const ssh = await sshToDeployed(lab, work, id);
     assert.equal(ssh('hostname'), HOSTNAME);
-    // MAAS's flat layout, which commissioning applied, on a BIOS machine: the bios_grub partition
-    // install-to-disk.sh adds, then the root partition on the rest of the disk.
-    assert.match(ssh('findmnt -n -o SOURCE,FSTYPE /'), /^\/dev\/vda2 ext4$/);
+    // The custom layout on a BIOS machine: the bios_grub partition install-to-disk.sh adds, then
+    // the partitions as created, numbered one up.
+    assert.equal(ssh('findmnt -n -o SOURCE,FSTYPE /'), '/dev/vda2 ext4');
+    assert.match(ssh('findmnt -n -o SOURCE,FSTYPE,OPTIONS /srv'), /^\/dev\/vda3 xfs .*\bnoatime\b/);
+    assert.equal(ssh('findmnt -n -o SOURCE,FSTYPE /data'), '/dev/mapper/vgdata-data ext4');
+    const lsblk = JSON.parse(ssh('lsblk -J -o NAME,TYPE,FSTYPE,MOUNTPOINT /dev/vda')) as {
+      blockdevices: { children: { name: string; fstype: string | null; children?: Json[] }[] }[];
+    };
+    assert.deepEqual(
+      lsblk.blockdevices[0]!.children.map((c) => [c.name, c.fstype, (c.children ?? []).map((l) => l.name)]),
+      [
+        ['vda1', null, []],
+        ['vda2', 'ext4', []],
+        ['vda3', 'xfs', []],
+        ['vda4', 'LVM2_member', ['vgdata-data']],
+      ],
+    );
     assert.match(ssh('cloud-init status --wait'), /status: done/);
     assert.equal(ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
+  });
+
+  it('releases with erase: no partition table, and no signature where the filesystems and the PV were', async () => {
+    const starts = partitionStarts(lab.diskPath);
+    assert.equal(starts.length, 4, 'the deployed disk has its four partitions');
+    // What the erase must take away is there now (so the check below can fail).
+    assert.deepEqual(
+      starts.slice(1).map((o) => signatureAt(lab.diskPath, o)),
+      ['ext4', 'xfs', 'LVM2_member'],
+    );
+    const r = await lab.stack.call('POST', `/machines/${id}/op-release`, { erase: 'true', quick_erase: 'true' });
+    assert.equal(r.status, 200, r.text);
+    await waitForMachine(lab, id, 'Ready', 600_000);
+    assert.deepEqual(partitionStarts(lab.diskPath), [], 'no partition table');
+    assert.equal(signatureAt(lab.diskPath, 0), '', 'nothing at the start of the disk');
+    assert.deepEqual(
+      starts.map((o) => signatureAt(lab.diskPath, o)),
+      ['', '', '', ''],
+    );
   });
 });

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -38,8 +39,11 @@ async function startReceiver(): Promise<{
   port: number;
   requests: Recorded[];
   files: Map<string, Buffer>;
+  /** What GET …/storage-layout answers (the region's installer description), when set. */
+  storage: { layout: string };
   close(): Promise<void>;
 }> {
+  const storage = { layout: '' };
   const requests: Recorded[] = [];
   // Served as GET /images/<name>, like the rack's HTTP boot server serves images.
   const files = new Map<string, Buffer>();
@@ -56,6 +60,13 @@ async function startReceiver(): Promise<{
       if (req.method === 'POST' && url.pathname === '/MAAS/metadata/2012-03-01/') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('OK');
+      } else if (
+        req.method === 'GET' &&
+        url.pathname === '/MAAS/metadata/2012-03-01/storage-layout' &&
+        storage.layout
+      ) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(storage.layout);
       } else if (req.method === 'GET' && files.has(url.pathname.replace(/^\/images\//, ''))) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(files.get(url.pathname.replace(/^\/images\//, '')));
@@ -79,6 +90,7 @@ async function startReceiver(): Promise<{
     port: (server.address() as { port: number }).port,
     requests,
     files,
+    storage,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -270,6 +282,92 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
       /^#metalflow-os-config\nmetadata=http:\/\/10\.0\.2\.2:\d+\/MAAS\/metadata\nck=consumerKEY1\ntk=tokenKEY22\nts=tokenSECRET333\nsystem_id=abc123\n\0/,
     );
     assert.equal(disk[raw.length], 0xee, 'nothing written past the image');
+  });
+
+  // The installer's RAID and LVM in the environment's own kernel (the test host may have neither):
+  // a RAID 1 over two disks, LVM on it, xfs on a logical volume, / on a partition. The image is a
+  // stand-in with no GRUB, so the install goes as far as the bootloader step and fails there; what
+  // came before is read back from the disk files.
+  it('xinstall root-tgz: RAID 1 over two disks, a VG on it, xfs on an LV, laid out up to the bootloader', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-tiny-image-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'root/etc/cloud/cloud.cfg.d'), { recursive: true });
+      for (const d of ['boot/grub', 'dev/pts', 'proc', 'sys'])
+        fs.mkdirSync(path.join(dir, 'root', d), { recursive: true });
+      await promisify(execFile)('tar', ['-czf', path.join(dir, 'root.tgz'), '-C', path.join(dir, 'root'), '.']);
+      receiver.files.set('tiny-root.tgz', fs.readFileSync(path.join(dir, 'root.tgz')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    receiver.storage.layout = [
+      'disk /dev/vda',
+      'part bios_grub 1M none none',
+      'part linux 512M ext4 / root',
+      'part linux rest none none',
+      'disk /dev/vdb',
+      'part linux rest none none',
+      'raid md0 1 vda3,vdb1',
+      'vg vgtest md0',
+      'lv vgtest srv rest',
+      'fs vgtest-srv xfs /srv - noatime',
+      '',
+    ].join('\n');
+    const first = receiver.requests.length;
+    let console: string;
+    try {
+      console = await boot(
+        {
+          [CMDLINE.purpose]: 'xinstall',
+          ...credentials(),
+          [CMDLINE.image]: `http://10.0.2.2:${receiver.port}/images/tiny-root.tgz`,
+        },
+        [{ sizeBytes: 1536 * MIB }, { sizeBytes: 1024 * MIB }],
+      );
+    } finally {
+      receiver.storage.layout = '';
+    }
+    const signals = await signalsSince(first);
+    const steps = signals.map((s) => s.error).filter((e) => e.startsWith('Installing: '));
+    assert.deepEqual(
+      steps,
+      ['parse', 'partition', 'raid', 'lvm', 'format', 'mount', 'unpack', 'fstab', 'cloud-init', 'bootloader'].map(
+        (s) => `Installing: ${s}`,
+      ),
+      console,
+    );
+    assert.equal(signals.at(-1)!.status, 'FAILED', console);
+    assert.match(signals.at(-1)!.error, /failed at step bootloader: update-initramfs failed in the target/);
+    // The disks as the environment left them: md superblocks on both members, and the root
+    // partition's fstab (by UUID, the LV's xfs with its options) and mdadm.conf.
+    const disk0 = path.join(lastVm!.workDir, 'disk0.raw');
+    const disk1 = path.join(lastVm!.workDir, 'disk1.raw');
+    const sfdisk = async (disk: string) =>
+      (
+        JSON.parse((await promisify(execFile)('sfdisk', ['-J', disk])).stdout) as {
+          partitiontable: { partitions: { start: number }[] };
+        }
+      ).partitiontable.partitions.map((p) => p.start * 512);
+    const blkid = async (disk: string, offset: number) =>
+      (
+        await promisify(execFile)('blkid', ['-p', '-O', String(offset), '-s', 'TYPE', '-o', 'value', disk])
+      ).stdout.trim();
+    const [, rootAt, memberAt] = await sfdisk(disk0);
+    const [member1At] = await sfdisk(disk1);
+    assert.deepEqual(
+      [await blkid(disk0, rootAt!), await blkid(disk0, memberAt!), await blkid(disk1, member1At!)],
+      ['ext4', 'linux_raid_member', 'linux_raid_member'],
+    );
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-installed-root-'));
+    await promisify(execFile)('mount', ['-o', `ro,loop,offset=${rootAt!}`, disk0, mnt]);
+    try {
+      const fstab = fs.readFileSync(path.join(mnt, 'etc/fstab'), 'utf8');
+      assert.match(fstab, /^UUID=[0-9a-f-]{36} \/ ext4 errors=remount-ro 0 1$/m, fstab);
+      assert.match(fstab, /^UUID=[0-9a-f-]{36} \/srv xfs noatime 0 0$/m, fstab);
+      assert.match(fs.readFileSync(path.join(mnt, 'etc/mdadm/mdadm.conf'), 'utf8'), /^ARRAY \/dev\/md\S* .*UUID=/m);
+    } finally {
+      await promisify(execFile)('umount', [mnt]);
+      fs.rmSync(mnt, { recursive: true, force: true });
+    }
   });
 
   it('xinstall: a checksum mismatch is reported FAILED with the reason', async () => {

@@ -23,18 +23,19 @@ function linkOrCopy(from: string, to: string): void {
 }
 
 /**
- * The lab's own boot root: the ephemeral environment built from this tree (images/ephemeral/build.sh,
- * which holds the installer's tools) and the real image's files with a manifest that makes it the
- * deployable debian/bookworm (the shared build/boot keeps the stand-in for deploy.test.ts).
+ * The lab's own boot root: the ephemeral environment of this tree (images/ephemeral/build.sh, which
+ * holds the installer's tools, built or found up to date in build/boot, then linked in) and the
+ * real image's files with a manifest that makes it the deployable debian/bookworm (the shared
+ * build/boot keeps the stand-in for deploy.test.ts).
  */
 export function bootRootWithRealImage(): string {
   assert.ok(fs.existsSync(path.join(REAL_IMAGE, 'root.tgz')), 'the real image is built (images/debian/build.sh)');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-'));
   for (const f of fs.readdirSync(path.join(ROOT, 'build/boot/tftp')))
     linkOrCopy(path.join(ROOT, 'build/boot/tftp', f), path.join(root, 'tftp', f));
-  execFileSync(path.join(ROOT, 'images/ephemeral/build.sh'), [path.join(root, 'images/ephemeral/amd64')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(path.join(ROOT, 'images/ephemeral/build.sh'), [], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (const f of ['vmlinuz', 'initrd.gz'])
+    linkOrCopy(path.join(ROOT, 'build/boot/images/ephemeral/amd64', f), path.join(root, 'images/ephemeral/amd64', f));
   const dir = path.join(root, 'images/rootfs/debian/bookworm/amd64');
   for (const f of ['root.tgz', 'vmlinuz', 'initrd.img']) linkOrCopy(path.join(REAL_IMAGE, f), path.join(dir, f));
   const manifest = JSON.parse(fs.readFileSync(path.join(REAL_IMAGE, 'metalflow.json'), 'utf8')) as Json;
@@ -50,9 +51,16 @@ export function ownerKeyDir(): string {
   return work;
 }
 
-/** The address the deployed VM leased from the rack: the one host of the dynamic range with SSH. */
-async function sshHost(): Promise<string | undefined> {
-  const probes = Array.from({ length: 51 }, (_, i) => `10.77.0.${100 + i}`).map(
+/**
+ * Where the deployed VM answers SSH: the addresses the API gives the machine (its boot interface's
+ * AUTO address, claimed at deploy and configured statically by cloud-init), else the one host of
+ * the rack's dynamic range with SSH (a DHCP-configured deployment).
+ */
+async function sshHost(lab: Lab, id: string): Promise<string | undefined> {
+  const m = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
+  const known = ((m.ip_addresses as string[] | undefined) ?? []).filter((ip) => ip.startsWith('10.77.0.'));
+  const candidates = [...known, ...Array.from({ length: 51 }, (_, i) => `10.77.0.${100 + i}`)];
+  const probes = candidates.map(
     (host) =>
       new Promise<string | undefined>((resolve) => {
         const s = net.connect({ host, port: 22, timeout: 1000 });
@@ -72,7 +80,14 @@ async function sshHost(): Promise<string | undefined> {
  */
 export async function commissionAndDeploy(
   lab: Lab,
-  o: { hostname: string; keyDir: string },
+  o: {
+    hostname: string;
+    keyDir: string;
+    /** Runs on the Ready machine before deploy (storage or network set up through the API). */
+    beforeDeploy?: (id: string) => Promise<void>;
+    /** Installer steps to find among the events besides the ones every deploy has. */
+    steps?: string[];
+  },
 ): Promise<{ id: string; events: string[] }> {
   const r = await lab.stack.call('POST', '/machines/', {
     architecture: 'amd64/generic',
@@ -84,6 +99,7 @@ export async function commissionAndDeploy(
   assert.equal(r.status, 200, r.text);
   const id = (r.body as Json).system_id as string;
   await waitForMachine(lab, id, 'Ready', 300_000);
+  await o.beforeDeploy?.(id);
 
   const key = await lab.stack.call('POST', '/account/prefs/sshkeys/', {
     key: fs.readFileSync(path.join(o.keyDir, 'key.pub'), 'utf8').trim(),
@@ -99,7 +115,7 @@ export async function commissionAndDeploy(
   const ev = ((await lab.stack.call('GET', `/events/?op=query&id=${id}&limit=500&level=DEBUG`)).body as Json)
     .events as Json[];
   const events = ev.map((e) => `${String(e.type)}: ${String(e.description)}`);
-  for (const step of ['partition', 'format', 'unpack', 'fstab', 'cloud-init', 'bootloader'])
+  for (const step of ['partition', 'format', 'unpack', 'fstab', 'cloud-init', 'bootloader', ...(o.steps ?? [])])
     assert.ok(
       events.some((l) => l.includes(`Installing: ${step}`)),
       `event for step ${step}:\n${events.join('\n')}`,
@@ -112,8 +128,8 @@ export async function commissionAndDeploy(
 }
 
 /** Wait for SSH on the deployed VM; then run commands there as the owner (`debian`, the owner's key). */
-export async function sshToDeployed(lab: Lab, keyDir: string): Promise<(command: string) => string> {
-  const host = await lab.until('SSH on the deployed VM', 120_000, sshHost);
+export async function sshToDeployed(lab: Lab, keyDir: string, id: string): Promise<(command: string) => string> {
+  const host = await lab.until('SSH on the deployed VM', 120_000, () => sshHost(lab, id));
   return (command: string) =>
     execFileSync(
       'ssh',
