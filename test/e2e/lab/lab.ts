@@ -55,6 +55,8 @@ export async function startLab(
     nics?: 1 | 2;
     /** SeaBIOS (default) or OVMF, with this VM's own NVRAM (chassis.sh). */
     firmware?: 'bios' | 'uefi';
+    /** The region's DNS server (BIND's named) on the lab's br0 address, port 53. */
+    dns?: boolean;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -107,6 +109,7 @@ export async function startLab(
       METALFLOW_HTTP_BOOT_PORT: '5248',
       METALFLOW_DHCP_POLL_SECONDS: '1',
       METALFLOW_BOOT_ROOT: bootRoot,
+      ...(o.dns ? { METALFLOW_DNS_LISTEN: '10.77.0.1:53' } : {}),
     },
   });
   const racks = (await stack.call('GET', '/rackcontrollers/')).body as Json[];
