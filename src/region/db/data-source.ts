@@ -18,6 +18,7 @@ import { DeviceDomainsNodeIdentity1764850000000 } from './migrations/0015-device
 import { Storage1764860000000 } from './migrations/0016-storage';
 import { DnsResources1764870000000 } from './migrations/0017-dns-resources';
 import { MachineNetwork1764880000000 } from './migrations/0018-machine-network';
+import { EphemeralDeploy1764950000000 } from './migrations/0025-ephemeral-deploy';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   Storage1764860000000,
   DnsResources1764870000000,
   MachineNetwork1764880000000,
+  EphemeralDeploy1764950000000,
 ];
 
 export interface DatabaseOptions {

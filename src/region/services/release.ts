@@ -10,7 +10,7 @@ export class ReleaseService {
 
   /**
    * Give the machine back: no owner, no deployment leftovers (annotations, agent, user data, OS,
-   * kernel, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay), and so
+   * kernel, ephemeral_deploy, lock), and the workload's VLANs, bridges and bonds go with it (the NICs stay), and so
    * do its child devices (Juju's containers, with their addresses), as in MAAS. One transaction,
    * and idempotent: the activity may run it again.
    */
@@ -18,7 +18,8 @@ export class ReleaseService {
     await this.db.transaction(async (tx: EntityManager) => {
       await tx.query(
         `UPDATE machines SET workload_annotations = '{}', owner_id = NULL, agent_name = '', user_data = '',
-                distro_series = '', osystem = '', hwe_kernel = '', locked = false, updated = now()
+                distro_series = '', osystem = '', hwe_kernel = '', ephemeral_deploy = false, locked = false,
+                updated = now()
           WHERE system_id = $1`,
         [systemId],
       );

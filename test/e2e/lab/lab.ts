@@ -47,6 +47,8 @@ export async function startLab(
     bootRoot?: string;
     /** The VM's disk (VM.diskBytes by default); a real image's flat layout needs MAAS's 3 GiB root + boot. */
     diskBytes?: number;
+    /** The VM's RAM (VM.memoryMib by default); an ephemeral deploy holds the whole root in it. */
+    memoryMib?: number;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -63,7 +65,7 @@ export async function startLab(
       fs.writeFileSync(
         path.join(dir, 'vm.env'),
         [
-          `VM_MEMORY_MIB=${VM.memoryMib}`,
+          `VM_MEMORY_MIB=${o.memoryMib ?? VM.memoryMib}`,
           `VM_CPUS=${VM.cpus}`,
           `VM_MAC=${VM.mac}`,
           `VM_VENDOR=MetalflowLab`,
