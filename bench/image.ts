@@ -22,7 +22,7 @@ import type { BenchOutcome, Log } from './lib/types';
 
 const ROOT = path.resolve(__dirname, '..');
 const BOOT_ROOT = path.join(ROOT, 'build', 'boot');
-const IMAGE = '/images/os/debian/bookworm/amd64/disk.img.gz';
+const IMAGE = '/images/os/custom/metalflow-standin/amd64/disk.img.gz';
 const CONCURRENCY = [1, 10, 50];
 const ROUNDS = 5;
 /** Downloads per scenario: each of the c clients fetches the file ceil(PER_SCENARIO / c) times in a row. */

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Builds metalflow's deployable OS image `debian/bookworm` (a small one): a raw MBR disk image
+# Builds the STAND-IN for fast tests, `custom/metalflow-standin` (not an OS a user would deploy:
+# no sshd, no cloud-init; the real debian/bookworm is images/debian/build.sh): a raw MBR disk image
 # with one FAT16 partition booted by SYSLINUX, holding the Debian kernel and the busybox initramfs
 # of the ephemeral environment (images/ephemeral/build.sh, run first) with mf.purpose=installed on
 # the kernel command line. On its first boot that system reads the credentials the installer wrote
@@ -9,8 +10,8 @@
 #
 #   images/os/build.sh [--force] [--verify] [OUTDIR]
 #
-# OUTDIR defaults to build/boot/images/os/debian/bookworm/amd64 (served by the rack's HTTP boot
-# server under /images/os/debian/bookworm/amd64/): disk.img.gz, disk.img.gz.sha256 and
+# OUTDIR defaults to build/boot/images/os/custom/metalflow-standin/amd64 (served by the rack's HTTP
+# boot server under /images/os/custom/metalflow-standin/amd64/): disk.img.gz, disk.img.gz.sha256 and
 # metalflow.json (the boot resource the region lists: name, sizes, sha256 of the download and of
 # the raw image). Layout of the raw image (IMAGE_MIB MiB): sector 0 SYSLINUX's mbr.bin + the
 # partition table; sectors 1024-1151 the config area (zeros here; the installer writes the
@@ -23,7 +24,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 EPH=$ROOT/build/boot/images/ephemeral/amd64
-NAME=debian/bookworm
+NAME=custom/metalflow-standin
 IMAGE_MIB=64
 PART_START=2048
 
@@ -37,7 +38,12 @@ for arg in "$@"; do
     *) [ -z "$OUT" ] || { echo "build.sh: one OUTDIR only" >&2; exit 2; }; OUT=$arg ;;
   esac
 done
-OUT=${OUT:-$ROOT/build/boot/images/os/$NAME/amd64}
+if [ -z "$OUT" ]; then
+  OUT=$ROOT/build/boot/images/os/$NAME/amd64
+  # Where builds before the rename put it: listed as debian/bookworm, which is the real image now.
+  rm -rf "$ROOT/build/boot/images/os/debian/bookworm"
+  rmdir "$ROOT/build/boot/images/os/debian" 2>/dev/null || true
+fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 say() { echo "os/build.sh: $*" >&2; }
@@ -101,7 +107,7 @@ GZ_SHA=$(sha256sum <"$STAGE/disk.img.gz" | cut -d' ' -f1)
 cat >"$STAGE/metalflow.json" <<EOF
 {
   "name": "$NAME",
-  "title": "Debian 12 (bookworm) kernel + busybox, metalflow minimal",
+  "title": "metalflow stand-in for fast tests: Debian 12 kernel + busybox",
   "architecture": "amd64/generic",
   "file": "disk.img.gz",
   "format": "raw.gz",

@@ -20,6 +20,8 @@ export const CMDLINE = {
   image: 'mf.image',
   /** xinstall: SHA-256 of that download (hex), checked while it streams. */
   imageSha256: 'mf.image_sha256',
+  /** xinstall of a root filesystem image: run it from RAM (ephemeral deploy), disks untouched. */
+  ephemeral: 'mf.ephemeral',
   /** commissioning for release: erase the disks instead (quick | full | secure | secure,quick). */
   erase: 'mf.erase',
 } as const;

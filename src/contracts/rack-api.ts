@@ -52,6 +52,8 @@ export interface BootConfig {
   credentials?: MachineCredentials;
   /** xinstall: the image to write (path on the rack's HTTP boot server, under the boot root). */
   image?: { name: string; path: string; sha256: string };
+  /** xinstall: run that image from RAM instead of writing it to disk (MAAS's ephemeral_deploy). */
+  ephemeral?: boolean;
   /** commissioning during release: erase the disks instead. */
   erase?: EraseMode;
 }

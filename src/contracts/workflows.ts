@@ -86,6 +86,11 @@ export type CommissionParams = LifecycleStart;
 export interface DeployParams extends LifecycleStart {
   /** The series of the boot resource the API resolved (for the workflow's messages). */
   distroSeries: string;
+  /**
+   * MAAS's ephemeral_deploy: the image runs from RAM, so there is no disk to boot afterwards; the
+   * deploy ends when the running OS's cloud-init reports. Absent in workflows started earlier.
+   */
+  ephemeral?: boolean;
 }
 export interface ReleaseParams extends LifecycleStart {
   erase: boolean;

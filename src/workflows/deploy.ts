@@ -14,7 +14,8 @@ const checkedInOrFailed = (r: MachineSignal) =>
 
 /**
  * Deployment: netboot the installer, which writes the image and reports; then boot from disk and
- * mark DEPLOYED only when the installed OS checks in (fetches its user-data), as MAAS does.
+ * mark DEPLOYED only when the installed OS checks in (fetches its user-data), as MAAS does. An
+ * ephemeral deploy's environment unpacks the image into RAM instead, reports, and switches into it.
  */
 export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
@@ -34,6 +35,8 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
 
     life.at('wait for the installation');
     await awaitResult(reports, LIFECYCLE.deploy.event, silence, 'Installation failed.');
+
+    if (p.ephemeral) return runFromRam(life, p, reports, silence);
 
     life.at('boot from disk');
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
@@ -73,4 +76,23 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
       throw operationFailed(checkedIn.message || 'The installed OS reported a failure.');
     return { status: S.DEPLOYED, message: `Deployed ${p.distroSeries}.` };
   });
+}
+
+/**
+ * Ephemeral deploy: the environment reported the image unpacked in RAM and switches into it in the
+ * same boot; that OS's cloud-init (the metadata server turns its final report into `deployed-os`)
+ * makes the machine DEPLOYED. No disk to boot, so the machine keeps netbooting, as in MAAS.
+ */
+async function runFromRam(
+  life: OperationFrame,
+  p: DeployParams,
+  reports: MachineReports,
+  silence: number,
+): Promise<LifecycleOutcome> {
+  await life.event('Image unpacked in RAM; starting it (ephemeral deployment).');
+  life.at('wait for the OS running from RAM to check in');
+  const checkedIn = await reports.waitFor(checkedInOrFailed, silence);
+  if (!checkedIn) throw operationFailed(timedOut(LIFECYCLE.deploy.event, silence));
+  if (checkedIn.status === 'FAILED') throw operationFailed(checkedIn.message || 'The running OS reported a failure.');
+  return { status: S.DEPLOYED, message: `Deployed ${p.distroSeries} (ephemeral).` };
 }

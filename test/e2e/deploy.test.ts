@@ -1,6 +1,7 @@
 // Deploy and release on real parts, in the lab scripts/e2e.ts made: a QEMU VM (raw disk, so the
 // test reads what was written) powered through ipmi_sim by metalflow's IPMI driver is
-// commissioned, then deployed with debian/bookworm (images/os/build.sh): the install environment
+// commissioned, then deployed with the stand-in for fast tests, custom/metalflow-standin
+// (images/os/build.sh; named explicitly: the default is the real image): the install environment
 // streams the image from the rack's HTTP server onto the disk and checks its SHA-256, the VM
 // boots from its disk (PXE → the rack's `local` script → sanboot), the installed OS fetches its
 // meta-data (the owner's SSH key) and user-data, and the machine is DEPLOYED. Release with a
@@ -13,7 +14,7 @@ import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, startLab, VM, waitForMachine, type Json, type Lab } from './lab/lab';
 
-const IMAGE_DIR = path.join(ROOT, 'build/boot/images/os/debian/bookworm/amd64');
+const IMAGE_DIR = path.join(ROOT, 'build/boot/images/os/custom/metalflow-standin/amd64');
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2fJ3bq8jVh7b2o3Yx1c9m8kq0pL0m2n4s6t8v0x2z4 e2e@metalflow';
 const USER_DATA = '#!/bin/sh\necho "metalflow user-data ran on $(hostname)"\n';
 const MIB = 1024 * 1024;
@@ -67,10 +68,10 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
 
   it('lists the built image as a boot resource', async () => {
     const list = (await lab.stack.call('GET', '/boot-resources/')).body as Json[];
-    const bookworm = list.find((r) => r.name === 'debian/bookworm');
-    assert.ok(bookworm, JSON.stringify(list));
-    assert.equal(bookworm.architecture, 'amd64/generic');
-    const one = (await lab.stack.call('GET', `/boot-resources/${bookworm.id as number}/`)).body as Json;
+    const standIn = list.find((r) => r.name === 'custom/metalflow-standin');
+    assert.ok(standIn, JSON.stringify(list));
+    assert.equal(standIn.architecture, 'amd64/generic');
+    const one = (await lab.stack.call('GET', `/boot-resources/${standIn.id as number}/`)).body as Json;
     const manifest = JSON.parse(fs.readFileSync(path.join(IMAGE_DIR, 'metalflow.json'), 'utf8')) as Json;
     const files = Object.values(one.sets as Record<string, Json>)[0]!.files as Record<string, Json>;
     assert.equal(files['root-dd.gz']!.sha256, manifest.sha256);
@@ -116,7 +117,7 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
     const t0 = Date.now();
     const deployed = await phase('deploy', async () => {
       const r = await lab.stack.call('POST', `/machines/${id}/op-deploy`, {
-        distro_series: 'debian/bookworm',
+        distro_series: 'custom/metalflow-standin',
         user_data: Buffer.from(USER_DATA).toString('base64'),
       });
       assert.equal(r.status, 200, r.text);
@@ -147,8 +148,8 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
       `[deploy e2e]   deploy step installed OS checked in (DEPLOYED): +${((Date.now() - t0 - last) / 1000).toFixed(1)} s (at ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     );
     deploySteps.push(['installed OS checked in (DEPLOYED)', (Date.now() - t0) / 1000]);
-    assert.equal(deployed.osystem, 'debian');
-    assert.equal(deployed.distro_series, 'bookworm');
+    assert.equal(deployed.osystem, 'custom');
+    assert.equal(deployed.distro_series, 'metalflow-standin');
     const serial = lab.serialLog();
     assert.match(serial, /sha256 [0-9a-f]{64} verified/, 'the installer checked the image');
     assert.ok(
@@ -174,7 +175,9 @@ describe('deploy and release a QEMU VM through IPMI', { timeout: 20 * 60_000 }, 
     );
     const ev = await events();
     assert.ok(
-      ev.some((e) => /Writing http:\/\/10\.77\.0\.1:5248\/images\/os\/debian\/bookworm\/amd64\/disk\.img\.gz/.test(e)),
+      ev.some((e) =>
+        /Writing http:\/\/10\.77\.0\.1:5248\/images\/os\/custom\/metalflow-standin\/amd64\/disk\.img\.gz/.test(e),
+      ),
       ev.join('\n'),
     );
     assert.ok(

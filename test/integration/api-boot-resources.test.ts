@@ -1,6 +1,6 @@
 // boot-resources/ over the API with both kinds of image the builds write (issue 13 part 1): the
-// raw-disk stand-in (images/os) and the real Debian root-tgz (images/rootfs, not deployable until
-// its installer exists). The listing says which is which; a deploy never picks the real one.
+// real Debian root-tgz (images/rootfs), THE debian/bookworm, and the raw-disk stand-in for fast
+// tests (images/os, custom/metalflow-standin). Only what a deploy can install is listed.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,8 +21,8 @@ function writeImage(root: string, tree: string, files: string[], manifest: Json)
 }
 
 const standIn = {
-  name: 'debian/bookworm',
-  title: 'Debian 12 (bookworm) kernel + busybox, metalflow minimal',
+  name: 'custom/metalflow-standin',
+  title: 'metalflow stand-in for fast tests: Debian 12 kernel + busybox',
   architecture: 'amd64/generic',
   file: 'disk.img.gz',
   format: 'raw.gz',
@@ -49,7 +49,7 @@ const real = {
   built: '2025-06-01T00:00:00Z',
 };
 
-describe('MAAS API: boot-resources/ lists the stand-in and the real image honestly', () => {
+describe('MAAS API: boot-resources/ lists only what a deploy can install, the real image first', () => {
   const bootRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-api-boot-resources-'));
   let region: TestRegion;
   let api: ApiClient;
@@ -80,7 +80,7 @@ describe('MAAS API: boot-resources/ lists the stand-in and the real image honest
     return systemId;
   };
 
-  it('with only the real image: listed as not deployable, with its three files; a deploy is refused', async () => {
+  it('with only the real image: THE deployable debian/bookworm, with its three files; a deploy takes it', async () => {
     const list = await api.call('GET', '/MAAS/api/2.0/boot-resources/', { key: admin });
     assert.equal(list.status, 200, list.text);
     assert.deepEqual(list.body, [
@@ -90,7 +90,7 @@ describe('MAAS API: boot-resources/ lists the stand-in and the real image honest
         name: 'debian/bookworm',
         architecture: 'amd64/generic',
         resource_uri: '/MAAS/api/2.0/boot-resources/1/',
-        metalflow_deployable: false,
+        metalflow_deployable: true,
       },
     ]);
     const one = (await api.call('GET', '/MAAS/api/2.0/boot-resources/1/', { key: admin })).body as Json;
@@ -104,39 +104,58 @@ describe('MAAS API: boot-resources/ lists the stand-in and the real image honest
         ['boot-initrd', 'd'.repeat(64), '/images/rootfs/debian/bookworm/amd64/initrd.img'],
       ],
     );
-    assert.deepEqual((one.metalflow as Json).deployable, false);
-    assert.match((one.metalflow as Json).role as string, /not deployable until the installer/);
+    // The manifest's stale `deployable: false` (written before the installer existed) is not read.
+    assert.deepEqual((one.metalflow as Json).deployable, true);
+    assert.doesNotMatch(JSON.stringify(one), /not deployable/);
 
     const id = await readyMachine();
     const before = await region.services.db.query('SELECT status, owner_id FROM machines WHERE system_id = $1', [id]);
-    const r = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-deploy`, {
+    const refused = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-deploy`, {
       key: admin,
-      form: { distro_series: 'bookworm' },
+      form: { distro_series: 'trixie' },
     });
-    assert.equal(r.status, 400, r.text);
-    assert.match(r.text, /distro_series/);
-    assert.match(r.text, /debian\/bookworm\) are not deployable yet/);
+    assert.equal(refused.status, 400, refused.text);
+    assert.match(
+      refused.text,
+      /distro_series.*'trixie' is not a boot resource this region has; choose one of: debian\/bookworm\./,
+    );
     assert.deepEqual(
       await region.services.db.query('SELECT status, owner_id FROM machines WHERE system_id = $1', [id]),
       before,
       'nothing written',
     );
+    const r = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-deploy`, { key: admin, form: {} });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([(r.body as Json).osystem, (r.body as Json).distro_series], ['debian', 'bookworm']);
   });
 
-  it('with the stand-in too: the stand-in comes first, says it is for fast tests, and is what deploys resolve to', async () => {
-    writeImage(bootRoot, 'os', ['disk.img.gz'], standIn);
+  it('with the stand-in too: the real image stays first and the default; the stand-in is custom/metalflow-standin', async () => {
+    const dir = path.join(bootRoot, 'images', 'os', 'custom', 'metalflow-standin', 'amd64');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'disk.img.gz'), 'disk.img.gz');
+    fs.writeFileSync(path.join(dir, 'metalflow.json'), JSON.stringify(standIn));
+    // A format no installer of metalflow's takes: never listed.
+    const squash = path.join(bootRoot, 'images', 'rootfs', 'ubuntu', 'noble', 'amd64');
+    fs.mkdirSync(squash, { recursive: true });
+    fs.writeFileSync(path.join(squash, 'root.squashfs'), 'x');
+    fs.writeFileSync(
+      path.join(squash, 'metalflow.json'),
+      JSON.stringify({ file: 'root.squashfs', format: 'squashfs', sha256: 'e'.repeat(64) }),
+    );
     await new Promise((r) => setTimeout(r, 2_100)); // the service re-reads the boot root after 2 s
     const list = (await api.call('GET', '/MAAS/api/2.0/boot-resources/', { key: admin })).body as Json[];
     assert.deepEqual(
       list.map((r) => [r.id, r.name, r.metalflow_deployable]),
       [
         [1, 'debian/bookworm', true],
-        [2, 'debian/bookworm', false],
+        [2, 'custom/metalflow-standin', true],
       ],
     );
-    const standInDetail = (await api.call('GET', '/MAAS/api/2.0/boot-resources/1/', { key: admin })).body as Json;
-    assert.match(standInDetail.title as string, /^Stand-in for fast tests: /);
+    const standInDetail = (await api.call('GET', '/MAAS/api/2.0/boot-resources/2/', { key: admin })).body as Json;
+    assert.match(standInDetail.title as string, /stand-in for fast tests/i);
     assert.match((standInDetail.metalflow as Json).role as string, /^stand-in for fast tests/);
-    assert.equal(region.services.bootResources.resolve('bookworm')?.sha256, 'a'.repeat(64));
+    assert.equal(region.services.bootResources.resolve('')?.name, 'debian/bookworm', 'the default deploy');
+    assert.equal(region.services.bootResources.resolve('bookworm')?.sha256, 'b'.repeat(64));
+    assert.equal(region.services.bootResources.resolve('custom/metalflow-standin')?.sha256, 'a'.repeat(64));
   });
 });

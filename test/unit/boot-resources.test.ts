@@ -64,8 +64,11 @@ describe('boot resources (manifests under the boot root)', () => {
     assert.equal(s.named('debian/stable', 'arm64'), undefined);
   });
 
-  it('lists a real root-tgz image with its files but resolves deploys only to deployable images', () => {
-    const root = bootRoot([{ dir: 'debian/bookworm/amd64', manifest: { ...manifest('standin'), format: 'raw.gz' } }]);
+  it('lists the real root-tgz image first (the default), the raw stand-in after, and no format nothing installs', () => {
+    const root = bootRoot([
+      { dir: 'custom/metalflow-standin/amd64', manifest: { ...manifest('standin'), format: 'raw.gz' } },
+      { dir: 'ubuntu/noble/amd64', manifest: { ...manifest('squash'), format: 'squashfs' } },
+    ]);
     const rootfs = path.join(root, 'images', 'rootfs', 'debian', 'bookworm', 'amd64');
     fs.mkdirSync(rootfs, { recursive: true });
     for (const f of ['root.tgz', 'vmlinuz', 'initrd.img']) fs.writeFileSync(path.join(rootfs, f), 'x');
@@ -78,6 +81,7 @@ describe('boot resources (manifests under the boot root)', () => {
         format: 'root-tgz',
         sha256: 'real',
         size: 1,
+        // What builds before the installer wrote: metalflow decides what it can deploy, not this.
         deployable: false,
         state: 'built; not deployable until the installer exists',
         files: {
@@ -91,26 +95,30 @@ describe('boot resources (manifests under the boot root)', () => {
     assert.deepEqual(
       s.list().map((r) => [r.id, r.name, r.filetype, r.deployable, r.role]),
       [
-        [1, 'debian/bookworm', 'root-dd.gz', true, 'stand-in for fast tests: kernel + busybox, no sshd, no cloud-init'],
-        [2, 'debian/bookworm', 'root-tgz', false, 'built; not deployable until the installer exists'],
+        [1, 'debian/bookworm', 'root-tgz', true, 'deployable'],
+        [
+          2,
+          'custom/metalflow-standin',
+          'root-dd.gz',
+          true,
+          'stand-in for fast tests: kernel + busybox, no sshd, no cloud-init',
+        ],
       ],
     );
+    assert.match(s.get(2).title, /^Stand-in for fast tests: /);
     assert.deepEqual(
-      s.get(2).files.map((f) => [f.filetype, f.sha256, f.path]),
+      s.get(1).files.map((f) => [f.filetype, f.sha256, f.path]),
       [
         ['root-tgz', 'real', '/images/rootfs/debian/bookworm/amd64/root.tgz'],
         ['boot-kernel', 'k', '/images/rootfs/debian/bookworm/amd64/vmlinuz'],
         ['boot-initrd', 'i', '/images/rootfs/debian/bookworm/amd64/initrd.img'],
       ],
     );
-    assert.equal(s.resolve('bookworm')?.sha256, 'standin', 'a deploy gets the deployable image');
-    assert.equal(s.named('debian/bookworm')?.sha256, 'standin');
-    fs.rmSync(path.join(root, 'images', 'os'), { recursive: true });
-    const onlyReal = new BootResourceService(root);
-    assert.equal(onlyReal.list().length, 1, 'still listed');
-    assert.equal(onlyReal.resolve('bookworm'), undefined, 'but no deploy resolves to it');
-    assert.equal(onlyReal.resolve(''), undefined);
-    assert.equal(onlyReal.named('debian/bookworm'), undefined);
+    assert.equal(s.resolve('')?.sha256, 'real', 'the default deploy is the real image');
+    assert.equal(s.resolve('bookworm')?.sha256, 'real');
+    assert.equal(s.named('debian/bookworm')?.sha256, 'real');
+    assert.equal(s.resolve('custom/metalflow-standin')?.sha256, 'standin', 'the stand-in only when named');
+    assert.equal(s.resolve('noble'), undefined, 'squashfs: nothing installs it');
   });
 
   it('no boot root, or an empty one: no images', () => {

@@ -36,6 +36,7 @@ const machine: Machine = {
   bootErase: '',
   osystem: 'ubuntu',
   distroSeries: 'jammy',
+  ephemeralDeploy: false,
   hweKernel: '',
   userData: '',
   agentName: '',

@@ -57,7 +57,8 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     status_name: labelOf(m.status),
     status_message: m.statusMessage || null,
     status_action: '',
-    netboot: m.bootPurpose !== 'local',
+    // An ephemeral deployment has no disk to boot: it always netboots (MAAS).
+    netboot: m.bootPurpose !== 'local' || m.ephemeralDeploy,
     power_type: m.powerType,
     power_state: m.powerState,
     tag_names: v.tags,
@@ -80,7 +81,7 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     default_gateways: { ipv4: { gateway_ip: null, link_id: null }, ipv6: { gateway_ip: null, link_id: null } },
     hardware_uuid: m.hardwareInfo.system_uuid || null,
     bios_boot_method: v.storage?.biosBootMethod || null,
-    ephemeral_deploy: false,
+    ephemeral_deploy: m.ephemeralDeploy,
     error_description: '',
     parent: null,
     is_dpu: false,

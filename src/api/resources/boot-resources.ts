@@ -1,7 +1,7 @@
 // MAAS's BootResourcesHandler and BootResourceHandler (read-only): the images the region knows
 // (src/region/services/boot-resources.ts), each a set with its files and their SHA-256. Each
-// says whether a deploy can use it (`metalflow_deployable`, and its role in `metalflow.role`):
-// the real Debian image is listed before its installer exists, marked not deployable.
+// is something a deploy can install (`metalflow_deployable` is always true; `metalflow.role` says
+// what it is for: the real debian/bookworm, or the stand-in for fast tests).
 import type { RegionServices } from '../../region/services';
 import type { BootResource } from '../../region/services/boot-resources';
 import type { Principal } from '../../region/services/principal';

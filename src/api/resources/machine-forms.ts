@@ -244,7 +244,9 @@ export const deployForm = form(
     hwe_kernel: field.text("Not supported yet (a non-empty value is refused): the image's own kernel is installed."),
     agent_name: field.text('An agent name recorded on the machine (Juju).'),
     comment: field.text('A comment for the event log.'),
-    ephemeral_deploy: field.bool('Not supported yet (true is refused): deployment always installs the image to disk.'),
+    ephemeral_deploy: field.bool(
+      'Run the image from RAM, disks untouched (MAAS 3.5): only a real OS image (root-tgz) can; release is then just a power off.',
+    ),
 
     install_kvm: field.unsupported('metalflow has no KVM hosts.', 'Boolean'),
     register_vmhost: field.unsupported('metalflow has no VM hosts.', 'Boolean'),
@@ -267,8 +269,13 @@ export const deployForm = form(
     if (series && !/^[a-z0-9][a-z0-9./-]{0,63}$/i.test(series))
       throw ValidationError.field('distro_series', `'${series}' is not a valid distro series.`);
     if (v.hwe_kernel) throw unsupported('hwe_kernel', "the image's own kernel is installed.");
-    if (v.ephemeral_deploy) throw unsupported('ephemeral_deploy', 'deployment always installs the image to disk.');
-    return { distroSeries: series, userData, agentName: v.agent_name ?? '', comment: v.comment ?? '' };
+    return {
+      distroSeries: series,
+      userData,
+      agentName: v.agent_name ?? '',
+      comment: v.comment ?? '',
+      ephemeral: v.ephemeral_deploy ?? false,
+    };
   },
 );
 

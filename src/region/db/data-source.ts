@@ -19,6 +19,7 @@ import { Storage1764860000000 } from './migrations/0016-storage';
 import { DnsResources1764870000000 } from './migrations/0017-dns-resources';
 import { MachineNetwork1764880000000 } from './migrations/0018-machine-network';
 import { DnsPublication1764910000000 } from './migrations/0021-dns-publication';
+import { EphemeralDeploy1764950000000 } from './migrations/0025-ephemeral-deploy';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   DnsResources1764870000000,
   MachineNetwork1764880000000,
   DnsPublication1764910000000,
+  EphemeralDeploy1764950000000,
 ];
 
 export interface DatabaseOptions {

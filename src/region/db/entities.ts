@@ -94,6 +94,8 @@ export interface Machine {
   bootErase: string;
   osystem: string;
   distroSeries: string;
+  /** MAAS's ephemeral_deploy: the deployed image runs from RAM (migration 0025). */
+  ephemeralDeploy: boolean;
   hweKernel: string;
   userData: string;
   agentName: string;
@@ -242,6 +244,7 @@ export const MachineEntity = new EntitySchema<Machine>({
     bootErase: { ...text, name: 'boot_erase' },
     osystem: text,
     distroSeries: { ...text, name: 'distro_series' },
+    ephemeralDeploy: { type: Boolean, name: 'ephemeral_deploy', default: false },
     hweKernel: { ...text, name: 'hwe_kernel' },
     userData: { ...text, name: 'user_data' },
     agentName: { ...text, name: 'agent_name' },

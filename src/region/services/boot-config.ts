@@ -62,10 +62,17 @@ export class BootConfigService {
     };
   }
 
-  /** xinstall: the image the deployment resolved to (its os/series, not the series alone). */
-  private image(m: Machine, purpose: BootConfig['purpose']): Pick<BootConfig, 'image'> {
+  /**
+   * xinstall: the image the deployment resolved to (its os/series, not the series alone), and
+   * whether it runs from RAM (ephemeral_deploy) rather than being written to disk.
+   */
+  private image(m: Machine, purpose: BootConfig['purpose']): Pick<BootConfig, 'image' | 'ephemeral'> {
     if (purpose !== 'xinstall') return {};
     const image = this.images?.named(`${m.osystem}/${m.distroSeries}`);
-    return image ? { image: { name: image.name, path: image.path, sha256: image.sha256 } } : {};
+    if (!image) return {};
+    return {
+      image: { name: image.name, path: image.path, sha256: image.sha256 },
+      ...(m.ephemeralDeploy ? { ephemeral: true } : {}),
+    };
   }
 }

@@ -1,14 +1,16 @@
 // Boot resources: the images the region knows, MAAS's `boot-resources/`. They are the manifests
 // the image builds write next to each image under the boot root, the same directory the racks
 // serve over HTTP, so what the region lists is what a rack can hand to an installer:
-//   <bootRoot>/images/os/<os>/<series>/<arch>/metalflow.json      images/os/build.sh: the raw-disk
-//       stand-in for fast tests (kernel + busybox), what deploys write today
 //   <bootRoot>/images/rootfs/<os>/<series>/<arch>/metalflow.json  images/debian/build.sh: the real
-//       Debian root filesystem (root-tgz); its manifest says `deployable: false` until the
-//       installer that lays it on disk exists (issue 13 part 2)
-// Every image is listed, each saying whether a deploy can use it; only deployable ones resolve
-// a deploy's distro_series. Read from disk on demand (a few small files), so a rebuilt image is
-// listed without a restart.
+//       Debian root filesystem (root-tgz): THE debian/bookworm, installed by
+//       images/installer/install-to-disk.sh or run from RAM (ephemeral deploy)
+//   <bootRoot>/images/os/<os>/<series>/<arch>/metalflow.json      raw disks written with dd: the
+//       stand-in for fast tests (images/os/build.sh: custom/metalflow-standin, kernel + busybox)
+// Only what a deploy can install is listed: a format metalflow has an installer for (INSTALLERS).
+// Whether an image is deployable is metalflow's fact, not the image's, so a manifest's own
+// `deployable`/`state` (older Debian builds still say `false`, written before the installer
+// existed) is not read. Real images come first (the default deploy is the first), stand-ins after.
+// Read from disk on demand (a few small files), so a rebuilt image is listed without a restart.
 import fs from 'node:fs';
 import path from 'node:path';
 import { OS_IMAGE_MANIFEST, OS_IMAGES_DIR, OS_ROOTFS_DIR } from '../../contracts/boot';
@@ -28,7 +30,7 @@ export interface BootResource {
   path: string;
   /** MAAS's filetype of that file: root-dd.gz (a raw disk), root-tgz (a root filesystem). */
   filetype: string;
-  /** Whether a deploy can use it (resolve and named see only these). */
+  /** Whether a deploy can use it: always true for a listed image (kept for the API's field). */
   deployable: boolean;
   /** What it is for, in words: the listing says it, so no one mistakes the stand-in for an OS. */
   role: string;
@@ -53,9 +55,7 @@ interface Manifest {
   name?: string;
   title?: string;
   architecture?: string;
-  deployable?: boolean;
   role?: string;
-  state?: string;
   format?: string;
   files?: Record<string, { filetype?: string; size?: number; sha256?: string }>;
   file?: string;
@@ -105,19 +105,25 @@ export class BootResourceService {
   }
 }
 
-/** MAAS's filetype for a manifest's `format`. */
-const FILETYPES: Record<string, string> = { 'raw.gz': 'root-dd.gz', 'root-tgz': 'root-tgz' };
-const STAND_IN_ROLE = 'stand-in for fast tests: kernel + busybox, no sshd, no cloud-init';
+/**
+ * The formats metalflow can install, by a manifest's `format`, with MAAS's filetype: a raw disk
+ * (the ephemeral environment's dd) and a root filesystem archive (install-to-disk.sh, or unpacked
+ * into RAM for an ephemeral deploy). An image in any other format is not listed.
+ */
+const INSTALLERS: Record<string, string> = { 'raw.gz': 'root-dd.gz', 'root-tgz': 'root-tgz' };
+export const STAND_IN_ROLE = 'stand-in for fast tests: kernel + busybox, no sshd, no cloud-init';
+/** What only a real OS image can do: run from RAM with its own systemd and cloud-init. */
+export const EPHEMERAL_FILETYPE = 'root-tgz';
 
 function scan(bootRoot: string): BootResource[] {
-  const found = [...scanTree(bootRoot, OS_IMAGES_DIR), ...scanTree(bootRoot, OS_ROOTFS_DIR)];
-  // Name, then architecture; a deployable image before one that is not, so ids stay put when a
-  // not-yet-deployable image of the same name appears.
+  const found = [...scanTree(bootRoot, OS_ROOTFS_DIR), ...scanTree(bootRoot, OS_IMAGES_DIR)];
+  // Real images before stand-ins (a deploy naming no image, and default_osystem, take the first),
+  // then name and architecture.
   found.sort(
     (a, b) =>
+      Number(a.role === STAND_IN_ROLE) - Number(b.role === STAND_IN_ROLE) ||
       a.name.localeCompare(b.name) ||
-      a.architecture.localeCompare(b.architecture) ||
-      Number(b.deployable) - Number(a.deployable),
+      a.architecture.localeCompare(b.architecture),
   );
   return found.map((r, i) => ({ id: i + 1, ...r }));
 }
@@ -138,19 +144,19 @@ function scanTree(bootRoot: string, tree: string): Array<Omit<BootResource, 'id'
         if (!m.file || !m.sha256 || !fs.existsSync(path.join(dir, m.file))) continue;
         const name = `${os}/${series}`;
         const urlOf = (file: string) => `/${path.posix.join(tree, os, series, arch, file)}`;
-        const filetype = FILETYPES[m.format ?? 'raw.gz'] ?? m.format ?? 'root-dd.gz';
+        const filetype = INSTALLERS[m.format ?? 'raw.gz'];
+        if (!filetype) continue; // nothing here can install it: not listed
         const size = m.size ?? fs.statSync(path.join(dir, m.file)).size;
-        const deployable = m.deployable !== false;
-        const role = roleOf(m, deployable, filetype);
+        const role = m.role ?? (filetype === 'root-dd.gz' ? STAND_IN_ROLE : 'deployable');
         found.push({
           name,
           os,
           series,
           architecture: m.architecture ?? `${arch}/generic`,
-          title: role === STAND_IN_ROLE ? `Stand-in for fast tests: ${m.title ?? name}` : (m.title ?? name),
+          title: titleOf(m.title ?? name, role),
           path: urlOf(m.file),
           filetype,
-          deployable,
+          deployable: true,
           role,
           files: m.files
             ? Object.entries(m.files).map(([filename, f]) => ({
@@ -173,14 +179,9 @@ function scanTree(bootRoot: string, tree: string): Array<Omit<BootResource, 'id'
   return found;
 }
 
-/**
- * What an image is for. A raw disk (images/os/build.sh's format) is only ever the stand-in, whose
- * manifest predates roles; a real image that cannot be deployed yet says why in its `state`.
- */
-function roleOf(m: Manifest, deployable: boolean, filetype: string): string {
-  if (m.role) return m.role;
-  if (!deployable) return m.state ?? 'not deployable';
-  return filetype === 'root-dd.gz' ? STAND_IN_ROLE : 'deployable';
+/** A stand-in's title says what it is, so no one mistakes it for an OS. */
+function titleOf(title: string, role: string): string {
+  return role === STAND_IN_ROLE && !/stand-in/i.test(title) ? `Stand-in for fast tests: ${title}` : title;
 }
 
 function dirs(dir: string): string[] {

@@ -26,6 +26,7 @@ import { MachineEntity, type Machine } from '../db/entities';
 import { ConflictError, ForbiddenError, FormValidationError, NotFoundError, ValidationError } from '../errors';
 import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
+import { eraseOnRelease, assertRunsFromRam } from './ephemeral-deploy';
 import { recordEvent } from './events';
 import { assertCanNetboot } from './mac-rules';
 import { claimAutoAddresses } from './network/auto-addresses';
@@ -53,6 +54,8 @@ export interface DeployOptions {
   agentName: string;
   /** For the request event (MAAS: "User starting deployment"). */
   comment: string;
+  /** MAAS's ephemeral_deploy: run the image from RAM, disks untouched. */
+  ephemeral?: boolean;
 }
 /** An erase option left undefined takes the `maas` config's default (ConfigService.eraseDefaults). */
 export interface ReleaseOptions {
@@ -103,32 +106,30 @@ export class MachineActions {
     const image = this.images?.resolve(wanted);
     const osystem = image?.os ?? (wanted.includes('/') ? wanted.split('/')[0]! : 'ubuntu');
     const series = image?.series ?? (wanted.split('/').pop() || 'jammy');
+    const ephemeral = o.ephemeral === true;
     await this.startLifecycle(
       systemId,
       LIFECYCLE.deploy,
       WorkflowType.deploy,
-      async (_m, ref) => ({ ...ref, distroSeries: series }),
+      async (_m, ref) => ({ ...ref, distroSeries: series, ...(ephemeral ? { ephemeral } : {}) }),
       // The boot config finds the image again by exactly this os/series (BootConfigService).
       () => ({
         distroSeries: series,
         osystem,
         userData: o.userData,
         agentName: o.agentName || undefined,
+        ephemeralDeploy: ephemeral,
       }),
       async (tx, m) => {
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
         await assertCanNetboot(tx, m, 'deploy');
         const known = this.images?.list() ?? [];
+        if (ephemeral && m.powerType !== 'fake') assertRunsFromRam(image, known);
         if (!image && known.length > 0 && m.powerType !== 'fake') {
-          // Listed images that are not deployable (the real image before its installer) are
-          // never offered as a choice.
-          const names = (rs: typeof known) => [...new Set(rs.map((r) => r.name))].join(', ');
-          const deployable = known.filter((r) => r.deployable);
+          const names = [...new Set(known.map((r) => r.name))].join(', ');
           throw ValidationError.field(
             'distro_series',
-            deployable.length
-              ? `'${wanted}' is not a boot resource this region has; choose one of: ${names(deployable)}.`
-              : `'${wanted}' cannot be deployed: this region's images (${names(known)}) are not deployable yet.`,
+            `'${wanted}' is not a boot resource this region has; choose one of: ${names}.`,
           );
         }
         // MAAS deploys a READY machine by allocating it to the caller first, if the caller could
@@ -578,12 +579,10 @@ export class MachineActions {
 
 const releaseParams =
   (o: Required<ReleaseOptions>) =>
-  async (_m: Machine, ref: LifecycleStartRef): Promise<WorkflowParams<typeof WorkflowType.release>> => ({
-    ...ref,
-    erase: o.erase,
-    secureErase: o.secureErase,
-    quickErase: o.quickErase,
-  });
+  async (m: Machine, ref: LifecycleStartRef): Promise<WorkflowParams<typeof WorkflowType.release>> => {
+    const erase = eraseOnRelease(m.ephemeralDeploy, o.erase);
+    return { ...ref, erase, secureErase: erase && o.secureErase, quickErase: erase && o.quickErase };
+  };
 
 /** What releasing one (checked, locked) machine records before its workflow starts. */
 async function prepareRelease(
@@ -592,8 +591,14 @@ async function prepareRelease(
   m: Machine,
   o: Required<ReleaseOptions>,
 ): Promise<void> {
-  if (o.erase) await assertCanNetboot(tx, m, 'erase the disks of');
+  if (eraseOnRelease(m.ephemeralDeploy, o.erase)) await assertCanNetboot(tx, m, 'erase the disks of');
   await recordRequest(tx, m, caller, 'User releasing node', o.comment);
+  if (m.ephemeralDeploy && o.erase)
+    await recordEvent(tx, m.id, {
+      type: 'Node status event',
+      description: 'Ephemeral deployment: the disks were never written, so there is nothing to erase.',
+      level: 'INFO',
+    });
 }
 
 /**

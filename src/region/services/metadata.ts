@@ -156,12 +156,13 @@ export class MetadataService {
   /**
    * cloud-init's last stage finishing on the installed OS (its webhook reporter, configured by the
    * installer: origin `cloudinit`, `finish` of `modules-final`) ends a real image's deployment.
-   * The installer runs no cloud-init, so the boot purpose `local` leaves no ambiguity.
+   * The installer runs no cloud-init, so the boot purpose `local` leaves no ambiguity; an
+   * ephemeral deploy's OS runs in the installer's own boot (after it reported the image in RAM).
    */
   private isCloudInitFinal(machine: Machine, e: { event_type?: string; name?: string; origin?: string }): boolean {
     return (
       machine.status === S.DEPLOYING &&
-      machine.bootPurpose === 'local' &&
+      (machine.bootPurpose === 'local' || machine.ephemeralDeploy) &&
       e.origin === 'cloudinit' &&
       e.event_type === 'finish' &&
       e.name === 'modules-final' &&

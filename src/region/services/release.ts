@@ -11,7 +11,7 @@ export class ReleaseService {
 
   /**
    * Give the machine back: no owner, no deployment leftovers (annotations, agent, user data, OS,
-   * kernel, lock), and the VLANs, bridges and bonds its workload reported go with it (the NICs and
+   * kernel, ephemeral_deploy, lock), and the VLANs, bridges and bonds its workload reported go with it (the NICs and
    * the configured ones stay), and so
    * do its child devices (Juju's containers, with their addresses), and its AUTO links' addresses
    * (MAAS's release_auto_ips), as in MAAS. One transaction,
@@ -21,7 +21,8 @@ export class ReleaseService {
     await this.db.transaction(async (tx: EntityManager) => {
       await tx.query(
         `UPDATE machines SET workload_annotations = '{}', owner_id = NULL, agent_name = '', user_data = '',
-                distro_series = '', osystem = '', hwe_kernel = '', locked = false, updated = now()
+                distro_series = '', osystem = '', hwe_kernel = '', ephemeral_deploy = false, locked = false,
+                updated = now()
           WHERE system_id = $1`,
         [systemId],
       );

@@ -57,6 +57,8 @@ export async function startLab(
     firmware?: 'bios' | 'uefi';
     /** The region's DNS server (BIND's named) on the lab's br0 address, port 53. */
     dns?: boolean;
+    /** The VM's RAM (VM.memoryMib by default); an ephemeral deploy holds the whole root in it. */
+    memoryMib?: number;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -75,7 +77,7 @@ export async function startLab(
       fs.writeFileSync(
         path.join(dir, 'vm.env'),
         [
-          `VM_MEMORY_MIB=${VM.memoryMib}`,
+          `VM_MEMORY_MIB=${o.memoryMib ?? VM.memoryMib}`,
           `VM_CPUS=${VM.cpus}`,
           `VM_MAC=${VM.mac}`,
           `VM_VENDOR=MetalflowLab`,

@@ -82,6 +82,11 @@ describe('iPXE scripts', () => {
     assert.equal(install.get(CMDLINE.image), `${BASE}/images/os/debian/bookworm/amd64/disk.img.gz`);
     assert.equal(install.get(CMDLINE.imageSha256), sha);
     assert.equal(install.get(CMDLINE.erase), undefined);
+    assert.equal(install.get(CMDLINE.ephemeral), undefined, 'installed to disk unless the deploy is ephemeral');
+    const image = { name: 'debian/bookworm', path: '/images/rootfs/debian/bookworm/amd64/root.tgz', sha256: sha };
+    const ram = cmdline(macScript(machine('xinstall', { image, ephemeral: true }), { base: BASE }));
+    assert.equal(ram.get(CMDLINE.ephemeral), '1');
+    assert.equal(ram.get(CMDLINE.image), `${BASE}/images/rootfs/debian/bookworm/amd64/root.tgz`);
     const erase = cmdline(macScript(machine('commissioning', { erase: 'secure,quick' }), { base: BASE }));
     assert.equal(erase.get(CMDLINE.erase), 'secure,quick');
     assert.equal(erase.get(CMDLINE.image), undefined);

@@ -1,0 +1,117 @@
+// Ephemeral deploy (MAAS 3.5's ephemeral_deploy=true) of the real Debian image on the lab's BIOS
+// VM, checked as its owner would: the ephemeral environment unpacks root.tgz into a tmpfs, writes
+// cloud-init's MAAS datasource config and switch_roots into the image's systemd; cloud-init's
+// final report makes the machine DEPLOYED. Then `ssh -i <owner's key>`: the hostname, `/` on
+// tmpfs, the disk without a partition (never written: the raw disk file is still all zeros where
+// a partition table would be), cloud-init done, the user_data's mark. Release is just a power
+// off: READY, the VM off, no erase.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startLab, VM, waitForMachine, type Json, type Lab } from './lab/lab';
+import { bootRootWithRealImage, REAL_IMAGE, sshAs, sshHost } from './lab/real-image-root';
+
+const HOSTNAME = 'e2e-ephemeral';
+const USER_DATA = '#!/bin/sh\necho "metalflow user-data ran on $(hostname)" >/var/tmp/metalflow-user-data\n';
+
+describe(
+  'ephemeral deploy of the real Debian image (BIOS): runs from RAM, disks untouched',
+  { timeout: 40 * 60_000 },
+  () => {
+    let lab: Lab;
+    let id: string;
+    let work: string;
+    let bootRoot: string;
+
+    before(async () => {
+      assert.ok(fs.existsSync(path.join(REAL_IMAGE, 'root.tgz')), 'the real image is built (images/debian/build.sh)');
+      work = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-ephemeral-key-'));
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e-owner', '-f', path.join(work, 'key')]);
+      bootRoot = bootRootWithRealImage('mf-e2e-ephemeral-');
+      // The unpacked root (~800 MiB) lives in RAM next to the running system.
+      lab = await startLab({ diskFormat: 'raw', bootRoot, nodeTimeoutSeconds: 1200, memoryMib: 2048 });
+      await lab.enableDhcp();
+    });
+    after(async () => {
+      await lab?.stop();
+      for (const d of [work, bootRoot]) if (d) fs.rmSync(d, { recursive: true, force: true });
+    });
+
+    it('deploys ephemerally (DEPLOYED by cloud-init), the owner logs in, and release powers it off', async () => {
+      const r = await lab.stack.call('POST', '/machines/', {
+        architecture: 'amd64/generic',
+        mac_addresses: VM.mac,
+        hostname: HOSTNAME,
+        power_type: 'ipmi',
+        ...Object.fromEntries(Object.entries(lab.ipmiParams()).map(([k, v]) => [`power_parameters_${k}`, v])),
+      });
+      assert.equal(r.status, 200, r.text);
+      id = (r.body as Json).system_id as string;
+      await waitForMachine(lab, id, 'Ready', 300_000);
+
+      const key = await lab.stack.call('POST', '/account/prefs/sshkeys/', {
+        key: fs.readFileSync(path.join(work, 'key.pub'), 'utf8').trim(),
+      });
+      assert.equal(key.status, 201, key.text);
+      const d = await lab.stack.call('POST', `/machines/${id}/op-deploy`, {
+        ephemeral_deploy: 'true',
+        user_data: Buffer.from(USER_DATA).toString('base64'),
+      });
+      assert.equal(d.status, 200, d.text);
+      assert.equal((d.body as Json).ephemeral_deploy, true);
+      const deployed = await waitForMachine(lab, id, 'Deployed', 30 * 60_000);
+      assert.deepEqual([deployed.osystem, deployed.distro_series], ['debian', 'bookworm']);
+      assert.equal(deployed.ephemeral_deploy, true);
+      assert.equal(deployed.netboot, true, 'an ephemeral deployment always netboots');
+
+      const ev = ((await lab.stack.call('GET', `/events/?op=query&id=${id}&limit=500&level=DEBUG`)).body as Json)
+        .events as Json[];
+      const lines = ev.map((e) => `${String(e.type)}: ${String(e.description)}`);
+      assert.ok(
+        lines.some((l) => /Unpacking .*root\.tgz into RAM/.test(l)),
+        lines.join('\n'),
+      );
+      assert.ok(!lines.some((l) => /Installing: /.test(l)), `no install step ran:\n${lines.join('\n')}`);
+      assert.ok(
+        lines.some((l) => /^cloudinit finish: modules-final/.test(l)),
+        lines.join('\n'),
+      );
+
+      const host = await lab.until('SSH on the VM running from RAM', 180_000, sshHost);
+      const ssh = (command: string) => sshAs(path.join(work, 'key'), host, command);
+      assert.equal(ssh('hostname'), HOSTNAME);
+      assert.equal(ssh('findmnt -n -o FSTYPE /'), 'tmpfs');
+      assert.deepEqual(
+        ssh('lsblk -rn -o TYPE')
+          .split('\n')
+          .filter((t) => t === 'part'),
+        [],
+        `no partitions:\n${ssh('lsblk')}`,
+      );
+      assert.match(ssh('cloud-init status --wait'), /status: done/);
+      assert.equal(ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
+      const head = Buffer.alloc(1024 * 1024);
+      const fd = fs.openSync(lab.diskPath, 'r');
+      fs.readSync(fd, head, 0, head.length, 0);
+      fs.closeSync(fd);
+      assert.ok(
+        head.every((b) => b === 0),
+        'the disk was never written',
+      );
+
+      const rel = await lab.stack.call('POST', `/machines/${id}/op-release`, { erase: 'true' });
+      assert.equal(rel.status, 200, rel.text);
+      const ready = await waitForMachine(lab, id, 'Ready', 300_000);
+      assert.equal(ready.ephemeral_deploy, false);
+      assert.equal(await lab.power('query'), 'off');
+      const after = ((await lab.stack.call('GET', `/events/?op=query&id=${id}&limit=500&level=DEBUG`)).body as Json)
+        .events as Json[];
+      const text = after.map((e) => String(e.description)).join('\n');
+      assert.match(text, /nothing to erase/);
+      assert.doesNotMatch(text, /Secure erasing|Erasing/);
+    });
+  },
+);
