@@ -6,16 +6,13 @@
 // a partition table would be), cloud-init done, the user_data's mark. Release is just a power
 // off: READY, the VM off, no erase.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startLab, VM, waitForMachine, type Json, type Lab } from './lab/lab';
-import { bootRootWithRealImage, REAL_IMAGE, sshAs, sshHost } from './lab/real-image-root';
+import { bootRootWithRealImage, ownerKeyDir, sshToDeployed, USER_DATA } from './lab/real-image';
 
 const HOSTNAME = 'e2e-ephemeral';
-const USER_DATA = '#!/bin/sh\necho "metalflow user-data ran on $(hostname)" >/var/tmp/metalflow-user-data\n';
 
 describe(
   'ephemeral deploy of the real Debian image (BIOS): runs from RAM, disks untouched',
@@ -27,10 +24,8 @@ describe(
     let bootRoot: string;
 
     before(async () => {
-      assert.ok(fs.existsSync(path.join(REAL_IMAGE, 'root.tgz')), 'the real image is built (images/debian/build.sh)');
-      work = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-ephemeral-key-'));
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e-owner', '-f', path.join(work, 'key')]);
-      bootRoot = bootRootWithRealImage('mf-e2e-ephemeral-');
+      work = ownerKeyDir();
+      bootRoot = bootRootWithRealImage();
       // The unpacked root (~800 MiB) lives in RAM next to the running system.
       lab = await startLab({ diskFormat: 'raw', bootRoot, nodeTimeoutSeconds: 1200, memoryMib: 2048 });
       await lab.enableDhcp();
@@ -80,19 +75,16 @@ describe(
         lines.join('\n'),
       );
 
-      const host = await lab.until('SSH on the VM running from RAM', 180_000, sshHost);
-      const ssh = (command: string) => sshAs(path.join(work, 'key'), host, command);
-      assert.equal(ssh('hostname'), HOSTNAME);
-      assert.equal(ssh('findmnt -n -o FSTYPE /'), 'tmpfs');
+      const ssh = await sshToDeployed(lab, work, id);
+      assert.equal(await ssh('hostname'), HOSTNAME);
+      assert.equal(await ssh('findmnt -n -o FSTYPE /'), 'tmpfs');
       assert.deepEqual(
-        ssh('lsblk -rn -o TYPE')
-          .split('\n')
-          .filter((t) => t === 'part'),
+        (await ssh('lsblk -rn -o TYPE')).split('\n').filter((t) => t === 'part'),
         [],
-        `no partitions:\n${ssh('lsblk')}`,
+        `no partitions:\n${await ssh('lsblk')}`,
       );
-      assert.match(ssh('cloud-init status --wait'), /status: done/);
-      assert.equal(ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
+      assert.match(await ssh('cloud-init status --wait'), /status: done/);
+      assert.equal(await ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
       const head = Buffer.alloc(1024 * 1024);
       const fd = fs.openSync(lab.diskPath, 'r');
       fs.readSync(fd, head, 0, head.length, 0);

@@ -77,9 +77,9 @@ describe('deploy a two-NIC VM with an active-backup bond and a static address', 
     const machine = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
     assert.ok((machine.ip_addresses as string[]).includes(STATIC_IP), JSON.stringify(machine.ip_addresses));
     const ssh = await sshToDeployed(lab, work, id);
-    assert.equal(ssh('hostname'), HOSTNAME);
+    assert.equal(await ssh('hostname'), HOSTNAME);
 
-    const addrs = JSON.parse(ssh('ip -j addr')) as Array<{
+    const addrs = JSON.parse(await ssh('ip -j addr')) as Array<{
       ifname: string;
       master?: string;
       addr_info: Array<{ family: string; local: string; prefixlen: number }>;
@@ -95,9 +95,9 @@ describe('deploy a two-NIC VM with an active-backup bond and a static address', 
       .map((a) => a.ifname)
       .sort();
     assert.deepEqual(slaves, nics.map((i) => String(i.name)).sort(), JSON.stringify(addrs));
-    assert.equal(ssh('cat /sys/class/net/bond0/bonding/mode'), 'active-backup 1');
+    assert.equal(await ssh('cat /sys/class/net/bond0/bonding/mode'), 'active-backup 1');
 
-    const routes = JSON.parse(ssh('ip -j route')) as Array<{ dst: string; gateway?: string; dev: string }>;
+    const routes = JSON.parse(await ssh('ip -j route')) as Array<{ dst: string; gateway?: string; dev: string }>;
     assert.ok(
       routes.some((rt) => rt.dst === 'default' && rt.gateway === GATEWAY && rt.dev === 'bond0'),
       JSON.stringify(routes),
@@ -106,13 +106,13 @@ describe('deploy a two-NIC VM with an active-backup bond and a static address', 
       routes.some((rt) => rt.dst === '10.77.0.0/24' && rt.dev === 'bond0'),
       JSON.stringify(routes),
     );
-    assert.match(ssh('cloud-init status --wait'), /status: done/);
+    assert.match(await ssh('cloud-init status --wait'), /status: done/);
 
     // Its resolver is metalflow's DNS (the rack's address on the subnet), which knows its FQDN;
     // --synthesize=no keeps /etc/hosts out of the answer.
-    assert.match(ssh('resolvectl dns bond0'), /10\.77\.0\.1\b/);
+    assert.match(await ssh('resolvectl dns bond0'), /10\.77\.0\.1\b/);
     const fqdn = `${HOSTNAME}.${String(machine.domain && (machine.domain as Json).name) || 'maas'}`;
-    const answer = ssh(`resolvectl query --cache=no --synthesize=no ${fqdn}`);
+    const answer = await ssh(`resolvectl query --cache=no --synthesize=no ${fqdn}`);
     assert.ok(answer.includes(STATIC_IP), answer);
   });
 });

@@ -52,17 +52,17 @@ describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over 
     assert.match(boots.at(-1)!, new RegExp(`metalflow: local boot for ${id}`), boots.at(-1)!.slice(-3000));
 
     const ssh = await sshToDeployed(lab, work, id);
-    assert.equal(ssh('hostname'), HOSTNAME);
-    assert.equal(ssh('[ -d /sys/firmware/efi ] && echo uefi || echo bios'), 'uefi');
+    assert.equal(await ssh('hostname'), HOSTNAME);
+    assert.equal(await ssh('[ -d /sys/firmware/efi ] && echo uefi || echo bios'), 'uefi');
     // MAAS's flat layout on a UEFI machine: the ESP first, then root on the rest of the disk.
-    assert.match(ssh('findmnt -n -o SOURCE,FSTYPE /boot/efi'), /^\/dev\/vda1 vfat$/);
-    assert.match(ssh('findmnt -n -o SOURCE,FSTYPE /'), /^\/dev\/vda2 ext4$/);
-    assert.match(ssh('cloud-init status --wait'), /status: done/);
-    assert.equal(ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
+    assert.match(await ssh('findmnt -n -o SOURCE,FSTYPE /boot/efi'), /^\/dev\/vda1 vfat$/);
+    assert.match(await ssh('findmnt -n -o SOURCE,FSTYPE /'), /^\/dev\/vda2 ext4$/);
+    assert.match(await ssh('cloud-init status --wait'), /status: done/);
+    assert.equal(await ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
 
     // NVRAM: one `debian` entry (shim on the ESP), in BootOrder after the network entry the
     // machine PXE-boots from, so release and commissioning still netboot it.
-    const nvram = ssh('sudo -n efibootmgr -v');
+    const nvram = await ssh('sudo -n efibootmgr -v');
     const entries = [...nvram.matchAll(/^Boot([0-9A-F]{4})\*? (.*)$/gm)].map((m) => ({ num: m[1]!, text: m[2]! }));
     const debian = entries.filter((e) => /^debian\t/.test(e.text) || e.text.startsWith('debian '));
     assert.equal(debian.length, 1, nvram);

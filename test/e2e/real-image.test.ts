@@ -109,13 +109,13 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
       steps: ['lvm'],
     }));
     const ssh = await sshToDeployed(lab, work, id);
-    assert.equal(ssh('hostname'), HOSTNAME);
+    assert.equal(await ssh('hostname'), HOSTNAME);
     // The custom layout on a BIOS machine: the bios_grub partition install-to-disk.sh adds, then
     // the partitions as created, numbered one up.
-    assert.equal(ssh('findmnt -n -o SOURCE,FSTYPE /'), '/dev/vda2 ext4');
-    assert.match(ssh('findmnt -n -o SOURCE,FSTYPE,OPTIONS /srv'), /^\/dev\/vda3 xfs .*\bnoatime\b/);
-    assert.equal(ssh('findmnt -n -o SOURCE,FSTYPE /data'), '/dev/mapper/vgdata-data ext4');
-    const lsblk = JSON.parse(ssh('lsblk -J -o NAME,TYPE,FSTYPE,MOUNTPOINT /dev/vda')) as {
+    assert.equal(await ssh('findmnt -n -o SOURCE,FSTYPE /'), '/dev/vda2 ext4');
+    assert.match(await ssh('findmnt -n -o SOURCE,FSTYPE,OPTIONS /srv'), /^\/dev\/vda3 xfs .*\bnoatime\b/);
+    assert.equal(await ssh('findmnt -n -o SOURCE,FSTYPE /data'), '/dev/mapper/vgdata-data ext4');
+    const lsblk = JSON.parse(await ssh('lsblk -J -o NAME,TYPE,FSTYPE,MOUNTPOINT /dev/vda')) as {
       blockdevices: { children: { name: string; fstype: string | null; children?: Json[] }[] }[];
     };
     assert.deepEqual(
@@ -127,8 +127,8 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
         ['vda4', 'LVM2_member', ['vgdata-data']],
       ],
     );
-    assert.match(ssh('cloud-init status --wait'), /status: done/);
-    assert.equal(ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
+    assert.match(await ssh('cloud-init status --wait'), /status: done/);
+    assert.equal(await ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
   });
 
   it('releases with erase: no partition table, and no signature where the filesystems and the PV were', async () => {

@@ -2,12 +2,15 @@
 // a boot root holding the real Debian image as the deployable debian/bookworm, the owner's SSH key,
 // enlisting + commissioning + deploying the lab's VM with it, and SSH into the deployed OS.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { ROOT, VM, waitForMachine, type Json, type Lab } from './lab';
+
+const execFileAsync = promisify(execFile);
 
 export const REAL_IMAGE = path.join(ROOT, 'build/boot/images/rootfs/debian/bookworm/amd64');
 export const USER_DATA = '#!/bin/sh\necho "metalflow user-data ran on $(hostname)" >/var/tmp/metalflow-user-data\n';
@@ -127,18 +130,28 @@ export async function commissionAndDeploy(
   return { id, events };
 }
 
-/** Wait for SSH on the deployed VM; then run commands there as the owner (`debian`, the owner's key). */
-export async function sshToDeployed(lab: Lab, keyDir: string, id: string): Promise<(command: string) => string> {
-  const host = await lab.until('SSH on the deployed VM', 120_000, () => sshHost(lab, id));
-  return (command: string) =>
-    execFileSync(
-      'ssh',
-      [
-        ...['-i', path.join(keyDir, 'key'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
-        ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR'],
-        `debian@${host}`,
-        command,
-      ],
-      { encoding: 'utf8' },
-    ).trim();
+/**
+ * Wait for SSH on the deployed VM; then run commands there as the owner (`debian`, the owner's key).
+ * Asynchronously: a synchronous ssh would block the event loop for seconds, and the next API call
+ * would go out on a keep-alive socket the region had meanwhile closed ("fetch failed").
+ */
+export async function sshToDeployed(
+  lab: Lab,
+  keyDir: string,
+  id: string,
+): Promise<(command: string) => Promise<string>> {
+  const host = await lab.until('SSH on the deployed VM', 180_000, () => sshHost(lab, id));
+  return async (command: string) =>
+    (
+      await execFileAsync(
+        'ssh',
+        [
+          ...['-i', path.join(keyDir, 'key'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
+          ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR'],
+          `debian@${host}`,
+          command,
+        ],
+        { encoding: 'utf8' },
+      )
+    ).stdout.trim();
 }
