@@ -251,6 +251,10 @@ describe('MAAS API: machine interfaces', () => {
     assert.equal(bond.status, 200, bond.text);
     const tagged = await post(admin, `${systemId}/interfaces/${ids[0]}/`, 'add_tag', { tag: 'uplink' });
     assert.deepEqual((tagged.body as Json).tags, ['uplink']);
+    // One tag at a time: a comma is refused, not cut to its first part.
+    const two = await post(admin, `${systemId}/interfaces/${ids[0]}/`, 'add_tag', { tag: 'a,b' });
+    assert.equal(two.status, 400, two.text);
+    assert.match(two.text, /no commas/);
     // Its owner sees it, and still may not restore it (MAAS: NodePermission.admin).
     await api.services.db.query(`UPDATE machines SET owner_id = $2 WHERE system_id = $1`, [systemId, alice.id]);
     const ownerTry = await api.call('POST', `${API}/machines/${systemId}/?op=restore_networking_configuration`, {

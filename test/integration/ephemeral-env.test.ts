@@ -67,6 +67,12 @@ async function startReceiver(): Promise<{
       ) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(storage.layout);
+      } else if (req.method === 'GET' && url.pathname === '/MAAS/metadata/2012-03-01/network-config') {
+        // The region's rendering for a machine with no links: DHCP on its boot interface.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(
+          `# network config\n${JSON.stringify({ network: { version: 1, config: [{ type: 'physical', name: 'eth0', mac_address: MAC, subnets: [{ type: 'dhcp4' }] }] } })}\n`,
+        );
       } else if (req.method === 'GET' && files.has(url.pathname.replace(/^\/images\//, ''))) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(files.get(url.pathname.replace(/^\/images\//, '')));
@@ -204,7 +210,14 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     // QEMU's SeaBIOS: the storage layout then needs no ESP.
     assert.equal(report.firmware, 'bios');
     assert.deepEqual(report.interfaces, [
-      { name: 'eth0', mac: MAC, link_speed_mbps: report.interfaces[0]!.link_speed_mbps, type: 'physical' },
+      {
+        name: 'eth0',
+        mac: MAC,
+        link_speed_mbps: report.interfaces[0]!.link_speed_mbps,
+        type: 'physical',
+        // /sys/class/net/eth0/carrier of the NIC it booted from: connected.
+        link_connected: true,
+      },
     ]);
     assert.equal(report.dmi.vendor, 'Metalflow Test');
     assert.equal(report.dmi.product, 'Ephemeral VM');

@@ -47,6 +47,11 @@ describe('machine network params', () => {
       field(() => bridgeParams({ bridge_type: 'linux' })),
       'bridge_type',
     );
+    // MAAS's other bridge type: refused, since the deployed OS would get a Linux bridge instead.
+    assert.equal(
+      field(() => bridgeParams({ bridge_type: 'ovs' })),
+      'bridge_type',
+    );
     assert.equal(
       field(() => bondParams({ mtu: 100 })),
       'mtu',

@@ -33,7 +33,9 @@ const bond = {
   bond_num_grat_arp: field.int('Peer notifications after a failover (default 1).', { min: 0 }),
 };
 const bridge = {
-  bridge_type: field.text('standard (default) or ovs.', { maxLength: 16 }),
+  bridge_type: field.text('standard (the default and the only one metalflow deploys; ovs is refused).', {
+    maxLength: 16,
+  }),
   bridge_stp: field.bool('Spanning tree protocol on or off (default off).'),
   bridge_fd: field.int('Forward delay in seconds (default 15).', { min: 0 }),
 };

@@ -23,17 +23,22 @@ const snapshot: DnsSnapshot = {
     { domain: 'maas', name: 'node1', rrtype: 'AAAA', rrdata: '2001:db8:0:1::5', ttl: 30 },
     { domain: 'lab.example', name: 'www', rrtype: 'A', rrdata: '192.168.7.9', ttl: 60 },
     { domain: 'lab.example', name: 'outside', rrtype: 'A', rrdata: '172.16.0.1', ttl: 60 },
+    { domain: 'maas', name: 'inner', rrtype: 'A', rrdata: '10.21.5.7', ttl: 30 },
   ],
   records: [
     { domain: 'lab.example', name: 'alias', rrtype: 'CNAME', rrdata: 'www', ttl: 300 },
     { domain: 'lab.example', name: '@', rrtype: 'MX', rrdata: '10 www.lab.example.', ttl: 300 },
     { domain: 'lab.example', name: '_ldap._tcp', rrtype: 'SRV', rrdata: '0 5 389 www.lab.example.', ttl: 300 },
     { domain: 'lab.example', name: 'note', rrtype: 'TXT', rrdata: 'say "hi"; $INCLUDE /etc/passwd', ttl: 300 },
+    // Quoted strings named would refuse (a \DDD over 255, a string over 255 bytes): kept as text.
+    { domain: 'lab.example', name: 'esc', rrtype: 'TXT', rrdata: '"\\999"', ttl: 300 },
+    { domain: 'lab.example', name: 'long', rrtype: 'TXT', rrdata: `"${'a'.repeat(300)}"`, ttl: 300 },
+    { domain: 'lab.example', name: 'pair', rrtype: 'TXT', rrdata: '"v=spf1" "-all"', ttl: 300 },
     { domain: 'lab.example', name: 'bad', rrtype: 'SSHFP', rrdata: '1 1\n@ IN A 6.6.6.6', ttl: 300 },
     { domain: 'lab.example', name: 'host', rrtype: 'SSHFP', rrdata: '1 1 not-hex', ttl: 300 },
     { domain: 'lab.example', name: 'host', rrtype: 'SSHFP', rrdata: `4 2 ${'0123456789abcdef'.repeat(4)}`, ttl: 300 },
   ],
-  subnets: ['10.20.0.0/22', '192.168.7.0/26', '2001:db8:0:1::/64'],
+  subnets: ['10.20.0.0/22', '192.168.7.0/26', '2001:db8:0:1::/64', '10.21.0.0/16', '10.21.5.0/24'],
   upstreamDns: ['192.0.2.53'],
   dnssecValidation: 'no',
 };
@@ -86,6 +91,9 @@ describe('zone files', () => {
     assert.match(lab, /^note\t300\tIN\tTXT\t"say \\"hi\\"; \$INCLUDE \/etc\/passwd"$/m);
     assert.doesNotMatch(lab, /6\.6\.6\.6/);
     assert.match(lab, /^host\t300\tIN\tSSHFP\t4 2 (0123456789abcdef){4}$/m);
+    assert.match(lab, /^esc\t300\tIN\tTXT\t"\\"\\\\999\\""$/m);
+    assert.match(lab, new RegExp(`^long\\t300\\tIN\\tTXT\\t"${'a'.repeat(255)}" "${'a'.repeat(47)}"$`, 'm'));
+    assert.match(lab, /^pair\t300\tIN\tTXT\t"v=spf1" "-all"$/m);
     assert.deepEqual(skipped, [
       'SSHFP bad.lab.example: characters a zone file cannot hold',
       'SSHFP host.lab.example: not <algorithm> <fptype> <hex fingerprint>',
@@ -97,6 +105,11 @@ describe('zone files', () => {
     assert.match(byName.get('7.168.192.in-addr.arpa')!, /PTR\twww\.lab\.example\.$/m);
     assert.ok(![...byName.values()].some((t) => t.includes('outside.lab.example')));
     assert.match(byName.get('1.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa')!, /PTR\tnode1\.maas\.$/m);
+  });
+
+  it("put a PTR in the most specific zone holding it (a /24's inside a /16's), where named looks", () => {
+    assert.match(byName.get('5.21.10.in-addr.arpa')!, /^7\.5\.21\.10\.in-addr\.arpa\.\t30\tIN\tPTR\tinner\.maas\.$/m);
+    assert.doesNotMatch(byName.get('21.10.in-addr.arpa')!, /inner/);
   });
 
   it('load in named-checkzone and named-checkconf', { skip: !named && 'BIND utils not installed' }, () => {

@@ -1,6 +1,6 @@
 // The records MAAS shows with `dnsresources/?all=true` for what it knows of nodes: each machine's
-// FQDN → the address of its boot interface (the reserved IP of its MAC, else its DHCP lease) and
-// its interfaces' linked addresses, each device's FQDN → its static links' addresses. Only the machines and devices the caller can see.
+// FQDN → its interfaces' linked addresses, else the address of its boot interface (the reserved
+// IP of its MAC, else its current DHCP lease), each device's FQDN → its static links' addresses. Only the machines and devices the caller can see.
 import type { EntityManager } from 'typeorm';
 import { userVisibilitySql } from '../tenancy-sql';
 import { deviceVisibilitySql } from '../devices/visibility';
@@ -31,9 +31,11 @@ export interface ImplicitResource {
 
 /**
  * The addresses nodes answer to, one row per (node, address): (hostname, system_id, node_type,
- * user_id, domain, ip), ip possibly NULL. A machine's are its boot interface's (its MAC's reserved
- * IP, else its DHCP lease) and every address linked to its interfaces (interface_links: STATIC, and
- * AUTO once picked); a device's are its links' addresses. `machineWhere` filters `m` (machines),
+ * user_id, domain, ip), ip possibly NULL. A machine's are every address linked to its interfaces
+ * (interface_links: STATIC, and AUTO once picked) or, when it has none, its boot interface's (its
+ * MAC's reserved IP, else its current DHCP lease: an expired one may belong to another machine
+ * now, and a deployed machine's netboot lease is not where it lives — MAAS leaves discovered
+ * addresses out when a node has assigned ones); a device's are its links' addresses. `machineWhere` filters `m` (machines),
  * `deviceWhere` filters `d` (devices) and `pm` (the device's parent machine). Shared by the API's
  * implicit records and the DNS server's zones, so both give the same answer.
  */
@@ -42,10 +44,13 @@ export function nodeAddressesSql(machineWhere: string, deviceWhere: string): str
        SELECT m.hostname, m.system_id, ${NODE_TYPE.machine} AS node_type, m.owner_id AS user_id, m.domain,
               COALESCE(
                 (SELECT r.ip FROM reserved_ips r WHERE r.mac_address = i.mac_address ORDER BY r.id LIMIT 1),
-                (SELECT l.ip FROM dhcp_leases l WHERE l.mac_address = i.mac_address ORDER BY l.updated DESC LIMIT 1)
+                (SELECT l.ip FROM dhcp_leases l WHERE l.mac_address = i.mac_address AND (l.expires IS NULL OR l.expires > now())
+                  ORDER BY l.updated DESC LIMIT 1)
               ) AS ip
          FROM machines m JOIN interfaces i ON i.machine_id = m.id AND i.is_boot
         WHERE ${machineWhere}
+          AND NOT EXISTS (SELECT 1 FROM interfaces ai JOIN interface_links al ON al.interface_id = ai.id
+                           WHERE ai.machine_id = m.id AND al.ip IS NOT NULL)
        UNION
        SELECT m.hostname, m.system_id, ${NODE_TYPE.machine}, m.owner_id, m.domain, l.ip
          FROM machines m JOIN interfaces i ON i.machine_id = m.id

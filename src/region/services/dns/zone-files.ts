@@ -5,7 +5,7 @@
 // every record with its TTL, the SOA with the serial the caller gives.
 import net from 'node:net';
 import type { DnsSnapshot, SnapshotRecord } from './zone-snapshot';
-import { inSubnet, inZone, reverseName, reverseZonesOf } from './reverse-zones';
+import { inSubnet, inZone, reverseName, reverseZonesOf, type ReverseZone } from './reverse-zones';
 
 export interface ZoneFile {
   /** The zone's name (no final dot). */
@@ -45,9 +45,31 @@ const sshfpOk = (data: string) => {
 /** Already quoted strings of printable ASCII (what a zone file takes as is). */
 const QUOTED_TXT = /^("([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*" *)+$/;
 
-/** A TXT record's strings: as given when already quoted strings, else one quoted text in 255-byte pieces. */
+/**
+ * Quoted strings named takes: each at most 255 bytes once unescaped, and every \DDD escape a byte
+ * (one string over 255 or a `\999` makes named refuse the whole zone).
+ */
+function quotedTxtOk(rrdata: string): boolean {
+  if (!QUOTED_TXT.test(rrdata)) return false;
+  for (const [, body] of rrdata.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
+    let length = 0;
+    for (let i = 0; i < body!.length; i++, length++) {
+      if (body![i] !== '\\') continue;
+      const decimal = /^\d{3}/.exec(body!.slice(i + 1));
+      if (decimal && Number(decimal[0]) > 255) return false;
+      i += decimal ? 3 : 1;
+    }
+    if (length > 255) return false;
+  }
+  return true;
+}
+
+/**
+ * A TXT record's strings: as given when they are quoted strings named takes, else the whole text
+ * quoted (its quotes and backslashes escaped) in 255-byte pieces.
+ */
 function txtData(rrdata: string): string {
-  if (QUOTED_TXT.test(rrdata.trim())) return rrdata.trim();
+  if (quotedTxtOk(rrdata.trim())) return rrdata.trim();
   const bytes = Buffer.from(rrdata, 'utf8');
   const pieces: string[] = [];
   for (let i = 0; i < bytes.length; i += 255) {
@@ -145,7 +167,11 @@ function reverse(s: DnsSnapshot, serial: number, nsFqdn: string): ZoneFile[] {
   const ptrs = new Map<string, Set<string>>([...zones.keys()].map((name) => [name, new Set<string>()]));
   for (const a of s.addresses) {
     if (!NAME.test(a.name) || a.name === '*' || !s.subnets.some((cidr) => inSubnet(cidr, a.rrdata))) continue;
-    const zone = [...zones.values()].find((z) => inZone(z, a.rrdata));
+    // The most specific zone holding the address: named answers a PTR from it (10.0.5.0/24's
+    // zone inside 10.0.0.0/16's), so that is where the record has to be.
+    const zone = [...zones.values()]
+      .filter((z) => inZone(z, a.rrdata))
+      .reduce<ReverseZone | undefined>((best, z) => (best && best.bits >= z.bits ? best : z), undefined);
     const target = a.name === '@' ? a.domain : `${a.name}.${a.domain}`;
     if (zone) ptrs.get(zone.name)!.add(line(`${reverseName(a.rrdata)}.`, a.ttl, 'PTR', `${target}.`));
   }

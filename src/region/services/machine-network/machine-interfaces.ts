@@ -299,6 +299,9 @@ export class MachineInterfaceService {
       add ? 'add tag to' : 'remove tag from',
       async ({ tx, nics }) => {
         const nic = nicOf(nics, id);
+        // One tag: a comma would make several, of which only the first would be kept.
+        if (tag.includes(','))
+          throw ValidationError.field('tag', `Invalid tag '${tag.slice(0, 64)}': one tag, no commas.`);
         const [t] = tagList([tag]) ?? [];
         if (!t) throw ValidationError.field('tag', 'This field is required.');
         const tags = add ? [...new Set([...nic.tags, t])] : nic.tags.filter((x) => x !== t);

@@ -14,6 +14,8 @@ export const BOND_MODES = [
 export const BOND_LACP_RATES = ['fast', 'slow'] as const;
 export const BOND_XMIT_HASH_POLICIES = ['layer2', 'layer2+3', 'layer3+4', 'encap2+3', 'encap3+4'] as const;
 export const BRIDGE_TYPES = ['standard', 'ovs'] as const;
+/** What a deployed OS gets: the network config v1 metalflow renders has Linux bridges only. */
+const DEPLOYABLE_BRIDGE_TYPES = ['standard'] as const;
 
 /** MAAS's MTU bounds (the smallest IPv4 MTU Linux takes, the largest a frame length allows). */
 export const MTU_MIN = 552;
@@ -94,6 +96,17 @@ export function bondParams(
   };
 }
 
+/** MAAS's bridge types, of which metalflow can deploy the standard (Linux) one only. */
+function bridgeType(value: string | undefined): string | undefined {
+  const type = choice('bridge_type', value, BRIDGE_TYPES);
+  if (type !== undefined && !(DEPLOYABLE_BRIDGE_TYPES as readonly string[]).includes(type))
+    throw ValidationError.field(
+      'bridge_type',
+      `Bridge type '${type}' is not supported: metalflow deploys standard (Linux) bridges only; Open vSwitch is not configured.`,
+    );
+  return type;
+}
+
 /** A bridge's params: what was given over what it had (or MAAS's defaults for a new bridge). */
 export function bridgeParams(
   input: ParamsInput,
@@ -102,7 +115,7 @@ export function bridgeParams(
   return {
     ...current,
     ...defined({
-      bridge_type: choice('bridge_type', input.bridge_type, BRIDGE_TYPES),
+      bridge_type: bridgeType(input.bridge_type),
       bridge_stp: input.bridge_stp,
       bridge_fd: bounded('bridge_fd', input.bridge_fd, 0, BRIDGE_FD_MAX_S),
     }),
