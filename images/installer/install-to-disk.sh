@@ -410,7 +410,14 @@ register_uefi_entry() {
   efi -q -c -d "$disk" -p "$part" -L debian -l '\EFI\debian\shimx64.efi' || die "could not register the UEFI boot entry"
   order=$(efi | "$entries" order)
   [ -z "$order" ] || efi -q -o "$order" || die "could not set BootOrder $order"
-  echo "install-to-disk: UEFI $(efi | grep -E '^Boot(Current|Order):' | tr '\n' ' ')" >&2
+  # The first boot after the install goes straight to the new entry (BootNext, used once): under
+  # OVMF, iPXE's `exit 1` from the rack's `local` answer did not hand over to the next BootOrder
+  # entry (iPXE started again and stalled), so the deployment's own boot does not depend on it.
+  # Later boots are network first again, for release and commissioning.
+  n=$(efi | "$entries" stale debian)
+  [ "$(printf '%s\n' "$n" | wc -l)" = 1 ] && [ -n "$n" ] || die "expected one debian boot entry, found: ${n:-none}"
+  efi -q -n "$n" || die "could not set BootNext $n"
+  echo "install-to-disk: UEFI $(efi | grep -E '^Boot(Current|Next|Order):' | tr '\n' ' ')" >&2
 }
 
 step bootloader

@@ -54,11 +54,17 @@ describe('deploy a two-NIC VM with an active-backup bond and a static address', 
     assert.deepEqual(nics.map((i) => String(i.mac_address)).sort(), [VM.mac, VM.mac2].sort(), JSON.stringify(nics));
     const subnet = await call('GET', `/subnets/${encodeURIComponent('10.77.0.0/24')}/`);
     await call('PUT', `/subnets/${subnet.id as number}/`, { gateway_ip: GATEWAY });
+    // The second NIC never netbooted, so commissioning could not tell its VLAN (MAAS learns it
+    // from DHCP or discovery): the operator puts it on the lab's VLAN, as on MAAS.
+    const vlan = (subnet.vlan as Json).id as number;
+    for (const nic of nics)
+      if ((nic.vlan as Json | null)?.id !== vlan)
+        await call('PUT', `/nodes/${id}/interfaces/${nic.id as number}/`, { vlan: String(vlan) });
     const bond = await call('POST', `/nodes/${id}/interfaces/?op=create_bond`, {
       name: 'bond0',
       parents: nics.map((i) => String(i.id)),
       bond_mode: 'active-backup',
-      vlan: String((subnet.vlan as Json).id),
+      vlan: String(vlan),
     });
     await call('POST', `/nodes/${id}/interfaces/${bond.id as number}/?op=link_subnet`, {
       mode: 'STATIC',

@@ -43,7 +43,7 @@ export class FakeMachine {
         return boot.erase ? this.erase(boot) : this.commission(boot);
       case 'xinstall':
         await this.install(boot);
-        return this.rebootIntoInstalledOs();
+        return this.rebootIntoInstalledOs(boot);
       case 'local':
         // The installed OS boots from disk and checks in (cloud-init fetches its user-data) while
         // the deployment waits for it; the region sends no credentials outside a netboot phase.
@@ -101,13 +101,20 @@ export class FakeMachine {
    * After the install the machine reboots. The region switches the boot purpose to `local` only
    * once it has the OK, so keep netbooting until it has; then the installed OS checks in.
    */
-  private async rebootIntoInstalledOs(): Promise<void> {
+  private async rebootIntoInstalledOs(installed: BootConfig): Promise<void> {
     const deadline = Date.now() + (this.d.maxWaitMs ?? 120_000);
     await this.step();
     for (;;) {
       const boot = await this.d.netboot(this.d.systemId, this.signal);
       if (boot.purpose === 'local') {
-        await this.metadata(boot).userData();
+        const md = this.metadata(boot);
+        await md.userData();
+        // A root filesystem image (the real Debian one) carries cloud-init, whose final report is
+        // what makes the machine DEPLOYED, as on MAAS; the raw stand-in checks in by user-data.
+        if (installed.image?.path.endsWith('.tgz')) {
+          await md.cloudInitFinished(this.d.systemId);
+          return this.say("booted the installed OS; fetched user-data; cloud-init's final report sent");
+        }
         return this.say('booted the installed OS; fetched user-data');
       }
       if (boot.purpose !== 'xinstall') return this.say(`rebooted into purpose ${boot.purpose}; nothing to do`);

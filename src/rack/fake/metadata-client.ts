@@ -49,6 +49,7 @@ export interface MetadataClientOptions {
 
 export class MetadataClient {
   private readonly base: string;
+  private readonly root: string;
   private readonly credentials: MachineCredentials;
 
   constructor(
@@ -58,7 +59,8 @@ export class MetadataClient {
     // The region sends credentials only while the machine's status is a netboot phase.
     if (!boot.credentials) throw new MetadataError(`no credentials in the ${boot.purpose} boot config`, false);
     this.credentials = boot.credentials;
-    this.base = `${boot.metadataUrl.replace(/\/+$/, '')}/${METADATA_VERSION}`;
+    this.root = boot.metadataUrl.replace(/\/+$/, '');
+    this.base = `${this.root}/${METADATA_VERSION}`;
   }
 
   /** `op=signal`: form-encoded, or multipart when result files go with it (as MAAS's scripts do). */
@@ -79,12 +81,29 @@ export class MetadataClient {
     return this.send('GET', '/user-data', () => undefined);
   }
 
+  /**
+   * cloud-init's webhook reporter on the installed OS: modules-final's finish, the event MAAS (and
+   * the region) takes as the end of a deployment. POSTed as JSON to metadata/status/<system_id>.
+   */
+  async cloudInitFinished(systemId: string): Promise<void> {
+    const event = {
+      origin: 'cloudinit',
+      timestamp: Date.now() / 1000,
+      event_type: 'finish',
+      name: 'modules-final',
+      description: 'running modules for final',
+      result: 'SUCCESS',
+    };
+    await this.send('POST', `${this.root}/status/${encodeURIComponent(systemId)}`, () => JSON.stringify(event), true);
+  }
+
   private send(
     method: 'GET' | 'POST',
     path: string,
-    body: () => URLSearchParams | FormData | undefined,
+    body: () => URLSearchParams | FormData | string | undefined,
+    absolute = false,
   ): Promise<string> {
-    const url = `${this.base}${path}`;
+    const url = absolute ? path : `${this.base}${path}`;
     return withRetry(
       async () => {
         const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 15_000);
