@@ -1,22 +1,20 @@
 // What a subnet's addresses are used for, as MAAS's subnet ops report it (models/subnet.py
 // get_ipranges_in_use, render_json_for_related_ips): the gateway and static routes' gateways, DNS
 // servers, dynamic and reserved ranges, and every assigned address — machines' links, devices'
-// links, reservations, racks' own addresses and current DHCP leases — the same set the address
-// pool (devices/static-addresses.ts) keeps clear.
-import net from 'node:net';
+// links, reservations, racks' own addresses and current DHCP leases — read by address-use.ts,
+// the definition the address pool (devices/static-addresses.ts) allocates around too.
 import type { DataSource } from 'typeorm';
+import { addressUse, inUse } from './address-use';
 import {
   condense,
   fullRange,
   ipToBigInt,
-  parseNetwork,
   statistics,
   unusedRanges,
   type Network,
   type PurposedRange,
   type RangeStatistics,
 } from './ip-sets';
-import type { SubnetRow } from './rows';
 import type { SubnetService } from './subnets';
 
 /** MAAS's IPADDRESS_TYPE values. */
@@ -56,47 +54,12 @@ export class SubnetUsageService {
 
   async usage(key: string): Promise<SubnetUsage> {
     const subnet = await this.subnets.get(key);
-    const network = parseNetwork(subnet.cidr);
-    const inNetwork = (ip: string | null | undefined): ip is string => {
-      if (!ip || net.isIP(ip) !== (network.version === 4 ? 4 : 6)) return false;
-      const v = ipToBigInt(ip);
-      return network.first <= v && v <= network.last;
-    };
-    const one = (ip: string, purpose: string): PurposedRange => {
-      const v = ipToBigInt(ip);
-      return { first: v, last: v, purposes: [purpose] };
-    };
-    const used: PurposedRange[] = [];
-    if (network.version === 6) {
-      // MAAS keeps ::1-::ffff:ffff of a /64 for itself and the subnet-router anycast address out.
-      if (network.prefix === 64)
-        used.push({ first: network.first + 1n, last: network.first + 0xffffffffn, purposes: ['reserved'] });
-      if (network.prefix < 127) used.push({ first: network.first, last: network.first, purposes: ['rfc-4291-2.6.1'] });
-    }
-    if (inNetwork(subnet.gatewayIp)) used.push(one(subnet.gatewayIp, 'gateway-ip'));
-    for (const dns of subnet.dnsServers) if (inNetwork(dns)) used.push(one(dns, 'dns-server'));
-    const routes: Array<{ ip: string }> = await this.db.query(
-      `SELECT host(gateway_ip) AS ip FROM static_routes WHERE source_id = $1`,
-      [subnet.id],
-    );
-    for (const r of routes) if (inNetwork(r.ip)) used.push(one(r.ip, 'gateway-ip'));
-    for (const ip of await this.assignedAddresses(subnet)) if (inNetwork(ip)) used.push(one(ip, 'assigned-ip'));
-    const ranges: Array<{ type: string; start: string; end: string }> = await this.db.query(
-      `SELECT type, host(start_ip) AS start, host(end_ip) AS "end" FROM ip_ranges WHERE subnet_id = $1`,
-      [subnet.id],
-    );
-    const rangeOf = (r: { type: string; start: string; end: string }): PurposedRange => ({
-      first: ipToBigInt(r.start),
-      last: ipToBigInt(r.end),
-      purposes: [r.type],
-    });
-    const dynamic = ranges.filter((r) => r.type !== 'reserved').map(rangeOf);
-    const reserved = ranges.filter((r) => r.type === 'reserved').map(rangeOf);
+    const u = await addressUse(this.db, subnet);
     return {
-      network,
+      network: u.network,
       managed: subnet.managed,
-      inUse: [...used, ...reserved, ...dynamic],
-      inUseWithoutReserved: [...used, ...dynamic],
+      inUse: inUse(u),
+      inUseWithoutReserved: [...u.ipv6Reserved, ...u.infrastructure, ...u.assigned, ...u.dynamic],
     };
   }
 
@@ -185,20 +148,5 @@ export class SubnetUsageService {
         const y = ipToBigInt(b.ip);
         return x < y ? -1 : x > y ? 1 : 0;
       });
-  }
-
-  /** The addresses held on the subnet: links, reservations, racks' own addresses, current leases. */
-  private async assignedAddresses(subnet: SubnetRow): Promise<string[]> {
-    const rows: Array<{ ip: string }> = await this.db.query(
-      `SELECT host(ip) AS ip FROM interface_links WHERE subnet_id = $1 AND ip IS NOT NULL
-       UNION SELECT host(ip) FROM device_links WHERE subnet_id = $1 AND ip IS NOT NULL
-       UNION SELECT host(ip) FROM reserved_ips WHERE subnet_id = $1
-       UNION SELECT host(ip) FROM dhcp_leases WHERE ip << $2::cidr AND (expires IS NULL OR expires > now())
-       UNION SELECT split_part(a, '/', 1) FROM racks,
-               jsonb_array_elements(CASE WHEN jsonb_typeof(interfaces) = 'array' THEN interfaces ELSE '[]' END) i,
-               jsonb_array_elements_text(CASE WHEN jsonb_typeof(i->'addresses') = 'array' THEN i->'addresses' ELSE '[]' END) a`,
-      [subnet.id, subnet.cidr],
-    );
-    return rows.map((r) => r.ip);
   }
 }
