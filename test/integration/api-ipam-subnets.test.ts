@@ -173,6 +173,31 @@ describe('MAAS API: subnet IPAM ops', () => {
     assert.equal(deprecated[0]!.user, 'alice');
   });
 
+  it("ip_addresses: a non-admin sees the node and owner only of nodes they can see (the listings' visibility)", async () => {
+    const bob = await api.user('bob');
+    const rows = (await get(`${subnetId}/?op=ip_addresses`, bob.key)) as Json[];
+    // Every address is listed (the statistics count them anyway), alice's machine and device anonymously.
+    assert.deepEqual(
+      rows.map((a) => [a.ip, a.alloc_type, a.user ?? null, (a.node_summary as Json | undefined)?.system_id ?? null]),
+      [
+        ['10.88.0.5', 4, 'alice', null],
+        ['10.88.0.10', 1, null, null],
+        ['10.88.0.11', 0, null, null],
+        ['10.88.0.12', 1, null, null],
+        ['10.88.0.13', 6, null, null],
+      ],
+    );
+    // The owner and an admin still see them.
+    for (const key of [alice.key, admin]) {
+      const seen = (await get(`${subnetId}/?op=ip_addresses`, key)) as Json[];
+      assert.deepEqual(
+        seen.map((a) => (a.node_summary as Json | undefined)?.system_id ?? null),
+        [null, machine, machine, device, machine],
+      );
+      assert.equal(seen[1]!.user, 'alice');
+    }
+  });
+
   describe('the address pool and the statistics agree', () => {
     // 10.86.0.0/28: .1 gateway, .2 and .3 DNS servers, .4 a static route's gateway, .10-.14 dynamic.
     let pool: number;

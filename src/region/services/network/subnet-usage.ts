@@ -4,6 +4,9 @@
 // links, reservations, racks' own addresses and current DHCP leases — read by address-use.ts,
 // the definition the address pool (devices/static-addresses.ts) allocates around too.
 import type { DataSource } from 'typeorm';
+import { deviceVisibilitySql } from '../devices/visibility';
+import type { Principal } from '../principal';
+import { userVisibilitySql } from '../tenancy-sql';
 import { addressUse, inUse } from './address-use';
 import {
   condense,
@@ -16,6 +19,8 @@ import {
   type RangeStatistics,
 } from './ip-sets';
 import type { SubnetService } from './subnets';
+
+type User = Extract<Principal, { kind: 'user' }>;
 
 /** MAAS's IPADDRESS_TYPE values. */
 export const ALLOC_TYPE = { AUTO: 0, STICKY: 1, USER_RESERVED: 4, DISCOVERED: 6 } as const;
@@ -87,9 +92,17 @@ export class SubnetUsageService {
     return { ...statistics(fullRange(u.inUse, u.network), u.network), version: u.network.version };
   }
 
-  /** `op=ip_addresses`: every address held on the subnet, lowest first. */
-  async addresses(key: string): Promise<SubnetAddress[]> {
+  /**
+   * `op=ip_addresses`: every address held on the subnet, lowest first. Any user with network read
+   * sees the addresses (the statistics count them anyway), but a non-admin sees the node and its
+   * owner only for machines and devices the listings show them (tenancy-sql, devices/visibility),
+   * as the DNS resources' implicit records do.
+   */
+  async addresses(key: string, caller: User): Promise<SubnetAddress[]> {
     const subnet = await this.subnets.get(key);
+    const admin = caller.user.isSuperuser;
+    const machineSeen = (m: string) => (admin ? 'TRUE' : userVisibilitySql(m, '$3'));
+    const deviceSeen = admin ? 'TRUE' : deviceVisibilitySql('$3');
     const rows: Array<{
       ip: string;
       allocType: number;
@@ -102,28 +115,32 @@ export class SubnetUsageService {
       isContainer: boolean | null;
       via: string | null;
     }> = await this.db.query(
+      // A hidden node's row keeps its address and allocation type; its node and user are NULL.
       `SELECT host(l.ip) AS ip, CASE l.mode WHEN 'auto' THEN ${ALLOC_TYPE.AUTO} ELSE ${ALLOC_TYPE.STICKY} END AS "allocType",
-              l.created, u.username, m.system_id AS "systemId", 0 AS "nodeType", m.hostname, m.domain,
-              false AS "isContainer", i.name AS via
+              l.created, CASE WHEN seen THEN u.username END AS username, CASE WHEN seen THEN m.system_id END AS "systemId",
+              0 AS "nodeType", m.hostname, m.domain, false AS "isContainer", i.name AS via
          FROM interface_links l JOIN interfaces i ON i.id = l.interface_id JOIN machines m ON m.id = i.machine_id
-         LEFT JOIN users u ON u.id = m.owner_id
+         LEFT JOIN users u ON u.id = m.owner_id, LATERAL (SELECT ${machineSeen('m')} AS seen) v
         WHERE l.subnet_id = $1 AND l.ip IS NOT NULL
        UNION ALL
-       SELECT host(l.ip), ${ALLOC_TYPE.STICKY}, l.created, u.username, d.system_id, 1, d.hostname, d.domain,
-              d.parent_id IS NOT NULL, i.name
+       SELECT host(l.ip), ${ALLOC_TYPE.STICKY}, l.created, CASE WHEN seen THEN u.username END,
+              CASE WHEN seen THEN d.system_id END, 1, d.hostname, d.domain, d.parent_id IS NOT NULL, i.name
          FROM device_links l JOIN device_interfaces i ON i.id = l.interface_id JOIN devices d ON d.id = i.device_id
-         LEFT JOIN users u ON u.id = d.owner_id
+         LEFT JOIN machines pm ON pm.id = d.parent_id
+         LEFT JOIN users u ON u.id = d.owner_id, LATERAL (SELECT ${deviceSeen} AS seen) v
         WHERE l.subnet_id = $1 AND l.ip IS NOT NULL
        UNION ALL
        SELECT host(r.ip), ${ALLOC_TYPE.USER_RESERVED}, r.created, u.username, NULL, NULL, NULL, NULL, NULL, NULL
          FROM reserved_ips r LEFT JOIN users u ON u.id = r.user_id
         WHERE r.subnet_id = $1
        UNION ALL
-       SELECT host(dl.ip), ${ALLOC_TYPE.DISCOVERED}, dl.updated, NULL, m.system_id, 0, m.hostname, m.domain, false, i.name
-         FROM dhcp_leases dl LEFT JOIN interfaces i ON i.mac_address = dl.mac_address LEFT JOIN machines m ON m.id = i.machine_id
+       SELECT host(dl.ip), ${ALLOC_TYPE.DISCOVERED}, dl.updated, NULL, CASE WHEN seen THEN m.system_id END, 0,
+              m.hostname, m.domain, false, i.name
+         FROM dhcp_leases dl LEFT JOIN interfaces i ON i.mac_address = dl.mac_address LEFT JOIN machines m ON m.id = i.machine_id,
+              LATERAL (SELECT ${machineSeen('m')} AS seen) v
         WHERE dl.ip << $2::cidr AND (dl.expires IS NULL OR dl.expires > now())
         ORDER BY 1`,
-      [subnet.id, subnet.cidr],
+      admin ? [subnet.id, subnet.cidr] : [subnet.id, subnet.cidr, caller.user.id],
     );
     return rows
       .map((r) => ({
