@@ -7,6 +7,7 @@ import { deviceResources } from '../../src/api/resources/devices';
 import { ipAddressResources } from '../../src/api/resources/ipaddresses';
 import { nodeInterfaceResources } from '../../src/api/resources/node-interfaces';
 import { subnetResources } from '../../src/api/resources/subnets';
+import { claimAutoAddresses } from '../../src/region/services/network/auto-addresses';
 import { machineInput, macAddress } from '../helpers/factories';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
@@ -170,6 +171,109 @@ describe('MAAS API: subnet IPAM ops', () => {
     assert.equal(deprecated[1]!.node_summary, undefined);
     assert.equal(deprecated[1]!.user, undefined, "without the summary, only a reservation's user");
     assert.equal(deprecated[0]!.user, 'alice');
+  });
+
+  it("ip_addresses: a non-admin sees the node and owner only of nodes they can see (the listings' visibility)", async () => {
+    const bob = await api.user('bob');
+    const rows = (await get(`${subnetId}/?op=ip_addresses`, bob.key)) as Json[];
+    // Every address is listed (the statistics count them anyway), alice's machine and device anonymously.
+    assert.deepEqual(
+      rows.map((a) => [a.ip, a.alloc_type, a.user ?? null, (a.node_summary as Json | undefined)?.system_id ?? null]),
+      [
+        ['10.88.0.5', 4, 'alice', null],
+        ['10.88.0.10', 1, null, null],
+        ['10.88.0.11', 0, null, null],
+        ['10.88.0.12', 1, null, null],
+        ['10.88.0.13', 6, null, null],
+      ],
+    );
+    // The owner and an admin still see them.
+    for (const key of [alice.key, admin]) {
+      const seen = (await get(`${subnetId}/?op=ip_addresses`, key)) as Json[];
+      assert.deepEqual(
+        seen.map((a) => (a.node_summary as Json | undefined)?.system_id ?? null),
+        [null, machine, machine, device, machine],
+      );
+      assert.equal(seen[1]!.user, 'alice');
+    }
+  });
+
+  describe('the address pool and the statistics agree', () => {
+    // 10.86.0.0/28: .1 gateway, .2 and .3 DNS servers, .4 a static route's gateway, .10-.14 dynamic.
+    let pool: number;
+    before(async () => {
+      const s = api.services;
+      pool = (
+        await s.subnets.create({ cidr: '10.86.0.0/28', gatewayIp: '10.86.0.1', dnsServers: ['10.86.0.2', '10.86.0.3'] })
+      ).id;
+      const far = await s.subnets.create({ cidr: '10.85.0.0/24' });
+      await s.staticRoutes.create({ source: String(pool), destination: String(far.id), gatewayIp: '10.86.0.4' });
+      await s.ipRanges.create({ type: 'dynamic', startIp: '10.86.0.10', endIp: '10.86.0.14' }, alice.id);
+    });
+
+    const staticLink = async (ip?: string) => {
+      const d = await api.call('POST', `${API}/devices/`, { key: alice.key, form: { mac_addresses: macAddress() } });
+      assert.equal(d.status, 200, d.text);
+      const iface = ((d.body as Json).interface_set as Json[])[0]!;
+      return api.call('POST', `${iface.resource_uri as string}?op=link_subnet`, {
+        key: alice.key,
+        form: { mode: 'STATIC', subnet: String(pool), ...(ip ? { ip_address: ip } : {}) },
+      });
+    };
+
+    it("refuses a STATIC address that is a DNS server or a static route's gateway (409, nothing written)", async () => {
+      const dns = await staticLink('10.86.0.3');
+      assert.deepEqual(
+        [dns.status, dns.text],
+        [409, 'The IP address 10.86.0.3 is already in use: it is a DNS server of subnet 10.86.0.0/28.'],
+      );
+      const router = await staticLink('10.86.0.4');
+      assert.deepEqual(
+        [router.status, router.text],
+        [
+          409,
+          'The IP address 10.86.0.4 is already in use: it is the gateway of a static route from subnet 10.86.0.0/28.',
+        ],
+      );
+      const held: unknown[] = await api.services.db.query(`SELECT 1 FROM device_links WHERE subnet_id = $1`, [pool]);
+      assert.equal(held.length, 0);
+    });
+
+    it("a deploy's AUTO claim skips the DNS servers and the route gateway; claims run out exactly at num_available", async () => {
+      const stats = (await get(`${pool}/?op=statistics`)) as Json;
+      // .5-.9 (.0 and .15 are the network and broadcast addresses).
+      assert.equal(stats.num_available, 5);
+      const m = await api.services.machines.create(
+        machineInput({ hostname: 'ipam-auto', macAddresses: [macAddress()] }),
+      );
+      await api.services.db.query(
+        `INSERT INTO interface_links (interface_id, mode, subnet_id)
+         SELECT i.id, 'auto', $2 FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`,
+        [m.systemId, pool],
+      );
+      const [{ id }] = (await api.services.db.query(`SELECT id FROM machines WHERE system_id = $1`, [m.systemId])) as [
+        { id: number },
+      ];
+      await api.services.db.transaction((tx) => claimAutoAddresses(tx, id));
+      const [auto] = (await api.services.db.query(
+        `SELECT host(l.ip) AS ip FROM interface_links l JOIN interfaces i ON i.id = l.interface_id WHERE i.machine_id = $1`,
+        [id],
+      )) as [{ ip: string }];
+      assert.equal(auto.ip, '10.86.0.5');
+      // Then STATIC picks until the pool is empty: as many as the statistics said were free.
+      const picked = [auto.ip];
+      for (;;) {
+        const r = await staticLink();
+        if (r.status !== 200) {
+          assert.equal(r.status, 409, r.text);
+          break;
+        }
+        picked.push(((r.body as Json).links as Json[])[0]!.ip_address as string);
+      }
+      assert.deepEqual(picked, ['10.86.0.5', '10.86.0.6', '10.86.0.7', '10.86.0.8', '10.86.0.9']);
+      assert.equal(picked.length, stats.num_available);
+      assert.equal(((await get(`${pool}/?op=statistics`)) as Json).num_available, 0);
+    });
   });
 
   it('refuses an unknown subnet (404) and a bad flag (400)', async () => {

@@ -141,7 +141,7 @@ export function subnetResources(deps: {
               withUsername: c.form.with_username ?? true,
               withSummary: (c.form.with_summary ?? true) && c.form.with_node_summary !== false,
             };
-            return (await subnetUsage.addresses(c.path.id!)).map((a) => presentSubnetAddress(a, o));
+            return (await subnetUsage.addresses(c.path.id!, caller(c))).map((a) => presentSubnetAddress(a, o));
           },
         }),
         action({

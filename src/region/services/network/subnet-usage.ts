@@ -1,23 +1,26 @@
 // What a subnet's addresses are used for, as MAAS's subnet ops report it (models/subnet.py
 // get_ipranges_in_use, render_json_for_related_ips): the gateway and static routes' gateways, DNS
 // servers, dynamic and reserved ranges, and every assigned address — machines' links, devices'
-// links, reservations, racks' own addresses and current DHCP leases — the same set the address
-// pool (devices/static-addresses.ts) keeps clear.
-import net from 'node:net';
+// links, reservations, racks' own addresses and current DHCP leases — read by address-use.ts,
+// the definition the address pool (devices/static-addresses.ts) allocates around too.
 import type { DataSource } from 'typeorm';
+import { deviceVisibilitySql } from '../devices/visibility';
+import type { Principal } from '../principal';
+import { userVisibilitySql } from '../tenancy-sql';
+import { addressUse, inUse } from './address-use';
 import {
   condense,
   fullRange,
   ipToBigInt,
-  parseNetwork,
   statistics,
   unusedRanges,
   type Network,
   type PurposedRange,
   type RangeStatistics,
 } from './ip-sets';
-import type { SubnetRow } from './rows';
 import type { SubnetService } from './subnets';
+
+type User = Extract<Principal, { kind: 'user' }>;
 
 /** MAAS's IPADDRESS_TYPE values. */
 export const ALLOC_TYPE = { AUTO: 0, STICKY: 1, USER_RESERVED: 4, DISCOVERED: 6 } as const;
@@ -56,47 +59,12 @@ export class SubnetUsageService {
 
   async usage(key: string): Promise<SubnetUsage> {
     const subnet = await this.subnets.get(key);
-    const network = parseNetwork(subnet.cidr);
-    const inNetwork = (ip: string | null | undefined): ip is string => {
-      if (!ip || net.isIP(ip) !== (network.version === 4 ? 4 : 6)) return false;
-      const v = ipToBigInt(ip);
-      return network.first <= v && v <= network.last;
-    };
-    const one = (ip: string, purpose: string): PurposedRange => {
-      const v = ipToBigInt(ip);
-      return { first: v, last: v, purposes: [purpose] };
-    };
-    const used: PurposedRange[] = [];
-    if (network.version === 6) {
-      // MAAS keeps ::1-::ffff:ffff of a /64 for itself and the subnet-router anycast address out.
-      if (network.prefix === 64)
-        used.push({ first: network.first + 1n, last: network.first + 0xffffffffn, purposes: ['reserved'] });
-      if (network.prefix < 127) used.push({ first: network.first, last: network.first, purposes: ['rfc-4291-2.6.1'] });
-    }
-    if (inNetwork(subnet.gatewayIp)) used.push(one(subnet.gatewayIp, 'gateway-ip'));
-    for (const dns of subnet.dnsServers) if (inNetwork(dns)) used.push(one(dns, 'dns-server'));
-    const routes: Array<{ ip: string }> = await this.db.query(
-      `SELECT host(gateway_ip) AS ip FROM static_routes WHERE source_id = $1`,
-      [subnet.id],
-    );
-    for (const r of routes) if (inNetwork(r.ip)) used.push(one(r.ip, 'gateway-ip'));
-    for (const ip of await this.assignedAddresses(subnet)) if (inNetwork(ip)) used.push(one(ip, 'assigned-ip'));
-    const ranges: Array<{ type: string; start: string; end: string }> = await this.db.query(
-      `SELECT type, host(start_ip) AS start, host(end_ip) AS "end" FROM ip_ranges WHERE subnet_id = $1`,
-      [subnet.id],
-    );
-    const rangeOf = (r: { type: string; start: string; end: string }): PurposedRange => ({
-      first: ipToBigInt(r.start),
-      last: ipToBigInt(r.end),
-      purposes: [r.type],
-    });
-    const dynamic = ranges.filter((r) => r.type !== 'reserved').map(rangeOf);
-    const reserved = ranges.filter((r) => r.type === 'reserved').map(rangeOf);
+    const u = await addressUse(this.db, subnet);
     return {
-      network,
+      network: u.network,
       managed: subnet.managed,
-      inUse: [...used, ...reserved, ...dynamic],
-      inUseWithoutReserved: [...used, ...dynamic],
+      inUse: inUse(u),
+      inUseWithoutReserved: [...u.ipv6Reserved, ...u.infrastructure, ...u.assigned, ...u.dynamic],
     };
   }
 
@@ -124,9 +92,17 @@ export class SubnetUsageService {
     return { ...statistics(fullRange(u.inUse, u.network), u.network), version: u.network.version };
   }
 
-  /** `op=ip_addresses`: every address held on the subnet, lowest first. */
-  async addresses(key: string): Promise<SubnetAddress[]> {
+  /**
+   * `op=ip_addresses`: every address held on the subnet, lowest first. Any user with network read
+   * sees the addresses (the statistics count them anyway), but a non-admin sees the node and its
+   * owner only for machines and devices the listings show them (tenancy-sql, devices/visibility),
+   * as the DNS resources' implicit records do.
+   */
+  async addresses(key: string, caller: User): Promise<SubnetAddress[]> {
     const subnet = await this.subnets.get(key);
+    const admin = caller.user.isSuperuser;
+    const machineSeen = (m: string) => (admin ? 'TRUE' : userVisibilitySql(m, '$3'));
+    const deviceSeen = admin ? 'TRUE' : deviceVisibilitySql('$3');
     const rows: Array<{
       ip: string;
       allocType: number;
@@ -139,28 +115,32 @@ export class SubnetUsageService {
       isContainer: boolean | null;
       via: string | null;
     }> = await this.db.query(
+      // A hidden node's row keeps its address and allocation type; its node and user are NULL.
       `SELECT host(l.ip) AS ip, CASE l.mode WHEN 'auto' THEN ${ALLOC_TYPE.AUTO} ELSE ${ALLOC_TYPE.STICKY} END AS "allocType",
-              l.created, u.username, m.system_id AS "systemId", 0 AS "nodeType", m.hostname, m.domain,
-              false AS "isContainer", i.name AS via
+              l.created, CASE WHEN seen THEN u.username END AS username, CASE WHEN seen THEN m.system_id END AS "systemId",
+              0 AS "nodeType", m.hostname, m.domain, false AS "isContainer", i.name AS via
          FROM interface_links l JOIN interfaces i ON i.id = l.interface_id JOIN machines m ON m.id = i.machine_id
-         LEFT JOIN users u ON u.id = m.owner_id
+         LEFT JOIN users u ON u.id = m.owner_id, LATERAL (SELECT ${machineSeen('m')} AS seen) v
         WHERE l.subnet_id = $1 AND l.ip IS NOT NULL
        UNION ALL
-       SELECT host(l.ip), ${ALLOC_TYPE.STICKY}, l.created, u.username, d.system_id, 1, d.hostname, d.domain,
-              d.parent_id IS NOT NULL, i.name
+       SELECT host(l.ip), ${ALLOC_TYPE.STICKY}, l.created, CASE WHEN seen THEN u.username END,
+              CASE WHEN seen THEN d.system_id END, 1, d.hostname, d.domain, d.parent_id IS NOT NULL, i.name
          FROM device_links l JOIN device_interfaces i ON i.id = l.interface_id JOIN devices d ON d.id = i.device_id
-         LEFT JOIN users u ON u.id = d.owner_id
+         LEFT JOIN machines pm ON pm.id = d.parent_id
+         LEFT JOIN users u ON u.id = d.owner_id, LATERAL (SELECT ${deviceSeen} AS seen) v
         WHERE l.subnet_id = $1 AND l.ip IS NOT NULL
        UNION ALL
        SELECT host(r.ip), ${ALLOC_TYPE.USER_RESERVED}, r.created, u.username, NULL, NULL, NULL, NULL, NULL, NULL
          FROM reserved_ips r LEFT JOIN users u ON u.id = r.user_id
         WHERE r.subnet_id = $1
        UNION ALL
-       SELECT host(dl.ip), ${ALLOC_TYPE.DISCOVERED}, dl.updated, NULL, m.system_id, 0, m.hostname, m.domain, false, i.name
-         FROM dhcp_leases dl LEFT JOIN interfaces i ON i.mac_address = dl.mac_address LEFT JOIN machines m ON m.id = i.machine_id
+       SELECT host(dl.ip), ${ALLOC_TYPE.DISCOVERED}, dl.updated, NULL, CASE WHEN seen THEN m.system_id END, 0,
+              m.hostname, m.domain, false, i.name
+         FROM dhcp_leases dl LEFT JOIN interfaces i ON i.mac_address = dl.mac_address LEFT JOIN machines m ON m.id = i.machine_id,
+              LATERAL (SELECT ${machineSeen('m')} AS seen) v
         WHERE dl.ip << $2::cidr AND (dl.expires IS NULL OR dl.expires > now())
         ORDER BY 1`,
-      [subnet.id, subnet.cidr],
+      admin ? [subnet.id, subnet.cidr] : [subnet.id, subnet.cidr, caller.user.id],
     );
     return rows
       .map((r) => ({
@@ -185,20 +165,5 @@ export class SubnetUsageService {
         const y = ipToBigInt(b.ip);
         return x < y ? -1 : x > y ? 1 : 0;
       });
-  }
-
-  /** The addresses held on the subnet: links, reservations, racks' own addresses, current leases. */
-  private async assignedAddresses(subnet: SubnetRow): Promise<string[]> {
-    const rows: Array<{ ip: string }> = await this.db.query(
-      `SELECT host(ip) AS ip FROM interface_links WHERE subnet_id = $1 AND ip IS NOT NULL
-       UNION SELECT host(ip) FROM device_links WHERE subnet_id = $1 AND ip IS NOT NULL
-       UNION SELECT host(ip) FROM reserved_ips WHERE subnet_id = $1
-       UNION SELECT host(ip) FROM dhcp_leases WHERE ip << $2::cidr AND (expires IS NULL OR expires > now())
-       UNION SELECT split_part(a, '/', 1) FROM racks,
-               jsonb_array_elements(CASE WHEN jsonb_typeof(interfaces) = 'array' THEN interfaces ELSE '[]' END) i,
-               jsonb_array_elements_text(CASE WHEN jsonb_typeof(i->'addresses') = 'array' THEN i->'addresses' ELSE '[]' END) a`,
-      [subnet.id, subnet.cidr],
-    );
-    return rows.map((r) => r.ip);
   }
 }
