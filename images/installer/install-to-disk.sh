@@ -10,19 +10,21 @@
 #                      [--cloud-config FILE]... [--target DIR]
 #
 # The storage description, one item a line (`#` comments), in dependency order (a line names only
-# devices defined above it); LABEL and OPTIONS may be `-` for none / fstab's defaults:
+# devices defined above it); LABEL, OPTIONS and UUID may be `-` for none / fstab's defaults / mkfs's own:
 #   disk DEVICE [gpt|whole]              a disk, wiped: a new GPT whose partitions are the `part`
 #                                        lines that follow, or used whole (no table). DEVICE is
 #                                        /dev/NAME or a RAID defined above (partitions on an md)
-#   part ROLE SIZE FSTYPE MOUNTPOINT [LABEL [OPTIONS]]
+#   part ROLE SIZE FSTYPE MOUNTPOINT [LABEL [OPTIONS [UUID]]]
 #     ROLE       bios_grub (GRUB's core.img on a BIOS machine), esp (EFI system), linux, swap
 #     SIZE       1M, 512M, 4G (MiB aligned), or `rest` (the last one only)
 #     FSTYPE     ext4, xfs, vfat, swap or none; MOUNTPOINT an absolute path, or none
+#     LABEL      at most 16 (ext4), 12 (xfs), 11 (vfat), 15 (swap) of [A-Za-z0-9_.-]
+#     UUID       the filesystem's UUID (mkfs -U; not vfat, which has only a volume id)
 #   raid NAME LEVEL MEMBERS [SPARES]     md RAID LEVEL 0|1|5|6|10 over MEMBERS (comma-separated
 #                                        names: vda2, vdb, md0p1), SPARES likewise
 #   vg NAME MEMBERS                      an LVM volume group over MEMBERS
 #   lv VG NAME SIZE                      a logical volume (named VG-NAME below); SIZE as part's
-#   fs NAME FSTYPE MOUNTPOINT [LABEL [OPTIONS]]   a filesystem on a whole disk, RAID or LV
+#   fs NAME FSTYPE MOUNTPOINT [LABEL [OPTIONS [UUID]]]   a filesystem on a whole disk, RAID or LV
 # A partition is named as the kernel names it: the disk's name, `p` if that ends in a digit, its
 # number (vda2, nvme0n1p1, md0p1).
 # e.g.  disk /dev/vda / part bios_grub 1M none none / part linux 4G ext4 / root /
@@ -43,7 +45,7 @@ while [ $# -gt 0 ]; do
     --firmware) FIRMWARE=$2; shift 2 ;;
     --cloud-config) CLOUD_CONFIGS+=("$2"); shift 2 ;;
     --target) TARGET=$2; shift 2 ;;
-    -h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-to-disk: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -82,7 +84,7 @@ declare -A KIND=() DEV=() USED=() RAID_LEVEL=() RAID_MEMBERS=() RAID_SPARES=() V
 ACTIONS=()                                    # disk:I, raid:NAME, vg:NAME, lv:VG-NAME, in order
 DISK_DEVS=() DISK_TABLES=() DISK_NAMES=()     # per disk line
 P_DISK=() P_ROLE=() P_SIZE=() P_NAME=() P_NUM=()   # per partition
-F_NAME=() F_TYPE=() F_MOUNT=() F_LABEL=() F_OPTS=()  # per filesystem
+F_NAME=() F_TYPE=() F_MOUNT=() F_LABEL=() F_OPTS=() F_UUID=()  # per filesystem
 RAID_COUNT=0
 size_ok() { [[ $1 =~ ^([0-9]+[MG]|rest)$ ]] || die "bad size '$1' (1M, 512M, 4G or rest)"; }
 define() {
@@ -95,14 +97,21 @@ use() {
   [ -z "${USED[$1]:-}" ] || die "'$1' is used twice (${USED[$1]}, $2)"
   USED[$1]=$2
 }
-add_fs() { # NAME FSTYPE MOUNT LABEL OPTIONS
-  case $2 in ext4 | xfs | vfat | swap) ;; *) die "unknown filesystem '$2'" ;; esac
+add_fs() { # NAME FSTYPE MOUNT LABEL OPTIONS UUID
+  local max
+  case $2 in ext4) max=16 ;; xfs) max=12 ;; vfat) max=11 ;; swap) max=15 ;; *) die "unknown filesystem '$2'" ;; esac
   [ "$3" = none ] || [[ $3 == /* ]] || die "mount point '$3' is not absolute"
   local o
   for o in "${F_MOUNT[@]}"; do [ "$3" = none ] || [ "$o" != "$3" ] || die "two filesystems are mounted at $3"; done
-  local label=$4
+  local label=$4 uuid=${6:--}
   [ "$label" != - ] || label=''
-  F_NAME+=("$1") F_TYPE+=("$2") F_MOUNT+=("$3") F_LABEL+=("$label") F_OPTS+=("${5:--}")
+  # Checked before any disk is touched: mkfs refusing them would fail the install half way.
+  [ -z "$label" ] || { [[ $label =~ ^[A-Za-z0-9_.][A-Za-z0-9_.-]*$ ]] && [ ${#label} -le $max ]; } ||
+    die "$1: '$label' is not a $2 label (at most $max of A-Z a-z 0-9 _ . -)"
+  [ "$uuid" != - ] || uuid=''
+  [ -z "$uuid" ] || [[ $uuid =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] || die "$1: '$uuid' is not a UUID"
+  [ -z "$uuid" ] || [ "$2" != vfat ] || die "$1: vfat takes no UUID"
+  F_NAME+=("$1") F_TYPE+=("$2") F_MOUNT+=("$3") F_LABEL+=("$label") F_OPTS+=("${5:--}") F_UUID+=("$uuid")
 }
 members() { # KIND LISTNAME CSV: each name used once, by this group
   local m
@@ -110,7 +119,7 @@ members() { # KIND LISTNAME CSV: each name used once, by this group
   for m in ${3//,/ }; do use "$m" "$1"; done
 }
 CUR_DISK=''
-while read -r kind a b c d e f _; do
+while read -r kind a b c d e f g _; do
   case $kind in
     '' | '#'*) continue ;;
     disk)
@@ -141,7 +150,7 @@ while read -r kind a b c d e f _; do
       case $base in *[0-9]) pname=${base}p$n ;; *) pname=$base$n ;; esac
       define "$pname" part
       P_DISK+=("$CUR_DISK") P_ROLE+=("$a") P_SIZE+=("$b") P_NAME+=("$pname") P_NUM+=("$n")
-      if [ "$c" != none ]; then use "$pname" "filesystem"; add_fs "$pname" "$c" "$d" "${e:--}" "${f:--}"; fi
+      if [ "$c" != none ]; then use "$pname" "filesystem"; add_fs "$pname" "$c" "$d" "${e:--}" "${f:--}" "${g:--}"; fi
       ;;
     raid)
       [[ ${b:-} =~ ^(0|1|5|6|10)$ ]] || die "raid $a: level is 0, 1, 5, 6 or 10, not '${b:-}'"
@@ -174,7 +183,7 @@ while read -r kind a b c d e f _; do
       [ -n "${KIND[$a]:-}" ] && [ "${KIND[$a]}" != part ] && [ "${KIND[$a]}" != vg ] ||
         die "fs $a: name a whole disk, RAID or LV defined above (a partition's filesystem is on its part line)"
       use "$a" filesystem
-      add_fs "$a" "$b" "${c:-none}" "${d:--}" "${e:--}"
+      add_fs "$a" "$b" "${c:-none}" "${d:--}" "${e:--}" "${f:--}"
       ;;
     *) die "unknown line '$kind'" ;;
   esac
@@ -311,12 +320,12 @@ done
 step format
 for i in "${!F_NAME[@]}"; do
   dev=${DEV[${F_NAME[$i]}]}
-  label=${F_LABEL[$i]}
+  label=${F_LABEL[$i]} uuid=${F_UUID[$i]}
   case ${F_TYPE[$i]} in
-    ext4) mkfs.ext4 -q -F ${label:+-L "$label"} "$dev" ;;
-    xfs) mkfs.xfs -q -f ${label:+-L "$label"} "$dev" ;;
+    ext4) mkfs.ext4 -q -F ${label:+-L "$label"} ${uuid:+-U "$uuid"} "$dev" ;;
+    xfs) mkfs.xfs -q -f ${label:+-L "$label"} ${uuid:+-m "uuid=$uuid"} "$dev" ;;
     vfat) mkfs.vfat -F 32 ${label:+-n "$label"} "$dev" >/dev/null ;;
-    swap) mkswap ${label:+-L "$label"} "$dev" >/dev/null ;;
+    swap) mkswap ${label:+-L "$label"} ${uuid:+-U "$uuid"} "$dev" >/dev/null ;;
   esac
 done
 

@@ -8,6 +8,8 @@ import type { MachineStatus } from '../../src/contracts/lifecycle';
 import { MachineEntity, type Machine } from '../../src/region/db/entities';
 import { SecretBox } from '../../src/region/secrets';
 import { createRegionServices, type RegionServices } from '../../src/region/services';
+import { applyDefaultLayout } from '../../src/region/services/storage/default-layout';
+import { syncPhysicalDevices } from '../../src/region/services/storage/repository';
 import { TemporalWorkflowGateway } from '../../src/region/temporal/gateway';
 import { createRegionWorker } from '../../src/region/worker';
 import { freshDatabase, freshNamespace, testInfra, workflowBundle } from './infra';
@@ -101,4 +103,18 @@ export async function waitForStatus(
       );
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * A 20 GiB disk, stored as commissioning stores a hardware report's, and the default layout on it
+ * (flat): what a real image's deploy needs (MachineActions.deploy refuses storage it cannot
+ * install). `layout: false` leaves the disk blank.
+ */
+export async function giveDisk(services: RegionServices, systemId: string, o: { layout?: boolean } = {}) {
+  await services.db.transaction(async (tx) => {
+    const m = await tx.getRepository(MachineEntity).findOneByOrFail({ systemId });
+    const disk = { name: 'sda', size: 20 * 1024 ** 3, serial: `disk-${systemId}`, model: 'QEMU HARDDISK' };
+    await syncPhysicalDevices(tx, m.id, [{ ...disk, idPath: '', blockSize: 512 }]);
+    if (o.layout !== false) await applyDefaultLayout(tx, m.id);
+  });
 }

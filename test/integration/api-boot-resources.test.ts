@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { startApi, type ApiClient } from '../helpers/api';
-import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { giveDisk, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 type Json = Record<string, unknown>;
@@ -124,6 +124,8 @@ describe('MAAS API: boot-resources/ lists only what a deploy can install, the re
       before,
       'nothing written',
     );
+    // A real image is installed on the machine's storage, which a deploy checks first.
+    await giveDisk(region.services, id);
     const r = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-deploy`, { key: admin, form: {} });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual([(r.body as Json).osystem, (r.body as Json).distro_series], ['debian', 'bookworm']);

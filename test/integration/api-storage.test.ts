@@ -257,8 +257,14 @@ describe('MAAS API: storage model', () => {
     const swapSize = Math.floor((2 * GB) / (4 * MiB)) * 4 * MiB;
     assert.equal(rootJson.size, Math.floor((sda.size - 5 * MiB - 512 * MiB - swapSize) / (4 * MiB)) * 4 * MiB);
     const rootUri = `/blockdevices/${sda.id}/partition/${rootJson.id}`;
-    const formatted = await post(`${rootUri}/op-format`, { fstype: 'ext4', label: 'root' });
+    const rootUuid = '0e7c1a54-3f0b-4f44-9a52-6f4d2f3c9b10';
+    const formatted = await post(`${rootUri}/op-format`, {
+      fstype: 'ext4',
+      label: 'root',
+      uuid: rootUuid.toUpperCase(),
+    });
     assert.equal(formatted.status, 200, formatted.text);
+    assert.equal((formatted.body as Json).filesystem.uuid, rootUuid);
     const mounted = await post(`${rootUri}/op-mount`, { mount_point: '/', mount_options: 'noatime' });
     assert.equal(mounted.status, 200, mounted.text);
     assert.deepEqual((mounted.body as Json).filesystem.mount_options, 'noatime');
@@ -281,6 +287,18 @@ describe('MAAS API: storage model', () => {
     assert.equal(formatDisk.status, 400);
     assert.match(formatDisk.text, /has partitions/);
     await post(`/blockdevices/${sda.id}/partition/${swapId}/op-unformat`);
+    // The installer hands label and uuid to mkfs: what mkfs would refuse after the disks were wiped is refused here.
+    const swapUri = `/blockdevices/${sda.id}/partition/${swapId}`;
+    const longLabel = await post(`${swapUri}/op-format`, { fstype: 'xfs', label: 'thirteenchar' + 's' });
+    assert.equal(longLabel.status, 400, longLabel.text);
+    assert.match(longLabel.text, /"label".*'thirteenchars' is not a valid xfs label: at most 12 characters/);
+    const fatLabel = await post(`${swapUri}/op-format`, { fstype: 'fat32', label: 'TWELVE-CHARS' });
+    assert.match(fatLabel.text, /not a valid fat32 label: at most 11 characters/);
+    const blank = await post(`${swapUri}/op-format`, { fstype: 'ext4', label: 'my data' });
+    assert.match(blank.text, /'my data' is not a valid ext4 label/);
+    const fatUuid = await post(`${swapUri}/op-format`, { fstype: 'fat32', uuid: rootUuid });
+    assert.equal(fatUuid.status, 400, fatUuid.text);
+    assert.match(fatUuid.text, /"uuid".*A fat32 filesystem cannot be given a UUID/);
     assert.equal(await snapshot(), before);
 
     assert.equal((await post(`${rootUri}/op-unmount`)).status, 200);

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { startApi, type ApiClient } from '../helpers/api';
 import { macAddress } from '../helpers/factories';
-import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { giveDisk, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 type Json = Record<string, unknown>;
@@ -91,6 +91,7 @@ describe('cloud-init finishes a real image deployment (real HTTP, PostgreSQL, Te
     assert.equal(r.status, 200, r.text);
     const id = (r.body as Json).system_id as string;
     await waitForStatus(region.services, id, S.READY);
+    await giveDisk(region.services, id);
     const userData = Buffer.from('#!/bin/sh\necho user-data ran >/run/user-data-ran\n').toString('base64');
     const d = await api.call('POST', `/MAAS/api/2.0/machines/${id}/?op=deploy`, {
       key: alice,
@@ -113,18 +114,75 @@ describe('cloud-init finishes a real image deployment (real HTTP, PostgreSQL, Te
   it("serves the installer the machine's storage layout only while it deploys", async () => {
     const { id, token } = await deploying('layout-1');
     const r = await cloudInitGet(token, '2012-03-01/storage-layout');
-    // This scripted commissioning reported no disks: nothing to lay out, and the installer is told
-    // why (storage/installer-description.ts renders a machine that has disks; api-storage and its
-    // unit tests cover those descriptions).
-    assert.deepEqual(
-      [r.status, await r.text()],
-      [409, 'Cannot deploy this storage configuration: Specify a storage device to be able to deploy this node.'],
+    // The flat layout on the machine's one disk, its filesystem's UUID for mkfs (the unit tests of
+    // storage/installer-description.ts cover the other descriptions).
+    const layout = await r.text();
+    assert.equal(r.status, 200, layout);
+    assert.match(
+      layout,
+      /^disk \/dev\/sda\npart bios_grub 1M none none\npart linux rest ext4 \/ root - [0-9a-f-]{36}\n/m,
     );
     await bootedFromDisk(id);
     await report(token, id, { event_type: 'finish', name: 'modules-final', description: 'done', result: 'SUCCESS' });
     await waitForStatus(region.services, id, S.DEPLOYED);
     const late = await cloudInitGet(token, '2012-03-01/storage-layout');
     assert.equal(late.status, 409, await late.text());
+  });
+
+  it('refuses to deploy storage the installer cannot lay out (MAAS: storage_layout_issues), writing nothing', async () => {
+    const r = await api.call('POST', '/MAAS/api/2.0/machines/', {
+      key: admin,
+      form: { hostname: 'no-root', architecture: 'amd64/generic', mac_addresses: macAddress(), power_type: 'manual' },
+    });
+    assert.equal(r.status, 200, r.text);
+    const id = (r.body as Json).system_id as string;
+    await waitForStatus(region.services, id, S.READY);
+    // An AUTO link, which a deploy that starts claims an address for.
+    const call = async (method: 'GET' | 'POST' | 'PUT', url: string, form?: Record<string, string>) => {
+      const res = await api.call(method, `/MAAS/api/2.0${url}`, form ? { key: admin, form } : { key: admin });
+      assert.equal(res.status, 200, `${method} ${url}: ${res.text}`);
+      return res.body as Json;
+    };
+    const subnet = await call('POST', '/subnets/', { cidr: '10.78.0.0/24', gateway_ip: '10.78.0.1' });
+    const [nic] = (await call('GET', `/nodes/${id}/interfaces/`)) as unknown as Json[];
+    await call('PUT', `/nodes/${id}/interfaces/${nic!.id as number}/`, { vlan: String((subnet.vlan as Json).id) });
+    await call('POST', `/nodes/${id}/interfaces/${nic!.id as number}/?op=link_subnet`, {
+      mode: 'AUTO',
+      subnet: String(subnet.id),
+    });
+    const state = async () => ({
+      machine: await region.services.db.query('SELECT status, owner_id FROM machines WHERE system_id = $1', [id]),
+      links: await region.services.db.query(
+        `SELECT l.mode, l.ip FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+         JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`,
+        [id],
+      ),
+      events: await region.services.db.query(
+        'SELECT count(*)::int AS n FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1',
+        [id],
+      ),
+    });
+    const deploy = () => api.call('POST', `/MAAS/api/2.0/machines/${id}/?op=deploy`, { key: alice, form: {} });
+    const before = await state();
+    assert.deepEqual(before.machine, [{ status: S.READY, owner_id: null }]);
+    assert.deepEqual(before.links, [{ mode: 'auto', ip: null }]);
+
+    // No disk at all, then a disk laid out blank: MAAS's storage_layout_issues, as a 400.
+    const noDisk = await deploy();
+    assert.equal(noDisk.status, 400, noDisk.text);
+    assert.deepEqual(noDisk.body, { storage: ['Specify a storage device to be able to deploy this node.'] });
+    await giveDisk(region.services, id, { layout: false });
+    const blank = await deploy();
+    assert.equal(blank.status, 400, blank.text);
+    assert.deepEqual(blank.body, { storage: ["Mount the root '/' filesystem to be able to deploy this node."] });
+    assert.deepEqual(await state(), before, 'nothing written: status, owner, AUTO address, events');
+
+    // Laid out, it deploys: the AUTO link gets its address.
+    await giveDisk(region.services, id);
+    const d = await deploy();
+    assert.equal(d.status, 200, d.text);
+    const [link] = (await state()).links as Array<{ ip: string | null }>;
+    assert.match(link!.ip ?? '', /^10\.78\.0\.\d+$/);
   });
 
   it("answers the MAAS datasource's requests and turns DEPLOYED on modules-final's finish", async () => {

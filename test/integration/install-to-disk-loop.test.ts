@@ -112,16 +112,19 @@ function fstabOf(rootDev: string): string[][] {
   }
 }
 
+const ROOT_UUID = '0e7c1a54-3f0b-4f44-9a52-6f4d2f3c9b10';
+const SWAP_UUID = '5b1d0a3e-2c4f-4b6e-8a7d-9e0f1a2b3c4d';
+
 describe('install-to-disk.sh on loop devices', () => {
   it(
-    'custom partitions over two disks: / and swap on the first, /srv (mount options) on the second',
+    'custom partitions over two disks: / and swap on the first (their UUIDs given), /srv (mount options) on the second',
     { skip: loopSkip() },
     () => {
       const description = [
         'disk $DISK0',
         'part bios_grub 1M none none',
-        'part linux 3G ext4 / root',
-        'part swap rest swap none',
+        `part linux 3G ext4 / root - ${ROOT_UUID}`,
+        `part swap rest swap none - - ${SWAP_UUID}`,
         'disk $DISK1',
         'part linux rest ext4 /srv srv noatime,nodev',
         '',
@@ -152,6 +155,8 @@ describe('install-to-disk.sh on loop devices', () => {
           ],
           ['ext4', 'root', 'swap', 'srv'],
         );
+        // The UUIDs the description gives (format's, from the API) are the filesystems' own.
+        assert.deepEqual([blkid(part(d0!, 2), 'UUID'), blkid(part(d0!, 3), 'UUID')], [ROOT_UUID, SWAP_UUID]);
         assert.deepEqual(fstabOf(part(d0!, 2)), [
           [`UUID=${blkid(part(d0!, 2), 'UUID')}`, '/', 'ext4', 'errors=remount-ro', '0', '1'],
           [`UUID=${blkid(part(d1!, 1), 'UUID')}`, '/srv', 'ext4', 'noatime,nodev', '0', '2'],

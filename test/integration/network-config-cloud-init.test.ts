@@ -16,7 +16,7 @@ import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { renderNetworkConfig } from '../../src/region/services/network/deploy-network-config';
 import { startApi, type ApiClient } from '../helpers/api';
 import { MODELS } from '../helpers/network-models';
-import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { giveDisk, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 type Json = Record<string, unknown>;
@@ -116,6 +116,7 @@ describe("the deployed OS's network configuration, served and read by Debian's c
     assert.equal(r.status, 200, r.text);
     const id = (r.body as Json).system_id as string;
     await waitForStatus(region.services, id, S.READY);
+    await giveDisk(region.services, id);
     const t = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=get_token`, { key: admin })).body as Json;
     const token = `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
     const get = () =>

@@ -45,14 +45,18 @@ function writeAtomically(file: string, text: string): void {
  * Runs "$0" "$@" (named) and ends it when this process goes, however it goes: SIGTERM/SIGINT to the
  * shell are passed on, and when the region dies (even SIGKILL) the pipe on the shell's stdin closes,
  * `read` returns and named is stopped. Node cannot ask the kernel for a parent-death signal itself.
+ * Once named has exited the shell ends that watcher: left blocked on the pipe, it would outlive the
+ * shell and later kill whatever process had been given named's pid.
  */
 const TIED_TO_PARENT = `exec 3<&0
 "$0" "$@" </dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null' TERM INT
 ( read _ <&3; kill $pid 2>/dev/null ) &
+watcher=$!
 wait $pid; status=$?
 wait $pid 2>/dev/null && status=$?
+kill $watcher 2>/dev/null
 exit $status`;
 
 const READY_TIMEOUT_MS = 20_000;
@@ -70,13 +74,18 @@ export class NamedProcess {
     readonly rndcPort: number,
     private readonly bin: { named: string; rndc: string },
     private readonly log: (line: string) => void,
+    private readonly readyTimeoutMs: number,
   ) {
     this.zonesDir = path.join(dir, 'zones');
     this.rndcConf = path.join(dir, 'rndc.conf');
   }
 
-  /** The named of this machine, or undefined (logged) when BIND is not installed. */
-  static async create(dir: string, log: (line: string) => void): Promise<NamedProcess | undefined> {
+  /** The named of this machine, or undefined (logged) when BIND is not installed. `readyTimeoutMs`: tests shorten it. */
+  static async create(
+    dir: string,
+    log: (line: string) => void,
+    o: { readyTimeoutMs?: number } = {},
+  ): Promise<NamedProcess | undefined> {
     const named = findBinary('named');
     const rndc = findBinary('rndc');
     if (!named || !rndc) {
@@ -84,7 +93,7 @@ export class NamedProcess {
       return undefined;
     }
     fs.mkdirSync(path.join(dir, 'zones'), { recursive: true, mode: 0o750 });
-    return new NamedProcess(dir, await freePort(), { named, rndc }, log);
+    return new NamedProcess(dir, await freePort(), { named, rndc }, log, o.readyTimeoutMs ?? READY_TIMEOUT_MS);
   }
 
   /** Writes the zones first, then named.conf, and drops zone files no longer named in it. */
@@ -131,11 +140,14 @@ export class NamedProcess {
     // One previous log is kept: named logs each reload, and a region runs for months.
     if (fs.existsSync(logFile) && fs.statSync(logFile).size > LOG_MAX_BYTES) fs.renameSync(logFile, `${logFile}.1`);
     const out = fs.openSync(logFile, 'a');
+    // Detached: the shell leads a process group of its own, with named and the watcher in it, so
+    // signalGroup reaches all three (a signal to the shell alone, SIGKILL above all, orphans named).
     const child = spawn(
       '/bin/sh',
       ['-c', TIED_TO_PARENT, this.bin.named, '-g', '-c', path.join(this.dir, 'named.conf')],
       {
         stdio: ['pipe', out, out],
+        detached: true,
       },
     );
     fs.closeSync(out);
@@ -143,13 +155,15 @@ export class NamedProcess {
     let exited = false;
     child.once('exit', (code, signal) => {
       exited = true;
+      // The watcher's pipe: nothing is left to watch (and a restart makes a new one).
+      child.stdin?.destroy();
       if (this.stopping || this.child !== child) return;
       this.log(`DNS: named exited (${signal ?? code}); restarting in ${RESTART_DELAY_MS / 1000} s (see ${logFile})`);
       setTimeout(() => {
         if (!this.stopping) this.start().catch((err: Error) => this.log(`DNS: ${err.message}`));
       }, RESTART_DELAY_MS).unref();
     });
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + this.readyTimeoutMs;
     for (;;) {
       if (exited) throw new Error(`named did not start: ${tail(logFile)}`);
       if (
@@ -160,8 +174,8 @@ export class NamedProcess {
       )
         return;
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`named did not answer rndc within ${READY_TIMEOUT_MS / 1000} s: ${tail(logFile)}`);
+        signalGroup(child, 'SIGKILL');
+        throw new Error(`named did not answer rndc within ${this.readyTimeoutMs / 1000} s: ${tail(logFile)}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -177,11 +191,11 @@ export class NamedProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
+    signalGroup(child, 'SIGTERM');
     // Ends the shell's watcher of this process too.
     child.stdin?.destroy();
     await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) signalGroup(child, 'SIGKILL');
   }
 
   private rndc(args: string[]): Promise<string> {
@@ -190,6 +204,15 @@ export class NamedProcess {
         err ? reject(new Error(`rndc ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
       ),
     );
+  }
+}
+
+/** A signal to the wrapper's whole process group: the shell, named and the watcher. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // ESRCH: the group is gone already.
   }
 }
 

@@ -28,6 +28,8 @@ import { newClaimToken } from '../ids';
 import type { BootResourceService } from './boot-resources';
 import { eraseOnRelease, assertRunsFromRam } from './ephemeral-deploy';
 import { recordEvent } from './events';
+import { installerStorage } from './storage/installer-description';
+import { loadOne } from './storage/repository';
 import { assertCanNetboot } from './mac-rules';
 import { claimAutoAddresses } from './network/auto-addresses';
 import { assertNoOtherMaclessCommissioning } from './macless-commissioning';
@@ -107,6 +109,9 @@ export class MachineActions {
     const osystem = image?.os ?? (wanted.includes('/') ? wanted.split('/')[0]! : 'ubuntu');
     const series = image?.series ?? (wanted.split('/').pop() || 'jammy');
     const ephemeral = o.ephemeral === true;
+    // A root filesystem image is laid out by install-to-disk.sh from the machine's storage; the raw
+    // stand-in writes the whole disk, and an ephemeral deploy writes none.
+    const installsToDisk = !ephemeral && image?.filetype === 'root-tgz';
     await this.startLifecycle(
       systemId,
       LIFECYCLE.deploy,
@@ -139,6 +144,7 @@ export class MachineActions {
             throw new ConflictError(
               `Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`,
             );
+          if (installsToDisk) await assertStorageDeployable(tx, m);
           await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
           // MAAS's claim_auto_ips: in this transaction, so a refused deploy holds no address.
           await claimAutoAddresses(tx, m.id);
@@ -149,9 +155,11 @@ export class MachineActions {
           });
         }
         await this.assertMayUse(tx, caller, m, 'deploy');
+        // A machine deploy cannot start from gets its 409 (startLocked), not an address or a storage 400.
+        const starts = (LIFECYCLE.deploy.startFrom as readonly S[]).includes(m.status);
+        if (starts && installsToDisk) await assertStorageDeployable(tx, m);
         await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
-        // A machine deploy cannot start from gets its 409 (startLocked), not an address.
-        if ((LIFECYCLE.deploy.startFrom as readonly S[]).includes(m.status)) await claimAutoAddresses(tx, m.id);
+        if (starts) await claimAutoAddresses(tx, m.id);
         return m;
       },
     );
@@ -663,3 +671,14 @@ async function recordRequest(
 
 const callerId = (c: Principal): number | null => (c.kind === 'user' ? c.user.id : null);
 const callerName = (c: Principal): string => (c.kind === 'user' ? c.user.username : c.machine.hostname);
+
+/**
+ * MAAS's _start_deployment: a machine whose storage cannot be installed (no `/`, no ESP on UEFI,
+ * or what install-to-disk.sh cannot lay out) is refused before anything is written, not after the
+ * installer's storage-layout request gets its 409 with addresses claimed and the machine cycled.
+ * The same check as that request's (metadata storageLayout), on the storage under this row lock.
+ */
+async function assertStorageDeployable(tx: EntityManager, m: Machine): Promise<void> {
+  const r = installerStorage(await loadOne(tx, m.id));
+  if (!r.ok) throw new ValidationError({ storage: r.problems });
+}

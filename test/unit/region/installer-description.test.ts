@@ -78,7 +78,7 @@ class Builder {
       ...on,
       fstype,
       label: '',
-      uuid: 'u',
+      uuid: '',
       mountPoint,
       mountOptions: null,
       filesystemGroupId: null,
@@ -268,6 +268,56 @@ describe('installer description: what the storage model expresses', () => {
       'install-to-disk.sh makes ext4, xfs, fat32 (vfat) and swap filesystems; not btrfs.',
       "The mount options 'a, b' of / have white space, which fstab cannot hold.",
     ]);
+  });
+
+  it("format's UUID reaches mkfs (not FAT's, which has only a volume id); labels ride along up to each mkfs's limit", () => {
+    const b = new Builder('uefi');
+    const sda = b.disk('sda');
+    const [esp, root, swap] = b.parts(sda, [512, 8192, 1024]);
+    b.fs({ partitionId: esp! }, 'fat32', '/boot/efi', {
+      label: 'EFI-SYSTEM1',
+      uuid: 'dfb07d6c-8a8e-4a7e-9d1b-2a7c2bd1e9a1',
+    });
+    b.fs({ partitionId: root! }, 'xfs', '/', { label: 'root.fs_12ch', uuid: '0e7c1a54-3f0b-4f44-9a52-6f4d2f3c9b10' });
+    b.fs({ partitionId: swap! }, 'swap', 'none', { uuid: '5b1d0a3e-2c4f-4b6e-8a7d-9e0f1a2b3c4d' });
+    assert.deepEqual(render(b), [
+      'disk /dev/sda',
+      'part esp 512M vfat /boot/efi EFI-SYSTEM1',
+      'part linux 8192M xfs / root.fs_12ch - 0e7c1a54-3f0b-4f44-9a52-6f4d2f3c9b10',
+      'part swap 1024M swap none - - 5b1d0a3e-2c4f-4b6e-8a7d-9e0f1a2b3c4d',
+    ]);
+  });
+
+  it('refuses, naming it, a label longer than its mkfs takes or with characters the line cannot hold, and a bad UUID', () => {
+    const b = new Builder('uefi');
+    const sda = b.disk('sda');
+    const [esp, root, data, swap] = b.parts(sda, [512, 8192, 1024, 1024]);
+    b.fs({ partitionId: esp! }, 'fat32', '/boot/efi', { label: 'EFI-SYSTEM12' });
+    b.fs({ partitionId: root! }, 'xfs', '/', { label: 'root.fs_13chr' });
+    b.fs({ partitionId: data! }, 'ext4', '/data', { label: 'my data', uuid: 'not-a-uuid' });
+    b.fs({ partitionId: swap! }, 'swap', 'none', { label: 'swap-label-16chr' });
+    const r = installerStorage(b.s);
+    assert.ok(!r.ok);
+    const rule = (n: number) => `at most ${n} characters, letters, digits, '_', '.' and '-' (not first).`;
+    assert.deepEqual(r.problems, [
+      `/boot/efi: 'EFI-SYSTEM12' is not a valid fat32 label: ${rule(11)}`,
+      `/: 'root.fs_13chr' is not a valid xfs label: ${rule(12)}`,
+      `/data: 'my data' is not a valid ext4 label: ${rule(16)}`,
+      "/data: 'not-a-uuid' is not a valid filesystem UUID.",
+      `none: 'swap-label-16chr' is not a valid swap label: ${rule(15)}`,
+    ]);
+  });
+
+  it('the script checks labels and UUIDs before it touches a disk: too long for mkfs, a UUID for vfat', () => {
+    const parse = (line: string) => parsedByScript(`disk /dev/nosuch\npart bios_grub 1M none none\n${line}\n`, 'bios');
+    assert.match(
+      parse('part linux rest vfat /boot/efi EFI-SYSTEM12'),
+      /FAILED at step parse: nosuch2: 'EFI-SYSTEM12' is not a vfat label/,
+    );
+    assert.match(parse('part linux rest xfs / root.fs_13chr'), /'root.fs_13chr' is not a xfs label \(at most 12/);
+    const vfatUuid = 'part esp rest vfat /boot/efi - - 0e7c1a54-3f0b-4f44-9a52-6f4d2f3c9b10';
+    assert.match(parse(vfatUuid), /nosuch2: vfat takes no UUID/);
+    assert.match(parse('part linux rest ext4 / - - 0E7C'), /nosuch2: '0E7C' is not a UUID/);
   });
 
   it('the script refuses a description naming what no line above defines, or a device used twice', () => {

@@ -9,6 +9,7 @@ import {
   deviceOfPartition,
   filesystemOf,
   FORMAT_FSTYPES,
+  labelProblem,
   MIN_PARTITION_SIZE,
   partitionName,
   partitionsOf,
@@ -17,6 +18,7 @@ import {
   raidSize,
   tableFreeSpace,
   tableOf,
+  UUID_FSTYPES,
   volumeGroupFree,
   type MachineStorage,
   type RaidLevel,
@@ -84,8 +86,14 @@ export class StorageEdits {
     const existing = filesystemOf(this.s, on);
     if (existing?.filesystemGroupId != null)
       throw bad('__all__', `Cannot format ${this.nameOf(on)}: it is ${this.fsUse(on)}.`);
+    // The installer hands label and uuid to mkfs: refused here, not after deploy wiped the disks.
+    const labelError = labelProblem(fstype, label ?? '');
+    if (labelError) throw bad('label', labelError);
+    const checked = checkUuid(uuid);
+    if (checked !== undefined && !UUID_FSTYPES.includes(fstype))
+      throw bad('uuid', `A ${fstype} filesystem cannot be given a UUID: FAT has only a 32-bit volume id.`);
     if (existing) await this.tx.query(`DELETE FROM storage_filesystems WHERE id = $1`, [existing.id]);
-    await insertFilesystem(this.tx, this.machineId, on, { fstype, uuid: checkUuid(uuid), label: label ?? '' });
+    await insertFilesystem(this.tx, this.machineId, on, { fstype, uuid: checked, label: label ?? '' });
   }
 
   async unformat(on: Target): Promise<void> {

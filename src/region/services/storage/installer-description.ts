@@ -8,12 +8,14 @@ import {
   bootDisk,
   filesystemOf,
   isUefi,
+  labelProblem,
   membersOf,
   MiB,
   partitionName,
   partitionsOf,
   tableFreeSpace,
   tableOf,
+  UUID_FSTYPES,
   volumeGroupFree,
   type MachineStorage,
   type StoredBlockDevice,
@@ -30,6 +32,7 @@ const SCRIPT_FSTYPE: Record<string, string> = { ext4: 'ext4', xfs: 'xfs', fat32:
 const REST_SLACK = 16 * MiB;
 /** Roles of filesystems that make their device a member of a group, not a filesystem of its own. */
 const MEMBER_FSTYPES = new Set(['lvm-pv', 'raid', 'raid-spare']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** MAAS's storage_layout_issues, and the ESP a UEFI machine boots from. */
 export function storageIssues(s: MachineStorage): string[] {
@@ -213,7 +216,10 @@ class Renderer {
     this.fsLines.push(`fs ${name} ${fstype} ${mount}${rest}`);
   }
 
-  /** FSTYPE, MOUNTPOINT and the optional LABEL OPTIONS columns (a label the tools refuse is left out). */
+  /**
+   * FSTYPE, MOUNTPOINT and the optional LABEL OPTIONS UUID columns. A label or UUID mkfs would
+   * refuse is a problem (format refuses them; rows from before it did may hold one), never left out.
+   */
   private fsColumns(fs: StoredFilesystem): [string, string, string] {
     const fstype = SCRIPT_FSTYPE[fs.fstype];
     if (!fstype)
@@ -223,8 +229,13 @@ class Renderer {
     const options = fs.mountOptions?.trim() ?? '';
     if (/\s/.test(options))
       this.problems.push(`The mount options '${options}' of ${mount} have white space, which fstab cannot hold.`);
-    const label = /^[\w.-]{1,16}$/.test(fs.label) && !fs.label.startsWith('-') ? fs.label : '';
-    const rest = options ? ` ${label || '-'} ${options}` : label ? ` ${label}` : '';
-    return [fstype ?? fs.fstype, mount, rest];
+    const labelError = labelProblem(fs.fstype, fs.label);
+    if (labelError) this.problems.push(`${mount}: ${labelError}`);
+    // FAT takes no UUID (format refuses one); the one the region generated for it stays unused, as with curtin.
+    const uuid = UUID_FSTYPES.includes(fs.fstype) ? fs.uuid : '';
+    if (uuid && !UUID.test(uuid)) this.problems.push(`${mount}: '${uuid}' is not a valid filesystem UUID.`);
+    const columns = [fs.label || '-', options || '-', uuid || '-'];
+    while (columns.at(-1) === '-') columns.pop();
+    return [fstype ?? fs.fstype, mount, columns.map((c) => ` ${c}`).join('')];
   }
 }

@@ -18,6 +18,32 @@ export const LVM_PE_SIZE = 4 * MiB;
 
 /** MAAS's FILESYSTEM_FORMAT_TYPE_CHOICES that a user may format with. */
 export const FORMAT_FSTYPES = ['ext2', 'ext4', 'xfs', 'fat32', 'vfat', 'btrfs', 'swap'] as const;
+/**
+ * The longest label each filesystem's mkfs takes (mkfs.vfat -n 11, mkfs.xfs -L 12, mkswap -L 15,
+ * mke2fs -L 16, btrfs 255): a longer one fails mkfs at deploy, after the disks were wiped.
+ */
+export const LABEL_MAX: Record<(typeof FORMAT_FSTYPES)[number], number> = {
+  ext2: 16,
+  ext4: 16,
+  xfs: 12,
+  fat32: 11,
+  vfat: 11,
+  btrfs: 255,
+  swap: 15,
+};
+/**
+ * Why a label cannot be a filesystem's, or undefined when it can. The characters are those a
+ * label keeps on the installer's white-space separated description line and as an mkfs argument.
+ */
+export function labelProblem(fstype: string, label: string): string | undefined {
+  const max = LABEL_MAX[fstype as keyof typeof LABEL_MAX];
+  if (max === undefined || label === '') return undefined;
+  if (label.length > max || !/^[\w.][\w.-]*$/.test(label))
+    return `'${label}' is not a valid ${fstype} label: at most ${max} characters, letters, digits, '_', '.' and '-' (not first).`;
+  return undefined;
+}
+/** Filesystems whose mkfs takes a UUID (mkfs.ext4 -U, mkfs.xfs -m uuid=, mkswap -U): FAT has only a 32-bit volume id. */
+export const UUID_FSTYPES: readonly string[] = ['ext2', 'ext4', 'xfs', 'btrfs', 'swap'];
 export const RAID_LEVELS = ['raid-0', 'raid-1', 'raid-5', 'raid-6', 'raid-10'] as const;
 export type RaidLevel = (typeof RAID_LEVELS)[number];
 /** MAAS's minimum member counts per level (forms_raid / filesystemgroup.py). */
