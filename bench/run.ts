@@ -5,6 +5,7 @@
 import { allocate, allocateAtScale } from './allocate';
 import { commission } from './commission';
 import { deploy } from './deploy';
+import { deployRealBios, deployRealUefi } from './deploy-real';
 import { dhcp } from './dhcp';
 import { dns } from './dns';
 import { image } from './image';
@@ -30,6 +31,8 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   deploy,
   'whoami-under-abuse': whoamiUnderAbuse,
   dns,
+  'deploy-real-bios': deployRealBios,
+  'deploy-real-uefi': deployRealUefi,
 };
 
 const started = Date.now();

@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { DEPLOY_PHASES_FILE, recordDeployBench } from './lab/deploy-bench';
 import { startLab, type Json, type Lab } from './lab/lab';
 import { bootRootWithRealImage, commissionAndDeploy, ownerKeyDir, sshToDeployed } from './lab/real-image';
 
@@ -17,6 +18,7 @@ const HOSTNAME = 'e2e-uefi';
 
 describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over SSH', { timeout: 40 * 60_000 }, () => {
   let lab: Lab;
+  let id: string;
   let work: string;
   let bootRoot: string;
 
@@ -39,7 +41,7 @@ describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over 
   });
 
   it('commissions as UEFI, deploys with an ESP, registers the boot entry behind the network, and the owner logs in', async () => {
-    const { id } = await commissionAndDeploy(lab, { hostname: HOSTNAME, keyDir: work });
+    ({ id } = await commissionAndDeploy(lab, { hostname: HOSTNAME, keyDir: work }));
     const machine = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
     assert.equal(machine.bios_boot_method, 'uefi');
     const chassis = fs.readFileSync(`${lab.bmc.dir}/chassis.log`, 'utf8');
@@ -73,4 +75,10 @@ describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over 
     assert.ok(order.includes(debian[0]!.num), `debian in BootOrder:\n${nvram}`);
     assert.equal(/^BootCurrent: (.*)$/m.exec(nvram)?.[1], debian[0]!.num, `booted from the debian entry:\n${nvram}`);
   });
+
+  it(
+    "bench deploy-real-uefi: the deployment's phases, then the installed disk's plain boot",
+    { skip: !DEPLOY_PHASES_FILE && 'METALFLOW_DEPLOY_PHASES_FILE is not set' },
+    () => recordDeployBench(lab, { id, keyDir: work, firmware: 'uefi' }),
+  );
 });

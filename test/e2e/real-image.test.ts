@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { DEPLOY_PHASES_FILE, recordDeployBench } from './lab/deploy-bench';
 import { startLab, waitForMachine, type Json, type Lab } from './lab/lab';
 import { bootRootWithRealImage, commissionAndDeploy, ownerKeyDir, sshToDeployed } from './lab/real-image';
 
@@ -130,6 +131,12 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     assert.match(await ssh('cloud-init status --wait'), /status: done/);
     assert.equal(await ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
   });
+
+  it(
+    "bench deploy-real-bios: the deployment's phases, then the installed disk's plain boot",
+    { skip: !DEPLOY_PHASES_FILE && 'METALFLOW_DEPLOY_PHASES_FILE is not set' },
+    () => recordDeployBench(lab, { id, keyDir: work, firmware: 'bios' }),
+  );
 
   it('releases with erase: no partition table, and no signature where the filesystems and the PV were', async () => {
     const starts = partitionStarts(lab.diskPath);

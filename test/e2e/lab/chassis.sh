@@ -14,6 +14,10 @@
 # make it rewrite BootOrder on every boot: so on UEFI the NVRAM alone decides what boots, and the
 # IPMI boot override is only recorded, like a BMC whose override does not reach the firmware. The
 # machine PXE-boots after a deploy only because the installer put the network entry first (MAAS).
+# `chassis.sh <device> plain-boot` (not an IPMI call: the deploy bench's baseline) starts the same
+# VM from its disk alone, no PXE: SeaBIOS `-boot order=c`; on UEFI a fresh NVRAM ($VM_OVMF_VARS)
+# and the disk as bootindex 0, so OVMF boots its removable path. The disk is a QEMU snapshot
+# (writes are dropped), so what the installer wrote stays as it was for the tests that follow.
 D=$(cd "$(dirname "$0")" && pwd); PIDF=$D/vm.pid; BOOTF=$D/bootdev; QMP=$D/qmp.sock
 # shellcheck disable=SC1091
 . "$D/vm.env"
@@ -23,16 +27,21 @@ shift; op=$1; shift
 alive() { local st; st=$(awk '/^State:/{print $2}' "/proc/$1/status" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
 running() { [ -f "$PIDF" ] && alive "$(cat "$PIDF")"; }
 start_vm() {
-  local dev boot=order=cn firmware; dev=$(cat "$BOOTF" 2>/dev/null)
+  local plain=${1:-} dev boot=order=cn firmware vars=$D/ovmf-vars.fd disk_opts='' blk_opts=''; dev=$(cat "$BOOTF" 2>/dev/null)
   case "$dev" in pxe) boot=order=nc ;; default) boot=order=c ;; esac
+  if [ -n "$plain" ]; then
+    dev=plain boot=order=c disk_opts=,snapshot=on vars=$D/ovmf-vars-plain.fd
+    [ "${VM_FIRMWARE:-bios}" != uefi ] || { cp "$VM_OVMF_VARS" "$vars"; blk_opts=,bootindex=0; }
+  fi
   firmware=(-boot "$boot")
   local nic="virtio-net-pci,netdev=n0,mac=$VM_MAC"
   # UEFI: no iPXE option ROM on the NIC, so OVMF's own PXE boots it as a server's firmware would
   # (DHCP option 93: EFI, then the rack's ipxe.efi over TFTP).
   [ "${VM_FIRMWARE:-bios}" != uefi ] || { firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
-    -drive "if=pflash,format=raw,unit=1,file=$D/ovmf-vars.fd"); nic+=",romfile="; }
+    -drive "if=pflash,format=raw,unit=1,file=$vars"); nic+=",romfile="; }
   # "once": this boot consumes the override; the next one uses the firmware's own order.
-  rm -f "$BOOTF" "$PIDF"
+  [ -n "$plain" ] || rm -f "$BOOTF"
+  rm -f "$PIDF"
   echo "$(date +%s.%N) vm start boot=${dev:-none}${VM_FIRMWARE:+ firmware=$VM_FIRMWARE}" >> "$D/chassis.log"
   # A two-NIC VM (VM_MAC2 in vm.env) gets a second NIC on tap1, without a boot ROM: it netboots
   # from the first, as the machine's boot interface says.
@@ -42,7 +51,7 @@ start_vm() {
   qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
     -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" "${firmware[@]}" \
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
-    -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL" \
+    -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}$disk_opts" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL$blk_opts" \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "$nic" \
     "${second_nic[@]}" </dev/null >>"$D/qemu.log" 2>&1
 }
@@ -71,6 +80,7 @@ set)
       *) echo "Invalid parameter: $p"; exit 1 ;;
     esac
   done ;;
+plain-boot) running || start_vm plain ;;
 check) exit 1 ;;
 *) echo "Unknown operation: $op"; exit 1 ;;
 esac

@@ -88,7 +88,7 @@ export async function startLab(
           `VM_DISK=${diskName}`,
           `VM_DISK_FORMAT=${format}`,
           ...(o.nics === 2 ? [`VM_MAC2=${VM.mac2}`] : []),
-          ...(uefi ? ['VM_FIRMWARE=uefi', `VM_OVMF_CODE=${OVMF.code}`] : []),
+          ...(uefi ? ['VM_FIRMWARE=uefi', `VM_OVMF_CODE=${OVMF.code}`, `VM_OVMF_VARS=${OVMF.vars}`] : []),
         ].join('\n') + '\n',
       );
       // A fresh NVRAM: no boot entries yet, as a new machine's.

@@ -59,7 +59,7 @@ export function ownerKeyDir(): string {
  * AUTO address, claimed at deploy and configured statically by cloud-init), else the one host of
  * the rack's dynamic range with SSH (a DHCP-configured deployment).
  */
-async function sshHost(lab: Lab, id: string): Promise<string | undefined> {
+export async function sshHost(lab: Lab, id: string): Promise<string | undefined> {
   const m = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
   const known = ((m.ip_addresses as string[] | undefined) ?? []).filter((ip) => ip.startsWith('10.77.0.'));
   const candidates = [...known, ...Array.from({ length: 51 }, (_, i) => `10.77.0.${100 + i}`)];
@@ -141,17 +141,21 @@ export async function sshToDeployed(
   id: string,
 ): Promise<(command: string) => Promise<string>> {
   const host = await lab.until('SSH on the deployed VM', 180_000, () => sshHost(lab, id));
-  return async (command: string) =>
-    (
-      await execFileAsync(
-        'ssh',
-        [
-          ...['-i', path.join(keyDir, 'key'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
-          ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR'],
-          `debian@${host}`,
-          command,
-        ],
-        { encoding: 'utf8' },
-      )
-    ).stdout.trim();
+  return (command: string) => sshAs(keyDir, host, command);
+}
+
+/** One command over SSH as the owner (`debian`, the owner's key in keyDir); its trimmed stdout. */
+export async function sshAs(keyDir: string, host: string, command: string): Promise<string> {
+  return (
+    await execFileAsync(
+      'ssh',
+      [
+        ...['-i', path.join(keyDir, 'key'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no'],
+        ...['-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR'],
+        `debian@${host}`,
+        command,
+      ],
+      { encoding: 'utf8' },
+    )
+  ).stdout.trim();
 }
