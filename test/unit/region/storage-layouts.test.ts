@@ -69,7 +69,8 @@ function apply(s: MachineStorage, layout: 'flat' | 'lvm'): MachineStorage {
         partitionId: part.id,
         fstype: fs.fstype,
         label: fs.label,
-        uuid: 'u',
+        // None chosen (the installer's mkfs makes one); a given UUID goes into the description.
+        uuid: '',
         mountPoint: fs.mountPoint,
         mountOptions: null,
         filesystemGroupId: p.use === 'lvm-pv' ? 1 : null,
