@@ -22,3 +22,20 @@ export function bootRootWith(names: string[]): string {
   }
   return root;
 }
+
+/**
+ * A boot root whose debian/bookworm is a deployable root-tgz image (a one-byte stand-in for the
+ * archive), as images/debian/build.sh lays the real one out: for tests of the real-image deploy
+ * path that never boot it.
+ */
+export function bootRootWithRootTgz(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-test-rootfs-'));
+  const dir = path.join(root, 'images', 'rootfs', 'debian', 'bookworm', 'amd64');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'root.tgz'), 'x');
+  fs.writeFileSync(
+    path.join(dir, 'metalflow.json'),
+    JSON.stringify({ file: 'root.tgz', format: 'root-tgz', sha256: 'a'.repeat(64), size: 1, deployable: true }),
+  );
+  return root;
+}

@@ -1,4 +1,5 @@
 // One way tests talk to the API: MAAS OAuth signing, form bodies with repeated keys, JSON or text back.
+import crypto from 'node:crypto';
 import { oauthHeader } from '../../src/api/http';
 
 export interface CallOptions {
@@ -31,4 +32,18 @@ export async function signedCall(url: string, method: string, o: CallOptions = {
     // a plain-text answer
   }
   return { status: r.status, body, text };
+}
+
+/**
+ * The Authorization header Debian's cloud-init (OauthUrlHelper: oauthlib, PLAINTEXT, no realm)
+ * sends with a machine's token `consumer_key:token_key:token_secret`: what the metadata server
+ * must take from a real deployed OS.
+ */
+export function cloudInitOAuth(token: string): string {
+  const [ck, tk, ts] = token.split(':') as [string, string, string];
+  const nonce = crypto.randomInt(1e9, 1e10).toString();
+  return (
+    `OAuth oauth_nonce="${nonce}", oauth_timestamp="${Math.floor(Date.now() / 1000)}", oauth_version="1.0", ` +
+    `oauth_signature_method="PLAINTEXT", oauth_consumer_key="${ck}", oauth_token="${tk}", oauth_signature="%26${ts}"`
+  );
 }

@@ -5,42 +5,17 @@
 // reporting config the installer writes), OAuth PLAINTEXT as oauthlib signs it, and the installer's
 // storage-layout request. Real HTTP, PostgreSQL and Temporal; the rack is scripted.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { startApi, type ApiClient } from '../helpers/api';
 import { macAddress } from '../helpers/factories';
 import { giveDisk, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
+import { bootRootWithRootTgz } from '../helpers/boot-images';
+import { cloudInitOAuth } from '../helpers/http';
 
 type Json = Record<string, unknown>;
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpQm3Vb0xXz1v9N5Rj7jL9r2xk8t3cQy1f5Zk4wYb0E alice@laptop';
-
-/** A boot root whose debian/bookworm is a deployable root-tgz image, as images/debian/build.sh lays it out. */
-function bootRootWithRealImage(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-test-rootfs-'));
-  const dir = path.join(root, 'images', 'rootfs', 'debian', 'bookworm', 'amd64');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'root.tgz'), 'x');
-  fs.writeFileSync(
-    path.join(dir, 'metalflow.json'),
-    JSON.stringify({ file: 'root.tgz', format: 'root-tgz', sha256: 'a'.repeat(64), size: 1, deployable: true }),
-  );
-  return root;
-}
-
-/** The Authorization header cloud-init's OauthUrlHelper sends (oauthlib, PLAINTEXT, no realm). */
-function cloudInitOAuth(token: string): string {
-  const [ck, tk, ts] = token.split(':') as [string, string, string];
-  const nonce = crypto.randomInt(1e9, 1e10).toString();
-  return (
-    `OAuth oauth_nonce="${nonce}", oauth_timestamp="${Math.floor(Date.now() / 1000)}", oauth_version="1.0", ` +
-    `oauth_signature_method="PLAINTEXT", oauth_consumer_key="${ck}", oauth_token="${tk}", oauth_signature="%26${ts}"`
-  );
-}
 
 describe('cloud-init finishes a real image deployment (real HTTP, PostgreSQL, Temporal)', () => {
   let region: TestRegion;
@@ -53,7 +28,7 @@ describe('cloud-init finishes a real image deployment (real HTTP, PostgreSQL, Te
     region = await startTestRegion({
       nodeTimeoutMs: 60_000,
       rack: rack.activities(),
-      bootRoot: bootRootWithRealImage(),
+      bootRoot: bootRootWithRootTgz(),
     });
     rack.services = region.services;
     api = await startApi(region);

@@ -7,7 +7,6 @@
 // from /etc/cloud/cloud.cfg.d/50-curtin-networking.cfg.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,8 @@ import { startApi, type ApiClient } from '../helpers/api';
 import { MODELS } from '../helpers/network-models';
 import { giveDisk, startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
+import { bootRootWithRootTgz } from '../helpers/boot-images';
+import { cloudInitOAuth } from '../helpers/http';
 
 type Json = Record<string, unknown>;
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -30,27 +31,6 @@ const skipCloudInit = !fs.existsSync(ROOT_TGZ)
   : process.getuid?.() !== 0
     ? 'chrooting into the image needs root'
     : false;
-
-function bootRootWithRealImage(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-test-netcfg-'));
-  const dir = path.join(root, 'images', 'rootfs', 'debian', 'bookworm', 'amd64');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'root.tgz'), 'x');
-  fs.writeFileSync(
-    path.join(dir, 'metalflow.json'),
-    JSON.stringify({ file: 'root.tgz', format: 'root-tgz', sha256: 'a'.repeat(64), size: 1, deployable: true }),
-  );
-  return root;
-}
-
-function machineOAuth(token: string): string {
-  const [ck, tk, ts] = token.split(':') as [string, string, string];
-  return (
-    `OAuth oauth_nonce="${crypto.randomInt(1e9, 1e10)}", oauth_timestamp="${Math.floor(Date.now() / 1000)}", ` +
-    `oauth_version="1.0", oauth_signature_method="PLAINTEXT", oauth_consumer_key="${ck}", oauth_token="${tk}", ` +
-    `oauth_signature="%26${ts}"`
-  );
-}
 
 /** Debian's cloud-init, in the unpacked image, turning a network config file into netplan (as JSON). */
 function netConvert(rootfs: string, name: string, text: string): Json {
@@ -92,7 +72,7 @@ describe("the deployed OS's network configuration, served and read by Debian's c
     region = await startTestRegion({
       nodeTimeoutMs: 60_000,
       rack: rack.activities(),
-      bootRoot: bootRootWithRealImage(),
+      bootRoot: bootRootWithRootTgz(),
     });
     rack.services = region.services;
     api = await startApi(region);
@@ -120,7 +100,9 @@ describe("the deployed OS's network configuration, served and read by Debian's c
     const t = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=get_token`, { key: admin })).body as Json;
     const token = `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
     const get = () =>
-      fetch(`${api.base}/MAAS/metadata/2012-03-01/network-config`, { headers: { authorization: machineOAuth(token) } });
+      fetch(`${api.base}/MAAS/metadata/2012-03-01/network-config`, {
+        headers: { authorization: cloudInitOAuth(token) },
+      });
     const early = await get();
     assert.equal(early.status, 409, await early.text());
 
