@@ -11,7 +11,7 @@ import type { Principal } from '../principal';
 import { assertMacsFree } from '../node-identity';
 import { deviceRaceLoser, type DeviceService } from './devices';
 import type { DeviceInterface, LinkMode } from './rows';
-import { checkStaticAddress, pickStaticAddress } from './static-addresses';
+import { linkAddress } from './static-addresses';
 
 type User = Extract<Principal, { kind: 'user' }>;
 
@@ -157,12 +157,7 @@ export class DeviceInterfaceService {
         throw ValidationError.field('mode', 'The interface already has links; unlink them before linking it up.');
       if (subnet && links.some((l) => l.subnetId === subnet.id && l.mode !== 'link_up'))
         throw ValidationError.field('subnet', `The interface is already linked to subnet ${subnet.cidr}.`);
-      const ip =
-        mode !== 'static'
-          ? null
-          : input.ipAddress
-            ? await checkStaticAddress(tx, subnet!.id, input.ipAddress)
-            : await pickStaticAddress(tx, subnet!.id);
+      const ip = await linkAddress(tx, mode, subnet?.id, input.ipAddress);
       await tx.query(`DELETE FROM device_links WHERE interface_id = $1 AND mode = 'link_up'`, [id]);
       await tx.query(`INSERT INTO device_links (interface_id, mode, subnet_id, ip) VALUES ($1, $2, $3, $4)`, [
         id,

@@ -81,3 +81,17 @@ export async function checkStaticAddress(tx: EntityManager, subnetId: number, re
   if (uses.assigned) throw new ConflictError(`The IP address ${ip} is already in use.`);
   return ip;
 }
+
+/**
+ * The address a new link holds: a STATIC one's is the one asked for (checked) or the subnet's next
+ * free one; other modes hold none here (AUTO's is claimed at deploy, DHCP's is a lease).
+ */
+export async function linkAddress(
+  tx: EntityManager,
+  mode: string,
+  subnetId: number | undefined,
+  requested: string | undefined,
+): Promise<string | null> {
+  if (mode !== 'static') return null;
+  return requested ? checkStaticAddress(tx, subnetId!, requested) : pickStaticAddress(tx, subnetId!);
+}

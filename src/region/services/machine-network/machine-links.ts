@@ -4,7 +4,7 @@
 import type { EntityManager } from 'typeorm';
 import { NotFoundError, ValidationError } from '../../errors';
 import type { SubnetService } from '../network/subnets';
-import { checkStaticAddress, pickStaticAddress } from '../devices/static-addresses';
+import { linkAddress } from '../devices/static-addresses';
 import { nicOf, type MachineNetworkEditor, type User } from './machine-edit';
 import { linkUp } from './machine-interfaces';
 import { LINK_MODES, type MachineNic, type NicLink, type NicLinkMode } from './model';
@@ -77,12 +77,7 @@ export class MachineLinkService {
       if (subnet && mode !== 'link_up' && others.some((l) => l.subnet?.id === subnet.id))
         throw ValidationError.field('subnet', `The interface is already linked to subnet ${subnet.cidr}.`);
       if (subnet) await tx.query(`UPDATE interfaces SET vlan_id = $2 WHERE id = $1`, [id, subnet.vlanId]);
-      const ip =
-        mode !== 'static'
-          ? null
-          : input.ipAddress
-            ? await checkStaticAddress(tx, subnet!.id, input.ipAddress)
-            : await pickStaticAddress(tx, subnet!.id);
+      const ip = await linkAddress(tx, mode, subnet?.id, input.ipAddress);
       await tx.query(`DELETE FROM interface_links WHERE interface_id = $1 AND mode = 'link_up'`, [id]);
       const [{ id: linkId }] = (await tx.query(
         `INSERT INTO interface_links (interface_id, mode, subnet_id, ip) VALUES ($1, $2, $3, $4) RETURNING id`,
