@@ -73,6 +73,8 @@ describe('NamedProcess: the named it runs and the processes around it', () => {
     const named = (await NamedProcess.create(dir, () => {}))!;
     try {
       await named.start();
+      // start() returns once rndc answers, which the fake rndc may do before the fake named ran its echo.
+      await until('the first named to record its pid', () => namedPids(dir).length === 1);
       const [first] = namedPids(dir);
       assert.ok(first && alive(first));
       await until('the shell and its watcher', () => wrappers(dir).length === 2);
