@@ -22,8 +22,9 @@ if (
   !fs.existsSync(installed) ||
   fs.statSync(installed).mtimeMs < fs.statSync(path.join(root, 'package-lock.json')).mtimeMs
 ) {
-  // Not `npm ci`: the registry here serves no other-platform @swc/core binaries, so the lock
-  // file lacks them and `npm ci` refuses it; `npm install` keeps to the lock all the same.
+  // `npm install`, not `npm ci`: it keeps to the lock all the same and leaves a node_modules that
+  // is only out of date in place. (The lock holds every platform's optional binaries, so `npm ci`,
+  // which CI and the Dockerfile run, accepts it; test/integration/containers.test.ts checks that.)
   log('installing npm dependencies');
   run('npm', ['install', '--no-audit', '--no-fund']);
 }
@@ -99,8 +100,19 @@ if (process.argv.includes('--test')) {
       cwd: gomaasapiFlow,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
+    // The compose-go/BuildKit checker of docker-compose.yml and the Dockerfile
+    // (test/integration/containers.test.ts), fetched and compiled the same way.
+    const composeCheck = path.join(root, 'tools', 'compose-check');
+    log('building tools/compose-check (modules from the Go module proxy the first time)');
+    execFileSync('go', ['mod', 'download'], { cwd: composeCheck, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('go', ['build', '-o', os.devNull, '.'], {
+      cwd: composeCheck,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
   } else {
-    log('WARNING: no `go` on PATH: test/integration/gomaasapi.test.ts (Juju compatibility) will fail');
+    log(
+      'WARNING: no `go` on PATH: test/integration/gomaasapi.test.ts (Juju compatibility) and containers.test.ts will fail',
+    );
   }
   installMaasCli();
   if (!fs.existsSync(path.join(root, '.venv', 'bin', 'sushy-emulator'))) {
