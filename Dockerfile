@@ -1,4 +1,4 @@
-# syntax=docker/dockerfile:1.7
+# syntax=docker/dockerfile:1
 # metalflow's one image, two commands: `node bin/metalflow.js region` (the default) and
 # `node bin/metalflow.js rack`, the processes the HA tests run. Everything is installed and built here, at image build time:
 # the container only runs node.
@@ -28,7 +28,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # What images/ephemeral/build.sh builds from (scripts/bootstrap.mjs installs the same on a host).
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
       ca-certificates busybox-static cpio gcc libc6-dev \
-      bash coreutils util-linux fdisk e2fsprogs dosfstools tar mtools gzip
+      bash coreutils util-linux fdisk e2fsprogs dosfstools tar mtools gzip xz-utils zstd
 WORKDIR /srv/metalflow
 COPY images/ephemeral/ images/ephemeral/
 COPY images/installer/ images/installer/

@@ -212,6 +212,12 @@ describe('container image and compose file (compose-go + BuildKit parser, no eng
     assert.equal(r.code, 1);
     assert.match(r.stderr, /COPY --from "dep" is neither a stage/);
 
+    // RUN --security is stable Dockerfile syntax from 1.20 on: an older pinned frontend refuses it.
+    const oldSyntax = broken('Dockerfile', '# syntax=docker/dockerfile:1\n', '# syntax=docker/dockerfile:1.7\n');
+    r = check(composeWithDockerfile(oldSyntax));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /RUN --security is in the Dockerfile syntax from 1\.20 on/);
+
     // BuildKit reads <Dockerfile>.dockerignore before the context's: one that drops src/ breaks the COPY.
     const dockerfile = broken('Dockerfile', '# syntax=', '# syntax=');
     fs.writeFileSync(`${dockerfile}.dockerignore`, 'src/\n');

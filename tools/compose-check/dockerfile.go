@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -39,13 +42,12 @@ func checkBuild(service string, build *types.BuildConfig) (dockerfileReport, []s
 		dockerfile = filepath.Join(build.Context, dockerfile)
 	}
 	report := dockerfileReport{Dockerfile: dockerfile, Stages: []string{}, Reached: []string{}, Insecure: []string{}, Copied: []string{}}
-	source, err := os.Open(dockerfile)
+	text, err := os.ReadFile(dockerfile)
 	if err != nil {
 		problem("%v", err)
 		return report, problems
 	}
-	defer source.Close()
-	ast, err := parser.Parse(source)
+	ast, err := parser.Parse(bytes.NewReader(text))
 	if err != nil {
 		problem("%s: %v", dockerfile, err)
 		return report, problems
@@ -167,6 +169,9 @@ func checkBuild(service string, build *types.BuildConfig) (dockerfileReport, []s
 				if !entitled {
 					problem("stage %s runs RUN --security=insecure but the build is not granted entitlements: [security.insecure]", name)
 				}
+				if syntax, _, _, _ := parser.DetectSyntax(text); !securityInStable(syntax) {
+					problem("%s: RUN --security is in the Dockerfile syntax from 1.20 on: say # syntax=docker/dockerfile:1 (it has %q)", dockerfile, syntax)
+				}
 				break
 			}
 		}
@@ -217,4 +222,19 @@ func dockerignore(dockerfile, context string, problems *[]string, service string
 	}
 	*problems = append(*problems, fmt.Sprintf("service %s: .dockerignore: %v", service, err))
 	return nil
+}
+
+// securityInStable: whether the `# syntax=` directive picks a frontend with RUN --security (stable
+// since docker/dockerfile 1.20; any -labs has it too). Without a directive the builder's built-in
+// frontend decides, which may be older: ask for it explicitly.
+func securityInStable(syntax string) bool {
+	m := regexp.MustCompile(`^(?:docker\.io/)?docker/dockerfile:1(?:\.(\d+))?(?:\.\d+)?(-labs)?$`).FindStringSubmatch(syntax)
+	if m == nil {
+		return false
+	}
+	if m[1] == "" || m[2] != "" {
+		return true
+	}
+	minor, _ := strconv.Atoi(m[1])
+	return minor >= 20
 }

@@ -5,7 +5,7 @@
 // Dockerfile parses with BuildKit's own parser, every FROM names a stage or a tagged image, every
 // COPY/ADD source exists in the build context and is not dropped by .dockerignore, every build arg
 // the compose file passes is declared, and a RUN --security=insecure the build reaches is granted
-// the security.insecure entitlement. Problems go to stderr, one a line, and the exit status is 1;
+// the security.insecure entitlement and a `# syntax=` frontend that has it. Problems go to stderr, one a line, and the exit status is 1;
 // on success the loaded project (as `docker compose config --format json` prints it) is on stdout.
 //
 //	go run . [-project-directory DIR] docker-compose.yml
