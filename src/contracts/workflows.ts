@@ -33,6 +33,10 @@ export const SearchAttribute = {
   systemId: 'SystemId',
   hostname: 'Hostname',
   machineStatus: 'MachineStatus',
+  /** The machine's owner's username when the operation started (none: unowned). */
+  owner: 'Owner',
+  /** The operation, one word (operationOfType): commission, deploy, release, abort, enlist, … */
+  operation: 'Operation',
 } as const;
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttribute);
 
@@ -47,8 +51,17 @@ export interface MachineSignal {
   message: string;
 }
 
-/** Query name answered by every lifecycle workflow: where in its runbook it is. */
+/** Query name answered by every lifecycle workflow: where in its runbook it is (an OperationStep). */
 export const STEP_QUERY = 'currentStep';
+/** The step query's answer; the machine's API JSON shows it as `operation_step`. */
+export interface OperationStep {
+  /** The runbook step, e.g. "wait for the commissioning results". */
+  step: string;
+  /** ISO time the current wait for the machine times out; null when the workflow is not waiting on it. */
+  deadline: string | null;
+  /** ISO time the machine last signalled this workflow; null when it has not yet. */
+  lastHeardAt: string | null;
+}
 
 export type BootPurpose = 'commissioning' | 'enlist' | 'xinstall' | 'local' | 'poweroff';
 export type PowerAction = 'on' | 'off' | 'cycle' | 'query';
@@ -66,6 +79,15 @@ interface MachineRef {
   /** The task queue of the rack that can reach this machine's BMC and boot network. */
   rackQueue: string;
   deadlines: Deadlines;
+  /** The owner's username, for the Owner search attribute and the UI's details. Absent: unowned, or started earlier. */
+  owner?: string;
+  /** The BMC the rack drives, for activity summaries ("Power on node-3 via IPMI 10.0.0.5"). Absent in earlier workflows. */
+  power?: PowerRef;
+}
+/** Which driver and BMC address a machine's power actions go to (no secrets). */
+export interface PowerRef {
+  type: string;
+  address?: string;
 }
 
 /** A lifecycle operation the API started (commission, deploy, release). */

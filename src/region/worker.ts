@@ -19,6 +19,8 @@ export interface RegionWorkerOptions {
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** Bundled with the workflows (a pre-built bundle must list it too): activity summaries for the UI. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/operator-view')];
 
 export async function createRegionWorker(
   o: RegionWorkerOptions,
@@ -29,7 +31,9 @@ export async function createRegionWorker(
     namespace: o.namespace,
     taskQueue: REGION_TASK_QUEUE,
     activities: (o.wrapActivities ?? ((a) => a))(createRegionActivities(o.db, o.services)),
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(o.workflowBundle
+      ? { workflowBundle: o.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     // Workflows are few and short; bounded so one region cannot starve the database pool.
     maxConcurrentActivityTaskExecutions: 50,
   });

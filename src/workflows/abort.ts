@@ -14,6 +14,7 @@ export async function abortWorkflow(p: AbortParams): Promise<LifecycleOutcome> {
     systemId: p.systemId,
     hostname: p.hostname,
     rackQueue: p.rackQueue,
+    owner: p.owner,
     operation: 'Aborting',
     inProgress: p.from,
     expectFrom: [p.from],

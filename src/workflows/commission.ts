@@ -12,6 +12,8 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
+    owner: p.owner,
+    reports,
     ...statusesOf(LIFECYCLE.commission),
     powerOffOnStop: true,
   });

@@ -26,6 +26,8 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
+    owner: p.owner,
+    reports,
     ...statusesOf(LIFECYCLE.deploy),
     powerOffOnStop: true,
   });

@@ -14,9 +14,17 @@ import {
 } from '@temporalio/workflow';
 import type { PowerActionResult } from '../contracts/activities';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
-import { SearchAttribute, STEP_QUERY, type Deadlines, type LifecycleOutcome } from '../contracts/workflows';
+import { operationOfType } from '../contracts/operator-view';
+import {
+  SearchAttribute,
+  STEP_QUERY,
+  type Deadlines,
+  type LifecycleOutcome,
+  type OperationStep,
+} from '../contracts/workflows';
 import { rackOf, region } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
+import type { MachineReports } from './signals';
 
 export interface FramePlan {
   systemId: string;
@@ -34,6 +42,10 @@ export interface FramePlan {
   powerOffOnStop: boolean;
   /** The API's start that launched this workflow (LifecycleStart.claimToken); none for a take-over. */
   claimToken?: string;
+  /** The owner's username (params.owner), for the Owner search attribute. */
+  owner?: string;
+  /** The machine's reports, whose waits and last signal the step query tells. */
+  reports?: MachineReports;
 }
 
 type FrameStatuses = Pick<FramePlan, 'operation' | 'inProgress' | 'expectFrom' | 'abortTo' | 'failTo'>;
@@ -58,7 +70,8 @@ export function operationFailed(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, 'OperationFailed');
 }
 
-const stepQuery = defineQuery<string>(STEP_QUERY);
+const stepQuery = defineQuery<OperationStep>(STEP_QUERY);
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /**
  * Power actions record events (OperationFrame.power) since this patch; a workflow that started before
@@ -72,7 +85,11 @@ export class OperationFrame {
   private readonly workflowId = workflowInfo().workflowId;
 
   constructor(private plan: FramePlan) {
-    setHandler(stepQuery, () => this.step);
+    setHandler(stepQuery, () => ({
+      step: this.step,
+      deadline: iso(this.plan.reports?.waitingUntil),
+      lastHeardAt: iso(this.plan.reports?.lastHeardAt),
+    }));
   }
 
   /** Record where in the runbook the workflow is: visible to `temporal workflow query`. */
@@ -147,11 +164,8 @@ export class OperationFrame {
   }
 
   async run(runbook: () => Promise<LifecycleOutcome>): Promise<LifecycleOutcome> {
-    const { systemId, hostname } = this.plan;
-    upsertSearchAttributes({
-      [SearchAttribute.systemId]: [systemId],
-      [SearchAttribute.hostname]: [hostname],
-    });
+    const { systemId } = this.plan;
+    upsertSearchAttributes(this.identity());
     let claimed = false;
     try {
       // Claiming is inside the try: a cancellation that arrives before the first step still
@@ -191,10 +205,7 @@ export class OperationFrame {
 
   /** Take over a machine whose workflow is gone, and stop it the way a cancellation would. */
   async runAbort(message: string, to: MachineStatus): Promise<LifecycleOutcome> {
-    upsertSearchAttributes({
-      [SearchAttribute.systemId]: [this.plan.systemId],
-      [SearchAttribute.hostname]: [this.plan.hostname],
-    });
+    upsertSearchAttributes(this.identity());
     const claimed = await region.beginTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
@@ -253,6 +264,20 @@ export class OperationFrame {
     // finishTransition records the status change as the machine's event.
     this.markStatus(result.status);
     this.at(`done: ${labelOf(outcome.status)}`);
+  }
+
+  /**
+   * The search attributes that find this workflow: the machine, its owner, the operation. One
+   * upsert, as before Owner and Operation existed: more keys in it are not a new command.
+   */
+  private identity(): Record<string, string[]> {
+    const operation = operationOfType(workflowInfo().workflowType);
+    return {
+      [SearchAttribute.systemId]: [this.plan.systemId],
+      [SearchAttribute.hostname]: [this.plan.hostname],
+      ...(this.plan.owner ? { [SearchAttribute.owner]: [this.plan.owner] } : {}),
+      ...(operation ? { [SearchAttribute.operation]: [operation] } : {}),
+    };
   }
 
   markStatus(status: MachineStatus): void {

@@ -14,6 +14,8 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
+    owner: p.owner,
+    reports,
     ...statusesOf(LIFECYCLE.release),
     powerOffOnStop: false,
   });

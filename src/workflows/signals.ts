@@ -7,11 +7,16 @@ export const machineSignal = defineSignal<[MachineSignal]>(MACHINE_SIGNAL);
 export class MachineReports {
   private readonly inbox: MachineSignal[] = [];
   private heard = 0;
+  /** When the machine last signalled (workflow time, ms since the epoch), for the step query. */
+  lastHeardAt: number | undefined;
+  /** When the current wait for the machine times out, while one is under way (the step query's deadline). */
+  waitingUntil: number | undefined;
 
   constructor() {
     setHandler(machineSignal, (report) => {
       this.inbox.push(report);
       this.heard += 1;
+      this.lastHeardAt = Date.now();
     });
   }
 
@@ -28,8 +33,21 @@ export class MachineReports {
       // reports stay for a later step that waits for them.
       for (let i = this.inbox.length - 1; i >= 0; i--) if (this.inbox[i]!.kind === 'progress') this.inbox.splice(i, 1);
       const heardBefore = this.heard;
-      const woke = await condition(() => this.heard !== heardBefore, silenceMs);
+      this.waitingUntil = Date.now() + silenceMs;
+      let woke: boolean;
+      try {
+        // The timer's summary is UI metadata, not part of the command: histories replay unchanged.
+        woke = await condition(() => this.heard !== heardBefore, silenceMs, {
+          summary: `Wait up to ${duration(silenceMs)} for the machine to report`,
+        });
+      } finally {
+        this.waitingUntil = undefined;
+      }
       if (!woke) return undefined;
     }
   }
+}
+
+function duration(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
 }

@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/contracts/workflows';
 import { openDatabase } from '../../src/region/db/data-source';
-import { WORKFLOWS_PATH } from '../../src/region/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/region/worker';
 
 export function testInfra(): { pgUrl: string; temporalAddress: string } {
   const pgUrl = process.env.METALFLOW_TEST_PG_URL ?? process.env.DATABASE_URL;
@@ -71,6 +71,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
   });
   return bundle;

@@ -32,6 +32,7 @@ const noWorkflows: WorkflowGateway = {
   signal: () => Promise.resolve(false),
   state: () => Promise.resolve('not_found'),
   waitForClose: () => Promise.resolve('not_found'),
+  step: () => Promise.resolve(null),
   execute: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
 };
 

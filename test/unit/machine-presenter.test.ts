@@ -153,6 +153,17 @@ describe('machine presenter', () => {
     assert.equal(linkFor(null), null);
   });
 
+  it('shows operation_step (not a MAAS field) only when the read asked the workflow; a listing view has none', () => {
+    assert.ok(!('operation_step' in json));
+    const step = { step: 'wait for the installation', deadline: '2026-01-01T00:30:00.000Z', lastHeardAt: null };
+    assert.deepEqual(presentMachine({ ...view, operationStep: step }, options).operation_step, {
+      step: 'wait for the installation',
+      deadline: '2026-01-01T00:30:00.000Z',
+      last_heard: null,
+    });
+    assert.equal(presentMachine({ ...view, operationStep: null }, options).operation_step, null);
+  });
+
   it('never shows power parameters or secrets', () => {
     const text = JSON.stringify(json);
     assert.ok(!text.includes('10.0.0.9'));

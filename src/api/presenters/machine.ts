@@ -2,6 +2,7 @@
 // everyone else sees none of them.
 import { HARDWARE_LIMITS } from '../../contracts/hardware';
 import { labelOf } from '../../contracts/lifecycle';
+import type { OperationStep } from '../../contracts/workflows';
 import type { MachineView } from '../../region/services/machine-queries';
 import { isAdmin, type Principal } from '../../region/services/principal';
 import { presentNodeDomain } from './domain';
@@ -122,6 +123,8 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     virtualmachine_id: null,
     pod: null,
     current_workflow: m.workflowId ? presentWorkflow(m.workflowId, m.workflowType, o) : null,
+    // Not a MAAS field: the running operation's step, on a single machine's read only.
+    ...(v.operationStep !== undefined ? { operation_step: presentStep(v.operationStep) } : {}),
     rack_controller: v.rack ? { system_id: v.rack.systemId, name: v.rack.name } : null,
     resource_uri: `/MAAS/api/2.0/machines/${m.systemId}/`,
   };
@@ -133,6 +136,10 @@ function presentWorkflow(id: string, type: string | null, o: PresentOptions): Re
     workflow_type: type,
     temporal_ui_url: temporalWorkflowUrl(id, o),
   };
+}
+
+function presentStep(s: OperationStep | null): Record<string, unknown> | null {
+  return s && { step: s.step, deadline: s.deadline, last_heard: s.lastHeardAt };
 }
 
 /** The workflow's page in the Temporal UI, when there is one. */

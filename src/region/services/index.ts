@@ -171,7 +171,7 @@ export function createRegionServices(o: {
     machines,
     queries,
     actions,
-    machineOps: new MachineOperations(o.db, queries, machines, actions, reservations),
+    machineOps: new MachineOperations(o.db, queries, machines, actions, reservations, o.workflows),
     allocation: new AllocationService(o.db),
     groups: new GroupService(o.db),
     reservations,

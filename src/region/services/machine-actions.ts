@@ -41,6 +41,7 @@ import { authorizeMachine, machineVerbOf } from '../policy';
 import type { ConfigService } from './config';
 import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
+import { operatorRef, type OperatorRef } from './operator-ref';
 import type { WorkflowGateway } from './workflow-gateway';
 
 /** MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices. */
@@ -381,6 +382,7 @@ export class MachineActions {
     }
     const queue = await this.racks.queueFor(machine.rackId);
     await this.workflows.start(WorkflowType.abort, id, {
+      ...(await operatorRef(this.db.manager, machine)),
       systemId,
       hostname: machine.hostname,
       rackQueue: queue,
@@ -392,7 +394,12 @@ export class MachineActions {
 
   /** Start the workflow a newly created machine gets (enlistment or deployed registration). */
   async startForNewMachine(m: Machine, kind: 'enlist' | 'registerDeployed'): Promise<void> {
-    const base = { systemId: m.systemId, hostname: m.hostname, deadlines: await this.deadlines() };
+    const base = {
+      ...(await operatorRef(this.db.manager, m)),
+      systemId: m.systemId,
+      hostname: m.hostname,
+      deadlines: await this.deadlines(),
+    };
     if (kind === 'registerDeployed') {
       await this.workflows.start(WorkflowType.registerDeployed, lifecycleWorkflowId(m.systemId), base);
       return;
@@ -501,6 +508,7 @@ export class MachineActions {
       WorkflowType.power,
       powerWorkflowId(systemId),
       {
+        ...(await operatorRef(this.db.manager, m)),
         systemId,
         hostname: m.hostname,
         rackQueue: queue,
@@ -579,7 +587,14 @@ export class MachineActions {
     await this.workflows.start(
       type,
       workflowId,
-      await o.params(m, { systemId, hostname: m.hostname, rackQueue, deadlines, claimToken }),
+      await o.params(m, {
+        ...(await operatorRef(tx, m)),
+        systemId,
+        hostname: m.hostname,
+        rackQueue,
+        deadlines,
+        claimToken,
+      }),
     );
     return claimToken;
   }
@@ -646,7 +661,7 @@ function notStartable(type: LifecycleWorkflowType, m: Machine): Error {
 
 /** The workflows the API starts through startLifecycle, and what each gets besides its options. */
 type LifecycleWorkflowType = typeof WorkflowType.commission | typeof WorkflowType.deploy | typeof WorkflowType.release;
-interface LifecycleStartRef {
+interface LifecycleStartRef extends OperatorRef {
   systemId: string;
   hostname: string;
   rackQueue: string;

@@ -2,7 +2,7 @@
 // caller (404 before any 403), the policy must allow the verb, then the service that does the work
 // runs. The API's machine handlers call only this (and the queries that present the result).
 import type { DataSource } from 'typeorm';
-import { MachineStatus as S } from '../../contracts/lifecycle';
+import { isTransitional, MachineStatus as S } from '../../contracts/lifecycle';
 import type { PowerAction, PowerResult } from '../../contracts/workflows';
 import type { Machine } from '../db/entities';
 import { authorizeMachine, type MachineVerb } from '../policy';
@@ -17,6 +17,10 @@ import { administersPool, machineFacts } from './policy-facts';
 import type { Principal } from './principal';
 import type { ReservationService } from './reservations';
 import { annotate } from './workload-annotations';
+import type { WorkflowGateway } from './workflow-gateway';
+
+/** How long a machine's read waits for its workflow's step before showing none. */
+const STEP_QUERY_TIMEOUT_MS = 1_000;
 
 export type EnrolInput = Omit<CreateMachineInput, 'ownerId'> & {
   commission: boolean;
@@ -37,6 +41,8 @@ export class MachineOperations {
     private readonly machines: MachineService,
     private readonly actions: MachineActions,
     private readonly reservations: ReservationService,
+    /** Answers the step of a machine's running operation (absent: none shown). */
+    private readonly workflows?: Pick<WorkflowGateway, 'step'>,
   ) {}
 
   /**
@@ -222,8 +228,14 @@ export class MachineOperations {
     });
   }
 
+  /** One machine, with its running operation's step (a listing has none: one query per machine). */
   async read(caller: Principal | null, systemId: string): Promise<MachineView> {
-    return this.queries.get(caller, systemId);
+    const view = await this.queries.get(caller, systemId);
+    const m = view.machine;
+    // Only a transitional machine has an operation under way; a closed workflow is not asked.
+    const asked = this.workflows && m.workflowId && isTransitional(m.status);
+    const operationStep = asked ? await this.workflows!.step(m.workflowId!, STEP_QUERY_TIMEOUT_MS) : null;
+    return { ...view, operationStep };
   }
 
   /** The listing in chunks; `signal` (the request going away) cancels its query. */

@@ -13,6 +13,7 @@ import { userVisibilitySql } from './tenancy-sql';
 import type { MachineStorage } from './storage/model';
 import { loadStorage } from './storage/repository';
 import { loadMachineNics, type MachineNic } from './machine-network/model';
+import type { OperationStep } from '../../contracts/workflows';
 
 export interface MachineView {
   machine: Machine;
@@ -32,6 +33,11 @@ export interface MachineView {
   domain?: DomainRef;
   /** Its storage model (migration 0016): block devices, partitions, filesystems, VGs, RAIDs. */
   storage?: MachineStorage;
+  /**
+   * Its running operation's step, from the workflow's step query: read for one machine only
+   * (MachineOperations.read), never in listings; null when no operation answers.
+   */
+  operationStep?: OperationStep | null;
 }
 
 export interface DomainRef {

@@ -1,4 +1,10 @@
-import type { MachineSignal, WorkflowParams, WorkflowResult, WorkflowType } from '../../contracts/workflows';
+import type {
+  MachineSignal,
+  OperationStep,
+  WorkflowParams,
+  WorkflowResult,
+  WorkflowType,
+} from '../../contracts/workflows';
 
 export type WorkflowState =
   'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued' | 'not_found';
@@ -17,6 +23,11 @@ export interface WorkflowGateway {
   state(workflowId: string): Promise<WorkflowState>;
   /** Wait up to `timeoutMs` for the workflow to close; returns its final state. */
   waitForClose(workflowId: string, timeoutMs: number): Promise<WorkflowState>;
+  /**
+   * The running workflow's step query (contracts STEP_QUERY), answered within `timeoutMs`; null
+   * when it is not running or no answer came in time (a read must not wait on Temporal).
+   */
+  step(workflowId: string, timeoutMs: number): Promise<OperationStep | null>;
   /** Run a short workflow to completion and return its result (power actions). */
   execute<T extends WorkflowType>(
     type: T,

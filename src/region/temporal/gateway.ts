@@ -7,11 +7,14 @@ import {
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { describeWorkflow, operationOfType } from '../../contracts/operator-view';
 import {
   MACHINE_SIGNAL,
   REGION_TASK_QUEUE,
   SearchAttribute,
+  STEP_QUERY,
   type MachineSignal,
+  type OperationStep,
   type WorkflowParams,
   type WorkflowResult,
   type WorkflowType,
@@ -61,10 +64,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         args: [params],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        searchAttributes: {
-          ...(params.systemId ? { [SearchAttribute.systemId]: [params.systemId] } : {}),
-          ...(params.hostname ? { [SearchAttribute.hostname]: [params.hostname] } : {}),
-        },
+        ...operatorView(type, params),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -114,6 +114,20 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     }
   }
 
+  async step(workflowId: string, timeoutMs: number): Promise<OperationStep | null> {
+    try {
+      // A deadline on the call: a query waits for a worker to answer, which may be down.
+      const answer = await this.client.withDeadline(Date.now() + timeoutMs, () =>
+        this.client.workflow.getHandle(workflowId).query<OperationStep | string>(STEP_QUERY),
+      );
+      // Workflow code before the step query answered an object answered the bare step.
+      return typeof answer === 'string' ? { step: answer, deadline: null, lastHeardAt: null } : answer;
+    } catch {
+      // Not running, no worker to answer in time, or Temporal down: the step is unknown, not an error.
+      return null;
+    }
+  }
+
   async execute<T extends WorkflowType>(
     type: T,
     workflowId: string,
@@ -127,12 +141,29 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         args: [params],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowExecutionTimeout: timeoutMs,
+        ...operatorView(type, params),
       });
       return (await handle.result()) as WorkflowResult<T>;
     } catch (err) {
       throw unavailable(err);
     }
   }
+}
+
+/** What the Temporal UI shows and searches by for a workflow the region starts. */
+function operatorView<T extends WorkflowType>(type: T, params: WorkflowParams<T>) {
+  const { summary, details } = describeWorkflow(type, params);
+  const operation = operationOfType(type);
+  return {
+    staticSummary: summary,
+    staticDetails: details,
+    searchAttributes: {
+      ...(params.systemId ? { [SearchAttribute.systemId]: [params.systemId] } : {}),
+      ...(params.hostname ? { [SearchAttribute.hostname]: [params.hostname] } : {}),
+      ...(params.owner ? { [SearchAttribute.owner]: [params.owner] } : {}),
+      ...(operation ? { [SearchAttribute.operation]: [operation] } : {}),
+    },
+  };
 }
 
 function unavailable(err: unknown): Error {
