@@ -12,6 +12,7 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
+    powerWithinMs: silenceOf(LIFECYCLE.commission, p.deadlines),
     ...statusesOf(LIFECYCLE.commission),
     powerOffOnStop: true,
   });

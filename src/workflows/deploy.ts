@@ -26,6 +26,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
+    powerWithinMs: silence,
     ...statusesOf(LIFECYCLE.deploy),
     powerOffOnStop: true,
   });

@@ -15,7 +15,7 @@ import {
 import type { PowerActionResult } from '../contracts/activities';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { SearchAttribute, STEP_QUERY, type Deadlines, type LifecycleOutcome } from '../contracts/workflows';
-import { rackOf, region } from './activities';
+import { powerStepsOf, rackOf, region } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 
 export interface FramePlan {
@@ -34,6 +34,8 @@ export interface FramePlan {
   powerOffOnStop: boolean;
   /** The API's start that launched this workflow (LifecycleStart.claimToken); none for a take-over. */
   claimToken?: string;
+  /** How long a power step may keep retrying the BMC: the operation's silence budget (activities.ts powerStepsOf). */
+  powerWithinMs?: number;
 }
 
 type FrameStatuses = Pick<FramePlan, 'operation' | 'inProgress' | 'expectFrom' | 'abortTo' | 'failTo'>;
@@ -111,7 +113,8 @@ export class OperationFrame {
     const { systemId, hostname, rackQueue } = this.plan;
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
     if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
-    const rack = rackOf(rackQueue);
+    // Only the activity's options and input differ from before: Temporal retries the BMC.
+    const rack = powerStepsOf(rackQueue, this.plan.powerWithinMs);
     await this.event(
       action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`,
       'INFO',
@@ -119,7 +122,8 @@ export class OperationFrame {
     );
     let result: PowerActionResult;
     try {
-      result = asPowerResult(await (action === 'on' ? rack.powerOn({ systemId }) : rack.powerOff({ systemId })));
+      const input = { systemId, retriedByTemporal: true };
+      result = asPowerResult(await (action === 'on' ? rack.powerOn(input) : rack.powerOff(input)));
     } catch (err) {
       if (isCancellation(err)) throw err;
       await region.recordPowerState({ systemId, state: 'error' });

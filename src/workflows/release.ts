@@ -14,6 +14,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     hostname: p.hostname,
     rackQueue: p.rackQueue,
     claimToken: p.claimToken,
+    powerWithinMs: p.deadlines.nodeTimeoutMs,
     ...statusesOf(LIFECYCLE.release),
     powerOffOnStop: false,
   });
