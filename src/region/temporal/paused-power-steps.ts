@@ -59,14 +59,14 @@ export class TemporalPausedPowerSteps implements PausedPowerSteps {
   }
 }
 
-type PendingActivity = {
+export type PendingActivity = {
   lastFailure?: { message?: string | null; applicationFailureInfo?: { type?: string | null } | null } | null;
   heartbeatDetails?: { payloads?: unknown[] | null } | null;
 };
 
 /** The last attempt's failure, unless that was the pause interrupting it: then the error the
  * rack's heartbeats carried over from the attempt before (activities/rack PowerHeartbeat). */
-function bmcErrorOf(a: PendingActivity): string {
+export function bmcErrorOf(a: PendingActivity): string {
   const failure = a.lastFailure;
   if (failure?.message && failure.applicationFailureInfo?.type !== PAUSE_FAILURE) return failure.message;
   const payload = a.heartbeatDetails?.payloads?.[0];
