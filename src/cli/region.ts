@@ -7,12 +7,17 @@ import { createApp } from '../api/app';
 import type { Config } from '../runtime/config';
 import { openDatabase } from '../region/db/data-source';
 import { Reconciler } from '../region/reconciler';
+import { PowerPauseWatcher } from '../region/power-pause-watcher';
 import { loadRackSecret, loadSecretKey, SecretBox } from '../region/secrets';
 import { createRegionServices } from '../region/services';
 import { hostInterfaces } from '../rack/host-interfaces';
 import { TemporalWorkflowGateway } from '../region/temporal/gateway';
+import { TemporalPausedPowerSteps } from '../region/temporal/paused-power-steps';
 import { createRegionWorker } from '../region/worker';
 import { startDnsServer } from '../region/dns-server';
+
+/** How soon a pause (or unpause) in Temporal shows in the machine's status_message. */
+const POWER_PAUSE_WATCH_EVERY_MS = 5_000;
 
 export interface RegionRoles {
   api: boolean;
@@ -91,6 +96,11 @@ export async function startRegion(
       config.reconcileIntervalMs,
     );
     stops.push(stopReconciler);
+    // status_message of machines whose power step an operator paused in Temporal (issue 21).
+    const stopPauseWatcher = new PowerPauseWatcher(db, new TemporalPausedPowerSteps(client), log).start(
+      POWER_PAUSE_WATCH_EVERY_MS,
+    );
+    stops.push(stopPauseWatcher);
     // The API process serves DNS (one named per region process that answers the API).
     if (config.dnsListen) {
       const dns = await startDnsServer({

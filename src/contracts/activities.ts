@@ -74,12 +74,30 @@ export interface PowerActionResult {
   byHand?: boolean;
 }
 
+/** A power activity's input. */
+export interface PowerInput {
+  systemId: string;
+  /**
+   * The activity's retry policy retries the BMC (a lifecycle workflow's power step): one BMC
+   * attempt per activity attempt, a retryable failure thrown for Temporal to retry. Absent (the
+   * API's power calls, which answer within a bound): the driver retries on MAAS's schedule itself.
+   */
+  retriedByTemporal?: boolean;
+}
+
+/** What a paused power activity's heartbeat details carry (the region's pause watcher reads them). */
+export interface PowerHeartbeat {
+  step: string;
+  /** The BMC's last error of an earlier attempt, for the operator who pauses a failing BMC. */
+  lastBmcError?: string;
+}
+
 export interface RackActivities {
   /** Set next boot to PXE (once) and power on; cycles a machine that is already on. */
-  powerOn(input: { systemId: string }): Promise<PowerActionResult>;
-  powerOff(input: { systemId: string }): Promise<PowerActionResult>;
-  powerCycle(input: { systemId: string }): Promise<PowerActionResult>;
-  queryPower(input: { systemId: string }): Promise<PowerState>;
+  powerOn(input: PowerInput): Promise<PowerActionResult>;
+  powerOff(input: PowerInput): Promise<PowerActionResult>;
+  powerCycle(input: PowerInput): Promise<PowerActionResult>;
+  queryPower(input: PowerInput): Promise<PowerState>;
   /** Fetch and cache the machine's boot configuration so its next PXE boot gets it. */
   prepareBoot(input: { systemId: string; purpose: BootPurpose }): Promise<void>;
 }

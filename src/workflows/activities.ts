@@ -26,8 +26,9 @@ export function rackOf(rackQueue: string, answerWithinMs?: number): RackActiviti
   return proxyActivities<RackActivities>({
     taskQueue: rackQueue,
     // A BMC gets several minutes: the driver retries inside with MAAS's 4/8/16/32 s backoff and
-    // then waits for the state to settle. Heartbeats (every 5 s) notice a dead rack quickly, and
-    // the wait for a worker to pick the task up at all is bounded too.
+    // then waits for the state to settle (abort's and older workflows' power steps, boot
+    // preparation). Heartbeats (every 5 s) notice a dead rack quickly, and the wait for a worker
+    // to pick the task up at all is bounded too.
     startToCloseTimeout: '8 minutes',
     heartbeatTimeout: '30 seconds',
     scheduleToCloseTimeout: '20 minutes',
@@ -35,6 +36,36 @@ export function rackOf(rackQueue: string, answerWithinMs?: number): RackActiviti
       initialInterval: '2 seconds',
       maximumInterval: '1 minute',
       backoffCoefficient: 2,
+      nonRetryableErrorTypes: [POWER_FATAL_ERROR],
+    },
+  });
+}
+
+/** The bound of a lifecycle power step when its workflow gives none (MAAS's node_timeout: 30 min). */
+export const POWER_STEP_DEFAULT_MS = 20 * 60_000;
+/** Never less: one BMC attempt and its settle wait (~60 s) must fit, even with a tiny node_timeout. */
+export const POWER_STEP_MIN_MS = 2 * 60_000;
+
+/**
+ * A lifecycle workflow's power steps (call them with `retriedByTemporal: true`): one BMC attempt
+ * per activity attempt, retried by this policy, which is MAAS's driver schedule (4, 8, 16, 32 s,
+ * then every 32 s), so `temporal workflow describe` shows the attempt and the BMC's last error and
+ * the activity commands (pause, unpause, reset, update-options) act on it. `withinMs` bounds all
+ * attempts together (schedule-to-close, which a pause does not stop): the operation's silence
+ * budget, so a BMC that stays unreachable fails the machine no later than a silent machine would.
+ */
+export function powerStepsOf(rackQueue: string, withinMs = POWER_STEP_DEFAULT_MS): RackActivities {
+  const bound = Math.max(withinMs, POWER_STEP_MIN_MS);
+  return proxyActivities<RackActivities>({
+    taskQueue: rackQueue,
+    // One attempt: the BMC's own timeouts (ipmitool 15 s, HTTP 30 s) per call plus the settle wait.
+    startToCloseTimeout: Math.min(5 * 60_000, bound),
+    heartbeatTimeout: '30 seconds',
+    scheduleToCloseTimeout: bound,
+    retry: {
+      initialInterval: '4 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '32 seconds',
       nonRetryableErrorTypes: [POWER_FATAL_ERROR],
     },
   });

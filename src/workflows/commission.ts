@@ -14,6 +14,7 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     claimToken: p.claimToken,
     owner: p.owner,
     reports,
+    powerWithinMs: silenceOf(LIFECYCLE.commission, p.deadlines),
     ...statusesOf(LIFECYCLE.commission),
     powerOffOnStop: true,
   });

@@ -28,6 +28,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     claimToken: p.claimToken,
     owner: p.owner,
     reports,
+    powerWithinMs: silence,
     ...statusesOf(LIFECYCLE.deploy),
     powerOffOnStop: true,
   });

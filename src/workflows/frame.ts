@@ -22,7 +22,7 @@ import {
   type LifecycleOutcome,
   type OperationStep,
 } from '../contracts/workflows';
-import { rackOf, region } from './activities';
+import { powerStepsOf, rackOf, region } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 import type { MachineReports } from './signals';
 
@@ -46,6 +46,8 @@ export interface FramePlan {
   owner?: string;
   /** The machine's reports, whose waits and last signal the step query tells. */
   reports?: MachineReports;
+  /** How long a power step may keep retrying the BMC: the operation's silence budget (activities.ts powerStepsOf). */
+  powerWithinMs?: number;
 }
 
 type FrameStatuses = Pick<FramePlan, 'operation' | 'inProgress' | 'expectFrom' | 'abortTo' | 'failTo'>;
@@ -128,7 +130,8 @@ export class OperationFrame {
     const { systemId, hostname, rackQueue } = this.plan;
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
     if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
-    const rack = rackOf(rackQueue);
+    // Only the activity's options and input differ from before: Temporal retries the BMC.
+    const rack = powerStepsOf(rackQueue, this.plan.powerWithinMs);
     await this.event(
       action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`,
       'INFO',
@@ -136,7 +139,8 @@ export class OperationFrame {
     );
     let result: PowerActionResult;
     try {
-      result = asPowerResult(await (action === 'on' ? rack.powerOn({ systemId }) : rack.powerOff({ systemId })));
+      const input = { systemId, retriedByTemporal: true };
+      result = asPowerResult(await (action === 'on' ? rack.powerOn(input) : rack.powerOff(input)));
     } catch (err) {
       if (isCancellation(err)) throw err;
       await region.recordPowerState({ systemId, state: 'error' });

@@ -16,6 +16,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     claimToken: p.claimToken,
     owner: p.owner,
     reports,
+    powerWithinMs: p.deadlines.nodeTimeoutMs,
     ...statusesOf(LIFECYCLE.release),
     powerOffOnStop: false,
   });

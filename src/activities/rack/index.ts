@@ -2,12 +2,13 @@
 // reaches. Power parameters, BMC secrets included, are fetched from the region when the activity
 // runs, so they never enter workflow history. Every activity is safe to run twice.
 import { asyncLocalStorage } from '@temporalio/activity';
-import type { PowerActionResult, RackActivities } from '../../contracts/activities';
+import type { PowerActionResult, PowerHeartbeat, PowerInput, RackActivities } from '../../contracts/activities';
 import type { PowerConfig } from '../../contracts/rack-api';
 import type { PowerState } from '../../contracts/workflows';
 import type { BootCache } from '../../rack/boot-cache';
 import type { PowerDriver, RackLog } from '../../rack/power/driver';
 import type { PowerDriverRegistry } from '../../rack/power/registry';
+import { oneBmcAttempt } from '../../rack/power/retries';
 import type { RegionApi } from '../../rack/region-client';
 import { toActivityFailure } from './failures';
 
@@ -25,12 +26,16 @@ type Step<T> = (signal: AbortSignal) => Promise<T>;
 export function createRackActivities(deps: RackActivityDeps): RackActivities {
   const log = deps.log ?? (() => undefined);
 
-  /** Runs `step` with the activity's cancellation signal and heartbeats (outside Temporal: neither). */
-  async function activity<T>(what: string, step: Step<T>): Promise<T> {
+  /**
+   * Runs `step` with the activity's cancellation signal and heartbeats (outside Temporal: neither).
+   * A heartbeat is also how a pause (`temporal activity pause`) reaches a running attempt: the
+   * SDK aborts the signal and reports the attempt as paused.
+   */
+  async function activity<T>(details: string | PowerHeartbeat, step: Step<T>): Promise<T> {
     const ctx = asyncLocalStorage.getStore();
     const signal = ctx?.cancellationSignal ?? new AbortController().signal;
-    ctx?.heartbeat(what);
-    const beat = ctx ? setInterval(() => ctx.heartbeat(what), deps.heartbeatEveryMs ?? 5_000) : undefined;
+    ctx?.heartbeat(details);
+    const beat = ctx ? setInterval(() => ctx.heartbeat(details), deps.heartbeatEveryMs ?? 5_000) : undefined;
     try {
       return await step(signal);
     } catch (err) {
@@ -40,55 +45,74 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     }
   }
 
+  /**
+   * A power activity. Retried by Temporal: one BMC attempt (oneBmcAttempt), and the heartbeat
+   * details carry the BMC's error of the previous attempt (Temporal keeps them across attempts),
+   * so an operator who pauses a failing BMC mid-attempt still sees why it failed.
+   */
   function power<T>(
-    systemId: string,
+    { systemId, retriedByTemporal }: PowerInput,
     what: string,
     act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    return activity(`${what} ${systemId}`, async (signal) => {
+    const step = `${what} ${systemId}`;
+    const run = async (signal: AbortSignal) => {
       const cfg = await deps.region.powerConfig(systemId, signal);
       return act(deps.drivers.get(cfg.powerType), cfg, signal);
+    };
+    if (!retriedByTemporal) return activity(step, run);
+    const ctx = asyncLocalStorage.getStore();
+    const previous = ctx?.info.heartbeatDetails as PowerHeartbeat | undefined;
+    const details: PowerHeartbeat = { step, lastBmcError: previous?.lastBmcError };
+    return activity(details, async (signal) => {
+      try {
+        return await oneBmcAttempt(() => run(signal));
+      } catch (err) {
+        // Kept for the next attempt's heartbeats (the failure itself is the attempt's lastFailure).
+        if (!signal.aborted && err instanceof Error) ctx?.heartbeat({ step, lastBmcError: err.message });
+        throw err;
+      }
     });
   }
 
   /** A power action's result: the state, and whether an operator must do it (manual). */
   function action(
-    systemId: string,
+    input: PowerInput,
     what: string,
     act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<PowerState>,
   ): Promise<PowerActionResult> {
-    return power(systemId, what, async (driver, cfg, signal) => {
+    return power(input, what, async (driver, cfg, signal) => {
       const state = await act(driver, cfg, signal);
       return driver.byHand ? { state, byHand: true } : { state };
     });
   }
 
   return {
-    powerOn: ({ systemId }) =>
-      action(systemId, 'power on', async (driver, cfg, signal) => {
+    powerOn: (input) =>
+      action(input, 'power on', async (driver, cfg, signal) => {
         // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
         // so it netboots now. Not for a machine whose netboot the region could not recognise.
         if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
         const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
-        log(`power on ${systemId} (${cfg.powerType}, was ${now})`);
+        log(`power on ${input.systemId} (${cfg.powerType}, was ${now})`);
         return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
       }),
 
-    powerOff: ({ systemId }) =>
-      action(systemId, 'power off', (driver, cfg, signal) => {
-        log(`power off ${systemId} (${cfg.powerType})`);
+    powerOff: (input) =>
+      action(input, 'power off', (driver, cfg, signal) => {
+        log(`power off ${input.systemId} (${cfg.powerType})`);
         return driver.off(cfg, signal);
       }),
 
-    powerCycle: ({ systemId }) =>
-      action(systemId, 'power cycle', async (driver, cfg, signal) => {
+    powerCycle: (input) =>
+      action(input, 'power cycle', async (driver, cfg, signal) => {
         if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
-        log(`power cycle ${systemId} (${cfg.powerType})`);
+        log(`power cycle ${input.systemId} (${cfg.powerType})`);
         return driver.cycle(cfg, signal);
       }),
 
-    queryPower: ({ systemId }) =>
-      power(systemId, 'query power', (driver, cfg, signal) =>
+    queryPower: (input) =>
+      power(input, 'query power', (driver, cfg, signal) =>
         driver.queryable ? driver.query(cfg, signal) : Promise.resolve('unknown'),
       ),
 

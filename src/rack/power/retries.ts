@@ -1,7 +1,11 @@
 // Retries inside a driver, as MAAS does them: a BMC that did not answer gets another try after
 // 4, 8, 16 and 32 s (MAAS's PowerDriver.wait_time); a fatal error (wrong password, bad setting)
-// ends at once. Temporal's activity retries sit on top of this for longer outages. The waiting
-// itself is the rack's one backoff module (../backoff.ts).
+// ends at once. The waiting itself is the rack's one backoff module (../backoff.ts).
+// A caller whose retries Temporal owns (a lifecycle workflow's power step: the activity's retry
+// policy is MAAS's schedule, visible and pausable there) runs the driver in oneBmcAttempt(): the
+// schedule is then empty, so a driver call is one try at the BMC. A scope rather than a parameter
+// of every driver method: drivers stay unaware of who retries them.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PowerState } from '../../contracts/workflows';
 import { retryOnSchedule, sleep } from '../backoff';
 import { PowerError, type RackLog } from './driver';
@@ -9,9 +13,17 @@ import { PowerError, type RackLog } from './driver';
 /** MAAS's schedule: the waits between attempts, so 5 attempts in ~60 s. */
 export const MAAS_BACKOFF_MS: readonly number[] = [4_000, 8_000, 16_000, 32_000];
 
+const oneAttemptScope = new AsyncLocalStorage<true>();
+
+/** Runs `fn` with every withRetries inside it making a single attempt (its caller retries). */
+export function oneBmcAttempt<T>(fn: () => Promise<T>): Promise<T> {
+  return oneAttemptScope.run(true, fn);
+}
+
 /**
  * Runs `attempt` until it succeeds, fails fatally, or the schedule is used up. The last retryable
- * error is rethrown with how often it was tried, so the machine's status_message says so.
+ * error is rethrown with how often it was tried, so the machine's status_message says so. Inside
+ * oneBmcAttempt(): one attempt, its error rethrown as it is.
  */
 export function withRetries<T>(
   what: string,
@@ -20,6 +32,7 @@ export function withRetries<T>(
   log: RackLog,
   attempt: () => Promise<T>,
 ): Promise<T> {
+  if (oneAttemptScope.getStore()) return attempt();
   const attempts = schedule.length + 1;
   return retryOnSchedule(schedule, attempt, {
     signal,
@@ -33,7 +46,9 @@ export function withRetries<T>(
 
 /**
  * After an accepted power action, waits (on the same schedule) until the BMC reports the state
- * asked for: many BMCs answer "accepted" first and change state a few seconds later.
+ * asked for: many BMCs answer "accepted" first and change state a few seconds later. This wait
+ * stays inside one attempt even under oneBmcAttempt(): it is not a retry of a failure but the
+ * action's confirmation (at most ~60 s of polling); a poll that fails ends the attempt.
  */
 export async function awaitState(
   what: string,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { retryOnSchedule, sleep } from '../../../src/rack/backoff';
 import { PowerError } from '../../../src/rack/power/driver';
-import { awaitState, withRetries } from '../../../src/rack/power/retries';
+import { awaitState, oneBmcAttempt, withRetries } from '../../../src/rack/power/retries';
 
 const failing = (errors: unknown[], value = 'ok') => {
   let calls = 0;
@@ -75,6 +75,21 @@ describe('rack backoff', () => {
       /bad password/,
     );
     assert.equal(g.calls(), 1);
+  });
+
+  it('oneBmcAttempt: a withRetries inside makes one attempt and rethrows the error as it is', async () => {
+    const lines: string[] = [];
+    const f = failing([PowerError.retryable('no answer'), PowerError.retryable('no answer')]);
+    const signal = new AbortController().signal;
+    await assert.rejects(
+      oneBmcAttempt(() => withRetries('ipmi on', [0, 0], signal, (l) => lines.push(l), f.fn)),
+      (err) => err instanceof PowerError && err.retryable && err.message === 'no answer',
+    );
+    assert.equal(f.calls(), 1);
+    assert.deepEqual(lines, []);
+    // Outside the scope (the API's power calls), the schedule applies again.
+    assert.equal(await withRetries('ipmi on', [0, 0], signal, () => {}, f.fn), 'ok');
+    assert.equal(f.calls(), 3);
   });
 
   it('awaitState polls on the schedule until the BMC reports the state asked for', async () => {

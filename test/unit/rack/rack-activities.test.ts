@@ -11,6 +11,7 @@ import { POWER_RETRYABLE_ERROR, RACK_REGION_ERROR, toActivityFailure } from '../
 import { BootCache } from '../../../src/rack/boot-cache';
 import { PowerError, type PowerDriver } from '../../../src/rack/power/driver';
 import { createPowerRegistry } from '../../../src/rack/power/registry';
+import { withRetries } from '../../../src/rack/power/retries';
 import { RegionError } from '../../../src/rack/region-client';
 
 class RecordingDriver implements PowerDriver {
@@ -121,6 +122,30 @@ describe('rack activities', () => {
     await assert.rejects(activities.powerCycle({ systemId: 'm1' }), (err) =>
       assertFailure(err, POWER_RETRYABLE_ERROR, false),
     );
+  });
+
+  it("retried by Temporal: one BMC attempt per activity call; the API's calls keep the driver's schedule", async () => {
+    const { driver, activities } = setup();
+    let tries = 0;
+    const flaky = () =>
+      withRetries(
+        'recording on',
+        [0, 0],
+        new AbortController().signal,
+        () => {},
+        async () => {
+          if (++tries < 3) throw PowerError.retryable('BMC did not answer.');
+          return 'on' as const;
+        },
+      );
+    driver.on = flaky;
+    await assert.rejects(activities.powerOn({ systemId: 'm1', retriedByTemporal: true }), (err) =>
+      assertFailure(err, POWER_RETRYABLE_ERROR, false),
+    );
+    assert.equal(tries, 1);
+    tries = 0;
+    assert.deepEqual(await activities.powerOn({ systemId: 'm1' }), { state: 'on' });
+    assert.equal(tries, 3);
   });
 
   it('region errors: 404 is fatal, 5xx and unreachable are retried', async () => {
