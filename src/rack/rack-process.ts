@@ -16,6 +16,7 @@ import { FakePowerDriver } from './fake/fake-power';
 import { heartbeatLoop, rackServices } from './heartbeat';
 import { rackRegistration, readIdentity, writeIdentity } from './identity';
 import { pollLoop } from './power/poller';
+import { queueTakeoverLoop } from './queue-takeover';
 import { createPowerRegistry } from './power/registry';
 import { isRetryableRegionError, RegionClient } from './region-client';
 import { startRackWorker } from './worker';
@@ -141,6 +142,19 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     stopping.signal,
   );
 
+  // A silent partner rack's machines are served from here too (docs/adr/0005-rack-failover.md).
+  const takeover = queueTakeoverLoop(
+    {
+      region,
+      rackSystemId: () => identity.systemId,
+      everyMs: o.heartbeatEveryMs ?? 10_000,
+      startWorker: (queue) =>
+        startRackWorker({ connection, namespace: o.temporal.namespace, taskQueue: queue, activities, log }),
+      log,
+    },
+    stopping.signal,
+  );
+
   const polling = pollLoop(
     {
       region,
@@ -163,6 +177,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
         stopping.abort();
         await heartbeats;
         await polling;
+        await takeover.done;
         await worker.stop();
         await drivers.close();
         await fake.stopAll();
