@@ -59,7 +59,7 @@ describe('rack failover mid-operation (processes, kill -9 of the primary rack)',
     peer = await startFakeMachinePeer({ regionUrl: stack.env.METALFLOW_REGION_URL!, secret });
   });
   after(async () => {
-    if (rackB && rackB.child.exitCode === null) {
+    if (rackB && rackB.child.exitCode === null && rackB.child.signalCode === null) {
       const gone = new Promise((r) => rackB!.child.once('exit', r));
       rackB.child.kill('SIGTERM');
       await gone;
