@@ -118,6 +118,13 @@ export interface DhcpLeaseReport {
 }
 
 /**
+ * A rack silent this long is dead to its VLAN partner: the secondary serves the VLAN's DHCP and
+ * the partner polls its task queue (docs/adr/0005-rack-failover.md). Three missed heartbeats
+ * (every 10 s) plus slack.
+ */
+export const RACK_FAILOVER_AFTER_S = 45;
+
+/**
  * GET racks/{rack}/covered-queues: the task queues of silent racks this rack polls besides its own
  * (docs/adr/0005-rack-failover.md); empty while every partner rack is heard from.
  */

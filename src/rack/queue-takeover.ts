@@ -10,6 +10,12 @@ export interface QueueTakeoverOptions {
   region: { coveredQueues(rackSystemId: string, signal?: AbortSignal): Promise<CoveredQueues> };
   rackSystemId: () => string;
   everyMs: number;
+  /**
+   * Whether the region's view of who is silent can be trusted now: after the region (or this
+   * rack's way to it) was down, every rack looks silent until it has heartbeated again, so a rack
+   * asks only once its own heartbeats have gone through for the whole failover delay.
+   */
+  mayAsk?: () => boolean;
   /** A worker with this rack's activities on another rack's task queue. */
   startWorker: (taskQueue: string) => Promise<Pick<RunningRackWorker, 'stop'>>;
   log: (line: string) => void;
@@ -28,6 +34,10 @@ export function queueTakeoverLoop(o: QueueTakeoverOptions, signal: AbortSignal):
     let failing = false;
     while (!signal.aborted) {
       try {
+        if (o.mayAsk && !o.mayAsk()) {
+          await sleep(o.everyMs, signal).catch(() => undefined);
+          continue;
+        }
         const { queues } = await o.region.coveredQueues(o.rackSystemId(), signal);
         failing = false;
         await reconcile(queues);

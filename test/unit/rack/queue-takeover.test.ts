@@ -83,4 +83,37 @@ describe('rack queue takeover', () => {
     stopping.abort();
     await takeover.done;
   });
+
+  it('does not ask while its own heartbeats have not gone through for the failover delay (after a region outage every rack looks silent)', async () => {
+    let trusted = false;
+    let asked = 0;
+    let polls = 0;
+    const stopping = new AbortController();
+    const takeover = queueTakeoverLoop(
+      {
+        region: {
+          coveredQueues: async () => {
+            asked++;
+            return { queues: [dead('rack-1')] };
+          },
+        },
+        rackSystemId: () => 'me',
+        everyMs: 5,
+        mayAsk: () => {
+          polls++;
+          return trusted;
+        },
+        startWorker: async () => ({ stop: async () => undefined }),
+        log: () => undefined,
+      },
+      stopping.signal,
+    );
+    await until(() => polls >= 3);
+    assert.equal(asked, 0, 'the region is not asked, so it records no failover events');
+    assert.deepEqual(takeover.covering(), []);
+    trusted = true;
+    await until(() => takeover.covering().length === 1);
+    stopping.abort();
+    await takeover.done;
+  });
 });
