@@ -82,6 +82,11 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
       handle: async (_ctx, p) => services.rackDhcp.config(p.rack!),
     },
     {
+      method: 'GET',
+      path: template(rackPaths.coveredQueues, 'rack'),
+      handle: async (_ctx, p) => services.rackFailover.coveredQueues(p.rack!),
+    },
+    {
       method: 'POST',
       path: template(rackPaths.leases, 'rack'),
       async handle(ctx, p) {

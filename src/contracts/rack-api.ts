@@ -117,6 +117,21 @@ export interface DhcpLeaseReport {
   replace?: boolean;
 }
 
+/**
+ * A rack silent this long is dead to its VLAN partner: the secondary serves the VLAN's DHCP and
+ * the partner polls its task queue (docs/adr/0005-rack-failover.md). Three missed heartbeats
+ * (every 10 s) plus slack.
+ */
+export const RACK_FAILOVER_AFTER_S = 45;
+
+/**
+ * GET racks/{rack}/covered-queues: the task queues of silent racks this rack polls besides its own
+ * (docs/adr/0005-rack-failover.md); empty while every partner rack is heard from.
+ */
+export interface CoveredQueues {
+  queues: Array<{ rackSystemId: string; rackName: string; taskQueue: string }>;
+}
+
 /** The rack's boot servers (MAAS's rack HTTP port is 5248). */
 export const RACK_HTTP_PORT = 5248;
 
@@ -131,4 +146,5 @@ export const rackPaths = {
     `/racks/${rackSystemId}/boot-config/${encodeURIComponent(mac)}`,
   dhcpConfig: (rackSystemId: string) => `/racks/${rackSystemId}/dhcp-config`,
   leases: (rackSystemId: string) => `/racks/${rackSystemId}/leases`,
+  coveredQueues: (rackSystemId: string) => `/racks/${rackSystemId}/covered-queues`,
 } as const;

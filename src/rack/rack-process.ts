@@ -4,7 +4,7 @@
 // The rack talks to the region only over the rack API; it never imports region code.
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
-import type { RackRegistered } from '../contracts/rack-api';
+import { RACK_FAILOVER_AFTER_S, type RackRegistered } from '../contracts/rack-api';
 import { rackTaskQueue } from '../contracts/workflows';
 import { createRackActivities } from '../activities/rack';
 import { withRetry } from './backoff';
@@ -16,6 +16,7 @@ import { FakePowerDriver } from './fake/fake-power';
 import { heartbeatLoop, rackServices } from './heartbeat';
 import { rackRegistration, readIdentity, writeIdentity } from './identity';
 import { pollLoop } from './power/poller';
+import { queueTakeoverLoop } from './queue-takeover';
 import { createPowerRegistry } from './power/registry';
 import { isRetryableRegionError, RegionClient } from './region-client';
 import { startRackWorker } from './worker';
@@ -123,9 +124,22 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
   log(`worker running on task queue ${taskQueue}`);
 
   const stopping = new AbortController();
+  // Since when this rack's heartbeats have gone through without a break (queue takeover asks only
+  // after the failover delay of them: see queue-takeover.ts).
+  let heardSince: number | undefined;
   const heartbeats = heartbeatLoop(
     {
-      region,
+      region: {
+        heartbeat: async (...args: Parameters<RegionClient['heartbeat']>) => {
+          try {
+            await region.heartbeat(...args);
+            heardSince ??= Date.now();
+          } catch (err) {
+            heardSince = undefined;
+            throw err;
+          }
+        },
+      },
       rackSystemId: () => identity.systemId,
       status: () => rackServices(taskQueue, { worker: worker.health(), dhcp: dhcp?.status(), boot: boot?.status() }),
       everyMs: o.heartbeatEveryMs ?? 10_000,
@@ -137,6 +151,20 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
         if (again.systemId !== identity.systemId)
           log(`WARNING: re-registered as ${again.systemId}; restart this rack to serve its new task queue`);
       },
+    },
+    stopping.signal,
+  );
+
+  // A silent partner rack's machines are served from here too (docs/adr/0005-rack-failover.md).
+  const takeover = queueTakeoverLoop(
+    {
+      region,
+      rackSystemId: () => identity.systemId,
+      everyMs: o.heartbeatEveryMs ?? 10_000,
+      mayAsk: () => heardSince !== undefined && Date.now() - heardSince >= RACK_FAILOVER_AFTER_S * 1000,
+      startWorker: (queue) =>
+        startRackWorker({ connection, namespace: o.temporal.namespace, taskQueue: queue, activities, log }),
+      log,
     },
     stopping.signal,
   );
@@ -163,6 +191,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
         stopping.abort();
         await heartbeats;
         await polling;
+        await takeover.done;
         await worker.stop();
         await drivers.close();
         await fake.stopAll();

@@ -4,6 +4,7 @@ import {
   RACK_API_PREFIX,
   rackPaths,
   type BootConfig,
+  type CoveredQueues,
   type DhcpConfig,
   type DhcpLeaseReport,
   type MacBootConfig,
@@ -98,6 +99,11 @@ export class RegionClient implements RegionApi {
 
   powerTargets(rackSystemId: string, signal?: AbortSignal): Promise<PowerTargets> {
     return this.request<PowerTargets>('GET', rackPaths.powerTargets(rackSystemId), undefined, signal);
+  }
+
+  /** The task queues of silent partner racks this rack polls too (docs/adr/0005-rack-failover.md). */
+  coveredQueues(rackSystemId: string, signal?: AbortSignal): Promise<CoveredQueues> {
+    return this.request<CoveredQueues>('GET', rackPaths.coveredQueues(rackSystemId), undefined, signal);
   }
 
   async reportPowerStates(rackSystemId: string, report: PowerStates, signal?: AbortSignal): Promise<void> {

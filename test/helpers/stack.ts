@@ -109,7 +109,8 @@ export async function startStack(o: {
   };
   const kill = async (role: Role) => {
     const child = children.get(role);
-    if (!child || child.exitCode !== null) return;
+    // A child already gone (exited, or killed by a signal) emits no second exit event.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await gone;

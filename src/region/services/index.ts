@@ -21,6 +21,7 @@ import { NodeResultsService } from './node-results';
 import { FabricService, VlanService } from './network/fabrics';
 import { IpRangeService } from './network/ip-ranges';
 import { RackDhcpService } from './network/rack-dhcp';
+import { RackFailoverService } from './network/rack-failover';
 import { ReservedIpService } from './network/reserved-ips';
 import { SubnetUsageService } from './network/subnet-usage';
 import { SubnetService } from './network/subnets';
@@ -127,6 +128,8 @@ export interface RegionServices {
   machineLinks: MachineLinkService;
   /** restore_networking_configuration / restore_default_configuration. */
   machineNetworkRestore: MachineNetworkRestore;
+  /** Which silent racks' task queues a live rack covers (docs/adr/0005-rack-failover.md). */
+  rackFailover: RackFailoverService;
 }
 
 export function createRegionServices(o: {
@@ -203,6 +206,7 @@ export function createRegionServices(o: {
     storage,
     subnetUsage: new SubnetUsageService(o.db, subnets),
     ...machineNetwork(o.db, queries, vlans, subnets),
+    rackFailover: new RackFailoverService(o.db),
   };
 }
 

@@ -2,13 +2,14 @@
 // served by its primary rack; its secondary takes over when the primary has been silent for
 // FAILOVER_AFTER_S, so one rack dying does not stop machines from booting.
 import type { DataSource } from 'typeorm';
+import { RACK_FAILOVER_AFTER_S } from '../../../contracts/rack-api';
 import type { DhcpConfig, DhcpLeaseEvent, DhcpSubnetConfig } from '../../../contracts/rack-api';
 import net from 'node:net';
 import { NotFoundError, ValidationError } from '../../errors';
 import { normaliseMac } from '../machine-validation';
 
-/** Three missed heartbeats (every 10 s) plus slack. */
-export const FAILOVER_AFTER_S = 45;
+/** Three missed heartbeats (every 10 s) plus slack; the same delay moves a rack's task queue. */
+export const FAILOVER_AFTER_S = RACK_FAILOVER_AFTER_S;
 /** MAAS's dhcpd default-lease-time. */
 const LEASE_SECONDS = 600;
 
