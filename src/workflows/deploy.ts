@@ -39,6 +39,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     if (p.ephemeral) return runFromRam(life, p, reports, silence);
 
     life.at('boot from disk');
+    await life.reclaimIfReset();
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
     await rack.prepareBoot({ systemId: p.systemId, purpose: 'local' });
     await life.event('Installation finished; booting from disk.');

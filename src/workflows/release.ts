@@ -44,6 +44,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     }
 
     life.at('return to the pool');
+    await life.reclaimIfReset();
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'poweroff' });
     await region.clearWorkloadAnnotations({ systemId: p.systemId });
     const destination = await region.releaseDestination({ systemId: p.systemId });
