@@ -29,6 +29,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     ...statusesOf(LIFECYCLE.deploy),
     powerOffOnStop: true,
   });
+  life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('boot the installer');
     await netboot(life, p, 'xinstall', `Powering on to deploy ${p.distroSeries}.`);

@@ -95,6 +95,14 @@ export class OperationFrame {
     await this.resetClaim.reclaim();
   }
 
+  /**
+   * A retry waits for fresh reports: Temporal reapplies the signals after the reset point (the
+   * machine's FAILED included), so the runbook's reports from before the resume are dropped.
+   */
+  onRetry(fn: () => void): void {
+    this.resetClaim.whenResumed(fn);
+  }
+
   /** Record where in the runbook the workflow is: visible to `temporal workflow query`. */
   at(step: string): void {
     this.step = step;

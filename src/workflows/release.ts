@@ -17,6 +17,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     ...statusesOf(LIFECYCLE.release),
     powerOffOnStop: false,
   });
+  life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('power off');
     await life.event('Powering off to release.');

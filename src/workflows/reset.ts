@@ -32,8 +32,14 @@ export class ResetClaim {
   private inFlight: Promise<boolean> | undefined;
   /** A refusal stands for the rest of the run: no later step may act on the machine. */
   private refused: unknown;
+  private readonly onResumed: Array<() => void> = [];
 
   constructor(private readonly input: () => Omit<ResumeInput, 'chainId' | 'runId'>) {}
+
+  /** Run `fn` each time the machine is resumed (e.g. forget the reports from before the retry). */
+  whenResumed(fn: () => void): void {
+    this.onResumed.push(fn);
+  }
 
   /** The chain every run of this workflow shares, recorded on the machine it claims. */
   get chainId(): string {
@@ -78,6 +84,7 @@ export class ResetClaim {
     // The recorded result names the run that resumed: a replayed earlier reset's resume leaves this
     // run still to claim the machine at its own reset point.
     if (result.runId === this.info.runId) this.resumedHere = true;
+    for (const fn of this.onResumed) fn();
     return true;
   }
 }

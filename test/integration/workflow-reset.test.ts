@@ -131,6 +131,25 @@ describe('`temporal workflow reset` is a retry (real temporal CLI, real Temporal
     await replays(handle);
   });
 
+  it('commissioning scripts failed (the machine reported FAILED); reset to the first workflow task waits for new reports, not the reapplied one', async () => {
+    const m = await newMachine('reset-c-scripts');
+    rack.behaviour.set(m.systemId, 'fails');
+    await region.services.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
+    await closed(m.systemId);
+
+    rack.behaviour.set(m.systemId, 'answers');
+    const handle = await reset(m.systemId, 'scripts fixed', ['--type', 'FirstWorkflowTask']);
+    const history = (await handle.fetchHistory()).events!;
+    assert.ok(
+      history.some((e) => e.workflowExecutionSignaledEventAttributes),
+      'Temporal reapplied the FAILED report to the reset run',
+    );
+    assert.equal((await handle.result()).status, S.READY);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    await replays(handle);
+  });
+
   it('deployment timed out; reset to the last workflow task deploys it', async () => {
     const m = await readyMachine('reset-d');
     rack.behaviour.set(m.systemId, 'silent');
