@@ -33,6 +33,51 @@ export interface TransitionInput {
    * transition, which it does only when the commit was lost (the machine carries another token).
    */
   claimToken?: string;
+  /**
+   * The workflow's run chain (Temporal's original run ID, which a reset keeps): beginTransition
+   * records it on the machine it claims, so a reset run of this workflow can reclaim it later.
+   */
+  chainId?: string;
+}
+
+/** A reset run of a lifecycle workflow asks for the machine back (`temporal workflow reset`). */
+export interface ResumeInput {
+  systemId: string;
+  workflowId: string;
+  /** The run chain the machine must still carry (TransitionInput.chainId). */
+  chainId: string;
+  /**
+   * The API start's token (LifecycleStart.claimToken): a run ended before its first step recorded
+   * the chain still holds the machine by it.
+   */
+  claimToken?: string;
+  /** This run: echoed in the result, so a later reset's replay can tell an earlier run's resume from its own. */
+  runId: string;
+  /** MAAS event type of the operation, e.g. "Commissioning". */
+  operation: string;
+  /** The operation's in-progress status, where the machine goes back to. */
+  to: MachineStatus;
+  /** Where the workflow may have left it: the operation's failure and abort statuses. */
+  leftIn: MachineStatus[];
+  /**
+   * The operation's start statuses: where the table has no edge back (Failed deployment ->
+   * Deploying), the machine goes through one of these first, as a new start would (Allocated).
+   */
+  startFrom: MachineStatus[];
+  /**
+   * Registration of a deployed machine: no claim; the machine must still be DEPLOYED as
+   * registered (the status it was created in, unchanged since).
+   */
+  registration?: boolean;
+}
+
+export interface ResumeResult {
+  /** false: the machine moved on; `reason` says how, and nothing was changed. */
+  applied: boolean;
+  status: MachineStatus;
+  reason: string;
+  /** ResumeInput.runId, as recorded in the history. */
+  runId: string;
 }
 
 export interface TransitionResult {
@@ -45,6 +90,11 @@ export interface RegionActivities {
   beginTransition(input: TransitionInput): Promise<TransitionResult>;
   /** Record the workflow's outcome and release the machine from it. */
   finishTransition(input: TransitionInput): Promise<TransitionResult>;
+  /**
+   * A reset run's claim: back to the operation's in-progress status, only while the machine is
+   * where this workflow's run chain left it; records "Retried from Temporal (reset to …)".
+   */
+  resumeOperation(input: ResumeInput): Promise<ResumeResult>;
   recordEvent(input: EventInput): Promise<void>;
   /** The next netboot's purpose; `erase` (release) makes commissioning erase the disks instead. */
   setBootPurpose(input: { systemId: string; purpose: BootPurpose; erase?: EraseMode }): Promise<void>;

@@ -53,6 +53,7 @@ export class Reconciler {
         await this.fail(
           row.system_id,
           row.workflow_id,
+          workflowId,
           `Workflow ${workflowId} ${DESCRIBE[state]}; the ${labelOf(row.status).toLowerCase()} operation did not finish.`,
         )
       ) {
@@ -63,11 +64,20 @@ export class Reconciler {
     return failed;
   }
 
-  private async fail(systemId: string, workflowId: string | null, message: string): Promise<boolean> {
+  private async fail(
+    systemId: string,
+    workflowId: string | null,
+    lifecycleId: string,
+    message: string,
+  ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       // Re-checked under the row lock: the machine may have moved on since the scan.
       if (m.workflowId !== workflowId || !OPERATION_STATUSES.includes(m.status)) return false;
+      // A reset of the ended run (`temporal workflow reset`, a retry) starts a new run under the
+      // same workflow ID, which reclaims the machine under this lock: asked again while holding
+      // it, a reset run that exists by now is never fought.
+      if ((await this.workflows.state(lifecycleId)) === 'running') return false;
       // The operation's failure destination in the lifecycle table.
       const to = operationIn(m.status)?.failTo ?? S.BROKEN;
       await changeStatus(tx, m, { to, message, workflow: null, event: { level: 'ERROR' } });

@@ -18,6 +18,7 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     ...statusesOf(LIFECYCLE.commission),
     powerOffOnStop: true,
   });
+  life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('boot the ephemeral environment');
     await netboot(life, p, 'commissioning', 'Powering on to commission.');

@@ -32,6 +32,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     ...statusesOf(LIFECYCLE.deploy),
     powerOffOnStop: true,
   });
+  life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('boot the installer');
     await netboot(life, p, 'xinstall', `Powering on to deploy ${p.distroSeries}.`);
@@ -42,6 +43,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     if (p.ephemeral) return runFromRam(life, p, reports, silence);
 
     life.at('boot from disk');
+    await life.reclaimIfReset();
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
     await rack.prepareBoot({ systemId: p.systemId, purpose: 'local' });
     await life.event('Installation finished; booting from disk.');

@@ -25,6 +25,7 @@ import {
 import { powerStepsOf, rackOf, region } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 import type { MachineReports } from './signals';
+import { isResetRefused, ResetClaim } from './reset';
 
 export interface FramePlan {
   systemId: string;
@@ -85,6 +86,16 @@ export class OperationFrame {
   private step = 'starting';
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
+  /** A reset run's claim on the machine (`temporal workflow reset` is a retry: workflows/reset.ts). */
+  private readonly resetClaim = new ResetClaim(() => ({
+    systemId: this.plan.systemId,
+    workflowId: this.workflowId,
+    operation: this.plan.operation,
+    to: this.plan.inProgress,
+    leftIn: [...new Set([this.plan.failTo, this.plan.abortTo])],
+    startFrom: this.plan.expectFrom,
+    ...(this.plan.claimToken === undefined ? {} : { claimToken: this.plan.claimToken }),
+  }));
 
   constructor(private plan: FramePlan) {
     setHandler(stepQuery, () => ({
@@ -92,6 +103,23 @@ export class OperationFrame {
       deadline: iso(this.plan.reports?.waitingUntil),
       lastHeardAt: iso(this.plan.reports?.lastHeardAt),
     }));
+  }
+
+  /**
+   * Before a runbook step that acts on the machine without the frame (boot purpose, the rack's
+   * boot config): a reset run reclaims the machine first. The frame's own steps (events, power,
+   * advance, finish) do this themselves.
+   */
+  async reclaimIfReset(): Promise<void> {
+    await this.resetClaim.reclaim();
+  }
+
+  /**
+   * A retry waits for fresh reports: Temporal reapplies the signals after the reset point (the
+   * machine's FAILED included), so the runbook's reports from before the resume are dropped.
+   */
+  onRetry(fn: () => void): void {
+    this.resetClaim.whenResumed(fn);
   }
 
   /** Record where in the runbook the workflow is: visible to `temporal workflow query`. */
@@ -104,6 +132,7 @@ export class OperationFrame {
     level: 'INFO' | 'WARNING' | 'ERROR' = 'INFO',
     type = this.plan.operation,
   ): Promise<void> {
+    await this.resetClaim.reclaim();
     const info = workflowInfo();
     await region.recordEvent({
       systemId: this.plan.systemId,
@@ -171,7 +200,10 @@ export class OperationFrame {
     const { systemId } = this.plan;
     upsertSearchAttributes(this.identity());
     let claimed = false;
+    let outcome: LifecycleOutcome;
     try {
+      // A reset to the first workflow task starts here: the machine back first, then the claim.
+      await this.resetClaim.reclaim();
       // Claiming is inside the try: a cancellation that arrives before the first step still
       // gets the cleanup (the API already moved the machine to the in-progress status).
       const claim = await region.beginTransition({
@@ -181,6 +213,7 @@ export class OperationFrame {
         message: '',
         expectFrom: this.plan.expectFrom,
         claimToken: this.plan.claimToken,
+        chainId: this.resetClaim.chainId,
       });
       this.markStatus(claim.status);
       if (!claim.applied) {
@@ -190,10 +223,11 @@ export class OperationFrame {
         );
       }
       claimed = true;
-      const outcome = await runbook();
+      outcome = await runbook();
       await this.finish(outcome);
-      return outcome;
     } catch (err) {
+      // A reset run refused its machine (it moved on): nothing here may touch it, not even cleanup.
+      if (isResetRefused(err)) throw err;
       if (isCancellation(err)) {
         await CancellationScope.nonCancellable(() =>
           this.stop(this.plan.abortTo, `Aborted ${this.plan.operation.toLowerCase()}.`),
@@ -203,8 +237,12 @@ export class OperationFrame {
       if (!claimed) throw err;
       const reason = failureMessage(err);
       await CancellationScope.nonCancellable(() => this.stop(this.plan.failTo, reason));
-      return { status: this.plan.failTo, message: reason };
+      outcome = { status: this.plan.failTo, message: reason };
     }
+    // A reset to the workflow task that recorded the outcome (`--type LastWorkflowTask` of a failed
+    // run): the machine is back in the in-progress status, and the operation runs again.
+    if (await this.resetClaim.reclaim()) return this.run(runbook);
+    return outcome;
   }
 
   /** Take over a machine whose workflow is gone, and stop it the way a cancellation would. */
@@ -225,6 +263,7 @@ export class OperationFrame {
 
   /** Move on to the next operation of the same workflow (releasing → disk erasing). */
   async advance(op: LifecycleOperation): Promise<void> {
+    await this.resetClaim.reclaim();
     const next = statusesOf(op);
     const result = await region.beginTransition({
       systemId: this.plan.systemId,
@@ -258,6 +297,7 @@ export class OperationFrame {
   }
 
   private async finish(outcome: LifecycleOutcome): Promise<void> {
+    await this.resetClaim.reclaim();
     const result = await region.finishTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,

@@ -20,6 +20,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     ...statusesOf(LIFECYCLE.release),
     powerOffOnStop: false,
   });
+  life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('power off');
     await life.event('Powering off to release.');
@@ -47,6 +48,7 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
     }
 
     life.at('return to the pool');
+    await life.reclaimIfReset();
     await region.setBootPurpose({ systemId: p.systemId, purpose: 'poweroff' });
     await region.clearWorkloadAnnotations({ systemId: p.systemId });
     const destination = await region.releaseDestination({ systemId: p.systemId });

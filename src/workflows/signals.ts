@@ -20,6 +20,11 @@ export class MachineReports {
     });
   }
 
+  /** Drop the reports received so far (a retry from Temporal waits for the machine's new ones). */
+  forget(): void {
+    this.inbox.length = 0;
+  }
+
   /**
    * Wait for a report matching `wanted`. The deadline counts from the last time the machine was
    * heard from (MAAS: "not heard from within node_timeout"), so progress reports extend it.

@@ -18,6 +18,7 @@ export async function netboot(
   erase?: EraseMode,
 ): Promise<void> {
   const rack = rackOf(m.rackQueue);
+  await life.reclaimIfReset();
   await region.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
   await rack.prepareBoot({ systemId: m.systemId, purpose });
   await life.event(announcement);

@@ -32,6 +32,7 @@ const machine: Machine = {
   workflowId: 'machine:abc123',
   workflowType: 'deployWorkflow',
   claimToken: null,
+  workflowChain: null,
   bootPurpose: 'xinstall',
   bootErase: '',
   osystem: 'ubuntu',

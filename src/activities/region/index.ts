@@ -3,7 +3,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
 import type { EraseMode } from '../../contracts/boot';
-import type { EventInput, RegionActivities, TransitionInput, TransitionResult } from '../../contracts/activities';
+import type {
+  EventInput,
+  RegionActivities,
+  ResumeInput,
+  ResumeResult,
+  TransitionInput,
+  TransitionResult,
+} from '../../contracts/activities';
 import { canTransition, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
@@ -11,6 +18,8 @@ import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
 import { changeStatus, lockMachine } from '../../region/services/transitions';
+import { resetPoint } from './reset-point';
+import { resumeOperation } from './resume';
 
 /**
  * A machine deleted under a running workflow will not come back: say so once instead of letting
@@ -36,7 +45,13 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
     async beginTransition(i: TransitionInput): Promise<TransitionResult> {
       return db.transaction(async (tx) => {
         const m = await lockMachine(tx, i.systemId);
-        if (m.workflowId === i.workflowId && m.status === i.to) return { applied: true, status: m.status };
+        if (m.workflowId === i.workflowId && m.status === i.to) {
+          // The API's commit claimed it; the run chain is this workflow's to record (a reset run
+          // reclaims the machine by it).
+          if (i.chainId !== undefined && m.workflowChain !== i.chainId)
+            await tx.query(`UPDATE machines SET workflow_chain = $2 WHERE id = $1`, [m.id, i.chainId]);
+          return { applied: true, status: m.status };
+        }
         // The API's commit (or an earlier attempt of this step) claimed the machine for this start,
         // and the claim is gone: an operator moved the machine on (mark_broken, abort), and that
         // stands. Releasing keeps claim_token, so this holds on every retry.
@@ -49,7 +64,7 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
         await changeStatus(tx, m, {
           to: i.to,
           message: i.message,
-          workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken },
+          workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken, chain: i.chainId },
         });
         return { applied: true, status: i.to };
       });
@@ -71,6 +86,10 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
         await changeStatus(tx, m, { to: i.to, message: i.message, workflow: null, extra });
         return { applied: true, status: i.to };
       });
+    },
+
+    async resumeOperation(i: ResumeInput): Promise<ResumeResult> {
+      return resumeOperation(db, i, await resetPoint());
     },
 
     async recordEvent(e: EventInput): Promise<void> {

@@ -89,6 +89,8 @@ export interface Machine {
    * released, so that start's workflow can tell it was released (beginTransition).
    */
   claimToken: string | null;
+  /** The run chain of the lifecycle workflow that last claimed the machine (migration 0026). */
+  workflowChain: string | null;
   bootPurpose: string;
   /** quick | full | secure | secure,quick while release erases the disks, else ''. */
   bootErase: string;
@@ -240,6 +242,7 @@ export const MachineEntity = new EntitySchema<Machine>({
     workflowId: { ...text, name: 'workflow_id', nullable: true },
     workflowType: { ...text, name: 'workflow_type', nullable: true },
     claimToken: { ...text, name: 'claim_token', nullable: true },
+    workflowChain: { ...text, name: 'workflow_chain', nullable: true },
     bootPurpose: { ...text, name: 'boot_purpose' },
     bootErase: { ...text, name: 'boot_erase' },
     osystem: text,

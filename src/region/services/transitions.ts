@@ -28,9 +28,10 @@ export interface StatusChange {
   /**
    * The workflow that drives the machine from now on, with the token of the start that claims it
    * (none for a take-over); null releases the machine from any and keeps the token, the sign
-   * that this claim was released (see beginTransition).
+   * that this claim was released (see beginTransition). `chain`: the workflow's run chain
+   * (Temporal's original run ID), which a reset run of it must still find to reclaim the machine.
    */
-  workflow?: { id: string; type: string; claimToken?: string } | null;
+  workflow?: { id: string; type: string; claimToken?: string; chain?: string } | null;
   extra?: Partial<Machine>;
   event?: { type?: string; description?: string; level?: 'INFO' | 'WARNING' | 'ERROR' | 'AUDIT' };
 }
@@ -53,7 +54,13 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
   if (change.workflow !== undefined) {
     patch.workflowId = change.workflow?.id ?? null;
     patch.workflowType = change.workflow?.type ?? machine.workflowType;
-    if (change.workflow) patch.claimToken = change.workflow.claimToken ?? null;
+    if (change.workflow) {
+      patch.claimToken = change.workflow.claimToken ?? null;
+      patch.workflowChain = change.workflow.chain ?? null;
+    }
+  } else if (machine.status !== change.to) {
+    // A status change no workflow made (a user action): a reset of the last workflow must not undo it.
+    patch.workflowChain = null;
   }
   await manager.getRepository(MachineEntity).update({ id: machine.id }, patch);
   if (machine.status !== change.to) {
