@@ -154,6 +154,8 @@ describe('ephemeral deploy: API, boot config, workflow and release (real HTTP, P
     assert.ok(!rack.calls.includes(`boot:local:${id}`), `never booted from disk: ${rack.calls.join(' ')}`);
     const m = await machine(id);
     assert.deepEqual([m.ephemeral_deploy, m.netboot], [true, true]);
+    // No disk to boot: a power on through the BMC netboots it (the image from RAM again).
+    assert.equal((await region.services.machines.powerConfig(id)).netboot, true);
 
     const since = rack.calls.length;
     const r = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, {
@@ -189,5 +191,8 @@ describe('ephemeral deploy: API, boot config, workflow and release (real HTTP, P
     await waitForStatus(region.services, id, S.DEPLOYED);
     assert.ok(rack.calls.includes(`boot:local:${id}`));
     assert.deepEqual([(await machine(id)).ephemeral_deploy, (await machine(id)).netboot], [false, false]);
+    // Powered on through the BMC, it boots what its firmware's order says (the installed OS first),
+    // without next boot PXE.
+    assert.equal((await region.services.machines.powerConfig(id)).netboot, false);
   });
 });

@@ -38,3 +38,15 @@ export function servedBoot(status: number, stored: string, erase: string): Serve
   // else powers off, as MAAS's pxeconfig does for machines with nothing to netboot.
   return { purpose: stored === 'local' ? 'local' : 'poweroff', credentials: false };
 }
+
+/**
+ * Whether powering the machine on sets next boot PXE (the rack's PowerConfig.netboot). Not when its
+ * next boot is its own disk (deployed, or deploying once the image is written): its firmware's order
+ * boots the installed OS, which the installer put first on UEFI. A netboot there would depend on the
+ * rack's `local` answer handing back to the firmware, which stalls under OVMF. MAAS instead always
+ * netboots and answers with a GRUB that chains the disk. An ephemeral deployment has no disk: it
+ * netboots every time.
+ */
+export function powerOnNetboots(m: { bootPurpose: string; ephemeralDeploy: boolean }): boolean {
+  return m.bootPurpose !== 'local' || m.ephemeralDeploy;
+}
