@@ -55,6 +55,11 @@ export interface BootConfig {
   image?: { name: string; path: string; sha256: string };
   /** xinstall: run that image from RAM instead of writing it to disk (MAAS's ephemeral_deploy). */
   ephemeral?: boolean;
+  /**
+   * xinstall, ephemeral: the deployment is done (DEPLOYED) and this is the machine's reboot; the
+   * environment runs the OS from RAM again and reports nothing (nothing waits for it).
+   */
+  deployed?: boolean;
   /** commissioning during release: erase the disks instead. */
   erase?: EraseMode;
 }
