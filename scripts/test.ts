@@ -85,7 +85,16 @@ async function runTests(files: string[]): Promise<number> {
     const code = await new Promise<number>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=900000', ...files],
+        // An e2e file (run in the lab namespace) deploys real VMs under TCG for up to its own
+        // describe's 40 minutes; 15 cut the real-image files short on a loaded machine.
+        [
+          '--import',
+          'tsx',
+          '--test',
+          '--test-concurrency=1',
+          `--test-timeout=${env.METALFLOW_E2E_NETNS ? 2_400_000 : 900_000}`,
+          ...files,
+        ],
         { cwd: root, stdio: 'inherit', env },
       );
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));

@@ -372,7 +372,7 @@ for c in "${CLOUD_CONFIGS[@]}"; do install -m 0600 "$c" "$TARGET/etc/cloud/cloud
 # UEFI, as grub-install --uefi-secure-boot --removable lays it out, written with mtools: Debian's
 # signed shim and GRUB in EFI/debian and in the removable path EFI/BOOT (which firmware boots
 # without an NVRAM entry), and a grub.cfg that finds /boot/grub by filesystem UUID. On a machine
-# booted by UEFI, the `debian` entry is registered too (register_uefi_entry).
+# booted by UEFI, the `debian` entry is registered too, first in BootOrder (register_uefi_entry).
 install_uefi() {
   local esp boot_index=$ROOT_INDEX prefix=/boot/grub dir f disk
   for i in "${!F_MOUNT[@]}"; do
@@ -405,8 +405,8 @@ install_uefi() {
 }
 
 # The `debian` boot entry in NVRAM, made with the image's own efibootmgr (chrooted, the installer
-# carries none) through efivarfs; a previous deploy's entry goes first, and the network entry this
-# machine booted from stays first in BootOrder, as curtin leaves a MAAS machine (uefi-boot-entries.sh).
+# carries none) through efivarfs; a previous deploy's entry goes first, and the new one leads
+# BootOrder, ahead of the network entry this machine booted from (uefi-boot-entries.sh says why).
 register_uefi_entry() {
   local disk=$1 part=$2 efivars=$TARGET/sys/firmware/efi/efivars n order
   local entries=$HERE/uefi-boot-entries.sh
@@ -417,15 +417,10 @@ register_uefi_entry() {
   mnt -t efivarfs efivarfs "$efivars" || die "could not mount efivarfs on $efivars"
   for n in $(efi | "$entries" stale debian); do efi -q -b "$n" -B || die "could not remove the old boot entry Boot$n"; done
   efi -q -c -d "$disk" -p "$part" -L debian -l '\EFI\debian\shimx64.efi' || die "could not register the UEFI boot entry"
-  order=$(efi | "$entries" order)
-  [ -z "$order" ] || efi -q -o "$order" || die "could not set BootOrder $order"
-  # The first boot after the install goes straight to the new entry (BootNext, used once): under
-  # OVMF, iPXE's `exit 1` from the rack's `local` answer did not hand over to the next BootOrder
-  # entry (iPXE started again and stalled), so the deployment's own boot does not depend on it.
-  # Later boots are network first again, for release and commissioning.
   n=$(efi | "$entries" stale debian)
   [ "$(printf '%s\n' "$n" | wc -l)" = 1 ] && [ -n "$n" ] || die "expected one debian boot entry, found: ${n:-none}"
-  efi -q -n "$n" || die "could not set BootNext $n"
+  order=$(efi | "$entries" order "$n") || die "could not work out the BootOrder"
+  efi -q -o "$order" || die "could not set BootOrder $order"
   echo "install-to-disk: UEFI $(efi | grep -E '^Boot(Current|Next|Order):' | tr '\n' ' ')" >&2
 }
 

@@ -5,20 +5,26 @@
 #   uefi-boot-entries.sh stale LABEL   the entries labelled exactly LABEL, one 4-hex number a line:
 #                                      a previous deploy's, removed before the new one is made (as
 #                                      curtin does), so redeploys do not pile entries up in NVRAM
-#   uefi-boot-entries.sh order         the BootOrder to set after the new entry was made: the entry
-#                                      this machine booted from (BootCurrent: MAAS's network boot)
-#                                      first, then the others in their order (curtin's reorder_uefi,
-#                                      which MAAS leaves on), so the machine keeps PXE-booting for
-#                                      release and commissioning and the rack's `local` answer hands
-#                                      it on to the installed OS; nothing when there is no
-#                                      BootCurrent (efibootmgr's order, the new entry first, stays)
+#   uefi-boot-entries.sh order NEW     the BootOrder to set after the new entry NEW was made: NEW
+#                                      (the installed OS) first, then the entry this machine booted
+#                                      from (BootCurrent: the network), then the others in their
+#                                      order. So the machine boots its OS by itself, on every reboot
+#                                      (a netbooted iPXE's `exit` back to the firmware stalls under
+#                                      OVMF); the next operation netboots because the BMC is told to
+#                                      (power on sets `chassis bootdev pxe options=efiboot`: BootNext),
+#                                      and a disk that no longer boots (an erased one) falls through
+#                                      to the network. MAAS's curtin puts the network first instead
+#                                      and its netbooted GRUB chains the disk.
 set -euo pipefail
 
 mode=${1:-}
 case $mode in
   stale) label=${2:?stale needs the LABEL} ;;
-  order) ;;
-  *) echo "usage: uefi-boot-entries.sh stale LABEL | order" >&2; exit 2 ;;
+  order)
+    new=${2:-}
+    [[ $new =~ ^[0-9A-Fa-f]{4}$ ]] || { echo "order needs the new entry's 4-hex number, not '$new'" >&2; exit 2; }
+    ;;
+  *) echo "usage: uefi-boot-entries.sh stale LABEL | order NEW" >&2; exit 2 ;;
 esac
 
 current='' order=''
@@ -39,11 +45,11 @@ while IFS= read -r line; do
 done
 
 if [ "$mode" = order ]; then
-  [[ $current =~ ^[0-9A-Fa-f]{4}$ ]] || exit 0
-  out=$current
+  out=$new
+  [[ ! $current =~ ^[0-9A-Fa-f]{4}$ ]] || [ "${current^^}" = "${new^^}" ] || out+=",$current"
   IFS=, read -r -a entries <<<"$order"
   for e in "${entries[@]}"; do
-    [ -z "$e" ] || [ "${e^^}" = "${current^^}" ] || out+=",$e"
+    [ -z "$e" ] || [ "${e^^}" = "${new^^}" ] || [ "${e^^}" = "${current^^}" ] || out+=",$e"
   done
   echo "$out"
 fi

@@ -20,7 +20,10 @@ export const CMDLINE = {
   image: 'mf.image',
   /** xinstall: SHA-256 of that download (hex), checked while it streams. */
   imageSha256: 'mf.image_sha256',
-  /** xinstall of a root filesystem image: run it from RAM (ephemeral deploy), disks untouched. */
+  /**
+   * xinstall of a root filesystem image: run it from RAM (ephemeral deploy), disks untouched. `1`
+   * while deploying (the environment reports), `again` for a DEPLOYED machine's reboot (no reports).
+   */
   ephemeral: 'mf.ephemeral',
   /** commissioning for release: erase the disks instead (quick | full | secure | secure,quick). */
   erase: 'mf.erase',

@@ -31,7 +31,8 @@ export interface PowerConfig {
   /**
    * Whether power on/cycle sets next boot PXE. False for a machine with no known MAC that is not
    * commissioning: its netboot would come from a MAC nobody knows and enlist it as a new machine,
-   * so it boots its default device (its installed OS) instead. Absent: true.
+   * so it boots its default device (its installed OS) instead. False too for a machine whose next
+   * boot is its installed OS (boot purpose `local`): its firmware's own order boots it. Absent: true.
    */
   netboot?: boolean;
 }
@@ -54,6 +55,11 @@ export interface BootConfig {
   image?: { name: string; path: string; sha256: string };
   /** xinstall: run that image from RAM instead of writing it to disk (MAAS's ephemeral_deploy). */
   ephemeral?: boolean;
+  /**
+   * xinstall, ephemeral: the deployment is done (DEPLOYED) and this is the machine's reboot; the
+   * environment runs the OS from RAM again and reports nothing (nothing waits for it).
+   */
+  deployed?: boolean;
   /** commissioning during release: erase the disks instead. */
   erase?: EraseMode;
 }

@@ -1,11 +1,16 @@
 import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { DeployParams, LifecycleOutcome, MachineSignal } from '../contracts/workflows';
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import { rackOf, region } from './activities';
 import { failureMessage, OperationFrame, operationFailed, silenceOf, statusesOf, timedOut } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot } from './steps';
 
+/**
+ * Workflows started before the ephemeral branch existed took the disk path for every deploy; the
+ * marker keeps their replay on it (test/fixtures/histories: deploy-ephemeral-* records the branch).
+ */
+const EPHEMERAL_DEPLOY_PATCH = 'ephemeral-deploy';
 /** How often, and how many times, to look for the installer having powered the machine off. */
 const OFF_POLL_MS = 3_000;
 const OFF_POLLS = 20;
@@ -40,7 +45,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     life.at('wait for the installation');
     await awaitResult(reports, LIFECYCLE.deploy.event, silence, 'Installation failed.');
 
-    if (p.ephemeral) return runFromRam(life, p, reports, silence);
+    if (p.ephemeral && patched(EPHEMERAL_DEPLOY_PATCH)) return runFromRam(life, p, reports, silence);
 
     life.at('boot from disk');
     await life.reclaimIfReset();

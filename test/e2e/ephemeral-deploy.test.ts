@@ -3,8 +3,9 @@
 // cloud-init's MAAS datasource config and switch_roots into the image's systemd; cloud-init's
 // final report makes the machine DEPLOYED. Then `ssh -i <owner's key>`: the hostname, `/` on
 // tmpfs, the disk without a partition (never written: the raw disk file is still all zeros where
-// a partition table would be), cloud-init done, the user_data's mark. Release is just a power
-// off: READY, the VM off, no erase.
+// a partition table would be), cloud-init done, the user_data's mark. The OS reboots
+// (`systemctl reboot`): the VM netboots the same OS into RAM again (mf.ephemeral=again) and the
+// owner logs in once more, still DEPLOYED. Release is just a power off: READY, the VM off, no erase.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,7 +28,7 @@ describe(
       work = ownerKeyDir();
       bootRoot = bootRootWithRealImage();
       // The unpacked root (~800 MiB) lives in RAM next to the running system.
-      lab = await startLab({ diskFormat: 'raw', bootRoot, nodeTimeoutSeconds: 1200, memoryMib: 2048 });
+      lab = await startLab({ diskFormat: 'raw', bootRoot, nodeTimeoutSeconds: 1200, memoryMib: 2048, reboots: true });
       await lab.enableDhcp();
     });
     after(async () => {
@@ -35,7 +36,19 @@ describe(
       for (const d of [work, bootRoot]) if (d) fs.rmSync(d, { recursive: true, force: true });
     });
 
-    it('deploys ephemerally (DEPLOYED by cloud-init), the owner logs in, and release powers it off', async () => {
+    /** The raw disk's first MiB is all zeros: no partition table, nothing written. */
+    function diskStartIsZero(): boolean {
+      const head = Buffer.alloc(1024 * 1024);
+      const fd = fs.openSync(lab.diskPath, 'r');
+      try {
+        fs.readSync(fd, head, 0, head.length, 0);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return head.every((b) => b === 0);
+    }
+
+    it('deploys ephemerally (DEPLOYED by cloud-init), the owner logs in, reboots into RAM again, and release powers it off', async () => {
       const r = await lab.stack.call('POST', '/machines/', {
         architecture: 'amd64/generic',
         mac_addresses: VM.mac,
@@ -85,14 +98,23 @@ describe(
       );
       assert.match(await ssh('cloud-init status --wait'), /status: done/);
       assert.equal(await ssh('cat /var/tmp/metalflow-user-data'), `metalflow user-data ran on ${HOSTNAME}`);
-      const head = Buffer.alloc(1024 * 1024);
-      const fd = fs.openSync(lab.diskPath, 'r');
-      fs.readSync(fd, head, 0, head.length, 0);
-      fs.closeSync(fd);
-      assert.ok(
-        head.every((b) => b === 0),
-        'the disk was never written',
-      );
+      assert.ok(diskStartIsZero(), 'the disk was never written');
+
+      // The reboot runs the OS from RAM again: a new boot, the owner's key and hostname from the
+      // metadata server, / on tmpfs, the disk still untouched, the machine still Deployed.
+      const bootId = await ssh('cat /proc/sys/kernel/random/boot_id');
+      await ssh('sudo -n systemctl reboot').catch(() => undefined); // the connection may drop first
+      await lab.until('SSH after the reboot, on a new boot', 900_000, async () => {
+        const now = await ssh('cat /proc/sys/kernel/random/boot_id').catch(() => undefined);
+        return now && now !== bootId ? now : undefined;
+      });
+      assert.equal(await ssh('hostname'), HOSTNAME);
+      assert.equal(await ssh('findmnt -n -o FSTYPE /'), 'tmpfs');
+      assert.match(await ssh('cloud-init status --wait'), /status: done/);
+      assert.equal(((await lab.stack.call('GET', `/machines/${id}/`)).body as Json).status_name, 'Deployed');
+      const serial = lab.serialLog();
+      assert.match(serial, /mf\.ephemeral=again/, 'the reboot netbooted the OS from RAM again');
+      assert.ok(diskStartIsZero(), 'the disk was still never written');
 
       const rel = await lab.stack.call('POST', `/machines/${id}/op-release`, { erase: 'true' });
       assert.equal(rel.status, 200, rel.text);

@@ -4,8 +4,9 @@
 // config with the machine's token; the VM boots GRUB from its disk, Debian's cloud-init reads
 // meta-data and user-data from the metadata server and its final report makes the machine
 // DEPLOYED. The layout is custom, set up through the storage API as a user would (blank, then
-// partitions formatted and mounted, one of them an LVM volume group's PV): / ext4, /srv xfs with
-// mount options, /data ext4 on a logical volume. Then `ssh -i <owner's key>` into it (inside the
+// partitions formatted and mounted, one of them an LVM volume group's PV): / ext4 on a logical
+// volume (GRUB reads /boot from LVM, the image's initramfs activates the root VG), /srv xfs with
+// mount options on a partition, /data ext4 on a second logical volume. Then `ssh -i <owner's key>` into it (inside the
 // lab namespace): hostname, `lsblk`/`findmnt` against that layout, `cloud-init status`, and the
 // user_data's mark. Last, release with a quick erase: the raw disk holds no partition table and no
 // signature where the filesystems and the PV were. The lab gets its own boot root with the real
@@ -72,9 +73,6 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     const devices = (await call('GET', `/nodes/${machine}/blockdevices/`)) as unknown as Json[];
     const vda = devices.find((d) => d.type === 'physical')!;
     const base = `/nodes/${machine}/blockdevices/${vda.id as number}`;
-    const root = await call('POST', `${base}/partitions/`, { size: '3G' });
-    await call('POST', `${base}/partition/${root.id as number}/op-format`, { fstype: 'ext4', label: 'root' });
-    await call('POST', `${base}/partition/${root.id as number}/op-mount`, { mount_point: '/' });
     const srv = await call('POST', `${base}/partitions/`, { size: '512M' });
     await call('POST', `${base}/partition/${srv.id as number}/op-format`, { fstype: 'xfs' });
     await call('POST', `${base}/partition/${srv.id as number}/op-mount`, {
@@ -83,15 +81,23 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     });
     const pv = await call('POST', `${base}/partitions/`, {});
     const vg = await call('POST', `/nodes/${machine}/volume-groups/`, {
-      name: 'vgdata',
+      name: 'vgroot',
       partitions: String(pv.id as number),
     });
-    await call('POST', `/nodes/${machine}/volume-group/${vg.id as number}/op-create_logical_volume`, { name: 'data' });
-    const lv = ((await call('GET', `/nodes/${machine}/blockdevices/`)) as unknown as Json[]).find(
-      (d) => d.name === 'vgdata-data',
-    )!;
-    await call('POST', `/nodes/${machine}/blockdevices/${lv.id as number}/op-format`, { fstype: 'ext4' });
-    await call('POST', `/nodes/${machine}/blockdevices/${lv.id as number}/op-mount`, { mount_point: '/data' });
+    const lvs = `/nodes/${machine}/volume-group/${vg.id as number}/op-create_logical_volume`;
+    await call('POST', lvs, { name: 'root', size: '3G' });
+    await call('POST', lvs, { name: 'data' });
+    const lv = async (name: string, fstype: string, form: Record<string, string>) => {
+      const dev = ((await call('GET', `/nodes/${machine}/blockdevices/`)) as unknown as Json[]).find(
+        (d) => d.name === name,
+      )!;
+      await call('POST', `/nodes/${machine}/blockdevices/${dev.id as number}/op-format`, { fstype, ...form });
+      await call('POST', `/nodes/${machine}/blockdevices/${dev.id as number}/op-mount`, {
+        mount_point: name === 'vgroot-root' ? '/' : '/data',
+      });
+    };
+    await lv('vgroot-root', 'ext4', { label: 'root' });
+    await lv('vgroot-data', 'ext4', {});
   }
 
   it('lists the real image as the deployable debian/bookworm', async () => {
@@ -112,10 +118,10 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     const ssh = await sshToDeployed(lab, work, id);
     assert.equal(await ssh('hostname'), HOSTNAME);
     // The custom layout on a BIOS machine: the bios_grub partition install-to-disk.sh adds, then
-    // the partitions as created, numbered one up.
-    assert.equal(await ssh('findmnt -n -o SOURCE,FSTYPE /'), '/dev/vda2 ext4');
-    assert.match(await ssh('findmnt -n -o SOURCE,FSTYPE,OPTIONS /srv'), /^\/dev\/vda3 xfs .*\bnoatime\b/);
-    assert.equal(await ssh('findmnt -n -o SOURCE,FSTYPE /data'), '/dev/mapper/vgdata-data ext4');
+    // the partitions as created, numbered one up; / and /data are logical volumes on the last.
+    assert.equal(await ssh('findmnt -n -o SOURCE,FSTYPE /'), '/dev/mapper/vgroot-root ext4');
+    assert.equal(await ssh('findmnt -n -o SOURCE,FSTYPE /data'), '/dev/mapper/vgroot-data ext4');
+    assert.match(await ssh('findmnt -n -o SOURCE,FSTYPE,OPTIONS /srv'), /^\/dev\/vda2 xfs .*\bnoatime\b/);
     const lsblk = JSON.parse(await ssh('lsblk -J -o NAME,TYPE,FSTYPE,MOUNTPOINT /dev/vda')) as {
       blockdevices: { children: { name: string; fstype: string | null; children?: Json[] }[] }[];
     };
@@ -123,9 +129,8 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
       lsblk.blockdevices[0]!.children.map((c) => [c.name, c.fstype, (c.children ?? []).map((l) => l.name)]),
       [
         ['vda1', null, []],
-        ['vda2', 'ext4', []],
-        ['vda3', 'xfs', []],
-        ['vda4', 'LVM2_member', ['vgdata-data']],
+        ['vda2', 'xfs', []],
+        ['vda3', 'LVM2_member', ['vgroot-root', 'vgroot-data']],
       ],
     );
     assert.match(await ssh('cloud-init status --wait'), /status: done/);
@@ -138,13 +143,13 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     () => recordDeployBench(lab, { id, keyDir: work, firmware: 'bios' }),
   );
 
-  it('releases with erase: no partition table, and no signature where the filesystems and the PV were', async () => {
+  it('releases with erase: no partition table, and no signature where the filesystem and the PV were', async () => {
     const starts = partitionStarts(lab.diskPath);
-    assert.equal(starts.length, 4, 'the deployed disk has its four partitions');
+    assert.equal(starts.length, 3, 'the deployed disk has its three partitions');
     // What the erase must take away is there now (so the check below can fail).
     assert.deepEqual(
       starts.slice(1).map((o) => signatureAt(lab.diskPath, o)),
-      ['ext4', 'xfs', 'LVM2_member'],
+      ['xfs', 'LVM2_member'],
     );
     const r = await lab.stack.call('POST', `/machines/${id}/op-release`, { erase: 'true', quick_erase: 'true' });
     assert.equal(r.status, 200, r.text);
@@ -153,7 +158,7 @@ describe('deploy the real Debian image (BIOS) and log in over SSH', { timeout: 4
     assert.equal(signatureAt(lab.diskPath, 0), '', 'nothing at the start of the disk');
     assert.deepEqual(
       starts.map((o) => signatureAt(lab.diskPath, o)),
-      ['', '', '', ''],
+      ['', '', ''],
     );
   });
 });

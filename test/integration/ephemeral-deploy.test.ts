@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { MachineEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
 import { macAddress } from '../helpers/factories';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
@@ -154,6 +155,16 @@ describe('ephemeral deploy: API, boot config, workflow and release (real HTTP, P
     assert.ok(!rack.calls.includes(`boot:local:${id}`), `never booted from disk: ${rack.calls.join(' ')}`);
     const m = await machine(id);
     assert.deepEqual([m.ephemeral_deploy, m.netboot], [true, true]);
+    // No disk to boot: a power on through the BMC netboots it (the image from RAM again).
+    assert.equal((await region.services.machines.powerConfig(id)).netboot, true);
+    // Its reboot netboots the same OS into RAM, with the token its cloud-init reads the metadata
+    // server with (as MAAS's preseed does), marked as no deployment to report to.
+    const again = await region.services.bootConfig('http://rack/MAAS/metadata').forSystemId(id);
+    assert.deepEqual([again.purpose, again.ephemeral, again.deployed], ['xinstall', true, true]);
+    assert.equal(again.image?.path, '/images/rootfs/debian/bookworm/amd64/root.tgz');
+    assert.ok(again.credentials?.tokenKey, 'credentials for the OS run from RAM again');
+    const row = await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: id });
+    assert.match(await region.services.metadata.networkConfig(row), /"version": 1/, 'and its network configuration');
 
     const since = rack.calls.length;
     const r = await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-release`, {
@@ -189,5 +200,8 @@ describe('ephemeral deploy: API, boot config, workflow and release (real HTTP, P
     await waitForStatus(region.services, id, S.DEPLOYED);
     assert.ok(rack.calls.includes(`boot:local:${id}`));
     assert.deepEqual([(await machine(id)).ephemeral_deploy, (await machine(id)).netboot], [false, false]);
+    // Powered on through the BMC, it boots what its firmware's order says (the installed OS first),
+    // without next boot PXE.
+    assert.equal((await region.services.machines.powerConfig(id)).netboot, false);
   });
 });

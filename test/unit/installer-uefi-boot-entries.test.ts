@@ -1,5 +1,5 @@
 // images/installer/uefi-boot-entries.sh: which NVRAM entries a deploy replaces and the BootOrder it
-// leaves (the network entry the machine booted from first, as curtin's reorder_uefi for MAAS),
+// leaves (the installed OS first, then the network entry the machine booted from, then the rest),
 // decided from efibootmgr's output as OVMF and real firmware print it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -28,24 +28,35 @@ const AFTER_CREATE = [
 ].join('\n');
 
 describe('uefi-boot-entries.sh', () => {
-  it('order: the entry the machine booted from (the network) first, the rest in their order', () => {
-    const r = run(['order'], AFTER_CREATE);
+  it('order: the new entry first, then the one the machine booted from (the network), the rest in their order', () => {
+    const r = run(['order', '0005'], AFTER_CREATE);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out, '0002,0005,0001,0004,0000\n');
+    assert.equal(r.out, '0005,0002,0001,0004,0000\n');
   });
 
-  it('order: BootCurrent already first, or absent from BootOrder, is put first once', () => {
-    assert.equal(run(['order'], 'BootCurrent: 0003\nBootOrder: 0003,0001\n').out, '0003,0001\n');
-    assert.equal(run(['order'], 'BootCurrent: 000A\nBootOrder: 0001,0002\n').out, '000A,0001,0002\n');
-    assert.equal(run(['order'], 'BootCurrent: 000a\nBootOrder: 0001,000A\n').out, '000a,0001\n');
+  it('order: entries missing from BootOrder are put in once, case aside', () => {
+    assert.equal(run(['order', '0001'], 'BootCurrent: 0003\nBootOrder: 0003,0001\n').out, '0001,0003\n');
+    assert.equal(run(['order', '0007'], 'BootCurrent: 000A\nBootOrder: 0001,0002\n').out, '0007,000A,0001,0002\n');
+    assert.equal(run(['order', '0001'], 'BootCurrent: 000a\nBootOrder: 0001,000A\n').out, '0001,000a\n');
+    // Booted from the new entry itself (no netboot): it is first once.
+    assert.equal(run(['order', '0003'], 'BootCurrent: 0003\nBootOrder: 0001,0003\n').out, '0003,0001\n');
   });
 
-  it('order: no BootCurrent (or a malformed one) changes nothing', () => {
-    for (const out of ['BootOrder: 0005,0001\n', 'BootCurrent: \nBootOrder: 0005\n', 'BootCurrent: 12;rm\n']) {
-      const r = run(['order'], out);
+  it('order: no BootCurrent (or a malformed one) leaves the new entry first, the rest as they were', () => {
+    for (const out of [
+      'BootOrder: 0001,0005\n',
+      'BootCurrent: \nBootOrder: 0005,0001\n',
+      'BootCurrent: 12;rm\nBootOrder: 0001,0005\n',
+    ]) {
+      const r = run(['order', '0005'], out);
       assert.equal(r.code, 0, r.err);
-      assert.equal(r.out, '', out);
+      assert.equal(r.out, '0005,0001\n', out);
     }
+  });
+
+  it('order: refuses a new entry that is not 4 hex digits', () => {
+    for (const bad of [[], ['5'], ['00051'], ['0;rm']])
+      assert.equal(run(['order', ...bad], AFTER_CREATE).code, 2, bad.join());
   });
 
   it('stale: entries labelled exactly LABEL, active or not, with or without a device path', () => {

@@ -114,7 +114,8 @@ function ephemeral(config: MacBootConfig, base: string, arch: string): string[] 
     );
     if (config.purpose === 'xinstall' && config.image)
       args.push([CMDLINE.image, `${base}${config.image.path}`], [CMDLINE.imageSha256, config.image.sha256]);
-    if (config.purpose === 'xinstall' && config.image && config.ephemeral) args.push([CMDLINE.ephemeral, '1']);
+    if (config.purpose === 'xinstall' && config.image && config.ephemeral)
+      args.push([CMDLINE.ephemeral, config.deployed ? 'again' : '1']);
     if (config.purpose === 'commissioning' && config.erase) args.push([CMDLINE.erase, config.erase]);
   }
   const kernel = [

@@ -40,7 +40,7 @@ export class BootConfigService {
   }
 
   private async of(m: Machine): Promise<BootConfig> {
-    const served = servedBoot(m.status, m.bootPurpose, m.bootErase);
+    const served = servedBoot(m.status, m.bootPurpose, m.bootErase, m.ephemeralDeploy);
     const macs: Array<{ mac: string }> = await this.db.query(
       `SELECT mac_address::text AS mac FROM interfaces WHERE machine_id = $1 ORDER BY is_boot DESC, id`,
       [m.id],
@@ -59,6 +59,7 @@ export class BootConfigService {
       credentials: { consumerKey: token.consumerKey, tokenKey: token.tokenKey, tokenSecret: token.tokenSecret },
       ...this.image(m, served.purpose),
       ...(served.erase ? { erase: served.erase } : {}),
+      ...(served.again ? { deployed: true } : {}),
     };
   }
 

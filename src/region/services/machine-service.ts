@@ -10,6 +10,7 @@ import type { SecretBox } from '../secrets';
 import { recordEvent } from './events';
 import { validateHostId } from './host-registration';
 import { hasMac, powerTypeNeedsMac } from './mac-rules';
+import { powerOnNetboots } from './boot-phase';
 import { mayNetboot } from './macless-commissioning';
 import {
   generatedHostname,
@@ -221,7 +222,7 @@ export class MachineService {
       systemId: m.systemId,
       powerType: m.powerType,
       parameters: this.powerParametersOf(m),
-      netboot: await mayNetboot(this.db.manager, m),
+      netboot: powerOnNetboots(m) && (await mayNetboot(this.db.manager, m)),
     };
   }
 

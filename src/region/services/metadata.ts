@@ -142,10 +142,11 @@ export class MetadataService {
   /**
    * The deployed OS's network configuration (network config v1, as MAAS hands curtin), which the
    * installer writes as /etc/cloud/cloud.cfg.d/50-curtin-networking.cfg: cloud-init renders it
-   * on first boot. JSON is YAML, so the text is both. Served only while deploying, like the storage.
+   * on first boot. JSON is YAML, so the text is both. Served only while deploying, like the storage,
+   * and to a DEPLOYED ephemeral machine, whose every netboot runs its OS from RAM again.
    */
   async networkConfig(machine: Machine): Promise<string> {
-    if (machine.status !== S.DEPLOYING)
+    if (machine.status !== S.DEPLOYING && !(machine.status === S.DEPLOYED && machine.ephemeralDeploy))
       throw new ConflictError(
         'The network configuration is served to the installer only while the machine is deploying.',
       );

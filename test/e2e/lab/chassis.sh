@@ -11,9 +11,11 @@
 # VM_FIRMWARE=uefi boots OVMF (Debian's ovmf): its code read-only, its variables from this VM's own
 # copy ($D/ovmf-vars.fd, writable), so boot entries and BootOrder persist across power cycles as in
 # a machine's NVRAM. OVMF reads no `-boot order` (that is SeaBIOS's CMOS), and a bootindex would
-# make it rewrite BootOrder on every boot: so on UEFI the NVRAM alone decides what boots, and the
-# IPMI boot override is only recorded, like a BMC whose override does not reach the firmware. The
-# machine PXE-boots after a deploy only because the installer put the network entry first (MAAS).
+# make it rewrite BootOrder on every boot: so on UEFI the IPMI override `bootdev pxe` reaches the
+# firmware as a server's BMC makes it, BootNext = the network entry ($VM_OVMF_BOOT_NEXT, ovmf-boot-next.py, writes it
+# into the powered-off VM's NVRAM), and every other boot follows BootOrder (a deployed machine's
+# disk first). VM_REBOOTS=1 lets a guest reboot restart the VM in place (a deployed OS's reboot);
+# otherwise a reboot powers it off (-no-reboot), so a failing environment does not loop.
 # `chassis.sh <device> plain-boot` (not an IPMI call: the deploy bench's baseline) starts the same
 # VM from its disk alone, no PXE: SeaBIOS `-boot order=c`; on UEFI a fresh NVRAM ($VM_OVMF_VARS)
 # and the disk as bootindex 0, so OVMF boots its removable path. The disk is a QEMU snapshot
@@ -39,6 +41,11 @@ start_vm() {
   # (DHCP option 93: EFI, then the rack's ipxe.efi over TFTP).
   [ "${VM_FIRMWARE:-bios}" != uefi ] || { firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
     -drive "if=pflash,format=raw,unit=1,file=$vars"); nic+=",romfile="; }
+  if [ "${VM_FIRMWARE:-bios}" = uefi ] && [ "$dev" = pxe ]; then
+    echo "$(date +%s.%N) efi boot next: $(python3 "$VM_OVMF_BOOT_NEXT" "$vars" 2>&1 || echo failed)" >> "$D/chassis.log"
+  fi
+  local reboot=-no-reboot
+  [ "${VM_REBOOTS:-}" != 1 ] || reboot=''
   # "once": this boot consumes the override; the next one uses the firmware's own order.
   [ -n "$plain" ] || rm -f "$BOOTF"
   rm -f "$PIDF"
@@ -49,7 +56,7 @@ start_vm() {
   [ -z "${VM_MAC2:-}" ] || second_nic=(-netdev tap,id=n1,ifname=tap1,script=no,downscript=no
     -device "virtio-net-pci,netdev=n1,mac=$VM_MAC2,romfile=")
   qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
-    -no-reboot -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" "${firmware[@]}" \
+    ${reboot:+"$reboot"} -qmp "unix:$QMP,server=on,wait=off" -serial "file:$D/vm-serial-$(date +%s%N).log" "${firmware[@]}" \
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
     -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}$disk_opts" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL$blk_opts" \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "$nic" \

@@ -59,6 +59,8 @@ export async function startLab(
     dns?: boolean;
     /** The VM's RAM (VM.memoryMib by default); an ephemeral deploy holds the whole root in it. */
     memoryMib?: number;
+    /** A guest reboot restarts the VM in place (chassis.sh VM_REBOOTS) instead of powering it off. */
+    reboots?: boolean;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -89,6 +91,8 @@ export async function startLab(
           `VM_DISK_FORMAT=${format}`,
           ...(o.nics === 2 ? [`VM_MAC2=${VM.mac2}`] : []),
           ...(uefi ? ['VM_FIRMWARE=uefi', `VM_OVMF_CODE=${OVMF.code}`, `VM_OVMF_VARS=${OVMF.vars}`] : []),
+          ...(uefi ? [`VM_OVMF_BOOT_NEXT=${path.join(__dirname, 'ovmf-boot-next.py')}`] : []),
+          ...(o.reboots ? ['VM_REBOOTS=1'] : []),
         ].join('\n') + '\n',
       );
       // A fresh NVRAM: no boot entries yet, as a new machine's.

@@ -86,6 +86,10 @@ describe('iPXE scripts', () => {
     const image = { name: 'debian/bookworm', path: '/images/rootfs/debian/bookworm/amd64/root.tgz', sha256: sha };
     const ram = cmdline(macScript(machine('xinstall', { image, ephemeral: true }), { base: BASE }));
     assert.equal(ram.get(CMDLINE.ephemeral), '1');
+    // The DEPLOYED machine's reboot: the same OS from RAM, without reporting to a deployment.
+    const again = cmdline(macScript(machine('xinstall', { image, ephemeral: true, deployed: true }), { base: BASE }));
+    assert.equal(again.get(CMDLINE.ephemeral), 'again');
+    assert.equal(again.get(CMDLINE.image), `${BASE}/images/rootfs/debian/bookworm/amd64/root.tgz`);
     assert.equal(ram.get(CMDLINE.image), `${BASE}/images/rootfs/debian/bookworm/amd64/root.tgz`);
     const erase = cmdline(macScript(machine('commissioning', { erase: 'secure,quick' }), { base: BASE }));
     assert.equal(erase.get(CMDLINE.erase), 'secure,quick');
