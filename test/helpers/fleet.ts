@@ -106,20 +106,21 @@ export async function settle(
 }
 
 /**
- * Events that an operation records exactly once per run: a step replayed after a crash or an
- * outage must not record its event again. Returns "system_id: description ×count" for each repeat.
+ * Events recorded more often than once per operation a machine went through: a step replayed
+ * after a crash or an outage must not record its event again (each machine's commissioning and
+ * deployment each record "Powering on …", "Node powered on", "Signal WORKING" once, and so on).
+ * Returns "system_id type: description ×count" for each.
  */
-export async function duplicateEvents(dbUrl: string, ids: string[], once: readonly string[]): Promise<string[]> {
+export async function duplicateEvents(dbUrl: string, ids: string[], operations: number): Promise<string[]> {
   const c = new pg.Client({ connectionString: dbUrl });
   await c.connect();
   try {
-    const r = await c.query<{ system_id: string; description: string; n: string }>(
-      `SELECT m.system_id, e.description, count(*) AS n FROM events e JOIN machines m ON m.id = e.machine_id
-        WHERE m.system_id = ANY($1) AND e.description = ANY($2)
-        GROUP BY m.system_id, e.description HAVING count(*) > 1`,
-      [ids, once],
+    const r = await c.query<{ system_id: string; type: string; description: string; n: string }>(
+      `SELECT m.system_id, e.type, e.description, count(*) AS n FROM events e JOIN machines m ON m.id = e.machine_id
+        WHERE m.system_id = ANY($1) GROUP BY m.system_id, e.type, e.description HAVING count(*) > $2`,
+      [ids, operations],
     );
-    return r.rows.map((row) => `${row.system_id}: ${row.description} ×${row.n}`);
+    return r.rows.map((row) => `${row.system_id} ${row.type}: ${row.description} ×${row.n}`);
   } finally {
     await c.end();
   }
