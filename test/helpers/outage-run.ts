@@ -47,6 +47,9 @@ export async function runThroughOutages(o: OutageRun): Promise<void> {
       await o.up();
     }
     tallies.push(await settle(o.cluster, `${o.fault}: ${op}`, ids, op, 300_000));
+    // The region's API, workers and reconciler and the rack rode the outage out: nothing restarted them.
+    for (const name of ['region-0', 'rack'])
+      assert.ok(o.cluster.running(name), `${name} exited during the outage:\n${o.cluster.logs(name).slice(-3000)}`);
   }
   const spareNow = (await o.cluster.call('GET', `/machines/${spare}/`)).body as { status_name: string };
   assert.equal(spareNow.status_name, 'New', 'the refused commission changed nothing');

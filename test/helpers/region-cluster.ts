@@ -37,6 +37,8 @@ export interface Cluster {
   /** Tries the regions in turn (from `prefer`) on connection errors and 503s until `deadlineMs` passes. */
   call(method: string, p: string, form?: Record<string, string | string[]>, prefer?: number): Promise<ClusterCall>;
   logs(name: string): string;
+  /** Whether a process ("region-0", "rack") started by the cluster still runs (none exits on an outage). */
+  running(name: string): boolean;
   stop(): Promise<void>;
 }
 
@@ -201,6 +203,10 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
     callRegion,
     call,
     logs: (name) => output.get(name) ?? '',
+    running: (name) => {
+      const child = children.get(name);
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
     async stop() {
       await kill('rack');
       for (let i = 0; i < o.regions; i++) await kill(`region-${i}`);
