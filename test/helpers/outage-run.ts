@@ -29,7 +29,8 @@ export interface OutageRun {
 /** How long the dependency stays down: long enough for retries to pile up and time out. */
 const OUTAGE_MS = 8000;
 
-export async function runThroughOutages(o: OutageRun): Promise<void> {
+/** Asserts the outcomes; returns the events recorded more than once per operation (for the caller to assert). */
+export async function runThroughOutages(o: OutageRun): Promise<string[]> {
   const ids = await createFakeMachines(o.cluster, 'fleet', o.machines, 500);
   // A machine the outage's request tries to commission: it must still be New afterwards.
   const [spare] = await createFakeMachines(o.cluster, 'spare', 1);
@@ -62,8 +63,10 @@ export async function runThroughOutages(o: OutageRun): Promise<void> {
     assert.equal(t.failed.length, 0, `${t.label}:\n${details.join('\n')}`);
   }
   const repeats = await duplicateEvents(o.dbUrl, ids, tallies.length);
-  console.log(`[outcomes] ${o.fault}: duplicate step events ${repeats.length}`);
-  assert.deepEqual(repeats, [], 'a replayed step records its event once');
+  console.log(
+    `[outcomes] ${o.fault}: events recorded twice ${repeats.length}${repeats.length ? ` (${repeats.join('; ')})` : ''}`,
+  );
+  return repeats;
 }
 
 /** During the outage: a read and a write both get 503 + Retry-After + a plain reason, promptly. */

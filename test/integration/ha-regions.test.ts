@@ -125,7 +125,7 @@ describe('two regions, one killed repeatedly', () => {
     await killer.pause();
     console.log(`[outcomes] region kill -9s during the run: ${killer.kills}`);
     await assertAllCompleted(deployed);
-    assert.ok(killer.kills >= 4, `the region was killed ${killer.kills} times`);
+    assert.ok(killer.kills >= 2, `the region was killed ${killer.kills} times`);
     assert.deepEqual(await duplicateEvents(dbUrl, ids, 2), [], 'a replayed step records its event once');
   });
 });

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { findTemporalCli, startTemporalDevServer, type RunningTemporal } from '../../src/runtime/temporal-dev-server';
 import { freshDatabase } from '../helpers/infra';
@@ -19,6 +20,7 @@ describe('Temporal restarts in the middle of 50 commissionings and deployments',
   let cluster: Cluster;
   let dbUrl: string;
   let drop: () => Promise<void>;
+  let repeats: string[] | undefined;
   const startTemporal = async () =>
     startTemporalDevServer({
       cli: findTemporalCli(process.env.TEMPORAL_CLI_PATH),
@@ -49,7 +51,7 @@ describe('Temporal restarts in the middle of 50 commissionings and deployments',
   });
 
   it('every machine ends Ready, then Deployed; operations get 503 while Temporal is away', async () => {
-    await runThroughOutages({
+    repeats = await runThroughOutages({
       cluster,
       dbUrl,
       fault: 'Temporal restart',
@@ -63,5 +65,14 @@ describe('Temporal restarts in the middle of 50 commissionings and deployments',
         temporal = await startTemporal();
       },
     });
+  });
+
+  // KNOWN BUG (found by this test, not fixed yet): the region's recordEvent activity is not
+  // idempotent. An attempt whose completion Temporal never received (the server was down) is
+  // retried after its start-to-close timeout and inserts the event again. The fix wants an
+  // idempotency key (workflow run + activity id) with a unique index: a migration (0030).
+  it('no event is recorded twice', { todo: 'recordEvent activity is not idempotent across a Temporal restart' }, () => {
+    assert.ok(repeats, 'the run above finished');
+    assert.deepEqual(repeats, [], 'a replayed step records its event once');
   });
 });
