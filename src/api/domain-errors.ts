@@ -10,6 +10,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '../region/errors';
+import { dependencyOutage } from '../region/outages';
 import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable, tooManyRequests } from './http';
 
 export function mapDomainError(err: unknown): ApiError | undefined {
@@ -28,6 +29,9 @@ export function mapDomainError(err: unknown): ApiError | undefined {
   if (err instanceof TooManyRequestsError) return tooManyRequests(err.message, err.retryAfterSeconds);
   // The client is gone; nobody reads this answer, but it is no server fault either.
   if (err instanceof QueryAbandonedError) return serviceUnavailable(err.message);
+  // PostgreSQL or Temporal down or restarting: retryable, not a fault of ours or the client's.
+  const outage = dependencyOutage(err);
+  if (outage) return serviceUnavailable(outage.message);
   // Two requests racing to create the same name: the database's unique index decided. Services
   // map the indexes they know to MAAS's field errors; PostgreSQL's own text never reaches a client.
   const pg = err as { code?: string };

@@ -1,6 +1,6 @@
 // The region process: API (MAAS API, metadata server, rack API), region worker, reconciler.
 import type http from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../api/app';
@@ -18,6 +18,10 @@ import { startDnsServer } from '../region/dns-server';
 
 /** How soon a pause (or unpause) in Temporal shows in the machine's status_message. */
 const POWER_PAUSE_WATCH_EVERY_MS = 5_000;
+/** How long a region caller waits for a database connection (pool full, or PostgreSQL away). */
+const CONNECTION_WAIT_MS = 10_000;
+/** Attempts per Temporal call from the API and reconciler (backoff 0.17, 0.29, 0.49, 0.84, 1.4 s). */
+const TEMPORAL_CALL_ATTEMPTS = 6;
 
 export interface RegionRoles {
   api: boolean;
@@ -43,6 +47,8 @@ export async function startRegion(
     migrate: true,
     poolSize: limits.poolSize,
     statementTimeoutMs: limits.statementTimeoutMs,
+    // With PostgreSQL restarting, a request waits this long for a connection, then gets a 503.
+    connectionWaitMs: CONNECTION_WAIT_MS,
     applicationName: 'metalflow',
   });
   const listingDb = roles.api
@@ -55,7 +61,11 @@ export async function startRegion(
         applicationName: 'metalflow-listings',
       })
     : undefined;
-  const connection = await Connection.connect({ address: infra.temporalAddress });
+  const connection = await Connection.connect({
+    address: infra.temporalAddress,
+    // gRPC retries ride out a blip; a Temporal restart becomes the API's 503 in seconds, not ~20 s.
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: TEMPORAL_CALL_ATTEMPTS }))],
+  });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const workflows = new TemporalWorkflowGateway(client);
   const services = createRegionServices({

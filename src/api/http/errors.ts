@@ -67,9 +67,12 @@ export function payloadTooLarge(message: string): ApiError {
   return new ApiError(413, message, TEXT_PLAIN, { Connection: 'close' });
 }
 
-/** 503: a dependency cannot take the request now and nothing was changed; the client may retry. */
-export function serviceUnavailable(message: string): ApiError {
-  return new ApiError(503, message);
+/** How long a 503's Retry-After tells clients to wait: about what a PostgreSQL or Temporal restart takes. */
+export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
+
+/** 503: a dependency cannot take the request now and nothing was changed; Retry-After says when to retry. */
+export function serviceUnavailable(message: string, retryAfterSeconds = RETRY_AFTER_UNAVAILABLE_SECONDS): ApiError {
+  return new ApiError(503, message, TEXT_PLAIN, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 }
 
 /** 429: the caller has too much running already; Retry-After says when to try again. */

@@ -20,6 +20,7 @@ import {
   type WorkflowType,
 } from '../../contracts/workflows';
 import { ConflictError, UnavailableError } from '../errors';
+import { dependencyOutage } from '../outages';
 import type { WorkflowGateway, WorkflowState } from '../services/workflow-gateway';
 
 const STATE: Record<WorkflowExecutionStatusName, WorkflowState> = {
@@ -171,6 +172,9 @@ function unavailable(err: unknown): Error {
   // The workflow failed on purpose and said why (e.g. the BMC refused): that, without our prefix.
   if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure)
     return new UnavailableError(err.cause.message);
+  // The server down or restarting: say so plainly rather than in gRPC's words.
+  const outage = dependencyOutage(err);
+  if (outage) return new UnavailableError(outage.message);
   const e = err as { message?: string; cause?: { message?: string } };
   const reason = e.cause?.message ?? e.message ?? String(err);
   return new UnavailableError(`Workflow service: ${reason}`);
