@@ -47,6 +47,7 @@ import { MachineNetworkEditor } from './machine-network/machine-edit';
 import { MachineInterfaceService } from './machine-network/machine-interfaces';
 import { MachineLinkService } from './machine-network/machine-links';
 import { MachineNetworkRestore } from './machine-network/restore';
+import { MachineCounts } from './machine-counts';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -127,6 +128,8 @@ export interface RegionServices {
   machineLinks: MachineLinkService;
   /** restore_networking_configuration / restore_default_configuration. */
   machineNetworkRestore: MachineNetworkRestore;
+  /** Machines by status (the region's /metrics). */
+  machineCounts: MachineCounts;
 }
 
 export function createRegionServices(o: {
@@ -203,6 +206,7 @@ export function createRegionServices(o: {
     storage,
     subnetUsage: new SubnetUsageService(o.db, subnets),
     ...machineNetwork(o.db, queries, vlans, subnets),
+    machineCounts: new MachineCounts(o.db),
   };
 }
 
