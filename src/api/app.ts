@@ -1,5 +1,7 @@
 // The region's HTTP application: MAAS API 2.0, the metadata server, the rack API, the web UI.
 import Koa from 'koa';
+import type { Log } from '../contracts/log';
+import type { RegionMetrics } from '../region/metrics';
 import type { RegionServices } from '../region/services';
 import type { Principal } from '../region/services/principal';
 import { maasApiRouter, tokenStore } from './auth';
@@ -41,6 +43,9 @@ import { dnsResourceResources } from './resources/dns-resources';
 import { domainResources } from './resources/domains';
 import { staticRouteResources } from './resources/static-routes';
 import { uiRouter } from './ui/router';
+import { requestMetrics } from './http/request-metrics';
+import { routeOf } from './http/route-label';
+import { metricsRoute } from './metrics-route';
 import type { PresentOptions } from './presenters/machine';
 
 export interface AppOptions {
@@ -51,7 +56,9 @@ export interface AppOptions {
   temporalNamespace: string;
   /** Peers (IPs, CIDRs) whose X-Forwarded-For/-Host/-Proto are believed; none by default. */
   trustedProxies?: readonly string[];
-  log: (line: string) => void;
+  log: Log;
+  /** Requests are measured and /MAAS/metrics served when given. */
+  metrics?: RegionMetrics;
 }
 
 export function createApp(services: RegionServices, o: AppOptions): Koa {
@@ -61,13 +68,20 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
   const app = new Koa();
   // On, but forwardedHeaders removes the headers it reads unless the peer is a trusted proxy.
   app.proxy = true;
+  // First: it times everything after it, and reads the status the error boundary settles on.
+  if (o.metrics) app.use(requestMetrics(o.metrics.httpRequestLatency));
   app.use(forwardedHeaders(o.trustedProxies ?? []));
   app.use(
     errorBoundary({
       map: mapDomainError,
-      log: (err, ctx) => o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`),
+      log: (err, ctx) =>
+        o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`, {
+          level: 'error',
+          system_id: routeOf(ctx).systemId,
+        }),
     }),
   );
+  if (o.metrics) app.use(metricsRoute(o.metrics.registry));
   app.use(maasApiRouter(services, resources));
   app.use(metadataRouter(services, store));
   app.use(runScriptsRoute());

@@ -1,4 +1,5 @@
 // `metalflow <command>`: the only place that reads argv and the environment.
+import { createLog, type Log, type LogFormat } from '../contracts/log';
 import { startRack } from '../rack/rack-process';
 import { openDatabase } from '../region/db/data-source';
 import { loadRackSecret } from '../region/secrets';
@@ -8,7 +9,9 @@ import { parseArgs, required } from './args';
 import { ensureDatabase, ensureInfrastructure } from './infrastructure';
 import { startRegion, type RegionRoles } from './region';
 
-const log = (line: string) => console.error(`[${new Date().toISOString()}] ${line}`);
+/** Logs go to stderr, one line each, JSON unless METALFLOW_LOG_FORMAT=text (set once the config is read). */
+const stderrLog = (format: LogFormat): Log => createLog({ format, write: (line) => process.stderr.write(line) });
+let log: Log = stderrLog('text');
 
 const USAGE = `usage: metalflow <command>
   start                     everything: embedded PostgreSQL and Temporal unless configured, region, one rack
@@ -52,6 +55,7 @@ async function withDatabase<T>(fn: (users: UserService) => Promise<T>): Promise<
 async function main(argv: string[]): Promise<void> {
   const { command, options } = parseArgs(argv);
   const config = loadConfig();
+  log = stderrLog(config.logFormat);
   switch (command) {
     case 'start': {
       const infra = await ensureInfrastructure(config, log);
@@ -63,6 +67,7 @@ async function main(argv: string[]): Promise<void> {
         temporal: { address: infra.temporalAddress, namespace: config.temporalNamespace },
         stateDir: config.stateDir,
         log,
+        metricsPort: config.rackMetricsPort,
         powerPoll: config.powerPoll,
         boot: config.rackBoot,
       });
@@ -105,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
         temporal: { address: config.temporalAddress, namespace: config.temporalNamespace },
         stateDir: config.stateDir,
         log,
+        metricsPort: config.rackMetricsPort,
         powerPoll: config.powerPoll,
         boot: config.rackBoot,
       });

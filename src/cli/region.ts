@@ -4,6 +4,11 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor }
 import type { Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../api/app';
+import type { Log } from '../contracts/log';
+import { startMetricsServer } from '../rack/metrics-server';
+import { poolStats } from '../region/db/pool-stats';
+import { RegionMetrics } from '../region/metrics';
+import { workflowStartCounter } from '../region/temporal/workflow-metrics';
 import type { Config } from '../runtime/config';
 import { openDatabase } from '../region/db/data-source';
 import { Reconciler } from '../region/reconciler';
@@ -38,7 +43,7 @@ export async function startRegion(
   config: Config,
   infra: { databaseUrl: string; temporalAddress: string; temporalUiUrl: string | null },
   roles: RegionRoles,
-  log: (line: string) => void,
+  log: Log,
 ): Promise<RunningRegion> {
   const limits = config.database;
   // Two pools: the main one (authentication, writes, workflow activities) and a capped one for
@@ -61,12 +66,23 @@ export async function startRegion(
         applicationName: 'metalflow-listings',
       })
     : undefined;
+  // One registry per region process: its API's requests, the workflows it starts, the outcomes
+  // its worker records; machines and pools read at scrape time.
+  const metrics = new RegionMetrics({
+    // Read at scrape time, once the services exist (they need the client these metrics count on).
+    machinesByStatus: () => services.machineCounts.byStatus(),
+    pools: () => ({ main: poolStats(db), ...(listingDb ? { listings: poolStats(listingDb) } : {}) }),
+  });
   const connection = await Connection.connect({
     address: infra.temporalAddress,
     // gRPC retries ride out a blip; a Temporal restart becomes the API's 503 in seconds, not ~20 s.
     interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: TEMPORAL_CALL_ATTEMPTS }))],
   });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporalNamespace,
+    interceptors: { workflow: [workflowStartCounter(metrics, log)] },
+  });
   const workflows = new TemporalWorkflowGateway(client);
   const services = createRegionServices({
     db,
@@ -95,6 +111,7 @@ export async function startRegion(
       temporalUiUrl: infra.temporalUiUrl,
       temporalNamespace: config.temporalNamespace,
       log,
+      metrics,
     });
     server = app.listen(config.apiPort, config.apiHost);
     await new Promise<void>((resolve, reject) => {
@@ -134,8 +151,15 @@ export async function startRegion(
       namespace: config.temporalNamespace,
       db,
       services,
+      metrics: { metrics, log },
     });
     worker = created.worker;
+    // A worker-only process has no API for /MAAS/metrics: its lifecycle outcomes on a port of its own.
+    if (!roles.api && config.regionWorkerMetricsPort !== null) {
+      const served = await startMetricsServer(metrics.registry, config.regionWorkerMetricsPort);
+      log(`metrics at http://0.0.0.0:${served.port}/metrics`);
+      stops.push(() => served.close());
+    }
     const running = worker.run();
     stops.push(async () => {
       worker!.shutdown();

@@ -4,6 +4,7 @@
 // The rack talks to the region only over the rack API; it never imports region code.
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
+import { withFields, type Log } from '../contracts/log';
 import { RACK_FAILOVER_AFTER_S, type RackRegistered } from '../contracts/rack-api';
 import { rackTaskQueue } from '../contracts/workflows';
 import { createRackActivities } from '../activities/rack';
@@ -15,6 +16,10 @@ import { netbootSource } from './fake/boot-source';
 import { FakePowerDriver } from './fake/fake-power';
 import { heartbeatLoop, rackServices } from './heartbeat';
 import { rackRegistration, readIdentity, writeIdentity } from './identity';
+import { scopedLog } from './log-scope';
+import { RackMetrics } from './metrics';
+import { startMetricsServer, type RunningMetricsServer } from './metrics-server';
+import { meteredRegistry } from './power/metered';
 import { pollLoop } from './power/poller';
 import { queueTakeoverLoop } from './queue-takeover';
 import { createPowerRegistry } from './power/registry';
@@ -30,7 +35,9 @@ export interface RackProcessOptions {
   name: string;
   temporal: { address: string; namespace: string };
   stateDir: string;
-  log: (line: string) => void;
+  log: Log;
+  /** Where /metrics is served (0 = any free port); off when absent or null. */
+  metricsPort?: number | null;
   heartbeatEveryMs?: number;
   /** How long to wait for the region to come up before giving up (default 10 minutes). */
   registerTimeoutMs?: number;
@@ -54,7 +61,9 @@ export interface RunningRack {
 }
 
 export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
-  const log = (line: string) => o.log(`[rack ${o.name}] ${line}`);
+  // Lines logged while an activity runs carry its machine and workflow (activity-log-fields.ts).
+  const log = scopedLog(withFields(o.log, { rack: o.name }));
+  const metrics = new RackMetrics();
   const region = new RegionClient({ regionUrl: o.regionUrl, secret: o.secret });
 
   const register = async (): Promise<RackRegistered> => {
@@ -89,6 +98,14 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
       // DHCP starts after the boot servers (it needs their port): look the service up per request.
       leasedAddresses: o.boot.dhcpPort !== null ? (mac) => dhcp?.leasedTo(mac) ?? [] : undefined,
       log,
+      onTftpTransfer: (t) => {
+        metrics.tftpLatency.observe({ outcome: t.outcome }, t.seconds);
+        metrics.tftpBytes.inc(t.bytes);
+      },
+      onHttpTransfer: (t) => {
+        metrics.httpBootTransfers.inc({ kind: t.kind, outcome: t.outcome });
+        metrics.httpBootBytes.inc({ kind: t.kind }, t.bytes);
+      },
     });
     if (o.boot.dhcpPort !== null) {
       dhcp = startDhcpService({
@@ -100,14 +117,28 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
         pollEveryMs: o.boot.dhcpPollMs,
         answerBroadcastsOnEveryNetwork: o.boot.dhcpBroadcastsEverywhere,
         log,
+        onPacket: (direction, type) => metrics.dhcpPackets.inc({ direction, type }),
       });
+      metrics.readLeasesFrom(() => dhcp?.server?.leases() ?? []);
     }
   }
   const fake = new FakePowerDriver({ netboot: netbootSource({ region, bootCache, log }), log });
-  const drivers = createPowerRegistry(log, [fake]);
+  const drivers = meteredRegistry(createPowerRegistry(log, [fake]), (driver, action, outcome) =>
+    metrics.powerActions.inc({ driver, action, outcome }),
+  );
   const activities = createRackActivities({ region, drivers, bootCache, log });
 
+  let metricsServer: RunningMetricsServer | undefined;
+  if (o.metricsPort !== undefined && o.metricsPort !== null) {
+    // Metrics are for the operator: a port already taken costs them, never the rack's machines.
+    metricsServer = await startMetricsServer(metrics.registry, o.metricsPort).catch((err: Error) => {
+      log(`metrics: not serving on port ${o.metricsPort}: ${err.message}`, { level: 'warn' });
+      return undefined;
+    });
+    if (metricsServer) log(`metrics at http://0.0.0.0:${metricsServer.port}/metrics`);
+  }
   const stopServers = async () => {
+    await metricsServer?.close();
     await dhcp?.stop();
     await boot?.stop();
   };

@@ -2,6 +2,7 @@
 // so hardware work lands on the rack that reaches the hardware. Workflows run on the region.
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { RackActivities } from '../contracts/activities';
+import { activityLogFields } from './activity-log-fields';
 import type { WorkerHealth } from './heartbeat';
 
 export interface RackWorkerOptions {
@@ -28,6 +29,7 @@ export async function startRackWorker(o: RackWorkerOptions): Promise<RunningRack
     taskQueue: o.taskQueue,
     // The activities object literal is the whole registration: no workflowsPath, no bundle.
     activities: { ...o.activities },
+    interceptors: { activity: [activityLogFields] },
     // Power actions are short; let one in flight finish rather than leave a BMC half-driven.
     shutdownGraceTime: '10 seconds',
   });

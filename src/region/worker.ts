@@ -3,6 +3,9 @@ import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@tem
 import type { DataSource } from 'typeorm';
 import { createRegionActivities } from '../activities/region';
 import type { RegionActivities } from '../contracts/activities';
+import type { Log } from '../contracts/log';
+import type { RegionMetrics } from './metrics';
+import { workflowOutcomeCounter } from './temporal/workflow-metrics';
 import type { RegionServices } from './services';
 import { REGION_TASK_QUEUE } from '../contracts/workflows';
 
@@ -16,6 +19,8 @@ export interface RegionWorkerOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Tests wrap the region activities (e.g. to hold one at a chosen moment). */
   wrapActivities?: (activities: RegionActivities) => RegionActivities;
+  /** Lifecycle outcomes are counted there and logged, when given. */
+  metrics?: { metrics: RegionMetrics; log: Log };
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -36,6 +41,7 @@ export async function createRegionWorker(
       : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     // Workflows are few and short; bounded so one region cannot starve the database pool.
     maxConcurrentActivityTaskExecutions: 50,
+    ...(o.metrics ? { interceptors: { activity: [workflowOutcomeCounter(o.metrics.metrics, o.metrics.log)] } } : {}),
   });
   return { worker, connection };
 }

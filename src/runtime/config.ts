@@ -3,6 +3,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { LOG_FORMATS, type LogFormat } from '../contracts/log';
 
 export interface Config {
   stateDir: string;
@@ -32,6 +33,15 @@ export interface Config {
   database: DatabaseLimits;
   /** METALFLOW_DNS_LISTEN: where the region's named answers (addr:port, [v6]:port), or null (off). */
   dnsListen: { host: string; port: number } | null;
+  /** METALFLOW_LOG_FORMAT: `json` (one object per line, the default) or `text` (human lines). */
+  logFormat: LogFormat;
+  /** METALFLOW_RACK_METRICS_PORT: the rack's /metrics port (5249, MAAS's; 0 = any, null = off). */
+  rackMetricsPort: number | null;
+  /**
+   * METALFLOW_REGION_METRICS_PORT: /metrics of a worker-only region process (which has no API to
+   * serve /MAAS/metrics on); null = off, the default. Ignored where the process serves the API.
+   */
+  regionWorkerMetricsPort: number | null;
 }
 
 export interface DatabaseLimits {
@@ -143,5 +153,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       listingsPerUser: Math.max(1, int(env.METALFLOW_LISTINGS_PER_USER, 1)),
     },
     dnsListen: dnsListen(env.METALFLOW_DNS_LISTEN, process.getuid?.() === 0),
+    logFormat: logFormat(env.METALFLOW_LOG_FORMAT),
+    rackMetricsPort: port(env.METALFLOW_RACK_METRICS_PORT, 5249),
+    regionWorkerMetricsPort: env.METALFLOW_REGION_METRICS_PORT ? port(env.METALFLOW_REGION_METRICS_PORT, 0) : null,
   };
+}
+
+export function logFormat(value: string | undefined): LogFormat {
+  if (value === undefined || value === '') return 'json';
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
+  throw new Error(`METALFLOW_LOG_FORMAT: "${value}" is not one of ${LOG_FORMATS.join(', ')}.`);
 }

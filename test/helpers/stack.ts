@@ -76,6 +76,8 @@ export async function startStack(o: {
     METALFLOW_HTTP_BOOT_PORT: '0',
     // No DNS server unless a test asks (METALFLOW_DNS_LISTEN in o.env): stacks run side by side.
     METALFLOW_DNS_LISTEN: 'off',
+    // No rack /metrics unless a test asks (its default port 5249 would be shared by every stack).
+    METALFLOW_RACK_METRICS_PORT: 'off',
     ...o.env,
   };
   const children = new Map<Role, ChildProcess>();

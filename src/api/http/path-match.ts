@@ -5,11 +5,14 @@ import { badRequest } from './errors';
 export interface PathMatch<T> {
   value: T;
   params: Record<string, string>;
+  /** The template matched, e.g. '/machines/{system_id}/' (a bounded label for metrics). */
+  template: string;
   /** The operation named by an `/op-NAME` suffix, if the path had one. */
   op?: string;
 }
 
 interface Compiled<T> {
+  template: string;
   value: T;
   regex: RegExp;
   names: string[];
@@ -50,7 +53,7 @@ export class PathMatcher<T> {
       if (!m) continue;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => (params[name] = decode(m[i + 1] ?? '')));
-      return { value: route.value, params };
+      return { value: route.value, params, template: route.template };
     }
     return undefined;
   }
@@ -68,7 +71,7 @@ function compile<T>(template: string, value: T, cidrPlaceholders: readonly strin
       return cidrPlaceholders.includes(name) ? '([^/]+(?:/\\d{1,3})?)' : '([^/]+)';
     })
     .join('');
-  return { value, regex: new RegExp(`^${source}$`), names };
+  return { template, value, regex: new RegExp(`^${source}$`), names };
 }
 
 function trimSlash(path: string): string {

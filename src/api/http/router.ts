@@ -8,6 +8,7 @@ import { hasAnyControl } from './control-chars';
 import { assertKnownParameters } from './known-params';
 import { badRequest, methodNotAllowed, notFound, unauthorized } from './errors';
 import { PathMatcher } from './path-match';
+import { markOp, markRoute } from './route-label';
 import { sendJson, sendResult, sendText } from './reply';
 import {
   type AccessRule,
@@ -83,6 +84,7 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     // MAAS's last-resort route (urls_api.py handler_404 → api/not_found.py): 404 in its words,
     // whoever asks; nothing else is served under the API prefix.
     if (!match) throw notFound(`Unknown API endpoint: ${path}.`);
+    markRoute(ctx, prefix, match.template, match.params);
     // No object is named with a control character; a NUL must not travel on to an SQL lookup.
     if (Object.values(match.params).some(hasAnyControl)) throw notFound();
 
@@ -108,6 +110,8 @@ export function createApiRouter<P>(options: ApiRouterOptions<P>): Koa.Middleware
     const op = params.fromQuery('op') || params.fromBody('op') || match.op || undefined;
     const action = findAction(resource, method, op);
     if (!action) throw badRequest(`Unrecognised signature: method=${method} op=${op ?? 'None'}`);
+    // Only an op the resource declares becomes a label value (a bounded set).
+    markOp(ctx, action.op);
     if (principal === null && !action.anonymous) throw unauthorized(AUTH_REQUIRED);
 
     // The chain: access rule (callers with credentials) → form → handler. A parameter the form

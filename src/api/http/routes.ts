@@ -4,6 +4,7 @@
 import type Koa from 'koa';
 import type { ApiError } from './errors';
 import { PathMatcher } from './path-match';
+import { markRoute } from './route-label';
 import { sendResult } from './reply';
 
 /** Returned by a guard or handler that has written the response itself (the UI's pages and redirects). */
@@ -39,6 +40,7 @@ export function routeTable(o: RouteTableOptions): Koa.Middleware {
     if ((await o.guard?.(ctx)) === ANSWERED) return;
     const match = matcher.match(ctx.path.slice(o.prefix.length) || '/');
     if (!match || match.op !== undefined) throw o.unknown(ctx);
+    markRoute(ctx, o.prefix, match.template, match.params);
     const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
     const route = match.value.find((r) => r.method === method) ?? match.value.find((r) => r.method === '*');
     if (!route) throw o.unknown(ctx);

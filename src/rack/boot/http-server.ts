@@ -2,6 +2,7 @@
 // and the /MAAS/ proxy to the region (for what machines use: machine-routes.ts). One line of log per request.
 import http from 'node:http';
 import { BOOT_HTTP, TFTP_FILES } from '../../contracts/boot';
+import type { Log } from '../../contracts/log';
 import { bootLayout } from './boot-root';
 import { credentialGate, type LeasedAddresses } from './credential-gate';
 import { bootScript, httpBase, macScript } from './ipxe-script';
@@ -20,7 +21,19 @@ export interface HttpBootOptions extends MacConfigDeps {
   proxyTimeoutMs?: number;
   /** This rack's DHCP leases: scripts with credentials go only to the leased address (credential-gate.ts). */
   leasedAddresses?: LeasedAddresses;
-  log: (line: string) => void;
+  log: Log;
+  /** Each request once answered (the rack's metrics). */
+  onTransfer?: (t: HttpBootTransfer) => void;
+}
+
+/** What was asked: an iPXE script, a file of the boot root, or the region through the proxy. */
+export type HttpBootKind = 'script' | 'file' | 'proxy';
+export interface HttpBootTransfer {
+  kind: HttpBootKind;
+  /** `failure`: a 4xx/5xx answer or a request that failed before its answer was complete. */
+  outcome: 'success' | 'failure';
+  /** Bytes written on the connection for this request, headers included. */
+  bytes: number;
 }
 
 const MAC_SCRIPT = /^\/ipxe\/mac\/([^/]+)\.ipxe$/;
@@ -28,6 +41,8 @@ const MAC_SCRIPT = /^\/ipxe\/mac\/([^/]+)\.ipxe$/;
 const FIRMWARE = new Set<string>([TFTP_FILES.uefiIpxe, TFTP_FILES.biosIpxe]);
 
 type Reply = { status: number; body: string; type?: string };
+/** What the log line says besides the request; the machine when the script was for a known one. */
+type Outcome = { note: string; systemId?: string };
 const text = (status: number, body: string): Reply => ({
   status,
   body: `${body}\n`,
@@ -47,7 +62,7 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     pathname: string,
-  ): Promise<Reply & { note?: string }> => {
+  ): Promise<Reply & { note?: string; systemId?: string }> => {
     if (pathname === BOOT_HTTP.bootScript)
       return { status: 200, body: bootScript(baseOf(req)), type: 'text/plain; charset=utf-8' };
     const mac = macFromHyphens(MAC_SCRIPT.exec(pathname)?.[1] ?? '');
@@ -66,10 +81,11 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
       body,
       type: 'text/plain; charset=utf-8',
       note: `${answer.config.purpose} from ${answer.source}`,
+      ...(answer.config.known ? { systemId: answer.config.systemId } : {}),
     };
   };
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<string> => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<Outcome | string> => {
     const url = req.url ?? '/';
     if (url.startsWith(BOOT_HTTP.regionProxyPrefix)) {
       // Machines need the metadata server, enlistment and the run-scripts; the rest of the region
@@ -110,7 +126,7 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
         });
         res.end(req.method === 'HEAD' ? undefined : reply.body);
       }
-      return reply.note ?? '';
+      return { note: reply.note ?? '', systemId: reply.systemId };
     }
     const name = pathname.slice(1);
     if (FIRMWARE.has(name)) return serveFile(req, res, tftpDir, name);
@@ -123,12 +139,23 @@ export function createHttpBootServer(o: HttpBootOptions): http.Server {
     const { socket } = req;
     const peer = socket.remoteAddress ?? '?';
     const written = socket.bytesWritten;
-    const line = (status: number | string, note: string) =>
+    const url = req.url ?? '';
+    const kind: HttpBootKind = url.startsWith(BOOT_HTTP.regionProxyPrefix)
+      ? 'proxy'
+      : url.startsWith('/ipxe/')
+        ? 'script'
+        : 'file';
+    const line = (status: number, outcome: Outcome | string) => {
+      const { note, systemId } = typeof outcome === 'string' ? { note: outcome, systemId: undefined } : outcome;
+      const bytes = socket.bytesWritten - written;
       o.log(
-        `http-boot: ${peer} ${req.method ?? '?'} ${req.url ?? ''} ${status} ${socket.bytesWritten - written} B ${Date.now() - started} ms${note ? ` (${note})` : ''}`,
+        `http-boot: ${peer} ${req.method ?? '?'} ${url} ${status} ${bytes} B ${Date.now() - started} ms${note ? ` (${note})` : ''}`,
+        { system_id: systemId },
       );
+      o.onTransfer?.({ kind, outcome: status < 400 && res.writableFinished ? 'success' : 'failure', bytes });
+    };
     handle(req, res).then(
-      (note) => line(res.statusCode, note),
+      (outcome) => line(res.statusCode, outcome),
       (err: unknown) => {
         // A bug or an odd region answer (e.g. an unsafe value): this request fails, the server lives.
         const message = (err as Error).message;

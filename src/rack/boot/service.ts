@@ -8,12 +8,13 @@ import { BOOT_HTTP } from '../../contracts/boot';
 import { RACK_HTTP_PORT } from '../../contracts/rack-api';
 import { bootLayout } from './boot-root';
 import { DEBIAN_IPXE_DIR, installIpxeFirmware } from './firmware';
-import { createHttpBootServer } from './http-server';
+import type { Log } from '../../contracts/log';
+import { createHttpBootServer, type HttpBootTransfer } from './http-server';
 import { bootScript, httpBase } from './ipxe-script';
 import { isWildcard, localAddressFor } from './local-address';
 import type { LeasedAddresses } from './credential-gate';
 import type { BootConfigByMac, PreparedBoots } from './mac-config';
-import { startTftpServer, type RunningTftp } from './tftp-server';
+import { startTftpServer, type RunningTftp, type TftpTransfer } from './tftp-server';
 
 export type BootServiceName = 'tftp' | 'http-boot';
 export type BootServiceStatus = { status: 'running' | 'dead' | 'off'; message: string };
@@ -37,7 +38,10 @@ export interface BootServicesOptions {
   bootCache?: PreparedBoots;
   /** This rack's DHCP leases; without them no boot script carries machine credentials. */
   leasedAddresses?: LeasedAddresses;
-  log: (line: string) => void;
+  log: Log;
+  /** Transfers once over (the rack's metrics). */
+  onTftpTransfer?: (t: TftpTransfer) => void;
+  onHttpTransfer?: (t: HttpBootTransfer) => void;
   /** Ephemeral environment architecture (default amd64). */
   arch?: string;
   /** Where iPXE loaders are copied from (default Debian's /usr/lib/ipxe). */
@@ -78,6 +82,7 @@ export async function startBootServices(o: BootServicesOptions): Promise<BootSer
       timeoutMs: o.regionTimeoutMs,
       arch: o.arch,
       log: o.log,
+      onTransfer: o.onHttpTransfer,
     });
     try {
       httpPort = await listen(server, httpPortWanted, bind);
@@ -107,6 +112,7 @@ export async function startBootServices(o: BootServicesOptions): Promise<BootSer
         host: bind,
         port: tftpPortWanted,
         log: o.log,
+        onTransfer: o.onTftpTransfer,
         bootScript: async ({ address }) => {
           // TFTP cannot tell which local address a request arrived on: a specific bind address
           // says it, else the kernel's route back to the client does, else the configured one.

@@ -23,6 +23,17 @@ export interface TftpServerOptions {
   /** Largest RFC 7440 window agreed to (default 16). */
   maxWindowSize?: number;
   log: (line: string) => void;
+  /** Each transfer once it is over (the rack's metrics). */
+  onTransfer?: (t: TftpTransfer) => void;
+}
+
+/** `stopped`: the client ended it (a PXE ROM asks for tsize, then aborts and asks again). */
+export type TransferOutcome = 'success' | 'stopped' | 'failure';
+export interface TftpTransfer {
+  outcome: TransferOutcome;
+  /** Bytes of the file offered (its size), for a transfer that completed; 0 otherwise. */
+  bytes: number;
+  seconds: number;
 }
 
 export interface RunningTftp {
@@ -105,6 +116,7 @@ async function serve(o: TftpServerOptions, req: ServerRequest, res: ServerRespon
   const sending: { source?: Readable } = {};
   let over = false;
   let outcome = 'done';
+  let size = 0;
   // Always listened to: a PXE ROM asks for tsize, then aborts and asks again, which the library
   // reports as an error on the request (unhandled, it would kill the process).
   req.on('error', (err: Error) => {
@@ -117,12 +129,18 @@ async function serve(o: TftpServerOptions, req: ServerRequest, res: ServerRespon
     over = true;
     sending.source?.destroy();
     // The library emits 'close' first, then 'abort' or 'error': log once those have said why.
-    process.nextTick(() => o.log(`tftp: ${who} RRQ ${req.file} ${outcome} ${Date.now() - started} ms`));
+    process.nextTick(() => {
+      o.log(`tftp: ${who} RRQ ${req.file} ${outcome} ${Date.now() - started} ms`);
+      const kind: TransferOutcome =
+        outcome === 'done' ? 'success' : /^(stopped|aborted)/.test(outcome) ? 'stopped' : 'failure';
+      o.onTransfer?.({ outcome: kind, bytes: kind === 'success' ? size : 0, seconds: (Date.now() - started) / 1000 });
+    });
   });
 
   if (name === TFTP_FILES.bootScript) {
     const body = Buffer.from(await o.bootScript({ address: req.stats.remoteAddress }));
     if (over) return;
+    size = body.length;
     res.setSize(body.length);
     res.end(body);
     return;
@@ -139,6 +157,7 @@ async function serve(o: TftpServerOptions, req: ServerRequest, res: ServerRespon
     return;
   }
   // setSize sends the OACK (with tsize) or starts the transfer: without it nothing moves.
+  size = file.size;
   res.setSize(file.size);
   const source = (sending.source = file.handle.createReadStream({ autoClose: true }));
   source.on('error', (err) => {

@@ -8,7 +8,8 @@ import { LeaseTable, type Lease } from './lease-table';
 import type { LeaseJournal } from './lease-store';
 import { hostAddresses, kernelRouteSource, type LocalAddresses, type RouteSource } from './local-addresses';
 import { MalformedPacketError } from './malformed';
-import { decodePacket, encodePacket, type DhcpPacket } from './packet';
+import { MSG_NAME } from './options';
+import { decodePacket, encodePacket, messageTypeOf, type DhcpPacket } from './packet';
 import { rateLimitedLog } from './rate-limited-log';
 import { destinationOf, type ReplyPorts } from './reply';
 import { leaseEvent, Responder, type ResponderOptions } from './responder';
@@ -48,6 +49,13 @@ export interface DhcpServerOptions extends ResponderOptions {
   log: (line: string) => void;
   now?: () => number;
   sweepEveryMs?: number;
+  /** Each packet received (its message type; `malformed` when undecodable) and each reply sent (metrics). */
+  onPacket?: (direction: 'received' | 'sent', type: string) => void;
+}
+
+/** A DHCP message type's name (DISCOVER…INFORM); `OTHER` for anything else, so labels stay a bounded set. */
+export function messageTypeName(p: DhcpPacket): string {
+  return MSG_NAME[messageTypeOf(p) ?? 0] ?? 'OTHER';
 }
 
 export interface DhcpServerStats {
@@ -217,11 +225,13 @@ export class DhcpServer {
       req = decodePacket(buf);
     } catch (err) {
       this.counters.malformed += 1;
+      this.o.onPacket?.('received', 'MALFORMED');
       const why =
         err instanceof MalformedPacketError ? err.message : `decoder bug: ${(err as Error).stack ?? String(err)}`;
       this.complain(`dhcp: dropped a malformed packet (${buf.length} bytes): ${why}`);
       return;
     }
+    this.o.onPacket?.('received', messageTypeName(req));
     try {
       this.handle(req);
     } catch (err) {
@@ -270,6 +280,7 @@ export class DhcpServer {
         if (err) this.complain(`dhcp: reply to ${to.address}:${to.port} failed: ${err.message}`);
       });
       this.counters.replies += 1;
+      this.o.onPacket?.('sent', messageTypeName(reply));
     } catch (err) {
       this.complain(`dhcp: reply to ${to.address}:${to.port} failed: ${(err as Error).message}`);
     }

@@ -10,7 +10,7 @@ import { type LeaseJournal, openLeaseJournal } from './lease-store';
 import { LeaseReporter } from './lease-reporter';
 import { leaseEvent } from './responder';
 import { hostAddresses, type LocalAddresses, type RouteSource } from './local-addresses';
-import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer } from './server';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer, type DhcpServerOptions } from './server';
 
 export type DhcpServiceStatus = RackHeartbeat['services'][string];
 
@@ -33,6 +33,8 @@ export interface DhcpServiceOptions {
   reportEveryMs?: number;
   /** See directRefusal in server.ts: answer broadcasts even with networks DHCP does not serve. */
   answerBroadcastsOnEveryNetwork?: boolean;
+  /** Packets in and out by message type (the rack's metrics). */
+  onPacket?: DhcpServerOptions['onPacket'];
 }
 
 export interface DhcpService {
@@ -91,6 +93,7 @@ export function startDhcpService(o: DhcpServiceOptions): DhcpService {
         routeSource: o.routeSource,
         answerBroadcastsOnEveryNetwork: o.answerBroadcastsOnEveryNetwork,
         log: o.log,
+        onPacket: o.onPacket,
       });
     } catch (err) {
       state.fatal = `lease journal in ${o.stateDir}: ${(err as Error).message}`;

@@ -48,6 +48,7 @@ import { MachineNetworkEditor } from './machine-network/machine-edit';
 import { MachineInterfaceService } from './machine-network/machine-interfaces';
 import { MachineLinkService } from './machine-network/machine-links';
 import { MachineNetworkRestore } from './machine-network/restore';
+import { MachineCounts } from './machine-counts';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -130,6 +131,8 @@ export interface RegionServices {
   machineNetworkRestore: MachineNetworkRestore;
   /** Which silent racks' task queues a live rack covers (docs/adr/0005-rack-failover.md). */
   rackFailover: RackFailoverService;
+  /** Machines by status (the region's /metrics). */
+  machineCounts: MachineCounts;
 }
 
 export function createRegionServices(o: {
@@ -207,6 +210,7 @@ export function createRegionServices(o: {
     subnetUsage: new SubnetUsageService(o.db, subnets),
     ...machineNetwork(o.db, queries, vlans, subnets),
     rackFailover: new RackFailoverService(o.db),
+    machineCounts: new MachineCounts(o.db),
   };
 }
 

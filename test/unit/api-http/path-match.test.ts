@@ -10,13 +10,34 @@ describe('PathMatcher', () => {
   ]);
 
   it('routes a CIDR with its prefix length to a CIDR placeholder, as MAAS routes subnets/10.0.0.0/24/', () => {
-    assert.deepEqual(matcher.match('/subnets/10.0.0.0/24/'), { value: 'subnet', params: { id: '10.0.0.0/24' } });
-    assert.deepEqual(matcher.match('/subnets/10.0.0.0/24'), { value: 'subnet', params: { id: '10.0.0.0/24' } });
-    assert.deepEqual(matcher.match('/subnets/fd00::/64/'), { value: 'subnet', params: { id: 'fd00::/64' } });
-    assert.deepEqual(matcher.match('/subnets/10.0.0.0%2F24/'), { value: 'subnet', params: { id: '10.0.0.0/24' } });
-    assert.deepEqual(matcher.match('/subnets/7/'), { value: 'subnet', params: { id: '7' } });
+    assert.deepEqual(matcher.match('/subnets/10.0.0.0/24/'), {
+      value: 'subnet',
+      template: '/subnets/{id}/',
+      params: { id: '10.0.0.0/24' },
+    });
+    assert.deepEqual(matcher.match('/subnets/10.0.0.0/24'), {
+      value: 'subnet',
+      template: '/subnets/{id}/',
+      params: { id: '10.0.0.0/24' },
+    });
+    assert.deepEqual(matcher.match('/subnets/fd00::/64/'), {
+      value: 'subnet',
+      template: '/subnets/{id}/',
+      params: { id: 'fd00::/64' },
+    });
+    assert.deepEqual(matcher.match('/subnets/10.0.0.0%2F24/'), {
+      value: 'subnet',
+      template: '/subnets/{id}/',
+      params: { id: '10.0.0.0/24' },
+    });
+    assert.deepEqual(matcher.match('/subnets/7/'), {
+      value: 'subnet',
+      template: '/subnets/{id}/',
+      params: { id: '7' },
+    });
     assert.deepEqual(matcher.match('/subnets/10.0.0.0/24/op-statistics'), {
       value: 'subnet',
+      template: '/subnets/{id}/',
       params: { id: '10.0.0.0/24' },
       op: 'statistics',
     });
