@@ -66,11 +66,14 @@ export class MetadataService {
         description: `Signal ${status}${input.error ? `: ${input.error}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
         level: status === 'FAILED' ? 'ERROR' : 'INFO',
       });
-    });
-    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
-      kind: status === 'OK' || status === 'FAILED' ? 'signal' : 'progress',
-      status,
-      message: input.error,
+      // Inside the transaction: when Temporal cannot take the signal, the machine gets a 503 and
+      // nothing is written, so its retry does not record the event twice. The row lock held
+      // meanwhile makes the workflow's next activity wait for this commit.
+      await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+        kind: status === 'OK' || status === 'FAILED' ? 'signal' : 'progress',
+        status,
+        message: input.error,
+      });
     });
   }
 
@@ -104,23 +107,26 @@ export class MetadataService {
       [e.name, e.description].filter(Boolean).join(': '),
       SIGNAL_LIMITS.eventDescriptionLength,
     );
-    await recordEvent(this.db.manager, machine.id, { type, description, level: failed ? 'ERROR' : 'DEBUG' });
-    if (this.isCloudInitFinal(machine, e)) {
-      // SUCCESS or WARN (a module warned): the OS is up and configured, as the user asked.
+    // The event and the signal stand or fall together (see signal()): a 503 writes nothing.
+    await this.db.transaction(async (tx) => {
+      await recordEvent(tx, machine.id, { type, description, level: failed ? 'ERROR' : 'DEBUG' });
+      if (this.isCloudInitFinal(machine, e)) {
+        // SUCCESS or WARN (a module warned): the OS is up and configured, as the user asked.
+        await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+          kind: 'deployed-os',
+          status: failed ? 'FAILED' : 'OK',
+          message: failed
+            ? eventText('description', `cloud-init failed: ${description}`, SIGNAL_LIMITS.eventDescriptionLength)
+            : '',
+        });
+        return;
+      }
       await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
-        kind: 'deployed-os',
-        status: failed ? 'FAILED' : 'OK',
-        message: failed
-          ? eventText('description', `cloud-init failed: ${description}`, SIGNAL_LIMITS.eventDescriptionLength)
-          : '',
+        kind: 'progress',
+        status: 'WORKING',
+        // Into the workflow's history: as bounded as the event.
+        message: eventText('name', e.name ?? '', SIGNAL_LIMITS.eventDescriptionLength),
       });
-      return;
-    }
-    await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
-      kind: 'progress',
-      status: 'WORKING',
-      // Into the workflow's history: as bounded as the event.
-      message: eventText('name', e.name ?? '', SIGNAL_LIMITS.eventDescriptionLength),
     });
   }
 
