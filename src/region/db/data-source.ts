@@ -20,6 +20,7 @@ import { DnsResources1764870000000 } from './migrations/0017-dns-resources';
 import { MachineNetwork1764880000000 } from './migrations/0018-machine-network';
 import { DnsPublication1764910000000 } from './migrations/0021-dns-publication';
 import { EphemeralDeploy1764950000000 } from './migrations/0025-ephemeral-deploy';
+import { DhcpSnippets1765030000000 } from './migrations/0033-dhcp-snippets';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   MachineNetwork1764880000000,
   DnsPublication1764910000000,
   EphemeralDeploy1764950000000,
+  DhcpSnippets1765030000000,
 ];
 
 export interface DatabaseOptions {
