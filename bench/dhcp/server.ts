@@ -2,6 +2,10 @@
 // /16 subnet), leases durable in the given directory. Run inside the server's network namespace:
 //   node --import tsx bench/dhcp/server.ts <stateDir> <cidr> <rangeStart> <rangeEnd>
 // Prints "ready <port>" once it listens; SIGTERM closes the socket and flushes the journal.
+// METALFLOW_BENCH_DHCP_SNIPPETS=N puts N DHCP snippets in force (issue 22: one global, half of the
+// rest on the subnet, the others on machines' MACs), to compare DORA/s with and without.
+import { mergeDhcpSnippetLayers, parseDhcpSnippet, type DhcpSnippetLayer } from '../../src/contracts/dhcp-snippets';
+import type { DhcpConfig } from '../../src/contracts/rack-api';
 import { openLeaseJournal } from '../../src/rack/dhcp/lease-store';
 import { DhcpServer } from '../../src/rack/dhcp/server';
 
@@ -11,7 +15,10 @@ async function main(): Promise<void> {
     throw new Error('usage: server.ts <stateDir> <cidr> <rangeStart> <rangeEnd>');
   const { journal, leases } = await openLeaseJournal(stateDir);
   const server = new DhcpServer({ port: 67, httpPort: 5248, journal, leases, log: (line) => console.error(line) });
+  const snippets = benchSnippets(Number(process.env.METALFLOW_BENCH_DHCP_SNIPPETS ?? 0));
   await server.apply({
+    globalSnippets: snippets.globalSnippets,
+    hostSnippets: snippets.hostSnippets,
     subnets: [
       {
         subnetId: 1,
@@ -24,6 +31,7 @@ async function main(): Promise<void> {
         reservedRanges: [],
         fixed: [],
         leaseSeconds: 3600,
+        snippets: snippets.subnet,
       },
     ],
   });
@@ -39,6 +47,24 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+}
+
+/** What n snippets of each scope add, merged as the region merges them (distinct custom codes). */
+function benchSnippets(n: number): Pick<DhcpConfig, 'globalSnippets' | 'hostSnippets'> & { subnet?: DhcpSnippetLayer } {
+  if (n <= 0) return {};
+  const subnetCount = Math.floor((n - 1) / 2);
+  const hosts = n - 1 - subnetCount;
+  const custom = (k: number) =>
+    `option bench-${k} code ${224 + (k % 31)} = unsigned integer 32; option bench-${k} ${k};`;
+  const subnetLayers = Array.from({ length: subnetCount }, (_, k) => parseDhcpSnippet(custom(k)));
+  return {
+    globalSnippets: parseDhcpSnippet('option ntp-servers 10.78.0.1; option domain-search "bench";'),
+    subnet: mergeDhcpSnippetLayers(subnetLayers),
+    hostSnippets: Array.from({ length: hosts }, (_, k) => ({
+      mac: `02:be:00:00:${(k >> 8).toString(16).padStart(2, '0')}:${(k & 255).toString(16).padStart(2, '0')}`,
+      snippets: parseDhcpSnippet('option interface-mtu 1400;'),
+    })),
+  };
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,7 @@ import { groupResources } from './resources/groups';
 import { fabricResources } from './resources/fabrics';
 import { ipAddressResources } from './resources/ipaddresses';
 import { reservedIpResources } from './resources/reserved-ips';
+import { dhcpSnippetResources } from './resources/dhcp-snippets';
 import { nodeResources } from './resources/nodes';
 import { machineResources } from './resources/machines';
 import { placementRuleResources } from './resources/placement-rules';
@@ -129,5 +130,6 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...blockDeviceResources({ services }),
     ...volumeGroupResources({ services }),
     ...reservedIpResources({ services }),
+    ...dhcpSnippetResources({ services }),
   ];
 }

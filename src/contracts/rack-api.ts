@@ -4,6 +4,7 @@
 // through workflow history.
 
 import type { EraseMode } from './boot';
+import type { DhcpSnippetLayer } from './dhcp-snippets';
 import type { BootPurpose } from './workflows';
 
 export const RACK_API_PREFIX = '/MAAS/rack/v1';
@@ -103,9 +104,21 @@ export interface DhcpSubnetConfig {
   fixed: Array<{ mac: string; ip: string; hostname: string }>;
   /** Lease time for ordinary clients in seconds; PXE clients get a short one (see DHCP server). */
   leaseSeconds: number;
+  /** The VLAN's MTU (option 26). */
+  mtu?: number;
+  /** Option 119: the domains clients search. */
+  domainSearch?: string[];
+  /** Option 121: routes to other subnets (MAAS's static routes from this subnet). */
+  staticRoutes?: Array<{ destination: string; gateway: string }>;
+  /** This subnet's enabled DHCP snippets, merged in id order. */
+  snippets?: DhcpSnippetLayer;
 }
 export interface DhcpConfig {
   subnets: DhcpSubnetConfig[];
+  /** Enabled global DHCP snippets, merged in id order (beneath what the subnet generates). */
+  globalSnippets?: DhcpSnippetLayer;
+  /** Enabled node snippets: each MAC of the node, with its snippets merged (the most specific). */
+  hostSnippets?: Array<{ mac: string; snippets: DhcpSnippetLayer }>;
 }
 
 /** POST racks/{rack}/leases: what the rack's DHCP server did since its last report. */

@@ -4,6 +4,7 @@ import { type BootFile } from './boot-file';
 import { formatIp, type Ip } from './ipv4';
 import { IPXE_NO_PXEDHCP, ipList, MSG, OPT, text, u32, u8, type DhcpOptions } from './options';
 import { BOOTREPLY, BROADCAST_FLAG, type DhcpPacket } from './packet';
+import type { CompiledScope } from './scope-options';
 import type { ServedSubnet } from './subnets';
 
 export interface Grant {
@@ -13,6 +14,8 @@ export interface Grant {
   leaseSeconds?: number;
   hostname?: string;
   boot?: BootFile;
+  /** The client's node snippets (scope-options.ts), on top of the subnet's options. */
+  host?: CompiledScope;
 }
 
 export function offerOrAck(
@@ -30,24 +33,32 @@ export function offerOrAck(
     opts.set(OPT.rebindingTime, u32(Math.floor((g.leaseSeconds * 7) / 8)));
   }
   opts.set(OPT.subnetMask, ipList([subnet.mask]));
-  if (subnet.gateway !== undefined) opts.set(OPT.router, ipList([subnet.gateway]));
-  if (subnet.dnsServers.length) opts.set(OPT.dnsServers, ipList(subnet.dnsServers));
-  if (subnet.config.domain) opts.set(OPT.domainName, text(subnet.config.domain));
-  if (subnet.ntpServers.length) opts.set(OPT.ntpServers, ipList(subnet.ntpServers));
+  // Precomputed per subnet: global snippets, the generated options, the subnet's snippets.
+  for (const [code, value] of subnet.scopes.base.options) opts.set(code, value);
   if (g.hostname) opts.set(OPT.hostname, text(g.hostname));
+  if (g.host) for (const [code, value] of g.host.options) opts.set(code, value);
+  const scope = g.host ?? subnet.scopes.base;
+  let siaddr: Ip;
+  let file: string;
   if (g.boot) {
+    // Our boot file wins over any snippet's for a client we netboot (BOOT_FILE_CODES).
     opts.set(OPT.tftpServer, text(formatIp(subnet.serverIp)));
     opts.set(OPT.bootfileName, text(g.boot.filename));
     if (g.boot.vendorClass) opts.set(OPT.vendorClass, text(g.boot.vendorClass));
     if (g.boot.ipxeNoPxeDhcp) opts.set(OPT.ipxe, IPXE_NO_PXEDHCP);
+    siaddr = subnet.serverIp;
+    file = g.boot.filename;
+  } else {
+    siaddr = scope.nextServer ?? 0;
+    file = scope.filename ?? '';
   }
   echoRelayInfo(req, opts);
   return {
     ...replyHeader(req),
     ciaddr: type === MSG.ack ? req.ciaddr : 0,
     yiaddr: g.yiaddr,
-    siaddr: g.boot ? subnet.serverIp : 0,
-    file: g.boot?.filename ?? '',
+    siaddr,
+    file,
     options: opts,
   };
 }

@@ -9,6 +9,7 @@ import type { Lease, LeaseTable } from './lease-table';
 import { MSG, MSG_NAME, OPT, optIp, optText } from './options';
 import { BOOTREQUEST, macOf, messageTypeOf, type DhcpPacket } from './packet';
 import { nak, offerOrAck } from './reply';
+import type { CompiledScope } from './scope-options';
 import { selectSubnet, type ServedSubnet } from './subnets';
 
 export interface ResponderOptions {
@@ -96,7 +97,7 @@ export class Responder {
         return this.release(c);
       case MSG.inform:
         return {
-          reply: offerOrAck(c.req, MSG.ack, c.subnet, { yiaddr: 0, boot: this.bootFile(c) }),
+          reply: offerOrAck(c.req, MSG.ack, c.subnet, { yiaddr: 0, boot: this.bootFile(c), host: this.hostScope(c) }),
           changes: [],
           events: [],
         };
@@ -125,6 +126,7 @@ export class Responder {
       leaseSeconds: this.leaseSeconds(c),
       hostname: this.fixedHostname(c, ip),
       boot: this.bootFile(c),
+      host: this.hostScope(c),
     });
     return { reply, changes: [], events: [] };
   }
@@ -183,6 +185,7 @@ export class Responder {
       leaseSeconds,
       hostname: this.fixedHostname(c, ip),
       boot: this.bootFile(c),
+      host: this.hostScope(c),
     });
     return { reply, changes, events };
   }
@@ -236,8 +239,15 @@ export class Responder {
   }
 
   private leaseSeconds(c: Context): number {
-    const configured = c.subnet.config.leaseSeconds > 0 ? c.subnet.config.leaseSeconds : DEFAULT_LEASE_SECONDS;
+    const scope = this.hostScope(c) ?? c.subnet.scopes.base;
+    const fromConfig = c.subnet.config.leaseSeconds > 0 ? c.subnet.config.leaseSeconds : DEFAULT_LEASE_SECONDS;
+    // Snippets' default-lease-time, capped by their max-lease-time (every client gets the default).
+    const configured = Math.min(scope.defaultLeaseSeconds ?? fromConfig, scope.maxLeaseSeconds ?? Infinity);
     return c.firmware.pxe ? Math.min(configured, this.pxeLeaseSeconds) : configured;
+  }
+
+  private hostScope(c: Context): CompiledScope | undefined {
+    return c.subnet.scopes.hosts.get(c.mac);
   }
 
   private bootFile(c: Context) {

@@ -1,7 +1,9 @@
 // The region's DHCP config made ready for the packet path: addresses as numbers, what may be
 // handed out to whom, our own address per subnet, and which subnet a request belongs to.
 import type { DhcpConfig, DhcpSubnetConfig } from '../../contracts/rack-api';
+import type { DhcpSnippetLayer } from '../../contracts/dhcp-snippets';
 import { type Cidr, inCidr, type Ip, maskOf, parseCidr, parseIp, requireIp } from './ipv4';
+import { compileScopes, type SubnetScopes } from './scope-options';
 
 export interface IpRange {
   start: Ip;
@@ -27,6 +29,14 @@ export interface ServedSubnet {
   fixedOwner: Map<Ip, string>;
   /** This host's addresses (never handed out). */
   ownIps: Set<Ip>;
+  /** The options and snippet settings of its replies, worked out once (scope-options.ts). */
+  scopes: SubnetScopes;
+}
+
+/** The snippets beyond the subnet's own: global, and per node MAC. */
+export interface SnippetScopes {
+  global?: DhcpSnippetLayer;
+  hosts?: ReadonlyArray<{ mac: string; snippets: DhcpSnippetLayer }>;
 }
 
 export const normaliseMac = (mac: string): string => mac.trim().toLowerCase().replace(/-/g, ':');
@@ -40,6 +50,7 @@ export function compileSubnet(
   localIps: readonly Ip[],
   routeSource: Ip | undefined,
   warn: (line: string) => void,
+  snippets: SnippetScopes = {},
 ): ServedSubnet {
   const cidr = parseCidr(config.cidr);
   const inside = localIps.find((ip) => inCidr(cidr, ip));
@@ -54,13 +65,16 @@ export function compileSubnet(
     .map((r) => clip(r, 'dynamic range'))
     .filter((r) => r !== undefined)
     .sort((a, b) => a.start - b.start);
+  const gateway = config.gatewayIp ? requireIp(config.gatewayIp, 'gateway') : undefined;
+  const dnsServers = config.dnsServers.map((s) => parseIp(s)).filter((ip) => ip !== undefined);
+  const ntpServers = config.ntpServers.map((s) => parseIp(s)).filter((ip) => ip !== undefined);
   const subnet: ServedSubnet = {
     config,
     cidr,
     mask: maskOf(cidr.prefix),
-    gateway: config.gatewayIp ? requireIp(config.gatewayIp, 'gateway') : undefined,
-    dnsServers: config.dnsServers.map((s) => parseIp(s)).filter((ip) => ip !== undefined),
-    ntpServers: config.ntpServers.map((s) => parseIp(s)).filter((ip) => ip !== undefined),
+    gateway,
+    dnsServers,
+    ntpServers,
     serverIp,
     attached: inside !== undefined,
     dynamic,
@@ -69,6 +83,13 @@ export function compileSubnet(
     fixedByMac: new Map(),
     fixedOwner: new Map(),
     ownIps: new Set([...localIps, serverIp]),
+    scopes: compileScopes(
+      config,
+      { gateway, dnsServers, ntpServers },
+      snippets.global,
+      snippets.hosts ?? [],
+      normaliseMac,
+    ),
   };
   for (const f of config.fixed) {
     const ip = parseIp(f.ip);
@@ -101,7 +122,12 @@ export function compileSubnets(
   const out: ServedSubnet[] = [];
   for (const s of config.subnets) {
     try {
-      out.push(compileSubnet(s, localIps, routeSources.get(s.subnetId), warn));
+      out.push(
+        compileSubnet(s, localIps, routeSources.get(s.subnetId), warn, {
+          global: config.globalSnippets,
+          hosts: config.hostSnippets,
+        }),
+      );
     } catch (err) {
       warn(`subnet ${s.cidr} is not served: ${(err as Error).message}`);
     }

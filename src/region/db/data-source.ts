@@ -21,6 +21,7 @@ import { MachineNetwork1764880000000 } from './migrations/0018-machine-network';
 import { DnsPublication1764910000000 } from './migrations/0021-dns-publication';
 import { EphemeralDeploy1764950000000 } from './migrations/0025-ephemeral-deploy';
 import { WorkflowChain1764960000000 } from './migrations/0026-workflow-chain';
+import { DhcpSnippets1765030000000 } from './migrations/0033-dhcp-snippets';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -44,6 +45,7 @@ export const MIGRATIONS = [
   DnsPublication1764910000000,
   EphemeralDeploy1764950000000,
   WorkflowChain1764960000000,
+  DhcpSnippets1765030000000,
 ];
 
 export interface DatabaseOptions {

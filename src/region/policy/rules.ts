@@ -67,6 +67,8 @@ export const COLLECTION_RULES = {
   dns: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
   /** Commissioning scripts: users read the built-in one; changes are admins' (and refused: issue 20). */
   script: { read: apiUser, change: apiAdmin },
+  /** DHCP snippets: users read them, admins change them (MAAS's admin_method). */
+  'dhcp-snippet': { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
 } satisfies Record<string, Record<string, (p: Principal) => Decision>>;
 
 export type CollectionObject = keyof typeof COLLECTION_RULES;

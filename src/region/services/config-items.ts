@@ -157,7 +157,7 @@ export const SUPPORTED_CONFIG: Readonly<Record<string, ConfigItem>> = {
     parse: (raw, _ctx, name) => bool(raw, name),
   },
   ntp_servers: {
-    doc: 'Addresses of NTP servers (IP addresses or hostnames, separated by commas and/or spaces): stored.',
+    doc: 'Addresses of NTP servers (IP addresses or hostnames, separated by commas and/or spaces): the IP addresses reach DHCP clients (option 42).',
     default: () => '',
     parse: (raw, _ctx, name) =>
       list(

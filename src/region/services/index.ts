@@ -23,6 +23,7 @@ import { IpRangeService } from './network/ip-ranges';
 import { RackDhcpService } from './network/rack-dhcp';
 import { RackFailoverService } from './network/rack-failover';
 import { ReservedIpService } from './network/reserved-ips';
+import { DhcpSnippetService } from './network/dhcp-snippets';
 import { SubnetUsageService } from './network/subnet-usage';
 import { SubnetService } from './network/subnets';
 import { PlacementService } from './placement';
@@ -96,6 +97,8 @@ export interface RegionServices {
   ipRanges: IpRangeService;
   reservedIps: ReservedIpService;
   rackDhcp: RackDhcpService;
+  /** MAAS's DHCP snippets (issue 22): validated at write, applied by the racks' DHCP servers. */
+  dhcpSnippets: DhcpSnippetService;
   /** Controllers (racks, regions) as machines: registering, removing, listing the regions. */
   controllers: ControllerService;
   workflows: WorkflowGateway;
@@ -164,6 +167,7 @@ export function createRegionServices(o: {
   const reservations = new ReservationService(o.db);
   const vlans = new VlanService(o.db);
   const devices = new DeviceService(o.db);
+  const dhcpSnippets = new DhcpSnippetService(o.db, subnets);
   return {
     db: o.db,
     users: new UserService(o.db),
@@ -190,7 +194,8 @@ export function createRegionServices(o: {
     subnets,
     ipRanges: new IpRangeService(o.db, subnets),
     reservedIps: new ReservedIpService(o.db, subnets),
-    rackDhcp: new RackDhcpService(o.db),
+    rackDhcp: new RackDhcpService(o.db, dhcpSnippets),
+    dhcpSnippets,
     controllers,
     workflows: o.workflows,
     secrets: o.secrets,

@@ -7,6 +7,7 @@ import type { DhcpConfig, DhcpLeaseEvent, DhcpSubnetConfig } from '../../../cont
 import net from 'node:net';
 import { NotFoundError, ValidationError } from '../../errors';
 import { normaliseMac } from '../machine-validation';
+import type { DhcpSnippetService } from './dhcp-snippets';
 
 /** Three missed heartbeats (every 10 s) plus slack; the same delay moves a rack's task queue. */
 export const FAILOVER_AFTER_S = RACK_FAILOVER_AFTER_S;
@@ -18,17 +19,26 @@ interface SubnetConfigRow {
   cidr: string;
   gatewayIp: string | null;
   dnsServers: string[];
+  mtu: number;
+  routes: Array<{ destination: string; gateway: string }> | null;
   ranges: Array<{ type: string; start: string; end: string }> | null;
   fixed: Array<{ mac: string; ip: string; hostname: string }> | null;
 }
 
 export class RackDhcpService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly snippets: Pick<DhcpSnippetService, 'layers'>,
+  ) {}
 
   async config(rackSystemId: string): Promise<DhcpConfig> {
     const rack = await this.rackId(rackSystemId);
     const rows: SubnetConfigRow[] = await this.db.query(
       `SELECT s.id AS "subnetId", s.cidr::text AS cidr, host(s.gateway_ip) AS "gatewayIp", s.dns_servers AS "dnsServers",
+              v.mtu,
+              (SELECT json_agg(json_build_object('destination', d.cidr::text, 'gateway', host(r.gateway_ip)) ORDER BY r.metric, r.id)
+                 FROM static_routes r JOIN subnets d ON d.id = r.destination_id
+                WHERE r.source_id = s.id AND family(d.cidr) = 4) AS routes,
               (SELECT json_agg(json_build_object('type', r.type, 'start', host(r.start_ip), 'end', host(r.end_ip)) ORDER BY r.start_ip)
                  FROM ip_ranges r WHERE r.subnet_id = s.id) AS ranges,
               (SELECT json_agg(json_build_object('mac', x.mac_address::text, 'ip', host(x.ip), 'hostname', x.hostname) ORDER BY x.ip)
@@ -41,7 +51,22 @@ export class RackDhcpService {
         ORDER BY s.id`,
       [rack, FAILOVER_AFTER_S],
     );
-    return { subnets: rows.map(toSubnetConfig).filter((s) => s.dynamicRanges.length > 0 || s.fixed.length > 0) };
+    const derived = await this.derived();
+    const snippets = await this.snippets.layers();
+    const subnets = rows
+      .map((r) => ({ ...toSubnetConfig(r, derived), snippets: snippets.bySubnet.get(r.subnetId) }))
+      .filter((s) => s.dynamicRanges.length > 0 || s.fixed.length > 0);
+    return { subnets, globalSnippets: snippets.global, hostSnippets: snippets.hosts };
+  }
+
+  /** What MAAS derives from its settings: ntp_servers (addresses only: option 42 holds no names), the default domain. */
+  private async derived(): Promise<Derived> {
+    const [row] = (await this.db.query(
+      `SELECT (SELECT value #>> '{}' FROM config WHERE name = 'ntp_servers') AS ntp,
+              (SELECT name FROM domains WHERE is_default) AS domain`,
+    )) as [{ ntp: string | null; domain: string | null }];
+    const ntpServers = (row.ntp ?? '').split(/[\s,]+/).filter((s) => net.isIPv4(s));
+    return { ntpServers, domain: row.domain ?? 'maas' };
   }
 
   /**
@@ -97,15 +122,23 @@ export class RackDhcpService {
   }
 }
 
-function toSubnetConfig(r: SubnetConfigRow): DhcpSubnetConfig {
+interface Derived {
+  ntpServers: string[];
+  domain: string;
+}
+
+function toSubnetConfig(r: SubnetConfigRow, d: Derived): DhcpSubnetConfig {
   const ranges = r.ranges ?? [];
   return {
     subnetId: r.subnetId,
     cidr: r.cidr,
     gatewayIp: r.gatewayIp,
     dnsServers: r.dnsServers,
-    ntpServers: [],
-    domain: 'maas',
+    ntpServers: d.ntpServers,
+    domain: d.domain,
+    domainSearch: [d.domain],
+    mtu: r.mtu,
+    staticRoutes: r.routes ?? [],
     dynamicRanges: ranges.filter((x) => x.type === 'dynamic').map(({ start, end }) => ({ start, end })),
     reservedRanges: ranges.filter((x) => x.type === 'reserved').map(({ start, end }) => ({ start, end })),
     fixed: r.fixed ?? [],
