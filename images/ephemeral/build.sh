@@ -124,7 +124,7 @@ for pkg in "${STORAGE_PACKAGES[@]}"; do STORAGE_DEBS+=("$(fetch_deb "$pkg")"); d
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
-INPUTS=("$HERE/init" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER" "$UEFI_ENTRIES")
+INPUTS=("$HERE/init" "$HERE/follow-rack.sh" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER" "$UEFI_ENTRIES")
 STAMP=$(
   echo "kernel $(basename "$DEB")"
   echo "busybox-static $BUSYBOX_VERSION"
@@ -288,6 +288,7 @@ install -m 0644 "$GCONV/IBM850.so" "$GCONV/gconv-modules.cache" "$R$GCONV/"
 install -m 0755 "$INSTALLER" "$R/lib/metalflow/install-to-disk.sh"
 install -m 0755 "$UEFI_ENTRIES" "$R/lib/metalflow/uefi-boot-entries.sh"
 install -m 0755 "$HERE/init" "$R/init"
+install -m 0644 "$HERE/follow-rack.sh" "$R/lib/metalflow/follow-rack.sh"
 install -m 0755 "$HERE/udhcpc.script" "$R/usr/share/udhcpc/default.script"
 install -m 0644 "$LIBRARY" "$R/lib/metalflow/maas-run-scripts.sh"
 for m in "${ORDER[@]}"; do

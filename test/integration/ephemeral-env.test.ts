@@ -41,9 +41,16 @@ async function startReceiver(): Promise<{
   files: Map<string, Buffer>;
   /** What GET …/storage-layout answers (the region's installer description), when set. */
   storage: { layout: string };
+  /** Files whose next GET stops halfway, as a rack that dies does: the server stops listening too. */
+  dieDuring: Set<string>;
+  /** Whether the server has stopped listening (dieDuring), and listening again on the same port. */
+  dead(): boolean;
+  revive(): Promise<void>;
   close(): Promise<void>;
 }> {
   const storage = { layout: '' };
+  const dieDuring = new Set<string>();
+  let dead = false;
   const requests: Recorded[] = [];
   // Served as GET /images/<name>, like the rack's HTTP boot server serves images.
   const files = new Map<string, Buffer>();
@@ -74,8 +81,17 @@ async function startReceiver(): Promise<{
           `# network config\n${JSON.stringify({ network: { version: 1, config: [{ type: 'physical', name: 'eth0', mac_address: MAC, subnets: [{ type: 'dhcp4' }] }] } })}\n`,
         );
       } else if (req.method === 'GET' && files.has(url.pathname.replace(/^\/images\//, ''))) {
+        const name = url.pathname.replace(/^\/images\//, '');
+        const file = files.get(name)!;
+        if (dieDuring.delete(name)) {
+          dead = true;
+          server.close();
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length });
+          res.write(file.subarray(0, file.length >> 1), () => res.destroy());
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        res.end(files.get(url.pathname.replace(/^\/images\//, '')));
+        res.end(file);
       } else if (
         req.method === 'GET' &&
         url.pathname === '/MAAS/api/2.0/machines/' &&
@@ -92,11 +108,18 @@ async function startReceiver(): Promise<{
   });
   // QEMU's user network turns the guest's connections to 10.0.2.2 into connections to 127.0.0.1.
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
   return {
-    port: (server.address() as { port: number }).port,
+    port,
     requests,
     files,
     storage,
+    dieDuring,
+    dead: () => dead,
+    revive: async () => {
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      dead = false;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -295,6 +318,74 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
       /^#metalflow-os-config\nmetadata=http:\/\/10\.0\.2\.2:\d+\/MAAS\/metadata\nck=consumerKEY1\ntk=tokenKEY22\nts=tokenSECRET333\nsystem_id=abc123\n\0/,
     );
     assert.equal(disk[raw.length], 0xee, 'nothing written past the image');
+  });
+
+  // Issue 18 item 1 (follow-rack.sh): the rack the machine booted from dies. Its URLs name an
+  // address nobody answers on (the VM's own, 10.0.2.15: refused at once), so the first signal gets
+  // no answer and the environment asks DHCP (QEMU's, server identifier 10.0.2.2) where to go; then
+  // the image stream is cut halfway and the server stops listening (a second dead rack), so the
+  // write restarts from the first byte once DHCP has answered again, and is checked as always.
+  it('xinstall: follows the rack DHCP names when its rack stops answering, and restarts a cut image stream', async () => {
+    const raw = Buffer.alloc(3 * MIB);
+    for (let i = 0; i < raw.length; i += 4096) raw.writeUInt32BE(i ^ 0x5a5a, i);
+    const gz = zlib.gzipSync(raw);
+    receiver.files.set('failover.img.gz', gz);
+    receiver.dieDuring.add('failover.img.gz');
+    const first = receiver.requests.length;
+    const dead = `http://10.0.2.15:${receiver.port}`;
+    // The server comes back once the environment has asked DHCP again after the cut (the second
+    // follow), as a secondary rack answers once it has taken DHCP over.
+    let revived = false;
+    const reviver = (async () => {
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 100));
+        const vm = vms.at(-1);
+        if (!receiver.dead() || !vm) continue;
+        if ((vm.console().match(/does not answer; asking DHCP/g) ?? []).length < 2) continue;
+        await receiver.revive();
+        revived = true;
+        return;
+      }
+    })();
+    const console = await boot(
+      {
+        [CMDLINE.purpose]: 'xinstall',
+        ...credentials(),
+        [CMDLINE.metadataUrl]: `${dead}/MAAS/metadata`,
+        [CMDLINE.image]: `${dead}/images/failover.img.gz`,
+        [CMDLINE.imageSha256]: crypto.createHash('sha256').update(gz).digest('hex'),
+      },
+      [{ sizeBytes: 8 * MIB, fill: 0xee }],
+    );
+    await reviver;
+    assert.ok(revived);
+    assert.match(console, /the rack at 10\.0\.2\.15 does not answer/);
+    assert.match(console, /DHCP answered from 10\.0\.2\.2: continuing through the rack at 10\.0\.2\.2/);
+    const signals = await signalsSince(first);
+    assert.deepEqual(
+      signals.map((s) => s.status),
+      ['WORKING', 'WORKING', 'OK'],
+      console,
+    );
+    assert.match(
+      signals[1]!.error,
+      new RegExp(
+        `^Writing http://10\\.0\\.2\\.2:${receiver.port}/images/failover\\.img\\.gz to /dev/\\w+ again from the start: the rack it came from stopped answering$`,
+      ),
+    );
+    // Both streams from the first byte.
+    const gets = since(first).filter((r) => r.method === 'GET' && r.url === '/images/failover.img.gz');
+    assert.equal(gets.length, 2, console);
+    assert.ok(!gets.some((r) => r.headers.range), 'no ranged request');
+    const disk = diskOf(lastVm!);
+    assert.ok(disk.subarray(0, 512 * 1024).equals(raw.subarray(0, 512 * 1024)), 'the image up to the config area');
+    assert.ok(disk.subarray(MIB, raw.length).equals(raw.subarray(MIB)), 'the image after the config area');
+    // The installed OS reports to the rack that answered.
+    assert.match(
+      disk.subarray(512 * 1024, 576 * 1024).toString('latin1'),
+      new RegExp(`^#metalflow-os-config\nmetadata=http://10\\.0\\.2\\.2:${receiver.port}/MAAS/metadata\n`),
+    );
+    assert.match(console, /sha256 [0-9a-f]{64} verified/);
   });
 
   // The installer's RAID and LVM in the environment's own kernel (the test host may have neither):
