@@ -140,6 +140,11 @@ export interface PowerHeartbeat {
   step: string;
   /** The BMC's last error of an earlier attempt, for the operator who pauses a failing BMC. */
   lastBmcError?: string;
+  /**
+   * An earlier attempt of this power-on sent the BMC its `on` (or cycle): a retry that finds the
+   * machine on leaves it be rather than cycling a machine that is booting because of it.
+   */
+  onIssued?: boolean;
 }
 
 export interface RackActivities {

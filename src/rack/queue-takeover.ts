@@ -24,6 +24,11 @@ export interface QueueTakeoverOptions {
 export interface QueueTakeover {
   /** The task queues served for other racks right now (for the heartbeat and tests). */
   covering(): string[];
+  /**
+   * Stops every covering worker now (this rack fenced itself: it no longer knows who is silent).
+   * The loop covers queues again once mayAsk() allows it.
+   */
+  release(): Promise<void>;
   /** Settles once `signal` aborted and every covering worker stopped; never rejects. */
   done: Promise<void>;
 }
@@ -44,7 +49,8 @@ export function queueTakeoverLoop(o: QueueTakeoverOptions, signal: AbortSignal):
       } catch (err) {
         if (signal.aborted) break;
         // One line per streak: a region down for minutes must not flood the log. The workers
-        // already covering keep polling meanwhile: a dead partner stays dead without a region.
+        // already covering keep polling meanwhile (a dead partner stays dead without a region),
+        // until this rack fences itself (release(), self-fence.ts).
         if (!failing) o.log(`covered task queues: ${(err as Error).message}`);
         failing = true;
       }
@@ -57,9 +63,16 @@ export function queueTakeoverLoop(o: QueueTakeoverOptions, signal: AbortSignal):
   async function reconcile(queues: CoveredQueues['queues']): Promise<void> {
     const wanted = new Map(queues.map((q) => [q.taskQueue, q]));
     for (const [queue, q] of wanted) {
-      if (workers.has(queue) || signal.aborted) continue;
+      // (mayAsk again: this rack may have fenced itself while the region answered.)
+      if (workers.has(queue) || signal.aborted || (o.mayAsk && !o.mayAsk())) continue;
       try {
-        workers.set(queue, await o.startWorker(queue));
+        const worker = await o.startWorker(queue);
+        // Fenced while it started (release() did not see it): not this rack's to serve now.
+        if (o.mayAsk && !o.mayAsk()) {
+          await worker.stop();
+          continue;
+        }
+        workers.set(queue, worker);
         o.log(`rack ${q.rackName} is silent: serving its task queue ${queue} too`);
       } catch (err) {
         o.log(`cannot serve rack ${q.rackName}'s task queue ${queue}: ${(err as Error).message}`);
@@ -73,5 +86,14 @@ export function queueTakeoverLoop(o: QueueTakeoverOptions, signal: AbortSignal):
     }
   }
 
-  return { covering: () => [...workers.keys()], done };
+  async function release(): Promise<void> {
+    const stopping = [...workers].map(async ([queue, worker]) => {
+      workers.delete(queue);
+      await worker.stop();
+      o.log(`no longer serving task queue ${queue}: this rack is fenced`);
+    });
+    await Promise.all(stopping);
+  }
+
+  return { covering: () => [...workers.keys()], release, done };
 }

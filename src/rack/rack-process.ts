@@ -24,7 +24,8 @@ import { pollLoop } from './power/poller';
 import { queueTakeoverLoop } from './queue-takeover';
 import { createPowerRegistry } from './power/registry';
 import { isRetryableRegionError, RegionClient } from './region-client';
-import { startRackWorker } from './worker';
+import { SelfFence, type SelfFenceOptions } from './self-fence';
+import { startRackWorker, type RunningRackWorker } from './worker';
 
 export interface RackProcessOptions {
   /** The region as MAAS racks are given it, e.g. http://10.0.0.1:5240/MAAS. */
@@ -66,8 +67,12 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
   const metrics = new RackMetrics();
   const region = new RegionClient({ regionUrl: o.regionUrl, secret: o.secret });
 
+  // When the region last recorded this rack (registration sets last_seen): the self-fence's start.
+  let registeredAt = performance.now();
   const register = async (): Promise<RackRegistered> => {
+    const sentAt = performance.now();
     const got = await region.register(rackRegistration(o.name));
+    registeredAt = sentAt;
     const before = await readIdentity(o.stateDir, o.name);
     if (before && before.systemId !== got.systemId)
       log(`the region now knows this rack as ${got.systemId} (was ${before.systemId})`);
@@ -126,7 +131,16 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
   const drivers = meteredRegistry(createPowerRegistry(log, [fake]), (driver, action, outcome) =>
     metrics.powerActions.inc({ driver, action, outcome }),
   );
-  const activities = createRackActivities({ region, drivers, bootCache, log });
+  // Created before the activities, which end when it fences; its callbacks are set further down.
+  let fenceActions: Pick<SelfFenceOptions, 'fence' | 'unfence'> = {
+    fence: async () => undefined,
+    unfence: async () => undefined,
+  };
+  const fence = new SelfFence(
+    { fence: () => fenceActions.fence(), unfence: () => fenceActions.unfence(), log },
+    registeredAt,
+  );
+  const activities = createRackActivities({ region, drivers, bootCache, log, fenceSignal: () => fence.signal });
 
   let metricsServer: RunningMetricsServer | undefined;
   if (o.metricsPort !== undefined && o.metricsPort !== null) {
@@ -143,7 +157,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     await boot?.stop();
   };
   let connection: NativeConnection | undefined;
-  let worker;
+  let worker: RunningRackWorker;
   try {
     connection = await NativeConnection.connect({ address: o.temporal.address });
     worker = await startRackWorker({ connection, namespace: o.temporal.namespace, taskQueue, activities, log });
@@ -162,9 +176,11 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
     {
       region: {
         heartbeat: async (...args: Parameters<RegionClient['heartbeat']>) => {
+          const sentAt = performance.now();
           try {
             await region.heartbeat(...args);
             heardSince ??= Date.now();
+            void fence.heard(sentAt);
           } catch (err) {
             heardSince = undefined;
             throw err;
@@ -192,13 +208,26 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
       region,
       rackSystemId: () => identity.systemId,
       everyMs: o.heartbeatEveryMs ?? 10_000,
-      mayAsk: () => heardSince !== undefined && Date.now() - heardSince >= RACK_FAILOVER_AFTER_S * 1000,
+      mayAsk: () =>
+        !fence.isFenced() && heardSince !== undefined && Date.now() - heardSince >= RACK_FAILOVER_AFTER_S * 1000,
       startWorker: (queue) =>
         startRackWorker({ connection, namespace: o.temporal.namespace, taskQueue: queue, activities, log }),
       log,
     },
     stopping.signal,
   );
+
+  // Cut off from the region (its heartbeats failing) this rack stops serving Temporal before its
+  // partner may take its queue over, and serves again once it is heard (self-fence.ts).
+  fenceActions = {
+    fence: async () => {
+      await Promise.all([worker.stop(), takeover.release()]);
+    },
+    unfence: async () => {
+      worker = await startRackWorker({ connection, namespace: o.temporal.namespace, taskQueue, activities, log });
+    },
+  };
+  const fencing = fence.run(stopping.signal);
 
   const polling = pollLoop(
     {
@@ -221,6 +250,7 @@ export async function startRack(o: RackProcessOptions): Promise<RunningRack> {
       (stopped ??= (async () => {
         stopping.abort();
         await heartbeats;
+        await fencing;
         await polling;
         await takeover.done;
         await worker.stop();

@@ -2,11 +2,12 @@
 // machine's status_message says so, with the BMC's last error; once it is unpaused or reset (or
 // the operation ends), the message goes. Temporal records no event for a pause, and a step paused
 // between attempts runs no code anywhere, so the region looks: every few seconds it lists the
-// paused power steps (temporal/paused-power-steps.ts) and writes the messages. Idempotent: two
-// region processes doing it at once write the same thing.
+// paused power steps (temporal/paused-power-steps.ts) and writes the messages. One region process
+// at a time does a pass (the others skip it), and its writes are guarded against what changed
+// while it listed (services/power-pause-messages.ts).
 import type { DataSource } from 'typeorm';
 import type { RackActivities } from '../contracts/activities';
-import { OPERATION_STATUSES } from '../contracts/lifecycle';
+import { PowerPauseMessagesService } from './services/power-pause-messages';
 import type { PausedPowerStep, PausedPowerSteps } from './temporal/paused-power-steps';
 
 /** What marks a status_message this watcher wrote, so it clears only its own. */
@@ -29,32 +30,31 @@ export function pausedMessage(step: Pick<PausedPowerStep, 'activityType' | 'bmcE
 }
 
 export class PowerPauseWatcher {
+  private readonly messages: PowerPauseMessagesService;
+
   constructor(
-    private readonly db: DataSource,
+    db: DataSource,
     private readonly paused: PausedPowerSteps,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.messages = new PowerPauseMessagesService(db);
+  }
 
-  /** One pass: returns the workflow IDs whose machines now say they are paused. */
-  async sweep(): Promise<string[]> {
-    const { steps, complete } = await this.paused.list(PAUSED_LIST_LIMIT);
-    for (const step of steps) {
-      // Only a machine still claimed by that workflow, in an operation: never one that moved on.
-      await this.db.query(
-        `UPDATE machines SET status_message = $2
-          WHERE workflow_id = $1 AND status = ANY($3::smallint[]) AND status_message IS DISTINCT FROM $2`,
-        [step.workflowId, pausedMessage(step), OPERATION_STATUSES],
-      );
-    }
-    const workflowIds = steps.map((s) => s.workflowId);
-    if (complete) {
-      await this.db.query(
-        `UPDATE machines SET status_message = ''
-          WHERE status_message LIKE '%' || $1 || '%' AND (workflow_id IS NULL OR workflow_id <> ALL($2::text[]))`,
-        [PAUSED_MARK, workflowIds],
-      );
-    } else this.log(`power pause watcher: more than ${PAUSED_LIST_LIMIT} paused workflows; clearing skipped`);
-    return workflowIds;
+  /**
+   * One pass: returns the workflow IDs whose machines now say they are paused, or undefined when
+   * another region process is doing this pass.
+   */
+  sweep(): Promise<string[] | undefined> {
+    return this.messages.exclusively(async (pass) => {
+      // Nothing in an operation, nothing to say or clear: Temporal is not asked.
+      if (pass.before.size === 0) return [];
+      const { steps, complete } = await this.paused.list(PAUSED_LIST_LIMIT);
+      for (const step of steps) await pass.setPaused(step.workflowId, pausedMessage(step));
+      const workflowIds = steps.map((s) => s.workflowId);
+      if (complete) await pass.clearOthers(PAUSED_MARK, workflowIds);
+      else this.log(`power pause watcher: more than ${PAUSED_LIST_LIMIT} paused workflows; clearing skipped`);
+      return workflowIds;
+    });
   }
 
   /** Run a pass every `intervalMs` until stopped. */

@@ -19,9 +19,22 @@ export interface RackActivityDeps {
   log?: RackLog;
   /** How often a running activity heartbeats; cancellation reaches an activity only through them. */
   heartbeatEveryMs?: number;
+  /**
+   * The rack's self-fence signal (rack/self-fence.ts): once aborted, running activities end with
+   * its reason, a retryable failure, so that the partner rack that takes over runs the retry.
+   */
+  fenceSignal?: () => AbortSignal;
 }
 
 type Step<T> = (signal: AbortSignal) => Promise<T>;
+
+/** What a power action knows of its Temporal attempts (nothing when not retried by Temporal). */
+interface PowerAttempt {
+  /** An earlier attempt of this activity already sent the BMC `on` (heartbeat details). */
+  onIssuedBefore: boolean;
+  /** Records, in this attempt's heartbeat details, that `on` is about to be sent. */
+  issuingOn(): void;
+}
 
 export function createRackActivities(deps: RackActivityDeps): RackActivities {
   const log = deps.log ?? (() => undefined);
@@ -33,12 +46,18 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
    */
   async function activity<T>(details: string | PowerHeartbeat, step: Step<T>): Promise<T> {
     const ctx = asyncLocalStorage.getStore();
-    const signal = ctx?.cancellationSignal ?? new AbortController().signal;
+    const cancelled = ctx?.cancellationSignal ?? new AbortController().signal;
+    const fence = deps.fenceSignal?.();
+    const signal = fence ? AbortSignal.any([cancelled, fence]) : cancelled;
     ctx?.heartbeat(details);
     const beat = ctx ? setInterval(() => ctx.heartbeat(details), deps.heartbeatEveryMs ?? 5_000) : undefined;
     try {
+      if (fence?.aborted) throw fence.reason;
       return await step(signal);
     } catch (err) {
+      // Fenced (and not cancelled by Temporal): the fence's retryable failure, whatever the
+      // aborted driver call threw.
+      if (fence?.aborted && !cancelled.aborted) throw fence.reason;
       throw toActivityFailure(err, signal);
     } finally {
       clearInterval(beat);
@@ -53,23 +72,35 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
   function power<T>(
     { systemId, retriedByTemporal }: PowerInput,
     what: string,
-    act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<T>,
+    act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal, attempt: PowerAttempt) => Promise<T>,
   ): Promise<T> {
     const step = `${what} ${systemId}`;
-    const run = async (signal: AbortSignal) => {
+    const run = async (signal: AbortSignal, attempt: PowerAttempt) => {
       const cfg = await deps.region.powerConfig(systemId, signal);
-      return act(deps.drivers.get(cfg.powerType), cfg, signal);
+      return act(deps.drivers.get(cfg.powerType), cfg, signal, attempt);
     };
-    if (!retriedByTemporal) return activity(step, run);
+    if (!retriedByTemporal)
+      return activity(step, (signal) => run(signal, { onIssuedBefore: false, issuingOn: () => undefined }));
     const ctx = asyncLocalStorage.getStore();
     const previous = ctx?.info.heartbeatDetails as PowerHeartbeat | undefined;
-    const details: PowerHeartbeat = { step, lastBmcError: previous?.lastBmcError };
+    // One object for every heartbeat of this attempt: what issuingOn() adds goes out with them.
+    const details: PowerHeartbeat = { step, lastBmcError: previous?.lastBmcError, onIssued: previous?.onIssued };
+    const attempt: PowerAttempt = {
+      onIssuedBefore: previous?.onIssued === true,
+      issuingOn() {
+        details.onIssued = true;
+        ctx?.heartbeat(details);
+      },
+    };
     return activity(details, async (signal) => {
       try {
-        return await oneBmcAttempt(() => run(signal));
+        return await oneBmcAttempt(() => run(signal, attempt));
       } catch (err) {
         // Kept for the next attempt's heartbeats (the failure itself is the attempt's lastFailure).
-        if (!signal.aborted && err instanceof Error) ctx?.heartbeat({ step, lastBmcError: err.message });
+        if (!signal.aborted && err instanceof Error) {
+          details.lastBmcError = err.message;
+          ctx?.heartbeat(details);
+        }
         throw err;
       }
     });
@@ -79,22 +110,32 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
   function action(
     input: PowerInput,
     what: string,
-    act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal) => Promise<PowerState>,
+    act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal, attempt: PowerAttempt) => Promise<PowerState>,
   ): Promise<PowerActionResult> {
-    return power(input, what, async (driver, cfg, signal) => {
-      const state = await act(driver, cfg, signal);
+    return power(input, what, async (driver, cfg, signal, attempt) => {
+      const state = await act(driver, cfg, signal, attempt);
       return driver.byHand ? { state, byHand: true } : { state };
     });
   }
 
   return {
     powerOn: (input) =>
-      action(input, 'power on', async (driver, cfg, signal) => {
+      action(input, 'power on', async (driver, cfg, signal, attempt) => {
+        // A retry of a power-on whose earlier attempt already sent `on` (it then timed out or lost
+        // the BMC while waiting for the state): a machine that is on now is on because of it and
+        // is netbooting. Cycling it would reset it mid-boot; setting PXE again would leave a stale
+        // one-time override for its next reboot.
+        if (attempt.onIssuedBefore && driver.queryable && (await driver.query(cfg, signal)) === 'on') {
+          log(`power on ${input.systemId} (${cfg.powerType}): on since an earlier attempt, left as it is`);
+          return 'on';
+        }
         // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
         // so it netboots now. Not for a machine whose netboot the region could not recognise.
         if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
         const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
         log(`power on ${input.systemId} (${cfg.powerType}, was ${now})`);
+        // Recorded (heartbeat details outlive the attempt) before the BMC is told anything.
+        attempt.issuingOn();
         return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
       }),
 

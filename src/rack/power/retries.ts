@@ -48,7 +48,10 @@ export function withRetries<T>(
  * After an accepted power action, waits (on the same schedule) until the BMC reports the state
  * asked for: many BMCs answer "accepted" first and change state a few seconds later. This wait
  * stays inside one attempt even under oneBmcAttempt(): it is not a retry of a failure but the
- * action's confirmation (at most ~60 s of polling); a poll that fails ends the attempt.
+ * action's confirmation (at most ~60 s of polling). Each poll is one try at the BMC, and a poll
+ * that fails retryably counts as "not there yet", not as a failed action: under oneBmcAttempt the
+ * action would otherwise end and Temporal's retry would find the machine on and cycle it, resetting
+ * a machine that had just powered on (issue 21). A fatal error still ends the wait at once.
  */
 export async function awaitState(
   what: string,
@@ -57,12 +60,29 @@ export async function awaitState(
   signal: AbortSignal,
   query: () => Promise<PowerState>,
 ): Promise<PowerState> {
-  let state = await query();
+  let failed: PowerError | undefined;
+  const poll = async (): Promise<PowerState | undefined> => {
+    try {
+      const state = await oneBmcAttempt(query);
+      failed = undefined;
+      return state;
+    } catch (err) {
+      if (signal.aborted || !(err instanceof PowerError) || !err.retryable) throw err;
+      failed = err;
+      return undefined;
+    }
+  };
+  let state = await poll();
   for (const wait of schedule) {
     if (state === desired) return state;
     await sleep(wait, signal);
-    state = await query();
+    state = await poll();
   }
   if (state === desired) return state;
+  if (failed)
+    throw PowerError.retryable(
+      `${what}: the BMC accepted the request but its state could not be read: ${failed.message}`,
+      failed,
+    );
   throw PowerError.retryable(`${what}: the BMC accepted the request but is still ${state}, not ${desired}.`);
 }

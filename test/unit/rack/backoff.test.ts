@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { retryOnSchedule, sleep } from '../../../src/rack/backoff';
+import type { PowerState } from '../../../src/contracts/workflows';
 import { PowerError } from '../../../src/rack/power/driver';
 import { awaitState, oneBmcAttempt, withRetries } from '../../../src/rack/power/retries';
 
@@ -100,5 +101,36 @@ describe('rack backoff', () => {
       awaitState('on', 'on', [0], new AbortController().signal, async () => 'off'),
       /still off, not on/,
     );
+  });
+
+  it('awaitState: a poll that fails retryably is "not there yet", even under oneBmcAttempt (issue 21)', async () => {
+    const signal = new AbortController().signal;
+    const answers: Array<PowerState | PowerError> = [PowerError.retryable('BMC did not answer.'), 'off', 'on'];
+    let i = 0;
+    const query = async () => {
+      const a = answers[i++]!;
+      if (a instanceof PowerError) throw a;
+      return a;
+    };
+    assert.equal(await oneBmcAttempt(() => awaitState('on', 'on', [0, 0, 0], signal, query)), 'on');
+    // The last poll failing: the error says the state could not be read, and why.
+    await assert.rejects(
+      oneBmcAttempt(() =>
+        awaitState('on', 'on', [0], signal, async () => {
+          throw PowerError.retryable('BMC did not answer.');
+        }),
+      ),
+      (err) => err instanceof PowerError && err.retryable && /could not be read: BMC did not answer/.test(err.message),
+    );
+    // A fatal error still ends the wait at once.
+    let polls = 0;
+    await assert.rejects(
+      awaitState('on', 'on', [0, 0], signal, async () => {
+        polls++;
+        throw PowerError.fatal('wrong password');
+      }),
+      /wrong password/,
+    );
+    assert.equal(polls, 1);
   });
 });

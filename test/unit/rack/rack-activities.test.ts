@@ -1,9 +1,9 @@
 // The activities are called directly (outside a Temporal worker); they must cope with no
 // activity context, and turn driver and region errors into the right Temporal failures.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, asyncLocalStorage, type Context } from '@temporalio/activity';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { POWER_FATAL_ERROR } from '../../../src/contracts/activities';
+import { POWER_FATAL_ERROR, type PowerHeartbeat } from '../../../src/contracts/activities';
 import type { BootConfig, PowerConfig } from '../../../src/contracts/rack-api';
 import type { PowerState } from '../../../src/contracts/workflows';
 import { createRackActivities } from '../../../src/activities/rack';
@@ -146,6 +146,44 @@ describe('rack activities', () => {
     tries = 0;
     assert.deepEqual(await activities.powerOn({ systemId: 'm1' }), { state: 'on' });
     assert.equal(tries, 3);
+  });
+
+  it('retried by Temporal: a power-on whose earlier attempt sent `on` does not cycle the machine it finds on', async () => {
+    const { driver, activities } = setup();
+    const beats: PowerHeartbeat[] = [];
+    // The minimal activity context the activities read: the previous attempt's heartbeat details.
+    const attempt = <T>(heartbeatDetails: PowerHeartbeat | undefined, fn: () => Promise<T>) =>
+      asyncLocalStorage.run(
+        {
+          info: { heartbeatDetails },
+          cancellationSignal: new AbortController().signal,
+          heartbeat: (d: PowerHeartbeat) => beats.push(structuredClone(d)),
+        } as unknown as Context,
+        fn,
+      );
+    // Attempt 1 sends `on`; the BMC takes it, then the attempt fails (timed out waiting for the state).
+    driver.on = async () => {
+      driver.calls.push('on');
+      driver.state = 'on';
+      throw PowerError.retryable('still off, not on');
+    };
+    await assert.rejects(attempt(undefined, () => activities.powerOn({ systemId: 'm1', retriedByTemporal: true })));
+    assert.deepEqual(driver.calls, ['pxe', 'on']);
+    const last = beats.at(-1)!;
+    assert.equal(last.onIssued, true);
+    assert.match(last.lastBmcError ?? '', /still off/);
+    // Attempt 2 (Temporal hands it the details of attempt 1) finds the machine on: left alone.
+    driver.calls = [];
+    assert.deepEqual(await attempt(last, () => activities.powerOn({ systemId: 'm1', retriedByTemporal: true })), {
+      state: 'on',
+    });
+    assert.deepEqual(driver.calls, []);
+    // Without an `on` sent by an earlier attempt, a machine that is on is still cycled (MAAS).
+    assert.deepEqual(
+      await attempt({ step: 'power on m1' }, () => activities.powerOn({ systemId: 'm1', retriedByTemporal: true })),
+      { state: 'on' },
+    );
+    assert.deepEqual(driver.calls, ['pxe', 'cycle']);
   });
 
   it('region errors: 404 is fatal, 5xx and unreachable are retried', async () => {
