@@ -41,6 +41,14 @@ export class RegionMetrics {
     registers: [this.registry],
   });
 
+  /** 503s for want of a free database connection (region/outages.ts databaseBusy), by reason. */
+  readonly dbBusy = new Counter({
+    name: 'metalflow_db_busy_total',
+    help: "Requests answered 503 because no database connection came free: the region's pool (pool) or PostgreSQL's max_connections (server)",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(sources: RegionMetricSources = {}) {
     new Gauge({
       name: 'maas_machines',
