@@ -5,7 +5,7 @@ import type { RegionMetrics } from '../region/metrics';
 import type { RegionServices } from '../region/services';
 import type { Principal } from '../region/services/principal';
 import { maasApiRouter, tokenStore } from './auth';
-import { mapDomainError } from './domain-errors';
+import { domainErrorMapper } from './domain-errors';
 import { forwardedHeaders } from './forwarded-headers';
 import { errorBoundary, type Resource } from './http';
 import { metadataRouter } from './metadata/router';
@@ -74,7 +74,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
   app.use(forwardedHeaders(o.trustedProxies ?? []));
   app.use(
     errorBoundary({
-      map: mapDomainError,
+      map: domainErrorMapper(o.metrics?.dbBusy),
       log: (err, ctx) =>
         o.log(`${ctx.method} ${ctx.path} failed: ${(err as Error).stack ?? String(err)}`, {
           level: 'error',

@@ -10,7 +10,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '../region/errors';
-import { dependencyOutage } from '../region/outages';
+import { databaseBusy, dependencyOutage, type BusyReason } from '../region/outages';
 import { type ApiError, badRequest, conflict, forbidden, notFound, serviceUnavailable, tooManyRequests } from './http';
 
 export function mapDomainError(err: unknown): ApiError | undefined {
@@ -32,6 +32,9 @@ export function mapDomainError(err: unknown): ApiError | undefined {
   // PostgreSQL or Temporal down or restarting: retryable, not a fault of ours or the client's.
   const outage = dependencyOutage(err);
   if (outage) return serviceUnavailable(outage.message);
+  // Up, but no connection came free in time: a different 503, so nobody goes looking for an outage.
+  const busy = databaseBusy(err);
+  if (busy) return serviceUnavailable(busy.message);
   // Two requests racing to create the same name: the database's unique index decided. Services
   // map the indexes they know to MAAS's field errors; PostgreSQL's own text never reaches a client.
   const pg = err as { code?: string };
@@ -42,4 +45,17 @@ export function mapDomainError(err: unknown): ApiError | undefined {
       'The database stopped this request because it ran too long (statement timeout); narrow the filter or try again later.',
     );
   return undefined;
+}
+
+/**
+ * mapDomainError, counting each error that found no free database connection (the region's
+ * metalflow_db_busy_total): pool exhaustion is load or a leak of ours, so it gets a counter an
+ * operator can alert on, apart from the outages.
+ */
+export function domainErrorMapper(busy?: { inc(labels: { reason: BusyReason }): void }) {
+  return (err: unknown): ApiError | undefined => {
+    const reason = busy ? databaseBusy(err)?.reason : undefined;
+    if (busy && reason) busy.inc({ reason });
+    return mapDomainError(err);
+  };
 }

@@ -1,6 +1,7 @@
 // GET /MAAS/metrics: the region's Prometheus metrics where MAAS's region serves them. Read-only
-// and unauthenticated as in MAAS (Prometheus scrapes without MAAS credentials); a scrape costs
-// one GROUP BY over machines, the rest is in memory. Firewall the port if that is too much to show.
+// and unauthenticated as in MAAS (Prometheus scrapes without MAAS credentials); scrapes share one
+// GROUP BY over machines per 15 s (on the listings pool), the rest is in memory. Firewall the port
+// if that is too much to show.
 import type Koa from 'koa';
 import type { Registry } from 'prom-client';
 import { methodNotAllowed } from './http/errors';

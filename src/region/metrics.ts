@@ -1,7 +1,7 @@
 // The region's Prometheus metrics (prom-client, a registry of its own), served at /MAAS/metrics
 // as MAAS's region serves them. MAAS's names where MAAS has the metric (maas_http_request_latency,
-// maas_machines); metalflow_* otherwise. Gauges are read at scrape time: one GROUP BY for the
-// machines, the pools' counters for the database.
+// maas_machines); metalflow_* otherwise. Gauges are read at scrape time: the machines' counts (a
+// GROUP BY at most every 15 s, services/machine-counts.ts), the pools' counters for the database.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolStats } from './db/pool-stats';
 
@@ -38,6 +38,14 @@ export class RegionMetrics {
     name: 'metalflow_workflows_finished_total',
     help: "Lifecycle workflows whose outcome this region's worker recorded, by workflow type and outcome",
     labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** 503s for want of a free database connection (region/outages.ts databaseBusy), by reason. */
+  readonly dbBusy = new Counter({
+    name: 'metalflow_db_busy_total',
+    help: "Requests answered 503 because no database connection came free: the region's pool (pool) or PostgreSQL's max_connections (server)",
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -63,7 +63,12 @@ describe('metrics and logs an operator can use', () => {
     assert.equal((await stack.call('GET', `/machines/nosuch/`)).status, 404);
 
     const m = await region();
-    for (const family of ['maas_http_request_latency', 'maas_machines', 'metalflow_db_pool_connections'])
+    for (const family of [
+      'maas_http_request_latency',
+      'maas_machines',
+      'metalflow_db_pool_connections',
+      'metalflow_db_busy_total',
+    ])
       assert.ok(m.types.has(family), `${family} is exposed`);
     const machine = '/MAAS/api/2.0/machines/{system_id}/';
     assert.ok(m.sum('maas_http_request_latency_count', { method: 'GET', path: machine, status: '200' }) >= 1);

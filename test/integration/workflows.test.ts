@@ -5,7 +5,10 @@ import { Worker } from '@temporalio/worker';
 import type { RegionActivities, TransitionResult } from '../../src/contracts/activities';
 import { labelOf, MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId, SearchAttribute, WorkflowType } from '../../src/contracts/workflows';
+import { mapDomainError } from '../../src/api/domain-errors';
 import { Reconciler } from '../../src/region/reconciler';
+import { MachineActions } from '../../src/region/services/machine-actions';
+import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { BootConfigService } from '../../src/region/services/boot-config';
 import { createAdmin, machineInput } from '../helpers/factories';
 import { workflowBundle } from '../helpers/infra';
@@ -379,6 +382,65 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
     assert.match(failed.statusMessage, /was terminated/);
     assert.deepEqual(await reconciler.reconcile(), [], 'a second pass finds nothing');
+  });
+
+  // Temporal unreachable when an operator stops a running operation: the 503 says nothing was
+  // changed, and that must be so (issue 18 review): not BROKEN with its workflow running on, not
+  // abort's AUDIT event recorded. The same calls with Temporal back do what they say.
+  it('mark_broken and abort with Temporal unreachable change nothing; the machine keeps its workflow', async () => {
+    const m = await newMachine('c-outage');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    // What @temporalio/client's calls fail with while the server is down (gRPC 14 UNAVAILABLE).
+    const unreachable = async (): Promise<never> => {
+      throw Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+        code: 14,
+        details: 'No connection established',
+        metadata: {},
+      });
+    };
+    const down: WorkflowGateway = Object.assign(Object.create(region.services.workflows) as WorkflowGateway, {
+      cancel: unreachable,
+      start: unreachable,
+    });
+    const actions = new MachineActions(
+      region.services.db,
+      down,
+      region.services.racks,
+      async () => ({ nodeTimeoutMs: NODE_TIMEOUT_MS }),
+      region.services.bootResources,
+      region.services.config,
+    );
+    for (const attempt of [
+      () => actions.markBroken(admin, m.systemId, 'bad disk'),
+      () => actions.abort(admin, m.systemId, 'operator gave up'),
+    ]) {
+      const err = await attempt().then(
+        () => assert.fail('accepted with Temporal unreachable'),
+        (e: unknown) => e,
+      );
+      assert.equal(mapDomainError(err)?.status, 503);
+      assert.match(String(mapDomainError(err)?.body), /nothing was changed/);
+      const now = await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+      assert.equal(now.workflowId, lifecycleWorkflowId(m.systemId), 'the claim stands');
+      // (The workflow records its own events meanwhile: only the operator's are looked for.)
+      assert.deepEqual(
+        (await events(m.systemId)).filter(
+          (e) => /bad disk|operator gave up/.test(e.description) || e.type === 'Broken',
+        ),
+        [],
+        'no event of the refused request recorded',
+      );
+      assert.equal(await region.services.workflows.state(lifecycleWorkflowId(m.systemId)), 'running');
+    }
+    await region.services.actions.markBroken(admin, m.systemId, 'bad disk');
+    assert.equal(
+      await region.services.workflows.waitForClose(lifecycleWorkflowId(m.systemId), 10_000),
+      'cancelled',
+      'with Temporal there, mark_broken cancels the workflow',
+    );
+    assert.equal((await waitForStatus(region.services, m.systemId, S.BROKEN)).statusMessage, 'bad disk');
   });
 
   // The window between the API's commit and the workflow's first step (beginTransition): an

@@ -27,7 +27,8 @@ export async function withCancellableConnection<T>(
     await runner.release().catch(() => undefined);
     // pg's connectionTimeoutMillis: every connection of the pool stayed busy for the whole wait.
     if (err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message))
-      throw new UnavailableError('The database is busy with other listings; try again shortly.');
+      // The cause stays on it: the region's busy counter (metalflow_db_busy_total) counts it.
+      throw new UnavailableError('The database is busy with other listings; try again shortly.', { cause: err });
     throw err;
   }
   if (signal?.aborted) {

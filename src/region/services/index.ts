@@ -215,7 +215,8 @@ export function createRegionServices(o: {
     subnetUsage: new SubnetUsageService(o.db, subnets),
     ...machineNetwork(o.db, queries, vlans, subnets),
     rackFailover: new RackFailoverService(o.db),
-    machineCounts: new MachineCounts(o.db),
+    // Read by the unauthenticated /MAAS/metrics: off the main pool when there is a listings pool.
+    machineCounts: new MachineCounts(o.listing?.db ?? o.db),
   };
 }
 

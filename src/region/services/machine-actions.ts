@@ -364,30 +364,29 @@ export class MachineActions {
 
   /**
    * Abort: cancel the running workflow, whose cleanup powers off and leaves MAAS's abort status.
-   * If the workflow is gone, an abort workflow does the same cleanup.
+   * If the workflow is gone, an abort workflow does the same cleanup. The cancel (or the start) is
+   * asked under the machine's row lock, before the AUDIT event commits: if Temporal cannot take it,
+   * the 503 "nothing was changed" is true. The cleanup's first step waits for that lock, so it
+   * runs after the commit either way.
    */
   async abort(caller: Principal, systemId: string, comment = ''): Promise<void> {
-    const machine = await this.db.transaction(async (tx) => {
+    const deadlines = await this.deadlines();
+    const id = lifecycleWorkflowId(systemId);
+    await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'abort');
       if (!ABORTABLE_STATUSES.includes(m.status))
         throw new ConflictError(`Cannot abort in current state: node ${systemId} is in state ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
-      return m;
-    });
-    const id = lifecycleWorkflowId(systemId);
-    if (machine.workflowId === id && (await this.workflows.cancel(id))) {
-      await this.workflows.waitForClose(id, ABORT_WAIT_MS);
-      return;
-    }
-    const queue = await this.racks.queueFor(machine.rackId);
-    await this.workflows.start(WorkflowType.abort, id, {
-      ...(await operatorRef(this.db.manager, machine)),
-      systemId,
-      hostname: machine.hostname,
-      rackQueue: queue,
-      deadlines: await this.deadlines(),
-      from: machine.status,
+      if (m.workflowId === id && (await this.workflows.cancel(id))) return;
+      await this.workflows.start(WorkflowType.abort, id, {
+        ...(await operatorRef(tx, m)),
+        systemId,
+        hostname: m.hostname,
+        rackQueue: await this.racks.queueFor(m.rackId, tx),
+        deadlines,
+        from: m.status,
+      });
     });
     await this.workflows.waitForClose(id, ABORT_WAIT_MS);
   }
@@ -411,7 +410,7 @@ export class MachineActions {
   }
 
   async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
-    const stale = await this.db.transaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await this.assertMayUse(tx, caller, m, 'mark broken');
       // Releasing the machine from its workflow first means that workflow's cleanup cannot
@@ -422,9 +421,12 @@ export class MachineActions {
         workflow: null,
         event: { description: message || 'Marked broken.' },
       });
-      return m.workflowId && isTransitional(m.status) ? m.workflowId : null;
+      // Cancelled before the commit, under the row lock: if Temporal cannot take the cancel, the
+      // 503 that says nothing was changed is true (the machine is not left BROKEN with its
+      // workflow still running). The cleanup's steps wait for this lock and, after the commit,
+      // find the claim released, so they cannot overwrite BROKEN.
+      if (m.workflowId && isTransitional(m.status)) await this.workflows.cancel(m.workflowId);
     });
-    if (stale) await this.workflows.cancel(stale);
   }
 
   async markFixed(caller: Principal, systemId: string, comment = ''): Promise<void> {

@@ -6,8 +6,10 @@ import { describe, it } from 'node:test';
 import { ServiceError } from '@temporalio/client';
 import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { mapDomainError } from '../../../src/api/domain-errors';
-import { dependencyOutage } from '../../../src/region/outages';
+import net from 'node:net';
+import { domainErrorMapper, mapDomainError } from '../../../src/api/domain-errors';
+import { RegionMetrics } from '../../../src/region/metrics';
+import { databaseBusy, dependencyOutage } from '../../../src/region/outages';
 import { freePort } from '../../helpers/ports';
 
 const pgError = (code: string, message: string) => Object.assign(new pg.DatabaseError(message, 0, 'error'), { code });
@@ -44,7 +46,7 @@ describe('dependency outages', () => {
   it("node-postgres's own connection errors (no code) are database outages", () => {
     for (const message of [
       'Connection terminated unexpectedly',
-      'timeout exceeded when trying to connect',
+      'Connection terminated due to connection timeout',
       'Client has encountered a connection error and is not queryable',
     ])
       assert.equal(dependencyOutage(new Error(message))?.dependency, 'database', message);
@@ -71,6 +73,71 @@ describe('dependency outages', () => {
     assert.equal(dependencyOutage(grpcError(5, 'not found')), undefined);
     assert.equal(dependencyOutage(new TypeError('x is undefined')), undefined);
     assert.equal(dependencyOutage(undefined), undefined);
+  });
+
+  it('only the connection SQLSTATEs of a server going or gone are outages: 08P01 is our bug (a 500)', () => {
+    for (const code of ['08000', '08001', '08003', '08006', '57P01', '57P02', '57P03'])
+      assert.equal(
+        dependencyOutage(new QueryFailedError('x', [], pgError(code, 'gone')))?.dependency,
+        'database',
+        code,
+      );
+    for (const code of ['08P01', '08004', '08007']) {
+      const err = new QueryFailedError('x', [], pgError(code, 'protocol violation'));
+      assert.equal(dependencyOutage(err), undefined, code);
+      assert.equal(mapDomainError(err), undefined, `${code} is a fault to log, not a 503`);
+    }
+  });
+
+  it('a pool with no free connection is busy, not an outage: its own 503 with Retry-After, counted', async () => {
+    // A peer that accepts and never answers: the pool's one connection hangs in its start-up, so
+    // a second caller waits for it, and both waits run out, as with a leaked or overloaded pool.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    const pool = new pg.Pool({
+      host: '127.0.0.1',
+      port,
+      user: 'x',
+      database: 'x',
+      max: 1,
+      connectionTimeoutMillis: 200,
+    });
+    try {
+      const [first, second] = await Promise.allSettled([pool.connect(), pool.connect()]);
+      assert.equal(first.status, 'rejected');
+      assert.equal(second.status, 'rejected');
+      // The connection that could not be made is the server unreachable: an outage still.
+      assert.equal(dependencyOutage(first.reason)?.dependency, 'database');
+      assert.equal(databaseBusy(first.reason), undefined);
+      // The caller that waited for the pool: busy.
+      const exhausted: unknown = second.reason;
+      assert.equal(dependencyOutage(exhausted), undefined);
+      assert.equal(databaseBusy(exhausted)?.reason, 'pool');
+      const metrics = new RegionMetrics();
+      const api = domainErrorMapper(metrics.dbBusy)(new QueryFailedError('SELECT 1', [], exhausted as Error));
+      assert.equal(api?.status, 503);
+      assert.equal(api?.headers['Retry-After'], '5');
+      assert.match(String(api?.body), /region is busy/);
+      assert.doesNotMatch(String(api?.body), /unavailable|timeout exceeded/);
+      assert.match(await metrics.registry.metrics(), /^metalflow_db_busy_total\{reason="pool"\} 1$/m);
+    } finally {
+      await pool.end().catch(() => undefined);
+      silent.close();
+    }
+  });
+
+  it('PostgreSQL out of connections (53300) is busy too, counted apart from the pool', async () => {
+    const err = new QueryFailedError('x', [], pgError('53300', 'sorry, too many clients already'));
+    assert.equal(dependencyOutage(err), undefined);
+    const metrics = new RegionMetrics();
+    const api = domainErrorMapper(metrics.dbBusy)(err);
+    assert.equal(api?.status, 503);
+    assert.match(String(api?.body), /region is busy/);
+    assert.match(await metrics.registry.metrics(), /^metalflow_db_busy_total\{reason="server"\} 1$/m);
+    // Errors that are not for want of a connection leave the counter alone.
+    domainErrorMapper(metrics.dbBusy)(pgError('57P01', 'terminating connection'));
+    assert.doesNotMatch(await metrics.registry.metrics(), /reason="pool"/);
   });
 
   it('every 503 says when to retry', () => {
