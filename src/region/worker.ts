@@ -1,5 +1,5 @@
 // The region worker: every workflow, plus the database activities, on the `region` task queue.
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createRegionActivities } from '../activities/region';
 import type { RegionActivities } from '../contracts/activities';
@@ -36,12 +36,27 @@ export async function createRegionWorker(
     namespace: o.namespace,
     taskQueue: REGION_TASK_QUEUE,
     activities: (o.wrapActivities ?? ((a) => a))(createRegionActivities(o.db, o.services)),
-    ...(o.workflowBundle
-      ? { workflowBundle: o.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+    ...workflowSource(o),
     // Workflows are few and short; bounded so one region cannot starve the database pool.
     maxConcurrentActivityTaskExecutions: 50,
-    ...(o.metrics ? { interceptors: { activity: [workflowOutcomeCounter(o.metrics.metrics, o.metrics.log)] } } : {}),
   });
   return { worker, connection };
+}
+
+/**
+ * Where the worker's workflows come from and its interceptors, as one `interceptors` object: two
+ * spreads each giving `interceptors` kept only the last, so a region with metrics (the real one,
+ * always) bundled its workflows without the activity summaries' module.
+ */
+export function workflowSource(
+  o: Pick<RegionWorkerOptions, 'workflowBundle' | 'metrics'>,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
+  return {
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: {
+      // A pre-built bundle carries them already (the SDK would ignore them, with a warning).
+      workflowModules: o.workflowBundle ? [] : WORKFLOW_INTERCEPTOR_MODULES,
+      activity: o.metrics ? [workflowOutcomeCounter(o.metrics.metrics, o.metrics.log)] : [],
+    },
+  };
 }

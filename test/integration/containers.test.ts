@@ -32,6 +32,7 @@ interface Service {
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
+  ports?: Array<{ target: number; published?: string; host_ip?: string }>;
 }
 interface Build {
   dockerfile: string;
@@ -134,6 +135,21 @@ describe('container image and compose file (compose-go + BuildKit parser, no eng
     const registered = (r.services['temporal-namespace']!.environment?.SEARCH_ATTRIBUTES ?? '').split(/\s+/);
     for (const name of [...SEARCH_ATTRIBUTE_NAMES, ...NEW_SEARCH_ATTRIBUTES])
       assert.ok(registered.includes(name), `${name} is not registered (${registered.join(' ')})`);
+  });
+
+  it('publishes only the API on every interface: Temporal (no authentication) and its UI on loopback', () => {
+    const r = check(COMPOSE);
+    assert.equal(r.code, 0, r.stderr);
+    const published = Object.entries(r.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => `${name} ${p.host_ip ?? ''}:${p.published}:${p.target}`),
+    );
+    assert.deepEqual(published.sort(), [
+      'region :5240:5240',
+      'temporal 127.0.0.1:7233:7233',
+      'temporal-ui 127.0.0.1:8080:8080',
+    ]);
+    // The rack (host networking, same host) reaches Temporal there.
+    assert.equal(r.services.rack!.environment?.TEMPORAL_ADDRESS, '127.0.0.1:7233');
   });
 
   it('builds the boot images in the image: the Debian image privileged by default, left out with METALFLOW_DEBIAN_IMAGE=none', () => {

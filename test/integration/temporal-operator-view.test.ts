@@ -10,6 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId, SearchAttribute, STEP_QUERY, type OperationStep } from '../../src/contracts/workflows';
 import { MachineEntity } from '../../src/region/db/entities';
+import { STEP_CACHE_TTL_MS } from '../../src/region/services/step-cache';
 import { findTemporalCli } from '../../src/runtime/temporal-dev-server';
 import { startApi, type ApiClient } from '../helpers/api';
 import { macAddress } from '../helpers/factories';
@@ -126,8 +127,17 @@ describe('what an operator sees in Temporal (real CLI, HTTP, PostgreSQL, Tempora
     }
     assert.ok(Date.parse(heard!.lastHeardAt!) <= Date.parse(heard!.deadline!), JSON.stringify(heard));
 
-    // The API: one machine's JSON shows the step; a listing does not ask Temporal.
-    const one = (await api.call('GET', `/MAAS/api/2.0/machines/${systemId}/`, { key: admin })).body as Json;
+    // The API: one machine's JSON shows the step; a listing does not ask Temporal. The deploy's
+    // own answer asked already (its step then "starting"), and one answer serves a machine's
+    // reads for STEP_CACHE_TTL_MS: the new step shows within that.
+    const until = Date.now() + STEP_CACHE_TTL_MS + 2_000;
+    const read = async () =>
+      (await api.call('GET', `/MAAS/api/2.0/machines/${systemId}/`, { key: admin })).body as Json;
+    let one = await read();
+    while (!(one.operation_step as Json | null)?.last_heard && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      one = await read();
+    }
     assert.deepEqual(one.operation_step, {
       step: 'wait for the installation',
       deadline: heard!.deadline,

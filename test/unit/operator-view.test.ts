@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { describeWorkflow, operationOfType, summarizeActivity } from '../../src/contracts/operator-view';
 import { WorkflowType } from '../../src/contracts/workflows';
+import type { Machine } from '../../src/region/db/entities';
+import { displayedAddress, operatorRef } from '../../src/region/services/operator-ref';
 
 const ref = {
   systemId: 'abc123',
@@ -85,5 +87,44 @@ describe('activity summaries', () => {
     const long = summarizeActivity('recordEvent', { type: 'Deploying', description: 'x'.repeat(500) }, ref);
     assert.equal(long.length, 120);
     assert.ok(long.endsWith('…'));
+  });
+});
+
+describe('the BMC address Temporal shows', () => {
+  it('a URL keeps host[:port][/path]: no userinfo, query string or fragment', () => {
+    assert.equal(
+      displayedAddress('https://admin:s3cret@bmc.example:8443/redfish/v1?token=abc#frag'),
+      'bmc.example:8443/redfish/v1',
+    );
+    assert.equal(displayedAddress('http://user@10.0.0.5/'), '10.0.0.5');
+    assert.equal(displayedAddress('https://[fd00::5]:8000?x=1'), '[fd00::5]:8000');
+    assert.equal(displayedAddress('https://'), undefined);
+  });
+
+  it('a plain address stays as it is; stray userinfo, query or fragment go', () => {
+    for (const a of ['10.0.0.5', '10.0.0.5:623', '[fd00::5]:623', 'fd00::5', 'bmc-3.example'])
+      assert.equal(displayedAddress(a), a);
+    assert.equal(displayedAddress(' admin:pw@10.0.0.5:623?k=v#f '), '10.0.0.5:623');
+    assert.equal(displayedAddress('?only'), undefined);
+  });
+
+  it('the workflow details and activity summaries built from a machine carry no secret of its address', async () => {
+    const machine = {
+      ownerId: null,
+      powerType: 'redfish',
+      powerParameters: {
+        power_address: 'https://admin:s3cret@bmc.example/redfish/v1?token=t0k3n#frag',
+        power_pass: 'x',
+      },
+    } as unknown as Machine;
+    const power = (await operatorRef({} as never, machine)).power;
+    assert.deepEqual(power, { type: 'redfish', address: 'bmc.example/redfish/v1' });
+    const params = { ...ref, power: power! };
+    const shown = [
+      describeWorkflow(WorkflowType.commission, params).details,
+      summarizeActivity('powerOn', { systemId: 'abc123' }, params),
+    ].join('\n');
+    for (const secret of ['admin', 's3cret', 'token', 't0k3n', 'frag']) assert.ok(!shown.includes(secret), shown);
+    assert.match(shown, /bmc\.example\/redfish\/v1/);
   });
 });

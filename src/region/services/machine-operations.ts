@@ -3,7 +3,7 @@
 // runs. The API's machine handlers call only this (and the queries that present the result).
 import type { DataSource } from 'typeorm';
 import { isTransitional, MachineStatus as S } from '../../contracts/lifecycle';
-import type { PowerAction, PowerResult } from '../../contracts/workflows';
+import type { OperationStep, PowerAction, PowerResult } from '../../contracts/workflows';
 import type { Machine } from '../db/entities';
 import { authorizeMachine, type MachineVerb } from '../policy';
 import { ForbiddenError, ValidationError } from '../errors';
@@ -16,6 +16,7 @@ import { reregisterHost } from './host-registration';
 import { administersPool, machineFacts } from './policy-facts';
 import type { Principal } from './principal';
 import type { ReservationService } from './reservations';
+import { StepCache } from './step-cache';
 import { annotate } from './workload-annotations';
 import type { WorkflowGateway } from './workflow-gateway';
 
@@ -35,6 +36,9 @@ export interface MachineTokenCredentials {
 }
 
 export class MachineOperations {
+  /** Polling a machine mid-operation costs one workflow query every few seconds, not one a read. */
+  private readonly steps = new StepCache<OperationStep | null>();
+
   constructor(
     private readonly db: DataSource,
     private readonly queries: MachineQueries,
@@ -234,7 +238,13 @@ export class MachineOperations {
     const m = view.machine;
     // Only a transitional machine has an operation under way; a closed workflow is not asked.
     const asked = this.workflows && m.workflowId && isTransitional(m.status);
-    const operationStep = asked ? await this.workflows!.step(m.workflowId!, STEP_QUERY_TIMEOUT_MS) : null;
+    // Keyed by status too: the same workflow id runs the machine's next operation (commission,
+    // then deploy), whose read must not show the previous one's step.
+    const operationStep = asked
+      ? await this.steps.get(`${m.workflowId}\n${m.status}`, () =>
+          this.workflows!.step(m.workflowId!, STEP_QUERY_TIMEOUT_MS),
+        )
+      : null;
     return { ...view, operationStep };
   }
 
