@@ -22,6 +22,12 @@ export async function lockMachine(manager: EntityManager, systemId: string): Pro
   return machine;
 }
 
+/**
+ * machines.workflow_chain after a status change no workflow made: no run chain (a Temporal run
+ * ID, a UUID) equals it, and it is not NULL, so no earlier workflow's reset reclaims the machine.
+ */
+export const MOVED_ON = 'moved-on';
+
 export interface StatusChange {
   to: S;
   message?: string;
@@ -59,8 +65,11 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
       patch.workflowChain = change.workflow.chain ?? null;
     }
   } else if (machine.status !== change.to) {
-    // A status change no workflow made (a user action): a reset of the last workflow must not undo it.
-    patch.workflowChain = null;
+    // A status change no workflow made (a user action): a reset of the last workflow must not undo
+    // it. Not NULL: the machine keeps the last start's claim_token (beginTransition needs it), and
+    // a NULL chain with that token is how a run that ended before recording its chain reclaims
+    // the machine (resume.ts), so a NULL here would let that start's reset past this change.
+    patch.workflowChain = MOVED_ON;
   }
   await manager.getRepository(MachineEntity).update({ id: machine.id }, patch);
   if (machine.status !== change.to) {
