@@ -7,7 +7,7 @@ import type { ResumeInput, ResumeResult } from '../../contracts/activities';
 import { canTransition, labelOf, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import type { Machine } from '../../region/db/entities';
 import { recordEvent } from '../../region/services/events';
-import { changeStatus, lockMachine } from '../../region/services/transitions';
+import { changeStatus, lockMachine, touchMachine } from '../../region/services/transitions';
 
 export async function resumeOperation(db: DataSource, i: ResumeInput, point: string): Promise<ResumeResult> {
   return db.transaction(async (tx) => {
@@ -32,7 +32,7 @@ export async function resumeOperation(db: DataSource, i: ResumeInput, point: str
     } else {
       // Already back (a terminated run the reconciler had not failed yet, or this step retried):
       // `updated` moves, so a reconciler pass that saw the old run end leaves it alone.
-      await tx.query(`UPDATE machines SET updated = now() WHERE id = $1`, [m.id]);
+      await touchMachine(tx, m.id);
     }
     await recordEvent(tx, m.id, {
       type: i.operation,

@@ -82,3 +82,33 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
   }
   return { ...machine, ...patch };
 }
+
+/**
+ * Record the run chain (Temporal's original run ID) of the workflow that holds the machine, which
+ * a reset run of that workflow must find to reclaim it. `updated` is left alone: the API's start
+ * that made this claim moved it already.
+ */
+export async function recordWorkflowChain(manager: EntityManager, machineId: number, chain: string): Promise<void> {
+  await manager.query(`UPDATE machines SET workflow_chain = $2 WHERE id = $1`, [machineId, chain]);
+}
+
+/**
+ * Move `updated` without changing anything else: the reconciler skips a machine whose `updated`
+ * moved since it read it (a reset run that took back a machine already in its status).
+ */
+export async function touchMachine(manager: EntityManager, machineId: number): Promise<void> {
+  await manager.query(`UPDATE machines SET updated = now() WHERE id = $1`, [machineId]);
+}
+
+/** A workflow's status_message, only while it still drives the machine: a stale one must not overwrite it. */
+export async function setWorkflowStatusMessage(
+  manager: EntityManager,
+  systemId: string,
+  workflowId: string,
+  message: string,
+): Promise<void> {
+  await manager.query(
+    `UPDATE machines SET status_message = $3, updated = now() WHERE system_id = $1 AND workflow_id = $2`,
+    [systemId, workflowId, message],
+  );
+}
