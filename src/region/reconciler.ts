@@ -3,15 +3,10 @@
 // machine with no driver. The reconciler finds such machines and fails them with a status_message
 // that says what happened.
 import type { DataSource } from 'typeorm';
-import {
-  labelOf,
-  MachineStatus as S,
-  OPERATION_STATUSES,
-  operationIn,
-  type MachineStatus,
-} from '../contracts/lifecycle';
+import { labelOf, MachineStatus as S, operationIn } from '../contracts/lifecycle';
 import { lifecycleWorkflowId } from '../contracts/workflows';
-import { changeStatus, lockMachine } from './services/transitions';
+import { lockIfUnchanged, strandedMachines, type StrandedMachine } from './services/stranded-machines';
+import { changeStatus } from './services/transitions';
 import type { WorkflowGateway, WorkflowState } from './services/workflow-gateway';
 
 const DESCRIBE: Record<Exclude<WorkflowState, 'running'>, string> = {
@@ -39,45 +34,35 @@ export class Reconciler {
 
   /** One pass; returns the system_ids it failed. */
   async reconcile(): Promise<string[]> {
-    const rows: Array<{ system_id: string; status: MachineStatus; workflow_id: string | null }> = await this.db.query(
-      `SELECT system_id, status, workflow_id FROM machines
-        WHERE status = ANY($1::smallint[]) AND updated < now() - make_interval(secs => $2)`,
-      [OPERATION_STATUSES, this.o.graceMs / 1000],
-    );
     const failed: string[] = [];
-    for (const row of rows) {
-      const workflowId = row.workflow_id ?? lifecycleWorkflowId(row.system_id);
+    for (const seen of await strandedMachines(this.db.manager, this.o.graceMs)) {
+      const workflowId = seen.workflowId ?? lifecycleWorkflowId(seen.systemId);
+      // Asked before the machine's row lock is taken, never under it: with Temporal down this
+      // takes seconds of retries, and every API write, report and activity on the machine would
+      // wait for them.
       const state = await this.workflows.state(workflowId);
       if (state === 'running') continue;
-      if (
-        await this.fail(
-          row.system_id,
-          row.workflow_id,
-          workflowId,
-          `Workflow ${workflowId} ${DESCRIBE[state]}; the ${labelOf(row.status).toLowerCase()} operation did not finish.`,
-        )
-      ) {
-        failed.push(row.system_id);
-        this.o.log(`reconciler: failed ${row.system_id} (${labelOf(row.status)}): workflow ${state}`);
+      const message = `Workflow ${workflowId} ${DESCRIBE[state]}; the ${labelOf(seen.status).toLowerCase()} operation did not finish.`;
+      if (await this.fail(seen, message)) {
+        failed.push(seen.systemId);
+        this.o.log(`reconciler: failed ${seen.systemId} (${labelOf(seen.status)}): workflow ${state}`);
       }
     }
     return failed;
   }
 
-  private async fail(
-    systemId: string,
-    workflowId: string | null,
-    lifecycleId: string,
-    message: string,
-  ): Promise<boolean> {
+  /**
+   * Fail the machine if nothing touched it since the scan read it. A reset of the ended run
+   * (`temporal workflow reset`, a retry) starts a new run under the same workflow ID whose first
+   * step reclaims the machine under this lock, moving `updated`: a reset run that resumed after
+   * Temporal was asked is never fought (the machine changed, so it is skipped), and one that
+   * resumes after this failure finds the machine in the failure status with its run chain, where
+   * it takes it back from.
+   */
+  private async fail(seen: StrandedMachine, message: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const m = await lockMachine(tx, systemId);
-      // Re-checked under the row lock: the machine may have moved on since the scan.
-      if (m.workflowId !== workflowId || !OPERATION_STATUSES.includes(m.status)) return false;
-      // A reset of the ended run (`temporal workflow reset`, a retry) starts a new run under the
-      // same workflow ID, which reclaims the machine under this lock: asked again while holding
-      // it, a reset run that exists by now is never fought.
-      if ((await this.workflows.state(lifecycleId)) === 'running') return false;
+      const m = await lockIfUnchanged(tx, seen);
+      if (m === null) return false;
       // The operation's failure destination in the lifecycle table.
       const to = operationIn(m.status)?.failTo ?? S.BROKEN;
       await changeStatus(tx, m, { to, message, workflow: null, event: { level: 'ERROR' } });

@@ -258,6 +258,55 @@ describe('`temporal workflow reset` is a retry (real temporal CLI, real Temporal
     await replays(handle);
   });
 
+  it('a failed deploy fixed by hand and allocated again refuses its reset: the machine is untouched', async () => {
+    const m = await readyMachine('reset-reallocated');
+    rack.behaviour.set(m.systemId, 'bmc-rejects');
+    await region.services.actions.deploy(admin, m.systemId, deployOpts);
+    await waitForStatus(region.services, m.systemId, S.FAILED_DEPLOYMENT);
+    await closed(m.systemId);
+    // User actions only: the machine keeps the failed deploy's claim token all along.
+    await region.services.actions.markBroken(admin, m.systemId, 'bad cable');
+    await region.services.actions.markFixed(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    // mark_fixed keeps the owner, so the new allocation is theirs (a new request: the same hole).
+    await region.services.allocation.allocate(admin, {
+      systemId: m.systemId,
+      arch: [],
+      tags: [],
+      notTags: [],
+      notInZone: [],
+      notInPool: [],
+      storage: [],
+      interfaces: [],
+      subnets: [],
+      notSubnets: [],
+      fabrics: [],
+      notFabrics: [],
+      vlans: [],
+      notVlans: [],
+      dryRun: false,
+      verbose: false,
+    });
+    await waitForStatus(region.services, m.systemId, S.ALLOCATED);
+    const before = await events(m.systemId);
+    const calls = rack.calls.length;
+
+    rack.behaviour.set(m.systemId, 'answers');
+    const handle = await reset(m.systemId, 'cable fixed', ['--type', 'FirstWorkflowTask']);
+    await assert.rejects(handle.result(), (err: Error) => {
+      assert.match(
+        (err as { cause?: Error }).cause?.message ?? '',
+        /reset-reallocated has moved on since this deploying \(another operation or a user action; it is Allocated now\); not retried\./,
+      );
+      return true;
+    });
+    const after = await waitForStatus(region.services, m.systemId, S.ALLOCATED);
+    assert.equal(after.ownerId, admin.user.id);
+    assert.equal(after.workflowId, null);
+    assert.deepEqual(await events(m.systemId), before, 'no event');
+    assert.equal(rack.calls.length, calls, 'no power action');
+  });
+
   it('the reconciler never fights a reset run: a terminated commissioning reset holds its machine until it finishes', async () => {
     const m = await newMachine('reset-term');
     rack.behaviour.set(m.systemId, 'silent');

@@ -443,6 +443,61 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.equal((await waitForStatus(region.services, m.systemId, S.BROKEN)).statusMessage, 'bad disk');
   });
 
+  it('the reconciler asks Temporal before it locks the machine, and leaves a machine that changed meanwhile for the next pass', async () => {
+    const m = await newMachine('c-term-unlocked');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
+
+    /** Whether another transaction holds the machine's row lock now. */
+    const rowLocked = async () => {
+      try {
+        await region.services.db.transaction((tx) =>
+          tx.query(`SELECT 1 FROM machines WHERE system_id = $1 FOR NO KEY UPDATE NOWAIT`, [m.systemId]),
+        );
+        return false;
+      } catch (err) {
+        const e = err as { code?: string; driverError?: { code?: string } };
+        if ((e.driverError?.code ?? e.code) === '55P03') return true;
+        throw err;
+      }
+    };
+    const lockedWhileAsked: boolean[] = [];
+    let touch = true;
+    const workflows = new Proxy(region.services.workflows, {
+      get: (target, key, receiver) =>
+        key === 'state'
+          ? async (workflowId: string) => {
+              if (workflowId !== lifecycleWorkflowId(m.systemId)) return target.state(workflowId);
+              lockedWhileAsked.push(await rowLocked());
+              const state = await target.state(workflowId);
+              // A write on the machine while Temporal was asked (as a reset run's resume makes).
+              if (touch)
+                await region.services.db.query(`UPDATE machines SET updated = now() WHERE system_id = $1`, [
+                  m.systemId,
+                ]);
+              touch = false;
+              return state;
+            }
+          : Reflect.get(target, key, receiver),
+    });
+    const reconciler = new Reconciler(region.services.db, workflows, { graceMs: 0, log: () => undefined });
+    assert.ok(
+      !(await reconciler.reconcile()).includes(m.systemId),
+      'changed after Temporal was asked: not failed on that answer',
+    );
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    assert.ok((await reconciler.reconcile()).includes(m.systemId), 'unchanged since: failed');
+    await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
+    assert.ok(lockedWhileAsked.length >= 2, `asked ${lockedWhileAsked.length} times`);
+    assert.deepEqual(
+      lockedWhileAsked,
+      lockedWhileAsked.map(() => false),
+      'never asked while holding the row lock',
+    );
+  });
+
   // The window between the API's commit and the workflow's first step (beginTransition): an
   // operator who moves the machine on in it (mark_broken, abort) has the last word, even though
   // the workflow's first step could otherwise claim the machine from where the operator left it.

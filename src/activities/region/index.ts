@@ -17,7 +17,12 @@ import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
-import { changeStatus, lockMachine } from '../../region/services/transitions';
+import {
+  changeStatus,
+  lockMachine,
+  recordWorkflowChain,
+  setWorkflowStatusMessage,
+} from '../../region/services/transitions';
 import { resetPoint } from './reset-point';
 import { resumeOperation } from './resume';
 
@@ -48,8 +53,7 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
         if (m.workflowId === i.workflowId && m.status === i.to) {
           // The API's commit claimed it; the run chain is this workflow's to record (a reset run
           // reclaims the machine by it).
-          if (i.chainId !== undefined && m.workflowChain !== i.chainId)
-            await tx.query(`UPDATE machines SET workflow_chain = $2 WHERE id = $1`, [m.id, i.chainId]);
+          if (i.chainId !== undefined && m.workflowChain !== i.chainId) await recordWorkflowChain(tx, m.id, i.chainId);
           return { applied: true, status: m.status };
         }
         // The API's commit (or an earlier attempt of this step) claimed the machine for this start,
@@ -123,11 +127,7 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
       workflowId: string;
       message: string;
     }): Promise<void> {
-      // Only while this workflow still drives the machine: a stale workflow must not overwrite it.
-      await db.query(
-        `UPDATE machines SET status_message = $3, updated = now() WHERE system_id = $1 AND workflow_id = $2`,
-        [systemId, workflowId, message],
-      );
+      await setWorkflowStatusMessage(db.manager, systemId, workflowId, message);
     },
 
     async releaseDestination({ systemId }: { systemId: string }): Promise<MachineStatus> {

@@ -7,7 +7,7 @@ import type { ResumeInput, ResumeResult } from '../../contracts/activities';
 import { canTransition, labelOf, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import type { Machine } from '../../region/db/entities';
 import { recordEvent } from '../../region/services/events';
-import { changeStatus, lockMachine } from '../../region/services/transitions';
+import { changeStatus, lockMachine, touchMachine } from '../../region/services/transitions';
 
 export async function resumeOperation(db: DataSource, i: ResumeInput, point: string): Promise<ResumeResult> {
   return db.transaction(async (tx) => {
@@ -32,7 +32,7 @@ export async function resumeOperation(db: DataSource, i: ResumeInput, point: str
     } else {
       // Already back (a terminated run the reconciler had not failed yet, or this step retried):
       // `updated` moves, so a reconciler pass that saw the old run end leaves it alone.
-      await tx.query(`UPDATE machines SET updated = now() WHERE id = $1`, [m.id]);
+      await touchMachine(tx, m.id);
     }
     await recordEvent(tx, m.id, {
       type: i.operation,
@@ -60,7 +60,10 @@ function refusalOf(m: Machine, i: ResumeInput): string | null {
       m.status === S.DEPLOYED && m.previousStatus === S.DEPLOYED && m.workflowId === null && m.workflowChain === null;
     return untouched ? null : `${m.hostname} has changed since it was registered (${now}); not retried.`;
   }
-  // Ended before its first step recorded the chain: the machine still carries its start's token.
+  // Ended before its first step recorded the chain: the machine still carries its start's token
+  // and no chain. Only that: a user's status change since leaves MOVED_ON (transitions.ts), not
+  // NULL, though the token stays. (The workflow ID names the machine, not the run, so it cannot
+  // tell this start's runs from a later one's.)
   const startedByUs = m.workflowChain === null && i.claimToken !== undefined && m.claimToken === i.claimToken;
   if (m.workflowChain !== i.chainId && !startedByUs) {
     return `${m.hostname} has moved on since this ${i.operation.toLowerCase()} (another operation or a user action; ${now}); not retried.`;

@@ -22,6 +22,12 @@ export async function lockMachine(manager: EntityManager, systemId: string): Pro
   return machine;
 }
 
+/**
+ * machines.workflow_chain after a status change no workflow made: no run chain (a Temporal run
+ * ID, a UUID) equals it, and it is not NULL, so no earlier workflow's reset reclaims the machine.
+ */
+export const MOVED_ON = 'moved-on';
+
 export interface StatusChange {
   to: S;
   message?: string;
@@ -59,8 +65,11 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
       patch.workflowChain = change.workflow.chain ?? null;
     }
   } else if (machine.status !== change.to) {
-    // A status change no workflow made (a user action): a reset of the last workflow must not undo it.
-    patch.workflowChain = null;
+    // A status change no workflow made (a user action): a reset of the last workflow must not undo
+    // it. Not NULL: the machine keeps the last start's claim_token (beginTransition needs it), and
+    // a NULL chain with that token is how a run that ended before recording its chain reclaims
+    // the machine (resume.ts), so a NULL here would let that start's reset past this change.
+    patch.workflowChain = MOVED_ON;
   }
   await manager.getRepository(MachineEntity).update({ id: machine.id }, patch);
   if (machine.status !== change.to) {
@@ -72,4 +81,34 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
     });
   }
   return { ...machine, ...patch };
+}
+
+/**
+ * Record the run chain (Temporal's original run ID) of the workflow that holds the machine, which
+ * a reset run of that workflow must find to reclaim it. `updated` is left alone: the API's start
+ * that made this claim moved it already.
+ */
+export async function recordWorkflowChain(manager: EntityManager, machineId: number, chain: string): Promise<void> {
+  await manager.query(`UPDATE machines SET workflow_chain = $2 WHERE id = $1`, [machineId, chain]);
+}
+
+/**
+ * Move `updated` without changing anything else: the reconciler skips a machine whose `updated`
+ * moved since it read it (a reset run that took back a machine already in its status).
+ */
+export async function touchMachine(manager: EntityManager, machineId: number): Promise<void> {
+  await manager.query(`UPDATE machines SET updated = now() WHERE id = $1`, [machineId]);
+}
+
+/** A workflow's status_message, only while it still drives the machine: a stale one must not overwrite it. */
+export async function setWorkflowStatusMessage(
+  manager: EntityManager,
+  systemId: string,
+  workflowId: string,
+  message: string,
+): Promise<void> {
+  await manager.query(
+    `UPDATE machines SET status_message = $3, updated = now() WHERE system_id = $1 AND workflow_id = $2`,
+    [systemId, workflowId, message],
+  );
 }

@@ -4,8 +4,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * `temporal workflow reset` is a retry (issue 21): the run chain (Temporal's original run ID, kept
  * across resets) of the lifecycle workflow that last claimed the machine. Kept when the workflow
  * releases the machine (its outcome, the reconciler, mark_broken), replaced by the next start,
- * cleared by a status change no workflow made; a reset run reclaims the machine only while it
- * still carries its chain (activities/region/resume.ts).
+ * set to the marker `moved-on` (not NULL) by a status change no workflow made; a reset run
+ * reclaims the machine only while it still carries its chain (activities/region/resume.ts).
  */
 export class WorkflowChain1764960000000 implements MigrationInterface {
   name = 'WorkflowChain1764960000000';
