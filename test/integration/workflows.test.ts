@@ -390,7 +390,17 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
   it('mark_broken and abort with Temporal unreachable change nothing; the machine keeps its workflow', async () => {
     const m = await newMachine('c-outage');
     rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.commission(admin, m.systemId);
+    // A deadline far beyond this test: the silent machine's workflow must still be running at its
+    // end, however slow the machine running the test is (the file's 3 s would time it out).
+    const patient = new MachineActions(
+      region.services.db,
+      region.services.workflows,
+      region.services.racks,
+      async () => ({ nodeTimeoutMs: 120_000 }),
+      region.services.bootResources,
+      region.services.config,
+    );
+    await patient.commission(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     // What @temporalio/client's calls fail with while the server is down (gRPC 14 UNAVAILABLE).
     const unreachable = async (): Promise<never> => {
