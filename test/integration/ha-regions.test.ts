@@ -126,6 +126,21 @@ describe('two regions, one killed repeatedly', () => {
     console.log(`[outcomes] region kill -9s during the run: ${killer.kills}`);
     await assertAllCompleted(deployed);
     assert.ok(killer.kills >= 2, `the region was killed ${killer.kills} times`);
-    assert.deepEqual(await duplicateEvents(dbUrl, ids, 2), [], 'a replayed step records its event once');
+    const duplicates = await duplicateEvents(dbUrl, ids, 2);
+    // What happened to a machine with a duplicate: its events and what the rack and regions said of it.
+    const story = async (line: string) => {
+      const id = line.split(' ')[0]!;
+      const said = ['rack', 'region-0', 'region-1']
+        .flatMap((p) =>
+          cluster
+            .logs(p)
+            .split('\n')
+            .filter((l) => l.includes(id))
+            .map((l) => `${p}: ${l}`),
+        )
+        .slice(-80);
+      return `${line}\n  ${(await eventLog(dbUrl, id)).join('\n  ')}\n  ${said.join('\n  ')}`;
+    };
+    assert.deepEqual(duplicates, [], (await Promise.all(duplicates.map(story))).join('\n'));
   });
 });

@@ -1,15 +1,19 @@
 import type { EntityManager } from 'typeorm';
 import type { EventInput } from '../../contracts/activities';
 
-/** Per-machine events. A dedupe key makes recording idempotent (activities are retried). */
+/**
+ * Per-machine events. A dedupe key makes recording idempotent (activities are retried); the answer
+ * says whether this call recorded it (false: its key was already there).
+ */
 export async function recordEvent(
   manager: EntityManager,
   machineId: number,
   e: Omit<EventInput, 'systemId' | 'dedupeKey'> & { dedupeKey?: string },
-): Promise<void> {
-  await manager.query(
+): Promise<boolean> {
+  const inserted: unknown[] = await manager.query(
     `INSERT INTO events (machine_id, type, description, level, dedupe_key) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (dedupe_key) DO NOTHING`,
+     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
     [machineId, e.type, e.description, e.level, e.dedupeKey ?? null],
   );
+  return inserted.length > 0;
 }

@@ -9,6 +9,7 @@ import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
 import { renderNetworkConfig } from './network/deploy-network-config';
 import { loadMachineNetwork } from './network/machine-network-model';
+import { repeatsLatestSignal, reportKey } from './report-repeats';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
 import type { StorageService } from './storage/storage-service';
 import { lockMachine } from './transitions';
@@ -52,20 +53,23 @@ export class MetadataService {
     // Validated whole before the transaction: a bad report stores nothing, not even the event.
     const hardware = input.files.get(HARDWARE_FILE);
     const report = hardware ? parseHardwareReport(hardware) : undefined;
+    const files = [...input.files.keys()];
+    const event = {
+      type: status === 'FAILED' ? 'Script result failed' : 'Node status event',
+      description: `Signal ${status}${input.error ? `: ${input.error}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
+      level: status === 'FAILED' ? ('ERROR' as const) : ('INFO' as const),
+    };
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, machine.systemId);
+      // Under the row lock: a retry racing its own original sees the original's event.
+      if (await repeatsLatestSignal(tx, m.id, event)) return;
       if (report && (m.status === S.COMMISSIONING || m.status === S.DEPLOYED)) await applyHardwareReport(tx, m, report);
       // A deployed machine's own successful report (maas-run-scripts report-results) stands in
       // for commissioning: it shows as commissioned, and release returns it to READY, not NEW.
       if (report && m.status === S.DEPLOYED && status === 'OK' && !m.commissioningPassed) {
         await tx.query(`UPDATE machines SET commissioning_passed = true WHERE id = $1`, [m.id]);
       }
-      const files = [...input.files.keys()];
-      await recordEvent(tx, m.id, {
-        type: status === 'FAILED' ? 'Script result failed' : 'Node status event',
-        description: `Signal ${status}${input.error ? `: ${input.error}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
-        level: status === 'FAILED' ? 'ERROR' : 'INFO',
-      });
+      await recordEvent(tx, m.id, event);
       // Inside the transaction: when Temporal cannot take the signal, the machine gets a 503 and
       // nothing is written, so its retry does not record the event twice. The row lock held
       // meanwhile makes the workflow's next activity wait for this commit.
@@ -94,7 +98,15 @@ export class MetadataService {
   /** cloud-init / curtin reporting events (`POST status/<system_id>`). */
   async statusEvent(
     machine: Machine,
-    e: { event_type?: string; name?: string; description?: string; result?: string; origin?: string },
+    e: {
+      event_type?: string;
+      name?: string;
+      description?: string;
+      result?: string;
+      origin?: string;
+      /** cloud-init's stamp, seconds since the epoch (the router hands every field over as text). */
+      timestamp?: string;
+    },
   ): Promise<void> {
     const failed = e.result === 'FAIL' || e.result === 'FAILURE';
     const type = eventText(
@@ -109,7 +121,13 @@ export class MetadataService {
     );
     // The event and the signal stand or fall together (see signal()): a 503 writes nothing.
     await this.db.transaction(async (tx) => {
-      await recordEvent(tx, machine.id, { type, description, level: failed ? 'ERROR' : 'DEBUG' });
+      // cloud-init stamps each event: the same stamp again is a retried POST (report-repeats.ts).
+      const dedupeKey =
+        e.timestamp !== undefined && /^\d{1,12}(\.\d{1,9})?$/.test(e.timestamp)
+          ? reportKey(machine.id, e.timestamp, type, description, e.result)
+          : undefined;
+      const level = failed ? 'ERROR' : 'DEBUG';
+      if (!(await recordEvent(tx, machine.id, { type, description, level, dedupeKey }))) return;
       if (this.isCloudInitFinal(machine, e)) {
         // SUCCESS or WARN (a module warned): the OS is up and configured, as the user asked.
         await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {

@@ -1,0 +1,41 @@
+// A machine's report that arrives twice. The metadata protocol has no request id: a machine
+// (MAAS's environment, cloud-init, metalflow's) retries a POST whose reply it never got, and when
+// the region died between the report's commit and its reply, the retry is the same report again.
+// A committed report's Temporal signal went out before its commit (services/metadata.ts), so a
+// repeat needs nothing done: no second event, no second signal for a later step to mistake.
+import crypto from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+
+/** How long a machine keeps retrying one report (its backoff budget, about 2 minutes), with margin. */
+export const REPORT_RETRY_WINDOW_SECONDS = 180;
+
+/**
+ * Whether `description` repeats this machine's latest status signal (`Signal …` event): the same
+ * type and words, recorded within the retry window. Only the latest counts, so a machine that
+ * says WORKING, then OK, then WORKING again (a new phase) is three reports.
+ */
+export async function repeatsLatestSignal(
+  tx: EntityManager,
+  machineId: number,
+  e: { type: string; description: string },
+): Promise<boolean> {
+  const rows: Array<{ type: string; description: string }> = await tx.query(
+    `SELECT type, description FROM events
+      WHERE machine_id = $1 AND description LIKE 'Signal %'
+        AND created > now() - make_interval(secs => $2)
+      ORDER BY id DESC LIMIT 1`,
+    [machineId, REPORT_RETRY_WINDOW_SECONDS],
+  );
+  const latest = rows[0];
+  return latest !== undefined && latest.type === e.type && latest.description === e.description;
+}
+
+/** The dedupe key of a stamped report (cloud-init's events carry their own timestamp). */
+export function reportKey(machineId: number, timestamp: string, ...parts: Array<string | undefined>): string {
+  const digest = crypto
+    .createHash('sha256')
+    .update(parts.map((p) => p ?? '').join('\0'))
+    .digest('hex')
+    .slice(0, 32);
+  return `report:${machineId}:${timestamp}:${digest}`;
+}
