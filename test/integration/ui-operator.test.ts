@@ -240,6 +240,16 @@ describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, T
     assert.match(shown, /<li>sel-locked: The machine is locked\.<\/li>/);
     assert.match(shown, /<li>nosuch: No Machine matches the given query\.<\/li>/);
 
+    // Release with the erase box unticked (the hidden false the page sends): released without erasing.
+    const running = await region.services.machines.create(deployedMachineInput('sel-running', users.admin!));
+    const released = await admin.post(`${UI}/machines/action`, [
+      ['action', 'release'],
+      ['erase', 'false'],
+      ['system_id', running.systemId],
+    ]);
+    assert.equal(released.status, 303);
+    assert.equal((await machine(running.systemId))!.status, S.RELEASING);
+
     const tag = await admin.post(`${UI}/machines/action`, [
       ['action', 'tag'],
       ['tag', 'gpu'],
