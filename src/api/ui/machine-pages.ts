@@ -2,9 +2,11 @@
 // SQL, tenancy-sql) → the views. An invisible machine is the services' NotFoundError → 404 page.
 import type Koa from 'koa';
 import type { RegionServices } from '../../region/services';
+import type { MachineView } from '../../region/services/machine-queries';
 import type { Principal } from '../../region/services/principal';
 import { ensureParams } from '../http';
 import { presentOptionsFor, temporalWorkflowUrl, type PresentOptions } from '../presenters/machine';
+import type { Html } from './html';
 import { machineDetail, machineList } from './machine-views';
 import { page, sendPage, type PageUser } from './layout';
 
@@ -12,7 +14,12 @@ export const PAGE_SIZE = 100;
 const RECENT_EVENTS = 50;
 const MAX_QUERY = 200;
 
-export function machinePages(services: RegionServices, o: PresentOptions) {
+/** What other UI modules add to these pages (issue 19: the action bar of machine-actions-ui.ts). */
+export interface MachinePageHooks {
+  actionBar?: (caller: Principal, view: MachineView) => Promise<Html>;
+}
+
+export function machinePages(services: RegionServices, o: PresentOptions, hooks: MachinePageHooks = {}) {
   return {
     async list(ctx: Koa.Context, caller: Principal, user: PageUser): Promise<void> {
       // Through Params like every API parameter: a control character in the search is a 400 page.
@@ -34,7 +41,8 @@ export function machinePages(services: RegionServices, o: PresentOptions) {
       );
       const workflowId = view.machine.workflowId;
       const temporalUrl = workflowId ? temporalWorkflowUrl(workflowId, presentOptionsFor(o, caller)) : null;
-      sendPage(ctx, 200, page(view.machine.hostname, machineDetail({ view, events, temporalUrl }), user));
+      const actionBar = await hooks.actionBar?.(caller, view);
+      sendPage(ctx, 200, page(view.machine.hostname, machineDetail({ view, events, temporalUrl, actionBar }), user));
     },
   };
 }

@@ -5,6 +5,7 @@ import type { EventRow } from '../../region/services/event-queries';
 import type { MachineView } from '../../region/services/machine-queries';
 import { html, segment, type Html } from './html';
 import { UI_PREFIX } from './layout';
+import { selectBox, selectionForm } from './machine-selection';
 
 const machineHref = (systemId: string) => `${UI_PREFIX}/machine/${segment(systemId)}`;
 const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
@@ -36,16 +37,17 @@ export function machineList(p: ListPage): Html {
     ({ machine: m, owner, pool, zone }) => html`<tr>
 <td><a href="${machineHref(m.systemId)}">${m.hostname}</a></td><td>${m.systemId}</td><td>${labelOf(m.status)}</td>
 <td>${owner ?? '-'}</td><td>${pool?.name ?? '-'}</td><td>${zone.name}</td><td>${m.powerState}</td>
-<td>${m.cpuCount}</td><td>${gib(m.memory)}</td></tr>
+<td>${m.cpuCount}</td><td>${gib(m.memory)}</td><td>${selectBox(m.systemId, m.hostname)}</td></tr>
 `,
   );
   return html`<form method="get" action="${UI_PREFIX}/machines"><label>Hostname contains <input name="q" value="${p.q}"></label> <button type="submit">Search</button></form>
 <p>Machines ${first}–${last} of ${p.total}${p.page > 1 ? html` · <a href="${link(p.page - 1)}">previous</a>` : ''}${last < p.total ? html` · <a href="${link(p.page + 1)}">next</a>` : ''}</p>
 <table>
-<thead><tr><th>Hostname</th><th>System ID</th><th>Status</th><th>Owner</th><th>Pool</th><th>Zone</th><th>Power</th><th>Cores</th><th>Memory</th></tr></thead>
+<thead><tr><th>Hostname</th><th>System ID</th><th>Status</th><th>Owner</th><th>Pool</th><th>Zone</th><th>Power</th><th>Cores</th><th>Memory</th><th>Select</th></tr></thead>
 <tbody>
 ${rows}</tbody>
-</table>`;
+</table>
+${selectionForm()}`;
 }
 
 export interface DetailPage {
@@ -53,9 +55,11 @@ export interface DetailPage {
   events: EventRow[];
   /** Shown to admins only (the Temporal UI has no login and shows every machine's workflows). */
   temporalUrl: string | null;
+  /** The actions the user may take now (machine-actions-ui.ts). */
+  actionBar?: Html;
 }
 
-export function machineDetail({ view: v, events, temporalUrl }: DetailPage): Html {
+export function machineDetail({ view: v, events, temporalUrl, actionBar }: DetailPage): Html {
   const m = v.machine;
   const field = (name: string, value: string | number | Html) => html`<tr><th>${name}</th><td>${value}</td></tr>\n`;
   const workflow = m.workflowId
@@ -75,7 +79,7 @@ export function machineDetail({ view: v, events, temporalUrl }: DetailPage): Htm
       html`<tr><td>${e.created.toISOString()}</td><td>${e.level}</td><td>${e.type}</td><td>${e.description}</td></tr>\n`,
   );
   return html`<p><a href="${UI_PREFIX}/machines">All machines</a></p>
-<table>
+${actionBar ?? ''}<table>
 ${field('System ID', m.systemId)}${field('FQDN', `${m.hostname}.${m.domain}`)}${field('Status', labelOf(m.status))}${m.statusMessage ? field('Status message', m.statusMessage) : ''}
 ${field('Owner', v.owner ?? '-')}${field('Reserved for', v.reservedFor ?? '-')}${field('Pool', v.pool?.name ?? '-')}${field('Zone', v.zone.name)}
 ${field('Architecture', m.architecture)}${field('Cores', m.cpuCount)}${field('Memory', gib(m.memory))}${field('Power', `${m.powerType}: ${m.powerState}`)}

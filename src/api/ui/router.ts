@@ -4,7 +4,7 @@
 // may not see is the same 404 as one that does not exist, because both come from the same query
 // service as the API.
 import type Koa from 'koa';
-import { NotFoundError } from '../../region/errors';
+import { ForbiddenError, NotFoundError } from '../../region/errors';
 import type { RegionServices, UiSession } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
 import { ApiError, type BodyLimits, ensureParams, hasAnyControl, notFound } from '../http';
@@ -14,6 +14,9 @@ import { messagePage, sendPage, UI_PREFIX, type PageUser } from './layout';
 import { LOGIN_PATH, loginRoutes, redirectToLogin } from './login';
 import { machinePages } from './machine-pages';
 import { sameToken, SESSION_COOKIE } from './session';
+import { accountPages } from './account-pages';
+import { addMachinePages } from './add-machine';
+import { machineActionPages } from './machine-actions-ui';
 
 const NOT_FOUND = 'No machine or page matches the given query.';
 /** The UI's forms (login, logout) are a few short fields; anyone may post the login form. */
@@ -69,7 +72,10 @@ function page(
 export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middleware {
   const sessions = services.uiSessions;
   const auth = loginRoutes(services);
-  const machines = machinePages(services, o);
+  const machineActions = machineActionPages(services, sessions);
+  const machines = machinePages(services, o, { actionBar: machineActions.actionBar });
+  const addMachine = addMachinePages(services, sessions);
+  const account = accountPages(services, sessions);
 
   const routes: Route[] = [
     // Any method: the login handles POST, and shows the form (or returns a signed-in user) otherwise.
@@ -85,6 +91,8 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
       await machines.detail(ctx, caller, user, p.system_id!);
     }),
     page('POST', '/logout', (ctx) => auth.logout(ctx, signedIn(ctx).session)),
+    // Issue 19: adding machines, acting on them (one, or a selection from the list), keys and users.
+    ...operatorRoutes(),
   ];
 
   const table = routeTable({
@@ -116,6 +124,75 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
     unknown: () => notFound(NOT_FOUND),
   });
 
+  function operatorRoutes(): Route[] {
+    const id = (p: Record<string, string>) => {
+      if (hasAnyControl(p.system_id!)) throw notFound(NOT_FOUND);
+      return p.system_id!;
+    };
+    return [
+      page('GET', '/machines/add', async (ctx) => {
+        const { caller, user } = signedIn(ctx);
+        await addMachine.show(ctx, caller, user);
+      }),
+      page('POST', '/machines/add', async (ctx) => {
+        const { caller, user, session } = signedIn(ctx);
+        await addMachine.add(ctx, caller, user, session);
+      }),
+      page('GET', '/machines/action', async (ctx) => {
+        const { caller, user } = signedIn(ctx);
+        await machineActions.confirmSelection(ctx, caller, user);
+      }),
+      page('POST', '/machines/action', async (ctx) => {
+        const { caller, session } = signedIn(ctx);
+        await machineActions.performSelection(ctx, caller, session);
+      }),
+      page('GET', '/machine/{system_id}/action/{action}', async (ctx, p) => {
+        const { caller, user } = signedIn(ctx);
+        await machineActions.confirm(ctx, caller, user, id(p), p.action!);
+      }),
+      page('POST', '/machine/{system_id}/action/{action}', async (ctx, p) => {
+        const { caller, user, session } = signedIn(ctx);
+        await machineActions.perform(ctx, caller, user, session, id(p), p.action!);
+      }),
+      page('GET', '/account', async (ctx) => {
+        const { caller, user } = signedIn(ctx);
+        await account.account(ctx, caller, user);
+      }),
+      page('POST', '/account/sshkeys', async (ctx) => {
+        const { caller, user, session } = signedIn(ctx);
+        await account.addSshKey(ctx, caller, user, session);
+      }),
+      page('POST', '/account/sshkeys/{id}/delete', async (ctx, p) => {
+        const { caller, session } = signedIn(ctx);
+        await account.deleteSshKey(ctx, caller, session, p.id!);
+      }),
+      page('POST', '/account/tokens', async (ctx) => {
+        const { caller, user, session } = signedIn(ctx);
+        await account.addToken(ctx, caller, user, session);
+      }),
+      page('POST', '/account/tokens/delete', async (ctx) => {
+        const { caller, session } = signedIn(ctx);
+        await account.deleteToken(ctx, caller, session);
+      }),
+      page('GET', '/users', async (ctx) => {
+        const { caller, user } = signedIn(ctx);
+        await account.users(ctx, caller, user);
+      }),
+      page('POST', '/users', async (ctx) => {
+        const { caller, user, session } = signedIn(ctx);
+        await account.addUser(ctx, caller, user, session);
+      }),
+      page('GET', '/users/{username}/delete', async (ctx, p) => {
+        const { caller, user } = signedIn(ctx);
+        await account.confirmDeleteUser(ctx, caller, user, p.username!);
+      }),
+      page('POST', '/users/{username}/delete', async (ctx, p) => {
+        const { caller, session } = signedIn(ctx);
+        await account.deleteUser(ctx, caller, session, p.username!);
+      }),
+    ];
+  }
+
   return async function ui(ctx, next) {
     if (ctx.path !== UI_PREFIX && !ctx.path.startsWith(`${UI_PREFIX}/`)) return next();
     securityHeaders(ctx);
@@ -126,16 +203,22 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
           isAdmin: session.user.isSuperuser,
           csrf: session.csrf,
           maasName: await services.config.maasName(),
+          flash: session.flash,
         }
       : undefined;
     ctx.state.ui = { session, user } satisfies Visit;
     try {
       await table(ctx, next);
+      // A page that showed the one-time message clears it (a redirect or a JSON poll does not).
+      if (session?.flash && ctx.method === 'GET' && ctx.status === 200 && ctx.response.is('html'))
+        await sessions.clearFlash(session);
     } catch (err) {
       if (err instanceof NotFoundError || (err instanceof ApiError && err.status === 404))
         return sendPage(ctx, 404, messagePage('Not found', NOT_FOUND, user));
       if (err instanceof ApiError && err.status < 500)
         return sendPage(ctx, err.status, messagePage('Request refused', err.message, user));
+      // The policy's refusal of a page (a user asking for an admin's page): its reason, as the API's 403.
+      if (err instanceof ForbiddenError) return sendPage(ctx, 403, messagePage('Forbidden', err.message, user));
       throw err;
     }
   };

@@ -1,0 +1,327 @@
+// The web UI an operator acts in (issue 19 items 1, 2, 5), over real HTTP with cookies and CSRF
+// on PostgreSQL and Temporal: the Add machine form (errors beside their fields, nothing written),
+// machine actions offered by status and rights (a forged POST refused with the reason), a
+// selection's per-machine results, SSH keys, API keys shown once, users (admins only), escaping.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { startApi, type ApiClient } from '../helpers/api';
+import { createUser, deployedMachineInput, machineInput } from '../helpers/factories';
+import { startTestRegion, type TestRegion } from '../helpers/region';
+import { UI, UiBrowser } from '../helpers/ui-browser';
+
+const XSS = '<script>alert(1)</script>';
+const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpQm3Vb0xXz1v9N5Rj7jL9r2xk8t3cQy1f5Zk4wYb0E alice@laptop';
+
+describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, Temporal)', () => {
+  let region: TestRegion;
+  let api: ApiClient;
+  const users: Record<string, number> = {};
+  const as = (name: string) => new UiBrowser(api.base).loggedIn(name);
+  const machine = (systemId: string) =>
+    region.services.db
+      .query(`SELECT hostname, status, locked, owner_id, user_data FROM machines WHERE system_id = $1`, [systemId])
+      .then(
+        (r: Array<{ hostname: string; status: number; locked: boolean; owner_id: number | null; user_data: string }>) =>
+          r[0],
+      );
+  const ready = async (hostname: string) => {
+    const m = await region.services.machines.create(machineInput({ hostname, zone: 'default' }));
+    await region.services.db.query(`UPDATE machines SET status = $2 WHERE id = $1`, [m.id, S.READY]);
+    return m.systemId;
+  };
+
+  before(async () => {
+    region = await startTestRegion({});
+    api = await startApi(region);
+    for (const [name, admin] of [
+      ['admin', true],
+      ['alice', false],
+    ] as const)
+      users[name] = (await createUser(region.services, name, { admin })).id;
+    await region.services.zones.create({ name: 'zone-b', description: '' });
+    await region.services.tags.create({ name: 'gpu' });
+  });
+  after(async () => {
+    await api?.close();
+    await region?.stop();
+  });
+
+  it('Add machine: power parameters from the power type, errors beside their fields, nothing written', async () => {
+    const admin = await as('admin');
+    const form = await admin.get(`${UI}/machines/add?power_type=ipmi`);
+    assert.equal(form.status, 200);
+    assert.match(form.text, /<label for="power_parameters_power_address">IP address \(required\)<\/label>/);
+    assert.match(form.text, /<select id="power_parameters_power_driver" name="power_parameters_power_driver">/);
+    assert.match(
+      form.text,
+      /<input id="power_parameters_power_pass" name="power_parameters_power_pass" type="password"/,
+    );
+    assert.match(form.text, /id="deployed" name="deployed"/);
+
+    const bad = await admin.post(
+      `${UI}/machines/add`,
+      [
+        ['hostname', XSS],
+        ['architecture', 'amd64/generic'],
+        ['mac_addresses', 'not-a-mac'],
+        ['power_type', 'ipmi'],
+        ['power_parameters_power_pass', 'sekrit-password'],
+        ['zone', 'default'],
+      ],
+      `${UI}/machines/add`,
+    );
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.text, /id="mac_addresses-error">[^<]*not-a-mac[^<]*is not a valid MAC address/);
+    assert.doesNotMatch(bad.text, /<script>alert/, 'the typed hostname is escaped when shown again');
+    assert.match(bad.text, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    assert.doesNotMatch(bad.text, /sekrit-password/, 'a secret is never sent back');
+    const missing = await admin.post(
+      `${UI}/machines/add`,
+      [
+        ['hostname', 'ipmi-1'],
+        ['mac_addresses', '52:54:00:aa:00:01'],
+        ['power_type', 'ipmi'],
+      ],
+      `${UI}/machines/add`,
+    );
+    assert.equal(missing.status, 400);
+    assert.match(missing.text, /id="power_parameters_power_address-error">This field is required\./);
+    const written: unknown[] = await region.services.db.query(
+      `SELECT 1 FROM machines WHERE hostname IN ('ipmi-1', $1)`,
+      [XSS],
+    );
+    assert.equal(written.length, 0, 'nothing written on error');
+
+    const added = await admin.post(
+      `${UI}/machines/add`,
+      [
+        ['hostname', 'running-host'],
+        ['architecture', 'amd64/generic'],
+        ['mac_addresses', '52:54:00:aa:00:02\n52:54:00:aa:00:03'],
+        ['power_type', 'manual'],
+        ['zone', 'zone-b'],
+        ['deployed', 'true'],
+        ['commission', 'false'],
+        ['commission', 'true'],
+      ],
+      `${UI}/machines/add`,
+    );
+    assert.equal(added.status, 303, added.text);
+    const systemId = decodeURIComponent(added.location!.split('/').pop()!);
+    const m = (await machine(systemId))!;
+    assert.equal(m.status, S.DEPLOYED, 'deployed: registered as running, not commissioned');
+    const macs: unknown[] = await region.services.db.query(
+      `SELECT 1 FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`,
+      [systemId],
+    );
+    assert.equal(macs.length, 2, 'both MACs, one a line');
+    const shown = await admin.get(added.location!);
+    assert.match(shown.text, /id="flash"[^>]*><p>Machine running-host registered as deployed\./);
+    assert.doesNotMatch((await admin.get(added.location!)).text, /id="flash"/, 'shown once');
+  });
+
+  it('Add machine and Users are for admins: the page and a forged POST are refused, nothing written', async () => {
+    const alice = await as('alice');
+    assert.equal((await alice.get(`${UI}/machines/add`)).status, 403);
+    const forged = await alice.post(`${UI}/machines/add`, { hostname: 'sneaky', power_type: 'manual' });
+    assert.equal(forged.status, 403);
+    assert.match(forged.text, /You do not have permission to create machines\./);
+    assert.equal((await alice.get(`${UI}/users`)).status, 403);
+    const user = await alice.post(`${UI}/users`, { username: 'mallory', email: 'm@x.y', password: 'pw' });
+    assert.equal(user.status, 403);
+    const rows: unknown[] = await region.services.db.query(
+      `SELECT 1 FROM machines WHERE hostname = 'sneaky' UNION ALL SELECT 1 FROM users WHERE username = 'mallory'`,
+    );
+    assert.equal(rows.length, 0);
+    assert.doesNotMatch((await alice.get(`${UI}/machines`)).text, /nav-add-machine|nav-users/);
+  });
+
+  it("offers only what the machine's status and the user's rights allow; a forged POST gets the reason", async () => {
+    const id = await ready('ready-1');
+    const alice = await as('alice');
+    const detail = await alice.get(`${UI}/machine/${id}`);
+    assert.match(detail.text, /id="action-allocate"/);
+    assert.match(detail.text, /id="action-deploy"/);
+    for (const not of ['commission', 'release', 'abort', 'lock', 'delete', 'mark-fixed', 'set-zone'])
+      assert.doesNotMatch(detail.text, new RegExp(`id="action-${not}"`), not);
+    assert.equal((await alice.get(`${UI}/machine/${id}/action/commission`)).status, 403);
+    const forged = await alice.post(`${UI}/machine/${id}/action/commission`);
+    assert.equal(forged.status, 403);
+    assert.match(forged.text, new RegExp(`You do not have permission to commission machine ${id}\\.`));
+    const noCsrf = await alice.request('POST', `${UI}/machine/${id}/action/allocate`, {});
+    assert.equal(noCsrf.status, 403, 'no CSRF token');
+    assert.equal((await machine(id))!.owner_id, null, 'nothing done');
+
+    // Deploy from Ready: allocated to alice, her user data (typed as text) stored as the API stores it.
+    const confirm = await alice.get(`${UI}/machine/${id}/action/deploy`);
+    assert.match(confirm.text, /Are you sure you want to deploy 1 machine\?/);
+    assert.match(confirm.text, /<label for="user_data">/);
+    const deployed = await alice.post(`${UI}/machine/${id}/action/deploy`, {
+      user_data: '#cloud-config\npackages: [htop]\n',
+    });
+    assert.equal(deployed.status, 303, deployed.text);
+    const m = (await machine(id))!;
+    assert.equal(m.status, S.DEPLOYING);
+    assert.equal(m.owner_id, users.alice);
+    assert.equal(Buffer.from(m.user_data, 'base64').toString(), '#cloud-config\npackages: [htop]\n');
+    assert.match((await alice.get(deployed.location!)).text, /ready-1 started deploying\./);
+
+    // Deploying: lock, then release is not offered, and a forged release is refused as the state says.
+    assert.equal((await alice.post(`${UI}/machine/${id}/action/lock`, { comment: XSS })).status, 303);
+    const locked = await alice.get(`${UI}/machine/${id}`);
+    assert.match(locked.text, /id="action-unlock"/);
+    assert.doesNotMatch(locked.text, /id="action-release"|id="action-power-on"/);
+    const release = await alice.post(`${UI}/machine/${id}/action/release`, { erase: 'true' });
+    assert.equal(release.status, 409);
+    assert.match(release.text, /The machine is locked\./);
+    assert.equal((await machine(id))!.status, S.DEPLOYING);
+    assert.equal((await alice.get(`${UI}/machine/${id}/action/no-such-action`)).status, 404);
+  });
+
+  it('commission, mark broken and fixed as an admin; a service refusal comes back on the confirmation page', async () => {
+    const id = await ready('ready-2');
+    const admin = await as('admin');
+    const c = await admin.post(`${UI}/machine/${id}/action/commission`, [
+      ['skip_storage', 'false'],
+      ['skip_storage', 'true'],
+    ]);
+    assert.equal(c.status, 303, c.text);
+    assert.equal((await machine(id))!.status, S.COMMISSIONING);
+    const busy = await admin.get(`${UI}/machine/${id}`);
+    assert.match(busy.text, /id="action-abort"/);
+    assert.doesNotMatch(busy.text, /id="action-delete"|id="action-commission"/);
+    assert.equal((await admin.post(`${UI}/machine/${id}/action/mark-broken`, { comment: 'fan' })).status, 303);
+    assert.equal((await machine(id))!.status, S.BROKEN);
+    assert.equal((await admin.post(`${UI}/machine/${id}/action/mark-fixed`)).status, 303);
+    assert.equal((await machine(id))!.status, S.READY);
+
+    const zone = await admin.post(`${UI}/machine/${id}/action/set-zone`, { zone: 'no-such-zone' });
+    assert.equal(zone.status, 400, 'the service refused: shown on the confirmation page');
+    assert.match(zone.text, /id="confirm-action"/);
+    assert.match(zone.text, /zone: Select a valid choice/);
+  });
+
+  it('a selection acts machine by machine and reports each refusal after the redirect', async () => {
+    const admin = await as('admin');
+    const a = await ready('sel-a');
+    const b = await ready('sel-b');
+    const locked = await region.services.machines.create(deployedMachineInput('sel-locked', users.admin!));
+    await region.services.db.query(`UPDATE machines SET locked = true WHERE id = $1`, [locked.id]);
+    const list = await admin.get(`${UI}/machines`);
+    assert.match(
+      list.text,
+      new RegExp(`<input type="checkbox" form="machine-selection" name="system_id" value="${a}"`),
+    );
+    assert.match(list.text, /<select id="selection-action" name="action">/);
+
+    const q = new URLSearchParams([
+      ['action', 'delete'],
+      ['system_id', a],
+      ['system_id', locked.systemId],
+    ]);
+    const confirm = await admin.get(`${UI}/machines/action?${q.toString()}`);
+    assert.equal(confirm.status, 200);
+    assert.match(confirm.text, /Are you sure you want to delete 1 machine\?/);
+    assert.match(confirm.text, /skipped: The machine is locked\./);
+
+    // Posting the locked one anyway (a stale or forged form): refused with the reason, the other done.
+    const done = await admin.post(`${UI}/machines/action`, [
+      ['action', 'delete'],
+      ['system_id', a],
+      ['system_id', locked.systemId],
+      ['system_id', 'nosuch'],
+    ]);
+    assert.equal(done.status, 303);
+    assert.equal(await machine(a), undefined, 'deleted');
+    assert.ok(await machine(locked.systemId), 'the locked one stays');
+    const shown = (await admin.get(done.location!)).text;
+    assert.match(shown, /1 machine deleted; 2 not\./);
+    assert.match(shown, /<li>sel-locked: The machine is locked\.<\/li>/);
+    assert.match(shown, /<li>nosuch: No Machine matches the given query\.<\/li>/);
+
+    // Release with the erase box unticked (the hidden false the page sends): released without erasing.
+    const running = await region.services.machines.create(deployedMachineInput('sel-running', users.admin!));
+    const released = await admin.post(`${UI}/machines/action`, [
+      ['action', 'release'],
+      ['erase', 'false'],
+      ['system_id', running.systemId],
+    ]);
+    assert.equal(released.status, 303);
+    assert.equal((await machine(running.systemId))!.status, S.RELEASING);
+
+    const tag = await admin.post(`${UI}/machines/action`, [
+      ['action', 'tag'],
+      ['tag', 'gpu'],
+      ['system_id', b],
+    ]);
+    assert.equal(tag.status, 303);
+    assert.match((await admin.get(`${UI}/machine/${b}`)).text, /<th>Tags<\/th><td>gpu<\/td>/);
+  });
+
+  it('SSH keys and API keys: a new key shown once, hostile input escaped, another user cannot delete them', async () => {
+    const alice = await as('alice');
+    const page = await alice.get(`${UI}/account`);
+    assert.match(page.text, /maas login alice http:\/\/[^ ]+\/MAAS\/api\/2\.0\/ &lt;API key&gt;/);
+    const bad = await alice.post(`${UI}/account/sshkeys`, { key: `ssh-rsa ${XSS}` }, `${UI}/account`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /id="key-error"/);
+    assert.doesNotMatch(bad.text, /<script>alert/);
+    assert.equal((await alice.post(`${UI}/account/sshkeys`, { key: ED25519 }, `${UI}/account`)).status, 303);
+    const dup = await alice.post(`${UI}/account/sshkeys`, { key: ED25519 }, `${UI}/account`);
+    assert.equal(dup.status, 400, 'a duplicate is a form error beside the key');
+    const keys = await region.services.users.sshKeys(users.alice!);
+    assert.equal(keys.length, 1);
+
+    const made = await alice.post(`${UI}/account/tokens`, { name: XSS }, `${UI}/account`);
+    assert.equal(made.status, 303);
+    const [token] = (await region.services.users.tokens(users.alice!)).filter((t) => t.name === XSS);
+    assert.ok(token);
+    const full = `${token.consumerKey}:${token.tokenKey}:${token.tokenSecret}`;
+    const once = await alice.get(`${UI}/account`);
+    assert.ok(once.text.includes(`value="${full}"`), 'the whole key, this once');
+    assert.doesNotMatch(once.text, /<script>alert/);
+    const later = await alice.get(`${UI}/account`);
+    assert.ok(!later.text.includes(token.tokenSecret), 'never again');
+
+    const admin = await as('admin');
+    const other = await admin.post(`${UI}/account/sshkeys/${keys[0]!.id}/delete`, {}, `${UI}/account`);
+    assert.equal(other.status, 404, "another user's key does not exist for them");
+    assert.equal((await alice.post(`${UI}/account/sshkeys/${keys[0]!.id}/delete`, {}, `${UI}/account`)).status, 303);
+    assert.equal(
+      (await alice.post(`${UI}/account/tokens/delete`, { token_key: token.tokenKey }, `${UI}/account`)).status,
+      303,
+    );
+    assert.equal((await region.services.users.sshKeys(users.alice!)).length, 0);
+    assert.ok(!(await region.services.users.tokens(users.alice!)).some((t) => t.tokenKey === token.tokenKey));
+  });
+
+  it('an admin adds a user who can then log in, and deletes them', async () => {
+    const admin = await as('admin');
+    const bad = await admin.post(`${UI}/users`, { username: XSS, email: 'nope', password: 'pw' }, `${UI}/users`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /id="email-error">Enter a valid email address\./);
+    assert.doesNotMatch(bad.text, /<script>alert/);
+    const added = await admin.post(
+      `${UI}/users`,
+      [
+        ['username', 'carol'],
+        ['email', 'carol@example.com'],
+        ['password', 'carols-pw'],
+        ['is_superuser', 'false'],
+      ],
+      `${UI}/users`,
+    );
+    assert.equal(added.status, 303, added.text);
+    // The page a new user starts from: their keys, without the CLI.
+    const carol = await new UiBrowser(api.base).loggedIn('carol', 'carols-pw');
+    assert.equal((await carol.get(`${UI}/account`)).status, 200);
+    const confirm = await admin.get(`${UI}/users/carol/delete`);
+    assert.match(confirm.text, /Are you sure you want to delete user carol\?/);
+    assert.equal((await admin.post(`${UI}/users/carol/delete`, {}, `${UI}/users`)).status, 303);
+    assert.equal(
+      (await region.services.users.list()).some((u) => u.username === 'carol'),
+      false,
+    );
+  });
+});
