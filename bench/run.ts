@@ -4,6 +4,7 @@
 // code is non-zero only when a correctness check failed or a benchmark could not run.
 import { allocate, allocateAtScale } from './allocate';
 import { commission } from './commission';
+import { commissionReal } from './commission-real';
 import { deploy } from './deploy';
 import { deployRealBios, deployRealUefi } from './deploy-real';
 import { dhcp } from './dhcp';
@@ -33,6 +34,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   dns,
   'deploy-real-bios': deployRealBios,
   'deploy-real-uefi': deployRealUefi,
+  'commission-real': commissionReal,
 };
 
 const started = Date.now();
