@@ -9,13 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BootPhases } from '../test/e2e/lab/boot-phases';
+import type { OrchestratedPhases } from '../test/e2e/lab/commission-bench';
 import type { BenchOutcome, Log } from './lib/types';
 
 const ROOT = path.resolve(__dirname, '..');
 export const TARGET_RATIO = 1.2;
 
 interface Recorded {
-  orchestrated: BootPhases & { power_off_command_seconds: number | null };
+  orchestrated: OrchestratedPhases;
   bare: BootPhases & { signals: string[] };
   ratio: number;
 }
@@ -60,7 +61,7 @@ export async function commissionReal(log: Log): Promise<BenchOutcome> {
     result: {
       benchmark: 'commission-real',
       description:
-        "The e2e lab's QEMU VM (SeaBIOS + iPXE, -accel tcg) commissioned through metalflow (op-commission → Ready seen by a 500 ms poll: IPMI power on, the rack's DHCP and HTTP boot, the ephemeral environment reporting through the rack's metadata proxy, the workflow's power off), then the same VM netbooting the same kernel, initrd and kernel command line with no orchestration (dnsmasq DHCP, a static HTTP server, a 200-answering report sink; powered on by chassis.sh directly; ends when QEMU exits after the environment's poweroff). Marks: the chassis log (QEMU start), the boot HTTP server's request log, and when serial-console lines were first seen (100 ms poll). ratio = orchestrated total / bare total. QEMU runs outside this bench's process tree, so machine_load counts the VM as other processes.",
+        "The e2e lab's QEMU VM (SeaBIOS + iPXE, -accel tcg) commissioned through metalflow (op-commission → the workflow's completion as Temporal recorded it (Ready): IPMI power on, the rack's DHCP and HTTP boot, the ephemeral environment reporting through the rack's metadata proxy, the workflow's power off), then the same VM netbooting the same kernel, initrd and kernel command line with no orchestration (dnsmasq DHCP, a static HTTP server, a 200-answering report sink; powered on by chassis.sh directly; ends when QEMU exits after the environment's poweroff). Marks: the chassis log (QEMU start), the boot HTTP server's request log, and when serial-console lines were first seen (100 ms poll). ratio = orchestrated total / bare total. QEMU runs outside this bench's process tree, so machine_load counts the VM as other processes.",
       e2e_exit_code: code,
       e2e_log: logFile,
       orchestrated: got.orchestrated,

@@ -9,7 +9,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { watchBoot } from './lab/boot-watch';
-import { COMMISSION_PHASES_FILE, orchestratedPhases, recordCommissionBench } from './lab/commission-bench';
+import {
+  COMMISSION_PHASES_FILE,
+  orchestratedPhases,
+  recordCommissionBench,
+  type OrchestratedPhases,
+} from './lab/commission-bench';
 import { startLab, VM, type Json, type Lab } from './lab/lab';
 
 describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { timeout: 15 * 60_000 }, () => {
@@ -23,7 +28,7 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
   const ipmiParams = () => lab.ipmiParams();
   let chassisLog: string;
   /** The commissioning's phases (lab/boot-phases.ts), for the bench's bare netboot after it. */
-  let commissioned: ReturnType<typeof orchestratedPhases> | undefined;
+  let commissioned: OrchestratedPhases | undefined;
 
   before(async () => {
     lab = await startLab();
@@ -93,7 +98,7 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
         throw Object.assign(new Error(`commissioning failed: ${String(m.status_message)}`), { fatal: true });
       return m.status_name === 'Ready' ? m : undefined;
     }).finally(() => watch.stop());
-    commissioned = orchestratedPhases(lab, { startMs, readyMs: Date.now(), watch });
+    commissioned = await orchestratedPhases(lab, id, { startMs, readyMs: Date.now(), watch });
     assert.equal(ready.cpu_count, VM.cpus);
     assert.equal(ready.memory, VM.memoryMib);
     const disks = ready.physicalblockdevice_set as Json[];
