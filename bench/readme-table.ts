@@ -20,8 +20,11 @@ interface Row {
   what: string;
   bench: string;
   target: string;
-  /** The measured numbers as one short line; parts whose field is missing are left out. */
-  now: Array<[label: string, path: string, unit: string]>;
+  /**
+   * The measured numbers as one short line; parts whose field is missing are left out. With a
+   * second path, "label a / b unit" (e.g. orchestrated / bare).
+   */
+  now: Array<[label: string, path: string, unit: string, versus?: string]>;
 }
 
 /** Issue 17's figures (and the earlier benches') as rows; the targets are the issues' own. */
@@ -126,6 +129,24 @@ export const ROWS: Row[] = [
     ],
   },
   {
+    what: 'real VM commissioning per phase, orchestrated / bare (s)',
+    bench: 'commission-real',
+    target: '— (where the ratio goes)',
+    now: (
+      [
+        'power_command',
+        'firmware_to_dhcp',
+        'dhcp',
+        'loader_scripts',
+        'kernel_initrd_fetch',
+        'kernel_boot_to_env_up',
+        'env_up_to_report_received',
+        'report_to_vm_off',
+        'vm_off_to_done',
+      ] as const
+    ).map((phase) => [phase, `orchestrated.phases.${phase}`, '', `bare.phases.${phase}`]),
+  },
+  {
     what: 'real Debian deploy (SeaBIOS) vs plain boot',
     bench: 'deploy-real-bios',
     target: 'recorded',
@@ -151,9 +172,12 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function numbers(row: Row, result: Json): string {
   const parts = row.now
-    .map(([label, p, unit]) => {
-      const v = pick(result, p);
-      return typeof v === 'number' || typeof v === 'string' ? `${label ? `${label} ` : ''}${v}${unit}` : undefined;
+    .map(([label, p, unit, versus]) => {
+      const shown = (x: unknown) => (typeof x === 'number' || typeof x === 'string' ? String(x) : undefined);
+      const v = shown(pick(result, p));
+      if (v === undefined) return undefined;
+      const both = versus === undefined ? v : `${v} / ${shown(pick(result, versus)) ?? '?'}`;
+      return `${label ? `${label} ` : ''}${both}${unit}`;
     })
     .filter((x): x is string => x !== undefined);
   return parts.length ? parts.join(', ') : 'no such figures in the result (the bench changed?)';
