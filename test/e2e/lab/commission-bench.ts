@@ -51,7 +51,12 @@ export async function orchestratedPhases(
   run: OrchestratedRun,
 ): Promise<OrchestratedPhases> {
   const chassisLog = fs.readFileSync(path.join(lab.bmc.dir, 'chassis.log'), 'utf8');
-  const timeline = workflowTimeline(await history(lab, systemId), run.startMs);
+  // A measurement: the e2e test does not fail for want of it (the phases then end at Ready seen).
+  const events = await history(lab, systemId).catch((err: unknown) => {
+    console.log(`[commission e2e] no workflow history: ${(err as Error).message}`);
+    return [];
+  });
+  const timeline = workflowTimeline(events, run.startMs);
   const phases = bootPhases({
     startMs: run.startMs,
     chassisLog,
