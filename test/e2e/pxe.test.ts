@@ -8,6 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { watchBoot } from './lab/boot-watch';
+import {
+  COMMISSION_PHASES_FILE,
+  orchestratedPhases,
+  recordCommissionBench,
+  type OrchestratedPhases,
+} from './lab/commission-bench';
 import { startLab, VM, type Json, type Lab } from './lab/lab';
 
 describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { timeout: 15 * 60_000 }, () => {
@@ -20,6 +27,8 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     lab.until(what, timeoutMs, probe);
   const ipmiParams = () => lab.ipmiParams();
   let chassisLog: string;
+  /** The commissioning's phases (lab/boot-phases.ts), for the bench's bare netboot after it. */
+  let commissioned: OrchestratedPhases | undefined;
 
   before(async () => {
     lab = await startLab();
@@ -79,6 +88,8 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     // from the enlistment's power-on (the test's own), an empty log.
     fs.rmSync(path.join(bmc.dir, 'bootdev'), { force: true });
     fs.truncateSync(chassisLog);
+    const watch = watchBoot(bmc.dir);
+    const startMs = Date.now();
     const started = await stack.call('POST', `/machines/${id}/op-commission`);
     assert.equal(started.status, 200, started.text);
     const ready = await until('commissioning to end', 300_000, async () => {
@@ -86,7 +97,8 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
       if (String(m.status_name).startsWith('Failed'))
         throw Object.assign(new Error(`commissioning failed: ${String(m.status_message)}`), { fatal: true });
       return m.status_name === 'Ready' ? m : undefined;
-    });
+    }).finally(() => watch.stop());
+    commissioned = await orchestratedPhases(lab, id, { startMs, readyMs: Date.now(), watch });
     assert.equal(ready.cpu_count, VM.cpus);
     assert.equal(ready.memory, VM.memoryMib);
     const disks = ready.physicalblockdevice_set as Json[];
@@ -137,6 +149,17 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
       );
     }
   });
+
+  it(
+    'bench: the same VM netboots the same environment bare (dnsmasq, a static HTTP server, a report sink)',
+    {
+      skip: !COMMISSION_PHASES_FILE && 'only for npm run bench -- commission-real',
+    },
+    async () => {
+      assert.ok(commissioned, 'the commissioning above ran');
+      await recordCommissionBench(lab, commissioned);
+    },
+  );
 });
 
 async function leaseOf(dbUrl: string, mac: string): Promise<string | undefined> {
