@@ -33,7 +33,7 @@ interface MachineJson {
 export async function listMachines(log: Log): Promise<BenchOutcome> {
   // METALFLOW_BENCH_CPU_PROF=1: the API runs under --cpu-prof (slower: not the bench's figures).
   const profiling = cpuProfilingRequested() ? cpuProfiling() : undefined;
-  return withApiStack((stack) => run(stack, log, profiling), profiling?.env);
+  return withApiStack((stack) => run(stack, log, profiling), profiling?.nodeArgs);
 }
 
 async function run(stack: Stack, log: Log, profiling?: CpuProfiling): Promise<BenchOutcome> {

@@ -1,5 +1,5 @@
 // Opt-in CPU profiles of the processes a bench starts (METALFLOW_BENCH_CPU_PROF=1): V8's own
-// --cpu-prof through NODE_OPTIONS. V8 writes the profile when the process exits, and a stack kills
+// --cpu-prof on the profiled process's command line (NODE_OPTIONS may not carry it). V8 writes the profile when the process exits, and a stack kills
 // its processes with SIGKILL, so the profiled role is stopped with SIGTERM (the CLI's orderly stop)
 // first. Profiling slows the process down: a profiled run's numbers are not the bench's figures.
 import fs from 'node:fs';
@@ -11,8 +11,8 @@ import { RESULTS_DIR } from './results';
 export const PROFILES_DIR = path.join(RESULTS_DIR, 'profiles');
 
 export interface CpuProfiling {
-  /** Environment for the stack's processes (every process it starts writes a profile into a scratch dir). */
-  env: NodeJS.ProcessEnv;
+  /** Node options for the profiled process: it writes its profile into a scratch directory. */
+  nodeArgs: string[];
   /** Stops `role` with SIGTERM and keeps its profile as bench/results/profiles/<name>.cpuprofile. */
   collect(stack: Stack, role: Role, name: string): Promise<string>;
 }
@@ -24,9 +24,7 @@ export function cpuProfilingRequested(): boolean {
 export function cpuProfiling(): CpuProfiling {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-cpuprof-'));
   return {
-    env: {
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${scratch}`.trim(),
-    },
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${scratch}`],
     async collect(stack, role, name) {
       const pid = stack.pid(role);
       if (pid === undefined) throw new Error(`${role} is not running: no profile to collect`);
