@@ -43,23 +43,17 @@ export class Reply {
    * make it up, written as they are.
    */
   static async preEncodedJsonArray(items: AsyncIterable<Buffer[][]>): Promise<Reply> {
-    // One chunk read ahead (Readable.from's default is 16): the bytes are made already, and each
-    // chunk held back is megabytes of the process's memory per listing.
-    return Reply.encodedJsonArray(items, joinEncoded, 1);
+    return Reply.encodedJsonArray(items, joinEncoded);
   }
 
   private static async encodedJsonArray<T>(
     items: AsyncIterable<T[]>,
     encode: (chunk: T[]) => string | Buffer,
-    readAhead?: number,
   ): Promise<Reply> {
     const iterator = items[Symbol.asyncIterator]();
     let first = await iterator.next();
     while (!first.done && first.value.length === 0) first = await iterator.next();
-    const stream = Readable.from(
-      jsonArrayChunks(iterator, first, encode),
-      readAhead === undefined ? {} : { highWaterMark: readAhead },
-    );
+    const stream = Readable.from(jsonArrayChunks(iterator, first, encode));
     // Readable.from closes only the wrapper; the source (which may hold a database connection
     // and a per-user slot) must be told too, also when the client left before the first read.
     stream.once('close', () => void iterator.return?.(undefined).catch(() => undefined));
