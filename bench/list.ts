@@ -37,6 +37,17 @@ export async function listMachines(log: Log): Promise<BenchOutcome> {
 }
 
 async function run(stack: Stack, log: Log, profiling?: CpuProfiling): Promise<BenchOutcome> {
+  try {
+    return await measureAll(stack, log, profiling);
+  } catch (err) {
+    // A listing cut off (fetch failed) says nothing of why: the API's last lines do.
+    throw new Error(`${(err as Error).message}; the API's log ends:\n${stack.logs('api').slice(-3000)}`, {
+      cause: err,
+    });
+  }
+}
+
+async function measureAll(stack: Stack, log: Log, profiling?: CpuProfiling): Promise<BenchOutcome> {
   const apiPid = stack.pid('api')!;
   const idle = memoryOf(apiPid);
   const db = await connect(stack.dbUrl);
