@@ -11,6 +11,7 @@ import { MachineQueries } from '../src/region/services/machine-queries';
 import { type Stack } from '../test/helpers/stack';
 import { withApiStack } from './lib/api-stack';
 import { parse, timedCall, type Timed } from './lib/client';
+import { cpuProfiling, cpuProfilingRequested, type CpuProfiling } from './lib/cpu-profile';
 import { cpuSecondsOf, memoryOf, RssSampler } from './lib/proc';
 import { connect, createRack, createUsers, ensureNamed, insertMachines, type MachineSpec } from './lib/seed';
 import { ms, round, summarize } from './lib/stats';
@@ -30,10 +31,23 @@ interface MachineJson {
 }
 
 export async function listMachines(log: Log): Promise<BenchOutcome> {
-  return withApiStack((stack) => run(stack, log));
+  // METALFLOW_BENCH_CPU_PROF=1: the API runs under --cpu-prof (slower: not the bench's figures).
+  const profiling = cpuProfilingRequested() ? cpuProfiling() : undefined;
+  return withApiStack((stack) => run(stack, log, profiling), profiling?.nodeArgs);
 }
 
-async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
+async function run(stack: Stack, log: Log, profiling?: CpuProfiling): Promise<BenchOutcome> {
+  try {
+    return await measureAll(stack, log, profiling);
+  } catch (err) {
+    // A listing cut off (fetch failed) says nothing of why: the API's last lines do.
+    throw new Error(`${(err as Error).message}; the API's log ends:\n${stack.logs('api').slice(-3000)}`, {
+      cause: err,
+    });
+  }
+}
+
+async function measureAll(stack: Stack, log: Log, profiling?: CpuProfiling): Promise<BenchOutcome> {
   const apiPid = stack.pid('api')!;
   const idle = memoryOf(apiPid);
   const db = await connect(stack.dbUrl);
@@ -143,6 +157,8 @@ async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
     `list-machines: ${CONCURRENT} concurrent admin listings: p50 ${concurrent.latency_ms.p50} ms, API RSS peak ${concurrent.api_rss_peak_mib} MiB`,
   );
   const breakdown = await whereTimeGoes(stack);
+  const cpuProfile = profiling ? await profiling.collect(stack, 'api', 'list-machines-api') : undefined;
+  if (cpuProfile) log(`list-machines: the API's CPU profile is ${cpuProfile}`);
 
   const result = {
     benchmark: 'list-machines',
@@ -155,6 +171,9 @@ async function run(stack: Stack, log: Log): Promise<BenchOutcome> {
     [`admin_${CONCURRENT}_concurrent`]: concurrent,
     other_requests_during_admin_listing: blocking,
     breakdown_in_bench_process_ms: breakdown,
+    ...(cpuProfile
+      ? { api_cpu_profile: cpuProfile, note: 'profiled run (--cpu-prof): slower than the real figures' }
+      : {}),
     violations,
   };
   return {

@@ -49,6 +49,8 @@ export async function startStack(o: {
   port?: number;
   roles?: Role[];
   env?: NodeJS.ProcessEnv;
+  /** Node options for a role's process (benchmarks: --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: Partial<Record<Role, string[]>>;
 }): Promise<Stack> {
   const { temporalAddress } = testInfra();
   const port = o.port ?? (await freePort());
@@ -84,7 +86,8 @@ export async function startStack(o: {
   const output = new Map<Role, string>();
 
   const start = async (role: Role) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), ...ARGS[role]], {
+    const nodeArgs = o.nodeArgs?.[role] ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'metalflow.js'), ...ARGS[role]], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -35,10 +35,25 @@ export class Reply {
    * which every client reports as an error, never as a complete array.
    */
   static async jsonArray(items: AsyncIterable<unknown[]>): Promise<Reply> {
+    return Reply.encodedJsonArray(items, (chunk) => chunk.map((item) => JSON.stringify(item)).join(','));
+  }
+
+  /**
+   * jsonArray of elements already encoded: each element is a JSON text given as the buffers that
+   * make it up, written as they are.
+   */
+  static async preEncodedJsonArray(items: AsyncIterable<Buffer[][]>): Promise<Reply> {
+    return Reply.encodedJsonArray(items, joinEncoded);
+  }
+
+  private static async encodedJsonArray<T>(
+    items: AsyncIterable<T[]>,
+    encode: (chunk: T[]) => string | Buffer,
+  ): Promise<Reply> {
     const iterator = items[Symbol.asyncIterator]();
     let first = await iterator.next();
     while (!first.done && first.value.length === 0) first = await iterator.next();
-    const stream = Readable.from(jsonArrayChunks(iterator, first));
+    const stream = Readable.from(jsonArrayChunks(iterator, first, encode));
     // Readable.from closes only the wrapper; the source (which may hold a database connection
     // and a per-user slot) must be told too, also when the client left before the first read.
     stream.once('close', () => void iterator.return?.(undefined).catch(() => undefined));
@@ -115,18 +130,33 @@ function write(ctx: Koa.Context, status: number, contentType: string, body: stri
   ctx.body = body;
 }
 
-async function* jsonArrayChunks(
-  iterator: AsyncIterator<unknown[]>,
-  first: IteratorResult<unknown[]>,
-): AsyncGenerator<string> {
-  const text = (chunk: unknown[]) => chunk.map((item) => JSON.stringify(item)).join(',');
+async function* jsonArrayChunks<T>(
+  iterator: AsyncIterator<T[]>,
+  first: IteratorResult<T[]>,
+  encode: (chunk: T[]) => string | Buffer,
+): AsyncGenerator<string | Buffer> {
   if (first.done) {
     yield '[]';
     return;
   }
-  yield `[${text(first.value)}`;
+  yield '[';
+  yield encode(first.value);
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    if (next.value.length > 0) yield `,${text(next.value)}`;
+    if (next.value.length === 0) continue;
+    yield ',';
+    yield encode(next.value);
   }
   yield ']';
+}
+
+const COMMA = Buffer.from(',');
+
+/** Encoded JSON elements joined with commas, in one buffer (one write for the chunk). */
+function joinEncoded(chunk: Buffer[][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const element of chunk) {
+    if (parts.length) parts.push(COMMA);
+    for (const part of element) parts.push(part);
+  }
+  return Buffer.concat(parts);
 }

@@ -2,6 +2,7 @@
 // (MachineOperations: visibility, policy, work) → presenter.
 import { setImmediate } from 'node:timers/promises';
 import type { RegionServices } from '../../region/services';
+import type { VersionedChunk } from '../../region/services/machine-queries';
 import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import type { Principal } from '../../region/services/principal';
 import { field, form, Reply, requestSignal, type Resource } from '../http';
@@ -10,6 +11,7 @@ import { machineStorageActions } from './machine-storage';
 import { machineNetworkActions } from './machine-network';
 import { machineDetails } from '../presenters/machine-details';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
+import { MachineListingEncoder, PresentedMachineCache } from '../presenters/machine-listing-cache';
 import {
   allocateForm,
   bulkReleaseForm,
@@ -48,6 +50,8 @@ export function machineResources(services: RegionServices, present: PresentOptio
   /** Operations answer with the machine as it is now. */
   const show = async (c: Ctx) => presentMachine(await ops.read(c.principal, id(c)), presentFor(c));
   const operate = may('machine', 'read');
+  /** Presented machines kept between listings (per process), while their versions hold. */
+  const listingCache = new PresentedMachineCache();
 
   const collection: Resource<Principal> = {
     name: 'MachinesHandler',
@@ -59,10 +63,12 @@ export function machineResources(services: RegionServices, present: PresentOptio
         access: may('machine', 'read'),
         form: filterForm,
         doc: 'List machines visible to the caller.',
-        handle: async (c) =>
-          Reply.jsonArray(
-            mapChunks(ops.list(caller(c), c.form, requestSignal(c.koa)), (v) => presentMachine(v, presentFor(c))),
-          ),
+        handle: async (c) => {
+          const encoder = new MachineListingEncoder(listingCache, presentFor(c));
+          return Reply.preEncodedJsonArray(
+            encodeListing(ops.listVersioned(caller(c), c.form, encoder.known, requestSignal(c.koa)), encoder),
+          );
+        },
       }),
       action({
         method: 'POST',
@@ -347,6 +353,27 @@ const PRESENT_SLICE = 50;
  * between slices: a 10,000-machine listing is ~1 s of presenting and serialising, and held in one
  * piece it would stall every other request on this process (issue 15: whoami behind 20 listings).
  */
+/**
+ * A versioned listing's chunks as encoded machines: kept ones are copied, read ones presented in
+ * slices with a yield to the event loop between them (as mapChunks does), so other requests are
+ * answered while a cold listing runs.
+ */
+async function* encodeListing(
+  chunks: AsyncIterable<VersionedChunk>,
+  encoder: MachineListingEncoder,
+): AsyncGenerator<Buffer[][]> {
+  for await (const chunk of chunks) {
+    const out: Buffer[][] = [];
+    let presented = 0;
+    for (const m of chunk.machines) {
+      const view = chunk.views.get(m.id);
+      if (view && ++presented % PRESENT_SLICE === 0) await setImmediate();
+      out.push(encoder.encode(m, view, chunk.domains));
+    }
+    yield out;
+  }
+}
+
 export async function* mapChunks<T, U>(chunks: AsyncIterable<T[]>, f: (t: T) => U): AsyncGenerator<U[]> {
   for await (const chunk of chunks) {
     for (let i = 0; i < chunk.length; i += PRESENT_SLICE) {

@@ -7,7 +7,7 @@ import type { OperationStep, PowerAction, PowerResult } from '../../contracts/wo
 import type { Machine } from '../db/entities';
 import { authorizeMachine, type MachineVerb } from '../policy';
 import { ForbiddenError, ValidationError } from '../errors';
-import type { MachineFilter, MachineQueries, MachineView } from './machine-queries';
+import type { ListedMachine, MachineFilter, MachineQueries, MachineView, VersionedChunk } from './machine-queries';
 import type { CommissionOptions, DeployOptions, MachineActions, ReleaseOptions } from './machine-actions';
 import type { CreateMachineInput, MachineService, UpdateMachineInput } from './machine-service';
 import { normaliseMac } from './machine-validation';
@@ -251,6 +251,16 @@ export class MachineOperations {
   /** The listing in chunks; `signal` (the request going away) cancels its query. */
   list(caller: Principal, filter: MachineFilter, signal?: AbortSignal): AsyncGenerator<MachineView[]> {
     return this.queries.chunks(caller, filter, { signal });
+  }
+
+  /** The listing with each machine's version, views only of those `known` lacks (see MachineQueries). */
+  listVersioned(
+    caller: Principal,
+    filter: MachineFilter,
+    known: (m: ListedMachine) => boolean,
+    signal?: AbortSignal,
+  ): AsyncGenerator<VersionedChunk> {
+    return this.queries.versionedChunks(caller, filter, { signal, known });
   }
 
   private async viewsOf(caller: Principal, systemIds: string[]): Promise<MachineView[]> {

@@ -14,6 +14,7 @@ import type { MachineStorage } from './storage/model';
 import { loadStorage } from './storage/repository';
 import { loadMachineNics, type MachineNic } from './machine-network/model';
 import type { OperationStep } from '../../contracts/workflows';
+import { domainRefs, listedMachines, type ListedMachine } from './machine-listing-versions';
 
 export interface MachineView {
   machine: Machine;
@@ -68,6 +69,15 @@ export interface InterfaceLink {
   };
 }
 
+/** A chunk of a versioned listing: its machines in order, and views of those the caller lacked. */
+export interface VersionedChunk {
+  machines: ListedMachine[];
+  views: Map<number, MachineView>;
+  /** Every listed machine's domain, read once for the whole listing. */
+  domains: Map<string, DomainRef>;
+}
+
+export type { ListedMachine } from './machine-listing-versions';
 export type { MachineFilter } from './machine-filter';
 export { filterSql } from './machine-filter-sql';
 
@@ -127,6 +137,41 @@ export class MachineQueries {
         withCancellableConnection(this.listing.db, this.db, o.signal, work);
       const ids = await read((m) => this.ids(caller, checked, m));
       for (let i = 0; i < ids.length; i += size) yield await read((m) => this.views(ids.slice(i, i + size), m));
+    } finally {
+      leave?.();
+    }
+  }
+
+  /**
+   * chunks() for a caller that keeps what it made of each machine: the listing's machines come
+   * with their versions (machine-listing-versions), and a chunk reads views only of the machines
+   * `known` answers false for (it is asked once per machine, just before its chunk is read). On
+   * the listing pool, cancellable and limited per caller as chunks() is.
+   */
+  async *versionedChunks(
+    caller: Principal | null,
+    filter: MachineFilter,
+    o: { size?: number; signal?: AbortSignal; known: (m: ListedMachine) => boolean },
+  ): AsyncGenerator<VersionedChunk> {
+    const size = o.size ?? 500;
+    const checked = normaliseFilter(filter);
+    const leave = await this.listing.limiter?.enter(callerKey(caller), o.signal);
+    try {
+      const read = <T>(work: (m: EntityManager) => Promise<T>) =>
+        withCancellableConnection(this.listing.db, this.db, o.signal, work);
+      const { listed, domains } = await read(async (m) => {
+        const resolved = await resolveFilter(m, checked);
+        const params: unknown[] = [];
+        const where = [visibilitySql(caller, 'm', params), ...filterSql(resolved.filter, params, resolved.network)];
+        const machines = await listedMachines(m, where.join(' AND '), params);
+        return { listed: machines, domains: await domainRefs(m, [...new Set(machines.map((x) => x.domain))]) };
+      });
+      for (let i = 0; i < listed.length; i += size) {
+        const machines = listed.slice(i, i + size);
+        const missing = machines.filter((x) => !o.known(x)).map((x) => x.id);
+        const views = missing.length ? await read((m) => this.views(missing, m)) : [];
+        yield { machines, views: new Map(views.map((v) => [v.machine.id, v])), domains };
+      }
     } finally {
       leave?.();
     }

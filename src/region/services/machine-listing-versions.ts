@@ -1,0 +1,121 @@
+// A version per listed machine, computed by PostgreSQL in the listing's ids query: what lets the
+// API keep each machine's presented JSON and send it again while nothing it was built from
+// changed (issue 17: a 10,000-machine listing is then mostly bytes already made).
+//
+// The version covers every row MachineQueries.views() reads for one machine: its own row and the
+// rows of its tags, interfaces, interface parents and links, DHCP leases on its MACs and its storage
+// model, by xmin (PostgreSQL's id of the transaction that wrote the row version: any UPDATE, and an
+// INSERT, gives a new one; a DELETE leaves the list shorter), plus the names the listing joins in
+// (owner, reservation, zone, pool, rack, tag names) by content. Network rows many machines share
+// (subnets, VLANs, fabrics, spaces, racks) go into one shared version for the whole listing, by the
+// columns a machine shows. The machine's domain is not covered: its JSON (with the domain's
+// record count, which any DNS change moves) is made for each listing (see domainRefs).
+// A new column read by views() from a table not named here must be added here too: the
+// listing-cache test compares the cached reply with the presenter's after changing each input.
+import type { EntityManager } from 'typeorm';
+import { domainRecordCountSql } from './domains';
+import type { DomainRef } from './machine-queries';
+
+export interface ListedMachine {
+  id: number;
+  /** Changes whenever anything the machine's JSON shows (but its domain) changes. */
+  version: string;
+  domain: string;
+}
+
+/** `where`: the listing's visibility and filter conditions over `machines m`, with `params`. */
+export async function listedMachines(
+  manager: EntityManager,
+  where: string,
+  params: unknown[],
+): Promise<ListedMachine[]> {
+  const [rows, shared]: [Array<{ id: number; v: string; domain: string }>, Array<{ v: string }>] = await Promise.all([
+    manager.query(
+      `WITH listed AS (SELECT m.id FROM machines m WHERE ${where}),
+       tag_v AS (SELECT mt.machine_id, string_agg(t.name, ',' ORDER BY t.name) AS v
+                   FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
+                  WHERE mt.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       nic_v AS (SELECT i.machine_id, string_agg(i.id || '.' || i.xmin::text, ',' ORDER BY i.id) AS v
+                   FROM interfaces i WHERE i.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       parent_v AS (SELECT i.machine_id, string_agg(p.child_id || '>' || p.parent_id, ',' ORDER BY p.child_id, p.parent_id) AS v
+                      FROM interface_parents p JOIN interfaces i ON i.id = p.child_id
+                     WHERE i.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       link_v AS (SELECT i.machine_id, string_agg(l.id || '.' || l.xmin::text, ',' ORDER BY l.id) AS v
+                    FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+                   WHERE i.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       lease_v AS (SELECT i.machine_id, string_agg(i.id || '.' || host(l.ip) || '.' || l.subnet_id, ',' ORDER BY l.ip, i.id) AS v
+                     FROM interfaces i JOIN dhcp_leases l ON l.mac_address = i.mac_address
+                    WHERE i.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       device_v AS (SELECT d.machine_id, string_agg(d.id || '.' || d.xmin::text
+                            || COALESCE('/' || (SELECT string_agg(t.id || '.' || t.xmin::text || ':' ||
+                                 COALESCE((SELECT string_agg(p.id || '.' || p.xmin::text, ',' ORDER BY p.id)
+                                             FROM storage_partitions p WHERE p.partition_table_id = t.id), ''), ',' ORDER BY t.id)
+                                 FROM storage_partition_tables t WHERE t.block_device_id = d.id), ''), ',' ORDER BY d.id) AS v
+                      FROM storage_block_devices d WHERE d.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       fs_v AS (SELECT f.machine_id, string_agg(f.id || '.' || f.xmin::text, ',' ORDER BY f.id) AS v
+                  FROM storage_filesystems f WHERE f.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       group_v AS (SELECT g.machine_id, string_agg(g.id || '.' || g.xmin::text, ',' ORDER BY g.id) AS v
+                     FROM storage_filesystem_groups g WHERE g.machine_id IN (SELECT id FROM listed) GROUP BY 1)
+       SELECT m.id, m.domain, md5(concat_ws('|', m.xmin::text, u.username, ru.username, rg.name,
+                z.id, z.name, z.description, p.id, p.name, p.description, r.system_id, r.name,
+                tag_v.v, nic_v.v, parent_v.v, link_v.v, lease_v.v, device_v.v, fs_v.v, group_v.v)) AS v
+         FROM machines m JOIN listed ON listed.id = m.id
+         JOIN zones z ON z.id = m.zone_id
+         LEFT JOIN users u ON u.id = m.owner_id
+         LEFT JOIN users ru ON ru.id = m.reserved_user_id
+         LEFT JOIN user_groups rg ON rg.id = m.reserved_group_id
+         LEFT JOIN resource_pools p ON p.id = m.pool_id
+         LEFT JOIN racks r ON r.id = m.rack_id
+         LEFT JOIN tag_v ON tag_v.machine_id = m.id LEFT JOIN nic_v ON nic_v.machine_id = m.id
+         LEFT JOIN parent_v ON parent_v.machine_id = m.id LEFT JOIN link_v ON link_v.machine_id = m.id
+         LEFT JOIN lease_v ON lease_v.machine_id = m.id LEFT JOIN device_v ON device_v.machine_id = m.id
+         LEFT JOIN fs_v ON fs_v.machine_id = m.id LEFT JOIN group_v ON group_v.machine_id = m.id
+        ORDER BY m.id`,
+      params,
+    ),
+    manager.query(
+      `SELECT md5(concat_ws('|',
+         (SELECT string_agg(concat_ws(',', s.id, s.name, s.cidr, s.vlan_id, s.gateway_ip, s.dns_servers::text), ';' ORDER BY s.id) FROM subnets s),
+         (SELECT string_agg(concat_ws(',', v.id, v.fabric_id, v.vid, v.name, v.description, v.mtu, v.dhcp_on,
+                   v.primary_rack_id, v.secondary_rack_id, v.space_id), ';' ORDER BY v.id) FROM vlans v),
+         (SELECT string_agg(f.id || ',' || f.name, ';' ORDER BY f.id) FROM fabrics f),
+         (SELECT string_agg(sp.id || ',' || sp.name, ';' ORDER BY sp.id) FROM spaces sp),
+         (SELECT string_agg(r.id || ',' || r.system_id, ';' ORDER BY r.id) FROM racks r))) AS v`,
+    ),
+  ]);
+  const sharedVersion = shared[0]!.v;
+  return rows.map((r) => ({ id: r.id, version: `${sharedVersion}:${r.v}`, domain: r.domain }));
+}
+
+/** The listed machines' domains as views() gives them (a name with no domain row: id 0, no records). */
+export async function domainRefs(manager: EntityManager, names: string[]): Promise<Map<string, DomainRef>> {
+  const rows: Array<{
+    id: number;
+    name: string;
+    ttl: number | null;
+    authoritative: boolean;
+    is_default: boolean;
+    n: number;
+  }> = await manager.query(
+    `SELECT d.id, d.name, d.ttl, d.authoritative, d.is_default, ${domainRecordCountSql('d.name')} AS n
+         FROM domains d WHERE d.name = ANY($1::text[])`,
+    [names],
+  );
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  return new Map(
+    names.map((name) => {
+      const d = byName.get(name);
+      return [
+        name,
+        {
+          id: Number(d?.id ?? null),
+          name,
+          ttl: d?.ttl === null || d?.ttl === undefined ? null : Number(d.ttl),
+          authoritative: Boolean(d?.authoritative),
+          isDefault: Boolean(d?.is_default),
+          resourceRecordCount: d?.n ?? 0,
+        },
+      ];
+    }),
+  );
+}
