@@ -13,6 +13,7 @@ import type { PresentOptions } from '../presenters/machine';
 import { messagePage, sendPage, UI_PREFIX, type PageUser } from './layout';
 import { LOGIN_PATH, loginRoutes, redirectToLogin } from './login';
 import { machinePages } from './machine-pages';
+import { machineLive } from './machine-live';
 import { sameToken, SESSION_COOKIE } from './session';
 
 const NOT_FOUND = 'No machine or page matches the given query.';
@@ -22,7 +23,8 @@ const UI_BODY_LIMITS: BodyLimits = { fieldsBytes: 64 * 1024, filesBytes: 0, part
 function securityHeaders(ctx: Koa.Context): void {
   ctx.set(
     'Content-Security-Policy',
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    // Scripts and their polls from this origin only (live-script.ts): never inline, never elsewhere.
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   );
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('X-Frame-Options', 'DENY');
@@ -70,6 +72,7 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
   const sessions = services.uiSessions;
   const auth = loginRoutes(services);
   const machines = machinePages(services, o);
+  const live = machineLive(services);
 
   const routes: Route[] = [
     // Any method: the login handles POST, and shows the form (or returns a signed-in user) otherwise.
@@ -85,6 +88,12 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
       await machines.detail(ctx, caller, user, p.system_id!);
     }),
     page('POST', '/logout', (ctx) => auth.logout(ctx, signedIn(ctx).session)),
+    page('GET', '/static/live.js', async (ctx) => live.script(ctx)),
+    page('GET', '/machines/live', (ctx) => live.list(ctx, signedIn(ctx).caller)),
+    page('GET', '/machine/{system_id}/live', async (ctx, p) => {
+      if (hasAnyControl(p.system_id!)) throw notFound(NOT_FOUND);
+      await live.detail(ctx, signedIn(ctx).caller, p.system_id!);
+    }),
   ];
 
   const table = routeTable({

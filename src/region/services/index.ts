@@ -50,6 +50,7 @@ import { MachineInterfaceService } from './machine-network/machine-interfaces';
 import { MachineLinkService } from './machine-network/machine-links';
 import { MachineNetworkRestore } from './machine-network/restore';
 import { MachineCounts } from './machine-counts';
+import { MachineListQueries } from './machine-list';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -136,6 +137,8 @@ export interface RegionServices {
   rackFailover: RackFailoverService;
   /** Machines by status (the region's /metrics). */
   machineCounts: MachineCounts;
+  /** The web UI's machine list: sort, free text, counts per status, live fields. */
+  machineList: MachineListQueries;
 }
 
 export function createRegionServices(o: {
@@ -217,6 +220,7 @@ export function createRegionServices(o: {
     rackFailover: new RackFailoverService(o.db),
     // Read by the unauthenticated /MAAS/metrics: off the main pool when there is a listings pool.
     machineCounts: new MachineCounts(o.listing?.db ?? o.db),
+    machineList: new MachineListQueries(o.listing?.db ?? o.db, queries),
   };
 }
 
