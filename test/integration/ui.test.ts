@@ -288,6 +288,101 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     assert.match((await (await browser().loggedIn('admin')).get(`${UI}/machines?q=bob`)).text, /Machines 1–1 of 1/);
   });
 
+  it('filters, sorts and counts the list from the URL; bad filters are a 400 page that names them', async () => {
+    const s = region.services;
+    await s.zones.create({ name: 'srt-zone' });
+    await s.tags.create({ name: 'srt-gpu' });
+    const made: Record<string, { id: number; systemId: string }> = {};
+    for (const [hostname, cores, status, zone] of [
+      ['srt-a', 8, 4, 'srt-zone'],
+      ['srt-b', 2, 8, 'srt-zone'],
+      ['srt-c', 4, 4, 'default'],
+    ] as const) {
+      const m = await s.machines.create(
+        deployedMachineInput(hostname, users.alice!, { zone, architecture: 'amd64/generic' }),
+      );
+      await s.db.query(`UPDATE machines SET cpu_count = $2, status = $3 WHERE id = $1`, [m.id, cores, status]);
+      made[hostname] = m;
+    }
+    await s.tags.updateMachines('srt-gpu', { add: [made['srt-a']!.systemId, made['srt-c']!.systemId], remove: [] });
+    const alice = await browser().loggedIn('alice');
+    const hosts = (t: string) => [...t.matchAll(/<td><a href="[^"]+">(srt-[a-z])</g)].map((m) => m[1]);
+
+    const byCores = (await alice.get(`${UI}/machines?q=srt-&sort=cores&dir=desc`)).text;
+    assert.deepEqual(hosts(byCores), ['srt-a', 'srt-c', 'srt-b']);
+    assert.match(byCores, /aria-sort="descending"><a href="\/MAAS\/r\/machines\?q=srt-&amp;sort=cores">Cores ▼/);
+    // Counts per status ignore the status filter (each link shows what it would list).
+    const ready = (await alice.get(`${UI}/machines?q=srt-&status=ready`)).text;
+    assert.deepEqual(hosts(ready), ['srt-a', 'srt-c']);
+    assert.match(ready, /Machines 1–2 of 2/);
+    assert.match(ready, /aria-current="true">Ready \(2\)</);
+    assert.match(ready, />Broken \(1\)</);
+    assert.match(ready, />All \(3\)</);
+    // Every filter at once, as a bookmark would carry it (tags and zones by name, comma lists too).
+    const all = (
+      await alice.get(
+        `${UI}/machines?status=ready&zone=srt-zone,default&tags=srt-gpu&owner=alice&arch=amd64/generic&sort=hostname&dir=desc`,
+      )
+    ).text;
+    assert.deepEqual(hosts(all), ['srt-c', 'srt-a']);
+    assert.deepEqual(hosts((await alice.get(`${UI}/machines?pool=default&zone=srt-zone&q=SRT`)).text), [
+      'srt-a',
+      'srt-b',
+    ]);
+    // The free text also finds a machine by its tag and its zone.
+    assert.deepEqual(hosts((await alice.get(`${UI}/machines?q=srt-gpu`)).text), ['srt-a', 'srt-c']);
+
+    for (const [query, words] of [
+      ['sort=bogus', /Sort by one of hostname, status/],
+      ['dir=up', /Give dir=asc or dir=desc/],
+      ['status=sleepy', /&#39;sleepy&#39; is not a valid status/],
+      ['zone=nowhere', /No such zone\(s\): nowhere/],
+      ['tags=nosuchtag', /No such tag\(s\)/],
+      ['page=0', /greater than or equal to 1/],
+      ['colour=red', /Unknown parameter &#39;colour&#39;/],
+    ] as const) {
+      const r = await alice.get(`${UI}/machines?${query}`);
+      assert.equal(r.status, 400, `${query}: ${r.text}`);
+      assert.match(r.text, words, query);
+    }
+  });
+
+  it('serves live.js under the CSP and live JSON with the visibility of the pages', async () => {
+    const alice = await browser().loggedIn('alice');
+    const page = await alice.get(`${UI}/machines`);
+    assert.match(page.csp ?? '', /script-src 'self'; connect-src 'self'/);
+    assert.match(page.text, /<script src="\/MAAS\/r\/static\/live.js" defer><\/script>/);
+    assert.doesNotMatch(page.text, /<script>/, 'no inline script');
+    const script = await alice.get(`${UI}/static/live.js`);
+    assert.equal(script.status, 200);
+    assert.match(script.text, /textContent/);
+    assert.doesNotMatch(script.text, /innerHTML/);
+    const ids_ = [ids.alices!, ids.bobs!, ids.free!].map((id) => `id=${id}`).join('&');
+    const live = JSON.parse((await alice.get(`${UI}/machines/live?${ids_}`)).text) as {
+      machines: Array<{ system_id: string; status_name: string }>;
+    };
+    assert.deepEqual(
+      live.machines.map((m) => m.system_id).sort(),
+      [ids.alices!, ids.free!].sort(),
+      "bob's is left out",
+    );
+    assert.equal(live.machines[0]!.status_name, 'Deployed');
+    const one = JSON.parse((await alice.get(`${UI}/machine/${ids.alices!}/live?after=0`)).text) as {
+      status_name: string;
+      events: Array<{ id: number; description: string }>;
+    };
+    assert.equal(one.status_name, 'Deployed');
+    assert.ok(one.events.some((e) => e.description === 'event-of-alices'));
+    const newest = Math.max(...one.events.map((e) => e.id));
+    const none = JSON.parse((await alice.get(`${UI}/machine/${ids.alices!}/live?after=${newest}`)).text) as {
+      events: unknown[];
+    };
+    assert.deepEqual(none.events, [], 'only events newer than the page has');
+    assert.equal((await alice.get(`${UI}/machine/${ids.bobs!}/live`)).status, 404);
+    assert.equal((await alice.get(`${UI}/machine/${ids.alices!}/live?after=x`)).status, 400);
+    assert.equal((await browser().get(`${UI}/machines/live`)).status, 302, 'signed out: to the login');
+  });
+
   it('routes: security headers, the root to the list, HTML 404 for unknown pages and ids, 405 for other methods, login for any method', async () => {
     const alice = await browser().loggedIn('alice');
     const csrf = Browser.csrf((await alice.get(`${UI}/machines`)).text);
