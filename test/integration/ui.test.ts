@@ -305,7 +305,17 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
       made[hostname] = m;
     }
     await s.tags.updateMachines('srt-gpu', { add: [made['srt-a']!.systemId, made['srt-c']!.systemId], remove: [] });
-    const alice = await browser().loggedIn('alice');
+    const b = await browser().loggedIn('alice');
+    // Any spelling of a view redirects to its one canonical URL (what the page's links use).
+    const alice = {
+      get: async (path: string) => {
+        const r = await b.get(path);
+        return r.status === 302 && r.location?.startsWith(`${UI}/machines`) ? b.get(r.location) : r;
+      },
+    };
+    const canonical = await b.get(`${UI}/machines?q=&owner=+alice+&zone=&dir=asc&page=1&tags=srt-gpu,srt-gpu`);
+    assert.equal(canonical.status, 302);
+    assert.equal(canonical.location, `${UI}/machines?owner=alice&tags=srt-gpu`);
     const hosts = (t: string) => [...t.matchAll(/<td><a href="[^"]+">(srt-[a-z])</g)].map((m) => m[1]);
 
     const byCores = (await alice.get(`${UI}/machines?q=srt-&sort=cores&dir=desc`)).text;

@@ -8,8 +8,8 @@ import { ensureParams } from '../http';
 import { presentOptionsFor, temporalWorkflowUrl, type PresentOptions } from '../presenters/machine';
 import { machineDetail } from './machine-views';
 import { machineListPage } from './machine-list-view';
-import { listQuery, parseListState } from './machine-list-query';
-import { messagePage, page, sendPage, type PageUser } from './layout';
+import { listQuery, listSearch, parseListState } from './machine-list-query';
+import { messagePage, page, sendPage, UI_PREFIX, type PageUser } from './layout';
 
 const RECENT_EVENTS = 50;
 
@@ -18,6 +18,11 @@ export function machinePages(services: RegionServices, o: PresentOptions) {
     async list(ctx: Koa.Context, caller: Principal, user: PageUser): Promise<void> {
       // Through Params like every API parameter: a control character or unknown sort is a 400 page.
       const state = parseListState(await ensureParams(ctx));
+      // One URL per view: the form's empty fields and other spellings redirect to the canonical
+      // query, so bookmarks and shared links read the same as the links the page draws.
+      const canonical = listSearch(state);
+      const given = new URLSearchParams(ctx.querystring).toString();
+      if (given !== canonical.slice(1)) return ctx.redirect(`${UI_PREFIX}/machines${canonical}`);
       try {
         const found = await services.machineList.page(caller, listQuery(state));
         sendPage(ctx, 200, page('Machines', machineListPage(state, found), user));
