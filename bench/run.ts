@@ -17,6 +17,7 @@ import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
 import { powerQuery } from './power';
 import { tftp } from './tftp';
+import { uiList } from './ui-list';
 import { whoamiUnderAbuse } from './whoami-under-abuse';
 
 const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
@@ -33,6 +34,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   dns,
   'deploy-real-bios': deployRealBios,
   'deploy-real-uefi': deployRealUefi,
+  'ui-list': uiList,
 };
 
 const started = Date.now();

@@ -66,10 +66,10 @@ function statusCounts(s: ListState, counts: Array<{ status: MachineStatus; count
 export function machineListPage(s: ListState, p: MachineListPage): Html {
   const first = p.total === 0 ? 0 : (s.page - 1) * LIST_PAGE_SIZE + 1;
   const last = Math.min(p.total, s.page * LIST_PAGE_SIZE);
-  const rows = p.views.map(
-    ({ machine: m, owner, pool, zone }) => html`<tr data-system-id="${m.systemId}">
+  const rows = p.rows.map(
+    (m) => html`<tr data-system-id="${m.systemId}">
 <td><a href="${UI_PREFIX}/machine/${segment(m.systemId)}">${m.hostname}</a></td><td>${m.systemId}</td><td data-live="status" title="${m.statusMessage ?? ''}">${labelOf(m.status)}</td>
-<td>${owner ?? '-'}</td><td>${pool?.name ?? '-'}</td><td>${zone.name}</td><td data-live="power">${m.powerState}</td>
+<td>${m.owner ?? '-'}</td><td>${m.pool ?? '-'}</td><td>${m.zone}</td><td data-live="power">${m.powerState}</td>
 <td>${m.cpuCount}</td><td>${gib(m.memory)}</td><td>${gb(m.storage)}</td></tr>
 `,
   );

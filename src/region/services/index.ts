@@ -220,7 +220,7 @@ export function createRegionServices(o: {
     rackFailover: new RackFailoverService(o.db),
     // Read by the unauthenticated /MAAS/metrics: off the main pool when there is a listings pool.
     machineCounts: new MachineCounts(o.listing?.db ?? o.db),
-    machineList: new MachineListQueries(o.listing?.db ?? o.db, queries),
+    machineList: new MachineListQueries(o.listing?.db ?? o.db),
   };
 }
 
