@@ -18,6 +18,7 @@ import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
 import { powerQuery } from './power';
 import { tftp } from './tftp';
+import { uiList } from './ui-list';
 import { whoamiUnderAbuse } from './whoami-under-abuse';
 import { writeReadme } from './write-readme';
 
@@ -36,6 +37,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'deploy-real-bios': deployRealBios,
   'deploy-real-uefi': deployRealUefi,
   'commission-real': commissionReal,
+  'ui-list': uiList,
 };
 
 const started = Date.now();

@@ -165,6 +165,8 @@ aptInstall([
   // The real Debian image (images/debian/build.sh) and its manifest.
   ['mmdebstrap', 'mmdebstrap'],
   ['jq', 'jq'],
+  // The web UI's real-browser tests (test/browser): puppeteer-core drives Debian's chromium.
+  ['/usr/bin/chromium', 'chromium'],
 ]);
 
 // The region's DNS server (src/region/dns-server, docs/adr/0004-bind-for-dns.md): BIND 9's named and

@@ -205,7 +205,8 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
 
   it("users see their own and unassigned machines, not another user's (404 like a machine that does not exist)", async () => {
     const alice = await browser().loggedIn('alice');
-    const list = (await alice.get(`${UI}/machines`)).text;
+    // Both pages of the list (sorted by hostname, the 105 bulk-* machines come before `free`).
+    const list = (await alice.get(`${UI}/machines`)).text + (await alice.get(`${UI}/machines?page=2`)).text;
     assert.match(list, new RegExp(`href="${UI}/machine/${ids.alices!}">alices<`));
     assert.match(list, new RegExp(`href="${UI}/machine/${ids.free!}">free<`));
     assert.doesNotMatch(list, />bobs</);
@@ -224,7 +225,7 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
     assert.doesNotMatch(bobs.text, /bobs|event-of-bobs/);
 
     const admin = await browser().loggedIn('admin');
-    const all = (await admin.get(`${UI}/machines`)).text;
+    const all = (await admin.get(`${UI}/machines`)).text + (await admin.get(`${UI}/machines?page=2`)).text;
     for (const h of ['alices', 'bobs', 'free']) assert.match(all, new RegExp(`>${h}<`));
     const asAdmin = await admin.get(`${UI}/machine/${ids.bobs!}`);
     assert.equal(asAdmin.status, 200);
@@ -270,12 +271,12 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
 
   it('filters by hostname and pages with LIMIT/OFFSET', async () => {
     const alice = await browser().loggedIn('alice');
-    const rows = (t: string) => [...t.matchAll(/<tr>\s*<td><a href="[^"]+">(bulk-\d+)</g)].map((m) => m[1]);
+    const rows = (t: string) => [...t.matchAll(/<tr[^>]*>\s*<td><a href="[^"]+">(bulk-\d+)</g)].map((m) => m[1]);
     const first = (await alice.get(`${UI}/machines?q=BULK-`)).text;
     assert.match(first, /Machines 1–100 of 105/);
     assert.equal(rows(first).length, 100);
     assert.equal(rows(first)[0], 'bulk-000');
-    assert.match(first, /href="\/MAAS\/r\/machines\?q=BULK-&amp;page=2">next</);
+    assert.match(first, /href="\/MAAS\/r\/machines\?q=BULK-&amp;page=2" rel="next">next</);
     const second = (await alice.get(`${UI}/machines?q=BULK-&page=2`)).text;
     assert.deepEqual(rows(second), ['bulk-100', 'bulk-101', 'bulk-102', 'bulk-103', 'bulk-104']);
     assert.match(second, /Machines 101–105 of 105/);
@@ -285,6 +286,111 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
       "bob's machine is not found by its name either",
     );
     assert.match((await (await browser().loggedIn('admin')).get(`${UI}/machines?q=bob`)).text, /Machines 1–1 of 1/);
+  });
+
+  it('filters, sorts and counts the list from the URL; bad filters are a 400 page that names them', async () => {
+    const s = region.services;
+    await s.zones.create({ name: 'srt-zone' });
+    await s.tags.create({ name: 'srt-gpu' });
+    const made: Record<string, { id: number; systemId: string }> = {};
+    for (const [hostname, cores, status, zone] of [
+      ['srt-a', 8, 4, 'srt-zone'],
+      ['srt-b', 2, 8, 'srt-zone'],
+      ['srt-c', 4, 4, 'default'],
+    ] as const) {
+      const m = await s.machines.create(
+        deployedMachineInput(hostname, users.alice!, { zone, architecture: 'amd64/generic' }),
+      );
+      await s.db.query(`UPDATE machines SET cpu_count = $2, status = $3 WHERE id = $1`, [m.id, cores, status]);
+      made[hostname] = m;
+    }
+    await s.tags.updateMachines('srt-gpu', { add: [made['srt-a']!.systemId, made['srt-c']!.systemId], remove: [] });
+    const b = await browser().loggedIn('alice');
+    // Any spelling of a view redirects to its one canonical URL (what the page's links use).
+    const alice = {
+      get: async (path: string) => {
+        const r = await b.get(path);
+        return r.status === 302 && r.location?.startsWith(`${UI}/machines`) ? b.get(r.location) : r;
+      },
+    };
+    const canonical = await b.get(`${UI}/machines?q=&owner=+alice+&zone=&dir=asc&page=1&tags=srt-gpu,srt-gpu`);
+    assert.equal(canonical.status, 302);
+    assert.equal(canonical.location, `${UI}/machines?owner=alice&tags=srt-gpu`);
+    const hosts = (t: string) => [...t.matchAll(/<td><a href="[^"]+">(srt-[a-z])</g)].map((m) => m[1]);
+
+    const byCores = (await alice.get(`${UI}/machines?q=srt-&sort=cores&dir=desc`)).text;
+    assert.deepEqual(hosts(byCores), ['srt-a', 'srt-c', 'srt-b']);
+    assert.match(byCores, /aria-sort="descending"><a href="\/MAAS\/r\/machines\?q=srt-&amp;sort=cores">Cores ▼/);
+    // Counts per status ignore the status filter (each link shows what it would list).
+    const ready = (await alice.get(`${UI}/machines?q=srt-&status=ready`)).text;
+    assert.deepEqual(hosts(ready), ['srt-a', 'srt-c']);
+    assert.match(ready, /Machines 1–2 of 2/);
+    assert.match(ready, /aria-current="true">Ready \(2\)</);
+    assert.match(ready, />Broken \(1\)</);
+    assert.match(ready, />All \(3\)</);
+    // Every filter at once, as a bookmark would carry it (tags and zones by name, comma lists too).
+    const all = (
+      await alice.get(
+        `${UI}/machines?status=ready&zone=srt-zone,default&tags=srt-gpu&owner=alice&arch=amd64/generic&sort=hostname&dir=desc`,
+      )
+    ).text;
+    assert.deepEqual(hosts(all), ['srt-c', 'srt-a']);
+    assert.deepEqual(hosts((await alice.get(`${UI}/machines?pool=default&zone=srt-zone&q=SRT`)).text), [
+      'srt-a',
+      'srt-b',
+    ]);
+    // The free text also finds a machine by its tag and its zone.
+    assert.deepEqual(hosts((await alice.get(`${UI}/machines?q=srt-gpu`)).text), ['srt-a', 'srt-c']);
+
+    for (const [query, words] of [
+      ['sort=bogus', /Sort by one of hostname, status/],
+      ['dir=up', /Give dir=asc or dir=desc/],
+      ['status=sleepy', /&#39;sleepy&#39; is not a valid status/],
+      ['zone=nowhere', /No such zone\(s\): nowhere/],
+      ['tags=nosuchtag', /No such tag\(s\)/],
+      ['page=0', /greater than or equal to 1/],
+      ['colour=red', /Unknown parameter &#39;colour&#39;/],
+    ] as const) {
+      const r = await alice.get(`${UI}/machines?${query}`);
+      assert.equal(r.status, 400, `${query}: ${r.text}`);
+      assert.match(r.text, words, query);
+    }
+  });
+
+  it('serves live.js under the CSP and live JSON with the visibility of the pages', async () => {
+    const alice = await browser().loggedIn('alice');
+    const page = await alice.get(`${UI}/machines`);
+    assert.match(page.csp ?? '', /script-src 'self'; connect-src 'self'/);
+    assert.match(page.text, /<script src="\/MAAS\/r\/static\/live.js" defer><\/script>/);
+    assert.doesNotMatch(page.text, /<script>/, 'no inline script');
+    const script = await alice.get(`${UI}/static/live.js`);
+    assert.equal(script.status, 200);
+    assert.match(script.text, /textContent/);
+    assert.doesNotMatch(script.text, /innerHTML/);
+    const ids_ = [ids.alices!, ids.bobs!, ids.free!].map((id) => `id=${id}`).join('&');
+    const live = JSON.parse((await alice.get(`${UI}/machines/live?${ids_}`)).text) as {
+      machines: Array<{ system_id: string; status_name: string }>;
+    };
+    assert.deepEqual(
+      live.machines.map((m) => m.system_id).sort(),
+      [ids.alices!, ids.free!].sort(),
+      "bob's is left out",
+    );
+    assert.equal(live.machines[0]!.status_name, 'Deployed');
+    const one = JSON.parse((await alice.get(`${UI}/machine/${ids.alices!}/live?after=0`)).text) as {
+      status_name: string;
+      events: Array<{ id: number; description: string }>;
+    };
+    assert.equal(one.status_name, 'Deployed');
+    assert.ok(one.events.some((e) => e.description === 'event-of-alices'));
+    const newest = Math.max(...one.events.map((e) => e.id));
+    const none = JSON.parse((await alice.get(`${UI}/machine/${ids.alices!}/live?after=${newest}`)).text) as {
+      events: unknown[];
+    };
+    assert.deepEqual(none.events, [], 'only events newer than the page has');
+    assert.equal((await alice.get(`${UI}/machine/${ids.bobs!}/live`)).status, 404);
+    assert.equal((await alice.get(`${UI}/machine/${ids.alices!}/live?after=x`)).status, 400);
+    assert.equal((await browser().get(`${UI}/machines/live`)).status, 302, 'signed out: to the login');
   });
 
   it('routes: security headers, the root to the list, HTML 404 for unknown pages and ids, 405 for other methods, login for any method', async () => {

@@ -1,11 +1,11 @@
-// The machine pages' HTML: the listing table and one machine's details. Every value goes through
+// One machine's details page (the list is machine-list-view.ts). Every value goes through
 // `html` (escaped); nothing here reads the database.
 import { labelOf } from '../../contracts/lifecycle';
 import type { EventRow } from '../../region/services/event-queries';
 import type { MachineView } from '../../region/services/machine-queries';
 import { html, segment, type Html } from './html';
 import { UI_PREFIX } from './layout';
-import { selectBox, selectionForm } from './machine-selection';
+import { LIVE_SCRIPT_PATH } from './live-script';
 
 const machineHref = (systemId: string) => `${UI_PREFIX}/machine/${segment(systemId)}`;
 const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
@@ -20,36 +20,6 @@ function bytes(n: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
-export interface ListPage {
-  views: MachineView[];
-  total: number;
-  q: string;
-  page: number;
-  limit: number;
-}
-
-export function machineList(p: ListPage): Html {
-  const first = p.total === 0 ? 0 : (p.page - 1) * p.limit + 1;
-  const last = Math.min(p.total, p.page * p.limit);
-  const link = (n: number) =>
-    `${UI_PREFIX}/machines?${new URLSearchParams({ ...(p.q ? { q: p.q } : {}), page: String(n) }).toString()}`;
-  const rows = p.views.map(
-    ({ machine: m, owner, pool, zone }) => html`<tr>
-<td><a href="${machineHref(m.systemId)}">${m.hostname}</a></td><td>${m.systemId}</td><td>${labelOf(m.status)}</td>
-<td>${owner ?? '-'}</td><td>${pool?.name ?? '-'}</td><td>${zone.name}</td><td>${m.powerState}</td>
-<td>${m.cpuCount}</td><td>${gib(m.memory)}</td><td>${selectBox(m.systemId, m.hostname)}</td></tr>
-`,
-  );
-  return html`<form method="get" action="${UI_PREFIX}/machines"><label>Hostname contains <input name="q" value="${p.q}"></label> <button type="submit">Search</button></form>
-<p>Machines ${first}–${last} of ${p.total}${p.page > 1 ? html` · <a href="${link(p.page - 1)}">previous</a>` : ''}${last < p.total ? html` · <a href="${link(p.page + 1)}">next</a>` : ''}</p>
-<table>
-<thead><tr><th>Hostname</th><th>System ID</th><th>Status</th><th>Owner</th><th>Pool</th><th>Zone</th><th>Power</th><th>Cores</th><th>Memory</th><th>Select</th></tr></thead>
-<tbody>
-${rows}</tbody>
-</table>
-${selectionForm()}`;
-}
-
 export interface DetailPage {
   view: MachineView;
   events: EventRow[];
@@ -61,7 +31,8 @@ export interface DetailPage {
 
 export function machineDetail({ view: v, events, temporalUrl, actionBar }: DetailPage): Html {
   const m = v.machine;
-  const field = (name: string, value: string | number | Html) => html`<tr><th>${name}</th><td>${value}</td></tr>\n`;
+  const field = (name: string, value: string | number | Html, live?: string) =>
+    html`<tr><th>${name}</th><td${live ? html` data-live="${live}"` : ''}>${value}</td></tr>\n`;
   const workflow = m.workflowId
     ? html`<table>${field('Workflow ID', m.workflowId)}${field('Type', m.workflowType ?? '-')}${temporalUrl ? field('Temporal UI', html`<a href="${temporalUrl}" rel="noreferrer">${temporalUrl}</a>`) : ''}</table>`
     : html`<p>No workflow is running.</p>`;
@@ -78,13 +49,17 @@ export function machineDetail({ view: v, events, temporalUrl, actionBar }: Detai
     (e) =>
       html`<tr><td>${e.created.toISOString()}</td><td>${e.level}</td><td>${e.type}</td><td>${e.description}</td></tr>\n`,
   );
+  // live.js polls the JSON twin for the data-live fields and events newer than the newest shown.
+  const live = `${machineHref(m.systemId)}/live`;
   return html`<p><a href="${UI_PREFIX}/machines">All machines</a></p>
-${actionBar ?? ''}<table>
-${field('System ID', m.systemId)}${field('FQDN', `${m.hostname}.${m.domain}`)}${field('Status', labelOf(m.status))}${m.statusMessage ? field('Status message', m.statusMessage) : ''}
+${actionBar ?? ''}<div data-live-machine="${live}" data-last-event="${events[0]?.id ?? 0}">
+<table>
+${field('System ID', m.systemId)}${field('FQDN', `${m.hostname}.${m.domain}`)}${field('Status', labelOf(m.status), 'status')}${field('Status message', m.statusMessage || '-', 'status_message')}${field('Current step', v.operationStep?.step ?? '-', 'step')}
 ${field('Owner', v.owner ?? '-')}${field('Reserved for', v.reservedFor ?? '-')}${field('Pool', v.pool?.name ?? '-')}${field('Zone', v.zone.name)}
-${field('Architecture', m.architecture)}${field('Cores', m.cpuCount)}${field('Memory', gib(m.memory))}${field('Power', `${m.powerType}: ${m.powerState}`)}
+${field('Architecture', m.architecture)}${field('Cores', m.cpuCount)}${field('Memory', gib(m.memory))}${field('Power', `${m.powerType}: ${m.powerState}`, 'power')}
 ${field('OS', m.osystem ? `${m.osystem}/${m.distroSeries}` : '-')}${field('Tags', v.tags.join(', ') || '-')}${field('Locked', m.locked ? 'yes' : 'no')}${field('Rack', v.rack?.name ?? '-')}
 </table>
+</div>
 <h2>Current workflow</h2>
 ${workflow}
 <h2>Interfaces</h2>
@@ -94,6 +69,7 @@ ${interfaces}</tbody></table>
 <table><thead><tr><th>Name</th><th>Path</th><th>Model</th><th>Serial</th><th>Size</th></tr></thead><tbody>
 ${disks}</tbody></table>
 <h2>Recent events</h2>
-<table><thead><tr><th>Time</th><th>Level</th><th>Type</th><th>Description</th></tr></thead><tbody>
-${eventRows}</tbody></table>`;
+<table><thead><tr><th>Time</th><th>Level</th><th>Type</th><th>Description</th></tr></thead><tbody id="events">
+${eventRows}</tbody></table>
+<script src="${LIVE_SCRIPT_PATH}" defer></script>`;
 }

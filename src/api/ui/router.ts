@@ -13,6 +13,7 @@ import type { PresentOptions } from '../presenters/machine';
 import { messagePage, sendPage, UI_PREFIX, type PageUser } from './layout';
 import { LOGIN_PATH, loginRoutes, redirectToLogin } from './login';
 import { machinePages } from './machine-pages';
+import { machineLive } from './machine-live';
 import { sameToken, SESSION_COOKIE } from './session';
 import { accountPages } from './account-pages';
 import { addMachinePages } from './add-machine';
@@ -25,7 +26,8 @@ const UI_BODY_LIMITS: BodyLimits = { fieldsBytes: 64 * 1024, filesBytes: 0, part
 function securityHeaders(ctx: Koa.Context): void {
   ctx.set(
     'Content-Security-Policy',
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    // Scripts and their polls from this origin only (live-script.ts): never inline, never elsewhere.
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   );
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('X-Frame-Options', 'DENY');
@@ -76,6 +78,7 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
   const machines = machinePages(services, o, { actionBar: machineActions.actionBar });
   const addMachine = addMachinePages(services, sessions);
   const account = accountPages(services, sessions);
+  const live = machineLive(services);
 
   const routes: Route[] = [
     // Any method: the login handles POST, and shows the form (or returns a signed-in user) otherwise.
@@ -93,6 +96,12 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
     page('POST', '/logout', (ctx) => auth.logout(ctx, signedIn(ctx).session)),
     // Issue 19: adding machines, acting on them (one, or a selection from the list), keys and users.
     ...operatorRoutes(),
+    page('GET', '/static/live.js', async (ctx) => live.script(ctx)),
+    page('GET', '/machines/live', (ctx) => live.list(ctx, signedIn(ctx).caller)),
+    page('GET', '/machine/{system_id}/live', async (ctx, p) => {
+      if (hasAnyControl(p.system_id!)) throw notFound(NOT_FOUND);
+      await live.detail(ctx, signedIn(ctx).caller, p.system_id!);
+    }),
   ];
 
   const table = routeTable({

@@ -51,6 +51,7 @@ import { MachineLinkService } from './machine-network/machine-links';
 import { MachineNetworkRestore } from './machine-network/restore';
 import { MachineCounts } from './machine-counts';
 import { MachineActionOffers } from './machine-action-offers';
+import { MachineListQueries } from './machine-list';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -139,6 +140,8 @@ export interface RegionServices {
   machineCounts: MachineCounts;
   /** Which actions the web UI offers a user on a machine (the policy's and the lifecycle's answer). */
   actionOffers: MachineActionOffers;
+  /** The web UI's machine list: sort, free text, counts per status, live fields. */
+  machineList: MachineListQueries;
 }
 
 export function createRegionServices(o: {
@@ -221,6 +224,7 @@ export function createRegionServices(o: {
     // Read by the unauthenticated /MAAS/metrics: off the main pool when there is a listings pool.
     machineCounts: new MachineCounts(o.listing?.db ?? o.db),
     actionOffers: new MachineActionOffers(o.db),
+    machineList: new MachineListQueries(o.listing?.db ?? o.db),
   };
 }
 

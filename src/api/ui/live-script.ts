@@ -1,0 +1,82 @@
+// The UI's only JavaScript, served same-origin as /MAAS/r/static/live.js (the CSP allows scripts
+// from 'self' only, never inline). It polls the pages' JSON twins and writes what changed with
+// textContent (never HTML), so a hostname or event text cannot become markup. Without JS the pages
+// are complete as served; this only keeps them current. Polling (not SSE): one short GET every few
+// seconds per open page holds no connection or listing-pool slot open between polls.
+import { UI_PREFIX } from './layout';
+
+export const LIVE_SCRIPT_PATH = `${UI_PREFIX}/static/live.js`;
+/** Between polls; after a failed poll, the wait grows to LIVE_BACKOFF_MS. */
+export const LIVE_POLL_MS = 2_000;
+const LIVE_BACKOFF_MS = 15_000;
+/** Rows the detail page's event log keeps (the page is served with the newest 50). */
+const EVENT_ROWS = 50;
+
+export const LIVE_SCRIPT = `'use strict';
+(function () {
+  var POLL = ${LIVE_POLL_MS}, BACKOFF = ${LIVE_BACKOFF_MS}, EVENT_ROWS = ${EVENT_ROWS};
+  function set(root, name, value) {
+    var el = root.querySelector('[data-live="' + name + '"]');
+    if (el && value !== undefined && el.textContent !== value) el.textContent = value;
+    return el;
+  }
+  function loop(read) {
+    var wait = POLL;
+    function tick() {
+      read().then(function () { wait = POLL; }, function () { wait = Math.min(wait * 2, BACKOFF); })
+        .then(function () { setTimeout(tick, wait); });
+    }
+    setTimeout(tick, POLL);
+  }
+  function json(url) {
+    return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } }).then(function (r) {
+      if (!r.ok || (r.headers.get('content-type') || '').indexOf('application/json') !== 0) throw new Error('poll ' + r.status);
+      return r.json();
+    });
+  }
+  var list = document.querySelector('table[data-live-list]');
+  if (list) {
+    loop(function () {
+      var rows = list.querySelectorAll('tr[data-system-id]');
+      if (!rows.length) return Promise.resolve();
+      var q = new URLSearchParams();
+      rows.forEach(function (r) { q.append('id', r.getAttribute('data-system-id')); });
+      return json(list.getAttribute('data-live-list') + '?' + q.toString()).then(function (body) {
+        body.machines.forEach(function (m) {
+          var row = list.querySelector('tr[data-system-id="' + CSS.escape(m.system_id) + '"]');
+          if (!row) return;
+          var status = set(row, 'status', m.status_name);
+          if (status) status.title = m.status_message || '';
+          set(row, 'power', m.power_state);
+        });
+      });
+    });
+  }
+  var machine = document.querySelector('[data-live-machine]');
+  if (machine) {
+    var events = document.getElementById('events');
+    var lastEvent = Number(machine.getAttribute('data-last-event') || '0');
+    loop(function () {
+      var url = machine.getAttribute('data-live-machine') + '?after=' + lastEvent;
+      return json(url).then(function (m) {
+        set(machine, 'status', m.status_name);
+        set(machine, 'status_message', m.status_message || '-');
+        set(machine, 'power', m.power);
+        set(machine, 'step', m.operation_step ? m.operation_step.step : '-');
+        if (!events) return;
+        m.events.slice().reverse().forEach(function (e) {
+          lastEvent = Math.max(lastEvent, e.id);
+          var tr = document.createElement('tr');
+          [e.created, e.level, e.type, e.description].forEach(function (text) {
+            var td = document.createElement('td');
+            td.textContent = text;
+            tr.appendChild(td);
+          });
+          events.insertBefore(tr, events.firstChild);
+        });
+        while (events.rows.length > EVENT_ROWS) events.deleteRow(-1);
+      });
+    });
+  }
+})();
+`;
