@@ -165,6 +165,8 @@ aptInstall([
   // The real Debian image (images/debian/build.sh) and its manifest.
   ['mmdebstrap', 'mmdebstrap'],
   ['jq', 'jq'],
+  // The ephemeral environment's built-in 00-maas-01-lshw script (images/ephemeral/scripts).
+  ['lshw', 'lshw'],
 ]);
 
 // The region's DNS server (src/region/dns-server, docs/adr/0004-bind-for-dns.md): BIND 9's named and
