@@ -167,6 +167,8 @@ aptInstall([
   ['jq', 'jq'],
   // The web UI's real-browser tests (test/browser): puppeteer-core drives Debian's chromium.
   ['/usr/bin/chromium', 'chromium'],
+  // The ephemeral environment's built-in 00-maas-01-lshw script (images/ephemeral/scripts).
+  ['lshw', 'lshw'],
 ]);
 
 // The region's DNS server (src/region/dns-server, docs/adr/0004-bind-for-dns.md): BIND 9's named and

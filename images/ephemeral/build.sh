@@ -42,6 +42,14 @@ UEFI_ENTRIES=$ROOT/images/installer/uefi-boot-entries.sh
 # tells LVM to make its own /dev nodes.
 STORAGE_PACKAGES=(lvm2 libdevmapper1.02.1 libdevmapper-event1.02.1 libaio1 mdadm xfsprogs libinih1 liburcu8)
 STORAGE_TOOLS=(sbin/lvm sbin/mdadm sbin/mkfs.xfs)
+# What MAAS's built-in commissioning and testing scripts (scripts/builtin) run: lshw (00-maas-01-lshw)
+# and e2fsprogs' badblocks from the build host like the installer's tools; smartctl and memtester
+# downloaded into build/cache like the storage tools (their libraries come from the host).
+SCRIPT_HOST_PACKAGES=(lshw e2fsprogs)
+SCRIPT_HOST_TOOLS=(lshw badblocks)
+SCRIPT_PACKAGES=(smartmontools memtester)
+SCRIPT_DEB_TOOLS=(usr/sbin/smartctl usr/sbin/memtester)
+SCRIPTS=$HERE/scripts
 
 FORCE=no VERIFY=no OUT=''
 for arg in "$@"; do
@@ -67,6 +75,9 @@ done
 command -v gcc >/dev/null && [ -f /usr/include/linux/nvme_ioctl.h ] || fail "needs gcc and the C library headers (apt-get install gcc libc6-dev)"
 # (captured first: under pipefail, `cpio --help | grep -q` fails when grep leaves early and cpio gets SIGPIPE)
 grep -q -- --reproducible <<<"$(cpio --help 2>/dev/null)" || fail "needs GNU cpio with --reproducible (apt-get install cpio)"
+for tool in "${SCRIPT_HOST_TOOLS[@]}"; do
+  command -v "$tool" >/dev/null || fail "needs $tool for the built-in scripts (apt-get install ${SCRIPT_HOST_PACKAGES[*]})"
+done
 for tool in "${INSTALLER_TOOLS[@]}"; do
   command -v "$tool" >/dev/null || fail "needs $tool for the deploy installer (apt-get install ${INSTALLER_PACKAGES[*]})"
 done
@@ -121,15 +132,19 @@ KABI=${KPKG#linux-image-}
 HDPARM_DEB=$(fetch_deb hdparm)
 STORAGE_DEBS=()
 for pkg in "${STORAGE_PACKAGES[@]}"; do STORAGE_DEBS+=("$(fetch_deb "$pkg")"); done
+SCRIPT_DEBS=()
+for pkg in "${SCRIPT_PACKAGES[@]}"; do SCRIPT_DEBS+=("$(fetch_deb "$pkg")"); done
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
-INPUTS=("$HERE/init" "$HERE/follow-rack.sh" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER" "$UEFI_ENTRIES")
+INPUTS=("$SCRIPTS"/runner.sh "$SCRIPTS"/json-flatten.awk "$SCRIPTS"/builtin/* "$HERE/init" "$HERE/follow-rack.sh" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER" "$UEFI_ENTRIES")
 STAMP=$(
   echo "kernel $(basename "$DEB")"
   echo "busybox-static $BUSYBOX_VERSION"
   echo "hdparm $(basename "$HDPARM_DEB")"
   for deb in "${STORAGE_DEBS[@]}"; do echo "storage $(basename "$deb")"; done
+  for deb in "${SCRIPT_DEBS[@]}"; do echo "scripts $(basename "$deb")"; done
+  echo "script-tools $(dpkg-query -W -f='${Package}=${Version} ' "${SCRIPT_HOST_PACKAGES[@]}")"
   echo "libc6 $LIBC_VERSION"
   echo "gcc $GCC_VERSION"
   echo "installer-tools $(dpkg-query -W -f='${Package}=${Version} ' "${INSTALLER_PACKAGES[@]}")"
@@ -254,7 +269,7 @@ install -m 0755 "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)" "$R/lib/x86_64-
 install -m 0755 "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$R/lib64/ld-linux-x86-64.so.2"
 # The deploy installer's tools in /bin, before busybox's links (`--install -s` leaves a name that
 # exists alone), with every library they load at the path the loader looks for it.
-for tool in "${INSTALLER_TOOLS[@]}"; do
+for tool in "${INSTALLER_TOOLS[@]}" "${SCRIPT_HOST_TOOLS[@]}"; do
   bin=$(readlink -f "$(command -v "$tool")")
   install -m 0755 "$bin" "$R/bin/$tool"
   ldd "$bin" | grep -o '/[^ ]*\.so[^ ]*' | while read -r lib; do
@@ -275,6 +290,19 @@ for tool in "${STORAGE_TOOLS[@]}"; do
       esac
     done
 done
+S=$STAGE/script-debs
+mkdir -p "$S"
+for deb in "${SCRIPT_DEBS[@]}"; do dpkg-deb -x "$deb" "$S"; done
+for tool in "${SCRIPT_DEB_TOOLS[@]}"; do
+  install -m 0755 "$S/$tool" "$R/bin/${tool##*/}"
+  ldd "$S/$tool" | grep -o '/[^ ]*\.so[^ ]*' | while read -r lib; do
+    mkdir -p "$R$(dirname "$lib")"
+    install -m 0755 "$(readlink -f "$lib")" "$R$lib"
+  done
+done
+mkdir -p "$R/lib/metalflow/scripts/builtin"
+install -m 0644 "$SCRIPTS/runner.sh" "$SCRIPTS/json-flatten.awk" "$R/lib/metalflow/scripts/"
+install -m 0755 "$SCRIPTS"/builtin/* "$R/lib/metalflow/scripts/builtin/"
 ln -s mke2fs "$R/bin/mkfs.ext4"
 ln -s mkfs.fat "$R/bin/mkfs.vfat"
 ln -s mtools "$R/bin/mcopy"

@@ -501,6 +501,34 @@ describe('MAAS API: machines (real HTTP, PostgreSQL, Temporal)', () => {
     assert.equal(request?.description, '(admin) - RAM replaced', events.text);
   });
 
+  it('overrides failed testing as MAAS does: READY without an OS, DEPLOYED with one, else a 409', async () => {
+    const id = await ready('tested-1');
+    const url = `/MAAS/api/2.0/machines/${id}/op-override_failed_testing`;
+    const notFailed = await api.call('POST', url, { key: admin });
+    assert.deepEqual(
+      [notFailed.status, notFailed.text],
+      [409, "Unable to override node status. Node is not in 'Failed testing' status."],
+    );
+    const failTesting = (osystem: string) =>
+      region.services.db.query(
+        `UPDATE machines SET status = $2, osystem = $3, status_message = 'smartctl-validate failed' WHERE system_id = $1`,
+        [id, S.FAILED_TESTING, osystem],
+      );
+    await failTesting('');
+    assert.equal((await api.call('POST', url, { key: alice })).status, 403);
+    const ready1 = await api.call('POST', url, { key: admin, form: { comment: 'known flaky disk' } });
+    assert.equal(ready1.status, 200, ready1.text);
+    assert.equal((ready1.body as Json).status_name, 'Ready');
+    const events = await api.call('GET', `/MAAS/api/2.0/events/?op=query&id=${id}&level=DEBUG&limit=5`, { key: admin });
+    const request = (events.body as { events: Json[] }).events.find(
+      (e) => e.type === "User overrode 'Failed testing' status",
+    );
+    assert.equal(request?.description, '(admin) - known flaky disk', events.text);
+    await failTesting('ubuntu');
+    const deployed = await api.call('POST', url, { key: admin });
+    assert.equal((deployed.body as Json).status_name, 'Deployed', deployed.text);
+  });
+
   it('filters the listing', async () => {
     const all = (await api.call('GET', '/MAAS/api/2.0/machines/', { key: admin })).body as Json[];
     const byName = (await api.call('GET', '/MAAS/api/2.0/machines/?hostname=node-a', { key: admin })).body as Json[];

@@ -220,6 +220,14 @@ export function machineResources(services: RegionServices, present: PresentOptio
       }),
       action({
         method: 'POST',
+        op: 'override_failed_testing',
+        access: operate,
+        form: commentForm,
+        doc: "Ignore failed tests (admins, and admins of the machine's pool): a FAILED_TESTING machine goes back to DEPLOYED if it has an OS, else READY.",
+        handle: async (c) => (await ops.overrideFailedTesting(caller(c), id(c), c.form), show(c)),
+      }),
+      action({
+        method: 'POST',
         op: 'reserve',
         access: operate,
         form: form({

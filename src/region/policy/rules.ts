@@ -115,6 +115,8 @@ export const MACHINE_RULES = {
   'configure-storage': poolAdmin,
   /** MAAS's NodePermission.admin interface edits: bonds, bridges, VLANs, links, restoring the network. */
   'configure-network': poolAdmin,
+  /** MAAS's override_failed_testing (NodePermission.admin). */
+  'override-failed-testing': poolAdmin,
 } satisfies Record<string, (p: Principal, m: MachineFacts, what: string) => Decision>;
 
 export type MachineVerb = keyof typeof MACHINE_RULES;

@@ -440,6 +440,26 @@ export class MachineActions {
     });
   }
 
+  /**
+   * MAAS's override_failed_testing (models/node.py): a FAILED_TESTING machine is usable again,
+   * DEPLOYED when it has an OS (it was tested deployed), else READY; its error is cleared.
+   */
+  async overrideFailedTesting(caller: Principal, systemId: string, comment = ''): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const m = await lockMachine(tx, systemId);
+      await this.assertMayUse(tx, caller, m, 'override failed testing');
+      if (m.status !== S.FAILED_TESTING)
+        throw new ConflictError("Unable to override node status. Node is not in 'Failed testing' status.");
+      await recordRequest(tx, m, caller, "User overrode 'Failed testing' status", comment);
+      const to = m.osystem ? S.DEPLOYED : S.READY;
+      await changeStatus(tx, m, {
+        to,
+        message: '',
+        event: { description: `Status 'Failed testing' overridden: ${to === S.DEPLOYED ? 'Deployed' : 'Ready'}.` },
+      });
+    });
+  }
+
   async lock(caller: Principal, systemId: string, locked: boolean, comment = ''): Promise<void> {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);

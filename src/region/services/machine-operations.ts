@@ -176,6 +176,10 @@ export class MachineOperations {
     await this.visible(caller, systemId);
     await this.actions.markFixed(caller, systemId, comment);
   }
+  async overrideFailedTesting(caller: Principal, systemId: string, comment = ''): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.overrideFailedTesting(caller, systemId, comment);
+  }
   async reserve(caller: Principal, systemId: string, reservedFor: string, comment: string): Promise<void> {
     await this.visible(caller, systemId);
     await this.reservations.reserve(caller, systemId, reservedFor, comment);

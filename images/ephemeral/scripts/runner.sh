@@ -1,0 +1,341 @@
+# The ephemeral environment's script runner: MAAS's maas-run-remote-scripts
+# (src/metadataserver/user_data/templates/snippets/maas_run_remote_scripts.py) in busybox sh.
+# Sourced by /init after maas-run-scripts.sh (http_request, oauth_header, mp_*). The caller sets
+# METADATA (…/MAAS/metadata), CK/TK/TS, WORK, and provides log() and retry().
+#
+#   fetch_maas_scripts   GET <metadata>/2012-03-01/maas-scripts (MAAS's tar with index.json) into
+#                        $WORK/scripts. Returns 0 (scripts to run), 1 (404: this region serves no
+#                        scripts; the caller keeps its metalflow-hardware.json report), 2 (204: no
+#                        content, MAAS's "nothing to run"), 3 (anything else).
+#   run_maas_scripts     runs index.json's commissioning_scripts, then testing_scripts (after
+#                        op=signal status=TESTING), signalling each result as MAAS's environment
+#                        does, then OK "All scripts successfully ran" or FAILED "N … failed to run".
+#
+# Each result: op=signal status=WORKING (TIMEDOUT past its timeout), error "Finished NAME (id: N): RC",
+# script_result_id, script_version_id, name, exit_status, runtime (seconds), and the files
+# NAME (combined output), NAME.out, NAME.err and NAME.yaml (when the script wrote $RESULT_PATH).
+# A built-in script (a file in $BUILTIN_SCRIPTS named as the index names it) runs from the image;
+# any other from the tar at its index path.
+#
+# Not done as MAAS does: scripts run one at a time (MAAS runs parallel=2 ones together; the results
+# are the same, only slower), packages/apt dependencies are not installed (no apt here), and the
+# tar is not fetched again after commissioning for for_hardware scripts (the index already lists
+# testing_scripts).
+
+BUILTIN_SCRIPTS=${BUILTIN_SCRIPTS:-/lib/metalflow/scripts/builtin}
+JSON_FLATTEN=${JSON_FLATTEN:-/lib/metalflow/scripts/json-flatten.awk}
+MAAS_SCRIPTS_DIR=$WORK/scripts
+
+scripts_get() {
+  http_request GET "$1" "$(oauth_header "$CK:$TK:$TS")"
+}
+
+fetch_maas_scripts() {
+  rm -rf "$MAAS_SCRIPTS_DIR"
+  mkdir -p "$MAAS_SCRIPTS_DIR"
+  if ! retry 6 "maas-scripts" scripts_get "$METADATA/2012-03-01/maas-scripts"; then
+    [ "$HTTP_STATUS" = 404 ] && return 1
+    return 3
+  fi
+  [ "$HTTP_STATUS" = 204 ] && return 2
+  [ -s "$WORK/resp" ] || return 2
+  # MAAS's tar may be compressed (its environment opens it with mode "r|*"); busybox tar
+  # recognises gzip/xz/bzip2 by their magic.
+  tar -x -f "$WORK/resp" -C "$MAAS_SCRIPTS_DIR" || { log "maas-scripts: not a tar archive"; return 3; }
+  [ -f "$MAAS_SCRIPTS_DIR/index.json" ] || { log "maas-scripts: the archive has no index.json"; return 3; }
+  awk -f "$JSON_FLATTEN" "$MAAS_SCRIPTS_DIR/index.json" >"$MAAS_SCRIPTS_DIR/index.flat"
+}
+
+# index_value PATH: the value at PATH (json-flatten's notation) in index.json, empty when absent.
+index_value() {
+  awk -F '\t' -v k="$1" '$1 == k { print substr($0, length($1) + 2); exit }' "$MAAS_SCRIPTS_DIR/index.flat"
+}
+
+# script_order SECTION: the indexes of SECTION's scripts in MAAS's order: cpu(1), memory(2),
+# storage(3), network(4), then node(0) last, by name within each.
+script_order() {
+  awk -F '\t' -v s="1.0/$1/" '
+    index($1, s) == 1 {
+      rest = substr($1, length(s) + 1); i = rest; sub(/\/.*/, "", i); f = substr(rest, length(i) + 2)
+      seen[i] = 1
+      if (f == "name") name[i] = substr($0, length($1) + 2)
+      if (f == "hardware_type") hw[i] = substr($0, length($1) + 2) + 0
+    }
+    END { for (i in seen) printf "%02d\t%s\t%s\n", (hw[i] == 0 ? 99 : hw[i]), name[i], i }' \
+    "$MAAS_SCRIPTS_DIR/index.flat" | sort | cut -f 3
+}
+
+# script_params SECTION INDEX: the parameter names of one script.
+script_params() {
+  awk -F '\t' -v s="1.0/$1/$2/parameters/" '
+    index($1, s) == 1 { p = substr($1, length(s) + 1); sub(/\/.*/, "", p); if (!(p in seen)) { seen[p] = 1; print p } }' \
+    "$MAAS_SCRIPTS_DIR/index.flat"
+}
+
+# fill_format FORMAT PREFIX: FORMAT with each {field} replaced by index.json's PREFIX/field.
+fill_format() {
+  local out=$1 field value
+  while :; do
+    case $out in *'{'*'}'*) ;; *) break ;; esac
+    field=${out#*\{}
+    field=${field%%\}*}
+    value=$(index_value "$2/$field")
+    out=${out%%\{"$field"\}*}$value${out#*\{"$field"\}}
+  done
+  echo "$out"
+}
+
+# disk_by_model_serial MODEL SERIAL: the /dev path of the disk with that model and serial.
+disk_by_model_serial() {
+  local d
+  for d in /sys/block/*; do
+    [ "$(tr -s ' ' <"$d/device/model" 2>/dev/null | sed 's/ *$//')" = "$1" ] || continue
+    [ "$(cat "$d/device/serial" 2>/dev/null || cat "$d/serial" 2>/dev/null)" = "$2" ] || continue
+    echo "/dev/${d##*/}"
+    return 0
+  done
+  return 1
+}
+
+# script_args SECTION INDEX: the script's arguments, one a line (MAAS's parse_parameters); sets
+# SCRIPT_TIMEOUT from a runtime parameter. Fails with the reason in $WORK/param-error.
+script_args() {
+  local base="1.0/$1/$2" p ptype value fmt path mac name
+  for p in $(script_params "$1" "$2"); do
+    ptype=$(index_value "$base/parameters/$p/type")
+    fmt=$(index_value "$base/parameters/$p/argument_format")
+    case $ptype in
+      storage)
+        path=$(index_value "$base/parameters/$p/value/id_path")
+        if [ -z "$path" ] || [ ! -e "$path" ]; then
+          path=$(disk_by_model_serial "$(index_value "$base/parameters/$p/value/model")" \
+            "$(index_value "$base/parameters/$p/value/serial")") || path=''
+        fi
+        [ -n "$path" ] || path=/dev/$(index_value "$base/parameters/$p/value/name")
+        if [ ! -b "$path" ]; then
+          echo "Storage device '$(index_value "$base/parameters/$p/value/model")' with serial '$(index_value "$base/parameters/$p/value/serial")' not found!" >"$WORK/param-error"
+          return 1
+        fi
+        fmt=${fmt:-'--storage={path}'}
+        value=$(fill_format "$(echo "$fmt" | sed "s|{path}|$path|g; s|{input}|$path|g")" "$base/parameters/$p/value")
+        ;;
+      interface)
+        mac=$(index_value "$base/parameters/$p/value/mac_address")
+        name=''
+        for _n in /sys/class/net/*; do
+          [ "$(cat "$_n/address" 2>/dev/null)" = "$mac" ] && name=${_n##*/}
+        done
+        if [ -z "$name" ]; then
+          echo "Interface device with MAC address $mac has not been found!" >"$WORK/param-error"
+          return 1
+        fi
+        fmt=${fmt:-'--interface={name}'}
+        value=$(fill_format "$(echo "$fmt" | sed "s|{name}|$name|g; s|{input}|$name|g")" "$base/parameters/$p/value")
+        ;;
+      *)
+        value=$(index_value "$base/parameters/$p/value")
+        [ -n "$value" ] || value=$(index_value "$base/parameters/$p/default")
+        [ "$ptype" = runtime ] && [ -n "$value" ] && SCRIPT_TIMEOUT=$value
+        fmt=${fmt:-"--$p={input}"}
+        value=$(echo "$fmt" | sed "s|{input}|$value|g")
+        ;;
+    esac
+    # MAAS splits the formatted argument on whitespace.
+    for _w in $value; do echo "$_w"; done
+  done
+}
+
+uptime_cs() {
+  awk '{ printf "%d\n", $1 * 100 }' /proc/uptime
+}
+
+# signal_result STATUS ERROR DIR NAME: one script's result, MAAS's op=signal fields and files.
+signal_result() {
+  mp_new
+  mp_field op signal
+  mp_field status "$1"
+  mp_field error "$2"
+  mp_field name "$4"
+  [ -n "$RESULT_ID" ] && mp_field script_result_id "$RESULT_ID"
+  [ -n "$VERSION_ID" ] && mp_field script_version_id "$VERSION_ID"
+  [ -n "$EXIT_STATUS" ] && mp_field exit_status "$EXIT_STATUS"
+  [ -n "$RUNTIME" ] && mp_field runtime "$RUNTIME"
+  for _f in "$4" "$4.out" "$4.err" "$4.yaml"; do
+    [ -f "$3/$_f" ] && mp_file "$_f" "$3/$_f" application/octet-stream
+  done
+  mp_end
+  retry 10 "signal $4" signed_post "$METADATA/2012-03-01/"
+}
+
+# signal_simple STATUS ERROR: a status with a message and no script fields.
+signal_simple() {
+  mp_new
+  mp_field op signal
+  mp_field status "$1"
+  [ -n "$2" ] && mp_field error "$2"
+  mp_end
+  retry 10 "signal $1" signed_post "$METADATA/2012-03-01/"
+}
+
+# run_one SECTION INDEX: runs one script and signals its result; fails when it did not pass.
+run_one() {
+  local base="1.0/$1/$2" name path exe dir started ended msg rc pid watcher
+  name=$(index_value "$base/name")
+  path=$(index_value "$base/path")
+  RESULT_ID=$(index_value "$base/script_result_id")
+  VERSION_ID=$(index_value "$base/script_version_id")
+  SCRIPT_TIMEOUT=$(index_value "$base/timeout_seconds")
+  EXIT_STATUS='' RUNTIME=''
+  msg=$name
+  [ -n "$RESULT_ID" ] && msg="$name (id: $RESULT_ID)"
+  dir=$WORK/out/$name${RESULT_ID:+.$RESULT_ID}
+  rm -rf "$dir"
+  mkdir -p "$dir" "$MAAS_SCRIPTS_DIR/downloads/$name"
+  if [ -f "$BUILTIN_SCRIPTS/$name" ]; then exe=$BUILTIN_SCRIPTS/$name; else exe=$MAAS_SCRIPTS_DIR/$path; fi
+  signal_simple WORKING "Starting $msg" || true
+  : >"$WORK/param-error"
+  if [ -z "$path$name" ] || [ ! -f "$exe" ]; then
+    echo "Unable to run '$name': $exe does not exist" >"$WORK/param-error"
+  fi
+  script_args "$1" "$2" >"$WORK/args" || true
+  if [ -s "$WORK/param-error" ]; then
+    # 2: what bash gives when it cannot execute (MAAS's choice too).
+    EXIT_STATUS=2
+    cp "$WORK/param-error" "$dir/$name"
+    cp "$WORK/param-error" "$dir/$name.err"
+    signal_result WORKING "Failed to execute $msg: 2" "$dir" "$name" || true
+    return 1
+  fi
+  chmod +x "$exe" 2>/dev/null || true
+  # Combined output as MAAS keeps it: both streams, in the order they were written.
+  rm -f "$dir/.o" "$dir/.e"
+  mkfifo "$dir/.o" "$dir/.e"
+  tee "$dir/$name.out" <"$dir/.o" >>"$dir/$name" &
+  _t1=$!
+  tee "$dir/$name.err" <"$dir/.e" >>"$dir/$name" &
+  _t2=$!
+  started=$(uptime_cs)
+  set -f
+  # The script leads its own session (setsid without a fork: a background job of this
+  # non-interactive shell is no group leader), so a timeout kills it with everything it started;
+  # a leftover child would hold the output pipes open.
+  # shellcheck disable=SC2046 # one argument a line
+  (
+    IFS='
+'
+    export OUTPUT_COMBINED_PATH="$dir/$name" OUTPUT_STDOUT_PATH="$dir/$name.out" OUTPUT_STDERR_PATH="$dir/$name.err" \
+      RESULT_PATH="$dir/$name.yaml" DOWNLOAD_PATH="$MAAS_SCRIPTS_DIR/downloads/$name" RUNTIME="${SCRIPT_TIMEOUT:-0}" \
+      HAS_STARTED="$(index_value "$base/has_started" | sed 's/^true$/True/; s/^false$/False/; s/^$/False/')" \
+      MAAS_BASE_URL="${METADATA%/metadata}" MAAS_RESOURCES_FILE="$WORK/resources.json"
+    exec setsid "$exe" $(cat "$WORK/args")
+  ) >"$dir/.o" 2>"$dir/.e" </dev/null &
+  pid=$!
+  set +f
+  watcher=''
+  if [ -n "$SCRIPT_TIMEOUT" ] && [ "$SCRIPT_TIMEOUT" -gt 0 ] 2>/dev/null; then
+    (
+      sleep "$SCRIPT_TIMEOUT" &
+      echo $! >"$dir/.timer"
+      wait $! && : >"$dir/.timedout" && kill -KILL -- "-$pid"
+    ) >/dev/null 2>&1 </dev/null &
+    watcher=$!
+  fi
+  wait $pid
+  rc=$?
+  # The script ended first: stop the timer and its sleep.
+  if [ -n "$watcher" ]; then
+    kill "$watcher" "$(cat "$dir/.timer" 2>/dev/null)" 2>/dev/null
+    rm -f "$dir/.timer"
+  fi
+  ended=$(uptime_cs)
+  wait $_t1 $_t2
+  rm -f "$dir/.o" "$dir/.e"
+  RUNTIME=$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.2f\n", (b - a) / 100 }')
+  if [ -f "$dir/.timedout" ]; then
+    rm -f "$dir/.timedout"
+    # 124: what the timeout command exits with, MAAS's choice too.
+    EXIT_STATUS=124
+    signal_result TIMEDOUT "Timeout($SCRIPT_TIMEOUT s) expired on $msg" "$dir" "$name" || true
+    return 1
+  fi
+  EXIT_STATUS=$rc
+  signal_result WORKING "Finished $msg: $rc" "$dir" "$name" || true
+  [ $rc = 0 ]
+}
+
+# run_section SECTION: runs every script of SECTION; echoes how many failed.
+run_section() {
+  local failed=0 i
+  for i in $(script_order "$1"); do
+    run_one "$1" "$i" >&2 || failed=$((failed + 1))
+  done
+  echo $failed
+}
+
+# MAAS's HeartBeat: op=signal WORKING every two minutes while scripts run, so a long test (badblocks
+# on a big disk) does not look like a silent machine. Its own body and answer files.
+heartbeat() {
+  local WORK=$WORK/heartbeat
+  mkdir -p "$WORK"
+  while :; do
+    # The sleep's pid for run_maas_scripts to stop it with the loop.
+    sleep 120 &
+    echo $! >"$WORK/sleep.pid"
+    wait $! || return 0
+    mp_new
+    mp_field op signal
+    mp_field status WORKING
+    mp_end
+    signed_post "$METADATA/2012-03-01/" || true
+  done
+}
+
+# deadline_for_scripts: the environment's last-resort poweroff guard, moved to 15 minutes past
+# the scripts' summed timeouts; none at all when a script has no timeout (MAAS has no such guard:
+# the region's silence deadline, kept alive by the heartbeat, decides).
+deadline_for_scripts() {
+  local total
+  total=$(awk -F '\t' '$1 ~ /\/timeout_seconds$/ { if ($2 + 0 <= 0) unbounded = 1; t += $2 }
+    END { print unbounded ? "" : t + 900 }' "$MAAS_SCRIPTS_DIR/index.flat")
+  # Only where /init set a guard (not under a test's shell).
+  [ -n "${DEADLINE_GUARD:-}" ] || return 0
+  kill "$DEADLINE_GUARD" 2>/dev/null
+  DEADLINE_GUARD=''
+  [ -n "$total" ] || return 0
+  (sleep "$total" && log "scripts still running after ${total}s" && poweroff -f) &
+  DEADLINE_GUARD=$!
+}
+
+run_maas_scripts() {
+  local failed beat rc=0
+  deadline_for_scripts
+  heartbeat >/dev/null 2>&1 </dev/null &
+  beat=$!
+  run_index || rc=1
+  kill $beat 2>/dev/null
+  kill "$(cat "$WORK/heartbeat/sleep.pid" 2>/dev/null)" 2>/dev/null
+  return $rc
+}
+
+run_index() {
+  local failed
+  if grep -q '^1\.0/commissioning_scripts/' "$MAAS_SCRIPTS_DIR/index.flat"; then
+    log "Starting commissioning scripts..."
+    failed=$(run_section commissioning_scripts)
+    if [ "$failed" -gt 0 ]; then
+      signal_simple FAILED "$failed commissioning scripts failed to run" || true
+      return 1
+    fi
+  fi
+  if grep -q '^1\.0/testing_scripts/' "$MAAS_SCRIPTS_DIR/index.flat"; then
+    # MAAS: a COMMISSIONING machine moves to TESTING; one already TESTING ignores it.
+    signal_simple TESTING '' || true
+    log "Starting testing scripts..."
+    failed=$(run_section testing_scripts)
+    if [ "$failed" -gt 0 ]; then
+      signal_simple FAILED "$failed test scripts failed to run" || true
+      return 1
+    fi
+  fi
+  signal_simple OK "All scripts successfully ran"
+}

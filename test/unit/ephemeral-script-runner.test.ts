@@ -1,0 +1,223 @@
+// images/ephemeral/scripts/runner.sh under busybox sh (busybox's own applets first on PATH, its
+// wget as the HTTP client, as in the environment) against a tiny HTTP sink standing in for the
+// region: the maas-scripts tar (test/fixtures/maas-scripts, MAAS's index.json format) is fetched,
+// every script runs, and each result is signalled as MAAS's maas-run-remote-scripts does (issue 20).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+const ROOT = path.resolve(__dirname, '../..');
+const INIT = path.join(ROOT, 'images/ephemeral/init');
+const RUNNER = path.join(ROOT, 'images/ephemeral/scripts/runner.sh');
+const FLATTEN = path.join(ROOT, 'images/ephemeral/scripts/json-flatten.awk');
+const BUILTIN = path.join(ROOT, 'images/ephemeral/scripts/builtin');
+const LIBRARY = path.join(ROOT, 'src/api/run-scripts/maas-run-scripts.sh');
+const FIXTURE = path.join(ROOT, 'test/fixtures/maas-scripts/tree');
+
+interface Signal {
+  fields: Record<string, string>;
+  files: Record<string, string>;
+}
+
+/** A multipart/form-data body's fields and files (the env's mp_* writes simple, CRLF-delimited parts). */
+function parseMultipart(body: Buffer, contentType: string): Signal {
+  const boundary = /boundary=(\S+)/.exec(contentType)?.[1];
+  assert.ok(boundary, contentType);
+  const out: Signal = { fields: {}, files: {} };
+  for (const part of body.toString('latin1').split(`--${boundary}`).slice(1, -1)) {
+    const [head, ...rest] = part.replace(/^\r\n/, '').split('\r\n\r\n');
+    const value = rest.join('\r\n\r\n').replace(/\r\n$/, '');
+    const name = /name="([^"]*)"/.exec(head!)![1]!;
+    if (/filename="/.test(head!)) out.files[name] = value;
+    else out.fields[name] = value;
+  }
+  return out;
+}
+
+/** The region's stand-in: GET maas-scripts answers MAAS_SCRIPTS (a tar) or 404; POSTs are recorded. */
+async function region(tar: Buffer | null) {
+  const signals: Signal[] = [];
+  const gets: string[] = [];
+  const s = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      if (req.method === 'GET') {
+        gets.push(req.url!);
+        if (req.url === '/MAAS/metadata/2012-03-01/maas-scripts' && tar) {
+          res.writeHead(200, { 'content-type': 'application/x-tar' }).end(tar);
+        } else res.writeHead(404).end('Not Found');
+        return;
+      }
+      assert.match(req.headers.authorization ?? '', /oauth_signature_method="PLAINTEXT"/);
+      signals.push(parseMultipart(Buffer.concat(chunks), req.headers['content-type']!));
+      res.writeHead(200).end('OK');
+    });
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  return { port, signals, gets, close: () => new Promise<void>((r) => s.close(() => r())) };
+}
+
+/** Runs SCRIPT in busybox sh with the runner loaded as /init loads it; busybox applets first on PATH. */
+function shell(port: number, script: string): Promise<{ code: number | null; out: string }> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-script-runner-'));
+  const bin = path.join(work, 'bin');
+  fs.mkdirSync(bin);
+  execFileSync('/bin/busybox', ['--install', '-s', bin]);
+  const retryFn = /^retry\(\) \{\n[\s\S]*?\n\}\n/m.exec(fs.readFileSync(INIT, 'utf8'));
+  const postFn = /^signed_post\(\) \{\n[\s\S]*?\n\}\n/m.exec(fs.readFileSync(INIT, 'utf8'));
+  assert.ok(retryFn && postFn, "init's retry and signed_post");
+  const harness = `
+WORK=${work}/run
+mkdir -p "$WORK"
+log() { echo "log: $*"; }
+die() { echo "die: $*"; exit 1; }
+follow_rack() { return 1; }
+MAAS_RUN_SCRIPTS_LIB=1 . ${LIBRARY}
+set +u
+HTTP=busybox-wget
+CK=ck TK=tk TS=ts
+METADATA=http://127.0.0.1:${port}/MAAS/metadata
+${retryFn[0]}
+${postFn[0]}
+BUILTIN_SCRIPTS=${BUILTIN} JSON_FLATTEN=${FLATTEN}
+. ${RUNNER}
+${script}
+`;
+  return new Promise((resolve) => {
+    const child = spawn('/bin/busybox', ['sh', '-c', harness], {
+      env: { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      fs.rmSync(work, { recursive: true, force: true });
+      resolve({ code, out });
+    });
+  });
+}
+
+function tarOf(dir: string): Buffer {
+  return execFileSync('tar', ['-C', dir, '-cf', '-', '.']);
+}
+
+describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/runner.sh)', () => {
+  let sink: Awaited<ReturnType<typeof region>>;
+  before(async () => {
+    sink = await region(tarOf(FIXTURE));
+  });
+  after(() => sink.close());
+
+  it('runs the index in MAAS order and signals every result with its fields and files', async () => {
+    const r = await shell(sink.port, 'fetch_maas_scripts; echo "fetch=$?"; run_maas_scripts; echo "run=$?"');
+    assert.match(r.out, /fetch=0/, r.out);
+    assert.match(r.out, /run=1/, r.out);
+    assert.deepEqual(sink.gets, ['/MAAS/metadata/2012-03-01/maas-scripts']);
+    const statuses = sink.signals.map((s) => `${s.fields.status} ${s.fields.error ?? ''}`.trim());
+    // Node-type scripts by name; testing after op=signal TESTING;
+    // storage (3) before node (0).
+    assert.deepEqual(statuses, [
+      'WORKING Starting 00-maas-02-virtuality (id: 11)',
+      'WORKING Finished 00-maas-02-virtuality (id: 11): 0',
+      'WORKING Starting 50-maas-01-commissioning (id: 10)',
+      'WORKING Finished 50-maas-01-commissioning (id: 10): 0',
+      'WORKING Starting 99-user-facts (id: 12)',
+      'WORKING Finished 99-user-facts (id: 12): 0',
+      'TESTING',
+      'WORKING Starting always-fails (id: 20)',
+      'WORKING Finished always-fails (id: 20): 3',
+      'WORKING Starting needs-missing-disk (id: 22)',
+      'WORKING Failed to execute needs-missing-disk (id: 22): 2',
+      'WORKING Starting sleeps-too-long (id: 21)',
+      'TIMEDOUT Timeout(1 s) expired on sleeps-too-long (id: 21)',
+      'FAILED 3 test scripts failed to run',
+    ]);
+    const result = (name: string) => sink.signals.find((s) => s.fields.name === name && 'exit_status' in s.fields)!;
+
+    const user = result('99-user-facts');
+    assert.equal(user.fields.op, 'signal');
+    assert.equal(user.fields.script_result_id, '12');
+    assert.equal(user.fields.script_version_id, '7');
+    assert.equal(user.fields.exit_status, '0');
+    assert.match(user.fields.runtime!, /^\d+\.\d\d$/);
+    assert.deepEqual(Object.keys(user.files).sort(), [
+      '99-user-facts',
+      '99-user-facts.err',
+      '99-user-facts.out',
+      '99-user-facts.yaml',
+    ]);
+    // Parameters as MAAS's parse_parameters passes them; the runtime parameter is the timeout.
+    assert.match(user.files['99-user-facts.out']!, /^stdout line 1\nargs: --runtime=45 --mode=fast --label a b\n/);
+    assert.match(user.files['99-user-facts.out']!, /runtime=45 has_started=False/);
+    assert.equal(user.files['99-user-facts.err'], 'stderr line\n');
+    assert.match(user.files['99-user-facts']!, /stdout line 1/);
+    assert.match(user.files['99-user-facts']!, /stderr line/);
+    assert.equal(user.files['99-user-facts.yaml'], 'status: passed\nresults:\n  answer: 42\n');
+
+    // The built-in ran from the image (it is not in the tar) and printed MAAS's resources JSON.
+    const resources = JSON.parse(result('50-maas-01-commissioning').files['50-maas-01-commissioning.out']!);
+    assert.ok(resources.resources.cpu.total >= 1);
+    assert.ok(resources.resources.memory.total > 0);
+    assert.ok(Array.isArray(resources.resources.storage.disks));
+
+    const fails = result('always-fails');
+    assert.equal(fails.fields.exit_status, '3');
+    assert.equal(fails.files['always-fails.err'], 'this disk is bad: --interface=lo\n');
+    assert.equal(result('needs-missing-disk').fields.exit_status, '2');
+    assert.match(
+      result('needs-missing-disk').files['needs-missing-disk']!,
+      /Storage device 'QEMU HARDDISK' with serial 'NOPE' not found!/,
+    );
+    const slow = result('sleeps-too-long');
+    assert.equal(slow.fields.exit_status, '124');
+    assert.equal(slow.files['sleeps-too-long.out'], 'started\n');
+  });
+
+  it('a region without maas-scripts (404) leaves the environment its metalflow-hardware.json report', async () => {
+    const none = await region(null);
+    try {
+      const r = await shell(none.port, 'fetch_maas_scripts; echo "fetch=$?"');
+      assert.match(r.out, /fetch=1/, r.out);
+      assert.deepEqual(none.signals, []);
+    } finally {
+      await none.close();
+    }
+  });
+
+  it('commissioning scripts that all pass end with OK "All scripts successfully ran"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-pass-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'commissioning'));
+      fs.copyFileSync(path.join(FIXTURE, 'commissioning/99-user-facts'), path.join(dir, 'commissioning/99-user-facts'));
+      const index = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'index.json'), 'utf8'));
+      fs.writeFileSync(
+        path.join(dir, 'index.json'),
+        JSON.stringify({ '1.0': { commissioning_scripts: [index['1.0'].commissioning_scripts[0]] } }),
+      );
+      const ok = await region(tarOf(dir));
+      try {
+        const r = await shell(ok.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
+        assert.match(r.out, /rc=0/, r.out);
+        assert.deepEqual(
+          ok.signals.map((s) => `${s.fields.status} ${s.fields.error}`),
+          [
+            'WORKING Starting 99-user-facts (id: 12)',
+            'WORKING Finished 99-user-facts (id: 12): 0',
+            'OK All scripts successfully ran',
+          ],
+        );
+      } finally {
+        await ok.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
