@@ -22,6 +22,8 @@ import { DnsPublication1764910000000 } from './migrations/0021-dns-publication';
 import { EphemeralDeploy1764950000000 } from './migrations/0025-ephemeral-deploy';
 import { WorkflowChain1764960000000 } from './migrations/0026-workflow-chain';
 import { DhcpSnippets1765030000000 } from './migrations/0033-dhcp-snippets';
+import { Scripts1765070000000 } from './migrations/0037-scripts';
+import { BuiltinScripts1765080000000 } from './migrations/0038-builtin-scripts';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -46,6 +48,8 @@ export const MIGRATIONS = [
   EphemeralDeploy1764950000000,
   WorkflowChain1764960000000,
   DhcpSnippets1765030000000,
+  Scripts1765070000000,
+  BuiltinScripts1765080000000,
 ];
 
 export interface DatabaseOptions {

@@ -50,6 +50,8 @@ import { MachineInterfaceService } from './machine-network/machine-interfaces';
 import { MachineLinkService } from './machine-network/machine-links';
 import { MachineNetworkRestore } from './machine-network/restore';
 import { MachineCounts } from './machine-counts';
+import { ScriptResultService } from './scripts/script-results';
+import { ScriptService } from './scripts/scripts';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -136,6 +138,10 @@ export interface RegionServices {
   rackFailover: RackFailoverService;
   /** Machines by status (the region's /metrics). */
   machineCounts: MachineCounts;
+  /** scripts/: MAAS's commissioning, testing and release scripts with their versions. */
+  scripts: ScriptService;
+  /** Script sets and results: the maas-scripts tar, op=signal's results, nodes/{id}/results/. */
+  scriptResults: ScriptResultService;
 }
 
 export function createRegionServices(o: {
@@ -168,6 +174,7 @@ export function createRegionServices(o: {
   const vlans = new VlanService(o.db);
   const devices = new DeviceService(o.db);
   const dhcpSnippets = new DhcpSnippetService(o.db, subnets);
+  const scriptResults = new ScriptResultService(o.db, queries);
   return {
     db: o.db,
     users: new UserService(o.db),
@@ -187,7 +194,7 @@ export function createRegionServices(o: {
     reservations,
     release: new ReleaseService(o.db),
     placement: new PlacementService(o.db),
-    metadata: new MetadataService(o.db, o.workflows, bootResources, storage),
+    metadata: new MetadataService(o.db, o.workflows, bootResources, storage, scriptResults),
     racks,
     fabrics,
     vlans,
@@ -217,6 +224,8 @@ export function createRegionServices(o: {
     rackFailover: new RackFailoverService(o.db),
     // Read by the unauthenticated /MAAS/metrics: off the main pool when there is a listings pool.
     machineCounts: new MachineCounts(o.listing?.db ?? o.db),
+    scripts: new ScriptService(o.db),
+    scriptResults,
   };
 }
 

@@ -14,6 +14,7 @@ import type { MachineStorage } from './storage/model';
 import { loadStorage } from './storage/repository';
 import { loadMachineNics, type MachineNic } from './machine-network/model';
 import type { OperationStep } from '../../contracts/workflows';
+import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script-results';
 
 export interface MachineView {
   machine: Machine;
@@ -38,6 +39,8 @@ export interface MachineView {
    * (MachineOperations.read), never in listings; null when no operation answers.
    */
   operationStep?: OperationStep | null;
+  /** MAAS's commissioning/testing status fields, from its current script sets (scripts/script-results.ts). */
+  scriptStatuses?: MachineScriptStatuses;
 }
 
 export interface DomainRef {
@@ -260,6 +263,7 @@ export class MachineQueries {
       ) as Promise<Array<{ domain: string; n: number }>>,
       loadStorage(manager, ids),
     ]);
+    const scriptStatuses = await loadScriptStatuses(manager, ids);
     const inDomain = new Map(domainCounts.map((d) => [d.domain, d.n]));
     const nameById = new Map(names.map((n) => [Number(n.id), n]));
     const tagsById = group(
@@ -319,6 +323,7 @@ export class MachineQueries {
           resourceRecordCount: inDomain.get(machine.domain) ?? 0,
         },
         storage: storage.get(machine.id),
+        scriptStatuses: scriptStatuses.get(machine.id),
       };
     });
   }

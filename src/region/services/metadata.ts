@@ -9,8 +9,10 @@ import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
 import { renderNetworkConfig } from './network/deploy-network-config';
 import { loadMachineNetwork } from './network/machine-network-model';
+import type { ScriptResultService } from './scripts/script-results';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
 import type { StorageService } from './storage/storage-service';
+import { populateTagsForMachine } from './tags';
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
@@ -30,6 +32,11 @@ export interface SignalInput {
   status: string;
   error: string;
   files: Map<string, Buffer>;
+  /** MAAS's per-script fields: which result the files are, how it ended, how long it ran. */
+  scriptResultId?: number;
+  exitStatus?: number;
+  runtime?: number;
+  name?: string;
 }
 
 export class MetadataService {
@@ -38,6 +45,7 @@ export class MetadataService {
     private readonly workflows: WorkflowGateway,
     private readonly images?: Pick<BootResourceService, 'named'>,
     private readonly storage?: Pick<StorageService, 'installerStorage'>,
+    private readonly scripts?: Pick<ScriptResultService, 'storeSignal' | 'endCommissioning'>,
   ) {}
 
   /** `op=signal`: store results, record the event, wake the workflow. */
@@ -60,19 +68,33 @@ export class MetadataService {
       if (report && m.status === S.DEPLOYED && status === 'OK' && !m.commissioningPassed) {
         await tx.query(`UPDATE machines SET commissioning_passed = true WHERE id = $1`, [m.id]);
       }
+      // Per-script results of the run (MAAS's _store_results), then MAAS's end of commissioning:
+      // a failed script fails it, else the automatic tags are recomputed for the machine.
+      let failed = status === 'FAILED';
+      let message = input.error;
+      if (this.scripts) {
+        await this.scripts.storeSignal(tx, m, input);
+        if (status === 'OK' && m.status === S.COMMISSIONING) {
+          const scripts = await this.scripts.endCommissioning(tx, m.id);
+          if (scripts.length > 0) {
+            failed = true;
+            message = `Commissioning script${scripts.length > 1 ? 's' : ''} failed: ${scripts.join(', ')}`;
+          } else await populateTagsForMachine(tx, m.id);
+        }
+      }
       const files = [...input.files.keys()];
       await recordEvent(tx, m.id, {
-        type: status === 'FAILED' ? 'Script result failed' : 'Node status event',
-        description: `Signal ${status}${input.error ? `: ${input.error}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
-        level: status === 'FAILED' ? 'ERROR' : 'INFO',
+        type: failed ? 'Script result failed' : 'Node status event',
+        description: `Signal ${status}${message ? `: ${message}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
+        level: failed ? 'ERROR' : 'INFO',
       });
       // Inside the transaction: when Temporal cannot take the signal, the machine gets a 503 and
       // nothing is written, so its retry does not record the event twice. The row lock held
       // meanwhile makes the workflow's next activity wait for this commit.
       await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
         kind: status === 'OK' || status === 'FAILED' ? 'signal' : 'progress',
-        status,
-        message: input.error,
+        status: failed ? 'FAILED' : status,
+        message,
       });
     });
   }
