@@ -274,9 +274,9 @@ export class ScriptResultService {
   }
 
   /**
-   * The machine said its commissioning is done: the current run's failed scripts (MAAS then fails
-   * commissioning), or, when none failed, the scripts it never reported marked skipped (an
-   * environment that runs only some of them, as the one that uploads metalflow-hardware.json).
+   * The machine said its commissioning is done: the scripts it never reported are marked skipped
+   * (an environment that runs only some of them, as the one that uploads metalflow-hardware.json),
+   * and the current run's failed scripts returned (MAAS then fails commissioning).
    */
   async endCommissioning(tx: EntityManager, machineId: number): Promise<string[]> {
     const setId = await currentScriptSetId(tx, machineId, RESULT_TYPE.commissioning);
@@ -286,11 +286,11 @@ export class ScriptResultService {
         ORDER BY script_name`,
       [setId, [SCRIPT_STATUS.FAILED, SCRIPT_STATUS.TIMEDOUT, SCRIPT_STATUS.FAILED_INSTALLING]],
     );
-    if (rows.length === 0)
-      await tx.query(
-        `UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3`,
-        [setId, SCRIPT_STATUS.SKIPPED, SCRIPT_STATUS.PENDING],
-      );
+    await tx.query(`UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3`, [
+      setId,
+      SCRIPT_STATUS.SKIPPED,
+      SCRIPT_STATUS.PENDING,
+    ]);
     return rows.map((r) => r.name);
   }
 
