@@ -219,7 +219,7 @@ export function defineScript(
   if (values.name !== undefined) def.name = asText(values.name).trim();
   if (values.title !== undefined) def.title = asText(values.title);
   if (values.description !== undefined) def.description = asText(values.description);
-  def.scriptType = translated('type', values.script_type, translateScriptType, def.scriptType);
+  def.scriptType = translated('script_type', values.script_type, translateScriptType, def.scriptType);
   def.hardwareType = translated('hardware_type', values.hardware_type, translateHardwareType, def.hardwareType);
   def.parallel = translated('parallel', values.parallel, translateParallel, def.parallel);
   for (const k of ['destructive', 'may_reboot', 'recommission', 'apply_configured_networking'] as const) {
@@ -290,6 +290,6 @@ function sameValue(key: string, a: unknown, b: unknown): boolean {
   return asText(a) === asText(b);
 }
 
-const snake = (k: string) =>
-  k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/^hardware_type$/, 'hardware_type');
+/** A request key as MAAS's form names the field (`type` is its script_type). */
+const snake = (k: string) => (k === 'type' ? 'script_type' : k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
