@@ -88,6 +88,8 @@ if (process.argv.includes('--test')) {
     ['/usr/sbin/nginx', 'nginx-light'],
     // The DNS benchmark's load generator (bench/dns.ts).
     ['dnsperf', 'dnsperf'],
+    // nodes/{id}/results/?op=download&filetype=tar.xz compresses with xz (Node has no LZMA).
+    ['xz', 'xz-utils'],
   ]);
   // Juju's MAAS provider library (gomaasapi, pinned by go.sum) for test/integration/gomaasapi:
   // fetched and compiled once here, so the test's own `go build` is a build-cache hit. Go keeps

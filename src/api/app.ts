@@ -125,7 +125,7 @@ export function apiResources(services: RegionServices, present: PresentOptions):
     ...staticRouteResources({ services }),
     ...nodeResources(services, present),
     ...dnsResourceResources({ services }),
-    ...scriptResources(),
+    ...scriptResources({ services }),
     ...nodeScriptResultResources({ services }),
     ...blockDeviceResources({ services }),
     ...volumeGroupResources({ services }),

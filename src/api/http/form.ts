@@ -19,6 +19,8 @@ export interface FieldSpec<T> {
   prefixed?: boolean;
   /** Not a parameter but a fact about the request the form's checks need: left out of describe/. */
   undocumented?: boolean;
+  /** Takes a multipart file part of its name (known-params.ts lets that part through). */
+  file?: boolean;
   read(params: Params, name: string): T;
 }
 
@@ -74,6 +76,26 @@ export function bool(doc: string, o?: { required?: false }): FieldSpec<boolean |
 export function bool(doc: string, o: { required?: boolean } = {}): FieldSpec<boolean | undefined> {
   const required = o.required ?? false;
   return { type: 'Boolean', doc, required, read: (p, name) => p.bool(name, { required }) };
+}
+
+/**
+ * Bytes from a multipart file part (the maas CLI's `name@=path`) or, as MAAS takes them too, a
+ * plain value of the same name; more than `maxBytes` is a 400 naming the field.
+ */
+export function file(doc: string, o: { maxBytes: number }): FieldSpec<Buffer | undefined> {
+  return {
+    type: 'String',
+    doc: withCaps(doc, `at most ${o.maxBytes} bytes`),
+    required: false,
+    file: true,
+    read: (p, name) => {
+      const text = p.files.has(name) ? undefined : p.get(name);
+      const bytes = p.files.get(name) ?? (text === undefined ? undefined : Buffer.from(text, 'utf8'));
+      if (bytes !== undefined && bytes.length > o.maxBytes)
+        throw badRequest({ [name]: [`Ensure this file has at most ${o.maxBytes} bytes (it has ${bytes.length}).`] });
+      return bytes;
+    },
+  };
 }
 
 /** A repeated parameter; `maxValues` raises (or lowers) Params' default cap on how many values it may carry. */

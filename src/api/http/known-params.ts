@@ -10,7 +10,7 @@ const DISPATCH = 'op';
 
 /**
  * Every name the request carries that `f` does not take: values from the query and the body, and
- * multipart file parts (no field reads a file, so a file part is taken by none). A field declared
+ * multipart file parts (taken only by a `file` field of their name). A field declared
  * `prefixed` takes every name that extends its prefix (`power_parameters_{key}`; '' takes any).
  */
 export function unknownParameters(f: Form<unknown> | undefined, params: Params): string[] {
@@ -21,7 +21,9 @@ export function unknownParameters(f: Form<unknown> | undefined, params: Params):
   const takes = (name: string) =>
     name === DISPATCH || declared.has(name) || prefixes.some((p) => name.startsWith(p) && name.length > p.length);
   const unknown = new Set(params.names().filter((name) => !takes(name)));
-  for (const name of params.files.keys()) if (!params.has(name) || !takes(name)) unknown.add(name);
+  const fileFields = new Set(fields.filter(([, spec]) => spec.file).map(([name]) => name));
+  for (const name of params.files.keys())
+    if (!fileFields.has(name) && (!params.has(name) || !takes(name))) unknown.add(name);
   return [...unknown];
 }
 

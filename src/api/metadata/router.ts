@@ -65,10 +65,27 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
           status: params.string('status', { required: true }),
           error: params.get('error') ?? '',
           files: new Map(params.files),
+          scriptResultId: params.int('script_result_id', { min: 0 }),
+          // MAAS reads the exit status under each name its clients have used for it.
+          exitStatus: ['exit_status', 'script_result', 'result']
+            .map((name) => params.int(name, { min: -2_147_483_648 }))
+            .find((v) => v !== undefined),
+          runtime: runtimeOf(params.get('runtime')),
+          name: params.string('name', { maxLength: 255 }),
         });
         return Reply.text('OK');
       },
     },
+    // MAAS's MAASScriptsHandler: the scripts of the machine's current run still to run, as a tar
+    // with index.json; 204 when there is none. MAAS's URL takes it with or without the slash.
+    ...['/{version}/maas-scripts/', '/{version}/maas-scripts'].map((path): Route => ({
+      method: 'GET',
+      path,
+      async handle(ctx, p) {
+        const tar = await services.scriptResults.maasScripts(await versioned(ctx, p.version));
+        return tar === null ? Reply.noContent() : Reply.bytes(tar, 'application/x-tar');
+      },
+    })),
     {
       method: 'GET',
       path: '/{version}/user-data',
@@ -129,6 +146,15 @@ async function metaData(
     default:
       throw notFound(`Unknown meta-data item: ${item}`);
   }
+}
+
+/** op=signal's `runtime`: seconds the script ran (a decimal), as MAAS's Number validator takes it. */
+function runtimeOf(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 2_147_483_647)
+    throw badRequest({ runtime: ['runtime must be a number of seconds.'] });
+  return n;
 }
 
 /** cloud-init's reporting events arrive as a JSON body; its fields are text like any parameter. */

@@ -8,6 +8,7 @@ import { isAdmin, type Principal } from '../../region/services/principal';
 import { presentNodeDomain } from './domain';
 import { interfaceAddresses, NO_TEST_RESULTS, presentBlockDevice, presentInterface } from './machine-parts';
 import { presentMachineStorage } from './storage';
+import { SCRIPT_STATUS_NAME } from './script-types';
 
 export interface PresentOptions {
   temporalUiUrl: string | null;
@@ -95,6 +96,7 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     current_testing_result_id: null,
     current_installation_result_id: null,
     ...NO_TEST_RESULTS,
+    ...testStatuses(v),
     zone: {
       id: v.zone.id,
       name: v.zone.name,
@@ -117,8 +119,7 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
       cpu_model: 'Unknown',
       ...nonEmpty(m.hardwareInfo),
     },
-    commissioning_status: m.commissioningPassed ? COMMISSIONING_STATUS.passed : COMMISSIONING_STATUS.none,
-    commissioning_status_name: m.commissioningPassed ? 'Passed' : 'None',
+    ...commissioningStatus(v),
     swap_size: null,
     virtualmachine_id: null,
     pod: null,
@@ -128,6 +129,40 @@ export function presentMachine(v: MachineView, o: PresentOptions): Record<string
     rack_controller: v.rack ? { system_id: v.rack.systemId, name: v.rack.name } : null,
     resource_uri: `/MAAS/api/2.0/machines/${m.systemId}/`,
   };
+}
+
+/**
+ * MAAS's commissioning_status from the machine's current commissioning results; a machine that
+ * commissioned before script results were kept (or reported as deployed) shows Passed.
+ */
+function commissioningStatus(v: MachineView): Record<string, unknown> {
+  const s = v.scriptStatuses?.commissioning ?? -1;
+  if (s !== -1) return { commissioning_status: s, commissioning_status_name: SCRIPT_STATUS_NAME[s] };
+  const passed = v.machine.commissioningPassed;
+  return {
+    commissioning_status: passed ? COMMISSIONING_STATUS.passed : COMMISSIONING_STATUS.none,
+    commissioning_status_name: passed ? 'Passed' : 'None',
+  };
+}
+
+/** MAAS's testing_status and per-hardware test statuses from its current testing results. */
+function testStatuses(v: MachineView): Record<string, unknown> {
+  const s = v.scriptStatuses;
+  if (!s) return {};
+  const fields: Array<[string, number]> = [
+    ['testing', s.testing],
+    ['cpu_test', s.cpu],
+    ['memory_test', s.memory],
+    ['storage_test', s.storage],
+    ['network_test', s.network],
+    ['other_test', s.other],
+  ];
+  return Object.fromEntries(
+    fields.flatMap(([k, status]) => [
+      [`${k}_status`, status],
+      [`${k}_status_name`, status === -1 ? 'None' : SCRIPT_STATUS_NAME[status]],
+    ]),
+  );
 }
 
 function presentWorkflow(id: string, type: string | null, o: PresentOptions): Record<string, unknown> {

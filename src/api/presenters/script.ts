@@ -1,55 +1,44 @@
-// The built-in commissioning script metalflow runs (collect_hardware in maas-run-scripts.sh, which
-// the ephemeral image's init runs), in MAAS's NodeScriptHandler shape. It is the only script:
-// user scripts are issue 20.
-import { HARDWARE_FILE } from '../../contracts/hardware';
-import { runScriptsSource } from '../run-scripts/source';
-import { HARDWARE_TYPE_NAME, SCRIPT_TYPE, SCRIPT_TYPE_NAME } from './script-types';
+// A stored script in MAAS's NodeScriptHandler shape.
+import type { ScriptRow } from '../../region/services/scripts/scripts';
+import { HARDWARE_TYPE_NAME, PARALLEL_NAME, rfc2822, SCRIPT_TYPE_NAME } from './script-types';
 
-export const BUILTIN_SCRIPT = {
-  id: 1,
-  /** The result it writes carries the same name, as MAAS's script results carry their script's. */
-  name: HARDWARE_FILE,
-  title: 'Hardware report',
-  description:
-    "metalflow's built-in commissioning: CPU, memory, block devices, network interfaces and DMI, reported as one JSON document.",
-  tags: ['node', 'commissioning'],
-  type: SCRIPT_TYPE.commissioning,
-  hardwareType: 0,
-  /** The ephemeral environment's deadline for the whole of commissioning (images/ephemeral/init). */
-  timeout: '0:15:00',
-} as const;
+/** Python's str(timedelta) of whole seconds, as MAAS shows a script's timeout: `0:05:00`, `1 day, 2:00:00`. */
+export function timedelta(seconds: number): string {
+  const days = Math.floor(seconds / 86_400);
+  const rest = seconds % 86_400;
+  const hms = `${Math.floor(rest / 3600)}:${String(Math.floor((rest % 3600) / 60)).padStart(2, '0')}:${String(rest % 60).padStart(2, '0')}`;
+  return days === 0 ? hms : `${days} day${days === 1 ? '' : 's'}, ${hms}`;
+}
 
-export function presentBuiltinScript(includeScript: boolean): Record<string, unknown> {
-  const s = BUILTIN_SCRIPT;
+export function presentScript(s: ScriptRow, includeScript: boolean): Record<string, unknown> {
   return {
     id: s.id,
     name: s.name,
     title: s.title,
     description: s.description,
-    tags: [...s.tags],
-    type: s.type,
-    type_name: SCRIPT_TYPE_NAME[s.type],
+    tags: s.tags,
+    type: s.scriptType,
+    type_name: SCRIPT_TYPE_NAME[s.scriptType],
     hardware_type: s.hardwareType,
     hardware_type_name: HARDWARE_TYPE_NAME[s.hardwareType],
-    parallel: 0,
-    parallel_name: 'Disabled',
-    results: {},
-    parameters: {},
-    packages: {},
-    timeout: s.timeout,
-    destructive: false,
-    for_hardware: [],
-    may_reboot: false,
-    recommission: false,
-    default: true,
-    apply_configured_networking: false,
-    history: [
-      {
-        id: s.id,
-        comment: 'Built in.',
-        ...(includeScript ? { data: runScriptsSource().toString('base64') } : {}),
-      },
-    ],
+    parallel: s.parallel,
+    parallel_name: PARALLEL_NAME[s.parallel],
+    results: s.results,
+    parameters: s.parameters,
+    packages: s.packages,
+    timeout: timedelta(s.timeoutSeconds),
+    destructive: s.destructive,
+    for_hardware: s.forHardware,
+    may_reboot: s.mayReboot,
+    recommission: s.recommission,
+    default: s.isDefault,
+    apply_configured_networking: s.applyConfiguredNetworking,
+    history: s.history.map((v) => ({
+      id: v.id,
+      comment: v.comment,
+      created: rfc2822(v.created),
+      ...(includeScript ? { data: v.data.toString('base64') } : {}),
+    })),
     resource_uri: `/MAAS/api/2.0/scripts/${s.name}`,
   };
 }

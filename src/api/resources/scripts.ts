@@ -1,26 +1,14 @@
-// MAAS's NodeScriptsHandler (scripts/) and NodeScriptHandler (scripts/{name}): the built-in
-// commissioning script metalflow runs, read-only. User scripts are issue 20, so every change is a
-// 400 that says so (after the admin check MAAS makes first).
-import { ValidationError } from '../../region/errors';
+// MAAS's NodeScriptsHandler (scripts/) and NodeScriptHandler (scripts/{name}): everyone reads
+// scripts, admins upload and change them (the policy's `script` rules). The built-in scripts
+// cannot be deleted, reverted or edited beyond their tags and timeout (MAAS's wording).
+import type { RegionServices } from '../../region/services';
 import type { Principal } from '../../region/services/principal';
-import { NotFoundError } from '../../region/errors';
+import type { ScriptRequest } from '../../region/services/scripts/script-metadata';
+import { SCRIPT_MAX_BYTES } from '../../region/services/scripts/script-metadata';
 import { field, form, Reply, type Resource } from '../http';
-import { BUILTIN_SCRIPT, presentBuiltinScript } from '../presenters/script';
+import { presentScript } from '../presenters/script';
 import { translateHardwareType, translateScriptType } from '../presenters/script-types';
-import { runScriptsSource } from '../run-scripts/source';
 import { action, may } from './access';
-
-const NO_USER_SCRIPTS =
-  'metalflow runs only its built-in commissioning script; user scripts are not supported yet (issue 20).';
-const refuse = async (): Promise<never> => {
-  throw ValidationError.field('__all__', NO_USER_SCRIPTS);
-};
-
-/** The built-in script by name or id, else MAAS's 404. */
-function builtin(key: string): typeof BUILTIN_SCRIPT {
-  if (key === BUILTIN_SCRIPT.name || key === String(BUILTIN_SCRIPT.id)) return BUILTIN_SCRIPT;
-  throw new NotFoundError('No Script matches the given query.');
-}
 
 const readForm = form(
   {
@@ -41,7 +29,61 @@ const readForm = form(
   }),
 );
 
-export function scriptResources(): Array<Resource<Principal>> {
+/** create and update: the same fields (MAAS's ScriptForm); name is required on create (the service says so). */
+const scriptForm = () =>
+  form(
+    {
+      name: field.text('The name of the script (not a number, no spaces or quotes).', { maxLength: 255 }),
+      title: field.text('The title of the script.', { maxLength: 255 }),
+      description: field.text('A description of what the script does.', { maxLength: 65_536 }),
+      tags: field.text('A comma-separated list of tags for this script.', { maxLength: 4096 }),
+      type: field.text('When the script runs: commissioning, testing or release (default testing).', {
+        maxLength: 32,
+      }),
+      hardware_type: field.text('The hardware it tests: node (default), cpu, memory, storage, network, gpu.', {
+        maxLength: 32,
+      }),
+      parallel: field.text('Whether it may run in parallel: disabled (0), instance (1) or any (2).', {
+        maxLength: 32,
+      }),
+      timeout: field.text('How long the script may run: seconds or HH:MM:SS; 0 for no limit.', { maxLength: 32 }),
+      destructive: field.bool('Whether the script overwrites data (only run where allowed).'),
+      script: field.file(
+        'The script: its text, with MAAS 1.0 metadata embedded as YAML between `# --- Start MAAS 1.0 script metadata ---` and `# --- End MAAS 1.0 script metadata ---`; values given here must agree with it (tags and timeout aside).',
+        { maxBytes: SCRIPT_MAX_BYTES },
+      ),
+      comment: field.text('A comment about this version of the script (with script only).', { maxLength: 4096 }),
+      for_hardware: field.text(
+        'Hardware it runs on: modalias:, pci:VVVV:PPPP, usb:VVVV:PPPP, system_vendor:, system_product:, system_version:, mainboard_vendor:, mainboard_product: (comma-separated).',
+        { maxLength: 4096 },
+      ),
+      may_reboot: field.bool('Whether the script may reboot the machine.'),
+      recommission: field.bool('Whether commissioning runs again after this script (commissioning scripts).'),
+      apply_configured_networking: field.bool("Whether the machine's configured networking is applied first."),
+      packages: field.json('Packages the script needs, as JSON: {"apt": [...], "snap": [...], "url": [...]}.'),
+    },
+    (v): ScriptRequest => ({
+      name: v.name,
+      title: v.title,
+      description: v.description,
+      tags: v.tags,
+      type: v.type,
+      hardwareType: v.hardware_type,
+      parallel: v.parallel,
+      timeout: v.timeout,
+      destructive: v.destructive,
+      script: v.script,
+      comment: v.comment,
+      forHardware: v.for_hardware,
+      mayReboot: v.may_reboot,
+      recommission: v.recommission,
+      applyConfiguredNetworking: v.apply_configured_networking,
+      packages: v.packages,
+    }),
+  );
+
+export function scriptResources(deps: { services: Pick<RegionServices, 'scripts'> }): Array<Resource<Principal>> {
+  const { scripts } = deps.services;
   return [
     {
       name: 'NodeScriptsHandler',
@@ -52,23 +94,15 @@ export function scriptResources(): Array<Resource<Principal>> {
           method: 'GET',
           access: may('script', 'read'),
           form: readForm,
-          doc: "List the stored scripts: metalflow's built-in commissioning script (the hardware report).",
-          handle: async (c) => {
-            const s = BUILTIN_SCRIPT;
-            const f = c.form;
-            const keep =
-              (f.type === undefined || f.type === s.type) &&
-              (f.hardwareType === undefined || f.hardwareType === s.hardwareType) &&
-              (f.filters === undefined ||
-                f.filters.some((x) => x === s.name || (s.tags as readonly string[]).includes(x)));
-            return keep ? [presentBuiltinScript(f.includeScript)] : [];
-          },
+          doc: 'List the stored scripts: the built-in ones and those uploaded.',
+          handle: async (c) => (await scripts.list(c.form)).map((s) => presentScript(s, c.form.includeScript)),
         }),
         action({
           method: 'POST',
           access: may('script', 'change'),
-          doc: `Create a script: refused (400). ${NO_USER_SCRIPTS}`,
-          handle: refuse,
+          form: scriptForm(),
+          doc: 'Create a script (admin only): name and script required, unless the embedded YAML names it.',
+          handle: async (c) => presentScript(await scripts.create(c.form), false),
         }),
       ],
     },
@@ -82,7 +116,7 @@ export function scriptResources(): Array<Resource<Principal>> {
           access: may('script', 'read'),
           form: form({ include_script: field.bool('Include the base64-encoded script in its history.') }),
           doc: 'A script by name or id.',
-          handle: async (c) => (builtin(c.path.name!), presentBuiltinScript(c.form.include_script === true)),
+          handle: async (c) => presentScript(await scripts.get(c.path.name!), c.form.include_script === true),
         }),
         action({
           method: 'GET',
@@ -90,34 +124,49 @@ export function scriptResources(): Array<Resource<Principal>> {
           access: may('script', 'read'),
           form: form(
             {
-              revision: field.int('The revision to download (the built-in script has one: its id).', { min: 0 }),
+              revision: field.int('The version id in the history to download (default: the current one).', {
+                min: 0,
+              }),
               rev: field.int('Short for revision.', { min: 0 }),
             },
             (v) => v.revision ?? v.rev,
           ),
-          doc: "The script's text (maas-run-scripts.sh, whose collect_hardware writes the report).",
-          handle: async (c) => {
-            const script = builtin(c.path.name!);
-            if (c.form !== undefined && c.form !== script.id)
-              throw new NotFoundError(`${script.name} has no revision ${c.form}.`);
-            return Reply.bytes(runScriptsSource(), 'text/plain');
-          },
+          doc: "The script's text, or that of a revision in its history.",
+          handle: async (c) => Reply.bytes(await scripts.download(c.path.name!, c.form), 'application/binary'),
         }),
-        ...(['PUT', 'DELETE'] as const).map((method) =>
-          action({
-            method,
-            access: may('script', 'change'),
-            doc: `${method === 'PUT' ? 'Update' : 'Delete'} a script: refused (400). ${NO_USER_SCRIPTS}`,
-            handle: async (c) => (builtin(c.path.name!), refuse()),
+        action({
+          method: 'PUT',
+          access: may('script', 'change'),
+          form: scriptForm(),
+          doc: 'Update a script (admin only); a new script keeps the old text in its history. Built-in scripts: tags and timeout only.',
+          handle: async (c) => presentScript(await scripts.update(c.path.name!, c.form), false),
+        }),
+        action({
+          method: 'DELETE',
+          access: may('script', 'change'),
+          doc: 'Delete a script (admin only); built-in scripts cannot be deleted.',
+          handle: async (c) => (await scripts.delete(c.path.name!), Reply.noContent()),
+        }),
+        action({
+          method: 'POST',
+          op: 'revert',
+          access: may('script', 'change'),
+          form: form({
+            to: field.text('The version id in the history to revert to, or how far back to go (a negative number).', {
+              maxLength: 32,
+            }),
           }),
-        ),
-        ...(['revert', 'add_tag', 'remove_tag'] as const).map((op) =>
+          doc: 'Revert the script to an earlier version (admin only); later versions are deleted.',
+          handle: async (c) => presentScript(await scripts.revert(c.path.name!, c.form.to), false),
+        }),
+        ...(['add_tag', 'remove_tag'] as const).map((op) =>
           action({
             method: 'POST',
             op,
             access: may('script', 'change'),
-            doc: `${op}: refused (400). ${NO_USER_SCRIPTS}`,
-            handle: async (c) => (builtin(c.path.name!), refuse()),
+            form: form({ tag: field.text(`The tag to ${op === 'add_tag' ? 'add' : 'remove'}.`, { maxLength: 256 }) }),
+            doc: `${op === 'add_tag' ? 'Add a tag to' : 'Remove a tag from'} the script (admin only).`,
+            handle: async (c) => presentScript(await scripts.tag(c.path.name!, c.form.tag, op === 'add_tag'), false),
           }),
         ),
       ],

@@ -1,7 +1,7 @@
 // MAAS's TagsHandler and TagHandler. Everyone reads tags and lists the machines they may see with
 // a tag; admins create, edit and delete tags and attach them to machines (update_nodes).
-// A tag's `definition` (MAAS: an XPath expression evaluated against machines' hardware details to
-// tag them automatically) is stored and returned but NOT evaluated: see region/services/tags.ts.
+// A tag's `definition` is an XPath expression over machines' lshw XML that tags them
+// automatically (region/services/tags.ts); `rebuild` recomputes its machines.
 import type { RegionServices } from '../../region/services';
 import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import type { Principal } from '../../region/services/principal';
@@ -14,7 +14,10 @@ const tagForm = form(
   {
     name: field.text('The name: letters, digits, "_" and "-".'),
     comment: field.text('A comment.', { maxLength: 10_000 }),
-    definition: field.text('An XPath expression (stored, not evaluated).', { maxLength: 10_000 }),
+    definition: field.text(
+      'An XPath expression over the lshw XML of commissioning: the machines it matches get the tag.',
+      { maxLength: 4096 },
+    ),
     kernel_opts: field.text('Kernel options for machines with this tag.', { maxLength: 10_000 }),
   },
   (v) => ({ name: v.name, comment: v.comment, definition: v.definition, kernelOpts: v.kernel_opts }),
@@ -100,6 +103,13 @@ export function tagResources(deps: {
           }),
           doc: 'Tag (add) and untag (remove) machines (admin only); returns {added, removed}.',
           handle: async (c) => tags.updateMachines(c.path.name!, c.form),
+        }),
+        action({
+          method: 'POST',
+          op: 'rebuild',
+          access: may('tag', 'update'),
+          doc: "Rebuild the tag's machines from its XPath definition over their lshw output (admin only).",
+          handle: async (c) => ({ rebuilding: (await tags.rebuild(c.path.name!)).name }),
         }),
       ],
     },

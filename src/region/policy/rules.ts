@@ -65,7 +65,7 @@ export const COLLECTION_RULES = {
   config: { read: apiUser, update: apiAdmin },
   /** DNS resources and their records: users read them, admins change them (MAAS's admin_method). */
   dns: { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },
-  /** Commissioning scripts: users read the built-in one; changes are admins' (and refused: issue 20). */
+  /** Scripts: users read them; admins upload and change them (and delete machines' script results). */
   script: { read: apiUser, change: apiAdmin },
   /** DHCP snippets: users read them, admins change them (MAAS's admin_method). */
   'dhcp-snippet': { read: apiUser, create: apiAdmin, update: apiAdmin, delete: apiAdmin },

@@ -52,6 +52,8 @@ import { MachineNetworkRestore } from './machine-network/restore';
 import { MachineCounts } from './machine-counts';
 import { MachineActionOffers } from './machine-action-offers';
 import { MachineListQueries } from './machine-list';
+import { ScriptResultService } from './scripts/script-results';
+import { ScriptService } from './scripts/scripts';
 
 /** Entity types the API presents; the API imports them from here, never from region/db. */
 export type {
@@ -142,6 +144,10 @@ export interface RegionServices {
   actionOffers: MachineActionOffers;
   /** The web UI's machine list: sort, free text, counts per status, live fields. */
   machineList: MachineListQueries;
+  /** scripts/: MAAS's commissioning, testing and release scripts with their versions. */
+  scripts: ScriptService;
+  /** Script sets and results: the maas-scripts tar, op=signal's results, nodes/{id}/results/. */
+  scriptResults: ScriptResultService;
 }
 
 export function createRegionServices(o: {
@@ -174,6 +180,7 @@ export function createRegionServices(o: {
   const vlans = new VlanService(o.db);
   const devices = new DeviceService(o.db);
   const dhcpSnippets = new DhcpSnippetService(o.db, subnets);
+  const scriptResults = new ScriptResultService(o.db, queries);
   return {
     db: o.db,
     users: new UserService(o.db),
@@ -193,7 +200,7 @@ export function createRegionServices(o: {
     reservations,
     release: new ReleaseService(o.db),
     placement: new PlacementService(o.db),
-    metadata: new MetadataService(o.db, o.workflows, bootResources, storage),
+    metadata: new MetadataService(o.db, o.workflows, bootResources, storage, scriptResults),
     racks,
     fabrics,
     vlans,
@@ -225,6 +232,8 @@ export function createRegionServices(o: {
     machineCounts: new MachineCounts(o.listing?.db ?? o.db),
     actionOffers: new MachineActionOffers(o.db),
     machineList: new MachineListQueries(o.listing?.db ?? o.db),
+    scripts: new ScriptService(o.db),
+    scriptResults,
   };
 }
 

@@ -43,6 +43,7 @@ import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import { operatorRef, type OperatorRef } from './operator-ref';
 import type { WorkflowGateway } from './workflow-gateway';
+import { ensureScriptSet, RESULT_TYPE } from './scripts/script-sets';
 
 /** MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices. */
 export interface CommissionOptions {
@@ -606,6 +607,8 @@ export class MachineActions {
     // The token tells the workflow whether this commit happened (see beginTransition).
     const claimToken = newClaimToken();
     await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: o.extra(m) });
+    // MAAS makes the run's script set (one pending result per script) when the operation starts.
+    if (to === S.COMMISSIONING) await ensureScriptSet(tx, m.id, RESULT_TYPE.commissioning, claimToken);
     await this.workflows.start(
       type,
       workflowId,

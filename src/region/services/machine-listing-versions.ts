@@ -3,9 +3,10 @@
 // changed (issue 17: a 10,000-machine listing is then mostly bytes already made).
 //
 // The version covers every row MachineQueries.views() reads for one machine: its own row and the
-// rows of its tags, interfaces, interface parents and links, DHCP leases on its MACs and its storage
-// model, by xmin (PostgreSQL's id of the transaction that wrote the row version: any UPDATE, and an
-// INSERT, gives a new one; a DELETE leaves the list shorter), plus the names the listing joins in
+// rows of its tags, interfaces, interface parents and links, DHCP leases on its MACs, its storage
+// model and its latest commissioning and testing script results (the *_status fields), by xmin
+// (PostgreSQL's id of the transaction that wrote the row version: any UPDATE, and an INSERT, gives
+// a new one; a DELETE leaves the list shorter), plus the names the listing joins in
 // (owner, reservation, zone, pool, rack, tag names) by content. Network rows many machines share
 // (subnets, VLANs, fabrics, spaces, racks) go into one shared version for the whole listing, by the
 // columns a machine shows. The machine's domain is not covered: its JSON (with the domain's
@@ -55,10 +56,17 @@ export async function listedMachines(
        fs_v AS (SELECT f.machine_id, string_agg(f.id || '.' || f.xmin::text, ',' ORDER BY f.id) AS v
                   FROM storage_filesystems f WHERE f.machine_id IN (SELECT id FROM listed) GROUP BY 1),
        group_v AS (SELECT g.machine_id, string_agg(g.id || '.' || g.xmin::text, ',' ORDER BY g.id) AS v
-                     FROM storage_filesystem_groups g WHERE g.machine_id IN (SELECT id FROM listed) GROUP BY 1)
+                     FROM storage_filesystem_groups g WHERE g.machine_id IN (SELECT id FROM listed) GROUP BY 1),
+       script_v AS (SELECT t.machine_id, string_agg(t.id || ':' || r.id || '.' || r.xmin::text || '.' ||
+                            COALESCE(s.hardware_type::text, ''), ',' ORDER BY t.id, r.id) AS v
+                      FROM (SELECT DISTINCT ON (machine_id, result_type) id, machine_id FROM script_sets
+                             WHERE machine_id IN (SELECT id FROM listed) AND result_type IN (0, 1)
+                             ORDER BY machine_id, result_type, id DESC) t
+                      JOIN script_results r ON r.script_set_id = t.id LEFT JOIN scripts s ON s.id = r.script_id
+                     GROUP BY 1)
        SELECT m.id, m.domain, md5(concat_ws('|', m.xmin::text, u.username, ru.username, rg.name,
                 z.id, z.name, z.description, p.id, p.name, p.description, r.system_id, r.name,
-                tag_v.v, nic_v.v, parent_v.v, link_v.v, lease_v.v, device_v.v, fs_v.v, group_v.v)) AS v
+                tag_v.v, nic_v.v, parent_v.v, link_v.v, lease_v.v, device_v.v, fs_v.v, group_v.v, script_v.v)) AS v
          FROM machines m JOIN listed ON listed.id = m.id
          JOIN zones z ON z.id = m.zone_id
          LEFT JOIN users u ON u.id = m.owner_id
@@ -70,6 +78,7 @@ export async function listedMachines(
          LEFT JOIN parent_v ON parent_v.machine_id = m.id LEFT JOIN link_v ON link_v.machine_id = m.id
          LEFT JOIN lease_v ON lease_v.machine_id = m.id LEFT JOIN device_v ON device_v.machine_id = m.id
          LEFT JOIN fs_v ON fs_v.machine_id = m.id LEFT JOIN group_v ON group_v.machine_id = m.id
+         LEFT JOIN script_v ON script_v.machine_id = m.id
         ORDER BY m.id`,
       params,
     ),

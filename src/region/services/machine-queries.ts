@@ -15,6 +15,7 @@ import { loadStorage } from './storage/repository';
 import { loadMachineNics, type MachineNic } from './machine-network/model';
 import type { OperationStep } from '../../contracts/workflows';
 import { domainRefs, listedMachines, type ListedMachine } from './machine-listing-versions';
+import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script-results';
 
 export interface MachineView {
   machine: Machine;
@@ -39,6 +40,8 @@ export interface MachineView {
    * (MachineOperations.read), never in listings; null when no operation answers.
    */
   operationStep?: OperationStep | null;
+  /** MAAS's commissioning/testing status fields, from its current script sets (scripts/script-results.ts). */
+  scriptStatuses?: MachineScriptStatuses;
 }
 
 export interface DomainRef {
@@ -305,6 +308,7 @@ export class MachineQueries {
       ) as Promise<Array<{ domain: string; n: number }>>,
       loadStorage(manager, ids),
     ]);
+    const scriptStatuses = await loadScriptStatuses(manager, ids);
     const inDomain = new Map(domainCounts.map((d) => [d.domain, d.n]));
     const nameById = new Map(names.map((n) => [Number(n.id), n]));
     const tagsById = group(
@@ -364,6 +368,7 @@ export class MachineQueries {
           resourceRecordCount: inDomain.get(machine.domain) ?? 0,
         },
         storage: storage.get(machine.id),
+        scriptStatuses: scriptStatuses.get(machine.id),
       };
     });
   }

@@ -1,5 +1,5 @@
 // What machines tell the metadata server, turned into events and signals for their workflow.
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { MachineStatus as S } from '../../contracts/lifecycle';
 import { lifecycleWorkflowId, type MachineSignalStatus } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
@@ -10,8 +10,11 @@ import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardw
 import { renderNetworkConfig } from './network/deploy-network-config';
 import { loadMachineNetwork } from './network/machine-network-model';
 import { repeatsLatestSignal, reportKey } from './report-repeats';
+import type { ScriptResultService } from './scripts/script-results';
+import { hardwareFromCommissioningOutput, LSHW_SCRIPT, RESOURCES_SCRIPT } from './hardware/commissioning-output';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
 import type { StorageService } from './storage/storage-service';
+import { populateTagsForMachine } from './tags';
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 
@@ -31,6 +34,11 @@ export interface SignalInput {
   status: string;
   error: string;
   files: Map<string, Buffer>;
+  /** MAAS's per-script fields: which result the files are, how it ended, how long it ran. */
+  scriptResultId?: number;
+  exitStatus?: number;
+  runtime?: number;
+  name?: string;
 }
 
 export class MetadataService {
@@ -39,6 +47,7 @@ export class MetadataService {
     private readonly workflows: WorkflowGateway,
     private readonly images?: Pick<BootResourceService, 'named'>,
     private readonly storage?: Pick<StorageService, 'installerStorage'>,
+    private readonly scripts?: Pick<ScriptResultService, 'storeSignal' | 'endCommissioning' | 'latestOutput'>,
   ) {}
 
   /** `op=signal`: store results, record the event, wake the workflow. */
@@ -69,16 +78,56 @@ export class MetadataService {
       if (report && m.status === S.DEPLOYED && status === 'OK' && !m.commissioningPassed) {
         await tx.query(`UPDATE machines SET commissioning_passed = true WHERE id = $1`, [m.id]);
       }
-      await recordEvent(tx, m.id, event);
+      // Per-script results of the run (MAAS's _store_results), then MAAS's end of commissioning:
+      // a failed script fails it, else the automatic tags are recomputed for the machine.
+      let failed = status === 'FAILED';
+      let message = input.error;
+      if (this.scripts) {
+        await this.scripts.storeSignal(tx, m, input);
+        await this.applyCommissioningOutput(tx, m, input);
+        if (status === 'OK' && m.status === S.COMMISSIONING) {
+          const scripts = await this.scripts.endCommissioning(tx, m.id);
+          if (scripts.length > 0) {
+            failed = true;
+            message = `Commissioning script${scripts.length > 1 ? 's' : ''} failed: ${scripts.join(', ')}`;
+          } else await populateTagsForMachine(tx, m.id);
+        }
+      }
+      // The event as sent (what a retry is compared with), unless the end of commissioning failed it.
+      await recordEvent(
+        tx,
+        m.id,
+        failed === (status === 'FAILED') && message === input.error
+          ? event
+          : {
+              type: 'Script result failed',
+              description: `Signal ${status}${message ? `: ${message}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
+              level: 'ERROR',
+            },
+      );
       // Inside the transaction: when Temporal cannot take the signal, the machine gets a 503 and
       // nothing is written, so its retry does not record the event twice. The row lock held
       // meanwhile makes the workflow's next activity wait for this commit.
       await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
         kind: status === 'OK' || status === 'FAILED' ? 'signal' : 'progress',
-        status,
-        message: input.error,
+        status: failed ? 'FAILED' : status,
+        message,
       });
     });
+  }
+
+  /**
+   * MAAS's environment reports the hardware as 50-maas-01-commissioning's output (the resources
+   * JSON), 00-maas-01-lshw's XML having come earlier in the same run: that output, passed, becomes
+   * the machine's hardware record as metalflow-hardware.json does. Output that is not the
+   * resources JSON is a 400 naming the script, and the whole signal writes nothing.
+   */
+  private async applyCommissioningOutput(tx: EntityManager, m: Machine, input: SignalInput): Promise<void> {
+    if (m.status !== S.COMMISSIONING || (input.exitStatus ?? 0) !== 0) return;
+    const resources = input.files.get(`${RESOURCES_SCRIPT}.out`) ?? input.files.get(RESOURCES_SCRIPT);
+    if (!resources || !this.scripts) return;
+    const lshw = input.files.get(LSHW_SCRIPT) ?? (await this.scripts.latestOutput(tx, m.id, LSHW_SCRIPT));
+    await applyHardwareReport(tx, m, hardwareFromCommissioningOutput({ resources, lshw: lshw ?? undefined }));
   }
 
   /**

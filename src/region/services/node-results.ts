@@ -25,13 +25,6 @@ export interface NodeResult {
   created: Date;
 }
 
-export interface CommissioningSet {
-  id: number;
-  systemId: string;
-  report: HardwareReport;
-  reportedAt: Date;
-}
-
 export interface NodeResultsFilter {
   systemIds: string[];
   names: string[];
@@ -79,22 +72,6 @@ export class NodeResultsService {
         created: r.hardware_report_at,
       }));
     }
-  }
-
-  /**
-   * A visible machine's one script set (MAAS's NodeScriptResultsHandler): its last commissioning,
-   * the hardware report and when it was stored; null before it commissioned. Its id is the
-   * machine's, as node-results' is.
-   */
-  async scriptSet(caller: Principal, systemId: string): Promise<CommissioningSet | null> {
-    const view = await this.queries.get(caller, systemId);
-    const rows = (await this.db.query(
-      `SELECT hardware_report, hardware_report_at FROM machines WHERE id = $1 AND hardware_report IS NOT NULL`,
-      [view.machine.id],
-    )) as Array<{ hardware_report: HardwareReport; hardware_report_at: Date }>;
-    const row = rows[0];
-    if (!row) return null;
-    return { id: view.machine.id, systemId, report: row.hardware_report, reportedAt: row.hardware_report_at };
   }
 
   /** A visible machine's hostname and its last hardware report (null before it commissioned). */

@@ -1,14 +1,21 @@
 // Machine tags. Admins create, edit and delete tags and attach them to machines; everyone can read
 // them. Tags select machines at allocation (`tags=`) and filter listings.
 //
-// Automatic tags are NOT implemented: MAAS evaluates a tag's `definition` (an XPath expression
-// over each machine's lshw/lldp XML) and keeps the tag ↔ machine mapping in sync with it.
-// metalflow stores the definition verbatim and never evaluates it (not even to check its syntax);
-// machines get a tag only through `update_nodes`. `kernel_opts` is likewise stored but not yet
-// added to any boot command line.
+// Automatic tags (issue 20): a tag with a `definition` (XPath over each machine's lshw XML,
+// tag-definitions.ts) is checked when written and its machines recomputed then (MAAS's
+// populate_nodes), on `rebuild`, and for one machine when its commissioning ends. `kernel_opts` is
+// stored but not yet added to any boot command line.
 import type { DataSource, EntityManager } from 'typeorm';
 import { TagEntity, type Tag } from '../db/entities';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { checkDefinition, definitionMatches, parseLshw } from './tag-definitions';
+
+/** The built-in script whose output automatic tags are evaluated against. */
+export const LSHW_SCRIPT = '00-maas-01-lshw';
+/** Each machine's latest passed lshw output. */
+const LATEST_LSHW = `SELECT DISTINCT ON (t.machine_id) t.machine_id AS "machineId", r.output
+   FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
+  WHERE r.script_name = '${LSHW_SCRIPT}' AND r.status = 2`;
 
 /** MAAS's Tag._tag_name_regex. */
 export const TAG_NAME = /^[a-zA-Z0-9_-]+$/;
@@ -49,19 +56,23 @@ export class TagService {
 
   async create(input: TagInput): Promise<Tag> {
     const name = checkName(input.name, true)!;
+    if (input.definition !== undefined) checkDefinition(input.definition);
     return this.db.transaction(async (tx) => {
       await this.assertFree(tx, name);
-      return tx.getRepository(TagEntity).save({
+      const tag = await tx.getRepository(TagEntity).save({
         name,
         comment: input.comment ?? '',
         definition: input.definition ?? '',
         kernelOpts: input.kernelOpts ?? '',
       });
+      await populateTag(tx, tag);
+      return tag;
     });
   }
 
   async update(current: string, input: TagInput): Promise<Tag> {
     const name = checkName(input.name, false);
+    if (input.definition !== undefined) checkDefinition(input.definition);
     return this.db.transaction(async (tx) => {
       const tag = await this.lock(tx, current);
       if (name !== undefined && name !== tag.name) {
@@ -69,9 +80,21 @@ export class TagService {
         tag.name = name;
       }
       if (input.comment !== undefined) tag.comment = input.comment;
+      const redefined = input.definition !== undefined && input.definition !== tag.definition;
       if (input.definition !== undefined) tag.definition = input.definition;
       if (input.kernelOpts !== undefined) tag.kernelOpts = input.kernelOpts;
-      return tx.getRepository(TagEntity).save(tag);
+      const saved = await tx.getRepository(TagEntity).save(tag);
+      if (redefined) await populateTag(tx, saved);
+      return saved;
+    });
+  }
+
+  /** MAAS's `rebuild`: the tag's machines recomputed from its definition (a manual tag keeps its own). */
+  async rebuild(name: string): Promise<Tag> {
+    return this.db.transaction(async (tx) => {
+      const tag = await this.lock(tx, name);
+      await populateTag(tx, tag);
+      return tag;
     });
   }
 
@@ -142,4 +165,50 @@ export class TagService {
     if (await tx.getRepository(TagEntity).existsBy({ name }))
       throw ValidationError.field('name', 'Tag with this Name already exists.');
   }
+}
+
+/**
+ * MAAS's populate_nodes: a defined tag's machines become exactly those whose latest lshw output
+ * matches. A tag without a definition is manual: its machines are left alone.
+ */
+async function populateTag(tx: EntityManager, tag: Tag): Promise<void> {
+  if (tag.definition.trim() === '') return;
+  const rows: Array<{ machineId: number; output: Buffer }> = await tx.query(
+    `${LATEST_LSHW} ORDER BY t.machine_id, r.id DESC`,
+  );
+  const matching = rows.filter((r) => definitionMatches(tag.definition, parseLshw(r.output))).map((r) => r.machineId);
+  await tx.query(`DELETE FROM machine_tags WHERE tag_id = $1 AND NOT (machine_id = ANY($2::int[]))`, [
+    tag.id,
+    matching,
+  ]);
+  await tx.query(`INSERT INTO machine_tags (machine_id, tag_id) SELECT unnest($1::int[]), $2 ON CONFLICT DO NOTHING`, [
+    matching,
+    tag.id,
+  ]);
+}
+
+/**
+ * MAAS's populate_tags_for_single_node, when a machine's commissioning ends: every defined tag
+ * added to or removed from the machine by its latest lshw output (none: it matches no tag).
+ */
+export async function populateTagsForMachine(tx: EntityManager, machineId: number): Promise<void> {
+  const tags: Array<{ id: number; definition: string }> = await tx.query(
+    `SELECT id, definition FROM tags WHERE btrim(definition) <> '' ORDER BY id`,
+  );
+  if (tags.length === 0) return;
+  const rows: Array<{ output: Buffer }> = await tx.query(
+    `${LATEST_LSHW} AND t.machine_id = $1 ORDER BY t.machine_id, r.id DESC`,
+    [machineId],
+  );
+  const doc = rows[0] ? parseLshw(rows[0].output) : null;
+  const matching = tags.filter((t) => definitionMatches(t.definition, doc)).map((t) => t.id);
+  const defined = tags.map((t) => t.id);
+  await tx.query(
+    `DELETE FROM machine_tags WHERE machine_id = $1 AND tag_id = ANY($2::int[]) AND NOT (tag_id = ANY($3::int[]))`,
+    [machineId, defined, matching],
+  );
+  await tx.query(`INSERT INTO machine_tags (machine_id, tag_id) SELECT $1, unnest($2::int[]) ON CONFLICT DO NOTHING`, [
+    machineId,
+    matching,
+  ]);
 }

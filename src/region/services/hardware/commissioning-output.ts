@@ -5,7 +5,7 @@
 // Pure: the caller (the script results service) hands it the stored outputs; the result goes
 // through the same schema and limits as a metalflow-hardware.json report.
 import { DOMParser } from '@xmldom/xmldom';
-import xpath from 'xpath';
+import { xpath } from '../xpath-lite';
 import type { HardwareReport, InterfaceType } from '../../../contracts/hardware';
 import { ValidationError } from '../../errors';
 import { parseHardwareReport } from '../hardware-report-schema';

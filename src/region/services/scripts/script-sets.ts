@@ -1,0 +1,87 @@
+// Script sets, as MAAS makes them when an operation starts: one set per commissioning or testing
+// run of a machine, with one pending result per script it will run. A set belongs to the run that
+// made it through the machine's claim token, so a retry of the same run finds it again and the
+// next run gets a new one. Steps in a caller's transaction.
+import type { EntityManager } from 'typeorm';
+import { ValidationError } from '../../errors';
+import { RESULT_TYPE_NAME, SCRIPT_TYPE } from './script-enums';
+
+export const RESULT_TYPE = { commissioning: 0, testing: 1, installation: 2, release: 3 } as const;
+
+/** MAAS's selection of testing scripts when none are named: those tagged `commissioning`. */
+const DEFAULT_TESTING_TAG = 'commissioning';
+
+/**
+ * The scripts a new set runs. Commissioning: every built-in commissioning script plus the user's
+ * commissioning scripts (all, or those `names` selects by name or tag). Testing: the testing
+ * scripts `names` selects, else those tagged `commissioning`. An unknown name is a 400.
+ */
+async function selectScripts(
+  tx: EntityManager,
+  resultType: number,
+  names: readonly string[] | undefined,
+): Promise<Array<{ id: number; name: string; versionId: number }>> {
+  const scriptType = resultType === RESULT_TYPE.testing ? SCRIPT_TYPE.testing : SCRIPT_TYPE.commissioning;
+  const rows: Array<{ id: number; name: string; tags: string[]; isDefault: boolean; versionId: number }> =
+    await tx.query(
+      `SELECT s.id, s.name, s.tags, s.is_default AS "isDefault",
+              (SELECT max(v.id) FROM script_versions v WHERE v.script_id = s.id) AS "versionId"
+         FROM scripts s WHERE s.script_type = $1 ORDER BY s.name`,
+      [scriptType],
+    );
+  const selected = (r: (typeof rows)[number]) => names!.some((n) => n === r.name || r.tags.includes(n));
+  if (names !== undefined) {
+    const unknown = names.filter((n) => n !== 'none' && !rows.some((r) => r.name === n || r.tags.includes(n)));
+    if (unknown.length > 0)
+      throw ValidationError.field(
+        resultType === RESULT_TYPE.testing ? 'testing_scripts' : 'commissioning_scripts',
+        `Unknown ${scriptType === SCRIPT_TYPE.testing ? 'testing' : 'commissioning'} scripts: ${unknown.join(', ')}`,
+      );
+  }
+  if (resultType === RESULT_TYPE.testing)
+    return rows.filter((r) => (names === undefined ? r.tags.includes(DEFAULT_TESTING_TAG) : selected(r)));
+  return rows.filter((r) => r.isDefault || names === undefined || selected(r));
+}
+
+/** Creates the run's set (or returns the one it already made) with a pending result per script. */
+export async function ensureScriptSet(
+  tx: EntityManager,
+  machineId: number,
+  resultType: number,
+  claimToken: string | null,
+  names?: readonly string[],
+): Promise<number> {
+  if (RESULT_TYPE_NAME[resultType] === undefined) throw new Error(`unknown result type ${resultType}`);
+  const existing: Array<{ id: number }> = await tx.query(
+    `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 AND claim_token IS NOT DISTINCT FROM $3
+      ORDER BY id DESC LIMIT 1`,
+    [machineId, resultType, claimToken],
+  );
+  if (existing[0]) return existing[0].id;
+  const scripts = await selectScripts(tx, resultType, names);
+  const [set] = (await tx.query(
+    `INSERT INTO script_sets (machine_id, result_type, claim_token) VALUES ($1, $2, $3) RETURNING id`,
+    [machineId, resultType, claimToken],
+  )) as Array<{ id: number }>;
+  if (scripts.length > 0)
+    await tx.query(
+      `INSERT INTO script_results (script_set_id, script_id, script_version_id, script_name, parameters)
+       SELECT $1, s.id, v.version_id, s.name, s.parameters
+         FROM unnest($2::int[], $3::int[]) AS v(script_id, version_id) JOIN scripts s ON s.id = v.script_id`,
+      [set!.id, scripts.map((s) => s.id), scripts.map((s) => s.versionId)],
+    );
+  return set!.id;
+}
+
+/** The machine's latest set of this type (MAAS's current_commissioning/testing_script_set), or null. */
+export async function currentScriptSetId(
+  tx: EntityManager,
+  machineId: number,
+  resultType: number,
+): Promise<number | null> {
+  const rows: Array<{ id: number }> = await tx.query(
+    `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 ORDER BY id DESC LIMIT 1`,
+    [machineId, resultType],
+  );
+  return rows[0]?.id ?? null;
+}

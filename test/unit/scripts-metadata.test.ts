@@ -1,0 +1,124 @@
+// Issue 20's pure pieces: MAAS's embedded script metadata (ScriptForm's rules and wording), a
+// set's status from its results (get_status_from_qs), the ustar writer and XPath tag definitions.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ValidationError } from '../../src/region/errors';
+import { overallStatus, SCRIPT_STATUS as S } from '../../src/region/services/scripts/script-enums';
+import { defineScript } from '../../src/region/services/scripts/script-metadata';
+import { tarArchive } from '../../src/region/services/scripts/tar';
+import { checkDefinition, definitionMatches, parseLshw } from '../../src/region/services/tag-definitions';
+
+const withYaml = (yaml: string) =>
+  Buffer.from(
+    `#!/bin/bash\n# --- Start MAAS 1.0 script metadata ---\n${yaml
+      .split('\n')
+      .map((l) => `#   ${l}`)
+      .join('\n')}\n# --- End MAAS 1.0 script metadata ---\nexit 0\n`,
+  );
+const errorsOf = (f: () => unknown): Record<string, string[]> => {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof ValidationError);
+    return e.fields;
+  }
+  assert.fail('expected a ValidationError');
+};
+
+describe('script metadata (MAAS ScriptForm)', () => {
+  it('reads the embedded YAML; explicit tags and timeout win, other explicit values must agree', () => {
+    const yaml = withYaml(
+      'name: disk-check\ntitle: Disk\nscript_type: testing\nhardware_type: storage\nparallel: any\ntimeout: 00:10:00\ndestructive: true\ntags: [a, b]\nparameters: {storage: {type: storage}}\npackages: {apt: [fio]}\nfor_hardware: [pci:8086:1234]',
+    );
+    const { definition: d } = defineScript({ script: yaml, tags: 'x,y', timeout: '30' }, undefined);
+    assert.equal(d.name, 'disk-check');
+    assert.equal(d.scriptType, 2);
+    assert.equal(d.hardwareType, 3);
+    assert.equal(d.parallel, 2);
+    assert.equal(d.destructive, true);
+    assert.deepEqual(d.tags, ['x', 'y']);
+    assert.equal(d.timeoutSeconds, 30);
+    assert.deepEqual(d.parameters, { storage: { type: 'storage' } });
+    assert.deepEqual(d.packages, { apt: ['fio'] });
+    assert.deepEqual(d.forHardware, ['pci:8086:1234']);
+    assert.equal(defineScript({ script: yaml }, undefined).definition.timeoutSeconds, 600);
+    assert.deepEqual(
+      errorsOf(() => defineScript({ script: yaml, type: 'commissioning' }, undefined)),
+      {
+        script_type: ['May not override values defined in embedded YAML.'],
+      },
+    );
+    assert.equal(defineScript({ script: yaml, type: 'test' }, undefined).definition.scriptType, 2, 'same type');
+  });
+
+  it("refuses what MAAS refuses, with MAAS's words", () => {
+    assert.match(
+      errorsOf(() => defineScript({ script: withYaml('name: [x') }, undefined)).script![0]!,
+      /^Invalid YAML: /,
+    );
+    assert.deepEqual(
+      errorsOf(() => defineScript({ name: 'none', script: Buffer.from('#!/bin/sh\n') }, undefined)),
+      {
+        name: ['"none" is a reserved name.'],
+      },
+    );
+    assert.deepEqual(
+      errorsOf(() => defineScript({ name: 'x', comment: 'c' }, undefined)),
+      {
+        script: ['This field is required.'],
+        comment: ['"comment" may only be used when specifying a "script" as well.'],
+      },
+    );
+    const builtin = defineScript({ name: 'b', script: Buffer.from('#!/bin/sh\n') }, undefined).definition;
+    assert.deepEqual(
+      errorsOf(() => defineScript({ title: 't' }, builtin, true)),
+      {
+        title: ['Not allowed to change on default scripts.'],
+      },
+    );
+    assert.equal(defineScript({ timeout: '1:00:00' }, builtin, true).definition.timeoutSeconds, 3600);
+    assert.ok(errorsOf(() => defineScript({ timeout: 'soon' }, builtin, true)).timeout);
+  });
+});
+
+describe('script set status (get_status_from_qs)', () => {
+  it("follows MAAS's precedence", () => {
+    assert.equal(overallStatus([]), -1);
+    assert.equal(overallStatus([S.PASSED, S.SKIPPED]), S.PASSED);
+    assert.equal(overallStatus([S.PASSED, S.TIMEDOUT]), S.FAILED);
+    assert.equal(overallStatus([S.FAILED, S.PENDING]), S.PENDING);
+    assert.equal(overallStatus([S.INSTALLING, S.FAILED]), S.RUNNING);
+    assert.equal(overallStatus([S.DEGRADED, S.PASSED]), S.DEGRADED);
+  });
+});
+
+describe('ustar writer', () => {
+  it('writes headers with valid checksums and a GNU long name past 100 bytes', () => {
+    const long = `commissioning/${'x'.repeat(120)}`;
+    const tar = tarArchive([{ path: long, data: Buffer.from('hi'), mode: 0o755, mtime: new Date(0) }]);
+    assert.equal(tar.length % 512, 0);
+    assert.equal(tar.subarray(156, 157).toString(), 'L');
+    const header = tar.subarray(1024, 1536);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
+    assert.equal(parseInt(header.subarray(148, 154).toString(), 8), sum);
+    assert.equal(tar.subarray(1536, 1538).toString(), 'hi');
+  });
+});
+
+describe('XPath tag definitions', () => {
+  const doc = parseLshw(Buffer.from('<list><node class="processor"><product>Xeon</product></node></list>'));
+  it('matches as lxml does: node sets, booleans, numbers', () => {
+    assert.equal(definitionMatches('//node[@class="processor"]', doc), true);
+    assert.equal(definitionMatches('//node[@class="disk"]', doc), false);
+    assert.equal(definitionMatches('count(//node) = 1', doc), true);
+    assert.equal(definitionMatches('count(//node[@class="disk"])', doc), false);
+    assert.equal(definitionMatches('//node', null), false, 'a machine without lshw output matches nothing');
+    assert.equal(parseLshw(Buffer.from('not xml <')), null);
+  });
+  it('refuses an invalid expression with MAAS wording', () => {
+    checkDefinition('');
+    checkDefinition('//lshw:node');
+    assert.match(errorsOf(() => checkDefinition('//node[')).definition![0]!, /^Invalid XPath expression: /);
+  });
+});
