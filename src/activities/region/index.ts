@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { EraseMode } from '../../contracts/boot';
 import type {
   EventInput,
+  PowerOutcomeInput,
   RegionActivities,
   ResumeInput,
   ResumeResult,
@@ -21,6 +22,7 @@ import {
   changeStatus,
   lockMachine,
   recordWorkflowChain,
+  setPowerState,
   setWorkflowStatusMessage,
 } from '../../region/services/transitions';
 import { resetPoint } from './reset-point';
@@ -100,6 +102,26 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
       const id = await machineId(e.systemId);
       if (id === null) return; // The machine was deleted; nothing to record against.
       await recordEvent(db.manager, id, e);
+    },
+
+    async recordEvents({ systemId, events }: { systemId: string; events: Omit<EventInput, 'systemId'>[] }) {
+      const id = await machineId(systemId);
+      if (id === null) return;
+      await db.transaction(async (tx) => {
+        for (const e of events) await recordEvent(tx, id, e);
+      });
+    },
+
+    async recordPowerOutcome(i: PowerOutcomeInput): Promise<void> {
+      // The state and the events that tell it commit together: a reader never sees one without
+      // the other, and a retry finds the events' dedupe keys taken.
+      await db.transaction(async (tx) => {
+        const id = await setPowerState(tx, i.systemId, i.state);
+        if (id === null) return; // The machine was deleted; nothing to record against.
+        for (const e of i.events) await recordEvent(tx, id, e);
+        if (i.statusMessage)
+          await setWorkflowStatusMessage(tx, i.systemId, i.statusMessage.workflowId, i.statusMessage.message);
+      });
     },
 
     async setBootPurpose({
