@@ -18,6 +18,7 @@ import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
+import { clearPendingStart } from '../../region/services/workflow-starts';
 import {
   changeStatus,
   lockMachine,
@@ -52,6 +53,8 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
     async beginTransition(i: TransitionInput): Promise<TransitionResult> {
       return db.transaction(async (tx) => {
         const m = await lockMachine(tx, i.systemId);
+        // This start happened: its outbox row (services/workflow-starts.ts) is done with.
+        if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
         if (m.workflowId === i.workflowId && m.status === i.to) {
           // The API's commit claimed it; the run chain is this workflow's to record (a reset run
           // reclaims the machine by it).

@@ -22,6 +22,7 @@ import { DnsPublication1764910000000 } from './migrations/0021-dns-publication';
 import { EphemeralDeploy1764950000000 } from './migrations/0025-ephemeral-deploy';
 import { WorkflowChain1764960000000 } from './migrations/0026-workflow-chain';
 import { DhcpSnippets1765030000000 } from './migrations/0033-dhcp-snippets';
+import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -46,6 +47,7 @@ export const MIGRATIONS = [
   EphemeralDeploy1764950000000,
   WorkflowChain1764960000000,
   DhcpSnippets1765030000000,
+  WorkflowStarts1765050000000,
 ];
 
 export interface DatabaseOptions {
