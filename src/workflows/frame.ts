@@ -85,8 +85,11 @@ export const POWER_EVENTS_PATCH = 'power-events';
 /**
  * The frame's database writes run as local activities, and a power step records its state and
  * the events that tell it in one transaction, since this patch (issue 17: Temporal round trips per
- * commissioning from 13 activity tasks down to 4: the rack's 3 and finishTransition). Workflows started before it replay
- * their region activities as they were recorded.
+ * commissioning from 13 activity tasks down to 5: the rack's 3, beginTransition and
+ * finishTransition). Workflows started before it replay their region activities as they were
+ * recorded. The claim and the outcome stay task-queue activities: a cancel or a terminate reaches
+ * the workflow while its claim waits for the machine's row lock (a local activity holds its
+ * workflow task until it ends), and a reset to the last workflow task lands after the outcome.
  */
 export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
 
@@ -279,7 +282,7 @@ export class OperationFrame {
       await this.resetClaim.reclaim();
       // Claiming is inside the try: a cancellation that arrives before the first step still
       // gets the cleanup (the API already moved the machine to the in-progress status).
-      const claim = await this.db.beginTransition({
+      const claim = await region.beginTransition({
         systemId,
         workflowId: this.workflowId,
         to: this.plan.inProgress,
@@ -321,7 +324,7 @@ export class OperationFrame {
   /** Take over a machine whose workflow is gone, and stop it the way a cancellation would. */
   async runAbort(message: string, to: MachineStatus): Promise<LifecycleOutcome> {
     upsertSearchAttributes(this.identity());
-    const claimed = await this.db.beginTransition({
+    const claimed = await region.beginTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
       to: this.plan.inProgress,
@@ -338,7 +341,7 @@ export class OperationFrame {
   async advance(op: LifecycleOperation): Promise<void> {
     await this.resetClaim.reclaim();
     const next = statusesOf(op);
-    const result = await this.db.beginTransition({
+    const result = await region.beginTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
       to: next.inProgress,

@@ -121,7 +121,8 @@ export async function setPowerState(
   state: PowerState,
 ): Promise<number | null> {
   const rows: Array<{ id: number }> = await manager.query(
-    `UPDATE machines SET power_state = $2 WHERE system_id = $1 RETURNING id`,
+    // As a SELECT: TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT with its rows.
+    `WITH changed AS (UPDATE machines SET power_state = $2 WHERE system_id = $1 RETURNING id) SELECT id FROM changed`,
     [systemId, state],
   );
   return rows[0]?.id ?? null;
