@@ -71,6 +71,13 @@ export interface ResumeInput {
   registration?: boolean;
 }
 
+export interface PowerOutcomeInput {
+  systemId: string;
+  state: PowerState;
+  events: Omit<EventInput, 'systemId'>[];
+  statusMessage?: { workflowId: string; message: string };
+}
+
 export interface ResumeResult {
   /** false: the machine moved on; `reason` says how, and nothing was changed. */
   applied: boolean;
@@ -96,6 +103,14 @@ export interface RegionActivities {
    */
   resumeOperation(input: ResumeInput): Promise<ResumeResult>;
   recordEvent(input: EventInput): Promise<void>;
+  /** Several events of one machine in one transaction (a power step's announcements). */
+  recordEvents(input: { systemId: string; events: Omit<EventInput, 'systemId'>[] }): Promise<void>;
+  /**
+   * What a power action ended in, with the events that say so, in one transaction: the power
+   * state, its events, and (while the machine stays claimed by `statusMessage.workflowId`) the
+   * status_message a manual machine's operator reads.
+   */
+  recordPowerOutcome(input: PowerOutcomeInput): Promise<void>;
   /** The next netboot's purpose; `erase` (release) makes commissioning erase the disks instead. */
   setBootPurpose(input: { systemId: string; purpose: BootPurpose; erase?: EraseMode }): Promise<void>;
   recordPowerState(input: { systemId: string; state: PowerState }): Promise<void>;

@@ -59,8 +59,9 @@ function* chain(err: unknown): Generator<Record<string, unknown>> {
 
 const DATABASE_MESSAGE =
   'The database is unavailable (restarting or unreachable); nothing was changed by this request. Try again shortly.';
-const TEMPORAL_MESSAGE =
-  'The workflow service (Temporal) is unavailable (restarting or unreachable); nothing was changed by this request. Try again shortly.';
+/** The first words of the 503 while Temporal is away (a caller that did commit something says so after them). */
+export const WORKFLOW_SERVICE_DOWN = 'The workflow service (Temporal) is unavailable (restarting or unreachable)';
+const TEMPORAL_MESSAGE = `${WORKFLOW_SERVICE_DOWN}; nothing was changed by this request. Try again shortly.`;
 
 const BUSY_MESSAGE =
   'The region is busy: every database connection stayed in use for the whole wait. Try again shortly.';

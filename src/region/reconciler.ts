@@ -7,6 +7,7 @@ import { labelOf, MachineStatus as S, operationIn } from '../contracts/lifecycle
 import { lifecycleWorkflowId } from '../contracts/workflows';
 import { lockIfUnchanged, strandedMachines, type StrandedMachine } from './services/stranded-machines';
 import { changeStatus } from './services/transitions';
+import { clearPendingStart, pendingStartOf } from './services/workflow-starts';
 import type { WorkflowGateway, WorkflowState } from './services/workflow-gateway';
 
 const DESCRIBE: Record<Exclude<WorkflowState, 'running'>, string> = {
@@ -42,6 +43,9 @@ export class Reconciler {
       // wait for them.
       const state = await this.workflows.state(workflowId);
       if (state === 'running') continue;
+      // A start the API committed but Temporal never took (down, or the region died in between):
+      // start it now rather than fail the machine.
+      if (await this.startPending(seen.systemId)) continue;
       const message = `Workflow ${workflowId} ${DESCRIBE[state]}; the ${labelOf(seen.status).toLowerCase()} operation did not finish.`;
       if (await this.fail(seen, message)) {
         failed.push(seen.systemId);
@@ -49,6 +53,20 @@ export class Reconciler {
       }
     }
     return failed;
+  }
+
+  /** Start the machine's pending workflow start, if it has one; true when there was one. */
+  private async startPending(systemId: string): Promise<boolean> {
+    const pending = await pendingStartOf(this.db.manager, systemId);
+    if (!pending) return false;
+    try {
+      await this.workflows.start(pending.type, pending.workflowId, pending.params as never);
+      await clearPendingStart(this.db.manager, systemId, pending.claimToken);
+      this.o.log(`reconciler: started the pending ${pending.type} of ${systemId}`);
+    } catch (err) {
+      this.o.log(`reconciler: the pending ${pending.type} of ${systemId} did not start: ${(err as Error).message}`);
+    }
+    return true;
   }
 
   /**

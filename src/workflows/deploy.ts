@@ -1,7 +1,7 @@
 import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { DeployParams, LifecycleOutcome, MachineSignal } from '../contracts/workflows';
 import { isCancellation, patched } from '@temporalio/workflow';
-import { rackOf, region } from './activities';
+import { rackOf } from './activities';
 import { failureMessage, OperationFrame, operationFailed, silenceOf, statusesOf, timedOut } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot } from './steps';
@@ -49,7 +49,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
 
     life.at('boot from disk');
     await life.reclaimIfReset();
-    await region.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
+    await life.db.setBootPurpose({ systemId: p.systemId, purpose: 'local' });
     await rack.prepareBoot({ systemId: p.systemId, purpose: 'local' });
     await life.event('Installation finished; booting from disk.');
     // The installer powers the machine off once the image is written (MAAS's curtin reboots it

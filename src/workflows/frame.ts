@@ -12,7 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PowerActionResult } from '../contracts/activities';
+import type { EventInput, PowerActionResult, RegionActivities } from '../contracts/activities';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { operationOfType } from '../contracts/operator-view';
 import {
@@ -22,7 +22,7 @@ import {
   type LifecycleOutcome,
   type OperationStep,
 } from '../contracts/workflows';
-import { powerStepsOf, rackOf, region } from './activities';
+import { powerStepsOf, rackOf, region, regionLocal } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 import type { MachineReports } from './signals';
 import { isResetRefused, ResetClaim } from './reset';
@@ -82,10 +82,23 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
  */
 export const POWER_EVENTS_PATCH = 'power-events';
 
+/**
+ * The frame's database writes run as local activities, and a power step records its state and
+ * the events that tell it in one transaction, since this patch (issue 17: Temporal round trips per
+ * commissioning from 13 activity tasks down to 5: the rack's 3, beginTransition and
+ * finishTransition). Workflows started before it replay their region activities as they were
+ * recorded. The claim and the outcome stay task-queue activities: a cancel or a terminate reaches
+ * the workflow while its claim waits for the machine's row lock (a local activity holds its
+ * workflow task until it ends), and a reset to the last workflow task lands after the outcome.
+ */
+export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
+
 export class OperationFrame {
   private step = 'starting';
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
+  /** FEWER_ROUND_TRIPS_PATCH: decided once, before the workflow's first command. */
+  private readonly fewerTrips = patched(FEWER_ROUND_TRIPS_PATCH);
   /** A reset run's claim on the machine (`temporal workflow reset` is a retry: workflows/reset.ts). */
   private readonly resetClaim = new ResetClaim(() => ({
     systemId: this.plan.systemId,
@@ -122,6 +135,14 @@ export class OperationFrame {
     this.resetClaim.whenResumed(fn);
   }
 
+  /**
+   * The region's database activities for this workflow's steps: local activities since
+   * FEWER_ROUND_TRIPS_PATCH, task-queue activities in workflows started before it.
+   */
+  get db(): RegionActivities {
+    return this.fewerTrips ? regionLocal : region;
+  }
+
   /** Record where in the runbook the workflow is: visible to `temporal workflow query`. */
   at(step: string): void {
     this.step = step;
@@ -133,17 +154,19 @@ export class OperationFrame {
     type = this.plan.operation,
   ): Promise<void> {
     await this.resetClaim.reclaim();
+    await this.db.recordEvent({ systemId: this.plan.systemId, ...this.nextEvent(description, level, type) });
+  }
+
+  private nextEvent(
+    description: string,
+    level: EventInput['level'] = 'INFO',
+    type = this.plan.operation,
+  ): Omit<EventInput, 'systemId'> {
     const info = workflowInfo();
-    await region.recordEvent({
-      systemId: this.plan.systemId,
-      type,
-      description,
-      level,
-      // Retries of the same step in the same run must not record the event twice. The sequence
-      // number is deterministic (workflow code replays in order), and lets a run record the same
-      // words twice, e.g. the two power-offs of a release with erase.
-      dedupeKey: `${info.workflowId}/${info.runId}/${++this.events}/${type}`,
-    });
+    // Retries of the same step in the same run must not record the event twice. The sequence
+    // number is deterministic (workflow code replays in order), and lets a run record the same
+    // words twice, e.g. the two power-offs of a release with erase.
+    return { type, description, level, dedupeKey: `${info.workflowId}/${info.runId}/${++this.events}/${type}` };
   }
 
   /**
@@ -153,12 +176,15 @@ export class OperationFrame {
    * waited for). A failure records "Failed to power on node" (ERROR) with the BMC's reason and is
    * rethrown: the frame turns it into the failure status, whose event is the status change.
    * Powering on sets the next boot to PXE first (the rack's powerOn), unless the region says the
-   * machine must not netboot (no known MAC, not commissioning).
+   * machine must not netboot (no known MAC, not commissioning). `announce`: the runbook's own
+   * event before the power step ("Powering on to commission.").
    */
-  async power(action: 'on' | 'off'): Promise<PowerActionResult> {
+  async power(action: 'on' | 'off', announce?: string): Promise<PowerActionResult> {
     const { systemId, hostname, rackQueue } = this.plan;
+    if (announce !== undefined && !this.fewerTrips) await this.event(announce);
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
     if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
+    if (this.fewerTrips) return this.powerInOneWrite(action, announce);
     // Only the activity's options and input differ from before: Temporal retries the BMC.
     const rack = powerStepsOf(rackQueue, this.plan.powerWithinMs);
     await this.event(
@@ -183,6 +209,56 @@ export class OperationFrame {
       if (action === 'on') await region.setStatusMessage({ systemId, workflowId: this.workflowId, message });
     } else {
       await this.event(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action]);
+    }
+    return result;
+  }
+
+  /**
+   * power() since FEWER_ROUND_TRIPS_PATCH: the same events and state, written in two local
+   * activities (the announcements before the BMC is asked; its outcome with the state after).
+   */
+  private async powerInOneWrite(action: 'on' | 'off', announce?: string): Promise<PowerActionResult> {
+    const { systemId, hostname } = this.plan;
+    const rack = powerStepsOf(this.plan.rackQueue!, this.plan.powerWithinMs);
+    const starting =
+      action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`;
+    await this.resetClaim.reclaim();
+    await regionLocal.recordEvents({
+      systemId,
+      events: [
+        ...(announce === undefined ? [] : [this.nextEvent(announce)]),
+        this.nextEvent(starting, 'INFO', POWER_STARTING[action]),
+      ],
+    });
+    let result: PowerActionResult;
+    try {
+      const input = { systemId, retriedByTemporal: true };
+      result = asPowerResult(await (action === 'on' ? rack.powerOn(input) : rack.powerOff(input)));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      await this.resetClaim.reclaim();
+      await regionLocal.recordPowerOutcome({
+        systemId,
+        state: 'error',
+        events: [this.nextEvent(bmcReason(err), 'ERROR', POWER_FAILED[action])],
+      });
+      throw err;
+    }
+    await this.resetClaim.reclaim();
+    if (result.byHand) {
+      const message = byHandMessage(action, hostname, action === 'on');
+      await regionLocal.recordPowerOutcome({
+        systemId,
+        state: result.state,
+        events: [this.nextEvent(message, 'WARNING', POWER_STARTING[action])],
+        ...(action === 'on' ? { statusMessage: { workflowId: this.workflowId, message } } : {}),
+      });
+    } else {
+      await regionLocal.recordPowerOutcome({
+        systemId,
+        state: result.state,
+        events: [this.nextEvent(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action])],
+      });
     }
     return result;
   }
@@ -298,6 +374,10 @@ export class OperationFrame {
 
   private async finish(outcome: LifecycleOutcome): Promise<void> {
     await this.resetClaim.reclaim();
+    // A task-queue activity even since FEWER_ROUND_TRIPS_PATCH: the workflow task after it is the
+    // one that recorded the outcome, so `temporal workflow reset --type LastWorkflowTask` of a
+    // failed run still lands after it and runs the operation again (run()); as a local activity it
+    // would share a task with the power-off before it, and the reset would only record it again.
     const result = await region.finishTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,

@@ -1,7 +1,6 @@
 import type { EraseMode } from '../contracts/boot';
 import { LIFECYCLE } from '../contracts/lifecycle';
 import type { LifecycleOutcome, ReleaseParams } from '../contracts/workflows';
-import { region } from './activities';
 import { OperationFrame, silenceOf, statusesOf } from './frame';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
@@ -49,9 +48,9 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
 
     life.at('return to the pool');
     await life.reclaimIfReset();
-    await region.setBootPurpose({ systemId: p.systemId, purpose: 'poweroff' });
-    await region.clearWorkloadAnnotations({ systemId: p.systemId });
-    const destination = await region.releaseDestination({ systemId: p.systemId });
+    await life.db.setBootPurpose({ systemId: p.systemId, purpose: 'poweroff' });
+    await life.db.clearWorkloadAnnotations({ systemId: p.systemId });
+    const destination = await life.db.releaseDestination({ systemId: p.systemId });
     return { status: destination, message: '' };
   });
 }

@@ -2,7 +2,7 @@
 import type { EraseMode } from '../contracts/boot';
 import type { MachineSignal } from '../contracts/workflows';
 import type { BootPurpose } from '../contracts/workflows';
-import { rackOf, region } from './activities';
+import { rackOf } from './activities';
 import { operationFailed, timedOut, type OperationFrame } from './frame';
 import type { MachineReports } from './signals';
 
@@ -19,10 +19,9 @@ export async function netboot(
 ): Promise<void> {
   const rack = rackOf(m.rackQueue);
   await life.reclaimIfReset();
-  await region.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
+  await life.db.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
   await rack.prepareBoot({ systemId: m.systemId, purpose });
-  await life.event(announcement);
-  await life.power('on');
+  await life.power('on', announcement);
 }
 
 /** Power the machine off (events for the action and its outcome: OperationFrame.power). */

@@ -86,7 +86,7 @@ export async function startStack(o: {
   const output = new Map<Role, string>();
 
   const start = async (role: Role) => {
-    const nodeArgs = o.nodeArgs?.[role] ?? [];
+    const nodeArgs = [...childNodeArgs(), ...(o.nodeArgs?.[role] ?? [])];
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'metalflow.js'), ...ARGS[role]], {
       cwd: ROOT,
       env,
@@ -119,6 +119,15 @@ export async function startStack(o: {
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await gone;
+  };
+
+  /** SIGTERM, then up to 20 s for the process to stop itself. */
+  const terminate = async (role: Role) => {
+    const child = children.get(role);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 20_000))]);
   };
 
   for (const role of o.roles ?? (['api', 'worker', 'rack'] as Role[])) await start(role);
@@ -161,10 +170,20 @@ export async function startStack(o: {
       }
     },
     async stop() {
+      // A profiled process writes its profile only when it exits on its own: ask it first.
+      if (childNodeArgs().length) for (const role of ['rack', 'worker', 'api'] as Role[]) await terminate(role);
       for (const role of ['rack', 'worker', 'api'] as Role[]) await kill(role);
       await ns.connection.close();
       await database.drop();
       fs.rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Node flags for the metalflow processes (e.g. `--cpu-prof --cpu-prof-dir=…` to profile a bench):
+ * Node refuses --cpu-prof in NODE_OPTIONS, so it comes this way.
+ */
+function childNodeArgs(): string[] {
+  return (process.env.METALFLOW_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }

@@ -373,6 +373,10 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     rack.behaviour.set(m.systemId, 'silent');
     await region.services.actions.commission(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    // Terminated while it waits for the machine: a local activity the terminate interrupts would
+    // still write the machine, and the reconciler leaves a machine that changed for its next pass.
+    while ((await waitForStatus(region.services, m.systemId, S.COMMISSIONING)).powerState !== 'on')
+      await new Promise((r) => setTimeout(r, 50));
     await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
     const reconciler = new Reconciler(region.services.db, region.services.workflows, {
       graceMs: 0,

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { EraseMode } from '../../contracts/boot';
 import type {
   EventInput,
+  PowerOutcomeInput,
   RegionActivities,
   ResumeInput,
   ResumeResult,
@@ -17,10 +18,12 @@ import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
+import { clearPendingStart } from '../../region/services/workflow-starts';
 import {
   changeStatus,
   lockMachine,
   recordWorkflowChain,
+  setPowerState,
   setWorkflowStatusMessage,
 } from '../../region/services/transitions';
 import { resetPoint } from './reset-point';
@@ -50,6 +53,8 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
     async beginTransition(i: TransitionInput): Promise<TransitionResult> {
       return db.transaction(async (tx) => {
         const m = await lockMachine(tx, i.systemId);
+        // This start happened: its outbox row (services/workflow-starts.ts) is done with.
+        if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
         if (m.workflowId === i.workflowId && m.status === i.to) {
           // The API's commit claimed it; the run chain is this workflow's to record (a reset run
           // reclaims the machine by it).
@@ -100,6 +105,26 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
       const id = await machineId(e.systemId);
       if (id === null) return; // The machine was deleted; nothing to record against.
       await recordEvent(db.manager, id, e);
+    },
+
+    async recordEvents({ systemId, events }: { systemId: string; events: Omit<EventInput, 'systemId'>[] }) {
+      const id = await machineId(systemId);
+      if (id === null) return;
+      await db.transaction(async (tx) => {
+        for (const e of events) await recordEvent(tx, id, e);
+      });
+    },
+
+    async recordPowerOutcome(i: PowerOutcomeInput): Promise<void> {
+      // The state and the events that tell it commit together: a reader never sees one without
+      // the other, and a retry finds the events' dedupe keys taken.
+      await db.transaction(async (tx) => {
+        const id = await setPowerState(tx, i.systemId, i.state);
+        if (id === null) return; // The machine was deleted; nothing to record against.
+        for (const e of i.events) await recordEvent(tx, id, e);
+        if (i.statusMessage)
+          await setWorkflowStatusMessage(tx, i.systemId, i.statusMessage.workflowId, i.statusMessage.message);
+      });
     },
 
     async setBootPurpose({

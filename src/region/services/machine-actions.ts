@@ -1,7 +1,10 @@
-// The API's lifecycle operations. Each one checks the transition, records it, and starts the
-// machine's workflow inside the same transaction: if Temporal refuses, nothing is written; if the
-// commit fails after the start, the workflow's own first step re-applies the transition (only
-// then: the claim token it carries tells that apart from an operator having released the claim).
+// The API's lifecycle operations. Each one checks the transition and records it with the workflow
+// start it owes (services/workflow-starts.ts), then starts the workflow after the commit: no row
+// lock is held while Temporal answers, and a start Temporal could not take is completed by a
+// repeated request or the reconciler. The bulk operations still start inside their transaction:
+// if Temporal refuses, nothing is written; if the commit fails after a start, the workflow's own
+// first step re-applies the transition (only then: the claim token it carries tells that apart
+// from an operator having released the claim).
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   ABORTABLE_STATUSES,
@@ -23,8 +26,16 @@ import {
   type WorkflowParams,
 } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
-import { ConflictError, ForbiddenError, FormValidationError, NotFoundError, ValidationError } from '../errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  FormValidationError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '../errors';
 import { newClaimToken } from '../ids';
+import { WORKFLOW_SERVICE_DOWN } from '../outages';
 import type { BootResourceService } from './boot-resources';
 import { eraseOnRelease, assertRunsFromRam } from './ephemeral-deploy';
 import { recordEvent } from './events';
@@ -44,6 +55,7 @@ import { changeStatus, lockMachine } from './transitions';
 import { operatorRef, type OperatorRef } from './operator-ref';
 import type { WorkflowGateway } from './workflow-gateway';
 import { ensureScriptSet, RESULT_TYPE } from './scripts/script-sets';
+import { clearPendingStart, pendingStartOf, recordPendingStart, type PendingStart } from './workflow-starts';
 
 /** MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices. */
 export interface CommissionOptions {
@@ -575,13 +587,45 @@ export class MachineActions {
     prepare: (tx: EntityManager, m: Machine) => Promise<Machine | null> = async (_tx, m) => m,
   ): Promise<void> {
     const deadlines = await this.deadlines();
-    await this.settlePrevious(systemId);
-    await this.db.transaction(async (tx) => {
+    // The status change and the start it owes commit together (an outbox row); the workflow is
+    // started after the commit, so the machine's row lock is never held while Temporal answers.
+    const start = await this.db.transaction(async (tx): Promise<PendingStart | null> => {
       const locked = await lockMachine(tx, systemId);
       const m = await prepare(tx, locked);
-      if (m === null) return;
-      await this.startLocked(tx, m, op, type, deadlines, { params, extra });
+      if (m === null) return null;
+      // A repeated request (after a 503 that said the start was recorded) completes that start.
+      if (m.status === op.inProgress) {
+        const pending = await pendingStartOf(tx, systemId);
+        if (pending?.type === type) return pending;
+      }
+      const owed = await this.transitionLocked(tx, m, op, type, deadlines, { params, extra });
+      await recordPendingStart(tx, m.id, owed);
+      return owed;
     });
+    if (start) await this.completeStart(start, op);
+  }
+
+  /**
+   * Start the workflow a committed status change owes. Its ID is the machine's (deterministic), so
+   * a start that is repeated (a retried request, the reconciler) cannot run the operation twice.
+   * If Temporal cannot take it, the 503 says what did change: the machine is in the operation's
+   * status, and its workflow is started by a repeated request or by the reconciler.
+   */
+  private async completeStart(start: PendingStart, op: LifecycleOperation): Promise<void> {
+    try {
+      await this.workflows.start(start.type, start.workflowId, start.params as never);
+    } catch (err) {
+      if (!(err instanceof UnavailableError || err instanceof ConflictError)) throw err;
+      const why = err.message.startsWith(WORKFLOW_SERVICE_DOWN) ? `${WORKFLOW_SERVICE_DOWN}.` : err.message;
+      throw new UnavailableError(
+        `${why} This request was recorded: machine ${start.systemId} is ${labelOf(op.inProgress!)}, ` +
+          `and its workflow starts when the workflow service takes it (repeat this request, or the region ` +
+          `starts it within its reconcile interval).`,
+      );
+    }
+    // Its first step removes the row too; gone now, a workflow terminated before that step is
+    // failed by the reconciler rather than started again.
+    await clearPendingStart(this.db.manager, start.systemId, start.claimToken);
   }
 
   /** The transition and the workflow start of one machine already locked in `tx`; returns the start's claim token. */
@@ -596,6 +640,23 @@ export class MachineActions {
       extra: (m: Machine) => Partial<Machine>;
     },
   ): Promise<string> {
+    const start = await this.transitionLocked(tx, m, op, type, deadlines, o);
+    await this.workflows.start(type, start.workflowId, start.params as WorkflowParams<T>);
+    return start.claimToken;
+  }
+
+  /** The transition of one machine already locked in `tx`, and the workflow start it owes. */
+  private async transitionLocked<T extends LifecycleWorkflowType>(
+    tx: EntityManager,
+    m: Machine,
+    op: LifecycleOperation,
+    type: T,
+    deadlines: Deadlines,
+    o: {
+      params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>;
+      extra: (m: Machine) => Partial<Machine>;
+    },
+  ): Promise<PendingStart> {
     const to = op.inProgress!;
     // The lifecycle table says where the operation may start; its workflow claims the machine
     // only from there, so anything else is refused here rather than failed there.
@@ -609,19 +670,15 @@ export class MachineActions {
     await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: o.extra(m) });
     // MAAS makes the run's script set (one pending result per script) when the operation starts.
     if (to === S.COMMISSIONING) await ensureScriptSet(tx, m.id, RESULT_TYPE.commissioning, claimToken);
-    await this.workflows.start(
-      type,
-      workflowId,
-      await o.params(m, {
-        ...(await operatorRef(tx, m)),
-        systemId,
-        hostname: m.hostname,
-        rackQueue,
-        deadlines,
-        claimToken,
-      }),
-    );
-    return claimToken;
+    const params = await o.params(m, {
+      ...(await operatorRef(tx, m)),
+      systemId,
+      hostname: m.hostname,
+      rackQueue,
+      deadlines,
+      claimToken,
+    });
+    return { systemId, workflowId, type, params, claimToken };
   }
 }
 

@@ -1,0 +1,102 @@
+// op=commission commits the status change with the start it owes (workflow_starts), then starts
+// the workflow after the commit (issue 17 item 3). Temporal unreachable at that moment: the 503
+// says what changed (the machine is Commissioning, its start recorded), and the start is
+// completed by a repeated request or by the reconciler, never run twice.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { lifecycleWorkflowId } from '../../src/contracts/workflows';
+import { mapDomainError } from '../../src/api/domain-errors';
+import { Reconciler } from '../../src/region/reconciler';
+import { MachineActions } from '../../src/region/services/machine-actions';
+import { TemporalWorkflowGateway } from '../../src/region/temporal/gateway';
+import { createAdmin, machineInput } from '../helpers/factories';
+import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { ScriptedRack } from '../helpers/scripted-rack';
+
+describe('op=commission: the start after the commit', () => {
+  let region: TestRegion;
+  const rack = new ScriptedRack();
+  let admin: Awaited<ReturnType<typeof createAdmin>>;
+  /** The region's actions over a gateway whose start fails as @temporalio/client does with the server down. */
+  let downActions: MachineActions;
+
+  before(async () => {
+    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
+    rack.services = region.services;
+    admin = await createAdmin(region.services);
+    const unreachable = async (): Promise<never> => {
+      throw Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+        code: 14,
+        details: 'No connection established',
+        metadata: {},
+      });
+    };
+    // The region's own gateway over a client whose calls fail as they do with the server down.
+    const down = new TemporalWorkflowGateway({ workflow: { start: unreachable } } as unknown as Client);
+    downActions = new MachineActions(
+      region.services.db,
+      down,
+      region.services.racks,
+      async () => ({ nodeTimeoutMs: 60_000 }),
+      region.services.bootResources,
+      region.services.config,
+    );
+  });
+  after(async () => region?.stop());
+
+  const pendingRows = async (systemId: string) =>
+    (
+      (await region.services.db.query(
+        `SELECT count(*)::int AS n FROM workflow_starts s JOIN machines m ON m.id = s.machine_id WHERE m.system_id = $1`,
+        [systemId],
+      )) as Array<{ n: number }>
+    )[0]!.n;
+  const refusal = async (p: Promise<unknown>) => {
+    const err = await p.then(
+      () => assert.fail('accepted with Temporal unreachable'),
+      (e: unknown) => e,
+    );
+    return mapDomainError(err);
+  };
+
+  it('commits, starts after the commit, and leaves no outbox row', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-ok' }));
+    await region.services.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(await pendingRows(m.systemId), 0);
+  });
+
+  it('Temporal down: a 503 that says the start was recorded; repeating the request starts it', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-retry' }));
+    const r = await refusal(downActions.commission(admin, m.systemId));
+    assert.equal(r?.status, 503);
+    assert.match(String(r?.body), /unavailable/);
+    assert.match(String(r?.body), /recorded: machine \w+ is Commissioning/);
+    assert.doesNotMatch(String(r?.body), /nothing was changed/);
+    const now = await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    assert.equal(now.workflowId, lifecycleWorkflowId(m.systemId));
+    assert.equal(await pendingRows(m.systemId), 1);
+    assert.equal(await region.services.workflows.state(lifecycleWorkflowId(m.systemId)), 'not_found');
+    // The client repeats its request once Temporal is back: the recorded start, not a 400.
+    await region.services.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(await pendingRows(m.systemId), 0);
+    const starts = rack.calls.filter((c) => c === `on:${m.systemId}`);
+    assert.equal(starts.length, 1, 'powered on once: one workflow ran');
+  });
+
+  it('Temporal down and nobody repeats the request: the reconciler starts the recorded workflow instead of failing the machine', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-reconcile' }));
+    assert.equal((await refusal(downActions.commission(admin, m.systemId)))?.status, 503);
+    const reconciler = new Reconciler(region.services.db, region.services.workflows, {
+      graceMs: 0,
+      log: () => undefined,
+    });
+    assert.deepEqual(await reconciler.reconcile(), [], 'not failed');
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(await pendingRows(m.systemId), 0);
+    assert.deepEqual(await reconciler.reconcile(), [], 'a second pass finds nothing');
+  });
+});
