@@ -31,16 +31,23 @@ function setUp(): void {
 }
 
 function tearDown(): void {
-  // Whatever the tests left running in the lab (a VM, ipmi_sim) goes with it.
-  const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
-  for (const pid of pids) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* already gone */
+  // Whatever the tests left running in the lab (a VM, ipmi_sim) goes with it, and so do the
+  // namespaces a test made beside it (`<lab>-r2`: a second rack, test/e2e/lab/second-rack.ts).
+  const extra = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith(`${ns}-`));
+  for (const name of [...extra, ns]) {
+    const pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
+    ip('netns', 'del', name);
   }
-  ip('netns', 'del', ns);
 }
 
 /** The e2e files the filter (a path substring, as scripts/test.ts takes) selects. */

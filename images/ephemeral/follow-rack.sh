@@ -66,6 +66,21 @@ follow_rack() {
   return 1
 }
 
+# first_lease IFACE SECONDS: the environment's first DHCP lease, asked for again until SECONDS
+# have passed (0: one udhcpc run, its own 20 s). The boot NIC waits RACK_FOLLOW_SECONDS: a rack
+# that dies after the firmware's netboot (kernel and initrd loaded) leaves the network without a
+# DHCP server until the secondary takes over, 45 s later; the URLs still name the dead rack, and
+# the first request that gets no answer follows (retry in init).
+first_lease() {
+  local deadline
+  deadline=$(($(cut -d. -f1 /proc/uptime) + $2))
+  while :; do
+    udhcpc -i "$1" -s /usr/share/udhcpc/default.script -n -q -t 10 -T 2 -x hostname:metalflow-ephemeral >"$WORK/udhcpc.log" 2>&1 && return 0
+    [ "$(cut -d. -f1 /proc/uptime)" -lt "$deadline" ] || return 1
+    log "no DHCP answer on $1 yet ($(tail -n 1 "$WORK/udhcpc.log")); asking again: a rack may be failing over"
+  done
+}
+
 # image_source_lost: whether a failed image stream is worth restarting: the rack does not answer
 # any more (a quick request to its metadata server gets no HTTP answer at all) and follow_rack
 # found the rack that serves the network now. An answer of any kind means the failure is the

@@ -188,4 +188,16 @@ describe('ephemeral environment: following the rack (follow-rack.sh, init retry)
       r.out,
     );
   });
+  it("first_lease: the boot NIC's first DHCP keeps asking while no rack answers (a rack failing over)", async () => {
+    const r = await shell({ port, silent: 3, server: '127.0.0.2', script: `first_lease eth0 20; echo "rc=$?"` });
+    assert.match(r.out, /rc=0/, r.out);
+    assert.match(r.out, /dhcp-tries=4$/m, r.out);
+    assert.equal((r.out.match(/no DHCP answer on eth0 yet/g) ?? []).length, 3, r.out);
+  });
+
+  it('first_lease with no wait is one DHCP run, as for each of several candidate NICs', async () => {
+    const r = await shell({ port, silent: 5, server: '127.0.0.2', script: `first_lease eth0 0; echo "rc=$?"` });
+    assert.match(r.out, /rc=1/, r.out);
+    assert.match(r.out, /dhcp-tries=1$/m, r.out);
+  });
 });

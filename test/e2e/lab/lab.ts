@@ -9,6 +9,7 @@ import path from 'node:path';
 import { IpmiPowerDriver } from '../../../src/rack/power/ipmi';
 import { startIpmiSim, type IpmiSim } from '../../helpers/bmc/ipmi-sim';
 import { startStack, type Stack } from '../../helpers/stack';
+import { SECOND_RACK, startSecondRack, type SecondRack } from './second-rack';
 
 export type Json = Record<string, unknown>;
 /** Debian's ovmf: the firmware code (read-only) and the variable store each UEFI VM gets a copy of. */
@@ -40,6 +41,14 @@ export interface Lab {
   serialLog(): string;
   /** Turn DHCP on for the rack's subnet (dynamic range .100-.150) and wait until the rack serves. */
   enableDhcp(): Promise<void>;
+  /**
+   * Start the second rack (startLab({ secondRack: true }) only) and make it the VLAN's secondary
+   * rack. Separate from startLab so a test creates its machine first: a new machine is served by
+   * the rack heard from most recently, and the test wants the primary's.
+   */
+  addSecondRack(): Promise<SecondRack>;
+  /** The second rack, once added. */
+  rack2?: SecondRack;
   stop(): Promise<void>;
 }
 
@@ -61,6 +70,8 @@ export async function startLab(
     memoryMib?: number;
     /** A guest reboot restarts the VM in place (chassis.sh VM_REBOOTS) instead of powering it off. */
     reboots?: boolean;
+    /** A second rack can be added (addSecondRack): ipmi_sim then listens on br0's address for it too. */
+    secondRack?: boolean;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -74,6 +85,7 @@ export async function startLab(
   const format = o.diskFormat ?? 'qcow2';
   const diskName = `disk0.${format === 'raw' ? 'img' : 'qcow2'}`;
   const bmc = await startIpmiSim({
+    ...(o.secondRack ? { host: SECOND_RACK.labAddress } : {}),
     chassisScript: fs.readFileSync(path.join(__dirname, 'chassis.sh'), 'utf8'),
     prepare: (dir) => {
       fs.writeFileSync(
@@ -142,6 +154,7 @@ export async function startLab(
       .sort()
       .map((f) => fs.readFileSync(path.join(bmc.dir, f), 'utf8'))
       .join('\n=== next boot ===\n');
+  let rack2: SecondRack | undefined;
   const until = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -154,13 +167,13 @@ export async function startLab(
       if (got !== undefined) return got;
       if (Date.now() > deadline)
         throw new Error(
-          `timed out waiting for ${what}\n--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n--- VM serial (tail) ---\n${serialLog().slice(-4000)}`,
+          `timed out waiting for ${what}\n--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n${rack2 ? `--- ${rack2.name} log (tail) ---\n${rack2.output().slice(-6000)}\n` : ''}--- VM serial (tail) ---\n${serialLog().slice(-4000)}`,
         );
       await new Promise((r) => setTimeout(r, 500));
     }
   };
 
-  return {
+  const lab: Lab = {
     stack,
     bmc,
     rackId,
@@ -197,12 +210,30 @@ export async function startLab(
           : undefined;
       });
     },
+    async addSecondRack() {
+      assert.ok(o.secondRack, 'startLab({ secondRack: true })');
+      rack2 = await startSecondRack({ stack, labNetns: process.env.METALFLOW_E2E_NETNS! });
+      lab.rack2 = rack2;
+      const vlan = ((await stack.call('GET', `/subnets/${encodeURIComponent('10.77.0.0/24')}/`)).body as Json)
+        .vlan as Json;
+      const rackB = await until(`${rack2.name} to be registered`, 30_000, async () => {
+        const all = (await stack.call('GET', '/rackcontrollers/')).body as Json[];
+        return all.find((r) => r.system_id !== rackId);
+      });
+      const set = await stack.call('PUT', `/fabrics/${vlan.fabric_id as number}/vlans/${vlan.vid as number}/`, {
+        secondary_rack: rackB.system_id as string,
+      });
+      assert.equal(set.status, 200, set.text);
+      return rack2;
+    },
     async stop() {
       await power('off').catch(() => undefined);
+      await rack2?.stop();
       await stack.stop();
       await bmc.stop();
     },
   };
+  return lab;
 }
 
 /** Poll a machine until `status`; a Failed… status ends the wait at once with its message. */

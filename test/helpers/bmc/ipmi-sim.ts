@@ -36,10 +36,10 @@ sel_enable 0x20 1000 0x0a
 mc_enable 0x20
 `;
 
-const lanConf = (dir: string, port: number) => `name "testbmc"
+const lanConf = (dir: string, host: string, port: number) => `name "testbmc"
 set_working_mc 0x20
   startlan 1
-    addr 127.0.0.1 ${port}
+    addr ${host} ${port}
     priv_limit admin
     allowed_auths_callback none md2 md5 straight
     allowed_auths_user none md2 md5 straight
@@ -69,14 +69,17 @@ export interface IpmiSimOptions {
   chassisScript?: string;
   /** Files the chassis script needs, written into the BMC's directory before it starts. */
   prepare?: (dir: string) => void;
+  /** The address it listens on (default 127.0.0.1); a lab with a rack in another namespace needs one both reach. */
+  host?: string;
 }
 
 export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSim & { dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-ipmisim-'));
   const port = await freePort('udp');
+  const host = o.host ?? '127.0.0.1';
   fs.writeFileSync(path.join(dir, 'chassis.sh'), o.chassisScript ?? CHASSIS, { mode: 0o755 });
   o.prepare?.(dir);
-  fs.writeFileSync(path.join(dir, 'lan.conf'), lanConf(dir, port));
+  fs.writeFileSync(path.join(dir, 'lan.conf'), lanConf(dir, host, port));
   fs.writeFileSync(path.join(dir, 'bmc.emu'), EMU);
   const child: ChildProcess = spawn(
     'ipmi_sim',
@@ -98,7 +101,7 @@ export async function startIpmiSim(o: IpmiSimOptions = {}): Promise<IpmiSim & { 
   const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
   return {
     dir,
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     pid: child.pid,
     chassisLog: () => (fs.existsSync(path.join(dir, 'chassis.log')) ? read('chassis.log').trim().split('\n') : []),
     power: () => (fs.existsSync(path.join(dir, 'power')) && read('power').trim() === '1' ? 'on' : 'off'),
