@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId } from '../../src/contracts/workflows';
+import { REPORT_RETRY_WINDOW_SECONDS } from '../../src/region/services/report-repeats';
 import { startApi, type ApiClient } from '../helpers/api';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
@@ -40,6 +41,9 @@ describe('metadata: a retried report is recorded and signalled once', () => {
     rack.behaviour.set(id, 'silent');
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-commission`, { key: admin })).status, 200);
     await waitForStatus(region.services, id, S.COMMISSIONING);
+    // The workflow starts after the status change commits (the outbox): reports go to it once it
+    // has powered the machine on, as a real machine's do.
+    while (!rack.calls.includes(`on:${id}`)) await new Promise((r) => setTimeout(r, 50));
     const t = (await api.call('GET', `/MAAS/api/2.0/machines/${id}/?op=get_token`, { key: admin })).body as Json;
     return { id, key: `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}` };
   };
@@ -53,7 +57,9 @@ describe('metadata: a retried report is recorded and signalled once', () => {
     ).map((e) => e.description);
   const signalsHeard = async (id: string) => {
     const history = await region.client.workflow.getHandle(lifecycleWorkflowId(id)).fetchHistory();
-    return history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    const n = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    if (n === 0) console.log('DEBUG history', JSON.stringify(history.events!.map((e) => e.eventType)));
+    return n;
   };
 
   it('op=signal: the same report twice in a row is one event and one signal; WORKING, OK, WORKING are three', async () => {
@@ -75,10 +81,21 @@ describe('metadata: a retried report is recorded and signalled once', () => {
     assert.equal((await events(id)).length, 3, 'the same words after other words are a new report');
     assert.equal(await signalsHeard(id), 3);
 
+    // The environment's heartbeat (a bare WORKING every 120 s while a long script runs) is a
+    // report each time: the same words outside the retry window are recorded again.
+    await signal('WORKING');
+    await region.services.db.query(
+      `UPDATE events SET created = created - make_interval(secs => $2) WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`,
+      [id, REPORT_RETRY_WINDOW_SECONDS + 1],
+    );
+    await signal('WORKING');
+    assert.deepEqual((await events(id)).slice(3), ['Signal WORKING', 'Signal WORKING']);
+    assert.equal(await signalsHeard(id), 5);
+
     await signal('OK');
     await signal('OK');
     await waitForStatus(region.services, id, S.READY);
-    assert.deepEqual((await events(id)).slice(3), ['Signal OK']);
+    assert.deepEqual((await events(id)).slice(5), ['Signal OK']);
   });
 
   it('status/<id>: a cloud-init event with the same timestamp again is recorded once', async () => {

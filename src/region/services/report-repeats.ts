@@ -6,8 +6,13 @@
 import crypto from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 
-/** How long a machine keeps retrying one report (its backoff budget, about 2 minutes), with margin. */
-export const REPORT_RETRY_WINDOW_SECONDS = 180;
+/**
+ * How far apart a report and its retry may be. A retry follows its lost reply within seconds (the
+ * region that died restarts, or the machine's next attempt reaches another); the window stays
+ * well under the 120 s between the environment's bare WORKING heartbeats while a long script
+ * runs, which are real reports however alike.
+ */
+export const REPORT_RETRY_WINDOW_SECONDS = 60;
 
 /**
  * Whether `description` repeats this machine's latest status signal (`Signal …` event): the same
