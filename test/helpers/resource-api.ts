@@ -26,6 +26,7 @@ export const noWorkflows: WorkflowGateway = {
   start: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
   cancel: () => Promise.resolve(false),
   signal: () => Promise.resolve(false),
+  signalWithStart: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
   state: () => Promise.resolve('not_found'),
   waitForClose: () => Promise.resolve('not_found'),
   step: () => Promise.resolve(null),

@@ -24,17 +24,7 @@ import { formatApiKey } from '../../src/region/services/users';
 import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { signedCall } from '../helpers/http';
 import { freshDatabase } from '../helpers/infra';
-import { PRESENT } from '../helpers/resource-api';
-
-const noWorkflows: WorkflowGateway = {
-  start: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
-  cancel: () => Promise.resolve(false),
-  signal: () => Promise.resolve(false),
-  state: () => Promise.resolve('not_found'),
-  waitForClose: () => Promise.resolve('not_found'),
-  step: () => Promise.resolve(null),
-  execute: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
-};
+import { noWorkflows, PRESENT } from '../helpers/resource-api';
 
 const PER_USER = 2;
 const LISTING_APP = 'metalflow-listings-test';

@@ -7,7 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId } from '../../src/contracts/workflows';
 import { REPORT_RETRY_WINDOW_SECONDS } from '../../src/region/services/report-repeats';
+import type { Client } from '@temporalio/client';
+import { MachineActions } from '../../src/region/services/machine-actions';
+import { TemporalWorkflowGateway } from '../../src/region/temporal/gateway';
 import { startApi, type ApiClient } from '../helpers/api';
+import { createAdmin, machineInput } from '../helpers/factories';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
@@ -56,10 +60,15 @@ describe('metadata: a retried report is recorded and signalled once', () => {
       )) as Array<{ description: string }>
     ).map((e) => e.description);
   const signalsHeard = async (id: string) => {
-    const history = await region.client.workflow.getHandle(lifecycleWorkflowId(id)).fetchHistory();
-    const n = history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
-    if (n === 0) console.log('DEBUG history', JSON.stringify(history.events!.map((e) => e.eventType)));
-    return n;
+    // A signal that arrives while a workflow task runs (its local activities, say) is buffered by
+    // Temporal and written to the history when that task completes: count once none is in flight.
+    for (let tries = 0; ; tries++) {
+      const events = (await region.client.workflow.getHandle(lifecycleWorkflowId(id)).fetchHistory()).events!;
+      const inFlight =
+        events.at(-1)?.workflowTaskStartedEventAttributes || events.at(-1)?.workflowTaskScheduledEventAttributes;
+      if (!inFlight || tries >= 100) return events.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
 
   it('op=signal: the same report twice in a row is one event and one signal; WORKING, OK, WORKING are three', async () => {
@@ -96,6 +105,52 @@ describe('metadata: a retried report is recorded and signalled once', () => {
     await signal('OK');
     await waitForStatus(region.services, id, S.READY);
     assert.deepEqual((await events(id)).slice(5), ['Signal OK']);
+
+    // Commissioned again at once: the new operation's first report reads like the last one's and
+    // is a report, not a retry (re-commissioning with a silent environment would hang otherwise).
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-commission`, { key: admin })).status, 200);
+    while (rack.calls.filter((c) => c === `on:${id}`).length < 2) await new Promise((r) => setTimeout(r, 50));
+    await signal('OK');
+    await waitForStatus(region.services, id, S.READY);
+    assert.deepEqual((await events(id)).slice(5), ['Signal OK', 'Signal OK']);
+  });
+
+  it('a report that comes before the recorded start happened makes it happen (signal-with-start), once', async () => {
+    // The region's own actions over a client whose start fails as with Temporal down: the status
+    // change commits with its start recorded (workflow_starts), and no workflow runs yet.
+    const unreachable = async (): Promise<never> => {
+      throw Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+        code: 14,
+        details: '',
+        metadata: {},
+      });
+    };
+    const down = new MachineActions(
+      region.services.db,
+      new TemporalWorkflowGateway({ workflow: { start: unreachable } } as unknown as Client),
+      region.services.racks,
+      async () => ({ nodeTimeoutMs: 120_000 }),
+      region.services.bootResources,
+      region.services.config,
+    );
+    const m = await region.services.machines.create(machineInput({ hostname: 'repeats-3' }));
+    rack.behaviour.set(m.systemId, 'silent');
+    await down.commission(await createAdmin(region.services, 'repeats-admin'), m.systemId).then(
+      () => assert.fail('started with Temporal unreachable'),
+      () => undefined,
+    );
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    assert.equal(await region.services.workflows.state(lifecycleWorkflowId(m.systemId)), 'not_found');
+    const t = (await api.call('GET', `/MAAS/api/2.0/machines/${m.systemId}/?op=get_token`, { key: admin }))
+      .body as Json;
+    const key = `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
+    const r = await api.call('POST', '/MAAS/metadata/2012-03-01/', { key, form: { op: 'signal', status: 'WORKING' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(await region.services.workflows.state(lifecycleWorkflowId(m.systemId)), 'running');
+    assert.equal(await signalsHeard(m.systemId), 1);
+    assert.deepEqual(await events(m.systemId), ['Signal WORKING']);
+    assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${m.systemId}/op-abort`, { key: admin })).status, 200);
+    await waitForStatus(region.services, m.systemId, S.NEW);
   });
 
   it('status/<id>: a cloud-init event with the same timestamp again is recorded once', async () => {

@@ -23,6 +23,7 @@ import { EphemeralDeploy1764950000000 } from './migrations/0025-ephemeral-deploy
 import { WorkflowChain1764960000000 } from './migrations/0026-workflow-chain';
 import { DhcpSnippets1765030000000 } from './migrations/0033-dhcp-snippets';
 import { UiSessionFlash1765100000000 } from './migrations/0040-ui-session-flash';
+import { EventClaimToken1765120000000 } from './migrations/0042-event-claim-token';
 import { Scripts1765070000000 } from './migrations/0037-scripts';
 import { BuiltinScripts1765080000000 } from './migrations/0038-builtin-scripts';
 import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
@@ -51,6 +52,7 @@ export const MIGRATIONS = [
   WorkflowChain1764960000000,
   DhcpSnippets1765030000000,
   UiSessionFlash1765100000000,
+  EventClaimToken1765120000000,
   Scripts1765070000000,
   BuiltinScripts1765080000000,
   WorkflowStarts1765050000000,

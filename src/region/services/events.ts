@@ -8,12 +8,12 @@ import type { EventInput } from '../../contracts/activities';
 export async function recordEvent(
   manager: EntityManager,
   machineId: number,
-  e: Omit<EventInput, 'systemId' | 'dedupeKey'> & { dedupeKey?: string },
+  e: Omit<EventInput, 'systemId' | 'dedupeKey'> & { dedupeKey?: string; claimToken?: string | null },
 ): Promise<boolean> {
   const inserted: unknown[] = await manager.query(
-    `INSERT INTO events (machine_id, type, description, level, dedupe_key) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO events (machine_id, type, description, level, dedupe_key, claim_token) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-    [machineId, e.type, e.description, e.level, e.dedupeKey ?? null],
+    [machineId, e.type, e.description, e.level, e.dedupeKey ?? null, e.claimToken ?? null],
   );
   return inserted.length > 0;
 }

@@ -1,7 +1,7 @@
 // What machines tell the metadata server, turned into events and signals for their workflow.
 import type { DataSource, EntityManager } from 'typeorm';
 import { MachineStatus as S } from '../../contracts/lifecycle';
-import { lifecycleWorkflowId, type MachineSignalStatus } from '../../contracts/workflows';
+import { lifecycleWorkflowId, type MachineSignal, type MachineSignalStatus } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
 import { ConflictError, ValidationError } from '../errors';
 import type { BootResourceService } from './boot-resources';
@@ -17,6 +17,7 @@ import type { StorageService } from './storage/storage-service';
 import { populateTagsForMachine } from './tags';
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
+import { pendingStartOf } from './workflow-starts';
 
 const SIGNAL_STATUSES: MachineSignalStatus[] = [
   'OK',
@@ -71,7 +72,7 @@ export class MetadataService {
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, machine.systemId);
       // Under the row lock: a retry racing its own original sees the original's event.
-      if (await repeatsLatestSignal(tx, m.id, event)) return;
+      if (await repeatsLatestSignal(tx, m.id, m.claimToken, event)) return;
       if (report && (m.status === S.COMMISSIONING || m.status === S.DEPLOYED)) await applyHardwareReport(tx, m, report);
       // A deployed machine's own successful report (maas-run-scripts report-results) stands in
       // for commissioning: it shows as commissioned, and release returns it to READY, not NEW.
@@ -98,8 +99,9 @@ export class MetadataService {
         tx,
         m.id,
         failed === (status === 'FAILED') && message === input.error
-          ? event
+          ? { ...event, claimToken: m.claimToken }
           : {
+              claimToken: m.claimToken,
               type: 'Script result failed',
               description: `Signal ${status}${message ? `: ${message}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
               level: 'ERROR',
@@ -108,12 +110,26 @@ export class MetadataService {
       // Inside the transaction: when Temporal cannot take the signal, the machine gets a 503 and
       // nothing is written, so its retry does not record the event twice. The row lock held
       // meanwhile makes the workflow's next activity wait for this commit.
-      await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+      await this.deliver(tx, machine.systemId, {
         kind: status === 'OK' || status === 'FAILED' ? 'signal' : 'progress',
         status: failed ? 'FAILED' : status,
         message,
       });
     });
+  }
+
+  /**
+   * A report to the machine's workflow. The API commits an operation's status change before it
+   * starts its workflow (services/workflow-starts.ts): a machine already running (powered by
+   * hand, or a test's) may report in between, and its report then makes the recorded start
+   * happen rather than being dropped.
+   */
+  private async deliver(tx: EntityManager, systemId: string, report: MachineSignal): Promise<void> {
+    const workflowId = lifecycleWorkflowId(systemId);
+    if (await this.workflows.signal(workflowId, report)) return;
+    const pending = await pendingStartOf(tx, systemId);
+    if (pending)
+      await this.workflows.signalWithStart(pending.type, pending.workflowId, pending.params as never, report);
   }
 
   /**
@@ -179,7 +195,7 @@ export class MetadataService {
       if (!(await recordEvent(tx, machine.id, { type, description, level, dedupeKey }))) return;
       if (this.isCloudInitFinal(machine, e)) {
         // SUCCESS or WARN (a module warned): the OS is up and configured, as the user asked.
-        await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+        await this.deliver(tx, machine.systemId, {
           kind: 'deployed-os',
           status: failed ? 'FAILED' : 'OK',
           message: failed
@@ -188,7 +204,7 @@ export class MetadataService {
         });
         return;
       }
-      await this.workflows.signal(lifecycleWorkflowId(machine.systemId), {
+      await this.deliver(tx, machine.systemId, {
         kind: 'progress',
         status: 'WORKING',
         // Into the workflow's history: as bounded as the event.

@@ -16,23 +16,30 @@ export const REPORT_RETRY_WINDOW_SECONDS = 60;
 
 /**
  * Whether `description` repeats this machine's latest status signal (`Signal …` event): the same
- * type and words, recorded within the retry window. Only the latest counts, so a machine that
- * says WORKING, then OK, then WORKING again (a new phase) is three reports.
+ * type and words, recorded within the retry window, in the same operation (`claimToken`: a new
+ * operation's first report may read like the previous one's last, and is a report). Only the
+ * latest counts, so a machine that says WORKING, then OK, then WORKING again is three reports.
  */
 export async function repeatsLatestSignal(
   tx: EntityManager,
   machineId: number,
+  claimToken: string | null,
   e: { type: string; description: string },
 ): Promise<boolean> {
-  const rows: Array<{ type: string; description: string }> = await tx.query(
-    `SELECT type, description FROM events
+  const rows: Array<{ type: string; description: string; claim_token: string | null }> = await tx.query(
+    `SELECT type, description, claim_token FROM events
       WHERE machine_id = $1 AND description LIKE 'Signal %'
         AND created > now() - make_interval(secs => $2)
       ORDER BY id DESC LIMIT 1`,
     [machineId, REPORT_RETRY_WINDOW_SECONDS],
   );
   const latest = rows[0];
-  return latest !== undefined && latest.type === e.type && latest.description === e.description;
+  return (
+    latest !== undefined &&
+    latest.claim_token === claimToken &&
+    latest.type === e.type &&
+    latest.description === e.description
+  );
 }
 
 /** The dedupe key of a stamped report (cloud-init's events carry their own timestamp). */

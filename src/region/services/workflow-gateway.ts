@@ -20,6 +20,17 @@ export interface WorkflowGateway {
   cancel(workflowId: string): Promise<boolean>;
   /** Deliver a machine's report; false when no such workflow is running. */
   signal(workflowId: string, report: MachineSignal): Promise<boolean>;
+  /**
+   * Deliver a machine's report to the workflow, starting it with `params` first when none is
+   * running (Temporal's signal-with-start: one call, so never two runs): a recorded start that
+   * has not happened yet (services/workflow-starts.ts) when its machine already reports.
+   */
+  signalWithStart<T extends WorkflowType>(
+    type: T,
+    workflowId: string,
+    params: WorkflowParams<T>,
+    report: MachineSignal,
+  ): Promise<void>;
   state(workflowId: string): Promise<WorkflowState>;
   /** Wait up to `timeoutMs` for the workflow to close; returns its final state. */
   waitForClose(workflowId: string, timeoutMs: number): Promise<WorkflowState>;

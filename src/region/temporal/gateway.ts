@@ -96,6 +96,27 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     }
   }
 
+  async signalWithStart<T extends WorkflowType>(
+    type: T,
+    workflowId: string,
+    params: WorkflowParams<T>,
+    report: MachineSignal,
+  ): Promise<void> {
+    try {
+      await this.client.workflow.signalWithStart(type, {
+        taskQueue: REGION_TASK_QUEUE,
+        workflowId,
+        args: [params],
+        signal: MACHINE_SIGNAL,
+        signalArgs: [report],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        ...operatorView(type, params),
+      });
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+
   async state(workflowId: string): Promise<WorkflowState> {
     try {
       const d = await this.client.workflow.getHandle(workflowId).describe();
