@@ -191,8 +191,12 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
       [CMDLINE.tokenSecret]: KEY.ts,
       [CMDLINE.systemId]: 'abc123',
     });
-    const requests = since(first);
+    const [ask, ...requests] = since(first);
     assert.ok(requests.length >= 1, `the region heard from the machine\n${console}`);
+    // First, as MAAS's environment does, it asks which scripts to run; this region has none to
+    // give (404), so the environment sends its single hardware report.
+    assert.equal(`${ask!.method} ${ask!.url}`, 'GET /MAAS/metadata/2012-03-01/maas-scripts');
+    assert.equal(oauthParams(ask!.headers.authorization).oauth_token, KEY.tk);
     const signals = [];
     for (const r of requests) {
       assert.equal(r.method, 'POST');

@@ -8,12 +8,17 @@ import type { EventInput } from '../../contracts/activities';
 export async function recordEvent(
   manager: EntityManager,
   machineId: number,
-  e: Omit<EventInput, 'systemId' | 'dedupeKey'> & { dedupeKey?: string; claimToken?: string | null },
+  e: Omit<EventInput, 'systemId' | 'dedupeKey'> & {
+    dedupeKey?: string;
+    claimToken?: string | null;
+    reportDigest?: string;
+  },
 ): Promise<boolean> {
   const inserted: unknown[] = await manager.query(
-    `INSERT INTO events (machine_id, type, description, level, dedupe_key, claim_token) VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO events (machine_id, type, description, level, dedupe_key, claim_token, report_digest)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-    [machineId, e.type, e.description, e.level, e.dedupeKey ?? null, e.claimToken ?? null],
+    [machineId, e.type, e.description, e.level, e.dedupeKey ?? null, e.claimToken ?? null, e.reportDigest ?? null],
   );
   return inserted.length > 0;
 }

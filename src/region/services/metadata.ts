@@ -9,7 +9,7 @@ import { recordEvent } from './events';
 import { applyHardwareReport, HARDWARE_FILE, parseHardwareReport } from './hardware';
 import { renderNetworkConfig } from './network/deploy-network-config';
 import { loadMachineNetwork } from './network/machine-network-model';
-import { repeatsLatestSignal, reportKey } from './report-repeats';
+import { repeatsLatestSignal, reportDigest, reportKey } from './report-repeats';
 import type { ScriptResultService } from './scripts/script-results';
 import { hardwareFromCommissioningOutput, LSHW_SCRIPT, RESOURCES_SCRIPT } from './hardware/commissioning-output';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
@@ -69,10 +69,14 @@ export class MetadataService {
       description: `Signal ${status}${input.error ? `: ${input.error}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
       level: status === 'FAILED' ? ('ERROR' as const) : ('INFO' as const),
     };
+    const digest = reportDigest(
+      [status, input.error, input.scriptResultId, input.exitStatus, input.runtime, input.name],
+      input.files,
+    );
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, machine.systemId);
       // Under the row lock: a retry racing its own original sees the original's event.
-      if (await repeatsLatestSignal(tx, m.id, m.claimToken, event)) return;
+      if (await repeatsLatestSignal(tx, m.id, m.claimToken, digest)) return;
       if (report && (m.status === S.COMMISSIONING || m.status === S.DEPLOYED)) await applyHardwareReport(tx, m, report);
       // A deployed machine's own successful report (maas-run-scripts report-results) stands in
       // for commissioning: it shows as commissioned, and release returns it to READY, not NEW.
@@ -99,9 +103,10 @@ export class MetadataService {
         tx,
         m.id,
         failed === (status === 'FAILED') && message === input.error
-          ? { ...event, claimToken: m.claimToken }
+          ? { ...event, claimToken: m.claimToken, reportDigest: digest }
           : {
               claimToken: m.claimToken,
+              reportDigest: digest,
               type: 'Script result failed',
               description: `Signal ${status}${message ? `: ${message}` : ''}${files.length ? ` (files: ${files.join(', ')})` : ''}`,
               level: 'ERROR',

@@ -14,9 +14,20 @@ import type { EntityManager } from 'typeorm';
  */
 export const REPORT_RETRY_WINDOW_SECONDS = 60;
 
+/** A digest of everything a report carried: its words, its fields and its files' contents. */
+export function reportDigest(parts: Array<string | number | undefined>, files: Map<string, Buffer>): string {
+  const h = crypto.createHash('sha256');
+  for (const p of parts) h.update(`${p ?? ''}\0`);
+  for (const [name, content] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    h.update(`${name}\0${content.length}\0`);
+    h.update(content);
+  }
+  return h.digest('hex');
+}
+
 /**
- * Whether `description` repeats this machine's latest status signal (`Signal …` event): the same
- * type and words, recorded within the retry window, in the same operation (`claimToken`: a new
+ * Whether a report repeats this machine's latest status signal (`Signal …` event): the same digest
+ * (reportDigest), recorded within the retry window, in the same operation (`claimToken`: a new
  * operation's first report may read like the previous one's last, and is a report). Only the
  * latest counts, so a machine that says WORKING, then OK, then WORKING again is three reports.
  */
@@ -24,22 +35,17 @@ export async function repeatsLatestSignal(
   tx: EntityManager,
   machineId: number,
   claimToken: string | null,
-  e: { type: string; description: string },
+  digest: string,
 ): Promise<boolean> {
-  const rows: Array<{ type: string; description: string; claim_token: string | null }> = await tx.query(
-    `SELECT type, description, claim_token FROM events
+  const rows: Array<{ report_digest: string | null; claim_token: string | null }> = await tx.query(
+    `SELECT report_digest, claim_token FROM events
       WHERE machine_id = $1 AND description LIKE 'Signal %'
         AND created > now() - make_interval(secs => $2)
       ORDER BY id DESC LIMIT 1`,
     [machineId, REPORT_RETRY_WINDOW_SECONDS],
   );
   const latest = rows[0];
-  return (
-    latest !== undefined &&
-    latest.claim_token === claimToken &&
-    latest.type === e.type &&
-    latest.description === e.description
-  );
+  return latest !== undefined && latest.claim_token === claimToken && latest.report_digest === digest;
 }
 
 /** The dedupe key of a stamped report (cloud-init's events carry their own timestamp). */
