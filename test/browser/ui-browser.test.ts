@@ -103,7 +103,6 @@ describe('web UI in a real browser (chromium)', { skip: chromiumMissing() ?? fal
     await ui.pressAndWait('Enter');
     assert.equal(ui.location(), '/MAAS/r/machines/add?power_type=fake');
     await ui.fillByLabel('Machine name', 'web-fake');
-    await ui.fillByLabel('Architecture', 'amd64/generic');
     await ui.fillByLabel('MAC addresses', macAddress());
     await ui.fillByLabel('Delay between steps (ms)', FAKE_DELAY_MS);
     await ui.setChecked('Commission after adding', false);

@@ -58,6 +58,8 @@ describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, T
       /<input id="power_parameters_power_pass" name="power_parameters_power_pass" type="password"/,
     );
     assert.match(form.text, /id="deployed" name="deployed"/);
+    // Filled in, not a placeholder: a placeholder sent nothing and the API refused the machine.
+    assert.match(form.text, /<input id="architecture" name="architecture" value="amd64\/generic"/);
 
     const bad = await admin.post(
       `${UI}/machines/add`,
