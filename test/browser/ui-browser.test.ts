@@ -175,8 +175,9 @@ describe('web UI in a real browser (chromium)', { skip: chromiumMissing() ?? fal
     await seen(status, 'Ready');
     assert.equal(await ui.run('window.stayed'), true, 'the page was not reloaded');
 
-    // The action bar is as served; a new page shows what Ready offers.
-    await ui.goto(`/machine/${id}`);
+    // The action bar followed the status too: Ready offers Deploy, and Abort is gone.
+    await ui.waitForText('#action-deploy', 'Deploy machine…', STATUS_TIMEOUT_MS);
+    assert.equal(await ui.text('#action-abort'), null, 'nothing to abort on a Ready machine');
     await ui.clickByText('Deploy machine…');
     assert.equal(await ui.text('#confirmation-text'), 'Are you sure you want to deploy 1 machine?');
     const images = await ui.optionsOf('OS image');
@@ -205,7 +206,7 @@ describe('web UI in a real browser (chromium)', { skip: chromiumMissing() ?? fal
       'the log shows the deployment',
     );
 
-    await ui.goto(`/machine/${id}`);
+    await ui.waitForText('#action-release', 'Release machine…', STATUS_TIMEOUT_MS);
     await ui.clickByText('Release machine…');
     assert.equal(await ui.text('#confirmation-text'), 'Are you sure you want to release 1 machine?');
     await ui.setChecked('Erase disks before releasing', true);
