@@ -9,6 +9,12 @@ import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppetee
 // In-page code is written as JavaScript text: the project's TypeScript has no DOM types (adding
 // them would retype fetch for the whole program), and tsx's __name() wrappers stay out of it.
 const js = (fn: string, ...args: unknown[]) => `(${fn})(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+/**
+ * The same for code run on an element: puppeteer evaluates a string as an expression and never
+ * calls it with the handle, so the text becomes a real function (built here, serialized by puppeteer).
+ */
+const onElement = (fn: string, ...args: unknown[]) =>
+  new Function('el', `return (${fn})(el, ...${JSON.stringify(args)});`) as (el: unknown) => unknown;
 
 export const CHROMIUM = process.env.METALFLOW_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -47,8 +53,16 @@ export class UiSession {
     await page.setViewport({ width: 1280, height: 900 });
     // A console error (a CSP refusal above all) is a bug in the page: collect them for the tests.
     const s = new UiSession(page, new URL(apiUrl).origin);
+    // A page served with a 4xx (a form sent back with its errors) is logged as a failed resource:
+    // that is the page's status, which the tests assert themselves, not an error in the page.
+    const refusedPages = new Set<string>();
+    page.on('response', (r) => {
+      if (r.request().isNavigationRequest() && r.status() >= 400) refusedPages.add(r.url());
+    });
     page.on('console', (m) => {
-      if (m.type() === 'error') s.consoleErrors.push(m.text());
+      if (m.type() !== 'error') return;
+      if (m.text().startsWith('Failed to load resource') && refusedPages.has(m.location().url ?? '')) return;
+      s.consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => s.consoleErrors.push(String(e)));
     return s;
@@ -80,6 +94,41 @@ export class UiSession {
    * would: focus, clear, type. Throws when no such label exists, so a missing label fails a test.
    */
   async fillByLabel(label: string, value: string): Promise<void> {
+    const el = await this.byLabel(label);
+    await el.click({ count: 3 });
+    await el.evaluate(onElement(`(input) => { input.value = ''; }`));
+    await el.type(value);
+  }
+
+  /** Ticks or clears the checkbox labelled `label` by clicking it, as a person would. */
+  async setChecked(label: string, checked: boolean): Promise<void> {
+    const el = await this.byLabel(label);
+    if ((await el.evaluate(onElement(`(box) => box.checked`))) !== checked) await el.click();
+  }
+
+  /** Picks the option of the <select> labelled `label` whose value or visible text is `option`. */
+  async selectByLabel(label: string, option: string): Promise<void> {
+    const el = await this.byLabel(label);
+    const value = await el.evaluate(
+      onElement(
+        `(select, wanted) => [...select.options].find((o) => o.value === wanted || o.text.trim() === wanted)?.value ?? null`,
+        option,
+      ),
+    );
+    if (value === null) throw new Error(`'${label}' on ${this.location()} has no option '${option}'`);
+    // Focused as a person's pick leaves it, so the next Tab goes on from there.
+    await el.focus();
+    await el.select(value as string);
+  }
+
+  /** The options a <select> labelled `label` offers (their visible texts). */
+  async optionsOf(label: string): Promise<string[]> {
+    const el = await this.byLabel(label);
+    return el.evaluate(onElement(`(select) => [...select.options].map((o) => o.text.trim())`)) as Promise<string[]>;
+  }
+
+  /** The control a <label> whose own text (not its children's) is `label` names; throws when none. */
+  private async byLabel(label: string): Promise<ElementHandle> {
     const handle = await this.page.evaluateHandle(
       js(
         `(text) => {
@@ -94,9 +143,12 @@ export class UiSession {
     );
     const el = handle.asElement() as ElementHandle | null;
     if (!el) throw new Error(`no field labelled '${label}' on ${this.location()}`);
-    await el.click({ count: 3 });
-    await el.evaluate(`(input) => { input.value = ''; }`);
-    await el.type(value);
+    return el;
+  }
+
+  /** Presses a key in the focused field and waits for the navigation it starts (a form's submission). */
+  async pressAndWait(key: 'Enter' | 'Space'): Promise<void> {
+    await Promise.all([this.page.waitForNavigation({ waitUntil: 'load' }), this.page.keyboard.press(key)]);
   }
 
   /** Clicks the link or button whose visible text is `text`, and waits for the navigation it starts. */

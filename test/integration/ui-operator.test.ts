@@ -58,6 +58,8 @@ describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, T
       /<input id="power_parameters_power_pass" name="power_parameters_power_pass" type="password"/,
     );
     assert.match(form.text, /id="deployed" name="deployed"/);
+    // Filled in, not a placeholder: a placeholder sent nothing and the API refused the machine.
+    assert.match(form.text, /<input id="architecture" name="architecture" value="amd64\/generic"/);
 
     const bad = await admin.post(
       `${UI}/machines/add`,
@@ -191,6 +193,24 @@ describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, T
     const busy = await admin.get(`${UI}/machine/${id}`);
     assert.match(busy.text, /id="action-abort"/);
     assert.doesNotMatch(busy.text, /id="action-delete"|id="action-commission"/);
+    // The page's poll carries the same offers, so live.js keeps the bar in step with the status.
+    const live = await admin.get(`${UI}/machine/${id}/live`);
+    assert.equal(live.status, 200, live.text);
+    const actions = (JSON.parse(live.text) as { actions: Array<{ name: string; label: string; href: string }> })
+      .actions;
+    assert.deepEqual(
+      actions.map((a) => a.name),
+      [...busy.text.matchAll(/id="action-([a-z-]+)"/g)].map((m) => m[1]),
+      'the same actions as the bar served',
+    );
+    assert.deepEqual(
+      actions.find((a) => a.name === 'abort'),
+      {
+        name: 'abort',
+        label: 'Abort actions for machine…',
+        href: `${UI}/machine/${id}/action/abort`,
+      },
+    );
     assert.equal((await admin.post(`${UI}/machine/${id}/action/mark-broken`, { comment: 'fan' })).status, 303);
     assert.equal((await machine(id))!.status, S.BROKEN);
     assert.equal((await admin.post(`${UI}/machine/${id}/action/mark-fixed`)).status, 303);

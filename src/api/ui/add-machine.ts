@@ -17,6 +17,10 @@ import { html, segment, type Html } from './html';
 import { page, redirectAfterPost, sendPage, UI_PREFIX, type PageUser } from './layout';
 
 export const ADD_MACHINE_PATH = `${UI_PREFIX}/machines/add`;
+/**
+ * Filled in, as MAAS's UI preselects it: the API requires an architecture for a machine that is not
+ * deployed, and a placeholder looked like a default but sent nothing (found in a real browser).
+ */
 const DEFAULT_ARCH = 'amd64/generic';
 /** One MAC a line (or separated by commas/spaces); MAAS's UI has one input per MAC. */
 const MAX_MACS = 32;
@@ -33,8 +37,8 @@ export function addMachinePages(services: RegionServices, sessions: UiSessionSer
     const powerType = Object.hasOwn(POWER_TYPES, values.power_type ?? '') ? values.power_type! : 'manual';
     const [zones, pools] = await Promise.all([services.zones.list(), services.pools.list()]);
     const value = (name: string, fallback = '') => values[name] ?? fallback;
-    const input = (name: string, label: string, extra: Html | '' = '') =>
-      html`<p><label for="${name}">${label}</label> <input id="${name}" name="${name}" value="${value(name)}"${describedBy(refusal, name)}${extra}>${fieldErrors(refusal, name)}</p>\n`;
+    const input = (name: string, label: string, extra: Html | '' = '', fallback = '') =>
+      html`<p><label for="${name}">${label}</label> <input id="${name}" name="${name}" value="${value(name, fallback)}"${describedBy(refusal, name)}${extra}>${fieldErrors(refusal, name)}</p>\n`;
     const select = (name: string, label: string, choices: string[], selected: string) =>
       html`<p><label for="${name}">${label}</label> <select id="${name}" name="${name}"${describedBy(refusal, name)}>${choices.map((c) => html`<option${c === selected ? html` selected` : ''}>${c}</option>`)}</select>${fieldErrors(refusal, name)}</p>\n`;
     const spec = POWER_TYPES[powerType]!;
@@ -50,7 +54,7 @@ export function addMachinePages(services: RegionServices, sessions: UiSessionSer
 ${otherErrors(refusal, shown)}
 <fieldset><legend>Machine</legend>
 ${input('hostname', 'Machine name', html` placeholder="generated when empty"`)}
-${input('architecture', 'Architecture', html` placeholder="${DEFAULT_ARCH}" list="architectures"`)}<datalist id="architectures">${architectures(services).map((a) => html`<option value="${a}">`)}</datalist>
+${input('architecture', 'Architecture', html` list="architectures"`, DEFAULT_ARCH)}<datalist id="architectures">${architectures(services).map((a) => html`<option value="${a}">`)}</datalist>
 <p><label for="mac_addresses">MAC addresses</label> <textarea id="mac_addresses" name="mac_addresses" rows="3" cols="30"${describedBy(refusal, 'mac_addresses')}>${value('mac_addresses')}</textarea>${fieldErrors(refusal, 'mac_addresses')} <small>one a line</small></p>
 ${select(
   'zone',

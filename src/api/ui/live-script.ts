@@ -4,6 +4,7 @@
 // are complete as served; this only keeps them current. Polling (not SSE): one short GET every few
 // seconds per open page holds no connection or listing-pool slot open between polls.
 import { UI_PREFIX } from './layout';
+import { NO_ACTIONS } from './machine-actions-ui';
 
 export const LIVE_SCRIPT_PATH = `${UI_PREFIX}/static/live.js`;
 /** Between polls; after a failed poll, the wait grows to LIVE_BACKOFF_MS. */
@@ -52,6 +53,31 @@ export const LIVE_SCRIPT = `'use strict';
       });
     });
   }
+  // The action bar follows the status: rebuilt (links by createElement, text by textContent) only
+  // when the offered actions change, so a link being focused or clicked is not swapped under it.
+  function actionKey(bar) {
+    return Array.prototype.map.call(bar.querySelectorAll('a[id^="action-"]'), function (a) { return a.id; }).join(' ');
+  }
+  function actionBar(actions) {
+    var bar;
+    if (!actions.length) {
+      bar = document.createElement('p');
+      bar.textContent = ${JSON.stringify(NO_ACTIONS)};
+    } else {
+      bar = document.createElement('nav');
+      bar.className = 'actions';
+      bar.setAttribute('aria-label', 'Machine actions');
+      actions.forEach(function (a) {
+        var link = document.createElement('a');
+        link.id = 'action-' + a.name;
+        link.href = a.href;
+        link.textContent = a.label;
+        bar.appendChild(link);
+      });
+    }
+    bar.id = 'machine-actions';
+    return bar;
+  }
   var machine = document.querySelector('[data-live-machine]');
   if (machine) {
     var events = document.getElementById('events');
@@ -63,6 +89,11 @@ export const LIVE_SCRIPT = `'use strict';
         set(machine, 'status_message', m.status_message || '-');
         set(machine, 'power', m.power);
         set(machine, 'step', m.operation_step ? m.operation_step.step : '-');
+        var bar = document.getElementById('machine-actions');
+        if (bar && m.actions) {
+          var next = actionBar(m.actions);
+          if (actionKey(next) !== actionKey(bar) || next.tagName !== bar.tagName) bar.replaceWith(next);
+        }
         if (!events) return;
         m.events.slice().reverse().forEach(function (e) {
           lastEvent = Math.max(lastEvent, e.id);

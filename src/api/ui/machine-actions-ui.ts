@@ -22,6 +22,15 @@ import {
   type OptionChoices,
 } from './machine-action-specs';
 
+/** One link of the action bar. */
+export interface OfferedAction {
+  name: string;
+  label: string;
+  href: string;
+}
+/** The action bar without actions (live.js writes the same text when the last one goes). */
+export const NO_ACTIONS = 'No action is available to you on this machine now.';
+
 /** A selection is acted on machine by machine; this bounds one request's work. */
 export const MAX_SELECTION = 50;
 /** Machines of a selection acted on at once (a power action waits for the BMC). */
@@ -121,14 +130,25 @@ ${options}
     );
   }
 
+  /** The actions offered now, as the action bar links them (live.js rebuilds the bar from these). */
+  async function offered(caller: Principal, view: MachineView): Promise<OfferedAction[]> {
+    const offers = await offersFor(caller, view);
+    return ACTION_SPECS.filter((a) => offers[a.name] === null).map((a) => ({
+      name: a.name,
+      label: `${a.label}…`,
+      href: actionPath(view.machine.systemId, a.name),
+    }));
+  }
+
   return {
+    offered,
+
     /** The detail page's action bar: a link to each offered action's confirmation. */
     async actionBar(caller: Principal, view: MachineView): Promise<Html> {
-      const offers = await offersFor(caller, view);
-      const offered = ACTION_SPECS.filter((a) => offers[a.name] === null);
-      if (!offered.length) return html`<p id="machine-actions">No action is available to you on this machine now.</p>`;
-      return html`<nav class="actions" id="machine-actions" aria-label="Machine actions">${offered.map(
-        (a) => html`<a id="action-${a.name}" href="${actionPath(view.machine.systemId, a.name)}">${a.label}…</a>`,
+      const actions = await offered(caller, view);
+      if (!actions.length) return html`<p id="machine-actions">${NO_ACTIONS}</p>`;
+      return html`<nav class="actions" id="machine-actions" aria-label="Machine actions">${actions.map(
+        (a) => html`<a id="action-${a.name}" href="${a.href}">${a.label}</a>`,
       )}</nav>\n`;
     },
 

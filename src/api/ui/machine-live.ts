@@ -7,7 +7,9 @@ import { labelOf } from '../../contracts/lifecycle';
 import type { RegionServices } from '../../region/services';
 import { MACHINE_LIST_MAX_LIMIT } from '../../region/services/machine-list';
 import type { Principal } from '../../region/services/principal';
+import type { MachineView } from '../../region/services/machine-queries';
 import { ensureParams } from '../http';
+import type { OfferedAction } from './machine-actions-ui';
 import { LIVE_SCRIPT } from './live-script';
 import { LIST_PAGE_SIZE } from './machine-list-query';
 
@@ -20,7 +22,10 @@ function sendJson(ctx: Koa.Context, body: unknown): void {
   ctx.body = JSON.stringify(body);
 }
 
-export function machineLive(services: RegionServices) {
+/** The actions a machine's page offers now (machine-actions-ui.ts), so its bar follows the status. */
+export type OfferedActions = (caller: Principal, view: MachineView) => Promise<OfferedAction[]>;
+
+export function machineLive(services: RegionServices, offered?: OfferedActions) {
   return {
     script(ctx: Koa.Context): void {
       ctx.status = 200;
@@ -57,6 +62,8 @@ export function machineLive(services: RegionServices) {
         status_message: m.statusMessage || null,
         power: `${m.powerType}: ${m.powerState}`,
         operation_step: view.operationStep ?? null,
+        // A status change changes what may be done: without this the bar kept, say, Abort after Ready.
+        actions: offered ? await offered(caller, view) : undefined,
         events: events.map((e) => ({
           id: e.id,
           created: e.created.toISOString(),

@@ -78,7 +78,7 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
   const machines = machinePages(services, o, { actionBar: machineActions.actionBar });
   const addMachine = addMachinePages(services, sessions);
   const account = accountPages(services, sessions);
-  const live = machineLive(services);
+  const live = machineLive(services, machineActions.offered);
 
   const routes: Route[] = [
     // Any method: the login handles POST, and shows the form (or returns a signed-in user) otherwise.
