@@ -174,6 +174,11 @@ describe('issue 20: scripts, script results, maas-scripts and automatic tags', (
       [script('name: has space'), {}, /disallowed characters/],
       [script('name: typed\nscript_type: banana'), {}, /Unknown type/],
       [script('name: params\nparameters: {disk: {type: floppy}}'), {}, /type must be one of/],
+      // Names are file names in the maas-scripts tar and the environment's work directory.
+      [script('title: up'), { name: '../x' }, /Name '\.\.\/x' contains '\/'/],
+      [script('title: sub'), { name: 'a/b' }, /Name 'a\/b' contains '\/'/],
+      [script('name: .hidden'), {}, /Name '\.hidden' starts with '\.'/],
+      [script('name: a..b'), {}, /Name 'a\.\.b' contains '\.\.'/],
     ];
     for (const [text, fields, message] of cases) {
       const r = await upload(text, fields);
