@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tagResources } from '../../src/api/resources/tags';
+import { ValidationError } from '../../src/region/errors';
+import { TagService } from '../../src/region/services/tags';
 import { PRESENT, startResourceApi, type ResourceApi } from '../helpers/resource-api';
 import { deployedMachineInput } from '../helpers/factories';
 
@@ -131,5 +133,73 @@ describe('MAAS API: tags', () => {
     assert.equal((await api.call('PUT', `${TAGS}fixed/`, { key: alice.key, form: { comment: 'x' } })).status, 403);
     assert.equal((await api.call('DELETE', `${TAGS}fixed/`, { key: alice.key })).status, 403);
     assert.deepEqual(await tagNames(), ['fixed']);
+  });
+
+  it('a defined tag over machines read in several batches gets exactly the matching ones; a slow definition writes nothing', async () => {
+    const db = api.services.db;
+    const lshw = (product: string) => `<list><node class="system"><product>${product}</product></node></list>`;
+    /** A new machine's commissioning runs, oldest first, each with its lshw: [product, status (2 passed, 3 failed)]. */
+    const commissioned = async (hostname: string, runs: Array<[string, number]>) => {
+      const m = await api.services.machines.create(deployedMachineInput(hostname, null));
+      const [{ id }] = (await db.query(`SELECT id FROM machines WHERE system_id = $1`, [m.systemId])) as [
+        { id: number },
+      ];
+      for (const [product, status] of runs)
+        await db.query(
+          `WITH s AS (INSERT INTO script_sets (machine_id, result_type) VALUES ($1, 0) RETURNING id)
+           INSERT INTO script_results (script_set_id, script_name, status, output)
+           SELECT s.id, '00-maas-01-lshw', $2, $3 FROM s`,
+          [id, status, Buffer.from(lshw(product))],
+        );
+      return id;
+    };
+    const boxes = [
+      await commissioned('box-1', [['Box', 2]]),
+      await commissioned('box-2', [['Box', 2]]),
+      await commissioned('box-3', [
+        ['Other', 2],
+        ['Box', 2],
+      ]), // the latest output counts
+      await commissioned('box-4', [['Box', 2]]),
+      await commissioned('box-5', [['Box', 2]]),
+    ];
+    const others = [
+      await commissioned('other-1', [['Other', 2]]),
+      await commissioned('other-2', [
+        ['Box', 2],
+        ['Other', 2],
+      ]),
+      await commissioned('other-3', [['Box', 3]]), // a failed run is not the machine's lshw
+    ];
+    const tagged = async (tag: string) =>
+      (
+        (await db.query(
+          `SELECT mt.machine_id AS id FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE t.name = $1 ORDER BY 1`,
+          [tag],
+        )) as Array<{ id: number }>
+      ).map((r) => r.id);
+    const byId = (ids: number[]) => [...ids].sort((a, b) => a - b);
+
+    const tags = new TagService(db, { batch: 2, evaluationMs: 60_000 });
+    await tags.create({ name: 'boxes', definition: '//product = "Box"' });
+    assert.deepEqual(await tagged('boxes'), byId(boxes));
+    await tags.update('boxes', { definition: '//product = "Other"' });
+    assert.deepEqual(await tagged('boxes'), byId([others[0]!, others[1]!]));
+    await db.query(`DELETE FROM machine_tags WHERE machine_id = $1`, [others[0]]);
+    await tags.updateMachines('boxes', { add: [ids.free!], remove: [] });
+    await tags.rebuild('boxes');
+    assert.deepEqual(await tagged('boxes'), byId([others[0]!, others[1]!]), 'rebuild: the definition decides');
+
+    // Every evaluation takes at least 0 ms: a 0 ms budget refuses any definition, naming it.
+    const strict = new TagService(db, { batch: 2, evaluationMs: 0 });
+    await assert.rejects(strict.create({ name: 'slow', definition: '//product' }), (e: unknown) => {
+      assert.ok(e instanceof ValidationError);
+      assert.match(JSON.stringify(e.fields), /definition.*took \d+ ms; at most 0 ms per machine/);
+      return true;
+    });
+    assert.ok(!(await tagNames()).includes('slow'));
+    await assert.rejects(strict.update('boxes', { definition: '//product = "Box"' }), ValidationError);
+    assert.equal((await tags.get('boxes')).definition, '//product = "Other"');
+    assert.deepEqual(await tagged('boxes'), byId([others[0]!, others[1]!]), 'a refused definition changes nothing');
   });
 });

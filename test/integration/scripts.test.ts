@@ -174,6 +174,11 @@ describe('issue 20: scripts, script results, maas-scripts and automatic tags', (
       [script('name: has space'), {}, /disallowed characters/],
       [script('name: typed\nscript_type: banana'), {}, /Unknown type/],
       [script('name: params\nparameters: {disk: {type: floppy}}'), {}, /type must be one of/],
+      // Names are file names in the maas-scripts tar and the environment's work directory.
+      [script('title: up'), { name: '../x' }, /Name '\.\.\/x' contains '\/'/],
+      [script('title: sub'), { name: 'a/b' }, /Name 'a\/b' contains '\/'/],
+      [script('name: .hidden'), {}, /Name '\.hidden' starts with '\.'/],
+      [script('name: a..b'), {}, /Name 'a\.\.b' contains '\.\.'/],
     ];
     for (const [text, fields, message] of cases) {
       const r = await upload(text, fields);
@@ -238,6 +243,28 @@ describe('issue 20: scripts, script results, maas-scripts and automatic tags', (
     // An id from another run is refused and writes nothing.
     const stranger = await signal({ status: 'WORKING', script_result_id: '999999', exit_status: '0' }, { x: 'y' });
     assert.equal(stranger.status, 400, stranger.text);
+    // A result file named out of its directory, or over the per-file cap: a 400 naming it, nothing stored.
+    const resultsNow = async () =>
+      JSON.stringify(
+        (((await api.call('GET', `${RESULTS}current-commissioning/`, { key: admin })).body as Json).results as Json[])
+          .map((r) => [r.name, r.status_name])
+          .sort(),
+      );
+    const beforeBad = await resultsNow();
+    for (const [file, content, message] of [
+      ['../evil', 'x', /Result file '\.\.\/evil' contains '\/'/],
+      ['.hidden.out', 'x', /Result file '\.hidden\.out' starts with '\.'/],
+      [
+        '00-maas-02-virtuality',
+        'x'.repeat(4 * 1024 * 1024 + 1),
+        /Result file '00-maas-02-virtuality' is 4194305 bytes; at most 4194304/,
+      ],
+    ] as const) {
+      const bad = await signal({ status: 'WORKING', exit_status: '0' }, { [file]: content });
+      assert.equal(bad.status, 400, bad.text);
+      assert.match(bad.text, message);
+    }
+    assert.equal(await resultsNow(), beforeBad);
     assert.equal((await signal({ status: 'WORKING', script_result_id: lshwId })).status, 200);
     const running = (await api.call('GET', `${RESULTS}current-commissioning/?filters=00-maas-01-lshw`, { key: admin }))
       .body as Json;

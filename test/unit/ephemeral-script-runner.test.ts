@@ -191,6 +191,36 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
     }
   });
 
+  it('a script whose name leaves its directory is refused before anything is written for it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-escape-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'commissioning'));
+      fs.copyFileSync(path.join(FIXTURE, 'commissioning/99-user-facts'), path.join(dir, 'commissioning/99-user-facts'));
+      const index = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'index.json'), 'utf8'));
+      const entry = { ...index['1.0'].commissioning_scripts[0], name: '../../escaped' };
+      fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ '1.0': { commissioning_scripts: [entry] } }));
+      const bad = await region(tarOf(dir));
+      try {
+        // The harness's WORK is <tmp>/run: `$WORK/out/../../escaped` would be <tmp>/escaped*.
+        const r = await shell(
+          bad.port,
+          'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"; ls "$WORK/.." "$WORK" | grep escaped && echo ESCAPED',
+        );
+        assert.match(r.out, /rc=1/, r.out);
+        assert.match(r.out, /Refusing to run script '\.\.\/\.\.\/escaped'/, r.out);
+        assert.doesNotMatch(r.out, /ESCAPED/, r.out);
+        assert.deepEqual(
+          bad.signals.filter((s) => /escaped/.test(s.fields.error ?? '') || Object.keys(s.files).length > 0),
+          [],
+        );
+      } finally {
+        await bad.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('commissioning scripts that all pass end with OK "All scripts successfully ran"', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-pass-'));
     try {

@@ -104,6 +104,11 @@ describe('ustar writer', () => {
     assert.equal(parseInt(header.subarray(148, 154).toString(), 8), sum);
     assert.equal(tar.subarray(1536, 1538).toString(), 'hi');
   });
+
+  it('refuses an entry that would unpack outside its directory', () => {
+    for (const path of ['commissioning/../../x', '/etc/x', 'a//b', '..'])
+      assert.throws(() => tarArchive([{ path, data: Buffer.alloc(0), mode: 0o644, mtime: new Date(0) }]), /outside/);
+  });
 });
 
 describe('XPath tag definitions', () => {

@@ -186,6 +186,14 @@ run_one() {
   VERSION_ID=$(index_value "$base/script_version_id")
   SCRIPT_TIMEOUT=$(index_value "$base/timeout_seconds")
   EXIT_STATUS='' RUNTIME=''
+  # The name is a directory under $WORK/out and downloads/: the region refuses one that leaves
+  # them, and so does the runner, whatever region it talks to.
+  case $name in
+    */* | .* | *..*)
+      echo "Refusing to run script '$name': its name is not a plain file name" >&2
+      return 1
+      ;;
+  esac
   msg=$name
   [ -n "$RESULT_ID" ] && msg="$name (id: $RESULT_ID)"
   dir=$WORK/out/$name${RESULT_ID:+.$RESULT_ID}

@@ -59,7 +59,7 @@ export class MetadataService {
         'status',
         `Unknown status '${input.status}'; expected one of ${SIGNAL_STATUSES.join(', ')}.`,
       );
-    checkSignal(input.error, [...input.files.keys()]);
+    checkSignal(input.error, input.files);
     // Validated whole before the transaction: a bad report stores nothing, not even the event.
     const hardware = input.files.get(HARDWARE_FILE);
     const report = hardware ? parseHardwareReport(hardware) : undefined;

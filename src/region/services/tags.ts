@@ -8,7 +8,15 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { TagEntity, type Tag } from '../db/entities';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { SIGNAL_LIMITS } from './signal-limits';
 import { checkDefinition, definitionMatches, parseLshw } from './tag-definitions';
+import {
+  applyPopulation,
+  evaluateTag,
+  POPULATION_LIMITS,
+  type Population,
+  type PopulationLimits,
+} from './tag-population';
 
 /** The built-in script whose output automatic tags are evaluated against. */
 export const LSHW_SCRIPT = '00-maas-01-lshw';
@@ -41,8 +49,14 @@ function checkName(name: string | undefined, required: boolean): string | undefi
   return name;
 }
 
+const isDefined = (definition: string | undefined): definition is string =>
+  definition !== undefined && definition.trim() !== '';
+
 export class TagService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly limits: PopulationLimits = POPULATION_LIMITS,
+  ) {}
 
   list(): Promise<Tag[]> {
     return this.db.getRepository(TagEntity).find({ order: { id: 'ASC' } });
@@ -57,6 +71,8 @@ export class TagService {
   async create(input: TagInput): Promise<Tag> {
     const name = checkName(input.name, true)!;
     if (input.definition !== undefined) checkDefinition(input.definition);
+    await this.assertFree(this.db.manager, name); // before the walk: a taken name is a quick 400
+    const population = isDefined(input.definition) ? await this.evaluate(input.definition) : undefined;
     return this.db.transaction(async (tx) => {
       await this.assertFree(tx, name);
       const tag = await tx.getRepository(TagEntity).save({
@@ -65,7 +81,7 @@ export class TagService {
         definition: input.definition ?? '',
         kernelOpts: input.kernelOpts ?? '',
       });
-      await populateTag(tx, tag);
+      if (population) await applyPopulation(tx, tag.id, tag.definition, population, this.limits);
       return tag;
     });
   }
@@ -73,6 +89,10 @@ export class TagService {
   async update(current: string, input: TagInput): Promise<Tag> {
     const name = checkName(input.name, false);
     if (input.definition !== undefined) checkDefinition(input.definition);
+    const seen = await this.get(current);
+    const definition = input.definition;
+    let population =
+      isDefined(definition) && definition !== seen.definition ? await this.evaluate(definition) : undefined;
     return this.db.transaction(async (tx) => {
       const tag = await this.lock(tx, current);
       if (name !== undefined && name !== tag.name) {
@@ -80,22 +100,32 @@ export class TagService {
         tag.name = name;
       }
       if (input.comment !== undefined) tag.comment = input.comment;
-      const redefined = input.definition !== undefined && input.definition !== tag.definition;
-      if (input.definition !== undefined) tag.definition = input.definition;
+      const redefined = definition !== undefined && definition !== tag.definition;
+      // Redefined by another request since it was read: walked here, under the lock (rare).
+      if (redefined && isDefined(definition) && !population) population = await this.evaluate(definition, tx);
+      if (definition !== undefined) tag.definition = definition;
       if (input.kernelOpts !== undefined) tag.kernelOpts = input.kernelOpts;
       const saved = await tx.getRepository(TagEntity).save(tag);
-      if (redefined) await populateTag(tx, saved);
+      if (redefined && population) await applyPopulation(tx, saved.id, saved.definition, population, this.limits);
       return saved;
     });
   }
 
   /** MAAS's `rebuild`: the tag's machines recomputed from its definition (a manual tag keeps its own). */
   async rebuild(name: string): Promise<Tag> {
+    const seen = await this.get(name);
+    const population = isDefined(seen.definition) ? await this.evaluate(seen.definition) : undefined;
     return this.db.transaction(async (tx) => {
       const tag = await this.lock(tx, name);
-      await populateTag(tx, tag);
+      // Redefined meanwhile: that request wrote its own population, which is the newer.
+      if (population && tag.definition === seen.definition)
+        await applyPopulation(tx, tag.id, tag.definition, population, this.limits);
       return tag;
     });
+  }
+
+  private evaluate(definition: string, manager: EntityManager = this.db.manager): Promise<Population> {
+    return evaluateTag(manager, definition, this.limits);
   }
 
   /** Machines lose the tag with it (machine_tags cascades). */
@@ -168,26 +198,6 @@ export class TagService {
 }
 
 /**
- * MAAS's populate_nodes: a defined tag's machines become exactly those whose latest lshw output
- * matches. A tag without a definition is manual: its machines are left alone.
- */
-async function populateTag(tx: EntityManager, tag: Tag): Promise<void> {
-  if (tag.definition.trim() === '') return;
-  const rows: Array<{ machineId: number; output: Buffer }> = await tx.query(
-    `${LATEST_LSHW} ORDER BY t.machine_id, r.id DESC`,
-  );
-  const matching = rows.filter((r) => definitionMatches(tag.definition, parseLshw(r.output))).map((r) => r.machineId);
-  await tx.query(`DELETE FROM machine_tags WHERE tag_id = $1 AND NOT (machine_id = ANY($2::int[]))`, [
-    tag.id,
-    matching,
-  ]);
-  await tx.query(`INSERT INTO machine_tags (machine_id, tag_id) SELECT unnest($1::int[]), $2 ON CONFLICT DO NOTHING`, [
-    matching,
-    tag.id,
-  ]);
-}
-
-/**
  * MAAS's populate_tags_for_single_node, when a machine's commissioning ends: every defined tag
  * added to or removed from the machine by its latest lshw output (none: it matches no tag).
  */
@@ -200,7 +210,7 @@ export async function populateTagsForMachine(tx: EntityManager, machineId: numbe
     `${LATEST_LSHW} AND t.machine_id = $1 ORDER BY t.machine_id, r.id DESC`,
     [machineId],
   );
-  const doc = rows[0] ? parseLshw(rows[0].output) : null;
+  const doc = rows[0] && rows[0].output.length <= SIGNAL_LIMITS.fileBytes ? parseLshw(rows[0].output) : null;
   const matching = tags.filter((t) => definitionMatches(t.definition, doc)).map((t) => t.id);
   const defined = tags.map((t) => t.id);
   await tx.query(

@@ -5,6 +5,7 @@
 // request may set (a user keeps them when an upstream script is uploaded again).
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../../errors';
+import { fileNameProblem } from './file-names';
 import { translateHardwareType, translateParallel, translateScriptType } from './script-enums';
 
 /** What a create or update request says; undefined: not given. */
@@ -52,7 +53,8 @@ const PARAMETER_TYPES = ['runtime', 'storage', 'interface', 'url', 'string', 'pa
 const HARDWARE_ID =
   /^(modalias|pci|usb|system_vendor|system_product|system_version|mainboard_vendor|mainboard_product):.+$/;
 const DELIMITER = /\s*#\s*-+\s*(Start|End) MAAS (?<version>\d+\.\d+) script metadata\s+-+/i;
-/** shlex.quote leaves a name alone only when it is made of these (MAAS refuses any other name). */
+/** shlex.quote leaves a name alone only when it is made of these (MAAS refuses any other name);
+ * `/` and `.` pass it, so file-names.ts refuses what would leave a directory. */
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 class Errors {
@@ -264,6 +266,8 @@ export function defineScript(
   else if (/^\d+$/.test(def.name)) errors.add('name', 'Cannot be a number.');
   else if (!SHELL_SAFE.test(def.name))
     errors.add('name', `Name '${def.name}' contains disallowed characters, e.g. space or quotes.`);
+  else if (fileNameProblem(def.name) !== undefined)
+    errors.add('name', `Name '${def.name}' ${fileNameProblem(def.name)}: a script's name is its file name.`);
   else if (def.name.length > 255)
     errors.add('name', `Ensure this value has at most 255 characters (it has ${def.name.length}).`);
   errors.throwIfAny();

@@ -41,6 +41,10 @@ const padding = (size: number) => Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK)
 export function tarArchive(entries: readonly TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
+    // Names are checked where they are accepted (file-names.ts); an entry that would still unpack
+    // outside the reader's directory is a bug, not an archive to hand out.
+    if (e.path.startsWith('/') || e.path.split('/').some((s) => s === '..' || s === ''))
+      throw new Error(`tar entry '${e.path}' would unpack outside its directory`);
     const name = Buffer.from(e.path, 'utf8');
     const mtime = Math.floor(e.mtime.getTime() / 1000);
     if (name.length > 100) {
