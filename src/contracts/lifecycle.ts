@@ -236,6 +236,16 @@ export interface LifecycleOperation {
   silenceInNodeTimeouts: number | null;
 }
 
+/**
+ * Where a machine goes when the tests it started from `from` pass (MAAS's _process_testing): READY
+ * from a broken or failed status, NEW from failed commissioning, else back to `from`.
+ */
+export function testingReturnsTo(from: MachineStatus): MachineStatus {
+  if (from === S.FAILED_COMMISSIONING) return S.NEW;
+  if (from === S.NEW || TESTING_RESETS.includes(from)) return S.READY;
+  return from;
+}
+
 /** The operations metalflow runs (a workflow, or an abort), keyed like WorkflowType. */
 export const LIFECYCLE = {
   commission: {
@@ -289,15 +299,35 @@ export const LIFECYCLE = {
     failTo: S.FAILED_DISK_ERASING,
     silenceInNodeTimeouts: 1,
   },
-  /** No workflow runs tests yet; a machine found TESTING can still be aborted or reconciled. */
+  /**
+   * op=test: the ephemeral environment runs the testing set (MAAS's Test action's statuses, less
+   * DEPLOYED, NEW and RESCUE_MODE: a deployed machine would lose its running workload to the
+   * netboot, and this table has no NEW or RESCUE_MODE -> TESTING edge). Success goes back where
+   * testing started from (testingReturnsTo), which the API works out at the start.
+   */
   test: {
     event: 'Testing',
     inProgress: S.TESTING,
-    startFrom: [],
-    succeedTo: [],
+    startFrom: [
+      S.READY,
+      S.BROKEN,
+      S.FAILED_COMMISSIONING,
+      S.FAILED_DEPLOYMENT,
+      S.FAILED_RELEASING,
+      S.FAILED_DISK_ERASING,
+      S.FAILED_TESTING,
+      S.FAILED_ENTERING_RESCUE_MODE,
+      S.FAILED_EXITING_RESCUE_MODE,
+      S.MISSING,
+      S.RETIRED,
+      S.RESERVED,
+      S.ALLOCATED,
+    ],
+    succeedTo: [S.READY, S.NEW, S.RESERVED, S.ALLOCATED],
     abortTo: S.FAILED_TESTING,
     failTo: S.FAILED_TESTING,
-    silenceInNodeTimeouts: null,
+    // MAAS's node_timeout applies to testing as to commissioning (the environment's heartbeat keeps it alive).
+    silenceInNodeTimeouts: 1,
   },
   /** A machine that netbooted unknown creates itself NEW; nothing runs long enough to abort. */
   enlist: {

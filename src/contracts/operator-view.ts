@@ -15,6 +15,7 @@ const OPERATION_OF_TYPE: Record<WorkflowTypeName, string> = {
   [WorkflowType.commission]: 'commission',
   [WorkflowType.deploy]: 'deploy',
   [WorkflowType.release]: 'release',
+  [WorkflowType.test]: 'test',
   [WorkflowType.abort]: 'abort',
   [WorkflowType.enlist]: 'enlist',
   [WorkflowType.registerDeployed]: 'register-deployed',
@@ -77,6 +78,9 @@ export function describeWorkflow<T extends WorkflowTypeName>(type: T, params: Wo
       summary = r.erase ? `Release ${host}, erasing its disks (${eraseModeOf(r)})` : `Release ${host}`;
       break;
     }
+    case WorkflowType.test:
+      summary = `Test ${host}`;
+      break;
     case WorkflowType.abort: {
       const a = params as WorkflowParams<typeof WorkflowType.abort>;
       summary = `Abort ${labelOf(a.from).toLowerCase()} of ${host}`;

@@ -21,6 +21,7 @@ export const WorkflowType = {
   commission: 'commissionWorkflow',
   deploy: 'deployWorkflow',
   release: 'releaseWorkflow',
+  test: 'testWorkflow',
   abort: 'abortWorkflow',
   enlist: 'enlistWorkflow',
   registerDeployed: 'registerDeployedWorkflow',
@@ -105,6 +106,11 @@ interface LifecycleStart extends MachineRef {
  * ephemeral_deploy) carry them in their input still; nothing reads them.
  */
 export type CommissionParams = LifecycleStart;
+/** op=test: the ephemeral environment runs the machine's testing set (made by the API at the start). */
+export interface TestParams extends LifecycleStart {
+  /** Where passing tests leave the machine (lifecycle.ts testingReturnsTo of the status it started from). */
+  returnTo: MachineStatus;
+}
 export interface DeployParams extends LifecycleStart {
   /** The series of the boot resource the API resolved (for the workflow's messages). */
   distroSeries: string;
@@ -146,6 +152,7 @@ export interface WorkflowSignatures {
   [WorkflowType.commission]: { params: CommissionParams; result: LifecycleOutcome };
   [WorkflowType.deploy]: { params: DeployParams; result: LifecycleOutcome };
   [WorkflowType.release]: { params: ReleaseParams; result: LifecycleOutcome };
+  [WorkflowType.test]: { params: TestParams; result: LifecycleOutcome };
   [WorkflowType.abort]: { params: AbortParams; result: LifecycleOutcome };
   [WorkflowType.enlist]: { params: EnlistParams; result: LifecycleOutcome };
   [WorkflowType.registerDeployed]: { params: RegisterDeployedParams; result: LifecycleOutcome };

@@ -2,9 +2,13 @@ import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { CommissionParams, LifecycleOutcome } from '../contracts/workflows';
 import { OperationFrame, silenceOf, statusesOf } from './frame';
 import { MachineReports } from './signals';
-import { awaitResult, netboot, powerOff } from './steps';
+import { netboot, powerOff } from './steps';
+import { awaitCommissioning } from './test';
 
-/** Commissioning: boot the ephemeral environment, let it report the hardware, power off, READY. */
+/**
+ * Commissioning: boot the ephemeral environment, let it report the hardware (and run the tests it
+ * was given: workflows/test.ts), power off, READY.
+ */
 export async function commissionWorkflow(p: CommissionParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
   const life = new OperationFrame({
@@ -24,9 +28,10 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     await netboot(life, p, 'commissioning', 'Powering on to commission.');
 
     life.at('wait for the commissioning results');
-    await awaitResult(
+    // Then the tests, when the API gave it testing scripts (the environment signals TESTING).
+    await awaitCommissioning(
+      life,
       reports,
-      LIFECYCLE.commission.event,
       silenceOf(LIFECYCLE.commission, p.deadlines),
       'Commissioning scripts failed.',
     );

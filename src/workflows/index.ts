@@ -7,11 +7,13 @@ import { enlistWorkflow } from './enlist';
 import { powerWorkflow } from './power';
 import { registerDeployedWorkflow } from './register-deployed';
 import { releaseWorkflow } from './release';
+import { testWorkflow } from './test';
 
 export {
   commissionWorkflow,
   deployWorkflow,
   releaseWorkflow,
+  testWorkflow,
   abortWorkflow,
   enlistWorkflow,
   registerDeployedWorkflow,
@@ -27,6 +29,7 @@ export const workflowsByType: { [T in WorkflowType]: (params: WorkflowParams<T>)
   commissionWorkflow,
   deployWorkflow,
   releaseWorkflow,
+  testWorkflow,
   abortWorkflow,
   enlistWorkflow,
   registerDeployedWorkflow,

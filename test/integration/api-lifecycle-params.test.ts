@@ -79,13 +79,9 @@ describe('MAAS API: lifecycle parameters are honoured or refused', () => {
       ['deploy', { hwe_kernel: 'ga-22.04' }, 'hwe_kernel', /^hwe_kernel is not supported yet/],
       ['release', { force: 'maybe' }, 'force', /not a valid boolean/],
       ['commission', { commissioning_scripts: 'smartctl' }, 'commissioning_scripts', /is not supported yet/],
-      [
-        'commission',
-        { testing_scripts: 'smartctl-validate' },
-        'testing_scripts',
-        /^testing_scripts is not supported yet/,
-      ],
-      ['commission', { testing_scripts: 'none,memtester' }, 'testing_scripts', /only 'none'/],
+      // Tests run after commissioning (test/integration/testing.test.ts); an unknown one is refused.
+      ['commission', { testing_scripts: 'none,no-such-test' }, 'testing_scripts', /no-such-test/],
+      ['commission', { parameters: '{}' }, 'parameters', /^parameters is not supported yet/],
       ['deploy', { install_kvm: 'true' }, 'install_kvm', /^install_kvm is not supported yet: .*KVM/],
       ['deploy', { register_vmhost: '1' }, 'register_vmhost', /^register_vmhost is not supported yet/],
       ['deploy', { bridge_all: 'true' }, 'bridge_all', /^bridge_all is not supported yet/],

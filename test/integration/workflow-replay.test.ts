@@ -14,7 +14,7 @@ const DIR = path.resolve(__dirname, '..', 'fixtures', 'histories');
 const histories = fs.readdirSync(DIR).filter((f) => f.endsWith('.history.pb'));
 
 describe('replaying histories of earlier workflow code', () => {
-  for (const kind of ['commission', 'deploy', 'release']) {
+  for (const kind of ['commission', 'deploy', 'release', 'test']) {
     it(`has recorded ${kind} histories to replay`, () =>
       assert.ok(
         histories.some((f) => f.startsWith(`${kind}-`)),

@@ -8,6 +8,7 @@ import type {
   CommissionOptions as CommissionCommand,
   DeployOptions as DeployCommand,
   ReleaseOptions as ReleaseCommand,
+  TestOptions as TestCommand,
 } from '../../region/services/machine-actions';
 import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import { powerParametersFromForm } from '../../region/services/power-parameters';
@@ -42,6 +43,13 @@ function powerParameters(json: string | undefined, fieldValues: Record<string, s
   return { ...fromJson, ...powerParametersFromForm(Object.entries(fieldValues)) };
 }
 
+/** testing_scripts as MAAS takes it: repeated, or comma-separated in one value; names or tags. */
+const scriptNames = (values: readonly string[]): string[] =>
+  values
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 export const createForm = form(
   {
     hostname: field.text('The hostname; generated when absent.', { maxLength: 63 }),
@@ -60,6 +68,9 @@ export const createForm = form(
       maxLength: 128,
     }),
     commission: field.bool('Commission the new machine (default true).'),
+    testing_scripts: field.list(
+      "Testing scripts' names or tags, comma-separated, run once commissioning passes (none given, or 'none': no tests); only when it commissions.",
+    ),
     // MAAS's options python-libmaas's Machines.create() sends when asked: a documented 400.
     subarchitecture: field.unsupported('give it in architecture as arch/subarch, e.g. amd64/generic.'),
     min_hwe_kernel: field.unsupported("the image's own kernel is installed."),
@@ -79,6 +90,7 @@ export const createForm = form(
     deployed: v.deployed ?? false,
     hostId: v.host_id,
     commission: v.commission ?? true,
+    testingScripts: scriptNames(v.testing_scripts).filter((n) => n !== 'none'),
     given: v.request_names,
   }),
 );
@@ -204,36 +216,54 @@ export const allocateForm = form(
 /** A parameter MAAS has that metalflow cannot honour yet: 400 naming it, rather than ignoring it. */
 const unsupported = (name: string, why: string) => ValidationError.field(name, `${name} is not supported yet: ${why}`);
 
+const TESTING_SCRIPTS_DOC =
+  "Testing scripts' names or tags, comma-separated; an unknown one is a 400 that starts nothing.";
+/** MAAS takes a script's parameters as fields named after them (`storage`, `<script>_storage`): none are declared, so each is a 400. */
+const PARAMETERS_WHY =
+  "the scripts run with their parameters' defaults (smartctl-validate, badblocks, fio: every disk); a parameter named by itself or by <script>_<parameter> is refused as an unknown parameter too.";
+const ENABLE_SSH_WHY = 'the machine is powered off once its scripts finish, so it cannot be reached.';
+
 /**
  * Commissioning's options: skip_networking / skip_storage are carried (the hardware report then
  * keeps the interfaces / block devices, as MAAS's hooks do); skip_bmc_config is a boolean with
- * nothing to skip, since commissioning here never configures the BMC; testing_scripts=none is
- * what always happens (no tests); enable_ssh=true and any script are refused.
+ * nothing to skip, since commissioning here never configures the BMC; testing_scripts are run by
+ * the environment once commissioning passes (none given, or `none`: no tests, unlike MAAS, whose
+ * default runs those tagged commissioning); enable_ssh=true and script parameters are refused.
  */
 export const commissionForm = form(
   {
-    enable_ssh: field.bool(
-      'Not supported yet (true is refused): the machine is powered off once commissioning finishes.',
-    ),
+    enable_ssh: field.bool(`Not supported yet (true is refused): ${ENABLE_SSH_WHY}`),
     skip_bmc_config: field.bool('Either value: commissioning here never configures the BMC.'),
     skip_networking: field.bool("Keep the machine's interfaces as they are: the hardware report does not change them."),
     skip_storage: field.bool("Keep the machine's block devices as they are: the hardware report does not change them."),
     commissioning_scripts: field.unsupported('commissioning runs its built-in hardware report, no scripts.'),
-    testing_scripts: field.list("Only 'none' (no tests run, which is what happens here); any script is refused."),
+    testing_scripts: field.list(
+      `${TESTING_SCRIPTS_DOC} Run after commissioning passes; a failed test leaves the machine Failed testing. Default: none ('none' too).`,
+    ),
+    parameters: field.unsupported(PARAMETERS_WHY),
   },
   (v): CommissionCommand => {
-    if (v.enable_ssh)
-      throw unsupported(
-        'enable_ssh',
-        'the machine is powered off once commissioning finishes, so it cannot be reached.',
-      );
-    const tests = v.testing_scripts
-      .flatMap((s) => s.split(','))
-      .map((s) => s.trim())
-      .filter(Boolean);
-    if (tests.some((s) => s !== 'none'))
-      throw unsupported('testing_scripts', "there is no hardware testing yet; only 'none' is accepted.");
-    return { skipNetworking: v.skip_networking ?? false, skipStorage: v.skip_storage ?? false };
+    if (v.enable_ssh) throw unsupported('enable_ssh', ENABLE_SSH_WHY);
+    const tests = scriptNames(v.testing_scripts).filter((s) => s !== 'none');
+    return {
+      skipNetworking: v.skip_networking ?? false,
+      skipStorage: v.skip_storage ?? false,
+      ...(tests.length > 0 ? { testingScripts: tests } : {}),
+    };
+  },
+);
+
+/** MAAS's TestForm (op=test). */
+export const testForm = form(
+  {
+    enable_ssh: field.bool(`Not supported yet (true is refused): ${ENABLE_SSH_WHY}`),
+    testing_scripts: field.list(`${TESTING_SCRIPTS_DOC} Default: those tagged commissioning (smartctl-validate).`),
+    parameters: field.unsupported(PARAMETERS_WHY),
+  },
+  (v): TestCommand => {
+    if (v.enable_ssh) throw unsupported('enable_ssh', ENABLE_SSH_WHY);
+    const tests = scriptNames(v.testing_scripts);
+    return tests.length > 0 ? { testingScripts: tests } : {};
   },
 );
 

@@ -17,6 +17,7 @@ import {
   bulkReleaseForm,
   commentForm,
   commissionForm,
+  testForm,
   createForm,
   deployForm,
   powerOffForm,
@@ -171,6 +172,14 @@ export function machineResources(services: RegionServices, present: PresentOptio
         form: commissionForm,
         doc: 'Commission: boot the ephemeral environment and record the hardware.',
         handle: async (c) => (await ops.commission(caller(c), id(c), c.form), show(c)),
+      }),
+      action({
+        method: 'POST',
+        op: 'test',
+        access: operate,
+        form: testForm,
+        doc: "Test the hardware (admins, and admins of the machine's pool): the ephemeral environment runs the testing scripts; passing returns the machine where it was (READY from a broken or failed state, NEW from failed commissioning), a failed test leaves it Failed testing naming the script. Not from Deployed: the netboot would take its workload down.",
+        handle: async (c) => (await ops.test(caller(c), id(c), c.form), show(c)),
       }),
       action({
         method: 'POST',

@@ -26,6 +26,7 @@ import { UiSessionFlash1765100000000 } from './migrations/0040-ui-session-flash'
 import { EventClaimToken1765120000000 } from './migrations/0042-event-claim-token';
 import { Scripts1765070000000 } from './migrations/0037-scripts';
 import { BuiltinScripts1765080000000 } from './migrations/0038-builtin-scripts';
+import { SmartctlCommissioningTag1765200000000 } from './migrations/0041-smartctl-commissioning-tag';
 import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
 
 export const MIGRATIONS = [
@@ -55,6 +56,7 @@ export const MIGRATIONS = [
   EventClaimToken1765120000000,
   Scripts1765070000000,
   BuiltinScripts1765080000000,
+  SmartctlCommissioningTag1765200000000,
   WorkflowStarts1765050000000,
 ];
 

@@ -99,6 +99,8 @@ export const MACHINE_RULES = {
   power: ownerOrPoolAdmin,
   /** Operations that reshape the machine: not its owner's to decide. */
   commission: poolAdmin,
+  /** MAAS's op=test (NodePermission.admin). */
+  test: poolAdmin,
   'mark-fixed': poolAdmin,
   edit: poolAdmin,
   reserve: poolAdmin,

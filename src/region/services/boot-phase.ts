@@ -2,7 +2,7 @@
 // The boot purpose a workflow stored is only a wish: it outlives the phase that set it (a READY
 // machine still carries `commissioning`), and the rack's HTTP boot server answers anyone on the
 // boot network. So the status decides: the machine's token goes out only while it is in a netboot
-// phase whose ephemeral environment reports with it (commissioning, deploying, disk erasing), and
+// phase whose ephemeral environment reports with it (commissioning, testing, deploying, disk erasing), and
 // only with a purpose that phase uses. Enlisting needs no token (an unknown MAC; anonymous).
 // One exception, as in MAAS (whose preseed for such a boot carries the token): a DEPLOYED
 // ephemeral machine has no disk, so each netboot runs its OS from RAM again, and that OS's
@@ -23,6 +23,8 @@ export interface ServedBoot {
 /** The purposes each netboot phase's workflow sets (deploy: the installer, then the disk). */
 const PHASES: ReadonlyMap<MachineStatus, readonly BootPurpose[]> = new Map<MachineStatus, readonly BootPurpose[]>([
   [S.COMMISSIONING, ['commissioning']],
+  // op=test boots the commissioning environment, which runs the testing set.
+  [S.TESTING, ['commissioning']],
   [S.DEPLOYING, ['xinstall', 'local']],
   // Release's erase boots the commissioning environment with mf.erase.
   [S.DISK_ERASING, ['commissioning']],

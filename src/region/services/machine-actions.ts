@@ -13,6 +13,7 @@ import {
   labelOf,
   LIFECYCLE,
   MachineStatus as S,
+  testingReturnsTo,
   type LifecycleOperation,
 } from '../../contracts/lifecycle';
 import {
@@ -54,15 +55,24 @@ import type { RackService } from './racks';
 import { changeStatus, lockMachine } from './transitions';
 import { operatorRef, type OperatorRef } from './operator-ref';
 import type { WorkflowGateway } from './workflow-gateway';
-import { ensureScriptSet, RESULT_TYPE } from './scripts/script-sets';
+import { ensureScriptSet, ensureTestingSet, RESULT_TYPE } from './scripts/script-sets';
 import { clearPendingStart, pendingStartOf, recordPendingStart, type PendingStart } from './workflow-starts';
 
-/** MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices. */
+/**
+ * MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices.
+ * testingScripts: names or tags of the tests the environment runs after commissioning (none: no tests).
+ */
 export interface CommissionOptions {
   skipNetworking: boolean;
   skipStorage: boolean;
+  testingScripts?: readonly string[];
 }
 const NO_SKIPS: CommissionOptions = { skipNetworking: false, skipStorage: false };
+
+/** op=test's testing_scripts: names or tags; undefined: MAAS's default set (those tagged commissioning). */
+export interface TestOptions {
+  testingScripts?: readonly string[];
+}
 
 export interface DeployOptions {
   distroSeries: string;
@@ -110,6 +120,41 @@ export class MachineActions {
         await assertNoOtherMaclessCommissioning(tx, m);
         return m;
       },
+      // The tests the environment goes on to once commissioning passes (testing_scripts=none: none).
+      async (tx, m, claimToken) => {
+        const tests = o.testingScripts?.filter((n) => n !== 'none') ?? [];
+        if (tests.length > 0) await ensureTestingSet(tx, m.id, claimToken, tests);
+      },
+    );
+  }
+
+  /**
+   * MAAS's op=test (models/node.py start_testing): the machine netboots the commissioning
+   * environment, which runs the testing set made here; passing tests return it where it started
+   * from (testingReturnsTo), a failed one leaves it FAILED_TESTING naming the script.
+   */
+  async test(caller: Principal, systemId: string, o: TestOptions): Promise<void> {
+    let from: S | undefined;
+    await this.startLifecycle(
+      systemId,
+      LIFECYCLE.test,
+      WorkflowType.test,
+      async (_m, ref) => ({ ...ref, returnTo: testingReturnsTo(from!) }),
+      () => ({}),
+      async (tx, m) => {
+        await this.assertMayUse(tx, caller, m, 'test');
+        from = m.status;
+        if ((LIFECYCLE.test.startFrom as readonly S[]).includes(m.status)) {
+          if (!m.powerType)
+            throw ValidationError.field(
+              'power_type',
+              'Unconfigured power type. Please configure the power type and try again.',
+            );
+          await assertCanNetboot(tx, m, 'test');
+        }
+        return m;
+      },
+      (tx, m, claimToken) => ensureTestingSet(tx, m.id, claimToken, o.testingScripts),
     );
   }
 
@@ -585,6 +630,8 @@ export class MachineActions {
     extra: (m: Machine) => Partial<Machine>,
     /** Checks and steps in the transaction before the transition; null: nothing to do (a success). */
     prepare: (tx: EntityManager, m: Machine) => Promise<Machine | null> = async (_tx, m) => m,
+    /** The run's script sets beyond commissioning's, made with the transition (a 400 here writes nothing). */
+    scripts?: ScriptSetsStep,
   ): Promise<void> {
     const deadlines = await this.deadlines();
     // The status change and the start it owes commit together (an outbox row); the workflow is
@@ -598,7 +645,7 @@ export class MachineActions {
         const pending = await pendingStartOf(tx, systemId);
         if (pending?.type === type) return pending;
       }
-      const owed = await this.transitionLocked(tx, m, op, type, deadlines, { params, extra });
+      const owed = await this.transitionLocked(tx, m, op, type, deadlines, { params, extra, scripts });
       await recordPendingStart(tx, m.id, owed);
       return owed;
     });
@@ -655,6 +702,7 @@ export class MachineActions {
     o: {
       params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>;
       extra: (m: Machine) => Partial<Machine>;
+      scripts?: ScriptSetsStep;
     },
   ): Promise<PendingStart> {
     const to = op.inProgress!;
@@ -670,6 +718,7 @@ export class MachineActions {
     await changeStatus(tx, m, { to, workflow: { id: workflowId, type, claimToken }, extra: o.extra(m) });
     // MAAS makes the run's script set (one pending result per script) when the operation starts.
     if (to === S.COMMISSIONING) await ensureScriptSet(tx, m.id, RESULT_TYPE.commissioning, claimToken);
+    await o.scripts?.(tx, m, claimToken);
     const params = await o.params(m, {
       ...(await operatorRef(tx, m)),
       systemId,
@@ -738,11 +787,19 @@ function notStartable(type: LifecycleWorkflowType, m: Machine): Error {
       return new ConflictError(`Can't deploy a machine that is in the '${labelOf(m.status)}' state`);
     case WorkflowType.release:
       return new ConflictError(`Machine cannot be released in its current state ('${labelOf(m.status)}').`);
+    case WorkflowType.test:
+      // forms/ephemeral.py: TestForm.clean (a form error, 400), as for commission.
+      return new FormValidationError({
+        __all__: ['Test is not available because of the current state of the node.'],
+      });
   }
 }
 
+type ScriptSetsStep = (tx: EntityManager, m: Machine, claimToken: string) => Promise<void>;
+
 /** The workflows the API starts through startLifecycle, and what each gets besides its options. */
-type LifecycleWorkflowType = typeof WorkflowType.commission | typeof WorkflowType.deploy | typeof WorkflowType.release;
+type LifecycleWorkflowType =
+  typeof WorkflowType.commission | typeof WorkflowType.deploy | typeof WorkflowType.release | typeof WorkflowType.test;
 interface LifecycleStartRef extends OperatorRef {
   systemId: string;
   hostname: string;

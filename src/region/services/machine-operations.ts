@@ -8,7 +8,7 @@ import type { Machine } from '../db/entities';
 import { authorizeMachine, type MachineVerb } from '../policy';
 import { ForbiddenError, ValidationError } from '../errors';
 import type { ListedMachine, MachineFilter, MachineQueries, MachineView, VersionedChunk } from './machine-queries';
-import type { CommissionOptions, DeployOptions, MachineActions, ReleaseOptions } from './machine-actions';
+import type { CommissionOptions, DeployOptions, MachineActions, ReleaseOptions, TestOptions } from './machine-actions';
 import type { CreateMachineInput, MachineService, UpdateMachineInput } from './machine-service';
 import { normaliseMac } from './machine-validation';
 import { assertEnlistmentInput } from './enlistment';
@@ -25,6 +25,8 @@ const STEP_QUERY_TIMEOUT_MS = 1_000;
 
 export type EnrolInput = Omit<CreateMachineInput, 'ownerId'> & {
   commission: boolean;
+  /** The tests its commissioning goes on to (none: no tests); refused when it does not commission. */
+  testingScripts?: readonly string[];
   /** The parameter names the request gave (anonymous enlistment takes only some). */
   given: readonly string[];
 };
@@ -57,6 +59,12 @@ export class MachineOperations {
   async enrol(caller: Principal | null, input: EnrolInput): Promise<MachineView> {
     // Anonymous: enlistment's allowlist (deployed=true, like every field it does not take, is a 400).
     if (!caller) assertEnlistmentInput(input.given, input.powerType);
+    const tests = input.testingScripts ?? [];
+    if (tests.length > 0 && (input.deployed || !input.commission))
+      throw ValidationError.field(
+        'testing_scripts',
+        'Tests run after commissioning: a machine created with commission=false or deployed=true runs none.',
+      );
     const hostId = input.deployed ? input.hostId : undefined;
     const again = () => (hostId ? this.db.transaction((tx) => reregisterHost(tx, hostId, input.hostname)) : null);
     const existing = await again();
@@ -75,7 +83,12 @@ export class MachineOperations {
     try {
       if (input.deployed) await this.actions.startForNewMachine(machine, 'registerDeployed');
       else if (!caller) await this.actions.startForNewMachine(machine, 'enlist');
-      else if (input.commission) await this.actions.commission(caller, machine.systemId);
+      else if (input.commission)
+        await this.actions.commission(caller, machine.systemId, {
+          skipNetworking: false,
+          skipStorage: false,
+          ...(tests.length > 0 ? { testingScripts: tests } : {}),
+        });
     } catch (err) {
       await this.machines.delete(machine.systemId).catch(() => undefined);
       throw err;
@@ -119,6 +132,10 @@ export class MachineOperations {
   async commission(caller: Principal, systemId: string, o?: CommissionOptions): Promise<void> {
     await this.visible(caller, systemId);
     await this.actions.commission(caller, systemId, o);
+  }
+  async test(caller: Principal, systemId: string, o: TestOptions): Promise<void> {
+    await this.visible(caller, systemId);
+    await this.actions.test(caller, systemId, o);
   }
   async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
     await this.visible(caller, systemId);

@@ -48,7 +48,10 @@ export class MetadataService {
     private readonly workflows: WorkflowGateway,
     private readonly images?: Pick<BootResourceService, 'named'>,
     private readonly storage?: Pick<StorageService, 'installerStorage'>,
-    private readonly scripts?: Pick<ScriptResultService, 'storeSignal' | 'endCommissioning' | 'latestOutput'>,
+    private readonly scripts?: Pick<
+      ScriptResultService,
+      'storeSignal' | 'endCommissioning' | 'endTesting' | 'latestOutput'
+    >,
   ) {}
 
   /** `op=signal`: store results, record the event, wake the workflow. */
@@ -87,15 +90,34 @@ export class MetadataService {
       // a failed script fails it, else the automatic tags are recomputed for the machine.
       let failed = status === 'FAILED';
       let message = input.error;
+      let commissioningFailed = false;
       if (this.scripts) {
         await this.scripts.storeSignal(tx, m, input);
         await this.applyCommissioningOutput(tx, m, input);
-        if (status === 'OK' && m.status === S.COMMISSIONING) {
+        // TESTING ends commissioning too (MAAS's _process_commissioning): the environment goes on to the tests.
+        if ((status === 'OK' || status === 'TESTING') && m.status === S.COMMISSIONING) {
           const scripts = await this.scripts.endCommissioning(tx, m.id);
           if (scripts.length > 0) {
-            failed = true;
+            failed = commissioningFailed = true;
             message = `Commissioning script${scripts.length > 1 ? 's' : ''} failed: ${scripts.join(', ')}`;
-          } else await populateTagsForMachine(tx, m.id);
+          } else {
+            await populateTagsForMachine(tx, m.id);
+            // Commissioning passed even if the tests then fail (release then returns it to READY).
+            if (status === 'TESTING')
+              await tx.query(`UPDATE machines SET commissioning_passed = true WHERE id = $1`, [m.id]);
+          }
+        }
+        // The end of the run's tests: a failed one fails it, named in status_message (FAILED_TESTING).
+        if (
+          !commissioningFailed &&
+          (status === 'OK' || status === 'FAILED') &&
+          (m.status === S.COMMISSIONING || m.status === S.TESTING)
+        ) {
+          const tests = await this.scripts.endTesting(tx, m);
+          if (tests.length > 0) {
+            failed = true;
+            message = `Testing script${tests.length > 1 ? 's' : ''} failed: ${tests.join(', ')}`;
+          }
         }
       }
       // The event as sent (what a retry is compared with), unless the end of commissioning failed it.
@@ -116,7 +138,7 @@ export class MetadataService {
       // nothing is written, so its retry does not record the event twice. The row lock held
       // meanwhile makes the workflow's next activity wait for this commit.
       await this.deliver(tx, machine.systemId, {
-        kind: status === 'OK' || status === 'FAILED' ? 'signal' : 'progress',
+        kind: status === 'OK' || failed ? 'signal' : 'progress',
         status: failed ? 'FAILED' : status,
         message,
       });

@@ -115,60 +115,85 @@ export class ScriptResultService {
     if (type === null) return null;
     return this.db.transaction(async (tx) => {
       const setId = await ensureScriptSet(tx, machine.id, type, machine.claimToken);
-      const rows: Array<{
-        id: number;
-        name: string;
-        status: number;
-        parameters: unknown;
-        versionId: number | null;
-        data: Buffer | null;
-        timeoutSeconds: number;
-        parallel: number;
-        hardwareType: number;
-        packages: unknown;
-        forHardware: string[];
-        applyConfiguredNetworking: boolean;
-        isDefault: boolean;
-        tags: string[];
-      }> = await tx.query(
-        `SELECT r.id, r.script_name AS name, r.status, r.parameters, r.script_version_id AS "versionId", v.data,
-                s.timeout_seconds AS "timeoutSeconds", s.parallel, s.hardware_type AS "hardwareType", s.packages,
-                s.for_hardware AS "forHardware", s.apply_configured_networking AS "applyConfiguredNetworking",
-                s.is_default AS "isDefault", s.tags
-           FROM script_results r JOIN scripts s ON s.id = r.script_id
-           LEFT JOIN script_versions v ON v.id = r.script_version_id
-          WHERE r.script_set_id = $1 AND r.status = ANY($2::smallint[])
-          ORDER BY r.script_name, r.id`,
-        [setId, RUNNING_OR_PENDING],
-      );
-      if (rows.length === 0) return null;
-      const prefix = type === RESULT_TYPE.testing ? 'testing' : 'commissioning';
+      // A commissioning given testing scripts lists them too: the environment runs them after
+      // signalling TESTING, from this same index (MAAS's index has both sections).
+      const tests = type === RESULT_TYPE.commissioning ? await runSetId(tx, machine, RESULT_TYPE.testing) : null;
       const now = new Date();
       const entries: TarEntry[] = [];
-      const meta = rows.map((r) => {
-        const path = `${prefix}/${r.name}`;
-        entries.push({ path, data: r.data ?? Buffer.alloc(0), mode: 0o755, mtime: now });
-        return {
-          name: r.name,
-          script_result_id: r.id,
-          script_version_id: r.versionId,
-          timeout_seconds: r.timeoutSeconds,
-          parallel: r.parallel,
-          hardware_type: r.hardwareType,
-          parameters: r.parameters,
-          packages: r.packages,
-          for_hardware: r.forHardware,
-          apply_configured_networking: r.applyConfiguredNetworking,
-          has_started: r.status !== SCRIPT_STATUS.PENDING,
-          has_finished: false,
-          default: r.isDefault,
-          tags: r.tags,
-          path,
-        };
+      const index: Record<string, unknown[]> = {};
+      for (const [prefix, id] of [
+        [type === RESULT_TYPE.testing ? 'testing' : 'commissioning', setId],
+        ['testing', tests],
+      ] as const) {
+        if (id === null) continue;
+        const meta = await this.section(tx, id, prefix, now, entries);
+        if (meta.length > 0) index[`${prefix}_scripts`] = meta;
+      }
+      if (entries.length === 0) return null;
+      entries.push({
+        path: 'index.json',
+        data: Buffer.from(JSON.stringify({ '1.0': index })),
+        mode: 0o644,
+        mtime: now,
       });
-      const index = { '1.0': { [`${prefix}_scripts`]: meta } };
-      entries.push({ path: 'index.json', data: Buffer.from(JSON.stringify(index)), mode: 0o644, mtime: now });
       return tarArchive(entries);
+    });
+  }
+
+  /** One section of index.json (the set's scripts still to run), their files added to `entries`. */
+  private async section(
+    tx: EntityManager,
+    setId: number,
+    prefix: 'commissioning' | 'testing',
+    now: Date,
+    entries: TarEntry[],
+  ): Promise<unknown[]> {
+    const rows: Array<{
+      id: number;
+      name: string;
+      status: number;
+      parameters: unknown;
+      versionId: number | null;
+      data: Buffer | null;
+      timeoutSeconds: number;
+      parallel: number;
+      hardwareType: number;
+      packages: unknown;
+      forHardware: string[];
+      applyConfiguredNetworking: boolean;
+      isDefault: boolean;
+      tags: string[];
+    }> = await tx.query(
+      `SELECT r.id, r.script_name AS name, r.status, r.parameters, r.script_version_id AS "versionId", v.data,
+              s.timeout_seconds AS "timeoutSeconds", s.parallel, s.hardware_type AS "hardwareType", s.packages,
+              s.for_hardware AS "forHardware", s.apply_configured_networking AS "applyConfiguredNetworking",
+              s.is_default AS "isDefault", s.tags
+         FROM script_results r JOIN scripts s ON s.id = r.script_id
+         LEFT JOIN script_versions v ON v.id = r.script_version_id
+        WHERE r.script_set_id = $1 AND r.status = ANY($2::smallint[])
+        ORDER BY r.script_name, r.id`,
+      [setId, RUNNING_OR_PENDING],
+    );
+    return rows.map((r) => {
+      const path = `${prefix}/${r.name}`;
+      entries.push({ path, data: r.data ?? Buffer.alloc(0), mode: 0o755, mtime: now });
+      return {
+        name: r.name,
+        script_result_id: r.id,
+        script_version_id: r.versionId,
+        timeout_seconds: r.timeoutSeconds,
+        parallel: r.parallel,
+        hardware_type: r.hardwareType,
+        parameters: r.parameters,
+        packages: r.packages,
+        for_hardware: r.forHardware,
+        apply_configured_networking: r.applyConfiguredNetworking,
+        has_started: r.status !== SCRIPT_STATUS.PENDING,
+        has_finished: false,
+        default: r.isDefault,
+        tags: r.tags,
+        path,
+      };
     });
   }
 
@@ -182,7 +207,10 @@ export class ScriptResultService {
   async storeSignal(tx: EntityManager, machine: Machine, input: SignalResultInput): Promise<void> {
     const type = runningType(machine.status);
     if (type === null) return;
-    const setId = await ensureScriptSet(tx, machine.id, type, machine.claimToken);
+    let setId = await ensureScriptSet(tx, machine.id, type, machine.claimToken);
+    // A result named by id may be in the run's other set: the tests a commissioning goes on to
+    // report before its workflow has moved the machine to TESTING.
+    if (input.scriptResultId !== undefined) setId = (await this.runSetOf(tx, machine, input.scriptResultId)) ?? setId;
     await tx.query(`UPDATE script_sets SET last_ping = now() WHERE id = $1`, [setId]);
     const byId =
       input.scriptResultId === undefined
@@ -249,6 +277,37 @@ export class ScriptResultService {
         ],
       );
     }
+  }
+
+  /** The set of this run (the machine's claim token) that holds result `id`, if any. */
+  private async runSetOf(tx: EntityManager, machine: Machine, id: number): Promise<number | null> {
+    const rows: Array<{ setId: number }> = await tx.query(
+      `SELECT r.script_set_id AS "setId" FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
+        WHERE r.id = $1 AND t.machine_id = $2 AND t.claim_token IS NOT DISTINCT FROM $3`,
+      [id, machine.id, machine.claimToken],
+    );
+    return rows[0]?.setId ?? null;
+  }
+
+  /**
+   * The machine said its tests are done (or failed): the failed scripts of this run's testing set
+   * (none when the run has no tests), which fail it (FAILED_TESTING, naming them); the tests it
+   * never reported are marked skipped.
+   */
+  async endTesting(tx: EntityManager, machine: Machine): Promise<string[]> {
+    const setId = await runSetId(tx, machine, RESULT_TYPE.testing);
+    if (setId === null) return [];
+    const rows: Array<{ name: string }> = await tx.query(
+      `SELECT script_name AS name FROM script_results WHERE script_set_id = $1 AND status = ANY($2::smallint[])
+        ORDER BY script_name`,
+      [setId, [SCRIPT_STATUS.FAILED, SCRIPT_STATUS.TIMEDOUT, SCRIPT_STATUS.FAILED_INSTALLING]],
+    );
+    await tx.query(`UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3`, [
+      setId,
+      SCRIPT_STATUS.SKIPPED,
+      SCRIPT_STATUS.PENDING,
+    ]);
+    return rows.map((r) => r.name);
   }
 
   /** The set's result for a script name; `create`: made running when the set has none (MAAS's get_or_create). */
@@ -396,6 +455,16 @@ export class ScriptResultService {
       };
     });
   }
+}
+
+/** This run's set of `type` (made at the operation's start with the machine's claim token), if any. */
+async function runSetId(tx: EntityManager, machine: Machine, type: number): Promise<number | null> {
+  const rows: Array<{ id: number }> = await tx.query(
+    `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 AND claim_token IS NOT DISTINCT FROM $3
+      ORDER BY id DESC LIMIT 1`,
+    [machine.id, type, machine.claimToken],
+  );
+  return rows[0]?.id ?? null;
 }
 
 /**

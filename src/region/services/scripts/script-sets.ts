@@ -73,6 +73,24 @@ export async function ensureScriptSet(
   return set!.id;
 }
 
+/**
+ * A testing run's set (op=test, or the tests a commissioning goes on to): `names` as
+ * ensureScriptSet takes them (undefined: MAAS's default). A selection with nothing in it is MAAS's
+ * 400 "No testing scripts found!", so no run starts with nothing to test.
+ */
+export async function ensureTestingSet(
+  tx: EntityManager,
+  machineId: number,
+  claimToken: string,
+  names: readonly string[] | undefined,
+): Promise<void> {
+  const setId = await ensureScriptSet(tx, machineId, RESULT_TYPE.testing, claimToken, names);
+  const [row] = (await tx.query(`SELECT count(*)::int AS n FROM script_results WHERE script_set_id = $1`, [
+    setId,
+  ])) as Array<{ n: number }>;
+  if (row!.n === 0) throw ValidationError.field('testing_scripts', 'No testing scripts found!');
+}
+
 /** The machine's latest set of this type (MAAS's current_commissioning/testing_script_set), or null. */
 export async function currentScriptSetId(
   tx: EntityManager,

@@ -1,0 +1,285 @@
+// Issue 20 item 3, hardware testing: op=test, testing_scripts on commission, a failed test's
+// FAILED_TESTING naming the script, override_failed_testing, abort during testing, and the 400s
+// that start nothing. Real HTTP, PostgreSQL and Temporal; the rack is scripted and the test plays
+// the ephemeral environment over the metadata API with the machine's token, as runner.sh does.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { oauthHeader } from '../../src/api/http';
+import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { startApi, type ApiClient } from '../helpers/api';
+import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { ScriptedRack } from '../helpers/scripted-rack';
+
+type Json = Record<string, unknown>;
+const API = '/MAAS/api/2.0';
+
+/** The index.json of a ustar archive (the maas-scripts tar). */
+function indexOf(tar: Buffer): Json {
+  for (let i = 0; i + 512 <= tar.length;) {
+    const h = tar.subarray(i, i + 512);
+    if (h.every((b) => b === 0)) break;
+    const name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim(), 8);
+    if (name === 'index.json') return JSON.parse(tar.subarray(i + 512, i + 512 + size).toString()) as Json;
+    i += 512 + Math.ceil(size / 512) * 512;
+  }
+  throw new Error('no index.json in the tar');
+}
+
+describe('issue 20: hardware testing', () => {
+  let region: TestRegion;
+  let api: ApiClient;
+  let admin: string;
+  const rack = new ScriptedRack(50);
+
+  before(async () => {
+    region = await startTestRegion({ nodeTimeoutMs: 120_000, rack: rack.activities() });
+    rack.services = region.services;
+    api = await startApi(region);
+    admin = await api.keyFor('admin', true);
+  });
+  after(async () => {
+    await api?.close();
+    await region?.stop();
+  });
+
+  const machine = async (id: string) => (await api.call('GET', `${API}/machines/${id}/`, { key: admin })).body as Json;
+  /** A machine commissioned by the scripted rack (READY), whose next boots the test plays. */
+  const ready = async (hostname: string, mac: string) => {
+    const r = await api.call('POST', `${API}/machines/`, {
+      key: admin,
+      form: { hostname, architecture: 'amd64/generic', mac_addresses: mac, power_type: 'manual' },
+    });
+    assert.equal(r.status, 200, r.text);
+    const id = (r.body as Json).system_id as string;
+    await waitForStatus(region.services, id, S.READY);
+    rack.behaviour.set(id, 'silent');
+    return id;
+  };
+  const tokenOf = async (id: string) => {
+    const t = (await api.call('GET', `${API}/machines/${id}/?op=get_token`, { key: admin })).body as Json;
+    return `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
+  };
+  const scriptsOf = async (token: string) => {
+    const r = await fetch(`${api.base}/MAAS/metadata/latest/maas-scripts/`, {
+      headers: { Authorization: oauthHeader(token) },
+    });
+    assert.equal(r.status, 200);
+    return indexOf(Buffer.from(await r.arrayBuffer()))['1.0'] as Record<string, Json[]>;
+  };
+  /** op=signal as the environment sends it, with files. */
+  const signal = async (token: string, fields: Record<string, string>, files: Record<string, string> = {}) => {
+    const body = new FormData();
+    body.append('op', 'signal');
+    for (const [k, v] of Object.entries(fields)) body.append(k, v);
+    for (const [k, v] of Object.entries(files)) body.append(k, new Blob([v]), k);
+    const r = await api.call('POST', '/MAAS/metadata/latest/', { key: token, body });
+    assert.equal(r.status, 200, r.text);
+  };
+  /** The environment runs every script of a section, each exiting with `exit(name)`. */
+  const runSection = async (token: string, scripts: Json[], exit: (name: string) => number) => {
+    for (const s of scripts) {
+      const name = s.name as string;
+      await signal(
+        token,
+        {
+          status: 'WORKING',
+          name,
+          script_result_id: String(s.script_result_id),
+          exit_status: String(exit(name)),
+          error: `Finished ${name}: ${exit(name)}`,
+        },
+        { [`${name}.err`]: 'ran\n' },
+      );
+    }
+  };
+  const scriptSets = async (id: string): Promise<number> =>
+    Number(
+      (
+        await region.services.db.query(
+          `SELECT count(*) AS n FROM script_sets t JOIN machines m ON m.id = t.machine_id WHERE m.system_id = $1`,
+          [id],
+        )
+      )[0].n,
+    );
+
+  it('op=test: the default testing set runs, passing tests return the machine to READY', async () => {
+    const id = await ready('tested-ok', '52:54:00:7e:00:01');
+    const started = await api.call('POST', `${API}/machines/${id}/op-test`, { key: admin });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.TESTING);
+    const token = await tokenOf(id);
+    const index = await scriptsOf(token);
+    assert.equal(index.commissioning_scripts, undefined);
+    assert.deepEqual(
+      index.testing_scripts!.map((s) => s.name),
+      ['smartctl-validate'],
+      "MAAS's default: the tests tagged commissioning",
+    );
+    await signal(token, { status: 'TESTING' });
+    await runSection(token, index.testing_scripts!, () => 0);
+    await signal(token, { status: 'OK', error: 'All scripts successfully ran' });
+    await waitForStatus(region.services, id, S.READY);
+    const m = await machine(id);
+    assert.equal(m.testing_status_name, 'Passed');
+    assert.equal(m.storage_test_status_name, 'Passed');
+    assert.ok(rack.calls.includes(`boot:commissioning:${id}`));
+    assert.equal(rack.calls.at(-1), `off:${id}`, 'powered off once the tests passed');
+  });
+
+  it('op=test: a failed test leaves FAILED_TESTING naming it; override_failed_testing makes it READY', async () => {
+    const id = await ready('tested-bad', '52:54:00:7e:00:02');
+    const started = await api.call('POST', `${API}/machines/${id}/op-test`, {
+      key: admin,
+      form: { testing_scripts: 'smartctl-validate,memtester' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.TESTING);
+    const token = await tokenOf(id);
+    const index = await scriptsOf(token);
+    assert.deepEqual(index.testing_scripts!.map((s) => s.name).sort(), ['memtester', 'smartctl-validate']);
+    await signal(token, { status: 'TESTING' });
+    await runSection(token, index.testing_scripts!, (name) => (name === 'memtester' ? 1 : 0));
+    await signal(token, { status: 'FAILED', error: '1 test scripts failed to run' });
+    const failed = await waitForStatus(region.services, id, S.FAILED_TESTING);
+    assert.equal(failed.statusMessage, 'Testing script failed: memtester');
+    const m = await machine(id);
+    assert.equal(m.testing_status_name, 'Failed');
+    assert.equal(m.memory_test_status_name, 'Failed');
+    assert.equal(m.storage_test_status_name, 'Passed');
+
+    const overridden = await api.call('POST', `${API}/machines/${id}/op-override_failed_testing`, { key: admin });
+    assert.equal(overridden.status, 200, overridden.text);
+    assert.equal((overridden.body as Json).status_name, 'Ready');
+  });
+
+  it('commission with testing_scripts: commissioning, then the tests in the same boot; a failed test → FAILED_TESTING', async () => {
+    const id = await ready('commission-tested', '52:54:00:7e:00:03');
+    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { testing_scripts: 'smartctl-validate' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token = await tokenOf(id);
+    const index = await scriptsOf(token);
+    assert.ok(index.commissioning_scripts!.length > 0);
+    assert.deepEqual(
+      index.testing_scripts!.map((s) => s.name),
+      ['smartctl-validate'],
+    );
+    await runSection(token, index.commissioning_scripts!, () => 0);
+    await signal(token, { status: 'TESTING' });
+    await waitForStatus(region.services, id, S.TESTING);
+    assert.equal((await machine(id)).commissioning_status_name, 'Passed');
+    await runSection(token, index.testing_scripts!, () => 1);
+    await signal(token, { status: 'FAILED', error: '1 test scripts failed to run' });
+    const failed = await waitForStatus(region.services, id, S.FAILED_TESTING);
+    assert.equal(failed.statusMessage, 'Testing script failed: smartctl-validate');
+    assert.equal((await machine(id)).commissioning_status_name, 'Passed');
+  });
+
+  it('commission with testing_scripts: passing tests end READY; testing_scripts=none runs none', async () => {
+    const id = await ready('commission-passed', '52:54:00:7e:00:04');
+    let started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { testing_scripts: 'commissioning' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token = await tokenOf(id);
+    const index = await scriptsOf(token);
+    await runSection(token, index.commissioning_scripts!, () => 0);
+    await signal(token, { status: 'TESTING' });
+    await runSection(token, index.testing_scripts!, () => 0);
+    await signal(token, { status: 'OK', error: 'All scripts successfully ran' });
+    await waitForStatus(region.services, id, S.READY);
+    assert.equal((await machine(id)).testing_status_name, 'Passed');
+
+    started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { testing_scripts: 'none' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    assert.equal((await scriptsOf(await tokenOf(id))).testing_scripts, undefined);
+    await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
+  });
+
+  it('machines create with testing_scripts: its commissioning goes on to them; without commissioning, a 400', async () => {
+    const form = { architecture: 'amd64/generic', power_type: 'manual', testing_scripts: 'memtester' };
+    const refused = await api.call('POST', `${API}/machines/`, {
+      key: admin,
+      form: { ...form, hostname: 'created-untested', mac_addresses: '52:54:00:7e:00:08', commission: 'false' },
+    });
+    assert.equal(refused.status, 400, refused.text);
+    assert.match(JSON.stringify(refused.body), /testing_scripts/);
+    const none: unknown[] = await region.services.db.query(
+      `SELECT 1 FROM machines WHERE hostname = 'created-untested'`,
+    );
+    assert.equal(none.length, 0);
+
+    const r = await api.call('POST', `${API}/machines/`, {
+      key: admin,
+      form: { ...form, hostname: 'created-tested', mac_addresses: '52:54:00:7e:00:09' },
+    });
+    assert.equal(r.status, 200, r.text);
+    const id = (r.body as Json).system_id as string;
+    // Made with the commissioning's start (the scripted rack may already be answering for it).
+    const tests: Array<{ name: string }> = await region.services.db.query(
+      `SELECT r.script_name AS name FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
+         JOIN machines m ON m.id = t.machine_id WHERE m.system_id = $1 AND t.result_type = 1`,
+      [id],
+    );
+    assert.deepEqual(
+      tests.map((t) => t.name),
+      ['memtester'],
+    );
+    await waitForStatus(region.services, id, S.READY);
+  });
+
+  it('abort during testing leaves FAILED_TESTING (the lifecycle table), powered off', async () => {
+    const id = await ready('tested-aborted', '52:54:00:7e:00:05');
+    assert.equal((await api.call('POST', `${API}/machines/${id}/op-test`, { key: admin })).status, 200);
+    await waitForStatus(region.services, id, S.TESTING);
+    const aborted = await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin, form: { comment: 'stop' } });
+    assert.equal(aborted.status, 200, aborted.text);
+    const m = await waitForStatus(region.services, id, S.FAILED_TESTING);
+    assert.equal(m.statusMessage, 'Aborted testing.');
+    assert.equal(rack.calls.at(-1), `off:${id}`);
+  });
+
+  it('bad input is a 400 that starts and writes nothing', async () => {
+    const id = await ready('tested-refused', '52:54:00:7e:00:06');
+    const before = await scriptSets(id);
+    const refused = async (op: string, form: Record<string, string>, field: string, words: string) => {
+      const r = await api.call('POST', `${API}/machines/${id}/op-${op}`, { key: admin, form });
+      assert.equal(r.status, 400, `${op} ${JSON.stringify(form)}: ${r.text}`);
+      assert.match(JSON.stringify((r.body as Json)[field] ?? r.text), new RegExp(words));
+      assert.equal((await machine(id)).status_name, 'Ready');
+      assert.equal(await scriptSets(id), before);
+    };
+    await refused('test', { testing_scripts: 'smartctl-validate,no-such-test' }, 'testing_scripts', 'no-such-test');
+    await refused('test', { testing_scripts: 'none' }, 'testing_scripts', 'No testing scripts found');
+    await refused('test', { parameters: '{"storage": "sda"}' }, 'parameters', 'not supported');
+    await refused('test', { storage: 'sda' }, 'storage', 'Unknown parameter');
+    await refused('test', { enable_ssh: 'true' }, 'enable_ssh', 'not supported');
+    await refused('commission', { testing_scripts: 'no-such-test' }, 'testing_scripts', 'no-such-test');
+    // A state op=test cannot start from: MAAS's form error.
+    const created = await api.call('POST', `${API}/machines/`, {
+      key: admin,
+      form: {
+        hostname: 'never-commissioned',
+        architecture: 'amd64/generic',
+        mac_addresses: '52:54:00:7e:00:07',
+        power_type: 'manual',
+        commission: 'false',
+      },
+    });
+    const fresh = (created.body as Json).system_id as string;
+    const r = await api.call('POST', `${API}/machines/${fresh}/op-test`, { key: admin });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual((r.body as Json).__all__, ['Test is not available because of the current state of the node.']);
+    assert.equal((await machine(fresh)).status_name, 'New');
+  });
+});
