@@ -208,7 +208,8 @@ const unsupported = (name: string, why: string) => ValidationError.field(name, `
  * Commissioning's options: skip_networking / skip_storage are carried (the hardware report then
  * keeps the interfaces / block devices, as MAAS's hooks do); skip_bmc_config is a boolean with
  * nothing to skip, since commissioning here never configures the BMC; testing_scripts=none is
- * what always happens (no tests); enable_ssh=true and any script are refused.
+ * what always happens (commissioning runs no testing scripts); enable_ssh=true and a choice of
+ * commissioning or testing scripts are refused.
  */
 export const commissionForm = form(
   {
@@ -218,7 +219,9 @@ export const commissionForm = form(
     skip_bmc_config: field.bool('Either value: commissioning here never configures the BMC.'),
     skip_networking: field.bool("Keep the machine's interfaces as they are: the hardware report does not change them."),
     skip_storage: field.bool("Keep the machine's block devices as they are: the hardware report does not change them."),
-    commissioning_scripts: field.unsupported('commissioning runs its built-in hardware report, no scripts.'),
+    commissioning_scripts: field.unsupported(
+      'commissioning runs every commissioning script (the built-ins and those uploaded); choosing some is not.',
+    ),
     testing_scripts: field.list("Only 'none' (no tests run, which is what happens here); any script is refused."),
   },
   (v): CommissionCommand => {
@@ -232,7 +235,7 @@ export const commissionForm = form(
       .map((s) => s.trim())
       .filter(Boolean);
     if (tests.some((s) => s !== 'none'))
-      throw unsupported('testing_scripts', "there is no hardware testing yet; only 'none' is accepted.");
+      throw unsupported('testing_scripts', "commissioning runs no testing scripts here; only 'none' is accepted.");
     return { skipNetworking: v.skip_networking ?? false, skipStorage: v.skip_storage ?? false };
   },
 );
