@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { presentMachine } from '../../src/api/presenters/machine';
+import { MachineListingEncoder, PresentedMachineCache } from '../../src/api/presenters/machine-listing-cache';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { UserEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
@@ -243,6 +244,57 @@ describe('machines read: kept JSON is the presenter JSON', () => {
     assert.ok(
       mine.every((m) => m.owner === null || m.owner === 'alice2'),
       'alice sees no one else’s machine',
+    );
+  });
+
+  // A listing reads its machines' ids once, then each chunk's views: a machine deleted in between
+  // has neither kept JSON nor a view, and the reply (already 200) was cut off when it came up.
+  // Driven chunk by chunk (one machine each), the delete lands exactly between two chunks.
+  it('leaves out a machine deleted after the listing began, the rest still sent', async () => {
+    const hostnames = ['lc-race-a', 'lc-race-b', 'lc-race-c'];
+    const made: string[] = [];
+    for (const hostname of hostnames) {
+      const r = await api.call('POST', '/MAAS/api/2.0/machines/', {
+        key: admin,
+        form: {
+          hostname,
+          architecture: 'amd64/generic',
+          mac_addresses: macAddress(),
+          power_type: 'manual',
+          commission: 'false',
+        },
+      });
+      assert.equal(r.status, 200, r.text);
+      made.push((r.body as Json).system_id as string);
+    }
+    const user = await region.services.db.getRepository(UserEntity).findOneByOrFail({ id: userIds.admin });
+    // A cache of its own: cold, so every machine needs its view.
+    const encoder = new MachineListingEncoder(new PresentedMachineCache(), {
+      temporalUiUrl: null,
+      temporalNamespace: region.namespace,
+    });
+    const sent: string[] = [];
+    let chunks = 0;
+    for await (const chunk of region.services.queries.versionedChunks(
+      { kind: 'user', user },
+      { hostname: hostnames },
+      { size: 1, known: encoder.known },
+    )) {
+      for (const m of chunk.machines)
+        sent.push(
+          (JSON.parse(Buffer.concat(encoder.encode(m, chunk.views.get(m.id), chunk.domains)).toString()) as Json)
+            .hostname as string,
+        );
+      if (++chunks === 1) {
+        const r = await api.call('DELETE', `/MAAS/api/2.0/machines/${made[1]}/`, { key: admin });
+        assert.equal(r.status, 204, r.text);
+      }
+    }
+    assert.equal(chunks, 3, 'the deleted machine was listed when the listing began');
+    assert.deepEqual(sent, ['lc-race-a', 'lc-race-c']);
+    assert.deepEqual(
+      (JSON.parse(await listed(admin)) as Json[]).map((m) => m.hostname).filter((h) => String(h).startsWith('lc-race')),
+      ['lc-race-a', 'lc-race-c'],
     );
   });
 });

@@ -351,4 +351,22 @@ describe('issue 20: scripts, script results, maas-scripts and automatic tags', (
     );
     assert.ok(events.some((e) => e.description.includes('Commissioning script failed: user-check')));
   });
+
+  it('a status=FAILED signal with files and no exit_status stores the script FAILED, not PASSED', async () => {
+    const { id, token } = await commissioning('failed-no-exit', '52:54:00:ee:00:03');
+    const body = new FormData();
+    for (const [k, v] of Object.entries({ op: 'signal', status: 'FAILED', error: 'gave up' })) body.append(k, v);
+    body.append('user-check.err', new Blob(['boom']), 'user-check.err');
+    const r = await api.call('POST', '/MAAS/metadata/latest/', { key: token, body });
+    assert.equal(r.status, 200, r.text);
+    await waitForStatus(region.services, id, S.FAILED_COMMISSIONING);
+    const set = (
+      await api.call('GET', `${API}/nodes/${id}/results/current-commissioning/?filters=user-check`, {
+        key: admin,
+      })
+    ).body as Json;
+    const result = (set.results as Json[])[0]!;
+    assert.equal(result.status_name, 'Failed');
+    assert.equal(result.exit_status, null, 'none was reported');
+  });
 });

@@ -344,6 +344,9 @@ describe('web UI (real HTTP, PostgreSQL)', () => {
 
     for (const [query, words] of [
       ['sort=bogus', /Sort by one of hostname, status/],
+      // Names every object inherits are no sort (they once reached the SQL: a 500).
+      ['sort=constructor', /Sort by one of hostname, status.*\(not &#39;constructor&#39;\)/],
+      ['sort=toString', /Sort by one of hostname, status.*\(not &#39;toString&#39;\)/],
       ['dir=up', /Give dir=asc or dir=desc/],
       ['status=sleepy', /&#39;sleepy&#39; is not a valid status/],
       ['zone=nowhere', /No such zone\(s\): nowhere/],

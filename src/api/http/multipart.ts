@@ -97,7 +97,8 @@ function parseHeaderLines(text: string): Map<string, string> {
 
 /** `form-data; name="x"; filename*=utf-8''a%20b` → value and parameters (RFC 2231 `*` values decoded). */
 export function parseHeaderValue(header: string): { value: string; params: Record<string, string> } {
-  const params: Record<string, string> = {};
+  // No prototype: a parameter named `constructor` or `__proto__` is a parameter like any other.
+  const params = Object.create(null) as Record<string, string>;
   const pieces = splitUnquoted(header, ';');
   const value = (pieces.shift() ?? '').trim().toLowerCase();
   for (const piece of pieces) {
@@ -109,7 +110,7 @@ export function parseHeaderValue(header: string): { value: string; params: Recor
     if (key.endsWith('*')) {
       key = key.slice(0, -1);
       val = decodeExtended(val);
-    } else if (key in params) continue; // an extended (key*) value wins over the plain one
+    } else if (Object.hasOwn(params, key)) continue; // an extended (key*) value wins over the plain one
     params[key] = val;
   }
   return { value, params };

@@ -236,7 +236,9 @@ export const commissionForm = form(
     skip_bmc_config: field.bool('Either value: commissioning here never configures the BMC.'),
     skip_networking: field.bool("Keep the machine's interfaces as they are: the hardware report does not change them."),
     skip_storage: field.bool("Keep the machine's block devices as they are: the hardware report does not change them."),
-    commissioning_scripts: field.unsupported('commissioning runs its built-in hardware report, no scripts.'),
+    commissioning_scripts: field.unsupported(
+      'commissioning runs every commissioning script (the built-ins and those uploaded); choosing some is not.',
+    ),
     testing_scripts: field.list(
       `${TESTING_SCRIPTS_DOC} Run after commissioning passes; a failed test leaves the machine Failed testing. Default: none ('none' too).`,
     ),

@@ -64,7 +64,7 @@ export function parseListState(params: Params): ListState {
     return statusParam(code);
   });
   const sort = params.string('sort') || 'hostname';
-  if (!(sort in MACHINE_LIST_SORTS))
+  if (!Object.hasOwn(MACHINE_LIST_SORTS, sort))
     throw badRequest({ sort: [`Sort by one of ${Object.keys(MACHINE_LIST_SORTS).join(', ')} (not '${sort}').`] });
   const dir = params.string('dir') || 'asc';
   if (dir !== 'asc' && dir !== 'desc') throw badRequest({ dir: [`Give dir=asc or dir=desc (not '${dir}').`] });

@@ -1,4 +1,5 @@
-// The web UI at /MAAS/r/ (MAAS's UI path): server-rendered pages, no client JS, on a route table
+// The web UI at /MAAS/r/ (MAAS's UI path): server-rendered pages, complete without JS (live.js,
+// live-script.ts, only keeps them current), on a route table
 // (http/routes.ts) like the rack API. Every page but the login needs a session (else 302 to the
 // login); every POST needs the session's CSRF token. Failures become HTML pages; a machine the user
 // may not see is the same 404 as one that does not exist, because both come from the same query

@@ -74,6 +74,7 @@ export interface InterfaceLink {
 
 /** A chunk of a versioned listing: its machines in order, and views of those the caller lacked. */
 export interface VersionedChunk {
+  /** Each one either known to the caller or in `views`. */
   machines: ListedMachine[];
   views: Map<number, MachineView>;
   /** Every listed machine's domain, read once for the whole listing. */
@@ -170,10 +171,16 @@ export class MachineQueries {
         return { listed: machines, domains: await domainRefs(m, [...new Set(machines.map((x) => x.domain))]) };
       });
       for (let i = 0; i < listed.length; i += size) {
-        const machines = listed.slice(i, i + size);
-        const missing = machines.filter((x) => !o.known(x)).map((x) => x.id);
-        const views = missing.length ? await read((m) => this.views(missing, m)) : [];
-        yield { machines, views: new Map(views.map((v) => [v.machine.id, v])), domains };
+        const slice = listed.slice(i, i + size);
+        const missing = new Set(slice.filter((x) => !o.known(x)).map((x) => x.id));
+        const views = new Map(
+          (missing.size ? await read((m) => this.views([...missing], m)) : []).map((v) => [v.machine.id, v]),
+        );
+        // The ids were read once, at the start: a machine deleted since then has no view now. It
+        // is left out, as chunks() leaves it out, so every machine a chunk names is either known
+        // or has its view (the API cannot present a machine it has neither of).
+        const machines = slice.filter((x) => !missing.has(x.id) || views.has(x.id));
+        yield { machines, views, domains };
       }
     } finally {
       leave?.();

@@ -252,7 +252,9 @@ export class ScriptResultService {
       results.set(id, { ...results.get(id), [key ?? 'output']: content });
     }
     const timedOut = status === 'TIMEDOUT';
-    const exit = input.exitStatus ?? 0;
+    // No exit_status counts as 0 (MAAS's process_file), except on status=FAILED: MAAS would store a
+    // failing signal's files as PASSED; here the script is FAILED, its exit status unknown (null).
+    const exit = input.exitStatus ?? (status === 'FAILED' ? null : 0);
     for (const [id, files] of results) {
       const runtime = input.runtime !== undefined && input.runtime > 0 ? input.runtime : null;
       await tx.query(
