@@ -26,6 +26,7 @@ import { UiSessionFlash1765100000000 } from './migrations/0040-ui-session-flash'
 import { Scripts1765070000000 } from './migrations/0037-scripts';
 import { BuiltinScripts1765080000000 } from './migrations/0038-builtin-scripts';
 import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
+import { WorkflowStartRequests1765110000000 } from './migrations/0041-workflow-start-requests';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -54,6 +55,7 @@ export const MIGRATIONS = [
   Scripts1765070000000,
   BuiltinScripts1765080000000,
   WorkflowStarts1765050000000,
+  WorkflowStartRequests1765110000000,
 ];
 
 export interface DatabaseOptions {
