@@ -3,15 +3,17 @@
 // says what changed (the machine is Commissioning, its start recorded), and the start is
 // completed by a repeated request or by the reconciler, never run twice. A repeat completes the
 // recorded start of deploy and release too, only if it asks the same (else a 409 naming what
-// differs).
+// differs), and a repeat racing the start that just went out is answered as the repeat it is.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
+import type { RegionActivities } from '../../src/contracts/activities';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId } from '../../src/contracts/workflows';
 import { mapDomainError } from '../../src/api/domain-errors';
 import { Reconciler } from '../../src/region/reconciler';
 import { MachineActions } from '../../src/region/services/machine-actions';
+import { pendingStartOf } from '../../src/region/services/workflow-starts';
 import { TemporalWorkflowGateway } from '../../src/region/temporal/gateway';
 import { createAdmin, machineInput } from '../helpers/factories';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
@@ -23,8 +25,23 @@ describe('op=commission: the start after the commit', () => {
   let admin: Awaited<ReturnType<typeof createAdmin>>;
   /** The region's actions over a gateway whose start fails as @temporalio/client does with the server down. */
   let downActions: MachineActions;
+  /** Machines whose workflow's first step (which removes the outbox row) waits until released. */
+  const held = new Map<string, Promise<void>>();
+  const holdFirstStep = (systemId: string): (() => void) => {
+    let release!: () => void;
+    held.set(systemId, new Promise<void>((r) => (release = r)));
+    return release;
+  };
+  const gated = (a: RegionActivities): RegionActivities => ({
+    ...a,
+    beginTransition: async (i) => {
+      await held.get(i.systemId);
+      return a.beginTransition(i);
+    },
+  });
+
   before(async () => {
-    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
+    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities(), wrapRegionActivities: gated });
     rack.services = region.services;
     admin = await createAdmin(region.services);
     const unreachable = async (): Promise<never> => {
@@ -166,5 +183,29 @@ describe('op=commission: the start after the commit', () => {
     assert.equal(await pendingRows(m.systemId), 0, 'the repeat started it');
     await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(offs() - offsBefore, 1, 'one release ran');
+  });
+
+  it('a repeat racing the start that just went out (its row still there): the same parameters are a success, others a 409, never a 503', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-race' }));
+    const release = holdFirstStep(m.systemId);
+    try {
+      assert.equal((await refusal(downActions.commission(admin, m.systemId)))?.status, 503);
+      // The first request's start goes out; its workflow has not yet run the step that removes the row.
+      const pending = await pendingStartOf(region.services.db.manager, m.systemId);
+      assert.ok(pending);
+      await region.services.workflows.start(pending.type, pending.workflowId, pending.params as never);
+      assert.equal(await workflowState(m.systemId), 'running');
+      const other = await refusal(
+        region.services.actions.commission(admin, m.systemId, { skipNetworking: true, skipStorage: false }),
+      );
+      assert.equal(other?.status, 409);
+      assert.match(String(other?.body), /other parameters \(skip_networking\)/);
+      await region.services.actions.commission(admin, m.systemId);
+      assert.equal(await pendingRows(m.systemId), 0);
+    } finally {
+      release();
+    }
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(rack.calls.filter((c) => c === `on:${m.systemId}`).length, 1, 'one workflow ran');
   });
 });

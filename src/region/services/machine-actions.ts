@@ -637,9 +637,11 @@ export class MachineActions {
 
   /**
    * Start the workflow a committed status change owes. Its ID is the machine's (deterministic), so
-   * a start that is repeated (a retried request, the reconciler) cannot run the operation twice.
-   * If Temporal cannot take it, the 503 says what did change: the machine is in the operation's
-   * status, and its workflow is started by a repeated request or by the reconciler.
+   * a start that is repeated (a retried request, the reconciler) cannot run the operation twice,
+   * and one whose workflow is already running (a double submit) is a success (the gateway knows
+   * the run by its claim token). If Temporal cannot take it, or another run of the machine is
+   * still closing, the 503 says what did change: the machine is in the operation's status, and its
+   * workflow is started by a repeated request or by the reconciler.
    */
   private async completeStart(start: PendingStart, op: LifecycleOperation): Promise<void> {
     try {
