@@ -1,15 +1,19 @@
 // op=commission commits the status change with the start it owes (workflow_starts), then starts
 // the workflow after the commit (issue 17 item 3). Temporal unreachable at that moment: the 503
 // says what changed (the machine is Commissioning, its start recorded), and the start is
-// completed by a repeated request or by the reconciler, never run twice.
+// completed by a repeated request or by the reconciler, never run twice. A repeat completes the
+// recorded start of deploy and release too, only if it asks the same (else a 409 naming what
+// differs), and a repeat racing the start that just went out is answered as the repeat it is.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
+import type { RegionActivities } from '../../src/contracts/activities';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId } from '../../src/contracts/workflows';
 import { mapDomainError } from '../../src/api/domain-errors';
 import { Reconciler } from '../../src/region/reconciler';
 import { MachineActions } from '../../src/region/services/machine-actions';
+import { pendingStartOf } from '../../src/region/services/workflow-starts';
 import { TemporalWorkflowGateway } from '../../src/region/temporal/gateway';
 import { createAdmin, machineInput } from '../helpers/factories';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
@@ -21,9 +25,23 @@ describe('op=commission: the start after the commit', () => {
   let admin: Awaited<ReturnType<typeof createAdmin>>;
   /** The region's actions over a gateway whose start fails as @temporalio/client does with the server down. */
   let downActions: MachineActions;
+  /** Machines whose workflow's first step (which removes the outbox row) waits until released. */
+  const held = new Map<string, Promise<void>>();
+  const holdFirstStep = (systemId: string): (() => void) => {
+    let release!: () => void;
+    held.set(systemId, new Promise<void>((r) => (release = r)));
+    return release;
+  };
+  const gated = (a: RegionActivities): RegionActivities => ({
+    ...a,
+    beginTransition: async (i) => {
+      await held.get(i.systemId);
+      return a.beginTransition(i);
+    },
+  });
 
   before(async () => {
-    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
+    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities(), wrapRegionActivities: gated });
     rack.services = region.services;
     admin = await createAdmin(region.services);
     const unreachable = async (): Promise<never> => {
@@ -55,7 +73,7 @@ describe('op=commission: the start after the commit', () => {
     )[0]!.n;
   const refusal = async (p: Promise<unknown>) => {
     const err = await p.then(
-      () => assert.fail('accepted with Temporal unreachable'),
+      () => assert.fail('accepted'),
       (e: unknown) => e,
     );
     return mapDomainError(err);
@@ -98,5 +116,100 @@ describe('op=commission: the start after the commit', () => {
     await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(await pendingRows(m.systemId), 0);
     assert.deepEqual(await reconciler.reconcile(), [], 'a second pass finds nothing');
+  });
+
+  const deployOpts = { distroSeries: 'jammy', userData: '', agentName: '', comment: '' };
+  const noErase = { erase: false, secureErase: false, quickErase: false, comment: '' };
+  const workflowState = (systemId: string) => region.services.workflows.state(lifecycleWorkflowId(systemId));
+  const readyMachine = async (hostname: string) => {
+    const m = await region.services.machines.create(machineInput({ hostname }));
+    await region.services.actions.commission(admin, m.systemId);
+    return waitForStatus(region.services, m.systemId, S.READY);
+  };
+
+  it('commission repeated with other parameters: a 409 naming them, nothing written; the same parameters start it', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-other-skips' }));
+    assert.equal((await refusal(downActions.commission(admin, m.systemId)))?.status, 503);
+    const r = await refusal(
+      region.services.actions.commission(admin, m.systemId, { skipNetworking: false, skipStorage: true }),
+    );
+    assert.equal(r?.status, 409);
+    assert.equal(
+      r?.body,
+      "This machine's commissioning was recorded with other parameters (skip_storage); repeat the same request, or abort it.",
+    );
+    const after = await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    assert.equal(after.skipStorage, false, 'the refused request wrote nothing');
+    assert.equal(await workflowState(m.systemId), 'not_found', 'nothing started');
+    assert.equal(await pendingRows(m.systemId), 1);
+    await region.services.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(rack.calls.filter((c) => c === `on:${m.systemId}`).length, 1);
+  });
+
+  it('deploy repeated with another distro_series or user_data: a 409 naming them; the same image by another name starts it', async () => {
+    const m = await readyMachine('outbox-deploy');
+    assert.equal((await refusal(downActions.deploy(admin, m.systemId, deployOpts)))?.status, 503);
+    await waitForStatus(region.services, m.systemId, S.DEPLOYING);
+    const r = await refusal(
+      region.services.actions.deploy(admin, m.systemId, {
+        ...deployOpts,
+        distroSeries: 'noble',
+        userData: 'I2Nsb3VkLWNvbmZpZwo=',
+      }),
+    );
+    assert.equal(r?.status, 409);
+    assert.match(String(r?.body), /deployment was recorded with other parameters \(distro_series, user_data\)/);
+    assert.equal((await waitForStatus(region.services, m.systemId, S.DEPLOYING)).distroSeries, 'jammy');
+    assert.notEqual(await workflowState(m.systemId), 'running', 'nothing started');
+    await region.services.actions.deploy(admin, m.systemId, { ...deployOpts, distroSeries: 'ubuntu/jammy' });
+    assert.equal(await pendingRows(m.systemId), 0);
+    await waitForStatus(region.services, m.systemId, S.DEPLOYED);
+  });
+
+  it('release repeated while RELEASING completes its recorded start (not a 200 that leaves it to the reconciler); other erase options: a 409', async () => {
+    const m = await readyMachine('outbox-release');
+    await region.services.actions.deploy(admin, m.systemId, deployOpts);
+    await waitForStatus(region.services, m.systemId, S.DEPLOYED);
+    const offs = () => rack.calls.filter((c) => c === `off:${m.systemId}`).length;
+    const offsBefore = offs();
+    assert.equal((await refusal(downActions.release(admin, m.systemId, noErase)))?.status, 503);
+    await waitForStatus(region.services, m.systemId, S.RELEASING);
+    const r = await refusal(region.services.actions.release(admin, m.systemId, { ...noErase, erase: true }));
+    assert.equal(r?.status, 409);
+    assert.match(String(r?.body), /release was recorded with other parameters \(erase\)/);
+    assert.notEqual(await workflowState(m.systemId), 'running', 'nothing started');
+    await region.services.actions.release(admin, m.systemId, noErase);
+    assert.equal(await pendingRows(m.systemId), 0, 'the repeat started it');
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(offs() - offsBefore, 1, 'one release ran');
+  });
+
+  it('a repeat racing the start that just went out (its row still there): refused as a second request for an operation in progress (MAAS), never a 503', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-race' }));
+    const release = holdFirstStep(m.systemId);
+    try {
+      assert.equal((await refusal(downActions.commission(admin, m.systemId)))?.status, 503);
+      // The first request's start goes out; its workflow has not yet run the step that removes the row.
+      const pending = await pendingStartOf(region.services.db.manager, m.systemId);
+      assert.ok(pending);
+      await region.services.workflows.start(pending.type, pending.workflowId, pending.params as never);
+      assert.equal(await workflowState(m.systemId), 'running');
+      const other = await refusal(
+        region.services.actions.commission(admin, m.systemId, { skipNetworking: true, skipStorage: false }),
+      );
+      assert.equal(other?.status, 409);
+      assert.match(String(other?.body), /other parameters \(skip_networking\)/);
+      // The same parameters: the start it would complete is made already, so this is a second
+      // commission of a machine commissioning, refused in MAAS's words (as once the row is gone).
+      const same = await refusal(region.services.actions.commission(admin, m.systemId));
+      assert.equal(same?.status, 400);
+      assert.match(String(same?.body), /Commission is not available because of the current state/);
+      assert.equal(await pendingRows(m.systemId), 0);
+    } finally {
+      release();
+    }
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(rack.calls.filter((c) => c === `on:${m.systemId}`).length, 1, 'one workflow ran');
   });
 });

@@ -26,8 +26,9 @@ import { UiSessionFlash1765100000000 } from './migrations/0040-ui-session-flash'
 import { EventClaimToken1765120000000 } from './migrations/0042-event-claim-token';
 import { Scripts1765070000000 } from './migrations/0037-scripts';
 import { BuiltinScripts1765080000000 } from './migrations/0038-builtin-scripts';
-import { SmartctlCommissioningTag1765200000000 } from './migrations/0041-smartctl-commissioning-tag';
+import { SmartctlCommissioningTag1765200000000 } from './migrations/0043-smartctl-commissioning-tag';
 import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
+import { WorkflowStartRequests1765110000000 } from './migrations/0041-workflow-start-requests';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -58,6 +59,7 @@ export const MIGRATIONS = [
   BuiltinScripts1765080000000,
   SmartctlCommissioningTag1765200000000,
   WorkflowStarts1765050000000,
+  WorkflowStartRequests1765110000000,
 ];
 
 export interface DatabaseOptions {

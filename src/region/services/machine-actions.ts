@@ -56,7 +56,14 @@ import { changeStatus, lockMachine } from './transitions';
 import { operatorRef, type OperatorRef } from './operator-ref';
 import type { WorkflowGateway } from './workflow-gateway';
 import { ensureScriptSet, ensureTestingSet, RESULT_TYPE } from './scripts/script-sets';
-import { clearPendingStart, pendingStartOf, recordPendingStart, type PendingStart } from './workflow-starts';
+import { assertSameRequest } from './start-repeats';
+import {
+  clearPendingStart,
+  pendingStartOf,
+  recordPendingStart,
+  type PendingStart,
+  type StartRequest,
+} from './workflow-starts';
 
 /**
  * MAAS's skip_networking / skip_storage: the hardware report keeps the interfaces / block devices.
@@ -112,6 +119,15 @@ export class MachineActions {
       systemId,
       LIFECYCLE.commission,
       WorkflowType.commission,
+      {
+        caller,
+        verb: 'commission',
+        asked: {
+          skip_networking: o.skipNetworking,
+          skip_storage: o.skipStorage,
+          testing_scripts: (o.testingScripts ?? []).join(','),
+        },
+      },
       async (_m, ref) => ref,
       // Read when this commissioning's hardware report arrives (hardware.ts), which clears them.
       () => ({ skipNetworking: o.skipNetworking, skipStorage: o.skipStorage }),
@@ -139,6 +155,7 @@ export class MachineActions {
       systemId,
       LIFECYCLE.test,
       WorkflowType.test,
+      { caller, verb: 'test', asked: { testing_scripts: (o.testingScripts ?? []).join(',') } },
       async (_m, ref) => ({ ...ref, returnTo: testingReturnsTo(from!) }),
       () => ({}),
       async (tx, m) => {
@@ -171,10 +188,19 @@ export class MachineActions {
     // A root filesystem image is laid out by install-to-disk.sh from the machine's storage; the raw
     // stand-in writes the whole disk, and an ephemeral deploy writes none.
     const installsToDisk = !ephemeral && image?.filetype === 'root-tgz';
+    // What this request asks for, as a repeat of it is compared (the image as resolved: `bookworm`
+    // and `debian/bookworm` ask the same; the comment is the request event's, not the operation's).
+    const asked = {
+      distro_series: `${osystem}/${series}`,
+      user_data: o.userData,
+      agent_name: o.agentName,
+      ephemeral_deploy: ephemeral,
+    };
     await this.startLifecycle(
       systemId,
       LIFECYCLE.deploy,
       WorkflowType.deploy,
+      { caller, verb: 'deploy', asked },
       async (_m, ref) => ({ ...ref, distroSeries: series, ...(ephemeral ? { ephemeral } : {}) }),
       // The boot config finds the image again by exactly this os/series (BootConfigService).
       () => ({
@@ -230,11 +256,14 @@ export class MachineActions {
       systemId,
       LIFECYCLE.release,
       WorkflowType.release,
+      // The erase options after the config's defaults: what the release does.
+      { caller, verb: 'release', asked: { erase: o.erase, secure_erase: o.secureErase, quick_erase: o.quickErase } },
       releaseParams(o),
       () => ({}),
       async (tx, m) => {
         await this.assertMayUse(tx, caller, m, 'release');
-        // MAAS (api/machines.py release): already released or releasing is the postcondition, a success.
+        // MAAS (api/machines.py release): already released or releasing is the postcondition, a
+        // success (a RELEASING machine whose start is recorded has had it completed before this).
         if (m.status === S.READY || m.status === S.RELEASING) return null;
         if (m.locked) throw new ConflictError(`Cannot release machine ${systemId}: it is locked.`);
         await prepareRelease(tx, caller, m, o);
@@ -626,6 +655,8 @@ export class MachineActions {
     systemId: string,
     op: LifecycleOperation,
     type: T,
+    /** Who asks, the policy verb, and the request's effective parameters (a repeat must ask the same). */
+    request: { caller: Principal; verb: string; asked: StartRequest },
     params: (m: Machine, ref: LifecycleStartRef) => Promise<WorkflowParams<T>>,
     extra: (m: Machine) => Partial<Machine>,
     /** Checks and steps in the transaction before the transition; null: nothing to do (a success). */
@@ -636,31 +667,52 @@ export class MachineActions {
     const deadlines = await this.deadlines();
     // The status change and the start it owes commit together (an outbox row); the workflow is
     // started after the commit, so the machine's row lock is never held while Temporal answers.
+    // A repeat that found the start still recorded: if that start turns out to be running already,
+    // this request is a second one for an operation in progress and gets MAAS's refusal.
+    let repeat = false;
     const start = await this.db.transaction(async (tx): Promise<PendingStart | null> => {
       const locked = await lockMachine(tx, systemId);
+      // A repeated request (after a 503 that said the start was recorded) completes that start if
+      // it asks the same. Looked up before `prepare`, whose answers for a machine already in the
+      // operation (release: RELEASING is a success) would leave the start to the reconciler, and
+      // whose steps (request events, allocation) the first request took already.
+      if (locked.status === op.inProgress) {
+        const pending = await pendingStartOf(tx, systemId);
+        if (pending?.type === type) {
+          await this.assertMayUse(tx, request.caller, locked, request.verb);
+          assertSameRequest(type, pending.request, request.asked);
+          repeat = true;
+          return pending;
+        }
+      }
       const m = await prepare(tx, locked);
       if (m === null) return null;
-      // A repeated request (after a 503 that said the start was recorded) completes that start.
-      if (m.status === op.inProgress) {
-        const pending = await pendingStartOf(tx, systemId);
-        if (pending?.type === type) return pending;
-      }
       const owed = await this.transitionLocked(tx, m, op, type, deadlines, { params, extra, scripts });
-      await recordPendingStart(tx, m.id, owed);
-      return owed;
+      const recorded = { ...owed, request: request.asked };
+      await recordPendingStart(tx, m.id, recorded);
+      return recorded;
     });
-    if (start) await this.completeStart(start, op);
+    if (!start) return;
+    const outcome = await this.completeStart(start, op);
+    // Two requests at once (a double submit, or concurrent clients): the one that did not start
+    // the operation is refused as MAAS refuses an operation on a machine already in it (release:
+    // already releasing is its postcondition, a success), whoever made the start.
+    if (repeat && outcome === 'running' && type !== WorkflowType.release)
+      throw notStartable(type, { status: op.inProgress } as Machine);
   }
 
   /**
    * Start the workflow a committed status change owes. Its ID is the machine's (deterministic), so
-   * a start that is repeated (a retried request, the reconciler) cannot run the operation twice.
-   * If Temporal cannot take it, the 503 says what did change: the machine is in the operation's
-   * status, and its workflow is started by a repeated request or by the reconciler.
+   * a start that is repeated (a retried request, the reconciler) cannot run the operation twice,
+   * and one whose workflow is already running (a double submit) is a success (the gateway knows
+   * the run by its claim token). If Temporal cannot take it, or another run of the machine is
+   * still closing, the 503 says what did change: the machine is in the operation's status, and its
+   * workflow is started by a repeated request or by the reconciler.
    */
-  private async completeStart(start: PendingStart, op: LifecycleOperation): Promise<void> {
+  private async completeStart(start: PendingStart, op: LifecycleOperation): Promise<'started' | 'running'> {
+    let outcome: 'started' | 'running';
     try {
-      await this.workflows.start(start.type, start.workflowId, start.params as never);
+      outcome = await this.workflows.start(start.type, start.workflowId, start.params as never);
     } catch (err) {
       if (!(err instanceof UnavailableError || err instanceof ConflictError)) throw err;
       const why = err.message.startsWith(WORKFLOW_SERVICE_DOWN) ? `${WORKFLOW_SERVICE_DOWN}.` : err.message;
@@ -673,6 +725,7 @@ export class MachineActions {
     // Its first step removes the row too; gone now, a workflow terminated before that step is
     // failed by the reconciler rather than started again.
     await clearPendingStart(this.db.manager, start.systemId, start.claimToken);
+    return outcome;
   }
 
   /** The transition and the workflow start of one machine already locked in `tx`; returns the start's claim token. */
@@ -704,7 +757,7 @@ export class MachineActions {
       extra: (m: Machine) => Partial<Machine>;
       scripts?: ScriptSetsStep;
     },
-  ): Promise<PendingStart> {
+  ): Promise<Omit<PendingStart, 'request'>> {
     const to = op.inProgress!;
     // The lifecycle table says where the operation may start; its workflow claims the machine
     // only from there, so anything else is refused here rather than failed there.

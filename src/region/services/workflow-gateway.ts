@@ -12,10 +12,12 @@ export type WorkflowState =
 /**
  * What region services need from Temporal, owned here so services can be tested against a fake.
  * `start` fails with ConflictError when a workflow with that ID is running, and with
- * UnavailableError when Temporal cannot be reached.
+ * UnavailableError when Temporal cannot be reached. A lifecycle start (params with a claimToken)
+ * is idempotent: one already running from the same start (same claim token) counts as started.
  */
 export interface WorkflowGateway {
-  start<T extends WorkflowType>(type: T, workflowId: string, params: WorkflowParams<T>): Promise<void>;
+  /** 'running': this very start (its claim token) was already made by someone else and runs. */
+  start<T extends WorkflowType>(type: T, workflowId: string, params: WorkflowParams<T>): Promise<'started' | 'running'>;
   /** Request cancellation; false when no such workflow is running. */
   cancel(workflowId: string): Promise<boolean>;
   /** Deliver a machine's report; false when no such workflow is running. */

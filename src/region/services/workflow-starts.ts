@@ -12,7 +12,15 @@ export interface PendingStart {
   type: WorkflowType;
   params: unknown;
   claimToken: string;
+  /**
+   * What the request asked for, its effective parameters by MAAS's names (start-repeats.ts
+   * compares a repeat's with them). Null for a row recorded before the column (migration 0041).
+   */
+  request: StartRequest | null;
 }
+
+/** An operation's effective parameters, by MAAS's names (JSON values). */
+export type StartRequest = Record<string, string | boolean>;
 
 /** In the status change's transaction: the start it owes (one per machine; a newer one replaces a stale row). */
 export async function recordPendingStart(
@@ -21,12 +29,13 @@ export async function recordPendingStart(
   s: Omit<PendingStart, 'systemId'>,
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO workflow_starts (machine_id, workflow_id, workflow_type, params, claim_token)
-     VALUES ($1, $2, $3, $4::jsonb, $5)
+    `INSERT INTO workflow_starts (machine_id, workflow_id, workflow_type, params, claim_token, request)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)
      ON CONFLICT (machine_id) DO UPDATE
        SET workflow_id = EXCLUDED.workflow_id, workflow_type = EXCLUDED.workflow_type,
-           params = EXCLUDED.params, claim_token = EXCLUDED.claim_token, created = now()`,
-    [machineId, s.workflowId, s.type, JSON.stringify(s.params), s.claimToken],
+           params = EXCLUDED.params, claim_token = EXCLUDED.claim_token, request = EXCLUDED.request,
+           created = now()`,
+    [machineId, s.workflowId, s.type, JSON.stringify(s.params), s.claimToken, JSON.stringify(s.request)],
   );
 }
 
@@ -35,16 +44,28 @@ export async function recordPendingStart(
  * (same workflow id and claim token). Null when there is none or the machine moved on since.
  */
 export async function pendingStartOf(manager: EntityManager, systemId: string): Promise<PendingStart | null> {
-  const rows: Array<{ workflow_id: string; workflow_type: WorkflowType; params: unknown; claim_token: string }> =
-    await manager.query(
-      `SELECT s.workflow_id, s.workflow_type, s.params, s.claim_token
+  const rows: Array<{
+    workflow_id: string;
+    workflow_type: WorkflowType;
+    params: unknown;
+    claim_token: string;
+    request: StartRequest | null;
+  }> = await manager.query(
+    `SELECT s.workflow_id, s.workflow_type, s.params, s.claim_token, s.request
          FROM workflow_starts s JOIN machines m ON m.id = s.machine_id
         WHERE m.system_id = $1 AND m.workflow_id = s.workflow_id AND m.claim_token = s.claim_token`,
-      [systemId],
-    );
+    [systemId],
+  );
   const r = rows[0];
   return r
-    ? { systemId, workflowId: r.workflow_id, type: r.workflow_type, params: r.params, claimToken: r.claim_token }
+    ? {
+        systemId,
+        workflowId: r.workflow_id,
+        type: r.workflow_type,
+        params: r.params,
+        claimToken: r.claim_token,
+        request: r.request,
+      }
     : null;
 }
 

@@ -42,15 +42,23 @@ const CLOSING_GRACE_MS = 5_000;
 export class TemporalWorkflowGateway implements WorkflowGateway {
   constructor(private readonly client: Client) {}
 
-  async start<T extends WorkflowType>(type: T, workflowId: string, params: WorkflowParams<T>): Promise<void> {
+  async start<T extends WorkflowType>(
+    type: T,
+    workflowId: string,
+    params: WorkflowParams<T>,
+  ): Promise<'started' | 'running'> {
     try {
       await this.startOnce(type, workflowId, params);
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
+      // This very start already went out (a repeated request or the reconciler raced the one that
+      // recorded it): it is started, not in conflict with itself.
+      if (await this.runningFrom(workflowId, params)) return 'running';
       // The previous lifecycle may have recorded its outcome and be a moment from closing.
       if ((await this.waitForClose(workflowId, CLOSING_GRACE_MS)) === 'running') throw err;
       await this.startOnce(type, workflowId, params);
     }
+    return 'started';
   }
 
   private async startOnce<T extends WorkflowType>(
@@ -66,11 +74,26 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         ...operatorView(type, params),
+        // Which start this run is (a memo is no workflow command: histories replay unchanged).
+        ...(startKey(params) ? { memo: { [START_MEMO]: startKey(params) } } : {}),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw new ConflictError(`Another operation is in progress on this machine (workflow ${workflowId}).`);
       }
+      throw unavailable(err);
+    }
+  }
+
+  /** Whether the workflow running under this ID was started from this start (its claim token). */
+  private async runningFrom(workflowId: string, params: object): Promise<boolean> {
+    const key = startKey(params);
+    if (key === undefined) return false;
+    try {
+      const d = await this.client.workflow.getHandle(workflowId).describe();
+      return d.status.name === 'RUNNING' && d.memo?.[START_MEMO] === key;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
       throw unavailable(err);
     }
   }
@@ -171,6 +194,10 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     }
   }
 }
+
+/** The memo key of a lifecycle start's claim token, which identifies the start (contracts LifecycleStart). */
+const START_MEMO = 'claimToken';
+const startKey = (params: object): string | undefined => (params as { claimToken?: string }).claimToken;
 
 /** What the Temporal UI shows and searches by for a workflow the region starts. */
 function operatorView<T extends WorkflowType>(type: T, params: WorkflowParams<T>) {
