@@ -204,7 +204,7 @@ describe('op=commission: the start after the commit', () => {
       // commission of a machine commissioning, refused in MAAS's words (as once the row is gone).
       const same = await refusal(region.services.actions.commission(admin, m.systemId));
       assert.equal(same?.status, 400);
-      assert.match(String(same?.body), /Commission is not available because of the current state/);
+      assert.match(JSON.stringify(same?.body), /Commission is not available because of the current state/);
       assert.equal(await pendingRows(m.systemId), 0);
     } finally {
       release();

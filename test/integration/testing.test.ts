@@ -281,5 +281,15 @@ describe('issue 20: hardware testing', () => {
     assert.equal(r.status, 400, r.text);
     assert.deepEqual((r.body as Json).__all__, ['Test is not available because of the current state of the node.']);
     assert.equal((await machine(fresh)).status_name, 'New');
+    // A machine someone holds is released before it is tested (testing ends with no owner).
+    assert.equal(
+      (await api.call('POST', `${API}/machines/op-allocate`, { key: admin, form: { system_id: id } })).status,
+      200,
+    );
+    const held = await api.call('POST', `${API}/machines/${id}/op-test`, { key: admin });
+    assert.equal(held.status, 409, held.text);
+    assert.match(held.text, /release it before testing it/);
+    assert.equal((await machine(id)).status_name, 'Allocated');
+    assert.equal(await scriptSets(id), before);
   });
 });

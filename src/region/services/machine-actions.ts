@@ -162,6 +162,13 @@ export class MachineActions {
         await this.assertMayUse(tx, caller, m, 'test');
         from = m.status;
         if ((LIFECYCLE.test.startFrom as readonly S[]).includes(m.status)) {
+          // Testing ends READY or FAILED_TESTING, statuses with no owner and no OS (only release
+          // gives those back): a machine someone holds is released first. (MAAS tests allocated
+          // and deployed machines in place; metalflow does not yet.)
+          if (m.ownerId !== null)
+            throw new ConflictError(
+              `Machine ${m.systemId} is ${labelOf(m.status)} and allocated to a user: release it before testing it.`,
+            );
           if (!m.powerType)
             throw ValidationError.field(
               'power_type',
@@ -665,6 +672,7 @@ export class MachineActions {
     scripts?: ScriptSetsStep,
   ): Promise<void> {
     const deadlines = await this.deadlines();
+    await this.refuseWhileEarlierRunCloses(systemId, op);
     // The status change and the start it owes commit together (an outbox row); the workflow is
     // started after the commit, so the machine's row lock is never held while Temporal answers.
     // A repeat that found the start still recorded: if that start turns out to be running already,
@@ -699,6 +707,30 @@ export class MachineActions {
     // already releasing is its postcondition, a success), whoever made the start.
     if (repeat && outcome === 'running' && type !== WorkflowType.release)
       throw notStartable(type, { status: op.inProgress } as Machine);
+  }
+
+  /**
+   * The machine's earlier operation may still be closing (an abort's cleanup powers the machine
+   * off in a scope that cannot be cancelled): a new operation then waits a moment for it, and is
+   * refused with a 409 that changed nothing if it is still running, as before starts moved after
+   * the commit, rather than committed with a start the reconciler makes later. Asked before the
+   * transaction, never under the row lock; best effort: the start after the commit still copes
+   * with a run it meets (and says so when Temporal cannot be reached).
+   */
+  private async refuseWhileEarlierRunCloses(systemId: string, op: LifecycleOperation): Promise<void> {
+    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    // Already in this operation: a repeat or a duplicate, which startLifecycle answers.
+    if (!m || m.status === op.inProgress) return;
+    let state: string;
+    try {
+      state = await this.workflows.waitForClose(lifecycleWorkflowId(systemId), EARLIER_RUN_GRACE_MS);
+    } catch {
+      return;
+    }
+    if (state === 'running')
+      throw new ConflictError(
+        `Another operation is in progress on this machine (workflow ${lifecycleWorkflowId(systemId)}).`,
+      );
   }
 
   /**
@@ -847,6 +879,9 @@ function notStartable(type: LifecycleWorkflowType, m: Machine): Error {
       });
   }
 }
+
+/** How long a new operation waits for the machine's earlier run to close (the gateway's start grace). */
+const EARLIER_RUN_GRACE_MS = 5_000;
 
 type ScriptSetsStep = (tx: EntityManager, m: Machine, claimToken: string) => Promise<void>;
 

@@ -154,6 +154,10 @@ export class MetadataService {
   private async deliver(tx: EntityManager, systemId: string, report: MachineSignal): Promise<void> {
     const workflowId = lifecycleWorkflowId(systemId);
     if (await this.workflows.signal(workflowId, report)) return;
+    // Only a sign of life starts it: a final report (OK, FAILED, deployed-os) in that gap is a
+    // stale one from the machine's previous operation (this one has not powered it on yet), and a
+    // new run must not take it for its own result.
+    if (report.kind !== 'progress') return;
     const pending = await pendingStartOf(tx, systemId);
     if (pending)
       await this.workflows.signalWithStart(pending.type, pending.workflowId, pending.params as never, report);

@@ -134,6 +134,8 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         signalArgs: [report],
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         ...operatorView(type, params),
+        // The same memo as start's: the API's own start then knows this run as its start.
+        ...(startKey(params) ? { memo: { [START_MEMO]: startKey(params) } } : {}),
       });
     } catch (err) {
       throw unavailable(err);
