@@ -15,13 +15,10 @@ import { errorBoundary, oauthHeader } from '../../src/api/http';
 import { machineResources } from '../../src/api/resources/machines';
 import { userResources } from '../../src/api/resources/users';
 import { openDatabase } from '../../src/region/db/data-source';
-import { UnavailableError } from '../../src/region/errors';
 import { SecretBox } from '../../src/region/secrets';
 import { createRegionServices, type RegionServices } from '../../src/region/services';
 import { filterSql } from '../../src/region/services/machine-queries';
-
 import { formatApiKey } from '../../src/region/services/users';
-import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { signedCall } from '../helpers/http';
 import { freshDatabase } from '../helpers/infra';
 import { noWorkflows, PRESENT } from '../helpers/resource-api';
