@@ -15,6 +15,7 @@ import {
   MachineStatus as S,
   testingReturnsTo,
   type LifecycleOperation,
+  operationIn,
 } from '../../contracts/lifecycle';
 import {
   enlistWorkflowId,
@@ -672,7 +673,7 @@ export class MachineActions {
     scripts?: ScriptSetsStep,
   ): Promise<void> {
     const deadlines = await this.deadlines();
-    await this.refuseWhileEarlierRunCloses(systemId, op);
+    await this.refuseWhileEarlierRunCloses(systemId);
     // The status change and the start it owes commit together (an outbox row); the workflow is
     // started after the commit, so the machine's row lock is never held while Temporal answers.
     // A repeat that found the start still recorded: if that start turns out to be running already,
@@ -717,10 +718,11 @@ export class MachineActions {
    * transaction, never under the row lock; best effort: the start after the commit still copes
    * with a run it meets (and says so when Temporal cannot be reached).
    */
-  private async refuseWhileEarlierRunCloses(systemId: string, op: LifecycleOperation): Promise<void> {
+  private async refuseWhileEarlierRunCloses(systemId: string): Promise<void> {
     const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
-    // Already in this operation: a repeat or a duplicate, which startLifecycle answers.
-    if (!m || m.status === op.inProgress) return;
+    // In an operation (this one: a repeat or a duplicate; another: refused by the lifecycle table
+    // at once), nothing to wait for: only a settled machine's earlier run may still be closing.
+    if (!m || operationIn(m.status) !== undefined) return;
     let state: string;
     try {
       state = await this.workflows.waitForClose(lifecycleWorkflowId(systemId), EARLIER_RUN_GRACE_MS);

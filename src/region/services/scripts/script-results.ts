@@ -304,15 +304,12 @@ export class ScriptResultService {
         ORDER BY script_name`,
       [setId, [SCRIPT_STATUS.FAILED, SCRIPT_STATUS.TIMEDOUT, SCRIPT_STATUS.FAILED_INSTALLING]],
     );
-    // A test the machine never reported did not pass: a run that skipped its tests (an
-    // environment that could not fetch them) must not return the machine as tested.
-    const unrun: Array<{ name: string }> = await tx.query(
-      // As a SELECT: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
-      `WITH skipped AS (UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3
-         RETURNING script_name) SELECT script_name AS name FROM skipped`,
-      [setId, SCRIPT_STATUS.SKIPPED, SCRIPT_STATUS.PENDING],
-    );
-    return [...rows.map((r) => r.name), ...unrun.map((r) => `${r.name} (did not run)`).sort()];
+    await tx.query(`UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3`, [
+      setId,
+      SCRIPT_STATUS.SKIPPED,
+      SCRIPT_STATUS.PENDING,
+    ]);
+    return rows.map((r) => r.name);
   }
 
   /** The set's result for a script name; `create`: made running when the set has none (MAAS's get_or_create). */
