@@ -68,14 +68,8 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
   ): Promise<void> {
     try {
       await this.client.workflow.start(type, {
-        taskQueue: REGION_TASK_QUEUE,
-        workflowId,
-        args: [params],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        ...lifecycleStart(type, workflowId, params),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        ...operatorView(type, params),
-        // Which start this run is (a memo is no workflow command: histories replay unchanged).
-        ...(startKey(params) ? { memo: { [START_MEMO]: startKey(params) } } : {}),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -126,16 +120,11 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     report: MachineSignal,
   ): Promise<void> {
     try {
+      // The same options as start's (its memo too: the API's own start then knows this run as its start).
       await this.client.workflow.signalWithStart(type, {
-        taskQueue: REGION_TASK_QUEUE,
-        workflowId,
-        args: [params],
+        ...lifecycleStart(type, workflowId, params),
         signal: MACHINE_SIGNAL,
         signalArgs: [report],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        ...operatorView(type, params),
-        // The same memo as start's: the API's own start then knows this run as its start.
-        ...(startKey(params) ? { memo: { [START_MEMO]: startKey(params) } } : {}),
       });
     } catch (err) {
       throw unavailable(err);
@@ -195,6 +184,20 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       throw unavailable(err);
     }
   }
+}
+
+/** What a lifecycle workflow starts with, by start or by signal-with-start. */
+function lifecycleStart<T extends WorkflowType>(type: T, workflowId: string, params: WorkflowParams<T>) {
+  const key = startKey(params);
+  return {
+    taskQueue: REGION_TASK_QUEUE,
+    workflowId,
+    args: [params] as [WorkflowParams<T>],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    ...operatorView(type, params),
+    // Which start this run is (a memo is no workflow command: histories replay unchanged).
+    ...(key ? { memo: { [START_MEMO]: key } } : {}),
+  };
 }
 
 /** The memo key of a lifecycle start's claim token, which identifies the start (contracts LifecycleStart). */

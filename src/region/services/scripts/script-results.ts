@@ -297,19 +297,7 @@ export class ScriptResultService {
    * never reported are marked skipped.
    */
   async endTesting(tx: EntityManager, machine: Machine): Promise<string[]> {
-    const setId = await runSetId(tx, machine, RESULT_TYPE.testing);
-    if (setId === null) return [];
-    const rows: Array<{ name: string }> = await tx.query(
-      `SELECT script_name AS name FROM script_results WHERE script_set_id = $1 AND status = ANY($2::smallint[])
-        ORDER BY script_name`,
-      [setId, [SCRIPT_STATUS.FAILED, SCRIPT_STATUS.TIMEDOUT, SCRIPT_STATUS.FAILED_INSTALLING]],
-    );
-    await tx.query(`UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3`, [
-      setId,
-      SCRIPT_STATUS.SKIPPED,
-      SCRIPT_STATUS.PENDING,
-    ]);
-    return rows.map((r) => r.name);
+    return endRun(tx, await runSetId(tx, machine, RESULT_TYPE.testing));
   }
 
   /** The set's result for a script name; `create`: made running when the set has none (MAAS's get_or_create). */
@@ -340,19 +328,7 @@ export class ScriptResultService {
    * and the current run's failed scripts returned (MAAS then fails commissioning).
    */
   async endCommissioning(tx: EntityManager, machineId: number): Promise<string[]> {
-    const setId = await currentScriptSetId(tx, machineId, RESULT_TYPE.commissioning);
-    if (setId === null) return [];
-    const rows: Array<{ name: string }> = await tx.query(
-      `SELECT script_name AS name FROM script_results WHERE script_set_id = $1 AND status = ANY($2::smallint[])
-        ORDER BY script_name`,
-      [setId, [SCRIPT_STATUS.FAILED, SCRIPT_STATUS.TIMEDOUT, SCRIPT_STATUS.FAILED_INSTALLING]],
-    );
-    await tx.query(`UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3`, [
-      setId,
-      SCRIPT_STATUS.SKIPPED,
-      SCRIPT_STATUS.PENDING,
-    ]);
-    return rows.map((r) => r.name);
+    return endRun(tx, await currentScriptSetId(tx, machineId, RESULT_TYPE.commissioning));
   }
 
   /** The latest output of a script for a machine (e.g. 00-maas-01-lshw's XML), from any passed run. */
@@ -505,4 +481,20 @@ export async function loadScriptStatuses(
     });
   }
   return out;
+}
+
+/** A run's end: its failed scripts by name; the scripts it never reported are marked skipped. */
+async function endRun(tx: EntityManager, setId: number | null): Promise<string[]> {
+  if (setId === null) return [];
+  const rows: Array<{ name: string }> = await tx.query(
+    `SELECT script_name AS name FROM script_results WHERE script_set_id = $1 AND status = ANY($2::smallint[])
+      ORDER BY script_name`,
+    [setId, [SCRIPT_STATUS.FAILED, SCRIPT_STATUS.TIMEDOUT, SCRIPT_STATUS.FAILED_INSTALLING]],
+  );
+  await tx.query(`UPDATE script_results SET status = $2, updated = now() WHERE script_set_id = $1 AND status = $3`, [
+    setId,
+    SCRIPT_STATUS.SKIPPED,
+    SCRIPT_STATUS.PENDING,
+  ]);
+  return rows.map((r) => r.name);
 }
