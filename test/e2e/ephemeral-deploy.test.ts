@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startLab, VM, waitForMachine, type Json, type Lab } from './lab/lab';
-import { bootRootWithRealImage, ownerKeyDir, sshToDeployed, USER_DATA } from './lab/real-image';
+import { bootRootWithRealImage, ownerKeyDir, rebootDeployed, sshToDeployed, USER_DATA } from './lab/real-image';
 
 const HOSTNAME = 'e2e-ephemeral';
 
@@ -48,7 +48,7 @@ describe(
       return head.every((b) => b === 0);
     }
 
-    it('deploys ephemerally (DEPLOYED by cloud-init), the owner logs in, reboots into RAM again, and release powers it off', async () => {
+    it('deploys ephemerally (DEPLOYED by cloud-init), the owner logs in, reboots into RAM again, and release powers it off', async (t) => {
       const r = await lab.stack.call('POST', '/machines/', {
         architecture: 'amd64/generic',
         mac_addresses: VM.mac,
@@ -102,15 +102,10 @@ describe(
 
       // The reboot runs the OS from RAM again: a new boot, the owner's key and hostname from the
       // metadata server, / on tmpfs, the disk still untouched, the machine still Deployed.
-      const bootId = await ssh('cat /proc/sys/kernel/random/boot_id');
-      await ssh('sudo -n systemctl reboot').catch(() => undefined); // the connection may drop first
-      await lab.until('SSH after the reboot, on a new boot', 900_000, async () => {
-        const now = await ssh('cat /proc/sys/kernel/random/boot_id').catch(() => undefined);
-        return now && now !== bootId ? now : undefined;
-      });
-      assert.equal(await ssh('hostname'), HOSTNAME);
-      assert.equal(await ssh('findmnt -n -o FSTYPE /'), 'tmpfs');
-      assert.match(await ssh('cloud-init status --wait'), /status: done/);
+      const again = (await rebootDeployed(lab, work, id, 900_000, (line) => t.diagnostic(line))).ssh;
+      assert.equal(await again('hostname'), HOSTNAME);
+      assert.equal(await again('findmnt -n -o FSTYPE /'), 'tmpfs');
+      assert.match(await again('cloud-init status --wait'), /status: done/);
       assert.equal(((await lab.stack.call('GET', `/machines/${id}/`)).body as Json).status_name, 'Deployed');
       const serial = lab.serialLog();
       assert.match(serial, /mf\.ephemeral=again/, 'the reboot netbooted the OS from RAM again');

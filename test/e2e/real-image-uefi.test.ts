@@ -14,7 +14,13 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DEPLOY_PHASES_FILE, recordDeployBench } from './lab/deploy-bench';
 import { startLab, waitForMachine, type Json, type Lab } from './lab/lab';
-import { bootRootWithRealImage, commissionAndDeploy, ownerKeyDir, sshToDeployed } from './lab/real-image';
+import {
+  bootRootWithRealImage,
+  commissionAndDeploy,
+  ownerKeyDir,
+  rebootDeployed,
+  sshToDeployed,
+} from './lab/real-image';
 
 const HOSTNAME = 'e2e-uefi';
 
@@ -44,7 +50,7 @@ describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over 
     for (const d of [work, bootRoot]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it('commissions as UEFI, deploys with an ESP, registers the boot entry behind the network, and the owner logs in', async () => {
+  it('commissions as UEFI, deploys with an ESP, registers the boot entry behind the network, and the owner logs in', async (t) => {
     ({ id } = await commissionAndDeploy(lab, { hostname: HOSTNAME, keyDir: work }));
     const machine = (await lab.stack.call('GET', `/machines/${id}/`)).body as Json;
     assert.equal(machine.bios_boot_method, 'uefi');
@@ -85,16 +91,10 @@ describe('deploy the real Debian image on a UEFI machine (OVMF) and log in over 
 
     // A reboot of the OS comes back to the OS (a new boot_id, the same VM process), not to a
     // netboot that stalls; the machine stays Deployed.
-    const bootId = await ssh('cat /proc/sys/kernel/random/boot_id');
     const vmStarts = starts.length;
-    await ssh('sudo -n systemctl reboot').catch(() => undefined); // the connection may drop first
-    const again = await lab.until('SSH after the reboot, on a new boot', 600_000, async () => {
-      const id2 = await ssh('cat /proc/sys/kernel/random/boot_id').catch(() => undefined);
-      return id2 && id2 !== bootId ? id2 : undefined;
-    });
-    assert.notEqual(again, bootId);
-    assert.equal(await ssh('hostname'), HOSTNAME);
-    assert.equal(/^BootCurrent: (.*)$/m.exec(await ssh('sudo -n efibootmgr'))?.[1], debian[0]!.num);
+    const rebooted = await rebootDeployed(lab, work, id, 600_000, (line) => t.diagnostic(line));
+    assert.equal(await rebooted.ssh('hostname'), HOSTNAME);
+    assert.equal(/^BootCurrent: (.*)$/m.exec(await rebooted.ssh('sudo -n efibootmgr'))?.[1], debian[0]!.num);
     const chassisAfter = fs.readFileSync(`${lab.bmc.dir}/chassis.log`, 'utf8');
     assert.equal([...chassisAfter.matchAll(/vm start boot=/g)].length, vmStarts, 'rebooted in place, not powered on');
     assert.equal(((await lab.stack.call('GET', `/machines/${id}/`)).body as Json).status_name, 'Deployed');

@@ -154,6 +154,13 @@ export async function startLab(
       .sort()
       .map((f) => fs.readFileSync(path.join(bmc.dir, f), 'utf8'))
       .join('\n=== next boot ===\n');
+  const chassisLog = () => {
+    try {
+      return fs.readFileSync(path.join(bmc.dir, 'chassis.log'), 'utf8').replace(/^.* get power\n/gm, '');
+    } catch {
+      return '';
+    }
+  };
   let rack2: SecondRack | undefined;
   const until = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
@@ -167,7 +174,10 @@ export async function startLab(
       if (got !== undefined) return got;
       if (Date.now() > deadline)
         throw new Error(
-          `timed out waiting for ${what}\n--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n${rack2 ? `--- ${rack2.name} log (tail) ---\n${rack2.output().slice(-6000)}\n` : ''}--- VM serial (tail) ---\n${serialLog().slice(-4000)}`,
+          // The VM's last lines first: CI's summary keeps only an error's first lines.
+          `timed out waiting for ${what}\n--- VM serial (last lines) ---\n${lastLines(serialLog(), 12)}\n` +
+            `--- chassis (last lines) ---\n${lastLines(chassisLog(), 6)}\n` +
+            `--- rack log (tail) ---\n${stack.logs('rack').slice(-6000)}\n${rack2 ? `--- ${rack2.name} log (tail) ---\n${rack2.output().slice(-6000)}\n` : ''}--- VM serial (tail) ---\n${serialLog().slice(-4000)}`,
         );
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -250,4 +260,15 @@ export function waitForMachine(lab: Lab, id: string, status: string, timeoutMs: 
     }
     return m.status_name === status ? m : undefined;
   });
+}
+
+/** A log's last `n` non-empty lines, without the serial console's carriage returns and colours. */
+function lastLines(text: string, n: number): string {
+  return text
+    .replace(/\r/g, '')
+    .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join('\n');
 }
