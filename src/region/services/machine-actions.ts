@@ -102,8 +102,6 @@ export interface ReleaseOptions {
 
 /** How long the API waits for an aborted workflow's cleanup before answering. */
 const ABORT_WAIT_MS = 15_000;
-/** How long a new operation waits for a settled machine's previous workflow to close. */
-const SETTLE_MS = 5_000;
 
 export class MachineActions {
   constructor(
@@ -649,14 +647,13 @@ export class MachineActions {
    * The machine's previous workflow may have recorded its outcome and still be closing (e.g.
    * register-deployed recording its event right after the API answered). Its last activity can
    * need this machine's row, which startLifecycle then locks while Temporal refuses the new
-   * workflow ID: let it close first, outside the lock. Skipped when an operation is in progress
+   * workflow ID: let it close first (the gateway's grace), outside the lock. Skipped when an operation is in progress
    * (the transition check answers 409 at once).
    */
   private async settlePrevious(systemId: string): Promise<void> {
     const m = await this.db.getRepository(MachineEntity).findOne({ where: { systemId }, select: { status: true } });
     if (!m || isTransitional(m.status)) return;
-    const id = lifecycleWorkflowId(systemId);
-    if ((await this.workflows.state(id)) === 'running') await this.workflows.waitForClose(id, SETTLE_MS);
+    await this.workflows.waitForEarlierRun(lifecycleWorkflowId(systemId));
   }
 
   private async startLifecycle<T extends LifecycleWorkflowType>(
@@ -712,11 +709,11 @@ export class MachineActions {
 
   /**
    * The machine's earlier operation may still be closing (an abort's cleanup powers the machine
-   * off in a scope that cannot be cancelled): a new operation then waits a moment for it, and is
-   * refused with a 409 that changed nothing if it is still running, as before starts moved after
-   * the commit, rather than committed with a start the reconciler makes later. Asked before the
-   * transaction, never under the row lock; best effort: the start after the commit still copes
-   * with a run it meets (and says so when Temporal cannot be reached).
+   * off in a scope that cannot be cancelled): a new operation then waits the gateway's grace for
+   * it, and is refused with a 409 that changed nothing if it is still running, as before starts
+   * moved after the commit, rather than committed with a start the reconciler makes later. Asked
+   * before the transaction, never under the row lock; best effort: the start after the commit
+   * still copes with a run it meets (and says so when Temporal cannot be reached).
    */
   private async refuseWhileEarlierRunCloses(systemId: string): Promise<void> {
     const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
@@ -725,7 +722,7 @@ export class MachineActions {
     if (!m || operationIn(m.status) !== undefined) return;
     let state: string;
     try {
-      state = await this.workflows.waitForClose(lifecycleWorkflowId(systemId), EARLIER_RUN_GRACE_MS);
+      state = await this.workflows.waitForEarlierRun(lifecycleWorkflowId(systemId));
     } catch {
       return;
     }
@@ -881,9 +878,6 @@ function notStartable(type: LifecycleWorkflowType, m: Machine): Error {
       });
   }
 }
-
-/** How long a new operation waits for the machine's earlier run to close (the gateway's start grace). */
-const EARLIER_RUN_GRACE_MS = 5_000;
 
 type ScriptSetsStep = (tx: EntityManager, m: Machine, claimToken: string) => Promise<void>;
 
