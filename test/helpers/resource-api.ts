@@ -29,6 +29,7 @@ export const noWorkflows: WorkflowGateway = {
   signalWithStart: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
   state: () => Promise.resolve('not_found'),
   waitForClose: () => Promise.resolve('not_found'),
+  waitForEarlierRun: () => Promise.resolve('not_found'),
   step: () => Promise.resolve(null),
   execute: () => Promise.reject(new UnavailableError('No Temporal in this test.')),
 };

@@ -10,9 +10,10 @@ import { REPORT_RETRY_WINDOW_SECONDS } from '../../src/region/services/report-re
 import type { Client } from '@temporalio/client';
 import { MachineActions } from '../../src/region/services/machine-actions';
 import { TemporalWorkflowGateway } from '../../src/region/temporal/gateway';
-import { startApi, type ApiClient } from '../helpers/api';
+import type { ApiClient } from '../helpers/api';
+import { startApiRegion } from '../helpers/api-region';
 import { createAdmin, machineInput } from '../helpers/factories';
-import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 type Json = Record<string, unknown>;
@@ -24,10 +25,7 @@ describe('metadata: a retried report is recorded and signalled once', () => {
   const rack = new ScriptedRack(50);
 
   before(async () => {
-    region = await startTestRegion({ nodeTimeoutMs: 120_000, rack: rack.activities() });
-    rack.services = region.services;
-    api = await startApi(region);
-    admin = await api.keyFor('admin', true);
+    ({ region, api, admin } = await startApiRegion(rack));
   });
   after(async () => {
     await api?.close();

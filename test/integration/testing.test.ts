@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { oauthHeader } from '../../src/api/http';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
-import { startApi, type ApiClient } from '../helpers/api';
-import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import type { ApiClient } from '../helpers/api';
+import { startApiRegion } from '../helpers/api-region';
+import { waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 type Json = Record<string, unknown>;
@@ -33,10 +34,7 @@ describe('issue 20: hardware testing', () => {
   const rack = new ScriptedRack(50);
 
   before(async () => {
-    region = await startTestRegion({ nodeTimeoutMs: 120_000, rack: rack.activities() });
-    rack.services = region.services;
-    api = await startApi(region);
-    admin = await api.keyFor('admin', true);
+    ({ region, api, admin } = await startApiRegion(rack));
   });
   after(async () => {
     await api?.close();

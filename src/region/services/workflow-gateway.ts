@@ -37,6 +37,12 @@ export interface WorkflowGateway {
   /** Wait up to `timeoutMs` for the workflow to close; returns its final state. */
   waitForClose(workflowId: string, timeoutMs: number): Promise<WorkflowState>;
   /**
+   * A machine's earlier lifecycle run may have recorded its outcome and be a moment from closing:
+   * wait the one grace a new operation gives it (start after a conflict, the API before its
+   * transaction, a bulk operation before its locks); 'running' when it still runs after that.
+   */
+  waitForEarlierRun(workflowId: string): Promise<WorkflowState>;
+  /**
    * The running workflow's step query (contracts STEP_QUERY), answered within `timeoutMs`; null
    * when it is not running or no answer came in time (a read must not wait on Temporal).
    */

@@ -36,8 +36,8 @@ const STATE: Record<WorkflowExecutionStatusName, WorkflowState> = {
   PAUSED: 'running',
 } as Record<WorkflowExecutionStatusName, WorkflowState>;
 
-/** How long a new operation waits for the machine's previous workflow to finish closing. */
-const CLOSING_GRACE_MS = 5_000;
+/** How long a new operation waits for the machine's earlier workflow to finish closing. */
+const EARLIER_RUN_GRACE_MS = 5_000;
 
 export class TemporalWorkflowGateway implements WorkflowGateway {
   constructor(private readonly client: Client) {}
@@ -55,7 +55,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       // recorded it): it is started, not in conflict with itself.
       if (await this.runningFrom(workflowId, params)) return 'running';
       // The previous lifecycle may have recorded its outcome and be a moment from closing.
-      if ((await this.waitForClose(workflowId, CLOSING_GRACE_MS)) === 'running') throw err;
+      if ((await this.waitForEarlierRun(workflowId)) === 'running') throw err;
       await this.startOnce(type, workflowId, params);
     }
     return 'started';
@@ -148,6 +148,10 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       if (state !== 'running' || Date.now() > deadline) return state;
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  waitForEarlierRun(workflowId: string): Promise<WorkflowState> {
+    return this.waitForClose(workflowId, EARLIER_RUN_GRACE_MS);
   }
 
   async step(workflowId: string, timeoutMs: number): Promise<OperationStep | null> {
