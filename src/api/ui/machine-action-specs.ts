@@ -243,7 +243,7 @@ ${layoutSelect(o.layouts, r)}
     verb: 'tag',
     options: (o, r) =>
       html`<p><label for="tag">Tag</label> <select id="tag" name="tag"><option value="">Choose a tag</option>${o.tags.map((t) => html`<option>${t}</option>`)}</select>${fieldErrors(r, 'tag')}</p>
-<p><label for="new_tag">Or a new tag</label> <input id="new_tag" name="new_tag" size="30" maxlength="256" pattern="[a-zA-Z0-9_\-]+"${r?.fields.new_tag ? html` aria-invalid="true" aria-describedby="new_tag-error"` : ''}> <small>letters, digits, "_" and "-"; created and applied</small>${fieldErrors(r, 'new_tag')}</p>`,
+<p><label for="new_tag">Or a new tag</label> <input id="new_tag" name="new_tag" size="30" maxlength="256" pattern="[a-zA-Z0-9_\\-]+"${r?.fields.new_tag ? html` aria-invalid="true" aria-describedby="new_tag-error"` : ''}> <small>letters, digits, "_" and "-"; created and applied</small>${fieldErrors(r, 'new_tag')}</p>`,
     fields: ['tag', 'new_tag'],
     prepare: tagToApply,
     done: 'tagged',
