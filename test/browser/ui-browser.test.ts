@@ -95,15 +95,23 @@ describe('web UI in a real browser (chromium)', { skip: chromiumMissing() ?? fal
       assert.equal(await ui.text('[data-live="status"]'), 'Deployed');
     }
 
-    // A power type's parameters come from the page it reloads to (no client JS): pick, Tab, Enter.
+    // Another power type's parameters replace the old ones in place (live.js): no button, no reload,
+    // and what was typed before the choice stays. (Without JS the button reloads: ui-operator's test.)
     await ui.clickByText('Add machine');
-    await ui.selectByLabel('Power type', 'fake');
-    await ui.page.keyboard.press('Tab');
-    assert.equal(await ui.run('document.activeElement.id'), 'choose-power-type-submit', 'focus follows the form');
-    await ui.pressAndWait('Enter');
-    assert.equal(ui.location(), '/MAAS/r/machines/add?power_type=fake');
+    assert.equal(await ui.run(`document.getElementById('choose-power-type-submit').hidden`), true, 'no button with JS');
     await ui.fillByLabel('Machine name', 'web-fake');
     await ui.fillByLabel('MAC addresses', macAddress());
+    await ui.run('window.stayed = true');
+    await ui.selectByLabel('Power type', 'fake');
+    await ui.page.waitForSelector('#power_parameters_fake_delay_ms', { timeout: 10_000 });
+    assert.equal(ui.location(), '/MAAS/r/machines/add');
+    assert.deepEqual(
+      await ui.run(`[window.stayed, document.getElementById('hostname').value,
+        document.querySelector('#add-machine input[type=hidden][name=power_type]').value]`),
+      [true, 'web-fake', 'fake'],
+      'not reloaded; the typed name kept; the form posts the chosen type',
+    );
+    await pageChecks(ui, 'add machine, fake power');
     await ui.fillByLabel('Delay between steps (ms)', FAKE_DELAY_MS);
     await ui.setChecked('Commission after adding', false);
     await ui.clickByText('Save machine');
@@ -235,6 +243,25 @@ describe('web UI in a real browser (chromium)', { skip: chromiumMissing() ?? fal
     assert.equal(ui.location(), '/MAAS/r/machines');
     assert.equal(await ui.text('#flash'), '2 machines moved to the zone.');
     await ui.goto('/machines?zone=zone-b');
+    assert.deepEqual(await rowHosts(ui), ['web-b', 'web-c']);
+
+    // The tag action with a new tag's name: a bad name is an error beside its field, then it is
+    // created and applied to the selection in one step.
+    await ui.page.click(`#select-${cssId(ids['web-b']!)}`);
+    await ui.page.click(`#select-${cssId(ids['web-c']!)}`);
+    await ui.selectByLabel('Take action on the selected machines', 'tag');
+    await ui.clickByText('Take action…');
+    assert.equal(await ui.text('#confirmation-text'), 'Are you sure you want to tag 2 machines?');
+    await pageChecks(ui, 'tag confirmation');
+    await ui.run(`document.getElementById('new_tag').removeAttribute('pattern')`); // the server's check, not the browser's
+    await ui.fillByLabel('Or a new tag', 'rack 9');
+    await ui.clickByText('Tag machine');
+    assert.match((await ui.text('#new_tag-error')) ?? '', /^Enter a valid value: tag names are letters/);
+    assert.deepEqual(await ui.accessibilityProblems(), [], 'tag form with a field error');
+    await ui.fillByLabel('Or a new tag', 'rack-9');
+    await ui.clickByText('Tag machine');
+    assert.equal(await ui.text('#flash'), '2 machines tagged.');
+    await ui.goto('/machines?tags=rack-9');
     assert.deepEqual(await rowHosts(ui), ['web-b', 'web-c']);
 
     await ui.clickByText('Log out');

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { startApi, type ApiClient } from '../helpers/api';
 import { createUser, deployedMachineInput, machineInput } from '../helpers/factories';
-import { startTestRegion, type TestRegion } from '../helpers/region';
+import { giveDisk, startTestRegion, type TestRegion } from '../helpers/region';
 import { UI, UiBrowser } from '../helpers/ui-browser';
 
 const XSS = '<script>alert(1)</script>';
@@ -277,6 +277,171 @@ describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, T
     ]);
     assert.equal(tag.status, 303);
     assert.match((await admin.get(`${UI}/machine/${b}`)).text, /<th>Tags<\/th><td>gpu<\/td>/);
+  });
+
+  it('deploy with a storage layout: applied first; one that cannot apply is an error on the form, nothing written', async () => {
+    const admin = await as('admin');
+    const groups = (systemId: string) =>
+      region.services.db
+        .query(
+          `SELECT g.group_type FROM storage_filesystem_groups g JOIN machines m ON m.id = g.machine_id WHERE m.system_id = $1`,
+          [systemId],
+        )
+        .then((r: Array<{ group_type: string }>) => r.map((g) => g.group_type));
+    const diskless = await ready('layout-nodisk');
+    const confirm = await admin.get(`${UI}/machine/${diskless}/action/deploy`);
+    assert.match(
+      confirm.text,
+      /<select id="storage_layout" name="storage_layout"><option value="" selected>Keep the machine's current storage configuration<\/option><option value="flat">Flat layout<\/option><option value="lvm">LVM layout<\/option><option value="blank">No storage \(blank\) layout<\/option><\/select>/,
+    );
+    const noDisk = await admin.post(`${UI}/machine/${diskless}/action/deploy`, { storage_layout: 'flat' });
+    assert.equal(noDisk.status, 400, noDisk.text);
+    assert.match(noDisk.text, /id="confirm-action"/);
+    assert.match(noDisk.text, /Machine is missing a boot disk; no storage layout can be applied\./);
+    const bcache = await admin.post(`${UI}/machine/${diskless}/action/deploy`, { storage_layout: 'bcache' });
+    assert.equal(bcache.status, 400);
+    assert.match(
+      bcache.text,
+      /id="storage_layout-error">bcache is not one of the layouts metalflow applies: flat, lvm, blank\./,
+    );
+    let m = (await machine(diskless))!;
+    assert.deepEqual([m.status, m.owner_id], [S.READY, null], 'not allocated, not deploying');
+
+    // A user who may deploy but not lay out storage (MAAS's configure-storage): refused before the allocation.
+    const withDisk = await ready('layout-disk');
+    await giveDisk(region.services, withDisk);
+    const alice = await as('alice');
+    const notHers = await alice.post(`${UI}/machine/${withDisk}/action/deploy`, { storage_layout: 'lvm' });
+    assert.equal(notHers.status, 403, notHers.text);
+    m = (await machine(withDisk))!;
+    assert.deepEqual([m.status, m.owner_id], [S.READY, null]);
+    assert.deepEqual(await groups(withDisk), [], 'still the flat layout');
+
+    const lvm = await admin.post(`${UI}/machine/${withDisk}/action/deploy`, { storage_layout: 'lvm' });
+    assert.equal(lvm.status, 303, lvm.text);
+    assert.deepEqual(await groups(withDisk), ['lvm-vg'], 'laid out as LVM');
+    assert.equal((await machine(withDisk))!.status, S.DEPLOYING);
+
+    // Allocated (not Ready): the layout cannot apply, and the deploy is not started either.
+    const held = await ready('layout-held');
+    await giveDisk(region.services, held);
+    await region.services.db.query(`UPDATE machines SET status = $2, owner_id = $3 WHERE system_id = $1`, [
+      held,
+      S.ALLOCATED,
+      users.admin,
+    ]);
+    const heldDeploy = await admin.post(`${UI}/machine/${held}/action/deploy`, { storage_layout: 'lvm' });
+    assert.equal(heldDeploy.status, 409, heldDeploy.text);
+    assert.match(heldDeploy.text, /Cannot change the storage layout on a machine that is not Ready\./);
+    assert.equal((await machine(held))!.status, S.ALLOCATED);
+
+    // A selection: a bad layout is the form's error before any machine is touched.
+    const sel = await admin.post(`${UI}/machines/action`, [
+      ['action', 'deploy'],
+      ['storage_layout', 'zfs'],
+      ['system_id', diskless],
+    ]);
+    assert.equal(sel.status, 400, sel.text);
+    assert.match(sel.text, /id="storage_layout-error">zfs is not one of the layouts/);
+    assert.equal((await machine(diskless))!.status, S.READY);
+  });
+
+  it('tag action: a new tag typed in is created and applied; a bad or taken name is a field error, nothing written', async () => {
+    const admin = await as('admin');
+    const a = await ready('newtag-a');
+    const b = await ready('newtag-b');
+    const tagNames = () =>
+      region.services.db
+        .query(`SELECT name FROM tags ORDER BY name`)
+        .then((r: Array<{ name: string }>) => r.map((t) => t.name));
+    const before = await tagNames();
+    const confirm = await admin.get(`${UI}/machine/${a}/action/tag`);
+    assert.match(confirm.text, /<input id="new_tag" name="new_tag"/);
+    const bad = await admin.post(`${UI}/machine/${a}/action/tag`, { new_tag: 'rack 7!' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(
+      bad.text,
+      /id="new_tag-error">Enter a valid value: tag names are letters, digits, &quot;_&quot; and &quot;-&quot; only\./,
+    );
+    const taken = await admin.post(`${UI}/machine/${a}/action/tag`, { new_tag: 'gpu' });
+    assert.match(taken.text, /id="new_tag-error">Tag with this Name already exists\./);
+    const both = await admin.post(`${UI}/machine/${a}/action/tag`, { tag: 'gpu', new_tag: 'other' });
+    assert.match(both.text, /id="new_tag-error">Choose an existing tag or type a new one, not both\./);
+    const none = await admin.post(`${UI}/machine/${a}/action/tag`, { tag: '' });
+    assert.match(none.text, /id="tag-error">Choose a tag, or type a new tag&#39;s name\./);
+    const badSel = await admin.post(`${UI}/machines/action`, [
+      ['action', 'tag'],
+      ['new_tag', 'bad name'],
+      ['system_id', a],
+    ]);
+    assert.equal(badSel.status, 400);
+    assert.match(badSel.text, /id="new_tag-error">Enter a valid value/);
+    assert.deepEqual(await tagNames(), before, 'no tag created');
+
+    const one = await admin.post(`${UI}/machine/${a}/action/tag`, { new_tag: 'rack-7' });
+    assert.equal(one.status, 303, one.text);
+    assert.match((await admin.get(`${UI}/machine/${a}`)).text, /<th>Tags<\/th><td>rack-7<\/td>/);
+    const sel = await admin.post(`${UI}/machines/action`, [
+      ['action', 'tag'],
+      ['new_tag', 'row-3'],
+      ['system_id', a],
+      ['system_id', b],
+    ]);
+    assert.equal(sel.status, 303);
+    assert.match((await admin.get(sel.location!)).text, /2 machines tagged\./);
+    assert.match((await admin.get(`${UI}/machine/${b}`)).text, /<th>Tags<\/th><td>row-3<\/td>/);
+    assert.deepEqual(await tagNames(), [...before, 'rack-7', 'row-3'].sort());
+    const alice = await as('alice');
+    const forged = await alice.post(`${UI}/machine/${a}/action/tag`, { new_tag: 'hers' });
+    assert.equal(forged.status, 403);
+    assert.ok(!(await tagNames()).includes('hers'));
+  });
+
+  it('Test action: offered by status and rights, the testing scripts to choose, MAAS confirmation', async () => {
+    const admin = await as('admin');
+    const id = await ready('test-1');
+    assert.match(
+      (await admin.get(`${UI}/machine/${id}`)).text,
+      /id="action-test" href="[^"]+\/action\/test">Test machine…</,
+    );
+    const alice = await as('alice');
+    assert.doesNotMatch((await alice.get(`${UI}/machine/${id}`)).text, /id="action-test"/);
+    const forged = await alice.post(`${UI}/machine/${id}/action/test`, { testing_scripts: 'smartctl-validate' });
+    assert.equal(forged.status, 403);
+    assert.match(forged.text, new RegExp(`You do not have permission to test machine ${id}\\.`));
+
+    const confirm = await admin.get(`${UI}/machine/${id}/action/test`);
+    assert.match(confirm.text, /Are you sure you want to test 1 machine\?/);
+    assert.match(
+      confirm.text,
+      /<input type="checkbox" id="test-smartctl-validate" name="testing_scripts" value="smartctl-validate" checked>/,
+    );
+    const none = await admin.post(`${UI}/machine/${id}/action/test`, { comment: 'x' });
+    assert.equal(none.status, 400);
+    assert.match(none.text, /id="testing_scripts-error">Choose at least one test\./);
+    const unknown = await admin.post(`${UI}/machine/${id}/action/test`, { testing_scripts: 'no-such-test' });
+    assert.equal(unknown.status, 400, unknown.text);
+    assert.equal((await machine(id))!.status, S.READY);
+    const started = await admin.post(`${UI}/machine/${id}/action/test`, { testing_scripts: 'smartctl-validate' });
+    assert.equal(started.status, 303, started.text);
+    assert.equal((await machine(id))!.status, S.TESTING);
+
+    const running = await region.services.machines.create(deployedMachineInput('test-deployed', users.admin!));
+    assert.doesNotMatch((await admin.get(`${UI}/machine/${running.systemId}`)).text, /id="action-test"/);
+    const deployed = await admin.post(`${UI}/machine/${running.systemId}/action/test`, {
+      testing_scripts: 'smartctl-validate',
+    });
+    assert.equal(deployed.status, 409);
+    assert.match(deployed.text, /Not possible in this status\./);
+  });
+
+  it('Add machine: the power type chooser is live.js-driven, the button kept for no JS', async () => {
+    const admin = await as('admin');
+    const form = await admin.get(`${UI}/machines/add`);
+    assert.match(form.text, /<button type="submit" id="choose-power-type-submit">Show its parameters<\/button>/);
+    assert.match(form.text, /<script src="\/MAAS\/r\/static\/live\.js" defer><\/script>/);
+    const script = await admin.get(`${UI}/static/live.js`);
+    assert.match(script.text, /getElementById\('choose-power-type'\)/);
   });
 
   it('SSH keys and API keys: a new key shown once, hostile input escaped, another user cannot delete them', async () => {

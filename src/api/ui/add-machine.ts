@@ -1,8 +1,9 @@
 // The "Add machine" page (admins, MAAS's Add hardware → Machine): the same input and service as
 // the API's POST machines/ (createForm parses it, MachineOperations.enrol does it), so a machine
 // added here is checked and created exactly as one the CLI adds. The power type's parameters are
-// rendered from its declaration (contracts/power.ts); without client JS, choosing another power
-// type reloads the page through a small GET form above the main one. Errors come back beside the
+// rendered from its declaration (contracts/power.ts); choosing another power type swaps them in
+// place (live.js, the values typed elsewhere kept), or without client JS reloads the page through
+// a small GET form above the main one. Errors come back beside the
 // field they name, with everything but secrets kept; nothing is written on error.
 import type Koa from 'koa';
 import { POWER_TYPES, type PowerField } from '../../contracts/power';
@@ -15,6 +16,7 @@ import { createForm } from '../resources/machine-forms';
 import { fieldErrors, otherErrors, refusalOf, type Refusal } from './flash';
 import { html, segment, type Html } from './html';
 import { page, redirectAfterPost, sendPage, UI_PREFIX, type PageUser } from './layout';
+import { LIVE_SCRIPT_PATH } from './live-script';
 
 export const ADD_MACHINE_PATH = `${UI_PREFIX}/machines/add`;
 /**
@@ -78,7 +80,8 @@ ${powerFields.length ? powerFields : html`<p>This power type has no parameters: 
 ${fieldErrors(refusal, 'power_type')}
 </fieldset>
 <p><button type="submit" id="add-machine-submit">Save machine</button> <a href="${UI_PREFIX}/machines">Cancel</a></p>
-</form>`;
+</form>
+<script src="${LIVE_SCRIPT_PATH}" defer></script>`;
     sendPage(ctx, status, page('Add machine', body, user));
   }
 

@@ -78,6 +78,29 @@ export const LIVE_SCRIPT = `'use strict';
     bar.id = 'machine-actions';
     return bar;
   }
+  // Add machine: choosing another power type swaps in that type's parameters from the page the
+  // no-JS button would load, leaving everything typed elsewhere on the form as it is.
+  var chooser = document.getElementById('choose-power-type');
+  var addForm = document.getElementById('add-machine');
+  if (chooser && addForm) {
+    var showButton = document.getElementById('choose-power-type-submit');
+    if (showButton) showButton.hidden = true;
+    chooser.addEventListener('change', function () {
+      var type = chooser.value;
+      var url = chooser.form.getAttribute('action') + '?power_type=' + encodeURIComponent(type);
+      fetch(url, { credentials: 'same-origin' }).then(function (r) {
+        if (!r.ok) throw new Error('power type ' + r.status);
+        return r.text();
+      }).then(function (text) {
+        if (chooser.value !== type) return; // chosen again meanwhile: that answer applies
+        var fresh = new DOMParser().parseFromString(text, 'text/html').getElementById('power-parameters');
+        var current = document.getElementById('power-parameters');
+        if (!fresh || !current) throw new Error('no power parameters');
+        current.replaceWith(document.importNode(fresh, true));
+        addForm.querySelector('input[type="hidden"][name="power_type"]').value = type;
+      }).catch(function () { chooser.form.submit(); }); // the no-JS way: the page for that type
+    });
+  }
   var machine = document.querySelector('[data-live-machine]');
   if (machine) {
     var events = document.getElementById('events');

@@ -9,6 +9,8 @@ import type { RegionServices, UiSession } from '../../region/services';
 import type { MachineView } from '../../region/services/machine-queries';
 import type { NotOffered, Offers } from '../../region/services/machine-action-offers';
 import type { Principal } from '../../region/services/principal';
+import { SCRIPT_TYPE } from '../../region/services/scripts/script-enums';
+import { DEPLOY_LAYOUTS } from '../../region/services/storage/layout-at-deploy';
 import type { UiSessionService } from '../../region/services/ui-sessions';
 import { badRequest, ensureParams, notFound, type Params } from '../http';
 import { otherErrors, refusalOf, refusalText, type Refusal } from './flash';
@@ -57,10 +59,26 @@ export function machineActionPages(services: RegionServices, sessions: UiSession
       pools: [],
       tags: [],
       erase: { erase: false, secureErase: false, quickErase: false },
+      layouts: [],
+      testingScripts: [],
     };
     switch (spec.name) {
       case 'deploy':
-        return { ...none, images: [...new Set(services.bootResources.list().map((r) => r.name))] };
+        return {
+          ...none,
+          images: [...new Set(services.bootResources.list().map((r) => r.name))],
+          layouts: DEPLOY_LAYOUTS,
+        };
+      case 'test':
+        // Ticked: op=test's default set, the testing scripts tagged commissioning (MAAS's too).
+        return {
+          ...none,
+          testingScripts: (await services.scripts.list({ type: SCRIPT_TYPE.testing })).map((t) => ({
+            name: t.name,
+            title: t.title,
+            checked: t.tags.includes('commissioning'),
+          })),
+        };
       case 'release':
         return { ...none, erase: await services.config.eraseDefaults() };
       case 'set-zone':
@@ -80,10 +98,10 @@ export function machineActionPages(services: RegionServices, sessions: UiSession
     user: PageUser,
     o: { action: string; count: number; hidden: Html | ''; refusal?: Refusal; cancel: string },
   ): Promise<Html> {
-    const options = spec.options?.(await choices(spec)) ?? '';
+    const options = spec.options?.(await choices(spec), o.refusal) ?? '';
     return html`<form method="post" action="${o.action}" id="confirm-action">
 <input type="hidden" name="csrf" value="${user.csrf}">${o.hidden}
-${otherErrors(o.refusal, [])}
+${otherErrors(o.refusal, spec.fields ?? [])}
 <p id="confirmation-text">${confirmationText(spec, o.count)}</p>${spec.note ? html`<p>${spec.note}</p>` : ''}
 ${options}
 <p><button type="submit" id="confirm-action-submit" name="confirm" value="${spec.name}">${spec.label}</button> <a href="${o.cancel}">Cancel</a></p>
@@ -174,7 +192,8 @@ ${options}
       const no = (await offersFor(caller, view))[spec.name];
       if (no) return sendPage(ctx, refusalFrom(no).status, page(spec.label, notOfferedBody(view, no), user));
       try {
-        await spec.run(services, caller, systemId, params);
+        const prepared = spec.prepare ? await spec.prepare(services, caller, params) : params;
+        await spec.run(services, caller, systemId, prepared);
       } catch (err) {
         return showConfirm(ctx, user, view, spec, refusalOf(err).status, refusalOf(err));
       }
@@ -184,27 +203,20 @@ ${options}
 
     /** A selection's confirmation: which of the machines it applies to, and why not to the others. */
     async confirmSelection(ctx: Koa.Context, caller: Principal, user: PageUser) {
-      const params = await ensureParams(ctx);
-      const { spec, systemIds } = selectionOf(params);
-      const rows = await selectionRows(caller, spec, systemIds);
-      const applicable = rows.filter((r) => r.view && !r.no);
-      const list = html`<table id="selection"><thead><tr><th>Machine</th><th>Status</th><th>This action</th></tr></thead><tbody>
-${rows.map((r) => html`<tr><td>${r.view?.machine.hostname ?? r.systemId}</td><td>${r.view ? labelOf(r.view.machine.status) : '-'}</td><td>${r.view ? (r.no ? `skipped: ${r.no.reason}` : 'yes') : 'skipped: no such machine'}</td></tr>\n`)}</tbody></table>`;
-      const form = applicable.length
-        ? await confirmForm(spec, user, {
-            action: SELECTION_PATH,
-            count: applicable.length,
-            hidden: html`<input type="hidden" name="action" value="${spec.name}">${applicable.map((r) => html`<input type="hidden" name="system_id" value="${r.systemId}">`)}`,
-            cancel: `${UI_PREFIX}/machines`,
-          })
-        : html`<p class="error" role="alert">${spec.label} is not available for any of the selected machines.</p><p><a href="${UI_PREFIX}/machines">Back to the machines</a></p>`;
-      sendPage(ctx, applicable.length ? 200 : 409, page(`${spec.label}: selection`, html`${list}${form}`, user));
+      await showSelection(ctx, caller, user, await ensureParams(ctx));
     },
 
     /** Acts on each machine of the selection; the list then shows what was done and each refusal. */
-    async performSelection(ctx: Koa.Context, caller: Principal, session: UiSession) {
+    async performSelection(ctx: Koa.Context, caller: Principal, user: PageUser, session: UiSession) {
       const params = await ensureParams(ctx);
       const { spec, systemIds } = selectionOf(params);
+      let prepared = params;
+      try {
+        // Once for the whole selection (a new tag is created once): refused, nothing is done.
+        if (spec.prepare) prepared = await spec.prepare(services, caller, params);
+      } catch (err) {
+        return showSelection(ctx, caller, user, params, refusalOf(err));
+      }
       const done: string[] = [];
       const failed: string[] = [];
       await eachLimited(systemIds, SELECTION_CONCURRENCY, async (systemId) => {
@@ -214,7 +226,7 @@ ${rows.map((r) => html`<tr><td>${r.view?.machine.hostname ?? r.systemId}</td><td
           name.current = view.machine.hostname;
           const no = (await offersFor(caller, view))[spec.name];
           if (no) throw Object.assign(new Error(no.reason), { notOffered: no });
-          await spec.run(services, caller, systemId, params);
+          await spec.run(services, caller, systemId, prepared);
           done.push(name.current);
         } catch (err) {
           const notOffered = (err as { notOffered?: NotOffered }).notOffered;
@@ -230,6 +242,31 @@ ${rows.map((r) => html`<tr><td>${r.view?.machine.hostname ?? r.systemId}</td><td
       redirectAfterPost(ctx, `${UI_PREFIX}/machines`);
     },
   };
+
+  async function showSelection(
+    ctx: Koa.Context,
+    caller: Principal,
+    user: PageUser,
+    params: Params,
+    refusal?: Refusal,
+  ): Promise<void> {
+    const { spec, systemIds } = selectionOf(params);
+    const rows = await selectionRows(caller, spec, systemIds);
+    const applicable = rows.filter((r) => r.view && !r.no);
+    const list = html`<table id="selection"><thead><tr><th>Machine</th><th>Status</th><th>This action</th></tr></thead><tbody>
+${rows.map((r) => html`<tr><td>${r.view?.machine.hostname ?? r.systemId}</td><td>${r.view ? labelOf(r.view.machine.status) : '-'}</td><td>${r.view ? (r.no ? `skipped: ${r.no.reason}` : 'yes') : 'skipped: no such machine'}</td></tr>\n`)}</tbody></table>`;
+    const form = applicable.length
+      ? await confirmForm(spec, user, {
+          action: SELECTION_PATH,
+          count: applicable.length,
+          hidden: html`<input type="hidden" name="action" value="${spec.name}">${applicable.map((r) => html`<input type="hidden" name="system_id" value="${r.systemId}">`)}`,
+          cancel: `${UI_PREFIX}/machines`,
+          refusal,
+        })
+      : html`<p class="error" role="alert">${spec.label} is not available for any of the selected machines.</p><p><a href="${UI_PREFIX}/machines">Back to the machines</a></p>`;
+    const status = refusal ? refusal.status : applicable.length ? 200 : 409;
+    sendPage(ctx, status, page(`${spec.label}: selection`, html`${list}${form}`, user));
+  }
 }
 
 /** The selection's action and machines, bounded. */

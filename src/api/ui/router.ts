@@ -153,8 +153,8 @@ export function uiRouter(services: RegionServices, o: PresentOptions): Koa.Middl
         await machineActions.confirmSelection(ctx, caller, user);
       }),
       page('POST', '/machines/action', async (ctx) => {
-        const { caller, session } = signedIn(ctx);
-        await machineActions.performSelection(ctx, caller, session);
+        const { caller, user, session } = signedIn(ctx);
+        await machineActions.performSelection(ctx, caller, user, session);
       }),
       page('GET', '/machine/{system_id}/action/{action}', async (ctx, p) => {
         const { caller, user } = signedIn(ctx);

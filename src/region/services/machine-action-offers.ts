@@ -19,6 +19,7 @@ import { mayTake } from './reservations';
 
 export const MACHINE_UI_ACTIONS = [
   'commission',
+  'test',
   'allocate',
   'deploy',
   'release',
@@ -73,6 +74,11 @@ export class MachineActionOffers {
         : (policy('deploy') ?? locked ?? state(starts(LIFECYCLE.deploy, m), 'The machine is not allocated.'));
     return {
       commission: policy('commission') ?? state(starts(LIFECYCLE.commission, m), 'Not possible in this status.'),
+      // Testing ends Ready or Failed testing, with no owner: a held machine is released first (MachineActions.test).
+      test:
+        policy('test') ??
+        state(starts(LIFECYCLE.test, m), 'Not possible in this status.') ??
+        state(m.ownerId === null, 'The machine is allocated to a user: release it before testing it.'),
       allocate: forbidden(decide(caller, { object: 'machine', verb: 'allocate' })) ?? takeable,
       deploy: locked ?? deploy,
       release:
