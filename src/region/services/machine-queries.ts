@@ -16,6 +16,7 @@ import { loadMachineNics, type MachineNic } from './machine-network/model';
 import type { OperationStep } from '../../contracts/workflows';
 import { domainRefs, listedMachines, type ListedMachine } from './machine-listing-versions';
 import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script-results';
+import { queryAll } from './query-all';
 
 export interface MachineView {
   machine: Machine;
@@ -250,9 +251,10 @@ export class MachineQueries {
       .where('m.id = ANY(:ids)', { ids })
       .orderBy('m.id')
       .getMany();
-    const [names, tags, interfaces, leases, domainCounts, storage] = await Promise.all([
-      manager.query(
-        `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
+    const [names, tags, interfaces, leases, domainCounts, storage] = await queryAll(manager, [
+      () =>
+        manager.query(
+          `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
                 p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
                 r.system_id AS rack_system_id, r.name AS rack_name,
                 d.id AS domain_id, d.ttl AS domain_ttl, d.authoritative AS domain_authoritative, d.is_default AS domain_is_default
@@ -264,18 +266,20 @@ export class MachineQueries {
            LEFT JOIN resource_pools p ON p.id = m.pool_id
            LEFT JOIN racks r ON r.id = m.rack_id
           WHERE m.id = ANY($1::int[])`,
-        [ids],
-      ) as Promise<Array<Record<string, string | number | null>>>,
-      manager.query(
-        `SELECT mt.machine_id, t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
+          [ids],
+        ) as Promise<Array<Record<string, string | number | null>>>,
+      () =>
+        manager.query(
+          `SELECT mt.machine_id, t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
           WHERE mt.machine_id = ANY($1::int[]) ORDER BY t.name`,
-        [ids],
-      ) as Promise<Array<{ machine_id: number; name: string }>>,
-      loadMachineNics(manager, ids),
+          [ids],
+        ) as Promise<Array<{ machine_id: number; name: string }>>,
+      () => loadMachineNics(manager, ids),
       // A lease shows on one interface of its MAC: the physical one when a bond, bridge or VLAN
       // interface shares it (the table does not say which of them asked for the lease).
-      manager.query(
-        `SELECT DISTINCT ON (l.ip) ai.id AS interface_id, host(l.ip) AS ip, s.id AS subnet_id, s.name AS subnet_name, s.cidr::text AS cidr,
+      () =>
+        manager.query(
+          `SELECT DISTINCT ON (l.ip) ai.id AS interface_id, host(l.ip) AS ip, s.id AS subnet_id, s.name AS subnet_name, s.cidr::text AS cidr,
                 v.id AS vlan_id, v.vid, v.name AS vlan_name, v.mtu, v.dhcp_on, f.id AS fabric_id, f.name AS fabric_name,
                 sp.name AS space_name, host(s.gateway_ip) AS gateway_ip, s.dns_servers,
                 pr.system_id AS primary_rack, sr.system_id AS secondary_rack
@@ -285,35 +289,36 @@ export class MachineQueries {
            LEFT JOIN racks pr ON pr.id = v.primary_rack_id LEFT JOIN racks sr ON sr.id = v.secondary_rack_id
           WHERE ai.machine_id = ANY($1::int[])
           ORDER BY l.ip, (ai.type = 'physical') DESC, ai.id`,
-        [ids],
-      ) as Promise<
-        Array<{
-          interface_id: number;
-          ip: string;
-          subnet_id: number;
-          subnet_name: string;
-          cidr: string;
-          vlan_id: number;
-          vid: number;
-          vlan_name: string;
-          mtu: number;
-          dhcp_on: boolean;
-          fabric_id: number;
-          fabric_name: string;
-          space_name: string | null;
-          gateway_ip: string | null;
-          dns_servers: string[];
-          primary_rack: string | null;
-          secondary_rack: string | null;
-        }>
-      >,
+          [ids],
+        ) as Promise<
+          Array<{
+            interface_id: number;
+            ip: string;
+            subnet_id: number;
+            subnet_name: string;
+            cidr: string;
+            vlan_id: number;
+            vid: number;
+            vlan_name: string;
+            mtu: number;
+            dhcp_on: boolean;
+            fabric_id: number;
+            fabric_name: string;
+            space_name: string | null;
+            gateway_ip: string | null;
+            dns_servers: string[];
+            primary_rack: string | null;
+            secondary_rack: string | null;
+          }>
+        >,
       // Nodes (machines and devices) per domain, for the domains of these machines only.
-      manager.query(
-        `SELECT d.name AS domain, ${domainRecordCountSql('d.name')} AS n FROM domains d
+      () =>
+        manager.query(
+          `SELECT d.name AS domain, ${domainRecordCountSql('d.name')} AS n FROM domains d
           WHERE d.name IN (SELECT domain FROM machines WHERE id = ANY($1::int[]))`,
-        [ids],
-      ) as Promise<Array<{ domain: string; n: number }>>,
-      loadStorage(manager, ids),
+          [ids],
+        ) as Promise<Array<{ domain: string; n: number }>>,
+      () => loadStorage(manager, ids),
     ]);
     const scriptStatuses = await loadScriptStatuses(manager, ids);
     const inDomain = new Map(domainCounts.map((d) => [d.domain, d.n]));

@@ -5,6 +5,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Interface } from '../../db/entities';
 import { SUBNET_SELECT, VLAN_SELECT, type SubnetRow, type VlanRow } from '../network/rows';
+import { queryAll } from '../query-all';
 
 export const LINK_MODES = ['auto', 'static', 'dhcp', 'link_up'] as const;
 export type NicLinkMode = (typeof LINK_MODES)[number];
@@ -59,18 +60,20 @@ export async function loadMachineNics(m: EntityManager, machineIds: number[]): P
   );
   if (rows.length === 0) return out;
   const ids = rows.map((r) => r.id);
-  const [relations, links] = await Promise.all([
-    m.query(
-      `SELECT child_id AS "childId", parent_id AS "parentId" FROM interface_parents WHERE child_id = ANY($1::int[])`,
-      [ids],
-    ) as Promise<Array<{ childId: number; parentId: number }>>,
-    m.query(
-      `SELECT id, interface_id AS "interfaceId", mode, host(ip) AS ip, subnet_id AS "subnetId"
+  const [relations, links] = await queryAll(m, [
+    () =>
+      m.query(
+        `SELECT child_id AS "childId", parent_id AS "parentId" FROM interface_parents WHERE child_id = ANY($1::int[])`,
+        [ids],
+      ) as Promise<Array<{ childId: number; parentId: number }>>,
+    () =>
+      m.query(
+        `SELECT id, interface_id AS "interfaceId", mode, host(ip) AS ip, subnet_id AS "subnetId"
          FROM interface_links WHERE interface_id = ANY($1::int[]) ORDER BY id`,
-      [ids],
-    ) as Promise<
-      Array<{ id: number; interfaceId: number; mode: NicLinkMode; ip: string | null; subnetId: number | null }>
-    >,
+        [ids],
+      ) as Promise<
+        Array<{ id: number; interfaceId: number; mode: NicLinkMode; ip: string | null; subnetId: number | null }>
+      >,
   ]);
   const subnetIds = [...new Set(links.flatMap((l) => (l.subnetId === null ? [] : [l.subnetId])))];
   const subnets: SubnetRow[] = subnetIds.length

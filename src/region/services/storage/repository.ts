@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { LayoutPlan, PlannedFilesystem } from './layouts';
 import type { MachineStorage, StoredBlockDevice } from './model';
+import { queryAll } from '../query-all';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
@@ -13,26 +14,32 @@ const num = (v: unknown): number => Number(v);
 export async function loadStorage(manager: EntityManager, machineIds: number[]): Promise<Map<number, MachineStorage>> {
   const out = new Map<number, MachineStorage>();
   if (machineIds.length === 0) return out;
-  const [machines, devices, tables, partitions, filesystems, groups] = (await Promise.all([
-    manager.query(`SELECT id, system_id, bios_boot_method, architecture FROM machines WHERE id = ANY($1::int[])`, [
-      machineIds,
-    ]),
-    manager.query(`SELECT * FROM storage_block_devices WHERE machine_id = ANY($1::int[]) ORDER BY id`, [machineIds]),
-    manager.query(
-      `SELECT t.*, d.machine_id FROM storage_partition_tables t JOIN storage_block_devices d ON d.id = t.block_device_id
+  const [machines, devices, tables, partitions, filesystems, groups] = (await queryAll(manager, [
+    () =>
+      manager.query(`SELECT id, system_id, bios_boot_method, architecture FROM machines WHERE id = ANY($1::int[])`, [
+        machineIds,
+      ]),
+    () =>
+      manager.query(`SELECT * FROM storage_block_devices WHERE machine_id = ANY($1::int[]) ORDER BY id`, [machineIds]),
+    () =>
+      manager.query(
+        `SELECT t.*, d.machine_id FROM storage_partition_tables t JOIN storage_block_devices d ON d.id = t.block_device_id
         WHERE d.machine_id = ANY($1::int[]) ORDER BY t.id`,
-      [machineIds],
-    ),
-    manager.query(
-      `SELECT p.*, d.machine_id FROM storage_partitions p JOIN storage_partition_tables t ON t.id = p.partition_table_id
+        [machineIds],
+      ),
+    () =>
+      manager.query(
+        `SELECT p.*, d.machine_id FROM storage_partitions p JOIN storage_partition_tables t ON t.id = p.partition_table_id
          JOIN storage_block_devices d ON d.id = t.block_device_id
         WHERE d.machine_id = ANY($1::int[]) ORDER BY p.id`,
-      [machineIds],
-    ),
-    manager.query(`SELECT * FROM storage_filesystems WHERE machine_id = ANY($1::int[]) ORDER BY id`, [machineIds]),
-    manager.query(`SELECT * FROM storage_filesystem_groups WHERE machine_id = ANY($1::int[]) ORDER BY id`, [
-      machineIds,
-    ]),
+        [machineIds],
+      ),
+    () =>
+      manager.query(`SELECT * FROM storage_filesystems WHERE machine_id = ANY($1::int[]) ORDER BY id`, [machineIds]),
+    () =>
+      manager.query(`SELECT * FROM storage_filesystem_groups WHERE machine_id = ANY($1::int[]) ORDER BY id`, [
+        machineIds,
+      ]),
   ])) as Row[][];
   for (const m of machines!) {
     out.set(num(m.id), {
