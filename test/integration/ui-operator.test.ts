@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { UserEntity } from '../../src/region/db/entities';
+import { layoutStepForDeploy } from '../../src/region/services/storage/layout-at-deploy';
 import { startApi, type ApiClient } from '../helpers/api';
 import { createUser, deployedMachineInput, machineInput } from '../helpers/factories';
 import { giveDisk, startTestRegion, type TestRegion } from '../helpers/region';
@@ -334,6 +336,32 @@ describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, T
     assert.equal(heldDeploy.status, 409, heldDeploy.text);
     assert.match(heldDeploy.text, /Cannot change the storage layout on a machine that is not Ready\./);
     assert.equal((await machine(held))!.status, S.ALLOCATED);
+
+    // A deploy refused after its layout applied (reserved for someone else, which the deploy's
+    // allocation check finds later in the same transaction; the UI would not have offered it):
+    // the layout is rolled back with the deploy.
+    const reserved = await ready('layout-reserved');
+    await giveDisk(region.services, reserved);
+    await region.services.db.query(`UPDATE machines SET reserved_user_id = $2 WHERE system_id = $1`, [
+      reserved,
+      users.alice,
+    ]);
+    const adminUser = await region.services.db.getRepository(UserEntity).findOneByOrFail({ id: users.admin });
+    const caller = { kind: 'user' as const, user: adminUser };
+    const layOutStorage = await layoutStepForDeploy(region.services, caller, 'lvm', '');
+    await assert.rejects(
+      region.services.machineOps.deploy(caller, reserved, {
+        distroSeries: '',
+        userData: '',
+        agentName: '',
+        comment: '',
+        layOutStorage,
+      }),
+      /reserved for someone else/,
+    );
+    assert.deepEqual(await groups(reserved), [], 'the layout went with the refused deploy');
+    m = (await machine(reserved))!;
+    assert.deepEqual([m.status, m.owner_id], [S.READY, null]);
 
     // A selection: a bad layout is the form's error before any machine is touched.
     const sel = await admin.post(`${UI}/machines/action`, [

@@ -8,7 +8,7 @@ import { authorize } from '../../region/policy';
 import type { RegionServices } from '../../region/services';
 import type { MachineUiAction } from '../../region/services/machine-action-offers';
 import type { Principal } from '../../region/services/principal';
-import { applyLayoutForDeploy, deployLayoutOf } from '../../region/services/storage/layout-at-deploy';
+import { deployLayoutOf, layoutStepForDeploy } from '../../region/services/storage/layout-at-deploy';
 import { Params } from '../http';
 import {
   allocateForm,
@@ -163,9 +163,11 @@ ${layoutSelect(o.layouts, r)}
     async run(s, c, id, p) {
       const o = deployForm.parse(deployParams(p));
       const layout = p.get('storage_layout') ?? KEEP_LAYOUT;
-      // Laid out (and checked against this deploy) first, as op=set_storage_layout then op=deploy would.
-      if (layout !== KEEP_LAYOUT) await applyLayoutForDeploy(s, c, id, deployLayoutOf(layout), o.distroSeries);
-      await s.machineOps.deploy(c, id, o);
+      // Laid out (and checked against this deploy) in the deploy's transaction, as
+      // op=set_storage_layout then op=deploy would, but all or nothing.
+      const layOutStorage =
+        layout === KEEP_LAYOUT ? undefined : await layoutStepForDeploy(s, c, deployLayoutOf(layout), o.distroSeries);
+      await s.machineOps.deploy(c, id, { ...o, ...(layOutStorage ? { layOutStorage } : {}) });
     },
   },
   {

@@ -70,6 +70,11 @@ export interface DeployOptions {
   comment: string;
   /** MAAS's ephemeral_deploy: run the image from RAM, disks untouched. */
   ephemeral?: boolean;
+  /**
+   * Storage laid out in the deploy's own transaction before it is checked (the web UI's layout
+   * choice, storage/layout-at-deploy.ts): a refused deploy leaves the storage as it was.
+   */
+  layOutStorage?: (tx: EntityManager, m: Machine) => Promise<void>;
 }
 export type { ReleaseOptions };
 
@@ -202,6 +207,7 @@ export class MachineActions {
       async (tx, m) => {
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
         await assertCanNetboot(tx, m, 'deploy');
+        await o.layOutStorage?.(tx, m);
         const known = this.images?.list() ?? [];
         if (ephemeral && m.powerType !== 'fake') assertRunsFromRam(image, known);
         if (!image && known.length > 0 && m.powerType !== 'fake') {

@@ -80,11 +80,26 @@ export class StorageService {
     await this.queries.get(caller, systemId);
     return this.db.transaction(async (tx) => {
       const machine = await lockMachine(tx, systemId);
-      await this.admit(tx, caller, machine, kind, wording);
-      const s = await loadOne(tx, machine.id);
-      const result = await work(new StorageEdits(tx, machine.id, s), s, tx);
+      const result = await this.editLocked(tx, caller, machine, kind, wording, work);
       return { result, storage: await loadOne(tx, machine.id) };
     });
+  }
+
+  /**
+   * `edit` inside a transaction of the caller's that already holds the machine's row lock (the
+   * web UI's deploy lays out storage in the deploy's own transaction): the same admission.
+   */
+  async editLocked<T>(
+    tx: EntityManager,
+    caller: User,
+    machine: Machine,
+    kind: EditKind,
+    wording: Wording,
+    work: (edits: StorageEdits, s: MachineStorage, tx: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    await this.admit(tx, caller, machine, kind, wording);
+    const s = await loadOne(tx, machine.id);
+    return work(new StorageEdits(tx, machine.id, s), s, tx);
   }
 
   private async admit(tx: EntityManager, caller: User, m: Machine, kind: EditKind, w: Wording): Promise<void> {
