@@ -50,6 +50,12 @@ export interface MachineSignal {
   kind: 'signal' | 'deployed-os' | 'progress';
   status: MachineSignalStatus;
   message: string;
+  /**
+   * The machine's status the region recorded with this report, in the same transaction: a
+   * commissioning whose machine moved on to TESTING learns it from its final report even when it
+   * never saw the TESTING one (workflows/test.ts). Absent in reports from earlier regions.
+   */
+  machineStatus?: number;
 }
 
 /** Query name answered by every lifecycle workflow: where in its runbook it is (an OperationStep). */

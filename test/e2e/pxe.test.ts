@@ -1,8 +1,9 @@
 // The whole path on real parts, inside the lab namespace scripts/e2e.ts made: a QEMU VM with its
 // own iPXE firmware, powered through a real IPMI BMC (ipmi_sim) by metalflow's IPMI driver,
 // PXE-boots from the rack's own DHCP, TFTP and HTTP servers into metalflow's ephemeral
-// environment; an unknown VM enlists itself (NEW), then commissioning ends READY with the
-// hardware QEMU was given. Region, rack, PostgreSQL and Temporal are real processes.
+// environment; an unknown VM enlists itself (NEW), then commissioning runs a user's script and a
+// test that fails (Failed testing, an XPath tag on the VM's lshw), and overridden it is READY with
+// the hardware QEMU was given. Region, rack, PostgreSQL and Temporal are real processes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,28 @@ import {
   type OrchestratedPhases,
 } from './lab/commission-bench';
 import { startLab, VM, type Json, type Lab } from './lab/lab';
+
+/** A user commissioning script whose output the test reads back: the VM's serial, as the environment sees it. */
+const MARKER_SCRIPT = `#!/bin/sh
+# --- Start MAAS 1.0 script metadata ---
+# name: e2e-marker
+# script_type: commissioning
+# timeout: 60
+# --- End MAAS 1.0 script metadata ---
+echo "e2e-marker $(cat /sys/class/dmi/id/product_serial)"
+`;
+/** A hardware test that fails. */
+const FAILING_TEST = `#!/bin/sh
+# --- Start MAAS 1.0 script metadata ---
+# name: e2e-fails
+# script_type: testing
+# timeout: 60
+# --- End MAAS 1.0 script metadata ---
+echo "e2e-fails: failing on purpose"
+exit 1
+`;
+/** lshw's system node of the lab's VM (its SMBIOS vendor, lab.ts). */
+const LAB_VENDOR_XPATH = '//node[@class="system"]/vendor = "MetalflowLab"';
 
 describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { timeout: 15 * 60_000 }, () => {
   let lab: Lab;
@@ -75,7 +98,7 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     );
   });
 
-  it('commissioning through the IPMI driver ends READY with the hardware QEMU was given', async () => {
+  it("commissioning through the IPMI driver runs the user's scripts, fails its test (Failed testing), tags the VM by its lshw; overridden, READY with the hardware QEMU was given", async () => {
     const [machine] = (await stack.call('GET', `/machines/?mac_address=${VM.mac}`)).body as Json[];
     const id = machine!.system_id as string;
     const params = ipmiParams();
@@ -89,16 +112,54 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
     fs.rmSync(path.join(bmc.dir, 'bootdev'), { force: true });
     fs.truncateSync(chassisLog);
     const watch = watchBoot(bmc.dir);
+    // Issue 20 item 5, in the same commissioning (the bench's measured run has none of it): a
+    // user commissioning script, a test that fails, and an XPath tag on what lshw says of the VM.
+    const withScripts = !COMMISSION_PHASES_FILE;
+    if (withScripts) {
+      for (const script of [MARKER_SCRIPT, FAILING_TEST]) {
+        const uploaded = await stack.call('POST', '/scripts/', { script });
+        assert.equal(uploaded.status, 200, uploaded.text);
+      }
+      const tag = await stack.call('POST', '/tags/', { name: 'e2e-lab-vendor', definition: LAB_VENDOR_XPATH });
+      assert.equal(tag.status, 200, tag.text);
+    }
     const startMs = Date.now();
-    const started = await stack.call('POST', `/machines/${id}/op-commission`);
+    const started = await stack.call(
+      'POST',
+      `/machines/${id}/op-commission`,
+      withScripts ? { testing_scripts: 'e2e-fails' } : undefined,
+    );
     assert.equal(started.status, 200, started.text);
-    const ready = await until('commissioning to end', 300_000, async () => {
+    const endsIn = withScripts ? 'Failed testing' : 'Ready';
+    const ended = await until('commissioning to end', 300_000, async () => {
       const m = (await stack.call('GET', `/machines/${id}/`)).body as Json;
-      if (String(m.status_name).startsWith('Failed'))
+      if (String(m.status_name).startsWith('Failed') && m.status_name !== endsIn)
         throw Object.assign(new Error(`commissioning failed: ${String(m.status_message)}`), { fatal: true });
-      return m.status_name === 'Ready' ? m : undefined;
+      return m.status_name === endsIn ? m : undefined;
     }).finally(() => watch.stop());
     commissioned = await orchestratedPhases(lab, id, { startMs, readyMs: Date.now(), watch });
+    if (withScripts) {
+      assert.equal(ended.status_message, 'Testing script failed: e2e-fails');
+      assert.equal(ended.commissioning_status_name, 'Passed');
+      assert.equal(ended.testing_status_name, 'Failed');
+      assert.ok((ended.tag_names as string[]).includes('e2e-lab-vendor'), JSON.stringify(ended.tag_names));
+      const result = async (set: string, name: string) =>
+        (
+          (await stack.call('GET', `/nodes/${id}/results/${set}/?include_output=true&filters=${name}`)).body as {
+            results: Json[];
+          }
+        ).results.find((r) => r.name === name)!;
+      const marker = await result('current-commissioning', 'e2e-marker');
+      assert.equal(marker.status_name, 'Passed');
+      assert.match(Buffer.from(String(marker.stdout), 'base64').toString(), new RegExp(`e2e-marker ${VM.serial}`));
+      const test = await result('current-testing', 'e2e-fails');
+      assert.equal(test.status_name, 'Failed');
+      assert.equal(test.exit_status, 1);
+      const overridden = await stack.call('POST', `/machines/${id}/op-override_failed_testing`);
+      assert.equal(overridden.status, 200, overridden.text);
+    }
+    const ready = (await stack.call('GET', `/machines/${id}/`)).body as Json;
+    assert.equal(ready.status_name, 'Ready');
     assert.equal(ready.cpu_count, VM.cpus);
     assert.equal(ready.memory, VM.memoryMib);
     const disks = ready.physicalblockdevice_set as Json[];

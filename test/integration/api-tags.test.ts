@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tagResources } from '../../src/api/resources/tags';
 import { ValidationError } from '../../src/region/errors';
-import { TagService } from '../../src/region/services/tags';
+import { populateTagsForMachine, TagService } from '../../src/region/services/tags';
 import { PRESENT, startResourceApi, type ResourceApi } from '../helpers/resource-api';
 import { deployedMachineInput } from '../helpers/factories';
 
@@ -201,5 +201,54 @@ describe('MAAS API: tags', () => {
     await assert.rejects(strict.update('boxes', { definition: '//product = "Box"' }), ValidationError);
     assert.equal((await tags.get('boxes')).definition, '//product = "Other"');
     assert.deepEqual(await tagged('boxes'), byId([others[0]!, others[1]!]), 'a refused definition changes nothing');
+  });
+
+  it('a rebuild racing a commissioning that commits a new lshw meanwhile: the later writer wins with the newer lshw', async () => {
+    const db = api.services.db;
+    const lshw = (vendor: string) => `<list><node class="system"><vendor>${vendor}</vendor></node></list>`;
+    const m = await api.services.machines.create(deployedMachineInput('racing', null));
+    const [{ id }] = (await db.query(`SELECT id FROM machines WHERE system_id = $1`, [m.systemId])) as [{ id: number }];
+    const storeLshw = (manager: { query: typeof db.query }, vendor: string) =>
+      manager.query(
+        `WITH s AS (INSERT INTO script_sets (machine_id, result_type) VALUES ($1, 0) RETURNING id)
+         INSERT INTO script_results (script_set_id, script_name, status, output) SELECT s.id, '00-maas-01-lshw', 2, $2 FROM s`,
+        [id, Buffer.from(lshw(vendor))],
+      );
+    await storeLshw(db, 'QEMU');
+    const tags = new TagService(db);
+    await tags.create({ name: 'qemu-racing', definition: '//node[@class="system"]/vendor = "QEMU"' });
+    const tagged = async () =>
+      (
+        (await db.query(
+          `SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE t.name = 'qemu-racing' AND mt.machine_id = $1`,
+          [id],
+        )) as unknown[]
+      ).length === 1;
+    assert.ok(await tagged());
+
+    // The commissioning's transaction: the machine's lock, its new lshw (no longer QEMU), its tags
+    // recomputed (the link deleted), not yet committed.
+    const commissioning = db.createQueryRunner();
+    await commissioning.connect();
+    await commissioning.startTransaction();
+    try {
+      await commissioning.query(`SELECT id FROM machines WHERE id = $1 FOR UPDATE`, [id]);
+      await storeLshw(commissioning.manager, 'Dell');
+      await populateTagsForMachine(commissioning.manager, id);
+      // The rebuild walks the committed (QEMU) lshw, then waits for the commissioning to commit.
+      const rebuild = tags.rebuild('qemu-racing');
+      for (;;) {
+        const waiting = (await db.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+        )) as unknown[];
+        if (waiting.length > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await commissioning.commitTransaction();
+      await rebuild;
+    } finally {
+      await commissioning.release();
+    }
+    assert.equal(await tagged(), false, 'the rebuild wrote after the commissioning, from its newer lshw');
   });
 });

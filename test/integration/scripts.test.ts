@@ -177,6 +177,9 @@ describe('issue 20: scripts, script results, maas-scripts and automatic tags', (
       [script('title: sub'), { name: 'a/b' }, /Name 'a\/b' contains '\/'/],
       [script('name: .hidden'), {}, /Name '\.hidden' starts with '\.'/],
       [script('name: a..b'), {}, /Name 'a\.\.b' contains '\.\.'/],
+      // The environment cannot install anything (busybox, no apt/snap): refused, not ignored.
+      [script('name: needs-fio\npackages: {apt: [fio]}'), {}, /packages.*Installing packages is not supported/],
+      [script('name: needs-pkgs'), { packages: '{"snap": ["stress-ng"]}' }, /Installing packages is not supported/],
     ];
     for (const [text, fields, message] of cases) {
       const r = await upload(text, fields);

@@ -177,6 +177,26 @@ describe('issue 20: hardware testing', () => {
     assert.equal((await machine(id)).commissioning_status_name, 'Passed');
   });
 
+  it('commission with testing_scripts: a workflow that never hears TESTING still ends FAILED_TESTING', async () => {
+    const id = await ready('commission-unheard', '52:54:00:7e:00:0a');
+    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { testing_scripts: 'smartctl-validate' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token = await tokenOf(id);
+    const index = await scriptsOf(token);
+    await runSection(token, index.commissioning_scripts!, () => 0);
+    // No TESTING report (as if it never reached the workflow): the final report's region moves the
+    // machine on to TESTING and says so, and the failed test decides.
+    await runSection(token, index.testing_scripts!, () => 1);
+    await signal(token, { status: 'OK' });
+    const failed = await waitForStatus(region.services, id, S.FAILED_TESTING);
+    assert.equal(failed.statusMessage, 'Testing script failed: smartctl-validate');
+    assert.equal((await machine(id)).commissioning_status_name, 'Passed');
+  });
+
   it('commission with testing_scripts: passing tests end READY; testing_scripts=none runs none', async () => {
     const id = await ready('commission-passed', '52:54:00:7e:00:04');
     let started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
@@ -204,7 +224,7 @@ describe('issue 20: hardware testing', () => {
     await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
   });
 
-  it('machines create with testing_scripts: its commissioning goes on to them; without commissioning, a 400', async () => {
+  it('machines create with testing_scripts: its commissioning goes on to them (an OK without them fails testing); without commissioning, a 400', async () => {
     const form = { architecture: 'amd64/generic', power_type: 'manual', testing_scripts: 'memtester' };
     const refused = await api.call('POST', `${API}/machines/`, {
       key: admin,
@@ -233,7 +253,13 @@ describe('issue 20: hardware testing', () => {
       tests.map((t) => t.name),
       ['memtester'],
     );
-    await waitForStatus(region.services, id, S.READY);
+    // The scripted rack's environment says OK without running the tests: not a pass (issue 20's
+    // review), but FAILED_TESTING naming the test that never reported, marked aborted.
+    const failed = await waitForStatus(region.services, id, S.FAILED_TESTING);
+    assert.equal(failed.statusMessage, 'Testing script never reported a result: memtester');
+    const m = await machine(id);
+    assert.equal(m.commissioning_status_name, 'Passed');
+    assert.equal(m.testing_status_name, 'Aborted');
   });
 
   it('abort during testing leaves FAILED_TESTING (the lifecycle table), powered off', async () => {

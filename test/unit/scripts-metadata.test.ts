@@ -28,7 +28,7 @@ const errorsOf = (f: () => unknown): Record<string, string[]> => {
 describe('script metadata (MAAS ScriptForm)', () => {
   it('reads the embedded YAML; explicit tags and timeout win, other explicit values must agree', () => {
     const yaml = withYaml(
-      'name: disk-check\ntitle: Disk\nscript_type: testing\nhardware_type: storage\nparallel: any\ntimeout: 00:10:00\ndestructive: true\ntags: [a, b]\nparameters: {storage: {type: storage}}\npackages: {apt: [fio]}\nfor_hardware: [pci:8086:1234]',
+      'name: disk-check\ntitle: Disk\nscript_type: testing\nhardware_type: storage\nparallel: any\ntimeout: 00:10:00\ndestructive: true\ntags: [a, b]\nparameters: {storage: {type: storage}}\npackages: {apt: []}\nfor_hardware: [pci:8086:1234]',
     );
     const { definition: d } = defineScript({ script: yaml, tags: 'x,y', timeout: '30' }, undefined);
     assert.equal(d.name, 'disk-check');
@@ -39,7 +39,7 @@ describe('script metadata (MAAS ScriptForm)', () => {
     assert.deepEqual(d.tags, ['x', 'y']);
     assert.equal(d.timeoutSeconds, 30);
     assert.deepEqual(d.parameters, { storage: { type: 'storage' } });
-    assert.deepEqual(d.packages, { apt: ['fio'] });
+    assert.deepEqual(d.packages, { apt: [] });
     assert.deepEqual(d.forHardware, ['pci:8086:1234']);
     assert.equal(defineScript({ script: yaml }, undefined).definition.timeoutSeconds, 600);
     assert.deepEqual(
@@ -49,6 +49,21 @@ describe('script metadata (MAAS ScriptForm)', () => {
       },
     );
     assert.equal(defineScript({ script: yaml, type: 'test' }, undefined).definition.scriptType, 2, 'same type');
+  });
+
+  it('refuses a script that declares packages to install (the environment cannot install any)', () => {
+    for (const packages of ['{apt: [fio]}', '{snap: stress-ng}', '{url: [http://example.com/x.tar]}']) {
+      const fields = errorsOf(() =>
+        defineScript(
+          { script: withYaml(`name: needs-packages\nscript_type: testing\npackages: ${packages}`) },
+          undefined,
+        ),
+      );
+      assert.match(fields.packages![0]!, /^Installing packages is not supported: /, packages);
+    }
+    const script = Buffer.from('#!/bin/sh\n');
+    assert.ok(errorsOf(() => defineScript({ name: 'p', script, packages: '{"apt": ["fio"]}' }, undefined)).packages);
+    assert.deepEqual(defineScript({ name: 'p', script, packages: '{}' }, undefined).definition.packages, {});
   });
 
   it("refuses what MAAS refuses, with MAAS's words", () => {

@@ -60,7 +60,9 @@ const scriptForm = () =>
       may_reboot: field.bool('Whether the script may reboot the machine.'),
       recommission: field.bool('Whether commissioning runs again after this script (commissioning scripts).'),
       apply_configured_networking: field.bool("Whether the machine's configured networking is applied first."),
-      packages: field.json('Packages the script needs, as JSON: {"apt": [...], "snap": [...], "url": [...]}.'),
+      packages: field.json(
+        'Packages the script needs, as JSON: {"apt": [...], "snap": [...], "url": [...]}. Only an empty one is accepted: the ephemeral environment cannot install packages (a non-empty one is a 400).',
+      ),
     },
     (v): ScriptRequest => ({
       name: v.name,

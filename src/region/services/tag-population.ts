@@ -14,6 +14,26 @@ import { LSHW_SCRIPT } from './hardware/commissioning-output';
 import { SIGNAL_LIMITS } from './signal-limits';
 import { definitionMatches, parseLshw } from './tag-definitions';
 
+/**
+ * pg advisory lock key (any fixed number unused elsewhere) ordering a tag's population write
+ * against a machine's own tag recomputation at the end of its commissioning. A population write
+ * takes it exclusively, first thing in its transaction (before the tag's row lock: a commissioning
+ * waiting for it holds its machine's lock and then needs the tag row for machine_tags' foreign key);
+ * a commissioning takes it shared before it reads the tags. Whichever commits second has read the
+ * other's commit (READ COMMITTED), so the later writer wins with the newer lshw and definition.
+ */
+const TAG_POPULATION_LOCK = 7_310_020;
+
+/** In a tag's create/update/rebuild transaction, before anything else it locks. */
+export async function lockForPopulationWrite(tx: EntityManager): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock($1)`, [TAG_POPULATION_LOCK]);
+}
+
+/** In a commissioning's transaction, before it reads the tags to recompute its machine's. */
+export async function lockForMachineTags(tx: EntityManager): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock_shared($1)`, [TAG_POPULATION_LOCK]);
+}
+
 export interface PopulationLimits {
   /** Machines whose output is read at once (each up to SIGNAL_LIMITS.fileBytes). */
   batch: number;

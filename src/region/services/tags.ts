@@ -13,6 +13,8 @@ import { checkDefinition, definitionMatches, parseLshw } from './tag-definitions
 import {
   applyPopulation,
   evaluateTag,
+  lockForMachineTags,
+  lockForPopulationWrite,
   POPULATION_LIMITS,
   type Population,
   type PopulationLimits,
@@ -74,6 +76,7 @@ export class TagService {
     await this.assertFree(this.db.manager, name); // before the walk: a taken name is a quick 400
     const population = isDefined(input.definition) ? await this.evaluate(input.definition) : undefined;
     return this.db.transaction(async (tx) => {
+      if (population) await lockForPopulationWrite(tx);
       await this.assertFree(tx, name);
       const tag = await tx.getRepository(TagEntity).save({
         name,
@@ -94,6 +97,7 @@ export class TagService {
     let population =
       isDefined(definition) && definition !== seen.definition ? await this.evaluate(definition) : undefined;
     return this.db.transaction(async (tx) => {
+      if (isDefined(definition)) await lockForPopulationWrite(tx);
       const tag = await this.lock(tx, current);
       if (name !== undefined && name !== tag.name) {
         await this.assertFree(tx, name);
@@ -116,6 +120,7 @@ export class TagService {
     const seen = await this.get(name);
     const population = isDefined(seen.definition) ? await this.evaluate(seen.definition) : undefined;
     return this.db.transaction(async (tx) => {
+      if (population) await lockForPopulationWrite(tx);
       const tag = await this.lock(tx, name);
       // Redefined meanwhile: that request wrote its own population, which is the newer.
       if (population && tag.definition === seen.definition)
@@ -202,6 +207,7 @@ export class TagService {
  * added to or removed from the machine by its latest lshw output (none: it matches no tag).
  */
 export async function populateTagsForMachine(tx: EntityManager, machineId: number): Promise<void> {
+  await lockForMachineTags(tx);
   const tags: Array<{ id: number; definition: string }> = await tx.query(
     `SELECT id, definition FROM tags WHERE btrim(definition) <> '' ORDER BY id`,
   );

@@ -112,6 +112,20 @@ function parseTimeout(value: string, errors: Errors): number | undefined {
   return seconds;
 }
 
+/**
+ * A script's packages (MAAS's apt/snap/url installs before it runs) are never installed here: the
+ * ephemeral environment is busybox with no apt, snap or package tools, so such a script would run
+ * without what it needs. Refused rather than stored and ignored.
+ */
+const PACKAGES_REFUSED =
+  "Installing packages is not supported: metalflow's ephemeral environment (busybox) has no apt, snap or package tools; the script must use only what the environment ships.";
+const declaresSome = (v: unknown): boolean =>
+  v !== null &&
+  v !== undefined &&
+  v !== '' &&
+  !(Array.isArray(v) && v.length === 0) &&
+  !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
+
 function checkParameters(value: unknown, errors: Errors): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     errors.add('parameters', 'Must be a dictionary.');
@@ -247,6 +261,7 @@ export function defineScript(
   if (pkgs !== undefined) {
     if (typeof pkgs !== 'object' || pkgs === null || Array.isArray(pkgs))
       errors.add('packages', 'Must be a dictionary.');
+    else if (Object.values(pkgs).some(declaresSome)) errors.add('packages', PACKAGES_REFUSED);
     else def.packages = pkgs as Record<string, unknown>;
   }
   const hw = req.forHardware ?? forHardware;

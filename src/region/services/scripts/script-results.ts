@@ -293,11 +293,29 @@ export class ScriptResultService {
 
   /**
    * The machine said its tests are done (or failed): the failed scripts of this run's testing set
-   * (none when the run has no tests), which fail it (FAILED_TESTING, naming them); the tests it
-   * never reported are marked skipped.
+   * (none when the run has no tests), and those it never reported a result for (marked aborted, as
+   * MAAS marks a run's pending and running results when its testing ends): either fails it
+   * (FAILED_TESTING, naming them). An environment that says OK without running its tests fails.
    */
-  async endTesting(tx: EntityManager, machine: Machine): Promise<string[]> {
-    return endRun(tx, await runSetId(tx, machine, RESULT_TYPE.testing));
+  async endTesting(tx: EntityManager, machine: Machine): Promise<{ failed: string[]; notRun: string[] }> {
+    const setId = await runSetId(tx, machine, RESULT_TYPE.testing);
+    if (setId === null) return { failed: [], notRun: [] };
+    // A SELECT over the UPDATE: TypeORM hands an UPDATE's RETURNING back as [rows, count].
+    const notRun: Array<{ name: string }> = await tx.query(
+      `WITH aborted AS (UPDATE script_results SET status = $2, updated = now()
+         WHERE script_set_id = $1 AND status = ANY($3::smallint[]) AND NOT suppressed RETURNING script_name)
+       SELECT script_name AS name FROM aborted`,
+      [setId, SCRIPT_STATUS.ABORTED, RUNNING_OR_PENDING],
+    );
+    return { failed: await endRun(tx, setId), notRun: notRun.map((r) => r.name).sort() };
+  }
+
+  /** Whether this run (the machine's claim) has a testing set with a script to run. */
+  async hasTests(tx: EntityManager, machine: Machine): Promise<boolean> {
+    const setId = await runSetId(tx, machine, RESULT_TYPE.testing);
+    if (setId === null) return false;
+    const rows: unknown[] = await tx.query(`SELECT 1 FROM script_results WHERE script_set_id = $1 LIMIT 1`, [setId]);
+    return rows.length > 0;
   }
 
   /** The set's result for a script name; `create`: made running when the set has none (MAAS's get_or_create). */
