@@ -3,6 +3,7 @@
 // "; charset=utf-8" to JSON, and the `maas` CLI rejects describe/ unless it reads exactly
 // "application/json".
 import { Readable } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import type Koa from 'koa';
 import { APPLICATION_JSON, type ApiError, TEXT_PLAIN } from './errors';
 
@@ -40,10 +41,17 @@ export class Reply {
 
   /**
    * jsonArray of elements already encoded: each element is a JSON text given as the buffers that
-   * make it up, written as they are.
+   * make it up. They are copied into pieces of about PIECE_BYTES, with the event loop given back
+   * between pieces and at most one piece read ahead of the socket: a 60 MB listing made of kept
+   * bytes would otherwise be assembled in one go, holding every other request (issue 17: `GET
+   * version/` behind a listing) and tens of MB per listing in memory.
    */
   static async preEncodedJsonArray(items: AsyncIterable<Buffer[][]>): Promise<Reply> {
-    return Reply.encodedJsonArray(items, joinEncoded);
+    const iterator = items[Symbol.asyncIterator]();
+    const first = await firstNonEmpty(iterator);
+    const stream = Readable.from(boundedPieces(iterator, first), { highWaterMark: 1 });
+    stream.once('close', () => void iterator.return?.(undefined).catch(() => undefined));
+    return new Reply(200, stream, APPLICATION_JSON);
   }
 
   private static async encodedJsonArray<T>(
@@ -51,8 +59,7 @@ export class Reply {
     encode: (chunk: T[]) => string | Buffer,
   ): Promise<Reply> {
     const iterator = items[Symbol.asyncIterator]();
-    let first = await iterator.next();
-    while (!first.done && first.value.length === 0) first = await iterator.next();
+    const first = await firstNonEmpty(iterator);
     const stream = Readable.from(jsonArrayChunks(iterator, first, encode));
     // Readable.from closes only the wrapper; the source (which may hold a database connection
     // and a per-user slot) must be told too, also when the client left before the first read.
@@ -149,14 +156,61 @@ async function* jsonArrayChunks<T>(
   yield ']';
 }
 
-const COMMA = Buffer.from(',');
+/** The first chunk with something in it (or the end): read before the status is chosen. */
+async function firstNonEmpty<T>(iterator: AsyncIterator<T[]>): Promise<IteratorResult<T[]>> {
+  let first = await iterator.next();
+  while (!first.done && first.value.length === 0) first = await iterator.next();
+  return first;
+}
 
-/** Encoded JSON elements joined with commas, in one buffer (one write for the chunk). */
-function joinEncoded(chunk: Buffer[][]): Buffer {
-  const parts: Buffer[] = [];
-  for (const element of chunk) {
-    if (parts.length) parts.push(COMMA);
-    for (const part of element) parts.push(part);
+/** About how many bytes of a pre-encoded array go to the socket at once (one copy, one write). */
+export const PIECE_BYTES = 256 * 1024;
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/**
+ * The array's bytes in pieces of PIECE_BYTES or a little more (an element is never split), each
+ * one copy of the element buffers it joins, with a macrotask yield after each piece. The first
+ * chunk goes out before the source is read further, as jsonArray's does.
+ */
+async function* boundedPieces(
+  iterator: AsyncIterator<Buffer[][]>,
+  first: IteratorResult<Buffer[][]>,
+): AsyncGenerator<Buffer> {
+  const parts: Buffer[] = [OPEN];
+  let size = OPEN.length;
+  let any = false;
+  const flush = () => {
+    const piece = Buffer.concat(parts, size);
+    parts.length = 0;
+    size = 0;
+    return piece;
+  };
+  for (let next = first; !next.done;) {
+    for (const element of next.value) {
+      if (any) {
+        parts.push(COMMA);
+        size += COMMA.length;
+      }
+      any = true;
+      for (const part of element) {
+        parts.push(part);
+        size += part.length;
+      }
+      if (size >= PIECE_BYTES) {
+        yield flush();
+        await setImmediate();
+      }
+    }
+    if (next === first && size > 0) {
+      yield flush();
+      await setImmediate();
+    }
+    next = await iterator.next();
   }
-  return Buffer.concat(parts);
+  parts.push(CLOSE);
+  size += CLOSE.length;
+  yield flush();
 }

@@ -18,51 +18,81 @@ interface Entry {
   tail: Buffer;
 }
 
+interface Kept extends Entry {
+  /** Read since eviction last passed it: it gets a second chance (CLOCK, an approximate LRU). */
+  used: boolean;
+}
+
 /** The most bytes kept: 10,000 machines of the bench's shape take about 60 MiB per variant. */
 export const LISTING_CACHE_MAX_BYTES = 128 * 2 ** 20;
 
-/** Least recently used goes first once `maxBytes` is reached. */
+/**
+ * Entries by variant (what the presenter's options make differ) and machine id. Once `maxBytes`
+ * is passed, the oldest entry not read since eviction last looked at it goes first. A read only
+ * sets a flag: a listing reads every machine, and moving each entry to the end of its map (a
+ * true LRU) was 8 % of the API's CPU for a warm listing (bench/results/list-profile.md).
+ */
 export class PresentedMachineCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly variants = new Map<string, Map<number, Kept>>();
+  private entries = 0;
   private bytes = 0;
 
   constructor(private readonly maxBytes = LISTING_CACHE_MAX_BYTES) {}
 
   get size(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
+    return { entries: this.entries, bytes: this.bytes };
   }
 
-  get(key: string, version: string): Entry | undefined {
-    const entry = this.entries.get(key);
+  get(variant: string, id: number, version: string): Entry | undefined {
+    const entry = this.variants.get(variant)?.get(id);
     if (!entry || entry.version !== version) return undefined;
-    // Map keeps insertion order: moved to the end, it is the most recently used.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     return entry;
   }
 
-  set(key: string, entry: Entry): void {
-    this.delete(key);
-    const cost = entryBytes(key, entry);
+  set(variant: string, id: number, entry: Entry): void {
+    let kept = this.variants.get(variant);
+    if (!kept) this.variants.set(variant, (kept = new Map()));
+    this.delete(kept, id);
+    const cost = entryBytes(entry);
     if (cost > this.maxBytes) return;
-    this.entries.set(key, entry);
+    kept.set(id, { ...entry, used: false });
+    this.entries++;
     this.bytes += cost;
-    for (const [oldest] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.delete(oldest);
+    this.evict();
+  }
+
+  private evict(): void {
+    // The first pass spares what was read (clearing its flag) and moves it behind the rest, so
+    // the next eviction starts with what no listing read; the second takes what is left in order.
+    for (let pass = 0; pass < 2 && this.bytes > this.maxBytes; pass++) {
+      const spared: Array<[Map<number, Kept>, number, Kept]> = [];
+      scan: for (const kept of this.variants.values())
+        for (const [id, entry] of kept) {
+          if (this.bytes <= this.maxBytes) break scan;
+          if (pass === 0 && entry.used) {
+            entry.used = false;
+            spared.push([kept, id, entry]);
+          } else this.delete(kept, id);
+        }
+      for (const [kept, id, entry] of spared) {
+        kept.delete(id);
+        kept.set(id, entry);
+      }
     }
   }
 
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
+  private delete(kept: Map<number, Kept>, id: number): void {
+    const entry = kept.get(id);
     if (!entry) return;
-    this.entries.delete(key);
-    this.bytes -= entryBytes(key, entry);
+    kept.delete(id);
+    this.entries--;
+    this.bytes -= entryBytes(entry);
   }
 }
 
-function entryBytes(key: string, e: Entry): number {
-  return key.length + e.version.length + e.head.length + e.tail.length + 64;
+function entryBytes(e: Entry): number {
+  return e.version.length + e.head.length + e.tail.length + 64;
 }
 
 /** presentMachine's JSON text cut around the domain's value: head + domain JSON + tail is JSON.stringify's. */
@@ -98,7 +128,7 @@ export class MachineListingEncoder {
   }
 
   readonly known = (m: ListedMachine): boolean => {
-    const hit = this.cache.get(this.variant + m.id, m.version);
+    const hit = this.cache.get(this.variant, m.id, m.version);
     if (hit) this.hits.set(m.id, hit);
     return hit !== undefined;
   };
@@ -110,7 +140,7 @@ export class MachineListingEncoder {
     if (!entry) {
       if (!view) throw new Error(`machine ${m.id}: neither kept nor read`);
       entry = { version: m.version, ...splitAtDomain(presentMachine(view, this.options)) };
-      this.cache.set(this.variant + m.id, entry);
+      this.cache.set(this.variant, m.id, entry);
     }
     return [entry.head, this.domainOf(m.domain, domains), entry.tail];
   }
