@@ -16,6 +16,7 @@
 import type { EntityManager } from 'typeorm';
 import { domainRecordCountSql } from './domains';
 import type { DomainRef } from './machine-queries';
+import { queryAll } from './query-all';
 
 export interface ListedMachine {
   id: number;
@@ -30,9 +31,12 @@ export async function listedMachines(
   where: string,
   params: unknown[],
 ): Promise<ListedMachine[]> {
-  const [rows, shared]: [Array<{ id: number; v: string; domain: string }>, Array<{ v: string }>] = await Promise.all([
-    manager.query(
-      `WITH listed AS (SELECT m.id FROM machines m WHERE ${where}),
+  const [rows, shared]: [Array<{ id: number; v: string; domain: string }>, Array<{ v: string }>] = await queryAll(
+    manager,
+    [
+      () =>
+        manager.query(
+          `WITH listed AS (SELECT m.id FROM machines m WHERE ${where}),
        tag_v AS (SELECT mt.machine_id, string_agg(t.name, ',' ORDER BY t.name) AS v
                    FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
                   WHERE mt.machine_id IN (SELECT id FROM listed) GROUP BY 1),
@@ -80,18 +84,20 @@ export async function listedMachines(
          LEFT JOIN fs_v ON fs_v.machine_id = m.id LEFT JOIN group_v ON group_v.machine_id = m.id
          LEFT JOIN script_v ON script_v.machine_id = m.id
         ORDER BY m.id`,
-      params,
-    ),
-    manager.query(
-      `SELECT md5(concat_ws('|',
+          params,
+        ),
+      () =>
+        manager.query(
+          `SELECT md5(concat_ws('|',
          (SELECT string_agg(concat_ws(',', s.id, s.name, s.cidr, s.vlan_id, s.gateway_ip, s.dns_servers::text), ';' ORDER BY s.id) FROM subnets s),
          (SELECT string_agg(concat_ws(',', v.id, v.fabric_id, v.vid, v.name, v.description, v.mtu, v.dhcp_on,
                    v.primary_rack_id, v.secondary_rack_id, v.space_id), ';' ORDER BY v.id) FROM vlans v),
          (SELECT string_agg(f.id || ',' || f.name, ';' ORDER BY f.id) FROM fabrics f),
          (SELECT string_agg(sp.id || ',' || sp.name, ';' ORDER BY sp.id) FROM spaces sp),
          (SELECT string_agg(r.id || ',' || r.system_id, ';' ORDER BY r.id) FROM racks r))) AS v`,
-    ),
-  ]);
+        ),
+    ],
+  );
   const sharedVersion = shared[0]!.v;
   return rows.map((r) => ({ id: r.id, version: `${sharedVersion}:${r.v}`, domain: r.domain }));
 }
