@@ -51,9 +51,10 @@ export interface MachineSignal {
   status: MachineSignalStatus;
   message: string;
   /**
-   * The machine's status the region recorded with this report, in the same transaction: a
-   * commissioning whose machine moved on to TESTING learns it from its final report even when it
-   * never saw the TESTING one (workflows/test.ts). Absent in reports from earlier regions.
+   * TESTING on a final report (OK/FAILED) that ends a commissioning run which reached its tests,
+   * as the region found it from the run's script results: the workflow then moves on to testing
+   * and takes the tests' outcome even when it never heard the TESTING report (workflows/test.ts).
+   * Otherwise the machine's status. Absent in reports from earlier regions.
    */
   machineStatus?: number;
 }

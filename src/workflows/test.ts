@@ -15,10 +15,9 @@ import { awaitResult, netboot, powerOff } from './steps';
 export const TESTING_PATCH = 'testing';
 
 /**
- * Since this patch, the region moves the machine on to TESTING itself, with the report that ends
- * commissioning, and says so in each report (MachineSignal.machineStatus): a commissioning whose
- * final report finds the machine TESTING takes on the test operation's statuses then (its move,
- * frame.advance, finds the machine moved), so a failed test ends FAILED_TESTING even when the
+ * Since this patch, a final report that ends a commissioning run which reached its tests says so
+ * (MachineSignal.machineStatus TESTING, from the run's script results): the workflow then moves on
+ * to the test operation's statuses itself, so a failed test ends FAILED_TESTING even when the
  * TESTING report never reached this workflow. Earlier runs never see such a report.
  */
 export const TESTING_STATE_PATCH = 'testing-state';

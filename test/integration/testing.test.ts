@@ -188,13 +188,60 @@ describe('issue 20: hardware testing', () => {
     const token = await tokenOf(id);
     const index = await scriptsOf(token);
     await runSection(token, index.commissioning_scripts!, () => 0);
-    // No TESTING report (as if it never reached the workflow): the final report's region moves the
-    // machine on to TESTING and says so, and the failed test decides.
+    // No TESTING report (as if it never reached the workflow): the final report says the run
+    // reached its tests, the workflow moves on to TESTING, and the failed test decides.
     await runSection(token, index.testing_scripts!, () => 1);
     await signal(token, { status: 'OK' });
     const failed = await waitForStatus(region.services, id, S.FAILED_TESTING);
     assert.equal(failed.statusMessage, 'Testing script failed: smartctl-validate');
     assert.equal((await machine(id)).commissioning_status_name, 'Passed');
+  });
+
+  it("commission with testing_scripts: the environment's FAILED after a failed test, TESTING unheard, is FAILED_TESTING; a failed commissioning script stays FAILED_COMMISSIONING", async () => {
+    const id = await ready('commission-unheard-failed', '52:54:00:7e:00:0b');
+    const commission = async () => {
+      const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+        key: admin,
+        form: { testing_scripts: 'smartctl-validate' },
+      });
+      assert.equal(started.status, 200, started.text);
+      await waitForStatus(region.services, id, S.COMMISSIONING);
+      const token = await tokenOf(id);
+      return { token, index: await scriptsOf(token) };
+    };
+    let { token, index } = await commission();
+    await runSection(token, index.commissioning_scripts!, () => 0);
+    await runSection(token, index.testing_scripts!, () => 1);
+    await signal(token, { status: 'FAILED', error: 'Failed scripts' });
+    const failed = await waitForStatus(region.services, id, S.FAILED_TESTING);
+    assert.equal(failed.statusMessage, 'Testing script failed: smartctl-validate');
+
+    // Commissioning again after override: a commissioning script fails, the tests never start.
+    const override = await api.call('POST', `${API}/machines/${id}/op-override_failed_testing`, { key: admin });
+    assert.equal(override.status, 200, override.text);
+    ({ token, index } = await commission());
+    await runSection(token, index.commissioning_scripts!, () => 1);
+    await signal(token, { status: 'FAILED', error: 'Failed scripts' });
+    const commissioningFailed = await waitForStatus(region.services, id, S.FAILED_COMMISSIONING);
+    assert.match(commissioningFailed.statusMessage ?? '', /Commissioning script|Failed scripts/);
+  });
+
+  it('commission with testing_scripts: abort while the environment runs the tests (TESTING unheard) leaves no machine behind in TESTING', async () => {
+    const id = await ready('commission-unheard-abort', '52:54:00:7e:00:0c');
+    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { testing_scripts: 'smartctl-validate' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token = await tokenOf(id);
+    const index = await scriptsOf(token);
+    await runSection(token, index.commissioning_scripts!, () => 0);
+    await runSection(token, index.testing_scripts!, () => 0);
+    const aborted = await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
+    assert.equal(aborted.status, 200, aborted.text);
+    const m = await waitForStatus(region.services, id, S.NEW);
+    assert.equal(m.workflowId, null);
   });
 
   it('commission with testing_scripts: passing tests end READY; testing_scripts=none runs none', async () => {

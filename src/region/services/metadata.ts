@@ -15,7 +15,7 @@ import { hardwareFromCommissioningOutput, LSHW_SCRIPT, RESOURCES_SCRIPT } from '
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
 import type { StorageService } from './storage/storage-service';
 import { populateTagsForMachine } from './tags';
-import { changeStatus, lockMachine } from './transitions';
+import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
 import { pendingStartOf } from './workflow-starts';
 
@@ -50,7 +50,7 @@ export class MetadataService {
     private readonly storage?: Pick<StorageService, 'installerStorage'>,
     private readonly scripts?: Pick<
       ScriptResultService,
-      'storeSignal' | 'endCommissioning' | 'endTesting' | 'latestOutput' | 'hasTests'
+      'storeSignal' | 'endCommissioning' | 'endTesting' | 'latestOutput' | 'hasTests' | 'testsStarted'
     >,
   ) {}
 
@@ -91,7 +91,8 @@ export class MetadataService {
       let failed = status === 'FAILED';
       let message = input.error;
       let commissioningFailed = false;
-      let now = m;
+      // Whether this report ends a run that reached its tests (MachineSignal.machineStatus).
+      let testing = m.status === S.TESTING;
       if (this.scripts) {
         await this.scripts.storeSignal(tx, m, input);
         await this.applyCommissioningOutput(tx, m, input);
@@ -104,15 +105,20 @@ export class MetadataService {
           } else {
             await populateTagsForMachine(tx, m.id);
             // Commissioning passed even if the tests then fail (release then returns it to READY).
-            if (status === 'TESTING' || (await this.scripts.hasTests(tx, m)))
+            const hasTests = await this.scripts.hasTests(tx, m);
+            if (status === 'TESTING' || hasTests)
               await tx.query(`UPDATE machines SET commissioning_passed = true WHERE id = $1`, [m.id]);
-            now = await this.moveOnToTesting(tx, m);
+            // An OK from an environment that skipped its tests ends them too (found not run).
+            testing ||= hasTests;
           }
         }
+        // A FAILED that ends a commissioning whose tests had started (their results came in): the
+        // tests failed it, even if the workflow never heard the environment's TESTING report.
+        if (status === 'FAILED' && m.status === S.COMMISSIONING) testing = await this.scripts.testsStarted(tx, m);
         // The end of the run's tests: a failed one, or one that never reported, fails it, named in
         // status_message (FAILED_TESTING).
-        if (!commissioningFailed && (status === 'OK' || status === 'FAILED') && now.status === S.TESTING) {
-          const ended = await this.scripts.endTesting(tx, now);
+        if (!commissioningFailed && (status === 'OK' || status === 'FAILED') && testing) {
+          const ended = await this.scripts.endTesting(tx, m);
           const problems = [
             ended.failed.length > 0 &&
               `Testing script${ended.failed.length > 1 ? 's' : ''} failed: ${ended.failed.join(', ')}`,
@@ -142,36 +148,15 @@ export class MetadataService {
       // Inside the transaction: when Temporal cannot take the signal, the machine gets a 503 and
       // nothing is written, so its retry does not record the event twice. The row lock held
       // meanwhile makes the workflow's next activity wait for this commit.
-      // TESTING is a signal, not progress, since the region moves the machine with it: a wait for
-      // something else keeps it rather than discarding it.
+      // The workflow makes the move to TESTING itself (its abort and failure paths know where the
+      // machine is); a final report that ends a run which reached its tests says so, so the move
+      // is made even when the TESTING report (a sign of life, which may be dropped) never got there.
       await this.deliver(tx, machine.systemId, {
-        kind: status === 'OK' || failed || (status === 'TESTING' && now !== m) ? 'signal' : 'progress',
+        kind: status === 'OK' || failed ? 'signal' : 'progress',
         status: failed ? 'FAILED' : status,
         message,
-        machineStatus: now.status,
+        machineStatus: testing && (status === 'OK' || status === 'FAILED') ? S.TESTING : m.status,
       });
-    });
-  }
-
-  /**
-   * MAAS's _process_commissioning: a commissioning whose run has tests moves on to TESTING when it
-   * passes (the TESTING report, or an OK from an environment that skipped the tests, whose end then
-   * finds them not run). The move is recorded here, with the report, for the same workflow and
-   * claim: the workflow learns it from the machine's state (MachineSignal.machineStatus), not from a
-   * report it could miss, and its own move (frame.advance) finds it already made.
-   */
-  private async moveOnToTesting(tx: EntityManager, m: Machine): Promise<Machine> {
-    if (!this.scripts || !(await this.scripts.hasTests(tx, m))) return m;
-    if (m.workflowId === null) return m;
-    return changeStatus(tx, m, {
-      to: S.TESTING,
-      message: '',
-      workflow: {
-        id: m.workflowId,
-        type: m.workflowType ?? '',
-        claimToken: m.claimToken ?? undefined,
-        chain: m.workflowChain ?? undefined,
-      },
     });
   }
 

@@ -318,6 +318,17 @@ export class ScriptResultService {
     return rows.length > 0;
   }
 
+  /** Whether this run's tests have begun: a testing result of its set is no longer pending. */
+  async testsStarted(tx: EntityManager, machine: Machine): Promise<boolean> {
+    const setId = await runSetId(tx, machine, RESULT_TYPE.testing);
+    if (setId === null) return false;
+    const rows: unknown[] = await tx.query(
+      `SELECT 1 FROM script_results WHERE script_set_id = $1 AND status <> $2 LIMIT 1`,
+      [setId, SCRIPT_STATUS.PENDING],
+    );
+    return rows.length > 0;
+  }
+
   /** The set's result for a script name; `create`: made running when the set has none (MAAS's get_or_create). */
   private async resultByName(
     tx: EntityManager,
