@@ -231,6 +231,9 @@ describe('issue 20: scripts, script results, maas-scripts and automatic tags', (
       script('name: user-check\nscript_type: commissioning', 'echo ok'),
     );
     assert.equal(entry('00-maas-01-lshw').timeout_seconds, 45);
+    // MAAS's parallel (0 disabled, 2 any): how the environment's runner batches the scripts.
+    assert.equal(entry('00-maas-01-lshw').parallel, 2);
+    assert.equal(entry('00-maas-05-dhcp-unconfigured-ifaces').parallel, 0);
     assert.equal(entry('00-maas-01-lshw').has_started, false);
 
     const signal = (fields: Record<string, string>, uploads: Record<string, string> = {}) => {

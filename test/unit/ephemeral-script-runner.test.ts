@@ -121,15 +121,15 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
     assert.match(r.out, /run=1/, r.out);
     assert.deepEqual(sink.gets, ['/MAAS/metadata/2012-03-01/maas-scripts']);
     const statuses = sink.signals.map((s) => `${s.fields.status} ${s.fields.error ?? ''}`.trim());
-    // Node-type scripts by name; testing after op=signal TESTING;
-    // storage (3) before node (0).
+    // Node-type scripts by name, the parallel-any 00-maas-02-virtuality after the disabled ones;
+    // testing after op=signal TESTING; storage (3) before node (0).
     assert.deepEqual(statuses, [
-      'WORKING Starting 00-maas-02-virtuality (id: 11)',
-      'WORKING Finished 00-maas-02-virtuality (id: 11): 0',
       'WORKING Starting 50-maas-01-commissioning (id: 10)',
       'WORKING Finished 50-maas-01-commissioning (id: 10): 0',
       'WORKING Starting 99-user-facts (id: 12)',
       'WORKING Finished 99-user-facts (id: 12): 0',
+      'WORKING Starting 00-maas-02-virtuality (id: 11)',
+      'WORKING Finished 00-maas-02-virtuality (id: 11): 0',
       'TESTING',
       'WORKING Starting always-fails (id: 20)',
       'WORKING Finished always-fails (id: 20): 3',
@@ -245,6 +245,71 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
         );
       } finally {
         await ok.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('runs disabled scripts alone, then the instances of one script together, then every any script together', async () => {
+    // Each script writes its start and end (centiseconds of /proc/uptime) to its output; who ran
+    // alongside whom follows from those stamps, whatever the machine's load.
+    const stamped = (seconds: number, rc: number) =>
+      `#!/bin/sh\nstamp() { awk '{ printf "%d\\n", $1 * 100 }' /proc/uptime; }\necho "start $(stamp)"\nsleep ${seconds}\necho "end $(stamp)"\nexit ${rc}\n`;
+    const scripts = [
+      { name: 'alone', id: 30, parallel: 0, file: stamped(1, 0) },
+      { name: 'per-disk', id: 31, parallel: 1, file: stamped(2, 0) },
+      { name: 'per-disk', id: 32, parallel: 1, file: stamped(2, 0) },
+      { name: 'any-a', id: 33, parallel: 2, file: stamped(2, 0) },
+      // Fails: the other any script still runs to its end and reports.
+      { name: 'any-b', id: 34, parallel: 2, file: stamped(2, 1) },
+    ];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-parallel-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'commissioning'));
+      for (const sc of scripts) {
+        fs.writeFileSync(path.join(dir, 'commissioning', sc.name), sc.file, { mode: 0o755 });
+      }
+      const index = scripts.map((sc) => ({
+        name: sc.name,
+        path: `commissioning/${sc.name}`,
+        script_result_id: sc.id,
+        timeout_seconds: 30,
+        parallel: sc.parallel,
+        hardware_type: 0,
+        parameters: {},
+      }));
+      fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ '1.0': { commissioning_scripts: index } }));
+      const sink2 = await region(tarOf(dir));
+      try {
+        const r = await shell(sink2.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
+        assert.match(r.out, /rc=1/, r.out);
+        // Every result uploaded exactly once, whatever order the batch's uploads came in.
+        const finished = sink2.signals.filter((s) => 'exit_status' in s.fields);
+        assert.deepEqual(finished.map((s) => s.fields.script_result_id).sort(), ['30', '31', '32', '33', '34']);
+        assert.equal(sink2.signals.at(-1)!.fields.status, 'FAILED');
+        assert.equal(sink2.signals.at(-1)!.fields.error, '1 commissioning scripts failed to run');
+        const run = new Map(
+          finished.map((s) => {
+            const out = s.files[`${s.fields.name}.out`]!;
+            const start = Number(/^start (\d+)$/m.exec(out)?.[1]);
+            const end = Number(/^end (\d+)$/m.exec(out)?.[1]);
+            assert.ok(start <= end, `${s.fields.script_result_id}: ${out}`);
+            return [s.fields.script_result_id!, { start, end, exit: s.fields.exit_status }];
+          }),
+        );
+        assert.equal(run.get('33')!.exit, '0');
+        assert.equal(run.get('34')!.exit, '1');
+        const overlap = (a: string, b: string) =>
+          run.get(a)!.start < run.get(b)!.end && run.get(b)!.start < run.get(a)!.end;
+        assert.ok(overlap('33', '34'), 'the two any scripts ran at the same time');
+        assert.ok(overlap('31', '32'), "one script's two instances ran at the same time");
+        for (const other of ['31', '32', '33', '34'])
+          assert.ok(!overlap('30', other), `the disabled one ran alone (${other})`);
+        for (const inst of ['31', '32'])
+          for (const any of ['33', '34']) assert.ok(run.get(inst)!.end <= run.get(any)!.start, `${inst} before ${any}`);
+        assert.ok(run.get('30')!.end <= run.get('31')!.start && run.get('30')!.end <= run.get('32')!.start);
+      } finally {
+        await sink2.close();
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -17,14 +17,23 @@
 # A built-in script (a file in $BUILTIN_SCRIPTS named as the index names it) runs from the image;
 # any other from the tar at its index path.
 #
-# Not done as MAAS does: scripts run one at a time (MAAS runs parallel=2 ones together; the results
-# are the same, only slower), packages/apt dependencies are not installed (no apt here), and the
-# tar is not fetched again after commissioning for for_hardware scripts (the index already lists
-# testing_scripts).
+# Scripts run in MAAS's batches by their `parallel` (run_section): the disabled (0) ones one at a
+# time, then each instance (1) script's instances together, then every any (2) script together;
+# each one of a batch is a background job with its own timeout, output, scratch files and result
+# upload, so uploads interleave and one failing stops none of the others.
+#
+# Not done as MAAS does: packages/apt dependencies are not installed (no apt here), so the any
+# batch is neither started in MAAS's fewest-packages-first order nor split around
+# apply_configured_networking (MAAS splits it only to apply that networking, which is not done here
+# either), and the tar is not fetched again after commissioning for for_hardware scripts (the index
+# already lists testing_scripts).
 
 BUILTIN_SCRIPTS=${BUILTIN_SCRIPTS:-/lib/metalflow/scripts/builtin}
 JSON_FLATTEN=${JSON_FLATTEN:-/lib/metalflow/scripts/json-flatten.awk}
 MAAS_SCRIPTS_DIR=$WORK/scripts
+# Kept apart from $WORK, which run_one points at each script's own scratch directory.
+MAAS_OUT_DIR=$WORK/out
+MAAS_RESOURCES=$WORK/resources.json
 
 scripts_get() {
   http_request GET "$1" "$(oauth_header "$CK:$TK:$TS")"
@@ -51,18 +60,33 @@ index_value() {
   awk -F '\t' -v k="$1" '$1 == k { print substr($0, length($1) + 2); exit }' "$MAAS_SCRIPTS_DIR/index.flat"
 }
 
-# script_order SECTION: the indexes of SECTION's scripts in MAAS's order: cpu(1), memory(2),
-# storage(3), network(4), then node(0) last, by name within each.
-script_order() {
+# script_batches SECTION: SECTION's scripts as MAAS's run_scripts runs them, one batch (the
+# indexes that run together) a line. The scripts in MAAS's order first: cpu(1), memory(2),
+# storage(3), network(4), then node(0) last, by name within each. Then each disabled (parallel 0)
+# one alone, in that order; then, script by script, all the instances of one instance (1) script;
+# then every any (2) script. MAAS skips a script with any other parallel; here it runs alone, the
+# safe reading of a value the region never sends.
+script_batches() {
   awk -F '\t' -v s="1.0/$1/" '
     index($1, s) == 1 {
       rest = substr($1, length(s) + 1); i = rest; sub(/\/.*/, "", i); f = substr(rest, length(i) + 2)
       seen[i] = 1
       if (f == "name") name[i] = substr($0, length($1) + 2)
       if (f == "hardware_type") hw[i] = substr($0, length($1) + 2) + 0
+      if (f == "parallel") par[i] = substr($0, length($1) + 2) + 0
     }
-    END { for (i in seen) printf "%02d\t%s\t%s\n", (hw[i] == 0 ? 99 : hw[i]), name[i], i }' \
-    "$MAAS_SCRIPTS_DIR/index.flat" | sort | cut -f 3
+    END { for (i in seen) printf "%02d\t%s\t%s\t%d\n", (hw[i] == 0 ? 99 : hw[i]), name[i], i, par[i] }' \
+    "$MAAS_SCRIPTS_DIR/index.flat" | sort | awk -F '\t' '
+    $4 == 1 {
+      if (!($2 in instances)) { names[++n] = $2; instances[$2] = $3 } else instances[$2] = instances[$2] " " $3
+      next
+    }
+    $4 == 2 { any = any == "" ? $3 : any " " $3; next }
+    { print $3 }
+    END {
+      for (k = 1; k <= n; k++) print instances[names[k]]
+      if (any != "") print any
+    }'
 }
 
 # script_params SECTION INDEX: the parameter names of one script.
@@ -180,13 +204,18 @@ signal_simple() {
 # run_one SECTION INDEX: runs one script and signals its result; fails when it did not pass.
 run_one() {
   local base="1.0/$1/$2" name path exe dir started ended msg rc pid watcher
+  # Its own scratch files (the HTTP answer and body, args, param-error): the scripts of a batch
+  # run at the same time.
+  local WORK=$WORK/jobs/$1.$2
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
   name=$(index_value "$base/name")
   path=$(index_value "$base/path")
   RESULT_ID=$(index_value "$base/script_result_id")
   VERSION_ID=$(index_value "$base/script_version_id")
   SCRIPT_TIMEOUT=$(index_value "$base/timeout_seconds")
   EXIT_STATUS='' RUNTIME=''
-  # The name is a directory under $WORK/out and downloads/: the region refuses one that leaves
+  # The name is a directory under $MAAS_OUT_DIR and downloads/: the region refuses one that leaves
   # them, and so does the runner, whatever region it talks to.
   case $name in
     */* | .* | *..*)
@@ -196,7 +225,7 @@ run_one() {
   esac
   msg=$name
   [ -n "$RESULT_ID" ] && msg="$name (id: $RESULT_ID)"
-  dir=$WORK/out/$name${RESULT_ID:+.$RESULT_ID}
+  dir=$MAAS_OUT_DIR/$name${RESULT_ID:+.$RESULT_ID}
   rm -rf "$dir"
   mkdir -p "$dir" "$MAAS_SCRIPTS_DIR/downloads/$name"
   if [ -f "$BUILTIN_SCRIPTS/$name" ]; then exe=$BUILTIN_SCRIPTS/$name; else exe=$MAAS_SCRIPTS_DIR/$path; fi
@@ -234,7 +263,7 @@ run_one() {
     export OUTPUT_COMBINED_PATH="$dir/$name" OUTPUT_STDOUT_PATH="$dir/$name.out" OUTPUT_STDERR_PATH="$dir/$name.err" \
       RESULT_PATH="$dir/$name.yaml" DOWNLOAD_PATH="$MAAS_SCRIPTS_DIR/downloads/$name" RUNTIME="${SCRIPT_TIMEOUT:-0}" \
       HAS_STARTED="$(index_value "$base/has_started" | sed 's/^true$/True/; s/^false$/False/; s/^$/False/')" \
-      MAAS_BASE_URL="${METADATA%/metadata}" MAAS_RESOURCES_FILE="$WORK/resources.json"
+      MAAS_BASE_URL="${METADATA%/metadata}" MAAS_RESOURCES_FILE="$MAAS_RESOURCES"
     exec setsid "$exe" $(cat "$WORK/args")
   ) >"$dir/.o" 2>"$dir/.e" </dev/null &
   pid=$!
@@ -271,12 +300,40 @@ run_one() {
   [ $rc = 0 ]
 }
 
-# run_section SECTION: runs every script of SECTION; echoes how many failed.
-run_section() {
-  local failed=0 i
-  for i in $(script_order "$1"); do
-    run_one "$1" "$i" >&2 || failed=$((failed + 1))
+# run_batch SECTION INDEX...: runs the scripts together, each a background job; sets BATCH_FAILED
+# to how many did not pass once all have ended.
+run_batch() {
+  local section=$1 pids='' pid i
+  shift
+  for i; do
+    run_one "$section" "$i" >&2 &
+    pids="$pids $!"
   done
+  BATCH_FAILED=0
+  for pid in $pids; do
+    wait "$pid" || BATCH_FAILED=$((BATCH_FAILED + 1))
+  done
+}
+
+# run_section SECTION: runs every script of SECTION, batch by batch; echoes how many failed.
+run_section() {
+  local failed=0 batches batch ifs=$IFS
+  batches=$(script_batches "$1")
+  # One batch a line; the scripts run with the usual IFS, which splits the batch into its indexes.
+  IFS='
+'
+  for batch in $batches; do
+    IFS=$ifs
+    # shellcheck disable=SC2086 # the batch's indexes, one word each
+    case $batch in
+      *' '*)
+        run_batch "$1" $batch
+        failed=$((failed + BATCH_FAILED))
+        ;;
+      *) run_one "$1" "$batch" >&2 || failed=$((failed + 1)) ;;
+    esac
+  done
+  IFS=$ifs
   echo $failed
 }
 
