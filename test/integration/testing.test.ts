@@ -3,6 +3,8 @@
 // that start nothing. Real HTTP, PostgreSQL and Temporal; the rack is scripted and the test plays
 // the ephemeral environment over the metadata API with the machine's token, as runner.sh does.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { oauthHeader } from '../../src/api/http';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
@@ -242,6 +244,36 @@ describe('issue 20: hardware testing', () => {
     assert.equal(aborted.status, 200, aborted.text);
     const m = await waitForStatus(region.services, id, S.NEW);
     assert.equal(m.workflowId, null);
+  });
+
+  it("the hardware record takes the run's lshw (UEFI) even when it comes after the resources JSON (the two run in parallel)", async () => {
+    const id = await ready('lshw-after-resources', '52:54:00:7e:00:0d');
+    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { testing_scripts: 'none' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token = await tokenOf(id);
+    const index = await scriptsOf(token);
+    const entry = (name: string) => (index.commissioning_scripts ?? []).find((e) => e.name === name)!;
+    const fixture = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/commissioning', f), 'utf8');
+    const uefiLshw = fixture('vm-00-maas-01-lshw.xml').replace(
+      '<node id="core" claimed="true" class="bus">',
+      '<node id="core" claimed="true" class="bus"><node id="firmware" class="memory"><capabilities><capability id="uefi">UEFI</capability></capabilities></node>',
+    );
+    const report = (name: string, files: Record<string, string>) =>
+      signal(
+        token,
+        { status: 'WORKING', name, script_result_id: String(entry(name).script_result_id), exit_status: '0' },
+        files,
+      );
+    await report('50-maas-01-commissioning', {
+      '50-maas-01-commissioning.out': fixture('vm-50-maas-01-commissioning.json'),
+    });
+    await report('00-maas-01-lshw', { '00-maas-01-lshw': uefiLshw });
+    assert.equal((await machine(id)).bios_boot_method, 'uefi');
+    await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
   });
 
   it('commission with testing_scripts: passing tests end READY; testing_scripts=none runs none', async () => {

@@ -50,7 +50,13 @@ export class MetadataService {
     private readonly storage?: Pick<StorageService, 'installerStorage'>,
     private readonly scripts?: Pick<
       ScriptResultService,
-      'storeSignal' | 'endCommissioning' | 'endTesting' | 'latestOutput' | 'hasTests' | 'testsStarted'
+      | 'storeSignal'
+      | 'endCommissioning'
+      | 'endTesting'
+      | 'latestOutput'
+      | 'currentRunOutput'
+      | 'hasTests'
+      | 'testsStarted'
     >,
   ) {}
 
@@ -180,15 +186,22 @@ export class MetadataService {
 
   /**
    * MAAS's environment reports the hardware as 50-maas-01-commissioning's output (the resources
-   * JSON), 00-maas-01-lshw's XML having come earlier in the same run: that output, passed, becomes
-   * the machine's hardware record as metalflow-hardware.json does. Output that is not the
-   * resources JSON is a 400 naming the script, and the whole signal writes nothing.
+   * JSON) and 00-maas-01-lshw's XML (how the machine booted: UEFI or BIOS). Both run in the same
+   * parallel batch, so either may come first: each, passed, (re)makes the machine's hardware record
+   * from the run's resources and the newest lshw, so the record ends with this run's two whatever
+   * their order. Output that is not the resources JSON is a 400 naming the script, and the whole
+   * signal writes nothing.
    */
   private async applyCommissioningOutput(tx: EntityManager, m: Machine, input: SignalInput): Promise<void> {
-    if (m.status !== S.COMMISSIONING || (input.exitStatus ?? 0) !== 0) return;
-    const resources = input.files.get(`${RESOURCES_SCRIPT}.out`) ?? input.files.get(RESOURCES_SCRIPT);
-    if (!resources || !this.scripts) return;
-    const lshw = input.files.get(LSHW_SCRIPT) ?? (await this.scripts.latestOutput(tx, m.id, LSHW_SCRIPT));
+    if (m.status !== S.COMMISSIONING || (input.exitStatus ?? 0) !== 0 || !this.scripts) return;
+    const lshwNow = input.files.get(LSHW_SCRIPT) ?? input.files.get(`${LSHW_SCRIPT}.out`);
+    const resources =
+      input.files.get(`${RESOURCES_SCRIPT}.out`) ??
+      input.files.get(RESOURCES_SCRIPT) ??
+      // lshw after the resources: this run's resources again, with it.
+      (lshwNow ? await this.scripts.currentRunOutput(tx, m.id, RESOURCES_SCRIPT) : null);
+    if (!resources) return;
+    const lshw = lshwNow ?? (await this.scripts.latestOutput(tx, m.id, LSHW_SCRIPT));
     await applyHardwareReport(tx, m, hardwareFromCommissioningOutput({ resources, lshw: lshw ?? undefined }));
   }
 

@@ -360,6 +360,18 @@ export class ScriptResultService {
     return endRun(tx, await currentScriptSetId(tx, machineId, RESULT_TYPE.commissioning));
   }
 
+  /** A script's stdout (else its output) in the machine's current commissioning run, if it passed there. */
+  async currentRunOutput(tx: EntityManager, machineId: number, scriptName: string): Promise<Buffer | null> {
+    const setId = await currentScriptSetId(tx, machineId, RESULT_TYPE.commissioning);
+    if (setId === null) return null;
+    const rows: Array<{ output: Buffer }> = await tx.query(
+      `SELECT coalesce(stdout, output) AS output FROM script_results
+        WHERE script_set_id = $1 AND script_name = $2 AND status = $3 ORDER BY id DESC LIMIT 1`,
+      [setId, scriptName, SCRIPT_STATUS.PASSED],
+    );
+    return rows[0]?.output ?? null;
+  }
+
   /** The latest output of a script for a machine (e.g. 00-maas-01-lshw's XML), from any passed run. */
   async latestOutput(manager: EntityManager, machineId: number, scriptName: string): Promise<Buffer | null> {
     const rows: Array<{ output: Buffer }> = await manager.query(
