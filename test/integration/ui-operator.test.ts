@@ -337,28 +337,34 @@ describe('web UI: add machine, actions, keys and users (real HTTP, PostgreSQL, T
     assert.match(heldDeploy.text, /Cannot change the storage layout on a machine that is not Ready\./);
     assert.equal((await machine(held))!.status, S.ALLOCATED);
 
-    // A deploy refused after its layout applied (reserved for someone else, which the deploy's
-    // allocation check finds later in the same transaction; the UI would not have offered it):
-    // the layout is rolled back with the deploy.
-    const reserved = await ready('layout-reserved');
+    // The layout is one step of the deploy's transaction: a deploy refused after it (here by a step
+    // that fails right after the layout) leaves the storage as it was.
+    const reserved = await ready('layout-rolled-back');
     await giveDisk(region.services, reserved);
-    await region.services.db.query(`UPDATE machines SET reserved_user_id = $2 WHERE system_id = $1`, [
-      reserved,
-      users.alice,
-    ]);
     const adminUser = await region.services.db.getRepository(UserEntity).findOneByOrFail({ id: users.admin });
     const caller = { kind: 'user' as const, user: adminUser };
-    const layOutStorage = await layoutStepForDeploy(region.services, caller, 'lvm', '');
+    const step = await layoutStepForDeploy(region.services, caller, 'lvm', { distroSeries: '' });
+    let laidOut: string[] = [];
     await assert.rejects(
       region.services.machineOps.deploy(caller, reserved, {
         distroSeries: '',
         userData: '',
         agentName: '',
         comment: '',
-        layOutStorage,
+        storageLayout: {
+          name: step.name,
+          layOut: async (tx, m) => {
+            await step.layOut(tx, m);
+            laidOut = (
+              await tx.query(`SELECT group_type FROM storage_filesystem_groups WHERE machine_id = $1`, [m.id])
+            ).map((g: { group_type: string }) => g.group_type);
+            throw new Error('refused after the layout');
+          },
+        },
       }),
-      /reserved for someone else/,
+      /refused after the layout/,
     );
+    assert.deepEqual(laidOut, ['lvm-vg'], 'laid out inside the deploy');
     assert.deepEqual(await groups(reserved), [], 'the layout went with the refused deploy');
     m = (await machine(reserved))!;
     assert.deepEqual([m.status, m.owner_id], [S.READY, null]);

@@ -165,9 +165,9 @@ ${layoutSelect(o.layouts, r)}
       const layout = p.get('storage_layout') ?? KEEP_LAYOUT;
       // Laid out (and checked against this deploy) in the deploy's transaction, as
       // op=set_storage_layout then op=deploy would, but all or nothing.
-      const layOutStorage =
-        layout === KEEP_LAYOUT ? undefined : await layoutStepForDeploy(s, c, deployLayoutOf(layout), o.distroSeries);
-      await s.machineOps.deploy(c, id, { ...o, ...(layOutStorage ? { layOutStorage } : {}) });
+      const storageLayout =
+        layout === KEEP_LAYOUT ? undefined : await layoutStepForDeploy(s, c, deployLayoutOf(layout), o);
+      await s.machineOps.deploy(c, id, { ...o, ...(storageLayout ? { storageLayout } : {}) });
     },
   },
   {

@@ -71,10 +71,12 @@ export interface DeployOptions {
   /** MAAS's ephemeral_deploy: run the image from RAM, disks untouched. */
   ephemeral?: boolean;
   /**
-   * Storage laid out in the deploy's own transaction before it is checked (the web UI's layout
-   * choice, storage/layout-at-deploy.ts): a refused deploy leaves the storage as it was.
+   * A storage layout laid out in the deploy's own transaction, after the caller's right to deploy
+   * the machine is checked and before its storage is (the web UI's layout choice,
+   * storage/layout-at-deploy.ts): a refused deploy leaves the storage as it was. Its name is part
+   * of what the request asks (a repeat must ask the same).
    */
-  layOutStorage?: (tx: EntityManager, m: Machine) => Promise<void>;
+  storageLayout?: { name: string; layOut: (tx: EntityManager, m: Machine) => Promise<void> };
 }
 export type { ReleaseOptions };
 
@@ -189,6 +191,7 @@ export class MachineActions {
       user_data: o.userData,
       agent_name: o.agentName,
       ephemeral_deploy: ephemeral,
+      ...(o.storageLayout ? { storage_layout: o.storageLayout.name } : {}),
     };
     await this.starts.start(
       systemId,
@@ -207,7 +210,6 @@ export class MachineActions {
       async (tx, m) => {
         if (m.locked) throw new ConflictError(`Cannot deploy machine ${systemId}: it is locked.`);
         await assertCanNetboot(tx, m, 'deploy');
-        await o.layOutStorage?.(tx, m);
         const known = this.images?.list() ?? [];
         if (ephemeral && m.powerType !== 'fake') assertRunsFromRam(image, known);
         if (!image && known.length > 0 && m.powerType !== 'fake') {
@@ -224,6 +226,7 @@ export class MachineActions {
             throw new ConflictError(
               `Cannot deploy machine ${systemId}: it is reserved for someone else, or in a pool you may not deploy from.`,
             );
+          await o.storageLayout?.layOut(tx, m);
           if (installsToDisk) await assertStorageDeployable(tx, m);
           await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
           // MAAS's claim_auto_ips: in this transaction, so a refused deploy holds no address.
@@ -237,6 +240,7 @@ export class MachineActions {
         await this.assertMayUse(tx, caller, m, 'deploy');
         // A machine deploy cannot start from gets its 409 (startLocked), not an address or a storage 400.
         const starts = (LIFECYCLE.deploy.startFrom as readonly S[]).includes(m.status);
+        if (starts) await o.storageLayout?.layOut(tx, m);
         if (starts && installsToDisk) await assertStorageDeployable(tx, m);
         await recordRequest(tx, m, caller, 'User starting deployment', o.comment);
         if (starts) await claimAutoAddresses(tx, m.id);

@@ -37,7 +37,7 @@ export function deployLayoutOf(value: string): AppliedLayout {
 }
 
 /**
- * The deploy's storage step for `layout` and the image `distroSeries` (empty: the default image):
+ * The deploy's storage step for `layout` and the deploy's image (empty: the default image):
  * run by MachineActions.deploy in its transaction, with the machine's row lock held. The caller
  * is a user (the layout needs MAAS's configure-storage right: admins and the pool's admins).
  */
@@ -45,13 +45,14 @@ export async function layoutStepForDeploy(
   deps: LayoutAtDeployDeps,
   caller: Principal,
   layout: AppliedLayout,
-  distroSeries: string,
-): Promise<(tx: EntityManager, m: Machine) => Promise<void>> {
+  deploy: { distroSeries: string; ephemeral?: boolean },
+): Promise<{ name: string; layOut: (tx: EntityManager, m: Machine) => Promise<void> }> {
   if (caller.kind !== 'user') throw new ForbiddenError('Only a user can change a storage layout.');
-  const wanted = distroSeries || (await deps.config.defaultDeployImage());
-  // As MachineActions.deploy decides it: a root filesystem image is installed on the storage laid out here.
-  const installsToDisk = deps.bootResources.resolve(wanted)?.filetype === 'root-tgz';
-  return (tx, m) =>
+  const wanted = deploy.distroSeries || (await deps.config.defaultDeployImage());
+  // As MachineActions.deploy decides it: a root filesystem image is installed on the storage laid
+  // out here, unless the deploy runs it from RAM.
+  const installsToDisk = deploy.ephemeral !== true && deps.bootResources.resolve(wanted)?.filetype === 'root-tgz';
+  const layOut = (tx: EntityManager, m: Machine) =>
     deps.storage.editLocked(
       tx,
       caller,
@@ -73,4 +74,5 @@ export async function layoutStepForDeploy(
           );
       },
     );
+  return { name: layout, layOut };
 }
