@@ -80,6 +80,7 @@ export class PresentedMachineCache {
         kept.set(id, entry);
       }
     }
+    for (const [variant, kept] of this.variants) if (kept.size === 0) this.variants.delete(variant);
   }
 
   private delete(kept: Map<number, Kept>, id: number): void {
