@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RESULTS_DIR } from './lib/results';
-import { renderBenchTable, withTable } from './readme-table';
+import { renderBenchTable, tableOf, withTable } from './readme-table';
 
 export const README = path.resolve(__dirname, 'README.md');
 
@@ -17,7 +17,8 @@ export function writeReadme(): string {
         JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as Record<string, unknown>,
       ]),
   );
-  fs.writeFileSync(README, withTable(fs.readFileSync(README, 'utf8'), renderBenchTable(results)));
+  const readme = fs.readFileSync(README, 'utf8');
+  fs.writeFileSync(README, withTable(readme, renderBenchTable(results, tableOf(readme))));
   return README;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BEGIN, END, renderBenchTable, withTable } from '../../bench/readme-table';
+import { BEGIN, END, renderBenchTable, tableOf, withTable } from '../../bench/readme-table';
 
 const environment = { date: '2026-12-05T08:30:12.345Z', git_commit: 'aebc3b4d0123456789', src_modified: false };
 const load = (other: number, quiet: boolean) => ({ other_processes_cpu_seconds: other, quiet });
@@ -65,6 +65,17 @@ describe("bench/README.md's table", () => {
         'Not measured in this checkout yet: `commission-1000`, `whoami-under-abuse`, `dhcp`, `tftp`, `deploy-real-bios`, `deploy-real-uefi`.',
         '',
       ].join('\n'),
+    );
+  });
+
+  it('keeps the earlier lines of a benchmark this checkout has no result for (results are not in git)', () => {
+    const { 'commission-real': _real, ...withoutReal } = RESULTS;
+    const previous = renderBenchTable(RESULTS);
+    const again = renderBenchTable(withoutReal, tableOf(withTable('# B\n', previous)));
+    assert.equal(again, previous);
+    assert.match(
+      renderBenchTable(withoutReal),
+      /Not measured in this checkout yet: `commission-1000`, `whoami-under-abuse`, `dhcp`, `tftp`, `commission-real`/,
     );
   });
 
