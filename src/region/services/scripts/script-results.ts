@@ -332,7 +332,8 @@ export class ScriptResultService {
     create = false,
   ): Promise<number | undefined> {
     const rows: Array<{ id: number }> = await tx.query(
-      `SELECT id FROM script_results WHERE script_set_id = $1 AND script_name = $2`,
+      // A script run per disk has several results of its name: a signal naming only the script goes to the first.
+      `SELECT id FROM script_results WHERE script_set_id = $1 AND script_name = $2 ORDER BY id LIMIT 1`,
       [setId, name],
     );
     if (rows[0] || !create) return rows[0]?.id;
