@@ -126,7 +126,8 @@ function paramsOf(doc: string): { taken: Set<string>; refused: Set<string> } {
   const taken = new Set<string>();
   const refused = new Set<string>();
   for (const m of doc.matchAll(/^:param ([^:]+): (?:Optional|Required)\. (.*)$/gm)) {
-    const name = m[1]!.replace(/\{key\}$/, '');
+    // `{script}_{parameter}` (a `rest` field, MAAS's script parameters): any name, as `{key}` alone.
+    const name = /^(\{\w+\}_?)+$/.test(m[1]!) ? '' : m[1]!.replace(/\{key\}$/, '');
     taken.add(name);
     if (m[2]!.startsWith('Not supported yet')) refused.add(name);
   }

@@ -81,7 +81,7 @@ describe('MAAS API: lifecycle parameters are honoured or refused', () => {
       ['commission', { commissioning_scripts: 'smartctl' }, 'commissioning_scripts', /is not supported yet/],
       // Tests run after commissioning (test/integration/testing.test.ts); an unknown one is refused.
       ['commission', { testing_scripts: 'none,no-such-test' }, 'testing_scripts', /no-such-test/],
-      ['commission', { parameters: '{}' }, 'parameters', /^parameters is not supported yet/],
+      ['commission', { parameters: '{}' }, 'parameters', /^Unknown parameter: no chosen script declares it/],
       ['deploy', { install_kvm: 'true' }, 'install_kvm', /^install_kvm is not supported yet: .*KVM/],
       ['deploy', { register_vmhost: '1' }, 'register_vmhost', /^register_vmhost is not supported yet/],
       ['deploy', { bridge_all: 'true' }, 'bridge_all', /^bridge_all is not supported yet/],

@@ -293,6 +293,17 @@ describe('the maas CLI 3.7.3 drives an operator session (separate processes)', (
       (await cli.json<{ events: Json[] }>('events', 'query', 'hostname=cli-ipmi', 'level=ERROR')).events,
       [],
     );
+    // The CLI passes a script parameter (<script>_<parameter>=value) through as it is: checked against the machine's disks.
+    await refused(
+      400,
+      /smartctl-validate_storage.*Unknown storage device for cli-fake/s,
+      'machine',
+      'test',
+      ids.fake!,
+      'testing_scripts=smartctl-validate',
+      'smartctl-validate_storage=no-such-disk',
+    );
+    assert.equal((await readMachine(ids.fake!)).status_name, 'Ready');
   });
 
   it("reads nodes, node-results, boot-sources and the rack controllers' power types", async () => {

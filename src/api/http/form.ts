@@ -21,7 +21,13 @@ export interface FieldSpec<T> {
   undocumented?: boolean;
   /** Takes a multipart file part of its name (known-params.ts lets that part through). */
   file?: boolean;
-  read(params: Params, name: string): T;
+  /**
+   * Takes every parameter the form does not declare (MAAS's script parameters, named after what
+   * the chosen scripts declare, which only the service knows and checks); describe/ shows it so.
+   */
+  rest?: string;
+  /** `declared`: the form's own field names (what a `rest` field leaves to them). */
+  read(params: Params, name: string, declared?: ReadonlySet<string>): T;
 }
 
 type Values<F> = { [K in keyof F]: F[K] extends FieldSpec<infer T> ? T : never };
@@ -40,7 +46,8 @@ export function form<F extends Record<string, FieldSpec<unknown>>, T = Values<F>
     fields,
     parse(params) {
       const values: Record<string, unknown> = {};
-      for (const [name, spec] of Object.entries(fields)) values[name] = spec.read(params, name);
+      const declared = new Set(Object.keys(fields));
+      for (const [name, spec] of Object.entries(fields)) values[name] = spec.read(params, name, declared);
       return build ? build(values as Values<F>) : (values as T);
     },
   };
@@ -149,6 +156,29 @@ export function prefixed(doc: string): FieldSpec<Record<string, string>> {
 }
 
 /**
+ * Every parameter the form does not declare, but `op`: name → its last value (at most `maxLength`
+ * characters). For MAAS's script parameters (`<script>_<parameter>=value`), whose names come from
+ * the scripts a request chooses: the service refuses one they do not declare, so nothing is
+ * dropped. describe/ lists it as `shownAs`.
+ */
+export function rest(doc: string, o: { shownAs: string; maxLength: number }): FieldSpec<Record<string, string>> {
+  return {
+    type: 'String',
+    doc: withCaps(doc, `each at most ${o.maxLength} characters`),
+    required: false,
+    rest: o.shownAs,
+    // Its own name is not the form's: a request naming it is a parameter like any other.
+    read: (p, name, declared) =>
+      Object.fromEntries(
+        p
+          .names()
+          .filter((n) => n !== 'op' && (n === name || !declared?.has(n)))
+          .map((n) => [n, p.string(n, { maxLength: o.maxLength }) ?? '']),
+      ),
+  };
+}
+
+/**
  * A MAAS parameter metalflow cannot honour yet: documented as such, and a 400 naming it when the
  * request asks for it (a true Boolean, a non-empty String), never accepted and ignored.
  */
@@ -198,7 +228,7 @@ export function requestValues(): FieldSpec<Array<[string, string[]]>> {
 export function formDocLines(f: Form<unknown>): string[] {
   return Object.entries(f.fields).flatMap(([name, spec]) => {
     if (spec.undocumented) return [];
-    const shown = spec.prefixed ? `${name}{key}` : name;
+    const shown = spec.rest ?? (spec.prefixed ? `${name}{key}` : name);
     const text = `${spec.required ? 'Required.' : 'Optional.'} ${spec.doc}${spec.repeated ? ' Repeat the parameter for several values.' : ''}`;
     return [`:param ${shown}: ${text}`, `:type ${shown}: ${spec.type}`];
   });

@@ -18,8 +18,13 @@ export function unknownParameters(f: Form<unknown> | undefined, params: Params):
   const prefixes = fields.filter(([, spec]) => spec.prefixed).map(([name]) => name);
   // undocumented fields are facts about the request (its names), not parameters a client may send.
   const declared = new Set(fields.filter(([, spec]) => !spec.prefixed && !spec.undocumented).map(([name]) => name));
+  // A `rest` field takes every name (its service checks them against what it knows).
+  const takesRest = fields.some(([, spec]) => spec.rest !== undefined);
   const takes = (name: string) =>
-    name === DISPATCH || declared.has(name) || prefixes.some((p) => name.startsWith(p) && name.length > p.length);
+    name === DISPATCH ||
+    takesRest ||
+    declared.has(name) ||
+    prefixes.some((p) => name.startsWith(p) && name.length > p.length);
   const unknown = new Set(params.names().filter((name) => !takes(name)));
   const fileFields = new Set(fields.filter(([, spec]) => spec.file).map(([name]) => name));
   for (const name of params.files.keys())

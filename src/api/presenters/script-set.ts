@@ -42,6 +42,9 @@ export function presentResult(r: ScriptResultRow): Record<string, unknown> {
     endtime: r.ended === null ? '' : r.ended.getTime() / 1000,
     estimated_runtime: estimated(r),
     parameters: redacted(r.parameters),
+    // MAAS's ScriptResult.physical_blockdevice / interface: the hardware a storage or interface parameter chose.
+    physical_blockdevice: r.physicalBlockdeviceId,
+    interface: r.interfaceId,
     script_id: r.scriptId,
     script_revision_id: r.scriptVersionId,
     suppressed: r.suppressed,

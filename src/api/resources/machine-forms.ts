@@ -218,56 +218,84 @@ const unsupported = (name: string, why: string) => ValidationError.field(name, `
 
 const TESTING_SCRIPTS_DOC =
   "Testing scripts' names or tags, comma-separated; an unknown one is a 400 that starts nothing.";
-/** MAAS takes a script's parameters as fields named after them (`storage`, `<script>_storage`): none are declared, so each is a 400. */
-const PARAMETERS_WHY =
-  "the scripts run with their parameters' defaults (smartctl-validate, badblocks, fio: every disk); a parameter named by itself or by <script>_<parameter> is refused as an unknown parameter too.";
 const ENABLE_SSH_WHY = 'the machine is powered off once its scripts finish, so it cannot be reached.';
+
+/**
+ * MAAS's script parameters: fields named after what the chosen scripts declare, so the form takes
+ * any name it does not declare itself and the region checks each (scripts/script-parameters.ts).
+ */
+const scriptParameters = field.rest(
+  "A parameter a chosen script declares (storage, interface, runtime, url, …), named <script>_<parameter> for that script or <parameter> for every chosen script that declares it. storage: 'all' (the default: one result per disk), a block device id, name, model, serial, model:serial or tag, comma-separated; interface: 'all' (the default: one result per interface), an interface id, name, MAC or tag; runtime: seconds (the script's timeout). A name no chosen script declares, a disk or interface the machine does not have or a bad value is a 400 that starts nothing.",
+  { shownAs: '{script}_{parameter}', maxLength: 1024 },
+);
+
+const commissionFields = {
+  enable_ssh: field.bool(`Not supported yet (true is refused): ${ENABLE_SSH_WHY}`),
+  skip_bmc_config: field.bool('Either value: commissioning here never configures the BMC.'),
+  skip_networking: field.bool("Keep the machine's interfaces as they are: the hardware report does not change them."),
+  skip_storage: field.bool("Keep the machine's block devices as they are: the hardware report does not change them."),
+  commissioning_scripts: field.unsupported(
+    'commissioning runs every commissioning script (the built-ins and those uploaded); choosing some is not.',
+  ),
+  testing_scripts: field.list(
+    `${TESTING_SCRIPTS_DOC} Run after commissioning passes; a failed test leaves the machine Failed testing. Default: none ('none' too).`,
+  ),
+};
+
+function commissionCommand(v: {
+  enable_ssh: boolean | undefined;
+  skip_networking: boolean | undefined;
+  skip_storage: boolean | undefined;
+  testing_scripts: string[];
+}): CommissionCommand {
+  if (v.enable_ssh) throw unsupported('enable_ssh', ENABLE_SSH_WHY);
+  const tests = scriptNames(v.testing_scripts).filter((s) => s !== 'none');
+  return {
+    skipNetworking: v.skip_networking ?? false,
+    skipStorage: v.skip_storage ?? false,
+    ...(tests.length > 0 ? { testingScripts: tests } : {}),
+  };
+}
 
 /**
  * Commissioning's options: skip_networking / skip_storage are carried (the hardware report then
  * keeps the interfaces / block devices, as MAAS's hooks do); skip_bmc_config is a boolean with
  * nothing to skip, since commissioning here never configures the BMC; testing_scripts are run by
  * the environment once commissioning passes (none given, or `none`: no tests, unlike MAAS, whose
- * default runs those tagged commissioning); enable_ssh=true and script parameters are refused.
+ * default runs those tagged commissioning); enable_ssh=true is refused. The page's form (web UI):
+ * no script parameters, so the page's own fields are not taken for them.
  */
-export const commissionForm = form(
-  {
-    enable_ssh: field.bool(`Not supported yet (true is refused): ${ENABLE_SSH_WHY}`),
-    skip_bmc_config: field.bool('Either value: commissioning here never configures the BMC.'),
-    skip_networking: field.bool("Keep the machine's interfaces as they are: the hardware report does not change them."),
-    skip_storage: field.bool("Keep the machine's block devices as they are: the hardware report does not change them."),
-    commissioning_scripts: field.unsupported(
-      'commissioning runs every commissioning script (the built-ins and those uploaded); choosing some is not.',
-    ),
-    testing_scripts: field.list(
-      `${TESTING_SCRIPTS_DOC} Run after commissioning passes; a failed test leaves the machine Failed testing. Default: none ('none' too).`,
-    ),
-    parameters: field.unsupported(PARAMETERS_WHY),
-  },
-  (v): CommissionCommand => {
-    if (v.enable_ssh) throw unsupported('enable_ssh', ENABLE_SSH_WHY);
-    const tests = scriptNames(v.testing_scripts).filter((s) => s !== 'none');
-    return {
-      skipNetworking: v.skip_networking ?? false,
-      skipStorage: v.skip_storage ?? false,
-      ...(tests.length > 0 ? { testingScripts: tests } : {}),
-    };
-  },
+export const commissionForm = form(commissionFields, commissionCommand);
+
+/** The API's op=commission: commissionForm and MAAS's script parameters. */
+export const commissionApiForm = form(
+  { ...commissionFields, parameters: scriptParameters },
+  (v): CommissionCommand => ({ ...commissionCommand(v), ...givenParameters(v.parameters) }),
 );
 
-/** MAAS's TestForm (op=test). */
-export const testForm = form(
-  {
-    enable_ssh: field.bool(`Not supported yet (true is refused): ${ENABLE_SSH_WHY}`),
-    testing_scripts: field.list(`${TESTING_SCRIPTS_DOC} Default: those tagged commissioning (smartctl-validate).`),
-    parameters: field.unsupported(PARAMETERS_WHY),
-  },
-  (v): TestCommand => {
-    if (v.enable_ssh) throw unsupported('enable_ssh', ENABLE_SSH_WHY);
-    const tests = scriptNames(v.testing_scripts);
-    return tests.length > 0 ? { testingScripts: tests } : {};
-  },
-);
+const testFields = {
+  enable_ssh: field.bool(`Not supported yet (true is refused): ${ENABLE_SSH_WHY}`),
+  testing_scripts: field.list(`${TESTING_SCRIPTS_DOC} Default: those tagged commissioning (smartctl-validate).`),
+};
+
+function testCommand(v: { enable_ssh: boolean | undefined; testing_scripts: string[] }): TestCommand {
+  if (v.enable_ssh) throw unsupported('enable_ssh', ENABLE_SSH_WHY);
+  const tests = scriptNames(v.testing_scripts);
+  return tests.length > 0 ? { testingScripts: tests } : {};
+}
+
+/** MAAS's TestForm (op=test) as the web UI's page uses it: no script parameters. */
+export const testForm = form(testFields, testCommand);
+
+/** The API's op=test: MAAS's TestForm with its script parameters. */
+export const testApiForm = form({ ...testFields, parameters: scriptParameters }, (v): TestCommand => ({
+  ...testCommand(v),
+  ...givenParameters(v.parameters),
+}));
+
+function givenParameters(p: Record<string, string>): { scriptParameters?: Record<string, string> } {
+  return Object.keys(p).length > 0 ? { scriptParameters: p } : {};
+}
 
 export const deployForm = form(
   {

@@ -29,6 +29,7 @@ import { BuiltinScripts1765080000000 } from './migrations/0038-builtin-scripts';
 import { SmartctlCommissioningTag1765200000000 } from './migrations/0043-smartctl-commissioning-tag';
 import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
 import { WorkflowStartRequests1765110000000 } from './migrations/0041-workflow-start-requests';
+import { ScriptResultHardware1765240000000 } from './migrations/0047-script-result-hardware';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -60,6 +61,7 @@ export const MIGRATIONS = [
   SmartctlCommissioningTag1765200000000,
   WorkflowStarts1765050000000,
   WorkflowStartRequests1765110000000,
+  ScriptResultHardware1765240000000,
 ];
 
 export interface DatabaseOptions {

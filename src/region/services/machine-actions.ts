@@ -40,7 +40,7 @@ import type { RackService } from './racks';
 import { prepareRelease, releaseParams, withEraseDefaults, type ReleaseOptions } from './release-request';
 import { callerId, callerName, recordRequest } from './request-events';
 import { mayTake } from './reservations';
-import { ensureTestingSet } from './scripts/script-sets';
+import { applyRunParameters, ensureTestingSet } from './scripts/script-sets';
 import { installerStorage } from './storage/installer-description';
 import { loadOne } from './storage/repository';
 import { changeStatus, lockMachine } from './transitions';
@@ -54,12 +54,16 @@ export interface CommissionOptions {
   skipNetworking: boolean;
   skipStorage: boolean;
   testingScripts?: readonly string[];
+  /** MAAS's script parameters, `<script>_<parameter>` or `<parameter>` → value (scripts/script-parameters.ts). */
+  scriptParameters?: Readonly<Record<string, string>>;
 }
 const NO_SKIPS: CommissionOptions = { skipNetworking: false, skipStorage: false };
 
 /** op=test's testing_scripts: names or tags; undefined: MAAS's default set (those tagged commissioning). */
 export interface TestOptions {
   testingScripts?: readonly string[];
+  /** As CommissionOptions.scriptParameters. */
+  scriptParameters?: Readonly<Record<string, string>>;
 }
 
 export interface DeployOptions {
@@ -79,6 +83,15 @@ export interface DeployOptions {
   storageLayout?: { name: string; layOut: (tx: EntityManager, m: Machine) => Promise<void> };
 }
 export type { ReleaseOptions };
+
+/**
+ * Script parameters as a start request records them (a repeat asking other values is a 409), in
+ * name order; none given adds nothing, so requests recorded before parameters existed still match.
+ */
+function askedParameters(p: Readonly<Record<string, string>> | undefined): { script_parameters?: string } {
+  const names = Object.keys(p ?? {}).sort();
+  return names.length === 0 ? {} : { script_parameters: JSON.stringify(names.map((n) => [n, p![n]])) };
+}
 
 /** How long the API waits for an aborted workflow's cleanup before answering. */
 const ABORT_WAIT_MS = 15_000;
@@ -115,6 +128,7 @@ export class MachineActions {
           skip_networking: o.skipNetworking,
           skip_storage: o.skipStorage,
           testing_scripts: (o.testingScripts ?? []).join(','),
+          ...askedParameters(o.scriptParameters),
         },
       },
       async (_m, ref) => ref,
@@ -129,6 +143,7 @@ export class MachineActions {
       async (tx, m, claimToken) => {
         const tests = o.testingScripts?.filter((n) => n !== 'none') ?? [];
         if (tests.length > 0) await ensureTestingSet(tx, m.id, claimToken, tests);
+        await applyRunParameters(tx, m.id, claimToken, o.scriptParameters ?? {});
       },
     );
   }
@@ -144,7 +159,11 @@ export class MachineActions {
       systemId,
       LIFECYCLE.test,
       WorkflowType.test,
-      { caller, verb: 'test', asked: { testing_scripts: (o.testingScripts ?? []).join(',') } },
+      {
+        caller,
+        verb: 'test',
+        asked: { testing_scripts: (o.testingScripts ?? []).join(','), ...askedParameters(o.scriptParameters) },
+      },
       async (_m, ref) => ({ ...ref, returnTo: testingReturnsTo(from!) }),
       () => ({}),
       async (tx, m) => {
@@ -167,7 +186,10 @@ export class MachineActions {
         }
         return m;
       },
-      (tx, m, claimToken) => ensureTestingSet(tx, m.id, claimToken, o.testingScripts),
+      async (tx, m, claimToken) => {
+        await ensureTestingSet(tx, m.id, claimToken, o.testingScripts);
+        await applyRunParameters(tx, m.id, claimToken, o.scriptParameters ?? {});
+      },
     );
   }
 

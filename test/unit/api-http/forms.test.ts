@@ -52,7 +52,8 @@ function namesRead(f: Form<unknown>): Set<string> {
     } catch {
       // A required field refuses the empty request after reading it; what it read is recorded.
     }
-    for (const n of params.read) names.add(n === '*' && spec.prefixed ? `${name}{key}` : n);
+    for (const n of params.read)
+      names.add(n === '*' && spec.rest ? spec.rest : n === '*' && spec.prefixed ? `${name}{key}` : n);
   }
   return names;
 }

@@ -63,6 +63,29 @@ describe('unknown parameters', () => {
     assert.deepEqual(unknownParameters(annotations, params([], [['anything', 'v']])), []);
   });
 
+  it('a rest field (script parameters) takes every name, and parses those the form does not declare', () => {
+    const test = field.form({
+      testing_scripts: field.list('Tests.'),
+      parameters: field.rest('A script parameter.', { shownAs: '{script}_{parameter}', maxLength: 8 }),
+    });
+    const p = params(
+      [['op', 'test']],
+      [
+        ['testing_scripts', 'fio'],
+        ['fio_storage', 'sda'],
+        ['parameters', '{}'],
+      ],
+    );
+    assert.deepEqual(unknownParameters(test, p), []);
+    assert.deepEqual(test.parse(p), {
+      testing_scripts: ['fio'],
+      // Its own name is a parameter like any other: the service refuses it unless a script declares it.
+      parameters: { fio_storage: 'sda', parameters: '{}' },
+    });
+    assert.throws(() => test.parse(params([], [['fio_storage', 'x'.repeat(9)]])), ApiError);
+    assert.match(field.formDocLines(test).join('\n'), /^:param \{script\}_\{parameter\}: Optional\. /m);
+  });
+
   it('refuses every parameter but op for an action with no form', () => {
     assert.deepEqual(unknownParameters(undefined, params([['op', 'list']])), []);
     assert.deepEqual(Object.keys(refusal(undefined, params([['foo', '1']])) as object), ['foo']);

@@ -23,6 +23,9 @@ export interface ScriptResultRow {
   started: Date | null;
   ended: Date | null;
   parameters: Record<string, unknown>;
+  /** The disk or interface this result ran on (a storage or interface parameter's), if any. */
+  physicalBlockdeviceId: number | null;
+  interfaceId: number | null;
   suppressed: boolean;
   created: Date;
   updated: Date;
@@ -90,7 +93,8 @@ const CURRENT: Record<string, number> = {
 };
 const RESULT_COLUMNS = `r.id, r.script_set_id AS "setId", r.script_name AS name, r.script_id AS "scriptId",
   r.script_version_id AS "scriptVersionId", r.status, r.exit_status AS "exitStatus", r.started, r.ended,
-  r.parameters, r.suppressed, r.created, r.updated, coalesce(s.tags, '{}') AS tags,
+  r.parameters, r.physical_blockdevice_id AS "physicalBlockdeviceId", r.interface_id AS "interfaceId",
+  r.suppressed, r.created, r.updated, coalesce(s.tags, '{}') AS tags,
   s.hardware_type AS "hardwareType", coalesce(s.timeout_seconds, 0) AS "timeoutSeconds"`;
 
 /** The result type whose set a machine in `status` runs and reports (null: none). */
@@ -176,7 +180,9 @@ export class ScriptResultService {
     );
     return rows.map((r) => {
       const path = `${prefix}/${r.name}`;
-      entries.push({ path, data: r.data ?? Buffer.alloc(0), mode: 0o755, mtime: now });
+      // A script run once per disk or interface has one file for all its results.
+      if (!entries.some((e) => e.path === path))
+        entries.push({ path, data: r.data ?? Buffer.alloc(0), mode: 0o755, mtime: now });
       return {
         name: r.name,
         script_result_id: r.id,
@@ -337,7 +343,8 @@ export class ScriptResultService {
     create = false,
   ): Promise<number | undefined> {
     const rows: Array<{ id: number }> = await tx.query(
-      `SELECT id FROM script_results WHERE script_set_id = $1 AND script_name = $2`,
+      // A script run per disk has several results of its name: a signal naming only the script goes to the first.
+      `SELECT id FROM script_results WHERE script_set_id = $1 AND script_name = $2 ORDER BY id LIMIT 1`,
       [setId, name],
     );
     if (rows[0] || !create) return rows[0]?.id;

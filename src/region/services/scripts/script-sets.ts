@@ -5,6 +5,7 @@
 import type { EntityManager } from 'typeorm';
 import { ValidationError } from '../../errors';
 import { RESULT_TYPE_NAME, SCRIPT_TYPE } from './script-enums';
+import { applyScriptParameters, type ScriptParameterInput } from './script-set-parameters';
 
 export const RESULT_TYPE = { commissioning: 0, testing: 1, installation: 2, release: 3 } as const;
 
@@ -70,7 +71,33 @@ export async function ensureScriptSet(
          FROM unnest($2::int[], $3::int[]) AS v(script_id, version_id) JOIN scripts s ON s.id = v.script_id`,
       [set!.id, scripts.map((s) => s.id), scripts.map((s) => s.versionId)],
     );
+  // Every parameter's default (a storage or interface parameter's is `all`: a result per disk or
+  // interface); applyRunParameters redoes this with the request's values.
+  await applyScriptParameters(tx, machineId, [set!.id], {});
   return set!.id;
+}
+
+/**
+ * The request's script parameters (op=commission, op=test) over this run's sets, made with its
+ * claim token: every name checked against all of them, a bad one a 400 in the start's transaction.
+ */
+export async function applyRunParameters(
+  tx: EntityManager,
+  machineId: number,
+  claimToken: string,
+  input: ScriptParameterInput,
+): Promise<void> {
+  if (Object.keys(input).length === 0) return;
+  const sets: Array<{ id: number }> = await tx.query(
+    `SELECT id FROM script_sets WHERE machine_id = $1 AND claim_token = $2 ORDER BY id`,
+    [machineId, claimToken],
+  );
+  await applyScriptParameters(
+    tx,
+    machineId,
+    sets.map((s) => s.id),
+    input,
+  );
 }
 
 /**

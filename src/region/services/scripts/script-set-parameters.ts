@@ -1,0 +1,117 @@
+// A new run's results given their parameters (script-parameters.ts resolves them): a step in the
+// operation's start transaction, so a refused parameter (a 400) leaves no set, no result and no
+// status change behind. A script that runs on several disks or interfaces gets one pending result
+// each (MAAS's ScriptSet: one ScriptResult per parameter set), naming the disk or interface.
+import type { EntityManager } from 'typeorm';
+import { SCRIPT_STATUS } from './script-enums';
+import {
+  assignInput,
+  resolveRuns,
+  type DeclaredParameter,
+  type MachineHardware,
+  type ParameterizedScript,
+} from './script-parameters';
+
+/** The request's script parameters: `<script>_<parameter>` or `<parameter>` → value. */
+export type ScriptParameterInput = Readonly<Record<string, string>>;
+
+interface PendingResult {
+  id: number;
+  setId: number;
+  scriptId: number;
+  name: string;
+  declared: Record<string, DeclaredParameter> | null;
+  timeoutSeconds: number;
+}
+
+/**
+ * Resolves the parameters of the pending results in `setIds` (the sets this run just made) from
+ * `input` and the machine's hardware, and stores them: the first result of a script takes its
+ * first run, each further run is a new pending result. Running it again with other input redoes
+ * it (the results a former call added for more disks are removed first), so a run's sets made in
+ * separate steps (commissioning, then its tests) are resolved together, every name checked
+ * against all of them.
+ */
+export async function applyScriptParameters(
+  tx: EntityManager,
+  machineId: number,
+  setIds: readonly number[],
+  input: ScriptParameterInput,
+): Promise<void> {
+  const rows: PendingResult[] = await tx.query(
+    `SELECT r.id, r.script_set_id AS "setId", r.script_id AS "scriptId", r.script_name AS name,
+            s.parameters AS declared, s.timeout_seconds AS "timeoutSeconds"
+       FROM script_results r JOIN scripts s ON s.id = r.script_id
+      WHERE r.script_set_id = ANY($1::int[]) AND r.status = $2
+      ORDER BY r.id`,
+    [setIds, SCRIPT_STATUS.PENDING],
+  );
+  const firsts = new Map<string, PendingResult>();
+  const extras: number[] = [];
+  for (const r of rows) {
+    const key = `${r.setId}/${r.scriptId}`;
+    if (firsts.has(key)) extras.push(r.id);
+    else firsts.set(key, r);
+  }
+  const scripts: ParameterizedScript[] = [];
+  for (const r of firsts.values())
+    if (!scripts.some((s) => s.name === r.name))
+      scripts.push({ name: r.name, timeoutSeconds: r.timeoutSeconds, declared: r.declared ?? {} });
+  const given = assignInput(scripts, input);
+  const needsHardware = scripts.some((s) =>
+    Object.values(s.declared).some((p) => p.type === 'storage' || p.type === 'interface'),
+  );
+  const hw = needsHardware ? await loadHardware(tx, machineId) : undefined;
+  const resolved = [...firsts.values()].map((r) => ({
+    result: r,
+    runs: resolveRuns(
+      scripts.find((s) => s.name === r.name)!,
+      given.get(r.name),
+      hw ?? { fqdn: '', systemId: '', disks: [], nics: [] },
+    ),
+  }));
+  if (extras.length > 0) await tx.query(`DELETE FROM script_results WHERE id = ANY($1::int[])`, [extras]);
+  for (const { result, runs } of resolved) {
+    const [first, ...more] = runs;
+    await tx.query(
+      `UPDATE script_results SET parameters = $2, physical_blockdevice_id = $3, interface_id = $4 WHERE id = $1`,
+      [result.id, JSON.stringify(first!.parameters), first!.physicalBlockdeviceId, first!.interfaceId],
+    );
+    if (more.length > 0)
+      await tx.query(
+        `INSERT INTO script_results
+           (script_set_id, script_id, script_version_id, script_name, parameters, physical_blockdevice_id, interface_id)
+         SELECT r.script_set_id, r.script_id, r.script_version_id, r.script_name, p.parameters, p.disk, p.nic
+           FROM script_results r,
+                unnest($2::jsonb[], $3::int[], $4::int[]) AS p(parameters, disk, nic)
+          WHERE r.id = $1`,
+        [
+          result.id,
+          more.map((m) => JSON.stringify(m.parameters)),
+          more.map((m) => m.physicalBlockdeviceId),
+          more.map((m) => m.interfaceId),
+        ],
+      );
+  }
+}
+
+/** The machine's physical disks and its enabled interfaces with no children (MAAS's choices). */
+async function loadHardware(tx: EntityManager, machineId: number): Promise<MachineHardware> {
+  const [machine] = (await tx.query(
+    `SELECT hostname || '.' || domain AS fqdn, system_id AS "systemId" FROM machines WHERE id = $1`,
+    [machineId],
+  )) as Array<{ fqdn: string; systemId: string }>;
+  const disks: MachineHardware['disks'] = await tx.query(
+    `SELECT id, name, id_path AS "idPath", model, serial, tags FROM storage_block_devices
+      WHERE machine_id = $1 AND type = 'physical' ORDER BY name, id`,
+    [machineId],
+  );
+  const nics: MachineHardware['nics'] = await tx.query(
+    `SELECT i.id, i.name, i.mac_address::text AS "macAddress", i.tags FROM interfaces i
+      WHERE i.machine_id = $1 AND i.enabled
+        AND NOT EXISTS (SELECT 1 FROM interface_parents p WHERE p.parent_id = i.id)
+      ORDER BY i.name, i.id`,
+    [machineId],
+  );
+  return { fqdn: machine!.fqdn, systemId: machine!.systemId, disks, nics };
+}
