@@ -5,12 +5,12 @@
 // them; storage `all` (the default) is a result per disk. Each refusal is a 400 that writes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { oauthHeader } from '../../src/api/http';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { MachineEntity } from '../../src/region/db/entities';
 import { syncPhysicalDevices } from '../../src/region/services/storage/repository';
 import type { ApiClient } from '../helpers/api';
 import { startApiRegion } from '../helpers/api-region';
+import { scriptEnvironment } from '../helpers/script-environment';
 import { waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
@@ -31,20 +31,6 @@ const NIC_CHECK = `#!/bin/sh
 echo "$@"
 `;
 
-/** The files of a ustar archive, in order (a path may repeat). */
-function untar(tar: Buffer): Array<[string, Buffer]> {
-  const files: Array<[string, Buffer]> = [];
-  for (let i = 0; i + 512 <= tar.length;) {
-    const h = tar.subarray(i, i + 512);
-    if (h.every((b) => b === 0)) break;
-    const name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim(), 8);
-    files.push([name, tar.subarray(i + 512, i + 512 + size)]);
-    i += 512 + Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
-
 describe('issue 20: script parameters on op=test and op=commission', () => {
   let region: TestRegion;
   let api: ApiClient;
@@ -64,17 +50,22 @@ describe('issue 20: script parameters on op=test and op=commission', () => {
     await region?.stop();
   });
 
-  const machine = async (id: string) => (await api.call('GET', `${API}/machines/${id}/`, { key: admin })).body as Json;
+  const env = scriptEnvironment({
+    get region() {
+      return region;
+    },
+    get api() {
+      return api;
+    },
+    get admin() {
+      return admin;
+    },
+    rack,
+  });
+  const { machine, tokenOf, maasScripts, signal } = env;
   /** A READY machine with two disks (sda, sdb) and one interface. */
   const ready = async (hostname: string, mac: string) => {
-    const r = await api.call('POST', `${API}/machines/`, {
-      key: admin,
-      form: { hostname, architecture: 'amd64/generic', mac_addresses: mac, power_type: 'manual' },
-    });
-    assert.equal(r.status, 200, r.text);
-    const id = (r.body as Json).system_id as string;
-    await waitForStatus(region.services, id, S.READY);
-    rack.behaviour.set(id, 'silent');
+    const id = await env.ready(hostname, mac);
     await region.services.db.transaction(async (tx) => {
       const m = await tx.getRepository(MachineEntity).findOneByOrFail({ systemId: id });
       await syncPhysicalDevices(tx, m.id, [
@@ -104,27 +95,6 @@ describe('issue 20: script parameters on op=test and op=commission', () => {
       [id],
     );
     return Object.fromEntries(rows.map((r) => [r.name, r.id]));
-  };
-  const tokenOf = async (id: string) => {
-    const t = (await api.call('GET', `${API}/machines/${id}/?op=get_token`, { key: admin })).body as Json;
-    return `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
-  };
-  const maasScripts = async (token: string) => {
-    const r = await fetch(`${api.base}/MAAS/metadata/latest/maas-scripts/`, {
-      headers: { Authorization: oauthHeader(token) },
-    });
-    assert.equal(r.status, 200);
-    const files = untar(Buffer.from(await r.arrayBuffer()));
-    const index = JSON.parse(files.find(([n]) => n === 'index.json')![1].toString()) as Json;
-    return { paths: files.map(([n]) => n), index: index['1.0'] as Record<string, Json[]> };
-  };
-  const signal = async (token: string, fields: Record<string, string>, files: Record<string, string> = {}) => {
-    const body = new FormData();
-    body.append('op', 'signal');
-    for (const [k, v] of Object.entries(fields)) body.append(k, v);
-    for (const [k, v] of Object.entries(files)) body.append(k, new Blob([v]), k);
-    const r = await api.call('POST', '/MAAS/metadata/latest/', { key: token, body });
-    assert.equal(r.status, 200, r.text);
   };
   /** Plays the environment: every script of the section passes, each result reported by its id. */
   const passAll = async (id: string, token: string, scripts: Json[]) => {

@@ -6,28 +6,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { oauthHeader } from '../../src/api/http';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import type { ApiClient } from '../helpers/api';
 import { startApiRegion } from '../helpers/api-region';
+import { scriptEnvironment } from '../helpers/script-environment';
 import { waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 type Json = Record<string, unknown>;
 const API = '/MAAS/api/2.0';
-
-/** The index.json of a ustar archive (the maas-scripts tar). */
-function indexOf(tar: Buffer): Json {
-  for (let i = 0; i + 512 <= tar.length;) {
-    const h = tar.subarray(i, i + 512);
-    if (h.every((b) => b === 0)) break;
-    const name = h.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, '').trim(), 8);
-    if (name === 'index.json') return JSON.parse(tar.subarray(i + 512, i + 512 + size).toString()) as Json;
-    i += 512 + Math.ceil(size / 512) * 512;
-  }
-  throw new Error('no index.json in the tar');
-}
 
 describe('issue 20: hardware testing', () => {
   let region: TestRegion;
@@ -43,55 +30,29 @@ describe('issue 20: hardware testing', () => {
     await region?.stop();
   });
 
-  const machine = async (id: string) => (await api.call('GET', `${API}/machines/${id}/`, { key: admin })).body as Json;
-  /** A machine commissioned by the scripted rack (READY), whose next boots the test plays. */
-  const ready = async (hostname: string, mac: string) => {
-    const r = await api.call('POST', `${API}/machines/`, {
+  const { machine, ready, tokenOf, maasScripts, signal, runSection } = scriptEnvironment({
+    get region() {
+      return region;
+    },
+    get api() {
+      return api;
+    },
+    get admin() {
+      return admin;
+    },
+    rack,
+  });
+  const scriptsOf = async (token: string) => (await maasScripts(token)).index;
+  /** op=commission with testing_scripts; the machine's token and its maas-scripts sections. */
+  const commissionWithTests = async (id: string, testingScripts: string) => {
+    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
       key: admin,
-      form: { hostname, architecture: 'amd64/generic', mac_addresses: mac, power_type: 'manual' },
+      form: { testing_scripts: testingScripts },
     });
-    assert.equal(r.status, 200, r.text);
-    const id = (r.body as Json).system_id as string;
-    await waitForStatus(region.services, id, S.READY);
-    rack.behaviour.set(id, 'silent');
-    return id;
-  };
-  const tokenOf = async (id: string) => {
-    const t = (await api.call('GET', `${API}/machines/${id}/?op=get_token`, { key: admin })).body as Json;
-    return `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;
-  };
-  const scriptsOf = async (token: string) => {
-    const r = await fetch(`${api.base}/MAAS/metadata/latest/maas-scripts/`, {
-      headers: { Authorization: oauthHeader(token) },
-    });
-    assert.equal(r.status, 200);
-    return indexOf(Buffer.from(await r.arrayBuffer()))['1.0'] as Record<string, Json[]>;
-  };
-  /** op=signal as the environment sends it, with files. */
-  const signal = async (token: string, fields: Record<string, string>, files: Record<string, string> = {}) => {
-    const body = new FormData();
-    body.append('op', 'signal');
-    for (const [k, v] of Object.entries(fields)) body.append(k, v);
-    for (const [k, v] of Object.entries(files)) body.append(k, new Blob([v]), k);
-    const r = await api.call('POST', '/MAAS/metadata/latest/', { key: token, body });
-    assert.equal(r.status, 200, r.text);
-  };
-  /** The environment runs every script of a section, each exiting with `exit(name)`. */
-  const runSection = async (token: string, scripts: Json[], exit: (name: string) => number) => {
-    for (const s of scripts) {
-      const name = s.name as string;
-      await signal(
-        token,
-        {
-          status: 'WORKING',
-          name,
-          script_result_id: String(s.script_result_id),
-          exit_status: String(exit(name)),
-          error: `Finished ${name}: ${exit(name)}`,
-        },
-        { [`${name}.err`]: 'ran\n' },
-      );
-    }
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token = await tokenOf(id);
+    return { token, index: await scriptsOf(token) };
   };
   const scriptSets = async (id: string): Promise<number> =>
     Number(
@@ -155,14 +116,7 @@ describe('issue 20: hardware testing', () => {
 
   it('commission with testing_scripts: commissioning, then the tests in the same boot; a failed test → FAILED_TESTING', async () => {
     const id = await ready('commission-tested', '52:54:00:7e:00:03');
-    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
-      key: admin,
-      form: { testing_scripts: 'smartctl-validate' },
-    });
-    assert.equal(started.status, 200, started.text);
-    await waitForStatus(region.services, id, S.COMMISSIONING);
-    const token = await tokenOf(id);
-    const index = await scriptsOf(token);
+    const { token, index } = await commissionWithTests(id, 'smartctl-validate');
     assert.ok(index.commissioning_scripts!.length > 0);
     assert.deepEqual(
       index.testing_scripts!.map((s) => s.name),
@@ -181,14 +135,7 @@ describe('issue 20: hardware testing', () => {
 
   it('commission with testing_scripts: a workflow that never hears TESTING still ends FAILED_TESTING', async () => {
     const id = await ready('commission-unheard', '52:54:00:7e:00:0a');
-    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
-      key: admin,
-      form: { testing_scripts: 'smartctl-validate' },
-    });
-    assert.equal(started.status, 200, started.text);
-    await waitForStatus(region.services, id, S.COMMISSIONING);
-    const token = await tokenOf(id);
-    const index = await scriptsOf(token);
+    const { token, index } = await commissionWithTests(id, 'smartctl-validate');
     await runSection(token, index.commissioning_scripts!, () => 0);
     // No TESTING report (as if it never reached the workflow): the final report says the run
     // reached its tests, the workflow moves on to TESTING, and the failed test decides.
@@ -201,16 +148,7 @@ describe('issue 20: hardware testing', () => {
 
   it("commission with testing_scripts: the environment's FAILED after a failed test, TESTING unheard, is FAILED_TESTING; a failed commissioning script stays FAILED_COMMISSIONING", async () => {
     const id = await ready('commission-unheard-failed', '52:54:00:7e:00:0b');
-    const commission = async () => {
-      const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
-        key: admin,
-        form: { testing_scripts: 'smartctl-validate' },
-      });
-      assert.equal(started.status, 200, started.text);
-      await waitForStatus(region.services, id, S.COMMISSIONING);
-      const token = await tokenOf(id);
-      return { token, index: await scriptsOf(token) };
-    };
+    const commission = () => commissionWithTests(id, 'smartctl-validate');
     let { token, index } = await commission();
     await runSection(token, index.commissioning_scripts!, () => 0);
     await runSection(token, index.testing_scripts!, () => 1);
@@ -230,14 +168,7 @@ describe('issue 20: hardware testing', () => {
 
   it('commission with testing_scripts: abort while the environment runs the tests (TESTING unheard) leaves no machine behind in TESTING', async () => {
     const id = await ready('commission-unheard-abort', '52:54:00:7e:00:0c');
-    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
-      key: admin,
-      form: { testing_scripts: 'smartctl-validate' },
-    });
-    assert.equal(started.status, 200, started.text);
-    await waitForStatus(region.services, id, S.COMMISSIONING);
-    const token = await tokenOf(id);
-    const index = await scriptsOf(token);
+    const { token, index } = await commissionWithTests(id, 'smartctl-validate');
     await runSection(token, index.commissioning_scripts!, () => 0);
     await runSection(token, index.testing_scripts!, () => 0);
     const aborted = await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
@@ -248,14 +179,7 @@ describe('issue 20: hardware testing', () => {
 
   it("the hardware record takes the run's lshw (UEFI) even when it comes after the resources JSON (the two run in parallel)", async () => {
     const id = await ready('lshw-after-resources', '52:54:00:7e:00:0d');
-    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
-      key: admin,
-      form: { testing_scripts: 'none' },
-    });
-    assert.equal(started.status, 200, started.text);
-    await waitForStatus(region.services, id, S.COMMISSIONING);
-    const token = await tokenOf(id);
-    const index = await scriptsOf(token);
+    const { token, index } = await commissionWithTests(id, 'none');
     const entry = (name: string) => (index.commissioning_scripts ?? []).find((e) => e.name === name)!;
     const fixture = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/commissioning', f), 'utf8');
     const uefiLshw = fixture('vm-00-maas-01-lshw.xml').replace(
