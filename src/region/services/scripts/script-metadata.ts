@@ -4,9 +4,10 @@
 // MAAS, an explicit value that contradicts the YAML is refused, except tags and timeout, which the
 // request may set (a user keeps them when an upstream script is uploaded again).
 import { parse as parseYaml } from 'yaml';
-import { ValidationError } from '../../errors';
+import { type ValidationError } from '../../errors';
 import { fileNameProblem } from './file-names';
 import { translateHardwareType, translateParallel, translateScriptType } from './script-enums';
+import { FieldErrors } from './field-errors';
 
 /** What a create or update request says; undefined: not given. */
 export interface ScriptRequest {
@@ -57,18 +58,8 @@ const DELIMITER = /\s*#\s*-+\s*(Start|End) MAAS (?<version>\d+\.\d+) script meta
  * `/` and `.` pass it, so file-names.ts refuses what would leave a directory. */
 const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-class Errors {
-  readonly fields: Record<string, string[]> = {};
-  add(field: string, message: string): void {
-    (this.fields[field] ??= []).push(message);
-  }
-  throwIfAny(): void {
-    if (Object.keys(this.fields).length > 0) throw new ValidationError(this.fields);
-  }
-}
-
 /** The embedded YAML of a script's text (MAAS's _read_script); an empty object when it has none. */
-export function readEmbeddedYaml(text: string, errors: Errors): Record<string, unknown> {
+export function readEmbeddedYaml(text: string, errors: FieldErrors): Record<string, unknown> {
   const lines = text.split(/\r?\n/);
   if (lines.length >= 1 && !lines[0]!.startsWith('#!/')) errors.add('script', 'Must start with shebang.');
   let found = false;
@@ -102,7 +93,7 @@ export function readEmbeddedYaml(text: string, errors: Errors): Record<string, u
 }
 
 /** Django's DurationField: seconds, or [[HH:]MM:]SS. */
-function parseTimeout(value: string, errors: Errors): number | undefined {
+function parseTimeout(value: string, errors: FieldErrors): number | undefined {
   const m = /^\s*(?:(?:(\d{1,6}):)?(\d{1,6}):)?(\d{1,9})(?:\.\d+)?\s*$/.exec(value);
   const seconds = m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3]) : NaN;
   if (!Number.isSafeInteger(seconds) || seconds > 2_147_483_647) {
@@ -126,7 +117,7 @@ const declaresSome = (v: unknown): boolean =>
   !(Array.isArray(v) && v.length === 0) &&
   !(typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
 
-function checkParameters(value: unknown, errors: Errors): Record<string, unknown> {
+function checkParameters(value: unknown, errors: FieldErrors): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     errors.add('parameters', 'Must be a dictionary.');
     return {};
@@ -143,7 +134,7 @@ function checkParameters(value: unknown, errors: Errors): Record<string, unknown
   return value as Record<string, unknown>;
 }
 
-function listOf(field: string, value: unknown, errors: Errors): string[] {
+function listOf(field: string, value: unknown, errors: FieldErrors): string[] {
   if (typeof value === 'string')
     return value
       .split(',')
@@ -167,7 +158,7 @@ export function defineScript(
   current: ScriptDefinition | undefined,
   isDefault = false,
 ): { definition: ScriptDefinition; text?: Buffer; comment: string } {
-  const errors = new Errors();
+  const errors = new FieldErrors();
   const creating = current === undefined;
   if (creating && req.script === undefined) errors.add('script', 'This field is required.');
   if (req.comment !== undefined && req.script === undefined)
@@ -289,7 +280,7 @@ export function defineScript(
   return { definition: def, text: req.script, comment: req.comment ?? '' };
 }
 
-function parseJsonText(field: string, text: string, errors: Errors): unknown {
+function parseJsonText(field: string, text: string, errors: FieldErrors): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -4,7 +4,7 @@
 // declares and the machine's hardware, defaults filled in, and a storage or interface parameter
 // turned into one run per disk or interface it names (`all`, MAAS's default, is every one). What a
 // run's parameters hold is what the ephemeral runner (runner.sh script_args) reads from index.json.
-import { ValidationError } from '../../errors';
+import { FieldErrors } from './field-errors';
 
 /** One parameter as a script's embedded YAML declares it (scripts.parameters). */
 export interface DeclaredParameter {
@@ -69,16 +69,6 @@ const URL_SCHEMES = new Set(
 );
 const MAC = /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i;
 
-class Errors {
-  readonly fields: Record<string, string[]> = {};
-  add(field: string, message: string): void {
-    (this.fields[field] ??= []).push(message);
-  }
-  throwIfAny(): void {
-    if (Object.keys(this.fields).length > 0) throw new ValidationError(this.fields);
-  }
-}
-
 /**
  * Which script each request parameter is for: `<script>_<parameter>` (or `-`) for that script, a
  * bare `<parameter>` for every chosen script that declares it and was not given it by name. A name
@@ -89,7 +79,7 @@ export function assignInput(
   scripts: readonly ParameterizedScript[],
   input: Readonly<Record<string, string>>,
 ): ScriptInput {
-  const errors = new Errors();
+  const errors = new FieldErrors();
   const out: ScriptInput = new Map();
   const give = (script: string, param: string, field: string, value: string) => {
     const mine = out.get(script) ?? new Map<string, { field: string; value: string }>();
@@ -130,7 +120,7 @@ export function resolveRuns(
   given: ReadonlyMap<string, { field: string; value: string }> | undefined,
   hw: MachineHardware,
 ): ParameterizedRun[] {
-  const errors = new Errors();
+  const errors = new FieldErrors();
   const single: Record<string, DeclaredParameter & { value?: unknown }> = {};
   const multi: Array<[string, DeclaredParameter, string, string]> = [];
   for (const [name, declared] of Object.entries(script.declared)) {
@@ -197,7 +187,7 @@ function nicValue(n: MachineNic): Record<string, unknown> {
 }
 
 /** MAAS's storage choices: all, an id, a comma list of name (or /dev path), model, serial, model:serial, tag. */
-function selectDisks(value: string, hw: MachineHardware, field: string, errors: Errors): MachineDisk[] {
+function selectDisks(value: string, hw: MachineHardware, field: string, errors: FieldErrors): MachineDisk[] {
   if (value === 'all') return [...hw.disks];
   if (/^\d+$/.test(value)) {
     const d = hw.disks.find((x) => x.id === Number(value));
@@ -225,7 +215,7 @@ function selectDisks(value: string, hw: MachineHardware, field: string, errors: 
 }
 
 /** MAAS's interface choices: all, an id, a comma list of name, MAC, tag. */
-function selectNics(value: string, hw: MachineHardware, field: string, errors: Errors): MachineNic[] {
+function selectNics(value: string, hw: MachineHardware, field: string, errors: FieldErrors): MachineNic[] {
   if (value === 'all') return [...hw.nics];
   if (/^\d+$/.test(value)) {
     const n = hw.nics.find((x) => x.id === Number(value));
@@ -244,7 +234,12 @@ function selectNics(value: string, hw: MachineHardware, field: string, errors: E
 }
 
 /** A runtime in seconds (MAAS's DurationField: seconds, or [[HH:]MM:]SS), within the declared min/max. */
-function runtimeSeconds(raw: unknown, declared: DeclaredParameter, field: string, errors: Errors): number | undefined {
+function runtimeSeconds(
+  raw: unknown,
+  declared: DeclaredParameter,
+  field: string,
+  errors: FieldErrors,
+): number | undefined {
   let seconds: number | undefined;
   if (typeof raw === 'number' && Number.isInteger(raw)) seconds = raw;
   else if (typeof raw === 'string' && /^\d{1,9}$/.test(raw)) seconds = Number(raw);
@@ -262,7 +257,7 @@ function runtimeSeconds(raw: unknown, declared: DeclaredParameter, field: string
 }
 
 /** MAAS's URL check: a bare host or IP is taken as http://; a scheme must be one curl speaks. */
-function checkUrls(urls: readonly string[], field: string, errors: Errors): void {
+function checkUrls(urls: readonly string[], field: string, errors: FieldErrors): void {
   for (const u of urls) {
     const withScheme = u.includes('://') ? u : u.includes(':') && !u.includes('.') ? `http://[${u}]` : `http://${u}`;
     if (!validUrl(withScheme)) errors.add(field, 'Invalid URL');
