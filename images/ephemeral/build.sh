@@ -43,12 +43,20 @@ UEFI_ENTRIES=$ROOT/images/installer/uefi-boot-entries.sh
 STORAGE_PACKAGES=(lvm2 libdevmapper1.02.1 libdevmapper-event1.02.1 libaio1 mdadm xfsprogs libinih1 liburcu8)
 STORAGE_TOOLS=(sbin/lvm sbin/mdadm sbin/mkfs.xfs)
 # What MAAS's built-in commissioning and testing scripts (scripts/builtin) run: lshw (00-maas-01-lshw)
-# and e2fsprogs' badblocks from the build host like the installer's tools; smartctl and memtester
-# downloaded into build/cache like the storage tools (their libraries come from the host).
+# and e2fsprogs' badblocks from the build host like the installer's tools; smartctl, memtester and
+# stress-ng (stress-ng-cpu-short) downloaded into build/cache like the storage tools. stress-ng's
+# libraries (all of them but the C library's) are downloaded too rather than taken from the host:
+# a build host seldom has libIPSec_MB, libJudy or libsctp, and a clean one lacks the EGL/GBM ones.
+# Not fio: bookworm's fio links the ceph (librbd, librados), glusterfs, nbd, pmem and RDMA engines,
+# about 85 MB of libraries (33 MB gzip'd, more than twice this whole initrd), so builtin/fio stays
+# a dd stand-in that says so.
 SCRIPT_HOST_PACKAGES=(lshw e2fsprogs)
 SCRIPT_HOST_TOOLS=(lshw badblocks)
-SCRIPT_PACKAGES=(smartmontools memtester)
-SCRIPT_DEB_TOOLS=(usr/sbin/smartctl usr/sbin/memtester)
+SCRIPT_PACKAGES=(smartmontools memtester stress-ng)
+SCRIPT_LIBRARY_PACKAGES=(libipsec-mb1 libjudydebian1 libsctp1 libegl1 libgles2 libgbm1 libglvnd0 libdrm2
+  libwayland-server0 libexpat1 libffi8 libapparmor1 libbsd0 libmd0 libcrypt1 libjpeg62-turbo libkmod2
+  libxxhash0 zlib1g libzstd1 liblzma5 libssl3)
+SCRIPT_DEB_TOOLS=(usr/sbin/smartctl usr/sbin/memtester usr/bin/stress-ng)
 SCRIPTS=$HERE/scripts
 
 FORCE=no VERIFY=no OUT=''
@@ -69,7 +77,7 @@ say() { echo "build.sh: $*" >&2; }
 fail() { say "$*"; exit 1; }
 START=$(date +%s%N)
 
-for tool in apt-get apt-cache dpkg-deb dpkg-query tar gzip sha256sum; do
+for tool in apt-get apt-cache dpkg-deb dpkg-query tar gzip sha256sum readelf; do
   command -v "$tool" >/dev/null || fail "needs $tool (a Debian system)"
 done
 command -v gcc >/dev/null && [ -f /usr/include/linux/nvme_ioctl.h ] || fail "needs gcc and the C library headers (apt-get install gcc libc6-dev)"
@@ -133,7 +141,7 @@ HDPARM_DEB=$(fetch_deb hdparm)
 STORAGE_DEBS=()
 for pkg in "${STORAGE_PACKAGES[@]}"; do STORAGE_DEBS+=("$(fetch_deb "$pkg")"); done
 SCRIPT_DEBS=()
-for pkg in "${SCRIPT_PACKAGES[@]}"; do SCRIPT_DEBS+=("$(fetch_deb "$pkg")"); done
+for pkg in "${SCRIPT_PACKAGES[@]}" "${SCRIPT_LIBRARY_PACKAGES[@]}"; do SCRIPT_DEBS+=("$(fetch_deb "$pkg")"); done
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
@@ -295,10 +303,13 @@ mkdir -p "$S"
 for deb in "${SCRIPT_DEBS[@]}"; do dpkg-deb -x "$deb" "$S"; done
 for tool in "${SCRIPT_DEB_TOOLS[@]}"; do
   install -m 0755 "$S/$tool" "$R/bin/${tool##*/}"
-  ldd "$S/$tool" | grep -o '/[^ ]*\.so[^ ]*' | while read -r lib; do
-    mkdir -p "$R$(dirname "$lib")"
-    install -m 0755 "$(readlink -f "$lib")" "$R$lib"
-  done
+  LD_LIBRARY_PATH=$S/lib/x86_64-linux-gnu:$S/usr/lib/x86_64-linux-gnu ldd "$S/$tool" | grep -o '/[^ ]*\.so[^ ]*' |
+    while read -r lib; do
+      case $lib in
+        "$S"/*) install -m 0755 "$(readlink -f "$lib")" "$R/lib/x86_64-linux-gnu/${lib##*/}" ;;
+        *) mkdir -p "$R$(dirname "$lib")"; install -m 0755 "$(readlink -f "$lib")" "$R$lib" ;;
+      esac
+    done
 done
 mkdir -p "$R/lib/metalflow/scripts/builtin"
 install -m 0644 "$SCRIPTS/runner.sh" "$SCRIPTS/json-flatten.awk" "$R/lib/metalflow/scripts/"
@@ -326,6 +337,17 @@ done >"$R/lib/modules/load-order"
 chmod 0644 "$R/lib/modules/load-order"
 printf 'kernel=%s\nbusybox=%s\nhdparm=%s\nlibc6=%s\n' "$(basename "$DEB" .deb)" "$BUSYBOX_VERSION" "$(basename "$HDPARM_DEB" .deb)" "$LIBC_VERSION" >"$R/etc/metalflow-ephemeral"
 chmod 0644 "$R/etc/metalflow-ephemeral"
+# Every program's shared libraries must be in the image: the image's own loader lists each one's
+# with the image's library directories only (no host cache); one found on the host instead, or not
+# at all, fails the build rather than the machine (ldd above drops a library it cannot find).
+IMAGE_LIBS=$R/lib/x86_64-linux-gnu:$R/usr/lib/x86_64-linux-gnu
+for bin in $(find "$R/bin" "$R/usr/sbin" -type f | LC_ALL=C sort); do
+  # (readelf, from gcc's binutils: asking the loader about a static program crashes it)
+  readelf -l "$bin" 2>/dev/null | grep -q 'program interpreter' || continue
+  listed=$("$R/lib64/ld-linux-x86-64.so.2" --inhibit-cache --library-path "$IMAGE_LIBS" --list "$bin" 2>&1) || true
+  missing=$(awk -v root="$R/" '/not found|error while loading/ || (/=> \// && index($3, root) != 1)' <<<"$listed")
+  [ -z "$missing" ] || fail "${bin#"$R"} loads libraries the image lacks:"$'\n'"$missing"
+done
 find "$R" -type d -exec chmod 0755 {} +
 chmod 1777 "$R/tmp"
 find "$R" -exec touch -h -d "@$EPOCH" {} +

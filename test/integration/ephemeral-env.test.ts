@@ -41,6 +41,8 @@ async function startReceiver(): Promise<{
   files: Map<string, Buffer>;
   /** What GET …/storage-layout answers (the region's installer description), when set. */
   storage: { layout: string };
+  /** What GET …/maas-scripts answers (MAAS's tar with index.json), when set; 404 otherwise. */
+  scripts: { tar: Buffer | null };
   /** Files whose next GET stops halfway, as a rack that dies does: the server stops listening too. */
   dieDuring: Set<string>;
   /** Whether the server has stopped listening (dieDuring), and listening again on the same port. */
@@ -49,6 +51,7 @@ async function startReceiver(): Promise<{
   close(): Promise<void>;
 }> {
   const storage = { layout: '' };
+  const scripts: { tar: Buffer | null } = { tar: null };
   const dieDuring = new Set<string>();
   let dead = false;
   const requests: Recorded[] = [];
@@ -74,6 +77,9 @@ async function startReceiver(): Promise<{
       ) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(storage.layout);
+      } else if (req.method === 'GET' && url.pathname === '/MAAS/metadata/2012-03-01/maas-scripts' && scripts.tar) {
+        res.writeHead(200, { 'content-type': 'application/x-tar' });
+        res.end(scripts.tar);
       } else if (req.method === 'GET' && url.pathname === '/MAAS/metadata/2012-03-01/network-config') {
         // The region's rendering for a machine with no links: DHCP on its boot interface.
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -114,6 +120,7 @@ async function startReceiver(): Promise<{
     requests,
     files,
     storage,
+    scripts,
     dieDuring,
     dead: () => dead,
     revive: async () => {
@@ -256,6 +263,67 @@ describe('ephemeral environment in QEMU (Debian kernel + busybox initramfs)', ()
     assert.equal(report.dmi.uuid, UUID);
     assert.match(console, /metalflow: purpose=commissioning system_id=abc123 boot_mac=52:54:00:4d:46:01/);
     assert.match(console, /metalflow: signal OK sent/);
+  });
+
+  it("testing: the built-in stress-ng-cpu-short runs the image's real stress-ng, its three stressors verified", async () => {
+    // Only the index: a built-in runs from the image. A 10 s timeout keeps stress-ng to 2+1+2 s.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-'));
+    const index = {
+      '1.0': {
+        testing_scripts: [
+          {
+            name: 'stress-ng-cpu-short',
+            path: 'testing/stress-ng-cpu-short',
+            script_result_id: 30,
+            timeout_seconds: 10,
+            parallel: 0,
+            hardware_type: 1,
+            parameters: {},
+          },
+        ],
+      },
+    };
+    fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(index));
+    receiver.scripts.tar = (await promisify(execFile)('tar', ['-C', dir, '-cf', '-', '.'], { encoding: 'buffer' }))
+      .stdout as Buffer;
+    fs.rmSync(dir, { recursive: true });
+    const first = receiver.requests.length;
+    let console: string;
+    try {
+      console = await boot({
+        [CMDLINE.purpose]: 'commissioning',
+        [CMDLINE.metadataUrl]: `http://10.0.2.2:${receiver.port}/MAAS/metadata`,
+        [CMDLINE.consumerKey]: KEY.ck,
+        [CMDLINE.tokenKey]: KEY.tk,
+        [CMDLINE.tokenSecret]: KEY.ts,
+        [CMDLINE.systemId]: 'abc123',
+      });
+    } finally {
+      receiver.scripts.tar = null;
+    }
+    const forms = await Promise.all(
+      since(first)
+        .filter((r) => r.method === 'POST')
+        .map(formOf),
+    );
+    assert.deepEqual(
+      forms.map((f) => `${f.get('status')} ${f.get('error') ?? ''}`.trim()),
+      [
+        'WORKING Gathering hardware facts',
+        'TESTING',
+        'WORKING Starting stress-ng-cpu-short (id: 30)',
+        'WORKING Finished stress-ng-cpu-short (id: 30): 0',
+        'OK All scripts successfully ran',
+      ],
+      console,
+    );
+    const result = forms[3]!;
+    assert.equal(result.get('exit_status'), '0');
+    const output = await (result.get('stress-ng-cpu-short') as File).text();
+    for (const stressor of ['matrix', 'cache', 'cpu']) {
+      assert.match(output, new RegExp(`dispatching hogs: \\d+ ${stressor}\\b`), output);
+    }
+    assert.equal(output.match(/successful run completed/g)?.length, 3, output);
   });
 
   it('enlist: asks is_registered for its MAC anonymously, then creates itself', async () => {
