@@ -31,6 +31,19 @@ const NIC_CHECK = `#!/bin/sh
 echo "$@"
 `;
 
+/** A testing script whose name starts with nic-check's and a separator, with a required url. */
+const NIC_CHECK_URL = `#!/bin/sh
+# --- Start MAAS 1.0 script metadata ---
+# name: nic-check-url
+# timeout: 300
+# script_type: testing
+# parameters:
+#   url: {type: url, required: true}
+#   runtime: {type: runtime, min: 10, max: 3600}
+# --- End MAAS 1.0 script metadata ---
+echo "$@"
+`;
+
 describe('issue 20: script parameters on op=test and op=commission', () => {
   let region: TestRegion;
   let api: ApiClient;
@@ -39,11 +52,16 @@ describe('issue 20: script parameters on op=test and op=commission', () => {
 
   before(async () => {
     ({ region, api, admin } = await startApiRegion(rack));
-    const body = new FormData();
-    body.append('name', 'nic-check');
-    body.append('script', new Blob([NIC_CHECK]), 'nic-check');
-    const r = await api.call('POST', `${API}/scripts/`, { key: admin, body });
-    assert.equal(r.status, 200, r.text);
+    for (const [name, text] of [
+      ['nic-check', NIC_CHECK],
+      ['nic-check-url', NIC_CHECK_URL],
+    ]) {
+      const body = new FormData();
+      body.append('name', name!);
+      body.append('script', new Blob([text!]), name!);
+      const r = await api.call('POST', `${API}/scripts/`, { key: admin, body });
+      assert.equal(r.status, 200, r.text);
+    }
   });
   after(async () => {
     await api?.close();
@@ -248,5 +266,29 @@ describe('issue 20: script parameters on op=test and op=commission', () => {
     );
     // Commissioning without tests: its own scripts declare nothing.
     await refused('commission', { storage: 'sda' }, 'storage', /Unknown parameter/);
+    // A required parameter with no value, also when the request gives no parameter at all.
+    await refused('test', { testing_scripts: 'nic-check-url' }, 'url', /Field is required/);
+  });
+
+  it("a required parameter given is taken; a longer script name's parameter is that script's", async () => {
+    const id = await ready('params-required', '52:54:00:7f:00:04');
+    const r = await api.call('POST', `${API}/machines/${id}/op-test`, {
+      key: admin,
+      form: {
+        testing_scripts: 'nic-check,nic-check-url',
+        'nic-check-url_url': 'http://example.com/x',
+        'nic-check-url_runtime': '60',
+        'nic-check_runtime': '30',
+      },
+    });
+    assert.equal(r.status, 200, r.text);
+    await waitForStatus(region.services, id, S.TESTING);
+    const { index } = await maasScripts(await tokenOf(id));
+    const params = (name: string) =>
+      (index.testing_scripts ?? []).find((e) => e.name === name)!.parameters as Record<string, Json>;
+    assert.equal(params('nic-check-url').url!.value, 'http://example.com/x');
+    assert.equal(params('nic-check-url').runtime!.value, 60);
+    assert.equal(params('nic-check').runtime!.value, 30);
+    await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
   });
 });

@@ -88,7 +88,11 @@ export function assignInput(
   };
   const bare: Array<[string, string]> = [];
   for (const [field, value] of Object.entries(input)) {
-    const owner = scripts.find((s) => SEPARATORS.some((sep) => field.startsWith(`${s.name}${sep}`)));
+    // The longest name that fits: `badblocks-destructive_storage` is badblocks-destructive's, not
+    // badblocks' `destructive_storage`.
+    const owner = scripts
+      .filter((s) => SEPARATORS.some((sep) => field.startsWith(`${s.name}${sep}`)))
+      .sort((a, b) => b.name.length - a.name.length)[0];
     if (owner) {
       const param = field.slice(owner.name.length + 1);
       if (Object.hasOwn(owner.declared, param)) give(owner.name, param, field, value);
@@ -119,6 +123,8 @@ export function resolveRuns(
   script: ParameterizedScript,
   given: ReadonlyMap<string, { field: string; value: string }> | undefined,
   hw: MachineHardware,
+  /** false: a required parameter may stay unset (a set's defaults, before the request's values). */
+  enforceRequired = true,
 ): ParameterizedRun[] {
   const errors = new FieldErrors();
   const single: Record<string, DeclaredParameter & { value?: unknown }> = {};
@@ -130,7 +136,7 @@ export function resolveRuns(
     if (type === 'storage' || type === 'interface') {
       const value = input?.value ?? (declared.default === undefined ? 'all' : String(declared.default ?? ''));
       if (value === '') {
-        if (declared.required ?? true) errors.add(field, 'Field is required');
+        if (enforceRequired && (declared.required ?? true)) errors.add(field, 'Field is required');
         continue;
       }
       multi.push([name, declared, field, value]);
@@ -144,7 +150,7 @@ export function resolveRuns(
     }
     const value = input?.value ?? (declared.default === undefined ? '' : String(declared.default));
     if (value === '') {
-      if (declared.required ?? false) errors.add(field, 'Field is required');
+      if (enforceRequired && (declared.required ?? false)) errors.add(field, 'Field is required');
       continue;
     }
     if (type === 'url') checkUrls(declared.allow_list ? value.split(',') : [value], field, errors);

@@ -37,6 +37,8 @@ export async function applyScriptParameters(
   machineId: number,
   setIds: readonly number[],
   input: ScriptParameterInput,
+  /** false for a set's defaults: the request's values (applyRunParameters) come after. */
+  enforceRequired = true,
 ): Promise<void> {
   const rows: PendingResult[] = await tx.query(
     `SELECT r.id, r.script_set_id AS "setId", r.script_id AS "scriptId", r.script_name AS name,
@@ -68,6 +70,7 @@ export async function applyScriptParameters(
       scripts.find((s) => s.name === r.name)!,
       given.get(r.name),
       hw ?? { fqdn: '', systemId: '', disks: [], nics: [] },
+      enforceRequired,
     ),
   }));
   if (extras.length > 0) await tx.query(`DELETE FROM script_results WHERE id = ANY($1::int[])`, [extras]);

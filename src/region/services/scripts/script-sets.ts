@@ -72,8 +72,9 @@ export async function ensureScriptSet(
       [set!.id, scripts.map((s) => s.id), scripts.map((s) => s.versionId)],
     );
   // Every parameter's default (a storage or interface parameter's is `all`: a result per disk or
-  // interface); applyRunParameters redoes this with the request's values.
-  await applyScriptParameters(tx, machineId, [set!.id], {});
+  // interface); applyRunParameters redoes this with the request's values, and only then is a
+  // required parameter without a value a 400.
+  await applyScriptParameters(tx, machineId, [set!.id], {}, false);
   return set!.id;
 }
 
@@ -87,7 +88,6 @@ export async function applyRunParameters(
   claimToken: string,
   input: ScriptParameterInput,
 ): Promise<void> {
-  if (Object.keys(input).length === 0) return;
   const sets: Array<{ id: number }> = await tx.query(
     `SELECT id FROM script_sets WHERE machine_id = $1 AND claim_token = $2 ORDER BY id`,
     [machineId, claimToken],
