@@ -289,6 +289,9 @@ describe('issue 20: script parameters on op=test and op=commission', () => {
     assert.equal(params('nic-check-url').url!.value, 'http://example.com/x');
     assert.equal(params('nic-check-url').runtime!.value, 60);
     assert.equal(params('nic-check').runtime!.value, 30);
+    // The runtime is the run's timeout, which the environment's poweroff guard sums.
+    const entry = (name: string) => (index.testing_scripts ?? []).find((e) => e.name === name)!;
+    assert.deepEqual([entry('nic-check-url').timeout_seconds, entry('nic-check').timeout_seconds], [60, 30]);
     await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
   });
 });

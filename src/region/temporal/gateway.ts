@@ -38,6 +38,12 @@ const STATE: Record<WorkflowExecutionStatusName, WorkflowState> = {
 
 /** How long a new operation waits for the machine's earlier workflow to finish closing. */
 const EARLIER_RUN_GRACE_MS = 5_000;
+/**
+ * The same wait once the operation is committed and its start recorded (start after a conflict):
+ * longer, since giving up answers 503 for a change already made. The earlier run is one whose
+ * claim the commit ended (it is failing or cleaning up); on a loaded worker that took over 5 s.
+ */
+const RECORDED_START_GRACE_MS = 15_000;
 
 export class TemporalWorkflowGateway implements WorkflowGateway {
   constructor(private readonly client: Client) {}
@@ -55,7 +61,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       // recorded it): it is started, not in conflict with itself.
       if (await this.runningFrom(workflowId, params)) return 'running';
       // The previous lifecycle may have recorded its outcome and be a moment from closing.
-      if ((await this.waitForEarlierRun(workflowId)) === 'running') throw err;
+      if ((await this.waitForClose(workflowId, RECORDED_START_GRACE_MS)) === 'running') throw err;
       await this.startOnce(type, workflowId, params);
     }
     return 'started';

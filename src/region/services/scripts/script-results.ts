@@ -187,7 +187,9 @@ export class ScriptResultService {
         name: r.name,
         script_result_id: r.id,
         script_version_id: r.versionId,
-        timeout_seconds: r.timeoutSeconds,
+        // A runtime parameter is the run's timeout (runner.sh's SCRIPT_TIMEOUT): the entry says so, so
+        // the environment's last-resort poweroff guard, summed from these, leaves it the time.
+        timeout_seconds: runtimeOf(r.parameters) ?? r.timeoutSeconds,
         parallel: r.parallel,
         hardware_type: r.hardwareType,
         parameters: r.parameters,
@@ -545,4 +547,12 @@ async function endRun(tx: EntityManager, setId: number | null): Promise<string[]
     SCRIPT_STATUS.PENDING,
   ]);
   return rows.map((r) => r.name);
+}
+
+/** The value of a run's runtime parameter, if it has one (seconds). */
+function runtimeOf(parameters: unknown): number | undefined {
+  if (!parameters || typeof parameters !== 'object') return undefined;
+  for (const p of Object.values(parameters as Record<string, { type?: unknown; value?: unknown }>))
+    if (p?.type === 'runtime' && typeof p.value === 'number' && p.value > 0) return p.value;
+  return undefined;
 }
