@@ -198,6 +198,36 @@ describe('issue 20: hardware testing', () => {
     await report('00-maas-01-lshw', { '00-maas-01-lshw': uefiLshw });
     assert.equal((await machine(id)).bios_boot_method, 'uefi');
     await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
+    await waitForStatus(region.services, id, S.NEW);
+
+    // skip_storage holds for both reports of the run, whichever comes first.
+    const disks = async () => ((await machine(id)).blockdevice_set as Json[]).map((d) => d.name).sort();
+    const before = await disks();
+    assert.deepEqual(before, ['vda']);
+    const again = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { skip_storage: 'true', testing_scripts: 'none' },
+    });
+    assert.equal(again.status, 200, again.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token2 = await tokenOf(id);
+    const index2 = await scriptsOf(token2);
+    const entry2 = (name: string) => (index2.commissioning_scripts ?? []).find((e) => e.name === name)!;
+    for (const [name, files] of [
+      // Another disk than the first run reported: applied, it would replace vda.
+      [
+        '50-maas-01-commissioning',
+        { '50-maas-01-commissioning.out': fixture('vm-50-maas-01-commissioning.json').replaceAll('"vda"', '"vdq"') },
+      ],
+      ['00-maas-01-lshw', { '00-maas-01-lshw': uefiLshw }],
+    ] as const)
+      await signal(
+        token2,
+        { status: 'WORKING', name, script_result_id: String(entry2(name).script_result_id), exit_status: '0' },
+        files,
+      );
+    assert.deepEqual(await disks(), before, 'skip_storage: the disks as they were');
+    await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
   });
 
   it('commission with testing_scripts: passing tests end READY; testing_scripts=none runs none', async () => {

@@ -14,7 +14,9 @@ export { parseHardwareReport } from './hardware-report-schema';
 
 /**
  * `machine` is the locked row: its skip_networking / skip_storage (set by this commissioning's
- * start) keep the interfaces / block devices as they were, and are cleared here, as MAAS's hooks do.
+ * start) keep the interfaces / block devices as they were. They hold for every report of the run
+ * (the resources JSON and lshw may each come first, and each remakes this record); the run's end
+ * clears them (metadata.ts), as MAAS's hooks do.
  */
 export async function applyHardwareReport(manager: EntityManager, machine: Machine, r: HardwareReport): Promise<void> {
   const blockDevices: BlockDevice[] = r.block_devices.map((d) => ({
@@ -37,7 +39,7 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
             storage = CASE WHEN $9 THEN storage ELSE $5 END,
             block_devices = CASE WHEN $9 THEN block_devices ELSE $6 END,
             hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8),
-            skip_networking = false, skip_storage = false, updated = now(),
+            updated = now(),
             hardware_report = $10, hardware_report_at = now()
       WHERE id = $1`,
     [

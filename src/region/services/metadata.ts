@@ -137,6 +137,10 @@ export class MetadataService {
           }
         }
       }
+      // The end of a commissioning run: its skip_networking / skip_storage were for its reports only.
+      const runEnds = status === 'OK' || status === 'FAILED' || status === 'TESTING';
+      if (runEnds && m.status === S.COMMISSIONING && (m.skipNetworking || m.skipStorage))
+        await tx.query(`UPDATE machines SET skip_networking = false, skip_storage = false WHERE id = $1`, [m.id]);
       // The event as sent (what a retry is compared with), unless the end of commissioning failed it.
       await recordEvent(
         tx,
