@@ -148,6 +148,8 @@ describe('issue 20: hardware testing', () => {
 
   it("commission with testing_scripts: the environment's FAILED after a failed test, TESTING unheard, is FAILED_TESTING; a failed commissioning script stays FAILED_COMMISSIONING", async () => {
     const id = await ready('commission-unheard-failed', '52:54:00:7e:00:0b');
+    // As a machine never commissioned before: this run alone must record that commissioning passed.
+    await region.services.db.query(`UPDATE machines SET commissioning_passed = false WHERE system_id = $1`, [id]);
     const commission = () => commissionWithTests(id, 'smartctl-validate');
     let { token, index } = await commission();
     await runSection(token, index.commissioning_scripts!, () => 0);
@@ -155,6 +157,8 @@ describe('issue 20: hardware testing', () => {
     await signal(token, { status: 'FAILED', error: 'Failed scripts' });
     const failed = await waitForStatus(region.services, id, S.FAILED_TESTING);
     assert.equal(failed.statusMessage, 'Testing script failed: smartctl-validate');
+    // Commissioning itself passed (release would return it to READY, not NEW).
+    assert.equal(failed.commissioningPassed, true);
 
     // Commissioning again after override: a commissioning script fails, the tests never start.
     const override = await api.call('POST', `${API}/machines/${id}/op-override_failed_testing`, { key: admin });

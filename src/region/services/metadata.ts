@@ -102,8 +102,13 @@ export class MetadataService {
       if (this.scripts) {
         await this.scripts.storeSignal(tx, m, input);
         await this.applyCommissioningOutput(tx, m, input);
+        // A FAILED that ends a commissioning whose tests had started (their results came in): the
+        // tests failed it, even if the workflow never heard the environment's TESTING report, and
+        // commissioning ended when they began.
+        const testsBegan =
+          status === 'FAILED' && m.status === S.COMMISSIONING && (await this.scripts.testsStarted(tx, m));
         // TESTING ends commissioning too (MAAS's _process_commissioning): the environment goes on to the tests.
-        if ((status === 'OK' || status === 'TESTING') && m.status === S.COMMISSIONING) {
+        if ((status === 'OK' || status === 'TESTING' || testsBegan) && m.status === S.COMMISSIONING) {
           const scripts = await this.scripts.endCommissioning(tx, m.id);
           if (scripts.length > 0) {
             failed = commissioningFailed = true;
@@ -118,9 +123,6 @@ export class MetadataService {
             testing ||= hasTests;
           }
         }
-        // A FAILED that ends a commissioning whose tests had started (their results came in): the
-        // tests failed it, even if the workflow never heard the environment's TESTING report.
-        if (status === 'FAILED' && m.status === S.COMMISSIONING) testing = await this.scripts.testsStarted(tx, m);
         // The end of the run's tests: a failed one, or one that never reported, fails it, named in
         // status_message (FAILED_TESTING).
         if (!commissioningFailed && (status === 'OK' || status === 'FAILED') && testing) {

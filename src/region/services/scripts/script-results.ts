@@ -315,7 +315,7 @@ export class ScriptResultService {
        SELECT script_name AS name FROM aborted`,
       [setId, SCRIPT_STATUS.ABORTED, RUNNING_OR_PENDING],
     );
-    return { failed: await endRun(tx, setId), notRun: notRun.map((r) => r.name).sort() };
+    return { failed: await endRun(tx, setId), notRun: [...new Set(notRun.map((r) => r.name))].sort() };
   }
 
   /** Whether this run (the machine's claim) has a testing set with a script to run. */
@@ -374,7 +374,7 @@ export class ScriptResultService {
     const setId = await currentScriptSetId(tx, machineId, RESULT_TYPE.commissioning);
     if (setId === null) return null;
     const rows: Array<{ output: Buffer }> = await tx.query(
-      `SELECT coalesce(stdout, output) AS output FROM script_results
+      `SELECT coalesce(nullif(stdout, ''), output) AS output FROM script_results
         WHERE script_set_id = $1 AND script_name = $2 AND status = $3 ORDER BY id DESC LIMIT 1`,
       [setId, scriptName, SCRIPT_STATUS.PASSED],
     );
@@ -546,7 +546,8 @@ async function endRun(tx: EntityManager, setId: number | null): Promise<string[]
     SCRIPT_STATUS.SKIPPED,
     SCRIPT_STATUS.PENDING,
   ]);
-  return rows.map((r) => r.name);
+  // A script run per disk or interface is named once however many of its runs failed.
+  return [...new Set(rows.map((r) => r.name))];
 }
 
 /** The value of a run's runtime parameter, if it has one (seconds). */
