@@ -221,6 +221,31 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
     }
   });
 
+  it("a storage parameter the region could not resolve (MAAS's `all` placeholder) fails that script, naming it", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-unresolved-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'commissioning'));
+      fs.copyFileSync(path.join(FIXTURE, 'commissioning/99-user-facts'), path.join(dir, 'commissioning/99-user-facts'));
+      const index = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'index.json'), 'utf8'));
+      const entry = {
+        ...index['1.0'].commissioning_scripts[0],
+        parameters: { storage: { type: 'storage', value: 'all' } },
+      };
+      fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ '1.0': { commissioning_scripts: [entry] } }));
+      const unresolved = await region(tarOf(dir));
+      try {
+        const r = await shell(unresolved.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
+        assert.match(r.out, /rc=1/, r.out);
+        const text = unresolved.signals.map((s) => Object.values(s.files).map(String).join(' ')).join(' ');
+        assert.match(text, /Storage device 'all' was not resolved to a disk of this machine/, r.out);
+      } finally {
+        await unresolved.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('commissioning scripts that all pass end with OK "All scripts successfully ran"', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-pass-'));
     try {

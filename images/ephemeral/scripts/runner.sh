@@ -130,6 +130,12 @@ script_args() {
     fmt=$(index_value "$base/parameters/$p/argument_format")
     case $ptype in
       storage)
+        # A value that names no disk (MAAS's `all`, kept when the region knew no disks yet) is not
+        # resolved here: any disk without a model and serial would match it.
+        if [ -n "$(index_value "$base/parameters/$p/value")" ]; then
+          echo "Storage device '$(index_value "$base/parameters/$p/value")' was not resolved to a disk of this machine (commission it first)" >"$WORK/param-error"
+          return 1
+        fi
         path=$(index_value "$base/parameters/$p/value/id_path")
         if [ -z "$path" ] || [ ! -e "$path" ]; then
           path=$(disk_by_model_serial "$(index_value "$base/parameters/$p/value/model")" \
@@ -144,6 +150,10 @@ script_args() {
         value=$(fill_format "$(echo "$fmt" | sed "s|{path}|$path|g; s|{input}|$path|g")" "$base/parameters/$p/value")
         ;;
       interface)
+        if [ -n "$(index_value "$base/parameters/$p/value")" ]; then
+          echo "Interface '$(index_value "$base/parameters/$p/value")' was not resolved to an interface of this machine (commission it first)" >"$WORK/param-error"
+          return 1
+        fi
         mac=$(index_value "$base/parameters/$p/value/mac_address")
         name=''
         for _n in /sys/class/net/*; do
