@@ -26,10 +26,25 @@ export function untar(tar: Buffer): Array<[string, Buffer]> {
 }
 
 /**
- * `o` is read when a helper runs, not when this is called: a test file makes it before its
- * `before` hook has started the region (pass getters).
+ * `started` is read when a helper runs, not when this is called: a test file makes the helpers
+ * before its `before` hook has started the region.
  */
-export function scriptEnvironment(o: { region: TestRegion; api: ApiClient; admin: string; rack: ScriptedRack }) {
+export function scriptEnvironment(
+  started: () => { region: TestRegion; api: ApiClient; admin: string },
+  rack: ScriptedRack,
+) {
+  const o = {
+    get region() {
+      return started().region;
+    },
+    get api() {
+      return started().api;
+    },
+    get admin() {
+      return started().admin;
+    },
+    rack,
+  };
   const call: ApiClient['call'] = (...args) => o.api.call(...args);
   const env = {
     machine: async (id: string) => (await call('GET', `${API}/machines/${id}/`, { key: o.admin })).body as Json,

@@ -68,18 +68,7 @@ describe('issue 20: script parameters on op=test and op=commission', () => {
     await region?.stop();
   });
 
-  const env = scriptEnvironment({
-    get region() {
-      return region;
-    },
-    get api() {
-      return api;
-    },
-    get admin() {
-      return admin;
-    },
-    rack,
-  });
+  const env = scriptEnvironment(() => ({ region, api, admin }), rack);
   const { machine, tokenOf, maasScripts, signal } = env;
   /** A READY machine with two disks (sda, sdb) and one interface. */
   const ready = async (hostname: string, mac: string) => {

@@ -30,18 +30,10 @@ describe('issue 20: hardware testing', () => {
     await region?.stop();
   });
 
-  const { machine, ready, tokenOf, maasScripts, signal, runSection } = scriptEnvironment({
-    get region() {
-      return region;
-    },
-    get api() {
-      return api;
-    },
-    get admin() {
-      return admin;
-    },
+  const { machine, ready, tokenOf, maasScripts, signal, runSection } = scriptEnvironment(
+    () => ({ region, api, admin }),
     rack,
-  });
+  );
   const scriptsOf = async (token: string) => (await maasScripts(token)).index;
   /** op=commission with testing_scripts; the machine's token and its maas-scripts sections. */
   const commissionWithTests = async (id: string, testingScripts: string) => {
