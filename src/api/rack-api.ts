@@ -57,7 +57,10 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
       path: template(rackPaths.powerStates, 'rack'),
       async handle(ctx, p) {
         const report = await json<PowerStates>(ctx);
-        await services.racks.recordPowerStates(p.rack!, report.states ?? {}, report.errors ?? {});
+        // An age that is not a sane number of ms (a day at most) is taken as none: the report as of now.
+        const age =
+          typeof report.ageMs === 'number' && report.ageMs >= 0 && report.ageMs <= 86_400_000 ? report.ageMs : 0;
+        await services.racks.recordPowerStates(p.rack!, report.states ?? {}, report.errors ?? {}, age);
         return Reply.noContent();
       },
     },

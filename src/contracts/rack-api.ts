@@ -80,6 +80,11 @@ export interface PowerStates {
   states: Record<string, 'on' | 'off' | 'unknown' | 'error'>;
   /** Why a query failed (the BMC's words), for the machines reported as `error`. */
   errors?: Record<string, string>;
+  /**
+   * How long before this report the rack began the round (ms, its own clock): a state the region
+   * learned since then is newer than these samples and stays. Absent from older racks.
+   */
+  ageMs?: number;
 }
 
 /** GET racks/{rack}/boot-config/{mac}: what a PXE request from this MAC gets (MAAS's pxeconfig). */

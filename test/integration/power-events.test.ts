@@ -9,6 +9,7 @@ import type { PowerConfig } from '../../src/contracts/rack-api';
 import type { PowerState } from '../../src/contracts/workflows';
 import { PowerError, type PowerDriver } from '../../src/rack/power/driver';
 import { pollOnce, type PollerOptions } from '../../src/rack/power/poller';
+import { setPowerState } from '../../src/region/services/transitions';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
 type Json = Record<string, unknown>;
@@ -37,7 +38,8 @@ describe('power state events from the rack poller', () => {
     region: {
       powerTargets: async () => ({ systemIds: ids }),
       powerConfig: async (systemId) => ({ systemId, powerType: 'ipmi', parameters: {} }),
-      reportPowerStates: (r, report) => api.services.racks.recordPowerStates(r, report.states, report.errors),
+      reportPowerStates: (r, report) =>
+        api.services.racks.recordPowerStates(r, report.states, report.errors, report.ageMs),
     },
     drivers: { get: () => driver },
     rackSystemId: () => rack,
@@ -116,6 +118,29 @@ describe('power state events from the rack poller', () => {
     const events = await powerEvents(m1);
     assert.equal(events.length, before + 1, events.join('\n'));
     assert.equal(events.at(-1), 'INFO Power state changed from error to on (queried by rack rack-a)');
+  });
+
+  const powerOf = async (systemId: string) =>
+    (
+      (await api.services.db.query(`SELECT power_state FROM machines WHERE system_id = $1`, [systemId])) as Array<{
+        power_state: string;
+      }>
+    )[0]!.power_state;
+
+  it("a sample taken before the workflow's own power command does not overwrite it; a later one does", async () => {
+    const [m1] = ids as [string];
+    await api.services.racks.recordPowerStates(rack, { [m1]: 'on' });
+    // The workflow powers the machine off and records it (activities: setPowerState)...
+    await api.services.db.transaction((tx) => setPowerState(tx, m1, 'off'));
+    // ...while a poll that sampled `on` 5 s ago reports only now: stale, it changes nothing.
+    const before = await powerEvents(m1);
+    await api.services.racks.recordPowerStates(rack, { [m1]: 'on' }, {}, 5_000);
+    assert.equal(await powerOf(m1), 'off');
+    assert.deepEqual(await powerEvents(m1), before);
+    // A round that began after the power command is newer: its answer is written.
+    await new Promise((r) => setTimeout(r, 50));
+    await api.services.racks.recordPowerStates(rack, { [m1]: 'on' }, {}, 10);
+    assert.equal(await powerOf(m1), 'on');
   });
 
   it("another rack's report about a machine it does not serve changes nothing", async () => {

@@ -25,6 +25,7 @@ export interface PollerOptions {
 
 /** One round: query every target, `concurrency` at a time; a failed query reports `error`. */
 export async function pollOnce(o: PollerOptions, signal: AbortSignal): Promise<PowerStates> {
+  const began = Date.now();
   const { systemIds } = await o.region.powerTargets(o.rackSystemId(), signal);
   const states: PowerStates['states'] = {};
   const errors: Record<string, string> = {};
@@ -39,7 +40,9 @@ export async function pollOnce(o: PollerOptions, signal: AbortSignal): Promise<P
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, systemIds.length) }, worker));
   const report: PowerStates = Object.keys(errors).length ? { states, errors } : { states };
-  if (Object.keys(states).length > 0) await o.region.reportPowerStates(o.rackSystemId(), report, signal);
+  // The samples' age: a state the region learned after the round began is newer and stays.
+  if (Object.keys(states).length > 0)
+    await o.region.reportPowerStates(o.rackSystemId(), { ...report, ageMs: Date.now() - began }, signal);
   return report;
 }
 

@@ -30,6 +30,7 @@ import { SmartctlCommissioningTag1765200000000 } from './migrations/0043-smartct
 import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
 import { WorkflowStartRequests1765110000000 } from './migrations/0041-workflow-start-requests';
 import { ScriptResultHardware1765240000000 } from './migrations/0047-script-result-hardware';
+import { PowerStateAt1765250000000 } from './migrations/0048-power-state-at';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -62,6 +63,7 @@ export const MIGRATIONS = [
   WorkflowStarts1765050000000,
   WorkflowStartRequests1765110000000,
   ScriptResultHardware1765240000000,
+  PowerStateAt1765250000000,
 ];
 
 export interface DatabaseOptions {

@@ -79,6 +79,8 @@ export interface Machine {
   powerParameters: Record<string, string>;
   powerSecrets: string;
   powerState: string;
+  /** When powerState was last known (migration 0048); null before. */
+  powerStateAt?: Date | null;
   zoneId: number;
   poolId: number | null;
   rackId: number | null;
@@ -236,6 +238,7 @@ export const MachineEntity = new EntitySchema<Machine>({
     powerParameters: { type: 'jsonb', name: 'power_parameters' },
     powerSecrets: { ...text, name: 'power_secrets' },
     powerState: { ...text, name: 'power_state' },
+    powerStateAt: { type: 'timestamptz', name: 'power_state_at', nullable: true },
     zoneId: { type: Number, name: 'zone_id' },
     poolId: { type: Number, name: 'pool_id', nullable: true },
     rackId: { type: Number, name: 'rack_id', nullable: true },

@@ -77,12 +77,15 @@ export class RackService {
    * What the rack's BMCs answered; only changes are written, and only for this rack's machines.
    * Each change is recorded as a machine event in the same statement (MAAS: "Power state
    * changed"), so a report applied twice, or two racks' reports racing, cannot record one change
-   * twice: the row lock makes the second see the state already changed.
+   * twice: the row lock makes the second see the state already changed. `ageMs`: how long before
+   * the report the rack began sampling; a state known since then (the workflow's own power
+   * command) is newer than the sample and stays. A report without it is taken as of now.
    */
   async recordPowerStates(
     rackSystemId: string,
     states: Record<string, string>,
     errors: Record<string, string> = {},
+    ageMs = 0,
   ): Promise<void> {
     const valid = Object.entries(states).filter(([, s]) => POWER_STATES.includes(s));
     if (valid.length === 0) return;
@@ -93,9 +96,11 @@ export class RackService {
          SELECT m.id, m.power_state AS old, report.state AS new, report.error, r.name AS rack
            FROM machines m JOIN report ON report.system_id = m.system_id JOIN racks r ON r.id = m.rack_id
           WHERE r.system_id = $1 AND m.power_state <> report.state
+            AND (m.power_state_at IS NULL OR m.power_state_at <= now() - $5::bigint * interval '1 millisecond')
           FOR UPDATE OF m
        ), changed AS (
-         UPDATE machines m SET power_state = prev.new FROM prev WHERE m.id = prev.id RETURNING m.id
+         UPDATE machines m SET power_state = prev.new, power_state_at = now() - $5::bigint * interval '1 millisecond'
+           FROM prev WHERE m.id = prev.id RETURNING m.id
        )
        INSERT INTO events (machine_id, type, description, level)
        SELECT prev.id, 'Power state changed',
@@ -108,6 +113,7 @@ export class RackService {
         valid.map(([id]) => id),
         valid.map(([, s]) => s),
         valid.map(([id, s]) => (s === 'error' ? (errors[id] ?? '').slice(0, 500) : '')),
+        Math.max(0, Math.round(ageMs)),
       ],
     );
   }

@@ -122,7 +122,8 @@ export async function setPowerState(
 ): Promise<number | null> {
   const rows: Array<{ id: number }> = await manager.query(
     // As a SELECT: TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT with its rows.
-    `WITH changed AS (UPDATE machines SET power_state = $2 WHERE system_id = $1 RETURNING id) SELECT id FROM changed`,
+    `WITH changed AS (UPDATE machines SET power_state = $2, power_state_at = now() WHERE system_id = $1 RETURNING id)
+     SELECT id FROM changed`,
     [systemId, state],
   );
   return rows[0]?.id ?? null;
