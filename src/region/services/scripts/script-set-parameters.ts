@@ -15,6 +15,8 @@ import {
 /** The request's script parameters: `<script>_<parameter>` or `<parameter>` → value. */
 export type ScriptParameterInput = Readonly<Record<string, string>>;
 
+const NO_HARDWARE: MachineHardware = { fqdn: '', systemId: '', disks: [], nics: [] };
+
 interface PendingResult {
   id: number;
   setId: number;
@@ -60,6 +62,12 @@ export async function applyScriptParameters(
     if (!scripts.some((s) => s.name === r.name))
       scripts.push({ name: r.name, timeoutSeconds: r.timeoutSeconds, declared: r.declared ?? {} });
   const given = assignInput(scripts, input);
+  // A request with no parameters over sets whose defaults ensureScriptSet already stored: nothing
+  // to rewrite, only a required parameter left without a value to refuse.
+  if (enforceRequired && Object.keys(input).length === 0) {
+    for (const script of scripts) resolveRuns(script, undefined, NO_HARDWARE, true);
+    return;
+  }
   const needsHardware = scripts.some((s) =>
     Object.values(s.declared).some((p) => p.type === 'storage' || p.type === 'interface'),
   );
@@ -69,7 +77,7 @@ export async function applyScriptParameters(
     runs: resolveRuns(
       scripts.find((s) => s.name === r.name)!,
       given.get(r.name),
-      hw ?? { fqdn: '', systemId: '', disks: [], nics: [] },
+      hw ?? NO_HARDWARE,
       enforceRequired,
     ),
   }));
