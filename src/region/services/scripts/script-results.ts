@@ -1,16 +1,15 @@
-// MAAS's script results: what the metadata server hands a machine to run (the maas-scripts tar with
-// its index.json, from the machine's current set) and stores from its op=signal uploads (one
+// MAAS's script results: what the metadata server hands a machine to run (maas-scripts-tar.ts)
+// and stores from its op=signal uploads (one
 // result per script: output, stdout, stderr, result YAML, exit status, runtime), and what the API
 // reads (nodes/{id}/results/), downloads and deletes. Sets are made by script-sets.ts.
 import type { DataSource, EntityManager } from 'typeorm';
-import { MachineStatus as S } from '../../../contracts/lifecycle';
 import type { Machine } from '../../db/entities';
 import { NotFoundError, ValidationError } from '../../errors';
 import type { MachineQueries } from '../machine-queries';
 import type { Principal } from '../principal';
 import { overallStatus, RUNNING_OR_PENDING, SCRIPT_STATUS } from './script-enums';
-import { currentScriptSetId, ensureScriptSet, RESULT_TYPE } from './script-sets';
-import { tarArchive, type TarEntry } from './tar';
+import { maasScriptsTar } from './maas-scripts-tar';
+import { currentScriptSetId, ensureScriptSet, RESULT_TYPE, runningType, runSetId } from './script-sets';
 
 export interface ScriptResultRow {
   id: number;
@@ -97,112 +96,15 @@ const RESULT_COLUMNS = `r.id, r.script_set_id AS "setId", r.script_name AS name,
   r.suppressed, r.created, r.updated, coalesce(s.tags, '{}') AS tags,
   s.hardware_type AS "hardwareType", coalesce(s.timeout_seconds, 0) AS "timeoutSeconds"`;
 
-/** The result type whose set a machine in `status` runs and reports (null: none). */
-function runningType(status: number): number | null {
-  if (status === S.COMMISSIONING) return RESULT_TYPE.commissioning;
-  if (status === S.TESTING) return RESULT_TYPE.testing;
-  return null;
-}
-
 export class ScriptResultService {
   constructor(
     private readonly db: DataSource,
     private readonly queries: Pick<MachineQueries, 'get'>,
   ) {}
 
-  /**
-   * MAAS's MAASScriptsHandler: the tar of the scripts the machine still has to run in its current
-   * run (commissioning or testing) with index.json; null (MAAS's 204) when there is nothing to run.
-   */
-  async maasScripts(machine: Machine): Promise<Buffer | null> {
-    const type = runningType(machine.status);
-    if (type === null) return null;
-    return this.db.transaction(async (tx) => {
-      const setId = await ensureScriptSet(tx, machine.id, type, machine.claimToken);
-      // A commissioning given testing scripts lists them too: the environment runs them after
-      // signalling TESTING, from this same index (MAAS's index has both sections).
-      const tests = type === RESULT_TYPE.commissioning ? await runSetId(tx, machine, RESULT_TYPE.testing) : null;
-      const now = new Date();
-      const entries: TarEntry[] = [];
-      const index: Record<string, unknown[]> = {};
-      for (const [prefix, id] of [
-        [type === RESULT_TYPE.testing ? 'testing' : 'commissioning', setId],
-        ['testing', tests],
-      ] as const) {
-        if (id === null) continue;
-        const meta = await this.section(tx, id, prefix, now, entries);
-        if (meta.length > 0) index[`${prefix}_scripts`] = meta;
-      }
-      if (entries.length === 0) return null;
-      entries.push({
-        path: 'index.json',
-        data: Buffer.from(JSON.stringify({ '1.0': index })),
-        mode: 0o644,
-        mtime: now,
-      });
-      return tarArchive(entries);
-    });
-  }
-
-  /** One section of index.json (the set's scripts still to run), their files added to `entries`. */
-  private async section(
-    tx: EntityManager,
-    setId: number,
-    prefix: 'commissioning' | 'testing',
-    now: Date,
-    entries: TarEntry[],
-  ): Promise<unknown[]> {
-    const rows: Array<{
-      id: number;
-      name: string;
-      status: number;
-      parameters: unknown;
-      versionId: number | null;
-      data: Buffer | null;
-      timeoutSeconds: number;
-      parallel: number;
-      hardwareType: number;
-      packages: unknown;
-      forHardware: string[];
-      applyConfiguredNetworking: boolean;
-      isDefault: boolean;
-      tags: string[];
-    }> = await tx.query(
-      `SELECT r.id, r.script_name AS name, r.status, r.parameters, r.script_version_id AS "versionId", v.data,
-              s.timeout_seconds AS "timeoutSeconds", s.parallel, s.hardware_type AS "hardwareType", s.packages,
-              s.for_hardware AS "forHardware", s.apply_configured_networking AS "applyConfiguredNetworking",
-              s.is_default AS "isDefault", s.tags
-         FROM script_results r JOIN scripts s ON s.id = r.script_id
-         LEFT JOIN script_versions v ON v.id = r.script_version_id
-        WHERE r.script_set_id = $1 AND r.status = ANY($2::smallint[])
-        ORDER BY r.script_name, r.id`,
-      [setId, RUNNING_OR_PENDING],
-    );
-    return rows.map((r) => {
-      const path = `${prefix}/${r.name}`;
-      // A script run once per disk or interface has one file for all its results.
-      if (!entries.some((e) => e.path === path))
-        entries.push({ path, data: r.data ?? Buffer.alloc(0), mode: 0o755, mtime: now });
-      return {
-        name: r.name,
-        script_result_id: r.id,
-        script_version_id: r.versionId,
-        // A runtime parameter is the run's timeout (runner.sh's SCRIPT_TIMEOUT): the entry says so, so
-        // the environment's last-resort poweroff guard, summed from these, leaves it the time.
-        timeout_seconds: runtimeOf(r.parameters) ?? r.timeoutSeconds,
-        parallel: r.parallel,
-        hardware_type: r.hardwareType,
-        parameters: r.parameters,
-        packages: r.packages,
-        for_hardware: r.forHardware,
-        apply_configured_networking: r.applyConfiguredNetworking,
-        has_started: r.status !== SCRIPT_STATUS.PENDING,
-        has_finished: false,
-        default: r.isDefault,
-        tags: r.tags,
-        path,
-      };
-    });
+  /** MAAS's MAASScriptsHandler: the tar the machine runs (maas-scripts-tar.ts); null: nothing to run. */
+  maasScripts(machine: Machine): Promise<Buffer | null> {
+    return maasScriptsTar(this.db, machine);
   }
 
   /**
@@ -485,16 +387,6 @@ export class ScriptResultService {
   }
 }
 
-/** This run's set of `type` (made at the operation's start with the machine's claim token), if any. */
-async function runSetId(tx: EntityManager, machine: Machine, type: number): Promise<number | null> {
-  const rows: Array<{ id: number }> = await tx.query(
-    `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 AND claim_token IS NOT DISTINCT FROM $3
-      ORDER BY id DESC LIMIT 1`,
-    [machine.id, type, machine.claimToken],
-  );
-  return rows[0]?.id ?? null;
-}
-
 /**
  * MAAS's status fields of machines (commissioning_status, testing_status, cpu_test_status, …),
  * from their current commissioning and testing sets: one query for any number of machines.
@@ -548,12 +440,4 @@ async function endRun(tx: EntityManager, setId: number | null): Promise<string[]
   ]);
   // A script run per disk or interface is named once however many of its runs failed.
   return [...new Set(rows.map((r) => r.name))];
-}
-
-/** The value of a run's runtime parameter, if it has one (seconds). */
-function runtimeOf(parameters: unknown): number | undefined {
-  if (!parameters || typeof parameters !== 'object') return undefined;
-  for (const p of Object.values(parameters as Record<string, { type?: unknown; value?: unknown }>))
-    if (p?.type === 'runtime' && typeof p.value === 'number' && p.value > 0) return p.value;
-  return undefined;
 }

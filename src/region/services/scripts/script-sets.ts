@@ -3,6 +3,8 @@
 // made it through the machine's claim token, so a retry of the same run finds it again and the
 // next run gets a new one. Steps in a caller's transaction.
 import type { EntityManager } from 'typeorm';
+import { MachineStatus as S } from '../../../contracts/lifecycle';
+import type { Machine } from '../../db/entities';
 import { ValidationError } from '../../errors';
 import { RESULT_TYPE_NAME, SCRIPT_TYPE } from './script-enums';
 import { applyScriptParameters, type ScriptParameterInput } from './script-set-parameters';
@@ -127,6 +129,23 @@ export async function currentScriptSetId(
   const rows: Array<{ id: number }> = await tx.query(
     `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 ORDER BY id DESC LIMIT 1`,
     [machineId, resultType],
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** The result type whose set a machine in `status` runs and reports (null: none). */
+export function runningType(status: number): number | null {
+  if (status === S.COMMISSIONING) return RESULT_TYPE.commissioning;
+  if (status === S.TESTING) return RESULT_TYPE.testing;
+  return null;
+}
+
+/** This run's set of `type` (made at the operation's start with the machine's claim token), if any. */
+export async function runSetId(tx: EntityManager, machine: Machine, type: number): Promise<number | null> {
+  const rows: Array<{ id: number }> = await tx.query(
+    `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 AND claim_token IS NOT DISTINCT FROM $3
+      ORDER BY id DESC LIMIT 1`,
+    [machine.id, type, machine.claimToken],
   );
   return rows[0]?.id ?? null;
 }
