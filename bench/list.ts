@@ -4,6 +4,7 @@
 // same database: the queries, the presenter, JSON.stringify).
 import { MachineStatus as S, type MachineStatus } from '../src/contracts/lifecycle';
 import { presentMachine } from '../src/api/presenters/machine';
+import type { DataSource } from 'typeorm';
 import { openDatabase } from '../src/region/db/data-source';
 import { MachineEntity, UserEntity } from '../src/region/db/entities';
 import type { Principal } from '../src/region/services/principal';
@@ -244,6 +245,12 @@ async function concurrentAdmins(url: string, key: string, apiPid: number, violat
   };
 }
 
+/** The admin's principal and the listing's queries over `ds`, as the API's process has them. */
+async function asAdmin(ds: DataSource): Promise<{ admin: Principal; queries: MachineQueries }> {
+  const user = await ds.getRepository(UserEntity).findOneByOrFail({ username: 'admin' });
+  return { admin: { kind: 'user', user }, queries: new MachineQueries(ds) };
+}
+
 /**
  * The admin listing's parts, timed in this process against the same database and code path the
  * API uses (machine-queries' chunks of 500, the presenter, JSON.stringify per machine): reading
@@ -254,11 +261,7 @@ async function concurrentAdmins(url: string, key: string, apiPid: number, violat
 async function whereTimeGoes(stack: Stack): Promise<Record<string, number>> {
   const ds = await openDatabase(stack.dbUrl, { migrate: false, poolSize: 4 });
   try {
-    const admin: Principal = {
-      kind: 'user',
-      user: await ds.getRepository(UserEntity).findOneByOrFail({ username: 'admin' }),
-    };
-    const queries = new MachineQueries(ds);
+    const { admin, queries } = await asAdmin(ds);
     const present = { temporalUiUrl: null, temporalNamespace: stack.namespace };
     const parts = {
       total: [] as number[],
@@ -318,11 +321,7 @@ async function whereTimeGoes(stack: Stack): Promise<Record<string, number>> {
 async function whereCachedTimeGoes(stack: Stack): Promise<Record<string, number>> {
   const ds = await openDatabase(stack.dbUrl, { migrate: false, poolSize: 4 });
   try {
-    const admin: Principal = {
-      kind: 'user',
-      user: await ds.getRepository(UserEntity).findOneByOrFail({ username: 'admin' }),
-    };
-    const queries = new MachineQueries(ds);
+    const { admin, queries } = await asAdmin(ds);
     const cache = new PresentedMachineCache();
     const present = { temporalUiUrl: null, temporalNamespace: stack.namespace };
     const parts = {
