@@ -8,6 +8,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/runtime/embedded-postgres';
 import { findTemporalCli, startTemporalDevServer } from '../src/runtime/temporal-dev-server';
 import { freePort } from '../test/helpers/ports';
+import { TapFailureCollector, failureSummary } from './tap-failures';
 
 const root = path.resolve(__dirname, '..');
 
@@ -55,11 +56,17 @@ async function main(): Promise<number> {
   const files = testFiles();
   const e2e = e2eWanted();
   if (files.length === 0 && !e2e) throw new Error(`No test files match "${only}".`);
-  const code = files.length ? await runTests(files) : 0;
-  return e2e ? Math.max(code, await runE2e()) : code;
+  const failures = new TapFailureCollector(root);
+  const code = files.length ? await runTests(files, failures) : 0;
+  const e2eCode = e2e ? await runE2e() : 0;
+  // Last, so that a CI log's tail names them even after the e2e run's half hour of output.
+  const summary = failureSummary(failures.failures, inLab ? 'e2e tests' : 'tests (not e2e)');
+  if (summary) console.log(summary);
+  else if (code !== 0) console.log(`[test] node's test runner exited with ${code} and reported no failing test`);
+  return Math.max(code, e2eCode);
 }
 
-async function runTests(files: string[]): Promise<number> {
+async function runTests(files: string[], failures: TapFailureCollector): Promise<number> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalflow-test-'));
   fs.chmodSync(stateDir, 0o755);
   const stops: Array<() => Promise<void>> = [];
@@ -92,12 +99,21 @@ async function runTests(files: string[]): Promise<number> {
           'tsx',
           '--test',
           '--test-concurrency=1',
+          '--test-reporter=tap',
           `--test-timeout=${env.METALFLOW_E2E_NETNS ? 2_400_000 : 900_000}`,
           ...files,
         ],
-        { cwd: root, stdio: 'inherit', env },
+        { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], env },
       );
-      child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        process.stdout.write(chunk);
+        failures.push(chunk);
+      });
+      child.on('close', (c, signal) => {
+        failures.end();
+        resolve(c ?? (signal ? 1 : 0));
+      });
     });
     return code;
   } finally {
