@@ -47,9 +47,15 @@ STORAGE_TOOLS=(sbin/lvm sbin/mdadm sbin/mkfs.xfs)
 # stress-ng (stress-ng-cpu-short) downloaded into build/cache like the storage tools. stress-ng's
 # libraries (all of them but the C library's) are downloaded too rather than taken from the host:
 # a build host seldom has libIPSec_MB, libJudy or libsctp, and a clean one lacks the EGL/GBM ones.
-# Not fio: bookworm's fio links the ceph (librbd, librados), glusterfs, nbd, pmem and RDMA engines,
-# about 85 MB of libraries (33 MB gzip'd, more than twice this whole initrd), so builtin/fio stays
-# a dd stand-in that says so.
+# fio is compiled here from Debian's source of bookworm's fio (FIO_SOURCE, checked against the
+# SHA-256 of its .dsc): Debian's binary links the ceph (librbd, librados), glusterfs, nbd, pmem and
+# RDMA engines, about 85 MB of libraries (more than twice this whole initrd). Built without them,
+# with libaio (MAAS's fio runs --ioengine=libaio) and zlib linked in statically from Debian's -dev
+# packages, it is one 1.7 MB program that loads only the C library. Built once into build/cache.
+FIO_VERSION=3.33
+FIO_SOURCE=${FIO_SOURCE:-http://deb.debian.org/debian/pool/main/f/fio/fio_${FIO_VERSION}.orig.tar.gz}
+FIO_SHA256=d2410e13e0f379d061d077cc5ae325835bb7c6186aa7bafc1df954cbc9b014fc
+FIO_DEV_PACKAGES=(libaio-dev libaio1 zlib1g-dev zlib1g)
 SCRIPT_HOST_PACKAGES=(lshw e2fsprogs)
 SCRIPT_HOST_TOOLS=(lshw badblocks)
 SCRIPT_PACKAGES=(smartmontools memtester stress-ng)
@@ -81,6 +87,7 @@ for tool in apt-get apt-cache dpkg-deb dpkg-query tar gzip sha256sum readelf; do
   command -v "$tool" >/dev/null || fail "needs $tool (a Debian system)"
 done
 command -v gcc >/dev/null && [ -f /usr/include/linux/nvme_ioctl.h ] || fail "needs gcc and the C library headers (apt-get install gcc libc6-dev)"
+command -v make >/dev/null && command -v curl >/dev/null || fail "needs make and curl to build fio (apt-get install make curl)"
 # (captured first: under pipefail, `cpio --help | grep -q` fails when grep leaves early and cpio gets SIGPIPE)
 grep -q -- --reproducible <<<"$(cpio --help 2>/dev/null)" || fail "needs GNU cpio with --reproducible (apt-get install cpio)"
 for tool in "${SCRIPT_HOST_TOOLS[@]}"; do
@@ -142,6 +149,8 @@ STORAGE_DEBS=()
 for pkg in "${STORAGE_PACKAGES[@]}"; do STORAGE_DEBS+=("$(fetch_deb "$pkg")"); done
 SCRIPT_DEBS=()
 for pkg in "${SCRIPT_PACKAGES[@]}" "${SCRIPT_LIBRARY_PACKAGES[@]}"; do SCRIPT_DEBS+=("$(fetch_deb "$pkg")"); done
+FIO_DEBS=()
+for pkg in "${FIO_DEV_PACKAGES[@]}"; do FIO_DEBS+=("$(fetch_deb "$pkg")"); done
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
@@ -152,6 +161,7 @@ STAMP=$(
   echo "hdparm $(basename "$HDPARM_DEB")"
   for deb in "${STORAGE_DEBS[@]}"; do echo "storage $(basename "$deb")"; done
   for deb in "${SCRIPT_DEBS[@]}"; do echo "scripts $(basename "$deb")"; done
+  echo "fio $FIO_VERSION $FIO_SHA256 $(for deb in "${FIO_DEBS[@]}"; do basename "$deb"; done | tr '\n' ' ')"
   echo "script-tools $(dpkg-query -W -f='${Package}=${Version} ' "${SCRIPT_HOST_PACKAGES[@]}")"
   echo "libc6 $LIBC_VERSION"
   echo "gcc $GCC_VERSION"
@@ -259,6 +269,48 @@ place() {
 }
 for m in "${MODULES[@]}"; do [ -n "${BUILTIN_NAMES[$m]:-}" ] || place "$m"; done
 
+# --- fio ------------------------------------------------------------------------------------
+
+# build_fio: the path of fio built from FIO_SOURCE (cached in build/cache under a key of everything
+# that goes into it; configure is told every optional engine it must leave out, so what the build
+# host happens to have installed changes nothing).
+build_fio() {
+  local key dir src sysroot tarball=$CACHE/fio_${FIO_VERSION}.orig.tar.gz
+  key=$(printf '%s\n' "$FIO_SHA256" "$GCC_VERSION" "$LIBC_VERSION" "${FIO_DEBS[@]##*/}" | sha256sum | cut -c1-16)
+  dir=$CACHE/fio-$FIO_VERSION-$key
+  if [ -x "$dir/fio" ]; then echo "$dir/fio"; return; fi
+  if [ ! -f "$tarball" ] || [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$FIO_SHA256" ]; then
+    say "downloading fio $FIO_VERSION's source from $FIO_SOURCE"
+    curl -fsSL -o "$tarball.part" "$FIO_SOURCE" || fail "could not download $FIO_SOURCE"
+    [ "$(sha256sum "$tarball.part" | cut -d' ' -f1)" = "$FIO_SHA256" ] || fail "$FIO_SOURCE is not the fio $FIO_VERSION source Debian lists (SHA-256 differs)"
+    mv "$tarball.part" "$tarball"
+  fi
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
+  tar -xzf "$tarball" -C "$dir.tmp"
+  src=$dir.tmp/fio-$FIO_VERSION
+  # The -dev packages' headers and static archives only: with no .so beside them the linker takes
+  # the archives, so the program needs neither library at run time.
+  sysroot=$dir.tmp/sysroot
+  for deb in "${FIO_DEBS[@]}"; do dpkg-deb -x "$deb" "$sysroot"; done
+  find "$sysroot" -name '*.so*' -delete
+  say "building fio $FIO_VERSION (once; cached in ${dir#"$ROOT/"})"
+  (
+    cd "$src"
+    ./configure --disable-native --disable-numa --disable-rdma --disable-rados --disable-rbd --disable-http \
+      --disable-gfapi --disable-libnfs --disable-pmem --disable-xnvme --disable-libzbc --disable-tcmalloc \
+      --disable-dfs --disable-lex \
+      --extra-cflags="-I$sysroot/usr/include -L$sysroot/usr/lib/x86_64-linux-gnu"
+    make -j"$(nproc)" LDFLAGS="-L$sysroot/usr/lib/x86_64-linux-gnu -Wl,--build-id=none" fio
+  ) >"$dir.tmp/build.log" 2>&1 || fail "fio's build failed: see ${dir#"$ROOT/"}.tmp/build.log"
+  grep -q '^CONFIG_LIBAIO=y' "$src/config-host.mak" || fail "fio was configured without libaio (see ${dir#"$ROOT/"}.tmp/build.log)"
+  strip -o "$dir.tmp/fio" "$src/fio"
+  mkdir -p "$dir"
+  mv "$dir.tmp/fio" "$dir/fio"
+  rm -rf "$dir.tmp"
+  echo "$dir/fio"
+}
+
 # --- the initramfs ---------------------------------------------------------------------------
 
 EPOCH=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$KDIR/$VMLINUZ")}
@@ -310,6 +362,13 @@ for tool in "${SCRIPT_DEB_TOOLS[@]}"; do
         *) mkdir -p "$R$(dirname "$lib")"; install -m 0755 "$(readlink -f "$lib")" "$R$lib" ;;
       esac
     done
+done
+# fio loads only the C library's files (libc, libm, libmvec), the build host's like libc.so.6 above.
+FIO=$(build_fio)
+install -m 0755 "$FIO" "$R/bin/fio"
+ldd "$FIO" | grep -o '/[^ ]*\.so[^ ]*' | while read -r lib; do
+  mkdir -p "$R$(dirname "$lib")"
+  install -m 0755 "$(readlink -f "$lib")" "$R$lib"
 done
 mkdir -p "$R/lib/metalflow/scripts/builtin"
 install -m 0644 "$SCRIPTS/runner.sh" "$SCRIPTS/json-flatten.awk" "$R/lib/metalflow/scripts/"

@@ -52,7 +52,10 @@ start_vm() {
   echo "$(date +%s.%N) vm start boot=${dev:-none}${VM_FIRMWARE:+ firmware=$VM_FIRMWARE}" >> "$D/chassis.log"
   # A two-NIC VM (VM_MAC2 in vm.env) gets a second NIC on tap1, without a boot ROM: it netboots
   # from the first, as the machine's boot interface says.
-  local second_nic=()
+  local second_nic=() second_disk=()
+  # A lab with a scratch disk (VM_DISK2 in vm.env, raw) gets it as a second virtio disk.
+  [ -z "${VM_DISK2:-}" ] || second_disk=(-drive "file=$D/$VM_DISK2,if=none,id=d1,format=raw"
+    -device "virtio-blk-pci,drive=d1,serial=$VM_DISK2_SERIAL")
   [ -z "${VM_MAC2:-}" ] || second_nic=(-netdev tap,id=n1,ifname=tap1,script=no,downscript=no
     -device "virtio-net-pci,netdev=n1,mac=$VM_MAC2,romfile=")
   qemu-system-x86_64 -accel tcg -m "$VM_MEMORY_MIB" -smp "$VM_CPUS" -display none -machine graphics=off -daemonize -pidfile "$PIDF" \
@@ -60,7 +63,7 @@ start_vm() {
     -smbios "type=1,manufacturer=$VM_VENDOR,product=$VM_PRODUCT,serial=$VM_SERIAL,uuid=$VM_UUID" \
     -drive "file=$D/${VM_DISK:-disk0.qcow2},if=none,id=d0,format=${VM_DISK_FORMAT:-qcow2}$disk_opts" -device "virtio-blk-pci,drive=d0,serial=$VM_DISK_SERIAL$blk_opts" \
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device "$nic" \
-    "${second_nic[@]}" </dev/null >>"$D/qemu.log" 2>&1
+    "${second_nic[@]}" "${second_disk[@]}" </dev/null >>"$D/qemu.log" 2>&1
 }
 stop_vm() {
   if ! running; then echo "$(date +%s.%N) vm stop: already off" >> "$D/chassis.log"; return 0; fi

@@ -23,6 +23,8 @@ export const VM = {
   cpus: 2,
   diskBytes: 3 * 1024 ** 3,
   diskSerial: 'MF-DISK-0001',
+  /** A lab's small second disk (startLab({ scratchDiskBytes })), raw, for the destructive fio test. */
+  scratchDiskSerial: 'MF-SCRATCH-0001',
   serial: 'MF-E2E-0001',
   uuid: '6d657461-6c66-6c6f-7700-000000000001',
 };
@@ -60,6 +62,11 @@ export async function startLab(
     bootRoot?: string;
     /** The VM's disk (VM.diskBytes by default); a real image's flat layout needs MAAS's 3 GiB root + boot. */
     diskBytes?: number;
+    /**
+     * A second, small virtio disk (serial VM.scratchDiskSerial) of this many bytes: fio, MAAS's
+     * destructive storage test, tests a disk whole up to 4 GiB, which TCG takes minutes over.
+     */
+    scratchDiskBytes?: number;
     /** 2: a second virtio NIC (VM.mac2) on tap1 in br0; it does not netboot. */
     nics?: 1 | 2;
     /** SeaBIOS (default) or OVMF, with this VM's own NVRAM (chassis.sh). */
@@ -102,6 +109,7 @@ export async function startLab(
           `VM_DISK=${diskName}`,
           `VM_DISK_FORMAT=${format}`,
           ...(o.nics === 2 ? [`VM_MAC2=${VM.mac2}`] : []),
+          ...(o.scratchDiskBytes ? ['VM_DISK2=disk1.img', `VM_DISK2_SERIAL=${VM.scratchDiskSerial}`] : []),
           ...(uefi ? ['VM_FIRMWARE=uefi', `VM_OVMF_CODE=${OVMF.code}`, `VM_OVMF_VARS=${OVMF.vars}`] : []),
           ...(uefi ? [`VM_OVMF_BOOT_NEXT=${path.join(__dirname, 'ovmf-boot-next.py')}`] : []),
           ...(o.reboots ? ['VM_REBOOTS=1'] : []),
@@ -117,6 +125,11 @@ export async function startLab(
         path.join(dir, diskName),
         String(o.diskBytes ?? VM.diskBytes),
       ]);
+      if (o.scratchDiskBytes) {
+        const scratch = path.join(dir, 'disk1.img');
+        fs.writeFileSync(scratch, '');
+        fs.truncateSync(scratch, o.scratchDiskBytes);
+      }
     },
   });
   const stack = await startStack({
