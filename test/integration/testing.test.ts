@@ -226,6 +226,45 @@ describe('issue 20: hardware testing', () => {
     await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin });
   });
 
+  it("a test given for `all` disks before any disk was known: once commissioning records two, a result for each (MAAS's regenerate)", async () => {
+    const id = await ready('regenerated', '52:54:00:7e:00:0e');
+    assert.deepEqual((await machine(id)).physicalblockdevice_set, [], 'no disk on record yet');
+    const { token, index } = await commissionWithTests(id, 'smartctl-validate');
+    const storageOf = (s: Json) => ((s.parameters as Record<string, Json>).storage as Json).value;
+    assert.deepEqual(index.testing_scripts!.map(storageOf), ['all'], "MAAS's placeholder: no disk known");
+    const resources = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '../fixtures/commissioning/vm-50-maas-01-commissioning.json'), 'utf8'),
+    ) as { resources: { storage: { disks: Json[]; total: number } } };
+    const disks = resources.resources.storage.disks;
+    disks.push({ ...disks[0], id: 'vdb', device: '254:16', serial: 'second-disk', device_path: 'pci-0000:00:03.0' });
+    resources.resources.storage.total = 2;
+    const entry = index.commissioning_scripts!.find((e) => e.name === '50-maas-01-commissioning')!;
+    await signal(
+      token,
+      {
+        status: 'WORKING',
+        name: '50-maas-01-commissioning',
+        script_result_id: String(entry.script_result_id),
+        exit_status: '0',
+      },
+      { '50-maas-01-commissioning.out': JSON.stringify(resources) },
+    );
+    // What the environment fetches again once commissioning has passed.
+    const again = await scriptsOf(token);
+    const tests = again.testing_scripts!;
+    assert.deepEqual(tests.map((s) => (storageOf(s) as Json).name).sort(), ['vda', 'vdb']);
+    assert.equal(new Set(tests.map((s) => s.script_result_id)).size, 2, 'a result each');
+    const ids = Object.fromEntries(
+      ((await machine(id)).physicalblockdevice_set as Json[]).map((d) => [d.name as string, d.id as number]),
+    );
+    const results = (
+      (await api.call('GET', `${API}/nodes/${id}/results/current-testing/`, { key: admin })).body as { results: Json[] }
+    ).results;
+    assert.deepEqual(results.map((r) => r.physical_blockdevice).sort(), [ids.vda, ids.vdb].sort());
+    assert.equal((await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin })).status, 200);
+    await waitForStatus(region.services, id, S.NEW);
+  });
+
   it('commission with testing_scripts: passing tests end READY; testing_scripts=none runs none', async () => {
     const id = await ready('commission-passed', '52:54:00:7e:00:04');
     let started = await api.call('POST', `${API}/machines/${id}/op-commission`, {

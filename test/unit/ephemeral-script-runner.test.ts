@@ -39,8 +39,11 @@ function parseMultipart(body: Buffer, contentType: string): Signal {
   return out;
 }
 
-/** The region's stand-in: GET maas-scripts answers MAAS_SCRIPTS (a tar) or 404; POSTs are recorded. */
-async function region(tar: Buffer | null) {
+/**
+ * The region's stand-in: the nth GET of maas-scripts answers answers[n] (the last one again after
+ * that; a number is that HTTP status with no body), 404 when none; POSTs are recorded.
+ */
+async function region(answers: ReadonlyArray<Buffer | number> | null) {
   const signals: Signal[] = [];
   const gets: string[] = [];
   const s = http.createServer((req, res) => {
@@ -48,10 +51,12 @@ async function region(tar: Buffer | null) {
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
       if (req.method === 'GET') {
+        const answer = answers?.[Math.min(gets.length, answers.length - 1)];
         gets.push(req.url!);
-        if (req.url === '/MAAS/metadata/2012-03-01/maas-scripts' && tar) {
-          res.writeHead(200, { 'content-type': 'application/x-tar' }).end(tar);
-        } else res.writeHead(404).end('Not Found');
+        if (req.url !== '/MAAS/metadata/2012-03-01/maas-scripts' || answer === undefined)
+          res.writeHead(404).end('Not Found');
+        else if (typeof answer === 'number') res.writeHead(answer).end();
+        else res.writeHead(200, { 'content-type': 'application/x-tar' }).end(answer);
         return;
       }
       assert.match(req.headers.authorization ?? '', /oauth_signature_method="PLAINTEXT"/);
@@ -108,10 +113,34 @@ function tarOf(dir: string): Buffer {
   return execFileSync('tar', ['-C', dir, '-cf', '-', '.']);
 }
 
+/** A tar of `files` (path → text, executable) and an index.json of `sections`. */
+function tarWith(files: Record<string, string>, sections: Record<string, unknown[]>): Buffer {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-scripts-tar-'));
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), text, { mode: 0o755 });
+    }
+    fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ '1.0': sections }));
+    return tarOf(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The fixture as the region serves it once commissioning has passed: its tests only. */
+function fixtureTestsOnly(): Buffer {
+  const index = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'index.json'), 'utf8'));
+  const files: Record<string, string> = {};
+  for (const name of fs.readdirSync(path.join(FIXTURE, 'testing')))
+    files[`testing/${name}`] = fs.readFileSync(path.join(FIXTURE, 'testing', name), 'utf8');
+  return tarWith(files, { testing_scripts: index['1.0'].testing_scripts });
+}
+
 describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/runner.sh)', () => {
   let sink: Awaited<ReturnType<typeof region>>;
   before(async () => {
-    sink = await region(tarOf(FIXTURE));
+    sink = await region([tarOf(FIXTURE), fixtureTestsOnly()]);
   });
   after(() => sink.close());
 
@@ -119,7 +148,8 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
     const r = await shell(sink.port, 'fetch_maas_scripts; echo "fetch=$?"; run_maas_scripts; echo "run=$?"');
     assert.match(r.out, /fetch=0/, r.out);
     assert.match(r.out, /run=1/, r.out);
-    assert.deepEqual(sink.gets, ['/MAAS/metadata/2012-03-01/maas-scripts']);
+    // Fetched again once commissioning passed (MAAS's environment does), and the tests run from that.
+    assert.deepEqual(sink.gets, ['/MAAS/metadata/2012-03-01/maas-scripts', '/MAAS/metadata/2012-03-01/maas-scripts']);
     const statuses = sink.signals.map((s) => `${s.fields.status} ${s.fields.error ?? ''}`.trim());
     // Node-type scripts by name, the parallel-any 00-maas-02-virtuality after the disabled ones;
     // testing after op=signal TESTING; storage (3) before node (0).
@@ -199,7 +229,7 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
       const index = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'index.json'), 'utf8'));
       const entry = { ...index['1.0'].commissioning_scripts[0], name: '../../escaped' };
       fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ '1.0': { commissioning_scripts: [entry] } }));
-      const bad = await region(tarOf(dir));
+      const bad = await region([tarOf(dir)]);
       try {
         // The harness's WORK is <tmp>/run: `$WORK/out/../../escaped` would be <tmp>/escaped*.
         const r = await shell(
@@ -232,7 +262,7 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
         parameters: { storage: { type: 'storage', value: 'all' } },
       };
       fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ '1.0': { commissioning_scripts: [entry] } }));
-      const unresolved = await region(tarOf(dir));
+      const unresolved = await region([tarOf(dir)]);
       try {
         const r = await shell(unresolved.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
         assert.match(r.out, /rc=1/, r.out);
@@ -256,7 +286,7 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
         path.join(dir, 'index.json'),
         JSON.stringify({ '1.0': { commissioning_scripts: [index['1.0'].commissioning_scripts[0]] } }),
       );
-      const ok = await region(tarOf(dir));
+      const ok = await region([tarOf(dir), 204]);
       try {
         const r = await shell(ok.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
         assert.match(r.out, /rc=0/, r.out);
@@ -268,6 +298,7 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
             'OK All scripts successfully ran',
           ],
         );
+        assert.equal(ok.gets.length, 2, 'fetched again after commissioning: 204, nothing left to run');
       } finally {
         await ok.close();
       }
@@ -275,6 +306,58 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('after commissioning the tests run from the scripts fetched again; if that fetch fails, from the first list', async () => {
+    const echo = (word: string) => `#!/bin/sh\necho ${word}\n`;
+    const entry = (name: string, id: number, kind: string) => ({
+      name,
+      path: `${kind}/${name}`,
+      script_result_id: id,
+      timeout_seconds: 30,
+      parallel: 0,
+      hardware_type: 0,
+      parameters: {},
+    });
+    const first = tarWith(
+      { 'commissioning/facts': echo('facts'), 'testing/listed-first': echo('first') },
+      {
+        commissioning_scripts: [entry('facts', 50, 'commissioning')],
+        testing_scripts: [entry('listed-first', 51, 'testing')],
+      },
+    );
+    // What the region serves once it has the hardware: the test regenerated as another result.
+    const again = tarWith(
+      { 'testing/listed-again': echo('again') },
+      { testing_scripts: [entry('listed-again', 52, 'testing')] },
+    );
+    const ran = (signals: Signal[]) => signals.filter((x) => 'exit_status' in x.fields).map((x) => x.fields.name);
+    for (const [answers, expected] of [
+      [
+        [first, again],
+        ['facts', 'listed-again'],
+      ],
+      [
+        [first, 403],
+        ['facts', 'listed-first'],
+      ],
+    ] as const) {
+      const sink3 = await region(answers);
+      try {
+        const r = await shell(sink3.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
+        assert.match(r.out, /rc=0/, r.out);
+        assert.deepEqual(ran(sink3.signals), expected, r.out);
+        assert.equal(sink3.gets.length, 2);
+        assert.deepEqual(
+          sink3.signals
+            .filter((x) => !('exit_status' in x.fields) && !/^Starting/.test(x.fields.error ?? ''))
+            .map((x) => x.fields.status),
+          ['TESTING', 'OK'],
+        );
+      } finally {
+        await sink3.close();
+      }
+    }
+  });
+
   it('runs disabled scripts alone, then the instances of one script together, then every any script together', async () => {
     // Each script writes its start and end (centiseconds of /proc/uptime) to its output; who ran
     // alongside whom follows from those stamps, whatever the machine's load.
@@ -304,7 +387,7 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
         parameters: {},
       }));
       fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ '1.0': { commissioning_scripts: index } }));
-      const sink2 = await region(tarOf(dir));
+      const sink2 = await region([tarOf(dir)]);
       try {
         const r = await shell(sink2.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
         assert.match(r.out, /rc=1/, r.out);

@@ -25,8 +25,7 @@
 # Not done as MAAS does: packages/apt dependencies are not installed (no apt here), so the any
 # batch is neither started in MAAS's fewest-packages-first order nor split around
 # apply_configured_networking (MAAS splits it only to apply that networking, which is not done here
-# either), and the tar is not fetched again after commissioning for for_hardware scripts (the index
-# already lists testing_scripts).
+# either). As MAAS's, the tar is fetched again once commissioning has passed (run_index).
 
 BUILTIN_SCRIPTS=${BUILTIN_SCRIPTS:-/lib/metalflow/scripts/builtin}
 JSON_FLATTEN=${JSON_FLATTEN:-/lib/metalflow/scripts/json-flatten.awk}
@@ -400,6 +399,25 @@ run_index() {
     if [ "$failed" -gt 0 ]; then
       signal_simple FAILED "$failed commissioning scripts failed to run" || true
       return 1
+    fi
+    # MAAS's environment fetches the scripts again once commissioning has passed: the region has
+    # the hardware now, so a test it was given for `all` disks or interfaces is one result per
+    # device (and a for_hardware script may have been added). A bounded number of times, in case
+    # a commissioning script's result never leaves the list.
+    if [ "${MAAS_REFETCHES:-0}" -lt 3 ]; then
+      MAAS_REFETCHES=$((${MAAS_REFETCHES:-0} + 1))
+      rm -rf "$WORK/scripts.before"
+      cp -a "$MAAS_SCRIPTS_DIR" "$WORK/scripts.before"
+      fetch_maas_scripts
+      case $? in
+        0) rm -rf "$WORK/scripts.before"; run_index; return $? ;;
+        2) rm -rf "$WORK/scripts.before"; signal_simple OK "All scripts successfully ran"; return $? ;;
+        *)
+          log "maas-scripts: not fetched again after commissioning; running the tests listed before"
+          rm -rf "$MAAS_SCRIPTS_DIR"
+          mv "$WORK/scripts.before" "$MAAS_SCRIPTS_DIR"
+          ;;
+      esac
     fi
   fi
   if grep -q '^1\.0/testing_scripts/' "$MAAS_SCRIPTS_DIR/index.flat"; then

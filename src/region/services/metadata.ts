@@ -12,6 +12,7 @@ import { loadMachineNetwork } from './network/machine-network-model';
 import { repeatsLatestSignal, reportDigest, reportKey } from './report-repeats';
 import type { ScriptResultService } from './scripts/script-results';
 import { hardwareFromCommissioningOutput, LSHW_SCRIPT, RESOURCES_SCRIPT } from './hardware/commissioning-output';
+import { regenerateTestingRuns } from './scripts/script-regeneration';
 import { checkSignal, eventText, SIGNAL_LIMITS } from './signal-limits';
 import type { StorageService } from './storage/storage-service';
 import { populateTagsForMachine } from './tags';
@@ -209,6 +210,8 @@ export class MetadataService {
     if (!resources) return;
     const lshw = lshwNow ?? (await this.scripts.latestOutput(tx, m.id, LSHW_SCRIPT));
     await applyHardwareReport(tx, m, hardwareFromCommissioningOutput({ resources, lshw: lshw ?? undefined }));
+    // The tests this commissioning goes on to, chosen before the hardware was known, now get it.
+    await regenerateTestingRuns(tx, m);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   resolveRuns,
   type DeclaredParameter,
   type MachineHardware,
+  type ParameterizedRun,
   type ParameterizedScript,
 } from './script-parameters';
 
@@ -82,32 +83,35 @@ export async function applyScriptParameters(
     ),
   }));
   if (extras.length > 0) await tx.query(`DELETE FROM script_results WHERE id = ANY($1::int[])`, [extras]);
-  for (const { result, runs } of resolved) {
-    const [first, ...more] = runs;
+  for (const { result, runs } of resolved) await storeRuns(tx, result.id, runs);
+}
+
+/** A pending result's runs: the first run is stored in it, each further one is a new pending result of its set. */
+export async function storeRuns(tx: EntityManager, resultId: number, runs: readonly ParameterizedRun[]): Promise<void> {
+  const [first, ...more] = runs;
+  await tx.query(
+    `UPDATE script_results SET parameters = $2, physical_blockdevice_id = $3, interface_id = $4 WHERE id = $1`,
+    [resultId, JSON.stringify(first!.parameters), first!.physicalBlockdeviceId, first!.interfaceId],
+  );
+  if (more.length > 0)
     await tx.query(
-      `UPDATE script_results SET parameters = $2, physical_blockdevice_id = $3, interface_id = $4 WHERE id = $1`,
-      [result.id, JSON.stringify(first!.parameters), first!.physicalBlockdeviceId, first!.interfaceId],
+      `INSERT INTO script_results
+         (script_set_id, script_id, script_version_id, script_name, parameters, physical_blockdevice_id, interface_id)
+       SELECT r.script_set_id, r.script_id, r.script_version_id, r.script_name, p.parameters, p.disk, p.nic
+         FROM script_results r,
+              unnest($2::jsonb[], $3::int[], $4::int[]) AS p(parameters, disk, nic)
+        WHERE r.id = $1`,
+      [
+        resultId,
+        more.map((m) => JSON.stringify(m.parameters)),
+        more.map((m) => m.physicalBlockdeviceId),
+        more.map((m) => m.interfaceId),
+      ],
     );
-    if (more.length > 0)
-      await tx.query(
-        `INSERT INTO script_results
-           (script_set_id, script_id, script_version_id, script_name, parameters, physical_blockdevice_id, interface_id)
-         SELECT r.script_set_id, r.script_id, r.script_version_id, r.script_name, p.parameters, p.disk, p.nic
-           FROM script_results r,
-                unnest($2::jsonb[], $3::int[], $4::int[]) AS p(parameters, disk, nic)
-          WHERE r.id = $1`,
-        [
-          result.id,
-          more.map((m) => JSON.stringify(m.parameters)),
-          more.map((m) => m.physicalBlockdeviceId),
-          more.map((m) => m.interfaceId),
-        ],
-      );
-  }
 }
 
 /** The machine's physical disks and its enabled interfaces with no children (MAAS's choices). */
-async function loadHardware(tx: EntityManager, machineId: number): Promise<MachineHardware> {
+export async function loadHardware(tx: EntityManager, machineId: number): Promise<MachineHardware> {
   const [machine] = (await tx.query(
     `SELECT hostname || '.' || domain AS fqdn, system_id AS "systemId" FROM machines WHERE id = $1`,
     [machineId],
