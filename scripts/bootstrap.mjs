@@ -151,13 +151,16 @@ function installMaasCli() {
 }
 
 // What the rack's network boot needs, for `npm start` as for the tests: busybox-static, cpio, gcc
-// and libc6-dev (the ephemeral environment's build, which compiles its nvme-format helper; hdparm
-// it downloads itself), iPXE's first-stage loaders for TFTP, and the deployable OS image's tools.
+// and libc6-dev (the ephemeral environment's build, which compiles its nvme-format helper and fio;
+// hdparm it downloads itself), iPXE's first-stage loaders for TFTP, and the deployable OS image's tools.
 aptInstall([
   ['/bin/busybox', 'busybox-static'],
   ['cpio', 'cpio'],
   ['gcc', 'gcc'],
   ['/usr/include/linux/nvme_ioctl.h', 'libc6-dev'],
+  // fio, compiled from Debian's source by the ephemeral build (its built-in storage test).
+  ['make', 'make'],
+  ['curl', 'curl'],
   ['/usr/lib/ipxe/undionly.kpxe', 'ipxe'],
   ['syslinux', 'syslinux'],
   ['/usr/lib/syslinux/mbr/mbr.bin', 'syslinux-common'],
