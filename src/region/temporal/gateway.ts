@@ -62,7 +62,14 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       if (await this.runningFrom(workflowId, params)) return 'running';
       // The previous lifecycle may have recorded its outcome and be a moment from closing.
       if ((await this.waitForClose(workflowId, RECORDED_START_GRACE_MS)) === 'running') throw err;
-      await this.startOnce(type, workflowId, params);
+      try {
+        await this.startOnce(type, workflowId, params);
+      } catch (again) {
+        // Two requests completing one recorded start (a release and its repeat) both waited for
+        // the earlier run: the other one's start went out first, which is this start too.
+        if (again instanceof ConflictError && (await this.runningFrom(workflowId, params))) return 'running';
+        throw again;
+      }
     }
     return 'started';
   }
