@@ -47,6 +47,11 @@ export interface WorkflowGateway {
    * when it is not running or no answer came in time (a read must not wait on Temporal).
    */
   step(workflowId: string, timeoutMs: number): Promise<OperationStep | null>;
+  /**
+   * Temporal is known to be away right now (a call's attempt found it unreachable and none has been
+   * answered since), from calls already made: no round trip. Absent: not known.
+   */
+  knownUnavailable?(): boolean;
   /** Run a short workflow to completion and return its result (power actions). */
   execute<T extends WorkflowType>(
     type: T,

@@ -22,6 +22,7 @@ import {
 import { ConflictError, UnavailableError } from '../errors';
 import { dependencyOutage } from '../outages';
 import type { WorkflowGateway, WorkflowState } from '../services/workflow-gateway';
+import { TemporalReachability } from './reachability';
 
 const STATE: Record<WorkflowExecutionStatusName, WorkflowState> = {
   RUNNING: 'running',
@@ -46,7 +47,15 @@ const EARLIER_RUN_GRACE_MS = 5_000;
 const RECORDED_START_GRACE_MS = 15_000;
 
 export class TemporalWorkflowGateway implements WorkflowGateway {
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    /** Shared with the client's retry interceptor (cli/region.ts), which sees failed attempts first. */
+    private readonly reachability = new TemporalReachability(),
+  ) {}
+
+  knownUnavailable(): boolean {
+    return this.reachability.knownUnavailable;
+  }
 
   async start<T extends WorkflowType>(
     type: T,
@@ -84,11 +93,13 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         ...lifecycleStart(type, workflowId, params),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       });
+      this.reachability.answered();
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        this.reachability.answered();
         throw new ConflictError(`Another operation is in progress on this machine (workflow ${workflowId}).`);
       }
-      throw unavailable(err);
+      throw this.unavailable(err);
     }
   }
 
@@ -147,10 +158,14 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
   async state(workflowId: string): Promise<WorkflowState> {
     try {
       const d = await this.client.workflow.getHandle(workflowId).describe();
+      this.reachability.answered();
       return STATE[d.status.name] ?? 'not_found';
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return 'not_found';
-      throw unavailable(err);
+      if (err instanceof WorkflowNotFoundError) {
+        this.reachability.answered();
+        return 'not_found';
+      }
+      throw this.unavailable(err);
     }
   }
 
@@ -179,6 +194,12 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       // Not running, no worker to answer in time, or Temporal down: the step is unknown, not an error.
       return null;
     }
+  }
+
+  /** The client's error as ours; an outage is noted (knownUnavailable) until the server answers again. */
+  private unavailable(err: unknown): Error {
+    if (dependencyOutage(err)) this.reachability.unavailable();
+    return unavailable(err);
   }
 
   async execute<T extends WorkflowType>(
