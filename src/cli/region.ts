@@ -17,6 +17,7 @@ import { loadRackSecret, loadSecretKey, SecretBox } from '../region/secrets';
 import { createRegionServices } from '../region/services';
 import { hostInterfaces } from '../rack/host-interfaces';
 import { TemporalWorkflowGateway } from '../region/temporal/gateway';
+import { TemporalReachability } from '../region/temporal/reachability';
 import { TemporalPausedPowerSteps } from '../region/temporal/paused-power-steps';
 import { createRegionWorker } from '../region/worker';
 import { startDnsServer } from '../region/dns-server';
@@ -73,17 +74,24 @@ export async function startRegion(
     machinesByStatus: () => services.machineCounts.byStatus(),
     pools: () => ({ main: poolStats(db), ...(listingDb ? { listings: poolStats(listingDb) } : {}) }),
   });
+  const reachability = new TemporalReachability();
   const connection = await Connection.connect({
     address: infra.temporalAddress,
     // gRPC retries ride out a blip; a Temporal restart becomes the API's 503 in seconds, not ~20 s.
-    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: TEMPORAL_CALL_ATTEMPTS }))],
+    // The attempts observed too: a lifecycle request answers before its start only while Temporal
+    // is not known to be away (region/temporal/reachability.ts).
+    interceptors: [
+      makeGrpcRetryInterceptor(
+        reachability.observing(defaultGrpcRetryOptions({ maxAttempts: TEMPORAL_CALL_ATTEMPTS })),
+      ),
+    ],
   });
   const client = new Client({
     connection,
     namespace: config.temporalNamespace,
     interceptors: { workflow: [workflowStartCounter(metrics, log)] },
   });
-  const workflows = new TemporalWorkflowGateway(client);
+  const workflows = new TemporalWorkflowGateway(client, reachability);
   const services = createRegionServices({
     db,
     workflows,
@@ -91,6 +99,7 @@ export async function startRegion(
     nodeTimeoutMs: config.nodeTimeoutMs,
     bootRoot: config.rackBoot.bootRoot,
     listing: { db: listingDb, perUser: limits.listingsPerUser },
+    startWaitMs: config.startWaitMs,
   });
   const stops: Array<() => Promise<void> | void> = [];
 
@@ -172,6 +181,8 @@ export async function startRegion(
     url: `http://${config.apiHost}:${config.apiPort}/MAAS/`,
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
+      // The API is closed: the starts its requests left going on end before their connections.
+      await services.actions.drainStarts();
       await connection.close();
       await listingDb?.destroy();
       await db.destroy();

@@ -27,6 +27,8 @@ export interface Config {
   /** How often a rack polls its machines' BMCs, and how many at once. */
   powerPoll: { everyMs: number; concurrency: number };
   reconcileGraceMs: number;
+  /** How long a lifecycle request (op=commission, deploy, release, test) waits for its workflow's start. */
+  startWaitMs: number;
   /** The rack's boot servers: ports (0 = any free port, null = off) and the directory they serve. */
   rackBoot: RackBootConfig;
   /** How the region uses PostgreSQL: two pools, so heavy listings cannot starve everything else. */
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: Math.max(1, int(env.METALFLOW_POWER_POLL_CONCURRENCY, 10)),
     },
     reconcileGraceMs: int(env.METALFLOW_RECONCILE_GRACE_SECONDS, 30) * 1000,
+    startWaitMs: int(env.METALFLOW_START_WAIT_MS, 150),
     rackBoot: {
       bootRoot: path.resolve(env.METALFLOW_BOOT_ROOT ?? path.join(__dirname, '..', '..', 'build', 'boot')),
       dhcpPort: port(env.METALFLOW_DHCP_PORT, 67),

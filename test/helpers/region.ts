@@ -71,6 +71,8 @@ export async function startTestRegion(o: {
     rackQueue: rack.taskQueue,
     rackSystemId: rack.systemId,
     stop: async () => {
+      // Starts whose requests answered before them (lifecycle-start.ts) end before their connections close.
+      await services.actions.drainStarts();
       rackWorker?.shutdown();
       await rackRun?.catch(() => undefined);
       await rackConnection?.close();

@@ -4,6 +4,9 @@
 // completed by a repeated request or by the reconciler, never run twice. A repeat completes the
 // recorded start of deploy and release too, only if it asks the same (else a 409 naming what
 // differs), and a repeat racing the start that just went out is answered as the repeat it is.
+// The request answers once the start is made or after its short wait: a slow start goes on in the
+// background (and its failure leaves the start to the reconciler); a start that fails in time, or
+// any while Temporal is known to be away, still answers 503.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -11,8 +14,10 @@ import type { RegionActivities } from '../../src/contracts/activities';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId } from '../../src/contracts/workflows';
 import { mapDomainError } from '../../src/api/domain-errors';
+import { UnavailableError } from '../../src/region/errors';
 import { Reconciler } from '../../src/region/reconciler';
 import { MachineActions } from '../../src/region/services/machine-actions';
+import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { pendingStartOf } from '../../src/region/services/workflow-starts';
 import { TemporalWorkflowGateway } from '../../src/region/temporal/gateway';
 import { createAdmin, machineInput } from '../helpers/factories';
@@ -211,5 +216,112 @@ describe('op=commission: the start after the commit', () => {
     }
     await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(rack.calls.filter((c) => c === `on:${m.systemId}`).length, 1, 'one workflow ran');
+  });
+
+  /**
+   * The region's gateway with its starts held until the test lets them go (or fail): a start that
+   * takes as long as the test wants, without timing anything. Counts the earlier-run waits too.
+   */
+  const heldStarts = (o: { knownUnavailable?: boolean } = {}) => {
+    const base = region.services.workflows;
+    let go!: (fail?: Error) => void;
+    const gate = new Promise<Error | undefined>((r) => (go = r));
+    const seen = { starts: 0, earlierRunWaits: 0 };
+    const gateway: WorkflowGateway = {
+      ...base,
+      cancel: (id) => base.cancel(id),
+      signal: (id, r) => base.signal(id, r),
+      signalWithStart: (t, id, p, r) => base.signalWithStart(t, id, p, r),
+      state: (id) => base.state(id),
+      waitForClose: (id, ms) => base.waitForClose(id, ms),
+      step: (id, ms) => base.step(id, ms),
+      execute: (t, id, p, ms) => base.execute(t, id, p, ms),
+      waitForEarlierRun: (id) => (seen.earlierRunWaits++, base.waitForEarlierRun(id)),
+      start: async (type, id, params) => {
+        seen.starts++;
+        const fail = await gate;
+        if (fail) throw fail;
+        return base.start(type, id, params);
+      },
+      knownUnavailable: () => o.knownUnavailable ?? false,
+    };
+    const actions = new MachineActions(
+      region.services.db,
+      gateway,
+      region.services.racks,
+      async () => ({ nodeTimeoutMs: 60_000 }),
+      region.services.bootResources,
+      region.services.config,
+      50,
+    );
+    return { actions, seen, go };
+  };
+
+  it('a slow start: the request answers before it is made (machine Commissioning, start recorded); the start then runs in the background', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-slow' }));
+    const slow = heldStarts();
+    // Resolves while the start is still held: the request did not wait for it.
+    await slow.actions.commission(admin, m.systemId);
+    assert.equal(slow.seen.starts, 1, 'the start was under way when the request answered');
+    assert.equal(
+      (await waitForStatus(region.services, m.systemId, S.COMMISSIONING)).workflowId,
+      lifecycleWorkflowId(m.systemId),
+    );
+    assert.equal(await pendingRows(m.systemId), 1, 'the start it owes is recorded');
+    assert.equal(await workflowState(m.systemId), 'not_found');
+    slow.go();
+    await slow.actions.drainStarts();
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(await pendingRows(m.systemId), 0);
+    assert.equal(rack.calls.filter((c) => c === `on:${m.systemId}`).length, 1, 'one workflow ran');
+  });
+
+  it('a slow start that then fails: no unhandled rejection, the row stays, and the reconciler starts it', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-slow-fail' }));
+    const slow = heldStarts();
+    await slow.actions.commission(admin, m.systemId);
+    slow.go(new UnavailableError('The workflow service (Temporal) is unavailable'));
+    await slow.actions.drainStarts();
+    assert.equal(await pendingRows(m.systemId), 1);
+    assert.equal(await workflowState(m.systemId), 'not_found');
+    const reconciler = new Reconciler(region.services.db, region.services.workflows, {
+      graceMs: 0,
+      log: () => undefined,
+    });
+    assert.deepEqual(await reconciler.reconcile(), [], 'not failed');
+    await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(await pendingRows(m.systemId), 0);
+  });
+
+  it('Temporal known to be away: the request waits for its start and answers the 503 that says it was recorded', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-known-down' }));
+    const down = heldStarts({ knownUnavailable: true });
+    const answer = refusal(down.actions.commission(admin, m.systemId));
+    // Held past the request's own wait: a request that did not wait would have answered by now.
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    await new Promise((r) => setTimeout(r, 300));
+    down.go(new UnavailableError('The workflow service (Temporal) is unavailable'));
+    const r = await answer;
+    assert.equal(r?.status, 503);
+    assert.match(String(r?.body), /recorded: machine \w+ is Commissioning/);
+    assert.equal(await pendingRows(m.systemId), 1);
+    await region.services.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.READY);
+  });
+
+  it("the earlier run's grace is asked only of a machine that ever had a lifecycle workflow", async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-grace' }));
+    const first = heldStarts();
+    first.go();
+    await first.actions.commission(admin, m.systemId);
+    assert.equal(first.seen.earlierRunWaits, 0, 'a new machine: no workflow ever ran as machine:<id>');
+    await first.actions.drainStarts();
+    await waitForStatus(region.services, m.systemId, S.READY);
+    const again = heldStarts();
+    again.go();
+    await again.actions.commission(admin, m.systemId);
+    assert.equal(again.seen.earlierRunWaits, 1, 'commissioned before: its earlier run may still be closing');
+    await again.actions.drainStarts();
+    await waitForStatus(region.services, m.systemId, S.READY);
   });
 });

@@ -159,6 +159,8 @@ export function createRegionServices(o: {
   /** The pool machine listings read from (default: `db`), and how many one user may run at once (default: no limit). */
   /** The listing pool, how many listings one user runs at once, and how many may wait for a turn. */
   listing?: { db?: DataSource; perUser?: number; queue?: ListingQueue };
+  /** How long a lifecycle request waits for its workflow's start before answering (default 150 ms). */
+  startWaitMs?: number;
 }): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
@@ -175,7 +177,7 @@ export function createRegionServices(o: {
     limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser, o.listing.queue) : undefined,
   });
   const storage = new StorageService(o.db, queries);
-  const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources, config);
+  const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources, config, o.startWaitMs);
   const reservations = new ReservationService(o.db);
   const vlans = new VlanService(o.db);
   const devices = new DeviceService(o.db);

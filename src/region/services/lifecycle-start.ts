@@ -1,11 +1,15 @@
 // A lifecycle operation's start (commission, deploy, release, test): the transition is checked
 // and recorded with the workflow start it owes (services/workflow-starts.ts, an outbox), then the
 // workflow is started after the commit: no row lock is held while Temporal answers, and a start
-// Temporal could not take is completed by a repeated request or the reconciler. The bulk
-// operations start inside their transaction instead (startLocked): if Temporal refuses, nothing
-// is written; if the commit fails after a start, the workflow's own first step re-applies the
-// transition (only then: the claim token it carries tells that apart from an operator having
-// released the claim).
+// Temporal could not take is completed by a repeated request or the reconciler. The request
+// answers once the start is made or after a short wait (startWaitMs), whichever comes first: a
+// slow start goes on in the background (background-starts.ts), and ends as a start after a 503
+// would (its row is cleared, or left for a repeat or the reconciler). A start that fails within
+// the wait, or any while Temporal is known to be away, still answers the 503 that says the request
+// was recorded. The bulk operations start inside their transaction instead (startLocked): if
+// Temporal refuses, nothing is written; if the commit fails after a start, the workflow's own
+// first step re-applies the transition (only then: the claim token it carries tells that apart
+// from an operator having released the claim).
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   assertTransition,
@@ -19,6 +23,7 @@ import { MachineEntity, type Machine } from '../db/entities';
 import { ConflictError, FormValidationError, UnavailableError } from '../errors';
 import { newClaimToken } from '../ids';
 import { WORKFLOW_SERVICE_DOWN } from '../outages';
+import { BackgroundStarts, settledWithin } from './background-starts';
 import { assertMayUseMachine } from './machine-access';
 import { operatorRef, type OperatorRef } from './operator-ref';
 import type { Principal } from './principal';
@@ -55,13 +60,29 @@ export interface StartSteps<T extends LifecycleWorkflowType> {
   extra: (m: Machine) => Partial<Machine>;
 }
 
+/** How long a request waits for its workflow's start before answering (METALFLOW_START_WAIT_MS). */
+export const DEFAULT_START_WAIT_MS = 150;
+
 export class LifecycleStarts {
+  /** Starts whose request answered before they were made; region shutdown drains them. */
+  private readonly background: BackgroundStarts;
+
   constructor(
     private readonly db: DataSource,
     private readonly workflows: WorkflowGateway,
     private readonly racks: RackService,
     private readonly deadlines: () => Promise<Deadlines>,
-  ) {}
+    private readonly startWaitMs = DEFAULT_START_WAIT_MS,
+  ) {
+    // A failed background start leaves its outbox row: the reconciler starts it (and says so), or
+    // a repeated request does, exactly as after the 503 the request would have got.
+    this.background = new BackgroundStarts(() => undefined);
+  }
+
+  /** Wait for the starts still going on after their requests answered (region shutdown, tests). */
+  drain(): Promise<void> {
+    return this.background.drain();
+  }
 
   async start<T extends LifecycleWorkflowType>(
     systemId: string,
@@ -106,12 +127,35 @@ export class LifecycleStarts {
       return recorded;
     });
     if (!start) return;
-    const outcome = await this.completeStart(start, op);
+    const attempt = this.completeStart(start, op);
+    // A repeat waits for its start's outcome, as before the bounded wait: whether the start it
+    // would complete was made already decides between a success and MAAS's refusal below.
+    if (!repeat) return this.answerWithin(start, attempt);
+    const outcome = await attempt;
     // Two requests at once (a double submit, or concurrent clients): the one that did not start
     // the operation is refused as MAAS refuses an operation on a machine already in it (release:
     // already releasing is its postcondition, a success), whoever made the start.
-    if (repeat && outcome === 'running' && type !== WorkflowType.release)
+    if (outcome === 'running' && type !== WorkflowType.release)
       throw notStartable(type, { status: op.inProgress } as Machine);
+  }
+
+  /**
+   * Answer when the start is made, or once startWaitMs passed with it still under way (the commit
+   * is what the request changed; the start goes on in the background). A start that failed in
+   * time gives its 503; so does one while Temporal is known to be away (seen before or during the
+   * wait), which is waited for: a client must not read a 200 when its workflow cannot start.
+   */
+  private async answerWithin(start: PendingStart, attempt: Promise<unknown>): Promise<void> {
+    if (!this.workflows.knownUnavailable?.()) {
+      const settled = await settledWithin(attempt, this.startWaitMs);
+      if (settled?.status === 'fulfilled') return;
+      if (settled?.status === 'rejected') throw settled.reason;
+      if (!this.workflows.knownUnavailable?.()) {
+        this.background.track(start.systemId, attempt);
+        return;
+      }
+    }
+    await attempt;
   }
 
   /**
@@ -127,6 +171,11 @@ export class LifecycleStarts {
     // In an operation (this one: a repeat or a duplicate; another: refused by the lifecycle table
     // at once), nothing to wait for: only a settled machine's earlier run may still be closing.
     if (!m || operationIn(m.status) !== undefined) return;
+    // No workflow ever ran as machine:<id>: workflow_type is set by every claim of the machine (an
+    // API start, a workflow's take-over or reset claim, '' when it had none) and by a deployed
+    // registration, and never cleared, so NULL proves there is no earlier run to wait for (and
+    // spares the Temporal round trip, slow under load, for a new machine's first operation).
+    if (m.workflowType === null) return;
     let state: string;
     try {
       state = await this.workflows.waitForEarlierRun(lifecycleWorkflowId(systemId));

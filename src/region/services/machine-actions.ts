@@ -66,14 +66,21 @@ export class MachineActions {
     private readonly deadlines: () => Promise<Deadlines>,
     private readonly images?: Pick<BootResourceService, 'resolve' | 'list'>,
     private readonly config?: Pick<ConfigService, 'defaultDeployImage' | 'eraseDefaults'>,
+    /** How long a lifecycle request waits for its workflow's start (lifecycle-start.ts). */
+    startWaitMs?: number,
   ) {
-    this.starts = new LifecycleStarts(db, workflows, racks, deadlines);
+    this.starts = new LifecycleStarts(db, workflows, racks, deadlines, startWaitMs);
     this.bulk = new MachineBulkActions(db, workflows, this.starts, deadlines, config);
     this.powerActions = new MachinePowerActions(db, workflows, racks, deadlines);
     this.statusActions = new MachineStatusActions(db, workflows);
   }
 
   private readonly starts: LifecycleStarts;
+
+  /** Wait for workflow starts still going on after their requests answered (before shutdown closes their connections). */
+  drainStarts(): Promise<void> {
+    return this.starts.drain();
+  }
   private readonly bulk: MachineBulkActions;
   private readonly powerActions: MachinePowerActions;
   private readonly statusActions: MachineStatusActions;
