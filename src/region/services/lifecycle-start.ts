@@ -97,8 +97,9 @@ export class LifecycleStarts {
     /** The run's script sets beyond commissioning's, made with the transition (a 400 here writes nothing). */
     scripts?: ScriptSetsStep,
   ): Promise<void> {
-    const deadlines = await this.deadlines();
-    await this.refuseWhileEarlierRunCloses(systemId);
+    // Two independent reads before the transaction, at once: under load each waits its turn for a
+    // connection, so in turn they would add up.
+    const [deadlines] = await Promise.all([this.deadlines(), this.refuseWhileEarlierRunCloses(systemId)]);
     // The status change and the start it owes commit together (an outbox row); the workflow is
     // started after the commit, so the machine's row lock is never held while Temporal answers.
     // A repeat that found the start still recorded: if that start turns out to be running already,
