@@ -130,19 +130,19 @@ export class MachineOperations {
   }
 
   async commission(caller: Principal, systemId: string, o?: CommissionOptions): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.commission(caller, systemId, o);
   }
   async test(caller: Principal, systemId: string, o: TestOptions): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.test(caller, systemId, o);
   }
   async deploy(caller: Principal, systemId: string, o: DeployOptions): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.deploy(caller, systemId, o);
   }
   async release(caller: Principal, systemId: string, o: ReleaseOptions): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.release(caller, systemId, o);
   }
   /** Bulk release: visibility and policy are checked per machine inside (MAAS's all-or-nothing). */
@@ -182,31 +182,31 @@ export class MachineOperations {
   }
 
   async abort(caller: Principal, systemId: string, comment: string): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.abort(caller, systemId, comment);
   }
   async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.markBroken(caller, systemId, message);
   }
   async markFixed(caller: Principal, systemId: string, comment = ''): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.markFixed(caller, systemId, comment);
   }
   async overrideFailedTesting(caller: Principal, systemId: string, comment = ''): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.overrideFailedTesting(caller, systemId, comment);
   }
   async reserve(caller: Principal, systemId: string, reservedFor: string, comment: string): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.reservations.reserve(caller, systemId, reservedFor, comment);
   }
   async lock(caller: Principal, systemId: string, locked: boolean, comment: string): Promise<void> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     await this.actions.lock(caller, systemId, locked, comment);
   }
   async power(caller: Principal, systemId: string, action: PowerAction, comment = ''): Promise<PowerResult> {
-    await this.visible(caller, systemId);
+    await this.assertVisible(caller, systemId);
     return this.actions.power(caller, systemId, action, comment);
   }
 
@@ -286,6 +286,11 @@ export class MachineOperations {
 
   private async viewsOf(caller: Principal, systemIds: string[]): Promise<MachineView[]> {
     return systemIds.length ? this.queries.list(caller, { systemId: systemIds }) : [];
+  }
+
+  /** A hidden machine is MAAS's 404, before any rule is asked (one query, no view). */
+  private async assertVisible(caller: Principal, systemId: string): Promise<void> {
+    await this.queries.visibleId(caller, systemId);
   }
 
   private async visible(caller: Principal, systemId: string): Promise<Machine> {
