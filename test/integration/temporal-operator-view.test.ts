@@ -97,6 +97,7 @@ describe('what an operator sees in Temporal (real CLI, HTTP, PostgreSQL, Tempora
       form: { distro_series: 'jammy' },
     });
     assert.equal(deploy.status, 200, deploy.text);
+    assert.equal((deploy.body as Json).operation_step, null, "the deploy's answer does not query its new workflow");
 
     let step: OperationStep | undefined;
     for (let i = 0; i < 100 && step?.step !== 'wait for the installation'; i++) {
@@ -127,9 +128,8 @@ describe('what an operator sees in Temporal (real CLI, HTTP, PostgreSQL, Tempora
     }
     assert.ok(Date.parse(heard!.lastHeardAt!) <= Date.parse(heard!.deadline!), JSON.stringify(heard));
 
-    // The API: one machine's JSON shows the step; a listing does not ask Temporal. The deploy's
-    // own answer asked already (its step then "starting"), and one answer serves a machine's
-    // reads for STEP_CACHE_TTL_MS: the new step shows within that.
+    // The API: one machine's JSON shows the step; a listing does not ask Temporal. One answer
+    // serves a machine's reads for STEP_CACHE_TTL_MS: the new step shows within that.
     const until = Date.now() + STEP_CACHE_TTL_MS + 2_000;
     const read = async () =>
       (await api.call('GET', `/MAAS/api/2.0/machines/${systemId}/`, { key: admin })).body as Json;

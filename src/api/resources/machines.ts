@@ -50,6 +50,9 @@ export function machineResources(services: RegionServices, present: PresentOptio
   const id = (c: Ctx) => c.path.system_id!;
   /** Operations answer with the machine as it is now. */
   const show = async (c: Ctx) => presentMachine(await ops.read(c.principal, id(c)), presentFor(c));
+  /** The reply to a lifecycle operation's start: its workflow has no step to tell yet. */
+  const started = async (c: Ctx) =>
+    presentMachine(await ops.read(c.principal, id(c), { justStarted: true }), presentFor(c));
   const operate = may('machine', 'read');
   /** Presented machines kept between listings (per process), while their versions hold. */
   const listingCache = new PresentedMachineCache();
@@ -171,7 +174,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         access: operate,
         form: commissionApiForm,
         doc: 'Commission: boot the ephemeral environment and record the hardware.',
-        handle: async (c) => (await ops.commission(caller(c), id(c), c.form), show(c)),
+        handle: async (c) => (await ops.commission(caller(c), id(c), c.form), started(c)),
       }),
       action({
         method: 'POST',
@@ -179,7 +182,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         access: operate,
         form: testApiForm,
         doc: "Test the hardware (admins, and admins of the machine's pool): the ephemeral environment runs the testing scripts; passing returns the machine where it was (READY from a broken or failed state, NEW from failed commissioning), a failed test leaves it Failed testing naming the script. Not from Deployed: the netboot would take its workload down.",
-        handle: async (c) => (await ops.test(caller(c), id(c), c.form), show(c)),
+        handle: async (c) => (await ops.test(caller(c), id(c), c.form), started(c)),
       }),
       action({
         method: 'POST',
@@ -187,7 +190,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         access: operate,
         form: deployForm,
         doc: 'Deploy an OS. A READY machine is allocated to the caller first.',
-        handle: async (c) => (await ops.deploy(caller(c), id(c), c.form), show(c)),
+        handle: async (c) => (await ops.deploy(caller(c), id(c), c.form), started(c)),
       }),
       action({
         method: 'POST',
@@ -195,7 +198,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         access: operate,
         form: releaseForm,
         doc: 'Release to the pool.',
-        handle: async (c) => (await ops.release(caller(c), id(c), c.form), show(c)),
+        handle: async (c) => (await ops.release(caller(c), id(c), c.form), started(c)),
       }),
       action({
         method: 'POST',

@@ -253,12 +253,17 @@ export class MachineOperations {
     });
   }
 
-  /** One machine, with its running operation's step (a listing has none: one query per machine). */
-  async read(caller: Principal | null, systemId: string): Promise<MachineView> {
+  /**
+   * One machine, with its running operation's step (a listing has none: one query per machine).
+   * `justStarted`: the reply to the request that started the operation, whose workflow has reported
+   * no step yet; asking would wait for a worker to take its first task (up to the query's timeout
+   * under load) to learn nothing.
+   */
+  async read(caller: Principal | null, systemId: string, o: { justStarted?: boolean } = {}): Promise<MachineView> {
     const view = await this.queries.get(caller, systemId);
     const m = view.machine;
     // Only a transitional machine has an operation under way; a closed workflow is not asked.
-    const asked = this.workflows && m.workflowId && isTransitional(m.status);
+    const asked = !o.justStarted && this.workflows && m.workflowId && isTransitional(m.status);
     // Keyed by status too: the same workflow id runs the machine's next operation (commission,
     // then deploy), whose read must not show the previous one's step.
     const operationStep = asked
