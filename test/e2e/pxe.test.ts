@@ -192,6 +192,12 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
             results: Json[];
           }
         ).results.find((r) => r.name === name)!;
+      // What LLDP costs the commissioning (the capture waits for the agent the install started).
+      for (const name of ['20-maas-01-install-lldpd', 'maas-capture-lldpd']) {
+        const r = await result('current-commissioning', name);
+        assert.equal(r.status_name, 'Passed', name);
+        console.log(`${name}: runtime ${String(r.runtime)}`);
+      }
       const marker = await result('current-commissioning', 'e2e-marker');
       assert.equal(marker.status_name, 'Passed');
       assert.match(Buffer.from(String(marker.stdout), 'base64').toString(), new RegExp(`e2e-marker ${VM.serial}`));
