@@ -4,7 +4,8 @@
 # the NIC and disk driver modules) and a busybox-static initramfs whose /init is
 # images/ephemeral/init. For secure erase it also holds hdparm (from Debian's package; ATA
 # security erase) and nvme-format (images/ephemeral/nvme-format.c, compiled here with gcc: NVMe
-# Format NVM with Secure Erase Settings), with the C library they run on (the build host's libc6).
+# Format NVM with Secure Erase Settings), with the C library they run on (the build host's libc6);
+# for LLDP, lldp-listen (images/ephemeral/lldp-listen.c, compiled the same way).
 #
 #   images/ephemeral/build.sh [--force] [--verify] [OUTDIR]
 #
@@ -154,7 +155,7 @@ for pkg in "${FIO_DEV_PACKAGES[@]}"; do FIO_DEBS+=("$(fetch_deb "$pkg")"); done
 LIBC_VERSION=$(dpkg-query -W -f='${Version}' libc6)
 GCC_VERSION=$(gcc -dumpfullversion)
 
-INPUTS=("$SCRIPTS"/runner.sh "$SCRIPTS"/json-flatten.awk "$SCRIPTS"/builtin/* "$HERE/init" "$HERE/follow-rack.sh" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER" "$UEFI_ENTRIES")
+INPUTS=("$SCRIPTS"/runner.sh "$SCRIPTS"/json-flatten.awk "$SCRIPTS"/builtin/* "$HERE/init" "$HERE/follow-rack.sh" "$HERE/udhcpc.script" "$HERE/nvme-format.c" "$HERE/lldp-listen.c" "$HERE/build.sh" "$LIBRARY" "$INSTALLER" "$UEFI_ENTRIES")
 STAMP=$(
   echo "kernel $(basename "$DEB")"
   echo "busybox-static $BUSYBOX_VERSION"
@@ -325,6 +326,10 @@ dpkg-deb --fsys-tarfile "$HDPARM_DEB" | tar -x -O ./sbin/hdparm >"$STAGE/hdparm"
 install -m 0755 "$STAGE/hdparm" "$R/usr/sbin/hdparm"
 gcc -Os -Wall -s -Wl,--build-id=none -o "$STAGE/nvme-format" "$HERE/nvme-format.c"
 install -m 0755 "$STAGE/nvme-format" "$R/usr/sbin/nvme-format"
+# LLDP (20-maas-01-install-lldpd, maas-capture-lldpd): lldp-listen, compiled the same way, in place
+# of Debian's lldpd (whose XML output needs libxml2 and libicu, ~35 MB, and whose daemon links libsnmp).
+gcc -Os -Wall -s -Wl,--build-id=none -o "$STAGE/lldp-listen" "$HERE/lldp-listen.c"
+install -m 0755 "$STAGE/lldp-listen" "$R/usr/sbin/lldp-listen"
 install -m 0755 "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)" "$R/lib/x86_64-linux-gnu/libc.so.6"
 install -m 0755 "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$R/lib64/ld-linux-x86-64.so.2"
 # The deploy installer's tools in /bin, before busybox's links (`--install -s` leaves a name that

@@ -2,7 +2,8 @@
 // own iPXE firmware, powered through a real IPMI BMC (ipmi_sim) by metalflow's IPMI driver,
 // PXE-boots from the rack's own DHCP, TFTP and HTTP servers into metalflow's ephemeral
 // environment; an unknown VM enlists itself (NEW), then commissioning runs a user's script and a
-// test that fails (Failed testing, an XPath tag on the VM's lshw) and a per-disk test asked for
+// test that fails (Failed testing, XPath tags on the VM's lshw and on the LLDP neighbour it heard,
+// the lab's switch on br0, which `details` returns) and a per-disk test asked for
 // before the disks were known, and overridden it is READY with the hardware QEMU was given; then
 // op=test runs the real fio on the VM's small scratch disk. Region, rack, PostgreSQL and Temporal
 // are real processes.
@@ -18,7 +19,9 @@ import {
   recordCommissionBench,
   type OrchestratedPhases,
 } from './lab/commission-bench';
-import { startLab, VM, type Json, type Lab } from './lab/lab';
+import { oauthHeader } from '../../src/api/http';
+import { decodeBson } from '../helpers/bson';
+import { LAB_SWITCH, startLab, VM, type Json, type Lab } from './lab/lab';
 
 /** A user commissioning script whose output the test reads back: the VM's serial, as the environment sees it. */
 const MARKER_SCRIPT = `#!/bin/sh
@@ -61,6 +64,8 @@ const SCRATCH_DISK_BYTES = 32 * 1024 ** 2;
 const WITH_SCRIPTS = !COMMISSION_PHASES_FILE;
 /** lshw's system node of the lab's VM (its SMBIOS vendor, lab.ts). */
 const LAB_VENDOR_XPATH = '//node[@class="system"]/vendor = "MetalflowLab"';
+/** The lab's LLDP switch as maas-capture-lldpd heard it on the VM's NIC (MAAS's lldp: prefix). */
+const LAB_SWITCH_XPATH = `//lldp:interface[lldp:port/lldp:id = "${LAB_SWITCH.port}"]/lldp:chassis/lldp:name = "${LAB_SWITCH.name}"`;
 
 describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { timeout: 15 * 60_000 }, () => {
   let lab: Lab;
@@ -144,6 +149,8 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
       }
       const tag = await stack.call('POST', '/tags/', { name: 'e2e-lab-vendor', definition: LAB_VENDOR_XPATH });
       assert.equal(tag.status, 200, tag.text);
+      const lldpTag = await stack.call('POST', '/tags/', { name: 'e2e-lab-switch', definition: LAB_SWITCH_XPATH });
+      assert.equal(lldpTag.status, 200, lldpTag.text);
     }
     const startMs = Date.now();
     const started = await stack.call(
@@ -165,12 +172,32 @@ describe('PXE end to end: enlist, then commission a QEMU VM through IPMI', { tim
       assert.equal(ended.commissioning_status_name, 'Passed');
       assert.equal(ended.testing_status_name, 'Failed');
       assert.ok((ended.tag_names as string[]).includes('e2e-lab-vendor'), JSON.stringify(ended.tag_names));
+      assert.ok((ended.tag_names as string[]).includes('e2e-lab-switch'), JSON.stringify(ended.tag_names));
+      // The VM's receive-only LLDP agent heard the lab's switch: its XML is the machine's lldp details.
+      const details = await fetch(`${stack.apiUrl}/machines/${id}/op-details`, {
+        headers: { Authorization: oauthHeader(stack.adminKey) },
+      });
+      const lldp = decodeBson(Buffer.from(await details.arrayBuffer())).lldp?.toString('utf8') ?? '';
+      assert.match(lldp, new RegExp(`<interface label="Interface" name="eth0" via="LLDP"`), lldp);
+      assert.match(lldp, new RegExp(`<name label="SysName">${LAB_SWITCH.name}</name>`), lldp);
+      assert.match(lldp, new RegExp(`<id label="PortID" type="ifname">${LAB_SWITCH.port}</id>`), lldp);
+      assert.match(
+        lldp,
+        new RegExp(`<mgmt-ip label="MgmtIP">${LAB_SWITCH.mgmtIp.replaceAll('.', '\\.')}</mgmt-ip>`),
+        lldp,
+      );
       const result = async (set: string, name: string) =>
         (
           (await stack.call('GET', `/nodes/${id}/results/${set}/?include_output=true&filters=${name}`)).body as {
             results: Json[];
           }
         ).results.find((r) => r.name === name)!;
+      // What LLDP costs the commissioning (the capture waits for the agent the install started).
+      for (const name of ['20-maas-01-install-lldpd', 'maas-capture-lldpd']) {
+        const r = await result('current-commissioning', name);
+        assert.equal(r.status_name, 'Passed', name);
+        console.log(`${name}: runtime ${String(r.runtime)}`);
+      }
       const marker = await result('current-commissioning', 'e2e-marker');
       assert.equal(marker.status_name, 'Passed');
       assert.match(Buffer.from(String(marker.stdout), 'base64').toString(), new RegExp(`e2e-marker ${VM.serial}`));

@@ -8,6 +8,7 @@ import { HARDWARE_FILE, type HardwareReport } from '../../src/contracts/hardware
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { MachineEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
+import { decodeBson } from '../helpers/bson';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
@@ -21,27 +22,6 @@ const report: HardwareReport = {
   interfaces: [{ name: 'eth0', mac: '52:54:00:dd:00:01', link_speed_mbps: 1000 }],
   dmi: { vendor: 'ACME', product: 'Box', serial: 'S123', uuid: 'a0b1c2d3-0000-0000-0000-000000000001' },
 };
-
-/** The one BSON shape details sends: binary and null elements (see presenters/bson.ts). */
-function decodeBson(buf: Buffer): Record<string, Buffer | null> {
-  assert.equal(buf.readInt32LE(0), buf.length);
-  const out: Record<string, Buffer | null> = {};
-  let i = 4;
-  while (buf[i] !== 0) {
-    const type = buf[i]!;
-    const end = buf.indexOf(0, i + 1);
-    const name = buf.subarray(i + 1, end).toString('utf8');
-    i = end + 1;
-    if (type === 0x0a) out[name] = null;
-    else {
-      assert.equal(type, 0x05);
-      const len = buf.readInt32LE(i);
-      out[name] = buf.subarray(i + 5, i + 5 + len);
-      i += 5 + len;
-    }
-  }
-  return out;
-}
 
 describe('MAAS API: node-results and machine details', () => {
   let region: TestRegion;

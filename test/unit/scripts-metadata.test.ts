@@ -6,7 +6,7 @@ import { ValidationError } from '../../src/region/errors';
 import { overallStatus, SCRIPT_STATUS as S } from '../../src/region/services/scripts/script-enums';
 import { defineScript } from '../../src/region/services/scripts/script-metadata';
 import { tarArchive } from '../../src/region/services/scripts/tar';
-import { checkDefinition, definitionMatches, parseLshw } from '../../src/region/services/tag-definitions';
+import { checkDefinition, definitionMatches, parseDetails, parseLshw } from '../../src/region/services/tag-definitions';
 
 const withYaml = (yaml: string) =>
   Buffer.from(
@@ -135,6 +135,22 @@ describe('XPath tag definitions', () => {
     assert.equal(definitionMatches('count(//node[@class="disk"])', doc), false);
     assert.equal(definitionMatches('//node', null), false, 'a machine without lshw output matches nothing');
     assert.equal(parseLshw(Buffer.from('not xml <')), null);
+  });
+  it("evaluates MAAS's merged document: lshw unprefixed as before, lldp: and lshw: in their namespaces", () => {
+    const lshw = Buffer.from('<list><node class="processor"><product>Xeon</product></node></list>');
+    const lldp = Buffer.from(
+      '<lldp label="LLDP neighbors"><interface name="eth0"><chassis><name>sw1</name></chassis></interface></lldp>',
+    );
+    const merged = parseDetails({ lshw, lldp });
+    assert.equal(definitionMatches('count(//node) = 1', merged), true, 'the lshw: copy is not an unprefixed node');
+    assert.equal(definitionMatches('//chassis', merged), false, 'lldpctl names only with lldp:');
+    assert.equal(definitionMatches('//lldp:interface[@name="eth0"]/lldp:chassis/lldp:name = "sw1"', merged), true);
+    assert.equal(definitionMatches('//lshw:node[@class="processor"]/lshw:product = "Xeon"', merged), true);
+    assert.equal(definitionMatches('/list/lldp:lldp', merged), true, "under lshw's root");
+    const lldpOnly = parseDetails({ lshw: Buffer.from('not xml <'), lldp });
+    assert.equal(definitionMatches('/list//lldp:name = "sw1"', lldpOnly), true, 'a bare <list> root');
+    assert.equal(definitionMatches('//node', lldpOnly), false);
+    assert.equal(parseDetails({ lshw: null, lldp: Buffer.from('<lldp') }), null);
   });
   it('refuses an invalid expression with MAAS wording', () => {
     checkDefinition('');

@@ -341,7 +341,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         method: 'GET',
         op: 'details',
         access: may('machine', 'read'),
-        doc: "The machine's probe details as MAAS sends them: BSON (application/bson) of {lshw, lldp}, lshw's XML built from the hardware report commissioning stored (null before it commissioned); lldp is always null (not collected).",
+        doc: "The machine's probe details as MAAS sends them: BSON (application/bson) of {lshw, lldp}, lshw's XML built from the hardware report commissioning stored (null before it commissioned); lldp, the XML maas-capture-lldpd printed (lldpctl's format) in the machine's latest commissioning, null when that run captured none.",
         handle: async (c) => machineDetails(await services.nodeResults.details(caller(c), id(c))),
       }),
     ],

@@ -31,6 +31,7 @@ import { WorkflowStarts1765050000000 } from './migrations/0035-workflow-starts';
 import { WorkflowStartRequests1765110000000 } from './migrations/0041-workflow-start-requests';
 import { ScriptResultHardware1765240000000 } from './migrations/0047-script-result-hardware';
 import { PowerStateAt1765250000000 } from './migrations/0048-power-state-at';
+import { LldpScripts1765260000000 } from './migrations/0049-lldp-scripts';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -64,6 +65,7 @@ export const MIGRATIONS = [
   WorkflowStartRequests1765110000000,
   ScriptResultHardware1765240000000,
   PowerStateAt1765250000000,
+  LldpScripts1765260000000,
 ];
 
 export interface DatabaseOptions {

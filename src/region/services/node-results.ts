@@ -1,10 +1,12 @@
 // MAAS's node results (NodeResultsHandler) and a machine's probe details, from what metalflow's
 // commissioning keeps: the last hardware report a machine uploaded (machines.hardware_report, as
-// validated), which is its one commissioning result, `metalflow-hardware.json`, exit status 0.
+// validated), which is its one commissioning result, `metalflow-hardware.json`, exit status 0; and
+// the LLDP capture's XML (probe-details.ts).
 import type { DataSource } from 'typeorm';
 import { HARDWARE_FILE, type HardwareReport } from '../../contracts/hardware';
 import type { MachineQueries } from './machine-queries';
 import { visibilitySql } from './machine-queries';
+import { lldpDetails } from './probe-details';
 import type { Principal } from './principal';
 
 /** MAAS's result types (metadataserver.enum.RESULT_TYPE). */
@@ -74,14 +76,19 @@ export class NodeResultsService {
     }
   }
 
-  /** A visible machine's hostname and its last hardware report (null before it commissioned). */
-  async details(caller: Principal, systemId: string): Promise<{ hostname: string; report: HardwareReport | null }> {
+  /**
+   * A visible machine's hostname, its last hardware report (null before it commissioned) and its
+   * lldp details (probe-details.ts: null when its latest commissioning captured none).
+   */
+  async details(
+    caller: Principal,
+    systemId: string,
+  ): Promise<{ hostname: string; report: HardwareReport | null; lldp: Buffer | null }> {
     const view = await this.queries.get(caller, systemId);
     const rows = (await this.db.query(`SELECT hardware_report FROM machines WHERE id = $1`, [
       view.machine.id,
-    ])) as Array<{
-      hardware_report: HardwareReport | null;
-    }>;
-    return { hostname: view.machine.hostname, report: rows[0]?.hardware_report ?? null };
+    ])) as Array<{ hardware_report: HardwareReport | null }>;
+    const lldp = await lldpDetails(this.db.manager, view.machine.id);
+    return { hostname: view.machine.hostname, report: rows[0]?.hardware_report ?? null, lldp };
   }
 }

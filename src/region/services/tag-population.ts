@@ -1,18 +1,19 @@
 // MAAS's populate_nodes without stalling the region: a defined tag's machines are exactly those
-// whose latest lshw output matches its XPath. Parsing and evaluating are synchronous (xmldom,
+// whose probe details match its XPath: the latest lshw output with the LLDP capture of the same
+// run (probe-details.ts; a machine without lshw output matches nothing). Parsing and evaluating are synchronous (xmldom,
 // xpath) on the API's event loop, so the walk reads machines in keyset batches outside any
 // transaction, yields to the event loop before each machine, parses at most SIGNAL_LIMITS.fileBytes
 // of output, and refuses the definition (400, nothing written) once one evaluation takes past the
 // budget. The outcome is written by the caller's short transaction, with the definition, after the
-// machines whose lshw changed during the walk are evaluated again: the tag's row lock is held only
+// machines whose details changed during the walk are evaluated again: the tag's row lock is held only
 // for that write, and a refused definition leaves the tag and its machines as they were.
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
 import { ValidationError } from '../errors';
-import { LSHW_SCRIPT } from './hardware/commissioning-output';
+import { captureOutput, LSHW_SCRIPT, sameRunLldp } from './probe-details';
 import { SIGNAL_LIMITS } from './signal-limits';
-import { definitionMatches, parseLshw } from './tag-definitions';
+import { definitionMatches, parseDetails } from './tag-definitions';
 
 /**
  * pg advisory lock key (any fixed number unused elsewhere) ordering a tag's population write
@@ -42,27 +43,41 @@ export interface PopulationLimits {
 }
 export const POPULATION_LIMITS: PopulationLimits = { batch: 25, evaluationMs: 1000 };
 
-/** What a walk found: the matching machines, and which lshw result of each machine it evaluated. */
+/**
+ * What a walk found: the matching machines, and which details of each machine it evaluated (its
+ * lshw result's id and its LLDP capture's, `version`).
+ */
 export interface Population {
   matching: Set<number>;
-  evaluated: Map<number, number>;
+  evaluated: Map<number, string>;
 }
 
 interface Latest {
   machineId: number;
   resultId: number;
+  lldpId: number | null;
 }
+const version = (l: Latest) => `${l.resultId}/${l.lldpId ?? ''}`;
 
-/** Each machine's latest passed lshw result (ids only) after `afterMachine`, in machine order. */
+/**
+ * Each machine's latest passed lshw result and its run's passed LLDP capture (ids only) after
+ * `afterMachine`, in machine order.
+ */
 function latestLshw(manager: EntityManager, afterMachine: number, limit?: number): Promise<Latest[]> {
   return manager.query(
-    `SELECT t.machine_id AS "machineId", max(r.id) AS "resultId"
-       FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
-      WHERE r.script_name = $1 AND r.status = 2 AND t.machine_id > $2
-      GROUP BY t.machine_id ORDER BY t.machine_id${limit === undefined ? '' : ' LIMIT $3'}`,
+    `SELECT l."machineId", r.id AS "resultId", c.id AS "lldpId"
+       FROM (SELECT t.machine_id AS "machineId", max(r.id) AS "resultId"
+               FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
+              WHERE r.script_name = $1 AND r.status = 2 AND t.machine_id > $2
+              GROUP BY t.machine_id ORDER BY t.machine_id${limit === undefined ? '' : ' LIMIT $3'}) l
+       JOIN script_results r ON r.id = l."resultId" ${sameRunLldp('c')}
+      ORDER BY l."machineId"`,
     limit === undefined ? [LSHW_SCRIPT, afterMachine] : [LSHW_SCRIPT, afterMachine, limit],
   );
 }
+
+/** A detail's XML, or null when it is missing or past what is parsed. */
+const bounded = (xml: Buffer | null) => (xml === null || xml.length > SIGNAL_LIMITS.fileBytes ? null : xml);
 
 async function evaluate(
   manager: EntityManager,
@@ -72,24 +87,26 @@ async function evaluate(
   into: Population,
 ): Promise<void> {
   if (latest.length === 0) return;
-  const rows: Array<{ machineId: number; resultId: number; systemId: string; output: Buffer }> = await manager.query(
-    `SELECT t.machine_id AS "machineId", r.id AS "resultId", m.system_id AS "systemId", r.output
+  const rows: Array<Latest & { systemId: string; output: Buffer; lldp: Buffer | null }> = await manager.query(
+    `SELECT t.machine_id AS "machineId", r.id AS "resultId", m.system_id AS "systemId", r.output,
+            c.id AS "lldpId", ${captureOutput('c')} AS lldp
        FROM script_results r JOIN script_sets t ON t.id = r.script_set_id JOIN machines m ON m.id = t.machine_id
+       ${sameRunLldp('c')}
       WHERE r.id = ANY($1::int[]) ORDER BY t.machine_id`,
     [latest.map((l) => l.resultId)],
   );
   for (const row of rows) {
     await nextTurn(); // other requests run between machines
     const started = performance.now();
-    const doc = row.output.length > SIGNAL_LIMITS.fileBytes ? null : parseLshw(row.output);
+    const doc = parseDetails({ lshw: bounded(row.output), lldp: bounded(row.lldp) });
     const matches = definitionMatches(definition, doc);
     const took = performance.now() - started;
     if (took >= limits.evaluationMs)
       throw ValidationError.field(
         'definition',
-        `Evaluating the definition against ${row.systemId}'s lshw output took ${Math.round(took)} ms; at most ${limits.evaluationMs} ms per machine.`,
+        `Evaluating the definition against ${row.systemId}'s details took ${Math.round(took)} ms; at most ${limits.evaluationMs} ms per machine.`,
       );
-    into.evaluated.set(row.machineId, row.resultId);
+    into.evaluated.set(row.machineId, version(row));
     if (matches) into.matching.add(row.machineId);
     else into.matching.delete(row.machineId);
   }
@@ -111,9 +128,9 @@ export async function evaluateTag(
 }
 
 /**
- * In the caller's transaction, under the tag's row lock: machines whose latest lshw is not the one
- * the walk evaluated are evaluated now (commissioned meanwhile, usually none), those that lost it
- * match nothing, and the tag's machines become exactly the matching ones.
+ * In the caller's transaction, under the tag's row lock: machines whose latest details are not the
+ * ones the walk evaluated are evaluated now (commissioned meanwhile, usually none), those that lost
+ * their lshw match nothing, and the tag's machines become exactly the matching ones.
  */
 export async function applyPopulation(
   tx: EntityManager,
@@ -125,7 +142,7 @@ export async function applyPopulation(
   const now = await latestLshw(tx, 0);
   const current = new Set(now.map((l) => l.machineId));
   for (const id of population.matching) if (!current.has(id)) population.matching.delete(id);
-  const changed = now.filter((l) => population.evaluated.get(l.machineId) !== l.resultId);
+  const changed = now.filter((l) => population.evaluated.get(l.machineId) !== version(l));
   await evaluate(tx, definition, changed, limits, population);
   const matching = [...population.matching];
   await tx.query(`DELETE FROM machine_tags WHERE tag_id = $1 AND NOT (machine_id = ANY($2::int[]))`, [tagId, matching]);

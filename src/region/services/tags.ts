@@ -1,15 +1,16 @@
 // Machine tags. Admins create, edit and delete tags and attach them to machines; everyone can read
 // them. Tags select machines at allocation (`tags=`) and filter listings.
 //
-// Automatic tags (issue 20): a tag with a `definition` (XPath over each machine's lshw XML,
-// tag-definitions.ts) is checked when written and its machines recomputed then (MAAS's
+// Automatic tags (issue 20): a tag with a `definition` (XPath over each machine's lshw and LLDP
+// XML, tag-definitions.ts) is checked when written and its machines recomputed then (MAAS's
 // populate_nodes), on `rebuild`, and for one machine when its commissioning ends. `kernel_opts` is
 // stored but not yet added to any boot command line.
 import type { DataSource, EntityManager } from 'typeorm';
 import { TagEntity, type Tag } from '../db/entities';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { SIGNAL_LIMITS } from './signal-limits';
-import { checkDefinition, definitionMatches, parseLshw } from './tag-definitions';
+import { captureOutput, sameRunLldp } from './probe-details';
+import { checkDefinition, definitionMatches, parseDetails } from './tag-definitions';
 import {
   applyPopulation,
   evaluateTag,
@@ -22,9 +23,9 @@ import {
 
 /** The built-in script whose output automatic tags are evaluated against. */
 export const LSHW_SCRIPT = '00-maas-01-lshw';
-/** Each machine's latest passed lshw output. */
-const LATEST_LSHW = `SELECT DISTINCT ON (t.machine_id) t.machine_id AS "machineId", r.output
-   FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
+/** Each machine's latest passed lshw output, with the LLDP capture of the same run. */
+const LATEST_LSHW = `SELECT DISTINCT ON (t.machine_id) t.machine_id AS "machineId", r.output, ${captureOutput('c')} AS lldp
+   FROM script_results r JOIN script_sets t ON t.id = r.script_set_id ${sameRunLldp('c')}
   WHERE r.script_name = '${LSHW_SCRIPT}' AND r.status = 2`;
 
 /** MAAS's Tag._tag_name_regex. */
@@ -204,7 +205,8 @@ export class TagService {
 
 /**
  * MAAS's populate_tags_for_single_node, when a machine's commissioning ends: every defined tag
- * added to or removed from the machine by its latest lshw output (none: it matches no tag).
+ * added to or removed from the machine by its latest lshw output and that run's LLDP capture (no
+ * lshw output: it matches no tag).
  */
 export async function populateTagsForMachine(tx: EntityManager, machineId: number): Promise<void> {
   await lockForMachineTags(tx);
@@ -212,11 +214,12 @@ export async function populateTagsForMachine(tx: EntityManager, machineId: numbe
     `SELECT id, definition FROM tags WHERE btrim(definition) <> '' ORDER BY id`,
   );
   if (tags.length === 0) return;
-  const rows: Array<{ output: Buffer }> = await tx.query(
+  const rows: Array<{ output: Buffer; lldp: Buffer | null }> = await tx.query(
     `${LATEST_LSHW} AND t.machine_id = $1 ORDER BY t.machine_id, r.id DESC`,
     [machineId],
   );
-  const doc = rows[0] && rows[0].output.length <= SIGNAL_LIMITS.fileBytes ? parseLshw(rows[0].output) : null;
+  const fits = (xml: Buffer | null | undefined) => (xml && xml.length <= SIGNAL_LIMITS.fileBytes ? xml : null);
+  const doc = rows[0] ? parseDetails({ lshw: fits(rows[0].output), lldp: fits(rows[0].lldp) }) : null;
   const matching = tags.filter((t) => definitionMatches(t.definition, doc)).map((t) => t.id);
   const defined = tags.map((t) => t.id);
   await tx.query(

@@ -3,7 +3,7 @@
 // with its DHCP, TFTP and HTTP boot servers on their standard ports), and helpers to power the VM
 // through metalflow's IPMI driver, poll, and read the VM's serial consoles.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { IpmiPowerDriver } from '../../../src/rack/power/ipmi';
@@ -27,6 +27,15 @@ export const VM = {
   scratchDiskSerial: 'MF-SCRATCH-0001',
   serial: 'MF-E2E-0001',
   uuid: '6d657461-6c66-6c6f-7700-000000000001',
+};
+
+/** The lab's LLDP "switch" (lldp-switch.py, sending from br0 every second while the lab runs). */
+export const LAB_SWITCH = {
+  name: 'metalflow-lab-switch',
+  port: 'swp1',
+  portDescr: 'lab port 1',
+  descr: 'metalflow e2e lab LLDP switch',
+  mgmtIp: '10.77.0.1',
 };
 
 export interface Lab {
@@ -79,6 +88,8 @@ export async function startLab(
     reboots?: boolean;
     /** A second rack can be added (addSecondRack): ipmi_sim then listens on br0's address for it too. */
     secondRack?: boolean;
+    /** The LLDP switch on br0 (LAB_SWITCH; default on): commissioning's maas-capture-lldpd hears it. */
+    lldpSwitch?: boolean;
   } = {},
 ): Promise<Lab> {
   assert.ok(process.env.METALFLOW_E2E_NETNS, 'run through scripts/e2e.ts (npm run e2e), which makes the lab namespace');
@@ -145,6 +156,15 @@ export async function startLab(
   });
   const racks = (await stack.call('GET', '/rackcontrollers/')).body as Json[];
   const rackId = racks[0]!.system_id as string;
+  let lldpSwitch: ChildProcess | undefined;
+  if (o.lldpSwitch !== false) {
+    const S = LAB_SWITCH;
+    lldpSwitch = spawn(
+      'python3',
+      [path.join(__dirname, 'lldp-switch.py'), 'br0', S.name, S.port, S.portDescr, S.descr, S.mgmtIp],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  }
 
   const ipmiParams = () => {
     const [host, port] = bmc.address.split(':');
@@ -251,6 +271,7 @@ export async function startLab(
     },
     async stop() {
       await power('off').catch(() => undefined);
+      lldpSwitch?.kill();
       await rack2?.stop();
       await stack.stop();
       await bmc.stop();
