@@ -27,7 +27,7 @@ FROM debian:bookworm AS ephemeral
 ENV DEBIAN_FRONTEND=noninteractive
 # What images/ephemeral/build.sh builds from (scripts/bootstrap.mjs installs the same on a host).
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-      ca-certificates busybox-static cpio gcc libc6-dev \
+      ca-certificates busybox-static cpio gcc libc6-dev make curl lshw \
       bash coreutils util-linux fdisk e2fsprogs dosfstools tar mtools gzip xz-utils zstd
 WORKDIR /srv/metalflow
 COPY images/ephemeral/ images/ephemeral/

@@ -100,6 +100,7 @@ export async function startRegion(
     bootRoot: config.rackBoot.bootRoot,
     listing: { db: listingDb, perUser: limits.listingsPerUser },
     startWaitMs: config.startWaitMs,
+    log,
   });
   const stops: Array<() => Promise<void> | void> = [];
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { RegionActivities } from '../../src/contracts/activities';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
-import { lifecycleWorkflowId } from '../../src/contracts/workflows';
+import { lifecycleWorkflowId, WorkflowType } from '../../src/contracts/workflows';
 import { mapDomainError } from '../../src/api/domain-errors';
 import { UnavailableError } from '../../src/region/errors';
 import { Reconciler } from '../../src/region/reconciler';
@@ -226,10 +226,10 @@ describe('op=commission: the start after the commit', () => {
     const base = region.services.workflows;
     let go!: (fail?: Error) => void;
     const gate = new Promise<Error | undefined>((r) => (go = r));
-    const seen = { starts: 0, earlierRunWaits: 0 };
+    const seen = { starts: 0, earlierRunWaits: 0, order: [] as string[] };
     const gateway: WorkflowGateway = {
       ...base,
-      cancel: (id) => base.cancel(id),
+      cancel: (id) => (seen.order.push('cancel'), base.cancel(id)),
       signal: (id, r) => base.signal(id, r),
       signalWithStart: (t, id, p, r) => base.signalWithStart(t, id, p, r),
       state: (id) => base.state(id),
@@ -241,7 +241,9 @@ describe('op=commission: the start after the commit', () => {
         seen.starts++;
         const fail = await gate;
         if (fail) throw fail;
-        return base.start(type, id, params);
+        const outcome = await base.start(type, id, params);
+        seen.order.push(`started ${type}`);
+        return outcome;
       },
       knownUnavailable: () => o.knownUnavailable ?? false,
     };
@@ -274,6 +276,22 @@ describe('op=commission: the start after the commit', () => {
     await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(await pendingRows(m.systemId), 0);
     assert.equal(rack.calls.filter((c) => c === `on:${m.systemId}`).length, 1, 'one workflow ran');
+  });
+
+  it('an abort right after the early answer waits for the start still going out, then cancels the workflow it started', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-slow-abort' }));
+    rack.behaviour.set(m.systemId, 'silent');
+    const slow = heldStarts();
+    await slow.actions.commission(admin, m.systemId);
+    const aborting = slow.actions.abort(admin, m.systemId);
+    // Held for a while after the abort came in: an abort that did not wait would look for the
+    // workflow (cancel) before the start went out, and start its own under the same id.
+    await new Promise((r) => setTimeout(r, 500));
+    slow.go();
+    await aborting;
+    assert.deepEqual(slow.seen.order.slice(0, 2), [`started ${WorkflowType.commission}`, 'cancel']);
+    assert.equal((await waitForStatus(region.services, m.systemId, S.NEW)).workflowId, null);
+    assert.equal(await pendingRows(m.systemId), 0);
   });
 
   it('a slow start that then fails: no unhandled rejection, the row stays, and the reconciler starts it', async () => {

@@ -410,7 +410,8 @@ run_index() {
       cp -a "$MAAS_SCRIPTS_DIR" "$WORK/scripts.before"
       fetch_maas_scripts
       case $? in
-        0) rm -rf "$WORK/scripts.before"; run_index; return $? ;;
+        # The guard again, from the new index: a test per disk now, each with its timeout.
+        0) rm -rf "$WORK/scripts.before"; deadline_for_scripts; run_index; return $? ;;
         2) rm -rf "$WORK/scripts.before"; signal_simple OK "All scripts successfully ran"; return $? ;;
         *)
           log "maas-scripts: not fetched again after commissioning; running the tests listed before"

@@ -22,6 +22,8 @@ export async function settledWithin<T>(p: Promise<T>, ms: number): Promise<Promi
 
 export class BackgroundStarts {
   private readonly running = new Set<Promise<void>>();
+  /** The start still under way for each machine (one at a time: its row lock orders them). */
+  private readonly byMachine = new Map<string, Promise<void>>();
 
   constructor(private readonly onFailure: (systemId: string, err: unknown) => void) {}
 
@@ -29,10 +31,28 @@ export class BackgroundStarts {
   track(systemId: string, start: Promise<unknown>): void {
     const done: Promise<void> = start.then(
       () => undefined,
-      (err: unknown) => this.onFailure(systemId, err),
+      (err: unknown) => {
+        try {
+          this.onFailure(systemId, err);
+        } catch {
+          // Reporting a failure must not become one: the outbox row still says what is owed.
+        }
+      },
     );
     this.running.add(done);
-    void done.finally(() => this.running.delete(done));
+    this.byMachine.set(systemId, done);
+    void done.finally(() => {
+      this.running.delete(done);
+      if (this.byMachine.get(systemId) === done) this.byMachine.delete(systemId);
+    });
+  }
+
+  /**
+   * Resolves once the machine's start under way (if any) has ended, however it ended: an abort
+   * or mark_broken right after the 200 must find the workflow it stops, not race its start.
+   */
+  settled(systemId: string): Promise<void> {
+    return this.byMachine.get(systemId) ?? Promise.resolve();
   }
 
   /** How many are still running (tests, shutdown logs). */

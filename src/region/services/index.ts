@@ -1,4 +1,5 @@
 // The region's services, composed once per process over one database and one workflow gateway.
+import type { Log } from '../../contracts/log';
 import type { DataSource } from 'typeorm';
 import type { Deadlines } from '../../contracts/workflows';
 import type { SecretBox } from '../secrets';
@@ -161,6 +162,8 @@ export function createRegionServices(o: {
   listing?: { db?: DataSource; perUser?: number; queue?: ListingQueue };
   /** How long a lifecycle request waits for its workflow's start before answering (default 150 ms). */
   startWaitMs?: number;
+  /** The region's log: a workflow start that failed after its request answered is told here. */
+  log?: Log;
 }): RegionServices {
   const fabrics = new FabricService(o.db);
   const subnets = new SubnetService(o.db);
@@ -177,7 +180,7 @@ export function createRegionServices(o: {
     limiter: o.listing?.perUser ? new ListingLimiter(o.listing.perUser, o.listing.queue) : undefined,
   });
   const storage = new StorageService(o.db, queries);
-  const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources, config, o.startWaitMs);
+  const actions = new MachineActions(o.db, o.workflows, racks, deadlines, bootResources, config, o.startWaitMs, o.log);
   const reservations = new ReservationService(o.db);
   const vlans = new VlanService(o.db);
   const devices = new DeviceService(o.db);

@@ -11,6 +11,7 @@
 // first step re-applies the transition (only then: the claim token it carries tells that apart
 // from an operator having released the claim).
 import type { DataSource, EntityManager } from 'typeorm';
+import type { Log } from '../../contracts/log';
 import {
   assertTransition,
   labelOf,
@@ -73,10 +74,21 @@ export class LifecycleStarts {
     private readonly racks: RackService,
     private readonly deadlines: () => Promise<Deadlines>,
     private readonly startWaitMs = DEFAULT_START_WAIT_MS,
+    private readonly log?: Log,
   ) {
     // A failed background start leaves its outbox row: the reconciler starts it (and says so), or
     // a repeated request does, exactly as after the 503 the request would have got.
-    this.background = new BackgroundStarts(() => undefined);
+    this.background = new BackgroundStarts((systemId, err) =>
+      this.log?.(
+        `workflow start after the request answered did not happen: ${err instanceof Error ? err.message : String(err)}; the reconciler or a repeated request starts it`,
+        { level: 'warn', system_id: systemId, workflow_id: lifecycleWorkflowId(systemId) },
+      ),
+    );
+  }
+
+  /** Resolves once the machine's start still under way after its request answered (if any) has ended. */
+  settled(systemId: string): Promise<void> {
+    return this.background.settled(systemId);
   }
 
   /** Wait for the starts still going on after their requests answered (region shutdown, tests). */

@@ -5,6 +5,7 @@
 // machine-power-actions.ts, the status changes with no workflow start (mark broken/fixed, override
 // failed testing, lock) machine-status-actions.ts; abort and the new machine's workflow are here.
 import type { DataSource, EntityManager } from 'typeorm';
+import type { Log } from '../../contracts/log';
 import {
   ABORTABLE_STATUSES,
   labelOf,
@@ -68,11 +69,13 @@ export class MachineActions {
     private readonly config?: Pick<ConfigService, 'defaultDeployImage' | 'eraseDefaults'>,
     /** How long a lifecycle request waits for its workflow's start (lifecycle-start.ts). */
     startWaitMs?: number,
+    /** Where a start that failed after its request answered is told (the region's log). */
+    log?: Log,
   ) {
-    this.starts = new LifecycleStarts(db, workflows, racks, deadlines, startWaitMs);
+    this.starts = new LifecycleStarts(db, workflows, racks, deadlines, startWaitMs, log);
     this.bulk = new MachineBulkActions(db, workflows, this.starts, deadlines, config);
     this.powerActions = new MachinePowerActions(db, workflows, racks, deadlines);
-    this.statusActions = new MachineStatusActions(db, workflows);
+    this.statusActions = new MachineStatusActions(db, workflows, this.starts);
   }
 
   private readonly starts: LifecycleStarts;
@@ -285,6 +288,8 @@ export class MachineActions {
    * runs after the commit either way.
    */
   async abort(caller: Principal, systemId: string, comment = ''): Promise<void> {
+    // A start still going out after its request answered: cancel what it started, not race it.
+    await this.starts.settled(systemId);
     const deadlines = await this.deadlines();
     const id = lifecycleWorkflowId(systemId);
     await this.db.transaction(async (tx) => {

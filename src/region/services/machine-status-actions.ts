@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { isTransitional, MachineStatus as S } from '../../contracts/lifecycle';
 import { ConflictError } from '../errors';
 import { recordEvent } from './events';
+import type { LifecycleStarts } from './lifecycle-start';
 import { assertMayUseMachine } from './machine-access';
 import type { Principal } from './principal';
 import { recordRequest } from './request-events';
@@ -15,9 +16,14 @@ export class MachineStatusActions {
   constructor(
     private readonly db: DataSource,
     private readonly workflows: Pick<WorkflowGateway, 'cancel'>,
+    /** Starts still going out after their requests answered (lifecycle-start.ts). */
+    private readonly starts?: Pick<LifecycleStarts, 'settled'>,
   ) {}
 
   async markBroken(caller: Principal, systemId: string, message: string): Promise<void> {
+    // A start still going out after its request answered: cancel the workflow it started rather
+    // than leave it to find its claim gone.
+    await this.starts?.settled(systemId);
     await this.db.transaction(async (tx) => {
       const m = await lockMachine(tx, systemId);
       await assertMayUseMachine(tx, caller, m, 'mark broken');
