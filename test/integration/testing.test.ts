@@ -263,6 +263,42 @@ describe('issue 20: hardware testing', () => {
     assert.deepEqual(results.map((r) => r.physical_blockdevice).sort(), [ids.vda, ids.vdb].sort());
     assert.equal((await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin })).status, 200);
     await waitForStatus(region.services, id, S.NEW);
+
+    // Commissioned again with its two disks on record and a third found: `all` is the three disks
+    // now; the disk a request named is that disk only.
+    const started = await api.call('POST', `${API}/machines/${id}/op-commission`, {
+      key: admin,
+      form: { testing_scripts: 'smartctl-validate,badblocks', badblocks_storage: 'vdb' },
+    });
+    assert.equal(started.status, 200, started.text);
+    await waitForStatus(region.services, id, S.COMMISSIONING);
+    const token2 = await tokenOf(id);
+    const index2 = await scriptsOf(token2);
+    const named = (list: Json[], script: string) =>
+      list
+        .filter((s) => s.name === script)
+        .map((s) => (storageOf(s) as Json).name)
+        .sort();
+    assert.deepEqual(named(index2.testing_scripts!, 'smartctl-validate'), ['vda', 'vdb']);
+    assert.deepEqual(named(index2.testing_scripts!, 'badblocks'), ['vdb']);
+    disks.push({ ...disks[0], id: 'vdc', device: '254:32', serial: 'third-disk', device_path: 'pci-0000:00:04.0' });
+    resources.resources.storage.total = 3;
+    const entry2 = index2.commissioning_scripts!.find((e) => e.name === '50-maas-01-commissioning')!;
+    await signal(
+      token2,
+      {
+        status: 'WORKING',
+        name: '50-maas-01-commissioning',
+        script_result_id: String(entry2.script_result_id),
+        exit_status: '0',
+      },
+      { '50-maas-01-commissioning.out': JSON.stringify(resources) },
+    );
+    const again2 = (await scriptsOf(token2)).testing_scripts!;
+    assert.deepEqual(named(again2, 'smartctl-validate'), ['vda', 'vdb', 'vdc']);
+    assert.deepEqual(named(again2, 'badblocks'), ['vdb'], 'the disk the request named, not every disk');
+    assert.equal((await api.call('POST', `${API}/machines/${id}/op-abort`, { key: admin })).status, 200);
+    await waitForStatus(region.services, id, S.NEW);
   });
 
   it('commission with testing_scripts: passing tests end READY; testing_scripts=none runs none', async () => {

@@ -32,6 +32,7 @@ import { WorkflowStartRequests1765110000000 } from './migrations/0041-workflow-s
 import { ScriptResultHardware1765240000000 } from './migrations/0047-script-result-hardware';
 import { PowerStateAt1765250000000 } from './migrations/0048-power-state-at';
 import { LldpScripts1765260000000 } from './migrations/0049-lldp-scripts';
+import { ScriptResultRequested1765270000000 } from './migrations/0050-script-result-requested';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -66,6 +67,7 @@ export const MIGRATIONS = [
   ScriptResultHardware1765240000000,
   PowerStateAt1765250000000,
   LldpScripts1765260000000,
+  ScriptResultRequested1765270000000,
 ];
 
 export interface DatabaseOptions {

@@ -83,21 +83,41 @@ export async function applyScriptParameters(
     ),
   }));
   if (extras.length > 0) await tx.query(`DELETE FROM script_results WHERE id = ANY($1::int[])`, [extras]);
-  for (const { result, runs } of resolved) await storeRuns(tx, result.id, runs);
+  for (const { result, runs } of resolved) await storeRuns(tx, result.id, runs, requestedOf(given.get(result.name)));
+}
+
+/** What the request asked of one script, by parameter name ({}: nothing, its defaults; null: a result from before migration 0050). */
+export type RequestedParameters = Record<string, string> | null;
+
+function requestedOf(given: ReadonlyMap<string, { value: string }> | undefined): Record<string, string> {
+  return Object.fromEntries([...(given ?? [])].map(([name, g]) => [name, g.value]));
 }
 
 /** A pending result's runs: the first run is stored in it, each further one is a new pending result of its set. */
-export async function storeRuns(tx: EntityManager, resultId: number, runs: readonly ParameterizedRun[]): Promise<void> {
+export async function storeRuns(
+  tx: EntityManager,
+  resultId: number,
+  runs: readonly ParameterizedRun[],
+  requested: RequestedParameters,
+): Promise<void> {
   const [first, ...more] = runs;
   await tx.query(
-    `UPDATE script_results SET parameters = $2, physical_blockdevice_id = $3, interface_id = $4 WHERE id = $1`,
-    [resultId, JSON.stringify(first!.parameters), first!.physicalBlockdeviceId, first!.interfaceId],
+    `UPDATE script_results SET parameters = $2, physical_blockdevice_id = $3, interface_id = $4, requested = $5
+      WHERE id = $1`,
+    [
+      resultId,
+      JSON.stringify(first!.parameters),
+      first!.physicalBlockdeviceId,
+      first!.interfaceId,
+      requested === null ? null : JSON.stringify(requested),
+    ],
   );
   if (more.length > 0)
     await tx.query(
       `INSERT INTO script_results
-         (script_set_id, script_id, script_version_id, script_name, parameters, physical_blockdevice_id, interface_id)
-       SELECT r.script_set_id, r.script_id, r.script_version_id, r.script_name, p.parameters, p.disk, p.nic
+         (script_set_id, script_id, script_version_id, script_name, parameters, physical_blockdevice_id, interface_id,
+          requested)
+       SELECT r.script_set_id, r.script_id, r.script_version_id, r.script_name, p.parameters, p.disk, p.nic, r.requested
          FROM script_results r,
               unnest($2::jsonb[], $3::int[], $4::int[]) AS p(parameters, disk, nic)
         WHERE r.id = $1`,
