@@ -117,6 +117,8 @@ describe('issue 20: scripts, script results, maas-scripts and automatic tags', (
       'fio',
       'smartctl-validate',
     ]);
+    const fio = (await api.call('GET', `${API}/scripts/fio`, { key: alice })).body as Json;
+    assert.equal(fio.parallel_name, 'Run along other instances of this script', "MAAS's fio: parallel instance");
 
     // A new version keeps the old one in the history; download gives either.
     const v2text = HELLO.replace('echo hello', 'echo hello again');

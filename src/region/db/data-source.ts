@@ -33,6 +33,7 @@ import { ScriptResultHardware1765240000000 } from './migrations/0047-script-resu
 import { PowerStateAt1765250000000 } from './migrations/0048-power-state-at';
 import { LldpScripts1765260000000 } from './migrations/0049-lldp-scripts';
 import { ScriptResultRequested1765270000000 } from './migrations/0050-script-result-requested';
+import { FioParallelInstance1765280000000 } from './migrations/0051-fio-parallel-instance';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -68,6 +69,7 @@ export const MIGRATIONS = [
   PowerStateAt1765250000000,
   LldpScripts1765260000000,
   ScriptResultRequested1765270000000,
+  FioParallelInstance1765280000000,
 ];
 
 export interface DatabaseOptions {
