@@ -238,17 +238,17 @@ describe('issue 20: hardware testing', () => {
     const disks = resources.resources.storage.disks;
     disks.push({ ...disks[0], id: 'vdb', device: '254:16', serial: 'second-disk', device_path: 'pci-0000:00:03.0' });
     resources.resources.storage.total = 2;
-    const entry = index.commissioning_scripts!.find((e) => e.name === '50-maas-01-commissioning')!;
-    await signal(
-      token,
-      {
-        status: 'WORKING',
-        name: '50-maas-01-commissioning',
-        script_result_id: String(entry.script_result_id),
-        exit_status: '0',
-      },
-      { '50-maas-01-commissioning.out': JSON.stringify(resources) },
-    );
+    /** The environment's report of the resources JSON (the hardware), as its 50-maas-01-commissioning result. */
+    const reportResources = async (t: string, sections: Record<string, Json[]>) => {
+      const entry = sections.commissioning_scripts!.find((e) => e.name === '50-maas-01-commissioning')!;
+      const result = { name: '50-maas-01-commissioning', script_result_id: String(entry.script_result_id) };
+      await signal(
+        t,
+        { status: 'WORKING', ...result, exit_status: '0' },
+        { '50-maas-01-commissioning.out': JSON.stringify(resources) },
+      );
+    };
+    await reportResources(token, index);
     // What the environment fetches again once commissioning has passed.
     const again = await scriptsOf(token);
     const tests = again.testing_scripts!;
@@ -283,17 +283,7 @@ describe('issue 20: hardware testing', () => {
     assert.deepEqual(named(index2.testing_scripts!, 'badblocks'), ['vdb']);
     disks.push({ ...disks[0], id: 'vdc', device: '254:32', serial: 'third-disk', device_path: 'pci-0000:00:04.0' });
     resources.resources.storage.total = 3;
-    const entry2 = index2.commissioning_scripts!.find((e) => e.name === '50-maas-01-commissioning')!;
-    await signal(
-      token2,
-      {
-        status: 'WORKING',
-        name: '50-maas-01-commissioning',
-        script_result_id: String(entry2.script_result_id),
-        exit_status: '0',
-      },
-      { '50-maas-01-commissioning.out': JSON.stringify(resources) },
-    );
+    await reportResources(token2, index2);
     const again2 = (await scriptsOf(token2)).testing_scripts!;
     assert.deepEqual(named(again2, 'smartctl-validate'), ['vda', 'vdb', 'vdc']);
     assert.deepEqual(named(again2, 'badblocks'), ['vdb'], 'the disk the request named, not every disk');
