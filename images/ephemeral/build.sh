@@ -328,7 +328,8 @@ gcc -Os -Wall -s -Wl,--build-id=none -o "$STAGE/nvme-format" "$HERE/nvme-format.
 install -m 0755 "$STAGE/nvme-format" "$R/usr/sbin/nvme-format"
 # LLDP (20-maas-01-install-lldpd, maas-capture-lldpd): lldp-listen, compiled the same way, in place
 # of Debian's lldpd (whose XML output needs libxml2 and libicu, ~35 MB, and whose daemon links libsnmp).
-gcc -Os -Wall -s -Wl,--build-id=none -o "$STAGE/lldp-listen" "$HERE/lldp-listen.c"
+# Hardened: it parses frames off the network as root.
+gcc -Os -Wall -D_FORTIFY_SOURCE=2 -fstack-protector-strong -s -Wl,--build-id=none -o "$STAGE/lldp-listen" "$HERE/lldp-listen.c"
 install -m 0755 "$STAGE/lldp-listen" "$R/usr/sbin/lldp-listen"
 install -m 0755 "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)" "$R/lib/x86_64-linux-gnu/libc.so.6"
 install -m 0755 "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$R/lib64/ld-linux-x86-64.so.2"

@@ -81,9 +81,9 @@ static int utf8_len(const uint8_t *s, int n) {
     if ((s[i] & 0xc0) != 0x80) return 0;
     cp = cp << 6 | (s[i] & 0x3f);
   }
-  /* overlong forms, surrogates and past U+10FFFF are not UTF-8 */
+  /* overlong forms, surrogates and past U+10FFFF are not UTF-8; U+FFFE and U+FFFF are not XML */
   if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-      (cp >= 0xd800 && cp <= 0xdfff))
+      (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
     return 0;
   return len;
 }
@@ -457,7 +457,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "-t") && i + 1 < argc) {
       char *end;
       seconds = strtod(argv[++i], &end);
-      if (*end || seconds < 0 || seconds > 3600) {
+      if (*end || !(seconds >= 0 && seconds <= 3600)) {
         fprintf(stderr, "lldp-listen: -t takes seconds, 0 to 3600\n");
         return 2;
       }

@@ -222,7 +222,7 @@ describe('op=commission: the start after the commit', () => {
    * The region's gateway with its starts held until the test lets them go (or fail): a start that
    * takes as long as the test wants, without timing anything. Counts the earlier-run waits too.
    */
-  const heldStarts = (o: { knownUnavailable?: boolean } = {}) => {
+  const heldStarts = (o: { knownUnavailable?: boolean; waitMs?: number } = {}) => {
     const base = region.services.workflows;
     let go!: (fail?: Error) => void;
     const gate = new Promise<Error | undefined>((r) => (go = r));
@@ -254,7 +254,7 @@ describe('op=commission: the start after the commit', () => {
       async () => ({ nodeTimeoutMs: 60_000 }),
       region.services.bootResources,
       region.services.config,
-      50,
+      o.waitMs ?? 50,
     );
     return { actions, seen, go };
   };
@@ -292,6 +292,20 @@ describe('op=commission: the start after the commit', () => {
     assert.deepEqual(slow.seen.order.slice(0, 2), [`started ${WorkflowType.commission}`, 'cancel']);
     assert.equal((await waitForStatus(region.services, m.systemId, S.NEW)).workflowId, null);
     assert.equal(await pendingRows(m.systemId), 0);
+  });
+
+  it('an abort while the commission request still waits for its start waits for that start too', async () => {
+    const m = await region.services.machines.create(machineInput({ hostname: 'outbox-abort-in-window' }));
+    rack.behaviour.set(m.systemId, 'silent');
+    const slow = heldStarts({ waitMs: 60_000 });
+    const commissioning = slow.actions.commission(admin, m.systemId);
+    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    const aborting = slow.actions.abort(admin, m.systemId);
+    await new Promise((r) => setTimeout(r, 500));
+    slow.go();
+    await Promise.all([commissioning, aborting]);
+    assert.deepEqual(slow.seen.order.slice(0, 2), [`started ${WorkflowType.commission}`, 'cancel']);
+    assert.equal((await waitForStatus(region.services, m.systemId, S.NEW)).workflowId, null);
   });
 
   it('a slow start that then fails: no unhandled rejection, the row stays, and the reconciler starts it', async () => {

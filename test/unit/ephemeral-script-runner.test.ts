@@ -306,6 +306,35 @@ describe('ephemeral environment: MAAS scripts runner (images/ephemeral/scripts/r
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("a user's script named like a built-in runs its own text; the index's `default` one runs the image's", async () => {
+    const entry = (id: number, isDefault: boolean) => ({
+      name: '00-maas-02-virtuality',
+      path: 'commissioning/00-maas-02-virtuality',
+      script_result_id: id,
+      timeout_seconds: 30,
+      parallel: 0,
+      hardware_type: 0,
+      parameters: {},
+      default: isDefault,
+    });
+    const files = { 'commissioning/00-maas-02-virtuality': '#!/bin/sh\necho "the user script text"\n' };
+    for (const [isDefault, expected] of [
+      [false, /^the user script text$/m],
+      [true, /^(none|kvm|qemu|[a-z-]+)$/m],
+    ] as const) {
+      const sink4 = await region([tarWith(files, { commissioning_scripts: [entry(60, isDefault)] }), 204]);
+      try {
+        const r = await shell(sink4.port, 'fetch_maas_scripts && run_maas_scripts; echo "rc=$?"');
+        assert.match(r.out, /rc=0/, r.out);
+        const out = sink4.signals.find((x) => 'exit_status' in x.fields)!.files['00-maas-02-virtuality.out']!;
+        assert.match(out, expected, `default=${String(isDefault)}: ${out}`);
+        if (isDefault) assert.doesNotMatch(out, /user script text/);
+      } finally {
+        await sink4.close();
+      }
+    }
+  });
+
   it('after commissioning the tests run from the scripts fetched again; if that fetch fails, from the first list', async () => {
     const echo = (word: string) => `#!/bin/sh\necho ${word}\n`;
     const entry = (name: string, id: number, kind: string) => ({

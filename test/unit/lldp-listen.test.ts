@@ -37,7 +37,18 @@ describe('lldp-listen', () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lldp-listen-'));
     bin = path.join(dir, 'lldp-listen');
-    execFileSync('gcc', ['-Os', '-Wall', '-Werror', '-o', bin, path.join(ROOT, 'images/ephemeral/lldp-listen.c')]);
+    // With ASan and UBSan, aborting on the first finding: the fuzz cases below then catch an
+    // out-of-bounds read or undefined behaviour, not only a crash.
+    execFileSync('gcc', [
+      '-Os',
+      '-Wall',
+      '-Werror',
+      '-fsanitize=address,undefined',
+      '-fno-sanitize-recover=all',
+      '-o',
+      bin,
+      path.join(ROOT, 'images/ephemeral/lldp-listen.c'),
+    ]);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -143,14 +154,23 @@ describe('lldp-listen', () => {
           tlv(1, b([7], [0x00, 0x01, 0xff])),
           port('p<1>'),
           ttl(120),
-          tlv(5, Buffer.concat([b('a&b "c" \'d\' é '), Buffer.from([0xff, 0x01, 0xc3]), b('z')])),
+          // U+FFFF (EF BF BF) is UTF-8 but not an XML character.
+          tlv(
+            5,
+            Buffer.concat([
+              b('a&b "c" \'d\' é '),
+              Buffer.from([0xff, 0x01, 0xc3]),
+              b('z'),
+              Buffer.from([0xef, 0xbf, 0xbf]),
+            ]),
+          ),
         ),
       ),
     );
     wellFormed(xml);
     assert.match(xml, /<id label="ChassisID" type="local">00:01:ff<\/id>/);
     assert.match(xml, /<id label="PortID" type="ifname">p&lt;1&gt;<\/id>/);
-    assert.match(xml, /<name label="SysName">a&amp;b &quot;c&quot; &apos;d&apos; é \?\?\?z<\/name>/);
+    assert.match(xml, /<name label="SysName">a&amp;b &quot;c&quot; &apos;d&apos; é \?\?\?z\?\?\?<\/name>/);
   });
 
   it('never crashes on random and mutated frames, and its XML stays well-formed', () => {

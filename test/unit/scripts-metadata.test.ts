@@ -152,6 +152,18 @@ describe('XPath tag definitions', () => {
     assert.equal(definitionMatches('//node', lldpOnly), false);
     assert.equal(parseDetails({ lshw: null, lldp: Buffer.from('<lldp') }), null);
   });
+  it("a detail nested deeper than libxml2's limit is not XML (left out, as MAAS does), without exhausting the stack", () => {
+    const nested = (depth: number, leaf: string) => Buffer.from(`${'<a>'.repeat(depth)}${leaf}${'</a>'.repeat(depth)}`);
+    const lshw = Buffer.from('<list><node class="processor"/></list>');
+    const deep = parseDetails({ lshw, lldp: nested(20_000, '<name>sw1</name>') });
+    assert.equal(definitionMatches('//node[@class="processor"]', deep), true, 'lshw still evaluated');
+    assert.equal(definitionMatches('//lldp:name', deep), false, 'the deep lldp left out');
+    assert.equal(parseDetails({ lshw: null, lldp: nested(20_000, '') }), null);
+    const shallow = parseDetails({ lshw, lldp: nested(200, '<name>sw1</name>') });
+    assert.equal(definitionMatches('//lldp:name = "sw1"', shallow), true, 'within the limit');
+    const deepLshw = parseDetails({ lshw: nested(20_000, '<node class="disk"/>'), lldp: null });
+    assert.equal(deepLshw, null, 'a deep lshw is not XML either');
+  });
   it('refuses an invalid expression with MAAS wording', () => {
     checkDefinition('');
     checkDefinition('//lshw:node');

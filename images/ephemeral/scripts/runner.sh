@@ -14,8 +14,8 @@
 # Each result: op=signal status=WORKING (TIMEDOUT past its timeout), error "Finished NAME (id: N): RC",
 # script_result_id, script_version_id, name, exit_status, runtime (seconds), and the files
 # NAME (combined output), NAME.out, NAME.err and NAME.yaml (when the script wrote $RESULT_PATH).
-# A built-in script (a file in $BUILTIN_SCRIPTS named as the index names it) runs from the image;
-# any other from the tar at its index path.
+# A built-in script (a file in $BUILTIN_SCRIPTS named as the index names it, marked `default` in
+# the index or absent from the tar) runs from the image; any other from the tar at its index path.
 #
 # Scripts run in MAAS's batches by their `parallel` (run_section): the disabled (0) ones one at a
 # time, then each instance (1) script's instances together, then every any (2) script together;
@@ -237,7 +237,13 @@ run_one() {
   dir=$MAAS_OUT_DIR/$name${RESULT_ID:+.$RESULT_ID}
   rm -rf "$dir"
   mkdir -p "$dir" "$MAAS_SCRIPTS_DIR/downloads/$name"
-  if [ -f "$BUILTIN_SCRIPTS/$name" ]; then exe=$BUILTIN_SCRIPTS/$name; else exe=$MAAS_SCRIPTS_DIR/$path; fi
+  # The image's copy of a built-in: the index says it is one (`default`), or the tar holds no file
+  # for it. A user's script that took a built-in's name (an older region's) runs its own text.
+  if [ -f "$BUILTIN_SCRIPTS/$name" ] && { [ "$(index_value "$base/default")" = true ] || [ ! -f "$MAAS_SCRIPTS_DIR/$path" ]; }; then
+    exe=$BUILTIN_SCRIPTS/$name
+  else
+    exe=$MAAS_SCRIPTS_DIR/$path
+  fi
   signal_simple WORKING "Starting $msg" || true
   : >"$WORK/param-error"
   if [ -z "$path$name" ] || [ ! -f "$exe" ]; then

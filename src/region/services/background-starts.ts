@@ -40,10 +40,19 @@ export class BackgroundStarts {
       },
     );
     this.running.add(done);
-    this.byMachine.set(systemId, done);
-    void done.finally(() => {
-      this.running.delete(done);
-      if (this.byMachine.get(systemId) === done) this.byMachine.delete(systemId);
+    void done.finally(() => this.running.delete(done));
+    this.inFlight(systemId, done);
+  }
+
+  /** `start` is the machine's start under way (settled() waits for it), whoever awaits its outcome. */
+  inFlight(systemId: string, start: Promise<unknown>): void {
+    const ended: Promise<void> = start.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.byMachine.set(systemId, ended);
+    void ended.finally(() => {
+      if (this.byMachine.get(systemId) === ended) this.byMachine.delete(systemId);
     });
   }
 

@@ -141,6 +141,9 @@ export class LifecycleStarts {
     });
     if (!start) return;
     const attempt = this.completeStart(start, op);
+    // From now on an abort or mark_broken of this machine waits for this start, not only once the
+    // request has answered: one sent while the request still waits would race it too.
+    this.background.inFlight(start.systemId, attempt);
     // A repeat waits for its start's outcome, as before the bounded wait: whether the start it
     // would complete was made already decides between a success and MAAS's refusal below.
     if (!repeat) return this.answerWithin(start, attempt);

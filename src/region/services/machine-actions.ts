@@ -299,14 +299,22 @@ export class MachineActions {
         throw new ConflictError(`Cannot abort in current state: node ${systemId} is in state ${labelOf(m.status)}.`);
       if (comment) await recordEvent(tx, m.id, { type: 'Aborting', description: comment, level: 'AUDIT' });
       if (m.workflowId === id && (await this.workflows.cancel(id))) return;
-      await this.workflows.start(WorkflowType.abort, id, {
+      const params = {
         ...(await operatorRef(tx, m)),
         systemId,
         hostname: m.hostname,
         rackQueue: await this.racks.queueFor(m.rackId, tx),
         deadlines,
         from: m.status,
-      });
+      };
+      try {
+        await this.workflows.start(WorkflowType.abort, id, params);
+      } catch (err) {
+        // The operation's own start went out meanwhile (from another region, whose requests
+        // answered before their starts were made): it is what this abort stops.
+        if (err instanceof ConflictError && m.workflowId === id && (await this.workflows.cancel(id))) return;
+        throw err;
+      }
     });
     await this.workflows.waitForClose(id, ABORT_WAIT_MS);
   }

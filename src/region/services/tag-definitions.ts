@@ -60,19 +60,22 @@ export interface ProbeDetails {
  * leaves it out.
  */
 export function parseDetails(details: ProbeDetails): object | null {
-  const parsed = {
-    lldp: details.lldp ? parseXml(details.lldp) : null,
-    lshw: details.lshw ? parseXml(details.lshw) : null,
-  };
-  if (!parsed.lldp && !parsed.lshw) return null;
-  // lshw's own document is the root (MAAS's backward compatibility); without it a bare <list>,
-  // the name lshw's root has, so "/list//lldp:…" works either way.
   const doc = (details.lshw ? parseXml(details.lshw) : null) ?? (emptyDoc() as unknown as XmlDocument);
+  const copies = { lldp: null as XmlNode | null, lshw: null as XmlNode | null };
   for (const ns of ['lldp', 'lshw'] as const) {
-    const detail = parsed[ns];
-    if (detail) doc.documentElement.appendChild(intoNamespace(doc, detail.documentElement, ns));
+    const parsed = details[ns] ? parseXml(details[ns]) : null;
+    copies[ns] = parsed && intoNamespace(doc, parsed.documentElement, ns);
   }
-  return doc;
+  if (!copies.lldp && !copies.lshw) return null;
+  // lshw's own document is the root (MAAS's backward compatibility); without it (or nested too
+  // deep to be XML to MAAS) a bare <list>, the name lshw's root has, so "/list//lldp:…" works
+  // either way.
+  const root = copies.lshw ? doc : (emptyDoc() as unknown as XmlDocument);
+  for (const ns of ['lldp', 'lshw'] as const) {
+    const copy = copies[ns];
+    if (copy) root.documentElement.appendChild(root === doc ? copy : root.importNode(copy, true));
+  }
+  return root;
 }
 
 /** lshw's XML alone (what the lshw firmware check and older callers read). */
@@ -98,16 +101,41 @@ interface XmlDocument extends XmlNode {
 }
 const ELEMENT = 1;
 
-/** A copy of `el` in `doc` whose unqualified elements are in namespace `ns` (prefix `ns`). */
-function intoNamespace(doc: XmlDocument, el: XmlNode, ns: string): XmlNode {
-  const copy = el.namespaceURI
-    ? doc.importNode(el, false)
-    : doc.createElementNS(ns, `${ns}:${el.localName ?? el.nodeName}`);
-  if (!el.namespaceURI)
+/**
+ * libxml2's default nesting limit, which MAAS's lxml parser applies: a detail nested deeper is not
+ * XML to MAAS (merge_details leaves it out), and a copy this deep is all a definition can need.
+ */
+const MAX_DEPTH = 256;
+
+/**
+ * A copy of `root` in `doc` whose unqualified elements are in namespace `ns` (prefix `ns`), or
+ * null when it nests deeper than MAX_DEPTH. A loop, not recursion: a machine's output decides the
+ * depth, and a deep enough one must not exhaust the stack.
+ */
+function intoNamespace(doc: XmlDocument, root: XmlNode, ns: string): XmlNode | null {
+  const copyOf = (el: XmlNode): XmlNode => {
+    if (el.namespaceURI) return doc.importNode(el, false);
+    const copy = doc.createElementNS(ns, `${ns}:${el.localName ?? el.nodeName}`);
     for (const a of Array.from(el.attributes ?? [])) copy.setAttributeNodeNS!(doc.importNode(a, false));
-  for (const child of Array.from(el.childNodes))
-    copy.appendChild(child.nodeType === ELEMENT ? intoNamespace(doc, child, ns) : doc.importNode(child, true));
-  return copy;
+    return copy;
+  };
+  const top = copyOf(root);
+  const pending: Array<[XmlNode, XmlNode, number]> = [[root, top, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [el, copy, depth] = next;
+    if (depth > MAX_DEPTH) return null;
+    // Each child is appended in order now; its own children are copied when it is taken off the stack.
+    for (const child of Array.from(el.childNodes)) {
+      if (child.nodeType !== ELEMENT) {
+        copy.appendChild(doc.importNode(child, true));
+        continue;
+      }
+      const childCopy = copyOf(child);
+      copy.appendChild(childCopy);
+      pending.push([child, childCopy, depth + 1]);
+    }
+  }
+  return top;
 }
 
 /** Whether `definition` matches the document (an empty definition matches nothing: a manual tag). */
