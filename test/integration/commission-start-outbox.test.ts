@@ -84,6 +84,18 @@ describe('op=commission: the start after the commit', () => {
     return mapDomainError(err);
   };
 
+  /** A reconciler pass (no grace) completes the machine's recorded start: not failed, READY, its row gone. */
+  const reconcilerStartsIt = async (systemId: string) => {
+    const reconciler = new Reconciler(region.services.db, region.services.workflows, {
+      graceMs: 0,
+      log: () => undefined,
+    });
+    assert.deepEqual(await reconciler.reconcile(), [], 'not failed');
+    await waitForStatus(region.services, systemId, S.READY);
+    assert.equal(await pendingRows(systemId), 0);
+    return reconciler;
+  };
+
   it('commits, starts after the commit, and leaves no outbox row', async () => {
     const m = await region.services.machines.create(machineInput({ hostname: 'outbox-ok' }));
     await region.services.actions.commission(admin, m.systemId);
@@ -113,13 +125,7 @@ describe('op=commission: the start after the commit', () => {
   it('Temporal down and nobody repeats the request: the reconciler starts the recorded workflow instead of failing the machine', async () => {
     const m = await region.services.machines.create(machineInput({ hostname: 'outbox-reconcile' }));
     assert.equal((await refusal(downActions.commission(admin, m.systemId)))?.status, 503);
-    const reconciler = new Reconciler(region.services.db, region.services.workflows, {
-      graceMs: 0,
-      log: () => undefined,
-    });
-    assert.deepEqual(await reconciler.reconcile(), [], 'not failed');
-    await waitForStatus(region.services, m.systemId, S.READY);
-    assert.equal(await pendingRows(m.systemId), 0);
+    const reconciler = await reconcilerStartsIt(m.systemId);
     assert.deepEqual(await reconciler.reconcile(), [], 'a second pass finds nothing');
   });
 
@@ -316,13 +322,7 @@ describe('op=commission: the start after the commit', () => {
     await slow.actions.drainStarts();
     assert.equal(await pendingRows(m.systemId), 1);
     assert.equal(await workflowState(m.systemId), 'not_found');
-    const reconciler = new Reconciler(region.services.db, region.services.workflows, {
-      graceMs: 0,
-      log: () => undefined,
-    });
-    assert.deepEqual(await reconciler.reconcile(), [], 'not failed');
-    await waitForStatus(region.services, m.systemId, S.READY);
-    assert.equal(await pendingRows(m.systemId), 0);
+    await reconcilerStartsIt(m.systemId);
   });
 
   it('Temporal known to be away: the request waits for its start and answers the 503 that says it was recorded', async () => {
