@@ -6,7 +6,7 @@ import { ValidationError } from '../../src/region/errors';
 import { overallStatus, SCRIPT_STATUS as S } from '../../src/region/services/scripts/script-enums';
 import { defineScript } from '../../src/region/services/scripts/script-metadata';
 import { tarArchive } from '../../src/region/services/scripts/tar';
-import { checkDefinition, definitionMatches, parseDetails, parseLshw } from '../../src/region/services/tag-definitions';
+import { checkDefinition, definitionMatches, parseDetails } from '../../src/region/services/tag-definitions';
 
 const withYaml = (yaml: string) =>
   Buffer.from(
@@ -127,14 +127,17 @@ describe('ustar writer', () => {
 });
 
 describe('XPath tag definitions', () => {
-  const doc = parseLshw(Buffer.from('<list><node class="processor"><product>Xeon</product></node></list>'));
+  const doc = parseDetails({
+    lshw: Buffer.from('<list><node class="processor"><product>Xeon</product></node></list>'),
+    lldp: null,
+  });
   it('matches as lxml does: node sets, booleans, numbers', () => {
     assert.equal(definitionMatches('//node[@class="processor"]', doc), true);
     assert.equal(definitionMatches('//node[@class="disk"]', doc), false);
     assert.equal(definitionMatches('count(//node) = 1', doc), true);
     assert.equal(definitionMatches('count(//node[@class="disk"])', doc), false);
     assert.equal(definitionMatches('//node', null), false, 'a machine without lshw output matches nothing');
-    assert.equal(parseLshw(Buffer.from('not xml <')), null);
+    assert.equal(parseDetails({ lshw: Buffer.from('not xml <'), lldp: null }), null);
   });
   it("evaluates MAAS's merged document: lshw unprefixed as before, lldp: and lshw: in their namespaces", () => {
     const lshw = Buffer.from('<list><node class="processor"><product>Xeon</product></node></list>');

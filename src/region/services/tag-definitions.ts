@@ -8,6 +8,7 @@
 // non-empty string: lxml's truth, as MAAS's try_match_xpath takes it).
 import { DOMParser } from '@xmldom/xmldom';
 import { ValidationError } from '../errors';
+import { SIGNAL_LIMITS } from './signal-limits';
 import { xpath } from './xpath-lite';
 
 /** MAAS's nsmap: each detail's prefix is also its namespace's URI. */
@@ -60,27 +61,23 @@ export interface ProbeDetails {
  * leaves it out.
  */
 export function parseDetails(details: ProbeDetails): object | null {
-  const doc = (details.lshw ? parseXml(details.lshw) : null) ?? (emptyDoc() as unknown as XmlDocument);
-  const copies = { lldp: null as XmlNode | null, lshw: null as XmlNode | null };
-  for (const ns of ['lldp', 'lshw'] as const) {
-    const parsed = details[ns] ? parseXml(details[ns]) : null;
-    copies[ns] = parsed && intoNamespace(doc, parsed.documentElement, ns);
-  }
-  if (!copies.lldp && !copies.lshw) return null;
-  // lshw's own document is the root (MAAS's backward compatibility); without it (or nested too
-  // deep to be XML to MAAS) a bare <list>, the name lshw's root has, so "/list//lldp:…" works
-  // either way.
-  const root = copies.lshw ? doc : (emptyDoc() as unknown as XmlDocument);
-  for (const ns of ['lldp', 'lshw'] as const) {
-    const copy = copies[ns];
-    if (copy) root.documentElement.appendChild(root === doc ? copy : root.importNode(copy, true));
-  }
+  const lshw = parseBounded(details.lshw);
+  const lldp = parseBounded(details.lldp);
+  // lshw's own document is the root (MAAS's backward compatibility), its copy under lshw: made from
+  // it before anything is appended; without it (or nested too deep to be XML to MAAS) a bare
+  // <list>, the name lshw's root has, so "/list//lldp:…" works either way.
+  const lshwCopy = lshw && intoNamespace(lshw, lshw.documentElement, 'lshw');
+  const root = lshwCopy ? lshw! : (emptyDoc() as unknown as XmlDocument);
+  const lldpCopy = lldp && intoNamespace(root, lldp.documentElement, 'lldp');
+  if (!lldpCopy && !lshwCopy) return null;
+  if (lldpCopy) root.documentElement.appendChild(lldpCopy);
+  if (lshwCopy) root.documentElement.appendChild(lshwCopy);
   return root;
 }
 
-/** lshw's XML alone (what the lshw firmware check and older callers read). */
-export function parseLshw(xml: Buffer): object | null {
-  return parseDetails({ lshw: xml, lldp: null });
+/** A detail's document; none when it is missing, not XML, or past what a signal may upload (never parsed). */
+function parseBounded(xml: Buffer | null | undefined): XmlDocument | null {
+  return xml && xml.length <= SIGNAL_LIMITS.fileBytes ? parseXml(xml) : null;
 }
 
 // The few DOM members used here (xmldom's nodes; TypeScript's DOM library is kept out, see xpath-lite).

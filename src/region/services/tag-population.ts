@@ -12,7 +12,6 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
 import { ValidationError } from '../errors';
 import { captureOutput, LSHW_SCRIPT, sameRunLldp } from './probe-details';
-import { SIGNAL_LIMITS } from './signal-limits';
 import { definitionMatches, parseDetails } from './tag-definitions';
 
 /**
@@ -76,9 +75,6 @@ function latestLshw(manager: EntityManager, afterMachine: number, limit?: number
   );
 }
 
-/** A detail's XML, or null when it is missing or past what is parsed. */
-const bounded = (xml: Buffer | null) => (xml === null || xml.length > SIGNAL_LIMITS.fileBytes ? null : xml);
-
 async function evaluate(
   manager: EntityManager,
   definition: string,
@@ -98,7 +94,7 @@ async function evaluate(
   for (const row of rows) {
     await nextTurn(); // other requests run between machines
     const started = performance.now();
-    const doc = parseDetails({ lshw: bounded(row.output), lldp: bounded(row.lldp) });
+    const doc = parseDetails({ lshw: row.output, lldp: row.lldp });
     const matches = definitionMatches(definition, doc);
     const took = performance.now() - started;
     if (took >= limits.evaluationMs)

@@ -8,7 +8,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { TagEntity, type Tag } from '../db/entities';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
-import { SIGNAL_LIMITS } from './signal-limits';
 import { captureOutput, sameRunLldp } from './probe-details';
 import { checkDefinition, definitionMatches, parseDetails } from './tag-definitions';
 import {
@@ -218,8 +217,7 @@ export async function populateTagsForMachine(tx: EntityManager, machineId: numbe
     `${LATEST_LSHW} AND t.machine_id = $1 ORDER BY t.machine_id, r.id DESC`,
     [machineId],
   );
-  const fits = (xml: Buffer | null | undefined) => (xml && xml.length <= SIGNAL_LIMITS.fileBytes ? xml : null);
-  const doc = rows[0] ? parseDetails({ lshw: fits(rows[0].output), lldp: fits(rows[0].lldp) }) : null;
+  const doc = rows[0] ? parseDetails({ lshw: rows[0].output, lldp: rows[0].lldp }) : null;
   const matching = tags.filter((t) => definitionMatches(t.definition, doc)).map((t) => t.id);
   const defined = tags.map((t) => t.id);
   await tx.query(
