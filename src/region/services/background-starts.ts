@@ -27,7 +27,7 @@ export class BackgroundStarts {
 
   constructor(private readonly onFailure: (systemId: string, err: unknown) => void) {}
 
-  /** Let `start` finish without a caller; never an unhandled rejection. */
+  /** Let a start (already inFlight) finish without a caller: its failure reported, never an unhandled rejection. */
   track(systemId: string, start: Promise<unknown>): void {
     const done: Promise<void> = start.then(
       () => undefined,
@@ -41,7 +41,6 @@ export class BackgroundStarts {
     );
     this.running.add(done);
     void done.finally(() => this.running.delete(done));
-    this.inFlight(systemId, done);
   }
 
   /** `start` is the machine's start under way (settled() waits for it), whoever awaits its outcome. */
@@ -62,11 +61,6 @@ export class BackgroundStarts {
    */
   settled(systemId: string): Promise<void> {
     return this.byMachine.get(systemId) ?? Promise.resolve();
-  }
-
-  /** How many are still running (tests, shutdown logs). */
-  get size(): number {
-    return this.running.size;
   }
 
   /** Wait for every start made so far (and any tracked meanwhile) to end. */
