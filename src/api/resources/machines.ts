@@ -7,6 +7,7 @@ import { MACHINE_FILTER_CAPS } from '../../region/services/machine-filter';
 import type { Principal } from '../../region/services/principal';
 import { field, form, Reply, requestSignal, type Resource } from '../http';
 import { action, caller, may, type Ctx } from './access';
+import { machineLifecycleActions } from './machine-lifecycle-actions';
 import { machineStorageActions } from './machine-storage';
 import { machineNetworkActions } from './machine-network';
 import { machineDetails } from '../presenters/machine-details';
@@ -16,13 +17,9 @@ import {
   allocateForm,
   bulkReleaseForm,
   commentForm,
-  commissionApiForm,
-  testApiForm,
   createForm,
-  deployForm,
   powerOffForm,
   powerOnForm,
-  releaseForm,
   updateForm,
 } from './machine-forms';
 import { filterForm } from './machine-filter-forms';
@@ -50,9 +47,6 @@ export function machineResources(services: RegionServices, present: PresentOptio
   const id = (c: Ctx) => c.path.system_id!;
   /** Operations answer with the machine as it is now. */
   const show = async (c: Ctx) => presentMachine(await ops.read(c.principal, id(c)), presentFor(c));
-  /** The reply to a lifecycle operation's start: its workflow has no step to tell yet. */
-  const started = async (c: Ctx) =>
-    presentMachine(await ops.read(c.principal, id(c), { justStarted: true }), presentFor(c));
   const operate = may('machine', 'read');
   /** Presented machines kept between listings (per process), while their versions hold. */
   const listingCache = new PresentedMachineCache();
@@ -168,38 +162,7 @@ export function machineResources(services: RegionServices, present: PresentOptio
         doc: 'Delete a machine (admin).',
         handle: async (c) => (await ops.delete(caller(c), id(c)), Reply.noContent()),
       }),
-      action({
-        method: 'POST',
-        op: 'commission',
-        access: operate,
-        form: commissionApiForm,
-        doc: 'Commission: boot the ephemeral environment and record the hardware.',
-        handle: async (c) => (await ops.commission(caller(c), id(c), c.form), started(c)),
-      }),
-      action({
-        method: 'POST',
-        op: 'test',
-        access: operate,
-        form: testApiForm,
-        doc: "Test the hardware (admins, and admins of the machine's pool): the ephemeral environment runs the testing scripts; passing returns the machine where it was (READY from a broken or failed state, NEW from failed commissioning), a failed test leaves it Failed testing naming the script. Not from Deployed: the netboot would take its workload down.",
-        handle: async (c) => (await ops.test(caller(c), id(c), c.form), started(c)),
-      }),
-      action({
-        method: 'POST',
-        op: 'deploy',
-        access: operate,
-        form: deployForm,
-        doc: 'Deploy an OS. A READY machine is allocated to the caller first.',
-        handle: async (c) => (await ops.deploy(caller(c), id(c), c.form), started(c)),
-      }),
-      action({
-        method: 'POST',
-        op: 'release',
-        access: operate,
-        form: releaseForm,
-        doc: 'Release to the pool.',
-        handle: async (c) => (await ops.release(caller(c), id(c), c.form), started(c)),
-      }),
+      ...machineLifecycleActions(services, presentFor),
       action({
         method: 'POST',
         op: 'abort',
