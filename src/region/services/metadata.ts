@@ -202,16 +202,17 @@ export class MetadataService {
   private async applyCommissioningOutput(tx: EntityManager, m: Machine, input: SignalInput): Promise<void> {
     if (m.status !== S.COMMISSIONING || (input.exitStatus ?? 0) !== 0 || !this.scripts) return;
     const lshwNow = input.files.get(LSHW_SCRIPT) ?? input.files.get(`${LSHW_SCRIPT}.out`);
+    const resourcesNow = input.files.get(`${RESOURCES_SCRIPT}.out`) ?? input.files.get(RESOURCES_SCRIPT);
     const resources =
-      input.files.get(`${RESOURCES_SCRIPT}.out`) ??
-      input.files.get(RESOURCES_SCRIPT) ??
+      resourcesNow ??
       // lshw after the resources: this run's resources again, with it.
       (lshwNow ? await this.scripts.currentRunOutput(tx, m.id, RESOURCES_SCRIPT) : null);
     if (!resources) return;
     const lshw = lshwNow ?? (await this.scripts.latestOutput(tx, m.id, LSHW_SCRIPT));
     await applyHardwareReport(tx, m, hardwareFromCommissioningOutput({ resources, lshw: lshw ?? undefined }));
-    // The tests this commissioning goes on to, chosen before the hardware was known, now get it.
-    await regenerateTestingRuns(tx, m);
+    // The tests this commissioning goes on to get the disks and interfaces it found: once, with the
+    // resources (lshw after them changes only the firmware facts, not what the tests run on).
+    if (resourcesNow) await regenerateTestingRuns(tx, m);
   }
 
   /**
