@@ -3,7 +3,7 @@
 // is): the part of a listing's measured latency that no server-side change can remove here.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { timedCall } from './client';
+import { timedDrain } from './client';
 import { summarize, type Summary } from './stats';
 
 const SERVER = `
@@ -31,7 +31,7 @@ export async function clientReadingFloor(bytes: number, runs = 10): Promise<Summ
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const url = `http://127.0.0.1:${Number(line.toString().trim())}/`;
     const times: number[] = [];
-    for (let i = 0; i < runs; i++) times.push((await timedCall(url, 'GET', null)).ms);
+    for (let i = 0; i < runs; i++) times.push((await timedDrain(url, null)).ms);
     return summarize(times);
   } finally {
     child.kill();

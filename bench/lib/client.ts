@@ -58,3 +58,18 @@ export async function pool<I, O>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return out;
 }
+
+/**
+ * timedCall for a reply only timed and counted, as `curl -o /dev/null` reads it: each piece is
+ * dropped as it arrives. Reading a 59 MiB listing whole (one contiguous copy, then a string)
+ * costs the bench's own process tens of ms and a large-object GC that lands in the next timing;
+ * a measured run then says more about the bench than about the API.
+ */
+export async function timedDrain(url: string, key: string | null): Promise<Omit<Timed, 'text'>> {
+  const start = process.hrtime.bigint();
+  const r = await fetch(url, { headers: key ? { Authorization: oauthHeader(key) } : {} });
+  const ttfbMs = ms(start);
+  let bytes = 0;
+  for await (const piece of r.body ?? []) bytes += (piece as Uint8Array).length;
+  return { status: r.status, ms: ms(start), ttfbMs, bytes };
+}
