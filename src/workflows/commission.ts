@@ -1,6 +1,7 @@
 import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { CommissionParams, LifecycleOutcome } from '../contracts/workflows';
-import { OperationFrame, silenceOf, statusesOf } from './frame';
+import { OperationFrame } from './frame';
+import { silenceOf, statusesOf } from './operation-plan';
 import { MachineReports } from './signals';
 import { netboot, powerOff } from './steps';
 import { awaitCommissioning } from './test';

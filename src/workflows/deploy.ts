@@ -2,7 +2,9 @@ import { LIFECYCLE, MachineStatus as S } from '../contracts/lifecycle';
 import type { DeployParams, LifecycleOutcome, MachineSignal } from '../contracts/workflows';
 import { isCancellation, patched } from '@temporalio/workflow';
 import { rackOf } from './activities';
-import { failureMessage, OperationFrame, operationFailed, silenceOf, statusesOf, timedOut } from './frame';
+import { OperationFrame } from './frame';
+import { failureMessage, operationFailed, timedOut } from './failures';
+import { silenceOf, statusesOf } from './operation-plan';
 import { MachineReports } from './signals';
 import { awaitResult, netboot } from './steps';
 

@@ -15,17 +15,13 @@ import {
 import type { EventInput, PowerActionResult, RegionActivities } from '../contracts/activities';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { operationOfType } from '../contracts/operator-view';
-import {
-  SearchAttribute,
-  STEP_QUERY,
-  type Deadlines,
-  type LifecycleOutcome,
-  type OperationStep,
-} from '../contracts/workflows';
+import { SearchAttribute, STEP_QUERY, type LifecycleOutcome, type OperationStep } from '../contracts/workflows';
 import { powerStepsOf, rackOf, region, regionLocal } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 import type { MachineReports } from './signals';
 import { isResetRefused, ResetClaim } from './reset';
+import { failureMessage, operationFailed } from './failures';
+import { statusesOf } from './operation-plan';
 
 export interface FramePlan {
   systemId: string;
@@ -49,28 +45,6 @@ export interface FramePlan {
   reports?: MachineReports;
   /** How long a power step may keep retrying the BMC: the operation's silence budget (activities.ts powerStepsOf). */
   powerWithinMs?: number;
-}
-
-type FrameStatuses = Pick<FramePlan, 'operation' | 'inProgress' | 'expectFrom' | 'abortTo' | 'failTo'>;
-
-/** The frame's statuses for an operation of the lifecycle table (contracts/lifecycle.ts LIFECYCLE). */
-export function statusesOf(op: LifecycleOperation): FrameStatuses {
-  const { inProgress, abortTo, failTo } = op;
-  const expectFrom = op.startFrom.filter((s): s is MachineStatus => s !== 'created');
-  if (inProgress === null || abortTo === null || failTo === null || expectFrom.length !== op.startFrom.length)
-    throw new Error(`${op.event} does not run in the operation frame.`);
-  return { operation: op.event, inProgress, expectFrom, abortTo, failTo };
-}
-
-/** How long the machine may stay silent in the operation (its timeout rule in the lifecycle table). */
-export function silenceOf(op: LifecycleOperation, deadlines: Deadlines): number {
-  if (op.silenceInNodeTimeouts === null) throw new Error(`${op.event} has no deadline of its own.`);
-  return op.silenceInNodeTimeouts * deadlines.nodeTimeoutMs;
-}
-
-/** A failure the runbook chose, with the message that goes into status_message. */
-export function operationFailed(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'OperationFailed');
 }
 
 const stepQuery = defineQuery<OperationStep>(STEP_QUERY);
@@ -407,21 +381,4 @@ export class OperationFrame {
   markStatus(status: MachineStatus): void {
     upsertSearchAttributes({ [SearchAttribute.machineStatus]: [labelOf(status)] });
   }
-}
-
-/** The most specific human message in a chain of Temporal failures. */
-export function failureMessage(err: unknown): string {
-  let current: unknown = err;
-  let message = 'Unknown error.';
-  while (current instanceof Error) {
-    if (current.message) message = current.message;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return message;
-}
-
-/** MAAS's wording for a machine that went silent. */
-export function timedOut(operation: string, ms: number): string {
-  const duration = ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${Math.round(ms / 1000)} seconds`;
-  return `Node operation '${operation}' timed out after ${duration}.`;
 }

@@ -1,7 +1,8 @@
 import type { EraseMode } from '../contracts/boot';
 import { LIFECYCLE } from '../contracts/lifecycle';
 import type { LifecycleOutcome, ReleaseParams } from '../contracts/workflows';
-import { OperationFrame, silenceOf, statusesOf } from './frame';
+import { OperationFrame } from './frame';
+import { silenceOf, statusesOf } from './operation-plan';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
 

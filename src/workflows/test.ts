@@ -4,7 +4,9 @@
 import { patched } from '@temporalio/workflow';
 import { LIFECYCLE, MachineStatus as S, type LifecycleOperation } from '../contracts/lifecycle';
 import type { LifecycleOutcome, MachineSignal, TestParams } from '../contracts/workflows';
-import { operationFailed, OperationFrame, silenceOf, statusesOf, timedOut } from './frame';
+import { OperationFrame } from './frame';
+import { operationFailed, timedOut } from './failures';
+import { silenceOf, statusesOf } from './operation-plan';
 import { MachineReports } from './signals';
 import { awaitResult, netboot, powerOff } from './steps';
 

@@ -15,7 +15,7 @@ import { loadStorage } from './storage/repository';
 import { loadMachineNics, type MachineNic } from './machine-network/model';
 import type { OperationStep } from '../../contracts/workflows';
 import { domainRefs, listedMachines, type ListedMachine } from './machine-listing-versions';
-import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script-results';
+import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script-statuses';
 import { queryAll } from './query-all';
 
 export interface MachineView {

@@ -1,7 +1,8 @@
 // MAAS's script results: what the metadata server hands a machine to run (maas-scripts-tar.ts)
 // and stores from its op=signal uploads (one
 // result per script: output, stdout, stderr, result YAML, exit status, runtime), and what the API
-// reads (nodes/{id}/results/), downloads and deletes. Sets are made by script-sets.ts.
+// reads (nodes/{id}/results/), downloads and deletes. Sets are made by script-sets.ts; the machine's
+// status fields are script-statuses.ts.
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Machine } from '../../db/entities';
 import { NotFoundError, ValidationError } from '../../errors';
@@ -67,17 +68,6 @@ export interface SignalResultInput {
   /** The WORKING signal's script name, when it has no id. */
   name?: string;
   files: ReadonlyMap<string, Buffer>;
-}
-
-/** MAAS's MachineHandler status fields, computed from results; -1 (Unknown) without any. */
-export interface MachineScriptStatuses {
-  commissioning: number;
-  testing: number;
-  cpu: number;
-  memory: number;
-  storage: number;
-  network: number;
-  other: number;
 }
 
 const EXT_TO_KEY: Record<string, 'stdout' | 'stderr' | 'result'> = {
@@ -385,44 +375,6 @@ export class ScriptResultService {
       };
     });
   }
-}
-
-/**
- * MAAS's status fields of machines (commissioning_status, testing_status, cpu_test_status, …),
- * from their current commissioning and testing sets: one query for any number of machines.
- */
-export async function loadScriptStatuses(
-  manager: EntityManager,
-  machineIds: readonly number[],
-): Promise<Map<number, MachineScriptStatuses>> {
-  const rows: Array<{ machineId: number; resultType: number; status: number; hardwareType: number | null }> =
-    await manager.query(
-      `SELECT t.machine_id AS "machineId", t.result_type AS "resultType", r.status, s.hardware_type AS "hardwareType"
-         FROM (SELECT DISTINCT ON (machine_id, result_type) id, machine_id, result_type FROM script_sets
-                WHERE machine_id = ANY($1::int[]) AND result_type IN (0, 1) ORDER BY machine_id, result_type, id DESC) t
-         JOIN script_results r ON r.script_set_id = t.id AND NOT r.suppressed
-         LEFT JOIN scripts s ON s.id = r.script_id`,
-      [machineIds],
-    );
-  const byMachine = new Map<number, typeof rows>();
-  for (const r of rows) byMachine.set(r.machineId, [...(byMachine.get(r.machineId) ?? []), r]);
-  const out = new Map<number, MachineScriptStatuses>();
-  for (const id of machineIds) {
-    const mine = byMachine.get(id) ?? [];
-    const testing = mine.filter((r) => r.resultType === RESULT_TYPE.testing);
-    const hw = (types: Array<number | null>) =>
-      overallStatus(testing.filter((r) => types.includes(r.hardwareType)).map((r) => r.status));
-    out.set(id, {
-      commissioning: overallStatus(mine.filter((r) => r.resultType === RESULT_TYPE.commissioning).map((r) => r.status)),
-      testing: overallStatus(testing.map((r) => r.status)),
-      cpu: hw([1]),
-      memory: hw([2]),
-      storage: hw([3]),
-      network: hw([4]),
-      other: hw([0, 5, null]),
-    });
-  }
-  return out;
 }
 
 /** A run's end: its failed scripts by name; the scripts it never reported are marked skipped. */
