@@ -1,7 +1,7 @@
 // The nested objects of machine JSON (interfaces, block devices), with every key python-libmaas
 // reads (it raises AttributeError on a missing one).
 import type { BlockDevice, Interface } from '../../region/services';
-import type { InterfaceLink } from '../../region/services/machine-queries';
+import type { InterfaceLink } from '../../region/services/machine-lease-links';
 import type { MachineNic, NicLink } from '../../region/services/machine-network/model';
 import type { SubnetRow, VlanRow } from '../../region/services/network/rows';
 import { presentVlan } from './network';

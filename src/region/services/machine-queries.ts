@@ -17,6 +17,8 @@ import type { OperationStep } from '../../contracts/workflows';
 import { domainRefs, listedMachines, type ListedMachine } from './machine-listing-versions';
 import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script-statuses';
 import { queryAll } from './query-all';
+import { groupRows } from './group-rows';
+import { loadLeaseLinks, type InterfaceLink } from './machine-lease-links';
 
 export interface MachineView {
   machine: Machine;
@@ -53,24 +55,6 @@ export interface DomainRef {
   isDefault: boolean;
   /** MAAS counts the domain's DNS records; here, the machines and devices in it. */
   resourceRecordCount: number;
-}
-
-export interface InterfaceLink {
-  ip: string;
-  subnet: { id: number; name: string; cidr: string; gatewayIp: string | null; dnsServers: string[] };
-  vlan: {
-    id: number;
-    vid: number;
-    name: string;
-    mtu: number;
-    dhcpOn: boolean;
-    fabricId: number;
-    fabricName: string;
-    /** The VLAN's space; null is MAAS's "undefined". */
-    space: string | null;
-    primaryRack: string | null;
-    secondaryRack: string | null;
-  };
 }
 
 /** A chunk of a versioned listing: its machines in order, and views of those the caller lacked. */
@@ -264,7 +248,7 @@ export class MachineQueries {
       .where('m.id = ANY(:ids)', { ids })
       .orderBy('m.id')
       .getMany();
-    const [names, tags, interfaces, leases, domainCounts, storage] = await queryAll(manager, [
+    const [names, tags, interfaces, links, domainCounts, storage] = await queryAll(manager, [
       () =>
         manager.query(
           `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
@@ -288,42 +272,7 @@ export class MachineQueries {
           [ids],
         ) as Promise<Array<{ machine_id: number; name: string }>>,
       () => loadMachineNics(manager, ids),
-      // A lease shows on one interface of its MAC: the physical one when a bond, bridge or VLAN
-      // interface shares it (the table does not say which of them asked for the lease).
-      () =>
-        manager.query(
-          `SELECT DISTINCT ON (l.ip) ai.id AS interface_id, host(l.ip) AS ip, s.id AS subnet_id, s.name AS subnet_name, s.cidr::text AS cidr,
-                v.id AS vlan_id, v.vid, v.name AS vlan_name, v.mtu, v.dhcp_on, f.id AS fabric_id, f.name AS fabric_name,
-                sp.name AS space_name, host(s.gateway_ip) AS gateway_ip, s.dns_servers,
-                pr.system_id AS primary_rack, sr.system_id AS secondary_rack
-           FROM interfaces ai JOIN dhcp_leases l ON l.mac_address = ai.mac_address
-           JOIN subnets s ON s.id = l.subnet_id JOIN vlans v ON v.id = s.vlan_id JOIN fabrics f ON f.id = v.fabric_id
-           LEFT JOIN spaces sp ON sp.id = v.space_id
-           LEFT JOIN racks pr ON pr.id = v.primary_rack_id LEFT JOIN racks sr ON sr.id = v.secondary_rack_id
-          WHERE ai.machine_id = ANY($1::int[])
-          ORDER BY l.ip, (ai.type = 'physical') DESC, ai.id`,
-          [ids],
-        ) as Promise<
-          Array<{
-            interface_id: number;
-            ip: string;
-            subnet_id: number;
-            subnet_name: string;
-            cidr: string;
-            vlan_id: number;
-            vid: number;
-            vlan_name: string;
-            mtu: number;
-            dhcp_on: boolean;
-            fabric_id: number;
-            fabric_name: string;
-            space_name: string | null;
-            gateway_ip: string | null;
-            dns_servers: string[];
-            primary_rack: string | null;
-            secondary_rack: string | null;
-          }>
-        >,
+      () => loadLeaseLinks(manager, ids),
       // Nodes (machines and devices) per domain, for the domains of these machines only.
       () =>
         manager.query(
@@ -336,38 +285,12 @@ export class MachineQueries {
     const scriptStatuses = await loadScriptStatuses(manager, ids);
     const inDomain = new Map(domainCounts.map((d) => [d.domain, d.n]));
     const nameById = new Map(names.map((n) => [Number(n.id), n]));
-    const tagsById = group(
+    const tagsById = groupRows(
       tags,
       (t) => t.machine_id,
       (t) => t.name,
     );
     const nicsById = new Map([...interfaces.values()].flat().map((n) => [n.id, n]));
-    const links = group(
-      leases,
-      (l) => l.interface_id,
-      (l): InterfaceLink => ({
-        ip: l.ip,
-        subnet: {
-          id: l.subnet_id,
-          name: l.subnet_name,
-          cidr: l.cidr,
-          gatewayIp: l.gateway_ip,
-          dnsServers: l.dns_servers,
-        },
-        vlan: {
-          id: l.vlan_id,
-          vid: l.vid,
-          name: l.vlan_name,
-          mtu: l.mtu,
-          dhcpOn: l.dhcp_on,
-          fabricId: l.fabric_id,
-          fabricName: l.fabric_name,
-          space: l.space_name,
-          primaryRack: l.primary_rack,
-          secondaryRack: l.secondary_rack,
-        },
-      }),
-    );
     return machines.map((machine) => {
       const n = nameById.get(machine.id)!;
       return {
@@ -404,15 +327,4 @@ function callerKey(caller: Principal | null): string {
   if (caller?.kind === 'user') return `user:${caller.user.id}`;
   if (caller?.kind === 'machine') return `machine:${caller.machine.id}`;
   return 'anonymous';
-}
-
-function group<T, V>(rows: T[], key: (r: T) => number, value: (r: T) => V): Map<number, V[]> {
-  const out = new Map<number, V[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const list = out.get(k);
-    if (list) list.push(value(row));
-    else out.set(k, [value(row)]);
-  }
-  return out;
 }
