@@ -13,15 +13,8 @@ import { machineNetworkActions } from './machine-network';
 import { machineDetails } from '../presenters/machine-details';
 import { presentMachine, presentOptionsFor, type PresentOptions } from '../presenters/machine';
 import { MachineListingEncoder, PresentedMachineCache } from '../presenters/machine-listing-cache';
-import {
-  allocateForm,
-  bulkReleaseForm,
-  commentForm,
-  createForm,
-  powerOffForm,
-  powerOnForm,
-  updateForm,
-} from './machine-forms';
+import { bulkReleaseForm, commentForm, createForm, powerOffForm, powerOnForm, updateForm } from './machine-forms';
+import { allocateForm } from './allocate-form';
 import { filterForm } from './machine-filter-forms';
 
 /** Lists of machines by system_id take as many as the machine listing's filter does (Juju names many). */

@@ -1,6 +1,6 @@
 // The machine actions the web UI offers, each as MAAS's UI names and confirms it, with the options
 // its confirmation form asks for and the one service call that does it. The input goes through
-// the API's own forms (machine-forms.ts), so an option means here what it means to the CLI. Who
+// the API's own forms (machine-forms.ts, allocate-form.ts), so an option means here what it means to the CLI. Who
 // may do what, and when, is not decided here: region/services/machine-action-offers.ts asks the
 // policy and the lifecycle, and each service checks again under the machine's row lock.
 import { ValidationError } from '../../region/errors';
@@ -11,7 +11,6 @@ import type { Principal } from '../../region/services/principal';
 import { deployLayoutOf, layoutStepForDeploy } from '../../region/services/storage/layout-at-deploy';
 import { Params } from '../http';
 import {
-  allocateForm,
   commentForm,
   commissionForm,
   deployForm,
@@ -20,6 +19,7 @@ import {
   releaseForm,
   testForm,
 } from '../resources/machine-forms';
+import { allocateForm } from '../resources/allocate-form';
 import { fieldErrors, type Refusal } from './flash';
 import { html, type Html } from './html';
 
