@@ -59,13 +59,15 @@ export async function pool<I, O>(
   return out;
 }
 
+export type Drained = Omit<Timed, 'text'>;
+
 /**
  * timedCall for a reply only timed and counted, as `curl -o /dev/null` reads it: each piece is
  * dropped as it arrives. Reading a 59 MiB listing whole (one contiguous copy, then a string)
  * costs the bench's own process tens of ms and a large-object GC that lands in the next timing;
  * a measured run then says more about the bench than about the API.
  */
-export async function timedDrain(url: string, key: string | null): Promise<Omit<Timed, 'text'>> {
+export async function timedDrain(url: string, key: string | null): Promise<Drained> {
   const start = process.hrtime.bigint();
   const r = await fetch(url, { headers: key ? { Authorization: oauthHeader(key) } : {} });
   const ttfbMs = ms(start);

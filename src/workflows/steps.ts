@@ -3,7 +3,7 @@ import type { EraseMode } from '../contracts/boot';
 import type { MachineSignal } from '../contracts/workflows';
 import type { BootPurpose } from '../contracts/workflows';
 import { rackOf } from './activities';
-import { type OperationFrame } from './frame';
+import type { OperationFrame } from './frame';
 import { operationFailed, timedOut } from './failures';
 import type { MachineReports } from './signals';
 
