@@ -116,10 +116,27 @@ export function infraCpuSeconds(exclude: number[]): { postgres: number; temporal
     mine.filter((s) => match(s) && !(byPid.get(s.ppid) && match(byPid.get(s.ppid)!)));
   const total = (match: (s: Stat) => boolean) =>
     round3(roots(match).reduce((sum, r) => sum + treeCpuSeconds(r.pid, stats), 0));
+  const external = externalTemporalPids();
+  for (const pid of external)
+    if (!stats.some((s) => s.pid === pid)) throw new Error(`METALFLOW_BENCH_TEMPORAL_PIDS: no process ${pid}`);
   return {
     postgres: total((s) => s.comm.startsWith('postgres')),
-    temporal: total((s) => s.comm.startsWith('temporal')),
+    temporal: external.length
+      ? round3(external.reduce((sum, pid) => sum + treeCpuSeconds(pid, stats), 0))
+      : total((s) => s.comm.startsWith('temporal')),
   };
+}
+
+/**
+ * An external Temporal's processes (TEMPORAL_ADDRESS given): METALFLOW_BENCH_TEMPORAL_PIDS names
+ * them, the server first, then e.g. the PostgreSQL that persists it, so its CPU counts as the dev
+ * server's does. Empty when the bench started the dev server itself.
+ */
+export function externalTemporalPids(): number[] {
+  return (process.env.METALFLOW_BENCH_TEMPORAL_PIDS ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
 }
 
 /** CPU seconds the whole machine has been busy (all CPUs), from /proc/stat. */
@@ -149,6 +166,8 @@ export function foreignCpuMeter(): () => { other_processes_cpu_seconds: number; 
 
 /** The Temporal dev server's process (the Go binary), if this bench started one. */
 export function temporalPid(): number | undefined {
+  const external = externalTemporalPids()[0];
+  if (external !== undefined) return external;
   const mine = treeOf(process.pid);
   // The CLI may be a wrapper (pyenv shim, Python entry point) that runs the binary as a child.
   const named = mine.filter((s) => s.comm.startsWith('temporal'));
