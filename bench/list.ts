@@ -119,7 +119,10 @@ async function measureAll(stack: Stack, log: Log, profiling?: CpuProfiling): Pro
     if (first.status !== 200) throw new Error(`${who}: HTTP ${first.status}: ${first.text.slice(0, 300)}`);
     if (body.length !== expectCount) violations.push(`${who} saw ${body.length} machines, expected ${expectCount}`);
     check(body);
-    for (let i = 1; i < WARMUP; i++) await timedDrain(url, key);
+    for (let i = 1; i < WARMUP; i++) {
+      const warm = await timedDrain(url, key);
+      if (warm.status !== 200) violations.push(`${who}: warm-up ${i} answered HTTP ${warm.status}`);
+    }
     const before = memoryOf(apiPid);
     const cpu0 = cpuSecondsOf(apiPid) ?? NaN;
     const sampler = new RssSampler({ api: apiPid }, 50).start();
@@ -211,8 +214,9 @@ async function probeDuringListing(stack: Stack, url: string, violations: string[
     const during: number[] = [];
     for (let i = 0; i < 5; i++) {
       const { result, times } = await prober.during(() => timedDrain(url, stack.adminKey));
+      // A listing that failed fast says nothing of what a listing does to others: its probes are left out.
       if (result.status !== 200) violations.push(`the listing beside the probe answered HTTP ${result.status}`);
-      during.push(...times);
+      else during.push(...times);
     }
     return {
       probe:

@@ -108,7 +108,10 @@ export function treeCpuSeconds(root: number, stats: Stat[] = allStats()): number
  */
 export function infraCpuSeconds(exclude: number[]): { postgres: number; temporal: number } {
   const stats = allStats();
-  const excluded = new Set(exclude.flatMap((pid) => treeOf(pid, stats).map((s) => s.pid)));
+  const external = externalTemporalPids(stats);
+  // An external Temporal (and its own PostgreSQL) is "temporal" only, never also "postgres".
+  const externalTree = unionOf(external, stats);
+  const excluded = new Set([...exclude.flatMap((pid) => treeOf(pid, stats).map((s) => s.pid)), ...externalTree.keys()]);
   const mine = treeOf(process.pid, stats).filter((s) => !excluded.has(s.pid) && s.pid !== process.pid);
   const byPid = new Map(mine.map((s) => [s.pid, s]));
   // A group's root is its topmost process with that name: its reaped time covers dead children.
@@ -116,27 +119,38 @@ export function infraCpuSeconds(exclude: number[]): { postgres: number; temporal
     mine.filter((s) => match(s) && !(byPid.get(s.ppid) && match(byPid.get(s.ppid)!)));
   const total = (match: (s: Stat) => boolean) =>
     round3(roots(match).reduce((sum, r) => sum + treeCpuSeconds(r.pid, stats), 0));
-  const external = externalTemporalPids();
-  for (const pid of external)
-    if (!stats.some((s) => s.pid === pid)) throw new Error(`METALFLOW_BENCH_TEMPORAL_PIDS: no process ${pid}`);
   return {
     postgres: total((s) => s.comm.startsWith('postgres')),
-    temporal: external.length
-      ? round3(external.reduce((sum, pid) => sum + treeCpuSeconds(pid, stats), 0))
-      : total((s) => s.comm.startsWith('temporal')),
+    temporal: external.length ? cpuOf(externalTree) : total((s) => s.comm.startsWith('temporal')),
   };
+}
+
+/** The processes of several trees, each once (a listed pid may sit in another's tree). */
+function unionOf(roots: number[], stats: Stat[]): Map<number, Stat> {
+  return new Map(roots.flatMap((pid) => treeOf(pid, stats)).map((s) => [s.pid, s]));
+}
+
+function cpuOf(processes: Map<number, Stat>): number {
+  return round3([...processes.values()].reduce((sum, s) => sum + s.own + s.reaped, 0));
 }
 
 /**
  * An external Temporal's processes (TEMPORAL_ADDRESS given): METALFLOW_BENCH_TEMPORAL_PIDS names
  * them, the server first, then e.g. the PostgreSQL that persists it, so its CPU counts as the dev
- * server's does. Empty when the bench started the dev server itself.
+ * server's does (its memory: the server's, the first pid). Empty when the bench started the dev
+ * server itself; a pid that is not a number or not running, or the variable without
+ * TEMPORAL_ADDRESS, is an error rather than a figure quietly left out.
  */
-export function externalTemporalPids(): number[] {
-  return (process.env.METALFLOW_BENCH_TEMPORAL_PIDS ?? '')
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map(Number);
+export function externalTemporalPids(stats: Stat[] = allStats()): number[] {
+  const given = (process.env.METALFLOW_BENCH_TEMPORAL_PIDS ?? '').split(/[\s,]+/).filter(Boolean);
+  if (given.length && !process.env.TEMPORAL_ADDRESS)
+    throw new Error('METALFLOW_BENCH_TEMPORAL_PIDS names an external Temporal, but TEMPORAL_ADDRESS is not set');
+  return given.map((word) => {
+    const pid = /^\d+$/.test(word) ? Number(word) : NaN;
+    if (!stats.some((s) => s.pid === pid))
+      throw new Error(`METALFLOW_BENCH_TEMPORAL_PIDS: no running process '${word}'`);
+    return pid;
+  });
 }
 
 /** CPU seconds the whole machine has been busy (all CPUs), from /proc/stat. */
@@ -154,7 +168,8 @@ export function machineBusySeconds(): number {
  */
 export function foreignCpuMeter(): () => { other_processes_cpu_seconds: number; bench_tree_cpu_seconds: number } {
   // An external Temporal the bench was pointed at is part of what it measures, not a disturbance.
-  const ours = () => [process.pid, ...externalTemporalPids()].reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
+  const roots = [process.pid, ...externalTemporalPids()];
+  const ours = () => cpuOf(unionOf(roots, allStats()));
   const busy0 = machineBusySeconds();
   const tree0 = ours();
   return () => {
