@@ -132,10 +132,22 @@ describe('op=commission: the start after the commit', () => {
   const deployOpts = { distroSeries: 'jammy', userData: '', agentName: '', comment: '' };
   const noErase = { erase: false, secureErase: false, quickErase: false, comment: '' };
   const workflowState = (systemId: string) => region.services.workflows.state(lifecycleWorkflowId(systemId));
+  /**
+   * The machine's lifecycle workflow closed: its outcome is recorded (the status) a moment before
+   * the run completes, and a test that then asks "did anything start?" must not see that run.
+   */
+  const workflowClosed = async (systemId: string) => {
+    for (const deadline = Date.now() + 15_000; (await workflowState(systemId)) === 'running';) {
+      if (Date.now() > deadline) throw new Error(`${systemId}: its workflow still runs after 15 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const readyMachine = async (hostname: string) => {
     const m = await region.services.machines.create(machineInput({ hostname }));
     await region.services.actions.commission(admin, m.systemId);
-    return waitForStatus(region.services, m.systemId, S.READY);
+    const ready = await waitForStatus(region.services, m.systemId, S.READY);
+    await workflowClosed(m.systemId);
+    return ready;
   };
 
   it('commission repeated with other parameters: a 409 naming them, nothing written; the same parameters start it', async () => {
@@ -182,6 +194,7 @@ describe('op=commission: the start after the commit', () => {
     const m = await readyMachine('outbox-release');
     await region.services.actions.deploy(admin, m.systemId, deployOpts);
     await waitForStatus(region.services, m.systemId, S.DEPLOYED);
+    await workflowClosed(m.systemId);
     const offs = () => rack.calls.filter((c) => c === `off:${m.systemId}`).length;
     const offsBefore = offs();
     assert.equal((await refusal(downActions.release(admin, m.systemId, noErase)))?.status, 503);
