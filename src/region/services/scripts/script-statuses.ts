@@ -1,6 +1,7 @@
 // MAAS's status fields of machines (commissioning_status, testing_status, cpu_test_status, …) as
 // the machine views show them: read from the current sets' results, for a whole listing chunk.
 import type { EntityManager } from 'typeorm';
+import { groupRows } from '../group-rows';
 import { overallStatus } from './script-enums';
 import { RESULT_TYPE } from './script-sets';
 
@@ -32,12 +33,11 @@ export async function loadScriptStatuses(
          LEFT JOIN scripts s ON s.id = r.script_id`,
       [machineIds],
     );
-  const byMachine = new Map<number, typeof rows>();
-  for (const r of rows) {
-    const mine = byMachine.get(r.machineId);
-    if (mine) mine.push(r);
-    else byMachine.set(r.machineId, [r]);
-  }
+  const byMachine = groupRows(
+    rows,
+    (r) => r.machineId,
+    (r) => r,
+  );
   const out = new Map<number, MachineScriptStatuses>();
   for (const id of machineIds) {
     const mine = byMachine.get(id) ?? [];
