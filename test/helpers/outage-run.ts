@@ -32,18 +32,22 @@ const OUTAGE_MS = 8000;
 /** Asserts the outcomes; returns the events recorded more than once per operation (for the caller to assert). */
 export async function runThroughOutages(o: OutageRun): Promise<string[]> {
   const ids = await createFakeMachines(o.cluster, 'fleet', o.machines, 500);
-  // A machine the outage's request tries to commission: it must still be New afterwards.
-  const [spare] = await createFakeMachines(o.cluster, 'spare', 1);
+  // One machine per phase that the outage's request tries to commission: afterwards it is New, or,
+  // when the 503 said the commission was recorded, it commissions. One per phase, because the
+  // first phase's spare may still be Commissioning during the second outage (and refused with 400).
+  const spares = await createFakeMachines(o.cluster, 'spare', 2);
+  const recorded: string[] = [];
+  const untouched: string[] = [];
   const tallies: Tally[] = [];
-  let spareRecorded = false;
-  for (const op of ['commission', 'deploy'] as Operation[]) {
+  for (const [phase, op] of (['commission', 'deploy'] as Operation[]).entries()) {
+    const spare = spares[phase]!;
     for (const id of ids) await startOperation(o.cluster, id, op);
     // Mid-way: machines powering on, netbooting, reporting, their workflows' activities running.
     await new Promise((r) => setTimeout(r, 3000));
     await o.down();
     try {
       await new Promise((r) => setTimeout(r, 1000));
-      spareRecorded = (await assertRefusedCleanly(o, spare!)) || spareRecorded;
+      ((await assertRefusedCleanly(o, spare)) ? recorded : untouched).push(spare);
       await new Promise((r) => setTimeout(r, OUTAGE_MS));
     } finally {
       await o.up();
@@ -53,14 +57,15 @@ export async function runThroughOutages(o: OutageRun): Promise<string[]> {
     for (const name of ['region-0', 'rack'])
       assert.ok(o.cluster.running(name), `${name} exited during the outage:\n${o.cluster.logs(name).slice(-3000)}`);
   }
-  if (spareRecorded) {
+  if (recorded.length) {
     // Temporal away after the commit: the 503 said the commission was recorded, and the
     // reconciler starts its workflow (issue 17 item 3): the spare commissions like the rest.
-    const spareTally = await settle(o.cluster, `${o.fault}: the recorded commission`, [spare!], 'commission', 300_000);
+    const spareTally = await settle(o.cluster, `${o.fault}: the recorded commission`, recorded, 'commission', 300_000);
     assert.deepEqual([...spareTally.stuck, ...spareTally.failed], [], 'the recorded commission finished');
-  } else {
+  }
+  for (const spare of untouched) {
     const spareNow = (await o.cluster.call('GET', `/machines/${spare}/`)).body as { status_name: string };
-    assert.equal(spareNow.status_name, 'New', 'the refused commission changed nothing');
+    assert.equal(spareNow.status_name, 'New', `${spare}: the refused commission changed nothing`);
   }
 
   for (const t of tallies) {
