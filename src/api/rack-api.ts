@@ -50,7 +50,7 @@ export function rackApiRouter(services: RegionServices, o: { rackSecret: string;
     {
       method: 'GET',
       path: template(rackPaths.powerTargets, 'rack'),
-      handle: async (_ctx, p): Promise<PowerTargets> => ({ systemIds: await services.racks.powerTargets(p.rack!) }),
+      handle: async (_ctx, p): Promise<PowerTargets> => services.machines.pollTargets(p.rack!),
     },
     {
       method: 'POST',

@@ -143,6 +143,31 @@ describe('power state events from the rack poller', () => {
     assert.equal(await powerOf(m1), 'on');
   });
 
+  // The machines it makes are this rack's too (the only rack yet); the poller above polls `ids` only.
+  it("gives the rack each target's power parameters with the round, secrets decrypted, as machines/{id}/power does", async () => {
+    const make = (hostname: string, powerType: string, powerParameters: Record<string, string>) =>
+      api.services.machines.create({
+        hostname,
+        macAddresses: [],
+        powerType,
+        powerParameters,
+        deployed: true,
+        ownerId: null,
+        zone: 'default',
+      });
+    const withSecret = await make('m-secret', 'ipmi', { power_address: '192.0.2.9', power_pass: 's3cret' });
+    const manual = await make('m-manual', 'manual', {});
+    const targets = await api.services.machines.pollTargets(rack);
+    assert.ok(targets.systemIds.includes(withSecret.systemId));
+    assert.ok(!targets.systemIds.includes(manual.systemId), 'manual power cannot be queried: not a target');
+    assert.deepEqual(Object.keys(targets.configs ?? {}).sort(), [...targets.systemIds].sort());
+    for (const id of targets.systemIds) {
+      const own = await api.services.machines.powerConfig(id);
+      assert.deepEqual(targets.configs![id], { systemId: id, powerType: own.powerType, parameters: own.parameters });
+    }
+    assert.equal(targets.configs![withSecret.systemId]!.parameters.power_pass, 's3cret');
+  });
+
   it("another rack's report about a machine it does not serve changes nothing", async () => {
     const [m1] = ids as [string];
     const other = (await api.services.racks.register({ name: 'rack-b', interfaces: [], version: 'test' })).systemId;

@@ -1,5 +1,6 @@
 // The rack polls the power state of the machines it serves (MAAS: every 15 s), a bounded number
-// of BMCs at a time, and reports the answers to the region in one request per round.
+// of BMCs at a time, and reports the answers to the region in one request per round; the round's
+// targets come with what each query needs (their power parameters), also in one request.
 import type { PowerConfig, PowerStates, PowerTargets } from '../../contracts/rack-api';
 import type { PowerState } from '../../contracts/workflows';
 import { sleep } from '../backoff';
@@ -26,14 +27,14 @@ export interface PollerOptions {
 /** One round: query every target, `concurrency` at a time; a failed query reports `error`. */
 export async function pollOnce(o: PollerOptions, signal: AbortSignal): Promise<PowerStates> {
   const began = Date.now();
-  const { systemIds } = await o.region.powerTargets(o.rackSystemId(), signal);
+  const { systemIds, configs = {} } = await o.region.powerTargets(o.rackSystemId(), signal);
   const states: PowerStates['states'] = {};
   const errors: Record<string, string> = {};
   let next = 0;
   const worker = async () => {
     while (next < systemIds.length && !signal.aborted) {
       const systemId = systemIds[next++]!;
-      const answer = await queryOne(o, systemId, signal);
+      const answer = await queryOne(o, systemId, configs[systemId], signal);
       states[systemId] = answer.state;
       if (answer.error) errors[systemId] = answer.error;
     }
@@ -49,12 +50,14 @@ export async function pollOnce(o: PollerOptions, signal: AbortSignal): Promise<P
 async function queryOne(
   o: PollerOptions,
   systemId: string,
+  /** From the round's targets; asked for on its own when the region sent none. */
+  known: PowerConfig | undefined,
   outer: AbortSignal,
 ): Promise<{ state: PowerState; error?: string }> {
   const timeout = AbortSignal.timeout(o.queryTimeoutMs);
   const signal = AbortSignal.any([outer, timeout]);
   try {
-    const config = await o.region.powerConfig(systemId, signal);
+    const config = known ?? (await o.region.powerConfig(systemId, signal));
     const driver = o.drivers.get(config.powerType);
     if (!driver.queryable) return { state: 'unknown' };
     return { state: await driver.query(config, signal) };

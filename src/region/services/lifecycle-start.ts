@@ -20,7 +20,7 @@ import {
   operationIn,
 } from '../../contracts/lifecycle';
 import { lifecycleWorkflowId, WorkflowType, type Deadlines, type WorkflowParams } from '../../contracts/workflows';
-import { MachineEntity, type Machine } from '../db/entities';
+import type { Machine } from '../db/entities';
 import { ConflictError, FormValidationError, UnavailableError } from '../errors';
 import { newClaimToken } from '../ids';
 import { WORKFLOW_SERVICE_DOWN } from '../outages';
@@ -183,7 +183,11 @@ export class LifecycleStarts {
    * still copes with a run it meets (and says so when Temporal cannot be reached).
    */
   private async refuseWhileEarlierRunCloses(systemId: string): Promise<void> {
-    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    // Only the two columns it needs (the whole entity, hardware report included, is not cheap).
+    const [m] = (await this.db.query(
+      `SELECT status, workflow_type AS "workflowType" FROM machines WHERE system_id = $1`,
+      [systemId],
+    )) as Array<Pick<Machine, 'status' | 'workflowType'>>;
     // In an operation (this one: a repeat or a duplicate; another: refused by the lifecycle table
     // at once), nothing to wait for: only a settled machine's earlier run may still be closing.
     if (!m || operationIn(m.status) !== undefined) return;

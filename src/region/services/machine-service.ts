@@ -3,7 +3,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { isTransitional, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import { WorkflowType } from '../../contracts/workflows';
 import { ApiTokenEntity, InterfaceEntity, MachineEntity, type ApiToken, type Machine } from '../db/entities';
-import type { PowerConfig } from '../../contracts/rack-api';
+import { POWER_TYPES } from '../../contracts/power';
+import type { PowerConfig, PowerTargets } from '../../contracts/rack-api';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import { newConsumerKey, newSystemId, newTokenKey, newTokenSecret } from '../ids';
 import type { SecretBox } from '../secrets';
@@ -227,6 +228,33 @@ export class MachineService {
   }
 
   /**
+   * The machines this rack polls (queryable power types), each with what its query needs, in one
+   * read: the poller's round costs one request, whatever the number of machines.
+   */
+  async pollTargets(rackSystemId: string): Promise<PowerTargets> {
+    const queryable = Object.values(POWER_TYPES)
+      .filter((t) => t.queryable)
+      .map((t) => t.name);
+    const rows: Array<Pick<Machine, 'systemId' | 'powerType' | 'powerParameters' | 'powerSecrets'>> =
+      await this.db.query(
+        `SELECT m.system_id AS "systemId", m.power_type AS "powerType", m.power_parameters AS "powerParameters",
+                m.power_secrets AS "powerSecrets"
+           FROM machines m JOIN racks r ON r.id = m.rack_id
+          WHERE r.system_id = $1 AND m.power_type = ANY($2::text[]) ORDER BY m.id`,
+        [rackSystemId, queryable],
+      );
+    return {
+      systemIds: rows.map((m) => m.systemId),
+      configs: Object.fromEntries(
+        rows.map((m) => [
+          m.systemId,
+          { systemId: m.systemId, powerType: m.powerType, parameters: this.powerParametersOf(m) },
+        ]),
+      ),
+    };
+  }
+
+  /**
    * The power parameters (secrets included, for admins) of the racks' controller machines, by rack
    * system_id: all racks, or those named (controller-machines.ts annotates each with rack_system_id).
    */
@@ -242,7 +270,7 @@ export class MachineService {
   }
 
   /** Power parameters with secrets, for admins and for the rack that drives the BMC. */
-  powerParametersOf(machine: Machine): Record<string, string> {
+  powerParametersOf(machine: Pick<Machine, 'powerParameters' | 'powerSecrets'>): Record<string, string> {
     return { ...machine.powerParameters, ...this.secrets.open(machine.powerSecrets) };
   }
 

@@ -1,6 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RackHeartbeat, RackRegistered, RackRegistration } from '../../contracts/rack-api';
-import { POWER_TYPES } from '../../contracts/power';
 import { rackTaskQueue } from '../../contracts/workflows';
 import { RackEntity, type Rack } from '../db/entities';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors';
@@ -61,18 +60,6 @@ export class RackService {
   }
 
   /** Machines this rack serves whose power type can be queried (MAAS polls these). */
-  async powerTargets(rackSystemId: string): Promise<string[]> {
-    const queryable = Object.values(POWER_TYPES)
-      .filter((t) => t.queryable)
-      .map((t) => t.name);
-    const rows: Array<{ system_id: string }> = await this.db.query(
-      `SELECT m.system_id FROM machines m JOIN racks r ON r.id = m.rack_id
-        WHERE r.system_id = $1 AND m.power_type = ANY($2::text[]) ORDER BY m.id`,
-      [rackSystemId, queryable],
-    );
-    return rows.map((r) => r.system_id);
-  }
-
   /**
    * What the rack's BMCs answered; only changes are written, and only for this rack's machines.
    * Each change is recorded as a machine event in the same statement (MAAS: "Power state

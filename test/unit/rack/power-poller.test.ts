@@ -91,4 +91,51 @@ describe('rack power polling', () => {
     );
     assert.equal(result.states.m0, 'error');
   });
+
+  it("takes each query's parameters from the round's targets, asking only for a target they left out", async () => {
+    const net = network(3, 1);
+    const asked: string[] = [];
+    const queriedWith: Record<string, Record<string, string>> = {};
+    const drivers = {
+      get: () => ({
+        ...net.drivers.get('test'),
+        query: async (cfg: PowerConfig) => {
+          queriedWith[cfg.systemId] = cfg.parameters;
+          return 'off' as const;
+        },
+      }),
+    };
+    const result = await pollOnce(
+      {
+        region: {
+          ...net.region,
+          powerTargets: async () => ({
+            systemIds: ['m0', 'm1', 'm2'],
+            configs: {
+              m0: { systemId: 'm0', powerType: 'test', parameters: { power_address: '10.0.0.10' } },
+              m1: { systemId: 'm1', powerType: 'test', parameters: { power_address: '10.0.0.11' } },
+            },
+          }),
+          powerConfig: async (systemId: string) => {
+            asked.push(systemId);
+            return { systemId, powerType: 'test', parameters: { power_address: 'asked' } };
+          },
+        },
+        drivers,
+        rackSystemId: () => 'rack1',
+        everyMs: 1000,
+        concurrency: 2,
+        queryTimeoutMs: 1000,
+        log: () => undefined,
+      },
+      new AbortController().signal,
+    );
+    assert.deepEqual(asked, ['m2'], 'only the target without a config is asked for its own');
+    assert.deepEqual(queriedWith, {
+      m0: { power_address: '10.0.0.10' },
+      m1: { power_address: '10.0.0.11' },
+      m2: { power_address: 'asked' },
+    });
+    assert.deepEqual(result.states, { m0: 'off', m1: 'off', m2: 'off' });
+  });
 });

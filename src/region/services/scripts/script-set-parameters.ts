@@ -83,7 +83,10 @@ export async function applyScriptParameters(
     ),
   }));
   if (extras.length > 0) await tx.query(`DELETE FROM script_results WHERE id = ANY($1::int[])`, [extras]);
-  for (const { result, runs } of resolved) await storeRuns(tx, result.id, runs, requestedOf(given.get(result.name)));
+  await storeAllRuns(
+    tx,
+    resolved.map(({ result, runs }) => ({ resultId: result.id, runs, requested: requestedOf(given.get(result.name)) })),
+  );
 }
 
 /** What the request asked of one script, by parameter name ({}: nothing, its defaults; null: a result from before migration 0050). */
@@ -94,38 +97,57 @@ function requestedOf(given: ReadonlyMap<string, { value: string }> | undefined):
 }
 
 /** A pending result's runs: the first run is stored in it, each further one is a new pending result of its set. */
-export async function storeRuns(
+export interface ResultRuns {
+  resultId: number;
+  runs: readonly ParameterizedRun[];
+  requested: RequestedParameters;
+}
+
+/** One result's runs (storeAllRuns for one). */
+export function storeRuns(
   tx: EntityManager,
   resultId: number,
   runs: readonly ParameterizedRun[],
   requested: RequestedParameters,
 ): Promise<void> {
-  const [first, ...more] = runs;
+  return storeAllRuns(tx, [{ resultId, runs, requested }]);
+}
+
+/**
+ * Every result's runs in two statements whatever their number (a run's start stores a result per
+ * script, in the request's transaction): the first runs updated in place, then the further runs
+ * inserted in the order given, each copying its result's set, script and (updated) request.
+ */
+export async function storeAllRuns(tx: EntityManager, items: readonly ResultRuns[]): Promise<void> {
+  if (items.length === 0) return;
   await tx.query(
-    `UPDATE script_results SET parameters = $2, physical_blockdevice_id = $3, interface_id = $4, requested = $5
-      WHERE id = $1`,
+    `UPDATE script_results r
+        SET parameters = u.parameters, physical_blockdevice_id = u.disk, interface_id = u.nic, requested = u.requested
+       FROM unnest($1::int[], $2::jsonb[], $3::int[], $4::int[], $5::jsonb[]) AS u(id, parameters, disk, nic, requested)
+      WHERE r.id = u.id`,
     [
-      resultId,
-      JSON.stringify(first!.parameters),
-      first!.physicalBlockdeviceId,
-      first!.interfaceId,
-      requested === null ? null : JSON.stringify(requested),
+      items.map((i) => i.resultId),
+      items.map((i) => JSON.stringify(i.runs[0]!.parameters)),
+      items.map((i) => i.runs[0]!.physicalBlockdeviceId),
+      items.map((i) => i.runs[0]!.interfaceId),
+      items.map((i) => (i.requested === null ? null : JSON.stringify(i.requested))),
     ],
   );
+  const more = items.flatMap((i) => i.runs.slice(1).map((run) => ({ source: i.resultId, run })));
   if (more.length > 0)
     await tx.query(
       `INSERT INTO script_results
          (script_set_id, script_id, script_version_id, script_name, parameters, physical_blockdevice_id, interface_id,
           requested)
        SELECT r.script_set_id, r.script_id, r.script_version_id, r.script_name, p.parameters, p.disk, p.nic, r.requested
-         FROM script_results r,
-              unnest($2::jsonb[], $3::int[], $4::int[]) AS p(parameters, disk, nic)
-        WHERE r.id = $1`,
+         FROM unnest($1::int[], $2::jsonb[], $3::int[], $4::int[]) WITH ORDINALITY AS p(source, parameters, disk, nic, ord)
+         JOIN script_results r ON r.id = p.source
+        ORDER BY p.ord`,
       [
-        resultId,
-        more.map((m) => JSON.stringify(m.parameters)),
-        more.map((m) => m.physicalBlockdeviceId),
-        more.map((m) => m.interfaceId),
+        more.map((m) => m.source),
+        more.map((m) => JSON.stringify(m.run.parameters)),
+        more.map((m) => m.run.physicalBlockdeviceId),
+        more.map((m) => m.run.interfaceId),
       ],
     );
 }
