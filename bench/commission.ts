@@ -19,11 +19,16 @@ const COMMISSION_CONCURRENCY = 50;
 /** How long to wait for all machines to finish before recording what did. */
 const TIMEOUT_S = Number(process.env.METALFLOW_BENCH_COMMISSION_TIMEOUT_S ?? 420);
 const ROLES: Role[] = ['api', 'worker', 'rack'];
-// metalflow's production defaults for the reconciler (the test stack's 2 s would add load a real
-// region does not have; METALFLOW_BENCH_RECONCILE_INTERVAL_S overrides, to measure what it costs),
-// and MAAS's default node_timeout.
+// metalflow's production defaults for the reconciler and the rack's power polling (the test
+// stack's 2 s and 1 s would add load a real region does not have; METALFLOW_BENCH_RECONCILE_INTERVAL_S
+// and METALFLOW_BENCH_POWER_POLL_S override, to measure what they cost), and MAAS's default node_timeout.
 const RECONCILE_INTERVAL_S = process.env.METALFLOW_BENCH_RECONCILE_INTERVAL_S ?? '15';
-const ENV = { METALFLOW_RECONCILE_INTERVAL_SECONDS: RECONCILE_INTERVAL_S, METALFLOW_RECONCILE_GRACE_SECONDS: '30' };
+const POWER_POLL_S = process.env.METALFLOW_BENCH_POWER_POLL_S ?? '15';
+const ENV = {
+  METALFLOW_RECONCILE_INTERVAL_SECONDS: RECONCILE_INTERVAL_S,
+  METALFLOW_RECONCILE_GRACE_SECONDS: '30',
+  METALFLOW_POWER_POLL_SECONDS: POWER_POLL_S,
+};
 const NODE_TIMEOUT_S = 1800;
 
 export async function commission(log: Log): Promise<BenchOutcome> {
@@ -187,6 +192,7 @@ async function run(stack: Stack, db: Db, log: Log): Promise<BenchOutcome> {
       node_timeout_s: NODE_TIMEOUT_S,
       reconcile_interval_s: Number(RECONCILE_INTERVAL_S),
       reconcile_grace_s: 30,
+      power_poll_s: Number(POWER_POLL_S),
       timeout_s: TIMEOUT_S,
     },
     create: {
