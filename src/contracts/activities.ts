@@ -150,6 +150,15 @@ export interface PowerInput {
   retriedByTemporal?: boolean;
 }
 
+/** powerOn's input: a lifecycle workflow's netboot has the rack prepare the boot first, in the same activity. */
+export interface PowerOnInput extends PowerInput {
+  /**
+   * Fetch and cache the machine's boot configuration (prepareBoot) before the BMC is told
+   * anything: one activity task for both (workflows since BOOT_WITH_POWER_ON_PATCH).
+   */
+  prepareBoot?: BootPurpose;
+}
+
 /** What a paused power activity's heartbeat details carry (the region's pause watcher reads them). */
 export interface PowerHeartbeat {
   step: string;
@@ -164,7 +173,7 @@ export interface PowerHeartbeat {
 
 export interface RackActivities {
   /** Set next boot to PXE (once) and power on; cycles a machine that is already on. */
-  powerOn(input: PowerInput): Promise<PowerActionResult>;
+  powerOn(input: PowerOnInput): Promise<PowerActionResult>;
   powerOff(input: PowerInput): Promise<PowerActionResult>;
   powerCycle(input: PowerInput): Promise<PowerActionResult>;
   queryPower(input: PowerInput): Promise<PowerState>;

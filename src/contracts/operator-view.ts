@@ -1,7 +1,7 @@
 // What an operator reads in the Temporal UI and CLI: a workflow's static summary and details (set
 // by the region when it starts one) and each activity's one-line summary (set in the workflow
 // sandbox). Pure, so both sides share the wording.
-import { labelOf, type MachineStatus } from './lifecycle';
+import { LIFECYCLE, labelOf, type MachineStatus } from './lifecycle';
 import {
   WorkflowType,
   type PowerRef,
@@ -24,6 +24,20 @@ const OPERATION_OF_TYPE: Record<WorkflowTypeName, string> = {
 
 export function operationOfType(type: string): string | undefined {
   return OPERATION_OF_TYPE[type as WorkflowTypeName];
+}
+
+/** The status a lifecycle workflow starts in (the API committed it first): its MachineStatus at the start. */
+const STATUS_AT_START: Partial<Record<WorkflowTypeName, MachineStatus>> = {
+  [WorkflowType.commission]: LIFECYCLE.commission.inProgress,
+  [WorkflowType.deploy]: LIFECYCLE.deploy.inProgress,
+  [WorkflowType.release]: LIFECYCLE.release.inProgress,
+  [WorkflowType.test]: LIFECYCLE.test.inProgress,
+};
+
+/** The MachineStatus search attribute's value when the region starts a workflow of this type, if it has one. */
+export function statusAtStart(type: string): string | undefined {
+  const status = STATUS_AT_START[type as WorkflowTypeName];
+  return status === undefined ? undefined : labelOf(status);
 }
 
 const DRIVER_NAMES: Record<string, string> = {

@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EventInput, PowerActionResult, RegionActivities } from '../contracts/activities';
+import type { BootPurpose } from '../contracts/workflows';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { operationOfType } from '../contracts/operator-view';
 import { SearchAttribute, STEP_QUERY, type LifecycleOutcome, type OperationStep } from '../contracts/workflows';
@@ -67,12 +68,23 @@ export const POWER_EVENTS_PATCH = 'power-events';
  */
 export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
 
+/**
+ * Fewer history events per operation since this patch (issue 17): a netboot's boot preparation
+ * runs in the rack's power-on activity (one activity task and one workflow task fewer); a search
+ * attribute the run already has (the identity and the in-progress status the API started it
+ * with) is not upserted again; a machine's progress report no longer restarts the timer of the
+ * wait for it (signals.ts). Workflows started before it replay as they were recorded.
+ */
+export const LEANER_HISTORY_PATCH = 'leaner-history';
+
 export class OperationFrame {
   private step = 'starting';
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
   /** FEWER_ROUND_TRIPS_PATCH: decided once, before the workflow's first command. */
   private readonly fewerTrips = patched(FEWER_ROUND_TRIPS_PATCH);
+  /** LEANER_HISTORY_PATCH: decided once, before the workflow's first command. */
+  readonly leaner = patched(LEANER_HISTORY_PATCH);
   /** A reset run's claim on the machine (`temporal workflow reset` is a retry: workflows/reset.ts). */
   private readonly resetClaim = new ResetClaim(() => ({
     systemId: this.plan.systemId,
@@ -153,12 +165,12 @@ export class OperationFrame {
    * machine must not netboot (no known MAC, not commissioning). `announce`: the runbook's own
    * event before the power step ("Powering on to commission.").
    */
-  async power(action: 'on' | 'off', announce?: string): Promise<PowerActionResult> {
+  async power(action: 'on' | 'off', announce?: string, prepareBoot?: BootPurpose): Promise<PowerActionResult> {
     const { systemId, hostname, rackQueue } = this.plan;
     if (announce !== undefined && !this.fewerTrips) await this.event(announce);
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
     if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
-    if (this.fewerTrips) return this.powerInOneWrite(action, announce);
+    if (this.fewerTrips) return this.powerInOneWrite(action, announce, prepareBoot);
     // Only the activity's options and input differ from before: Temporal retries the BMC.
     const rack = powerStepsOf(rackQueue, this.plan.powerWithinMs);
     await this.event(
@@ -191,7 +203,11 @@ export class OperationFrame {
    * power() since FEWER_ROUND_TRIPS_PATCH: the same events and state, written in two local
    * activities (the announcements before the BMC is asked; its outcome with the state after).
    */
-  private async powerInOneWrite(action: 'on' | 'off', announce?: string): Promise<PowerActionResult> {
+  private async powerInOneWrite(
+    action: 'on' | 'off',
+    announce?: string,
+    prepareBoot?: BootPurpose,
+  ): Promise<PowerActionResult> {
     const { systemId, hostname } = this.plan;
     const rack = powerStepsOf(this.plan.rackQueue!, this.plan.powerWithinMs);
     const starting =
@@ -207,7 +223,11 @@ export class OperationFrame {
     let result: PowerActionResult;
     try {
       const input = { systemId, retriedByTemporal: true };
-      result = asPowerResult(await (action === 'on' ? rack.powerOn(input) : rack.powerOff(input)));
+      result = asPowerResult(
+        await (action === 'on'
+          ? rack.powerOn({ ...input, ...(prepareBoot ? { prepareBoot } : {}) })
+          : rack.powerOff(input)),
+      );
     } catch (err) {
       if (isCancellation(err)) throw err;
       await this.resetClaim.reclaim();
@@ -248,7 +268,7 @@ export class OperationFrame {
 
   async run(runbook: () => Promise<LifecycleOutcome>): Promise<LifecycleOutcome> {
     const { systemId } = this.plan;
-    upsertSearchAttributes(this.identity());
+    this.upsert(this.identity());
     let claimed = false;
     let outcome: LifecycleOutcome;
     try {
@@ -297,7 +317,7 @@ export class OperationFrame {
 
   /** Take over a machine whose workflow is gone, and stop it the way a cancellation would. */
   async runAbort(message: string, to: MachineStatus): Promise<LifecycleOutcome> {
-    upsertSearchAttributes(this.identity());
+    this.upsert(this.identity());
     const claimed = await region.beginTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
@@ -379,6 +399,20 @@ export class OperationFrame {
   }
 
   markStatus(status: MachineStatus): void {
-    upsertSearchAttributes({ [SearchAttribute.machineStatus]: [labelOf(status)] });
+    this.upsert({ [SearchAttribute.machineStatus]: [labelOf(status)] });
+  }
+
+  /**
+   * Since LEANER_HISTORY_PATCH only what the run does not have yet (the API's start carries the
+   * identity and the in-progress status): an upsert is a history event and a visibility write.
+   */
+  private upsert(attributes: Record<string, string[]>): void {
+    if (this.leaner) {
+      const has = workflowInfo().searchAttributes ?? {};
+      const missing = Object.entries(attributes).filter(([k, v]) => JSON.stringify(has[k]) !== JSON.stringify(v));
+      if (missing.length === 0) return;
+      attributes = Object.fromEntries(missing);
+    }
+    upsertSearchAttributes(attributes);
   }
 }

@@ -1,12 +1,17 @@
 // The machine's own reports, buffered so a report that arrives before the workflow waits is kept.
-import { condition, defineSignal, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, patched, setHandler } from '@temporalio/workflow';
 import { MACHINE_SIGNAL, type MachineSignal } from '../contracts/workflows';
+import { LEANER_HISTORY_PATCH } from './frame';
 
 export const machineSignal = defineSignal<[MachineSignal]>(MACHINE_SIGNAL);
 
 export class MachineReports {
   private readonly inbox: MachineSignal[] = [];
   private heard = 0;
+  /** Reports that are more than a sign of life (anything but `progress`): what ends a wait early. */
+  private decisive = 0;
+  /** The silence allowed by the wait under way, which a progress report moves `waitingUntil` by. */
+  private waitingSilenceMs: number | undefined;
   /** When the machine last signalled (workflow time, ms since the epoch), for the step query. */
   lastHeardAt: number | undefined;
   /** When the current wait for the machine times out, while one is under way (the step query's deadline). */
@@ -16,7 +21,11 @@ export class MachineReports {
     setHandler(machineSignal, (report) => {
       this.inbox.push(report);
       this.heard += 1;
+      if (report.kind !== 'progress') this.decisive += 1;
       this.lastHeardAt = Date.now();
+      // The step query's deadline: counted from now (no command; histories replay unchanged).
+      if (this.waitingUntil !== undefined && this.waitingSilenceMs !== undefined)
+        this.waitingUntil = Math.max(this.waitingUntil, this.lastHeardAt + this.waitingSilenceMs);
     });
   }
 
@@ -37,18 +46,46 @@ export class MachineReports {
       // Progress reports only prove the machine is alive; they have done their job. Other
       // reports stay for a later step that waits for them.
       for (let i = this.inbox.length - 1; i >= 0; i--) if (this.inbox[i]!.kind === 'progress') this.inbox.splice(i, 1);
-      const heardBefore = this.heard;
       this.waitingUntil = Date.now() + silenceMs;
+      this.waitingSilenceMs = silenceMs;
       let woke: boolean;
       try {
-        // The timer's summary is UI metadata, not part of the command: histories replay unchanged.
-        woke = await condition(() => this.heard !== heardBefore, silenceMs, {
-          summary: `Wait up to ${duration(silenceMs)} for the machine to report`,
-        });
+        woke = patched(LEANER_HISTORY_PATCH) ? await this.untilDecisive(silenceMs) : await this.untilHeard(silenceMs);
       } finally {
         this.waitingUntil = undefined;
+        this.waitingSilenceMs = undefined;
       }
       if (!woke) return undefined;
+    }
+  }
+
+  /** Before LEANER_HISTORY_PATCH: every report ends the wait (a progress report restarts its timer). */
+  private untilHeard(silenceMs: number): Promise<boolean> {
+    const heardBefore = this.heard;
+    // The timer's summary is UI metadata, not part of the command: histories replay unchanged.
+    return condition(() => this.heard !== heardBefore, silenceMs, {
+      summary: `Wait up to ${duration(silenceMs)} for the machine to report`,
+    });
+  }
+
+  /**
+   * Since LEANER_HISTORY_PATCH: a progress report only moves the deadline (the timer keeps
+   * running; a real environment reports each script, and each restart cost two history events).
+   * When the timer fires, the wait goes on until `silenceMs` after the machine was last heard.
+   * False once the machine has been silent that long; true when a report other than progress came.
+   */
+  private async untilDecisive(silenceMs: number): Promise<boolean> {
+    const before = this.decisive;
+    let remaining = silenceMs;
+    for (;;) {
+      if (
+        await condition(() => this.decisive !== before, remaining, {
+          summary: `Wait up to ${duration(remaining)} for the machine to report`,
+        })
+      )
+        return true;
+      remaining = (this.lastHeardAt ?? 0) + silenceMs - Date.now();
+      if (remaining <= 0) return false;
     }
   }
 }

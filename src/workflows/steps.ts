@@ -21,6 +21,11 @@ export async function netboot(
   const rack = rackOf(m.rackQueue);
   await life.reclaimIfReset();
   await life.db.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
+  // Since LEANER_HISTORY_PATCH the rack prepares the boot in the power-on's activity.
+  if (life.leaner) {
+    await life.power('on', announcement, purpose);
+    return;
+  }
   await rack.prepareBoot({ systemId: m.systemId, purpose });
   await life.power('on', announcement);
 }

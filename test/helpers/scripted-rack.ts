@@ -34,20 +34,25 @@ export class ScriptedRack {
       if (action !== 'off') this.boot(systemId);
       return { state: action === 'off' ? 'off' : 'on' };
     };
+    const prepareBoot = async ({ systemId, purpose }: { systemId: string; purpose: BootPurpose }) => {
+      this.calls.push(`boot:${purpose}:${systemId}`);
+      this.purpose.set(systemId, purpose);
+      // A deployed machine reboots into its installed OS, which checks in.
+      if (purpose === 'local' && this.behaviour.get(systemId) !== 'never-checks-in')
+        setTimeout(() => void this.checkIn(systemId), this.delayMs);
+    };
     return {
-      powerOn: ({ systemId }) => power(systemId, 'on'),
+      // A netboot's power-on prepares the boot in the same activity (BOOT_WITH_POWER_ON_PATCH).
+      powerOn: async ({ systemId, prepareBoot: purpose }) => {
+        if (purpose) await prepareBoot({ systemId, purpose });
+        return power(systemId, 'on');
+      },
       powerOff: ({ systemId }) => power(systemId, 'off'),
       powerCycle: ({ systemId }) => power(systemId, 'cycle'),
       // The installer powers the machine off once the image is written (a machine that never
       // checks in is found off and powered on again); everyone else says on.
       queryPower: async ({ systemId }) => (this.behaviour.get(systemId) === 'never-checks-in' ? 'off' : 'on'),
-      prepareBoot: async ({ systemId, purpose }) => {
-        this.calls.push(`boot:${purpose}:${systemId}`);
-        this.purpose.set(systemId, purpose);
-        // A deployed machine reboots into its installed OS, which checks in.
-        if (purpose === 'local' && this.behaviour.get(systemId) !== 'never-checks-in')
-          setTimeout(() => void this.checkIn(systemId), this.delayMs);
-      },
+      prepareBoot,
     };
   }
 

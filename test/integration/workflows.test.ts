@@ -10,6 +10,7 @@ import { Reconciler } from '../../src/region/reconciler';
 import { MachineActions } from '../../src/region/services/machine-actions';
 import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { BootConfigService } from '../../src/region/services/boot-config';
+import { MachineEntity } from '../../src/region/db/entities';
 import { createAdmin, machineInput } from '../helpers/factories';
 import { workflowBundle } from '../helpers/infra';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
@@ -170,6 +171,72 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     await region.services.actions.commission(admin, m.systemId);
     const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING, 20_000);
     assert.equal(failed.statusMessage, "Node operation 'Commissioning' timed out after 3 seconds.");
+  });
+
+  // The deadline counts from the machine's last report (MAAS: not heard from within node_timeout).
+  // Since leaner-history a progress report moves it without restarting the wait's timer.
+  const machineRow = (systemId: string) => region.services.db.getRepository(MachineEntity).findOneBy({ systemId });
+  let reports = 0;
+  // Each report different (its runtime), as an environment's are: an identical one is taken for
+  // a retry of the last and dropped (report-repeats).
+  const report = async (systemId: string, status: 'WORKING' | 'OK') =>
+    region.services.metadata.signal((await machineRow(systemId))!, {
+      status,
+      error: '',
+      files: new Map(),
+      runtime: ++reports,
+    });
+  const timersStarted = async (systemId: string) =>
+    ((await region.client.workflow.getHandle(lifecycleWorkflowId(systemId)).fetchHistory()).events ?? []).filter(
+      (e) => e.timerStartedEventAttributes,
+    ).length;
+  const poweredOn = async (systemId: string) => {
+    for (let i = 0; i < 200 && !rack.calls.includes(`on:${systemId}`); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(rack.calls.includes(`on:${systemId}`), 'powered on');
+  };
+
+  it('progress reports keep a machine that reports for longer than node_timeout alive, with few timers', async () => {
+    const m = await newMachine('c-progress');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId);
+    await poweredOn(m.systemId);
+    // Six reports a second apart: twice the 3 s timeout in all, never 3 s of silence.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      await report(m.systemId, 'WORKING');
+    }
+    assert.equal((await machineRow(m.systemId))!.status, S.COMMISSIONING, 'still commissioning');
+    await report(m.systemId, 'OK');
+    await waitForStatus(region.services, m.systemId, S.READY);
+    const timers = await timersStarted(m.systemId);
+    assert.ok(timers < 6, `a timer per report would be 7 or more; started ${timers}`);
+  });
+
+  it('times out node_timeout after the last progress report, not after the wait began', async () => {
+    const m = await newMachine('c-progress-stops');
+    rack.behaviour.set(m.systemId, 'silent');
+    await region.services.actions.commission(admin, m.systemId);
+    await poweredOn(m.systemId);
+    const began = Date.now();
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      await report(m.systemId, 'WORKING');
+    }
+    const lastReport = Date.now();
+    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING, 20_000);
+    assert.equal(failed.statusMessage, "Node operation 'Commissioning' timed out after 3 seconds.");
+    // Its failure event, by the database's clock (the test runs on the same machine).
+    const [failedAt] = (await region.services.db.query(
+      `SELECT extract(epoch FROM e.created) * 1000 AS at FROM events e JOIN machines m ON m.id = e.machine_id
+        WHERE m.system_id = $1 AND e.description LIKE '%timed out%' ORDER BY e.id LIMIT 1`,
+      [m.systemId],
+    )) as Array<{ at: number }>;
+    assert.ok(failedAt, 'the timeout is an event');
+    // 3 s after the wait began would be before the last report; it must be 3 s after that report.
+    assert.ok(
+      Number(failedAt.at) >= lastReport + 2_900,
+      `failed ${Math.round(Number(failedAt.at) - began)} ms after the wait began, ${Math.round(Number(failedAt.at) - lastReport)} ms after the last report`,
+    );
   });
 
   it('a fatal BMC error fails at once with the BMC reason', async () => {
@@ -406,6 +473,11 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     );
     await patient.commission(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
+    // Claimed by its workflow (it powered the machine on): a mark_broken before the claim would
+    // fail the workflow's first step instead (the test after the next one), not cancel it.
+    for (let i = 0; i < 200 && !rack.calls.includes(`on:${m.systemId}`); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(rack.calls.includes(`on:${m.systemId}`), 'the workflow powered the machine on');
     // What @temporalio/client's calls fail with while the server is down (gRPC 14 UNAVAILABLE).
     const unreachable = async (): Promise<never> => {
       throw Object.assign(new Error('14 UNAVAILABLE: No connection established'), {

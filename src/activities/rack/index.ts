@@ -4,7 +4,7 @@
 import { asyncLocalStorage } from '@temporalio/activity';
 import type { PowerActionResult, PowerHeartbeat, PowerInput, RackActivities } from '../../contracts/activities';
 import type { PowerConfig } from '../../contracts/rack-api';
-import type { PowerState } from '../../contracts/workflows';
+import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import type { BootCache } from '../../rack/boot-cache';
 import type { PowerDriver, RackLog } from '../../rack/power/driver';
 import type { PowerDriverRegistry } from '../../rack/power/registry';
@@ -118,26 +118,44 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     });
   }
 
+  /** Set next boot to PXE (once) and power on; cycles a machine that is already on. */
+  const powerOn = (input: PowerInput): Promise<PowerActionResult> =>
+    action(input, 'power on', async (driver, cfg, signal, attempt) => {
+      // A retry of a power-on whose earlier attempt already sent `on` (it then timed out or lost
+      // the BMC while waiting for the state): a machine that is on now is on because of it and
+      // is netbooting. Cycling it would reset it mid-boot; setting PXE again would leave a stale
+      // one-time override for its next reboot.
+      if (attempt.onIssuedBefore && driver.queryable && (await driver.query(cfg, signal)) === 'on') {
+        log(`power on ${input.systemId} (${cfg.powerType}): on since an earlier attempt, left as it is`);
+        return 'on';
+      }
+      // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
+      // so it netboots now. Not for a machine whose netboot the region could not recognise.
+      if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
+      const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
+      log(`power on ${input.systemId} (${cfg.powerType}, was ${now})`);
+      // Recorded (heartbeat details outlive the attempt) before the BMC is told anything.
+      attempt.issuingOn();
+      return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
+    });
+
+  /** Fetch and cache the machine's boot configuration so its next PXE boot gets it. */
+  const prepareBoot = ({ systemId, purpose }: { systemId: string; purpose: BootPurpose }) =>
+    activity(`prepare boot ${systemId}`, async (signal) => {
+      const config = await deps.region.bootConfig(systemId, signal);
+      // The workflow set the purpose just before; a different one means someone moved the
+      // machine on meanwhile. Serve what the region says, which is the truth, and say so.
+      if (config.purpose !== purpose)
+        log(`prepare boot ${systemId}: asked for ${purpose}, region says ${config.purpose}`);
+      deps.bootCache.set(config);
+    });
+
   return {
-    powerOn: (input) =>
-      action(input, 'power on', async (driver, cfg, signal, attempt) => {
-        // A retry of a power-on whose earlier attempt already sent `on` (it then timed out or lost
-        // the BMC while waiting for the state): a machine that is on now is on because of it and
-        // is netbooting. Cycling it would reset it mid-boot; setting PXE again would leave a stale
-        // one-time override for its next reboot.
-        if (attempt.onIssuedBefore && driver.queryable && (await driver.query(cfg, signal)) === 'on') {
-          log(`power on ${input.systemId} (${cfg.powerType}): on since an earlier attempt, left as it is`);
-          return 'on';
-        }
-        // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
-        // so it netboots now. Not for a machine whose netboot the region could not recognise.
-        if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
-        const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
-        log(`power on ${input.systemId} (${cfg.powerType}, was ${now})`);
-        // Recorded (heartbeat details outlive the attempt) before the BMC is told anything.
-        attempt.issuingOn();
-        return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
-      }),
+    powerOn: async ({ prepareBoot: purpose, ...input }) => {
+      // Each attempt prepares again (idempotent): the config is the region's latest.
+      if (purpose) await prepareBoot({ systemId: input.systemId, purpose });
+      return powerOn(input);
+    },
 
     powerOff: (input) =>
       action(input, 'power off', (driver, cfg, signal) => {
@@ -157,14 +175,6 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
         driver.queryable ? driver.query(cfg, signal) : Promise.resolve('unknown'),
       ),
 
-    prepareBoot: ({ systemId, purpose }) =>
-      activity(`prepare boot ${systemId}`, async (signal) => {
-        const config = await deps.region.bootConfig(systemId, signal);
-        // The workflow set the purpose just before; a different one means someone moved the
-        // machine on meanwhile. Serve what the region says, which is the truth, and say so.
-        if (config.purpose !== purpose)
-          log(`prepare boot ${systemId}: asked for ${purpose}, region says ${config.purpose}`);
-        deps.bootCache.set(config);
-      }),
+    prepareBoot,
   };
 }

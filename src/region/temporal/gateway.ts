@@ -7,7 +7,7 @@ import {
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { describeWorkflow, operationOfType } from '../../contracts/operator-view';
+import { describeWorkflow, operationOfType, statusAtStart } from '../../contracts/operator-view';
 import {
   MACHINE_SIGNAL,
   REGION_TASK_QUEUE,
@@ -246,10 +246,13 @@ const startKey = (params: object): string | undefined => (params as { claimToken
 function operatorView<T extends WorkflowType>(type: T, params: WorkflowParams<T>) {
   const { summary, details } = describeWorkflow(type, params);
   const operation = operationOfType(type);
+  const status = statusAtStart(type);
   return {
     staticSummary: summary,
     staticDetails: details,
     searchAttributes: {
+      // The status the API committed before the start: the workflow's claim need not upsert it.
+      ...(status ? { [SearchAttribute.machineStatus]: [status] } : {}),
       ...(params.systemId ? { [SearchAttribute.systemId]: [params.systemId] } : {}),
       ...(params.hostname ? { [SearchAttribute.hostname]: [params.hostname] } : {}),
       ...(params.owner ? { [SearchAttribute.owner]: [params.owner] } : {}),

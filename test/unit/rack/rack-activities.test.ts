@@ -208,6 +208,23 @@ describe('rack activities', () => {
     assert.equal(bootCache.get('m1')?.purpose, 'xinstall');
   });
 
+  it('powerOn with prepareBoot caches the boot config before the BMC is told anything (one activity for a netboot)', async () => {
+    const { activities, bootCache, driver } = setup();
+    let cachedAtFirstBmcCall: string | undefined;
+    const setPxe = driver.setNextBootPxe;
+    driver.setNextBootPxe = async () => {
+      cachedAtFirstBmcCall = bootCache.get('m1')?.purpose;
+      await setPxe();
+    };
+    assert.deepEqual(await activities.powerOn({ systemId: 'm1', prepareBoot: 'xinstall' }), { state: 'on' });
+    assert.equal(cachedAtFirstBmcCall, 'xinstall');
+    assert.deepEqual(driver.calls, ['pxe', 'on']);
+    // Without it, powerOn leaves the boot cache alone.
+    const plain = setup();
+    await plain.activities.powerOn({ systemId: 'm2' });
+    assert.equal(plain.bootCache.get('m2'), undefined);
+  });
+
   it('leaves other errors and cancellations alone', () => {
     const other = new Error('boom');
     assert.equal(toActivityFailure(other), other);
