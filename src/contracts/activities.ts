@@ -38,6 +38,12 @@ export interface TransitionInput {
    * records it on the machine it claims, so a reset run of this workflow can reclaim it later.
    */
   chainId?: string;
+  /**
+   * The workflow reads the machine's last report when its deadline comes (lastReportAt), so the
+   * region need not signal it progress reports (workflows since LEANER_HISTORY_PATCH). Absent
+   * (earlier workflows): every report is signalled, as they need.
+   */
+  quietProgress?: boolean;
 }
 
 /** A reset run of a lifecycle workflow asks for the machine back (`temporal workflow reset`). */
@@ -123,6 +129,11 @@ export interface RegionActivities {
   releaseDestination(input: { systemId: string }): Promise<MachineStatus>;
   /** Release's cleanup: annotations, owner, deployment fields, lock; VLAN/bridge/bond interfaces. */
   clearWorkloadAnnotations(input: { systemId: string }): Promise<void>;
+  /**
+   * When the machine last reported (ms since the epoch, the database's clock), progress reports
+   * the region kept from a quiet workflow included; null when never (or the machine is gone).
+   */
+  lastReportAt(input: { systemId: string }): Promise<number | null>;
 }
 
 /** Retry or give up: a wrong BMC password is fatal, a BMC that does not answer is worth retrying. */

@@ -69,6 +69,12 @@ export interface OperationStep {
   deadline: string | null;
   /** ISO time the machine last signalled this workflow; null when it has not yet. */
   lastHeardAt: string | null;
+  /**
+   * The silence the current wait allows (ms). A workflow whose progress reports the region keeps
+   * (quiet_progress) learns of them only at its deadline: the region moves both times on by its
+   * own record of the machine's last report. Absent from workflows before LEANER_HISTORY_PATCH.
+   */
+  silenceMs?: number;
 }
 
 export type BootPurpose = 'commissioning' | 'enlist' | 'xinstall' | 'local' | 'poweroff';

@@ -72,8 +72,9 @@ export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
  * Fewer history events per operation since this patch (issue 17): a netboot's boot preparation
  * runs in the rack's power-on activity (one activity task and one workflow task fewer); a search
  * attribute the run already has (the identity and the in-progress status the API started it
- * with) is not upserted again; a machine's progress report no longer restarts the timer of the
- * wait for it (signals.ts). Workflows started before it replay as they were recorded.
+ * with) is not upserted again; the machine's progress reports are kept by the region rather than
+ * signalled (the claim says quietProgress), and a wait reads the last one when its deadline comes
+ * (signals.ts). Workflows started before it replay as they were recorded.
  */
 export const LEANER_HISTORY_PATCH = 'leaner-history';
 
@@ -97,10 +98,12 @@ export class OperationFrame {
   }));
 
   constructor(private plan: FramePlan) {
+    if (this.leaner) plan.reports?.readLastReportFrom(() => regionLocal.lastReportAt({ systemId: this.plan.systemId }));
     setHandler(stepQuery, () => ({
       step: this.step,
       deadline: iso(this.plan.reports?.waitingUntil),
       lastHeardAt: iso(this.plan.reports?.lastHeardAt),
+      ...(this.plan.reports?.waitingSilenceMs === undefined ? {} : { silenceMs: this.plan.reports.waitingSilenceMs }),
     }));
   }
 
@@ -284,6 +287,7 @@ export class OperationFrame {
         expectFrom: this.plan.expectFrom,
         claimToken: this.plan.claimToken,
         chainId: this.resetClaim.chainId,
+        ...this.hearing(),
       });
       this.markStatus(claim.status);
       if (!claim.applied) {
@@ -342,6 +346,7 @@ export class OperationFrame {
       message: '',
       expectFrom: next.expectFrom,
       claimToken: this.plan.claimToken,
+      ...this.hearing(),
     });
     this.markStatus(result.status);
     if (!result.applied)
@@ -396,6 +401,11 @@ export class OperationFrame {
       ...(this.plan.owner ? { [SearchAttribute.owner]: [this.plan.owner] } : {}),
       ...(operation ? { [SearchAttribute.operation]: [operation] } : {}),
     };
+  }
+
+  /** A claim's word on how this workflow hears of the machine's progress (TransitionInput.quietProgress). */
+  private hearing(): { quietProgress?: true } {
+    return this.leaner && this.plan.reports ? { quietProgress: true } : {};
   }
 
   markStatus(status: MachineStatus): void {

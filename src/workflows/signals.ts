@@ -1,7 +1,6 @@
 // The machine's own reports, buffered so a report that arrives before the workflow waits is kept.
-import { condition, defineSignal, patched, setHandler } from '@temporalio/workflow';
+import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 import { MACHINE_SIGNAL, type MachineSignal } from '../contracts/workflows';
-import { LEANER_HISTORY_PATCH } from './frame';
 
 export const machineSignal = defineSignal<[MachineSignal]>(MACHINE_SIGNAL);
 
@@ -11,7 +10,18 @@ export class MachineReports {
   /** Reports that are more than a sign of life (anything but `progress`): what ends a wait early. */
   private decisive = 0;
   /** The silence allowed by the wait under way, which a progress report moves `waitingUntil` by. */
-  private waitingSilenceMs: number | undefined;
+  waitingSilenceMs: number | undefined;
+  /**
+   * When the machine last reported as the region knows it (its progress reports are kept there,
+   * not signalled): set by a frame since LEANER_HISTORY_PATCH, whose waits then read it when their
+   * deadline comes instead of waking for every report.
+   */
+  private lastReport: (() => Promise<number | null>) | undefined;
+
+  /** Since LEANER_HISTORY_PATCH (OperationFrame): waits read the machine's last report from `source`. */
+  readLastReportFrom(source: () => Promise<number | null>): void {
+    this.lastReport = source;
+  }
   /** When the machine last signalled (workflow time, ms since the epoch), for the step query. */
   lastHeardAt: number | undefined;
   /** When the current wait for the machine times out, while one is under way (the step query's deadline). */
@@ -50,7 +60,9 @@ export class MachineReports {
       this.waitingSilenceMs = silenceMs;
       let woke: boolean;
       try {
-        woke = patched(LEANER_HISTORY_PATCH) ? await this.untilDecisive(silenceMs) : await this.untilHeard(silenceMs);
+        woke = this.lastReport
+          ? await this.untilDecisive(silenceMs, this.lastReport)
+          : await this.untilHeard(silenceMs);
       } finally {
         this.waitingUntil = undefined;
         this.waitingSilenceMs = undefined;
@@ -69,12 +81,13 @@ export class MachineReports {
   }
 
   /**
-   * Since LEANER_HISTORY_PATCH: a progress report only moves the deadline (the timer keeps
-   * running; a real environment reports each script, and each restart cost two history events).
-   * When the timer fires, the wait goes on until `silenceMs` after the machine was last heard.
-   * False once the machine has been silent that long; true when a report other than progress came.
+   * Since LEANER_HISTORY_PATCH: progress reports do not end the wait (the region keeps them
+   * rather than signalling them; one signalled all the same, e.g. while the start was owed, only
+   * moves the deadline). When the timer fires, the wait goes on until `silenceMs` after the
+   * machine last reported, as the region knows it. False once the machine has been silent that
+   * long; true when a report other than progress came.
    */
-  private async untilDecisive(silenceMs: number): Promise<boolean> {
+  private async untilDecisive(silenceMs: number, lastReport: () => Promise<number | null>): Promise<boolean> {
     const before = this.decisive;
     let remaining = silenceMs;
     for (;;) {
@@ -84,8 +97,11 @@ export class MachineReports {
         })
       )
         return true;
+      const kept = await lastReport();
+      if (kept !== null && kept > (this.lastHeardAt ?? 0)) this.lastHeardAt = kept;
       remaining = (this.lastHeardAt ?? 0) + silenceMs - Date.now();
       if (remaining <= 0) return false;
+      if (this.waitingUntil !== undefined) this.waitingUntil = Date.now() + remaining;
     }
   }
 }

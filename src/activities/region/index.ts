@@ -55,7 +55,15 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
         const m = await lockMachine(tx, i.systemId);
         // This start happened: its outbox row (services/workflow-starts.ts) is done with.
         if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
+        // How this workflow hears of progress (written only when it changes: claims of one kind
+        // of workflow after another leave it as it is).
+        const quiet = i.quietProgress === true;
+        const hearsAsWanted = async () => {
+          if (m.quietProgress !== quiet)
+            await tx.query(`UPDATE machines SET quiet_progress = $2 WHERE id = $1`, [m.id, quiet]);
+        };
         if (m.workflowId === i.workflowId && m.status === i.to) {
+          await hearsAsWanted();
           // The API's commit claimed it; the run chain is this workflow's to record (a reset run
           // reclaims the machine by it).
           if (i.chainId !== undefined && m.workflowChain !== i.chainId) await recordWorkflowChain(tx, m.id, i.chainId);
@@ -75,8 +83,17 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
           message: i.message,
           workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken, chain: i.chainId },
         });
+        await hearsAsWanted();
         return { applied: true, status: i.to };
       });
+    },
+
+    async lastReportAt({ systemId }: { systemId: string }): Promise<number | null> {
+      const rows: Array<{ at: number | null }> = await db.query(
+        `SELECT (extract(epoch FROM last_report_at) * 1000)::float8 AS at FROM machines WHERE system_id = $1`,
+        [systemId],
+      );
+      return rows[0]?.at ?? null;
     },
 
     async finishTransition(i: TransitionInput): Promise<TransitionResult> {

@@ -34,6 +34,7 @@ import { PowerStateAt1765250000000 } from './migrations/0048-power-state-at';
 import { LldpScripts1765260000000 } from './migrations/0049-lldp-scripts';
 import { ScriptResultRequested1765270000000 } from './migrations/0050-script-result-requested';
 import { FioParallelInstance1765280000000 } from './migrations/0051-fio-parallel-instance';
+import { QuietProgress1765290000000 } from './migrations/0052-quiet-progress';
 
 export const MIGRATIONS = [
   Initial1763769600000,
@@ -70,6 +71,7 @@ export const MIGRATIONS = [
   LldpScripts1765260000000,
   ScriptResultRequested1765270000000,
   FioParallelInstance1765280000000,
+  QuietProgress1765290000000,
 ];
 
 export interface DatabaseOptions {

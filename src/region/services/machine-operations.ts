@@ -271,7 +271,7 @@ export class MachineOperations {
           this.workflows!.step(m.workflowId!, STEP_QUERY_TIMEOUT_MS),
         )
       : null;
-    return { ...view, operationStep };
+    return { ...view, operationStep: withKeptReports(operationStep, m.lastReportAt) };
   }
 
   /** The listing in chunks; `signal` (the request going away) cancels its query. */
@@ -309,4 +309,21 @@ export class MachineOperations {
   private async view(id: number): Promise<MachineView> {
     return (await this.queries.views([id]))[0]!;
   }
+}
+
+/**
+ * The step as the operator should read it: a quiet workflow (quiet_progress) hears of progress
+ * reports only at its deadline, so a report the region kept since the wait's deadline was set
+ * (one newer than `deadline - silenceMs`) moves `lastHeardAt` and the deadline, as the workflow
+ * will when its timer fires. An older record (an earlier wait or operation) changes nothing.
+ */
+function withKeptReports(step: OperationStep | null, lastReportAt: Date | null): OperationStep | null {
+  if (!step?.deadline || step.silenceMs === undefined || !lastReportAt) return step;
+  const heard = lastReportAt.getTime();
+  if (heard <= Date.parse(step.deadline) - step.silenceMs) return step;
+  return {
+    ...step,
+    lastHeardAt: new Date(heard).toISOString(),
+    deadline: new Date(heard + step.silenceMs).toISOString(),
+  };
 }

@@ -181,6 +181,7 @@ export class MetadataService {
    */
   private async deliver(tx: EntityManager, systemId: string, report: MachineSignal): Promise<void> {
     const workflowId = lifecycleWorkflowId(systemId);
+    if (await this.keptQuietly(tx, systemId, report)) return;
     if (await this.workflows.signal(workflowId, report)) return;
     // Only a sign of life starts it: a final report (OK, FAILED, deployed-os) in that gap is a
     // stale one from the machine's previous operation (this one has not powered it on yet), and a
@@ -189,6 +190,28 @@ export class MetadataService {
     const pending = await pendingStartOf(tx, systemId);
     if (pending)
       await this.workflows.signalWithStart(pending.type, pending.workflowId, pending.params as never, report);
+  }
+
+  /**
+   * A sign of life for a workflow that reads the machine's last report when its deadline comes
+   * (quiet_progress, set by its claim): only its time is kept, no signal, so a commissioning
+   * whose scripts each report (or a deployment's cloud-init events) costs no workflow task per
+   * report. TESTING is a step the workflow takes, and a start still owed is made by the report
+   * (deliver): both are signalled as before.
+   */
+  private async keptQuietly(tx: EntityManager, systemId: string, report: MachineSignal): Promise<boolean> {
+    if (report.kind !== 'progress' || report.status === 'TESTING') return false;
+    // A SELECT over the UPDATE: TypeORM answers a bare UPDATE with [rows, count], not the rows.
+    const kept: unknown[] = await tx.query(
+      `WITH kept AS (
+         UPDATE machines m SET last_report_at = now()
+          WHERE m.system_id = $1 AND m.quiet_progress
+            AND NOT EXISTS (SELECT 1 FROM workflow_starts s WHERE s.machine_id = m.id AND s.claim_token = m.claim_token)
+          RETURNING m.id)
+       SELECT id FROM kept`,
+      [systemId],
+    );
+    return kept.length > 0;
   }
 
   /**
