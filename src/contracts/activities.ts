@@ -39,7 +39,7 @@ export interface TransitionInput {
    */
   chainId?: string;
   /**
-   * The workflow reads the machine's last report when its deadline comes (lastReportAt), so the
+   * The workflow reads the machine's last report when its deadline comes (lastReportAge), so the
    * region need not signal it progress reports (workflows since LEANER_HISTORY_PATCH). Absent
    * (earlier workflows): every report is signalled, as they need.
    */
@@ -130,10 +130,10 @@ export interface RegionActivities {
   /** Release's cleanup: annotations, owner, deployment fields, lock; VLAN/bridge/bond interfaces. */
   clearWorkloadAnnotations(input: { systemId: string }): Promise<void>;
   /**
-   * When the machine last reported (ms since the epoch, the database's clock), progress reports
-   * the region kept from a quiet workflow included; null when never (or the machine is gone).
+   * How long ago (ms) the machine last sent a progress report the region kept for its quiet
+   * workflow instead of signalling it; null when none was kept (or the machine is gone).
    */
-  lastReportAt(input: { systemId: string }): Promise<number | null>;
+  lastReportAge(input: { systemId: string }): Promise<number | null>;
 }
 
 /** Retry or give up: a wrong BMC password is fatal, a BMC that does not answer is worth retrying. */
@@ -165,7 +165,7 @@ export interface PowerInput {
 export interface PowerOnInput extends PowerInput {
   /**
    * Fetch and cache the machine's boot configuration (prepareBoot) before the BMC is told
-   * anything: one activity task for both (workflows since BOOT_WITH_POWER_ON_PATCH).
+   * anything: one activity task for both (workflows since LEANER_HISTORY_PATCH).
    */
   prepareBoot?: BootPurpose;
 }

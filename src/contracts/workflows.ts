@@ -71,8 +71,9 @@ export interface OperationStep {
   lastHeardAt: string | null;
   /**
    * The silence the current wait allows (ms). A workflow whose progress reports the region keeps
-   * (quiet_progress) learns of them only at its deadline: the region moves both times on by its
-   * own record of the machine's last report. Absent from workflows before LEANER_HISTORY_PATCH.
+   * (machine_progress.quiet) learns of them only at its deadline: the region moves both times on
+   * by its own record of the machine's last report. Absent when not waiting, and from workflow
+   * code older than the field.
    */
   silenceMs?: number;
 }

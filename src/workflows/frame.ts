@@ -98,7 +98,8 @@ export class OperationFrame {
   }));
 
   constructor(private plan: FramePlan) {
-    if (this.leaner) plan.reports?.readLastReportFrom(() => regionLocal.lastReportAt({ systemId: this.plan.systemId }));
+    if (this.leaner)
+      plan.reports?.readLastReportFrom(() => regionLocal.lastReportAge({ systemId: this.plan.systemId }));
     setHandler(stepQuery, () => ({
       step: this.step,
       deadline: iso(this.plan.reports?.waitingUntil),
@@ -172,6 +173,10 @@ export class OperationFrame {
     const { systemId, hostname, rackQueue } = this.plan;
     if (announce !== undefined && !this.fewerTrips) await this.event(announce);
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
+    if (prepareBoot !== undefined && !this.fewerTrips)
+      // LEANER_HISTORY_PATCH implies FEWER_ROUND_TRIPS_PATCH (both decided at a run's start); a
+      // boot preparation the paths below would drop must not pass silently.
+      throw new Error('prepareBoot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
     if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
     if (this.fewerTrips) return this.powerInOneWrite(action, announce, prepareBoot);
     // Only the activity's options and input differ from before: Temporal retries the BMC.

@@ -12,15 +12,15 @@ export class MachineReports {
   /** The silence allowed by the wait under way, which a progress report moves `waitingUntil` by. */
   waitingSilenceMs: number | undefined;
   /**
-   * When the machine last reported as the region knows it (its progress reports are kept there,
-   * not signalled): set by a frame since LEANER_HISTORY_PATCH, whose waits then read it when their
-   * deadline comes instead of waking for every report.
+   * How long ago the machine last reported as the region knows it (its progress reports are kept
+   * there, not signalled): set by a frame since LEANER_HISTORY_PATCH, whose waits then read it when
+   * their deadline comes instead of waking for every report.
    */
-  private lastReport: (() => Promise<number | null>) | undefined;
+  private lastReportAge: (() => Promise<number | null>) | undefined;
 
-  /** Since LEANER_HISTORY_PATCH (OperationFrame): waits read the machine's last report from `source`. */
+  /** Since LEANER_HISTORY_PATCH (OperationFrame): waits read the machine's last report's age (ms) from `source`. */
   readLastReportFrom(source: () => Promise<number | null>): void {
-    this.lastReport = source;
+    this.lastReportAge = source;
   }
   /** When the machine last signalled (workflow time, ms since the epoch), for the step query. */
   lastHeardAt: number | undefined;
@@ -60,8 +60,8 @@ export class MachineReports {
       this.waitingSilenceMs = silenceMs;
       let woke: boolean;
       try {
-        woke = this.lastReport
-          ? await this.untilDecisive(silenceMs, this.lastReport)
+        woke = this.lastReportAge
+          ? await this.untilDecisive(wanted, silenceMs, this.lastReportAge)
           : await this.untilHeard(silenceMs);
       } finally {
         this.waitingUntil = undefined;
@@ -81,24 +81,30 @@ export class MachineReports {
   }
 
   /**
-   * Since LEANER_HISTORY_PATCH: progress reports do not end the wait (the region keeps them
-   * rather than signalling them; one signalled all the same, e.g. while the start was owed, only
-   * moves the deadline). When the timer fires, the wait goes on until `silenceMs` after the
-   * machine last reported, as the region knows it. False once the machine has been silent that
-   * long; true when a report other than progress came.
+   * Since LEANER_HISTORY_PATCH: a progress report ends the wait only when the runbook waits for
+   * it (commissioning's TESTING); the others do not (the region keeps them rather than signalling
+   * them; one signalled all the same, e.g. while the start was owed, only moves the deadline).
+   * When the timer fires, the wait goes on until `silenceMs` after the machine last reported, as
+   * the region knows it. False once the machine has been silent that long; true when a report to
+   * look at came.
    */
-  private async untilDecisive(silenceMs: number, lastReport: () => Promise<number | null>): Promise<boolean> {
+  private async untilDecisive(
+    wanted: (r: MachineSignal) => boolean,
+    silenceMs: number,
+    lastReportAge: () => Promise<number | null>,
+  ): Promise<boolean> {
     const before = this.decisive;
     let remaining = silenceMs;
     for (;;) {
       if (
-        await condition(() => this.decisive !== before, remaining, {
+        await condition(() => this.decisive !== before || this.inbox.some(wanted), remaining, {
           summary: `Wait up to ${duration(remaining)} for the machine to report`,
         })
       )
         return true;
-      const kept = await lastReport();
-      if (kept !== null && kept > (this.lastHeardAt ?? 0)) this.lastHeardAt = kept;
+      // An age, subtracted from this workflow's time: the database's clock need not agree with it.
+      const age = await lastReportAge();
+      if (age !== null && Date.now() - age > (this.lastHeardAt ?? 0)) this.lastHeardAt = Date.now() - age;
       remaining = (this.lastHeardAt ?? 0) + silenceMs - Date.now();
       if (remaining <= 0) return false;
       if (this.waitingUntil !== undefined) this.waitingUntil = Date.now() + remaining;

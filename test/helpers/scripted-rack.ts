@@ -42,7 +42,7 @@ export class ScriptedRack {
         setTimeout(() => void this.checkIn(systemId), this.delayMs);
     };
     return {
-      // A netboot's power-on prepares the boot in the same activity (BOOT_WITH_POWER_ON_PATCH).
+      // A netboot's power-on prepares the boot in the same activity (LEANER_HISTORY_PATCH).
       powerOn: async ({ systemId, prepareBoot: purpose }) => {
         if (purpose) await prepareBoot({ systemId, purpose });
         return power(systemId, 'on');

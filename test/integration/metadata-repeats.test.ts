@@ -62,7 +62,8 @@ describe('metadata: a retried report is recorded and signalled once', () => {
   const lastKept = async (id: string) =>
     (
       (await region.services.db.query(
-        `SELECT (extract(epoch FROM last_report_at) * 1000)::float8 AS at FROM machines WHERE system_id = $1`,
+        `SELECT (extract(epoch FROM p.last_report_at) * 1000)::float8 AS at
+           FROM machines m LEFT JOIN machine_progress p ON p.machine_id = m.id WHERE m.system_id = $1`,
         [id],
       )) as Array<{ at: number | null }>
     )[0]!.at;
@@ -133,7 +134,10 @@ describe('metadata: a retried report is recorded and signalled once', () => {
   it('a workflow that claimed the machine without quietProgress (from before leaner-history) is signalled every report', async () => {
     const { id, key } = await commissioning('repeats-old', '52:54:00:ee:00:03');
     // As an older workflow's claim leaves it.
-    await region.services.db.query(`UPDATE machines SET quiet_progress = false WHERE system_id = $1`, [id]);
+    await region.services.db.query(
+      `UPDATE machine_progress SET quiet = false WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`,
+      [id],
+    );
     const r = await api.call('POST', '/MAAS/metadata/2012-03-01/', { key, form: { op: 'signal', status: 'WORKING' } });
     assert.equal(r.status, 200, r.text);
     assert.equal(await signalsHeard(id), 1);
@@ -168,7 +172,11 @@ describe('metadata: a retried report is recorded and signalled once', () => {
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     assert.equal(await region.services.workflows.state(lifecycleWorkflowId(m.systemId)), 'not_found');
     // As the machine's earlier (quiet) workflow left it: a start still owed is made all the same.
-    await region.services.db.query(`UPDATE machines SET quiet_progress = true WHERE system_id = $1`, [m.systemId]);
+    await region.services.db.query(
+      `INSERT INTO machine_progress (machine_id, quiet) SELECT id, true FROM machines WHERE system_id = $1
+       ON CONFLICT (machine_id) DO UPDATE SET quiet = true`,
+      [m.systemId],
+    );
     const t = (await api.call('GET', `/MAAS/api/2.0/machines/${m.systemId}/?op=get_token`, { key: admin }))
       .body as Json;
     const key = `${t.consumer_key as string}:${t.token_key as string}:${t.token_secret as string}`;

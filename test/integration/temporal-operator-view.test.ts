@@ -125,7 +125,11 @@ describe('what an operator sees in Temporal (real CLI, HTTP, PostgreSQL, Tempora
     // until its deadline; the machine's JSON below moves both times on by the kept report.
     const m = await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId });
     await region.services.metadata.signal(m, { status: 'WORKING', error: '', files: new Map() });
-    const kept = (await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId })).lastReportAt;
+    const [{ kept }] = (await region.services.db.query(
+      `SELECT p.last_report_at AS kept FROM machine_progress p JOIN machines m ON m.id = p.machine_id
+        WHERE m.system_id = $1`,
+      [systemId],
+    )) as [{ kept: Date | null }];
     assert.ok(kept, 'the report is kept');
     assert.equal((await handle.query<OperationStep>(STEP_QUERY)).lastHeardAt, null, 'not signalled');
     const heard = { lastHeardAt: kept.toISOString(), deadline: new Date(kept.getTime() + silenceMs).toISOString() };

@@ -33,8 +33,6 @@ const machine: Machine = {
   workflowType: 'deployWorkflow',
   claimToken: null,
   workflowChain: null,
-  quietProgress: false,
-  lastReportAt: null,
   bootPurpose: 'xinstall',
   bootErase: '',
   osystem: 'ubuntu',

@@ -73,6 +73,11 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     { systemId, retriedByTemporal }: PowerInput,
     what: string,
     act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal, attempt: PowerAttempt) => Promise<T>,
+    /**
+     * A step before the BMC's, in the same attempt and heartbeats (a netboot's boot preparation):
+     * its failure is the region's, not the BMC's, so it is not taken for the BMC's last error.
+     */
+    before?: (signal: AbortSignal) => Promise<void>,
   ): Promise<T> {
     const step = `${what} ${systemId}`;
     const run = async (signal: AbortSignal, attempt: PowerAttempt) => {
@@ -80,7 +85,10 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
       return act(deps.drivers.get(cfg.powerType), cfg, signal, attempt);
     };
     if (!retriedByTemporal)
-      return activity(step, (signal) => run(signal, { onIssuedBefore: false, issuingOn: () => undefined }));
+      return activity(step, async (signal) => {
+        await before?.(signal);
+        return run(signal, { onIssuedBefore: false, issuingOn: () => undefined });
+      });
     const ctx = asyncLocalStorage.getStore();
     const previous = ctx?.info.heartbeatDetails as PowerHeartbeat | undefined;
     // One object for every heartbeat of this attempt: what issuingOn() adds goes out with them.
@@ -93,6 +101,8 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
       },
     };
     return activity(details, async (signal) => {
+      // Outside the BMC's attempt: heartbeats keep this attempt's details (onIssued included).
+      await before?.(signal);
       try {
         return await oneBmcAttempt(() => run(signal, attempt));
       } catch (err) {
@@ -111,51 +121,61 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     input: PowerInput,
     what: string,
     act: (driver: PowerDriver, cfg: PowerConfig, signal: AbortSignal, attempt: PowerAttempt) => Promise<PowerState>,
+    before?: (signal: AbortSignal) => Promise<void>,
   ): Promise<PowerActionResult> {
-    return power(input, what, async (driver, cfg, signal, attempt) => {
-      const state = await act(driver, cfg, signal, attempt);
-      return driver.byHand ? { state, byHand: true } : { state };
-    });
+    return power(
+      input,
+      what,
+      async (driver, cfg, signal, attempt) => {
+        const state = await act(driver, cfg, signal, attempt);
+        return driver.byHand ? { state, byHand: true } : { state };
+      },
+      before,
+    );
   }
 
-  /** Set next boot to PXE (once) and power on; cycles a machine that is already on. */
-  const powerOn = (input: PowerInput): Promise<PowerActionResult> =>
-    action(input, 'power on', async (driver, cfg, signal, attempt) => {
-      // A retry of a power-on whose earlier attempt already sent `on` (it then timed out or lost
-      // the BMC while waiting for the state): a machine that is on now is on because of it and
-      // is netbooting. Cycling it would reset it mid-boot; setting PXE again would leave a stale
-      // one-time override for its next reboot.
-      if (attempt.onIssuedBefore && driver.queryable && (await driver.query(cfg, signal)) === 'on') {
-        log(`power on ${input.systemId} (${cfg.powerType}): on since an earlier attempt, left as it is`);
-        return 'on';
-      }
-      // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
-      // so it netboots now. Not for a machine whose netboot the region could not recognise.
-      if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
-      const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
-      log(`power on ${input.systemId} (${cfg.powerType}, was ${now})`);
-      // Recorded (heartbeat details outlive the attempt) before the BMC is told anything.
-      attempt.issuingOn();
-      return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
-    });
-
   /** Fetch and cache the machine's boot configuration so its next PXE boot gets it. */
-  const prepareBoot = ({ systemId, purpose }: { systemId: string; purpose: BootPurpose }) =>
-    activity(`prepare boot ${systemId}`, async (signal) => {
-      const config = await deps.region.bootConfig(systemId, signal);
-      // The workflow set the purpose just before; a different one means someone moved the
-      // machine on meanwhile. Serve what the region says, which is the truth, and say so.
-      if (config.purpose !== purpose)
-        log(`prepare boot ${systemId}: asked for ${purpose}, region says ${config.purpose}`);
-      deps.bootCache.set(config);
-    });
+  const cacheBootConfig = async (systemId: string, purpose: BootPurpose, signal: AbortSignal): Promise<void> => {
+    const config = await deps.region.bootConfig(systemId, signal);
+    // The workflow set the purpose just before; a different one means someone moved the
+    // machine on meanwhile. Serve what the region says, which is the truth, and say so.
+    if (config.purpose !== purpose)
+      log(`prepare boot ${systemId}: asked for ${purpose}, region says ${config.purpose}`);
+    deps.bootCache.set(config);
+  };
+
+  /**
+   * Set next boot to PXE (once) and power on; cycles a machine that is already on. `purpose`: a
+   * netboot's boot preparation first, in the same attempt (each attempt prepares again: the
+   * config is the region's latest).
+   */
+  const powerOn = (input: PowerInput, purpose?: BootPurpose): Promise<PowerActionResult> =>
+    action(
+      input,
+      'power on',
+      async (driver, cfg, signal, attempt) => {
+        // A retry of a power-on whose earlier attempt already sent `on` (it then timed out or lost
+        // the BMC while waiting for the state): a machine that is on now is on because of it and
+        // is netbooting. Cycling it would reset it mid-boot; setting PXE again would leave a stale
+        // one-time override for its next reboot.
+        if (attempt.onIssuedBefore && driver.queryable && (await driver.query(cfg, signal)) === 'on') {
+          log(`power on ${input.systemId} (${cfg.powerType}): on since an earlier attempt, left as it is`);
+          return 'on';
+        }
+        // MAAS: next boot from the network (once), then on, or cycle a machine that is already on
+        // so it netboots now. Not for a machine whose netboot the region could not recognise.
+        if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
+        const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
+        log(`power on ${input.systemId} (${cfg.powerType}, was ${now})`);
+        // Recorded (heartbeat details outlive the attempt) before the BMC is told anything.
+        attempt.issuingOn();
+        return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
+      },
+      purpose && ((signal) => cacheBootConfig(input.systemId, purpose, signal)),
+    );
 
   return {
-    powerOn: async ({ prepareBoot: purpose, ...input }) => {
-      // Each attempt prepares again (idempotent): the config is the region's latest.
-      if (purpose) await prepareBoot({ systemId: input.systemId, purpose });
-      return powerOn(input);
-    },
+    powerOn: ({ prepareBoot: purpose, ...input }) => powerOn(input, purpose),
 
     powerOff: (input) =>
       action(input, 'power off', (driver, cfg, signal) => {
@@ -175,6 +195,7 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
         driver.queryable ? driver.query(cfg, signal) : Promise.resolve('unknown'),
       ),
 
-    prepareBoot,
+    prepareBoot: ({ systemId, purpose }) =>
+      activity(`prepare boot ${systemId}`, (signal) => cacheBootConfig(systemId, purpose, signal)),
   };
 }

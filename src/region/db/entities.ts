@@ -93,13 +93,6 @@ export interface Machine {
   claimToken: string | null;
   /** The run chain of the lifecycle workflow that last claimed the machine (migration 0026). */
   workflowChain: string | null;
-  /**
-   * The claiming workflow reads the machine's last report when its deadline comes, so progress
-   * reports are only recorded (last_report_at), not signalled (migration 0052).
-   */
-  quietProgress: boolean;
-  /** When the machine last reported progress its quiet workflow was not signalled (migration 0052). */
-  lastReportAt: Date | null;
   bootPurpose: string;
   /** quick | full | secure | secure,quick while release erases the disks, else ''. */
   bootErase: string;
@@ -253,8 +246,6 @@ export const MachineEntity = new EntitySchema<Machine>({
     workflowType: { ...text, name: 'workflow_type', nullable: true },
     claimToken: { ...text, name: 'claim_token', nullable: true },
     workflowChain: { ...text, name: 'workflow_chain', nullable: true },
-    quietProgress: { type: Boolean, name: 'quiet_progress', default: false },
-    lastReportAt: { type: 'timestamptz', name: 'last_report_at', nullable: true },
     bootPurpose: { ...text, name: 'boot_purpose' },
     bootErase: { ...text, name: 'boot_erase' },
     osystem: text,

@@ -271,7 +271,17 @@ export class MachineOperations {
           this.workflows!.step(m.workflowId!, STEP_QUERY_TIMEOUT_MS),
         )
       : null;
-    return { ...view, operationStep: withKeptReports(operationStep, m.lastReportAt) };
+    return { ...view, operationStep: withKeptReports(operationStep, await this.keptReportOf(m.id, operationStep)) };
+  }
+
+  /** When the region last kept a progress report for the machine's quiet workflow, if it matters to `step`. */
+  private async keptReportOf(machineId: number, step: OperationStep | null): Promise<Date | null> {
+    if (!step?.deadline || step.silenceMs === undefined) return null;
+    const rows: Array<{ at: Date | null }> = await this.db.query(
+      `SELECT last_report_at AS at FROM machine_progress WHERE machine_id = $1 AND quiet`,
+      [machineId],
+    );
+    return rows[0]?.at ?? null;
   }
 
   /** The listing in chunks; `signal` (the request going away) cancels its query. */
@@ -312,7 +322,7 @@ export class MachineOperations {
 }
 
 /**
- * The step as the operator should read it: a quiet workflow (quiet_progress) hears of progress
+ * The step as the operator should read it: a quiet workflow (machine_progress.quiet) hears of progress
  * reports only at its deadline, so a report the region kept since the wait's deadline was set
  * (one newer than `deadline - silenceMs`) moves `lastHeardAt` and the deadline, as the workflow
  * will when its timer fires. An older record (an earlier wait or operation) changes nothing.

@@ -245,13 +245,23 @@ export class MachineService {
       );
     return {
       systemIds: rows.map((m) => m.systemId),
-      configs: Object.fromEntries(
-        rows.map((m) => [
-          m.systemId,
-          { systemId: m.systemId, powerType: m.powerType, parameters: this.powerParametersOf(m) },
-        ]),
-      ),
+      configs: Object.fromEntries(rows.flatMap((m) => this.pollConfig(m))),
     };
+  }
+
+  /**
+   * One target's config for the round, or none when its secrets cannot be opened (a changed
+   * region key): the poller then asks for that machine alone, whose answer names the problem,
+   * and the other machines are polled all the same.
+   */
+  private pollConfig(
+    m: Pick<Machine, 'systemId' | 'powerType' | 'powerParameters' | 'powerSecrets'>,
+  ): Array<[string, PowerConfig]> {
+    try {
+      return [[m.systemId, { systemId: m.systemId, powerType: m.powerType, parameters: this.powerParametersOf(m) }]];
+    } catch {
+      return [];
+    }
   }
 
   /**

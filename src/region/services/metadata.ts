@@ -194,7 +194,7 @@ export class MetadataService {
 
   /**
    * A sign of life for a workflow that reads the machine's last report when its deadline comes
-   * (quiet_progress, set by its claim): only its time is kept, no signal, so a commissioning
+   * (machine_progress.quiet, set by its claim): only its time is kept, no signal, so a commissioning
    * whose scripts each report (or a deployment's cloud-init events) costs no workflow task per
    * report. TESTING is a step the workflow takes, and a start still owed is made by the report
    * (deliver): both are signalled as before.
@@ -202,13 +202,15 @@ export class MetadataService {
   private async keptQuietly(tx: EntityManager, systemId: string, report: MachineSignal): Promise<boolean> {
     if (report.kind !== 'progress' || report.status === 'TESTING') return false;
     // A SELECT over the UPDATE: TypeORM answers a bare UPDATE with [rows, count], not the rows.
+    // clock_timestamp(), not now(): the report's time, not its transaction's start.
     const kept: unknown[] = await tx.query(
       `WITH kept AS (
-         UPDATE machines m SET last_report_at = now()
-          WHERE m.system_id = $1 AND m.quiet_progress
+         UPDATE machine_progress p SET last_report_at = clock_timestamp()
+           FROM machines m
+          WHERE m.system_id = $1 AND p.machine_id = m.id AND p.quiet
             AND NOT EXISTS (SELECT 1 FROM workflow_starts s WHERE s.machine_id = m.id AND s.claim_token = m.claim_token)
-          RETURNING m.id)
-       SELECT id FROM kept`,
+          RETURNING p.machine_id)
+       SELECT machine_id FROM kept`,
       [systemId],
     );
     return kept.length > 0;

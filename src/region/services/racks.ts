@@ -59,7 +59,6 @@ export class RackService {
     if (!result.affected) throw new NotFoundError(`No rack controller ${systemId}.`);
   }
 
-  /** Machines this rack serves whose power type can be queried (MAAS polls these). */
   /**
    * What the rack's BMCs answered; only changes are written, and only for this rack's machines.
    * Each change is recorded as a machine event in the same statement (MAAS: "Power state

@@ -186,6 +186,63 @@ describe('rack activities', () => {
     assert.deepEqual(driver.calls, ['pxe', 'cycle']);
   });
 
+  it("retried by Temporal: a netboot's power-on whose boot preparation failed keeps the earlier attempt's `on` (no cycle)", async () => {
+    const driver = new RecordingDriver();
+    let regionDown = false;
+    const bootCache = new BootCache();
+    const activities = createRackActivities({
+      region: {
+        powerConfig: async (systemId: string): Promise<PowerConfig> => ({
+          systemId,
+          powerType: 'recording',
+          parameters: {},
+        }),
+        bootConfig: async (systemId: string): Promise<BootConfig> => {
+          if (regionDown) throw new RegionError('down', true, 503);
+          return {
+            systemId,
+            hostname: 'h',
+            purpose: 'commissioning',
+            macAddresses: [],
+            metadataUrl: 'http://x/MAAS/metadata/',
+          };
+        },
+      },
+      drivers: createPowerRegistry(() => undefined, [driver]),
+      bootCache,
+    });
+    const beats: PowerHeartbeat[] = [];
+    const attempt = <T>(heartbeatDetails: PowerHeartbeat | undefined, fn: () => Promise<T>) =>
+      asyncLocalStorage.run(
+        {
+          info: { heartbeatDetails },
+          cancellationSignal: new AbortController().signal,
+          heartbeat: (d: PowerHeartbeat) => beats.push(structuredClone(d)),
+        } as unknown as Context,
+        fn,
+      );
+    const netboot = { systemId: 'm1', retriedByTemporal: true, prepareBoot: 'commissioning' as const };
+    // Attempt 1 prepares the boot and sends `on`, then fails waiting for the state.
+    driver.on = async () => {
+      driver.calls.push('on');
+      driver.state = 'on';
+      throw PowerError.retryable('still off, not on');
+    };
+    await assert.rejects(attempt(undefined, () => activities.powerOn(netboot)));
+    assert.equal(bootCache.get('m1')?.purpose, 'commissioning');
+    // Attempt 2 cannot reach the region to prepare the boot: its heartbeats still say `on` was sent.
+    regionDown = true;
+    await assert.rejects(attempt(beats.at(-1), () => activities.powerOn(netboot)));
+    const afterFailedPrepare = beats.at(-1)!;
+    assert.equal(afterFailedPrepare.onIssued, true);
+    assert.match(afterFailedPrepare.lastBmcError ?? '', /still off/, "the region's failure is not the BMC's");
+    // Attempt 3 finds the machine on: left alone, not cycled mid-boot.
+    regionDown = false;
+    driver.calls = [];
+    assert.deepEqual(await attempt(afterFailedPrepare, () => activities.powerOn(netboot)), { state: 'on' });
+    assert.deepEqual(driver.calls, []);
+  });
+
   it('region errors: 404 is fatal, 5xx and unreachable are retried', async () => {
     await assert.rejects(
       setup('recording', new RegionError('gone', false, 404)).activities.powerOn({ systemId: 'm1' }),
