@@ -65,6 +65,22 @@ function setup(powerType = 'recording', regionError?: RegionError, netboot?: boo
   return { driver, seen, activities, bootCache };
 }
 
+/**
+ * Runs a Temporal-retried activity attempt in the minimal activity context the activities read:
+ * the previous attempt's heartbeat details; this attempt's heartbeats are pushed to `beats`.
+ */
+function attempts(beats: PowerHeartbeat[]) {
+  return <T>(heartbeatDetails: PowerHeartbeat | undefined, fn: () => Promise<T>) =>
+    asyncLocalStorage.run(
+      {
+        info: { heartbeatDetails },
+        cancellationSignal: new AbortController().signal,
+        heartbeat: (d: PowerHeartbeat) => beats.push(structuredClone(d)),
+      } as unknown as Context,
+      fn,
+    );
+}
+
 function assertFailure(err: unknown, type: string, nonRetryable: boolean): true {
   assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
   assert.equal(err.type, type);
@@ -151,16 +167,7 @@ describe('rack activities', () => {
   it('retried by Temporal: a power-on whose earlier attempt sent `on` does not cycle the machine it finds on', async () => {
     const { driver, activities } = setup();
     const beats: PowerHeartbeat[] = [];
-    // The minimal activity context the activities read: the previous attempt's heartbeat details.
-    const attempt = <T>(heartbeatDetails: PowerHeartbeat | undefined, fn: () => Promise<T>) =>
-      asyncLocalStorage.run(
-        {
-          info: { heartbeatDetails },
-          cancellationSignal: new AbortController().signal,
-          heartbeat: (d: PowerHeartbeat) => beats.push(structuredClone(d)),
-        } as unknown as Context,
-        fn,
-      );
+    const attempt = attempts(beats);
     // Attempt 1 sends `on`; the BMC takes it, then the attempt fails (timed out waiting for the state).
     driver.on = async () => {
       driver.calls.push('on');
@@ -212,15 +219,7 @@ describe('rack activities', () => {
       bootCache,
     });
     const beats: PowerHeartbeat[] = [];
-    const attempt = <T>(heartbeatDetails: PowerHeartbeat | undefined, fn: () => Promise<T>) =>
-      asyncLocalStorage.run(
-        {
-          info: { heartbeatDetails },
-          cancellationSignal: new AbortController().signal,
-          heartbeat: (d: PowerHeartbeat) => beats.push(structuredClone(d)),
-        } as unknown as Context,
-        fn,
-      );
+    const attempt = attempts(beats);
     const netboot = { systemId: 'm1', retriedByTemporal: true, prepareBoot: 'commissioning' as const };
     // Attempt 1 prepares the boot and sends `on`, then fails waiting for the state.
     driver.on = async () => {
