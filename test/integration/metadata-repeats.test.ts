@@ -133,14 +133,27 @@ describe('metadata: a retried report is recorded and signalled once', () => {
 
   it('a workflow that claimed the machine without quietProgress (from before leaner-history) is signalled every report', async () => {
     const { id, key } = await commissioning('repeats-old', '52:54:00:ee:00:03');
-    // As an older workflow's claim leaves it.
+    const working = async (error: string) => {
+      const r = await api.call('POST', '/MAAS/metadata/2012-03-01/', {
+        key,
+        form: { op: 'signal', status: 'WORKING', error },
+      });
+      assert.equal(r.status, 200, r.text);
+    };
+    // As an upgrade finds a machine claimed by an older workflow: no machine_progress row at all.
     await region.services.db.query(
-      `UPDATE machine_progress SET quiet = false WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`,
+      `DELETE FROM machine_progress WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`,
       [id],
     );
-    const r = await api.call('POST', '/MAAS/metadata/2012-03-01/', { key, form: { op: 'signal', status: 'WORKING' } });
-    assert.equal(r.status, 200, r.text);
+    await working('Starting 00-maas-01-cpuinfo');
     assert.equal(await signalsHeard(id), 1);
+    // As an older workflow's claim after a quiet one leaves it: quiet false.
+    await region.services.db.query(
+      `INSERT INTO machine_progress (machine_id, quiet) SELECT id, false FROM machines WHERE system_id = $1`,
+      [id],
+    );
+    await working('Starting 00-maas-01-lshw');
+    assert.equal(await signalsHeard(id), 2);
     assert.equal(await lastKept(id), null);
     assert.equal((await api.call('POST', `/MAAS/api/2.0/machines/${id}/op-abort`, { key: admin })).status, 200);
   });

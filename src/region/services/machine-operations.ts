@@ -277,11 +277,14 @@ export class MachineOperations {
   /** When the region last kept a progress report for the machine's quiet workflow, if it matters to `step`. */
   private async keptReportOf(machineId: number, step: OperationStep | null): Promise<Date | null> {
     if (!step?.deadline || step.silenceMs === undefined) return null;
-    const rows: Array<{ at: Date | null }> = await this.db.query(
-      `SELECT last_report_at AS at FROM machine_progress WHERE machine_id = $1 AND quiet`,
+    // Its age by the database's clock, placed on this process's: the clocks need not agree.
+    const rows: Array<{ age: number | null }> = await this.db.query(
+      `SELECT (extract(epoch FROM clock_timestamp() - last_report_at) * 1000)::float8 AS age
+         FROM machine_progress WHERE machine_id = $1 AND quiet`,
       [machineId],
     );
-    return rows[0]?.at ?? null;
+    const age = rows[0]?.age ?? null;
+    return age === null ? null : new Date(Date.now() - Math.max(0, age));
   }
 
   /** The listing in chunks; `signal` (the request going away) cancels its query. */
