@@ -18,10 +18,6 @@ export class MachineReports {
    */
   private lastReportAge: (() => Promise<number | null>) | undefined;
 
-  /** Since LEANER_HISTORY_PATCH (OperationFrame): waits read the machine's last report's age (ms) from `source`. */
-  readLastReportFrom(source: () => Promise<number | null>): void {
-    this.lastReportAge = source;
-  }
   /** When the machine last signalled (workflow time, ms since the epoch), for the step query. */
   lastHeardAt: number | undefined;
   /** When the current wait for the machine times out, while one is under way (the step query's deadline). */
@@ -37,6 +33,11 @@ export class MachineReports {
       if (this.waitingUntil !== undefined && this.waitingSilenceMs !== undefined)
         this.waitingUntil = Math.max(this.waitingUntil, this.lastHeardAt + this.waitingSilenceMs);
     });
+  }
+
+  /** Since LEANER_HISTORY_PATCH (OperationFrame): waits read the machine's last report's age (ms) from `source`. */
+  readLastReportFrom(source: () => Promise<number | null>): void {
+    this.lastReportAge = source;
   }
 
   /** Drop the reports received so far (a retry from Temporal waits for the machine's new ones). */
