@@ -18,6 +18,7 @@ import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent } from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
+import { lastReportAge, setQuietProgress } from '../../region/services/machine-progress';
 import { clearPendingStart } from '../../region/services/workflow-starts';
 import {
   changeStatus,
@@ -55,15 +56,8 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
         const m = await lockMachine(tx, i.systemId);
         // This start happened: its outbox row (services/workflow-starts.ts) is done with.
         if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
-        // How this workflow hears of the machine's progress (machine_progress.quiet; rewritten
-        // only when it changes: a claim by the same kind of workflow as before leaves it alone).
-        const hearsAsWanted = async () =>
-          tx.query(
-            `INSERT INTO machine_progress (machine_id, quiet) VALUES ($1, $2)
-             ON CONFLICT (machine_id) DO UPDATE SET quiet = EXCLUDED.quiet
-              WHERE machine_progress.quiet IS DISTINCT FROM EXCLUDED.quiet`,
-            [m.id, i.quietProgress === true],
-          );
+        // How this workflow hears of the machine's progress (services/machine-progress.ts).
+        const hearsAsWanted = () => setQuietProgress(tx, m.id, i.quietProgress === true);
         if (m.workflowId === i.workflowId && m.status === i.to) {
           await hearsAsWanted();
           // The API's commit claimed it; the run chain is this workflow's to record (a reset run
@@ -90,17 +84,7 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
       });
     },
 
-    async lastReportAge({ systemId }: { systemId: string }): Promise<number | null> {
-      // An age, by the database's own clock: the workflow subtracts it from its time, so the two
-      // clocks need not agree.
-      const rows: Array<{ age: number | null }> = await db.query(
-        `SELECT (extract(epoch FROM clock_timestamp() - p.last_report_at) * 1000)::float8 AS age
-           FROM machine_progress p JOIN machines m ON m.id = p.machine_id WHERE m.system_id = $1`,
-        [systemId],
-      );
-      const age = rows[0]?.age ?? null;
-      return age === null ? null : Math.max(0, age);
-    },
+    lastReportAge: ({ systemId }: { systemId: string }) => lastReportAge(db.manager, { systemId }),
 
     async finishTransition(i: TransitionInput): Promise<TransitionResult> {
       return db.transaction(async (tx) => {

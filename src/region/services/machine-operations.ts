@@ -16,6 +16,7 @@ import { reregisterHost } from './host-registration';
 import { administersPool, machineFacts } from './policy-facts';
 import type { Principal } from './principal';
 import type { ReservationService } from './reservations';
+import { lastReportAge } from './machine-progress';
 import { StepCache } from './step-cache';
 import { annotate } from './workload-annotations';
 import type { WorkflowGateway } from './workflow-gateway';
@@ -278,13 +279,8 @@ export class MachineOperations {
   private async keptReportOf(machineId: number, step: OperationStep | null): Promise<Date | null> {
     if (!step?.deadline || step.silenceMs === undefined) return null;
     // Its age by the database's clock, placed on this process's: the clocks need not agree.
-    const rows: Array<{ age: number | null }> = await this.db.query(
-      `SELECT (extract(epoch FROM clock_timestamp() - last_report_at) * 1000)::float8 AS age
-         FROM machine_progress WHERE machine_id = $1 AND quiet`,
-      [machineId],
-    );
-    const age = rows[0]?.age ?? null;
-    return age === null ? null : new Date(Date.now() - Math.max(0, age));
+    const age = await lastReportAge(this.db.manager, { id: machineId });
+    return age === null ? null : new Date(Date.now() - age);
   }
 
   /** The listing in chunks; `signal` (the request going away) cancels its query. */

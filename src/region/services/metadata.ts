@@ -18,6 +18,7 @@ import type { StorageService } from './storage/storage-service';
 import { populateTagsForMachine } from './tags';
 import { lockMachine } from './transitions';
 import type { WorkflowGateway } from './workflow-gateway';
+import { keepProgressReport } from './machine-progress';
 import { pendingStartOf } from './workflow-starts';
 
 const SIGNAL_STATUSES: MachineSignalStatus[] = [
@@ -201,19 +202,7 @@ export class MetadataService {
    */
   private async keptQuietly(tx: EntityManager, systemId: string, report: MachineSignal): Promise<boolean> {
     if (report.kind !== 'progress' || report.status === 'TESTING') return false;
-    // A SELECT over the UPDATE: TypeORM answers a bare UPDATE with [rows, count], not the rows.
-    // clock_timestamp(), not now(): the report's time, not its transaction's start.
-    const kept: unknown[] = await tx.query(
-      `WITH kept AS (
-         UPDATE machine_progress p SET last_report_at = clock_timestamp()
-           FROM machines m
-          WHERE m.system_id = $1 AND p.machine_id = m.id AND p.quiet
-            AND NOT EXISTS (SELECT 1 FROM workflow_starts s WHERE s.machine_id = m.id AND s.claim_token = m.claim_token)
-          RETURNING p.machine_id)
-       SELECT machine_id FROM kept`,
-      [systemId],
-    );
-    return kept.length > 0;
+    return keepProgressReport(tx, systemId);
   }
 
   /**

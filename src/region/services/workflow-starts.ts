@@ -40,6 +40,14 @@ export async function recordPendingStart(
 }
 
 /**
+ * SQL: the machine aliased `m` still waits for the start recorded with its claim (the condition
+ * pendingStartOf reads the row by).
+ */
+export const startOwedSql = (m: string) =>
+  `EXISTS (SELECT 1 FROM workflow_starts s
+            WHERE s.machine_id = ${m}.id AND s.workflow_id = ${m}.workflow_id AND s.claim_token = ${m}.claim_token)`;
+
+/**
  * The start the machine still waits for: its row, while the machine is claimed by that start
  * (same workflow id and claim token). Null when there is none or the machine moved on since.
  */
