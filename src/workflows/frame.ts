@@ -9,19 +9,19 @@ import {
   patched,
   setHandler,
   defineQuery,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EventInput, PowerActionResult, RegionActivities } from '../contracts/activities';
 import type { BootPurpose } from '../contracts/workflows';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
-import { operationOfType } from '../contracts/operator-view';
 import { SearchAttribute, STEP_QUERY, type LifecycleOutcome, type OperationStep } from '../contracts/workflows';
 import { powerStepsOf, rackOf, region, regionLocal } from './activities';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 import type { MachineReports } from './signals';
 import { isResetRefused, ResetClaim } from './reset';
 import { failureMessage, operationFailed } from './failures';
+import { FEWER_ROUND_TRIPS_PATCH, LEANER_HISTORY_PATCH, POWER_EVENTS_PATCH } from './frame-patches';
+import { identityAttributes, upsertAttributes } from './search-attributes';
 import { statusesOf } from './operation-plan';
 
 export interface FramePlan {
@@ -50,33 +50,6 @@ export interface FramePlan {
 
 const stepQuery = defineQuery<OperationStep>(STEP_QUERY);
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
-
-/**
- * Power actions record events (OperationFrame.power) since this patch; a workflow that started before
- * it replays its history without them, so a region upgraded mid-operation carries it on.
- */
-export const POWER_EVENTS_PATCH = 'power-events';
-
-/**
- * The frame's database writes run as local activities, and a power step records its state and
- * the events that tell it in one transaction, since this patch (issue 17: Temporal round trips per
- * commissioning from 13 activity tasks down to 5: the rack's 3, beginTransition and
- * finishTransition). Workflows started before it replay their region activities as they were
- * recorded. The claim and the outcome stay task-queue activities: a cancel or a terminate reaches
- * the workflow while its claim waits for the machine's row lock (a local activity holds its
- * workflow task until it ends), and a reset to the last workflow task lands after the outcome.
- */
-export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
-
-/**
- * Fewer history events per operation since this patch (issue 17): a netboot's boot preparation
- * runs in the rack's power-on activity (one activity task and one workflow task fewer); a search
- * attribute the run already has (the identity and the in-progress status the API started it
- * with) is not upserted again; the machine's progress reports are kept by the region rather than
- * signalled (the claim says quietProgress), and a wait reads the last one when its deadline comes
- * (signals.ts). Workflows started before it replay as they were recorded.
- */
-export const LEANER_HISTORY_PATCH = 'leaner-history';
 
 export class OperationFrame {
   private step = 'starting';
@@ -394,18 +367,9 @@ export class OperationFrame {
     this.at(`done: ${labelOf(outcome.status)}`);
   }
 
-  /**
-   * The search attributes that find this workflow: the machine, its owner, the operation. One
-   * upsert, as before Owner and Operation existed: more keys in it are not a new command.
-   */
+  /** The search attributes that find this workflow (search-attributes.ts). */
   private identity(): Record<string, string[]> {
-    const operation = operationOfType(workflowInfo().workflowType);
-    return {
-      [SearchAttribute.systemId]: [this.plan.systemId],
-      [SearchAttribute.hostname]: [this.plan.hostname],
-      ...(this.plan.owner ? { [SearchAttribute.owner]: [this.plan.owner] } : {}),
-      ...(operation ? { [SearchAttribute.operation]: [operation] } : {}),
-    };
+    return identityAttributes(this.plan);
   }
 
   /** A claim's word on how this workflow hears of the machine's progress (TransitionInput.quietProgress). */
@@ -417,17 +381,8 @@ export class OperationFrame {
     this.upsert({ [SearchAttribute.machineStatus]: [labelOf(status)] });
   }
 
-  /**
-   * Since LEANER_HISTORY_PATCH only what the run does not have yet (the API's start carries the
-   * identity and the in-progress status): an upsert is a history event and a visibility write.
-   */
+  /** Since LEANER_HISTORY_PATCH only what the run does not have yet (search-attributes.ts). */
   private upsert(attributes: Record<string, string[]>): void {
-    if (this.leaner) {
-      const has = workflowInfo().searchAttributes ?? {};
-      const missing = Object.entries(attributes).filter(([k, v]) => JSON.stringify(has[k]) !== JSON.stringify(v));
-      if (missing.length === 0) return;
-      attributes = Object.fromEntries(missing);
-    }
-    upsertSearchAttributes(attributes);
+    upsertAttributes(attributes, this.leaner);
   }
 }

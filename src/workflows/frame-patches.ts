@@ -1,0 +1,29 @@
+// The operation frame's patches (workflows/frame.ts): each changed the commands every lifecycle
+// workflow issues, so workflows started before it replay their histories without it.
+
+/**
+ * Power actions record events (OperationFrame.power) since this patch; a workflow that started before
+ * it replays its history without them, so a region upgraded mid-operation carries it on.
+ */
+export const POWER_EVENTS_PATCH = 'power-events';
+
+/**
+ * The frame's database writes run as local activities, and a power step records its state and
+ * the events that tell it in one transaction, since this patch (issue 17: Temporal round trips per
+ * commissioning from 13 activity tasks down to 5: the rack's 3, beginTransition and
+ * finishTransition). Workflows started before it replay their region activities as they were
+ * recorded. The claim and the outcome stay task-queue activities: a cancel or a terminate reaches
+ * the workflow while its claim waits for the machine's row lock (a local activity holds its
+ * workflow task until it ends), and a reset to the last workflow task lands after the outcome.
+ */
+export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
+
+/**
+ * Fewer history events per operation since this patch (issue 17): a netboot's boot preparation
+ * runs in the rack's power-on activity (one activity task and one workflow task fewer); a search
+ * attribute the run already has (the identity and the in-progress status the API started it
+ * with) is not upserted again; the machine's progress reports are kept by the region rather than
+ * signalled (the claim says quietProgress), and a wait reads the last one when its deadline comes
+ * (signals.ts). Workflows started before it replay as they were recorded.
+ */
+export const LEANER_HISTORY_PATCH = 'leaner-history';
