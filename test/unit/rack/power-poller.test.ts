@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PowerConfig, PowerStates } from '../../../src/contracts/rack-api';
 import type { PowerDriver } from '../../../src/rack/power/driver';
-import { pollOnce } from '../../../src/rack/power/poller';
+import { pollOnce, type PollerOptions } from '../../../src/rack/power/poller';
 
 /** A BMC network where each query takes a while, counting how many are in flight at once. */
 function network(count: number, queryMs: number) {
@@ -39,21 +39,19 @@ function network(count: number, queryMs: number) {
   return { region, drivers, reports, peak: () => peak };
 }
 
+/** One round with a test's region, drivers, concurrency and query timeout (the rest as every test has it). */
+const poll = (o: Pick<PollerOptions, 'region' | 'drivers' | 'concurrency' | 'queryTimeoutMs'>) =>
+  pollOnce({ ...o, rackSystemId: () => 'rack1', everyMs: 1000, log: () => undefined }, new AbortController().signal);
+
 describe('rack power polling', () => {
   it('queries every machine at most `concurrency` at a time and reports one round', async () => {
     const net = network(25, 20);
-    const result = await pollOnce(
-      {
-        region: net.region,
-        drivers: net.drivers,
-        rackSystemId: () => 'rack1',
-        everyMs: 1000,
-        concurrency: 4,
-        queryTimeoutMs: 1000,
-        log: () => undefined,
-      },
-      new AbortController().signal,
-    );
+    const result = await poll({
+      region: net.region,
+      drivers: net.drivers,
+      concurrency: 4,
+      queryTimeoutMs: 1000,
+    });
     assert.equal(net.peak(), 4);
     assert.equal(net.reports.length, 1);
     assert.equal(Object.keys(result.states).length, 27);
@@ -65,30 +63,24 @@ describe('rack power polling', () => {
 
   it('gives up on a slow BMC at the query timeout', async () => {
     const net = network(1, 500);
-    const result = await pollOnce(
-      {
-        region: {
-          ...net.region,
-          powerConfig: async (systemId: string, signal?: AbortSignal) => {
-            await new Promise((resolve, reject) => {
-              const t = setTimeout(resolve, 5_000);
-              signal?.addEventListener('abort', () => {
-                clearTimeout(t);
-                reject(new Error('aborted'));
-              });
+    const result = await poll({
+      region: {
+        ...net.region,
+        powerConfig: async (systemId: string, signal?: AbortSignal) => {
+          await new Promise((resolve, reject) => {
+            const t = setTimeout(resolve, 5_000);
+            signal?.addEventListener('abort', () => {
+              clearTimeout(t);
+              reject(new Error('aborted'));
             });
-            return { systemId, powerType: 'test', parameters: {} };
-          },
+          });
+          return { systemId, powerType: 'test', parameters: {} };
         },
-        drivers: net.drivers,
-        rackSystemId: () => 'rack1',
-        everyMs: 1000,
-        concurrency: 2,
-        queryTimeoutMs: 50,
-        log: () => undefined,
       },
-      new AbortController().signal,
-    );
+      drivers: net.drivers,
+      concurrency: 2,
+      queryTimeoutMs: 50,
+    });
     assert.equal(result.states.m0, 'error');
   });
 
@@ -105,31 +97,25 @@ describe('rack power polling', () => {
         },
       }),
     };
-    const result = await pollOnce(
-      {
-        region: {
-          ...net.region,
-          powerTargets: async () => ({
-            systemIds: ['m0', 'm1', 'm2'],
-            configs: {
-              m0: { systemId: 'm0', powerType: 'test', parameters: { power_address: '10.0.0.10' } },
-              m1: { systemId: 'm1', powerType: 'test', parameters: { power_address: '10.0.0.11' } },
-            },
-          }),
-          powerConfig: async (systemId: string) => {
-            asked.push(systemId);
-            return { systemId, powerType: 'test', parameters: { power_address: 'asked' } };
+    const result = await poll({
+      region: {
+        ...net.region,
+        powerTargets: async () => ({
+          systemIds: ['m0', 'm1', 'm2'],
+          configs: {
+            m0: { systemId: 'm0', powerType: 'test', parameters: { power_address: '10.0.0.10' } },
+            m1: { systemId: 'm1', powerType: 'test', parameters: { power_address: '10.0.0.11' } },
           },
+        }),
+        powerConfig: async (systemId: string) => {
+          asked.push(systemId);
+          return { systemId, powerType: 'test', parameters: { power_address: 'asked' } };
         },
-        drivers,
-        rackSystemId: () => 'rack1',
-        everyMs: 1000,
-        concurrency: 2,
-        queryTimeoutMs: 1000,
-        log: () => undefined,
       },
-      new AbortController().signal,
-    );
+      drivers,
+      concurrency: 2,
+      queryTimeoutMs: 1000,
+    });
     assert.deepEqual(asked, ['m2'], 'only the target without a config is asked for its own');
     assert.deepEqual(queriedWith, {
       m0: { power_address: '10.0.0.10' },
