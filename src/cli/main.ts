@@ -1,13 +1,22 @@
 // `metalflow <command>`: the only place that reads argv and the environment.
 import { createLog, type Log, type LogFormat } from '../contracts/log';
-import { startRack } from '../rack/rack-process';
-import { openDatabase } from '../region/db/data-source';
+import type * as RackProcess from '../rack/rack-process';
+import type * as DataSource from '../region/db/data-source';
 import { loadRackSecret } from '../region/secrets';
-import { formatApiKey, UserService } from '../region/services/users';
+import type * as Users from '../region/services/users';
+import type { UserService } from '../region/services/users';
 import { loadConfig } from '../runtime/config';
 import { parseArgs, required } from './args';
 import { ensureDatabase, ensureInfrastructure } from './infrastructure';
-import { startRegion, type RegionRoles } from './region';
+import type * as Region from './region';
+import type { RegionRoles } from './region';
+
+// A command loads only the processes it runs (see region.ts on require): a rack never loads the
+// region's API and workflows, a region never loads the rack's DHCP, TFTP and boot servers.
+const rackProcess = () => require('../rack/rack-process') as typeof RackProcess;
+const region = () => require('./region') as typeof Region;
+const dataSource = () => require('../region/db/data-source') as typeof DataSource;
+const users = () => require('../region/services/users') as typeof Users;
 
 /** Logs go to stderr, one line each, JSON unless METALFLOW_LOG_FORMAT=text (set once the config is read). */
 const stderrLog = (format: LogFormat): Log => createLog({ format, write: (line) => process.stderr.write(line) });
@@ -43,9 +52,9 @@ function onSignal(stop: () => Promise<void>): void {
 async function withDatabase<T>(fn: (users: UserService) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const pg = await ensureDatabase(config, log);
-  const db = await openDatabase(pg.url, { migrate: true, poolSize: 2 });
+  const db = await dataSource().openDatabase(pg.url, { migrate: true, poolSize: 2 });
   try {
-    return await fn(new UserService(db));
+    return await fn(new (users().UserService)(db));
   } finally {
     await db.destroy();
     await pg.stop();
@@ -59,8 +68,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'start': {
       const infra = await ensureInfrastructure(config, log);
-      const region = await startRegion(config, infra, { api: true, worker: true }, log);
-      const rack = await startRack({
+      const running = await region().startRegion(config, infra, { api: true, worker: true }, log);
+      const rack = await rackProcess().startRack({
         regionUrl: config.regionUrl,
         secret: loadRackSecret(config.stateDir),
         name: config.rackName,
@@ -74,15 +83,15 @@ async function main(argv: string[]): Promise<void> {
       console.log(
         `metalflow is running (rack "${config.rackName}": DHCP, TFTP and HTTP boot from ${config.rackBoot.bootRoot}; power type fake simulates machines for scale tests)`,
       );
-      console.log(`  MAAS API:    ${region.url}api/2.0/`);
-      console.log(`  Web UI:      ${region.url}r/`);
+      console.log(`  MAAS API:    ${running.url}api/2.0/`);
+      console.log(`  Web UI:      ${running.url}r/`);
       console.log(`  Temporal UI: ${infra.temporalUiUrl ?? '(external Temporal: see your cluster)'}`);
       console.log(
         `  API key:     npx metalflow createadmin --username admin --password … --email …; npx metalflow apikey --username admin`,
       );
       onSignal(async () => {
         await rack.stop();
-        await region.stop();
+        await running.stop();
         await infra.stop();
       });
       return;
@@ -90,12 +99,12 @@ async function main(argv: string[]): Promise<void> {
     case 'region': {
       const roles: RegionRoles = { api: !options.has('worker-only'), worker: !options.has('api-only') };
       const infra = await ensureInfrastructure(config, log);
-      const region = await startRegion(config, infra, roles, log);
+      const running = await region().startRegion(config, infra, roles, log);
       log(
-        `region running (${[roles.api && 'api', roles.worker && 'worker'].filter(Boolean).join(' + ')})${roles.api ? ` at ${region.url}` : ''}`,
+        `region running (${[roles.api && 'api', roles.worker && 'worker'].filter(Boolean).join(' + ')})${roles.api ? ` at ${running.url}` : ''}`,
       );
       onSignal(async () => {
-        await region.stop();
+        await running.stop();
         await infra.stop();
       });
       return;
@@ -103,7 +112,7 @@ async function main(argv: string[]): Promise<void> {
     case 'rack': {
       if (!config.temporalAddress)
         throw new Error("A rack process needs TEMPORAL_ADDRESS (the region's Temporal cluster).");
-      const rack = await startRack({
+      const rack = await rackProcess().startRack({
         regionUrl: config.regionUrl,
         secret: loadRackSecret(config.stateDir),
         name: config.rackName,
@@ -119,8 +128,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'createadmin':
-      await withDatabase(async (users) => {
-        const user = await users.create({
+      await withDatabase(async (service) => {
+        const user = await service.create({
           username: required(options, 'username'),
           password: required(options, 'password'),
           email: required(options, 'email'),
@@ -130,8 +139,10 @@ async function main(argv: string[]): Promise<void> {
       });
       return;
     case 'apikey':
-      await withDatabase(async (users) => {
-        console.log(formatApiKey(await users.apiKeyFor(required(options, 'username'), options.has('generate'))));
+      await withDatabase(async (service) => {
+        console.log(
+          users().formatApiKey(await service.apiKeyFor(required(options, 'username'), options.has('generate'))),
+        );
       });
       return;
     case 'migrate':

@@ -1,29 +1,19 @@
 // The region process: API (MAAS API, metadata server, rack API), region worker, reconciler.
-import type http from 'node:http';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { createApp } from '../api/app';
 import type { Log } from '../contracts/log';
-import { startMetricsServer } from '../rack/metrics-server';
+import type * as RegionApi from './region-api';
+import type * as RegionWorker from './region-worker';
 import { poolStats } from '../region/db/pool-stats';
 import { RegionMetrics } from '../region/metrics';
 import { workflowStartCounter } from '../region/temporal/workflow-metrics';
 import type { Config } from '../runtime/config';
 import { openDatabase } from '../region/db/data-source';
-import { Reconciler } from '../region/reconciler';
-import { PowerPauseWatcher } from '../region/power-pause-watcher';
-import { loadRackSecret, loadSecretKey, SecretBox } from '../region/secrets';
+import { loadSecretKey, SecretBox } from '../region/secrets';
 import { createRegionServices } from '../region/services';
-import { hostInterfaces } from '../rack/host-interfaces';
 import { TemporalWorkflowGateway } from '../region/temporal/gateway';
 import { TemporalReachability } from '../region/temporal/reachability';
-import { TemporalPausedPowerSteps } from '../region/temporal/paused-power-steps';
-import { createRegionWorker } from '../region/worker';
-import { startDnsServer } from '../region/dns-server';
 
-/** How soon a pause (or unpause) in Temporal shows in the machine's status_message. */
-const POWER_PAUSE_WATCH_EVERY_MS = 5_000;
 /** How long a region caller waits for a database connection (pool full, or PostgreSQL away). */
 const CONNECTION_WAIT_MS = 10_000;
 /** Attempts per Temporal call from the API and reconciler (backoff 0.17, 0.29, 0.49, 0.84, 1.4 s). */
@@ -102,80 +92,27 @@ export async function startRegion(
     startWaitMs: config.startWaitMs,
     log,
   });
+  // Each role's code is loaded only by a process that runs the role (require: tsx compiles what
+  // require() loads; an import() would go to Node's ESM loader, which has no hook for .ts here): an
+  // API-only region does not load @temporalio/worker, a worker-only one neither Koa nor the API.
   const stops: Array<() => Promise<void> | void> = [];
-
-  let server: http.Server | undefined;
   if (roles.api) {
-    // The region as a machine (DEPLOYED, locked), as each rack is when it registers; there before
-    // the API answers.
-    await services.controllers.ensureMachine({
-      role: 'region',
-      id: config.regionName,
-      hostname: config.regionName,
-      interfaces: hostInterfaces(),
-    });
-    const app = createApp(services, {
-      rackSecret: loadRackSecret(config.stateDir),
-      regionUrl: config.regionUrl,
-      trustedProxies: config.trustedProxies,
-      temporalUiUrl: infra.temporalUiUrl,
-      temporalNamespace: config.temporalNamespace,
-      log,
-      metrics,
-    });
-    server = app.listen(config.apiPort, config.apiHost);
-    await new Promise<void>((resolve, reject) => {
-      server!.once('listening', resolve);
-      server!.once('error', reject);
-    });
-    stops.push(() => new Promise<void>((r) => server!.close(() => r())));
-    const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(
-      config.reconcileIntervalMs,
-    );
-    stops.push(stopReconciler);
-    // status_message of machines whose power step an operator paused in Temporal (issue 21).
-    const stopPauseWatcher = new PowerPauseWatcher(db, new TemporalPausedPowerSteps(client), log).start(
-      POWER_PAUSE_WATCH_EVERY_MS,
-    );
-    stops.push(stopPauseWatcher);
-    // The API process serves DNS (one named per region process that answers the API).
-    if (config.dnsListen) {
-      const dns = await startDnsServer({
-        db,
-        databaseUrl: infra.databaseUrl,
-        stateDir: config.stateDir,
-        listen: config.dnsListen,
-        regionName: config.regionName,
-        log,
-      }).catch((err: Error) => {
-        log(`DNS: not serving: ${err.message}`);
-        return undefined;
-      });
-      if (dns) stops.push(() => dns.stop());
-    } else log('DNS: off (METALFLOW_DNS_LISTEN=off)');
+    const { startApiRole } = require('./region-api') as typeof RegionApi;
+    stops.push(...(await startApiRole({ config, infra, db, services, workflows, client, metrics, log })));
   }
-  let worker: Worker | undefined;
   if (roles.worker) {
-    const created = await createRegionWorker({
-      address: infra.temporalAddress,
-      namespace: config.temporalNamespace,
-      db,
-      services,
-      metrics: { metrics, log },
-    });
-    worker = created.worker;
-    // A worker-only process has no API for /MAAS/metrics: its lifecycle outcomes on a port of its own.
-    if (!roles.api && config.regionWorkerMetricsPort !== null) {
-      const served = await startMetricsServer(metrics.registry, config.regionWorkerMetricsPort);
-      log(`metrics at http://0.0.0.0:${served.port}/metrics`);
-      stops.push(() => served.close());
-    }
-    const running = worker.run();
-    stops.push(async () => {
-      worker!.shutdown();
-      await running.catch(() => undefined);
-      await created.connection.close();
-    });
+    const { startWorkerRole } = require('./region-worker') as typeof RegionWorker;
+    stops.push(
+      ...(await startWorkerRole({
+        config,
+        temporalAddress: infra.temporalAddress,
+        db,
+        services,
+        metrics,
+        withApi: roles.api,
+        log,
+      })),
+    );
   }
   return {
     db,

@@ -1,0 +1,84 @@
+// The region's API role: the HTTP server (MAAS API, metadata server, rack API, web UI), the
+// reconciler, the power-pause watcher and DNS. Loaded only by a process that serves the API
+// (src/cli/region.ts imports it on demand), so a worker-only region never loads Koa and the API.
+import type http from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import { createApp } from '../api/app';
+import type { Log } from '../contracts/log';
+import type { RegionMetrics } from '../region/metrics';
+import type { Config } from '../runtime/config';
+import { Reconciler } from '../region/reconciler';
+import { PowerPauseWatcher } from '../region/power-pause-watcher';
+import { loadRackSecret } from '../region/secrets';
+import type { RegionServices } from '../region/services';
+import { hostInterfaces } from '../rack/host-interfaces';
+import type { TemporalWorkflowGateway } from '../region/temporal/gateway';
+import { TemporalPausedPowerSteps } from '../region/temporal/paused-power-steps';
+import { startDnsServer } from '../region/dns-server';
+
+/** How soon a pause (or unpause) in Temporal shows in the machine's status_message. */
+const POWER_PAUSE_WATCH_EVERY_MS = 5_000;
+
+/** Starts the API role; returns its stops, in the order they were started. */
+export async function startApiRole(o: {
+  config: Config;
+  infra: { databaseUrl: string; temporalUiUrl: string | null };
+  db: DataSource;
+  services: RegionServices;
+  workflows: TemporalWorkflowGateway;
+  client: Client;
+  metrics: RegionMetrics;
+  log: Log;
+}): Promise<Array<() => Promise<void> | void>> {
+  const { config, infra, db, services, workflows, client, metrics, log } = o;
+  const stops: Array<() => Promise<void> | void> = [];
+  // The region as a machine (DEPLOYED, locked), as each rack is when it registers; there before
+  // the API answers.
+  await services.controllers.ensureMachine({
+    role: 'region',
+    id: config.regionName,
+    hostname: config.regionName,
+    interfaces: hostInterfaces(),
+  });
+  const app = createApp(services, {
+    rackSecret: loadRackSecret(config.stateDir),
+    regionUrl: config.regionUrl,
+    trustedProxies: config.trustedProxies,
+    temporalUiUrl: infra.temporalUiUrl,
+    temporalNamespace: config.temporalNamespace,
+    log,
+    metrics,
+  });
+  const server: http.Server = app.listen(config.apiPort, config.apiHost);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  stops.push(() => new Promise<void>((r) => server.close(() => r())));
+  const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(
+    config.reconcileIntervalMs,
+  );
+  stops.push(stopReconciler);
+  // status_message of machines whose power step an operator paused in Temporal (issue 21).
+  const stopPauseWatcher = new PowerPauseWatcher(db, new TemporalPausedPowerSteps(client), log).start(
+    POWER_PAUSE_WATCH_EVERY_MS,
+  );
+  stops.push(stopPauseWatcher);
+  // The API process serves DNS (one named per region process that answers the API).
+  if (config.dnsListen) {
+    const dns = await startDnsServer({
+      db,
+      databaseUrl: infra.databaseUrl,
+      stateDir: config.stateDir,
+      listen: config.dnsListen,
+      regionName: config.regionName,
+      log,
+    }).catch((err: Error) => {
+      log(`DNS: not serving: ${err.message}`);
+      return undefined;
+    });
+    if (dns) stops.push(() => dns.stop());
+  } else log('DNS: off (METALFLOW_DNS_LISTEN=off)');
+  return stops;
+}
