@@ -25,18 +25,74 @@ export interface ListedMachine {
   domain: string;
 }
 
+/** MD5 in hex: every machine's own version is this long. */
+const VERSION_CHARS = 32;
+
+/**
+ * The listing's machines, in order, kept compact while the listing runs: ids in an Int32Array, the
+ * versions as one string, the domains as indexes into the distinct names. A listing holds these for
+ * all its life, so they outlive the young generation; 10,000 row objects (what pg makes of one row
+ * per machine) were promoted on every listing and grew the old space until a major GC
+ * (bench/results/list-profile.md). slice() makes the ListedMachine objects of one chunk.
+ */
+export class ListedMachines {
+  constructor(
+    private readonly ids: Int32Array,
+    private readonly sharedVersion: string,
+    private readonly versions: string,
+    private readonly domainIndexes: Uint32Array,
+    /** The distinct domain names, as domainRefs() wants them. */
+    readonly domains: readonly string[],
+  ) {}
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  slice(start: number, end: number): ListedMachine[] {
+    const out: ListedMachine[] = [];
+    for (let i = start; i < Math.min(end, this.ids.length); i++)
+      out.push({
+        id: this.ids[i]!,
+        version: `${this.sharedVersion}:${this.versions.slice(i * VERSION_CHARS, (i + 1) * VERSION_CHARS)}`,
+        domain: this.domains[this.domainIndexes[i]!]!,
+      });
+    return out;
+  }
+
+  /** Made from the listing query's aggregates (null when nothing is listed). */
+  static parse(shared: string, ids: string | null, versions: string | null, domains: string | null): ListedMachines {
+    if (ids === null || versions === null || domains === null)
+      return new ListedMachines(new Int32Array(0), shared, '', new Uint32Array(0), []);
+    const idList = new Int32Array(ids.split(',').map(Number));
+    const names: string[] = [];
+    const indexOf = new Map<string, number>();
+    const domainList = domains.split('\n');
+    if (versions.length !== idList.length * VERSION_CHARS || domainList.length !== idList.length)
+      throw new Error('the listing query returned lists of different lengths');
+    const domainIndexes = new Uint32Array(idList.length);
+    domainList.forEach((name, i) => {
+      let at = indexOf.get(name);
+      if (at === undefined) indexOf.set(name, (at = names.push(name) - 1));
+      domainIndexes[i] = at;
+    });
+    return new ListedMachines(idList, shared, versions, domainIndexes, names);
+  }
+}
+
 /** `where`: the listing's visibility and filter conditions over `machines m`, with `params`. */
 export async function listedMachines(
   manager: EntityManager,
   where: string,
   params: unknown[],
-): Promise<ListedMachine[]> {
-  const [rows, shared]: [Array<{ id: number; v: string; domain: string }>, Array<{ v: string }>] = await queryAll(
-    manager,
-    [
-      () =>
-        manager.query(
-          `WITH listed AS (SELECT m.id FROM machines m WHERE ${where}),
+): Promise<ListedMachines> {
+  const [rows, shared]: [
+    Array<{ ids: string | null; versions: string | null; domains: string | null }>,
+    Array<{ v: string }>,
+  ] = await queryAll(manager, [
+    () =>
+      manager.query(
+        `WITH listed AS (SELECT m.id FROM machines m WHERE ${where}),
        tag_v AS (SELECT mt.machine_id, string_agg(t.name, ',' ORDER BY t.name) AS v
                    FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
                   WHERE mt.machine_id IN (SELECT id FROM listed) GROUP BY 1),
@@ -67,8 +123,8 @@ export async function listedMachines(
                              WHERE machine_id IN (SELECT id FROM listed) AND result_type IN (0, 1)
                              ORDER BY machine_id, result_type, id DESC) t
                       JOIN script_results r ON r.script_set_id = t.id LEFT JOIN scripts s ON s.id = r.script_id
-                     GROUP BY 1)
-       SELECT m.id, m.domain, md5(concat_ws('|', m.xmin::text, u.username, ru.username, rg.name,
+                     GROUP BY 1),
+       versions AS (SELECT m.id, m.domain, md5(concat_ws('|', m.xmin::text, u.username, ru.username, rg.name,
                 z.id, z.name, z.description, p.id, p.name, p.description, r.system_id, r.name,
                 tag_v.v, nic_v.v, parent_v.v, link_v.v, lease_v.v, device_v.v, fs_v.v, group_v.v, script_v.v)) AS v
          FROM machines m JOIN listed ON listed.id = m.id
@@ -82,24 +138,27 @@ export async function listedMachines(
          LEFT JOIN parent_v ON parent_v.machine_id = m.id LEFT JOIN link_v ON link_v.machine_id = m.id
          LEFT JOIN lease_v ON lease_v.machine_id = m.id LEFT JOIN device_v ON device_v.machine_id = m.id
          LEFT JOIN fs_v ON fs_v.machine_id = m.id LEFT JOIN group_v ON group_v.machine_id = m.id
-         LEFT JOIN script_v ON script_v.machine_id = m.id
-        ORDER BY m.id`,
-          params,
-        ),
-      () =>
-        manager.query(
-          `SELECT md5(concat_ws('|',
+         LEFT JOIN script_v ON script_v.machine_id = m.id)
+       -- One row of three strings, not a row per machine (see ListedMachines). Domain names hold
+       -- no newline (DNS labels: letters, digits, hyphens).
+       SELECT string_agg(id::text, ',' ORDER BY id) AS ids, string_agg(v, '' ORDER BY id) AS versions,
+              string_agg(domain, E'\n' ORDER BY id) AS domains
+         FROM versions`,
+        params,
+      ),
+    () =>
+      manager.query(
+        `SELECT md5(concat_ws('|',
          (SELECT string_agg(concat_ws(',', s.id, s.name, s.cidr, s.vlan_id, s.gateway_ip, s.dns_servers::text), ';' ORDER BY s.id) FROM subnets s),
          (SELECT string_agg(concat_ws(',', v.id, v.fabric_id, v.vid, v.name, v.description, v.mtu, v.dhcp_on,
                    v.primary_rack_id, v.secondary_rack_id, v.space_id), ';' ORDER BY v.id) FROM vlans v),
          (SELECT string_agg(f.id || ',' || f.name, ';' ORDER BY f.id) FROM fabrics f),
          (SELECT string_agg(sp.id || ',' || sp.name, ';' ORDER BY sp.id) FROM spaces sp),
          (SELECT string_agg(r.id || ',' || r.system_id, ';' ORDER BY r.id) FROM racks r))) AS v`,
-        ),
-    ],
-  );
-  const sharedVersion = shared[0]!.v;
-  return rows.map((r) => ({ id: r.id, version: `${sharedVersion}:${r.v}`, domain: r.domain }));
+      ),
+  ]);
+  const row = rows[0]!;
+  return ListedMachines.parse(shared[0]!.v, row.ids, row.versions, row.domains);
 }
 
 /** The listed machines' domains as views() gives them (a name with no domain row: id 0, no records). */

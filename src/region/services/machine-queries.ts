@@ -153,7 +153,7 @@ export class MachineQueries {
         const params: unknown[] = [];
         const where = [visibilitySql(caller, 'm', params), ...filterSql(resolved.filter, params, resolved.network)];
         const machines = await listedMachines(m, where.join(' AND '), params);
-        return { listed: machines, domains: await domainRefs(m, [...new Set(machines.map((x) => x.domain))]) };
+        return { listed: machines, domains: await domainRefs(m, [...machines.domains]) };
       });
       for (let i = 0; i < listed.length; i += size) {
         const slice = listed.slice(i, i + size);
