@@ -21,11 +21,12 @@ import { startDnsServer } from '../region/dns-server';
 /**
  * How far V8 lets the old generation grow past what a major GC left alive, in percent. V8's own
  * factor goes up to 4x on a fast machine: with ~58 MiB alive, a stream of 10,000-machine listings
- * let the heap reach ~200 MiB before it collected (RSS peak 348 MiB). At 100 % the same bench
- * peaks at 316 MiB (4 concurrent listings 300 instead of 410) for the same API CPU per listing; at
- * 50 % major GCs run on nearly every listing (0.20 CPU-s instead of 0.08): bench/results/list-profile.md.
+ * let the heap reach ~200 MiB before it collected. At 50 % (with the listing's reply buffers used
+ * again, api/http/piece-buffers.ts) the same bench peaks at 260 MiB instead of 348 for the same API
+ * CPU per listing; without that reuse 50 % brought a major GC on nearly every listing
+ * (bench/results/list-profile.md, session 11).
  */
-const HEAP_GROWING_PERCENT = 100;
+const HEAP_GROWING_PERCENT = 50;
 
 /** How soon a pause (or unpause) in Temporal shows in the machine's status_message. */
 const POWER_PAUSE_WATCH_EVERY_MS = 5_000;

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import type Koa from 'koa';
 import { APPLICATION_JSON, type ApiError, TEXT_PLAIN } from './errors';
+import { type FlushingResponse, PieceBuffers } from './piece-buffers';
 
 export class Reply {
   constructor(
@@ -14,6 +15,8 @@ export class Reply {
     readonly body: unknown,
     readonly contentType?: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** Told the response a stream body is about to be piped to (see preEncodedJsonArray). */
+    readonly respondingTo?: (response: FlushingResponse) => void,
   ) {}
 
   static json(body: unknown, status = 200): Reply {
@@ -49,9 +52,10 @@ export class Reply {
   static async preEncodedJsonArray(items: AsyncIterable<Buffer[][]>): Promise<Reply> {
     const iterator = items[Symbol.asyncIterator]();
     const first = await firstNonEmpty(iterator);
-    const stream = Readable.from(boundedPieces(iterator, first), { highWaterMark: 1 });
+    const buffers = new PieceBuffers();
+    const stream = Readable.from(boundedPieces(iterator, first, buffers), { highWaterMark: 1 });
     stream.once('close', () => void iterator.return?.(undefined).catch(() => undefined));
-    return new Reply(200, stream, APPLICATION_JSON);
+    return new Reply(200, stream, APPLICATION_JSON, {}, (response) => buffers.writtenTo(response));
   }
 
   private static async encodedJsonArray<T>(
@@ -102,6 +106,7 @@ export function sendReply(ctx: Koa.Context, reply: Reply): void {
     ctx.status = reply.status;
     ctx.set('Content-Type', reply.contentType ?? APPLICATION_JSON);
     ctx.body = reply.body;
+    reply.respondingTo?.(ctx.res);
     return;
   }
   if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) {
@@ -174,16 +179,25 @@ const CLOSE = Buffer.from(']');
  * The array's bytes in pieces of PIECE_BYTES or a little more (an element is never split), each
  * one copy of the element buffers it joins, with a macrotask yield after each piece. The first
  * chunk goes out before the source is read further, as jsonArray's does.
+ *
+ * A piece is copied into a buffer from `buffers`, which gives one back once the response has
+ * written it. That needs every piece taken before to be in the response already: this generator
+ * runs inside a Readable.from of highWaterMark 1, which asks it for the next piece only when its
+ * own buffer is empty, i.e. once the piece before has been emitted to the pipe, which writes it to
+ * the response as it is emitted.
  */
 async function* boundedPieces(
   iterator: AsyncIterator<Buffer[][]>,
   first: IteratorResult<Buffer[][]>,
+  buffers: PieceBuffers,
 ): AsyncGenerator<Buffer> {
   const parts: Buffer[] = [OPEN];
   let size = OPEN.length;
   let any = false;
   const flush = () => {
-    const piece = Buffer.concat(parts, size);
+    const piece = buffers.take(size);
+    let at = 0;
+    for (const part of parts) at += part.copy(piece, at);
     parts.length = 0;
     size = 0;
     return piece;

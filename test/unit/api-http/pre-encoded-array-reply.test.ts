@@ -2,9 +2,15 @@
 // JSON array, in pieces of bounded size with the event loop given back between them, so a 60 MB
 // listing made of bytes already in memory neither holds other requests nor buffers itself whole.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import Koa from 'koa';
 import { errorBoundary } from '../../../src/api/http/errors-middleware';
+import { PieceBuffers } from '../../../src/api/http/piece-buffers';
 import { PIECE_BYTES, Reply, sendResult } from '../../../src/api/http/reply';
 import { serve, type Served } from './serve';
 
@@ -24,20 +30,70 @@ async function* failsLater(): AsyncGenerator<Buffer[][]> {
   throw new Error('connection lost mid-listing');
 }
 
-let server: Served;
-before(async () => {
-  server = await serve((app) => {
-    app.use(errorBoundary({ log: () => undefined }));
-    app.on('error', () => undefined); // the failed pipe of /fails-later; expected
-    app.use(async (ctx) =>
-      sendResult(
-        ctx,
-        await Reply.preEncodedJsonArray(ctx.path === '/fails-later' ? failsLater() : chunks([0, 2, 0, 3])),
-      ),
-    );
+/** /large: 4,000 elements of ~1 KiB, about 16 pieces. */
+const LARGE_PAD = 1000;
+
+/** GET /large over the Unix socket, read slowly: a pause after every 64 KiB. */
+function readSlowly(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath: path.join(socketDir, 'sock'), path: '/large' }, (res) => {
+        const got: Buffer[] = [];
+        let sincePause = 0;
+        res.on('data', (chunk: Buffer) => {
+          got.push(chunk);
+          sincePause += chunk.length;
+          if (sincePause >= 64 * 1024) {
+            sincePause = 0;
+            res.pause();
+            setTimeout(() => res.resume(), 5);
+          }
+        });
+        res.on('end', () => resolve(Buffer.concat(got)));
+        res.on('error', reject);
+      })
+      .on('error', reject);
   });
+}
+
+function configure(app: Koa): void {
+  app.use(errorBoundary({ log: () => undefined }));
+  app.on('error', () => undefined); // the failed pipe of /fails-later; expected
+  app.use(async (ctx) =>
+    sendResult(
+      ctx,
+      await Reply.preEncodedJsonArray(
+        ctx.path === '/fails-later'
+          ? failsLater()
+          : ctx.path === '/large'
+            ? chunks(
+                Array.from({ length: 8 }, () => 500),
+                LARGE_PAD,
+              )
+            : chunks([0, 2, 0, 3]),
+      ),
+    ),
+  );
+}
+
+let server: Served;
+/** The same app on a Unix socket: its kernel buffers (~200 KiB) hold back what a slow reader leaves. */
+let socketServer: http.Server;
+let socketDir: string;
+before(async () => {
+  server = await serve(configure);
+  const app = new Koa();
+  configure(app);
+  socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pieces-'));
+  socketServer = http.createServer(app.callback()).listen(path.join(socketDir, 'sock'));
+  await new Promise<void>((resolve) => socketServer.once('listening', resolve));
 });
-after(() => server.close());
+after(async () => {
+  await server.close();
+  socketServer.closeAllConnections();
+  await new Promise<void>((resolve) => socketServer.close(() => resolve()));
+  fs.rmSync(socketDir, { recursive: true, force: true });
+});
 
 describe('Reply.preEncodedJsonArray', () => {
   it('sends the elements as one JSON array, skipping empty chunks', async () => {
@@ -86,5 +142,71 @@ describe('Reply.preEncodedJsonArray', () => {
     // Other callbacks ran between every two pieces: the assembly never held the loop throughout.
     for (let i = 1; i < turnsAtPiece.length; i++)
       assert.ok(turnsAtPiece[i]! > turnsAtPiece[i - 1]!, `no turn of the event loop before piece ${i}`);
+  });
+
+  it('copies pieces into buffers it uses again once the response has written them, bytes intact', async (t) => {
+    // A buffer is known by its memory: take() hands out a view of it each time.
+    const memory = new Map<ArrayBufferLike, number>();
+    const given = new Set<string>();
+    let pieces = 0;
+    const take = PieceBuffers.prototype.take;
+    t.mock.method(PieceBuffers.prototype, 'take', function (this: PieceBuffers, size: number) {
+      const piece = take.call(this, size);
+      if (!memory.has(piece.buffer)) memory.set(piece.buffer, memory.size);
+      given.add(`${memory.get(piece.buffer)}@${piece.byteOffset}`);
+      pieces++;
+      return piece;
+    });
+    const want = `[${Array.from({ length: 4000 }, (_, i) => Buffer.concat(element(i, LARGE_PAD)).toString()).join(',')}]`;
+    // Read slowly over a Unix socket (the response holds bytes back most of the time), then at once.
+    for (const read of [
+      readSlowly,
+      async () => Buffer.from(await (await fetch(`${server.url}/large`)).arrayBuffer()),
+    ]) {
+      given.clear();
+      pieces = 0;
+      assert.equal((await read()).toString(), want);
+      assert.ok(pieces >= 15, `${pieces} pieces`);
+      assert.ok(given.size < pieces / 2, `${given.size} buffers for ${pieces} pieces`);
+    }
+  });
+});
+
+describe('PieceBuffers', () => {
+  const memoryOf = (b: Buffer) => [b.buffer, b.byteOffset];
+
+  it('uses nothing twice until it knows the response', () => {
+    const buffers = new PieceBuffers();
+    const a = buffers.take(100);
+    const b = buffers.take(100);
+    assert.notDeepEqual(memoryOf(a), memoryOf(b));
+    assert.equal(a.length, 100);
+    assert.equal(buffers.made, 2);
+  });
+
+  it('gives back the buffers of pieces the response no longer holds, oldest first, if big enough', () => {
+    const response = { writableLength: 0 };
+    const buffers = new PieceBuffers();
+    buffers.writtenTo(response);
+    // The response holds every byte handed to it (and some of the chunked encoding's framing).
+    const held = (bytes: number) => (response.writableLength = bytes + 20);
+    const a = buffers.take(100);
+    held(100);
+    const b = buffers.take(100);
+    held(200);
+    const c = buffers.take(100);
+    held(300);
+    const d = buffers.take(100);
+    assert.equal(buffers.made, 4, 'nothing written yet: a new buffer each time');
+    held(150); // a and b written, c partly, d not
+    const e = buffers.take(100);
+    assert.deepEqual(memoryOf(e), memoryOf(a));
+    const f = buffers.take(100);
+    assert.deepEqual(memoryOf(f), memoryOf(b));
+    response.writableLength = 0;
+    const big = buffers.take(c.length + 64 * 1024);
+    assert.equal(big.length, c.length + 64 * 1024);
+    assert.ok(![c, d, e, f].some((x) => x.buffer === big.buffer && x.byteOffset === big.byteOffset), 'none big enough');
+    assert.equal(buffers.made, 5);
   });
 });
