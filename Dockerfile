@@ -59,6 +59,8 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY bin/ bin/
 COPY src/ src/
 COPY --from=boot /srv/metalflow/build/boot/ build/boot/
+# Node flags of every metalflow process (src/runtime/node-flags.ts says why).
+ENV NODE_OPTIONS=--max-semi-space-size=4
 ENV METALFLOW_STATE_DIR=/var/lib/metalflow \
     METALFLOW_BOOT_ROOT=/srv/metalflow/build/boot
 VOLUME /var/lib/metalflow

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { oauthHeader } from '../../src/api/http';
+import { NODE_FLAGS } from '../../src/runtime/node-flags';
 import { formBody } from './http';
 import { freePort } from './ports';
 
@@ -99,7 +100,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const children = new Map<string, ChildProcess>();
   const output = new Map<string, string>();
   const spawnProcess = async (name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), ...args], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'bin', 'metalflow.js'), ...args], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

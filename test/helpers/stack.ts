@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NODE_FLAGS } from '../../src/runtime/node-flags';
 import { signedCall } from './http';
 import { freshDatabase, freshNamespace, testInfra } from './infra';
 import { freePort } from './ports';
@@ -86,7 +87,7 @@ export async function startStack(o: {
   const output = new Map<Role, string>();
 
   const start = async (role: Role) => {
-    const nodeArgs = [...childNodeArgs(), ...(o.nodeArgs?.[role] ?? [])];
+    const nodeArgs = [...NODE_FLAGS, ...childNodeArgs(), ...(o.nodeArgs?.[role] ?? [])];
     const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'metalflow.js'), ...ARGS[role]], {
       cwd: ROOT,
       env,
