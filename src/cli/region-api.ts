@@ -40,11 +40,15 @@ export async function startApiRole(o: {
   workflows: TemporalWorkflowGateway;
   client: Client;
   metrics: RegionMetrics;
+  /** No worker in this process (`region --api-only`). */
+  apiOnly: boolean;
   log: Log;
 }): Promise<Array<() => Promise<void> | void>> {
   const { config, infra, db, services, workflows, client, metrics, log } = o;
+  // Only in a process that is the API alone: where the worker shares the heap (`start`, a plain
+  // `region`), its own collections under this setting were not measured, and V8's default stays.
   // Read by V8 at each major GC, so setting it once the process runs takes effect.
-  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  if (o.apiOnly) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const stops: Array<() => Promise<void> | void> = [];
   // The region as a machine (DEPLOYED, locked), as each rack is when it registers; there before
   // the API answers.

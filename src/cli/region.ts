@@ -98,7 +98,9 @@ export async function startRegion(
   const stops: Array<() => Promise<void> | void> = [];
   if (roles.api) {
     const { startApiRole } = require('./region-api') as typeof RegionApi;
-    stops.push(...(await startApiRole({ config, infra, db, services, workflows, client, metrics, log })));
+    stops.push(
+      ...(await startApiRole({ config, infra, db, services, workflows, client, metrics, apiOnly: !roles.worker, log })),
+    );
   }
   if (roles.worker) {
     const { startWorkerRole } = require('./region-worker') as typeof RegionWorker;

@@ -5,7 +5,7 @@
 // (test/unit/runtime/node-flags.test.ts) checks that all of them carry exactly these.
 //
 // --max-semi-space-size=4: V8's young generation grows to two 16 MiB semi-spaces, kept
-// committed once grown. At 4 MiB the API's RSS during 10,000-machine listings peaks at 239 MiB
+// committed once grown. At 4 MiB the API's RSS during 10,000-machine listings peaks at 237 MiB
 // instead of 260 (idle 127 instead of 146) for the same CPU per listing; commission-1000 ran at the
 // same rate with it (bench/results/list-profile.md, session 11).
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { macAddress } from '../helpers/factories';
 import { startStack, type Stack } from '../helpers/stack';
+import { NODE_FLAGS } from '../../src/runtime/node-flags';
 
 type Json = Record<string, unknown>;
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -23,7 +24,7 @@ describe('several racks at once (processes)', () => {
 
   /** A second rack process: its own name and state dir, the region's shared secret. */
   const startRackB = async (rackSecret = secret) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), 'rack'], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'bin', 'metalflow.js'), 'rack'], {
       cwd: ROOT,
       env: {
         ...stack.env,

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { startFakeMachinePeer, type FakeMachinePeer } from '../helpers/bmc/fake-machine-peer';
 import { macAddress } from '../helpers/factories';
 import { startStack, type Stack } from '../helpers/stack';
+import { NODE_FLAGS } from '../../src/runtime/node-flags';
 
 type Json = Record<string, unknown>;
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -28,7 +29,7 @@ describe('rack failover mid-operation (processes, kill -9 of the primary rack)',
   let rackB: { child: ChildProcess; output: () => string } | undefined;
 
   const startRackB = async (secret: string) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'metalflow.js'), 'rack'], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'bin', 'metalflow.js'), 'rack'], {
       cwd: ROOT,
       env: {
         ...stack.env,

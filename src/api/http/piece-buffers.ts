@@ -9,16 +9,18 @@ export interface FlushingResponse {
   readonly writableLength: number;
 }
 
-/** Pieces are made at least this much bigger than asked, so the next piece (a few KiB larger) fits. */
+/** A piece this size or more gets this much more room, so the next piece (a few KiB larger) fits. */
 const SLACK = 16 * 1024;
+const SLACK_FROM = 64 * 1024;
 
+/**
+ * Safe only while the bytes go from the stream to the response as they are: a middleware that
+ * wraps the body (compression) would hold pieces where writableLength does not count them.
+ */
 export class PieceBuffers {
   private readonly free: Buffer[] = [];
-  /**
-   * Buffers of pieces handed out, oldest first, each with the count of piece bytes handed out up
-   * to its end: the response writes pieces in order, so one is written once that many are.
-   */
-  private readonly handed: Array<{ buffer: Buffer; end: number }> = [];
+  /** Buffers of pieces handed out, oldest first, with where each piece starts and ends in the reply. */
+  private readonly handed: Array<{ buffer: Buffer; start: number; end: number }> = [];
   private handedBytes = 0;
   private response: FlushingResponse | undefined;
 
@@ -31,21 +33,24 @@ export class PieceBuffers {
   }
 
   /**
-   * A buffer for the next piece, of exactly `size` bytes. The caller must have handed every piece
-   * it took before to the response's write() (boundedPieces does: the stream asks it for the next
-   * piece only once the one before has gone to the response, see there). What the response still
-   * holds is at most the last `writableLength` piece bytes handed out (it also counts the chunked
-   * encoding's framing, which only makes this count smaller): the pieces before those are written.
+   * A buffer for the next piece, of exactly `size` bytes.
+   *
+   * Pieces reach the response in order, and when take() runs every piece but the newest one
+   * handed out has reached it: the stream (Readable.from, highWaterMark 1) holds at most one piece
+   * the pipe has not written to the response, and may ask for the next before emitting that one.
+   * So the response has been given the bytes up to where the newest piece starts, and holds
+   * `writableLength` of them at most (it also counts headers and the chunked encoding's framing,
+   * which only makes this more cautious): the pieces that end before that are written.
    */
   take(size: number): Buffer {
-    if (this.response) {
-      const written = this.handedBytes - this.response.writableLength;
-      while (this.handed.length > 0 && this.handed[0]!.end <= written) this.free.push(this.handed.shift()!.buffer);
+    const newest = this.handed[this.handed.length - 1];
+    if (this.response && newest) {
+      const written = newest.start - this.response.writableLength;
+      while (this.handed.length > 1 && this.handed[0]!.end <= written) this.free.push(this.handed.shift()!.buffer);
     }
     const at = this.free.findIndex((b) => b.length >= size);
-    const buffer = at >= 0 ? this.free.splice(at, 1)[0]! : Buffer.allocUnsafe(size + SLACK);
-    this.handedBytes += size;
-    this.handed.push({ buffer, end: this.handedBytes });
+    const buffer = at >= 0 ? this.free.splice(at, 1)[0]! : Buffer.allocUnsafe(size >= SLACK_FROM ? size + SLACK : size);
+    this.handed.push({ buffer, start: this.handedBytes, end: (this.handedBytes += size) });
     return buffer.subarray(0, size);
   }
 

@@ -181,10 +181,8 @@ const CLOSE = Buffer.from(']');
  * chunk goes out before the source is read further, as jsonArray's does.
  *
  * A piece is copied into a buffer from `buffers`, which gives one back once the response has
- * written it. That needs every piece taken before to be in the response already: this generator
- * runs inside a Readable.from of highWaterMark 1, which asks it for the next piece only when its
- * own buffer is empty, i.e. once the piece before has been emitted to the pipe, which writes it to
- * the response as it is emitted.
+ * written it (piece-buffers.ts says why that is safe here: a Readable.from of highWaterMark 1,
+ * piped to the response, holds back at most the newest piece).
  */
 async function* boundedPieces(
   iterator: AsyncIterator<Buffer[][]>,

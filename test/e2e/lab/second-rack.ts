@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stack } from '../../helpers/stack';
+import { NODE_FLAGS } from '../../../src/runtime/node-flags';
 
 export const SECOND_RACK = { name: 'rack-b', address: '10.77.0.2', labAddress: '10.77.0.1' };
 
@@ -74,7 +75,15 @@ export async function startSecondRack(o: { stack: Stack; labNetns: string }): Pr
   const secret = fs.readFileSync(path.join(o.stack.env.METALFLOW_STATE_DIR!, 'rack-secret'), 'utf8').trim();
   const child: ChildProcess = spawn(
     'ip',
-    ['netns', 'exec', netns, process.execPath, path.resolve(__dirname, '../../../bin/metalflow.js'), 'rack'],
+    [
+      'netns',
+      'exec',
+      netns,
+      process.execPath,
+      ...NODE_FLAGS,
+      path.resolve(__dirname, '../../../bin/metalflow.js'),
+      'rack',
+    ],
     {
       cwd: path.resolve(__dirname, '../../..'),
       env: {

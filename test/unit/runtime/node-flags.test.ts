@@ -1,6 +1,7 @@
 // Every way of starting a long-running metalflow process passes NODE_FLAGS: Node takes them only
 // on its command line, so each launcher names them and this keeps them from drifting apart. (The
-// test stacks, test/helpers/stack.ts and region-cluster.ts, import NODE_FLAGS itself.)
+// tests and benches that start processes import NODE_FLAGS itself; the last case finds those that
+// start a rack, region or `start` without it.)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,5 +25,28 @@ describe('NODE_FLAGS', () => {
 
   it('is the image’s NODE_OPTIONS (docker-compose runs `node bin/metalflow.js …` in it)', () => {
     assert.match(read('Dockerfile'), new RegExp(`^ENV NODE_OPTIONS=${flags}$`, 'm'));
+  });
+
+  it('starts every rack, region and `start` the tests and benches run (so they measure what runs in production)', () => {
+    const files = (dir: string): string[] =>
+      fs
+        .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+        .flatMap((e) =>
+          e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+        );
+    // Each `process.execPath, …, bin/metalflow.js, <long-running command>` in the code, whitespace
+    // and line breaks folded, with what stands between the two.
+    const launch =
+      /process\.execPath,\s*(?<flags>[^\]]*?)[^\],]*metalflow\.js'\)?,\s*(?:\.\.\.ARGS\[|'(?:rack|region|start)')/g;
+    const launches = ['test', 'bench'].flatMap(files).flatMap((file) => {
+      const text = read(file);
+      return [...text.replace(/\s+/g, ' ').matchAll(launch)].map((m) => ({ file, flags: m.groups!.flags!, text }));
+    });
+    assert.ok(launches.length >= 4, `found ${launches.length} launches: the pattern no longer finds them`);
+    for (const { file, flags, text } of launches)
+      assert.ok(
+        flags.includes('...NODE_FLAGS') || (flags.includes('...nodeArgs') && text.includes('[...NODE_FLAGS')),
+        `${file}: starts metalflow without NODE_FLAGS (${flags})`,
+      );
   });
 });
