@@ -1,7 +1,6 @@
 // The part of npm xpath metalflow uses (automatic tags, the lshw firmware check). Loaded untyped:
 // its .d.ts pulls TypeScript's DOM library into the whole program, which retypes Node's fetch and
 // Buffer bodies everywhere else.
-import { createRequire } from 'node:module';
 
 export interface XPathLite {
   select(expression: string, node: unknown): unknown;
@@ -12,4 +11,6 @@ export interface XPathLite {
   ): unknown;
 }
 
-export const xpath = createRequire(__filename)('xpath') as XPathLite;
+// A plain require (not createRequire's) so that dependency checks see the package used.
+// eslint-disable-next-line no-restricted-syntax -- an external package, loaded untyped on purpose (above)
+export const xpath = require('xpath') as XPathLite;
