@@ -4,12 +4,10 @@ import type * as RackProcess from '../rack/rack-process';
 import type * as DataSource from '../region/db/data-source';
 import { loadRackSecret } from '../region/secrets';
 import type * as Users from '../region/services/users';
-import type { UserService } from '../region/services/users';
 import { loadConfig } from '../runtime/config';
 import { parseArgs, required } from './args';
 import { ensureDatabase, ensureInfrastructure } from './infrastructure';
 import type * as Region from './region';
-import type { RegionRoles } from './region';
 
 // A command loads only the processes it runs (see region.ts on require): a rack never loads the
 // region's API and workflows, a region never loads the rack's DHCP, TFTP and boot servers.
@@ -49,7 +47,7 @@ function onSignal(stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
-async function withDatabase<T>(fn: (users: UserService) => Promise<T>): Promise<T> {
+async function withDatabase<T>(fn: (users: Users.UserService) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const pg = await ensureDatabase(config, log);
   const db = await dataSource().openDatabase(pg.url, { migrate: true, poolSize: 2 });
@@ -97,7 +95,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'region': {
-      const roles: RegionRoles = { api: !options.has('worker-only'), worker: !options.has('api-only') };
+      const roles: Region.RegionRoles = { api: !options.has('worker-only'), worker: !options.has('api-only') };
       const infra = await ensureInfrastructure(config, log);
       const running = await region().startRegion(config, infra, roles, log);
       log(

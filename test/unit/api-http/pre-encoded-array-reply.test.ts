@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import Koa from 'koa';
+import type Koa from 'koa';
 import { errorBoundary } from '../../../src/api/http/errors-middleware';
 import { PieceBuffers } from '../../../src/api/http/piece-buffers';
 import { PIECE_BYTES, Reply, sendResult } from '../../../src/api/http/reply';
@@ -78,20 +78,16 @@ function configure(app: Koa): void {
 
 let server: Served;
 /** The same app on a Unix socket: its kernel buffers (~200 KiB) hold back what a slow reader leaves. */
-let socketServer: http.Server;
+let socketServer: Served;
 let socketDir: string;
 before(async () => {
   server = await serve(configure);
-  const app = new Koa();
-  configure(app);
   socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pieces-'));
-  socketServer = http.createServer(app.callback()).listen(path.join(socketDir, 'sock'));
-  await new Promise<void>((resolve) => socketServer.once('listening', resolve));
+  socketServer = await serve(configure, { socketPath: path.join(socketDir, 'sock') });
 });
 after(async () => {
   await server.close();
-  socketServer.closeAllConnections();
-  await new Promise<void>((resolve) => socketServer.close(() => resolve()));
+  await socketServer.close();
   fs.rmSync(socketDir, { recursive: true, force: true });
 });
 
@@ -191,7 +187,7 @@ describe('PieceBuffers', () => {
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 50; round++) {
       const buffers = new PieceBuffers();
-      const pieces: Array<{ memory: ArrayBufferLike; offset: number; start: number; end: number }> = [];
+      const pieces: Array<{ memory: ArrayBufferLike; offset: number; end: number }> = [];
       let flushed = 0;
       const given = () => (pieces.length > 1 ? pieces[pieces.length - 2]!.end : 0);
       const response = {
@@ -212,7 +208,7 @@ describe('PieceBuffers', () => {
               p.end <= flushed && p !== pieces[pieces.length - 1],
               `round ${round}: a buffer given back too soon`,
             );
-        pieces.push({ memory: piece.buffer, offset: piece.byteOffset, start, end: start + size });
+        pieces.push({ memory: piece.buffer, offset: piece.byteOffset, end: start + size });
       }
       assert.ok(buffers.made < 40, `round ${round}: ${buffers.made} buffers for 40 pieces`);
     }
