@@ -27,3 +27,15 @@ export const FEWER_ROUND_TRIPS_PATCH = 'fewer-round-trips';
  * (signals.ts). Workflows started before it replay as they were recorded.
  */
 export const LEANER_HISTORY_PATCH = 'leaner-history';
+
+/**
+ * One patch marker per run since this patch (issue 17), where there were three: every patch a
+ * run decides costs a marker and an upsert of Temporal's TemporalChangeVersion search attribute
+ * (a visibility write), so a run that has this one takes the three above as given without
+ * asking for them. And the claim (beginTransition, and an advance to the next operation) runs as
+ * a local activity in the workflow task that decides it: one activity task and one workflow task
+ * fewer. A cancel that comes while the claim waits for the machine's row lock then reaches the
+ * workflow once the claim ends, or when the worker heartbeats the workflow task (at most ~8 s).
+ * Workflows started before it replay their three markers and their task-queue claim.
+ */
+export const LEAN_START_PATCH = 'lean-start';

@@ -20,7 +20,7 @@ import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWE
 import type { MachineReports } from './signals';
 import { isResetRefused, ResetClaim } from './reset';
 import { failureMessage, operationFailed } from './failures';
-import { FEWER_ROUND_TRIPS_PATCH, LEANER_HISTORY_PATCH, POWER_EVENTS_PATCH } from './frame-patches';
+import { FEWER_ROUND_TRIPS_PATCH, LEAN_START_PATCH, LEANER_HISTORY_PATCH, POWER_EVENTS_PATCH } from './frame-patches';
 import { identityAttributes, upsertAttributes } from './search-attributes';
 import { statusesOf } from './operation-plan';
 
@@ -55,10 +55,15 @@ export class OperationFrame {
   private step = 'starting';
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
+  /**
+   * LEAN_START_PATCH, asked first: a run that has it never asks for the three patches before it
+   * (each would be a marker and a search attribute upsert). Decided once, before the first command.
+   */
+  private readonly leanStart = patched(LEAN_START_PATCH);
   /** FEWER_ROUND_TRIPS_PATCH: decided once, before the workflow's first command. */
-  private readonly fewerTrips = patched(FEWER_ROUND_TRIPS_PATCH);
+  private readonly fewerTrips = this.leanStart || patched(FEWER_ROUND_TRIPS_PATCH);
   /** LEANER_HISTORY_PATCH: decided once, before the workflow's first command. */
-  readonly leaner = patched(LEANER_HISTORY_PATCH);
+  readonly leaner = this.leanStart || patched(LEANER_HISTORY_PATCH);
   /** A reset run's claim on the machine (`temporal workflow reset` is a retry: workflows/reset.ts). */
   private readonly resetClaim = new ResetClaim(() => ({
     systemId: this.plan.systemId,
@@ -150,7 +155,7 @@ export class OperationFrame {
       // LEANER_HISTORY_PATCH implies FEWER_ROUND_TRIPS_PATCH (both decided at a run's start); a
       // boot preparation the paths below would drop must not pass silently.
       throw new Error('prepareBoot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
-    if (!patched(POWER_EVENTS_PATCH)) return this.powerWithoutEvents(action);
+    if (!this.powerEvents()) return this.powerWithoutEvents(action);
     if (this.fewerTrips) return this.powerInOneWrite(action, announce, prepareBoot);
     // Only the activity's options and input differ from before: Temporal retries the BMC.
     const rack = powerStepsOf(rackQueue, this.plan.powerWithinMs);
@@ -238,6 +243,19 @@ export class OperationFrame {
     return result;
   }
 
+  /** POWER_EVENTS_PATCH, which a LEAN_START_PATCH run has without asking (its first power step asks otherwise). */
+  private powerEvents(): boolean {
+    return this.leanStart || patched(POWER_EVENTS_PATCH);
+  }
+
+  /**
+   * The claim's activities (beginTransition, an advance's): local since LEAN_START_PATCH, a
+   * task-queue activity in workflows started before it.
+   */
+  private get claims(): RegionActivities {
+    return this.leanStart ? regionLocal : region;
+  }
+
   /** What a power action was before its events (histories of workflows started then replay it). */
   private async powerWithoutEvents(action: 'on' | 'off'): Promise<PowerActionResult> {
     const { systemId } = this.plan;
@@ -257,7 +275,7 @@ export class OperationFrame {
       await this.resetClaim.reclaim();
       // Claiming is inside the try: a cancellation that arrives before the first step still
       // gets the cleanup (the API already moved the machine to the in-progress status).
-      const claim = await region.beginTransition({
+      const claim = await this.claims.beginTransition({
         systemId,
         workflowId: this.workflowId,
         to: this.plan.inProgress,
@@ -317,7 +335,7 @@ export class OperationFrame {
   async advance(op: LifecycleOperation): Promise<void> {
     await this.resetClaim.reclaim();
     const next = statusesOf(op);
-    const result = await region.beginTransition({
+    const result = await this.claims.beginTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
       to: next.inProgress,
@@ -335,7 +353,7 @@ export class OperationFrame {
   private async stop(to: MachineStatus, message: string): Promise<void> {
     this.at(`stopping: ${message}`);
     if (this.plan.powerOffOnStop && this.plan.rackQueue) {
-      if (patched(POWER_EVENTS_PATCH)) {
+      if (this.powerEvents()) {
         // A failure is already an ERROR event ("Failed to power off node"); the stop goes on.
         await this.power('off').catch(() => undefined);
       } else {
