@@ -292,6 +292,14 @@ async function temporalCounts(stack: Stack, sample: string | undefined): Promise
         workflow_tasks: count((e) => e.workflowTaskCompletedEventAttributes),
         signals: count((e) => e.workflowExecutionSignaledEventAttributes),
         search_attribute_upserts: count((e) => e.upsertWorkflowSearchAttributesEventAttributes),
+        // What each event is, in order (its attributes' name less "EventAttributes"): where a
+        // change of the runbook shows.
+        sequence: events.map((e) =>
+          (Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k as keyof Event]) ?? '?').replace(
+            /EventAttributes$/,
+            '',
+          ),
+        ),
       };
     }
     return out;
