@@ -9,7 +9,8 @@ import type { PowerConfig } from '../../src/contracts/rack-api';
 import type { PowerState } from '../../src/contracts/workflows';
 import { PowerError, type PowerDriver } from '../../src/rack/power/driver';
 import { pollOnce, type PollerOptions } from '../../src/rack/power/poller';
-import { setPowerState } from '../../src/region/services/transitions';
+import { createRegionActivities } from '../../src/activities/region';
+import { recordPowerStateWithEvents } from '../../src/region/services/events';
 import { startResourceApi, type ResourceApi } from '../helpers/resource-api';
 
 type Json = Record<string, unknown>;
@@ -130,8 +131,8 @@ describe('power state events from the rack poller', () => {
   it("a sample taken before the workflow's own power command does not overwrite it; a later one does", async () => {
     const [m1] = ids as [string];
     await api.services.racks.recordPowerStates(rack, { [m1]: 'on' });
-    // The workflow powers the machine off and records it (activities: setPowerState)...
-    await api.services.db.transaction((tx) => setPowerState(tx, m1, 'off'));
+    // The workflow powers the machine off and records it (activities: recordPowerOutcome)...
+    await recordPowerStateWithEvents(api.services.db.manager, m1, 'off', []);
     // ...while a poll that sampled `on` 5 s ago reports only now: stale, it changes nothing.
     const before = await powerEvents(m1);
     await api.services.racks.recordPowerStates(rack, { [m1]: 'on' }, {}, 5_000);
@@ -141,6 +142,73 @@ describe('power state events from the rack poller', () => {
     await new Promise((r) => setTimeout(r, 50));
     await api.services.racks.recordPowerStates(rack, { [m1]: 'on' }, {}, 10);
     assert.equal(await powerOf(m1), 'on');
+  });
+
+  it("a workflow's power step: its state and events in one write, in order, once on a retry; nothing for a machine that is gone", async () => {
+    const m = await api.services.machines.create({
+      hostname: 'm-workflow',
+      macAddresses: [],
+      powerType: 'manual',
+      powerParameters: {},
+      deployed: true,
+      ownerId: null,
+      zone: 'default',
+    });
+    const activities = createRegionActivities(api.services.db, { release: {} as never });
+    const event = (n: number, level: 'INFO' | 'WARNING' = 'INFO') => ({
+      type: `Step ${n}`,
+      description: `step ${n} of the workflow`,
+      level,
+      dedupeKey: `wf-test/${m.systemId}/${n}`,
+    });
+    const recorded = async () =>
+      (
+        (await api.services.db.query(
+          `SELECT type, description, level FROM events WHERE machine_id = $1 AND dedupe_key LIKE 'wf-test/%' ORDER BY id`,
+          [m.id],
+        )) as Array<{ type: string; description: string; level: string }>
+      ).map((e) => `${e.level} ${e.type}: ${e.description}`);
+
+    await activities.recordEvents({ systemId: m.systemId, events: [event(1), event(2)] });
+    await activities.recordPowerOutcome({ systemId: m.systemId, state: 'on', events: [event(3), event(4)] });
+    const once = [
+      'INFO Step 1: step 1 of the workflow',
+      'INFO Step 2: step 2 of the workflow',
+      'INFO Step 3: step 3 of the workflow',
+      'INFO Step 4: step 4 of the workflow',
+    ];
+    assert.deepEqual(await recorded(), once);
+    assert.equal(await powerOf(m.systemId), 'on');
+
+    // Temporal runs an activity again after a timeout: the same keys record nothing twice.
+    await activities.recordEvents({ systemId: m.systemId, events: [event(1), event(2)] });
+    await activities.recordPowerOutcome({ systemId: m.systemId, state: 'on', events: [event(3), event(4)] });
+    assert.deepEqual(await recorded(), once);
+
+    // A manual machine: the status message is written with the state and the event.
+    await api.services.db.query(`UPDATE machines SET workflow_id = 'wf-test' WHERE id = $1`, [m.id]);
+    await activities.recordPowerOutcome({
+      systemId: m.systemId,
+      state: 'unknown',
+      events: [event(5, 'WARNING')],
+      statusMessage: { workflowId: 'wf-test', message: 'Power on m-workflow by hand.' },
+    });
+    assert.equal(await powerOf(m.systemId), 'unknown');
+    assert.deepEqual((await recorded()).at(-1), 'WARNING Step 5: step 5 of the workflow');
+    const [row] = (await api.services.db.query(`SELECT status_message FROM machines WHERE id = $1`, [m.id])) as Array<{
+      status_message: string;
+    }>;
+    assert.equal(row!.status_message, 'Power on m-workflow by hand.');
+
+    // A machine deleted under its workflow: nothing recorded, no error for Temporal to retry.
+    const gone = 'no-such-machine';
+    await activities.recordEvents({ systemId: gone, events: [{ ...event(6), dedupeKey: 'wf-test/gone/6' }] });
+    await activities.recordPowerOutcome({
+      systemId: gone,
+      state: 'off',
+      events: [{ ...event(7), dedupeKey: 'wf-test/gone/7' }],
+    });
+    assert.deepEqual(await api.services.db.query(`SELECT id FROM events WHERE dedupe_key LIKE 'wf-test/gone/%'`), []);
   });
 
   // The machines it makes are this rack's too (the only rack yet); the poller above polls `ids` only.

@@ -16,7 +16,7 @@ import { canTransition, MachineStatus as S, type MachineStatus } from '../../con
 import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
 import { NotFoundError } from '../../region/errors';
-import { recordEvent } from '../../region/services/events';
+import { recordEvent, recordMachineEvents, recordPowerStateWithEvents } from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
 import { lastReportAge, setQuietProgress } from '../../region/services/machine-progress';
 import { clearPendingStart } from '../../region/services/workflow-starts';
@@ -24,7 +24,6 @@ import {
   changeStatus,
   lockMachine,
   recordWorkflowChain,
-  setPowerState,
   setWorkflowStatusMessage,
 } from '../../region/services/transitions';
 import { resetPoint } from './reset-point';
@@ -114,23 +113,24 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
       await recordEvent(db.manager, id, e);
     },
 
+    // One statement each (no transaction, no lookup of the machine first): these run in every
+    // power step of every lifecycle workflow.
     async recordEvents({ systemId, events }: { systemId: string; events: Omit<EventInput, 'systemId'>[] }) {
-      const id = await machineId(systemId);
-      if (id === null) return;
-      await db.transaction(async (tx) => {
-        for (const e of events) await recordEvent(tx, id, e);
-      });
+      await recordMachineEvents(db.manager, systemId, events);
     },
 
     async recordPowerOutcome(i: PowerOutcomeInput): Promise<void> {
       // The state and the events that tell it commit together: a reader never sees one without
       // the other, and a retry finds the events' dedupe keys taken.
+      const { statusMessage } = i;
+      if (!statusMessage) {
+        await recordPowerStateWithEvents(db.manager, i.systemId, i.state, i.events);
+        return;
+      }
       await db.transaction(async (tx) => {
-        const id = await setPowerState(tx, i.systemId, i.state);
-        if (id === null) return; // The machine was deleted; nothing to record against.
-        for (const e of i.events) await recordEvent(tx, id, e);
-        if (i.statusMessage)
-          await setWorkflowStatusMessage(tx, i.systemId, i.statusMessage.workflowId, i.statusMessage.message);
+        // Nothing to record against a machine that was deleted.
+        if ((await recordPowerStateWithEvents(tx, i.systemId, i.state, i.events)) === null) return;
+        await setWorkflowStatusMessage(tx, i.systemId, statusMessage.workflowId, statusMessage.message);
       });
     },
 

@@ -22,3 +22,64 @@ export async function recordEvent(
   );
   return inserted.length > 0;
 }
+
+/** One machine's events as recordMachineEvents takes them. */
+export type MachineEventInput = Omit<EventInput, 'systemId'>;
+
+/**
+ * The INSERT of `events` (parameters $2–$5) for the machine the `target` CTE yields, in their order,
+ * each skipped when its dedupe key is already there: the body of one statement, so the events
+ * commit with whatever else it writes, with no transaction around it.
+ */
+function insertEventsFrom(target: string): string {
+  return `INSERT INTO events (machine_id, type, description, level, dedupe_key)
+     SELECT ${target}.id, e.type, e.description, e.level, e.dedupe_key
+       FROM ${target}, unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS e(type, description, level, dedupe_key, n)
+      ORDER BY e.n
+     ON CONFLICT (dedupe_key) DO NOTHING`;
+}
+
+const eventColumns = (events: MachineEventInput[]) => [
+  events.map((e) => e.type),
+  events.map((e) => e.description),
+  events.map((e) => e.level),
+  events.map((e) => e.dedupeKey),
+];
+
+/**
+ * A machine's events by its system_id in one statement (a workflow's steps record them): nothing
+ * when the machine is gone; idempotent by their dedupe keys.
+ */
+export async function recordMachineEvents(
+  manager: EntityManager,
+  systemId: string,
+  events: MachineEventInput[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await manager.query(
+    // As a SELECT: TypeORM answers a bare INSERT with [rows, count].
+    `WITH m AS (SELECT id FROM machines WHERE system_id = $1), inserted AS (${insertEventsFrom('m')} RETURNING id)
+     SELECT count(*)::int AS n FROM inserted`,
+    [systemId, ...eventColumns(events)],
+  );
+}
+
+/**
+ * A power state and the events that tell it, in one statement: they commit together, so a reader
+ * never sees one without the other. The machine's id, or null when it is gone (nothing written).
+ */
+export async function recordPowerStateWithEvents(
+  manager: EntityManager,
+  systemId: string,
+  state: string,
+  events: MachineEventInput[],
+): Promise<number | null> {
+  const rows: Array<{ id: number }> = await manager.query(
+    `WITH changed AS (
+       UPDATE machines SET power_state = $6, power_state_at = now() WHERE system_id = $1 RETURNING id
+     ), inserted AS (${insertEventsFrom('changed')} RETURNING id)
+     SELECT id, (SELECT count(*) FROM inserted) AS n FROM changed`,
+    [systemId, ...eventColumns(events), state],
+  );
+  return rows[0]?.id ?? null;
+}

@@ -2,7 +2,6 @@
 // lifecycle table (src/contracts/lifecycle.ts) said yes.
 import type { EntityManager } from 'typeorm';
 import { assertTransition, labelOf, MachineStatus as S } from '../../contracts/lifecycle';
-import type { PowerState } from '../../contracts/workflows';
 import { MachineEntity, type Machine } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { recordEvent } from './events';
@@ -112,19 +111,4 @@ export async function setWorkflowStatusMessage(
     `UPDATE machines SET status_message = $3, updated = now() WHERE system_id = $1 AND workflow_id = $2`,
     [systemId, workflowId, message],
   );
-}
-
-/** The machine's power state as its BMC reported it; its id, or null when it is gone. */
-export async function setPowerState(
-  manager: EntityManager,
-  systemId: string,
-  state: PowerState,
-): Promise<number | null> {
-  const rows: Array<{ id: number }> = await manager.query(
-    // As a SELECT: TypeORM answers an UPDATE … RETURNING with [rows, count], a SELECT with its rows.
-    `WITH changed AS (UPDATE machines SET power_state = $2, power_state_at = now() WHERE system_id = $1 RETURNING id)
-     SELECT id FROM changed`,
-    [systemId, state],
-  );
-  return rows[0]?.id ?? null;
 }
