@@ -27,8 +27,8 @@ export function metadataRouter(services: RegionServices, store: CredentialStore<
     const principal = await authenticateOAuth(ctx.get('authorization') || undefined, store);
     if (!principal) throw unauthorized("Authorization Error: the metadata server needs the machine's OAuth token.");
     if (principal.kind !== 'machine') throw forbidden('Only a machine token can use the metadata server.');
-    // Fresh state: the token lookup may predate a status change.
-    return services.metadata.machine(principal.machine.id);
+    // Read by this request's token lookup (never cached): as fresh as a second read would be.
+    return principal.machine;
   };
   /** The machine behind a request to one of the versioned paths. */
   const versioned = async (ctx: Koa.Context, version: string | undefined): Promise<Machine> => {

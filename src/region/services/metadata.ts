@@ -2,7 +2,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { MachineStatus as S } from '../../contracts/lifecycle';
 import { lifecycleWorkflowId, type MachineSignal, type MachineSignalStatus } from '../../contracts/workflows';
-import { MachineEntity, type Machine } from '../db/entities';
+import type { Machine } from '../db/entities';
 import { ConflictError, ValidationError } from '../errors';
 import type { BootResourceService } from './boot-resources';
 import { recordEvent } from './events';
@@ -346,11 +346,6 @@ export class MetadataService {
   /** A real OS (root-tgz, unpacked by the installer) runs cloud-init; the raw stand-in does not. */
   private finishesWithCloudInit(machine: Machine): boolean {
     return this.images?.named(`${machine.osystem}/${machine.distroSeries}`)?.filetype === 'root-tgz';
-  }
-
-  /** The machine as it is now (a token lookup may predate a status change). */
-  async machine(id: number): Promise<Machine> {
-    return this.db.getRepository(MachineEntity).findOneByOrFail({ id });
   }
 
   /** The public SSH keys cloud-init installs: the owner's, none for an unowned machine. */
