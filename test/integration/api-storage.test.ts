@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { HARDWARE_FILE, type HardwareReport } from '../../src/contracts/hardware';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import { MachineEntity } from '../../src/region/db/entities';
+import { storageOf, storageRowsInOneStatement, storageRowsSetWise } from '../../src/region/services/storage/repository';
 import { startApi, type ApiClient } from '../helpers/api';
 import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
@@ -73,6 +74,33 @@ describe('MAAS API: storage model', () => {
     JSON.stringify([await get('/blockdevices/'), await get('/volume-groups/'), await get('/raids/')]);
   const layout = (form: Record<string, string>) =>
     api.call('POST', `/MAAS/api/2.0/machines/${sid}/op-set_storage_layout`, { key: admin, form });
+
+  /**
+   * A machine's storage loads the same in one statement (a few machines) as in the six set-wise
+   * queries (a listing's many): every table filled here (disks, a partition table and its
+   * partitions, filesystems, a RAID's group and its virtual device), this machine and another.
+   */
+  const sameStorageEitherWay = async () => {
+    const ids = (await region.services.db.query(`SELECT id FROM machines ORDER BY id`)) as Array<{ id: number }>;
+    const all = ids.map((r) => r.id);
+    assert.ok(all.length >= 2, 'another machine to load alongside');
+    const sorted = (m: Map<number, unknown>) => [...m].sort(([a], [b]) => a - b);
+    const one = storageOf(await storageRowsInOneStatement(region.services.db.manager, all));
+    const setWise = storageOf(await storageRowsSetWise(region.services.db.manager, all));
+    assert.deepEqual(sorted(one), sorted(setWise));
+    const mine = [...one.values()].find((m) => m.systemId === sid)!;
+    assert.deepEqual(
+      [
+        mine.devices.length >= 4,
+        mine.tables.length > 0,
+        mine.partitions.length > 0,
+        mine.filesystems.length >= 2,
+        mine.groups.length,
+      ],
+      [true, true, true, true, 1],
+      'every storage table has rows for this machine',
+    );
+  };
 
   before(async () => {
     region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
@@ -338,6 +366,7 @@ describe('MAAS API: storage model', () => {
     assert.match(reuse.text, /already in use/);
     assert.equal((await get('/raids/')).length, 1);
     assert.equal((await machine()).raids[0].name, 'md0');
+    await sameStorageEitherWay();
     const del = await api.call('DELETE', `${base()}/raid/${raid.id}/`, { key: admin });
     assert.equal(del.status, 204, del.text);
     assert.equal((await device('sdb')).used_for, 'Unused');

@@ -10,11 +10,27 @@ import { queryAll } from '../query-all';
 type Row = Record<string, unknown>;
 const num = (v: unknown): number => Number(v);
 
-/** Every machine's storage, five queries whatever the count. */
+/**
+ * At most this many machines are loaded in one statement (storageRowsInOneStatement); more (a
+ * listing) in the six set-wise queries, whose cost does not grow per machine.
+ */
+export const ONE_STATEMENT_MAX = 16;
+
+type StorageRows = [Row[], Row[], Row[], Row[], Row[], Row[]];
+
+/** Every machine's storage: one statement for a few machines, six queries whatever the count for more. */
 export async function loadStorage(manager: EntityManager, machineIds: number[]): Promise<Map<number, MachineStorage>> {
-  const out = new Map<number, MachineStorage>();
-  if (machineIds.length === 0) return out;
-  const [machines, devices, tables, partitions, filesystems, groups] = (await queryAll(manager, [
+  if (machineIds.length === 0) return new Map();
+  return storageOf(
+    machineIds.length <= ONE_STATEMENT_MAX
+      ? await storageRowsInOneStatement(manager, machineIds)
+      : await storageRowsSetWise(manager, machineIds),
+  );
+}
+
+/** The six queries, each over all the machines. */
+export async function storageRowsSetWise(manager: EntityManager, machineIds: number[]): Promise<StorageRows> {
+  return (await queryAll(manager, [
     () =>
       manager.query(`SELECT id, system_id, bios_boot_method, architecture FROM machines WHERE id = ANY($1::int[])`, [
         machineIds,
@@ -40,8 +56,54 @@ export async function loadStorage(manager: EntityManager, machineIds: number[]):
       manager.query(`SELECT * FROM storage_filesystem_groups WHERE machine_id = ANY($1::int[]) ORDER BY id`, [
         machineIds,
       ]),
-  ])) as Row[][];
-  for (const m of machines!) {
+  ])) as StorageRows;
+}
+
+/**
+ * The same rows in one statement: each machine's row carries its storage as JSON arrays (one
+ * round trip where a commissioning, a layout change or a machine's page loads one machine). JSON
+ * gives the same values the column types do here (text, integers, bigint sizes as numbers,
+ * booleans, text[] as arrays), and storageOf reads both alike.
+ */
+export async function storageRowsInOneStatement(manager: EntityManager, machineIds: number[]): Promise<StorageRows> {
+  const machines: Array<Row & { devices: Row[]; tables: Row[]; partitions: Row[]; filesystems: Row[]; groups: Row[] }> =
+    await manager.query(
+      `SELECT m.id, m.system_id, m.bios_boot_method, m.architecture,
+            (SELECT coalesce(json_agg(d ORDER BY d.id), '[]') FROM storage_block_devices d WHERE d.machine_id = m.id) AS devices,
+            (SELECT coalesce(json_agg(t ORDER BY t.id), '[]')
+               FROM (SELECT t.*, d.machine_id FROM storage_partition_tables t
+                       JOIN storage_block_devices d ON d.id = t.block_device_id WHERE d.machine_id = m.id) t) AS tables,
+            (SELECT coalesce(json_agg(p ORDER BY p.id), '[]')
+               FROM (SELECT p.*, d.machine_id FROM storage_partitions p
+                       JOIN storage_partition_tables t ON t.id = p.partition_table_id
+                       JOIN storage_block_devices d ON d.id = t.block_device_id WHERE d.machine_id = m.id) p) AS partitions,
+            (SELECT coalesce(json_agg(f ORDER BY f.id), '[]') FROM storage_filesystems f WHERE f.machine_id = m.id) AS filesystems,
+            (SELECT coalesce(json_agg(g ORDER BY g.id), '[]') FROM storage_filesystem_groups g WHERE g.machine_id = m.id) AS groups
+       FROM machines m WHERE m.id = ANY($1::int[])`,
+      [machineIds],
+    );
+  return [
+    machines.map(({ id, system_id, bios_boot_method, architecture }) => ({
+      id,
+      system_id,
+      bios_boot_method,
+      architecture,
+    })),
+    machines.flatMap((m) => m.devices),
+    machines.flatMap((m) => m.tables),
+    machines.flatMap((m) => m.partitions),
+    machines.flatMap((m) => m.filesystems),
+    machines.flatMap((m) => m.groups),
+  ];
+}
+
+/** Machines' storage from its rows (either way of loading them). */
+export function storageOf([machines, devices, tables, partitions, filesystems, groups]: StorageRows): Map<
+  number,
+  MachineStorage
+> {
+  const out = new Map<number, MachineStorage>();
+  for (const m of machines) {
     out.set(num(m.id), {
       systemId: String(m.system_id),
       biosBootMethod: String(m.bios_boot_method),
@@ -53,12 +115,12 @@ export async function loadStorage(manager: EntityManager, machineIds: number[]):
       groups: [],
     });
   }
-  for (const d of devices!) out.get(num(d.machine_id))?.devices.push(deviceOf(d));
-  for (const t of tables!)
+  for (const d of devices) out.get(num(d.machine_id))?.devices.push(deviceOf(d));
+  for (const t of tables)
     out
       .get(num(t.machine_id))
       ?.tables.push({ id: num(t.id), blockDeviceId: num(t.block_device_id), tableType: String(t.table_type) });
-  for (const p of partitions!)
+  for (const p of partitions)
     out.get(num(p.machine_id))?.partitions.push({
       id: num(p.id),
       partitionTableId: num(p.partition_table_id),
@@ -68,7 +130,7 @@ export async function loadStorage(manager: EntityManager, machineIds: number[]):
       bootable: Boolean(p.bootable),
       tags: p.tags as string[],
     });
-  for (const f of filesystems!)
+  for (const f of filesystems)
     out.get(num(f.machine_id))?.filesystems.push({
       id: num(f.id),
       blockDeviceId: f.block_device_id === null ? null : num(f.block_device_id),
@@ -80,7 +142,7 @@ export async function loadStorage(manager: EntityManager, machineIds: number[]):
       mountOptions: (f.mount_options as string | null) ?? null,
       filesystemGroupId: f.filesystem_group_id === null ? null : num(f.filesystem_group_id),
     });
-  for (const g of groups!)
+  for (const g of groups)
     out.get(num(g.machine_id))?.groups.push({
       id: num(g.id),
       name: String(g.name),
@@ -132,7 +194,13 @@ export async function syncPhysicalDevices(
   machineId: number,
   disks: ReportedDisk[],
 ): Promise<void> {
-  const existing = (await loadOne(manager, machineId)).devices.filter((d) => d.type === 'physical');
+  // Only the physical devices: the rest of the machine's storage (loadOne's five more queries) is not asked.
+  const existing = (
+    (await manager.query(
+      `SELECT * FROM storage_block_devices WHERE machine_id = $1 AND type = 'physical' ORDER BY id`,
+      [machineId],
+    )) as Row[]
+  ).map(deviceOf);
   const kept = new Set<number>();
   const matches = (d: StoredBlockDevice, r: ReportedDisk) =>
     r.serial && d.serial
