@@ -63,7 +63,6 @@ export interface AppOptions {
 }
 
 export function createApp(services: RegionServices, o: AppOptions): Koa {
-  const store = tokenStore(services);
   const present = { temporalUiUrl: o.temporalUiUrl, temporalNamespace: o.temporalNamespace };
   const resources = apiResources(services, present);
   const app = new Koa();
@@ -84,7 +83,7 @@ export function createApp(services: RegionServices, o: AppOptions): Koa {
   );
   if (o.metrics) app.use(metricsRoute(o.metrics.registry));
   app.use(maasApiRouter(services, resources));
-  app.use(metadataRouter(services, store));
+  app.use(metadataRouter(services, tokenStore(services, 'machine')));
   app.use(runScriptsRoute());
   app.use(rackApiRouter(services, { rackSecret: o.rackSecret, regionUrl: o.regionUrl }));
   app.use(uiRouter(services, present));

@@ -123,4 +123,35 @@ describe('MAAS API: account tokens', () => {
       404,
     );
   });
+  it("finds a token with its holder whichever kind the caller expects first (the MAAS API users', the metadata server machines'); an unknown key is nobody's", async () => {
+    const [consumerKey, tokenKey, tokenSecret] = alice.key.split(':') as [string, string, string];
+    for (const expected of ['user', 'machine'] as const) {
+      const found = await api.services.credentials.findByTokenKey(tokenKey, expected);
+      assert.ok(found?.principal.kind === 'user', `alice's key, ${expected} expected first`);
+      assert.deepEqual(
+        [found.principal.user.id, found.principal.user.username, found.consumerKey, found.tokenSecret],
+        [alice.id, 'alice', consumerKey, tokenSecret],
+      );
+    }
+
+    const m = await api.services.machines.create({
+      hostname: 'token-holder',
+      macAddresses: [],
+      powerParameters: {},
+      deployed: true,
+      ownerId: null,
+    });
+    const token = await api.services.machines.machineToken(m.id);
+    for (const expected of ['machine', 'user'] as const) {
+      const found = await api.services.credentials.findByTokenKey(token.tokenKey, expected);
+      assert.ok(found?.principal.kind === 'machine', `the machine's token, ${expected} expected first`);
+      assert.deepEqual(
+        [found.principal.machine.systemId, found.principal.machine.hostname, found.consumerKey, found.tokenSecret],
+        [m.systemId, 'token-holder', token.consumerKey, token.tokenSecret],
+      );
+    }
+
+    for (const expected of ['user', 'machine'] as const)
+      assert.equal(await api.services.credentials.findByTokenKey('no-such-token', expected), null);
+  });
 });
