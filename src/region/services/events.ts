@@ -56,12 +56,10 @@ export async function recordMachineEvents(
   events: MachineEventInput[],
 ): Promise<void> {
   if (events.length === 0) return;
-  await manager.query(
-    // As a SELECT: TypeORM answers a bare INSERT with [rows, count].
-    `WITH m AS (SELECT id FROM machines WHERE system_id = $1), inserted AS (${insertEventsFrom('m')} RETURNING id)
-     SELECT count(*)::int AS n FROM inserted`,
-    [systemId, ...eventColumns(events)],
-  );
+  await manager.query(`WITH m AS (SELECT id FROM machines WHERE system_id = $1) ${insertEventsFrom('m')}`, [
+    systemId,
+    ...eventColumns(events),
+  ]);
 }
 
 /**
@@ -77,8 +75,10 @@ export async function recordPowerStateWithEvents(
   const rows: Array<{ id: number }> = await manager.query(
     `WITH changed AS (
        UPDATE machines SET power_state = $6, power_state_at = now() WHERE system_id = $1 RETURNING id
-     ), inserted AS (${insertEventsFrom('changed')} RETURNING id)
-     SELECT id, (SELECT count(*) FROM inserted) AS n FROM changed`,
+     ), inserted AS (${insertEventsFrom('changed')})
+     -- As a SELECT: TypeORM answers an UPDATE with [rows, count]. PostgreSQL runs the INSERT
+     -- whether or not this reads it.
+     SELECT id FROM changed`,
     [systemId, ...eventColumns(events), state],
   );
   return rows[0]?.id ?? null;
