@@ -155,6 +155,15 @@ export function summarizeActivity(activityType: string, input: unknown, machine:
     case 'recordPowerState':
       text = `Record power state ${String(i.state)}`;
       break;
+    case 'recordEvents':
+      text = `Record events: ${((i.events ?? []) as Array<{ description?: unknown }>).map((e) => String(e.description)).join('; ')}`;
+      break;
+    case 'recordPowerOutcome':
+      text = `Record power state ${String(i.state)}`;
+      break;
+    case 'lastReportAge':
+      text = `Read when ${host} last reported`;
+      break;
     case 'setStatusMessage':
       text = `Set status message: ${String(i.message)}`;
       break;

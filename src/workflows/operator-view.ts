@@ -24,6 +24,12 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
           const summary = summarizeActivity(input.activityType, input.args[0], machine);
           return next({ ...input, options: { ...input.options, summary } });
         },
+        // The database steps a workflow runs as local activities (the claim since lean-start).
+        async scheduleLocalActivity(input, next) {
+          if (input.options.summary) return next(input);
+          const summary = summarizeActivity(input.activityType, input.args[0], machine);
+          return next({ ...input, options: { ...input.options, summary } });
+        },
       },
     ],
   };

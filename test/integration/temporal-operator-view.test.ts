@@ -21,11 +21,14 @@ import { ScriptedRack } from '../helpers/scripted-rack';
 const run = promisify(execFile);
 type Json = Record<string, unknown>;
 
-/** The one-line summaries of the activities a workflow scheduled, in order. */
+/** The one-line summaries of the activities a workflow scheduled (local ones: their markers), in order. */
 async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
   const history = await handle.fetchHistory();
   return (history.events ?? [])
-    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .filter(
+      (e) =>
+        e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    )
     .map((e) => {
       const data = e.userMetadata?.summary?.data;
       return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : '';
@@ -85,6 +88,7 @@ describe('what an operator sees in Temporal (real CLI, HTTP, PostgreSQL, Tempora
     assert.ok(steps.includes('Power on ov-1 via IPMI 10.0.0.5'), steps.join('\n'));
     assert.ok(steps.includes('Power off ov-1 via IPMI 10.0.0.5'), steps.join('\n'));
     assert.ok(steps.includes('Record status Ready'), steps.join('\n'));
+    assert.ok(steps.includes('Claim ov-1, record status Commissioning'), steps.join('\n'));
     assert.ok(
       steps.every((s) => s !== ''),
       steps.join('\n'),

@@ -83,6 +83,19 @@ describe('activity summaries', () => {
     );
   });
 
+  it("the local activities' database steps say what they write", () => {
+    const events = [{ description: 'Powering on to commission.' }, { description: 'Powering on node-3.' }];
+    assert.equal(
+      summarizeActivity('recordEvents', { systemId: 'abc123', events }, ref),
+      'Record events: Powering on to commission.; Powering on node-3.',
+    );
+    assert.equal(
+      summarizeActivity('recordPowerOutcome', { systemId: 'abc123', state: 'on', events: [] }, ref),
+      'Record power state on',
+    );
+    assert.equal(summarizeActivity('lastReportAge', { systemId: 'abc123' }, ref), 'Read when node-3 last reported');
+  });
+
   it('a summary stays one short line', () => {
     const long = summarizeActivity('recordEvent', { type: 'Deploying', description: 'x'.repeat(500) }, ref);
     assert.equal(long.length, 120);
