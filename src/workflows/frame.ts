@@ -15,7 +15,8 @@ import type { EventInput, PowerActionResult, RegionActivities } from '../contrac
 import type { BootPurpose } from '../contracts/workflows';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { SearchAttribute, STEP_QUERY, type LifecycleOutcome, type OperationStep } from '../contracts/workflows';
-import { powerStepsOf, rackOf, region, regionLocal } from './activities';
+import { powerStepsOf, region, regionLocal } from './activities';
+import { powerWithEventSteps, powerWithoutEvents } from './frame-legacy-power';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 import type { MachineReports } from './signals';
 import { isResetRefused, ResetClaim } from './reset';
@@ -155,34 +156,19 @@ export class OperationFrame {
       // LEANER_HISTORY_PATCH implies FEWER_ROUND_TRIPS_PATCH (both decided at a run's start); a
       // boot preparation the paths below would drop must not pass silently.
       throw new Error('prepareBoot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
-    if (!this.powerEvents()) return this.powerWithoutEvents(action);
+    if (!this.powerEvents()) return powerWithoutEvents({ systemId, rackQueue }, action);
     if (this.fewerTrips) return this.powerInOneWrite(action, announce, prepareBoot);
-    // Only the activity's options and input differ from before: Temporal retries the BMC.
-    const rack = powerStepsOf(rackQueue, this.plan.powerWithinMs);
-    await this.event(
-      action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`,
-      'INFO',
-      POWER_STARTING[action],
+    return powerWithEventSteps(
+      {
+        systemId,
+        hostname,
+        rackQueue,
+        ...(this.plan.powerWithinMs === undefined ? {} : { powerWithinMs: this.plan.powerWithinMs }),
+        workflowId: this.workflowId,
+        event: (description, level, type) => this.event(description, level, type),
+      },
+      action,
     );
-    let result: PowerActionResult;
-    try {
-      const input = { systemId, retriedByTemporal: true };
-      result = asPowerResult(await (action === 'on' ? rack.powerOn(input) : rack.powerOff(input)));
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      await region.recordPowerState({ systemId, state: 'error' });
-      await this.event(bmcReason(err), 'ERROR', POWER_FAILED[action]);
-      throw err;
-    }
-    await region.recordPowerState({ systemId, state: result.state });
-    if (result.byHand) {
-      const message = byHandMessage(action, hostname, action === 'on');
-      await this.event(message, 'WARNING', POWER_STARTING[action]);
-      if (action === 'on') await region.setStatusMessage({ systemId, workflowId: this.workflowId, message });
-    } else {
-      await this.event(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action]);
-    }
-    return result;
   }
 
   /**
@@ -254,15 +240,6 @@ export class OperationFrame {
    */
   private get claims(): RegionActivities {
     return this.leanStart ? regionLocal : region;
-  }
-
-  /** What a power action was before its events (histories of workflows started then replay it). */
-  private async powerWithoutEvents(action: 'on' | 'off'): Promise<PowerActionResult> {
-    const { systemId } = this.plan;
-    const rack = rackOf(this.plan.rackQueue!);
-    const result = asPowerResult(await (action === 'on' ? rack.powerOn({ systemId }) : rack.powerOff({ systemId })));
-    await region.recordPowerState({ systemId, state: result.state });
-    return result;
   }
 
   async run(runbook: () => Promise<LifecycleOutcome>): Promise<LifecycleOutcome> {
@@ -358,7 +335,7 @@ export class OperationFrame {
         await this.power('off').catch(() => undefined);
       } else {
         try {
-          await this.powerWithoutEvents('off');
+          await powerWithoutEvents({ systemId: this.plan.systemId, rackQueue: this.plan.rackQueue }, 'off');
         } catch (err) {
           await this.event(`Could not power off: ${failureMessage(err)}`, 'WARNING');
         }
