@@ -153,13 +153,11 @@ export function summarizeActivity(activityType: string, input: unknown, machine:
       text = `Set the next netboot of ${host} to ${String(i.purpose)}${i.erase ? ` (erase ${String(i.erase)})` : ''}`;
       break;
     case 'recordPowerState':
+    case 'recordPowerOutcome':
       text = `Record power state ${String(i.state)}`;
       break;
     case 'recordEvents':
       text = `Record events: ${((i.events ?? []) as Array<{ description?: unknown }>).map((e) => String(e.description)).join('; ')}`;
-      break;
-    case 'recordPowerOutcome':
-      text = `Record power state ${String(i.state)}`;
       break;
     case 'lastReportAge':
       text = `Read when ${host} last reported`;

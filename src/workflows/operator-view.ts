@@ -8,6 +8,16 @@ import { summarizeActivity, type SummaryMachine } from '../contracts/operator-vi
 export const interceptors: WorkflowInterceptorsFactory = () => {
   // One factory call per workflow execution: this is that workflow's machine.
   let machine: SummaryMachine | undefined;
+  /** The input with its summary, unless the call site gave one. */
+  const withSummary = <I extends { activityType: string; args: unknown[]; options: { summary?: string } }>(
+    input: I,
+  ): I =>
+    input.options.summary
+      ? input
+      : {
+          ...input,
+          options: { ...input.options, summary: summarizeActivity(input.activityType, input.args[0], machine) },
+        };
   return {
     inbound: [
       {
@@ -19,17 +29,9 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
     ],
     outbound: [
       {
-        async scheduleActivity(input, next) {
-          if (input.options.summary) return next(input);
-          const summary = summarizeActivity(input.activityType, input.args[0], machine);
-          return next({ ...input, options: { ...input.options, summary } });
-        },
+        scheduleActivity: (input, next) => next(withSummary(input)),
         // The database steps a workflow runs as local activities (the claim since lean-start).
-        async scheduleLocalActivity(input, next) {
-          if (input.options.summary) return next(input);
-          const summary = summarizeActivity(input.activityType, input.args[0], machine);
-          return next({ ...input, options: { ...input.options, summary } });
-        },
+        scheduleLocalActivity: (input, next) => next(withSummary(input)),
       },
     ],
   };

@@ -14,7 +14,7 @@ const num = (v: unknown): number => Number(v);
  * At most this many machines are loaded in one statement (storageRowsInOneStatement); more (a
  * listing) in the six set-wise queries, whose cost does not grow per machine.
  */
-export const ONE_STATEMENT_MAX = 16;
+const ONE_STATEMENT_MAX = 16;
 
 type StorageRows = [Row[], Row[], Row[], Row[], Row[], Row[]];
 
