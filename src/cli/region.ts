@@ -46,6 +46,7 @@ export async function startRegion(
     // With PostgreSQL restarting, a request waits this long for a connection, then gets a 503.
     connectionWaitMs: CONNECTION_WAIT_MS,
     applicationName: 'metalflow',
+    preparedStatements: limits.preparedStatements,
   });
   const listingDb = roles.api
     ? await openDatabase(infra.databaseUrl, {
@@ -55,6 +56,7 @@ export async function startRegion(
         // A listing waits this long for a connection of its pool, then gets a 503 (never hangs).
         connectionWaitMs: 10_000,
         applicationName: 'metalflow-listings',
+        preparedStatements: limits.preparedStatements,
       })
     : undefined;
   // One registry per region process: its API's requests, the workflows it starts, the outcomes

@@ -55,6 +55,8 @@ export interface DatabaseLimits {
   statementTimeoutMs: number;
   /** How many machine listings one user may run at once; more wait their turn (up to 16, 30 s), then 429. */
   listingsPerUser: number;
+  /** METALFLOW_DB_PREPARED_STATEMENTS=off: no prepared statements (a pooler in transaction mode that cannot keep them). */
+  preparedStatements: boolean;
 }
 
 export interface RackBootConfig {
@@ -71,6 +73,12 @@ export interface RackBootConfig {
 function port(value: string | undefined, standard: number): number | null {
   if (value === 'off') return null;
   return int(value, standard);
+}
+
+function onOff(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new Error(`${name} is "on" or "off", got "${value}".`);
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -154,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       listingPoolSize: Math.max(1, int(env.METALFLOW_DB_LISTING_POOL_SIZE, 6)),
       statementTimeoutMs: int(env.METALFLOW_DB_STATEMENT_TIMEOUT_MS, 30_000),
       listingsPerUser: Math.max(1, int(env.METALFLOW_LISTINGS_PER_USER, 1)),
+      preparedStatements: onOff('METALFLOW_DB_PREPARED_STATEMENTS', env.METALFLOW_DB_PREPARED_STATEMENTS, true),
     },
     dnsListen: dnsListen(env.METALFLOW_DNS_LISTEN, process.getuid?.() === 0),
     logFormat: logFormat(env.METALFLOW_LOG_FORMAT),

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
+import { preparingClient, StatementNames } from './prepared-statements';
 import { Initial1763769600000 } from './migrations/0001-initial';
 import { HostId1764000000000 } from './migrations/0002-host-id';
 import { Network1764100000000 } from './migrations/0003-network';
@@ -82,6 +83,11 @@ export interface DatabaseOptions {
   connectionWaitMs?: number;
   /** Shown in pg_stat_activity, so an operator can tell the pools apart. */
   applicationName?: string;
+  /**
+   * Prepare the statements that repeat, once per connection (prepared-statements.ts); on unless
+   * false. Off for a connection pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 /** The region's database. Schema changes only through migrations (never `synchronize`). */
@@ -100,6 +106,7 @@ export function createDataSource(url: string, options: DatabaseOptions = {}): Da
       // Sent in the startup packet: the server enforces it on every statement of the connection.
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       ...(options.connectionWaitMs ? { connectionTimeoutMillis: options.connectionWaitMs } : {}),
+      ...(options.preparedStatements === false ? {} : { Client: preparingClient(new StatementNames()) }),
     },
   });
 }
@@ -111,7 +118,11 @@ export async function openDatabase(
   // Migrations run on their own short-lived connections without statement_timeout: rewriting a
   // big table may rightly take longer than any API statement should.
   if (options.migrate ?? true) {
-    const migrator = createDataSource(url, { poolSize: 2, applicationName: 'metalflow-migrate' });
+    const migrator = createDataSource(url, {
+      poolSize: 2,
+      applicationName: 'metalflow-migrate',
+      preparedStatements: false,
+    });
     await migrator.initialize();
     try {
       await migrate(migrator);

@@ -1,0 +1,102 @@
+// The region's pool prepares the statements that repeat (src/region/db/prepared-statements.ts),
+// checked on a real PostgreSQL through pg_prepared_statements of the connection that ran them:
+// a text is prepared from its second run with parameters, a one-off or a `*` select never is,
+// a statement whose result type changed under it fails once and then runs unnamed, and
+// `preparedStatements: false` prepares nothing.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { openDatabase } from '../../src/region/db/data-source';
+import { StatementNames } from '../../src/region/db/prepared-statements';
+import { freshDatabase } from '../helpers/infra';
+
+describe('prepared statements', () => {
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let runner: QueryRunner;
+
+  before(async () => {
+    database = await freshDatabase();
+    await database.db.query('CREATE TABLE prep_probe (id int PRIMARY KEY, v int NOT NULL)');
+    await database.db.query('INSERT INTO prep_probe SELECT g, g * 10 FROM generate_series(1, 5) g');
+    runner = database.db.createQueryRunner();
+    await runner.connect();
+  });
+  after(async () => {
+    await runner?.release();
+    await database?.drop();
+  });
+
+  /** The texts prepared on the runner's connection. */
+  const prepared = async (r: QueryRunner = runner): Promise<string[]> =>
+    ((await r.query('SELECT statement FROM pg_prepared_statements')) as { statement: string }[]).map(
+      (row) => row.statement,
+    );
+
+  it('prepares a text with parameters from its second run, and answers the same', async () => {
+    const text = 'SELECT v FROM prep_probe WHERE id = $1';
+    assert.deepEqual(await runner.query(text, [2]), [{ v: 20 }]);
+    assert.ok(!(await prepared()).includes(text), 'one run: not prepared');
+    assert.deepEqual(await runner.query(text, [3]), [{ v: 30 }]);
+    assert.ok((await prepared()).includes(text), 'two runs: prepared');
+    assert.deepEqual(await runner.query(text, [4]), [{ v: 40 }]);
+    assert.equal((await prepared()).filter((s) => s === text).length, 1, 'prepared once');
+  });
+
+  it('never prepares a text without parameters, a one-off, or one whose columns are *', async () => {
+    const noParameters = 'SELECT count(*)::int AS n FROM prep_probe';
+    const star = 'SELECT * FROM prep_probe WHERE id = $1';
+    const qualifiedStar = 'SELECT p.* FROM prep_probe p WHERE p.id = $1';
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await runner.query(noParameters), [{ n: 5 }]);
+      assert.deepEqual(await runner.query(star, [1]), [{ id: 1, v: 10 }]);
+      assert.deepEqual(await runner.query(qualifiedStar, [1]), [{ id: 1, v: 10 }]);
+    }
+    await runner.query('SELECT v FROM prep_probe WHERE id = $1 AND v > $2', [1, 0]);
+    const texts = await prepared();
+    for (const t of [noParameters, star, qualifiedStar, 'SELECT v FROM prep_probe WHERE id = $1 AND v > $2'])
+      assert.ok(!texts.includes(t), `not prepared: ${t}`);
+  });
+
+  it('a statement whose result type changed under it fails once, then runs unnamed', async () => {
+    const text = 'SELECT v FROM prep_probe WHERE id = $1 AND $2::int = 1';
+    await runner.query(text, [1, 1]);
+    await runner.query(text, [1, 1]);
+    assert.ok((await prepared()).includes(text));
+    // A migration from another region process, while this one runs.
+    await database.db.query('ALTER TABLE prep_probe ALTER COLUMN v TYPE bigint');
+    await assert.rejects(runner.query(text, [1, 1]), /cached plan must not change result type/);
+    assert.deepEqual(await runner.query(text, [1, 1]), [{ v: '10' }]);
+    assert.deepEqual(await runner.query(text, [2, 1]), [{ v: '20' }]);
+  });
+
+  it('prepares nothing with preparedStatements: false', async () => {
+    let plain: DataSource | undefined;
+    try {
+      plain = await openDatabase(database.url, { migrate: false, poolSize: 1, preparedStatements: false });
+      const r = plain.createQueryRunner();
+      await r.connect();
+      try {
+        for (let i = 0; i < 3; i++) await r.query('SELECT id FROM prep_probe WHERE v = $1', [10]);
+        assert.deepEqual(await prepared(r), []);
+      } finally {
+        await r.release();
+      }
+    } finally {
+      await plain?.destroy();
+    }
+  });
+
+  it('keeps its named set and its sightings bounded', () => {
+    const names = new StatementNames();
+    for (let i = 0; i < 20_000; i++) assert.equal(names.nameOf(`SELECT ${i} WHERE $1`), undefined);
+    assert.equal(names.size, 0, 'one-offs are never named');
+    assert.ok(names.counting <= 5_000, `${names.counting} texts counted`);
+    for (let i = 0; i < 1_200; i++) {
+      names.nameOf(`SELECT ${i} FROM t WHERE $1`);
+      names.nameOf(`SELECT ${i} FROM t WHERE $1`);
+    }
+    assert.equal(names.size, 1_000, 'at most 1,000 names');
+    assert.equal(names.nameOf('SELECT 1 FROM t WHERE $1'), names.nameOf('SELECT 1 FROM t WHERE $1'));
+    assert.notEqual(names.nameOf('SELECT 1 FROM t WHERE $1'), names.nameOf('SELECT 2 FROM t WHERE $1'));
+  });
+});
