@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { openDatabase } from '../../src/region/db/data-source';
-import { StatementNames } from '../../src/region/db/prepared-statements';
+import { selectsStar, StatementNames } from '../../src/region/db/prepared-statements';
 import { freshDatabase } from '../helpers/infra';
 
 describe('prepared statements', () => {
@@ -84,6 +84,38 @@ describe('prepared statements', () => {
     } finally {
       await plain?.destroy();
     }
+  });
+
+  it('plans a prepared statement once, generically, on the pool', async () => {
+    assert.deepEqual(await runner.query('SHOW plan_cache_mode'), [{ plan_cache_mode: 'force_generic_plan' }]);
+    const text = 'SELECT id FROM prep_probe WHERE id = ANY($1::int[]) ORDER BY id';
+    for (let i = 0; i < 3; i++) assert.deepEqual(await runner.query(text, [[1, 2]]), [{ id: 1 }, { id: 2 }]);
+    const [row] = (await runner.query(
+      'SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1',
+      [text],
+    )) as { generic_plans: string; custom_plans: string }[];
+    assert.deepEqual(row, { generic_plans: '2', custom_plans: '0' }, 'the second and third runs, prepared');
+  });
+
+  it('tells the statements whose own columns are *', () => {
+    for (const text of [
+      'SELECT * FROM t WHERE id = $1',
+      'select t.* from t where id = $1',
+      'SELECT t.*, d.machine_id FROM t JOIN d ON d.id = t.d WHERE d.m = $1',
+      'SELECT a, t.* FROM t WHERE id = $1',
+      'SELECT DISTINCT ON (a) * FROM t WHERE id = $1',
+      'WITH x AS (SELECT a FROM t) SELECT * FROM x WHERE a = $1',
+      'UPDATE t SET a = $1 RETURNING *',
+    ])
+      assert.equal(selectsStar(text), true, text);
+    for (const text of [
+      'SELECT count(*) FROM t WHERE id = $1',
+      'SELECT m.id, (SELECT json_agg(x) FROM (SELECT t.*, d.id FROM t JOIN d ON true) x) AS xs FROM m WHERE m.id = $1',
+      'WITH x AS (SELECT * FROM t) SELECT a FROM x WHERE a = $1',
+      'SELECT a * $1 FROM t',
+      'UPDATE t SET a = a * $1 RETURNING a',
+    ])
+      assert.equal(selectsStar(text), false, text);
   });
 
   it('keeps its named set and its sightings bounded', () => {

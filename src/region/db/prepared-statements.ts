@@ -19,9 +19,19 @@ const MAX_SIGHTED = 5000;
 /**
  * A statement whose result columns come from `*`: a column added by a migration while a region
  * runs changes its result type, which a prepared statement refuses ("cached plan must not change
- * result type"). Those stay unnamed.
+ * result type"). Those stay unnamed. Only the statement's own columns count: a `*` inside
+ * parentheses (a subquery's, a CTE's, count(*)) does not reach its result type.
  */
-const STAR_COLUMNS = /(?:\bselect|\breturning|,)\s*(?:[\w"]+\.)?\*|[\w"]\.\*/i;
+const STAR_COLUMNS = /(?:\bselect(?:\s+distinct(?:\s+on)?)?|\breturning|,)\s*(?:[\w"]+\.)?\*/i;
+
+export function selectsStar(text: string): boolean {
+  let outer = text;
+  for (let before = ''; before !== outer;) {
+    before = outer;
+    outer = outer.replace(/\([^()]*\)/g, ' ');
+  }
+  return STAR_COLUMNS.test(outer);
+}
 
 export class StatementNames {
   private readonly named = new Map<string, string>();
@@ -40,7 +50,7 @@ export class StatementNames {
       return undefined;
     }
     this.sighted.delete(text);
-    if (STAR_COLUMNS.test(text)) {
+    if (selectsStar(text)) {
       this.refused.add(text);
       return undefined;
     }
