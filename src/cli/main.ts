@@ -50,7 +50,11 @@ function onSignal(stop: () => Promise<void>): void {
 async function withDatabase<T>(fn: (users: Users.UserService) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const pg = await ensureDatabase(config, log);
-  const db = await dataSource().openDatabase(pg.url, { migrate: true, poolSize: 2 });
+  const db = await dataSource().openDatabase(pg.url, {
+    migrate: true,
+    poolSize: 2,
+    preparedStatements: config.database.preparedStatements,
+  });
   try {
     return await fn(new (users().UserService)(db));
   } finally {

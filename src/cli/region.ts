@@ -57,6 +57,8 @@ export async function startRegion(
         connectionWaitMs: 10_000,
         applicationName: 'metalflow-listings',
         preparedStatements: limits.preparedStatements,
+        // A listing's filters (status, owner, LIMIT/OFFSET pages) are planned for their values.
+        genericPlans: false,
       })
     : undefined;
   // One registry per region process: its API's requests, the workflows it starts, the outcomes

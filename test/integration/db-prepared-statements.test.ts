@@ -1,8 +1,9 @@
 // The region's pool prepares the statements that repeat (src/region/db/prepared-statements.ts),
 // checked on a real PostgreSQL through pg_prepared_statements of the connection that ran them:
 // a text is prepared from its second run with parameters, a one-off or a `*` select never is,
-// a statement whose result type changed under it fails once and then runs unnamed, and
-// `preparedStatements: false` prepares nothing.
+// a statement whose result type changed under it fails once and then runs unnamed, a value pg
+// cannot send fails only its own call, generic plans are the main pool's (the URL's startup
+// options kept), and `preparedStatements: false` prepares nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource, QueryRunner } from 'typeorm';
@@ -69,6 +70,41 @@ describe('prepared statements', () => {
     assert.deepEqual(await runner.query(text, [2, 1]), [{ v: '20' }]);
   });
 
+  it('a value pg cannot send fails its own call only', async () => {
+    const text = "SELECT $1::jsonb ->> 'a' AS a";
+    assert.deepEqual(await runner.query(text, [{ a: 1 }]), [{ a: '1' }]);
+    assert.deepEqual(await runner.query(text, [{ a: 2 }]), [{ a: '2' }]);
+    assert.ok((await prepared()).includes(text));
+    // JSON.stringify refuses a BigInt: pg closes the statement it had prepared.
+    await assert.rejects(runner.query(text, [{ a: 3n }]), /BigInt/);
+    assert.deepEqual(await runner.query(text, [{ a: 4 }]), [{ a: '4' }]);
+    assert.deepEqual(await runner.query(text, [{ a: 5 }]), [{ a: '5' }]);
+  });
+
+  it('keeps the URL startup options beside the generic plans, and the listing pool plans per call', async () => {
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c work_mem=7MB');
+    const pools: DataSource[] = [];
+    try {
+      const main = await openDatabase(url.toString(), { migrate: false, poolSize: 1 });
+      pools.push(main);
+      assert.deepEqual(await main.query('SHOW work_mem'), [{ work_mem: '7MB' }]);
+      assert.deepEqual(await main.query('SHOW plan_cache_mode'), [{ plan_cache_mode: 'force_generic_plan' }]);
+      const listing = await openDatabase(database.url, { migrate: false, poolSize: 1, genericPlans: false });
+      pools.push(listing);
+      assert.deepEqual(await listing.query('SHOW plan_cache_mode'), [{ plan_cache_mode: 'auto' }]);
+      const text = 'SELECT id FROM prep_probe WHERE v = $1';
+      for (let i = 0; i < 2; i++) await listing.query(text, [10]);
+      const rows = (await listing.query('SELECT statement FROM pg_prepared_statements')) as { statement: string }[];
+      assert.ok(
+        rows.some((r) => r.statement === text),
+        'prepared on the listing pool too',
+      );
+    } finally {
+      for (const pool of pools) await pool.destroy();
+    }
+  });
+
   it('prepares nothing with preparedStatements: false', async () => {
     let plain: DataSource | undefined;
     try {
@@ -78,6 +114,7 @@ describe('prepared statements', () => {
       try {
         for (let i = 0; i < 3; i++) await r.query('SELECT id FROM prep_probe WHERE v = $1', [10]);
         assert.deepEqual(await prepared(r), []);
+        assert.deepEqual(await r.query('SHOW plan_cache_mode'), [{ plan_cache_mode: 'auto' }]);
       } finally {
         await r.release();
       }
@@ -127,7 +164,7 @@ describe('prepared statements', () => {
       names.nameOf(`SELECT ${i} FROM t WHERE $1`);
       names.nameOf(`SELECT ${i} FROM t WHERE $1`);
     }
-    assert.equal(names.size, 1_000, 'at most 1,000 names');
+    assert.equal(names.size, 256, 'at most 256 names');
     assert.equal(names.nameOf('SELECT 1 FROM t WHERE $1'), names.nameOf('SELECT 1 FROM t WHERE $1'));
     assert.notEqual(names.nameOf('SELECT 1 FROM t WHERE $1'), names.nameOf('SELECT 2 FROM t WHERE $1'));
   });

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { preparingClient, StatementNames } from './prepared-statements';
@@ -89,16 +88,8 @@ export interface DatabaseOptions {
    * false. Off for a connection pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
    */
   preparedStatements?: boolean;
-}
-
-/**
- * pg's pool options that prepare the statements that repeat (prepared-statements.ts), and have
- * PostgreSQL reuse one generic plan for each. In its default mode (auto) it kept planning the
- * machine view's joins anew for every call: `id = ANY($1)` estimated for one machine costs less
- * than the generic plan's guess, though the plan is the same (index lookups either way).
- */
-function preparedStatements(): { Client: typeof pg.Client; options: string } {
-  return { Client: preparingClient(new StatementNames()), options: '-c plan_cache_mode=force_generic_plan' };
+  /** With preparedStatements: PostgreSQL keeps one generic plan per statement (PreparingOptions); on unless false. */
+  genericPlans?: boolean;
 }
 
 /** The region's database. Schema changes only through migrations (never `synchronize`). */
@@ -117,7 +108,9 @@ export function createDataSource(url: string, options: DatabaseOptions = {}): Da
       // Sent in the startup packet: the server enforces it on every statement of the connection.
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       ...(options.connectionWaitMs ? { connectionTimeoutMillis: options.connectionWaitMs } : {}),
-      ...(options.preparedStatements === false ? {} : preparedStatements()),
+      ...(options.preparedStatements === false
+        ? {}
+        : { Client: preparingClient(new StatementNames(), { genericPlans: options.genericPlans ?? true }) }),
     },
   });
 }

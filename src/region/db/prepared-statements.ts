@@ -1,18 +1,19 @@
 // Statements the region sends again and again are prepared once per connection (issue 17).
 // PostgreSQL plans every unnamed statement anew; for the region's short statements, planning was
-// about half of what PostgreSQL's statement time (pg_stat_statements over a commissioning bench:
-// 6.8 s planning against 8.8 s executing, the machine view's eight-table joins ~3 ms each).
-// A named statement is parsed and planned once per connection, then PostgreSQL reuses its plan
-// (a generic one once it costs no more than the custom ones: plan_cache_mode auto).
+// about two thirds of PostgreSQL's statement work (pg_stat_statements over a commissioning bench:
+// 6.8 s planning against 8.8 s executing, 5.6 s of which waited for row locks; the machine view's
+// eight-table joins took ~3 ms each to plan). A named statement is parsed once per connection,
+// and on the main pool PostgreSQL reuses one generic plan for it (PreparingOptions.genericPlans).
 //
 // pg prepares a statement when a query carries a `name`; TypeORM never gives one, so the pool's
 // client names a statement itself once the same text has come twice with parameters. One-off
-// texts (a listing's filter, a bulk insert's row count) stay unnamed, and the named set is bounded.
+// texts (a listing's filter, a bulk insert's row count) stay unnamed, and the named set is bounded:
+// every connection that runs a named text keeps it (and its plan) for the connection's life.
 import crypto from 'node:crypto';
 import pg from 'pg';
 
 /** Named texts per process at most: each connection that runs one keeps its plan. */
-const MAX_NAMED = 1000;
+const MAX_NAMED = 256;
 /** Texts counted before the first sighting counts are dropped (one-off texts must not pile up). */
 const MAX_SIGHTED = 5000;
 
@@ -83,15 +84,59 @@ export class StatementNames {
 const isStalePlan = (err: unknown): boolean =>
   (err as { code?: string }).code === '0A000' && /cached plan must not change result type/.test(String(err));
 
+/**
+ * pg records a statement as prepared when PostgreSQL parsed it, but closes it again when a value
+ * cannot be sent (pg's own error, no SQLSTATE); and a statement the server lost answers 26000.
+ * Either way the connection must parse it again next time, or every later call fails.
+ */
+const needsParseAgain = (err: unknown): boolean => {
+  const code = (err as { code?: unknown }).code;
+  return code === undefined || code === '26000';
+};
+
+interface PgConnectionState {
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements?: Record<string, string>;
+}
+
 type QueryCallback = (err: Error | null, result?: unknown) => void;
+
+export interface PreparingOptions {
+  /**
+   * PostgreSQL reuses one generic plan for each prepared statement (plan_cache_mode
+   * force_generic_plan, added to the connection's startup options, the URL's or PGOPTIONS' kept).
+   * In its default mode it kept planning the machine view's joins for every call: `id = ANY($1)`
+   * estimated for one machine looks cheaper than the generic plan, which is the same plan.
+   * It also applies to the unnamed statements of those connections.
+   */
+  genericPlans: boolean;
+}
 
 /**
  * pg's Client with named statements for texts that repeat (given to the pool as `Client`).
  * Only the (text, values) form TypeORM uses is named; a query config object passes as it is.
  */
-export function preparingClient(names: StatementNames): typeof pg.Client {
+export function preparingClient(names: StatementNames, o: PreparingOptions): typeof pg.Client {
   const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
-  class PreparingClient extends pg.Client {}
+  class PreparingClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super(config);
+      if (o.genericPlans) {
+        // pg's parsed connection parameters: the connection string's options win over the
+        // config's, so the setting is added here, after pg has read them all.
+        const params = (this as unknown as { connectionParameters: { options?: string } }).connectionParameters;
+        params.options = [params.options, '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' ');
+      }
+    }
+  }
+  const settle = (client: pg.Client, text: string, name: string, err: unknown): void => {
+    if (isStalePlan(err)) names.refuse(text);
+    else if (needsParseAgain(err)) {
+      const state = (client as unknown as { connection: PgConnectionState }).connection;
+      delete state.parsedStatements[name];
+      delete state.submittedNamedStatements?.[name];
+    }
+  };
   Object.defineProperty(PreparingClient.prototype, 'query', {
     value: function (this: pg.Client, text: unknown, values?: unknown, callback?: unknown): unknown {
       const name =
@@ -100,11 +145,11 @@ export function preparingClient(names: StatementNames): typeof pg.Client {
       const config = { name, text: text as string, values: values as unknown[] };
       if (typeof callback === 'function')
         return query.call(this, config, (err: Error | null, result?: unknown) => {
-          if (err && isStalePlan(err)) names.refuse(text as string);
+          if (err) settle(this, text as string, name, err);
           (callback as QueryCallback)(err, result);
         });
       return (query.call(this, config) as Promise<unknown>).catch((err: unknown) => {
-        if (isStalePlan(err)) names.refuse(text as string);
+        settle(this, text as string, name, err);
         throw err;
       });
     },

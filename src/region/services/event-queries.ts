@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { ValidationError } from '../errors';
 import { visibilitySql } from './machine-queries';
 import { isAdmin, type Principal } from './principal';
+import { sqlCount } from './sql-count';
 
 /** MAAS's LOGGING_LEVELS: Python's numbers, with AUDIT (0) below everything. */
 export const EVENT_LEVELS = { AUDIT: 0, DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, CRITICAL: 50 } as const;
@@ -86,7 +87,6 @@ export class EventQueries {
       where.push(`e.id > $${params.length}`);
       order = 'ASC';
     }
-    params.push(page.limit);
     const rows: Array<{
       id: string;
       system_id: string | null;
@@ -101,7 +101,7 @@ export class EventQueries {
          FROM events e LEFT JOIN machines m ON m.id = e.machine_id
         WHERE ${where.join(' AND ')}
         ORDER BY e.id ${order}
-        LIMIT $${params.length}`,
+        LIMIT ${sqlCount(page.limit)}`,
       params,
     );
     const events = rows.map((r) => ({

@@ -9,6 +9,7 @@ import { normaliseFilter, type MachineFilter } from './machine-filter';
 import { filterSql, resolveFilter } from './machine-filter-sql';
 import { visibilitySql } from './machine-queries';
 import type { Principal } from './principal';
+import { sqlCount } from './sql-count';
 
 /** The sortable columns (MAAS's machine list headers) → their SQL; the joins they need are below. */
 export const MACHINE_LIST_SORTS = {
@@ -121,8 +122,8 @@ export class MachineListQueries {
            LEFT JOIN users u ON u.id = m.owner_id
            LEFT JOIN resource_pools p ON p.id = m.pool_id
            JOIN zones z ON z.id = m.zone_id
-          WHERE ${where} ORDER BY ${order} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, limit, q.offset],
+          WHERE ${where} ORDER BY ${order} LIMIT ${sqlCount(limit)} OFFSET ${sqlCount(q.offset)}`,
+        params,
       ) as Promise<
         Array<{
           system_id: string;

@@ -19,6 +19,7 @@ import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script
 import { queryAll } from './query-all';
 import { groupRows } from './group-rows';
 import { loadLeaseLinks, type InterfaceLink } from './machine-lease-links';
+import { sqlCount } from './sql-count';
 
 export interface MachineView {
   machine: Machine;
@@ -187,8 +188,8 @@ export class MachineQueries {
     const [count, rows] = await Promise.all([
       db.query(`SELECT count(*)::int AS n FROM machines m WHERE ${where}`, params) as Promise<Array<{ n: number }>>,
       db.query(
-        `SELECT m.id FROM machines m WHERE ${where} ORDER BY m.id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, page.limit, page.offset],
+        `SELECT m.id FROM machines m WHERE ${where} ORDER BY m.id LIMIT ${sqlCount(page.limit)} OFFSET ${sqlCount(page.offset)}`,
+        params,
       ) as Promise<Array<{ id: number }>>,
     ]);
     return {

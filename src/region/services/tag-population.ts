@@ -13,6 +13,7 @@ import type { EntityManager } from 'typeorm';
 import { ValidationError } from '../errors';
 import { captureOutput, LSHW_SCRIPT, sameRunLldp } from './probe-details';
 import { definitionMatches, parseDetails } from './tag-definitions';
+import { sqlCount } from './sql-count';
 
 /**
  * pg advisory lock key (any fixed number unused elsewhere) ordering a tag's population write
@@ -68,10 +69,10 @@ function latestLshw(manager: EntityManager, afterMachine: number, limit?: number
        FROM (SELECT t.machine_id AS "machineId", max(r.id) AS "resultId"
                FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
               WHERE r.script_name = $1 AND r.status = 2 AND t.machine_id > $2
-              GROUP BY t.machine_id ORDER BY t.machine_id${limit === undefined ? '' : ' LIMIT $3'}) l
+              GROUP BY t.machine_id ORDER BY t.machine_id${limit === undefined ? '' : ` LIMIT ${sqlCount(limit)}`}) l
        JOIN script_results r ON r.id = l."resultId" ${sameRunLldp('c')}
       ORDER BY l."machineId"`,
-    limit === undefined ? [LSHW_SCRIPT, afterMachine] : [LSHW_SCRIPT, afterMachine, limit],
+    [LSHW_SCRIPT, afterMachine],
   );
 }
 
