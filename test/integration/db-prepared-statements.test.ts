@@ -81,6 +81,18 @@ describe('prepared statements', () => {
     assert.deepEqual(await runner.query(text, [{ a: 5 }]), [{ a: '5' }]);
   });
 
+  it('a statement the server has but pg forgot fails once, then is used', async () => {
+    const text = 'SELECT v FROM prep_probe WHERE id = $1 AND $2::int = 2';
+    await runner.query(text, [1, 2]);
+    await runner.query(text, [1, 2]);
+    const client = (runner as unknown as { databaseConnection: { connection: { parsedStatements: object } } })
+      .databaseConnection;
+    client.connection.parsedStatements = {};
+    await assert.rejects(runner.query(text, [1, 2]), /already exists/);
+    assert.equal((await runner.query(text, [3, 2]))[0].v !== undefined, true);
+    assert.equal((await runner.query(text, [4, 2])).length, 1);
+  });
+
   it('keeps the URL startup options beside the generic plans, and the listing pool plans per call', async () => {
     const url = new URL(database.url);
     url.searchParams.set('options', '-c work_mem=7MB');

@@ -12,7 +12,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 
-/** Named texts per process at most: each connection that runs one keeps its plan. */
+/** Named texts per pool at most: each connection that runs one keeps its plan. */
 const MAX_NAMED = 256;
 /** Texts counted before the first sighting counts are dropped (one-off texts must not pile up). */
 const MAX_SIGHTED = 5000;
@@ -130,9 +130,13 @@ export function preparingClient(names: StatementNames, o: PreparingOptions): typ
     }
   }
   const settle = (client: pg.Client, text: string, name: string, err: unknown): void => {
+    const state = (client as unknown as { connection: PgConnectionState }).connection;
     if (isStalePlan(err)) names.refuse(text);
+    else if ((err as { code?: unknown }).code === '42P05')
+      // The server has it though pg forgot it (an error of pg's own after the server parsed it):
+      // use it from now on rather than parse it again on every call.
+      state.parsedStatements[name] = text;
     else if (needsParseAgain(err)) {
-      const state = (client as unknown as { connection: PgConnectionState }).connection;
       delete state.parsedStatements[name];
       delete state.submittedNamedStatements?.[name];
     }
