@@ -146,16 +146,17 @@ export function preparingClient(names: StatementNames, o: PreparingOptions): typ
       const name =
         typeof text === 'string' && Array.isArray(values) && values.length > 0 ? names.nameOf(text) : undefined;
       if (name === undefined) return query.call(this, text, values, callback);
-      const config = { name, text: text as string, values: values as unknown[] };
-      if (typeof callback === 'function')
-        return query.call(this, config, (err: Error | null, result?: unknown) => {
-          if (err) settle(this, text as string, name, err);
-          (callback as QueryCallback)(err, result);
-        });
-      return (query.call(this, config) as Promise<unknown>).catch((err: unknown) => {
+      const run = (query.call(this, { name, text, values }) as Promise<unknown>).catch((err: unknown) => {
         settle(this, text as string, name, err);
         throw err;
       });
+      if (typeof callback !== 'function') return run;
+      // pg's callback form answers through the callback and returns nothing.
+      run.then(
+        (result) => (callback as QueryCallback)(null, result),
+        (err: Error) => (callback as QueryCallback)(err),
+      );
+      return undefined;
     },
     writable: true,
     configurable: true,
