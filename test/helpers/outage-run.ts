@@ -26,6 +26,8 @@ export interface OutageRun {
   reason: RegExp;
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** How long the dependency stays down: long enough for retries to pile up and time out. */
 const OUTAGE_MS = 8000;
 
@@ -41,18 +43,40 @@ export async function runThroughOutages(o: OutageRun): Promise<string[]> {
   const tallies: Tally[] = [];
   for (const [phase, op] of (['commission', 'deploy'] as Operation[]).entries()) {
     const spare = spares[phase]!;
-    for (const id of ids) await startOperation(o.cluster, id, op);
-    // Mid-way: machines powering on, netbooting, reporting, their workflows' activities running.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Mid-way: the dependency goes down once half the machines are started, so that power-on
+    // activities, netboots and reports are in flight (their replies and completions lost), however
+    // fast this machine runs them. The other half's requests wait out the outage (the client
+    // retries a 503) or were recorded by it.
+    let started = 0;
+    const starting = (async () => {
+      for (const id of ids) {
+        await startOperation(o.cluster, id, op);
+        started++;
+      }
+    })();
+    const startFailed = starting.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    while (started < ids.length / 2) {
+      const failure = await Promise.race([startFailed, sleep(100)]);
+      if (failure) throw failure;
+    }
     await o.down();
     try {
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       ((await assertRefusedCleanly(o, spare)) ? recorded : untouched).push(spare);
-      await new Promise((r) => setTimeout(r, OUTAGE_MS));
+      await sleep(OUTAGE_MS);
     } finally {
       await o.up();
     }
+    await starting;
     tallies.push(await settle(o.cluster, `${o.fault}: ${op}`, ids, op, 300_000));
+    // Every machine starts the phase off. A power-on that finds one on is a retry of one whose
+    // completion (or heartbeat) the outage lost: it must leave the netbooting machine be, not
+    // reset it into a second boot (which reports again).
+    const cycled = [...o.cluster.logs('rack').matchAll(/power on (\S+) \(fake, was on\)/g)].map((m) => m[1]);
+    assert.deepEqual(cycled, [], `${o.fault}: ${op}: machines cycled by a retried power-on`);
     // The region's API, workers and reconciler and the rack rode the outage out: nothing restarted them.
     for (const name of ['region-0', 'rack'])
       assert.ok(o.cluster.running(name), `${name} exited during the outage:\n${o.cluster.logs(name).slice(-3000)}`);

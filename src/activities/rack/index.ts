@@ -1,7 +1,7 @@
 // The rack's activities (RackActivities): power and boot preparation for the machines this rack
 // reaches. Power parameters, BMC secrets included, are fetched from the region when the activity
 // runs, so they never enter workflow history. Every activity is safe to run twice.
-import { asyncLocalStorage } from '@temporalio/activity';
+import { asyncLocalStorage, type Info } from '@temporalio/activity';
 import type { PowerActionResult, PowerHeartbeat, PowerInput, RackActivities } from '../../contracts/activities';
 import type { PowerConfig } from '../../contracts/rack-api';
 import type { BootPurpose, PowerState } from '../../contracts/workflows';
@@ -11,6 +11,7 @@ import type { PowerDriverRegistry } from '../../rack/power/registry';
 import { oneBmcAttempt } from '../../rack/power/retries';
 import type { RegionApi } from '../../rack/region-client';
 import { toActivityFailure } from './failures';
+import { type ActivityKey, IssuedOnMemory } from './issued-on';
 
 export interface RackActivityDeps {
   region: Pick<RegionApi, 'powerConfig' | 'bootConfig'>;
@@ -24,6 +25,8 @@ export interface RackActivityDeps {
    * its reason, a retryable failure, so that the partner rack that takes over runs the retry.
    */
   fenceSignal?: () => AbortSignal;
+  /** The power-ons this rack has sent `on` for (default: a fresh memory, this process's). */
+  issuedOn?: IssuedOnMemory;
 }
 
 type Step<T> = (signal: AbortSignal) => Promise<T>;
@@ -38,6 +41,7 @@ interface PowerAttempt {
 
 export function createRackActivities(deps: RackActivityDeps): RackActivities {
   const log = deps.log ?? (() => undefined);
+  const issuedOn = deps.issuedOn ?? new IssuedOnMemory();
 
   /**
    * Runs `step` with the activity's cancellation signal and heartbeats (outside Temporal: neither).
@@ -91,11 +95,20 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
       });
     const ctx = asyncLocalStorage.getStore();
     const previous = ctx?.info.heartbeatDetails as PowerHeartbeat | undefined;
+    const key = activityKey(ctx?.info);
+    // An earlier attempt's `on`: in its heartbeats (any rack's), or in this rack's memory (its
+    // heartbeat lost while Temporal was away).
+    const onIssuedBefore = previous?.onIssued === true || (key !== undefined && issuedOn.has(key));
     // One object for every heartbeat of this attempt: what issuingOn() adds goes out with them.
-    const details: PowerHeartbeat = { step, lastBmcError: previous?.lastBmcError, onIssued: previous?.onIssued };
+    const details: PowerHeartbeat = {
+      step,
+      lastBmcError: previous?.lastBmcError,
+      onIssued: onIssuedBefore || undefined,
+    };
     const attempt: PowerAttempt = {
-      onIssuedBefore: previous?.onIssued === true,
+      onIssuedBefore,
       issuingOn() {
+        if (key) issuedOn.remember(key);
         details.onIssued = true;
         ctx?.heartbeat(details);
       },
@@ -198,4 +211,11 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     prepareBoot: ({ systemId, purpose }) =>
       activity(`prepare boot ${systemId}`, (signal) => cacheBootConfig(systemId, purpose, signal)),
   };
+}
+
+/** A Temporal activity's identity across its attempts (none outside Temporal). */
+function activityKey(info: Partial<Info> | undefined): ActivityKey | undefined {
+  const run = info?.workflowExecution;
+  if (!run?.workflowId || !run.runId || !info?.activityId) return undefined;
+  return { workflowId: run.workflowId, runId: run.runId, activityId: info.activityId };
 }

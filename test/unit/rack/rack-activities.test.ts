@@ -193,6 +193,31 @@ describe('rack activities', () => {
     assert.deepEqual(driver.calls, ['pxe', 'cycle']);
   });
 
+  it('retried by Temporal: an `on` whose heartbeats never reached Temporal (it was away) is remembered by the rack', async () => {
+    const { driver, activities } = setup();
+    const run = { workflowId: 'commission:m1', runId: 'r1' };
+    const attemptOf = (activityId: string, fn: () => Promise<unknown>) =>
+      asyncLocalStorage.run(
+        {
+          // Temporal hands the retry no details: attempt 1's heartbeats were lost with the server.
+          info: { heartbeatDetails: undefined, workflowExecution: run, activityId },
+          cancellationSignal: new AbortController().signal,
+          heartbeat: () => undefined,
+        } as unknown as Context,
+        fn,
+      );
+    const powerOn = () => activities.powerOn({ systemId: 'm1', retriedByTemporal: true });
+    // Attempt 1 powers the machine on and succeeds; its completion is lost too, so Temporal retries.
+    assert.deepEqual(await attemptOf('7', powerOn), { state: 'on' });
+    assert.deepEqual(driver.calls, ['pxe', 'on']);
+    driver.calls = [];
+    assert.deepEqual(await attemptOf('7', powerOn), { state: 'on' });
+    assert.deepEqual(driver.calls, [], 'the retry leaves the netbooting machine alone');
+    // Another activity (the next operation's power-on) still cycles a machine it finds on (MAAS).
+    assert.deepEqual(await attemptOf('12', powerOn), { state: 'on' });
+    assert.deepEqual(driver.calls, ['pxe', 'cycle']);
+  });
+
   it("retried by Temporal: a netboot's power-on whose boot preparation failed keeps the earlier attempt's `on` (no cycle)", async () => {
     const driver = new RecordingDriver();
     let regionDown = false;
