@@ -33,7 +33,7 @@ type Step<T> = (signal: AbortSignal) => Promise<T>;
 
 /** What a power action knows of its Temporal attempts (nothing when not retried by Temporal). */
 interface PowerAttempt {
-  /** An earlier attempt of this activity already sent the BMC `on` (heartbeat details). */
+  /** An earlier attempt of this activity already sent the BMC `on` (heartbeat details, or this rack's memory). */
   onIssuedBefore: boolean;
   /** Records, in this attempt's heartbeat details, that `on` is about to be sent. */
   issuingOn(): void;
@@ -98,7 +98,8 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     const key = activityKey(ctx?.info);
     // An earlier attempt's `on`: in its heartbeats (any rack's), or in this rack's memory (its
     // heartbeat lost while Temporal was away).
-    const onIssuedBefore = previous?.onIssued === true || (key !== undefined && issuedOn.has(key));
+    const attemptNo = ctx?.info.attempt ?? 1;
+    const onIssuedBefore = previous?.onIssued === true || (key !== undefined && issuedOn.issuedBefore(key, attemptNo));
     // One object for every heartbeat of this attempt: what issuingOn() adds goes out with them.
     const details: PowerHeartbeat = {
       step,
@@ -108,7 +109,7 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
     const attempt: PowerAttempt = {
       onIssuedBefore,
       issuingOn() {
-        if (key) issuedOn.remember(key);
+        if (key) issuedOn.remember(key, attemptNo);
         details.onIssued = true;
         ctx?.heartbeat(details);
       },

@@ -6,10 +6,14 @@
 // cycle a machine that is netbooting because of it (a second boot, a second report). This
 // process's memory does not depend on Temporal being up; the heartbeat covers another rack's retry.
 
-/** Long enough for any retry of a power step (schedule-to-close bounds them at 20 min by default). */
+/**
+ * Long enough for any retry of a lost attempt: Temporal retries it once its heartbeat timeout
+ * (30 s) or start-to-close (5 min at most) has passed, plus the retry policy's backoff. A retry
+ * later than this has only the heartbeat details to go by, as a partner rack does.
+ */
 const REMEMBER_MS = 60 * 60_000;
-/** A bound on the memory, whatever the rate: a few MB at most. */
-const MAX_ENTRIES = 50_000;
+/** A bound on the memory (about 0.7 KB an entry: ~7 MB), far above any rack's hourly power-ons. */
+const MAX_ENTRIES = 10_000;
 
 export interface ActivityKey {
   workflowId: string;
@@ -18,25 +22,30 @@ export interface ActivityKey {
 }
 
 export class IssuedOnMemory {
-  /** key → when `on` was issued; insertion order is age order. */
-  private readonly issued = new Map<string, number>();
+  /** key → the attempt that issued `on`, and when; insertion order is age order. */
+  private readonly issued = new Map<string, { attempt: number; at: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  remember(key: ActivityKey): void {
+  remember(key: ActivityKey, attempt: number): void {
     const id = keyOf(key);
     const at = this.now();
     this.issued.delete(id);
-    this.issued.set(id, at);
-    for (const [oldest, when] of this.issued) {
-      if (this.issued.size <= MAX_ENTRIES && at - when < REMEMBER_MS) break;
+    this.issued.set(id, { attempt, at });
+    for (const [oldest, entry] of this.issued) {
+      if (this.issued.size <= MAX_ENTRIES && at - entry.at < REMEMBER_MS) break;
       this.issued.delete(oldest);
     }
   }
 
-  has(key: ActivityKey): boolean {
-    const when = this.issued.get(keyOf(key));
-    return when !== undefined && this.now() - when < REMEMBER_MS;
+  /**
+   * Whether an earlier attempt of this activity issued `on`. Only a later attempt counts: an
+   * operator's `temporal activity reset` starts the attempts again from 1 (and may clear the
+   * heartbeat details on purpose), and gets a fresh power-on.
+   */
+  issuedBefore(key: ActivityKey, attempt: number): boolean {
+    const entry = this.issued.get(keyOf(key));
+    return entry !== undefined && attempt > entry.attempt && this.now() - entry.at < REMEMBER_MS;
   }
 
   get size(): number {

@@ -196,11 +196,11 @@ describe('rack activities', () => {
   it('retried by Temporal: an `on` whose heartbeats never reached Temporal (it was away) is remembered by the rack', async () => {
     const { driver, activities } = setup();
     const run = { workflowId: 'commission:m1', runId: 'r1' };
-    const attemptOf = (activityId: string, fn: () => Promise<unknown>) =>
+    const attemptOf = (activityId: string, attempt: number, fn: () => Promise<unknown>) =>
       asyncLocalStorage.run(
         {
           // Temporal hands the retry no details: attempt 1's heartbeats were lost with the server.
-          info: { heartbeatDetails: undefined, workflowExecution: run, activityId },
+          info: { heartbeatDetails: undefined, workflowExecution: run, activityId, attempt },
           cancellationSignal: new AbortController().signal,
           heartbeat: () => undefined,
         } as unknown as Context,
@@ -208,13 +208,17 @@ describe('rack activities', () => {
       );
     const powerOn = () => activities.powerOn({ systemId: 'm1', retriedByTemporal: true });
     // Attempt 1 powers the machine on and succeeds; its completion is lost too, so Temporal retries.
-    assert.deepEqual(await attemptOf('7', powerOn), { state: 'on' });
+    assert.deepEqual(await attemptOf('7', 1, powerOn), { state: 'on' });
     assert.deepEqual(driver.calls, ['pxe', 'on']);
     driver.calls = [];
-    assert.deepEqual(await attemptOf('7', powerOn), { state: 'on' });
+    assert.deepEqual(await attemptOf('7', 2, powerOn), { state: 'on' });
     assert.deepEqual(driver.calls, [], 'the retry leaves the netbooting machine alone');
-    // Another activity (the next operation's power-on) still cycles a machine it finds on (MAAS).
-    assert.deepEqual(await attemptOf('12', powerOn), { state: 'on' });
+    // An operator's `temporal activity reset` starts the attempts again at 1: a fresh power-on (MAAS's cycle).
+    assert.deepEqual(await attemptOf('7', 1, powerOn), { state: 'on' });
+    assert.deepEqual(driver.calls, ['pxe', 'cycle']);
+    driver.calls = [];
+    // Another activity (the next operation's power-on) still cycles a machine it finds on.
+    assert.deepEqual(await attemptOf('12', 1, powerOn), { state: 'on' });
     assert.deepEqual(driver.calls, ['pxe', 'cycle']);
   });
 
