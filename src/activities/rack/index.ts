@@ -35,7 +35,7 @@ type Step<T> = (signal: AbortSignal) => Promise<T>;
 interface PowerAttempt {
   /** An earlier attempt of this activity already sent the BMC `on` (heartbeat details, or this rack's memory). */
   onIssuedBefore: boolean;
-  /** Records, in this attempt's heartbeat details, that `on` is about to be sent. */
+  /** Records, in this attempt's heartbeat details and the rack's memory, that `on` is sent or about to be. */
   issuingOn(): void;
 }
 
@@ -181,9 +181,17 @@ export function createRackActivities(deps: RackActivityDeps): RackActivities {
         if (cfg.netboot !== false) await driver.setNextBootPxe?.(cfg, signal);
         const now = driver.queryable ? await driver.query(cfg, signal) : 'unknown';
         log(`power on ${input.systemId} (${cfg.powerType}, was ${now})`);
-        // Recorded (heartbeat details outlive the attempt) before the BMC is told anything.
+        if (now === 'on') {
+          // Recorded only once the cycle is done: a cycle that failed may have left the machine
+          // running what it ran, and a retry must cycle it again rather than wait on it to netboot.
+          const state = await driver.cycle(cfg, signal);
+          attempt.issuingOn();
+          return state;
+        }
+        // Recorded (heartbeat details outlive the attempt) before the BMC is told anything: an `on`
+        // that failed leaves the machine off, which the retry powers on whatever the record says.
         attempt.issuingOn();
-        return now === 'on' ? driver.cycle(cfg, signal) : driver.on(cfg, signal);
+        return driver.on(cfg, signal);
       },
       purpose && ((signal) => cacheBootConfig(input.systemId, purpose, signal)),
     );

@@ -222,6 +222,34 @@ describe('rack activities', () => {
     assert.deepEqual(driver.calls, ['pxe', 'cycle']);
   });
 
+  it('retried by Temporal: a cycle that failed is not taken for a sent `on` (the machine is cycled again)', async () => {
+    const { driver, activities } = setup();
+    const beats: PowerHeartbeat[] = [];
+    const attempt = attempts(beats);
+    driver.state = 'on';
+    // Attempt 1 finds the machine on and cycles it; the BMC refuses, and the machine runs on.
+    driver.cycle = async () => {
+      driver.calls.push('cycle');
+      throw PowerError.retryable('BMC busy');
+    };
+    await assert.rejects(attempt(undefined, () => activities.powerOn({ systemId: 'm1', retriedByTemporal: true })));
+    assert.notEqual(beats.at(-1)?.onIssued, true);
+    // Attempt 2 cycles it again rather than leaving it to a netboot that never began.
+    driver.cycle = async () => {
+      driver.calls.push('cycle');
+      return 'on';
+    };
+    driver.calls = [];
+    assert.deepEqual(
+      await attempt(beats.at(-1), () => activities.powerOn({ systemId: 'm1', retriedByTemporal: true })),
+      {
+        state: 'on',
+      },
+    );
+    assert.deepEqual(driver.calls, ['pxe', 'cycle']);
+    assert.equal(beats.at(-1)?.onIssued, true, 'a cycle done is recorded');
+  });
+
   it("retried by Temporal: a netboot's power-on whose boot preparation failed keeps the earlier attempt's `on` (no cycle)", async () => {
     const driver = new RecordingDriver();
     let regionDown = false;
