@@ -5,6 +5,7 @@
 import type { DataSource } from 'typeorm';
 import type { BootConfig, MacBootConfig } from '../../contracts/rack-api';
 import { MachineEntity, type Machine } from '../db/entities';
+import { selectOne } from '../db/entity-rows';
 import { NotFoundError, ValidationError } from '../errors';
 import type { BootResourceService } from './boot-resources';
 import type { MachineService } from './machine-service';
@@ -21,7 +22,7 @@ export class BootConfigService {
   ) {}
 
   async forSystemId(systemId: string): Promise<BootConfig> {
-    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    const m = await selectOne(this.db, MachineEntity, 't.system_id = $1', [systemId]);
     if (!m) throw new NotFoundError(`No machine ${systemId}.`);
     return this.of(m);
   }
@@ -34,7 +35,7 @@ export class BootConfigService {
       [mac],
     );
     const id = rows[0]?.id ?? (await this.db.transaction((tx) => claimUnknownMac(tx, mac)));
-    const m = id !== null ? await this.db.getRepository(MachineEntity).findOneBy({ id }) : null;
+    const m = id !== null ? await selectOne(this.db, MachineEntity, 't.id = $1', [id]) : null;
     if (!m) return { known: false, purpose: 'enlist', mac, metadataUrl: this.metadataUrl };
     return { known: true, ...(await this.of(m)) };
   }

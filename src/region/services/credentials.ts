@@ -1,7 +1,8 @@
 // OAuth token key → who is calling: a user (API key) or a machine (its own token). Looked up per
 // request, so a deleted or regenerated token stops working at once.
 import type { DataSource, EntitySchema } from 'typeorm';
-import { ApiTokenEntity, MachineEntity, UserEntity, type Machine, type User } from '../db/entities';
+import { MachineEntity, UserEntity, type Machine, type User } from '../db/entities';
+import { columnsOf, hydrate } from '../db/entity-rows';
 import type { Principal } from './principal';
 
 export interface Credentials {
@@ -27,19 +28,19 @@ export class CredentialService {
 
   private async heldBy(kind: TokenHolder, tokenKey: string): Promise<Credentials | null> {
     const holder: EntitySchema<User> | EntitySchema<Machine> = kind === 'user' ? UserEntity : MachineEntity;
-    const { raw, entities } = await this.db
-      .getRepository<User | Machine>(holder)
-      .createQueryBuilder('holder')
-      // The token's entity by its registered name (innerJoin's types take no EntitySchema).
-      .innerJoin(ApiTokenEntity.options.name, 'token', `token.${kind === 'user' ? 'userId' : 'machineId'} = holder.id`)
-      .addSelect(['token.consumerKey', 'token.tokenSecret'])
-      .where('token.tokenKey = :tokenKey', { tokenKey })
-      .getRawAndEntities();
-    const row = raw[0] as { token_consumer_key: string; token_token_secret: string } | undefined;
-    const entity = entities[0];
-    if (!row || !entity) return null;
+    const table = kind === 'user' ? 'users' : 'machines';
+    const rows: Array<{ token_consumer_key: string; token_token_secret: string }> = await this.db.query(
+      `SELECT ${columnsOf(this.db, holder, 'h')}, k.consumer_key AS token_consumer_key, k.token_secret AS token_token_secret
+         FROM ${table} h JOIN api_tokens k ON k.${kind === 'user' ? 'user_id' : 'machine_id'} = h.id
+        WHERE k.token_key = $1 LIMIT 1`,
+      [tokenKey],
+    );
+    const row = rows[0];
+    if (!row) return null;
     const principal: Principal =
-      kind === 'user' ? { kind, user: entity as User } : { kind, machine: entity as Machine };
+      kind === 'user'
+        ? { kind, user: hydrate(this.db, UserEntity, row) }
+        : { kind, machine: hydrate(this.db, MachineEntity, row) };
     return { consumerKey: row.token_consumer_key, tokenSecret: row.token_token_secret, principal };
   }
 }

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { isTransitional, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import { WorkflowType } from '../../contracts/workflows';
 import { ApiTokenEntity, InterfaceEntity, MachineEntity, type ApiToken, type Machine } from '../db/entities';
+import { selectOne } from '../db/entity-rows';
 import { POWER_TYPES } from '../../contracts/power';
 import type { PowerConfig, PowerTargets } from '../../contracts/rack-api';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
@@ -217,7 +218,7 @@ export class MachineService {
 
   /** What the rack's power driver needs for one machine (rack API), secrets decrypted. */
   async powerConfig(systemId: string): Promise<PowerConfig> {
-    const m = await this.db.getRepository(MachineEntity).findOneBy({ systemId });
+    const m = await selectOne(this.db, MachineEntity, 't.system_id = $1', [systemId]);
     if (!m) throw new NotFoundError(`No machine ${systemId}.`);
     return {
       systemId: m.systemId,
@@ -291,7 +292,7 @@ export class MachineService {
     manager: EntityManager = this.db.manager,
   ): Promise<ApiToken> {
     const repo = manager.getRepository(ApiTokenEntity);
-    const existing = await repo.findOneBy({ machineId });
+    const existing = await selectOne(manager, ApiTokenEntity, 't.machine_id = $1', [machineId]);
     if (existing && !regenerate) return existing;
     if (existing) await repo.delete({ id: existing.id });
     const fresh = {

@@ -3,6 +3,7 @@
 import type { EntityManager } from 'typeorm';
 import { assertTransition, labelOf, MachineStatus as S } from '../../contracts/lifecycle';
 import { MachineEntity, type Machine } from '../db/entities';
+import { selectOne } from '../db/entity-rows';
 import { NotFoundError } from '../errors';
 import { recordEvent } from './events';
 import { applyPlacement } from './placement';
@@ -12,12 +13,7 @@ import { applyPlacement } from './placement';
  * UPDATE: inserting an event for the machine (a foreign-key check) must not wait for it.
  */
 export async function lockMachine(manager: EntityManager, systemId: string): Promise<Machine> {
-  const machine = await manager
-    .getRepository(MachineEntity)
-    .createQueryBuilder('m')
-    .setLock('for_no_key_update')
-    .where('m.system_id = :systemId', { systemId })
-    .getOne();
+  const machine = await selectOne(manager, MachineEntity, 't.system_id = $1', [systemId], 'FOR NO KEY UPDATE');
   if (!machine) throw new NotFoundError(`No Machine matches the given query.`);
   return machine;
 }
