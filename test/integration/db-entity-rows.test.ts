@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ApiTokenEntity, MachineEntity, UserEntity } from '../../src/region/db/entities';
-import { selectOne } from '../../src/region/db/entity-rows';
+import { selectOne, updateRows } from '../../src/region/db/entity-rows';
 import { SecretBox } from '../../src/region/secrets';
 import { createRegionServices, type RegionServices } from '../../src/region/services';
 import { CredentialService } from '../../src/region/services/credentials';
@@ -88,6 +88,34 @@ describe('entities read by plain SQL', () => {
       principal: { kind: 'user', user: alice },
     });
     assert.equal(await credentials.findByTokenKey('no-such-key'), null);
+  });
+
+  it('updateRows stores a patch as TypeORM stores it, and sets the update date', async () => {
+    const repo = database.db.getRepository(MachineEntity);
+    const before = (await repo.findOneBy({ systemId }))!;
+    await new Promise((r) => setTimeout(r, 10));
+    await updateRows(
+      database.db,
+      MachineEntity,
+      {
+        powerParameters: { power_address: '10.0.0.9', power_user: 'admin' },
+        statusMessage: 'patched',
+        claimToken: null,
+        hostId: undefined,
+      },
+      't.system_id = $1',
+      [systemId],
+    );
+    const after = (await repo.findOneBy({ systemId }))!;
+    assert.deepEqual(after.powerParameters, { power_address: '10.0.0.9', power_user: 'admin' });
+    assert.equal(after.statusMessage, 'patched');
+    assert.equal(after.claimToken, null);
+    assert.equal(after.hostId, before.hostId, 'an undefined property is left as it is');
+    assert.ok(after.updated > before.updated, 'the update date moves');
+    await assert.rejects(
+      updateRows(database.db, MachineEntity, { nope: 1 } as never, 't.system_id = $1', [systemId]),
+      /Machine has no column nope/,
+    );
   });
 
   it("lockMachine takes the machine's row lock until its transaction ends", async () => {

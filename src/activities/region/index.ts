@@ -15,6 +15,7 @@ import type {
 import { canTransition, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
 import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
+import { updateRows } from '../../region/db/entity-rows';
 import { NotFoundError } from '../../region/errors';
 import { recordEvent, recordMachineEvents, recordPowerStateWithEvents } from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
@@ -47,7 +48,8 @@ function final<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args
 
 export function createRegionActivities(db: DataSource, services: Pick<RegionServices, 'release'>): RegionActivities {
   const machineId = async (systemId: string): Promise<number | null> =>
-    (await db.getRepository(MachineEntity).findOne({ where: { systemId }, select: { id: true } }))?.id ?? null;
+    ((await db.query(`SELECT id FROM machines WHERE system_id = $1`, [systemId])) as Array<{ id: number }>)[0]?.id ??
+    null;
 
   const activities: RegionActivities = {
     async beginTransition(i: TransitionInput): Promise<TransitionResult> {
@@ -143,11 +145,13 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
       purpose: BootPurpose;
       erase?: EraseMode;
     }): Promise<void> {
-      await db.getRepository(MachineEntity).update({ systemId }, { bootPurpose: purpose, bootErase: erase ?? '' });
+      await updateRows(db, MachineEntity, { bootPurpose: purpose, bootErase: erase ?? '' }, 't.system_id = $1', [
+        systemId,
+      ]);
     },
 
     async recordPowerState({ systemId, state }: { systemId: string; state: PowerState }): Promise<void> {
-      await db.getRepository(MachineEntity).update({ systemId }, { powerState: state });
+      await updateRows(db, MachineEntity, { powerState: state }, 't.system_id = $1', [systemId]);
     },
 
     async setStatusMessage({

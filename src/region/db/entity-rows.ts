@@ -67,3 +67,34 @@ export async function selectOne<T extends ObjectLiteral>(
   );
   return rows[0] ? hydrate(db, target, rows[0]) : null;
 }
+
+/**
+ * TypeORM's `update(criteria, patch)` for the rows `where` (SQL on alias `t`, parameters
+ * `whereParams`) picks: each property the patch has (undefined ones skipped, null sets NULL),
+ * stored as TypeORM stores it (the driver's preparePersistentValue), and the update date column
+ * set to now as TypeORM sets it.
+ */
+export async function updateRows<T extends ObjectLiteral>(
+  db: Db,
+  target: EntitySchema<T>,
+  patch: Partial<T>,
+  where: string,
+  whereParams: unknown[],
+): Promise<void> {
+  const metadata = metadataOf(db, target);
+  const driver = ('connection' in db ? db.connection : db).driver;
+  const params = [...whereParams];
+  const sets: string[] = [];
+  for (const [property, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const column = metadata.findColumnWithPropertyName(property);
+    if (!column) throw new Error(`${metadata.name} has no column ${property}`);
+    params.push(driver.preparePersistentValue(value, column));
+    sets.push(`"${column.databaseName}" = $${params.length}`);
+  }
+  const updateDate = metadata.updateDateColumn;
+  if (updateDate && patch[updateDate.propertyName as keyof T] === undefined)
+    sets.push(`"${updateDate.databaseName}" = CURRENT_TIMESTAMP`);
+  if (sets.length === 0) return;
+  await db.query(`UPDATE "${metadata.tableName}" t SET ${sets.join(', ')} WHERE ${where}`, params);
+}

@@ -117,8 +117,10 @@ export class RackService {
   /** The task queue of the rack that reaches this machine. */
   async queueFor(rackId: number | null, manager: EntityManager = this.db.manager): Promise<string> {
     const id = rackId ?? (await this.defaultRackId(manager));
-    const rack = id === null ? null : await manager.getRepository(RackEntity).findOneBy({ id });
-    if (!rack) throw new UnavailableError('No rack controller is connected to reach this machine.');
-    return rackTaskQueue(rack.systemId);
+    // The rack's system id only: its row carries its interfaces, which this has no use for.
+    const rows: Array<{ system_id: string }> =
+      id === null ? [] : await manager.query(`SELECT system_id FROM racks WHERE id = $1`, [id]);
+    if (!rows[0]) throw new UnavailableError('No rack controller is connected to reach this machine.');
+    return rackTaskQueue(rows[0].system_id);
   }
 }

@@ -3,7 +3,7 @@
 import type { EntityManager } from 'typeorm';
 import { assertTransition, labelOf, MachineStatus as S } from '../../contracts/lifecycle';
 import { MachineEntity, type Machine } from '../db/entities';
-import { selectOne } from '../db/entity-rows';
+import { selectOne, updateRows } from '../db/entity-rows';
 import { NotFoundError } from '../errors';
 import { recordEvent } from './events';
 import { applyPlacement } from './placement';
@@ -67,7 +67,7 @@ export async function changeStatus(manager: EntityManager, machine: Machine, cha
     // the machine (resume.ts), so a NULL here would let that start's reset past this change.
     patch.workflowChain = MOVED_ON;
   }
-  await manager.getRepository(MachineEntity).update({ id: machine.id }, patch);
+  await updateRows(manager, MachineEntity, patch, 't.id = $1', [machine.id]);
   if (machine.status !== change.to) {
     await recordEvent(manager, machine.id, {
       type: change.event?.type ?? labelOf(change.to),
