@@ -94,27 +94,29 @@ describe('entities read by plain SQL', () => {
     const repo = database.db.getRepository(MachineEntity);
     const before = (await repo.findOneBy({ systemId }))!;
     await new Promise((r) => setTimeout(r, 10));
+    const disks = [{ name: 'vda', size: 2, serial: 's', model: 'm', path: '/dev/vda' }];
     await updateRows(
       database.db,
       MachineEntity,
-      {
-        powerParameters: { power_address: '10.0.0.9', power_user: 'admin' },
-        statusMessage: 'patched',
-        claimToken: null,
-        hostId: undefined,
-      },
+      // A jsonb array: pg would send a bare array as a PostgreSQL array literal, which jsonb refuses.
+      { blockDevices: disks, statusMessage: 'patched', claimToken: null, hostname: undefined },
       't.system_id = $1',
       [systemId],
     );
     const after = (await repo.findOneBy({ systemId }))!;
-    assert.deepEqual(after.powerParameters, { power_address: '10.0.0.9', power_user: 'admin' });
+    assert.deepEqual(after.blockDevices, disks);
     assert.equal(after.statusMessage, 'patched');
     assert.equal(after.claimToken, null);
-    assert.equal(after.hostId, before.hostId, 'an undefined property is left as it is');
+    assert.equal(after.hostname, before.hostname, 'an undefined property is left as it is');
+    assert.equal(before.hostname, 'node1');
     assert.ok(after.updated > before.updated, 'the update date moves');
     await assert.rejects(
       updateRows(database.db, MachineEntity, { nope: 1 } as never, 't.system_id = $1', [systemId]),
       /Machine has no column nope/,
+    );
+    await assert.rejects(
+      updateRows(database.db, MachineEntity, { hostname: () => 'now()' } as never, 't.system_id = $1', [systemId]),
+      /a SQL function, not a value/,
     );
   });
 
@@ -139,6 +141,12 @@ describe('entities read by plain SQL', () => {
         /lock timeout/,
       );
       await other.rollbackTransaction();
+      // NO KEY UPDATE, not UPDATE: a row that references the machine (an event, a token) can
+      // still be written meanwhile; its foreign key check takes KEY SHARE.
+      await other.startTransaction();
+      await other.query(`SET LOCAL lock_timeout = '200ms'`);
+      await other.query(`SELECT id FROM machines WHERE system_id = $1 FOR KEY SHARE`, [systemId]);
+      await other.rollbackTransaction();
     } finally {
       release();
       await holder;
@@ -148,5 +156,6 @@ describe('entities read by plain SQL', () => {
       database.db.transaction((tx) => lockMachine(tx, 'nope')),
       /No Machine matches the given query/,
     );
+    await assert.rejects(lockMachine(database.db.manager, systemId), /FOR NO KEY UPDATE needs a transaction's manager/);
   });
 });

@@ -28,10 +28,11 @@ export class CredentialService {
 
   private async heldBy(kind: TokenHolder, tokenKey: string): Promise<Credentials | null> {
     const holder: EntitySchema<User> | EntitySchema<Machine> = kind === 'user' ? UserEntity : MachineEntity;
-    const table = kind === 'user' ? 'users' : 'machines';
+    const table = this.db.getMetadata(holder).tableName;
+    // The holder's columns prefixed `h_`, apart from the token's.
     const rows: Array<{ token_consumer_key: string; token_token_secret: string }> = await this.db.query(
-      `SELECT ${columnsOf(this.db, holder, 'h')}, k.consumer_key AS token_consumer_key, k.token_secret AS token_token_secret
-         FROM ${table} h JOIN api_tokens k ON k.${kind === 'user' ? 'user_id' : 'machine_id'} = h.id
+      `SELECT ${columnsOf(this.db, holder, 'h', 'h_')}, k.consumer_key AS token_consumer_key, k.token_secret AS token_token_secret
+         FROM "${table}" h JOIN api_tokens k ON k.${kind === 'user' ? 'user_id' : 'machine_id'} = h.id
         WHERE k.token_key = $1 LIMIT 1`,
       [tokenKey],
     );
@@ -39,8 +40,8 @@ export class CredentialService {
     if (!row) return null;
     const principal: Principal =
       kind === 'user'
-        ? { kind, user: hydrate(this.db, UserEntity, row) }
-        : { kind, machine: hydrate(this.db, MachineEntity, row) };
+        ? { kind, user: hydrate(this.db, UserEntity, row, 'h_') }
+        : { kind, machine: hydrate(this.db, MachineEntity, row, 'h_') };
     return { consumerKey: row.token_consumer_key, tokenSecret: row.token_token_secret, principal };
   }
 }
