@@ -3,6 +3,7 @@
 // answer 503 with Retry-After and a plain reason (no hang, no 500) and change nothing; afterwards
 // every machine must end in the right status, none stuck, and no step may record its event twice.
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createFakeMachines,
   duplicateEvents,
@@ -25,8 +26,6 @@ export interface OutageRun {
   /** How the 503's body names the missing dependency. */
   reason: RegExp;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** How long the dependency stays down: long enough for retries to pile up and time out. */
 const OUTAGE_MS = 8000;

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
+import type { DataSource } from 'typeorm';
 import { maasApiRouter } from '../../src/api/auth';
 import { mapDomainError } from '../../src/api/domain-errors';
 import { errorBoundary, type Resource } from '../../src/api/http';
@@ -40,15 +41,19 @@ export interface ResourceApi extends ApiClient {
   user(username: string, admin?: boolean): Promise<{ id: number; key: string }>;
 }
 
+/** The region's services on `db` with no Temporal (noWorkflows) and a fresh secret key. */
+export function servicesWithoutTemporal(
+  db: DataSource,
+  o: Omit<Parameters<typeof createRegionServices>[0], 'db' | 'workflows' | 'secrets'> = {},
+): RegionServices {
+  return createRegionServices({ db, workflows: noWorkflows, secrets: new SecretBox(crypto.randomBytes(32)), ...o });
+}
+
 export async function startResourceApi(
   resources: (services: RegionServices) => Array<Resource<Principal>>,
 ): Promise<ResourceApi> {
   const database = await freshDatabase();
-  const services = createRegionServices({
-    db: database.db,
-    workflows: noWorkflows,
-    secrets: new SecretBox(crypto.randomBytes(32)),
-  });
+  const services = servicesWithoutTemporal(database.db);
   const app = new Koa();
   app.use(errorBoundary({ map: mapDomainError, log: (err) => console.error(err) }));
   app.use(maasApiRouter(services, resources(services)));

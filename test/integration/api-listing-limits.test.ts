@@ -2,7 +2,6 @@
 // statement_timeout as a 503, queries cancelled when their client leaves, and a listing pool
 // and per-user cap that leave authentication its connections. Real PostgreSQL over real HTTP.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -15,13 +14,12 @@ import { errorBoundary, oauthHeader } from '../../src/api/http';
 import { machineResources } from '../../src/api/resources/machines';
 import { userResources } from '../../src/api/resources/users';
 import { openDatabase } from '../../src/region/db/data-source';
-import { SecretBox } from '../../src/region/secrets';
-import { createRegionServices, type RegionServices } from '../../src/region/services';
+import type { RegionServices } from '../../src/region/services';
 import { filterSql } from '../../src/region/services/machine-queries';
 import { formatApiKey } from '../../src/region/services/users';
 import { signedCall } from '../helpers/http';
 import { freshDatabase } from '../helpers/infra';
-import { noWorkflows, PRESENT } from '../helpers/resource-api';
+import { PRESENT, servicesWithoutTemporal } from '../helpers/resource-api';
 
 const PER_USER = 2;
 const LISTING_APP = 'metalflow-listings-test';
@@ -59,10 +57,7 @@ describe('Machine listings protect the database (real PostgreSQL)', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}/MAAS/api/2.0`;
   };
   const regionWith = (listing: { db: DataSource; perUser?: number }) =>
-    createRegionServices({
-      db: database.db,
-      workflows: noWorkflows,
-      secrets: new SecretBox(crypto.randomBytes(32)),
+    servicesWithoutTemporal(database.db, {
       listing,
     });
   const get = (base: string, path: string, key: string) => signedCall(base + path, 'GET', { key });
@@ -214,10 +209,7 @@ describe('Machine listings protect the database (real PostgreSQL)', () => {
     const listing = await openDatabase(database.url, { migrate: false, poolSize: 2, applicationName: LISTING_APP });
     pools.push(main, listing);
     const base = await serve(
-      createRegionServices({
-        db: main,
-        workflows: noWorkflows,
-        secrets: new SecretBox(crypto.randomBytes(32)),
+      servicesWithoutTemporal(main, {
         // No queue: past the cap, a 429 at once (the queue has its own test below).
         listing: { db: listing, perUser: PER_USER, queue: { length: 0, maxWaitMs: 0 } },
       }),
@@ -254,10 +246,7 @@ describe('Machine listings protect the database (real PostgreSQL)', () => {
     const listing = await openDatabase(database.url, { migrate: false, poolSize: 2, applicationName: LISTING_APP });
     pools.push(listing);
     const base = await serve(
-      createRegionServices({
-        db: database.db,
-        workflows: noWorkflows,
-        secrets: new SecretBox(crypto.randomBytes(32)),
+      servicesWithoutTemporal(database.db, {
         listing: { db: listing, perUser: 1 },
       }),
     );

@@ -2,17 +2,15 @@
 // give, column for column (jsonb, timestamps, nulls, doubles), on a real PostgreSQL; the machine's
 // row lock is taken; the credential lookup that uses them still finds a token's holder.
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ApiTokenEntity, MachineEntity, UserEntity } from '../../src/region/db/entities';
 import { selectOne, updateRows } from '../../src/region/db/entity-rows';
-import { SecretBox } from '../../src/region/secrets';
-import { createRegionServices, type RegionServices } from '../../src/region/services';
+import type { RegionServices } from '../../src/region/services';
 import { CredentialService } from '../../src/region/services/credentials';
 import { lockMachine } from '../../src/region/services/transitions';
 import { createUser, deployedMachineInput } from '../helpers/factories';
 import { freshDatabase } from '../helpers/infra';
-import { noWorkflows } from '../helpers/resource-api';
+import { servicesWithoutTemporal } from '../helpers/resource-api';
 
 describe('entities read by plain SQL', () => {
   let database: Awaited<ReturnType<typeof freshDatabase>>;
@@ -21,11 +19,7 @@ describe('entities read by plain SQL', () => {
 
   before(async () => {
     database = await freshDatabase();
-    services = createRegionServices({
-      db: database.db,
-      workflows: noWorkflows,
-      secrets: new SecretBox(crypto.randomBytes(32)),
-    });
+    services = servicesWithoutTemporal(database.db);
     const m = await services.machines.create(deployedMachineInput('node1', null));
     systemId = m.systemId;
     // Every kind of column with a value: jsonb objects and arrays, a double, a timestamp, nullables.

@@ -13,11 +13,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findBinary } from '../../src/region/dns-server/named-process';
 import { startDnsServer, type RunningDnsServer } from '../../src/region/dns-server';
-import { SecretBox } from '../../src/region/secrets';
-import { createRegionServices, type RegionServices } from '../../src/region/services';
+import type { RegionServices } from '../../src/region/services';
 import { deployedMachineInput } from '../helpers/factories';
 import { freshDatabase } from '../helpers/infra';
-import { noWorkflows } from '../helpers/resource-api';
+import { servicesWithoutTemporal } from '../helpers/resource-api';
 
 const haveBind = Boolean(findBinary('named') && findBinary('dig'));
 const log = (line: string) => process.env.DEBUG && console.error(line);
@@ -119,11 +118,7 @@ describe('DNS server (named on the database)', { skip: !haveBind && 'BIND 9 / di
 
   before(async () => {
     database = await freshDatabase();
-    services = createRegionServices({
-      db: database.db,
-      workflows: noWorkflows,
-      secrets: new SecretBox(crypto.randomBytes(32)),
-    });
+    services = servicesWithoutTemporal(database.db);
     const upstreamPort = await freeUdpTcpPort();
     fs.writeFileSync(path.join(upstreamDir, 'port'), String(upstreamPort));
     upstream = await startUpstream(upstreamDir, upstreamPort);
