@@ -39,3 +39,14 @@ export const LEANER_HISTORY_PATCH = 'leaner-history';
  * Workflows started before it replay their three markers and their task-queue claim.
  */
 export const LEAN_START_PATCH = 'lean-start';
+
+/**
+ * A run that succeeds records its outcome (finishTransition) as a local activity in the workflow
+ * task that decides it, since this patch (issue 17): one activity task and one workflow task fewer
+ * per operation. A failure or an abort still records it as a task-queue activity, so that
+ * `temporal workflow reset --type LastWorkflowTask` of a failed run lands after it and runs the
+ * operation again (frame.ts finish). A reset of a succeeded run is refused either way: its
+ * machine moved on. A run that has this patch takes the four above as given without asking, so
+ * it still records one marker. Workflows started before it replay their task-queue outcome.
+ */
+export const LEAN_FINISH_PATCH = 'lean-finish';

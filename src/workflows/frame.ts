@@ -21,7 +21,13 @@ import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWE
 import type { MachineReports } from './signals';
 import { isResetRefused, ResetClaim } from './reset';
 import { failureMessage, operationFailed } from './failures';
-import { FEWER_ROUND_TRIPS_PATCH, LEAN_START_PATCH, LEANER_HISTORY_PATCH, POWER_EVENTS_PATCH } from './frame-patches';
+import {
+  FEWER_ROUND_TRIPS_PATCH,
+  LEAN_FINISH_PATCH,
+  LEAN_START_PATCH,
+  LEANER_HISTORY_PATCH,
+  POWER_EVENTS_PATCH,
+} from './frame-patches';
 import { identityAttributes, upsertAttributes } from './search-attributes';
 import { statusesOf } from './operation-plan';
 
@@ -57,10 +63,12 @@ export class OperationFrame {
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
   /**
-   * LEAN_START_PATCH, asked first: a run that has it never asks for the three patches before it
-   * (each would be a marker and a search attribute upsert). Decided once, before the first command.
+   * LEAN_FINISH_PATCH, asked first: a run that has it never asks for the patches before it (each
+   * would be a marker and a search attribute upsert). Decided once, before the first command.
    */
-  private readonly leanStart = patched(LEAN_START_PATCH);
+  private readonly leanFinish = patched(LEAN_FINISH_PATCH);
+  /** LEAN_START_PATCH: asked only by a run without LEAN_FINISH_PATCH (it implies this one). */
+  private readonly leanStart = this.leanFinish || patched(LEAN_START_PATCH);
   /** FEWER_ROUND_TRIPS_PATCH: decided once, before the workflow's first command. */
   private readonly fewerTrips = this.leanStart || patched(FEWER_ROUND_TRIPS_PATCH);
   /** LEANER_HISTORY_PATCH: decided once, before the workflow's first command. */
@@ -271,7 +279,7 @@ export class OperationFrame {
       }
       claimed = true;
       outcome = await runbook();
-      await this.finish(outcome);
+      await this.finish(outcome, this.leanFinish ? regionLocal : region);
     } catch (err) {
       // A reset run refused its machine (it moved on): nothing here may touch it, not even cleanup.
       if (isResetRefused(err)) throw err;
@@ -341,16 +349,20 @@ export class OperationFrame {
         }
       }
     }
-    await this.finish({ status: to, message });
+    await this.finish({ status: to, message }, region);
   }
 
-  private async finish(outcome: LifecycleOutcome): Promise<void> {
+  /**
+   * Record the outcome. `via`: a failure's or an abort's is a task-queue activity even since
+   * FEWER_ROUND_TRIPS_PATCH: the workflow task after it is the one that recorded the outcome, so
+   * `temporal workflow reset --type LastWorkflowTask` of a failed run lands after it and runs the
+   * operation again (run()); as a local activity it would share a task with the power-off before
+   * it, and the reset would only record it again. A success's is local since LEAN_FINISH_PATCH:
+   * a reset of a succeeded run is refused whichever task it lands in (its machine moved on).
+   */
+  private async finish(outcome: LifecycleOutcome, via: RegionActivities): Promise<void> {
     await this.resetClaim.reclaim();
-    // A task-queue activity even since FEWER_ROUND_TRIPS_PATCH: the workflow task after it is the
-    // one that recorded the outcome, so `temporal workflow reset --type LastWorkflowTask` of a
-    // failed run still lands after it and runs the operation again (run()); as a local activity it
-    // would share a task with the power-off before it, and the reset would only record it again.
-    const result = await region.finishTransition({
+    const result = await via.finishTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
       to: outcome.status,

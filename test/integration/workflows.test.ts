@@ -124,12 +124,27 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       'INFO Powering off: Powering off c-ok.',
       'INFO Node powered off: Power state: off.',
     ]);
-    // The history replays with the power steps as they are (deterministic; nothing scheduled twice).
-    await Worker.runReplayHistory(
-      { workflowBundle: await workflowBundle() },
-      await handle.fetchHistory(),
-      handle.workflowId,
+    const history = await handle.fetchHistory();
+    // Temporal's tasks: the rack's two power steps; the claim and, since lean-finish, the outcome
+    // are local activities in the workflow tasks that decide them (start, power-on's outcome, the
+    // machine's signal, power-off's outcome).
+    const tasks = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes
+        ? [e.activityTaskScheduledEventAttributes.activityType?.name]
+        : e.workflowTaskCompletedEventAttributes
+          ? ['workflow task']
+          : [],
     );
+    assert.deepEqual(tasks, [
+      'workflow task',
+      'powerOn',
+      'workflow task',
+      'workflow task',
+      'powerOff',
+      'workflow task',
+    ]);
+    // The history replays with the power steps as they are (deterministic; nothing scheduled twice).
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
   });
 
   it('a manual machine: the operator is told to power it on (event + status_message), nothing fails, and its boot is waited for', async () => {
