@@ -109,8 +109,16 @@ export interface RegionActivities {
    */
   resumeOperation(input: ResumeInput): Promise<ResumeResult>;
   recordEvent(input: EventInput): Promise<void>;
-  /** Several events of one machine in one transaction (a power step's announcements). */
-  recordEvents(input: { systemId: string; events: Omit<EventInput, 'systemId'>[] }): Promise<void>;
+  /**
+   * Several events of one machine in one statement (a power step's announcements); with `netboot`
+   * (a netboot's power-on, since the lean-finish patch) the next netboot's purpose too, as
+   * setBootPurpose sets it.
+   */
+  recordEvents(input: {
+    systemId: string;
+    events: Omit<EventInput, 'systemId'>[];
+    netboot?: { purpose: BootPurpose; erase?: EraseMode };
+  }): Promise<void>;
   /**
    * What a power action ended in, with the events that say so, in one transaction: the power
    * state, its events, and (while the machine stays claimed by `statusMessage.workflowId`) the

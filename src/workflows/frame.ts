@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EventInput, PowerActionResult, RegionActivities } from '../contracts/activities';
+import type { EraseMode } from '../contracts/boot';
 import type { BootPurpose } from '../contracts/workflows';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { SearchAttribute, STEP_QUERY, type LifecycleOutcome, type OperationStep } from '../contracts/workflows';
@@ -55,6 +56,12 @@ export interface FramePlan {
   powerWithinMs?: number;
 }
 
+/** A netboot's power-on: the purpose (and erase mode) of the boot it powers on into. */
+export interface NetbootStep {
+  purpose: BootPurpose;
+  erase?: EraseMode;
+}
+
 const stepQuery = defineQuery<OperationStep>(STEP_QUERY);
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -66,7 +73,7 @@ export class OperationFrame {
    * LEAN_FINISH_PATCH, asked first: a run that has it never asks for the patches before it (each
    * would be a marker and a search attribute upsert). Decided once, before the first command.
    */
-  private readonly leanFinish = patched(LEAN_FINISH_PATCH);
+  readonly leanFinish = patched(LEAN_FINISH_PATCH);
   /** LEAN_START_PATCH: asked only by a run without LEAN_FINISH_PATCH (it implies this one). */
   private readonly leanStart = this.leanFinish || patched(LEAN_START_PATCH);
   /** FEWER_ROUND_TRIPS_PATCH: decided once, before the workflow's first command. */
@@ -154,18 +161,20 @@ export class OperationFrame {
    * rethrown: the frame turns it into the failure status, whose event is the status change.
    * Powering on sets the next boot to PXE first (the rack's powerOn), unless the region says the
    * machine must not netboot (no known MAC, not commissioning). `announce`: the runbook's own
-   * event before the power step ("Powering on to commission.").
+   * event before the power step ("Powering on to commission."). `netboot` (a netboot's power-on,
+   * since LEANER_HISTORY_PATCH): the rack prepares that boot; since LEAN_FINISH_PATCH the boot
+   * purpose is recorded with the announcements, in their local activity.
    */
-  async power(action: 'on' | 'off', announce?: string, prepareBoot?: BootPurpose): Promise<PowerActionResult> {
+  async power(action: 'on' | 'off', announce?: string, netboot?: NetbootStep): Promise<PowerActionResult> {
     const { systemId, hostname, rackQueue } = this.plan;
     if (announce !== undefined && !this.fewerTrips) await this.event(announce);
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
-    if (prepareBoot !== undefined && !this.fewerTrips)
+    if (netboot !== undefined && !this.fewerTrips)
       // LEANER_HISTORY_PATCH implies FEWER_ROUND_TRIPS_PATCH (both decided at a run's start); a
       // boot preparation the paths below would drop must not pass silently.
-      throw new Error('prepareBoot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
+      throw new Error('a netboot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
     if (!this.powerEvents()) return powerWithoutEvents({ systemId, rackQueue }, action);
-    if (this.fewerTrips) return this.powerInOneWrite(action, announce, prepareBoot);
+    if (this.fewerTrips) return this.powerInOneWrite(action, announce, netboot);
     return powerWithEventSteps(
       {
         systemId,
@@ -186,7 +195,7 @@ export class OperationFrame {
   private async powerInOneWrite(
     action: 'on' | 'off',
     announce?: string,
-    prepareBoot?: BootPurpose,
+    netboot?: NetbootStep,
   ): Promise<PowerActionResult> {
     const { systemId, hostname } = this.plan;
     const rack = powerStepsOf(this.plan.rackQueue!, this.plan.powerWithinMs);
@@ -199,13 +208,14 @@ export class OperationFrame {
         ...(announce === undefined ? [] : [this.nextEvent(announce)]),
         this.nextEvent(starting, 'INFO', POWER_STARTING[action]),
       ],
+      ...(netboot && this.leanFinish ? { netboot } : {}),
     });
     let result: PowerActionResult;
     try {
       const input = { systemId, retriedByTemporal: true };
       result = asPowerResult(
         await (action === 'on'
-          ? rack.powerOn({ ...input, ...(prepareBoot ? { prepareBoot } : {}) })
+          ? rack.powerOn({ ...input, ...(netboot ? { prepareBoot: netboot.purpose } : {}) })
           : rack.powerOff(input)),
       );
     } catch (err) {

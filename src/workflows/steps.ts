@@ -19,11 +19,14 @@ export async function netboot(
   erase?: EraseMode,
 ): Promise<void> {
   const rack = rackOf(m.rackQueue);
+  const next = { purpose, ...(erase ? { erase } : {}) };
   await life.reclaimIfReset();
-  await life.db.setBootPurpose({ systemId: m.systemId, purpose, ...(erase ? { erase } : {}) });
+  // Since LEAN_FINISH_PATCH the boot purpose is written with the power-on's announcements (one
+  // local activity, frame.ts power).
+  if (!life.leanFinish) await life.db.setBootPurpose({ systemId: m.systemId, ...next });
   // Since LEANER_HISTORY_PATCH the rack prepares the boot in the power-on's activity.
   if (life.leaner) {
-    await life.power('on', announcement, purpose);
+    await life.power('on', announcement, next);
     return;
   }
   await rack.prepareBoot({ systemId: m.systemId, purpose });

@@ -211,6 +211,74 @@ describe('power state events from the rack poller', () => {
     assert.deepEqual(await api.services.db.query(`SELECT id FROM events WHERE dedupe_key LIKE 'wf-test/gone/%'`), []);
   });
 
+  it("a netboot's power-on: the boot purpose and erase mode with its announcements, in one write, once on a retry; nothing for a machine that is gone", async () => {
+    const m = await api.services.machines.create({
+      hostname: 'm-netboot',
+      macAddresses: [],
+      powerType: 'manual',
+      powerParameters: {},
+      deployed: true,
+      ownerId: null,
+      zone: 'default',
+    });
+    const activities = createRegionActivities(api.services.db, { release: {} as never });
+    const event = (n: number) => ({
+      type: 'Powering on',
+      description: `announcement ${n}`,
+      level: 'INFO' as const,
+      dedupeKey: `wf-netboot/${m.systemId}/${n}`,
+    });
+    const state = async () => {
+      const [row] = (await api.services.db.query(
+        `SELECT boot_purpose, boot_erase, updated::text AS updated FROM machines WHERE id = $1`,
+        [m.id],
+      )) as Array<{ boot_purpose: string; boot_erase: string; updated: string }>;
+      const events = (await api.services.db.query(
+        `SELECT description FROM events WHERE machine_id = $1 AND dedupe_key LIKE 'wf-netboot/%' ORDER BY id`,
+        [m.id],
+      )) as Array<{ description: string }>;
+      return {
+        purpose: row!.boot_purpose,
+        erase: row!.boot_erase,
+        updated: row!.updated,
+        events: events.map((e) => e.description),
+      };
+    };
+    const before = await state();
+    const netboot = { purpose: 'commissioning' as const, erase: 'quick' as const };
+    await activities.recordEvents({ systemId: m.systemId, events: [event(1), event(2)], netboot });
+    const after = await state();
+    assert.deepEqual(
+      { ...after, updated: undefined },
+      { purpose: 'commissioning', erase: 'quick', updated: undefined, events: ['announcement 1', 'announcement 2'] },
+    );
+    // As setBootPurpose writes it: the row's update time moves too.
+    assert.notEqual(after.updated, before.updated);
+    // A retry records no event twice; a later netboot without an erase clears the mode.
+    await activities.recordEvents({ systemId: m.systemId, events: [event(1), event(2)], netboot });
+    assert.deepEqual((await state()).events, ['announcement 1', 'announcement 2']);
+    await activities.recordEvents({ systemId: m.systemId, events: [event(3)], netboot: { purpose: 'xinstall' } });
+    assert.deepEqual(
+      { ...(await state()), updated: undefined },
+      {
+        purpose: 'xinstall',
+        erase: '',
+        updated: undefined,
+        events: ['announcement 1', 'announcement 2', 'announcement 3'],
+      },
+    );
+    // A machine deleted under its workflow: nothing written, no error for Temporal to retry.
+    await activities.recordEvents({
+      systemId: 'no-such-machine',
+      events: [{ ...event(4), dedupeKey: 'wf-netboot/gone/4' }],
+      netboot,
+    });
+    assert.deepEqual(
+      await api.services.db.query(`SELECT id FROM events WHERE dedupe_key LIKE 'wf-netboot/gone/%'`),
+      [],
+    );
+  });
+
   // The machines it makes are this rack's too (the only rack yet); the poller above polls `ids` only.
   it("gives the rack each target's power parameters with the round, secrets decrypted, as machines/{id}/power does", async () => {
     const make = (hostname: string, powerType: string, powerParameters: Record<string, string>) =>

@@ -126,22 +126,23 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     ]);
     const history = await handle.fetchHistory();
     // Temporal's tasks: the rack's two power steps; the claim and, since lean-finish, the outcome
-    // are local activities in the workflow tasks that decide them (start, power-on's outcome, the
-    // machine's signal, power-off's outcome).
+    // are local activities (a marker each) in the workflow tasks that decide them (start, power-on's
+    // outcome, the machine's signal, power-off's outcome), and a netboot's boot purpose is written
+    // with the power-on's announcements.
     const tasks = (history.events ?? []).flatMap((e) =>
       e.activityTaskScheduledEventAttributes
         ? [e.activityTaskScheduledEventAttributes.activityType?.name]
         : e.workflowTaskCompletedEventAttributes
           ? ['workflow task']
-          : [],
+          : e.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+            ? ['local']
+            : [],
     );
     assert.deepEqual(tasks, [
-      'workflow task',
-      'powerOn',
-      'workflow task',
-      'workflow task',
-      'powerOff',
-      'workflow task',
+      ...['workflow task', 'local', 'local', 'powerOn'],
+      ...['workflow task', 'local'],
+      ...['workflow task', 'local', 'powerOff'],
+      ...['workflow task', 'local', 'local'],
     ]);
     // The history replays with the power steps as they are (deterministic; nothing scheduled twice).
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);

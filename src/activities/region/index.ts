@@ -17,7 +17,12 @@ import type { BootPurpose, PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
 import { updateRows } from '../../region/db/entity-rows';
 import { NotFoundError } from '../../region/errors';
-import { recordEvent, recordMachineEvents, recordPowerStateWithEvents } from '../../region/services/events';
+import {
+  recordEvent,
+  recordMachineEvents,
+  recordNetbootWithEvents,
+  recordPowerStateWithEvents,
+} from '../../region/services/events';
 import type { RegionServices } from '../../region/services';
 import { lastReportAge, setQuietProgress } from '../../region/services/machine-progress';
 import { clearPendingStart } from '../../region/services/workflow-starts';
@@ -117,8 +122,17 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
 
     // One statement each (no transaction, no lookup of the machine first): these run in every
     // power step of every lifecycle workflow.
-    async recordEvents({ systemId, events }: { systemId: string; events: Omit<EventInput, 'systemId'>[] }) {
-      await recordMachineEvents(db.manager, systemId, events);
+    async recordEvents({
+      systemId,
+      events,
+      netboot,
+    }: {
+      systemId: string;
+      events: Omit<EventInput, 'systemId'>[];
+      netboot?: { purpose: BootPurpose; erase?: EraseMode };
+    }) {
+      if (netboot) await recordNetbootWithEvents(db.manager, systemId, netboot, events);
+      else await recordMachineEvents(db.manager, systemId, events);
     },
 
     async recordPowerOutcome(i: PowerOutcomeInput): Promise<void> {

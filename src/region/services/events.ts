@@ -63,6 +63,27 @@ export async function recordMachineEvents(
 }
 
 /**
+ * The next netboot's purpose (`erase`: commissioning erases the disks instead) and the events that
+ * announce the power-on, in one statement. The machine's id, or null when it is gone (nothing
+ * written).
+ */
+export async function recordNetbootWithEvents(
+  manager: EntityManager,
+  systemId: string,
+  netboot: { purpose: string; erase?: string },
+  events: MachineEventInput[],
+): Promise<number | null> {
+  const rows: Array<{ id: number }> = await manager.query(
+    `WITH changed AS (
+       UPDATE machines SET boot_purpose = $6, boot_erase = $7, updated = now() WHERE system_id = $1 RETURNING id
+     ), inserted AS (${insertEventsFrom('changed')})
+     SELECT id FROM changed`,
+    [systemId, ...eventColumns(events), netboot.purpose, netboot.erase ?? ''],
+  );
+  return rows[0]?.id ?? null;
+}
+
+/**
  * A power state and the events that tell it, in one statement: they commit together, so a reader
  * never sees one without the other. The machine's id, or null when it is gone (nothing written).
  */
