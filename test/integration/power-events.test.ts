@@ -144,17 +144,22 @@ describe('power state events from the rack poller', () => {
     assert.equal(await powerOf(m1), 'on');
   });
 
-  it("a workflow's power step: its state and events in one write, in order, once on a retry; nothing for a machine that is gone", async () => {
-    const m = await api.services.machines.create({
-      hostname: 'm-workflow',
+  /** A deployed manual machine and the region activities a workflow's steps call. */
+  const workflowMachine = async (hostname: string) => ({
+    m: await api.services.machines.create({
+      hostname,
       macAddresses: [],
       powerType: 'manual',
       powerParameters: {},
       deployed: true,
       ownerId: null,
       zone: 'default',
-    });
-    const activities = createRegionActivities(api.services.db, { release: {} as never });
+    }),
+    activities: createRegionActivities(api.services.db, { release: {} as never }),
+  });
+
+  it("a workflow's power step: its state and events in one write, in order, once on a retry; nothing for a machine that is gone", async () => {
+    const { m, activities } = await workflowMachine('m-workflow');
     const event = (n: number, level: 'INFO' | 'WARNING' = 'INFO') => ({
       type: `Step ${n}`,
       description: `step ${n} of the workflow`,
@@ -212,16 +217,7 @@ describe('power state events from the rack poller', () => {
   });
 
   it("a netboot's power-on: the boot purpose and erase mode with its announcements, in one write, once on a retry; nothing for a machine that is gone", async () => {
-    const m = await api.services.machines.create({
-      hostname: 'm-netboot',
-      macAddresses: [],
-      powerType: 'manual',
-      powerParameters: {},
-      deployed: true,
-      ownerId: null,
-      zone: 'default',
-    });
-    const activities = createRegionActivities(api.services.db, { release: {} as never });
+    const { m, activities } = await workflowMachine('m-netboot');
     const event = (n: number) => ({
       type: 'Powering on',
       description: `announcement ${n}`,
