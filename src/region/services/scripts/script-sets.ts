@@ -140,6 +140,29 @@ export function runningType(status: number): number | null {
   return null;
 }
 
+/**
+ * This run's set of `type` with its last_ping set to now, in one statement (a signal's, which
+ * runs for every report of every machine); null when the run has no set yet (ensureScriptSet).
+ */
+export async function touchRunSet(
+  tx: EntityManager,
+  machineId: number,
+  type: number,
+  claimToken: string | null,
+): Promise<number | null> {
+  const rows: Array<{ id: number }> = await tx.query(
+    // As a SELECT: TypeORM answers an UPDATE with [rows, count].
+    `WITH touched AS (
+       UPDATE script_sets SET last_ping = now()
+        WHERE id = (SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2
+                       AND claim_token IS NOT DISTINCT FROM $3 ORDER BY id DESC LIMIT 1)
+       RETURNING id
+     ) SELECT id FROM touched`,
+    [machineId, type, claimToken],
+  );
+  return rows[0]?.id ?? null;
+}
+
 /** This run's set of `type` (made at the operation's start with the machine's claim token), if any. */
 export async function runSetId(tx: EntityManager, machine: Machine, type: number): Promise<number | null> {
   const rows: Array<{ id: number }> = await tx.query(
