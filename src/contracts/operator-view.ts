@@ -132,6 +132,9 @@ export interface SummaryMachine {
 /** Summaries are one line: long event texts are cut. */
 const MAX_SUMMARY = 120;
 
+const nextNetboot = (host: string, i: Record<string, unknown>): string =>
+  `Set the next netboot of ${host} to ${String(i.purpose)}${i.erase ? ` (erase ${String(i.erase)})` : ''}`;
+
 /** The one-line summary of an activity a lifecycle workflow schedules. */
 export function summarizeActivity(activityType: string, input: unknown, machine: SummaryMachine | undefined): string {
   const i = (input ?? {}) as Record<string, unknown>;
@@ -150,15 +153,21 @@ export function summarizeActivity(activityType: string, input: unknown, machine:
       text = `Record event ${String(i.type)}: ${String(i.description)}`;
       break;
     case 'setBootPurpose':
-      text = `Set the next netboot of ${host} to ${String(i.purpose)}${i.erase ? ` (erase ${String(i.erase)})` : ''}`;
+      text = nextNetboot(host, i);
       break;
     case 'recordPowerState':
     case 'recordPowerOutcome':
       text = `Record power state ${String(i.state)}`;
       break;
-    case 'recordEvents':
-      text = `Record events: ${((i.events ?? []) as Array<{ description?: unknown }>).map((e) => String(e.description)).join('; ')}`;
+    case 'recordEvents': {
+      const recorded = ((i.events ?? []) as Array<{ description?: unknown }>).map((e) => String(e.description));
+      // A netboot's power-on writes its boot purpose here too (lean-finish): said first, as the
+      // summary is cut at MAX_SUMMARY.
+      text = i.netboot
+        ? `${nextNetboot(host, i.netboot as Record<string, unknown>)}; record events: ${recorded.join('; ')}`
+        : `Record events: ${recorded.join('; ')}`;
       break;
+    }
     case 'lastReportAge':
       text = `Read when ${host} last reported`;
       break;

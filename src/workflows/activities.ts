@@ -16,7 +16,7 @@ export const region = proxyActivities<RegionActivities>({
  * the workflow task): a short database write then costs no task of its own on Temporal's server
  * (no schedule, poll, start and completion round trips), only a marker in the history. Same retry
  * as `region`; past Temporal's local retry threshold the worker waits on a timer between attempts.
- * Workflows use them behind patched(FEWER_ROUND_TRIPS_PATCH) (frame.ts).
+ * Workflows use them behind the frame's patches (frame-patches.ts: FEWER_ROUND_TRIPS_PATCH and later).
  */
 export const regionLocal = proxyLocalActivities<RegionActivities>({
   startToCloseTimeout: '30 seconds',

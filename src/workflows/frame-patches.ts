@@ -43,11 +43,12 @@ export const LEAN_START_PATCH = 'lean-start';
 /**
  * A run that succeeds records its outcome (finishTransition) as a local activity in the workflow
  * task that decides it, since this patch (issue 17): one activity task and one workflow task fewer
- * per operation. And a netboot's boot purpose is written with its power-on's announcements, in
- * their local activity and statement (steps.ts netboot): one local activity fewer per netboot. A failure or an abort still records it as a task-queue activity, so that
+ * per succeeded run. A failure or an abort still records it as a task-queue activity, so that
  * `temporal workflow reset --type LastWorkflowTask` of a failed run lands after it and runs the
- * operation again (frame.ts finish). A reset of a succeeded run is refused either way: its
- * machine moved on. A run that has this patch takes the four above as given without asking, so
- * it still records one marker. Workflows started before it replay their task-queue outcome.
+ * operation again (frame.ts finish); a reset of a succeeded run is refused either way (its
+ * machine moved on). And a netboot's boot purpose is written with its power-on's announcements,
+ * in their local activity and statement (steps.ts netboot): one local activity fewer per netboot.
+ * A run that has this patch takes the four above as given without asking, so it still records
+ * one marker. Workflows started before it replay their task-queue outcome and boot purpose.
  */
 export const LEAN_FINISH_PATCH = 'lean-finish';

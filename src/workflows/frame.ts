@@ -289,7 +289,13 @@ export class OperationFrame {
       }
       claimed = true;
       outcome = await runbook();
-      await this.finish(outcome, this.leanFinish ? regionLocal : region);
+      if (this.leanFinish) {
+        // The local outcome shares the workflow task that completes the run: a cancel arriving
+        // meanwhile makes Temporal refuse that completion, and the task runs again with the cancel.
+        // The outcome is recorded by then (finishTransition is idempotent), so it must not turn
+        // into the abort's cleanup (powering off a machine just deployed): the run completes.
+        await CancellationScope.nonCancellable(() => this.finish(outcome, regionLocal));
+      } else await this.finish(outcome, region);
     } catch (err) {
       // A reset run refused its machine (it moved on): nothing here may touch it, not even cleanup.
       if (isResetRefused(err)) throw err;

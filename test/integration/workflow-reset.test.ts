@@ -258,6 +258,28 @@ describe('`temporal workflow reset` is a retry (real temporal CLI, real Temporal
     await replays(handle);
   });
 
+  it('a succeeded commissioning refuses a reset to its last workflow task (where its outcome was recorded): the machine stays READY, untouched', async () => {
+    const m = await readyMachine('reset-succeeded');
+    await closed(m.systemId);
+    const before = await events(m.systemId);
+    const calls = rack.calls.length;
+
+    const handle = await reset(m.systemId, 'again', ['--type', 'LastWorkflowTask']);
+    await assert.rejects(handle.result(), (err: Error) => {
+      const cause = (err as { cause?: Error }).cause;
+      assert.match(
+        cause?.message ?? '',
+        /reset-succeeded has moved on since this commissioning \(it is Ready now\); not retried\./,
+      );
+      return true;
+    });
+    const ready = await waitForStatus(region.services, m.systemId, S.READY);
+    assert.equal(ready.workflowId, null);
+    assert.deepEqual(await events(m.systemId), before, 'no event');
+    assert.equal(rack.calls.length, calls, 'no power action');
+    await replays(handle);
+  });
+
   it('a failed deploy fixed by hand and allocated again refuses its reset: the machine is untouched', async () => {
     const m = await readyMachine('reset-reallocated');
     rack.behaviour.set(m.systemId, 'bmc-rejects');

@@ -90,6 +90,14 @@ describe('activity summaries', () => {
       'Record events: Powering on to commission.; Powering on node-3.',
     );
     assert.equal(
+      summarizeActivity(
+        'recordEvents',
+        { systemId: 'abc123', events, netboot: { purpose: 'commissioning', erase: 'quick' } },
+        ref,
+      ),
+      'Set the next netboot of node-3 to commissioning (erase quick); record events: Powering on to commission.; Powering on n…',
+    );
+    assert.equal(
       summarizeActivity('recordPowerOutcome', { systemId: 'abc123', state: 'on', events: [] }, ref),
       'Record power state on',
     );
