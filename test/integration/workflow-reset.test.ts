@@ -103,6 +103,13 @@ describe('`temporal workflow reset` is a retry (real temporal CLI, real Temporal
     return handle;
   };
 
+  /** The reset run fails, refused with the reason `reason` matches (its failure's cause). */
+  const refused = async (handle: ReturnType<TestRegion['client']['workflow']['getHandle']>, reason: RegExp) =>
+    assert.rejects(handle.result(), (err: Error) => {
+      assert.match((err as { cause?: Error }).cause?.message ?? '', reason);
+      return true;
+    });
+
   /** The reset run's history replays on the current code (its resume markers where it recorded them). */
   const replays = async (handle: ReturnType<TestRegion['client']['workflow']['getHandle']>) =>
     Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, await handle.fetchHistory(), handle.workflowId);
@@ -243,14 +250,7 @@ describe('`temporal workflow reset` is a retry (real temporal CLI, real Temporal
 
     rack.behaviour.set(m.systemId, 'answers');
     const handle = await reset(m.systemId, 'try again', ['--type', 'FirstWorkflowTask']);
-    await assert.rejects(handle.result(), (err: Error) => {
-      const cause = (err as { cause?: Error }).cause;
-      assert.match(
-        cause?.message ?? '',
-        /reset-broken has moved on since this commissioning \(it is Broken now\); not retried\./,
-      );
-      return true;
-    });
+    await refused(handle, /reset-broken has moved on since this commissioning \(it is Broken now\); not retried\./);
     const broken = await waitForStatus(region.services, m.systemId, S.BROKEN);
     assert.equal(broken.statusMessage, 'bad disk');
     assert.deepEqual(await events(m.systemId), before, 'no event');
@@ -265,14 +265,7 @@ describe('`temporal workflow reset` is a retry (real temporal CLI, real Temporal
     const calls = rack.calls.length;
 
     const handle = await reset(m.systemId, 'again', ['--type', 'LastWorkflowTask']);
-    await assert.rejects(handle.result(), (err: Error) => {
-      const cause = (err as { cause?: Error }).cause;
-      assert.match(
-        cause?.message ?? '',
-        /reset-succeeded has moved on since this commissioning \(it is Ready now\); not retried\./,
-      );
-      return true;
-    });
+    await refused(handle, /reset-succeeded has moved on since this commissioning \(it is Ready now\); not retried\./);
     const ready = await waitForStatus(region.services, m.systemId, S.READY);
     assert.equal(ready.workflowId, null);
     assert.deepEqual(await events(m.systemId), before, 'no event');
@@ -315,13 +308,10 @@ describe('`temporal workflow reset` is a retry (real temporal CLI, real Temporal
 
     rack.behaviour.set(m.systemId, 'answers');
     const handle = await reset(m.systemId, 'cable fixed', ['--type', 'FirstWorkflowTask']);
-    await assert.rejects(handle.result(), (err: Error) => {
-      assert.match(
-        (err as { cause?: Error }).cause?.message ?? '',
-        /reset-reallocated has moved on since this deploying \(another operation or a user action; it is Allocated now\); not retried\./,
-      );
-      return true;
-    });
+    await refused(
+      handle,
+      /reset-reallocated has moved on since this deploying \(another operation or a user action; it is Allocated now\); not retried\./,
+    );
     const after = await waitForStatus(region.services, m.systemId, S.ALLOCATED);
     assert.equal(after.ownerId, admin.user.id);
     assert.equal(after.workflowId, null);
