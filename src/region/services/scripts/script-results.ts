@@ -177,7 +177,6 @@ export class ScriptResultService {
     }
   }
 
-  /** The set of this run (the machine's claim token) that holds result `id`, if any. */
   /** The set a signal reports to, its last_ping set to now (one statement when the run has it). */
   private async pingedSet(
     tx: EntityManager,
@@ -197,6 +196,7 @@ export class ScriptResultService {
     return setId;
   }
 
+  /** The set of this run (the machine's claim token) that holds result `id`, if any. */
   private async runSetOf(tx: EntityManager, machine: Machine, id: number): Promise<number | null> {
     const rows: Array<{ setId: number }> = await tx.query(
       `SELECT r.script_set_id AS "setId" FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
