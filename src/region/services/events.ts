@@ -67,40 +67,50 @@ export async function recordMachineEvents(
  * announce the power-on, in one statement. The machine's id, or null when it is gone (nothing
  * written).
  */
-export async function recordNetbootWithEvents(
+export function recordNetbootWithEvents(
   manager: EntityManager,
   systemId: string,
   netboot: { purpose: string; erase?: string },
   events: MachineEventInput[],
 ): Promise<number | null> {
-  const rows: Array<{ id: number }> = await manager.query(
-    `WITH changed AS (
-       UPDATE machines SET boot_purpose = $6, boot_erase = $7, updated = now() WHERE system_id = $1 RETURNING id
-     ), inserted AS (${insertEventsFrom('changed')})
-     SELECT id FROM changed`,
-    [systemId, ...eventColumns(events), netboot.purpose, netboot.erase ?? ''],
-  );
-  return rows[0]?.id ?? null;
+  return updateMachineWithEvents(manager, systemId, 'boot_purpose = $6, boot_erase = $7, updated = now()', events, [
+    netboot.purpose,
+    netboot.erase ?? '',
+  ]);
 }
 
 /**
  * A power state and the events that tell it, in one statement: they commit together, so a reader
  * never sees one without the other. The machine's id, or null when it is gone (nothing written).
  */
-export async function recordPowerStateWithEvents(
+export function recordPowerStateWithEvents(
   manager: EntityManager,
   systemId: string,
   state: string,
   events: MachineEventInput[],
 ): Promise<number | null> {
+  return updateMachineWithEvents(manager, systemId, 'power_state = $6, power_state_at = now()', events, [state]);
+}
+
+/**
+ * One statement: the machine's UPDATE (`set`, its values from $6 on) and its events' INSERT. The
+ * machine's id, or null when it is gone (nothing written).
+ */
+async function updateMachineWithEvents(
+  manager: EntityManager,
+  systemId: string,
+  set: string,
+  events: MachineEventInput[],
+  values: unknown[],
+): Promise<number | null> {
   const rows: Array<{ id: number }> = await manager.query(
     `WITH changed AS (
-       UPDATE machines SET power_state = $6, power_state_at = now() WHERE system_id = $1 RETURNING id
+       UPDATE machines SET ${set} WHERE system_id = $1 RETURNING id
      ), inserted AS (${insertEventsFrom('changed')})
      -- As a SELECT: TypeORM answers an UPDATE with [rows, count]. PostgreSQL runs the INSERT
      -- whether or not this reads it.
      SELECT id FROM changed`,
-    [systemId, ...eventColumns(events), state],
+    [systemId, ...eventColumns(events), ...values],
   );
   return rows[0]?.id ?? null;
 }
