@@ -10,7 +10,7 @@ import type { MachineQueries } from '../machine-queries';
 import type { Principal } from '../principal';
 import { overallStatus, RUNNING_OR_PENDING, SCRIPT_STATUS } from './script-enums';
 import { maasScriptsTar } from './maas-scripts-tar';
-import { currentScriptSetId, ensureScriptSet, RESULT_TYPE, runningType, runSetId, touchRunSet } from './script-sets';
+import { currentScriptSetId, pingedRunSet, RESULT_TYPE, runningType, runSetId } from './script-sets';
 
 export interface ScriptResultRow {
   id: number;
@@ -107,7 +107,7 @@ export class ScriptResultService {
   async storeSignal(tx: EntityManager, machine: Machine, input: SignalResultInput): Promise<void> {
     const type = runningType(machine.status);
     if (type === null) return;
-    const setId = await this.pingedSet(tx, machine, type, input.scriptResultId);
+    const setId = await pingedRunSet(tx, machine, type, input.scriptResultId);
     const byId =
       input.scriptResultId === undefined
         ? undefined
@@ -175,35 +175,6 @@ export class ScriptResultService {
         ],
       );
     }
-  }
-
-  /** The set a signal reports to, its last_ping set to now (one statement when the run has it). */
-  private async pingedSet(
-    tx: EntityManager,
-    machine: Machine,
-    type: number,
-    scriptResultId: number | undefined,
-  ): Promise<number> {
-    if (scriptResultId === undefined) {
-      const touched = await touchRunSet(tx, machine.id, type, machine.claimToken);
-      if (touched !== null) return touched;
-    }
-    let setId = await ensureScriptSet(tx, machine.id, type, machine.claimToken);
-    // A result named by id may be in the run's other set: the tests a commissioning goes on to
-    // report before its workflow has moved the machine to TESTING.
-    if (scriptResultId !== undefined) setId = (await this.runSetOf(tx, machine, scriptResultId)) ?? setId;
-    await tx.query(`UPDATE script_sets SET last_ping = now() WHERE id = $1`, [setId]);
-    return setId;
-  }
-
-  /** The set of this run (the machine's claim token) that holds result `id`, if any. */
-  private async runSetOf(tx: EntityManager, machine: Machine, id: number): Promise<number | null> {
-    const rows: Array<{ setId: number }> = await tx.query(
-      `SELECT r.script_set_id AS "setId" FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
-        WHERE r.id = $1 AND t.machine_id = $2 AND t.claim_token IS NOT DISTINCT FROM $3`,
-      [id, machine.id, machine.claimToken],
-    );
-    return rows[0]?.setId ?? null;
   }
 
   /**

@@ -46,6 +46,10 @@ async function selectScripts(
   return rows.filter((r) => r.isDefault || names === undefined || selected(r));
 }
 
+/** This run's set of a type: the latest made with the run's claim token ($1 machine, $2 type, $3 token). */
+const RUN_SET = `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 AND claim_token IS NOT DISTINCT FROM $3
+      ORDER BY id DESC LIMIT 1`;
+
 /** Creates the run's set (or returns the one it already made) with a pending result per script. */
 export async function ensureScriptSet(
   tx: EntityManager,
@@ -55,11 +59,7 @@ export async function ensureScriptSet(
   names?: readonly string[],
 ): Promise<number> {
   if (RESULT_TYPE_NAME[resultType] === undefined) throw new Error(`unknown result type ${resultType}`);
-  const existing: Array<{ id: number }> = await tx.query(
-    `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 AND claim_token IS NOT DISTINCT FROM $3
-      ORDER BY id DESC LIMIT 1`,
-    [machineId, resultType, claimToken],
-  );
+  const existing: Array<{ id: number }> = await tx.query(RUN_SET, [machineId, resultType, claimToken]);
   if (existing[0]) return existing[0].id;
   const scripts = await selectScripts(tx, resultType, names);
   const [set] = (await tx.query(
@@ -152,23 +152,47 @@ export async function touchRunSet(
 ): Promise<number | null> {
   const rows: Array<{ id: number }> = await tx.query(
     // As a SELECT: TypeORM answers an UPDATE with [rows, count].
-    `WITH touched AS (
-       UPDATE script_sets SET last_ping = now()
-        WHERE id = (SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2
-                       AND claim_token IS NOT DISTINCT FROM $3 ORDER BY id DESC LIMIT 1)
-       RETURNING id
-     ) SELECT id FROM touched`,
+    `WITH touched AS (UPDATE script_sets SET last_ping = now() WHERE id = (${RUN_SET}) RETURNING id)
+     SELECT id FROM touched`,
     [machineId, type, claimToken],
   );
   return rows[0]?.id ?? null;
 }
 
+/**
+ * The set a signal reports to (op=signal: MAAS's _store_results), made if the run has none yet,
+ * its last_ping set to now: one statement when the signal names no result and the set exists.
+ */
+export async function pingedRunSet(
+  tx: EntityManager,
+  machine: Machine,
+  type: number,
+  scriptResultId: number | undefined,
+): Promise<number> {
+  if (scriptResultId === undefined) {
+    const touched = await touchRunSet(tx, machine.id, type, machine.claimToken);
+    if (touched !== null) return touched;
+  }
+  let setId = await ensureScriptSet(tx, machine.id, type, machine.claimToken);
+  // A result named by id may be in the run's other set: the tests a commissioning goes on to
+  // report before its workflow has moved the machine to TESTING.
+  if (scriptResultId !== undefined) setId = (await runSetOf(tx, machine, scriptResultId)) ?? setId;
+  await tx.query(`UPDATE script_sets SET last_ping = now() WHERE id = $1`, [setId]);
+  return setId;
+}
+
+/** The set of this run (the machine's claim token) that holds result `id`, if any. */
+async function runSetOf(tx: EntityManager, machine: Machine, id: number): Promise<number | null> {
+  const rows: Array<{ setId: number }> = await tx.query(
+    `SELECT r.script_set_id AS "setId" FROM script_results r JOIN script_sets t ON t.id = r.script_set_id
+      WHERE r.id = $1 AND t.machine_id = $2 AND t.claim_token IS NOT DISTINCT FROM $3`,
+    [id, machine.id, machine.claimToken],
+  );
+  return rows[0]?.setId ?? null;
+}
+
 /** This run's set of `type` (made at the operation's start with the machine's claim token), if any. */
 export async function runSetId(tx: EntityManager, machine: Machine, type: number): Promise<number | null> {
-  const rows: Array<{ id: number }> = await tx.query(
-    `SELECT id FROM script_sets WHERE machine_id = $1 AND result_type = $2 AND claim_token IS NOT DISTINCT FROM $3
-      ORDER BY id DESC LIMIT 1`,
-    [machine.id, type, machine.claimToken],
-  );
+  const rows: Array<{ id: number }> = await tx.query(RUN_SET, [machine.id, type, machine.claimToken]);
   return rows[0]?.id ?? null;
 }
