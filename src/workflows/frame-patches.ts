@@ -1,5 +1,6 @@
 // The operation frame's patches (workflows/frame.ts): each changed the commands every lifecycle
 // workflow issues, so workflows started before it replay their histories without it.
+import { patched } from '@temporalio/workflow';
 
 /**
  * Power actions record events (OperationFrame.power) since this patch; a workflow that started before
@@ -52,3 +53,25 @@ export const LEAN_START_PATCH = 'lean-start';
  * one marker. Workflows started before it replay their task-queue outcome and boot purpose.
  */
 export const LEAN_FINISH_PATCH = 'lean-finish';
+
+/** The frame's patches a run has (POWER_EVENTS_PATCH aside: the first power step asks it). */
+export interface FramePatches {
+  leanFinish: boolean;
+  leanStart: boolean;
+  fewerTrips: boolean;
+  leaner: boolean;
+}
+
+/**
+ * Ask for the frame's patches, once, before a run's first command: LEAN_FINISH_PATCH first, and a
+ * run that has it takes the others as given without asking (each ask is a marker and a search
+ * attribute upsert); LEAN_START_PATCH likewise for the two before it. The order of the asks is
+ * part of every recorded history.
+ */
+export function framePatches(): FramePatches {
+  const leanFinish = patched(LEAN_FINISH_PATCH);
+  const leanStart = leanFinish || patched(LEAN_START_PATCH);
+  const fewerTrips = leanStart || patched(FEWER_ROUND_TRIPS_PATCH);
+  const leaner = leanStart || patched(LEANER_HISTORY_PATCH);
+  return { leanFinish, leanStart, fewerTrips, leaner };
+}

@@ -22,13 +22,7 @@ import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWE
 import type { MachineReports } from './signals';
 import { isResetRefused, ResetClaim } from './reset';
 import { failureMessage, operationFailed } from './failures';
-import {
-  FEWER_ROUND_TRIPS_PATCH,
-  LEAN_FINISH_PATCH,
-  LEAN_START_PATCH,
-  LEANER_HISTORY_PATCH,
-  POWER_EVENTS_PATCH,
-} from './frame-patches';
+import { framePatches, POWER_EVENTS_PATCH } from './frame-patches';
 import { identityAttributes, upsertAttributes } from './search-attributes';
 import { statusesOf } from './operation-plan';
 
@@ -69,17 +63,8 @@ export class OperationFrame {
   private step = 'starting';
   private events = 0;
   private readonly workflowId = workflowInfo().workflowId;
-  /**
-   * LEAN_FINISH_PATCH, asked first: a run that has it never asks for the patches before it (each
-   * would be a marker and a search attribute upsert). Decided once, before the first command.
-   */
-  readonly leanFinish = patched(LEAN_FINISH_PATCH);
-  /** LEAN_START_PATCH: asked only by a run without LEAN_FINISH_PATCH (it implies this one). */
-  private readonly leanStart = this.leanFinish || patched(LEAN_START_PATCH);
-  /** FEWER_ROUND_TRIPS_PATCH: decided once, before the workflow's first command. */
-  private readonly fewerTrips = this.leanStart || patched(FEWER_ROUND_TRIPS_PATCH);
-  /** LEANER_HISTORY_PATCH: decided once, before the workflow's first command. */
-  readonly leaner = this.leanStart || patched(LEANER_HISTORY_PATCH);
+  /** The frame's patches this run has (frame-patches.ts), decided once before its first command. */
+  readonly has = framePatches();
   /** A reset run's claim on the machine (`temporal workflow reset` is a retry: workflows/reset.ts). */
   private readonly resetClaim = new ResetClaim(() => ({
     systemId: this.plan.systemId,
@@ -92,7 +77,7 @@ export class OperationFrame {
   }));
 
   constructor(private plan: FramePlan) {
-    if (this.leaner)
+    if (this.has.leaner)
       plan.reports?.readLastReportFrom(() => regionLocal.lastReportAge({ systemId: this.plan.systemId }));
     setHandler(stepQuery, () => ({
       step: this.step,
@@ -124,7 +109,7 @@ export class OperationFrame {
    * FEWER_ROUND_TRIPS_PATCH, task-queue activities in workflows started before it.
    */
   get db(): RegionActivities {
-    return this.fewerTrips ? regionLocal : region;
+    return this.has.fewerTrips ? regionLocal : region;
   }
 
   /** Record where in the runbook the workflow is: visible to `temporal workflow query`. */
@@ -167,14 +152,14 @@ export class OperationFrame {
    */
   async power(action: 'on' | 'off', announce?: string, netboot?: NetbootStep): Promise<PowerActionResult> {
     const { systemId, hostname, rackQueue } = this.plan;
-    if (announce !== undefined && !this.fewerTrips) await this.event(announce);
+    if (announce !== undefined && !this.has.fewerTrips) await this.event(announce);
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
-    if (netboot !== undefined && !this.fewerTrips)
+    if (netboot !== undefined && !this.has.fewerTrips)
       // LEANER_HISTORY_PATCH implies FEWER_ROUND_TRIPS_PATCH (both decided at a run's start); a
       // boot preparation the paths below would drop must not pass silently.
       throw new Error('a netboot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
     if (!this.powerEvents()) return powerWithoutEvents({ systemId, rackQueue }, action);
-    if (this.fewerTrips) return this.powerInOneWrite(action, announce, netboot);
+    if (this.has.fewerTrips) return this.powerInOneWrite(action, announce, netboot);
     return powerWithEventSteps(
       {
         systemId,
@@ -208,7 +193,7 @@ export class OperationFrame {
         ...(announce === undefined ? [] : [this.nextEvent(announce)]),
         this.nextEvent(starting, 'INFO', POWER_STARTING[action]),
       ],
-      ...(netboot && this.leanFinish ? { netboot } : {}),
+      ...(netboot && this.has.leanFinish ? { netboot } : {}),
     });
     let result: PowerActionResult;
     try {
@@ -249,7 +234,7 @@ export class OperationFrame {
 
   /** POWER_EVENTS_PATCH, which a LEAN_START_PATCH run has without asking (its first power step asks otherwise). */
   private powerEvents(): boolean {
-    return this.leanStart || patched(POWER_EVENTS_PATCH);
+    return this.has.leanStart || patched(POWER_EVENTS_PATCH);
   }
 
   /**
@@ -257,7 +242,7 @@ export class OperationFrame {
    * task-queue activity in workflows started before it.
    */
   private get claims(): RegionActivities {
-    return this.leanStart ? regionLocal : region;
+    return this.has.leanStart ? regionLocal : region;
   }
 
   async run(runbook: () => Promise<LifecycleOutcome>): Promise<LifecycleOutcome> {
@@ -289,7 +274,7 @@ export class OperationFrame {
       }
       claimed = true;
       outcome = await runbook();
-      if (this.leanFinish) {
+      if (this.has.leanFinish) {
         // The local outcome shares the workflow task that completes the run: a cancel arriving
         // meanwhile makes Temporal refuse that completion, and the task runs again with the cancel.
         // The outcome is recorded by then (finishTransition is idempotent), so it must not turn
@@ -397,7 +382,7 @@ export class OperationFrame {
 
   /** A claim's word on how this workflow hears of the machine's progress (TransitionInput.quietProgress). */
   private hearing(): { quietProgress?: true } {
-    return this.leaner && this.plan.reports ? { quietProgress: true } : {};
+    return this.has.leaner && this.plan.reports ? { quietProgress: true } : {};
   }
 
   markStatus(status: MachineStatus): void {
@@ -406,6 +391,6 @@ export class OperationFrame {
 
   /** Since LEANER_HISTORY_PATCH only what the run does not have yet (search-attributes.ts). */
   private upsert(attributes: Record<string, string[]>): void {
-    upsertAttributes(attributes, this.leaner);
+    upsertAttributes(attributes, this.has.leaner);
   }
 }

@@ -23,9 +23,9 @@ export async function netboot(
   await life.reclaimIfReset();
   // Since LEAN_FINISH_PATCH the boot purpose is written with the power-on's announcements (one
   // local activity, frame.ts power).
-  if (!life.leanFinish) await life.db.setBootPurpose({ systemId: m.systemId, ...next });
+  if (!life.has.leanFinish) await life.db.setBootPurpose({ systemId: m.systemId, ...next });
   // Since LEANER_HISTORY_PATCH the rack prepares the boot in the power-on's activity.
-  if (life.leaner) {
+  if (life.has.leaner) {
     await life.power('on', announcement, next);
     return;
   }
