@@ -84,6 +84,16 @@ export interface PowerOutcomeInput {
   statusMessage?: { workflowId: string; message: string };
 }
 
+/**
+ * finishTransition's input. `powerOutcome`: the runbook's last step was a power-off whose outcome
+ * (its state and the events that tell it) is recorded in the same transaction, before the status
+ * change (since the lean-close patch: one local activity fewer per run), whether or not the
+ * transition still applies; what recordPowerOutcome records for a power-off.
+ */
+export interface FinishInput extends TransitionInput {
+  powerOutcome?: Pick<PowerOutcomeInput, 'state' | 'events'>;
+}
+
 export interface ResumeResult {
   /** false: the machine moved on; `reason` says how, and nothing was changed. */
   applied: boolean;
@@ -102,7 +112,7 @@ export interface RegionActivities {
   /** Claim the machine for this workflow and move it to the workflow's in-progress status. */
   beginTransition(input: TransitionInput): Promise<TransitionResult>;
   /** Record the workflow's outcome and release the machine from it. */
-  finishTransition(input: TransitionInput): Promise<TransitionResult>;
+  finishTransition(input: FinishInput): Promise<TransitionResult>;
   /**
    * A reset run's claim: back to the operation's in-progress status, only while the machine is
    * where this workflow's run chain left it; records "Retried from Temporal (reset to …)".

@@ -146,9 +146,12 @@ export function summarizeActivity(activityType: string, input: unknown, machine:
     case 'beginTransition':
       text = `Claim ${host}, record status ${status(i.to)}`;
       break;
-    case 'finishTransition':
-      text = `Record status ${status(i.to)}${i.message ? `: ${String(i.message)}` : ''}`;
+    case 'finishTransition': {
+      // The closing power-off's outcome rides along since lean-close.
+      const power = i.powerOutcome as { state?: unknown } | undefined;
+      text = `${power ? `Record power state ${String(power.state)}; record` : 'Record'} status ${status(i.to)}${i.message ? `: ${String(i.message)}` : ''}`;
       break;
+    }
     case 'recordEvent':
       text = `Record event ${String(i.type)}: ${String(i.description)}`;
       break;

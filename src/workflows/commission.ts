@@ -3,7 +3,7 @@ import type { CommissionParams, LifecycleOutcome } from '../contracts/workflows'
 import { OperationFrame } from './frame';
 import { silenceOf, statusesOf } from './operation-plan';
 import { MachineReports } from './signals';
-import { netboot, powerOff } from './steps';
+import { netboot } from './steps';
 import { awaitCommissioning } from './test';
 
 /**
@@ -38,7 +38,7 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     );
 
     life.at('power off');
-    await powerOff(life);
+    await life.powerOffToClose();
     return { status: S.READY, message: '' };
   });
 }

@@ -54,8 +54,20 @@ export const LEAN_START_PATCH = 'lean-start';
  */
 export const LEAN_FINISH_PATCH = 'lean-finish';
 
+/**
+ * A runbook whose last step is a power-off (steps.ts powerOffToClose) records that power-off's
+ * outcome with the run's, in finishTransition's local activity and transaction, since this patch
+ * (issue 17): one local activity and one marker fewer per commissioning and test. Until the run's
+ * outcome the power-off's waits in the frame; any other write of the frame records it first, so
+ * a failure or an abort after it (the stop's power-off) tells it in order. A run that has this
+ * patch takes the five above as given without asking, so it still records one marker. Workflows
+ * started before it replay their separate recordPowerOutcome.
+ */
+export const LEAN_CLOSE_PATCH = 'lean-close';
+
 /** The frame's patches a run has (POWER_EVENTS_PATCH aside: the first power step asks it). */
 export interface FramePatches {
+  leanClose: boolean;
   leanFinish: boolean;
   leanStart: boolean;
   fewerTrips: boolean;
@@ -63,15 +75,17 @@ export interface FramePatches {
 }
 
 /**
- * Ask for the frame's patches, once, before a run's first command: LEAN_FINISH_PATCH first, and a
- * run that has it takes the others as given without asking (each ask is a marker and a search
- * attribute upsert); LEAN_START_PATCH likewise for the two before it. The order of the asks is
- * part of every recorded history.
+ * Ask for the frame's patches, once, before a run's first command: the newest (LEAN_CLOSE_PATCH)
+ * first, and a run that has it takes the others as given without asking (each ask is a marker and
+ * a search attribute upsert); an older run asks LEAN_FINISH_PATCH next, and so on down;
+ * LEAN_START_PATCH implies the two before it. The order of the asks is part of every recorded
+ * history.
  */
 export function framePatches(): FramePatches {
-  const leanFinish = patched(LEAN_FINISH_PATCH);
+  const leanClose = patched(LEAN_CLOSE_PATCH);
+  const leanFinish = leanClose || patched(LEAN_FINISH_PATCH);
   const leanStart = leanFinish || patched(LEAN_START_PATCH);
   const fewerTrips = leanStart || patched(FEWER_ROUND_TRIPS_PATCH);
   const leaner = leanStart || patched(LEANER_HISTORY_PATCH);
-  return { leanFinish, leanStart, fewerTrips, leaner };
+  return { leanClose, leanFinish, leanStart, fewerTrips, leaner };
 }

@@ -11,50 +11,18 @@ import {
   defineQuery,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EventInput, PowerActionResult, RegionActivities } from '../contracts/activities';
-import type { EraseMode } from '../contracts/boot';
-import type { BootPurpose } from '../contracts/workflows';
+import type { EventInput, PowerActionResult, PowerOutcomeInput, RegionActivities } from '../contracts/activities';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { SearchAttribute, STEP_QUERY, type LifecycleOutcome, type OperationStep } from '../contracts/workflows';
 import { powerStepsOf, region, regionLocal } from './activities';
 import { powerWithEventSteps, powerWithoutEvents } from './frame-legacy-power';
 import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
-import type { MachineReports } from './signals';
+import type { FramePlan, NetbootStep } from './frame-plan';
 import { isResetRefused, ResetClaim } from './reset';
 import { failureMessage, operationFailed } from './failures';
 import { framePatches, POWER_EVENTS_PATCH } from './frame-patches';
 import { identityAttributes, upsertAttributes } from './search-attributes';
 import { statusesOf } from './operation-plan';
-
-export interface FramePlan {
-  systemId: string;
-  hostname: string;
-  rackQueue: string | null;
-  /** MAAS event type for this operation, e.g. "Commissioning". */
-  operation: string;
-  inProgress: MachineStatus;
-  expectFrom: MachineStatus[];
-  /** Where a cancellation leaves the machine. */
-  abortTo: MachineStatus;
-  /** Where a failure or a timeout leaves the machine. */
-  failTo: MachineStatus;
-  /** Power the machine off when the operation fails or is aborted. */
-  powerOffOnStop: boolean;
-  /** The API's start that launched this workflow (LifecycleStart.claimToken); none for a take-over. */
-  claimToken?: string;
-  /** The owner's username (params.owner), for the Owner search attribute. */
-  owner?: string;
-  /** The machine's reports, whose waits and last signal the step query tells. */
-  reports?: MachineReports;
-  /** How long a power step may keep retrying the BMC: the operation's silence budget (activities.ts powerStepsOf). */
-  powerWithinMs?: number;
-}
-
-/** A netboot's power-on: the purpose (and erase mode) of the boot it powers on into. */
-export interface NetbootStep {
-  purpose: BootPurpose;
-  erase?: EraseMode;
-}
 
 const stepQuery = defineQuery<OperationStep>(STEP_QUERY);
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
@@ -62,6 +30,10 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
 export class OperationFrame {
   private step = 'starting';
   private events = 0;
+  /** The runbook is in its closing power-off (powerOffToClose). */
+  private closingOff = false;
+  /** That power-off's outcome, recorded with the run's (finish) or before any other write. */
+  private closingPower: Pick<PowerOutcomeInput, 'state' | 'events'> | undefined;
   private readonly workflowId = workflowInfo().workflowId;
   /** The frame's patches this run has (frame-patches.ts), decided once before its first command. */
   readonly has = framePatches();
@@ -93,6 +65,7 @@ export class OperationFrame {
    * advance, finish) do this themselves.
    */
   async reclaimIfReset(): Promise<void> {
+    if (this.closingPower) await this.recordClosingPower();
     await this.resetClaim.reclaim();
   }
 
@@ -122,6 +95,7 @@ export class OperationFrame {
     level: 'INFO' | 'WARNING' | 'ERROR' = 'INFO',
     type = this.plan.operation,
   ): Promise<void> {
+    if (this.closingPower) await this.recordClosingPower();
     await this.resetClaim.reclaim();
     await this.db.recordEvent({ systemId: this.plan.systemId, ...this.nextEvent(description, level, type) });
   }
@@ -152,6 +126,7 @@ export class OperationFrame {
    */
   async power(action: 'on' | 'off', announce?: string, netboot?: NetbootStep): Promise<PowerActionResult> {
     const { systemId, hostname, rackQueue } = this.plan;
+    if (this.closingPower) await this.recordClosingPower();
     if (announce !== undefined && !this.has.fewerTrips) await this.event(announce);
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
     if (netboot !== undefined && !this.has.fewerTrips)
@@ -214,22 +189,46 @@ export class OperationFrame {
       throw err;
     }
     await this.resetClaim.reclaim();
-    if (result.byHand) {
-      const message = byHandMessage(action, hostname, action === 'on');
+    const message = result.byHand ? byHandMessage(action, hostname, action === 'on') : undefined;
+    const outcome = {
+      state: result.state,
+      events: [
+        message === undefined
+          ? this.nextEvent(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action])
+          : this.nextEvent(message, 'WARNING', POWER_STARTING[action]),
+      ],
+    };
+    // The runbook's closing power-off (LEAN_CLOSE_PATCH): its outcome waits for the run's.
+    if (this.closingOff && action === 'off') this.closingPower = outcome;
+    else
       await regionLocal.recordPowerOutcome({
         systemId,
-        state: result.state,
-        events: [this.nextEvent(message, 'WARNING', POWER_STARTING[action])],
-        ...(action === 'on' ? { statusMessage: { workflowId: this.workflowId, message } } : {}),
+        ...outcome,
+        ...(message !== undefined && action === 'on'
+          ? { statusMessage: { workflowId: this.workflowId, message } }
+          : {}),
       });
-    } else {
-      await regionLocal.recordPowerOutcome({
-        systemId,
-        state: result.state,
-        events: [this.nextEvent(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action])],
-      });
-    }
     return result;
+  }
+
+  /**
+   * The runbook's last step, a power-off: since LEAN_CLOSE_PATCH its outcome is recorded with the
+   * run's, in finish's local activity (a failed power-off's at once, as power() records it).
+   */
+  async powerOffToClose(): Promise<void> {
+    this.closingOff = this.has.leanClose;
+    try {
+      await this.power('off');
+    } finally {
+      this.closingOff = false;
+    }
+  }
+
+  /** The closing power-off's outcome, before a write that is not the run's outcome. */
+  private async recordClosingPower(): Promise<void> {
+    const outcome = this.closingPower!;
+    this.closingPower = undefined;
+    await regionLocal.recordPowerOutcome({ systemId: this.plan.systemId, ...outcome });
   }
 
   /** POWER_EVENTS_PATCH, which a LEAN_START_PATCH run has without asking (its first power step asks otherwise). */
@@ -319,6 +318,7 @@ export class OperationFrame {
 
   /** Move on to the next operation of the same workflow (releasing → disk erasing). */
   async advance(op: LifecycleOperation): Promise<void> {
+    if (this.closingPower) await this.recordClosingPower();
     await this.resetClaim.reclaim();
     const next = statusesOf(op);
     const result = await this.claims.beginTransition({
@@ -363,12 +363,15 @@ export class OperationFrame {
    */
   private async finish(outcome: LifecycleOutcome, via: RegionActivities): Promise<void> {
     await this.resetClaim.reclaim();
+    const powerOutcome = this.closingPower;
+    this.closingPower = undefined;
     const result = await via.finishTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
       to: outcome.status,
       message: outcome.message,
       expectFrom: [this.plan.inProgress],
+      ...(powerOutcome ? { powerOutcome } : {}),
     });
     // finishTransition records the status change as the machine's event.
     this.markStatus(result.status);

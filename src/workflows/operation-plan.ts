@@ -2,7 +2,7 @@
 // its frame's statuses and how long the machine may stay silent.
 import type { LifecycleOperation, MachineStatus } from '../contracts/lifecycle';
 import type { Deadlines } from '../contracts/workflows';
-import type { FramePlan } from './frame';
+import type { FramePlan } from './frame-plan';
 
 export type FrameStatuses = Pick<FramePlan, 'operation' | 'inProgress' | 'expectFrom' | 'abortTo' | 'failTo'>;
 

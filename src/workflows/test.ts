@@ -8,7 +8,7 @@ import { OperationFrame } from './frame';
 import { operationFailed, timedOut } from './failures';
 import { silenceOf, statusesOf } from './operation-plan';
 import { MachineReports } from './signals';
-import { awaitResult, netboot, powerOff } from './steps';
+import { awaitResult, netboot } from './steps';
 
 /**
  * Commissioning's TESTING report moves the machine on to TESTING (MAAS's _process_commissioning),
@@ -85,7 +85,7 @@ export async function testWorkflow(p: TestParams): Promise<LifecycleOutcome> {
     await awaitResult(reports, LIFECYCLE.test.event, silence, 'Testing scripts failed.');
 
     life.at('power off');
-    await powerOff(life);
+    await life.powerOffToClose();
     return { status: p.returnTo, message: '' };
   });
 }

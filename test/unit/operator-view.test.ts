@@ -77,6 +77,15 @@ describe('activity summaries', () => {
 
   it('status changes say the status', () => {
     assert.equal(summarizeActivity('finishTransition', { to: S.DEPLOYED, message: '' }, ref), 'Record status Deployed');
+    // The closing power-off's outcome recorded with the run's (lean-close).
+    assert.equal(
+      summarizeActivity(
+        'finishTransition',
+        { to: S.READY, message: '', powerOutcome: { state: 'off', events: [] } },
+        ref,
+      ),
+      'Record power state off; record status Ready',
+    );
     assert.equal(
       summarizeActivity('beginTransition', { to: S.DEPLOYING }, ref),
       'Claim node-3, record status Deploying',

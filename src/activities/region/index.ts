@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { EraseMode } from '../../contracts/boot';
 import type {
   EventInput,
+  FinishInput,
   PowerOutcomeInput,
   RegionActivities,
   ResumeInput,
@@ -92,9 +93,13 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
 
     lastReportAge: ({ systemId }: { systemId: string }) => lastReportAge(db.manager, { systemId }),
 
-    async finishTransition(i: TransitionInput): Promise<TransitionResult> {
+    async finishTransition(i: FinishInput): Promise<TransitionResult> {
       return db.transaction(async (tx) => {
         const m = await lockMachine(tx, i.systemId);
+        // The last power-off's outcome is a fact whatever became of the claim: recorded first, so
+        // its events come before the status change's (recordPowerOutcome's statement).
+        if (i.powerOutcome)
+          await recordPowerStateWithEvents(tx, i.systemId, i.powerOutcome.state, i.powerOutcome.events);
         if (m.workflowId !== i.workflowId) {
           // Already finished by an earlier attempt, or an operator moved the machine on
           // (mark_broken releases it from the workflow): either way, not ours to change.

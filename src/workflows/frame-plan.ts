@@ -1,0 +1,36 @@
+// What a lifecycle workflow tells its operation frame (frame.ts): the machine, the operation's
+// statuses (operation-plan.ts statusesOf) and how its power steps and cleanup behave.
+import type { EraseMode } from '../contracts/boot';
+import type { MachineStatus } from '../contracts/lifecycle';
+import type { BootPurpose } from '../contracts/workflows';
+import type { MachineReports } from './signals';
+
+export interface FramePlan {
+  systemId: string;
+  hostname: string;
+  rackQueue: string | null;
+  /** MAAS event type for this operation, e.g. "Commissioning". */
+  operation: string;
+  inProgress: MachineStatus;
+  expectFrom: MachineStatus[];
+  /** Where a cancellation leaves the machine. */
+  abortTo: MachineStatus;
+  /** Where a failure or a timeout leaves the machine. */
+  failTo: MachineStatus;
+  /** Power the machine off when the operation fails or is aborted. */
+  powerOffOnStop: boolean;
+  /** The API's start that launched this workflow (LifecycleStart.claimToken); none for a take-over. */
+  claimToken?: string;
+  /** The owner's username (params.owner), for the Owner search attribute. */
+  owner?: string;
+  /** The machine's reports, whose waits and last signal the step query tells. */
+  reports?: MachineReports;
+  /** How long a power step may keep retrying the BMC: the operation's silence budget (activities.ts powerStepsOf). */
+  powerWithinMs?: number;
+}
+
+/** A netboot's power-on: the purpose (and erase mode) of the boot it powers on into. */
+export interface NetbootStep {
+  purpose: BootPurpose;
+  erase?: EraseMode;
+}
