@@ -218,7 +218,26 @@ export class MachineService {
 
   /** What the rack's power driver needs for one machine (rack API), secrets decrypted. */
   async powerConfig(systemId: string): Promise<PowerConfig> {
-    const m = await selectOne(this.db, MachineEntity, 't.system_id = $1', [systemId]);
+    // The columns it needs only: a power step asks twice per operation, and the whole row carries
+    // the hardware report.
+    const [m] = (await this.db.query(
+      `SELECT id, system_id AS "systemId", power_type AS "powerType", power_parameters AS "powerParameters",
+              power_secrets AS "powerSecrets", status, boot_purpose AS "bootPurpose", ephemeral_deploy AS "ephemeralDeploy"
+         FROM machines WHERE system_id = $1`,
+      [systemId],
+    )) as Array<
+      Pick<
+        Machine,
+        | 'id'
+        | 'systemId'
+        | 'powerType'
+        | 'powerParameters'
+        | 'powerSecrets'
+        | 'status'
+        | 'bootPurpose'
+        | 'ephemeralDeploy'
+      >
+    >;
     if (!m) throw new NotFoundError(`No machine ${systemId}.`);
     return {
       systemId: m.systemId,

@@ -79,6 +79,6 @@ export async function claimUnknownMac(tx: EntityManager, mac: string): Promise<n
  * Whether the rack sets next boot PXE when it powers the machine on: not for a machine with no
  * known MAC outside commissioning (a DEPLOYED one boots its own disk; netbooting, it would enlist).
  */
-export async function mayNetboot(manager: EntityManager, m: Machine): Promise<boolean> {
+export async function mayNetboot(manager: EntityManager, m: Pick<Machine, 'id' | 'status'>): Promise<boolean> {
   return m.status === S.COMMISSIONING || (await hasMac(manager, m.id));
 }
