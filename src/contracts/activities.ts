@@ -87,7 +87,7 @@ export interface PowerOutcomeInput {
 /**
  * finishTransition's input. `powerOutcome`: the runbook's last step was a power-off whose outcome
  * (its state and the events that tell it) is recorded in the same transaction, before the status
- * change (since the lean-close patch: one local activity fewer per run), whether or not the
+ * change (since the lean-close patch: one local activity fewer per commissioning or test), whether or not the
  * transition still applies; what recordPowerOutcome records for a power-off.
  */
 export interface FinishInput extends TransitionInput {

@@ -149,7 +149,8 @@ export function summarizeActivity(activityType: string, input: unknown, machine:
     case 'finishTransition': {
       // The closing power-off's outcome rides along since lean-close.
       const power = i.powerOutcome as { state?: unknown } | undefined;
-      text = `${power ? `Record power state ${String(power.state)}; record` : 'Record'} status ${status(i.to)}${i.message ? `: ${String(i.message)}` : ''}`;
+      const record = power ? `Record power state ${String(power.state)}; record` : 'Record';
+      text = `${record} status ${status(i.to)}${i.message ? `: ${String(i.message)}` : ''}`;
       break;
     }
     case 'recordEvent':

@@ -55,13 +55,15 @@ export const LEAN_START_PATCH = 'lean-start';
 export const LEAN_FINISH_PATCH = 'lean-finish';
 
 /**
- * A runbook whose last step is a power-off (steps.ts powerOffToClose) records that power-off's
- * outcome with the run's, in finishTransition's local activity and transaction, since this patch
- * (issue 17): one local activity and one marker fewer per commissioning and test. Until the run's
- * outcome the power-off's waits in the frame; any other write of the frame records it first, so
- * a failure or an abort after it (the stop's power-off) tells it in order. A run that has this
- * patch takes the five above as given without asking, so it still records one marker. Workflows
- * started before it replay their separate recordPowerOutcome.
+ * A runbook whose last step is a power-off (OperationFrame.powerOffToClose: commissioning, test)
+ * records that power-off's outcome with the run's, in finishTransition's local activity and
+ * transaction, since this patch (issue 17): one local activity (its marker) fewer per run. Until
+ * the run's outcome the power-off's waits in the frame; any other write of the frame records it
+ * first, so a failure after it (the stop's power-off) tells it in order. A cancel that arrives as
+ * the power-off completes no longer aborts the run: nothing is scheduled between the power-off
+ * and the outcome, which cannot be cancelled. A run that has this patch takes the five above as
+ * given without asking, so it still records one patch marker. Workflows started before it replay
+ * their separate recordPowerOutcome.
  */
 export const LEAN_CLOSE_PATCH = 'lean-close';
 

@@ -364,7 +364,6 @@ export class OperationFrame {
   private async finish(outcome: LifecycleOutcome, via: RegionActivities): Promise<void> {
     await this.resetClaim.reclaim();
     const powerOutcome = this.closingPower;
-    this.closingPower = undefined;
     const result = await via.finishTransition({
       systemId: this.plan.systemId,
       workflowId: this.workflowId,
@@ -373,6 +372,8 @@ export class OperationFrame {
       expectFrom: [this.plan.inProgress],
       ...(powerOutcome ? { powerOutcome } : {}),
     });
+    // Recorded with it; a finish that failed leaves it to the stop's power-off, which records it first.
+    this.closingPower = undefined;
     // finishTransition records the status change as the machine's event.
     this.markStatus(result.status);
     this.at(`done: ${labelOf(outcome.status)}`);

@@ -1,7 +1,7 @@
 // Entities read and updated by plain SQL whose column list is built once per entity and alias.
 // TypeORM's query builder builds its SQL and walks the entity's metadata anew on every call: on
-// a commissioning's hot path (the machine's row lock and status change, its power and boot
-// config, the metadata server's token) TypeORM's own code was about a fifth of the API's CPU
+// a commissioning's hot path (the machine's row lock and status change, the machine views, the
+// metadata server's token) TypeORM's own code was about a fifth of the API's CPU
 // (bench/results/commission-profile.md, session 14). Rows are hydrated as TypeORM's own reads hydrate them, and
 // values stored as its updates store them (the driver's prepareHydratedValue and
 // preparePersistentValue per column). What this does not do (relations, version columns,

@@ -81,15 +81,30 @@ export function recordNetbootWithEvents(
 
 /**
  * A power state and the events that tell it, in one statement: they commit together, so a reader
- * never sees one without the other. The machine's id, or null when it is gone (nothing written).
+ * never sees one without the other. The state is written with its events' first recording only
+ * (or alone, given no events): a retried activity finds their dedupe keys taken and must not write
+ * back a state the machine may have left since. The machine's id, or null when nothing was written
+ * (it is gone, or a retry).
  */
-export function recordPowerStateWithEvents(
+export async function recordPowerStateWithEvents(
   manager: EntityManager,
   systemId: string,
   state: string,
   events: MachineEventInput[],
 ): Promise<number | null> {
-  return updateMachineWithEvents(manager, systemId, 'power_state = $6, power_state_at = now()', events, [state]);
+  const rows: Array<{ id: number }> = await manager.query(
+    `WITH m AS (SELECT id FROM machines WHERE system_id = $1),
+          inserted AS (${insertEventsFrom('m')} RETURNING machine_id),
+          changed AS (
+            UPDATE machines SET power_state = $6, power_state_at = now()
+             WHERE id IN (SELECT id FROM m)
+               AND (cardinality($2::text[]) = 0 OR id IN (SELECT machine_id FROM inserted))
+            RETURNING id)
+     -- As a SELECT: TypeORM answers an UPDATE with [rows, count].
+     SELECT id FROM changed`,
+    [systemId, ...eventColumns(events), state],
+  );
+  return rows[0]?.id ?? null;
 }
 
 /**
