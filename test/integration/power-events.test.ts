@@ -250,9 +250,12 @@ describe('power state events from the rack poller', () => {
     );
     // As setBootPurpose writes it: the row's update time moves too.
     assert.notEqual(after.updated, before.updated);
-    // A retry records no event twice; a later netboot without an erase clears the mode.
+    // A retry records no event twice, and writes back no purpose the machine has left since (a
+    // release set it to power off meanwhile); a later netboot without an erase clears the mode.
+    await api.services.db.query(`UPDATE machines SET boot_purpose = 'poweroff' WHERE id = $1`, [m.id]);
     await activities.recordEvents({ systemId: m.systemId, events: [event(1), event(2)], netboot });
     assert.deepEqual((await state()).events, ['announcement 1', 'announcement 2']);
+    assert.equal((await state()).purpose, 'poweroff');
     await activities.recordEvents({ systemId: m.systemId, events: [event(3)], netboot: { purpose: 'xinstall' } });
     assert.deepEqual(
       { ...(await state()), updated: undefined },

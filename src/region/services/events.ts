@@ -64,8 +64,7 @@ export async function recordMachineEvents(
 
 /**
  * The next netboot's purpose (`erase`: commissioning erases the disks instead) and the events that
- * announce the power-on, in one statement. The machine's id, or null when it is gone (nothing
- * written).
+ * announce the power-on, in one statement. The machine's id, or null when nothing was written.
  */
 export function recordNetbootWithEvents(
   manager: EntityManager,
@@ -81,35 +80,23 @@ export function recordNetbootWithEvents(
 
 /**
  * A power state and the events that tell it, in one statement: they commit together, so a reader
- * never sees one without the other. The state is written with its events' first recording only
- * (or alone, given no events): a retried activity finds their dedupe keys taken and must not write
- * back a state the machine may have left since. The machine's id, or null when nothing was written
- * (it is gone, or a retry).
+ * never sees one without the other. The machine's id, or null when nothing was written.
  */
-export async function recordPowerStateWithEvents(
+export function recordPowerStateWithEvents(
   manager: EntityManager,
   systemId: string,
   state: string,
   events: MachineEventInput[],
 ): Promise<number | null> {
-  const rows: Array<{ id: number }> = await manager.query(
-    `WITH m AS (SELECT id FROM machines WHERE system_id = $1),
-          inserted AS (${insertEventsFrom('m')} RETURNING machine_id),
-          changed AS (
-            UPDATE machines SET power_state = $6, power_state_at = now()
-             WHERE id IN (SELECT id FROM m)
-               AND (cardinality($2::text[]) = 0 OR id IN (SELECT machine_id FROM inserted))
-            RETURNING id)
-     -- As a SELECT: TypeORM answers an UPDATE with [rows, count].
-     SELECT id FROM changed`,
-    [systemId, ...eventColumns(events), state],
-  );
-  return rows[0]?.id ?? null;
+  return updateMachineWithEvents(manager, systemId, 'power_state = $6, power_state_at = now()', events, [state]);
 }
 
 /**
  * One statement: the machine's UPDATE (`set`, its values from $6 on) and its events' INSERT. The
- * machine's id, or null when it is gone (nothing written).
+ * UPDATE is made with its events' first recording only (or alone, given no events): a retried
+ * activity finds their dedupe keys taken and must not write back a value (a power state, a boot
+ * purpose) the machine may have left since. The machine's id, or null when nothing was written
+ * (it is gone, or a retry).
  */
 async function updateMachineWithEvents(
   manager: EntityManager,
@@ -119,11 +106,14 @@ async function updateMachineWithEvents(
   values: unknown[],
 ): Promise<number | null> {
   const rows: Array<{ id: number }> = await manager.query(
-    `WITH changed AS (
-       UPDATE machines SET ${set} WHERE system_id = $1 RETURNING id
-     ), inserted AS (${insertEventsFrom('changed')})
-     -- As a SELECT: TypeORM answers an UPDATE with [rows, count]. PostgreSQL runs the INSERT
-     -- whether or not this reads it.
+    `WITH m AS (SELECT id FROM machines WHERE system_id = $1),
+          inserted AS (${insertEventsFrom('m')} RETURNING machine_id),
+          changed AS (
+            UPDATE machines SET ${set}
+             WHERE id IN (SELECT id FROM m)
+               AND (cardinality($2::text[]) = 0 OR id IN (SELECT machine_id FROM inserted))
+            RETURNING id)
+     -- As a SELECT: TypeORM answers an UPDATE with [rows, count].
      SELECT id FROM changed`,
     [systemId, ...eventColumns(events), ...values],
   );
