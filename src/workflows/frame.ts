@@ -30,9 +30,7 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
 export class OperationFrame {
   private step = 'starting';
   private events = 0;
-  /** The runbook is in its closing power-off (powerOffToClose). */
-  private closingOff = false;
-  /** That power-off's outcome, recorded with the run's (finish) or before any other write. */
+  /** The closing power-off's outcome (powerOffToClose), recorded with the run's (finish) or before any other write. */
   private closingPower: Pick<PowerOutcomeInput, 'state' | 'events'> | undefined;
   private readonly workflowId = workflowInfo().workflowId;
   /** The frame's patches this run has (frame-patches.ts), decided once before its first command. */
@@ -60,9 +58,10 @@ export class OperationFrame {
   }
 
   /**
-   * Before a runbook step that acts on the machine without the frame (boot purpose, the rack's
-   * boot config): a reset run reclaims the machine first. The frame's own steps (events, power,
-   * advance, finish) do this themselves.
+   * Before a step that acts on the machine: a closing power-off's outcome still waiting is
+   * recorded first, and a reset run reclaims the machine. Runbook steps that act without the frame
+   * (boot purpose, the rack's boot config) call it; so do the frame's events, power steps and
+   * advance (finish records that outcome itself).
    */
   async reclaimIfReset(): Promise<void> {
     if (this.closingPower) await this.recordClosingPower();
@@ -95,8 +94,7 @@ export class OperationFrame {
     level: 'INFO' | 'WARNING' | 'ERROR' = 'INFO',
     type = this.plan.operation,
   ): Promise<void> {
-    if (this.closingPower) await this.recordClosingPower();
-    await this.resetClaim.reclaim();
+    await this.reclaimIfReset();
     await this.db.recordEvent({ systemId: this.plan.systemId, ...this.nextEvent(description, level, type) });
   }
 
@@ -122,11 +120,16 @@ export class OperationFrame {
    * machine must not netboot (no known MAC, not commissioning). `announce`: the runbook's own
    * event before the power step ("Powering on to commission."). `netboot` (a netboot's power-on,
    * since LEANER_HISTORY_PATCH): the rack prepares that boot; since LEAN_FINISH_PATCH the boot
-   * purpose is recorded with the announcements, in their local activity.
+   * purpose is recorded with the announcements, in their local activity. `closing` (the
+   * runbook's last power-off, since LEAN_CLOSE_PATCH): its outcome waits for the run's (finish).
    */
-  async power(action: 'on' | 'off', announce?: string, netboot?: NetbootStep): Promise<PowerActionResult> {
+  async power(
+    action: 'on' | 'off',
+    announce?: string,
+    netboot?: NetbootStep,
+    closing = false,
+  ): Promise<PowerActionResult> {
     const { systemId, hostname, rackQueue } = this.plan;
-    if (this.closingPower) await this.recordClosingPower();
     if (announce !== undefined && !this.has.fewerTrips) await this.event(announce);
     if (!rackQueue) throw operationFailed(`No rack controller can reach ${hostname} to power it ${action}.`);
     if (netboot !== undefined && !this.has.fewerTrips)
@@ -134,7 +137,7 @@ export class OperationFrame {
       // boot preparation the paths below would drop must not pass silently.
       throw new Error('a netboot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
     if (!this.powerEvents()) return powerWithoutEvents({ systemId, rackQueue }, action);
-    if (this.has.fewerTrips) return this.powerInOneWrite(action, announce, netboot);
+    if (this.has.fewerTrips) return this.powerInOneWrite(action, announce, netboot, closing);
     return powerWithEventSteps(
       {
         systemId,
@@ -156,12 +159,13 @@ export class OperationFrame {
     action: 'on' | 'off',
     announce?: string,
     netboot?: NetbootStep,
+    closing = false,
   ): Promise<PowerActionResult> {
     const { systemId, hostname } = this.plan;
     const rack = powerStepsOf(this.plan.rackQueue!, this.plan.powerWithinMs);
     const starting =
       action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`;
-    await this.resetClaim.reclaim();
+    await this.reclaimIfReset();
     await regionLocal.recordEvents({
       systemId,
       events: [
@@ -199,7 +203,7 @@ export class OperationFrame {
       ],
     };
     // The runbook's closing power-off (LEAN_CLOSE_PATCH): its outcome waits for the run's.
-    if (this.closingOff && action === 'off') this.closingPower = outcome;
+    if (closing) this.closingPower = outcome;
     else
       await regionLocal.recordPowerOutcome({
         systemId,
@@ -216,12 +220,7 @@ export class OperationFrame {
    * run's, in finish's local activity (a failed power-off's at once, as power() records it).
    */
   async powerOffToClose(): Promise<void> {
-    this.closingOff = this.has.leanClose;
-    try {
-      await this.power('off');
-    } finally {
-      this.closingOff = false;
-    }
+    await this.power('off', undefined, undefined, this.has.leanClose);
   }
 
   /** The closing power-off's outcome, before a write that is not the run's outcome. */
@@ -318,8 +317,7 @@ export class OperationFrame {
 
   /** Move on to the next operation of the same workflow (releasing → disk erasing). */
   async advance(op: LifecycleOperation): Promise<void> {
-    if (this.closingPower) await this.recordClosingPower();
-    await this.resetClaim.reclaim();
+    await this.reclaimIfReset();
     const next = statusesOf(op);
     const result = await this.claims.beginTransition({
       systemId: this.plan.systemId,
