@@ -86,9 +86,9 @@ export interface PowerOutcomeInput {
 
 /**
  * finishTransition's input. `powerOutcome`: the runbook's last step was a power-off whose outcome
- * (its state and the events that tell it) is recorded in the same transaction, before the status
- * change (since the lean-close patch: one local activity fewer per commissioning or test), whether or not the
- * transition still applies; what recordPowerOutcome records for a power-off.
+ * (its state and the events that tell it, what recordPowerOutcome records for a power-off) is
+ * recorded in the same transaction, before the status change, whether or not the transition
+ * still applies (since the lean-close patch: one local activity fewer per commissioning or test).
  */
 export interface FinishInput extends TransitionInput {
   powerOutcome?: Pick<PowerOutcomeInput, 'state' | 'events'>;
