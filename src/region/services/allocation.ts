@@ -4,6 +4,7 @@
 // group) first, then an unassigned one, cheapest first (cpu_count + memory/1024, as MAAS).
 import type { DataSource, EntityManager } from 'typeorm';
 import { MachineStatus as S } from '../../contracts/lifecycle';
+import { transactionRetryingDeadlocks } from '../db/deadlock-retry';
 import type { BlockDevice } from '../db/entities';
 import { ConflictError, ValidationError } from '../errors';
 import {
@@ -136,7 +137,7 @@ export class AllocationService {
     networkWhereSql(await resolveNetwork(this.db.manager, c), add);
     const checkRows = c.storage.length > 1;
 
-    return this.db.transaction(async (tx) => {
+    return transactionRetryingDeadlocks(this.db, async (tx) => {
       const pick = async (
         lock: string,
       ): Promise<{ systemId: string; id: number; storage: Map<number, string> | null } | undefined> => {
@@ -160,6 +161,9 @@ export class AllocationService {
       // A dry run locks nothing. A real one skips machines other allocations hold; if that leaves
       // nothing, a machine may only be held for a moment by another kind of change (an edit, a
       // transition), so wait for it once instead of answering "No machine available" too early.
+      // That wait keeps the locks of the machines it passed over (taken meanwhile) and takes them
+      // in best-fit order, not the id order of a rack's power report, so PostgreSQL may end a
+      // cycle by failing this transaction: it then runs again (transactionRetryingDeadlocks).
       let found = c.dryRun ? await pick('') : await pick('FOR NO KEY UPDATE OF m SKIP LOCKED');
       if (!found && !c.dryRun) found = await pick('FOR NO KEY UPDATE OF m');
       if (!found) throw new ConflictError(describeNoMatch(c));

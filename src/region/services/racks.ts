@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RackHeartbeat, RackRegistered, RackRegistration } from '../../contracts/rack-api';
 import { rackTaskQueue } from '../../contracts/workflows';
+import { retryingDeadlocks } from '../db/deadlock-retry';
 import { RackEntity, type Rack } from '../db/entities';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { newSystemId } from '../ids';
@@ -65,7 +66,9 @@ export class RackService {
    * changed"), so a report applied twice, or two racks' reports racing, cannot record one change
    * twice: the row lock makes the second see the state already changed. `ageMs`: how long before
    * the report the rack began sampling; a state known since then (the workflow's own power
-   * command) is newer than the sample and stays. A report without it is taken as of now.
+   * command) is newer than the sample and stays. A report without it is taken as of now. Its
+   * machines are locked in id order, as other changes of several machines lock them; one that
+   * PostgreSQL still fails to break a deadlock (an allocation waits in best-fit order) runs again.
    */
   async recordPowerStates(
     rackSystemId: string,
@@ -75,15 +78,16 @@ export class RackService {
   ): Promise<void> {
     const valid = Object.entries(states).filter(([, s]) => POWER_STATES.includes(s));
     if (valid.length === 0) return;
-    await this.db.query(
-      `WITH report AS (
+    await retryingDeadlocks(() =>
+      this.db.query(
+        `WITH report AS (
          SELECT s.system_id, s.state, s.error FROM unnest($2::text[], $3::text[], $4::text[]) AS s(system_id, state, error)
        ), prev AS (
          SELECT m.id, m.power_state AS old, report.state AS new, report.error, r.name AS rack
            FROM machines m JOIN report ON report.system_id = m.system_id JOIN racks r ON r.id = m.rack_id
           WHERE r.system_id = $1 AND m.power_state <> report.state
             AND (m.power_state_at IS NULL OR m.power_state_at <= now() - $5::bigint * interval '1 millisecond')
-          FOR UPDATE OF m
+          ORDER BY m.id FOR UPDATE OF m
        ), changed AS (
          UPDATE machines m SET power_state = prev.new, power_state_at = now() - $5::bigint * interval '1 millisecond'
            FROM prev WHERE m.id = prev.id RETURNING m.id
@@ -94,13 +98,14 @@ export class RackService {
                 || CASE WHEN prev.error <> '' THEN ': ' || prev.error ELSE '' END,
               CASE WHEN prev.new = 'error' THEN 'ERROR' ELSE 'INFO' END
          FROM prev JOIN changed ON changed.id = prev.id`,
-      [
-        rackSystemId,
-        valid.map(([id]) => id),
-        valid.map(([, s]) => s),
-        valid.map(([id, s]) => (s === 'error' ? (errors[id] ?? '').slice(0, 500) : '')),
-        Math.max(0, Math.round(ageMs)),
-      ],
+        [
+          rackSystemId,
+          valid.map(([id]) => id),
+          valid.map(([, s]) => s),
+          valid.map(([id, s]) => (s === 'error' ? (errors[id] ?? '').slice(0, 500) : '')),
+          Math.max(0, Math.round(ageMs)),
+        ],
+      ),
     );
   }
 

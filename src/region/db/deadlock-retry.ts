@@ -1,0 +1,30 @@
+// PostgreSQL breaks a deadlock by failing one of the transactions in it (SQLSTATE 40P01); the
+// victim wrote nothing. Work that cannot order its row locks like every other change (an
+// allocation waits for machines in best-fit order, a rack's power report locks them in id order)
+// runs again instead of answering 500 for a race the caller had no part in.
+import type { DataSource, EntityManager } from 'typeorm';
+
+const DEADLOCK_DETECTED = '40P01';
+/** A cycle needs other transactions that still hold their locks; it rarely forms twice in a row. */
+const ATTEMPTS = 3;
+
+export function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return e?.code === DEADLOCK_DETECTED || e?.driverError?.code === DEADLOCK_DETECTED;
+}
+
+/** `work` run again (whole, from a fresh transaction) when PostgreSQL chose it as a deadlock's victim. */
+export async function retryingDeadlocks<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !isDeadlock(err)) throw err;
+    }
+  }
+}
+
+/** A transaction run again when it was a deadlock's victim. */
+export function transactionRetryingDeadlocks<T>(db: DataSource, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+  return retryingDeadlocks(() => db.transaction(work));
+}
