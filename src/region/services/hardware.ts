@@ -40,7 +40,8 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
             block_devices = CASE WHEN $9 THEN block_devices ELSE $6 END,
             hardware_info = $7, architecture = COALESCE(NULLIF(architecture, ''), $8),
             updated = now(),
-            hardware_report = $10, hardware_report_at = now()
+            hardware_report = $10, hardware_report_at = now(),
+            bios_boot_method = COALESCE($11, bios_boot_method)
       WHERE id = $1`,
     [
       machine.id,
@@ -54,6 +55,8 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
       machine.skipStorage,
       // As validated: node-results/ and the machine's details show what commissioning reported.
       JSON.stringify(r),
+      // The firmware it booted (a report may not say): the default layout below reads it (an ESP for UEFI).
+      r.firmware ? (r.firmware === 'uefi' ? 'uefi' : 'pxe') : null,
     ],
   );
   await applyStorageReport(manager, machine, r);
@@ -103,11 +106,6 @@ export async function applyHardwareReport(manager: EntityManager, machine: Machi
  * (maas-run-scripts) updates its disks but lays nothing out.
  */
 async function applyStorageReport(manager: EntityManager, machine: Machine, r: HardwareReport): Promise<void> {
-  if (r.firmware)
-    await manager.query(`UPDATE machines SET bios_boot_method = $2 WHERE id = $1`, [
-      machine.id,
-      r.firmware === 'uefi' ? 'uefi' : 'pxe',
-    ]);
   if (machine.skipStorage) return;
   await syncPhysicalDevices(
     manager,

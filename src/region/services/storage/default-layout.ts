@@ -4,7 +4,7 @@
 import type { EntityManager } from 'typeorm';
 import { ValidationError } from '../../errors';
 import { planLayout, type AppliedLayout, type LayoutParams } from './layouts';
-import { alignDown, LVM_PE_SIZE, type MachineStorage } from './model';
+import { alignDown, hasConfiguration, LVM_PE_SIZE, type MachineStorage } from './model';
 import { clearConfiguration, loadOne, writePlan } from './repository';
 
 export async function applyLayout(
@@ -17,7 +17,9 @@ export async function applyLayout(
   const plan = planLayout(s, layout, params);
   const machineId = s.devices[0]?.machineId;
   if (machineId === undefined) return;
-  await clearConfiguration(tx, machineId);
+  // `s` was read in this transaction: with nothing on the disks yet (a first commissioning),
+  // there is nothing to clear.
+  if (hasConfiguration(s)) await clearConfiguration(tx, machineId);
   await writePlan(tx, machineId, plan, (pv) => alignDown(pv) - LVM_PE_SIZE);
 }
 

@@ -119,6 +119,16 @@ export interface MachineStorage {
 
 export const isUefi = (s: Pick<MachineStorage, 'biosBootMethod'>): boolean => s.biosBootMethod === 'uefi';
 
+/** Anything besides the bare physical disks: what clearing the configuration would remove. */
+export function hasConfiguration(s: MachineStorage): boolean {
+  return (
+    s.tables.length > 0 ||
+    s.filesystems.length > 0 ||
+    s.groups.length > 0 ||
+    s.devices.some((d) => d.type !== 'physical')
+  );
+}
+
 export function tableOf(s: MachineStorage, deviceId: number): StoredPartitionTable | undefined {
   return s.tables.find((t) => t.blockDeviceId === deviceId);
 }

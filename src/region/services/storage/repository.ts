@@ -213,14 +213,17 @@ export async function syncPhysicalDevices(
     if (same) kept.add(same.id);
     return [same, r];
   });
-  // Gone first (their names may be reused), then renamed ones park on a temporary name.
-  await manager.query(
-    `DELETE FROM storage_block_devices WHERE machine_id = $1 AND type = 'physical' AND NOT (id = ANY($2::int[]))`,
-    [machineId, [...kept]],
-  );
-  await manager.query(`UPDATE storage_block_devices SET name = 'renaming-' || id WHERE id = ANY($1::int[])`, [
-    [...kept],
-  ]);
+  // Gone first (their names may be reused), then renamed ones park on a temporary name. A first
+  // report (nothing stored yet) has neither.
+  if (existing.some((d) => !kept.has(d.id)))
+    await manager.query(
+      `DELETE FROM storage_block_devices WHERE machine_id = $1 AND type = 'physical' AND NOT (id = ANY($2::int[]))`,
+      [machineId, [...kept]],
+    );
+  if (kept.size > 0)
+    await manager.query(`UPDATE storage_block_devices SET name = 'renaming-' || id WHERE id = ANY($1::int[])`, [
+      [...kept],
+    ]);
   for (const [same, r] of pending) {
     const values = [r.name, `/dev/disk/by-dname/${r.name}`, r.model, r.serial, r.idPath, r.size, r.blockSize];
     if (same)
