@@ -93,21 +93,6 @@ export async function selectOne<T extends ObjectLiteral>(
   return rows[0] ? hydrate(db, target, rows[0]) : null;
 }
 
-/** The rows of `target` that `where` picks (SQL on alias `t`, `$n` parameters; an ORDER BY may follow). */
-export async function selectMany<T extends ObjectLiteral>(
-  db: Db,
-  target: EntitySchema<T>,
-  where: string,
-  params: unknown[],
-): Promise<T[]> {
-  const table = shapeOf(db, target).metadata.tableName;
-  const rows: ObjectLiteral[] = await db.query(
-    `SELECT ${columnsOf(db, target, 't')} FROM "${table}" t WHERE ${where}`,
-    params,
-  );
-  return rows.map((row) => hydrate(db, target, row));
-}
-
 /**
  * TypeORM's `update(criteria, patch)` for the rows `where` (SQL on alias `t`, parameters
  * `whereParams`) picks: each property the patch has (undefined ones skipped, null sets NULL),

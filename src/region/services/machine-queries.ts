@@ -2,7 +2,7 @@
 // count (MAAS's listing is slow at scale because it does not).
 import type { DataSource, EntityManager } from 'typeorm';
 import { withCancellableConnection } from '../db/cancellable';
-import { selectMany } from '../db/entity-rows';
+import { columnsOf, hydrate } from '../db/entity-rows';
 import { MachineEntity, type Interface, type Machine, type Rack, type ResourcePool, type Zone } from '../db/entities';
 import { NotFoundError } from '../errors';
 import { domainRecordCountSql } from './domains';
@@ -18,7 +18,6 @@ import type { OperationStep } from '../../contracts/workflows';
 import { domainRefs, listedMachines, type ListedMachine } from './machine-listing-versions';
 import { loadScriptStatuses, type MachineScriptStatuses } from './scripts/script-statuses';
 import { queryAll } from './query-all';
-import { groupRows } from './group-rows';
 import { loadLeaseLinks, type InterfaceLink } from './machine-lease-links';
 import { sqlCount } from './sql-count';
 
@@ -244,54 +243,44 @@ export class MachineQueries {
 
   async views(ids: number[], manager: EntityManager = this.db.manager): Promise<MachineView[]> {
     if (ids.length === 0) return [];
+    // One statement for the machine rows with the names they join in, their tags and their
+    // domains' record counts (each domain's once: the counts walk every node of the domain).
     // Plain SQL, hydrated as TypeORM hydrates (entity-rows.ts): its query builder cost a listing
     // and every action's reply more than the read itself.
-    const machines = await selectMany(manager, MachineEntity, 't.id = ANY($1::int[]) ORDER BY t.id', [ids]);
-    const [names, tags, interfaces, links, domainCounts, storage] = await queryAll(manager, [
-      () =>
-        manager.query(
-          `SELECT m.id, u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for, z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
-                p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
-                r.system_id AS rack_system_id, r.name AS rack_name,
-                d.id AS domain_id, d.ttl AS domain_ttl, d.authoritative AS domain_authoritative, d.is_default AS domain_is_default
-           FROM machines m JOIN zones z ON z.id = m.zone_id
-           LEFT JOIN domains d ON d.name = m.domain
-           LEFT JOIN users u ON u.id = m.owner_id
-           LEFT JOIN users ru ON ru.id = m.reserved_user_id
-           LEFT JOIN user_groups rg ON rg.id = m.reserved_group_id
-           LEFT JOIN resource_pools p ON p.id = m.pool_id
-           LEFT JOIN racks r ON r.id = m.rack_id
-          WHERE m.id = ANY($1::int[])`,
-          [ids],
-        ) as Promise<Array<Record<string, string | number | null>>>,
-      () =>
-        manager.query(
-          `SELECT mt.machine_id, t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
-          WHERE mt.machine_id = ANY($1::int[]) ORDER BY t.name`,
-          [ids],
-        ) as Promise<Array<{ machine_id: number; name: string }>>,
+    const rows: Array<Record<string, unknown>> = await manager.query(
+      `WITH counts AS MATERIALIZED (
+         SELECT d.name, ${domainRecordCountSql('d.name')} AS n FROM domains d
+          WHERE d.name IN (SELECT domain FROM machines WHERE id = ANY($1::int[]))
+       )
+       SELECT ${columnsOf(manager, MachineEntity, 'm', 'm_')},
+              u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for,
+              z.id AS zone_id, z.name AS zone_name, z.description AS zone_description,
+              p.id AS pool_id, p.name AS pool_name, p.description AS pool_description,
+              r.system_id AS rack_system_id, r.name AS rack_name,
+              d.id AS domain_id, d.ttl AS domain_ttl, d.authoritative AS domain_authoritative,
+              d.is_default AS domain_is_default, COALESCE(c.n, 0) AS domain_records,
+              ARRAY(SELECT t.name FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
+                     WHERE mt.machine_id = m.id ORDER BY t.name) AS tag_names
+         FROM machines m JOIN zones z ON z.id = m.zone_id
+         LEFT JOIN domains d ON d.name = m.domain
+         LEFT JOIN counts c ON c.name = m.domain
+         LEFT JOIN users u ON u.id = m.owner_id
+         LEFT JOIN users ru ON ru.id = m.reserved_user_id
+         LEFT JOIN user_groups rg ON rg.id = m.reserved_group_id
+         LEFT JOIN resource_pools p ON p.id = m.pool_id
+         LEFT JOIN racks r ON r.id = m.rack_id
+        WHERE m.id = ANY($1::int[]) ORDER BY m.id`,
+      [ids],
+    );
+    const [interfaces, links, storage] = await queryAll(manager, [
       () => loadMachineNics(manager, ids),
       () => loadLeaseLinks(manager, ids),
-      // Nodes (machines and devices) per domain, for the domains of these machines only.
-      () =>
-        manager.query(
-          `SELECT d.name AS domain, ${domainRecordCountSql('d.name')} AS n FROM domains d
-          WHERE d.name IN (SELECT domain FROM machines WHERE id = ANY($1::int[]))`,
-          [ids],
-        ) as Promise<Array<{ domain: string; n: number }>>,
       () => loadStorage(manager, ids),
     ]);
     const scriptStatuses = await loadScriptStatuses(manager, ids);
-    const inDomain = new Map(domainCounts.map((d) => [d.domain, d.n]));
-    const nameById = new Map(names.map((n) => [Number(n.id), n]));
-    const tagsById = groupRows(
-      tags,
-      (t) => t.machine_id,
-      (t) => t.name,
-    );
     const nicsById = new Map([...interfaces.values()].flat().map((n) => [n.id, n]));
-    return machines.map((machine) => {
-      const n = nameById.get(machine.id)!;
+    return rows.map((n) => {
+      const machine = hydrate(manager, MachineEntity, n, 'm_');
       return {
         machine,
         owner: (n.username as string | null) ?? null,
@@ -301,7 +290,7 @@ export class MachineQueries {
           n.pool_id === null
             ? null
             : { id: Number(n.pool_id), name: String(n.pool_name), description: String(n.pool_description ?? '') },
-        tags: tagsById.get(machine.id) ?? [],
+        tags: n.tag_names as string[],
         interfaces: interfaces.get(machine.id) ?? [],
         links,
         nics: nicsById,
@@ -312,7 +301,7 @@ export class MachineQueries {
           ttl: n.domain_ttl === null ? null : Number(n.domain_ttl),
           authoritative: Boolean(n.domain_authoritative),
           isDefault: Boolean(n.domain_is_default),
-          resourceRecordCount: inDomain.get(machine.domain) ?? 0,
+          resourceRecordCount: Number(n.domain_records),
         },
         storage: storage.get(machine.id),
         scriptStatuses: scriptStatuses.get(machine.id),
