@@ -218,7 +218,11 @@ export class MachineQueries {
     systemId: string,
     manager: EntityManager = this.db.manager,
   ): Promise<MachineView> {
-    const view = (await this.views([await this.visibleId(caller, systemId, manager)], manager))[0];
+    // The visibility check rides in the view's own statement: a hidden machine reads as none.
+    const params: unknown[] = [systemId];
+    const view = (
+      await this.viewsWhere(`m.system_id = $1 AND ${visibilitySql(caller, 'm', params)}`, params, manager)
+    )[0];
     if (!view) throw new NotFoundError('No Machine matches the given query.');
     return view;
   }
@@ -243,6 +247,11 @@ export class MachineQueries {
 
   async views(ids: number[], manager: EntityManager = this.db.manager): Promise<MachineView[]> {
     if (ids.length === 0) return [];
+    return this.viewsWhere('m.id = ANY($1::int[])', [ids], manager);
+  }
+
+  /** The views of the machines `where` picks (SQL on alias `m`, `$n` parameters), in id order. */
+  private async viewsWhere(where: string, params: unknown[], manager: EntityManager): Promise<MachineView[]> {
     // One statement for the machine rows with the names they join in, their tags and their
     // domains' record counts (each domain's once: the counts walk every node of the domain).
     // Plain SQL, hydrated as TypeORM hydrates (entity-rows.ts): its query builder cost a listing
@@ -250,7 +259,7 @@ export class MachineQueries {
     const rows: Array<Record<string, unknown>> = await manager.query(
       `WITH counts AS MATERIALIZED (
          SELECT d.name, ${domainRecordCountSql('d.name')} AS n FROM domains d
-          WHERE d.name IN (SELECT domain FROM machines WHERE id = ANY($1::int[]))
+          WHERE d.name IN (SELECT m.domain FROM machines m WHERE ${where})
        )
        SELECT ${columnsOf(manager, MachineEntity, 'm', 'm_')},
               u.username, COALESCE(ru.username, 'group:' || rg.name) AS reserved_for,
@@ -269,9 +278,11 @@ export class MachineQueries {
          LEFT JOIN user_groups rg ON rg.id = m.reserved_group_id
          LEFT JOIN resource_pools p ON p.id = m.pool_id
          LEFT JOIN racks r ON r.id = m.rack_id
-        WHERE m.id = ANY($1::int[]) ORDER BY m.id`,
-      [ids],
+        WHERE ${where} ORDER BY m.id`,
+      params,
     );
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => Number(r.m_id));
     const [interfaces, links, storage] = await queryAll(manager, [
       () => loadMachineNics(manager, ids),
       () => loadLeaseLinks(manager, ids),
