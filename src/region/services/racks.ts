@@ -14,6 +14,13 @@ const POWER_STATES = ['on', 'off', 'unknown', 'error'];
 
 /** Rack controllers: registration (idempotent by name), service health, and which rack serves a machine. */
 export class RackService {
+  /**
+   * Rack id → system id, as read once: a rack's system id is made with its row and never changes,
+   * and ids are never reused. Deleting a rack clears its machines' rack_id in the same statement
+   * (ON DELETE SET NULL), so no machine names a rack that is gone.
+   */
+  private readonly rackSystemIds = new Map<number, string>();
+
   constructor(
     private readonly db: DataSource,
     private readonly networks: { fabrics: FabricService; subnets: SubnetService },
@@ -122,10 +129,13 @@ export class RackService {
   /** The task queue of the rack that reaches this machine. */
   async queueFor(rackId: number | null, manager: EntityManager = this.db.manager): Promise<string> {
     const id = rackId ?? (await this.defaultRackId(manager));
+    const known = id === null ? undefined : this.rackSystemIds.get(id);
+    if (known !== undefined) return rackTaskQueue(known);
     // The rack's system id only: its row carries its interfaces, which this has no use for.
     const rows: Array<{ system_id: string }> =
       id === null ? [] : await manager.query(`SELECT system_id FROM racks WHERE id = $1`, [id]);
     if (!rows[0]) throw new UnavailableError('No rack controller is connected to reach this machine.');
+    this.rackSystemIds.set(id!, rows[0].system_id);
     return rackTaskQueue(rows[0].system_id);
   }
 }
