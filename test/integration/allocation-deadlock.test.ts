@@ -44,6 +44,9 @@ describe('an allocation chosen as a deadlock victim', () => {
     await p.query('BEGIN');
     await p.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [x.id]);
     await q.query('BEGIN');
+    // PostgreSQL fails the waiter whose deadlock_timeout runs out first: q checks late, so the
+    // allocation (the default 1 s) is the one, however slowly a busy machine runs this test.
+    await q.query(`SET deadlock_timeout = '30s'`);
     await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [y.id]);
     // Both held: the allocation waits for x.
     const allocation = services.allocation.allocate(admin, allocateForm.parse(Params.of({})));
@@ -58,7 +61,7 @@ describe('an allocation chosen as a deadlock victim', () => {
       (a) => ({ ok: a.systemId }),
       (err: Error) => ({ err: err.message }),
     );
-    // PostgreSQL fails one of the two; q gets x only if it was the allocation, then lets y go.
+    // The allocation fails and lets x go: q gets it, then lets y go.
     await qWantsX;
     await q.query('COMMIT');
     const got = await outcome;

@@ -229,7 +229,7 @@ export class MachineQueries {
 
   /**
    * The machine's id if the caller may see it, else MAAS's 404: one query, for a caller that needs
-   * no more (an action's visibility check; the full view costs seven).
+   * no more (an action's visibility check; the full view costs five or more).
    */
   async visibleId(
     caller: Principal | null,

@@ -16,8 +16,9 @@ const POWER_STATES = ['on', 'off', 'unknown', 'error'];
 export class RackService {
   /**
    * Rack id → system id, as read once: a rack's system id is made with its row and never changes,
-   * and ids are never reused. Deleting a rack clears its machines' rack_id in the same statement
-   * (ON DELETE SET NULL), so no machine names a rack that is gone.
+   * and ids are never reused. Removing a rack moves its machines to another rack (or clears their
+   * rack_id: ON DELETE SET NULL) in the same transaction, so once that commits no machine names
+   * it; a read that raced the removal may still use the entry, as it would have used the row.
    */
   private readonly rackSystemIds = new Map<number, string>();
 
@@ -56,8 +57,9 @@ export class RackService {
   }
 
   /** DELETE rackcontrollers/{id}: the rack goes; its machine is unlocked, or deleted without a BMC. */
-  remove(systemId: string): Promise<void> {
-    return this.controllers.removeRack(systemId);
+  async remove(systemId: string): Promise<void> {
+    await this.controllers.removeRack(systemId);
+    for (const [id, known] of this.rackSystemIds) if (known === systemId) this.rackSystemIds.delete(id);
   }
 
   async heartbeat(systemId: string, hb: RackHeartbeat): Promise<void> {
@@ -74,8 +76,8 @@ export class RackService {
    * twice: the row lock makes the second see the state already changed. `ageMs`: how long before
    * the report the rack began sampling; a state known since then (the workflow's own power
    * command) is newer than the sample and stays. A report without it is taken as of now. Its
-   * machines are locked in id order, as other changes of several machines lock them; one that
-   * PostgreSQL still fails to break a deadlock (an allocation waits in best-fit order) runs again.
+   * machines are locked in id order, as the bulk actions lock theirs; a report PostgreSQL fails to
+   * break a deadlock (an allocation waits in best-fit order) runs again.
    */
   async recordPowerStates(
     rackSystemId: string,
