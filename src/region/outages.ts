@@ -2,6 +2,7 @@
 // request: the API answers 503 with Retry-After so clients (the maas CLI, Juju, a load balancer)
 // try again, instead of a 500 that reads like a fault. Pure: recognises the errors by their codes,
 // which pg, TypeORM and gRPC put on them, without importing any of those packages.
+import { errorChain } from './error-chain';
 
 export type Dependency = 'database' | 'workflow service';
 
@@ -46,17 +47,6 @@ const TOO_MANY_CONNECTIONS = '53300';
 /** gRPC status codes: 14 UNAVAILABLE (server down or restarting), 4 DEADLINE_EXCEEDED. */
 const GRPC_UNAVAILABLE = new Set([4, 14]);
 
-/** The error and what it wraps (TypeORM's driverError, `cause`), a few levels deep. */
-function* chain(err: unknown): Generator<Record<string, unknown>> {
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
-    const e = current as Record<string, unknown>;
-    yield e;
-    if (typeof e.driverError === 'object' && e.driverError !== null) yield e.driverError as Record<string, unknown>;
-    current = e.cause;
-  }
-}
-
 const DATABASE_MESSAGE =
   'The database is unavailable (restarting or unreachable); nothing was changed by this request. Try again shortly.';
 /** The first words of the 503 while Temporal is away (a caller that did commit something says so after them). */
@@ -77,7 +67,7 @@ export interface Busy {
 
 /** The region out of database connections (not an outage: the database answers), or undefined. */
 export function databaseBusy(err: unknown): Busy | undefined {
-  for (const e of chain(err)) {
+  for (const e of errorChain(err)) {
     if (e.code === TOO_MANY_CONNECTIONS) return { reason: 'server', message: BUSY_MESSAGE };
     if (typeof e.message === 'string' && e.message.includes(POOL_WAIT_TIMEOUT))
       return { reason: 'pool', message: BUSY_MESSAGE };
@@ -87,7 +77,7 @@ export function databaseBusy(err: unknown): Busy | undefined {
 
 /** The outage an error reports, or undefined when it is something else. */
 export function dependencyOutage(err: unknown): Outage | undefined {
-  for (const e of chain(err)) {
+  for (const e of errorChain(err)) {
     const code = e.code;
     // gRPC errors (@grpc/grpc-js, Temporal's ServiceError cause) have a numeric code.
     if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code) && ('details' in e || 'metadata' in e))

@@ -116,7 +116,10 @@ async function assertRefusedCleanly(o: OutageRun, spare: string): Promise<boolea
   ] as const) {
     const started = Date.now();
     // callRegion's own timeout (60 s) turns a hang into a failure here.
-    const r = await o.cluster.callRegion(0, method, path);
+    const r = await o.cluster.callRegion(0, method, path).catch((err: Error) => {
+      const state = o.cluster.running('region-0') ? 'still running' : 'exited';
+      throw new Error(`${err.message}; region-0 ${state}:\n${o.cluster.logs('region-0').slice(-4000)}`, { cause: err });
+    });
     const ms = Date.now() - started;
     console.log(`[outcomes] ${o.fault}: ${method} ${path} during the outage: ${r.status} after ${ms} ms`);
     if (method === 'GET' && r.status === 200) continue; // a read that needs only the live dependency

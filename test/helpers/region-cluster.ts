@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { oauthHeader } from '../../src/api/http';
@@ -155,21 +156,18 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
 
   const apiUrl = (i: number) => `http://127.0.0.1:${ports[i]}/MAAS/api/2.0`;
   const callRegion = async (i: number, method: string, p: string, form?: Record<string, string | string[]>) => {
-    const r = await fetch(apiUrl(i) + p, {
-      method,
-      headers: { Authorization: oauthHeader(adminKey) },
-      body: form ? formBody(form) : undefined,
-      // A region that accepts the connection and then says nothing is a failure too.
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await r.text();
-    let body: unknown = text;
+    const r = await requestOnce(apiUrl(i) + p, method, { Authorization: oauthHeader(adminKey) }, form).catch(
+      (err: Error) => {
+        throw new Error(`${method} ${p} at region ${i}: ${err.message}`, { cause: err });
+      },
+    );
+    let body: unknown = r.text;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(r.text);
     } catch {
       // plain text
     }
-    return { status: r.status, body, text, headers: r.headers, region: i, attempts: 1 };
+    return { ...r, body, region: i, attempts: 1 };
   };
   const deadlineMs = o.callDeadlineMs ?? 120_000;
   let next = 0;
@@ -214,4 +212,44 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       fs.rmSync(baseDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One request on a connection of its own (`Connection: close`). fetch reuses an idle keep-alive
+ * socket, which the region may be closing at that moment (its keep-alive timeout): a reset that
+ * says nothing about the region. On a fresh connection, a reset or a refusal is the region's.
+ */
+function requestOnce(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  form?: Record<string, string | string[]>,
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const body = form ? formBody(form).toString() : undefined;
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method,
+      agent: false,
+      headers: {
+        ...headers,
+        ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        'content-length': String(Buffer.byteLength(body ?? '')),
+      },
+      // A region that accepts the connection and then says nothing is a failure too.
+      signal: AbortSignal.timeout(60_000),
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const replyHeaders = new Headers();
+        for (const [k, v] of Object.entries(res.headers))
+          for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) replyHeaders.append(k, x);
+        resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString('utf8'), headers: replyHeaders });
+      });
+    });
+    req.end(body);
+  });
 }

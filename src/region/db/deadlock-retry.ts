@@ -3,14 +3,15 @@
 // allocation waits for machines in best-fit order, a rack's power report locks them in id order)
 // runs again instead of answering 500 for a race the caller had no part in.
 import type { DataSource, EntityManager } from 'typeorm';
+import { errorChain } from '../error-chain';
 
 const DEADLOCK_DETECTED = '40P01';
 /** A cycle needs other transactions that still hold their locks; it rarely forms twice in a row. */
 const ATTEMPTS = 3;
 
-export function isDeadlock(err: unknown): boolean {
-  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
-  return e?.code === DEADLOCK_DETECTED || e?.driverError?.code === DEADLOCK_DETECTED;
+function isDeadlock(err: unknown): boolean {
+  for (const e of errorChain(err)) if (e.code === DEADLOCK_DETECTED) return true;
+  return false;
 }
 
 /** `work` run again (whole, from a fresh transaction) when PostgreSQL chose it as a deadlock's victim. */
