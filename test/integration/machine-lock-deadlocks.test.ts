@@ -1,0 +1,144 @@
+// Changes that lock several machines can wait on each other. An allocation waits for machines in
+// best-fit order; a rack's power report locks its machines in id order, as the bulk actions do.
+// When PostgreSQL breaks a cycle by failing one of them (a deadlock's victim: nothing was written),
+// that one starts over instead of answering 500. Each cycle is built step by step: a step waits
+// until PostgreSQL shows the expected backend blocked, so a slow machine changes nothing.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'pg';
+import { allocateForm } from '../../src/api/resources/allocate-form';
+import { Params } from '../../src/api/http';
+import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import type { RegionServices } from '../../src/region/services';
+import { createAdmin, machineInput } from '../helpers/factories';
+import { freshDatabase } from '../helpers/infra';
+import { servicesWithoutTemporal } from '../helpers/resource-api';
+
+describe('changes that lock several machines, as deadlock victims', () => {
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let services: RegionServices;
+  const clients: Client[] = [];
+  before(async () => {
+    database = await freshDatabase();
+    services = servicesWithoutTemporal(database.db);
+  });
+  after(async () => {
+    for (const c of clients) await c.end().catch(() => undefined);
+    await database?.drop();
+  });
+  const client = async () => {
+    const c = new Client({ connectionString: database.url });
+    await c.connect();
+    clients.push(c);
+    return c;
+  };
+
+  /** Until another backend (the allocation's) waits for a lock `holder` has: each step is seen, not slept for. */
+  const blockedBy = async (holder: Client) => {
+    const watch = await client();
+    const holderPid = (holder as unknown as { processID: number }).processID;
+    for (;;) {
+      const r = await watch.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND $1 = ANY(pg_blocking_pids(pid))`,
+        [holderPid],
+      );
+      if (r.rowCount) return;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  };
+
+  it('an allocation chosen as the victim starts over and allocates', async () => {
+    const admin = await createAdmin(services);
+    // x is the best fit (fewest CPUs), y the next.
+    const x = await services.machines.create(machineInput({ hostname: 'x' }));
+    const y = await services.machines.create(machineInput({ hostname: 'y' }));
+    await database.db.query(`UPDATE machines SET status = $1, cpu_count = CASE hostname WHEN 'x' THEN 1 ELSE 2 END`, [
+      S.READY,
+    ]);
+    const p = await client();
+    const q = await client();
+    await p.query('BEGIN');
+    await p.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [x.id]);
+    await q.query('BEGIN');
+    // PostgreSQL fails the waiter whose deadlock_timeout runs out first: q checks late, so the
+    // allocation (the default 1 s) is the one, however slowly a busy machine runs this test.
+    await q.query(`SET deadlock_timeout = '30s'`);
+    await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [y.id]);
+    // Both held: the allocation waits for x.
+    const allocation = services.allocation.allocate(admin, allocateForm.parse(Params.of({})));
+    await blockedBy(p);
+    // x is taken meanwhile: the allocation passes it over (keeping its lock) and waits for y.
+    await p.query(`UPDATE machines SET status = $1 WHERE id = $2`, [S.ALLOCATED, x.id]);
+    await p.query('COMMIT');
+    await blockedBy(q);
+    // q, holding y, now wants x: a cycle.
+    const qWantsX = q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [x.id]);
+    const outcome = allocation.then(
+      (a) => ({ ok: a.systemId }),
+      (err: Error) => ({ err: err.message }),
+    );
+    // The allocation fails and lets x go: q gets it, then lets y go.
+    await qWantsX;
+    await q.query('COMMIT');
+    const got = await outcome;
+    assert.deepEqual(got, { ok: y.systemId });
+  });
+  const powerOf = async (...systemIds: string[]) =>
+    (
+      (await database.db.query(`SELECT power_state FROM machines WHERE system_id = ANY($1) ORDER BY id`, [
+        systemIds,
+      ])) as Array<{ power_state: string }>
+    ).map((r) => r.power_state);
+
+  it("a rack's power report chosen as the victim runs again and records every state once", async () => {
+    const rack = (await services.racks.register({ name: 'rack-a', interfaces: [], version: 'test' })).systemId;
+    const a = await services.machines.create(machineInput({ hostname: 'a' }));
+    const b = await services.machines.create(machineInput({ hostname: 'b' }));
+    const q = await client();
+    await q.query('BEGIN');
+    await q.query(`SET deadlock_timeout = '30s'`);
+    await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [b.id]);
+    // The report locks a (id order), then waits for b.
+    const report = services.racks.recordPowerStates(rack, { [a.systemId]: 'on', [b.systemId]: 'on' }).then(
+      () => 'recorded',
+      (err: Error) => err.message,
+    );
+    await blockedBy(q);
+    // q, holding b, now wants a: a cycle. The report fails, lets a go, and runs again after q.
+    await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [a.id]);
+    await q.query('COMMIT');
+    assert.equal(await report, 'recorded');
+    assert.deepEqual(await powerOf(a.systemId, b.systemId), ['on', 'on']);
+    const events = (await database.db.query(
+      `SELECT count(*)::int AS n FROM events WHERE type = 'Power state changed' AND machine_id = ANY($1)`,
+      [[a.id, b.id]],
+    )) as Array<{ n: number }>;
+    assert.equal(events[0]!.n, 2, 'one event per change, none from the failed attempt');
+  });
+
+  it('a power report locks its machines in id order, whatever order the rack lists them in', async () => {
+    const rack = (await services.racks.list())[0]!.systemId;
+    const c = await services.machines.create(machineInput({ hostname: 'c' }));
+    const d = await services.machines.create(machineInput({ hostname: 'd' }));
+    // c's row rewritten: its new version lies after d's in the table, so a scan meets d first, as
+    // it meets machines changed since their creation in any order.
+    await database.db.query(`UPDATE machines SET hostname = hostname WHERE id = $1`, [c.id]);
+    const q = await client();
+    await q.query('BEGIN');
+    await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [c.id]);
+    // Listed d first: the report must wait for c before it takes d.
+    const report = services.racks.recordPowerStates(rack, { [d.systemId]: 'on', [c.systemId]: 'on' });
+    await blockedBy(q);
+    const r = await client();
+    await r.query('BEGIN');
+    const dFree = await r.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE NOWAIT`, [d.id]).then(
+      () => true,
+      (err: Error) => err.message,
+    );
+    await r.query('ROLLBACK');
+    await q.query('COMMIT');
+    await report;
+    assert.equal(dFree, true, 'the report held d while it waited for c');
+    assert.deepEqual(await powerOf(c.systemId, d.systemId), ['on', 'on']);
+  });
+});
