@@ -10,7 +10,7 @@ import { allocateForm } from '../../src/api/resources/allocate-form';
 import { Params } from '../../src/api/http';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
 import type { RegionServices } from '../../src/region/services';
-import { createAdmin, machineInput } from '../helpers/factories';
+import { createAdmin, createUser, machineInput } from '../helpers/factories';
 import { freshDatabase } from '../helpers/infra';
 import { servicesWithoutTemporal } from '../helpers/resource-api';
 
@@ -141,4 +141,80 @@ describe('changes that lock several machines, as deadlock victims', () => {
     assert.equal(dFree, true, 'the report held d while it waited for c');
     assert.deepEqual(await powerOf(c.systemId, d.systemId), ['on', 'on']);
   });
+  // Admin changes that move many machines at once (an UPDATE: locks in the order it scans them),
+  // each made the victim the same way: q holds the second machine, the change locks the first and
+  // waits, then q wants the first.
+  const movers: Array<{
+    what: string;
+    prepare(ids: number[]): Promise<() => Promise<void>>;
+    /** The name each machine ends up with (zone, owner, rack), `m` the machine. */
+    nameAfter: string;
+    expected: string;
+  }> = [
+    {
+      what: "a zone's deletion (its machines move to the default zone)",
+      prepare: async (ids) => {
+        await services.zones.create({ name: 'doomed' });
+        await database.db.query(
+          `UPDATE machines SET zone_id = (SELECT id FROM zones WHERE name = 'doomed') WHERE id = ANY($1)`,
+          [ids],
+        );
+        return () => services.zones.delete('doomed');
+      },
+      nameAfter: `(SELECT name FROM zones WHERE id = m.zone_id)`,
+      expected: 'default',
+    },
+    {
+      what: "a user's deletion, their machines given to another",
+      prepare: async (ids) => {
+        const leaving = await createUser(services, 'leaving');
+        await createUser(services, 'heir');
+        await database.db.query(`UPDATE machines SET owner_id = $1 WHERE id = ANY($2)`, [leaving.id, ids]);
+        const admin = await createAdmin(services, 'deleter');
+        return () => services.accounts.deleteUser(admin.user.id, 'leaving', 'heir');
+      },
+      nameAfter: `(SELECT username FROM users WHERE id = m.owner_id)`,
+      expected: 'heir',
+    },
+    {
+      what: "a rack's removal (its machines move to the rack heard from last)",
+      prepare: async (ids) => {
+        const leaving = await services.racks.register({ name: 'rack-leaving', interfaces: [], version: 'test' });
+        await services.racks.register({ name: 'rack-staying', interfaces: [], version: 'test' });
+        await database.db.query(
+          `UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE id = ANY($2)`,
+          [leaving.systemId, ids],
+        );
+        return () => services.racks.remove(leaving.systemId);
+      },
+      nameAfter: `(SELECT name FROM racks WHERE id = m.rack_id)`,
+      expected: 'rack-staying',
+    },
+  ];
+  for (const [n, mover] of movers.entries())
+    it(`${mover.what}, chosen as the victim, runs again`, async () => {
+      const first = await services.machines.create(machineInput({ hostname: `first-${n}` }));
+      const second = await services.machines.create(machineInput({ hostname: `second-${n}` }));
+      const ids = [first.id, second.id];
+      const change = await mover.prepare(ids);
+      const q = await client();
+      await q.query('BEGIN');
+      await q.query(`SET deadlock_timeout = '30s'`);
+      await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [second.id]);
+      const outcome = change().then(
+        () => 'done',
+        (err: Error) => err.message,
+      );
+      await blockedBy(q);
+      await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [first.id]);
+      await q.query('COMMIT');
+      assert.equal(await outcome, 'done');
+      const names = (await database.db.query(`SELECT ${mover.nameAfter} AS name FROM machines m WHERE m.id = ANY($1)`, [
+        ids,
+      ])) as Array<{ name: string }>;
+      assert.deepEqual(
+        names.map((r) => r.name),
+        [mover.expected, mover.expected],
+      );
+    });
 });

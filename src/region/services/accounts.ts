@@ -3,6 +3,7 @@
 import type { DataSource } from 'typeorm';
 import { ApiTokenEntity, UserEntity } from '../db/entities';
 import { NotFoundError, ValidationError } from '../errors';
+import { transactionRetryingDeadlocks } from '../db/deadlock-retry';
 
 export class AccountService {
   constructor(private readonly db: DataSource) {}
@@ -20,7 +21,8 @@ export class AccountService {
    * `transferTo` names who gets them. Tokens and SSH keys go with the user (cascade).
    */
   async deleteUser(callerId: number, username: string, transferTo?: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    // Its UPDATE locks the user's machines in scan order: an allocation's wait can close a cycle.
+    await transactionRetryingDeadlocks(this.db, async (tx) => {
       const users = tx.getRepository(UserEntity);
       const user = await users
         .createQueryBuilder('u')

@@ -13,6 +13,7 @@ import { NotFoundError } from '../errors';
 import { newSystemId } from '../ids';
 import { recordEvent } from './events';
 import { normaliseMac } from './machine-validation';
+import { transactionRetryingDeadlocks } from '../db/deadlock-retry';
 
 export type ControllerRole = 'rack' | 'region';
 
@@ -205,7 +206,8 @@ export class ControllerService {
    * primary it was gets its secondary as primary; its DHCP leases go with it (ON DELETE CASCADE).
    */
   async removeRack(systemId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    // Its UPDATE locks the rack's machines in scan order: an allocation's wait can close a cycle.
+    await transactionRetryingDeadlocks(this.db, async (tx) => {
       const rows: Array<{ id: number }> = await tx.query(`SELECT id FROM racks WHERE system_id = $1 FOR UPDATE`, [
         systemId,
       ]);

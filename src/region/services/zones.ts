@@ -3,6 +3,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ZoneEntity, type Zone } from '../db/entities';
 import { NotFoundError, ValidationError } from '../errors';
+import { transactionRetryingDeadlocks } from '../db/deadlock-retry';
 
 export const DEFAULT_ZONE = 'default';
 /** MAAS's MODEL_NAME_VALIDATOR (maasserver/fields.py), shared by zones and resource pools. */
@@ -71,7 +72,8 @@ export class ZoneService {
 
   /** As MAAS (Node.zone is SET_DEFAULT on delete): the zone's machines move to the default zone. */
   async delete(name: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    // Its UPDATE locks the zone's machines in scan order: an allocation's wait can close a cycle.
+    await transactionRetryingDeadlocks(this.db, async (tx) => {
       const zone = await this.lock(tx, name);
       if (zone.name === DEFAULT_ZONE)
         throw new ValidationError({ __all__: ['This zone is the default zone, it cannot be deleted.'] });
