@@ -142,8 +142,9 @@ describe('changes that lock several machines, as deadlock victims', () => {
     assert.deepEqual(await powerOf(c.systemId, d.systemId), ['on', 'on']);
   });
   // Admin changes that move many machines at once (an UPDATE: locks in the order it scans them),
-  // each made the victim the same way: q holds the second machine, the change locks the first and
-  // waits, then q wants the first.
+  // each made the victim the same way: q holds the machine the scan meets last, the change locks
+  // the one it meets first and waits, then q wants that one. A scan meets rows of one key in their
+  // place in the table (ctid), whatever their ids: rows rewritten by earlier steps move.
   const movers: Array<{
     what: string;
     prepare(ids: number[]): Promise<() => Promise<void>>;
@@ -190,6 +191,17 @@ describe('changes that lock several machines, as deadlock victims', () => {
       nameAfter: `(SELECT name FROM racks WHERE id = m.rack_id)`,
       expected: 'rack-staying',
     },
+    {
+      what: "a new rack's registration (machines no rack serves get it)",
+      prepare: async (ids) => {
+        await database.db.query(`UPDATE machines SET rack_id = NULL WHERE id = ANY($1)`, [ids]);
+        return async () => {
+          await services.racks.register({ name: 'rack-new', interfaces: [], version: 'test' });
+        };
+      },
+      nameAfter: `(SELECT name FROM racks WHERE id = m.rack_id)`,
+      expected: 'rack-new',
+    },
   ];
   for (const [n, mover] of movers.entries())
     it(`${mover.what}, chosen as the victim, runs again`, async () => {
@@ -197,16 +209,21 @@ describe('changes that lock several machines, as deadlock victims', () => {
       const second = await services.machines.create(machineInput({ hostname: `second-${n}` }));
       const ids = [first.id, second.id];
       const change = await mover.prepare(ids);
+      const [early, late] = (
+        (await database.db.query(`SELECT id FROM machines WHERE id = ANY($1) ORDER BY ctid`, [ids])) as Array<{
+          id: number;
+        }>
+      ).map((r) => r.id);
       const q = await client();
       await q.query('BEGIN');
       await q.query(`SET deadlock_timeout = '30s'`);
-      await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [second.id]);
+      await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [late]);
       const outcome = change().then(
         () => 'done',
         (err: Error) => err.message,
       );
       await blockedBy(q);
-      await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [first.id]);
+      await q.query(`SELECT 1 FROM machines WHERE id = $1 FOR UPDATE`, [early]);
       await q.query('COMMIT');
       assert.equal(await outcome, 'done');
       const names = (await database.db.query(`SELECT ${mover.nameAfter} AS name FROM machines m WHERE m.id = ANY($1)`, [

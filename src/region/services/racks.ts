@@ -41,10 +41,12 @@ export class RackService {
       );
     });
     const systemId = rows[0]!.system_id;
-    // Machines that no rack serves yet (created before any rack registered) get this one.
-    await this.db.query(
-      `UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE rack_id IS NULL`,
-      [systemId],
+    // Machines that no rack serves yet (created before any rack registered) get this one. The
+    // UPDATE locks them in scan order: an allocation's wait can close a cycle.
+    await retryingDeadlocks(() =>
+      this.db.query(`UPDATE machines SET rack_id = (SELECT id FROM racks WHERE system_id = $1) WHERE rack_id IS NULL`, [
+        systemId,
+      ]),
     );
     // The rack as a machine (DEPLOYED, locked; see controller-machines.ts).
     await this.controllers.ensureMachine({
