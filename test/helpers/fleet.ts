@@ -71,7 +71,9 @@ export async function startOperation(cluster: Cluster, systemId: string, op: Ope
   // MAAS refuses the repeat with 400 (commission) or 409 (deploy): the first attempt took.
   const repeated = r.attempts > 1 && (r.status === 400 || r.status === 409);
   if (repeated && (m.status_name === inProgress || m.status_name === done)) return;
-  assert.fail(`${op} ${systemId}: ${r.status} ${r.text} (machine is ${m.status_name})`);
+  // A 5xx is a bug of the region's: what it logged says which.
+  const log = r.status >= 500 ? `\nregion-${r.region} logged:\n${cluster.logs(`region-${r.region}`).slice(-6000)}` : '';
+  assert.fail(`${op} ${systemId}: ${r.status} ${r.text} (machine is ${m.status_name})${log}`);
 }
 
 /** Waits until no machine is in the operation's in-progress status (or `timeoutMs`), then tallies. */

@@ -214,6 +214,8 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   };
 }
 
+const ANSWER_WITHIN_MS = 60_000;
+
 /**
  * One request on a connection of its own (`Connection: close`). fetch reuses an idle keep-alive
  * socket, which the region may be closing at that moment (its keep-alive timeout): a reset that
@@ -236,13 +238,15 @@ function requestOnce(
         'content-length': String(Buffer.byteLength(body ?? '')),
       },
       // A region that accepts the connection and then says nothing is a failure too.
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
     });
-    req.on('error', reject);
+    const fail = (err: Error) =>
+      reject(err.name === 'AbortError' ? new Error(`no whole answer within ${ANSWER_WITHIN_MS / 1000} s`) : err);
+    req.on('error', fail);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
+      res.on('error', fail);
       res.on('end', () => {
         const replyHeaders = new Headers();
         for (const [k, v] of Object.entries(res.headers))

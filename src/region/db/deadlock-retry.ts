@@ -1,9 +1,10 @@
 // PostgreSQL breaks a deadlock by failing one of the transactions in it (SQLSTATE 40P01); the
 // victim wrote nothing. An allocation waits for machines in best-fit order, so no common lock
 // order rules cycles out: a change that locks several machines (a rack's power report, in id
-// order; a zone's or user's deletion, a rack's removal or registration, their UPDATE in scan
-// order) can wait on one. The allocation and those changes run again instead of answering 500 for a race the
-// caller had no part in. Only database work is retried: nothing in it acts outside PostgreSQL.
+// order; a zone's, user's or group's deletion, a rack's removal or registration, in scan order)
+// can wait on one. The allocation and those changes run again instead of answering 500 for a
+// race the caller had no part in. Only database work is retried: nothing in it acts outside
+// PostgreSQL.
 import type { DataSource, EntityManager } from 'typeorm';
 import { errorChain } from '../error-chain';
 

@@ -21,7 +21,8 @@ export class AccountService {
    * `transferTo` names who gets them. Tokens and SSH keys go with the user (cascade).
    */
   async deleteUser(callerId: number, username: string, transferTo?: string): Promise<void> {
-    // Its UPDATE locks the user's machines in scan order: an allocation's wait can close a cycle.
+    // It locks the user's machines in scan order (the transfer's UPDATE, the count's FOR UPDATE):
+    // an allocation's wait can close a cycle.
     await transactionRetryingDeadlocks(this.db, async (tx) => {
       const users = tx.getRepository(UserEntity);
       const user = await users

@@ -6,6 +6,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { parsePoolSpecifier } from './pools';
 import { ENTITLEMENTS, type Entitlement } from './tenancy-sql';
 import { checkModelName } from './zones';
+import { retryingDeadlocks } from '../db/deadlock-retry';
 
 export interface Group {
   id: number;
@@ -80,7 +81,9 @@ export class GroupService {
    */
   async delete(spec: string): Promise<void> {
     const id = await this.idOf(this.db.manager, spec);
-    await this.db.query(`DELETE FROM user_groups WHERE id = $1`, [id]);
+    // Its foreign key clears the reservations, locking those machines in scan order: an
+    // allocation's wait can close a cycle.
+    await retryingDeadlocks(() => this.db.query(`DELETE FROM user_groups WHERE id = $1`, [id]));
   }
 
   async addMember(spec: string, username: string): Promise<Group> {
