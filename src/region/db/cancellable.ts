@@ -5,6 +5,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { QueryAbandonedError, UnavailableError } from '../errors';
+import { watchingConnection } from './lost-connections';
 
 /**
  * Runs `work` on a connection of `pool` held for its whole duration. On abort the running
@@ -45,7 +46,8 @@ export async function withCancellableConnection<T>(
   };
   signal?.addEventListener('abort', cancel, { once: true });
   try {
-    const result = await work(runner.manager);
+    // A connection lost between its statements fails as the outage it is (lost-connections.ts).
+    const result = await watchingConnection(runner, () => work(runner.manager));
     if (signal?.aborted) throw new QueryAbandonedError('The request went away while its query ran.');
     return result;
   } catch (err) {

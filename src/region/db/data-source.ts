@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
+import { watchTransactions } from './lost-connections';
 import { preparingClient, StatementNames } from './prepared-statements';
 import { Initial1763769600000 } from './migrations/0001-initial';
 import { HostId1764000000000 } from './migrations/0002-host-id';
@@ -94,25 +95,28 @@ export interface DatabaseOptions {
 
 /** The region's database. Schema changes only through migrations (never `synchronize`). */
 export function createDataSource(url: string, options: DatabaseOptions = {}): DataSource {
-  return new DataSource({
-    type: 'postgres',
-    url,
-    entities: ENTITIES,
-    migrations: MIGRATIONS,
-    migrationsTransactionMode: 'each',
-    synchronize: false,
-    logging: ['error'],
-    applicationName: options.applicationName ?? 'metalflow',
-    extra: {
-      max: options.poolSize ?? 20,
-      // Sent in the startup packet: the server enforces it on every statement of the connection.
-      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-      ...(options.connectionWaitMs ? { connectionTimeoutMillis: options.connectionWaitMs } : {}),
-      ...(options.preparedStatements === false
-        ? {}
-        : { Client: preparingClient(new StatementNames(), { genericPlans: options.genericPlans ?? true }) }),
-    },
-  });
+  // A transaction whose connection is lost fails as the outage it is (lost-connections.ts).
+  return watchTransactions(
+    new DataSource({
+      type: 'postgres',
+      url,
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      migrationsTransactionMode: 'each',
+      synchronize: false,
+      logging: ['error'],
+      applicationName: options.applicationName ?? 'metalflow',
+      extra: {
+        max: options.poolSize ?? 20,
+        // Sent in the startup packet: the server enforces it on every statement of the connection.
+        ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+        ...(options.connectionWaitMs ? { connectionTimeoutMillis: options.connectionWaitMs } : {}),
+        ...(options.preparedStatements === false
+          ? {}
+          : { Client: preparingClient(new StatementNames(), { genericPlans: options.genericPlans ?? true }) }),
+      },
+    }),
+  );
 }
 
 export async function openDatabase(
