@@ -21,21 +21,18 @@ describe('a transaction whose connection is lost', () => {
     await database?.drop();
   });
 
-  /** Terminates the backend of `manager`'s connection, and waits until pg has told its client. */
-  const terminate = async (manager: { query(sql: string): Promise<unknown> }) => {
-    const [{ pid }] = (await manager.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+  /** Terminates the backend of `tx`'s connection, and waits until TypeORM released it for the loss. */
+  const terminate = async (tx: EntityManager) => {
+    const [{ pid }] = (await tx.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
     await database.db.query('SELECT pg_terminate_backend($1)', [pid]);
-    for (let i = 0; i < 100; i++) {
-      const alive = (await database.db.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])) as unknown[];
-      if (alive.length === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
+    for (const deadline = Date.now() + 10_000; !tx.queryRunner!.isReleased;) {
+      assert.ok(Date.now() < deadline, 'pg never told the client its connection was gone');
+      await new Promise((r) => setTimeout(r, 10));
     }
-    // The backend's last words reach the client's socket: read on the next turns of the loop.
-    await new Promise((r) => setTimeout(r, 100));
   };
 
   const outageOf = (err: unknown) => {
-    assert.match((err as Error).message, /connection was lost in the middle of a transaction/);
+    assert.match((err as Error).message, /connection was lost in the middle of a transaction or read/);
     return dependencyOutage(err)?.dependency;
   };
 

@@ -10,7 +10,7 @@ import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 
 export class DatabaseConnectionLost extends Error {
   constructor(lost: unknown) {
-    super('The database connection was lost in the middle of a transaction; nothing of it was committed.', {
+    super('The database connection was lost in the middle of a transaction or read; nothing of it was committed.', {
       cause: lost,
     });
     this.name = 'DatabaseConnectionLost';

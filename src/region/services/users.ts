@@ -26,15 +26,16 @@ export class UserService {
     if (!USERNAME.test(input.username))
       throw ValidationError.field('username', 'Enter a valid username: letters, digits and @/./+/-/_ only.');
     if (input.password.length < 1) throw ValidationError.field('password', 'This field is required.');
-    const repo = this.db.getRepository(UserEntity);
-    if (await repo.findOneBy({ username: input.username })) {
-      throw ValidationError.field('username', 'A user with that username already exists.');
-    }
-    return repo.save({
-      username: input.username,
-      email: input.email,
-      passwordHash: await hashPassword(input.password),
-      isSuperuser: input.isSuperuser,
+    // Hashed before the transaction: scrypt's time holds no connection.
+    const passwordHash = await hashPassword(input.password);
+    // A save is several statements (TypeORM's own transaction around the INSERT): in ours, a
+    // connection lost between them is the outage it is (db/lost-connections.ts), not a 500.
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(UserEntity);
+      if (await repo.findOneBy({ username: input.username })) {
+        throw ValidationError.field('username', 'A user with that username already exists.');
+      }
+      return repo.save({ username: input.username, email: input.email, passwordHash, isSuperuser: input.isSuperuser });
     });
   }
 
@@ -63,15 +64,18 @@ export class UserService {
     await this.db.getRepository(UserEntity).delete({ id: user.id });
   }
 
-  async createToken(userId: number, name = '', manager: EntityManager = this.db.manager): Promise<ApiToken> {
-    return manager.getRepository(ApiTokenEntity).save({
-      userId,
-      machineId: null,
-      name,
-      consumerKey: newConsumerKey(),
-      tokenKey: newTokenKey(),
-      tokenSecret: newTokenSecret(),
-    });
+  /** In the caller's transaction, or one of its own (a save is several statements: see create). */
+  async createToken(userId: number, name = '', manager?: EntityManager): Promise<ApiToken> {
+    const save = (m: EntityManager) =>
+      m.getRepository(ApiTokenEntity).save({
+        userId,
+        machineId: null,
+        name,
+        consumerKey: newConsumerKey(),
+        tokenKey: newTokenKey(),
+        tokenSecret: newTokenSecret(),
+      });
+    return manager ? save(manager) : this.db.transaction(save);
   }
 
   /** The first API key of a user, made on demand (MAAS's `maas apikey`). */
@@ -104,10 +108,13 @@ export class UserService {
     ) {
       throw ValidationError.field('key', 'Invalid SSH public key format.');
     }
-    const repo = this.db.getRepository(SshKeyEntity);
-    if (await repo.findOneBy({ userId, key: trimmed }))
-      throw new ConflictError('This key has already been added for this user.');
-    return repo.save({ userId, key: trimmed });
+    // In a transaction of ours: a save is several statements (see create).
+    return this.db.transaction(async (tx) => {
+      const repo = tx.getRepository(SshKeyEntity);
+      if (await repo.findOneBy({ userId, key: trimmed }))
+        throw new ConflictError('This key has already been added for this user.');
+      return repo.save({ userId, key: trimmed });
+    });
   }
 
   async sshKey(userId: number, id: number): Promise<SshKey> {
