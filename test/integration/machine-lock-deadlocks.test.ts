@@ -58,14 +58,14 @@ describe('changes that lock several machines, as deadlock victims', () => {
       (v) => (ended = `ended without waiting: ${JSON.stringify(v)}`),
       (err: Error) => (ended = `failed without waiting: ${err.message}`),
     );
-    const watch = await client();
     const holderPid = (holder as unknown as { processID: number }).processID;
     for (const deadline = Date.now() + 30_000; ;) {
-      const r = await watch.query(
+      // On the test's own pool, apart from the services' and the held transactions.
+      const blocked = (await database.db.query(
         `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND $1 = ANY(pg_blocking_pids(pid))`,
         [holderPid],
-      );
-      if (r.rowCount) return;
+      )) as unknown[];
+      if (blocked.length > 0) return;
       if (ended !== undefined) assert.fail(`the change ${ended}`);
       if (Date.now() > deadline) assert.fail('the change did not wait for the lock within 30 s');
       await new Promise((res) => setTimeout(res, 20));
@@ -74,10 +74,10 @@ describe('changes that lock several machines, as deadlock victims', () => {
 
   /** Deadlocks PostgreSQL has broken in this database (a victim's count reaches the view within seconds). */
   const deadlocks = async () => {
-    const watch = await client();
-    const r = await watch.query(`SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()`);
-    await watch.end();
-    return (r.rows[0] as { n: number }).n;
+    const [row] = (await database.db.query(
+      `SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()`,
+    )) as [{ n: number }];
+    return row.n;
   };
   const sawDeadlock = async (before: number) => {
     for (const deadline = Date.now() + 20_000; (await deadlocks()) <= before;) {
