@@ -44,6 +44,18 @@ export interface TransitionInput {
    * (earlier workflows): every report is signalled, as they need.
    */
   quietProgress?: boolean;
+  /**
+   * The runbook's opening netboot (since the lean-open patch): its announcements, and the purpose
+   * of the boot it powers on into, recorded in the claim's transaction when the claim applies, as
+   * recordEvents would record them just after it (one local activity fewer per operation).
+   */
+  opening?: OpeningNetboot;
+}
+
+/** A netboot's announcements and the next boot's purpose (recordEvents' input, less the machine). */
+export interface OpeningNetboot {
+  events: Omit<EventInput, 'systemId'>[];
+  netboot: { purpose: BootPurpose; erase?: EraseMode };
 }
 
 /** A reset run of a lifecycle workflow asks for the machine back (`temporal workflow reset`). */

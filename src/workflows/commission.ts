@@ -12,6 +12,7 @@ import { awaitCommissioning } from './test';
  */
 export async function commissionWorkflow(p: CommissionParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
+  const opening = { purpose: 'commissioning', announce: 'Powering on to commission.' } as const;
   const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
@@ -22,11 +23,12 @@ export async function commissionWorkflow(p: CommissionParams): Promise<Lifecycle
     powerWithinMs: silenceOf(LIFECYCLE.commission, p.deadlines),
     ...statusesOf(LIFECYCLE.commission),
     powerOffOnStop: true,
+    opensWith: opening,
   });
   life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('boot the ephemeral environment');
-    await netboot(life, p, 'commissioning', 'Powering on to commission.');
+    await netboot(life, p, opening);
 
     life.at('wait for the commissioning results');
     // Then the tests, when the API gave it testing scripts (the environment signals TESTING).

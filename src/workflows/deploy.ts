@@ -28,6 +28,7 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
   const reports = new MachineReports();
   const rack = rackOf(p.rackQueue);
   const silence = silenceOf(LIFECYCLE.deploy, p.deadlines);
+  const opening = { purpose: 'xinstall', announce: `Powering on to deploy ${p.distroSeries}.` } as const;
   const life = new OperationFrame({
     systemId: p.systemId,
     hostname: p.hostname,
@@ -38,11 +39,12 @@ export async function deployWorkflow(p: DeployParams): Promise<LifecycleOutcome>
     powerWithinMs: silence,
     ...statusesOf(LIFECYCLE.deploy),
     powerOffOnStop: true,
+    opensWith: opening,
   });
   life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('boot the installer');
-    await netboot(life, p, 'xinstall', `Powering on to deploy ${p.distroSeries}.`);
+    await netboot(life, p, opening);
 
     life.at('wait for the installation');
     await awaitResult(reports, LIFECYCLE.deploy.event, silence, 'Installation failed.');

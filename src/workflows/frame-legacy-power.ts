@@ -1,6 +1,6 @@
 // How the frame's power steps ran in workflows started before FEWER_ROUND_TRIPS_PATCH
 // (frame-patches.ts): such runs replay these commands as they were recorded, so they stay as they
-// were. New runs power the machine through OperationFrame.powerInOneWrite.
+// were. New runs power the machine through frame-power.ts powerInOneWrite.
 import { isCancellation } from '@temporalio/workflow';
 import type { PowerActionResult } from '../contracts/activities';
 import { powerStepsOf, rackOf, region } from './activities';

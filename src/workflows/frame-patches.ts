@@ -67,8 +67,20 @@ export const LEAN_FINISH_PATCH = 'lean-finish';
  */
 export const LEAN_CLOSE_PATCH = 'lean-close';
 
+/**
+ * A runbook that opens with a netboot (FramePlan.opensWith: commissioning, testing, deployment)
+ * records that netboot's announcements and boot purpose with its claim, in beginTransition's local
+ * activity and transaction, since this patch (issue 17): one local activity (its marker and its
+ * activation) fewer per run. The claim records them only when it applies, so a run refused its
+ * machine announces nothing, as before. A run that has this patch takes the six above as given
+ * without asking, so it still records one patch marker. Workflows started before it replay their
+ * separate recordEvents.
+ */
+export const LEAN_OPEN_PATCH = 'lean-open';
+
 /** The frame's patches a run has (POWER_EVENTS_PATCH aside: the first power step asks it). */
 export interface FramePatches {
+  leanOpen: boolean;
   leanClose: boolean;
   leanFinish: boolean;
   leanStart: boolean;
@@ -77,17 +89,18 @@ export interface FramePatches {
 }
 
 /**
- * Ask for the frame's patches, once, before a run's first command: the newest (LEAN_CLOSE_PATCH)
+ * Ask for the frame's patches, once, before a run's first command: the newest (LEAN_OPEN_PATCH)
  * first, and a run that has it takes the others as given without asking (each ask is a marker and
- * a search attribute upsert); an older run asks LEAN_FINISH_PATCH next, and so on down;
+ * a search attribute upsert); an older run asks LEAN_CLOSE_PATCH next, and so on down;
  * LEAN_START_PATCH implies the two before it. The order of the asks is part of every recorded
  * history.
  */
 export function framePatches(): FramePatches {
-  const leanClose = patched(LEAN_CLOSE_PATCH);
+  const leanOpen = patched(LEAN_OPEN_PATCH);
+  const leanClose = leanOpen || patched(LEAN_CLOSE_PATCH);
   const leanFinish = leanClose || patched(LEAN_FINISH_PATCH);
   const leanStart = leanFinish || patched(LEAN_START_PATCH);
   const fewerTrips = leanStart || patched(FEWER_ROUND_TRIPS_PATCH);
   const leaner = leanStart || patched(LEANER_HISTORY_PATCH);
-  return { leanClose, leanFinish, leanStart, fewerTrips, leaner };
+  return { leanOpen, leanClose, leanFinish, leanStart, fewerTrips, leaner };
 }

@@ -1,5 +1,6 @@
 // What a lifecycle workflow tells its operation frame (frame.ts): the machine, the operation's
 // statuses (operation-plan.ts statusesOf) and how its power steps and cleanup behave.
+import type { EventInput } from '../contracts/activities';
 import type { EraseMode } from '../contracts/boot';
 import type { MachineStatus } from '../contracts/lifecycle';
 import type { BootPurpose } from '../contracts/workflows';
@@ -27,6 +28,11 @@ export interface FramePlan {
   reports?: MachineReports;
   /** How long a power step may keep retrying the BMC: the operation's silence budget (activities.ts powerStepsOf). */
   powerWithinMs?: number;
+  /**
+   * The runbook's first step is this netboot (steps.ts netboot, with these words): since
+   * LEAN_OPEN_PATCH its announcements and boot purpose are recorded with the claim (frame-opening.ts).
+   */
+  opensWith?: AnnouncedNetboot;
 }
 
 /** A netboot's power-on: the purpose (and erase mode) of the boot it powers on into. */
@@ -34,3 +40,15 @@ export interface NetbootStep {
   purpose: BootPurpose;
   erase?: EraseMode;
 }
+
+/** A netboot and the runbook's own announcement before it ("Powering on to commission."). */
+export interface AnnouncedNetboot extends NetbootStep {
+  announce: string;
+}
+
+/** The frame's next event of this run, numbered for its dedupe key (OperationFrame.nextEvent). */
+export type NextEvent = (
+  description: string,
+  level: EventInput['level'],
+  type?: string,
+) => Omit<EventInput, 'systemId'>;

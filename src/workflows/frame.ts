@@ -11,16 +11,23 @@ import {
   defineQuery,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EventInput, PowerActionResult, PowerOutcomeInput, RegionActivities } from '../contracts/activities';
+import type {
+  EventInput,
+  OpeningNetboot,
+  PowerActionResult,
+  PowerOutcomeInput,
+  RegionActivities,
+} from '../contracts/activities';
 import { type LifecycleOperation, type MachineStatus, labelOf } from '../contracts/lifecycle';
 import { SearchAttribute, STEP_QUERY, type LifecycleOutcome, type OperationStep } from '../contracts/workflows';
-import { powerStepsOf, region, regionLocal } from './activities';
+import { region, regionLocal } from './activities';
 import { powerWithEventSteps, powerWithoutEvents } from './frame-legacy-power';
-import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 import type { FramePlan, NetbootStep } from './frame-plan';
 import { isResetRefused, ResetClaim } from './reset';
 import { failureMessage, operationFailed } from './failures';
 import { framePatches, POWER_EVENTS_PATCH } from './frame-patches';
+import { Opening } from './frame-opening';
+import { powerInOneWrite, type PowerStepFrame } from './frame-power';
 import { identityAttributes, upsertAttributes } from './search-attributes';
 import { statusesOf } from './operation-plan';
 
@@ -32,6 +39,8 @@ export class OperationFrame {
   private events = 0;
   /** The closing power-off's outcome (powerOffToClose), recorded with the run's (finish) or before any other write. */
   private closingPower: Pick<PowerOutcomeInput, 'state' | 'events'> | undefined;
+  /** The opening netboot announced with the claim (LEAN_OPEN_PATCH). */
+  private readonly opening = new Opening();
   private readonly workflowId = workflowInfo().workflowId;
   /** The frame's patches this run has (frame-patches.ts), decided once before its first command. */
   readonly has = framePatches();
@@ -120,8 +129,10 @@ export class OperationFrame {
    * machine must not netboot (no known MAC, not commissioning). `announce`: the runbook's own
    * event before the power step ("Powering on to commission."). `netboot` (a netboot's power-on,
    * since LEANER_HISTORY_PATCH): the rack prepares that boot; since LEAN_FINISH_PATCH the boot
-   * purpose is recorded with the announcements, in their local activity. `closing` (the
-   * runbook's last power-off, since LEAN_CLOSE_PATCH): its outcome waits for the run's (finish).
+   * purpose is recorded with the announcements, in their local activity, and since
+   * LEAN_OPEN_PATCH the runbook's opening netboot's are recorded with the claim (run()).
+   * `closing` (the runbook's last power-off, since LEAN_CLOSE_PATCH): its outcome waits for the
+   * run's (finish).
    */
   async power(
     action: 'on' | 'off',
@@ -137,7 +148,11 @@ export class OperationFrame {
       // boot preparation the paths below would drop must not pass silently.
       throw new Error('a netboot with the power-on needs FEWER_ROUND_TRIPS_PATCH');
     if (!this.powerEvents()) return powerWithoutEvents({ systemId, rackQueue }, action);
-    if (this.has.fewerTrips) return this.powerInOneWrite(action, announce, netboot, closing);
+    if (this.has.fewerTrips) {
+      const step = await powerInOneWrite(this.powerStepFrame(rackQueue), action, announce, netboot, closing);
+      if (step.closing) this.closingPower = step.closing;
+      return step.result;
+    }
     return powerWithEventSteps(
       {
         systemId,
@@ -152,75 +167,25 @@ export class OperationFrame {
   }
 
   /**
-   * power() since FEWER_ROUND_TRIPS_PATCH: the same events and state, written in two local
-   * activities (the announcements before the BMC is asked; its outcome with the state after).
-   */
-  private async powerInOneWrite(
-    action: 'on' | 'off',
-    announce?: string,
-    netboot?: NetbootStep,
-    closing = false,
-  ): Promise<PowerActionResult> {
-    const { systemId, hostname } = this.plan;
-    const rack = powerStepsOf(this.plan.rackQueue!, this.plan.powerWithinMs);
-    const starting =
-      action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`;
-    await this.reclaimIfReset();
-    await regionLocal.recordEvents({
-      systemId,
-      events: [
-        ...(announce === undefined ? [] : [this.nextEvent(announce)]),
-        this.nextEvent(starting, 'INFO', POWER_STARTING[action]),
-      ],
-      ...(netboot && this.has.leanFinish ? { netboot } : {}),
-    });
-    let result: PowerActionResult;
-    try {
-      const input = { systemId, retriedByTemporal: true };
-      result = asPowerResult(
-        await (action === 'on'
-          ? rack.powerOn({ ...input, ...(netboot ? { prepareBoot: netboot.purpose } : {}) })
-          : rack.powerOff(input)),
-      );
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      await this.resetClaim.reclaim();
-      await regionLocal.recordPowerOutcome({
-        systemId,
-        state: 'error',
-        events: [this.nextEvent(bmcReason(err), 'ERROR', POWER_FAILED[action])],
-      });
-      throw err;
-    }
-    await this.resetClaim.reclaim();
-    const message = result.byHand ? byHandMessage(action, hostname, action === 'on') : undefined;
-    const outcome = {
-      state: result.state,
-      events: [
-        message === undefined
-          ? this.nextEvent(`Power state: ${result.state}.`, 'INFO', POWER_DONE[action])
-          : this.nextEvent(message, 'WARNING', POWER_STARTING[action]),
-      ],
-    };
-    // The runbook's closing power-off (LEAN_CLOSE_PATCH): its outcome waits for the run's.
-    if (closing) this.closingPower = outcome;
-    else
-      await regionLocal.recordPowerOutcome({
-        systemId,
-        ...outcome,
-        ...(message !== undefined && action === 'on'
-          ? { statusMessage: { workflowId: this.workflowId, message } }
-          : {}),
-      });
-    return result;
-  }
-
-  /**
    * The runbook's last step, a power-off: since LEAN_CLOSE_PATCH its outcome is recorded with the
    * run's, in finish's local activity (a failed power-off's at once, as power() records it).
    */
   async powerOffToClose(): Promise<void> {
     await this.power('off', undefined, undefined, this.has.leanClose);
+  }
+
+  /** What a power step since FEWER_ROUND_TRIPS_PATCH needs of the frame (frame-power.ts). */
+  private powerStepFrame(rackQueue: string): PowerStepFrame {
+    return {
+      ...this.plan,
+      rackQueue,
+      workflowId: this.workflowId,
+      bootPurposeWithAnnouncements: this.has.leanFinish,
+      opening: this.opening,
+      nextEvent: (d, l, t) => this.nextEvent(d, l, t),
+      reclaimIfReset: () => this.reclaimIfReset(),
+      reclaim: () => this.resetClaim.reclaim(),
+    };
   }
 
   /** The closing power-off's outcome, before a write that is not the run's outcome. */
@@ -262,6 +227,7 @@ export class OperationFrame {
         claimToken: this.plan.claimToken,
         chainId: this.resetClaim.chainId,
         ...this.hearing(),
+        ...this.openingWithClaim(),
       });
       this.markStatus(claim.status);
       if (!claim.applied) {
@@ -380,6 +346,16 @@ export class OperationFrame {
   /** The search attributes that find this workflow (search-attributes.ts). */
   private identity(): Record<string, string[]> {
     return identityAttributes(this.plan);
+  }
+
+  /**
+   * The opening netboot's announcements and boot purpose, for the claim to record (LEAN_OPEN_PATCH);
+   * not when no rack can power the machine on (the power step fails before announcing anything).
+   */
+  private openingWithClaim(): { opening?: OpeningNetboot } {
+    const { opensWith, hostname, rackQueue } = this.plan;
+    if (!this.has.leanOpen || !opensWith || !rackQueue) return {};
+    return { opening: this.opening.claimWith(opensWith, hostname, (d, l, t) => this.nextEvent(d, l, t)) };
   }
 
   /** A claim's word on how this workflow hears of the machine's progress (TransitionInput.quietProgress). */

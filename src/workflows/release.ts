@@ -37,7 +37,11 @@ export async function releaseWorkflow(p: ReleaseParams): Promise<LifecycleOutcom
           : 'full';
       await life.advance(LIFECYCLE.diskErase);
       life.at(`erase disks (${mode})`);
-      await netboot(life, p, 'commissioning', `Powering on to erase disks (${mode}).`, mode);
+      await netboot(life, p, {
+        purpose: 'commissioning',
+        announce: `Powering on to erase disks (${mode}).`,
+        erase: mode,
+      });
       await awaitResult(
         reports,
         LIFECYCLE.diskErase.event,

@@ -1,24 +1,23 @@
 // Runbook steps several workflows share.
-import type { EraseMode } from '../contracts/boot';
 import type { MachineSignal } from '../contracts/workflows';
-import type { BootPurpose } from '../contracts/workflows';
 import { rackOf } from './activities';
 import type { OperationFrame } from './frame';
+import type { AnnouncedNetboot } from './frame-plan';
 import { operationFailed, timedOut } from './failures';
 import type { MachineReports } from './signals';
 
 /**
- * Point the machine's next netboot at `purpose` (with `erase`, commissioning erases the disks),
- * then power it on with next boot PXE (a machine that is on is power-cycled).
+ * Point the machine's next netboot at `step.purpose` (with `erase`, commissioning erases the
+ * disks), then power it on with next boot PXE (a machine that is on is power-cycled), announced
+ * with `step.announce`. A runbook that opens with it names it in its plan too (FramePlan.opensWith).
  */
 export async function netboot(
   life: OperationFrame,
   m: { systemId: string; rackQueue: string },
-  purpose: BootPurpose,
-  announcement: string,
-  erase?: EraseMode,
+  step: AnnouncedNetboot,
 ): Promise<void> {
   const rack = rackOf(m.rackQueue);
+  const { purpose, erase, announce: announcement } = step;
   const next = { purpose, ...(erase ? { erase } : {}) };
   await life.reclaimIfReset();
   // Since LEAN_FINISH_PATCH the boot purpose is written with the power-on's announcements (one

@@ -64,6 +64,7 @@ export async function awaitCommissioning(
 /** op=test: boot the ephemeral environment, let it run the tests, power off, back where it was. */
 export async function testWorkflow(p: TestParams): Promise<LifecycleOutcome> {
   const reports = new MachineReports();
+  const opening = { purpose: 'commissioning', announce: 'Powering on to test.' } as const;
   const silence = silenceOf(LIFECYCLE.test, p.deadlines);
   const life = new OperationFrame({
     systemId: p.systemId,
@@ -75,11 +76,12 @@ export async function testWorkflow(p: TestParams): Promise<LifecycleOutcome> {
     powerWithinMs: silence,
     ...statusesOf(LIFECYCLE.test),
     powerOffOnStop: true,
+    opensWith: opening,
   });
   life.onRetry(() => reports.forget());
   return life.run(async () => {
     life.at('boot the ephemeral environment');
-    await netboot(life, p, 'commissioning', 'Powering on to test.');
+    await netboot(life, p, opening);
 
     life.at('wait for the test results');
     await awaitResult(reports, LIFECYCLE.test.event, silence, 'Testing scripts failed.');

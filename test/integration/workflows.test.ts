@@ -117,6 +117,13 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.deepEqual(described.searchAttributes[SearchAttribute.systemId], [m.systemId]);
     assert.deepEqual(described.searchAttributes[SearchAttribute.machineStatus], ['Ready']);
     assert.ok((await events(m.systemId)).some((e) => e.type === 'Commissioning'));
+    // The runbook's announcement, recorded with the claim since lean-open: once, before the power-on's.
+    const told = (await events(m.systemId)).map((e) => e.description);
+    assert.equal(told.filter((d) => d === 'Powering on to commission.').length, 1, told.join(' | '));
+    assert.ok(
+      told.indexOf('Powering on to commission.') < told.indexOf('Powering on c-ok, next boot from the network.'),
+      told.join(' | '),
+    );
     // Every power action and its outcome is an event, exactly once.
     assert.deepEqual(await powerEvents(m.systemId), [
       'INFO Powering on: Powering on c-ok, next boot from the network.',
@@ -132,8 +139,9 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     const history = await handle.fetchHistory();
     // Temporal's tasks: the rack's two power steps, each a task-queue activity; the claim and,
     // since lean-finish, the outcome are local activities (a marker each), a netboot's boot
-    // purpose is written with the power-on's announcements, and since lean-close the closing
-    // power-off's outcome with the run's: 5 local activities, in 4 workflow tasks (start,
+    // purpose is written with the power-on's announcements, since lean-close the closing
+    // power-off's outcome with the run's, and since lean-open the opening netboot's announcements
+    // with the claim: 4 local activities, in 4 workflow tasks (start,
     // power-on's outcome, the machine's signal, power-off's outcome; 3 when the signal comes
     // before the power-on's outcome task starts).
     const kinds = (history.events ?? []).flatMap((e) =>
@@ -149,7 +157,7 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
       kinds.filter((k) => k !== 'workflow task' && k !== 'local'),
       ['powerOn', 'powerOff'],
     );
-    assert.equal(kinds.filter((k) => k === 'local').length, 5, kinds.join(', '));
+    assert.equal(kinds.filter((k) => k === 'local').length, 4, kinds.join(', '));
     const workflowTasks = kinds.filter((k) => k === 'workflow task').length;
     assert.ok(workflowTasks === 3 || workflowTasks === 4, kinds.join(', '));
     // The last workflow task records the outcome (the power-off's with it) and completes the run.
@@ -695,6 +703,15 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
         [],
         `no ${labelOf(c.inProgress)} after ${labelOf(c.ends)}: ${log.join(', ')}`,
       );
+      // A refused claim records nothing of the runbook, not even its opening netboot's
+      // announcements (carried by the claim since lean-open).
+      const said = (await events(m.systemId)).slice(operatorAt).map((e) => e.description);
+      if (!first.applied)
+        assert.deepEqual(
+          said.filter((d) => d.startsWith('Powering on')),
+          [],
+          said.join(' | '),
+        );
     });
   });
 

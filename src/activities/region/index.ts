@@ -65,8 +65,13 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
         if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
         // How this workflow hears of the machine's progress (services/machine-progress.ts).
         const hearsAsWanted = () => setQuietProgress(tx, m.id, i.quietProgress === true);
+        // The runbook's opening netboot, announced with the claim that lets it run (and only then).
+        const open = async () => {
+          if (i.opening) await recordNetbootWithEvents(tx, i.systemId, i.opening.netboot, i.opening.events);
+        };
         if (m.workflowId === i.workflowId && m.status === i.to) {
           await hearsAsWanted();
+          await open();
           // The API's commit claimed it; the run chain is this workflow's to record (a reset run
           // reclaims the machine by it).
           if (i.chainId !== undefined && m.workflowChain !== i.chainId) await recordWorkflowChain(tx, m.id, i.chainId);
@@ -87,6 +92,7 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
           workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken, chain: i.chainId },
         });
         await hearsAsWanted();
+        await open();
         return { applied: true, status: i.to };
       });
     },
