@@ -1,11 +1,11 @@
 // The region's API role: the HTTP server (MAAS API, metadata server, rack API, web UI), the
 // reconciler, the power-pause watcher and DNS. Loaded only by a process that serves the API
 // (src/cli/region.ts imports it on demand), so a worker-only region never loads Koa and the API.
-import type http from 'node:http';
 import v8 from 'node:v8';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../api/app';
+import { listenApi } from '../api/http/listen';
 import type { Log } from '../contracts/log';
 import type { RegionMetrics } from '../region/metrics';
 import type { Config } from '../runtime/config';
@@ -67,10 +67,10 @@ export async function startApiRole(o: {
     log,
     metrics,
   });
-  const server: http.Server = app.listen(config.apiPort, config.apiHost);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  const server = await listenApi(app, {
+    port: config.apiPort,
+    host: config.apiHost,
+    keepAliveMs: config.httpKeepAliveMs,
   });
   stops.push(() => new Promise<void>((r) => server.close(() => r())));
   const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(

@@ -14,6 +14,13 @@ export interface Config {
   temporalUiPort: number;
   apiHost: string;
   apiPort: number;
+  /**
+   * How long the API keeps an idle keep-alive connection open: longer than the idle timeout of the
+   * proxies and load balancers put in front of regions (an AWS ALB's 60 s, nginx's upstream
+   * keepalive_timeout 60 s). A backend that closes an idle connection first races the proxy's next
+   * request on it, which the proxy then answers 502. Node's own default is 5 s.
+   */
+  httpKeepAliveMs: number;
   /** The URL machines and racks use to reach the region. */
   regionUrl: string;
   /** METALFLOW_TRUSTED_PROXIES: peers (IPs, CIDRs) whose X-Forwarded-* headers the region believes. */
@@ -137,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalUiPort: int(env.TEMPORAL_UI_PORT, 8233),
     apiHost,
     apiPort,
+    httpKeepAliveMs: int(env.METALFLOW_HTTP_KEEPALIVE_SECONDS, 75) * 1000,
     regionUrl: (env.METALFLOW_REGION_URL ?? `http://${apiHost}:${apiPort}/MAAS`).replace(/\/$/, ''),
     trustedProxies: addressList('METALFLOW_TRUSTED_PROXIES', env.METALFLOW_TRUSTED_PROXIES),
     nodeTimeoutMs: env.METALFLOW_NODE_TIMEOUT_SECONDS ? int(env.METALFLOW_NODE_TIMEOUT_SECONDS, 0) * 1000 : undefined,
