@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../api/app';
-import { listenApi } from '../api/http/listen';
+import { closeApi, listenApi } from '../api/http/listen';
 import type { Log } from '../contracts/log';
 import type { RegionMetrics } from '../region/metrics';
 import type { Config } from '../runtime/config';
@@ -72,7 +72,7 @@ export async function startApiRole(o: {
     host: config.apiHost,
     keepAliveMs: config.httpKeepAliveMs,
   });
-  stops.push(() => new Promise<void>((r) => server.close(() => r())));
+  stops.push(() => closeApi(server));
   const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(
     config.reconcileIntervalMs,
   );

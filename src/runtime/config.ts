@@ -95,6 +95,13 @@ function int(value: string | undefined, fallback: number): number {
   return n;
 }
 
+/** Node reads 0 as "never close an idle connection": refused, not passed on. */
+function keepAliveSeconds(value: string | undefined): number {
+  const seconds = int(value, 75);
+  if (seconds < 1) throw new Error(`METALFLOW_HTTP_KEEPALIVE_SECONDS: "${value}" must be at least 1.`);
+  return seconds;
+}
+
 /** Comma-separated IPs and CIDRs; a typo fails at start rather than trusting nothing silently. */
 function addressList(name: string, value: string | undefined): string[] {
   const entries = (value ?? '')
@@ -144,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalUiPort: int(env.TEMPORAL_UI_PORT, 8233),
     apiHost,
     apiPort,
-    httpKeepAliveMs: int(env.METALFLOW_HTTP_KEEPALIVE_SECONDS, 75) * 1000,
+    httpKeepAliveMs: keepAliveSeconds(env.METALFLOW_HTTP_KEEPALIVE_SECONDS) * 1000,
     regionUrl: (env.METALFLOW_REGION_URL ?? `http://${apiHost}:${apiPort}/MAAS`).replace(/\/$/, ''),
     trustedProxies: addressList('METALFLOW_TRUSTED_PROXIES', env.METALFLOW_TRUSTED_PROXIES),
     nodeTimeoutMs: env.METALFLOW_NODE_TIMEOUT_SECONDS ? int(env.METALFLOW_NODE_TIMEOUT_SECONDS, 0) * 1000 : undefined,

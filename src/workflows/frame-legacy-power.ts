@@ -4,7 +4,15 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { PowerActionResult } from '../contracts/activities';
 import { powerStepsOf, rackOf, region } from './activities';
-import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
+import {
+  asPowerResult,
+  bmcReason,
+  byHandMessage,
+  POWER_DONE,
+  POWER_FAILED,
+  POWER_STARTING,
+  startingWords,
+} from './power-events';
 
 /** What a legacy power step needs of its frame. */
 export interface LegacyPowerFrame {
@@ -25,11 +33,7 @@ export async function powerWithEventSteps(f: LegacyPowerFrame, action: 'on' | 'o
   const { systemId, hostname } = f;
   // Only the activity's options and input differ from before: Temporal retries the BMC.
   const rack = powerStepsOf(f.rackQueue, f.powerWithinMs);
-  await f.event(
-    action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`,
-    'INFO',
-    POWER_STARTING[action],
-  );
+  await f.event(startingWords(action, hostname), 'INFO', POWER_STARTING[action]);
   let result: PowerActionResult;
   try {
     const input = { systemId, retriedByTemporal: true };

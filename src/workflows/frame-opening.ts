@@ -2,12 +2,7 @@
 // the claim's local activity records what the power-on's own would have recorded just after it.
 import type { OpeningNetboot } from '../contracts/activities';
 import type { NetbootStep, NextEvent, AnnouncedNetboot } from './frame-plan';
-import { POWER_STARTING } from './power-events';
-
-/** The power step's own announcement, after the runbook's (OperationFrame.power). */
-export function startingWords(action: 'on' | 'off', hostname: string): string {
-  return action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`;
-}
+import { POWER_STARTING, startingWords } from './power-events';
 
 export class Opening {
   /** Announced with the claim, not yet powered on. */
@@ -23,6 +18,14 @@ export class Opening {
       events: [nextEvent(step.announce, 'INFO'), nextEvent(startingWords('on', hostname), 'INFO', POWER_STARTING.on)],
       netboot: { purpose: step.purpose, ...(step.erase ? { erase: step.erase } : {}) },
     };
+  }
+
+  /**
+   * The runbook stopped before its opening power-on (a cancel while the claim ran): the power step
+   * that follows (the stop's power-off) is not the opening and announces itself.
+   */
+  forget(): void {
+    this.announced = undefined;
   }
 
   /**

@@ -72,9 +72,10 @@ export const LEAN_CLOSE_PATCH = 'lean-close';
  * records that netboot's announcements and boot purpose with its claim, in beginTransition's local
  * activity and transaction, since this patch (issue 17): one local activity (its marker and its
  * activation) fewer per run. The claim records them only when it applies, so a run refused its
- * machine announces nothing, as before. A run that has this patch takes the six above as given
- * without asking, so it still records one patch marker. Workflows started before it replay their
- * separate recordEvents.
+ * machine announces nothing, as before, and so does a claim the workflow gave up on (a cancel
+ * reached it while the claim waited: the cleanup's power-off then announces itself). A run that
+ * has this patch takes the six above as given without asking, so it still records one patch
+ * marker. Workflows started before it replay their separate recordEvents.
  */
 export const LEAN_OPEN_PATCH = 'lean-open';
 

@@ -4,9 +4,17 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { PowerActionResult, PowerOutcomeInput } from '../contracts/activities';
 import { powerStepsOf, regionLocal } from './activities';
-import { startingWords, type Opening } from './frame-opening';
+import type { Opening } from './frame-opening';
 import type { NetbootStep, NextEvent } from './frame-plan';
-import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
+import {
+  asPowerResult,
+  bmcReason,
+  byHandMessage,
+  POWER_DONE,
+  POWER_FAILED,
+  POWER_STARTING,
+  startingWords,
+} from './power-events';
 
 /** What a power step needs of its frame (OperationFrame.powerStepFrame). */
 export interface PowerStepFrame {

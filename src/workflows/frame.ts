@@ -302,6 +302,8 @@ export class OperationFrame {
 
   private async stop(to: MachineStatus, message: string): Promise<void> {
     this.at(`stopping: ${message}`);
+    // A cancel that came before the opening netboot's power-on: its power-off announces itself.
+    this.opening.forget();
     if (this.plan.powerOffOnStop && this.plan.rackQueue) {
       if (this.powerEvents()) {
         // A failure is already an ERROR event ("Failed to power off node"); the stop goes on.

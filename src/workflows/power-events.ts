@@ -28,6 +28,11 @@ export const POWER_FAILED = {
   query: "Failed to query node's BMC",
 } as const;
 
+/** A lifecycle power step's own announcement, after the runbook's ("Powering on to commission."). */
+export function startingWords(action: 'on' | 'off', hostname: string): string {
+  return action === 'on' ? `Powering on ${hostname}, next boot from the network.` : `Powering off ${hostname}.`;
+}
+
 /** What the operator of a manual machine must do. */
 export function byHandMessage(action: Exclude<PowerAction, 'query'>, hostname: string, netboot: boolean): string {
   const verb = { on: 'Power on', off: 'Power off', cycle: 'Power cycle' }[action];

@@ -318,6 +318,42 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
     assert.ok(rack.calls.includes(`off:${m.systemId}`));
   });
 
+  it('a cancel that reaches the workflow while its claim still runs: the cleanup powers off and announces no power-on', async () => {
+    const m = await newMachine('c-cancel-claiming');
+    rack.behaviour.set(m.systemId, 'silent');
+    const hold = held.arm(m.systemId);
+    await region.services.actions.commission(admin, m.systemId);
+    await hold.reached;
+    const handle = region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId));
+    try {
+      await handle.cancel();
+      // The claim is a local activity: the cancel reaches the workflow at its task's heartbeat
+      // (about 8 s) while the claim is still held, and the cleanup runs without it.
+      for (let i = 0; i < 400 && !rack.calls.includes(`off:${m.systemId}`); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        rack.calls.includes(`off:${m.systemId}`),
+        `powered off while the claim was held: ${rack.calls.join(', ')}`,
+      );
+    } finally {
+      // The claim, let go now (also when the test failed: a held activity would hold up the
+      // worker's shutdown), was given up on: whatever it finds, it announces no power-on.
+      hold.go();
+    }
+    await hold.done;
+    await handle.result().catch(() => undefined);
+    assert.equal((await handle.describe()).status.name, 'CANCELLED');
+    const aborted = await waitForStatus(region.services, m.systemId, S.NEW);
+    assert.match(aborted.statusMessage, /Aborted commissioning/);
+    const said = (await events(m.systemId)).map((e) => `${e.type}: ${e.description}`);
+    assert.ok(said.includes(`Powering off: Powering off c-cancel-claiming.`), said.join(' | '));
+    assert.deepEqual(
+      said.filter((d) => d.includes('Powering on')),
+      [],
+      said.join(' | '),
+    );
+  });
+
   it('deploys, aborts a deployment back to ALLOCATED, releases to READY', async () => {
     const m = await readyMachine('d-ok');
     await region.services.actions.deploy(admin, m.systemId, deployOpts);
@@ -688,6 +724,9 @@ describe('lifecycle workflows (real Temporal, real PostgreSQL)', () => {
         // once its workflow task, the claim's, ends. The machine was still in progress (abort
         // only asks the workflow), so the claim held, and the cancel's cleanup then stopped it.
         assert.equal(ended, 'CANCELLED', 'a claim that held is undone by the cancel');
+        // Its cleanup powers the machine off, whether or not the opening netboot (whose
+        // announcements the claim carried since lean-open) got to power it on.
+        assert.ok(rack.calls.includes(`off:${m.systemId}`), rack.calls.join(', '));
       } else {
         // The operator's cancel and the first step's answer (not applied) race to the workflow:
         // it ends cancelled, or failed ("Machine left …"); either way it changed nothing.

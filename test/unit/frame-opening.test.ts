@@ -52,6 +52,13 @@ describe("a runbook's opening netboot, announced with the claim (lean-open)", ()
     assert.equal(o.take('off', undefined, undefined), false);
   });
 
+  it('lets a stop before the opening power-on (a cancel during the claim) power off with its own announcements', () => {
+    const o = new Opening();
+    o.claimWith(opening, 'node-1', numbering());
+    o.forget();
+    assert.equal(o.take('off', undefined, undefined), false);
+  });
+
   it('refuses a first power step that is not the opening its plan names (a workflow bug, not a silent skip)', () => {
     for (const [action, announce, netboot] of [
       ['off', undefined, undefined],

@@ -1,6 +1,6 @@
 // Region-side activities: the database work workflows ask for. Each is idempotent: Temporal runs
 // an activity again after a worker crash or a timeout, so every write checks what is there first.
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
 import type { DataSource } from 'typeorm';
 import type { EraseMode } from '../../contracts/boot';
 import type {
@@ -36,6 +36,11 @@ import {
 import { resetPoint } from './reset-point';
 import { resumeOperation } from './resume';
 
+/** The calling workflow cancelled this activity (a local one's result is then dropped at once). */
+function givenUp(): boolean {
+  return asyncLocalStorage.getStore()?.cancellationSignal.aborted ?? false;
+}
+
 /**
  * A machine deleted under a running workflow will not come back: say so once instead of letting
  * Temporal retry forever.
@@ -65,9 +70,12 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
         if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
         // How this workflow hears of the machine's progress (services/machine-progress.ts).
         const hearsAsWanted = () => setQuietProgress(tx, m.id, i.quietProgress === true);
-        // The runbook's opening netboot, announced with the claim that lets it run (and only then).
+        // The runbook's opening netboot, announced with the claim that lets it run (and only then),
+        // unless the workflow gave up on this claim while it waited (a cancel reached it: the local
+        // activity is cancelled and its result dropped, and the cleanup tells its own power-off).
         const open = async () => {
-          if (i.opening) await recordNetbootWithEvents(tx, i.systemId, i.opening.netboot, i.opening.events);
+          if (i.opening && !givenUp())
+            await recordNetbootWithEvents(tx, i.systemId, i.opening.netboot, i.opening.events);
         };
         if (m.workflowId === i.workflowId && m.status === i.to) {
           await hearsAsWanted();

@@ -1,4 +1,5 @@
-// The region's HTTP server: where it listens, and how long an idle keep-alive connection stays open.
+// The region's HTTP server: where it listens, how long an idle keep-alive connection stays open,
+// and how it stops.
 import type http from 'node:http';
 import type Koa from 'koa';
 
@@ -19,4 +20,19 @@ export async function listenApi(
     server.once('error', reject);
   });
   return server;
+}
+
+/**
+ * Stop listening and end the connections: the idle ones at once, each busy one as soon as its
+ * reply is written (Node's close only ends those idle at that moment; a busy one would otherwise
+ * stay open its whole keep-alive time after its reply, and hold up the stop).
+ */
+export function closeApi(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
+  });
 }
