@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../api/app';
-import { closeApi, listenApi } from '../api/http/listen';
+import { listenApi } from '../api/http/listen';
 import type { Log } from '../contracts/log';
 import type { RegionMetrics } from '../region/metrics';
 import type { Config } from '../runtime/config';
@@ -67,12 +67,12 @@ export async function startApiRole(o: {
     log,
     metrics,
   });
-  const server = await listenApi(app, {
+  const api = await listenApi(app, {
     port: config.apiPort,
     host: config.apiHost,
     keepAliveMs: config.httpKeepAliveMs,
   });
-  stops.push(() => closeApi(server));
+  stops.push(() => api.close());
   const stopReconciler = new Reconciler(db, workflows, { graceMs: config.reconcileGraceMs, log }).start(
     config.reconcileIntervalMs,
   );

@@ -121,7 +121,10 @@ export interface TransitionResult {
 }
 
 export interface RegionActivities {
-  /** Claim the machine for this workflow and move it to the workflow's in-progress status. */
+  /**
+   * Claim the machine for this workflow and move it to the workflow's in-progress status. A claim
+   * its workflow gave up on while it waited (cancelled) writes nothing and ends cancelled.
+   */
   beginTransition(input: TransitionInput): Promise<TransitionResult>;
   /** Record the workflow's outcome and release the machine from it. */
   finishTransition(input: FinishInput): Promise<TransitionResult>;

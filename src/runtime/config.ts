@@ -95,10 +95,14 @@ function int(value: string | undefined, fallback: number): number {
   return n;
 }
 
-/** Node reads 0 as "never close an idle connection": refused, not passed on. */
+/**
+ * Node reads 0 as "never close an idle connection", and a timer past ~24.8 days as 1 ms: both
+ * refused, not passed on; an hour is far beyond any proxy's idle timeout.
+ */
 function keepAliveSeconds(value: string | undefined): number {
   const seconds = int(value, 75);
-  if (seconds < 1) throw new Error(`METALFLOW_HTTP_KEEPALIVE_SECONDS: "${value}" must be at least 1.`);
+  if (seconds < 1 || seconds > 3600)
+    throw new Error(`METALFLOW_HTTP_KEEPALIVE_SECONDS: "${value}" must be between 1 and 3600.`);
   return seconds;
 }
 

@@ -1,7 +1,7 @@
 // Region-side activities: the database work workflows ask for. Each is idempotent: Temporal runs
 // an activity again after a worker crash or a timeout, so every write checks what is there first.
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { EraseMode } from '../../contracts/boot';
 import type {
   EventInput,
@@ -36,9 +36,15 @@ import {
 import { resetPoint } from './reset-point';
 import { resumeOperation } from './resume';
 
-/** The calling workflow cancelled this activity (a local one's result is then dropped at once). */
-function givenUp(): boolean {
-  return asyncLocalStorage.getStore()?.cancellationSignal.aborted ?? false;
+/**
+ * The activity was given up on (its workflow cancelled it while it waited, or the worker is
+ * stopping): its cancellation is thrown, which rolls its transaction back. A cancelled local
+ * activity's result is dropped anyway, and a stopping worker's runs again on the next worker; a
+ * claim written regardless would announce a power-on the cleanup never makes.
+ */
+function unlessGivenUp(): void {
+  const signal = asyncLocalStorage.getStore()?.cancellationSignal;
+  if (signal?.aborted) throw signal.reason;
 }
 
 /**
@@ -57,6 +63,47 @@ function final<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args
   };
 }
 
+/**
+ * beginTransition's work in its transaction: claim the machine for the workflow (or find it claimed
+ * by the API's commit), with the runbook's opening netboot.
+ */
+async function claim(tx: EntityManager, i: TransitionInput): Promise<TransitionResult> {
+  const m = await lockMachine(tx, i.systemId);
+  // This start happened: its outbox row (services/workflow-starts.ts) is done with.
+  if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
+  // How this workflow hears of the machine's progress (services/machine-progress.ts).
+  const hearsAsWanted = () => setQuietProgress(tx, m.id, i.quietProgress === true);
+  // The runbook's opening netboot, announced with the claim that lets it run (and only then).
+  const open = async () => {
+    if (i.opening) await recordNetbootWithEvents(tx, i.systemId, i.opening.netboot, i.opening.events);
+  };
+  if (m.workflowId === i.workflowId && m.status === i.to) {
+    await hearsAsWanted();
+    await open();
+    // The API's commit claimed it; the run chain is this workflow's to record (a reset run
+    // reclaims the machine by it).
+    if (i.chainId !== undefined && m.workflowChain !== i.chainId) await recordWorkflowChain(tx, m.id, i.chainId);
+    return { applied: true, status: m.status };
+  }
+  // The API's commit (or an earlier attempt of this step) claimed the machine for this start,
+  // and the claim is gone: an operator moved the machine on (mark_broken, abort), and that
+  // stands. Releasing keeps claim_token, so this holds on every retry.
+  if (i.claimToken !== undefined && m.claimToken === i.claimToken && m.workflowId !== i.workflowId)
+    return { applied: false, status: m.status };
+  const claimable = i.expectFrom.includes(m.status) && (m.status === i.to || canTransition(m.status, i.to));
+  if (!claimable) return { applied: false, status: m.status };
+  // The API normally applied this already; a lost commit (the machine carries another
+  // token) or a take-over lands here.
+  await changeStatus(tx, m, {
+    to: i.to,
+    message: i.message,
+    workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken, chain: i.chainId },
+  });
+  await hearsAsWanted();
+  await open();
+  return { applied: true, status: i.to };
+}
+
 export function createRegionActivities(db: DataSource, services: Pick<RegionServices, 'release'>): RegionActivities {
   const machineId = async (systemId: string): Promise<number | null> =>
     ((await db.query(`SELECT id FROM machines WHERE system_id = $1`, [systemId])) as Array<{ id: number }>)[0]?.id ??
@@ -65,43 +112,10 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
   const activities: RegionActivities = {
     async beginTransition(i: TransitionInput): Promise<TransitionResult> {
       return db.transaction(async (tx) => {
-        const m = await lockMachine(tx, i.systemId);
-        // This start happened: its outbox row (services/workflow-starts.ts) is done with.
-        if (i.claimToken !== undefined) await clearPendingStart(tx, i.systemId, i.claimToken);
-        // How this workflow hears of the machine's progress (services/machine-progress.ts).
-        const hearsAsWanted = () => setQuietProgress(tx, m.id, i.quietProgress === true);
-        // The runbook's opening netboot, announced with the claim that lets it run (and only then),
-        // unless the workflow gave up on this claim while it waited (a cancel reached it: the local
-        // activity is cancelled and its result dropped, and the cleanup tells its own power-off).
-        const open = async () => {
-          if (i.opening && !givenUp())
-            await recordNetbootWithEvents(tx, i.systemId, i.opening.netboot, i.opening.events);
-        };
-        if (m.workflowId === i.workflowId && m.status === i.to) {
-          await hearsAsWanted();
-          await open();
-          // The API's commit claimed it; the run chain is this workflow's to record (a reset run
-          // reclaims the machine by it).
-          if (i.chainId !== undefined && m.workflowChain !== i.chainId) await recordWorkflowChain(tx, m.id, i.chainId);
-          return { applied: true, status: m.status };
-        }
-        // The API's commit (or an earlier attempt of this step) claimed the machine for this start,
-        // and the claim is gone: an operator moved the machine on (mark_broken, abort), and that
-        // stands. Releasing keeps claim_token, so this holds on every retry.
-        if (i.claimToken !== undefined && m.claimToken === i.claimToken && m.workflowId !== i.workflowId)
-          return { applied: false, status: m.status };
-        const claimable = i.expectFrom.includes(m.status) && (m.status === i.to || canTransition(m.status, i.to));
-        if (!claimable) return { applied: false, status: m.status };
-        // The API normally applied this already; a lost commit (the machine carries another
-        // token) or a take-over lands here.
-        await changeStatus(tx, m, {
-          to: i.to,
-          message: i.message,
-          workflow: { id: i.workflowId, type: m.workflowType ?? '', claimToken: i.claimToken, chain: i.chainId },
-        });
-        await hearsAsWanted();
-        await open();
-        return { applied: true, status: i.to };
+        const result = await claim(tx, i);
+        // Nothing of a claim its workflow gave up on while it waited is written (rolled back).
+        unlessGivenUp();
+        return result;
       });
     },
 
