@@ -123,7 +123,8 @@ export interface TransitionResult {
 export interface RegionActivities {
   /**
    * Claim the machine for this workflow and move it to the workflow's in-progress status. A claim
-   * its workflow gave up on while it waited (cancelled) writes nothing and ends cancelled.
+   * given up on while it waited (its workflow cancelled it, or its attempt timed out) writes
+   * nothing and ends cancelled.
    */
   beginTransition(input: TransitionInput): Promise<TransitionResult>;
   /** Record the workflow's outcome and release the machine from it. */

@@ -37,10 +37,11 @@ import { resetPoint } from './reset-point';
 import { resumeOperation } from './resume';
 
 /**
- * The activity was given up on (its workflow cancelled it while it waited, or the worker is
- * stopping): its cancellation is thrown, which rolls its transaction back. A cancelled local
- * activity's result is dropped anyway, and a stopping worker's runs again on the next worker; a
- * claim written regardless would announce a power-on the cleanup never makes.
+ * The activity was given up on (its workflow cancelled it while it waited, or its attempt timed
+ * out; for a task-queue activity of an older run, also a worker's shutdown, which Temporal
+ * retries): its cancellation is thrown, which rolls its transaction back. A given-up local
+ * activity's result is dropped anyway (a timed-out attempt is retried); a claim written regardless
+ * would announce a power-on the cleanup never makes.
  */
 function unlessGivenUp(): void {
   const signal = asyncLocalStorage.getStore()?.cancellationSignal;
