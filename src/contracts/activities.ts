@@ -52,11 +52,24 @@ export interface TransitionInput {
   opening?: OpeningNetboot;
 }
 
-/** A netboot's announcements and the next boot's purpose (recordEvents' input, less the machine). */
-export interface OpeningNetboot {
-  events: Omit<EventInput, 'systemId'>[];
-  netboot: { purpose: BootPurpose; erase?: EraseMode };
+/** The next netboot's purpose; `erase` (release) makes commissioning erase the disks instead. */
+export interface NextNetboot {
+  purpose: BootPurpose;
+  erase?: EraseMode;
 }
+
+/**
+ * Several events of one machine, and (a netboot's power-on, since the lean-finish patch) the next
+ * netboot's purpose, as setBootPurpose sets it.
+ */
+export interface RecordEventsInput {
+  systemId: string;
+  events: Omit<EventInput, 'systemId'>[];
+  netboot?: NextNetboot;
+}
+
+/** A netboot's announcements and the next boot's purpose: recordEvents' input, less the machine. */
+export type OpeningNetboot = Required<Omit<RecordEventsInput, 'systemId'>>;
 
 /** A reset run of a lifecycle workflow asks for the machine back (`temporal workflow reset`). */
 export interface ResumeInput {
@@ -140,19 +153,15 @@ export interface RegionActivities {
    * (a netboot's power-on, since the lean-finish patch) the next netboot's purpose too, as
    * setBootPurpose sets it.
    */
-  recordEvents(input: {
-    systemId: string;
-    events: Omit<EventInput, 'systemId'>[];
-    netboot?: { purpose: BootPurpose; erase?: EraseMode };
-  }): Promise<void>;
+  recordEvents(input: RecordEventsInput): Promise<void>;
   /**
    * What a power action ended in, with the events that say so, in one transaction: the power
    * state, its events, and (while the machine stays claimed by `statusMessage.workflowId`) the
    * status_message a manual machine's operator reads.
    */
   recordPowerOutcome(input: PowerOutcomeInput): Promise<void>;
-  /** The next netboot's purpose; `erase` (release) makes commissioning erase the disks instead. */
-  setBootPurpose(input: { systemId: string; purpose: BootPurpose; erase?: EraseMode }): Promise<void>;
+  /** The next netboot's purpose (NextNetboot). */
+  setBootPurpose(input: { systemId: string } & NextNetboot): Promise<void>;
   recordPowerState(input: { systemId: string; state: PowerState }): Promise<void>;
   /**
    * Set status_message while the machine stays claimed by this workflow (e.g. what the operator

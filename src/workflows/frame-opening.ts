@@ -4,6 +4,19 @@ import type { OpeningNetboot } from '../contracts/activities';
 import type { NetbootStep, NextEvent, AnnouncedNetboot } from './frame-plan';
 import { POWER_STARTING, startingWords } from './power-events';
 
+/** What a power step announces before the BMC is asked: the runbook's words, if any, then its own. */
+export function powerAnnouncements(
+  nextEvent: NextEvent,
+  action: 'on' | 'off',
+  hostname: string,
+  announce: string | undefined,
+): ReturnType<NextEvent>[] {
+  return [
+    ...(announce === undefined ? [] : [nextEvent(announce, 'INFO')]),
+    nextEvent(startingWords(action, hostname), 'INFO', POWER_STARTING[action]),
+  ];
+}
+
 export class Opening {
   /** Announced with the claim, not yet powered on. */
   private announced: AnnouncedNetboot | undefined;
@@ -15,7 +28,7 @@ export class Opening {
   claimWith(step: AnnouncedNetboot, hostname: string, nextEvent: NextEvent): OpeningNetboot {
     this.announced = step;
     return {
-      events: [nextEvent(step.announce, 'INFO'), nextEvent(startingWords('on', hostname), 'INFO', POWER_STARTING.on)],
+      events: powerAnnouncements(nextEvent, 'on', hostname, step.announce),
       netboot: { purpose: step.purpose, ...(step.erase ? { erase: step.erase } : {}) },
     };
   }

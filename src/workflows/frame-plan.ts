@@ -1,9 +1,7 @@
 // What a lifecycle workflow tells its operation frame (frame.ts): the machine, the operation's
 // statuses (operation-plan.ts statusesOf) and how its power steps and cleanup behave.
-import type { EventInput } from '../contracts/activities';
-import type { EraseMode } from '../contracts/boot';
+import type { EventInput, NextNetboot } from '../contracts/activities';
 import type { MachineStatus } from '../contracts/lifecycle';
-import type { BootPurpose } from '../contracts/workflows';
 import type { MachineReports } from './signals';
 
 export interface FramePlan {
@@ -36,10 +34,7 @@ export interface FramePlan {
 }
 
 /** A netboot's power-on: the purpose (and erase mode) of the boot it powers on into. */
-export interface NetbootStep {
-  purpose: BootPurpose;
-  erase?: EraseMode;
-}
+export type NetbootStep = NextNetboot;
 
 /** A netboot and the runbook's own announcement before it ("Powering on to commission."). */
 export interface AnnouncedNetboot extends NetbootStep {

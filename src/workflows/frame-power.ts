@@ -4,17 +4,9 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { PowerActionResult, PowerOutcomeInput } from '../contracts/activities';
 import { powerStepsOf, regionLocal } from './activities';
-import type { Opening } from './frame-opening';
+import { powerAnnouncements, type Opening } from './frame-opening';
 import type { NetbootStep, NextEvent } from './frame-plan';
-import {
-  asPowerResult,
-  bmcReason,
-  byHandMessage,
-  POWER_DONE,
-  POWER_FAILED,
-  POWER_STARTING,
-  startingWords,
-} from './power-events';
+import { asPowerResult, bmcReason, byHandMessage, POWER_DONE, POWER_FAILED, POWER_STARTING } from './power-events';
 
 /** What a power step needs of its frame (OperationFrame.powerStepFrame). */
 export interface PowerStepFrame {
@@ -58,10 +50,7 @@ export async function powerInOneWrite(
   if (!f.opening.take(action, announce, netboot))
     await regionLocal.recordEvents({
       systemId,
-      events: [
-        ...(announce === undefined ? [] : [f.nextEvent(announce, 'INFO')]),
-        f.nextEvent(startingWords(action, hostname), 'INFO', POWER_STARTING[action]),
-      ],
+      events: powerAnnouncements(f.nextEvent, action, hostname, announce),
       ...(netboot && f.bootPurposeWithAnnouncements ? { netboot } : {}),
     });
   let result: PowerActionResult;

@@ -2,11 +2,12 @@
 // an activity again after a worker crash or a timeout, so every write checks what is there first.
 import { ApplicationFailure, asyncLocalStorage } from '@temporalio/activity';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EraseMode } from '../../contracts/boot';
 import type {
   EventInput,
+  NextNetboot,
   FinishInput,
   PowerOutcomeInput,
+  RecordEventsInput,
   RegionActivities,
   ResumeInput,
   ResumeResult,
@@ -14,7 +15,7 @@ import type {
   TransitionResult,
 } from '../../contracts/activities';
 import { canTransition, MachineStatus as S, type MachineStatus } from '../../contracts/lifecycle';
-import type { BootPurpose, PowerState } from '../../contracts/workflows';
+import type { PowerState } from '../../contracts/workflows';
 import { MachineEntity } from '../../region/db/entities';
 import { updateRows } from '../../region/db/entity-rows';
 import { NotFoundError } from '../../region/errors';
@@ -156,15 +157,7 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
 
     // One statement each (no transaction, no lookup of the machine first): these run in every
     // power step of every lifecycle workflow.
-    async recordEvents({
-      systemId,
-      events,
-      netboot,
-    }: {
-      systemId: string;
-      events: Omit<EventInput, 'systemId'>[];
-      netboot?: { purpose: BootPurpose; erase?: EraseMode };
-    }) {
+    async recordEvents({ systemId, events, netboot }: RecordEventsInput) {
       if (netboot) await recordNetbootWithEvents(db.manager, systemId, netboot, events);
       else await recordMachineEvents(db.manager, systemId, events);
     },
@@ -184,15 +177,7 @@ export function createRegionActivities(db: DataSource, services: Pick<RegionServ
       });
     },
 
-    async setBootPurpose({
-      systemId,
-      purpose,
-      erase,
-    }: {
-      systemId: string;
-      purpose: BootPurpose;
-      erase?: EraseMode;
-    }): Promise<void> {
+    async setBootPurpose({ systemId, purpose, erase }: { systemId: string } & NextNetboot): Promise<void> {
       await updateRows(db, MachineEntity, { bootPurpose: purpose, bootErase: erase ?? '' }, 't.system_id = $1', [
         systemId,
       ]);
