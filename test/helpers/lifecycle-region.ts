@@ -3,6 +3,8 @@
 import { after, before } from 'node:test';
 import type { RegionActivities, TransitionResult } from '../../src/contracts/activities';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { MachineActions } from '../../src/region/services/machine-actions';
+import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { createAdmin, machineInput } from './factories';
 import { startTestRegion, waitForStatus, type TestRegion } from './region';
 import { ScriptedRack } from './scripted-rack';
@@ -62,6 +64,8 @@ export interface LifecycleRegion {
   powerEvents(systemId: string): Promise<string[]>;
   /** A new machine, commissioned READY. */
   readyMachine(hostname: string): ReturnType<TestRegion['services']['machines']['create']>;
+  /** Machine actions with a deadline of their own (a patient one), or through another gateway (one that is down). */
+  actionsWith(o: { nodeTimeoutMs: number; workflows?: WorkflowGateway }): MachineActions;
 }
 
 /** Deploy options the tests use (no user data, no agent). */
@@ -110,6 +114,17 @@ export function useLifecycleRegion(nodeTimeoutMs: number): LifecycleRegion {
       (await events(systemId))
         .filter((e) => /^(Powering|Node powered|Failed to power)/.test(e.type))
         .map((e) => `${e.level} ${e.type}: ${e.description}`),
+    actionsWith: ({ nodeTimeoutMs, workflows }) => {
+      const { services } = started().region;
+      return new MachineActions(
+        services.db,
+        workflows ?? services.workflows,
+        services.racks,
+        async () => ({ nodeTimeoutMs }),
+        services.bootResources,
+        services.config,
+      );
+    },
     readyMachine: async (hostname) => {
       const { region, admin } = started();
       const m = await newMachine(hostname);

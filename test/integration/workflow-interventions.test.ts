@@ -1,13 +1,12 @@
-// An operator's or the reconciler's interventions while a lifecycle workflow runs, on a real
-// Temporal dev server and real PostgreSQL: cancels and terminates, mark_broken and abort in the
-// window before the workflow's first step, Temporal unreachable, a lost commit.
+// An operator's interventions while a lifecycle workflow runs, on a real Temporal dev server and
+// real PostgreSQL: a cancel during the claim, mark_broken and abort in the window before the
+// workflow's first step or with Temporal unreachable, a lost commit. The reconciler's are in
+// reconciler.test.ts.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { labelOf, MachineStatus as S } from '../../src/contracts/lifecycle';
 import { lifecycleWorkflowId, WorkflowType } from '../../src/contracts/workflows';
 import { mapDomainError } from '../../src/api/domain-errors';
-import { Reconciler } from '../../src/region/reconciler';
-import { MachineActions } from '../../src/region/services/machine-actions';
 import type { WorkflowGateway } from '../../src/region/services/workflow-gateway';
 import { deployOpts, useLifecycleRegion, type Admin } from '../helpers/lifecycle-region';
 import { waitForStatus, type TestRegion } from '../helpers/region';
@@ -23,16 +22,6 @@ describe('lifecycle workflows: interventions while they run (real Temporal, real
     region = lr.region;
     admin = lr.admin;
   });
-
-  /** Until the machine's workflow has completed its first workflow task (the claim's, since lean-start). */
-  const firstTaskDone = async (systemId: string) => {
-    const done = async () =>
-      ((await region.client.workflow.getHandle(lifecycleWorkflowId(systemId)).fetchHistory()).events ?? []).some(
-        (e) => e.workflowTaskCompletedEventAttributes,
-      );
-    for (let i = 0; i < 200 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(await done(), 'the first workflow task completed');
-  };
 
   it('a cancel that reaches the workflow while its claim still runs: the cleanup powers off and announces no power-on', async () => {
     const m = await newMachine('c-cancel-claiming');
@@ -70,26 +59,6 @@ describe('lifecycle workflows: interventions while they run (real Temporal, real
     );
   });
 
-  it('a terminated workflow does not strand the machine: the reconciler fails it', async () => {
-    const m = await newMachine('c-term');
-    rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.commission(admin, m.systemId);
-    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
-    // Terminated while it waits for the machine: a local activity the terminate interrupts would
-    // still write the machine, and the reconciler leaves a machine that changed for its next pass.
-    while ((await waitForStatus(region.services, m.systemId, S.COMMISSIONING)).powerState !== 'on')
-      await new Promise((r) => setTimeout(r, 50));
-    await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
-    const reconciler = new Reconciler(region.services.db, region.services.workflows, {
-      graceMs: 0,
-      log: () => undefined,
-    });
-    assert.deepEqual(await reconciler.reconcile(), [m.systemId]);
-    const failed = await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
-    assert.match(failed.statusMessage, /was terminated/);
-    assert.deepEqual(await reconciler.reconcile(), [], 'a second pass finds nothing');
-  });
-
   // Temporal unreachable when an operator stops a running operation: the 503 says nothing was
   // changed, and that must be so (issue 18 review): not BROKEN with its workflow running on, not
   // abort's AUDIT event recorded. The same calls with Temporal back do what they say.
@@ -98,14 +67,7 @@ describe('lifecycle workflows: interventions while they run (real Temporal, real
     rack.behaviour.set(m.systemId, 'silent');
     // A deadline far beyond this test: the silent machine's workflow must still be running at its
     // end, however slow the machine running the test is (the file's 3 s would time it out).
-    const patient = new MachineActions(
-      region.services.db,
-      region.services.workflows,
-      region.services.racks,
-      async () => ({ nodeTimeoutMs: 120_000 }),
-      region.services.bootResources,
-      region.services.config,
-    );
+    const patient = lr.actionsWith({ nodeTimeoutMs: 120_000 });
     await patient.commission(admin, m.systemId);
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     // Claimed by its workflow (it powered the machine on): a mark_broken before the claim would
@@ -125,14 +87,7 @@ describe('lifecycle workflows: interventions while they run (real Temporal, real
       cancel: unreachable,
       start: unreachable,
     });
-    const actions = new MachineActions(
-      region.services.db,
-      down,
-      region.services.racks,
-      async () => ({ nodeTimeoutMs: NODE_TIMEOUT_MS }),
-      region.services.bootResources,
-      region.services.config,
-    );
+    const actions = lr.actionsWith({ nodeTimeoutMs: NODE_TIMEOUT_MS, workflows: down });
     for (const attempt of [
       () => actions.markBroken(admin, m.systemId, 'bad disk'),
       () => actions.abort(admin, m.systemId, 'operator gave up'),
@@ -162,64 +117,6 @@ describe('lifecycle workflows: interventions while they run (real Temporal, real
       'with Temporal there, mark_broken cancels the workflow',
     );
     assert.equal((await waitForStatus(region.services, m.systemId, S.BROKEN)).statusMessage, 'bad disk');
-  });
-
-  it('the reconciler asks Temporal before it locks the machine, and leaves a machine that changed meanwhile for the next pass', async () => {
-    const m = await newMachine('c-term-unlocked');
-    rack.behaviour.set(m.systemId, 'silent');
-    await region.services.actions.commission(admin, m.systemId);
-    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
-    // Terminated once its first workflow task (the claim) has ended: a claim still running when the
-    // workflow is terminated lands after it, and the reconciler's pass after that fails the machine.
-    await firstTaskDone(m.systemId);
-    await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
-
-    /** Whether another transaction holds the machine's row lock now. */
-    const rowLocked = async () => {
-      try {
-        await region.services.db.transaction((tx) =>
-          tx.query(`SELECT 1 FROM machines WHERE system_id = $1 FOR NO KEY UPDATE NOWAIT`, [m.systemId]),
-        );
-        return false;
-      } catch (err) {
-        const e = err as { code?: string; driverError?: { code?: string } };
-        if ((e.driverError?.code ?? e.code) === '55P03') return true;
-        throw err;
-      }
-    };
-    const lockedWhileAsked: boolean[] = [];
-    let touch = true;
-    const workflows = new Proxy(region.services.workflows, {
-      get: (target, key, receiver) =>
-        key === 'state'
-          ? async (workflowId: string) => {
-              if (workflowId !== lifecycleWorkflowId(m.systemId)) return target.state(workflowId);
-              lockedWhileAsked.push(await rowLocked());
-              const state = await target.state(workflowId);
-              // A write on the machine while Temporal was asked (as a reset run's resume makes).
-              if (touch)
-                await region.services.db.query(`UPDATE machines SET updated = now() WHERE system_id = $1`, [
-                  m.systemId,
-                ]);
-              touch = false;
-              return state;
-            }
-          : Reflect.get(target, key, receiver),
-    });
-    const reconciler = new Reconciler(region.services.db, workflows, { graceMs: 0, log: () => undefined });
-    assert.ok(
-      !(await reconciler.reconcile()).includes(m.systemId),
-      'changed after Temporal was asked: not failed on that answer',
-    );
-    await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
-    assert.ok((await reconciler.reconcile()).includes(m.systemId), 'unchanged since: failed');
-    await waitForStatus(region.services, m.systemId, S.FAILED_COMMISSIONING);
-    assert.ok(lockedWhileAsked.length >= 2, `asked ${lockedWhileAsked.length} times`);
-    assert.deepEqual(
-      lockedWhileAsked,
-      lockedWhileAsked.map(() => false),
-      'never asked while holding the row lock',
-    );
   });
 
   // The window between the API's commit and the workflow's first step (beginTransition): an

@@ -1,6 +1,6 @@
 // Lifecycle workflows on a real Temporal dev server and real PostgreSQL: the runbooks, their
-// failures and deadlines. An operator's or the reconciler's interventions while one runs are in
-// workflow-interventions.test.ts.
+// failures and deadlines. An operator's interventions while one runs are in
+// workflow-interventions.test.ts, the reconciler's in reconciler.test.ts.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';

@@ -34,6 +34,13 @@ export interface WorkflowGateway {
     report: MachineSignal,
   ): Promise<void>;
   state(workflowId: string): Promise<WorkflowState>;
+  /**
+   * Of `workflowIds`, those Temporal's visibility lists as running: a few list calls for many
+   * workflows, where state() is a call each. Visibility lags the workflows themselves (a run that
+   * closed a moment ago may still be listed, one just started not yet), so a caller may use it only
+   * to leave a workflow alone for now, never to act on one as gone. Absent: ask state() of each.
+   */
+  listedRunning?(workflowIds: readonly string[]): Promise<ReadonlySet<string>>;
   /** Wait up to `timeoutMs` for the workflow to close; returns its final state. */
   waitForClose(workflowId: string, timeoutMs: number): Promise<WorkflowState>;
   /**

@@ -46,6 +46,11 @@ const EARLIER_RUN_GRACE_MS = 5_000;
  */
 const RECORDED_START_GRACE_MS = 15_000;
 
+/** Workflow IDs a visibility query may quote as they are (ours: machine:<system_id>, power:…). */
+const LISTABLE_ID = /^[\w:.@-]+$/;
+/** IDs per visibility query: keeps each query short whatever the number of machines. */
+const LIST_BATCH = 100;
+
 export class TemporalWorkflowGateway implements WorkflowGateway {
   constructor(
     private readonly client: Client,
@@ -165,6 +170,23 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         this.reachability.answered();
         return 'not_found';
       }
+      throw this.unavailable(err);
+    }
+  }
+
+  async listedRunning(workflowIds: readonly string[]): Promise<ReadonlySet<string>> {
+    const running = new Set<string>();
+    // An ID the query language could misread is left out: the caller asks state() of it.
+    const listable = workflowIds.filter((id) => LISTABLE_ID.test(id));
+    try {
+      for (let i = 0; i < listable.length; i += LIST_BATCH) {
+        const ids = listable.slice(i, i + LIST_BATCH).map((id) => `'${id}'`);
+        const query = `WorkflowId IN (${ids.join(', ')}) AND ExecutionStatus = 'Running'`;
+        for await (const w of this.client.workflow.list({ query })) running.add(w.workflowId);
+      }
+      this.reachability.answered();
+      return running;
+    } catch (err) {
       throw this.unavailable(err);
     }
   }
