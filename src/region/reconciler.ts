@@ -5,6 +5,7 @@
 import type { DataSource } from 'typeorm';
 import { labelOf, MachineStatus as S, operationIn } from '../contracts/lifecycle';
 import { lifecycleWorkflowId } from '../contracts/workflows';
+import { DEFAULT_LISTING_TRUST_MS, RunningListing } from './running-listing';
 import { lockIfUnchanged, strandedMachines, type StrandedMachine } from './services/stranded-machines';
 import { changeStatus } from './services/transitions';
 import { clearPendingStart, pendingStartOf } from './services/workflow-starts';
@@ -24,26 +25,32 @@ export interface ReconcilerOptions {
   /** Leave machines alone this long after their last change (a workflow may be starting). */
   graceMs: number;
   log: (line: string) => void;
+  /** How long a workflow visibility lists as running is left alone before it is asked anyway. */
+  listingTrustMs?: number;
 }
 
 export class Reconciler {
+  private readonly listing: RunningListing;
+
   constructor(
     private readonly db: DataSource,
     private readonly workflows: WorkflowGateway,
     private readonly o: ReconcilerOptions,
-  ) {}
+  ) {
+    this.listing = new RunningListing(workflows, o.listingTrustMs ?? DEFAULT_LISTING_TRUST_MS, o.log);
+  }
 
   /** One pass; returns the system_ids it failed. */
   async reconcile(): Promise<string[]> {
     const failed: string[] = [];
     const stranded = await strandedMachines(this.db.manager, this.o.graceMs);
     const workflowIdOf = (seen: StrandedMachine) => seen.workflowId ?? lifecycleWorkflowId(seen.systemId);
-    const listed = await this.listedRunning(stranded.map(workflowIdOf));
+    const skippable = await this.listing.skippable(stranded.map(workflowIdOf));
     for (const seen of stranded) {
       const workflowId = workflowIdOf(seen);
-      // Listed as running: left alone this pass. Visibility may lag a close by a moment; the
-      // next pass then finds it closed. Anything not listed is asked of the workflow itself.
-      if (listed.has(workflowId)) continue;
+      // Listed as running (and not for too long): left alone this pass. Visibility may lag a
+      // close by a moment; a later pass then finds it closed. The rest are asked one by one.
+      if (skippable.has(workflowId)) continue;
       // Asked before the machine's row lock is taken, never under it: with Temporal down this
       // takes seconds of retries, and every API write, report and activity on the machine would
       // wait for them.
@@ -59,23 +66,6 @@ export class Reconciler {
       }
     }
     return failed;
-  }
-
-  /**
-   * The candidates' workflows visibility lists as running, in a few list calls: a region with a
-   * thousand long deployments would otherwise describe each of them every pass. None when the
-   * gateway cannot list or the list failed with Temporal there: each is then asked on its own.
-   */
-  private async listedRunning(workflowIds: string[]): Promise<ReadonlySet<string>> {
-    if (workflowIds.length === 0 || !this.workflows.listedRunning) return new Set();
-    try {
-      return await this.workflows.listedRunning(workflowIds);
-    } catch (err) {
-      // Temporal away: so is every state() this pass would ask, and the pass ends here as it did.
-      if (this.workflows.knownUnavailable?.()) throw err;
-      this.o.log(`reconciler: listing the running workflows failed, asking each: ${(err as Error).message}`);
-      return new Set();
-    }
   }
 
   /** Start the machine's pending workflow start, if it has one; true when there was one. */

@@ -1,4 +1,4 @@
-// The region the lifecycle workflow tests share (workflows.test.ts, workflow-interventions.test.ts):
+// The region the lifecycle workflow tests share (workflows, workflow-interventions, reconciler):
 // real Temporal and PostgreSQL, a scripted rack, an admin, and a hold on a machine's first step.
 import { after, before } from 'node:test';
 import type { RegionActivities, TransitionResult } from '../../src/contracts/activities';
