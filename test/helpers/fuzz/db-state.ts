@@ -130,6 +130,10 @@ export function restoreSql(dump: DatabaseDump): string {
   ].join(';\n');
 }
 
+/** PostgreSQL's SQLSTATE for a transaction it aborted to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01';
+const RESTORE_ATTEMPTS = 5;
+
 /**
  * A write still under way when the world is restored (a terminated workflow's local activity, the
  * region's own loops) can deadlock with the TRUNCATE's table locks. PostgreSQL then aborts one of
@@ -148,7 +152,3 @@ export async function restoreDump(db: DataSource, sql: string): Promise<void> {
     }
   }
 }
-
-/** PostgreSQL's SQLSTATE for a transaction it aborted to break a deadlock. */
-const DEADLOCK_DETECTED = '40P01';
-const RESTORE_ATTEMPTS = 5;
