@@ -17,6 +17,7 @@ import { round } from './lib/stats';
 import type { BenchOutcome, Log } from './lib/types';
 import { listMachines } from './list';
 import { powerQuery } from './power';
+import { reconcilePass } from './reconcile';
 import { tftp } from './tftp';
 import { uiList } from './ui-list';
 import { whoamiUnderAbuse } from './whoami-under-abuse';
@@ -38,6 +39,7 @@ const BENCHMARKS: Record<string, (log: Log) => Promise<BenchOutcome>> = {
   'deploy-real-uefi': deployRealUefi,
   'commission-real': commissionReal,
   'ui-list': uiList,
+  'reconcile-pass': reconcilePass,
 };
 
 const started = Date.now();

@@ -1,5 +1,5 @@
 // The region process: API (MAAS API, metadata server, rack API), region worker, reconciler.
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { Log } from '../contracts/log';
 import type * as RegionApi from './region-api';
@@ -74,11 +74,7 @@ export async function startRegion(
     // gRPC retries ride out a blip; a Temporal restart becomes the API's 503 in seconds, not ~20 s.
     // The attempts observed too: a lifecycle request answers before its start only while Temporal
     // is not known to be away (region/temporal/reachability.ts).
-    interceptors: [
-      makeGrpcRetryInterceptor(
-        reachability.observing(defaultGrpcRetryOptions({ maxAttempts: TEMPORAL_CALL_ATTEMPTS })),
-      ),
-    ],
+    interceptors: [reachability.retryInterceptor(defaultGrpcRetryOptions({ maxAttempts: TEMPORAL_CALL_ATTEMPTS }))],
   });
   const client = new Client({
     connection,

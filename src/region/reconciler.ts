@@ -55,6 +55,7 @@ export class Reconciler {
       // takes seconds of retries, and every API write, report and activity on the machine would
       // wait for them.
       const state = await this.workflows.state(workflowId);
+      this.listing.asked(workflowId);
       if (state === 'running') continue;
       // A start the API committed but Temporal never took (down, or the region died in between):
       // start it now rather than fail the machine.

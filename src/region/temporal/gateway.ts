@@ -188,7 +188,8 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       this.reachability.answered();
       return running;
     } catch (err) {
-      // Not noted as an outage: visibility can fail (its own store) while the workflows answer.
+      // Not noted as an outage (nor are its attempts: reachability.ts's UNOBSERVED): visibility
+      // can fail, in its own store, while every other call is answered.
       throw unavailable(err);
     }
   }

@@ -4,10 +4,19 @@
 // started" becomes a 200. The gRPC retry interceptor hides failed attempts from the caller for
 // seconds, so the attempts are observed where it decides to retry: the first refused connection
 // after the server went away is seen within milliseconds.
-import type { GrpcRetryOptions } from '@temporalio/client';
+import { makeGrpcRetryInterceptor, type GrpcRetryOptions } from '@temporalio/client';
+
+type Interceptor = ReturnType<typeof makeGrpcRetryInterceptor>;
 
 /** gRPC's UNAVAILABLE: the server is down, restarting or unreachable. */
 const GRPC_UNAVAILABLE = 14;
+
+/**
+ * Calls whose UNAVAILABLE says nothing of the server: a visibility list reads visibility's own
+ * store, which can fail (Temporal answers it UNAVAILABLE) while every other call is answered, and
+ * the reconciler's listing then falls back to describes (region/running-listing.ts).
+ */
+const UNOBSERVED = new Set(['/temporal.api.workflowservice.v1.WorkflowService/ListWorkflowExecutions']);
 
 export class TemporalReachability {
   private away = false;
@@ -21,6 +30,13 @@ export class TemporalReachability {
         return options.retryableDecider(attempt, status);
       },
     };
+  }
+
+  /** The connection's retry interceptor: every attempt observed (as `observing` does) but visibility lists'. */
+  retryInterceptor(options: GrpcRetryOptions): Interceptor {
+    const observed = makeGrpcRetryInterceptor(this.observing(options));
+    const unobserved = makeGrpcRetryInterceptor(options);
+    return (call, next) => (UNOBSERVED.has(call.method_definition.path) ? unobserved : observed)(call, next);
   }
 
   /** A call's final failure was an outage (the gateway's own view, also without the interceptor). */

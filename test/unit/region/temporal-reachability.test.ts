@@ -38,6 +38,28 @@ describe('Temporal reachability', () => {
     }
   });
 
+  it("a visibility list's failed attempts are not taken for the server's: that store can fail alone", async () => {
+    const reachability = new TemporalReachability();
+    const connection = Connection.lazy({
+      address: `127.0.0.1:${await freePort()}`,
+      interceptors: [reachability.retryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }))],
+    });
+    const gateway = new TemporalWorkflowGateway(new Client({ connection, namespace: 'default' }), reachability);
+    try {
+      const call = gateway.listedRunning(['machine:x']);
+      let seen = false;
+      const watch = setInterval(() => (seen ||= gateway.knownUnavailable()), 10);
+      await assert.rejects(call, UnavailableError);
+      clearInterval(watch);
+      assert.equal(seen || gateway.knownUnavailable(), false, 'not known away from a list');
+      // The same interceptor still observes every other call.
+      await assert.rejects(gateway.state('machine:x'), UnavailableError);
+      assert.equal(gateway.knownUnavailable(), true);
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('an answer, even "not found", clears it', async () => {
     const reachability = new TemporalReachability();
     reachability.unavailable();
