@@ -105,7 +105,7 @@ export async function reconcilePass(log: Log): Promise<BenchOutcome> {
       ok: !failedAny && !listingFellBack,
       result: {
         benchmark: 'reconcile-pass',
-        description: `${MACHINES} machines commissioning (workflows running, waiting for silent machines); reconciler passes with no grace, each workflow described vs the running ones listed first`,
+        description: `One reconciler pass over ${MACHINES} running workflows. Machines commissioning against a silent rack, so each workflow waits; passes with no grace, each workflow described vs the running ones listed first`,
         machines: MACHINES,
         describe_each: eachDescribed,
         listed_first: listed,
