@@ -14,7 +14,7 @@ import { startTestRegion } from '../test/helpers/region';
 import { ScriptedRack } from '../test/helpers/scripted-rack';
 import { pool } from './lib/client';
 import { infraCpuSeconds } from './lib/proc';
-import { round } from './lib/stats';
+import { percentile, round } from './lib/stats';
 import type { BenchOutcome, Log } from './lib/types';
 
 const MACHINES = Number(process.env.METALFLOW_BENCH_RECONCILE_COUNT ?? 500);
@@ -89,7 +89,11 @@ export async function reconcilePass(log: Log): Promise<BenchOutcome> {
       eachDescribed.push(await pass(false));
       listed.push(await pass(true));
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const median = (xs: number[]) =>
+      percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
     const failedAny = [...eachDescribed, ...listed].some((p) => p.failed > 0);
     // A listing that fell back to describing each would measure the old way under the new name.
     const listingFellBack = listed.some((p) => p.described > 0);

@@ -72,8 +72,8 @@ export async function startRegion(
   const connection = await Connection.connect({
     address: infra.temporalAddress,
     // gRPC retries ride out a blip; a Temporal restart becomes the API's 503 in seconds, not ~20 s.
-    // The attempts observed too: a lifecycle request answers before its start only while Temporal
-    // is not known to be away (region/temporal/reachability.ts).
+    // The attempts observed too (a visibility list's aside): a lifecycle request answers before its
+    // start only while Temporal is not known to be away (region/temporal/reachability.ts).
     interceptors: [reachability.retryInterceptor(defaultGrpcRetryOptions({ maxAttempts: TEMPORAL_CALL_ATTEMPTS }))],
   });
   const client = new Client({

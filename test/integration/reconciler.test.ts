@@ -56,8 +56,7 @@ describe('the reconciler (real Temporal, real PostgreSQL)', () => {
     await waitForStatus(region.services, m.systemId, S.COMMISSIONING);
     // Terminated while it waits for the machine: a local activity the terminate interrupts would
     // still write the machine, and the reconciler leaves a machine that changed for its next pass.
-    while ((await waitForStatus(region.services, m.systemId, S.COMMISSIONING)).powerState !== 'on')
-      await new Promise((r) => setTimeout(r, 50));
+    await poweredOn(m.systemId);
     await region.client.workflow.getHandle(lifecycleWorkflowId(m.systemId)).terminate('operator');
     await unlisted(m.systemId);
     const reconciler = new Reconciler(region.services.db, region.services.workflows, {

@@ -3,6 +3,7 @@
 // anything, a checksum snapshot (row count + md5 per table) to check that a restore is exact, and
 // a dump/restore of every table and sequence to put the seeded world back, ids included.
 import type { DataSource } from 'typeorm';
+import { retryingDeadlocks } from '../../../src/region/db/deadlock-retry';
 
 /** Table name → `count:md5` of its rows in a fixed order. */
 export type Snapshot = ReadonlyMap<string, string>;
@@ -130,25 +131,11 @@ export function restoreSql(dump: DatabaseDump): string {
   ].join(';\n');
 }
 
-/** PostgreSQL's SQLSTATE for a transaction it aborted to break a deadlock. */
-const DEADLOCK_DETECTED = '40P01';
-const RESTORE_ATTEMPTS = 5;
-
 /**
  * A write still under way when the world is restored (a terminated workflow's local activity, the
  * region's own loops) can deadlock with the TRUNCATE's table locks. PostgreSQL then aborts one of
  * the two; when that is the restore, its one transaction is rolled back whole, and it runs again.
  */
 export async function restoreDump(db: DataSource, sql: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.query(sql);
-      return;
-    } catch (err) {
-      const e = err as { code?: string; driverError?: { code?: string } };
-      const deadlock = (e.driverError?.code ?? e.code) === DEADLOCK_DETECTED;
-      if (!deadlock || attempt >= RESTORE_ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
-  }
+  await retryingDeadlocks(() => db.query(sql));
 }
