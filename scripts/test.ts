@@ -8,6 +8,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/runtime/embedded-postgres';
 import { findTemporalCli, startTemporalDevServer } from '../src/runtime/temporal-dev-server';
 import { freePort } from '../test/helpers/ports';
+import { LabQueue, e2eFiles, isRootOrSays, lanesFromEnv, lineRelay, tearDownOnSignal } from './e2e-labs';
 import { TapFailureCollector, failureSummary } from './tap-failures';
 
 const root = path.resolve(__dirname, '..');
@@ -31,35 +32,45 @@ function testFiles(): string[] {
   return files.filter((f) => (!only || f.includes(only)) && isE2e(f) === inLab).sort();
 }
 
-/** The e2e tests need their own namespace: scripts/e2e.ts makes it and runs this script in it. */
-function e2eWanted(): boolean {
-  if (inLab) return false;
-  const e2e = path.join(root, 'test', 'e2e');
-  return (
-    fs.existsSync(e2e) &&
-    fs.readdirSync(e2e).some((f) => f.endsWith('.test.ts') && (!only || path.join('test', 'e2e', f).includes(only)))
-  );
+/** The e2e files wanted: none inside a lab, where this script runs one of them. */
+function e2eWanted(): string[] {
+  if (inLab || !fs.existsSync(path.join(root, 'test', 'e2e'))) return [];
+  return e2eFiles(only ?? 'test/e2e/');
 }
 
-function runE2e(): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'scripts', 'e2e.ts'), ...(only ? [only] : [])],
-      { cwd: root, stdio: 'inherit' },
-    );
-    child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
-  });
-}
-
+/**
+ * Everything runs in `METALFLOW_TEST_LANES` lanes (default 2, one per core): the non-e2e files,
+ * one at a time, hold one lane while they run (on average they keep about one core busy), and the
+ * e2e labs take the others, then all of them. 1 runs the labs one by one after the rest.
+ */
 async function main(): Promise<number> {
   const files = testFiles();
   const e2e = e2eWanted();
-  if (files.length === 0 && !e2e) throw new Error(`No test files match "${only}".`);
+  if (files.length === 0 && e2e.length === 0) throw new Error(`No test files match "${only}".`);
+  const lanes = lanesFromEnv('METALFLOW_TEST_LANES', 2);
+  const e2eLog = (l: string) => console.error(`[e2e] ${l}`);
+  const rootOk = e2e.length === 0 || isRootOrSays(e2eLog);
+  const beside = rootOk && e2e.length > 0 && files.length > 0 && lanes > 1;
+  const queueOf = (n: number) =>
+    new LabQueue(e2e, { prefix: `mf-e2e-${process.pid}`, lanes: n, prefixLines: beside || n > 1, log: e2eLog });
+  let queue = beside ? queueOf(lanes - 1) : null;
+  if (queue) tearDownOnSignal(() => queue?.runningLabs() ?? []);
   const failures = new TapFailureCollector(root);
   const code = files.length ? await runTests(files, failures) : 0;
-  const e2eCode = e2e ? await runE2e() : 0;
-  // Last, so that a CI log's tail names them even after the e2e run's half hour of output.
+  if (rootOk && e2e.length && !queue) {
+    queue = queueOf(Math.min(lanes, e2e.length));
+    tearDownOnSignal(() => queue?.runningLabs() ?? []);
+  } else queue?.setLanes(lanes);
+  const labs = queue ? await queue.done : [];
+  const failedLabs = labs.filter((r) => r.code !== 0).map((r) => r.file);
+  if (e2e.length)
+    e2eLog(
+      rootOk
+        ? `${labs.length - failedLabs.length} of ${labs.length} e2e files passed${failedLabs.map((f) => `; failed: ${f}`).join('')}`
+        : 'not run',
+    );
+  const e2eCode = !rootOk || failedLabs.length ? 1 : 0;
+  // Last, so that a CI log's tail names them even after the e2e labs' output.
   const summary = failureSummary(failures.failures, inLab ? 'e2e tests' : 'tests (not e2e)');
   if (summary) console.log(summary);
   else if (code !== 0) console.log(`[test] node's test runner exited with ${code} and reported no failing test`);
@@ -105,12 +116,15 @@ async function runTests(files: string[], failures: TapFailureCollector): Promise
         ],
         { cwd: root, stdio: ['inherit', 'pipe', 'inherit'], env },
       );
+      // Whole lines only: e2e labs running beside write theirs in between.
+      const relay = lineRelay('', process.stdout);
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => {
-        process.stdout.write(chunk);
+        relay.push(chunk);
         failures.push(chunk);
       });
       child.on('close', (c, signal) => {
+        relay.end();
         failures.end();
         resolve(c ?? (signal ? 1 : 0));
       });
