@@ -26,7 +26,7 @@ function runE2e(phasesFile: string, logFile: string, log: Log): Promise<number> 
   return new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'e2e.ts'), 'test/e2e/pxe'], {
       cwd: ROOT,
-      env: { ...process.env, METALFLOW_COMMISSION_PHASES_FILE: phasesFile },
+      env: { ...process.env, METALFLOW_E2E_LANES: '1', METALFLOW_COMMISSION_PHASES_FILE: phasesFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const relay = (chunk: Buffer) => {

@@ -29,7 +29,7 @@ function runE2e(file: string, phasesFile: string, logFile: string, log: Log, nam
   return new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'e2e.ts'), file], {
       cwd: ROOT,
-      env: { ...process.env, METALFLOW_DEPLOY_PHASES_FILE: phasesFile },
+      env: { ...process.env, METALFLOW_E2E_LANES: '1', METALFLOW_DEPLOY_PHASES_FILE: phasesFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const relay = (chunk: Buffer) => {

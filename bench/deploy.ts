@@ -21,7 +21,7 @@ export async function deploy(log: Log): Promise<BenchOutcome> {
       ['--import', 'tsx', path.join(ROOT, 'scripts', 'e2e.ts'), 'test/e2e/deploy'],
       {
         cwd: ROOT,
-        env: { ...process.env, METALFLOW_DEPLOY_PHASES_FILE: file },
+        env: { ...process.env, METALFLOW_E2E_LANES: '1', METALFLOW_DEPLOY_PHASES_FILE: file },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -4,19 +4,21 @@
 // server answers only the VM and nothing leaks onto the host's networks, nor into another lab.
 // One namespace per file: a file the runner times out leaves its lab's processes behind, and they
 // go with its namespace instead of holding the next file's ports. Because the labs share nothing,
-// several can run at once (`LabQueue`'s lanes): a lab is mostly one QEMU vCPU under TCG.
+// several can run at once (`LabQueue`'s lanes): alone, the deploy lab kept 1.16 of this machine's 2
+// cores busy on average (its QEMU VM under TCG, the lab's own PostgreSQL, Temporal, region, rack).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LaneQueue } from './lanes';
+import { TapFailureCollector, type TapFailure } from './tap-failures';
 
 const root = path.resolve(__dirname, '..');
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 
 /**
- * The longest files, longest first (measured in one full run of session 20: 702, 457, 421, 366 and
- * 282 s): started first, so that the last lab to finish is a short one and lanes end together.
+ * The longest files, longest first (702, 457, 421, 366 and 282 s, one after the other in a full
+ * run): started first, so that the last lab to finish is a short one and lanes end together.
  */
 const LONGEST_FIRST = ['ephemeral-deploy', 'real-image-uefi', 'real-image', 'network-deploy', 'rack-failover'];
 
@@ -55,16 +57,15 @@ function setUp(ns: string): void {
  * namespaces a test made beside it (`<lab>-r2`: a second rack, test/e2e/lab/second-rack.ts).
  */
 export function tearDown(ns: string): void {
-  const extra = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  const all = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith(`${ns}-`));
-  for (const name of [...extra, ns]) {
-    let pids: string[];
+    .map((l) => l.split(' ')[0]!);
+  for (const name of [...all.filter((n) => n.startsWith(`${ns}-`)), ...all.filter((n) => n === ns)]) {
+    let pids: string[] = [];
     try {
       pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
     } catch {
-      continue; // never made, or already gone
+      /* its processes are gone or cannot be listed: the namespace goes anyway */
     }
     for (const pid of pids) {
       try {
@@ -81,6 +82,8 @@ export interface LabResult {
   file: string;
   code: number;
   seconds: number;
+  /** The failing tests its TAP output named, for the run's last lines. */
+  failures: TapFailure[];
 }
 
 export interface LabQueueOptions {
@@ -91,7 +94,7 @@ export interface LabQueueOptions {
   /**
    * Labs running beside other output (several lanes, or beside the rest of `npm test`): each
    * line of a lab's output is written whole, after `[<file's name>] `, so interleaved lines still
-   * say whose they are. Otherwise its output passes through untouched.
+   * say whose they are. Otherwise its lines pass through untouched.
    */
   prefixLines: boolean;
   log: (line: string) => void;
@@ -115,18 +118,37 @@ export class LabQueue {
     this.queue.setLanes(lanes);
   }
 
+  /** All of the labs' results, once done, with `lanes` of them at a time from now on. */
+  widened(lanes: number): Promise<LabResult[]> {
+    this.setLanes(lanes);
+    return this.done;
+  }
+
   /** The namespaces of the labs still running (to tear down when the run is interrupted). */
   runningLabs(): string[] {
     return this.queue.running().map((lab) => lab.ns);
   }
 
+  /** Start no more labs and tear down the running ones (the run is failing for another reason). */
+  abort(): void {
+    this.queue.close();
+    for (const ns of this.runningLabs()) {
+      try {
+        tearDown(ns);
+      } catch {
+        /* best effort: the run is ending */
+      }
+    }
+  }
+
   private async runOne(file: string, ns: string): Promise<LabResult> {
     const started = Date.now();
+    const failures = new TapFailureCollector(root);
     let code = 1;
     try {
       setUp(ns);
       this.o.log(`${file}: lab namespace ${ns}: br0 10.77.0.1/24 + tap0, tap1`);
-      code = await this.runInLab(file, ns);
+      code = await this.runInLab(file, ns, failures);
     } catch (err) {
       this.o.log(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
@@ -138,10 +160,10 @@ export class LabQueue {
     }
     const seconds = Math.round((Date.now() - started) / 1000);
     this.o.log(`${file}: ${code === 0 ? 'passed' : `failed (exit ${code})`} in ${seconds} s`);
-    return { file, code, seconds };
+    return { file, code, seconds, failures: failures.failures };
   }
 
-  private runInLab(file: string, ns: string): Promise<number> {
+  private runInLab(file: string, ns: string, failures: TapFailureCollector): Promise<number> {
     const args = [
       'netns',
       'exec',
@@ -154,19 +176,38 @@ export class LabQueue {
     ];
     const env = { ...process.env, METALFLOW_E2E_NETNS: ns };
     return new Promise<number>((resolve) => {
-      if (!this.o.prefixLines) {
-        const child = spawn('ip', args, { cwd: root, stdio: 'inherit', env });
-        child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
-        return;
-      }
       const child = spawn('ip', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
-      const tag = `[${path.basename(file, '.test.ts')}] `;
-      const relays = [lineRelay(tag, process.stdout), lineRelay(tag, process.stderr)];
-      child.stdout.setEncoding('utf8').on('data', relays[0]!.push);
-      child.stderr.setEncoding('utf8').on('data', relays[1]!.push);
-      child.on('close', (c, signal) => {
-        for (const relay of relays) relay.end();
-        resolve(c ?? (signal ? 1 : 0));
+      const tag = this.o.prefixLines ? `[${path.basename(file, '.test.ts')}] ` : '';
+      const out = lineRelay(tag, process.stdout);
+      const err = lineRelay(tag, process.stderr);
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out.push(chunk);
+        failures.push(chunk);
+      });
+      child.stderr.setEncoding('utf8').on('data', err.push);
+      let settled = false;
+      const settle = (code: number) => {
+        if (settled) return;
+        settled = true;
+        out.end();
+        err.end();
+        failures.end();
+        resolve(code);
+      };
+      child.on('error', (e) => {
+        this.o.log(`${file}: ${e.message}`);
+        settle(1);
+      });
+      // 'close' waits for every holder of the pipes: a process the lab left behind would hold
+      // them until the tear-down, which comes after this. So the exit decides, with a moment for
+      // the pipes to drain.
+      child.on('exit', (c, signal) => {
+        const code = c ?? (signal ? 1 : 0);
+        const drained = setTimeout(() => settle(code), 5_000);
+        child.once('close', () => {
+          clearTimeout(drained);
+          settle(code);
+        });
       });
     });
   }

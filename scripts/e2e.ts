@@ -1,7 +1,8 @@
 // `npm run e2e` (and, beside the other tests, the e2e part of `npm test`): each test/e2e file in a
 // lab of its own, a fresh network namespace (scripts/e2e-labs.ts). Alone, two labs run at once
-// (METALFLOW_E2E_LANES, default 2): each is mostly one QEMU vCPU under TCG, on 2 cores.
+// (METALFLOW_E2E_LANES, default 2, for the 2 cores: alone, a lab keeps about 1.2 of them busy).
 import { LabQueue, e2eFiles, isRootOrSays, lanesFromEnv, tearDownOnSignal } from './e2e-labs';
+import { failureSummary } from './tap-failures';
 
 const log = (l: string) => console.error(`[e2e] ${l}`);
 
@@ -21,6 +22,12 @@ async function main(): Promise<number> {
   log(
     `${files.length - failed.length} of ${files.length} e2e files passed${failed.map((r) => `; failed: ${r.file}`).join('')}`,
   );
+  // Last, so that the tail of a long run names them.
+  const summary = failureSummary(
+    results.flatMap((r) => r.failures),
+    'e2e tests',
+  );
+  if (summary) console.log(summary);
   return failed.length === 0 ? 0 : 1;
 }
 

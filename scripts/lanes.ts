@@ -25,6 +25,12 @@ export class LaneQueue<T, R> {
     this.pump();
   }
 
+  /** Start nothing more: done once the items already started have ended. */
+  close(): void {
+    this.next = this.items.length;
+    this.pump();
+  }
+
   /** The items started and not yet finished. */
   running(): T[] {
     return [...this.active];

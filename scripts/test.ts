@@ -14,7 +14,7 @@ import { TapFailureCollector, failureSummary } from './tap-failures';
 const root = path.resolve(__dirname, '..');
 
 const only = process.argv[2];
-/** Set by scripts/e2e.ts inside its lab namespace: run the e2e tests, and only those. */
+/** Set inside an e2e lab's namespace (scripts/e2e-labs.ts): run the e2e tests, and only those. */
 const inLab = Boolean(process.env.METALFLOW_E2E_NETNS);
 const isE2e = (f: string) => f.startsWith(`test${path.sep}e2e${path.sep}`);
 const log = (l: string) => console.error(`[test-setup] ${l}`);
@@ -39,9 +39,10 @@ function e2eWanted(): string[] {
 }
 
 /**
- * Everything runs in `METALFLOW_TEST_LANES` lanes (default 2, one per core): the non-e2e files,
- * one at a time, hold one lane while they run (on average they keep about one core busy), and the
- * e2e labs take the others, then all of them. 1 runs the labs one by one after the rest.
+ * Everything runs in `METALFLOW_TEST_LANES` lanes (default 2, for this kind of machine's 2 cores):
+ * the non-e2e files, one at a time, hold one lane while they run (they keep about 0.9 of a core
+ * busy on average), and the e2e labs take the others, then all of them. 1 runs the labs one by one
+ * after the rest.
  */
 async function main(): Promise<number> {
   const files = testFiles();
@@ -51,17 +52,27 @@ async function main(): Promise<number> {
   const e2eLog = (l: string) => console.error(`[e2e] ${l}`);
   const rootOk = e2e.length === 0 || isRootOrSays(e2eLog);
   const beside = rootOk && e2e.length > 0 && files.length > 0 && lanes > 1;
-  const queueOf = (n: number) =>
-    new LabQueue(e2e, { prefix: `mf-e2e-${process.pid}`, lanes: n, prefixLines: beside || n > 1, log: e2eLog });
-  let queue = beside ? queueOf(lanes - 1) : null;
-  if (queue) tearDownOnSignal(() => queue?.runningLabs() ?? []);
+  const startLabs = (n: number) => {
+    const labs = new LabQueue(e2e, {
+      prefix: `mf-e2e-${process.pid}`,
+      lanes: n,
+      prefixLines: beside || n > 1,
+      log: e2eLog,
+    });
+    tearDownOnSignal(() => labs.runningLabs());
+    return labs;
+  };
+  const queue = beside ? startLabs(lanes - 1) : null;
   const failures = new TapFailureCollector(root);
-  const code = files.length ? await runTests(files, failures) : 0;
-  if (rootOk && e2e.length && !queue) {
-    queue = queueOf(Math.min(lanes, e2e.length));
-    tearDownOnSignal(() => queue?.runningLabs() ?? []);
-  } else queue?.setLanes(lanes);
-  const labs = queue ? await queue.done : [];
+  let code: number;
+  try {
+    code = files.length ? await runTests(files, failures) : 0;
+  } catch (err) {
+    queue?.abort();
+    throw err;
+  }
+  const labs =
+    !rootOk || e2e.length === 0 ? [] : await (queue ?? startLabs(Math.min(lanes, e2e.length))).widened(lanes);
   const failedLabs = labs.filter((r) => r.code !== 0).map((r) => r.file);
   if (e2e.length)
     e2eLog(
@@ -70,7 +81,13 @@ async function main(): Promise<number> {
         : 'not run',
     );
   const e2eCode = !rootOk || failedLabs.length ? 1 : 0;
-  // Last, so that a CI log's tail names them even after the e2e labs' output.
+  // Last, so that a CI log's tail names them even after the e2e labs' output: the labs' failing
+  // tests, then the others'.
+  const labSummary = failureSummary(
+    labs.flatMap((r) => r.failures),
+    'e2e tests',
+  );
+  if (labSummary) console.log(labSummary);
   const summary = failureSummary(failures.failures, inLab ? 'e2e tests' : 'tests (not e2e)');
   if (summary) console.log(summary);
   else if (code !== 0) console.log(`[test] node's test runner exited with ${code} and reported no failing test`);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { labelOf } from '../../src/contracts/statuses';
 import { MachineEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
 import { macAddress } from '../helpers/factories';
@@ -304,41 +305,69 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
     throw new Error(`machine ${id} did not settle`);
   };
 
-  it('concurrent deploy, release and abort on one machine: exactly one of deploy/release wins and the end state matches', async () => {
+  /**
+   * The machine's status changes after event `afterId`, in commit order, from its events: each
+   * transition's "A -> B.", an allocation's "Allocated to <user>." (Ready -> Allocated) and an
+   * abort's "Aborted <operation>." (its event's type names the status it left the machine in).
+   */
+  const transitions = async (id: string, afterId: number) => {
+    const rows = (await region.services.db.query(
+      `SELECT e.type, e.description FROM events e JOIN machines m ON m.id = e.machine_id
+        WHERE m.system_id = $1 AND e.id > $2 ORDER BY e.id`,
+      [id, afterId],
+    )) as Array<{ type: string; description: string }>;
+    const chain: Array<[string, string]> = [];
+    for (const { type, description } of rows) {
+      const arrow = /^(.+) -> (.+)\.$/.exec(description);
+      if (arrow) chain.push([arrow[1]!, arrow[2]!]);
+      else if (/^Allocated to /.test(description)) chain.push(['Ready', 'Allocated']);
+      else if (/^Aborted /.test(description)) chain.push([chain.at(-1)?.[1] ?? 'Allocated', type]);
+    }
+    return chain;
+  };
+  const lastEventId = async (id: string) =>
+    Number(
+      (
+        (await region.services.db.query(
+          `SELECT coalesce(max(e.id), 0) AS id FROM events e JOIN machines m ON m.id = e.machine_id WHERE m.system_id = $1`,
+          [id],
+        )) as Array<{ id: string }>
+      )[0]!.id,
+    );
+
+  it('concurrent deploy, release and abort on one machine: each one that wins is a status change of its own, one after the other, and the end state matches', async () => {
     for (let round = 0; round < 4; round++) {
       const id = await ready(`race-${round}`);
       await only([id]);
       assert.equal((await post('machines/op-allocate', alice, { system_id: id })).status, 200);
+      const before = await lastEventId(id);
       const ops = ['deploy', 'release', 'deploy', 'release', 'abort'];
       const answers = await Promise.all(
         ops.map(async (op) => ({ op, r: await post(`machines/${id}/op-${op}`, alice) })),
       );
-      // A release of a machine already releasing is MAAS's no-op success: one release, however many 200s.
-      const won = answers
-        .filter((a) => a.op !== 'abort' && a.r.status === 200)
-        .filter((a, i, all) => a.op !== 'release' || all.findIndex((b) => b.op === 'release') === i);
+      const seen = answers.map((a) => `${a.op}:${a.r.status}`).join(' ');
       // 409: refused in the machine's state; 403: released meanwhile, so no longer the caller's.
       for (const a of answers) assert.ok([200, 403, 409].includes(a.r.status), `${a.op}: ${a.r.status} ${a.r.text}`);
-      const aborted = answers.find((a) => a.op === 'abort')!.r.status === 200;
-      const seen = answers.map((a) => `${a.op}:${a.r.status}`).join(' ');
-      // Serially, one operation wins among those that arrive together. Another may win only after
-      // one is over: a deploy after a successful abort or after a release finished (deploy,
-      // release, then deploy of the READY machine: on a loaded machine the release can finish
-      // before the second deploy arrives); a release after an abort (FAILED_RELEASING may be
-      // released again). Two deploys with nothing over between them are the race this looks for.
-      const deploys = won.filter((a) => a.op === 'deploy').length;
-      const releases = won.length - deploys;
-      assert.ok(won.length >= 1, seen);
-      assert.ok(deploys <= 1 + releases + (aborted ? 1 : 0), seen);
       const m = await settled(id);
-      if (won.length === 1 && !aborted) {
-        assert.equal(m.status, won[0]!.op === 'release' ? S.READY : S.DEPLOYED, seen);
-      } else {
-        assert.ok(
-          ([S.READY, S.ALLOCATED, S.DEPLOYED, S.FAILED_RELEASING] as number[]).includes(m.status),
-          `${seen}: ended ${m.status}`,
-        );
-      }
+      // The server's own record, in commit order: every change starts from where the one before
+      // ended. Two deploys that both won from Allocated would show "Allocated -> Deploying" twice
+      // with nothing between. A later deploy may win once the machine is Allocated again (an
+      // abort) or Ready (a release finished; the deploy allocates it to the caller first).
+      const chain = await transitions(id, before);
+      const trail = `${seen}: ${chain.map(([a, b]) => `${a} -> ${b}`).join(', ')}`;
+      chain.forEach(([from], i) => assert.equal(from, i === 0 ? 'Allocated' : chain[i - 1]![1], trail));
+      assert.equal(chain.at(-1)?.[1] ?? 'Allocated', labelOf(m.status), trail);
+      // Each deploy answered 200 started a deployment; a release answered 200 started one or
+      // found the machine already releasing (MAAS's no-op success).
+      const ok = (op: string) => answers.filter((a) => a.op === op && a.r.status === 200).length;
+      assert.equal(chain.filter(([, to]) => to === 'Deploying').length, ok('deploy'), trail);
+      const releases = chain.filter(([, to]) => to === 'Releasing').length;
+      assert.ok(releases <= ok('release') && (ok('release') === 0 || releases >= 1), trail);
+      assert.ok(ok('deploy') + ok('release') >= 1, trail);
+      assert.ok(
+        ([S.READY, S.ALLOCATED, S.DEPLOYED, S.FAILED_RELEASING] as number[]).includes(m.status),
+        `${trail}: ended ${m.status}`,
+      );
       // Owner and status agree whatever the order was.
       assert.equal(m.ownerId === null, m.status === S.READY, `${seen}: status ${m.status}, owner ${m.ownerId}`);
       if (m.status === S.DEPLOYED) {

@@ -1,6 +1,8 @@
-// How `npm test` shares its lanes: the e2e labs in order, never more at once than the lanes allow,
-// widened when the other tests are done; their output interleaved only at whole lines.
+// The pieces `npm test` shares its lanes with (scripts/lanes.ts, scripts/e2e-labs.ts): items in
+// order, never more at once than the lanes allow, more once widened, none once closed; output
+// relayed in whole lines; the e2e files longest first. The labs themselves run in the full suite.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { e2eFiles, lineRelay } from '../../scripts/e2e-labs';
@@ -46,6 +48,15 @@ describe('LaneQueue', () => {
     assert.equal((await q.done).length, 3);
   });
 
+  it('starts nothing more once closed, and is done when the running ones end', async () => {
+    const h = held();
+    const q = new LaneQueue(['a', 'b', 'c'], 1, h.run);
+    q.close();
+    await h.finish('a');
+    assert.deepEqual(h.started, ['a']);
+    assert.deepEqual(await q.done, ['a done']);
+  });
+
   it('is done at once with nothing to run, and fails when a run fails', async () => {
     assert.deepEqual(await new LaneQueue([], 2, () => Promise.resolve(1)).done, []);
     const q = new LaneQueue(['x'], 1, () => Promise.reject(new Error('lab broke')));
@@ -60,16 +71,19 @@ describe('lineRelay', () => {
     out.on('data', (c: Buffer) => writes.push(c.toString()));
     const relay = lineRelay('[lab] ', out);
     relay.push('one\ntw');
-    relay.push('o\nthr');
+    relay.push('o\nthree\nfo');
     relay.end();
-    assert.deepEqual(writes, ['[lab] one\n', '[lab] two\n', '[lab] thr\n']);
+    assert.deepEqual(writes, ['[lab] one\n', '[lab] two\n[lab] three\n', '[lab] fo\n']);
   });
 });
 
 describe('e2eFiles', () => {
   it('puts the longest labs first, then the rest by name', () => {
     const files = e2eFiles('test/e2e/');
-    assert.deepEqual(files.slice(0, 2), ['test/e2e/ephemeral-deploy.test.ts', 'test/e2e/real-image-uefi.test.ts']);
+    assert.deepEqual(
+      files.slice(0, 5).map((f) => path.basename(f, '.test.ts')),
+      ['ephemeral-deploy', 'real-image-uefi', 'real-image', 'network-deploy', 'rack-failover'],
+    );
     const rest = files.slice(5);
     assert.deepEqual(rest, [...rest].sort());
     assert.ok(files.includes('test/e2e/pxe.test.ts'));
