@@ -1,5 +1,5 @@
-// `npm run e2e` (and, beside the other tests, the e2e part of `npm test`): each test/e2e file in a
-// lab of its own, a fresh network namespace (scripts/e2e-labs.ts). Alone, two labs run at once
+// `npm run e2e`: only the e2e files, each in a lab of its own, a fresh network namespace
+// (scripts/e2e-labs.ts; `npm test` runs the same labs beside its other files). Two labs run at once
 // (METALFLOW_E2E_LANES, default 2, for the 2 cores: alone, a lab keeps about 1.2 of them busy).
 import { LabQueue, e2eFiles, isRootOrSays, lanesFromEnv, tearDownOnSignal } from './e2e-labs';
 import { failureSummary } from './tap-failures';

@@ -1,6 +1,8 @@
 // `npm test`: every *.test.ts under test/ through node's test runner. Integration tests share one
 // real PostgreSQL server and one real Temporal dev server started here (or the ones given by
-// DATABASE_URL / TEMPORAL_ADDRESS); each test file makes its own database and namespace.
+// DATABASE_URL / TEMPORAL_ADDRESS); each test file makes its own database and namespace. The e2e
+// files run beside them, each in a lab of its own (scripts/e2e-labs.ts), which runs this script
+// again inside the lab for that one file.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -306,9 +306,12 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
   };
 
   /**
-   * The machine's status changes after event `afterId`, in commit order, from its events: each
-   * transition's "A -> B.", an allocation's "Allocated to <user>." (Ready -> Allocated) and an
-   * abort's "Aborted <operation>." (its event's type names the status it left the machine in).
+   * The machine's status changes after event `afterId`, in commit order, from its events. A start
+   * says where from: "A -> B.", or "Allocated to <user>." (Ready -> Allocated). An outcome carries
+   * the workflow's message ("Deployed bookworm.", "Aborted deploying.", a failure's reason) and its
+   * event's type names the status it left: from is taken as where the change before ended.
+   * (Workflows' own events are typed with the operation's name, Deploying or Releasing, never
+   * with one of these outcomes.)
    */
   const transitions = async (id: string, afterId: number) => {
     const rows = (await region.services.db.query(
@@ -316,12 +319,13 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
         WHERE m.system_id = $1 AND e.id > $2 ORDER BY e.id`,
       [id, afterId],
     )) as Array<{ type: string; description: string }>;
+    const outcomes = ['Deployed', 'Ready', 'Allocated', 'Failed deployment', 'Failed releasing', 'Failed disk erasing'];
     const chain: Array<[string, string]> = [];
     for (const { type, description } of rows) {
       const arrow = /^(.+) -> (.+)\.$/.exec(description);
       if (arrow) chain.push([arrow[1]!, arrow[2]!]);
       else if (/^Allocated to /.test(description)) chain.push(['Ready', 'Allocated']);
-      else if (/^Aborted /.test(description)) chain.push([chain.at(-1)?.[1] ?? 'Allocated', type]);
+      else if (outcomes.includes(type)) chain.push([chain.at(-1)?.[1] ?? 'Allocated', type]);
     }
     return chain;
   };
@@ -335,7 +339,24 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
       )[0]!.id,
     );
 
-  it('concurrent deploy, release and abort on one machine: each one that wins is a status change of its own, one after the other, and the end state matches', async () => {
+  it('a deploy, then a release, one after the other: the transitions the race case reads', async () => {
+    const id = await ready('race-serial');
+    await only([id]);
+    assert.equal((await post('machines/op-allocate', alice, { system_id: id })).status, 200);
+    const before = await lastEventId(id);
+    assert.equal((await post(`machines/${id}/op-deploy`, alice)).status, 200);
+    await waitForStatus(region.services, id, S.DEPLOYED);
+    assert.equal((await post(`machines/${id}/op-release`, alice)).status, 200);
+    await waitForStatus(region.services, id, S.READY);
+    assert.deepEqual(await transitions(id, before), [
+      ['Allocated', 'Deploying'],
+      ['Deploying', 'Deployed'],
+      ['Deployed', 'Releasing'],
+      ['Releasing', 'Ready'],
+    ]);
+  });
+
+  it('concurrent deploy, release and abort on one machine: the status changes follow one another, one to Deploying per deploy answered 200, and the end state matches', async () => {
     for (let round = 0; round < 4; round++) {
       const id = await ready(`race-${round}`);
       await only([id]);
