@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LaneQueue } from './lanes';
-import { TapFailureCollector, type TapFailure } from './tap-failures';
+import { TapFailureCollector, failureSummary, type TapFailure } from './tap-failures';
 
 const root = path.resolve(__dirname, '..');
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -89,7 +89,7 @@ export interface LabResult {
 export interface LabQueueOptions {
   /** Namespace names are `<prefix>-<n>`. */
   prefix: string;
-  /** How many labs may run at once now; `setLanes` changes it. */
+  /** How many labs may run at once at first; `widened` changes it. */
   lanes: number;
   /**
    * Labs running beside other output (several lanes, or beside the rest of `npm test`): each
@@ -100,7 +100,10 @@ export interface LabQueueOptions {
   log: (line: string) => void;
 }
 
-/** Runs e2e files, each in its own lab, at most `lanes` at a time, in the order given. */
+/**
+ * Runs e2e files, each in its own lab, at most `lanes` at a time, in the order given; SIGINT and
+ * SIGTERM tear the running labs down.
+ */
 export class LabQueue {
   private readonly queue: LaneQueue<{ file: string; ns: string }, LabResult>;
   readonly done: Promise<LabResult[]>;
@@ -112,15 +115,12 @@ export class LabQueue {
     const labs = files.map((file, i) => ({ file, ns: `${o.prefix}-${i}` }));
     this.queue = new LaneQueue(labs, o.lanes, (lab) => this.runOne(lab.file, lab.ns));
     this.done = this.queue.done;
-  }
-
-  setLanes(lanes: number): void {
-    this.queue.setLanes(lanes);
+    tearDownOnSignal(() => this.runningLabs());
   }
 
   /** All of the labs' results, once done, with `lanes` of them at a time from now on. */
   widened(lanes: number): Promise<LabResult[]> {
-    this.setLanes(lanes);
+    this.queue.setLanes(lanes);
     return this.done;
   }
 
@@ -239,7 +239,7 @@ export function lanesFromEnv(name: string, fallback: number): number {
 }
 
 /** Tears the running labs down when the run is interrupted, then exits as the signal would. */
-export function tearDownOnSignal(labs: () => string[]): void {
+function tearDownOnSignal(labs: () => string[]): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
       for (const ns of labs()) {
@@ -253,8 +253,26 @@ export function tearDownOnSignal(labs: () => string[]): void {
     });
 }
 
-export function isRootOrSays(log: (line: string) => void): boolean {
+/** Whether this process may make labs (root); if not, it says why. */
+export function canMakeLabs(log: (line: string) => void): boolean {
   if (os.userInfo().uid === 0) return true;
   log('the e2e lab needs root (network namespaces, a tap device, DHCP on port 67)');
   return false;
+}
+
+/**
+ * Says how the labs went (a line naming the failed files, then their failing tests, so that the
+ * tail of a long run names them) and returns the exit code they make.
+ */
+export function reportLabs(results: LabResult[], log: (line: string) => void): number {
+  const failed = results.filter((r) => r.code !== 0).map((r) => r.file);
+  log(
+    `${results.length - failed.length} of ${results.length} e2e files passed${failed.map((f) => `; failed: ${f}`).join('')}`,
+  );
+  const summary = failureSummary(
+    results.flatMap((r) => r.failures),
+    'e2e tests',
+  );
+  if (summary) console.log(summary);
+  return failed.length === 0 ? 0 : 1;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/runtime/embedded-postgres';
 import { findTemporalCli, startTemporalDevServer } from '../src/runtime/temporal-dev-server';
 import { freePort } from '../test/helpers/ports';
-import { LabQueue, e2eFiles, isRootOrSays, lanesFromEnv, lineRelay, tearDownOnSignal } from './e2e-labs';
+import { LabQueue, canMakeLabs, e2eFiles, lanesFromEnv, lineRelay, reportLabs } from './e2e-labs';
 import { TapFailureCollector, failureSummary } from './tap-failures';
 
 const root = path.resolve(__dirname, '..');
@@ -52,18 +52,10 @@ async function main(): Promise<number> {
   if (files.length === 0 && e2e.length === 0) throw new Error(`No test files match "${only}".`);
   const lanes = lanesFromEnv('METALFLOW_TEST_LANES', 2);
   const e2eLog = (l: string) => console.error(`[e2e] ${l}`);
-  const rootOk = e2e.length === 0 || isRootOrSays(e2eLog);
+  const rootOk = e2e.length === 0 || canMakeLabs(e2eLog);
   const beside = rootOk && e2e.length > 0 && files.length > 0 && lanes > 1;
-  const startLabs = (n: number) => {
-    const labs = new LabQueue(e2e, {
-      prefix: `mf-e2e-${process.pid}`,
-      lanes: n,
-      prefixLines: beside || n > 1,
-      log: e2eLog,
-    });
-    tearDownOnSignal(() => labs.runningLabs());
-    return labs;
-  };
+  const startLabs = (n: number) =>
+    new LabQueue(e2e, { prefix: `mf-e2e-${process.pid}`, lanes: n, prefixLines: beside || n > 1, log: e2eLog });
   const queue = beside ? startLabs(lanes - 1) : null;
   const failures = new TapFailureCollector(root);
   let code: number;
@@ -75,21 +67,13 @@ async function main(): Promise<number> {
   }
   const labs =
     !rootOk || e2e.length === 0 ? [] : await (queue ?? startLabs(Math.min(lanes, e2e.length))).widened(lanes);
-  const failedLabs = labs.filter((r) => r.code !== 0).map((r) => r.file);
-  if (e2e.length)
-    e2eLog(
-      rootOk
-        ? `${labs.length - failedLabs.length} of ${labs.length} e2e files passed${failedLabs.map((f) => `; failed: ${f}`).join('')}`
-        : 'not run',
-    );
-  const e2eCode = !rootOk || failedLabs.length ? 1 : 0;
   // Last, so that a CI log's tail names them even after the e2e labs' output: the labs' failing
   // tests, then the others'.
-  const labSummary = failureSummary(
-    labs.flatMap((r) => r.failures),
-    'e2e tests',
-  );
-  if (labSummary) console.log(labSummary);
+  let e2eCode = 0;
+  if (!rootOk) {
+    e2eLog('not run');
+    e2eCode = 1;
+  } else if (e2e.length) e2eCode = reportLabs(labs, e2eLog);
   const summary = failureSummary(failures.failures, inLab ? 'e2e tests' : 'tests (not e2e)');
   if (summary) console.log(summary);
   else if (code !== 0) console.log(`[test] node's test runner exited with ${code} and reported no failing test`);
