@@ -4,7 +4,7 @@
 // commissioned machines, lock/unlock, and concurrent deploy/release/abort on one machine.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MachineStatus as S } from '../../src/contracts/lifecycle';
+import { LIFECYCLE, MachineStatus as S } from '../../src/contracts/lifecycle';
 import { labelOf } from '../../src/contracts/statuses';
 import { MachineEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
@@ -309,7 +309,7 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
    * The machine's status changes after event `afterId`, in commit order, from its events. A start
    * says where from: "A -> B.", or "Allocated to <user>." (Ready -> Allocated). An outcome carries
    * the workflow's message ("Deployed bookworm.", "Aborted deploying.", a failure's reason) and its
-   * event's type names the status it left: from is taken as where the change before ended.
+   * event's type names the status it entered: from is taken as where the change before ended.
    * (Workflows' own events are typed with the operation's name, Deploying or Releasing, never
    * with one of these outcomes.)
    */
@@ -319,7 +319,11 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
         WHERE m.system_id = $1 AND e.id > $2 ORDER BY e.id`,
       [id, afterId],
     )) as Array<{ type: string; description: string }>;
-    const outcomes = ['Deployed', 'Ready', 'Allocated', 'Failed deployment', 'Failed releasing', 'Failed disk erasing'];
+    // Where deploy, release and disk erasing end, by the lifecycle table (an event's type is the
+    // label of the status it entered).
+    const outcomes = [LIFECYCLE.deploy, LIFECYCLE.release, LIFECYCLE.diskErase]
+      .flatMap((op) => [...op.succeedTo, op.abortTo, op.failTo])
+      .map(labelOf);
     const chain: Array<[string, string]> = [];
     for (const { type, description } of rows) {
       const arrow = /^(.+) -> (.+)\.$/.exec(description);
@@ -354,6 +358,30 @@ describe('MAAS API: tenancy (real HTTP, PostgreSQL, Temporal)', () => {
       ['Deployed', 'Releasing'],
       ['Releasing', 'Ready'],
     ]);
+  });
+
+  it('an aborted deployment, then a release with erase aborted while erasing: the transitions the race case reads', async () => {
+    const id = await ready('race-aborts');
+    await only([id]);
+    assert.equal((await post('machines/op-allocate', alice, { system_id: id })).status, 200);
+    const before = await lastEventId(id);
+    // A machine that never answers its netboot stays in the operation until the abort.
+    rack.behaviour.set(id, 'silent');
+    assert.equal((await post(`machines/${id}/op-deploy`, alice)).status, 200);
+    assert.equal((await post(`machines/${id}/op-abort`, alice)).status, 200);
+    await waitForStatus(region.services, id, S.ALLOCATED);
+    assert.equal((await post(`machines/${id}/op-release`, alice, { erase: 'true' })).status, 200);
+    await waitForStatus(region.services, id, S.DISK_ERASING);
+    assert.equal((await post(`machines/${id}/op-abort`, alice)).status, 200);
+    await waitForStatus(region.services, id, S.FAILED_DISK_ERASING);
+    assert.deepEqual(await transitions(id, before), [
+      ['Allocated', 'Deploying'],
+      ['Deploying', 'Allocated'],
+      ['Allocated', 'Releasing'],
+      ['Releasing', 'Disk erasing'],
+      ['Disk erasing', 'Failed disk erasing'],
+    ]);
+    rack.behaviour.delete(id);
   });
 
   it('concurrent deploy, release and abort on one machine: the status changes follow one another, one to Deploying per deploy answered 200, and the end state matches', async () => {

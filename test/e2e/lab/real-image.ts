@@ -29,13 +29,13 @@ function linkOrCopy(from: string, to: string): void {
  * The lab's own boot root: the ephemeral environment of this tree (images/ephemeral/build.sh, which
  * holds the installer's tools, built or found up to date in build/boot, then linked in) and the
  * real image's files with a manifest that makes it the deployable debian/bookworm (the shared
- * build/boot keeps the stand-in for deploy.test.ts).
+ * build/boot keeps the stand-in for deploy.test.ts). Its tftp directory is the rack's to fill: the
+ * rack copies iPXE's loaders into its boot root when it starts (src/rack/boot/firmware.ts), so
+ * nothing here depends on another rack having run on build/boot first.
  */
 export function bootRootWithRealImage(): string {
   assert.ok(fs.existsSync(path.join(REAL_IMAGE, 'root.tgz')), 'the real image is built (images/debian/build.sh)');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-e2e-real-'));
-  for (const f of fs.readdirSync(path.join(ROOT, 'build/boot/tftp')))
-    linkOrCopy(path.join(ROOT, 'build/boot/tftp', f), path.join(root, 'tftp', f));
   execFileSync(path.join(ROOT, 'images/ephemeral/build.sh'), [], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (const f of ['vmlinuz', 'initrd.gz'])
     linkOrCopy(path.join(ROOT, 'build/boot/images/ephemeral/amd64', f), path.join(root, 'images/ephemeral/amd64', f));
