@@ -80,6 +80,15 @@ OUT=${OUT:-$ROOT/build/boot/images/ephemeral/amd64}
 mkdir -p "$OUT" "$CACHE"
 OUT=$(cd "$OUT" && pwd)
 
+# Two builds at once (two e2e labs that find the image stale) would share build/cache's temporary
+# files: the second waits for the first, then finds its outputs up to date. --verify's inner build
+# runs under its caller's lock.
+if [ -z "${METALFLOW_EPHEMERAL_BUILD_LOCKED:-}" ]; then
+  exec 9>"$CACHE/ephemeral-build.lock"
+  flock 9
+  export METALFLOW_EPHEMERAL_BUILD_LOCKED=1
+fi
+
 say() { echo "build.sh: $*" >&2; }
 fail() { say "$*"; exit 1; }
 START=$(date +%s%N)
@@ -110,11 +119,23 @@ if [ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null)" != 'install ok
 fi
 BUSYBOX_VERSION=$(dpkg-query -W -f='${Version}' busybox-static)
 
+# The candidate version of each package build.sh fetches, from one apt-cache call (about a second
+# each: one call per package made the up-to-date check, run by every e2e lab, take half a minute).
+declare -A CANDIDATE=()
+read_candidates() {
+  local key value pkg=''
+  while read -r key value; do
+    case $key in
+      Package:) pkg=$value ;;
+      Version:) [ -z "$pkg" ] || [ -n "${CANDIDATE[$pkg]:-}" ] || CANDIDATE[$pkg]=$value ;;
+    esac
+  done < <(apt-cache show --no-all-versions "$@" 2>/dev/null || true)
+}
+
 # fetch_deb PACKAGE: the path of PACKAGE's candidate .deb in build/cache (downloaded once); with no
 # package lists (offline, or apt-get update never ran), the newest cached one of that name.
 fetch_deb() {
-  local pkg=$1 version deb dl sandbox=()
-  version=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+  local pkg=$1 version=${CANDIDATE[$1]:-} deb dl sandbox=()
   if [ -z "$version" ]; then
     deb=$(find "$CACHE" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort -V | tail -n 1)
     [ -n "$deb" ] || fail "apt-cache does not know $pkg and build/cache holds no $pkg: run apt-get update"
@@ -135,6 +156,8 @@ fetch_deb() {
 }
 
 KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+read_candidates ${KPKG:+"$KPKG"} hdparm "${STORAGE_PACKAGES[@]}" "${SCRIPT_PACKAGES[@]}" "${SCRIPT_LIBRARY_PACKAGES[@]}" \
+  "${FIO_DEV_PACKAGES[@]}"
 if [ -n "$KPKG" ]; then
   DEB=$(fetch_deb "$KPKG")
 else
