@@ -81,12 +81,17 @@ mkdir -p "$OUT" "$CACHE"
 OUT=$(cd "$OUT" && pwd)
 
 # Two builds at once (two e2e labs that find the image stale) would share build/cache's temporary
-# files: the second waits for the first, then finds its outputs up to date. --verify's inner build
-# runs under its caller's lock.
+# files: the second waits for the first, then finds its outputs up to date. The lock file is opened
+# for reading (flock needs no more), so an up-to-date check still runs where build/cache is not
+# writable once the file exists. --verify's inner build runs under its caller's lock.
+LOCK=$CACHE/ephemeral-build.lock
 if [ -z "${METALFLOW_EPHEMERAL_BUILD_LOCKED:-}" ]; then
-  exec 9>"$CACHE/ephemeral-build.lock"
-  flock 9
-  export METALFLOW_EPHEMERAL_BUILD_LOCKED=1
+  : >>"$LOCK" 2>/dev/null || true
+  if exec 9<"$LOCK"; then
+    flock -n 9 || { echo "build.sh: waiting for another build of the ephemeral environment" >&2; flock 9; }
+  else
+    echo "build.sh: cannot open $LOCK; building without the lock" >&2
+  fi
 fi
 
 say() { echo "build.sh: $*" >&2; }
@@ -155,7 +160,8 @@ fetch_deb() {
   echo "$deb"
 }
 
-KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+# (|| true: with no package lists apt-cache fails, and the newest cached kernel below will do.)
+KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }' || true)
 read_candidates ${KPKG:+"$KPKG"} hdparm "${STORAGE_PACKAGES[@]}" "${SCRIPT_PACKAGES[@]}" "${SCRIPT_LIBRARY_PACKAGES[@]}" \
   "${FIO_DEV_PACKAGES[@]}"
 if [ -n "$KPKG" ]; then
@@ -456,7 +462,7 @@ report
 
 if [ "$VERIFY" = yes ]; then
   AGAIN=$(mktemp -d "$ROOT/build/ephemeral-verify.XXXXXX")
-  "$0" --force "$AGAIN" >/dev/null
+  METALFLOW_EPHEMERAL_BUILD_LOCKED=1 "$0" --force "$AGAIN" >/dev/null
   if cmp -s "$OUT/initrd.gz" "$AGAIN/initrd.gz" && cmp -s "$OUT/vmlinuz" "$AGAIN/vmlinuz"; then
     rm -rf "$AGAIN"
     say "reproducible: a second build gave the same bytes"

@@ -5,7 +5,13 @@
 // that reading sees.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LIFECYCLE, MachineStatus as S } from '../../src/contracts/lifecycle';
+import {
+  canTransition,
+  LIFECYCLE,
+  MachineStatus as S,
+  STATUS_LABELS,
+  type MachineStatus,
+} from '../../src/contracts/lifecycle';
 import { labelOf } from '../../src/contracts/statuses';
 import { MachineEntity } from '../../src/region/db/entities';
 import { startApi, type ApiClient } from '../helpers/api';
@@ -58,32 +64,39 @@ describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, 
   };
 
   /**
-   * The machine's status changes after event `afterId`, in commit order, from its events. A start
-   * says where from: "A -> B.", or "Allocated to <user>." (Ready -> Allocated). An outcome carries
-   * the workflow's message ("Deployed bookworm.", "Aborted deploying.", a failure's reason) and its
-   * event's type names the status it entered: from is taken as where the change before ended.
-   * (Workflows' own events are typed with the operation's name, Deploying or Releasing, never
-   * with one of these outcomes.)
+   * The machine's status changes after event `afterId`, in commit order, from its events: those
+   * changeStatus writes (not AUDIT, typed with the label of the status entered). A start says
+   * where from: "A -> B.", or "Allocated to <user>." (Ready -> Allocated). An outcome carries the
+   * workflow's message ("Deployed bookworm.", "Aborted deployment.", a failure's reason) and its
+   * type is one of the lifecycle table's destinations of deploy, release and disk erasing: its
+   * from is taken as where the change before ended, and `linksAreTransitions` checks that the
+   * table allows it from there. (Workflows' own events are typed with the operation's name,
+   * Deploying, Releasing or Disk erasing, or with a power action's, never with an outcome.)
    */
   const transitions = async (id: string, afterId: number) => {
     const rows = (await region.services.db.query(
       `SELECT e.type, e.description FROM events e JOIN machines m ON m.id = e.machine_id
-        WHERE m.system_id = $1 AND e.id > $2 ORDER BY e.id`,
+        WHERE m.system_id = $1 AND e.id > $2 AND e.level <> 'AUDIT' ORDER BY e.id`,
       [id, afterId],
     )) as Array<{ type: string; description: string }>;
-    // Where deploy, release and disk erasing end, by the lifecycle table (an event's type is the
-    // label of the status it entered).
     const outcomes = [LIFECYCLE.deploy, LIFECYCLE.release, LIFECYCLE.diskErase]
       .flatMap((op) => [...op.succeedTo, op.abortTo, op.failTo])
       .map(labelOf);
     const chain: Array<[string, string]> = [];
     for (const { type, description } of rows) {
       const arrow = /^(.+) -> (.+)\.$/.exec(description);
-      if (arrow) chain.push([arrow[1]!, arrow[2]!]);
-      else if (/^Allocated to /.test(description)) chain.push(['Ready', 'Allocated']);
+      if (arrow && arrow[2] === type) chain.push([arrow[1]!, type]);
+      else if (type === 'Allocated' && /^Allocated to /.test(description)) chain.push(['Ready', 'Allocated']);
       else if (outcomes.includes(type)) chain.push([chain.at(-1)?.[1] ?? 'Allocated', type]);
     }
     return chain;
+  };
+  const statusLabelled = (label: string) =>
+    (Object.keys(STATUS_LABELS).map(Number) as MachineStatus[]).find((s) => STATUS_LABELS[s] === label);
+  /** Each link is a transition MAAS's table allows (an outcome after the wrong operation is not). */
+  const linksAreTransitions = (chain: Array<[string, string]>, trail: string) => {
+    for (const [from, to] of chain)
+      assert.ok(canTransition(statusLabelled(from) ?? null, statusLabelled(to)!), `${from} -> ${to}: ${trail}`);
   };
   const lastEventId = async (id: string) =>
     Number(
@@ -103,15 +116,17 @@ describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, 
     await waitForStatus(region.services, id, S.DEPLOYED);
     assert.equal((await post(`machines/${id}/op-release`, alice)).status, 200);
     await waitForStatus(region.services, id, S.READY);
-    assert.deepEqual(await transitions(id, before), [
+    const chain = await transitions(id, before);
+    assert.deepEqual(chain, [
       ['Allocated', 'Deploying'],
       ['Deploying', 'Deployed'],
       ['Deployed', 'Releasing'],
       ['Releasing', 'Ready'],
     ]);
+    linksAreTransitions(chain, 'deploy, release');
   });
 
-  it('an aborted deployment, then a release with erase aborted while erasing: the transitions the race case reads', async () => {
+  it('an aborted deployment, a release with erase aborted while erasing, then a release whose power-off the BMC refuses: the transitions the race case reads', async () => {
     const id = await ready('race-aborts');
     assert.equal((await post('machines/op-allocate', alice, { system_id: id })).status, 200);
     const before = await lastEventId(id);
@@ -124,14 +139,21 @@ describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, 
     await waitForStatus(region.services, id, S.DISK_ERASING);
     assert.equal((await post(`machines/${id}/op-abort`, alice)).status, 200);
     await waitForStatus(region.services, id, S.FAILED_DISK_ERASING);
-    assert.deepEqual(await transitions(id, before), [
+    rack.behaviour.set(id, 'bmc-rejects');
+    assert.equal((await post(`machines/${id}/op-release`, alice, { erase: 'false' })).status, 200);
+    await waitForStatus(region.services, id, S.FAILED_RELEASING);
+    rack.behaviour.delete(id);
+    const chain = await transitions(id, before);
+    assert.deepEqual(chain, [
       ['Allocated', 'Deploying'],
       ['Deploying', 'Allocated'],
       ['Allocated', 'Releasing'],
       ['Releasing', 'Disk erasing'],
       ['Disk erasing', 'Failed disk erasing'],
+      ['Failed disk erasing', 'Releasing'],
+      ['Releasing', 'Releasing failed'],
     ]);
-    rack.behaviour.delete(id);
+    linksAreTransitions(chain, 'aborts, a refused power-off');
   });
 
   it('concurrent deploy, release and abort on one machine: the status changes follow one another, one to Deploying per deploy answered 200, and the end state matches', async () => {
@@ -154,6 +176,7 @@ describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, 
       const chain = await transitions(id, before);
       const trail = `${seen}: ${chain.map(([a, b]) => `${a} -> ${b}`).join(', ')}`;
       chain.forEach(([from], i) => assert.equal(from, i === 0 ? 'Allocated' : chain[i - 1]![1], trail));
+      linksAreTransitions(chain, trail);
       assert.equal(chain.at(-1)?.[1] ?? 'Allocated', labelOf(m.status), trail);
       // Each deploy answered 200 started a deployment; a release answered 200 started one or
       // found the machine already releasing (MAAS's no-op success).
