@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { BootloaderStallWatch } from './bootloader-stall';
 import { ROOT, VM, waitForMachine, type Json, type Lab } from './lab';
 
 const execFileAsync = promisify(execFile);
@@ -165,7 +166,8 @@ export async function sshAs(keyDir: string, host: string, command: string): Prom
  * boot (a new boot_id), found again wherever it now answers. The command's connection may drop
  * before it answers. A reboot that never took (the old boot still answering 3 minutes on) is
  * asked for once more, said in the test's output, and a timeout says which of the two it was: the
- * OS never went down, or it never came back.
+ * OS never went down, or it never came back. A guest stuck in GRUB on the way back gets its reset
+ * button pressed once, also said in the output (bootloader-stall.ts).
  */
 export async function rebootDeployed(
   lab: Lab,
@@ -186,12 +188,15 @@ export async function rebootDeployed(
   let askedAgain = false;
   let lastSeen = { at: asked, host, sameBoot: true };
   const wentDown = () => Date.now() - lastSeen.at > 1000 || !lastSeen.sameBoot;
+  const stall = new BootloaderStallWatch(lab, log);
   const bootId = await lab
     .until('SSH after the reboot, on a new boot', timeoutMs, async () => {
       const h = await sshHost(lab, id);
-      if (!h) return undefined;
-      const now = await sshAs(keyDir, h, 'cat /proc/sys/kernel/random/boot_id').catch(() => undefined);
-      if (!now) return undefined;
+      const now = h && (await sshAs(keyDir, h, 'cat /proc/sys/kernel/random/boot_id').catch(() => undefined));
+      if (!h || !now) {
+        if (wentDown()) await stall.check();
+        return undefined;
+      }
       lastSeen = { at: Date.now(), host: h, sameBoot: now === before };
       if (now !== before) return now;
       if (!askedAgain && Date.now() - asked > 180_000) {
