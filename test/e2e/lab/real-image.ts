@@ -210,7 +210,7 @@ export async function rebootDeployed(
       const seen = wentDown()
         ? 'the OS went down and never came back'
         : `the old boot still answers at ${lastSeen.host}`;
-      throw new Error(`${seen}: ${err.message}`);
+      throw new Error(`${seen}${stall.note ? ` (${stall.note})` : ''}: ${err.message}`);
     });
   const h = lastSeen.host;
   return { bootId, ssh: (command: string) => sshAs(keyDir, h, command) };
