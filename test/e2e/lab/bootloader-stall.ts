@@ -2,11 +2,9 @@
 // Debian's signed GRUB under TCG). The firmware had chosen the installed OS's entry and GRUB had
 // printed "Welcome to GRUB!", then nothing at all for ten minutes: not its menu, not a prompt, not
 // the kernel. What metalflow set up (the NVRAM entry and the boot order) had already done its part,
-// so the lab records what the VM was doing (QMP, into bootloader-stall.txt beside the serial logs)
-// and presses its reset button once, as an operator would. The VM process stays the same, so the
-// test's "rebooted in place" and BootCurrent checks still judge the boot that follows; a stall on
-// every boot still fails it.
-import fs from 'node:fs';
+// so the lab logs what the VM was doing (QMP) and presses its reset button once, as an operator
+// would. The VM process stays the same, so the test's "rebooted in place" and BootCurrent checks
+// still judge the boot that follows; a stall on every boot still fails it.
 import net from 'node:net';
 import path from 'node:path';
 import type { Lab } from './lab';
@@ -101,10 +99,10 @@ export class BootloaderStallWatch {
   }
 
   /**
-   * Writes what tells a stuck guest from a slow one into bootloader-stall.txt: its run state (a
-   * VM paused on a host I/O error stays paused after a reset), the registers twice five seconds
-   * apart (halted, interrupts off, or looping), the code at its instruction pointer, and its
-   * disks' counters before and after. Returns a one-line summary.
+   * Logs what tells a stuck guest from a slow one: its run state (a VM paused on a host I/O error
+   * stays paused after a reset), the registers twice five seconds apart (halted, interrupts off,
+   * or looping), the code at its instruction pointer, and its disks' counters before and after.
+   * Returns a one-line summary.
    */
   private async record(): Promise<string> {
     const [status, blocksBefore, registers] = await qmp(this.lab, [
@@ -119,10 +117,10 @@ export class BootloaderStallWatch {
       { execute: 'query-blockstats' },
     ]);
     const text = (a: QmpAnswer | undefined) => (typeof a?.return === 'string' ? a.return : JSON.stringify(a));
-    const file = path.join(this.lab.bmc.dir, 'bootloader-stall.txt');
-    fs.writeFileSync(
-      file,
+    // Into the test's output, not the lab's directory: that goes when the lab stops.
+    this.log(
       [
+        'what the VM was doing:',
         `status: ${text(status)}`,
         `registers:\n${text(registers)}`,
         `registers 5 s later:\n${text(registersLater)}`,
@@ -139,7 +137,7 @@ export class BootloaderStallWatch {
         0,
       );
     const state = (status?.return as { status?: string } | undefined)?.status ?? 'unknown';
-    return `VM ${state}, ${ip(registers)} then ${ip(registersLater)}${halted}, ${reads(blocksAfter) - reads(blocksBefore)} disk reads in 5 s (${file})`;
+    return `VM ${state}, ${ip(registers)} then ${ip(registersLater)}${halted}, ${reads(blocksAfter) - reads(blocksBefore)} disk reads in 5 s`;
   }
 }
 
