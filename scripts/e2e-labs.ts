@@ -132,13 +132,7 @@ export class LabQueue {
   /** Start no more labs and tear down the running ones (the run is failing for another reason). */
   abort(): void {
     this.queue.close();
-    for (const ns of this.runningLabs()) {
-      try {
-        tearDown(ns);
-      } catch {
-        /* best effort: the run is ending */
-      }
-    }
+    tearDownAll(this.runningLabs());
   }
 
   private async runOne(file: string, ns: string): Promise<LabResult> {
@@ -242,15 +236,20 @@ export function lanesFromEnv(name: string, fallback: number): number {
 function tearDownOnSignal(labs: () => string[]): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
-      for (const ns of labs()) {
-        try {
-          tearDown(ns);
-        } catch {
-          /* best effort: the process is going */
-        }
-      }
+      tearDownAll(labs());
       process.exit(128 + os.constants.signals[signal]);
     });
+}
+
+/** Tears each lab down, going on past one that fails: the run is ending either way. */
+function tearDownAll(labs: string[]): void {
+  for (const ns of labs) {
+    try {
+      tearDown(ns);
+    } catch {
+      /* best effort */
+    }
+  }
 }
 
 /** Whether this process may make labs (root); if not, it says why. */

@@ -5,18 +5,13 @@
 // that reading sees.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  canTransition,
-  LIFECYCLE,
-  MachineStatus as S,
-  STATUS_LABELS,
-  type MachineStatus,
-} from '../../src/contracts/lifecycle';
-import { labelOf } from '../../src/contracts/statuses';
+import { canTransition, LIFECYCLE, MachineStatus as S } from '../../src/contracts/lifecycle';
+import { labelOf, statusFromName } from '../../src/contracts/statuses';
 import { MachineEntity } from '../../src/region/db/entities';
-import { startApi, type ApiClient } from '../helpers/api';
+import type { ApiClient } from '../helpers/api';
+import { startApiRegion } from '../helpers/api-region';
 import { macAddress } from '../helpers/factories';
-import { startTestRegion, waitForStatus, type TestRegion } from '../helpers/region';
+import { waitForStatus, type TestRegion } from '../helpers/region';
 import { ScriptedRack } from '../helpers/scripted-rack';
 
 describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, PostgreSQL, Temporal)', () => {
@@ -27,10 +22,7 @@ describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, 
   const rack = new ScriptedRack(50);
 
   before(async () => {
-    region = await startTestRegion({ nodeTimeoutMs: 60_000, rack: rack.activities() });
-    rack.services = region.services;
-    api = await startApi(region);
-    admin = await api.keyFor('admin', true);
+    ({ region, api, admin } = await startApiRegion(rack, { nodeTimeoutMs: 60_000 }));
     alice = await api.keyFor('alice');
   });
   after(async () => {
@@ -91,12 +83,10 @@ describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, 
     }
     return chain;
   };
-  const statusLabelled = (label: string) =>
-    (Object.keys(STATUS_LABELS).map(Number) as MachineStatus[]).find((s) => STATUS_LABELS[s] === label);
   /** Each link is a transition MAAS's table allows (an outcome after the wrong operation is not). */
   const linksAreTransitions = (chain: Array<[string, string]>, trail: string) => {
     for (const [from, to] of chain)
-      assert.ok(canTransition(statusLabelled(from) ?? null, statusLabelled(to)!), `${from} -> ${to}: ${trail}`);
+      assert.ok(canTransition(statusFromName(from) ?? null, statusFromName(to)!), `${from} -> ${to}: ${trail}`);
   };
   const lastEventId = async (id: string) =>
     Number(
