@@ -5,7 +5,7 @@
 // that reading sees.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { canTransition, LIFECYCLE, MachineStatus as S } from '../../src/contracts/lifecycle';
+import { canTransition, LIFECYCLE, MachineStatus as S, OPERATION_STATUSES } from '../../src/contracts/lifecycle';
 import { labelOf, statusFromName } from '../../src/contracts/statuses';
 import { MachineEntity } from '../../src/region/db/entities';
 import type { ApiClient } from '../helpers/api';
@@ -45,11 +45,11 @@ describe('MAAS API: deploy, release and abort racing on one machine (real HTTP, 
     return id;
   };
 
-  /** The machine once no operation is in progress on it. */
+  /** The machine once no operation is in progress on it (none of the lifecycle table's in-progress statuses). */
   const settled = async (id: string) => {
     for (let i = 0; i < 300; i++) {
       const m = await region.services.db.getRepository(MachineEntity).findOneByOrFail({ systemId: id });
-      if (m.status !== S.RELEASING && m.status !== S.DEPLOYING && m.workflowId === null) return m;
+      if (!OPERATION_STATUSES.includes(m.status) && m.workflowId === null) return m;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`machine ${id} did not settle`);
